@@ -1,0 +1,70 @@
+/*
+ * aggregate.h - the fourth stage: count events by every dimension in
+ * memory, so the store sees one row per distinct combination per batch
+ * instead of one write per line.
+ */
+#ifndef MC_AGGREGATE_H
+#define MC_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/* The dimensions an event is counted by, in store column order. */
+typedef enum {
+    DIM_HOUR,   /* "YYYY-MM-DDTHH" in the log's own clock, "" unknown */
+    DIM_MTA,
+    DIM_HOST,
+    DIM_DIRECTION,
+    DIM_STATUS,
+    DIM_STAGE,
+    DIM_CODE,
+    DIM_ENHANCED,
+    DIM_CLASS,
+    DIM_REASON,
+    DIM_DOMAIN,
+    DIM_RELAY,
+    DIM_CLIENT,
+    DIM_CONFLICT,
+    DIM_HARD,
+    DIM_INFERRED,
+    DIM_COUNT
+} mc_dim;
+
+#define MC_SAMPLE_MAX 300 /* bytes of reply text kept as a sample */
+
+typedef struct mc_agg_entry {
+    const char *dims[DIM_COUNT]; /* NUL-terminated, "" for null; in the arena */
+    uint64_t count;
+    char first_seen[40], last_seen[40];
+    const char *sample;          /* in the arena, may be "" */
+    uint64_t hash;
+} mc_agg_entry;
+
+typedef struct {
+    char hour[16];
+    uint64_t lines, skipped, unrecognised;
+} mc_line_count;
+
+typedef struct mc_aggregate mc_aggregate;
+
+mc_aggregate *aggregate_new(void);
+void aggregate_free(mc_aggregate *a);
+void aggregate_add(mc_aggregate *a, const mc_event *ev);
+/* Line accounting per hour bucket (lines without a time go to ""). */
+void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
+                     uint64_t unrecognised);
+size_t aggregate_size(const mc_aggregate *a);
+/* True when the table has reached its memory budget: flush and clear. */
+bool aggregate_full(const mc_aggregate *a);
+/* Entries and line counts, for the store to write. */
+const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i);
+size_t aggregate_line_buckets(const mc_aggregate *a);
+const mc_line_count *aggregate_line_bucket(const mc_aggregate *a, size_t i);
+/* Forgets everything (after a flush); memory is kept for reuse. */
+void aggregate_clear(mc_aggregate *a);
+
+void hour_bucket(const mc_time *t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * event.h - one SMTP outcome reported by one log line (SPEC.md "The event").
+ *
+ * An event borrows its strings from the line it was parsed from (mc_str
+ * views) or from the rules (static for the life of the program), so making
+ * an event allocates nothing.  It is valid until the next line is read.
+ */
+#ifndef MC_EVENT_H
+#define MC_EVENT_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+typedef enum { CLASS_UNKNOWN = 0, CLASS_SUCCESS, CLASS_INTERMEDIATE, CLASS_TRANSIENT, CLASS_PERMANENT } mc_class;
+
+/* Broken-down time as the log wrote it: no conversion, so a report groups
+ * by the clock the postmaster reads in the log. */
+typedef struct {
+    int year, month, day, hour, min, sec;
+    int usec;          /* -1: the log had no fraction */
+    char zone[8];      /* "" (none written), "Z", "+01:00" */
+    bool valid;
+} mc_time;
+
+typedef struct {
+    mc_time time;
+    mc_str host;
+    const char *mta;       /* "postfix", "exim" */
+    mc_str program;        /* syslog tag without pid, e.g. postfix/submission/smtpd */
+    const char *direction; /* "outbound", "inbound" */
+    mc_str status;         /* sent, deferred, bounced, expired, rejected, accepted */
+    const char *stage;     /* connect, greeting, ... or NULL */
+    char code[4];          /* "" when absent */
+    char enhanced[12];     /* "" when absent */
+    mc_class klass;
+    bool conflict;
+    bool hard;
+    bool inferred;
+    const char *reason;        /* reason name from rules, or NULL */
+    mc_str reason_detail;      /* e.g. "Spamhaus", or null */
+    mc_str recipient, sender, relay, client, queue_id, text;
+    char domain[256];      /* recipient's domain, lowercased; "" when none */
+    mc_str dsn;            /* Postfix dsn= as logged */
+} mc_event;
+
+const char *mc_class_name(mc_class c);
+bool mc_class_from_string(const char *s, mc_class *out);
+mc_class mc_class_of_digit(char d); /* '2'..'5' */
+
+/* Writes the event as one JSON object (scan output). */
+void mc_event_json(FILE *out, const mc_event *ev);
+void mc_time_format(const mc_time *t, char *buf, size_t len); /* ISO 8601 */
+
+#endif

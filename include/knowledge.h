@@ -1,0 +1,45 @@
+/*
+ * knowledge.h - what each SMTP reply code and enhanced status code means,
+ * loaded from rules/codes.conf and rules/enhanced.conf.
+ */
+#ifndef MC_KNOWLEDGE_H
+#define MC_KNOWLEDGE_H
+
+#include <stdbool.h>
+
+#include "event.h"
+
+typedef struct {
+    char *id;          /* "550", "X.1.1", "5.7.606", "5.X.X", "X.7.X" */
+    char *name;
+    char *rfc;
+    char *description;
+    char *when;
+    char *fix;
+    mc_class klass;    /* basic codes and class records; else CLASS_UNKNOWN */
+    bool hard;         /* enhanced detail codes only */
+} mc_code_info;
+
+typedef struct {
+    mc_code_info *codes;
+    size_t n_codes;
+    mc_code_info *enhanced;
+    size_t n_enhanced;
+} mc_knowledge;
+
+/* Loads both files from dir.  false + "FILE:LINE: ..." in err on error. */
+bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen);
+void knowledge_free(mc_knowledge *k);
+
+const mc_code_info *knowledge_code(const mc_knowledge *k, const char *code);
+/* Exact "5.7.606" first, then the class-free "X.7.606". */
+const mc_code_info *knowledge_enhanced(const mc_knowledge *k, const char *enhanced);
+const mc_code_info *knowledge_enhanced_subject(const mc_knowledge *k, const char *enhanced);
+const mc_code_info *knowledge_enhanced_class(const mc_knowledge *k, const char *enhanced);
+bool knowledge_enhanced_is_hard(const mc_knowledge *k, const char *enhanced);
+
+/* Syntax checks shared by the command line and the loaders. */
+bool is_basic_code(const char *s);    /* [2-5][0-9][0-9] */
+bool is_enhanced_code(const char *s); /* [245].[0-9]{1,3}.[0-9]{1,3} */
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * logline.h - split a raw log line into its envelope (time, host, program,
+ * pid) and the message the MTA wrote.
+ *
+ * Forms recognised, per line, so one stream may mix them: RFC 3164 syslog
+ * (also Postfix's maillog_file), RFC 3339 / journald short-iso, the RFC 5424
+ * wire form, and Exim's own mainlog/rejectlog stamp.
+ */
+#ifndef MC_LOGLINE_H
+#define MC_LOGLINE_H
+
+#include "event.h"
+#include "util.h"
+
+typedef enum {
+    LOGLINE_NONE = 0,
+    LOGLINE_RFC3164,
+    LOGLINE_RFC3339,
+    LOGLINE_RFC5424,
+    LOGLINE_EXIM,      /* Exim's own log file: no host, no program */
+} mc_logline_form;
+
+typedef struct {
+    mc_logline_form form;
+    mc_time time;
+    mc_str host;
+    mc_str program;  /* syslog tag without [pid] */
+    mc_str pid;
+    mc_str message;  /* what the daemon wrote */
+} mc_logline;
+
+/* Year inference state for RFC 3164 stamps, which carry no year.  The first
+ * stamp takes the most recent year that does not put it in the future;
+ * after that a step from December to January moves to the next year. */
+typedef struct {
+    int now_year, now_month, now_day;
+    int year;       /* 0 until the first RFC 3164 stamp */
+    int last_month;
+} mc_year_ctx;
+
+void year_ctx_init(mc_year_ctx *y, int now_year, int now_month, int now_day);
+void year_ctx_init_now(mc_year_ctx *y);
+
+/* Returns false when the line has no envelope this module knows. */
+bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out);
+
+/* Parses "YYYY-MM-DD[Thh:mm[:ss]]" style times used on the command line.
+ * Returns false on malformed input. */
+bool parse_iso_time(const char *s, mc_time *t);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * parse.h - turn one log line into at most one event, using the MTA line
+ * rules of rules/<mta>.conf (postfix.conf, exim.conf, ...).
+ *
+ * Which MTA wrote a line is decided per line from its syslog program, so a
+ * central syslog stream may mix Postfix and Exim.
+ */
+#ifndef MC_PARSE_H
+#define MC_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "logline.h"
+#include "patterns.h"
+
+#define MC_MAX_DAEMONS 64
+
+typedef struct {
+    char *name;                 /* section name, for messages */
+    uint64_t daemon_mask;       /* bit i: the MTA's daemons[i]; 0 = any */
+    char **literals;
+    size_t n_literals;
+    mc_pattern pat;
+    char *direction, *status, *stage;
+    char infer[6][4];           /* code by enhanced class digit ('4','5') */
+    bool reply, ignore;
+} mc_line_rule;
+
+typedef struct {
+    mc_pattern pat;
+    char *stage;                /* NULL: map the (?<command>) group */
+} mc_stage_rule;
+
+typedef struct {
+    char *name;                 /* "postfix", "exim" */
+    char *daemons[MC_MAX_DAEMONS];
+    size_t n_daemons;
+    char **programs;            /* whole program names (exim, exim4) */
+    size_t n_programs;
+    char **markers;
+    size_t n_markers;
+    mc_pattern *replies;
+    size_t n_replies;
+    mc_stage_rule *stages;
+    size_t n_stages;
+    mc_line_rule *rules;
+    size_t n_rules;
+} mc_mta_rules;
+
+typedef struct {
+    char *key;                  /* as written in rules/stages.conf */
+    char *stage;
+} mc_command_stage;
+
+typedef struct {
+    mc_mta_rules *mtas;
+    size_t n_mtas;
+    mc_command_stage *commands;
+    size_t n_commands;
+} mc_parse_rules;
+
+/* Loads stages.conf and every MTA file named in mta_files from dir. */
+bool parse_rules_load(mc_parse_rules *pr, const char *dir, const char *const *mta_files,
+                      size_t n_files, char *err, size_t errlen);
+void parse_rules_free(mc_parse_rules *pr);
+
+typedef enum {
+    PARSE_NOTHING = 0,   /* not an outcome (most lines) */
+    PARSE_EVENT,         /* *ev is filled (not yet classified) */
+    PARSE_UNRECOGNISED,  /* looks like an outcome, no rule understood it */
+} mc_parse_result;
+
+/* Per-stream parsing state: scratch space and year inference. */
+typedef struct {
+    const mc_parse_rules *rules;
+    mc_matcher matcher;
+    mc_year_ctx years;
+    mc_time last_time;   /* of the last line with a readable stamp */
+} mc_parser;
+
+void parser_init(mc_parser *p, const mc_parse_rules *rules);
+void parser_free(mc_parser *p);
+
+mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev);
+
+/* Maps an SMTP command as an MTA words it to a stage, or NULL. */
+const char *parse_command_stage(const mc_parse_rules *pr, mc_str command);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * patterns.h - PCRE2 patterns loaded from rules/, compiled once with JIT.
+ *
+ * A pattern may name capture groups after event fields ((?<recipient>...)).
+ * The group numbers are looked up once at load time, so matching a line
+ * costs one pcre2_jit_match and no allocation.
+ */
+#ifndef MC_PATTERNS_H
+#define MC_PATTERNS_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdbool.h>
+
+#include "util.h"
+
+/* The capture group names a rule may use. */
+typedef enum {
+    G_QUEUE_ID,
+    G_RECIPIENT,
+    G_ORIG_TO,
+    G_SENDER,
+    G_RELAY,
+    G_CLIENT,
+    G_STATUS,
+    G_COMMAND,
+    G_CODE,
+    G_ENHANCED,
+    G_DSN,
+    G_TEXT,
+    G_REPLY,
+    G_HOST,
+    G_DETAIL,
+    G_COUNT
+} mc_group;
+
+typedef struct {
+    pcre2_code *re;
+    int group[G_COUNT]; /* capture number, or -1 when the pattern lacks it */
+    /* A name may stand in several alternatives ((?<detail>a)|(?<detail>b)):
+     * all its numbers, the first set one wins. */
+    int dup[G_COUNT][4];
+    int n_dup[G_COUNT];
+    char *source;
+    char *file;
+    int line;
+} mc_pattern;
+
+/* Matching scratch space: one per thread of work, reused for every line. */
+typedef struct {
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit_stack;
+} mc_matcher;
+
+/* Compiles src; on error writes "file:line: ..." to err and returns false.
+ * flags: extra PCRE2 compile options (e.g. PCRE2_CASELESS). */
+bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const char *file, int line,
+                     char *err, size_t errlen);
+void pattern_free(mc_pattern *pat);
+
+void matcher_init(mc_matcher *m);
+void matcher_free(mc_matcher *m);
+
+/* Runs the pattern on s.  Returns true on a match; captures are then read
+ * with pattern_group. */
+bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s);
+/* The text of a named group from the last match of pat on s (NULL view
+ * when unset). */
+mc_str pattern_group(const mc_pattern *pat, const mc_matcher *m, mc_str s, mc_group g);
+/* Like pattern_group but by capture number. */
+mc_str pattern_capture(const mc_matcher *m, mc_str s, int number);
+
+#endif

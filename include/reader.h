@@ -1,0 +1,55 @@
+/*
+ * reader.h - stream a log as lines: files, stdin, gzip (by magic bytes).
+ *
+ * Memory is one fixed buffer per reader, whatever the input size; a line is
+ * handed out as a view into that buffer and is valid until the next call.
+ * Lines that cannot be read as text are skipped and counted, never fatal.
+ */
+#ifndef MC_READER_H
+#define MC_READER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define MC_MAX_LINE (1024 * 1024) /* longer lines are skipped */
+
+typedef struct {
+    uint64_t lines;          /* every line read, skipped ones included */
+    uint64_t skipped_long;   /* over MC_MAX_LINE */
+    uint64_t skipped_nul;    /* held a NUL byte (binary) */
+    uint64_t skipped_utf8;   /* invalid UTF-8 */
+} mc_reader_stats;
+
+typedef struct mc_reader mc_reader;
+
+/* path "-" reads standard input.  NULL on error (message in err). */
+mc_reader *reader_open(const char *path, char *err, size_t errlen);
+/* Reads from an already open descriptor (tests, pipes). name is for messages. */
+mc_reader *reader_open_fd(int fd, const char *name, char *err, size_t errlen);
+void reader_close(mc_reader *r);
+
+/* 1: *line holds the next readable line (no newline); 0: end of input;
+ * -1: read or decompression error (message via reader_error).
+ * Skipped lines are counted in the stats and not returned. */
+int reader_next(mc_reader *r, mc_str *line);
+
+const mc_reader_stats *reader_stats(const mc_reader *r);
+const char *reader_error(const mc_reader *r);
+const char *reader_name(const mc_reader *r);
+bool reader_is_gzip(const mc_reader *r);
+/* Bytes of the (decompressed) stream consumed up to the end of the last
+ * line returned or skipped: where an incremental ingest resumes. */
+uint64_t reader_offset(const mc_reader *r);
+/* Discards input up to the given (decompressed) offset, which must fall on
+ * a line boundary recorded earlier by reader_offset.  Returns false when
+ * the stream is shorter. */
+bool reader_skip_to(mc_reader *r, uint64_t offset);
+/* Peeks at the first bytes of the (decompressed) stream without consuming
+ * them: used to fingerprint a file.  Returns the count available (<= want). */
+size_t reader_peek(mc_reader *r, const char **bytes, size_t want);
+/* File identity of a regular file (0 for pipes). */
+void reader_identity(const mc_reader *r, uint64_t *dev, uint64_t *ino, uint64_t *size);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * report.h - the last stage: read counts back from the store and present
+ * them as text, JSON (SPEC.md, stable), CSV or Prometheus text.
+ */
+#ifndef MC_REPORT_H
+#define MC_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "rules.h"
+#include "store.h"
+
+typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_PROM } mc_format;
+
+#define MC_MAX_KEYS 16
+
+typedef struct {
+    const char *keys[MC_MAX_KEYS];
+    size_t n_keys;
+    size_t top;          /* 0 = all */
+    mc_format format;
+    mc_window window;
+    const char *since_text, *until_text; /* as the user gave them, for the JSON window */
+    char since_buf[48], until_buf[48];   /* storage for --day's dates */
+    bool color;
+} mc_report_opts;
+
+bool report_parse_format(const char *s, mc_format *f);
+/* Splits "code,enhanced" into keys (pointers into buf, which is modified).
+ * false with a message in err for an unknown key. */
+bool report_parse_keys(char *buf, mc_report_opts *o, char *err, size_t errlen);
+
+/* Writes the report; returns an exit code. */
+int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FILE *out);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * store.h - the fifth stage: counts in SQLite.
+ *
+ * The database holds aggregated counts per hour and per combination of
+ * event dimensions, the line totals, and per source file how far it has
+ * been read, all written in one transaction per batch so that a crash loses
+ * at most the batch and never double-counts.
+ */
+#ifndef MC_STORE_H
+#define MC_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "aggregate.h"
+
+#define MC_SCHEMA_VERSION 1
+
+typedef struct mc_store mc_store;
+
+/* path NULL: a private temporary database (deleted on close), used by
+ * `report FILE...`.  read_only: report from an existing database. */
+mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen);
+void store_close(mc_store *s);
+
+/* Where a source file was left, found by the fingerprint of its first
+ * bytes (so a renamed or compressed rotation is still recognised). */
+typedef struct {
+    int64_t id;            /* 0: not known yet */
+    uint64_t offset;       /* decompressed bytes already counted */
+    uint32_t fp_len;
+    uint64_t fp_hash;
+} mc_source;
+
+uint64_t store_fingerprint(const char *bytes, size_t n);
+#define MC_FP_LEN 1024
+
+/* Looks the fingerprint up; head holds the first n bytes of the stream. */
+bool store_source_find(mc_store *s, const char *head, size_t n, mc_source *src, char *err, size_t errlen);
+
+/* Writes the aggregate (and the source position, when src is non-NULL) in
+ * one transaction. */
+bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path,
+                 char *err, size_t errlen);
+
+/* ---- queries ---------------------------------------------------------- */
+
+typedef struct {
+    char since[48];  /* "YYYY-MM-DDTHH" inclusive, "" open */
+    char until[48];  /* exclusive, "" open */
+} mc_window;
+
+typedef struct {
+    uint64_t lines, skipped, unrecognised, events, hard;
+    uint64_t by_class[5];
+} mc_totals;
+
+bool store_totals(mc_store *s, const mc_window *w, const char *filter_sql, mc_totals *t, char *err,
+                  size_t errlen);
+
+/* Names usable with --by, and the column expression each stands for. */
+const char *store_key_expr(const char *key);
+
+/* One result row: values[i] for keys[i] ("" = null), then class and count. */
+typedef struct {
+    const char *values[24];
+    const char *klass;
+    uint64_t count;
+    const char *first_seen, *last_seen, *sample;
+} mc_row;
+
+typedef bool (*mc_row_fn)(const mc_row *row, void *ctx);
+
+/* Groups by keys (validated names) plus class; sorted by count desc, then
+ * keys.  limit 0 = all.  filter_sql: an extra fixed condition or NULL. */
+bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
+                const char *filter_sql, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * util.h - small helpers shared by every module: checked allocation,
+ * length-counted string views, a growable byte buffer, and the escaping
+ * that every output format needs (JSON, CSV, terminal-safe text).
+ */
+#ifndef MC_UTIL_H
+#define MC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* A view into someone else's bytes: never owns, never NUL-terminated. */
+typedef struct {
+    const char *p;
+    size_t n;
+} mc_str;
+
+#define MC_STR_NULL ((mc_str){NULL, 0})
+
+static inline mc_str mc_str_make(const char *p, size_t n) { return (mc_str){p, n}; }
+mc_str mc_str_cstr(const char *s);
+bool mc_str_eq(mc_str a, const char *cstr);
+bool mc_str_is_null(mc_str s);
+
+/* Allocation that cannot return NULL: on exhaustion we print and exit(3),
+ * because every caller would otherwise have to unwind a half-built state. */
+void *mc_xmalloc(size_t n);
+void *mc_xcalloc(size_t count, size_t n);
+void *mc_xrealloc(void *p, size_t n);
+char *mc_xstrdup(const char *s);
+char *mc_xstrndup(const char *s, size_t n);
+
+/* Growable byte buffer, always NUL-terminated after its content. */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} mc_buf;
+
+void mc_buf_init(mc_buf *b);
+void mc_buf_free(mc_buf *b);
+void mc_buf_reset(mc_buf *b);
+void mc_buf_add(mc_buf *b, const char *p, size_t n);
+void mc_buf_adds(mc_buf *b, const char *s);
+void mc_buf_addc(mc_buf *b, char c);
+void mc_buf_printf(mc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Output escaping.  Control characters and invalid UTF-8 never reach a
+ * terminal, a JSON reader or a spreadsheet raw. */
+void mc_json_str(FILE *out, const char *p, size_t n);   /* writes "..." */
+void mc_json_cstr_or_null(FILE *out, const char *s);    /* "..." or null */
+void mc_csv_field(FILE *out, const char *s);            /* RFC 4180 quoting */
+void mc_text_safe(FILE *out, const char *p, size_t n);  /* replaces controls with '?' */
+
+/* UTF-8 validity of a byte range (used by the reader to count bad lines). */
+bool mc_utf8_valid(const unsigned char *p, size_t n);
+
+/* Lowercase ASCII copy into buf (for domains). */
+void mc_ascii_lower(char *s);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * aggregate.c - an open-addressing hash of dimension tuples to counts.
+ *
+ * Strings of a tuple are copied once, when the tuple is first seen, into an
+ * arena that is dropped wholesale on clear(); a busy log repeats the same
+ * few thousand tuples, so after warm-up counting a line allocates nothing.
+ * The caller flushes to the store and clears when the table grows past its
+ * budget, which is what keeps memory flat on any input size.
+ */
+#include "aggregate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_BLOCK (256 * 1024)
+#define MAX_LINE_BUCKETS 256
+
+typedef struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    char data[];
+} arena_block;
+
+struct mc_aggregate {
+    mc_agg_entry *entries;   /* dense, in insertion order */
+    size_t n, cap;
+    uint32_t *slots;         /* index+1 into entries, 0 = empty */
+    size_t n_slots;
+    arena_block *arena;
+    mc_line_count buckets[MAX_LINE_BUCKETS];
+    size_t n_buckets;
+};
+
+static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
+{
+    arena_block *b = a->arena;
+    if (b == NULL || b->cap - b->used < n + 1) {
+        size_t cap = n + 1 > ARENA_BLOCK ? n + 1 : ARENA_BLOCK;
+        arena_block *nb = mc_xmalloc(sizeof *nb + cap);
+        nb->next = b;
+        nb->used = 0;
+        nb->cap = cap;
+        a->arena = b = nb;
+    }
+    char *dst = b->data + b->used;
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    b->used += n + 1;
+    return dst;
+}
+
+mc_aggregate *aggregate_new(void)
+{
+    mc_aggregate *a = mc_xcalloc(1, sizeof *a);
+    a->n_slots = 4096;
+    a->slots = mc_xcalloc(a->n_slots, sizeof *a->slots);
+    return a;
+}
+
+static void free_arena(mc_aggregate *a)
+{
+    arena_block *b = a->arena;
+    while (b) {
+        arena_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    a->arena = NULL;
+}
+
+void aggregate_free(mc_aggregate *a)
+{
+    if (a == NULL)
+        return;
+    free_arena(a);
+    free(a->entries);
+    free(a->slots);
+    free(a);
+}
+
+void aggregate_clear(mc_aggregate *a)
+{
+    /* Keep the newest arena block; free the rest. */
+    if (a->arena) {
+        arena_block *keep = a->arena, *b = keep->next;
+        while (b) {
+            arena_block *next = b->next;
+            free(b);
+            b = next;
+        }
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    a->n = 0;
+    memset(a->slots, 0, a->n_slots * sizeof *a->slots);
+    a->n_buckets = 0;
+}
+
+size_t aggregate_size(const mc_aggregate *a) { return a->n; }
+
+/* About 30 000 tuples (a few MB with their strings): flat memory, and still
+ * few enough store writes per batch to keep ingest fast. */
+#define ENTRY_BUDGET 30000
+
+bool aggregate_full(const mc_aggregate *a)
+{
+    return a->n >= ENTRY_BUDGET || a->n_buckets >= MAX_LINE_BUCKETS - 1;
+}
+const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a->entries[i]; }
+size_t aggregate_line_buckets(const mc_aggregate *a) { return a->n_buckets; }
+const mc_line_count *aggregate_line_bucket(const mc_aggregate *a, size_t i) { return &a->buckets[i]; }
+
+void hour_bucket(const mc_time *t, char *buf, size_t len)
+{
+    if (t->valid)
+        snprintf(buf, len, "%04d-%02d-%02dT%02d", t->year, t->month, t->day, t->hour);
+    else if (len)
+        buf[0] = '\0';
+}
+
+static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h ^ 0x1f; /* separator, so ("ab","c") != ("a","bc") */
+}
+
+static void grow_slots(mc_aggregate *a)
+{
+    size_t n_slots = a->n_slots * 2;
+    uint32_t *slots = mc_xcalloc(n_slots, sizeof *slots);
+    for (size_t i = 0; i < a->n; i++) {
+        size_t s = a->entries[i].hash & (n_slots - 1);
+        while (slots[s])
+            s = (s + 1) & (n_slots - 1);
+        slots[s] = (uint32_t)(i + 1);
+    }
+    free(a->slots);
+    a->slots = slots;
+    a->n_slots = n_slots;
+}
+
+void aggregate_add(mc_aggregate *a, const mc_event *ev)
+{
+    char hour[16];
+    hour_bucket(&ev->time, hour, sizeof hour);
+    mc_str v[DIM_COUNT] = {
+        [DIM_HOUR] = mc_str_cstr(hour),
+        [DIM_MTA] = mc_str_cstr(ev->mta),
+        [DIM_HOST] = ev->host,
+        [DIM_DIRECTION] = mc_str_cstr(ev->direction),
+        [DIM_STATUS] = ev->status,
+        [DIM_STAGE] = mc_str_cstr(ev->stage),
+        [DIM_CODE] = mc_str_cstr(ev->code),
+        [DIM_ENHANCED] = mc_str_cstr(ev->enhanced),
+        [DIM_CLASS] = mc_str_cstr(mc_class_name(ev->klass)),
+        [DIM_REASON] = mc_str_cstr(ev->reason),
+        [DIM_DOMAIN] = mc_str_cstr(ev->domain),
+        [DIM_RELAY] = ev->relay,
+        [DIM_CLIENT] = ev->client,
+        [DIM_CONFLICT] = mc_str_cstr(ev->conflict ? "1" : "0"),
+        [DIM_HARD] = mc_str_cstr(ev->hard ? "1" : "0"),
+        [DIM_INFERRED] = mc_str_cstr(ev->inferred ? "1" : "0"),
+    };
+    uint64_t h = 14695981039346656037ULL;
+    for (int d = 0; d < DIM_COUNT; d++)
+        h = fnv1a(h, v[d].p ? v[d].p : "", v[d].p ? v[d].n : 0);
+
+    char tbuf[40];
+    mc_time_format(&ev->time, tbuf, sizeof tbuf);
+    size_t s = h & (a->n_slots - 1);
+    while (a->slots[s]) {
+        mc_agg_entry *e = &a->entries[a->slots[s] - 1];
+        if (e->hash == h) {
+            bool same = true;
+            for (int d = 0; d < DIM_COUNT && same; d++) {
+                size_t n = v[d].p ? v[d].n : 0;
+                same = strlen(e->dims[d]) == n && memcmp(e->dims[d], v[d].p ? v[d].p : "", n) == 0;
+            }
+            if (same) {
+                e->count++;
+                if (tbuf[0] && (e->first_seen[0] == '\0' || strcmp(tbuf, e->first_seen) < 0))
+                    memcpy(e->first_seen, tbuf, sizeof tbuf);
+                if (tbuf[0] && strcmp(tbuf, e->last_seen) > 0)
+                    memcpy(e->last_seen, tbuf, sizeof tbuf);
+                return;
+            }
+        }
+        s = (s + 1) & (a->n_slots - 1);
+    }
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 1024;
+        a->entries = mc_xrealloc(a->entries, a->cap * sizeof *a->entries);
+    }
+    mc_agg_entry *e = &a->entries[a->n++];
+    for (int d = 0; d < DIM_COUNT; d++)
+        e->dims[d] = arena_copy(a, v[d].p ? v[d].p : "", v[d].p ? v[d].n : 0);
+    e->count = 1;
+    e->hash = h;
+    memcpy(e->first_seen, tbuf, sizeof tbuf);
+    memcpy(e->last_seen, tbuf, sizeof tbuf);
+    size_t sn = ev->text.p ? (ev->text.n < MC_SAMPLE_MAX ? ev->text.n : MC_SAMPLE_MAX) : 0;
+    /* Do not cut a UTF-8 sequence in half. */
+    while (sn > 0 && sn < ev->text.n && ((unsigned char)ev->text.p[sn] & 0xC0) == 0x80)
+        sn--;
+    e->sample = arena_copy(a, ev->text.p ? ev->text.p : "", sn);
+    a->slots[s] = (uint32_t)a->n;
+    if (a->n * 2 > a->n_slots)
+        grow_slots(a);
+}
+
+void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
+                     uint64_t unrecognised)
+{
+    char hour[16];
+    hour_bucket(t, hour, sizeof hour);
+    /* Lines arrive in time order, so the bucket is nearly always the last. */
+    for (size_t i = a->n_buckets; i > 0; i--) {
+        mc_line_count *b = &a->buckets[i - 1];
+        if (strcmp(b->hour, hour) == 0) {
+            b->lines += lines;
+            b->skipped += skipped;
+            b->unrecognised += unrecognised;
+            return;
+        }
+    }
+    if (a->n_buckets == MAX_LINE_BUCKETS) {
+        /* A stream jumping between many hours: merge into the last bucket
+         * rather than grow; the caller flushes often enough for this to be
+         * rare, and totals stay exact. */
+        mc_line_count *b = &a->buckets[a->n_buckets - 1];
+        b->lines += lines;
+        b->skipped += skipped;
+        b->unrecognised += unrecognised;
+        return;
+    }
+    mc_line_count *b = &a->buckets[a->n_buckets++];
+    snprintf(b->hour, sizeof b->hour, "%s", hour);
+    b->lines = lines;
+    b->skipped = skipped;
+    b->unrecognised = unrecognised;
+}

@@ -1,0 +1,222 @@
+/*
+ * conf.c - loader for the rules/ file format (see conf.h).
+ *
+ * The loader is deliberately dumb: it knows sections, keys and values, not
+ * what they mean.  Meaning (is this a valid class? does this pattern
+ * compile?) is checked by the module that owns the file, using the line
+ * numbers kept here.
+ */
+#include "conf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static void set_err(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void set_err(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        snprintf(err, errlen, "%s:%d: %s", path, line, msg);
+    else
+        snprintf(err, errlen, "%s: %s", path, msg);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static conf_section *add_section(conf_file *cf, const char *name, int line)
+{
+    if (cf->n_sections == cf->cap_sections) {
+        cf->cap_sections = cf->cap_sections ? cf->cap_sections * 2 : 16;
+        cf->sections = mc_xrealloc(cf->sections, cf->cap_sections * sizeof *cf->sections);
+    }
+    conf_section *s = &cf->sections[cf->n_sections++];
+    memset(s, 0, sizeof *s);
+    s->name = mc_xstrdup(name);
+    s->line = line;
+    return s;
+}
+
+static void add_entry(conf_section *s, const char *key, const char *value, int line)
+{
+    if (s->n_entries == s->cap_entries) {
+        s->cap_entries = s->cap_entries ? s->cap_entries * 2 : 8;
+        s->entries = mc_xrealloc(s->entries, s->cap_entries * sizeof *s->entries);
+    }
+    conf_entry *e = &s->entries[s->n_entries++];
+    e->key = mc_xstrdup(key);
+    e->value = mc_xstrdup(value);
+    e->line = line;
+}
+
+static void append_continuation(conf_entry *e, const char *more)
+{
+    size_t a = strlen(e->value), b = strlen(more);
+    e->value = mc_xrealloc(e->value, a + b + 2);
+    if (a > 0)
+        e->value[a++] = ' ';
+    memcpy(e->value + a, more, b + 1);
+}
+
+conf_file *conf_load(const char *path, char *err, size_t errlen)
+{
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL) {
+        set_err(err, errlen, path, 0, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    conf_file *cf = mc_xcalloc(1, sizeof *cf);
+    cf->path = mc_xstrdup(path);
+    conf_section *cur = NULL;
+    conf_entry *last = NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int lineno = 0;
+    bool ok = true;
+
+    while ((got = getline(&line, &cap, fp)) != -1) {
+        lineno++;
+        if (memchr(line, '\0', (size_t)got) != NULL) {
+            set_err(err, errlen, path, lineno, "NUL byte in rules file");
+            ok = false;
+            break;
+        }
+        if (got > 0 && line[got - 1] == '\n')
+            line[--got] = '\0';
+        if (!mc_utf8_valid((const unsigned char *)line, (size_t)got)) {
+            set_err(err, errlen, path, lineno, "invalid UTF-8");
+            ok = false;
+            break;
+        }
+        bool continuation = (line[0] == ' ' || line[0] == '\t');
+        char *t = trim(line);
+        if (*t == '\0' || *t == '#')
+            continue;
+        if (continuation) {
+            if (last == NULL) {
+                set_err(err, errlen, path, lineno,
+                        "indented line continues nothing (a continuation must follow a key = value line)");
+                ok = false;
+                break;
+            }
+            append_continuation(last, t);
+            continue;
+        }
+        if (*t == '[') {
+            char *close = strchr(t, ']');
+            if (close == NULL || close[1] != '\0' || close == t + 1) {
+                set_err(err, errlen, path, lineno, "malformed section header (expected [name])");
+                ok = false;
+                break;
+            }
+            *close = '\0';
+            char *name = trim(t + 1);
+            for (size_t i = 0; i < cf->n_sections; i++) {
+                if (strcmp(cf->sections[i].name, name) == 0) {
+                    set_err(err, errlen, path, lineno, "duplicate section [%s] (first at line %d)",
+                            name, cf->sections[i].line);
+                    ok = false;
+                    break;
+                }
+            }
+            if (!ok)
+                break;
+            cur = add_section(cf, name, lineno);
+            last = NULL;
+            continue;
+        }
+        char *eq = strchr(t, '=');
+        if (eq == NULL) {
+            set_err(err, errlen, path, lineno, "expected 'key = value' or '[section]'");
+            ok = false;
+            break;
+        }
+        if (cur == NULL) {
+            set_err(err, errlen, path, lineno, "key = value before any [section]");
+            ok = false;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(t);
+        char *value = trim(eq + 1);
+        if (*key == '\0') {
+            set_err(err, errlen, path, lineno, "empty key before '='");
+            ok = false;
+            break;
+        }
+        add_entry(cur, key, value, lineno);
+        last = &cur->entries[cur->n_entries - 1];
+    }
+    if (ok && ferror(fp)) {
+        set_err(err, errlen, path, lineno, "read error: %s", strerror(errno));
+        ok = false;
+    }
+    free(line);
+    fclose(fp);
+    if (!ok) {
+        conf_free(cf);
+        return NULL;
+    }
+    return cf;
+}
+
+void conf_free(conf_file *cf)
+{
+    if (cf == NULL)
+        return;
+    for (size_t i = 0; i < cf->n_sections; i++) {
+        conf_section *s = &cf->sections[i];
+        for (size_t j = 0; j < s->n_entries; j++) {
+            free(s->entries[j].key);
+            free(s->entries[j].value);
+        }
+        free(s->entries);
+        free(s->name);
+    }
+    free(cf->sections);
+    free(cf->path);
+    free(cf);
+}
+
+const conf_section *conf_find_section(const conf_file *cf, const char *name)
+{
+    for (size_t i = 0; i < cf->n_sections; i++)
+        if (strcmp(cf->sections[i].name, name) == 0)
+            return &cf->sections[i];
+    return NULL;
+}
+
+const conf_entry *conf_get_entry(const conf_section *s, const char *key)
+{
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < s->n_entries; i++)
+        if (strcmp(s->entries[i].key, key) == 0)
+            return &s->entries[i];
+    return NULL;
+}
+
+const char *conf_get(const conf_section *s, const char *key)
+{
+    const conf_entry *e = conf_get_entry(s, key);
+    return e ? e->value : NULL;
+}

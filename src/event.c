@@ -1,0 +1,102 @@
+/*
+ * event.c - naming and serialising events (the JSON lines of `scan`).
+ */
+#include "event.h"
+
+#include <string.h>
+
+static const char *const class_names[] = {"unknown", "success", "intermediate", "transient", "permanent"};
+
+const char *mc_class_name(mc_class c)
+{
+    return (unsigned)c < sizeof class_names / sizeof class_names[0] ? class_names[c] : "unknown";
+}
+
+bool mc_class_from_string(const char *s, mc_class *out)
+{
+    for (size_t i = 0; i < sizeof class_names / sizeof class_names[0]; i++) {
+        if (strcmp(s, class_names[i]) == 0) {
+            *out = (mc_class)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+mc_class mc_class_of_digit(char d)
+{
+    switch (d) {
+    case '2': return CLASS_SUCCESS;
+    case '3': return CLASS_INTERMEDIATE;
+    case '4': return CLASS_TRANSIENT;
+    case '5': return CLASS_PERMANENT;
+    default: return CLASS_UNKNOWN;
+    }
+}
+
+void mc_time_format(const mc_time *t, char *buf, size_t len)
+{
+    if (!t->valid) {
+        if (len)
+            buf[0] = '\0';
+        return;
+    }
+    if (t->usec >= 0)
+        snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s", t->year, t->month, t->day,
+                 t->hour, t->min, t->sec, t->usec, t->zone);
+    else
+        snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s", t->year, t->month, t->day, t->hour,
+                 t->min, t->sec, t->zone);
+}
+
+static void json_key_str(FILE *out, const char *key, mc_str v, bool *first)
+{
+    fprintf(out, "%s\"%s\": ", *first ? "" : ", ", key);
+    *first = false;
+    if (v.p == NULL)
+        fputs("null", out);
+    else
+        mc_json_str(out, v.p, v.n);
+}
+
+static void json_key_cstr(FILE *out, const char *key, const char *v, bool *first)
+{
+    json_key_str(out, key, (v && *v) ? mc_str_cstr(v) : MC_STR_NULL, first);
+}
+
+static void json_key_bool(FILE *out, const char *key, bool v, bool *first)
+{
+    fprintf(out, "%s\"%s\": %s", *first ? "" : ", ", key, v ? "true" : "false");
+    *first = false;
+}
+
+void mc_event_json(FILE *out, const mc_event *ev)
+{
+    char tbuf[64];
+    bool first = true;
+    mc_time_format(&ev->time, tbuf, sizeof tbuf);
+    fputc('{', out);
+    json_key_cstr(out, "time", tbuf, &first);
+    json_key_str(out, "host", ev->host, &first);
+    json_key_cstr(out, "mta", ev->mta, &first);
+    json_key_str(out, "program", ev->program, &first);
+    json_key_cstr(out, "direction", ev->direction, &first);
+    json_key_str(out, "status", ev->status, &first);
+    json_key_cstr(out, "stage", ev->stage, &first);
+    json_key_cstr(out, "code", ev->code, &first);
+    json_key_cstr(out, "enhanced", ev->enhanced, &first);
+    json_key_cstr(out, "class", mc_class_name(ev->klass), &first);
+    json_key_bool(out, "conflict", ev->conflict, &first);
+    json_key_bool(out, "hard", ev->hard, &first);
+    json_key_bool(out, "inferred", ev->inferred, &first);
+    json_key_cstr(out, "reason", ev->reason, &first);
+    json_key_str(out, "reason_detail", ev->reason_detail, &first);
+    json_key_str(out, "recipient", ev->recipient, &first);
+    json_key_str(out, "sender", ev->sender, &first);
+    json_key_cstr(out, "domain", ev->domain, &first);
+    json_key_str(out, "relay", ev->relay, &first);
+    json_key_str(out, "client", ev->client, &first);
+    json_key_str(out, "queue_id", ev->queue_id, &first);
+    json_key_str(out, "text", ev->text, &first);
+    fputs("}\n", out);
+}

@@ -1,0 +1,208 @@
+/*
+ * knowledge.c - the reference pages behind `explain` and the report's
+ * names and advice.  The text lives in rules/; this module checks that each
+ * record is complete and answers look-ups.
+ */
+#include "knowledge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_basic_code(const char *s)
+{
+    return s && s[0] >= '2' && s[0] <= '5' && is_digit(s[1]) && is_digit(s[2]) && s[3] == '\0';
+}
+
+/* n digits, 1..3 of them, then a terminator from stops. */
+static const char *number_part(const char *s, const char *stops)
+{
+    int n = 0;
+    while (is_digit(*s) && n < 4) {
+        s++;
+        n++;
+    }
+    if (n == 0 || n > 3 || strchr(stops, *s) == NULL)
+        return NULL;
+    return s;
+}
+
+bool is_enhanced_code(const char *s)
+{
+    if (s == NULL || !(s[0] == '2' || s[0] == '4' || s[0] == '5') || s[1] != '.')
+        return false;
+    const char *p = number_part(s + 2, ".");
+    return p && number_part(p + 1, "") != NULL;
+}
+
+/* Record ids: "X.1.1", "5.7.606", "5.X.X", "X.7.X". */
+static bool is_enhanced_id(const char *s)
+{
+    if (!(s[0] == 'X' || s[0] == '2' || s[0] == '4' || s[0] == '5') || s[1] != '.')
+        return false;
+    const char *p = s + 2;
+    if (*p == 'X')
+        p++;
+    else if ((p = number_part(p, ".")) == NULL)
+        return false;
+    if (*p++ != '.')
+        return false;
+    if (*p == 'X')
+        return p[1] == '\0';
+    return number_part(p, "") != NULL;
+}
+
+static const char *const required_keys[] = {"name", "description", "when", "fix"};
+
+static bool load_records(const char *dir, const char *file, bool basic, mc_code_info **out,
+                         size_t *n_out, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    mc_code_info *recs = mc_xcalloc(cf->n_sections, sizeof *recs);
+    size_t n = 0;
+    bool ok = true;
+    for (size_t i = 0; i < cf->n_sections && ok; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (basic ? !is_basic_code(s->name) : !is_enhanced_id(s->name)) {
+            snprintf(err, errlen, "%s:%d: [%s] is not %s", path, s->line, s->name,
+                     basic ? "a reply code (200-599)" : "an enhanced code (X.S.D, 5.S.D, 5.X.X, X.S.X)");
+            ok = false;
+            break;
+        }
+        for (size_t k = 0; k < sizeof required_keys / sizeof required_keys[0]; k++) {
+            const char *v = conf_get(s, required_keys[k]);
+            if (v == NULL || *v == '\0') {
+                snprintf(err, errlen, "%s:%d: [%s] has no '%s'", path, s->line, s->name,
+                         required_keys[k]);
+                ok = false;
+                break;
+            }
+        }
+        if (!ok)
+            break;
+        mc_code_info *r = &recs[n++];
+        r->id = mc_xstrdup(s->name);
+        r->name = mc_xstrdup(conf_get(s, "name"));
+        r->rfc = mc_xstrdup(conf_get(s, "rfc") ? conf_get(s, "rfc") : "");
+        r->description = mc_xstrdup(conf_get(s, "description"));
+        r->when = mc_xstrdup(conf_get(s, "when"));
+        r->fix = mc_xstrdup(conf_get(s, "fix"));
+        const conf_entry *ce = conf_get_entry(s, "class");
+        char digit = basic ? s->name[0] : (s->name[0] != 'X' ? s->name[0] : '\0');
+        r->klass = digit ? mc_class_of_digit(digit) : CLASS_UNKNOWN;
+        if (ce != NULL) {
+            mc_class c;
+            if (!mc_class_from_string(ce->value, &c)) {
+                snprintf(err, errlen, "%s:%d: class '%s' is not success, intermediate, transient or permanent",
+                         path, ce->line, ce->value);
+                ok = false;
+            } else if (digit && c != r->klass) {
+                snprintf(err, errlen, "%s:%d: class '%s' contradicts code %s", path, ce->line,
+                         ce->value, s->name);
+                ok = false;
+            }
+        }
+        const conf_entry *he = conf_get_entry(s, "hard");
+        if (ok && he != NULL) {
+            if (strcmp(he->value, "yes") == 0)
+                r->hard = true;
+            else if (strcmp(he->value, "no") != 0) {
+                snprintf(err, errlen, "%s:%d: hard must be yes or no", path, he->line);
+                ok = false;
+            }
+        }
+    }
+    conf_free(cf);
+    *out = recs;
+    *n_out = n;
+    return ok;
+}
+
+static void free_records(mc_code_info *recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(recs[i].id);
+        free(recs[i].name);
+        free(recs[i].rfc);
+        free(recs[i].description);
+        free(recs[i].when);
+        free(recs[i].fix);
+    }
+    free(recs);
+}
+
+bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen)
+{
+    memset(k, 0, sizeof *k);
+    if (!load_records(dir, "codes.conf", true, &k->codes, &k->n_codes, err, errlen) ||
+        !load_records(dir, "enhanced.conf", false, &k->enhanced, &k->n_enhanced, err, errlen)) {
+        knowledge_free(k);
+        return false;
+    }
+    return true;
+}
+
+void knowledge_free(mc_knowledge *k)
+{
+    free_records(k->codes, k->n_codes);
+    free_records(k->enhanced, k->n_enhanced);
+    memset(k, 0, sizeof *k);
+}
+
+static const mc_code_info *find(const mc_code_info *recs, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(recs[i].id, id) == 0)
+            return &recs[i];
+    return NULL;
+}
+
+const mc_code_info *knowledge_code(const mc_knowledge *k, const char *code)
+{
+    return code && *code ? find(k->codes, k->n_codes, code) : NULL;
+}
+
+const mc_code_info *knowledge_enhanced(const mc_knowledge *k, const char *enh)
+{
+    if (enh == NULL || !is_enhanced_code(enh))
+        return NULL;
+    const mc_code_info *r = find(k->enhanced, k->n_enhanced, enh);
+    if (r)
+        return r;
+    char generic[16];
+    snprintf(generic, sizeof generic, "X%s", enh + 1);
+    return find(k->enhanced, k->n_enhanced, generic);
+}
+
+const mc_code_info *knowledge_enhanced_subject(const mc_knowledge *k, const char *enh)
+{
+    if (enh == NULL || !is_enhanced_code(enh))
+        return NULL;
+    char id[16];
+    const char *dot = strchr(enh + 2, '.');
+    snprintf(id, sizeof id, "X.%.*s.X", (int)(dot - (enh + 2)), enh + 2);
+    return find(k->enhanced, k->n_enhanced, id);
+}
+
+const mc_code_info *knowledge_enhanced_class(const mc_knowledge *k, const char *enh)
+{
+    if (enh == NULL || !is_enhanced_code(enh))
+        return NULL;
+    char id[8];
+    snprintf(id, sizeof id, "%c.X.X", enh[0]);
+    return find(k->enhanced, k->n_enhanced, id);
+}
+
+bool knowledge_enhanced_is_hard(const mc_knowledge *k, const char *enh)
+{
+    const mc_code_info *r = knowledge_enhanced(k, enh);
+    return r && r->hard;
+}

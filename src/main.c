@@ -1,0 +1,617 @@
+/*
+ * main.c - the command line: mailcodes COMMAND [OPTIONS] [ARGS].
+ *
+ * Each command parses its own options, loads the rules, and hands off to
+ * the stage modules.  Exit codes (SPEC.md): 0 ok, 1 input or usage error,
+ * 2 rules error, 3 database error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "exitcodes.h"
+#include "explain.h"
+#include "ingest.h"
+#include "lang.h"
+#include "logline.h"
+#include "report.h"
+#include "rules.h"
+#include "store.h"
+
+#ifndef MC_VERSION
+#define MC_VERSION "0.1.0"
+#endif
+
+static const char usage_main[] =
+    "usage: mailcodes COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Pull every SMTP reply code out of Postfix and Exim logs, classify it (transient 4xx or\n"
+    "permanent 5xx), count it in SQLite, and explain what it means and what to do.\n"
+    "\n"
+    "commands:\n"
+    "  ingest   parse logs and add their counts to the database (incremental, idempotent)\n"
+    "  report   counts by code, reason, domain... from the database or straight from files\n"
+    "  scan     print every event as a JSON line; nothing is stored\n"
+    "  explain  what a reply code, an enhanced code or a pasted reply means, and the fix\n"
+    "  compare  two codes side by side\n"
+    "\n"
+    "Run 'mailcodes COMMAND --help' for a command's options.\n"
+    "\n"
+    "environment:\n"
+    "  MAILCODES_DB     database path (default $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
+    "  MAILCODES_RULES  rules directory (default: the installed rules)\n"
+    "\n"
+    "exit status: 0 success, 1 input or usage error, 2 rules error, 3 database error.\n";
+
+static const char usage_ingest[] =
+    "usage: mailcodes ingest [--db PATH] [--rules DIR] [--unrecognised FILE] [FILE... | -]\n"
+    "\n"
+    "Read mail logs (plain or gzip, detected by content; '-' or no FILE reads standard input),\n"
+    "find every SMTP outcome, and add the counts to the database. Each file's position is\n"
+    "remembered by a fingerprint of its first bytes, so ingesting the same file again adds\n"
+    "nothing, a grown file adds only its new lines, and rotated copies (mail.log.1,\n"
+    "mail.log.2.gz) are recognised.\n"
+    "\n"
+    "options:\n"
+    "  --db PATH            database (default $MAILCODES_DB, else\n"
+    "                       $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
+    "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
+    "  --unrecognised FILE  write lines that look like outcomes but match no rule to FILE\n"
+    "  --quiet              no summary on standard error\n"
+    "  -h, --help           this text\n";
+
+static const char usage_report[] =
+    "usage: mailcodes report [--db PATH | FILE...] [WINDOW] [--by KEYS] [--top N]\n"
+    "                        [--format text|json|csv|prom] [--lang L] [--rules DIR]\n"
+    "\n"
+    "Counts of SMTP outcomes, grouped by KEYS, with each code's meaning and advice. With FILE\n"
+    "arguments (and no --db) the files are analysed in memory and nothing is stored.\n"
+    "\n"
+    "options:\n"
+    "  --db PATH          database to read (default as for ingest)\n"
+    "  --day D            today, yesterday or YYYY-MM-DD (the log's own clock)\n"
+    "  --since T          from T (YYYY-MM-DD[THH[:MM]]), hour granularity\n"
+    "  --until T          up to T, exclusive\n"
+    "  --by KEYS          comma list of: mta host direction status stage code enhanced class\n"
+    "                     reason domain relay client day hour (default code,enhanced)\n"
+    "  --top N            at most N rows (0 = all; default 20 for text, all otherwise)\n"
+    "  --format F         text (default), json, csv or prom\n"
+    "  --lang L           en (default), th, ko, zh, de, ar\n"
+    "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
+    "  --rules DIR        rules directory\n"
+    "  -h, --help         this text\n";
+
+static const char usage_scan[] =
+    "usage: mailcodes scan [--rules DIR] [--unrecognised FILE] [FILE... | -]\n"
+    "\n"
+    "Print every SMTP outcome found in the logs as one JSON object per line (the event of\n"
+    "SPEC.md: time, host, mta, direction, status, stage, code, enhanced, class, conflict, hard,\n"
+    "inferred, reason, recipient, sender, domain, relay, client, queue_id, text). Nothing is\n"
+    "stored.\n"
+    "\n"
+    "options:\n"
+    "  --rules DIR          rules directory\n"
+    "  --unrecognised FILE  write unrecognised outcome lines to FILE\n"
+    "  -h, --help           this text\n";
+
+static const char usage_explain[] =
+    "usage: mailcodes explain CODE | C.S.D | \"REPLY TEXT\" [--format text|json] [--lang L]\n"
+    "\n"
+    "What a basic reply code (421), an enhanced status code (5.7.1) or a whole reply pasted\n"
+    "from a bounce means: its class, description, when you see it, and how to fix it. A pasted\n"
+    "reply is also classified for its reason (user-unknown, blocklisted, ...).\n"
+    "\n"
+    "options:\n"
+    "  --format F   text (default) or json\n"
+    "  --lang L     en (default), th, ko, zh, de, ar\n"
+    "  --rules DIR  rules directory\n"
+    "  -h, --help   this text\n";
+
+static const char usage_compare[] =
+    "usage: mailcodes compare CODE CODE [--format text|json] [--lang L]\n"
+    "\n"
+    "Two codes side by side: a summary, each code's description, when you see it and how to\n"
+    "fix it, the key differences, and when to use which.\n"
+    "\n"
+    "options:\n"
+    "  --format F   text (default) or json\n"
+    "  --lang L     en (default), th, ko, zh, de, ar\n"
+    "  --rules DIR  rules directory\n"
+    "  -h, --help   this text\n";
+
+enum {
+    OPT_DB = 1000,
+    OPT_RULES,
+    OPT_UNRECOGNISED,
+    OPT_DAY,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_BY,
+    OPT_TOP,
+    OPT_FORMAT,
+    OPT_LANG,
+    OPT_QUIET,
+};
+
+static const struct option long_options[] = {
+    {"db", required_argument, NULL, OPT_DB},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"unrecognised", required_argument, NULL, OPT_UNRECOGNISED},
+    {"unrecognized", required_argument, NULL, OPT_UNRECOGNISED},
+    {"day", required_argument, NULL, OPT_DAY},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"by", required_argument, NULL, OPT_BY},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct {
+    const char *db;
+    const char *rules_dir;
+    const char *unrecognised;
+    const char *day, *since, *until;
+    const char *by;
+    const char *top;
+    const char *format;
+    const char *lang;
+    bool quiet;
+    char **args;
+    int n_args;
+} cli;
+
+/* Which options each command takes (the rest are usage errors). */
+typedef struct {
+    const char *name;
+    const char *usage;
+    const int *allowed;
+} command_spec;
+
+static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, 0};
+static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
+                                   OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, 0};
+static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
+static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
+
+static bool allowed(const int *list, int opt)
+{
+    for (; *list; list++)
+        if (*list == opt)
+            return true;
+    return false;
+}
+
+static int usage_error(const command_spec *c, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mailcodes %s: ", c->name);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'mailcodes %s --help'.\n", c->name);
+    return MC_EXIT_USAGE;
+}
+
+/* Returns -1 to go on, else an exit code. */
+static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
+{
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        if (opt == 'h') {
+            fputs(c->usage, stdout);
+            return MC_EXIT_OK;
+        }
+        if (opt == '?')
+            return usage_error(c, "unknown option '%s'", argv[optind - 1]);
+        if (opt == ':')
+            return usage_error(c, "option '%s' needs a value", argv[optind - 1]);
+        if (!allowed(c->allowed, opt))
+            return usage_error(c, "option '%s' does not apply to this command", argv[optind - 1]);
+        switch (opt) {
+        case OPT_DB: o->db = optarg; break;
+        case OPT_RULES: o->rules_dir = optarg; break;
+        case OPT_UNRECOGNISED: o->unrecognised = optarg; break;
+        case OPT_DAY: o->day = optarg; break;
+        case OPT_SINCE: o->since = optarg; break;
+        case OPT_UNTIL: o->until = optarg; break;
+        case OPT_BY: o->by = optarg; break;
+        case OPT_TOP: o->top = optarg; break;
+        case OPT_FORMAT: o->format = optarg; break;
+        case OPT_LANG: o->lang = optarg; break;
+        case OPT_QUIET: o->quiet = true; break;
+        }
+    }
+    o->args = argv + optind;
+    o->n_args = argc - optind;
+    return -1;
+}
+
+static int load_rules(const cli *o, mc_rules *rules)
+{
+    char err[1024];
+    if (!rules_load(rules, rules_default_dir(o->rules_dir), err, sizeof err)) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        return MC_EXIT_RULES;
+    }
+    return MC_EXIT_OK;
+}
+
+/* mkdir -p for the directory part of path. */
+static bool make_parent_dirs(const char *path)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return false;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return false;
+        *p = '/';
+    }
+    return true;
+}
+
+/* --db, else $MAILCODES_DB, else $XDG_DATA_HOME or ~/.local/share. */
+static const char *default_db(const cli *o, char *buf, size_t len)
+{
+    if (o->db)
+        return o->db;
+    const char *env = getenv("MAILCODES_DB");
+    if (env && *env)
+        return env;
+    const char *xdg = getenv("XDG_DATA_HOME");
+    if (xdg && *xdg) {
+        snprintf(buf, len, "%s/mailcodes/mailcodes.db", xdg);
+        return buf;
+    }
+    const char *home = getenv("HOME");
+    snprintf(buf, len, "%s/.local/share/mailcodes/mailcodes.db", home && *home ? home : ".");
+    return buf;
+}
+
+static FILE *open_unrecognised(const cli *o)
+{
+    if (o->unrecognised == NULL)
+        return NULL;
+    FILE *f = fopen(o->unrecognised, "w");
+    if (f == NULL)
+        fprintf(stderr, "mailcodes: %s: %s\n", o->unrecognised, strerror(errno));
+    return f;
+}
+
+/* Runs the inputs (or stdin) through ingest; returns the worst exit code. */
+static int run_inputs(mc_ingest_opts *io, char **paths, int n)
+{
+    static char *stdin_only[] = {"-"};
+    if (n == 0) {
+        paths = stdin_only;
+        n = 1;
+    }
+    int worst = MC_EXIT_OK;
+    for (int i = 0; i < n && !mc_stop_requested; i++) {
+        int rc = ingest_path(io, paths[i]);
+        if (rc == MC_EXIT_DB)
+            return rc;
+        if (rc > worst)
+            worst = rc;
+    }
+    return worst;
+}
+
+static int cmd_ingest(const command_spec *c, int argc, char **argv)
+{
+    cli o;
+    int rc = parse_cli(c, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    mc_rules rules;
+    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+        return rc;
+    char dbbuf[PATH_MAX], err[1024];
+    const char *db = default_db(&o, dbbuf, sizeof dbbuf);
+    if (!o.db && !make_parent_dirs(db))
+        fprintf(stderr, "mailcodes: cannot create the directory for %s: %s\n", db, strerror(errno));
+    mc_store *store = store_open(db, false, err, sizeof err);
+    if (store == NULL) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        rules_free(&rules);
+        return MC_EXIT_DB;
+    }
+    mc_ingest_opts io;
+    memset(&io, 0, sizeof io);
+    io.rules = &rules;
+    io.store = store;
+    io.incremental = true;
+    io.progress = !o.quiet;
+    io.flush_seconds = 1.0;
+    io.unrecognised_out = open_unrecognised(&o);
+    if (o.unrecognised && io.unrecognised_out == NULL)
+        rc = MC_EXIT_USAGE;
+    else {
+        ingest_install_signals();
+        rc = run_inputs(&io, o.args, o.n_args);
+    }
+    if (!o.quiet)
+        fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s\n",
+                (unsigned long long)io.lines, (unsigned long long)io.events,
+                (unsigned long long)io.skipped, (unsigned long long)io.unrecognised, db);
+    if (io.unrecognised_out)
+        fclose(io.unrecognised_out);
+    store_close(store);
+    rules_free(&rules);
+    return rc;
+}
+
+/* YYYY-MM-DD plus days, via timegm so month ends and leap years are right. */
+static void add_days(const mc_time *t, int days, char *out, size_t len)
+{
+    struct tm tm = {0};
+    tm.tm_year = t->year - 1900;
+    tm.tm_mon = t->month - 1;
+    tm.tm_mday = t->day + days;
+    tm.tm_hour = 12;
+    time_t when = timegm(&tm);
+    gmtime_r(&when, &tm);
+    snprintf(out, len, "%04d-%02d-%02dT00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static bool parse_window(const cli *o, mc_report_opts *ro, char *err, size_t errlen)
+{
+    mc_time t;
+    if (o->day) {
+        if (o->since || o->until) {
+            snprintf(err, errlen, "--day cannot be combined with --since or --until");
+            return false;
+        }
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        if (strcmp(o->day, "today") == 0 || strcmp(o->day, "yesterday") == 0) {
+            memset(&t, 0, sizeof t);
+            t.year = tm.tm_year + 1900;
+            t.month = tm.tm_mon + 1;
+            t.day = tm.tm_mday;
+            if (o->day[0] == 'y') {
+                char buf[48];
+                add_days(&t, -1, buf, sizeof buf);
+                buf[10] = '\0';
+                parse_iso_time(buf, &t);
+            }
+        } else if (!parse_iso_time(o->day, &t) || strlen(o->day) != 10) {
+            snprintf(err, errlen, "--day '%s': use today, yesterday or YYYY-MM-DD", o->day);
+            return false;
+        }
+        snprintf(ro->window.since, sizeof ro->window.since, "%04d-%02d-%02dT00", t.year, t.month, t.day);
+        add_days(&t, 1, ro->window.until, sizeof ro->window.until);
+        snprintf(ro->since_buf, sizeof ro->since_buf, "%.10s", ro->window.since);
+        snprintf(ro->until_buf, sizeof ro->until_buf, "%.10s", ro->window.until);
+        ro->since_text = ro->since_buf;
+        ro->until_text = ro->until_buf;
+        return true;
+    }
+    if (o->since) {
+        if (!parse_iso_time(o->since, &t)) {
+            snprintf(err, errlen, "--since '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->since);
+            return false;
+        }
+        snprintf(ro->window.since, sizeof ro->window.since, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
+        ro->since_text = o->since;
+    }
+    if (o->until) {
+        if (!parse_iso_time(o->until, &t)) {
+            snprintf(err, errlen, "--until '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->until);
+            return false;
+        }
+        /* An hour that has begun is included: round up to the next hour. */
+        if (t.min || t.sec) {
+            if (t.hour == 23) {
+                add_days(&t, 1, ro->window.until, sizeof ro->window.until);
+            } else {
+                snprintf(ro->window.until, sizeof ro->window.until, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour + 1);
+            }
+        } else {
+            snprintf(ro->window.until, sizeof ro->window.until, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
+        }
+        ro->until_text = o->until;
+    }
+    return true;
+}
+
+static int cmd_report(const command_spec *c, int argc, char **argv)
+{
+    cli o;
+    int rc = parse_cli(c, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    mc_report_opts ro;
+    memset(&ro, 0, sizeof ro);
+    char err[1024];
+    char keybuf[512];
+    snprintf(keybuf, sizeof keybuf, "%s", o.by ? o.by : "code,enhanced");
+    if (!report_parse_keys(keybuf, &ro, err, sizeof err))
+        return usage_error(c, "%s", err);
+    if (o.format && !report_parse_format(o.format, &ro.format))
+        return usage_error(c, "unknown --format '%s' (text, json, csv, prom)", o.format);
+    if (o.top) {
+        char *end;
+        errno = 0;
+        long v = strtol(o.top, &end, 10);
+        if (*o.top == '\0' || *end || v < 0 || errno)
+            return usage_error(c, "--top '%s' is not a whole number >= 0", o.top);
+        ro.top = (size_t)v;
+    } else {
+        ro.top = ro.format == FORMAT_TEXT ? 20 : 0;
+    }
+    if (!parse_window(&o, &ro, err, sizeof err))
+        return usage_error(c, "%s", err);
+    if (o.db && o.n_args > 0)
+        return usage_error(c, "%s", "give either --db or log files, not both");
+    ro.color = ro.format == FORMAT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+    mc_rules rules;
+    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+        return rc;
+    if (o.lang) {
+        mc_lang check;
+        bool ok = lang_load(&check, rules.dir, o.lang, err, sizeof err);
+        lang_free(&check);
+        if (!ok) {
+            rules_free(&rules);
+            return usage_error(c, "%s", err);
+        }
+    }
+    mc_store *store;
+    if (o.n_args > 0) {
+        store = store_open(NULL, false, err, sizeof err);
+        if (store == NULL) {
+            fprintf(stderr, "mailcodes: %s\n", err);
+            rules_free(&rules);
+            return MC_EXIT_DB;
+        }
+        mc_ingest_opts io;
+        memset(&io, 0, sizeof io);
+        io.rules = &rules;
+        io.store = store;
+        io.unrecognised_out = open_unrecognised(&o);
+        rc = (o.unrecognised && !io.unrecognised_out) ? MC_EXIT_USAGE : run_inputs(&io, o.args, o.n_args);
+        if (io.unrecognised_out)
+            fclose(io.unrecognised_out);
+        if (rc == MC_EXIT_DB) {
+            store_close(store);
+            rules_free(&rules);
+            return rc;
+        }
+    } else {
+        char dbbuf[PATH_MAX];
+        const char *db = default_db(&o, dbbuf, sizeof dbbuf);
+        if (access(db, F_OK) != 0) {
+            fprintf(stderr, "mailcodes: database %s does not exist; run 'mailcodes ingest' first,"
+                            " or give log files\n", db);
+            rules_free(&rules);
+            return MC_EXIT_DB;
+        }
+        store = store_open(db, true, err, sizeof err);
+        if (store == NULL) {
+            fprintf(stderr, "mailcodes: %s\n", err);
+            rules_free(&rules);
+            return MC_EXIT_DB;
+        }
+    }
+    int wrc = report_write(store, &rules, &ro, stdout);
+    if (wrc != MC_EXIT_OK)
+        rc = wrc;
+    if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
+        rc = MC_EXIT_USAGE;
+    store_close(store);
+    rules_free(&rules);
+    return rc;
+}
+
+static void print_event(const mc_event *ev, void *ctx) { mc_event_json((FILE *)ctx, ev); }
+
+static int cmd_scan(const command_spec *c, int argc, char **argv)
+{
+    cli o;
+    int rc = parse_cli(c, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    mc_rules rules;
+    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+        return rc;
+    mc_ingest_opts io;
+    memset(&io, 0, sizeof io);
+    io.rules = &rules;
+    io.on_event = print_event;
+    io.on_event_ctx = stdout;
+    io.unrecognised_out = open_unrecognised(&o);
+    rc = (o.unrecognised && !io.unrecognised_out) ? MC_EXIT_USAGE : run_inputs(&io, o.args, o.n_args);
+    if (io.unrecognised_out)
+        fclose(io.unrecognised_out);
+    if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
+        rc = MC_EXIT_USAGE;
+    rules_free(&rules);
+    return rc;
+}
+
+static int explain_like(const command_spec *c, int argc, char **argv, int want_args)
+{
+    cli o;
+    int rc = parse_cli(c, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (o.n_args != want_args)
+        return usage_error(c, "%s", want_args == 1 ? "give one code, enhanced code or reply text"
+                                                   : "give two codes");
+    bool json = false;
+    if (o.format) {
+        if (strcmp(o.format, "json") == 0)
+            json = true;
+        else if (strcmp(o.format, "text") != 0)
+            return usage_error(c, "unknown --format '%s' (text, json)", o.format);
+    }
+    mc_rules rules;
+    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+        return rc;
+    rc = want_args == 1 ? explain_write(&rules, o.args[0], json, o.lang, stdout)
+                        : compare_write(&rules, o.args[0], o.args[1], json, o.lang, stdout);
+    rules_free(&rules);
+    return rc;
+}
+
+static int cmd_explain(const command_spec *c, int argc, char **argv) { return explain_like(c, argc, argv, 1); }
+static int cmd_compare(const command_spec *c, int argc, char **argv) { return explain_like(c, argc, argv, 2); }
+
+typedef int (*command_fn)(const command_spec *, int, char **);
+
+static const struct {
+    command_spec spec;
+    command_fn fn;
+} commands[] = {
+    {{"ingest", usage_ingest, allow_ingest}, cmd_ingest},
+    {{"report", usage_report, allow_report}, cmd_report},
+    {{"scan", usage_scan, allow_scan}, cmd_scan},
+    {{"explain", usage_explain, allow_explain}, cmd_explain},
+    {{"compare", usage_compare, allow_explain}, cmd_compare},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return MC_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        if (argc > 2 && strcmp(cmd, "help") == 0) {
+            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (strcmp(argv[2], commands[i].spec.name) == 0) {
+                    fputs(commands[i].spec.usage, stdout);
+                    return MC_EXIT_OK;
+                }
+        }
+        fputs(usage_main, stdout);
+        return MC_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("mailcodes %s\n", MC_VERSION);
+        return MC_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].spec.name) == 0)
+            return commands[i].fn(&commands[i].spec, argc - 1, argv + 1);
+    fprintf(stderr, "mailcodes: unknown command '%s'\n\n", cmd);
+    fputs(usage_main, stderr);
+    return MC_EXIT_USAGE;
+}

@@ -1,0 +1,602 @@
+/*
+ * parse.c - the second stage of the data flow: line -> event.
+ *
+ * All knowledge of how an MTA words its lines lives in rules/<mta>.conf;
+ * this module only knows the mechanism: find the line's MTA, try its rules
+ * in order (daemon check, then memmem literals, then the JIT pattern), and
+ * copy the named groups into the event.  Nothing is allocated per line:
+ * event strings are views into the line.
+ */
+#include "parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+/* ---- loading ---------------------------------------------------------- */
+
+/* Splits a space separated value into a NULL-free array of strings. */
+static char **split_words(const char *value, size_t *n_out)
+{
+    size_t cap = 4, n = 0;
+    char **words = mc_xmalloc(cap * sizeof *words);
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *s = p;
+        while (*p && *p != ' ' && *p != '\t')
+            p++;
+        if (p > s) {
+            if (n == cap)
+                words = mc_xrealloc(words, (cap *= 2) * sizeof *words);
+            words[n++] = mc_xstrndup(s, (size_t)(p - s));
+        }
+    }
+    *n_out = n;
+    return words;
+}
+
+static void free_words(char **w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(w[i]);
+    free(w);
+}
+
+static bool is_valid_stage(const char *s)
+{
+    static const char *const stages[] = {"connect", "greeting", "helo", "mail", "rcpt",
+                                         "data", "end-of-data", "other"};
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+        if (strcmp(s, stages[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_section *s,
+                             char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (strcmp(e->key, "name") == 0) {
+            free(m->name);
+            m->name = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "daemons") == 0) {
+            size_t n;
+            char **w = split_words(e->value, &n);
+            for (size_t j = 0; j < n; j++) {
+                if (m->n_daemons == MC_MAX_DAEMONS) {
+                    snprintf(err, errlen, "%s:%d: more than %d daemons", cf->path, e->line, MC_MAX_DAEMONS);
+                    free_words(w, n);
+                    return false;
+                }
+                m->daemons[m->n_daemons++] = mc_xstrdup(w[j]);
+            }
+            free_words(w, n);
+        } else if (strcmp(e->key, "programs") == 0) {
+            free_words(m->programs, m->n_programs);
+            m->programs = split_words(e->value, &m->n_programs);
+        } else if (strcmp(e->key, "marker") == 0) {
+            m->markers = mc_xrealloc(m->markers, (m->n_markers + 1) * sizeof *m->markers);
+            m->markers[m->n_markers++] = mc_xstrdup(e->value);
+        } else {
+            snprintf(err, errlen, "%s:%d: unknown key '%s' in [@mta] (name, daemons, programs, marker)",
+                     cf->path, e->line, e->key);
+            return false;
+        }
+    }
+    if (m->name == NULL) {
+        snprintf(err, errlen, "%s:%d: [@mta] needs a name", cf->path, s->line);
+        return false;
+    }
+    return true;
+}
+
+static bool load_replies(mc_mta_rules *m, const conf_file *cf, const conf_section *s, char *err,
+                         size_t errlen)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (strcmp(e->key, "pattern") != 0) {
+            snprintf(err, errlen, "%s:%d: [@reply] takes only 'pattern' lines", cf->path, e->line);
+            return false;
+        }
+        m->replies = mc_xrealloc(m->replies, (m->n_replies + 1) * sizeof *m->replies);
+        if (!pattern_compile(&m->replies[m->n_replies], e->value, 0, cf->path, e->line, err, errlen))
+            return false;
+        m->n_replies++;
+        if (m->replies[m->n_replies - 1].group[G_CODE] < 0) {
+            snprintf(err, errlen, "%s:%d: a reply pattern needs a (?<code>...) group", cf->path, e->line);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section *s, char *err,
+                        size_t errlen)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        bool via_command = strcmp(e->key, "command") == 0;
+        if (!via_command && !is_valid_stage(e->key)) {
+            snprintf(err, errlen, "%s:%d: '%s' is not a stage (connect greeting helo mail rcpt data end-of-data other, or command)",
+                     cf->path, e->line, e->key);
+            return false;
+        }
+        m->stages = mc_xrealloc(m->stages, (m->n_stages + 1) * sizeof *m->stages);
+        mc_stage_rule *sr = &m->stages[m->n_stages];
+        if (!pattern_compile(&sr->pat, e->value, 0, cf->path, e->line, err, errlen))
+            return false;
+        sr->stage = via_command ? NULL : mc_xstrdup(e->key);
+        m->n_stages++;
+        if (via_command && sr->pat.group[G_COMMAND] < 0) {
+            snprintf(err, errlen, "%s:%d: a 'command' stage rule needs a (?<command>...) group",
+                     cf->path, e->line);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool yes_no(const conf_entry *e, const char *path, bool *out, char *err, size_t errlen)
+{
+    if (strcmp(e->value, "yes") == 0)
+        *out = true;
+    else if (strcmp(e->value, "no") == 0)
+        *out = false;
+    else {
+        snprintf(err, errlen, "%s:%d: %s must be yes or no", path, e->line, e->key);
+        return false;
+    }
+    return true;
+}
+
+static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_section *s, char *err,
+                           size_t errlen)
+{
+    m->rules = mc_xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
+    mc_line_rule *r = &m->rules[m->n_rules++];
+    memset(r, 0, sizeof *r);
+    r->name = mc_xstrdup(s->name);
+    bool have_pattern = false;
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        const char *k = e->key;
+        if (strcmp(k, "daemons") == 0) {
+            size_t n;
+            char **w = split_words(e->value, &n);
+            for (size_t j = 0; j < n; j++) {
+                size_t d = 0;
+                while (d < m->n_daemons && strcmp(m->daemons[d], w[j]) != 0)
+                    d++;
+                if (d == m->n_daemons) {
+                    snprintf(err, errlen, "%s:%d: daemon '%s' is not listed in [@mta] daemons",
+                             cf->path, e->line, w[j]);
+                    free_words(w, n);
+                    return false;
+                }
+                r->daemon_mask |= 1ULL << d;
+            }
+            free_words(w, n);
+        } else if (strcmp(k, "literal") == 0) {
+            r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
+            r->literals[r->n_literals++] = mc_xstrdup(e->value);
+        } else if (strcmp(k, "pattern") == 0) {
+            if (have_pattern) {
+                snprintf(err, errlen, "%s:%d: [%s] has a second pattern", cf->path, e->line, s->name);
+                return false;
+            }
+            if (!pattern_compile(&r->pat, e->value, 0, cf->path, e->line, err, errlen))
+                return false;
+            have_pattern = true;
+        } else if (strcmp(k, "direction") == 0) {
+            if (strcmp(e->value, "outbound") != 0 && strcmp(e->value, "inbound") != 0) {
+                snprintf(err, errlen, "%s:%d: direction must be outbound or inbound", cf->path, e->line);
+                return false;
+            }
+            r->direction = mc_xstrdup(e->value);
+        } else if (strcmp(k, "status") == 0) {
+            r->status = mc_xstrdup(e->value);
+        } else if (strcmp(k, "stage") == 0) {
+            if (!is_valid_stage(e->value)) {
+                snprintf(err, errlen, "%s:%d: '%s' is not a stage", cf->path, e->line, e->value);
+                return false;
+            }
+            r->stage = mc_xstrdup(e->value);
+        } else if (strncmp(k, "infer.", 6) == 0) {
+            char d = k[6];
+            if (!(d == '4' || d == '5') || k[7] != '\0' || strlen(e->value) != 3 ||
+                e->value[0] != d || e->value[1] < '0' || e->value[1] > '9' || e->value[2] < '0' ||
+                e->value[2] > '9') {
+                snprintf(err, errlen, "%s:%d: use infer.4 = 4xx or infer.5 = 5xx", cf->path, e->line);
+                return false;
+            }
+            memcpy(r->infer[d - '0'], e->value, 4);
+        } else if (strcmp(k, "reply") == 0) {
+            if (!yes_no(e, cf->path, &r->reply, err, errlen))
+                return false;
+        } else if (strcmp(k, "ignore") == 0) {
+            if (!yes_no(e, cf->path, &r->ignore, err, errlen))
+                return false;
+        } else {
+            snprintf(err, errlen, "%s:%d: unknown key '%s' in rule [%s]", cf->path, e->line, k, s->name);
+            return false;
+        }
+    }
+    if (!have_pattern) {
+        snprintf(err, errlen, "%s:%d: rule [%s] has no pattern", cf->path, s->line, s->name);
+        return false;
+    }
+    if (!r->ignore && r->direction == NULL) {
+        snprintf(err, errlen, "%s:%d: rule [%s] needs a direction (outbound or inbound)", cf->path,
+                 s->line, s->name);
+        return false;
+    }
+    if (!r->ignore && r->status == NULL && r->pat.group[G_STATUS] < 0) {
+        snprintf(err, errlen, "%s:%d: rule [%s] needs a status or a (?<status>...) group", cf->path,
+                 s->line, s->name);
+        return false;
+    }
+    return true;
+}
+
+static void free_mta(mc_mta_rules *m)
+{
+    free(m->name);
+    for (size_t i = 0; i < m->n_daemons; i++)
+        free(m->daemons[i]);
+    free_words(m->programs, m->n_programs);
+    free_words(m->markers, m->n_markers);
+    for (size_t i = 0; i < m->n_replies; i++)
+        pattern_free(&m->replies[i]);
+    free(m->replies);
+    for (size_t i = 0; i < m->n_stages; i++) {
+        pattern_free(&m->stages[i].pat);
+        free(m->stages[i].stage);
+    }
+    free(m->stages);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        mc_line_rule *r = &m->rules[i];
+        free(r->name);
+        free_words(r->literals, r->n_literals);
+        pattern_free(&r->pat);
+        free(r->direction);
+        free(r->status);
+        free(r->stage);
+    }
+    free(m->rules);
+}
+
+static bool load_mta_file(mc_parse_rules *pr, const char *path, char *err, size_t errlen)
+{
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    pr->mtas = mc_xrealloc(pr->mtas, (pr->n_mtas + 1) * sizeof *pr->mtas);
+    mc_mta_rules *m = &pr->mtas[pr->n_mtas++];
+    memset(m, 0, sizeof *m);
+    bool ok = true;
+    const conf_section *head = conf_find_section(cf, "@mta");
+    if (head == NULL) {
+        snprintf(err, errlen, "%s: no [@mta] section", path);
+        ok = false;
+    } else {
+        ok = load_mta_section(m, cf, head, err, errlen);
+    }
+    for (size_t i = 0; ok && i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (strcmp(s->name, "@mta") == 0)
+            continue;
+        else if (strcmp(s->name, "@reply") == 0)
+            ok = load_replies(m, cf, s, err, errlen);
+        else if (strcmp(s->name, "@stage") == 0)
+            ok = load_stages(m, cf, s, err, errlen);
+        else if (s->name[0] == '@') {
+            snprintf(err, errlen, "%s:%d: unknown section [%s]", path, s->line, s->name);
+            ok = false;
+        } else
+            ok = load_line_rule(m, cf, s, err, errlen);
+    }
+    conf_free(cf);
+    return ok;
+}
+
+static bool load_commands(mc_parse_rules *pr, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stages.conf", dir);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    bool ok = true;
+    const conf_section *s = conf_find_section(cf, "@commands");
+    if (s == NULL) {
+        snprintf(err, errlen, "%s: no [@commands] section", path);
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (!is_valid_stage(e->value)) {
+            snprintf(err, errlen, "%s:%d: '%s' is not a stage", path, e->line, e->value);
+            ok = false;
+            break;
+        }
+        pr->commands = mc_xrealloc(pr->commands, (pr->n_commands + 1) * sizeof *pr->commands);
+        pr->commands[pr->n_commands].key = mc_xstrdup(e->key);
+        pr->commands[pr->n_commands].stage = mc_xstrdup(e->value);
+        pr->n_commands++;
+    }
+    conf_free(cf);
+    return ok;
+}
+
+bool parse_rules_load(mc_parse_rules *pr, const char *dir, const char *const *mta_files,
+                      size_t n_files, char *err, size_t errlen)
+{
+    memset(pr, 0, sizeof *pr);
+    bool ok = load_commands(pr, dir, err, errlen);
+    for (size_t i = 0; ok && i < n_files; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, mta_files[i]);
+        ok = load_mta_file(pr, path, err, errlen);
+    }
+    if (!ok)
+        parse_rules_free(pr);
+    return ok;
+}
+
+void parse_rules_free(mc_parse_rules *pr)
+{
+    for (size_t i = 0; i < pr->n_mtas; i++)
+        free_mta(&pr->mtas[i]);
+    free(pr->mtas);
+    for (size_t i = 0; i < pr->n_commands; i++) {
+        free(pr->commands[i].key);
+        free(pr->commands[i].stage);
+    }
+    free(pr->commands);
+    memset(pr, 0, sizeof *pr);
+}
+
+/* ---- matching --------------------------------------------------------- */
+
+void parser_init(mc_parser *p, const mc_parse_rules *rules)
+{
+    memset(p, 0, sizeof *p);
+    p->rules = rules;
+    matcher_init(&p->matcher);
+    year_ctx_init_now(&p->years);
+}
+
+void parser_free(mc_parser *p) { matcher_free(&p->matcher); }
+
+static bool ascii_caseeq(mc_str a, const char *b)
+{
+    size_t n = strlen(b);
+    if (a.n != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char x = a.p[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (char)(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = (char)(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+const char *parse_command_stage(const mc_parse_rules *pr, mc_str command)
+{
+    if (command.p == NULL)
+        return NULL;
+    for (size_t i = 0; i < pr->n_commands; i++)
+        if (ascii_caseeq(command, pr->commands[i].key))
+            return pr->commands[i].stage;
+    return NULL;
+}
+
+static bool str_eq_n(mc_str s, const char *w)
+{
+    size_t n = strlen(w);
+    return s.n == n && memcmp(s.p, w, n) == 0;
+}
+
+/* Finds the MTA that wrote a line and the index of its daemon (or -1 when
+ * the MTA is recognised by whole program name). */
+static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, int *daemon)
+{
+    const char *slash = NULL;
+    for (size_t i = program.n; i > 0; i--) {
+        if (program.p[i - 1] == '/') {
+            slash = program.p + i - 1;
+            break;
+        }
+    }
+    for (size_t i = 0; i < pr->n_mtas; i++) {
+        const mc_mta_rules *m = &pr->mtas[i];
+        for (size_t j = 0; j < m->n_programs; j++) {
+            if (str_eq_n(program, m->programs[j])) {
+                *daemon = -1;
+                return m;
+            }
+        }
+        if (slash != NULL) {
+            mc_str last = mc_str_make(slash + 1, (size_t)(program.p + program.n - slash - 1));
+            for (size_t d = 0; d < m->n_daemons; d++) {
+                if (str_eq_n(last, m->daemons[d])) {
+                    *daemon = (int)d;
+                    return m;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static bool has_marker_in(char *const *markers, size_t n, mc_str msg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memmem(msg.p, msg.n, markers[i], strlen(markers[i])) != NULL)
+            return true;
+    return false;
+}
+
+/* A line no MTA claims still counts as unrecognised when it carries any
+ * MTA's outcome marker: an unknown envelope is a format change too. */
+static bool any_marker(const mc_parse_rules *pr, mc_str line)
+{
+    for (size_t i = 0; i < pr->n_mtas; i++)
+        if (has_marker_in(pr->mtas[i].markers, pr->mtas[i].n_markers, line))
+            return true;
+    return false;
+}
+
+static void copy_code(char *dst, size_t cap, mc_str s)
+{
+    size_t n = s.p ? (s.n < cap - 1 ? s.n : cap - 1) : 0;
+    if (n)
+        memcpy(dst, s.p, n);
+    dst[n] = '\0';
+}
+
+static void set_domain(mc_event *ev)
+{
+    ev->domain[0] = '\0';
+    if (ev->recipient.p == NULL)
+        return;
+    const char *at = NULL;
+    for (size_t i = ev->recipient.n; i > 0; i--)
+        if (ev->recipient.p[i - 1] == '@') {
+            at = ev->recipient.p + i - 1;
+            break;
+        }
+    if (at == NULL)
+        return;
+    size_t n = (size_t)(ev->recipient.p + ev->recipient.n - at - 1);
+    if (n == 0 || n >= sizeof ev->domain)
+        return;
+    memcpy(ev->domain, at + 1, n);
+    ev->domain[n] = '\0';
+    mc_ascii_lower(ev->domain);
+}
+
+/* Finds the reply code in a delivery's text with the MTA's [@reply] rules. */
+static void find_reply(const mc_mta_rules *m, mc_matcher *mt, mc_str text, mc_event *ev)
+{
+    for (size_t i = 0; i < m->n_replies; i++) {
+        const mc_pattern *rp = &m->replies[i];
+        if (pattern_match(rp, mt, text)) {
+            copy_code(ev->code, sizeof ev->code, pattern_group(rp, mt, text, G_CODE));
+            copy_code(ev->enhanced, sizeof ev->enhanced, pattern_group(rp, mt, text, G_ENHANCED));
+            return;
+        }
+    }
+}
+
+static const char *stage_from_text(const mc_parse_rules *pr, const mc_mta_rules *m, mc_matcher *mt,
+                                   mc_str text)
+{
+    if (text.p == NULL)
+        return NULL;
+    for (size_t i = 0; i < m->n_stages; i++) {
+        const mc_stage_rule *sr = &m->stages[i];
+        if (!pattern_match(&sr->pat, mt, text))
+            continue;
+        if (sr->stage)
+            return sr->stage;
+        const char *st = parse_command_stage(pr, pattern_group(&sr->pat, mt, text, G_COMMAND));
+        if (st)
+            return st;
+    }
+    return NULL;
+}
+
+static bool rule_applies(const mc_line_rule *r, int daemon, mc_str msg)
+{
+    if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
+        return false;
+    for (size_t i = 0; i < r->n_literals; i++)
+        if (memmem(msg.p, msg.n, r->literals[i], strlen(r->literals[i])) == NULL)
+            return false;
+    return true;
+}
+
+/* Fills the event from a matched rule. */
+static void build_event(const mc_parse_rules *pr, const mc_mta_rules *m, const mc_line_rule *r,
+                        mc_matcher *mt, mc_str msg, mc_event *ev)
+{
+    const mc_pattern *pat = &r->pat;
+    ev->mta = m->name;
+    ev->direction = r->direction;
+    ev->status = r->status ? mc_str_cstr(r->status) : pattern_group(pat, mt, msg, G_STATUS);
+    ev->queue_id = pattern_group(pat, mt, msg, G_QUEUE_ID);
+    ev->recipient = pattern_group(pat, mt, msg, G_RECIPIENT);
+    ev->sender = pattern_group(pat, mt, msg, G_SENDER);
+    ev->relay = pattern_group(pat, mt, msg, G_RELAY);
+    ev->client = pattern_group(pat, mt, msg, G_CLIENT);
+    ev->text = pattern_group(pat, mt, msg, G_TEXT);
+    ev->dsn = pattern_group(pat, mt, msg, G_DSN);
+    mc_str host = pattern_group(pat, mt, msg, G_HOST);
+    if (host.p)
+        ev->host = host;
+    mc_str command = pattern_group(pat, mt, msg, G_COMMAND);
+    copy_code(ev->code, sizeof ev->code, pattern_group(pat, mt, msg, G_CODE));
+    copy_code(ev->enhanced, sizeof ev->enhanced, pattern_group(pat, mt, msg, G_ENHANCED));
+
+    /* Everything below runs other patterns, which reuse the match data:
+     * the captures above are all taken first. */
+    if (r->reply && ev->code[0] == '\0') {
+        mc_str reply = pattern_group(pat, mt, msg, G_REPLY);
+        find_reply(m, mt, reply.p ? reply : ev->text, ev);
+    }
+    /* The reply's own enhanced code is the remote's word; dsn= is Postfix's
+     * rewrite of it (5.0.0 for "550 4.2.2"), so it only fills a gap. */
+    if (ev->enhanced[0] == '\0')
+        copy_code(ev->enhanced, sizeof ev->enhanced, ev->dsn);
+    if (ev->code[0] == '\0' && ev->enhanced[0] != '\0') {
+        const char *inferred = r->infer[ev->enhanced[0] - '0' < 6 ? ev->enhanced[0] - '0' : 0];
+        if (inferred[0]) {
+            memcpy(ev->code, inferred, 4);
+            ev->inferred = true;
+        }
+    }
+    if (r->stage)
+        ev->stage = r->stage;
+    else if (command.p)
+        ev->stage = parse_command_stage(pr, command);
+    else
+        ev->stage = stage_from_text(pr, m, mt, ev->text);
+    set_domain(ev);
+}
+
+mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
+{
+    mc_logline ll;
+    if (!logline_split(line, &p->years, &ll))
+        return any_marker(p->rules, line) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
+    if (ll.time.valid)
+        p->last_time = ll.time;
+    int daemon = -1;
+    const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
+    if (m == NULL)
+        return PARSE_NOTHING;
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const mc_line_rule *r = &m->rules[i];
+        if (!rule_applies(r, daemon, ll.message) || !pattern_match(&r->pat, &p->matcher, ll.message))
+            continue;
+        if (r->ignore)
+            return PARSE_NOTHING;
+        memset(ev, 0, sizeof *ev);
+        ev->time = ll.time;
+        ev->host = ll.host;
+        ev->program = ll.program;
+        build_event(p->rules, m, r, &p->matcher, ll.message, ev);
+        return PARSE_EVENT;
+    }
+    return has_marker_in(m->markers, m->n_markers, ll.message) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
+}

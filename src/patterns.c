@@ -1,0 +1,136 @@
+/*
+ * patterns.c - compile and run the rules' PCRE2 patterns.
+ *
+ * Every pattern is JIT-compiled; where the JIT is unavailable (some
+ * architectures) pcre2_match is used instead with identical results.  A
+ * match limit guards against catastrophic backtracking on hostile lines, so
+ * a 1 MB line of garbage costs time bounded by the limit, never a hang.
+ */
+#include "patterns.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const group_names[G_COUNT] = {
+    [G_QUEUE_ID] = "queue_id", [G_RECIPIENT] = "recipient", [G_ORIG_TO] = "orig_to",
+    [G_SENDER] = "sender",     [G_RELAY] = "relay",         [G_CLIENT] = "client",
+    [G_STATUS] = "status",     [G_COMMAND] = "command",     [G_CODE] = "code",
+    [G_ENHANCED] = "enhanced", [G_DSN] = "dsn",             [G_TEXT] = "text",
+    [G_REPLY] = "reply",       [G_HOST] = "host",           [G_DETAIL] = "detail",
+};
+
+#define MATCH_LIMIT 5000000u
+#define MAX_CAPTURES 64
+
+bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const char *file, int line,
+                     char *err, size_t errlen)
+{
+    memset(pat, 0, sizeof *pat);
+    int errcode;
+    PCRE2_SIZE erroff;
+    pat->re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_DUPNAMES | flags, &errcode,
+                            &erroff, NULL);
+    if (pat->re == NULL) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(errcode, msg, sizeof msg);
+        snprintf(err, errlen, "%s:%d: bad pattern at offset %zu: %s", file, line, (size_t)erroff,
+                 (const char *)msg);
+        return false;
+    }
+    uint32_t captures = 0;
+    pcre2_pattern_info(pat->re, PCRE2_INFO_CAPTURECOUNT, &captures);
+    if (captures >= MAX_CAPTURES) {
+        snprintf(err, errlen, "%s:%d: pattern has %u capture groups (at most %d)", file, line,
+                 captures, MAX_CAPTURES - 1);
+        pcre2_code_free(pat->re);
+        pat->re = NULL;
+        return false;
+    }
+    /* JIT failure is not an error: the interpreter gives the same answers. */
+    (void)pcre2_jit_compile(pat->re, PCRE2_JIT_COMPLETE);
+    for (int g = 0; g < G_COUNT; g++) {
+        PCRE2_SPTR first, last;
+        int size = pcre2_substring_nametable_scan(pat->re, (PCRE2_SPTR)group_names[g], &first, &last);
+        pat->group[g] = -1;
+        pat->n_dup[g] = 0;
+        if (size <= 0)
+            continue;
+        /* Each name-table entry starts with the group number, big-endian. */
+        for (PCRE2_SPTR e = first; e <= last && pat->n_dup[g] < 4; e += size)
+            pat->dup[g][pat->n_dup[g]++] = (e[0] << 8) | e[1];
+        pat->group[g] = pat->dup[g][0];
+    }
+    pat->source = strdup(src);
+    pat->file = strdup(file);
+    pat->line = line;
+    if (pat->source == NULL || pat->file == NULL) {
+        snprintf(err, errlen, "%s:%d: out of memory", file, line);
+        pattern_free(pat);
+        return false;
+    }
+    return true;
+}
+
+void pattern_free(mc_pattern *pat)
+{
+    if (pat->re)
+        pcre2_code_free(pat->re);
+    free(pat->source);
+    free(pat->file);
+    memset(pat, 0, sizeof *pat);
+}
+
+void matcher_init(mc_matcher *m)
+{
+    m->md = pcre2_match_data_create(MAX_CAPTURES, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
+    m->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    if (m->md == NULL || m->mctx == NULL) {
+        fprintf(stderr, "mailcodes: out of memory (PCRE2 match data)\n");
+        exit(3);
+    }
+    pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
+    if (m->jit_stack)
+        pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
+}
+
+void matcher_free(mc_matcher *m)
+{
+    if (m->md)
+        pcre2_match_data_free(m->md);
+    if (m->mctx)
+        pcre2_match_context_free(m->mctx);
+    if (m->jit_stack)
+        pcre2_jit_stack_free(m->jit_stack);
+    memset(m, 0, sizeof *m);
+}
+
+bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
+{
+    if (s.p == NULL)
+        return false;
+    /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
+    int rc = pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, m->md, m->mctx);
+    return rc > 0;
+}
+
+mc_str pattern_capture(const mc_matcher *m, mc_str s, int number)
+{
+    if (number < 0 || (uint32_t)number >= pcre2_get_ovector_count(m->md))
+        return MC_STR_NULL;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    PCRE2_SIZE a = ov[2 * number], b = ov[2 * number + 1];
+    if (a == PCRE2_UNSET || b < a || b > s.n)
+        return MC_STR_NULL;
+    return mc_str_make(s.p + a, b - a);
+}
+
+mc_str pattern_group(const mc_pattern *pat, const mc_matcher *m, mc_str s, mc_group g)
+{
+    for (int i = 0; i < pat->n_dup[g]; i++) {
+        mc_str v = pattern_capture(m, s, pat->dup[g][i]);
+        if (v.p != NULL)
+            return v;
+    }
+    return MC_STR_NULL;
+}

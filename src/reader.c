@@ -1,0 +1,387 @@
+/*
+ * reader.c - the first stage of the data flow: bytes in, lines out.
+ *
+ * One buffer of MC_MAX_LINE + READ_CHUNK bytes serves the whole input.  A
+ * line longer than MC_MAX_LINE is dropped in "discard mode" until its
+ * newline, so memory stays flat even on a file with no newline at all.
+ * gzip is recognised by its magic bytes, not the file name, so
+ * `zcat | mailcodes` and `mailcodes mail.log.2.gz` both work; concatenated
+ * gzip members (as logrotate's delaycompress may produce) are followed.
+ */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define READ_CHUNK (256 * 1024)
+#define BUF_SIZE (MC_MAX_LINE + READ_CHUNK)
+
+struct mc_reader {
+    int fd;
+    bool own_fd;
+    char *name;
+    char *buf;           /* decompressed bytes */
+    size_t start, end;   /* unread window of buf */
+    size_t scan;         /* newline search resumes here */
+    bool eof;            /* no more bytes will arrive in buf */
+    bool discarding;     /* inside an over-long line */
+    bool gzip;
+    bool failed;
+    z_stream zs;
+    unsigned char *zin;  /* compressed input */
+    bool zs_ready;
+    bool zin_eof;
+    uint64_t consumed;   /* offset of buf[start] in the decompressed stream */
+    struct stat st;
+    bool have_st;
+    mc_reader_stats stats;
+    char err[256];
+};
+
+static void set_error(mc_reader *r, const char *what)
+{
+    snprintf(r->err, sizeof r->err, "%s: %s", r->name, what);
+    r->failed = true;
+}
+
+/* Reads raw bytes from the descriptor, retrying on EINTR. */
+static ssize_t read_raw(mc_reader *r, void *dst, size_t n)
+{
+    for (;;) {
+        ssize_t got = read(r->fd, dst, n);
+        if (got >= 0 || errno != EINTR)
+            return got;
+    }
+}
+
+/* Fills up to room bytes at dst with decompressed data. */
+static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
+{
+    r->zs.next_out = (unsigned char *)dst;
+    r->zs.avail_out = (uInt)room;
+    while (r->zs.avail_out == room) {
+        if (r->zs.avail_in == 0 && !r->zin_eof) {
+            ssize_t got = read_raw(r, r->zin, READ_CHUNK);
+            if (got < 0) {
+                set_error(r, strerror(errno));
+                return -1;
+            }
+            if (got == 0)
+                r->zin_eof = true;
+            r->zs.next_in = r->zin;
+            r->zs.avail_in = (uInt)got;
+        }
+        if (r->zs.avail_in == 0 && r->zin_eof) {
+            if (r->zs_ready) {
+                /* Stream ended inside a member: keep what we have, say so. */
+                set_error(r, "truncated gzip data (the lines before the cut were read)");
+                return (ssize_t)(room - r->zs.avail_out) > 0 ? (ssize_t)(room - r->zs.avail_out) : -1;
+            }
+            return 0;
+        }
+        int rc = inflate(&r->zs, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) {
+            /* Another member may follow: reset and go on. */
+            inflateReset(&r->zs);
+            r->zs_ready = false;
+            if (r->zs.avail_in == 0 && r->zin_eof)
+                break;
+            continue;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            set_error(r, r->zs.msg ? r->zs.msg : "corrupt gzip data");
+            return -1;
+        }
+        r->zs_ready = true;
+        if (rc == Z_BUF_ERROR && r->zs.avail_in == 0 && r->zin_eof)
+            continue;
+    }
+    return (ssize_t)(room - r->zs.avail_out);
+}
+
+/* Makes room and reads more bytes into buf.  Returns bytes added, 0 at EOF,
+ * -1 on error. */
+static ssize_t fill(mc_reader *r)
+{
+    if (r->start > 0 && (BUF_SIZE - r->end) < READ_CHUNK) {
+        memmove(r->buf, r->buf + r->start, r->end - r->start);
+        r->end -= r->start;
+        r->scan -= r->start;
+        r->start = 0;
+    }
+    size_t room = BUF_SIZE - r->end;
+    if (room > READ_CHUNK)
+        room = READ_CHUNK;
+    ssize_t got = r->gzip ? read_gzip(r, r->buf + r->end, room) : read_raw(r, r->buf + r->end, room);
+    if (got < 0) {
+        if (!r->failed)
+            set_error(r, strerror(errno));
+        return -1;
+    }
+    r->end += (size_t)got;
+    return got;
+}
+
+static mc_reader *reader_new(int fd, bool own, const char *name)
+{
+    mc_reader *r = mc_xcalloc(1, sizeof *r);
+    r->fd = fd;
+    r->own_fd = own;
+    r->name = mc_xstrdup(name);
+    r->buf = mc_xmalloc(BUF_SIZE);
+    r->have_st = fstat(fd, &r->st) == 0;
+    return r;
+}
+
+/* Looks at the first two raw bytes; sets up zlib when they are gzip's. */
+static bool detect_gzip(mc_reader *r, char *err, size_t errlen)
+{
+    unsigned char head[2];
+    size_t have = 0;
+    while (have < 2) {
+        ssize_t got = read_raw(r, head + have, 2 - have);
+        if (got < 0) {
+            snprintf(err, errlen, "%s: %s", r->name, strerror(errno));
+            return false;
+        }
+        if (got == 0)
+            break;
+        have += (size_t)got;
+    }
+    if (have == 2 && head[0] == 0x1f && head[1] == 0x8b) {
+        r->gzip = true;
+        r->zin = mc_xmalloc(READ_CHUNK);
+        memcpy(r->zin, head, 2);
+        memset(&r->zs, 0, sizeof r->zs);
+        r->zs.next_in = r->zin;
+        r->zs.avail_in = 2;
+        if (inflateInit2(&r->zs, 15 + 16) != Z_OK) {
+            snprintf(err, errlen, "%s: cannot start gzip decoder", r->name);
+            return false;
+        }
+    } else {
+        memcpy(r->buf, head, have);
+        r->end = have;
+    }
+    return true;
+}
+
+mc_reader *reader_open_fd(int fd, const char *name, char *err, size_t errlen)
+{
+    mc_reader *r = reader_new(fd, false, name);
+    if (!detect_gzip(r, err, errlen)) {
+        reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+mc_reader *reader_open(const char *path, char *err, size_t errlen)
+{
+    if (strcmp(path, "-") == 0)
+        return reader_open_fd(STDIN_FILENO, "(stdin)", err, errlen);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory", path);
+        close(fd);
+        return NULL;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    mc_reader *r = reader_new(fd, true, path);
+    if (!detect_gzip(r, err, errlen)) {
+        reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+void reader_close(mc_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->gzip)
+        inflateEnd(&r->zs);
+    if (r->own_fd)
+        close(r->fd);
+    free(r->zin);
+    free(r->buf);
+    free(r->name);
+    free(r);
+}
+
+/* True when every byte is below 0x80: the common case, checked a word at a
+ * time before the full UTF-8 validation is paid for. */
+static bool all_ascii(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & 0x8080808080808080ULL)
+            return false;
+    }
+    for (; i < n; i++)
+        if (p[i] & 0x80)
+            return false;
+    return true;
+}
+
+/* Decides whether a complete line can be handed out. */
+static bool line_readable(mc_reader *r, const char *p, size_t n)
+{
+    if (memchr(p, '\0', n) != NULL) {
+        r->stats.skipped_nul++;
+        return false;
+    }
+    if (!all_ascii((const unsigned char *)p, n) && !mc_utf8_valid((const unsigned char *)p, n)) {
+        r->stats.skipped_utf8++;
+        return false;
+    }
+    return true;
+}
+
+int reader_next(mc_reader *r, mc_str *line)
+{
+    for (;;) {
+        char *nl = NULL;
+        if (r->scan < r->end)
+            nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
+        if (nl != NULL) {
+            size_t ls = r->start;
+            size_t len = (size_t)(nl - (r->buf + ls));
+            size_t next = (size_t)(nl - r->buf) + 1;
+            r->consumed += next - r->start;
+            r->start = r->scan = next;
+            if (r->discarding) {
+                r->discarding = false;
+                continue; /* the tail of an over-long line: already counted */
+            }
+            r->stats.lines++;
+            if (len > MC_MAX_LINE) {
+                r->stats.skipped_long++;
+                continue;
+            }
+            if (len > 0 && r->buf[ls + len - 1] == '\r')
+                len--;
+            if (!line_readable(r, r->buf + ls, len))
+                continue;
+            *line = mc_str_make(r->buf + ls, len);
+            return 1;
+        }
+        r->scan = r->end;
+        if (r->end - r->start > MC_MAX_LINE) {
+            /* No newline within the limit: drop what we have, count the line
+             * once, and keep dropping until its end. */
+            if (!r->discarding) {
+                r->stats.lines++;
+                r->stats.skipped_long++;
+                r->discarding = true;
+            }
+            r->consumed += r->end - r->start;
+            r->start = r->end = r->scan = 0;
+        }
+        if (r->eof || r->failed) {
+            if (r->start < r->end) {
+                /* A last line without newline (a file cut mid-write). */
+                size_t ls = r->start, len = r->end - r->start;
+                r->consumed += len;
+                r->start = r->scan = r->end;
+                if (r->discarding) {
+                    r->discarding = false;
+                    continue;
+                }
+                r->stats.lines++;
+                if (!line_readable(r, r->buf + ls, len))
+                    continue;
+                *line = mc_str_make(r->buf + ls, len);
+                return 1;
+            }
+            return r->failed ? -1 : 0;
+        }
+        ssize_t got = fill(r);
+        if (got < 0)
+            r->failed = true; /* deliver what was read, then report */
+        else if (got == 0)
+            r->eof = true;
+    }
+}
+
+const mc_reader_stats *reader_stats(const mc_reader *r) { return &r->stats; }
+const char *reader_error(const mc_reader *r) { return r->err; }
+const char *reader_name(const mc_reader *r) { return r->name; }
+bool reader_is_gzip(const mc_reader *r) { return r->gzip; }
+uint64_t reader_offset(const mc_reader *r) { return r->consumed; }
+
+size_t reader_peek(mc_reader *r, const char **bytes, size_t want)
+{
+    if (want > READ_CHUNK)
+        want = READ_CHUNK;
+    while (r->end - r->start < want && !r->eof && !r->failed) {
+        ssize_t got = fill(r);
+        if (got <= 0) {
+            if (got == 0)
+                r->eof = true;
+            else
+                r->failed = true;
+        }
+    }
+    size_t have = r->end - r->start;
+    *bytes = r->buf + r->start;
+    return have < want ? have : want;
+}
+
+bool reader_skip_to(mc_reader *r, uint64_t offset)
+{
+    while (r->consumed < offset) {
+        size_t avail = r->end - r->start;
+        uint64_t need = offset - r->consumed;
+        if (avail > 0) {
+            size_t take = need < avail ? (size_t)need : avail;
+            r->start += take;
+            r->consumed += take;
+            if (r->scan < r->start)
+                r->scan = r->start;
+            continue;
+        }
+        if (r->eof || r->failed)
+            return false;
+        if (!r->gzip && r->have_st && S_ISREG(r->st.st_mode)) {
+            off_t pos = lseek(r->fd, (off_t)need, SEEK_CUR);
+            if (pos >= 0 && (uint64_t)pos <= (uint64_t)r->st.st_size) {
+                r->consumed += need;
+                r->start = r->end = r->scan = 0;
+                continue;
+            }
+        }
+        r->start = r->end = r->scan = 0;
+        ssize_t got = fill(r);
+        if (got <= 0) {
+            if (got == 0)
+                r->eof = true;
+            else
+                r->failed = true;
+        }
+    }
+    return true;
+}
+
+void reader_identity(const mc_reader *r, uint64_t *dev, uint64_t *ino, uint64_t *size)
+{
+    bool reg = r->have_st && S_ISREG(r->st.st_mode);
+    *dev = reg ? (uint64_t)r->st.st_dev : 0;
+    *ino = reg ? (uint64_t)r->st.st_ino : 0;
+    *size = reg ? (uint64_t)r->st.st_size : 0;
+}

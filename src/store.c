@@ -1,0 +1,418 @@
+/*
+ * store.c - SQLite persistence of counts, line totals and source positions.
+ *
+ * Every statement is prepared with bound parameters; the only SQL built at
+ * run time is the GROUP BY list of a report, assembled from the fixed
+ * column names of key_columns[] below, never from user text.  A database
+ * written by a newer schema is refused rather than misread.
+ */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mc_store {
+    sqlite3 *db;
+    bool read_only;
+    sqlite3_stmt *upsert_count;
+    sqlite3_stmt *upsert_lines;
+};
+
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS counts ("
+    " hour TEXT NOT NULL, mta TEXT NOT NULL, host TEXT NOT NULL, direction TEXT NOT NULL,"
+    " status TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL, enhanced TEXT NOT NULL,"
+    " class TEXT NOT NULL, reason TEXT NOT NULL, domain TEXT NOT NULL, relay TEXT NOT NULL,"
+    " client TEXT NOT NULL, conflict INTEGER NOT NULL, hard INTEGER NOT NULL,"
+    " inferred INTEGER NOT NULL, count INTEGER NOT NULL,"
+    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sample TEXT NOT NULL,"
+    " PRIMARY KEY (hour, mta, host, direction, status, stage, code, enhanced, class, reason,"
+    "  domain, relay, client, conflict, hard, inferred)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS line_counts ("
+    " hour TEXT PRIMARY KEY, lines INTEGER NOT NULL, skipped INTEGER NOT NULL,"
+    " unrecognised INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS sources ("
+    " id INTEGER PRIMARY KEY, fp_len INTEGER NOT NULL, fp_hash INTEGER NOT NULL,"
+    " offset INTEGER NOT NULL, path TEXT NOT NULL, updated TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS sources_fp ON sources (fp_len, fp_hash);";
+
+static bool db_error(mc_store *s, const char *what, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "database: %s: %s", what, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+    return false;
+}
+
+static bool exec(mc_store *s, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return false;
+    }
+    return true;
+}
+
+static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare", err, errlen);
+    return true;
+}
+
+static bool check_schema(mc_store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (!prepare(s, "PRAGMA user_version", &st, err, errlen))
+        return false;
+    int version = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version < 0)
+        return db_error(s, "reading schema version", err, errlen);
+    if (version > MC_SCHEMA_VERSION) {
+        snprintf(err, errlen, "database: schema version %d is newer than this mailcodes (%d); upgrade mailcodes",
+                 version, MC_SCHEMA_VERSION);
+        return false;
+    }
+    if (version == MC_SCHEMA_VERSION)
+        return true;
+    if (s->read_only) {
+        /* An empty (new) database read by report: nothing to show, but not an error. */
+        return true;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", MC_SCHEMA_VERSION);
+    return exec(s, "BEGIN IMMEDIATE", err, errlen) && exec(s, schema_sql, err, errlen) &&
+           exec(s, sql, err, errlen) && exec(s, "COMMIT", err, errlen);
+}
+
+mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen)
+{
+    mc_store *s = mc_xcalloc(1, sizeof *s);
+    s->read_only = read_only && path != NULL;
+    int flags = s->read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path ? path : "", &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "database %s: %s", path ? path : "(temporary)",
+                 s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        store_close(s);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    /* A concurrent ingest holds the write lock briefly per batch: wait. */
+    sqlite3_busy_timeout(s->db, 10000);
+    bool ok = true;
+    if (path != NULL && !s->read_only)
+        ok = exec(s, "PRAGMA journal_mode = WAL", err, errlen) &&
+             exec(s, "PRAGMA synchronous = NORMAL", err, errlen);
+    else if (path == NULL)
+        ok = exec(s, "PRAGMA journal_mode = OFF", err, errlen);
+    ok = ok && check_schema(s, err, errlen);
+    if (ok && !s->read_only)
+        ok = prepare(s,
+                     "INSERT INTO counts (hour, mta, host, direction, status, stage, code, enhanced,"
+                     " class, reason, domain, relay, client, conflict, hard, inferred, count,"
+                     " first_seen, last_seen, sample)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                     " ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+                     " first_seen = min(first_seen, excluded.first_seen),"
+                     " last_seen = max(last_seen, excluded.last_seen)",
+                     &s->upsert_count, err, errlen) &&
+             prepare(s,
+                     "INSERT INTO line_counts (hour, lines, skipped, unrecognised) VALUES (?,?,?,?)"
+                     " ON CONFLICT DO UPDATE SET lines = lines + excluded.lines,"
+                     " skipped = skipped + excluded.skipped,"
+                     " unrecognised = unrecognised + excluded.unrecognised",
+                     &s->upsert_lines, err, errlen);
+    if (!ok) {
+        if (strstr(err, "not a database") || strstr(err, "malformed"))
+            snprintf(err + strlen(err), errlen - strlen(err), " (%s)", path ? path : "temporary");
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(mc_store *s)
+{
+    if (s == NULL)
+        return;
+    sqlite3_finalize(s->upsert_count);
+    sqlite3_finalize(s->upsert_lines);
+    if (s->db)
+        sqlite3_close(s->db);
+    free(s);
+}
+
+uint64_t store_fingerprint(const char *bytes, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)bytes[i];
+        h *= 1099511628211ULL;
+    }
+    return h & 0x7FFFFFFFFFFFFFFFULL; /* fits SQLite's signed integer */
+}
+
+bool store_source_find(mc_store *s, const char *head, size_t n, mc_source *src, char *err, size_t errlen)
+{
+    memset(src, 0, sizeof *src);
+    src->fp_len = (uint32_t)(n < MC_FP_LEN ? n : MC_FP_LEN);
+    src->fp_hash = store_fingerprint(head, src->fp_len);
+    if (src->fp_len == 0)
+        return true;
+    sqlite3_stmt *st;
+    /* Exact fingerprint, or a shorter one taken when the file was smaller. */
+    if (!prepare(s, "SELECT id, offset, fp_len, fp_hash FROM sources WHERE fp_len <= ?"
+                    " AND (fp_len < ? OR fp_hash = ?) ORDER BY fp_len DESC, offset DESC",
+                 &st, err, errlen))
+        return false;
+    sqlite3_bind_int64(st, 1, src->fp_len);
+    sqlite3_bind_int64(st, 2, MC_FP_LEN);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)src->fp_hash);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint32_t len = (uint32_t)sqlite3_column_int64(st, 2);
+        uint64_t hash = (uint64_t)sqlite3_column_int64(st, 3);
+        if (store_fingerprint(head, len) != hash)
+            continue;
+        src->id = sqlite3_column_int64(st, 0);
+        src->offset = (uint64_t)sqlite3_column_int64(st, 1);
+        break;
+    }
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok ? true : db_error(s, "reading sources", err, errlen);
+}
+
+static bool step_done(mc_store *s, sqlite3_stmt *st, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return db_error(s, "write", err, errlen);
+    return true;
+}
+
+static bool write_source(mc_store *s, mc_source *src, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    const char *sql = src->id
+        ? "UPDATE sources SET offset = ?1, path = ?2, fp_len = ?3, fp_hash = ?4,"
+          " updated = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id = ?5"
+        : "INSERT INTO sources (offset, path, fp_len, fp_hash, updated)"
+          " VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ','now'))";
+    if (!prepare(s, sql, &st, err, errlen))
+        return false;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)src->offset);
+    sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, src->fp_len);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)src->fp_hash);
+    if (src->id)
+        sqlite3_bind_int64(st, 5, src->id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_error(s, "writing source position", err, errlen);
+    if (!src->id)
+        src->id = sqlite3_last_insert_rowid(s->db);
+    return true;
+}
+
+bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
+                 size_t errlen)
+{
+    if (s->read_only) {
+        snprintf(err, errlen, "database: opened read-only");
+        return false;
+    }
+    if (!exec(s, "BEGIN IMMEDIATE", err, errlen))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < aggregate_size(a); i++) {
+        const mc_agg_entry *e = aggregate_entry(a, i);
+        sqlite3_stmt *st = s->upsert_count;
+        for (int d = 0; d < DIM_COUNT; d++) {
+            if (d == DIM_CONFLICT || d == DIM_HARD || d == DIM_INFERRED)
+                sqlite3_bind_int(st, d + 1, e->dims[d][0] == '1');
+            else
+                sqlite3_bind_text(st, d + 1, e->dims[d], -1, SQLITE_STATIC);
+        }
+        sqlite3_bind_int64(st, DIM_COUNT + 1, (sqlite3_int64)e->count);
+        sqlite3_bind_text(st, DIM_COUNT + 2, e->first_seen, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, DIM_COUNT + 3, e->last_seen, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, DIM_COUNT + 4, e->sample, -1, SQLITE_STATIC);
+        ok = step_done(s, st, err, errlen);
+    }
+    for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {
+        const mc_line_count *b = aggregate_line_bucket(a, i);
+        sqlite3_stmt *st = s->upsert_lines;
+        sqlite3_bind_text(st, 1, b->hour, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)b->lines);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)b->skipped);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)b->unrecognised);
+        ok = step_done(s, st, err, errlen);
+    }
+    if (ok && src != NULL && src->fp_len > 0)
+        ok = write_source(s, src, path, err, errlen);
+    if (ok)
+        ok = exec(s, "COMMIT", err, errlen);
+    if (!ok) {
+        char ignored[256];
+        exec(s, "ROLLBACK", ignored, sizeof ignored);
+    }
+    return ok;
+}
+
+/* ---- queries ---------------------------------------------------------- */
+
+static const struct {
+    const char *key;
+    const char *expr;
+} key_columns[] = {
+    {"mta", "mta"},           {"host", "host"},         {"direction", "direction"},
+    {"status", "status"},     {"stage", "stage"},       {"code", "code"},
+    {"enhanced", "enhanced"}, {"class", "class"},       {"reason", "reason"},
+    {"domain", "domain"},     {"relay", "relay"},       {"client", "client"},
+    {"day", "substr(hour, 1, 10)"},
+    {"hour", "CASE WHEN hour = '' THEN '' ELSE hour || ':00' END"},
+};
+
+const char *store_key_expr(const char *key)
+{
+    for (size_t i = 0; i < sizeof key_columns / sizeof key_columns[0]; i++)
+        if (strcmp(key, key_columns[i].key) == 0)
+            return key_columns[i].expr;
+    return NULL;
+}
+
+/* WHERE clause for a window: ?1 since, ?2 until (both bound, "" = open). */
+static const char window_sql[] =
+    " WHERE (?1 = '' OR hour >= ?1) AND (?2 = '' OR (hour < ?2 AND hour <> ''))"
+    " AND (?1 = '' OR hour <> '')";
+
+static void bind_window(sqlite3_stmt *st, const mc_window *w)
+{
+    sqlite3_bind_text(st, 1, w ? w->since : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, w ? w->until : "", -1, SQLITE_TRANSIENT);
+}
+
+bool store_totals(mc_store *s, const mc_window *w, const char *filter_sql, mc_totals *t, char *err,
+                  size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    mc_buf sql;
+    mc_buf_init(&sql);
+    sqlite3_stmt *st = NULL;
+    bool ok = true;
+    /* A fresh database opened read-only has no tables yet: all zero. */
+    if (sqlite3_table_column_metadata(s->db, NULL, "counts", "count", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK) {
+        mc_buf_free(&sql);
+        return true;
+    }
+    mc_buf_printf(&sql, "SELECT coalesce(sum(lines),0), coalesce(sum(skipped),0),"
+                        " coalesce(sum(unrecognised),0) FROM line_counts%s", window_sql);
+    if (!prepare(s, sql.data, &st, err, errlen)) {
+        mc_buf_free(&sql);
+        return false;
+    }
+    bind_window(st, w);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        t->lines = (uint64_t)sqlite3_column_int64(st, 0);
+        t->skipped = (uint64_t)sqlite3_column_int64(st, 1);
+        t->unrecognised = (uint64_t)sqlite3_column_int64(st, 2);
+    } else {
+        ok = db_error(s, "reading totals", err, errlen);
+    }
+    sqlite3_finalize(st);
+    mc_buf_reset(&sql);
+    mc_buf_printf(&sql, "SELECT class, sum(count), sum(count * hard) FROM counts%s%s%s GROUP BY class",
+                  window_sql, filter_sql ? " AND " : "", filter_sql ? filter_sql : "");
+    if (ok && prepare(s, sql.data, &st, err, errlen)) {
+        bind_window(st, w);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            mc_class c;
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
+            if (name == NULL || !mc_class_from_string(name, &c))
+                c = CLASS_UNKNOWN;
+            t->by_class[c] += n;
+            t->events += n;
+            t->hard += (uint64_t)sqlite3_column_int64(st, 2);
+        }
+        if (rc != SQLITE_DONE)
+            ok = db_error(s, "reading totals", err, errlen);
+        sqlite3_finalize(st);
+    } else {
+        ok = false;
+    }
+    mc_buf_free(&sql);
+    return ok;
+}
+
+bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
+                const char *filter_sql, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (n_keys > 20) {
+        snprintf(err, errlen, "too many --by keys");
+        return false;
+    }
+    if (sqlite3_table_column_metadata(s->db, NULL, "counts", "count", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
+        return true;
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_adds(&sql, "SELECT ");
+    for (size_t i = 0; i < n_keys; i++) {
+        const char *expr = store_key_expr(keys[i]);
+        if (expr == NULL) {
+            snprintf(err, errlen, "unknown key '%s'", keys[i]);
+            mc_buf_free(&sql);
+            return false;
+        }
+        mc_buf_printf(&sql, "%s AS k%zu, ", expr, i);
+    }
+    mc_buf_printf(&sql, "class, sum(count) AS n, min(first_seen), max(last_seen), max(sample)"
+                        " FROM counts%s%s%s GROUP BY ",
+                  window_sql, filter_sql ? " AND " : "", filter_sql ? filter_sql : "");
+    for (size_t i = 0; i < n_keys; i++)
+        mc_buf_printf(&sql, "k%zu, ", i);
+    mc_buf_adds(&sql, "class ORDER BY n DESC");
+    for (size_t i = 0; i < n_keys; i++)
+        mc_buf_printf(&sql, ", k%zu", i);
+    mc_buf_adds(&sql, ", class");
+    if (limit > 0)
+        mc_buf_printf(&sql, " LIMIT %zu", limit);
+    sqlite3_stmt *st;
+    bool ok = prepare(s, sql.data, &st, err, errlen);
+    mc_buf_free(&sql);
+    if (!ok)
+        return false;
+    bind_window(st, w);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mc_row row;
+        memset(&row, 0, sizeof row);
+        for (size_t i = 0; i < n_keys; i++) {
+            const unsigned char *v = sqlite3_column_text(st, (int)i);
+            row.values[i] = v ? (const char *)v : "";
+        }
+        int c = (int)n_keys;
+        row.klass = (const char *)sqlite3_column_text(st, c);
+        row.count = (uint64_t)sqlite3_column_int64(st, c + 1);
+        row.first_seen = (const char *)sqlite3_column_text(st, c + 2);
+        row.last_seen = (const char *)sqlite3_column_text(st, c + 3);
+        row.sample = (const char *)sqlite3_column_text(st, c + 4);
+        if (!fn(&row, ctx))
+            break;
+    }
+    ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        db_error(s, "reading rows", err, errlen);
+    sqlite3_finalize(st);
+    return ok;
+}

@@ -1,0 +1,271 @@
+/*
+ * util.c - checked allocation, buffers and output escaping.
+ *
+ * Every string that came from a log line is untrusted: it may hold control
+ * characters, ANSI escapes or invalid UTF-8.  The escapers here are the only
+ * way such bytes leave the program.
+ */
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcodes.h"
+
+mc_str mc_str_cstr(const char *s) { return s ? mc_str_make(s, strlen(s)) : MC_STR_NULL; }
+
+bool mc_str_eq(mc_str a, const char *cstr)
+{
+    size_t n = strlen(cstr);
+    return a.p != NULL && a.n == n && memcmp(a.p, cstr, n) == 0;
+}
+
+bool mc_str_is_null(mc_str s) { return s.p == NULL; }
+
+static void out_of_memory(size_t n)
+{
+    fprintf(stderr, "mailcodes: out of memory (%zu bytes)\n", n);
+    exit(MC_EXIT_DB);
+}
+
+void *mc_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (p == NULL)
+        out_of_memory(n);
+    return p;
+}
+
+void *mc_xcalloc(size_t count, size_t n)
+{
+    void *p = calloc(count ? count : 1, n ? n : 1);
+    if (p == NULL)
+        out_of_memory(count * n);
+    return p;
+}
+
+void *mc_xrealloc(void *old, size_t n)
+{
+    void *p = realloc(old, n ? n : 1);
+    if (p == NULL)
+        out_of_memory(n);
+    return p;
+}
+
+char *mc_xstrndup(const char *s, size_t n)
+{
+    char *p = mc_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *mc_xstrdup(const char *s) { return mc_xstrndup(s, strlen(s)); }
+
+void mc_buf_init(mc_buf *b)
+{
+    b->cap = 64;
+    b->len = 0;
+    b->data = mc_xmalloc(b->cap);
+    b->data[0] = '\0';
+}
+
+void mc_buf_free(mc_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void mc_buf_reset(mc_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static void buf_reserve(mc_buf *b, size_t extra)
+{
+    if (b->data == NULL)
+        mc_buf_init(b);
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap;
+    while (b->len + extra + 1 > cap)
+        cap *= 2;
+    b->data = mc_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void mc_buf_add(mc_buf *b, const char *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void mc_buf_adds(mc_buf *b, const char *s) { mc_buf_add(b, s, strlen(s)); }
+
+void mc_buf_addc(mc_buf *b, char c) { mc_buf_add(b, &c, 1); }
+
+void mc_buf_printf(mc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    /* Reject overlong forms, surrogates and values past U+10FFFF. */
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+bool mc_utf8_valid(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = utf8_seq_len(p + i, n - i);
+        if (len == 0)
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+void mc_json_str(FILE *out, const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    fputc('"', out);
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc(c, out);
+            i++;
+        } else if (c < 0x20 || c == 0x7F) {
+            fprintf(out, "\\u%04x", c);
+            i++;
+        } else if (c < 0x80) {
+            fputc(c, out);
+            i++;
+        } else {
+            size_t len = utf8_seq_len(s + i, n - i);
+            if (len == 0) {
+                fputs("\\ufffd", out);
+                i++;
+            } else {
+                fwrite(s + i, 1, len, out);
+                i += len;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+void mc_json_cstr_or_null(FILE *out, const char *s)
+{
+    if (s == NULL || *s == '\0')
+        fputs("null", out);
+    else
+        mc_json_str(out, s, strlen(s));
+}
+
+void mc_csv_field(FILE *out, const char *s)
+{
+    if (s == NULL)
+        return;
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (!quote) {
+        mc_text_safe(out, s, strlen(s));
+        return;
+    }
+    fputc('"', out);
+    for (const char *q = s; *q; q++) {
+        if (*q == '"')
+            fputc('"', out);
+        if ((unsigned char)*q < 0x20 && *q != '\r' && *q != '\n')
+            fputc('?', out);
+        else
+            fputc(*q, out);
+    }
+    fputc('"', out);
+}
+
+void mc_text_safe(FILE *out, const char *p, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x20 || c == 0x7F) {
+            fputc('?', out);
+            i++;
+        } else if (c < 0x80) {
+            fputc(c, out);
+            i++;
+        } else {
+            size_t len = utf8_seq_len(s + i, n - i);
+            /* C1 controls (U+0080..U+009F) can act as escapes on some terminals. */
+            if (len == 0 || (len == 2 && c == 0xC2 && s[i + 1] < 0xA0)) {
+                fputc('?', out);
+                i += len ? len : 1;
+            } else {
+                fwrite(s + i, 1, len, out);
+                i += len;
+            }
+        }
+    }
+}
+
+void mc_ascii_lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
