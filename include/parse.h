@@ -25,6 +25,7 @@ typedef struct {
     mc_pattern pat;
     char *direction, *status, *stage;
     char infer[6][4];           /* code by enhanced class digit ('4','5') */
+    char infer_code[4];         /* code sent when the line shows none at all */
     bool reply, ignore;
 } mc_line_rule;
 

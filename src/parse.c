@@ -215,6 +215,13 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
                 return false;
             }
             memcpy(r->infer[d - '0'], e->value, 4);
+        } else if (strcmp(k, "infer") == 0) {
+            if (strlen(e->value) != 3 || e->value[0] < '2' || e->value[0] > '5' || e->value[1] < '0' ||
+                e->value[1] > '9' || e->value[2] < '0' || e->value[2] > '9') {
+                snprintf(err, errlen, "%s:%d: infer needs a reply code such as 550", cf->path, e->line);
+                return false;
+            }
+            memcpy(r->infer_code, e->value, 4);
         } else if (strcmp(k, "reply") == 0) {
             if (!yes_no(e, cf->path, &r->reply, err, errlen))
                 return false;
@@ -564,6 +571,10 @@ static void build_event(const mc_parse_rules *pr, const mc_mta_rules *m, const m
             memcpy(ev->code, inferred, 4);
             ev->inferred = true;
         }
+    }
+    if (ev->code[0] == '\0' && r->infer_code[0]) {
+        memcpy(ev->code, r->infer_code, 4);
+        ev->inferred = true;
     }
     if (r->stage)
         ev->stage = r->stage;
