@@ -40,6 +40,7 @@ typedef struct {
     const char *reason;        /* reason name from rules, or NULL */
     mc_str reason_detail;      /* e.g. "Spamhaus", or null */
     mc_str recipient, sender, relay, client, queue_id, text;
+    mc_str reply;          /* the remote's reply inside text, from its code on */
     char domain[256];      /* recipient's domain, lowercased; "" when none */
     mc_str dsn;            /* Postfix dsn= as logged */
 } mc_event;

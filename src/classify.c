@@ -278,7 +278,10 @@ void classify_event(const mc_knowledge *k, const mc_reasons *rs, mc_matcher *m, 
         ev->klass = class_of_status(ev->status);
     ev->conflict = basic != CLASS_UNKNOWN && enh != CLASS_UNKNOWN && basic != enh;
 
-    const mc_reason *r = classify_reason(rs, m, ev->code, ev->enhanced, ev->klass, ev->text,
+    /* Reasons read the remote's own words when the line quotes a reply, so
+     * the MTA's wrapper ("refused to talk to me") cannot decide them. */
+    mc_str words = ev->reply.p ? ev->reply : ev->text;
+    const mc_reason *r = classify_reason(rs, m, ev->code, ev->enhanced, ev->klass, words,
                                          &ev->reason_detail);
     ev->reason = r ? r->name : NULL;
     ev->hard = ev->klass == CLASS_PERMANENT &&

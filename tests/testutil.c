@@ -1,0 +1,91 @@
+/*
+ * testutil.c - see testutil.h.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+
+#include "util.h"
+
+static mc_rules rules;
+static bool rules_loaded;
+
+const mc_rules *test_rules(void)
+{
+    if (!rules_loaded) {
+        char err[1024];
+        if (!rules_load(&rules, MC_SOURCE_RULES, err, sizeof err)) {
+            fprintf(stderr, "test rules: %s\n", err);
+            abort();
+        }
+        rules_loaded = true;
+    }
+    return &rules;
+}
+
+mc_parse_result test_parse(const char *line, mc_event *ev)
+{
+    static mc_parser parser;
+    static bool ready;
+    if (!ready) {
+        parser_init(&parser, &test_rules()->parse);
+        ready = true;
+    }
+    year_ctx_init(&parser.years, 2026, 11, 23);
+    memset(ev, 0, sizeof *ev);
+    mc_parse_result r = parser_line(&parser, mc_str_cstr(line), ev);
+    if (r == PARSE_EVENT)
+        classify_event(&test_rules()->knowledge, &test_rules()->reasons, &parser.matcher, ev);
+    return r;
+}
+
+char *test_corpus_path(const char *rel)
+{
+    size_t n = strlen(MC_CORPUS_DIR) + strlen(rel) + 2;
+    char *p = mc_xmalloc(n);
+    snprintf(p, n, "%s/%s", MC_CORPUS_DIR, rel);
+    return p;
+}
+
+char *test_corpus_line(const char *rel, const char *needle)
+{
+    char *path = test_corpus_path(rel);
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open corpus file %s", path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    char *found = NULL;
+    while ((got = getline(&line, &cap, f)) != -1) {
+        if (strstr(line, needle)) {
+            if (got > 0 && line[got - 1] == '\n')
+                line[got - 1] = '\0';
+            found = mc_xstrdup(line);
+            break;
+        }
+    }
+    free(line);
+    fclose(f);
+    ck_assert_msg(found != NULL, "no line with '%s' in %s", needle, path);
+    free(path);
+    return found;
+}
+
+int test_run(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    if (p == NULL)
+        return -1;
+    mc_buf b;
+    mc_buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        mc_buf_add(&b, chunk, n);
+    int status = pclose(p);
+    if (out)
+        *out = b.data;
+    else
+        mc_buf_free(&b);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -1,0 +1,69 @@
+/*
+ * testutil.h - shared helpers for the Check suites: the real rules from the
+ * source tree, a parser with a fixed "today" (2026-11-23) so year inference
+ * is repeatable, and assertions on string views.
+ */
+#ifndef MC_TESTUTIL_H
+#define MC_TESTUTIL_H
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "event.h"
+#include "parse.h"
+#include "rules.h"
+
+/* Loads the source tree's rules once per test process. */
+const mc_rules *test_rules(void);
+
+/* Parses and classifies one line as `scan` would, with today = 2026-11-23.
+ * Returns the parse result; *ev is valid while line is. */
+mc_parse_result test_parse(const char *line, mc_event *ev);
+
+/* Reads a corpus file relative to ../shared/corpus into a malloc'd string. */
+char *test_corpus_path(const char *rel);
+/* Returns the first line of a corpus file containing needle (malloc'd),
+ * failing the test when there is none: tests quote real lines by a unique
+ * fragment instead of copying them. */
+char *test_corpus_line(const char *rel, const char *needle);
+
+/* Runs a shell command, returns its exit status; output captured in *out
+ * (malloc'd) when out is non-NULL. */
+int test_run(const char *cmd, char **out);
+
+#define ck_assert_view(view, expected)                                                           \
+    do {                                                                                         \
+        mc_str v_ = (view);                                                                      \
+        const char *e_ = (expected);                                                             \
+        if (e_ == NULL)                                                                          \
+            ck_assert_msg(v_.p == NULL, "expected null, got '%.*s'", (int)v_.n, v_.p);           \
+        else {                                                                                   \
+            ck_assert_msg(v_.p != NULL, "expected '%s', got null", e_);                         \
+            ck_assert_msg(v_.n == strlen(e_) && memcmp(v_.p, e_, v_.n) == 0,                     \
+                          "expected '%s', got '%.*s'", e_, (int)v_.n, v_.p);                     \
+        }                                                                                        \
+    } while (0)
+
+#define ck_assert_cstr_or_null(actual, expected)                                                 \
+    do {                                                                                         \
+        const char *a_ = (actual), *e_ = (expected);                                             \
+        if (e_ == NULL)                                                                          \
+            ck_assert_msg(a_ == NULL || *a_ == '\0', "expected null, got '%s'", a_);             \
+        else                                                                                     \
+            ck_assert_msg(a_ && strcmp(a_, e_) == 0, "expected '%s', got '%s'", e_, a_ ? a_ : "(null)"); \
+    } while (0)
+
+/* Every test file ends with MC_TEST_MAIN(its_suite_function). */
+#define MC_TEST_MAIN(suite_fn)                                                                   \
+    int main(void)                                                                               \
+    {                                                                                            \
+        SRunner *sr = srunner_create(suite_fn());                                                \
+        srunner_run_all(sr, CK_NORMAL);                                                          \
+        int failed = srunner_ntests_failed(sr);                                                  \
+        srunner_free(sr);                                                                        \
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;                                             \
+    }
+
+#endif
