@@ -498,7 +498,10 @@ static void find_reply(const mc_mta_rules *m, mc_matcher *mt, mc_str text, mc_ev
     for (size_t i = 0; i < m->n_replies; i++) {
         const mc_pattern *rp = &m->replies[i];
         if (pattern_match(rp, mt, text)) {
-            copy_code(ev->code, sizeof ev->code, pattern_group(rp, mt, text, G_CODE));
+            mc_str code = pattern_group(rp, mt, text, G_CODE);
+            copy_code(ev->code, sizeof ev->code, code);
+            if (code.p)
+                ev->reply = mc_str_make(code.p, (size_t)(text.p + text.n - code.p));
             copy_code(ev->enhanced, sizeof ev->enhanced, pattern_group(rp, mt, text, G_ENHANCED));
             return;
         }

@@ -103,9 +103,12 @@ static bool emit_json_row(const mc_row *row, void *vctx)
         mc_json_cstr_or_null(out, row->values[i]);
         fputs(", ", out);
     }
-    fputs("\"class\": ", out);
-    mc_json_cstr_or_null(out, row->klass);
-    fprintf(out, ", \"count\": %llu", (unsigned long long)row->count);
+    if (key_index(c->o, "class") < 0) {
+        fputs("\"class\": ", out);
+        mc_json_cstr_or_null(out, row->klass);
+        fputs(", ", out);
+    }
+    fprintf(out, "\"count\": %llu", (unsigned long long)row->count);
     if (key_index(c->o, "code") >= 0 || key_index(c->o, "enhanced") >= 0 || key_index(c->o, "reason") >= 0) {
         const char *name, *advice;
         row_knowledge(c->rules, c->o, row, &name, &advice);

@@ -1,5 +1,267 @@
+/*
+ * test_reader.c - the line reader on hostile input: gzip (single, multi
+ * member, truncated), NUL bytes, invalid UTF-8, lines over 1 MiB, CRLF, a
+ * last line without newline, and resuming at an offset.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "reader.h"
 #include "testutil.h"
-START_TEST(t_placeholder) { ck_assert(1); }
+
+static char *write_temp(const void *data, size_t n)
+{
+    char *path = strdup("/tmp/mc-reader-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+/* gzip-compresses data into a malloc'd buffer. */
+static unsigned char *gzip_bytes(const char *data, size_t n, size_t *out_n)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    ck_assert_int_eq(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    size_t cap = deflateBound(&zs, n) + 64;
+    unsigned char *out = malloc(cap);
+    zs.next_in = (unsigned char *)data;
+    zs.avail_in = (uInt)n;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    *out_n = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return out;
+}
+
+/* Reads every line; returns their count and concatenation (joined by |). */
+static size_t read_all(const char *path, mc_buf *joined, mc_reader_stats *stats, int *last_rc)
+{
+    char err[256];
+    mc_reader *r = reader_open(path, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    mc_str line;
+    size_t n = 0;
+    int rc;
+    while ((rc = reader_next(r, &line)) == 1) {
+        if (joined) {
+            if (n)
+                mc_buf_addc(joined, '|');
+            mc_buf_add(joined, line.p, line.n);
+        }
+        n++;
+    }
+    if (stats)
+        *stats = *reader_stats(r);
+    if (last_rc)
+        *last_rc = rc;
+    reader_close(r);
+    return n;
+}
+
+START_TEST(test_plain_crlf_and_unterminated)
+{
+    const char data[] = "one\ntwo\r\n\nthree";
+    char *p = write_temp(data, sizeof data - 1);
+    mc_buf b;
+    mc_buf_init(&b);
+    mc_reader_stats st;
+    int rc;
+    ck_assert_uint_eq(read_all(p, &b, &st, &rc), 4);
+    ck_assert_str_eq(b.data, "one|two||three");
+    ck_assert_uint_eq(st.lines, 4);
+    ck_assert_int_eq(rc, 0);
+    mc_buf_free(&b);
+    unlink(p);
+    free(p);
+}
 END_TEST
-static Suite *s_(void){Suite *s=suite_create("reader");TCase *tc=tcase_create("x");tcase_add_test(tc,t_placeholder);suite_add_tcase(s,tc);return s;}
-MC_TEST_MAIN(s_)
+
+START_TEST(test_bad_lines_are_counted)
+{
+    /* NUL inside a line, invalid UTF-8, an overlong encoding, valid UTF-8. */
+    const char data[] = "ok 1\nbin\0ary\nbad \xff\xfe\nover \xc0\xaf\nthai \xe0\xb8\x81\nok 2\n";
+    char *p = write_temp(data, sizeof data - 1);
+    mc_buf b;
+    mc_buf_init(&b);
+    mc_reader_stats st;
+    ck_assert_uint_eq(read_all(p, &b, &st, NULL), 3);
+    ck_assert_str_eq(b.data, "ok 1|thai \xe0\xb8\x81|ok 2");
+    ck_assert_uint_eq(st.lines, 6);
+    ck_assert_uint_eq(st.skipped_nul, 1);
+    ck_assert_uint_eq(st.skipped_utf8, 2);
+    mc_buf_free(&b);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_long_lines)
+{
+    /* 3 MiB without newline between two good lines, then a line of exactly
+     * the limit, then 1 MiB + 1. */
+    size_t big = 3 * 1024 * 1024;
+    mc_buf b;
+    mc_buf_init(&b);
+    mc_buf_adds(&b, "first\n");
+    for (size_t i = 0; i < big; i++)
+        mc_buf_addc(&b, 'x');
+    mc_buf_adds(&b, "\nmiddle\n");
+    for (size_t i = 0; i < MC_MAX_LINE; i++)
+        mc_buf_addc(&b, 'y');
+    mc_buf_addc(&b, '\n');
+    for (size_t i = 0; i < MC_MAX_LINE + 1; i++)
+        mc_buf_addc(&b, 'z');
+    mc_buf_adds(&b, "\nlast\n");
+    char *p = write_temp(b.data, b.len);
+    mc_reader_stats st;
+    size_t n = 0;
+    char err[256];
+    mc_reader *r = reader_open(p, err, sizeof err);
+    mc_str line;
+    const char *expect[] = {"first", "middle", NULL, "last"};
+    while (reader_next(r, &line) == 1) {
+        ck_assert_uint_lt(n, 4);
+        if (expect[n])
+            ck_assert_view(line, expect[n]);
+        else
+            ck_assert_uint_eq(line.n, MC_MAX_LINE);
+        n++;
+    }
+    st = *reader_stats(r);
+    ck_assert_uint_eq(reader_offset(r), b.len);
+    reader_close(r);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(st.lines, 6);
+    ck_assert_uint_eq(st.skipped_long, 2);
+    mc_buf_free(&b);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_gzip_single_and_multi_member)
+{
+    const char a[] = "alpha\nbeta\n", c[] = "gamma\n";
+    size_t na, nc;
+    unsigned char *ga = gzip_bytes(a, sizeof a - 1, &na);
+    unsigned char *gc = gzip_bytes(c, sizeof c - 1, &nc);
+    unsigned char *both = malloc(na + nc);
+    memcpy(both, ga, na);
+    memcpy(both + na, gc, nc);
+    char *p = write_temp(both, na + nc);
+    mc_buf b;
+    mc_buf_init(&b);
+    int rc;
+    ck_assert_uint_eq(read_all(p, &b, NULL, &rc), 3);
+    ck_assert_str_eq(b.data, "alpha|beta|gamma");
+    ck_assert_int_eq(rc, 0);
+    mc_buf_free(&b);
+    unlink(p);
+    free(p);
+    free(ga);
+    free(gc);
+    free(both);
+}
+END_TEST
+
+START_TEST(test_gzip_truncated)
+{
+    mc_buf src;
+    mc_buf_init(&src);
+    for (int i = 0; i < 20000; i++)
+        mc_buf_printf(&src, "line %d of a log that compresses well\n", i);
+    size_t n;
+    unsigned char *gz = gzip_bytes(src.data, src.len, &n);
+    char *p = write_temp(gz, n / 2);
+    mc_reader_stats st;
+    int rc;
+    size_t lines = read_all(p, NULL, &st, &rc);
+    /* The lines before the cut are delivered, then an error is reported. */
+    ck_assert_uint_gt(lines, 100);
+    ck_assert_uint_lt(lines, 20000);
+    ck_assert_int_eq(rc, -1);
+    unlink(p);
+    free(p);
+    free(gz);
+    mc_buf_free(&src);
+}
+END_TEST
+
+START_TEST(test_garbage_and_empty)
+{
+    unsigned char junk[65536];
+    unsigned int seed = 7;
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)(rand_r(&seed) & 0xFF);
+    char *p = write_temp(junk, sizeof junk);
+    mc_reader_stats st;
+    int rc;
+    read_all(p, NULL, &st, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_uint_gt(st.skipped_nul + st.skipped_utf8, 0);
+    unlink(p);
+    free(p);
+    p = write_temp("", 0);
+    ck_assert_uint_eq(read_all(p, NULL, &st, &rc), 0);
+    ck_assert_uint_eq(st.lines, 0);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_skip_to_offset)
+{
+    const char data[] = "aaa\nbbb\nccc\n";
+    char *p = write_temp(data, sizeof data - 1);
+    char err[256];
+    mc_reader *r = reader_open(p, err, sizeof err);
+    const char *head;
+    ck_assert_uint_eq(reader_peek(r, &head, 1024), sizeof data - 1);
+    ck_assert(reader_skip_to(r, 4));
+    mc_str line;
+    ck_assert_int_eq(reader_next(r, &line), 1);
+    ck_assert_view(line, "bbb");
+    ck_assert_uint_eq(reader_offset(r), 8);
+    reader_close(r);
+    r = reader_open(p, err, sizeof err);
+    ck_assert(!reader_skip_to(r, 100));
+    reader_close(r);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_open_errors)
+{
+    char err[256];
+    ck_assert_ptr_null(reader_open("/nonexistent/mail.log", err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/mail.log"));
+    ck_assert_ptr_null(reader_open("/tmp", err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "directory"));
+}
+END_TEST
+
+static Suite *reader_suite(void)
+{
+    Suite *s = suite_create("reader");
+    TCase *tc = tcase_create("reader");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_plain_crlf_and_unterminated);
+    tcase_add_test(tc, test_bad_lines_are_counted);
+    tcase_add_test(tc, test_long_lines);
+    tcase_add_test(tc, test_gzip_single_and_multi_member);
+    tcase_add_test(tc, test_gzip_truncated);
+    tcase_add_test(tc, test_garbage_and_empty);
+    tcase_add_test(tc, test_skip_to_offset);
+    tcase_add_test(tc, test_open_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(reader_suite)
