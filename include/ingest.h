@@ -27,6 +27,7 @@ typedef struct {
     FILE *unrecognised_out;     /* --unrecognised FILE, or NULL */
     bool progress;              /* progress lines on stderr */
     double flush_seconds;       /* commit at least this often (0: only when full / at end) */
+    bool follow;                /* like tail -F: never ends, survives rotation */
     /* Filled in as it runs: */
     uint64_t lines, events, skipped, unrecognised, bytes_skipped_resume;
 } mc_ingest_opts;

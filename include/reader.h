@@ -31,9 +31,26 @@ mc_reader *reader_open_fd(int fd, const char *name, char *err, size_t errlen);
 void reader_close(mc_reader *r);
 
 /* 1: *line holds the next readable line (no newline); 0: end of input;
- * -1: read or decompression error (message via reader_error).
+ * -1: read or decompression error (message via reader_error);
+ * 2: no data for now (only in follow or idle mode, see below).
  * Skipped lines are counted in the stats and not returned. */
 int reader_next(mc_reader *r, mc_str *line);
+
+/* Idle mode (pipes): when no byte arrives for idle_ms, reader_next returns
+ * 2 so the caller can commit; it may be called again to go on waiting.
+ * Follow mode (files): end of file is not the end; reader_next returns 2
+ * and keeps an unfinished last line until its newline arrives. */
+void reader_set_idle(mc_reader *r, int idle_ms);
+void reader_set_follow(mc_reader *r, bool follow);
+
+typedef enum {
+    FOLLOW_SAME = 0,   /* path still names the file being read */
+    FOLLOW_REPLACED,   /* path names another file now (rotated), or is gone */
+    FOLLOW_TRUNCATED,  /* the file is shorter than what was read */
+} mc_follow_state;
+
+/* Compares what path names now with the open file (follow mode). */
+mc_follow_state reader_follow_check(const mc_reader *r, const char *path);
 
 const mc_reader_stats *reader_stats(const mc_reader *r);
 const char *reader_error(const mc_reader *r);

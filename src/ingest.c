@@ -4,13 +4,20 @@
  * For each input: find where an earlier run stopped (by fingerprint), skip
  * to there, then read -> parse -> classify -> aggregate, flushing to the
  * store in one transaction (counts + line totals + source position) when
- * the aggregate is full, when flush_seconds have passed, and at the end.
- * Because position and counts commit together, a run killed at any moment
- * resumes without losing or double-counting a line.
+ * the aggregate is full, when flush_seconds have passed, when the input
+ * falls silent, and at the end.  Because position and counts commit
+ * together, a run killed at any moment resumes without losing or
+ * double-counting a line.
+ *
+ * --follow keeps a file open like tail -F: at its end it waits, and it
+ * notices rotation by rename (the path names a new file), truncation
+ * (copytruncate) and a file that does not exist yet.
  */
 #include "ingest.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +40,7 @@ void ingest_install_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a blocked read returns EINTR so the loop can stop. */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
@@ -47,10 +55,16 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL); /* a signal cuts it short: fine */
+}
+
 /* Line counts for the current hour, handed to the aggregate when the hour
  * changes: one comparison per line instead of a string format. */
 typedef struct {
-    mc_time hour;      /* only year..hour and valid matter */
+    mc_time hour;
     uint64_t lines, skipped, unrecognised;
 } pending_lines;
 
@@ -64,7 +78,7 @@ static bool same_hour(const mc_time *a, const mc_time *b)
 
 static void pending_flush(pending_lines *p, mc_aggregate *agg)
 {
-    if (p->lines || p->skipped || p->unrecognised)
+    if (agg && (p->lines || p->skipped || p->unrecognised))
         aggregate_lines(agg, &p->hour, p->lines, p->skipped, p->unrecognised);
     p->lines = p->skipped = p->unrecognised = 0;
 }
@@ -73,8 +87,7 @@ static void pending_add(pending_lines *p, mc_aggregate *agg, const mc_time *t, u
                         uint64_t skipped, uint64_t unrec)
 {
     if (!same_hour(&p->hour, t)) {
-        if (agg)
-            pending_flush(p, agg);
+        pending_flush(p, agg);
         p->hour = *t;
     }
     p->lines += lines;
@@ -87,152 +100,282 @@ static uint64_t skipped_of(const mc_reader_stats *s)
     return s->skipped_long + s->skipped_nul + s->skipped_utf8;
 }
 
+/* State of one input while it is being read. */
 typedef struct {
     mc_ingest_opts *o;
+    const char *path;
     mc_reader *r;
     mc_aggregate *agg;
+    mc_parser parser;
+    pending_lines pl;
     mc_source src;
     bool track_source;
-    const char *path;
+    bool dirty;               /* something not yet committed */
+    uint64_t seen_lines, seen_skipped;
+    double last_flush, last_progress, started;
+    char err[1024];
 } run_state;
 
-static bool flush(run_state *rs, pending_lines *pl, char *err, size_t errlen)
+/* A source first seen while shorter than MC_FP_LEN gets a longer
+ * fingerprint once it has grown, read again from the start of the file. */
+static void extend_fingerprint(run_state *rs)
 {
-    if (rs->o->store == NULL)
+    if (!rs->track_source || rs->src.fp_len >= MC_FP_LEN || strcmp(rs->path, "-") == 0)
+        return;
+    char err[256];
+    mc_reader *head = reader_open(rs->path, err, sizeof err);
+    if (head == NULL)
+        return;
+    const char *bytes;
+    size_t n = reader_peek(head, &bytes, MC_FP_LEN);
+    if (n > rs->src.fp_len && store_fingerprint(bytes, rs->src.fp_len) == rs->src.fp_hash) {
+        rs->src.fp_len = (uint32_t)n;
+        rs->src.fp_hash = store_fingerprint(bytes, n);
+    }
+    reader_close(head);
+}
+
+static bool flush(run_state *rs)
+{
+    rs->last_flush = now_seconds();
+    if (rs->o->store == NULL || !rs->dirty)
         return true;
-    pending_flush(pl, rs->agg);
+    pending_flush(&rs->pl, rs->agg);
     rs->src.offset = reader_offset(rs->r);
-    bool ok = store_flush(rs->o->store, rs->agg, rs->track_source ? &rs->src : NULL, rs->path, err, errlen);
+    extend_fingerprint(rs);
+    bool ok = store_flush(rs->o->store, rs->agg, rs->track_source ? &rs->src : NULL, rs->path, rs->err,
+                          sizeof rs->err);
     aggregate_clear(rs->agg);
+    rs->dirty = false;
     return ok;
 }
 
-static void show_progress(const mc_ingest_opts *o, const char *path, uint64_t lines, double started)
+static void show_progress(run_state *rs)
 {
-    double el = now_seconds() - started;
-    fprintf(stderr, "\rmailcodes: %s: %llu lines, %llu events (%.0f lines/s)   ", path,
-            (unsigned long long)lines, (unsigned long long)o->events, el > 0 ? (double)lines / el : 0.0);
+    double now = now_seconds();
+    if (!rs->o->progress || now - rs->last_progress < 1.0)
+        return;
+    rs->last_progress = now;
+    double el = now - rs->started;
+    uint64_t lines = reader_stats(rs->r)->lines;
+    fprintf(stderr, "\rmailcodes: %s: %llu lines, %llu events (%.0f lines/s)   ", rs->path,
+            (unsigned long long)lines, (unsigned long long)rs->o->events,
+            el > 0 ? (double)lines / el : 0.0);
 }
 
 /* Opens the input and, when resuming, skips what an earlier run counted. */
-static int open_input(run_state *rs, char *err, size_t errlen)
+static int open_input(run_state *rs)
 {
     mc_ingest_opts *o = rs->o;
-    rs->r = reader_open(rs->path, err, errlen);
+    rs->r = reader_open(rs->path, rs->err, sizeof rs->err);
     if (rs->r == NULL)
         return MC_EXIT_USAGE;
+    uint64_t dev, ino, size;
+    reader_identity(rs->r, &dev, &ino, &size);
+    if (o->follow)
+        reader_set_follow(rs->r, true);
+    else if (ino == 0 && o->store != NULL && o->flush_seconds > 0)
+        reader_set_idle(rs->r, (int)(o->flush_seconds * 1000));
+    rs->seen_lines = rs->seen_skipped = 0;
+    memset(&rs->src, 0, sizeof rs->src);
     rs->track_source = o->store != NULL && o->incremental;
     if (!rs->track_source)
         return MC_EXIT_OK;
     const char *head;
     size_t n = reader_peek(rs->r, &head, MC_FP_LEN);
-    if (!store_source_find(o->store, head, n, &rs->src, err, errlen))
+    if (!store_source_find(o->store, head, n, &rs->src, rs->err, sizeof rs->err))
         return MC_EXIT_DB;
     if (rs->src.offset > 0) {
         if (reader_skip_to(rs->r, rs->src.offset)) {
             o->bytes_skipped_resume += rs->src.offset;
             return MC_EXIT_OK;
         }
-        /* Shorter than what we counted: the file was truncated and
-         * rewritten with the same first bytes.  Count it from the start. */
+        /* Shorter than what we counted: truncated and rewritten with the
+         * same first bytes.  Count it from the start. */
         reader_close(rs->r);
-        rs->r = reader_open(rs->path, err, errlen);
+        rs->r = reader_open(rs->path, rs->err, sizeof rs->err);
         if (rs->r == NULL)
             return MC_EXIT_USAGE;
+        if (o->follow)
+            reader_set_follow(rs->r, true);
         rs->src.offset = 0;
+    }
+    return MC_EXIT_OK;
+}
+
+static void close_input(run_state *rs)
+{
+    const mc_reader_stats *st = reader_stats(rs->r);
+    rs->o->lines += st->lines;
+    rs->o->skipped += skipped_of(st);
+    reader_close(rs->r);
+    rs->r = NULL;
+}
+
+typedef enum { STREAM_END, STREAM_IDLE, STREAM_STOPPED, STREAM_READ_ERROR, STREAM_DB_ERROR } stream_result;
+
+static void count_line_stats(run_state *rs, uint64_t unrec)
+{
+    const mc_reader_stats *st = reader_stats(rs->r);
+    uint64_t lines_now = st->lines, skipped_now = skipped_of(st);
+    /* Lines the reader skipped before this one belong to the same hour. */
+    pending_add(&rs->pl, rs->agg, &rs->parser.last_time, lines_now - rs->seen_lines,
+                skipped_now - rs->seen_skipped, unrec);
+    if (lines_now != rs->seen_lines)
+        rs->dirty = true;
+    rs->seen_lines = lines_now;
+    rs->seen_skipped = skipped_now;
+}
+
+/* Reads until the end, a silence (idle/follow), a stop request or an error. */
+static stream_result process_stream(run_state *rs)
+{
+    mc_ingest_opts *o = rs->o;
+    mc_str line;
+    mc_event ev;
+    for (;;) {
+        int got = reader_next(rs->r, &line);
+        if (got == 1) {
+            mc_parse_result pr = parser_line(&rs->parser, line, &ev);
+            uint64_t unrec = 0;
+            if (pr == PARSE_EVENT) {
+                classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, &ev);
+                o->events++;
+                if (rs->agg)
+                    aggregate_add(rs->agg, &ev);
+                if (o->on_event)
+                    o->on_event(&ev, o->on_event_ctx);
+            } else if (pr == PARSE_UNRECOGNISED) {
+                unrec = 1;
+                o->unrecognised++;
+                if (o->unrecognised_out) {
+                    fwrite(line.p, 1, line.n, o->unrecognised_out);
+                    fputc('\n', o->unrecognised_out);
+                }
+            }
+            count_line_stats(rs, unrec);
+            bool full = rs->agg && aggregate_full(rs->agg);
+            if ((reader_stats(rs->r)->lines & 0x3FFF) == 0 || full || mc_stop_requested) {
+                bool time_up = o->flush_seconds > 0 && now_seconds() - rs->last_flush >= o->flush_seconds;
+                if ((full || time_up) && !flush(rs))
+                    return STREAM_DB_ERROR;
+                show_progress(rs);
+            }
+            if (mc_stop_requested)
+                return STREAM_STOPPED;
+            continue;
+        }
+        /* Skipped lines after the last readable one. */
+        count_line_stats(rs, 0);
+        if (got == 2) {
+            if (!flush(rs))
+                return STREAM_DB_ERROR;
+            if (mc_stop_requested)
+                return STREAM_STOPPED;
+            if (o->follow)
+                return STREAM_IDLE;
+            continue; /* a silent pipe: committed, keep waiting */
+        }
+        return got == 0 ? STREAM_END : STREAM_READ_ERROR;
+    }
+}
+
+static int finish(run_state *rs, stream_result res)
+{
+    int rc = MC_EXIT_OK;
+    if (res != STREAM_DB_ERROR && !flush(rs))
+        res = STREAM_DB_ERROR;
+    if (res == STREAM_DB_ERROR) {
+        fprintf(stderr, "mailcodes: %s\n", rs->err);
+        rc = MC_EXIT_DB;
+    } else if (res == STREAM_READ_ERROR) {
+        fprintf(stderr, "mailcodes: %s\n", reader_error(rs->r));
+        rc = MC_EXIT_USAGE;
+    }
+    return rc;
+}
+
+/* tail -F: read, wait at the end, reopen when the path names a new file. */
+static int follow_file(run_state *rs)
+{
+    bool announced_missing = false;
+    while (!mc_stop_requested) {
+        struct stat st;
+        if (stat(rs->path, &st) != 0) {
+            if (!announced_missing && rs->o->progress)
+                fprintf(stderr, "mailcodes: %s: waiting for the file to appear\n", rs->path);
+            announced_missing = true;
+            sleep_ms(250);
+            continue;
+        }
+        int rc = open_input(rs);
+        if (rc != MC_EXIT_OK) {
+            fprintf(stderr, "mailcodes: %s\n", rs->err);
+            if (rs->r)
+                close_input(rs);
+            return rc;
+        }
+        announced_missing = false;
+        for (;;) {
+            stream_result res = process_stream(rs);
+            if (res != STREAM_IDLE) {
+                rc = finish(rs, res);
+                close_input(rs);
+                return rc;
+            }
+            mc_follow_state fs = reader_follow_check(rs->r, rs->path);
+            if (fs == FOLLOW_SAME) {
+                sleep_ms(200);
+                continue;
+            }
+            if (fs == FOLLOW_REPLACED) {
+                /* Lines written to the old file just before the rename. */
+                sleep_ms(100);
+                res = process_stream(rs);
+                if (res != STREAM_IDLE) {
+                    rc = finish(rs, res);
+                    close_input(rs);
+                    return rc;
+                }
+            }
+            if (!flush(rs)) {
+                rc = finish(rs, STREAM_DB_ERROR);
+                close_input(rs);
+                return rc;
+            }
+            close_input(rs);
+            break; /* reopen the path */
+        }
     }
     return MC_EXIT_OK;
 }
 
 int ingest_path(mc_ingest_opts *o, const char *path)
 {
-    char err[1024] = "";
     run_state rs;
     memset(&rs, 0, sizeof rs);
     rs.o = o;
     rs.path = path;
-    int rc = open_input(&rs, err, sizeof err);
-    if (rc != MC_EXIT_OK) {
-        fprintf(stderr, "mailcodes: %s\n", err);
-        reader_close(rs.r);
-        return rc;
-    }
     rs.agg = o->store ? aggregate_new() : NULL;
-    mc_parser parser;
-    parser_init(&parser, &o->rules->parse);
-    pending_lines pl;
-    memset(&pl, 0, sizeof pl);
-    const mc_reader_stats *stats = reader_stats(rs.r);
-    uint64_t seen_lines = 0, seen_skipped = 0;
-    double started = now_seconds(), last_flush = started, last_progress = started;
-    bool progress = o->progress && isatty(STDERR_FILENO);
-    mc_str line;
-    mc_event ev;
-    int got;
-
-    while ((got = reader_next(rs.r, &line)) == 1) {
-        mc_parse_result pr = parser_line(&parser, line, &ev);
-        uint64_t unrec = 0;
-        if (pr == PARSE_EVENT) {
-            classify_event(&o->rules->knowledge, &o->rules->reasons, &parser.matcher, &ev);
-            o->events++;
-            if (rs.agg)
-                aggregate_add(rs.agg, &ev);
-            if (o->on_event)
-                o->on_event(&ev, o->on_event_ctx);
-        } else if (pr == PARSE_UNRECOGNISED) {
-            unrec = 1;
-            o->unrecognised++;
-            if (o->unrecognised_out) {
-                fwrite(line.p, 1, line.n, o->unrecognised_out);
-                fputc('\n', o->unrecognised_out);
-            }
+    parser_init(&rs.parser, &o->rules->parse);
+    rs.started = rs.last_flush = rs.last_progress = now_seconds();
+    o->progress = o->progress && isatty(STDERR_FILENO);
+    int rc;
+    if (o->follow && strcmp(path, "-") != 0) {
+        rc = follow_file(&rs);
+    } else {
+        rc = open_input(&rs);
+        if (rc != MC_EXIT_OK) {
+            fprintf(stderr, "mailcodes: %s\n", rs.err);
+        } else {
+            rc = finish(&rs, process_stream(&rs));
         }
-        /* Lines the reader skipped before this one belong to the same
-         * stretch of time. */
-        uint64_t lines_now = stats->lines, skipped_now = skipped_of(stats);
-        pending_add(&pl, rs.agg, &parser.last_time, lines_now - seen_lines,
-                    skipped_now - seen_skipped, unrec);
-        seen_lines = lines_now;
-        seen_skipped = skipped_now;
-
-        if ((stats->lines & 0x3FFF) == 0 || (rs.agg && aggregate_full(rs.agg)) || mc_stop_requested) {
-            double t = (stats->lines & 0x3FFF) == 0 || mc_stop_requested ? now_seconds() : last_flush;
-            bool time_up = o->flush_seconds > 0 && t - last_flush >= o->flush_seconds;
-            if ((rs.agg && aggregate_full(rs.agg)) || time_up || mc_stop_requested) {
-                if (!flush(&rs, &pl, err, sizeof err)) {
-                    rc = MC_EXIT_DB;
-                    break;
-                }
-                last_flush = t;
-            }
-            if (progress && t - last_progress >= 1.0) {
-                show_progress(o, path, stats->lines, started);
-                last_progress = t;
-            }
-            if (mc_stop_requested)
-                break;
-        }
+        if (rs.r)
+            close_input(&rs);
     }
-    if (rc == MC_EXIT_OK) {
-        /* Skipped lines after the last readable one. */
-        pending_add(&pl, rs.agg, &parser.last_time, stats->lines - seen_lines,
-                    skipped_of(stats) - seen_skipped, 0);
-        if (!flush(&rs, &pl, err, sizeof err))
-            rc = MC_EXIT_DB;
-    }
-    if (progress)
+    if (o->progress)
         fputs("\r\033[K", stderr);
-    if (rc == MC_EXIT_DB)
-        fprintf(stderr, "mailcodes: %s\n", err);
-    else if (got < 0) {
-        fprintf(stderr, "mailcodes: %s\n", reader_error(rs.r));
-        rc = MC_EXIT_USAGE;
-    }
-    o->lines += stats->lines;
-    o->skipped += skipped_of(stats);
-    parser_free(&parser);
+    parser_free(&rs.parser);
     aggregate_free(rs.agg);
-    reader_close(rs.r);
     return rc;
 }

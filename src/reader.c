@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,9 @@ struct mc_reader {
     bool zs_ready;
     bool zin_eof;
     uint64_t consumed;   /* offset of buf[start] in the decompressed stream */
+    uint64_t raw_read;   /* bytes read from the descriptor (follow: truncation check) */
+    int idle_ms;         /* > 0: return 2 when a pipe is silent this long */
+    bool follow;         /* EOF of a regular file is "no data yet" */
     struct stat st;
     bool have_st;
     mc_reader_stats stats;
@@ -55,9 +59,24 @@ static ssize_t read_raw(mc_reader *r, void *dst, size_t n)
 {
     for (;;) {
         ssize_t got = read(r->fd, dst, n);
+        if (got > 0)
+            r->raw_read += (uint64_t)got;
         if (got >= 0 || errno != EINTR)
             return got;
     }
+}
+
+/* Waits for input on a pipe up to idle_ms; false on time-out. */
+static bool wait_readable(mc_reader *r)
+{
+    if (r->idle_ms <= 0)
+        return true;
+    struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+    int rc = poll(&pfd, 1, r->idle_ms);
+    /* A signal also returns "idle": the caller checks its stop flag. */
+    if (rc < 0 && errno == EINTR)
+        return false;
+    return rc != 0;
 }
 
 /* Fills up to room bytes at dst with decompressed data. */
@@ -118,8 +137,12 @@ static ssize_t fill(mc_reader *r)
     size_t room = BUF_SIZE - r->end;
     if (room > READ_CHUNK)
         room = READ_CHUNK;
+    if (!r->gzip && !wait_readable(r))
+        return -2; /* silent pipe: let the caller commit */
     ssize_t got = r->gzip ? read_gzip(r, r->buf + r->end, room) : read_raw(r, r->buf + r->end, room);
     if (got < 0) {
+        if (errno == EINTR)
+            return -2; /* a signal: let the caller look at its stop flag */
         if (!r->failed)
             set_error(r, strerror(errno));
         return -1;
@@ -294,6 +317,12 @@ int reader_next(mc_reader *r, mc_str *line)
             r->start = r->end = r->scan = 0;
         }
         if (r->eof || r->failed) {
+            if (r->follow && !r->failed) {
+                /* Not the end: more may be appended.  An unfinished last
+                 * line stays in the buffer until its newline arrives. */
+                r->eof = false;
+                return 2;
+            }
             if (r->start < r->end) {
                 /* A last line without newline (a file cut mid-write). */
                 size_t ls = r->start, len = r->end - r->start;
@@ -312,11 +341,28 @@ int reader_next(mc_reader *r, mc_str *line)
             return r->failed ? -1 : 0;
         }
         ssize_t got = fill(r);
+        if (got == -2)
+            return 2;
         if (got < 0)
             r->failed = true; /* deliver what was read, then report */
         else if (got == 0)
             r->eof = true;
     }
+}
+
+void reader_set_idle(mc_reader *r, int idle_ms) { r->idle_ms = idle_ms; }
+void reader_set_follow(mc_reader *r, bool follow) { r->follow = follow; }
+
+mc_follow_state reader_follow_check(const mc_reader *r, const char *path)
+{
+    struct stat now;
+    if (stat(path, &now) != 0)
+        return FOLLOW_REPLACED; /* renamed away; a new file will appear */
+    if (!r->have_st || now.st_ino != r->st.st_ino || now.st_dev != r->st.st_dev)
+        return FOLLOW_REPLACED;
+    if ((uint64_t)now.st_size < r->raw_read)
+        return FOLLOW_TRUNCATED;
+    return FOLLOW_SAME;
 }
 
 const mc_reader_stats *reader_stats(const mc_reader *r) { return &r->stats; }
@@ -331,6 +377,8 @@ size_t reader_peek(mc_reader *r, const char **bytes, size_t want)
         want = READ_CHUNK;
     while (r->end - r->start < want && !r->eof && !r->failed) {
         ssize_t got = fill(r);
+        if (got == -2)
+            break;
         if (got <= 0) {
             if (got == 0)
                 r->eof = true;
@@ -338,6 +386,8 @@ size_t reader_peek(mc_reader *r, const char **bytes, size_t want)
                 r->failed = true;
         }
     }
+    if (r->follow)
+        r->eof = false;
     size_t have = r->end - r->start;
     *bytes = r->buf + r->start;
     return have < want ? have : want;
@@ -368,6 +418,8 @@ bool reader_skip_to(mc_reader *r, uint64_t offset)
         }
         r->start = r->end = r->scan = 0;
         ssize_t got = fill(r);
+        if (got == -2)
+            continue;
         if (got <= 0) {
             if (got == 0)
                 r->eof = true;

@@ -1,0 +1,148 @@
+/*
+ * test_crash.c - crash safety: ingest is killed with SIGKILL (and stopped
+ * with SIGINT / SIGTERM) at random points of a large input, run again until
+ * it finishes, and the database must then equal one clean run exactly, on
+ * every dimension.  Also: two ingests of different files into one database
+ * at once, and a report while an ingest writes.
+ */
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+extern char **environ;
+
+#define BIN MC_BINARY
+#define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
+#define ALL_KEYS "mta,host,direction,status,stage,code,enhanced,class,reason,domain,relay,client,hour"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/mc-crash-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cmd[512];
+    /* ~16 MB: twelve copies of the real log, each moved one day on */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && for d in 10 11 12 13 14 15 16 17 18 19 20 21; do sed \"s/^Nov 23/Nov $d/\" %s; done > big.log",
+             dir, MAILLOG);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static char *report(const char *db)
+{
+    char cmd[512];
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s report --db %s/%s --format json --top 0 --by " ALL_KEYS, BIN, dir, db);
+    ck_assert_int_eq(test_run(cmd, &out), 0);
+    return out;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Runs ingest, interrupting it with sig after a random delay, until a run
+ * finishes by itself.  Returns the number of interrupted runs. */
+static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
+{
+    char dbpath[128], log[128];
+    snprintf(dbpath, sizeof dbpath, "%s/%s", dir, db);
+    snprintf(log, sizeof log, "%s/big.log", dir);
+    /* Frequent commits, so kills land between them as well as before the first. */
+    char *argv[] = {BIN, "ingest", "--quiet", "--commit-every", "0.02", "--db", dbpath, log, NULL};
+    int interrupted = 0;
+    for (int attempt = 0; attempt < 60; attempt++) {
+        pid_t pid;
+        ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
+        sleep_ms(5 + (int)(rand_r(seed) % (unsigned)(60 + 20 * attempt)));
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed");
+            return interrupted;
+        }
+        kill(pid, sig);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        if (sig == SIGKILL)
+            ck_assert(WIFSIGNALED(status));
+        else /* SIGINT / SIGTERM: commit and exit cleanly */
+            ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d after signal %d", status, sig);
+        interrupted++;
+    }
+    ck_abort_msg("ingest never finished");
+    return interrupted;
+}
+
+static void check_signal(int sig, unsigned int seed)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    char *clean = report("clean.db");
+    int n = ingest_interrupted("killed.db", sig, &seed);
+    ck_assert_int_ge(n, 1);
+    char *killed = report("killed.db");
+    ck_assert_msg(strcmp(clean, killed) == 0, "after %d interruptions the counts differ", n);
+    ck_assert_ptr_nonnull(strstr(clean, "\"lines\": 95304, \"events\": 31224,"));
+    free(clean);
+    free(killed);
+}
+
+START_TEST(test_sigkill) { check_signal(SIGKILL, 42); }
+END_TEST
+START_TEST(test_sigint) { check_signal(SIGINT, 7); }
+END_TEST
+START_TEST(test_sigterm) { check_signal(SIGTERM, 99); }
+END_TEST
+
+START_TEST(test_concurrent_writers_and_reader)
+{
+    char cmd[2048];
+    /* two different files into one database at once, a report in between */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && head -50000 big.log > a.log && tail -n +50001 big.log > b.log && "
+             "(%s ingest --quiet --db shared.db a.log & %s ingest --quiet --db shared.db b.log & "
+             " for i in 1 2 3 4 5; do %s report --db shared.db --format json >/dev/null 2>err || "
+             "  { grep -q 'does not exist' err || exit 1; }; done; wait)",
+             dir, BIN, BIN, BIN);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    char *a = report("clean.db"), *b = report("shared.db");
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+END_TEST
+
+static Suite *crash_suite(void)
+{
+    Suite *s = suite_create("crash");
+    TCase *tc = tcase_create("crash");
+    tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_sigkill);
+    tcase_add_test(tc, test_sigint);
+    tcase_add_test(tc, test_sigterm);
+    tcase_add_test(tc, test_concurrent_writers_and_reader);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(crash_suite)

@@ -1,0 +1,185 @@
+/*
+ * test_follow.c - ingest --follow behaves like tail -F: a file that
+ * appears late, rotation by rename, copytruncate, and SIGTERM/SIGINT that
+ * commit what was read; and a pipe that falls silent is committed within
+ * about a second.  Totals must equal a single clean run exactly.
+ */
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+extern char **environ;
+
+#define BIN MC_BINARY
+#define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
+#define EXPECT_TOTALS "\"lines\": 7942, \"events\": 2602, \"skipped\": 0, \"unrecognised\": 0, \"hard\": 106," \
+                      " \"success\": 816, \"intermediate\": 0, \"transient\": 1272, \"permanent\": 514"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/mc-follow-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static pid_t start(char *const argv[])
+{
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, argv[0], NULL, NULL, argv, environ), 0);
+    return pid;
+}
+
+static int stop(pid_t pid, int sig)
+{
+    kill(pid, sig);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Waits until the database reports `want` lines (committed), or 10 s. */
+static bool wait_lines(const char *db, const char *want)
+{
+    for (int i = 0; i < 100; i++) {
+        char *out = NULL;
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "%s report --db %s --format json --by class 2>/dev/null", BIN, db);
+        test_run(cmd, &out);
+        bool ok = out && strstr(out, want);
+        free(out);
+        if (ok)
+            return true;
+        sleep_ms(100);
+    }
+    return false;
+}
+
+static void expect_totals(const char *db)
+{
+    char *out = NULL;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s report --db %s --format json --by class", BIN, db);
+    ck_assert_int_eq(test_run(cmd, &out), 0);
+    ck_assert_msg(strstr(out, EXPECT_TOTALS), "totals differ:\n%s", out);
+    free(out);
+}
+
+START_TEST(test_rotation_truncation_late_file)
+{
+    char db[128], log[128];
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(log, sizeof log, "%s/mail.log", dir);
+    char *argv[] = {BIN, "ingest", "--quiet", "--follow", "--db", db, log, NULL};
+    pid_t pid = start(argv);
+    sleep_ms(300);
+    /* the file appears late */
+    sh("head -2000 %s > %s", MAILLOG, log);
+    ck_assert(wait_lines(db, "\"lines\": 2000,"));
+    /* rotation by rename; the new file starts */
+    sh("cd %s && mv mail.log mail.log.1 && sed -n 2001,5000p %s > mail.log", dir, MAILLOG);
+    ck_assert(wait_lines(db, "\"lines\": 5000,"));
+    /* copytruncate: the content is copied away, the file emptied, then grows */
+    sh("cd %s && cp mail.log mail.log.2 && : > mail.log", dir);
+    sleep_ms(600);
+    sh("tail -n +5001 %s >> %s", MAILLOG, log);
+    ck_assert(wait_lines(db, "\"lines\": 7942,"));
+    ck_assert_int_eq(stop(pid, SIGTERM), 0);
+    expect_totals(db);
+    /* the rotated copies are known by fingerprint: nothing is counted twice */
+    sh("cd %s && %s ingest --quiet --db db mail.log mail.log.1 mail.log.2 && gzip mail.log.1 && "
+       "%s ingest --quiet --db db mail.log.1.gz", dir, BIN, BIN);
+    expect_totals(db);
+}
+END_TEST
+
+START_TEST(test_unfinished_line_waits)
+{
+    char db[128], log[128];
+    snprintf(db, sizeof db, "%s/db", dir);
+    snprintf(log, sizeof log, "%s/mail.log", dir);
+    /* all but the last line, then the last line in two writes */
+    sh("head -7941 %s > %s && tail -1 %s > %s/last", MAILLOG, log, MAILLOG, dir);
+    char *argv[] = {BIN, "ingest", "--quiet", "--follow", "--db", db, log, NULL};
+    pid_t pid = start(argv);
+    ck_assert(wait_lines(db, "\"lines\": 7941,"));
+    sh("head -c 40 %s/last | tr -d '\\n' >> %s", dir, log);
+    sleep_ms(700);
+    ck_assert(wait_lines(db, "\"lines\": 7941,"));
+    sh("tail -c +41 %s/last >> %s", dir, log);
+    ck_assert(wait_lines(db, "\"lines\": 7942,"));
+    ck_assert_int_eq(stop(pid, SIGINT), 0);
+    expect_totals(db);
+}
+END_TEST
+
+/* A pipe that falls silent is committed: a killed pipe loses at most the
+ * last uncommitted second. */
+START_TEST(test_pipe_commits_when_silent)
+{
+    char db[128];
+    snprintf(db, sizeof db, "%s/db", dir);
+    sh("mkfifo %s/fifo", dir);
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    char *argv[] = {BIN, "ingest", "--quiet", "--db", db, fifo, NULL};
+    pid_t pid = start(argv);
+    /* hold the fifo open for writing in the background, write, stay silent */
+    char *writer[] = {"/bin/sh", "-c", NULL, NULL};
+    char script[512];
+    snprintf(script, sizeof script, "exec 3>%s; cat %s >&3; sleep 8", fifo, MAILLOG);
+    writer[2] = script;
+    pid_t wpid = start(writer);
+    ck_assert(wait_lines(db, "\"lines\": 7942,"));
+    /* SIGKILL: nothing is lost, because the silence was committed */
+    ck_assert_int_eq(stop(pid, SIGKILL), 128 + SIGKILL);
+    stop(wpid, SIGKILL);
+    expect_totals(db);
+}
+END_TEST
+
+static Suite *follow_suite(void)
+{
+    Suite *s = suite_create("follow");
+    TCase *tc = tcase_create("follow");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_rotation_truncation_late_file);
+    tcase_add_test(tc, test_unfinished_line_waits);
+    tcase_add_test(tc, test_pipe_commits_when_silent);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(follow_suite)
