@@ -43,7 +43,7 @@ typedef struct mc_agg_entry {
 } mc_agg_entry;
 
 typedef struct {
-    char hour[16];
+    char hour[48];
     uint64_t lines, skipped, unrecognised;
 } mc_line_count;
 

@@ -1,6 +1,7 @@
 /*
  * report.h - the last stage: read counts back from the store and present
- * them as text, JSON (SPEC.md, stable), CSV or Prometheus text.
+ * them: the daily text report, a --by table, JSON (SPEC.md, stable), CSV,
+ * Prometheus text, self-contained HTML, and the triage list.
  */
 #ifndef MC_REPORT_H
 #define MC_REPORT_H
@@ -11,19 +12,22 @@
 #include "rules.h"
 #include "store.h"
 
-typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_PROM } mc_format;
+typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_PROM, FORMAT_HTML } mc_format;
 
 #define MC_MAX_KEYS 16
 
 typedef struct {
     const char *keys[MC_MAX_KEYS];
-    size_t n_keys;
-    size_t top;          /* 0 = all */
+    size_t n_keys;           /* 0: the format's default view */
+    size_t top;              /* 0 = all */
     mc_format format;
     mc_window window;
+    mc_window previous;      /* same length just before; since[0] == 0 when unknown */
     const char *since_text, *until_text; /* as the user gave them, for the JSON window */
-    char since_buf[48], until_buf[48];   /* storage for --day's dates */
+    char since_buf[48], until_buf[48];   /* storage for computed window texts */
     bool color;
+    bool problems_first;
+    const char *lang;
 } mc_report_opts;
 
 bool report_parse_format(const char *s, mc_format *f);
@@ -33,5 +37,8 @@ bool report_parse_keys(char *buf, mc_report_opts *o, char *err, size_t errlen);
 
 /* Writes the report; returns an exit code. */
 int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FILE *out);
+
+/* The ranked list of problems to act on now. */
+int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FILE *out);
 
 #endif

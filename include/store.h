@@ -55,8 +55,21 @@ typedef struct {
     uint64_t by_class[5];
 } mc_totals;
 
-bool store_totals(mc_store *s, const mc_window *w, const char *filter_sql, mc_totals *t, char *err,
+/* Narrows a query: failures only, and/or equality on up to four keys
+ * (names from store_key_expr; values are bound, never pasted). */
+typedef struct {
+    bool problems_only;      /* class transient or permanent */
+    bool problems_first;     /* sort failures before successes */
+    const char *keys[4];
+    const char *values[4];   /* "" matches null */
+    size_t n;
+} mc_filter;
+
+bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals *t, char *err,
                   size_t errlen);
+
+/* The newest hour bucket with events ("" when empty). */
+bool store_last_hour(mc_store *s, char *buf, size_t len, char *err, size_t errlen);
 
 /* Names usable with --by, and the column expression each stands for. */
 const char *store_key_expr(const char *key);
@@ -72,8 +85,8 @@ typedef struct {
 typedef bool (*mc_row_fn)(const mc_row *row, void *ctx);
 
 /* Groups by keys (validated names) plus class; sorted by count desc, then
- * keys.  limit 0 = all.  filter_sql: an extra fixed condition or NULL. */
+ * keys.  limit 0 = all.  f may be NULL. */
 bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
-                const char *filter_sql, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen);
+                const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ARENA_BLOCK (256 * 1024)
 #define MAX_LINE_BUCKETS 256
@@ -29,6 +30,10 @@ struct mc_aggregate {
     arena_block *arena;
     mc_line_count buckets[MAX_LINE_BUCKETS];
     size_t n_buckets;
+    /* The last zoned time converted to a local bucket: a log's zone and
+     * minute change rarely, so localtime_r runs about once a minute. */
+    mc_time memo_time;
+    char memo_bucket[48];
 };
 
 static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
@@ -118,6 +123,46 @@ void hour_bucket(const mc_time *t, char *buf, size_t len)
         buf[0] = '\0';
 }
 
+/* Seconds east of UTC for "Z" / "+hh:mm". */
+static long zone_offset(const char *zone)
+{
+    if (zone[0] == 'Z')
+        return 0;
+    int hh = 0, mm = 0;
+    if (sscanf(zone + 1, "%2d:%2d", &hh, &mm) < 1)
+        return 0;
+    long off = hh * 3600L + mm * 60L;
+    return zone[0] == '-' ? -off : off;
+}
+
+/* Buckets are in local time: a time written with a zone (RFC 3339,
+ * journald) is moved to this host's clock, so days begin at local
+ * midnight whatever form the log used.  Zone-less stamps are local already. */
+static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t len)
+{
+    if (!t->valid || t->zone[0] == '\0') {
+        hour_bucket(t, buf, len);
+        return;
+    }
+    mc_time *m = &a->memo_time;
+    if (!(m->valid && m->year == t->year && m->month == t->month && m->day == t->day &&
+          m->hour == t->hour && m->min == t->min && strcmp(m->zone, t->zone) == 0)) {
+        struct tm tm = {0};
+        tm.tm_year = t->year - 1900;
+        tm.tm_mon = t->month - 1;
+        tm.tm_mday = t->day;
+        tm.tm_hour = t->hour;
+        tm.tm_min = t->min;
+        time_t when = timegm(&tm) - zone_offset(t->zone);
+        struct tm lt;
+        localtime_r(&when, &lt);
+        snprintf(a->memo_bucket, sizeof a->memo_bucket, "%04d-%02d-%02dT%02d", lt.tm_year + 1900,
+                 lt.tm_mon + 1, lt.tm_mday, lt.tm_hour);
+        *m = *t;
+    }
+    snprintf(buf, len, "%s", a->memo_bucket);
+}
+
 static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -144,8 +189,8 @@ static void grow_slots(mc_aggregate *a)
 
 void aggregate_add(mc_aggregate *a, const mc_event *ev)
 {
-    char hour[16];
-    hour_bucket(&ev->time, hour, sizeof hour);
+    char hour[48];
+    local_bucket(a, &ev->time, hour, sizeof hour);
     mc_str v[DIM_COUNT] = {
         [DIM_HOUR] = mc_str_cstr(hour),
         [DIM_MTA] = mc_str_cstr(ev->mta),
@@ -201,11 +246,13 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
     e->hash = h;
     memcpy(e->first_seen, tbuf, sizeof tbuf);
     memcpy(e->last_seen, tbuf, sizeof tbuf);
-    size_t sn = ev->text.p ? (ev->text.n < MC_SAMPLE_MAX ? ev->text.n : MC_SAMPLE_MAX) : 0;
+    /* The remote's own words make the best sample; else the MTA's text. */
+    mc_str text = ev->reply.p ? ev->reply : ev->text;
+    size_t sn = text.p ? (text.n < MC_SAMPLE_MAX ? text.n : MC_SAMPLE_MAX) : 0;
     /* Do not cut a UTF-8 sequence in half. */
-    while (sn > 0 && sn < ev->text.n && ((unsigned char)ev->text.p[sn] & 0xC0) == 0x80)
+    while (sn > 0 && sn < text.n && ((unsigned char)text.p[sn] & 0xC0) == 0x80)
         sn--;
-    e->sample = arena_copy(a, ev->text.p ? ev->text.p : "", sn);
+    e->sample = arena_copy(a, text.p ? text.p : "", sn);
     a->slots[s] = (uint32_t)a->n;
     if (a->n * 2 > a->n_slots)
         grow_slots(a);
@@ -214,8 +261,8 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
 void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
                      uint64_t unrecognised)
 {
-    char hour[16];
-    hour_bucket(t, hour, sizeof hour);
+    char hour[48];
+    local_bucket(a, t, hour, sizeof hour);
     /* Lines arrive in time order, so the bucket is nearly always the last. */
     for (size_t i = a->n_buckets; i > 0; i--) {
         mc_line_count *b = &a->buckets[i - 1];

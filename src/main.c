@@ -37,7 +37,8 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  ingest   parse logs and add their counts to the database (incremental, idempotent)\n"
-    "  report   counts by code, reason, domain... from the database or straight from files\n"
+    "  report   the daily report, or counts by code, reason, domain...; text, json, csv, prom, html\n"
+    "  triage   the few problems to act on now, ranked, with evidence and the action\n"
     "  scan     print every event as a JSON line; nothing is stored\n"
     "  explain  what a reply code, an enhanced code or a pasted reply means, and the fix\n"
     "  compare  two codes side by side\n"
@@ -75,20 +76,47 @@ static const char usage_ingest[] =
 
 static const char usage_report[] =
     "usage: mailcodes report [--db PATH | FILE...] [WINDOW] [--by KEYS] [--top N]\n"
-    "                        [--format text|json|csv|prom] [--lang L] [--rules DIR]\n"
+    "                        [--format text|json|csv|prom|html] [--lang L] [--problems-first]\n"
     "\n"
-    "Counts of SMTP outcomes, grouped by KEYS, with each code's meaning and advice. With FILE\n"
-    "arguments (and no --db) the files are analysed in memory and nothing is stored.\n"
+    "Counts of SMTP outcomes with each code's meaning and advice. Without --by, the text format\n"
+    "is the daily report: a summary (sent, deferred, bounced, expired, rejected, transient and\n"
+    "permanent, each against the previous window of the same length) and the top problems with\n"
+    "their domains, relays, a sample reply and the advice. With FILE arguments (and no --db)\n"
+    "the files are analysed in memory and nothing is stored.\n"
+    "\n"
+    "WINDOW (hour granularity, in the log's local clock):\n"
+    "  --day D            today, yesterday or YYYY-MM-DD\n"
+    "  --since T          from T (YYYY-MM-DD[THH[:MM]])\n"
+    "  --until T          up to T, exclusive\n"
+    "  --utc              read the window in UTC instead of local time\n"
     "\n"
     "options:\n"
     "  --db PATH          database to read (default as for ingest)\n"
-    "  --day D            today, yesterday or YYYY-MM-DD (the log's own clock)\n"
-    "  --since T          from T (YYYY-MM-DD[THH[:MM]]), hour granularity\n"
-    "  --until T          up to T, exclusive\n"
     "  --by KEYS          comma list of: mta host direction status stage code enhanced class\n"
-    "                     reason domain relay client day hour (default code,enhanced)\n"
-    "  --top N            at most N rows (0 = all; default 20 for text, all otherwise)\n"
-    "  --format F         text (default), json, csv or prom\n"
+    "                     reason domain relay client day hour (json/csv default: code,enhanced)\n"
+    "  --top N            at most N rows (0 = all; default 20 for text tables, 10 problems in\n"
+    "                     the daily report, all for json, csv and prom)\n"
+    "  --format F         text (default), json (stable, see SPEC.md), csv (RFC 4180), prom\n"
+    "                     (Prometheus text for node_exporter's textfile collector), html (one\n"
+    "                     self-contained file with SVG charts)\n"
+    "  --problems-first   in tables, failures before successes\n"
+    "  --lang L           en (default), th, ko, zh, de, ar\n"
+    "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
+    "  --rules DIR        rules directory\n"
+    "  -h, --help         this text\n";
+
+static const char usage_triage[] =
+    "usage: mailcodes triage [--db PATH | FILE...] [WINDOW] [--top N] [--lang L]\n"
+    "\n"
+    "The few problems to act on now, ranked: permanent failures outrank transient ones, new or\n"
+    "rising problems outrank steady ones, routine greylisting ranks low. Each comes with its\n"
+    "evidence (count, the window before, first and last seen, a sample reply) and the action.\n"
+    "Without a window: the last 24 hours of data, against the 24 hours before.\n"
+    "\n"
+    "options:\n"
+    "  --db PATH          database to read (default as for ingest)\n"
+    "  --day D, --since T, --until T, --utc   the window, as for report\n"
+    "  --top N            at most N problems (default 5)\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
     "  --rules DIR        rules directory\n"
@@ -146,6 +174,8 @@ enum {
     OPT_QUIET,
     OPT_FOLLOW,
     OPT_COMMIT_EVERY,
+    OPT_PROBLEMS_FIRST,
+    OPT_UTC,
 };
 
 static const struct option long_options[] = {
@@ -163,6 +193,8 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"follow", no_argument, NULL, OPT_FOLLOW},
     {"commit-every", required_argument, NULL, OPT_COMMIT_EVERY},
+    {"problems-first", no_argument, NULL, OPT_PROBLEMS_FIRST},
+    {"utc", no_argument, NULL, OPT_UTC},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -179,6 +211,8 @@ typedef struct {
     bool quiet;
     bool follow;
     const char *commit_every;
+    bool problems_first;
+    bool utc;
     char **args;
     int n_args;
 } cli;
@@ -192,7 +226,9 @@ typedef struct {
 
 static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, OPT_FOLLOW, OPT_COMMIT_EVERY, 0};
 static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
-                                   OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, 0};
+                                   OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC, 0};
+static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
+                                   OPT_TOP, OPT_LANG, OPT_UTC, 0};
 static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
@@ -244,6 +280,8 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
         case OPT_QUIET: o->quiet = true; break;
         case OPT_FOLLOW: o->follow = true; break;
         case OPT_COMMIT_EVERY: o->commit_every = optarg; break;
+        case OPT_PROBLEMS_FIRST: o->problems_first = true; break;
+        case OPT_UTC: o->utc = true; break;
         }
     }
     o->args = argv + optind;
@@ -385,18 +423,46 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
     return rc;
 }
 
-/* YYYY-MM-DD plus days, via timegm so month ends and leap years are right. */
-static void add_days(const mc_time *t, int days, char *out, size_t len)
+/* Hour buckets are "YYYY-MM-DDTHH" strings in the log's clock; windows
+ * are compared with them as strings.  These helpers move between buckets
+ * with timegm, so month ends and leap years come out right. */
+static time_t bucket_to_time(const char *bucket)
 {
     struct tm tm = {0};
-    tm.tm_year = t->year - 1900;
-    tm.tm_mon = t->month - 1;
-    tm.tm_mday = t->day + days;
-    tm.tm_hour = 12;
-    time_t when = timegm(&tm);
-    gmtime_r(&when, &tm);
-    snprintf(out, len, "%04d-%02d-%02dT00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (sscanf(bucket, "%4d-%2d-%2dT%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour) != 4)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return timegm(&tm);
 }
+
+static void time_to_bucket(time_t when, char *out, size_t len)
+{
+    struct tm tm;
+    gmtime_r(&when, &tm);
+    snprintf(out, len, "%04d-%02d-%02dT%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+}
+
+static void shift_bucket(const char *bucket, long hours, char *out, size_t len)
+{
+    time_to_bucket(bucket_to_time(bucket) + hours * 3600, out, len);
+}
+
+/* --utc: a bound given in UTC, as the local-clock bucket the store uses. */
+static void utc_bucket_to_local(char *bucket, size_t len)
+{
+    time_t when = bucket_to_time(bucket);
+    struct tm tm;
+    localtime_r(&when, &tm);
+    snprintf(bucket, len, "%04d-%02d-%02dT%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+}
+
+static void format_bucket(const char *bucket, char *out, size_t len)
+{
+    snprintf(out, len, "%.10s %.2s:00", bucket, bucket + 11);
+}
+
+static void set_previous(mc_report_opts *ro);
 
 static bool parse_window(const cli *o, mc_report_opts *ro, char *err, size_t errlen)
 {
@@ -406,61 +472,118 @@ static bool parse_window(const cli *o, mc_report_opts *ro, char *err, size_t err
             snprintf(err, errlen, "--day cannot be combined with --since or --until");
             return false;
         }
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
+        char day[48];
         if (strcmp(o->day, "today") == 0 || strcmp(o->day, "yesterday") == 0) {
-            memset(&t, 0, sizeof t);
-            t.year = tm.tm_year + 1900;
-            t.month = tm.tm_mon + 1;
-            t.day = tm.tm_mday;
-            if (o->day[0] == 'y') {
-                char buf[48];
-                add_days(&t, -1, buf, sizeof buf);
-                buf[10] = '\0';
-                parse_iso_time(buf, &t);
-            }
-        } else if (!parse_iso_time(o->day, &t) || strlen(o->day) != 10) {
+            time_t now = time(NULL);
+            struct tm tm;
+            if (o->utc)
+                gmtime_r(&now, &tm);
+            else
+                localtime_r(&now, &tm);
+            snprintf(day, sizeof day, "%04d-%02d-%02dT00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+            if (o->day[0] == 'y')
+                shift_bucket(day, -24, day, sizeof day);
+        } else if (strlen(o->day) == 10 && parse_iso_time(o->day, &t)) {
+            snprintf(day, sizeof day, "%sT00", o->day);
+        } else {
             snprintf(err, errlen, "--day '%s': use today, yesterday or YYYY-MM-DD", o->day);
             return false;
         }
-        snprintf(ro->window.since, sizeof ro->window.since, "%04d-%02d-%02dT00", t.year, t.month, t.day);
-        add_days(&t, 1, ro->window.until, sizeof ro->window.until);
+        snprintf(ro->window.since, sizeof ro->window.since, "%s", day);
+        shift_bucket(day, 24, ro->window.until, sizeof ro->window.until);
         snprintf(ro->since_buf, sizeof ro->since_buf, "%.10s", ro->window.since);
         snprintf(ro->until_buf, sizeof ro->until_buf, "%.10s", ro->window.until);
         ro->since_text = ro->since_buf;
         ro->until_text = ro->until_buf;
-        return true;
-    }
-    if (o->since) {
-        if (!parse_iso_time(o->since, &t)) {
-            snprintf(err, errlen, "--since '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->since);
-            return false;
-        }
-        snprintf(ro->window.since, sizeof ro->window.since, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
-        ro->since_text = o->since;
-    }
-    if (o->until) {
-        if (!parse_iso_time(o->until, &t)) {
-            snprintf(err, errlen, "--until '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->until);
-            return false;
-        }
-        /* An hour that has begun is included: round up to the next hour. */
-        if (t.min || t.sec) {
-            if (t.hour == 23) {
-                add_days(&t, 1, ro->window.until, sizeof ro->window.until);
-            } else {
-                snprintf(ro->window.until, sizeof ro->window.until, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour + 1);
+    } else {
+        if (o->since) {
+            if (!parse_iso_time(o->since, &t)) {
+                snprintf(err, errlen, "--since '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->since);
+                return false;
             }
-        } else {
-            snprintf(ro->window.until, sizeof ro->window.until, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
+            snprintf(ro->window.since, sizeof ro->window.since, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
+            ro->since_text = o->since;
         }
-        ro->until_text = o->until;
+        if (o->until) {
+            if (!parse_iso_time(o->until, &t)) {
+                snprintf(err, errlen, "--until '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->until);
+                return false;
+            }
+            snprintf(ro->window.until, sizeof ro->window.until, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
+            /* An hour that has begun is included: round up to the next hour. */
+            if (t.min || t.sec)
+                shift_bucket(ro->window.until, 1, ro->window.until, sizeof ro->window.until);
+            ro->until_text = o->until;
+        }
+        if (ro->window.since[0] && ro->window.until[0] && strcmp(ro->window.since, ro->window.until) >= 0) {
+            snprintf(err, errlen, "--since must come before --until");
+            return false;
+        }
     }
+    if (o->utc) {
+        if (ro->window.since[0])
+            utc_bucket_to_local(ro->window.since, sizeof ro->window.since);
+        if (ro->window.until[0])
+            utc_bucket_to_local(ro->window.until, sizeof ro->window.until);
+    }
+    set_previous(ro);
     return true;
 }
 
-static int cmd_report(const command_spec *c, int argc, char **argv)
+/* The window of the same length just before, for "change" columns. */
+static void set_previous(mc_report_opts *ro)
+{
+    memset(&ro->previous, 0, sizeof ro->previous);
+    if (!ro->window.since[0] || !ro->window.until[0])
+        return;
+    long hours = (long)((bucket_to_time(ro->window.until) - bucket_to_time(ro->window.since)) / 3600);
+    snprintf(ro->previous.until, sizeof ro->previous.until, "%s", ro->window.since);
+    shift_bucket(ro->window.since, -hours, ro->previous.since, sizeof ro->previous.since);
+}
+
+/* Opens what a report reads: log files analysed into a temporary
+ * database, or the database.  Returns an exit code; *store on success. */
+static int open_report_source(const cli *o, const mc_rules *rules, mc_store **store)
+{
+    char err[1024];
+    *store = NULL;
+    if (o->n_args > 0) {
+        mc_store *s = store_open(NULL, false, err, sizeof err);
+        if (s == NULL) {
+            fprintf(stderr, "mailcodes: %s\n", err);
+            return MC_EXIT_DB;
+        }
+        mc_ingest_opts io;
+        memset(&io, 0, sizeof io);
+        io.rules = rules;
+        io.store = s;
+        io.unrecognised_out = open_unrecognised(o);
+        int rc = (o->unrecognised && !io.unrecognised_out) ? MC_EXIT_USAGE : run_inputs(&io, o->args, o->n_args);
+        if (io.unrecognised_out)
+            fclose(io.unrecognised_out);
+        if (rc == MC_EXIT_DB) {
+            store_close(s);
+            return rc;
+        }
+        *store = s;
+        return rc;
+    }
+    char dbbuf[PATH_MAX];
+    const char *db = default_db(o, dbbuf, sizeof dbbuf);
+    if (access(db, F_OK) != 0) {
+        fprintf(stderr, "mailcodes: database %s does not exist; run 'mailcodes ingest' first, or give log files\n", db);
+        return MC_EXIT_DB;
+    }
+    *store = store_open(db, true, err, sizeof err);
+    if (*store == NULL) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        return MC_EXIT_DB;
+    }
+    return MC_EXIT_OK;
+}
+
+/* Shared by report and triage: options, rules, window, source. */
+static int report_like(const command_spec *c, int argc, char **argv, bool triage)
 {
     cli o;
     int rc = parse_cli(c, argc, argv, &o);
@@ -470,11 +593,13 @@ static int cmd_report(const command_spec *c, int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     char err[1024];
     char keybuf[512];
-    snprintf(keybuf, sizeof keybuf, "%s", o.by ? o.by : "code,enhanced");
-    if (!report_parse_keys(keybuf, &ro, err, sizeof err))
-        return usage_error(c, "%s", err);
+    if (o.by) {
+        snprintf(keybuf, sizeof keybuf, "%s", o.by);
+        if (!report_parse_keys(keybuf, &ro, err, sizeof err))
+            return usage_error(c, "%s", err);
+    }
     if (o.format && !report_parse_format(o.format, &ro.format))
-        return usage_error(c, "unknown --format '%s' (text, json, csv, prom)", o.format);
+        return usage_error(c, "unknown --format '%s' (text, json, csv, prom, html)", o.format);
     if (o.top) {
         char *end;
         errno = 0;
@@ -483,63 +608,45 @@ static int cmd_report(const command_spec *c, int argc, char **argv)
             return usage_error(c, "--top '%s' is not a whole number >= 0", o.top);
         ro.top = (size_t)v;
     } else {
-        ro.top = ro.format == FORMAT_TEXT ? 20 : 0;
+        ro.top = ro.format == FORMAT_TEXT && o.by ? 20 : 0;
     }
     if (!parse_window(&o, &ro, err, sizeof err))
         return usage_error(c, "%s", err);
     if (o.db && o.n_args > 0)
         return usage_error(c, "%s", "give either --db or log files, not both");
     ro.color = ro.format == FORMAT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+    ro.problems_first = o.problems_first;
+    ro.lang = o.lang;
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
-    if (o.lang) {
-        mc_lang check;
-        bool ok = lang_load(&check, rules.dir, o.lang, err, sizeof err);
-        lang_free(&check);
-        if (!ok) {
-            rules_free(&rules);
-            return usage_error(c, "%s", err);
-        }
+    mc_lang check;
+    bool lang_ok = lang_load(&check, rules.dir, o.lang, err, sizeof err);
+    lang_free(&check);
+    if (!lang_ok) {
+        rules_free(&rules);
+        return usage_error(c, "%s", err);
     }
     mc_store *store;
-    if (o.n_args > 0) {
-        store = store_open(NULL, false, err, sizeof err);
-        if (store == NULL) {
-            fprintf(stderr, "mailcodes: %s\n", err);
-            rules_free(&rules);
-            return MC_EXIT_DB;
-        }
-        mc_ingest_opts io;
-        memset(&io, 0, sizeof io);
-        io.rules = &rules;
-        io.store = store;
-        io.unrecognised_out = open_unrecognised(&o);
-        rc = (o.unrecognised && !io.unrecognised_out) ? MC_EXIT_USAGE : run_inputs(&io, o.args, o.n_args);
-        if (io.unrecognised_out)
-            fclose(io.unrecognised_out);
-        if (rc == MC_EXIT_DB) {
-            store_close(store);
-            rules_free(&rules);
-            return rc;
-        }
-    } else {
-        char dbbuf[PATH_MAX];
-        const char *db = default_db(&o, dbbuf, sizeof dbbuf);
-        if (access(db, F_OK) != 0) {
-            fprintf(stderr, "mailcodes: database %s does not exist; run 'mailcodes ingest' first,"
-                            " or give log files\n", db);
-            rules_free(&rules);
-            return MC_EXIT_DB;
-        }
-        store = store_open(db, true, err, sizeof err);
-        if (store == NULL) {
-            fprintf(stderr, "mailcodes: %s\n", err);
-            rules_free(&rules);
-            return MC_EXIT_DB;
+    rc = open_report_source(&o, &rules, &store);
+    if (store == NULL) {
+        rules_free(&rules);
+        return rc;
+    }
+    if (triage && !ro.window.since[0] && !ro.window.until[0]) {
+        /* "Now": the last 24 hours of data, against the 24 hours before. */
+        char last[48];
+        if (store_last_hour(store, last, sizeof last, err, sizeof err) && last[0]) {
+            shift_bucket(last, 1, ro.window.until, sizeof ro.window.until);
+            shift_bucket(ro.window.until, -24, ro.window.since, sizeof ro.window.since);
+            format_bucket(ro.window.since, ro.since_buf, sizeof ro.since_buf);
+            format_bucket(ro.window.until, ro.until_buf, sizeof ro.until_buf);
+            ro.since_text = ro.since_buf;
+            ro.until_text = ro.until_buf;
+            set_previous(&ro);
         }
     }
-    int wrc = report_write(store, &rules, &ro, stdout);
+    int wrc = triage ? triage_write(store, &rules, &ro, stdout) : report_write(store, &rules, &ro, stdout);
     if (wrc != MC_EXIT_OK)
         rc = wrc;
     if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
@@ -548,6 +655,9 @@ static int cmd_report(const command_spec *c, int argc, char **argv)
     rules_free(&rules);
     return rc;
 }
+
+static int cmd_report(const command_spec *c, int argc, char **argv) { return report_like(c, argc, argv, false); }
+static int cmd_triage(const command_spec *c, int argc, char **argv) { return report_like(c, argc, argv, true); }
 
 static void print_event(const mc_event *ev, void *ctx) { mc_event_json((FILE *)ctx, ev); }
 
@@ -611,6 +721,7 @@ static const struct {
 } commands[] = {
     {{"ingest", usage_ingest, allow_ingest}, cmd_ingest},
     {{"report", usage_report, allow_report}, cmd_report},
+    {{"triage", usage_triage, allow_triage}, cmd_triage},
     {{"scan", usage_scan, allow_scan}, cmd_scan},
     {{"explain", usage_explain, allow_explain}, cmd_explain},
     {{"compare", usage_compare, allow_explain}, cmd_compare},

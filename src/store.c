@@ -301,7 +301,51 @@ static void bind_window(sqlite3_stmt *st, const mc_window *w)
     sqlite3_bind_text(st, 2, w ? w->until : "", -1, SQLITE_TRANSIENT);
 }
 
-bool store_totals(mc_store *s, const mc_window *w, const char *filter_sql, mc_totals *t, char *err,
+/* Appends the filter's conditions; its values are parameters ?3, ?4, ... */
+static bool append_filter(mc_buf *sql, const mc_filter *f, char *err, size_t errlen)
+{
+    if (f == NULL)
+        return true;
+    if (f->problems_only)
+        mc_buf_adds(sql, " AND class IN ('transient', 'permanent')");
+    for (size_t i = 0; i < f->n && i < 4; i++) {
+        const char *expr = store_key_expr(f->keys[i]);
+        if (expr == NULL) {
+            snprintf(err, errlen, "unknown key '%s'", f->keys[i]);
+            return false;
+        }
+        mc_buf_printf(sql, " AND %s = ?%zu", expr, i + 3);
+    }
+    return true;
+}
+
+static void bind_filter(sqlite3_stmt *st, const mc_filter *f)
+{
+    for (size_t i = 0; f && i < f->n && i < 4; i++)
+        sqlite3_bind_text(st, (int)i + 3, f->values[i], -1, SQLITE_TRANSIENT);
+}
+
+static bool have_tables(mc_store *s)
+{
+    return sqlite3_table_column_metadata(s->db, NULL, "counts", "count", NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+bool store_last_hour(mc_store *s, char *buf, size_t len, char *err, size_t errlen)
+{
+    buf[0] = '\0';
+    if (!have_tables(s))
+        return true;
+    sqlite3_stmt *st;
+    if (!prepare(s, "SELECT max(hour) FROM counts WHERE hour <> ''", &st, err, errlen))
+        return false;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? true : db_error(s, "reading hours", err, errlen);
+}
+
+bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals *t, char *err,
                   size_t errlen)
 {
     memset(t, 0, sizeof *t);
@@ -310,7 +354,7 @@ bool store_totals(mc_store *s, const mc_window *w, const char *filter_sql, mc_to
     sqlite3_stmt *st = NULL;
     bool ok = true;
     /* A fresh database opened read-only has no tables yet: all zero. */
-    if (sqlite3_table_column_metadata(s->db, NULL, "counts", "count", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK) {
+    if (!have_tables(s)) {
         mc_buf_free(&sql);
         return true;
     }
@@ -330,10 +374,12 @@ bool store_totals(mc_store *s, const mc_window *w, const char *filter_sql, mc_to
     }
     sqlite3_finalize(st);
     mc_buf_reset(&sql);
-    mc_buf_printf(&sql, "SELECT class, sum(count), sum(count * hard) FROM counts%s%s%s GROUP BY class",
-                  window_sql, filter_sql ? " AND " : "", filter_sql ? filter_sql : "");
+    mc_buf_printf(&sql, "SELECT class, sum(count), sum(count * hard) FROM counts%s", window_sql);
+    ok = ok && append_filter(&sql, f, err, errlen);
+    mc_buf_adds(&sql, " GROUP BY class");
     if (ok && prepare(s, sql.data, &st, err, errlen)) {
         bind_window(st, w);
+        bind_filter(st, f);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             mc_class c;
@@ -356,13 +402,13 @@ bool store_totals(mc_store *s, const mc_window *w, const char *filter_sql, mc_to
 }
 
 bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
-                const char *filter_sql, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
+                const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
 {
     if (n_keys > 20) {
         snprintf(err, errlen, "too many --by keys");
         return false;
     }
-    if (sqlite3_table_column_metadata(s->db, NULL, "counts", "count", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
+    if (!have_tables(s))
         return true;
     mc_buf sql;
     mc_buf_init(&sql);
@@ -377,11 +423,18 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
         mc_buf_printf(&sql, "%s AS k%zu, ", expr, i);
     }
     mc_buf_printf(&sql, "class, sum(count) AS n, min(first_seen), max(last_seen), max(sample)"
-                        " FROM counts%s%s%s GROUP BY ",
-                  window_sql, filter_sql ? " AND " : "", filter_sql ? filter_sql : "");
+                        " FROM counts%s", window_sql);
+    if (!append_filter(&sql, f, err, errlen)) {
+        mc_buf_free(&sql);
+        return false;
+    }
+    mc_buf_adds(&sql, " GROUP BY ");
     for (size_t i = 0; i < n_keys; i++)
         mc_buf_printf(&sql, "k%zu, ", i);
-    mc_buf_adds(&sql, "class ORDER BY n DESC");
+    mc_buf_adds(&sql, "class ORDER BY ");
+    if (f && f->problems_first)
+        mc_buf_adds(&sql, "class IN ('transient', 'permanent') DESC, ");
+    mc_buf_adds(&sql, "n DESC");
     for (size_t i = 0; i < n_keys; i++)
         mc_buf_printf(&sql, ", k%zu", i);
     mc_buf_adds(&sql, ", class");
@@ -393,6 +446,7 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
     if (!ok)
         return false;
     bind_window(st, w);
+    bind_filter(st, f);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         mc_row row;

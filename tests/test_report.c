@@ -1,0 +1,263 @@
+/*
+ * test_report.c - the report formats on the checked real Postfix run and on
+ * small logs made from its line shapes: the daily text report, --by tables,
+ * CSV quoting, Prometheus text, self-contained HTML, windows with the
+ * previous-window change, --problems-first, and triage's ranking.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define BIN MC_BINARY
+#define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/mc-report-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int run(char **out, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return test_run(cmd, out);
+}
+
+static void has(const char *hay, const char *needle)
+{
+    ck_assert_msg(hay && strstr(hay, needle), "output lacks '%s':\n%.3000s", needle, hay ? hay : "");
+}
+
+static void lacks(const char *hay, const char *needle)
+{
+    ck_assert_msg(hay && !strstr(hay, needle), "output has '%s'", needle);
+}
+
+START_TEST(test_daily_text)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(&out, "%s report %s", BIN, MAILLOG), 0);
+    has(out, "lines read                                 7942");
+    has(out, "events (SMTP outcomes)                     2602");
+    has(out, "sent                                        816");
+    has(out, "deferred                                   1341");
+    has(out, "bounced                                     204");
+    has(out, "expired                                      82");
+    has(out, "rejected (inbound)                          159");
+    has(out, "transient failures (4xx)                   1272");
+    has(out, "permanent failures (5xx)                    514");
+    has(out, "dead addresses (hard)                       106");
+    has(out, "Top problems");
+    /* the biggest problem: 452 4.2.2 at 227 events, with its domain and advice */
+    has(out, "  1. 452 4.2.2 transient  227 events");
+    has(out, "domains: ");
+    has(out, "advice: ");
+    /* within 100 columns, and no escape codes in a pipe */
+    for (char *line = out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        size_t cols = 0;
+        for (char *p = line; p < (nl ? nl : line + strlen(line)); p++)
+            cols += ((unsigned char)*p & 0xC0) != 0x80;
+        ck_assert_msg(cols <= 100, "line over 100 columns: %.*s", (int)(nl ? nl - line : 120), line);
+    }
+    lacks(out, "\033[");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_by_table_and_problems_first)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(&out, "%s report %s --by status --top 0", BIN, MAILLOG), 0);
+    has(out, "deferred  transient        1229");
+    free(out);
+    ck_assert_int_eq(run(&out, "%s report %s --by class --format json --problems-first", BIN, MAILLOG), 0);
+    char *t = strstr(out, "\"class\": \"transient\""), *p = strstr(out, "\"class\": \"permanent\""),
+         *s = strstr(out, "\"class\": \"success\"");
+    ck_assert(t && p && s && t < s && p < s);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_csv)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(&out, "%s report %s --format csv --by code,enhanced --top 3", BIN, MAILLOG), 0);
+    ck_assert_msg(strncmp(out, "code,enhanced,class,count,name,advice\r\n250,2.0.0,success,690,", 60) == 0, "%s", out);
+    /* advice texts hold commas: quoted */
+    has(out, ",\"");
+    free(out);
+    ck_assert_int_eq(run(&out, "%s report %s --format csv --by domain,status --top 0", BIN, MAILLOG), 0);
+    has(out, "domain,status,class,count\r\n");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_prom)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(&out, "%s report %s --format prom", BIN, MAILLOG), 0);
+    has(out, "# TYPE mailcodes_events_total counter\n");
+    has(out, "mailcodes_events_total{mta=\"postfix\",direction=\"outbound\",status=\"sent\",class=\"success\","
+             "code=\"250\",enhanced=\"2.0.0\"} 690\n");
+    has(out, "mailcodes_lines_total 7942\n");
+    has(out, "mailcodes_skipped_lines_total 0\n");
+    /* every sample line is NAME{labels} VALUE or NAME VALUE */
+    for (char *line = out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (*line == '#')
+            continue;
+        ck_assert_msg(strncmp(line, "mailcodes_", 10) == 0, "bad line: %.80s", line);
+    }
+    free(out);
+}
+END_TEST
+
+START_TEST(test_html)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(&out, "%s report %s --format html", BIN, MAILLOG), 0);
+    has(out, "<!DOCTYPE html>");
+    has(out, "dir=\"ltr\"");
+    has(out, "<svg");
+    has(out, "Events per hour");
+    /* self-contained: nothing to fetch */
+    lacks(out, "<script src");
+    lacks(out, "<link");
+    lacks(out, "src=\"http");
+    lacks(out, "url(");
+    free(out);
+    ck_assert_int_eq(run(&out, "%s report %s --format html --lang ar", BIN, MAILLOG), 0);
+    has(out, "dir=\"rtl\"");
+    free(out);
+}
+END_TEST
+
+/* Two days of the same traffic, the second with a new blocklisting and
+ * steady greylisting: windows, the change column and triage's ranking. */
+static void make_two_days(void)
+{
+    ck_assert_int_eq(run(NULL,
+        "cd %s && : > two.log && for day in 21 22; do for i in $(seq 1 40); do "
+        "echo \"Nov $day 10:00:$(printf %%02d $i) mx postfix/smtp[1]: A$i: to=<u$i@big.example>, "
+        "relay=mx.big.example[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=4.2.0, status=deferred "
+        "(host mx.big.example[192.0.2.1] said: 450 4.2.0 <u$i@big.example>: Recipient address rejected: "
+        "Greylisted, see http://postgrey.schweikert.ch/help/big.example.html (in reply to RCPT TO command))\"; "
+        "echo \"Nov $day 11:00:$(printf %%02d $i) mx postfix/smtp[1]: B$i: to=<v$i@ok.example>, "
+        "relay=mx.ok.example[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)\"; "
+        "done; done >> two.log && for i in $(seq 1 8); do "
+        "echo \"Nov 22 12:00:0$i mx postfix/smtp[1]: C$i: to=<w$i@outlook.example>, "
+        "relay=mx.outlook.example[192.0.2.3]:25, delay=1, delays=0/0/0/1, dsn=5.7.1, status=bounced "
+        "(host mx.outlook.example[192.0.2.3] said: 550 5.7.1 Service unavailable, Client host [192.0.2.9] "
+        "blocked using Spamhaus (in reply to RCPT TO command))\"; done >> two.log", dir), 0);
+}
+
+START_TEST(test_windows_and_change)
+{
+    make_two_days();
+    char *out = NULL;
+    ck_assert_int_eq(run(&out, "%s report %s/two.log --day 2026-11-22 --format json --by status", BIN, dir), 0);
+    has(out, "\"window\": {\"since\": \"2026-11-22\", \"until\": \"2026-11-23\"}");
+    has(out, "\"lines\": 88, \"events\": 88,");
+    has(out, "{\"status\": \"bounced\", \"class\": \"permanent\", \"count\": 8}");
+    free(out);
+    ck_assert_int_eq(run(&out, "%s report %s/two.log --since 2026-11-21T10:00 --until 2026-11-21T11:00 "
+                               "--format json --by status", BIN, dir), 0);
+    has(out, "\"events\": 40,");
+    free(out);
+    /* the daily text report compares with the day before */
+    ck_assert_int_eq(run(&out, "%s report %s/two.log --day 2026-11-22", BIN, dir), 0);
+    has(out, "this window");
+    has(out, "bounced                                       8            0       new");
+    has(out, "deferred                                     40           40       +0%");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_triage_ranking)
+{
+    make_two_days();
+    char *out = NULL;
+    ck_assert_int_eq(run(&out, "%s triage %s/two.log", BIN, dir), 0);
+    /* the new permanent blocklisting outranks the steady, larger greylisting */
+    char *block = strstr(out, "1. [permanent] 550 5.7.1");
+    char *grey = strstr(out, "2. [transient] 450 4.2.0");
+    ck_assert_msg(block && grey && block < grey, "%s", out);
+    has(out, "at outlook.example");
+    has(out, "new (none in the window before)");
+    has(out, "action:");
+    has(out, "evidence: 40 events, 40 in the window before");
+    free(out);
+}
+END_TEST
+
+/* A time written with a zone lands in the local hour; --utc reads windows in UTC. */
+START_TEST(test_zones)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(NULL, "printf '2026-11-23T23:30:00+01:00 mx postfix/smtp[1]: A1: to=<a@b.example>, "
+                               "relay=x[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n' > %s/z.log",
+                         dir), 0);
+    ck_assert_int_eq(run(&out, "TZ=Asia/Tokyo %s report %s/z.log --by hour --format json", BIN, dir), 0);
+    has(out, "{\"hour\": \"2026-11-24T07:00\", \"class\": \"success\", \"count\": 1}");
+    free(out);
+    ck_assert_int_eq(run(&out, "TZ=Asia/Tokyo %s report %s/z.log --day 2026-11-23 --utc --format json", BIN, dir), 0);
+    has(out, "\"events\": 1,");
+    free(out);
+    ck_assert_int_eq(run(&out, "TZ=Asia/Tokyo %s report %s/z.log --day 2026-11-23 --format json", BIN, dir), 0);
+    has(out, "\"events\": 0,");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_empty_database)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(NULL, "%s ingest --quiet --db %s/e.db /dev/null", BIN, dir), 0);
+    ck_assert_int_eq(run(&out, "%s report --db %s/e.db --format json", BIN, dir), 0);
+    has(out, "\"events\": 0,");
+    has(out, "\"rows\": []");
+    free(out);
+    ck_assert_int_eq(run(&out, "%s triage --db %s/e.db", BIN, dir), 0);
+    has(out, "Nothing to act on");
+    free(out);
+}
+END_TEST
+
+static Suite *report_suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("report");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_daily_text);
+    tcase_add_test(tc, test_by_table_and_problems_first);
+    tcase_add_test(tc, test_csv);
+    tcase_add_test(tc, test_prom);
+    tcase_add_test(tc, test_html);
+    tcase_add_test(tc, test_windows_and_change);
+    tcase_add_test(tc, test_triage_ranking);
+    tcase_add_test(tc, test_zones);
+    tcase_add_test(tc, test_empty_database);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(report_suite)
