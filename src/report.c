@@ -534,7 +534,7 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
         if (relays.len)
             put_wrapped(out, "relays: ", relays.data, 14);
         if (r->sample[0]) {
-            fprintf(out, "%*s", 14 - 8, "sample: ");
+            fprintf(out, "%14s", "sample: ");
             put_cell(out, r->sample, TEXT_WIDTH - 14, false);
             fputc('\n', out);
         }
