@@ -227,6 +227,33 @@ START_TEST(test_zones)
 }
 END_TEST
 
+/* A central syslog host: two MTAs' logs interleaved keep their host, and
+ * per-host Prometheus textfiles add up to the merged stream's figures. */
+START_TEST(test_fleet)
+{
+    char *out = NULL;
+    ck_assert_int_eq(run(NULL, "cd %s && sed 's/ mx postfix/ mx2 postfix/' %s > mx2.log && "
+                               "awk 'NR==FNR { a[FNR] = $0; n = FNR; next } { print; if (FNR in a) print a[FNR] }' "
+                               "mx2.log %s > merged.log", dir, MAILLOG, MAILLOG), 0);
+    ck_assert_int_eq(run(&out, "%s report %s/merged.log --by host --format json", BIN, dir), 0);
+    has(out, "\"lines\": 15884, \"events\": 5204,");
+    free(out);
+    ck_assert_int_eq(run(&out, "%s report %s/merged.log --by host --format csv --top 0 | sort", BIN, dir), 0);
+    has(out, "mx,permanent,514\r\n");
+    has(out, "mx2,permanent,514\r\n");
+    has(out, "mx2,transient,1272\r\n");
+    free(out);
+    /* per-host textfiles, summed as Prometheus would, equal the merged figures */
+    ck_assert_int_eq(run(&out, "cd %s && %s report %s --format prom > a.prom && %s report mx2.log --format prom > b.prom && "
+                               "%s report merged.log --format prom > m.prom && "
+                               "cat a.prom b.prom | awk '/^mailcodes_events_total/ { s += $NF } END { print s }' && "
+                               "awk '/^mailcodes_events_total/ { s += $NF } END { print s }' m.prom",
+                         dir, BIN, MAILLOG, BIN, BIN), 0);
+    ck_assert_str_eq(out, "5204\n5204\n");
+    free(out);
+}
+END_TEST
+
 START_TEST(test_empty_database)
 {
     char *out = NULL;
@@ -255,6 +282,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_windows_and_change);
     tcase_add_test(tc, test_triage_ranking);
     tcase_add_test(tc, test_zones);
+    tcase_add_test(tc, test_fleet);
     tcase_add_test(tc, test_empty_database);
     suite_add_tcase(s, tc);
     return s;
