@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -729,6 +730,10 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    /* A file-size limit (or a full quota) must surface as a write error
+     * that is reported and rolled back, not as a signal that kills us
+     * mid-transaction. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         fputs(usage_main, stderr);
         return MC_EXIT_USAGE;

@@ -40,18 +40,22 @@ static const char schema_sql[] =
 
 static bool db_error(mc_store *s, const char *what, char *err, size_t errlen)
 {
-    snprintf(err, errlen, "database: %s: %s", what, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+    int code = s->db ? sqlite3_extended_errcode(s->db) : 0;
+    const char *hint = "";
+    if ((code & 0xFF) == SQLITE_FULL || code == SQLITE_IOERR_WRITE || code == SQLITE_IOERR_FSYNC)
+        hint = " (is the disk full? nothing of this batch was kept; run again when there is room)";
+    else if ((code & 0xFF) == SQLITE_READONLY || (code & 0xFF) == SQLITE_CANTOPEN)
+        hint = " (check the permissions of the database file and its directory)";
+    else if ((code & 0xFF) == SQLITE_BUSY)
+        hint = " (another process holds the database; try again)";
+    snprintf(err, errlen, "database: %s: %s%s", what, s->db ? sqlite3_errmsg(s->db) : "cannot open", hint);
     return false;
 }
 
 static bool exec(mc_store *s, const char *sql, char *err, size_t errlen)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(s->db));
-        sqlite3_free(msg);
-        return false;
-    }
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, sql, err, errlen);
     return true;
 }
 
@@ -90,12 +94,32 @@ static bool check_schema(mc_store *s, char *err, size_t errlen)
            exec(s, sql, err, errlen) && exec(s, "COMMIT", err, errlen);
 }
 
+static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen);
+
 mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen)
+{
+    mc_store *s = store_open_mode(path, read_only, false, err, errlen);
+    /* A reader without write access to a WAL database's directory cannot
+     * create its shared-memory file; it can still read the file as a
+     * snapshot. */
+    if (s == NULL && read_only && path != NULL && strstr(err, "readonly") != NULL)
+        s = store_open_mode(path, true, true, err, errlen);
+    return s;
+}
+
+static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen)
 {
     mc_store *s = mc_xcalloc(1, sizeof *s);
     s->read_only = read_only && path != NULL;
     int flags = s->read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    if (sqlite3_open_v2(path ? path : "", &s->db, flags, NULL) != SQLITE_OK) {
+    char *uri = NULL;
+    if (immutable) {
+        uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
+        flags |= SQLITE_OPEN_URI;
+    }
+    int rc = sqlite3_open_v2(uri ? uri : path ? path : "", &s->db, flags, NULL);
+    sqlite3_free(uri);
+    if (rc != SQLITE_OK) {
         snprintf(err, errlen, "database %s: %s", path ? path : "(temporary)",
                  s->db ? sqlite3_errmsg(s->db) : "cannot open");
         store_close(s);

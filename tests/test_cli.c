@@ -176,14 +176,14 @@ END_TEST
 START_TEST(test_hostile_input)
 {
     char *out = NULL;
-    /* binary garbage, a NUL line, invalid UTF-8, a 2 MB line, ANSI escapes */
+    /* binary garbage, a NUL line, invalid UTF-8, a 10 MB line, ANSI escapes */
     ck_assert_int_eq(run(NULL,
                          "cd %s && head -c 300000 /dev/urandom > junk && "
                          "printf 'Nov 23 07:00:01 mx postfix/smtp[1]: A: to=<a@b.example>, relay=r[1.2.3.4]:25, "
                          "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host r said: 550 5.1.1 \\033[31mred\\033[0m "
                          "(in reply to RCPT TO command))\\n' > esc && "
                          "printf 'nul\\000line\\nbad \\377 utf8\\n' > bad && "
-                         "head -c 2000000 /dev/zero | tr '\\000' x > long && (cat junk; echo; cat esc bad long; echo; cat esc) > mix",
+                         "head -c 10000000 /dev/zero | tr '\\000' x > long && (cat junk; echo; cat esc bad long; echo; cat esc) > mix",
                          tmpdir), 0);
     ck_assert_int_eq(run(&out, "%s report %s/mix --format json --by code", BIN, tmpdir), 0);
     expect_contains(out, "\"events\": 2,");

@@ -131,6 +131,53 @@ START_TEST(test_concurrent_writers_and_reader)
 }
 END_TEST
 
+/* A full disk (a file-size limit stands in for it): exit 3 with a clear
+ * message, the database stays valid, and a rerun with room completes the
+ * counts exactly. */
+START_TEST(test_disk_full)
+{
+    char cmd[2048];
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd, "cd %s && (ulimit -f 300; %s ingest --quiet --db full.db big.log 2>&1; echo \"rc=$?\")",
+             dir, BIN);
+    test_run(cmd, &out);
+    ck_assert_msg(strstr(out, "rc=3") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "is the disk full?") != NULL, "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/full.db %s/big.log", BIN, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    char *a = report("clean.db"), *b = report("full.db");
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+END_TEST
+
+/* A database the user may read but not write: ingest fails with exit 3 and
+ * a hint; report still reads it. */
+START_TEST(test_read_only_database)
+{
+    char cmd[2048];
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd, "cd %s && head -3000 big.log > small.log && %s ingest --quiet --db ro.db small.log && "
+                              "chmod 755 . && chmod 444 ro.db", dir, BIN);
+    ck_assert_int_eq(system(cmd), 0);
+    /* root ignores permissions: drop to nobody for the check */
+    const char *as = geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
+    snprintf(cmd, sizeof cmd, "cd %s && %s%s ingest --quiet --db ro.db small.log 2>&1; echo \"rc=$?\"", dir, as, BIN);
+    test_run(cmd, &out);
+    ck_assert_msg(strstr(out, "rc=3") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "permissions") != NULL, "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "cd %s && %s%s report --db ro.db --format json --by class", dir, as, BIN);
+    ck_assert_int_eq(test_run(cmd, &out), 0);
+    ck_assert_msg(strstr(out, "\"lines\": 3000,") != NULL, "%s", out);
+    free(out);
+}
+END_TEST
+
 static Suite *crash_suite(void)
 {
     Suite *s = suite_create("crash");
@@ -141,6 +188,8 @@ static Suite *crash_suite(void)
     tcase_add_test(tc, test_sigint);
     tcase_add_test(tc, test_sigterm);
     tcase_add_test(tc, test_concurrent_writers_and_reader);
+    tcase_add_test(tc, test_disk_full);
+    tcase_add_test(tc, test_read_only_database);
     suite_add_tcase(s, tc);
     return s;
 }
