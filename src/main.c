@@ -366,6 +366,8 @@ static int run_inputs(mc_ingest_opts *io, char **paths, int n)
 
 static int cmd_ingest(const command_spec *c, int argc, char **argv)
 {
+    /* First thing: a stop request during start-up is honoured like any other. */
+    ingest_install_signals();
     cli o;
     int rc = parse_cli(c, argc, argv, &o);
     if (rc >= 0)
@@ -409,10 +411,8 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
     io.unrecognised_out = open_unrecognised(&o);
     if (o.unrecognised && io.unrecognised_out == NULL)
         rc = MC_EXIT_USAGE;
-    else {
-        ingest_install_signals();
+    else
         rc = run_inputs(&io, o.args, o.n_args);
-    }
     if (!o.quiet)
         fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s\n",
                 (unsigned long long)io.lines, (unsigned long long)io.events,

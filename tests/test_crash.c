@@ -71,7 +71,7 @@ static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
     for (int attempt = 0; attempt < 60; attempt++) {
         pid_t pid;
         ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
-        sleep_ms(5 + (int)(rand_r(seed) % (unsigned)(60 + 20 * attempt)));
+        sleep_ms(20 + (int)(rand_r(seed) % (unsigned)(60 + 20 * attempt)));
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed");
