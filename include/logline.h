@@ -4,7 +4,8 @@
  *
  * Forms recognised, per line, so one stream may mix them: RFC 3164 syslog
  * (also Postfix's maillog_file), RFC 3339 / journald short-iso, the RFC 5424
- * wire form, and Exim's own mainlog/rejectlog stamp.
+ * wire form, Exim's own mainlog/rejectlog stamp, and journald's
+ * `journalctl -o json` export (one JSON object per line).
  */
 #ifndef MC_LOGLINE_H
 #define MC_LOGLINE_H
@@ -18,6 +19,7 @@ typedef enum {
     LOGLINE_RFC3339,
     LOGLINE_RFC5424,
     LOGLINE_EXIM,      /* Exim's own log file: no host, no program */
+    LOGLINE_JOURNAL,   /* journalctl -o json: MESSAGE, SYSLOG_IDENTIFIER, ... */
 } mc_logline_form;
 
 typedef struct {
@@ -41,8 +43,22 @@ typedef struct {
 void year_ctx_init(mc_year_ctx *y, int now_year, int now_month, int now_day);
 void year_ctx_init_now(mc_year_ctx *y);
 
-/* Returns false when the line has no envelope this module knows. */
+/* Returns false when the line has no envelope this module knows.  The views
+ * in *out point into line.  Journald JSON lines are not read here (their
+ * strings must be unescaped): use logline_split_buf. */
 bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out);
+
+/* As logline_split, and also reads journald JSON lines (`journalctl -o
+ * json`), whose MESSAGE, SYSLOG_IDENTIFIER, _HOSTNAME and pid are unescaped
+ * into scratch: the views in *out then point into scratch and stay valid
+ * until the next call with the same buffer.  scratch is reset on every call
+ * and only grows (no allocation per line once it is large enough); it may
+ * start zeroed.  The time of a journald line is __REALTIME_TIMESTAMP in UTC
+ * (zone "Z").  A MESSAGE that journald wrote as an array of bytes (non-UTF-8
+ * or binary) is decoded to those bytes; a null MESSAGE (a field over 4096
+ * bytes without journalctl --all), a missing one or malformed JSON returns
+ * false. */
+bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out);
 
 /* Parses "YYYY-MM-DD[Thh:mm[:ss]]" style times used on the command line.
  * Returns false on malformed input. */

@@ -42,6 +42,16 @@ typedef struct {
     size_t n_programs;
     char **markers;
     size_t n_markers;
+    /* Stripped from the start of every message of this MTA before the line
+     * rules run (an embedded timestamp or syslog tag); its (?<host>) group,
+     * when set, becomes the event's host.  Optional. */
+    mc_pattern prefix;
+    bool has_prefix;
+    /* Lines without any envelope that match one of these are pieces of a
+     * multi-line entry the MTA writes (Exim's rejectlog header dump): they
+     * are not outcomes and never count as unrecognised. */
+    mc_pattern *fragments;
+    size_t n_fragments;
     mc_pattern *replies;
     size_t n_replies;
     mc_stage_rule *stages;
@@ -79,6 +89,7 @@ typedef struct {
     mc_matcher matcher;
     mc_year_ctx years;
     mc_time last_time;   /* of the last line with a readable stamp */
+    mc_buf scratch;      /* decoded journald fields of the current line */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -4,6 +4,8 @@
  * This runs on every line of the input, so it is plain C with no regex and
  * no allocation: each form is recognised by its first bytes and then read
  * field by field.  Anything unexpected returns false; the caller counts it.
+ * Journald's JSON lines are the one form whose fields must be decoded: they
+ * are unescaped into a scratch buffer the caller owns and reuses.
  */
 #include "logline.h"
 
@@ -314,12 +316,396 @@ static bool parse_exim(const char *p, const char *end, mc_logline *out)
     return true;
 }
 
+/* ---- journald: journalctl -o json ------------------------------------------
+ *
+ * One JSON object per line, e.g.
+ *   {"__CURSOR":"s=...","__REALTIME_TIMESTAMP":"1795417201123456",...,
+ *    "SYSLOG_IDENTIFIER":"postfix/smtp","_PID":"1234","_HOSTNAME":"mx",
+ *    "MESSAGE":"3F2A1B: to=<a@b>, ... status=sent (250 2.0.0 Ok)"}
+ * Every value journalctl writes is a string, an array of byte values (a
+ * field that is not valid UTF-8), an array of those (a field given more than
+ * once), or null (a field over 4096 bytes without --all).  The few fields
+ * used are unescaped into the caller's scratch buffer; everything else is
+ * skipped without being decoded. */
+
+enum { JF_MESSAGE, JF_IDENT, JF_COMM, JF_HOSTNAME, JF_REALTIME, JF_SYSLOG_PID, JF_PID, JF_COUNT };
+
+static const char *const journal_keys[JF_COUNT] = {
+    "MESSAGE", "SYSLOG_IDENTIFIER", "_COMM", "_HOSTNAME", "__REALTIME_TIMESTAMP", "SYSLOG_PID", "_PID",
+};
+
+#define JSON_MAX_DEPTH 32
+
+typedef struct {
+    const char *p, *end;
+    mc_buf *buf;
+} json_in;
+
+static void json_ws(json_in *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
+        j->p++;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool json_hex4(json_in *j, unsigned *out)
+{
+    if (j->end - j->p < 4)
+        return false;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_value(j->p[i]);
+        if (h < 0)
+            return false;
+        v = v << 4 | (unsigned)h;
+    }
+    j->p += 4;
+    *out = v;
+    return true;
+}
+
+static void put_utf8(mc_buf *b, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | cp >> 6);
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | cp >> 12);
+        u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | cp >> 18);
+        u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    mc_buf_add(b, u, n);
+}
+
+/* A string at j->p ('"'); its unescaped bytes go to out when out != NULL. */
+static bool json_string(json_in *j, mc_buf *out)
+{
+    if (j->p >= j->end || *j->p != '"')
+        return false;
+    j->p++;
+    for (;;) {
+        const char *run = j->p;
+        while (j->p < j->end && *j->p != '"' && *j->p != '\\' && (unsigned char)*j->p >= 0x20)
+            j->p++;
+        if (out && j->p > run)
+            mc_buf_add(out, run, (size_t)(j->p - run));
+        if (j->p >= j->end || (unsigned char)*j->p < 0x20)
+            return false;
+        if (*j->p == '"') {
+            j->p++;
+            return true;
+        }
+        j->p++; /* backslash */
+        if (j->p >= j->end)
+            return false;
+        char c = *j->p++, lit;
+        switch (c) {
+        case '"': lit = '"'; break;
+        case '\\': lit = '\\'; break;
+        case '/': lit = '/'; break;
+        case 'b': lit = '\b'; break;
+        case 'f': lit = '\f'; break;
+        case 'n': lit = '\n'; break;
+        case 'r': lit = '\r'; break;
+        case 't': lit = '\t'; break;
+        case 'u': {
+            unsigned cp;
+            if (!json_hex4(j, &cp))
+                return false;
+            if (cp >= 0xD800 && cp <= 0xDBFF && j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') {
+                json_in peek = *j;
+                peek.p += 2;
+                unsigned lo;
+                if (json_hex4(&peek, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    j->p = peek.p;
+                }
+            }
+            if (cp >= 0xD800 && cp <= 0xDFFF)
+                cp = 0xFFFD; /* a lone surrogate */
+            if (out)
+                put_utf8(out, cp);
+            continue;
+        }
+        default:
+            return false;
+        }
+        if (out)
+            mc_buf_addc(out, lit);
+    }
+}
+
+/* A number; when byte is non-NULL it must be an integer 0..255. */
+static bool json_number(json_in *j, int *byte)
+{
+    const char *s = j->p;
+    int v = 0;
+    bool integer = true;
+    if (j->p < j->end && *j->p == '-')
+        j->p++, integer = false;
+    while (j->p < j->end && ((*j->p >= '0' && *j->p <= '9') || *j->p == '.' || *j->p == 'e' ||
+                             *j->p == 'E' || *j->p == '+' || *j->p == '-')) {
+        if (*j->p >= '0' && *j->p <= '9') {
+            if (v < 1000)
+                v = v * 10 + (*j->p - '0');
+        } else {
+            integer = false;
+        }
+        j->p++;
+    }
+    if (j->p == s || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')))
+        return false;
+    if (byte) {
+        if (!integer || v > 255)
+            return false;
+        *byte = v;
+    }
+    return true;
+}
+
+static bool json_literal(json_in *j, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+        return false;
+    j->p += n;
+    return true;
+}
+
+/* Any value, not decoded. */
+static bool json_skip(json_in *j, int depth)
+{
+    if (depth > JSON_MAX_DEPTH || j->p >= j->end)
+        return false;
+    char c = *j->p;
+    if (c == '"')
+        return json_string(j, NULL);
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        j->p++;
+        json_ws(j);
+        if (j->p < j->end && *j->p == close) {
+            j->p++;
+            return true;
+        }
+        for (;;) {
+            if (c == '{') {
+                if (!json_string(j, NULL))
+                    return false;
+                json_ws(j);
+                if (j->p >= j->end || *j->p++ != ':')
+                    return false;
+                json_ws(j);
+            }
+            if (!json_skip(j, depth + 1))
+                return false;
+            json_ws(j);
+            if (j->p >= j->end)
+                return false;
+            if (*j->p == close) {
+                j->p++;
+                return true;
+            }
+            if (*j->p++ != ',')
+                return false;
+            json_ws(j);
+        }
+    }
+    if (c == 't')
+        return json_literal(j, "true");
+    if (c == 'f')
+        return json_literal(j, "false");
+    if (c == 'n')
+        return json_literal(j, "null");
+    return json_number(j, NULL);
+}
+
+/* The value of a wanted field: a string, an array of byte values, or an
+ * array of such values (the first one is kept).  Appends it to j->buf and
+ * returns 1, returns 0 for null (the field is absent), -1 when malformed. */
+static int json_field(json_in *j, int depth)
+{
+    if (j->p >= j->end || depth > JSON_MAX_DEPTH)
+        return -1;
+    if (*j->p == '"')
+        return json_string(j, j->buf) ? 1 : -1;
+    if (json_literal(j, "null"))
+        return 0;
+    if (*j->p != '[')
+        return json_skip(j, 0) ? 0 : -1;
+    j->p++;
+    json_ws(j);
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        return 0;
+    }
+    int got = 0;
+    bool bytes = j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'));
+    for (;;) {
+        if (bytes) {
+            int b;
+            if (!json_number(j, &b))
+                return -1;
+            mc_buf_addc(j->buf, (char)b);
+            got = 1;
+        } else if (got == 0 && j->p < j->end && (*j->p == '"' || *j->p == '[')) {
+            /* A repeated field: keep the first value. */
+            got = json_field(j, depth + 1);
+            if (got < 0)
+                return -1;
+        } else if (!json_skip(j, 1)) {
+            return -1;
+        }
+        json_ws(j);
+        if (j->p >= j->end)
+            return -1;
+        if (*j->p == ']') {
+            j->p++;
+            return got;
+        }
+        if (*j->p++ != ',')
+            return -1;
+        json_ws(j);
+    }
+}
+
+/* Microseconds since the epoch -> UTC broken-down time. */
+static bool journal_time(mc_str s, mc_time *t)
+{
+    if (s.n == 0 || s.n > 19)
+        return false;
+    unsigned long long us = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (!is_digit(s.p[i]))
+            return false;
+        us = us * 10 + (unsigned long long)(s.p[i] - '0');
+    }
+    time_t secs = (time_t)(us / 1000000ULL);
+    struct tm tm;
+    if (gmtime_r(&secs, &tm) == NULL)
+        return false;
+    memset(t, 0, sizeof *t);
+    t->year = tm.tm_year + 1900;
+    t->month = tm.tm_mon + 1;
+    t->day = tm.tm_mday;
+    t->hour = tm.tm_hour;
+    t->min = tm.tm_min;
+    t->sec = tm.tm_sec;
+    t->usec = (int)(us % 1000000ULL);
+    strcpy(t->zone, "Z");
+    t->valid = true;
+    return true;
+}
+
+static bool parse_journal_json(const char *p, const char *end, mc_buf *buf, mc_logline *out)
+{
+    /* Offsets into buf, taken as each field is decoded; the views are made
+     * at the end, since appending may move buf->data. */
+    size_t off[JF_COUNT], len[JF_COUNT];
+    bool have[JF_COUNT] = {false};
+    mc_buf_reset(buf);
+    json_in j = {p, end, buf};
+    if (!json_literal(&j, "{"))
+        return false;
+    json_ws(&j);
+    if (j.p < j.end && *j.p == '}')
+        return false;
+    for (;;) {
+        const char *ks = j.p + 1;
+        if (!json_string(&j, NULL))
+            return false;
+        size_t kn = (size_t)(j.p - 1 - ks);
+        int field = -1;
+        for (int i = 0; i < JF_COUNT; i++)
+            if (!have[i] && strlen(journal_keys[i]) == kn && memcmp(journal_keys[i], ks, kn) == 0)
+                field = i;
+        json_ws(&j);
+        if (!json_literal(&j, ":"))
+            return false;
+        json_ws(&j);
+        if (field >= 0) {
+            size_t start = buf->len;
+            int got = json_field(&j, 0);
+            if (got < 0)
+                return false;
+            if (got > 0) {
+                have[field] = true;
+                off[field] = start;
+                len[field] = buf->len - start;
+            }
+        } else if (!json_skip(&j, 1)) {
+            return false;
+        }
+        json_ws(&j);
+        if (j.p >= j.end)
+            return false;
+        if (*j.p == '}') {
+            j.p++;
+            break;
+        }
+        if (*j.p++ != ',')
+            return false;
+        json_ws(&j);
+    }
+    json_ws(&j);
+    if (j.p != j.end || !have[JF_MESSAGE])
+        return false;
+
+#define JVIEW(f) (have[f] ? mc_str_make(buf->data + off[f], len[f]) : MC_STR_NULL)
+    out->message = JVIEW(JF_MESSAGE);
+    out->program = have[JF_IDENT] ? JVIEW(JF_IDENT) : JVIEW(JF_COMM);
+    out->host = JVIEW(JF_HOSTNAME);
+    out->pid = have[JF_SYSLOG_PID] ? JVIEW(JF_SYSLOG_PID) : JVIEW(JF_PID);
+    if (have[JF_REALTIME])
+        journal_time(JVIEW(JF_REALTIME), &out->time);
+#undef JVIEW
+    /* Like a syslog line that has no tag, an entry with no program is not
+     * one this tool can attribute to an MTA. */
+    return out->program.n > 0;
+}
+
 bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out)
+{
+    return logline_split_buf(line, years, NULL, out);
+}
+
+bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out)
 {
     memset(out, 0, sizeof *out);
     const char *p = line.p, *end = line.p + line.n;
     if (line.n < 16)
         return false;
+    if (*p == '{') {
+        if (scratch == NULL || !parse_journal_json(p, end, scratch, out)) {
+            memset(out, 0, sizeof *out);
+            return false;
+        }
+        out->form = LOGLINE_JOURNAL;
+        return true;
+    }
     if (*p == '<') {
         if (parse_rfc5424(p, end, out)) {
             out->form = LOGLINE_RFC5424;

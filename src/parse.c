@@ -81,8 +81,23 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
         } else if (strcmp(e->key, "marker") == 0) {
             m->markers = mc_xrealloc(m->markers, (m->n_markers + 1) * sizeof *m->markers);
             m->markers[m->n_markers++] = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "prefix") == 0) {
+            if (m->has_prefix) {
+                snprintf(err, errlen, "%s:%d: [@mta] has a second prefix", cf->path, e->line);
+                return false;
+            }
+            if (!pattern_compile(&m->prefix, e->value, 0, cf->path, e->line, err, errlen))
+                return false;
+            m->has_prefix = true;
+        } else if (strcmp(e->key, "fragment") == 0) {
+            m->fragments = mc_xrealloc(m->fragments, (m->n_fragments + 1) * sizeof *m->fragments);
+            if (!pattern_compile(&m->fragments[m->n_fragments], e->value, 0, cf->path, e->line, err,
+                                 errlen))
+                return false;
+            m->n_fragments++;
         } else {
-            snprintf(err, errlen, "%s:%d: unknown key '%s' in [@mta] (name, daemons, programs, marker)",
+            snprintf(err, errlen,
+                     "%s:%d: unknown key '%s' in [@mta] (name, daemons, programs, marker, prefix, fragment)",
                      cf->path, e->line, e->key);
             return false;
         }
@@ -257,6 +272,11 @@ static void free_mta(mc_mta_rules *m)
         free(m->daemons[i]);
     free_words(m->programs, m->n_programs);
     free_words(m->markers, m->n_markers);
+    if (m->has_prefix)
+        pattern_free(&m->prefix);
+    for (size_t i = 0; i < m->n_fragments; i++)
+        pattern_free(&m->fragments[i]);
+    free(m->fragments);
     for (size_t i = 0; i < m->n_replies; i++)
         pattern_free(&m->replies[i]);
     free(m->replies);
@@ -378,7 +398,11 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
     year_ctx_init_now(&p->years);
 }
 
-void parser_free(mc_parser *p) { matcher_free(&p->matcher); }
+void parser_free(mc_parser *p)
+{
+    matcher_free(&p->matcher);
+    mc_buf_free(&p->scratch);
+}
 
 static bool ascii_caseeq(mc_str a, const char *b)
 {
@@ -454,13 +478,18 @@ static bool has_marker_in(char *const *markers, size_t n, mc_str msg)
 }
 
 /* A line no MTA claims still counts as unrecognised when it carries any
- * MTA's outcome marker: an unknown envelope is a format change too. */
-static bool any_marker(const mc_parse_rules *pr, mc_str line)
+ * MTA's outcome marker: an unknown envelope is a format change too.  The
+ * exception is a piece of a multi-line entry an MTA declares (fragment). */
+static bool any_marker(const mc_parse_rules *pr, mc_matcher *mt, mc_str line)
 {
-    for (size_t i = 0; i < pr->n_mtas; i++)
-        if (has_marker_in(pr->mtas[i].markers, pr->mtas[i].n_markers, line))
-            return true;
-    return false;
+    bool marked = false;
+    for (size_t i = 0; i < pr->n_mtas && !marked; i++)
+        marked = has_marker_in(pr->mtas[i].markers, pr->mtas[i].n_markers, line);
+    for (size_t i = 0; marked && i < pr->n_mtas; i++)
+        for (size_t j = 0; j < pr->mtas[i].n_fragments; j++)
+            if (pattern_match(&pr->mtas[i].fragments[j], mt, line))
+                return false;
+    return marked;
 }
 
 static void copy_code(char *dst, size_t cap, mc_str s)
@@ -591,25 +620,40 @@ static void build_event(const mc_parse_rules *pr, const mc_mta_rules *m, const m
 mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
 {
     mc_logline ll;
-    if (!logline_split(line, &p->years, &ll))
-        return any_marker(p->rules, line) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
+    if (!logline_split_buf(line, &p->years, &p->scratch, &ll))
+        return any_marker(p->rules, &p->matcher, line) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
     if (ll.time.valid)
         p->last_time = ll.time;
+    /* The reader validated the raw line, but a journald MESSAGE decoded from
+     * a byte array may hold anything: patterns run without UTF-8 checks. */
+    if (ll.form == LOGLINE_JOURNAL && (memchr(ll.message.p, '\0', ll.message.n) != NULL ||
+                                       !mc_utf8_valid((const unsigned char *)ll.message.p, ll.message.n)))
+        return PARSE_NOTHING;
     int daemon = -1;
     const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
     if (m == NULL)
         return PARSE_NOTHING;
+    /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
+    mc_str msg = ll.message, host = ll.host;
+    if (m->has_prefix && pattern_match(&m->prefix, &p->matcher, msg)) {
+        mc_str whole = pattern_capture(&p->matcher, msg, 0);
+        mc_str h = pattern_group(&m->prefix, &p->matcher, msg, G_HOST);
+        if (h.p)
+            host = h;
+        if (whole.p == msg.p)
+            msg = mc_str_make(msg.p + whole.n, msg.n - whole.n);
+    }
     for (size_t i = 0; i < m->n_rules; i++) {
         const mc_line_rule *r = &m->rules[i];
-        if (!rule_applies(r, daemon, ll.message) || !pattern_match(&r->pat, &p->matcher, ll.message))
+        if (!rule_applies(r, daemon, msg) || !pattern_match(&r->pat, &p->matcher, msg))
             continue;
         if (r->ignore)
             return PARSE_NOTHING;
         memset(ev, 0, sizeof *ev);
         ev->time = ll.time;
-        ev->host = ll.host;
+        ev->host = host;
         ev->program = ll.program;
-        build_event(p->rules, m, r, &p->matcher, ll.message, ev);
+        build_event(p->rules, m, r, &p->matcher, msg, ev);
         return PARSE_EVENT;
     }
     return has_marker_in(m->markers, m->n_markers, ll.message) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
