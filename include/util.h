@@ -55,6 +55,8 @@ void mc_text_safe(FILE *out, const char *p, size_t n);  /* replaces controls wit
 
 /* UTF-8 validity of a byte range (used by the reader to count bad lines). */
 bool mc_utf8_valid(const unsigned char *p, size_t n);
+/* Replaces NUL bytes and bytes of invalid UTF-8 with '?', in place. */
+void mc_utf8_sanitize(unsigned char *p, size_t n);
 
 /* Lowercase ASCII copy into buf (for domains). */
 void mc_ascii_lower(char *s);

@@ -625,10 +625,11 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     if (ll.time.valid)
         p->last_time = ll.time;
     /* The reader validated the raw line, but a journald MESSAGE decoded from
-     * a byte array may hold anything: patterns run without UTF-8 checks. */
-    if (ll.form == LOGLINE_JOURNAL && (memchr(ll.message.p, '\0', ll.message.n) != NULL ||
-                                       !mc_utf8_valid((const unsigned char *)ll.message.p, ll.message.n)))
-        return PARSE_NOTHING;
+     * a byte array may hold anything (a Latin-1 reply): patterns run without
+     * UTF-8 checks, so such bytes become '?' in our own scratch copy. */
+    if (ll.form == LOGLINE_JOURNAL && ll.message.p >= p->scratch.data &&
+        ll.message.p + ll.message.n <= p->scratch.data + p->scratch.len)
+        mc_utf8_sanitize((unsigned char *)p->scratch.data + (ll.message.p - p->scratch.data), ll.message.n);
     int daemon = -1;
     const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
     if (m == NULL)

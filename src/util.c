@@ -177,6 +177,23 @@ bool mc_utf8_valid(const unsigned char *p, size_t n)
     return true;
 }
 
+void mc_utf8_sanitize(unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] != 0 && p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = p[i] ? utf8_seq_len(p + i, n - i) : 0;
+        if (len == 0) {
+            p[i++] = '?';
+            continue;
+        }
+        i += len;
+    }
+}
+
 void mc_json_str(FILE *out, const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;

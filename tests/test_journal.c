@@ -171,13 +171,14 @@ START_TEST(test_postfix_events)
     ck_assert_int_eq(ev.klass, CLASS_PERMANENT);
     ck_assert_view(ev.client, "unknown[192.0.2.67]");
 
-    /* A MESSAGE given as bytes (Latin-1 in the address) still parses. */
+    /* A MESSAGE given as bytes (Latin-1 in the address) still parses; the
+     * bytes that are not UTF-8 become '?' so nothing downstream sees them. */
     char *line = byte_array_line(bounce_latin1);
     ck_assert_int_eq(test_parse(line, &ev), PARSE_EVENT);
     ck_assert_view(ev.status, "bounced");
     ck_assert_str_eq(ev.code, "550");
     ck_assert_str_eq(ev.enhanced, "5.1.1");
-    ck_assert_view(ev.recipient, "r\xe9mi@example.fr");
+    ck_assert_view(ev.recipient, "r?mi@example.fr");
     ck_assert(ev.hard);
     free(line);
 }
@@ -312,19 +313,21 @@ START_TEST(test_cli_stream)
             "status=sent (250 2.0.0 Ok: queued as 5A000001)");
     fclose(f);
     free(latin);
-    char cmd[512], *out = NULL;
+    char cmd[512], *out = NULL, *report = NULL;
     snprintf(cmd, sizeof cmd, "%s scan - < %s", MC_BINARY, path);
-    ck_assert_int_eq(test_run(cmd, &out), 0);
+    int rc = test_run(cmd, &out);
+    snprintf(cmd, sizeof cmd, "%s report --format json --by status %s", MC_BINARY, path);
+    int rrc = test_run(cmd, &report);
+    unlink(path);
+    ck_assert_int_eq(rc, 0);
     ck_assert_ptr_nonnull(strstr(out, "\"time\": \"2026-11-23T11:52:06.123456Z\", \"host\": \"mx1\""));
     ck_assert_ptr_nonnull(strstr(out, "\"program\": \"postfix/submission/smtpd\""));
     ck_assert_ptr_nonnull(strstr(out, "\"status\": \"bounced\""));
     ck_assert_ptr_nonnull(strstr(out, "\"host\": \"mx\""));
+    ck_assert_int_eq(rrc, 0);
+    ck_assert_msg(strstr(report, "\"lines\": 5, \"events\": 4") != NULL, "%s", report);
     free(out);
-    snprintf(cmd, sizeof cmd, "%s report --format json --by status %s", MC_BINARY, path);
-    ck_assert_int_eq(test_run(cmd, &out), 0);
-    ck_assert_msg(strstr(out, "\"lines\": 5, \"events\": 4") != NULL, "%s", out);
-    free(out);
-    unlink(path);
+    free(report);
 }
 END_TEST
 
