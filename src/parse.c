@@ -45,6 +45,16 @@ static void free_words(char **w, size_t n)
     free(w);
 }
 
+/* A literal or marker may be written in double quotes to keep spaces at
+ * its ends ("= -> "); the quotes are not part of it. */
+static char *literal_value(const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+        return mc_xstrndup(v + 1, n - 2);
+    return mc_xstrdup(v);
+}
+
 static bool is_valid_stage(const char *s)
 {
     static const char *const stages[] = {"connect", "greeting", "helo", "mail", "rcpt",
@@ -80,7 +90,7 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             m->programs = split_words(e->value, &m->n_programs);
         } else if (strcmp(e->key, "marker") == 0) {
             m->markers = mc_xrealloc(m->markers, (m->n_markers + 1) * sizeof *m->markers);
-            m->markers[m->n_markers++] = mc_xstrdup(e->value);
+            m->markers[m->n_markers++] = literal_value(e->value);
         } else if (strcmp(e->key, "prefix") == 0) {
             if (m->has_prefix) {
                 snprintf(err, errlen, "%s:%d: [@mta] has a second prefix", cf->path, e->line);
@@ -198,7 +208,7 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
             free_words(w, n);
         } else if (strcmp(k, "literal") == 0) {
             r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
-            r->literals[r->n_literals++] = mc_xstrdup(e->value);
+            r->literals[r->n_literals++] = literal_value(e->value);
         } else if (strcmp(k, "pattern") == 0) {
             if (have_pattern) {
                 snprintf(err, errlen, "%s:%d: [%s] has a second pattern", cf->path, e->line, s->name);
@@ -634,6 +644,11 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
     if (m == NULL)
         return PARSE_NOTHING;
+    /* Every outcome line carries one of the MTA's markers (status=, said:,
+     * =>, rejected ...): a line without one is settled by a few memmem
+     * calls, before any pattern runs.  Most lines of a busy log end here. */
+    if (!has_marker_in(m->markers, m->n_markers, ll.message))
+        return PARSE_NOTHING;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll.message, host = ll.host;
     if (m->has_prefix && pattern_match(&m->prefix, &p->matcher, msg)) {
@@ -657,5 +672,5 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
         build_event(p->rules, m, r, &p->matcher, msg, ev);
         return PARSE_EVENT;
     }
-    return has_marker_in(m->markers, m->n_markers, ll.message) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
+    return PARSE_UNRECOGNISED;
 }
