@@ -37,7 +37,8 @@ typedef enum {
 typedef struct mc_agg_entry {
     const char *dims[DIM_COUNT]; /* NUL-terminated, "" for null; in the arena */
     uint64_t count;
-    char first_seen[40], last_seen[40];
+    mc_time first, last;         /* formatted only when written out */
+    uint64_t first_key, last_key;
     const char *sample;          /* in the arena, may be "" */
     uint64_t hash;
 } mc_agg_entry;
@@ -50,6 +51,13 @@ typedef struct {
 typedef struct mc_aggregate mc_aggregate;
 
 mc_aggregate *aggregate_new(void);
+/* Counts only by the dimensions in keep (a bit per mc_dim); the others are
+ * stored empty.  A report straight from files needs few dimensions, and
+ * fewer distinct tuples make it faster.  Default: all. */
+void aggregate_keep_dims(mc_aggregate *a, uint32_t keep);
+#define MC_ALL_DIMS ((1u << DIM_COUNT) - 1)
+/* An entry's first and last time as ISO 8601 text. */
+void aggregate_entry_seen(const mc_agg_entry *e, char *first, char *last, size_t len);
 void aggregate_free(mc_aggregate *a);
 void aggregate_add(mc_aggregate *a, const mc_event *ev);
 /* Line accounting per hour bucket (lines without a time go to ""). */

@@ -28,6 +28,7 @@ typedef struct {
     bool progress;              /* progress lines on stderr */
     double flush_seconds;       /* commit at least this often (0: only when full / at end) */
     bool follow;                /* like tail -F: never ends, survives rotation */
+    uint32_t dims;              /* aggregate dimensions kept (0: all) */
     /* Filled in as it runs: */
     uint64_t lines, events, skipped, unrecognised, bytes_skipped_resume;
 } mc_ingest_opts;

@@ -38,6 +38,10 @@ bool report_parse_keys(char *buf, mc_report_opts *o, char *err, size_t errlen);
 /* Writes the report; returns an exit code. */
 int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FILE *out);
 
+/* The aggregate dimensions a report (or triage) reads: what a report
+ * straight from files needs to count by. */
+uint32_t report_dims(const mc_report_opts *o, bool triage);
+
 /* The ranked list of problems to act on now. */
 int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FILE *out);
 

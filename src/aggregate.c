@@ -34,6 +34,7 @@ struct mc_aggregate {
      * minute change rarely, so localtime_r runs about once a minute. */
     mc_time memo_time;
     char memo_bucket[48];
+    uint32_t keep;               /* dimensions counted by */
 };
 
 static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
@@ -59,7 +60,40 @@ mc_aggregate *aggregate_new(void)
     mc_aggregate *a = mc_xcalloc(1, sizeof *a);
     a->n_slots = 4096;
     a->slots = mc_xcalloc(a->n_slots, sizeof *a->slots);
+    a->keep = MC_ALL_DIMS;
     return a;
+}
+
+void aggregate_keep_dims(mc_aggregate *a, uint32_t keep) { a->keep = keep | (1u << DIM_CLASS); }
+
+void aggregate_entry_seen(const mc_agg_entry *e, char *first, char *last, size_t len)
+{
+    mc_time_format(&e->first, first, len);
+    mc_time_format(&e->last, last, len);
+}
+
+/* Orders times of one log cheaply: the fields packed into one integer. */
+static uint64_t time_key(const mc_time *t)
+{
+    if (!t->valid)
+        return 0;
+    return ((uint64_t)t->year << 46) | ((uint64_t)t->month << 42) | ((uint64_t)t->day << 37) |
+           ((uint64_t)t->hour << 32) | ((uint64_t)t->min << 26) | ((uint64_t)t->sec << 20) |
+           (uint64_t)(t->usec > 0 ? t->usec : 0);
+}
+
+/* "[192.0.2.1]:48355" -> "[192.0.2.1]": a client's source port differs on
+ * every connection and would make every reject a tuple of its own. */
+static mc_str without_port(mc_str client)
+{
+    if (client.p == NULL)
+        return client;
+    size_t n = client.n;
+    while (n > 0 && client.p[n - 1] >= '0' && client.p[n - 1] <= '9')
+        n--;
+    if (n < client.n && n >= 2 && client.p[n - 1] == ':' && client.p[n - 2] == ']')
+        return mc_str_make(client.p, n - 1);
+    return client;
 }
 
 static void free_arena(mc_aggregate *a)
@@ -204,17 +238,19 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         [DIM_REASON] = mc_str_cstr(ev->reason),
         [DIM_DOMAIN] = mc_str_cstr(ev->domain),
         [DIM_RELAY] = ev->relay,
-        [DIM_CLIENT] = ev->client,
+        [DIM_CLIENT] = without_port(ev->client),
         [DIM_CONFLICT] = mc_str_cstr(ev->conflict ? "1" : "0"),
         [DIM_HARD] = mc_str_cstr(ev->hard ? "1" : "0"),
         [DIM_INFERRED] = mc_str_cstr(ev->inferred ? "1" : "0"),
     };
+    for (int d = 0; d < DIM_COUNT; d++)
+        if (!(a->keep & (1u << d)))
+            v[d] = MC_STR_NULL;
     uint64_t h = 14695981039346656037ULL;
     for (int d = 0; d < DIM_COUNT; d++)
         h = fnv1a(h, v[d].p ? v[d].p : "", v[d].p ? v[d].n : 0);
 
-    char tbuf[40];
-    mc_time_format(&ev->time, tbuf, sizeof tbuf);
+    uint64_t tkey = time_key(&ev->time);
     size_t s = h & (a->n_slots - 1);
     while (a->slots[s]) {
         mc_agg_entry *e = &a->entries[a->slots[s] - 1];
@@ -226,10 +262,14 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
             }
             if (same) {
                 e->count++;
-                if (tbuf[0] && (e->first_seen[0] == '\0' || strcmp(tbuf, e->first_seen) < 0))
-                    memcpy(e->first_seen, tbuf, sizeof tbuf);
-                if (tbuf[0] && strcmp(tbuf, e->last_seen) > 0)
-                    memcpy(e->last_seen, tbuf, sizeof tbuf);
+                if (tkey && (e->first_key == 0 || tkey < e->first_key)) {
+                    e->first_key = tkey;
+                    e->first = ev->time;
+                }
+                if (tkey > e->last_key) {
+                    e->last_key = tkey;
+                    e->last = ev->time;
+                }
                 return;
             }
         }
@@ -244,8 +284,8 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         e->dims[d] = arena_copy(a, v[d].p ? v[d].p : "", v[d].p ? v[d].n : 0);
     e->count = 1;
     e->hash = h;
-    memcpy(e->first_seen, tbuf, sizeof tbuf);
-    memcpy(e->last_seen, tbuf, sizeof tbuf);
+    e->first = e->last = ev->time;
+    e->first_key = e->last_key = tkey;
     /* The remote's own words make the best sample; else the MTA's text. */
     mc_str text = ev->reply.p ? ev->reply : ev->text;
     size_t sn = text.p ? (text.n < MC_SAMPLE_MAX ? text.n : MC_SAMPLE_MAX) : 0;

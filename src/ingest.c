@@ -357,6 +357,8 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     rs.o = o;
     rs.path = path;
     rs.agg = o->store ? aggregate_new() : NULL;
+    if (rs.agg && o->dims)
+        aggregate_keep_dims(rs.agg, o->dims);
     parser_init(&rs.parser, &o->rules->parse);
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
     o->progress = o->progress && isatty(STDERR_FILENO);

@@ -544,7 +544,7 @@ static void set_previous(mc_report_opts *ro)
 
 /* Opens what a report reads: log files analysed into a temporary
  * database, or the database.  Returns an exit code; *store on success. */
-static int open_report_source(const cli *o, const mc_rules *rules, mc_store **store)
+static int open_report_source(const cli *o, const mc_rules *rules, uint32_t dims, mc_store **store)
 {
     char err[1024];
     *store = NULL;
@@ -558,6 +558,7 @@ static int open_report_source(const cli *o, const mc_rules *rules, mc_store **st
         memset(&io, 0, sizeof io);
         io.rules = rules;
         io.store = s;
+        io.dims = dims;
         io.unrecognised_out = open_unrecognised(o);
         int rc = (o->unrecognised && !io.unrecognised_out) ? MC_EXIT_USAGE : run_inputs(&io, o->args, o->n_args);
         if (io.unrecognised_out)
@@ -629,7 +630,7 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
         return usage_error(c, "%s", err);
     }
     mc_store *store;
-    rc = open_report_source(&o, &rules, &store);
+    rc = open_report_source(&o, &rules, report_dims(&ro, triage), &store);
     if (store == NULL) {
         rules_free(&rules);
         return rc;

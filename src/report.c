@@ -69,6 +69,51 @@ bool report_parse_keys(char *buf, mc_report_opts *o, char *err, size_t errlen)
 
 /* ---- shared helpers ----------------------------------------------------- */
 
+static uint32_t dim_of_key(const char *key)
+{
+    static const struct {
+        const char *key;
+        mc_dim dim;
+    } map[] = {{"mta", DIM_MTA},       {"host", DIM_HOST},         {"direction", DIM_DIRECTION},
+               {"status", DIM_STATUS}, {"stage", DIM_STAGE},       {"code", DIM_CODE},
+               {"enhanced", DIM_ENHANCED}, {"class", DIM_CLASS},   {"reason", DIM_REASON},
+               {"domain", DIM_DOMAIN}, {"relay", DIM_RELAY},       {"client", DIM_CLIENT},
+               {"day", DIM_HOUR},      {"hour", DIM_HOUR}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].key, key) == 0)
+            return 1u << map[i].dim;
+    return 0;
+}
+
+uint32_t report_dims(const mc_report_opts *o, bool triage)
+{
+    /* Windows, totals and the class columns always need these. */
+    uint32_t d = (1u << DIM_HOUR) | (1u << DIM_CLASS) | (1u << DIM_HARD);
+    if (triage)
+        return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) | (1u << DIM_DOMAIN);
+    switch (o->format) {
+    case FORMAT_PROM:
+        return d | (1u << DIM_MTA) | (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) |
+               (1u << DIM_ENHANCED);
+    case FORMAT_HTML:
+        return d | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
+               (1u << DIM_DOMAIN);
+    case FORMAT_TEXT:
+        if (o->n_keys == 0) /* the daily report */
+            return d | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
+                   (1u << DIM_DOMAIN) | (1u << DIM_RELAY);
+        break;
+    case FORMAT_JSON:
+    case FORMAT_CSV:
+        if (o->n_keys == 0)
+            return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
+        break;
+    }
+    for (size_t i = 0; i < o->n_keys; i++)
+        d |= dim_of_key(o->keys[i]);
+    return d;
+}
+
 /* A heading in the reader's language, with an English default for words
  * a language file does not have yet. */
 static const char *word(const mc_lang *l, const char *key, const char *english)

@@ -267,8 +267,10 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
                 sqlite3_bind_text(st, d + 1, e->dims[d], -1, SQLITE_STATIC);
         }
         sqlite3_bind_int64(st, DIM_COUNT + 1, (sqlite3_int64)e->count);
-        sqlite3_bind_text(st, DIM_COUNT + 2, e->first_seen, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, DIM_COUNT + 3, e->last_seen, -1, SQLITE_STATIC);
+        char first[48], last[48];
+        aggregate_entry_seen(e, first, last, sizeof first);
+        sqlite3_bind_text(st, DIM_COUNT + 2, first, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, DIM_COUNT + 3, last, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, DIM_COUNT + 4, e->sample, -1, SQLITE_STATIC);
         ok = step_done(s, st, err, errlen);
     }
