@@ -2,8 +2,16 @@
  * explain.c - render knowledge records as the pages postmasters read.
  *
  * Input is one of: a basic code (421), an enhanced code (5.7.1), or a whole
- * reply as pasted from a bounce.  A pasted reply is read with the MTAs'
- * own [@reply] patterns, then classified for a reason like any event.
+ * reply as pasted from a bounce.  A pasted reply is read with the MTAs' own
+ * [@reply] patterns (then reasons.conf's), then classified for a reason like
+ * any event: the page then says why it failed and what to do, with the
+ * named list's or provider's own procedure first.
+ *
+ * compare derives its key differences from the data: the class and what a
+ * client does with it, the subject of an enhanced code (who must act), the
+ * RFC 5321 category of a basic code, hardness, the stage and connection
+ * facts of rules/compare.conf, the defining RFC, and the reasons whose rules
+ * name each code.  Every sentence is a template of rules/lang/<lang>.conf.
  */
 #include "explain.h"
 
@@ -11,6 +19,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "conf.h"
 #include "exitcodes.h"
 #include "lang.h"
 
@@ -20,19 +29,30 @@ typedef struct {
     mc_class klass;
     const mc_code_info *basic;
     const mc_code_info *enh;
-    const mc_reason *reason;
-    mc_str detail;
+    mc_reason_hit hit;
     const char *input;
+    bool reply;          /* the input was a pasted reply */
 } explained;
 
-static const char *class_words(mc_class c)
+static const char *class_key(mc_class c)
 {
     switch (c) {
-    case CLASS_SUCCESS: return "2xx Positive Completion";
-    case CLASS_INTERMEDIATE: return "3xx Positive Intermediate";
-    case CLASS_TRANSIENT: return "4xx Transient Negative";
-    case CLASS_PERMANENT: return "5xx Permanent Negative";
-    default: return "unknown class";
+    case CLASS_SUCCESS: return "class_success";
+    case CLASS_INTERMEDIATE: return "class_intermediate";
+    case CLASS_TRANSIENT: return "class_transient";
+    case CLASS_PERMANENT: return "class_permanent";
+    default: return "class_unknown";
+    }
+}
+
+static const char *action_key(mc_class c)
+{
+    switch (c) {
+    case CLASS_SUCCESS: return "action_success";
+    case CLASS_INTERMEDIATE: return "action_intermediate";
+    case CLASS_TRANSIENT: return "action_transient";
+    case CLASS_PERMANENT: return "action_permanent";
+    default: return "action_unknown";
     }
 }
 
@@ -42,6 +62,40 @@ static void copy_view(char *dst, size_t cap, mc_str s)
     if (n)
         memcpy(dst, s.p, n);
     dst[n] = '\0';
+}
+
+/* ---- reading a pasted reply ------------------------------------------ */
+
+static bool find_code(const mc_pattern *pats, size_t n, mc_matcher *m, mc_str text, mc_reply_reading *out)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (pattern_match(&pats[j], m, text)) {
+            copy_view(out->code, sizeof out->code, pattern_group(&pats[j], m, text, G_CODE));
+            copy_view(out->enhanced, sizeof out->enhanced, pattern_group(&pats[j], m, text, G_ENHANCED));
+            if (out->code[0] && !is_basic_code(out->code))
+                out->code[0] = '\0';
+            if (out->enhanced[0] && !is_enhanced_code(out->enhanced))
+                out->enhanced[0] = '\0';
+            if (out->code[0])
+                return true;
+        }
+    }
+    return false;
+}
+
+bool explain_read_reply(const mc_rules *rules, mc_matcher *m, const char *input, mc_reply_reading *out)
+{
+    memset(out, 0, sizeof *out);
+    mc_str text = mc_str_cstr(input);
+    bool found = false;
+    for (size_t i = 0; i < rules->parse.n_mtas && !found; i++)
+        found = find_code(rules->parse.mtas[i].replies, rules->parse.mtas[i].n_replies, m, text, out);
+    if (!found)
+        found = find_code(rules->reasons.replies, rules->reasons.n_replies, m, text, out);
+    out->klass = classify_codes(out->code, out->enhanced);
+    if (out->klass != CLASS_SUCCESS && out->klass != CLASS_INTERMEDIATE)
+        classify_reason_hit(&rules->reasons, m, out->code, out->enhanced, out->klass, text, &out->hit);
+    return out->code[0] || out->enhanced[0] || out->hit.reason;
 }
 
 /* Understands the input; false when it is none of the three forms. */
@@ -54,30 +108,25 @@ static bool understand(const mc_rules *rules, mc_matcher *m, const char *input, 
     } else if (is_enhanced_code(input)) {
         snprintf(x->enhanced, sizeof x->enhanced, "%s", input);
     } else {
-        mc_str text = mc_str_cstr(input);
-        for (size_t i = 0; i < rules->parse.n_mtas && !x->code[0]; i++) {
-            const mc_mta_rules *mta = &rules->parse.mtas[i];
-            for (size_t j = 0; j < mta->n_replies; j++) {
-                if (pattern_match(&mta->replies[j], m, text)) {
-                    copy_view(x->code, sizeof x->code, pattern_group(&mta->replies[j], m, text, G_CODE));
-                    copy_view(x->enhanced, sizeof x->enhanced,
-                              pattern_group(&mta->replies[j], m, text, G_ENHANCED));
-                    break;
-                }
-            }
-        }
-        x->klass = classify_codes(x->code, x->enhanced);
-        x->reason = classify_reason(&rules->reasons, m, x->code, x->enhanced, x->klass, text, &x->detail);
-        if (!x->code[0] && !x->enhanced[0] && x->reason == NULL)
+        /* Patterns run without UTF-8 checks: the text must be valid. */
+        if (!mc_utf8_valid((const unsigned char *)input, strlen(input)))
             return false;
+        mc_reply_reading rd;
+        if (!explain_read_reply(rules, m, input, &rd))
+            return false;
+        memcpy(x->code, rd.code, sizeof x->code);
+        memcpy(x->enhanced, rd.enhanced, sizeof x->enhanced);
+        x->hit = rd.hit;
+        x->reply = true;
     }
-    if (x->klass == CLASS_UNKNOWN)
-        x->klass = classify_codes(x->code, x->enhanced);
+    x->klass = classify_codes(x->code, x->enhanced);
     x->basic = knowledge_code(&rules->knowledge, x->code);
     x->enh = knowledge_enhanced(&rules->knowledge, x->enhanced);
     if (x->enh == NULL && x->enhanced[0])
         x->enh = knowledge_enhanced_subject(&rules->knowledge, x->enhanced);
-    return x->basic || x->enh || x->reason;
+    if (x->enh == NULL && x->enhanced[0])
+        x->enh = knowledge_enhanced_class(&rules->knowledge, x->enhanced);
+    return x->basic || x->enh || x->hit.reason;
 }
 
 /* The record whose three sections describe the input best. */
@@ -86,69 +135,194 @@ static const mc_code_info *main_record(const explained *x)
     return x->enh && !x->code[0] ? x->enh : x->basic ? x->basic : x->enh;
 }
 
-static void section(FILE *out, const char *heading, const char *body)
+/* ---- text layout ------------------------------------------------------ */
+
+/* Display width of the UTF-8 sequence at p (len bytes): East Asian wide
+ * characters take two columns, combining marks none. */
+static int cp_width(const unsigned char *p, size_t len)
 {
-    if (body == NULL || !*body)
-        return;
-    fprintf(out, "\n%s\n", heading);
-    /* Wrap at 92 columns with a two-space indent. */
-    const char *p = body;
+    unsigned cp;
+    if (len == 1)
+        return 1;
+    if (len == 2)
+        cp = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+    else if (len == 3)
+        cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    else
+        cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+    if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x0E31 && cp <= 0x0E3A && cp != 0x0E32 && cp != 0x0E33) ||
+        (cp >= 0x0E47 && cp <= 0x0E4E) || (cp >= 0x064B && cp <= 0x065F) || (cp >= 0x200B && cp <= 0x200F))
+        return 0;
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+        (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFF60) || cp >= 0x20000)
+        return 2;
+    return 1;
+}
+
+/* Korean breaks lines at spaces, like English. */
+static bool is_hangul(const unsigned char *p, size_t len)
+{
+    if (len != 3)
+        return false;
+    unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    return (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x3130 && cp <= 0x318F);
+}
+
+static size_t seq_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 1;
+    for (size_t i = 1; i < n; i++)
+        if (p[i] == '\0')
+            return i;
+    return n;
+}
+
+/* Writes body wrapped at 92 columns: indent, then the line; continuation
+ * lines get hang instead.  mark starts every line (the right-to-left mark
+ * for Arabic). */
+static void wrap_hang(FILE *out, const char *mark, const char *indent, const char *hang, const char *body)
+{
+    const unsigned char *p = (const unsigned char *)body;
     while (*p) {
-        size_t len = strlen(p);
-        size_t take = len;
-        if (len > 90) {
-            take = 90;
-            while (take > 0 && p[take] != ' ')
-                take--;
-            if (take == 0)
-                take = 90;
+        const int width = 92 - (int)strlen(indent);
+        const unsigned char *q = p, *brk = NULL;
+        int cols = 0;
+        while (*q) {
+            size_t n = seq_len(q);
+            int w = cp_width(q, n);
+            if (cols + w > width && q > p)
+                break;
+            if (*q == ' ')
+                brk = q;
+            else if (w == 2 && q > p && !is_hangul(q, n))
+                brk = q; /* Chinese and Japanese may break before any ideograph */
+            cols += w;
+            q += n;
         }
-        fputs("  ", out);
-        mc_text_safe(out, p, take);
+        const unsigned char *end = q;
+        if (*q && brk && brk > p)
+            end = brk;
+        fputs(mark, out);
+        fputs(indent, out);
+        mc_text_safe(out, (const char *)p, (size_t)(end - p));
         fputc('\n', out);
-        p += take;
+        p = end;
         while (*p == ' ')
             p++;
+        indent = hang;
     }
 }
 
-static void write_text(const mc_rules *rules, const explained *x, const mc_lang *lang, FILE *out)
+static void wrap(FILE *out, const char *mark, const char *indent, const char *body)
 {
-    (void)rules;
-    const mc_code_info *rec = main_record(x);
-    char title[64];
-    snprintf(title, sizeof title, "%s%s%s", x->code, x->code[0] && x->enhanced[0] ? " " : "", x->enhanced);
-    fprintf(out, "%s", title);
-    if (rec)
-        fprintf(out, " %s", rec->name);
+    wrap_hang(out, mark, indent, indent, body);
+}
+
+static void heading(FILE *out, const mc_lang *lang, const char *text)
+{
     fputc('\n', out);
-    fprintf(out, "%s\n", class_words(x->klass));
-    if (x->basic && x->enh && rec == x->basic)
-        fprintf(out, "%s: %s\n", x->enhanced, x->enh->name);
-    if (x->reason) {
-        fprintf(out, "Reason: %s", x->reason->label ? x->reason->label : x->reason->name);
-        if (x->detail.p) {
-            fputs(" (", out);
-            mc_text_safe(out, x->detail.p, x->detail.n);
-            fputc(')', out);
-        }
-        fputc('\n', out);
-    }
-    if (rec) {
-        section(out, lang_word(lang, "description"), rec->description);
-        section(out, lang_word(lang, "when"), rec->when);
-        section(out, lang_word(lang, "fix"), x->reason ? x->reason->advice : rec->fix);
-        if (x->reason && rec->fix)
-            section(out, "", rec->fix);
-    } else if (x->reason) {
-        section(out, lang_word(lang, "fix"), x->reason->advice);
+    lang_line(out, lang, text);
+}
+
+/* A section: heading, then its paragraphs separated by blank lines. */
+static void section(FILE *out, const mc_lang *lang, const char *key, const char *const *paras, size_t n)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any = any || (paras[i] && *paras[i]);
+    if (!any)
+        return;
+    heading(out, lang, lang_word(lang, key));
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!paras[i] || !*paras[i])
+            continue;
+        if (!first)
+            fputc('\n', out);
+        wrap(out, "", "  ", paras[i]);
+        first = false;
     }
 }
+
+static void record_sections(FILE *out, const mc_lang *lang, const mc_code_info *rec, const char *fix_first,
+                            const char *fix_second)
+{
+    const char *d[1] = {rec ? rec->description : NULL};
+    const char *w[1] = {rec ? rec->when : NULL};
+    section(out, lang, "description", d, 1);
+    section(out, lang, "when", w, 1);
+    const char *f[3] = {fix_first, fix_second, rec ? rec->fix : NULL};
+    section(out, lang, "fix", f, 3);
+}
+
+static const char *reason_label(const mc_lang *lang, const mc_reason *r)
+{
+    return lang_reason_label(lang, r->name, r->label ? r->label : r->name);
+}
+
+/* "Label: value" in the reader's language. */
+static void labelled(FILE *out, const mc_lang *lang, const char *key, const char *value)
+{
+    mc_buf b;
+    mc_buf_init(&b);
+    const char *vars[] = {"label", lang_word(lang, key), "value", value, NULL};
+    lang_fill(&b, lang, "labelled", vars);
+    lang_line(out, lang, b.data);
+    mc_buf_free(&b);
+}
+
+static void write_text(const explained *x, const mc_lang *lang, FILE *out)
+{
+    const mc_code_info *rec = main_record(x);
+    mc_buf b;
+    mc_buf_init(&b);
+    if (x->code[0] || x->enhanced[0]) {
+        mc_buf_printf(&b, "%s%s%s", x->code, x->code[0] && x->enhanced[0] ? " " : "", x->enhanced);
+        if (rec)
+            mc_buf_printf(&b, " %s", rec->name);
+        lang_line(out, lang, b.data);
+        lang_line(out, lang, lang_word(lang, class_key(x->klass)));
+        if (x->basic && x->enh && rec == x->basic) {
+            mc_buf_reset(&b);
+            mc_buf_printf(&b, "%s: %s", x->enhanced, x->enh->name);
+            lang_line(out, lang, b.data);
+        }
+    } else {
+        /* A reply without a code: the input itself is the title. */
+        size_t n = strlen(x->input);
+        mc_buf_add(&b, x->input, n > 100 ? 100 : n);
+        if (n > 100)
+            mc_buf_adds(&b, "...");
+        lang_line(out, lang, b.data);
+    }
+    const mc_reason *r = x->hit.reason;
+    if (r) {
+        mc_buf_reset(&b);
+        mc_buf_printf(&b, "%s (%s)", r->name, reason_label(lang, r));
+        labelled(out, lang, "reason", b.data);
+        if (x->hit.detail.p) {
+            mc_buf_reset(&b);
+            mc_buf_add(&b, x->hit.detail.p, x->hit.detail.n);
+            labelled(out, lang, "detail", b.data);
+        }
+    }
+    mc_buf_free(&b);
+    if (rec) {
+        record_sections(out, lang, rec, r ? x->hit.detail_advice : NULL, r ? r->advice : NULL);
+    } else if (r) {
+        const char *f[2] = {x->hit.detail_advice, r->advice};
+        section(out, lang, "fix", f, 2);
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------- */
 
 static void json_field(FILE *out, const char *key, const char *v, bool last)
 {
     fprintf(out, "\"%s\": ", key);
-    mc_json_cstr_or_null(out, v);
+    mc_json_cstr_or_null(out, v && *v ? v : NULL);
     fputs(last ? "" : ", ", out);
 }
 
@@ -156,41 +330,61 @@ static void write_json(const explained *x, FILE *out)
 {
     const mc_code_info *rec = main_record(x);
     char detail[256] = "";
-    copy_view(detail, sizeof detail, x->detail);
+    copy_view(detail, sizeof detail, x->hit.detail);
+    const mc_reason *r = x->hit.reason;
+    mc_buf fix;
+    mc_buf_init(&fix);
+    if (r) {
+        if (x->hit.detail_advice)
+            mc_buf_printf(&fix, "%s ", x->hit.detail_advice);
+        mc_buf_adds(&fix, r->advice);
+    } else if (rec) {
+        mc_buf_adds(&fix, rec->fix);
+    }
     fputc('{', out);
     json_field(out, "input", x->input, false);
     json_field(out, "code", x->code, false);
     json_field(out, "enhanced", x->enhanced, false);
     json_field(out, "class", x->klass == CLASS_UNKNOWN ? NULL : mc_class_name(x->klass), false);
     json_field(out, "name", rec ? rec->name : NULL, false);
-    json_field(out, "reason", x->reason ? x->reason->name : NULL, false);
+    json_field(out, "reason", r ? r->name : NULL, false);
     json_field(out, "reason_detail", detail, false);
     json_field(out, "description", rec ? rec->description : NULL, false);
     json_field(out, "when", rec ? rec->when : NULL, false);
-    json_field(out, "fix", x->reason ? x->reason->advice : rec ? rec->fix : NULL, true);
-    fputs("}\n", out);
+    json_field(out, "fix", fix.len ? fix.data : NULL, true);
+    fputc('}', out);
+    mc_buf_free(&fix);
+}
+
+static bool open_lang(const mc_rules *rules, const char *lang_name, mc_lang *lang)
+{
+    char err[512];
+    if (!lang_load(lang, rules->dir, lang_name, err, sizeof err)) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        return false;
+    }
+    return true;
 }
 
 int explain_write(const mc_rules *rules, const char *input, bool json, const char *lang_name, FILE *out)
 {
     mc_lang lang;
-    char err[512];
-    if (!lang_load(&lang, rules->dir, lang_name, err, sizeof err)) {
-        fprintf(stderr, "mailcodes: %s\n", err);
+    if (!open_lang(rules, lang_name, &lang))
         return MC_EXIT_USAGE;
-    }
     mc_matcher m;
     matcher_init(&m);
     explained x;
     int rc = MC_EXIT_OK;
     if (!understand(rules, &m, input, &x)) {
-        fprintf(stderr, "mailcodes: explain: '%s' is not a known reply code (e.g. 421), enhanced code"
-                        " (e.g. 5.7.1) or SMTP reply\n", input);
+        fputs("mailcodes: explain: '", stderr);
+        mc_text_safe(stderr, input, strlen(input));
+        fputs("' is not a known reply code (e.g. 421), enhanced code (e.g. 5.7.1) or SMTP reply\n", stderr);
         rc = MC_EXIT_USAGE;
     } else if (json) {
         write_json(&x, out);
+        fputc('\n', out);
     } else {
-        write_text(rules, &x, &lang, out);
+        write_text(&x, &lang, out);
     }
     matcher_free(&m);
     lang_free(&lang);
@@ -199,24 +393,320 @@ int explain_write(const mc_rules *rules, const char *input, bool json, const cha
 
 /* ---- compare ---------------------------------------------------------- */
 
-static const char *retry_words(mc_class c)
+typedef struct {
+    mc_buf *items;
+    size_t n, cap;
+} buf_list;
+
+static mc_buf *list_add(buf_list *l)
 {
-    switch (c) {
-    case CLASS_TRANSIENT: return "the sender keeps the message queued and retries later";
-    case CLASS_PERMANENT: return "the sender stops and returns the message (a bounce)";
-    case CLASS_SUCCESS: return "the command succeeded and the dialogue goes on";
-    case CLASS_INTERMEDIATE: return "the server waits for more input from the client";
-    default: return "the meaning depends on the reply";
+    if (l->n == l->cap)
+        l->items = mc_xrealloc(l->items, (l->cap = l->cap ? 2 * l->cap : 8) * sizeof *l->items);
+    mc_buf_init(&l->items[l->n]);
+    return &l->items[l->n++];
+}
+
+static void list_free(buf_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        mc_buf_free(&l->items[i]);
+    free(l->items);
+}
+
+static const char *const stage_words[] = {"greeting", "helo", "starttls", "auth", "mail", "rcpt", "data",
+                                          "end-of-data", "quit", "vrfy", "help", "any", NULL};
+
+/* Loads rules/compare.conf; false with FILE:LINE in err. */
+static conf_file *load_facts(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/compare.conf", dir);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return NULL;
+    for (size_t i = 0; i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (!is_basic_code(s->name)) {
+            snprintf(err, errlen, "%s:%d: [%s] is not a reply code", cf->path, s->line, s->name);
+            conf_free(cf);
+            return NULL;
+        }
+        for (size_t j = 0; j < s->n_entries; j++) {
+            const conf_entry *e = &s->entries[j];
+            if (strcmp(e->key, "closes") == 0) {
+                if (strcmp(e->value, "yes") != 0 && strcmp(e->value, "no") != 0) {
+                    snprintf(err, errlen, "%s:%d: closes must be yes or no", cf->path, e->line);
+                    conf_free(cf);
+                    return NULL;
+                }
+            } else if (strcmp(e->key, "stage") == 0) {
+                char *copy = mc_xstrdup(e->value), *save = NULL;
+                for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+                    bool known = false;
+                    for (size_t k = 0; stage_words[k]; k++)
+                        known = known || strcmp(w, stage_words[k]) == 0;
+                    if (!known) {
+                        snprintf(err, errlen, "%s:%d: '%s' is not a stage (greeting helo starttls auth mail"
+                                              " rcpt data end-of-data quit vrfy help any)", cf->path, e->line, w);
+                        free(copy);
+                        conf_free(cf);
+                        return NULL;
+                    }
+                }
+                free(copy);
+            } else {
+                snprintf(err, errlen, "%s:%d: unknown key '%s' (stage, closes)", cf->path, e->line, e->key);
+                conf_free(cf);
+                return NULL;
+            }
+        }
     }
+    return cf;
+}
+
+/* The separator between items of a list (", " in English). */
+static void add_sep(mc_buf *out, const mc_lang *lang)
+{
+    const char *vars[] = {"space", " ", NULL};
+    lang_fill(out, lang, "list_sep", vars);
+}
+
+/* "the greeting, RCPT TO" from a stage list, in the reader's language. */
+static void stage_phrase(mc_buf *out, const mc_lang *lang, const char *stages)
+{
+    char *copy = mc_xstrdup(stages), *save = NULL;
+    bool first = true;
+    for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+        char key[64];
+        snprintf(key, sizeof key, "stage_%s", w);
+        if (!first)
+            add_sep(out, lang);
+        mc_buf_adds(out, lang_word(lang, key));
+        first = false;
+    }
+    free(copy);
+}
+
+/* The labels of the reasons whose rules name this code, comma-separated. */
+static void typical_reasons(mc_buf *out, const mc_lang *lang, const mc_reasons *rs, const explained *x)
+{
+    const mc_reason *seen[16];
+    size_t n = 0;
+    for (size_t i = 0; i < rs->n_rules && n < 16; i++) {
+        const mc_reason_rule *r = &rs->rules[i];
+        bool hit = false;
+        if (x->enhanced[0] && !x->code[0]) {
+            for (size_t j = 0; j < r->n_enhanced && !hit; j++) {
+                const char *w = r->enhanced[j];
+                hit = (w[0] == 'X' || w[0] == x->enhanced[0]) && strcmp(w + 1, x->enhanced + 1) == 0;
+            }
+        } else if (x->code[0]) {
+            for (size_t j = 0; j < r->n_codes && !hit; j++)
+                hit = strcmp(r->codes[j], x->code) == 0;
+        }
+        if (!hit)
+            continue;
+        const mc_reason *reason = &rs->reasons[r->reason];
+        bool dup = false;
+        for (size_t k = 0; k < n; k++)
+            dup = dup || seen[k] == reason;
+        if (!dup)
+            seen[n++] = reason;
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            add_sep(out, lang);
+        mc_buf_adds(out, reason_label(lang, seen[k]));
+    }
+}
+
+/* The first sentence of a description. */
+static void first_sentence(mc_buf *out, const char *text)
+{
+    if (text == NULL)
+        return;
+    const char *p = text;
+    while (*p) {
+        if (*p == '.' && (p[1] == ' ' || p[1] == '\0') && !(p > text + 1 && p[-2] == ' ') &&
+            !(p >= text + 3 && strncmp(p - 3, "e.g", 3) == 0) && !(p >= text + 3 && strncmp(p - 3, "i.e", 3) == 0)) {
+            p++;
+            break;
+        }
+        p++;
+    }
+    mc_buf_add(out, text, (size_t)(p - text));
+}
+
+typedef struct {
+    const char *id;      /* as typed */
+    char name[512];
+    char klass[128];
+    char action[256];
+    char subject[256];
+    char actor[256];
+    char category[256];
+    char stage[256];
+    char reasons[512];
+    char first[1024];
+    const char *rfc;
+    bool hard;
+    bool closes;
+    bool has_stage;
+} side;
+
+static void fill_side(side *s, const char *id, const explained *x, const mc_rules *rules, const mc_lang *lang,
+                      const conf_file *facts)
+{
+    memset(s, 0, sizeof *s);
+    s->id = id;
+    const mc_code_info *rec = main_record(x);
+    snprintf(s->name, sizeof s->name, "%s", rec ? rec->name : "?");
+    snprintf(s->klass, sizeof s->klass, "%s", lang_word(lang, class_key(x->klass)));
+    snprintf(s->action, sizeof s->action, "%s", lang_word(lang, action_key(x->klass)));
+    s->rfc = rec && rec->rfc && *rec->rfc ? rec->rfc : NULL;
+    s->hard = rec && rec->hard;
+    mc_buf b;
+    mc_buf_init(&b);
+    if (x->enhanced[0]) {
+        const mc_code_info *subj = knowledge_enhanced_subject(&rules->knowledge, x->enhanced);
+        snprintf(s->subject, sizeof s->subject, "%s", subj ? subj->name : "?");
+        const char *dot = strchr(x->enhanced + 2, '.');
+        char key[32];
+        snprintf(key, sizeof key, "actor_%.*s", (int)(dot - (x->enhanced + 2)), x->enhanced + 2);
+        const char *actor = lang_word_or_null(lang, key);
+        snprintf(s->actor, sizeof s->actor, "%s", actor ? actor : lang_word(lang, "actor_other"));
+    }
+    if (x->code[0]) {
+        char key[32];
+        snprintf(key, sizeof key, "category_%c", x->code[1]);
+        const char *cat = lang_word_or_null(lang, key);
+        snprintf(s->category, sizeof s->category, "%s", cat ? cat : "?");
+        const conf_section *f = facts ? conf_find_section(facts, x->code) : NULL;
+        const char *st = conf_get(f, "stage");
+        if (st) {
+            stage_phrase(&b, lang, st);
+            snprintf(s->stage, sizeof s->stage, "%s", b.data);
+            s->has_stage = true;
+        }
+        const char *cl = conf_get(f, "closes");
+        s->closes = cl && strcmp(cl, "yes") == 0;
+    }
+    mc_buf_reset(&b);
+    typical_reasons(&b, lang, &rules->reasons, x);
+    snprintf(s->reasons, sizeof s->reasons, "%s", b.len ? b.data : "");
+    mc_buf_reset(&b);
+    first_sentence(&b, rec ? rec->description : NULL);
+    snprintf(s->first, sizeof s->first, "%s", b.data ? b.data : "");
+    mc_buf_free(&b);
+}
+
+#define FILL(list, key, ...)                                                                                  \
+    do {                                                                                                      \
+        const char *vars_[] = {__VA_ARGS__, NULL};                                                            \
+        lang_fill(list_add(list), lang, key, vars_);                                                          \
+    } while (0)
+
+static void derive(const side *a, const side *b, const explained *xa, const explained *xb, const mc_lang *lang,
+                   mc_buf *summary, buf_list *diffs, buf_list *which)
+{
+    /* Summary: the two names, classes and what a client does with each. */
+    if (xa->klass == xb->klass) {
+        const char *v[] = {"a", a->id, "name_a", a->name, "b", b->id, "name_b", b->name, "class", a->klass,
+                           "action", a->action, NULL};
+        lang_fill(summary, lang, "summary_same", v);
+    } else {
+        const char *v[] = {"a", a->id, "name_a", a->name, "class_a", a->klass, "action_a", a->action,
+                           "b", b->id, "name_b", b->name, "class_b", b->klass, "action_b", b->action, NULL};
+        lang_fill(summary, lang, "summary_diff", v);
+    }
+
+    /* 1. Class and what the client does. */
+    if (xa->klass == xb->klass)
+        FILL(diffs, "diff_class_same", "class", a->klass, "action", a->action);
+    else
+        FILL(diffs, "diff_class", "a", a->id, "class_a", a->klass, "action_a", a->action, "b", b->id, "class_b",
+             b->klass, "action_b", b->action);
+
+    /* 2. Subject of an enhanced code (who must act), or the category of a
+     * basic code (its second digit, RFC 5321 section 4.2.1). */
+    if (a->subject[0] && b->subject[0]) {
+        if (strcmp(a->subject, b->subject) == 0)
+            FILL(diffs, "diff_subject_same", "subject", a->subject, "actor", a->actor);
+        else
+            FILL(diffs, "diff_subject", "a", a->id, "subject_a", a->subject, "actor_a", a->actor, "b", b->id,
+                 "subject_b", b->subject, "actor_b", b->actor);
+    }
+    if (a->category[0] && b->category[0]) {
+        if (strcmp(a->category, b->category) == 0)
+            FILL(diffs, "diff_category_same", "category", a->category);
+        else
+            FILL(diffs, "diff_category", "a", a->id, "category_a", a->category, "b", b->id, "category_b",
+                 b->category);
+    }
+
+    /* 3. Hardness: does it condemn the address? */
+    if (a->hard && b->hard)
+        FILL(diffs, "diff_hard_both", NULL);
+    else if (a->hard || b->hard)
+        FILL(diffs, "diff_hard", "x", a->hard ? a->id : b->id, "y", a->hard ? b->id : a->id);
+
+    /* 4. Stage and connection facts (rules/compare.conf). */
+    if (a->has_stage && b->has_stage) {
+        if (strcmp(a->stage, b->stage) == 0)
+            FILL(diffs, "diff_stage_same", "stage", a->stage);
+        else
+            FILL(diffs, "diff_stage", "a", a->id, "stage_a", a->stage, "b", b->id, "stage_b", b->stage);
+    }
+    if (a->closes != b->closes)
+        FILL(diffs, "diff_closes", "x", a->closes ? a->id : b->id, "y", a->closes ? b->id : a->id);
+    else if (a->closes && b->closes)
+        FILL(diffs, "diff_closes_both", NULL);
+
+    /* 5. Where each is defined. */
+    if (a->rfc && b->rfc && strcmp(a->rfc, b->rfc) != 0)
+        FILL(diffs, "diff_rfc", "a", a->id, "rfc_a", a->rfc, "b", b->id, "rfc_b", b->rfc);
+    else if (a->rfc && b->rfc)
+        FILL(diffs, "diff_rfc_same", "rfc", a->rfc);
+
+    /* 6. The reasons whose rules name each code. */
+    if ((a->reasons[0] || b->reasons[0]) && strcmp(a->reasons, b->reasons) != 0)
+        FILL(diffs, "diff_reasons", "a", a->id, "reasons_a", a->reasons[0] ? a->reasons : lang_word(lang, "none"),
+             "b", b->id, "reasons_b", b->reasons[0] ? b->reasons : lang_word(lang, "none"));
+
+    /* 7. Meaning. */
+    FILL(diffs, "diff_meaning", "a", a->id, "name_a", a->name, "b", b->id, "name_b", b->name);
+
+    /* When to use which: each one's own first sentence, then the rule that
+     * separates them. */
+    FILL(which, "which_use", "code", a->id, "name", a->name, "first", a->first);
+    FILL(which, "which_use", "code", b->id, "name", b->name, "first", b->first);
+    bool ta = xa->klass == CLASS_TRANSIENT, tb = xb->klass == CLASS_TRANSIENT;
+    bool pa = xa->klass == CLASS_PERMANENT, pb = xb->klass == CLASS_PERMANENT;
+    bool sa = xa->klass == CLASS_SUCCESS || xa->klass == CLASS_INTERMEDIATE;
+    bool sb = xb->klass == CLASS_SUCCESS || xb->klass == CLASS_INTERMEDIATE;
+    if ((ta && pb) || (pa && tb))
+        FILL(which, "which_transient_permanent", "t", ta ? a->id : b->id, "p", pa ? a->id : b->id);
+    else if (sa != sb)
+        FILL(which, "which_success_failure", "s", sa ? a->id : b->id, "f", sa ? b->id : a->id);
+    else if (xa->klass == xb->klass)
+        FILL(which, "which_same_class", "action", a->action);
+    if (a->hard != b->hard)
+        FILL(which, "which_hard", "x", a->hard ? a->id : b->id, "y", a->hard ? b->id : a->id);
+    else if (a->subject[0] && b->subject[0] && strcmp(a->subject, b->subject) != 0)
+        FILL(which, "which_subject", "a", a->id, "actor_a", a->actor, "b", b->id, "actor_b", b->actor);
 }
 
 int compare_write(const mc_rules *rules, const char *a, const char *b, bool json, const char *lang_name, FILE *out)
 {
     mc_lang lang;
-    char err[512];
-    if (!lang_load(&lang, rules->dir, lang_name, err, sizeof err)) {
-        fprintf(stderr, "mailcodes: %s\n", err);
+    if (!open_lang(rules, lang_name, &lang))
         return MC_EXIT_USAGE;
+    char err[1024];
+    conf_file *facts = load_facts(rules->dir, err, sizeof err);
+    if (facts == NULL) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        lang_free(&lang);
+        return MC_EXIT_RULES;
     }
     mc_matcher m;
     matcher_init(&m);
@@ -224,61 +714,74 @@ int compare_write(const mc_rules *rules, const char *a, const char *b, bool json
     const char *in[2] = {a, b};
     int rc = MC_EXIT_OK;
     for (int i = 0; i < 2 && rc == MC_EXIT_OK; i++) {
-        if (!understand(rules, &m, in[i], &x[i])) {
-            fprintf(stderr, "mailcodes: compare: '%s' is not a known code\n", in[i]);
+        if (!understand(rules, &m, in[i], &x[i]) || !main_record(&x[i])) {
+            fputs("mailcodes: compare: '", stderr);
+            mc_text_safe(stderr, in[i], strlen(in[i]));
+            fputs("' is not a known code (give two basic codes such as 421, or two enhanced codes such as 5.7.1)\n",
+                  stderr);
             rc = MC_EXIT_USAGE;
         }
     }
-    if (rc == MC_EXIT_OK && json) {
-        fputs("[", out);
-        write_json(&x[0], out);
-        fputs(",", out);
-        write_json(&x[1], out);
-        fputs("]\n", out);
-    } else if (rc == MC_EXIT_OK) {
-        const mc_code_info *r0 = main_record(&x[0]), *r1 = main_record(&x[1]);
-        fprintf(out, "%s compared with %s\n\n", a, b);
-        fprintf(out, "%s (%s) is %s; %s (%s) is %s. ", a, r0 ? r0->name : "?", class_words(x[0].klass),
-                b, r1 ? r1->name : "?", class_words(x[1].klass));
-        if (x[0].klass == x[1].klass)
-            fprintf(out, "Both are of the same class, so a client treats them alike: %s; they differ"
-                         " in what went wrong and what to fix.\n", retry_words(x[0].klass));
-        else
-            fprintf(out, "With %s %s; with %s %s.\n", a, retry_words(x[0].klass), b, retry_words(x[1].klass));
-        for (int i = 0; i < 2; i++) {
-            const mc_code_info *r = i ? r1 : r0;
-            fprintf(out, "\n== %s %s (%s)\n", in[i], r ? r->name : "", class_words(x[i].klass));
-            if (r) {
-                section(out, lang_word(&lang, "description"), r->description);
-                section(out, lang_word(&lang, "when"), r->when);
-                section(out, lang_word(&lang, "fix"), r->fix);
+    if (rc == MC_EXIT_OK) {
+        side s[2];
+        fill_side(&s[0], a, &x[0], rules, &lang, facts);
+        fill_side(&s[1], b, &x[1], rules, &lang, facts);
+        mc_buf summary;
+        mc_buf_init(&summary);
+        buf_list diffs = {0}, which = {0};
+        derive(&s[0], &s[1], &x[0], &x[1], &lang, &summary, &diffs, &which);
+        if (json) {
+            fputs("{\"a\": ", out);
+            write_json(&x[0], out);
+            fputs(", \"b\": ", out);
+            write_json(&x[1], out);
+            fputs(", \"summary\": ", out);
+            mc_json_str(out, summary.data, summary.len);
+            fputs(", \"differences\": [", out);
+            for (size_t i = 0; i < diffs.n; i++) {
+                fputs(i ? ", " : "", out);
+                mc_json_str(out, diffs.items[i].data, diffs.items[i].len);
             }
+            fputs("], \"which\": [", out);
+            for (size_t i = 0; i < which.n; i++) {
+                fputs(i ? ", " : "", out);
+                mc_json_str(out, which.items[i].data, which.items[i].len);
+            }
+            fputs("]}\n", out);
+        } else {
+            const char *mark = lang_line_mark(&lang);
+            mc_buf t;
+            mc_buf_init(&t);
+            const char *tv[] = {"a", a, "b", b, NULL};
+            lang_fill(&t, &lang, "compare_title", tv);
+            lang_line(out, &lang, t.data);
+            fputc('\n', out);
+            wrap(out, mark, "", summary.data);
+            for (int i = 0; i < 2; i++) {
+                const mc_code_info *r = main_record(&x[i]);
+                mc_buf_reset(&t);
+                mc_buf_printf(&t, "== %s %s (%s)", in[i], r->name, s[i].klass);
+                fputc('\n', out);
+                lang_line(out, &lang, t.data);
+                record_sections(out, &lang, r, NULL, NULL);
+            }
+            heading(out, &lang, lang_word(&lang, "differences"));
+            for (size_t i = 0; i < diffs.n; i++) {
+                mc_buf_reset(&t);
+                mc_buf_printf(&t, "%zu. %s", i + 1, diffs.items[i].data);
+                wrap_hang(out, mark, "  ", "     ", t.data);
+            }
+            heading(out, &lang, lang_word(&lang, "which"));
+            for (size_t i = 0; i < which.n; i++)
+                wrap(out, mark, "  ", which.items[i].data);
+            mc_buf_free(&t);
         }
-        fprintf(out, "\n%s\n", lang_word(&lang, "differences"));
-        int n = 1;
-        if (x[0].klass != x[1].klass)
-            fprintf(out, "  %d. Class: %s is %s, %s is %s: %s versus %s.\n", n++, a, class_words(x[0].klass),
-                    b, class_words(x[1].klass), retry_words(x[0].klass), retry_words(x[1].klass));
-        else
-            fprintf(out, "  %d. Class: both are %s.\n", n++, class_words(x[0].klass));
-        if (r0 && r1 && strcmp(r0->rfc, r1->rfc) != 0)
-            fprintf(out, "  %d. Defined in: %s by %s; %s by %s.\n", n++, a, r0->rfc, b, r1->rfc);
-        if (r0 && r1 && r0->hard != r1->hard)
-            fprintf(out, "  %d. Address: %s says the address itself is dead; %s does not.\n", n++,
-                    r0->hard ? a : b, r0->hard ? b : a);
-        fprintf(out, "  %d. Meaning: %s means \"%s\"; %s means \"%s\".\n", n++, a, r0 ? r0->name : "?", b,
-                r1 ? r1->name : "?");
-        fprintf(out, "\n%s\n", lang_word(&lang, "which"));
-        fprintf(out, "  A server answers %s when %s. It answers %s when %s.\n", a,
-                r0 ? r0->name : "?", b, r1 ? r1->name : "?");
-        if (x[0].klass != x[1].klass)
-            fprintf(out, "  Choose the %s code only when %s.\n",
-                    x[0].klass == CLASS_PERMANENT ? a : (x[1].klass == CLASS_PERMANENT ? b : a),
-                    x[0].klass == CLASS_PERMANENT || x[1].klass == CLASS_PERMANENT
-                        ? "retrying can never succeed; otherwise prefer the code that lets the sender retry"
-                        : "its meaning fits the situation exactly");
+        mc_buf_free(&summary);
+        list_free(&diffs);
+        list_free(&which);
     }
     matcher_free(&m);
+    conf_free(facts);
     lang_free(&lang);
     return rc;
 }

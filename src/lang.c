@@ -1,11 +1,14 @@
 /*
- * lang.c - look up translated headings.  A missing word falls back to
- * English, so a partial translation is still usable.
+ * lang.c - look up translated headings, labels and sentence templates.  A
+ * missing word falls back to English, so a partial translation is still
+ * usable.
  */
 #include "lang.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#define RLM "\xE2\x80\x8F" /* U+200F RIGHT-TO-LEFT MARK */
 
 static bool valid_name(const char *s)
 {
@@ -34,6 +37,7 @@ bool lang_load(mc_lang *l, const char *rules_dir, const char *name, char *err, s
         snprintf(err, errlen, "--lang '%s': use en, th, ko, zh, de or ar", name);
         return false;
     }
+    snprintf(l->code, sizeof l->code, "%s", name);
     l->fallback = load_one(rules_dir, "en", err, errlen);
     if (l->fallback == NULL)
         return false;
@@ -46,8 +50,13 @@ bool lang_load(mc_lang *l, const char *rules_dir, const char *name, char *err, s
             lang_free(l);
             return false;
         }
-        const char *dir = conf_get(conf_find_section(l->words, "@lang"), "direction");
-        l->rtl = dir && strcmp(dir, "rtl") == 0;
+        const conf_entry *d = conf_get_entry(conf_find_section(l->words, "@lang"), "direction");
+        if (d && strcmp(d->value, "rtl") != 0 && strcmp(d->value, "ltr") != 0) {
+            snprintf(err, errlen, "%s:%d: direction must be ltr or rtl", l->words->path, d->line);
+            lang_free(l);
+            return false;
+        }
+        l->rtl = d && strcmp(d->value, "rtl") == 0;
     }
     return true;
 }
@@ -59,12 +68,67 @@ void lang_free(mc_lang *l)
     memset(l, 0, sizeof *l);
 }
 
-const char *lang_word(const mc_lang *l, const char *key)
+static const char *lookup(const mc_lang *l, const char *section, const char *key)
 {
     const char *w = NULL;
     if (l->words)
-        w = conf_get(conf_find_section(l->words, "@words"), key);
+        w = conf_get(conf_find_section(l->words, section), key);
     if (w == NULL && l->fallback)
-        w = conf_get(conf_find_section(l->fallback, "@words"), key);
+        w = conf_get(conf_find_section(l->fallback, section), key);
+    return w;
+}
+
+const char *lang_word_or_null(const mc_lang *l, const char *key) { return lookup(l, "@words", key); }
+
+const char *lang_word(const mc_lang *l, const char *key)
+{
+    const char *w = lookup(l, "@words", key);
     return w ? w : key;
+}
+
+const char *lang_reason_label(const mc_lang *l, const char *reason, const char *fallback)
+{
+    const char *w = NULL;
+    /* Only the chosen language: English labels live in reasons.conf. */
+    if (l->words && reason)
+        w = conf_get(conf_find_section(l->words, "@reasons"), reason);
+    return w ? w : fallback;
+}
+
+const char *lang_dir(const mc_lang *l) { return l->rtl ? "rtl" : "ltr"; }
+
+const char *lang_code(const mc_lang *l) { return l->code[0] ? l->code : "en"; }
+
+void lang_fill(mc_buf *out, const mc_lang *l, const char *key, const char *const *vars)
+{
+    const char *t = lang_word(l, key);
+    while (*t) {
+        if (*t == '{') {
+            const char *close = strchr(t, '}');
+            if (close) {
+                size_t n = (size_t)(close - t - 1);
+                const char *value = NULL;
+                for (size_t i = 0; vars && vars[i] && vars[i + 1]; i += 2)
+                    if (strlen(vars[i]) == n && memcmp(vars[i], t + 1, n) == 0) {
+                        value = vars[i + 1];
+                        break;
+                    }
+                if (value) {
+                    mc_buf_adds(out, value);
+                    t = close + 1;
+                    continue;
+                }
+            }
+        }
+        mc_buf_addc(out, *t++);
+    }
+}
+
+const char *lang_line_mark(const mc_lang *l) { return l->rtl ? RLM : ""; }
+
+void lang_line(FILE *out, const mc_lang *l, const char *text)
+{
+    fputs(lang_line_mark(l), out);
+    mc_text_safe(out, text, strlen(text));
+    fputc('\n', out);
 }

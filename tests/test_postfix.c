@@ -98,7 +98,7 @@ static const shape shapes[] = {
      NULL},
     /* December seen on 23 November 2026 belongs to 2025 */
     {F2B, "Dec 21 21:17:29 xxx", "2025-12-21T21:17:29", "inbound", "rejected", "rcpt", "450", "4.7.1",
-     "transient", false, false, false, "policy-rejected", "goodguy@example.com", "example.com", NULL,
+     "transient", false, false, false, "reverse-dns", "goodguy@example.com", "example.com", NULL,
      "badserver.example.com[93.184.216.34]", NULL},
     {KUMINA, "status=force-expired", NULL, "outbound", "expired", NULL, NULL, NULL, "permanent", false,
      false, false, NULL, NULL, NULL, NULL, NULL, "BACE842E73"},

@@ -1,0 +1,716 @@
+/*
+ * test_reasons.c - the reason taxonomy measured on real replies, provider
+ * replies recognised by name, the rules loader's errors, and the explain /
+ * compare pages in every language.
+ *
+ * The agreement figure over ../shared/corpus/responses/replies.tsv is
+ * asserted exactly (docs/ACCURACY.md states it): a rules change that loses a
+ * row fails here, one that gains rows must update the figure and the doc.
+ */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "explain.h"
+#include "lang.h"
+#include "testutil.h"
+
+/* docs/ACCURACY.md: agreement with the labels of replies.tsv. */
+#define CORPUS_ROWS 444
+#define CORPUS_AGREE 419
+
+#define RLM "\xE2\x80\x8F"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct {
+    mc_reply_reading rd;
+    char detail[256];
+    const char *reason;  /* name or NULL */
+} reading;
+
+static reading read_reply(const char *text)
+{
+    reading r;
+    memset(&r, 0, sizeof r);
+    mc_matcher m;
+    matcher_init(&m);
+    ck_assert(mc_utf8_valid((const unsigned char *)text, strlen(text)));
+    explain_read_reply(test_rules(), &m, text, &r.rd);
+    matcher_free(&m);
+    r.reason = r.rd.hit.reason ? r.rd.hit.reason->name : NULL;
+    if (r.rd.hit.detail.p) {
+        size_t n = r.rd.hit.detail.n < sizeof r.detail - 1 ? r.rd.hit.detail.n : sizeof r.detail - 1;
+        memcpy(r.detail, r.rd.hit.detail.p, n);
+        r.detail[n] = '\0';
+    }
+    return r;
+}
+
+/* The reply column of the replies.tsv row holding fragment. */
+static char *corpus_reply(const char *fragment)
+{
+    char *line = test_corpus_line("responses/replies.tsv", fragment);
+    char *c1 = strchr(line, '\t');
+    ck_assert_ptr_nonnull(c1);
+    char *c2 = strchr(c1 + 1, '\t');
+    ck_assert_ptr_nonnull(c2);
+    char *c3 = strchr(c2 + 1, '\t');
+    ck_assert_ptr_nonnull(c3);
+    *c3 = '\0';
+    char *reply = mc_xstrdup(c2 + 1);
+    free(line);
+    return reply;
+}
+
+static void expect(const char *text, const char *reason, const char *detail)
+{
+    reading r = read_reply(text);
+    ck_assert_msg(r.reason && strcmp(r.reason, reason) == 0, "'%s': reason %s, expected %s", text,
+                  r.reason ? r.reason : "(none)", reason);
+    if (detail)
+        ck_assert_msg(strcmp(r.detail, detail) == 0, "'%s': detail '%s', expected '%s'", text, r.detail, detail);
+}
+
+static void expect_corpus(const char *fragment, const char *reason, const char *detail)
+{
+    char *reply = corpus_reply(fragment);
+    expect(reply, reason, detail);
+    free(reply);
+}
+
+static mc_event classify(const char *code, const char *enh, const char *status, const char *text)
+{
+    mc_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.code, sizeof ev.code, "%s", code);
+    snprintf(ev.enhanced, sizeof ev.enhanced, "%s", enh);
+    ev.status = mc_str_cstr(status);
+    ev.text = mc_str_cstr(text);
+    mc_matcher m;
+    matcher_init(&m);
+    classify_event(&test_rules()->knowledge, &test_rules()->reasons, &m, &ev);
+    matcher_free(&m);
+    return ev;
+}
+
+/* Runs explain or compare into a string. */
+static char *page(const char *a, const char *b, bool json, const char *lang, int *rc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(out);
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");
+    *rc = b ? compare_write(test_rules(), a, b, json, lang, out) : explain_write(test_rules(), a, json, lang, out);
+    fclose(stderr);
+    stderr = saved;
+    fclose(out);
+    return buf;
+}
+
+#define expect_in(hay, needle)                                                                   \
+    ck_assert_msg(strstr((hay), (needle)) != NULL, "missing '%s' in:\n%s", (needle), (hay))
+
+/* ---- the corpus ----------------------------------------------------------- */
+
+START_TEST(test_corpus_agreement)
+{
+    char *path = test_corpus_path("responses/replies.tsv");
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int rows = 0, agree = 0, lineno = 0;
+    mc_buf misses;
+    mc_buf_init(&misses);
+    while ((got = getline(&line, &cap, f)) != -1) {
+        if (++lineno == 1)
+            continue; /* header */
+        if (got > 0 && line[got - 1] == '\n')
+            line[got - 1] = '\0';
+        char *label = line, *c1 = strchr(line, '\t');
+        ck_assert_ptr_nonnull(c1);
+        *c1 = '\0';
+        char *c2 = strchr(c1 + 1, '\t');
+        ck_assert_ptr_nonnull(c2);
+        char *reply = c2 + 1, *c3 = strchr(reply, '\t');
+        if (c3)
+            *c3 = '\0';
+        reading r = read_reply(reply);
+        const char *said = r.reason ? reasons_family(&test_rules()->reasons, r.reason) : "(none)";
+        rows++;
+        if (strcmp(said, label) == 0)
+            agree++;
+        else
+            mc_buf_printf(&misses, "  %d: %s -> %s: %.80s\n", lineno, label, said, reply);
+    }
+    free(line);
+    fclose(f);
+    free(path);
+    ck_assert_int_eq(rows, CORPUS_ROWS);
+    ck_assert_msg(agree == CORPUS_AGREE,
+                  "agreement %d/%d, expected %d (update CORPUS_AGREE and docs/ACCURACY.md when it rises);"
+                  " disagreements:\n%s", agree, rows, CORPUS_AGREE, misses.data);
+    mc_buf_free(&misses);
+    /* The figure the docs state: 95% is the aim, this is the floor. */
+    ck_assert(agree * 1000 >= rows * 935);
+}
+END_TEST
+
+/* Every family the corpus labels with exists in rules/reasons.conf, and
+ * every reason's family is itself a reason. */
+START_TEST(test_taxonomy)
+{
+    static const char *const families[] = {
+        "user-unknown", "mailbox-full", "mailbox-disabled", "domain-not-found", "blocklisted", "spam-content",
+        "auth-failure", "policy-rejected", "relay-denied", "greylisted", "rate-limited", "too-many-connections",
+        "message-too-large", "content-rejected", "tls-required", "tls-failure", "syntax-error",
+        "not-accepting-mail", "expired", "network", "system-error"};
+    const mc_reasons *rs = &test_rules()->reasons;
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        const mc_reason *r = reasons_find(rs, families[i]);
+        ck_assert_msg(r != NULL, "no reason %s", families[i]);
+        ck_assert_str_eq(reasons_family(rs, families[i]), families[i]);
+        ck_assert_ptr_nonnull(r->label);
+        ck_assert_ptr_nonnull(r->advice);
+    }
+    /* finer reasons roll up into a family */
+    ck_assert_str_eq(reasons_family(rs, "host-unknown"), "domain-not-found");
+    ck_assert_str_eq(reasons_family(rs, "bad-reputation"), "blocklisted");
+    ck_assert_str_eq(reasons_family(rs, "reverse-dns"), "policy-rejected");
+    ck_assert_str_eq(reasons_family(rs, "virus-detected"), "content-rejected");
+    ck_assert_str_eq(reasons_family(rs, "mailbox-moved"), "user-unknown");
+    for (size_t i = 0; i < rs->n_reasons; i++)
+        ck_assert_ptr_nonnull(reasons_find(rs, reasons_family(rs, rs->reasons[i].name)));
+    /* only dead addresses are hard */
+    for (size_t i = 0; i < rs->n_reasons; i++) {
+        const char *fam = reasons_family(rs, rs->reasons[i].name);
+        bool dead = strcmp(fam, "user-unknown") == 0 || strcmp(fam, "domain-not-found") == 0;
+        ck_assert_msg(rs->reasons[i].hard == dead, "%s: hard %d", rs->reasons[i].name, rs->reasons[i].hard);
+    }
+}
+END_TEST
+
+/* ---- providers, named ----------------------------------------------------- */
+
+START_TEST(test_gmail)
+{
+    expect_corpus("550-5.7.26 Unauthenticated email from libsisimai.org", "auth-failure", "DMARC (Gmail)");
+    expect_corpus("550-5.7.26 The MAIL FROM domain [mail4.example.com]", "auth-failure", "SPF (Gmail)");
+    expect_corpus("421 4.7.30 Your email has been rate limited because DKIM", "auth-failure", "DKIM (Gmail)");
+    expect_corpus("421 4.7.28 Gmail has detected an unusual rate", "rate-limited", "Gmail 4.7.28");
+    expect_corpus("550 5.7.28 There is an unusual rate of unsolicited mail", "bad-reputation", "Gmail 5.7.28");
+    expect_corpus("p=NoSuchUser y3si675602pl", "user-unknown", "Gmail");
+    expect_corpus("550 5.7.25 The sending IP does not match", "reverse-dns", NULL);
+    expect_corpus("452 4.2.2 The email account that you tried to reach is over quota", "mailbox-full", NULL);
+    expect_corpus("550 5.2.1 The email account that you tried to reach is disabled", "mailbox-disabled", "Gmail");
+    /* a multi-line reply joined on one line: the phrase spans two lines */
+    expect_corpus("Messages with multiple 550 5.7.1 addresses in From:", "not-rfc-compliant", NULL);
+}
+END_TEST
+
+START_TEST(test_microsoft)
+{
+    expect("550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. For more "
+           "information please go to http://go.microsoft.com/fwlink/?LinkId=526653 AS(7230)",
+           "bad-reputation", "Microsoft 5.7.708");
+    expect_corpus("part of their network is on our block list", "blocklisted", "Microsoft S3150");
+    expect("550 5.7.606 Access denied, banned sending IP [203.0.113.5]. To request removal from this list "
+           "please visit https://sender.office.com/ and follow the directions.",
+           "blocklisted", "Microsoft 5.7.606");
+    expect_corpus("451 4.7.650 The mail server [192.0.2.25] has been temporarily rate limited", "bad-reputation",
+                  "Microsoft (Outlook.com) IP reputation");
+    expect_corpus("does not pass DMARC verification and has a DMARC policy of reject. [TY1P286MB3121", "auth-failure",
+                  "DMARC (Microsoft)");
+    expect_corpus("[kijitora@example.org]: Recipient address rejected: Access denied [NEKOCHAN", "user-unknown",
+                  "Microsoft directory-based edge blocking");
+    expect_corpus("RESOLVER.RST.RecipSizeLimit", "message-too-large", NULL);
+    expect_corpus("Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound", "user-unknown", NULL);
+    /* Microsoft's wording is also Postfix's access-map REJECT (5.7.1): not an unknown user */
+    expect("554 5.7.1 <bob@example.org>: Recipient address rejected: Access denied", "policy-rejected", NULL);
+}
+END_TEST
+
+START_TEST(test_yahoo_icloud)
+{
+    expect_corpus("[TSS04] Messages from 192.0.2.192 temporarily deferred", "rate-limited", "Yahoo TSS04");
+    expect_corpus("553 5.7.2 [TSS09] All messages from", "policy-rejected", "Yahoo TSS09");
+    expect_corpus("[BL23] Connections not accepted from IP addresses on Spamhaus XBL", "blocklisted", "Spamhaus XBL");
+    expect_corpus("mx-aol.mail.gm0.yahoodns.net", "policy-rejected", "Yahoo 5.7.9");
+    expect_corpus("[HME1] This message was blocked for failing both SPF and DKIM", "auth-failure",
+                  "SPF and DKIM (Apple iCloud)");
+    expect_corpus("Your message was rejected due to libsisimai.org's DMARC policy", "auth-failure", NULL);
+    expect_corpus("550 5.1.1 <****@icloud.com>: inactive email address", "user-unknown", "Apple iCloud");
+    expect_corpus("554 ****-smtpin001.me.com ESMTP not accepting connections", "bad-reputation", "Apple iCloud");
+    expect_corpus("Messages to ****@icloud.com deferred due to excessive volume", "rate-limited", "Apple iCloud");
+    expect_corpus("552 5.2.2 <****@icloud.com>: user is over quota", "mailbox-full", NULL);
+}
+END_TEST
+
+START_TEST(test_gateways)
+{
+    /* Proofpoint */
+    expect_corpus("550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.1.2",
+                  "blocklisted", "Proofpoint Dynamic Reputation");
+    /* Mimecast */
+    expect_corpus("554 Host network not allowed - https://community.mimecast.com", "policy-rejected", "Mimecast");
+    expect_corpus("554 email rejected due to security policies - MCSpamSignature", "content-rejected",
+                  "Mimecast security policy");
+    expect("550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550",
+           "sender-rejected", "Mimecast blocked senders policy");
+    /* Barracuda: the reputation list and the gateway */
+    expect("554 Service unavailable; Client host [192.0.2.1] blocked using Barracuda Reputation, see "
+           "http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.1",
+           "blocklisted", "Barracuda BRBL");
+    expect("550 permanent failure for one or more recipients (user@example.com:blocked)", "policy-rejected",
+           "Barracuda");
+}
+END_TEST
+
+/* ---- lists, with their procedure ---------------------------------------- */
+
+START_TEST(test_blocklists)
+{
+    const char *spec = "550 5.7.1 Service unavailable; client [192.0.2.1] blocked using zen.spamhaus.org";
+    reading r = read_reply(spec);
+    ck_assert_str_eq(r.reason, "blocklisted");
+    ck_assert_str_eq(r.detail, "Spamhaus ZEN");
+    ck_assert_ptr_nonnull(r.rd.hit.detail_advice);
+    ck_assert_ptr_nonnull(strstr(r.rd.hit.detail_advice, "Reputation Checker"));
+    ck_assert_ptr_null(strstr(r.rd.hit.detail_advice, "http"));
+    expect_corpus("rejected due to listing in Spamhaus SBL", "blocklisted", "Spamhaus SBL");
+    expect_corpus("domain present in the Spamhaus DBL", "blocklisted", "Spamhaus DBL");
+    expect_corpus("blocked using dnsbl.sorbs.net", "blocklisted", "SORBS");
+    expect("554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using bl.spamcop.net; Blocked - see "
+           "https://www.spamcop.net/bl.shtml?192.0.2.9",
+           "blocklisted", "SpamCop");
+    expect("554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked using b.barracudacentral.org",
+           "blocklisted", "Barracuda BRBL");
+    /* an unnamed list: the zone from the text */
+    expect_corpus("blocked using mail.neko.example.org;", "blocklisted", "mail.neko.example.org");
+    /* every list has a link-free procedure */
+    const mc_reasons *rs = &test_rules()->reasons;
+    ck_assert_uint_ge(rs->n_lists, 10);
+    for (size_t i = 0; i < rs->n_lists; i++) {
+        ck_assert_msg(strstr(rs->lists[i].advice, "http") == NULL, "%s: link in advice", rs->lists[i].name);
+        ck_assert_ptr_eq(reasons_detail_advice(rs, "blocklisted", mc_str_cstr(rs->lists[i].name)),
+                         rs->lists[i].advice);
+    }
+    ck_assert_ptr_nonnull(reasons_detail_advice(rs, "rate-limited", mc_str_cstr("Yahoo TSS04")));
+    ck_assert_ptr_null(reasons_detail_advice(rs, "blocklisted", mc_str_cstr("no such list")));
+    for (size_t i = 0; i < rs->n_reasons; i++)
+        ck_assert_msg(strstr(rs->reasons[i].advice, "http") == NULL, "%s: link in advice", rs->reasons[i].name);
+}
+END_TEST
+
+/* ---- reasons the corpus has no rows for --------------------------------- */
+
+START_TEST(test_other_reasons)
+{
+    expect("450 4.2.0 <bob@example.org>: Recipient address rejected: Greylisted, see "
+           "http://postgrey.schweikert.ch/help/example.org.html",
+           "greylisted", NULL);
+    expect("451 4.7.1 Greylisting in action, please come back later", "greylisted", NULL);
+    expect("530 5.7.0 Must issue a STARTTLS command first", "tls-required", NULL);
+    expect("Cannot start TLS: handshake failure", "tls-failure", NULL);
+    expect("535 5.7.8 Error: authentication failed: authentication failure", "smtp-auth-failure", NULL);
+    expect("554 5.4.6 Too many hops", "mail-loop", NULL);
+    expect("556 5.1.10 Recipient address has null MX", "not-accepting-mail", NULL);
+    expect("521 5.3.2 mx.example.net does not accept mail", "not-accepting-mail", NULL);
+    expect("552 5.3.4 Message size exceeds fixed limit", "message-too-large", NULL);
+    expect("451 4.3.0 Temporary server error. Please try again later", "system-error", NULL);
+    expect("452 4.5.3 Error: too many recipients", "too-many-recipients", NULL);
+    expect("421 4.7.0 mx.example.net Too many concurrent SMTP connections; please try again later",
+           "too-many-connections", NULL);
+    expect("550 5.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]", "reverse-dns", NULL);
+    expect("554 5.7.1 <x@example.com>: Relay access denied", "relay-denied", NULL);
+    expect("550 5.1.6 <old@example.com>: Recipient address rejected: User has moved; please try "
+           "<new@example.net>", "mailbox-moved", NULL);
+    expect("Host or domain name not found. Name service error for name=nxdomain.test type=MX: Host not found",
+           "domain-not-found", NULL);
+    expect("Host or domain name not found. Name service error for name=example.com type=MX: Host not found, "
+           "try again", "dns-failure", NULL);
+    /* a pasted bounce text without a code: a timeout there means the queue gave up */
+    expect("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "expired", "the host kept timing out");
+    expect("connect to mx.example.com[192.0.2.1]:25: Connection refused", "network", NULL);
+}
+END_TEST
+
+/* ---- events: hardness and the status ------------------------------------ */
+
+START_TEST(test_events)
+{
+    /* dead addresses are hard, even without an enhanced code */
+    ck_assert(classify("550", "", "bounced", "550 No such user here").hard);
+    mc_event ev = classify("551", "5.1.6", "bounced", "551 5.1.6 User has moved; please try <n@example.net>");
+    ck_assert_str_eq(ev.reason, "mailbox-moved");
+    ck_assert(ev.hard);
+    /* a deferral is never hard, a policy block neither */
+    ck_assert(!classify("450", "4.1.1", "deferred", "450 4.1.1 <a@b>: Recipient address rejected: User unknown").hard);
+    ev = classify("554", "5.7.1", "bounced", "554 5.7.1 <a@b>: Recipient address rejected: Access denied");
+    ck_assert_str_eq(ev.reason, "policy-rejected");
+    ck_assert(!ev.hard);
+    /* docomo says "Unknown user" for its subscribers' reception filter */
+    ev = classify("550", "", "bounced",
+                  "host mfsmax.docomo.ne.jp[203.138.181.240] said: 550 Unknown user x@docomo.ne.jp");
+    ck_assert_str_eq(ev.reason, "policy-rejected");
+    ck_assert(!ev.hard);
+    /* a deferral that timed out is a network failure, not an expiry */
+    ev = classify("", "4.4.1", "deferred", "connect to mx.example.com[192.0.2.1]:25: Connection timed out");
+    ck_assert_str_eq(ev.reason, "network");
+    /* an expiry with no words of its own */
+    ev = classify("", "", "expired", "");
+    ck_assert_str_eq(ev.reason, "expired");
+    /* a success has no reason, whatever the text */
+    ck_assert_ptr_null(classify("250", "2.0.0", "sent", "250 2.0.0 Ok: queued, blocklist checks passed").reason);
+}
+END_TEST
+
+/* Cached decisions give each text its own detail view, and never cross
+ * from one rule set to another. */
+START_TEST(test_cache)
+{
+    char a[] = "554 5.7.1 <x[192.0.2.1]>: Client host rejected: blocked using rbl.example.net";
+    char b[sizeof a];
+    memcpy(b, a, sizeof a);
+    mc_matcher m;
+    matcher_init(&m);
+    const mc_reasons *rs = &test_rules()->reasons;
+    for (int round = 0; round < 2; round++) {
+        mc_str d1, d2;
+        const mc_reason *r1 = classify_reason(rs, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d1);
+        const mc_reason *r2 = classify_reason(rs, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(b), &d2);
+        ck_assert_ptr_eq(r1, r2);
+        ck_assert_str_eq(r1->name, "blocklisted");
+        ck_assert(d1.p >= a && d1.p < a + sizeof a);
+        ck_assert(d2.p >= b && d2.p < b + sizeof b);
+        ck_assert_view(d2, "rbl.example.net");
+    }
+    /* another rule set, another answer for the same text */
+    char dir[] = "/tmp/mc-reasons-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "cp -r %s/. %s/ && printf '[only]\\nadvice = a\\nmatch = rbl\\n' > %s/reasons.conf",
+             MC_SOURCE_RULES, dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    mc_reasons other;
+    char err[1024];
+    ck_assert_msg(reasons_load(&other, dir, err, sizeof err), "%s", err);
+    mc_str d;
+    const mc_reason *r = classify_reason(&other, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d);
+    ck_assert_str_eq(r->name, "only");
+    r = classify_reason(rs, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d);
+    ck_assert_str_eq(r->name, "blocklisted");
+    reasons_free(&other);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    matcher_free(&m);
+}
+END_TEST
+
+/* ---- the loader says FILE:LINE -------------------------------------------- */
+
+START_TEST(test_loader_errors)
+{
+    static const struct {
+        const char *file, *text, *where, *what;
+    } cases[] = {
+        {"reasons.conf", "[a]\nadvice = x\n[b/c]\nmatch = y\n", "reasons.conf:3:", "there is no reason [b]"},
+        {"reasons.conf", "[a]\nadvice = x\nfamily = zz\n", "reasons.conf:3:", "family 'zz'"},
+        {"reasons.conf", "[a]\nadvice = x\n[a/v]\nlabel = no\nmatch = y\n", "reasons.conf:4:", "belongs in"},
+        {"reasons.conf", "[a]\nadvice = x\n[a/v]\ndetail = d\n", "reasons.conf:3:", "no match pattern"},
+        {"reasons.conf", "[a]\nadvice = x\nrequire = (\nmatch = y\n", "reasons.conf:3:", "bad pattern"},
+        {"reasons.conf", "[a]\nadvice = x\nmatch = y\nlists = maybe\n", "reasons.conf:4:", "yes or no"},
+        {"reasons.conf", "[a]\nadvice = x\nby_code_alone = yes\n", "reasons.conf:1:", "no code or enhanced"},
+        {"reasons.conf", "[A b]\nadvice = x\n", "reasons.conf:1:", "a reason name"},
+        {"reasons.conf", "[@reply]\npattern = [0-9]+\n[a]\nadvice = x\n", "reasons.conf:2:", "(?<code>"},
+        {"reasons.conf", "[@other]\n[a]\nadvice = x\n", "reasons.conf:1:", "unknown section"},
+        {"blocklists.conf", "[List]\nmatch = x\n", "blocklists.conf:1:", "needs a match pattern and advice"},
+        {"blocklists.conf", "[List]\nmatch = x\nadvice = a\ncolour = red\n", "blocklists.conf:4:", "unknown key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[] = "/tmp/mc-reasons-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, cases[i].file);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(cases[i].text, f);
+        fclose(f);
+        if (strcmp(cases[i].file, "blocklists.conf") == 0) {
+            snprintf(path, sizeof path, "%s/reasons.conf", dir);
+            f = fopen(path, "w");
+            fputs("[a]\nadvice = x\nmatch = y\n", f);
+            fclose(f);
+        }
+        mc_reasons rs;
+        char err[1024] = "";
+        ck_assert_msg(!reasons_load(&rs, dir, err, sizeof err), "case %zu accepted", i);
+        ck_assert_msg(strstr(err, cases[i].where) && strstr(err, cases[i].what), "case %zu: '%s'", i, err);
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+}
+END_TEST
+
+/* ---- explain and compare ---------------------------------------------------- */
+
+static const char *const langs[] = {"en", "th", "ko", "zh", "de", "ar"};
+static const char *const headings[][5] = {
+    {"Description", "When you see it", "How to fix", "Key differences", "When to use which"},
+    {"คำอธิบาย", "เมื่อคุณพบเห็น", "วิธีแก้ไข", "ความแตกต่างหลัก", "ควรใช้อันไหนเมื่อไร"},
+    {"설명", "이 코드를 보게 되는 경우", "해결 방법", "주요 차이점", "언제 어떤 것을 사용할지"},
+    {"描述", "何时出现", "如何修复", "主要区别", "何时使用哪个"},
+    {"Beschreibung", "Wann Sie es sehen", "Wie man es behebt", "Wesentliche Unterschiede", "Wann welchen verwenden"},
+    {"الوصف", "متى تراه", "كيفية الإصلاح", "الفروق الرئيسية", "متى تستخدم أيًا منهما"},
+};
+
+/* A heading on its own line, as SPEC.md words it (right-to-left marked). */
+static void expect_heading(const char *out, const char *lang, const char *h)
+{
+    char line[256];
+    snprintf(line, sizeof line, "\n%s%s\n", strcmp(lang, "ar") == 0 ? RLM : "", h);
+    expect_in(out, line);
+}
+
+START_TEST(test_explain_every_code)
+{
+    const mc_knowledge *k = &test_rules()->knowledge;
+    int rc;
+    for (size_t i = 0; i < k->n_codes; i++) {
+        char *out = page(k->codes[i].id, NULL, false, "en", &rc);
+        ck_assert_msg(rc == 0, "explain %s: %d", k->codes[i].id, rc);
+        expect_heading(out, "en", "Description");
+        expect_heading(out, "en", "When you see it");
+        expect_heading(out, "en", "How to fix");
+        free(out);
+        out = page(k->codes[i].id, NULL, true, "en", &rc);
+        ck_assert_int_eq(rc, 0);
+        expect_in(out, "\"reason\": null");
+        free(out);
+    }
+    /* every enhanced record, in the classes it can have */
+    for (size_t i = 0; i < k->n_enhanced; i++) {
+        const char *id = k->enhanced[i].id;
+        if (strchr(id + 2, 'X'))
+            continue; /* class and subject records: reached through their codes */
+        for (int c = 0; c < 2; c++) {
+            char code[16];
+            snprintf(code, sizeof code, "%s", id);
+            if (code[0] == 'X')
+                code[0] = c ? '5' : '4';
+            else if (c)
+                continue;
+            char *out = page(code, NULL, false, "en", &rc);
+            ck_assert_msg(rc == 0, "explain %s: %d", code, rc);
+            expect_heading(out, "en", "Description");
+            expect_heading(out, "en", "How to fix");
+            free(out);
+        }
+    }
+    /* an enhanced code without its own record falls back to its subject, then its class */
+    char *out = page("5.7.99", NULL, false, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    free(out);
+    out = page("4.9.9", NULL, false, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    free(out);
+    out = page("299", NULL, false, "en", &rc);
+    ck_assert_int_eq(rc, 1);
+    free(out);
+    out = page("not a reply \xff", NULL, false, "en", &rc);
+    ck_assert_int_eq(rc, 1);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_explain_reply)
+{
+    int rc;
+    const char *spec = "550 5.7.1 Service unavailable; client [192.0.2.1] blocked using zen.spamhaus.org";
+    char *out = page(spec, NULL, true, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "\"code\": \"550\", \"enhanced\": \"5.7.1\", \"class\": \"permanent\"");
+    expect_in(out, "\"reason\": \"blocklisted\", \"reason_detail\": \"Spamhaus ZEN\"");
+    expect_in(out, "\"name\": \"Requested action not taken: mailbox unavailable\"");
+    expect_in(out, "\"fix\": \"Spamhaus ZEN combines");
+    free(out);
+    out = page(spec, NULL, false, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "5xx Permanent Negative");
+    expect_in(out, "Reason: blocklisted (Sending IP or domain is on a blocklist)");
+    expect_in(out, "Detail: Spamhaus ZEN");
+    expect_in(out, "Reputation Checker");
+    free(out);
+    /* a reply without a code still gets its reason */
+    out = page("connect to mx.example.com[192.0.2.1]:25: Connection refused", NULL, true, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "\"code\": null");
+    expect_in(out, "\"reason\": \"network\"");
+    free(out);
+    /* languages: the reason label is translated, the list stays named */
+    out = page(spec, NULL, false, "de", &rc);
+    expect_in(out, "Ursache: blocklisted (Sende-IP oder Domain steht auf einer Blockliste)");
+    expect_in(out, "Einzelheit: Spamhaus ZEN");
+    expect_heading(out, "de", "Wie man es behebt");
+    free(out);
+}
+END_TEST
+
+START_TEST(test_languages)
+{
+    int rc;
+    for (size_t l = 0; l < sizeof langs / sizeof langs[0]; l++) {
+        char *out = page("421", NULL, false, langs[l], &rc);
+        ck_assert_int_eq(rc, 0);
+        for (int h = 0; h < 3; h++)
+            expect_heading(out, langs[l], headings[l][h]);
+        free(out);
+        out = page("220", "521", false, langs[l], &rc);
+        ck_assert_int_eq(rc, 0);
+        for (int h = 0; h < 5; h++)
+            expect_heading(out, langs[l], headings[l][h]);
+        free(out);
+        mc_lang lang;
+        char err[512];
+        ck_assert(lang_load(&lang, test_rules()->dir, langs[l], err, sizeof err));
+        ck_assert_str_eq(lang_code(&lang), langs[l]);
+        ck_assert_str_eq(lang_dir(&lang), strcmp(langs[l], "ar") == 0 ? "rtl" : "ltr");
+        /* every reason has a label in every language */
+        for (size_t i = 0; i < test_rules()->reasons.n_reasons; i++) {
+            const mc_reason *r = &test_rules()->reasons.reasons[i];
+            ck_assert_ptr_nonnull(lang_reason_label(&lang, r->name, r->label));
+            if (strcmp(langs[l], "en") != 0)
+                ck_assert_msg(lang_reason_label(&lang, r->name, NULL) != NULL, "%s: no label for %s", langs[l],
+                              r->name);
+        }
+        /* every English word is translated */
+        const conf_section *en = conf_find_section(lang.fallback, "@words");
+        for (size_t i = 0; lang.words && i < en->n_entries; i++)
+            ck_assert_msg(conf_get(conf_find_section(lang.words, "@words"), en->entries[i].key) != NULL,
+                          "%s lacks '%s'", langs[l], en->entries[i].key);
+        lang_free(&lang);
+    }
+    /* Arabic: every translated line starts right to left; English bodies do not */
+    char *out = page("220", "521", false, "ar", &rc);
+    expect_in(out, RLM "مقارنة 220 مع 521\n");
+    expect_in(out, "\n" RLM "  1. ");
+    expect_in(out, "\n  The greeting banner");
+    free(out);
+    /* templates fill their slots in the language's order */
+    mc_lang lang;
+    char err[512];
+    ck_assert(lang_load(&lang, test_rules()->dir, "zh", err, sizeof err));
+    mc_buf b;
+    mc_buf_init(&b);
+    const char *vars[] = {"a", "421", "b", "450", NULL};
+    lang_fill(&b, &lang, "compare_title", vars);
+    ck_assert_str_eq(b.data, "421 与 450 对比");
+    mc_buf_free(&b);
+    lang_free(&lang);
+    ck_assert(!lang_load(&lang, test_rules()->dir, "xx", err, sizeof err));
+}
+END_TEST
+
+START_TEST(test_compare)
+{
+    int rc;
+    /* the text page: title, summary, numbered differences */
+    char *out = page("421", "450", false, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "421 compared with 450\n");
+    expect_in(out, "\n  1. Class: both are 4xx Transient Negative");
+    free(out);
+    /* basic with basic: class, category, stage, connection, reasons - from the data
+     * (checked on the JSON, where sentences are not wrapped) */
+    out = page("421", "450", true, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "421 is about the connection");
+    expect_in(out, "450 is about the mail system");
+    expect_in(out, "after 421 the server closes the connection");
+    expect_in(out, "Stage: 421 is typically sent at any command; 450 at MAIL FROM, RCPT TO.");
+    free(out);
+    out = page("220", "521", true, "en", &rc);
+    expect_in(out, "220 reports success and 521 a failure");
+    expect_in(out, "Typical reasons: 220: none; 521: Domain does not accept mail.");
+    free(out);
+    out = page("450", "550", true, "en", &rc);
+    expect_in(out, "Prefer 450 while the condition can clear by itself");
+    free(out);
+    /* enhanced with enhanced: subject, who acts, hardness, typical reasons */
+    out = page("5.1.1", "5.2.2", true, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "5.1.1 concerns Addressing Status: the sender must correct or remove the address");
+    expect_in(out, "5.2.2 concerns Mailbox Status");
+    expect_in(out, "5.1.1 says the address itself is dead");
+    expect_in(out, "5.1.1: Recipient address does not exist; 5.2.2: Recipient mailbox is full.");
+    free(out);
+    out = page("5.7.1", "5.7.26", true, "en", &rc);
+    expect_in(out, "Subject: both concern Security or Policy Status");
+    free(out);
+    /* the differences differ from pair to pair: no canned paragraph */
+    char *x = page("421", "450", false, "en", &rc), *y = page("5.1.1", "5.2.2", false, "en", &rc);
+    ck_assert_str_ne(strstr(x, "Key differences"), strstr(y, "Key differences"));
+    free(x);
+    free(y);
+    /* every basic code against 550 and every enhanced detail against 5.7.1 */
+    const mc_knowledge *k = &test_rules()->knowledge;
+    for (size_t i = 0; i < k->n_codes; i++) {
+        out = page(k->codes[i].id, "550", false, "en", &rc);
+        ck_assert_msg(rc == 0, "compare %s 550", k->codes[i].id);
+        expect_in(out, "\n  1. ");
+        free(out);
+    }
+    for (size_t i = 0; i < k->n_enhanced; i++) {
+        if (strchr(k->enhanced[i].id + 2, 'X'))
+            continue;
+        char code[16];
+        snprintf(code, sizeof code, "%s", k->enhanced[i].id);
+        if (code[0] == 'X')
+            code[0] = '5';
+        out = page(code, "5.7.1", false, "en", &rc);
+        ck_assert_msg(rc == 0, "compare %s 5.7.1", code);
+        free(out);
+    }
+    /* JSON: both pages and the derived lists */
+    out = page("421", "450", true, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "{\"a\": {\"input\": \"421\"");
+    expect_in(out, "\"differences\": [\"Class: both are");
+    expect_in(out, "\"which\": [");
+    free(out);
+    out = page("421", "nonsense", false, "en", &rc);
+    ck_assert_int_eq(rc, 1);
+    free(out);
+}
+END_TEST
+
+static Suite *reasons_suite(void)
+{
+    Suite *s = suite_create("reasons");
+    TCase *tc = tcase_create("reasons");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_corpus_agreement);
+    tcase_add_test(tc, test_taxonomy);
+    tcase_add_test(tc, test_gmail);
+    tcase_add_test(tc, test_microsoft);
+    tcase_add_test(tc, test_yahoo_icloud);
+    tcase_add_test(tc, test_gateways);
+    tcase_add_test(tc, test_blocklists);
+    tcase_add_test(tc, test_other_reasons);
+    tcase_add_test(tc, test_events);
+    tcase_add_test(tc, test_cache);
+    tcase_add_test(tc, test_loader_errors);
+    tcase_add_test(tc, test_explain_every_code);
+    tcase_add_test(tc, test_explain_reply);
+    tcase_add_test(tc, test_languages);
+    tcase_add_test(tc, test_compare);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(reasons_suite)
