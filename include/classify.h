@@ -68,6 +68,7 @@ typedef struct {
     mc_pattern *replies;
     size_t n_replies;
     unsigned long generation; /* tells one loaded rule set from another (cache) */
+    mc_litset *literals;      /* prefilter over every pattern above */
 } mc_reasons;
 
 /* What a classification found. */

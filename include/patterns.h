@@ -12,6 +12,7 @@
 #include <pcre2.h>
 #include <stdbool.h>
 
+#include "prefilter.h"
 #include "util.h"
 
 /* The capture group names a rule may use. */
@@ -44,6 +45,11 @@ typedef struct {
     char *source;
     char *file;
     int line;
+    /* Literal prefilter (prefilter.h): ids in litset, one of which every
+     * match contains; none when n_lit_ids is 0. */
+    const mc_litset *litset;
+    int *lit_ids;
+    size_t n_lit_ids;
 } mc_pattern;
 
 /* Matching scratch space: one per thread of work, reused for every line. */
@@ -51,6 +57,12 @@ typedef struct {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
+    /* The literals found in one subject (matcher_prefilter). */
+    const mc_litset *pf_set;
+    const char *pf_p;
+    size_t pf_n;
+    uint64_t *pf_bits;
+    size_t pf_words;
 } mc_matcher;
 
 /* Compiles src; on error writes "file:line: ..." to err and returns false.
@@ -61,6 +73,16 @@ void pattern_free(mc_pattern *pat);
 
 void matcher_init(mc_matcher *m);
 void matcher_free(mc_matcher *m);
+
+/* Registers the pattern's literals in ls (before litset_build).  A pattern
+ * whose literals cannot be read keeps running unfiltered. */
+void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls);
+/* Scans subject once with ls: until matcher_prefilter_clear, a pattern of
+ * ls run on exactly this subject is skipped when none of its literals is
+ * there.  Subjects with non-ASCII bytes are not filtered (caseless
+ * Unicode matching could find what an ASCII scan does not). */
+void matcher_prefilter(mc_matcher *m, const mc_litset *ls, mc_str subject);
+void matcher_prefilter_clear(mc_matcher *m);
 
 /* Runs the pattern on s.  Returns true on a match; captures are then read
  * with pattern_group. */

@@ -322,6 +322,26 @@ static ssize_t base_index(const mc_reasons *rs, const char *name, size_t n)
     return -1;
 }
 
+/* One automaton over the literals of every pattern: an event's reply is
+ * scanned once, and most of the 100-odd regexes are then skipped. */
+static void build_prefilter(mc_reasons *rs)
+{
+    rs->literals = litset_new();
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        mc_reason_rule *r = &rs->rules[i];
+        for (size_t j = 0; j < r->n_patterns; j++)
+            pattern_use_prefilter(&r->patterns[j], rs->literals);
+        for (size_t j = 0; j < r->n_require; j++)
+            pattern_use_prefilter(&r->require[j], rs->literals);
+        for (size_t j = 0; j < r->n_unless; j++)
+            pattern_use_prefilter(&r->unless[j], rs->literals);
+    }
+    for (size_t i = 0; i < rs->n_lists; i++)
+        for (size_t j = 0; j < rs->lists[i].n_patterns; j++)
+            pattern_use_prefilter(&rs->lists[i].patterns[j], rs->literals);
+    litset_build(rs->literals);
+}
+
 bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
 {
     memset(rs, 0, sizeof *rs);
@@ -396,6 +416,8 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
     conf_free(cf);
     if (ok)
         ok = load_lists(rs, dir, err, errlen);
+    if (ok)
+        build_prefilter(rs);
     rs->generation = ++generations;
     if (!ok)
         reasons_free(rs);
@@ -404,6 +426,7 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
 
 void reasons_free(mc_reasons *rs)
 {
+    litset_free(rs->literals);
     for (size_t i = 0; i < rs->n_reasons; i++)
         free_base(&rs->reasons[i]);
     free(rs->reasons);
@@ -709,6 +732,7 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, const char *code, 
         return false;
     char *clean = text.p ? unfold(text) : NULL;
     mc_str words = clean ? mc_str_cstr(clean) : text;
+    matcher_prefilter(m, rs->literals, words);
     const mc_pattern *captured = NULL;
     long found = -1;
     /* A hit: the cached rule is checked on this text, which also gives
@@ -724,6 +748,7 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, const char *code, 
         if (pattern_match(captured, m, text))
             hit->detail = pattern_group(captured, m, text, G_DETAIL);
     }
+    matcher_prefilter_clear(m);
     free(clean);
     slot->key = key;
     slot->rule = found;

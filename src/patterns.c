@@ -75,6 +75,7 @@ void pattern_free(mc_pattern *pat)
 {
     if (pat->re)
         pcre2_code_free(pat->re);
+    free(pat->lit_ids);
     free(pat->source);
     free(pat->file);
     memset(pat, 0, sizeof *pat);
@@ -82,6 +83,7 @@ void pattern_free(mc_pattern *pat)
 
 void matcher_init(mc_matcher *m)
 {
+    memset(m, 0, sizeof *m);
     m->md = pcre2_match_data_create(MAX_CAPTURES, NULL);
     m->mctx = pcre2_match_context_create(NULL);
     m->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
@@ -94,8 +96,71 @@ void matcher_init(mc_matcher *m)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
 }
 
+void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls)
+{
+    char **lits;
+    size_t n = prefilter_literals(pat->source, &lits);
+    if (n == 0)
+        return;
+    pat->lit_ids = malloc(n * sizeof *pat->lit_ids);
+    if (pat->lit_ids == NULL) {
+        prefilter_free_literals(lits, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        pat->lit_ids[i] = litset_add(ls, lits[i]);
+    pat->n_lit_ids = n;
+    pat->litset = ls;
+    prefilter_free_literals(lits, n);
+}
+
+void matcher_prefilter(mc_matcher *m, const mc_litset *ls, mc_str subject)
+{
+    matcher_prefilter_clear(m);
+    if (subject.p == NULL || ls == NULL)
+        return;
+    for (size_t i = 0; i < subject.n; i++)
+        if ((unsigned char)subject.p[i] >= 0x80)
+            return;
+    size_t words = litset_words(ls);
+    if (words > m->pf_words) {
+        free(m->pf_bits);
+        m->pf_bits = calloc(words, sizeof *m->pf_bits);
+        if (m->pf_bits == NULL) {
+            m->pf_words = 0;
+            return;
+        }
+        m->pf_words = words;
+    }
+    litset_scan(ls, subject, m->pf_bits);
+    m->pf_set = ls;
+    m->pf_p = subject.p;
+    m->pf_n = subject.n;
+}
+
+void matcher_prefilter_clear(mc_matcher *m)
+{
+    m->pf_set = NULL;
+    m->pf_p = NULL;
+    m->pf_n = 0;
+}
+
+/* False when the prefilter knows pat cannot match s. */
+static bool prefilter_allows(const mc_pattern *pat, const mc_matcher *m, mc_str s)
+{
+    if (pat->n_lit_ids == 0 || m->pf_set == NULL || pat->litset != m->pf_set || s.p != m->pf_p || s.n != m->pf_n)
+        return true;
+    for (size_t i = 0; i < pat->n_lit_ids; i++) {
+        int id = pat->lit_ids[i];
+        if (m->pf_bits[id / 64] & (1ULL << (id % 64)))
+            return true;
+    }
+    return false;
+}
+
 void matcher_free(mc_matcher *m)
 {
+    free(m->pf_bits);
     if (m->md)
         pcre2_match_data_free(m->md);
     if (m->mctx)
@@ -107,7 +172,7 @@ void matcher_free(mc_matcher *m)
 
 bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
 {
-    if (s.p == NULL)
+    if (s.p == NULL || !prefilter_allows(pat, m, s))
         return false;
     /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
     int rc = pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, m->md, m->mctx);

@@ -1,0 +1,43 @@
+/*
+ * prefilter.h - skip regexes that cannot match, found with one pass of an
+ * Aho-Corasick automaton over the text.
+ *
+ * For a pattern such as "user unknown|no such user|mailbox unavailable"
+ * every match must contain one of a few literal strings.  Those literals
+ * are read off the pattern source (conservatively: a pattern whose shape
+ * is not understood simply has no literals and always runs), all patterns'
+ * literals go into one automaton, and one scan of a reply says which
+ * literals it holds.  A pattern none of whose literals is there is known
+ * not to match without running it.
+ */
+#ifndef MC_PREFILTER_H
+#define MC_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* Reads the literal alternatives of a PCRE2 pattern source: every match of
+ * the pattern contains at least one of them (ASCII, lowercased, for
+ * caseless patterns).  Returns the count (>= 1) and a malloc'd array of
+ * malloc'd strings, or 0 when no such set is known. */
+size_t prefilter_literals(const char *src, char ***out);
+void prefilter_free_literals(char **lits, size_t n);
+
+typedef struct mc_litset mc_litset;
+
+mc_litset *litset_new(void);
+void litset_free(mc_litset *ls);
+/* Adds a literal (lowercase ASCII); returns its id.  Before build only. */
+int litset_add(mc_litset *ls, const char *lit);
+/* Freezes the set into an automaton; after this, scan. */
+void litset_build(mc_litset *ls);
+size_t litset_count(const mc_litset *ls);
+/* Sets bit i of bits (litset_words() words, cleared first) for every
+ * literal i found in text, compared caselessly (ASCII). */
+size_t litset_words(const mc_litset *ls);
+void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits);
+
+#endif

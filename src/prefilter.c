@@ -1,0 +1,387 @@
+/*
+ * prefilter.c - literal prefilter for the rules' regexes (see prefilter.h).
+ *
+ * The reader of a pattern is deliberately small and suspicious: it knows
+ * literal characters, escaped punctuation, classes, groups, quantifiers and
+ * zero-width items, and gives up (no literals: the pattern always runs) on
+ * anything else.  Giving up costs speed, never a wrong answer.
+ */
+#include "prefilter.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_LITERAL 3
+
+/* ---- reading literals off a pattern ----------------------------------- */
+
+/* Index just past a character class starting at s[i] == '[', or 0. */
+static size_t skip_class(const char *s, size_t i, size_t n)
+{
+    i++;
+    if (i < n && s[i] == '^')
+        i++;
+    if (i < n && s[i] == ']')
+        i++;
+    while (i < n && s[i] != ']') {
+        if (s[i] == '\\' && i + 1 < n)
+            i += 2;
+        else if (s[i] == '[' && i + 1 < n && s[i + 1] == ':') {
+            const char *end = strstr(s + i + 2, ":]");
+            if (end == NULL || (size_t)(end - s) >= n)
+                return 0;
+            i = (size_t)(end - s) + 2;
+        } else
+            i++;
+    }
+    return i < n ? i + 1 : 0;
+}
+
+/* Index just past the group starting at s[i] == '(', or 0. */
+static size_t skip_group(const char *s, size_t i, size_t n)
+{
+    int depth = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '\\') {
+            i += 2;
+            continue;
+        }
+        if (c == '[') {
+            size_t j = skip_class(s, i, n);
+            if (j == 0)
+                return 0;
+            i = j;
+            continue;
+        }
+        if (c == '(')
+            depth++;
+        else if (c == ')' && --depth == 0)
+            return i + 1;
+        i++;
+    }
+    return 0;
+}
+
+/* A quantifier at s[i]: sets *optional when it allows zero repetitions and
+ * returns the index past it (and past a lazy/possessive mark); i when none. */
+static size_t skip_quantifier(const char *s, size_t i, size_t n, bool *optional)
+{
+    *optional = false;
+    if (i >= n)
+        return i;
+    size_t j = i;
+    if (s[j] == '?' || s[j] == '*') {
+        *optional = true;
+        j++;
+    } else if (s[j] == '+') {
+        j++;
+    } else if (s[j] == '{') {
+        size_t k = j + 1;
+        if (k >= n || !isdigit((unsigned char)s[k]))
+            return i; /* a literal '{' */
+        long min = strtol(s + k, NULL, 10);
+        while (k < n && (isdigit((unsigned char)s[k]) || s[k] == ','))
+            k++;
+        if (k >= n || s[k] != '}')
+            return i;
+        *optional = min == 0;
+        j = k + 1;
+    } else {
+        return i;
+    }
+    if (j < n && (s[j] == '?' || s[j] == '+'))
+        j++;
+    return j;
+}
+
+typedef struct {
+    char *best;
+    size_t best_len;
+    char *cur;
+    size_t cur_len;
+} runs;
+
+static void end_run(runs *r)
+{
+    /* A run of spaces only says nothing. */
+    bool word = false;
+    for (size_t i = 0; i < r->cur_len; i++)
+        word = word || isalnum((unsigned char)r->cur[i]);
+    if (word && r->cur_len > r->best_len) {
+        memcpy(r->best, r->cur, r->cur_len);
+        r->best_len = r->cur_len;
+    }
+    r->cur_len = 0;
+}
+
+/* The longest literal every match of this branch contains, or "" (-1 on a
+ * construct this reader does not know). */
+static int branch_literal(const char *s, size_t n, runs *r)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        int lit = -1;
+        bool optional;
+        if (c == '\\') {
+            if (i + 1 >= n)
+                return -1;
+            unsigned char d = (unsigned char)s[i + 1];
+            if (strchr("bBAzZG", d) && d) {
+                end_run(r);
+                i += 2;
+                continue;
+            }
+            if (strchr("dwsDWShHvVNRX", d) && d) {
+                end_run(r);
+                i = skip_quantifier(s, i + 2, n, &optional);
+                continue;
+            }
+            if (isalnum(d))
+                return -1; /* \x, \p, \Q, \k, back references ...: give up */
+            lit = d;
+            i += 2;
+        } else if (c == '[') {
+            size_t j = skip_class(s, i, n);
+            if (j == 0)
+                return -1;
+            end_run(r);
+            i = skip_quantifier(s, j, n, &optional);
+            continue;
+        } else if (c == '(') {
+            size_t j = skip_group(s, i, n);
+            if (j == 0)
+                return -1;
+            if (i + 2 < n && s[i + 1] == '*')
+                return -1; /* (*VERB) */
+            end_run(r);
+            i = skip_quantifier(s, j, n, &optional);
+            continue;
+        } else if (c == ')' || c == '|') {
+            return -1;
+        } else if (c == '.' || c == '^' || c == '$') {
+            end_run(r);
+            i = skip_quantifier(s, i + 1, n, &optional);
+            continue;
+        } else if (c == '*' || c == '+' || c == '?') {
+            return -1; /* a quantifier with nothing before it */
+        } else {
+            lit = c;
+            i++;
+        }
+        /* A literal character, perhaps quantified. */
+        size_t j = skip_quantifier(s, i, n, &optional);
+        if (optional) {
+            end_run(r);
+        } else if (lit >= 0x80) {
+            end_run(r); /* caseless UTF-8: leave it to the regex */
+        } else {
+            r->cur[r->cur_len++] = (char)tolower(lit);
+            if (j != i)
+                end_run(r); /* repeated: what follows is not adjacent */
+        }
+        i = j;
+    }
+    end_run(r);
+    return 0;
+}
+
+size_t prefilter_literals(const char *src, char ***out)
+{
+    *out = NULL;
+    size_t n = strlen(src);
+    /* A leading option setting such as (?i) changes no literal. */
+    size_t start = 0;
+    if (n >= 4 && src[0] == '(' && src[1] == '?') {
+        size_t k = 2;
+        while (k < n && (isalpha((unsigned char)src[k]) || src[k] == '-'))
+            k++;
+        if (k < n && src[k] == ')')
+            start = k + 1;
+    }
+    char *best = mc_xmalloc(n + 1), *cur = mc_xmalloc(n + 1);
+    char **lits = NULL;
+    size_t count = 0;
+    bool ok = true;
+    size_t i = start, b = start;
+    int depth = 0;
+    while (ok && i <= n) {
+        if (i < n && src[i] == '\\') {
+            i += 2;
+            continue;
+        }
+        if (i < n && src[i] == '[') {
+            size_t j = skip_class(src, i, n);
+            if (j == 0) {
+                ok = false;
+                break;
+            }
+            i = j;
+            continue;
+        }
+        if (i < n && src[i] == '(')
+            depth++;
+        if (i < n && src[i] == ')')
+            depth--;
+        if (i == n || (src[i] == '|' && depth == 0)) {
+            runs r = {best, 0, cur, 0};
+            if (branch_literal(src + b, i - b, &r) != 0 || r.best_len < MIN_LITERAL) {
+                ok = false;
+                break;
+            }
+            lits = mc_xrealloc(lits, (count + 1) * sizeof *lits);
+            lits[count++] = mc_xstrndup(r.best, r.best_len);
+            b = i + 1;
+        }
+        i++;
+    }
+    free(best);
+    free(cur);
+    if (!ok || depth != 0) {
+        prefilter_free_literals(lits, count);
+        return 0;
+    }
+    *out = lits;
+    return count;
+}
+
+void prefilter_free_literals(char **lits, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(lits[i]);
+    free(lits);
+}
+
+/* ---- Aho-Corasick ------------------------------------------------------- */
+
+struct mc_litset {
+    char **lits;
+    size_t n_lits;
+    /* trie, then automaton */
+    uint32_t *next;      /* n_states * 256 */
+    uint32_t *fail;
+    uint64_t *out;       /* n_states * words: literals ending here (with fail chain) */
+    bool *has_out;
+    size_t n_states, cap_states;
+    size_t words;
+    bool built;
+};
+
+mc_litset *litset_new(void) { return mc_xcalloc(1, sizeof(mc_litset)); }
+
+void litset_free(mc_litset *ls)
+{
+    if (ls == NULL)
+        return;
+    prefilter_free_literals(ls->lits, ls->n_lits);
+    free(ls->next);
+    free(ls->fail);
+    free(ls->out);
+    free(ls->has_out);
+    free(ls);
+}
+
+int litset_add(mc_litset *ls, const char *lit)
+{
+    for (size_t i = 0; i < ls->n_lits; i++)
+        if (strcmp(ls->lits[i], lit) == 0)
+            return (int)i;
+    ls->lits = mc_xrealloc(ls->lits, (ls->n_lits + 1) * sizeof *ls->lits);
+    ls->lits[ls->n_lits] = mc_xstrdup(lit);
+    return (int)ls->n_lits++;
+}
+
+size_t litset_count(const mc_litset *ls) { return ls->n_lits; }
+size_t litset_words(const mc_litset *ls) { return ls->words ? ls->words : 1; }
+
+static uint32_t new_state(mc_litset *ls)
+{
+    if (ls->n_states == ls->cap_states) {
+        ls->cap_states = ls->cap_states ? ls->cap_states * 2 : 256;
+        ls->next = mc_xrealloc(ls->next, ls->cap_states * 256 * sizeof *ls->next);
+    }
+    memset(ls->next + ls->n_states * 256, 0, 256 * sizeof *ls->next);
+    return (uint32_t)ls->n_states++;
+}
+
+void litset_build(mc_litset *ls)
+{
+    ls->words = (ls->n_lits + 63) / 64;
+    if (ls->words == 0)
+        ls->words = 1;
+    ls->n_states = 0;
+    new_state(ls); /* root */
+    /* 0 in next[] means "no edge" during the trie phase (root has id 0, and
+     * no edge leads back to the root in a trie). */
+    uint32_t *ends = mc_xcalloc(ls->n_lits, sizeof *ends);
+    for (size_t i = 0; i < ls->n_lits; i++) {
+        uint32_t s = 0;
+        for (const unsigned char *p = (const unsigned char *)ls->lits[i]; *p; p++) {
+            uint32_t t = ls->next[s * 256 + *p];
+            if (t == 0) {
+                t = new_state(ls);
+                ls->next[s * 256 + *p] = t;
+            }
+            s = t;
+        }
+        ends[i] = s;
+    }
+    size_t ns = ls->n_states;
+    ls->fail = mc_xcalloc(ns, sizeof *ls->fail);
+    ls->out = mc_xcalloc(ns * ls->words, sizeof *ls->out);
+    ls->has_out = mc_xcalloc(ns, sizeof *ls->has_out);
+    for (size_t i = 0; i < ls->n_lits; i++) {
+        ls->out[ends[i] * ls->words + i / 64] |= 1ULL << (i % 64);
+        ls->has_out[ends[i]] = true;
+    }
+    free(ends);
+    /* Breadth first: failure links, merged outputs, and the full
+     * transition function (a DFA: one table lookup per byte at scan). */
+    uint32_t *queue = mc_xmalloc(ns * sizeof *queue);
+    size_t head = 0, tail = 0;
+    for (int c = 0; c < 256; c++) {
+        uint32_t t = ls->next[c];
+        if (t) {
+            ls->fail[t] = 0;
+            queue[tail++] = t;
+        }
+    }
+    while (head < tail) {
+        uint32_t s = queue[head++];
+        uint32_t f = ls->fail[s];
+        for (size_t w = 0; w < ls->words; w++)
+            ls->out[s * ls->words + w] |= ls->out[f * ls->words + w];
+        ls->has_out[s] = ls->has_out[s] || ls->has_out[f];
+        for (int c = 0; c < 256; c++) {
+            uint32_t t = ls->next[s * 256 + c];
+            if (t) {
+                ls->fail[t] = ls->next[f * 256 + c];
+                queue[tail++] = t;
+            } else {
+                ls->next[s * 256 + c] = ls->next[f * 256 + c];
+            }
+        }
+    }
+    free(queue);
+    ls->built = true;
+}
+
+void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
+{
+    size_t words = litset_words(ls);
+    memset(bits, 0, words * sizeof *bits);
+    if (!ls->built || ls->n_lits == 0 || text.p == NULL)
+        return;
+    uint32_t s = 0;
+    for (size_t i = 0; i < text.n; i++) {
+        unsigned char c = (unsigned char)text.p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        s = ls->next[s * 256 + c];
+        if (ls->has_out[s])
+            for (size_t w = 0; w < words; w++)
+                bits[w] |= ls->out[s * words + w];
+    }
+}
