@@ -174,8 +174,19 @@ static long zone_offset(const char *zone)
  * midnight whatever form the log used.  Zone-less stamps are local already. */
 static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t len)
 {
-    if (!t->valid || t->zone[0] == '\0') {
+    if (!t->valid) {
         hour_bucket(t, buf, len);
+        return;
+    }
+    if (t->zone[0] == '\0') {
+        /* Local already; the same hour as last time needs no formatting. */
+        mc_time *m = &a->memo_time;
+        if (!(m->valid && m->zone[0] == '\0' && m->year == t->year && m->month == t->month &&
+              m->day == t->day && m->hour == t->hour)) {
+            hour_bucket(t, a->memo_bucket, sizeof a->memo_bucket);
+            *m = *t;
+        }
+        snprintf(buf, len, "%s", a->memo_bucket);
         return;
     }
     mc_time *m = &a->memo_time;

@@ -101,7 +101,32 @@ typedef struct {
     size_t best_len;
     char *cur;
     size_t cur_len;
+    char **group;        /* the literal set of a required group, if any */
+    size_t n_group;
 } runs;
+
+/* The content of a group that matches like a plain group ((...), (?:...),
+ * (?<name>...), (?|...), (?>...)): its offset and length; false for
+ * look-arounds, option settings, comments and the like. */
+static bool group_body(const char *s, size_t i, size_t j, size_t *off, size_t *len)
+{
+    size_t a = i + 1, b = j - 1; /* inside the parentheses */
+    if (a < b && s[a] == '?') {
+        if (a + 1 < b && (s[a + 1] == ':' || s[a + 1] == '|' || s[a + 1] == '>'))
+            a += 2;
+        else if (a + 2 < b && (s[a + 1] == '<' || (s[a + 1] == 'P' && s[a + 2] == '<')) &&
+                 s[a + 1 + (s[a + 1] == 'P') + 1] != '=' && s[a + 1 + (s[a + 1] == 'P') + 1] != '!') {
+            const char *gt = memchr(s + a, '>', b - a);
+            if (gt == NULL)
+                return false;
+            a = (size_t)(gt - s) + 1;
+        } else
+            return false;
+    }
+    *off = a;
+    *len = b - a;
+    return true;
+}
 
 static void end_run(runs *r)
 {
@@ -157,7 +182,16 @@ static int branch_literal(const char *s, size_t n, runs *r)
             if (i + 2 < n && s[i + 1] == '*')
                 return -1; /* (*VERB) */
             end_run(r);
-            i = skip_quantifier(s, j, n, &optional);
+            size_t k = skip_quantifier(s, j, n, &optional);
+            size_t off, len;
+            /* A required group's own literal set will do for a branch that
+             * has no literal of its own: "(?:SPF|DKIM|DMARC)". */
+            if (!optional && r->group == NULL && group_body(s, i, j, &off, &len)) {
+                char *inner = mc_xstrndup(s + off, len);
+                r->n_group = prefilter_literals(inner, &r->group);
+                free(inner);
+            }
+            i = k;
             continue;
         } else if (c == ')' || c == '|') {
             return -1;
@@ -226,13 +260,21 @@ size_t prefilter_literals(const char *src, char ***out)
         if (i < n && src[i] == ')')
             depth--;
         if (i == n || (src[i] == '|' && depth == 0)) {
-            runs r = {best, 0, cur, 0};
-            if (branch_literal(src + b, i - b, &r) != 0 || r.best_len < MIN_LITERAL) {
+            runs r = {best, 0, cur, 0, NULL, 0};
+            int rc = branch_literal(src + b, i - b, &r);
+            if (rc == 0 && r.best_len >= MIN_LITERAL) {
+                lits = mc_xrealloc(lits, (count + 1) * sizeof *lits);
+                lits[count++] = mc_xstrndup(r.best, r.best_len);
+            } else if (rc == 0 && r.n_group > 0) {
+                lits = mc_xrealloc(lits, (count + r.n_group) * sizeof *lits);
+                for (size_t g = 0; g < r.n_group; g++)
+                    lits[count++] = mc_xstrdup(r.group[g]);
+            } else {
                 ok = false;
-                break;
             }
-            lits = mc_xrealloc(lits, (count + 1) * sizeof *lits);
-            lits[count++] = mc_xstrndup(r.best, r.best_len);
+            prefilter_free_literals(r.group, r.n_group);
+            if (!ok)
+                break;
             b = i + 1;
         }
         i++;
@@ -259,11 +301,22 @@ void prefilter_free_literals(char **lits, size_t n)
 struct mc_litset {
     char **lits;
     size_t n_lits;
+    /* Bytes that appear in no literal all behave alike: they map to class 0,
+     * so the scan table is n_states * n_classes small entries and stays in
+     * cache. */
+    uint8_t byte_class[256];
+    size_t n_classes;
+    uint16_t *table;     /* n_states * n_classes, after build */
     /* trie, then automaton */
     uint32_t *next;      /* n_states * 256 */
     uint32_t *fail;
     uint64_t *out;       /* n_states * words: literals ending here (with fail chain) */
     bool *has_out;
+    /* The same, sparse: for state s, the nonzero (word, mask) pairs
+     * out_pairs[out_first[s] .. out_first[s + 1]). */
+    uint32_t *out_first;
+    uint32_t *out_word;
+    uint64_t *out_mask;
     size_t n_states, cap_states;
     size_t words;
     bool built;
@@ -277,9 +330,13 @@ void litset_free(mc_litset *ls)
         return;
     prefilter_free_literals(ls->lits, ls->n_lits);
     free(ls->next);
+    free(ls->table);
     free(ls->fail);
     free(ls->out);
     free(ls->has_out);
+    free(ls->out_first);
+    free(ls->out_word);
+    free(ls->out_mask);
     free(ls);
 }
 
@@ -365,6 +422,45 @@ void litset_build(mc_litset *ls)
         }
     }
     free(queue);
+    /* Compress: classes of bytes, 16-bit states (a rules file would need
+     * tens of thousands of literal bytes to outgrow them). */
+    memset(ls->byte_class, 0, sizeof ls->byte_class);
+    ls->n_classes = 1;
+    for (size_t i = 0; i < ls->n_lits; i++)
+        for (const unsigned char *p = (const unsigned char *)ls->lits[i]; *p; p++)
+            if (ls->byte_class[*p] == 0 && ls->n_classes < 256)
+                ls->byte_class[*p] = (uint8_t)ls->n_classes++;
+    if (ns <= 65535) {
+        ls->table = mc_xmalloc(ns * ls->n_classes * sizeof *ls->table);
+        for (size_t st = 0; st < ns; st++) {
+            for (int c = 0; c < 256; c++) {
+                uint8_t k = ls->byte_class[c];
+                /* class 0: any byte of no literal; its edge is the root's
+                 * for such a byte, which is 0 from every state */
+                if (k != 0 || c == 0)
+                    ls->table[st * ls->n_classes + k] = (uint16_t)(k ? ls->next[st * 256 + c] : 0);
+            }
+        }
+        free(ls->next); /* the compressed table replaces it */
+        ls->next = NULL;
+    }
+    size_t pairs = 0;
+    for (size_t st = 0; st < ns * ls->words; st++)
+        pairs += ls->out[st] != 0;
+    ls->out_first = mc_xmalloc((ns + 1) * sizeof *ls->out_first);
+    ls->out_word = mc_xmalloc((pairs ? pairs : 1) * sizeof *ls->out_word);
+    ls->out_mask = mc_xmalloc((pairs ? pairs : 1) * sizeof *ls->out_mask);
+    size_t k = 0;
+    for (size_t st = 0; st < ns; st++) {
+        ls->out_first[st] = (uint32_t)k;
+        for (size_t w = 0; w < ls->words; w++) {
+            if (ls->out[st * ls->words + w]) {
+                ls->out_word[k] = (uint32_t)w;
+                ls->out_mask[k++] = ls->out[st * ls->words + w];
+            }
+        }
+    }
+    ls->out_first[ns] = (uint32_t)k;
     ls->built = true;
 }
 
@@ -375,13 +471,13 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
     if (!ls->built || ls->n_lits == 0 || text.p == NULL)
         return;
     uint32_t s = 0;
+    size_t nc = ls->n_classes;
     for (size_t i = 0; i < text.n; i++) {
         unsigned char c = (unsigned char)text.p[i];
         if (c >= 'A' && c <= 'Z')
             c = (unsigned char)(c - 'A' + 'a');
-        s = ls->next[s * 256 + c];
-        if (ls->has_out[s])
-            for (size_t w = 0; w < words; w++)
-                bits[w] |= ls->out[s * words + w];
+        s = ls->table ? ls->table[s * nc + ls->byte_class[c]] : ls->next[s * 256 + c];
+        for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
+            bits[ls->out_word[k]] |= ls->out_mask[k];
     }
 }
