@@ -45,7 +45,7 @@ typedef struct mc_agg_entry {
 
 typedef struct {
     char hour[48];
-    uint64_t lines, skipped, unrecognised;
+    uint64_t lines, skipped, unrecognised, retry_skips;
 } mc_line_count;
 
 typedef struct mc_aggregate mc_aggregate;
@@ -62,7 +62,7 @@ void aggregate_free(mc_aggregate *a);
 void aggregate_add(mc_aggregate *a, const mc_event *ev);
 /* Line accounting per hour bucket (lines without a time go to ""). */
 void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
-                     uint64_t unrecognised);
+                     uint64_t unrecognised, uint64_t retry_skips);
 size_t aggregate_size(const mc_aggregate *a);
 /* True when the table has reached its memory budget: flush and clear. */
 bool aggregate_full(const mc_aggregate *a);

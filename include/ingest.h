@@ -30,7 +30,7 @@ typedef struct {
     bool follow;                /* like tail -F: never ends, survives rotation */
     uint32_t dims;              /* aggregate dimensions kept (0: all) */
     /* Filled in as it runs: */
-    uint64_t lines, events, skipped, unrecognised, bytes_skipped_resume;
+    uint64_t lines, events, skipped, unrecognised, retry_skips, bytes_skipped_resume;
 } mc_ingest_opts;
 
 /* Set by SIGINT/SIGTERM: the loop commits what it read and stops. */

@@ -27,6 +27,7 @@ typedef struct {
     char infer[6][4];           /* code by enhanced class digit ('4','5') */
     char infer_code[4];         /* code sent when the line shows none at all */
     bool reply, ignore;
+    bool retry_skip;            /* tally = retry-skip */
 } mc_line_rule;
 
 typedef struct {
@@ -81,6 +82,7 @@ typedef enum {
     PARSE_NOTHING = 0,   /* not an outcome (most lines) */
     PARSE_EVENT,         /* *ev is filled (not yet classified) */
     PARSE_UNRECOGNISED,  /* looks like an outcome, no rule understood it */
+    PARSE_RETRY_SKIP,    /* a delivery skipped, its retry time not reached */
 } mc_parse_result;
 
 /* Per-stream parsing state: scratch space and year inference. */

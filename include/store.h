@@ -14,7 +14,7 @@
 
 #include "aggregate.h"
 
-#define MC_SCHEMA_VERSION 1
+#define MC_SCHEMA_VERSION 2 /* 2: line_counts.retry_skips */
 
 typedef struct mc_store mc_store;
 
@@ -51,7 +51,7 @@ typedef struct {
 } mc_window;
 
 typedef struct {
-    uint64_t lines, skipped, unrecognised, events, hard;
+    uint64_t lines, skipped, unrecognised, retry_skips, events, hard;
     uint64_t by_class[5];
 } mc_totals;
 

@@ -310,7 +310,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
 }
 
 void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
-                     uint64_t unrecognised)
+                     uint64_t unrecognised, uint64_t retry_skips)
 {
     char hour[48];
     local_bucket(a, t, hour, sizeof hour);
@@ -321,6 +321,7 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
             b->lines += lines;
             b->skipped += skipped;
             b->unrecognised += unrecognised;
+            b->retry_skips += retry_skips;
             return;
         }
     }
@@ -332,6 +333,7 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
         b->lines += lines;
         b->skipped += skipped;
         b->unrecognised += unrecognised;
+        b->retry_skips += retry_skips;
         return;
     }
     mc_line_count *b = &a->buckets[a->n_buckets++];
@@ -339,4 +341,5 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
     b->lines = lines;
     b->skipped = skipped;
     b->unrecognised = unrecognised;
+    b->retry_skips = retry_skips;
 }

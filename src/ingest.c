@@ -65,7 +65,7 @@ static void sleep_ms(int ms)
  * changes: one comparison per line instead of a string format. */
 typedef struct {
     mc_time hour;
-    uint64_t lines, skipped, unrecognised;
+    uint64_t lines, skipped, unrecognised, retry_skips;
 } pending_lines;
 
 static bool same_hour(const mc_time *a, const mc_time *b)
@@ -78,13 +78,13 @@ static bool same_hour(const mc_time *a, const mc_time *b)
 
 static void pending_flush(pending_lines *p, mc_aggregate *agg)
 {
-    if (agg && (p->lines || p->skipped || p->unrecognised))
-        aggregate_lines(agg, &p->hour, p->lines, p->skipped, p->unrecognised);
-    p->lines = p->skipped = p->unrecognised = 0;
+    if (agg && (p->lines || p->skipped || p->unrecognised || p->retry_skips))
+        aggregate_lines(agg, &p->hour, p->lines, p->skipped, p->unrecognised, p->retry_skips);
+    p->lines = p->skipped = p->unrecognised = p->retry_skips = 0;
 }
 
 static void pending_add(pending_lines *p, mc_aggregate *agg, const mc_time *t, uint64_t lines,
-                        uint64_t skipped, uint64_t unrec)
+                        uint64_t skipped, uint64_t unrec, uint64_t retry_skips)
 {
     if (!same_hour(&p->hour, t)) {
         pending_flush(p, agg);
@@ -93,6 +93,7 @@ static void pending_add(pending_lines *p, mc_aggregate *agg, const mc_time *t, u
     p->lines += lines;
     p->skipped += skipped;
     p->unrecognised += unrec;
+    p->retry_skips += retry_skips;
 }
 
 static uint64_t skipped_of(const mc_reader_stats *s)
@@ -214,13 +215,13 @@ static void close_input(run_state *rs)
 
 typedef enum { STREAM_END, STREAM_IDLE, STREAM_STOPPED, STREAM_READ_ERROR, STREAM_DB_ERROR } stream_result;
 
-static void count_line_stats(run_state *rs, uint64_t unrec)
+static void count_line_stats(run_state *rs, uint64_t unrec, uint64_t retry_skips)
 {
     const mc_reader_stats *st = reader_stats(rs->r);
     uint64_t lines_now = st->lines, skipped_now = skipped_of(st);
     /* Lines the reader skipped before this one belong to the same hour. */
     pending_add(&rs->pl, rs->agg, &rs->parser.last_time, lines_now - rs->seen_lines,
-                skipped_now - rs->seen_skipped, unrec);
+                skipped_now - rs->seen_skipped, unrec, retry_skips);
     if (lines_now != rs->seen_lines)
         rs->dirty = true;
     rs->seen_lines = lines_now;
@@ -237,8 +238,11 @@ static stream_result process_stream(run_state *rs)
         int got = reader_next(rs->r, &line);
         if (got == 1) {
             mc_parse_result pr = parser_line(&rs->parser, line, &ev);
-            uint64_t unrec = 0;
-            if (pr == PARSE_EVENT) {
+            uint64_t unrec = 0, retry_skip = 0;
+            if (pr == PARSE_RETRY_SKIP) {
+                retry_skip = 1;
+                o->retry_skips++;
+            } else if (pr == PARSE_EVENT) {
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, &ev);
                 o->events++;
                 if (rs->agg)
@@ -253,7 +257,7 @@ static stream_result process_stream(run_state *rs)
                     fputc('\n', o->unrecognised_out);
                 }
             }
-            count_line_stats(rs, unrec);
+            count_line_stats(rs, unrec, retry_skip);
             bool full = rs->agg && aggregate_full(rs->agg);
             if ((reader_stats(rs->r)->lines & 0x3FFF) == 0 || full || mc_stop_requested) {
                 bool time_up = o->flush_seconds > 0 && now_seconds() - rs->last_flush >= o->flush_seconds;
@@ -266,7 +270,7 @@ static stream_result process_stream(run_state *rs)
             continue;
         }
         /* Skipped lines after the last readable one. */
-        count_line_stats(rs, 0);
+        count_line_stats(rs, 0, 0);
         if (got == 2) {
             if (!flush(rs))
                 return STREAM_DB_ERROR;

@@ -253,6 +253,12 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
         } else if (strcmp(k, "ignore") == 0) {
             if (!yes_no(e, cf->path, &r->ignore, err, errlen))
                 return false;
+        } else if (strcmp(k, "tally") == 0) {
+            if (strcmp(e->value, "retry-skip") != 0) {
+                snprintf(err, errlen, "%s:%d: tally must be retry-skip", cf->path, e->line);
+                return false;
+            }
+            r->retry_skip = r->ignore = true;
         } else {
             snprintf(err, errlen, "%s:%d: unknown key '%s' in rule [%s]", cf->path, e->line, k, s->name);
             return false;
@@ -664,7 +670,7 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
         if (!rule_applies(r, daemon, msg) || !pattern_match(&r->pat, &p->matcher, msg))
             continue;
         if (r->ignore)
-            return PARSE_NOTHING;
+            return r->retry_skip ? PARSE_RETRY_SKIP : PARSE_NOTHING;
         memset(ev, 0, sizeof *ev);
         ev->time = ll.time;
         ev->host = host;

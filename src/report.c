@@ -349,14 +349,14 @@ static void json_totals(FILE *out, const mc_totals *t)
     fprintf(out,
             "\"totals\": {\"lines\": %llu, \"events\": %llu, \"skipped\": %llu, \"unrecognised\": %llu,"
             " \"hard\": %llu, \"success\": %llu, \"intermediate\": %llu, \"transient\": %llu,"
-            " \"permanent\": %llu, \"unknown\": %llu}",
+            " \"permanent\": %llu, \"unknown\": %llu, \"retry_skips\": %llu}",
             (unsigned long long)t->lines, (unsigned long long)t->events, (unsigned long long)t->skipped,
             (unsigned long long)t->unrecognised, (unsigned long long)t->hard,
             (unsigned long long)t->by_class[CLASS_SUCCESS],
             (unsigned long long)t->by_class[CLASS_INTERMEDIATE],
             (unsigned long long)t->by_class[CLASS_TRANSIENT],
             (unsigned long long)t->by_class[CLASS_PERMANENT],
-            (unsigned long long)t->by_class[CLASS_UNKNOWN]);
+            (unsigned long long)t->by_class[CLASS_UNKNOWN], (unsigned long long)t->retry_skips);
 }
 
 static bool emit_csv_row(const mc_row *row, void *vctx)
@@ -541,6 +541,8 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     summary_line(out, "dead addresses (hard)", t->hard, PREV(pt.hard));
     summary_line(out, "unreadable lines (skipped)", t->skipped, PREV(pt.skipped));
     summary_line(out, "unrecognised outcome lines", t->unrecognised, PREV(pt.unrecognised));
+    if (t->retry_skips || (have_prev && pt.retry_skips))
+        summary_line(out, "retry skips (not yet due, Exim)", t->retry_skips, PREV(pt.retry_skips));
 #undef PREV
 
     kept_rows k;
@@ -636,9 +638,11 @@ static bool write_prom(mc_store *s, const mc_report_opts *o, const mc_totals *t,
             "# HELP mailcodes_unrecognised_lines_total Lines that look like outcomes but match no rule.\n"
             "# TYPE mailcodes_unrecognised_lines_total counter\nmailcodes_unrecognised_lines_total %llu\n"
             "# HELP mailcodes_hard_bounces_total Permanent failures that say the address itself is dead.\n"
-            "# TYPE mailcodes_hard_bounces_total counter\nmailcodes_hard_bounces_total %llu\n",
+            "# TYPE mailcodes_hard_bounces_total counter\nmailcodes_hard_bounces_total %llu\n"
+            "# HELP mailcodes_retry_skips_total Deliveries skipped because their retry time had not come.\n"
+            "# TYPE mailcodes_retry_skips_total counter\nmailcodes_retry_skips_total %llu\n",
             (unsigned long long)t->lines, (unsigned long long)t->skipped, (unsigned long long)t->unrecognised,
-            (unsigned long long)t->hard);
+            (unsigned long long)t->hard, (unsigned long long)t->retry_skips);
     return true;
 }
 
@@ -997,7 +1001,8 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         }
         r->score = (double)r->count * severity(r->klass, r->values[2]) * trend;
     }
-    qsort(now.rows, now.n, sizeof *now.rows, by_score);
+    if (now.n > 1) /* qsort must not see a NULL array, even empty */
+        qsort(now.rows, now.n, sizeof *now.rows, by_score);
     char win[128];
     window_words(o, win, sizeof win);
     fprintf(out, "Triage: %s%s\n", win, have_prev ? " (compared with the window before)" : "");

@@ -32,7 +32,7 @@ static const char schema_sql[] =
     "  domain, relay, client, conflict, hard, inferred)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS line_counts ("
     " hour TEXT PRIMARY KEY, lines INTEGER NOT NULL, skipped INTEGER NOT NULL,"
-    " unrecognised INTEGER NOT NULL) WITHOUT ROWID;"
+    " unrecognised INTEGER NOT NULL, retry_skips INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS sources ("
     " id INTEGER PRIMARY KEY, fp_len INTEGER NOT NULL, fp_hash INTEGER NOT NULL,"
     " offset INTEGER NOT NULL, path TEXT NOT NULL, updated TEXT NOT NULL);"
@@ -85,13 +85,21 @@ static bool check_schema(mc_store *s, char *err, size_t errlen)
     if (version == MC_SCHEMA_VERSION)
         return true;
     if (s->read_only) {
+        if (version == 1) {
+            snprintf(err, errlen, "database: schema version 1 needs an upgrade: run 'mailcodes ingest' once"
+                                  " (with no file) as a user who may write it");
+            return false;
+        }
         /* An empty (new) database read by report: nothing to show, but not an error. */
         return true;
     }
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", MC_SCHEMA_VERSION);
+    /* Version 1 lacked the retry-skip tally: add the column, keep the data. */
+    const char *upgrade = version == 1 ? "ALTER TABLE line_counts ADD COLUMN retry_skips INTEGER NOT NULL DEFAULT 0" : "";
     return exec(s, "BEGIN IMMEDIATE", err, errlen) && exec(s, schema_sql, err, errlen) &&
-           exec(s, sql, err, errlen) && exec(s, "COMMIT", err, errlen);
+           (!*upgrade || exec(s, upgrade, err, errlen)) && exec(s, sql, err, errlen) &&
+           exec(s, "COMMIT", err, errlen);
 }
 
 static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen);
@@ -146,10 +154,12 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
                      " last_seen = max(last_seen, excluded.last_seen)",
                      &s->upsert_count, err, errlen) &&
              prepare(s,
-                     "INSERT INTO line_counts (hour, lines, skipped, unrecognised) VALUES (?,?,?,?)"
+                     "INSERT INTO line_counts (hour, lines, skipped, unrecognised, retry_skips)"
+                     " VALUES (?,?,?,?,?)"
                      " ON CONFLICT DO UPDATE SET lines = lines + excluded.lines,"
                      " skipped = skipped + excluded.skipped,"
-                     " unrecognised = unrecognised + excluded.unrecognised",
+                     " unrecognised = unrecognised + excluded.unrecognised,"
+                     " retry_skips = retry_skips + excluded.retry_skips",
                      &s->upsert_lines, err, errlen);
     if (!ok) {
         if (strstr(err, "not a database") || strstr(err, "malformed"))
@@ -281,6 +291,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 2, (sqlite3_int64)b->lines);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)b->skipped);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)b->unrecognised);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)b->retry_skips);
         ok = step_done(s, st, err, errlen);
     }
     if (ok && src != NULL && src->fp_len > 0)
@@ -385,7 +396,8 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
         return true;
     }
     mc_buf_printf(&sql, "SELECT coalesce(sum(lines),0), coalesce(sum(skipped),0),"
-                        " coalesce(sum(unrecognised),0) FROM line_counts%s", window_sql);
+                        " coalesce(sum(unrecognised),0), coalesce(sum(retry_skips),0) FROM line_counts%s",
+                  window_sql);
     if (!prepare(s, sql.data, &st, err, errlen)) {
         mc_buf_free(&sql);
         return false;
@@ -395,6 +407,7 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
         t->lines = (uint64_t)sqlite3_column_int64(st, 0);
         t->skipped = (uint64_t)sqlite3_column_int64(st, 1);
         t->unrecognised = (uint64_t)sqlite3_column_int64(st, 2);
+        t->retry_skips = (uint64_t)sqlite3_column_int64(st, 3);
     } else {
         ok = db_error(s, "reading totals", err, errlen);
     }

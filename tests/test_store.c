@@ -71,7 +71,7 @@ START_TEST(test_round_trip)
     add_events(a, L550, 3);
     add_events(a, L250, 5);
     mc_time t = {.year = 2026, .month = 11, .day = 23, .hour = 10, .valid = true};
-    aggregate_lines(a, &t, 10, 1, 2);
+    aggregate_lines(a, &t, 10, 1, 2, 3);
     ck_assert(store_flush(s, a, NULL, "x", err, sizeof err));
     aggregate_clear(a);
     /* a second batch adds to the same rows */
@@ -90,6 +90,7 @@ START_TEST(test_round_trip)
     ck_assert_uint_eq(tot.lines, 10);
     ck_assert_uint_eq(tot.skipped, 1);
     ck_assert_uint_eq(tot.unrecognised, 2);
+    ck_assert_uint_eq(tot.retry_skips, 3);
     const char *keys[] = {"code", "enhanced"};
     collect c = {0};
     ck_assert(store_rows(s, NULL, keys, 2, NULL, 0, collect_row, &c, err, sizeof err));
