@@ -22,6 +22,7 @@ typedef struct {
     uint64_t daemon_mask;       /* bit i: the MTA's daemons[i]; 0 = any */
     char **literals;
     size_t n_literals;
+    int *literal_ids;           /* the same, as ids in the MTA's literal set */
     mc_pattern pat;
     char *direction, *status, *stage;
     char infer[6][4];           /* code by enhanced class digit ('4','5') */
@@ -43,6 +44,10 @@ typedef struct {
     size_t n_programs;
     char **markers;
     size_t n_markers;
+    /* Markers and every rule's literals in one automaton: a line is
+     * scanned once instead of once per marker and literal (memmem). */
+    mc_litset *literal_set;
+    int *marker_ids;
     /* Stripped from the start of every message of this MTA before the line
      * rules run (an embedded timestamp or syslog tag); its (?<host>) group,
      * when set, becomes the event's host.  Optional. */
@@ -92,6 +97,8 @@ typedef struct {
     mc_year_ctx years;
     mc_time last_time;   /* of the last line with a readable stamp */
     mc_buf scratch;      /* decoded journald fields of the current line */
+    uint64_t *found;     /* literals of the line's MTA found in it */
+    size_t found_words;
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -29,6 +29,8 @@ void prefilter_free_literals(char **lits, size_t n);
 typedef struct mc_litset mc_litset;
 
 mc_litset *litset_new(void);
+/* A set whose literals and scans keep their case (memmem's semantics). */
+mc_litset *litset_new_exact(void);
 void litset_free(mc_litset *ls);
 /* Adds a literal (lowercase ASCII); returns its id.  Before build only. */
 int litset_add(mc_litset *ls, const char *lit);
@@ -36,7 +38,8 @@ int litset_add(mc_litset *ls, const char *lit);
 void litset_build(mc_litset *ls);
 size_t litset_count(const mc_litset *ls);
 /* Sets bit i of bits (litset_words() words, cleared first) for every
- * literal i found in text, compared caselessly (ASCII). */
+ * literal i found in text, compared caselessly (ASCII) unless the set is
+ * exact. */
 size_t litset_words(const mc_litset *ls);
 void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits);
 

@@ -91,6 +91,10 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
         } else if (strcmp(e->key, "marker") == 0) {
             m->markers = mc_xrealloc(m->markers, (m->n_markers + 1) * sizeof *m->markers);
             m->markers[m->n_markers++] = literal_value(e->value);
+            if (m->markers[m->n_markers - 1][0] == '\0') {
+                snprintf(err, errlen, "%s:%d: empty marker", cf->path, e->line);
+                return false;
+            }
         } else if (strcmp(e->key, "prefix") == 0) {
             if (m->has_prefix) {
                 snprintf(err, errlen, "%s:%d: [@mta] has a second prefix", cf->path, e->line);
@@ -209,6 +213,10 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
         } else if (strcmp(k, "literal") == 0) {
             r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
             r->literals[r->n_literals++] = literal_value(e->value);
+            if (r->literals[r->n_literals - 1][0] == '\0') {
+                snprintf(err, errlen, "%s:%d: empty literal", cf->path, e->line);
+                return false;
+            }
         } else if (strcmp(k, "pattern") == 0) {
             if (have_pattern) {
                 snprintf(err, errlen, "%s:%d: [%s] has a second pattern", cf->path, e->line, s->name);
@@ -288,6 +296,8 @@ static void free_mta(mc_mta_rules *m)
         free(m->daemons[i]);
     free_words(m->programs, m->n_programs);
     free_words(m->markers, m->n_markers);
+    free(m->marker_ids);
+    litset_free(m->literal_set);
     if (m->has_prefix)
         pattern_free(&m->prefix);
     for (size_t i = 0; i < m->n_fragments; i++)
@@ -305,12 +315,28 @@ static void free_mta(mc_mta_rules *m)
         mc_line_rule *r = &m->rules[i];
         free(r->name);
         free_words(r->literals, r->n_literals);
+        free(r->literal_ids);
         pattern_free(&r->pat);
         free(r->direction);
         free(r->status);
         free(r->stage);
     }
     free(m->rules);
+}
+
+static void build_literal_set(mc_mta_rules *m)
+{
+    m->literal_set = litset_new_exact();
+    m->marker_ids = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_ids);
+    for (size_t i = 0; i < m->n_markers; i++)
+        m->marker_ids[i] = litset_add(m->literal_set, m->markers[i]);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        mc_line_rule *r = &m->rules[i];
+        r->literal_ids = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_ids);
+        for (size_t j = 0; j < r->n_literals; j++)
+            r->literal_ids[j] = litset_add(m->literal_set, r->literals[j]);
+    }
+    litset_build(m->literal_set);
 }
 
 static bool load_mta_file(mc_parse_rules *pr, const char *path, char *err, size_t errlen)
@@ -343,6 +369,8 @@ static bool load_mta_file(mc_parse_rules *pr, const char *path, char *err, size_
         } else
             ok = load_line_rule(m, cf, s, err, errlen);
     }
+    if (ok)
+        build_literal_set(m);
     conf_free(cf);
     return ok;
 }
@@ -412,10 +440,18 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
     p->rules = rules;
     matcher_init(&p->matcher);
     year_ctx_init_now(&p->years);
+    for (size_t i = 0; i < rules->n_mtas; i++) {
+        size_t w = rules->mtas[i].literal_set ? litset_words(rules->mtas[i].literal_set) : 1;
+        if (w > p->found_words)
+            p->found_words = w;
+    }
+    p->found = mc_xcalloc(p->found_words ? p->found_words : 1, sizeof *p->found);
 }
 
 void parser_free(mc_parser *p)
 {
+    free(p->found);
+    p->found = NULL;
     matcher_free(&p->matcher);
     mc_buf_free(&p->scratch);
 }
@@ -571,13 +607,23 @@ static const char *stage_from_text(const mc_parse_rules *pr, const mc_mta_rules 
     return NULL;
 }
 
-static bool rule_applies(const mc_line_rule *r, int daemon, mc_str msg)
+static bool found_bit(const uint64_t *found, int id)
+{
+    return (found[id / 64] >> (id % 64)) & 1;
+}
+
+/* found: the literals of the MTA's set present in the line (one scan), or
+ * NULL to look each literal up with memmem. */
+static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg)
 {
     if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
         return false;
-    for (size_t i = 0; i < r->n_literals; i++)
-        if (memmem(msg.p, msg.n, r->literals[i], strlen(r->literals[i])) == NULL)
+    for (size_t i = 0; i < r->n_literals; i++) {
+        bool there = found ? found_bit(found, r->literal_ids[i])
+                           : memmem(msg.p, msg.n, r->literals[i], strlen(r->literals[i])) != NULL;
+        if (!there)
             return false;
+    }
     return true;
 }
 
@@ -653,8 +699,21 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     /* Every outcome line carries one of the MTA's markers (status=, said:,
      * =>, rejected ...): a line without one is settled by a few memmem
      * calls, before any pattern runs.  Most lines of a busy log end here. */
-    if (!has_marker_in(m->markers, m->n_markers, ll.message))
-        return PARSE_NOTHING;
+    /* Few markers and rules (Postfix): a few memmem calls are cheapest.
+     * Many (Exim): one automaton scan answers them all at once. */
+    const uint64_t *found = NULL;
+    if (m->n_markers <= 4 && m->n_rules <= 16) {
+        if (!has_marker_in(m->markers, m->n_markers, ll.message))
+            return PARSE_NOTHING;
+    } else {
+        litset_scan(m->literal_set, ll.message, p->found);
+        bool marked = false;
+        for (size_t i = 0; i < m->n_markers && !marked; i++)
+            marked = found_bit(p->found, m->marker_ids[i]);
+        if (!marked)
+            return PARSE_NOTHING;
+        found = p->found;
+    }
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll.message, host = ll.host;
     if (m->has_prefix && pattern_match(&m->prefix, &p->matcher, msg)) {
@@ -667,7 +726,9 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     }
     for (size_t i = 0; i < m->n_rules; i++) {
         const mc_line_rule *r = &m->rules[i];
-        if (!rule_applies(r, daemon, msg) || !pattern_match(&r->pat, &p->matcher, msg))
+        /* A literal seen only in the stripped prefix lets the pattern run
+         * and fail: slower, never wrong. */
+        if (!rule_applies(r, daemon, found, msg) || !pattern_match(&r->pat, &p->matcher, msg))
             continue;
         if (r->ignore)
             return r->retry_skip ? PARSE_RETRY_SKIP : PARSE_NOTHING;

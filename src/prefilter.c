@@ -320,9 +320,17 @@ struct mc_litset {
     size_t n_states, cap_states;
     size_t words;
     bool built;
+    bool exact;          /* no case folding */
 };
 
 mc_litset *litset_new(void) { return mc_xcalloc(1, sizeof(mc_litset)); }
+
+mc_litset *litset_new_exact(void)
+{
+    mc_litset *ls = litset_new();
+    ls->exact = true;
+    return ls;
+}
 
 void litset_free(mc_litset *ls)
 {
@@ -470,14 +478,33 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
     memset(bits, 0, words * sizeof *bits);
     if (!ls->built || ls->n_lits == 0 || text.p == NULL)
         return;
+    const unsigned char *p = (const unsigned char *)text.p, *end = p + text.n;
+    const bool *has_out = ls->has_out;
     uint32_t s = 0;
-    size_t nc = ls->n_classes;
-    for (size_t i = 0; i < text.n; i++) {
-        unsigned char c = (unsigned char)text.p[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        s = ls->table ? ls->table[s * nc + ls->byte_class[c]] : ls->next[s * 256 + c];
-        for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
-            bits[ls->out_word[k]] |= ls->out_mask[k];
+    if (ls->table) {
+        /* The hot loop: one byte-class and one table load per byte. */
+        const uint16_t *table = ls->table;
+        const uint8_t *cls = ls->byte_class;
+        size_t nc = ls->n_classes;
+        bool fold = !ls->exact;
+        for (; p < end; p++) {
+            unsigned char c = *p;
+            if (fold && c >= 'A' && c <= 'Z')
+                c = (unsigned char)(c + ('a' - 'A'));
+            s = table[s * nc + cls[c]];
+            if (has_out[s])
+                for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
+                    bits[ls->out_word[k]] |= ls->out_mask[k];
+        }
+        return;
+    }
+    for (; p < end; p++) {
+        unsigned char c = *p;
+        if (!ls->exact && c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + ('a' - 'A'));
+        s = ls->next[s * 256 + c];
+        if (has_out[s])
+            for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
+                bits[ls->out_word[k]] |= ls->out_mask[k];
     }
 }
