@@ -308,7 +308,7 @@ struct mc_litset {
     size_t n_classes;
     uint16_t *table;     /* n_states * n_classes, after build */
     /* trie, then automaton */
-    uint32_t *next;      /* n_states * 256 */
+    uint32_t *next;      /* n_states * n_classes, until compressed into table */
     uint32_t *fail;
     uint64_t *out;       /* n_states * words: literals ending here (with fail chain) */
     bool *has_out;
@@ -361,13 +361,15 @@ int litset_add(mc_litset *ls, const char *lit)
 size_t litset_count(const mc_litset *ls) { return ls->n_lits; }
 size_t litset_words(const mc_litset *ls) { return ls->words ? ls->words : 1; }
 
+/* States are rows of n_classes transitions. */
 static uint32_t new_state(mc_litset *ls)
 {
+    size_t nc = ls->n_classes;
     if (ls->n_states == ls->cap_states) {
         ls->cap_states = ls->cap_states ? ls->cap_states * 2 : 256;
-        ls->next = mc_xrealloc(ls->next, ls->cap_states * 256 * sizeof *ls->next);
+        ls->next = mc_xrealloc(ls->next, ls->cap_states * nc * sizeof *ls->next);
     }
-    memset(ls->next + ls->n_states * 256, 0, 256 * sizeof *ls->next);
+    memset(ls->next + ls->n_states * nc, 0, nc * sizeof *ls->next);
     return (uint32_t)ls->n_states++;
 }
 
@@ -376,18 +378,27 @@ void litset_build(mc_litset *ls)
     ls->words = (ls->n_lits + 63) / 64;
     if (ls->words == 0)
         ls->words = 1;
+    /* Bytes that appear in no literal all behave alike (class 0): rows of
+     * n_classes entries instead of 256 keep the table small and in cache. */
+    memset(ls->byte_class, 0, sizeof ls->byte_class);
+    ls->n_classes = 1;
+    for (size_t i = 0; i < ls->n_lits; i++)
+        for (const unsigned char *p = (const unsigned char *)ls->lits[i]; *p; p++)
+            if (ls->byte_class[*p] == 0 && ls->n_classes < 256)
+                ls->byte_class[*p] = (uint8_t)ls->n_classes++;
+    size_t nc = ls->n_classes;
     ls->n_states = 0;
     new_state(ls); /* root */
     /* 0 in next[] means "no edge" during the trie phase (root has id 0, and
      * no edge leads back to the root in a trie). */
-    uint32_t *ends = mc_xcalloc(ls->n_lits, sizeof *ends);
+    uint32_t *ends = mc_xcalloc(ls->n_lits ? ls->n_lits : 1, sizeof *ends);
     for (size_t i = 0; i < ls->n_lits; i++) {
         uint32_t s = 0;
         for (const unsigned char *p = (const unsigned char *)ls->lits[i]; *p; p++) {
-            uint32_t t = ls->next[s * 256 + *p];
+            uint32_t t = ls->next[s * nc + ls->byte_class[*p]];
             if (t == 0) {
                 t = new_state(ls);
-                ls->next[s * 256 + *p] = t;
+                ls->next[s * nc + ls->byte_class[*p]] = t;
             }
             s = t;
         }
@@ -403,10 +414,12 @@ void litset_build(mc_litset *ls)
     }
     free(ends);
     /* Breadth first: failure links, merged outputs, and the full
-     * transition function (a DFA: one table lookup per byte at scan). */
+     * transition function (a DFA: one table lookup per byte at scan).
+     * Class 0 never has a trie edge, so from every state it leads to the
+     * root, which the zeroed rows already say. */
     uint32_t *queue = mc_xmalloc(ns * sizeof *queue);
     size_t head = 0, tail = 0;
-    for (int c = 0; c < 256; c++) {
+    for (size_t c = 1; c < nc; c++) {
         uint32_t t = ls->next[c];
         if (t) {
             ls->fail[t] = 0;
@@ -419,37 +432,24 @@ void litset_build(mc_litset *ls)
         for (size_t w = 0; w < ls->words; w++)
             ls->out[s * ls->words + w] |= ls->out[f * ls->words + w];
         ls->has_out[s] = ls->has_out[s] || ls->has_out[f];
-        for (int c = 0; c < 256; c++) {
-            uint32_t t = ls->next[s * 256 + c];
+        for (size_t c = 1; c < nc; c++) {
+            uint32_t t = ls->next[s * nc + c];
             if (t) {
-                ls->fail[t] = ls->next[f * 256 + c];
+                ls->fail[t] = ls->next[f * nc + c];
                 queue[tail++] = t;
             } else {
-                ls->next[s * 256 + c] = ls->next[f * 256 + c];
+                ls->next[s * nc + c] = ls->next[f * nc + c];
             }
         }
     }
     free(queue);
-    /* Compress: classes of bytes, 16-bit states (a rules file would need
-     * tens of thousands of literal bytes to outgrow them). */
-    memset(ls->byte_class, 0, sizeof ls->byte_class);
-    ls->n_classes = 1;
-    for (size_t i = 0; i < ls->n_lits; i++)
-        for (const unsigned char *p = (const unsigned char *)ls->lits[i]; *p; p++)
-            if (ls->byte_class[*p] == 0 && ls->n_classes < 256)
-                ls->byte_class[*p] = (uint8_t)ls->n_classes++;
+    /* 16-bit states when they fit (a rules file would need tens of
+     * thousands of literal bytes to outgrow them). */
     if (ns <= 65535) {
-        ls->table = mc_xmalloc(ns * ls->n_classes * sizeof *ls->table);
-        for (size_t st = 0; st < ns; st++) {
-            for (int c = 0; c < 256; c++) {
-                uint8_t k = ls->byte_class[c];
-                /* class 0: any byte of no literal; its edge is the root's
-                 * for such a byte, which is 0 from every state */
-                if (k != 0 || c == 0)
-                    ls->table[st * ls->n_classes + k] = (uint16_t)(k ? ls->next[st * 256 + c] : 0);
-            }
-        }
-        free(ls->next); /* the compressed table replaces it */
+        ls->table = mc_xmalloc(ns * nc * sizeof *ls->table);
+        for (size_t k = 0; k < ns * nc; k++)
+            ls->table[k] = (uint16_t)ls->next[k];
+        free(ls->next);
         ls->next = NULL;
     }
     size_t pairs = 0;
@@ -502,7 +502,7 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
         unsigned char c = *p;
         if (!ls->exact && c >= 'A' && c <= 'Z')
             c = (unsigned char)(c + ('a' - 'A'));
-        s = ls->next[s * 256 + c];
+        s = ls->next[s * ls->n_classes + ls->byte_class[c]];
         if (has_out[s])
             for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
                 bits[ls->out_word[k]] |= ls->out_mask[k];
