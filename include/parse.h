@@ -99,6 +99,7 @@ typedef struct {
     mc_buf scratch;      /* decoded journald fields of the current line */
     uint64_t *found;     /* literals of the line's MTA found in it */
     size_t found_words;
+    bool no_prefilter;   /* MAILCODES_NO_PREFILTER: memmem only */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

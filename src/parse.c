@@ -440,6 +440,7 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
     p->rules = rules;
     matcher_init(&p->matcher);
     year_ctx_init_now(&p->years);
+    p->no_prefilter = prefilter_disabled();
     for (size_t i = 0; i < rules->n_mtas; i++) {
         size_t w = rules->mtas[i].literal_set ? litset_words(rules->mtas[i].literal_set) : 1;
         if (w > p->found_words)
@@ -702,7 +703,7 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     /* Few markers and rules (Postfix): a few memmem calls are cheapest.
      * Many (Exim): one automaton scan answers them all at once. */
     const uint64_t *found = NULL;
-    if (m->n_markers <= 4 && m->n_rules <= 16) {
+    if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
         if (!has_marker_in(m->markers, m->n_markers, ll.message))
             return PARSE_NOTHING;
     } else {

@@ -72,6 +72,24 @@ START_TEST(test_mta_run_exact)
 }
 END_TEST
 
+/* The literal prefilters change speed only: every event of the corpus is
+ * the same with them off. */
+START_TEST(test_prefilter_changes_nothing)
+{
+    const char *files = MC_CORPUS_DIR "/postfix/mta-run/maillog " MC_CORPUS_DIR "/postfix/*.log "
+                        MC_CORPUS_DIR "/exim/*.log " MC_CORPUS_DIR "/exim/exim-testsuite/log/* "
+                        MC_CORPUS_DIR "/exim/exim-testsuite/rejectlog/*";
+    char *out = NULL;
+    int rc = run(&out, "cd %s && %s scan --unrecognised u1 %s > on.jsonl && "
+                       "MAILCODES_NO_PREFILTER=1 %s scan --unrecognised u2 %s > off.jsonl && "
+                       "cmp on.jsonl off.jsonl && cmp u1 u2 && wc -l < on.jsonl",
+                 tmpdir, BIN, files, BIN, files);
+    ck_assert_msg(rc == 0, "results differ with the prefilter off: %s", out);
+    ck_assert_int_gt(atoi(out), 4800);
+    free(out);
+}
+END_TEST
+
 START_TEST(test_ingest_idempotent_and_rotation)
 {
     char *out = NULL;
@@ -204,6 +222,7 @@ static Suite *cli_suite(void)
     tcase_set_timeout(tc, 240);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_mta_run_exact);
+    tcase_add_test(tc, test_prefilter_changes_nothing);
     tcase_add_test(tc, test_ingest_idempotent_and_rotation);
     tcase_add_test(tc, test_help_and_exit_codes);
     tcase_add_test(tc, test_explain_and_compare);
