@@ -58,6 +58,11 @@ bool mc_utf8_valid(const unsigned char *p, size_t n);
 /* Replaces NUL bytes and bytes of invalid UTF-8 with '?', in place. */
 void mc_utf8_sanitize(unsigned char *p, size_t n);
 
+/* Splits value at any of the separator characters into a malloc'd array
+ * of malloc'd words (empty words dropped); free with mc_free_words. */
+char **mc_split_words(const char *value, const char *separators, size_t *n_out);
+void mc_free_words(char **words, size_t n);
+
 /* Lowercase ASCII copy into buf (for domains). */
 void mc_ascii_lower(char *s);
 

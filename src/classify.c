@@ -25,34 +25,6 @@
  * rule set are never used for another. */
 static _Atomic unsigned long generations;
 
-static char **split_list(const char *value, size_t *n_out)
-{
-    size_t n = 0, cap = 4;
-    char **w = mc_xmalloc(cap * sizeof *w);
-    const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *s = p;
-        while (*p && *p != ' ' && *p != ',')
-            p++;
-        if (p > s) {
-            if (n == cap)
-                w = mc_xrealloc(w, (cap *= 2) * sizeof *w);
-            w[n++] = mc_xstrndup(s, (size_t)(p - s));
-        }
-    }
-    *n_out = n;
-    return w;
-}
-
-static void free_list(char **w, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(w[i]);
-    free(w);
-}
-
 static bool yes_no(const conf_file *cf, const conf_entry *e, bool *out, char *err, size_t errlen)
 {
     if (strcmp(e->value, "yes") == 0)
@@ -105,7 +77,7 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
             r->detail = mc_xstrdup(e->value);
         } else if (strcmp(k, "code") == 0) {
             size_t n;
-            char **w = split_list(e->value, &n);
+            char **w = mc_split_words(e->value, " ,", &n);
             for (size_t j = 0; j < n; j++) {
                 size_t len = strlen(w[j]);
                 bool ok = len >= 1 && len <= 3 && w[j][0] >= '2' && w[j][0] <= '5';
@@ -114,7 +86,7 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
                 if (!ok) {
                     snprintf(err, errlen, "%s:%d: '%s' is not a reply code or prefix (5, 55, 550)",
                              cf->path, e->line, w[j]);
-                    free_list(w, n);
+                    mc_free_words(w, n);
                     return false;
                 }
             }
@@ -124,7 +96,7 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
             free(w);
         } else if (strcmp(k, "enhanced") == 0) {
             size_t n;
-            char **w = split_list(e->value, &n);
+            char **w = mc_split_words(e->value, " ,", &n);
             for (size_t j = 0; j < n; j++) {
                 char probe[16];
                 snprintf(probe, sizeof probe, "%s", w[j]);
@@ -133,7 +105,7 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
                 if (!is_enhanced_code(probe)) {
                     snprintf(err, errlen, "%s:%d: '%s' is not an enhanced code (5.1.1 or X.1.1)",
                              cf->path, e->line, w[j]);
-                    free_list(w, n);
+                    mc_free_words(w, n);
                     return false;
                 }
             }
@@ -152,17 +124,17 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
                 return false;
         } else if (strcmp(k, "class") == 0) {
             size_t n;
-            char **w = split_list(e->value, &n);
+            char **w = mc_split_words(e->value, " ,", &n);
             for (size_t j = 0; j < n; j++) {
                 mc_class c;
                 if (!mc_class_from_string(w[j], &c)) {
                     snprintf(err, errlen, "%s:%d: '%s' is not a class", cf->path, e->line, w[j]);
-                    free_list(w, n);
+                    mc_free_words(w, n);
                     return false;
                 }
                 r->klass_mask |= 1 << c;
             }
-            free_list(w, n);
+            mc_free_words(w, n);
         } else if (strcmp(k, "by_code_alone") == 0) {
             if (!yes_no(cf, e, &r->by_code_alone, err, errlen))
                 return false;
@@ -187,8 +159,8 @@ static void free_rule(mc_reason_rule *r)
     free(r->id);
     free(r->detail);
     free(r->advice);
-    free_list(r->codes, r->n_codes);
-    free_list(r->enhanced, r->n_enhanced);
+    mc_free_words(r->codes, r->n_codes);
+    mc_free_words(r->enhanced, r->n_enhanced);
     for (size_t i = 0; i < r->n_patterns; i++)
         pattern_free(&r->patterns[i]);
     free(r->patterns);

@@ -335,31 +335,36 @@ static const char *default_db(const cli *o, char *buf, size_t len)
     return buf;
 }
 
-static FILE *open_unrecognised(const cli *o)
-{
-    if (o->unrecognised == NULL)
-        return NULL;
-    FILE *f = fopen(o->unrecognised, "w");
-    if (f == NULL)
-        fprintf(stderr, "mailcodes: %s: %s\n", o->unrecognised, strerror(errno));
-    return f;
-}
-
-/* Runs the inputs (or stdin) through ingest; returns the worst exit code. */
-static int run_inputs(mc_ingest_opts *io, char **paths, int n)
+/* Runs the command's inputs (or stdin) through ingest, with --unrecognised
+ * FILE open for the run; returns the worst exit code. */
+static int run_inputs(const cli *o, mc_ingest_opts *io)
 {
     static char *stdin_only[] = {"-"};
+    char **paths = o->args;
+    int n = o->n_args;
     if (n == 0) {
         paths = stdin_only;
         n = 1;
     }
+    if (o->unrecognised) {
+        io->unrecognised_out = fopen(o->unrecognised, "w");
+        if (io->unrecognised_out == NULL) {
+            fprintf(stderr, "mailcodes: %s: %s\n", o->unrecognised, strerror(errno));
+            return MC_EXIT_USAGE;
+        }
+    }
     int worst = MC_EXIT_OK;
     for (int i = 0; i < n && !mc_stop_requested; i++) {
         int rc = ingest_path(io, paths[i]);
-        if (rc == MC_EXIT_DB)
-            return rc;
         if (rc > worst)
             worst = rc;
+        if (rc == MC_EXIT_DB)
+            break;
+    }
+    if (io->unrecognised_out) {
+        if (fclose(io->unrecognised_out) != 0 && worst == MC_EXIT_OK)
+            worst = MC_EXIT_USAGE;
+        io->unrecognised_out = NULL;
     }
     return worst;
 }
@@ -408,17 +413,11 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
         rules_free(&rules);
         return usage_error(c, "%s", "--follow takes exactly one FILE (a pipe already follows)");
     }
-    io.unrecognised_out = open_unrecognised(&o);
-    if (o.unrecognised && io.unrecognised_out == NULL)
-        rc = MC_EXIT_USAGE;
-    else
-        rc = run_inputs(&io, o.args, o.n_args);
+    rc = run_inputs(&o, &io);
     if (!o.quiet)
         fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s\n",
                 (unsigned long long)io.lines, (unsigned long long)io.events,
                 (unsigned long long)io.skipped, (unsigned long long)io.unrecognised, db);
-    if (io.unrecognised_out)
-        fclose(io.unrecognised_out);
     store_close(store);
     rules_free(&rules);
     return rc;
@@ -559,10 +558,7 @@ static int open_report_source(const cli *o, const mc_rules *rules, uint32_t dims
         io.rules = rules;
         io.store = s;
         io.dims = dims;
-        io.unrecognised_out = open_unrecognised(o);
-        int rc = (o->unrecognised && !io.unrecognised_out) ? MC_EXIT_USAGE : run_inputs(&io, o->args, o->n_args);
-        if (io.unrecognised_out)
-            fclose(io.unrecognised_out);
+        int rc = run_inputs(o, &io);
         if (rc == MC_EXIT_DB) {
             store_close(s);
             return rc;
@@ -677,10 +673,7 @@ static int cmd_scan(const command_spec *c, int argc, char **argv)
     io.rules = &rules;
     io.on_event = print_event;
     io.on_event_ctx = stdout;
-    io.unrecognised_out = open_unrecognised(&o);
-    rc = (o.unrecognised && !io.unrecognised_out) ? MC_EXIT_USAGE : run_inputs(&io, o.args, o.n_args);
-    if (io.unrecognised_out)
-        fclose(io.unrecognised_out);
+    rc = run_inputs(&o, &io);
     if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
         rc = MC_EXIT_USAGE;
     rules_free(&rules);

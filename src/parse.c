@@ -16,35 +16,6 @@
 
 /* ---- loading ---------------------------------------------------------- */
 
-/* Splits a space separated value into a NULL-free array of strings. */
-static char **split_words(const char *value, size_t *n_out)
-{
-    size_t cap = 4, n = 0;
-    char **words = mc_xmalloc(cap * sizeof *words);
-    const char *p = value;
-    while (*p) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        const char *s = p;
-        while (*p && *p != ' ' && *p != '\t')
-            p++;
-        if (p > s) {
-            if (n == cap)
-                words = mc_xrealloc(words, (cap *= 2) * sizeof *words);
-            words[n++] = mc_xstrndup(s, (size_t)(p - s));
-        }
-    }
-    *n_out = n;
-    return words;
-}
-
-static void free_words(char **w, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(w[i]);
-    free(w);
-}
-
 /* A literal or marker may be written in double quotes to keep spaces at
  * its ends ("= -> "); the quotes are not part of it. */
 static char *literal_value(const char *v)
@@ -75,19 +46,19 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             m->name = mc_xstrdup(e->value);
         } else if (strcmp(e->key, "daemons") == 0) {
             size_t n;
-            char **w = split_words(e->value, &n);
+            char **w = mc_split_words(e->value, " \t", &n);
             for (size_t j = 0; j < n; j++) {
                 if (m->n_daemons == MC_MAX_DAEMONS) {
                     snprintf(err, errlen, "%s:%d: more than %d daemons", cf->path, e->line, MC_MAX_DAEMONS);
-                    free_words(w, n);
+                    mc_free_words(w, n);
                     return false;
                 }
                 m->daemons[m->n_daemons++] = mc_xstrdup(w[j]);
             }
-            free_words(w, n);
+            mc_free_words(w, n);
         } else if (strcmp(e->key, "programs") == 0) {
-            free_words(m->programs, m->n_programs);
-            m->programs = split_words(e->value, &m->n_programs);
+            mc_free_words(m->programs, m->n_programs);
+            m->programs = mc_split_words(e->value, " \t", &m->n_programs);
         } else if (strcmp(e->key, "marker") == 0) {
             m->markers = mc_xrealloc(m->markers, (m->n_markers + 1) * sizeof *m->markers);
             m->markers[m->n_markers++] = literal_value(e->value);
@@ -196,7 +167,7 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
         const char *k = e->key;
         if (strcmp(k, "daemons") == 0) {
             size_t n;
-            char **w = split_words(e->value, &n);
+            char **w = mc_split_words(e->value, " \t", &n);
             for (size_t j = 0; j < n; j++) {
                 size_t d = 0;
                 while (d < m->n_daemons && strcmp(m->daemons[d], w[j]) != 0)
@@ -204,12 +175,12 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
                 if (d == m->n_daemons) {
                     snprintf(err, errlen, "%s:%d: daemon '%s' is not listed in [@mta] daemons",
                              cf->path, e->line, w[j]);
-                    free_words(w, n);
+                    mc_free_words(w, n);
                     return false;
                 }
                 r->daemon_mask |= 1ULL << d;
             }
-            free_words(w, n);
+            mc_free_words(w, n);
         } else if (strcmp(k, "literal") == 0) {
             r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
             r->literals[r->n_literals++] = literal_value(e->value);
@@ -294,8 +265,8 @@ static void free_mta(mc_mta_rules *m)
     free(m->name);
     for (size_t i = 0; i < m->n_daemons; i++)
         free(m->daemons[i]);
-    free_words(m->programs, m->n_programs);
-    free_words(m->markers, m->n_markers);
+    mc_free_words(m->programs, m->n_programs);
+    mc_free_words(m->markers, m->n_markers);
     free(m->marker_ids);
     litset_free(m->literal_set);
     if (m->has_prefix)
@@ -314,7 +285,7 @@ static void free_mta(mc_mta_rules *m)
     for (size_t i = 0; i < m->n_rules; i++) {
         mc_line_rule *r = &m->rules[i];
         free(r->name);
-        free_words(r->literals, r->n_literals);
+        mc_free_words(r->literals, r->n_literals);
         free(r->literal_ids);
         pattern_free(&r->pat);
         free(r->direction);

@@ -280,6 +280,34 @@ void mc_text_safe(FILE *out, const char *p, size_t n)
     }
 }
 
+char **mc_split_words(const char *value, const char *separators, size_t *n_out)
+{
+    size_t cap = 4, n = 0;
+    char **words = mc_xmalloc(cap * sizeof *words);
+    const char *p = value;
+    while (*p) {
+        while (*p && strchr(separators, *p))
+            p++;
+        const char *s = p;
+        while (*p && !strchr(separators, *p))
+            p++;
+        if (p > s) {
+            if (n == cap)
+                words = mc_xrealloc(words, (cap *= 2) * sizeof *words);
+            words[n++] = mc_xstrndup(s, (size_t)(p - s));
+        }
+    }
+    *n_out = n;
+    return words;
+}
+
+void mc_free_words(char **words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(words[i]);
+    free(words);
+}
+
 void mc_ascii_lower(char *s)
 {
     for (; *s; s++)

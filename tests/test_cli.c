@@ -13,61 +13,30 @@
 #define BIN MC_BINARY
 #define MTA_RUN_DIR MC_CORPUS_DIR "/postfix/mta-run"
 
-static char tmpdir[64];
-
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mc-cli-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
 
 /* Runs a shell command built from fmt; returns exit status, output in *out. */
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return test_run(cmd, out);
-}
-
-static void expect_contains(const char *hay, const char *needle)
-{
-    ck_assert_msg(hay && strstr(hay, needle), "output lacks '%s':\n%.2000s", needle, hay ? hay : "(null)");
-}
-
 /* The real Postfix run: every event exact (scan), every count exact (report). */
 START_TEST(test_mta_run_exact)
 {
     char *out = NULL;
-    int rc = run(&out, "%s scan %s/maillog > %s/events.jsonl && python3 %s/tools/compare-events.py "
+    int rc = test_runf(&out, "%s scan %s/maillog > %s/events.jsonl && python3 %s/tools/compare-events.py "
                        "%s/expected-events.jsonl %s/events.jsonl 2>&1",
-                 BIN, MTA_RUN_DIR, tmpdir, MC_TESTS_DIR, MTA_RUN_DIR, tmpdir);
+                 BIN, MTA_RUN_DIR, test_dir, MC_TESTS_DIR, MTA_RUN_DIR, test_dir);
     ck_assert_msg(rc == 0, "%s", out);
-    expect_contains(out, "2602 events compared on 17 fields: 0 differences");
+    test_expect_has(out, "2602 events compared on 17 fields: 0 differences");
     free(out);
-    rc = run(&out, "%s/../tools/compare-expected %s %s/expected.json %s/maillog 2>&1", MC_CORPUS_DIR, BIN,
+    rc = test_runf(&out, "%s/../tools/compare-expected %s %s/expected.json %s/maillog 2>&1", MC_CORPUS_DIR, BIN,
              MTA_RUN_DIR, MTA_RUN_DIR);
     ck_assert_msg(rc == 0, "%s", out);
-    expect_contains(out, "100.0% of 2602 expected events exact");
-    expect_contains(out, "(100.0% with stage), 0.0% extra");
+    test_expect_has(out, "100.0% of 2602 expected events exact");
+    test_expect_has(out, "(100.0% with stage), 0.0% extra");
     free(out);
-    rc = run(&out, "%s report %s/maillog --format json --by class --top 0", BIN, MTA_RUN_DIR);
+    rc = test_runf(&out, "%s report %s/maillog --format json --by class --top 0", BIN, MTA_RUN_DIR);
     ck_assert_int_eq(rc, 0);
-    expect_contains(out, "\"totals\": {\"lines\": 7942, \"events\": 2602, \"skipped\": 0, \"unrecognised\": 0,"
+    test_expect_has(out, "\"totals\": {\"lines\": 7942, \"events\": 2602, \"skipped\": 0, \"unrecognised\": 0,"
                          " \"hard\": 106, \"success\": 816, \"intermediate\": 0, \"transient\": 1272,"
                          " \"permanent\": 514, \"unknown\": 0,");
-    expect_contains(out, "{\"class\": \"transient\", \"count\": 1272}");
+    test_expect_has(out, "{\"class\": \"transient\", \"count\": 1272}");
     free(out);
 }
 END_TEST
@@ -80,10 +49,10 @@ START_TEST(test_prefilter_changes_nothing)
                         MC_CORPUS_DIR "/exim/*.log " MC_CORPUS_DIR "/exim/exim-testsuite/log/* "
                         MC_CORPUS_DIR "/exim/exim-testsuite/rejectlog/*";
     char *out = NULL;
-    int rc = run(&out, "cd %s && %s scan --unrecognised u1 %s > on.jsonl && "
+    int rc = test_runf(&out, "cd %s && %s scan --unrecognised u1 %s > on.jsonl && "
                        "MAILCODES_NO_PREFILTER=1 %s scan --unrecognised u2 %s > off.jsonl && "
                        "cmp on.jsonl off.jsonl && cmp u1 u2 && wc -l < on.jsonl",
-                 tmpdir, BIN, files, BIN, files);
+                 test_dir, BIN, files, BIN, files);
     ck_assert_msg(rc == 0, "results differ with the prefilter off: %s", out);
     ck_assert_int_gt(atoi(out), 4800);
     free(out);
@@ -94,25 +63,25 @@ START_TEST(test_ingest_idempotent_and_rotation)
 {
     char *out = NULL;
     /* A log, its rotation day: mail.log -> mail.log.1 (then gzip), new mail.log. */
-    ck_assert_int_eq(run(NULL, "head -4000 %s/maillog > %s/part1 && tail -n +4001 %s/maillog > %s/part2",
-                         MTA_RUN_DIR, tmpdir, MTA_RUN_DIR, tmpdir), 0);
-    ck_assert_int_eq(run(NULL, "cp %s/part1 %s/mail.log", tmpdir, tmpdir), 0);
-    ck_assert_int_eq(run(NULL, "%s ingest --quiet --db %s/db %s/mail.log", BIN, tmpdir, tmpdir), 0);
+    ck_assert_int_eq(test_runf(NULL, "head -4000 %s/maillog > %s/part1 && tail -n +4001 %s/maillog > %s/part2",
+                         MTA_RUN_DIR, test_dir, MTA_RUN_DIR, test_dir), 0);
+    ck_assert_int_eq(test_runf(NULL, "cp %s/part1 %s/mail.log", test_dir, test_dir), 0);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s/db %s/mail.log", BIN, test_dir, test_dir), 0);
     /* the same file again adds nothing */
-    ck_assert_int_eq(run(NULL, "%s ingest --quiet --db %s/db %s/mail.log", BIN, tmpdir, tmpdir), 0);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s/db %s/mail.log", BIN, test_dir, test_dir), 0);
     /* rotate: the old file is renamed and compressed, a new one starts */
-    ck_assert_int_eq(run(NULL, "cd %s && mv mail.log mail.log.1 && gzip mail.log.1 && cp part2 mail.log", tmpdir), 0);
-    ck_assert_int_eq(run(NULL, "%s ingest --quiet --db %s/db %s/mail.log %s/mail.log.1.gz", BIN, tmpdir, tmpdir, tmpdir), 0);
-    ck_assert_int_eq(run(&out, "%s report --db %s/db --format json --by class", BIN, tmpdir), 0);
-    expect_contains(out, "\"lines\": 7942, \"events\": 2602,");
-    expect_contains(out, "\"hard\": 106, \"success\": 816, \"intermediate\": 0, \"transient\": 1272, \"permanent\": 514");
+    ck_assert_int_eq(test_runf(NULL, "cd %s && mv mail.log mail.log.1 && gzip mail.log.1 && cp part2 mail.log", test_dir), 0);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s/db %s/mail.log %s/mail.log.1.gz", BIN, test_dir, test_dir, test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/db --format json --by class", BIN, test_dir), 0);
+    test_expect_has(out, "\"lines\": 7942, \"events\": 2602,");
+    test_expect_has(out, "\"hard\": 106, \"success\": 816, \"intermediate\": 0, \"transient\": 1272, \"permanent\": 514");
     free(out);
     /* a file that grew: only the new lines count */
-    ck_assert_int_eq(run(NULL, "cd %s && head -100 part2 > grow.log && %s ingest --quiet --db db2 grow.log && "
-                               "cp part2 grow.log && %s ingest --quiet --db db2 grow.log", tmpdir, BIN, BIN), 0);
-    ck_assert_int_eq(run(&out, "%s report --db %s/db2 --format json --by class", BIN, tmpdir), 0);
+    ck_assert_int_eq(test_runf(NULL, "cd %s && head -100 part2 > grow.log && %s ingest --quiet --db db2 grow.log && "
+                               "cp part2 grow.log && %s ingest --quiet --db db2 grow.log", test_dir, BIN, BIN), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/db2 --format json --by class", BIN, test_dir), 0);
     char *single = NULL;
-    ck_assert_int_eq(run(&single, "%s report %s/part2 --format json --by class", BIN, tmpdir), 0);
+    ck_assert_int_eq(test_runf(&single, "%s report %s/part2 --format json --by class", BIN, test_dir), 0);
     ck_assert_str_eq(strstr(out, "\"totals\""), strstr(single, "\"totals\""));
     free(out);
     free(single);
@@ -124,39 +93,39 @@ START_TEST(test_help_and_exit_codes)
     static const char *const cmds[] = {"ingest", "report", "scan", "explain", "compare"};
     char *out = NULL;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
-        ck_assert_int_eq(run(&out, "%s %s --help", BIN, cmds[i]), 0);
+        ck_assert_int_eq(test_runf(&out, "%s %s --help", BIN, cmds[i]), 0);
         char want[64];
         snprintf(want, sizeof want, "usage: mailcodes %s", cmds[i]);
-        expect_contains(out, want);
+        test_expect_has(out, want);
         free(out);
     }
-    ck_assert_int_eq(run(&out, "%s --help", BIN), 0);
-    expect_contains(out, "exit status: 0 success, 1 input or usage error, 2 rules error, 3 database error");
+    ck_assert_int_eq(test_runf(&out, "%s --help", BIN), 0);
+    test_expect_has(out, "exit status: 0 success, 1 input or usage error, 2 rules error, 3 database error");
     free(out);
-    ck_assert_int_eq(run(NULL, "%s 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(NULL, "%s frobnicate 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(NULL, "%s report --bogus 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(NULL, "%s report --by nonsense x 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(NULL, "%s report --format xml x 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(NULL, "%s report --day someday x 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(NULL, "%s scan /nonexistent/log 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(NULL, "%s explain 999 2>/dev/null", BIN), 1);
-    ck_assert_int_eq(run(&out, "MAILCODES_RULES=/nonexistent %s explain 550 2>&1", BIN), 2);
-    expect_contains(out, "rules directory not found");
+    ck_assert_int_eq(test_runf(NULL, "%s 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(NULL, "%s frobnicate 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(NULL, "%s report --bogus 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(NULL, "%s report --by nonsense x 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(NULL, "%s report --format xml x 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(NULL, "%s report --day someday x 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(NULL, "%s scan /nonexistent/log 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(NULL, "%s explain 999 2>/dev/null", BIN), 1);
+    ck_assert_int_eq(test_runf(&out, "MAILCODES_RULES=/nonexistent %s explain 550 2>&1", BIN), 2);
+    test_expect_has(out, "rules directory not found");
     free(out);
     /* a broken rules file: FILE:LINE on stderr, exit 2 */
-    ck_assert_int_eq(run(NULL, "cp -r %s %s/rules && printf '[@commands]\\nRCPT = nowhere\\n' > %s/rules/stages.conf",
-                         MC_SOURCE_RULES, tmpdir, tmpdir), 0);
-    ck_assert_int_eq(run(&out, "%s scan --rules %s/rules /dev/null 2>&1", BIN, tmpdir), 2);
-    expect_contains(out, "stages.conf:2: 'nowhere' is not a stage");
+    ck_assert_int_eq(test_runf(NULL, "cp -r %s %s/rules && printf '[@commands]\\nRCPT = nowhere\\n' > %s/rules/stages.conf",
+                         MC_SOURCE_RULES, test_dir, test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s scan --rules %s/rules /dev/null 2>&1", BIN, test_dir), 2);
+    test_expect_has(out, "stages.conf:2: 'nowhere' is not a stage");
     free(out);
     /* a corrupt database: exit 3 with the reason */
-    ck_assert_int_eq(run(NULL, "head -c 20000 /dev/urandom > %s/bad.db", tmpdir), 0);
-    ck_assert_int_eq(run(&out, "%s ingest --quiet --db %s/bad.db /dev/null 2>&1", BIN, tmpdir), 3);
-    expect_contains(out, "database");
+    ck_assert_int_eq(test_runf(NULL, "head -c 20000 /dev/urandom > %s/bad.db", test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s ingest --quiet --db %s/bad.db /dev/null 2>&1", BIN, test_dir), 3);
+    test_expect_has(out, "database");
     free(out);
-    ck_assert_int_eq(run(&out, "%s report --db %s/none.db 2>&1", BIN, tmpdir), 3);
-    expect_contains(out, "does not exist");
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/none.db 2>&1", BIN, test_dir), 3);
+    test_expect_has(out, "does not exist");
     free(out);
 }
 END_TEST
@@ -164,29 +133,29 @@ END_TEST
 START_TEST(test_explain_and_compare)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s explain 421", BIN), 0);
-    expect_contains(out, "421 Service not available");
-    expect_contains(out, "4xx Transient Negative");
-    expect_contains(out, "\nDescription\n");
-    expect_contains(out, "\nWhen you see it\n");
-    expect_contains(out, "\nHow to fix\n");
+    ck_assert_int_eq(test_runf(&out, "%s explain 421", BIN), 0);
+    test_expect_has(out, "421 Service not available");
+    test_expect_has(out, "4xx Transient Negative");
+    test_expect_has(out, "\nDescription\n");
+    test_expect_has(out, "\nWhen you see it\n");
+    test_expect_has(out, "\nHow to fix\n");
     free(out);
-    ck_assert_int_eq(run(&out, "%s explain 5.7.1 --lang de", BIN), 0);
-    expect_contains(out, "Beschreibung");
-    expect_contains(out, "Wie man es behebt");
+    ck_assert_int_eq(test_runf(&out, "%s explain 5.7.1 --lang de", BIN), 0);
+    test_expect_has(out, "Beschreibung");
+    test_expect_has(out, "Wie man es behebt");
     free(out);
-    ck_assert_int_eq(run(&out, "%s explain --format json '550 5.7.1 Service unavailable; client [192.0.2.1] "
+    ck_assert_int_eq(test_runf(&out, "%s explain --format json '550 5.7.1 Service unavailable; client [192.0.2.1] "
                                "blocked using zen.spamhaus.org'", BIN), 0);
-    expect_contains(out, "\"code\": \"550\", \"enhanced\": \"5.7.1\", \"class\": \"permanent\"");
-    expect_contains(out, "\"reason\": \"blocklisted\"");
+    test_expect_has(out, "\"code\": \"550\", \"enhanced\": \"5.7.1\", \"class\": \"permanent\"");
+    test_expect_has(out, "\"reason\": \"blocklisted\"");
     free(out);
-    ck_assert_int_eq(run(&out, "%s compare 220 521", BIN), 0);
-    expect_contains(out, "Key differences");
-    expect_contains(out, "When to use which");
-    expect_contains(out, "5xx Permanent Negative");
+    ck_assert_int_eq(test_runf(&out, "%s compare 220 521", BIN), 0);
+    test_expect_has(out, "Key differences");
+    test_expect_has(out, "When to use which");
+    test_expect_has(out, "5xx Permanent Negative");
     free(out);
-    ck_assert_int_eq(run(&out, "%s compare 220 521 --lang ar", BIN), 0);
-    expect_contains(out, "الفروق الرئيسية");
+    ck_assert_int_eq(test_runf(&out, "%s compare 220 521 --lang ar", BIN), 0);
+    test_expect_has(out, "الفروق الرئيسية");
     free(out);
 }
 END_TEST
@@ -195,22 +164,22 @@ START_TEST(test_hostile_input)
 {
     char *out = NULL;
     /* binary garbage, a NUL line, invalid UTF-8, a 10 MB line, ANSI escapes */
-    ck_assert_int_eq(run(NULL,
+    ck_assert_int_eq(test_runf(NULL,
                          "cd %s && head -c 300000 /dev/urandom > junk && "
                          "printf 'Nov 23 07:00:01 mx postfix/smtp[1]: A: to=<a@b.example>, relay=r[1.2.3.4]:25, "
                          "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host r said: 550 5.1.1 \\033[31mred\\033[0m "
                          "(in reply to RCPT TO command))\\n' > esc && "
                          "printf 'nul\\000line\\nbad \\377 utf8\\n' > bad && "
                          "head -c 10000000 /dev/zero | tr '\\000' x > long && (cat junk; echo; cat esc bad long; echo; cat esc) > mix",
-                         tmpdir), 0);
-    ck_assert_int_eq(run(&out, "%s report %s/mix --format json --by code", BIN, tmpdir), 0);
-    expect_contains(out, "\"events\": 2,");
-    expect_contains(out, "{\"code\": \"550\", \"class\": \"permanent\", \"count\": 2");
+                         test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/mix --format json --by code", BIN, test_dir), 0);
+    test_expect_has(out, "\"events\": 2,");
+    test_expect_has(out, "{\"code\": \"550\", \"class\": \"permanent\", \"count\": 2");
     free(out);
     /* the escape never reaches the output raw */
-    ck_assert_int_eq(run(&out, "%s scan %s/esc", BIN, tmpdir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s scan %s/esc", BIN, test_dir), 0);
     ck_assert_ptr_null(strchr(out, '\033'));
-    expect_contains(out, "\\u001b[31mred");
+    test_expect_has(out, "\\u001b[31mred");
     free(out);
 }
 END_TEST
@@ -220,7 +189,7 @@ static Suite *cli_suite(void)
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 240);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_add_test(tc, test_mta_run_exact);
     tcase_add_test(tc, test_prefilter_changes_nothing);
     tcase_add_test(tc, test_ingest_idempotent_and_rotation);

@@ -21,41 +21,24 @@ extern char **environ;
 #define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
 #define ALL_KEYS "mta,host,direction,status,stage,code,enhanced,class,reason,domain,relay,client,hour"
 
-static char dir[64];
-
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/mc-crash-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    test_dir_setup();
     char cmd[512];
     /* ~16 MB: twelve copies of the real log, each moved one day on */
     snprintf(cmd, sizeof cmd,
              "cd %s && for d in 10 11 12 13 14 15 16 17 18 19 20 21; do sed \"s/^Nov 23/Nov $d/\" %s; done > big.log",
-             dir, MAILLOG);
+             test_dir, MAILLOG);
     ck_assert_int_eq(system(cmd), 0);
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 static char *report(const char *db)
 {
     char cmd[512];
     char *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s report --db %s/%s --format json --top 0 --by " ALL_KEYS, BIN, dir, db);
+    snprintf(cmd, sizeof cmd, "%s report --db %s/%s --format json --top 0 --by " ALL_KEYS, BIN, test_dir, db);
     ck_assert_int_eq(test_run(cmd, &out), 0);
     return out;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 /* Runs ingest, interrupting it with sig after a random delay, until a run
@@ -63,15 +46,15 @@ static void sleep_ms(int ms)
 static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
 {
     char dbpath[128], log[128];
-    snprintf(dbpath, sizeof dbpath, "%s/%s", dir, db);
-    snprintf(log, sizeof log, "%s/big.log", dir);
+    snprintf(dbpath, sizeof dbpath, "%s/%s", test_dir, db);
+    snprintf(log, sizeof log, "%s/big.log", test_dir);
     /* Frequent commits, so kills land between them as well as before the first. */
     char *argv[] = {BIN, "ingest", "--quiet", "--commit-every", "0.02", "--db", dbpath, log, NULL};
     int interrupted = 0;
     for (int attempt = 0; attempt < 60; attempt++) {
         pid_t pid;
         ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
-        sleep_ms(20 + (int)(rand_r(seed) % (unsigned)(60 + 20 * attempt)));
+        test_sleep_ms(20 + (int)(rand_r(seed) % (unsigned)(60 + 20 * attempt)));
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed");
@@ -95,7 +78,7 @@ static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
 static void check_signal(int sig, unsigned int seed)
 {
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, dir, dir);
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
     char *clean = report("clean.db");
     int n = ingest_interrupted("killed.db", sig, &seed);
@@ -123,9 +106,9 @@ START_TEST(test_concurrent_writers_and_reader)
              "(%s ingest --quiet --db shared.db a.log & %s ingest --quiet --db shared.db b.log & "
              " for i in 1 2 3 4 5; do %s report --db shared.db --format json >/dev/null 2>err || "
              "  { grep -q 'does not exist' err || exit 1; }; done; wait)",
-             dir, BIN, BIN, BIN);
+             test_dir, BIN, BIN, BIN);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, dir, dir);
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
     char *a = report("clean.db"), *b = report("shared.db");
     ck_assert_str_eq(a, b);
@@ -142,14 +125,14 @@ START_TEST(test_disk_full)
     char cmd[2048];
     char *out = NULL;
     snprintf(cmd, sizeof cmd, "cd %s && (ulimit -f 300; %s ingest --quiet --db full.db big.log 2>&1; echo \"rc=$?\")",
-             dir, BIN);
+             test_dir, BIN);
     test_run(cmd, &out);
     ck_assert_msg(strstr(out, "rc=3") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "is the disk full?") != NULL, "%s", out);
     free(out);
-    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/full.db %s/big.log", BIN, dir, dir);
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/full.db %s/big.log", BIN, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, dir, dir);
+    snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/clean.db %s/big.log", BIN, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
     char *a = report("clean.db"), *b = report("full.db");
     ck_assert_str_eq(a, b);
@@ -165,16 +148,16 @@ START_TEST(test_read_only_database)
     char cmd[2048];
     char *out = NULL;
     snprintf(cmd, sizeof cmd, "cd %s && head -3000 big.log > small.log && %s ingest --quiet --db ro.db small.log && "
-                              "chmod 755 . && chmod 444 ro.db", dir, BIN);
+                              "chmod 755 . && chmod 444 ro.db", test_dir, BIN);
     ck_assert_int_eq(system(cmd), 0);
     /* root ignores permissions: drop to nobody for the check */
     const char *as = geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
-    snprintf(cmd, sizeof cmd, "cd %s && %s%s ingest --quiet --db ro.db small.log 2>&1; echo \"rc=$?\"", dir, as, BIN);
+    snprintf(cmd, sizeof cmd, "cd %s && %s%s ingest --quiet --db ro.db small.log 2>&1; echo \"rc=$?\"", test_dir, as, BIN);
     test_run(cmd, &out);
     ck_assert_msg(strstr(out, "rc=3") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "permissions") != NULL, "%s", out);
     free(out);
-    snprintf(cmd, sizeof cmd, "cd %s && %s%s report --db ro.db --format json --by class", dir, as, BIN);
+    snprintf(cmd, sizeof cmd, "cd %s && %s%s report --db ro.db --format json --by class", test_dir, as, BIN);
     ck_assert_int_eq(test_run(cmd, &out), 0);
     ck_assert_msg(strstr(out, "\"lines\": 3000,") != NULL, "%s", out);
     free(out);
@@ -186,7 +169,7 @@ static Suite *crash_suite(void)
     Suite *s = suite_create("crash");
     TCase *tc = tcase_create("crash");
     tcase_set_timeout(tc, 300);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, test_dir_teardown);
     tcase_add_test(tc, test_sigkill);
     tcase_add_test(tc, test_sigint);
     tcase_add_test(tc, test_sigterm);

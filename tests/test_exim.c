@@ -434,21 +434,6 @@ END_TEST
 
 /* ---- the binary on a mixed Postfix + Exim stream ---- */
 
-static char tmpdir[64];
-
-static void setup(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mc-exim-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tmpdir);
-}
 
 static void add_line(FILE *f, const char *file, const char *fragment)
 {
@@ -457,15 +442,10 @@ static void add_line(FILE *f, const char *file, const char *fragment)
     free(line);
 }
 
-static void expect_contains(const char *hay, const char *needle)
-{
-    ck_assert_msg(hay && strstr(hay, needle), "output lacks '%s':\n%.3000s", needle, hay ? hay : "(null)");
-}
-
 START_TEST(test_report_mixed)
 {
     char path[128];
-    snprintf(path, sizeof path, "%s/mixed.log", tmpdir);
+    snprintf(path, sizeof path, "%s/mixed.log", test_dir);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     /* Postfix: 2 sent, 1 bounced, 1 deferred, 1 rejected, 1 not an outcome */
@@ -513,16 +493,16 @@ START_TEST(test_report_mixed)
     char *out = NULL;
     ck_assert_int_eq(test_run(cmd, &out), 0);
     /* 27 lines; events: postfix 5, exim 12 */
-    expect_contains(out, "\"lines\": 27, \"events\": 17, \"skipped\": 0, \"unrecognised\": 1,");
-    expect_contains(out, "\"success\": 4, \"intermediate\": 0, \"transient\": 3, \"permanent\": 10, \"unknown\": 0,");
-    expect_contains(out, "{\"mta\": \"exim\", \"status\": \"rejected\", \"class\": \"permanent\", \"count\": 5}");
-    expect_contains(out, "{\"mta\": \"exim\", \"status\": \"bounced\", \"class\": \"permanent\", \"count\": 3}");
-    expect_contains(out, "{\"mta\": \"exim\", \"status\": \"sent\", \"class\": \"success\", \"count\": 2}");
-    expect_contains(out, "{\"mta\": \"exim\", \"status\": \"deferred\", \"class\": \"transient\", \"count\": 2}");
-    expect_contains(out, "{\"mta\": \"postfix\", \"status\": \"sent\", \"class\": \"success\", \"count\": 2}");
-    expect_contains(out, "{\"mta\": \"postfix\", \"status\": \"bounced\", \"class\": \"permanent\", \"count\": 1}");
-    expect_contains(out, "{\"mta\": \"postfix\", \"status\": \"deferred\", \"class\": \"transient\", \"count\": 1}");
-    expect_contains(out, "{\"mta\": \"postfix\", \"status\": \"rejected\", \"class\": \"permanent\", \"count\": 1}");
+    test_expect_has(out, "\"lines\": 27, \"events\": 17, \"skipped\": 0, \"unrecognised\": 1,");
+    test_expect_has(out, "\"success\": 4, \"intermediate\": 0, \"transient\": 3, \"permanent\": 10, \"unknown\": 0,");
+    test_expect_has(out, "{\"mta\": \"exim\", \"status\": \"rejected\", \"class\": \"permanent\", \"count\": 5}");
+    test_expect_has(out, "{\"mta\": \"exim\", \"status\": \"bounced\", \"class\": \"permanent\", \"count\": 3}");
+    test_expect_has(out, "{\"mta\": \"exim\", \"status\": \"sent\", \"class\": \"success\", \"count\": 2}");
+    test_expect_has(out, "{\"mta\": \"exim\", \"status\": \"deferred\", \"class\": \"transient\", \"count\": 2}");
+    test_expect_has(out, "{\"mta\": \"postfix\", \"status\": \"sent\", \"class\": \"success\", \"count\": 2}");
+    test_expect_has(out, "{\"mta\": \"postfix\", \"status\": \"bounced\", \"class\": \"permanent\", \"count\": 1}");
+    test_expect_has(out, "{\"mta\": \"postfix\", \"status\": \"deferred\", \"class\": \"transient\", \"count\": 1}");
+    test_expect_has(out, "{\"mta\": \"postfix\", \"status\": \"rejected\", \"class\": \"permanent\", \"count\": 1}");
     free(out);
 }
 END_TEST
@@ -536,8 +516,8 @@ START_TEST(test_explain_exim_text)
     snprintf(cmd, sizeof cmd, "%s explain --format json '%s'", MC_BINARY, text);
     char *out = NULL;
     ck_assert_int_eq(test_run(cmd, &out), 0);
-    expect_contains(out, "\"code\": \"550\"");
-    expect_contains(out, "\"class\": \"permanent\"");
+    test_expect_has(out, "\"code\": \"550\"");
+    test_expect_has(out, "\"class\": \"permanent\"");
     free(out);
     free(line);
 }
@@ -574,7 +554,7 @@ static Suite *exim_suite(void)
     tcase_add_test(tc, test_inference_in_rules);
     suite_add_tcase(s, tc);
     TCase *e2e = tcase_create("binary");
-    tcase_add_checked_fixture(e2e, setup, teardown);
+    tcase_add_checked_fixture(e2e, test_dir_setup, test_dir_teardown);
     tcase_add_test(e2e, test_report_mixed);
     tcase_add_test(e2e, test_retry_skip_tally);
     tcase_add_test(e2e, test_explain_exim_text);

@@ -21,21 +21,6 @@ extern char **environ;
 #define EXPECT_TOTALS "\"lines\": 7942, \"events\": 2602, \"skipped\": 0, \"unrecognised\": 0, \"hard\": 106," \
                       " \"success\": 816, \"intermediate\": 0, \"transient\": 1272, \"permanent\": 514"
 
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/mc-follow-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sh(const char *fmt, ...)
@@ -46,12 +31,6 @@ static void sh(const char *fmt, ...)
     vsnprintf(cmd, sizeof cmd, fmt, ap);
     va_end(ap);
     ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static pid_t start(char *const argv[])
@@ -81,7 +60,7 @@ static bool wait_lines(const char *db, const char *want)
         free(out);
         if (ok)
             return true;
-        sleep_ms(100);
+        test_sleep_ms(100);
     }
     return false;
 }
@@ -99,27 +78,27 @@ static void expect_totals(const char *db)
 START_TEST(test_rotation_truncation_late_file)
 {
     char db[128], log[128];
-    snprintf(db, sizeof db, "%s/db", dir);
-    snprintf(log, sizeof log, "%s/mail.log", dir);
+    snprintf(db, sizeof db, "%s/db", test_dir);
+    snprintf(log, sizeof log, "%s/mail.log", test_dir);
     char *argv[] = {BIN, "ingest", "--quiet", "--follow", "--db", db, log, NULL};
     pid_t pid = start(argv);
-    sleep_ms(300);
+    test_sleep_ms(300);
     /* the file appears late */
     sh("head -2000 %s > %s", MAILLOG, log);
     ck_assert(wait_lines(db, "\"lines\": 2000,"));
     /* rotation by rename; the new file starts */
-    sh("cd %s && mv mail.log mail.log.1 && sed -n 2001,5000p %s > mail.log", dir, MAILLOG);
+    sh("cd %s && mv mail.log mail.log.1 && sed -n 2001,5000p %s > mail.log", test_dir, MAILLOG);
     ck_assert(wait_lines(db, "\"lines\": 5000,"));
     /* copytruncate: the content is copied away, the file emptied, then grows */
-    sh("cd %s && cp mail.log mail.log.2 && : > mail.log", dir);
-    sleep_ms(600);
+    sh("cd %s && cp mail.log mail.log.2 && : > mail.log", test_dir);
+    test_sleep_ms(600);
     sh("tail -n +5001 %s >> %s", MAILLOG, log);
     ck_assert(wait_lines(db, "\"lines\": 7942,"));
     ck_assert_int_eq(stop(pid, SIGTERM), 0);
     expect_totals(db);
     /* the rotated copies are known by fingerprint: nothing is counted twice */
     sh("cd %s && %s ingest --quiet --db db mail.log mail.log.1 mail.log.2 && gzip mail.log.1 && "
-       "%s ingest --quiet --db db mail.log.1.gz", dir, BIN, BIN);
+       "%s ingest --quiet --db db mail.log.1.gz", test_dir, BIN, BIN);
     expect_totals(db);
 }
 END_TEST
@@ -127,17 +106,17 @@ END_TEST
 START_TEST(test_unfinished_line_waits)
 {
     char db[128], log[128];
-    snprintf(db, sizeof db, "%s/db", dir);
-    snprintf(log, sizeof log, "%s/mail.log", dir);
+    snprintf(db, sizeof db, "%s/db", test_dir);
+    snprintf(log, sizeof log, "%s/mail.log", test_dir);
     /* all but the last line, then the last line in two writes */
-    sh("head -7941 %s > %s && tail -1 %s > %s/last", MAILLOG, log, MAILLOG, dir);
+    sh("head -7941 %s > %s && tail -1 %s > %s/last", MAILLOG, log, MAILLOG, test_dir);
     char *argv[] = {BIN, "ingest", "--quiet", "--follow", "--db", db, log, NULL};
     pid_t pid = start(argv);
     ck_assert(wait_lines(db, "\"lines\": 7941,"));
-    sh("head -c 40 %s/last | tr -d '\\n' >> %s", dir, log);
-    sleep_ms(700);
+    sh("head -c 40 %s/last | tr -d '\\n' >> %s", test_dir, log);
+    test_sleep_ms(700);
     ck_assert(wait_lines(db, "\"lines\": 7941,"));
-    sh("tail -c +41 %s/last >> %s", dir, log);
+    sh("tail -c +41 %s/last >> %s", test_dir, log);
     ck_assert(wait_lines(db, "\"lines\": 7942,"));
     ck_assert_int_eq(stop(pid, SIGINT), 0);
     expect_totals(db);
@@ -149,10 +128,10 @@ END_TEST
 START_TEST(test_pipe_commits_when_silent)
 {
     char db[128];
-    snprintf(db, sizeof db, "%s/db", dir);
-    sh("mkfifo %s/fifo", dir);
+    snprintf(db, sizeof db, "%s/db", test_dir);
+    sh("mkfifo %s/fifo", test_dir);
     char fifo[128];
-    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(fifo, sizeof fifo, "%s/fifo", test_dir);
     char *argv[] = {BIN, "ingest", "--quiet", "--db", db, fifo, NULL};
     pid_t pid = start(argv);
     /* hold the fifo open for writing in the background, write, stay silent */
@@ -174,7 +153,7 @@ static Suite *follow_suite(void)
     Suite *s = suite_create("follow");
     TCase *tc = tcase_create("follow");
     tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_add_test(tc, test_rotation_truncation_late_file);
     tcase_add_test(tc, test_unfinished_line_waits);
     tcase_add_test(tc, test_pipe_commits_when_silent);

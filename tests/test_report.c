@@ -13,62 +13,25 @@
 #define BIN MC_BINARY
 #define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
 
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/mc-report-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(char **out, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return test_run(cmd, out);
-}
-
-static void has(const char *hay, const char *needle)
-{
-    ck_assert_msg(hay && strstr(hay, needle), "output lacks '%s':\n%.3000s", needle, hay ? hay : "");
-}
-
-static void lacks(const char *hay, const char *needle)
-{
-    ck_assert_msg(hay && !strstr(hay, needle), "output has '%s'", needle);
-}
-
 START_TEST(test_daily_text)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s report %s", BIN, MAILLOG), 0);
-    has(out, "lines read                                 7942");
-    has(out, "events (SMTP outcomes)                     2602");
-    has(out, "sent                                        816");
-    has(out, "deferred                                   1341");
-    has(out, "bounced                                     204");
-    has(out, "expired                                      82");
-    has(out, "rejected (inbound)                          159");
-    has(out, "transient failures (4xx)                   1272");
-    has(out, "permanent failures (5xx)                    514");
-    has(out, "dead addresses (hard)                       106");
-    has(out, "Top problems");
+    ck_assert_int_eq(test_runf(&out, "%s report %s", BIN, MAILLOG), 0);
+    test_expect_has(out, "lines read                                 7942");
+    test_expect_has(out, "events (SMTP outcomes)                     2602");
+    test_expect_has(out, "sent                                        816");
+    test_expect_has(out, "deferred                                   1341");
+    test_expect_has(out, "bounced                                     204");
+    test_expect_has(out, "expired                                      82");
+    test_expect_has(out, "rejected (inbound)                          159");
+    test_expect_has(out, "transient failures (4xx)                   1272");
+    test_expect_has(out, "permanent failures (5xx)                    514");
+    test_expect_has(out, "dead addresses (hard)                       106");
+    test_expect_has(out, "Top problems");
     /* the biggest problem: 452 4.2.2 at 227 events, with its domain and advice */
-    has(out, "  1. 452 4.2.2 transient  227 events");
-    has(out, "domains: ");
-    has(out, "advice: ");
+    test_expect_has(out, "  1. 452 4.2.2 transient  227 events");
+    test_expect_has(out, "domains: ");
+    test_expect_has(out, "advice: ");
     /* within 100 columns, and no escape codes in a pipe */
     for (char *line = out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
@@ -77,7 +40,7 @@ START_TEST(test_daily_text)
             cols += ((unsigned char)*p & 0xC0) != 0x80;
         ck_assert_msg(cols <= 100, "line over 100 columns: %.*s", (int)(nl ? nl - line : 120), line);
     }
-    lacks(out, "\033[");
+    test_expect_lacks(out, "\033[");
     free(out);
 }
 END_TEST
@@ -85,10 +48,10 @@ END_TEST
 START_TEST(test_by_table_and_problems_first)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s report %s --by status --top 0", BIN, MAILLOG), 0);
-    has(out, "deferred  transient        1229");
+    ck_assert_int_eq(test_runf(&out, "%s report %s --by status --top 0", BIN, MAILLOG), 0);
+    test_expect_has(out, "deferred  transient        1229");
     free(out);
-    ck_assert_int_eq(run(&out, "%s report %s --by class --format json --problems-first", BIN, MAILLOG), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --by class --format json --problems-first", BIN, MAILLOG), 0);
     char *t = strstr(out, "\"class\": \"transient\""), *p = strstr(out, "\"class\": \"permanent\""),
          *s = strstr(out, "\"class\": \"success\"");
     ck_assert(t && p && s && t < s && p < s);
@@ -99,13 +62,13 @@ END_TEST
 START_TEST(test_csv)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s report %s --format csv --by code,enhanced --top 3", BIN, MAILLOG), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format csv --by code,enhanced --top 3", BIN, MAILLOG), 0);
     ck_assert_msg(strncmp(out, "code,enhanced,class,count,name,advice\r\n250,2.0.0,success,690,", 60) == 0, "%s", out);
     /* advice texts hold commas: quoted */
-    has(out, ",\"");
+    test_expect_has(out, ",\"");
     free(out);
-    ck_assert_int_eq(run(&out, "%s report %s --format csv --by domain,status --top 0", BIN, MAILLOG), 0);
-    has(out, "domain,status,class,count\r\n");
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format csv --by domain,status --top 0", BIN, MAILLOG), 0);
+    test_expect_has(out, "domain,status,class,count\r\n");
     free(out);
 }
 END_TEST
@@ -113,12 +76,12 @@ END_TEST
 START_TEST(test_prom)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s report %s --format prom", BIN, MAILLOG), 0);
-    has(out, "# TYPE mailcodes_events_total counter\n");
-    has(out, "mailcodes_events_total{mta=\"postfix\",direction=\"outbound\",status=\"sent\",class=\"success\","
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format prom", BIN, MAILLOG), 0);
+    test_expect_has(out, "# TYPE mailcodes_events_total counter\n");
+    test_expect_has(out, "mailcodes_events_total{mta=\"postfix\",direction=\"outbound\",status=\"sent\",class=\"success\","
              "code=\"250\",enhanced=\"2.0.0\"} 690\n");
-    has(out, "mailcodes_lines_total 7942\n");
-    has(out, "mailcodes_skipped_lines_total 0\n");
+    test_expect_has(out, "mailcodes_lines_total 7942\n");
+    test_expect_has(out, "mailcodes_skipped_lines_total 0\n");
     /* every sample line is NAME{labels} VALUE or NAME VALUE */
     for (char *line = out, *nl; line && *line; line = nl ? nl + 1 : NULL) {
         nl = strchr(line, '\n');
@@ -133,19 +96,19 @@ END_TEST
 START_TEST(test_html)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s report %s --format html", BIN, MAILLOG), 0);
-    has(out, "<!DOCTYPE html>");
-    has(out, "dir=\"ltr\"");
-    has(out, "<svg");
-    has(out, "Events per hour");
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format html", BIN, MAILLOG), 0);
+    test_expect_has(out, "<!DOCTYPE html>");
+    test_expect_has(out, "dir=\"ltr\"");
+    test_expect_has(out, "<svg");
+    test_expect_has(out, "Events per hour");
     /* self-contained: nothing to fetch */
-    lacks(out, "<script src");
-    lacks(out, "<link");
-    lacks(out, "src=\"http");
-    lacks(out, "url(");
+    test_expect_lacks(out, "<script src");
+    test_expect_lacks(out, "<link");
+    test_expect_lacks(out, "src=\"http");
+    test_expect_lacks(out, "url(");
     free(out);
-    ck_assert_int_eq(run(&out, "%s report %s --format html --lang ar", BIN, MAILLOG), 0);
-    has(out, "dir=\"rtl\"");
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format html --lang ar", BIN, MAILLOG), 0);
+    test_expect_has(out, "dir=\"rtl\"");
     free(out);
 }
 END_TEST
@@ -154,7 +117,7 @@ END_TEST
  * steady greylisting: windows, the change column and triage's ranking. */
 static void make_two_days(void)
 {
-    ck_assert_int_eq(run(NULL,
+    ck_assert_int_eq(test_runf(NULL,
         "cd %s && : > two.log && for day in 21 22; do for i in $(seq 1 40); do "
         "echo \"Nov $day 10:00:$(printf %%02d $i) mx postfix/smtp[1]: A$i: to=<u$i@big.example>, "
         "relay=mx.big.example[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=4.2.0, status=deferred "
@@ -166,27 +129,27 @@ static void make_two_days(void)
         "echo \"Nov 22 12:00:0$i mx postfix/smtp[1]: C$i: to=<w$i@outlook.example>, "
         "relay=mx.outlook.example[192.0.2.3]:25, delay=1, delays=0/0/0/1, dsn=5.7.1, status=bounced "
         "(host mx.outlook.example[192.0.2.3] said: 550 5.7.1 Service unavailable, Client host [192.0.2.9] "
-        "blocked using Spamhaus (in reply to RCPT TO command))\"; done >> two.log", dir), 0);
+        "blocked using Spamhaus (in reply to RCPT TO command))\"; done >> two.log", test_dir), 0);
 }
 
 START_TEST(test_windows_and_change)
 {
     make_two_days();
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s report %s/two.log --day 2026-11-22 --format json --by status", BIN, dir), 0);
-    has(out, "\"window\": {\"since\": \"2026-11-22\", \"until\": \"2026-11-23\"}");
-    has(out, "\"lines\": 88, \"events\": 88,");
-    has(out, "{\"status\": \"bounced\", \"class\": \"permanent\", \"count\": 8}");
+    ck_assert_int_eq(test_runf(&out, "%s report %s/two.log --day 2026-11-22 --format json --by status", BIN, test_dir), 0);
+    test_expect_has(out, "\"window\": {\"since\": \"2026-11-22\", \"until\": \"2026-11-23\"}");
+    test_expect_has(out, "\"lines\": 88, \"events\": 88,");
+    test_expect_has(out, "{\"status\": \"bounced\", \"class\": \"permanent\", \"count\": 8}");
     free(out);
-    ck_assert_int_eq(run(&out, "%s report %s/two.log --since 2026-11-21T10:00 --until 2026-11-21T11:00 "
-                               "--format json --by status", BIN, dir), 0);
-    has(out, "\"events\": 40,");
+    ck_assert_int_eq(test_runf(&out, "%s report %s/two.log --since 2026-11-21T10:00 --until 2026-11-21T11:00 "
+                               "--format json --by status", BIN, test_dir), 0);
+    test_expect_has(out, "\"events\": 40,");
     free(out);
     /* the daily text report compares with the day before */
-    ck_assert_int_eq(run(&out, "%s report %s/two.log --day 2026-11-22", BIN, dir), 0);
-    has(out, "this window");
-    has(out, "bounced                                       8            0       new");
-    has(out, "deferred                                     40           40       +0%");
+    ck_assert_int_eq(test_runf(&out, "%s report %s/two.log --day 2026-11-22", BIN, test_dir), 0);
+    test_expect_has(out, "this window");
+    test_expect_has(out, "bounced                                       8            0       new");
+    test_expect_has(out, "deferred                                     40           40       +0%");
     free(out);
 }
 END_TEST
@@ -195,15 +158,15 @@ START_TEST(test_triage_ranking)
 {
     make_two_days();
     char *out = NULL;
-    ck_assert_int_eq(run(&out, "%s triage %s/two.log", BIN, dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/two.log", BIN, test_dir), 0);
     /* the new permanent blocklisting outranks the steady, larger greylisting */
     char *block = strstr(out, "1. [permanent] 550 5.7.1");
     char *grey = strstr(out, "2. [transient] 450 4.2.0");
     ck_assert_msg(block && grey && block < grey, "%s", out);
-    has(out, "at outlook.example");
-    has(out, "new (none in the window before)");
-    has(out, "action:");
-    has(out, "evidence: 40 events, 40 in the window before");
+    test_expect_has(out, "at outlook.example");
+    test_expect_has(out, "new (none in the window before)");
+    test_expect_has(out, "action:");
+    test_expect_has(out, "evidence: 40 events, 40 in the window before");
     free(out);
 }
 END_TEST
@@ -212,17 +175,17 @@ END_TEST
 START_TEST(test_zones)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(NULL, "printf '2026-11-23T23:30:00+01:00 mx postfix/smtp[1]: A1: to=<a@b.example>, "
+    ck_assert_int_eq(test_runf(NULL, "printf '2026-11-23T23:30:00+01:00 mx postfix/smtp[1]: A1: to=<a@b.example>, "
                                "relay=x[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n' > %s/z.log",
-                         dir), 0);
-    ck_assert_int_eq(run(&out, "TZ=Asia/Tokyo %s report %s/z.log --by hour --format json", BIN, dir), 0);
-    has(out, "{\"hour\": \"2026-11-24T07:00\", \"class\": \"success\", \"count\": 1}");
+                         test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "TZ=Asia/Tokyo %s report %s/z.log --by hour --format json", BIN, test_dir), 0);
+    test_expect_has(out, "{\"hour\": \"2026-11-24T07:00\", \"class\": \"success\", \"count\": 1}");
     free(out);
-    ck_assert_int_eq(run(&out, "TZ=Asia/Tokyo %s report %s/z.log --day 2026-11-23 --utc --format json", BIN, dir), 0);
-    has(out, "\"events\": 1,");
+    ck_assert_int_eq(test_runf(&out, "TZ=Asia/Tokyo %s report %s/z.log --day 2026-11-23 --utc --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"events\": 1,");
     free(out);
-    ck_assert_int_eq(run(&out, "TZ=Asia/Tokyo %s report %s/z.log --day 2026-11-23 --format json", BIN, dir), 0);
-    has(out, "\"events\": 0,");
+    ck_assert_int_eq(test_runf(&out, "TZ=Asia/Tokyo %s report %s/z.log --day 2026-11-23 --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"events\": 0,");
     free(out);
 }
 END_TEST
@@ -232,23 +195,23 @@ END_TEST
 START_TEST(test_fleet)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(NULL, "cd %s && sed 's/ mx postfix/ mx2 postfix/' %s > mx2.log && "
+    ck_assert_int_eq(test_runf(NULL, "cd %s && sed 's/ mx postfix/ mx2 postfix/' %s > mx2.log && "
                                "awk 'NR==FNR { a[FNR] = $0; n = FNR; next } { print; if (FNR in a) print a[FNR] }' "
-                               "mx2.log %s > merged.log", dir, MAILLOG, MAILLOG), 0);
-    ck_assert_int_eq(run(&out, "%s report %s/merged.log --by host --format json", BIN, dir), 0);
-    has(out, "\"lines\": 15884, \"events\": 5204,");
+                               "mx2.log %s > merged.log", test_dir, MAILLOG, MAILLOG), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/merged.log --by host --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"lines\": 15884, \"events\": 5204,");
     free(out);
-    ck_assert_int_eq(run(&out, "%s report %s/merged.log --by host --format csv --top 0 | sort", BIN, dir), 0);
-    has(out, "mx,permanent,514\r\n");
-    has(out, "mx2,permanent,514\r\n");
-    has(out, "mx2,transient,1272\r\n");
+    ck_assert_int_eq(test_runf(&out, "%s report %s/merged.log --by host --format csv --top 0 | sort", BIN, test_dir), 0);
+    test_expect_has(out, "mx,permanent,514\r\n");
+    test_expect_has(out, "mx2,permanent,514\r\n");
+    test_expect_has(out, "mx2,transient,1272\r\n");
     free(out);
     /* per-host textfiles, summed as Prometheus would, equal the merged figures */
-    ck_assert_int_eq(run(&out, "cd %s && %s report %s --format prom > a.prom && %s report mx2.log --format prom > b.prom && "
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s report %s --format prom > a.prom && %s report mx2.log --format prom > b.prom && "
                                "%s report merged.log --format prom > m.prom && "
                                "cat a.prom b.prom | awk '/^mailcodes_events_total/ { s += $NF } END { print s }' && "
                                "awk '/^mailcodes_events_total/ { s += $NF } END { print s }' m.prom",
-                         dir, BIN, MAILLOG, BIN, BIN), 0);
+                         test_dir, BIN, MAILLOG, BIN, BIN), 0);
     ck_assert_str_eq(out, "5204\n5204\n");
     free(out);
 }
@@ -257,13 +220,13 @@ END_TEST
 START_TEST(test_empty_database)
 {
     char *out = NULL;
-    ck_assert_int_eq(run(NULL, "%s ingest --quiet --db %s/e.db /dev/null", BIN, dir), 0);
-    ck_assert_int_eq(run(&out, "%s report --db %s/e.db --format json", BIN, dir), 0);
-    has(out, "\"events\": 0,");
-    has(out, "\"rows\": []");
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s/e.db /dev/null", BIN, test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/e.db --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"events\": 0,");
+    test_expect_has(out, "\"rows\": []");
     free(out);
-    ck_assert_int_eq(run(&out, "%s triage --db %s/e.db", BIN, dir), 0);
-    has(out, "Nothing to act on");
+    ck_assert_int_eq(test_runf(&out, "%s triage --db %s/e.db", BIN, test_dir), 0);
+    test_expect_has(out, "Nothing to act on");
     free(out);
 }
 END_TEST
@@ -273,7 +236,7 @@ static Suite *report_suite(void)
     Suite *s = suite_create("report");
     TCase *tc = tcase_create("report");
     tcase_set_timeout(tc, 120);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_add_test(tc, test_daily_text);
     tcase_add_test(tc, test_by_table_and_problems_first);
     tcase_add_test(tc, test_csv);

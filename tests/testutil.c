@@ -3,7 +3,10 @@
  */
 #include "testutil.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -88,4 +91,47 @@ int test_run(const char *cmd, char **out)
     else
         mc_buf_free(&b);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int test_runf(char **out, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(n > 0 && (size_t)n < sizeof cmd, "command too long");
+    return test_run(cmd, out);
+}
+
+char test_dir[64];
+
+void test_dir_setup(void)
+{
+    snprintf(test_dir, sizeof test_dir, "/tmp/mailcodes-test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(test_dir));
+}
+
+void test_dir_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", test_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", test_dir);
+}
+
+void test_expect_has(const char *hay, const char *needle)
+{
+    ck_assert_msg(hay && strstr(hay, needle), "output lacks '%s':\n%.3000s", needle, hay ? hay : "(null)");
+}
+
+void test_expect_lacks(const char *hay, const char *needle)
+{
+    ck_assert_msg(hay && !strstr(hay, needle), "output has '%s':\n%.3000s", needle, hay ? hay : "(null)");
+}
+
+void test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
 }

@@ -32,6 +32,20 @@ char *test_corpus_line(const char *rel, const char *needle);
 /* Runs a shell command, returns its exit status; output captured in *out
  * (malloc'd) when out is non-NULL. */
 int test_run(const char *cmd, char **out);
+/* The same with the command built from a format. */
+int test_runf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A private temporary directory per test: add test_dir_setup and
+ * test_dir_teardown as a checked fixture, then use test_dir. */
+extern char test_dir[64];
+void test_dir_setup(void);
+void test_dir_teardown(void);
+
+/* Fail the test when hay lacks (or has) needle, showing hay. */
+void test_expect_has(const char *hay, const char *needle);
+void test_expect_lacks(const char *hay, const char *needle);
+
+void test_sleep_ms(int ms);
 
 #define ck_assert_view(view, expected)                                                           \
     do {                                                                                         \
