@@ -66,6 +66,8 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
 size_t aggregate_size(const mc_aggregate *a);
 /* True when the table has reached its memory budget: flush and clear. */
 bool aggregate_full(const mc_aggregate *a);
+/* The budget in entries (0: the default, 30 000). */
+void aggregate_set_budget(mc_aggregate *a, size_t entries);
 /* Entries and line counts, for the store to write. */
 const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i);
 size_t aggregate_line_buckets(const mc_aggregate *a);

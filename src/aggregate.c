@@ -15,6 +15,9 @@
 
 #define ARENA_BLOCK (256 * 1024)
 #define MAX_LINE_BUCKETS 256
+/* About 30 000 tuples (some 15 MB with their strings) by default: flat
+ * memory, and few enough store writes per batch to keep ingest fast. */
+#define ENTRY_BUDGET 30000
 
 typedef struct arena_block {
     struct arena_block *next;
@@ -35,6 +38,7 @@ struct mc_aggregate {
     mc_time memo_time;
     char memo_bucket[48];
     uint32_t keep;               /* dimensions counted by */
+    size_t budget;               /* entries before aggregate_full */
 };
 
 static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
@@ -61,6 +65,7 @@ mc_aggregate *aggregate_new(void)
     a->n_slots = 4096;
     a->slots = mc_xcalloc(a->n_slots, sizeof *a->slots);
     a->keep = MC_ALL_DIMS;
+    a->budget = ENTRY_BUDGET;
     return a;
 }
 
@@ -137,13 +142,12 @@ void aggregate_clear(mc_aggregate *a)
 
 size_t aggregate_size(const mc_aggregate *a) { return a->n; }
 
-/* About 30 000 tuples (a few MB with their strings): flat memory, and still
- * few enough store writes per batch to keep ingest fast. */
-#define ENTRY_BUDGET 30000
+
+void aggregate_set_budget(mc_aggregate *a, size_t entries) { a->budget = entries ? entries : ENTRY_BUDGET; }
 
 bool aggregate_full(const mc_aggregate *a)
 {
-    return a->n >= ENTRY_BUDGET || a->n_buckets >= MAX_LINE_BUCKETS - 1;
+    return a->n >= a->budget || a->n_buckets >= MAX_LINE_BUCKETS - 1;
 }
 const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a->entries[i]; }
 size_t aggregate_line_buckets(const mc_aggregate *a) { return a->n_buckets; }

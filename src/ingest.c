@@ -361,8 +361,12 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     rs.o = o;
     rs.path = path;
     rs.agg = o->store ? aggregate_new() : NULL;
-    if (rs.agg && o->dims)
+    if (rs.agg && o->dims) {
+        /* A report from files: few dimensions, and a smaller table, so its
+         * memory is the same for a day of log or a month. */
         aggregate_keep_dims(rs.agg, o->dims);
+        aggregate_set_budget(rs.agg, 8192);
+    }
     parser_init(&rs.parser, &o->rules->parse);
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
     o->progress = o->progress && isatty(STDERR_FILENO);
