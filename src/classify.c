@@ -659,15 +659,21 @@ static long first_fit(const mc_reasons *rs, mc_matcher *m, const char *code, con
  * Logs repeat the same replies (the same deferral for every message to one
  * host), and trying every rule costs tens of microseconds.  The cache maps
  * a 64-bit hash of (rule set, code, enhanced, class, text) to the rule that
- * fitted.  A hit is checked by running that one rule again, which also
- * gives the detail; a hash collision could only hide an earlier rule, with
- * odds of 2^-64.  Per thread, fixed size, no allocation. */
+ * fitted and what it gave.  A hit is answered from the slot, without any
+ * pattern; a hash collision (odds 2^-64) could give another reply's
+ * reason.  Per thread, fixed size, no allocation. */
 
-#define CACHE_SLOTS 1024
+#define CACHE_SLOTS 4096
 
 typedef struct {
     uint64_t key;   /* 0: empty */
     long rule;      /* index, or -1: no rule fits */
+    /* The whole answer, so a repeated reply runs no pattern at all: the
+     * detail either points into the rules or lies at an offset of the
+     * (identical) text. */
+    mc_reason_hit hit;
+    bool detail_in_text;
+    size_t detail_off;
 } cache_slot;
 
 static _Thread_local cache_slot cache[CACHE_SLOTS];
@@ -700,19 +706,20 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, const char *code, 
     memset(hit, 0, sizeof *hit);
     uint64_t key = cache_key(rs, code, enhanced, klass, text);
     cache_slot *slot = &cache[key % CACHE_SLOTS];
-    if (slot->key == key && slot->rule < 0)
-        return false;
+    if (slot->key == key) {
+        /* The same reply as before (the key covers its every byte). */
+        if (slot->rule < 0)
+            return false;
+        *hit = slot->hit;
+        if (slot->detail_in_text)
+            hit->detail = mc_str_make(text.p + slot->detail_off, slot->hit.detail.n);
+        return true;
+    }
     char *clean = text.p ? unfold(text) : NULL;
     mc_str words = clean ? mc_str_cstr(clean) : text;
     matcher_prefilter(m, rs->literals, words);
     const mc_pattern *captured = NULL;
-    long found = -1;
-    /* A hit: the cached rule is checked on this text, which also gives
-     * its detail.  Should it not fit, every rule is tried. */
-    if (slot->key == key && rule_fits(rs, &rs->rules[slot->rule], m, code, enhanced, klass, words, hit, &captured))
-        found = slot->rule;
-    else
-        found = first_fit(rs, m, code, enhanced, klass, words, hit, &captured);
+    long found = first_fit(rs, m, code, enhanced, klass, words, hit, &captured);
     /* A detail captured from the copy must point into the caller's text:
      * capture it again there (or leave it unset). */
     if (clean && found >= 0 && captured) {
@@ -724,6 +731,10 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, const char *code, 
     free(clean);
     slot->key = key;
     slot->rule = found;
+    slot->hit = *hit;
+    slot->detail_in_text = hit->detail.p && text.p && hit->detail.p >= text.p &&
+                           hit->detail.p + hit->detail.n <= text.p + text.n;
+    slot->detail_off = slot->detail_in_text ? (size_t)(hit->detail.p - text.p) : 0;
     return found >= 0;
 }
 
