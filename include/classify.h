@@ -25,6 +25,7 @@ typedef struct {
     char *family;        /* the coarse reason it belongs to (itself when not set) */
     char *advice;        /* what to do, whatever the detail */
     bool hard;           /* the address itself is dead */
+    double weight;       /* how much it matters in triage (1: as its class says) */
 } mc_reason;
 
 /* A named blocklist from rules/blocklists.conf. */

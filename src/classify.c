@@ -50,7 +50,8 @@ static bool add_pattern(mc_pattern **arr, size_t *n, const conf_file *cf, const 
 
 static bool is_base_key(const char *k)
 {
-    return strcmp(k, "label") == 0 || strcmp(k, "family") == 0 || strcmp(k, "hard") == 0;
+    return strcmp(k, "label") == 0 || strcmp(k, "family") == 0 || strcmp(k, "hard") == 0 ||
+           strcmp(k, "weight") == 0;
 }
 
 /* Reads the rule keys of a section into r (which must be zeroed). */
@@ -190,9 +191,18 @@ static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, 
 {
     memset(r, 0, sizeof *r);
     r->name = mc_xstrdup(s->name);
+    r->weight = 1.0;
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
-        if (strcmp(e->key, "label") == 0) {
+        if (strcmp(e->key, "weight") == 0) {
+            char *end;
+            double w = strtod(e->value, &end);
+            if (*e->value == '\0' || *end != '\0' || !(w >= 0.0 && w <= 10.0)) {
+                snprintf(err, errlen, "%s:%d: weight must be a number from 0 to 10", cf->path, e->line);
+                return false;
+            }
+            r->weight = w;
+        } else if (strcmp(e->key, "label") == 0) {
             free(r->label);
             r->label = mc_xstrdup(e->value);
         } else if (strcmp(e->key, "family") == 0) {

@@ -943,19 +943,13 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
 /* ---- triage ------------------------------------------------------------- */
 
 /* How much a problem matters, before trend and size: a permanent failure
- * costs mail, a transient one only delay; greylisting is routine, and
- * single dead addresses are list hygiene rather than an incident. */
-static double severity(const char *klass, const char *reason)
+ * costs mail, a transient one only delay; the reason's weight (in
+ * rules/reasons.conf) says the rest, e.g. greylisting is routine. */
+static double severity(const mc_rules *rules, const char *klass, const char *reason)
 {
     double s = strcmp(klass, "permanent") == 0 ? 3.0 : 1.0;
-    if (strcmp(reason, "greylisted") == 0)
-        s *= 0.1;
-    else if (strcmp(reason, "user-unknown") == 0 || strcmp(reason, "domain-not-found") == 0)
-        s *= 0.4;
-    else if (strcmp(reason, "blocklisted") == 0 || strcmp(reason, "auth-failure") == 0 ||
-             strcmp(reason, "rate-limited") == 0)
-        s *= 1.5;
-    return s;
+    const mc_reason *r = reason[0] ? reasons_find(&rules->reasons, reason) : NULL;
+    return r ? s * r->weight : s;
 }
 
 static int by_score(const void *a, const void *b)
@@ -999,7 +993,7 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             else if ((double)r->count < 0.8 * (double)r->previous)
                 trend = 0.5;
         }
-        r->score = (double)r->count * severity(r->klass, r->values[2]) * trend;
+        r->score = (double)r->count * severity(rules, r->klass, r->values[2]) * trend;
     }
     if (now.n > 1) /* qsort must not see a NULL array, even empty */
         qsort(now.rows, now.n, sizeof *now.rows, by_score);
