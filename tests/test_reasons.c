@@ -81,17 +81,7 @@ static void expect_corpus(const char *fragment, const char *reason, const char *
 
 static mc_event classify(const char *code, const char *enh, const char *status, const char *text)
 {
-    mc_event ev;
-    memset(&ev, 0, sizeof ev);
-    snprintf(ev.code, sizeof ev.code, "%s", code);
-    snprintf(ev.enhanced, sizeof ev.enhanced, "%s", enh);
-    ev.status = mc_str_cstr(status);
-    ev.text = mc_str_cstr(text);
-    mc_matcher m;
-    matcher_init(&m);
-    classify_event(&test_rules()->knowledge, &test_rules()->reasons, &m, &ev);
-    matcher_free(&m);
-    return ev;
+    return test_classify(code, enh, status, text);
 }
 
 /* Runs explain or compare into a string. */

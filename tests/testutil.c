@@ -135,3 +135,18 @@ void test_sleep_ms(int ms)
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
+
+mc_event test_classify(const char *code, const char *enhanced, const char *status, const char *text)
+{
+    mc_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.code, sizeof ev.code, "%s", code);
+    snprintf(ev.enhanced, sizeof ev.enhanced, "%s", enhanced);
+    ev.status = mc_str_cstr(status);
+    ev.text = mc_str_cstr(text);
+    mc_matcher m;
+    matcher_init(&m);
+    classify_event(&test_rules()->knowledge, &test_rules()->reasons, &m, &ev);
+    matcher_free(&m);
+    return ev;
+}

@@ -22,6 +22,10 @@ const mc_rules *test_rules(void);
  * Returns the parse result; *ev is valid while line is. */
 mc_parse_result test_parse(const char *line, mc_event *ev);
 
+/* Classifies an event made of a code pair, a status and a reply text;
+ * the event's views point at the arguments. */
+mc_event test_classify(const char *code, const char *enhanced, const char *status, const char *text);
+
 /* Reads a corpus file relative to ../shared/corpus into a malloc'd string. */
 char *test_corpus_path(const char *rel);
 /* Returns the first line of a corpus file containing needle (malloc'd),
