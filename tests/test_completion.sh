@@ -33,14 +33,7 @@ offers() { # offers "what" WORD... -- EXPECTED...
     done
 }
 
-options_of() {
-    awk '
-        NR == 1 { usage = 1 }
-        usage && /^$/ { usage = 0 }
-        usage { print; next }
-        /^ +-/ { sub(/^ +/, ""); sub(/   .*/, ""); print }' |
-        grep -o -- '\(^\|[][ ,|]\)--\?[a-zA-Z][a-zA-Z0-9-]*' | grep -o -- '--[a-zA-Z][a-zA-Z0-9-]*' | sort -u
-}
+. "$(dirname "$0")/help_options.sh"
 
 main_help=$("$bin" --help)
 commands=$(sed -n '/^commands:/,/^$/p' <<<"$main_help" | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
@@ -54,7 +47,7 @@ offers "help COMMAND" mailcodes help "" -- $commands
 for cmd in $commands; do
     help=$("$bin" "$cmd" --help)
     # shellcheck disable=SC2046
-    offers "$cmd options" mailcodes "$cmd" - -- $(options_of <<<"$help")
+    offers "$cmd options" mailcodes "$cmd" - -- $(options_of <<<"$help" | grep -- "^--")
     # --format values, from the usage lines: [--format text|json|...]
     formats=$(grep -o -- '--format [a-z|]*' <<<"$help" | head -1 | cut -d' ' -f2 | tr '|' ' ')
     # shellcheck disable=SC2086

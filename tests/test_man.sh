@@ -46,18 +46,7 @@ done
 printf '%s\n' "$text" | grep -n '\*--\|_[A-Z]*_ ' && err "scdoc markup left in the rendered page"
 grep -n "^[.']" "$src" && err "a source line starts with . or ' (roff would eat it)"
 
-# The options a --help text offers: those of its usage lines (the first
-# paragraph) and of its option lines (an indented line that starts with "-":
-# every option before the description, as in "  -h, --help   this text" or
-# "  --day D, --since T   the window").
-options_of() {
-    awk '
-        NR == 1 { usage = 1 }
-        usage && /^$/ { usage = 0 }
-        usage { print; next }
-        /^ +-/ { sub(/^ +/, ""); sub(/   .*/, ""); print }' |
-        grep -o -- '\(^\|[][ ,|]\)--\?[a-zA-Z][a-zA-Z0-9-]*' | grep -o -- '--\?[a-zA-Z][a-zA-Z0-9-]*' | sort -u
-}
+. "$(dirname "$0")/help_options.sh"
 
 # 2. The commands that "mailcodes --help" lists, each with a section of its own.
 main_help=$("$bin" --help) || err "mailcodes --help failed"
