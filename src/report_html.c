@@ -1,0 +1,243 @@
+/*
+ * report_html.c - the report as one self-contained HTML file: a summary
+ * table, inline SVG charts (events per hour by class, top codes, top
+ * domains with failures) and the top problems with their advice.  Nothing
+ * is fetched; every string from a log is escaped.
+ */
+#include "report_html.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_rows.h"
+
+/* Writes s escaped for HTML text and attributes; controls become '?'. */
+static void html_text(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default:
+            if (*p < 0x20 || *p == 0x7F)
+                fputc('?', out);
+            else
+                fputc(*p, out);
+        }
+    }
+}
+
+/* The chart colour of a class. */
+static const char *class_fill(const char *klass)
+{
+    if (strcmp(klass, "permanent") == 0)
+        return "#c0392b";
+    if (strcmp(klass, "transient") == 0)
+        return "#e69b00";
+    if (strcmp(klass, "success") == 0)
+        return "#2e8b57";
+    return "#7f8c8d";
+}
+
+/* Events per hour, stacked by class. */
+static bool html_hours_chart(mc_store *s, const mc_report_opts *o, FILE *out, char *err, size_t errlen)
+{
+    kept_rows k;
+    const char *keys[1] = {"hour"};
+    if (!rows_query(s, &o->window, keys, 1, NULL, 0, &k, err, errlen))
+        return false;
+    /* distinct hours, sorted */
+    size_t n_hours = 0;
+    char **hours = mc_xcalloc(k.n + 1, sizeof *hours);
+    for (size_t i = 0; i < k.n; i++) {
+        if (!k.rows[i].values[0][0])
+            continue;
+        size_t j = 0;
+        while (j < n_hours && strcmp(hours[j], k.rows[i].values[0]) != 0)
+            j++;
+        if (j == n_hours)
+            hours[n_hours++] = k.rows[i].values[0];
+    }
+    for (size_t a = 1; a < n_hours; a++)
+        for (size_t b = a; b > 0 && strcmp(hours[b - 1], hours[b]) > 0; b--) {
+            char *tmp = hours[b];
+            hours[b] = hours[b - 1];
+            hours[b - 1] = tmp;
+        }
+    static const char *const classes[] = {"success", "intermediate", "transient", "permanent", "unknown"};
+    uint64_t max = 1;
+    for (size_t h = 0; h < n_hours; h++) {
+        uint64_t sum = 0;
+        for (size_t i = 0; i < k.n; i++)
+            if (strcmp(k.rows[i].values[0], hours[h]) == 0)
+                sum += k.rows[i].count;
+        if (sum > max)
+            max = sum;
+    }
+    int w = 760, hgt = 220, left = 50, bottom = 30;
+    double bw = n_hours ? (double)(w - left - 10) / (double)n_hours : 0;
+    fprintf(out, "<figure><figcaption>Events per hour, by class</figcaption>\n"
+                 "<svg role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+            w, hgt, w, hgt);
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n", left, hgt - bottom, w - 10, hgt - bottom);
+    fprintf(out, "<text x=\"%d\" y=\"12\" font-size=\"11\" text-anchor=\"end\">%llu</text>\n", left - 4, (unsigned long long)max);
+    for (size_t h = 0; h < n_hours; h++) {
+        double y = hgt - bottom;
+        for (size_t c = 0; c < 5; c++) {
+            uint64_t v = 0;
+            for (size_t i = 0; i < k.n; i++)
+                if (strcmp(k.rows[i].values[0], hours[h]) == 0 && strcmp(k.rows[i].klass, classes[c]) == 0)
+                    v += k.rows[i].count;
+            if (!v)
+                continue;
+            double bh = (double)(hgt - bottom - 15) * (double)v / (double)max;
+            y -= bh;
+            fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
+                    left + bw * (double)h + 1, y, bw > 3 ? bw - 2 : bw, bh, class_fill(classes[c]));
+            html_text(out, hours[h]);
+            fprintf(out, " %s: %llu</title></rect>\n", classes[c], (unsigned long long)v);
+        }
+        if (n_hours <= 48 && (h % (n_hours > 24 ? 6 : 3) == 0)) {
+            fprintf(out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\">", left + bw * (double)h, hgt - bottom + 14);
+            html_text(out, hours[h] + 5);
+            fputs("h</text>\n", out);
+        }
+    }
+    if (n_hours == 0)
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">no events with a time</text>\n", left + 10, hgt / 2);
+    fputs("</svg></figure>\n", out);
+    free(hours);
+    rows_free(&k);
+    return true;
+}
+
+/* Horizontal bars for the top rows of keys. */
+static bool html_bar_chart(mc_store *s, const mc_report_opts *o, const char *caption, const char *const *keys,
+                           size_t n_keys, bool problems, FILE *out, char *err, size_t errlen)
+{
+    kept_rows k;
+    mc_filter f = {.problems_only = problems};
+    if (!rows_query(s, &o->window, keys, n_keys, &f, 10, &k, err, errlen))
+        return false;
+    uint64_t max = 1;
+    for (size_t i = 0; i < k.n; i++)
+        if (k.rows[i].count > max)
+            max = k.rows[i].count;
+    int w = 760, row_h = 22, hgt = (int)k.n * row_h + 10, label_w = 260;
+    fprintf(out, "<figure><figcaption>");
+    html_text(out, caption);
+    fprintf(out, "</figcaption>\n<svg role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                 "xmlns=\"http://www.w3.org/2000/svg\">\n", w, hgt > 20 ? hgt : 20, w, hgt > 20 ? hgt : 20);
+    for (size_t i = 0; i < k.n; i++) {
+        mc_buf label;
+        mc_buf_init(&label);
+        for (size_t j = 0; j < n_keys; j++)
+            mc_buf_printf(&label, "%s%s", j ? " " : "", k.rows[i].values[j][0] ? k.rows[i].values[j] : "-");
+        double bw = (double)(w - label_w - 80) * (double)k.rows[i].count / (double)max;
+        int y = (int)i * row_h + 4;
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">", label_w - 6, y + 14);
+        html_text(out, label.data);
+        fprintf(out, "</text><rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%s\"/>"
+                     "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%llu</text>\n",
+                label_w, y, bw < 1 ? 1 : bw, class_fill(k.rows[i].klass), label_w + bw + 4, y + 14,
+                (unsigned long long)k.rows[i].count);
+        mc_buf_free(&label);
+    }
+    fputs("</svg></figure>\n", out);
+    rows_free(&k);
+    return true;
+}
+
+/* Writes the whole HTML page. */
+bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                       const mc_totals *t, FILE *out, char *err, size_t errlen)
+{
+    char win[128];
+    report_window_words(o, win, sizeof win);
+    fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+            o->lang && *o->lang ? o->lang : "en", l->rtl ? "rtl" : "ltr");
+    html_text(out, report_word(l, "report", "Mail report"));
+    fputs(" - ", out);
+    html_text(out, win);
+    fputs("</title>\n<style>\n"
+          "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:64em}\n"
+          "table{border-collapse:collapse;margin:1em 0}td,th{padding:.25em .7em;border-bottom:1px solid #ddd;"
+          "text-align:start}td.n{text-align:end;font-variant-numeric:tabular-nums}\n"
+          ".permanent{color:#c0392b}.transient{color:#b07700}.success{color:#2e8b57}\n"
+          "figure{margin:1.5em 0}figcaption{font-weight:600;margin-bottom:.4em}\n"
+          ".advice{color:#444;font-size:.92em;max-width:60em}.sample{font-family:monospace;font-size:.85em;"
+          "color:#555;unicode-bidi:plaintext}\n</style>\n</head>\n<body>\n<h1>", out);
+    html_text(out, report_word(l, "report", "Mail report"));
+    fputs("</h1>\n<p>", out);
+    html_text(out, win);
+    fputs("</p>\n<h2>", out);
+    html_text(out, report_word(l, "summary", "Summary"));
+    fputs("</h2>\n<table>\n", out);
+    status_counts sc;
+    if (!rows_statuses(s, &o->window, &sc, err, errlen))
+        return false;
+    const struct {
+        const char *label;
+        uint64_t v;
+    } lines[] = {{"lines read", t->lines},
+                 {"events", t->events},
+                 {"sent", sc.sent},
+                 {"deferred", sc.deferred},
+                 {"bounced", sc.bounced},
+                 {"expired", sc.expired},
+                 {"rejected (inbound)", sc.rejected},
+                 {"transient failures (4xx)", t->by_class[CLASS_TRANSIENT]},
+                 {"permanent failures (5xx)", t->by_class[CLASS_PERMANENT]},
+                 {"dead addresses (hard)", t->hard},
+                 {"skipped lines", t->skipped},
+                 {"unrecognised lines", t->unrecognised}};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        fprintf(out, "<tr><td>%s</td><td class=\"n\">%llu</td></tr>\n", lines[i].label, (unsigned long long)lines[i].v);
+    fputs("</table>\n", out);
+    static const char *const code_keys[] = {"code", "enhanced"};
+    static const char *const domain_keys[] = {"domain"};
+    if (!html_hours_chart(s, o, out, err, errlen) ||
+        !html_bar_chart(s, o, "Top codes", code_keys, 2, false, out, err, errlen) ||
+        !html_bar_chart(s, o, "Top domains with failures", domain_keys, 1, true, out, err, errlen))
+        return false;
+    kept_rows k;
+    mc_filter f = {.problems_only = true};
+    if (!rows_query(s, &o->window, rows_problem_keys, 3, &f, o->top ? o->top : 10, &k, err, errlen))
+        return false;
+    fputs("<h2>", out);
+    html_text(out, report_word(l, "top_problems", "Top problems"));
+    fputs("</h2>\n<table>\n<tr><th>code</th><th>enhanced</th><th>class</th><th>count</th><th>reason</th>"
+          "<th>domains</th></tr>\n", out);
+    mc_buf domains;
+    mc_buf_init(&domains);
+    for (size_t i = 0; i < k.n; i++) {
+        kept_row *r = &k.rows[i];
+        const char *name, *advice;
+        rows_knowledge(rules, r->values[0], r->values[1], r->values[2], &name, &advice);
+        mc_filter pf;
+        rows_problem_filter(r, &pf);
+        rows_top_values(s, &o->window, "domain", &pf, &domains);
+        fputs("<tr><td>", out);
+        html_text(out, r->values[0][0] ? r->values[0] : "-");
+        fputs("</td><td>", out);
+        html_text(out, r->values[1][0] ? r->values[1] : "-");
+        fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"n\">%llu</td><td>", r->klass, r->klass,
+                (unsigned long long)r->count);
+        html_text(out, r->values[2][0] ? r->values[2] : (name ? name : "-"));
+        fputs("</td><td>", out);
+        html_text(out, domains.data);
+        fputs("</td></tr>\n<tr><td></td><td colspan=\"5\"><div class=\"sample\">", out);
+        html_text(out, r->sample);
+        fputs("</div><div class=\"advice\">", out);
+        html_text(out, advice ? advice : "");
+        fputs("</div></td></tr>\n", out);
+    }
+    fputs("</table>\n<p><small>mailcodes</small></p>\n</body>\n</html>\n", out);
+    mc_buf_free(&domains);
+    rows_free(&k);
+    return true;
+}

@@ -1,0 +1,212 @@
+/*
+ * report_rows.c - what the report writers gather from the store: the
+ * dimensions a report needs counted, rows copied for views that need
+ * several passes, counts by status, the top values of a key within one
+ * problem, and the knowledge (name, advice) that goes with a row.
+ * Nothing here writes output; report.c, report_html.c and triage.c do.
+ */
+#include "report_rows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The aggregate dimension a --by key reads. */
+static uint32_t dim_of_key(const char *key)
+{
+    static const struct {
+        const char *key;
+        mc_dim dim;
+    } map[] = {{"mta", DIM_MTA},       {"host", DIM_HOST},         {"direction", DIM_DIRECTION},
+               {"status", DIM_STATUS}, {"stage", DIM_STAGE},       {"code", DIM_CODE},
+               {"enhanced", DIM_ENHANCED}, {"class", DIM_CLASS},   {"reason", DIM_REASON},
+               {"domain", DIM_DOMAIN}, {"relay", DIM_RELAY},       {"client", DIM_CLIENT},
+               {"day", DIM_HOUR},      {"hour", DIM_HOUR}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].key, key) == 0)
+            return 1u << map[i].dim;
+    return 0;
+}
+
+/* The aggregate dimensions a report (or triage) reads. */
+uint32_t report_dims(const mc_report_opts *o, bool triage)
+{
+    /* Windows, totals and the class columns always need these. */
+    uint32_t d = (1u << DIM_HOUR) | (1u << DIM_CLASS) | (1u << DIM_HARD);
+    if (triage)
+        return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) | (1u << DIM_DOMAIN);
+    switch (o->format) {
+    case FORMAT_PROM:
+        return d | (1u << DIM_MTA) | (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) |
+               (1u << DIM_ENHANCED);
+    case FORMAT_HTML:
+        return d | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
+               (1u << DIM_DOMAIN);
+    case FORMAT_TEXT:
+        if (o->n_keys == 0) /* the daily report */
+            return d | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
+                   (1u << DIM_DOMAIN) | (1u << DIM_RELAY);
+        break;
+    case FORMAT_JSON:
+    case FORMAT_CSV:
+        if (o->n_keys == 0)
+            return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
+        break;
+    }
+    for (size_t i = 0; i < o->n_keys; i++)
+        d |= dim_of_key(o->keys[i]);
+    return d;
+}
+
+/* A heading in the reader's language, with an English default for words
+ * a language file does not have yet. */
+const char *report_word(const mc_lang *l, const char *key, const char *english)
+{
+    const char *w = lang_word(l, key);
+    return (w == NULL || strcmp(w, key) == 0) ? english : w;
+}
+
+/* Position of key in keys, or -1. */
+int rows_key_index(const char *const *keys, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Name and advice for a row, from the most specific knowledge available:
+ * the reason's advice, else the enhanced code's fix, else the basic code's. */
+void rows_knowledge(const mc_rules *rules, const char *code, const char *enh, const char *reason,
+                          const char **name, const char **advice)
+{
+    const mc_code_info *bc = knowledge_code(&rules->knowledge, code);
+    const mc_code_info *ec = knowledge_enhanced(&rules->knowledge, enh);
+    const mc_reason *rr = reason && reason[0] ? reasons_find(&rules->reasons, reason) : NULL;
+    *name = bc ? bc->name : ec ? ec->name : rr ? (rr->label ? rr->label : rr->name) : NULL;
+    *advice = rr ? rr->advice : ec ? ec->fix : bc ? bc->fix : NULL;
+}
+
+/* Name and advice for a --by row, from the code, enhanced and reason keys it has. */
+void rows_row_knowledge(const mc_rules *rules, const mc_report_opts *o, const mc_row *row,
+                          const char **name, const char **advice)
+{
+    int ci = rows_key_index(o->keys, o->n_keys, "code"), ei = rows_key_index(o->keys, o->n_keys, "enhanced");
+    int ri = rows_key_index(o->keys, o->n_keys, "reason");
+    rows_knowledge(rules, ci >= 0 ? row->values[ci] : "", ei >= 0 ? row->values[ei] : "",
+                  ri >= 0 ? row->values[ri] : "", name, advice);
+}
+
+/* Whether a row carries a code, an enhanced code or a reason (so name and advice). */
+bool rows_has_knowledge_key(const mc_report_opts *o)
+{
+    return rows_key_index(o->keys, o->n_keys, "code") >= 0 || rows_key_index(o->keys, o->n_keys, "enhanced") >= 0 ||
+           rows_key_index(o->keys, o->n_keys, "reason") >= 0;
+}
+
+/* store_rows callback: copies one row into a kept_rows. */
+static bool keep_row(const mc_row *row, void *ctx)
+{
+    kept_rows *k = ctx;
+    if (k->n == k->cap) {
+        k->cap = k->cap ? k->cap * 2 : 32;
+        k->rows = mc_xrealloc(k->rows, k->cap * sizeof *k->rows);
+    }
+    kept_row *r = &k->rows[k->n++];
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < k->n_keys; i++)
+        r->values[i] = mc_xstrdup(row->values[i]);
+    snprintf(r->klass, sizeof r->klass, "%s", row->klass ? row->klass : "unknown");
+    r->count = row->count;
+    r->first_seen = mc_xstrdup(row->first_seen ? row->first_seen : "");
+    r->last_seen = mc_xstrdup(row->last_seen ? row->last_seen : "");
+    r->sample = mc_xstrdup(row->sample ? row->sample : "");
+    return true;
+}
+
+/* Frees the rows and their strings. */
+void rows_free(kept_rows *k)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        for (size_t j = 0; j < k->n_keys; j++)
+            free(k->rows[i].values[j]);
+        free(k->rows[i].first_seen);
+        free(k->rows[i].last_seen);
+        free(k->rows[i].sample);
+    }
+    free(k->rows);
+    memset(k, 0, sizeof *k);
+}
+
+/* Queries rows of keys in window w into k (emptied first). */
+bool rows_query(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
+                       const mc_filter *f, size_t limit, kept_rows *k, char *err, size_t errlen)
+{
+    memset(k, 0, sizeof *k);
+    k->n_keys = n_keys;
+    return store_rows(s, w, keys, n_keys, f, limit, keep_row, k, err, errlen);
+}
+
+/* Counts of one key's values, e.g. events by status. */
+uint64_t rows_count(const kept_rows *k, const char *value)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->rows[i].values[0], value) == 0)
+            n += k->rows[i].count;
+    return n;
+}
+
+/* "a (12), b (3)" for the top values of key among rows matching a problem. */
+void rows_top_values(mc_store *s, const mc_window *w, const char *key, const mc_filter *f, mc_buf *out)
+{
+    kept_rows k;
+    char err[256];
+    const char *keys[1] = {key};
+    mc_buf_reset(out);
+    if (!rows_query(s, w, keys, 1, f, 3, &k, err, sizeof err))
+        return;
+    for (size_t i = 0; i < k.n; i++)
+        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", k.rows[i].values[0][0] ? k.rows[i].values[0] : "-",
+                      (unsigned long long)k.rows[i].count);
+    rows_free(&k);
+}
+
+/* The window as people read it: "SINCE .. UNTIL" or "all data". */
+void report_window_words(const mc_report_opts *o, char *buf, size_t len)
+{
+    if (o->since_text || o->until_text)
+        snprintf(buf, len, "%s .. %s", o->since_text ? o->since_text : "start", o->until_text ? o->until_text : "end");
+    else
+        snprintf(buf, len, "all data");
+}
+
+/* Events by status (sent, deferred, ...) in window w. */
+bool rows_statuses(mc_store *s, const mc_window *w, status_counts *sc, char *err, size_t errlen)
+{
+    memset(sc, 0, sizeof *sc);
+    kept_rows k;
+    const char *keys[1] = {"status"};
+    if (!rows_query(s, w, keys, 1, NULL, 0, &k, err, errlen))
+        return false;
+    sc->sent = rows_count(&k, "sent");
+    sc->deferred = rows_count(&k, "deferred");
+    sc->bounced = rows_count(&k, "bounced");
+    sc->expired = rows_count(&k, "expired");
+    sc->rejected = rows_count(&k, "rejected");
+    rows_free(&k);
+    return true;
+}
+
+const char *const rows_problem_keys[] = {"code", "enhanced", "reason"};
+
+/* A filter for the rows of one problem (code, enhanced, reason) of r. */
+void rows_problem_filter(const kept_row *r, mc_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->problems_only = true;
+    for (size_t i = 0; i < 3; i++) {
+        f->keys[i] = rows_problem_keys[i];
+        f->values[i] = r->values[i];
+    }
+    f->n = 3;
+}
