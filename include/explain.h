@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "classify.h"
 #include "rules.h"
 
 /* Returns an exit code; unknown input is a usage error (1). */

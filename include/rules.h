@@ -8,9 +8,9 @@
 #ifndef MC_RULES_H
 #define MC_RULES_H
 
-#include "classify.h"
 #include "knowledge.h"
 #include "parse.h"
+#include "reasons.h"
 
 typedef struct {
     char *dir;

@@ -1,0 +1,480 @@
+/*
+ * reasons.c - the reason taxonomy and the rules that give reasons, loaded
+ * from rules/reasons.conf and rules/blocklists.conf: what each reason is
+ * (label, family, hardness, triage weight, advice), the ordered rules that
+ * name a reason for a reply, the named blocklists with their delisting
+ * procedures, and the lookups the report and explain pages need.
+ *
+ * reasons.conf holds two things in one ordered list of sections:
+ *   [user-unknown]            a reason: label, family, hard, advice, and
+ *                             (optionally) its first rule
+ *   [user-unknown/gmail]      one more rule for that reason, at its place
+ *                             in the order; may carry its own detail and
+ *                             advice (a provider's reply, say)
+ * The classifier (classify.c) tries the rules in file order.
+ */
+#include "reasons.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "knowledge.h"
+
+/* Every load of the rules gets its own number, so cached decisions of one
+ * rule set are never used for another. */
+static _Atomic unsigned long generations;
+
+/* A yes/no value; false with FILE:LINE in err otherwise. */
+static bool yes_no(const conf_file *cf, const conf_entry *e, bool *out, char *err, size_t errlen)
+{
+    if (strcmp(e->value, "yes") == 0)
+        *out = true;
+    else if (strcmp(e->value, "no") == 0)
+        *out = false;
+    else {
+        snprintf(err, errlen, "%s:%d: %s must be yes or no", cf->path, e->line, e->key);
+        return false;
+    }
+    return true;
+}
+
+/* Compiles one more pattern (caseless) onto a growing array. */
+static bool add_pattern(mc_pattern **arr, size_t *n, const conf_file *cf, const conf_entry *e, char *err,
+                        size_t errlen)
+{
+    *arr = mc_xrealloc(*arr, (*n + 1) * sizeof **arr);
+    if (!pattern_compile(&(*arr)[*n], e->value, PCRE2_CASELESS, cf->path, e->line, err, errlen))
+        return false;
+    (*n)++;
+    return true;
+}
+
+/* Keys that describe the reason itself, not one of its rules. */
+static bool is_base_key(const char *k)
+{
+    return strcmp(k, "label") == 0 || strcmp(k, "family") == 0 || strcmp(k, "hard") == 0 ||
+           strcmp(k, "weight") == 0;
+}
+
+/* Reads the rule keys of a section into r (which must be zeroed). */
+static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section *s, bool base, char *err,
+                      size_t errlen)
+{
+    r->id = mc_xstrdup(s->name);
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        const char *k = e->key;
+        if (is_base_key(k)) {
+            if (!base) {
+                snprintf(err, errlen, "%s:%d: '%s' belongs in the reason's own section, not in [%s]",
+                         cf->path, e->line, k, s->name);
+                return false;
+            }
+        } else if (strcmp(k, "advice") == 0) {
+            if (!base) {
+                free(r->advice);
+                r->advice = mc_xstrdup(e->value);
+            }
+        } else if (strcmp(k, "detail") == 0) {
+            free(r->detail);
+            r->detail = mc_xstrdup(e->value);
+        } else if (strcmp(k, "code") == 0) {
+            size_t n;
+            char **w = mc_split_words(e->value, " ,", &n);
+            for (size_t j = 0; j < n; j++) {
+                size_t len = strlen(w[j]);
+                bool ok = len >= 1 && len <= 3 && w[j][0] >= '2' && w[j][0] <= '5';
+                for (size_t c = 1; c < len; c++)
+                    ok = ok && w[j][c] >= '0' && w[j][c] <= '9';
+                if (!ok) {
+                    snprintf(err, errlen, "%s:%d: '%s' is not a reply code or prefix (5, 55, 550)",
+                             cf->path, e->line, w[j]);
+                    mc_free_words(w, n);
+                    return false;
+                }
+            }
+            r->codes = mc_xrealloc(r->codes, (r->n_codes + n) * sizeof *r->codes);
+            memcpy(r->codes + r->n_codes, w, n * sizeof *w);
+            r->n_codes += n;
+            free(w);
+        } else if (strcmp(k, "enhanced") == 0) {
+            size_t n;
+            char **w = mc_split_words(e->value, " ,", &n);
+            for (size_t j = 0; j < n; j++) {
+                char probe[16];
+                snprintf(probe, sizeof probe, "%s", w[j]);
+                if (probe[0] == 'X')
+                    probe[0] = '5';
+                if (!is_enhanced_code(probe)) {
+                    snprintf(err, errlen, "%s:%d: '%s' is not an enhanced code (5.1.1 or X.1.1)",
+                             cf->path, e->line, w[j]);
+                    mc_free_words(w, n);
+                    return false;
+                }
+            }
+            r->enhanced = mc_xrealloc(r->enhanced, (r->n_enhanced + n) * sizeof *r->enhanced);
+            memcpy(r->enhanced + r->n_enhanced, w, n * sizeof *w);
+            r->n_enhanced += n;
+            free(w);
+        } else if (strcmp(k, "match") == 0) {
+            if (!add_pattern(&r->patterns, &r->n_patterns, cf, e, err, errlen))
+                return false;
+        } else if (strcmp(k, "unless") == 0) {
+            if (!add_pattern(&r->unless, &r->n_unless, cf, e, err, errlen))
+                return false;
+        } else if (strcmp(k, "require") == 0) {
+            if (!add_pattern(&r->require, &r->n_require, cf, e, err, errlen))
+                return false;
+        } else if (strcmp(k, "class") == 0) {
+            size_t n;
+            char **w = mc_split_words(e->value, " ,", &n);
+            for (size_t j = 0; j < n; j++) {
+                mc_class c;
+                if (!mc_class_from_string(w[j], &c)) {
+                    snprintf(err, errlen, "%s:%d: '%s' is not a class", cf->path, e->line, w[j]);
+                    mc_free_words(w, n);
+                    return false;
+                }
+                r->klass_mask |= 1 << c;
+            }
+            mc_free_words(w, n);
+        } else if (strcmp(k, "by_code_alone") == 0) {
+            if (!yes_no(cf, e, &r->by_code_alone, err, errlen))
+                return false;
+        } else if (strcmp(k, "lists") == 0) {
+            if (!yes_no(cf, e, &r->lists, err, errlen))
+                return false;
+        } else {
+            snprintf(err, errlen, "%s:%d: unknown key '%s' in reason [%s]", cf->path, e->line, k, s->name);
+            return false;
+        }
+    }
+    if (r->by_code_alone && r->n_codes == 0 && r->n_enhanced == 0) {
+        snprintf(err, errlen, "%s:%d: [%s] has by_code_alone = yes but no code or enhanced list", cf->path,
+                 s->line, s->name);
+        return false;
+    }
+    return true;
+}
+
+/* Frees what load_rule allocated. */
+static void free_rule(mc_reason_rule *r)
+{
+    free(r->id);
+    free(r->detail);
+    free(r->advice);
+    mc_free_words(r->codes, r->n_codes);
+    mc_free_words(r->enhanced, r->n_enhanced);
+    for (size_t i = 0; i < r->n_patterns; i++)
+        pattern_free(&r->patterns[i]);
+    free(r->patterns);
+    for (size_t i = 0; i < r->n_unless; i++)
+        pattern_free(&r->unless[i]);
+    free(r->unless);
+    for (size_t i = 0; i < r->n_require; i++)
+        pattern_free(&r->require[i]);
+    free(r->require);
+}
+
+/* A section that holds conditions (not only a reason's definition). */
+static bool has_rule_keys(const conf_section *s)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const char *k = s->entries[i].key;
+        if (strcmp(k, "match") == 0 || strcmp(k, "by_code_alone") == 0 || strcmp(k, "lists") == 0 ||
+            strcmp(k, "code") == 0 || strcmp(k, "enhanced") == 0 || strcmp(k, "unless") == 0 ||
+            strcmp(k, "require") == 0 ||
+            strcmp(k, "class") == 0 || strcmp(k, "detail") == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Reads a reason section: label, family, hard, weight, advice. */
+static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->name = mc_xstrdup(s->name);
+    r->weight = 1.0;
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (strcmp(e->key, "weight") == 0) {
+            char *end;
+            double w = strtod(e->value, &end);
+            if (*e->value == '\0' || *end != '\0' || !(w >= 0.0 && w <= 10.0)) {
+                snprintf(err, errlen, "%s:%d: weight must be a number from 0 to 10", cf->path, e->line);
+                return false;
+            }
+            r->weight = w;
+        } else if (strcmp(e->key, "label") == 0) {
+            free(r->label);
+            r->label = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "family") == 0) {
+            free(r->family);
+            r->family = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "advice") == 0) {
+            free(r->advice);
+            r->advice = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "hard") == 0) {
+            if (!yes_no(cf, e, &r->hard, err, errlen))
+                return false;
+        }
+    }
+    if (r->advice == NULL) {
+        snprintf(err, errlen, "%s:%d: reason [%s] has no advice", cf->path, s->line, s->name);
+        return false;
+    }
+    return true;
+}
+
+/* Frees what load_base allocated. */
+static void free_base(mc_reason *r)
+{
+    free(r->name);
+    free(r->label);
+    free(r->family);
+    free(r->advice);
+}
+
+/* Reason names are lower-case letters, digits and hyphens. */
+static bool valid_reason_name(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* [@reply]: the patterns that find the code in a pasted reply. */
+static bool load_reply_section(mc_reasons *rs, const conf_file *cf, const conf_section *s, char *err,
+                               size_t errlen)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (strcmp(e->key, "pattern") != 0) {
+            snprintf(err, errlen, "%s:%d: unknown key '%s' in [@reply] (pattern)", cf->path, e->line, e->key);
+            return false;
+        }
+        if (!add_pattern(&rs->replies, &rs->n_replies, cf, e, err, errlen))
+            return false;
+        if (rs->replies[rs->n_replies - 1].group[G_CODE] < 0) {
+            snprintf(err, errlen, "%s:%d: a [@reply] pattern needs a (?<code>...) group", cf->path, e->line);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Loads rules/blocklists.conf: each list, its patterns and its delisting. */
+static bool load_lists(mc_reasons *rs, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/blocklists.conf", dir);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    rs->lists = mc_xcalloc(cf->n_sections ? cf->n_sections : 1, sizeof *rs->lists);
+    bool ok = true;
+    for (size_t i = 0; ok && i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        mc_blocklist *l = &rs->lists[rs->n_lists++];
+        l->name = mc_xstrdup(s->name);
+        for (size_t j = 0; ok && j < s->n_entries; j++) {
+            const conf_entry *e = &s->entries[j];
+            if (strcmp(e->key, "match") == 0) {
+                ok = add_pattern(&l->patterns, &l->n_patterns, cf, e, err, errlen);
+            } else if (strcmp(e->key, "advice") == 0) {
+                free(l->advice);
+                l->advice = mc_xstrdup(e->value);
+            } else {
+                snprintf(err, errlen, "%s:%d: unknown key '%s' in list [%s] (match, advice)", cf->path,
+                         e->line, e->key, s->name);
+                ok = false;
+            }
+        }
+        if (ok && (l->n_patterns == 0 || l->advice == NULL)) {
+            snprintf(err, errlen, "%s:%d: list [%s] needs a match pattern and advice", cf->path, s->line,
+                     s->name);
+            ok = false;
+        }
+    }
+    conf_free(cf);
+    return ok;
+}
+
+/* Index of the reason named by the first n bytes of name, or -1. */
+static ssize_t base_index(const mc_reasons *rs, const char *name, size_t n)
+{
+    for (size_t i = 0; i < rs->n_reasons; i++)
+        if (strlen(rs->reasons[i].name) == n && memcmp(rs->reasons[i].name, name, n) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+/* One automaton over the literals of every pattern: an event's reply is
+ * scanned once, and most of the 100-odd regexes are then skipped. */
+static void build_prefilter(mc_reasons *rs)
+{
+    rs->literals = litset_new();
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        mc_reason_rule *r = &rs->rules[i];
+        for (size_t j = 0; j < r->n_patterns; j++)
+            pattern_use_prefilter(&r->patterns[j], rs->literals);
+        for (size_t j = 0; j < r->n_require; j++)
+            pattern_use_prefilter(&r->require[j], rs->literals);
+        for (size_t j = 0; j < r->n_unless; j++)
+            pattern_use_prefilter(&r->unless[j], rs->literals);
+    }
+    for (size_t i = 0; i < rs->n_lists; i++)
+        for (size_t j = 0; j < rs->lists[i].n_patterns; j++)
+            pattern_use_prefilter(&rs->lists[i].patterns[j], rs->literals);
+    litset_build(rs->literals);
+}
+
+/* Loads reasons.conf and blocklists.conf from dir; false with FILE:LINE in err. */
+bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
+{
+    memset(rs, 0, sizeof *rs);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/reasons.conf", dir);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    size_t cap = cf->n_sections ? cf->n_sections : 1;
+    rs->reasons = mc_xcalloc(cap, sizeof *rs->reasons);
+    rs->rules = mc_xcalloc(cap, sizeof *rs->rules);
+    bool ok = true;
+    /* First the reasons themselves, so a rule may come before its reason's
+     * own section. */
+    for (size_t i = 0; ok && i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (s->name[0] == '@') {
+            if (strcmp(s->name, "@reply") == 0)
+                ok = load_reply_section(rs, cf, s, err, errlen);
+            else {
+                snprintf(err, errlen, "%s:%d: unknown section [%s] (only [@reply])", cf->path, s->line, s->name);
+                ok = false;
+            }
+            continue;
+        }
+        if (strchr(s->name, '/'))
+            continue;
+        if (!valid_reason_name(s->name, strlen(s->name))) {
+            snprintf(err, errlen, "%s:%d: [%s]: a reason name is lower-case letters, digits and '-'",
+                     cf->path, s->line, s->name);
+            ok = false;
+            break;
+        }
+        ok = load_base(&rs->reasons[rs->n_reasons], cf, s, err, errlen);
+        rs->n_reasons++;
+    }
+    for (size_t i = 0; ok && i < rs->n_reasons; i++) {
+        mc_reason *r = &rs->reasons[i];
+        if (r->family && base_index(rs, r->family, strlen(r->family)) < 0) {
+            const conf_section *s = conf_find_section(cf, r->name);
+            snprintf(err, errlen, "%s:%d: family '%s' of [%s] is not a reason", cf->path,
+                     conf_get_entry(s, "family")->line, r->family, r->name);
+            ok = false;
+        }
+    }
+    /* Then the rules, in file order. */
+    for (size_t i = 0; ok && i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (s->name[0] == '@')
+            continue;
+        const char *slash = strchr(s->name, '/');
+        bool base = slash == NULL;
+        if (base && !has_rule_keys(s))
+            continue;
+        size_t blen = base ? strlen(s->name) : (size_t)(slash - s->name);
+        ssize_t bi = base_index(rs, s->name, blen);
+        if (bi < 0) {
+            snprintf(err, errlen, "%s:%d: [%s]: there is no reason [%.*s]", cf->path, s->line, s->name,
+                     (int)blen, s->name);
+            ok = false;
+            break;
+        }
+        mc_reason_rule *r = &rs->rules[rs->n_rules++];
+        r->reason = (size_t)bi;
+        ok = load_rule(r, cf, s, base, err, errlen);
+        if (ok && r->n_patterns == 0 && !r->by_code_alone && !r->lists) {
+            snprintf(err, errlen, "%s:%d: reason [%s] has no match pattern (or by_code_alone = yes, lists = yes)",
+                     cf->path, s->line, s->name);
+            ok = false;
+        }
+    }
+    conf_free(cf);
+    if (ok)
+        ok = load_lists(rs, dir, err, errlen);
+    if (ok)
+        build_prefilter(rs);
+    rs->generation = ++generations;
+    if (!ok)
+        reasons_free(rs);
+    return ok;
+}
+
+/* Frees everything reasons_load built. */
+void reasons_free(mc_reasons *rs)
+{
+    litset_free(rs->literals);
+    for (size_t i = 0; i < rs->n_reasons; i++)
+        free_base(&rs->reasons[i]);
+    free(rs->reasons);
+    for (size_t i = 0; i < rs->n_rules; i++)
+        free_rule(&rs->rules[i]);
+    free(rs->rules);
+    for (size_t i = 0; i < rs->n_lists; i++) {
+        mc_blocklist *l = &rs->lists[i];
+        free(l->name);
+        free(l->advice);
+        for (size_t j = 0; j < l->n_patterns; j++)
+            pattern_free(&l->patterns[j]);
+        free(l->patterns);
+    }
+    free(rs->lists);
+    for (size_t i = 0; i < rs->n_replies; i++)
+        pattern_free(&rs->replies[i]);
+    free(rs->replies);
+    memset(rs, 0, sizeof *rs);
+}
+
+/* The reason called name, or NULL. */
+const mc_reason *reasons_find(const mc_reasons *rs, const char *name)
+{
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < rs->n_reasons; i++)
+        if (strcmp(rs->reasons[i].name, name) == 0)
+            return &rs->reasons[i];
+    return NULL;
+}
+
+/* The family of a reason: the coarse reason it belongs to. */
+const char *reasons_family(const mc_reasons *rs, const char *name)
+{
+    const mc_reason *r = reasons_find(rs, name);
+    return r && r->family ? r->family : name;
+}
+
+/* The advice for a stored detail: a list's delisting or a provider rule's advice. */
+const char *reasons_detail_advice(const mc_reasons *rs, const char *reason, mc_str detail)
+{
+    if (detail.p == NULL || detail.n == 0)
+        return NULL;
+    for (size_t i = 0; i < rs->n_lists; i++)
+        if (strlen(rs->lists[i].name) == detail.n && memcmp(rs->lists[i].name, detail.p, detail.n) == 0)
+            return rs->lists[i].advice;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        const mc_reason_rule *r = &rs->rules[i];
+        if (r->advice && r->detail && strlen(r->detail) == detail.n && memcmp(r->detail, detail.p, detail.n) == 0 &&
+            (reason == NULL || strcmp(rs->reasons[r->reason].name, reason) == 0))
+            return r->advice;
+    }
+    return NULL;
+}
