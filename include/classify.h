@@ -21,18 +21,23 @@ typedef struct {
 } mc_reason_hit;
 
 
-/* Fills klass, conflict, reason, reason_detail and hard. */
-void classify_event(const mc_knowledge *k, const mc_reasons *rs, mc_matcher *m, mc_event *ev);
+/* Remembered decisions, owned by the caller (reasoncache.h). */
+typedef struct mc_reason_cache mc_reason_cache;
+
+/* Fills klass, conflict, reason, reason_detail and hard.  cache may be
+ * NULL (every reply classified afresh). */
+void classify_event(const mc_knowledge *k, const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache,
+                    mc_event *ev);
 
 /* Class of a code pair alone (explain): code first, then enhanced. */
 mc_class classify_codes(const char *code, const char *enhanced);
 
 /* The first rule that fits a code pair and a text; false when none does.
  * klass CLASS_UNKNOWN (a text without a code) lets every rule's class fit. */
-bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, const char *code, const char *enhanced,
-                         mc_class klass, mc_str text, mc_reason_hit *hit);
+bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache, const char *code,
+                         const char *enhanced, mc_class klass, mc_str text, mc_reason_hit *hit);
 /* The same, reduced to the reason and its detail. */
-const mc_reason *classify_reason(const mc_reasons *rs, mc_matcher *m, const char *code,
+const mc_reason *classify_reason(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache, const char *code,
                                  const char *enhanced, mc_class klass, mc_str text, mc_str *detail);
 
 #endif

@@ -67,7 +67,6 @@ typedef struct {
      * rule finds it (explain). */
     mc_pattern *replies;
     size_t n_replies;
-    unsigned long generation; /* tells one loaded rule set from another (cache) */
     mc_litset *literals;      /* prefilter over every pattern above */
 } mc_reasons;
 

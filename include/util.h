@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* A view into someone else's bytes: never owns, never NUL-terminated. */
@@ -62,6 +63,10 @@ void mc_utf8_sanitize(unsigned char *p, size_t n);
  * of malloc'd words (empty words dropped); free with mc_free_words. */
 char **mc_split_words(const char *value, const char *separators, size_t *n_out);
 void mc_free_words(char **words, size_t n);
+
+/* SipHash-1-3 of n bytes under the 128-bit key k: for hash tables keyed by
+ * bytes an attacker writes. */
+uint64_t mc_siphash13(const uint64_t k[2], const void *p, size_t n);
 
 /* Lowercase ASCII copy into buf (for domains). */
 void mc_ascii_lower(char *s);

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reasoncache.h"
+
 /* Class of a code pair: the basic code decides, else the enhanced code. */
 mc_class classify_codes(const char *code, const char *enhanced)
 {
@@ -230,67 +232,14 @@ static long first_fit(const mc_reasons *rs, mc_matcher *m, const char *code, con
     return -1;
 }
 
-/* ---- a small cache of decisions ----------------------------------------
- * Logs repeat the same replies (the same deferral for every message to one
- * host), and trying every rule costs tens of microseconds.  The cache maps
- * a 64-bit hash of (rule set, code, enhanced, class, text) to the rule that
- * fitted and what it gave.  A hit is answered from the slot, without any
- * pattern; a hash collision (odds 2^-64) could give another reply's
- * reason.  Per thread, fixed size, no allocation. */
-
-#define CACHE_SLOTS 4096
-
-typedef struct {
-    uint64_t key;   /* 0: empty */
-    long rule;      /* index, or -1: no rule fits */
-    /* The whole answer, so a repeated reply runs no pattern at all: the
-     * detail either points into the rules or lies at an offset of the
-     * (identical) text. */
-    mc_reason_hit hit;
-    bool detail_in_text;
-    size_t detail_off;
-} cache_slot;
-
-static _Thread_local cache_slot cache[CACHE_SLOTS];
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static uint64_t cache_key(const mc_reasons *rs, const char *code, const char *enhanced, mc_class klass, mc_str text)
-{
-    uint64_t h = 14695981039346656037ull;
-    h = fnv(h, &rs->generation, sizeof rs->generation);
-    h = fnv(h, code ? code : "", code ? strlen(code) + 1 : 1);
-    h = fnv(h, enhanced ? enhanced : "", enhanced ? strlen(enhanced) + 1 : 1);
-    h = fnv(h, &klass, sizeof klass);
-    h = fnv(h, text.p ? text.p : "", text.p ? text.n : 0);
-    h = fnv(h, text.p ? "t" : "n", 1);
-    return h ? h : 1;
-}
-
 /* The first rule that fits, answered from the cache when the same reply was seen. */
-bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, const char *code, const char *enhanced,
-                         mc_class klass, mc_str text, mc_reason_hit *hit)
+bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache, const char *code,
+                         const char *enhanced, mc_class klass, mc_str text, mc_reason_hit *hit)
 {
     memset(hit, 0, sizeof *hit);
-    uint64_t key = cache_key(rs, code, enhanced, klass, text);
-    cache_slot *slot = &cache[key % CACHE_SLOTS];
-    if (slot->key == key) {
-        /* The same reply as before (the key covers its every byte). */
-        if (slot->rule < 0)
-            return false;
-        *hit = slot->hit;
-        if (slot->detail_in_text)
-            hit->detail = mc_str_make(text.p + slot->detail_off, slot->hit.detail.n);
-        return true;
-    }
+    bool known;
+    if (cache && reason_cache_get(cache, rs, code, enhanced, klass, text, &known, hit))
+        return known;
     char *clean = text.p ? unfold(text) : NULL;
     mc_str words = clean ? mc_str_cstr(clean) : text;
     matcher_prefilter(m, rs->literals, words);
@@ -305,27 +254,24 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, const char *code, 
     }
     matcher_prefilter_clear(m);
     free(clean);
-    slot->key = key;
-    slot->rule = found;
-    slot->hit = *hit;
-    slot->detail_in_text = hit->detail.p && text.p && hit->detail.p >= text.p &&
-                           hit->detail.p + hit->detail.n <= text.p + text.n;
-    slot->detail_off = slot->detail_in_text ? (size_t)(hit->detail.p - text.p) : 0;
+    if (cache)
+        reason_cache_put(cache, found >= 0, hit, text);
     return found >= 0;
 }
 
 /* The reason of a reply and its detail. */
-const mc_reason *classify_reason(const mc_reasons *rs, mc_matcher *m, const char *code,
+const mc_reason *classify_reason(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache, const char *code,
                                  const char *enhanced, mc_class klass, mc_str text, mc_str *detail)
 {
     mc_reason_hit hit;
-    classify_reason_hit(rs, m, code, enhanced, klass, text, &hit);
+    classify_reason_hit(rs, m, cache, code, enhanced, klass, text, &hit);
     *detail = hit.detail;
     return hit.reason;
 }
 
 /* Fills an event's class, conflict, reason, detail and hardness. */
-void classify_event(const mc_knowledge *k, const mc_reasons *rs, mc_matcher *m, mc_event *ev)
+void classify_event(const mc_knowledge *k, const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache,
+                    mc_event *ev)
 {
     mc_class basic = ev->code[0] ? mc_class_of_digit(ev->code[0]) : CLASS_UNKNOWN;
     mc_class enh = ev->enhanced[0] ? mc_class_of_digit(ev->enhanced[0]) : CLASS_UNKNOWN;
@@ -345,7 +291,7 @@ void classify_event(const mc_knowledge *k, const mc_reasons *rs, mc_matcher *m, 
         /* Reasons read the remote's own words when the line quotes a reply,
          * so the MTA's wrapper ("refused to talk to me") cannot decide them. */
         mc_str words = ev->reply.p ? ev->reply : ev->text;
-        r = classify_reason(rs, m, ev->code, ev->enhanced, ev->klass, words, &ev->reason_detail);
+        r = classify_reason(rs, m, cache, ev->code, ev->enhanced, ev->klass, words, &ev->reason_detail);
         /* The MTA gave up after the queue lifetime and says no more (Postfix
          * "status=expired, returned to sender"): the status is the reason. */
         if (r == NULL && mc_str_eq(ev->status, "expired"))

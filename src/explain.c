@@ -94,7 +94,7 @@ bool explain_read_reply(const mc_rules *rules, mc_matcher *m, const char *input,
         found = find_code(rules->reasons.replies, rules->reasons.n_replies, m, text, out);
     out->klass = classify_codes(out->code, out->enhanced);
     if (out->klass != CLASS_SUCCESS && out->klass != CLASS_INTERMEDIATE)
-        classify_reason_hit(&rules->reasons, m, out->code, out->enhanced, out->klass, text, &out->hit);
+        classify_reason_hit(&rules->reasons, m, NULL, out->code, out->enhanced, out->klass, text, &out->hit);
     return out->code[0] || out->enhanced[0] || out->hit.reason;
 }
 

@@ -25,6 +25,7 @@
 #include "exitcodes.h"
 #include "parse.h"
 #include "reader.h"
+#include "reasoncache.h"
 
 volatile sig_atomic_t mc_stop_requested = 0;
 
@@ -108,6 +109,7 @@ typedef struct {
     mc_reader *r;
     mc_aggregate *agg;
     mc_parser parser;
+    mc_reason_cache *reasons_seen; /* the classifier's cache, for this input */
     pending_lines pl;
     mc_source src;
     bool track_source;
@@ -243,7 +245,7 @@ static stream_result process_stream(run_state *rs)
                 retry_skip = 1;
                 o->retry_skips++;
             } else if (pr == PARSE_EVENT) {
-                classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, &ev);
+                classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
                 o->events++;
                 if (rs->agg)
                     aggregate_add(rs->agg, &ev);
@@ -368,6 +370,7 @@ int ingest_path(mc_ingest_opts *o, const char *path)
         aggregate_set_budget(rs.agg, 8192);
     }
     parser_init(&rs.parser, &o->rules->parse);
+    rs.reasons_seen = reason_cache_new(&o->rules->reasons);
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
     o->progress = o->progress && isatty(STDERR_FILENO);
     int rc;
@@ -386,6 +389,7 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     if (o->progress)
         fputs("\r\033[K", stderr);
     parser_free(&rs.parser);
+    reason_cache_free(rs.reasons_seen);
     aggregate_free(rs.agg);
     return rc;
 }

@@ -23,10 +23,6 @@
 #include "conf.h"
 #include "knowledge.h"
 
-/* Every load of the rules gets its own number, so cached decisions of one
- * rule set are never used for another. */
-static _Atomic unsigned long generations;
-
 /* A yes/no value; false with FILE:LINE in err otherwise. */
 static bool yes_no(const conf_file *cf, const conf_entry *e, bool *out, char *err, size_t errlen)
 {
@@ -413,7 +409,6 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
         ok = load_lists(rs, dir, err, errlen);
     if (ok)
         build_prefilter(rs);
-    rs->generation = ++generations;
     if (!ok)
         reasons_free(rs);
     return ok;

@@ -314,3 +314,48 @@ void mc_ascii_lower(char *s)
         if (*s >= 'A' && *s <= 'Z')
             *s = (char)(*s - 'A' + 'a');
 }
+
+/* SipHash-1-3 (Aumasson and Bernstein; one compression round, three
+ * finalisation rounds, as Rust's HashMap uses): a keyed 64-bit hash, so
+ * whoever writes the hashed bytes cannot choose collisions without the key. */
+#define SIP_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIP_ROUND(v0, v1, v2, v3)                                                                         \
+    do {                                                                                                  \
+        v0 += v1; v1 = SIP_ROTL(v1, 13); v1 ^= v0; v0 = SIP_ROTL(v0, 32);                                 \
+        v2 += v3; v3 = SIP_ROTL(v3, 16); v3 ^= v2;                                                        \
+        v0 += v3; v3 = SIP_ROTL(v3, 21); v3 ^= v0;                                                        \
+        v2 += v1; v1 = SIP_ROTL(v1, 17); v1 ^= v2; v2 = SIP_ROTL(v2, 32);                                 \
+    } while (0)
+
+/* Little-endian 64-bit load of n (at most 8) bytes. */
+static uint64_t sip_load(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* SipHash-1-3 of n bytes at p under the 128-bit key k. */
+uint64_t mc_siphash13(const uint64_t k[2], const void *p, size_t n)
+{
+    const unsigned char *in = p;
+    uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
+    uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
+    size_t full = n - n % 8;
+    for (size_t i = 0; i < full; i += 8) {
+        uint64_t m = sip_load(in + i, 8);
+        v3 ^= m;
+        SIP_ROUND(v0, v1, v2, v3);
+        v0 ^= m;
+    }
+    uint64_t b = ((uint64_t)n << 56) | sip_load(in + full, n % 8);
+    v3 ^= b;
+    SIP_ROUND(v0, v1, v2, v3);
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    SIP_ROUND(v0, v1, v2, v3);
+    return v0 ^ v1 ^ v2 ^ v3;
+}

@@ -13,6 +13,7 @@
 
 #include "explain.h"
 #include "lang.h"
+#include "reasoncache.h"
 #include "testutil.h"
 
 /* docs/ACCURACY.md: agreement with the labels of replies.tsv. */
@@ -369,17 +370,19 @@ START_TEST(test_cache)
     mc_matcher m;
     matcher_init(&m);
     const mc_reasons *rs = &test_rules()->reasons;
+    mc_reason_cache *cache = reason_cache_new(rs);
     for (int round = 0; round < 2; round++) {
         mc_str d1, d2;
-        const mc_reason *r1 = classify_reason(rs, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d1);
-        const mc_reason *r2 = classify_reason(rs, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(b), &d2);
+        const mc_reason *r1 = classify_reason(rs, &m, cache, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d1);
+        const mc_reason *r2 = classify_reason(rs, &m, cache, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(b), &d2);
         ck_assert_ptr_eq(r1, r2);
         ck_assert_str_eq(r1->name, "blocklisted");
         ck_assert(d1.p >= a && d1.p < a + sizeof a);
         ck_assert(d2.p >= b && d2.p < b + sizeof b);
         ck_assert_view(d2, "rbl.example.net");
     }
-    /* another rule set, another answer for the same text */
+    /* another rule set, another answer for the same text: a cache answers
+     * only for the rule set it was made for */
     char dir[] = "/tmp/mc-reasons-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char cmd[4200];
@@ -390,13 +393,87 @@ START_TEST(test_cache)
     char err[1024];
     ck_assert_msg(reasons_load(&other, dir, err, sizeof err), "%s", err);
     mc_str d;
-    const mc_reason *r = classify_reason(&other, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d);
+    const mc_reason *r = classify_reason(&other, &m, cache, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d);
     ck_assert_str_eq(r->name, "only");
-    r = classify_reason(rs, &m, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d);
+    r = classify_reason(rs, &m, cache, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d);
     ck_assert_str_eq(r->name, "blocklisted");
     reasons_free(&other);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
+    reason_cache_free(cache);
+    matcher_free(&m);
+}
+END_TEST
+
+/* A slot hash that puts every reply in one slot: every lookup collides. */
+static uint64_t one_slot(const void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    return 7;
+}
+
+/* Issue 12.1: replies that share a cache slot (and a hash) must still get
+ * their own answers, and a detail must never be read past the text it was
+ * found in.  Each text is its own exact-size allocation, so under ASan an
+ * offset taken from a longer reply would be a heap-buffer-overflow.  The
+ * expected answers are those of the classifier without a cache. */
+START_TEST(test_cache_collisions)
+{
+    static const struct {
+        const char *code, *enhanced, *text;
+    } replies[] = {
+        /* a detail captured far into a long text ... */
+        {"554", "5.7.1", "554 5.7.1 <x[192.0.2.1]>: Client host rejected: blocked using rbl.example.net"},
+        /* ... then short texts with the same code pair */
+        {"554", "5.7.1", "554 5.7.1 no"},
+        {"554", "5.7.1", "554 5.7.1 blocked using zen.spamhaus.org"},
+        /* same length as the first, another reason */
+        {"554", "5.7.1", "554 5.7.1 <x[192.0.2.1]>: Recipient address rejected: User unknown in table"},
+        {"550", "5.1.1", "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown"},
+        {"550", "5.1.1", "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown"},
+        {"450", "4.7.1", "450 4.7.1 Greylisted, see http://postgrey.schweikert.ch/help/b.example.html"},
+        {"", "", ""},
+    };
+    const size_t n = sizeof replies / sizeof replies[0];
+    const mc_reasons *rs = &test_rules()->reasons;
+    mc_matcher m;
+    matcher_init(&m);
+    mc_reason_cache *cache = reason_cache_new(rs);
+    reason_cache_set_hash(cache, one_slot);
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < n; i++) {
+            /* forwards, then backwards, then every other one */
+            size_t k = round == 0 ? i : round == 1 ? n - 1 - i : (2 * i) % n;
+            size_t len = strlen(replies[k].text);
+            char *text = mc_xmalloc(len ? len : 1);
+            memcpy(text, replies[k].text, len);
+            mc_str view = mc_str_make(text, len);
+            mc_class klass = replies[k].code[0] ? mc_class_of_digit(replies[k].code[0]) : CLASS_UNKNOWN;
+            mc_str d_ref, d_got;
+            const mc_reason *want =
+                classify_reason(rs, &m, NULL, replies[k].code, replies[k].enhanced, klass, view, &d_ref);
+            const mc_reason *got =
+                classify_reason(rs, &m, cache, replies[k].code, replies[k].enhanced, klass, view, &d_got);
+            ck_assert_msg(got == want, "reply %zu round %d: %s, want %s", k, round, got ? got->name : "none",
+                          want ? want->name : "none");
+            ck_assert_uint_eq(d_got.n, d_ref.n);
+            if (d_ref.p) {
+                /* a view within this text where the classifier found it
+                 * there (checked before any byte is read), else the same
+                 * rules string */
+                if (d_ref.p >= text && d_ref.p <= text + len)
+                    ck_assert(d_got.p >= text && d_got.p + d_got.n <= text + len);
+                else
+                    ck_assert_ptr_eq(d_got.p, d_ref.p);
+                ck_assert(memcmp(d_got.p, d_ref.p, d_ref.n) == 0);
+            } else {
+                ck_assert_ptr_null(d_got.p);
+            }
+            free(text);
+        }
+    }
+    reason_cache_free(cache);
     matcher_free(&m);
 }
 END_TEST
@@ -694,6 +771,7 @@ static Suite *reasons_suite(void)
     tcase_add_test(tc, test_other_reasons);
     tcase_add_test(tc, test_events);
     tcase_add_test(tc, test_cache);
+    tcase_add_test(tc, test_cache_collisions);
     tcase_add_test(tc, test_loader_errors);
     tcase_add_test(tc, test_explain_every_code);
     tcase_add_test(tc, test_explain_reply);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reasoncache.h"
 #include "util.h"
 
 static mc_rules rules;
@@ -29,16 +30,18 @@ const mc_rules *test_rules(void)
 mc_parse_result test_parse(const char *line, mc_event *ev)
 {
     static mc_parser parser;
+    static mc_reason_cache *cache; /* as ingest has one: repeated replies are answered from it */
     static bool ready;
     if (!ready) {
         parser_init(&parser, &test_rules()->parse);
+        cache = reason_cache_new(&test_rules()->reasons);
         ready = true;
     }
     year_ctx_init(&parser.years, 2026, 11, 23);
     memset(ev, 0, sizeof *ev);
     mc_parse_result r = parser_line(&parser, mc_str_cstr(line), ev);
     if (r == PARSE_EVENT)
-        classify_event(&test_rules()->knowledge, &test_rules()->reasons, &parser.matcher, ev);
+        classify_event(&test_rules()->knowledge, &test_rules()->reasons, &parser.matcher, cache, ev);
     return r;
 }
 
@@ -146,7 +149,7 @@ mc_event test_classify(const char *code, const char *enhanced, const char *statu
     ev.text = mc_str_cstr(text);
     mc_matcher m;
     matcher_init(&m);
-    classify_event(&test_rules()->knowledge, &test_rules()->reasons, &m, &ev);
+    classify_event(&test_rules()->knowledge, &test_rules()->reasons, &m, NULL, &ev);
     matcher_free(&m);
     return ev;
 }

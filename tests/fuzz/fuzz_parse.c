@@ -15,10 +15,12 @@
 #include "classify.h"
 #include "logline.h"
 #include "parse.h"
+#include "reasoncache.h"
 #include "rules.h"
 
 static mc_rules rules;
 static mc_parser parser;
+static mc_reason_cache *cache;
 static int ready;
 
 static void init(void)
@@ -29,6 +31,7 @@ static void init(void)
         abort();
     }
     parser_init(&parser, &rules.parse);
+    cache = reason_cache_new(&rules.reasons);
     ready = 1;
 }
 
@@ -47,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (memchr(p, '\0', n) == NULL && mc_utf8_valid((const unsigned char *)p, n)) {
             mc_event ev;
             if (parser_line(&parser, line, &ev) == PARSE_EVENT) {
-                classify_event(&rules.knowledge, &rules.reasons, &parser.matcher, &ev);
+                classify_event(&rules.knowledge, &rules.reasons, &parser.matcher, cache, &ev);
                 FILE *devnull = fopen("/dev/null", "w");
                 if (devnull) {
                     mc_event_json(devnull, &ev);

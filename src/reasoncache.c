@@ -1,0 +1,132 @@
+/*
+ * reasoncache.c - remembered reason decisions (see reasoncache.h).
+ *
+ * Fixed number of slots, one decision each, the newest replacing the old.
+ * The slot comes from a keyed hash (SipHash-1-3, key drawn per cache), so
+ * log text cannot aim at one slot; the slot keeps a copy of the key bytes,
+ * compared in full on every hit, so two replies that share a slot or a
+ * hash never share an answer.  A detail captured from the text is kept as
+ * an offset and rebuilt within the new text, checked against its length.
+ */
+#include "reasoncache.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define CACHE_SLOTS 4096
+/* Longer replies are classified every time: they are rare, and the copies
+ * kept stay within CACHE_SLOTS * CACHE_MAX_KEY bytes. */
+#define CACHE_MAX_KEY 1024
+
+typedef struct {
+    char *key;           /* the exact key bytes; NULL: empty */
+    size_t key_len, key_cap;
+    bool found;          /* a rule fitted */
+    mc_reason_hit hit;   /* the whole answer, so a repeated reply runs no pattern */
+    bool detail_in_text; /* hit.detail lies at detail_off of the text */
+    size_t detail_off;
+} cache_slot;
+
+struct mc_reason_cache {
+    const mc_reasons *rs;
+    uint64_t sip_key[2];
+    uint64_t (*test_hash)(const void *p, size_t n);
+    cache_slot *slots;
+    mc_buf key;          /* the key of the last lookup */
+    cache_slot *pending; /* where the last miss is to be stored; NULL: not cacheable */
+};
+
+/* A fresh cache for rule set rs, with its own random hash key. */
+mc_reason_cache *reason_cache_new(const mc_reasons *rs)
+{
+    mc_reason_cache *c = mc_xcalloc(1, sizeof *c);
+    c->rs = rs;
+    c->slots = mc_xcalloc(CACHE_SLOTS, sizeof *c->slots);
+    mc_buf_init(&c->key);
+    if (getrandom(c->sip_key, sizeof c->sip_key, GRND_NONBLOCK) != (ssize_t)sizeof c->sip_key) {
+        /* No entropy yet (early boot): the key only spreads slots, the
+         * answers never depend on it, so the clock will do. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        c->sip_key[0] = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)c;
+        c->sip_key[1] = (uint64_t)ts.tv_sec;
+    }
+    return c;
+}
+
+/* Frees the cache and its key copies. */
+void reason_cache_free(mc_reason_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        free(c->slots[i].key);
+    free(c->slots);
+    mc_buf_free(&c->key);
+    free(c);
+}
+
+/* Test hook: a chosen slot hash instead of the keyed one. */
+void reason_cache_set_hash(mc_reason_cache *c, uint64_t (*hash)(const void *p, size_t n))
+{
+    c->test_hash = hash;
+}
+
+/* The key bytes of a reply: code NUL enhanced NUL class, then whether
+ * there is a text at all, then the text. */
+static void build_key(mc_buf *b, const char *code, const char *enhanced, mc_class klass, mc_str text)
+{
+    mc_buf_reset(b);
+    mc_buf_add(b, code ? code : "", code ? strlen(code) + 1 : 1);
+    mc_buf_add(b, enhanced ? enhanced : "", enhanced ? strlen(enhanced) + 1 : 1);
+    mc_buf_addc(b, (char)klass);
+    mc_buf_addc(b, text.p ? 't' : 'n');
+    if (text.p)
+        mc_buf_add(b, text.p, text.n);
+}
+
+/* Looks the reply up; see reasoncache.h. */
+bool reason_cache_get(mc_reason_cache *c, const mc_reasons *rs, const char *code, const char *enhanced,
+                      mc_class klass, mc_str text, bool *found, mc_reason_hit *hit)
+{
+    c->pending = NULL;
+    if (rs != c->rs || (text.p && text.n > CACHE_MAX_KEY))
+        return false;
+    build_key(&c->key, code, enhanced, klass, text);
+    uint64_t h = c->test_hash ? c->test_hash(c->key.data, c->key.len)
+                              : mc_siphash13(c->sip_key, c->key.data, c->key.len);
+    cache_slot *slot = &c->slots[h % CACHE_SLOTS];
+    c->pending = slot;
+    if (slot->key == NULL || slot->key_len != c->key.len || memcmp(slot->key, c->key.data, c->key.len) != 0)
+        return false;
+    if (slot->detail_in_text && (text.p == NULL || slot->detail_off > text.n ||
+                                 slot->hit.detail.n > text.n - slot->detail_off))
+        return false; /* cannot happen for equal keys; never read past the text */
+    *found = slot->found;
+    *hit = slot->hit;
+    if (slot->detail_in_text)
+        hit->detail = mc_str_make(text.p + slot->detail_off, slot->hit.detail.n);
+    return true;
+}
+
+/* Stores the decision for the last miss; see reasoncache.h. */
+void reason_cache_put(mc_reason_cache *c, bool found, const mc_reason_hit *hit, mc_str text)
+{
+    cache_slot *slot = c->pending;
+    if (slot == NULL)
+        return;
+    c->pending = NULL;
+    if (slot->key_cap < c->key.len) {
+        slot->key = mc_xrealloc(slot->key, c->key.len);
+        slot->key_cap = c->key.len;
+    }
+    memcpy(slot->key, c->key.data, c->key.len);
+    slot->key_len = c->key.len;
+    slot->found = found;
+    slot->hit = *hit;
+    slot->detail_in_text = hit->detail.p && text.p && hit->detail.p >= text.p &&
+                           hit->detail.p + hit->detail.n <= text.p + text.n;
+    slot->detail_off = slot->detail_in_text ? (size_t)(hit->detail.p - text.p) : 0;
+}
