@@ -1,6 +1,6 @@
 /*
  * parse.h - turn one log line into at most one event, using the MTA line
- * rules of rules/<mta>.conf (postfix.conf, exim.conf, ...).
+ * rules of rules/mta/<mta>.conf (postfix.conf, exim.conf, ...).
  *
  * Which MTA wrote a line is decided per line from its syslog program, so a
  * central syslog stream may mix Postfix and Exim.

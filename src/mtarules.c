@@ -1,0 +1,413 @@
+/*
+ * mtarules.c - loads how each MTA words its lines: rules/mta/<mta>.conf
+ * (the programs and daemons, outcome markers, line rules with their
+ * literals and PCRE2 patterns, reply and stage patterns) and
+ * rules/stages.conf (SMTP command wording -> stage).  Compiles the
+ * patterns and builds each MTA's literal set once, for parse.c to use on
+ * every line.
+ */
+#include "parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+/* A literal or marker may be written in double quotes to keep spaces at
+ * its ends ("= -> "); the quotes are not part of it. */
+static char *literal_value(const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
+        return mc_xstrndup(v + 1, n - 2);
+    return mc_xstrdup(v);
+}
+
+/* Whether s is one of the stages an event may carry. */
+static bool is_valid_stage(const char *s)
+{
+    static const char *const stages[] = {"connect", "greeting", "helo", "mail", "rcpt",
+                                         "data", "end-of-data", "other"};
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+        if (strcmp(s, stages[i]) == 0)
+            return true;
+    return false;
+}
+
+/* [mta]: the programs, daemons and markers of one MTA. */
+static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_section *s,
+                             char *err, size_t errlen)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (strcmp(e->key, "name") == 0) {
+            free(m->name);
+            m->name = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "daemons") == 0) {
+            size_t n;
+            char **w = mc_split_words(e->value, " \t", &n);
+            for (size_t j = 0; j < n; j++) {
+                if (m->n_daemons == MC_MAX_DAEMONS) {
+                    snprintf(err, errlen, "%s:%d: more than %d daemons", cf->path, e->line, MC_MAX_DAEMONS);
+                    mc_free_words(w, n);
+                    return false;
+                }
+                m->daemons[m->n_daemons++] = mc_xstrdup(w[j]);
+            }
+            mc_free_words(w, n);
+        } else if (strcmp(e->key, "programs") == 0) {
+            mc_free_words(m->programs, m->n_programs);
+            m->programs = mc_split_words(e->value, " \t", &m->n_programs);
+        } else if (strcmp(e->key, "marker") == 0) {
+            m->markers = mc_xrealloc(m->markers, (m->n_markers + 1) * sizeof *m->markers);
+            m->markers[m->n_markers++] = literal_value(e->value);
+            if (m->markers[m->n_markers - 1][0] == '\0') {
+                snprintf(err, errlen, "%s:%d: empty marker", cf->path, e->line);
+                return false;
+            }
+        } else if (strcmp(e->key, "prefix") == 0) {
+            if (m->has_prefix) {
+                snprintf(err, errlen, "%s:%d: [@mta] has a second prefix", cf->path, e->line);
+                return false;
+            }
+            if (!pattern_compile(&m->prefix, e->value, 0, cf->path, e->line, err, errlen))
+                return false;
+            m->has_prefix = true;
+        } else if (strcmp(e->key, "fragment") == 0) {
+            m->fragments = mc_xrealloc(m->fragments, (m->n_fragments + 1) * sizeof *m->fragments);
+            if (!pattern_compile(&m->fragments[m->n_fragments], e->value, 0, cf->path, e->line, err,
+                                 errlen))
+                return false;
+            m->n_fragments++;
+        } else {
+            snprintf(err, errlen,
+                     "%s:%d: unknown key '%s' in [@mta] (name, daemons, programs, marker, prefix, fragment)",
+                     cf->path, e->line, e->key);
+            return false;
+        }
+    }
+    if (m->name == NULL) {
+        snprintf(err, errlen, "%s:%d: [@mta] needs a name", cf->path, s->line);
+        return false;
+    }
+    return true;
+}
+
+/* [@reply]: where a pasted reply's code is, in this MTA's wording. */
+static bool load_replies(mc_mta_rules *m, const conf_file *cf, const conf_section *s, char *err,
+                         size_t errlen)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (strcmp(e->key, "pattern") != 0) {
+            snprintf(err, errlen, "%s:%d: [@reply] takes only 'pattern' lines", cf->path, e->line);
+            return false;
+        }
+        m->replies = mc_xrealloc(m->replies, (m->n_replies + 1) * sizeof *m->replies);
+        if (!pattern_compile(&m->replies[m->n_replies], e->value, 0, cf->path, e->line, err, errlen))
+            return false;
+        m->n_replies++;
+        if (m->replies[m->n_replies - 1].group[G_CODE] < 0) {
+            snprintf(err, errlen, "%s:%d: a reply pattern needs a (?<code>...) group", cf->path, e->line);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* [@stage]: patterns that find the SMTP stage in a reply. */
+static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section *s, char *err,
+                        size_t errlen)
+{
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        bool via_command = strcmp(e->key, "command") == 0;
+        if (!via_command && !is_valid_stage(e->key)) {
+            snprintf(err, errlen, "%s:%d: '%s' is not a stage (connect greeting helo mail rcpt data end-of-data other, or command)",
+                     cf->path, e->line, e->key);
+            return false;
+        }
+        m->stages = mc_xrealloc(m->stages, (m->n_stages + 1) * sizeof *m->stages);
+        mc_stage_rule *sr = &m->stages[m->n_stages];
+        if (!pattern_compile(&sr->pat, e->value, 0, cf->path, e->line, err, errlen))
+            return false;
+        sr->stage = via_command ? NULL : mc_xstrdup(e->key);
+        m->n_stages++;
+        if (via_command && sr->pat.group[G_COMMAND] < 0) {
+            snprintf(err, errlen, "%s:%d: a 'command' stage rule needs a (?<command>...) group",
+                     cf->path, e->line);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A yes/no value; false with FILE:LINE in err otherwise. */
+static bool yes_no(const conf_entry *e, const char *path, bool *out, char *err, size_t errlen)
+{
+    if (strcmp(e->value, "yes") == 0)
+        *out = true;
+    else if (strcmp(e->value, "no") == 0)
+        *out = false;
+    else {
+        snprintf(err, errlen, "%s:%d: %s must be yes or no", path, e->line, e->key);
+        return false;
+    }
+    return true;
+}
+
+/* One line rule: daemons, literals, pattern and the fields it sets. */
+static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_section *s, char *err,
+                           size_t errlen)
+{
+    m->rules = mc_xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
+    mc_line_rule *r = &m->rules[m->n_rules++];
+    memset(r, 0, sizeof *r);
+    r->name = mc_xstrdup(s->name);
+    bool have_pattern = false;
+    for (size_t i = 0; i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        const char *k = e->key;
+        if (strcmp(k, "daemons") == 0) {
+            size_t n;
+            char **w = mc_split_words(e->value, " \t", &n);
+            for (size_t j = 0; j < n; j++) {
+                size_t d = 0;
+                while (d < m->n_daemons && strcmp(m->daemons[d], w[j]) != 0)
+                    d++;
+                if (d == m->n_daemons) {
+                    snprintf(err, errlen, "%s:%d: daemon '%s' is not listed in [@mta] daemons",
+                             cf->path, e->line, w[j]);
+                    mc_free_words(w, n);
+                    return false;
+                }
+                r->daemon_mask |= 1ULL << d;
+            }
+            mc_free_words(w, n);
+        } else if (strcmp(k, "literal") == 0) {
+            r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
+            r->literals[r->n_literals++] = literal_value(e->value);
+            if (r->literals[r->n_literals - 1][0] == '\0') {
+                snprintf(err, errlen, "%s:%d: empty literal", cf->path, e->line);
+                return false;
+            }
+        } else if (strcmp(k, "pattern") == 0) {
+            if (have_pattern) {
+                snprintf(err, errlen, "%s:%d: [%s] has a second pattern", cf->path, e->line, s->name);
+                return false;
+            }
+            if (!pattern_compile(&r->pat, e->value, 0, cf->path, e->line, err, errlen))
+                return false;
+            have_pattern = true;
+        } else if (strcmp(k, "direction") == 0) {
+            if (strcmp(e->value, "outbound") != 0 && strcmp(e->value, "inbound") != 0) {
+                snprintf(err, errlen, "%s:%d: direction must be outbound or inbound", cf->path, e->line);
+                return false;
+            }
+            r->direction = mc_xstrdup(e->value);
+        } else if (strcmp(k, "status") == 0) {
+            r->status = mc_xstrdup(e->value);
+        } else if (strcmp(k, "stage") == 0) {
+            if (!is_valid_stage(e->value)) {
+                snprintf(err, errlen, "%s:%d: '%s' is not a stage", cf->path, e->line, e->value);
+                return false;
+            }
+            r->stage = mc_xstrdup(e->value);
+        } else if (strncmp(k, "infer.", 6) == 0) {
+            char d = k[6];
+            if (!(d == '4' || d == '5') || k[7] != '\0' || strlen(e->value) != 3 ||
+                e->value[0] != d || e->value[1] < '0' || e->value[1] > '9' || e->value[2] < '0' ||
+                e->value[2] > '9') {
+                snprintf(err, errlen, "%s:%d: use infer.4 = 4xx or infer.5 = 5xx", cf->path, e->line);
+                return false;
+            }
+            memcpy(r->infer[d - '0'], e->value, 4);
+        } else if (strcmp(k, "infer") == 0) {
+            if (strlen(e->value) != 3 || e->value[0] < '2' || e->value[0] > '5' || e->value[1] < '0' ||
+                e->value[1] > '9' || e->value[2] < '0' || e->value[2] > '9') {
+                snprintf(err, errlen, "%s:%d: infer needs a reply code such as 550", cf->path, e->line);
+                return false;
+            }
+            memcpy(r->infer_code, e->value, 4);
+        } else if (strcmp(k, "reply") == 0) {
+            if (!yes_no(e, cf->path, &r->reply, err, errlen))
+                return false;
+        } else if (strcmp(k, "ignore") == 0) {
+            if (!yes_no(e, cf->path, &r->ignore, err, errlen))
+                return false;
+        } else if (strcmp(k, "tally") == 0) {
+            if (strcmp(e->value, "retry-skip") != 0) {
+                snprintf(err, errlen, "%s:%d: tally must be retry-skip", cf->path, e->line);
+                return false;
+            }
+            r->retry_skip = r->ignore = true;
+        } else {
+            snprintf(err, errlen, "%s:%d: unknown key '%s' in rule [%s]", cf->path, e->line, k, s->name);
+            return false;
+        }
+    }
+    if (!have_pattern) {
+        snprintf(err, errlen, "%s:%d: rule [%s] has no pattern", cf->path, s->line, s->name);
+        return false;
+    }
+    if (!r->ignore && r->direction == NULL) {
+        snprintf(err, errlen, "%s:%d: rule [%s] needs a direction (outbound or inbound)", cf->path,
+                 s->line, s->name);
+        return false;
+    }
+    if (!r->ignore && r->status == NULL && r->pat.group[G_STATUS] < 0) {
+        snprintf(err, errlen, "%s:%d: rule [%s] needs a status or a (?<status>...) group", cf->path,
+                 s->line, s->name);
+        return false;
+    }
+    return true;
+}
+
+/* Frees one MTA's rules. */
+static void free_mta(mc_mta_rules *m)
+{
+    free(m->name);
+    for (size_t i = 0; i < m->n_daemons; i++)
+        free(m->daemons[i]);
+    mc_free_words(m->programs, m->n_programs);
+    mc_free_words(m->markers, m->n_markers);
+    free(m->marker_ids);
+    litset_free(m->literal_set);
+    if (m->has_prefix)
+        pattern_free(&m->prefix);
+    for (size_t i = 0; i < m->n_fragments; i++)
+        pattern_free(&m->fragments[i]);
+    free(m->fragments);
+    for (size_t i = 0; i < m->n_replies; i++)
+        pattern_free(&m->replies[i]);
+    free(m->replies);
+    for (size_t i = 0; i < m->n_stages; i++) {
+        pattern_free(&m->stages[i].pat);
+        free(m->stages[i].stage);
+    }
+    free(m->stages);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        mc_line_rule *r = &m->rules[i];
+        free(r->name);
+        mc_free_words(r->literals, r->n_literals);
+        free(r->literal_ids);
+        pattern_free(&r->pat);
+        free(r->direction);
+        free(r->status);
+        free(r->stage);
+    }
+    free(m->rules);
+}
+
+/* One exact-literal automaton per MTA over every rule's literals. */
+static void build_literal_set(mc_mta_rules *m)
+{
+    m->literal_set = litset_new_exact();
+    m->marker_ids = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_ids);
+    for (size_t i = 0; i < m->n_markers; i++)
+        m->marker_ids[i] = litset_add(m->literal_set, m->markers[i]);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        mc_line_rule *r = &m->rules[i];
+        r->literal_ids = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_ids);
+        for (size_t j = 0; j < r->n_literals; j++)
+            r->literal_ids[j] = litset_add(m->literal_set, r->literals[j]);
+    }
+    litset_build(m->literal_set);
+}
+
+/* Loads one rules/mta/<mta>.conf. */
+static bool load_mta_file(mc_parse_rules *pr, const char *path, char *err, size_t errlen)
+{
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    pr->mtas = mc_xrealloc(pr->mtas, (pr->n_mtas + 1) * sizeof *pr->mtas);
+    mc_mta_rules *m = &pr->mtas[pr->n_mtas++];
+    memset(m, 0, sizeof *m);
+    bool ok = true;
+    const conf_section *head = conf_find_section(cf, "@mta");
+    if (head == NULL) {
+        snprintf(err, errlen, "%s: no [@mta] section", path);
+        ok = false;
+    } else {
+        ok = load_mta_section(m, cf, head, err, errlen);
+    }
+    for (size_t i = 0; ok && i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (strcmp(s->name, "@mta") == 0)
+            continue;
+        else if (strcmp(s->name, "@reply") == 0)
+            ok = load_replies(m, cf, s, err, errlen);
+        else if (strcmp(s->name, "@stage") == 0)
+            ok = load_stages(m, cf, s, err, errlen);
+        else if (s->name[0] == '@') {
+            snprintf(err, errlen, "%s:%d: unknown section [%s]", path, s->line, s->name);
+            ok = false;
+        } else
+            ok = load_line_rule(m, cf, s, err, errlen);
+    }
+    if (ok)
+        build_literal_set(m);
+    conf_free(cf);
+    return ok;
+}
+
+/* Loads rules/stages.conf: SMTP command wording -> stage. */
+static bool load_commands(mc_parse_rules *pr, const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/stages.conf", dir);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    bool ok = true;
+    const conf_section *s = conf_find_section(cf, "@commands");
+    if (s == NULL) {
+        snprintf(err, errlen, "%s: no [@commands] section", path);
+        ok = false;
+    }
+    for (size_t i = 0; ok && i < s->n_entries; i++) {
+        const conf_entry *e = &s->entries[i];
+        if (!is_valid_stage(e->value)) {
+            snprintf(err, errlen, "%s:%d: '%s' is not a stage", path, e->line, e->value);
+            ok = false;
+            break;
+        }
+        pr->commands = mc_xrealloc(pr->commands, (pr->n_commands + 1) * sizeof *pr->commands);
+        pr->commands[pr->n_commands].key = mc_xstrdup(e->key);
+        pr->commands[pr->n_commands].stage = mc_xstrdup(e->value);
+        pr->n_commands++;
+    }
+    conf_free(cf);
+    return ok;
+}
+
+/* Loads stages.conf and every MTA file; false with FILE:LINE in err. */
+bool parse_rules_load(mc_parse_rules *pr, const char *dir, const char *const *mta_files,
+                      size_t n_files, char *err, size_t errlen)
+{
+    memset(pr, 0, sizeof *pr);
+    bool ok = load_commands(pr, dir, err, errlen);
+    for (size_t i = 0; ok && i < n_files; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, mta_files[i]);
+        ok = load_mta_file(pr, path, err, errlen);
+    }
+    if (!ok)
+        parse_rules_free(pr);
+    return ok;
+}
+
+/* Frees everything parse_rules_load built. */
+void parse_rules_free(mc_parse_rules *pr)
+{
+    for (size_t i = 0; i < pr->n_mtas; i++)
+        free_mta(&pr->mtas[i]);
+    free(pr->mtas);
+    for (size_t i = 0; i < pr->n_commands; i++) {
+        free(pr->commands[i].key);
+        free(pr->commands[i].stage);
+    }
+    free(pr->commands);
+    memset(pr, 0, sizeof *pr);
+}
