@@ -2,7 +2,7 @@
 # test_man.sh BINARY MANPAGE SOURCE - the manual page renders without
 # warnings, and documents every command, option and environment variable
 # that the --help texts print (each option under its own command), so the two
-# cannot drift apart: a new option fails this test until doc/mailcodes.1.scd
+# cannot drift apart: a new option fails this test until docs/mailcodes.1.scd
 # describes it.
 #
 # Exit 77 (skipped) when the manual page was not built (no scdoc), except

@@ -3,7 +3,7 @@
  * replies recognised by name, the rules loader's errors, and the explain /
  * compare pages in every language.
  *
- * The agreement figure over ../shared/corpus/responses/replies.tsv is
+ * The agreement figure over tests/data/responses/replies.tsv is
  * asserted exactly (docs/ACCURACY.md states it): a rules change that loses a
  * row fails here, one that gains rows must update the figure and the doc.
  */

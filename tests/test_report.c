@@ -11,7 +11,7 @@
 #include "testutil.h"
 
 #define BIN MC_BINARY
-#define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
+#define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
 
 START_TEST(test_daily_text)
 {
