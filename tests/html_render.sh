@@ -6,12 +6,12 @@
 set -euo pipefail
 bin=$1
 art=${2:-build/artifacts}
-corpus=$(cd "$(dirname "$0")/../../shared/corpus" && pwd)
-if ! command -v chromium >/dev/null; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+data=$(cd "$(dirname "$0")/data" && pwd)
+if [ "${MAILCODES_SKIP_BROWSER:-0}" = 1 ]; then
+  echo "html_render: SKIP: MAILCODES_SKIP_BROWSER=1" >&2
+  exit 77
 fi
+command -v chromium >/dev/null || "$(dirname "$0")/../scripts/apt-install" chromium
 mkdir -p "$art"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -20,7 +20,7 @@ chrome=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first
         --user-data-dir="$tmp/profile" --enable-logging=stderr --v=0)
 
 for lang in en ar; do
-  "$bin" report "$corpus/postfix/mta-run/maillog" --format html --lang "$lang" > "$tmp/report-$lang.html"
+  "$bin" report "$data/postfix/mta-run/maillog" --format html --lang "$lang" > "$tmp/report-$lang.html"
   # A probe copy: a script measures the charts and counts errors into the title.
   sed 's|</body>|<script>window.addEventListener("load",function(){var s=document.querySelectorAll("svg"),m=1e9;for(var i=0;i<s.length;i++){var r=s[i].getBoundingClientRect();m=Math.min(m,r.width*r.height);}document.title="PROBE svgs="+s.length+" minarea="+Math.round(m)+" dir="+document.documentElement.dir+" resources="+performance.getEntriesByType("resource").length;});</script></body>|' \
     "$tmp/report-$lang.html" > "$tmp/probe-$lang.html"

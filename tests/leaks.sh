@@ -3,10 +3,11 @@
 # report (database and in-memory), scan, explain and compare.
 set -euo pipefail
 bin=$1
-corpus=$(cd "$(dirname "$0")/../../shared/corpus" && pwd)
+data=$(cd "$(dirname "$0")/data" && pwd)
+command -v valgrind >/dev/null || "$(dirname "$0")/../scripts/apt-install" valgrind
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-head -1500 "$corpus/postfix/mta-run/maillog" > "$tmp/log"
+head -1500 "$data/postfix/mta-run/maillog" > "$tmp/log"
 vg=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible
     --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99)
 # run EXPECTED_STATUS ARGS...: valgrind's own status 99 means a leak or error

@@ -1,5 +1,5 @@
 /*
- * test_classify.c - class, conflict and hardness as SPEC.md defines them,
+ * test_classify.c - class, conflict and hardness as docs/CONTRACT.md defines them,
  * and the knowledge behind explain.
  */
 #include "testutil.h"

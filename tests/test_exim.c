@@ -1,5 +1,5 @@
 /*
- * test_exim.c - every Exim line shape, taken verbatim from ../shared/corpus,
+ * test_exim.c - every Exim line shape, taken verbatim from tests/data,
  * parsed into an event with exact expected fields; lines that are not
  * outcomes; the envelopes an Exim line arrives in; a stream mixing Postfix
  * and Exim; and the binary end to end on such a stream.

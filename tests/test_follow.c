@@ -17,7 +17,7 @@
 extern char **environ;
 
 #define BIN MC_BINARY
-#define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
+#define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
 #define EXPECT_TOTALS "\"lines\": 7942, \"events\": 2602, \"skipped\": 0, \"unrecognised\": 0, \"hard\": 106," \
                       " \"success\": 816, \"intermediate\": 0, \"transient\": 1272, \"permanent\": 514"
 

@@ -50,7 +50,8 @@ lib/systemd/system/mailcodes-report.timer
 lib/sysusers.d/mailcodes.conf
 libexec/mailcodes/mailcodes-journal
 libexec/mailcodes/mailcodes-mail-report
-etc/default/mailcodes"
+etc/default/mailcodes
+share/doc/mailcodes/CONTRACT.md"
 [ "$have_man" = 1 ] && expect="$expect
 share/man/man1/mailcodes.1"
 for f in $expect; do
@@ -111,8 +112,7 @@ out=$(bash -c '. "$1" && COMP_WORDS=(mailcodes rep) COMP_CWORD=1 && _mailcodes &
 # setting it ignores, so its output is what counts).
 if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     note "installing systemd (for systemd-analyze)"
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-        --no-install-recommends systemd; } >/dev/null 2>&1
+    "$src/scripts/apt-install" systemd >/dev/null 2>&1
 fi
 if command -v systemd-analyze >/dev/null 2>&1; then
     man_opt=--man=yes

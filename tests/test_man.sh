@@ -2,7 +2,7 @@
 # test_man.sh BINARY MANPAGE SOURCE - the manual page renders without
 # warnings, and documents every command, option and environment variable
 # that the --help texts print (each option under its own command), so the two
-# cannot drift apart: a new option fails this test until doc/mailcodes.1.scd
+# cannot drift apart: a new option fails this test until docs/mailcodes.1.scd
 # describes it.
 #
 # Exit 77 (skipped) when the manual page was not built (no scdoc), except
@@ -24,8 +24,7 @@ fi
 # man (man-db) is not in every minimal image: install it when root.
 if ! command -v man >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "test_man: installing man-db" >&2
-    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-        --no-install-recommends man-db; } >/dev/null 2>&1
+    "$(dirname "$0")/../scripts/apt-install" man-db >/dev/null 2>&1
 fi
 if ! command -v man >/dev/null 2>&1; then
     [ "${CI:-}" = true ] && { echo "test_man: man is missing (apt-get install man-db)" >&2; exit 1; }

@@ -66,10 +66,10 @@ export DEBIAN_FRONTEND=noninteractive
 apt_updated=0
 apt_install() {
     if [ "$apt_updated" = 0 ]; then
-        apt-get update -qq >/dev/null 2>&1 || true
+        apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1 || true
         apt_updated=1
     fi
-    apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log" >&2; return 1; }
+    apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "$@" >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log" >&2; return 1; }
 }
 tools=""
 for p in dpkg-dev debhelper lintian man-db; do
@@ -88,8 +88,8 @@ mkdir "$tmp/src"
 cd "$tmp/src" || exit 1
 if ! dpkg-checkbuilddeps -Pnocheck >/dev/null 2>&1; then
     note "installing the build dependencies"
-    if [ "$apt_updated" = 0 ]; then apt-get update -qq >/dev/null 2>&1 || true; apt_updated=1; fi
-    apt-get build-dep -y -qq -o DPkg::Lock::Timeout=300 -Pnocheck ./ >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log" >&2; exit 1; }
+    if [ "$apt_updated" = 0 ]; then apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null 2>&1 || true; apt_updated=1; fi
+    apt-get build-dep -y -qq -o DPkg::Lock::Timeout=600 -Pnocheck ./ >"$tmp/apt.log" 2>&1 || { cat "$tmp/apt.log" >&2; exit 1; }
 fi
 
 # 3. The package.  The test suite has just run on this tree: nocheck.
@@ -104,7 +104,8 @@ dpkg-deb -c "$deb" | awk '{ print $6 }' >"$tmp/contents"
 for f in ./usr/bin/mailcodes ./usr/share/mailcodes/rules/codes.conf ./usr/share/man/man1/mailcodes.1.gz \
     ./usr/share/bash-completion/completions/mailcodes ./lib/systemd/system/mailcodes-follow.service \
     ./lib/systemd/system/mailcodes-journal.service ./lib/systemd/system/mailcodes-report.service \
-    ./lib/systemd/system/mailcodes-report.timer ./etc/default/mailcodes ./usr/share/doc/mailcodes/copyright; do
+    ./lib/systemd/system/mailcodes-report.timer ./etc/default/mailcodes ./usr/share/doc/mailcodes/copyright \
+    ./usr/share/doc/mailcodes/CONTRACT.md; do
     grep -qxF "$f" "$tmp/contents" || err "the package lacks $f"
 done
 
@@ -120,7 +121,7 @@ note "lintian: $(grep -c '^E:' "$tmp/lintian.log") errors, $(grep -c '^W:' "$tmp
 user_existed=0
 getent passwd mailcodes >/dev/null && user_existed=1
 if ! dpkg -i "$deb" >"$tmp/install.log" 2>&1; then
-    apt-get install -f -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends >>"$tmp/install.log" 2>&1 ||
+    apt-get install -f -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends >>"$tmp/install.log" 2>&1 ||
         { cat "$tmp/install.log" >&2; err "the package does not install"; exit 1; }
 fi
 dpkg-query -W -f='${Status}' mailcodes 2>/dev/null | grep -q "ok installed" ||

@@ -1,6 +1,6 @@
 /*
  * test_postfix.c - every Postfix line shape, taken verbatim from
- * ../shared/corpus, parsed into an event with exact expected fields.
+ * tests/data, parsed into an event with exact expected fields.
  */
 #include "testutil.h"
 

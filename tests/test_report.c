@@ -11,25 +11,62 @@
 #include "testutil.h"
 
 #define BIN MC_BINARY
-#define MAILLOG MC_CORPUS_DIR "/postfix/mta-run/maillog"
+#define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
 
+/* Expects a line of a text table that starts (after its indentation) with
+ * label and a space, whose following words, however aligned, are want
+ * (words joined by single spaces): the values, not the column layout. */
+static void expect_row(const char *out, const char *label, const char *want)
+{
+    size_t n = strlen(label);
+    for (const char *line = out; line && *line;) {
+        const char *nl = strchr(line, '\n'), *end = nl ? nl : line + strlen(line);
+        const char *p = line;
+        while (p < end && *p == ' ')
+            p++;
+        if ((size_t)(end - p) > n && strncmp(p, label, n) == 0 && p[n] == ' ') {
+            mc_buf words;
+            mc_buf_init(&words);
+            for (p += n; p < end;) {
+                while (p < end && *p == ' ')
+                    p++;
+                const char *w = p;
+                while (p < end && *p != ' ')
+                    p++;
+                if (p > w) {
+                    if (words.len)
+                        mc_buf_addc(&words, ' ');
+                    mc_buf_add(&words, w, (size_t)(p - w));
+                }
+            }
+            ck_assert_msg(strcmp(words.data, want) == 0, "row '%s': '%s', expected '%s'", label, words.data, want);
+            mc_buf_free(&words);
+            return;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    ck_abort_msg("no row '%s' in:\n%.3000s", label, out);
+}
+
+/* The daily report of the checked run: its totals are those of the run's
+ * expected.json (tests/data/postfix/mta-run). */
 START_TEST(test_daily_text)
 {
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "%s report %s", BIN, MAILLOG), 0);
-    test_expect_has(out, "lines read                                 7942");
-    test_expect_has(out, "events (SMTP outcomes)                     2602");
-    test_expect_has(out, "sent                                        816");
-    test_expect_has(out, "deferred                                   1341");
-    test_expect_has(out, "bounced                                     204");
-    test_expect_has(out, "expired                                      82");
-    test_expect_has(out, "rejected (inbound)                          159");
-    test_expect_has(out, "transient failures (4xx)                   1272");
-    test_expect_has(out, "permanent failures (5xx)                    514");
-    test_expect_has(out, "dead addresses (hard)                       106");
+    expect_row(out, "lines read", "7942");
+    expect_row(out, "events (SMTP outcomes)", "2602");
+    expect_row(out, "sent", "816");
+    expect_row(out, "deferred", "1341");
+    expect_row(out, "bounced", "204");
+    expect_row(out, "expired", "82");
+    expect_row(out, "rejected (inbound)", "159");
+    expect_row(out, "transient failures (4xx)", "1272");
+    expect_row(out, "permanent failures (5xx)", "514");
+    expect_row(out, "dead addresses (hard)", "106");
     test_expect_has(out, "Top problems");
-    /* the biggest problem: 452 4.2.2 at 227 events, with its domain and advice */
-    test_expect_has(out, "  1. 452 4.2.2 transient  227 events");
+    /* the biggest problem: 452 4.2.2 at 227 of 2602 events, with its domain and advice */
+    expect_row(out, "1.", "452 4.2.2 transient 227 events (8.7%) Recipient mailbox is full");
     test_expect_has(out, "domains: ");
     test_expect_has(out, "advice: ");
     /* within 100 columns, and no escape codes in a pipe */
@@ -49,7 +86,7 @@ START_TEST(test_by_table_and_problems_first)
 {
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "%s report %s --by status --top 0", BIN, MAILLOG), 0);
-    test_expect_has(out, "deferred  transient        1229");
+    expect_row(out, "deferred", "transient 1229 47.2%"); /* of 2602 */
     free(out);
     ck_assert_int_eq(test_runf(&out, "%s report %s --by class --format json --problems-first", BIN, MAILLOG), 0);
     char *t = strstr(out, "\"class\": \"transient\""), *p = strstr(out, "\"class\": \"permanent\""),
@@ -148,8 +185,8 @@ START_TEST(test_windows_and_change)
     /* the daily text report compares with the day before */
     ck_assert_int_eq(test_runf(&out, "%s report %s/two.log --day 2026-11-22", BIN, test_dir), 0);
     test_expect_has(out, "this window");
-    test_expect_has(out, "bounced                                       8            0       new");
-    test_expect_has(out, "deferred                                     40           40       +0%");
+    expect_row(out, "bounced", "8 0 new");
+    expect_row(out, "deferred", "40 40 +0%");
     free(out);
 }
 END_TEST

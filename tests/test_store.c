@@ -1,7 +1,8 @@
 /*
  * test_store.c - the SQLite store: a round trip of aggregated counts,
- * windows, upserts across batches, source positions, and refusing a
- * database from a newer schema or a file that is not a database.
+ * windows, upserts across batches, source positions, refusing a database
+ * from a newer schema or a file that is not a database, and the upgrade of
+ * a real schema-1 database in place.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -163,6 +164,123 @@ START_TEST(test_refuses_bad_databases)
 }
 END_TEST
 
+/* The rows of a query as text, one line per row, columns split by '|'
+ * (malloc'd): lets a test compare table contents before and after. */
+static char *dump(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+    mc_buf b;
+    mc_buf_init(&b);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *v = sqlite3_column_text(st, i);
+            mc_buf_printf(&b, "%s%s", i ? "|" : "", v ? (const char *)v : "NULL");
+        }
+        mc_buf_addc(&b, '\n');
+    }
+    ck_assert_int_eq(rc, SQLITE_DONE);
+    sqlite3_finalize(st);
+    return b.data;
+}
+
+/* What a schema upgrade must keep: every count, line total and source. */
+#define KEPT_COUNTS "SELECT * FROM counts ORDER BY hour, mta, host, direction, status, stage, code, enhanced," \
+                    " class, reason, domain, relay, client, conflict, hard, inferred"
+#define KEPT_LINES "SELECT hour, lines, skipped, unrecognised FROM line_counts ORDER BY hour"
+#define KEPT_SOURCES "SELECT * FROM sources ORDER BY id"
+
+/* tests/data/store/schema-v1.sqlite was written by mailcodes with schema 1
+ * (see tests/data/SOURCES.md): a reader is told to upgrade it, a writer
+ * upgrades it in place, and every count, line total and source position is
+ * the same afterwards, with the new retry-skip column at zero. */
+START_TEST(test_upgrade_from_schema_1)
+{
+    char *path = temp_db();
+    char err[1024];
+    ck_assert_int_eq(test_runf(NULL, "cp %s/store/schema-v1.sqlite %s", MC_DATA_DIR, path), 0);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *version = dump(db, "PRAGMA user_version");
+    ck_assert_str_eq(version, "1\n");
+    free(version);
+    char *columns = dump(db, "SELECT group_concat(name, ',') FROM pragma_table_info('line_counts')");
+    ck_assert_str_eq(columns, "hour,lines,skipped,unrecognised\n");
+    free(columns);
+    char *counts = dump(db, KEPT_COUNTS), *lines = dump(db, KEPT_LINES), *sources = dump(db, KEPT_SOURCES);
+    char *sums = dump(db, "SELECT (SELECT sum(count) FROM counts), (SELECT sum(lines) FROM line_counts)");
+    sqlite3_close(db);
+    /* the fixture holds the first 600 lines of the checked Postfix run */
+    unsigned long long events = 0, nlines = 0;
+    ck_assert_int_eq(sscanf(sums, "%llu|%llu", &events, &nlines), 2);
+    ck_assert_uint_eq(nlines, 600);
+    ck_assert_uint_gt(events, 0);
+    free(sums);
+
+    /* read-only: refused with what to do */
+    ck_assert_ptr_null(store_open(path, true, err, sizeof err));
+    test_expect_has(err, "schema version 1 needs an upgrade: run 'mailcodes ingest' once");
+
+    /* read-write: upgraded; the totals read through the store are the v1 data */
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_window all = {"", ""};
+    mc_totals t;
+    ck_assert_msg(store_totals(s, &all, NULL, &t, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(t.lines, nlines);
+    ck_assert_uint_eq(t.events, events);
+    ck_assert_uint_eq(t.retry_skips, 0);
+    store_close(s);
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    version = dump(db, "PRAGMA user_version");
+    ck_assert_str_eq(version, "2\n");
+    free(version);
+    columns = dump(db, "SELECT group_concat(name, ',') FROM pragma_table_info('line_counts')");
+    ck_assert_str_eq(columns, "hour,lines,skipped,unrecognised,retry_skips\n");
+    free(columns);
+    char *after = dump(db, "SELECT count(*), sum(retry_skips) FROM line_counts WHERE retry_skips = 0");
+    char *all_lines = dump(db, "SELECT count(*) FROM line_counts");
+    unsigned long long zero_rows = 0, nrows = 0;
+    ck_assert_int_eq(sscanf(after, "%llu|", &zero_rows), 1);
+    ck_assert_int_eq(sscanf(all_lines, "%llu", &nrows), 1);
+    ck_assert_uint_eq(zero_rows, nrows);
+    free(after);
+    free(all_lines);
+    char *counts2 = dump(db, KEPT_COUNTS), *lines2 = dump(db, KEPT_LINES), *sources2 = dump(db, KEPT_SOURCES);
+    sqlite3_close(db);
+    ck_assert_str_eq(counts2, counts);
+    ck_assert_str_eq(lines2, lines);
+    ck_assert_str_eq(sources2, sources);
+    free(counts2);
+    free(lines2);
+    free(sources2);
+
+    /* The source position survived: ingesting the same 600 lines again
+     * (known by their fingerprint) adds nothing; a read-only report now
+     * opens it. */
+    ck_assert_int_eq(test_runf(NULL, "head -600 %s/postfix/mta-run/maillog > %s.log && %s ingest --quiet --db %s %s.log",
+                               MC_DATA_DIR, path, MC_BINARY, path, path), 0);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    counts2 = dump(db, KEPT_COUNTS);
+    lines2 = dump(db, KEPT_LINES);
+    sqlite3_close(db);
+    ck_assert_str_eq(counts2, counts);
+    ck_assert_str_eq(lines2, lines);
+    s = store_open(path, true, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    store_close(s);
+    ck_assert_int_eq(test_runf(NULL, "rm -f %s.log", path), 0);
+    free(counts2);
+    free(lines2);
+    free(counts);
+    free(lines);
+    free(sources);
+    cleanup_db(path);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -170,6 +288,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_source_positions);
     tcase_add_test(tc, test_refuses_bad_databases);
+    tcase_add_test(tc, test_upgrade_from_schema_1);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -47,9 +47,9 @@ mc_parse_result test_parse(const char *line, mc_event *ev)
 
 char *test_corpus_path(const char *rel)
 {
-    size_t n = strlen(MC_CORPUS_DIR) + strlen(rel) + 2;
+    size_t n = strlen(MC_DATA_DIR) + strlen(rel) + 2;
     char *p = mc_xmalloc(n);
-    snprintf(p, n, "%s/%s", MC_CORPUS_DIR, rel);
+    snprintf(p, n, "%s/%s", MC_DATA_DIR, rel);
     return p;
 }
 

@@ -26,9 +26,9 @@ mc_parse_result test_parse(const char *line, mc_event *ev);
  * the event's views point at the arguments. */
 mc_event test_classify(const char *code, const char *enhanced, const char *status, const char *text);
 
-/* Reads a corpus file relative to ../shared/corpus into a malloc'd string. */
+/* The path of a test data file, relative to tests/data (malloc'd). */
 char *test_corpus_path(const char *rel);
-/* Returns the first line of a corpus file containing needle (malloc'd),
+/* Returns the first line of a tests/data file containing needle (malloc'd),
  * failing the test when there is none: tests quote real lines by a unique
  * fragment instead of copying them. */
 char *test_corpus_line(const char *rel, const char *needle);

@@ -1,0 +1,139 @@
+/*
+ * test_prefilter.c - the literal prefilter: the literals read off a pattern
+ * are exactly the ones every match must contain (worked out by hand from
+ * the pattern, most of them real patterns of rules/reasons.conf), a pattern
+ * the reader does not understand gets none (so it always runs), and the
+ * Aho-Corasick scan finds each literal, caselessly or exactly.
+ */
+#include "testutil.h"
+
+#include "prefilter.h"
+
+typedef struct {
+    const char *pattern;
+    const char *lits[8]; /* expected, in order; {NULL} = no literal set */
+} literal_case;
+
+/* Each expectation is derived from the pattern, not from a run: a branch
+ * gives its longest run of plain characters (lowercased, at least three,
+ * with a word character) that every match of the branch must contain; a
+ * branch without one gives the literals of a required group; one branch
+ * without either means no set at all. */
+static const literal_case cases[] = {
+    /* rules/reasons.conf */
+    {"\\bDMARC\\b", {"dmarc"}},
+    {"(?:unauthenticated|authentication checks|\\bSPF or DKIM\\b|either SPF or DKIM)",
+     {"unauthenticated", "authentication checks", "spf or dkim", "either spf or dkim"}},
+    {"\\bSPF\\b[^.]{0,80}(?:fail|did(?:n't| not) pass|not pass|suspicious|violation)", {"spf"}},
+    {"unusual rate of (?:unsolicited )?mail", {"unusual rate of "}},
+    {"(?:very |extremely )?low reputation of the sending (?:IP|domain)|sending IP address has been temporarily "
+     "blocked|Denial of Service \\(DoS\\)",
+     {"low reputation of the sending ", "sending ip address has been temporarily blocked",
+      "denial of service (dos)"}},
+    {"\\bS3150\\b|part of their network is on our block ?list|blocked using Blocklist \\d",
+     {"s3150", "part of their network is on our block", "blocked using blocklist "}},
+    {"rate limited due to IP reputation|\\((?:S3113|S3114|S3140|S775|S843|S844|S7771\\d)\\)",
+     {"rate limited due to ip reputation", "s3113", "s3114", "s3140", "s775", "s843", "s844", "s7771"}},
+    /* the longer of two runs split by a group */
+    {"did(?:n't| not) pass", {" pass"}},
+    /* a repeated character ends a run; an optional one too */
+    {"fo+bar", {"bar"}},
+    {"x{0,3}abc", {"abc"}},
+    {"colou?r code", {"r code"}},
+    /* a leading option setting, any character, anchors */
+    {"(?i)Mailbox Full", {"mailbox full"}},
+    {"^a.*user unknown$", {"user unknown"}},
+    /* a named group that is required */
+    {"(?<what>quota exceeded|over quota)", {"quota exceeded", "over quota"}},
+    /* non-ASCII is left to the regex (caseless UTF-8) */
+    {"\xc3\x9c" "berschritten", {"berschritten"}},
+    /* no set: a branch under three characters, a back reference, a
+     * property, an unbalanced group, a look-ahead only, a verb */
+    {"ab|cd", {NULL}},
+    {"user unknown|no", {NULL}},
+    {"(\\w+) \\1", {NULL}},
+    {"\\p{L}+ rejected", {NULL}},
+    {"(abc", {NULL}},
+    {"(?=blocked)", {NULL}},
+    {"(*UTF)blocked", {NULL}},
+    {"[[:alpha:]", {NULL}},
+};
+
+START_TEST(test_literals_exact)
+{
+    const literal_case *c = &cases[_i];
+    char **lits = NULL;
+    size_t n = prefilter_literals(c->pattern, &lits);
+    size_t want = 0;
+    while (want < sizeof c->lits / sizeof c->lits[0] && c->lits[want])
+        want++;
+    ck_assert_msg(n == want, "'%s': %zu literals, expected %zu", c->pattern, n, want);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(strcmp(lits[i], c->lits[i]) == 0, "'%s': literal %zu is '%s', expected '%s'", c->pattern, i,
+                      lits[i], c->lits[i]);
+    if (n == 0)
+        ck_assert_ptr_null(lits);
+    prefilter_free_literals(lits, n);
+}
+END_TEST
+
+/* One scan reports every literal a text holds, whatever its case, and no
+ * other; an exact set keeps case. */
+START_TEST(test_scan)
+{
+    mc_litset *ls = litset_new();
+    int dmarc = litset_add(ls, "dmarc"), spf = litset_add(ls, "spf"), quota = litset_add(ls, "over quota");
+    litset_build(ls);
+    ck_assert_uint_eq(litset_count(ls), 3);
+    ck_assert_uint_eq(litset_words(ls), 1);
+    uint64_t bits = 0;
+    litset_scan(ls, mc_str_cstr("550 5.7.26 Failed DMARC and SpF checks"), &bits);
+    ck_assert_uint_eq(bits, (1ULL << dmarc) | (1ULL << spf));
+    litset_scan(ls, mc_str_cstr("552 user is OVER QUOTA"), &bits);
+    ck_assert_uint_eq(bits, 1ULL << quota);
+    litset_scan(ls, mc_str_cstr("over quot"), &bits);
+    ck_assert_uint_eq(bits, 0);
+    litset_free(ls);
+
+    mc_litset *ex = litset_new_exact();
+    int said = litset_add(ex, "said:");
+    litset_build(ex);
+    litset_scan(ex, mc_str_cstr("host x said: 550"), &bits);
+    ck_assert_uint_eq(bits, 1ULL << said);
+    litset_scan(ex, mc_str_cstr("host x SAID: 550"), &bits);
+    ck_assert_uint_eq(bits, 0);
+    litset_free(ex);
+}
+END_TEST
+
+/* More literals than one 64-bit word: each is still found. */
+START_TEST(test_scan_many)
+{
+    mc_litset *ls = litset_new();
+    char lit[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(lit, sizeof lit, "lit%03d;", i);
+        ck_assert_int_eq(litset_add(ls, lit), i);
+    }
+    litset_build(ls);
+    ck_assert_uint_eq(litset_words(ls), 2);
+    uint64_t bits[2];
+    litset_scan(ls, mc_str_cstr("x LIT007; y lit099; z lit064"), bits);
+    ck_assert_uint_eq(bits[0], 1ULL << 7);
+    ck_assert_uint_eq(bits[1], 1ULL << (99 - 64));
+    litset_free(ls);
+}
+END_TEST
+
+static Suite *prefilter_suite(void)
+{
+    Suite *s = suite_create("prefilter");
+    TCase *tc = tcase_create("prefilter");
+    tcase_add_loop_test(tc, test_literals_exact, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, test_scan);
+    tcase_add_test(tc, test_scan_many);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(prefilter_suite)
