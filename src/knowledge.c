@@ -1,7 +1,9 @@
 /*
  * knowledge.c - the reference pages behind `explain` and the report's
- * names and advice.  The text lives in rules/; this module checks that each
- * record is complete and answers look-ups.
+ * names and advice (rules/codes.conf, rules/enhanced.conf), and the stage
+ * and connection facts behind `compare` (rules/compare.conf).  The text
+ * lives in rules/; this module checks that each record is complete and
+ * answers look-ups.
  */
 #include "knowledge.h"
 
@@ -139,11 +141,64 @@ static void free_records(mc_code_info *recs, size_t n)
     free(recs);
 }
 
+/* The stages compare.conf may name. */
+static const char *const stage_words[] = {"greeting", "helo", "starttls", "auth", "mail", "rcpt", "data",
+                                          "end-of-data", "quit", "vrfy", "help", "any", NULL};
+
+/* Loads rules/compare.conf; false with FILE:LINE in err. */
+static conf_file *load_facts(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/compare.conf", dir);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return NULL;
+    for (size_t i = 0; i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (!is_basic_code(s->name)) {
+            snprintf(err, errlen, "%s:%d: [%s] is not a reply code", cf->path, s->line, s->name);
+            conf_free(cf);
+            return NULL;
+        }
+        for (size_t j = 0; j < s->n_entries; j++) {
+            const conf_entry *e = &s->entries[j];
+            if (strcmp(e->key, "closes") == 0) {
+                if (strcmp(e->value, "yes") != 0 && strcmp(e->value, "no") != 0) {
+                    snprintf(err, errlen, "%s:%d: closes must be yes or no", cf->path, e->line);
+                    conf_free(cf);
+                    return NULL;
+                }
+            } else if (strcmp(e->key, "stage") == 0) {
+                char *copy = mc_xstrdup(e->value), *save = NULL;
+                for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+                    bool known = false;
+                    for (size_t k = 0; stage_words[k]; k++)
+                        known = known || strcmp(w, stage_words[k]) == 0;
+                    if (!known) {
+                        snprintf(err, errlen, "%s:%d: '%s' is not a stage (greeting helo starttls auth mail"
+                                              " rcpt data end-of-data quit vrfy help any)", cf->path, e->line, w);
+                        free(copy);
+                        conf_free(cf);
+                        return NULL;
+                    }
+                }
+                free(copy);
+            } else {
+                snprintf(err, errlen, "%s:%d: unknown key '%s' (stage, closes)", cf->path, e->line, e->key);
+                conf_free(cf);
+                return NULL;
+            }
+        }
+    }
+    return cf;
+}
+
 bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen)
 {
     memset(k, 0, sizeof *k);
     if (!load_records(dir, "codes.conf", true, &k->codes, &k->n_codes, err, errlen) ||
-        !load_records(dir, "enhanced.conf", false, &k->enhanced, &k->n_enhanced, err, errlen)) {
+        !load_records(dir, "enhanced.conf", false, &k->enhanced, &k->n_enhanced, err, errlen) ||
+        (k->facts = load_facts(dir, err, errlen)) == NULL) {
         knowledge_free(k);
         return false;
     }
@@ -154,6 +209,7 @@ void knowledge_free(mc_knowledge *k)
 {
     free_records(k->codes, k->n_codes);
     free_records(k->enhanced, k->n_enhanced);
+    conf_free(k->facts);
     memset(k, 0, sizeof *k);
 }
 
