@@ -384,9 +384,10 @@ static bool load_commands(mc_parse_rules *pr, const char *dir, char *err, size_t
 
 /* Loads stages.conf and every MTA file; false with FILE:LINE in err. */
 bool parse_rules_load(mc_parse_rules *pr, const char *dir, const char *const *mta_files,
-                      size_t n_files, char *err, size_t errlen)
+                      size_t n_files, bool prefilter, char *err, size_t errlen)
 {
     memset(pr, 0, sizeof *pr);
+    pr->no_prefilter = !prefilter;
     bool ok = load_commands(pr, dir, err, errlen);
     for (size_t i = 0; ok && i < n_files; i++) {
         char path[4096];

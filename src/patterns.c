@@ -96,18 +96,8 @@ void matcher_init(mc_matcher *m)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
 }
 
-/* MAILCODES_NO_PREFILTER=1 turns the literal prefilters off, so a test can
- * check that they change speed only, never a result. */
-bool prefilter_disabled(void)
-{
-    const char *v = getenv("MAILCODES_NO_PREFILTER");
-    return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
-}
-
 void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls)
 {
-    if (prefilter_disabled())
-        return;
     char **lits;
     size_t n = prefilter_literals(pat->source, &lits);
     if (n == 0)

@@ -314,9 +314,13 @@ static ssize_t base_index(const mc_reasons *rs, const char *name, size_t n)
 
 /* One automaton over the literals of every pattern: an event's reply is
  * scanned once, and most of the 100-odd regexes are then skipped. */
-static void build_prefilter(mc_reasons *rs)
+static void build_prefilter(mc_reasons *rs, bool prefilter)
 {
     rs->literals = litset_new();
+    if (!prefilter) { /* an empty set: every pattern runs */
+        litset_build(rs->literals);
+        return;
+    }
     for (size_t i = 0; i < rs->n_rules; i++) {
         mc_reason_rule *r = &rs->rules[i];
         for (size_t j = 0; j < r->n_patterns; j++)
@@ -333,7 +337,7 @@ static void build_prefilter(mc_reasons *rs)
 }
 
 /* Loads reasons.conf and blocklists.conf from dir; false with FILE:LINE in err. */
-bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
+bool reasons_load(mc_reasons *rs, const char *dir, bool prefilter, char *err, size_t errlen)
 {
     memset(rs, 0, sizeof *rs);
     char path[4096];
@@ -408,7 +412,7 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
     if (ok)
         ok = load_lists(rs, dir, err, errlen);
     if (ok)
-        build_prefilter(rs);
+        build_prefilter(rs, prefilter);
     if (!ok)
         reasons_free(rs);
     return ok;
