@@ -74,16 +74,15 @@ static bool load_records(const char *dir, const char *file, bool basic, mc_code_
     for (size_t i = 0; i < cf->n_sections && ok; i++) {
         const conf_section *s = &cf->sections[i];
         if (basic ? !is_basic_code(s->name) : !is_enhanced_id(s->name)) {
-            snprintf(err, errlen, "%s:%d: [%s] is not %s", path, s->line, s->name,
-                     basic ? "a reply code (200-599)" : "an enhanced code (X.S.D, 5.S.D, 5.X.X, X.S.X)");
+            conf_error(err, errlen, path, s->line, "[%s] is not %s", s->name,
+                       basic ? "a reply code (200-599)" : "an enhanced code (X.S.D, 5.S.D, 5.X.X, X.S.X)");
             ok = false;
             break;
         }
         for (size_t k = 0; k < sizeof required_keys / sizeof required_keys[0]; k++) {
             const char *v = conf_get(s, required_keys[k]);
             if (v == NULL || *v == '\0') {
-                snprintf(err, errlen, "%s:%d: [%s] has no '%s'", path, s->line, s->name,
-                         required_keys[k]);
+                conf_error(err, errlen, path, s->line, "[%s] has no '%s'", s->name, required_keys[k]);
                 ok = false;
                 break;
             }
@@ -103,23 +102,18 @@ static bool load_records(const char *dir, const char *file, bool basic, mc_code_
         if (ce != NULL) {
             mc_class c;
             if (!mc_class_from_string(ce->value, &c)) {
-                snprintf(err, errlen, "%s:%d: class '%s' is not success, intermediate, transient or permanent",
-                         path, ce->line, ce->value);
+                conf_error(err, errlen, path, ce->line,
+                           "class '%s' is not success, intermediate, transient or permanent", ce->value);
                 ok = false;
             } else if (digit && c != r->klass) {
-                snprintf(err, errlen, "%s:%d: class '%s' contradicts code %s", path, ce->line,
-                         ce->value, s->name);
+                conf_error(err, errlen, path, ce->line, "class '%s' contradicts code %s", ce->value, s->name);
                 ok = false;
             }
         }
         const conf_entry *he = conf_get_entry(s, "hard");
         if (ok && he != NULL) {
-            if (strcmp(he->value, "yes") == 0)
-                r->hard = true;
-            else if (strcmp(he->value, "no") != 0) {
-                snprintf(err, errlen, "%s:%d: hard must be yes or no", path, he->line);
+            if (!conf_yes_no(path, he, &r->hard, err, errlen))
                 ok = false;
-            }
         }
     }
     conf_free(cf);
@@ -156,15 +150,15 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
     for (size_t i = 0; i < cf->n_sections; i++) {
         const conf_section *s = &cf->sections[i];
         if (!is_basic_code(s->name)) {
-            snprintf(err, errlen, "%s:%d: [%s] is not a reply code", cf->path, s->line, s->name);
+            conf_error(err, errlen, cf->path, s->line, "[%s] is not a reply code", s->name);
             conf_free(cf);
             return NULL;
         }
         for (size_t j = 0; j < s->n_entries; j++) {
             const conf_entry *e = &s->entries[j];
             if (strcmp(e->key, "closes") == 0) {
-                if (strcmp(e->value, "yes") != 0 && strcmp(e->value, "no") != 0) {
-                    snprintf(err, errlen, "%s:%d: closes must be yes or no", cf->path, e->line);
+                bool closes;
+                if (!conf_yes_no(cf->path, e, &closes, err, errlen)) {
                     conf_free(cf);
                     return NULL;
                 }
@@ -175,8 +169,10 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
                     for (size_t k = 0; stage_words[k]; k++)
                         known = known || strcmp(w, stage_words[k]) == 0;
                     if (!known) {
-                        snprintf(err, errlen, "%s:%d: '%s' is not a stage (greeting helo starttls auth mail"
-                                              " rcpt data end-of-data quit vrfy help any)", cf->path, e->line, w);
+                        conf_error(err, errlen, cf->path, e->line,
+                                   "'%s' is not a stage (greeting helo starttls auth mail"
+                                   " rcpt data end-of-data quit vrfy help any)",
+                                   w);
                         free(copy);
                         conf_free(cf);
                         return NULL;
@@ -184,7 +180,7 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
                 }
                 free(copy);
             } else {
-                snprintf(err, errlen, "%s:%d: unknown key '%s' (stage, closes)", cf->path, e->line, e->key);
+                conf_error(err, errlen, cf->path, e->line, "unknown key '%s' (stage, closes)", e->key);
                 conf_free(cf);
                 return NULL;
             }
