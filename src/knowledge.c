@@ -135,10 +135,6 @@ static void free_records(mc_code_info *recs, size_t n)
     free(recs);
 }
 
-/* The stages compare.conf may name. */
-static const char *const stage_words[] = {"greeting", "helo", "starttls", "auth", "mail", "rcpt", "data",
-                                          "end-of-data", "quit", "vrfy", "help", "any", NULL};
-
 /* Loads rules/compare.conf; false with FILE:LINE in err. */
 static conf_file *load_facts(const char *dir, char *err, size_t errlen)
 {
@@ -165,14 +161,10 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
             } else if (strcmp(e->key, "stage") == 0) {
                 char *copy = mc_xstrdup(e->value), *save = NULL;
                 for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
-                    bool known = false;
-                    for (size_t k = 0; stage_words[k]; k++)
-                        known = known || strcmp(w, stage_words[k]) == 0;
-                    if (!known) {
-                        conf_error(err, errlen, cf->path, e->line,
-                                   "'%s' is not a stage (greeting helo starttls auth mail"
-                                   " rcpt data end-of-data quit vrfy help any)",
-                                   w);
+                    if (!mc_stage_known(w, MC_STAGE_IN_FACTS)) {
+                        char known[256];
+                        mc_stage_list(MC_STAGE_IN_FACTS, known, sizeof known);
+                        conf_error(err, errlen, cf->path, e->line, "'%s' is not a stage (%s)", w, known);
                         free(copy);
                         conf_free(cf);
                         return NULL;

@@ -23,17 +23,6 @@ static char *literal_value(const char *v)
     return mc_xstrdup(v);
 }
 
-/* Whether s is one of the stages an event may carry. */
-static bool is_valid_stage(const char *s)
-{
-    static const char *const stages[] = {"connect", "greeting", "helo", "mail", "rcpt",
-                                         "data", "end-of-data", "other"};
-    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
-        if (strcmp(s, stages[i]) == 0)
-            return true;
-    return false;
-}
-
 /* [mta]: the programs, daemons and markers of one MTA. */
 static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_section *s,
                              char *err, size_t errlen)
@@ -122,10 +111,10 @@ static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         bool via_command = strcmp(e->key, "command") == 0;
-        if (!via_command && !is_valid_stage(e->key)) {
-            conf_error(err, errlen, cf->path, e->line,
-                       "'%s' is not a stage (connect greeting helo mail rcpt data end-of-data other, or command)",
-                       e->key);
+        if (!via_command && !mc_stage_known(e->key, MC_STAGE_OF_EVENT)) {
+            char known[256];
+            mc_stage_list(MC_STAGE_OF_EVENT, known, sizeof known);
+            conf_error(err, errlen, cf->path, e->line, "'%s' is not a stage (%s, or command)", e->key, known);
             return false;
         }
         m->stages = mc_xrealloc(m->stages, (m->n_stages + 1) * sizeof *m->stages);
@@ -195,7 +184,7 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
         } else if (strcmp(k, "status") == 0) {
             r->status = mc_xstrdup(e->value);
         } else if (strcmp(k, "stage") == 0) {
-            if (!is_valid_stage(e->value)) {
+            if (!mc_stage_known(e->value, MC_STAGE_OF_EVENT)) {
                 conf_error(err, errlen, cf->path, e->line, "'%s' is not a stage", e->value);
                 return false;
             }
@@ -355,7 +344,7 @@ static bool load_commands(mc_parse_rules *pr, const char *dir, char *err, size_t
     }
     for (size_t i = 0; ok && i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
-        if (!is_valid_stage(e->value)) {
+        if (!mc_stage_known(e->value, MC_STAGE_OF_EVENT)) {
             conf_error(err, errlen, path, e->line, "'%s' is not a stage", e->value);
             ok = false;
             break;
