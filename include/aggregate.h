@@ -75,6 +75,4 @@ const mc_line_count *aggregate_line_bucket(const mc_aggregate *a, size_t i);
 /* Forgets everything (after a flush); memory is kept for reuse. */
 void aggregate_clear(mc_aggregate *a);
 
-void hour_bucket(const mc_time *t, char *buf, size_t len);
-
 #endif

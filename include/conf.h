@@ -47,4 +47,11 @@ const conf_section *conf_find_section(const conf_file *cf, const char *name);
 const char *conf_get(const conf_section *s, const char *key);
 const conf_entry *conf_get_entry(const conf_section *s, const char *key);
 
+/* Writes "PATH:LINE: message" into err and returns false: how every loader
+ * of rules/ says what is wrong and where. */
+bool conf_error(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Reads a yes/no value into *out; false with FILE:LINE in err otherwise. */
+bool conf_yes_no(const char *path, const conf_entry *e, bool *out, char *err, size_t errlen);
+
 #endif

@@ -49,6 +49,14 @@ const char *mc_class_name(mc_class c);
 bool mc_class_from_string(const char *s, mc_class *out);
 mc_class mc_class_of_digit(char d); /* '2'..'5' */
 
+/* The SMTP stages, one vocabulary: those an event may stand at (the MTA
+ * rules name them) and those rules/compare.conf may name. */
+enum { MC_STAGE_OF_EVENT = 1, MC_STAGE_IN_FACTS = 2 };
+/* Whether s is a stage of the given use. */
+bool mc_stage_known(const char *s, int use);
+/* The stages of a use, space-separated, for error messages. */
+void mc_stage_list(int use, char *buf, size_t len);
+
 /* Writes the event as one JSON object (scan output). */
 void mc_event_json(FILE *out, const mc_event *ev);
 void mc_time_format(const mc_time *t, char *buf, size_t len); /* ISO 8601 */

@@ -1,12 +1,14 @@
 /*
  * knowledge.h - what each SMTP reply code and enhanced status code means,
- * loaded from rules/codes.conf and rules/enhanced.conf.
+ * loaded from rules/codes.conf and rules/enhanced.conf, and the facts
+ * compare derives its differences from (rules/compare.conf).
  */
 #ifndef MC_KNOWLEDGE_H
 #define MC_KNOWLEDGE_H
 
 #include <stdbool.h>
 
+#include "conf.h"
 #include "event.h"
 
 typedef struct {
@@ -25,9 +27,10 @@ typedef struct {
     size_t n_codes;
     mc_code_info *enhanced;
     size_t n_enhanced;
+    conf_file *facts;  /* compare.conf: [CODE] stage, closes (checked at load) */
 } mc_knowledge;
 
-/* Loads both files from dir.  false + "FILE:LINE: ..." in err on error. */
+/* Loads the three files from dir.  false + "FILE:LINE: ..." in err on error. */
 bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen);
 void knowledge_free(mc_knowledge *k);
 

@@ -76,11 +76,13 @@ typedef struct {
     size_t n_mtas;
     mc_command_stage *commands;
     size_t n_commands;
+    bool no_prefilter;          /* MAILCODES_NO_PREFILTER: memmem only */
 } mc_parse_rules;
 
-/* Loads stages.conf and every MTA file named in mta_files from dir. */
+/* Loads stages.conf and every MTA file named in mta_files from dir.
+ * prefilter false: lines are matched by memmem only (see rules.c). */
 bool parse_rules_load(mc_parse_rules *pr, const char *dir, const char *const *mta_files,
-                      size_t n_files, char *err, size_t errlen);
+                      size_t n_files, bool prefilter, char *err, size_t errlen);
 void parse_rules_free(mc_parse_rules *pr);
 
 typedef enum {

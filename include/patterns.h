@@ -77,8 +77,6 @@ void matcher_free(mc_matcher *m);
 /* Registers the pattern's literals in ls (before litset_build).  A pattern
  * whose literals cannot be read keeps running unfiltered. */
 void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls);
-/* True when MAILCODES_NO_PREFILTER is set (tests compare both ways). */
-bool prefilter_disabled(void);
 /* Scans subject once with ls: until matcher_prefilter_clear, a pattern of
  * ls run on exactly this subject is skipped when none of its literals is
  * there.  Subjects with non-ASCII bytes are not filtered (caseless

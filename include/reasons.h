@@ -70,7 +70,9 @@ typedef struct {
     mc_litset *literals;      /* prefilter over every pattern above */
 } mc_reasons;
 
-bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen);
+/* Loads reasons.conf and blocklists.conf from dir; prefilter false runs
+ * every pattern (see rules.c).  false with FILE:LINE in err. */
+bool reasons_load(mc_reasons *rs, const char *dir, bool prefilter, char *err, size_t errlen);
 void reasons_free(mc_reasons *rs);
 const mc_reason *reasons_find(const mc_reasons *rs, const char *name);
 /* The advice that goes with a detail as stored with an event (a list's

@@ -9,12 +9,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bykeys.h"
 #include "rules.h"
 #include "store.h"
 
 typedef enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_CSV, FORMAT_PROM, FORMAT_HTML } mc_format;
-
-#define MC_MAX_KEYS 16
 
 typedef struct {
     const char *keys[MC_MAX_KEYS];

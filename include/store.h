@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "aggregate.h"
+#include "timewin.h"
 
 #define MC_SCHEMA_VERSION 2 /* 2: line_counts.retry_skips */
 
@@ -45,10 +46,6 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
 
 /* ---- queries ---------------------------------------------------------- */
 
-typedef struct {
-    char since[48];  /* "YYYY-MM-DDTHH" inclusive, "" open */
-    char until[48];  /* exclusive, "" open */
-} mc_window;
 
 typedef struct {
     uint64_t lines, skipped, unrecognised, retry_skips, events, hard;

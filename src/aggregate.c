@@ -11,7 +11,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "timewin.h"
 
 #define ARENA_BLOCK (256 * 1024)
 #define MAX_LINE_BUCKETS 256
@@ -153,33 +154,13 @@ const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a
 size_t aggregate_line_buckets(const mc_aggregate *a) { return a->n_buckets; }
 const mc_line_count *aggregate_line_bucket(const mc_aggregate *a, size_t i) { return &a->buckets[i]; }
 
-void hour_bucket(const mc_time *t, char *buf, size_t len)
-{
-    if (t->valid)
-        snprintf(buf, len, "%04d-%02d-%02dT%02d", t->year, t->month, t->day, t->hour);
-    else if (len)
-        buf[0] = '\0';
-}
-
-/* Seconds east of UTC for "Z" / "+hh:mm". */
-static long zone_offset(const char *zone)
-{
-    if (zone[0] == 'Z')
-        return 0;
-    int hh = 0, mm = 0;
-    if (sscanf(zone + 1, "%2d:%2d", &hh, &mm) < 1)
-        return 0;
-    long off = hh * 3600L + mm * 60L;
-    return zone[0] == '-' ? -off : off;
-}
-
 /* Buckets are in local time: a time written with a zone (RFC 3339,
  * journald) is moved to this host's clock, so days begin at local
  * midnight whatever form the log used.  Zone-less stamps are local already. */
 static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t len)
 {
     if (!t->valid) {
-        hour_bucket(t, buf, len);
+        timewin_bucket(t, buf, len);
         return;
     }
     if (t->zone[0] == '\0') {
@@ -187,7 +168,7 @@ static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t le
         mc_time *m = &a->memo_time;
         if (!(m->valid && m->zone[0] == '\0' && m->year == t->year && m->month == t->month &&
               m->day == t->day && m->hour == t->hour)) {
-            hour_bucket(t, a->memo_bucket, sizeof a->memo_bucket);
+            timewin_bucket(t, a->memo_bucket, sizeof a->memo_bucket);
             *m = *t;
         }
         snprintf(buf, len, "%s", a->memo_bucket);
@@ -196,17 +177,7 @@ static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t le
     mc_time *m = &a->memo_time;
     if (!(m->valid && m->year == t->year && m->month == t->month && m->day == t->day &&
           m->hour == t->hour && m->min == t->min && strcmp(m->zone, t->zone) == 0)) {
-        struct tm tm = {0};
-        tm.tm_year = t->year - 1900;
-        tm.tm_mon = t->month - 1;
-        tm.tm_mday = t->day;
-        tm.tm_hour = t->hour;
-        tm.tm_min = t->min;
-        time_t when = timegm(&tm) - zone_offset(t->zone);
-        struct tm lt;
-        localtime_r(&when, &lt);
-        snprintf(a->memo_bucket, sizeof a->memo_bucket, "%04d-%02d-%02dT%02d", lt.tm_year + 1900,
-                 lt.tm_mon + 1, lt.tm_mday, lt.tm_hour);
+        timewin_local_bucket(t, a->memo_bucket, sizeof a->memo_bucket);
         *m = *t;
     }
     snprintf(buf, len, "%s", a->memo_bucket);

@@ -220,3 +220,29 @@ const char *conf_get(const conf_section *s, const char *key)
     const conf_entry *e = conf_get_entry(s, key);
     return e ? e->value : NULL;
 }
+
+/* "PATH:LINE: message" into err, as every loader of rules/ reports a
+ * problem; returns false, so a loader can return it. */
+bool conf_error(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
+{
+    int n = snprintf(err, errlen, "%s:%d: ", path, line);
+    if (n >= 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+/* A yes/no value; false with "PATH:LINE: KEY must be yes or no" otherwise. */
+bool conf_yes_no(const char *path, const conf_entry *e, bool *out, char *err, size_t errlen)
+{
+    if (strcmp(e->value, "yes") == 0)
+        *out = true;
+    else if (strcmp(e->value, "no") == 0)
+        *out = false;
+    else
+        return conf_error(err, errlen, path, e->line, "%s must be yes or no", e->key);
+    return true;
+}

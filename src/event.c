@@ -5,6 +5,52 @@
 
 #include <string.h>
 
+/* In the order of an SMTP session. */
+static const struct {
+    const char *name;
+    int use;
+} stages[] = {
+    {"connect", MC_STAGE_OF_EVENT},
+    {"greeting", MC_STAGE_OF_EVENT | MC_STAGE_IN_FACTS},
+    {"helo", MC_STAGE_OF_EVENT | MC_STAGE_IN_FACTS},
+    {"starttls", MC_STAGE_IN_FACTS},
+    {"auth", MC_STAGE_IN_FACTS},
+    {"mail", MC_STAGE_OF_EVENT | MC_STAGE_IN_FACTS},
+    {"rcpt", MC_STAGE_OF_EVENT | MC_STAGE_IN_FACTS},
+    {"data", MC_STAGE_OF_EVENT | MC_STAGE_IN_FACTS},
+    {"end-of-data", MC_STAGE_OF_EVENT | MC_STAGE_IN_FACTS},
+    {"quit", MC_STAGE_IN_FACTS},
+    {"vrfy", MC_STAGE_IN_FACTS},
+    {"help", MC_STAGE_IN_FACTS},
+    {"other", MC_STAGE_OF_EVENT},
+    {"any", MC_STAGE_IN_FACTS},
+};
+
+/* Whether s is a stage of the given use. */
+bool mc_stage_known(const char *s, int use)
+{
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
+        if ((stages[i].use & use) && strcmp(s, stages[i].name) == 0)
+            return true;
+    return false;
+}
+
+/* The stages of a use, space-separated. */
+void mc_stage_list(int use, char *buf, size_t len)
+{
+    size_t n = 0;
+    if (len)
+        buf[0] = '\0';
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+        if (!(stages[i].use & use))
+            continue;
+        int w = snprintf(buf + n, len - n, "%s%s", n ? " " : "", stages[i].name);
+        if (w < 0 || (size_t)w >= len - n)
+            return;
+        n += (size_t)w;
+    }
+}
+
 static const char *const class_names[] = {"unknown", "success", "intermediate", "transient", "permanent"};
 
 const char *mc_class_name(mc_class c)

@@ -413,57 +413,6 @@ static void list_free(buf_list *l)
     free(l->items);
 }
 
-static const char *const stage_words[] = {"greeting", "helo", "starttls", "auth", "mail", "rcpt", "data",
-                                          "end-of-data", "quit", "vrfy", "help", "any", NULL};
-
-/* Loads rules/compare.conf; false with FILE:LINE in err. */
-static conf_file *load_facts(const char *dir, char *err, size_t errlen)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/compare.conf", dir);
-    conf_file *cf = conf_load(path, err, errlen);
-    if (cf == NULL)
-        return NULL;
-    for (size_t i = 0; i < cf->n_sections; i++) {
-        const conf_section *s = &cf->sections[i];
-        if (!is_basic_code(s->name)) {
-            snprintf(err, errlen, "%s:%d: [%s] is not a reply code", cf->path, s->line, s->name);
-            conf_free(cf);
-            return NULL;
-        }
-        for (size_t j = 0; j < s->n_entries; j++) {
-            const conf_entry *e = &s->entries[j];
-            if (strcmp(e->key, "closes") == 0) {
-                if (strcmp(e->value, "yes") != 0 && strcmp(e->value, "no") != 0) {
-                    snprintf(err, errlen, "%s:%d: closes must be yes or no", cf->path, e->line);
-                    conf_free(cf);
-                    return NULL;
-                }
-            } else if (strcmp(e->key, "stage") == 0) {
-                char *copy = mc_xstrdup(e->value), *save = NULL;
-                for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
-                    bool known = false;
-                    for (size_t k = 0; stage_words[k]; k++)
-                        known = known || strcmp(w, stage_words[k]) == 0;
-                    if (!known) {
-                        snprintf(err, errlen, "%s:%d: '%s' is not a stage (greeting helo starttls auth mail"
-                                              " rcpt data end-of-data quit vrfy help any)", cf->path, e->line, w);
-                        free(copy);
-                        conf_free(cf);
-                        return NULL;
-                    }
-                }
-                free(copy);
-            } else {
-                snprintf(err, errlen, "%s:%d: unknown key '%s' (stage, closes)", cf->path, e->line, e->key);
-                conf_free(cf);
-                return NULL;
-            }
-        }
-    }
-    return cf;
-}
-
 /* The separator between items of a list (", " in English). */
 static void add_sep(mc_buf *out, const mc_lang *lang)
 {
@@ -701,13 +650,7 @@ int compare_write(const mc_rules *rules, const char *a, const char *b, bool json
     mc_lang lang;
     if (!open_lang(rules, lang_name, &lang))
         return MC_EXIT_USAGE;
-    char err[1024];
-    conf_file *facts = load_facts(rules->dir, err, sizeof err);
-    if (facts == NULL) {
-        fprintf(stderr, "mailcodes: %s\n", err);
-        lang_free(&lang);
-        return MC_EXIT_RULES;
-    }
+    const conf_file *facts = rules->knowledge.facts;
     mc_matcher m;
     matcher_init(&m);
     explained x[2];
@@ -781,7 +724,6 @@ int compare_write(const mc_rules *rules, const char *a, const char *b, bool json
         list_free(&which);
     }
     matcher_free(&m);
-    conf_free(facts);
     lang_free(&lang);
     return rc;
 }

@@ -1,7 +1,9 @@
 /*
  * knowledge.c - the reference pages behind `explain` and the report's
- * names and advice.  The text lives in rules/; this module checks that each
- * record is complete and answers look-ups.
+ * names and advice (rules/codes.conf, rules/enhanced.conf), and the stage
+ * and connection facts behind `compare` (rules/compare.conf).  The text
+ * lives in rules/; this module checks that each record is complete and
+ * answers look-ups.
  */
 #include "knowledge.h"
 
@@ -72,16 +74,15 @@ static bool load_records(const char *dir, const char *file, bool basic, mc_code_
     for (size_t i = 0; i < cf->n_sections && ok; i++) {
         const conf_section *s = &cf->sections[i];
         if (basic ? !is_basic_code(s->name) : !is_enhanced_id(s->name)) {
-            snprintf(err, errlen, "%s:%d: [%s] is not %s", path, s->line, s->name,
-                     basic ? "a reply code (200-599)" : "an enhanced code (X.S.D, 5.S.D, 5.X.X, X.S.X)");
+            conf_error(err, errlen, path, s->line, "[%s] is not %s", s->name,
+                       basic ? "a reply code (200-599)" : "an enhanced code (X.S.D, 5.S.D, 5.X.X, X.S.X)");
             ok = false;
             break;
         }
         for (size_t k = 0; k < sizeof required_keys / sizeof required_keys[0]; k++) {
             const char *v = conf_get(s, required_keys[k]);
             if (v == NULL || *v == '\0') {
-                snprintf(err, errlen, "%s:%d: [%s] has no '%s'", path, s->line, s->name,
-                         required_keys[k]);
+                conf_error(err, errlen, path, s->line, "[%s] has no '%s'", s->name, required_keys[k]);
                 ok = false;
                 break;
             }
@@ -101,23 +102,18 @@ static bool load_records(const char *dir, const char *file, bool basic, mc_code_
         if (ce != NULL) {
             mc_class c;
             if (!mc_class_from_string(ce->value, &c)) {
-                snprintf(err, errlen, "%s:%d: class '%s' is not success, intermediate, transient or permanent",
-                         path, ce->line, ce->value);
+                conf_error(err, errlen, path, ce->line,
+                           "class '%s' is not success, intermediate, transient or permanent", ce->value);
                 ok = false;
             } else if (digit && c != r->klass) {
-                snprintf(err, errlen, "%s:%d: class '%s' contradicts code %s", path, ce->line,
-                         ce->value, s->name);
+                conf_error(err, errlen, path, ce->line, "class '%s' contradicts code %s", ce->value, s->name);
                 ok = false;
             }
         }
         const conf_entry *he = conf_get_entry(s, "hard");
         if (ok && he != NULL) {
-            if (strcmp(he->value, "yes") == 0)
-                r->hard = true;
-            else if (strcmp(he->value, "no") != 0) {
-                snprintf(err, errlen, "%s:%d: hard must be yes or no", path, he->line);
+            if (!conf_yes_no(path, he, &r->hard, err, errlen))
                 ok = false;
-            }
         }
     }
     conf_free(cf);
@@ -139,11 +135,58 @@ static void free_records(mc_code_info *recs, size_t n)
     free(recs);
 }
 
+/* Loads rules/compare.conf; false with FILE:LINE in err. */
+static conf_file *load_facts(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/compare.conf", dir);
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return NULL;
+    for (size_t i = 0; i < cf->n_sections; i++) {
+        const conf_section *s = &cf->sections[i];
+        if (!is_basic_code(s->name)) {
+            conf_error(err, errlen, cf->path, s->line, "[%s] is not a reply code", s->name);
+            conf_free(cf);
+            return NULL;
+        }
+        for (size_t j = 0; j < s->n_entries; j++) {
+            const conf_entry *e = &s->entries[j];
+            if (strcmp(e->key, "closes") == 0) {
+                bool closes;
+                if (!conf_yes_no(cf->path, e, &closes, err, errlen)) {
+                    conf_free(cf);
+                    return NULL;
+                }
+            } else if (strcmp(e->key, "stage") == 0) {
+                char *copy = mc_xstrdup(e->value), *save = NULL;
+                for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+                    if (!mc_stage_known(w, MC_STAGE_IN_FACTS)) {
+                        char known[256];
+                        mc_stage_list(MC_STAGE_IN_FACTS, known, sizeof known);
+                        conf_error(err, errlen, cf->path, e->line, "'%s' is not a stage (%s)", w, known);
+                        free(copy);
+                        conf_free(cf);
+                        return NULL;
+                    }
+                }
+                free(copy);
+            } else {
+                conf_error(err, errlen, cf->path, e->line, "unknown key '%s' (stage, closes)", e->key);
+                conf_free(cf);
+                return NULL;
+            }
+        }
+    }
+    return cf;
+}
+
 bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen)
 {
     memset(k, 0, sizeof *k);
     if (!load_records(dir, "codes.conf", true, &k->codes, &k->n_codes, err, errlen) ||
-        !load_records(dir, "enhanced.conf", false, &k->enhanced, &k->n_enhanced, err, errlen)) {
+        !load_records(dir, "enhanced.conf", false, &k->enhanced, &k->n_enhanced, err, errlen) ||
+        (k->facts = load_facts(dir, err, errlen)) == NULL) {
         knowledge_free(k);
         return false;
     }
@@ -154,6 +197,7 @@ void knowledge_free(mc_knowledge *k)
 {
     free_records(k->codes, k->n_codes);
     free_records(k->enhanced, k->n_enhanced);
+    conf_free(k->facts);
     memset(k, 0, sizeof *k);
 }
 

@@ -52,7 +52,7 @@ bool lang_load(mc_lang *l, const char *rules_dir, const char *name, char *err, s
         }
         const conf_entry *d = conf_get_entry(conf_find_section(l->words, "@lang"), "direction");
         if (d && strcmp(d->value, "rtl") != 0 && strcmp(d->value, "ltr") != 0) {
-            snprintf(err, errlen, "%s:%d: direction must be ltr or rtl", l->words->path, d->line);
+            conf_error(err, errlen, l->words->path, d->line, "direction must be ltr or rtl");
             lang_free(l);
             return false;
         }

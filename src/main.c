@@ -25,6 +25,7 @@
 #include "report.h"
 #include "rules.h"
 #include "store.h"
+#include "timewin.h"
 
 #ifndef MC_VERSION
 #define MC_VERSION "0.1.0"
@@ -423,122 +424,27 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
     return rc;
 }
 
-/* Hour buckets are "YYYY-MM-DDTHH" strings in the log's clock; windows
- * are compared with them as strings.  These helpers move between buckets
- * with timegm, so month ends and leap years come out right. */
-static time_t bucket_to_time(const char *bucket)
+/* Puts a window into the report options; since and until are the user's
+ * words for the bounds that have no label of their own. */
+static void use_window(mc_report_opts *ro, const mc_timewin *tw, const char *since, const char *until)
 {
-    struct tm tm = {0};
-    if (sscanf(bucket, "%4d-%2d-%2dT%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour) != 4)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return timegm(&tm);
+    ro->window = tw->window;
+    ro->previous = tw->previous;
+    snprintf(ro->since_buf, sizeof ro->since_buf, "%s", tw->since_label);
+    snprintf(ro->until_buf, sizeof ro->until_buf, "%s", tw->until_label);
+    ro->since_text = tw->since_label[0] ? ro->since_buf : since;
+    ro->until_text = tw->until_label[0] ? ro->until_buf : until;
 }
 
-static void time_to_bucket(time_t when, char *out, size_t len)
-{
-    struct tm tm;
-    gmtime_r(&when, &tm);
-    snprintf(out, len, "%04d-%02d-%02dT%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
-}
-
-static void shift_bucket(const char *bucket, long hours, char *out, size_t len)
-{
-    time_to_bucket(bucket_to_time(bucket) + hours * 3600, out, len);
-}
-
-/* --utc: a bound given in UTC, as the local-clock bucket the store uses. */
-static void utc_bucket_to_local(char *bucket, size_t len)
-{
-    time_t when = bucket_to_time(bucket);
-    struct tm tm;
-    localtime_r(&when, &tm);
-    snprintf(bucket, len, "%04d-%02d-%02dT%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
-}
-
-static void format_bucket(const char *bucket, char *out, size_t len)
-{
-    snprintf(out, len, "%.10s %.2s:00", bucket, bucket + 11);
-}
-
-static void set_previous(mc_report_opts *ro);
-
+/* The window of --day, --since, --until and --utc into ro (timewin.c does
+ * the arithmetic); the bounds are named as the user wrote them. */
 static bool parse_window(const cli *o, mc_report_opts *ro, char *err, size_t errlen)
 {
-    mc_time t;
-    if (o->day) {
-        if (o->since || o->until) {
-            snprintf(err, errlen, "--day cannot be combined with --since or --until");
-            return false;
-        }
-        char day[48];
-        if (strcmp(o->day, "today") == 0 || strcmp(o->day, "yesterday") == 0) {
-            time_t now = time(NULL);
-            struct tm tm;
-            if (o->utc)
-                gmtime_r(&now, &tm);
-            else
-                localtime_r(&now, &tm);
-            snprintf(day, sizeof day, "%04d-%02d-%02dT00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-            if (o->day[0] == 'y')
-                shift_bucket(day, -24, day, sizeof day);
-        } else if (strlen(o->day) == 10 && parse_iso_time(o->day, &t)) {
-            snprintf(day, sizeof day, "%sT00", o->day);
-        } else {
-            snprintf(err, errlen, "--day '%s': use today, yesterday or YYYY-MM-DD", o->day);
-            return false;
-        }
-        snprintf(ro->window.since, sizeof ro->window.since, "%s", day);
-        shift_bucket(day, 24, ro->window.until, sizeof ro->window.until);
-        snprintf(ro->since_buf, sizeof ro->since_buf, "%.10s", ro->window.since);
-        snprintf(ro->until_buf, sizeof ro->until_buf, "%.10s", ro->window.until);
-        ro->since_text = ro->since_buf;
-        ro->until_text = ro->until_buf;
-    } else {
-        if (o->since) {
-            if (!parse_iso_time(o->since, &t)) {
-                snprintf(err, errlen, "--since '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->since);
-                return false;
-            }
-            snprintf(ro->window.since, sizeof ro->window.since, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
-            ro->since_text = o->since;
-        }
-        if (o->until) {
-            if (!parse_iso_time(o->until, &t)) {
-                snprintf(err, errlen, "--until '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", o->until);
-                return false;
-            }
-            snprintf(ro->window.until, sizeof ro->window.until, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
-            /* An hour that has begun is included: round up to the next hour. */
-            if (t.min || t.sec)
-                shift_bucket(ro->window.until, 1, ro->window.until, sizeof ro->window.until);
-            ro->until_text = o->until;
-        }
-        if (ro->window.since[0] && ro->window.until[0] && strcmp(ro->window.since, ro->window.until) >= 0) {
-            snprintf(err, errlen, "--since must come before --until");
-            return false;
-        }
-    }
-    if (o->utc) {
-        if (ro->window.since[0])
-            utc_bucket_to_local(ro->window.since, sizeof ro->window.since);
-        if (ro->window.until[0])
-            utc_bucket_to_local(ro->window.until, sizeof ro->window.until);
-    }
-    set_previous(ro);
+    mc_timewin tw;
+    if (!timewin_parse(&tw, o->day, o->since, o->until, o->utc, err, errlen))
+        return false;
+    use_window(ro, &tw, o->since, o->until);
     return true;
-}
-
-/* The window of the same length just before, for "change" columns. */
-static void set_previous(mc_report_opts *ro)
-{
-    memset(&ro->previous, 0, sizeof ro->previous);
-    if (!ro->window.since[0] || !ro->window.until[0])
-        return;
-    long hours = (long)((bucket_to_time(ro->window.until) - bucket_to_time(ro->window.since)) / 3600);
-    snprintf(ro->previous.until, sizeof ro->previous.until, "%s", ro->window.since);
-    shift_bucket(ro->window.since, -hours, ro->previous.since, sizeof ro->previous.since);
 }
 
 /* Opens what a report reads: log files analysed into a temporary
@@ -635,13 +541,9 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
         /* "Now": the last 24 hours of data, against the 24 hours before. */
         char last[48];
         if (store_last_hour(store, last, sizeof last, err, sizeof err) && last[0]) {
-            shift_bucket(last, 1, ro.window.until, sizeof ro.window.until);
-            shift_bucket(ro.window.until, -24, ro.window.since, sizeof ro.window.since);
-            format_bucket(ro.window.since, ro.since_buf, sizeof ro.since_buf);
-            format_bucket(ro.window.until, ro.until_buf, sizeof ro.until_buf);
-            ro.since_text = ro.since_buf;
-            ro.until_text = ro.until_buf;
-            set_previous(&ro);
+            mc_timewin tw;
+            timewin_last_day(&tw, last);
+            use_window(&ro, &tw, NULL, NULL);
         }
     }
     int wrc = triage ? triage_write(store, &rules, &ro, stdout) : report_write(store, &rules, &ro, stdout);

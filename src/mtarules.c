@@ -23,17 +23,6 @@ static char *literal_value(const char *v)
     return mc_xstrdup(v);
 }
 
-/* Whether s is one of the stages an event may carry. */
-static bool is_valid_stage(const char *s)
-{
-    static const char *const stages[] = {"connect", "greeting", "helo", "mail", "rcpt",
-                                         "data", "end-of-data", "other"};
-    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++)
-        if (strcmp(s, stages[i]) == 0)
-            return true;
-    return false;
-}
-
 /* [mta]: the programs, daemons and markers of one MTA. */
 static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_section *s,
                              char *err, size_t errlen)
@@ -48,7 +37,7 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             char **w = mc_split_words(e->value, " \t", &n);
             for (size_t j = 0; j < n; j++) {
                 if (m->n_daemons == MC_MAX_DAEMONS) {
-                    snprintf(err, errlen, "%s:%d: more than %d daemons", cf->path, e->line, MC_MAX_DAEMONS);
+                    conf_error(err, errlen, cf->path, e->line, "more than %d daemons", MC_MAX_DAEMONS);
                     mc_free_words(w, n);
                     return false;
                 }
@@ -62,12 +51,12 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             m->markers = mc_xrealloc(m->markers, (m->n_markers + 1) * sizeof *m->markers);
             m->markers[m->n_markers++] = literal_value(e->value);
             if (m->markers[m->n_markers - 1][0] == '\0') {
-                snprintf(err, errlen, "%s:%d: empty marker", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "empty marker");
                 return false;
             }
         } else if (strcmp(e->key, "prefix") == 0) {
             if (m->has_prefix) {
-                snprintf(err, errlen, "%s:%d: [@mta] has a second prefix", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "[@mta] has a second prefix");
                 return false;
             }
             if (!pattern_compile(&m->prefix, e->value, 0, cf->path, e->line, err, errlen))
@@ -80,14 +69,14 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
                 return false;
             m->n_fragments++;
         } else {
-            snprintf(err, errlen,
-                     "%s:%d: unknown key '%s' in [@mta] (name, daemons, programs, marker, prefix, fragment)",
-                     cf->path, e->line, e->key);
+            conf_error(err, errlen, cf->path, e->line,
+                       "unknown key '%s' in [@mta] (name, daemons, programs, marker, prefix, fragment)",
+                       e->key);
             return false;
         }
     }
     if (m->name == NULL) {
-        snprintf(err, errlen, "%s:%d: [@mta] needs a name", cf->path, s->line);
+        conf_error(err, errlen, cf->path, s->line, "[@mta] needs a name");
         return false;
     }
     return true;
@@ -100,7 +89,7 @@ static bool load_replies(mc_mta_rules *m, const conf_file *cf, const conf_sectio
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         if (strcmp(e->key, "pattern") != 0) {
-            snprintf(err, errlen, "%s:%d: [@reply] takes only 'pattern' lines", cf->path, e->line);
+            conf_error(err, errlen, cf->path, e->line, "[@reply] takes only 'pattern' lines");
             return false;
         }
         m->replies = mc_xrealloc(m->replies, (m->n_replies + 1) * sizeof *m->replies);
@@ -108,7 +97,7 @@ static bool load_replies(mc_mta_rules *m, const conf_file *cf, const conf_sectio
             return false;
         m->n_replies++;
         if (m->replies[m->n_replies - 1].group[G_CODE] < 0) {
-            snprintf(err, errlen, "%s:%d: a reply pattern needs a (?<code>...) group", cf->path, e->line);
+            conf_error(err, errlen, cf->path, e->line, "a reply pattern needs a (?<code>...) group");
             return false;
         }
     }
@@ -122,9 +111,10 @@ static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         bool via_command = strcmp(e->key, "command") == 0;
-        if (!via_command && !is_valid_stage(e->key)) {
-            snprintf(err, errlen, "%s:%d: '%s' is not a stage (connect greeting helo mail rcpt data end-of-data other, or command)",
-                     cf->path, e->line, e->key);
+        if (!via_command && !mc_stage_known(e->key, MC_STAGE_OF_EVENT)) {
+            char known[256];
+            mc_stage_list(MC_STAGE_OF_EVENT, known, sizeof known);
+            conf_error(err, errlen, cf->path, e->line, "'%s' is not a stage (%s, or command)", e->key, known);
             return false;
         }
         m->stages = mc_xrealloc(m->stages, (m->n_stages + 1) * sizeof *m->stages);
@@ -134,24 +124,10 @@ static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section
         sr->stage = via_command ? NULL : mc_xstrdup(e->key);
         m->n_stages++;
         if (via_command && sr->pat.group[G_COMMAND] < 0) {
-            snprintf(err, errlen, "%s:%d: a 'command' stage rule needs a (?<command>...) group",
-                     cf->path, e->line);
+            conf_error(err, errlen, cf->path, e->line,
+                       "a 'command' stage rule needs a (?<command>...) group");
             return false;
         }
-    }
-    return true;
-}
-
-/* A yes/no value; false with FILE:LINE in err otherwise. */
-static bool yes_no(const conf_entry *e, const char *path, bool *out, char *err, size_t errlen)
-{
-    if (strcmp(e->value, "yes") == 0)
-        *out = true;
-    else if (strcmp(e->value, "no") == 0)
-        *out = false;
-    else {
-        snprintf(err, errlen, "%s:%d: %s must be yes or no", path, e->line, e->key);
-        return false;
     }
     return true;
 }
@@ -176,8 +152,8 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
                 while (d < m->n_daemons && strcmp(m->daemons[d], w[j]) != 0)
                     d++;
                 if (d == m->n_daemons) {
-                    snprintf(err, errlen, "%s:%d: daemon '%s' is not listed in [@mta] daemons",
-                             cf->path, e->line, w[j]);
+                    conf_error(err, errlen, cf->path, e->line,
+                               "daemon '%s' is not listed in [@mta] daemons", w[j]);
                     mc_free_words(w, n);
                     return false;
                 }
@@ -188,12 +164,12 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
             r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
             r->literals[r->n_literals++] = literal_value(e->value);
             if (r->literals[r->n_literals - 1][0] == '\0') {
-                snprintf(err, errlen, "%s:%d: empty literal", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "empty literal");
                 return false;
             }
         } else if (strcmp(k, "pattern") == 0) {
             if (have_pattern) {
-                snprintf(err, errlen, "%s:%d: [%s] has a second pattern", cf->path, e->line, s->name);
+                conf_error(err, errlen, cf->path, e->line, "[%s] has a second pattern", s->name);
                 return false;
             }
             if (!pattern_compile(&r->pat, e->value, 0, cf->path, e->line, err, errlen))
@@ -201,15 +177,15 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
             have_pattern = true;
         } else if (strcmp(k, "direction") == 0) {
             if (strcmp(e->value, "outbound") != 0 && strcmp(e->value, "inbound") != 0) {
-                snprintf(err, errlen, "%s:%d: direction must be outbound or inbound", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "direction must be outbound or inbound");
                 return false;
             }
             r->direction = mc_xstrdup(e->value);
         } else if (strcmp(k, "status") == 0) {
             r->status = mc_xstrdup(e->value);
         } else if (strcmp(k, "stage") == 0) {
-            if (!is_valid_stage(e->value)) {
-                snprintf(err, errlen, "%s:%d: '%s' is not a stage", cf->path, e->line, e->value);
+            if (!mc_stage_known(e->value, MC_STAGE_OF_EVENT)) {
+                conf_error(err, errlen, cf->path, e->line, "'%s' is not a stage", e->value);
                 return false;
             }
             r->stage = mc_xstrdup(e->value);
@@ -218,46 +194,46 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
             if (!(d == '4' || d == '5') || k[7] != '\0' || strlen(e->value) != 3 ||
                 e->value[0] != d || e->value[1] < '0' || e->value[1] > '9' || e->value[2] < '0' ||
                 e->value[2] > '9') {
-                snprintf(err, errlen, "%s:%d: use infer.4 = 4xx or infer.5 = 5xx", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "use infer.4 = 4xx or infer.5 = 5xx");
                 return false;
             }
             memcpy(r->infer[d - '0'], e->value, 4);
         } else if (strcmp(k, "infer") == 0) {
             if (strlen(e->value) != 3 || e->value[0] < '2' || e->value[0] > '5' || e->value[1] < '0' ||
                 e->value[1] > '9' || e->value[2] < '0' || e->value[2] > '9') {
-                snprintf(err, errlen, "%s:%d: infer needs a reply code such as 550", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "infer needs a reply code such as 550");
                 return false;
             }
             memcpy(r->infer_code, e->value, 4);
         } else if (strcmp(k, "reply") == 0) {
-            if (!yes_no(e, cf->path, &r->reply, err, errlen))
+            if (!conf_yes_no(cf->path, e, &r->reply, err, errlen))
                 return false;
         } else if (strcmp(k, "ignore") == 0) {
-            if (!yes_no(e, cf->path, &r->ignore, err, errlen))
+            if (!conf_yes_no(cf->path, e, &r->ignore, err, errlen))
                 return false;
         } else if (strcmp(k, "tally") == 0) {
             if (strcmp(e->value, "retry-skip") != 0) {
-                snprintf(err, errlen, "%s:%d: tally must be retry-skip", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "tally must be retry-skip");
                 return false;
             }
             r->retry_skip = r->ignore = true;
         } else {
-            snprintf(err, errlen, "%s:%d: unknown key '%s' in rule [%s]", cf->path, e->line, k, s->name);
+            conf_error(err, errlen, cf->path, e->line, "unknown key '%s' in rule [%s]", k, s->name);
             return false;
         }
     }
     if (!have_pattern) {
-        snprintf(err, errlen, "%s:%d: rule [%s] has no pattern", cf->path, s->line, s->name);
+        conf_error(err, errlen, cf->path, s->line, "rule [%s] has no pattern", s->name);
         return false;
     }
     if (!r->ignore && r->direction == NULL) {
-        snprintf(err, errlen, "%s:%d: rule [%s] needs a direction (outbound or inbound)", cf->path,
-                 s->line, s->name);
+        conf_error(err, errlen, cf->path, s->line,
+                   "rule [%s] needs a direction (outbound or inbound)", s->name);
         return false;
     }
     if (!r->ignore && r->status == NULL && r->pat.group[G_STATUS] < 0) {
-        snprintf(err, errlen, "%s:%d: rule [%s] needs a status or a (?<status>...) group", cf->path,
-                 s->line, s->name);
+        conf_error(err, errlen, cf->path, s->line,
+                   "rule [%s] needs a status or a (?<status>...) group", s->name);
         return false;
     }
     return true;
@@ -341,7 +317,7 @@ static bool load_mta_file(mc_parse_rules *pr, const char *path, char *err, size_
         else if (strcmp(s->name, "@stage") == 0)
             ok = load_stages(m, cf, s, err, errlen);
         else if (s->name[0] == '@') {
-            snprintf(err, errlen, "%s:%d: unknown section [%s]", path, s->line, s->name);
+            conf_error(err, errlen, path, s->line, "unknown section [%s]", s->name);
             ok = false;
         } else
             ok = load_line_rule(m, cf, s, err, errlen);
@@ -368,8 +344,8 @@ static bool load_commands(mc_parse_rules *pr, const char *dir, char *err, size_t
     }
     for (size_t i = 0; ok && i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
-        if (!is_valid_stage(e->value)) {
-            snprintf(err, errlen, "%s:%d: '%s' is not a stage", path, e->line, e->value);
+        if (!mc_stage_known(e->value, MC_STAGE_OF_EVENT)) {
+            conf_error(err, errlen, path, e->line, "'%s' is not a stage", e->value);
             ok = false;
             break;
         }
@@ -384,9 +360,10 @@ static bool load_commands(mc_parse_rules *pr, const char *dir, char *err, size_t
 
 /* Loads stages.conf and every MTA file; false with FILE:LINE in err. */
 bool parse_rules_load(mc_parse_rules *pr, const char *dir, const char *const *mta_files,
-                      size_t n_files, char *err, size_t errlen)
+                      size_t n_files, bool prefilter, char *err, size_t errlen)
 {
     memset(pr, 0, sizeof *pr);
+    pr->no_prefilter = !prefilter;
     bool ok = load_commands(pr, dir, err, errlen);
     for (size_t i = 0; ok && i < n_files; i++) {
         char path[4096];

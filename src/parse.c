@@ -20,7 +20,7 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
     p->rules = rules;
     matcher_init(&p->matcher);
     year_ctx_init_now(&p->years);
-    p->no_prefilter = prefilter_disabled();
+    p->no_prefilter = rules->no_prefilter;
     for (size_t i = 0; i < rules->n_mtas; i++) {
         size_t w = rules->mtas[i].literal_set ? litset_words(rules->mtas[i].literal_set) : 1;
         if (w > p->found_words)

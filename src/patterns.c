@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
+
 static const char *const group_names[G_COUNT] = {
     [G_QUEUE_ID] = "queue_id", [G_RECIPIENT] = "recipient", [G_ORIG_TO] = "orig_to",
     [G_SENDER] = "sender",     [G_RELAY] = "relay",         [G_CLIENT] = "client",
@@ -33,15 +35,15 @@ bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const cha
     if (pat->re == NULL) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(errcode, msg, sizeof msg);
-        snprintf(err, errlen, "%s:%d: bad pattern at offset %zu: %s", file, line, (size_t)erroff,
-                 (const char *)msg);
+        conf_error(err, errlen, file, line,
+                   "bad pattern at offset %zu: %s", (size_t)erroff, (const char *)msg);
         return false;
     }
     uint32_t captures = 0;
     pcre2_pattern_info(pat->re, PCRE2_INFO_CAPTURECOUNT, &captures);
     if (captures >= MAX_CAPTURES) {
-        snprintf(err, errlen, "%s:%d: pattern has %u capture groups (at most %d)", file, line,
-                 captures, MAX_CAPTURES - 1);
+        conf_error(err, errlen, file, line,
+                   "pattern has %u capture groups (at most %d)", captures, MAX_CAPTURES - 1);
         pcre2_code_free(pat->re);
         pat->re = NULL;
         return false;
@@ -64,7 +66,7 @@ bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const cha
     pat->file = strdup(file);
     pat->line = line;
     if (pat->source == NULL || pat->file == NULL) {
-        snprintf(err, errlen, "%s:%d: out of memory", file, line);
+        conf_error(err, errlen, file, line, "out of memory");
         pattern_free(pat);
         return false;
     }
@@ -96,18 +98,8 @@ void matcher_init(mc_matcher *m)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
 }
 
-/* MAILCODES_NO_PREFILTER=1 turns the literal prefilters off, so a test can
- * check that they change speed only, never a result. */
-bool prefilter_disabled(void)
-{
-    const char *v = getenv("MAILCODES_NO_PREFILTER");
-    return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
-}
-
 void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls)
 {
-    if (prefilter_disabled())
-        return;
     char **lits;
     size_t n = prefilter_literals(pat->source, &lits);
     if (n == 0)

@@ -23,20 +23,6 @@
 #include "conf.h"
 #include "knowledge.h"
 
-/* A yes/no value; false with FILE:LINE in err otherwise. */
-static bool yes_no(const conf_file *cf, const conf_entry *e, bool *out, char *err, size_t errlen)
-{
-    if (strcmp(e->value, "yes") == 0)
-        *out = true;
-    else if (strcmp(e->value, "no") == 0)
-        *out = false;
-    else {
-        snprintf(err, errlen, "%s:%d: %s must be yes or no", cf->path, e->line, e->key);
-        return false;
-    }
-    return true;
-}
-
 /* Compiles one more pattern (caseless) onto a growing array. */
 static bool add_pattern(mc_pattern **arr, size_t *n, const conf_file *cf, const conf_entry *e, char *err,
                         size_t errlen)
@@ -65,8 +51,8 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
         const char *k = e->key;
         if (is_base_key(k)) {
             if (!base) {
-                snprintf(err, errlen, "%s:%d: '%s' belongs in the reason's own section, not in [%s]",
-                         cf->path, e->line, k, s->name);
+                conf_error(err, errlen, cf->path, e->line,
+                           "'%s' belongs in the reason's own section, not in [%s]", k, s->name);
                 return false;
             }
         } else if (strcmp(k, "advice") == 0) {
@@ -86,8 +72,8 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
                 for (size_t c = 1; c < len; c++)
                     ok = ok && w[j][c] >= '0' && w[j][c] <= '9';
                 if (!ok) {
-                    snprintf(err, errlen, "%s:%d: '%s' is not a reply code or prefix (5, 55, 550)",
-                             cf->path, e->line, w[j]);
+                    conf_error(err, errlen, cf->path, e->line,
+                               "'%s' is not a reply code or prefix (5, 55, 550)", w[j]);
                     mc_free_words(w, n);
                     return false;
                 }
@@ -105,8 +91,8 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
                 if (probe[0] == 'X')
                     probe[0] = '5';
                 if (!is_enhanced_code(probe)) {
-                    snprintf(err, errlen, "%s:%d: '%s' is not an enhanced code (5.1.1 or X.1.1)",
-                             cf->path, e->line, w[j]);
+                    conf_error(err, errlen, cf->path, e->line,
+                               "'%s' is not an enhanced code (5.1.1 or X.1.1)", w[j]);
                     mc_free_words(w, n);
                     return false;
                 }
@@ -130,7 +116,7 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
             for (size_t j = 0; j < n; j++) {
                 mc_class c;
                 if (!mc_class_from_string(w[j], &c)) {
-                    snprintf(err, errlen, "%s:%d: '%s' is not a class", cf->path, e->line, w[j]);
+                    conf_error(err, errlen, cf->path, e->line, "'%s' is not a class", w[j]);
                     mc_free_words(w, n);
                     return false;
                 }
@@ -138,19 +124,19 @@ static bool load_rule(mc_reason_rule *r, const conf_file *cf, const conf_section
             }
             mc_free_words(w, n);
         } else if (strcmp(k, "by_code_alone") == 0) {
-            if (!yes_no(cf, e, &r->by_code_alone, err, errlen))
+            if (!conf_yes_no(cf->path, e, &r->by_code_alone, err, errlen))
                 return false;
         } else if (strcmp(k, "lists") == 0) {
-            if (!yes_no(cf, e, &r->lists, err, errlen))
+            if (!conf_yes_no(cf->path, e, &r->lists, err, errlen))
                 return false;
         } else {
-            snprintf(err, errlen, "%s:%d: unknown key '%s' in reason [%s]", cf->path, e->line, k, s->name);
+            conf_error(err, errlen, cf->path, e->line, "unknown key '%s' in reason [%s]", k, s->name);
             return false;
         }
     }
     if (r->by_code_alone && r->n_codes == 0 && r->n_enhanced == 0) {
-        snprintf(err, errlen, "%s:%d: [%s] has by_code_alone = yes but no code or enhanced list", cf->path,
-                 s->line, s->name);
+        conf_error(err, errlen, cf->path, s->line,
+                   "[%s] has by_code_alone = yes but no code or enhanced list", s->name);
         return false;
     }
     return true;
@@ -201,7 +187,7 @@ static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, 
             char *end;
             double w = strtod(e->value, &end);
             if (*e->value == '\0' || *end != '\0' || !(w >= 0.0 && w <= 10.0)) {
-                snprintf(err, errlen, "%s:%d: weight must be a number from 0 to 10", cf->path, e->line);
+                conf_error(err, errlen, cf->path, e->line, "weight must be a number from 0 to 10");
                 return false;
             }
             r->weight = w;
@@ -215,12 +201,12 @@ static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, 
             free(r->advice);
             r->advice = mc_xstrdup(e->value);
         } else if (strcmp(e->key, "hard") == 0) {
-            if (!yes_no(cf, e, &r->hard, err, errlen))
+            if (!conf_yes_no(cf->path, e, &r->hard, err, errlen))
                 return false;
         }
     }
     if (r->advice == NULL) {
-        snprintf(err, errlen, "%s:%d: reason [%s] has no advice", cf->path, s->line, s->name);
+        conf_error(err, errlen, cf->path, s->line, "reason [%s] has no advice", s->name);
         return false;
     }
     return true;
@@ -253,13 +239,13 @@ static bool load_reply_section(mc_reasons *rs, const conf_file *cf, const conf_s
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         if (strcmp(e->key, "pattern") != 0) {
-            snprintf(err, errlen, "%s:%d: unknown key '%s' in [@reply] (pattern)", cf->path, e->line, e->key);
+            conf_error(err, errlen, cf->path, e->line, "unknown key '%s' in [@reply] (pattern)", e->key);
             return false;
         }
         if (!add_pattern(&rs->replies, &rs->n_replies, cf, e, err, errlen))
             return false;
         if (rs->replies[rs->n_replies - 1].group[G_CODE] < 0) {
-            snprintf(err, errlen, "%s:%d: a [@reply] pattern needs a (?<code>...) group", cf->path, e->line);
+            conf_error(err, errlen, cf->path, e->line, "a [@reply] pattern needs a (?<code>...) group");
             return false;
         }
     }
@@ -288,14 +274,13 @@ static bool load_lists(mc_reasons *rs, const char *dir, char *err, size_t errlen
                 free(l->advice);
                 l->advice = mc_xstrdup(e->value);
             } else {
-                snprintf(err, errlen, "%s:%d: unknown key '%s' in list [%s] (match, advice)", cf->path,
-                         e->line, e->key, s->name);
+                conf_error(err, errlen, cf->path, e->line,
+                           "unknown key '%s' in list [%s] (match, advice)", e->key, s->name);
                 ok = false;
             }
         }
         if (ok && (l->n_patterns == 0 || l->advice == NULL)) {
-            snprintf(err, errlen, "%s:%d: list [%s] needs a match pattern and advice", cf->path, s->line,
-                     s->name);
+            conf_error(err, errlen, cf->path, s->line, "list [%s] needs a match pattern and advice", s->name);
             ok = false;
         }
     }
@@ -314,9 +299,13 @@ static ssize_t base_index(const mc_reasons *rs, const char *name, size_t n)
 
 /* One automaton over the literals of every pattern: an event's reply is
  * scanned once, and most of the 100-odd regexes are then skipped. */
-static void build_prefilter(mc_reasons *rs)
+static void build_prefilter(mc_reasons *rs, bool prefilter)
 {
     rs->literals = litset_new();
+    if (!prefilter) { /* an empty set: every pattern runs */
+        litset_build(rs->literals);
+        return;
+    }
     for (size_t i = 0; i < rs->n_rules; i++) {
         mc_reason_rule *r = &rs->rules[i];
         for (size_t j = 0; j < r->n_patterns; j++)
@@ -333,7 +322,7 @@ static void build_prefilter(mc_reasons *rs)
 }
 
 /* Loads reasons.conf and blocklists.conf from dir; false with FILE:LINE in err. */
-bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
+bool reasons_load(mc_reasons *rs, const char *dir, bool prefilter, char *err, size_t errlen)
 {
     memset(rs, 0, sizeof *rs);
     char path[4096];
@@ -353,7 +342,7 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
             if (strcmp(s->name, "@reply") == 0)
                 ok = load_reply_section(rs, cf, s, err, errlen);
             else {
-                snprintf(err, errlen, "%s:%d: unknown section [%s] (only [@reply])", cf->path, s->line, s->name);
+                conf_error(err, errlen, cf->path, s->line, "unknown section [%s] (only [@reply])", s->name);
                 ok = false;
             }
             continue;
@@ -361,8 +350,8 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
         if (strchr(s->name, '/'))
             continue;
         if (!valid_reason_name(s->name, strlen(s->name))) {
-            snprintf(err, errlen, "%s:%d: [%s]: a reason name is lower-case letters, digits and '-'",
-                     cf->path, s->line, s->name);
+            conf_error(err, errlen, cf->path, s->line,
+                       "[%s]: a reason name is lower-case letters, digits and '-'", s->name);
             ok = false;
             break;
         }
@@ -373,8 +362,8 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
         mc_reason *r = &rs->reasons[i];
         if (r->family && base_index(rs, r->family, strlen(r->family)) < 0) {
             const conf_section *s = conf_find_section(cf, r->name);
-            snprintf(err, errlen, "%s:%d: family '%s' of [%s] is not a reason", cf->path,
-                     conf_get_entry(s, "family")->line, r->family, r->name);
+            conf_error(err, errlen, cf->path, conf_get_entry(s, "family")->line,
+                       "family '%s' of [%s] is not a reason", r->family, r->name);
             ok = false;
         }
     }
@@ -390,8 +379,8 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
         size_t blen = base ? strlen(s->name) : (size_t)(slash - s->name);
         ssize_t bi = base_index(rs, s->name, blen);
         if (bi < 0) {
-            snprintf(err, errlen, "%s:%d: [%s]: there is no reason [%.*s]", cf->path, s->line, s->name,
-                     (int)blen, s->name);
+            conf_error(err, errlen, cf->path, s->line,
+                       "[%s]: there is no reason [%.*s]", s->name, (int)blen, s->name);
             ok = false;
             break;
         }
@@ -399,8 +388,8 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
         r->reason = (size_t)bi;
         ok = load_rule(r, cf, s, base, err, errlen);
         if (ok && r->n_patterns == 0 && !r->by_code_alone && !r->lists) {
-            snprintf(err, errlen, "%s:%d: reason [%s] has no match pattern (or by_code_alone = yes, lists = yes)",
-                     cf->path, s->line, s->name);
+            conf_error(err, errlen, cf->path, s->line,
+                       "reason [%s] has no match pattern (or by_code_alone = yes, lists = yes)", s->name);
             ok = false;
         }
     }
@@ -408,7 +397,7 @@ bool reasons_load(mc_reasons *rs, const char *dir, char *err, size_t errlen)
     if (ok)
         ok = load_lists(rs, dir, err, errlen);
     if (ok)
-        build_prefilter(rs);
+        build_prefilter(rs, prefilter);
     if (!ok)
         reasons_free(rs);
     return ok;

@@ -47,10 +47,13 @@ bool report_parse_keys(char *buf, mc_report_opts *o, char *err, size_t errlen)
             k++;
         if (*k == '\0')
             continue;
-        if (store_key_expr(k) == NULL) {
-            snprintf(err, errlen,
-                     "unknown --by key '%s' (keys: mta host direction status stage code enhanced class"
-                     " reason domain relay client day hour)", k);
+        if (by_key_find(k) == NULL) {
+            mc_buf known;
+            mc_buf_init(&known);
+            for (size_t i = 0; i < by_key_count(); i++)
+                mc_buf_printf(&known, "%s%s", i ? " " : "", by_key_at(i)->key);
+            snprintf(err, errlen, "unknown --by key '%s' (keys: %s)", k, known.data);
+            mc_buf_free(&known);
             return false;
         }
         for (size_t i = 0; i < o->n_keys; i++) {
@@ -182,21 +185,6 @@ static bool emit_table_row(const mc_row *row, void *vctx)
     return true;
 }
 
-/* The text column width of a --by key. */
-static int key_width(const char *key)
-{
-    static const struct {
-        const char *key;
-        int width;
-    } widths[] = {{"code", 4},     {"enhanced", 8}, {"class", 12},  {"status", 9},  {"direction", 9},
-                  {"stage", 11},   {"mta", 7},      {"day", 10},    {"hour", 16},   {"reason", 20},
-                  {"domain", 24},  {"relay", 28},   {"client", 28}, {"host", 16}};
-    for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++)
-        if (strcmp(widths[i].key, key) == 0)
-            return widths[i].width;
-    return 16;
-}
-
 /* The --by table: header line, column heads, rows. */
 static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_totals *t,
                         const mc_filter *f, FILE *out, char *err, size_t errlen)
@@ -209,7 +197,8 @@ static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts
             (unsigned long long)t->unrecognised);
     int used = 0;
     for (size_t i = 0; i < o->n_keys; i++) {
-        c.widths[i] = key_width(o->keys[i]);
+        const mc_by_key *k = by_key_find(o->keys[i]);
+        c.widths[i] = k ? k->width : 16;
         used += c.widths[i] + 1;
         text_cell(out, o->keys[i], c.widths[i], true);
         fputc(' ', out);

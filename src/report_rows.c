@@ -10,23 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The aggregate dimension a --by key reads. */
-static uint32_t dim_of_key(const char *key)
-{
-    static const struct {
-        const char *key;
-        mc_dim dim;
-    } map[] = {{"mta", DIM_MTA},       {"host", DIM_HOST},         {"direction", DIM_DIRECTION},
-               {"status", DIM_STATUS}, {"stage", DIM_STAGE},       {"code", DIM_CODE},
-               {"enhanced", DIM_ENHANCED}, {"class", DIM_CLASS},   {"reason", DIM_REASON},
-               {"domain", DIM_DOMAIN}, {"relay", DIM_RELAY},       {"client", DIM_CLIENT},
-               {"day", DIM_HOUR},      {"hour", DIM_HOUR}};
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i].key, key) == 0)
-            return 1u << map[i].dim;
-    return 0;
-}
-
 /* The aggregate dimensions a report (or triage) reads. */
 uint32_t report_dims(const mc_report_opts *o, bool triage)
 {
@@ -52,8 +35,11 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
             return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
         break;
     }
-    for (size_t i = 0; i < o->n_keys; i++)
-        d |= dim_of_key(o->keys[i]);
+    for (size_t i = 0; i < o->n_keys; i++) {
+        const mc_by_key *k = by_key_find(o->keys[i]);
+        if (k)
+            d |= 1u << k->dim;
+    }
     return d;
 }
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bykeys.h"
+
 struct mc_store {
     sqlite3 *db;
     bool read_only;
@@ -307,24 +309,10 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
 
 /* ---- queries ---------------------------------------------------------- */
 
-static const struct {
-    const char *key;
-    const char *expr;
-} key_columns[] = {
-    {"mta", "mta"},           {"host", "host"},         {"direction", "direction"},
-    {"status", "status"},     {"stage", "stage"},       {"code", "code"},
-    {"enhanced", "enhanced"}, {"class", "class"},       {"reason", "reason"},
-    {"domain", "domain"},     {"relay", "relay"},       {"client", "client"},
-    {"day", "substr(hour, 1, 10)"},
-    {"hour", "CASE WHEN hour = '' THEN '' ELSE hour || ':00' END"},
-};
-
 const char *store_key_expr(const char *key)
 {
-    for (size_t i = 0; i < sizeof key_columns / sizeof key_columns[0]; i++)
-        if (strcmp(key, key_columns[i].key) == 0)
-            return key_columns[i].expr;
-    return NULL;
+    const mc_by_key *k = by_key_find(key);
+    return k ? k->column : NULL;
 }
 
 /* WHERE clause for a window: ?1 since, ?2 until (both bound, "" = open). */
@@ -443,7 +431,7 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
 bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
                 const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
 {
-    if (n_keys > 20) {
+    if (n_keys > MC_MAX_KEYS) {
         snprintf(err, errlen, "too many --by keys");
         return false;
     }

@@ -389,7 +389,7 @@ START_TEST(test_cache)
     ck_assert_int_eq(system(cmd), 0);
     mc_reasons other;
     char err[1024];
-    ck_assert_msg(reasons_load(&other, dir, err, sizeof err), "%s", err);
+    ck_assert_msg(reasons_load(&other, dir, true, err, sizeof err), "%s", err);
     mc_str d;
     const mc_reason *r = classify_reason(&other, &m, cache, "554", "5.7.1", CLASS_PERMANENT, mc_str_cstr(a), &d);
     ck_assert_str_eq(r->name, "only");
@@ -513,7 +513,7 @@ START_TEST(test_loader_errors)
         }
         mc_reasons rs;
         char err[1024] = "";
-        ck_assert_msg(!reasons_load(&rs, dir, err, sizeof err), "case %zu accepted", i);
+        ck_assert_msg(!reasons_load(&rs, dir, true, err, sizeof err), "case %zu accepted", i);
         ck_assert_msg(strstr(err, cases[i].where) && strstr(err, cases[i].what), "case %zu: '%s'", i, err);
         char cmd[4200];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
