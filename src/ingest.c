@@ -114,6 +114,7 @@ typedef struct {
     mc_source src;
     bool track_source;
     bool dirty;               /* something not yet committed */
+    bool reopened;            /* went back to where another ingest stopped */
     uint64_t seen_lines, seen_skipped;
     double last_flush, last_progress, started;
     char err[1024];
@@ -131,11 +132,33 @@ static void extend_fingerprint(run_state *rs)
         return;
     const char *bytes;
     size_t n = reader_peek(head, &bytes, MC_FP_LEN);
-    if (n > rs->src.fp_len && store_fingerprint(bytes, rs->src.fp_len) == rs->src.fp_hash) {
-        rs->src.fp_len = (uint32_t)n;
-        rs->src.fp_hash = store_fingerprint(bytes, n);
-    }
+    if (n > rs->src.fp_len && store_fingerprint(bytes, rs->src.fp_len) == rs->src.fp_hash)
+        store_source_refingerprint(&rs->src, bytes, n);
     reader_close(head);
+}
+
+static int open_input(run_state *rs);
+
+/* Another ingest of the same file committed first: the batch just given up
+ * is counted up to rs->src.committed by it, so go on from there; forward
+ * in this stream, or from a fresh open when it is behind. */
+static bool follow_other_ingest(run_state *rs)
+{
+    rs->src.lost = false;
+    if (rs->src.committed >= reader_offset(rs->r) && reader_skip_to(rs->r, rs->src.committed)) {
+        rs->seen_lines = reader_stats(rs->r)->lines;
+        rs->seen_skipped = skipped_of(reader_stats(rs->r));
+        return true;
+    }
+    if (strcmp(rs->path, "-") == 0) {
+        snprintf(rs->err, sizeof rs->err, "database: another ingest is reading the same input as standard"
+                                          " input and counted part of this batch; stopped");
+        return false;
+    }
+    reader_close(rs->r);
+    rs->r = NULL;
+    rs->reopened = true;
+    return open_input(rs) == MC_EXIT_OK;
 }
 
 static bool flush(run_state *rs)
@@ -150,6 +173,8 @@ static bool flush(run_state *rs)
                           sizeof rs->err);
     aggregate_clear(rs->agg);
     rs->dirty = false;
+    if (!ok && rs->track_source && rs->src.lost)
+        ok = follow_other_ingest(rs);
     return ok;
 }
 
@@ -208,6 +233,8 @@ static int open_input(run_state *rs)
 
 static void close_input(run_state *rs)
 {
+    if (rs->r == NULL)
+        return;
     const mc_reader_stats *st = reader_stats(rs->r);
     rs->o->lines += st->lines;
     rs->o->skipped += skipped_of(st);
@@ -289,8 +316,17 @@ static stream_result process_stream(run_state *rs)
 static int finish(run_state *rs, stream_result res)
 {
     int rc = MC_EXIT_OK;
+    rs->reopened = false;
     if (res != STREAM_DB_ERROR && !flush(rs))
         res = STREAM_DB_ERROR;
+    /* The last batch was given up to another ingest that stopped before
+     * its end: read the rest again from where that one stopped. */
+    while (res == STREAM_END && rs->reopened) {
+        rs->reopened = false;
+        res = process_stream(rs);
+        if (res != STREAM_DB_ERROR && !flush(rs))
+            res = STREAM_DB_ERROR;
+    }
     if (res == STREAM_DB_ERROR) {
         fprintf(stderr, "mailcodes: %s\n", rs->err);
         rc = MC_EXIT_DB;

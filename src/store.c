@@ -191,35 +191,85 @@ uint64_t store_fingerprint(const char *bytes, size_t n)
     return h & 0x7FFFFFFFFFFFFFFFULL; /* fits SQLite's signed integer */
 }
 
-bool store_source_find(mc_store *s, const char *head, size_t n, mc_source *src, char *err, size_t errlen)
+/* The stored source whose fingerprint matches head (exact, or a shorter
+ * one taken when the file was smaller): *id 0 when there is none. */
+static bool lookup_source(mc_store *s, const char *head, uint32_t n, int64_t *id, uint64_t *offset, char *err,
+                          size_t errlen)
 {
-    memset(src, 0, sizeof *src);
-    src->fp_len = (uint32_t)(n < MC_FP_LEN ? n : MC_FP_LEN);
-    src->fp_hash = store_fingerprint(head, src->fp_len);
-    if (src->fp_len == 0)
-        return true;
+    *id = 0;
+    *offset = 0;
     sqlite3_stmt *st;
-    /* Exact fingerprint, or a shorter one taken when the file was smaller. */
     if (!prepare(s, "SELECT id, offset, fp_len, fp_hash FROM sources WHERE fp_len <= ?"
                     " AND (fp_len < ? OR fp_hash = ?) ORDER BY fp_len DESC, offset DESC",
                  &st, err, errlen))
         return false;
-    sqlite3_bind_int64(st, 1, src->fp_len);
+    sqlite3_bind_int64(st, 1, n);
     sqlite3_bind_int64(st, 2, MC_FP_LEN);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)src->fp_hash);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)store_fingerprint(head, n));
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         uint32_t len = (uint32_t)sqlite3_column_int64(st, 2);
         uint64_t hash = (uint64_t)sqlite3_column_int64(st, 3);
         if (store_fingerprint(head, len) != hash)
             continue;
-        src->id = sqlite3_column_int64(st, 0);
-        src->offset = (uint64_t)sqlite3_column_int64(st, 1);
+        *id = sqlite3_column_int64(st, 0);
+        *offset = (uint64_t)sqlite3_column_int64(st, 1);
         break;
     }
     bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     sqlite3_finalize(st);
     return ok ? true : db_error(s, "reading sources", err, errlen);
+}
+
+void store_source_refingerprint(mc_source *src, const char *head, size_t n)
+{
+    src->fp_len = (uint32_t)(n < MC_FP_LEN ? n : MC_FP_LEN);
+    src->fp_hash = store_fingerprint(head, src->fp_len);
+    memmove(src->head, head, src->fp_len);
+}
+
+bool store_source_find(mc_store *s, const char *head, size_t n, mc_source *src, char *err, size_t errlen)
+{
+    memset(src, 0, sizeof *src);
+    store_source_refingerprint(src, head, n);
+    if (src->fp_len == 0)
+        return true;
+    if (!lookup_source(s, src->head, src->fp_len, &src->id, &src->offset, err, errlen))
+        return false;
+    src->committed = src->offset;
+    return true;
+}
+
+/* Inside the write transaction: is the source where this process last saw
+ * it?  If another ingest of the same file has claimed or moved it, src
+ * takes the stored position and *moved is set. */
+static bool source_moved(mc_store *s, mc_source *src, bool *moved, char *err, size_t errlen)
+{
+    int64_t id = 0;
+    uint64_t offset = 0;
+    if (src->id == 0) {
+        if (!lookup_source(s, src->head, src->fp_len, &id, &offset, err, errlen))
+            return false;
+    } else {
+        sqlite3_stmt *st;
+        if (!prepare(s, "SELECT offset FROM sources WHERE id = ?", &st, err, errlen))
+            return false;
+        sqlite3_bind_int64(st, 1, src->id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            id = src->id;
+            offset = (uint64_t)sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_error(s, "reading sources", err, errlen);
+    }
+    *moved = id != src->id || offset != src->committed;
+    if (*moved) {
+        src->id = id;
+        src->committed = offset;
+    }
+    return true;
 }
 
 static bool step_done(mc_store *s, sqlite3_stmt *st, char *err, size_t errlen)
@@ -266,7 +316,13 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     }
     if (!exec(s, "BEGIN IMMEDIATE", err, errlen))
         return false;
-    bool ok = true;
+    bool track = src != NULL && src->fp_len > 0;
+    int64_t id_before = track ? src->id : 0;
+    bool ok = !track || source_moved(s, src, &src->lost, err, errlen);
+    if (ok && track && src->lost) {
+        snprintf(err, errlen, "database: %s: another ingest has read this file further", path);
+        ok = false;
+    }
     for (size_t i = 0; ok && i < aggregate_size(a); i++) {
         const mc_agg_entry *e = aggregate_entry(a, i);
         sqlite3_stmt *st = s->upsert_count;
@@ -294,13 +350,17 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 5, (sqlite3_int64)b->retry_skips);
         ok = step_done(s, st, err, errlen);
     }
-    if (ok && src != NULL && src->fp_len > 0)
+    if (ok && track)
         ok = write_source(s, src, path, err, errlen);
     if (ok)
         ok = exec(s, "COMMIT", err, errlen);
     if (!ok) {
         char ignored[256];
         exec(s, "ROLLBACK", ignored, sizeof ignored);
+        if (track && !src->lost)
+            src->id = id_before; /* an inserted row was rolled back too */
+    } else if (track) {
+        src->committed = src->offset;
     }
     return ok;
 }
