@@ -124,7 +124,10 @@ typedef struct {
  * fingerprint once it has grown, read again from the start of the file. */
 static void extend_fingerprint(run_state *rs)
 {
-    if (!rs->track_source || rs->src.fp_len >= MC_FP_LEN || strcmp(rs->path, "-") == 0)
+    uint64_t dev, ino, size;
+    reader_identity(rs->r, &dev, &ino, &size);
+    /* Only a regular file can be opened twice without taking its bytes. */
+    if (!rs->track_source || rs->src.fp_len >= MC_FP_LEN || ino == 0)
         return;
     char err[256];
     mc_reader *head = reader_open(rs->path, err, sizeof err);
@@ -198,6 +201,7 @@ static int open_input(run_state *rs)
     rs->r = reader_open(rs->path, rs->err, sizeof rs->err);
     if (rs->r == NULL)
         return MC_EXIT_USAGE;
+    reader_set_stop(rs->r, &mc_stop_requested);
     uint64_t dev, ino, size;
     reader_identity(rs->r, &dev, &ino, &size);
     if (o->follow)
@@ -224,6 +228,7 @@ static int open_input(run_state *rs)
         rs->r = reader_open(rs->path, rs->err, sizeof rs->err);
         if (rs->r == NULL)
             return MC_EXIT_USAGE;
+        reader_set_stop(rs->r, &mc_stop_requested);
         if (o->follow)
             reader_set_follow(rs->r, true);
         rs->src.offset = 0;
