@@ -11,11 +11,14 @@
  *
  * --follow keeps a file open like tail -F: at its end it waits, and it
  * notices rotation by rename (the path names a new file), truncation
- * (copytruncate) and a file that does not exist yet.
+ * (copytruncate: the lines written since the last read are taken from the
+ * copy) and a file that does not exist yet.
  */
 #include "ingest.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -342,6 +345,72 @@ static int finish(run_state *rs, stream_result res)
     return rc;
 }
 
+/* Opens the copy copytruncate made of the followed file: a regular file
+ * beside it, named like it plus a suffix (mail.log.1, mail.log.1.gz,
+ * mail.log-20261128), whose first bytes are the followed file's.  NULL
+ * when there is none. */
+static mc_reader *open_rotated_copy(const run_state *rs, char *copy, size_t len)
+{
+    const char *slash = strrchr(rs->path, '/');
+    const char *base = slash ? slash + 1 : rs->path;
+    size_t base_len = strlen(base);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - rs->path) + 1 : 1, slash ? rs->path : ".");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return NULL;
+    mc_reader *found = NULL;
+    struct dirent *e;
+    while (found == NULL && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, base_len) != 0 || (e->d_name[base_len] != '.' && e->d_name[base_len] != '-'))
+            continue;
+        struct stat st;
+        if (snprintf(copy, len, "%s%s%s", slash ? "" : "./", slash ? dir : "", e->d_name) >= (int)len ||
+            stat(copy, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        char err[256];
+        mc_reader *r = reader_open(copy, err, sizeof err);
+        const char *head;
+        if (r && reader_peek(r, &head, rs->src.fp_len) == rs->src.fp_len &&
+            store_fingerprint(head, rs->src.fp_len) == rs->src.fp_hash)
+            found = r;
+        else
+            reader_close(r);
+    }
+    closedir(d);
+    return found;
+}
+
+/* copytruncate: the lines written between the last read and the copy
+ * exist only in the copy.  Reads the copy from where the followed file was
+ * left, as the same source (it has the same fingerprint). */
+static stream_result read_rotated_copy(run_state *rs)
+{
+    if (!rs->track_source || rs->src.fp_len == 0)
+        return STREAM_END;
+    if (!flush(rs))
+        return STREAM_DB_ERROR;
+    char copy[PATH_MAX];
+    mc_reader *r = open_rotated_copy(rs, copy, sizeof copy);
+    if (r == NULL)
+        return STREAM_END;
+    reader_set_stop(r, &mc_stop_requested);
+    if (!reader_skip_to(r, reader_offset(rs->r))) {
+        reader_close(r);
+        return STREAM_END; /* not the copy of what we read */
+    }
+    close_input(rs);
+    rs->r = r;
+    rs->seen_lines = rs->seen_skipped = 0;
+    const char *path = rs->path;
+    rs->path = copy; /* should another ingest take over, it reopens the copy */
+    stream_result res = process_stream(rs);
+    if (res == STREAM_END && !flush(rs))
+        res = STREAM_DB_ERROR;
+    rs->path = path;
+    return res;
+}
+
 /* tail -F: read, wait at the end, reopen when the path names a new file. */
 static int follow_file(run_state *rs)
 {
@@ -375,11 +444,12 @@ static int follow_file(run_state *rs)
                 sleep_ms(200);
                 continue;
             }
-            if (fs == FOLLOW_REPLACED) {
-                /* Lines written to the old file just before the rename. */
+            if (fs == FOLLOW_REPLACED || fs == FOLLOW_TRUNCATED) {
+                /* Lines written to the old file just before the rename,
+                 * or to the copy. */
                 sleep_ms(100);
-                res = process_stream(rs);
-                if (res != STREAM_IDLE) {
+                res = fs == FOLLOW_REPLACED ? process_stream(rs) : read_rotated_copy(rs);
+                if (res != (fs == FOLLOW_REPLACED ? STREAM_IDLE : STREAM_END)) {
                     rc = finish(rs, res);
                     close_input(rs);
                     return rc;

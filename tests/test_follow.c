@@ -2,9 +2,11 @@
  * test_follow.c - ingest --follow behaves like tail -F: a file that
  * appears late, rotation by rename, copytruncate, and SIGTERM/SIGINT that
  * commit what was read; and a pipe that falls silent is committed within
- * about a second.  Totals must equal a single clean run exactly.  A stop
- * request is honoured within a second even inside a line that never ends
- * (/dev/zero, a pipe without newlines).
+ * about a second.  Totals must equal a single clean run exactly.
+ * copytruncate loses nothing, after a resume too, and the lines only its
+ * copy holds are read from the copy.  A stop request is honoured within a
+ * second even inside a line that never ends (/dev/zero, a pipe without
+ * newlines).
  */
 #include <signal.h>
 #include <spawn.h>
@@ -234,6 +236,61 @@ START_TEST(test_stop_inside_endless_pipe_line)
 }
 END_TEST
 
+/* copytruncate while the follower is paused (SIGSTOP), so the order of
+ * events is fixed: `before` shell commands run, then the copy and the
+ * truncation, then `after`. */
+static void copytruncate_paused(pid_t pid, const char *before, const char *after)
+{
+    kill(pid, SIGSTOP);
+    sh("cd %s && %s && cp mail.log mail.log.1 && : > mail.log && %s", test_dir, before, after);
+    kill(pid, SIGCONT);
+}
+
+/* A follower that resumed a file (skipping what an earlier run counted)
+ * still sees a copytruncate: the new content (2,942 lines, over 256 KiB
+ * but shorter than the old file) is read from its start. */
+START_TEST(test_copytruncate_after_resume)
+{
+    char db[128], log[128];
+    snprintf(db, sizeof db, "%s/db", test_dir);
+    snprintf(log, sizeof log, "%s/mail.log", test_dir);
+    sh("head -5000 %s > %s && %s ingest --quiet --db %s %s", MAILLOG, log, BIN, db, log);
+    char *argv[] = {BIN, "ingest", "--quiet", "--follow", "--db", db, log, NULL};
+    pid_t pid = start(argv);
+    test_sleep_ms(1000); /* resumed and waiting at the end */
+    char after[512];
+    snprintf(after, sizeof after, "tail -n +5001 %s >> mail.log", MAILLOG);
+    copytruncate_paused(pid, "true", after);
+    ck_assert(wait_lines(db, "\"lines\": 7942,"));
+    ck_assert_int_eq(stop(pid, SIGTERM), 0);
+    expect_totals(db);
+}
+END_TEST
+
+/* Lines written after the follower's last read and before the copy exist
+ * only in the copy (mail.log.1, same first bytes): they are read from it. */
+START_TEST(test_copytruncate_reads_the_copy)
+{
+    char db[128], log[128];
+    snprintf(db, sizeof db, "%s/db", test_dir);
+    snprintf(log, sizeof log, "%s/mail.log", test_dir);
+    sh("head -5000 %s > %s", MAILLOG, log);
+    char *argv[] = {BIN, "ingest", "--quiet", "--follow", "--db", db, log, NULL};
+    pid_t pid = start(argv);
+    ck_assert(wait_lines(db, "\"lines\": 5000,"));
+    char before[512], after[512];
+    snprintf(before, sizeof before, "sed -n 5001,6000p %s >> mail.log", MAILLOG);
+    snprintf(after, sizeof after, "tail -n +6001 %s >> mail.log", MAILLOG);
+    copytruncate_paused(pid, before, after);
+    ck_assert(wait_lines(db, "\"lines\": 7942,"));
+    ck_assert_int_eq(stop(pid, SIGTERM), 0);
+    expect_totals(db);
+    /* the copy and the new file are known: nothing is counted twice */
+    sh("cd %s && %s ingest --quiet --db db mail.log.1 mail.log", test_dir, BIN);
+    expect_totals(db);
+}
+END_TEST
+
 static Suite *follow_suite(void)
 {
     Suite *s = suite_create("follow");
@@ -244,6 +301,8 @@ static Suite *follow_suite(void)
     tcase_add_test(tc, test_unfinished_line_waits);
     tcase_add_test(tc, test_pipe_commits_when_silent);
     tcase_add_test(tc, test_stop_inside_endless_line);
+    tcase_add_test(tc, test_copytruncate_after_resume);
+    tcase_add_test(tc, test_copytruncate_reads_the_copy);
     tcase_add_test(tc, test_stop_inside_endless_pipe_line);
     suite_add_tcase(s, tc);
     return s;
