@@ -48,6 +48,14 @@ void ingest_install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* A parent may have started us with them blocked (and one may be
+     * pending already): with the handler in place, let them in. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void ingest_reset_stop(void) { mc_stop_requested = 0; }

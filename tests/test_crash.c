@@ -193,7 +193,12 @@ START_TEST(test_same_file_seconds_apart)
         pid_t first, second;
         int status;
         ck_assert_int_eq(posix_spawn(&first, BIN, NULL, NULL, first_argv, environ), 0);
-        test_sleep_ms(which == 0 ? 150 : 600);
+        /* past its start-up (the database created, in WAL mode), reading */
+        char wal[160];
+        snprintf(wal, sizeof wal, "%s-wal", dbpath);
+        for (int i = 0; i < 200 && access(wal, F_OK) != 0; i++)
+            test_sleep_ms(50);
+        test_sleep_ms(which == 0 ? 100 : 400);
         kill(first, SIGSTOP);
         test_sleep_ms(1000);
         ck_assert_int_eq(posix_spawn(&second, BIN, NULL, NULL, second_argv, environ), 0);
