@@ -28,6 +28,10 @@ typedef struct {
 
 /* name NULL or "" means English. */
 bool lang_load(mc_lang *l, const char *rules_dir, const char *name, char *err, size_t errlen);
+/* Whether lang_load would succeed, as an exit status: MC_EXIT_USAGE for a
+ * language that does not exist, MC_EXIT_RULES for a missing lang/en.conf
+ * or a broken file. */
+int lang_check(const char *rules_dir, const char *name, char *err, size_t errlen);
 void lang_free(mc_lang *l);
 /* The word for key, falling back to English, then to the key itself. */
 const char *lang_word(const mc_lang *l, const char *key);

@@ -8,6 +8,7 @@
 #ifndef MC_READER_H
 #define MC_READER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,10 @@ int reader_next(mc_reader *r, mc_str *line);
  * and keeps an unfinished last line until its newline arrives. */
 void reader_set_idle(mc_reader *r, int idle_ms);
 void reader_set_follow(mc_reader *r, bool follow);
+/* The caller's stop request (set by its signal handler): once *stop is
+ * non-zero, reader_next returns 2 and reader_skip_to returns true at once,
+ * even inside an over-long line or a busy stream. */
+void reader_set_stop(mc_reader *r, const volatile sig_atomic_t *stop);
 
 typedef enum {
     FOLLOW_SAME = 0,   /* path still names the file being read */

@@ -24,23 +24,34 @@ typedef struct mc_store mc_store;
 mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen);
 void store_close(mc_store *s);
 
+#define MC_FP_LEN 1024
+
 /* Where a source file was left, found by the fingerprint of its first
- * bytes (so a renamed or compressed rotation is still recognised). */
+ * bytes (so a renamed or compressed rotation is still recognised).  Two
+ * ingests may read one file at once (cron beside --follow): a flush only
+ * writes when the stored position is still `committed`, the one this
+ * process last saw, so each line is counted by exactly one of them. */
 typedef struct {
     int64_t id;            /* 0: not known yet */
     uint64_t offset;       /* decompressed bytes already counted */
     uint32_t fp_len;
     uint64_t fp_hash;
+    uint64_t committed;    /* the stored offset when last read or written */
+    bool lost;             /* a flush found another ingest had moved it on */
+    char head[MC_FP_LEN];  /* the first fp_len bytes, to look the source up again */
 } mc_source;
 
 uint64_t store_fingerprint(const char *bytes, size_t n);
-#define MC_FP_LEN 1024
 
 /* Looks the fingerprint up; head holds the first n bytes of the stream. */
 bool store_source_find(mc_store *s, const char *head, size_t n, mc_source *src, char *err, size_t errlen);
+/* The source has grown past a short fingerprint: take the longer one. */
+void store_source_refingerprint(mc_source *src, const char *head, size_t n);
 
 /* Writes the aggregate (and the source position, when src is non-NULL) in
- * one transaction. */
+ * one transaction.  When another ingest has moved the source on since
+ * src->committed, nothing is written: false with src->lost set, and src
+ * holds the stored position (id, committed) to go on from. */
 bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path,
                  char *err, size_t errlen);
 

@@ -48,11 +48,19 @@ void mc_buf_addc(mc_buf *b, char c);
 void mc_buf_printf(mc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Output escaping.  Control characters and invalid UTF-8 never reach a
- * terminal, a JSON reader or a spreadsheet raw. */
+ * terminal, a JSON reader or a spreadsheet raw; neither do bidi controls
+ * (U+061C, U+200E/F, U+202A-E, U+2066-9: they reorder what a reader sees)
+ * in text, CSV and HTML, nor a spreadsheet formula in CSV. */
 void mc_json_str(FILE *out, const char *p, size_t n);   /* writes "..." */
 void mc_json_cstr_or_null(FILE *out, const char *s);    /* "..." or null */
-void mc_csv_field(FILE *out, const char *s);            /* RFC 4180 quoting */
+/* RFC 4180 quoting; a field starting with = + - @ TAB or CR gets a leading
+ * ' (OWASP's advice against formula injection) and quotes. */
+void mc_csv_field(FILE *out, const char *s);
 void mc_text_safe(FILE *out, const char *p, size_t n);  /* replaces controls with '?' */
+/* Bytes of the character at p (n > 0 bytes left), 1 for an invalid byte;
+ * *safe false for a control, invalid UTF-8 or a bidi control, which the
+ * writers replace with '?'. */
+size_t mc_safe_char(const char *p, size_t n, bool *safe);
 
 /* UTF-8 validity of a byte range (used by the reader to count bad lines). */
 bool mc_utf8_valid(const unsigned char *p, size_t n);

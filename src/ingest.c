@@ -11,11 +11,14 @@
  *
  * --follow keeps a file open like tail -F: at its end it waits, and it
  * notices rotation by rename (the path names a new file), truncation
- * (copytruncate) and a file that does not exist yet.
+ * (copytruncate: the lines written since the last read are taken from the
+ * copy) and a file that does not exist yet.
  */
 #include "ingest.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -45,6 +48,14 @@ void ingest_install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    /* A parent may have started us with them blocked (and one may be
+     * pending already): with the handler in place, let them in. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void ingest_reset_stop(void) { mc_stop_requested = 0; }
@@ -114,6 +125,7 @@ typedef struct {
     mc_source src;
     bool track_source;
     bool dirty;               /* something not yet committed */
+    bool reopened;            /* went back to where another ingest stopped */
     uint64_t seen_lines, seen_skipped;
     double last_flush, last_progress, started;
     char err[1024];
@@ -123,7 +135,10 @@ typedef struct {
  * fingerprint once it has grown, read again from the start of the file. */
 static void extend_fingerprint(run_state *rs)
 {
-    if (!rs->track_source || rs->src.fp_len >= MC_FP_LEN || strcmp(rs->path, "-") == 0)
+    uint64_t dev, ino, size;
+    reader_identity(rs->r, &dev, &ino, &size);
+    /* Only a regular file can be opened twice without taking its bytes. */
+    if (!rs->track_source || rs->src.fp_len >= MC_FP_LEN || ino == 0)
         return;
     char err[256];
     mc_reader *head = reader_open(rs->path, err, sizeof err);
@@ -131,11 +146,33 @@ static void extend_fingerprint(run_state *rs)
         return;
     const char *bytes;
     size_t n = reader_peek(head, &bytes, MC_FP_LEN);
-    if (n > rs->src.fp_len && store_fingerprint(bytes, rs->src.fp_len) == rs->src.fp_hash) {
-        rs->src.fp_len = (uint32_t)n;
-        rs->src.fp_hash = store_fingerprint(bytes, n);
-    }
+    if (n > rs->src.fp_len && store_fingerprint(bytes, rs->src.fp_len) == rs->src.fp_hash)
+        store_source_refingerprint(&rs->src, bytes, n);
     reader_close(head);
+}
+
+static int open_input(run_state *rs);
+
+/* Another ingest of the same file committed first: the batch just given up
+ * is counted up to rs->src.committed by it, so go on from there; forward
+ * in this stream, or from a fresh open when it is behind. */
+static bool follow_other_ingest(run_state *rs)
+{
+    rs->src.lost = false;
+    if (rs->src.committed >= reader_offset(rs->r) && reader_skip_to(rs->r, rs->src.committed)) {
+        rs->seen_lines = reader_stats(rs->r)->lines;
+        rs->seen_skipped = skipped_of(reader_stats(rs->r));
+        return true;
+    }
+    if (strcmp(rs->path, "-") == 0) {
+        snprintf(rs->err, sizeof rs->err, "database: another ingest is reading the same input as standard"
+                                          " input and counted part of this batch; stopped");
+        return false;
+    }
+    reader_close(rs->r);
+    rs->r = NULL;
+    rs->reopened = true;
+    return open_input(rs) == MC_EXIT_OK;
 }
 
 static bool flush(run_state *rs)
@@ -150,6 +187,8 @@ static bool flush(run_state *rs)
                           sizeof rs->err);
     aggregate_clear(rs->agg);
     rs->dirty = false;
+    if (!ok && rs->track_source && rs->src.lost)
+        ok = follow_other_ingest(rs);
     return ok;
 }
 
@@ -173,6 +212,7 @@ static int open_input(run_state *rs)
     rs->r = reader_open(rs->path, rs->err, sizeof rs->err);
     if (rs->r == NULL)
         return MC_EXIT_USAGE;
+    reader_set_stop(rs->r, &mc_stop_requested);
     uint64_t dev, ino, size;
     reader_identity(rs->r, &dev, &ino, &size);
     if (o->follow)
@@ -199,6 +239,7 @@ static int open_input(run_state *rs)
         rs->r = reader_open(rs->path, rs->err, sizeof rs->err);
         if (rs->r == NULL)
             return MC_EXIT_USAGE;
+        reader_set_stop(rs->r, &mc_stop_requested);
         if (o->follow)
             reader_set_follow(rs->r, true);
         rs->src.offset = 0;
@@ -208,6 +249,8 @@ static int open_input(run_state *rs)
 
 static void close_input(run_state *rs)
 {
+    if (rs->r == NULL)
+        return;
     const mc_reader_stats *st = reader_stats(rs->r);
     rs->o->lines += st->lines;
     rs->o->skipped += skipped_of(st);
@@ -289,8 +332,17 @@ static stream_result process_stream(run_state *rs)
 static int finish(run_state *rs, stream_result res)
 {
     int rc = MC_EXIT_OK;
+    rs->reopened = false;
     if (res != STREAM_DB_ERROR && !flush(rs))
         res = STREAM_DB_ERROR;
+    /* The last batch was given up to another ingest that stopped before
+     * its end: read the rest again from where that one stopped. */
+    while (res == STREAM_END && rs->reopened) {
+        rs->reopened = false;
+        res = process_stream(rs);
+        if (res != STREAM_DB_ERROR && !flush(rs))
+            res = STREAM_DB_ERROR;
+    }
     if (res == STREAM_DB_ERROR) {
         fprintf(stderr, "mailcodes: %s\n", rs->err);
         rc = MC_EXIT_DB;
@@ -299,6 +351,72 @@ static int finish(run_state *rs, stream_result res)
         rc = MC_EXIT_USAGE;
     }
     return rc;
+}
+
+/* Opens the copy copytruncate made of the followed file: a regular file
+ * beside it, named like it plus a suffix (mail.log.1, mail.log.1.gz,
+ * mail.log-20261128), whose first bytes are the followed file's.  NULL
+ * when there is none. */
+static mc_reader *open_rotated_copy(const run_state *rs, char *copy, size_t len)
+{
+    const char *slash = strrchr(rs->path, '/');
+    const char *base = slash ? slash + 1 : rs->path;
+    size_t base_len = strlen(base);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - rs->path) + 1 : 1, slash ? rs->path : ".");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return NULL;
+    mc_reader *found = NULL;
+    struct dirent *e;
+    while (found == NULL && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, base_len) != 0 || (e->d_name[base_len] != '.' && e->d_name[base_len] != '-'))
+            continue;
+        struct stat st;
+        if (snprintf(copy, len, "%s%s%s", slash ? "" : "./", slash ? dir : "", e->d_name) >= (int)len ||
+            stat(copy, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        char err[256];
+        mc_reader *r = reader_open(copy, err, sizeof err);
+        const char *head;
+        if (r && reader_peek(r, &head, rs->src.fp_len) == rs->src.fp_len &&
+            store_fingerprint(head, rs->src.fp_len) == rs->src.fp_hash)
+            found = r;
+        else
+            reader_close(r);
+    }
+    closedir(d);
+    return found;
+}
+
+/* copytruncate: the lines written between the last read and the copy
+ * exist only in the copy.  Reads the copy from where the followed file was
+ * left, as the same source (it has the same fingerprint). */
+static stream_result read_rotated_copy(run_state *rs)
+{
+    if (!rs->track_source || rs->src.fp_len == 0)
+        return STREAM_END;
+    if (!flush(rs))
+        return STREAM_DB_ERROR;
+    char copy[PATH_MAX];
+    mc_reader *r = open_rotated_copy(rs, copy, sizeof copy);
+    if (r == NULL)
+        return STREAM_END;
+    reader_set_stop(r, &mc_stop_requested);
+    if (!reader_skip_to(r, reader_offset(rs->r))) {
+        reader_close(r);
+        return STREAM_END; /* not the copy of what we read */
+    }
+    close_input(rs);
+    rs->r = r;
+    rs->seen_lines = rs->seen_skipped = 0;
+    const char *path = rs->path;
+    rs->path = copy; /* should another ingest take over, it reopens the copy */
+    stream_result res = process_stream(rs);
+    if (res == STREAM_END && !flush(rs))
+        res = STREAM_DB_ERROR;
+    rs->path = path;
+    return res;
 }
 
 /* tail -F: read, wait at the end, reopen when the path names a new file. */
@@ -334,11 +452,12 @@ static int follow_file(run_state *rs)
                 sleep_ms(200);
                 continue;
             }
-            if (fs == FOLLOW_REPLACED) {
-                /* Lines written to the old file just before the rename. */
+            if (fs == FOLLOW_REPLACED || fs == FOLLOW_TRUNCATED) {
+                /* Lines written to the old file just before the rename,
+                 * or to the copy. */
                 sleep_ms(100);
-                res = process_stream(rs);
-                if (res != STREAM_IDLE) {
+                res = fs == FOLLOW_REPLACED ? process_stream(rs) : read_rotated_copy(rs);
+                if (res != (fs == FOLLOW_REPLACED ? STREAM_IDLE : STREAM_END)) {
                     rc = finish(rs, res);
                     close_input(rs);
                     return rc;

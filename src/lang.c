@@ -7,6 +7,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
 
 #define RLM "\xE2\x80\x8F" /* U+200F RIGHT-TO-LEFT MARK */
 
@@ -28,37 +31,54 @@ static conf_file *load_one(const char *dir, const char *name, char *err, size_t 
     return conf_load(path, err, errlen);
 }
 
-bool lang_load(mc_lang *l, const char *rules_dir, const char *name, char *err, size_t errlen)
+/* Loads the language; returns MC_EXIT_OK, MC_EXIT_USAGE (a name that is
+ * no language, or none the rules have) or MC_EXIT_RULES (English, the
+ * fallback every command needs, missing or broken; a broken translation). */
+static int load(mc_lang *l, const char *rules_dir, const char *name, char *err, size_t errlen)
 {
     memset(l, 0, sizeof *l);
     if (name == NULL || *name == '\0')
         name = "en";
     if (!valid_name(name)) {
         snprintf(err, errlen, "--lang '%s': use en, th, ko, zh, de or ar", name);
-        return false;
+        return MC_EXIT_USAGE;
     }
     snprintf(l->code, sizeof l->code, "%s", name);
     l->fallback = load_one(rules_dir, "en", err, errlen);
     if (l->fallback == NULL)
-        return false;
+        return MC_EXIT_RULES;
     if (strcmp(name, "en") != 0) {
         l->words = load_one(rules_dir, name, err, errlen);
         if (l->words == NULL) {
-            char tmp[512];
+            char tmp[512], path[4096];
             snprintf(tmp, sizeof tmp, "%s", err);
             snprintf(err, errlen, "--lang %s: %s", name, tmp);
+            snprintf(path, sizeof path, "%s/lang/%s.conf", rules_dir, name);
             lang_free(l);
-            return false;
+            return access(path, F_OK) == 0 ? MC_EXIT_RULES : MC_EXIT_USAGE;
         }
         const conf_entry *d = conf_get_entry(conf_find_section(l->words, "@lang"), "direction");
         if (d && strcmp(d->value, "rtl") != 0 && strcmp(d->value, "ltr") != 0) {
             conf_error(err, errlen, l->words->path, d->line, "direction must be ltr or rtl");
             lang_free(l);
-            return false;
+            return MC_EXIT_RULES;
         }
         l->rtl = d && strcmp(d->value, "rtl") == 0;
     }
-    return true;
+    return MC_EXIT_OK;
+}
+
+bool lang_load(mc_lang *l, const char *rules_dir, const char *name, char *err, size_t errlen)
+{
+    return load(l, rules_dir, name, err, errlen) == MC_EXIT_OK;
+}
+
+int lang_check(const char *rules_dir, const char *name, char *err, size_t errlen)
+{
+    mc_lang l;
+    int rc = load(&l, rules_dir, name, err, errlen);
+    lang_free(&l);
+    return rc;
 }
 
 void lang_free(mc_lang *l)

@@ -301,6 +301,21 @@ static int load_rules(const cli *o, mc_rules *rules)
     return MC_EXIT_OK;
 }
 
+/* --lang before any output: an unknown language is a usage error, a
+ * missing lang/en.conf a rules error.  Frees the rules on failure. */
+static int check_lang(const command_spec *c, const cli *o, mc_rules *rules)
+{
+    char err[1024];
+    int rc = lang_check(rules->dir, o->lang, err, sizeof err);
+    if (rc == MC_EXIT_OK)
+        return rc;
+    rules_free(rules);
+    if (rc == MC_EXIT_USAGE)
+        return usage_error(c, "%s", err);
+    fprintf(stderr, "mailcodes: %s\n", err);
+    return rc;
+}
+
 /* mkdir -p for the directory part of path. */
 static bool make_parent_dirs(const char *path)
 {
@@ -524,13 +539,8 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
-    mc_lang check;
-    bool lang_ok = lang_load(&check, rules.dir, o.lang, err, sizeof err);
-    lang_free(&check);
-    if (!lang_ok) {
-        rules_free(&rules);
-        return usage_error(c, "%s", err);
-    }
+    if ((rc = check_lang(c, &o, &rules)) != MC_EXIT_OK)
+        return rc;
     mc_store *store;
     rc = open_report_source(&o, &rules, report_dims(&ro, triage), &store);
     if (store == NULL) {
@@ -600,6 +610,8 @@ static int explain_like(const command_spec *c, int argc, char **argv, int want_a
     }
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+        return rc;
+    if ((rc = check_lang(c, &o, &rules)) != MC_EXIT_OK)
         return rc;
     rc = want_args == 1 ? explain_write(&rules, o.args[0], json, o.lang, stdout)
                         : compare_write(&rules, o.args[0], o.args[1], json, o.lang, stdout);

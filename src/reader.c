@@ -3,7 +3,10 @@
  *
  * One buffer of MC_MAX_LINE + READ_CHUNK bytes serves the whole input.  A
  * line longer than MC_MAX_LINE is dropped in "discard mode" until its
- * newline, so memory stays flat even on a file with no newline at all.
+ * newline, so memory stays flat even on a file with no newline at all; it
+ * is counted (and the offset moves past it) only when it ends, so a stop
+ * inside it resumes at its start.  Every loop looks at the caller's stop
+ * flag, so SIGTERM is honoured within one read even on /dev/zero.
  * gzip is recognised by its magic bytes, not the file name, so
  * `zcat | mailcodes` and `mailcodes mail.log.2.gz` both work; concatenated
  * gzip members (as logrotate's delaycompress may produce) are followed.
@@ -32,6 +35,7 @@ struct mc_reader {
     size_t scan;         /* newline search resumes here */
     bool eof;            /* no more bytes will arrive in buf */
     bool discarding;     /* inside an over-long line */
+    uint64_t discarded;  /* bytes of it dropped so far */
     bool gzip;
     bool failed;
     z_stream zs;
@@ -41,6 +45,7 @@ struct mc_reader {
     uint64_t consumed;   /* offset of buf[start] in the decompressed stream */
     uint64_t raw_read;   /* bytes read from the descriptor (follow: truncation check) */
     int idle_ms;         /* > 0: return 2 when a pipe is silent this long */
+    const volatile sig_atomic_t *stop; /* the caller's stop request, or NULL */
     bool follow;         /* EOF of a regular file is "no data yet" */
     struct stat st;
     bool have_st;
@@ -54,7 +59,12 @@ static void set_error(mc_reader *r, const char *what)
     r->failed = true;
 }
 
-/* Reads raw bytes from the descriptor, retrying on EINTR. */
+static bool stop_requested(const mc_reader *r) { return r->stop != NULL && *r->stop; }
+
+/* Reads raw bytes from the descriptor.  -2: interrupted by a signal that
+ * asked to stop (or, before a stop flag is set, by any signal: a handler
+ * installed without SA_RESTART wants the read cut short); other EINTRs are
+ * retried. */
 static ssize_t read_raw(mc_reader *r, void *dst, size_t n)
 {
     for (;;) {
@@ -63,6 +73,8 @@ static ssize_t read_raw(mc_reader *r, void *dst, size_t n)
             r->raw_read += (uint64_t)got;
         if (got >= 0 || errno != EINTR)
             return got;
+        if (r->stop == NULL || stop_requested(r))
+            return -2;
     }
 }
 
@@ -87,6 +99,8 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
     while (r->zs.avail_out == room) {
         if (r->zs.avail_in == 0 && !r->zin_eof) {
             ssize_t got = read_raw(r, r->zin, READ_CHUNK);
+            if (got == -2)
+                return -2;
             if (got < 0) {
                 set_error(r, strerror(errno));
                 return -1;
@@ -125,7 +139,8 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
 }
 
 /* Makes room and reads more bytes into buf.  Returns bytes added, 0 at EOF,
- * -1 on error. */
+ * -1 on error, -2 when a silent pipe or a signal should let the caller look
+ * at its stop flag or commit. */
 static ssize_t fill(mc_reader *r)
 {
     if (r->start > 0 && (BUF_SIZE - r->end) < READ_CHUNK) {
@@ -140,9 +155,10 @@ static ssize_t fill(mc_reader *r)
     if (!r->gzip && !wait_readable(r))
         return -2; /* silent pipe: let the caller commit */
     ssize_t got = r->gzip ? read_gzip(r, r->buf + r->end, room) : read_raw(r, r->buf + r->end, room);
+    if (got == -2)
+        return -2;
     if (got < 0) {
-        if (errno == EINTR)
-            return -2; /* a signal: let the caller look at its stop flag */
+        /* read_gzip has said what is wrong; errno is only read's. */
         if (!r->failed)
             set_error(r, strerror(errno));
         return -1;
@@ -169,6 +185,8 @@ static bool detect_gzip(mc_reader *r, char *err, size_t errlen)
     size_t have = 0;
     while (have < 2) {
         ssize_t got = read_raw(r, head + have, 2 - have);
+        if (got == -2)
+            break; /* stopping: whatever comes is not read anyway */
         if (got < 0) {
             snprintf(err, errlen, "%s: %s", r->name, strerror(errno));
             return false;
@@ -276,9 +294,27 @@ static bool line_readable(mc_reader *r, const char *p, size_t n)
     return true;
 }
 
+/* A line of `bytes` more bytes (`len` without its newline) has ended:
+ * moves the offset past it and counts it.  False when it was over-long
+ * (skipped, nothing to hand out). */
+static bool line_ended(mc_reader *r, size_t bytes, size_t len)
+{
+    r->consumed += r->discarded + bytes;
+    r->stats.lines++;
+    if (r->discarding || len > MC_MAX_LINE) {
+        r->stats.skipped_long++;
+        r->discarding = false;
+        r->discarded = 0;
+        return false;
+    }
+    return true;
+}
+
 int reader_next(mc_reader *r, mc_str *line)
 {
     for (;;) {
+        if (stop_requested(r))
+            return 2;
         char *nl = NULL;
         if (r->scan < r->end)
             nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
@@ -286,17 +322,9 @@ int reader_next(mc_reader *r, mc_str *line)
             size_t ls = r->start;
             size_t len = (size_t)(nl - (r->buf + ls));
             size_t next = (size_t)(nl - r->buf) + 1;
-            r->consumed += next - r->start;
             r->start = r->scan = next;
-            if (r->discarding) {
-                r->discarding = false;
-                continue; /* the tail of an over-long line: already counted */
-            }
-            r->stats.lines++;
-            if (len > MC_MAX_LINE) {
-                r->stats.skipped_long++;
+            if (!line_ended(r, next - ls, len))
                 continue;
-            }
             if (len > 0 && r->buf[ls + len - 1] == '\r')
                 len--;
             if (!line_readable(r, r->buf + ls, len))
@@ -306,14 +334,10 @@ int reader_next(mc_reader *r, mc_str *line)
         }
         r->scan = r->end;
         if (r->end - r->start > MC_MAX_LINE) {
-            /* No newline within the limit: drop what we have, count the line
-             * once, and keep dropping until its end. */
-            if (!r->discarding) {
-                r->stats.lines++;
-                r->stats.skipped_long++;
-                r->discarding = true;
-            }
-            r->consumed += r->end - r->start;
+            /* No newline within the limit: drop what we have and keep
+             * dropping until its end, where it is counted once. */
+            r->discarding = true;
+            r->discarded += r->end - r->start;
             r->start = r->end = r->scan = 0;
         }
         if (r->eof || r->failed) {
@@ -323,16 +347,12 @@ int reader_next(mc_reader *r, mc_str *line)
                 r->eof = false;
                 return 2;
             }
-            if (r->start < r->end) {
+            if (r->start < r->end || r->discarding) {
                 /* A last line without newline (a file cut mid-write). */
                 size_t ls = r->start, len = r->end - r->start;
-                r->consumed += len;
                 r->start = r->scan = r->end;
-                if (r->discarding) {
-                    r->discarding = false;
+                if (!line_ended(r, len, len))
                     continue;
-                }
-                r->stats.lines++;
                 if (!line_readable(r, r->buf + ls, len))
                     continue;
                 *line = mc_str_make(r->buf + ls, len);
@@ -351,6 +371,7 @@ int reader_next(mc_reader *r, mc_str *line)
 }
 
 void reader_set_idle(mc_reader *r, int idle_ms) { r->idle_ms = idle_ms; }
+void reader_set_stop(mc_reader *r, const volatile sig_atomic_t *stop) { r->stop = stop; }
 void reader_set_follow(mc_reader *r, bool follow) { r->follow = follow; }
 
 mc_follow_state reader_follow_check(const mc_reader *r, const char *path)
@@ -395,7 +416,7 @@ size_t reader_peek(mc_reader *r, const char **bytes, size_t want)
 
 bool reader_skip_to(mc_reader *r, uint64_t offset)
 {
-    while (r->consumed < offset) {
+    while (r->consumed < offset && !stop_requested(r)) {
         size_t avail = r->end - r->start;
         uint64_t need = offset - r->consumed;
         if (avail > 0) {
@@ -412,6 +433,7 @@ bool reader_skip_to(mc_reader *r, uint64_t offset)
             off_t pos = lseek(r->fd, (off_t)need, SEEK_CUR);
             if (pos >= 0 && (uint64_t)pos <= (uint64_t)r->st.st_size) {
                 r->consumed += need;
+                r->raw_read = (uint64_t)pos; /* the truncation check compares with it */
                 r->start = r->end = r->scan = 0;
                 continue;
             }

@@ -11,22 +11,30 @@
 
 #include "report_rows.h"
 
-/* Writes s escaped for HTML text and attributes; controls become '?'. */
+/* Writes s escaped for HTML text and attributes; controls, invalid UTF-8
+ * and bidi controls become '?' (the page's own direction is set by its
+ * dir attribute, never by log text). */
 static void html_text(FILE *out, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7F)
-                fputc('?', out);
-            else
-                fputc(*p, out);
-        }
+    static const struct {
+        char c;
+        const char *entity;
+    } entities[] = {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}, {'\'', "&#39;"}};
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        bool safe;
+        size_t len = mc_safe_char(s + i, n - i, &safe);
+        const char *entity = NULL;
+        for (size_t e = 0; e < sizeof entities / sizeof entities[0]; e++)
+            if (s[i] == entities[e].c)
+                entity = entities[e].entity;
+        if (entity)
+            fputs(entity, out);
+        else if (safe)
+            fwrite(s + i, 1, len, out);
+        else
+            fputc('?', out);
+        i += len;
     }
 }
 

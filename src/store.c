@@ -4,13 +4,23 @@
  * Every statement is prepared with bound parameters; the only SQL built at
  * run time is the GROUP BY list of a report, assembled from the fixed
  * column names of key_columns[] below, never from user text.  A database
- * written by a newer schema is refused rather than misread.
+ * written by a newer schema is refused rather than misread; so is another
+ * program's database (its application id), a path through a symbolic link,
+ * and a file of another user in a world-writable directory, before
+ * anything is written to them.
  */
 #include "store.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* PRAGMA application_id of a mailcodes database: "MCOD" in ASCII
+ * (0x4D434F44), not among the ids SQLite's magic.txt lists.  Databases of
+ * schema 1 and 2 written before it have 0 and get it on their next ingest. */
+#define MC_APPLICATION_ID 0x4D434F44
 
 #include "bykeys.h"
 
@@ -68,7 +78,70 @@ static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, 
     return true;
 }
 
-static bool check_schema(mc_store *s, char *err, size_t errlen)
+/* One value of a single-row query (a PRAGMA, a count); -1 on error. */
+static sqlite3_int64 query_int(mc_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_int64 v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Ours: our application id, or none with no tables at all (new) or with
+ * the tables of schema 1 or 2 (written before the id).  *need_id: the id
+ * is still to be set. */
+static bool check_identity(mc_store *s, const char *path, bool *need_id, char *err, size_t errlen)
+{
+    sqlite3_int64 id = query_int(s, "PRAGMA application_id");
+    if (id < 0)
+        return db_error(s, "reading the application id", err, errlen);
+    *need_id = id == 0;
+    if (id == MC_APPLICATION_ID)
+        return true;
+    if (id == 0) {
+        sqlite3_int64 tables = query_int(s, "SELECT count(*) FROM sqlite_master");
+        sqlite3_int64 ours = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                          " AND name IN ('counts', 'line_counts', 'sources')");
+        sqlite3_int64 version = query_int(s, "PRAGMA user_version");
+        if (tables < 0 || ours < 0 || version < 0)
+            return db_error(s, "reading the schema", err, errlen);
+        if (tables == 0 || (ours == 3 && version >= 1))
+            return true;
+    }
+    snprintf(err, errlen, "database %s: not a mailcodes database (another program's SQLite file, application"
+                          " id %lld); nothing was changed: give another --db", path, (long long)id);
+    return false;
+}
+
+/* Like O_NOFOLLOW plus an owner check: the database is not reached through
+ * a symbolic link, and a file of another user is not trusted in a
+ * directory anyone may write (/tmp: it may have been planted there). */
+static bool check_path(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return true; /* created by this run */
+    if (S_ISLNK(st.st_mode)) {
+        snprintf(err, errlen, "database %s is a symbolic link; give the path of the file itself", path);
+        return false;
+    }
+    if (st.st_uid == geteuid())
+        return true;
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    struct stat dst;
+    if (stat(dir, &dst) == 0 && (dst.st_mode & S_IWOTH)) {
+        snprintf(err, errlen, "database %s belongs to another user (uid %u) in a directory anyone may write;"
+                              " refusing it: give a database of your own", path, (unsigned)st.st_uid);
+        return false;
+    }
+    return true;
+}
+
+static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (!prepare(s, "PRAGMA user_version", &st, err, errlen))
@@ -84,7 +157,7 @@ static bool check_schema(mc_store *s, char *err, size_t errlen)
                  version, MC_SCHEMA_VERSION);
         return false;
     }
-    if (version == MC_SCHEMA_VERSION)
+    if (version == MC_SCHEMA_VERSION && (!need_id || s->read_only))
         return true;
     if (s->read_only) {
         if (version == 1) {
@@ -95,8 +168,9 @@ static bool check_schema(mc_store *s, char *err, size_t errlen)
         /* An empty (new) database read by report: nothing to show, but not an error. */
         return true;
     }
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", MC_SCHEMA_VERSION);
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", MC_SCHEMA_VERSION,
+             MC_APPLICATION_ID);
     /* Version 1 lacked the retry-skip tally: add the column, keep the data. */
     const char *upgrade = version == 1 ? "ALTER TABLE line_counts ADD COLUMN retry_skips INTEGER NOT NULL DEFAULT 0" : "";
     return exec(s, "BEGIN IMMEDIATE", err, errlen) && exec(s, schema_sql, err, errlen) &&
@@ -108,6 +182,8 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
 
 mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen)
 {
+    if (path != NULL && !check_path(path, err, errlen))
+        return NULL;
     mc_store *s = store_open_mode(path, read_only, false, err, errlen);
     /* A reader without write access to a WAL database's directory cannot
      * create its shared-memory file; it can still read the file as a
@@ -122,13 +198,24 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     mc_store *s = mc_xcalloc(1, sizeof *s);
     s->read_only = read_only && path != NULL;
     int flags = s->read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-    char *uri = NULL;
+    mc_buf uri;
+    mc_buf_init(&uri);
     if (immutable) {
-        uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
+        /* Every byte but the unreserved ones percent-encoded: a ?, # or %
+         * in the path is part of the file name, not of the URI. */
+        mc_buf_adds(&uri, "file:");
+        for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                strchr("/._-~", *p) != NULL)
+                mc_buf_addc(&uri, (char)*p);
+            else
+                mc_buf_printf(&uri, "%%%02X", *p);
+        }
+        mc_buf_adds(&uri, "?mode=ro&immutable=1");
         flags |= SQLITE_OPEN_URI;
     }
-    int rc = sqlite3_open_v2(uri ? uri : path ? path : "", &s->db, flags, NULL);
-    sqlite3_free(uri);
+    int rc = sqlite3_open_v2(immutable ? uri.data : path ? path : "", &s->db, flags, NULL);
+    mc_buf_free(&uri);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "database %s: %s", path ? path : "(temporary)",
                  s->db ? sqlite3_errmsg(s->db) : "cannot open");
@@ -138,13 +225,14 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     sqlite3_extended_result_codes(s->db, 1);
     /* A concurrent ingest holds the write lock briefly per batch: wait. */
     sqlite3_busy_timeout(s->db, 10000);
-    bool ok = true;
-    if (path != NULL && !s->read_only)
+    bool need_id = false;
+    bool ok = path == NULL || check_identity(s, path, &need_id, err, errlen);
+    if (ok && path != NULL && !s->read_only)
         ok = exec(s, "PRAGMA journal_mode = WAL", err, errlen) &&
              exec(s, "PRAGMA synchronous = NORMAL", err, errlen);
-    else if (path == NULL)
+    else if (ok && path == NULL)
         ok = exec(s, "PRAGMA journal_mode = OFF", err, errlen);
-    ok = ok && check_schema(s, err, errlen);
+    ok = ok && check_schema(s, need_id, err, errlen);
     if (ok && !s->read_only)
         ok = prepare(s,
                      "INSERT INTO counts (hour, mta, host, direction, status, stage, code, enhanced,"
@@ -193,35 +281,85 @@ uint64_t store_fingerprint(const char *bytes, size_t n)
     return h & 0x7FFFFFFFFFFFFFFFULL; /* fits SQLite's signed integer */
 }
 
-bool store_source_find(mc_store *s, const char *head, size_t n, mc_source *src, char *err, size_t errlen)
+/* The stored source whose fingerprint matches head (exact, or a shorter
+ * one taken when the file was smaller): *id 0 when there is none. */
+static bool lookup_source(mc_store *s, const char *head, uint32_t n, int64_t *id, uint64_t *offset, char *err,
+                          size_t errlen)
 {
-    memset(src, 0, sizeof *src);
-    src->fp_len = (uint32_t)(n < MC_FP_LEN ? n : MC_FP_LEN);
-    src->fp_hash = store_fingerprint(head, src->fp_len);
-    if (src->fp_len == 0)
-        return true;
+    *id = 0;
+    *offset = 0;
     sqlite3_stmt *st;
-    /* Exact fingerprint, or a shorter one taken when the file was smaller. */
     if (!prepare(s, "SELECT id, offset, fp_len, fp_hash FROM sources WHERE fp_len <= ?"
                     " AND (fp_len < ? OR fp_hash = ?) ORDER BY fp_len DESC, offset DESC",
                  &st, err, errlen))
         return false;
-    sqlite3_bind_int64(st, 1, src->fp_len);
+    sqlite3_bind_int64(st, 1, n);
     sqlite3_bind_int64(st, 2, MC_FP_LEN);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)src->fp_hash);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)store_fingerprint(head, n));
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         uint32_t len = (uint32_t)sqlite3_column_int64(st, 2);
         uint64_t hash = (uint64_t)sqlite3_column_int64(st, 3);
         if (store_fingerprint(head, len) != hash)
             continue;
-        src->id = sqlite3_column_int64(st, 0);
-        src->offset = (uint64_t)sqlite3_column_int64(st, 1);
+        *id = sqlite3_column_int64(st, 0);
+        *offset = (uint64_t)sqlite3_column_int64(st, 1);
         break;
     }
     bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     sqlite3_finalize(st);
     return ok ? true : db_error(s, "reading sources", err, errlen);
+}
+
+void store_source_refingerprint(mc_source *src, const char *head, size_t n)
+{
+    src->fp_len = (uint32_t)(n < MC_FP_LEN ? n : MC_FP_LEN);
+    src->fp_hash = store_fingerprint(head, src->fp_len);
+    memmove(src->head, head, src->fp_len);
+}
+
+bool store_source_find(mc_store *s, const char *head, size_t n, mc_source *src, char *err, size_t errlen)
+{
+    memset(src, 0, sizeof *src);
+    store_source_refingerprint(src, head, n);
+    if (src->fp_len == 0)
+        return true;
+    if (!lookup_source(s, src->head, src->fp_len, &src->id, &src->offset, err, errlen))
+        return false;
+    src->committed = src->offset;
+    return true;
+}
+
+/* Inside the write transaction: is the source where this process last saw
+ * it?  If another ingest of the same file has claimed or moved it, src
+ * takes the stored position and *moved is set. */
+static bool source_moved(mc_store *s, mc_source *src, bool *moved, char *err, size_t errlen)
+{
+    int64_t id = 0;
+    uint64_t offset = 0;
+    if (src->id == 0) {
+        if (!lookup_source(s, src->head, src->fp_len, &id, &offset, err, errlen))
+            return false;
+    } else {
+        sqlite3_stmt *st;
+        if (!prepare(s, "SELECT offset FROM sources WHERE id = ?", &st, err, errlen))
+            return false;
+        sqlite3_bind_int64(st, 1, src->id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            id = src->id;
+            offset = (uint64_t)sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_error(s, "reading sources", err, errlen);
+    }
+    *moved = id != src->id || offset != src->committed;
+    if (*moved) {
+        src->id = id;
+        src->committed = offset;
+    }
+    return true;
 }
 
 static bool step_done(mc_store *s, sqlite3_stmt *st, char *err, size_t errlen)
@@ -268,7 +406,13 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     }
     if (!exec(s, "BEGIN IMMEDIATE", err, errlen))
         return false;
-    bool ok = true;
+    bool track = src != NULL && src->fp_len > 0;
+    int64_t id_before = track ? src->id : 0;
+    bool ok = !track || source_moved(s, src, &src->lost, err, errlen);
+    if (ok && track && src->lost) {
+        snprintf(err, errlen, "database: %s: another ingest has read this file further", path);
+        ok = false;
+    }
     for (size_t i = 0; ok && i < aggregate_size(a); i++) {
         const mc_agg_entry *e = aggregate_entry(a, i);
         sqlite3_stmt *st = s->upsert_count;
@@ -296,13 +440,17 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 5, (sqlite3_int64)b->retry_skips);
         ok = step_done(s, st, err, errlen);
     }
-    if (ok && src != NULL && src->fp_len > 0)
+    if (ok && track)
         ok = write_source(s, src, path, err, errlen);
     if (ok)
         ok = exec(s, "COMMIT", err, errlen);
     if (!ok) {
         char ignored[256];
         exec(s, "ROLLBACK", ignored, sizeof ignored);
+        if (track && !src->lost)
+            src->id = id_before; /* an inserted row was rolled back too */
+    } else if (track) {
+        src->committed = src->offset;
     }
     return ok;
 }

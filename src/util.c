@@ -233,50 +233,69 @@ void mc_json_cstr_or_null(FILE *out, const char *s)
         mc_json_str(out, s, strlen(s));
 }
 
+/* Bidi controls, by their UTF-8 bytes: a log line must not reorder the
+ * text around it (a reversed domain, a hidden extension). */
+static const char *const bidi_controls[] = {
+    "\xD8\x9C",                                                         /* U+061C ALM */
+    "\xE2\x80\x8E", "\xE2\x80\x8F",                                     /* U+200E/F LRM, RLM */
+    "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE", /* U+202A-E */
+    "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9", /* U+2066-9 isolates */
+};
+
+size_t mc_safe_char(const char *p, size_t n, bool *safe)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    if (s[0] < 0x80) {
+        *safe = s[0] >= 0x20 && s[0] != 0x7F;
+        return 1;
+    }
+    size_t len = utf8_seq_len(s, n);
+    /* C1 controls (U+0080..U+009F) can act as escapes on some terminals. */
+    *safe = len != 0 && !(len == 2 && s[0] == 0xC2 && s[1] < 0xA0);
+    for (size_t i = 0; *safe && i < sizeof bidi_controls / sizeof bidi_controls[0]; i++)
+        if (strlen(bidi_controls[i]) == len && memcmp(bidi_controls[i], s, len) == 0)
+            *safe = false;
+    return len ? len : 1;
+}
+
 void mc_csv_field(FILE *out, const char *s)
 {
     if (s == NULL)
         return;
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    bool formula = *s != '\0' && strchr("=+-@\t\r", *s) != NULL;
+    bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
     if (!quote) {
         mc_text_safe(out, s, strlen(s));
         return;
     }
     fputc('"', out);
-    for (const char *q = s; *q; q++) {
-        if (*q == '"')
-            fputc('"', out);
-        if ((unsigned char)*q < 0x20 && *q != '\r' && *q != '\n')
-            fputc('?', out);
+    if (formula)
+        fputc('\'', out);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        bool safe;
+        size_t len = mc_safe_char(s + i, n - i, &safe);
+        if (s[i] == '"')
+            fputs("\"\"", out);
+        else if (safe || s[i] == '\n' || s[i] == '\r')
+            fwrite(s + i, 1, len, out);
         else
-            fputc(*q, out);
+            fputc('?', out);
+        i += len;
     }
     fputc('"', out);
 }
 
 void mc_text_safe(FILE *out, const char *p, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)p;
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x20 || c == 0x7F) {
+    for (size_t i = 0; i < n;) {
+        bool safe;
+        size_t len = mc_safe_char(p + i, n - i, &safe);
+        if (safe)
+            fwrite(p + i, 1, len, out);
+        else
             fputc('?', out);
-            i++;
-        } else if (c < 0x80) {
-            fputc(c, out);
-            i++;
-        } else {
-            size_t len = utf8_seq_len(s + i, n - i);
-            /* C1 controls (U+0080..U+009F) can act as escapes on some terminals. */
-            if (len == 0 || (len == 2 && c == 0xC2 && s[i + 1] < 0xA0)) {
-                fputc('?', out);
-                i += len ? len : 1;
-            } else {
-                fwrite(s + i, 1, len, out);
-                i += len;
-            }
-        }
+        i += len;
     }
 }
 

@@ -2,8 +2,12 @@
  * test_cli.c - the mailcodes binary end to end: the checked real Postfix
  * run gives exactly its expected counts, ingest is idempotent and knows
  * rotated files, every command has --help, exit codes are the documented
- * ones, and hostile input is counted, not fatal.
+ * ones, and hostile input is counted, not fatal.  A careless --db (another
+ * program's database, a symbolic link, another user's file in /tmp, a
+ * path with URI characters) and a rules tree without lang/en.conf get the
+ * documented exit status.
  */
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -183,6 +187,161 @@ START_TEST(test_hostile_input)
 }
 END_TEST
 
+/* Runs SQL on a database file outside mailcodes; returns the first column
+ * of the last row (malloc'd, "" when none). */
+static char *sql(const char *path, const char *statements)
+{
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    char *value = strdup("");
+    const char *tail = statements;
+    while (tail && *tail) {
+        sqlite3_stmt *st = NULL;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, tail, -1, &st, &tail), SQLITE_OK);
+        if (st == NULL)
+            break;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            free(value);
+            value = strdup(sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+        }
+        ck_assert_int_eq(rc, SQLITE_DONE);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return value;
+}
+
+static void expect_sql(const char *path, const char *query, const char *want)
+{
+    char *got = sql(path, query);
+    ck_assert_msg(strcmp(got, want) == 0, "%s: %s gives '%s', not '%s'", path, query, got, want);
+    free(got);
+}
+
+/* Another program's SQLite file is refused untouched (no tables added, no
+ * WAL); a mailcodes database of schema 1 or 2 from before the application
+ * id opens and gets it (0x4D434F44, "MCOD"). */
+START_TEST(test_foreign_database)
+{
+    char path[128], *out = NULL;
+    snprintf(path, sizeof path, "%s/other.db", test_dir);
+    free(sql(path, "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('keep me')"));
+    ck_assert_int_eq(test_runf(&out, "%s ingest --quiet --db %s /dev/null 2>&1", BIN, path), 3);
+    test_expect_has(out, "not a mailcodes database");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s 2>&1", BIN, path), 3);
+    test_expect_has(out, "not a mailcodes database");
+    free(out);
+    expect_sql(path, "SELECT group_concat(name) FROM sqlite_master", "notes");
+    expect_sql(path, "PRAGMA journal_mode", "delete");
+    /* a database of another application id, even with our tables */
+    snprintf(path, sizeof path, "%s/other-id.db", test_dir);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s /dev/null", BIN, path), 0);
+    free(sql(path, "PRAGMA application_id = 1196444487"));
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s 2>&1", BIN, path), 3);
+    test_expect_has(out, "not a mailcodes database");
+    free(out);
+    /* schema 2 without the id: read as it is, given the id by ingest */
+    snprintf(path, sizeof path, "%s/v2.db", test_dir);
+    ck_assert_int_eq(test_runf(NULL, "head -100 %s/maillog > %s/100.log && %s ingest --quiet --db %s %s/100.log",
+                               MTA_RUN_DIR, test_dir, BIN, path, test_dir), 0);
+    expect_sql(path, "PRAGMA application_id", "1296256836");
+    free(sql(path, "PRAGMA application_id = 0"));
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s --format json --by class", BIN, path), 0);
+    test_expect_has(out, "\"lines\": 100,");
+    free(out);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s /dev/null", BIN, path), 0);
+    expect_sql(path, "PRAGMA application_id", "1296256836");
+    /* schema 1 (no retry_skips column), no id: upgraded, id set, data kept */
+    snprintf(path, sizeof path, "%s/v1.db", test_dir);
+    free(sql(path, "CREATE TABLE counts (hour TEXT NOT NULL, mta TEXT NOT NULL, host TEXT NOT NULL,"
+                   " direction TEXT NOT NULL, status TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL,"
+                   " enhanced TEXT NOT NULL, class TEXT NOT NULL, reason TEXT NOT NULL, domain TEXT NOT NULL,"
+                   " relay TEXT NOT NULL, client TEXT NOT NULL, conflict INTEGER NOT NULL, hard INTEGER NOT NULL,"
+                   " inferred INTEGER NOT NULL, count INTEGER NOT NULL, first_seen TEXT NOT NULL,"
+                   " last_seen TEXT NOT NULL, sample TEXT NOT NULL, PRIMARY KEY (hour, mta, host, direction,"
+                   " status, stage, code, enhanced, class, reason, domain, relay, client, conflict, hard,"
+                   " inferred)) WITHOUT ROWID;"
+                   "CREATE TABLE line_counts (hour TEXT PRIMARY KEY, lines INTEGER NOT NULL,"
+                   " skipped INTEGER NOT NULL, unrecognised INTEGER NOT NULL) WITHOUT ROWID;"
+                   "CREATE TABLE sources (id INTEGER PRIMARY KEY, fp_len INTEGER NOT NULL,"
+                   " fp_hash INTEGER NOT NULL, offset INTEGER NOT NULL, path TEXT NOT NULL, updated TEXT NOT NULL);"
+                   "INSERT INTO line_counts VALUES ('2026-11-23T10', 42, 0, 0);"
+                   "PRAGMA user_version = 1"));
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s /dev/null", BIN, path), 0);
+    expect_sql(path, "PRAGMA application_id", "1296256836");
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s --format json --by class", BIN, path), 0);
+    test_expect_has(out, "\"lines\": 42,");
+    free(out);
+}
+END_TEST
+
+/* --db through a symbolic link, or a file of another user in a
+ * world-writable directory: refused with exit 3 (like O_NOFOLLOW and an
+ * owner check), for ingest and report. */
+START_TEST(test_planted_database)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(NULL, "cd %s && %s ingest --quiet --db real.db /dev/null && ln -s real.db link.db",
+                               test_dir, BIN), 0);
+    static const char *const cmds[] = {"ingest --quiet", "report"};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(test_runf(&out, "cd %s && %s %s --db link.db 2>&1 </dev/null", test_dir, BIN, cmds[i]), 3);
+        test_expect_has(out, "symbolic link");
+        free(out);
+    }
+    if (geteuid() != 0)
+        return; /* chown needs root */
+    ck_assert_int_eq(test_runf(NULL, "cd %s && mkdir -m 1777 tmp && %s ingest --quiet --db tmp/their.db /dev/null &&"
+                                     " chown nobody tmp/their.db", test_dir, BIN), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(test_runf(&out, "cd %s && %s %s --db tmp/their.db 2>&1 </dev/null", test_dir, BIN, cmds[i]),
+                         3);
+        test_expect_has(out, "belongs to another user");
+        free(out);
+    }
+    /* another user's file where only its owner may write is fine */
+    ck_assert_int_eq(test_runf(NULL, "cd %s && chmod 755 tmp && %s report --db tmp/their.db >/dev/null", test_dir,
+                               BIN), 0);
+}
+END_TEST
+
+/* The read-only fallback (a WAL database in a directory the reader may not
+ * write) opens a path holding ?, # and % as that file. */
+START_TEST(test_read_only_odd_path)
+{
+    if (geteuid() != 0)
+        return; /* needs a user who may not write: nobody */
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(NULL, "cd %s && mkdir 'odd?x=1#y%%41' && head -100 %s/maillog > 100.log && "
+                                     "%s ingest --quiet --db 'odd?x=1#y%%41/ro.db' 100.log && chmod 755 . 'odd?x=1#y%%41'",
+                               test_dir, MTA_RUN_DIR, BIN), 0);
+    ck_assert_int_eq(test_runf(&out, "cd %s && setpriv --reuid=nobody --regid=nogroup --clear-groups %s report "
+                                     "--db 'odd?x=1#y%%41/ro.db' --format json --by class 2>&1", test_dir, BIN), 0);
+    test_expect_has(out, "\"lines\": 100,");
+    free(out);
+}
+END_TEST
+
+/* A rules tree without lang/en.conf is a rules error (2), not a usage one. */
+START_TEST(test_missing_english_is_rules_error)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(NULL, "cp -r %s %s/rules && rm %s/rules/lang/en.conf", MC_SOURCE_RULES, test_dir,
+                               test_dir), 0);
+    static const char *const cmds[] = {"report", "triage", "explain 550"};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(test_runf(&out, "%s %s --rules %s/rules %s 2>&1", BIN, cmds[i], test_dir,
+                                   i < 2 ? "/dev/null" : ""), 2);
+        test_expect_has(out, "en.conf");
+        free(out);
+    }
+    /* a language that does not exist stays a usage error */
+    ck_assert_int_eq(test_runf(NULL, "%s report --lang xx /dev/null 2>/dev/null", BIN), 1);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -195,6 +354,10 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_help_and_exit_codes);
     tcase_add_test(tc, test_explain_and_compare);
     tcase_add_test(tc, test_hostile_input);
+    tcase_add_test(tc, test_foreign_database);
+    tcase_add_test(tc, test_planted_database);
+    tcase_add_test(tc, test_read_only_odd_path);
+    tcase_add_test(tc, test_missing_english_is_rules_error);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,7 +3,8 @@
  * with SIGINT / SIGTERM) at random points of a large input, run again until
  * it finishes, and the database must then equal one clean run exactly, on
  * every dimension.  Also: two ingests of different files into one database
- * at once, and a report while an ingest writes.
+ * at once, two ingests of the same file at once (started together, or one
+ * paused while the other reads), and a report while an ingest writes.
  */
 #include <signal.h>
 #include <spawn.h>
@@ -151,6 +152,81 @@ START_TEST(test_concurrent_writers_and_reader)
 }
 END_TEST
 
+/* Two ingests of one file into one database, started at the same moment:
+ * whichever commits a batch first owns those lines, the other gives its
+ * batch up and goes on from there.  Three rounds, for varied interleavings. */
+START_TEST(test_same_file_twice_at_once)
+{
+    for (int round = 0; round < 3; round++) {
+        char db[32];
+        snprintf(db, sizeof db, "twice%d.db", round);
+        ck_assert_int_eq(test_runf(NULL, "cd %s && (%s ingest --quiet --commit-every 0.02 --db %s big.log & "
+                                         "%s ingest --quiet --commit-every 0.02 --db %s big.log & wait)",
+                                   test_dir, BIN, db, BIN, db), 0);
+        char how[64];
+        snprintf(how, sizeof how, "two ingests of one file at once (round %d)", round);
+        expect_clean_counts(db, how);
+        /* and a single row per source, as a third run proves: nothing added */
+        ck_assert_int_eq(test_runf(NULL, "cd %s && %s ingest --quiet --db %s big.log", test_dir, BIN, db), 0);
+        expect_clean_counts(db, how);
+    }
+}
+END_TEST
+
+/* Two ingests of one file started seconds apart, each paused (SIGSTOP) at
+ * a chosen moment.  0: the first is paused with a batch read but not
+ * committed; the second reads from the first's last commit to the end;
+ * the first goes on and must give its batch up.  1 (a four times bigger
+ * file): the first reads a long batch (--commit-every 3600) and is paused;
+ * the second commits a little and is paused behind it; the first must
+ * read again from the second's position, and the second skip to the end. */
+START_TEST(test_same_file_seconds_apart)
+{
+    ck_assert_int_eq(test_runf(NULL, "cd %s && cat big.log big.log big.log big.log > big4.log", test_dir), 0);
+    for (int which = 0; which < 2; which++) {
+        char dbpath[128], log[128];
+        snprintf(dbpath, sizeof dbpath, "%s/apart%d.db", test_dir, which);
+        snprintf(log, sizeof log, "%s/%s", test_dir, which == 0 ? "big.log" : "big4.log");
+        char *first_argv[] = {BIN, "ingest", "--quiet", "--commit-every", which == 0 ? "0.05" : "3600",
+                              "--db", dbpath, log, NULL};
+        char *second_argv[] = {BIN, "ingest", "--quiet", "--commit-every", "0.02", "--db", dbpath, log, NULL};
+        pid_t first, second;
+        int status;
+        ck_assert_int_eq(posix_spawn(&first, BIN, NULL, NULL, first_argv, environ), 0);
+        /* past its start-up (the database created, in WAL mode), reading */
+        char wal[160];
+        snprintf(wal, sizeof wal, "%s-wal", dbpath);
+        for (int i = 0; i < 200 && access(wal, F_OK) != 0; i++)
+            test_sleep_ms(50);
+        test_sleep_ms(which == 0 ? 100 : 400);
+        kill(first, SIGSTOP);
+        test_sleep_ms(1000);
+        ck_assert_int_eq(posix_spawn(&second, BIN, NULL, NULL, second_argv, environ), 0);
+        if (which == 1) {
+            test_sleep_ms(300);
+            kill(second, SIGSTOP);
+            test_sleep_ms(1000);
+        } else {
+            ck_assert_int_eq(waitpid(second, &status, 0), second);
+            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        kill(first, SIGCONT);
+        ck_assert_int_eq(waitpid(first, &status, 0), first);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (which == 1) {
+            kill(second, SIGCONT);
+            ck_assert_int_eq(waitpid(second, &status, 0), second);
+            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+    }
+    expect_clean_counts("apart0.db", "two ingests of one file, seconds apart");
+    /* four copies of big.log: four times its clean totals (95304 lines, 31224 events) */
+    char *out = report("apart1.db");
+    test_expect_has(out, "\"lines\": 381216, \"events\": 124896, \"skipped\": 0,");
+    free(out);
+}
+END_TEST
+
 /* A full disk (a file-size limit stands in for it): exit 3 with a clear
  * message, the database stays valid, and a rerun with room completes the
  * counts exactly. */
@@ -208,6 +284,8 @@ static Suite *crash_suite(void)
     tcase_add_test(tc, test_sigint);
     tcase_add_test(tc, test_sigterm);
     tcase_add_test(tc, test_concurrent_writers_and_reader);
+    tcase_add_test(tc, test_same_file_twice_at_once);
+    tcase_add_test(tc, test_same_file_seconds_apart);
     tcase_add_test(tc, test_disk_full);
     tcase_add_test(tc, test_read_only_database);
     suite_add_tcase(s, tc);

@@ -1,8 +1,10 @@
 /*
  * test_reader.c - the line reader on hostile input: gzip (single, multi
  * member, truncated), NUL bytes, invalid UTF-8, lines over 1 MiB, CRLF, a
- * last line without newline, and resuming at an offset.
+ * last line without newline, and resuming at an offset; an over-long line
+ * not yet ended moves no offset; a stale errno is no signal.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -247,6 +249,60 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/* An over-long line that has not ended (a follow or a stop inside it) is
+ * neither counted nor passed by the offset: a resume starts at the line. */
+START_TEST(test_unended_long_line_keeps_offset)
+{
+    size_t n = 6 + 2 * MC_MAX_LINE;
+    char *data = malloc(n);
+    memcpy(data, "first\n", 6);
+    memset(data + 6, 'a', n - 6);
+    char *p = write_temp(data, n);
+    char err[256];
+    mc_reader *r = reader_open(p, err, sizeof err);
+    reader_set_follow(r, true);
+    mc_str line;
+    ck_assert_int_eq(reader_next(r, &line), 1);
+    ck_assert_view(line, "first");
+    ck_assert_int_eq(reader_next(r, &line), 2);
+    ck_assert_uint_eq(reader_offset(r), 6);
+    ck_assert_uint_eq(reader_stats(r)->lines, 1);
+    /* a stop request is seen before any more reading */
+    volatile sig_atomic_t stop = 1;
+    reader_set_stop(r, &stop);
+    ck_assert_int_eq(reader_next(r, &line), 2);
+    reader_close(r);
+    /* read to its end, the line is counted once and skipped */
+    mc_reader_stats st;
+    int rc;
+    ck_assert_uint_eq(read_all(p, NULL, &st, &rc), 1);
+    ck_assert_uint_eq(st.lines, 2);
+    ck_assert_uint_eq(st.skipped_long, 1);
+    unlink(p);
+    free(p);
+    free(data);
+}
+END_TEST
+
+/* A corrupt gzip stream is an error even when errno happens to hold EINTR
+ * from earlier: only a read cut short by a signal is a stop. */
+START_TEST(test_gzip_error_with_stale_errno)
+{
+    const unsigned char bad[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0, 0x03, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    char *p = write_temp(bad, sizeof bad);
+    char err[256];
+    mc_reader *r = reader_open(p, err, sizeof err);
+    ck_assert_ptr_nonnull(r);
+    mc_str line;
+    errno = EINTR;
+    ck_assert_int_eq(reader_next(r, &line), -1);
+    ck_assert_ptr_nonnull(strstr(reader_error(r), p));
+    reader_close(r);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
 static Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -260,6 +316,8 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, test_garbage_and_empty);
     tcase_add_test(tc, test_skip_to_offset);
     tcase_add_test(tc, test_open_errors);
+    tcase_add_test(tc, test_unended_long_line_keeps_offset);
+    tcase_add_test(tc, test_gzip_error_with_stale_errno);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,8 @@
 /*
  * test_report.c - the report formats on the checked real Postfix run and on
  * small logs made from its line shapes: the daily text report, --by tables,
- * CSV quoting, Prometheus text, self-contained HTML, windows with the
+ * CSV quoting, hostile fields (formulas, controls, bidi overrides) in CSV,
+ * text and HTML, Prometheus text, self-contained HTML, windows with the
  * previous-window change, --problems-first, and triage's ranking.
  */
 #include <stdarg.h>
@@ -268,6 +269,46 @@ START_TEST(test_empty_database)
 }
 END_TEST
 
+/* Attacker-chosen recipient domains (RCPT TO is the sender's to choose):
+ * a spreadsheet formula, and one with a quote, DEL, a C1 control (NEL)
+ * and U+202E RIGHT-TO-LEFT OVERRIDE.  CSV neutralises the formula (OWASP:
+ * a leading single quote, quoted) and filters the quoted field too; text
+ * and HTML carry no bidi control. */
+START_TEST(test_hostile_fields)
+{
+    static const char *const domains[] = {"=cmd|' /c calc'!a0", "a\"b\x7f\xc2\x85\xe2\x80\xae" "c.example",
+                                          "+1-2", "-x.example"};
+    char path[128];
+    snprintf(path, sizeof path, "%s/hostile.log", test_dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < sizeof domains / sizeof domains[0]; i++)
+        fprintf(f, "Nov 23 10:00:0%zu mx postfix/smtp[1]: A%zu: to=<u@%s>, relay=mx.x.example[192.0.2.1]:25,"
+                   " delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.x.example[192.0.2.1] said:"
+                   " 550 5.1.1 No such user (in reply to RCPT TO command))\n", i, i, domains[i]);
+    fclose(f);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format csv --by domain", BIN, path), 0);
+    test_expect_has(out, "\r\n\"'=cmd|' /c calc'!a0\",permanent,1\r\n");
+    test_expect_has(out, "\r\n\"a\"\"b???c.example\",permanent,1\r\n");
+    test_expect_has(out, "\r\n\"'+1-2\",permanent,1\r\n");
+    test_expect_has(out, "\r\n\"'-x.example\",permanent,1\r\n");
+    free(out);
+    static const char *const formats[] = {"text", "html"};
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(test_runf(&out, "%s report %s --format %s --by domain", BIN, path, formats[i]), 0);
+        test_expect_lacks(out, "\xe2\x80\xae");
+        test_expect_lacks(out, "\xc2\x85");
+        test_expect_lacks(out, "\x7f");
+        free(out);
+        /* the daily report shows the sample reply and domains too */
+        ck_assert_int_eq(test_runf(&out, "%s report %s --format %s", BIN, path, formats[i]), 0);
+        test_expect_lacks(out, "\xe2\x80\xae");
+        free(out);
+    }
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -277,6 +318,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_daily_text);
     tcase_add_test(tc, test_by_table_and_problems_first);
     tcase_add_test(tc, test_csv);
+    tcase_add_test(tc, test_hostile_fields);
     tcase_add_test(tc, test_prom);
     tcase_add_test(tc, test_html);
     tcase_add_test(tc, test_windows_and_change);
