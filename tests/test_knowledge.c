@@ -434,11 +434,4 @@ static Suite *knowledge_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(knowledge_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+MC_TEST_MAIN(knowledge_suite)
