@@ -1,0 +1,437 @@
+/*
+ * test_knowledge.c - the facts of rules/ checked on real reply texts: each
+ * reply gets the reason, detail, class and hard flag its meaning calls for,
+ * the advice names the right setting, and a keyword inside a longer word
+ * (danelle, jordane, danemark) never decides a reason.
+ *
+ * Reply sources (quoted verbatim, addresses and IPs replaced by documentation
+ * values where the source had real ones):
+ *   G  Google, "Gmail SMTP errors and codes" (support.google.com/a/answer/3726730)
+ *   M  Microsoft, "Email non-delivery reports and SMTP errors in Exchange Online"
+ *   Y  Yahoo replies as quoted in sisimai's Rhost/YahooInc.pm and Yahoo's help
+ *      article SLN3436 ([TS03]); [GL01] as quoted in MantaMTA's bounce tests
+ *   E  the Exim test suite logs in ../shared/corpus/exim/exim-testsuite/log/
+ *      (0300, 0321, 0374, 0473, 0612, 0901, 2126, 9400, 9901) and
+ *      ../shared/corpus/exim/fail2ban-exim.log
+ *   R  the IANA enhanced status code registry / RFC 5248 wording (X.7.13,
+ *      X.7.15, X.7.17), RFC 1985 (ETRN), RFC 2645 (ATRN)
+ *   S  Spamhaus' DNSBL error return codes (127.255.255.252/254/255) as a
+ *      Postfix reject_rbl_client reply shows them
+ */
+#include "testutil.h"
+
+typedef struct {
+    const char *code, *enh, *status, *text;
+    const char *reason, *detail; /* detail NULL: none expected */
+    bool hard;
+    const char *advice; /* a phrase the advice must contain, or NULL */
+} reply_case;
+
+/* The advice shown for an event: the rule's or list's, else the reason's. */
+static const char *advice_of(const mc_event *ev)
+{
+    const mc_reasons *rs = &test_rules()->reasons;
+    const char *a = reasons_detail_advice(rs, ev->reason, ev->reason_detail);
+    if (a)
+        return a;
+    const mc_reason *r = reasons_find(rs, ev->reason);
+    return r ? r->advice : NULL;
+}
+
+static void check_cases(const reply_case *cs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const reply_case *c = &cs[i];
+        mc_event ev = test_classify(c->code, c->enh, c->status, c->text);
+        ck_assert_msg(ev.reason && strcmp(ev.reason, c->reason) == 0, "'%s': reason %s, expected %s", c->text,
+                      ev.reason ? ev.reason : "(none)", c->reason);
+        if (c->detail)
+            ck_assert_msg(mc_str_eq(ev.reason_detail, c->detail), "'%s': detail '%.*s', expected '%s'", c->text,
+                          (int)ev.reason_detail.n, ev.reason_detail.p ? ev.reason_detail.p : "", c->detail);
+        else
+            ck_assert_msg(ev.reason_detail.n == 0, "'%s': unexpected detail '%.*s'", c->text,
+                          (int)ev.reason_detail.n, ev.reason_detail.p);
+        ck_assert_msg(ev.hard == c->hard, "'%s': hard %d, expected %d", c->text, ev.hard, c->hard);
+        if (c->advice) {
+            const char *a = advice_of(&ev);
+            ck_assert_msg(a && strstr(a, c->advice), "'%s': advice lacks '%s': %s", c->text, c->advice,
+                          a ? a : "(none)");
+        }
+    }
+}
+
+/* ---- Gmail ------------------------------------------------------------------------ */
+
+START_TEST(test_gmail_facts)
+{
+    static const reply_case cs[] = {
+        /* G: 4.7.29 / 5.7.29 are about TLS, not the rate */
+        {"421", "4.7.29", "deferred",
+         "421-4.7.29 Your email has been rate limited because you're not using a TLS connection. Gmail requires "
+         "all bulk email senders to use TLS/SSL for SMTP connections. - gsmtp",
+         "tls-required", "Gmail TLS (4.7.29, 5.7.29)", false, "smtp_tls_security_level"},
+        {"550", "5.7.29", "bounced",
+         "550-5.7.29 This message was blocked because it wasn't sent over a TLS connection. Gmail requires all "
+         "bulk email senders to use TLS/SSL for SMTP connections. - gsmtp",
+         "tls-required", "Gmail TLS (4.7.29, 5.7.29)", false, "posttls-finger"},
+        /* G: "temporarily blocked" with 4.7.28 names 4.7.28; with 4.7.0 it is not 4.7.28 */
+        {"421", "4.7.28", "deferred",
+         "421-4.7.28 Gmail has detected an unusual amount of unsolicited email originating from your IP address. "
+         "To protect our users from spam, email sent from your IP address has been temporarily blocked. - gsmtp",
+         "rate-limited", "Gmail 4.7.28", false, "Postmaster Tools"},
+        {"421", "4.7.0", "deferred",
+         "421-4.7.0 Our system has detected an unusual rate of unsolicited mail originating from your IP "
+         "address. To protect our users from spam, mail sent from your IP address has been temporarily blocked. "
+         "- gsmtp",
+         "rate-limited", "Gmail", false, "0.3%"},
+        /* G: the DMARC advice: p=reject is refused, p=quarantine goes to spam */
+        {"550", "5.7.26", "bounced",
+         "550-5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy. "
+         "Contact the administrator of example.com domain if this was legitimate email. - gsmtp",
+         "auth-failure", "DMARC (Gmail)", false, "p=quarantine the message is accepted and goes to spam"},
+        /* G: 552 5.7.0 blocked attachment */
+        {"552", "5.7.0", "bounced",
+         "552-5.7.0 This message was blocked because its content presents a potential security issue. To review "
+         "our message content and attachment content guidelines, go to File types blocked in Gmail. - gsmtp",
+         "content-rejected", "Gmail blocked attachment", false, "link"},
+        /* G: 4.7.24 suspicious SPF entries */
+        {"451", "4.7.24",
+         "deferred",
+         "451-4.7.24 The SPF record of the sending domain has one or more suspicious entries. To protect our "
+         "users from spam, email sent from your IP address has been temporarily rate limited. - gsmtp",
+         "auth-failure", "SPF (Gmail)", false, "SPF record"},
+        /* G: 421 4.7.26 unauthenticated: the bulk-sender threshold is in the advice */
+        {"421", "4.7.26", "deferred",
+         "421-4.7.26 This email has been rate limited because it is unauthenticated. Gmail requires all senders "
+         "to authenticate with either SPF or DKIM. - gsmtp",
+         "auth-failure", "SPF and DKIM (Gmail)", false, "5,000"},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+}
+END_TEST
+
+/* ---- Microsoft -------------------------------------------------------------------- */
+
+START_TEST(test_microsoft_facts)
+{
+    static const reply_case cs[] = {
+        /* M: 5.7.703 is the sender's own Tenant Allow/Block List */
+        {"550", "5.7.703", "bounced",
+         "550 5.7.703 Your message can't be delivered because messages to bob@example.com are blocked by your "
+         "organization using Tenant Allow Block List.",
+         "policy-rejected", "Microsoft 5.7.703", false, "Tenant Allow/Block List"},
+        /* M: 5.7.750 unregistered domains of the sending tenant */
+        {"550", "5.7.750", "bounced", "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains",
+         "sender-rejected", "Microsoft 5.7.750", false, "accepted domain"},
+        /* M: 5.7.708 is Microsoft's own IP: tenant advice, no SNDS or delisting */
+        {"550", "5.7.708", "bounced", "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.",
+         "bad-reputation", "Microsoft 5.7.708", false, "Restricted entities"},
+        {"550", "5.7.705", "bounced", "550 5.7.705 Access denied, tenant has exceeded threshold",
+         "bad-reputation", "Microsoft 5.7.708", false, "Microsoft support"},
+        {"550", "5.7.501", "bounced", "550 5.7.501 Access denied, spam abuse detected", "bad-reputation",
+         "Microsoft banned sending account", false, "password"},
+        {"550", "5.7.513", "bounced",
+         "550 5.7.513 Service unavailable, Client host [192.0.2.1] blocked by example.com using Customer Block "
+         "list (AS16012607)",
+         "blocklisted", "recipient's own Microsoft 365 block list", false, "recipient's administrator"},
+        {"550", "5.7.506", "bounced", "550 5.7.506 Access Denied, Bad HELO", "policy-rejected", "Microsoft 5.7.506",
+         false, "smtp_helo_name"},
+        {"550", "5.7.510", "bounced", "550 5.7.510 Access denied, example.com does not accept email over IPv6",
+         "not-accepting-mail", "Microsoft 5.7.510", false, "smtp_address_preference"},
+        {"550", "5.7.124", "bounced", "550 5.7.124 Sender not in allowed-senders list", "policy-rejected",
+         "Microsoft group or mailbox restriction", false, NULL},
+        {"550", "5.7.12", "bounced", "550 5.7.12 Sender was not authenticated by organization", "policy-rejected",
+         "Microsoft group or mailbox restriction", false, NULL},
+        {"550", "5.1.90", "bounced",
+         "550 5.1.90 Your message can't be sent because you've reached your daily limit for message recipients",
+         "rate-limited", "Microsoft sending or receiving limit", false, "5.1.90"},
+        {"550", "5.2.121", "bounced", "550 5.2.121 Recipient's per hour message receive limit from specific sender exceeded",
+         "rate-limited", "Microsoft sending or receiving limit", false, "5.2.121"},
+        {"451", "4.7.321", "deferred",
+         "451 4.7.321 starttls-not-supported: Destination mail server must support TLS to receive mail.",
+         "tls-failure", "Microsoft 365 DANE or MTA-STS", false, "x.7.321"},
+        {"451", "4.4.316", "deferred", "451 4.4.316 Connection refused [Message=Socket error code 10061]", "network",
+         NULL, false, NULL},
+        {"550", "5.7.25", "bounced",
+         "550 5.7.25 Access denied, the sending IPv6 address [2001:db8::1] must have a reverse DNS record",
+         "reverse-dns", NULL, false, "PTR"},
+        /* M: the temporary range is 4.7.500-699 (and 4.7.850-899 for one IP) */
+        {"451", "4.7.500", "deferred", "451 4.7.500 Access denied, please try again later", "bad-reputation",
+         "Microsoft (Outlook.com) IP reputation", false, NULL},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+    const char *a = reasons_detail_advice(&test_rules()->reasons, "bad-reputation", mc_str_cstr("Microsoft"));
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(strstr(a, "4.7.500 to 4.7.699"));
+    ck_assert_ptr_null(strstr(a, "4.7.899)"));
+    /* 5.7.708's advice must not send the reader to SNDS or the delist portal */
+    a = reasons_detail_advice(&test_rules()->reasons, "bad-reputation", mc_str_cstr("Microsoft 5.7.708"));
+    ck_assert_ptr_nonnull(strstr(a, "will not help"));
+}
+END_TEST
+
+/* ---- Yahoo -------------------------------------------------------------------------- */
+
+START_TEST(test_yahoo_facts)
+{
+    static const reply_case cs[] = {
+        /* Y: TS03 is permanent in all but its code: not a rate limit */
+        {"421", "4.7.1", "deferred",
+         "421 4.7.1 [TS03] All messages from 192.0.2.1 permanently deferred; Retrying will NOT succeed. See "
+         "https://postmaster.yahooinc.com/error-codes",
+         "bad-reputation", "Yahoo TS03", false, "retrying will not succeed"},
+        /* Y: TSS11 advice is list hygiene, not "blocks all mail" */
+        {"553", "5.7.2", "bounced",
+         "553 5.7.2 [TSS11] All messages from 192.0.2.25 will be permanently deferred; Retrying will NOT succeed. "
+         "See https://postmaster.yahooinc.com/error-codes",
+         "policy-rejected", "Yahoo TSS11", false, "unknown recipients"},
+        /* Y: GL01 recognised; the detail no longer says TSS04 whatever the code */
+        {"421", "4.7.0", "deferred",
+         "421 4.7.0 [GL01] Message from (192.0.2.20) temporarily deferred - 4.16.50. Please refer to "
+         "http://postmaster.yahoo.com/errors/postmaster-21.html",
+         "rate-limited", "Yahoo deferral", false, "[GL01]"},
+        {"421", "4.7.0", "deferred", "421 4.7.0 [TS01] Messages from 192.0.2.1 temporarily deferred", "rate-limited",
+         "Yahoo deferral", false, NULL},
+        {"421", "4.7.0", "deferred",
+         "421 4.7.0 [TSS04] Messages from 192.0.2.192 temporarily deferred due to unexpected volume or user "
+         "complaints - 4.16.55.1; see https://postmaster.verizonmedia.com/error-codes",
+         "rate-limited", "Yahoo TSS04", false, NULL},
+        /* Y: 554 5.7.9 - reasons.conf and enhanced.conf now say the same (a policy refusal) */
+        {"554", "5.7.9", "bounced",
+         "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes",
+         "policy-rejected", "Yahoo 5.7.9", false, "one-click unsubscribe"},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+    const mc_code_info *e = knowledge_enhanced(&test_rules()->knowledge, "5.7.9");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_ptr_null(strstr(e->fix, "means DMARC failed"));
+    ck_assert_ptr_nonnull(strstr(e->fix, "links to poorly rated domains"));
+}
+END_TEST
+
+/* ---- registered codes ----------------------------------------------------------------- */
+
+START_TEST(test_registry_facts)
+{
+    static const reply_case cs[] = {
+        /* R: X.7.13 is the sender's AUTH account (basic code 525) */
+        {"525", "5.7.13", "bounced", "525 5.7.13 User account disabled", "smtp-auth-failure",
+         "sending account disabled", false, "re-enable"},
+        /* ... but a server that says "recipient" means a disabled recipient (replies.tsv row 144) */
+        {"525", "5.7.13", "bounced", "525 5.7.13 Disabled recipient address", "mailbox-disabled", NULL, false, NULL},
+        /* R: X.7.15 is MT-PRIORITY (RFC 6710), not content */
+        {"554", "5.7.15", "bounced", "554 5.7.15 Priority level is too low", "policy-rejected", "MT-PRIORITY too low",
+         false, "MT-PRIORITY"},
+        /* R: X.7.17 the mailbox owner changed (RFC 7293): the address is dead for this person */
+        {"550", "5.7.17", "bounced", "550 5.7.17 Mailbox owner has changed", "mailbox-moved",
+         "mailbox owner changed (RFC 7293)", true, "belongs to someone else"},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+    const mc_knowledge *k = &test_rules()->knowledge;
+    /* RFC 1985 (ETRN), RFC 2645 (ATRN), the registry's 525 */
+    static const char *const added[][2] = {{"253", "RFC 1985"}, {"458", "RFC 1985"}, {"459", "RFC 1985"},
+                                           {"453", "RFC 2645"}, {"525", "X.7.13"}};
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
+        const mc_code_info *c = knowledge_code(k, added[i][0]);
+        ck_assert_msg(c != NULL, "no record for %s", added[i][0]);
+        ck_assert_msg(strstr(c->rfc, added[i][1]) != NULL, "%s: rfc '%s'", added[i][0], c->rfc);
+    }
+    /* RFC 5321 3.8: a server that ends the session itself sends 421, not 221 */
+    const mc_code_info *c221 = knowledge_code(k, "221");
+    ck_assert_ptr_null(strstr(c221->description, "send 221 when they end a session on their own"));
+    ck_assert_ptr_nonnull(strstr(c221->description, "sends 421 instead"));
+    /* 220: nothing to fix; no greeting: port, firewall, 465 banner after TLS */
+    const mc_code_info *c220 = knowledge_code(k, "220");
+    ck_assert_ptr_nonnull(strstr(c220->fix, "Nothing to fix"));
+    ck_assert_ptr_nonnull(strstr(c220->fix, "blocks outbound port 25"));
+    ck_assert_ptr_nonnull(strstr(c220->when, "465"));
+    ck_assert_ptr_nonnull(strstr(c220->when, "587"));
+    /* RFC 7504: after a 521 greeting the server may close at once */
+    ck_assert_ptr_nonnull(strstr(knowledge_code(k, "521")->description, "may close the connection at once"));
+}
+END_TEST
+
+/* ---- blocklists ------------------------------------------------------------------------ */
+
+START_TEST(test_blocklist_facts)
+{
+    static const reply_case cs[] = {
+        /* Proofpoint's current lookup URL */
+        {"550", "5.7.1", "bounced", "550 5.7.1 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1",
+         "blocklisted", "Proofpoint Dynamic Reputation", false, "removal request"},
+        /* S: an error return is the receiver's resolver, not a listing */
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; Error: open "
+         "resolver; https://www.spamhaus.org/returnc/pub/192.0.2.53",
+         "blocklisted", "Spamhaus query error", false, "Do not ask Spamhaus for removal"},
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; "
+         "https://www.spamhaus.org/query/ip/127.255.255.254",
+         "blocklisted", "Spamhaus query error", false, "Tell the recipient's postmaster"},
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.dq.spamhaus.net",
+         "blocklisted", "Spamhaus ZEN", false, NULL},
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using b.barracudacentral.org; "
+         "https://talosintelligence.com/reputation_center/lookup?search=192.0.2.1",
+         "blocklisted", "Barracuda BRBL", false, NULL},
+        {"550", "5.7.1", "bounced",
+         "550 5.7.1 Your access to submit messages to this e-mail system has been rejected; see "
+         "talosintelligence.com for the reputation of 192.0.2.1",
+         "blocklisted", "Cisco Talos", false, "reputation dispute"},
+        {"550", "5.7.1", "bounced",
+         "550 5.7.1 Mail from 192.0.2.1 blocked using Trend Micro RBL+. Please see "
+         "http://www.mail-abuse.com/cgi-bin/lookup?ip_address=192.0.2.1",
+         "blocklisted", "Trend Micro ERS", false, "delisting request"},
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 Message rejected: a URL in the body is listed at multi.uribl.com", "blocklisted", "URIBL", false,
+         "not your IP"},
+        {"554", "5.7.1", "bounced", "554 5.7.1 Message rejected: a URL in the body is listed at multi.surbl.org",
+         "blocklisted", "SURBL", false, "not your IP"},
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using ips.backscatterer.org",
+         "blocklisted", "Backscatterer", false, "four weeks"},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+}
+END_TEST
+
+/* ---- replies that had no reason, or a wrong one ---------------------------------------- */
+
+START_TEST(test_real_replies)
+{
+    static const reply_case cs[] = {
+        /* the receiver throttled the SENDER: the recipients are not dead */
+        {"550", "", "bounced",
+         "host mx.example.com[192.0.2.1] refused to talk to me: 550 Too many invalid recipients", "rate-limited",
+         "too many invalid recipients", false, "Remove addresses that bounced"},
+        /* E 0612 */
+        {"550", "", "bounced",
+         "SMTP error from remote mail server after RCPT TO:<rmt_reject@test.ex>: 550 Administrative prohibition",
+         "policy-rejected", "access control (Exim ACL)", false, NULL},
+        {"", "", "bounced",
+         "failed to expand \"${lookup{$local_part}lsearch{/etc/aliases}}\": failed to open /etc/aliases for linear "
+         "search: Permission denied",
+         "system-error", "local configuration error", false, "permissions"},
+        /* X.7.1 is policy: a bare "Service unavailable" with it is no system error */
+        {"554", "5.7.1", "bounced", "554 5.7.1 Service unavailable", "policy-rejected", NULL, false, NULL},
+        /* E 0300 */
+        {"451", "", "deferred",
+         "SMTP error from remote mail server after RCPT TO:<usery@myhost.test.ex>: 451 Temporary local problem - "
+         "please try later",
+         "system-error", NULL, false, NULL},
+        /* E 0374 */
+        {"550", "", "bounced", "rejected RCPT <r9@test.ex>: Previous (cached) callout verification failure",
+         "policy-rejected", "cached callout verification failure", false, "callout"},
+        {"421", "4.7.1", "deferred", "421 4.7.1 Intrusion prevention active for [192.0.2.1]", "blocklisted",
+         "receiver's intrusion prevention", false, NULL},
+        /* E 0901 */
+        {"", "", "deferred", "R=r2 defer (-1): host lookup did not complete", "dns-failure", NULL, false, NULL},
+        {"530", "5.7.0", "bounced", "530 5.7.0 SMTP AUTH is required", "smtp-auth-failure", NULL, false,
+         "smtp_sasl_password_maps"},
+        {"501", "", "bounced", "501 <a,b@example.com>: restricted characters in address", "syntax-error", NULL, false,
+         NULL},
+        /* E fail2ban-exim.log */
+        {"554", "", "bounced",
+         "SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised)",
+         "syntax-error", NULL, false, NULL},
+        /* E 2126 */
+        {"", "", "bounced", "R=others : lowest numbered MX record points to local host", "mail-loop", NULL, false,
+         NULL},
+        /* E 0473 */
+        {"", "", "bounced",
+         "T=ut2 : Child process of ut2 transport returned 127 (could mean unable to exec or command does not "
+         "exist) from command: /non/existent/file",
+         "mailer-error", NULL, false, NULL},
+        {"550", "5.1.1", "bounced",
+         "550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp Recipient account is "
+         "unavailable",
+         "mailbox-disabled", NULL, true, NULL}, /* hard: 5.1.1 says the address is dead */
+        /* a 530 on submission: the advice names the client side, not smtpd_ */
+        {"530", "5.7.0", "bounced", "530 5.7.0 Must issue a STARTTLS command first", "tls-required", NULL, false,
+         "smtp_tls_security_level = encrypt"},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+}
+END_TEST
+
+/* ---- near misses: a keyword inside a longer word decides nothing -------------------- */
+
+START_TEST(test_near_misses)
+{
+    /* One user-unknown reply per keyword, the keyword buried in the local part: each
+     * must stay user-unknown (hard), whatever rule the keyword belongs to. */
+    static const char *const words[] = {
+        "danelle",       /* tls-failure: DANE */
+        "jordane",       /* tls-failure */
+        "danemark",      /* tls-failure */
+        "nomalware",     /* virus-detected: malware */
+        "uninfected",    /* virus-detected: infected */
+        "spfeiffer",     /* auth-failure: SPF */
+        "dkimura",       /* auth-failure: DKIM */
+        "dmarcus",       /* auth-failure: DMARC */
+        "rdnsmith",      /* reverse-dns: rDNS */
+        "ptrick",        /* reverse-dns: PTR */
+        "spamalot",      /* spam-content: spam */
+        "greylistingfan",/* greylisted */
+        "relayer",       /* relay-denied */
+        "moderatelimit", /* rate-limited: rate limit */
+        "timeoutdoors",  /* network: timeout */
+        "ldapadmin",     /* system-error: LDAP */
+        "nullmxteam",    /* not-accepting-mail: null MX */
+        "rblake",        /* blocklisted: RBL */
+        "trendmicro",    /* blocklisted: Trend Micro */
+        "spamcopfan",    /* blocklisted: SpamCop */
+        "surblink",      /* blocklisted: SURBL */
+        "uriblast",      /* blocklisted: URIBL */
+        "oauthbot",      /* smtp-auth-failure: AUTH */
+        "pipeliner",     /* syntax-error */
+        "fullstack",     /* mailbox-full */
+        "movedon",       /* mailbox-moved */
+        "disabledvets",  /* mailbox-disabled */
+        "wormhole",      /* virus-detected: worm */
+        "loopback",      /* mail-loop */
+        "virusscan",     /* virus-detected */
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "550 5.1.1 <%s@example.com>: Recipient address rejected: User unknown in virtual mailbox table",
+                 words[i]);
+        mc_event ev = test_classify("550", "5.1.1", "bounced", text);
+        ck_assert_msg(ev.reason && strcmp(ev.reason, "user-unknown") == 0, "%s: reason %s", words[i],
+                      ev.reason ? ev.reason : "(none)");
+        ck_assert(ev.hard);
+    }
+    /* the issue's case: an Exim login failure whose set_id contains "dane" */
+    mc_event ev = test_classify("535", "", "bounced", "535 Incorrect authentication data (set_id=danelle)");
+    ck_assert_str_eq(ev.reason, "smtp-auth-failure");
+    /* and the real words still work */
+    ck_assert_str_eq(test_classify("", "", "deferred", "TLS is required, but was not offered by host mx.example.com")
+                         .reason,
+                     "tls-failure");
+    ck_assert_str_eq(test_classify("451", "4.7.5", "deferred", "451 4.7.5 DANE validation failed for mx.example.com")
+                         .reason,
+                     "tls-failure");
+    ck_assert_str_eq(test_classify("554", "5.7.1", "bounced", "554 5.7.1 Message rejected: contains malware").reason,
+                     "virus-detected");
+}
+END_TEST
+
+static Suite *knowledge_suite(void)
+{
+    Suite *s = suite_create("knowledge");
+    TCase *tc = tcase_create("knowledge");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_gmail_facts);
+    tcase_add_test(tc, test_microsoft_facts);
+    tcase_add_test(tc, test_yahoo_facts);
+    tcase_add_test(tc, test_registry_facts);
+    tcase_add_test(tc, test_blocklist_facts);
+    tcase_add_test(tc, test_real_replies);
+    tcase_add_test(tc, test_near_misses);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(knowledge_suite)
