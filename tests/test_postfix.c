@@ -1,6 +1,8 @@
 /*
  * test_postfix.c - every Postfix line shape, taken verbatim from
- * tests/data, parsed into an event with exact expected fields.
+ * tests/data (public posts in postfix-public, a real Postfix run in
+ * postfix-gen; each origin in a SOURCES.md or README), parsed into an event
+ * with exact expected fields read off the line itself.
  */
 #include "testutil.h"
 
@@ -10,6 +12,10 @@
 #define HSN "postfix/hsn723-postfix_exporter-test.log"
 #define SAMPLE "postfix/pflogsumm-go-sample.log"
 #define RFC3339 "postfix/pflogsumm-go-rfc3339.log"
+#define PUBLIC "postfix-public/public.log"
+/* A real Postfix 3.7 run against misbehaving servers (tests/postfix-gen);
+ * its dates lie after the tests' "today", so their year is not checked. */
+#define GEN "postfix-gen/maillog"
 
 typedef struct {
     const char *file, *fragment;
@@ -118,6 +124,88 @@ static const shape shapes[] = {
      "end-of-data", "250", "2.0.0", "success", false, false, false, NULL,
      "recipient1@recipient.example.com", "recipient.example.com", "mx.recipient.example.com[10.0.0.1]:25",
      NULL, "ABCDE12345"},
+    /* Public posts.  postfix/error: a TLS enforcement failure quoted from
+     * an earlier attempt; no code, the TLS step is part of the EHLO stage */
+    {PUBLIC, "987D910A524: to=<XXXXXX@tin.it>", "2026-04-16T20:52:03", "outbound", "deferred", "helo",
+     NULL, "4.7.4", "transient", false, false, false, NULL, "XXXXXX@tin.it", "tin.it", "none", NULL,
+     "987D910A524"},
+    {PUBLIC, "7356ABD12E: to=<emailaddress@hotmail.com>", "2026-10-11T03:58:22", "outbound", "deferred",
+     "helo", NULL, "4.7.4", "transient", false, false, false, NULL, "emailaddress@hotmail.com",
+     "hotmail.com", "hotmail-com.olc.protection.outlook.com[104.47.2.33]:25", NULL, "7356ABD12E"},
+    /* postfix/error with no SMTP session at all: no stage, no code */
+    {PUBLIC, "(mail transport unavailable)", "2024-04-25T22:16:21.664823+02:00", "outbound", "deferred",
+     NULL, NULL, "4.3.0", "transient", false, false, false, NULL, "all@remote", "remote", "none", NULL,
+     "B5D7A1858"},
+    {PUBLIC, "C6A71AA050F: to=<guillermina", "2026-04-21T08:45:24", "outbound", "deferred", NULL, NULL,
+     "4.4.3", "transient", false, false, false, NULL, "guillermina.alcibar.sanchez@correo.cjf.gob.mx",
+     "correo.cjf.gob.mx", "none", NULL, "C6A71AA050F"},
+    /* lost connection: an outcome without a code, its stage from the text */
+    {PUBLIC, "while sending end of data -- message may be sent more than once",
+     "2017-11-20T23:33:33.470014+00:00", "outbound", "deferred", "end-of-data", NULL, "4.4.2", "transient",
+     false, false, false, NULL, "xxx.xxxx@tiscali.it", "tiscali.it", "etb-3.mail.tiscali.it[213.205.33.64]:25",
+     NULL, "84FC51F660C"},
+    {PUBLIC, "orig_to=<root>, relay=none", "2026-11-03T18:06:25", "outbound", "deferred", "connect", NULL,
+     "4.4.1", "transient", false, false, false, NULL, "root@mail.mydomain.com", "mail.mydomain.com", "none",
+     NULL, "81571C2D"},
+    {PUBLIC, "14BA03C35EC: to=<receipient@otherdomain.com>", "2026-09-07T15:12:53", "outbound", "deferred",
+     "end-of-data", "451", "4.7.1", "transient", false, false, false, NULL, "receipient@otherdomain.com",
+     "otherdomain.com", "::1[::1]:10026", NULL, "14BA03C35EC"},
+    /* postscreen after a DNSBL rank: the reject carries the code */
+    {PUBLIC, "NOQUEUE: reject: RCPT from [X]:17308", "2026-03-02T19:25:35", "inbound", "rejected", "rcpt",
+     "550", "5.7.1", "permanent", false, false, false, "blocklisted", "my@address.snip", "address.snip",
+     NULL, "[X]:17308", NULL},
+    {PUBLIC, "blocked using truncate.gbudb.net", "2026-07-07T13:42:53", "inbound", "rejected", "rcpt", "554",
+     "5.7.1", "permanent", false, false, false, "blocklisted", "email@address", "address", NULL,
+     "ip87-106-67-224.pbiaas.com[87.106.67.224]", NULL},
+    /* milter-reject at CONNECT, EHLO and MAIL, from a second smtpd instance */
+    {PUBLIC, "milter-reject: CONNECT from ip6-localhost", "2026-09-07T15:12:53", "inbound", "rejected",
+     "connect", "451", "4.7.1", "transient", false, false, false, NULL, NULL, NULL, NULL,
+     "ip6-localhost[::1]", NULL},
+    {PUBLIC, "milter-reject: EHLO from ip6-localhost", "2026-09-07T15:12:53", "inbound", "rejected", "helo",
+     "451", "4.7.1", "transient", false, false, false, NULL, NULL, NULL, NULL, "ip6-localhost[::1]", NULL},
+    {PUBLIC, "milter-reject: MAIL from ip6-localhost", "2026-09-07T15:12:53", "inbound", "rejected", "mail",
+     "451", "4.7.1", "transient", false, false, false, NULL, NULL, NULL, NULL, "ip6-localhost[::1]", NULL},
+    {PUBLIC, "milter-reject: MAIL from unknown[114.251.93.36]:34032", "2026-11-03T09:23:28", "inbound",
+     "rejected", "mail", "553", "5.7.1", "permanent", false, false, false, NULL, NULL, NULL, NULL,
+     "unknown[114.251.93.36]:34032", NULL},
+    /* discard(8): "delivered" by throwing the message away */
+    /* Generated: TLS enforcement, at the encrypt and at the verify level */
+    {GEN, "to=<ben@tlsreq.test>", NULL, "outbound", "deferred", "helo", NULL, "4.7.4", "transient", false,
+     false, false, NULL, "ben@tlsreq.test", "tlsreq.test", "127.0.0.1[127.0.0.1]:3426", NULL, "643ACA767F1"},
+    {GEN, "to=<dan@certfail.test>", NULL, "outbound", "deferred", "helo", NULL, "4.7.5", "transient", false,
+     false, false, NULL, "dan@certfail.test", "certfail.test", "127.0.0.1[127.0.0.1]:3427", NULL,
+     "838A1A767F3"},
+    /* the server hanging up or going silent: no code, the stage from the text */
+    {GEN, "to=<eva@lostrcpt.test>", NULL, "outbound", "deferred", "rcpt", NULL, "4.4.2", "transient", false,
+     false, false, NULL, "eva@lostrcpt.test", "lostrcpt.test", "127.0.0.1[127.0.0.1]:3428", NULL,
+     "A0401A767F5"},
+    {GEN, "to=<gus@lostdata.test>", NULL, "outbound", "deferred", "data", NULL, "4.4.2", "transient", false,
+     false, false, NULL, "gus@lostdata.test", "lostdata.test", "127.0.0.1[127.0.0.1]:3429", NULL,
+     "BD3C7A767F8"},
+    {GEN, "to=<hana@stallmail.test>", NULL, "outbound", "deferred", "mail", NULL, "4.4.2", "transient", false,
+     false, false, NULL, "hana@stallmail.test", "stallmail.test", "127.0.0.1[127.0.0.1]:3430", NULL,
+     "CEB65A767F9"},
+    {GEN, "to=<ivo@stalleod.test>", NULL, "outbound", "deferred", "end-of-data", NULL, "4.4.2", "transient",
+     false, false, false, NULL, "ivo@stalleod.test", "stalleod.test", "127.0.0.1[127.0.0.1]:3431", NULL,
+     "DB318A767FA"},
+    /* discard(8), and retry: and error: transports (master.cf runs both as
+     * error(8), so both log as postfix/error) */
+    {GEN, "to=<jo@discard.test>", NULL, "outbound", "sent", NULL, NULL, "2.0.0", "success", false, false,
+     false, NULL, "jo@discard.test", "discard.test", "none", NULL, "EBEAAA767FB"},
+    {GEN, "to=<mia@retry.test>", NULL, "outbound", "deferred", NULL, NULL, "4.4.1", "transient", false, false,
+     false, NULL, "mia@retry.test", "retry.test", "none", NULL, "76031A76803"},
+    {GEN, "to=<ned@error.test>", NULL, "outbound", "bounced", NULL, NULL, "5.1.1", "permanent", false, true,
+     false, NULL, "ned@error.test", "error.test", "none", NULL, "7E87BA767FE"},
+    /* smtpd refusing those destinations at RCPT TO; postscreen after PREGREET */
+    {GEN, "450 4.4.1 <kim@retry.test>", NULL, "inbound", "rejected", "rcpt", "450", "4.4.1", "transient", false,
+     false, false, NULL, "kim@retry.test", "retry.test", NULL, "localhost[127.0.0.1]", NULL},
+    {GEN, "550 5.1.1 <lea@error.test>", NULL, "inbound", "rejected", "rcpt", "550", "5.1.1", "permanent", false,
+     true, false, NULL, "lea@error.test", "error.test", NULL, "localhost[127.0.0.1]", NULL},
+    {GEN, "550 5.5.1 Protocol error", NULL, "inbound", "rejected", "rcpt", "550", "5.5.1", "permanent", false,
+     false, false, NULL, "victim@ok.test", "ok.test", NULL, "[127.0.0.1]:32856", NULL},
+    {PUBLIC, "9FA7140BE989: to=<HDYAVORGEDQZ@source.com>", "2026-04-01T15:32:46", "outbound", "sent", NULL,
+     NULL, "2.0.0", "success", false, false, false, NULL, "HDYAVORGEDQZ@source.com", "source.com", "none",
+     NULL, "9FA7140BE989"},
 };
 
 START_TEST(test_shape)
@@ -181,6 +269,120 @@ START_TEST(test_not_outcomes)
 }
 END_TEST
 
+/* Each line of a tests/data file found by the fragments is not an outcome
+ * and not unrecognised either. */
+static void expect_nothing(const char *rel, const char *const *fragments, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *line = test_corpus_line(rel, fragments[i]);
+        mc_event ev;
+        ck_assert_msg(test_parse(line, &ev) == PARSE_NOTHING, "not PARSE_NOTHING: %s", line);
+        free(line);
+    }
+}
+
+/* scan over a whole tests/data file finds `events` events and writes no
+ * unrecognised line. */
+static void expect_scan(const char *rel, int events)
+{
+    char *path = test_corpus_path(rel), *out = NULL, want[32];
+    ck_assert_int_eq(test_runf(&out, "%s scan --unrecognised /dev/stderr %s 2>&1 >/dev/null | wc -l; "
+                                     "%s scan %s | wc -l", MC_BINARY, path, MC_BINARY, path), 0);
+    snprintf(want, sizeof want, "0\n%d\n", events);
+    ck_assert_str_eq(out, want);
+    free(out);
+    free(path);
+}
+
+/* Public lines that are not outcomes: postscreen's verdict steps (the
+ * reject, if any, is its own line), smtpd -v internals that happen to say
+ * "status=", smtp(8)'s timeout notice (the status= line follows) and
+ * bounce(8)'s notification (the bounced delivery was already counted). */
+START_TEST(test_public_not_outcomes)
+{
+    static const char *const fragments[] = {
+        "DNSBL rank 6 for [X]:17308",
+        "PREGREET 11 after 0.04",
+        "DNSBL rank 3 for",
+        "generic_checks: name=reject_unknown_reverse_client_hostname status=0",
+        "generic_checks: name=permit_mynetworks status=0",
+        "generic_checks: name=permit status=1",
+        "conversation with smtp.gmail.com[209.85.201.111] timed out while sending RCPT TO",
+        "sender non-delivery notification: CF4D22032",
+    };
+    expect_nothing("postfix-public/public.log", fragments, sizeof fragments / sizeof fragments[0]);
+}
+END_TEST
+
+/* The generated log: postscreen's PREGREET and bounce(8)'s notification
+ * are not outcomes; the 49 lines with status= or reject: are 49 events
+ * (grep -c 'status=\|reject:'), none unrecognised. */
+START_TEST(test_generated_log)
+{
+    static const char *const fragments[] = {"PREGREET 17 after 0", "sender non-delivery notification: 6A1DCA76816"};
+    expect_nothing("postfix-gen/maillog", fragments, sizeof fragments / sizeof fragments[0]);
+    expect_scan("postfix-gen/maillog", 49);
+}
+END_TEST
+
+/* The sender of a MAIL-stage milter reject, and the instance that wrote it. */
+START_TEST(test_public_milter_sender)
+{
+    mc_event ev;
+    char *line = test_corpus_line("postfix-public/public.log", "milter-reject: MAIL from ip6-localhost");
+    ck_assert_int_eq(test_parse(line, &ev), PARSE_EVENT);
+    ck_assert_view(ev.sender, "sender@mydomain.com");
+    ck_assert_view(ev.program, "postfix/dkimmilter/smtpd");
+    free(line);
+    line = test_corpus_line("postfix-public/public.log", "milter-reject: MAIL from unknown[114.251.93.36]");
+    ck_assert_int_eq(test_parse(line, &ev), PARSE_EVENT);
+    ck_assert_view(ev.sender, "gulw@ydamc.com");
+    free(line);
+}
+END_TEST
+
+/* Multi-instance names (postmulti, master.cf -o syslog_name=...): the same
+ * public line under other program names gives the same event. */
+START_TEST(test_instance_names)
+{
+    static const struct {
+        const char *fragment, *daemon, *program, *status, *code, *recipient;
+    } cases[] = {
+        {"7356ABD12E: to=<emailaddress@hotmail.com>", "postfix/smtp", "postfix-out/smtp", "deferred", NULL,
+         "emailaddress@hotmail.com"},
+        {"7356ABD12E: to=<emailaddress@hotmail.com>", "postfix/smtp", "postfix/10025/smtp", "deferred", NULL,
+         "emailaddress@hotmail.com"},
+        {"blocked using truncate.gbudb.net", "postfix/smtpd", "postfix/10025/smtpd", "rejected", "554",
+         "email@address"},
+        {"blocked using truncate.gbudb.net", "postfix/smtpd", "postfix-in/submission/smtpd", "rejected", "554",
+         "email@address"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *orig = test_corpus_line("postfix-public/public.log", cases[i].fragment);
+        char *at = strstr(orig, cases[i].daemon);
+        ck_assert_ptr_nonnull(at);
+        char line[2048];
+        snprintf(line, sizeof line, "%.*s%s%s", (int)(at - orig), orig, cases[i].program,
+                 at + strlen(cases[i].daemon));
+        mc_event ev;
+        ck_assert_msg(test_parse(line, &ev) == PARSE_EVENT, "no event: %s", line);
+        ck_assert_view(ev.program, cases[i].program);
+        ck_assert_view(ev.status, cases[i].status);
+        ck_assert_cstr_or_null(ev.code, cases[i].code);
+        ck_assert_view(ev.recipient, cases[i].recipient);
+        free(orig);
+    }
+}
+END_TEST
+
+/* The whole public file through scan: 14 outcome lines, 8 others, nothing
+ * unrecognised (a bounce notification is not a second outcome). */
+START_TEST(test_public_file_counts)
+{
+    expect_scan("postfix-public/public.log", 14);
+}
+END_TEST
+
 /* Outcome-looking lines no rule understands are counted, not dropped. */
 START_TEST(test_unrecognised)
 {
@@ -198,13 +400,21 @@ END_TEST
 START_TEST(test_grok_messages)
 {
     static const struct {
-        const char *program, *fragment, *status, *code, *enhanced, *recipient;
+        const char *program, *fragment, *status, *stage, *code, *enhanced, *recipient;
     } cases[] = {
-        {"postfix/lmtp", "relay=127.0.0.1[127.0.0.1]:2525", "sent", "250", "2.0.0", "admin@example.com"},
-        {"postfix/local", "orig_to=root@localhost", "sent", NULL, "2.0.0", "user@hostname.example.com"},
-        {"postfix/local", "unknown user: \"ghdsgfhdslfh\"", "bounced", NULL, "5.1.1", "ghdsgfhdslfh@localhost"},
-        {"postfix/pipe", "mail forwarding loop", "bounced", NULL, "5.4.6", "tom@example.com"},
-        {"postfix/error", "while sending RCPT TO)", "deferred", NULL, "4.4.2", "user@yahoo.com"},
+        {"postfix/lmtp", "relay=127.0.0.1[127.0.0.1]:2525", "sent", "end-of-data", "250", "2.0.0",
+         "admin@example.com"},
+        {"postfix/local", "orig_to=root@localhost", "sent", NULL, NULL, "2.0.0", "user@hostname.example.com"},
+        {"postfix/local", "unknown user: \"ghdsgfhdslfh\"", "bounced", NULL, NULL, "5.1.1",
+         "ghdsgfhdslfh@localhost"},
+        {"postfix/pipe", "mail forwarding loop", "bounced", NULL, NULL, "5.4.6", "tom@example.com"},
+        {"postfix/error", "while sending RCPT TO)", "deferred", "rcpt", NULL, "4.4.2", "user@yahoo.com"},
+        /* milter-reject at RCPT TO (smtpd) and END-OF-MESSAGE (cleanup,
+         * which logs only the enhanced code: 550 is inferred) */
+        {"postfix/smtpd", "milter-reject: RCPT from mailrelay", "rejected", "rcpt", "451", "4.7.1",
+         "example@example.org"},
+        {"postfix/cleanup", "milter-reject: END-OF-MESSAGE", "rejected", "end-of-data", "550", "5.7.1",
+         "voorzitter@example.com"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *msg = test_corpus_line("postfix/postfix-grok-patterns-messages.tsv", cases[i].fragment);
@@ -214,6 +424,7 @@ START_TEST(test_grok_messages)
         mc_event ev;
         ck_assert_msg(test_parse(line, &ev) == PARSE_EVENT, "no event: %s", line);
         ck_assert_view(ev.status, cases[i].status);
+        ck_assert_cstr_or_null(ev.stage, cases[i].stage);
         ck_assert_cstr_or_null(ev.code, cases[i].code);
         ck_assert_cstr_or_null(ev.enhanced, cases[i].enhanced);
         ck_assert_view(ev.recipient, cases[i].recipient);
@@ -264,6 +475,11 @@ static Suite *postfix_suite(void)
     TCase *tc = tcase_create("shapes");
     tcase_add_loop_test(tc, test_shape, 0, (int)(sizeof shapes / sizeof shapes[0]));
     tcase_add_test(tc, test_not_outcomes);
+    tcase_add_test(tc, test_public_not_outcomes);
+    tcase_add_test(tc, test_public_milter_sender);
+    tcase_add_test(tc, test_instance_names);
+    tcase_add_test(tc, test_public_file_counts);
+    tcase_add_test(tc, test_generated_log);
     tcase_add_test(tc, test_unrecognised);
     tcase_add_test(tc, test_grok_messages);
     tcase_add_test(tc, test_envelopes);
