@@ -255,12 +255,14 @@ START_TEST(test_read_only_database)
 {
     char cmd[2048];
     char *out = NULL;
-    snprintf(cmd, sizeof cmd, "cd %s && head -3000 big.log > small.log && %s ingest --quiet --db ro.db small.log && "
+    snprintf(cmd, sizeof cmd, "cd %s && head -3000 big.log > small.log && tail -1000 big.log > more.log && "
+                              "%s ingest --quiet --db ro.db small.log && "
                               "cp %s ./mailcodes && cp -r %s ./rules && chmod -R a+rX . && chmod 755 . && "
                               "chmod 444 ro.db", test_dir, BIN, BIN, MC_SOURCE_RULES);
     ck_assert_int_eq(system(cmd), 0);
     const char *as = geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
-    snprintf(cmd, sizeof cmd, "cd %s && %s./mailcodes ingest --rules rules --quiet --db ro.db small.log 2>&1; "
+    /* new lines, so ingest has to write (the same file again would not) */
+    snprintf(cmd, sizeof cmd, "cd %s && %s./mailcodes ingest --rules rules --quiet --db ro.db more.log 2>&1; "
                               "echo \"rc=$?\"", test_dir, as);
     test_run(cmd, &out);
     ck_assert_msg(strstr(out, "rc=3") != NULL, "%s", out);
