@@ -17,7 +17,7 @@
 #include <time.h>
 
 /* The table starts small (a report over many small files makes many
- * caches) and grows by dropping what it holds: it is only a cache. */
+ * caches) and grows fourfold while it is half full. */
 #define CACHE_FIRST_SLOTS 64
 #define CACHE_MAX_SLOTS 4096
 /* Longer replies are classified every time: they are rare, and the copies
@@ -71,6 +71,36 @@ static void free_slots(mc_reason_cache *c)
     c->n_slots = c->used = 0;
 }
 
+/* The slot hash of key bytes. */
+static uint64_t slot_hash(const mc_reason_cache *c, const void *p, size_t n)
+{
+    return c->test_hash ? c->test_hash(p, n) : mc_siphash13(c->sip_key, p, n);
+}
+
+/* A table four times larger (CACHE_FIRST_SLOTS at first), keeping what the
+ * old one held where it does not collide. */
+static void grow(mc_reason_cache *c)
+{
+    size_t n = c->slots ? c->n_slots * 4 : CACHE_FIRST_SLOTS;
+    cache_slot *slots = mc_xcalloc(n, sizeof *slots);
+    size_t used = 0;
+    for (size_t i = 0; i < c->n_slots; i++) {
+        cache_slot *old = &c->slots[i];
+        if (old->key == NULL)
+            continue;
+        cache_slot *to = &slots[slot_hash(c, old->key, old->key_len) % n];
+        if (to->key == NULL)
+            used++;
+        free(to->key);
+        *to = *old;
+        old->key = NULL;
+    }
+    free_slots(c);
+    c->slots = slots;
+    c->n_slots = n;
+    c->used = used;
+}
+
 /* Frees the cache and its key copies. */
 void reason_cache_free(mc_reason_cache *c)
 {
@@ -108,8 +138,7 @@ bool reason_cache_get(mc_reason_cache *c, const mc_reasons *rs, const char *code
     if (rs != c->rs || (text.p && text.n > CACHE_MAX_KEY))
         return false;
     build_key(&c->key, code, enhanced, klass, text);
-    c->hash = c->test_hash ? c->test_hash(c->key.data, c->key.len)
-                           : mc_siphash13(c->sip_key, c->key.data, c->key.len);
+    c->hash = slot_hash(c, c->key.data, c->key.len);
     c->pending = true;
     if (c->slots == NULL)
         return false;
@@ -132,12 +161,8 @@ void reason_cache_put(mc_reason_cache *c, bool found, const mc_reason_hit *hit, 
     if (!c->pending)
         return;
     c->pending = false;
-    if (c->slots == NULL || (c->used >= c->n_slots / 2 && c->n_slots < CACHE_MAX_SLOTS)) {
-        size_t n = c->slots ? c->n_slots * 4 : CACHE_FIRST_SLOTS;
-        free_slots(c);
-        c->slots = mc_xcalloc(n, sizeof *c->slots);
-        c->n_slots = n;
-    }
+    if (c->slots == NULL || (c->used >= c->n_slots / 2 && c->n_slots < CACHE_MAX_SLOTS))
+        grow(c);
     cache_slot *slot = &c->slots[c->hash % c->n_slots];
     if (slot->key == NULL)
         c->used++;
