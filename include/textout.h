@@ -13,6 +13,15 @@
 
 /* Prints s padded (pad) or cut to width columns; cut text ends in '~'. */
 void text_cell(FILE *out, const char *s, int width, bool pad);
+/* Writes body wrapped at width display columns (East Asian wide
+ * characters take two, combining marks none): mark, indent, the line; on
+ * continuation lines hang instead of indent.  Lines break at spaces, and
+ * before a Chinese or Japanese ideograph (Korean breaks at spaces); a word
+ * longer than a line is cut.  fill: a line may end on the last column (the
+ * report's layout); else that column stays free (explain's pages).  mark
+ * starts every line (the right-to-left mark for Arabic). */
+void text_wrap(FILE *out, int width, bool fill, const char *mark, const char *indent, const char *hang,
+               const char *body);
 /* Prints label right-aligned in indent columns, then text wrapped at
  * MC_TEXT_WIDTH with a hanging indent. */
 void text_wrapped(FILE *out, const char *label, const char *text, int indent);

@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "exitcodes.h"
 #include "lang.h"
+#include "textout.h"
 
 typedef struct {
     char code[4];
@@ -137,87 +138,14 @@ static const mc_code_info *main_record(const explained *x)
 
 /* ---- text layout ------------------------------------------------------ */
 
-/* Display width of the UTF-8 sequence at p (len bytes): East Asian wide
- * characters take two columns, combining marks none. */
-static int cp_width(const unsigned char *p, size_t len)
-{
-    unsigned cp;
-    if (len == 1)
-        return 1;
-    if (len == 2)
-        cp = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-    else if (len == 3)
-        cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-    else
-        cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
-    if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x0E31 && cp <= 0x0E3A && cp != 0x0E32 && cp != 0x0E33) ||
-        (cp >= 0x0E47 && cp <= 0x0E4E) || (cp >= 0x064B && cp <= 0x065F) || (cp >= 0x200B && cp <= 0x200F))
-        return 0;
-    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
-        (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFF60) || cp >= 0x20000)
-        return 2;
-    return 1;
-}
+/* Explain pages are wrapped at 92 columns (textout.c measures them). */
+#define PAGE_WIDTH 92
 
-/* Korean breaks lines at spaces, like English. */
-static bool is_hangul(const unsigned char *p, size_t len)
-{
-    if (len != 3)
-        return false;
-    unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
-    return (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x3130 && cp <= 0x318F);
-}
-
-static size_t seq_len(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 1;
-    for (size_t i = 1; i < n; i++)
-        if (p[i] == '\0')
-            return i;
-    return n;
-}
-
-/* Writes body wrapped at 92 columns: indent, then the line; continuation
- * lines get hang instead.  mark starts every line (the right-to-left mark
+/* Wraps body with indent on every line (mark first: the right-to-left mark
  * for Arabic). */
-static void wrap_hang(FILE *out, const char *mark, const char *indent, const char *hang, const char *body)
-{
-    const unsigned char *p = (const unsigned char *)body;
-    while (*p) {
-        const int width = 92 - (int)strlen(indent);
-        const unsigned char *q = p, *brk = NULL;
-        int cols = 0;
-        while (*q) {
-            size_t n = seq_len(q);
-            int w = cp_width(q, n);
-            if (cols + w > width && q > p)
-                break;
-            if (*q == ' ')
-                brk = q;
-            else if (w == 2 && q > p && !is_hangul(q, n))
-                brk = q; /* Chinese and Japanese may break before any ideograph */
-            cols += w;
-            q += n;
-        }
-        const unsigned char *end = q;
-        if (*q && brk && brk > p)
-            end = brk;
-        fputs(mark, out);
-        fputs(indent, out);
-        mc_text_safe(out, (const char *)p, (size_t)(end - p));
-        fputc('\n', out);
-        p = end;
-        while (*p == ' ')
-            p++;
-        indent = hang;
-    }
-}
-
 static void wrap(FILE *out, const char *mark, const char *indent, const char *body)
 {
-    wrap_hang(out, mark, indent, indent, body);
+    text_wrap(out, PAGE_WIDTH, false, mark, indent, indent, body);
 }
 
 static void heading(FILE *out, const mc_lang *lang, const char *text)
@@ -712,7 +640,7 @@ int compare_write(const mc_rules *rules, const char *a, const char *b, bool json
             for (size_t i = 0; i < diffs.n; i++) {
                 mc_buf_reset(&t);
                 mc_buf_printf(&t, "%zu. %s", i + 1, diffs.items[i].data);
-                wrap_hang(out, mark, "  ", "     ", t.data);
+                text_wrap(out, PAGE_WIDTH, false, mark, "  ", "     ", t.data);
             }
             heading(out, &lang, lang_word(&lang, "which"));
             for (size_t i = 0; i < which.n; i++)

@@ -1,7 +1,8 @@
 /*
  * reasoncache.c - remembered reason decisions (see reasoncache.h).
  *
- * Fixed number of slots, one decision each, the newest replacing the old.
+ * Up to CACHE_MAX_SLOTS slots, one decision each, the newest replacing the
+ * old.
  * The slot comes from a keyed hash (SipHash-1-3, key drawn per cache), so
  * log text cannot aim at one slot; the slot keeps a copy of the key bytes,
  * compared in full on every hit, so two replies that share a slot or a
@@ -15,9 +16,12 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define CACHE_SLOTS 4096
+/* The table starts small (a report over many small files makes many
+ * caches) and grows fourfold while it is half full. */
+#define CACHE_FIRST_SLOTS 64
+#define CACHE_MAX_SLOTS 4096
 /* Longer replies are classified every time: they are rare, and the copies
- * kept stay within CACHE_SLOTS * CACHE_MAX_KEY bytes. */
+ * kept stay within CACHE_MAX_SLOTS * CACHE_MAX_KEY bytes. */
 #define CACHE_MAX_KEY 1024
 
 typedef struct {
@@ -33,9 +37,11 @@ struct mc_reason_cache {
     const mc_reasons *rs;
     uint64_t sip_key[2];
     uint64_t (*test_hash)(const void *p, size_t n);
-    cache_slot *slots;
+    cache_slot *slots;   /* NULL until the first decision is stored */
+    size_t n_slots, used;
     mc_buf key;          /* the key of the last lookup */
-    cache_slot *pending; /* where the last miss is to be stored; NULL: not cacheable */
+    uint64_t hash;       /* of that key */
+    bool pending;        /* the last lookup missed and may be stored */
 };
 
 /* A fresh cache for rule set rs, with its own random hash key. */
@@ -43,7 +49,6 @@ mc_reason_cache *reason_cache_new(const mc_reasons *rs)
 {
     mc_reason_cache *c = mc_xcalloc(1, sizeof *c);
     c->rs = rs;
-    c->slots = mc_xcalloc(CACHE_SLOTS, sizeof *c->slots);
     mc_buf_init(&c->key);
     if (getrandom(c->sip_key, sizeof c->sip_key, GRND_NONBLOCK) != (ssize_t)sizeof c->sip_key) {
         /* No entropy yet (early boot): the key only spreads slots, the
@@ -56,14 +61,52 @@ mc_reason_cache *reason_cache_new(const mc_reasons *rs)
     return c;
 }
 
+/* Frees the slots and their key copies. */
+static void free_slots(mc_reason_cache *c)
+{
+    for (size_t i = 0; i < c->n_slots; i++)
+        free(c->slots[i].key);
+    free(c->slots);
+    c->slots = NULL;
+    c->n_slots = c->used = 0;
+}
+
+/* The slot hash of key bytes. */
+static uint64_t slot_hash(const mc_reason_cache *c, const void *p, size_t n)
+{
+    return c->test_hash ? c->test_hash(p, n) : mc_siphash13(c->sip_key, p, n);
+}
+
+/* A table four times larger (CACHE_FIRST_SLOTS at first), keeping what the
+ * old one held where it does not collide. */
+static void grow(mc_reason_cache *c)
+{
+    size_t n = c->slots ? c->n_slots * 4 : CACHE_FIRST_SLOTS;
+    cache_slot *slots = mc_xcalloc(n, sizeof *slots);
+    size_t used = 0;
+    for (size_t i = 0; i < c->n_slots; i++) {
+        cache_slot *old = &c->slots[i];
+        if (old->key == NULL)
+            continue;
+        cache_slot *to = &slots[slot_hash(c, old->key, old->key_len) % n];
+        if (to->key == NULL)
+            used++;
+        free(to->key);
+        *to = *old;
+        old->key = NULL;
+    }
+    free_slots(c);
+    c->slots = slots;
+    c->n_slots = n;
+    c->used = used;
+}
+
 /* Frees the cache and its key copies. */
 void reason_cache_free(mc_reason_cache *c)
 {
     if (c == NULL)
         return;
-    for (size_t i = 0; i < CACHE_SLOTS; i++)
-        free(c->slots[i].key);
-    free(c->slots);
+    free_slots(c);
     mc_buf_free(&c->key);
     free(c);
 }
@@ -91,14 +134,15 @@ static void build_key(mc_buf *b, const char *code, const char *enhanced, mc_clas
 bool reason_cache_get(mc_reason_cache *c, const mc_reasons *rs, const char *code, const char *enhanced,
                       mc_class klass, mc_str text, bool *found, mc_reason_hit *hit)
 {
-    c->pending = NULL;
+    c->pending = false;
     if (rs != c->rs || (text.p && text.n > CACHE_MAX_KEY))
         return false;
     build_key(&c->key, code, enhanced, klass, text);
-    uint64_t h = c->test_hash ? c->test_hash(c->key.data, c->key.len)
-                              : mc_siphash13(c->sip_key, c->key.data, c->key.len);
-    cache_slot *slot = &c->slots[h % CACHE_SLOTS];
-    c->pending = slot;
+    c->hash = slot_hash(c, c->key.data, c->key.len);
+    c->pending = true;
+    if (c->slots == NULL)
+        return false;
+    const cache_slot *slot = &c->slots[c->hash % c->n_slots];
     if (slot->key == NULL || slot->key_len != c->key.len || memcmp(slot->key, c->key.data, c->key.len) != 0)
         return false;
     if (slot->detail_in_text && (text.p == NULL || slot->detail_off > text.n ||
@@ -114,10 +158,14 @@ bool reason_cache_get(mc_reason_cache *c, const mc_reasons *rs, const char *code
 /* Stores the decision for the last miss; see reasoncache.h. */
 void reason_cache_put(mc_reason_cache *c, bool found, const mc_reason_hit *hit, mc_str text)
 {
-    cache_slot *slot = c->pending;
-    if (slot == NULL)
+    if (!c->pending)
         return;
-    c->pending = NULL;
+    c->pending = false;
+    if (c->slots == NULL || (c->used >= c->n_slots / 2 && c->n_slots < CACHE_MAX_SLOTS))
+        grow(c);
+    cache_slot *slot = &c->slots[c->hash % c->n_slots];
+    if (slot->key == NULL)
+        c->used++;
     if (slot->key_cap < c->key.len) {
         slot->key = mc_xrealloc(slot->key, c->key.len);
         slot->key_cap = c->key.len;

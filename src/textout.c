@@ -33,33 +33,98 @@ void text_cell(FILE *out, const char *s, int width, bool pad)
         fputc(' ', out);
 }
 
-/* Wraps prose at MC_TEXT_WIDTH with a hanging indent. */
-void text_wrapped(FILE *out, const char *label, const char *text, int indent)
+/* Display width of the UTF-8 sequence at p (len bytes): East Asian wide
+ * characters take two columns, combining marks none. */
+static int cp_width(const unsigned char *p, size_t len)
 {
-    int width = MC_TEXT_WIDTH - indent;
-    fprintf(out, "%*s%s", indent - (int)strlen(label), "", label);
-    const char *p = text;
-    bool first = true;
+    unsigned cp;
+    if (len == 1)
+        return 1;
+    if (len == 2)
+        cp = ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
+    else if (len == 3)
+        cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    else
+        cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+    if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x0E31 && cp <= 0x0E3A && cp != 0x0E32 && cp != 0x0E33) ||
+        (cp >= 0x0E47 && cp <= 0x0E4E) || (cp >= 0x064B && cp <= 0x065F) || (cp >= 0x200B && cp <= 0x200F))
+        return 0;
+    if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+        (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFF60) || cp >= 0x20000)
+        return 2;
+    return 1;
+}
+
+/* Korean breaks lines at spaces, like English. */
+static bool is_hangul(const unsigned char *p, size_t len)
+{
+    if (len != 3)
+        return false;
+    unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    return (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x3130 && cp <= 0x318F);
+}
+
+/* Bytes of the UTF-8 sequence at p, never past a NUL. */
+static size_t seq_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 ? 4 : 1;
+    for (size_t i = 1; i < n; i++)
+        if (p[i] == '\0')
+            return i;
+    return n;
+}
+
+/* Writes body wrapped at width display columns; see textout.h. */
+void text_wrap(FILE *out, int width, bool fill, const char *mark, const char *indent, const char *hang,
+               const char *body)
+{
+    const unsigned char *p = (const unsigned char *)body;
     while (*p) {
-        size_t len = strlen(p), take = len;
-        if ((int)len > width) {
-            take = (size_t)width;
-            while (take > 0 && p[take] != ' ')
-                take--;
-            if (take == 0)
-                take = (size_t)width;
+        const int room = width - (int)strlen(indent);
+        const unsigned char *q = p, *brk = NULL;
+        int cols = 0;
+        while (*q) {
+            size_t n = seq_len(q);
+            int w = cp_width(q, n);
+            if (cols + w > room && q > p) {
+                if (fill && *q == ' ')
+                    brk = q; /* the line ends on its last column */
+                break;
+            }
+            if (*q == ' ')
+                brk = q;
+            else if (w == 2 && q > p && !is_hangul(q, n))
+                brk = q; /* Chinese and Japanese may break before any ideograph */
+            cols += w;
+            q += n;
         }
-        if (!first)
-            fprintf(out, "%*s", indent, "");
-        mc_text_safe(out, p, take);
+        const unsigned char *end = q;
+        if (*q && brk && brk > p)
+            end = brk;
+        fputs(mark, out);
+        fputs(indent, out);
+        mc_text_safe(out, (const char *)p, (size_t)(end - p));
         fputc('\n', out);
-        first = false;
-        p += take;
+        p = end;
         while (*p == ' ')
             p++;
+        indent = hang;
     }
-    if (first)
-        fputc('\n', out);
+}
+
+/* Label right-aligned in indent columns, then the text wrapped at
+ * MC_TEXT_WIDTH under it. */
+void text_wrapped(FILE *out, const char *label, const char *text, int indent)
+{
+    char first[64], hang[64];
+    snprintf(first, sizeof first, "%*s%s", indent - (int)strlen(label), "", label);
+    snprintf(hang, sizeof hang, "%*s", indent, "");
+    if (*text == '\0')
+        fprintf(out, "%s\n", first);
+    else
+        text_wrap(out, MC_TEXT_WIDTH, true, "", first, hang, text);
 }
 
 /* The terminal colour of a class (empty for none). */
