@@ -24,6 +24,55 @@ static double severity(const mc_rules *rules, const char *klass, const char *rea
     return r ? s * r->weight : s;
 }
 
+/* Order of rows by class, then the four keys. */
+static int key_cmp(const char *klass_a, char *const *a, const char *klass_b, char *const *b)
+{
+    int c = strcmp(klass_a, klass_b);
+    for (size_t i = 0; c == 0 && i < 4; i++)
+        c = strcmp(a[i], b[i]);
+    return c;
+}
+
+/* qsort order of row pointers: by class and keys. */
+static int by_key(const void *a, const void *b)
+{
+    const kept_row *x = *(kept_row *const *)a, *y = *(kept_row *const *)b;
+    return key_cmp(x->klass, x->values, y->klass, y->values);
+}
+
+/* The current rows, sorted by key, that the window before is added to. */
+typedef struct {
+    kept_row **sorted;
+    size_t n;
+} previous_ctx;
+
+/* store_rows callback over the window before: its count goes to the
+ * current row with the same class and keys, if any.  Nothing is kept, so
+ * a window before of any size costs no memory. */
+static bool add_previous(const mc_row *row, void *vctx)
+{
+    previous_ctx *c = vctx;
+    char klass[sizeof c->sorted[0]->klass];
+    snprintf(klass, sizeof klass, "%s", row->klass ? row->klass : "unknown");
+    char *values[4];
+    for (size_t i = 0; i < 4; i++)
+        values[i] = (char *)row->values[i];
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = key_cmp(klass, values, c->sorted[mid]->klass, c->sorted[mid]->values);
+        if (d == 0) {
+            c->sorted[mid]->previous += row->count;
+            break;
+        }
+        if (d < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return true;
+}
+
 /* qsort order: highest score first. */
 static int by_score(const void *a, const void *b)
 {
@@ -36,28 +85,29 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
 {
     char err[1024];
     static const char *const keys[] = {"code", "enhanced", "reason", "domain"};
-    kept_rows now, before;
+    kept_rows now;
     mc_filter f = {.problems_only = true};
     if (!rows_query(s, &o->window, keys, 4, &f, 500, &now, err, sizeof err)) {
         fprintf(stderr, "mailcodes: %s\n", err);
         return MC_EXIT_DB;
     }
     bool have_prev = o->previous.since[0] != '\0';
-    memset(&before, 0, sizeof before);
-    if (have_prev && !rows_query(s, &o->previous, keys, 4, &f, 0, &before, err, sizeof err)) {
+    previous_ctx pc = {.sorted = mc_xcalloc(now.n + 1, sizeof *pc.sorted), .n = now.n};
+    for (size_t i = 0; i < now.n; i++)
+        pc.sorted[i] = &now.rows[i];
+    if (now.n > 1)
+        qsort(pc.sorted, now.n, sizeof *pc.sorted, by_key);
+    /* The window before is streamed (its rows may be many), not kept. */
+    bool ok = !have_prev || now.n == 0 ||
+              store_rows(s, &o->previous, keys, 4, &f, 0, add_previous, &pc, err, sizeof err);
+    free(pc.sorted);
+    if (!ok) {
         rows_free(&now);
         fprintf(stderr, "mailcodes: %s\n", err);
         return MC_EXIT_DB;
     }
     for (size_t i = 0; i < now.n; i++) {
         kept_row *r = &now.rows[i];
-        for (size_t j = 0; j < before.n; j++) {
-            kept_row *p = &before.rows[j];
-            if (strcmp(p->klass, r->klass) == 0 && strcmp(p->values[0], r->values[0]) == 0 &&
-                strcmp(p->values[1], r->values[1]) == 0 && strcmp(p->values[2], r->values[2]) == 0 &&
-                strcmp(p->values[3], r->values[3]) == 0)
-                r->previous += p->count;
-        }
         double trend = 1.0;
         if (have_prev) {
             if (r->previous == 0)
@@ -113,6 +163,5 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             text_wrapped(out, "action:   ", advice, 13);
     }
     rows_free(&now);
-    rows_free(&before);
     return MC_EXIT_OK;
 }

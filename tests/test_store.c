@@ -2,7 +2,8 @@
  * test_store.c - the SQLite store: a round trip of aggregated counts,
  * windows, upserts across batches, source positions, refusing a database
  * from a newer schema or a file that is not a database, and the upgrade of
- * a real schema-1 database in place.
+ * a real schema-1 database in place; two writers of one source position
+ * (compare and set).
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -281,6 +282,52 @@ START_TEST(test_upgrade_from_schema_1)
 }
 END_TEST
 
+/* Two writers of one source (two ingests of one file): the second flush,
+ * made from a stale position, writes nothing and learns where the source
+ * is now; a claim of a new source loses to one made in between. */
+START_TEST(test_source_compare_and_set)
+{
+    char *path = temp_db();
+    char err[1024];
+    mc_store *a = store_open(path, false, err, sizeof err), *b = store_open(path, false, err, sizeof err);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    mc_aggregate *agg = aggregate_new();
+    add_events(agg, L550, 1);
+    const char head[] = "Nov 23 10:00:00 mx postfix/smtp[1]: first line of a log\n";
+    mc_source sa, sb;
+    ck_assert(store_source_find(a, head, sizeof head - 1, &sa, err, sizeof err));
+    ck_assert(store_source_find(b, head, sizeof head - 1, &sb, err, sizeof err));
+    /* both saw nothing; a claims it first */
+    sa.offset = 100;
+    ck_assert(store_flush(a, agg, &sa, "mail.log", err, sizeof err));
+    sb.offset = 80;
+    ck_assert(!store_flush(b, agg, &sb, "mail.log", err, sizeof err));
+    ck_assert(sb.lost);
+    ck_assert_int_eq(sb.id, sa.id);
+    ck_assert_uint_eq(sb.committed, 100);
+    /* b goes on from 100; a's next flush is now the stale one */
+    sb.lost = false;
+    sb.offset = 150;
+    ck_assert(store_flush(b, agg, &sb, "mail.log", err, sizeof err));
+    sa.offset = 200;
+    ck_assert(!store_flush(a, agg, &sa, "mail.log", err, sizeof err));
+    ck_assert(sa.lost);
+    ck_assert_uint_eq(sa.committed, 150);
+    /* two batches were written, one event each: the lost ones added nothing */
+    mc_totals t;
+    ck_assert(store_totals(a, NULL, NULL, &t, err, sizeof err));
+    ck_assert_uint_eq(t.events, 2);
+    mc_source again;
+    ck_assert(store_source_find(a, head, sizeof head - 1, &again, err, sizeof err));
+    ck_assert_uint_eq(again.offset, 150);
+    store_close(a);
+    store_close(b);
+    aggregate_free(agg);
+    cleanup_db(path);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -289,6 +336,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_source_positions);
     tcase_add_test(tc, test_refuses_bad_databases);
     tcase_add_test(tc, test_upgrade_from_schema_1);
+    tcase_add_test(tc, test_source_compare_and_set);
     suite_add_tcase(s, tc);
     return s;
 }
