@@ -33,6 +33,7 @@ typedef struct {
     mc_reason_hit hit;
     const char *input;
     bool reply;          /* the input was a pasted reply */
+    bool enh_exact;      /* enh is the code's own record, not its subject or class */
 } explained;
 
 static const char *class_key(mc_class c)
@@ -123,6 +124,11 @@ static bool understand(const mc_rules *rules, mc_matcher *m, const char *input, 
     x->klass = classify_codes(x->code, x->enhanced);
     x->basic = knowledge_code(&rules->knowledge, x->code);
     x->enh = knowledge_enhanced(&rules->knowledge, x->enhanced);
+    x->enh_exact = x->enh != NULL;
+    /* A typed enhanced code that no registry or provider record defines is
+     * undefined, like a typed basic code without a record (299). */
+    if (!x->enh_exact && x->enhanced[0] && !x->reply)
+        return false;
     if (x->enh == NULL && x->enhanced[0])
         x->enh = knowledge_enhanced_subject(&rules->knowledge, x->enhanced);
     if (x->enh == NULL && x->enhanced[0])
@@ -130,10 +136,14 @@ static bool understand(const mc_rules *rules, mc_matcher *m, const char *input, 
     return x->basic || x->enh || x->hit.reason;
 }
 
-/* The record whose three sections describe the input best. */
+/* The record whose three sections describe the input best: the enhanced
+ * code's own record before the basic code's generic one (the reason rule's
+ * advice, the most specific of all, is shown first by the callers). */
 static const mc_code_info *main_record(const explained *x)
 {
-    return x->enh && !x->code[0] ? x->enh : x->basic ? x->basic : x->enh;
+    if (x->enh && (x->enh_exact || !x->code[0]))
+        return x->enh;
+    return x->basic ? x->basic : x->enh;
 }
 
 /* ---- text layout ------------------------------------------------------ */
@@ -215,6 +225,10 @@ static void write_text(const explained *x, const mc_lang *lang, FILE *out)
         if (x->basic && x->enh && rec == x->basic) {
             mc_buf_reset(&b);
             mc_buf_printf(&b, "%s: %s", x->enhanced, x->enh->name);
+            lang_line(out, lang, b.data);
+        } else if (x->basic && x->enh && rec == x->enh) {
+            mc_buf_reset(&b);
+            mc_buf_printf(&b, "%s: %s", x->code, x->basic->name);
             lang_line(out, lang, b.data);
         }
     } else {
@@ -364,11 +378,20 @@ static void stage_phrase(mc_buf *out, const mc_lang *lang, const char *stages)
     free(copy);
 }
 
-/* The labels of the reasons whose rules name this code, comma-separated. */
-static void typical_reasons(mc_buf *out, const mc_lang *lang, const mc_reasons *rs, const explained *x)
+/* The labels of the reasons compare.conf lists for this code, then of those
+ * whose rules name it, comma-separated. */
+static void typical_reasons(mc_buf *out, const mc_lang *lang, const mc_reasons *rs, const explained *x,
+                            const char *listed)
 {
     const mc_reason *seen[16];
     size_t n = 0;
+    char *copy = mc_xstrdup(listed ? listed : ""), *save = NULL;
+    for (char *w = strtok_r(copy, " ,", &save); w && n < 16; w = strtok_r(NULL, " ,", &save)) {
+        const mc_reason *reason = reasons_find(rs, w);
+        if (reason)
+            seen[n++] = reason;
+    }
+    free(copy);
     for (size_t i = 0; i < rs->n_rules && n < 16; i++) {
         const mc_reason_rule *r = &rs->rules[i];
         bool hit = false;
@@ -423,6 +446,7 @@ typedef struct {
     char actor[256];
     char category[256];
     char stage[256];
+    char stages[128];    /* the stage words of compare.conf, untranslated */
     char reasons[512];
     char first[1024];
     const char *rfc;
@@ -440,6 +464,12 @@ static void fill_side(side *s, const char *id, const explained *x, const mc_rule
     snprintf(s->name, sizeof s->name, "%s", rec ? rec->name : "?");
     snprintf(s->klass, sizeof s->klass, "%s", lang_word(lang, class_key(x->klass)));
     snprintf(s->action, sizeof s->action, "%s", lang_word(lang, action_key(x->klass)));
+    const conf_section *f = facts && x->code[0] ? conf_find_section(facts, x->code) : NULL;
+    const char *cl = conf_get(f, "closes");
+    s->closes = cl && strcmp(cl, "yes") == 0;
+    /* 221 succeeds and ends the session: "the session goes on" would be false. */
+    if (s->closes && x->klass == CLASS_SUCCESS && lang_word_or_null(lang, "action_success_closes"))
+        snprintf(s->action, sizeof s->action, "%s", lang_word(lang, "action_success_closes"));
     s->rfc = rec && rec->rfc && *rec->rfc ? rec->rfc : NULL;
     s->hard = rec && rec->hard;
     mc_buf b;
@@ -458,23 +488,42 @@ static void fill_side(side *s, const char *id, const explained *x, const mc_rule
         snprintf(key, sizeof key, "category_%c", x->code[1]);
         const char *cat = lang_word_or_null(lang, key);
         snprintf(s->category, sizeof s->category, "%s", cat ? cat : "?");
-        const conf_section *f = facts ? conf_find_section(facts, x->code) : NULL;
         const char *st = conf_get(f, "stage");
         if (st) {
             stage_phrase(&b, lang, st);
             snprintf(s->stage, sizeof s->stage, "%s", b.data);
+            snprintf(s->stages, sizeof s->stages, "%s", st);
             s->has_stage = true;
         }
-        const char *cl = conf_get(f, "closes");
-        s->closes = cl && strcmp(cl, "yes") == 0;
     }
     mc_buf_reset(&b);
-    typical_reasons(&b, lang, &rules->reasons, x);
+    typical_reasons(&b, lang, &rules->reasons, x, conf_get(f, "reasons"));
     snprintf(s->reasons, sizeof s->reasons, "%s", b.len ? b.data : "");
     mc_buf_reset(&b);
     first_sentence(&b, rec ? rec->description : NULL);
     snprintf(s->first, sizeof s->first, "%s", b.data ? b.data : "");
     mc_buf_free(&b);
+}
+
+/* The stage words two compare.conf lists share ("any" shares every word), or
+ * "" when they share none. */
+static void common_stages(char *dst, size_t cap, const char *a, const char *b)
+{
+    dst[0] = '\0';
+    bool any_a = strstr(a, "any") != NULL, any_b = strstr(b, "any") != NULL;
+    const char *from = any_a && !any_b ? b : a, *other = any_a && !any_b ? a : b;
+    char *copy = mc_xstrdup(from), *save = NULL;
+    size_t len = 0;
+    for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
+        char padded[160];
+        snprintf(padded, sizeof padded, " %s ", other);
+        char word[64];
+        snprintf(word, sizeof word, " %s ", w);
+        bool shared = strstr(padded, word) != NULL || (strcmp(w, "any") != 0 && strstr(other, "any") != NULL);
+        if (shared && len + strlen(w) + 2 < cap)
+            len += (size_t)snprintf(dst + len, cap - len, "%s%s", len ? " " : "", w);
+    }
+    free(copy);
 }
 
 #define FILL(list, key, ...)                                                                                  \
@@ -487,7 +536,10 @@ static void derive(const side *a, const side *b, const explained *xa, const expl
                    mc_buf *summary, buf_list *diffs, buf_list *which)
 {
     /* Summary: the two names, classes and what a client does with each. */
-    if (xa->klass == xb->klass) {
+    if (strcmp(xa->code, xb->code) == 0 && strcmp(xa->enhanced, xb->enhanced) == 0 && !xa->reply && !xb->reply) {
+        const char *v[] = {"a", a->id, "b", b->id, "name_a", a->name, "class", a->klass, "action", a->action, NULL};
+        lang_fill(summary, lang, "summary_identical", v);
+    } else if (xa->klass == xb->klass) {
         const char *v[] = {"a", a->id, "name_a", a->name, "b", b->id, "name_b", b->name, "class", a->klass,
                            "action", a->action, NULL};
         lang_fill(summary, lang, "summary_same", v);
@@ -563,9 +615,23 @@ static void derive(const side *a, const side *b, const explained *xa, const expl
     bool sb = xb->klass == CLASS_SUCCESS || xb->klass == CLASS_INTERMEDIATE;
     if ((ta && pb) || (pa && tb))
         FILL(which, "which_transient_permanent", "t", ta ? a->id : b->id, "p", pa ? a->id : b->id);
-    else if (sa != sb)
-        FILL(which, "which_success_failure", "s", sa ? a->id : b->id, "f", sa ? b->id : a->id);
-    else if (xa->klass == xb->klass)
+    else if (sa != sb) {
+        /* Success and failure at the same point (220 and 421 or 521 are both
+         * greetings) are the two answers to one situation. */
+        char shared[128];
+        common_stages(shared, sizeof shared, a->stages, b->stages);
+        if (shared[0]) {
+            mc_buf st;
+            mc_buf_init(&st);
+            stage_phrase(&st, lang, shared);
+            FILL(which, "which_success_failure_stage", "s", sa ? a->id : b->id, "f", sa ? b->id : a->id, "stage",
+                 st.data);
+            mc_buf_free(&st);
+        } else {
+            FILL(which, "which_success_failure", "s", sa ? a->id : b->id, "f", sa ? b->id : a->id);
+        }
+    }
+    else if (xa->klass == xb->klass && strcmp(a->id, b->id) != 0)
         FILL(which, "which_same_class", "action", a->action);
     if (a->hard != b->hard)
         FILL(which, "which_hard", "x", a->hard ? a->id : b->id, "y", a->hard ? b->id : a->id);
@@ -588,7 +654,8 @@ int compare_write(const mc_rules *rules, const char *a, const char *b, bool json
         if (!understand(rules, &m, in[i], &x[i]) || !main_record(&x[i])) {
             fputs("mailcodes: compare: '", stderr);
             mc_text_safe(stderr, in[i], strlen(in[i]));
-            fputs("' is not a known code (give two basic codes such as 421, or two enhanced codes such as 5.7.1)\n",
+            fputs("' is not a known code (give a basic code such as 421, a defined enhanced code such as 5.7.1"
+                  " or a reply text; the two may be of different kinds)\n",
                   stderr);
             rc = MC_EXIT_USAGE;
         }

@@ -171,8 +171,8 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
                     }
                 }
                 free(copy);
-            } else {
-                conf_error(err, errlen, cf->path, e->line, "unknown key '%s' (stage, closes)", e->key);
+            } else if (strcmp(e->key, "reasons") != 0) {
+                conf_error(err, errlen, cf->path, e->line, "unknown key '%s' (stage, closes, reasons)", e->key);
                 conf_free(cf);
                 return NULL;
             }

@@ -577,14 +577,15 @@ START_TEST(test_explain_every_code)
             free(out);
         }
     }
-    /* an enhanced code without its own record falls back to its subject, then its class */
-    char *out = page("5.7.99", NULL, false, "en", &rc);
-    ck_assert_int_eq(rc, 0);
-    free(out);
-    out = page("4.9.9", NULL, false, "en", &rc);
-    ck_assert_int_eq(rc, 0);
-    free(out);
-    out = page("299", NULL, false, "en", &rc);
+    /* an enhanced code that no record defines is undefined, like a basic code
+     * without a record (299): an error, not a page about its subject or class */
+    static const char *const undefined[] = {"5.7.99", "4.9.9", "5.9.99", "4.7.999"};
+    for (size_t i = 0; i < sizeof undefined / sizeof undefined[0]; i++) {
+        char *u = page(undefined[i], NULL, false, "en", &rc);
+        ck_assert_msg(rc == 1, "explain %s: %d", undefined[i], rc);
+        free(u);
+    }
+    char *out = page("299", NULL, false, "en", &rc);
     ck_assert_int_eq(rc, 1);
     free(out);
     out = page("not a reply \xff", NULL, false, "en", &rc);
@@ -601,7 +602,8 @@ START_TEST(test_explain_reply)
     ck_assert_int_eq(rc, 0);
     expect_in(out, "\"code\": \"550\", \"enhanced\": \"5.7.1\", \"class\": \"permanent\"");
     expect_in(out, "\"reason\": \"blocklisted\", \"reason_detail\": \"Spamhaus ZEN\"");
-    expect_in(out, "\"name\": \"Requested action not taken: mailbox unavailable\"");
+    /* the enhanced code's own record before the basic code's generic one */
+    expect_in(out, "\"name\": \"Delivery not authorized, message refused\"");
     expect_in(out, "\"fix\": \"Spamhaus ZEN combines");
     free(out);
     out = page(spec, NULL, false, "en", &rc);
@@ -752,6 +754,62 @@ START_TEST(test_compare)
     out = page("421", "nonsense", false, "en", &rc);
     ck_assert_int_eq(rc, 1);
     free(out);
+    /* success and failure at the same point (both greetings) do describe one situation */
+    static const char *const greet[] = {"521", "421"};
+    for (size_t i = 0; i < 2; i++) {
+        out = page("220", greet[i], true, "en", &rc);
+        ck_assert_int_eq(rc, 0);
+        expect_in(out, "a failure at the same point (the connection greeting");
+        ck_assert_ptr_null(strstr(out, "never describe the same situation"));
+        free(out);
+    }
+    /* 221 ends the session (RFC 5321 4.2.3): its action must not say it goes on */
+    out = page("221", "550", true, "en", &rc);
+    expect_in(out, "221 (Service closing transmission channel) is 2xx Positive Completion: the command succeeded"
+                   " and the server closes the connection.");
+    ck_assert_ptr_null(strstr(out, "session goes on"));
+    free(out);
+    /* the same code twice does not "differ" */
+    out = page("550", "550", true, "en", &rc);
+    expect_in(out, "550 and 550 are the same code");
+    ck_assert_ptr_null(strstr(out, "They differ"));
+    free(out);
+    /* 421 names no rule, but compare.conf lists its usual reasons */
+    out = page("421", "450", true, "en", &rc);
+    expect_in(out, "Typical reasons: 421: Sending too fast (rate limit), Too many connections or messages per "
+                   "session, Sending IP or domain has a poor reputation");
+    free(out);
+    /* mixed kinds are accepted; an unknown code is refused without claiming otherwise */
+    out = page("550", "5.7.1", false, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    free(out);
+    out = page("250", "999", false, "en", &rc);
+    ck_assert_int_eq(rc, 1);
+    free(out);
+}
+END_TEST
+
+/* A pasted reply: provider rule first, then the enhanced code's record, then
+ * the basic code's. */
+START_TEST(test_explain_order)
+{
+    int rc;
+    char *out = page("550 5.7.23 The message was rejected because of Sender Policy Framework violation", NULL,
+                     true, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "\"name\": \"SPF validation failed\"");
+    free(out);
+    out = page("421 4.7.27 Your email has been rate limited because SPF authentication didn't pass for this "
+               "message. - gsmtp",
+               NULL, true, "en", &rc);
+    expect_in(out, "\"name\": \"SPF authentication did not pass (Gmail)\"");
+    expect_in(out, "\"reason\": \"auth-failure\"");
+    free(out);
+    out = page("550 5.4.1 Recipient address rejected: Access denied. AS(201806281)", NULL, false, "en", &rc);
+    expect_in(out, "550 5.4.1 Recipient address rejected: Access denied (Microsoft)");
+    expect_in(out, "Detail: Microsoft directory-based edge blocking");
+    ck_assert_ptr_null(strstr(out, "550 5.4.1 No answer from host"));
+    free(out);
 }
 END_TEST
 
@@ -776,6 +834,7 @@ static Suite *reasons_suite(void)
     tcase_add_test(tc, test_explain_reply);
     tcase_add_test(tc, test_languages);
     tcase_add_test(tc, test_compare);
+    tcase_add_test(tc, test_explain_order);
     suite_add_tcase(s, tc);
     return s;
 }
