@@ -334,9 +334,10 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     return within_budget(p, parse_budgeted(p, line, ev));
 }
 
-/* The line rules of MTA m on one message (the envelope removed). */
+/* The line rules of MTA m on one message (the envelope removed); its
+ * markers are looked for in marked (the message, or more of the line). */
 static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
-                                     const mc_logline *ll, mc_event *ev)
+                                     const mc_logline *ll, mc_str marked, mc_event *ev)
 {
     /* Every outcome line carries one of the MTA's markers (status=, said:,
      * =>, rejected ...): a line without one is settled by a few memmem
@@ -345,10 +346,10 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
      * Many (Exim): one automaton scan answers them all at once. */
     const uint64_t *found = NULL;
     if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
-        if (!has_marker_in(m->markers, m->n_markers, ll->message))
+        if (!has_marker_in(m->markers, m->n_markers, marked))
             return PARSE_NOTHING;
     } else {
-        litset_scan(m->literal_set, ll->message, p->found);
+        litset_scan(m->literal_set, marked, p->found);
         bool marked = false;
         for (size_t i = 0; i < m->n_markers && !marked; i++)
             marked = found_bit(p->found, m->marker_ids[i]);
@@ -398,7 +399,8 @@ static bool parse_debug(mc_parser *p, mc_str line, mc_event *ev, mc_parse_result
             mc_logline ll = {0};
             ll.time = p->last_time;
             ll.message = mc_str_make(line.p + skip, line.n - skip);
-            mc_parse_result r = parse_message(p, m, -1, &ll, ev);
+            /* The echoed line's marker may span the cut (" -> "). */
+            mc_parse_result r = parse_message(p, m, -1, &ll, line, ev);
             *out = r == PARSE_UNRECOGNISED ? PARSE_NOTHING : r;
             return true;
         }
@@ -428,5 +430,5 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
     const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
     if (m == NULL)
         return PARSE_NOTHING;
-    return parse_message(p, m, daemon, &ll, ev);
+    return parse_message(p, m, daemon, &ll, ll.message, ev);
 }

@@ -4,7 +4,7 @@
 Each inbound scenario connects from its own loopback address (127.0.0.N), so
 a log line's H=[127.0.0.N] names the scenario; every final reply Exim gives a
 scenario is recorded in a side file, one line per reply:
-    127.0.0.N <TAB> stage <TAB> reply
+    127.0.0.N <TAB> stage <TAB> reply <TAB> address (RCPT or MAIL, else empty)
 Messages Exim accepts for remote domains go on to the sink (sink.py), which
 records its own replies.
 
@@ -22,7 +22,16 @@ RECORD = open(sys.argv[2], "a", encoding="utf-8")
 class Conn:
     def __init__(self, src, greet=True):
         self.src = src
-        self.s = socket.create_connection(("127.0.0.1", PORT), source_address=(src, 0), timeout=10)
+        for attempt in range(20):
+            try:
+                self.s = socket.create_connection(("127.0.0.1", PORT), source_address=(src, 0),
+                                                  timeout=10)
+                break
+            except ConnectionRefusedError:
+                # a busy machine: the daemon's listen queue was full
+                if attempt == 19:
+                    raise
+                time.sleep(0.3)
         self.f = self.s.makefile("rb")
         self.banner = self.reply() if greet else None
 
@@ -45,8 +54,8 @@ class Conn:
         self.send(text)
         return self.reply()
 
-    def note(self, stage, reply):
-        RECORD.write("%s\t%s\t%s\n" % (self.src, stage, reply))
+    def note(self, stage, reply, address=""):
+        RECORD.write("%s\t%s\t%s\t%s\n" % (self.src, stage, reply, address))
         RECORD.flush()
 
     def starttls(self):
@@ -92,7 +101,7 @@ def rcpt_reject(src, rcpt):
     c = Conn(src)
     c.cmd("EHLO client.test")
     c.cmd("MAIL FROM:<sender@client.test>")
-    c.note("rcpt", c.cmd("RCPT TO:<%s>" % rcpt))
+    c.note("rcpt", c.cmd("RCPT TO:<%s>" % rcpt), rcpt)
     c.cmd("QUIT")
     c.close()
 
@@ -100,7 +109,7 @@ def rcpt_reject(src, rcpt):
 def mail_reject(src, sender):
     c = Conn(src)
     c.cmd("EHLO client.test")
-    c.note("mail", c.cmd("MAIL FROM:<%s>" % sender))
+    c.note("mail", c.cmd("MAIL FROM:<%s>" % sender), sender)
     c.cmd("QUIT")
     c.close()
 

@@ -56,6 +56,7 @@ run_one() {
     until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $SINKPORT), 1)" 2>/dev/null; do
         sleep 0.1
     done
+    kill -0 "$sink" || { echo "run.sh: $name: the sink did not start (port $SINKPORT busy?)" >&2; exit 1; }
     if [ "$name" = debug ]; then
         runuser -u "$EUSER" -- "$EXIM" -C "$dir/exim.conf" -d -bd 2>"$dir/debug.log" &
     else
@@ -64,8 +65,10 @@ run_one() {
     until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null; do
         sleep 0.1
     done
-    python3 "$here/client.py" "$PORT" "$out/$name.client.tsv" outbound
-    python3 "$here/client.py" "$PORT" "$out/$name.client.tsv" inbound
+    python3 "$here/client.py" "$PORT" "$out/$name.client.tsv" outbound ||
+        echo "run.sh: $name: outbound client failed" >&2
+    python3 "$here/client.py" "$PORT" "$out/$name.client.tsv" inbound ||
+        echo "run.sh: $name: inbound client failed" >&2
     printf 'Subject: test delivery\n\nhello\n' |
         runuser -u "$EUSER" -- "$EXIM" -C "$dir/exim.conf" -N -odi -f sender@client.test ok-n@alpha.test
     # retries: one queue run too early (retry time not reached), one after

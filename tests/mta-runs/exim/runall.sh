@@ -1,5 +1,5 @@
 #!/bin/sh
-# runall.sh - every run of run.sh, four at a time on separate ports.
+# runall.sh - every run of run.sh, three at a time on separate ports.
 #   tests/mta-runs/exim/runall.sh OUTDIR
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,11 +21,11 @@ unknown_in_list"
 set -- default all none debug $OPTIONS
 i=0
 pids=""
-for worker in 0 1 2 3; do
+for worker in 0 1 2; do
     names=""
     n=0
     for name in "$@"; do
-        [ $((n % 4)) -eq "$worker" ] && names="$names $name"
+        [ $((n % 3)) -eq "$worker" ] && names="$names $name"
         n=$((n + 1))
     done
     PORT=$((2625 + worker * 10)) SINKPORT=$((2626 + worker * 10)) \
