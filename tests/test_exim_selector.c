@@ -541,7 +541,7 @@ START_TEST(test_budget_spent_line_is_skipped)
     mc_parse_rules pr;
     char err[512];
     const char *files[] = {"mta/evil.conf"};
-    ck_assert_msg(parse_rules_load(&pr, dir, files, 1, err, sizeof err), "%s", err);
+    ck_assert_msg(parse_rules_load(&pr, dir, files, 1, true, err, sizeof err), "%s", err);
     mc_parser p;
     parser_init(&p, &pr);
     p.line_budget = 200000;
