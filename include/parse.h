@@ -58,6 +58,12 @@ typedef struct {
      * are not outcomes and never count as unrecognised. */
     mc_pattern *fragments;
     size_t n_fragments;
+    /* Lines without any envelope that match one of these are the MTA's
+     * debug output (exim -d): never unrecognised; what follows the match,
+     * when a line rule understands it, is an outcome the debug output
+     * echoes from the log. */
+    mc_pattern *debug;
+    size_t n_debug;
     mc_pattern *replies;
     size_t n_replies;
     mc_stage_rule *stages;
@@ -90,7 +96,13 @@ typedef enum {
     PARSE_EVENT,         /* *ev is filled (not yet classified) */
     PARSE_UNRECOGNISED,  /* looks like an outcome, no rule understood it */
     PARSE_RETRY_SKIP,    /* a delivery skipped, its retry time not reached */
+    PARSE_SKIPPED,       /* the line spent its work budget: counted as skipped */
 } mc_parse_result;
+
+/* Work one line may cost across every pattern it meets, in PCRE2
+ * match-limit units.  A real line needs a few thousand; a hostile one stops
+ * here instead of costing MATCH_LIMIT once per pattern. */
+#define MC_LINE_BUDGET 4000000u
 
 /* Per-stream parsing state: scratch space and year inference. */
 typedef struct {
@@ -102,6 +114,12 @@ typedef struct {
     uint64_t *found;     /* literals of the line's MTA found in it */
     size_t found_words;
     bool no_prefilter;   /* MAILCODES_NO_PREFILTER: memmem only */
+    /* The line's work budget: patterns run with this match context, whose
+     * limit is what is left of the budget. */
+    pcre2_match_context *budget_ctx;
+    uint32_t line_budget;  /* per line (MC_LINE_BUDGET; a test may lower it) */
+    uint32_t budget_left;
+    uint64_t line_work;    /* units charged to the last line (a lower bound) */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

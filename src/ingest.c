@@ -260,13 +260,15 @@ static void close_input(run_state *rs)
 
 typedef enum { STREAM_END, STREAM_IDLE, STREAM_STOPPED, STREAM_READ_ERROR, STREAM_DB_ERROR } stream_result;
 
-static void count_line_stats(run_state *rs, uint64_t unrec, uint64_t retry_skips)
+/* skipped: a line the parser gave up on (its work budget spent), on top of
+ * those the reader skipped. */
+static void count_line_stats(run_state *rs, uint64_t skipped, uint64_t unrec, uint64_t retry_skips)
 {
     const mc_reader_stats *st = reader_stats(rs->r);
     uint64_t lines_now = st->lines, skipped_now = skipped_of(st);
     /* Lines the reader skipped before this one belong to the same hour. */
     pending_add(&rs->pl, rs->agg, &rs->parser.last_time, lines_now - rs->seen_lines,
-                skipped_now - rs->seen_skipped, unrec, retry_skips);
+                skipped_now - rs->seen_skipped + skipped, unrec, retry_skips);
     if (lines_now != rs->seen_lines)
         rs->dirty = true;
     rs->seen_lines = lines_now;
@@ -283,8 +285,11 @@ static stream_result process_stream(run_state *rs)
         int got = reader_next(rs->r, &line);
         if (got == 1) {
             mc_parse_result pr = parser_line(&rs->parser, line, &ev);
-            uint64_t unrec = 0, retry_skip = 0;
-            if (pr == PARSE_RETRY_SKIP) {
+            uint64_t unrec = 0, retry_skip = 0, skipped = 0;
+            if (pr == PARSE_SKIPPED) {
+                skipped = 1;
+                o->skipped++;
+            } else if (pr == PARSE_RETRY_SKIP) {
                 retry_skip = 1;
                 o->retry_skips++;
             } else if (pr == PARSE_EVENT) {
@@ -302,7 +307,7 @@ static stream_result process_stream(run_state *rs)
                     fputc('\n', o->unrecognised_out);
                 }
             }
-            count_line_stats(rs, unrec, retry_skip);
+            count_line_stats(rs, skipped, unrec, retry_skip);
             bool full = rs->agg && aggregate_full(rs->agg);
             if ((reader_stats(rs->r)->lines & 0x3FFF) == 0 || full || mc_stop_requested) {
                 bool time_up = o->flush_seconds > 0 && now_seconds() - rs->last_flush >= o->flush_seconds;
@@ -315,7 +320,7 @@ static stream_result process_stream(run_state *rs)
             continue;
         }
         /* Skipped lines after the last readable one. */
-        count_line_stats(rs, 0, 0);
+        count_line_stats(rs, 0, 0, 0);
         if (got == 2) {
             if (!flush(rs))
                 return STREAM_DB_ERROR;

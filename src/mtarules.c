@@ -62,15 +62,17 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             if (!pattern_compile(&m->prefix, e->value, 0, cf->path, e->line, err, errlen))
                 return false;
             m->has_prefix = true;
-        } else if (strcmp(e->key, "fragment") == 0) {
-            m->fragments = mc_xrealloc(m->fragments, (m->n_fragments + 1) * sizeof *m->fragments);
-            if (!pattern_compile(&m->fragments[m->n_fragments], e->value, 0, cf->path, e->line, err,
-                                 errlen))
+        } else if (strcmp(e->key, "fragment") == 0 || strcmp(e->key, "debug") == 0) {
+            bool debug = e->key[0] == 'd';
+            mc_pattern **v = debug ? &m->debug : &m->fragments;
+            size_t *n = debug ? &m->n_debug : &m->n_fragments;
+            *v = mc_xrealloc(*v, (*n + 1) * sizeof **v);
+            if (!pattern_compile(&(*v)[*n], e->value, 0, cf->path, e->line, err, errlen))
                 return false;
-            m->n_fragments++;
+            (*n)++;
         } else {
             conf_error(err, errlen, cf->path, e->line,
-                       "unknown key '%s' in [@mta] (name, daemons, programs, marker, prefix, fragment)",
+                       "unknown key '%s' in [@mta] (name, daemons, programs, marker, prefix, fragment, debug)",
                        e->key);
             return false;
         }
@@ -254,6 +256,9 @@ static void free_mta(mc_mta_rules *m)
     for (size_t i = 0; i < m->n_fragments; i++)
         pattern_free(&m->fragments[i]);
     free(m->fragments);
+    for (size_t i = 0; i < m->n_debug; i++)
+        pattern_free(&m->debug[i]);
+    free(m->debug);
     for (size_t i = 0; i < m->n_replies; i++)
         pattern_free(&m->replies[i]);
     free(m->replies);

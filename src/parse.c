@@ -27,6 +27,14 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
             p->found_words = w;
     }
     p->found = mc_xcalloc(p->found_words ? p->found_words : 1, sizeof *p->found);
+    p->budget_ctx = pcre2_match_context_create(NULL);
+    if (p->budget_ctx == NULL) {
+        fprintf(stderr, "mailcodes: out of memory (PCRE2 match context)\n");
+        exit(3);
+    }
+    if (p->matcher.jit_stack)
+        pcre2_jit_stack_assign(p->budget_ctx, NULL, p->matcher.jit_stack);
+    p->line_budget = MC_LINE_BUDGET;
 }
 
 /* Frees what parser_init allocated. */
@@ -34,6 +42,9 @@ void parser_free(mc_parser *p)
 {
     free(p->found);
     p->found = NULL;
+    if (p->budget_ctx)
+        pcre2_match_context_free(p->budget_ctx);
+    p->budget_ctx = NULL;
     matcher_free(&p->matcher);
     mc_buf_free(&p->scratch);
 }
@@ -106,6 +117,38 @@ static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, in
     return NULL;
 }
 
+/* The first match limit a pattern gets; doubled while the line's budget
+ * lasts.  A real line's patterns finish within it. */
+#define FIRST_LIMIT 20000u
+
+/* Runs a pattern within what is left of the line's work budget.  PCRE2 does
+ * not say how much work a match took, only whether it hit the limit: a call
+ * starts with a small limit and is rerun with twice the limit each time it
+ * hits it, every limit hit charged to the line (so the charge is a lower
+ * bound of the work, and the work at most twice the budget plus one small
+ * limit per pattern).  Once the budget is spent every match fails. */
+static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
+{
+    if (s.p == NULL || p->budget_left == 0)
+        return false;
+    for (uint32_t limit = FIRST_LIMIT;; limit = limit > UINT32_MAX / 2 ? UINT32_MAX : limit * 2) {
+        if (limit > p->budget_left)
+            limit = p->budget_left;
+        pcre2_set_match_limit(p->budget_ctx, limit);
+        /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
+        int rc = pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, p->matcher.md,
+                             p->budget_ctx);
+        if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT &&
+            rc != PCRE2_ERROR_DEPTHLIMIT && rc != PCRE2_ERROR_HEAPLIMIT)
+            return rc > 0;
+        bool resources = rc != PCRE2_ERROR_MATCHLIMIT;
+        p->line_work += limit;
+        p->budget_left = resources ? 0 : p->budget_left - limit;
+        if (p->budget_left == 0)
+            return false;
+    }
+}
+
 /* Whether msg holds any of the markers. */
 static bool has_marker_in(char *const *markers, size_t n, mc_str msg)
 {
@@ -118,14 +161,15 @@ static bool has_marker_in(char *const *markers, size_t n, mc_str msg)
 /* A line no MTA claims still counts as unrecognised when it carries any
  * MTA's outcome marker: an unknown envelope is a format change too.  The
  * exception is a piece of a multi-line entry an MTA declares (fragment). */
-static bool any_marker(const mc_parse_rules *pr, mc_matcher *mt, mc_str line)
+static bool any_marker(mc_parser *p, mc_str line)
 {
+    const mc_parse_rules *pr = p->rules;
     bool marked = false;
     for (size_t i = 0; i < pr->n_mtas && !marked; i++)
         marked = has_marker_in(pr->mtas[i].markers, pr->mtas[i].n_markers, line);
     for (size_t i = 0; marked && i < pr->n_mtas; i++)
         for (size_t j = 0; j < pr->mtas[i].n_fragments; j++)
-            if (pattern_match(&pr->mtas[i].fragments[j], mt, line))
+            if (budget_match(p, &pr->mtas[i].fragments[j], line))
                 return false;
     return marked;
 }
@@ -162,11 +206,12 @@ static void set_domain(mc_event *ev)
 }
 
 /* Finds the reply code in a delivery's text with the MTA's [@reply] rules. */
-static void find_reply(const mc_mta_rules *m, mc_matcher *mt, mc_str text, mc_event *ev)
+static void find_reply(mc_parser *p, const mc_mta_rules *m, mc_str text, mc_event *ev)
 {
+    const mc_matcher *mt = &p->matcher;
     for (size_t i = 0; i < m->n_replies; i++) {
         const mc_pattern *rp = &m->replies[i];
-        if (pattern_match(rp, mt, text)) {
+        if (budget_match(p, rp, text)) {
             mc_str code = pattern_group(rp, mt, text, G_CODE);
             copy_code(ev->code, sizeof ev->code, code);
             if (code.p)
@@ -178,14 +223,15 @@ static void find_reply(const mc_mta_rules *m, mc_matcher *mt, mc_str text, mc_ev
 }
 
 /* The SMTP stage a reply text names (after RCPT TO, ...), by the MTA's stage patterns and stages.conf. */
-static const char *stage_from_text(const mc_parse_rules *pr, const mc_mta_rules *m, mc_matcher *mt,
-                                   mc_str text)
+static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str text)
 {
+    const mc_parse_rules *pr = p->rules;
+    const mc_matcher *mt = &p->matcher;
     if (text.p == NULL)
         return NULL;
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
-        if (!pattern_match(&sr->pat, mt, text))
+        if (!budget_match(p, &sr->pat, text))
             continue;
         if (sr->stage)
             return sr->stage;
@@ -218,9 +264,11 @@ static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *foun
 }
 
 /* Fills the event from a matched rule. */
-static void build_event(const mc_parse_rules *pr, const mc_mta_rules *m, const mc_line_rule *r,
-                        mc_matcher *mt, mc_str msg, mc_event *ev)
+static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg,
+                        mc_event *ev)
 {
+    const mc_parse_rules *pr = p->rules;
+    const mc_matcher *mt = &p->matcher;
     const mc_pattern *pat = &r->pat;
     ev->mta = m->name;
     ev->direction = r->direction;
@@ -243,7 +291,7 @@ static void build_event(const mc_parse_rules *pr, const mc_mta_rules *m, const m
      * the captures above are all taken first. */
     if (r->reply && ev->code[0] == '\0') {
         mc_str reply = pattern_group(pat, mt, msg, G_REPLY);
-        find_reply(m, mt, reply.p ? reply : ev->text, ev);
+        find_reply(p, m, reply.p ? reply : ev->text, ev);
     }
     /* The reply's own enhanced code is the remote's word; dsn= is Postfix's
      * rewrite of it (5.0.0 for "550 4.2.2"), so it only fills a gap. */
@@ -265,16 +313,111 @@ static void build_event(const mc_parse_rules *pr, const mc_mta_rules *m, const m
     else if (command.p)
         ev->stage = parse_command_stage(pr, command);
     else
-        ev->stage = stage_from_text(pr, m, mt, ev->text);
+        ev->stage = stage_from_text(p, m, ev->text);
     set_domain(ev);
 }
+
+/* The verdict on a line whose budget ran out: skipped, whatever the
+ * patterns that did finish said. */
+static mc_parse_result within_budget(const mc_parser *p, mc_parse_result r)
+{
+    return p->budget_left == 0 ? PARSE_SKIPPED : r;
+}
+
+static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev);
 
 /* One line to at most one event (PARSE_EVENT fills *ev). */
 mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
 {
+    p->budget_left = p->line_budget ? p->line_budget : 1;
+    p->line_work = 0;
+    return within_budget(p, parse_budgeted(p, line, ev));
+}
+
+/* The line rules of MTA m on one message (the envelope removed); its
+ * markers are looked for in marked (the message, or more of the line). */
+static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
+                                     const mc_logline *ll, mc_str marked, mc_event *ev)
+{
+    /* Every outcome line carries one of the MTA's markers (status=, said:,
+     * =>, rejected ...): a line without one is settled by a few memmem
+     * calls, before any pattern runs.  Most lines of a busy log end here. */
+    /* Few markers and rules (Postfix): a few memmem calls are cheapest.
+     * Many (Exim): one automaton scan answers them all at once. */
+    const uint64_t *found = NULL;
+    if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
+        if (!has_marker_in(m->markers, m->n_markers, marked))
+            return PARSE_NOTHING;
+    } else {
+        litset_scan(m->literal_set, marked, p->found);
+        bool marked = false;
+        for (size_t i = 0; i < m->n_markers && !marked; i++)
+            marked = found_bit(p->found, m->marker_ids[i]);
+        if (!marked)
+            return PARSE_NOTHING;
+        found = p->found;
+    }
+    /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
+    mc_str msg = ll->message, host = ll->host;
+    if (m->has_prefix && budget_match(p, &m->prefix, msg)) {
+        mc_str whole = pattern_capture(&p->matcher, msg, 0);
+        mc_str h = pattern_group(&m->prefix, &p->matcher, msg, G_HOST);
+        if (h.p)
+            host = h;
+        if (whole.p == msg.p)
+            msg = mc_str_make(msg.p + whole.n, msg.n - whole.n);
+    }
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const mc_line_rule *r = &m->rules[i];
+        /* A literal seen only in the stripped prefix lets the pattern run
+         * and fail: slower, never wrong. */
+        if (!rule_applies(r, daemon, found, msg) || !budget_match(p, &r->pat, msg))
+            continue;
+        if (r->ignore)
+            return r->retry_skip ? PARSE_RETRY_SKIP : PARSE_NOTHING;
+        memset(ev, 0, sizeof *ev);
+        ev->time = ll->time;
+        ev->host = host;
+        ev->program = ll->program;
+        build_event(p, m, r, msg, ev);
+        return PARSE_EVENT;
+    }
+    return PARSE_UNRECOGNISED;
+}
+
+/* A line of an MTA's debug output (no envelope): the outcome it echoes, if
+ * any, else nothing.  False when no MTA claims the line. */
+static bool parse_debug(mc_parser *p, mc_str line, mc_event *ev, mc_parse_result *out)
+{
+    for (size_t i = 0; i < p->rules->n_mtas; i++) {
+        const mc_mta_rules *m = &p->rules->mtas[i];
+        for (size_t j = 0; j < m->n_debug; j++) {
+            if (!budget_match(p, &m->debug[j], line))
+                continue;
+            mc_str whole = pattern_capture(&p->matcher, line, 0);
+            size_t skip = whole.p ? (size_t)(whole.p - line.p) + whole.n : 0;
+            mc_logline ll = {0};
+            ll.time = p->last_time;
+            ll.message = mc_str_make(line.p + skip, line.n - skip);
+            /* The echoed line's marker may span the cut (" -> "). */
+            mc_parse_result r = parse_message(p, m, -1, &ll, line, ev);
+            *out = r == PARSE_UNRECOGNISED ? PARSE_NOTHING : r;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* parser_line within the line's budget. */
+static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
+{
     mc_logline ll;
-    if (!logline_split_buf(line, &p->years, &p->scratch, &ll))
-        return any_marker(p->rules, &p->matcher, line) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
+    if (!logline_split_buf(line, &p->years, &p->scratch, &ll)) {
+        mc_parse_result r;
+        if (parse_debug(p, line, ev, &r))
+            return r;
+        return any_marker(p, line) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
+    }
     if (ll.time.valid)
         p->last_time = ll.time;
     /* The reader validated the raw line, but a journald MESSAGE decoded from
@@ -287,48 +430,5 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
     if (m == NULL)
         return PARSE_NOTHING;
-    /* Every outcome line carries one of the MTA's markers (status=, said:,
-     * =>, rejected ...): a line without one is settled by a few memmem
-     * calls, before any pattern runs.  Most lines of a busy log end here. */
-    /* Few markers and rules (Postfix): a few memmem calls are cheapest.
-     * Many (Exim): one automaton scan answers them all at once. */
-    const uint64_t *found = NULL;
-    if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
-        if (!has_marker_in(m->markers, m->n_markers, ll.message))
-            return PARSE_NOTHING;
-    } else {
-        litset_scan(m->literal_set, ll.message, p->found);
-        bool marked = false;
-        for (size_t i = 0; i < m->n_markers && !marked; i++)
-            marked = found_bit(p->found, m->marker_ids[i]);
-        if (!marked)
-            return PARSE_NOTHING;
-        found = p->found;
-    }
-    /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
-    mc_str msg = ll.message, host = ll.host;
-    if (m->has_prefix && pattern_match(&m->prefix, &p->matcher, msg)) {
-        mc_str whole = pattern_capture(&p->matcher, msg, 0);
-        mc_str h = pattern_group(&m->prefix, &p->matcher, msg, G_HOST);
-        if (h.p)
-            host = h;
-        if (whole.p == msg.p)
-            msg = mc_str_make(msg.p + whole.n, msg.n - whole.n);
-    }
-    for (size_t i = 0; i < m->n_rules; i++) {
-        const mc_line_rule *r = &m->rules[i];
-        /* A literal seen only in the stripped prefix lets the pattern run
-         * and fail: slower, never wrong. */
-        if (!rule_applies(r, daemon, found, msg) || !pattern_match(&r->pat, &p->matcher, msg))
-            continue;
-        if (r->ignore)
-            return r->retry_skip ? PARSE_RETRY_SKIP : PARSE_NOTHING;
-        memset(ev, 0, sizeof *ev);
-        ev->time = ll.time;
-        ev->host = host;
-        ev->program = ll.program;
-        build_event(p->rules, m, r, &p->matcher, msg, ev);
-        return PARSE_EVENT;
-    }
-    return PARSE_UNRECOGNISED;
+    return parse_message(p, m, daemon, &ll, ll.message, ev);
 }
