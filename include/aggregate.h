@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "lineshape.h"
 
 /* The dimensions an event is counted by, in store column order. */
 typedef enum {
@@ -48,6 +49,13 @@ typedef struct {
     uint64_t lines, skipped, unrecognised, retry_skips;
 } mc_line_count;
 
+/* Unrecognised lines of one shape in one hour bucket. */
+typedef struct {
+    char hour[48];
+    char shape[MC_SHAPE_MAX];
+    uint64_t count;
+} mc_shape_count;
+
 typedef struct mc_aggregate mc_aggregate;
 
 mc_aggregate *aggregate_new(void);
@@ -63,6 +71,10 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev);
 /* Line accounting per hour bucket (lines without a time go to ""). */
 void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
                      uint64_t unrecognised, uint64_t retry_skips);
+/* One unrecognised line of this shape (see lineshape.h) at time t. */
+void aggregate_shape(mc_aggregate *a, const mc_time *t, const char *shape);
+size_t aggregate_shapes(const mc_aggregate *a);
+const mc_shape_count *aggregate_shape_at(const mc_aggregate *a, size_t i);
 size_t aggregate_size(const mc_aggregate *a);
 /* True when the table has reached its memory budget: flush and clear. */
 bool aggregate_full(const mc_aggregate *a);

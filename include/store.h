@@ -78,6 +78,10 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
 
 /* The newest hour bucket with events ("" when empty). */
 bool store_last_hour(mc_store *s, char *buf, size_t len, char *err, size_t errlen);
+/* The n most common shapes of unrecognised lines in the window, most
+ * common first (ties by shape); *found of them are filled. */
+bool store_unrecognised_top(mc_store *s, const mc_window *w, mc_shape_count *top, size_t n, size_t *found,
+                            char *err, size_t errlen);
 
 /* Names usable with --by, and the column expression each stands for. */
 const char *store_key_expr(const char *key);

@@ -16,6 +16,9 @@
 
 #define ARENA_BLOCK (256 * 1024)
 #define MAX_LINE_BUCKETS 256
+/* Distinct shapes of unrecognised lines per batch: the table is full (and
+ * flushed) at this many, so a stream of ever-new garbage keeps memory flat. */
+#define MAX_SHAPES 64
 /* About 30 000 tuples (some 15 MB with their strings) by default: flat
  * memory, and few enough store writes per batch to keep ingest fast. */
 #define ENTRY_BUDGET 30000
@@ -34,6 +37,8 @@ struct mc_aggregate {
     arena_block *arena;
     mc_line_count buckets[MAX_LINE_BUCKETS];
     size_t n_buckets;
+    mc_shape_count shapes[MAX_SHAPES];
+    size_t n_shapes;
     /* The last zoned time converted to a local bucket: a log's zone and
      * minute change rarely, so localtime_r runs about once a minute. */
     mc_time memo_time;
@@ -139,6 +144,7 @@ void aggregate_clear(mc_aggregate *a)
     a->n = 0;
     memset(a->slots, 0, a->n_slots * sizeof *a->slots);
     a->n_buckets = 0;
+    a->n_shapes = 0;
 }
 
 size_t aggregate_size(const mc_aggregate *a) { return a->n; }
@@ -148,11 +154,13 @@ void aggregate_set_budget(mc_aggregate *a, size_t entries) { a->budget = entries
 
 bool aggregate_full(const mc_aggregate *a)
 {
-    return a->n >= a->budget || a->n_buckets >= MAX_LINE_BUCKETS - 1;
+    return a->n >= a->budget || a->n_buckets >= MAX_LINE_BUCKETS - 1 || a->n_shapes >= MAX_SHAPES;
 }
 const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a->entries[i]; }
 size_t aggregate_line_buckets(const mc_aggregate *a) { return a->n_buckets; }
 const mc_line_count *aggregate_line_bucket(const mc_aggregate *a, size_t i) { return &a->buckets[i]; }
+size_t aggregate_shapes(const mc_aggregate *a) { return a->n_shapes; }
+const mc_shape_count *aggregate_shape_at(const mc_aggregate *a, size_t i) { return &a->shapes[i]; }
 
 /* Buckets are in local time: a time written with a zone (RFC 3339,
  * journald) is moved to this host's clock, so days begin at local
@@ -317,4 +325,25 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
     b->skipped = skipped;
     b->unrecognised = unrecognised;
     b->retry_skips = retry_skips;
+}
+
+void aggregate_shape(mc_aggregate *a, const mc_time *t, const char *shape)
+{
+    char hour[48];
+    local_bucket(a, t, hour, sizeof hour);
+    for (size_t i = 0; i < a->n_shapes; i++) {
+        mc_shape_count *c = &a->shapes[i];
+        if (strcmp(c->shape, shape) == 0 && strcmp(c->hour, hour) == 0) {
+            c->count++;
+            return;
+        }
+    }
+    /* Full: the caller flushes right after the line that filled it, so
+     * this does not happen in ingest; the line still counts in its hour. */
+    if (a->n_shapes == MAX_SHAPES)
+        return;
+    mc_shape_count *c = &a->shapes[a->n_shapes++];
+    snprintf(c->hour, sizeof c->hour, "%s", hour);
+    snprintf(c->shape, sizeof c->shape, "%s", shape);
+    c->count = 1;
 }

@@ -9,6 +9,11 @@
  * together, a run killed at any moment resumes without losing or
  * double-counting a line.
  *
+ * Unrecognised lines go to --unrecognised FILE with the batch that counts
+ * them: when a position is remembered, a line is written only once its
+ * batch has committed, so a run killed before the commit writes nothing
+ * that the next run will write again.
+ *
  * --follow keeps a file open like tail -F: at its end it waits, and it
  * notices rotation by rename (the path names a new file), truncation
  * (copytruncate: the lines written since the last read are taken from the
@@ -26,6 +31,7 @@
 
 #include "classify.h"
 #include "exitcodes.h"
+#include "lineshape.h"
 #include "parse.h"
 #include "reader.h"
 #include "reasoncache.h"
@@ -126,6 +132,7 @@ typedef struct {
     bool track_source;
     bool dirty;               /* something not yet committed */
     bool reopened;            /* went back to where another ingest stopped */
+    mc_buf unrec_pending;     /* unrecognised lines of the batch, for --unrecognised */
     uint64_t seen_lines, seen_skipped;
     double last_flush, last_progress, started;
     char err[1024];
@@ -187,9 +194,38 @@ static bool flush(run_state *rs)
                           sizeof rs->err);
     aggregate_clear(rs->agg);
     rs->dirty = false;
+    /* Committed: now the batch's unrecognised lines are written.  Not when
+     * the commit failed (the next run reads them again) nor when another
+     * ingest had counted them (they are in its output). */
+    if (ok && rs->unrec_pending.len && rs->o->unrecognised_out) {
+        fwrite(rs->unrec_pending.data, 1, rs->unrec_pending.len, rs->o->unrecognised_out);
+        fflush(rs->o->unrecognised_out);
+    }
+    mc_buf_reset(&rs->unrec_pending);
     if (!ok && rs->track_source && rs->src.lost)
         ok = follow_other_ingest(rs);
     return ok;
+}
+
+/* An unrecognised line: its shape counted for the report, the line itself
+ * written out (held for the commit when positions are remembered). */
+static void note_unrecognised(run_state *rs, mc_str line)
+{
+    if (rs->agg) {
+        char shape[MC_SHAPE_MAX];
+        line_shape(line, shape, sizeof shape);
+        aggregate_shape(rs->agg, &rs->parser.last_time, shape);
+    }
+    FILE *out = rs->o->unrecognised_out;
+    if (out == NULL)
+        return;
+    if (!rs->track_source) {
+        fwrite(line.p, 1, line.n, out);
+        fputc('\n', out);
+        return;
+    }
+    mc_buf_add(&rs->unrec_pending, line.p, line.n);
+    mc_buf_addc(&rs->unrec_pending, '\n');
 }
 
 static void show_progress(run_state *rs)
@@ -302,13 +338,11 @@ static stream_result process_stream(run_state *rs)
             } else if (pr == PARSE_UNRECOGNISED) {
                 unrec = 1;
                 o->unrecognised++;
-                if (o->unrecognised_out) {
-                    fwrite(line.p, 1, line.n, o->unrecognised_out);
-                    fputc('\n', o->unrecognised_out);
-                }
+                note_unrecognised(rs, line);
             }
             count_line_stats(rs, skipped, unrec, retry_skip);
-            bool full = rs->agg && aggregate_full(rs->agg);
+            /* Held unrecognised lines commit early past 1 MiB: flat memory. */
+            bool full = rs->agg && (aggregate_full(rs->agg) || rs->unrec_pending.len > (1u << 20));
             if ((reader_stats(rs->r)->lines & 0x3FFF) == 0 || full || mc_stop_requested) {
                 bool time_up = o->flush_seconds > 0 && now_seconds() - rs->last_flush >= o->flush_seconds;
                 if ((full || time_up) && !flush(rs))
@@ -513,6 +547,7 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     if (o->progress)
         fputs("\r\033[K", stderr);
     parser_free(&rs.parser);
+    mc_buf_free(&rs.unrec_pending);
     reason_cache_free(rs.reasons_seen);
     aggregate_free(rs.agg);
     return rc;

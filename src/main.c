@@ -72,7 +72,7 @@ static const char usage_ingest[] =
     "  --db PATH            database (default $MAILCODES_DB, else\n"
     "                       $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
     "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
-    "  --unrecognised FILE  write lines that look like outcomes but match no rule to FILE\n"
+    "  --unrecognised FILE  append lines that look like outcomes but match no rule to FILE\n"
     "  --quiet              no summary on standard error\n"
     "  -h, --help           this text\n";
 
@@ -363,7 +363,10 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
         n = 1;
     }
     if (o->unrecognised) {
-        io->unrecognised_out = fopen(o->unrecognised, "w");
+        /* ingest remembers where it stopped, so its FILE grows with the
+         * database: each unrecognised line of a log once, over all runs.
+         * scan and report read everything again: a fresh FILE. */
+        io->unrecognised_out = fopen(o->unrecognised, io->incremental ? "a" : "w");
         if (io->unrecognised_out == NULL) {
             fprintf(stderr, "mailcodes: %s: %s\n", o->unrecognised, strerror(errno));
             return MC_EXIT_USAGE;

@@ -232,6 +232,41 @@ static void summary_line(FILE *out, const char *label, uint64_t now, const uint6
     fputc('\n', out);
 }
 
+/* How many shapes of unrecognised lines the reports name. */
+#define TOP_SHAPES 3
+
+/* Under the unrecognised count: its most common shapes, so that a new log
+ * format is named the day it appears.  Shapes are printable ASCII only
+ * (lineshape.c), cut to fit the 100 columns. */
+static bool write_shapes_text(mc_store *s, const mc_window *w, FILE *out, char *err, size_t errlen)
+{
+    mc_shape_count top[TOP_SHAPES];
+    size_t n;
+    if (!store_unrecognised_top(s, w, top, TOP_SHAPES, &n, err, errlen))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "    %10llu  %.84s\n", (unsigned long long)top[i].count, top[i].shape);
+    return true;
+}
+
+/* The JSON "unrecognised" object: the count and the most common shapes. */
+static bool json_unrecognised(mc_store *s, const mc_window *w, const mc_totals *t, FILE *out, char *err,
+                              size_t errlen)
+{
+    mc_shape_count top[TOP_SHAPES];
+    size_t n;
+    if (!store_unrecognised_top(s, w, top, TOP_SHAPES, &n, err, errlen))
+        return false;
+    fprintf(out, "\"unrecognised\": {\"count\": %llu, \"top\": [", (unsigned long long)t->unrecognised);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", [" : "[", out);
+        mc_json_cstr_or_null(out, top[i].shape);
+        fprintf(out, ", %llu]", (unsigned long long)top[i].count);
+    }
+    fputs("]}", out);
+    return true;
+}
+
 /* The daily report: the summary and the top problems with their evidence and advice. */
 static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                         const mc_totals *t, FILE *out, char *err, size_t errlen)
@@ -265,6 +300,8 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     summary_line(out, "dead addresses (hard)", t->hard, PREV(pt.hard));
     summary_line(out, "unreadable lines (skipped)", t->skipped, PREV(pt.skipped));
     summary_line(out, "unrecognised outcome lines", t->unrecognised, PREV(pt.unrecognised));
+    if (!write_shapes_text(s, &o->window, out, err, errlen))
+        return false;
     if (t->retry_skips || (have_prev && pt.retry_skips))
         summary_line(out, "retry skips (not yet due, Exim)", t->retry_skips, PREV(pt.retry_skips));
 #undef PREV
@@ -403,8 +440,10 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             mc_json_cstr_or_null(out, o->until_text);
             fputs("},\n ", out);
             json_totals(out, &t);
+            fputs(",\n ", out);
+            ok = json_unrecognised(s, &eff.window, &t, out, err, sizeof err);
             fputs(",\n \"rows\": [", out);
-            ok = store_rows(s, &eff.window, eff.keys, eff.n_keys, &f, eff.top, emit_json_row, &c, err, sizeof err);
+            ok = ok && store_rows(s, &eff.window, eff.keys, eff.n_keys, &f, eff.top, emit_json_row, &c, err, sizeof err);
             fputs(c.n ? "\n ]}\n" : "]}\n", out);
             break;
         case FORMAT_CSV:

@@ -29,6 +29,7 @@ struct mc_store {
     bool read_only;
     sqlite3_stmt *upsert_count;
     sqlite3_stmt *upsert_lines;
+    sqlite3_stmt *upsert_shape;
 };
 
 
@@ -49,6 +50,18 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY, fp_len INTEGER NOT NULL, fp_hash INTEGER NOT NULL,"
     " offset INTEGER NOT NULL, path TEXT NOT NULL, updated TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS sources_fp ON sources (fp_len, fp_hash);";
+
+/* The shapes of unrecognised lines per hour (lineshape.h), so that a report
+ * can name the new line formats of its window.  An added table, which
+ * older readers ignore: created on every writable open, no new schema
+ * version.  At most MAX_SHAPES_PER_HOUR shapes per hour are kept (a flood
+ * of ever-new garbage keeps the table small); the hour's count in
+ * line_counts stays exact. */
+static const char shapes_sql[] =
+    "CREATE TABLE IF NOT EXISTS unrecognised_shapes ("
+    " hour TEXT NOT NULL, shape TEXT NOT NULL, count INTEGER NOT NULL,"
+    " PRIMARY KEY (hour, shape)) WITHOUT ROWID";
+#define MAX_SHAPES_PER_HOUR "200"
 
 static bool db_error(mc_store *s, const char *what, char *err, size_t errlen)
 {
@@ -234,7 +247,15 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
         ok = exec(s, "PRAGMA journal_mode = OFF", err, errlen);
     ok = ok && check_schema(s, need_id, err, errlen);
     if (ok && !s->read_only)
-        ok = prepare(s,
+        ok = exec(s, shapes_sql, err, errlen) &&
+             prepare(s,
+                     "INSERT INTO unrecognised_shapes (hour, shape, count) SELECT ?1, ?2, ?3"
+                     " WHERE (SELECT count(*) FROM unrecognised_shapes WHERE hour = ?1) < "
+                     MAX_SHAPES_PER_HOUR
+                     " OR EXISTS (SELECT 1 FROM unrecognised_shapes WHERE hour = ?1 AND shape = ?2)"
+                     " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+                     &s->upsert_shape, err, errlen) &&
+             prepare(s,
                      "INSERT INTO counts (hour, mta, host, direction, status, stage, code, enhanced,"
                      " class, reason, domain, relay, client, conflict, hard, inferred, count,"
                      " first_seen, last_seen, sample)"
@@ -266,6 +287,7 @@ void store_close(mc_store *s)
         return;
     sqlite3_finalize(s->upsert_count);
     sqlite3_finalize(s->upsert_lines);
+    sqlite3_finalize(s->upsert_shape);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -438,6 +460,14 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 3, (sqlite3_int64)b->skipped);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)b->unrecognised);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)b->retry_skips);
+        ok = step_done(s, st, err, errlen);
+    }
+    for (size_t i = 0; ok && i < aggregate_shapes(a); i++) {
+        const mc_shape_count *c = aggregate_shape_at(a, i);
+        sqlite3_stmt *st = s->upsert_shape;
+        sqlite3_bind_text(st, 1, c->hour, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, c->shape, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)c->count);
         ok = step_done(s, st, err, errlen);
     }
     if (ok && track)
@@ -642,6 +672,38 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
     ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     if (!ok)
         db_error(s, "reading rows", err, errlen);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+bool store_unrecognised_top(mc_store *s, const mc_window *w, mc_shape_count *top, size_t n, size_t *found,
+                            char *err, size_t errlen)
+{
+    *found = 0;
+    /* A database from before the table, read-only: no shapes to show. */
+    if (sqlite3_table_column_metadata(s->db, NULL, "unrecognised_shapes", "shape", NULL, NULL, NULL, NULL,
+                                      NULL) != SQLITE_OK)
+        return true;
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_printf(&sql, "SELECT shape, sum(count) FROM unrecognised_shapes%s"
+                        " GROUP BY shape ORDER BY 2 DESC, 1 LIMIT %zu", window_sql, n);
+    sqlite3_stmt *st;
+    bool ok = prepare(s, sql.data, &st, err, errlen);
+    mc_buf_free(&sql);
+    if (!ok)
+        return false;
+    bind_window(st, w);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *found < n) {
+        mc_shape_count *c = &top[(*found)++];
+        c->hour[0] = '\0';
+        const unsigned char *shape = sqlite3_column_text(st, 0);
+        snprintf(c->shape, sizeof c->shape, "%s", shape ? (const char *)shape : "");
+        c->count = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        ok = db_error(s, "reading unrecognised shapes", err, errlen);
     sqlite3_finalize(st);
     return ok;
 }
