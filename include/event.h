@@ -1,5 +1,5 @@
 /*
- * event.h - one SMTP outcome reported by one log line (SPEC.md "The event").
+ * event.h - one SMTP outcome reported by one log line (docs/CONTRACT.md "The event").
  *
  * An event borrows its strings from the line it was parsed from (mc_str
  * views) or from the rules (static for the life of the program), so making

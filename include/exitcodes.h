@@ -1,4 +1,4 @@
-/* exitcodes.h - the exit statuses that scripts rely on (SPEC.md). */
+/* exitcodes.h - the exit statuses that scripts rely on (docs/CONTRACT.md). */
 #ifndef MC_EXITCODES_H
 #define MC_EXITCODES_H
 enum {

@@ -1,6 +1,6 @@
 /*
  * report.h - the last stage: read counts back from the store and present
- * them: the daily text report, a --by table, JSON (SPEC.md, stable), CSV,
+ * them: the daily text report, a --by table, JSON (docs/CONTRACT.md, stable), CSV,
  * Prometheus text, self-contained HTML, and the triage list.
  */
 #ifndef MC_REPORT_H

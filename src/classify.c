@@ -1,7 +1,7 @@
 /*
  * classify.c - class, conflict, reason and hardness of an event.
  *
- * Class follows SPEC.md: the basic code decides, else the enhanced code,
+ * Class follows docs/CONTRACT.md: the basic code decides, else the enhanced code,
  * else the status.  A reply such as "550 4.2.2" keeps class permanent (the
  * basic code is what the client acts on) and is flagged as a conflict.
  *

@@ -2,7 +2,7 @@
  * main.c - the command line: mailcodes COMMAND [OPTIONS] [ARGS].
  *
  * Each command parses its own options, loads the rules, and hands off to
- * the stage modules.  Exit codes (SPEC.md): 0 ok, 1 input or usage error,
+ * the stage modules.  Exit codes (docs/CONTRACT.md): 0 ok, 1 input or usage error,
  * 2 rules error, 3 database error.
  */
 #include <errno.h>

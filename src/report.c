@@ -3,7 +3,7 @@
  * Prometheus writers (the HTML page is report_html.c, triage triage.c, the
  * rows they all gather report_rows.c).
  *
- * The JSON shape is a contract (SPEC.md): keys in --by order, then class
+ * The JSON shape is a contract (docs/CONTRACT.md): keys in --by order, then class
  * (unless it is a key), count, and name/advice when a code or reason is
  * among the keys; nulls for absent values.  Text output is for people:
  * aligned, within 100 columns, colour only on a terminal, every string that

@@ -10,9 +10,9 @@
  *   M  Microsoft, "Email non-delivery reports and SMTP errors in Exchange Online"
  *   Y  Yahoo replies as quoted in sisimai's Rhost/YahooInc.pm and Yahoo's help
  *      article SLN3436 ([TS03]); [GL01] as quoted in MantaMTA's bounce tests
- *   E  the Exim test suite logs in ../shared/corpus/exim/exim-testsuite/log/
+ *   E  the Exim test suite logs in tests/data/exim/exim-testsuite/log/
  *      (0300, 0321, 0374, 0473, 0612, 0901, 2126, 9400, 9901) and
- *      ../shared/corpus/exim/fail2ban-exim.log
+ *      tests/data/exim/fail2ban-exim.log
  *   R  the IANA enhanced status code registry / RFC 5248 wording (X.7.13,
  *      X.7.15, X.7.17), RFC 1985 (ETRN), RFC 2645 (ATRN)
  *   S  Spamhaus' DNSBL error return codes (127.255.255.252/254/255) as a
