@@ -123,6 +123,13 @@ void test_dir_teardown(void)
         fprintf(stderr, "cannot remove %s\n", test_dir);
 }
 
+const char *test_as_other_user(void)
+{
+    ck_assert_int_eq(test_runf(NULL, "cd %s && cp %s ./mailcodes && cp -r %s ./rules && chmod -R a+rX . && chmod 755 .",
+                               test_dir, MC_BINARY, MC_SOURCE_RULES), 0);
+    return geteuid() == 0 ? "setpriv --reuid=nobody --regid=nogroup --clear-groups " : "";
+}
+
 void test_expect_has(const char *hay, const char *needle)
 {
     ck_assert_msg(hay && strstr(hay, needle), "output lacks '%s':\n%.3000s", needle, hay ? hay : "(null)");

@@ -45,6 +45,14 @@ extern char test_dir[64];
 void test_dir_setup(void);
 void test_dir_teardown(void);
 
+/* Prepares test_dir for a command run as a user who may not write (nobody,
+ * when the test runs as root): copies the mailcodes binary and the rules
+ * into it as ./mailcodes and ./rules and opens it to everyone, since that
+ * user may not reach the build or source tree (a clone in a 0700 home).
+ * Returns the command prefix that switches to that user ("" when not root);
+ * run "cd test_dir && PREFIX./mailcodes ... --rules rules". */
+const char *test_as_other_user(void);
+
 /* Fail the test when hay lacks (or has) needle, showing hay. */
 void test_expect_has(const char *hay, const char *needle);
 void test_expect_lacks(const char *hay, const char *needle);
