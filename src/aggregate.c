@@ -47,6 +47,7 @@ struct mc_aggregate {
     size_t budget;               /* entries before aggregate_full */
 };
 
+/* Copies n bytes (and a NUL) into the arena; the copy lives until clear. */
 static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
 {
     arena_block *b = a->arena;
@@ -65,6 +66,7 @@ static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
     return dst;
 }
 
+/* An empty table with the default budget. */
 mc_aggregate *aggregate_new(void)
 {
     mc_aggregate *a = mc_xcalloc(1, sizeof *a);
@@ -75,8 +77,10 @@ mc_aggregate *aggregate_new(void)
     return a;
 }
 
+/* Counts only by the dimensions in keep (class always). */
 void aggregate_keep_dims(mc_aggregate *a, uint32_t keep) { a->keep = keep | (1u << DIM_CLASS); }
 
+/* The first and last times of an entry, as ISO 8601 text. */
 void aggregate_entry_seen(const mc_agg_entry *e, char *first, char *last, size_t len)
 {
     mc_time_format(&e->first, first, len);
@@ -107,6 +111,7 @@ static mc_str without_port(mc_str client)
     return client;
 }
 
+/* Frees every arena block. */
 static void free_arena(mc_aggregate *a)
 {
     arena_block *b = a->arena;
@@ -118,6 +123,7 @@ static void free_arena(mc_aggregate *a)
     a->arena = NULL;
 }
 
+/* Frees the table and its strings. */
 void aggregate_free(mc_aggregate *a)
 {
     if (a == NULL)
@@ -128,6 +134,7 @@ void aggregate_free(mc_aggregate *a)
     free(a);
 }
 
+/* Forgets every entry and bucket, keeping the memory for reuse. */
 void aggregate_clear(mc_aggregate *a)
 {
     /* Keep the newest arena block; free the rest. */
@@ -147,19 +154,27 @@ void aggregate_clear(mc_aggregate *a)
     a->n_shapes = 0;
 }
 
+/* Entries held. */
 size_t aggregate_size(const mc_aggregate *a) { return a->n; }
 
 
+/* Entries held before the table asks to be flushed (0: the default). */
 void aggregate_set_budget(mc_aggregate *a, size_t entries) { a->budget = entries ? entries : ENTRY_BUDGET; }
 
+/* Whether the caller should flush now. */
 bool aggregate_full(const mc_aggregate *a)
 {
     return a->n >= a->budget || a->n_buckets >= MAX_LINE_BUCKETS - 1 || a->n_shapes >= MAX_SHAPES;
 }
+/* The i-th entry, in insertion order. */
 const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a->entries[i]; }
+/* Hour buckets of line counts held. */
 size_t aggregate_line_buckets(const mc_aggregate *a) { return a->n_buckets; }
+/* The i-th hour bucket of line counts. */
 const mc_line_count *aggregate_line_bucket(const mc_aggregate *a, size_t i) { return &a->buckets[i]; }
+/* Unrecognised line shapes held. */
 size_t aggregate_shapes(const mc_aggregate *a) { return a->n_shapes; }
+/* The i-th unrecognised line shape. */
 const mc_shape_count *aggregate_shape_at(const mc_aggregate *a, size_t i) { return &a->shapes[i]; }
 
 /* Buckets are in local time: a time written with a zone (RFC 3339,
@@ -191,6 +206,7 @@ static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t le
     snprintf(buf, len, "%s", a->memo_bucket);
 }
 
+/* FNV-1a over n bytes, continuing from h (the table hashes its own tuples). */
 static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -200,6 +216,7 @@ static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
     return h ^ 0x1f; /* separator, so ("ab","c") != ("a","bc") */
 }
 
+/* Doubles the open-addressing index and re-inserts every entry. */
 static void grow_slots(mc_aggregate *a)
 {
     size_t n_slots = a->n_slots * 2;
@@ -215,6 +232,7 @@ static void grow_slots(mc_aggregate *a)
     a->n_slots = n_slots;
 }
 
+/* Counts one classified event under its tuple of kept dimensions. */
 void aggregate_add(mc_aggregate *a, const mc_event *ev)
 {
     char hour[48];
@@ -292,6 +310,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         grow_slots(a);
 }
 
+/* Adds line counts to the hour bucket of t. */
 void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
                      uint64_t unrecognised, uint64_t retry_skips)
 {
@@ -327,6 +346,7 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
     b->retry_skips = retry_skips;
 }
 
+/* Counts one unrecognised line shape in the hour of t. */
 void aggregate_shape(mc_aggregate *a, const mc_time *t, const char *shape)
 {
     char hour[48];

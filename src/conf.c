@@ -16,6 +16,7 @@
 
 #include "util.h"
 
+/* "PATH:LINE: message" (or "PATH: message" without a line) for the parser's own errors. */
 static void set_err(char *err, size_t errlen, const char *path, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
@@ -32,6 +33,7 @@ static void set_err(char *err, size_t errlen, const char *path, int line, const 
         snprintf(err, errlen, "%s: %s", path, msg);
 }
 
+/* Strips blanks and a CR at both ends, in place. */
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -42,6 +44,7 @@ static char *trim(char *s)
     return s;
 }
 
+/* Appends a section to the file. */
 static conf_section *add_section(conf_file *cf, const char *name, int line)
 {
     if (cf->n_sections == cf->cap_sections) {
@@ -55,6 +58,7 @@ static conf_section *add_section(conf_file *cf, const char *name, int line)
     return s;
 }
 
+/* Appends a key = value entry to a section. */
 static void add_entry(conf_section *s, const char *key, const char *value, int line)
 {
     if (s->n_entries == s->cap_entries) {
@@ -67,6 +71,7 @@ static void add_entry(conf_section *s, const char *key, const char *value, int l
     e->line = line;
 }
 
+/* Joins a continuation line to the entry's value with one space. */
 static void append_continuation(conf_entry *e, const char *more)
 {
     size_t a = strlen(e->value), b = strlen(more);
@@ -76,6 +81,7 @@ static void append_continuation(conf_entry *e, const char *more)
     memcpy(e->value + a, more, b + 1);
 }
 
+/* Reads and checks one rules file. */
 conf_file *conf_load(const char *path, char *err, size_t errlen)
 {
     FILE *fp = fopen(path, "r");
@@ -179,6 +185,7 @@ conf_file *conf_load(const char *path, char *err, size_t errlen)
     return cf;
 }
 
+/* Frees a loaded file. */
 void conf_free(conf_file *cf)
 {
     if (cf == NULL)
@@ -197,6 +204,7 @@ void conf_free(conf_file *cf)
     free(cf);
 }
 
+/* The section called name, or NULL. */
 const conf_section *conf_find_section(const conf_file *cf, const char *name)
 {
     for (size_t i = 0; i < cf->n_sections; i++)
@@ -205,6 +213,7 @@ const conf_section *conf_find_section(const conf_file *cf, const char *name)
     return NULL;
 }
 
+/* The first entry of key in the section (NULL-safe), or NULL. */
 const conf_entry *conf_get_entry(const conf_section *s, const char *key)
 {
     if (s == NULL)
@@ -215,6 +224,7 @@ const conf_entry *conf_get_entry(const conf_section *s, const char *key)
     return NULL;
 }
 
+/* The first value of key in the section (NULL-safe), or NULL. */
 const char *conf_get(const conf_section *s, const char *key)
 {
     const conf_entry *e = conf_get_entry(s, key);

@@ -53,11 +53,13 @@ void mc_stage_list(int use, char *buf, size_t len)
 
 static const char *const class_names[] = {"unknown", "success", "intermediate", "transient", "permanent"};
 
+/* The name of a class as the JSON says it. */
 const char *mc_class_name(mc_class c)
 {
     return (unsigned)c < sizeof class_names / sizeof class_names[0] ? class_names[c] : "unknown";
 }
 
+/* The class called s; false when there is none. */
 bool mc_class_from_string(const char *s, mc_class *out)
 {
     for (size_t i = 0; i < sizeof class_names / sizeof class_names[0]; i++) {
@@ -69,6 +71,7 @@ bool mc_class_from_string(const char *s, mc_class *out)
     return false;
 }
 
+/* The class of a code's first digit. */
 mc_class mc_class_of_digit(char d)
 {
     switch (d) {
@@ -80,6 +83,7 @@ mc_class mc_class_of_digit(char d)
     }
 }
 
+/* ISO 8601 text of a log time, with its zone as written. */
 void mc_time_format(const mc_time *t, char *buf, size_t len)
 {
     if (!t->valid) {
@@ -95,6 +99,7 @@ void mc_time_format(const mc_time *t, char *buf, size_t len)
                  t->min, t->sec, t->zone);
 }
 
+/* Writes one "key": value member (null for a null view). */
 static void json_key_str(FILE *out, const char *key, mc_str v, bool *first)
 {
     fprintf(out, "%s\"%s\": ", *first ? "" : ", ", key);
@@ -105,17 +110,20 @@ static void json_key_str(FILE *out, const char *key, mc_str v, bool *first)
         mc_json_str(out, v.p, v.n);
 }
 
+/* Writes one "key": value member from a C string (null for NULL). */
 static void json_key_cstr(FILE *out, const char *key, const char *v, bool *first)
 {
     json_key_str(out, key, (v && *v) ? mc_str_cstr(v) : MC_STR_NULL, first);
 }
 
+/* Writes one "key": true/false member. */
 static void json_key_bool(FILE *out, const char *key, bool v, bool *first)
 {
     fprintf(out, "%s\"%s\": %s", *first ? "" : ", ", key, v ? "true" : "false");
     *first = false;
 }
 
+/* Writes an event as one JSON line. */
 void mc_event_json(FILE *out, const mc_event *ev)
 {
     char tbuf[64];

@@ -36,6 +36,7 @@ typedef struct {
     bool enh_exact;      /* enh is the code's own record, not its subject or class */
 } explained;
 
+/* The lang key of a class's name. */
 static const char *class_key(mc_class c)
 {
     switch (c) {
@@ -47,6 +48,7 @@ static const char *class_key(mc_class c)
     }
 }
 
+/* The lang key of what a client does with a class. */
 static const char *action_key(mc_class c)
 {
     switch (c) {
@@ -58,6 +60,7 @@ static const char *action_key(mc_class c)
     }
 }
 
+/* Copies a view into a fixed field, cut to fit. */
 static void copy_view(char *dst, size_t cap, mc_str s)
 {
     size_t n = s.p ? (s.n < cap - 1 ? s.n : cap - 1) : 0;
@@ -68,6 +71,7 @@ static void copy_view(char *dst, size_t cap, mc_str s)
 
 /* ---- reading a pasted reply ------------------------------------------ */
 
+/* Runs [@reply] patterns on a pasted reply; true when one finds a code. */
 static bool find_code(const mc_pattern *pats, size_t n, mc_matcher *m, mc_str text, mc_reply_reading *out)
 {
     for (size_t j = 0; j < n; j++) {
@@ -85,6 +89,7 @@ static bool find_code(const mc_pattern *pats, size_t n, mc_matcher *m, mc_str te
     return false;
 }
 
+/* Reads a pasted reply: code, enhanced code, class and reason. */
 bool explain_read_reply(const mc_rules *rules, mc_matcher *m, const char *input, mc_reply_reading *out)
 {
     memset(out, 0, sizeof *out);
@@ -158,6 +163,7 @@ static void wrap(FILE *out, const char *mark, const char *indent, const char *bo
     text_wrap(out, PAGE_WIDTH, false, mark, indent, indent, body);
 }
 
+/* Writes a heading in the reader's language. */
 static void heading(FILE *out, const mc_lang *lang, const char *text)
 {
     fputc('\n', out);
@@ -184,6 +190,7 @@ static void section(FILE *out, const mc_lang *lang, const char *key, const char 
     }
 }
 
+/* Writes a record's description, when and fix sections. */
 static void record_sections(FILE *out, const mc_lang *lang, const mc_code_info *rec, const char *fix_first,
                             const char *fix_second)
 {
@@ -195,6 +202,7 @@ static void record_sections(FILE *out, const mc_lang *lang, const mc_code_info *
     section(out, lang, "fix", f, 3);
 }
 
+/* A reason's label in the reader's language. */
 static const char *reason_label(const mc_lang *lang, const mc_reason *r)
 {
     return lang_reason_label(lang, r->name, r->label ? r->label : r->name);
@@ -211,6 +219,7 @@ static void labelled(FILE *out, const mc_lang *lang, const char *key, const char
     mc_buf_free(&b);
 }
 
+/* The explain page as text. */
 static void write_text(const explained *x, const mc_lang *lang, FILE *out)
 {
     const mc_code_info *rec = main_record(x);
@@ -261,6 +270,7 @@ static void write_text(const explained *x, const mc_lang *lang, FILE *out)
 
 /* ---- JSON ------------------------------------------------------------- */
 
+/* Writes one "key": value member of the explain JSON. */
 static void json_field(FILE *out, const char *key, const char *v, bool last)
 {
     fprintf(out, "\"%s\": ", key);
@@ -268,6 +278,7 @@ static void json_field(FILE *out, const char *key, const char *v, bool last)
     fputs(last ? "" : ", ", out);
 }
 
+/* The explain page as JSON. */
 static void write_json(const explained *x, FILE *out)
 {
     const mc_code_info *rec = main_record(x);
@@ -298,6 +309,7 @@ static void write_json(const explained *x, FILE *out)
     mc_buf_free(&fix);
 }
 
+/* Loads the reader's language; prints the error when it fails. */
 static bool open_lang(const mc_rules *rules, const char *lang_name, mc_lang *lang)
 {
     char err[512];
@@ -308,6 +320,7 @@ static bool open_lang(const mc_rules *rules, const char *lang_name, mc_lang *lan
     return true;
 }
 
+/* Explains a code, an enhanced code or a pasted reply; returns an exit code. */
 int explain_write(const mc_rules *rules, const char *input, bool json, const char *lang_name, FILE *out)
 {
     mc_lang lang;
@@ -340,6 +353,7 @@ typedef struct {
     size_t n, cap;
 } buf_list;
 
+/* A new empty buffer at the end of the list. */
 static mc_buf *list_add(buf_list *l)
 {
     if (l->n == l->cap)
@@ -348,6 +362,7 @@ static mc_buf *list_add(buf_list *l)
     return &l->items[l->n++];
 }
 
+/* Frees the list and its buffers. */
 static void list_free(buf_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -455,6 +470,7 @@ typedef struct {
     bool has_stage;
 } side;
 
+/* What compare says about one of its two codes. */
 static void fill_side(side *s, const char *id, const explained *x, const mc_rules *rules, const mc_lang *lang,
                       const conf_file *facts)
 {
@@ -532,6 +548,7 @@ static void common_stages(char *dst, size_t cap, const char *a, const char *b)
         lang_fill(list_add(list), lang, key, vars_);                                                          \
     } while (0)
 
+/* The summary, key differences and when-to-use-which of two codes. */
 static void derive(const side *a, const side *b, const explained *xa, const explained *xb, const mc_lang *lang,
                    mc_buf *summary, buf_list *diffs, buf_list *which)
 {
@@ -639,6 +656,7 @@ static void derive(const side *a, const side *b, const explained *xa, const expl
         FILL(which, "which_subject", "a", a->id, "actor_a", a->actor, "b", b->id, "actor_b", b->actor);
 }
 
+/* Compares two codes side by side; returns an exit code. */
 int compare_write(const mc_rules *rules, const char *a, const char *b, bool json, const char *lang_name, FILE *out)
 {
     mc_lang lang;

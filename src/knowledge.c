@@ -13,8 +13,10 @@
 
 #include "conf.h"
 
+/* ASCII digit. */
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* Whether s is a basic reply code, 200-599. */
 bool is_basic_code(const char *s)
 {
     return s && s[0] >= '2' && s[0] <= '5' && is_digit(s[1]) && is_digit(s[2]) && s[3] == '\0';
@@ -33,6 +35,7 @@ static const char *number_part(const char *s, const char *stops)
     return s;
 }
 
+/* Whether s is an enhanced status code, [245].D{1,3}.D{1,3}. */
 bool is_enhanced_code(const char *s)
 {
     if (s == NULL || !(s[0] == '2' || s[0] == '4' || s[0] == '5') || s[1] != '.')
@@ -60,6 +63,7 @@ static bool is_enhanced_id(const char *s)
 
 static const char *const required_keys[] = {"name", "description", "when", "fix"};
 
+/* Loads codes.conf or enhanced.conf, checking every record. */
 static bool load_records(const char *dir, const char *file, bool basic, mc_code_info **out,
                          size_t *n_out, char *err, size_t errlen)
 {
@@ -122,6 +126,7 @@ static bool load_records(const char *dir, const char *file, bool basic, mc_code_
     return ok;
 }
 
+/* Frees the records of one file. */
 static void free_records(mc_code_info *recs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -181,6 +186,7 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
     return cf;
 }
 
+/* Loads codes.conf, enhanced.conf and compare.conf; false with FILE:LINE in err. */
 bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen)
 {
     memset(k, 0, sizeof *k);
@@ -193,6 +199,7 @@ bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen)
     return true;
 }
 
+/* Frees everything knowledge_load built. */
 void knowledge_free(mc_knowledge *k)
 {
     free_records(k->codes, k->n_codes);
@@ -201,6 +208,7 @@ void knowledge_free(mc_knowledge *k)
     memset(k, 0, sizeof *k);
 }
 
+/* The record with id, or NULL. */
 static const mc_code_info *find(const mc_code_info *recs, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++)
@@ -209,11 +217,13 @@ static const mc_code_info *find(const mc_code_info *recs, size_t n, const char *
     return NULL;
 }
 
+/* The record of a basic code, or NULL. */
 const mc_code_info *knowledge_code(const mc_knowledge *k, const char *code)
 {
     return code && *code ? find(k->codes, k->n_codes, code) : NULL;
 }
 
+/* The record of an enhanced code: exact first, then class-free (X.S.D). */
 const mc_code_info *knowledge_enhanced(const mc_knowledge *k, const char *enh)
 {
     if (enh == NULL || !is_enhanced_code(enh))
@@ -226,6 +236,7 @@ const mc_code_info *knowledge_enhanced(const mc_knowledge *k, const char *enh)
     return find(k->enhanced, k->n_enhanced, generic);
 }
 
+/* The subject record of an enhanced code (X.S.X). */
 const mc_code_info *knowledge_enhanced_subject(const mc_knowledge *k, const char *enh)
 {
     if (enh == NULL || !is_enhanced_code(enh))
@@ -236,6 +247,7 @@ const mc_code_info *knowledge_enhanced_subject(const mc_knowledge *k, const char
     return find(k->enhanced, k->n_enhanced, id);
 }
 
+/* The class record of an enhanced code (C.X.X). */
 const mc_code_info *knowledge_enhanced_class(const mc_knowledge *k, const char *enh)
 {
     if (enh == NULL || !is_enhanced_code(enh))
@@ -245,6 +257,7 @@ const mc_code_info *knowledge_enhanced_class(const mc_knowledge *k, const char *
     return find(k->enhanced, k->n_enhanced, id);
 }
 
+/* Whether an enhanced code says the address itself is dead. */
 bool knowledge_enhanced_is_hard(const mc_knowledge *k, const char *enh)
 {
     const mc_code_info *r = knowledge_enhanced(k, enh);

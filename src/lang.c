@@ -24,6 +24,7 @@ static bool valid_name(const char *s)
     return true;
 }
 
+/* Loads rules/lang/NAME.conf. */
 static conf_file *load_one(const char *dir, const char *name, char *err, size_t errlen)
 {
     char path[4096];
@@ -68,11 +69,13 @@ static int load(mc_lang *l, const char *rules_dir, const char *name, char *err, 
     return MC_EXIT_OK;
 }
 
+/* Loads a language (English underneath); false with the error in err. */
 bool lang_load(mc_lang *l, const char *rules_dir, const char *name, char *err, size_t errlen)
 {
     return load(l, rules_dir, name, err, errlen) == MC_EXIT_OK;
 }
 
+/* Checks that a language loads; returns an exit code. */
 int lang_check(const char *rules_dir, const char *name, char *err, size_t errlen)
 {
     mc_lang l;
@@ -81,6 +84,7 @@ int lang_check(const char *rules_dir, const char *name, char *err, size_t errlen
     return rc;
 }
 
+/* Frees a loaded language. */
 void lang_free(mc_lang *l)
 {
     conf_free(l->words);
@@ -88,6 +92,7 @@ void lang_free(mc_lang *l)
     memset(l, 0, sizeof *l);
 }
 
+/* A value of the language, else of English, else NULL. */
 static const char *lookup(const mc_lang *l, const char *section, const char *key)
 {
     const char *w = NULL;
@@ -98,14 +103,17 @@ static const char *lookup(const mc_lang *l, const char *section, const char *key
     return w;
 }
 
+/* A word of the language, or NULL. */
 const char *lang_word_or_null(const mc_lang *l, const char *key) { return lookup(l, "@words", key); }
 
+/* A word of the language; the key itself when no file has it. */
 const char *lang_word(const mc_lang *l, const char *key)
 {
     const char *w = lookup(l, "@words", key);
     return w ? w : key;
 }
 
+/* A reason's label in the language, else fallback. */
 const char *lang_reason_label(const mc_lang *l, const char *reason, const char *fallback)
 {
     const char *w = NULL;
@@ -115,10 +123,13 @@ const char *lang_reason_label(const mc_lang *l, const char *reason, const char *
     return w ? w : fallback;
 }
 
+/* The writing direction, for HTML dir=. */
 const char *lang_dir(const mc_lang *l) { return l->rtl ? "rtl" : "ltr"; }
 
+/* The language code, for HTML lang=. */
 const char *lang_code(const mc_lang *l) { return l->code[0] ? l->code : "en"; }
 
+/* A template of the language with its {variables} filled in. */
 void lang_fill(mc_buf *out, const mc_lang *l, const char *key, const char *const *vars)
 {
     const char *t = lang_word(l, key);
@@ -144,8 +155,10 @@ void lang_fill(mc_buf *out, const mc_lang *l, const char *key, const char *const
     }
 }
 
+/* What starts every line (the right-to-left mark for Arabic). */
 const char *lang_line_mark(const mc_lang *l) { return l->rtl ? RLM : ""; }
 
+/* Writes one line of text in the language's direction. */
 void lang_line(FILE *out, const mc_lang *l, const char *text)
 {
     fputs(lang_line_mark(l), out);

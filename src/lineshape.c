@@ -14,6 +14,7 @@
 /* How far into the line the program's "[pid]: " may start. */
 #define PROGRAM_WITHIN 200
 
+/* Bytes that end a word and are kept in the shape. */
 static bool is_separator(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == ',' || c == ';' || c == ':' || c == '(' || c == ')' || c == '[' ||
@@ -36,6 +37,7 @@ static size_t program_start(mc_str line)
     return i;
 }
 
+/* The shape of a line into out (cap bytes); its length. */
 size_t line_shape(mc_str line, char *out, size_t cap)
 {
     size_t o = 0, keep = cap - 4; /* room for "..." and the NUL */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+/* ASCII digit. */
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* Reads exactly n digits at *p. */
@@ -28,6 +29,7 @@ static bool digits(const char **p, const char *end, int n, int *out)
     return true;
 }
 
+/* Consumes the byte c at *p; false when it is not there. */
 static bool expect(const char **p, const char *end, char c)
 {
     if (*p >= end || **p != c)
@@ -36,6 +38,7 @@ static bool expect(const char **p, const char *end, char c)
     return true;
 }
 
+/* Whether the fields make a plausible date and time. */
 static bool valid_clock(const mc_time *t)
 {
     return t->month >= 1 && t->month <= 12 && t->day >= 1 && t->day <= 31 && t->hour <= 23 &&
@@ -101,6 +104,7 @@ static bool parse_zone(const char **p, const char *end, mc_time *t)
 
 static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
+/* Year inference from a given "today" (tests pin it). */
 void year_ctx_init(mc_year_ctx *y, int now_year, int now_month, int now_day)
 {
     memset(y, 0, sizeof *y);
@@ -109,6 +113,7 @@ void year_ctx_init(mc_year_ctx *y, int now_year, int now_month, int now_day)
     y->now_day = now_day;
 }
 
+/* Year inference from the host's today. */
 void year_ctx_init_now(mc_year_ctx *y)
 {
     time_t now = time(NULL);
@@ -117,6 +122,7 @@ void year_ctx_init_now(mc_year_ctx *y)
     year_ctx_init(y, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* The year of a stamp without one: this year, or last year for a date ahead of today. */
 static int infer_year(mc_year_ctx *y, int month, int day)
 {
     if (y->year == 0) {
@@ -186,6 +192,7 @@ static bool parse_rfc3339_stamp(const char **p, const char *end, bool allow_spac
     return true;
 }
 
+/* The first non-space at or after p. */
 static const char *skip_spaces(const char *p, const char *end)
 {
     while (p < end && *p == ' ')
@@ -193,6 +200,7 @@ static const char *skip_spaces(const char *p, const char *end)
     return p;
 }
 
+/* The first space at or after p (the end of a token). */
 static const char *token_end(const char *p, const char *end)
 {
     while (p < end && *p != ' ')
@@ -341,12 +349,14 @@ typedef struct {
     mc_buf *buf;
 } json_in;
 
+/* Skips JSON white space. */
 static void json_ws(json_in *j)
 {
     while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r' || *j->p == '\n'))
         j->p++;
 }
 
+/* The value of a hex digit, or -1. */
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9')
@@ -358,6 +368,7 @@ static int hex_value(char c)
     return -1;
 }
 
+/* Reads the four hex digits of a \\u escape. */
 static bool json_hex4(json_in *j, unsigned *out)
 {
     if (j->end - j->p < 4)
@@ -374,6 +385,7 @@ static bool json_hex4(json_in *j, unsigned *out)
     return true;
 }
 
+/* Appends a code point as UTF-8. */
 static void put_utf8(mc_buf *b, unsigned cp)
 {
     char u[4];
@@ -486,6 +498,7 @@ static bool json_number(json_in *j, int *byte)
     return true;
 }
 
+/* Consumes the literal word (true, false, null) when it is next. */
 static bool json_literal(json_in *j, const char *word)
 {
     size_t n = strlen(word);
@@ -620,6 +633,7 @@ static bool journal_time(mc_str s, mc_time *t)
     return true;
 }
 
+/* Reads a journalctl -o json line: time, host, program, message. */
 static bool parse_journal_json(const char *p, const char *end, mc_buf *buf, mc_logline *out)
 {
     /* Offsets into buf, taken as each field is decoded; the views are made
@@ -687,11 +701,13 @@ static bool parse_journal_json(const char *p, const char *end, mc_buf *buf, mc_l
     return out->program.n > 0;
 }
 
+/* Splits a line into its envelope and message (no journald scratch). */
 bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out)
 {
     return logline_split_buf(line, years, NULL, out);
 }
 
+/* Splits a line into its envelope and message; journald fields are decoded into scratch. */
 bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out)
 {
     memset(out, 0, sizeof *out);
@@ -741,6 +757,7 @@ bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logl
     return parse_host_tag(q, end, out);
 }
 
+/* Reads YYYY-MM-DD[THH[:MM[:SS]]] (the window options). */
 bool parse_iso_time(const char *s, mc_time *t)
 {
     memset(t, 0, sizeof *t);

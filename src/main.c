@@ -234,6 +234,7 @@ static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY,
 static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
+/* Whether the command takes option opt. */
 static bool allowed(const int *list, int opt)
 {
     for (; *list; list++)
@@ -242,6 +243,7 @@ static bool allowed(const int *list, int opt)
     return false;
 }
 
+/* Prints a usage error for the command; returns the usage exit code. */
 static int usage_error(const command_spec *c, const char *fmt, const char *arg)
 {
     fprintf(stderr, "mailcodes %s: ", c->name);
@@ -291,6 +293,7 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
     return -1;
 }
 
+/* Loads the rules the options name; prints the error and returns an exit code. */
 static int load_rules(const cli *o, mc_rules *rules)
 {
     char err[1024];
@@ -388,6 +391,7 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
     return worst;
 }
 
+/* mailcodes ingest. */
 static int cmd_ingest(const command_spec *c, int argc, char **argv)
 {
     /* First thing: a stop request during start-up is honoured like any other. */
@@ -569,11 +573,15 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
     return rc;
 }
 
+/* mailcodes report. */
 static int cmd_report(const command_spec *c, int argc, char **argv) { return report_like(c, argc, argv, false); }
+/* mailcodes triage. */
 static int cmd_triage(const command_spec *c, int argc, char **argv) { return report_like(c, argc, argv, true); }
 
+/* scan's event callback: one JSON line. */
 static void print_event(const mc_event *ev, void *ctx) { mc_event_json((FILE *)ctx, ev); }
 
+/* mailcodes scan. */
 static int cmd_scan(const command_spec *c, int argc, char **argv)
 {
     cli o;
@@ -595,6 +603,7 @@ static int cmd_scan(const command_spec *c, int argc, char **argv)
     return rc;
 }
 
+/* Shared by explain and compare: options, rules, want_args arguments. */
 static int explain_like(const command_spec *c, int argc, char **argv, int want_args)
 {
     cli o;
@@ -622,7 +631,9 @@ static int explain_like(const command_spec *c, int argc, char **argv, int want_a
     return rc;
 }
 
+/* mailcodes explain. */
 static int cmd_explain(const command_spec *c, int argc, char **argv) { return explain_like(c, argc, argv, 1); }
+/* mailcodes compare. */
 static int cmd_compare(const command_spec *c, int argc, char **argv) { return explain_like(c, argc, argv, 2); }
 
 typedef int (*command_fn)(const command_spec *, int, char **);
@@ -639,6 +650,7 @@ static const struct {
     {{"compare", usage_compare, allow_explain}, cmd_compare},
 };
 
+/* Dispatches to the command named by the first argument. */
 int main(int argc, char **argv)
 {
     /* A file-size limit (or a full quota) must surface as a write error

@@ -24,6 +24,7 @@ static const char *const group_names[G_COUNT] = {
 #define MATCH_LIMIT 5000000u
 #define MAX_CAPTURES 64
 
+/* Compiles (and JIT-compiles) a pattern; false with FILE:LINE in err. */
 bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const char *file, int line,
                      char *err, size_t errlen)
 {
@@ -73,6 +74,7 @@ bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const cha
     return true;
 }
 
+/* Frees a compiled pattern. */
 void pattern_free(mc_pattern *pat)
 {
     if (pat->re)
@@ -83,6 +85,7 @@ void pattern_free(mc_pattern *pat)
     memset(pat, 0, sizeof *pat);
 }
 
+/* Match data and JIT stack for one caller. */
 void matcher_init(mc_matcher *m)
 {
     memset(m, 0, sizeof *m);
@@ -98,6 +101,7 @@ void matcher_init(mc_matcher *m)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
 }
 
+/* Registers the pattern's literals in ls (before litset_build). */
 void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls)
 {
     char **lits;
@@ -116,6 +120,7 @@ void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls)
     prefilter_free_literals(lits, n);
 }
 
+/* Scans subject once for ls's literals (see patterns.h). */
 void matcher_prefilter(mc_matcher *m, const mc_litset *ls, mc_str subject)
 {
     matcher_prefilter_clear(m);
@@ -140,6 +145,7 @@ void matcher_prefilter(mc_matcher *m, const mc_litset *ls, mc_str subject)
     m->pf_n = subject.n;
 }
 
+/* Forgets the last prefilter scan: every pattern runs again. */
 void matcher_prefilter_clear(mc_matcher *m)
 {
     m->pf_set = NULL;
@@ -160,6 +166,7 @@ static bool prefilter_allows(const mc_pattern *pat, const mc_matcher *m, mc_str 
     return false;
 }
 
+/* Frees what matcher_init allocated. */
 void matcher_free(mc_matcher *m)
 {
     free(m->pf_bits);
@@ -172,6 +179,7 @@ void matcher_free(mc_matcher *m)
     memset(m, 0, sizeof *m);
 }
 
+/* Whether the pattern matches s (skipped when the prefilter rules it out). */
 bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
 {
     if (s.p == NULL || !prefilter_allows(pat, m, s))
@@ -181,6 +189,7 @@ bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
     return rc > 0;
 }
 
+/* Capture group number of the last match, as a view of s. */
 mc_str pattern_capture(const mc_matcher *m, mc_str s, int number)
 {
     if (number < 0 || (uint32_t)number >= pcre2_get_ovector_count(m->md))
@@ -192,6 +201,7 @@ mc_str pattern_capture(const mc_matcher *m, mc_str s, int number)
     return mc_str_make(s.p + a, b - a);
 }
 
+/* The named group g of the last match, as a view of s. */
 mc_str pattern_group(const mc_pattern *pat, const mc_matcher *m, mc_str s, mc_group g)
 {
     for (int i = 0; i < pat->n_dup[g]; i++) {

@@ -128,6 +128,7 @@ static bool group_body(const char *s, size_t i, size_t j, size_t *off, size_t *l
     return true;
 }
 
+/* Closes the current literal run; keeps it when it holds a word. */
 static void end_run(runs *r)
 {
     /* A run of spaces only says nothing. */
@@ -222,6 +223,7 @@ static int branch_literal(const char *s, size_t n, runs *r)
     return 0;
 }
 
+/* Literals one of which every match of src contains (malloc'd); how many, 0 when unknown. */
 size_t prefilter_literals(const char *src, char ***out)
 {
     *out = NULL;
@@ -289,6 +291,7 @@ size_t prefilter_literals(const char *src, char ***out)
     return count;
 }
 
+/* Frees what prefilter_literals returned. */
 void prefilter_free_literals(char **lits, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -323,8 +326,10 @@ struct mc_litset {
     bool exact;          /* no case folding */
 };
 
+/* An empty literal set (caseless). */
 mc_litset *litset_new(void) { return mc_xcalloc(1, sizeof(mc_litset)); }
 
+/* An empty literal set matched case-sensitively. */
 mc_litset *litset_new_exact(void)
 {
     mc_litset *ls = litset_new();
@@ -332,6 +337,7 @@ mc_litset *litset_new_exact(void)
     return ls;
 }
 
+/* Frees a literal set. */
 void litset_free(mc_litset *ls)
 {
     if (ls == NULL)
@@ -348,6 +354,7 @@ void litset_free(mc_litset *ls)
     free(ls);
 }
 
+/* Adds a literal; its id (the same id for a repeated literal). */
 int litset_add(mc_litset *ls, const char *lit)
 {
     for (size_t i = 0; i < ls->n_lits; i++)
@@ -358,7 +365,9 @@ int litset_add(mc_litset *ls, const char *lit)
     return (int)ls->n_lits++;
 }
 
+/* Literals in the set. */
 size_t litset_count(const mc_litset *ls) { return ls->n_lits; }
+/* 64-bit words a bitmap of the set's literals needs. */
 size_t litset_words(const mc_litset *ls) { return ls->words ? ls->words : 1; }
 
 /* States are rows of n_classes transitions. */
@@ -373,6 +382,7 @@ static uint32_t new_state(mc_litset *ls)
     return (uint32_t)ls->n_states++;
 }
 
+/* Builds the automaton (after the last litset_add). */
 void litset_build(mc_litset *ls)
 {
     ls->words = (ls->n_lits + 63) / 64;
@@ -472,6 +482,7 @@ void litset_build(mc_litset *ls)
     ls->built = true;
 }
 
+/* Sets the bit of every literal found in text. */
 void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
 {
     size_t words = litset_words(ls);

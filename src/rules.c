@@ -24,6 +24,7 @@
 #define MC_BUILD_DIR ""
 #endif
 
+/* Whether p is a directory. */
 static bool is_dir(const char *p)
 {
     struct stat st;
@@ -47,6 +48,7 @@ static bool running_from_build_dir(void)
     return strncmp(exe, build, bl) == 0 && (exe[bl] == '\0' || exe[bl] == '/');
 }
 
+/* The rules directory: explicit, else $MAILCODES_RULES, else the source tree's or the installed one. */
 const char *rules_default_dir(const char *explicit_dir)
 {
     if (explicit_dir && *explicit_dir)
@@ -61,6 +63,7 @@ const char *rules_default_dir(const char *explicit_dir)
     return MC_SOURCE_RULES;
 }
 
+/* qsort order of file names. */
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -104,6 +107,7 @@ static bool prefilter_wanted(void)
     return !(v != NULL && *v != '\0' && strcmp(v, "0") != 0);
 }
 
+/* Loads every rules file from dir; false with FILE:LINE in err. */
 bool rules_load(mc_rules *r, const char *dir, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -130,6 +134,7 @@ bool rules_load(mc_rules *r, const char *dir, char *err, size_t errlen)
     return ok;
 }
 
+/* Frees everything rules_load built. */
 void rules_free(mc_rules *r)
 {
     knowledge_free(&r->knowledge);

@@ -14,22 +14,27 @@
 
 #include "exitcodes.h"
 
+/* A view of a C string (null for NULL). */
 mc_str mc_str_cstr(const char *s) { return s ? mc_str_make(s, strlen(s)) : MC_STR_NULL; }
 
+/* Whether a view equals a C string. */
 bool mc_str_eq(mc_str a, const char *cstr)
 {
     size_t n = strlen(cstr);
     return a.p != NULL && a.n == n && memcmp(a.p, cstr, n) == 0;
 }
 
+/* Whether a view is null (not merely empty). */
 bool mc_str_is_null(mc_str s) { return s.p == NULL; }
 
+/* Says so and exits (status 3). */
 static void out_of_memory(size_t n)
 {
     fprintf(stderr, "mailcodes: out of memory (%zu bytes)\n", n);
     exit(MC_EXIT_DB);
 }
 
+/* malloc that never returns NULL. */
 void *mc_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
@@ -38,6 +43,7 @@ void *mc_xmalloc(size_t n)
     return p;
 }
 
+/* calloc that never returns NULL. */
 void *mc_xcalloc(size_t count, size_t n)
 {
     void *p = calloc(count ? count : 1, n ? n : 1);
@@ -46,6 +52,7 @@ void *mc_xcalloc(size_t count, size_t n)
     return p;
 }
 
+/* realloc that never returns NULL. */
 void *mc_xrealloc(void *old, size_t n)
 {
     void *p = realloc(old, n ? n : 1);
@@ -54,6 +61,7 @@ void *mc_xrealloc(void *old, size_t n)
     return p;
 }
 
+/* A NUL-terminated copy of n bytes. */
 char *mc_xstrndup(const char *s, size_t n)
 {
     char *p = mc_xmalloc(n + 1);
@@ -62,8 +70,10 @@ char *mc_xstrndup(const char *s, size_t n)
     return p;
 }
 
+/* A copy of a C string. */
 char *mc_xstrdup(const char *s) { return mc_xstrndup(s, strlen(s)); }
 
+/* An empty buffer. */
 void mc_buf_init(mc_buf *b)
 {
     b->cap = 64;
@@ -72,6 +82,7 @@ void mc_buf_init(mc_buf *b)
     b->data[0] = '\0';
 }
 
+/* Frees the buffer's memory. */
 void mc_buf_free(mc_buf *b)
 {
     free(b->data);
@@ -79,6 +90,7 @@ void mc_buf_free(mc_buf *b)
     b->len = b->cap = 0;
 }
 
+/* Empties the buffer, keeping its memory. */
 void mc_buf_reset(mc_buf *b)
 {
     b->len = 0;
@@ -86,6 +98,7 @@ void mc_buf_reset(mc_buf *b)
         b->data[0] = '\0';
 }
 
+/* Room for extra more bytes and the NUL. */
 static void buf_reserve(mc_buf *b, size_t extra)
 {
     if (b->data == NULL)
@@ -99,6 +112,7 @@ static void buf_reserve(mc_buf *b, size_t extra)
     b->cap = cap;
 }
 
+/* Appends n bytes. */
 void mc_buf_add(mc_buf *b, const char *p, size_t n)
 {
     buf_reserve(b, n);
@@ -108,10 +122,13 @@ void mc_buf_add(mc_buf *b, const char *p, size_t n)
     b->data[b->len] = '\0';
 }
 
+/* Appends a C string. */
 void mc_buf_adds(mc_buf *b, const char *s) { mc_buf_add(b, s, strlen(s)); }
 
+/* Appends one byte. */
 void mc_buf_addc(mc_buf *b, char c) { mc_buf_add(b, &c, 1); }
 
+/* Appends printf output. */
 void mc_buf_printf(mc_buf *b, const char *fmt, ...)
 {
     va_list ap;
@@ -161,6 +178,7 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* Whether n bytes are valid UTF-8. */
 bool mc_utf8_valid(const unsigned char *p, size_t n)
 {
     size_t i = 0;
@@ -177,6 +195,7 @@ bool mc_utf8_valid(const unsigned char *p, size_t n)
     return true;
 }
 
+/* Replaces NULs and invalid UTF-8 with '?', in place. */
 void mc_utf8_sanitize(unsigned char *p, size_t n)
 {
     size_t i = 0;
@@ -194,6 +213,7 @@ void mc_utf8_sanitize(unsigned char *p, size_t n)
     }
 }
 
+/* Writes n bytes as a JSON string, escaped. */
 void mc_json_str(FILE *out, const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p;
@@ -225,6 +245,7 @@ void mc_json_str(FILE *out, const char *p, size_t n)
     fputc('"', out);
 }
 
+/* A JSON string, or null for NULL. */
 void mc_json_cstr_or_null(FILE *out, const char *s)
 {
     if (s == NULL || *s == '\0')
@@ -242,6 +263,7 @@ static const char *const bidi_controls[] = {
     "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9", /* U+2066-9 isolates */
 };
 
+/* Length of the character at p, and whether it may be shown as it is. */
 size_t mc_safe_char(const char *p, size_t n, bool *safe)
 {
     const unsigned char *s = (const unsigned char *)p;
@@ -258,6 +280,7 @@ size_t mc_safe_char(const char *p, size_t n, bool *safe)
     return len ? len : 1;
 }
 
+/* Writes one CSV field (RFC 4180), formula starts neutralised. */
 void mc_csv_field(FILE *out, const char *s)
 {
     if (s == NULL)
@@ -286,6 +309,7 @@ void mc_csv_field(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* Writes n bytes for a terminal: controls and unsafe characters become '?'. */
 void mc_text_safe(FILE *out, const char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
@@ -299,6 +323,7 @@ void mc_text_safe(FILE *out, const char *p, size_t n)
     }
 }
 
+/* Splits value at separators into malloc'd words. */
 char **mc_split_words(const char *value, const char *separators, size_t *n_out)
 {
     size_t cap = 4, n = 0;
@@ -320,6 +345,7 @@ char **mc_split_words(const char *value, const char *separators, size_t *n_out)
     return words;
 }
 
+/* Frees what mc_split_words returned. */
 void mc_free_words(char **words, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -327,6 +353,7 @@ void mc_free_words(char **words, size_t n)
     free(words);
 }
 
+/* Lower-cases ASCII letters in place. */
 void mc_ascii_lower(char *s)
 {
     for (; *s; s++)
