@@ -213,8 +213,9 @@ START_TEST(test_stop_inside_endless_line)
 }
 END_TEST
 
-/* A pipe that writes two real lines, then bytes without a newline for
- * ever: stopped within a second, the two lines committed. */
+/* A pipe that writes two real lines, falls silent (they are committed),
+ * then writes bytes without a newline for ever: stopped within a second,
+ * the two lines kept, the endless one not counted. */
 START_TEST(test_stop_inside_endless_pipe_line)
 {
     int sigs[] = {SIGTERM, SIGINT};
@@ -225,10 +226,11 @@ START_TEST(test_stop_inside_endless_pipe_line)
         sh("mkfifo %s", fifo);
         char *argv[] = {BIN, "ingest", "--quiet", "--db", db, fifo, NULL};
         pid_t pid = start(argv);
-        snprintf(script, sizeof script, "exec >%s; head -2 %s; yes x | tr -d '\\n'", fifo, MAILLOG);
+        snprintf(script, sizeof script, "exec >%s; head -2 %s; sleep 2; yes x | tr -d '\\n'", fifo, MAILLOG);
         char *writer[] = {"/bin/sh", "-c", script, NULL};
         pid_t wpid = start(writer);
-        test_sleep_ms(1500);
+        ck_assert(wait_lines(db, "\"lines\": 2,"));
+        test_sleep_ms(2500); /* well inside the endless line */
         expect_prompt_stop(pid, sigs[i], "a pipe without newlines");
         stop(wpid, SIGKILL);
         expect_lines(db, "\"lines\": 2, \"events\": 0,");

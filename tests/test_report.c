@@ -3,18 +3,10 @@
  * small logs made from its line shapes: the daily text report, --by tables,
  * CSV quoting, hostile fields (formulas, controls, bidi overrides) in CSV,
  * text and HTML, Prometheus text, self-contained HTML, windows with the
- * previous-window change, --problems-first, and triage's ranking; triage's
- * memory flat whatever the window before holds; an HTML report of three
- * years of hours in seconds.
+ * previous-window change, --problems-first, and triage's ranking.
  */
-#include <fcntl.h>
-#include <spawn.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -317,110 +309,6 @@ START_TEST(test_hostile_fields)
 }
 END_TEST
 
-extern char **environ;
-
-/* Writes n bounce lines to path, one per hour from `start` (RFC 3339, UTC)
- * when hourly, else all at that time; domain i is d<i + first>.example. */
-static void write_bounces(const char *path, const char *mode, size_t n, time_t start, bool hourly, size_t first)
-{
-    FILE *f = fopen(path, mode);
-    ck_assert_ptr_nonnull(f);
-    for (size_t i = 0; i < n; i++) {
-        time_t t = start + (hourly ? (time_t)i * 3600 : 0);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-        fprintf(f, "%s mx postfix/smtp[1]: A%zu: to=<u@d%zu.example>, relay=mx.x.example[192.0.2.1]:25,"
-                   " delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.x.example[192.0.2.1] said:"
-                   " 550 5.1.1 No such user (in reply to RCPT TO command))\n", stamp, i, i + first);
-    }
-    fclose(f);
-}
-
-/* Runs mailcodes with args, output to /dev/null; returns its peak memory
- * in KiB, and its exit status in *status. */
-static long peak_kib(char *const argv[], int *status)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    struct rusage ru;
-    ck_assert_int_eq(wait4(pid, status, 0, &ru), pid);
-    return ru.ru_maxrss;
-}
-
-/* triage with 60,000 problem rows in the window before (and 10 now) needs
- * no more memory than with 10 there: the window before is not kept. */
-START_TEST(test_triage_memory_flat)
-{
-    time_t now = 1795428000; /* 2026-11-23T10:00:00Z */
-    long peak[2];
-    for (int big = 0; big < 2; big++) {
-        char log[128], db[128];
-        snprintf(log, sizeof log, "%s/t%d.log", test_dir, big);
-        snprintf(db, sizeof db, "%s/t%d.db", test_dir, big);
-        write_bounces(log, "w", big ? 60000 : 10, now - 24 * 3600, false, 0);
-        write_bounces(log, "a", 10, now, false, 0);
-        ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s %s", BIN, db, log), 0);
-        char *argv[] = {BIN, "triage", "--db", db, "--utc", NULL};
-        int status;
-        peak[big] = peak_kib(argv, &status);
-        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        /* each problem of now had one event the day before */
-        char *out = NULL;
-        ck_assert_int_eq(test_runf(&out, "%s triage --db %s --utc", BIN, db), 0);
-        test_expect_has(out, "evidence: 1 events, 1 in the window before;");
-        test_expect_lacks(out, "new (none in the window before)");
-        free(out);
-    }
-    ck_assert_msg(peak[1] < peak[0] + 8 * 1024, "triage peak %ld KiB with 60,000 rows before, %ld KiB with 10",
-                  peak[1], peak[0]);
-}
-END_TEST
-
-/* Three years of hourly data (26,280 hours) make an HTML report in
- * seconds, not minutes; and an hour value from a foreign writer shorter
- * than the usual "YYYY-MM-DDTHH" is printed whole, never read past. */
-START_TEST(test_html_many_hours_and_short_hour)
-{
-    char log[128], db[128];
-    snprintf(log, sizeof log, "%s/hours.log", test_dir);
-    snprintf(db, sizeof db, "%s/hours.db", test_dir);
-    write_bounces(log, "w", 26280, 1672531200 /* 2023-01-01T00Z */, true, 0);
-    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s %s", BIN, db, log), 0);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    char *out = NULL;
-    ck_assert_int_eq(test_runf(&out, "%s report --db %s --format html", BIN, db), 0);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    ck_assert_msg(took < 5.0, "HTML report of 26,280 hours took %.1f s", took);
-    /* one bar per hour, each a permanent failure */
-    size_t bars = 0;
-    for (const char *p = out; (p = strstr(p, " permanent: 1</title></rect>")) != NULL; p++)
-        bars++;
-    ck_assert_uint_eq(bars, 26280);
-    free(out);
-    /* a short hour value (one row of class success, written by hand) */
-    snprintf(db, sizeof db, "%s/short.db", test_dir);
-    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s /dev/null", BIN, db), 0);
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(h, "INSERT INTO counts VALUES ('x', 'postfix', 'mx', 'outbound', 'sent', 'rcpt',"
-                                     " '250', '2.0.0', 'success', '', 'x.example', '', '', 0, 0, 0, 7, '', '', '')",
-                                  NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(h);
-    ck_assert_int_eq(test_runf(&out, "%s report --db %s --format html", BIN, db), 0);
-    test_expect_has(out, ">x:00h</text>");
-    test_expect_has(out, "x:00 success: 7</title>");
-    free(out);
-}
-END_TEST
-
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -431,8 +319,6 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_by_table_and_problems_first);
     tcase_add_test(tc, test_csv);
     tcase_add_test(tc, test_hostile_fields);
-    tcase_add_test(tc, test_triage_memory_flat);
-    tcase_add_test(tc, test_html_many_hours_and_short_hour);
     tcase_add_test(tc, test_prom);
     tcase_add_test(tc, test_html);
     tcase_add_test(tc, test_windows_and_change);
