@@ -403,6 +403,38 @@ START_TEST(test_near_misses)
                       ev.reason ? ev.reason : "(none)");
         ck_assert(ev.hard);
     }
+    /* Rules that come after user-unknown in the file need a carrier that reaches them:
+     * Postfix's access-map REJECT (policy-rejected), with the keyword buried in the
+     * address. */
+    static const char *const late[] = {
+        "procmailer",    /* mailer-error: procmail */
+        "maildropper",   /* mailer-error: maildrop */
+        "attachmentfan", /* content-rejected: attachment */
+        "executableart", /* content-rejected: executable */
+        "reputationfan", /* bad-reputation: reputation */
+        "phisherman",    /* spam-content: phish */
+        "greylistfan",   /* greylisted: greylist */
+        "throttleman",   /* rate-limited: throttle */
+        "moderatelimit", /* rate-limited: rate limit */
+        "rfc822fan",     /* not-rfc-compliant: RFC 822 */
+        "timeoutclub",   /* network: timeout */
+        "resolverteam",  /* dns-failure: resolver */
+        "internalaudit", /* system-error: internal */
+        "ldapper",       /* system-error: LDAP */
+        "pipeliner",     /* syntax-error: pipelining */
+        "danelle",       /* tls-failure: DANE */
+        "nomalware",     /* virus-detected: malware */
+        "trendmicro",    /* blocklisted: Trend Micro */
+    };
+    for (size_t i = 0; i < sizeof late / sizeof late[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "554 5.7.1 <%s@example.com>: Recipient address rejected: Access denied",
+                 late[i]);
+        mc_event ev = test_classify("554", "5.7.1", "bounced", text);
+        ck_assert_msg(ev.reason && strcmp(ev.reason, "policy-rejected") == 0, "%s: reason %s", late[i],
+                      ev.reason ? ev.reason : "(none)");
+        ck_assert(!ev.hard);
+    }
     /* the case: an Exim login failure whose set_id contains "dane" */
     mc_event ev = test_classify("535", "", "bounced", "535 Incorrect authentication data (set_id=danelle)");
     ck_assert_str_eq(ev.reason, "smtp-auth-failure");
@@ -415,6 +447,12 @@ START_TEST(test_near_misses)
                      "tls-failure");
     ck_assert_str_eq(test_classify("554", "5.7.1", "bounced", "554 5.7.1 Message rejected: contains malware").reason,
                      "virus-detected");
+    ck_assert_str_eq(test_classify("450", "4.7.1", "deferred", "450 4.7.1 Greylisting in action, please come back later")
+                         .reason,
+                     "greylisted");
+    ck_assert_str_eq(test_classify("421", "4.7.0", "deferred", "421 4.7.0 You are being throttled, try again later")
+                         .reason,
+                     "rate-limited");
 }
 END_TEST
 
