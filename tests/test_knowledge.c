@@ -271,6 +271,9 @@ START_TEST(test_blocklist_facts)
         {"554", "5.7.1", "bounced",
          "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.dq.spamhaus.net",
          "blocklisted", "Spamhaus ZEN", false, NULL},
+        {"550", "5.7.1", "bounced",
+         "550 5.7.1 Message rejected: sender address listed in the Spamhaus HBL (hbl.dq.spamhaus.net)",
+         "blocklisted", "Spamhaus HBL", false, "hash"},
         {"554", "5.7.1", "bounced",
          "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using b.barracudacentral.org; "
          "https://talosintelligence.com/reputation_center/lookup?search=192.0.2.1",
