@@ -271,6 +271,9 @@ START_TEST(test_blocklist_facts)
         {"554", "5.7.1", "bounced",
          "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.dq.spamhaus.net",
          "blocklisted", "Spamhaus ZEN", false, NULL},
+        {"550", "5.7.1", "bounced",
+         "550 5.7.1 Message rejected: sender address listed in the Spamhaus HBL (hbl.dq.spamhaus.net)",
+         "blocklisted", "Spamhaus HBL", false, "hash"},
         {"554", "5.7.1", "bounced",
          "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using b.barracudacentral.org; "
          "https://talosintelligence.com/reputation_center/lookup?search=192.0.2.1",
@@ -357,6 +360,20 @@ END_TEST
 
 /* ---- near misses: a keyword inside a longer word decides nothing -------------------- */
 
+/* Each word put into the carrier reply (fmt has one %s) gives reason, hard. */
+static void expect_carrier(const char *const *words, size_t n, const char *code, const char *enh, const char *fmt,
+                           const char *reason, bool hard)
+{
+    for (size_t i = 0; i < n; i++) {
+        char text[256];
+        snprintf(text, sizeof text, fmt, words[i]);
+        mc_event ev = test_classify(code, enh, "bounced", text);
+        ck_assert_msg(ev.reason && strcmp(ev.reason, reason) == 0, "%s: reason %s", words[i],
+                      ev.reason ? ev.reason : "(none)");
+        ck_assert_msg(ev.hard == hard, "%s: hard %d", words[i], ev.hard);
+    }
+}
+
 START_TEST(test_near_misses)
 {
     /* One user-unknown reply per keyword, the keyword buried in the local part: each
@@ -393,16 +410,34 @@ START_TEST(test_near_misses)
         "loopback",      /* mail-loop */
         "virusscan",     /* virus-detected */
     };
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        char text[256];
-        snprintf(text, sizeof text,
-                 "550 5.1.1 <%s@example.com>: Recipient address rejected: User unknown in virtual mailbox table",
-                 words[i]);
-        mc_event ev = test_classify("550", "5.1.1", "bounced", text);
-        ck_assert_msg(ev.reason && strcmp(ev.reason, "user-unknown") == 0, "%s: reason %s", words[i],
-                      ev.reason ? ev.reason : "(none)");
-        ck_assert(ev.hard);
-    }
+    expect_carrier(words, sizeof words / sizeof words[0], "550", "5.1.1",
+                   "550 5.1.1 <%s@example.com>: Recipient address rejected: User unknown in virtual mailbox table",
+                   "user-unknown", true);
+    /* Rules that come after user-unknown in the file need a carrier that reaches them:
+     * Postfix's access-map REJECT (policy-rejected), with the keyword buried in the
+     * address. */
+    static const char *const late[] = {
+        "procmailer",    /* mailer-error: procmail */
+        "maildropper",   /* mailer-error: maildrop */
+        "attachmentfan", /* content-rejected: attachment */
+        "executableart", /* content-rejected: executable */
+        "reputationfan", /* bad-reputation: reputation */
+        "phisherman",    /* spam-content: phish */
+        "greylistfan",   /* greylisted: greylist */
+        "throttleman",   /* rate-limited: throttle */
+        "moderatelimit", /* rate-limited: rate limit */
+        "rfc822fan",     /* not-rfc-compliant: RFC 822 */
+        "timeoutclub",   /* network: timeout */
+        "resolverteam",  /* dns-failure: resolver */
+        "internalaudit", /* system-error: internal */
+        "ldapper",       /* system-error: LDAP */
+        "pipeliner",     /* syntax-error: pipelining */
+        "danelle",       /* tls-failure: DANE */
+        "nomalware",     /* virus-detected: malware */
+        "trendmicro",    /* blocklisted: Trend Micro */
+    };
+    expect_carrier(late, sizeof late / sizeof late[0], "554", "5.7.1",
+                   "554 5.7.1 <%s@example.com>: Recipient address rejected: Access denied", "policy-rejected", false);
     /* the case: an Exim login failure whose set_id contains "dane" */
     mc_event ev = test_classify("535", "", "bounced", "535 Incorrect authentication data (set_id=danelle)");
     ck_assert_str_eq(ev.reason, "smtp-auth-failure");
@@ -415,6 +450,12 @@ START_TEST(test_near_misses)
                      "tls-failure");
     ck_assert_str_eq(test_classify("554", "5.7.1", "bounced", "554 5.7.1 Message rejected: contains malware").reason,
                      "virus-detected");
+    ck_assert_str_eq(test_classify("450", "4.7.1", "deferred", "450 4.7.1 Greylisting in action, please come back later")
+                         .reason,
+                     "greylisted");
+    ck_assert_str_eq(test_classify("421", "4.7.0", "deferred", "421 4.7.0 You are being throttled, try again later")
+                         .reason,
+                     "rate-limited");
 }
 END_TEST
 
