@@ -263,6 +263,12 @@ def inbound():
     lost("127.0.0.33")
 
 
+def retry():
+    """A deferral just before a queue run (run.sh): retry time not reached."""
+    submit("127.0.0.1", ["grey-2@bravo.test"])
+    time.sleep(0.5)
+
+
 if __name__ == "__main__":
-    {"outbound": outbound, "inbound": inbound}[sys.argv[3]]()
+    {"outbound": outbound, "inbound": inbound, "retry": retry}[sys.argv[3]]()
     time.sleep(0.2)
