@@ -265,7 +265,7 @@ def inbound():
 
 def retry():
     """A deferral just before a queue run (run.sh): retry time not reached."""
-    submit("127.0.0.1", ["grey-2@bravo.test"])
+    submit("127.0.0.1", ["grey-2@retry.test"])
     time.sleep(0.5)
 
 
