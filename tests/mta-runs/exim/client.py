@@ -97,32 +97,28 @@ def submit(src, rcpts, sender="sender@client.test", subject="test", tls=False, a
     c.close()
 
 
-def rcpt_reject(src, rcpt):
+def reply_to(src, stage, before, last, address=""):
+    """EHLO and the commands before, then the one whose reply is recorded."""
     c = Conn(src)
     c.cmd("EHLO client.test")
-    c.cmd("MAIL FROM:<sender@client.test>")
-    c.note("rcpt", c.cmd("RCPT TO:<%s>" % rcpt), rcpt)
+    for command in before:
+        c.cmd(command)
+    c.note(stage, c.cmd(last), address)
     c.cmd("QUIT")
     c.close()
+
+
+def rcpt_reject(src, rcpt):
+    reply_to(src, "rcpt", ["MAIL FROM:<sender@client.test>"], "RCPT TO:<%s>" % rcpt, rcpt)
 
 
 def mail_reject(src, sender):
-    c = Conn(src)
-    c.cmd("EHLO client.test")
-    c.note("mail", c.cmd("MAIL FROM:<%s>" % sender), sender)
-    c.cmd("QUIT")
-    c.close()
+    reply_to(src, "mail", [], "MAIL FROM:<%s>" % sender, sender)
 
 
 def data_reject(src, subject):
-    c = Conn(src)
-    c.cmd("EHLO client.test")
-    c.cmd("MAIL FROM:<sender@client.test>")
-    c.cmd("RCPT TO:<ok-in@alpha.test>")
-    c.cmd("DATA")
-    c.note("end-of-data", c.cmd(message(subject)))
-    c.cmd("QUIT")
-    c.close()
+    reply_to(src, "end-of-data",
+             ["MAIL FROM:<sender@client.test>", "RCPT TO:<ok-in@alpha.test>", "DATA"], message(subject))
 
 
 def connect_reject(src):
@@ -160,14 +156,6 @@ def sync_command(src):
     # no PIPELINING after HELO: two commands in one packet
     c.send("MAIL FROM:<sender@client.test>\r\nRCPT TO:<ok-sync@alpha.test>")
     c.note("mail", c.reply())
-    c.close()
-
-
-def simple(src, stage, command):
-    c = Conn(src)
-    c.cmd("EHLO client.test")
-    c.note(stage, c.cmd(command))
-    c.cmd("QUIT")
     c.close()
 
 
@@ -251,9 +239,9 @@ def inbound():
     auth_fail("127.0.0.21")
     sync_greeting("127.0.0.22")
     sync_command("127.0.0.23")
-    simple("127.0.0.24", "other", "ETRN alpha.test")
-    simple("127.0.0.25", "other", "VRFY postmaster")
-    simple("127.0.0.26", "other", "EXPN postmaster")
+    reply_to("127.0.0.24", "other", [], "ETRN alpha.test")
+    reply_to("127.0.0.25", "other", [], "VRFY postmaster")
+    reply_to("127.0.0.26", "other", [], "EXPN postmaster")
     too_many("127.0.0.27", "other", "FOOBAR", 5)
     too_many("127.0.0.28", "mail", "MAIL FROM:<bad", 5)
     too_many("127.0.0.29", "other", "NOOP", 8)
@@ -263,6 +251,12 @@ def inbound():
     lost("127.0.0.33")
 
 
+def retry():
+    """A deferral just before a queue run (run.sh): retry time not reached."""
+    submit("127.0.0.1", ["grey-2@retry.test"])
+    time.sleep(0.5)
+
+
 if __name__ == "__main__":
-    {"outbound": outbound, "inbound": inbound}[sys.argv[3]]()
+    {"outbound": outbound, "inbound": inbound, "retry": retry}[sys.argv[3]]()
     time.sleep(0.2)

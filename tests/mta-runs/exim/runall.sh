@@ -18,7 +18,7 @@ smtp_confirmation smtp_connection smtp_incomplete_transaction smtp_mailauth
 smtp_no_mail smtp_protocol_error smtp_syntax_error subject
 tls_certificate_verified tls_cipher tls_peerdn tls_resumption tls_sni
 unknown_in_list"
-set -- default all none debug $OPTIONS
+set -- default all none debug retry $OPTIONS
 i=0
 pids=""
 for worker in 0 1 2; do
