@@ -504,6 +504,17 @@ static void bind_window(sqlite3_stmt *st, const mc_window *w)
     sqlite3_bind_text(st, 2, w ? w->until : "", -1, SQLITE_TRANSIENT);
 }
 
+/* Prepares a query built in sql (freed here) and binds the window to it. */
+static bool prepare_windowed(mc_store *s, mc_buf *sql, const mc_window *w, sqlite3_stmt **st, char *err,
+                             size_t errlen)
+{
+    bool ok = prepare(s, sql->data, st, err, errlen);
+    mc_buf_free(sql);
+    if (ok)
+        bind_window(*st, w);
+    return ok;
+}
+
 /* Appends the filter's conditions; its values are parameters ?3, ?4, ... */
 static bool append_filter(mc_buf *sql, const mc_filter *f, char *err, size_t errlen)
 {
@@ -646,11 +657,8 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
     if (limit > 0)
         mc_buf_printf(&sql, " LIMIT %zu", limit);
     sqlite3_stmt *st;
-    bool ok = prepare(s, sql.data, &st, err, errlen);
-    mc_buf_free(&sql);
-    if (!ok)
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
         return false;
-    bind_window(st, w);
     bind_filter(st, f);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -669,7 +677,7 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
         if (!fn(&row, ctx))
             break;
     }
-    ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     if (!ok)
         db_error(s, "reading rows", err, errlen);
     sqlite3_finalize(st);
@@ -689,11 +697,9 @@ bool store_unrecognised_top(mc_store *s, const mc_window *w, mc_shape_count *top
     mc_buf_printf(&sql, "SELECT shape, sum(count) FROM unrecognised_shapes%s"
                         " GROUP BY shape ORDER BY 2 DESC, 1 LIMIT %zu", window_sql, n);
     sqlite3_stmt *st;
-    bool ok = prepare(s, sql.data, &st, err, errlen);
-    mc_buf_free(&sql);
-    if (!ok)
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
         return false;
-    bind_window(st, w);
+    bool ok = true;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && *found < n) {
         mc_shape_count *c = &top[(*found)++];
