@@ -589,6 +589,8 @@ END_TEST
 
 static Suite *exim_selector_suite(void)
 {
+    /* loaded once here, so each forked test inherits the compiled rules */
+    (void)test_rules();
     Suite *s = suite_create("exim_selector");
     TCase *tc = tcase_create("runs");
     tcase_set_timeout(tc, 120);
