@@ -3,8 +3,8 @@
  * with SIGINT / SIGTERM) at random points of a large input, run again until
  * it finishes, and the database must then equal one clean run exactly, on
  * every dimension.  Also: two ingests of different files into one database
- * at once, two ingests of the same file at once (started together, or one
- * paused while the other reads), and a report while an ingest writes.
+ * at once, and a report while an ingest writes (two of the same file:
+ * test_concurrent.c).
  */
 #include <signal.h>
 #include <spawn.h>
@@ -20,42 +20,6 @@ extern char **environ;
 
 #define BIN MC_BINARY
 #define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
-#define ALL_KEYS "mta,host,direction,status,stage,code,enhanced,class,reason,domain,relay,client,hour"
-
-static void setup(void)
-{
-    test_dir_setup();
-    char cmd[512];
-    /* ~16 MB: twelve copies of the real log, each moved one day on */
-    snprintf(cmd, sizeof cmd,
-             "cd %s && for d in 10 11 12 13 14 15 16 17 18 19 20 21; do sed \"s/^Nov 23/Nov $d/\" %s; done > big.log",
-             test_dir, MAILLOG);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static char *report(const char *db)
-{
-    char cmd[512];
-    char *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s report --db %s/%s --format json --top 0 --by " ALL_KEYS, BIN, test_dir, db);
-    ck_assert_int_eq(test_run(cmd, &out), 0);
-    return out;
-}
-
-/* The database db must hold exactly what one clean ingest of big.log
- * gives, on every dimension; how, says what the test did to it. */
-static void expect_clean_counts(const char *db, const char *how)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "test -f %s/clean.db || %s ingest --quiet --db %s/clean.db %s/big.log", test_dir,
-             BIN, test_dir, test_dir);
-    ck_assert_int_eq(system(cmd), 0);
-    char *clean = report("clean.db"), *got = report(db);
-    ck_assert_msg(strcmp(clean, got) == 0, "%s: the counts differ from a clean run", how);
-    ck_assert_ptr_nonnull(strstr(clean, "\"lines\": 95304, \"events\": 31224,"));
-    free(clean);
-    free(got);
-}
 
 /* Waits until process pid has installed its handlers for SIGINT and
  * SIGTERM, read from the "SigCgt" mask of /proc/PID/status: ingest installs
@@ -133,7 +97,7 @@ static void check_signal(int sig, unsigned int seed)
     ck_assert_int_ge(n, 1);
     char how[64];
     snprintf(how, sizeof how, "after %d interruptions", n);
-    expect_clean_counts("killed.db", how);
+    test_expect_clean_counts("killed.db", how);
 }
 
 START_TEST(test_sigkill) { check_signal(SIGKILL, 42); }
@@ -154,82 +118,7 @@ START_TEST(test_concurrent_writers_and_reader)
              "  { grep -q 'does not exist' err || exit 1; }; done; wait)",
              test_dir, BIN, BIN, BIN);
     ck_assert_int_eq(system(cmd), 0);
-    expect_clean_counts("shared.db", "two ingests at once");
-}
-END_TEST
-
-/* Two ingests of one file into one database, started at the same moment:
- * whichever commits a batch first owns those lines, the other gives its
- * batch up and goes on from there.  Two rounds, for varied interleavings. */
-START_TEST(test_same_file_twice_at_once)
-{
-    for (int round = 0; round < 2; round++) {
-        char db[32];
-        snprintf(db, sizeof db, "twice%d.db", round);
-        ck_assert_int_eq(test_runf(NULL, "cd %s && (%s ingest --quiet --commit-every 0.02 --db %s big.log & "
-                                         "%s ingest --quiet --commit-every 0.02 --db %s big.log & wait)",
-                                   test_dir, BIN, db, BIN, db), 0);
-        char how[64];
-        snprintf(how, sizeof how, "two ingests of one file at once (round %d)", round);
-        expect_clean_counts(db, how);
-        /* and a single row per source, as a third run proves: nothing added */
-        ck_assert_int_eq(test_runf(NULL, "cd %s && %s ingest --quiet --db %s big.log", test_dir, BIN, db), 0);
-        expect_clean_counts(db, how);
-    }
-}
-END_TEST
-
-/* Two ingests of one file started seconds apart, each paused (SIGSTOP) at
- * a chosen moment.  0: the first is paused with a batch read but not
- * committed; the second reads from the first's last commit to the end;
- * the first goes on and must give its batch up.  1 (a twice bigger file):
- * the first reads a long batch (--commit-every 3600) and is paused;
- * the second commits a little and is paused behind it; the first must
- * read again from the second's position, and the second skip to the end. */
-START_TEST(test_same_file_seconds_apart)
-{
-    ck_assert_int_eq(test_runf(NULL, "cd %s && cat big.log big.log > big2.log", test_dir), 0);
-    for (int which = 0; which < 2; which++) {
-        char dbpath[128], log[128];
-        snprintf(dbpath, sizeof dbpath, "%s/apart%d.db", test_dir, which);
-        snprintf(log, sizeof log, "%s/%s", test_dir, which == 0 ? "big.log" : "big2.log");
-        char *first_argv[] = {BIN, "ingest", "--quiet", "--commit-every", which == 0 ? "0.05" : "3600",
-                              "--db", dbpath, log, NULL};
-        char *second_argv[] = {BIN, "ingest", "--quiet", "--commit-every", "0.02", "--db", dbpath, log, NULL};
-        pid_t first, second;
-        int status;
-        ck_assert_int_eq(posix_spawn(&first, BIN, NULL, NULL, first_argv, environ), 0);
-        /* past its start-up (the database created, in WAL mode), reading */
-        char wal[160];
-        snprintf(wal, sizeof wal, "%s-wal", dbpath);
-        for (int i = 0; i < 200 && access(wal, F_OK) != 0; i++)
-            test_sleep_ms(50);
-        test_sleep_ms(which == 0 ? 100 : 400);
-        kill(first, SIGSTOP);
-        test_sleep_ms(1000);
-        ck_assert_int_eq(posix_spawn(&second, BIN, NULL, NULL, second_argv, environ), 0);
-        if (which == 1) {
-            test_sleep_ms(300);
-            kill(second, SIGSTOP);
-            test_sleep_ms(1000);
-        } else {
-            ck_assert_int_eq(waitpid(second, &status, 0), second);
-            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        }
-        kill(first, SIGCONT);
-        ck_assert_int_eq(waitpid(first, &status, 0), first);
-        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        if (which == 1) {
-            kill(second, SIGCONT);
-            ck_assert_int_eq(waitpid(second, &status, 0), second);
-            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        }
-    }
-    expect_clean_counts("apart0.db", "two ingests of one file, seconds apart");
-    /* two copies of big.log: twice its clean totals (95304 lines, 31224 events) */
-    char *out = report("apart1.db");
-    test_expect_has(out, "\"lines\": 190608, \"events\": 62448, \"skipped\": 0,");
-    free(out);
+    test_expect_clean_counts("shared.db", "two ingests at once");
 }
 END_TEST
 
@@ -248,7 +137,7 @@ START_TEST(test_disk_full)
     free(out);
     snprintf(cmd, sizeof cmd, "%s ingest --quiet --db %s/full.db %s/big.log", BIN, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
-    expect_clean_counts("full.db", "after a full disk and a rerun");
+    test_expect_clean_counts("full.db", "after a full disk and a rerun");
 }
 END_TEST
 
@@ -285,13 +174,11 @@ static Suite *crash_suite(void)
     Suite *s = suite_create("crash");
     TCase *tc = tcase_create("crash");
     tcase_set_timeout(tc, 300);
-    tcase_add_checked_fixture(tc, setup, test_dir_teardown);
+    tcase_add_checked_fixture(tc, test_big_log_setup, test_dir_teardown);
     tcase_add_test(tc, test_sigkill);
     tcase_add_test(tc, test_sigint);
     tcase_add_test(tc, test_sigterm);
     tcase_add_test(tc, test_concurrent_writers_and_reader);
-    tcase_add_test(tc, test_same_file_twice_at_once);
-    tcase_add_test(tc, test_same_file_seconds_apart);
     tcase_add_test(tc, test_disk_full);
     tcase_add_test(tc, test_read_only_database);
     suite_add_tcase(s, tc);

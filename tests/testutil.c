@@ -160,3 +160,42 @@ mc_event test_classify(const char *code, const char *enhanced, const char *statu
     matcher_free(&m);
     return ev;
 }
+
+/* The fixture of the crash and concurrency suites: big.log in test_dir. */
+void test_big_log_setup(void)
+{
+    test_dir_setup();
+    char cmd[512];
+    /* ~16 MB: twelve copies of the real log, each moved one day on */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && for d in 10 11 12 13 14 15 16 17 18 19 20 21; do sed \"s/^Nov 23/Nov $d/\" %s; done > big.log",
+             test_dir, MC_DATA_DIR "/postfix/mta-run/maillog");
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Every dimension of test_dir/db, as JSON. */
+char *test_report_all(const char *db)
+{
+    char cmd[512];
+    char *out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "%s report --db %s/%s --format json --top 0"
+             " --by mta,host,direction,status,stage,code,enhanced,class,reason,domain,relay,client,hour",
+             MC_BINARY, test_dir, db);
+    ck_assert_int_eq(test_run(cmd, &out), 0);
+    return out;
+}
+
+/* test_dir/db equals one clean ingest of big.log, on every dimension. */
+void test_expect_clean_counts(const char *db, const char *how)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test -f %s/clean.db || %s ingest --quiet --db %s/clean.db %s/big.log", test_dir,
+             MC_BINARY, test_dir, test_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    char *clean = test_report_all("clean.db"), *got = test_report_all(db);
+    ck_assert_msg(strcmp(clean, got) == 0, "%s: the counts differ from a clean run", how);
+    ck_assert_ptr_nonnull(strstr(clean, "\"lines\": 95304, \"events\": 31224,"));
+    free(clean);
+    free(got);
+}

@@ -59,6 +59,16 @@ void test_expect_lacks(const char *hay, const char *needle);
 
 void test_sleep_ms(int ms);
 
+/* A fixture for the crash and concurrency suites: test_dir_setup, then
+ * big.log in test_dir (~16 MB: twelve copies of the real Postfix run,
+ * each moved one day on). */
+void test_big_log_setup(void);
+/* The database test_dir/db must hold exactly what one clean ingest of
+ * big.log gives, on every dimension; how says what the test did to it. */
+void test_expect_clean_counts(const char *db, const char *how);
+/* The report of test_dir/db on every dimension, as JSON (malloc'd). */
+char *test_report_all(const char *db);
+
 #define ck_assert_view(view, expected)                                                           \
     do {                                                                                         \
         mc_str v_ = (view);                                                                      \

@@ -1,0 +1,107 @@
+/*
+ * test_concurrent.c - two ingests of one file into one database at once
+ * count each line once: started at the same moment, or seconds apart with
+ * one paused (SIGSTOP) ahead of or behind the other.  The database must
+ * equal one clean run exactly, on every dimension.  Apart from
+ * test_crash.c for its run time under the sanitizers.
+ */
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+extern char **environ;
+
+#define BIN MC_BINARY
+
+/* Two ingests of one file into one database, started at the same moment:
+ * whichever commits a batch first owns those lines, the other gives its
+ * batch up and goes on from there.  Two rounds, for varied interleavings. */
+START_TEST(test_same_file_twice_at_once)
+{
+    for (int round = 0; round < 2; round++) {
+        char db[32];
+        snprintf(db, sizeof db, "twice%d.db", round);
+        ck_assert_int_eq(test_runf(NULL, "cd %s && (%s ingest --quiet --commit-every 0.02 --db %s big.log & "
+                                         "%s ingest --quiet --commit-every 0.02 --db %s big.log & wait)",
+                                   test_dir, BIN, db, BIN, db), 0);
+        char how[64];
+        snprintf(how, sizeof how, "two ingests of one file at once (round %d)", round);
+        test_expect_clean_counts(db, how);
+        /* and a single row per source, as a third run proves: nothing added */
+        ck_assert_int_eq(test_runf(NULL, "cd %s && %s ingest --quiet --db %s big.log", test_dir, BIN, db), 0);
+        test_expect_clean_counts(db, how);
+    }
+}
+END_TEST
+
+/* Two ingests of one file started seconds apart, each paused (SIGSTOP) at
+ * a chosen moment.  0: the first is paused with a batch read but not
+ * committed; the second reads from the first's last commit to the end;
+ * the first goes on and must give its batch up.  1 (a twice bigger file):
+ * the first reads a long batch (--commit-every 3600) and is paused;
+ * the second commits a little and is paused behind it; the first must
+ * read again from the second's position, and the second skip to the end. */
+START_TEST(test_same_file_seconds_apart)
+{
+    ck_assert_int_eq(test_runf(NULL, "cd %s && cat big.log big.log > big2.log", test_dir), 0);
+    for (int which = 0; which < 2; which++) {
+        char dbpath[128], log[128];
+        snprintf(dbpath, sizeof dbpath, "%s/apart%d.db", test_dir, which);
+        snprintf(log, sizeof log, "%s/%s", test_dir, which == 0 ? "big.log" : "big2.log");
+        char *first_argv[] = {BIN, "ingest", "--quiet", "--commit-every", which == 0 ? "0.05" : "3600",
+                              "--db", dbpath, log, NULL};
+        char *second_argv[] = {BIN, "ingest", "--quiet", "--commit-every", "0.02", "--db", dbpath, log, NULL};
+        pid_t first, second;
+        int status;
+        ck_assert_int_eq(posix_spawn(&first, BIN, NULL, NULL, first_argv, environ), 0);
+        /* past its start-up (the database created, in WAL mode), reading */
+        char wal[160];
+        snprintf(wal, sizeof wal, "%s-wal", dbpath);
+        for (int i = 0; i < 200 && access(wal, F_OK) != 0; i++)
+            test_sleep_ms(50);
+        test_sleep_ms(which == 0 ? 100 : 400);
+        kill(first, SIGSTOP);
+        test_sleep_ms(1000);
+        ck_assert_int_eq(posix_spawn(&second, BIN, NULL, NULL, second_argv, environ), 0);
+        if (which == 1) {
+            test_sleep_ms(300);
+            kill(second, SIGSTOP);
+            test_sleep_ms(1000);
+        } else {
+            ck_assert_int_eq(waitpid(second, &status, 0), second);
+            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        kill(first, SIGCONT);
+        ck_assert_int_eq(waitpid(first, &status, 0), first);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        if (which == 1) {
+            kill(second, SIGCONT);
+            ck_assert_int_eq(waitpid(second, &status, 0), second);
+            ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+    }
+    test_expect_clean_counts("apart0.db", "two ingests of one file, seconds apart");
+    /* two copies of big.log: twice its clean totals (95304 lines, 31224 events) */
+    char *out = test_report_all("apart1.db");
+    test_expect_has(out, "\"lines\": 190608, \"events\": 62448, \"skipped\": 0,");
+    free(out);
+}
+END_TEST
+
+static Suite *concurrent_suite(void)
+{
+    Suite *s = suite_create("concurrent");
+    TCase *tc = tcase_create("concurrent");
+    tcase_set_timeout(tc, 280);
+    tcase_add_checked_fixture(tc, test_big_log_setup, test_dir_teardown);
+    tcase_add_test(tc, test_same_file_twice_at_once);
+    tcase_add_test(tc, test_same_file_seconds_apart);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(concurrent_suite)
