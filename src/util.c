@@ -7,6 +7,7 @@
  */
 #include "util.h"
 
+#include <endian.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -390,7 +391,9 @@ uint64_t mc_siphash13(const uint64_t k[2], const void *p, size_t n)
     uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
     size_t full = n - n % 8;
     for (size_t i = 0; i < full; i += 8) {
-        uint64_t m = sip_load(in + i, 8);
+        uint64_t m;
+        memcpy(&m, in + i, 8);
+        m = le64toh(m);
         v3 ^= m;
         SIP_ROUND(v0, v1, v2, v3);
         v0 ^= m;
