@@ -20,10 +20,23 @@ typedef enum {
     LOGLINE_RFC5424,
     LOGLINE_EXIM,      /* Exim's own log file: no host, no program */
     LOGLINE_JOURNAL,   /* journalctl -o json: MESSAGE, SYSLOG_IDENTIFIER, ... */
+    LOGLINE_SHORT_FULL, /* journalctl -o short-full: "Sun 2026-11-23 12:52:06 UTC host tag:" */
+    LOGLINE_BARE,      /* "program[pid]: message" in a wrapper: the wrapper's time, no host */
 } mc_logline_form;
+
+/* What a collector wrapped around the line; form is then the inner line's. */
+typedef enum {
+    LOGWRAP_NONE = 0,
+    LOGWRAP_COMPOSE,     /* docker compose logs: "name_1  | line", "name-1  | line" */
+    LOGWRAP_CRI,         /* Kubernetes CRI: "2024-05-01T10:00:00.1Z stdout F line" */
+    LOGWRAP_STAMP,       /* docker logs -t: "2024-05-01T10:00:00.1Z line" */
+    LOGWRAP_DOCKER_JSON, /* Docker json-file: {"log":"line\n","stream":..,"time":..} */
+    LOGWRAP_TAI64N,      /* daemontools, s6, runit: "@4000000063f0a1b20c1d2e3f line" */
+} mc_logline_wrap;
 
 typedef struct {
     mc_logline_form form;
+    mc_logline_wrap wrapper;
     mc_time time;
     mc_str host;
     mc_str program;  /* syslog tag without [pid] */
