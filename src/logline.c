@@ -821,6 +821,16 @@ static bool split_direct(const char *p, const char *end, mc_year_ctx *years, mc_
     return parse_short_full(p, end, out);
 }
 
+/* An inner RFC 3164 stamp has no year: the wrapper's full date gives it (a
+ * stamp in December read in January is last year's).  Returns true. */
+static bool wrapper_year(const mc_time *wrap, mc_logline *out)
+{
+    if (out->form == LOGLINE_RFC3164 && wrap->valid)
+        out->time.year = wrap->year - (out->time.month == 12 && wrap->month == 1) +
+                         (out->time.month == 1 && wrap->month == 12);
+    return true;
+}
+
 /* The line inside a wrapper whose own time is *wrap (valid or not).  The
  * inner line's stamp wins when it has one: it is the MTA's clock, while the
  * wrapper's is when a collector read the line.  Without one, the wrapper's
@@ -830,12 +840,12 @@ static bool split_inner(const char *p, const char *end, mc_year_ctx *years, cons
                         mc_logline *out)
 {
     if (split_direct(p, end, years, out))
-        return true;
+        return wrapper_year(wrap, out);
     mc_time t = *wrap;
     const char *q = p;
     if (!t.valid && p < end && is_digit(*p) && parse_rfc3339_stamp(&q, end, false, &t) && expect(&q, end, ' ')) {
         if (split_direct(q, end, years, out))
-            return true;
+            return wrapper_year(&t, out);
         p = q;
     }
     memset(out, 0, sizeof *out);
