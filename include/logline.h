@@ -4,8 +4,13 @@
  *
  * Forms recognised, per line, so one stream may mix them: RFC 3164 syslog
  * (also Postfix's maillog_file), RFC 3339 / journald short-iso, the RFC 5424
- * wire form, Exim's own mainlog/rejectlog stamp, and journald's
- * `journalctl -o json` export (one JSON object per line).
+ * wire form, Exim's own mainlog/rejectlog stamp, journald's `journalctl -o
+ * json` export (one JSON object per line) and its short-precise and
+ * short-full text forms.  Any of them may sit inside one wrapper that a
+ * container runtime or collector adds: docker compose prefixes, Kubernetes
+ * CRI, Docker json-file, `docker logs -t`, TAI64N labels.  The inner line's
+ * stamp wins over the wrapper's; a bare "program[pid]: msg" takes the
+ * wrapper's.
  */
 #ifndef MC_LOGLINE_H
 #define MC_LOGLINE_H
@@ -61,7 +66,8 @@ void year_ctx_init_now(mc_year_ctx *y);
  * strings must be unescaped): use logline_split_buf. */
 bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out);
 
-/* As logline_split, and also reads journald JSON lines (`journalctl -o
+/* As logline_split, and also reads JSON lines: Docker json-file's "log" is
+ * unescaped into scratch and read as an inner line; journald JSON lines (`journalctl -o
  * json`), whose MESSAGE, SYSLOG_IDENTIFIER, _HOSTNAME and pid are unescaped
  * into scratch: the views in *out then point into scratch and stay valid
  * until the next call with the same buffer.  scratch is reset on every call

@@ -4,8 +4,10 @@
  * This runs on every line of the input, so it is plain C with no regex and
  * no allocation: each form is recognised by its first bytes and then read
  * field by field.  Anything unexpected returns false; the caller counts it.
- * Journald's JSON lines are the one form whose fields must be decoded: they
- * are unescaped into a scratch buffer the caller owns and reuses.
+ * JSON lines (journald's, Docker's json-file) are the forms whose fields
+ * must be decoded: they are unescaped into a scratch buffer the caller owns
+ * and reuses.  Wrappers (compose, CRI, TAI64N, json-file) are tried only on
+ * a line no plain form reads, so plain logs pay nothing for them.
  */
 #include "logline.h"
 
