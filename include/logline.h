@@ -62,21 +62,21 @@ void year_ctx_init(mc_year_ctx *y, int now_year, int now_month, int now_day);
 void year_ctx_init_now(mc_year_ctx *y);
 
 /* Returns false when the line has no envelope this module knows.  The views
- * in *out point into line.  Journald JSON lines are not read here (their
- * strings must be unescaped): use logline_split_buf. */
+ * in *out point into line.  JSON lines (journald's, Docker json-file's) are
+ * not read here (their strings must be unescaped): use logline_split_buf. */
 bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out);
 
-/* As logline_split, and also reads JSON lines: Docker json-file's "log" is
- * unescaped into scratch and read as an inner line; journald JSON lines (`journalctl -o
- * json`), whose MESSAGE, SYSLOG_IDENTIFIER, _HOSTNAME and pid are unescaped
+/* As logline_split, and also reads JSON lines, whose fields are unescaped
  * into scratch: the views in *out then point into scratch and stay valid
  * until the next call with the same buffer.  scratch is reset on every call
  * and only grows (no allocation per line once it is large enough); it may
- * start zeroed.  The time of a journald line is __REALTIME_TIMESTAMP in UTC
- * (zone "Z").  A MESSAGE that journald wrote as an array of bytes (non-UTF-8
- * or binary) is decoded to those bytes; a null MESSAGE (a field over 4096
- * bytes without journalctl --all), a missing one or malformed JSON returns
- * false. */
+ * start zeroed.  A journald line (`journalctl -o json`) gives MESSAGE,
+ * SYSLOG_IDENTIFIER, _HOSTNAME and the pid, its time is
+ * __REALTIME_TIMESTAMP in UTC (zone "Z"); a MESSAGE that journald wrote as
+ * an array of bytes (non-UTF-8 or binary) is decoded to those bytes; a null
+ * MESSAGE (a field over 4096 bytes without journalctl --all), a missing one
+ * or malformed JSON returns false.  A Docker json-file line's "log" is read
+ * as an inner line, "time" being the wrapper's time. */
 bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out);
 
 /* Parses "YYYY-MM-DD[Thh:mm[:ss]]" style times used on the command line.
