@@ -4,8 +4,13 @@
  *
  * Forms recognised, per line, so one stream may mix them: RFC 3164 syslog
  * (also Postfix's maillog_file), RFC 3339 / journald short-iso, the RFC 5424
- * wire form, Exim's own mainlog/rejectlog stamp, and journald's
- * `journalctl -o json` export (one JSON object per line).
+ * wire form, Exim's own mainlog/rejectlog stamp, journald's `journalctl -o
+ * json` export (one JSON object per line) and its short-precise and
+ * short-full text forms.  Any of them may sit inside one wrapper that a
+ * container runtime or collector adds: docker compose prefixes, Kubernetes
+ * CRI, Docker json-file, `docker logs -t`, TAI64N labels.  The inner line's
+ * stamp wins over the wrapper's; a bare "program[pid]: msg" takes the
+ * wrapper's.
  */
 #ifndef MC_LOGLINE_H
 #define MC_LOGLINE_H
@@ -20,10 +25,23 @@ typedef enum {
     LOGLINE_RFC5424,
     LOGLINE_EXIM,      /* Exim's own log file: no host, no program */
     LOGLINE_JOURNAL,   /* journalctl -o json: MESSAGE, SYSLOG_IDENTIFIER, ... */
+    LOGLINE_SHORT_FULL, /* journalctl -o short-full: "Sun 2026-11-23 12:52:06 UTC host tag:" */
+    LOGLINE_BARE,      /* "program[pid]: message" in a wrapper: the wrapper's time, no host */
 } mc_logline_form;
+
+/* What a collector wrapped around the line; form is then the inner line's. */
+typedef enum {
+    LOGWRAP_NONE = 0,
+    LOGWRAP_COMPOSE,     /* docker compose logs: "name_1  | line", "name-1  | line" */
+    LOGWRAP_CRI,         /* Kubernetes CRI: "2024-05-01T10:00:00.1Z stdout F line" */
+    LOGWRAP_STAMP,       /* docker logs -t: "2024-05-01T10:00:00.1Z line" */
+    LOGWRAP_DOCKER_JSON, /* Docker json-file: {"log":"line\n","stream":..,"time":..} */
+    LOGWRAP_TAI64N,      /* daemontools, s6, runit: "@4000000063f0a1b20c1d2e3f line" */
+} mc_logline_wrap;
 
 typedef struct {
     mc_logline_form form;
+    mc_logline_wrap wrapper;
     mc_time time;
     mc_str host;
     mc_str program;  /* syslog tag without [pid] */
@@ -44,20 +62,21 @@ void year_ctx_init(mc_year_ctx *y, int now_year, int now_month, int now_day);
 void year_ctx_init_now(mc_year_ctx *y);
 
 /* Returns false when the line has no envelope this module knows.  The views
- * in *out point into line.  Journald JSON lines are not read here (their
- * strings must be unescaped): use logline_split_buf. */
+ * in *out point into line.  JSON lines (journald's, Docker json-file's) are
+ * not read here (their strings must be unescaped): use logline_split_buf. */
 bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out);
 
-/* As logline_split, and also reads journald JSON lines (`journalctl -o
- * json`), whose MESSAGE, SYSLOG_IDENTIFIER, _HOSTNAME and pid are unescaped
+/* As logline_split, and also reads JSON lines, whose fields are unescaped
  * into scratch: the views in *out then point into scratch and stay valid
  * until the next call with the same buffer.  scratch is reset on every call
  * and only grows (no allocation per line once it is large enough); it may
- * start zeroed.  The time of a journald line is __REALTIME_TIMESTAMP in UTC
- * (zone "Z").  A MESSAGE that journald wrote as an array of bytes (non-UTF-8
- * or binary) is decoded to those bytes; a null MESSAGE (a field over 4096
- * bytes without journalctl --all), a missing one or malformed JSON returns
- * false. */
+ * start zeroed.  A journald line (`journalctl -o json`) gives MESSAGE,
+ * SYSLOG_IDENTIFIER, _HOSTNAME and the pid, its time is
+ * __REALTIME_TIMESTAMP in UTC (zone "Z"); a MESSAGE that journald wrote as
+ * an array of bytes (non-UTF-8 or binary) is decoded to those bytes; a null
+ * MESSAGE (a field over 4096 bytes without journalctl --all), a missing one
+ * or malformed JSON returns false.  A Docker json-file line's "log" is read
+ * as an inner line, "time" being the wrapper's time. */
 bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out);
 
 /* Parses "YYYY-MM-DD[Thh:mm[:ss]]" style times used on the command line.

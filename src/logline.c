@@ -4,8 +4,10 @@
  * This runs on every line of the input, so it is plain C with no regex and
  * no allocation: each form is recognised by its first bytes and then read
  * field by field.  Anything unexpected returns false; the caller counts it.
- * Journald's JSON lines are the one form whose fields must be decoded: they
- * are unescaped into a scratch buffer the caller owns and reuses.
+ * JSON lines (journald's, Docker's json-file) are the forms whose fields
+ * must be decoded: they are unescaped into a scratch buffer the caller owns
+ * and reuses.  Wrappers (compose, CRI, TAI64N, json-file) are tried only on
+ * a line no plain form reads, so plain logs pay nothing for them.
  */
 #include "logline.h"
 
@@ -208,15 +210,9 @@ static const char *token_end(const char *p, const char *end)
     return p;
 }
 
-/* "host program[pid]: message" after a syslog stamp. */
-static bool parse_host_tag(const char *p, const char *end, mc_logline *out)
+/* "program[pid]: message": a syslog tag and what follows it. */
+static bool parse_tag(const char *p, const char *end, mc_logline *out)
 {
-    p = skip_spaces(p, end);
-    const char *he = token_end(p, end);
-    if (he == p || he >= end)
-        return false;
-    out->host = mc_str_make(p, (size_t)(he - p));
-    p = skip_spaces(he, end);
     /* The tag runs to '[' or ':'; it holds no spaces. */
     const char *t = p;
     while (t < end && *t != '[' && *t != ':' && *t != ' ')
@@ -240,6 +236,22 @@ static bool parse_host_tag(const char *p, const char *end, mc_logline *out)
         t++;
     out->message = mc_str_make(t, (size_t)(end - t));
     return true;
+}
+
+/* "host program[pid]: message" after a syslog stamp.  A first token that
+ * ends in ':' is the tag of a line written without a host (a container's
+ * syslog template, `smtp_1 | 2018-08-22T07:30:18.1Z postfix/smtp[137]: ..`):
+ * no host name ends in a colon. */
+static bool parse_host_tag(const char *p, const char *end, mc_logline *out)
+{
+    p = skip_spaces(p, end);
+    const char *he = token_end(p, end);
+    if (he == p || he >= end)
+        return false;
+    if (he[-1] == ':')
+        return parse_tag(p, end, out);
+    out->host = mc_str_make(p, (size_t)(he - p));
+    return parse_tag(skip_spaces(he, end), end, out);
 }
 
 /* <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG */
@@ -336,10 +348,12 @@ static bool parse_exim(const char *p, const char *end, mc_logline *out)
  * used are unescaped into the caller's scratch buffer; everything else is
  * skipped without being decoded. */
 
-enum { JF_MESSAGE, JF_IDENT, JF_COMM, JF_HOSTNAME, JF_REALTIME, JF_SYSLOG_PID, JF_PID, JF_COUNT };
+/* The last two are Docker's json-file fields: {"log":"..\n","stream":"stdout","time":".."}. */
+enum { JF_MESSAGE, JF_IDENT, JF_COMM, JF_HOSTNAME, JF_REALTIME, JF_SYSLOG_PID, JF_PID, JF_LOG, JF_TIME, JF_COUNT };
 
 static const char *const journal_keys[JF_COUNT] = {
     "MESSAGE", "SYSLOG_IDENTIFIER", "_COMM", "_HOSTNAME", "__REALTIME_TIMESTAMP", "SYSLOG_PID", "_PID",
+    "log", "time",
 };
 
 #define JSON_MAX_DEPTH 32
@@ -605,6 +619,25 @@ static int json_field(json_in *j, int depth)
     }
 }
 
+/* Seconds since the epoch and a fraction -> UTC broken-down time. */
+static bool utc_time(time_t secs, int usec, mc_time *t)
+{
+    struct tm tm;
+    if (gmtime_r(&secs, &tm) == NULL)
+        return false;
+    memset(t, 0, sizeof *t);
+    t->year = tm.tm_year + 1900;
+    t->month = tm.tm_mon + 1;
+    t->day = tm.tm_mday;
+    t->hour = tm.tm_hour;
+    t->min = tm.tm_min;
+    t->sec = tm.tm_sec;
+    t->usec = usec;
+    strcpy(t->zone, "Z");
+    t->valid = true;
+    return true;
+}
+
 /* Microseconds since the epoch -> UTC broken-down time. */
 static bool journal_time(mc_str s, mc_time *t)
 {
@@ -616,25 +649,37 @@ static bool journal_time(mc_str s, mc_time *t)
             return false;
         us = us * 10 + (unsigned long long)(s.p[i] - '0');
     }
-    time_t secs = (time_t)(us / 1000000ULL);
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL)
+    return utc_time((time_t)(us / 1000000ULL), (int)(us % 1000000ULL), t);
+}
+
+static bool split_inner(const char *p, const char *end, mc_year_ctx *years, const mc_time *wrap,
+                        mc_logline *out);
+
+/* Docker's json-file entry, once decoded: the "log" string is a line the
+ * container wrote, with its newline.  One without the newline is a fragment
+ * of a line over 16 KiB that Docker split: it is not read (the caller counts
+ * it when it carries an outcome marker), since a cut message would give a
+ * wrong event. */
+static bool docker_json(mc_str log, mc_str stamp, mc_year_ctx *years, mc_logline *out)
+{
+    if (log.n == 0 || log.p[log.n - 1] != '\n')
         return false;
-    memset(t, 0, sizeof *t);
-    t->year = tm.tm_year + 1900;
-    t->month = tm.tm_mon + 1;
-    t->day = tm.tm_mday;
-    t->hour = tm.tm_hour;
-    t->min = tm.tm_min;
-    t->sec = tm.tm_sec;
-    t->usec = (int)(us % 1000000ULL);
-    strcpy(t->zone, "Z");
-    t->valid = true;
+    log.n--;
+    if (log.n > 0 && log.p[log.n - 1] == '\r')
+        log.n--;
+    mc_time wrap = {0};
+    const char *q = stamp.p;
+    if (stamp.n == 0 || !parse_rfc3339_stamp(&q, stamp.p + stamp.n, false, &wrap) || q != stamp.p + stamp.n)
+        wrap.valid = false;
+    if (!split_inner(log.p, log.p + log.n, years, &wrap, out))
+        return false;
+    out->wrapper = LOGWRAP_DOCKER_JSON;
     return true;
 }
 
-/* Reads a journalctl -o json line: time, host, program, message. */
-static bool parse_journal_json(const char *p, const char *end, mc_buf *buf, mc_logline *out)
+/* Reads a journalctl -o json line (time, host, program, message) or a
+ * Docker json-file line (its "log" read as an inner line). */
+static bool parse_json_line(const char *p, const char *end, mc_year_ctx *years, mc_buf *buf, mc_logline *out)
 {
     /* Offsets into buf, taken as each field is decoded; the views are made
      * at the end, since appending may move buf->data. */
@@ -685,10 +730,13 @@ static bool parse_journal_json(const char *p, const char *end, mc_buf *buf, mc_l
         json_ws(&j);
     }
     json_ws(&j);
-    if (j.p != j.end || !have[JF_MESSAGE])
+    if (j.p != j.end)
         return false;
 
 #define JVIEW(f) (have[f] ? mc_str_make(buf->data + off[f], len[f]) : MC_STR_NULL)
+    if (!have[JF_MESSAGE])
+        return have[JF_LOG] && docker_json(JVIEW(JF_LOG), JVIEW(JF_TIME), years, out);
+    out->form = LOGLINE_JOURNAL;
     out->message = JVIEW(JF_MESSAGE);
     out->program = have[JF_IDENT] ? JVIEW(JF_IDENT) : JVIEW(JF_COMM);
     out->host = JVIEW(JF_HOSTNAME);
@@ -701,27 +749,44 @@ static bool parse_journal_json(const char *p, const char *end, mc_buf *buf, mc_l
     return out->program.n > 0;
 }
 
-/* Splits a line into its envelope and message (no journald scratch). */
-bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out)
+static const char weekdays[] = "MonTueWedThuFriSatSun";
+
+/* journalctl -o short-full: "Sun 2026-11-23 12:52:06 UTC host tag: msg".
+ * The zone is journalctl's abbreviation: UTC and GMT are read as "Z", a
+ * numeric one ("+03") as written, a name (CET, EST) as the local clock,
+ * which is the clock journalctl printed in when run on this host. */
+static bool parse_short_full(const char *p, const char *end, mc_logline *out)
 {
-    return logline_split_buf(line, years, NULL, out);
+    if (end - p < 24 || p[3] != ' ')
+        return false;
+    bool day = false;
+    for (int i = 0; i < 7 && !day; i++)
+        day = memcmp(p, weekdays + 3 * i, 3) == 0;
+    const char *q = p + 4;
+    if (!day || !parse_rfc3339_stamp(&q, end, true, &out->time) || out->time.zone[0] || !expect(&q, end, ' '))
+        return false;
+    const char *ze = token_end(q, end);
+    if (ze - q == 3 && (memcmp(q, "UTC", 3) == 0 || memcmp(q, "GMT", 3) == 0)) {
+        strcpy(out->time.zone, "Z");
+    } else if (*q == '+' || *q == '-') {
+        const char *z = q;
+        if (!parse_zone(&z, end, &out->time) || z != ze)
+            return false;
+    } else {
+        for (const char *c = q; c < ze; c++)
+            if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z')))
+                return false;
+    }
+    out->form = LOGLINE_SHORT_FULL;
+    return ze > q && parse_host_tag(ze, end, out);
 }
 
-/* Splits a line into its envelope and message; journald fields are decoded into scratch. */
-bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out)
+/* The forms a line takes on its own, each recognised by its first bytes. */
+static bool split_direct(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
 {
     memset(out, 0, sizeof *out);
-    const char *p = line.p, *end = line.p + line.n;
-    if (line.n < 16)
+    if (end - p < 16)
         return false;
-    if (*p == '{') {
-        if (scratch == NULL || !parse_journal_json(p, end, scratch, out)) {
-            memset(out, 0, sizeof *out);
-            return false;
-        }
-        out->form = LOGLINE_JOURNAL;
-        return true;
-    }
     if (*p == '<') {
         if (parse_rfc5424(p, end, out)) {
             out->form = LOGLINE_RFC5424;
@@ -751,10 +816,183 @@ bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logl
         return false;
     }
     const char *q = p;
-    if (!parse_rfc3164_stamp(&q, end, years, &out->time))
+    if (parse_rfc3164_stamp(&q, end, years, &out->time)) {
+        out->form = LOGLINE_RFC3164;
+        return parse_host_tag(q, end, out);
+    }
+    return parse_short_full(p, end, out);
+}
+
+/* An inner RFC 3164 stamp has no year: the wrapper's full date gives it (a
+ * stamp in December read in January is last year's).  Returns true. */
+static bool wrapper_year(const mc_time *wrap, mc_logline *out)
+{
+    if (out->form == LOGLINE_RFC3164 && wrap->valid)
+        out->time.year = wrap->year - (out->time.month == 12 && wrap->month == 1) +
+                         (out->time.month == 1 && wrap->month == 12);
+    return true;
+}
+
+/* The line inside a wrapper whose own time is *wrap (valid or not).  The
+ * inner line's stamp wins when it has one: it is the MTA's clock, while the
+ * wrapper's is when a collector read the line.  Without one, the wrapper's
+ * time goes with a bare "program[pid]: message", and `docker logs -t`'s
+ * stamp may come first. */
+static bool split_inner(const char *p, const char *end, mc_year_ctx *years, const mc_time *wrap,
+                        mc_logline *out)
+{
+    if (split_direct(p, end, years, out))
+        return wrapper_year(wrap, out);
+    mc_time t = *wrap;
+    const char *q = p;
+    if (!t.valid && p < end && is_digit(*p) && parse_rfc3339_stamp(&q, end, false, &t) && expect(&q, end, ' ')) {
+        if (split_direct(q, end, years, out))
+            return wrapper_year(&t, out);
+        p = q;
+    }
+    memset(out, 0, sizeof *out);
+    if (!t.valid || !parse_tag(p, end, out))
         return false;
-    out->form = LOGLINE_RFC3164;
-    return parse_host_tag(q, end, out);
+    out->form = LOGLINE_BARE;
+    out->time = t;
+    return true;
+}
+
+/* Skips ANSI colour sequences (ESC [ digits ; m), as docker compose writes
+ * them around its prefix on a terminal. */
+static const char *skip_sgr(const char *p, const char *end)
+{
+    while (end - p >= 3 && p[0] == '\x1b' && p[1] == '[') {
+        const char *q = p + 2;
+        while (q < end && (is_digit(*q) || *q == ';'))
+            q++;
+        if (q >= end || *q != 'm')
+            break;
+        p = q + 1;
+    }
+    return p;
+}
+
+/* A compose service or container name: [A-Za-z0-9_.-]. */
+static bool is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-' || c == '.';
+}
+
+/* Longest compose prefix name read; a longer run is not a prefix. */
+#define COMPOSE_NAME_MAX 256
+
+/* docker compose logs: "name_1    | line" (v1), "name-1  | line" (v2). */
+static bool parse_compose(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
+{
+    const char *q = skip_sgr(p, end), *name = q;
+    while (q < end && q - name < COMPOSE_NAME_MAX && is_name_char(*q))
+        q++;
+    if (q == name)
+        return false;
+    q = skip_spaces(q, end);
+    if (!expect(&q, end, '|'))
+        return false;
+    q = skip_sgr(q, end);
+    if (q < end && *q == ' ')
+        q++;
+    mc_time none = {0};
+    if (!split_inner(q, end, years, &none, out))
+        return false;
+    out->wrapper = LOGWRAP_COMPOSE;
+    return true;
+}
+
+/* Kubernetes CRI: "2024-05-01T10:00:00.123456789Z stdout F line".  P marks
+ * a fragment of a line the runtime split (over 16 KiB): like Docker's, it
+ * is not read.  Without the stream word, a stamp then a line is what
+ * `docker logs -t` writes. */
+static bool parse_cri(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
+{
+    mc_time t = {0};
+    const char *q = p;
+    if (!parse_rfc3339_stamp(&q, end, false, &t) || !expect(&q, end, ' '))
+        return false;
+    mc_logline_wrap how = LOGWRAP_STAMP;
+    if (end - q >= 9 && (memcmp(q, "stdout ", 7) == 0 || memcmp(q, "stderr ", 7) == 0)) {
+        q += 7;
+        const char *te = token_end(q, end);
+        /* The tag is F or P, perhaps followed by ':'-separated flags. */
+        if (*q != 'F' || (te - q > 1 && q[1] != ':') || te >= end)
+            return false;
+        q = te + 1;
+        how = LOGWRAP_CRI;
+    }
+    if (!split_inner(q, end, years, &t, out))
+        return false;
+    out->wrapper = how;
+    return true;
+}
+
+/* TAI64N label to UTC.  The label is 2^62 + TAI seconds, 8 hex digits of
+ * nanoseconds after.  daemontools' tai64n and runit's svlogd make it from
+ * the Unix clock plus a constant 10 (TAI - UTC in 1972) and tai64nlocal
+ * takes the same 10 off, so that convention is used: reading a label back
+ * gives the Unix time it was made from.  s6 (skalibs) adds the current
+ * TAI - UTC (37 s since 2017): its labels read 27 s late, which only
+ * matters for a line with no stamp of its own. */
+#define TAI64_UNIX_OFFSET (4611686018427387904ULL + 10ULL)
+
+/* daemontools, s6, runit: "@4000000063f0a1b20c1d2e3f line". */
+static bool parse_tai64n(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
+{
+    if (end - p < 26 || p[25] != ' ')
+        return false;
+    unsigned long long secs = 0, nano = 0;
+    for (int i = 0; i < 24; i++) {
+        int h = hex_value(p[1 + i]);
+        if (h < 0)
+            return false;
+        if (i < 16)
+            secs = secs << 4 | (unsigned)h;
+        else
+            nano = nano << 4 | (unsigned)h;
+    }
+    /* Labels before 1970 or past year 9999 are not clocks. */
+    if (secs < TAI64_UNIX_OFFSET || secs - TAI64_UNIX_OFFSET > 253402300799ULL || nano > 999999999ULL)
+        return false;
+    mc_time t;
+    if (!utc_time((time_t)(secs - TAI64_UNIX_OFFSET), (int)(nano / 1000), &t) ||
+        !split_inner(p + 26, end, years, &t, out))
+        return false;
+    out->wrapper = LOGWRAP_TAI64N;
+    return true;
+}
+
+/* Splits a line into its envelope and message (no journald scratch). */
+bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out)
+{
+    return logline_split_buf(line, years, NULL, out);
+}
+
+/* Splits a line into its envelope and message; JSON fields are decoded into
+ * scratch.  The plain forms come first: wrappers are tried only on a line
+ * none of them reads, so a plain log pays nothing for them. */
+bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *p = line.p, *end = line.p + line.n;
+    if (line.n < 16)
+        return false;
+    bool ok;
+    if (*p == '{')
+        ok = scratch != NULL && parse_json_line(p, end, years, scratch, out);
+    else if (*p == '@')
+        ok = parse_tai64n(p, end, years, out);
+    else if (split_direct(p, end, years, out))
+        return true;
+    else if (is_digit(*p) && parse_cri(p, end, years, out))
+        return true;
+    else
+        ok = parse_compose(p, end, years, out);
+    if (!ok)
+        memset(out, 0, sizeof *out);
+    return ok;
 }
 
 /* Reads YYYY-MM-DD[THH[:MM[:SS]]] (the window options). */

@@ -1,9 +1,17 @@
 /*
  * test_logline.c - syslog envelopes and timestamps: forms, zones,
- * fractions, year inference (including across New Year), malformed input.
+ * fractions, year inference (including across New Year), malformed input;
+ * the wrappers containers and log shippers put around them
+ * (tests/data/envelopes/, sources in SOURCES.md there).
  */
 #include "logline.h"
 #include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BIN MC_BINARY
+#define ENVELOPES MC_TESTS_DIR "/data/envelopes"
 
 static mc_logline split(const char *s, mc_year_ctx *y, bool *ok)
 {
@@ -117,6 +125,320 @@ START_TEST(test_iso_argument)
 }
 END_TEST
 
+
+/* The real lines the wrapped data is made of (SOURCES.md). */
+#define CATATNIGHT_MSG                                                                            \
+    "BB48359B: to=<ehs@pobox.com>, relay=none, delay=151, delays=0.03/0.01/150/0, dsn=4.4.1, "   \
+    "status=deferred (connect to pb-mx10.pobox.com[64.147.108.51]:25: Connection timed out)"
+#define CATATNIGHT "Mar 23 11:23:31 886377d1c5cf postfix/smtp[143]: " CATATNIGHT_MSG
+#define HUAN_MSG                                                                                  \
+    "15C904A3824: to=<engnawazish@gmail.com>, relay=none, delay=742, delays=652/0.02/90/0, "     \
+    "dsn=4.4.1, status=deferred (connect to alt2.gmail-smtp-in.l.google.com[64.233.185.26]:25: " \
+    "Connection timed out)"
+
+/* Splits with a scratch buffer (JSON forms) and today pinned to 2026-11-23. */
+static mc_logline wsplit(const char *s, bool *ok)
+{
+    static mc_buf scratch;
+    mc_year_ctx y;
+    year_ctx_init(&y, 2026, 11, 23);
+    mc_logline ll;
+    *ok = logline_split_buf(mc_str_cstr(s), &y, &scratch, &ll);
+    return ll;
+}
+
+/* Asserts the envelope of the catatnight line, wherever it was wrapped. */
+static void expect_catatnight(const mc_logline *ll, int year)
+{
+    ck_assert_int_eq(ll->form, LOGLINE_RFC3164);
+    ck_assert_int_eq(ll->time.year, year);
+    ck_assert_int_eq(ll->time.month, 3);
+    ck_assert_int_eq(ll->time.day, 23);
+    ck_assert_int_eq(ll->time.hour, 11);
+    ck_assert_int_eq(ll->time.min, 23);
+    ck_assert_int_eq(ll->time.sec, 31);
+    ck_assert_int_eq(ll->time.usec, -1);
+    ck_assert_str_eq(ll->time.zone, "");
+    ck_assert_view(ll->host, "886377d1c5cf");
+    ck_assert_view(ll->program, "postfix/smtp");
+    ck_assert_view(ll->pid, "143");
+    ck_assert_view(ll->message, CATATNIGHT_MSG);
+}
+
+/* Asserts a bare "postfix/smtp[14105]: ..." read with the wrapper's time. */
+static void expect_bare(const mc_logline *ll, int y, int mo, int d, int h, int mi, int s, int usec)
+{
+    ck_assert_int_eq(ll->form, LOGLINE_BARE);
+    ck_assert(ll->time.valid);
+    ck_assert_int_eq(ll->time.year, y);
+    ck_assert_int_eq(ll->time.month, mo);
+    ck_assert_int_eq(ll->time.day, d);
+    ck_assert_int_eq(ll->time.hour, h);
+    ck_assert_int_eq(ll->time.min, mi);
+    ck_assert_int_eq(ll->time.sec, s);
+    ck_assert_int_eq(ll->time.usec, usec);
+    ck_assert_str_eq(ll->time.zone, "Z");
+    ck_assert(mc_str_is_null(ll->host));
+    ck_assert_view(ll->program, "postfix/smtp");
+    ck_assert_view(ll->pid, "14105");
+    ck_assert_view(ll->message, HUAN_MSG);
+}
+
+START_TEST(test_compose)
+{
+    bool ok;
+    /* v1 prefix, padded; no wrapper time, so the year is inferred. */
+    mc_logline ll = wsplit("postfix-mailcow_1    | " CATATNIGHT, &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.wrapper, LOGWRAP_COMPOSE);
+    expect_catatnight(&ll, 2026);
+    /* v2 prefix, and the colours compose writes on a terminal. */
+    ll = wsplit("\x1b[36mpostfix-1  |\x1b[0m " CATATNIGHT, &ok);
+    ck_assert(ok);
+    expect_catatnight(&ll, 2026);
+    /* docker compose logs -t: its stamp loses to the syslog one but gives the year. */
+    ll = wsplit("postfix-1  | 2024-05-01T10:00:00.123456789Z " CATATNIGHT, &ok);
+    ck_assert(ok);
+    expect_catatnight(&ll, 2024);
+    /* An ISO stamp and no host: the program comes straight after the stamp. */
+    ll = wsplit("smtp_1 | 2018-08-22T07:30:18.1Z postfix/smtp[137]: 3F2A: to=<a@b>, status=sent", &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.form, LOGLINE_RFC3339);
+    ck_assert_int_eq(ll.time.usec, 100000);
+    ck_assert_str_eq(ll.time.zone, "Z");
+    ck_assert(mc_str_is_null(ll.host));
+    ck_assert_view(ll.program, "postfix/smtp");
+    ck_assert_view(ll.pid, "137");
+    ck_assert_view(ll.message, "3F2A: to=<a@b>, status=sent");
+    /* supervisord's own lines and a bare tag with no wrapper time: not read. */
+    wsplit("postfix-mailcow_1    | 2019-04-03 19:16:29,234 INFO exited: postfix (exit status 1; not expected)", &ok);
+    ck_assert(ok); /* Exim's stamp shape: read as program "exim", which no rule claims */
+    wsplit("mailserver      | [INFO] Custom Postfix configuration file loaded", &ok);
+    ck_assert(!ok);
+    wsplit("postfix-1  | postfix/smtp[14105]: " HUAN_MSG, &ok);
+    ck_assert(!ok);
+}
+END_TEST
+
+START_TEST(test_cri)
+{
+    bool ok;
+    mc_logline ll = wsplit("2024-05-01T10:00:00.123456789Z stdout F " CATATNIGHT, &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.wrapper, LOGWRAP_CRI);
+    expect_catatnight(&ll, 2024);
+    ll = wsplit("2024-05-01T10:00:01.5Z stderr F postfix/smtp[14105]: " HUAN_MSG, &ok);
+    ck_assert(ok);
+    expect_bare(&ll, 2024, 5, 1, 10, 0, 1, 500000);
+    /* A partial line (P) is not read: its message would be cut. */
+    wsplit("2024-05-01T10:00:02.000000001Z stdout P " CATATNIGHT, &ok);
+    ck_assert(!ok);
+    /* The stream word makes it CRI, not a syslog host "stdout". */
+    wsplit("2024-05-01T10:00:02Z stdout X postfix/smtp[1]: a", &ok);
+    ck_assert(!ok);
+}
+END_TEST
+
+START_TEST(test_docker_json)
+{
+    bool ok;
+    mc_logline ll = wsplit("{\"log\":\"" CATATNIGHT "\\n\",\"stream\":\"stdout\","
+                           "\"time\":\"2024-05-01T10:00:00.123456789Z\"}", &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.wrapper, LOGWRAP_DOCKER_JSON);
+    expect_catatnight(&ll, 2024);
+    /* Docker escapes < > as \u003c \u003e; the field order does not matter. */
+    ll = wsplit("{\"stream\":\"stdout\",\"time\":\"2024-05-01T10:00:01.987654321Z\",\"log\":\"postfix/smtp[14105]: "
+                "15C904A3824: to=\\u003cengnawazish@gmail.com\\u003e, relay=none, delay=742, "
+                "delays=652/0.02/90/0, dsn=4.4.1, status=deferred (connect to "
+                "alt2.gmail-smtp-in.l.google.com[64.233.185.26]:25: Connection timed out)\\r\\n\"}", &ok);
+    ck_assert(ok);
+    expect_bare(&ll, 2024, 5, 1, 10, 0, 1, 987654);
+    /* No newline: a fragment of a longer line, not read. */
+    wsplit("{\"log\":\"postfix/smtp[1]: x\",\"stream\":\"stdout\",\"time\":\"2024-05-01T10:00:02Z\"}", &ok);
+    ck_assert(!ok);
+    /* A bare tag with no usable time is not read either. */
+    wsplit("{\"log\":\"postfix/smtp[1]: x\\n\",\"time\":\"yesterday\"}", &ok);
+    ck_assert(!ok);
+}
+END_TEST
+
+START_TEST(test_tai64n)
+{
+    bool ok;
+    mc_logline ll = wsplit("@4000000063f0a1b20c1d2e3f " CATATNIGHT, &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.wrapper, LOGWRAP_TAI64N);
+    expect_catatnight(&ll, 2023);
+    /* 0x63f0a1b2 - 10 = 1676714408 s = 2023-02-18 10:00:08 UTC (date -u -d @1676714408);
+     * 0x0c1d2e3f = 203238975 ns. */
+    ll = wsplit("@4000000063f0a1b20c1d2e3f postfix/smtp[14105]: " HUAN_MSG, &ok);
+    ck_assert(ok);
+    expect_bare(&ll, 2023, 2, 18, 10, 0, 8, 203238);
+    /* Before 1970 + 10 s, nanoseconds over a second, not hex, no space. */
+    static const char *const bad[] = {
+        "@4000000000000009000000000 postfix/smtp[1]: a",
+        "@400000000000000a00000000 postfix/smtp[1]: a",
+        "@4000000063f0a1b23b9aca00 postfix/smtp[1]: a",
+        "@4000000063f0a1b20c1d2e3g postfix/smtp[1]: a",
+        "@4000000063f0a1b20c1d2e3fpostfix/smtp[1]: a",
+        "@ffffffffffffffff00000000 postfix/smtp[1]: a",
+    };
+    ck_assert(wsplit("@400000000000000a00000000 postfix/smtp[1]: a", &ok).time.year == 1970 && ok);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (i == 1)
+            continue;
+        wsplit(bad[i], &ok);
+        ck_assert_msg(!ok, "accepted: %s", bad[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_shipper_stamps)
+{
+    bool ok;
+    /* rsyslog RSYSLOG_FileFormat (1it/docker-mail#2). */
+    mc_logline ll = wsplit("2019-04-11T19:41:56.554496+00:00 09ad1b99d14b postfix/lmtp[238]: 87F043F2BE: x", &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.form, LOGLINE_RFC3339);
+    ck_assert_int_eq(ll.wrapper, LOGWRAP_NONE);
+    ck_assert_int_eq(ll.time.usec, 554496);
+    ck_assert_str_eq(ll.time.zone, "+00:00");
+    ck_assert_view(ll.host, "09ad1b99d14b");
+    ck_assert_view(ll.pid, "238");
+    /* journalctl -o short-precise. */
+    ll = wsplit("Sep 29 08:40:57.123456 dev1 postfix/smtp[14105]: " HUAN_MSG, &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.form, LOGLINE_RFC3164);
+    ck_assert_int_eq(ll.time.usec, 123456);
+    ck_assert_view(ll.host, "dev1");
+    ck_assert_view(ll.message, HUAN_MSG);
+    /* journalctl -o short-iso-precise (+hhmm in older systemd). */
+    ll = wsplit("2018-09-29T08:40:57.123456+0200 dev1 postfix/smtp[14105]: " HUAN_MSG, &ok);
+    ck_assert(ok);
+    ck_assert_str_eq(ll.time.zone, "+02:00");
+    /* journalctl -o short-full: UTC, a numeric zone, a zone name (local clock). */
+    ll = wsplit("Sat 2018-09-29 08:40:57 UTC dev1 postfix/smtp[14105]: " HUAN_MSG, &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.form, LOGLINE_SHORT_FULL);
+    ck_assert_int_eq(ll.time.year, 2018);
+    ck_assert_int_eq(ll.time.hour, 8);
+    ck_assert_str_eq(ll.time.zone, "Z");
+    ck_assert_view(ll.host, "dev1");
+    ck_assert_view(ll.program, "postfix/smtp");
+    ck_assert_view(ll.pid, "14105");
+    ck_assert_view(ll.message, HUAN_MSG);
+    ck_assert_str_eq(wsplit("Sat 2018-09-29 08:40:57 +03 dev1 p[1]: x", &ok).time.zone, "+03:00");
+    ck_assert(ok);
+    ck_assert_str_eq(wsplit("Sat 2018-09-29 08:40:57 CEST dev1 p[1]: x", &ok).time.zone, "");
+    ck_assert(ok);
+    wsplit("Sat 2018-09-29 08:40:57 C3ST dev1 p[1]: x", &ok);
+    ck_assert(!ok);
+    wsplit("Sut 2018-09-29 08:40:57 UTC dev1 p[1]: x", &ok);
+    ck_assert(!ok);
+}
+END_TEST
+
+/* Hostile wrappers: each is refused (false), none may crash or over-read
+ * (the suite runs under ASan). */
+START_TEST(test_hostile_wrappers)
+{
+    static const char *const bad[] = {
+        "{\"log\":\"Mar 23 11:23:31 h postfix/smtp[1]: x\\n\",\"time\":\"2024-05-01T10:00:00Z\"",
+        "{\"log\":\"Mar 23 11:23:31 h postfix/smtp[1]: x\\q\\n\",\"time\":\"2024-05-01T10:00:00Z\"}",
+        "{\"log\":\"Mar 23 11:23:31 h postfix/smtp[1]: x\\u12\"}",
+        "{\"log\":\"Mar 23 11:23:31 h postfix/smtp[1]: x\\",
+        "{\"log\":[1,2,3],\"time\":\"2024-05-01T10:00:00Z\"}",
+        "{\"log\":\"\\n\",\"time\":\"2024-05-01T10:00:00Z\"}",
+        "postfix-mailcow_1    |",
+        "postfix-mailcow_1    |                 ",
+        "postfix-mailcow_1    | |||||||||||||||||||||",
+        "| Mar 23 11:23:31 h postfix/smtp[1]: x",
+        "a | b | Mar 23 11:23:31 h postfix/smtp[1]: x",
+        "\x1b[36m\x1b[36m\x1b[36m\x1b[",
+        "2024-05-01T10:00:00Z stdout F ",
+        "2024-05-01T10:00:00Z stdout F",
+        "2024-05-01T10:00:00Z stdout ",
+        "@4000000063f0a1b20c1d2e3f ",
+        "@4000000063f0a1b20c1d2e3f                   ",
+        "Sat 2018-09-29 08:40:57 UTC",
+        "Sat 2018-09-29 08:40:57 UTC ",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bool ok;
+        wsplit(bad[i], &ok);
+        ck_assert_msg(!ok, "accepted: %s", bad[i]);
+    }
+    /* A prefix name longer than any compose writes, then a real line. */
+    size_t n = 1 << 20;
+    char *huge = malloc(n + sizeof " | " CATATNIGHT);
+    ck_assert_ptr_nonnull(huge);
+    memset(huge, 'a', n);
+    strcpy(huge + n, " | " CATATNIGHT);
+    bool ok;
+    wsplit(huge, &ok);
+    ck_assert(!ok);
+    /* Nested wrappers are not unwrapped twice. */
+    wsplit("a_1 | b_1 | " CATATNIGHT, &ok);
+    ck_assert(!ok);
+    free(huge);
+}
+END_TEST
+
+/* Counts the lines of s that hold needle. */
+static int count_lines(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* mailcodes scan over each wrapped file: the events, their fields, and what
+ * is counted unrecognised (only a fragment or a wrapped non-mail line that
+ * carries an outcome marker). */
+START_TEST(test_scan_wrapped)
+{
+    static const struct {
+        const char *file;
+        int events, unrecognised;
+        const char *fields[3];
+    } cases[] = {
+        {"compose.log", 5, 1,
+         {"\"time\": \"2019-04-11T19:41:56.554496+00:00\", \"host\": null, \"mta\": \"postfix\", \"program\": \"postfix/lmtp\"",
+          "\"time\": \"2024-09-29T08:40:57\", \"host\": \"dev1\"", "\"queue_id\": \"BB48359B\""}},
+        {"cri.log", 2, 1,
+         {"\"time\": \"2024-03-23T11:23:31\", \"host\": \"886377d1c5cf\"",
+          "\"time\": \"2024-05-01T10:00:01.500000Z\", \"host\": null", "\"status\": \"deferred\""}},
+        {"docker-json.log", 2, 1,
+         {"\"time\": \"2024-03-23T11:23:31\", \"host\": \"886377d1c5cf\"",
+          "\"time\": \"2024-05-01T10:00:01.987654Z\", \"host\": null", "\"recipient\": \"engnawazish@gmail.com\""}},
+        {"tai64n.log", 2, 0,
+         {"\"time\": \"2023-03-23T11:23:31\", \"host\": \"886377d1c5cf\"",
+          "\"time\": \"2023-02-18T10:00:08.203238Z\", \"host\": null", "\"enhanced\": \"4.4.1\""}},
+        {"shippers.log", 7, 0,
+         {"\"time\": \"2018-09-29T08:40:57Z\", \"host\": \"dev1\"", "\"time\": \"2018-09-29T08:40:57.123456+02:00\"",
+          "\"time\": \"2019-04-11T19:41:56.554496+00:00\", \"host\": \"09ad1b99d14b\""}},
+    };
+    test_dir_setup();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL, *unrec = NULL;
+        int rc = test_runf(&out, "%s scan --unrecognised %s/u %s/%s", BIN, test_dir, ENVELOPES, cases[i].file);
+        ck_assert_msg(rc == 0, "%s: exit %d", cases[i].file, rc);
+        ck_assert_int_eq(count_lines(out, "\"status\": \"deferred\""), cases[i].events);
+        ck_assert_int_eq(count_lines(out, "\n"), cases[i].events);
+        for (size_t f = 0; f < 3; f++)
+            test_expect_has(out, cases[i].fields[f]);
+        test_runf(&unrec, "cat %s/u", test_dir);
+        ck_assert_msg(count_lines(unrec, "\n") == cases[i].unrecognised, "%s: unrecognised %s", cases[i].file,
+                      unrec);
+        free(out);
+        free(unrec);
+    }
+    test_dir_teardown();
+}
+END_TEST
+
 static Suite *logline_suite(void)
 {
     Suite *s = suite_create("logline");
@@ -127,6 +449,13 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_exim_stamp);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_iso_argument);
+    tcase_add_test(tc, test_compose);
+    tcase_add_test(tc, test_cri);
+    tcase_add_test(tc, test_docker_json);
+    tcase_add_test(tc, test_tai64n);
+    tcase_add_test(tc, test_shipper_stamps);
+    tcase_add_test(tc, test_hostile_wrappers);
+    tcase_add_test(tc, test_scan_wrapped);
     suite_add_tcase(s, tc);
     return s;
 }
