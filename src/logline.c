@@ -975,8 +975,11 @@ bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out)
  * none of them reads, so a plain log pays nothing for them. */
 bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out)
 {
-    memset(out, 0, sizeof *out);
     const char *p = line.p, *end = line.p + line.n;
+    /* split_direct clears *out itself: a plain line pays for one memset. */
+    if (line.n >= 16 && *p != '{' && *p != '@' && split_direct(p, end, years, out))
+        return true;
+    memset(out, 0, sizeof *out);
     if (line.n < 16)
         return false;
     bool ok;
@@ -984,8 +987,6 @@ bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logl
         ok = scratch != NULL && parse_json_line(p, end, years, scratch, out);
     else if (*p == '@')
         ok = parse_tai64n(p, end, years, out);
-    else if (split_direct(p, end, years, out))
-        return true;
     else if (is_digit(*p) && parse_cri(p, end, years, out))
         return true;
     else
