@@ -375,14 +375,21 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
             return MC_EXIT_USAGE;
         }
     }
-    int worst = MC_EXIT_OK;
-    for (int i = 0; i < n && !mc_stop_requested; i++) {
+    /* One join by message for all the inputs: a rotated log's parts are
+     * one stream; ingest keeps what is still in flight in the database. */
+    io->messages = messages_new(0, 0);
+    int worst = io->incremental ? ingest_messages_load(io) : MC_EXIT_OK;
+    for (int i = 0; i < n && !mc_stop_requested && worst != MC_EXIT_DB; i++) {
         int rc = ingest_path(io, paths[i]);
         if (rc > worst)
             worst = rc;
         if (rc == MC_EXIT_DB)
             break;
     }
+    if (io->store)
+        store_set_flush_hook(io->store, NULL, NULL);
+    messages_free(io->messages);
+    io->messages = NULL;
     if (io->unrecognised_out) {
         if (fclose(io->unrecognised_out) != 0 && worst == MC_EXIT_OK)
             worst = MC_EXIT_USAGE;
