@@ -75,9 +75,10 @@ void messages_free(mc_messages *m)
         return;
     for (size_t i = 0; i < m->n_slots; i++)
         entry_clear(&m->slots[i]);
-    free(m->slots);
-    messages_changes_saved(m);
+    for (size_t i = 0; i < m->n_gone; i++)
+        free(m->gone[i]);
     free(m->gone);
+    free(m->slots);
     free(m);
 }
 
@@ -328,8 +329,9 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
         st++;
     bool known = st < sizeof status_figures / sizeof status_figures[0];
     if (ev->queue_id.p == NULL || ev->queue_id.n == 0) {
-        /* Refused before it had a queue id: each refusal one message. */
-        if (known && status_figures[st].flag == M_REJECTED)
+        /* Refused before it had a queue id: each refusal one message, but
+         * not a refusal outside the mail transaction (a failed AUTH). */
+        if (known && status_figures[st].flag == M_REJECTED && !(ev->stage && strcmp(ev->stage, "other") == 0))
             fig->rejected++;
         return;
     }

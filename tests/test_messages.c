@@ -181,6 +181,37 @@ START_TEST(test_by_sender_formats)
 }
 END_TEST
 
+/* Postfix smtpd's SASL failures are inbound events (535 inferred, reason
+ * smtp-auth-failure) counted per client, one per warning line; they are
+ * not refused messages. */
+START_TEST(test_sasl_failures)
+{
+    const char *log = MC_DATA_DIR "/postfix/fail2ban-postfix.log";
+    const char *ere = "postfix[^/ ]*/([a-z]+/)?smtpd\\[[0-9]+\\]: warning: [^ ]+\\[[^] ]+\\](:[0-9]+)?: SASL"
+                      " [A-Za-z0-9_-]+ authentication failed";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "grep -cE '%s' %%s", ere);
+    unsigned long long lines = shell_count(cmd, log);
+    ck_assert_uint_gt(lines, 10);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s scan %s | jq -c 'select(.reason == \"smtp-auth-failure\" and .code =="
+                                     " \"535\" and .inferred and .direction == \"inbound\" and .status =="
+                                     " \"rejected\")' | wc -l", MC_BINARY, log), 0);
+    ck_assert_uint_eq(strtoull(out, NULL, 10), lines);
+    free(out);
+    /* per client: the busiest client's count is its number of lines */
+    char *want = NULL;
+    snprintf(cmd, sizeof cmd, "grep -E '%s' %%s | sed -E 's/.*warning: ([^ ]+\\[[^] ]+\\]).*/\\1/' | sort | uniq -c"
+                              " | sort -rn | head -1 | awk '{print $2 \",\" $1}'", ere);
+    ck_assert_int_eq(test_runf(&want, cmd, log), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report --by client,reason --format csv %s | grep smtp-auth-failure | head -1"
+                                     " | cut -d, -f1,4", MC_BINARY, log), 0);
+    ck_assert_str_eq(out, want);
+    free(out);
+    free(want);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -189,6 +220,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_sender_join_across_rotation);
     tcase_add_test(tc, test_by_sender_formats);
+    tcase_add_test(tc, test_sasl_failures);
     suite_add_tcase(s, tc);
     return s;
 }
