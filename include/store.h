@@ -74,6 +74,7 @@ typedef struct {
     uint64_t by_class[5];
     mc_msg_figures msg;        /* per-message figures */
     uint64_t senders, recipients; /* distinct, of outbound events */
+    bool senders_known, recipients_known; /* false: the rows were counted without them */
 } mc_totals;
 
 /* Narrows a query: failures only, and/or equality on up to four keys

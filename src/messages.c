@@ -352,14 +352,20 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
         fig->bytes_delivered += (uint64_t)e->size;
 }
 
+/* What is kept of a message between runs. */
+static mc_message_state state_of(const msg_entry *e)
+{
+    return (mc_message_state){.key = e->key, .sender = e->sender, .size = e->size, .first = e->first,
+                              .last = e->last, .flags = e->flags};
+}
+
 bool messages_export(const mc_messages *m, mc_message_fn fn, void *ctx)
 {
     for (size_t i = 0; i < m->n_slots; i++) {
         const msg_entry *e = &m->slots[i];
         if (e->key == NULL)
             continue;
-        mc_message_state st = {.key = e->key, .sender = e->sender, .size = e->size, .first = e->first,
-                               .last = e->last, .flags = e->flags};
+        mc_message_state st = state_of(e);
         if (!fn(&st, ctx))
             return false;
     }
@@ -407,8 +413,7 @@ bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_go
         const msg_entry *e = &m->slots[i];
         if (e->key == NULL || !e->dirty)
             continue;
-        mc_message_state st = {.key = e->key, .sender = e->sender, .size = e->size, .first = e->first,
-                               .last = e->last, .flags = e->flags};
+        mc_message_state st = state_of(e);
         if (!changed(&st, ctx))
             return false;
     }

@@ -11,6 +11,15 @@
 
 #include "textout.h"
 
+/* A count, or null when the rows did not keep what it counts. */
+static void json_count_or_null(FILE *out, bool known, uint64_t n)
+{
+    if (known)
+        fprintf(out, "%llu", (unsigned long long)n);
+    else
+        fputs("null", out);
+}
+
 /* The JSON "messages", "deliveries", "bytes", "senders", "recipients" members. */
 bool report_messages_json(mc_store *s, const mc_window *w, const mc_totals *t, FILE *out, char *err,
                           size_t errlen)
@@ -25,14 +34,16 @@ bool report_messages_json(mc_store *s, const mc_window *w, const mc_totals *t, F
             " \"evicted\": %llu},\n"
             " \"deliveries\": {\"sent\": %llu, \"deferred\": %llu, \"bounced\": %llu, \"expired\": %llu},\n"
             " \"bytes\": {\"received\": %llu, \"delivered\": %llu},\n"
-            " \"senders\": %llu, \"recipients\": %llu",
+            " \"senders\": ",
             (unsigned long long)m->received, (unsigned long long)m->generated,
             (unsigned long long)m->delivered, (unsigned long long)m->deferred,
             (unsigned long long)m->bounced, (unsigned long long)m->expired,
             (unsigned long long)m->rejected, (unsigned long long)m->evicted, (unsigned long long)sc.sent,
             (unsigned long long)sc.deferred, (unsigned long long)sc.bounced, (unsigned long long)sc.expired,
-            (unsigned long long)m->bytes_received, (unsigned long long)m->bytes_delivered,
-            (unsigned long long)t->senders, (unsigned long long)t->recipients);
+            (unsigned long long)m->bytes_received, (unsigned long long)m->bytes_delivered);
+    json_count_or_null(out, t->senders_known, t->senders);
+    fputs(", \"recipients\": ", out);
+    json_count_or_null(out, t->recipients_known, t->recipients);
     return true;
 }
 
@@ -64,8 +75,11 @@ bool report_messages_text(mc_store *s, const mc_report_opts *o, const mc_lang *l
         {"senders", "senders", t->senders},
         {"recipients", "recipients", t->recipients},
     };
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        figure_line(out, report_word(l, lines[i].key, lines[i].english), lines[i].n);
+    /* The last two, senders and recipients, only when the rows kept them. */
+    size_t n_lines = sizeof lines / sizeof lines[0];
+    for (size_t i = 0; i < n_lines; i++)
+        if ((i != n_lines - 2 || t->senders_known) && (i != n_lines - 1 || t->recipients_known))
+            figure_line(out, report_word(l, lines[i].key, lines[i].english), lines[i].n);
     kept_rows k;
     const char *keys[1] = {"sender"};
     mc_filter f = {.problems_only = true, .keys = {"direction"}, .values = {"outbound"}, .n = 1};

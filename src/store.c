@@ -711,8 +711,11 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
                         " coalesce(sum(msg_bounced),0), coalesce(sum(msg_expired),0),"
                         " coalesce(sum(msg_rejected),0), coalesce(sum(msg_evicted),0),"
                         " coalesce(sum(bytes_received),0), coalesce(sum(bytes_delivered),0),"
-                        " (SELECT count(DISTINCT sender) FROM counts%s AND sender <> '' AND direction = 'outbound'),"
-                        " (SELECT count(DISTINCT recipient) FROM counts%s AND recipient <> '' AND status = 'sent'"
+                        " (SELECT CASE WHEN count(*) > 0 AND max(sender) = '' THEN -1"
+                        "  ELSE count(DISTINCT nullif(sender, '')) END FROM counts%s AND direction = 'outbound'"
+                        "  AND status = 'sent'),"
+                        " (SELECT CASE WHEN count(*) > 0 AND max(recipient) = '' THEN -1"
+                        "  ELSE count(DISTINCT nullif(recipient, '')) END FROM counts%s AND status = 'sent'"
                         "  AND direction = 'outbound')"
                         " FROM line_counts%s",
                   window_sql, window_sql, window_sql);
@@ -731,6 +734,15 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
                            &t->msg.bytes_received, &t->msg.bytes_delivered, &t->senders, &t->recipients};
         for (size_t i = 0; i < sizeof fig / sizeof fig[0]; i++)
             *fig[i] = (uint64_t)sqlite3_column_int64(st, 4 + (int)i);
+        /* Sent rows without their recipients (a report from files that did
+         * not count by recipient): the number is not known. */
+        int last = 4 + (int)(sizeof fig / sizeof fig[0]) - 1;
+        t->senders_known = sqlite3_column_int64(st, last - 1) >= 0;
+        t->recipients_known = sqlite3_column_int64(st, last) >= 0;
+        if (!t->senders_known)
+            t->senders = 0;
+        if (!t->recipients_known)
+            t->recipients = 0;
     } else {
         ok = db_error(s, "reading totals", err, errlen);
     }
