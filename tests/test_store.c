@@ -244,6 +244,7 @@ START_TEST(test_upgrade_from_schema_1)
     ck_assert_str_eq(columns, "hour,lines,skipped,unrecognised,retry_skips,msg_received,msg_generated,"
                               "msg_delivered,msg_deferred,msg_bounced,msg_expired,msg_rejected,msg_evicted,"
                               "bytes_received,bytes_delivered\n");
+    free(columns);
     columns = dump(db, "SELECT group_concat(name, ',') FROM pragma_table_info('counts')");
     test_expect_has(columns, "inferred,sender,sender_domain,recipient,count");
     free(columns);
