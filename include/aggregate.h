@@ -30,6 +30,9 @@ typedef enum {
     DIM_CONFLICT,
     DIM_HARD,
     DIM_INFERRED,
+    DIM_SENDER,
+    DIM_SENDER_DOMAIN,
+    DIM_RECIPIENT,
     DIM_COUNT
 } mc_dim;
 
@@ -47,6 +50,7 @@ typedef struct mc_agg_entry {
 typedef struct {
     char hour[48];
     uint64_t lines, skipped, unrecognised, retry_skips;
+    mc_msg_figures msg;      /* per-message figures settled in this hour */
 } mc_line_count;
 
 /* Unrecognised lines of one shape in one hour bucket. */
@@ -75,6 +79,8 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
 void aggregate_shape(mc_aggregate *a, const mc_time *t, const char *shape);
 size_t aggregate_shapes(const mc_aggregate *a);
 const mc_shape_count *aggregate_shape_at(const mc_aggregate *a, size_t i);
+/* Per-message figures (messages.c) settled at time t. */
+void aggregate_messages(mc_aggregate *a, const mc_time *t, const mc_msg_figures *fig);
 size_t aggregate_size(const mc_aggregate *a);
 /* True when the table has reached its memory budget: flush and clear. */
 bool aggregate_full(const mc_aggregate *a);

@@ -42,8 +42,41 @@ typedef struct {
     mc_str recipient, sender, relay, client, queue_id, text;
     mc_str reply;          /* the remote's reply inside text, from its code on */
     char domain[256];      /* recipient's domain, lowercased; "" when none */
+    char sender_domain[256]; /* sender's domain, lowercased; "" when none */
     mc_str dsn;            /* Postfix dsn= as logged */
 } mc_event;
+
+/* What a line says about a message that is not an outcome: it entered
+ * the queue, got its size, left the queue (rules/mta "fact" rules). */
+typedef enum {
+    FACT_NONE = 0,
+    FACT_RECEIVED,   /* from a client or a local submission */
+    FACT_GENERATED,  /* a bounce or notice the MTA wrote itself */
+    FACT_QUEUED,     /* envelope sender, size, recipients (Postfix qmgr from=) */
+    FACT_MESSAGE_ID, /* the Message-ID header (Postfix cleanup) */
+    FACT_REMOVED,    /* left the queue (Postfix removed, Exim Completed) */
+    FACT_COUNT
+} mc_fact_kind;
+
+typedef struct {
+    mc_fact_kind kind;
+    mc_time time;
+    mc_str host, program, queue_id, sender, client, message_id;
+    bool has_sender;       /* the line names the envelope sender (maybe <>) */
+    int64_t size;          /* -1: not on the line */
+} mc_fact;
+
+/* Per-message figures, counted once per message at the hour their first
+ * sign is seen (messages.c decides, the aggregate sums per hour). */
+typedef struct {
+    uint64_t received, generated, delivered, deferred, bounced, expired, rejected, evicted;
+    uint64_t bytes_received, bytes_delivered;
+} mc_msg_figures;
+
+/* The fact kind called name ("received", ...), FACT_NONE when none. */
+mc_fact_kind mc_fact_kind_from_string(const char *name);
+/* The lower-cased domain of an address into buf ("" when it has none). */
+void mc_address_domain(mc_str address, char *buf, size_t len);
 
 const char *mc_class_name(mc_class c);
 bool mc_class_from_string(const char *s, mc_class *out);

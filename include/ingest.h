@@ -13,6 +13,7 @@
 
 #include "aggregate.h"
 #include "event.h"
+#include "messages.h"
 #include "rules.h"
 #include "store.h"
 
@@ -29,6 +30,7 @@ typedef struct {
     double flush_seconds;       /* commit at least this often (0: only when full / at end) */
     bool follow;                /* like tail -F: never ends, survives rotation */
     uint32_t dims;              /* aggregate dimensions kept (0: all) */
+    mc_messages *messages;      /* the join by message, across inputs (NULL: none) */
     /* Filled in as it runs: */
     uint64_t lines, events, skipped, unrecognised, retry_skips, bytes_skipped_resume;
 } mc_ingest_opts;
@@ -41,5 +43,10 @@ void ingest_reset_stop(void);
 /* Processes one input ("-" = stdin).  Returns an exit code (MC_EXIT_*),
  * with a message on stderr for anything but success. */
 int ingest_path(mc_ingest_opts *o, const char *path);
+
+/* The messages an earlier ingest left in flight, from the store into
+ * o->messages, which from then on commits with every batch.  Returns an
+ * exit code. */
+int ingest_messages_load(mc_ingest_opts *o);
 
 #endif

@@ -29,6 +29,7 @@ typedef struct {
     char infer_code[4];         /* code sent when the line shows none at all */
     bool reply, ignore;
     bool retry_skip;            /* tally = retry-skip */
+    mc_fact_kind fact;          /* fact = ...: a message fact, not an outcome */
 } mc_line_rule;
 
 typedef struct {
@@ -70,6 +71,10 @@ typedef struct {
     size_t n_stages;
     mc_line_rule *rules;
     size_t n_rules;
+    /* Fact rules (fact = received, ...): tried on lines with a fact
+     * literal, before and apart from the outcome rules. */
+    mc_line_rule *facts;
+    size_t n_facts;
 } mc_mta_rules;
 
 typedef struct {
@@ -120,11 +125,14 @@ typedef struct {
     uint32_t line_budget;  /* per line (MC_LINE_BUDGET; a test may lower it) */
     uint32_t budget_left;
     uint64_t line_work;    /* units charged to the last line (a lower bound) */
+    mc_fact fact;        /* what the last line said about its message (kind FACT_NONE: nothing) */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);
 void parser_free(mc_parser *p);
 
+/* One line to at most one event; a message fact on the line is left in
+ * p->fact (valid, like the event, until the next line). */
 mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev);
 
 /* Maps an SMTP command as an MTA words it to a stage, or NULL. */

@@ -32,6 +32,8 @@ typedef enum {
     G_REPLY,
     G_HOST,
     G_DETAIL,
+    G_SIZE,
+    G_MESSAGE_ID,
     G_COUNT
 } mc_group;
 

@@ -13,9 +13,10 @@
 #include <stdint.h>
 
 #include "aggregate.h"
+#include "messages.h"
 #include "timewin.h"
 
-#define MC_SCHEMA_VERSION 2 /* 2: line_counts.retry_skips */
+#define MC_SCHEMA_VERSION 3 /* 2: line_counts.retry_skips; 3: message figures, senders, recipients, messages_in_flight */
 
 typedef struct mc_store mc_store;
 
@@ -55,12 +56,25 @@ void store_source_refingerprint(mc_source *src, const char *head, size_t n);
 bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path,
                  char *err, size_t errlen);
 
+/* The messages in flight kept between runs (messages.h): read hands each
+ * to fn.  The writes happen inside store_flush's transaction, from its
+ * hook, so that the table and the counts of a batch commit together. */
+bool store_messages_read(mc_store *s, mc_message_fn fn, void *ctx, char *err, size_t errlen);
+typedef bool (*mc_flush_hook)(mc_store *s, void *ctx, char *err, size_t errlen);
+/* fn runs in every store_flush transaction, after the counts (NULL: none). */
+void store_set_flush_hook(mc_store *s, mc_flush_hook fn, void *ctx);
+bool store_message_put(mc_store *s, const mc_message_state *m, char *err, size_t errlen);
+bool store_message_delete(mc_store *s, const char *key, char *err, size_t errlen);
+
 /* ---- queries ---------------------------------------------------------- */
 
 
 typedef struct {
     uint64_t lines, skipped, unrecognised, retry_skips, events, hard;
     uint64_t by_class[5];
+    mc_msg_figures msg;        /* per-message figures */
+    uint64_t senders, recipients; /* distinct, of outbound events */
+    bool senders_known, recipients_known; /* false: the rows were counted without them */
 } mc_totals;
 
 /* Narrows a query: failures only, and/or equality on up to four keys

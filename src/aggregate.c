@@ -254,6 +254,9 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         [DIM_CONFLICT] = mc_str_cstr(ev->conflict ? "1" : "0"),
         [DIM_HARD] = mc_str_cstr(ev->hard ? "1" : "0"),
         [DIM_INFERRED] = mc_str_cstr(ev->inferred ? "1" : "0"),
+        [DIM_SENDER] = ev->sender,
+        [DIM_SENDER_DOMAIN] = mc_str_cstr(ev->sender_domain),
+        [DIM_RECIPIENT] = ev->recipient,
     };
     for (int d = 0; d < DIM_COUNT; d++)
         if (!(a->keep & (1u << d)))
@@ -310,40 +313,50 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         grow_slots(a);
 }
 
-/* Adds line counts to the hour bucket of t. */
-void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
-                     uint64_t unrecognised, uint64_t retry_skips)
+/* The line bucket of time t, made when missing (the last one when the
+ * table of buckets is full: totals stay exact, only the hour blurs). */
+static mc_line_count *line_bucket(mc_aggregate *a, const mc_time *t)
 {
     char hour[48];
     local_bucket(a, t, hour, sizeof hour);
     /* Lines arrive in time order, so the bucket is nearly always the last. */
-    for (size_t i = a->n_buckets; i > 0; i--) {
-        mc_line_count *b = &a->buckets[i - 1];
-        if (strcmp(b->hour, hour) == 0) {
-            b->lines += lines;
-            b->skipped += skipped;
-            b->unrecognised += unrecognised;
-            b->retry_skips += retry_skips;
-            return;
-        }
-    }
-    if (a->n_buckets == MAX_LINE_BUCKETS) {
-        /* A stream jumping between many hours: merge into the last bucket
-         * rather than grow; the caller flushes often enough for this to be
-         * rare, and totals stay exact. */
-        mc_line_count *b = &a->buckets[a->n_buckets - 1];
-        b->lines += lines;
-        b->skipped += skipped;
-        b->unrecognised += unrecognised;
-        b->retry_skips += retry_skips;
-        return;
-    }
+    for (size_t i = a->n_buckets; i > 0; i--)
+        if (strcmp(a->buckets[i - 1].hour, hour) == 0)
+            return &a->buckets[i - 1];
+    /* A stream jumping between many hours: merge into the last bucket
+     * rather than grow; the caller flushes often enough for this to be
+     * rare. */
+    if (a->n_buckets == MAX_LINE_BUCKETS)
+        return &a->buckets[a->n_buckets - 1];
     mc_line_count *b = &a->buckets[a->n_buckets++];
+    memset(b, 0, sizeof *b);
     snprintf(b->hour, sizeof b->hour, "%s", hour);
-    b->lines = lines;
-    b->skipped = skipped;
-    b->unrecognised = unrecognised;
-    b->retry_skips = retry_skips;
+    return b;
+}
+
+void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
+                     uint64_t unrecognised, uint64_t retry_skips)
+{
+    mc_line_count *b = line_bucket(a, t);
+    b->lines += lines;
+    b->skipped += skipped;
+    b->unrecognised += unrecognised;
+    b->retry_skips += retry_skips;
+}
+
+void aggregate_messages(mc_aggregate *a, const mc_time *t, const mc_msg_figures *fig)
+{
+    mc_line_count *b = line_bucket(a, t);
+    b->msg.received += fig->received;
+    b->msg.generated += fig->generated;
+    b->msg.delivered += fig->delivered;
+    b->msg.deferred += fig->deferred;
+    b->msg.bounced += fig->bounced;
+    b->msg.expired += fig->expired;
+    b->msg.rejected += fig->rejected;
+    b->msg.evicted += fig->evicted;
+    b->msg.bytes_received += fig->bytes_received;
+    b->msg.bytes_delivered += fig->bytes_delivered;
 }
 
 /* Counts one unrecognised line shape in the hour of t. */

@@ -18,12 +18,15 @@ static const mc_by_key keys[] = {
     {"domain", DIM_DOMAIN, "domain", 24},
     {"relay", DIM_RELAY, "relay", 28},
     {"client", DIM_CLIENT, "client", 28},
+    {"sender", DIM_SENDER, "sender", 32},
+    {"sender_domain", DIM_SENDER_DOMAIN, "sender_domain", 24},
+    {"recipient", DIM_RECIPIENT, "recipient", 32},
     /* both read the hour bucket: a day is its first ten characters */
     {"day", DIM_HOUR, "substr(hour, 1, 10)", 10},
     {"hour", DIM_HOUR, "CASE WHEN hour = '' THEN '' ELSE hour || ':00' END", 16},
 };
 
-/* Linear: fourteen keys, looked up once per report column. */
+/* Linear: seventeen keys, looked up once per report column. */
 const mc_by_key *by_key_find(const char *name)
 {
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

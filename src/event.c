@@ -147,10 +147,46 @@ void mc_event_json(FILE *out, const mc_event *ev)
     json_key_str(out, "reason_detail", ev->reason_detail, &first);
     json_key_str(out, "recipient", ev->recipient, &first);
     json_key_str(out, "sender", ev->sender, &first);
+    json_key_cstr(out, "sender_domain", ev->sender_domain, &first);
     json_key_cstr(out, "domain", ev->domain, &first);
     json_key_str(out, "relay", ev->relay, &first);
     json_key_str(out, "client", ev->client, &first);
     json_key_str(out, "queue_id", ev->queue_id, &first);
     json_key_str(out, "text", ev->text, &first);
     fputs("}\n", out);
+}
+
+/* The fact kinds as rules/mta files name them. */
+static const char *const fact_names[FACT_COUNT] = {
+    [FACT_RECEIVED] = "received", [FACT_GENERATED] = "generated", [FACT_QUEUED] = "queued",
+    [FACT_MESSAGE_ID] = "message-id", [FACT_REMOVED] = "removed",
+};
+
+mc_fact_kind mc_fact_kind_from_string(const char *name)
+{
+    for (int k = 1; k < FACT_COUNT; k++)
+        if (strcmp(fact_names[k], name) == 0)
+            return (mc_fact_kind)k;
+    return FACT_NONE;
+}
+
+void mc_address_domain(mc_str address, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (address.p == NULL)
+        return;
+    const char *at = NULL;
+    for (size_t i = address.n; i > 0; i--)
+        if (address.p[i - 1] == '@') {
+            at = address.p + i - 1;
+            break;
+        }
+    if (at == NULL)
+        return;
+    size_t n = (size_t)(address.p + address.n - at - 1);
+    if (n == 0 || n >= len)
+        return;
+    memcpy(buf, at + 1, n);
+    buf[n] = '\0';
+    mc_ascii_lower(buf);
 }

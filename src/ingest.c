@@ -202,8 +202,12 @@ static bool flush(run_state *rs)
         fflush(rs->o->unrecognised_out);
     }
     mc_buf_reset(&rs->unrec_pending);
+    if (ok && rs->o->messages)
+        messages_changes_saved(rs->o->messages);
+    /* Another ingest counted this batch: its table of messages is the one
+     * that goes with the position it committed. */
     if (!ok && rs->track_source && rs->src.lost)
-        ok = follow_other_ingest(rs);
+        ok = follow_other_ingest(rs) && ingest_messages_load(rs->o) == MC_EXIT_OK;
     return ok;
 }
 
@@ -311,6 +315,16 @@ static void count_line_stats(run_state *rs, uint64_t skipped, uint64_t unrec, ui
     rs->seen_skipped = skipped_now;
 }
 
+/* Hands the per-message figures a line settled to the aggregate. */
+static void count_figures(run_state *rs, const mc_time *t, const mc_msg_figures *fig)
+{
+    static const mc_msg_figures none;
+    if (rs->agg && memcmp(fig, &none, sizeof none) != 0) {
+        aggregate_messages(rs->agg, t, fig);
+        rs->dirty = true;
+    }
+}
+
 /* Reads until the end, a silence (idle/follow), a stop request or an error. */
 static stream_result process_stream(run_state *rs)
 {
@@ -322,6 +336,11 @@ static stream_result process_stream(run_state *rs)
         if (got == 1) {
             mc_parse_result pr = parser_line(&rs->parser, line, &ev);
             uint64_t unrec = 0, retry_skip = 0, skipped = 0;
+            if (o->messages && rs->parser.fact.kind != FACT_NONE) {
+                mc_msg_figures fig = {0};
+                messages_fact(o->messages, &rs->parser.fact, &fig);
+                count_figures(rs, &rs->parser.fact.time, &fig);
+            }
             if (pr == PARSE_SKIPPED) {
                 skipped = 1;
                 o->skipped++;
@@ -329,6 +348,11 @@ static stream_result process_stream(run_state *rs)
                 retry_skip = 1;
                 o->retry_skips++;
             } else if (pr == PARSE_EVENT) {
+                if (o->messages) {
+                    mc_msg_figures fig = {0};
+                    messages_event(o->messages, &ev, &fig);
+                    count_figures(rs, &ev.time, &fig);
+                }
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
                 o->events++;
                 if (rs->agg)
@@ -551,4 +575,51 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     reason_cache_free(rs.reasons_seen);
     aggregate_free(rs.agg);
     return rc;
+}
+
+/* store_flush hook: the messages changed in this batch, in its transaction. */
+typedef struct {
+    mc_store *s;
+    char *err;
+    size_t errlen;
+} change_writer;
+
+static bool put_message(const mc_message_state *st, void *ctx)
+{
+    change_writer *w = ctx;
+    return store_message_put(w->s, st, w->err, w->errlen);
+}
+
+static bool delete_message(const char *key, void *ctx)
+{
+    change_writer *w = ctx;
+    return store_message_delete(w->s, key, w->err, w->errlen);
+}
+
+static bool write_changes(mc_store *s, void *ctx, char *err, size_t errlen)
+{
+    change_writer w = {.s = s, .err = err, .errlen = errlen};
+    return messages_changes(ctx, put_message, delete_message, &w);
+}
+
+/* store_messages_read callback: one message back into the table. */
+static bool import_message(const mc_message_state *st, void *ctx)
+{
+    messages_import(ctx, st); /* a full table drops the rest: the lifetime rules anyway */
+    return true;
+}
+
+int ingest_messages_load(mc_ingest_opts *o)
+{
+    char err[1024];
+    if (o->store == NULL || o->messages == NULL)
+        return MC_EXIT_OK;
+    messages_track_changes(o->messages);
+    store_set_flush_hook(o->store, write_changes, o->messages);
+    messages_reset(o->messages);
+    if (!store_messages_read(o->store, import_message, o->messages, err, sizeof err)) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        return MC_EXIT_DB;
+    }
+    return MC_EXIT_OK;
 }

@@ -95,7 +95,8 @@ static const char usage_report[] =
     "options:\n"
     "  --db PATH          database to read (default as for ingest)\n"
     "  --by KEYS          comma list of: mta host direction status stage code enhanced class\n"
-    "                     reason domain relay client day hour (json/csv default: code,enhanced)\n"
+    "                     reason domain relay client sender sender_domain recipient day hour\n"
+    "                     (json/csv default: code,enhanced; prom has no per-address labels)\n"
     "  --top N            at most N rows (0 = all; default 20 for text tables, 10 problems in\n"
     "                     the daily report, all for json, csv and prom)\n"
     "  --format F         text (default), json (stable, see CONTRACT.md), csv (RFC 4180), prom\n"
@@ -375,14 +376,21 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
             return MC_EXIT_USAGE;
         }
     }
-    int worst = MC_EXIT_OK;
-    for (int i = 0; i < n && !mc_stop_requested; i++) {
+    /* One join by message for all the inputs: a rotated log's parts are
+     * one stream; ingest keeps what is still in flight in the database. */
+    io->messages = messages_new(0, 0);
+    int worst = io->incremental ? ingest_messages_load(io) : MC_EXIT_OK;
+    for (int i = 0; i < n && !mc_stop_requested && worst != MC_EXIT_DB; i++) {
         int rc = ingest_path(io, paths[i]);
         if (rc > worst)
             worst = rc;
         if (rc == MC_EXIT_DB)
             break;
     }
+    if (io->store)
+        store_set_flush_hook(io->store, NULL, NULL);
+    messages_free(io->messages);
+    io->messages = NULL;
     if (io->unrecognised_out) {
         if (fclose(io->unrecognised_out) != 0 && worst == MC_EXIT_OK)
             worst = MC_EXIT_USAGE;

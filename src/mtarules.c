@@ -213,6 +213,13 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
         } else if (strcmp(k, "ignore") == 0) {
             if (!conf_yes_no(cf->path, e, &r->ignore, err, errlen))
                 return false;
+        } else if (strcmp(k, "fact") == 0) {
+            r->fact = mc_fact_kind_from_string(e->value);
+            if (r->fact == FACT_NONE) {
+                conf_error(err, errlen, cf->path, e->line,
+                           "fact must be received, generated, queued, message-id or removed");
+                return false;
+            }
         } else if (strcmp(k, "tally") == 0) {
             if (strcmp(e->value, "retry-skip") != 0) {
                 conf_error(err, errlen, cf->path, e->line, "tally must be retry-skip");
@@ -228,6 +235,18 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
         conf_error(err, errlen, cf->path, s->line, "rule [%s] has no pattern", s->name);
         return false;
     }
+    if (r->fact != FACT_NONE) {
+        if (r->n_literals == 0 || r->pat.group[G_QUEUE_ID] < 0 || r->ignore || r->direction || r->status) {
+            conf_error(err, errlen, cf->path, s->line, "fact rule [%s] needs a literal and a (?<queue_id>...)"
+                       " group, and takes no ignore, direction or status", s->name);
+            return false;
+        }
+        /* Apart from the outcome rules: they never see it. */
+        m->facts = mc_xrealloc(m->facts, (m->n_facts + 1) * sizeof *m->facts);
+        m->facts[m->n_facts++] = *r;
+        m->n_rules--;
+        return true;
+    }
     if (!r->ignore && r->direction == NULL) {
         conf_error(err, errlen, cf->path, s->line,
                    "rule [%s] needs a direction (outbound or inbound)", s->name);
@@ -239,6 +258,22 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
         return false;
     }
     return true;
+}
+
+/* Frees a list of line rules. */
+static void free_line_rules(mc_line_rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        mc_line_rule *r = &rules[i];
+        free(r->name);
+        mc_free_words(r->literals, r->n_literals);
+        free(r->literal_ids);
+        pattern_free(&r->pat);
+        free(r->direction);
+        free(r->status);
+        free(r->stage);
+    }
+    free(rules);
 }
 
 /* Frees one MTA's rules. */
@@ -267,17 +302,8 @@ static void free_mta(mc_mta_rules *m)
         free(m->stages[i].stage);
     }
     free(m->stages);
-    for (size_t i = 0; i < m->n_rules; i++) {
-        mc_line_rule *r = &m->rules[i];
-        free(r->name);
-        mc_free_words(r->literals, r->n_literals);
-        free(r->literal_ids);
-        pattern_free(&r->pat);
-        free(r->direction);
-        free(r->status);
-        free(r->stage);
-    }
-    free(m->rules);
+    free_line_rules(m->rules, m->n_rules);
+    free_line_rules(m->facts, m->n_facts);
 }
 
 /* One exact-literal automaton per MTA over every rule's literals. */

@@ -183,26 +183,11 @@ static void copy_code(char *dst, size_t cap, mc_str s)
     dst[n] = '\0';
 }
 
-/* The recipient's domain, lower-cased, into ev->domain (empty when none fits). */
+/* The recipient's and the sender's domains, lower-cased ("" when none fits). */
 static void set_domain(mc_event *ev)
 {
-    ev->domain[0] = '\0';
-    if (ev->recipient.p == NULL)
-        return;
-    const char *at = NULL;
-    for (size_t i = ev->recipient.n; i > 0; i--)
-        if (ev->recipient.p[i - 1] == '@') {
-            at = ev->recipient.p + i - 1;
-            break;
-        }
-    if (at == NULL)
-        return;
-    size_t n = (size_t)(ev->recipient.p + ev->recipient.n - at - 1);
-    if (n == 0 || n >= sizeof ev->domain)
-        return;
-    memcpy(ev->domain, at + 1, n);
-    ev->domain[n] = '\0';
-    mc_ascii_lower(ev->domain);
+    mc_address_domain(ev->recipient, ev->domain, sizeof ev->domain);
+    mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
 }
 
 /* Finds the reply code in a delivery's text with the MTA's [@reply] rules. */
@@ -326,6 +311,52 @@ static mc_parse_result within_budget(const mc_parser *p, mc_parse_result r)
 
 static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev);
 
+/* The first fact rule for the line's daemon whose literals it holds
+ * (memmem: a handful of rules, most for one daemon each), or NULL. */
+static const mc_line_rule *find_fact_rule(const mc_mta_rules *m, int daemon, mc_str msg)
+{
+    for (size_t i = 0; i < m->n_facts; i++)
+        if (rule_applies(&m->facts[i], daemon, NULL, msg))
+            return &m->facts[i];
+    return NULL;
+}
+
+/* A decimal field of at most 18 digits, or -1. */
+static int64_t decimal(mc_str s)
+{
+    if (s.p == NULL || s.n == 0 || s.n > 18)
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        if (s.p[i] < '0' || s.p[i] > '9')
+            return -1;
+        v = v * 10 + (s.p[i] - '0');
+    }
+    return v;
+}
+
+/* Fills p->fact when the fact rule's pattern matches the message. */
+static void take_fact(mc_parser *p, const mc_line_rule *r, const mc_logline *ll, mc_str host, mc_str msg)
+{
+    mc_matcher *mt = &p->matcher;
+    if (!budget_match(p, &r->pat, msg))
+        return;
+    mc_fact *f = &p->fact;
+    memset(f, 0, sizeof *f);
+    f->kind = r->fact;
+    f->time = ll->time;
+    f->host = host;
+    f->program = ll->program;
+    f->queue_id = pattern_group(&r->pat, mt, msg, G_QUEUE_ID);
+    f->sender = pattern_group(&r->pat, mt, msg, G_SENDER);
+    f->has_sender = f->sender.p != NULL;
+    f->client = pattern_group(&r->pat, mt, msg, G_CLIENT);
+    f->message_id = pattern_group(&r->pat, mt, msg, G_MESSAGE_ID);
+    f->size = decimal(pattern_group(&r->pat, mt, msg, G_SIZE));
+    if (f->queue_id.p == NULL)
+        f->kind = FACT_NONE;
+}
+
 /* One line to at most one event (PARSE_EVENT fills *ev). */
 mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
 {
@@ -345,18 +376,19 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     /* Few markers and rules (Postfix): a few memmem calls are cheapest.
      * Many (Exim): one automaton scan answers them all at once. */
     const uint64_t *found = NULL;
+    bool has_marker = false;
+    /* A message fact (client=, from=, removed) carries no marker. */
+    const mc_line_rule *fact = find_fact_rule(m, daemon, ll->message);
     if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
-        if (!has_marker_in(m->markers, m->n_markers, marked))
-            return PARSE_NOTHING;
+        has_marker = has_marker_in(m->markers, m->n_markers, marked);
     } else {
         litset_scan(m->literal_set, marked, p->found);
-        bool marked = false;
-        for (size_t i = 0; i < m->n_markers && !marked; i++)
-            marked = found_bit(p->found, m->marker_ids[i]);
-        if (!marked)
-            return PARSE_NOTHING;
+        for (size_t i = 0; i < m->n_markers && !has_marker; i++)
+            has_marker = found_bit(p->found, m->marker_ids[i]);
         found = p->found;
     }
+    if (!has_marker && fact == NULL)
+        return PARSE_NOTHING;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll->message, host = ll->host;
     if (m->has_prefix && budget_match(p, &m->prefix, msg)) {
@@ -367,6 +399,10 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         if (whole.p == msg.p)
             msg = mc_str_make(msg.p + whole.n, msg.n - whole.n);
     }
+    if (fact != NULL)
+        take_fact(p, fact, ll, host, msg);
+    if (!has_marker)
+        return PARSE_NOTHING;
     for (size_t i = 0; i < m->n_rules; i++) {
         const mc_line_rule *r = &m->rules[i];
         /* A literal seen only in the stripped prefix lets the pattern run
@@ -412,6 +448,7 @@ static bool parse_debug(mc_parser *p, mc_str line, mc_event *ev, mc_parse_result
 static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
 {
     mc_logline ll;
+    p->fact.kind = FACT_NONE;
     if (!logline_split_buf(line, &p->years, &p->scratch, &ll)) {
         mc_parse_result r;
         if (parse_debug(p, line, ev, &r))

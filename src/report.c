@@ -18,6 +18,7 @@
 #include "exitcodes.h"
 #include "lang.h"
 #include "report_html.h"
+#include "report_messages.h"
 #include "report_rows.h"
 #include "textout.h"
 
@@ -305,6 +306,8 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     if (t->retry_skips || (have_prev && pt.retry_skips))
         summary_line(out, "retry skips (not yet due, Exim)", t->retry_skips, PREV(pt.retry_skips));
 #undef PREV
+    if (!report_messages_text(s, o, l, t, out, err, errlen))
+        return false;
 
     kept_rows k;
     mc_filter f = {.problems_only = true};
@@ -442,6 +445,7 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             json_totals(out, &t);
             fputs(",\n ", out);
             ok = json_unrecognised(s, &eff.window, &t, out, err, sizeof err);
+            ok = ok && report_messages_json(s, &eff.window, &t, out, err, sizeof err);
             fputs(",\n \"rows\": [", out);
             ok = ok && store_rows(s, &eff.window, eff.keys, eff.n_keys, &f, eff.top, emit_json_row, &c, err, sizeof err);
             fputs(c.n ? "\n ]}\n" : "]}\n", out);

@@ -15,6 +15,11 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
 {
     /* Windows, totals and the class columns always need these. */
     uint32_t d = (1u << DIM_HOUR) | (1u << DIM_CLASS) | (1u << DIM_HARD);
+    /* The message figures: deliveries by status.  Distinct senders and
+     * recipients need a row per address (twice the time of a report from
+     * files): only the daily report keeps senders, for its top senders of
+     * failures; --by sender or recipient keep them in any view. */
+    const uint32_t msg_dims = (1u << DIM_STATUS) | (1u << DIM_DIRECTION);
     if (triage)
         return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) | (1u << DIM_DOMAIN);
     switch (o->format) {
@@ -25,11 +30,15 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
         return d | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
                (1u << DIM_DOMAIN);
     case FORMAT_TEXT:
-        if (o->n_keys == 0) /* the daily report */
-            return d | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
+        if (o->n_keys == 0) /* the daily report, with its message figures */
+            return d | msg_dims | (1u << DIM_SENDER) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
                    (1u << DIM_DOMAIN) | (1u << DIM_RELAY);
         break;
     case FORMAT_JSON:
+        d |= msg_dims;
+        if (o->n_keys == 0)
+            return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
+        break;
     case FORMAT_CSV:
         if (o->n_keys == 0)
             return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED);

@@ -30,26 +30,74 @@ struct mc_store {
     sqlite3_stmt *upsert_count;
     sqlite3_stmt *upsert_lines;
     sqlite3_stmt *upsert_shape;
+    sqlite3_stmt *put_message, *delete_message; /* prepared when first used */
+    mc_flush_hook flush_hook;
+    void *flush_ctx;
 };
 
 
+/* The counts table; {T} is its name (counts, or counts_v3 while an older
+ * one is copied over). */
+#define COUNTS_TABLE(T)                                                                              \
+    "CREATE TABLE IF NOT EXISTS " T " ("                                                             \
+    " hour TEXT NOT NULL, mta TEXT NOT NULL, host TEXT NOT NULL, direction TEXT NOT NULL,"           \
+    " status TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL, enhanced TEXT NOT NULL,"        \
+    " class TEXT NOT NULL, reason TEXT NOT NULL, domain TEXT NOT NULL, relay TEXT NOT NULL,"         \
+    " client TEXT NOT NULL, conflict INTEGER NOT NULL, hard INTEGER NOT NULL,"                       \
+    " inferred INTEGER NOT NULL, sender TEXT NOT NULL DEFAULT '',"                                   \
+    " sender_domain TEXT NOT NULL DEFAULT '', recipient TEXT NOT NULL DEFAULT '',"                   \
+    " count INTEGER NOT NULL,"                                                                       \
+    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sample TEXT NOT NULL,"                      \
+    " PRIMARY KEY (hour, mta, host, direction, status, stage, code, enhanced, class, reason,"        \
+    "  domain, relay, client, conflict, hard, inferred, sender, sender_domain, recipient))"          \
+    " WITHOUT ROWID;"
+
+/* The per-message figures of line_counts, in mc_msg_figures order. */
+#define MSG_COLUMNS                                                                                  \
+    "msg_received, msg_generated, msg_delivered, msg_deferred, msg_bounced, msg_expired,"            \
+    " msg_rejected, msg_evicted, bytes_received, bytes_delivered"
+#define N_MSG_COLUMNS 10
+
 static const char schema_sql[] =
-    "CREATE TABLE IF NOT EXISTS counts ("
-    " hour TEXT NOT NULL, mta TEXT NOT NULL, host TEXT NOT NULL, direction TEXT NOT NULL,"
-    " status TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL, enhanced TEXT NOT NULL,"
-    " class TEXT NOT NULL, reason TEXT NOT NULL, domain TEXT NOT NULL, relay TEXT NOT NULL,"
-    " client TEXT NOT NULL, conflict INTEGER NOT NULL, hard INTEGER NOT NULL,"
-    " inferred INTEGER NOT NULL, count INTEGER NOT NULL,"
-    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sample TEXT NOT NULL,"
-    " PRIMARY KEY (hour, mta, host, direction, status, stage, code, enhanced, class, reason,"
-    "  domain, relay, client, conflict, hard, inferred)) WITHOUT ROWID;"
+    COUNTS_TABLE("counts")
     "CREATE TABLE IF NOT EXISTS line_counts ("
     " hour TEXT PRIMARY KEY, lines INTEGER NOT NULL, skipped INTEGER NOT NULL,"
-    " unrecognised INTEGER NOT NULL, retry_skips INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    " unrecognised INTEGER NOT NULL, retry_skips INTEGER NOT NULL DEFAULT 0,"
+    " msg_received INTEGER NOT NULL DEFAULT 0, msg_generated INTEGER NOT NULL DEFAULT 0,"
+    " msg_delivered INTEGER NOT NULL DEFAULT 0, msg_deferred INTEGER NOT NULL DEFAULT 0,"
+    " msg_bounced INTEGER NOT NULL DEFAULT 0, msg_expired INTEGER NOT NULL DEFAULT 0,"
+    " msg_rejected INTEGER NOT NULL DEFAULT 0, msg_evicted INTEGER NOT NULL DEFAULT 0,"
+    " bytes_received INTEGER NOT NULL DEFAULT 0, bytes_delivered INTEGER NOT NULL DEFAULT 0)"
+    " WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS sources ("
     " id INTEGER PRIMARY KEY, fp_len INTEGER NOT NULL, fp_hash INTEGER NOT NULL,"
     " offset INTEGER NOT NULL, path TEXT NOT NULL, updated TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS sources_fp ON sources (fp_len, fp_hash);";
+    "CREATE INDEX IF NOT EXISTS sources_fp ON sources (fp_len, fp_hash);"
+    /* Messages in flight when the last ingest ended (messages.h). */
+    "CREATE TABLE IF NOT EXISTS messages_in_flight ("
+    " key TEXT PRIMARY KEY, sender TEXT, size INTEGER NOT NULL, first INTEGER NOT NULL,"
+    " last INTEGER NOT NULL, flags INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* Schema 1 and 2 to 3: the message figures in line_counts, and counts by
+ * sender and recipient (a new primary key: the table is copied). */
+static const char upgrade_to_3[] =
+    "ALTER TABLE line_counts ADD COLUMN msg_received INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN msg_generated INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN msg_delivered INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN msg_deferred INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN msg_bounced INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN msg_expired INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN msg_rejected INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN msg_evicted INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN bytes_received INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE line_counts ADD COLUMN bytes_delivered INTEGER NOT NULL DEFAULT 0;"
+    COUNTS_TABLE("counts_v3")
+    "INSERT INTO counts_v3 (hour, mta, host, direction, status, stage, code, enhanced, class, reason,"
+    " domain, relay, client, conflict, hard, inferred, count, first_seen, last_seen, sample)"
+    " SELECT hour, mta, host, direction, status, stage, code, enhanced, class, reason,"
+    " domain, relay, client, conflict, hard, inferred, count, first_seen, last_seen, sample FROM counts;"
+    "DROP TABLE counts;"
+    "ALTER TABLE counts_v3 RENAME TO counts;";
 
 /* The shapes of unrecognised lines per hour (lineshape.h), so that a report
  * can name the new line formats of its window.  An added table, which
@@ -173,9 +221,9 @@ static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
     if (version == MC_SCHEMA_VERSION && (!need_id || s->read_only))
         return true;
     if (s->read_only) {
-        if (version == 1) {
-            snprintf(err, errlen, "database: schema version 1 needs an upgrade: run 'mailcodes ingest' once"
-                                  " (with no file) as a user who may write it");
+        if (version >= 1) {
+            snprintf(err, errlen, "database: schema version %d needs an upgrade: run 'mailcodes ingest' once"
+                                  " (with no file) as a user who may write it", version);
             return false;
         }
         /* An empty (new) database read by report: nothing to show, but not an error. */
@@ -184,11 +232,19 @@ static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
     char sql[96];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d; PRAGMA application_id = %d", MC_SCHEMA_VERSION,
              MC_APPLICATION_ID);
-    /* Version 1 lacked the retry-skip tally: add the column, keep the data. */
-    const char *upgrade = version == 1 ? "ALTER TABLE line_counts ADD COLUMN retry_skips INTEGER NOT NULL DEFAULT 0" : "";
-    return exec(s, "BEGIN IMMEDIATE", err, errlen) && exec(s, schema_sql, err, errlen) &&
-           (!*upgrade || exec(s, upgrade, err, errlen)) && exec(s, sql, err, errlen) &&
-           exec(s, "COMMIT", err, errlen);
+    /* Version 1 lacked the retry-skip tally: add the column, keep the data.
+     * Versions 1 and 2 lacked the message figures and the address columns.
+     * The upgrades run before schema_sql, on the tables as they were. */
+    const char *upgrade1 = version == 1 ? "ALTER TABLE line_counts ADD COLUMN retry_skips INTEGER NOT NULL DEFAULT 0" : "";
+    const char *upgrade3 = version == 1 || version == 2 ? upgrade_to_3 : "";
+    bool ok = exec(s, "BEGIN IMMEDIATE", err, errlen) && (!*upgrade1 || exec(s, upgrade1, err, errlen)) &&
+              (!*upgrade3 || exec(s, upgrade3, err, errlen)) && exec(s, schema_sql, err, errlen) &&
+              exec(s, sql, err, errlen) && exec(s, "COMMIT", err, errlen);
+    if (!ok) {
+        char ignored[256];
+        exec(s, "ROLLBACK", ignored, sizeof ignored);
+    }
+    return ok;
 }
 
 static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen);
@@ -257,20 +313,30 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
                      &s->upsert_shape, err, errlen) &&
              prepare(s,
                      "INSERT INTO counts (hour, mta, host, direction, status, stage, code, enhanced,"
-                     " class, reason, domain, relay, client, conflict, hard, inferred, count,"
-                     " first_seen, last_seen, sample)"
-                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                     " class, reason, domain, relay, client, conflict, hard, inferred, sender,"
+                     " sender_domain, recipient, count, first_seen, last_seen, sample)"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                      " ON CONFLICT DO UPDATE SET count = count + excluded.count,"
                      " first_seen = min(first_seen, excluded.first_seen),"
                      " last_seen = max(last_seen, excluded.last_seen)",
                      &s->upsert_count, err, errlen) &&
              prepare(s,
-                     "INSERT INTO line_counts (hour, lines, skipped, unrecognised, retry_skips)"
-                     " VALUES (?,?,?,?,?)"
+                     "INSERT INTO line_counts (hour, lines, skipped, unrecognised, retry_skips, " MSG_COLUMNS ")"
+                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                      " ON CONFLICT DO UPDATE SET lines = lines + excluded.lines,"
                      " skipped = skipped + excluded.skipped,"
                      " unrecognised = unrecognised + excluded.unrecognised,"
-                     " retry_skips = retry_skips + excluded.retry_skips",
+                     " retry_skips = retry_skips + excluded.retry_skips,"
+                     " msg_received = msg_received + excluded.msg_received,"
+                     " msg_generated = msg_generated + excluded.msg_generated,"
+                     " msg_delivered = msg_delivered + excluded.msg_delivered,"
+                     " msg_deferred = msg_deferred + excluded.msg_deferred,"
+                     " msg_bounced = msg_bounced + excluded.msg_bounced,"
+                     " msg_expired = msg_expired + excluded.msg_expired,"
+                     " msg_rejected = msg_rejected + excluded.msg_rejected,"
+                     " msg_evicted = msg_evicted + excluded.msg_evicted,"
+                     " bytes_received = bytes_received + excluded.bytes_received,"
+                     " bytes_delivered = bytes_delivered + excluded.bytes_delivered",
                      &s->upsert_lines, err, errlen);
     if (!ok) {
         if (strstr(err, "not a database") || strstr(err, "malformed"))
@@ -288,6 +354,8 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->upsert_count);
     sqlite3_finalize(s->upsert_lines);
     sqlite3_finalize(s->upsert_shape);
+    sqlite3_finalize(s->put_message);
+    sqlite3_finalize(s->delete_message);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -460,6 +528,12 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 3, (sqlite3_int64)b->skipped);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)b->unrecognised);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)b->retry_skips);
+        const uint64_t fig[N_MSG_COLUMNS] = {b->msg.received, b->msg.generated, b->msg.delivered,
+                                             b->msg.deferred, b->msg.bounced, b->msg.expired,
+                                             b->msg.rejected, b->msg.evicted, b->msg.bytes_received,
+                                             b->msg.bytes_delivered};
+        for (int j = 0; j < N_MSG_COLUMNS; j++)
+            sqlite3_bind_int64(st, 6 + j, (sqlite3_int64)fig[j]);
         ok = step_done(s, st, err, errlen);
     }
     for (size_t i = 0; ok && i < aggregate_shapes(a); i++) {
@@ -470,6 +544,8 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 3, (sqlite3_int64)c->count);
         ok = step_done(s, st, err, errlen);
     }
+    if (ok && s->flush_hook)
+        ok = s->flush_hook(s, s->flush_ctx, err, errlen);
     if (ok && track)
         ok = write_source(s, src, path, err, errlen);
     if (ok)
@@ -483,6 +559,62 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         src->committed = src->offset;
     }
     return ok;
+}
+
+bool store_messages_read(mc_store *s, mc_message_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (!prepare(s, "SELECT key, sender, size, first, last, flags FROM messages_in_flight", &st, err, errlen))
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if (key == NULL)
+            continue;
+        mc_message_state m = {.key = key, .sender = (const char *)sqlite3_column_text(st, 1),
+                              .size = sqlite3_column_int64(st, 2), .first = sqlite3_column_int64(st, 3),
+                              .last = sqlite3_column_int64(st, 4), .flags = (unsigned)sqlite3_column_int64(st, 5)};
+        if (!fn(&m, ctx))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(s, "reading messages in flight", err, errlen);
+    return true;
+}
+
+void store_set_flush_hook(mc_store *s, mc_flush_hook fn, void *ctx)
+{
+    s->flush_hook = fn;
+    s->flush_ctx = ctx;
+}
+
+bool store_message_put(mc_store *s, const mc_message_state *m, char *err, size_t errlen)
+{
+    if (s->put_message == NULL &&
+        !prepare(s, "INSERT OR REPLACE INTO messages_in_flight (key, sender, size, first, last, flags)"
+                    " VALUES (?,?,?,?,?,?)", &s->put_message, err, errlen))
+        return false;
+    sqlite3_stmt *st = s->put_message;
+    sqlite3_bind_text(st, 1, m->key, -1, SQLITE_STATIC);
+    if (m->sender)
+        sqlite3_bind_text(st, 2, m->sender, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, m->size);
+    sqlite3_bind_int64(st, 4, m->first);
+    sqlite3_bind_int64(st, 5, m->last);
+    sqlite3_bind_int64(st, 6, m->flags);
+    return step_done(s, st, err, errlen);
+}
+
+bool store_message_delete(mc_store *s, const char *key, char *err, size_t errlen)
+{
+    if (s->delete_message == NULL &&
+        !prepare(s, "DELETE FROM messages_in_flight WHERE key = ?", &s->delete_message, err, errlen))
+        return false;
+    sqlite3_bind_text(s->delete_message, 1, key, -1, SQLITE_STATIC);
+    return step_done(s, s->delete_message, err, errlen);
 }
 
 /* ---- queries ---------------------------------------------------------- */
@@ -573,8 +705,20 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
         return true;
     }
     mc_buf_printf(&sql, "SELECT coalesce(sum(lines),0), coalesce(sum(skipped),0),"
-                        " coalesce(sum(unrecognised),0), coalesce(sum(retry_skips),0) FROM line_counts%s",
-                  window_sql);
+                        " coalesce(sum(unrecognised),0), coalesce(sum(retry_skips),0),"
+                        " coalesce(sum(msg_received),0), coalesce(sum(msg_generated),0),"
+                        " coalesce(sum(msg_delivered),0), coalesce(sum(msg_deferred),0),"
+                        " coalesce(sum(msg_bounced),0), coalesce(sum(msg_expired),0),"
+                        " coalesce(sum(msg_rejected),0), coalesce(sum(msg_evicted),0),"
+                        " coalesce(sum(bytes_received),0), coalesce(sum(bytes_delivered),0),"
+                        " (SELECT CASE WHEN count(*) > 0 AND max(sender) = '' THEN -1"
+                        "  ELSE count(DISTINCT nullif(sender, '')) END FROM counts%s AND direction = 'outbound'"
+                        "  AND status = 'sent'),"
+                        " (SELECT CASE WHEN count(*) > 0 AND max(recipient) = '' THEN -1"
+                        "  ELSE count(DISTINCT nullif(recipient, '')) END FROM counts%s AND status = 'sent'"
+                        "  AND direction = 'outbound')"
+                        " FROM line_counts%s",
+                  window_sql, window_sql, window_sql);
     if (!prepare(s, sql.data, &st, err, errlen)) {
         mc_buf_free(&sql);
         return false;
@@ -585,6 +729,20 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
         t->skipped = (uint64_t)sqlite3_column_int64(st, 1);
         t->unrecognised = (uint64_t)sqlite3_column_int64(st, 2);
         t->retry_skips = (uint64_t)sqlite3_column_int64(st, 3);
+        uint64_t *fig[] = {&t->msg.received, &t->msg.generated, &t->msg.delivered, &t->msg.deferred,
+                           &t->msg.bounced, &t->msg.expired, &t->msg.rejected, &t->msg.evicted,
+                           &t->msg.bytes_received, &t->msg.bytes_delivered, &t->senders, &t->recipients};
+        for (size_t i = 0; i < sizeof fig / sizeof fig[0]; i++)
+            *fig[i] = (uint64_t)sqlite3_column_int64(st, 4 + (int)i);
+        /* Sent rows without their recipients (a report from files that did
+         * not count by recipient): the number is not known. */
+        int last = 4 + (int)(sizeof fig / sizeof fig[0]) - 1;
+        t->senders_known = sqlite3_column_int64(st, last - 1) >= 0;
+        t->recipients_known = sqlite3_column_int64(st, last) >= 0;
+        if (!t->senders_known)
+            t->senders = 0;
+        if (!t->recipients_known)
+            t->recipients = 0;
     } else {
         ok = db_error(s, "reading totals", err, errlen);
     }

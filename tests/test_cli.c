@@ -82,9 +82,10 @@ START_TEST(test_ingest_idempotent_and_rotation)
     /* a file that grew: only the new lines count */
     ck_assert_int_eq(test_runf(NULL, "cd %s && head -100 part2 > grow.log && %s ingest --quiet --db db2 grow.log && "
                                "cp part2 grow.log && %s ingest --quiet --db db2 grow.log", test_dir, BIN, BIN), 0);
-    ck_assert_int_eq(test_runf(&out, "%s report --db %s/db2 --format json --by class", BIN, test_dir), 0);
+    /* with the addresses among the keys, as the database keeps them */
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/db2 --format json --by class,sender,recipient", BIN, test_dir), 0);
     char *single = NULL;
-    ck_assert_int_eq(test_runf(&single, "%s report %s/part2 --format json --by class", BIN, test_dir), 0);
+    ck_assert_int_eq(test_runf(&single, "%s report %s/part2 --format json --by class,sender,recipient", BIN, test_dir), 0);
     ck_assert_str_eq(strstr(out, "\"totals\""), strstr(single, "\"totals\""));
     free(out);
     free(single);

@@ -118,7 +118,9 @@ START_TEST(test_concurrent_writers_and_reader)
              "  { grep -q 'does not exist' err || exit 1; }; done; wait)",
              test_dir, BIN, BIN, BIN);
     ck_assert_int_eq(system(cmd), 0);
-    test_expect_clean_counts("shared.db", "two ingests at once");
+    /* Two halves of one log read at once: a message whose lines fall in
+     * both is joined in neither (docs/CONTRACT.md says so); all else agrees. */
+    test_expect_clean_counts_as("shared.db", "two ingests at once", false);
 }
 END_TEST
 

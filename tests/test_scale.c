@@ -120,7 +120,9 @@ START_TEST(test_html_many_hours_and_short_hour)
     ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s /dev/null", BIN, db), 0);
     sqlite3 *h;
     ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(h, "INSERT INTO counts VALUES ('x', 'postfix', 'mx', 'outbound', 'sent', 'rcpt',"
+    ck_assert_int_eq(sqlite3_exec(h, "INSERT INTO counts (hour, mta, host, direction, status, stage, code, enhanced,"
+                                     " class, reason, domain, relay, client, conflict, hard, inferred, count,"
+                                     " first_seen, last_seen, sample) VALUES ('x', 'postfix', 'mx', 'outbound', 'sent', 'rcpt',"
                                      " '250', '2.0.0', 'success', '', 'x.example', '', '', 0, 0, 0, 7, '', '', '')",
                                   NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);

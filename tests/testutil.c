@@ -173,27 +173,43 @@ void test_big_log_setup(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-/* Every dimension of test_dir/db, as JSON. */
-char *test_report_all(const char *db)
+/* The dimensions of the events, without and with the join by message. */
+#define UNJOINED_KEYS "mta,host,direction,status,stage,code,enhanced,class,reason,domain,relay,client,hour"
+#define JOINED_KEYS UNJOINED_KEYS ",sender,sender_domain,recipient"
+
+/* test_dir/db as JSON by every dimension; joined false: without those and
+ * the per-message figures that only a join in log order gives. */
+static char *report_dims(const char *db, bool joined)
 {
     char cmd[512];
     char *out = NULL;
-    snprintf(cmd, sizeof cmd,
-             "%s report --db %s/%s --format json --top 0"
-             " --by mta,host,direction,status,stage,code,enhanced,class,reason,domain,relay,client,hour",
-             MC_BINARY, test_dir, db);
+    snprintf(cmd, sizeof cmd, "%s report --db %s/%s --format json --top 0 --by %s", MC_BINARY, test_dir, db,
+             joined ? JOINED_KEYS : UNJOINED_KEYS);
     ck_assert_int_eq(test_run(cmd, &out), 0);
+    for (const char *const *key = (const char *const[]){"\n \"messages\"", "\n \"bytes\"", "\n \"senders\"", NULL};
+         !joined && *key; key++) {
+        char *at = strstr(out, *key);
+        ck_assert_ptr_nonnull(at);
+        char *end = strchr(at + 1, '\n');
+        ck_assert_ptr_nonnull(end);
+        memmove(at, end, strlen(end) + 1);
+    }
     return out;
 }
 
+/* Every dimension of test_dir/db, as JSON. */
+char *test_report_all(const char *db) { return report_dims(db, true); }
+
 /* test_dir/db equals one clean ingest of big.log, on every dimension. */
-void test_expect_clean_counts(const char *db, const char *how)
+void test_expect_clean_counts(const char *db, const char *how) { test_expect_clean_counts_as(db, how, true); }
+
+void test_expect_clean_counts_as(const char *db, const char *how, bool joined)
 {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "test -f %s/clean.db || %s ingest --quiet --db %s/clean.db %s/big.log", test_dir,
              MC_BINARY, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
-    char *clean = test_report_all("clean.db"), *got = test_report_all(db);
+    char *clean = report_dims("clean.db", joined), *got = report_dims(db, joined);
     ck_assert_msg(strcmp(clean, got) == 0, "%s: the counts differ from a clean run", how);
     ck_assert_ptr_nonnull(strstr(clean, "\"lines\": 95304, \"events\": 31224,"));
     free(clean);

@@ -66,6 +66,8 @@ void test_big_log_setup(void);
 /* The database test_dir/db must hold exactly what one clean ingest of
  * big.log gives, on every dimension; how says what the test did to it. */
 void test_expect_clean_counts(const char *db, const char *how);
+/* joined false: leaves the join by message out (two files read at once). */
+void test_expect_clean_counts_as(const char *db, const char *how, bool joined);
 /* The report of test_dir/db on every dimension, as JSON (malloc'd). */
 char *test_report_all(const char *db);
 

@@ -1,0 +1,67 @@
+/*
+ * messages.h - the join by message: a bounded table of the messages in
+ * flight, keyed by queue id within one host and MTA instance (Postfix) or
+ * by message id (Exim), fed with the facts (received, queued, removed) and
+ * the outcomes of their lines.  It gives outbound events their envelope
+ * sender, and counts each message once in the per-message figures.
+ *
+ * Memory is flat: a message leaves the table when the MTA says it left the
+ * queue, or when it has been quiet for longer than the queue lifetime (log
+ * time; counted as evicted), or, when the table is full, the longest quiet
+ * ones first (counted too).  The table outlives one input, so a rotated or
+ * split log joins across files in one run; messages_export/import let
+ * ingest keep it in the database between runs.
+ */
+#ifndef MC_MESSAGES_H
+#define MC_MESSAGES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define MC_MESSAGES_LIFETIME (5 * 86400) /* Postfix maximal_queue_lifetime, Exim timeout_frozen_after-ish */
+#define MC_MESSAGES_CAPACITY 200000      /* messages in flight at most (some 40 MB) */
+
+typedef struct mc_messages mc_messages;
+
+/* lifetime: seconds of log time a message may stay quiet (0: default). */
+mc_messages *messages_new(size_t capacity, int64_t lifetime);
+void messages_free(mc_messages *m);
+
+/* A message fact; figures it settles are added to *fig. */
+void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig);
+/* An outcome: fills ev->sender (and sender_domain) from the message when
+ * the line lacks it; figures it settles are added to *fig.  The sender
+ * view stays valid until the next call. */
+void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig);
+
+/* How many messages are in flight. */
+size_t messages_in_flight(const mc_messages *m);
+
+/* One message in flight, as kept between runs. */
+typedef struct {
+    const char *key;       /* host, instance and queue id, each ended by '\n' */
+    const char *sender;    /* NULL: unknown */
+    int64_t size;          /* -1: unknown */
+    int64_t first, last;   /* log time, seconds since 1970 in the log's clock */
+    unsigned flags;
+} mc_message_state;
+
+typedef bool (*mc_message_fn)(const mc_message_state *st, void *ctx);
+/* Hands every message in flight to fn (stops when it returns false). */
+bool messages_export(const mc_messages *m, mc_message_fn fn, void *ctx);
+/* Puts a message back (from the database); false when the table is full. */
+bool messages_import(mc_messages *m, const mc_message_state *st);
+/* Forgets every message (before importing the database's again). */
+void messages_reset(mc_messages *m);
+
+/* Change tracking, for ingest to commit the table with each batch: once
+ * on, messages_changes hands over the messages changed and the keys of
+ * those gone since the last messages_changes_saved. */
+void messages_track_changes(mc_messages *m);
+typedef bool (*mc_message_gone_fn)(const char *key, void *ctx);
+bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_gone_fn gone, void *ctx);
+void messages_changes_saved(mc_messages *m);
+
+#endif

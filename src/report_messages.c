@@ -1,0 +1,102 @@
+/*
+ * report_messages.c - the per-message figures of a report: messages
+ * received, generated, delivered, deferred, bounced, expired, rejected
+ * (each message once), deliveries (each recipient attempt), bytes, the
+ * distinct senders and recipients, and the senders of failures.  Written
+ * apart from report.c, which calls these with one line each.
+ */
+#include "report_messages.h"
+
+#include <string.h>
+
+#include "textout.h"
+
+/* A count, or null when the rows did not keep what it counts. */
+static void json_count_or_null(FILE *out, bool known, uint64_t n)
+{
+    if (known)
+        fprintf(out, "%llu", (unsigned long long)n);
+    else
+        fputs("null", out);
+}
+
+/* The JSON "messages", "deliveries", "bytes", "senders", "recipients" members. */
+bool report_messages_json(mc_store *s, const mc_window *w, const mc_totals *t, FILE *out, char *err,
+                          size_t errlen)
+{
+    status_counts sc;
+    if (!rows_statuses(s, w, &sc, err, errlen))
+        return false;
+    const mc_msg_figures *m = &t->msg;
+    fprintf(out,
+            ",\n \"messages\": {\"received\": %llu, \"generated\": %llu, \"delivered\": %llu,"
+            " \"deferred\": %llu, \"bounced\": %llu, \"expired\": %llu, \"rejected\": %llu,"
+            " \"evicted\": %llu},\n"
+            " \"deliveries\": {\"sent\": %llu, \"deferred\": %llu, \"bounced\": %llu, \"expired\": %llu},\n"
+            " \"bytes\": {\"received\": %llu, \"delivered\": %llu},\n"
+            " \"senders\": ",
+            (unsigned long long)m->received, (unsigned long long)m->generated,
+            (unsigned long long)m->delivered, (unsigned long long)m->deferred,
+            (unsigned long long)m->bounced, (unsigned long long)m->expired,
+            (unsigned long long)m->rejected, (unsigned long long)m->evicted, (unsigned long long)sc.sent,
+            (unsigned long long)sc.deferred, (unsigned long long)sc.bounced, (unsigned long long)sc.expired,
+            (unsigned long long)m->bytes_received, (unsigned long long)m->bytes_delivered);
+    json_count_or_null(out, t->senders_known, t->senders);
+    fputs(", \"recipients\": ", out);
+    json_count_or_null(out, t->recipients_known, t->recipients);
+    return true;
+}
+
+/* One line of the messages table: label, then the figure. */
+static void figure_line(FILE *out, const char *label, uint64_t n)
+{
+    fprintf(out, "  %-34s %12llu\n", label, (unsigned long long)n);
+}
+
+/* The daily report's "Messages" block and its top senders of failures. */
+bool report_messages_text(mc_store *s, const mc_report_opts *o, const mc_lang *l, const mc_totals *t,
+                          FILE *out, char *err, size_t errlen)
+{
+    const mc_msg_figures *m = &t->msg;
+    fprintf(out, "\n%s\n", report_word(l, "messages", "Messages"));
+    const struct {
+        const char *key, *english;
+        uint64_t n;
+    } lines[] = {
+        {"msg_received", "received", m->received},
+        {"msg_generated", "generated (bounces, notices)", m->generated},
+        {"msg_delivered", "delivered", m->delivered},
+        {"msg_deferred", "deferred (at least once)", m->deferred},
+        {"msg_bounced", "bounced", m->bounced},
+        {"msg_expired", "expired", m->expired},
+        {"msg_rejected", "rejected", m->rejected},
+        {"bytes_received", "bytes received", m->bytes_received},
+        {"bytes_delivered", "bytes delivered", m->bytes_delivered},
+        {"senders", "senders", t->senders},
+        {"recipients", "recipients", t->recipients},
+    };
+    /* The last two, senders and recipients, only when the rows kept them. */
+    size_t n_lines = sizeof lines / sizeof lines[0];
+    for (size_t i = 0; i < n_lines; i++)
+        if ((i != n_lines - 2 || t->senders_known) && (i != n_lines - 1 || t->recipients_known))
+            figure_line(out, report_word(l, lines[i].key, lines[i].english), lines[i].n);
+    kept_rows k;
+    const char *keys[1] = {"sender"};
+    mc_filter f = {.problems_only = true, .keys = {"direction"}, .values = {"outbound"}, .n = 1};
+    if (!rows_query(s, &o->window, keys, 1, &f, o->top ? o->top : 5, &k, err, errlen))
+        return false;
+    fprintf(out, "\n%s\n", report_word(l, "top_failing_senders", "Top senders of failures"));
+    size_t shown = 0;
+    for (size_t i = 0; i < k.n; i++) {
+        if (k.rows[i].values[0][0] == '\0')
+            continue;
+        fprintf(out, "  %12llu  %-12s ", (unsigned long long)k.rows[i].count, k.rows[i].klass);
+        text_cell(out, k.rows[i].values[0], MC_TEXT_WIDTH - 30, false);
+        fputc('\n', out);
+        shown++;
+    }
+    if (shown == 0)
+        fprintf(out, "  %s\n", report_word(l, "none", "none"));
+    rows_free(&k);
+    return true;
+}

@@ -1,0 +1,232 @@
+/*
+ * test_messages.c - the join by message (src/messages.c) on real logs: the
+ * per-message figures against counts taken from the raw file with grep and
+ * awk (not through mailcodes), the sender join, across a rotation and
+ * across two ingests.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
+#define EXIMLOG MC_DATA_DIR "/exim/exim-testsuite/log/"
+
+/* The number a shell pipeline prints. */
+static unsigned long long shell_count(const char *fmt, const char *file)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, fmt, file), 0);
+    unsigned long long n = 0;
+    ck_assert_msg(sscanf(out, "%llu", &n) == 1, "not a number: %s", out);
+    free(out);
+    return n;
+}
+
+/* The value of "key": N inside the JSON member named object. */
+static unsigned long long json_figure(const char *json, const char *object, const char *key)
+{
+    char pat[96];
+    const char *at = json;
+    if (object) {
+        snprintf(pat, sizeof pat, "\"%s\": {", object);
+        at = strstr(json, pat);
+        ck_assert_msg(at != NULL, "no %s in %s", object, json);
+    }
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    at = strstr(at, pat);
+    ck_assert_msg(at != NULL, "no %s.%s", object ? object : "", key);
+    return strtoull(at + strlen(pat), NULL, 10);
+}
+
+/* Queue ids (field 6, "QID:") of the lines matching an ERE, distinct. */
+#define DISTINCT_IDS(ere) "grep -E '" ere "' %s | awk '{print $6}' | sort -u | wc -l"
+
+START_TEST(test_postfix_figures)
+{
+    char *json = NULL;
+    /* Without addresses among the keys, the distinct counts are not known. */
+    ck_assert_int_eq(test_runf(&json, "%s report --format json %s", MC_BINARY, MAILLOG), 0);
+    test_expect_has(json, "\"senders\": null, \"recipients\": null");
+    free(json);
+    ck_assert_int_eq(test_runf(&json, "%s report --format json --by sender,recipient --top 1 %s", MC_BINARY, MAILLOG), 0);
+    /* received: smtpd client= (any smtpd service) and pickup uid= */
+    ck_assert_uint_eq(json_figure(json, "messages", "received"),
+                      shell_count(DISTINCT_IDS("postfix/([a-z]+/)?(smtpd|pickup)\\[[0-9]+\\]: [0-9A-F]+: (client|uid)="), MAILLOG));
+    /* generated: the new queue ids bounce(8) names */
+    ck_assert_uint_eq(json_figure(json, "messages", "generated"),
+                      shell_count("grep -E 'postfix/bounce\\[[0-9]+\\]: [0-9A-F]+: sender .* notification: ' %s"
+                                  " | awk '{print $NF}' | sort -u | wc -l", MAILLOG));
+    ck_assert_uint_eq(json_figure(json, "messages", "delivered"), shell_count(DISTINCT_IDS(" status=sent "), MAILLOG));
+    ck_assert_uint_eq(json_figure(json, "messages", "deferred"), shell_count(DISTINCT_IDS(" status=deferred "), MAILLOG));
+    ck_assert_uint_eq(json_figure(json, "messages", "bounced"), shell_count(DISTINCT_IDS(" status=bounced "), MAILLOG));
+    ck_assert_uint_eq(json_figure(json, "messages", "expired"), shell_count(DISTINCT_IDS(" status=expired, "), MAILLOG));
+    /* rejected: each NOQUEUE refusal, plus each queued message refused */
+    ck_assert_uint_eq(json_figure(json, "messages", "rejected"),
+                      shell_count("grep -cE ': NOQUEUE: reject: ' %s", MAILLOG) +
+                          shell_count(DISTINCT_IDS(": [0-9A-F]+: (milter-)?reject: "), MAILLOG));
+    /* deliveries: every status= line */
+    ck_assert_uint_eq(json_figure(json, "deliveries", "sent"), shell_count("grep -c ' status=sent ' %s", MAILLOG));
+    ck_assert_uint_eq(json_figure(json, "deliveries", "deferred"), shell_count("grep -c ' status=deferred ' %s", MAILLOG));
+    /* bytes received: qmgr's size= of the received queue ids */
+    ck_assert_uint_eq(json_figure(json, "bytes", "received"),
+                      shell_count("awk '/postfix\\/([a-z]+\\/)?(smtpd|pickup)\\[[0-9]+\\]: [0-9A-F]+: (client|uid)=/"
+                                  " {r[$6]=1} /qmgr.*: from=<.*, size=/ {if ($6 in r && !($6 in s))"
+                                  " {s[$6]=1; split($8, a, \"[=,]\"); t+=a[2]}} END {printf \"%%d\\n\", t}' %s",
+                                  MAILLOG));
+    /* bytes delivered: the message's size for every sent recipient */
+    ck_assert_uint_eq(json_figure(json, "bytes", "delivered"),
+                      shell_count("awk '/qmgr.*: from=<.*, size=/ {split($8, a, \"[=,]\"); z[$6]=a[2]}"
+                                  " / status=sent / {t+=z[$6]} END {printf \"%%d\\n\", t}' %s", MAILLOG));
+    /* recipients: distinct to= of sent deliveries; senders: distinct
+     * non-null qmgr from= of the messages with a delivery attempt */
+    ck_assert_uint_eq(json_figure(json, NULL, "recipients"),
+                      shell_count("grep ' status=sent ' %s | grep -oE ' to=<[^>]*>' | sort -u | wc -l", MAILLOG));
+    ck_assert_uint_eq(json_figure(json, NULL, "senders"),
+                      shell_count("awk '/qmgr.*: from=<[^>]/ {split($7, a, \"[<>]\"); f[$6]=a[2]}"
+                                  " / status=(sent|deferred|bounced) / && ($6 in f) {u[f[$6]]=1}"
+                                  " END {n=0; for (k in u) n++; print n}' %s", MAILLOG));
+    free(json);
+}
+END_TEST
+
+/* Exim: received is every <= but Exim's own bounces (<= <> R=), the
+ * deliveries and the message-level outcomes by message id. */
+START_TEST(test_exim_figures)
+{
+    static const char *const files[] = {"5840", "0608", "0497", "4118"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, EXIMLOG "%s", files[i]);
+        char *json = NULL;
+        ck_assert_int_eq(test_runf(&json, "%s report --format json %s", MC_BINARY, path), 0);
+        ck_assert_uint_eq(json_figure(json, "messages", "received"),
+                          shell_count("awk '/ <= / && !/ <= <> R=/ {n++} END {print n+0}' %s", path));
+        ck_assert_uint_eq(json_figure(json, "messages", "generated"), shell_count("awk '/ <= <> R=/ {n++} END {print n+0}' %s", path));
+        ck_assert_uint_eq(json_figure(json, "messages", "delivered"),
+                          shell_count("grep -E ' (=>|->) ' %s | grep -v ':blackhole:' | awk '{print $3}' | sort -u | wc -l",
+                                      path));
+        ck_assert_uint_eq(json_figure(json, "messages", "bounced"),
+                          shell_count("grep -E '^[^ ]+ [^ ]+ [^ ]+ \\*\\* ' %s | awk '{print $3}' | sort -u | wc -l", path));
+        free(json);
+    }
+}
+END_TEST
+
+/* A log rotated (split) in two: the second part's deliveries get their
+ * sender from the first part's qmgr lines, in one run of two files and in
+ * two ingests into one database. */
+START_TEST(test_sender_join_across_rotation)
+{
+    test_dir_setup();
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(NULL, "cd %s && head -4000 %s > mail.log.1 && tail -n +4001 %s > mail.log",
+                               test_dir, MAILLOG, MAILLOG), 0);
+    /* Alone, the second part lacks senders the first part has. */
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s scan mail.log | jq -c 'select(.direction == \"outbound\""
+                                     " and .sender == null)' | wc -l", test_dir, MC_BINARY), 0);
+    ck_assert_int_gt(atoi(out), 0);
+    free(out);
+    /* Both in one run: every outbound event has its sender (<> is ""). */
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s scan mail.log.1 mail.log | jq -c 'select(.direction =="
+                                     " \"outbound\" and .sender == null)' | wc -l", test_dir, MC_BINARY), 0);
+    ck_assert_int_eq(atoi(out), 0);
+    free(out);
+    /* The first bounce the second part logs whose message qmgr took in
+     * during the first part: its sender is that qmgr from=. */
+    char *want = NULL, *got = NULL;
+    const char *pick = "id=$(awk 'NR==FNR && /qmgr.*: from=<[^>]/ {f[$6]=1; next} / status=bounced / && ($6 in f)"
+                       " {print $6; exit}' mail.log.1 mail.log)";
+    ck_assert_int_eq(test_runf(&want, "cd %s && %s && grep -m1 \"qmgr.*$id from=<\" mail.log.1 |"
+                                      " sed 's/.* from=<\\([^>]*\\)>.*/\\1/'", test_dir, pick), 0);
+    ck_assert_int_eq(test_runf(&got, "cd %s && %s && %s scan mail.log.1 mail.log | jq -r --arg id \"${id%%:}\""
+                                     " 'select(.queue_id == $id and .status == \"bounced\") | .sender' | head -1",
+                                     test_dir, pick, MC_BINARY), 0);
+    ck_assert_msg(strlen(want) > 1, "no such bounce in the corpus");
+    ck_assert_str_eq(got, want);
+    free(want);
+    free(got);
+    /* Two ingests, one file each: the same counts by sender as the whole
+     * file read at once, and the same message figures. */
+    char *whole = NULL, *split = NULL;
+    ck_assert_int_eq(test_runf(NULL, "cd %s && %s ingest --quiet --db r.db mail.log.1 && %s ingest --quiet --db r.db"
+                                     " mail.log", test_dir, MC_BINARY, MC_BINARY), 0);
+    ck_assert_int_eq(test_runf(&whole, "%s report --format json --top 0 --by sender,sender_domain,recipient,status %s",
+                               MC_BINARY, MAILLOG), 0);
+    ck_assert_int_eq(test_runf(&split, "cd %s && %s report --db r.db --format json --top 0 --by"
+                                       " sender,sender_domain,recipient,status", test_dir, MC_BINARY), 0);
+    ck_assert_str_eq(split, whole);
+    test_expect_has(whole, "\"sender_domain\": \"alpha.test\"");
+    free(whole);
+    free(split);
+    test_dir_teardown();
+}
+END_TEST
+
+/* --by sender works in text, CSV and JSON; prom keeps its fixed labels. */
+START_TEST(test_by_sender_formats)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report --by sender_domain --format csv %s", MC_BINARY, MAILLOG), 0);
+    test_expect_has(out, "sender_domain,class,count\r\n");
+    test_expect_has(out, "alpha.test,");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --by sender --top 0 %s", MC_BINARY, MAILLOG), 0);
+    test_expect_has(out, "\nteam@alpha.test ");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --format prom %s", MC_BINARY, MAILLOG), 0);
+    test_expect_lacks(out, "sender");
+    test_expect_lacks(out, "@alpha.test");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s", MC_BINARY, MAILLOG), 0);
+    test_expect_has(out, "Top senders of failures");
+    free(out);
+}
+END_TEST
+
+/* Postfix smtpd's SASL failures are inbound events (535 inferred, reason
+ * smtp-auth-failure) counted per client, one per warning line; they are
+ * not refused messages. */
+START_TEST(test_sasl_failures)
+{
+    const char *log = MC_DATA_DIR "/postfix/fail2ban-postfix.log";
+    const char *ere = "postfix[^/ ]*/([a-z]+/)?smtpd\\[[0-9]+\\]: warning: [^ ]+\\[[^] ]+\\](:[0-9]+)?: SASL"
+                      " [A-Za-z0-9_-]+ authentication failed";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "grep -cE '%s' %%s", ere);
+    unsigned long long lines = shell_count(cmd, log);
+    ck_assert_uint_gt(lines, 10);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s scan %s | jq -c 'select(.reason == \"smtp-auth-failure\" and .code =="
+                                     " \"535\" and .inferred and .direction == \"inbound\" and .status =="
+                                     " \"rejected\")' | wc -l", MC_BINARY, log), 0);
+    ck_assert_uint_eq(strtoull(out, NULL, 10), lines);
+    free(out);
+    /* per client: the busiest client's count is its number of lines */
+    char *want = NULL;
+    snprintf(cmd, sizeof cmd, "grep -E '%s' %%s | sed -E 's/.*warning: ([^ ]+\\[[^] ]+\\]).*/\\1/' | sort | uniq -c"
+                              " | sort -rn | head -1 | awk '{print $2 \",\" $1}'", ere);
+    ck_assert_int_eq(test_runf(&want, cmd, log), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report --by client,reason --format csv %s | grep smtp-auth-failure | head -1"
+                                     " | cut -d, -f1,4", MC_BINARY, log), 0);
+    ck_assert_str_eq(out, want);
+    free(out);
+    free(want);
+}
+END_TEST
+
+static Suite *messages_suite(void)
+{
+    Suite *s = suite_create("messages");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_postfix_figures);
+    tcase_add_test(tc, test_exim_figures);
+    tcase_add_test(tc, test_sender_join_across_rotation);
+    tcase_add_test(tc, test_by_sender_formats);
+    tcase_add_test(tc, test_sasl_failures);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(messages_suite)
