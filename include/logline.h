@@ -27,6 +27,7 @@ typedef enum {
     LOGLINE_JOURNAL,   /* journalctl -o json: MESSAGE, SYSLOG_IDENTIFIER, ... */
     LOGLINE_SHORT_FULL, /* journalctl -o short-full: "Sun 2026-11-23 12:52:06 UTC host tag:" */
     LOGLINE_BARE,      /* "program[pid]: message" in a wrapper: the wrapper's time, no host */
+    LOGLINE_UNSTAMPED, /* "host exim[pid]: 2026-11-23 07:00:01 message": a syslog tag, no stamp */
 } mc_logline_form;
 
 /* What a collector wrapped around the line; form is then the inner line's. */

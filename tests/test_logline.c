@@ -294,6 +294,37 @@ START_TEST(test_tai64n)
 }
 END_TEST
 
+/* A syslog line whose template dropped the stamp, the MTA's own stamp
+ * inside (fail2ban's fixture tests/data/exim/fail2ban-exim.log): the host
+ * and tag from syslog, the time from Exim.  Without a pid or without an Exim
+ * stamp it is not read: a word then a colon is not enough. */
+START_TEST(test_unstamped_syslog)
+{
+    bool ok;
+    mc_logline ll = wsplit("mail.example.com exim[3751842]: 2021-07-17 23:20:49 plain_server authenticator failed "
+                           "for ([192.0.2.17]) [192.0.2.27]: 535 Incorrect authentication data", &ok);
+    ck_assert(ok);
+    ck_assert_int_eq(ll.form, LOGLINE_UNSTAMPED);
+    ck_assert(mc_str_eq(ll.host, "mail.example.com"));
+    ck_assert(mc_str_eq(ll.program, "exim"));
+    ck_assert(mc_str_eq(ll.pid, "3751842"));
+    ck_assert(ll.time.valid && ll.time.year == 2021 && ll.time.month == 7 && ll.time.day == 17 &&
+              ll.time.hour == 23 && ll.time.min == 20 && ll.time.sec == 49);
+    ck_assert(mc_str_eq(ll.message, "2021-07-17 23:20:49 plain_server authenticator failed for "
+                                         "([192.0.2.17]) [192.0.2.27]: 535 Incorrect authentication data"));
+    static const char *const bad[] = {
+        "mail.example.com exim: 2021-07-17 23:20:49 plain_server authenticator failed for x",
+        "mail.example.com exim[1]: plain_server authenticator failed for x: 535 Incorrect",
+        "mail.example.com exim[1]: 2021-13-17 23:20:49 plain_server authenticator failed",
+        "exim[1]: 2021-07-17 23:20:49 plain_server authenticator failed for ([192.0.2.17])",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        wsplit(bad[i], &ok);
+        ck_assert_msg(!ok, "accepted: %s", bad[i]);
+    }
+}
+END_TEST
+
 START_TEST(test_shipper_stamps)
 {
     bool ok;
@@ -450,6 +481,7 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_iso_argument);
     tcase_add_test(tc, test_compose);
+    tcase_add_test(tc, test_unstamped_syslog);
     tcase_add_test(tc, test_cri);
     tcase_add_test(tc, test_docker_json);
     tcase_add_test(tc, test_tai64n);
