@@ -65,6 +65,10 @@ typedef struct {
     size_t pf_n;
     uint64_t *pf_bits;
     size_t pf_words;
+    /* A working copy of one subject (classify.c masks addresses in it);
+     * grows as needed and is kept for the next line. */
+    char *scratch;
+    size_t scratch_cap;
 } mc_matcher;
 
 /* Compiles src; on error writes "file:line: ..." to err and returns false.
@@ -85,6 +89,8 @@ void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls);
  * Unicode matching could find what an ASCII scan does not). */
 void matcher_prefilter(mc_matcher *m, const mc_litset *ls, mc_str subject);
 void matcher_prefilter_clear(mc_matcher *m);
+/* The matcher's scratch, at least n + 1 bytes (zeroed when it grows). */
+char *matcher_scratch(mc_matcher *m, size_t n);
 
 /* Runs the pattern on s.  Returns true on a match; captures are then read
  * with pattern_group. */

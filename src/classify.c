@@ -180,26 +180,28 @@ static size_t enhanced_len(const char *p, const char *end)
 
 /* A multi-line reply joined on one line repeats its code on every line
  * ("550-5.7.26 Unauthenticated email ... due to 550-5.7.26 domain's DMARC
- * policy").  Returns a malloc'd copy without the repeats, so a phrase split
- * across lines still matches, or NULL when the text has none. */
-static char *unfold(mc_str text)
+ * policy").  Removes the repeats from buf in place (it only shrinks), so a
+ * phrase split across lines still matches; returns the new length, n when
+ * there were none. */
+static size_t unfold(char *buf, size_t n)
 {
-    const char *p = text.p, *end = text.p + text.n;
+    const char *end = buf + n;
     const char *first = NULL;
-    for (const char *q = p; q + 4 <= end; q++) {
-        if ((q == p || q[-1] == ' ') && q[0] >= '2' && q[0] <= '5' && is_digit(q[1]) && is_digit(q[2]) &&
+    for (const char *q = buf; q + 4 <= end; q++) {
+        if ((q == buf || q[-1] == ' ') && q[0] >= '2' && q[0] <= '5' && is_digit(q[1]) && is_digit(q[2]) &&
             q[3] == '-') {
             first = q;
             break;
         }
     }
     if (first == NULL)
-        return NULL;
-    char *out = NULL;
-    size_t n = 0;
-    const char *copied = p;
+        return n;
+    char code[3];
+    memcpy(code, first, 3);
+    size_t out = 0;
+    const char *copied = buf;
     for (const char *q = first + 4; q + 4 <= end; q++) {
-        if (q[-1] != ' ' || memcmp(q, first, 3) != 0 || !(q[3] == '-' || q[3] == ' '))
+        if (q[-1] != ' ' || memcmp(q, code, 3) != 0 || !(q[3] == '-' || q[3] == ' '))
             continue;
         const char *r = q + 4;
         size_t el = enhanced_len(r, end);
@@ -207,19 +209,64 @@ static char *unfold(mc_str text)
             r += el + (r + el < end);
         else if (el)
             continue;
-        if (out == NULL)
-            out = mc_xcalloc(1, text.n + 1); /* zeroed: PCRE2 JIT may read ahead */
-        memcpy(out + n, copied, (size_t)(q - copied));
-        n += (size_t)(q - copied);
+        memmove(buf + out, copied, (size_t)(q - copied));
+        out += (size_t)(q - copied);
         copied = r;
         q = r - 1;
     }
-    if (out == NULL)
-        return NULL;
-    memcpy(out + n, copied, (size_t)(end - copied));
-    n += (size_t)(end - copied);
-    out[n] = '\0';
+    if (copied == buf)
+        return n;
+    memmove(buf + out, copied, (size_t)(end - copied));
+    out += (size_t)(end - copied);
+    buf[out] = '\0';
     return out;
+}
+
+/* ASCII letter or digit. */
+static bool is_alnum(char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+
+/* A byte of an address's local part (RFC 5322 atext and dots, without the
+ * '/' and '?' of URLs). */
+static bool is_local_char(char c) { return is_alnum(c) || (c && strchr(".!#$%&'*+=^_`{|}~-", c)); }
+
+/* A byte of a domain name. */
+static bool is_domain_char(char c) { return is_alnum(c) || c == '-' || c == '.'; }
+
+/* Masks every email address in buf (n bytes): its letters and digits become
+ * 'x', its length and punctuation stay.  A reply quotes addresses the
+ * receiver did not choose ("<spam-admin@example.com>", "bob@spamhaus.org",
+ * SRS0=...=gmail.com=...): a word in one must not decide a reason.  Returns
+ * whether anything was masked. */
+static bool mask_addresses(char *buf, size_t n)
+{
+    bool masked = false;
+    for (size_t at = 1; at + 1 < n; at++) {
+        if (buf[at] != '@')
+            continue;
+        size_t b = at;
+        while (b > 0 && is_local_char(buf[b - 1]))
+            b--;
+        size_t e = at + 1;
+        if (buf[e] == '[') {
+            while (e < n && buf[e] != ']' && buf[e] != ' ')
+                e++;
+            if (e < n && buf[e] == ']')
+                e++;
+        } else {
+            while (e < n && is_domain_char(buf[e]))
+                e++;
+            while (e > at + 1 && buf[e - 1] == '.') /* the end of a sentence */
+                e--;
+        }
+        if (b == at || e == at + 1 || !(is_alnum(buf[at + 1]) || buf[at + 1] == '['))
+            continue;
+        for (size_t i = b; i < e; i++)
+            if (is_alnum(buf[i]))
+                buf[i] = 'x';
+        masked = true;
+        at = e;
+    }
+    return masked;
 }
 
 /* The first rule that fits, in file order; its index, or -1. */
@@ -240,20 +287,34 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *c
     bool known;
     if (cache && reason_cache_get(cache, rs, code, enhanced, klass, text, &known, hit))
         return known;
-    char *clean = text.p ? unfold(text) : NULL;
-    mc_str words = clean ? mc_str_cstr(clean) : text;
+    /* Rules read a copy of the reply in the matcher's scratch: addresses
+     * masked, repeated codes of a joined multi-line reply removed.  The
+     * cache above is keyed by the reply's own bytes. */
+    mc_str words = text;
+    bool folded = false;
+    if (text.p) {
+        char *buf = matcher_scratch(m, text.n);
+        memcpy(buf, text.p, text.n);
+        buf[text.n] = '\0';
+        mask_addresses(buf, text.n);
+        words.p = buf;
+        words.n = unfold(buf, text.n);
+        folded = words.n != text.n;
+    }
     matcher_prefilter(m, rs->literals, words);
     const mc_pattern *captured = NULL;
     long found = first_fit(rs, m, code, enhanced, klass, words, hit, &captured);
     /* A detail captured from the copy must point into the caller's text:
-     * capture it again there (or leave it unset). */
-    if (clean && found >= 0 && captured) {
+     * the same offset when the copy kept its length (masking does), else
+     * captured again there (or left unset). */
+    if (found >= 0 && captured && hit->detail.p && !folded) {
+        hit->detail.p = text.p + (hit->detail.p - words.p);
+    } else if (found >= 0 && captured && folded) {
         hit->detail = MC_STR_NULL;
         if (pattern_match(captured, m, text))
             hit->detail = pattern_group(captured, m, text, G_DETAIL);
     }
     matcher_prefilter_clear(m);
-    free(clean);
     if (cache)
         reason_cache_put(cache, found >= 0, hit, text);
     return found >= 0;

@@ -171,6 +171,7 @@ static bool prefilter_allows(const mc_pattern *pat, const mc_matcher *m, mc_str 
 void matcher_free(mc_matcher *m)
 {
     free(m->pf_bits);
+    free(m->scratch);
     if (m->md)
         pcre2_match_data_free(m->md);
     if (m->mctx)
@@ -178,6 +179,21 @@ void matcher_free(mc_matcher *m)
     if (m->jit_stack)
         pcre2_jit_stack_free(m->jit_stack);
     memset(m, 0, sizeof *m);
+}
+
+/* The scratch buffer, grown to hold n bytes and a NUL: reused across lines,
+ * so a stream of replies allocates only while the longest one grows. */
+char *matcher_scratch(mc_matcher *m, size_t n)
+{
+    if (n + 1 > m->scratch_cap) {
+        size_t cap = m->scratch_cap ? m->scratch_cap : 256;
+        while (cap < n + 1)
+            cap *= 2;
+        free(m->scratch);
+        m->scratch = mc_xcalloc(1, cap); /* zeroed: PCRE2 JIT may read ahead */
+        m->scratch_cap = cap;
+    }
+    return m->scratch;
 }
 
 /* Whether the pattern matches s (skipped when the prefilter rules it out). */

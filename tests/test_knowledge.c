@@ -459,6 +459,57 @@ START_TEST(test_near_misses)
 }
 END_TEST
 
+/* ---- addresses: a whole word inside an email address decides nothing --------------- */
+
+START_TEST(test_address_masking)
+{
+    /* Real reply shapes (Postfix smtpd rejects, an SRS sender as NixOS/infra#650 shows
+     * it) with a reason's keyword standing as a whole word in the quoted address: before
+     * addresses were masked, each gave the keyword's reason. */
+    static const reply_case cases[] = {
+        {"550", "5.1.1", "bounced",
+         "550 5.1.1 <dkim-team@example.org>: Recipient address rejected: User unknown in local recipient table",
+         "user-unknown", NULL, true, NULL},
+        {"550", "5.1.1", "bounced",
+         "550 5.1.1 <overquota@example.net>: Recipient address rejected: User unknown in local recipient table",
+         "user-unknown", NULL, true, NULL},
+        {"554", "5.7.1", "bounced", "554 5.7.1 <bob@spamhaus.org>: Relay access denied", "relay-denied", NULL,
+         false, NULL},
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 <SRS0=VhP0=XH=spamcop.net=sender@nixos.org>: Sender address rejected: Access denied",
+         "sender-rejected", NULL, false, NULL},
+        /* masking keeps the words around an address (root-io/vmail#51) */
+        {"", "5.7.1", "bounced",
+         "5.7.1 <DATA>: Data command rejected: Blocked - contact postmaster@vmail.me for help - Suspicious HELO "
+         "[[192.168.1.4]] and missing reverse DNS [177.133.180.68]",
+         "reverse-dns", NULL, false, NULL},
+        /* a list named after an address is still found, its name read from the reply's own
+         * bytes (test_classify frees the matcher and its scratch before this is read) */
+        {"554", "5.7.1", "bounced",
+         "554 5.7.1 <user@example.com>: Client host [192.0.2.1] blocked using bl.example.net", "blocklisted",
+         "bl.example.net", false, NULL},
+        /* near misses of the address shape: no local part, no domain, a URL: not masked */
+        {"554", "5.7.1", "bounced", "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+         "zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1", "blocklisted", "Spamhaus ZEN", false,
+         NULL},
+        {"550", "", "bounced", "550 mail from @spamhaus.org blocked", "blocklisted", "Spamhaus", false, NULL},
+    };
+    check_cases(cases, sizeof cases / sizeof cases[0]);
+    /* The detail is a view of the caller's text, at the offset it had in the masked copy. */
+    const char *text = "554 5.7.1 <spam@example.com>: Client host [192.0.2.1] blocked using bl.example.net";
+    mc_matcher m;
+    matcher_init(&m);
+    mc_str detail = MC_STR_NULL;
+    const mc_reason *r = classify_reason(&test_rules()->reasons, &m, NULL, "554", "5.7.1", CLASS_PERMANENT,
+                                         mc_str_cstr(text), &detail);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_str_eq(r->name, "blocklisted");
+    ck_assert_ptr_eq(detail.p, strstr(text, "bl.example.net"));
+    ck_assert_uint_eq(detail.n, strlen("bl.example.net"));
+    matcher_free(&m);
+}
+END_TEST
+
 static Suite *knowledge_suite(void)
 {
     Suite *s = suite_create("knowledge");
@@ -471,6 +522,7 @@ static Suite *knowledge_suite(void)
     tcase_add_test(tc, test_blocklist_facts);
     tcase_add_test(tc, test_real_replies);
     tcase_add_test(tc, test_near_misses);
+    tcase_add_test(tc, test_address_masking);
     suite_add_tcase(s, tc);
     return s;
 }
