@@ -77,13 +77,14 @@ typedef struct {
     bool senders_known, recipients_known; /* false: the rows were counted without them */
 } mc_totals;
 
-/* Narrows a query: failures only, and/or equality on up to four keys
+#define MC_FILTER_KEYS 6
+/* Narrows a query: failures only, and/or equality on up to six keys
  * (names from store_key_expr; values are bound, never pasted). */
 typedef struct {
     bool problems_only;      /* class transient or permanent */
     bool problems_first;     /* sort failures before successes */
-    const char *keys[4];
-    const char *values[4];   /* "" matches null */
+    const char *keys[MC_FILTER_KEYS];
+    const char *values[MC_FILTER_KEYS]; /* "" matches null */
     size_t n;
 } mc_filter;
 

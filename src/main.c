@@ -82,8 +82,10 @@ static const char usage_report[] =
     "\n"
     "Counts of SMTP outcomes with each code's meaning and advice. Without --by, the text format\n"
     "is the daily report: a summary (sent, deferred, bounced, expired, rejected, transient and\n"
-    "permanent, each against the previous window of the same length) and the top problems with\n"
-    "their domains, relays, a sample reply and the advice. With FILE arguments (and no --db)\n"
+    "permanent, each against the previous window of the same length) and the top problems in\n"
+    "sections by direction (local, outbound, inbound), ranked as triage ranks them (see\n"
+    "mailcodes triage --help), with their domains, relays or clients, a sample reply and the\n"
+    "advice in the voice of the direction. With FILE arguments (and no --db)\n"
     "the files are analysed in memory and nothing is stored.\n"
     "\n"
     "WINDOW (hour granularity, in the log's local clock):\n"
@@ -96,7 +98,7 @@ static const char usage_report[] =
     "  --db PATH          database to read (default as for ingest)\n"
     "  --by KEYS          comma list of: mta host direction status stage code enhanced class\n"
     "                     reason domain relay client sender sender_domain recipient day hour\n"
-    "                     (json/csv default: code,enhanced; prom has no per-address labels)\n"
+    "                     (json/csv default: direction,code,enhanced; prom: no addresses)\n"
     "  --top N            at most N rows (0 = all; default 20 for text tables, 10 problems in\n"
     "                     the daily report, all for json, csv and prom)\n"
     "  --format F         text (default), json (stable, see CONTRACT.md), csv (RFC 4180), prom\n"
@@ -109,17 +111,23 @@ static const char usage_report[] =
     "  -h, --help         this text\n";
 
 static const char usage_triage[] =
-    "usage: mailcodes triage [--db PATH | FILE...] [WINDOW] [--top N] [--lang L]\n"
+    "usage: mailcodes triage [--db PATH | FILE...] [WINDOW] [--top N] [--format F] [--lang L]\n"
     "\n"
-    "The few problems to act on now, ranked: permanent failures outrank transient ones, new or\n"
-    "rising problems outrank steady ones, routine greylisting ranks low. Each comes with its\n"
-    "evidence (count, the window before, first and last seen, a sample reply) and the action.\n"
+    "The few problems to act on now. A problem is one direction (outbound: our mail refused\n"
+    "elsewhere; local: our own deliveries on this host; inbound: mail our server refused), status,\n"
+    "code, enhanced code, reason and class. Rank = severity x (1 + ln count) x trend: severity is\n"
+    "3 for permanent, 1 for transient, times the reason's weight in rules/reasons.conf (greylisting\n"
+    "0.1, mailbox full 0.3, blocklisting, SPF/DKIM/DMARC and SMTP AUTH failures 3), times 3 for a\n"
+    "local delivery; trend: new x2, rising up to x4, falling x0.5. Each comes with its evidence\n"
+    "(count, the window before, first and last seen, its domains, a sample reply) and the action\n"
+    "in the voice of its direction.\n"
     "Without a window: the last 24 hours of data, against the 24 hours before.\n"
     "\n"
     "options:\n"
     "  --db PATH          database to read (default as for ingest)\n"
     "  --day D, --since T, --until T, --utc   the window, as for report\n"
     "  --top N            at most N problems (default 5)\n"
+    "  --format F         text (default), json (stable, see CONTRACT.md), html\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
     "  --rules DIR        rules directory\n"
@@ -231,7 +239,7 @@ static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIE
 static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC, 0};
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
-                                   OPT_TOP, OPT_LANG, OPT_UTC, 0};
+                                   OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, 0};
 static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
@@ -544,6 +552,8 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
     } else {
         ro.top = ro.format == FORMAT_TEXT && o.by ? 20 : 0;
     }
+    if (triage && (ro.format == FORMAT_CSV || ro.format == FORMAT_PROM))
+        return usage_error(c, "triage --format is text, json or html, not '%s'", o.format);
     if (!parse_window(&o, &ro, err, sizeof err))
         return usage_error(c, "%s", err);
     if (o.db && o.n_args > 0)

@@ -654,7 +654,7 @@ static bool append_filter(mc_buf *sql, const mc_filter *f, char *err, size_t err
         return true;
     if (f->problems_only)
         mc_buf_adds(sql, " AND class IN ('transient', 'permanent')");
-    for (size_t i = 0; i < f->n && i < 4; i++) {
+    for (size_t i = 0; i < f->n && i < MC_FILTER_KEYS; i++) {
         const char *expr = store_key_expr(f->keys[i]);
         if (expr == NULL) {
             snprintf(err, errlen, "unknown key '%s'", f->keys[i]);
@@ -667,7 +667,7 @@ static bool append_filter(mc_buf *sql, const mc_filter *f, char *err, size_t err
 
 static void bind_filter(sqlite3_stmt *st, const mc_filter *f)
 {
-    for (size_t i = 0; f && i < f->n && i < 4; i++)
+    for (size_t i = 0; f && i < f->n && i < MC_FILTER_KEYS; i++)
         sqlite3_bind_text(st, (int)i + 3, f->values[i], -1, SQLITE_TRANSIENT);
 }
 

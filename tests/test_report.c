@@ -66,8 +66,14 @@ START_TEST(test_daily_text)
     expect_row(out, "permanent failures (5xx)", "514");
     expect_row(out, "dead addresses (hard)", "106");
     test_expect_has(out, "Top problems");
-    /* the biggest problem: 452 4.2.2 at 227 of 2602 events, with its domain and advice */
-    expect_row(out, "1.", "452 4.2.2 transient 227 events (8.7%) Recipient mailbox is full");
+    /* ranked by severity, not count: the 56 SMTP AUTH failures (535 5.7.8 in the 56 status
+     * lines "said: 535 5.7.8", 2.2% of 2602) come first, not the 224 mailbox-full deferrals */
+    expect_row(out, "1.", "535 5.7.8 permanent 56 events (2.2%) SMTP AUTH login failed or required");
+    /* one section per direction, local deliveries (our faults) first */
+    char *local = strstr(out, "Our own deliveries on this host (local)");
+    char *outb = strstr(out, "Our mail to others (outbound)");
+    char *inb = strstr(out, "Mail to us that our server refused (inbound)");
+    ck_assert_msg(local && outb && inb && local < outb && outb < inb, "%s", out);
     test_expect_has(out, "domains: ");
     test_expect_has(out, "advice: ");
     /* within 100 columns, and no escape codes in a pipe */
@@ -198,13 +204,46 @@ START_TEST(test_triage_ranking)
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "%s triage %s/two.log", BIN, test_dir), 0);
     /* the new permanent blocklisting outranks the steady, larger greylisting */
-    char *block = strstr(out, "1. [permanent] 550 5.7.1");
-    char *grey = strstr(out, "2. [transient] 450 4.2.0");
+    char *block = strstr(out, "1. [permanent, outbound] 550 5.7.1");
+    char *grey = strstr(out, "2. [transient, outbound] 450 4.2.0");
     ck_assert_msg(block && grey && block < grey, "%s", out);
-    test_expect_has(out, "at outlook.example");
+    test_expect_has(out, "domains: outlook.example (8)");
     test_expect_has(out, "new (none in the window before)");
     test_expect_has(out, "action:");
     test_expect_has(out, "evidence: 40 events, 40 in the window before");
+    /* the same as JSON (docs/CONTRACT.md) */
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/two.log --format json", BIN, test_dir), 0);
+    test_expect_has(out, "{\"rank\": 1, \"direction\": \"outbound\", \"status\": \"bounced\", \"code\": \"550\","
+                         " \"enhanced\": \"5.7.1\", \"reason\": \"blocklisted\", \"class\": \"permanent\", \"count\": 8,"
+                         " \"previous\": 0, \"trend\": \"new\",");
+    test_expect_has(out, "\"domains\": [[\"outlook.example\", 8]]");
+    test_expect_has(out, "{\"rank\": 2, \"direction\": \"outbound\", \"status\": \"deferred\", \"code\": \"450\","
+                         " \"enhanced\": \"4.2.0\", \"reason\": \"greylisted\", \"class\": \"transient\", \"count\": 40,"
+                         " \"previous\": 40, \"trend\": \"steady\",");
+    free(out);
+}
+END_TEST
+
+/* The ranking by meaning (rules/reasons.conf), on the checked real run:
+ * every problem of our own local deliveries, SMTP AUTH failures,
+ * blocklistings and SPF/DKIM/DMARC failures ranks above every mailbox-full
+ * and greylisting problem, whatever their counts (224 mailbox-full
+ * deferrals, 108 greylistings against 4 local delivery failures). */
+START_TEST(test_ranking_by_meaning)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage %s --format json --top 1000 | python3 -c '"
+                               "import json, sys\n"
+                               "p = json.load(sys.stdin)[\"problems\"]\n"
+                               "hi = [x[\"rank\"] for x in p if x[\"direction\"] == \"local\" and x[\"class\"] == \"permanent\""
+                               " or x[\"reason\"] in (\"smtp-auth-failure\", \"blocklisted\", \"auth-failure\")]\n"
+                               "lo = [x[\"rank\"] for x in p if x[\"reason\"] in (\"mailbox-full\", \"greylisted\")]\n"
+                               "print(len(hi), len(lo), max(hi) < min(lo), p[0][\"reason\"])'", BIN, MAILLOG), 0);
+    /* 2 local (5.2.0 cannot append, 5.1.1 unknown user), 1 AUTH, 3 blocklisted
+     * (outbound 554 and 550, inbound 554), 1 DMARC; mailbox-full in 6
+     * (code, enhanced, class, direction) shapes, greylisting in 1 */
+    ck_assert_str_eq(out, "7 7 True smtp-auth-failure\n");
     free(out);
 }
 END_TEST
@@ -323,6 +362,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_html);
     tcase_add_test(tc, test_windows_and_change);
     tcase_add_test(tc, test_triage_ranking);
+    tcase_add_test(tc, test_ranking_by_meaning);
     tcase_add_test(tc, test_zones);
     tcase_add_test(tc, test_fleet);
     tcase_add_test(tc, test_empty_database);
