@@ -6,6 +6,7 @@
  * 2 rules error, 3 database error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <limits.h>
@@ -365,6 +366,24 @@ static const char *default_db(const cli *o, char *buf, size_t len)
 
 /* Runs the command's inputs (or stdin) through ingest, with --unrecognised
  * FILE open for the run; returns the worst exit code. */
+/* Whether every input can be opened for reading, checked before anything
+ * is printed: a missing or unreadable file is an error on stderr and
+ * nothing on stdout, never a report of zeros mailed as an all-clear. */
+static int check_inputs(const cli *o)
+{
+    for (int i = 0; i < o->n_args; i++) {
+        if (strcmp(o->args[i], "-") == 0)
+            continue;
+        int fd = open(o->args[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            fprintf(stderr, "mailcodes: %s: %s\n", o->args[i], strerror(errno));
+            return MC_EXIT_USAGE;
+        }
+        close(fd);
+    }
+    return MC_EXIT_OK;
+}
+
 static int run_inputs(const cli *o, mc_ingest_opts *io)
 {
     static char *stdin_only[] = {"-"};
@@ -453,10 +472,19 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
         return usage_error(c, "%s", "--follow takes exactly one FILE (a pipe already follows)");
     }
     rc = run_inputs(&o, &io);
+    /* The time of this ingest, even when it found nothing new: reports
+     * show it, so a postmaster sees whether ingest still runs. */
+    if (rc == MC_EXIT_OK && !store_mark_ingest(store, err, sizeof err)) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        rc = MC_EXIT_DB;
+    }
+    if (mc_stop_requested)
+        fputs("mailcodes: interrupted: what was read so far is committed; run again to go on\n", stderr);
     if (!o.quiet)
-        fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s\n",
+        fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s%s\n",
                 (unsigned long long)io.lines, (unsigned long long)io.events,
-                (unsigned long long)io.skipped, (unsigned long long)io.unrecognised, db);
+                (unsigned long long)io.skipped, (unsigned long long)io.unrecognised, db,
+                mc_stop_requested ? " (interrupted)" : "");
     store_close(store);
     rules_free(&rules);
     return rc;
@@ -492,6 +520,9 @@ static int open_report_source(const cli *o, const mc_rules *rules, uint32_t dims
     char err[1024];
     *store = NULL;
     if (o->n_args > 0) {
+        int rc = check_inputs(o);
+        if (rc != MC_EXIT_OK)
+            return rc;
         mc_store *s = store_open(NULL, false, err, sizeof err);
         if (s == NULL) {
             fprintf(stderr, "mailcodes: %s\n", err);
@@ -502,8 +533,8 @@ static int open_report_source(const cli *o, const mc_rules *rules, uint32_t dims
         io.rules = rules;
         io.store = s;
         io.dims = dims;
-        int rc = run_inputs(o, &io);
-        if (rc == MC_EXIT_DB) {
+        rc = run_inputs(o, &io);
+        if (rc != MC_EXIT_OK) { /* an input failed midway: no partial report */
             store_close(s);
             return rc;
         }
@@ -561,6 +592,8 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
     ro.color = ro.format == FORMAT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
     ro.problems_first = o.problems_first;
     ro.lang = o.lang;
+    ro.from_db = o.n_args == 0;
+    ro.ends_now = o.until == NULL && (o.day == NULL || strcmp(o.day, "today") == 0);
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
@@ -614,7 +647,8 @@ static int cmd_scan(const command_spec *c, int argc, char **argv)
     io.rules = &rules;
     io.on_event = print_event;
     io.on_event_ctx = stdout;
-    rc = run_inputs(&o, &io);
+    if ((rc = check_inputs(&o)) == MC_EXIT_OK)
+        rc = run_inputs(&o, &io);
     if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
         rc = MC_EXIT_USAGE;
     rules_free(&rules);

@@ -384,6 +384,11 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
 static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
                                      const mc_logline *ll, mc_str marked, mc_event *ev)
 {
+    /* A daemon name (postfix/smtp) says whose line it is; a line matched
+     * by its form alone (Exim's "date time message", which any dated log
+     * has) counts only when it carries one of the MTA's markers below. */
+    if (daemon >= 0)
+        p->mta_lines++;
     /* Every outcome line carries one of the MTA's markers (status=, said:,
      * =>, rejected ...): a line without one is settled by a few memmem
      * calls, before any pattern runs.  Most lines of a busy log end here. */
@@ -403,6 +408,8 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     }
     if (!has_marker && fact == NULL)
         return PARSE_NOTHING;
+    if (daemon < 0)
+        p->mta_lines++;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll->message, host = ll->host;
     if (m->has_prefix && budget_match(p, &m->prefix, msg)) {

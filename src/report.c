@@ -18,6 +18,7 @@
 #include "exitcodes.h"
 #include "lang.h"
 #include "problems.h"
+#include "report_data.h"
 #include "report_html.h"
 #include "report_messages.h"
 #include "report_rows.h"
@@ -325,7 +326,7 @@ static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_o
     if (top > k.n)
         top = k.n;
     fprintf(out, "\n%s\n", report_word(l, "top_problems", "Top problems"));
-    if (k.n == 0)
+    if (k.n == 0 && t->lines > 0) /* without lines the header said so: no all-clear */
         fprintf(out, "  %s\n", report_word(l, "no_problems", "none: no transient or permanent failure in this window"));
     mc_buf buf;
     mc_buf_init(&buf);
@@ -352,7 +353,12 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
 {
     char win[128];
     report_window_words(o, win, sizeof win);
-    fprintf(out, "%s: %s\n\n", report_word(l, "report", "Mail report"), win);
+    fprintf(out, "%s: %s\n", report_word(l, "report", "Mail report"), win);
+    report_data dat;
+    if (!report_data_get(s, o, &dat, err, errlen))
+        return false;
+    report_data_text(out, l, &dat);
+    fputc('\n', out);
 
     bool have_prev = o->previous.since[0] != '\0';
     mc_totals pt;
@@ -474,7 +480,12 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             mc_json_cstr_or_null(out, o->since_text);
             fputs(", \"until\": ", out);
             mc_json_cstr_or_null(out, o->until_text);
-            fputs("},\n ", out);
+            fputc('}', out);
+            report_data dat;
+            ok = report_data_get(s, o, &dat, err, sizeof err);
+            if (ok)
+                report_data_json(out, &lang, &dat);
+            fputs(",\n ", out);
             json_totals(out, &t);
             fputs(",\n ", out);
             ok = json_unrecognised(s, &eff.window, &t, out, err, sizeof err);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "problems.h"
+#include "report_data.h"
 #include "report_rows.h"
 
 /* Writes s escaped for HTML text and attributes; controls, invalid UTF-8
@@ -255,7 +256,12 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
     html_text(out, report_word(l, "report", "Mail report"));
     fputs("</h1>\n<p>", out);
     html_text(out, win);
-    fputs("</p>\n<h2>", out);
+    fputs("</p>\n", out);
+    report_data dat;
+    if (!report_data_get(s, o, &dat, err, errlen))
+        return false;
+    report_data_html(out, l, &dat);
+    fputs("<h2>", out);
     html_text(out, report_word(l, "summary", "Summary"));
     fputs("</h2>\n<table>\n", out);
     status_counts sc;

@@ -12,6 +12,7 @@
 
 #include "exitcodes.h"
 #include "problems.h"
+#include "report_data.h"
 #include "report_html.h"
 #include "report_rows.h"
 #include "textout.h"
@@ -166,6 +167,13 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         fprintf(stderr, "mailcodes: %s\n", err);
         return MC_EXIT_DB;
     }
+    report_data dat;
+    if (!report_data_get(s, o, &dat, err, sizeof err)) {
+        rows_free(&k);
+        lang_free(&lang);
+        fprintf(stderr, "mailcodes: %s\n", err);
+        return MC_EXIT_DB;
+    }
     size_t top = o->top ? o->top : 5;
     if (top > k.n)
         top = k.n;
@@ -178,7 +186,9 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         mc_json_cstr_or_null(out, o->since_text);
         fputs(", \"until\": ", out);
         mc_json_cstr_or_null(out, o->until_text);
-        fputs("},\n \"problems\": [", out);
+        fputc('}', out);
+        report_data_json(out, &lang, &dat);
+        fputs(",\n \"problems\": [", out);
         for (size_t i = 0; i < top; i++)
             json_problem(s, rules, o, i + 1, &k.rows[i], have_prev, out);
         fputs(top ? "\n ]}\n" : "]}\n", out);
@@ -191,13 +201,15 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         fputs("</h1>\n<p>", out);
         html_text(out, win);
         fputs("</p>\n", out);
+        report_data_html(out, &lang, &dat);
         for (size_t i = 0; i < top; i++)
             html_problem(s, rules, o, i + 1, &k.rows[i], &buf, out);
         fputs("</body>\n</html>\n", out);
     } else {
         fprintf(out, "%s: %s%s\n", report_word(&lang, "triage", "Triage"), win,
                 have_prev ? report_word(&lang, "compared_before", " (compared with the window before)") : "");
-        if (k.n == 0)
+        report_data_text(out, &lang, &dat);
+        if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
             fprintf(out, "\n%s\n", report_word(&lang, "nothing_to_act", "Nothing to act on: no transient or permanent failure in this window."));
         for (size_t i = 0; i < top; i++)
             text_problem(s, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);

@@ -301,9 +301,70 @@ START_TEST(test_empty_database)
     ck_assert_int_eq(test_runf(&out, "%s report --db %s/e.db --format json", BIN, test_dir), 0);
     test_expect_has(out, "\"events\": 0,");
     test_expect_has(out, "\"rows\": []");
+    /* no lines: said at the top, never an all-clear; the ingest of nothing is still an ingest */
+    test_expect_has(out, "\"warnings\": [\"No log lines in this window: nothing was checked, this is not an all-clear.\"]");
+    test_expect_has(out, "\"data\": {\"first\": null, \"last\": null, \"last_ingest\": \"20");
     free(out);
     ck_assert_int_eq(test_runf(&out, "%s triage --db %s/e.db", BIN, test_dir), 0);
-    test_expect_has(out, "Nothing to act on");
+    test_expect_has(out, "WARNING: No log lines in this window");
+    test_expect_lacks(out, "Nothing to act on");
+    free(out);
+}
+END_TEST
+
+/* Honest about data: the span of events, the last ingest, stale data, a
+ * window without lines, a missing input and a file that is not a mail log.
+ * tests/data/sample.log's outcome lines run from Nov 23 12:52:05 (the first
+ * reject) to 12:52:33 (the last status= line), days before the run of any
+ * test (the year is inferred: 2026 in these tests' fixed clock or earlier). */
+START_TEST(test_honest_data)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s/h.db %s/sample.log", BIN, test_dir, MC_DATA_DIR), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --format json --by class", BIN, test_dir), 0);
+    test_expect_has(out, "-11-23T12:52:05\", \"last\": \"");
+    test_expect_has(out, "-11-23T12:52:33\", \"last_ingest\": \"20");
+    /* the window (all data) ends now and its newest event is days old */
+    test_expect_has(out, "\"warnings\": [\"Stale data: the newest event is more than an hour old; is ingest running?\"]");
+    free(out);
+    /* a closed window in the past is not stale; without lines it says so */
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --day 2026-11-20", BIN, test_dir), 0);
+    test_expect_has(out, "Data: no events; last ingest 20");
+    test_expect_has(out, "WARNING: No log lines in this window");
+    test_expect_lacks(out, "Stale data");
+    test_expect_lacks(out, "none: no transient or permanent failure");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --day 2026-11-23 --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"warnings\": []");
+    free(out);
+    /* a missing input: an error, nothing on stdout, exit 1 */
+    static const char *const cmds[] = {"report", "triage", "scan"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(test_runf(&out, "%s %s %s/sample.log %s/nope.log 2>%s/err", BIN, cmds[i], MC_DATA_DIR,
+                                   test_dir, test_dir), 1);
+        ck_assert_str_eq(out, "");
+        free(out);
+        ck_assert_int_eq(test_runf(&out, "cat %s/err", test_dir), 0);
+        test_expect_has(out, "nope.log: No such file or directory");
+        free(out);
+    }
+    /* not a mail log (dpkg's): a warning naming the file, for report and ingest */
+    ck_assert_int_eq(test_runf(NULL, "printf '2025-06-24 14:36:25 startup archives unpack\\n"
+                               "2025-06-24 14:36:25 upgrade libc6:amd64 2.36-9 2.36-9+deb12u10\\n' > %s/dpkg.log",
+                               test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s ingest --quiet --db %s/d.db %s/dpkg.log 2>&1", BIN, test_dir, test_dir), 0);
+    test_expect_has(out, "dpkg.log: none of its 2 lines was recognised as Postfix or Exim");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/dpkg.log 2>&1 >/dev/null", BIN, test_dir), 0);
+    test_expect_has(out, "dpkg.log: none of its 2 lines was recognised as Postfix or Exim");
+    free(out);
+    /* an interrupted ingest says so */
+    ck_assert_int_eq(test_runf(&out, "sleep 3 | timeout -s INT 1 %s ingest --db %s/i.db - 2>&1; true", BIN, test_dir), 0);
+    test_expect_has(out, "mailcodes: interrupted: what was read so far is committed");
+    free(out);
+    /* a real mail log gets no such warning */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log 2>&1 >/dev/null", BIN, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "");
     free(out);
 }
 END_TEST
@@ -363,6 +424,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_windows_and_change);
     tcase_add_test(tc, test_triage_ranking);
     tcase_add_test(tc, test_ranking_by_meaning);
+    tcase_add_test(tc, test_honest_data);
     tcase_add_test(tc, test_zones);
     tcase_add_test(tc, test_fleet);
     tcase_add_test(tc, test_empty_database);
