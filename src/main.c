@@ -67,14 +67,14 @@ static const char usage_ingest[] =
     "double-counting a line. SIGINT and SIGTERM commit what was read and exit with status 0.\n"
     "\n"
     "options:\n"
-    "  --follow             keep reading FILE as it grows, like tail -F: survives rotation by\n"
+    "  -f, --follow         keep reading FILE as it grows, like tail -F: survives rotation by\n"
     "                       rename, truncation (copytruncate) and a file that appears late\n"
     "  --commit-every SEC   commit at least every SEC seconds (default 1; 0.01 to 3600)\n"
-    "  --db PATH            database (default $MAILCODES_DB, else\n"
+    "  -d, --db PATH        database (default $MAILCODES_DB, else\n"
     "                       $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
     "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
     "  --unrecognised FILE  append lines that look like outcomes but match no rule to FILE\n"
-    "  --quiet              no summary on standard error\n"
+    "  -q, --quiet          no summary on standard error\n"
     "  -h, --help           this text\n";
 
 static const char usage_report[] =
@@ -96,7 +96,7 @@ static const char usage_report[] =
     "  --utc              read the window in UTC instead of local time\n"
     "\n"
     "options:\n"
-    "  --db PATH          database to read (default as for ingest)\n"
+    "  -d, --db PATH      database to read (default as for ingest)\n"
     "  --by KEYS          comma list of: mta host direction status stage code enhanced class\n"
     "                     reason domain relay client sender sender_domain recipient day hour\n"
     "                     (json/csv default: direction,code,enhanced; prom: no addresses)\n"
@@ -125,7 +125,7 @@ static const char usage_triage[] =
     "Without a window: the last 24 hours of data, against the 24 hours before.\n"
     "\n"
     "options:\n"
-    "  --db PATH          database to read (default as for ingest)\n"
+    "  -d, --db PATH      database to read (default as for ingest)\n"
     "  --day D, --since T, --until T, --utc   the window, as for report\n"
     "  --top N            at most N problems (default 5)\n"
     "  --format F         text (default), json (stable, see CONTRACT.md), html\n"
@@ -269,7 +269,12 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
     optind = 1;
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    /* The usual short forms: -q --quiet, -d --db, -f --follow (as tail -f). */
+    static const int shorts[][2] = {{'q', OPT_QUIET}, {'d', OPT_DB}, {'f', OPT_FOLLOW}};
+    while ((opt = getopt_long(argc, argv, ":hqd:f", long_options, NULL)) != -1) {
+        for (size_t i = 0; i < sizeof shorts / sizeof shorts[0]; i++)
+            if (opt == shorts[i][0])
+                opt = shorts[i][1];
         if (opt == 'h') {
             fputs(c->usage, stdout);
             return MC_EXIT_OK;
@@ -725,7 +730,7 @@ int main(int argc, char **argv)
         fputs(usage_main, stdout);
         return MC_EXIT_OK;
     }
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
         printf("mailcodes %s\n", MC_VERSION);
         return MC_EXIT_OK;
     }

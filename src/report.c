@@ -90,6 +90,14 @@ typedef struct {
     int name_width;
 } emit_ctx;
 
+/* Name and advice of a row; a success carries no failure advice. */
+static void row_knowledge(const emit_ctx *c, const mc_row *row, const char **name, const char **advice)
+{
+    rows_row_knowledge(c->rules, c->o, row, name, advice);
+    if (row->klass && (strcmp(row->klass, "success") == 0 || strcmp(row->klass, "intermediate") == 0))
+        *advice = NULL;
+}
+
 /* store_rows callback: one JSON row. */
 static bool emit_json_row(const mc_row *row, void *vctx)
 {
@@ -109,7 +117,7 @@ static bool emit_json_row(const mc_row *row, void *vctx)
     fprintf(out, "\"count\": %llu", (unsigned long long)row->count);
     if (rows_has_knowledge_key(c->o)) {
         const char *name, *advice;
-        rows_row_knowledge(c->rules, c->o, row, &name, &advice);
+        row_knowledge(c, row, &name, &advice);
         fputs(", \"name\": ", out);
         mc_json_cstr_or_null(out, name);
         fputs(", \"advice\": ", out);
@@ -150,7 +158,7 @@ static bool emit_csv_row(const mc_row *row, void *vctx)
     fprintf(c->out, "%llu", (unsigned long long)row->count);
     if (rows_has_knowledge_key(c->o)) {
         const char *name, *advice;
-        rows_row_knowledge(c->rules, c->o, row, &name, &advice);
+        row_knowledge(c, row, &name, &advice);
         fputc(',', c->out);
         mc_csv_field(c->out, name ? name : "");
         fputc(',', c->out);

@@ -248,6 +248,55 @@ START_TEST(test_ranking_by_meaning)
 }
 END_TEST
 
+/* Smaller things of issue 17: a date that does not exist, a bound inside
+ * an hour, -V, short options, an unknown language, an Exim client as one
+ * address (exim-testsuite/log/0900 logs 127.0.0.1 as "H=(tester)
+ * [127.0.0.1]" and "H=(smuggler) [127.0.0.1]": one client), "1 event". */
+START_TEST(test_small_items)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report %s --day 2026-02-30 2>&1", BIN, MAILLOG), 1);
+    test_expect_has(out, "--day '2026-02-30'");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --since 2026-02-29T10:00 2>&1", BIN, MAILLOG), 1);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --since 2026-11-23T12:30", BIN, MAILLOG), 0);
+    test_expect_has(out, "Mail report: 2026-11-23 12:00 .. end\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s -V", BIN), 0);
+    ck_assert_int_eq(strncmp(out, "mailcodes ", 10), 0);
+    ck_assert_msg(strchr(out, '\n') == out + strlen(out) - 1, "-V prints one line, not the usage: %s", out);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report -d %s/none.db 2>&1", BIN, test_dir), 3);
+    test_expect_has(out, "none.db does not exist");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s ingest -q -d %s/q.db %s && %s report -d %s/q.db --format json --by class",
+                               BIN, test_dir, MAILLOG, BIN, test_dir), 0);
+    test_expect_has(out, "\"lines\": 7942, \"events\": 2602,");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s explain 550 --lang fr 2>&1", BIN), 1);
+    test_expect_has(out, "--lang fr: no such language (languages: ar de en ko th zh)");
+    test_expect_lacks(out, ".conf");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/exim/exim-testsuite/log/0900 --by client --format csv --top 0 "
+                               "| cut -d, -f1 | sort -u", BIN, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "[127.0.0.1]\nclient\n");
+    free(out);
+    /* successes carry no failure advice, failures do (JSON and CSV) */
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format json | python3 -c 'import json, sys; r = json.load(sys.stdin)[\"rows\"]; "
+                               "print(sum(1 for x in r if x[\"class\"] == \"success\" and x[\"advice\"]), "
+                               "all(x[\"advice\"] for x in r if x[\"class\"] in (\"transient\", \"permanent\") and x[\"code\"]))'",
+                               BIN, MAILLOG), 0);
+    ck_assert_str_eq(out, "0 True\n");
+    free(out);
+    /* one event: singular */
+    ck_assert_int_eq(test_runf(&out, "%s triage %s --top 80", BIN, MAILLOG), 0);
+    test_expect_lacks(out, " 1 events");
+    test_expect_has(out, "evidence: 1 event, new");
+    free(out);
+}
+END_TEST
+
 /* A time written with a zone lands in the local hour; --utc reads windows in UTC. */
 START_TEST(test_zones)
 {
@@ -425,6 +474,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_triage_ranking);
     tcase_add_test(tc, test_ranking_by_meaning);
     tcase_add_test(tc, test_honest_data);
+    tcase_add_test(tc, test_small_items);
     tcase_add_test(tc, test_zones);
     tcase_add_test(tc, test_fleet);
     tcase_add_test(tc, test_empty_database);
