@@ -303,22 +303,22 @@ static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_op
     text_cell(out, problems_title(rules, r), 44, false);
     fputc('\n', out);
     bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
+    char label[128];
     static const char *const breakdown[][2] = {
         {"domain", "label_domains"}, {"relay", "label_relays"}, {"client", "label_clients"}};
-    static const char *const breakdown_en[] = {"domains: ", "relays: ", "clients: "};
     for (size_t i = 0; i < 3; i++) {
         if ((i == 1 && inbound) || (i == 2 && !inbound))
             continue; /* inbound mail has clients, outbound and local relays */
         problems_breakdown(s, &o->window, r, breakdown[i][0], buf);
         if (buf->len)
-            text_wrapped(out, report_word(l, breakdown[i][1], breakdown_en[i]), buf->data, 14);
+            text_wrapped(out, report_label(l, breakdown[i][1], label, sizeof label), buf->data, 14);
     }
     if (r->sample[0]) {
-        fprintf(out, "%14s", report_word(l, "label_sample", "sample: "));
+        text_label(out, lang_word(l, "label_sample"), 14);
         text_cell(out, r->sample, MC_TEXT_WIDTH - 14, false);
         fputc('\n', out);
     }
-    text_wrapped(out, report_word(l, "label_advice", "advice: "), problems_advice(rules, r), 14);
+    text_wrapped(out, report_label(l, "label_advice", label, sizeof label), problems_advice(rules, r), 14);
 }
 
 /* The daily report's problems: the top ones by rank (problems.c), shown

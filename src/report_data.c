@@ -111,7 +111,7 @@ void report_data_text(FILE *out, const mc_lang *l, const report_data *d)
     fprintf(out, "%s\n", b.data);
     for (size_t i = 0; i < d->n_warnings; i++) {
         warning_line(l, d, i, &b);
-        text_wrapped(out, "", b.data, 0);
+        fprintf(out, "%s\n", b.data);
     }
     mc_buf_free(&b);
 }

@@ -61,6 +61,14 @@ const char *report_word(const mc_lang *l, const char *key, const char *english)
     return (w == NULL || strcmp(w, key) == 0) ? english : w;
 }
 
+/* A label in the reader's language followed by one space ("domains: "),
+ * in buf. */
+const char *report_label(const mc_lang *l, const char *key, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s ", lang_word(l, key));
+    return buf;
+}
+
 /* Position of key in keys, or -1. */
 int rows_key_index(const char *const *keys, size_t n, const char *key)
 {

@@ -43,7 +43,9 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputc(' ', out);
     text_cell(out, problems_title(rules, r), 60, false);
     fputc('\n', out);
-    fprintf(out, "%13s%llu %s", report_word(l, "label_evidence", "evidence: "), (unsigned long long)r->count,
+    char label[128];
+    text_label(out, lang_word(l, "label_evidence"), 13);
+    fprintf(out, "%llu %s", (unsigned long long)r->count,
             r->count == 1 ? report_word(l, "event_one", "event") : report_word(l, "event_many", "events"));
     if (have_prev) {
         if (r->previous == 0)
@@ -53,17 +55,18 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
                     report_word(l, "trend_before", "in the window before"));
     }
     fputc('\n', out);
-    fprintf(out, "%13s%s %s, %s %s\n", report_word(l, "label_seen", "seen: "), report_word(l, "first", "first"),
+    text_label(out, lang_word(l, "label_seen"), 13);
+    fprintf(out, "%s %s, %s %s\n", report_word(l, "first", "first"),
             r->first_seen, report_word(l, "last", "last"), r->last_seen);
     problems_breakdown(s, &o->window, r, "domain", buf);
     if (buf->len)
-        text_wrapped(out, report_word(l, "label_domains", "domains: "), buf->data, 13);
+        text_wrapped(out, report_label(l, "label_domains", label, sizeof label), buf->data, 13);
     if (r->sample[0]) {
-        fprintf(out, "%13s", report_word(l, "label_sample", "sample: "));
+        text_label(out, lang_word(l, "label_sample"), 13);
         text_cell(out, r->sample, MC_TEXT_WIDTH - 13, false);
         fputc('\n', out);
     }
-    text_wrapped(out, report_word(l, "label_action", "action: "), problems_advice(rules, r), 13);
+    text_wrapped(out, report_label(l, "label_action", label, sizeof label), problems_advice(rules, r), 13);
 }
 
 /* The "domains" array of one problem: the top ten (null: no domain), then
@@ -206,8 +209,8 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             html_problem(s, rules, o, i + 1, &k.rows[i], &buf, out);
         fputs("</body>\n</html>\n", out);
     } else {
-        fprintf(out, "%s: %s%s\n", report_word(&lang, "triage", "Triage"), win,
-                have_prev ? report_word(&lang, "compared_before", " (compared with the window before)") : "");
+        fprintf(out, "%s: %s%s%s\n", report_word(&lang, "triage", "Triage"), win, have_prev ? " " : "",
+                have_prev ? lang_word(&lang, "compared_before") : "");
         report_data_text(out, &lang, &dat);
         if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
             fprintf(out, "\n%s\n", report_word(&lang, "nothing_to_act", "Nothing to act on: no transient or permanent failure in this window."));
