@@ -209,8 +209,11 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             html_problem(s, rules, o, i + 1, &k.rows[i], &buf, out);
         fputs("</body>\n</html>\n", out);
     } else {
-        fprintf(out, "%s: %s%s%s\n", report_word(&lang, "triage", "Triage"), win, have_prev ? " " : "",
-                have_prev ? lang_word(&lang, "compared_before") : "");
+        const char *title = report_word(&lang, "triage", "Triage");
+        const char *cmp = have_prev ? lang_word(&lang, "compared_before") : "";
+        /* within 100 columns: the comparison goes on a line of its own when it must */
+        bool fits = text_width(title) + 2 + text_width(win) + 1 + text_width(cmp) <= MC_TEXT_WIDTH;
+        fprintf(out, "%s: %s%s%s\n", title, win, have_prev ? (fits ? " " : "\n") : "", cmp);
         report_data_text(out, &lang, &dat);
         if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
             fprintf(out, "\n%s\n", report_word(&lang, "nothing_to_act", "Nothing to act on: no transient or permanent failure in this window."));

@@ -289,6 +289,15 @@ START_TEST(test_small_items)
                                BIN, MAILLOG), 0);
     ck_assert_str_eq(out, "0 True\n");
     free(out);
+    /* every language's report and triage fit 100 columns by display width
+     * (East Asian wide characters 2, combining marks 0: Python's unicodedata) */
+    ck_assert_int_eq(test_runf(&out, "for l in en de ar ko th zh; do for c in report triage; do %s $c %s --lang $l; done; done | "
+                               "python3 -c 'import sys, unicodedata as u\n"
+                               "w = lambda s: sum(0 if u.category(c) in (\"Mn\", \"Cf\") else 2 if u.east_asian_width(c) in \"WF\" else 1 for c in s)\n"
+                               "print(max(w(l.rstrip(chr(10))) for l in sys.stdin))'", BIN, MAILLOG), 0);
+    ck_assert_int_le(atoi(out), 100);
+    ck_assert_int_ge(atoi(out), 90);
+    free(out);
     /* one event: singular */
     ck_assert_int_eq(test_runf(&out, "%s triage %s --top 80", BIN, MAILLOG), 0);
     test_expect_lacks(out, " 1 events");
