@@ -763,11 +763,11 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
                         " coalesce(sum(msg_rejected),0), coalesce(sum(msg_evicted),0),"
                         " coalesce(sum(bytes_received),0), coalesce(sum(bytes_delivered),0),"
                         " (SELECT CASE WHEN count(*) > 0 AND max(sender) = '' THEN -1"
-                        "  ELSE count(DISTINCT nullif(sender, '')) END FROM counts%s AND direction = 'outbound'"
+                        "  ELSE count(DISTINCT nullif(sender, '')) END FROM counts%s AND direction IN ('outbound', 'local')"
                         "  AND status = 'sent'),"
                         " (SELECT CASE WHEN count(*) > 0 AND max(recipient) = '' THEN -1"
                         "  ELSE count(DISTINCT nullif(recipient, '')) END FROM counts%s AND status = 'sent'"
-                        "  AND direction = 'outbound')"
+                        "  AND direction IN ('outbound', 'local'))"
                         " FROM line_counts%s",
                   window_sql, window_sql, window_sql);
     if (!prepare(s, sql.data, &st, err, errlen)) {
