@@ -97,7 +97,7 @@ static const char usage_report[] =
     "\n"
     "options:\n"
     "  -d, --db PATH      database to read (default as for ingest)\n"
-    "  --by KEYS          comma list of: mta host direction status stage code enhanced class\n"
+    "  --by KEYS          comma list of: mta host direction section status stage code enhanced class\n"
     "                     reason domain relay client sender sender_domain recipient day hour\n"
     "                     (json/csv default: direction,code,enhanced; prom: no addresses)\n"
     "  --top N            at most N rows (0 = all; default 20 for text tables, 10 problems in\n"

@@ -152,7 +152,8 @@ static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
 /* Whether a daemon delivers to this host's own mailboxes (Postfix's
  * local, virtual, pipe and lmtp agents): its failures are our own faults
  * (disk, permissions, quota of our users), so its events get the
- * direction "local" rather than "outbound".  Exim logs name no such
+ * direction "local" inside the program (the report's section); every
+ * output writes them as outbound, the contract's direction.  Exim logs name no such
  * agent on a failure line, so Exim's deliveries stay outbound. */
 static bool is_local_agent(const char *daemon)
 {

@@ -28,7 +28,7 @@ const char *const problems_headings[3][2] = {
     {"section_outbound", "Our mail to others (outbound), refused or delayed"},
     {"section_inbound", "Mail to us that our server refused (inbound)"}};
 
-static const char *const problem_keys[P_NKEYS] = {"direction", "status", "code", "enhanced", "reason"};
+static const char *const problem_keys[P_NKEYS] = {"section", "status", "code", "enhanced", "reason"};
 
 /* The reason named by a problem, or NULL. */
 static const mc_reason *problem_reason(const mc_rules *rules, const kept_row *r)
