@@ -126,6 +126,7 @@ typedef struct {
     uint32_t budget_left;
     uint64_t line_work;    /* units charged to the last line (a lower bound) */
     mc_fact fact;        /* what the last line said about its message (kind FACT_NONE: nothing) */
+    uint64_t mta_lines;  /* lines written by a known MTA (Postfix, Exim) */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -22,7 +22,13 @@ typedef struct {
     char *name;          /* user-unknown, greylisted, ... */
     char *label;         /* short human name */
     char *family;        /* the coarse reason it belongs to (itself when not set) */
-    char *advice;        /* what to do, whatever the detail */
+    char *advice;        /* what to do, whatever the detail: the sender's voice
+                            (our mail was refused: what we fix) */
+    char *receiver_advice; /* the receiver's voice (our server refused someone:
+                            was it intended, which setting, how to let a
+                            legitimate sender through) */
+    const char *only;    /* "outbound" / "inbound": happens in that direction
+                            only (its other voice is absent); NULL: both */
     bool hard;           /* the address itself is dead */
     double weight;       /* how much it matters in triage (1: as its class says) */
 } mc_reason;

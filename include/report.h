@@ -26,6 +26,8 @@ typedef struct {
     char since_buf[48], until_buf[48];   /* storage for computed window texts */
     bool color;
     bool problems_first;
+    bool from_db;            /* reading a database (not files): its last ingest is known */
+    bool ends_now;           /* the window ends now: stale data is warned */
     const char *lang;
 } mc_report_opts;
 

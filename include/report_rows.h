@@ -54,6 +54,8 @@ bool rows_has_knowledge_key(const mc_report_opts *o);
 
 /* A heading in the reader's language, English when the file lacks it. */
 const char *report_word(const mc_lang *l, const char *key, const char *english);
+/* A label in the reader's language and a space ("domains: "), in buf. */
+const char *report_label(const mc_lang *l, const char *key, char *buf, size_t len);
 void report_window_words(const mc_report_opts *o, char *buf, size_t len);
 
 #endif

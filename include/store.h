@@ -16,7 +16,8 @@
 #include "messages.h"
 #include "timewin.h"
 
-#define MC_SCHEMA_VERSION 3 /* 2: line_counts.retry_skips; 3: message figures, senders, recipients, messages_in_flight */
+#define MC_SCHEMA_VERSION 4 /* 2: line_counts.retry_skips; 3: message figures, senders, recipients,
+                               messages_in_flight; 4: meta (last_ingest) */
 
 typedef struct mc_store mc_store;
 
@@ -77,18 +78,28 @@ typedef struct {
     bool senders_known, recipients_known; /* false: the rows were counted without them */
 } mc_totals;
 
-/* Narrows a query: failures only, and/or equality on up to four keys
+#define MC_FILTER_KEYS 6
+/* Narrows a query: failures only, and/or equality on up to six keys
  * (names from store_key_expr; values are bound, never pasted). */
 typedef struct {
     bool problems_only;      /* class transient or permanent */
     bool problems_first;     /* sort failures before successes */
-    const char *keys[4];
-    const char *values[4];   /* "" matches null */
+    const char *keys[MC_FILTER_KEYS];
+    const char *values[MC_FILTER_KEYS]; /* "" matches null */
     size_t n;
 } mc_filter;
 
 bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals *t, char *err,
                   size_t errlen);
+
+/* The first and last event's time in window w ("" when none). */
+bool store_span(mc_store *s, const mc_window *w, char *first, char *last, size_t len, char *err, size_t errlen);
+
+/* Records the time of this ingest (UTC); the last one is store_last_ingest's. */
+bool store_mark_ingest(mc_store *s, char *err, size_t errlen);
+/* The UTC time of the last ingest ("" when unknown: files, a database from
+ * before schema 3). */
+bool store_last_ingest(mc_store *s, char *buf, size_t len, char *err, size_t errlen);
 
 /* The newest hour bucket with events ("" when empty). */
 bool store_last_hour(mc_store *s, char *buf, size_t len, char *err, size_t errlen);

@@ -25,6 +25,10 @@ void text_wrap(FILE *out, int width, bool fill, const char *mark, const char *in
 /* Prints label right-aligned in indent columns, then text wrapped at
  * MC_TEXT_WIDTH with a hanging indent. */
 void text_wrapped(FILE *out, const char *label, const char *text, int indent);
+/* Display width of UTF-8 text in terminal columns (wide CJK 2, marks 0). */
+int text_width(const char *s);
+/* Prints label and a space, right-aligned to end at column indent. */
+void text_label(FILE *out, const char *label, int indent);
 /* The ANSI colour of a class name ("" for none). */
 const char *text_class_color(const char *klass);
 

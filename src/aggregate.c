@@ -111,6 +111,21 @@ static mc_str without_port(mc_str client)
     return client;
 }
 
+/* The client as one key: its address.  Exim writes H=NAME (HELO) [IP]
+ * with the reverse name and the HELO only when it has them, so one client
+ * shows as "(test) [127.0.0.1]", "[127.0.0.1]" and "localhost (x)
+ * [127.0.0.1]"; the bracketed address from the last '[' is the key. */
+static mc_str client_key(mc_str client)
+{
+    client = without_port(client);
+    if (client.p == NULL || client.n == 0 || client.p[client.n - 1] != ']')
+        return client;
+    for (size_t i = client.n; i > 0; i--)
+        if (client.p[i - 1] == '[')
+            return i - 1 > 0 && client.p[i - 2] == ' ' ? mc_str_make(client.p + i - 1, client.n - i + 1) : client;
+    return client;
+}
+
 /* Frees every arena block. */
 static void free_arena(mc_aggregate *a)
 {
@@ -250,7 +265,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         [DIM_REASON] = mc_str_cstr(ev->reason),
         [DIM_DOMAIN] = mc_str_cstr(ev->domain),
         [DIM_RELAY] = ev->relay,
-        [DIM_CLIENT] = without_port(ev->client),
+        [DIM_CLIENT] = client_key(ev->client),
         [DIM_CONFLICT] = mc_str_cstr(ev->conflict ? "1" : "0"),
         [DIM_HARD] = mc_str_cstr(ev->hard ? "1" : "0"),
         [DIM_INFERRED] = mc_str_cstr(ev->inferred ? "1" : "0"),

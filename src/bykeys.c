@@ -8,7 +8,11 @@
 static const mc_by_key keys[] = {
     {"mta", DIM_MTA, "mta", 7},
     {"host", DIM_HOST, "host", 16},
-    {"direction", DIM_DIRECTION, "direction", 9},
+    /* The contract's direction is outbound or inbound: our own local
+     * deliveries (stored as "local", see parse.c) are outbound mail. */
+    {"direction", DIM_DIRECTION, "CASE direction WHEN 'local' THEN 'outbound' ELSE direction END", 9},
+    /* The report's section: local, outbound or inbound. */
+    {"section", DIM_DIRECTION, "direction", 9},
     {"status", DIM_STATUS, "status", 9},
     {"stage", DIM_STAGE, "stage", 11},
     {"code", DIM_CODE, "code", 4},
@@ -26,7 +30,7 @@ static const mc_by_key keys[] = {
     {"hour", DIM_HOUR, "CASE WHEN hour = '' THEN '' ELSE hour || ':00' END", 16},
 };
 
-/* Linear: seventeen keys, looked up once per report column. */
+/* Linear: eighteen keys, looked up once per report column. */
 const mc_by_key *by_key_find(const char *name)
 {
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

@@ -134,7 +134,10 @@ void mc_event_json(FILE *out, const mc_event *ev)
     json_key_str(out, "host", ev->host, &first);
     json_key_cstr(out, "mta", ev->mta, &first);
     json_key_str(out, "program", ev->program, &first);
-    json_key_cstr(out, "direction", ev->direction, &first);
+    /* "local" is the report's section for our own deliveries; the event's
+     * direction (the contract) is outbound or inbound. */
+    bool local = ev->direction && strcmp(ev->direction, "local") == 0;
+    json_key_cstr(out, "direction", local ? "outbound" : ev->direction, &first);
     json_key_str(out, "status", ev->status, &first);
     json_key_cstr(out, "stage", ev->stage, &first);
     json_key_cstr(out, "code", ev->code, &first);

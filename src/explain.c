@@ -208,6 +208,16 @@ static const char *reason_label(const mc_lang *lang, const mc_reason *r)
     return lang_reason_label(lang, r->name, r->label ? r->label : r->name);
 }
 
+/* The receiver's voice: what it means when our own server gave this
+ * reply, or that the reason is seen in one direction only. */
+static void receiver_section(FILE *out, const mc_lang *lang, const mc_reason *r)
+{
+    if (r == NULL)
+        return;
+    const char *p[1] = {r->receiver_advice ? r->receiver_advice : lang_word(lang, "only_outbound")};
+    section(out, lang, "fix_receiver", p, 1);
+}
+
 /* "Label: value" in the reader's language. */
 static void labelled(FILE *out, const mc_lang *lang, const char *key, const char *value)
 {
@@ -266,6 +276,7 @@ static void write_text(const explained *x, const mc_lang *lang, FILE *out)
         const char *f[2] = {x->hit.detail_advice, r->advice};
         section(out, lang, "fix", f, 2);
     }
+    receiver_section(out, lang, r);
 }
 
 /* ---- JSON ------------------------------------------------------------- */
@@ -304,7 +315,8 @@ static void write_json(const explained *x, FILE *out)
     json_field(out, "reason_detail", detail, false);
     json_field(out, "description", rec ? rec->description : NULL, false);
     json_field(out, "when", rec ? rec->when : NULL, false);
-    json_field(out, "fix", fix.len ? fix.data : NULL, true);
+    json_field(out, "fix", fix.len ? fix.data : NULL, false);
+    json_field(out, "receiver_advice", r ? r->receiver_advice : NULL, true);
     fputc('}', out);
     mc_buf_free(&fix);
 }

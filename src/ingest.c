@@ -556,6 +556,7 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
     o->progress = o->progress && isatty(STDERR_FILENO);
     int rc;
+    uint64_t lines_before = o->lines;
     if (o->follow && strcmp(path, "-") != 0) {
         rc = follow_file(&rs);
     } else {
@@ -568,6 +569,11 @@ int ingest_path(mc_ingest_opts *o, const char *path)
         if (rs.r)
             close_input(&rs);
     }
+    /* A wrong file (dpkg.log, an Apache log) reads without error and finds
+     * nothing: say so, or "0 events" reads as a quiet mail server. */
+    if (rc == MC_EXIT_OK && o->lines > lines_before && rs.parser.mta_lines == 0)
+        fprintf(stderr, "mailcodes: warning: %s: none of its %llu lines was recognised as Postfix or Exim\n",
+                strcmp(path, "-") == 0 ? "standard input" : path, (unsigned long long)(o->lines - lines_before));
     if (o->progress)
         fputs("\r\033[K", stderr);
     parser_free(&rs.parser);

@@ -5,7 +5,9 @@
  */
 #include "lang.h"
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,15 +15,47 @@
 
 #define RLM "\xE2\x80\x8F" /* U+200F RIGHT-TO-LEFT MARK */
 
-static bool valid_name(const char *s)
+/* A language name: 2 to 8 of a-z and '-' (the first n bytes of s). */
+static bool valid_name_n(const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (n < 2 || n > 8)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-'))
             return false;
     return true;
+}
+
+/* A language name. */
+static bool valid_name(const char *s) { return valid_name_n(s, strlen(s)); }
+
+/* qsort order for language names. */
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The languages the rules have (lang/NAME.conf), space-separated and sorted. */
+static void available(const char *dir, char *buf, size_t len)
+{
+    char path[4096], *names[64];
+    size_t n = 0;
+    buf[0] = '\0';
+    snprintf(path, sizeof path, "%s/lang", dir);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return;
+    for (struct dirent *e; (e = readdir(d)) != NULL && n < 64;) {
+        size_t k = strlen(e->d_name);
+        if (k > 5 && strcmp(e->d_name + k - 5, ".conf") == 0 && valid_name_n(e->d_name, k - 5))
+            names[n++] = mc_xstrndup(e->d_name, k - 5);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, by_name);
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? " " : "", names[i]);
+        if (w > 0 && (size_t)w < len - used)
+            used += (size_t)w;
+        free(names[i]);
+    }
 }
 
 /* Loads rules/lang/NAME.conf. */
@@ -52,11 +86,16 @@ static int load(mc_lang *l, const char *rules_dir, const char *name, char *err, 
         l->words = load_one(rules_dir, name, err, errlen);
         if (l->words == NULL) {
             char tmp[512], path[4096];
-            snprintf(tmp, sizeof tmp, "%s", err);
-            snprintf(err, errlen, "--lang %s: %s", name, tmp);
             snprintf(path, sizeof path, "%s/lang/%s.conf", rules_dir, name);
             lang_free(l);
-            return access(path, F_OK) == 0 ? MC_EXIT_RULES : MC_EXIT_USAGE;
+            if (access(path, F_OK) == 0) { /* there, but broken: say where */
+                snprintf(tmp, sizeof tmp, "%s", err);
+                snprintf(err, errlen, "--lang %s: %s", name, tmp);
+                return MC_EXIT_RULES;
+            }
+            available(rules_dir, tmp, sizeof tmp);
+            snprintf(err, errlen, "--lang %s: no such language (languages: %s)", name, tmp);
+            return MC_EXIT_USAGE;
         }
         const conf_entry *d = conf_get_entry(conf_find_section(l->words, "@lang"), "direction");
         if (d && strcmp(d->value, "rtl") != 0 && strcmp(d->value, "ltr") != 0) {

@@ -6,6 +6,7 @@
  * 2 rules error, 3 database error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <limits.h>
@@ -66,14 +67,14 @@ static const char usage_ingest[] =
     "double-counting a line. SIGINT and SIGTERM commit what was read and exit with status 0.\n"
     "\n"
     "options:\n"
-    "  --follow             keep reading FILE as it grows, like tail -F: survives rotation by\n"
+    "  -f, --follow         keep reading FILE as it grows, like tail -F: survives rotation by\n"
     "                       rename, truncation (copytruncate) and a file that appears late\n"
     "  --commit-every SEC   commit at least every SEC seconds (default 1; 0.01 to 3600)\n"
-    "  --db PATH            database (default $MAILCODES_DB, else\n"
+    "  -d, --db PATH        database (default $MAILCODES_DB, else\n"
     "                       $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
     "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
     "  --unrecognised FILE  append lines that look like outcomes but match no rule to FILE\n"
-    "  --quiet              no summary on standard error\n"
+    "  -q, --quiet          no summary on standard error\n"
     "  -h, --help           this text\n";
 
 static const char usage_report[] =
@@ -82,8 +83,10 @@ static const char usage_report[] =
     "\n"
     "Counts of SMTP outcomes with each code's meaning and advice. Without --by, the text format\n"
     "is the daily report: a summary (sent, deferred, bounced, expired, rejected, transient and\n"
-    "permanent, each against the previous window of the same length) and the top problems with\n"
-    "their domains, relays, a sample reply and the advice. With FILE arguments (and no --db)\n"
+    "permanent, each against the previous window of the same length) and the top problems in\n"
+    "sections by direction (local, outbound, inbound), ranked as triage ranks them (see\n"
+    "mailcodes triage --help), with their domains, relays or clients, a sample reply and the\n"
+    "advice in the voice of the direction. With FILE arguments (and no --db)\n"
     "the files are analysed in memory and nothing is stored.\n"
     "\n"
     "WINDOW (hour granularity, in the log's local clock):\n"
@@ -93,10 +96,10 @@ static const char usage_report[] =
     "  --utc              read the window in UTC instead of local time\n"
     "\n"
     "options:\n"
-    "  --db PATH          database to read (default as for ingest)\n"
-    "  --by KEYS          comma list of: mta host direction status stage code enhanced class\n"
+    "  -d, --db PATH      database to read (default as for ingest)\n"
+    "  --by KEYS          comma list of: mta host direction section status stage code enhanced class\n"
     "                     reason domain relay client sender sender_domain recipient day hour\n"
-    "                     (json/csv default: code,enhanced; prom has no per-address labels)\n"
+    "                     (json/csv default: direction,code,enhanced; prom: no addresses)\n"
     "  --top N            at most N rows (0 = all; default 20 for text tables, 10 problems in\n"
     "                     the daily report, all for json, csv and prom)\n"
     "  --format F         text (default), json (stable, see CONTRACT.md), csv (RFC 4180), prom\n"
@@ -109,17 +112,23 @@ static const char usage_report[] =
     "  -h, --help         this text\n";
 
 static const char usage_triage[] =
-    "usage: mailcodes triage [--db PATH | FILE...] [WINDOW] [--top N] [--lang L]\n"
+    "usage: mailcodes triage [--db PATH | FILE...] [WINDOW] [--top N] [--format F] [--lang L]\n"
     "\n"
-    "The few problems to act on now, ranked: permanent failures outrank transient ones, new or\n"
-    "rising problems outrank steady ones, routine greylisting ranks low. Each comes with its\n"
-    "evidence (count, the window before, first and last seen, a sample reply) and the action.\n"
+    "The few problems to act on now. A problem is one direction (outbound: our mail refused\n"
+    "elsewhere; local: our own deliveries on this host; inbound: mail our server refused), status,\n"
+    "code, enhanced code, reason and class. Rank = severity x (1 + ln count) x trend: severity is\n"
+    "3 for permanent, 1 for transient, times the reason's weight in rules/reasons.conf (greylisting\n"
+    "0.1, mailbox full 0.3, blocklisting, SPF/DKIM/DMARC and SMTP AUTH failures 3), times 3 for a\n"
+    "local delivery; trend: new x2, rising up to x4, falling x0.5. Each comes with its evidence\n"
+    "(count, the window before, first and last seen, its domains, a sample reply) and the action\n"
+    "in the voice of its direction.\n"
     "Without a window: the last 24 hours of data, against the 24 hours before.\n"
     "\n"
     "options:\n"
-    "  --db PATH          database to read (default as for ingest)\n"
+    "  -d, --db PATH      database to read (default as for ingest)\n"
     "  --day D, --since T, --until T, --utc   the window, as for report\n"
     "  --top N            at most N problems (default 5)\n"
+    "  --format F         text (default), json (stable, see CONTRACT.md), html\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
     "  --rules DIR        rules directory\n"
@@ -231,7 +240,7 @@ static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIE
 static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC, 0};
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
-                                   OPT_TOP, OPT_LANG, OPT_UTC, 0};
+                                   OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, 0};
 static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
@@ -260,7 +269,12 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
     optind = 1;
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    /* The usual short forms: -q --quiet, -d --db, -f --follow (as tail -f). */
+    static const int shorts[][2] = {{'q', OPT_QUIET}, {'d', OPT_DB}, {'f', OPT_FOLLOW}};
+    while ((opt = getopt_long(argc, argv, ":hqd:f", long_options, NULL)) != -1) {
+        for (size_t i = 0; i < sizeof shorts / sizeof shorts[0]; i++)
+            if (opt == shorts[i][0])
+                opt = shorts[i][1];
         if (opt == 'h') {
             fputs(c->usage, stdout);
             return MC_EXIT_OK;
@@ -357,6 +371,24 @@ static const char *default_db(const cli *o, char *buf, size_t len)
 
 /* Runs the command's inputs (or stdin) through ingest, with --unrecognised
  * FILE open for the run; returns the worst exit code. */
+/* Whether every input can be opened for reading, checked before anything
+ * is printed: a missing or unreadable file is an error on stderr and
+ * nothing on stdout, never a report of zeros mailed as an all-clear. */
+static int check_inputs(const cli *o)
+{
+    for (int i = 0; i < o->n_args; i++) {
+        if (strcmp(o->args[i], "-") == 0)
+            continue;
+        int fd = open(o->args[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            fprintf(stderr, "mailcodes: %s: %s\n", o->args[i], strerror(errno));
+            return MC_EXIT_USAGE;
+        }
+        close(fd);
+    }
+    return MC_EXIT_OK;
+}
+
 static int run_inputs(const cli *o, mc_ingest_opts *io)
 {
     static char *stdin_only[] = {"-"};
@@ -445,10 +477,19 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
         return usage_error(c, "%s", "--follow takes exactly one FILE (a pipe already follows)");
     }
     rc = run_inputs(&o, &io);
+    /* The time of this ingest, even when it found nothing new: reports
+     * show it, so a postmaster sees whether ingest still runs. */
+    /* Every flush records it too, in its own transaction: a lock held by
+     * another ingest at this last moment costs only this note. */
+    if (rc == MC_EXIT_OK && !store_mark_ingest(store, err, sizeof err))
+        fprintf(stderr, "mailcodes: warning: the time of this ingest was not recorded: %s\n", err);
+    if (mc_stop_requested)
+        fputs("mailcodes: interrupted: what was read so far is committed; run again to go on\n", stderr);
     if (!o.quiet)
-        fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s\n",
+        fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s%s\n",
                 (unsigned long long)io.lines, (unsigned long long)io.events,
-                (unsigned long long)io.skipped, (unsigned long long)io.unrecognised, db);
+                (unsigned long long)io.skipped, (unsigned long long)io.unrecognised, db,
+                mc_stop_requested ? " (interrupted)" : "");
     store_close(store);
     rules_free(&rules);
     return rc;
@@ -484,6 +525,9 @@ static int open_report_source(const cli *o, const mc_rules *rules, uint32_t dims
     char err[1024];
     *store = NULL;
     if (o->n_args > 0) {
+        int rc = check_inputs(o);
+        if (rc != MC_EXIT_OK)
+            return rc;
         mc_store *s = store_open(NULL, false, err, sizeof err);
         if (s == NULL) {
             fprintf(stderr, "mailcodes: %s\n", err);
@@ -494,8 +538,8 @@ static int open_report_source(const cli *o, const mc_rules *rules, uint32_t dims
         io.rules = rules;
         io.store = s;
         io.dims = dims;
-        int rc = run_inputs(o, &io);
-        if (rc == MC_EXIT_DB) {
+        rc = run_inputs(o, &io);
+        if (rc != MC_EXIT_OK) { /* an input failed midway: no partial report */
             store_close(s);
             return rc;
         }
@@ -544,6 +588,8 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
     } else {
         ro.top = ro.format == FORMAT_TEXT && o.by ? 20 : 0;
     }
+    if (triage && (ro.format == FORMAT_CSV || ro.format == FORMAT_PROM))
+        return usage_error(c, "triage --format is text, json or html, not '%s'", o.format);
     if (!parse_window(&o, &ro, err, sizeof err))
         return usage_error(c, "%s", err);
     if (o.db && o.n_args > 0)
@@ -551,6 +597,8 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
     ro.color = ro.format == FORMAT_TEXT && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
     ro.problems_first = o.problems_first;
     ro.lang = o.lang;
+    ro.from_db = o.n_args == 0;
+    ro.ends_now = o.until == NULL && (o.day == NULL || strcmp(o.day, "today") == 0);
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
@@ -604,7 +652,8 @@ static int cmd_scan(const command_spec *c, int argc, char **argv)
     io.rules = &rules;
     io.on_event = print_event;
     io.on_event_ctx = stdout;
-    rc = run_inputs(&o, &io);
+    if ((rc = check_inputs(&o)) == MC_EXIT_OK)
+        rc = run_inputs(&o, &io);
     if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
         rc = MC_EXIT_USAGE;
     rules_free(&rules);
@@ -681,7 +730,7 @@ int main(int argc, char **argv)
         fputs(usage_main, stdout);
         return MC_EXIT_OK;
     }
-    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
         printf("mailcodes %s\n", MC_VERSION);
         return MC_EXIT_OK;
     }

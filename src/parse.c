@@ -149,6 +149,21 @@ static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
     }
 }
 
+/* Whether a daemon delivers to this host's own mailboxes (Postfix's
+ * local, virtual, pipe and lmtp agents): its failures are our own faults
+ * (disk, permissions, quota of our users), so its events get the
+ * direction "local" inside the program (the report's section); every
+ * output writes them as outbound, the contract's direction.  Exim logs name no such
+ * agent on a failure line, so Exim's deliveries stay outbound. */
+static bool is_local_agent(const char *daemon)
+{
+    static const char *const agents[] = {"local", "virtual", "pipe", "lmtp"};
+    for (size_t i = 0; i < sizeof agents / sizeof agents[0]; i++)
+        if (strcmp(daemon, agents[i]) == 0)
+            return true;
+    return false;
+}
+
 /* Whether msg holds any of the markers. */
 static bool has_marker_in(char *const *markers, size_t n, mc_str msg)
 {
@@ -370,6 +385,11 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
 static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
                                      const mc_logline *ll, mc_str marked, mc_event *ev)
 {
+    /* A daemon name (postfix/smtp) says whose line it is; a line matched
+     * by its form alone (Exim's "date time message", which any dated log
+     * has) counts only when it carries one of the MTA's markers below. */
+    if (daemon >= 0)
+        p->mta_lines++;
     /* Every outcome line carries one of the MTA's markers (status=, said:,
      * =>, rejected ...): a line without one is settled by a few memmem
      * calls, before any pattern runs.  Most lines of a busy log end here. */
@@ -389,6 +409,8 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     }
     if (!has_marker && fact == NULL)
         return PARSE_NOTHING;
+    if (daemon < 0)
+        p->mta_lines++;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll->message, host = ll->host;
     if (m->has_prefix && budget_match(p, &m->prefix, msg)) {
@@ -416,6 +438,8 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         ev->host = host;
         ev->program = ll->program;
         build_event(p, m, r, msg, ev);
+        if (daemon >= 0 && is_local_agent(m->daemons[daemon]) && strcmp(ev->direction, "outbound") == 0)
+            ev->direction = "local";
         return PARSE_EVENT;
     }
     return PARSE_UNRECOGNISED;

@@ -38,7 +38,7 @@ static bool add_pattern(mc_pattern **arr, size_t *n, const conf_file *cf, const 
 static bool is_base_key(const char *k)
 {
     return strcmp(k, "label") == 0 || strcmp(k, "family") == 0 || strcmp(k, "hard") == 0 ||
-           strcmp(k, "weight") == 0;
+           strcmp(k, "weight") == 0 || strcmp(k, "receiver_advice") == 0 || strcmp(k, "only") == 0;
 }
 
 /* Reads the rule keys of a section into r (which must be zeroed). */
@@ -200,12 +200,21 @@ static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, 
         } else if (strcmp(e->key, "advice") == 0) {
             free(r->advice);
             r->advice = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "receiver_advice") == 0) {
+            free(r->receiver_advice);
+            r->receiver_advice = mc_xstrdup(e->value);
+        } else if (strcmp(e->key, "only") == 0) {
+            if (strcmp(e->value, "outbound") != 0 && strcmp(e->value, "inbound") != 0) {
+                conf_error(err, errlen, cf->path, e->line, "only must be outbound or inbound");
+                return false;
+            }
+            r->only = strcmp(e->value, "outbound") == 0 ? "outbound" : "inbound";
         } else if (strcmp(e->key, "hard") == 0) {
             if (!conf_yes_no(cf->path, e, &r->hard, err, errlen))
                 return false;
         }
     }
-    if (r->advice == NULL) {
+    if (r->advice == NULL && (r->only == NULL || strcmp(r->only, "outbound") == 0)) {
         conf_error(err, errlen, cf->path, s->line, "reason [%s] has no advice", s->name);
         return false;
     }
@@ -219,6 +228,7 @@ static void free_base(mc_reason *r)
     free(r->label);
     free(r->family);
     free(r->advice);
+    free(r->receiver_advice);
 }
 
 /* Reason names are lower-case letters, digits and hyphens. */

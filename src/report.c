@@ -17,6 +17,8 @@
 
 #include "exitcodes.h"
 #include "lang.h"
+#include "problems.h"
+#include "report_data.h"
 #include "report_html.h"
 #include "report_messages.h"
 #include "report_rows.h"
@@ -88,6 +90,14 @@ typedef struct {
     int name_width;
 } emit_ctx;
 
+/* Name and advice of a row; a success carries no failure advice. */
+static void row_knowledge(const emit_ctx *c, const mc_row *row, const char **name, const char **advice)
+{
+    rows_row_knowledge(c->rules, c->o, row, name, advice);
+    if (row->klass && (strcmp(row->klass, "success") == 0 || strcmp(row->klass, "intermediate") == 0))
+        *advice = NULL;
+}
+
 /* store_rows callback: one JSON row. */
 static bool emit_json_row(const mc_row *row, void *vctx)
 {
@@ -107,7 +117,7 @@ static bool emit_json_row(const mc_row *row, void *vctx)
     fprintf(out, "\"count\": %llu", (unsigned long long)row->count);
     if (rows_has_knowledge_key(c->o)) {
         const char *name, *advice;
-        rows_row_knowledge(c->rules, c->o, row, &name, &advice);
+        row_knowledge(c, row, &name, &advice);
         fputs(", \"name\": ", out);
         mc_json_cstr_or_null(out, name);
         fputs(", \"advice\": ", out);
@@ -148,7 +158,7 @@ static bool emit_csv_row(const mc_row *row, void *vctx)
     fprintf(c->out, "%llu", (unsigned long long)row->count);
     if (rows_has_knowledge_key(c->o)) {
         const char *name, *advice;
-        rows_row_knowledge(c->rules, c->o, row, &name, &advice);
+        row_knowledge(c, row, &name, &advice);
         fputc(',', c->out);
         mc_csv_field(c->out, name ? name : "");
         fputc(',', c->out);
@@ -268,13 +278,95 @@ static bool json_unrecognised(mc_store *s, const mc_window *w, const mc_totals *
     return true;
 }
 
+/* "1 event", "2 events". */
+static void events_count(FILE *out, const mc_lang *l, uint64_t n)
+{
+    fprintf(out, "%llu %s", (unsigned long long)n,
+            n == 1 ? report_word(l, "event_one", "event") : report_word(l, "event_many", "events"));
+}
+
+/* One problem of the daily report: heading, breakdowns, sample, advice. */
+static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                          const mc_totals *t, size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
+{
+    double share = t->events ? 100.0 * (double)r->count / (double)t->events : 0;
+    fprintf(out, "\n%3zu. ", rank);
+    if (o->color)
+        fputs(text_class_color(r->klass), out);
+    fprintf(out, "%s %s %s", r->values[P_CODE][0] ? r->values[P_CODE] : "---",
+            r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-", r->klass);
+    if (o->color)
+        fputs("\033[0m", out);
+    fputs("  ", out);
+    events_count(out, l, r->count);
+    fprintf(out, " (%.1f%%)  ", share);
+    text_cell(out, problems_title(rules, r), 44, false);
+    fputc('\n', out);
+    bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
+    char label[128];
+    static const char *const breakdown[][2] = {
+        {"domain", "label_domains"}, {"relay", "label_relays"}, {"client", "label_clients"}};
+    for (size_t i = 0; i < 3; i++) {
+        if ((i == 1 && inbound) || (i == 2 && !inbound))
+            continue; /* inbound mail has clients, outbound and local relays */
+        problems_breakdown(s, &o->window, r, breakdown[i][0], buf);
+        if (buf->len)
+            text_wrapped(out, report_label(l, breakdown[i][1], label, sizeof label), buf->data, 14);
+    }
+    if (r->sample[0]) {
+        text_label(out, lang_word(l, "label_sample"), 14);
+        text_cell(out, r->sample, MC_TEXT_WIDTH - 14, false);
+        fputc('\n', out);
+    }
+    text_wrapped(out, report_label(l, "label_advice", label, sizeof label), problems_advice(rules, r), 14);
+}
+
+/* The daily report's problems: the top ones by rank (problems.c), shown
+ * in one section per direction. */
+static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                           const mc_totals *t, FILE *out, char *err, size_t errlen)
+{
+    kept_rows k;
+    bool have_prev;
+    if (!problems_gather(s, rules, o, &k, &have_prev, err, errlen))
+        return false;
+    size_t top = o->top ? o->top : 10;
+    if (top > k.n)
+        top = k.n;
+    fprintf(out, "\n%s\n", report_word(l, "top_problems", "Top problems"));
+    if (k.n == 0 && t->lines > 0) /* without lines the header said so: no all-clear */
+        fprintf(out, "  %s\n", report_word(l, "no_problems", "none: no transient or permanent failure in this window"));
+    mc_buf buf;
+    mc_buf_init(&buf);
+    for (size_t d = 0; d < 3; d++) {
+        bool headed = false;
+        for (size_t i = 0; i < top; i++) {
+            const kept_row *r = &k.rows[i];
+            if (strcmp(r->values[P_DIRECTION], problems_directions[d]) != 0)
+                continue;
+            if (!headed)
+                fprintf(out, "\n%s\n", report_word(l, problems_headings[d][0], problems_headings[d][1]));
+            headed = true;
+            daily_problem(s, rules, o, l, t, i + 1, r, &buf, out);
+        }
+    }
+    mc_buf_free(&buf);
+    rows_free(&k);
+    return true;
+}
+
 /* The daily report: the summary and the top problems with their evidence and advice. */
 static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                         const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
     char win[128];
     report_window_words(o, win, sizeof win);
-    fprintf(out, "%s: %s\n\n", report_word(l, "report", "Mail report"), win);
+    fprintf(out, "%s: %s\n", report_word(l, "report", "Mail report"), win);
+    report_data dat;
+    if (!report_data_get(s, o, &dat, err, errlen))
+        return false;
+    report_data_text(out, l, &dat);
+    fputc('\n', out);
 
     bool have_prev = o->previous.since[0] != '\0';
     mc_totals pt;
@@ -309,53 +401,7 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     if (!report_messages_text(s, o, l, t, out, err, errlen))
         return false;
 
-    kept_rows k;
-    mc_filter f = {.problems_only = true};
-    size_t top = o->top ? o->top : 10;
-    if (!rows_query(s, &o->window, rows_problem_keys, 3, &f, top, &k, err, errlen))
-        return false;
-    fprintf(out, "\n%s\n", report_word(l, "top_problems", "Top problems"));
-    if (k.n == 0)
-        fputs("  none: no transient or permanent failure in this window\n", out);
-    mc_buf domains, relays;
-    mc_buf_init(&domains);
-    mc_buf_init(&relays);
-    for (size_t i = 0; i < k.n; i++) {
-        kept_row *r = &k.rows[i];
-        const char *name, *advice;
-        rows_knowledge(rules, r->values[0], r->values[1], r->values[2], &name, &advice);
-        const mc_reason *rr = r->values[2][0] ? reasons_find(&rules->reasons, r->values[2]) : NULL;
-        double share = t->events ? 100.0 * (double)r->count / (double)t->events : 0;
-        fprintf(out, "\n%3zu. ", i + 1);
-        if (o->color)
-            fputs(text_class_color(r->klass), out);
-        fprintf(out, "%s %s", r->values[0][0] ? r->values[0] : "---", r->values[1][0] ? r->values[1] : "-.-.-");
-        fprintf(out, " %s", r->klass);
-        if (o->color)
-            fputs("\033[0m", out);
-        fprintf(out, "  %llu events (%.1f%%)  ", (unsigned long long)r->count, share);
-        text_cell(out, rr ? (rr->label ? rr->label : rr->name) : (name ? name : ""), 50, false);
-        fputc('\n', out);
-        mc_filter pf;
-        rows_problem_filter(r, &pf);
-        rows_top_values(s, &o->window, "domain", &pf, &domains);
-        rows_top_values(s, &o->window, "relay", &pf, &relays);
-        if (domains.len)
-            text_wrapped(out, "domains: ", domains.data, 14);
-        if (relays.len)
-            text_wrapped(out, "relays: ", relays.data, 14);
-        if (r->sample[0]) {
-            fprintf(out, "%14s", "sample: ");
-            text_cell(out, r->sample, MC_TEXT_WIDTH - 14, false);
-            fputc('\n', out);
-        }
-        if (advice)
-            text_wrapped(out, "advice: ", advice, 14);
-    }
-    mc_buf_free(&domains);
-    mc_buf_free(&relays);
-    rows_free(&k);
-    return true;
+    return daily_problems(s, rules, o, l, t, out, err, errlen);
 }
 
 /* ---- Prometheus text exposition --------------------------------------- */
@@ -428,9 +474,10 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
     bool ok = store_totals(s, &o->window, NULL, &t, err, sizeof err);
     mc_report_opts eff = *o;
     if (eff.n_keys == 0 && (eff.format == FORMAT_JSON || eff.format == FORMAT_CSV)) {
-        eff.keys[0] = "code";
-        eff.keys[1] = "enhanced";
-        eff.n_keys = 2;
+        eff.keys[0] = "direction"; /* a problem is never merged across directions */
+        eff.keys[1] = "code";
+        eff.keys[2] = "enhanced";
+        eff.n_keys = 3;
     }
     mc_filter f = {.problems_first = o->problems_first};
     emit_ctx c = {.rules = rules, .o = &eff, .out = out, .events = t.events};
@@ -441,7 +488,12 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             mc_json_cstr_or_null(out, o->since_text);
             fputs(", \"until\": ", out);
             mc_json_cstr_or_null(out, o->until_text);
-            fputs("},\n ", out);
+            fputc('}', out);
+            report_data dat;
+            ok = report_data_get(s, o, &dat, err, sizeof err);
+            if (ok)
+                report_data_json(out, &lang, &dat);
+            fputs(",\n ", out);
             json_totals(out, &t);
             fputs(",\n ", out);
             ok = json_unrecognised(s, &eff.window, &t, out, err, sizeof err);

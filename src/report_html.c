@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "problems.h"
+#include "report_data.h"
 #include "report_rows.h"
 
 /* Writes s escaped for HTML text and attributes; controls, invalid UTF-8
  * and bidi controls become '?' (the page's own direction is set by its
  * dir attribute, never by log text). */
-static void html_text(FILE *out, const char *s)
+void html_text(FILE *out, const char *s)
 {
     static const struct {
         char c;
@@ -164,6 +166,73 @@ static bool html_bar_chart(mc_store *s, const mc_report_opts *o, const char *cap
     return true;
 }
 
+/* One problem: a row of codes, class, count, title and its breakdown, then
+ * its sample and advice. */
+static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report_opts *o, size_t rank,
+                             const kept_row *r, mc_buf *buf, FILE *out)
+{
+    bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
+    fprintf(out, "<tr><td class=\"n\">%zu</td><td>", rank);
+    html_text(out, r->values[P_CODE][0] ? r->values[P_CODE] : "-");
+    fputs("</td><td>", out);
+    html_text(out, r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-");
+    fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"n\">%llu</td><td>", r->klass, r->klass,
+            (unsigned long long)r->count);
+    html_text(out, problems_title(rules, r));
+    fputs("</td><td>", out);
+    problems_breakdown(s, &o->window, r, "domain", buf);
+    html_text(out, buf->data);
+    fputs("</td><td>", out);
+    problems_breakdown(s, &o->window, r, inbound ? "client" : "relay", buf);
+    html_text(out, buf->data);
+    fputs("</td></tr>\n<tr><td></td><td colspan=\"7\"><div class=\"sample\">", out);
+    html_text(out, r->sample);
+    fputs("</div><div class=\"advice\">", out);
+    html_text(out, problems_advice(rules, r));
+    fputs("</div></td></tr>\n", out);
+}
+
+/* The top problems (problems.c), one table per direction. */
+static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l, FILE *out,
+                          char *err, size_t errlen)
+{
+    kept_rows k;
+    bool have_prev;
+    if (!problems_gather(s, rules, o, &k, &have_prev, err, errlen))
+        return false;
+    size_t top = o->top ? o->top : 10;
+    if (top > k.n)
+        top = k.n;
+    fputs("<h2>", out);
+    html_text(out, report_word(l, "top_problems", "Top problems"));
+    fputs("</h2>\n", out);
+    mc_buf buf;
+    mc_buf_init(&buf);
+    for (size_t d = 0; d < 3; d++) {
+        bool headed = false;
+        for (size_t i = 0; i < top; i++) {
+            const kept_row *r = &k.rows[i];
+            if (strcmp(r->values[P_DIRECTION], problems_directions[d]) != 0)
+                continue;
+            if (!headed) {
+                fputs("<h3>", out);
+                html_text(out, report_word(l, problems_headings[d][0], problems_headings[d][1]));
+                fputs("</h3>\n<table>\n<tr><th>#</th><th>code</th><th>enhanced</th><th>class</th><th>count</th>"
+                      "<th>problem</th><th>domains</th><th>", out);
+                fputs(d == 2 ? "clients" : "relays", out);
+                fputs("</th></tr>\n", out);
+            }
+            headed = true;
+            html_problem_row(s, rules, o, i + 1, r, &buf, out);
+        }
+        if (headed)
+            fputs("</table>\n", out);
+    }
+    mc_buf_free(&buf);
+    rows_free(&k);
+    return true;
+}
+
 /* Writes the whole HTML page. */
 bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                        const mc_totals *t, FILE *out, char *err, size_t errlen)
@@ -187,7 +256,12 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
     html_text(out, report_word(l, "report", "Mail report"));
     fputs("</h1>\n<p>", out);
     html_text(out, win);
-    fputs("</p>\n<h2>", out);
+    fputs("</p>\n", out);
+    report_data dat;
+    if (!report_data_get(s, o, &dat, err, errlen))
+        return false;
+    report_data_html(out, l, &dat);
+    fputs("<h2>", out);
     html_text(out, report_word(l, "summary", "Summary"));
     fputs("</h2>\n<table>\n", out);
     status_counts sc;
@@ -217,40 +291,8 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
         !html_bar_chart(s, o, "Top codes", code_keys, 2, false, out, err, errlen) ||
         !html_bar_chart(s, o, "Top domains with failures", domain_keys, 1, true, out, err, errlen))
         return false;
-    kept_rows k;
-    mc_filter f = {.problems_only = true};
-    if (!rows_query(s, &o->window, rows_problem_keys, 3, &f, o->top ? o->top : 10, &k, err, errlen))
+    if (!html_problems(s, rules, o, l, out, err, errlen))
         return false;
-    fputs("<h2>", out);
-    html_text(out, report_word(l, "top_problems", "Top problems"));
-    fputs("</h2>\n<table>\n<tr><th>code</th><th>enhanced</th><th>class</th><th>count</th><th>reason</th>"
-          "<th>domains</th></tr>\n", out);
-    mc_buf domains;
-    mc_buf_init(&domains);
-    for (size_t i = 0; i < k.n; i++) {
-        kept_row *r = &k.rows[i];
-        const char *name, *advice;
-        rows_knowledge(rules, r->values[0], r->values[1], r->values[2], &name, &advice);
-        mc_filter pf;
-        rows_problem_filter(r, &pf);
-        rows_top_values(s, &o->window, "domain", &pf, &domains);
-        fputs("<tr><td>", out);
-        html_text(out, r->values[0][0] ? r->values[0] : "-");
-        fputs("</td><td>", out);
-        html_text(out, r->values[1][0] ? r->values[1] : "-");
-        fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"n\">%llu</td><td>", r->klass, r->klass,
-                (unsigned long long)r->count);
-        html_text(out, r->values[2][0] ? r->values[2] : (name ? name : "-"));
-        fputs("</td><td>", out);
-        html_text(out, domains.data);
-        fputs("</td></tr>\n<tr><td></td><td colspan=\"5\"><div class=\"sample\">", out);
-        html_text(out, r->sample);
-        fputs("</div><div class=\"advice\">", out);
-        html_text(out, advice ? advice : "");
-        fputs("</div></td></tr>\n", out);
-    }
-    fputs("</table>\n<p><small>mailcodes</small></p>\n</body>\n</html>\n", out);
-    mc_buf_free(&domains);
-    rows_free(&k);
+    fputs("<p><small>mailcodes</small></p>\n</body>\n</html>\n", out);
     return true;
 }

@@ -20,19 +20,20 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
      * files): only the daily report keeps senders, for its top senders of
      * failures; --by sender or recipient keep them in any view. */
     const uint32_t msg_dims = (1u << DIM_STATUS) | (1u << DIM_DIRECTION);
+    /* A problem (problems.c) and its breakdowns. */
+    uint32_t p = (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
+                 (1u << DIM_DOMAIN) | (1u << DIM_RELAY) | (1u << DIM_CLIENT);
     if (triage)
-        return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) | (1u << DIM_DOMAIN);
+        return d | p;
     switch (o->format) {
     case FORMAT_PROM:
         return d | (1u << DIM_MTA) | (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) |
                (1u << DIM_ENHANCED);
     case FORMAT_HTML:
-        return d | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
-               (1u << DIM_DOMAIN);
+        return d | (1u << DIM_STATUS) | p;
     case FORMAT_TEXT:
         if (o->n_keys == 0) /* the daily report, with its message figures */
-            return d | msg_dims | (1u << DIM_SENDER) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
-                   (1u << DIM_DOMAIN) | (1u << DIM_RELAY);
+            return d | msg_dims | (1u << DIM_SENDER) | p;
         break;
     case FORMAT_JSON:
         d |= msg_dims;
@@ -41,7 +42,7 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
         break;
     case FORMAT_CSV:
         if (o->n_keys == 0)
-            return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
+            return d | (1u << DIM_DIRECTION) | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
         break;
     }
     for (size_t i = 0; i < o->n_keys; i++) {
@@ -58,6 +59,14 @@ const char *report_word(const mc_lang *l, const char *key, const char *english)
 {
     const char *w = lang_word(l, key);
     return (w == NULL || strcmp(w, key) == 0) ? english : w;
+}
+
+/* A label in the reader's language followed by one space ("domains: "),
+ * in buf. */
+const char *report_label(const mc_lang *l, const char *key, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s ", lang_word(l, key));
+    return buf;
 }
 
 /* Position of key in keys, or -1. */

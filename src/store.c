@@ -76,7 +76,10 @@ static const char schema_sql[] =
     /* Messages in flight when the last ingest ended (messages.h). */
     "CREATE TABLE IF NOT EXISTS messages_in_flight ("
     " key TEXT PRIMARY KEY, sender TEXT, size INTEGER NOT NULL, first INTEGER NOT NULL,"
-    " last INTEGER NOT NULL, flags INTEGER NOT NULL) WITHOUT ROWID;";
+    " last INTEGER NOT NULL, flags INTEGER NOT NULL) WITHOUT ROWID;"
+    /* 4: facts about the database itself: last_ingest, the UTC time of the
+     * last write by an ingest */
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;";
 
 /* Schema 1 and 2 to 3: the message figures in line_counts, and counts by
  * sender and recipient (a new primary key: the table is copied). */
@@ -234,7 +237,8 @@ static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
              MC_APPLICATION_ID);
     /* Version 1 lacked the retry-skip tally: add the column, keep the data.
      * Versions 1 and 2 lacked the message figures and the address columns.
-     * The upgrades run before schema_sql, on the tables as they were. */
+     * The upgrades run before schema_sql, on the tables as they were.
+     * Version 3 lacked the meta table: schema_sql creates it. */
     const char *upgrade1 = version == 1 ? "ALTER TABLE line_counts ADD COLUMN retry_skips INTEGER NOT NULL DEFAULT 0" : "";
     const char *upgrade3 = version == 1 || version == 2 ? upgrade_to_3 : "";
     bool ok = exec(s, "BEGIN IMMEDIATE", err, errlen) && (!*upgrade1 || exec(s, upgrade1, err, errlen)) &&
@@ -548,6 +552,8 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         ok = s->flush_hook(s, s->flush_ctx, err, errlen);
     if (ok && track)
         ok = write_source(s, src, path, err, errlen);
+    if (ok && track) /* an ingest into a database (files into a report are not tracked) */
+        ok = store_mark_ingest(s, err, errlen);
     if (ok)
         ok = exec(s, "COMMIT", err, errlen);
     if (!ok) {
@@ -654,7 +660,7 @@ static bool append_filter(mc_buf *sql, const mc_filter *f, char *err, size_t err
         return true;
     if (f->problems_only)
         mc_buf_adds(sql, " AND class IN ('transient', 'permanent')");
-    for (size_t i = 0; i < f->n && i < 4; i++) {
+    for (size_t i = 0; i < f->n && i < MC_FILTER_KEYS; i++) {
         const char *expr = store_key_expr(f->keys[i]);
         if (expr == NULL) {
             snprintf(err, errlen, "unknown key '%s'", f->keys[i]);
@@ -667,7 +673,7 @@ static bool append_filter(mc_buf *sql, const mc_filter *f, char *err, size_t err
 
 static void bind_filter(sqlite3_stmt *st, const mc_filter *f)
 {
-    for (size_t i = 0; f && i < f->n && i < 4; i++)
+    for (size_t i = 0; f && i < f->n && i < MC_FILTER_KEYS; i++)
         sqlite3_bind_text(st, (int)i + 3, f->values[i], -1, SQLITE_TRANSIENT);
 }
 
@@ -691,6 +697,51 @@ bool store_last_hour(mc_store *s, char *buf, size_t len, char *err, size_t errle
     return rc == SQLITE_ROW ? true : db_error(s, "reading hours", err, errlen);
 }
 
+/* Records that an ingest wrote to the database now (meta.last_ingest). */
+bool store_mark_ingest(mc_store *s, char *err, size_t errlen)
+{
+    return exec(s, "INSERT INTO meta (key, value) VALUES ('last_ingest', strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+                   " ON CONFLICT (key) DO UPDATE SET value = excluded.value", err, errlen);
+}
+
+/* One text value of a one-row query with the window bound, into buf ("" for null). */
+static bool query_text(mc_store *s, const char *sql, const mc_window *w, char *buf, size_t len, char *err,
+                       size_t errlen)
+{
+    buf[0] = '\0';
+    sqlite3_stmt *st;
+    if (!prepare(s, sql, &st, err, errlen))
+        return false;
+    if (w)
+        bind_window(st, w);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? true : db_error(s, "reading", err, errlen);
+}
+
+bool store_span(mc_store *s, const mc_window *w, char *first, char *last, size_t len, char *err, size_t errlen)
+{
+    first[0] = last[0] = '\0';
+    if (!have_tables(s))
+        return true;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT min(first_seen) FROM counts%s", window_sql);
+    if (!query_text(s, sql, w, first, len, err, errlen))
+        return false;
+    snprintf(sql, sizeof sql, "SELECT max(last_seen) FROM counts%s", window_sql);
+    return query_text(s, sql, w, last, len, err, errlen);
+}
+
+bool store_last_ingest(mc_store *s, char *buf, size_t len, char *err, size_t errlen)
+{
+    buf[0] = '\0';
+    if (sqlite3_table_column_metadata(s->db, NULL, "meta", "value", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
+        return true; /* a database from before schema 3, or a new one */
+    return query_text(s, "SELECT value FROM meta WHERE key = 'last_ingest'", NULL, buf, len, err, errlen);
+}
+
 bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals *t, char *err,
                   size_t errlen)
 {
@@ -712,11 +763,11 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
                         " coalesce(sum(msg_rejected),0), coalesce(sum(msg_evicted),0),"
                         " coalesce(sum(bytes_received),0), coalesce(sum(bytes_delivered),0),"
                         " (SELECT CASE WHEN count(*) > 0 AND max(sender) = '' THEN -1"
-                        "  ELSE count(DISTINCT nullif(sender, '')) END FROM counts%s AND direction = 'outbound'"
+                        "  ELSE count(DISTINCT nullif(sender, '')) END FROM counts%s AND direction IN ('outbound', 'local')"
                         "  AND status = 'sent'),"
                         " (SELECT CASE WHEN count(*) > 0 AND max(recipient) = '' THEN -1"
                         "  ELSE count(DISTINCT nullif(recipient, '')) END FROM counts%s AND status = 'sent'"
-                        "  AND direction = 'outbound')"
+                        "  AND direction IN ('outbound', 'local'))"
                         " FROM line_counts%s",
                   window_sql, window_sql, window_sql);
     if (!prepare(s, sql.data, &st, err, errlen)) {

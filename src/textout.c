@@ -114,12 +114,33 @@ void text_wrap(FILE *out, int width, bool fill, const char *mark, const char *in
     }
 }
 
-/* Label right-aligned in indent columns, then the text wrapped at
- * MC_TEXT_WIDTH under it. */
+/* Display width of UTF-8 text in terminal columns. */
+int text_width(const char *s)
+{
+    int w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = seq_len(p);
+        w += cp_width(p, n);
+        p += n;
+    }
+    return w;
+}
+
+/* Prints label then one space, right-aligned so the text after it starts
+ * at column indent (by display width, for every language). */
+void text_label(FILE *out, const char *label, int indent)
+{
+    int pad = indent - text_width(label) - 1;
+    fprintf(out, "%*s%s ", pad > 0 ? pad : 0, "", label);
+}
+
+/* Label right-aligned in indent columns (by display width), then the text
+ * wrapped at MC_TEXT_WIDTH under it. */
 void text_wrapped(FILE *out, const char *label, const char *text, int indent)
 {
-    char first[64], hang[64];
-    snprintf(first, sizeof first, "%*s%s", indent - (int)strlen(label), "", label);
+    char first[256], hang[64];
+    int pad = indent - text_width(label);
+    snprintf(first, sizeof first, "%*s%s", pad > 0 ? pad : 0, "", label);
     snprintf(hang, sizeof hang, "%*s", indent, "");
     if (*text == '\0')
         fprintf(out, "%s\n", first);

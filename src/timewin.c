@@ -103,6 +103,16 @@ static void set_previous(mc_timewin *tw)
     timewin_shift(tw->window.since, -hours, tw->previous.since, sizeof tw->previous.since);
 }
 
+/* Whether the date of t exists in the calendar (no 30 February). */
+static bool real_date(const mc_time *t)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (t->month < 1 || t->month > 12 || t->day < 1)
+        return false;
+    bool leap = (t->year % 4 == 0 && t->year % 100 != 0) || t->year % 400 == 0;
+    return t->day <= days[t->month - 1] + (t->month == 2 && leap);
+}
+
 /* --day: the 24 hours of one day. */
 static bool parse_day(mc_timewin *tw, const char *d, bool utc, char *err, size_t errlen)
 {
@@ -118,7 +128,7 @@ static bool parse_day(mc_timewin *tw, const char *d, bool utc, char *err, size_t
         snprintf(day, sizeof day, "%04d-%02d-%02dT00", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
         if (d[0] == 'y')
             timewin_shift(day, -24, day, sizeof day);
-    } else if (strlen(d) == 10 && parse_iso_time(d, &t)) {
+    } else if (strlen(d) == 10 && parse_iso_time(d, &t) && real_date(&t)) {
         snprintf(day, sizeof day, "%sT00", d);
     } else {
         snprintf(err, errlen, "--day '%s': use today, yesterday or YYYY-MM-DD", d);
@@ -132,18 +142,20 @@ static bool parse_day(mc_timewin *tw, const char *d, bool utc, char *err, size_t
 }
 
 /* One --since or --until bound: its hour, rounded up for --until when the
- * hour has begun (an hour that has begun is included). */
-static bool parse_bound(const char *opt, const char *s, bool up, char *bucket, size_t len, char *err,
-                        size_t errlen)
+ * hour has begun (an hour that has begun is included); *inside: the time
+ * was inside an hour, so the effective bound differs from the words. */
+static bool parse_bound(const char *opt, const char *s, bool up, char *bucket, size_t len, bool *inside,
+                        char *err, size_t errlen)
 {
     mc_time t;
-    if (!parse_iso_time(s, &t)) {
-        snprintf(err, errlen, "%s '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM", opt, s);
+    if (!parse_iso_time(s, &t) || !real_date(&t)) {
+        snprintf(err, errlen, "%s '%s': use YYYY-MM-DD or YYYY-MM-DDTHH:MM (a date that exists)", opt, s);
         return false;
     }
     snprintf(bucket, len, "%04d-%02d-%02dT%02d", t.year, t.month, t.day, t.hour);
     if (up && (t.min || t.sec))
         timewin_shift(bucket, 1, bucket, len);
+    *inside = t.min || t.sec;
     return true;
 }
 
@@ -152,6 +164,7 @@ bool timewin_parse(mc_timewin *tw, const char *day, const char *since, const cha
                    char *err, size_t errlen)
 {
     memset(tw, 0, sizeof *tw);
+    bool since_inside = false, until_inside = false;
     if (day) {
         if (since || until) {
             snprintf(err, errlen, "--day cannot be combined with --since or --until");
@@ -160,9 +173,11 @@ bool timewin_parse(mc_timewin *tw, const char *day, const char *since, const cha
         if (!parse_day(tw, day, utc, err, errlen))
             return false;
     } else {
-        if (since && !parse_bound("--since", since, false, tw->window.since, sizeof tw->window.since, err, errlen))
+        if (since && !parse_bound("--since", since, false, tw->window.since, sizeof tw->window.since,
+                                  &since_inside, err, errlen))
             return false;
-        if (until && !parse_bound("--until", until, true, tw->window.until, sizeof tw->window.until, err, errlen))
+        if (until && !parse_bound("--until", until, true, tw->window.until, sizeof tw->window.until,
+                                  &until_inside, err, errlen))
             return false;
         if (tw->window.since[0] && tw->window.until[0] && strcmp(tw->window.since, tw->window.until) >= 0) {
             snprintf(err, errlen, "--since must come before --until");
@@ -175,6 +190,11 @@ bool timewin_parse(mc_timewin *tw, const char *day, const char *since, const cha
         if (tw->window.until[0])
             utc_bucket_to_local(tw->window.until, sizeof tw->window.until);
     }
+    /* Counts are hourly: a bound inside an hour is shown as the hour used. */
+    if (since_inside)
+        bucket_words(tw->window.since, tw->since_label, sizeof tw->since_label);
+    if (until_inside)
+        bucket_words(tw->window.until, tw->until_label, sizeof tw->until_label);
     set_previous(tw);
     return true;
 }

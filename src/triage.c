@@ -1,9 +1,9 @@
 /*
- * triage.c - the few problems to act on now, ranked: permanent failures
- * outrank transient ones, new or rising problems outrank steady ones, and
- * each reason's weight (rules/reasons.conf) says the rest.  Each problem
- * comes with its evidence (count, the window before, first and last seen,
- * a sample reply) and the action.
+ * triage.c - the few problems to act on now, in the ranking of
+ * problems.c (severity x volume x trend), as text, JSON or HTML.  Each
+ * problem comes with its evidence (count, the window before, first and
+ * last seen, its domains, a sample reply from its own events) and the
+ * action in the voice of its direction.
  */
 #include "report.h"
 
@@ -11,157 +11,217 @@
 #include <string.h>
 
 #include "exitcodes.h"
+#include "problems.h"
+#include "report_data.h"
+#include "report_html.h"
 #include "report_rows.h"
 #include "textout.h"
 
-/* How much a problem matters, before trend and size: a permanent failure
- * costs mail, a transient one only delay; the reason's weight (in
- * rules/reasons.conf) says the rest, e.g. greylisting is routine. */
-static double severity(const mc_rules *rules, const char *klass, const char *reason)
+/* How a problem moved against the window before: new, rising, falling, steady. */
+static const char *trend_word(const kept_row *r, bool have_prev)
 {
-    double s = strcmp(klass, "permanent") == 0 ? 3.0 : 1.0;
-    const mc_reason *r = reason[0] ? reasons_find(&rules->reasons, reason) : NULL;
-    return r ? s * r->weight : s;
+    if (!have_prev)
+        return NULL;
+    if (r->previous == 0)
+        return "new";
+    if ((double)r->count > 1.2 * (double)r->previous)
+        return "rising";
+    return (double)r->count < 0.8 * (double)r->previous ? "falling" : "steady";
 }
 
-/* Order of rows by class, then the four keys. */
-static int key_cmp(const char *klass_a, char *const *a, const char *klass_b, char *const *b)
+/* One problem as text. */
+static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                         size_t rank, const kept_row *r, bool have_prev, mc_buf *buf, FILE *out)
 {
-    int c = strcmp(klass_a, klass_b);
-    for (size_t i = 0; c == 0 && i < 4; i++)
-        c = strcmp(a[i], b[i]);
-    return c;
-}
-
-/* qsort order of row pointers: by class and keys. */
-static int by_key(const void *a, const void *b)
-{
-    const kept_row *x = *(kept_row *const *)a, *y = *(kept_row *const *)b;
-    return key_cmp(x->klass, x->values, y->klass, y->values);
-}
-
-/* The current rows, sorted by key, that the window before is added to. */
-typedef struct {
-    kept_row **sorted;
-    size_t n;
-} previous_ctx;
-
-/* store_rows callback over the window before: its count goes to the
- * current row with the same class and keys, if any.  Nothing is kept, so
- * a window before of any size costs no memory. */
-static bool add_previous(const mc_row *row, void *vctx)
-{
-    previous_ctx *c = vctx;
-    char klass[sizeof c->sorted[0]->klass];
-    snprintf(klass, sizeof klass, "%s", row->klass ? row->klass : "unknown");
-    char *values[4];
-    for (size_t i = 0; i < 4; i++)
-        values[i] = (char *)row->values[i];
-    size_t lo = 0, hi = c->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int d = key_cmp(klass, values, c->sorted[mid]->klass, c->sorted[mid]->values);
-        if (d == 0) {
-            c->sorted[mid]->previous += row->count;
-            break;
-        }
-        if (d < 0)
-            hi = mid;
+    fprintf(out, "\n%zu. ", rank);
+    if (o->color)
+        fputs(text_class_color(r->klass), out);
+    fprintf(out, "[%s, %s] %s %s", r->klass, r->values[P_DIRECTION], r->values[P_CODE][0] ? r->values[P_CODE] : "---",
+            r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
+    if (o->color)
+        fputs("\033[0m", out);
+    fputc(' ', out);
+    text_cell(out, problems_title(rules, r), 60, false);
+    fputc('\n', out);
+    char label[128];
+    text_label(out, lang_word(l, "label_evidence"), 13);
+    fprintf(out, "%llu %s", (unsigned long long)r->count,
+            r->count == 1 ? report_word(l, "event_one", "event") : report_word(l, "event_many", "events"));
+    if (have_prev) {
+        if (r->previous == 0)
+            fprintf(out, ", %s", report_word(l, "trend_new", "new (none in the window before)"));
         else
-            lo = mid + 1;
+            fprintf(out, ", %llu %s", (unsigned long long)r->previous,
+                    report_word(l, "trend_before", "in the window before"));
     }
-    return true;
+    fputc('\n', out);
+    text_label(out, lang_word(l, "label_seen"), 13);
+    fprintf(out, "%s %s, %s %s\n", report_word(l, "first", "first"),
+            r->first_seen, report_word(l, "last", "last"), r->last_seen);
+    problems_breakdown(s, &o->window, r, "domain", buf);
+    if (buf->len)
+        text_wrapped(out, report_label(l, "label_domains", label, sizeof label), buf->data, 13);
+    if (r->sample[0]) {
+        text_label(out, lang_word(l, "label_sample"), 13);
+        text_cell(out, r->sample, MC_TEXT_WIDTH - 13, false);
+        fputc('\n', out);
+    }
+    text_wrapped(out, report_label(l, "label_action", label, sizeof label), problems_advice(rules, r), 13);
 }
 
-/* qsort order: highest score first. */
-static int by_score(const void *a, const void *b)
+/* The "domains" array of one problem: the top ten (null: no domain), then
+ * ["(others)", the rest] (no domain holds parentheses). */
+static void json_domains(mc_store *s, const mc_window *w, const kept_row *r, FILE *out)
 {
-    const kept_row *x = a, *y = b;
-    return x->score < y->score ? 1 : x->score > y->score ? -1 : 0;
+    kept_rows k;
+    fputs("[", out);
+    if (problems_values(s, w, r, "domain", &k)) {
+        uint64_t rest = 0;
+        for (size_t i = 0; i < k.n; i++) {
+            if (i >= 10) {
+                rest += k.rows[i].count;
+                continue;
+            }
+            fputs(i ? ", [" : "[", out);
+            mc_json_cstr_or_null(out, k.rows[i].values[0][0] ? k.rows[i].values[0] : NULL);
+            fprintf(out, ", %llu]", (unsigned long long)k.rows[i].count);
+        }
+        if (rest)
+            fprintf(out, ", [\"(others)\", %llu]", (unsigned long long)rest);
+        rows_free(&k);
+    }
+    fputs("]", out);
+}
+
+/* One problem as a JSON object. */
+static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, size_t rank,
+                         const kept_row *r, bool have_prev, FILE *out)
+{
+    fprintf(out, "%s\n  {\"rank\": %zu, \"direction\": ", rank > 1 ? "," : "", rank);
+    mc_json_cstr_or_null(out, r->values[P_DIRECTION]);
+    fputs(", \"status\": ", out);
+    mc_json_cstr_or_null(out, r->values[P_STATUS]);
+    static const char *const names[] = {"code", "enhanced", "reason"};
+    for (size_t i = 0; i < 3; i++) {
+        fprintf(out, ", \"%s\": ", names[i]);
+        mc_json_cstr_or_null(out, r->values[P_CODE + i][0] ? r->values[P_CODE + i] : NULL);
+    }
+    fputs(", \"class\": ", out);
+    mc_json_cstr_or_null(out, r->klass);
+    fprintf(out, ", \"count\": %llu, \"previous\": ", (unsigned long long)r->count);
+    if (have_prev)
+        fprintf(out, "%llu", (unsigned long long)r->previous);
+    else
+        fputs("null", out);
+    fputs(", \"trend\": ", out);
+    mc_json_cstr_or_null(out, trend_word(r, have_prev));
+    fprintf(out, ", \"severity\": %.2f, \"title\": ", problems_severity(rules, r));
+    mc_json_cstr_or_null(out, problems_title(rules, r));
+    fputs(", \"domains\": ", out);
+    json_domains(s, &o->window, r, out);
+    fputs(", \"first\": ", out);
+    mc_json_cstr_or_null(out, r->first_seen);
+    fputs(", \"last\": ", out);
+    mc_json_cstr_or_null(out, r->last_seen);
+    fputs(", \"sample\": ", out);
+    mc_json_cstr_or_null(out, r->sample[0] ? r->sample : NULL);
+    fputs(", \"action\": ", out);
+    mc_json_cstr_or_null(out, problems_advice(rules, r));
+    fputc('}', out);
+}
+
+/* One problem as an HTML section. */
+static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, size_t rank,
+                         const kept_row *r, mc_buf *buf, FILE *out)
+{
+    fprintf(out, "<section class=\"%s\">\n<h2>%zu. ", r->klass, rank);
+    html_text(out, r->values[P_DIRECTION]);
+    fputc(' ', out);
+    html_text(out, r->values[P_CODE][0] ? r->values[P_CODE] : "---");
+    fputc(' ', out);
+    html_text(out, r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
+    fputc(' ', out);
+    html_text(out, problems_title(rules, r));
+    fprintf(out, "</h2>\n<p>%llu (", (unsigned long long)r->count);
+    html_text(out, r->klass);
+    fputs(")</p>\n<p>", out);
+    problems_breakdown(s, &o->window, r, "domain", buf);
+    html_text(out, buf->data);
+    fputs("</p>\n<p class=\"sample\">", out);
+    html_text(out, r->sample);
+    fputs("</p>\n<p class=\"advice\">", out);
+    html_text(out, problems_advice(rules, r));
+    fputs("</p>\n</section>\n", out);
 }
 
 /* Writes the ranked list; returns an exit code. */
 int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FILE *out)
 {
     char err[1024];
-    static const char *const keys[] = {"code", "enhanced", "reason", "domain"};
-    kept_rows now;
-    mc_filter f = {.problems_only = true};
-    if (!rows_query(s, &o->window, keys, 4, &f, 500, &now, err, sizeof err)) {
+    mc_lang lang;
+    if (!lang_load(&lang, rules->dir, o->lang, err, sizeof err)) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        return MC_EXIT_USAGE;
+    }
+    kept_rows k;
+    bool have_prev;
+    if (!problems_gather(s, rules, o, &k, &have_prev, err, sizeof err)) {
+        lang_free(&lang);
         fprintf(stderr, "mailcodes: %s\n", err);
         return MC_EXIT_DB;
     }
-    bool have_prev = o->previous.since[0] != '\0';
-    previous_ctx pc = {.sorted = mc_xcalloc(now.n + 1, sizeof *pc.sorted), .n = now.n};
-    for (size_t i = 0; i < now.n; i++)
-        pc.sorted[i] = &now.rows[i];
-    if (now.n > 1)
-        qsort(pc.sorted, now.n, sizeof *pc.sorted, by_key);
-    /* The window before is streamed (its rows may be many), not kept. */
-    bool ok = !have_prev || now.n == 0 ||
-              store_rows(s, &o->previous, keys, 4, &f, 0, add_previous, &pc, err, sizeof err);
-    free(pc.sorted);
-    if (!ok) {
-        rows_free(&now);
+    report_data dat;
+    if (!report_data_get(s, o, &dat, err, sizeof err)) {
+        rows_free(&k);
+        lang_free(&lang);
         fprintf(stderr, "mailcodes: %s\n", err);
         return MC_EXIT_DB;
     }
-    for (size_t i = 0; i < now.n; i++) {
-        kept_row *r = &now.rows[i];
-        double trend = 1.0;
-        if (have_prev) {
-            if (r->previous == 0)
-                trend = 2.0; /* new */
-            else if ((double)r->count > 1.2 * (double)r->previous)
-                trend = (double)r->count / (double)r->previous > 4 ? 4 : (double)r->count / (double)r->previous;
-            else if ((double)r->count < 0.8 * (double)r->previous)
-                trend = 0.5;
-        }
-        r->score = (double)r->count * severity(rules, r->klass, r->values[2]) * trend;
-    }
-    if (now.n > 1) /* qsort must not see a NULL array, even empty */
-        qsort(now.rows, now.n, sizeof *now.rows, by_score);
+    size_t top = o->top ? o->top : 5;
+    if (top > k.n)
+        top = k.n;
     char win[128];
     report_window_words(o, win, sizeof win);
-    fprintf(out, "Triage: %s%s\n", win, have_prev ? " (compared with the window before)" : "");
-    size_t top = o->top ? o->top : 5;
-    if (now.n == 0)
-        fputs("\nNothing to act on: no transient or permanent failure in this window.\n", out);
-    for (size_t i = 0; i < now.n && i < top; i++) {
-        kept_row *r = &now.rows[i];
-        const char *name, *advice;
-        rows_knowledge(rules, r->values[0], r->values[1], r->values[2], &name, &advice);
-        const mc_reason *rr = r->values[2][0] ? reasons_find(&rules->reasons, r->values[2]) : NULL;
-        fprintf(out, "\n%zu. ", i + 1);
-        if (o->color)
-            fputs(text_class_color(r->klass), out);
-        fprintf(out, "[%s] %s %s", r->klass, r->values[0][0] ? r->values[0] : "---",
-                r->values[1][0] ? r->values[1] : "-.-.-");
-        if (o->color)
-            fputs("\033[0m", out);
-        fputc(' ', out);
-        text_cell(out, rr ? (rr->label ? rr->label : rr->name) : (name ? name : "unclassified"), 44, false);
-        if (r->values[3][0]) {
-            fputs(" at ", out);
-            text_cell(out, r->values[3], 30, false);
-        }
-        fputc('\n', out);
-        fprintf(out, "   evidence: %llu events", (unsigned long long)r->count);
-        if (have_prev) {
-            if (r->previous == 0)
-                fputs(", new (none in the window before)", out);
-            else
-                fprintf(out, ", %llu in the window before", (unsigned long long)r->previous);
-        }
-        fprintf(out, "; first %s, last %s\n", r->first_seen, r->last_seen);
-        if (r->sample[0]) {
-            fputs("   sample:   ", out);
-            text_cell(out, r->sample, MC_TEXT_WIDTH - 13, false);
-            fputc('\n', out);
-        }
-        if (advice)
-            text_wrapped(out, "action:   ", advice, 13);
+    mc_buf buf;
+    mc_buf_init(&buf);
+    if (o->format == FORMAT_JSON) {
+        fputs("{\"window\": {\"since\": ", out);
+        mc_json_cstr_or_null(out, o->since_text);
+        fputs(", \"until\": ", out);
+        mc_json_cstr_or_null(out, o->until_text);
+        fputc('}', out);
+        report_data_json(out, &lang, &dat);
+        fputs(",\n \"problems\": [", out);
+        for (size_t i = 0; i < top; i++)
+            json_problem(s, rules, o, i + 1, &k.rows[i], have_prev, out);
+        fputs(top ? "\n ]}\n" : "]}\n", out);
+    } else if (o->format == FORMAT_HTML) {
+        fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
+                o->lang && *o->lang ? o->lang : "en", lang.rtl ? "rtl" : "ltr");
+        html_text(out, report_word(&lang, "triage", "Triage"));
+        fputs("</title>\n</head>\n<body>\n<h1>", out);
+        html_text(out, report_word(&lang, "triage", "Triage"));
+        fputs("</h1>\n<p>", out);
+        html_text(out, win);
+        fputs("</p>\n", out);
+        report_data_html(out, &lang, &dat);
+        for (size_t i = 0; i < top; i++)
+            html_problem(s, rules, o, i + 1, &k.rows[i], &buf, out);
+        fputs("</body>\n</html>\n", out);
+    } else {
+        const char *title = report_word(&lang, "triage", "Triage");
+        const char *cmp = have_prev ? lang_word(&lang, "compared_before") : "";
+        /* within 100 columns: the comparison goes on a line of its own when it must */
+        bool fits = text_width(title) + 2 + text_width(win) + 1 + text_width(cmp) <= MC_TEXT_WIDTH;
+        fprintf(out, "%s: %s%s%s\n", title, win, have_prev ? (fits ? " " : "\n") : "", cmp);
+        report_data_text(out, &lang, &dat);
+        if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
+            fprintf(out, "\n%s\n", report_word(&lang, "nothing_to_act", "Nothing to act on: no transient or permanent failure in this window."));
+        for (size_t i = 0; i < top; i++)
+            text_problem(s, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
     }
-    rows_free(&now);
+    mc_buf_free(&buf);
+    rows_free(&k);
+    lang_free(&lang);
     return MC_EXIT_OK;
 }

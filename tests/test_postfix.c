@@ -67,7 +67,8 @@ static const shape shapes[] = {
     {MTA_RUN, "to=<nora.66@nxdomain.test>", "2026-11-23T12:52:06", "outbound", "bounced", NULL, NULL,
      "5.1.2", "permanent", false, true, false, "domain-not-found", "nora.66@nxdomain.test",
      "nxdomain.test", "none", NULL, "804721040AA"},
-    {MTA_RUN, "to=<archive@mx.mailcodes.test>", "2026-11-23T12:52:06", "outbound", "sent", NULL, NULL,
+    /* postfix/local: our own delivery on this host */
+    {MTA_RUN, "to=<archive@mx.mailcodes.test>", "2026-11-23T12:52:06", "local", "sent", NULL, NULL,
      "2.0.0", "success", false, false, false, NULL, "archive@mx.mailcodes.test", "mx.mailcodes.test",
      "local", NULL, "095371040A3"},
     {MTA_RUN, "lost connection with 127.0.0.45[127.0.0.45] while sending end of data", NULL,
@@ -108,7 +109,8 @@ static const shape shapes[] = {
      "badserver.example.com[93.184.216.34]", NULL},
     {KUMINA, "status=force-expired", NULL, "outbound", "expired", NULL, NULL, NULL, "permanent", false,
      false, false, NULL, NULL, NULL, NULL, NULL, "BACE842E73"},
-    {KUMINA, "status=sent (delivered to maildir)", NULL, "outbound", "sent", NULL, NULL, "2.0.0",
+    /* postfix/virtual: our own delivery on this host */
+    {KUMINA, "status=sent (delivered to maildir)", NULL, "local", "sent", NULL, NULL, "2.0.0",
      "success", false, false, false, NULL, "me@domain.fr", "domain.fr", "virtual", NULL, "199041033BE"},
     {KUMINA, "554 DT:SPM 163 mx9", NULL, "outbound", "bounced", "end-of-data", "554", "5.0.0",
      "permanent", false, false, false, "spam-content", "redacted@domain.com", "domain.com",

@@ -201,6 +201,39 @@ START_TEST(test_taxonomy)
 }
 END_TEST
 
+/* Every reason speaks in both voices (rules/reasons.conf): the sender's
+ * (our mail was refused) and the receiver's (our server refused someone),
+ * or says it happens in one direction only; explain shows both, labelled. */
+START_TEST(test_two_voices)
+{
+    const mc_reasons *rs = &test_rules()->reasons;
+    ck_assert_int_gt(rs->n_reasons, 30);
+    for (size_t i = 0; i < rs->n_reasons; i++) {
+        const mc_reason *r = &rs->reasons[i];
+        bool out_only = r->only && strcmp(r->only, "outbound") == 0;
+        bool in_only = r->only && strcmp(r->only, "inbound") == 0;
+        ck_assert_msg(in_only || (r->advice && *r->advice), "[%s] has no sender's advice", r->name);
+        ck_assert_msg(out_only || (r->receiver_advice && *r->receiver_advice), "[%s] has no receiver_advice",
+                      r->name);
+        if (r->advice && r->receiver_advice)
+            ck_assert_msg(strcmp(r->advice, r->receiver_advice) != 0, "[%s]: one text for both voices", r->name);
+    }
+    /* the queue lifetime is our own queue's: outbound only */
+    ck_assert_str_eq(reasons_find(rs, "expired")->only, "outbound");
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s explain '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
+                               "using zen.spamhaus.org'", MC_BINARY), 0);
+    char *sender = strstr(out, "\nHow to fix\n"), *receiver = strstr(out, "\nIf your own server gave this reply\n");
+    ck_assert_msg(sender && receiver && sender < receiver, "%s", out);
+    test_expect_has(receiver, "reject_rbl_client");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s explain '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked "
+                               "using zen.spamhaus.org' --format json", MC_BINARY), 0);
+    test_expect_has(out, "\"receiver_advice\": \"Our server refused a client");
+    free(out);
+}
+END_TEST
+
 /* ---- providers, named ----------------------------------------------------- */
 
 START_TEST(test_gmail)
@@ -839,6 +872,7 @@ static Suite *reasons_suite(void)
     tcase_add_test(tc, test_corpus_agreement);
     tcase_add_test(tc, test_public_agreement);
     tcase_add_test(tc, test_taxonomy);
+    tcase_add_test(tc, test_two_voices);
     tcase_add_test(tc, test_gmail);
     tcase_add_test(tc, test_microsoft);
     tcase_add_test(tc, test_yahoo_icloud);

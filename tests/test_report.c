@@ -66,8 +66,14 @@ START_TEST(test_daily_text)
     expect_row(out, "permanent failures (5xx)", "514");
     expect_row(out, "dead addresses (hard)", "106");
     test_expect_has(out, "Top problems");
-    /* the biggest problem: 452 4.2.2 at 227 of 2602 events, with its domain and advice */
-    expect_row(out, "1.", "452 4.2.2 transient 227 events (8.7%) Recipient mailbox is full");
+    /* ranked by severity, not count: the 56 SMTP AUTH failures (535 5.7.8 in the 56 status
+     * lines "said: 535 5.7.8", 2.2% of 2602) come first, not the 224 mailbox-full deferrals */
+    expect_row(out, "1.", "535 5.7.8 permanent 56 events (2.2%) SMTP AUTH login failed or required");
+    /* one section per direction, local deliveries (our faults) first */
+    char *local = strstr(out, "Our own deliveries on this host (local)");
+    char *outb = strstr(out, "Our mail to others (outbound)");
+    char *inb = strstr(out, "Mail to us that our server refused (inbound)");
+    ck_assert_msg(local && outb && inb && local < outb && outb < inb, "%s", out);
     test_expect_has(out, "domains: ");
     test_expect_has(out, "advice: ");
     /* within 100 columns, and no escape codes in a pipe */
@@ -198,13 +204,104 @@ START_TEST(test_triage_ranking)
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "%s triage %s/two.log", BIN, test_dir), 0);
     /* the new permanent blocklisting outranks the steady, larger greylisting */
-    char *block = strstr(out, "1. [permanent] 550 5.7.1");
-    char *grey = strstr(out, "2. [transient] 450 4.2.0");
+    char *block = strstr(out, "1. [permanent, outbound] 550 5.7.1");
+    char *grey = strstr(out, "2. [transient, outbound] 450 4.2.0");
     ck_assert_msg(block && grey && block < grey, "%s", out);
-    test_expect_has(out, "at outlook.example");
+    test_expect_has(out, "domains: outlook.example (8)");
     test_expect_has(out, "new (none in the window before)");
     test_expect_has(out, "action:");
     test_expect_has(out, "evidence: 40 events, 40 in the window before");
+    /* the same as JSON (docs/CONTRACT.md) */
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/two.log --format json", BIN, test_dir), 0);
+    test_expect_has(out, "{\"rank\": 1, \"direction\": \"outbound\", \"status\": \"bounced\", \"code\": \"550\","
+                         " \"enhanced\": \"5.7.1\", \"reason\": \"blocklisted\", \"class\": \"permanent\", \"count\": 8,"
+                         " \"previous\": 0, \"trend\": \"new\",");
+    test_expect_has(out, "\"domains\": [[\"outlook.example\", 8]]");
+    test_expect_has(out, "{\"rank\": 2, \"direction\": \"outbound\", \"status\": \"deferred\", \"code\": \"450\","
+                         " \"enhanced\": \"4.2.0\", \"reason\": \"greylisted\", \"class\": \"transient\", \"count\": 40,"
+                         " \"previous\": 40, \"trend\": \"steady\",");
+    free(out);
+}
+END_TEST
+
+/* The ranking by meaning (rules/reasons.conf), on the checked real run:
+ * every problem of our own local deliveries, SMTP AUTH failures,
+ * blocklistings and SPF/DKIM/DMARC failures ranks above every mailbox-full
+ * and greylisting problem, whatever their counts (224 mailbox-full
+ * deferrals, 108 greylistings against 4 local delivery failures). */
+START_TEST(test_ranking_by_meaning)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage %s --format json --top 1000 | python3 -c '"
+                               "import json, sys\n"
+                               "p = json.load(sys.stdin)[\"problems\"]\n"
+                               "hi = [x[\"rank\"] for x in p if x[\"direction\"] == \"local\" and x[\"class\"] == \"permanent\""
+                               " or x[\"reason\"] in (\"smtp-auth-failure\", \"blocklisted\", \"auth-failure\")]\n"
+                               "lo = [x[\"rank\"] for x in p if x[\"reason\"] in (\"mailbox-full\", \"greylisted\")]\n"
+                               "print(len(hi), len(lo), max(hi) < min(lo), p[0][\"reason\"])'", BIN, MAILLOG), 0);
+    /* 2 local (5.2.0 cannot append, 5.1.1 unknown user), 1 AUTH, 3 blocklisted
+     * (outbound 554 and 550, inbound 554), 1 DMARC; mailbox-full in 6
+     * (code, enhanced, class, direction) shapes, greylisting in 1 */
+    ck_assert_str_eq(out, "7 7 True smtp-auth-failure\n");
+    free(out);
+}
+END_TEST
+
+/* Smaller things of issue 17: a date that does not exist, a bound inside
+ * an hour, -V, short options, an unknown language, an Exim client as one
+ * address (exim-testsuite/log/0900 logs 127.0.0.1 as "H=(tester)
+ * [127.0.0.1]" and "H=(smuggler) [127.0.0.1]": one client), "1 event". */
+START_TEST(test_small_items)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report %s --day 2026-02-30 2>&1", BIN, MAILLOG), 1);
+    test_expect_has(out, "--day '2026-02-30'");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --since 2026-02-29T10:00 2>&1", BIN, MAILLOG), 1);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --since 2026-11-23T12:30", BIN, MAILLOG), 0);
+    test_expect_has(out, "Mail report: 2026-11-23 12:00 .. end\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s -V", BIN), 0);
+    ck_assert_int_eq(strncmp(out, "mailcodes ", 10), 0);
+    ck_assert_msg(strchr(out, '\n') == out + strlen(out) - 1, "-V prints one line, not the usage: %s", out);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report -d %s/none.db 2>&1", BIN, test_dir), 3);
+    test_expect_has(out, "none.db does not exist");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s ingest -q -d %s/q.db %s && %s report -d %s/q.db --format json --by class",
+                               BIN, test_dir, MAILLOG, BIN, test_dir), 0);
+    test_expect_has(out, "\"lines\": 7942, \"events\": 2602,");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s explain 550 --lang fr 2>&1", BIN), 1);
+    test_expect_has(out, "--lang fr: no such language (languages: ar de en ko th zh)");
+    test_expect_lacks(out, ".conf");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/exim/exim-testsuite/log/0900 --by client --format csv --top 0 "
+                               "| cut -d, -f1 | sort -u", BIN, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "[127.0.0.1]\nclient\n");
+    free(out);
+    /* successes carry no failure advice, failures do (JSON and CSV) */
+    ck_assert_int_eq(test_runf(&out, "%s report %s --format json | python3 -c 'import json, sys; r = json.load(sys.stdin)[\"rows\"]; "
+                               "print(sum(1 for x in r if x[\"class\"] == \"success\" and x[\"advice\"]), "
+                               "all(x[\"advice\"] for x in r if x[\"class\"] in (\"transient\", \"permanent\") and x[\"code\"]))'",
+                               BIN, MAILLOG), 0);
+    ck_assert_str_eq(out, "0 True\n");
+    free(out);
+    /* every language's report and triage fit 100 columns by display width
+     * (East Asian wide characters 2, combining marks 0: Python's unicodedata) */
+    ck_assert_int_eq(test_runf(&out, "for l in en de ar ko th zh; do for c in report triage; do %s $c %s --lang $l; done; done | "
+                               "python3 -c 'import sys, unicodedata as u\n"
+                               "w = lambda s: sum(0 if u.category(c) in (\"Mn\", \"Cf\") else 2 if u.east_asian_width(c) in \"WF\" else 1 for c in s)\n"
+                               "print(max(w(l.rstrip(chr(10))) for l in sys.stdin))'", BIN, MAILLOG), 0);
+    ck_assert_int_le(atoi(out), 100);
+    ck_assert_int_ge(atoi(out), 90);
+    free(out);
+    /* one event: singular */
+    ck_assert_int_eq(test_runf(&out, "%s triage %s --top 80", BIN, MAILLOG), 0);
+    test_expect_lacks(out, " 1 events");
+    test_expect_has(out, "evidence: 1 event, new");
     free(out);
 }
 END_TEST
@@ -262,9 +359,70 @@ START_TEST(test_empty_database)
     ck_assert_int_eq(test_runf(&out, "%s report --db %s/e.db --format json", BIN, test_dir), 0);
     test_expect_has(out, "\"events\": 0,");
     test_expect_has(out, "\"rows\": []");
+    /* no lines: said at the top, never an all-clear; the ingest of nothing is still an ingest */
+    test_expect_has(out, "\"warnings\": [\"No log lines in this window: nothing was checked, this is not an all-clear.\"]");
+    test_expect_has(out, "\"data\": {\"first\": null, \"last\": null, \"last_ingest\": \"20");
     free(out);
     ck_assert_int_eq(test_runf(&out, "%s triage --db %s/e.db", BIN, test_dir), 0);
-    test_expect_has(out, "Nothing to act on");
+    test_expect_has(out, "WARNING: No log lines in this window");
+    test_expect_lacks(out, "Nothing to act on");
+    free(out);
+}
+END_TEST
+
+/* Honest about data: the span of events, the last ingest, stale data, a
+ * window without lines, a missing input and a file that is not a mail log.
+ * tests/data/sample.log's outcome lines run from Nov 23 12:52:05 (the first
+ * reject) to 12:52:33 (the last status= line), days before the run of any
+ * test (the year is inferred: 2026 in these tests' fixed clock or earlier). */
+START_TEST(test_honest_data)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s/h.db %s/sample.log", BIN, test_dir, MC_DATA_DIR), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --format json --by class", BIN, test_dir), 0);
+    test_expect_has(out, "-11-23T12:52:05\", \"last\": \"");
+    test_expect_has(out, "-11-23T12:52:33\", \"last_ingest\": \"20");
+    /* the window (all data) ends now and its newest event is days old */
+    test_expect_has(out, "\"warnings\": [\"Stale data: the newest event is more than an hour old; is ingest running?\"]");
+    free(out);
+    /* a closed window in the past is not stale; without lines it says so */
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --day 2026-11-20", BIN, test_dir), 0);
+    test_expect_has(out, "Data: no events; last ingest 20");
+    test_expect_has(out, "WARNING: No log lines in this window");
+    test_expect_lacks(out, "Stale data");
+    test_expect_lacks(out, "none: no transient or permanent failure");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --day 2026-11-23 --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"warnings\": []");
+    free(out);
+    /* a missing input: an error, nothing on stdout, exit 1 */
+    static const char *const cmds[] = {"report", "triage", "scan"};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(test_runf(&out, "%s %s %s/sample.log %s/nope.log 2>%s/err", BIN, cmds[i], MC_DATA_DIR,
+                                   test_dir, test_dir), 1);
+        ck_assert_str_eq(out, "");
+        free(out);
+        ck_assert_int_eq(test_runf(&out, "cat %s/err", test_dir), 0);
+        test_expect_has(out, "nope.log: No such file or directory");
+        free(out);
+    }
+    /* not a mail log (dpkg's): a warning naming the file, for report and ingest */
+    ck_assert_int_eq(test_runf(NULL, "printf '2025-06-24 14:36:25 startup archives unpack\\n"
+                               "2025-06-24 14:36:25 upgrade libc6:amd64 2.36-9 2.36-9+deb12u10\\n' > %s/dpkg.log",
+                               test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s ingest --quiet --db %s/d.db %s/dpkg.log 2>&1", BIN, test_dir, test_dir), 0);
+    test_expect_has(out, "dpkg.log: none of its 2 lines was recognised as Postfix or Exim");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/dpkg.log 2>&1 >/dev/null", BIN, test_dir), 0);
+    test_expect_has(out, "dpkg.log: none of its 2 lines was recognised as Postfix or Exim");
+    free(out);
+    /* an interrupted ingest says so */
+    ck_assert_int_eq(test_runf(&out, "sleep 3 | timeout -s INT 1 %s ingest --db %s/i.db - 2>&1; true", BIN, test_dir), 0);
+    test_expect_has(out, "mailcodes: interrupted: what was read so far is committed");
+    free(out);
+    /* a real mail log gets no such warning */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log 2>&1 >/dev/null", BIN, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "");
     free(out);
 }
 END_TEST
@@ -323,6 +481,9 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_html);
     tcase_add_test(tc, test_windows_and_change);
     tcase_add_test(tc, test_triage_ranking);
+    tcase_add_test(tc, test_ranking_by_meaning);
+    tcase_add_test(tc, test_honest_data);
+    tcase_add_test(tc, test_small_items);
     tcase_add_test(tc, test_zones);
     tcase_add_test(tc, test_fleet);
     tcase_add_test(tc, test_empty_database);

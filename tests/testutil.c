@@ -181,10 +181,11 @@ void test_big_log_setup(void)
  * the per-message figures that only a join in log order gives. */
 static char *report_dims(const char *db, bool joined)
 {
-    char cmd[512];
+    char cmd[1024];
     char *out = NULL;
-    snprintf(cmd, sizeof cmd, "%s report --db %s/%s --format json --top 0 --by %s", MC_BINARY, test_dir, db,
-             joined ? JOINED_KEYS : UNJOINED_KEYS);
+    /* without the time of the last ingest (data.last_ingest), which differs between runs */
+    snprintf(cmd, sizeof cmd, "%s report --db %s/%s --format json --top 0 --by %s | grep -v '^ \"data\": '",
+             MC_BINARY, test_dir, db, joined ? JOINED_KEYS : UNJOINED_KEYS);
     ck_assert_int_eq(test_run(cmd, &out), 0);
     for (const char *const *key = (const char *const[]){"\n \"messages\"", "\n \"bytes\"", "\n \"senders\"", NULL};
          !joined && *key; key++) {

@@ -1,0 +1,47 @@
+/*
+ * problems.h - the problems of a window, one list for the daily report
+ * (text, HTML) and triage: a problem is one (direction, status, code,
+ * enhanced, reason, class), never merged across directions; ranked by severity x
+ * volume x trend.  Internal to the report stage.
+ */
+#ifndef MC_PROBLEMS_H
+#define MC_PROBLEMS_H
+
+#include "report_rows.h"
+
+/* The keys of a problem, in the order of kept_row.values. */
+enum { P_DIRECTION, P_STATUS, P_CODE, P_ENHANCED, P_REASON, P_NKEYS };
+
+/* Fills k with every problem of o's window, ranked highest score first;
+ * have_prev says whether o has a window before to compare with. */
+bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
+                     bool *have_prev, char *err, size_t errlen);
+
+/* How much one event of a problem matters (the class, the reason's weight
+ * in rules/reasons.conf, and local deliveries counted as our own fault). */
+double problems_severity(const mc_rules *rules, const kept_row *r);
+
+/* A filter selecting exactly the events of problem r. */
+void problems_filter(const kept_row *r, mc_filter *f);
+
+/* The problem's title: the reason's label, else the code's name, else a
+ * title made from class and direction; never NULL. */
+const char *problems_title(const mc_rules *rules, const kept_row *r);
+
+/* The advice in the voice of the problem's direction; never NULL. */
+const char *problems_advice(const mc_rules *rules, const kept_row *r);
+
+/* The values of key among the events of problem r, largest first (k
+ * freed by the caller with rows_free); false on a database error. */
+bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const char *key, kept_rows *k);
+
+/* "a (12), b (3), others (4)": the top three values of key among the
+ * events of r, adding up to its count; an empty value is "none". */
+void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, mc_buf *out);
+
+/* The sections of the daily report, in the order they are shown. */
+extern const char *const problems_directions[3];
+/* Their headings: the rules/lang key and the English words. */
+extern const char *const problems_headings[3][2];
+
+#endif
