@@ -4,9 +4,11 @@
  * address, in log order, each reply decoded (class, reason, the code's
  * meaning from the knowledge), with the delays as logged.
  *
- * A line is parsed only when the target appears in it literally (for an
- * address, also the lines that name an envelope sender, so the join by
- * message can give outbound events their sender as scan does).
+ * A line is parsed only when the target appears in it literally; for an
+ * address also the lines that name an envelope sender (so the join by
+ * message gives outbound events their sender as scan does) and those that
+ * carry the queue id of a message from the address (its deliveries).  The
+ * check only narrows what is parsed: matching is on the parsed fields.
  */
 #include "trace.h"
 
@@ -36,7 +38,15 @@ struct mc_trace {
     uint64_t matched;
     outcome *outcomes;
     size_t n_outcomes, cap_outcomes;
+    char **ids;        /* address: queue ids of messages from it (open addressing) */
+    size_t n_ids, cap_ids;
 };
+
+#define TRACE_MAX_IDS (1u << 20) /* messages from one address followed at most (flat memory) */
+#define TRACE_ID_WORDS 8         /* the queue id is among a line's first words */
+
+/* A fixed key: the set only narrows what is parsed, never an answer. */
+static const uint64_t id_key[2] = {0x6d61696c636f6465u, 0x7472616365u};
 
 /* What a fact line is called in the trace. */
 static const char *const fact_names[FACT_COUNT] = {
@@ -75,6 +85,9 @@ void trace_free(mc_trace *t)
         free(t->outcomes[i].status);
     }
     free(t->outcomes);
+    for (size_t i = 0; i < t->cap_ids; i++)
+        free(t->ids[i]);
+    free(t->ids);
     free(t->pin);
     free(t->target);
     free(t);
@@ -100,6 +113,57 @@ static bool is_target(const mc_trace *t, mc_str s)
     return t->address ? strncasecmp(s.p, t->target, s.n) == 0 : memcmp(s.p, t->target, s.n) == 0;
 }
 
+/* The slot of id in the set: where it is, or the empty one it would take. */
+static size_t id_slot(const mc_trace *t, const char *p, size_t n)
+{
+    size_t i = (size_t)mc_siphash13(id_key, p, n) & (t->cap_ids - 1);
+    while (t->ids[i] && !(strlen(t->ids[i]) == n && memcmp(t->ids[i], p, n) == 0))
+        i = (i + 1) & (t->cap_ids - 1);
+    return i;
+}
+
+/* Adds a queue id of a message from the address (a full set adds no more). */
+static void id_add(mc_trace *t, mc_str id)
+{
+    if (id.p == NULL || id.n == 0 || t->n_ids >= TRACE_MAX_IDS)
+        return;
+    if (2 * (t->n_ids + 1) > t->cap_ids) {
+        size_t cap = t->cap_ids ? 2 * t->cap_ids : 64;
+        char **old = t->ids;
+        size_t old_cap = t->cap_ids;
+        t->ids = mc_xcalloc(cap, sizeof *t->ids);
+        t->cap_ids = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i])
+                t->ids[id_slot(t, old[i], strlen(old[i]))] = old[i];
+        free(old);
+    }
+    size_t i = id_slot(t, id.p, id.n);
+    if (t->ids[i] == NULL) {
+        t->ids[i] = mc_xstrndup(id.p, id.n);
+        t->n_ids++;
+    }
+}
+
+/* Whether one of the line's first words (a trailing ':' cut) is in the set. */
+static bool names_known_id(const mc_trace *t, mc_str line)
+{
+    const char *p = line.p, *end = line.p + line.n;
+    for (int w = 0; w < TRACE_ID_WORDS && p < end; w++) {
+        while (p < end && *p == ' ')
+            p++;
+        const char *start = p;
+        while (p < end && *p != ' ')
+            p++;
+        size_t n = (size_t)(p - start);
+        if (n && start[n - 1] == ':')
+            n--;
+        if (n && t->ids[id_slot(t, start, n)])
+            return true;
+    }
+    return false;
+}
+
 bool trace_line(mc_str line, void *ctx)
 {
     mc_trace *t = ctx;
@@ -110,7 +174,7 @@ bool trace_line(mc_str line, void *ctx)
         for (size_t i = 0; i < sizeof sender_marks / sizeof sender_marks[0]; i++)
             if (memmem(line.p, line.n, sender_marks[i], strlen(sender_marks[i])))
                 return true;
-        return false;
+        return t->n_ids && names_known_id(t, line);
     }
     return memmem(line.p, line.n, t->target, t->target_len) != NULL;
 }
@@ -153,6 +217,15 @@ static void field(FILE *out, const char *name, mc_str v)
     mc_text_safe(out, v.p, v.n);
 }
 
+/* Writes the envelope sender, the null sender as <>. */
+static void from_field(FILE *out, mc_str v)
+{
+    if (v.p == NULL || v.n == 0)
+        fputs(" from=<>", out);
+    else
+        field(out, "from", v);
+}
+
 /* The head of a trace line: time, host, program, queue id. */
 static void head(FILE *out, const mc_time *tm, mc_str host, mc_str program, mc_str id)
 {
@@ -173,6 +246,8 @@ void trace_fact(const mc_fact *f, void *ctx)
     if (t->address ? !(f->has_sender && is_target(t, f->sender))
                    : !(is_target(t, f->queue_id) && same_queue(t, f->host, f->program)))
         return;
+    if (t->address)
+        id_add(t, f->queue_id);
     t->matched++;
     if (t->json)
         return;
@@ -180,7 +255,7 @@ void trace_fact(const mc_fact *f, void *ctx)
     fprintf(t->out, " %s", fact_names[f->kind] ? fact_names[f->kind] : "fact");
     field(t->out, "client", f->client);
     if (f->has_sender)
-        field(t->out, "from", f->sender.p ? f->sender : mc_str_cstr(""));
+        from_field(t->out, f->sender);
     if (f->size >= 0)
         fprintf(t->out, " size=%lld", (long long)f->size);
     field(t->out, "message-id", f->message_id);
@@ -255,7 +330,8 @@ void trace_event(const mc_event *ev, void *ctx)
     fputc(' ', out);
     mc_text_safe(out, ev->status.p, ev->status.n);
     field(out, "to", ev->recipient);
-    field(out, "from", ev->sender);
+    if (ev->sender.p)
+        from_field(out, ev->sender);
     field(out, "relay", ev->relay);
     field(out, "client", ev->client);
     delays(out, t->line);
@@ -274,9 +350,11 @@ void trace_event(const mc_event *ev, void *ctx)
     if (m)
         fprintf(out, ": %s", m);
     fputc('\n', out);
-    if (ev->reply.p) {
-        fputs("    reply: ", out);
-        mc_text_safe(out, ev->reply.p, ev->reply.n);
+    /* The remote's reply; else what the MTA said (Exim's routing errors). */
+    mc_str said = ev->reply.p ? ev->reply : ev->text;
+    if (said.p && said.n) {
+        fputs(ev->reply.p ? "    reply: " : "    text: ", out);
+        mc_text_safe(out, said.p, said.n);
         fputc('\n', out);
     }
     note_outcome(t, ev);

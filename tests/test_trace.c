@@ -131,6 +131,51 @@ START_TEST(test_address)
 }
 END_TEST
 
+/* A sender: the deliveries of its mail carry it only through the join by
+ * message, so its trace must read the lines of its queue ids too. */
+START_TEST(test_sender_address)
+{
+    char *from = raw("grep ' " BOUNCED ": from=' %s | head -1 | sed 's/.*from=<//; s/>.*//'");
+    char *mine = NULL, *scan = NULL;
+    ck_assert_int_eq(test_runf(&mine, "%s trace --format json %s %s | jq -c .", MC_BINARY, from, MAILLOG), 0);
+    ck_assert_int_eq(test_runf(&scan, "%s scan %s | jq -c 'select(.sender == \"%s\" or .recipient == \"%s\")'",
+                               MC_BINARY, MAILLOG, from, from), 0);
+    ck_assert_str_eq(mine, scan);
+    /* As many events from it as the raw log has: its queue ids from qmgr's
+     * from= lines, then their status= lines (deliveries, expiry), and the
+     * smtpd rejections (NOQUEUE) that name it. */
+    char fmt[512];
+    snprintf(fmt, sizeof fmt, "{ for id in $(grep 'qmgr.*: from=<%s>' %%s | awk '{print $6}' | tr -d : | sort -u);"
+             " do grep \" $id: .*status=\" %%s; done; grep 'NOQUEUE: reject: .* from=<%s> ' %%s; } | wc -l",
+             from, from);
+    char *n = NULL;
+    ck_assert_int_eq(test_runf(&n, fmt, MAILLOG, MAILLOG, MAILLOG), 0);
+    char needle[300];
+    snprintf(needle, sizeof needle, "\"sender\":\"%s\"", from);
+    ck_assert_int_eq(occurrences(mine, needle), atoi(n));
+    ck_assert_int_gt(atoi(n), 1);
+    free(mine), free(scan), free(from), free(n);
+}
+END_TEST
+
+/* An Exim message (exim's test suite, log 0032): arrival, a routing
+ * failure, Completed, as the raw lines say. */
+START_TEST(test_exim_message)
+{
+    const char *log = MC_DATA_DIR "/exim/exim-testsuite/log/0032";
+    char *id = NULL, *rcpt = NULL, *out = NULL;
+    ck_assert_int_eq(test_runf(&id, "grep -m1 ' \\*\\* ' %s | awk '{printf \"%%s\", $3}'", log), 0);
+    ck_assert_int_eq(test_runf(&rcpt, "grep -m1 ' \\*\\* ' %s | awk '{printf \"%%s\", $5}'", log), 0);
+    ck_assert_int_eq(test_runf(&out, "%s trace %s %s", MC_BINARY, id, log), 0);
+    char l_rcpt[256], l_outcome[256];
+    snprintf(l_rcpt, sizeof l_rcpt, " bounced to=%s ", rcpt);
+    snprintf(l_outcome, sizeof l_outcome, "outcome: %s bounced at ", rcpt);
+    const char *const order[] = {" received from=", l_rcpt, " permanent ", " removed\n", l_outcome};
+    expect_in_order(out, order, sizeof order / sizeof order[0]);
+    free(id), free(rcpt), free(out);
+}
+END_TEST
+
 START_TEST(test_json_is_scan)
 {
     char *id = deferred_then_sent();
@@ -172,6 +217,8 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_bounced_message);
     tcase_add_test(tc, test_deferred_then_sent);
     tcase_add_test(tc, test_address);
+    tcase_add_test(tc, test_sender_address);
+    tcase_add_test(tc, test_exim_message);
     tcase_add_test(tc, test_json_is_scan);
     tcase_add_test(tc, test_not_found_and_missing);
     suite_add_tcase(s, tc);
