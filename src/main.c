@@ -632,6 +632,15 @@ static int cmd_scan(const command_spec *c, int argc, char **argv)
     return rc;
 }
 
+/* --format text|json of trace, explain and compare; -1 to go on, else an exit code. */
+static int text_or_json(const command_spec *c, const cli *o, bool *json)
+{
+    if (o->format && strcmp(o->format, "json") != 0 && strcmp(o->format, "text") != 0)
+        return usage_error(c, "unknown --format '%s' (text, json)", o->format);
+    *json = o->format && strcmp(o->format, "json") == 0;
+    return -1;
+}
+
 /* mailcodes trace. */
 static int cmd_trace(const command_spec *c, int argc, char **argv)
 {
@@ -642,12 +651,8 @@ static int cmd_trace(const command_spec *c, int argc, char **argv)
     if (o.n_args < 1 || o.args[0][0] == '\0')
         return usage_error(c, "%s", "give a queue id, a message id or an address");
     bool json = false;
-    if (o.format) {
-        if (strcmp(o.format, "json") == 0)
-            json = true;
-        else if (strcmp(o.format, "text") != 0)
-            return usage_error(c, "unknown --format '%s' (text, json)", o.format);
-    }
+    if ((rc = text_or_json(c, &o, &json)) >= 0)
+        return rc;
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
@@ -686,12 +691,8 @@ static int explain_like(const command_spec *c, int argc, char **argv, int want_a
         return usage_error(c, "%s", want_args == 1 ? "give one code, enhanced code or reply text"
                                                    : "give two codes");
     bool json = false;
-    if (o.format) {
-        if (strcmp(o.format, "json") == 0)
-            json = true;
-        else if (strcmp(o.format, "text") != 0)
-            return usage_error(c, "unknown --format '%s' (text, json)", o.format);
-    }
+    if ((rc = text_or_json(c, &o, &json)) >= 0)
+        return rc;
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;

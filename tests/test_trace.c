@@ -28,6 +28,14 @@ static char *raw(const char *fmt)
     return out;
 }
 
+/* raw() of a pipeline about one id or address (fmt: %s it, %%s the log). */
+static char *raw_id(const char *fmt, const char *id)
+{
+    char buf[512];
+    ck_assert_int_lt(snprintf(buf, sizeof buf, fmt, id), (int)sizeof buf);
+    return raw(buf);
+}
+
 /* Checks that needles occur in hay in this order; returns where the last begins. */
 static const char *expect_in_order(const char *hay, const char *const *needles, size_t n)
 {
@@ -89,11 +97,8 @@ static char *deferred_then_sent(void)
 START_TEST(test_deferred_then_sent)
 {
     char *id = deferred_then_sent();
-    char fmt[256];
-    snprintf(fmt, sizeof fmt, "grep -c ' %s: .*status=deferred' %%s", id);
-    char *deferrals = raw(fmt);
-    snprintf(fmt, sizeof fmt, "grep ' %s: .*status=sent' %%s | grep -o ' delay=[^,]*' | tr -d ' '", id);
-    char *sent_delay = raw(fmt);
+    char *deferrals = raw_id("grep -c ' %s: .*status=deferred' %%s", id);
+    char *sent_delay = raw_id("grep ' %s: .*status=sent' %%s | grep -o ' delay=[^,]*' | tr -d ' '", id);
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "%s trace %s %s", MC_BINARY, id, MAILLOG), 0);
     ck_assert_int_eq(occurrences(out, " deferred to="), atoi(deferrals));
@@ -116,11 +121,8 @@ END_TEST
 START_TEST(test_address)
 {
     char *id = deferred_then_sent();
-    char fmt[256];
-    snprintf(fmt, sizeof fmt, "grep ' %s: to=' %%s | head -1 | sed 's/.*to=<//; s/>.*//'", id);
-    char *to = raw(fmt);
-    snprintf(fmt, sizeof fmt, "grep -ic 'to=<%s>' %%s", to);
-    char *n = raw(fmt);
+    char *to = raw_id("grep ' %s: to=' %%s | head -1 | sed 's/.*to=<//; s/>.*//'", id);
+    char *n = raw_id("grep -ic 'to=<%s>' %%s", to);
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "%s trace %s %s", MC_BINARY, to, MAILLOG), 0);
     char needle[300];
