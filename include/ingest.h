@@ -18,6 +18,8 @@
 #include "store.h"
 
 typedef void (*mc_event_fn)(const mc_event *ev, void *ctx);
+typedef void (*mc_fact_fn)(const mc_fact *f, void *ctx);
+typedef bool (*mc_line_fn)(mc_str line, void *ctx);
 
 typedef struct {
     const mc_rules *rules;
@@ -25,6 +27,9 @@ typedef struct {
     bool incremental;           /* remember and resume source positions */
     mc_event_fn on_event;
     void *on_event_ctx;
+    mc_fact_fn on_fact;         /* each message fact (received, queued...), with on_event_ctx */
+    mc_line_fn line_filter;     /* NULL: every line; false: the line is not parsed (trace's
+                                 * cheap literal check), with on_event_ctx */
     FILE *unrecognised_out;     /* --unrecognised FILE, or NULL */
     bool progress;              /* progress lines on stderr */
     double flush_seconds;       /* commit at least this often (0: only when full / at end) */

@@ -334,6 +334,10 @@ static stream_result process_stream(run_state *rs)
     for (;;) {
         int got = reader_next(rs->r, &line);
         if (got == 1) {
+            if (o->line_filter && !o->line_filter(line, o->on_event_ctx)) {
+                count_line_stats(rs, 0, 0, 0);
+                continue;
+            }
             mc_parse_result pr = parser_line(&rs->parser, line, &ev);
             uint64_t unrec = 0, retry_skip = 0, skipped = 0;
             if (o->messages && rs->parser.fact.kind != FACT_NONE) {
@@ -341,6 +345,8 @@ static stream_result process_stream(run_state *rs)
                 messages_fact(o->messages, &rs->parser.fact, &fig);
                 count_figures(rs, &rs->parser.fact.time, &fig);
             }
+            if (o->on_fact && rs->parser.fact.kind != FACT_NONE)
+                o->on_fact(&rs->parser.fact, o->on_event_ctx);
             if (pr == PARSE_SKIPPED) {
                 skipped = 1;
                 o->skipped++;

@@ -27,6 +27,7 @@
 #include "rules.h"
 #include "store.h"
 #include "timewin.h"
+#include "trace.h"
 
 #ifndef MC_VERSION
 #define MC_VERSION "0.1.0"
@@ -43,6 +44,7 @@ static const char usage_main[] =
     "  report   the daily report, or counts by code, reason, domain...; text, json, csv, prom, html\n"
     "  triage   the few problems to act on now, ranked, with evidence and the action\n"
     "  scan     print every event as a JSON line; nothing is stored\n"
+    "  trace    the life of one message, or every event for an address, decoded\n"
     "  explain  what a reply code, an enhanced code or a pasted reply means, and the fix\n"
     "  compare  two codes side by side\n"
     "\n"
@@ -147,6 +149,24 @@ static const char usage_scan[] =
     "  --unrecognised FILE  write unrecognised outcome lines to FILE\n"
     "  -h, --help           this text\n";
 
+static const char usage_trace[] =
+    "usage: mailcodes trace QUEUEID|MESSAGEID|ADDRESS [--format text|json] [--rules DIR]\n"
+    "                       [FILE... | -]\n"
+    "\n"
+    "The life of one message, like exigrep but decoded: a Postfix queue id (within the host\n"
+    "and instance it is first seen on) or an Exim message id gives the message's lines in\n"
+    "order: received (client, sender, size, message-id), each delivery attempt with its reply\n"
+    "decoded (code, class, reason, the code's meaning) and its delays as logged, and at the end\n"
+    "the outcome per recipient. An ADDRESS (it has an '@') gives every event whose recipient or\n"
+    "envelope sender it is, and the arrivals and queue entries of the mail it sends. Files may\n"
+    "be gzip; '-' reads standard input. Nothing is stored.\n"
+    "Exit status 0 when something matched, 1 when nothing did (or on an input error).\n"
+    "\n"
+    "options:\n"
+    "  --format F   text (default) or json (the matching events as JSON lines, as scan prints)\n"
+    "  --rules DIR  rules directory\n"
+    "  -h, --help   this text\n";
+
 static const char usage_explain[] =
     "usage: mailcodes explain CODE | C.S.D | \"REPLY TEXT\" [--format text|json] [--lang L]\n"
     "\n"
@@ -242,6 +262,7 @@ static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY,
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, 0};
 static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
+static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
 /* Whether the command takes option opt. */
@@ -660,6 +681,54 @@ static int cmd_scan(const command_spec *c, int argc, char **argv)
     return rc;
 }
 
+/* --format text|json of trace, explain and compare; -1 to go on, else an exit code. */
+static int text_or_json(const command_spec *c, const cli *o, bool *json)
+{
+    if (o->format && strcmp(o->format, "json") != 0 && strcmp(o->format, "text") != 0)
+        return usage_error(c, "unknown --format '%s' (text, json)", o->format);
+    *json = o->format && strcmp(o->format, "json") == 0;
+    return -1;
+}
+
+/* mailcodes trace. */
+static int cmd_trace(const command_spec *c, int argc, char **argv)
+{
+    cli o;
+    int rc = parse_cli(c, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    if (o.n_args < 1 || o.args[0][0] == '\0')
+        return usage_error(c, "%s", "give a queue id, a message id or an address");
+    bool json = false;
+    if ((rc = text_or_json(c, &o, &json)) >= 0)
+        return rc;
+    mc_rules rules;
+    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+        return rc;
+    const char *target = o.args[0];
+    o.args++;
+    o.n_args--;
+    mc_trace *t = trace_new(&rules, target, json, stdout);
+    mc_ingest_opts io;
+    memset(&io, 0, sizeof io);
+    io.rules = &rules;
+    io.on_event = trace_event;
+    io.on_fact = trace_fact;
+    io.line_filter = trace_line;
+    io.on_event_ctx = t;
+    rc = run_inputs(&o, &io);
+    uint64_t matched = trace_finish(t);
+    if (rc == MC_EXIT_OK && matched == 0) {
+        fprintf(stderr, "mailcodes trace: nothing matched '%s'\n", target);
+        rc = MC_EXIT_USAGE;
+    }
+    if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
+        rc = MC_EXIT_USAGE;
+    trace_free(t);
+    rules_free(&rules);
+    return rc;
+}
+
 /* Shared by explain and compare: options, rules, want_args arguments. */
 static int explain_like(const command_spec *c, int argc, char **argv, int want_args)
 {
@@ -671,12 +740,8 @@ static int explain_like(const command_spec *c, int argc, char **argv, int want_a
         return usage_error(c, "%s", want_args == 1 ? "give one code, enhanced code or reply text"
                                                    : "give two codes");
     bool json = false;
-    if (o.format) {
-        if (strcmp(o.format, "json") == 0)
-            json = true;
-        else if (strcmp(o.format, "text") != 0)
-            return usage_error(c, "unknown --format '%s' (text, json)", o.format);
-    }
+    if ((rc = text_or_json(c, &o, &json)) >= 0)
+        return rc;
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
@@ -703,6 +768,7 @@ static const struct {
     {{"report", usage_report, allow_report}, cmd_report},
     {{"triage", usage_triage, allow_triage}, cmd_triage},
     {{"scan", usage_scan, allow_scan}, cmd_scan},
+    {{"trace", usage_trace, allow_trace}, cmd_trace},
     {{"explain", usage_explain, allow_explain}, cmd_explain},
     {{"compare", usage_compare, allow_explain}, cmd_compare},
 };

@@ -1,0 +1,36 @@
+/*
+ * trace.h - the life of one message, or every event for one address, from
+ * log files (mailcodes trace): like exigrep, but each reply decoded.
+ *
+ * ingest drives it through three callbacks: a literal check of the raw
+ * line (cheap: the target must appear in it), then the facts and events
+ * of the lines that pass.  The trace prints as it goes and says at the end
+ * what happened to each recipient.
+ */
+#ifndef MC_TRACE_H
+#define MC_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event.h"
+#include "rules.h"
+
+typedef struct mc_trace mc_trace;
+
+/* target: a Postfix queue id, an Exim message id, or an address (has '@').
+ * json: the matching events as scan's JSON lines, nothing else. */
+mc_trace *trace_new(const mc_rules *rules, const char *target, bool json, FILE *out);
+void trace_free(mc_trace *t);
+
+/* ingest's callbacks (ctx: the mc_trace). */
+bool trace_line(mc_str line, void *ctx);
+void trace_fact(const mc_fact *f, void *ctx);
+void trace_event(const mc_event *ev, void *ctx);
+
+/* Prints the outcome per recipient (text only); returns the events and
+ * facts matched. */
+uint64_t trace_finish(mc_trace *t);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * test_trace.c - mailcodes trace on a real Postfix run (tests/data/postfix/
+ * mta-run/maillog): the life of a bounced message and of a deferred-then-
+ * delivered one, an address, the JSON lines against scan's, and the exit
+ * codes.  Expected values come from the raw log with grep/sed, not from
+ * mailcodes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
+
+/* The first bounced message of the run: grep status=bounced maillog | head -1. */
+#define BOUNCED "F087510408B"
+
+/* What a shell pipeline prints on the log, its last newline cut. */
+static char *raw(const char *fmt)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, fmt, MAILLOG), 0);
+    size_t n = strlen(out);
+    if (n && out[n - 1] == '\n')
+        out[n - 1] = '\0';
+    ck_assert_msg(out[0], "empty: %s", fmt);
+    return out;
+}
+
+/* raw() of a pipeline about one id or address (fmt: %s it, %%s the log). */
+static char *raw_id(const char *fmt, const char *id)
+{
+    char buf[512];
+    ck_assert_int_lt(snprintf(buf, sizeof buf, fmt, id), (int)sizeof buf);
+    return raw(buf);
+}
+
+/* Checks that needles occur in hay in this order; returns where the last begins. */
+static const char *expect_in_order(const char *hay, const char *const *needles, size_t n)
+{
+    const char *at = hay;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = strstr(at, needles[i]);
+        ck_assert_msg(p, "'%s' missing (or out of order) in:\n%s", needles[i], hay);
+        at = p + 1;
+    }
+    return at - 1;
+}
+
+/* How many times needle occurs in hay. */
+static int occurrences(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+START_TEST(test_bounced_message)
+{
+    char *id = raw("grep status=bounced %s | head -1 | awk '{print $6}' | tr -d :");
+    ck_assert_str_eq(id, BOUNCED);
+    char *client = raw("grep ' " BOUNCED ": client=' %s | sed 's/.*client=//'");
+    char *msgid = raw("grep ' " BOUNCED ": message-id=' %s | sed 's/.*message-id=<//; s/>$//'");
+    char *from = raw("grep ' " BOUNCED ": from=' %s | head -1 | sed 's/.*from=<//; s/>.*//'");
+    char *size = raw("grep ' " BOUNCED ": from=' %s | head -1 | sed 's/.*size=//; s/,.*//'");
+    char *to = raw("grep ' " BOUNCED ": to=' %s | sed 's/.*to=<//; s/>.*//'");
+    char *delays = raw("grep ' " BOUNCED ": to=' %s | grep -o 'delay=[^,]*, delays=[^,]*' | tr -d ,");
+    char *codes = raw("grep ' " BOUNCED ": to=' %s | grep -o 'said: [0-9]* [0-9.]*' | sed 's/said: //'");
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s trace " BOUNCED " %s", MC_BINARY, MAILLOG), 0);
+    char l_client[256], l_msgid[256], l_from[256], l_to[256], l_code[128], l_outcome[256];
+    snprintf(l_client, sizeof l_client, " received client=%s\n", client);
+    snprintf(l_msgid, sizeof l_msgid, " header message-id=%s\n", msgid);
+    snprintf(l_from, sizeof l_from, " queued from=%s size=%s\n", from, size);
+    snprintf(l_to, sizeof l_to, " bounced to=%s from=%s ", to, from);
+    snprintf(l_code, sizeof l_code, "    %s permanent ", codes);
+    snprintf(l_outcome, sizeof l_outcome, "outcome: %s bounced at ", to);
+    const char *const order[] = {l_client, l_msgid, l_from, l_to, delays, l_code, "\n    reply: 550 ",
+                                 " removed\n", l_outcome};
+    expect_in_order(out, order, sizeof order / sizeof order[0]);
+    /* One trace line per raw line of the queue id that is a fact or outcome. */
+    ck_assert_int_eq(occurrences(out, " " BOUNCED " "), 5);
+    free(out);
+    free(id), free(client), free(msgid), free(from), free(size), free(to), free(delays), free(codes);
+}
+END_TEST
+
+/* A message deferred at least once, then sent: the first such queue id. */
+static char *deferred_then_sent(void)
+{
+    return raw("for id in $(grep status=deferred %1$s | awk '{print $6}' | tr -d : | sort -u); do"
+               " grep -q \" $id: .*status=sent\" %1$s && echo $id && break; done");
+}
+
+START_TEST(test_deferred_then_sent)
+{
+    char *id = deferred_then_sent();
+    char *deferrals = raw_id("grep -c ' %s: .*status=deferred' %%s", id);
+    char *sent_delay = raw_id("grep ' %s: .*status=sent' %%s | grep -o ' delay=[^,]*' | tr -d ' '", id);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s trace %s %s", MC_BINARY, id, MAILLOG), 0);
+    ck_assert_int_eq(occurrences(out, " deferred to="), atoi(deferrals));
+    ck_assert_int_eq(occurrences(out, " sent to="), 1);
+    ck_assert_int_eq(occurrences(out, "    4"), atoi(deferrals)); /* each attempt decoded */
+    const char *const order[] = {" received client=", " deferred to=", " sent to=", sent_delay, "\n    250 ",
+                                 "outcome: "};
+    const char *last = expect_in_order(out, order, sizeof order / sizeof order[0]);
+    test_expect_has(last, " sent at ");
+    /* The same from gzip on standard input. */
+    char *gz = NULL;
+    ck_assert_int_eq(test_runf(&gz, "gzip -c %s | %s trace %s -", MAILLOG, MC_BINARY, id), 0);
+    ck_assert_str_eq(gz, out);
+    free(gz);
+    free(out);
+    free(id), free(deferrals), free(sent_delay);
+}
+END_TEST
+
+START_TEST(test_address)
+{
+    char *id = deferred_then_sent();
+    char *to = raw_id("grep ' %s: to=' %%s | head -1 | sed 's/.*to=<//; s/>.*//'", id);
+    char *n = raw_id("grep -ic 'to=<%s>' %%s", to);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s trace %s %s", MC_BINARY, to, MAILLOG), 0);
+    char needle[300];
+    snprintf(needle, sizeof needle, " to=%s ", to);
+    ck_assert_int_eq(occurrences(out, needle), atoi(n));
+    test_expect_lacks(out, "outcome: ");
+    free(out), free(to), free(n), free(id);
+}
+END_TEST
+
+/* A sender: the deliveries of its mail carry it only through the join by
+ * message, so its trace must read the lines of its queue ids too. */
+START_TEST(test_sender_address)
+{
+    char *from = raw("grep ' " BOUNCED ": from=' %s | head -1 | sed 's/.*from=<//; s/>.*//'");
+    char *mine = NULL, *scan = NULL;
+    ck_assert_int_eq(test_runf(&mine, "%s trace --format json %s %s | jq -c .", MC_BINARY, from, MAILLOG), 0);
+    ck_assert_int_eq(test_runf(&scan, "%s scan %s | jq -c 'select(.sender == \"%s\" or .recipient == \"%s\")'",
+                               MC_BINARY, MAILLOG, from, from), 0);
+    ck_assert_str_eq(mine, scan);
+    /* As many events from it as the raw log has: its queue ids from qmgr's
+     * from= lines, then their status= lines (deliveries, expiry), and the
+     * smtpd rejections (NOQUEUE) that name it. */
+    char fmt[512];
+    snprintf(fmt, sizeof fmt, "{ for id in $(grep 'qmgr.*: from=<%s>' %%s | awk '{print $6}' | tr -d : | sort -u);"
+             " do grep \" $id: .*status=\" %%s; done; grep 'NOQUEUE: reject: .* from=<%s> ' %%s; } | wc -l",
+             from, from);
+    char *n = NULL;
+    ck_assert_int_eq(test_runf(&n, fmt, MAILLOG, MAILLOG, MAILLOG), 0);
+    char needle[300];
+    snprintf(needle, sizeof needle, "\"sender\":\"%s\"", from);
+    ck_assert_int_eq(occurrences(mine, needle), atoi(n));
+    ck_assert_int_gt(atoi(n), 1);
+    free(mine), free(scan), free(from), free(n);
+}
+END_TEST
+
+/* An Exim message (exim's test suite, log 0032): arrival, a routing
+ * failure, Completed, as the raw lines say. */
+START_TEST(test_exim_message)
+{
+    const char *log = MC_DATA_DIR "/exim/exim-testsuite/log/0032";
+    char *id = NULL, *rcpt = NULL, *out = NULL;
+    ck_assert_int_eq(test_runf(&id, "grep -m1 ' \\*\\* ' %s | awk '{printf \"%%s\", $3}'", log), 0);
+    ck_assert_int_eq(test_runf(&rcpt, "grep -m1 ' \\*\\* ' %s | awk '{printf \"%%s\", $5}'", log), 0);
+    ck_assert_int_eq(test_runf(&out, "%s trace %s %s", MC_BINARY, id, log), 0);
+    char l_rcpt[256], l_outcome[256];
+    snprintf(l_rcpt, sizeof l_rcpt, " bounced to=%s ", rcpt);
+    snprintf(l_outcome, sizeof l_outcome, "outcome: %s bounced at ", rcpt);
+    const char *const order[] = {" received from=", l_rcpt, " permanent ", " removed\n", l_outcome};
+    expect_in_order(out, order, sizeof order / sizeof order[0]);
+    free(id), free(rcpt), free(out);
+}
+END_TEST
+
+START_TEST(test_json_is_scan)
+{
+    char *id = deferred_then_sent();
+    const char *targets[] = {BOUNCED, id};
+    for (size_t i = 0; i < 2; i++) {
+        char *mine = NULL, *scan = NULL;
+        ck_assert_int_eq(test_runf(&mine, "%s trace --format json %s %s", MC_BINARY, targets[i], MAILLOG), 0);
+        ck_assert_int_eq(test_runf(&scan, "%s scan %s | grep '\"queue_id\": \"%s\"'", MC_BINARY, MAILLOG,
+                                   targets[i]), 0);
+        ck_assert_str_eq(mine, scan);
+        ck_assert_int_ge(occurrences(mine, "\n"), 1);
+        free(mine), free(scan);
+    }
+    free(id);
+}
+END_TEST
+
+START_TEST(test_not_found_and_missing)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s trace 0000NOSUCHID %s 2>/dev/null", MC_BINARY, MAILLOG), 1);
+    ck_assert_str_eq(out, "");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s trace 0000NOSUCHID %s 2>&1 >/dev/null", MC_BINARY, MAILLOG), 1);
+    test_expect_has(out, "nothing matched");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s trace " BOUNCED " /nonexistent/maillog 2>/dev/null", MC_BINARY), 1);
+    ck_assert_str_eq(out, "");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s trace 2>/dev/null", MC_BINARY), 1);
+    free(out);
+}
+END_TEST
+
+static Suite *trace_suite(void)
+{
+    Suite *s = suite_create("trace");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_bounced_message);
+    tcase_add_test(tc, test_deferred_then_sent);
+    tcase_add_test(tc, test_address);
+    tcase_add_test(tc, test_sender_address);
+    tcase_add_test(tc, test_exim_message);
+    tcase_add_test(tc, test_json_is_scan);
+    tcase_add_test(tc, test_not_found_and_missing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(trace_suite)
