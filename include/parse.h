@@ -22,6 +22,7 @@ typedef struct {
     uint64_t daemon_mask;       /* bit i: the MTA's daemons[i]; 0 = any */
     char **literals;
     size_t n_literals;
+    size_t *literal_lens;       /* their lengths (no strlen per line) */
     int *literal_ids;           /* the same, as ids in the MTA's literal set */
     mc_pattern pat;
     char *direction, *status, *stage;
@@ -44,6 +45,7 @@ typedef struct {
     char **programs;            /* whole program names (exim, exim4) */
     size_t n_programs;
     char **markers;
+    size_t *marker_lens;        /* their lengths (no strlen per line) */
     size_t n_markers;
     /* Markers and every rule's literals in one automaton: a line is
      * scanned once instead of once per marker and literal (memmem). */

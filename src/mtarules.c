@@ -268,6 +268,7 @@ static void free_line_rules(mc_line_rule *rules, size_t n)
         free(r->name);
         mc_free_words(r->literals, r->n_literals);
         free(r->literal_ids);
+        free(r->literal_lens);
         pattern_free(&r->pat);
         free(r->direction);
         free(r->status);
@@ -285,6 +286,7 @@ static void free_mta(mc_mta_rules *m)
     mc_free_words(m->programs, m->n_programs);
     mc_free_words(m->markers, m->n_markers);
     free(m->marker_ids);
+    free(m->marker_lens);
     litset_free(m->literal_set);
     if (m->has_prefix)
         pattern_free(&m->prefix);
@@ -306,19 +308,33 @@ static void free_mta(mc_mta_rules *m)
     free_line_rules(m->facts, m->n_facts);
 }
 
-/* One exact-literal automaton per MTA over every rule's literals. */
+/* Gives a rule's literals their ids in ls and their lengths. */
+static void add_rule_literals(mc_litset *ls, mc_line_rule *r)
+{
+    r->literal_ids = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_ids);
+    r->literal_lens = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_lens);
+    for (size_t j = 0; j < r->n_literals; j++) {
+        r->literal_ids[j] = litset_add(ls, r->literals[j]);
+        r->literal_lens[j] = strlen(r->literals[j]);
+    }
+}
+
+/* One exact-literal automaton per MTA over its markers and every rule's
+ * literals, fact rules' too: where the automaton runs, the scan it makes
+ * for the markers also answers which fact rule a line may be. */
 static void build_literal_set(mc_mta_rules *m)
 {
     m->literal_set = litset_new_exact();
     m->marker_ids = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_ids);
-    for (size_t i = 0; i < m->n_markers; i++)
+    m->marker_lens = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_lens);
+    for (size_t i = 0; i < m->n_markers; i++) {
         m->marker_ids[i] = litset_add(m->literal_set, m->markers[i]);
-    for (size_t i = 0; i < m->n_rules; i++) {
-        mc_line_rule *r = &m->rules[i];
-        r->literal_ids = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_ids);
-        for (size_t j = 0; j < r->n_literals; j++)
-            r->literal_ids[j] = litset_add(m->literal_set, r->literals[j]);
+        m->marker_lens[i] = strlen(m->markers[i]);
     }
+    for (size_t i = 0; i < m->n_rules; i++)
+        add_rule_literals(m->literal_set, &m->rules[i]);
+    for (size_t i = 0; i < m->n_facts; i++)
+        add_rule_literals(m->literal_set, &m->facts[i]);
     litset_build(m->literal_set);
 }
 

@@ -165,10 +165,10 @@ static bool is_local_agent(const char *daemon)
 }
 
 /* Whether msg holds any of the markers. */
-static bool has_marker_in(char *const *markers, size_t n, mc_str msg)
+static bool has_marker_in(const mc_mta_rules *m, mc_str msg)
 {
-    for (size_t i = 0; i < n; i++)
-        if (memmem(msg.p, msg.n, markers[i], strlen(markers[i])) != NULL)
+    for (size_t i = 0; i < m->n_markers; i++)
+        if (memmem(msg.p, msg.n, m->markers[i], m->marker_lens[i]) != NULL)
             return true;
     return false;
 }
@@ -181,7 +181,7 @@ static bool any_marker(mc_parser *p, mc_str line)
     const mc_parse_rules *pr = p->rules;
     bool marked = false;
     for (size_t i = 0; i < pr->n_mtas && !marked; i++)
-        marked = has_marker_in(pr->mtas[i].markers, pr->mtas[i].n_markers, line);
+        marked = has_marker_in(&pr->mtas[i], line);
     for (size_t i = 0; marked && i < pr->n_mtas; i++)
         for (size_t j = 0; j < pr->mtas[i].n_fragments; j++)
             if (budget_match(p, &pr->mtas[i].fragments[j], line))
@@ -256,7 +256,7 @@ static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *foun
         return false;
     for (size_t i = 0; i < r->n_literals; i++) {
         bool there = found ? found_bit(found, r->literal_ids[i])
-                           : memmem(msg.p, msg.n, r->literals[i], strlen(r->literals[i])) != NULL;
+                           : memmem(msg.p, msg.n, r->literals[i], r->literal_lens[i]) != NULL;
         if (!there)
             return false;
     }
@@ -326,12 +326,15 @@ static mc_parse_result within_budget(const mc_parser *p, mc_parse_result r)
 
 static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev);
 
-/* The first fact rule for the line's daemon whose literals it holds
- * (memmem: a handful of rules, most for one daemon each), or NULL. */
-static const mc_line_rule *find_fact_rule(const mc_mta_rules *m, int daemon, mc_str msg)
+/* The first fact rule for the line's daemon whose literals it holds, or
+ * NULL.  found: the automaton's answer for msg, or NULL to memmem (a
+ * handful of rules, most for one daemon each: the daemon check settles
+ * most lines before any literal is looked for). */
+static const mc_line_rule *find_fact_rule(const mc_mta_rules *m, int daemon, const uint64_t *found,
+                                          mc_str msg)
 {
     for (size_t i = 0; i < m->n_facts; i++)
-        if (rule_applies(&m->facts[i], daemon, NULL, msg))
+        if (rule_applies(&m->facts[i], daemon, found, msg))
             return &m->facts[i];
     return NULL;
 }
@@ -397,16 +400,19 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
      * Many (Exim): one automaton scan answers them all at once. */
     const uint64_t *found = NULL;
     bool has_marker = false;
-    /* A message fact (client=, from=, removed) carries no marker. */
-    const mc_line_rule *fact = find_fact_rule(m, daemon, ll->message);
     if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
-        has_marker = has_marker_in(m->markers, m->n_markers, marked);
+        has_marker = has_marker_in(m, marked);
     } else {
         litset_scan(m->literal_set, marked, p->found);
         for (size_t i = 0; i < m->n_markers && !has_marker; i++)
             has_marker = found_bit(p->found, m->marker_ids[i]);
         found = p->found;
     }
+    /* A message fact (client=, from=, removed) carries no marker.  Its
+     * literals are looked for in the message: the scan above answers for
+     * them only when it scanned the message itself (not a debug line). */
+    bool scanned_msg = found && marked.p == ll->message.p && marked.n == ll->message.n;
+    const mc_line_rule *fact = find_fact_rule(m, daemon, scanned_msg ? found : NULL, ll->message);
     if (!has_marker && fact == NULL)
         return PARSE_NOTHING;
     if (daemon < 0)
