@@ -3,7 +3,7 @@
 
 A scripted SMTP server on 127.0.0.1: it answers each recipient with the
 reply its local part names (the REPLIES table: replies from the corpus,
-../shared/corpus/responses/replies.tsv and the Postfix mta-run maillog) and
+tests/data/responses/replies.tsv and the Postfix mta-run maillog) and
 records every reply it sends in a side file, one line per reply:
     recipient <TAB> stage <TAB> reply
 so a test can check what the parser read against what was really said.
