@@ -44,6 +44,23 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
                 m->daemons[m->n_daemons++] = mc_xstrdup(w[j]);
             }
             mc_free_words(w, n);
+        } else if (strcmp(e->key, "local_daemons") == 0) {
+            /* Daemons that deliver to this host's own mailboxes: the
+             * report's "local" section (our faults: disk, permissions). */
+            size_t n;
+            char **w = mc_split_words(e->value, " \t", &n);
+            for (size_t j = 0; j < n; j++) {
+                size_t d = 0;
+                while (d < m->n_daemons && strcmp(m->daemons[d], w[j]) != 0)
+                    d++;
+                if (d == m->n_daemons) {
+                    conf_error(err, errlen, cf->path, e->line, "local daemon '%s' is not listed in daemons", w[j]);
+                    mc_free_words(w, n);
+                    return false;
+                }
+                m->daemon_local[d] = true;
+            }
+            mc_free_words(w, n);
         } else if (strcmp(e->key, "programs") == 0) {
             mc_free_words(m->programs, m->n_programs);
             m->programs = mc_split_words(e->value, " \t", &m->n_programs);
@@ -72,7 +89,7 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             (*n)++;
         } else {
             conf_error(err, errlen, cf->path, e->line,
-                       "unknown key '%s' in [@mta] (name, daemons, programs, marker, prefix, fragment, debug)",
+                       "unknown key '%s' in [@mta] (name, daemons, local_daemons, programs, marker, prefix, fragment, debug)",
                        e->key);
             return false;
         }

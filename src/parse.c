@@ -149,21 +149,6 @@ static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
     }
 }
 
-/* Whether a daemon delivers to this host's own mailboxes (Postfix's
- * local, virtual, pipe and lmtp agents): its failures are our own faults
- * (disk, permissions, quota of our users), so its events get the
- * direction "local" inside the program (the report's section); every
- * output writes them as outbound, the contract's direction.  Exim logs name no such
- * agent on a failure line, so Exim's deliveries stay outbound. */
-static bool is_local_agent(const char *daemon)
-{
-    static const char *const agents[] = {"local", "virtual", "pipe", "lmtp"};
-    for (size_t i = 0; i < sizeof agents / sizeof agents[0]; i++)
-        if (strcmp(daemon, agents[i]) == 0)
-            return true;
-    return false;
-}
-
 /* Whether msg holds any of the markers. */
 static bool has_marker_in(const mc_mta_rules *m, mc_str msg)
 {
@@ -444,7 +429,9 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         ev->host = host;
         ev->program = ll->program;
         build_event(p, m, r, msg, ev);
-        if (daemon >= 0 && is_local_agent(m->daemons[daemon]) && strcmp(ev->direction, "outbound") == 0)
+        /* Our own mailboxes (rules' local_daemons): the report's "local"
+         * section; every output writes the contract's outbound. */
+        if (daemon >= 0 && m->daemon_local[daemon] && strcmp(ev->direction, "outbound") == 0)
             ev->direction = "local";
         return PARSE_EVENT;
     }
