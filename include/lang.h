@@ -37,6 +37,17 @@ void lang_free(mc_lang *l);
 const char *lang_word(const mc_lang *l, const char *key);
 /* The word for key, or NULL when neither the language nor English has it. */
 const char *lang_word_or_null(const mc_lang *l, const char *key);
+/* The English word for key (rules/lang/en.conf), whatever the chosen
+ * language: for machine output (JSON) that stays English; the key itself
+ * when en.conf lacks it. */
+const char *lang_english(const mc_lang *l, const char *key);
+/* Marks a lang key written where no lookup call shows it (in a table, a
+ * switch): tests/lang_keys.py collects the keys of the sources from the
+ * lookup calls and from LK(...). */
+#define LK(key) key
+/* Marks the prefix of keys built at run time (LK_PREFIX("col_") "%s"):
+ * every key of the files that starts with it counts as used. */
+#define LK_PREFIX(prefix) prefix
 /* The translated label of a reason, else fallback (the label in reasons.conf). */
 const char *lang_reason_label(const mc_lang *l, const char *reason, const char *fallback);
 

@@ -52,10 +52,35 @@ void rows_row_knowledge(const mc_rules *rules, const mc_report_opts *o, const mc
                         const char **name, const char **advice);
 bool rows_has_knowledge_key(const mc_report_opts *o);
 
-/* A heading in the reader's language, English when the file lacks it. */
+/* lang_word(l, key), for callers that still name the English: the English
+ * is rules/lang/en.conf's (the argument is not used). */
 const char *report_word(const mc_lang *l, const char *key, const char *english);
 /* A label in the reader's language and a space ("domains: "), in buf. */
 const char *report_label(const mc_lang *l, const char *key, char *buf, size_t len);
-void report_window_words(const mc_report_opts *o, char *buf, size_t len);
+/* The window as people read it, in the reader's language. */
+void report_window_words(const mc_report_opts *o, const mc_lang *l, char *buf, size_t len);
+/* A class (success, ..., unknown), direction (local, outbound, inbound)
+ * or status (sent, ..., rejected) in the reader's language; any other
+ * value as it is. */
+const char *report_value_word(const mc_lang *l, const char *value);
+/* The display width of the widest translated value of a --by key (class,
+ * direction, section, status); 0 for keys whose values are data. */
+int report_value_width(const mc_lang *l, const char *key);
+/* The heading of the report's section for a direction (local, outbound, inbound). */
+const char *report_section_heading(const mc_lang *l, const char *direction);
+/* A problem's title (problems_title) in the reader's language: the
+ * reason's label from rules/lang, else the code's name. */
+const char *report_problem_title(const mc_lang *l, const mc_rules *rules, const kept_row *r);
+
+/* One figure of the report's summary: its lang key and value. */
+typedef struct {
+    const char *key;
+    uint64_t n;
+} report_figure;
+/* How many figures report_figures gives; the last is Exim's retry skips,
+ * shown only when there are any. */
+#define REPORT_FIGURES 13
+/* The summary figures of totals t and statuses sc, in the order shown. */
+void report_figures(const mc_totals *t, const status_counts *sc, report_figure out[REPORT_FIGURES]);
 
 #endif

@@ -11,8 +11,11 @@
 /* The width text output keeps within. */
 #define MC_TEXT_WIDTH 100
 
-/* Prints s padded (pad) or cut to width columns; cut text ends in '~'. */
+/* Prints s padded (pad) or cut to width display columns (East Asian wide
+ * characters take two, combining marks none); cut text ends in '~'. */
 void text_cell(FILE *out, const char *s, int width, bool pad);
+/* Prints s right-aligned in width display columns. */
+void text_right(FILE *out, const char *s, int width);
 /* Writes body wrapped at width display columns (East Asian wide
  * characters take two, combining marks none): mark, indent, the line; on
  * continuation lines hang instead of indent.  Lines break at spaces, and

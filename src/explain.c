@@ -40,11 +40,11 @@ typedef struct {
 static const char *class_key(mc_class c)
 {
     switch (c) {
-    case CLASS_SUCCESS: return "class_success";
-    case CLASS_INTERMEDIATE: return "class_intermediate";
-    case CLASS_TRANSIENT: return "class_transient";
-    case CLASS_PERMANENT: return "class_permanent";
-    default: return "class_unknown";
+    case CLASS_SUCCESS: return LK("class_success");
+    case CLASS_INTERMEDIATE: return LK("class_intermediate");
+    case CLASS_TRANSIENT: return LK("class_transient");
+    case CLASS_PERMANENT: return LK("class_permanent");
+    default: return LK("class_unknown");
     }
 }
 
@@ -52,11 +52,11 @@ static const char *class_key(mc_class c)
 static const char *action_key(mc_class c)
 {
     switch (c) {
-    case CLASS_SUCCESS: return "action_success";
-    case CLASS_INTERMEDIATE: return "action_intermediate";
-    case CLASS_TRANSIENT: return "action_transient";
-    case CLASS_PERMANENT: return "action_permanent";
-    default: return "action_unknown";
+    case CLASS_SUCCESS: return LK("action_success");
+    case CLASS_INTERMEDIATE: return LK("action_intermediate");
+    case CLASS_TRANSIENT: return LK("action_transient");
+    case CLASS_PERMANENT: return LK("action_permanent");
+    default: return LK("action_unknown");
     }
 }
 
@@ -396,7 +396,7 @@ static void stage_phrase(mc_buf *out, const mc_lang *lang, const char *stages)
     bool first = true;
     for (char *w = strtok_r(copy, " ,", &save); w; w = strtok_r(NULL, " ,", &save)) {
         char key[64];
-        snprintf(key, sizeof key, "stage_%s", w);
+        snprintf(key, sizeof key, LK_PREFIX("stage_") "%s", w);
         if (!first)
             add_sep(out, lang);
         mc_buf_adds(out, lang_word(lang, key));
@@ -507,13 +507,13 @@ static void fill_side(side *s, const char *id, const explained *x, const mc_rule
         snprintf(s->subject, sizeof s->subject, "%s", subj ? subj->name : "?");
         const char *dot = strchr(x->enhanced + 2, '.');
         char key[32];
-        snprintf(key, sizeof key, "actor_%.*s", (int)(dot - (x->enhanced + 2)), x->enhanced + 2);
+        snprintf(key, sizeof key, LK_PREFIX("actor_") "%.*s", (int)(dot - (x->enhanced + 2)), x->enhanced + 2);
         const char *actor = lang_word_or_null(lang, key);
         snprintf(s->actor, sizeof s->actor, "%s", actor ? actor : lang_word(lang, "actor_other"));
     }
     if (x->code[0]) {
         char key[32];
-        snprintf(key, sizeof key, "category_%c", x->code[1]);
+        snprintf(key, sizeof key, LK_PREFIX("category_") "%c", x->code[1]);
         const char *cat = lang_word_or_null(lang, key);
         snprintf(s->category, sizeof s->category, "%s", cat ? cat : "?");
         const char *st = conf_get(f, "stage");

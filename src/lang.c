@@ -152,6 +152,13 @@ const char *lang_word(const mc_lang *l, const char *key)
     return w ? w : key;
 }
 
+/* The English word for key, or the key itself. */
+const char *lang_english(const mc_lang *l, const char *key)
+{
+    const char *w = l->fallback ? conf_get(conf_find_section(l->fallback, "@words"), key) : NULL;
+    return w ? w : key;
+}
+
 /* A reason's label in the language, else fallback. */
 const char *lang_reason_label(const mc_lang *l, const char *reason, const char *fallback)
 {

@@ -88,6 +88,8 @@ typedef struct {
     uint64_t events;
     int widths[MC_MAX_KEYS];
     int name_width;
+    const mc_lang *l;  /* the text table's language */
+    int class_width;   /* the text table's class column */
 } emit_ctx;
 
 /* Name and advice of a row; a success carries no failure advice. */
@@ -174,13 +176,13 @@ static bool emit_table_row(const mc_row *row, void *vctx)
     emit_ctx *c = vctx;
     FILE *out = c->out;
     for (size_t i = 0; i < c->o->n_keys; i++) {
-        text_cell(out, row->values[i][0] ? row->values[i] : "-", c->widths[i], true);
+        text_cell(out, row->values[i][0] ? report_value_word(c->l, row->values[i]) : "-", c->widths[i], true);
         fputc(' ', out);
     }
     if (rows_key_index(c->o->keys, c->o->n_keys, "class") < 0) {
         if (c->o->color)
             fputs(text_class_color(row->klass), out);
-        text_cell(out, row->klass ? row->klass : "-", 12, true);
+        text_cell(out, report_value_word(c->l, row->klass), c->class_width, true);
         if (c->o->color)
             fputs("\033[0m", out);
     }
@@ -196,33 +198,58 @@ static bool emit_table_row(const mc_row *row, void *vctx)
     return true;
 }
 
-/* The --by table: header line, column heads, rows. */
-static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_totals *t,
-                        const mc_filter *f, FILE *out, char *err, size_t errlen)
+/* The --by table's column head for a key, in the reader's language. */
+static const char *column_head(const mc_lang *l, const char *key)
 {
-    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events};
-    char win[128];
-    report_window_words(o, win, sizeof win);
-    fprintf(out, "mailcodes report (%s): %llu lines, %llu events, %llu skipped, %llu unrecognised\n\n", win,
-            (unsigned long long)t->lines, (unsigned long long)t->events, (unsigned long long)t->skipped,
-            (unsigned long long)t->unrecognised);
+    char lk[64];
+    snprintf(lk, sizeof lk, LK_PREFIX("col_") "%s", key);
+    const char *w = lang_word_or_null(l, lk);
+    return w ? w : key;
+}
+
+/* The --by table: header line, column heads, rows. */
+static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                        const mc_totals *t, const mc_filter *f, FILE *out, char *err, size_t errlen)
+{
+    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events, .l = l, .class_width = 12};
+    char win[128], n[4][24];
+    report_window_words(o, l, win, sizeof win);
+    const uint64_t figures[4] = {t->lines, t->events, t->skipped, t->unrecognised};
+    for (size_t i = 0; i < 4; i++)
+        snprintf(n[i], sizeof n[i], "%llu", (unsigned long long)figures[i]);
+    mc_buf head;
+    mc_buf_init(&head);
+    const char *vars[] = {"window", win, "lines", n[0], "events", n[1], "skipped", n[2], "unrecognised", n[3], NULL};
+    lang_fill(&head, l, "table_title", vars);
+    text_wrap(out, MC_TEXT_WIDTH, true, "", "", "", head.data);
+    mc_buf_free(&head);
+    fputc('\n', out);
+    /* Columns of translated words fit the language's longest. */
+    if (report_value_width(l, "class") + 1 > c.class_width)
+        c.class_width = report_value_width(l, "class") + 1;
     int used = 0;
     for (size_t i = 0; i < o->n_keys; i++) {
         const mc_by_key *k = by_key_find(o->keys[i]);
         c.widths[i] = k ? k->width : 16;
+        if (report_value_width(l, o->keys[i]) > c.widths[i])
+            c.widths[i] = report_value_width(l, o->keys[i]);
         used += c.widths[i] + 1;
-        text_cell(out, o->keys[i], c.widths[i], true);
+        text_cell(out, column_head(l, o->keys[i]), c.widths[i], true);
         fputc(' ', out);
     }
     if (rows_key_index(o->keys, o->n_keys, "class") < 0) {
-        fprintf(out, "%-12s", "class");
-        used += 12;
+        text_cell(out, column_head(l, "class"), c.class_width, true);
+        used += c.class_width;
     }
     used += 17;
     c.name_width = MC_TEXT_WIDTH - used - 1 > 8 ? MC_TEXT_WIDTH - used - 1 : 0;
-    fprintf(out, "%10s %6s", "count", "share");
-    if (c.name_width && rows_has_knowledge_key(o))
-        fputs(" meaning", out);
+    text_right(out, column_head(l, "count"), 10);
+    fputc(' ', out);
+    text_right(out, column_head(l, "share"), 6);
+    if (c.name_width && rows_has_knowledge_key(o)) {
+        fputc(' ', out);
+        text_cell(out, column_head(l, "meaning"), c.name_width, false);
+    }
     fputc('\n', out);
     return store_rows(s, &o->window, o->keys, o->n_keys, f, o->top, emit_table_row, &c, err, errlen);
 }
@@ -230,15 +257,17 @@ static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts
 /* ---- the daily text report -------------------------------------------- */
 
 /* One summary line: the count, and against the window before when known. */
-static void summary_line(FILE *out, const char *label, uint64_t now, const uint64_t *prev)
+static void summary_line(FILE *out, const mc_lang *l, const char *label, uint64_t now, const uint64_t *prev)
 {
-    fprintf(out, "  %-34s %12llu", label, (unsigned long long)now);
+    fputs("  ", out);
+    text_cell(out, label, 34, true);
+    fprintf(out, " %12llu", (unsigned long long)now);
     if (prev) {
-        fprintf(out, " %12llu", (unsigned long long)*prev);
+        fprintf(out, " %12llu ", (unsigned long long)*prev);
         if (*prev == 0)
-            fprintf(out, " %9s", now ? "new" : "-");
+            text_right(out, now ? lang_word(l, "change_new") : "-", 9);
         else
-            fprintf(out, " %+8.0f%%", 100.0 * ((double)now - (double)*prev) / (double)*prev);
+            fprintf(out, "%+8.0f%%", 100.0 * ((double)now - (double)*prev) / (double)*prev);
     }
     fputc('\n', out);
 }
@@ -278,34 +307,31 @@ static bool json_unrecognised(mc_store *s, const mc_window *w, const mc_totals *
     return true;
 }
 
-/* "1 event", "2 events". */
-static void events_count(FILE *out, const mc_lang *l, uint64_t n)
-{
-    fprintf(out, "%llu %s", (unsigned long long)n,
-            n == 1 ? report_word(l, "event_one", "event") : report_word(l, "event_many", "events"));
-}
-
 /* One problem of the daily report: heading, breakdowns, sample, advice. */
 static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                           const mc_totals *t, size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
     double share = t->events ? 100.0 * (double)r->count / (double)t->events : 0;
-    fprintf(out, "\n%3zu. ", rank);
+    char head[128], tail[128];
+    snprintf(head, sizeof head, "%3zu. %s %s %s", rank, r->values[P_CODE][0] ? r->values[P_CODE] : "---",
+             r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-", report_value_word(l, r->klass));
+    snprintf(tail, sizeof tail, "  %llu %s (%.1f%%)  ", (unsigned long long)r->count,
+             lang_word(l, r->count == 1 ? "event_one" : "event_many"), share);
+    fputc('\n', out);
     if (o->color)
         fputs(text_class_color(r->klass), out);
-    fprintf(out, "%s %s %s", r->values[P_CODE][0] ? r->values[P_CODE] : "---",
-            r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-", r->klass);
+    fputs(head, out);
     if (o->color)
         fputs("\033[0m", out);
-    fputs("  ", out);
-    events_count(out, l, r->count);
-    fprintf(out, " (%.1f%%)  ", share);
-    text_cell(out, problems_title(rules, r), 44, false);
+    fputs(tail, out);
+    /* The title takes what is left of the line. */
+    int room = MC_TEXT_WIDTH - text_width(head) - text_width(tail);
+    text_cell(out, report_problem_title(l, rules, r), room > 20 ? room : 20, false);
     fputc('\n', out);
     bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
     char label[128];
     static const char *const breakdown[][2] = {
-        {"domain", "label_domains"}, {"relay", "label_relays"}, {"client", "label_clients"}};
+        {"domain", LK("label_domains")}, {"relay", LK("label_relays")}, {"client", LK("label_clients")}};
     for (size_t i = 0; i < 3; i++) {
         if ((i == 1 && inbound) || (i == 2 && !inbound))
             continue; /* inbound mail has clients, outbound and local relays */
@@ -333,9 +359,9 @@ static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_o
     size_t top = o->top ? o->top : 10;
     if (top > k.n)
         top = k.n;
-    fprintf(out, "\n%s\n", report_word(l, "top_problems", "Top problems"));
+    fprintf(out, "\n%s\n", lang_word(l, "top_problems"));
     if (k.n == 0 && t->lines > 0) /* without lines the header said so: no all-clear */
-        fprintf(out, "  %s\n", report_word(l, "no_problems", "none: no transient or permanent failure in this window"));
+        fprintf(out, "  %s\n", lang_word(l, "no_problems"));
     mc_buf buf;
     mc_buf_init(&buf);
     for (size_t d = 0; d < 3; d++) {
@@ -345,7 +371,7 @@ static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_o
             if (strcmp(r->values[P_DIRECTION], problems_directions[d]) != 0)
                 continue;
             if (!headed)
-                fprintf(out, "\n%s\n", report_word(l, problems_headings[d][0], problems_headings[d][1]));
+                fprintf(out, "\n%s\n", report_section_heading(l, problems_directions[d]));
             headed = true;
             daily_problem(s, rules, o, l, t, i + 1, r, &buf, out);
         }
@@ -360,8 +386,8 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
                         const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
     char win[128];
-    report_window_words(o, win, sizeof win);
-    fprintf(out, "%s: %s\n", report_word(l, "report", "Mail report"), win);
+    report_window_words(o, l, win, sizeof win);
+    fprintf(out, "%s: %s\n", lang_word(l, "report"), win);
     report_data dat;
     if (!report_data_get(s, o, &dat, err, errlen))
         return false;
@@ -376,28 +402,29 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     if (have_prev && (!store_totals(s, &o->previous, NULL, &pt, err, errlen) ||
                       !rows_statuses(s, &o->previous, &ps, err, errlen)))
         return false;
-    fprintf(out, "%s", report_word(l, "summary", "Summary"));
-    if (have_prev)
-        fprintf(out, "%*s %12s %9s", 47 - (int)strlen(report_word(l, "summary", "Summary")), "this window", "previous", "change");
+    if (have_prev) {
+        text_cell(out, lang_word(l, "summary"), 37, true);
+        text_right(out, lang_word(l, "col_window"), 12);
+        fputc(' ', out);
+        text_right(out, lang_word(l, "col_previous"), 12);
+        fputc(' ', out);
+        text_right(out, lang_word(l, "col_change"), 9);
+    } else {
+        fputs(lang_word(l, "summary"), out);
+    }
     fputc('\n', out);
-#define PREV(x) (have_prev ? &(x) : NULL)
-    summary_line(out, "lines read", t->lines, PREV(pt.lines));
-    summary_line(out, "events (SMTP outcomes)", t->events, PREV(pt.events));
-    summary_line(out, "sent", sc.sent, PREV(ps.sent));
-    summary_line(out, "deferred", sc.deferred, PREV(ps.deferred));
-    summary_line(out, "bounced", sc.bounced, PREV(ps.bounced));
-    summary_line(out, "expired", sc.expired, PREV(ps.expired));
-    summary_line(out, "rejected (inbound)", sc.rejected, PREV(ps.rejected));
-    summary_line(out, "transient failures (4xx)", t->by_class[CLASS_TRANSIENT], PREV(pt.by_class[CLASS_TRANSIENT]));
-    summary_line(out, "permanent failures (5xx)", t->by_class[CLASS_PERMANENT], PREV(pt.by_class[CLASS_PERMANENT]));
-    summary_line(out, "dead addresses (hard)", t->hard, PREV(pt.hard));
-    summary_line(out, "unreadable lines (skipped)", t->skipped, PREV(pt.skipped));
-    summary_line(out, "unrecognised outcome lines", t->unrecognised, PREV(pt.unrecognised));
+    report_figure now[REPORT_FIGURES], prev[REPORT_FIGURES];
+    report_figures(t, &sc, now);
+    if (have_prev)
+        report_figures(&pt, &ps, prev);
+    /* The last figure, Exim's retry skips, after the shapes and only when there are any. */
+    for (size_t i = 0; i + 1 < REPORT_FIGURES; i++)
+        summary_line(out, l, lang_word(l, now[i].key), now[i].n, have_prev ? &prev[i].n : NULL);
     if (!write_shapes_text(s, &o->window, out, err, errlen))
         return false;
-    if (t->retry_skips || (have_prev && pt.retry_skips))
-        summary_line(out, "retry skips (not yet due, Exim)", t->retry_skips, PREV(pt.retry_skips));
-#undef PREV
+    const size_t last = REPORT_FIGURES - 1;
+    if (now[last].n || (have_prev && prev[last].n))
+        summary_line(out, l, lang_word(l, now[last].key), now[last].n, have_prev ? &prev[last].n : NULL);
     if (!report_messages_text(s, o, l, t, out, err, errlen))
         return false;
 
@@ -521,7 +548,7 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             break;
         case FORMAT_TEXT:
             ok = eff.n_keys == 0 ? write_daily(s, rules, &eff, &lang, &t, out, err, sizeof err)
-                                 : write_table(s, rules, &eff, &t, &f, out, err, sizeof err);
+                                 : write_table(s, rules, &eff, &lang, &t, &f, out, err, sizeof err);
             break;
         }
     }

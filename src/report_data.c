@@ -61,25 +61,13 @@ bool report_data_get(mc_store *s, const mc_report_opts *o, report_data *d, char 
         return false;
     d->lines = t.lines;
     if (t.lines == 0)
-        warn(d, "warn_no_lines");
+        warn(d, LK("warn_no_lines"));
     if (o->ends_now && d->last[0]) {
         long long last = stamp_seconds(d->last), now = now_local_seconds();
         if (last >= 0 && now >= 0 && now - last > 3600)
-            warn(d, "warn_stale");
+            warn(d, LK("warn_stale"));
     }
     return true;
-}
-
-/* English for the keys above, when a language file lacks them. */
-static const char *english(const char *key)
-{
-    static const char *const words[][2] = {
-        {"warn_no_lines", "No log lines in this window: nothing was checked, this is not an all-clear."},
-        {"warn_stale", "Stale data: the newest event is more than an hour old; is ingest running?"}};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcmp(words[i][0], key) == 0)
-            return words[i][1];
-    return key;
 }
 
 /* The span line ("Data: FIRST .. LAST; last ingest T") into b. */
@@ -87,19 +75,18 @@ static void span_line(const mc_lang *l, const report_data *d, mc_buf *b)
 {
     mc_buf_reset(b);
     if (d->first[0])
-        mc_buf_printf(b, "%s %s .. %s", report_word(l, "data_span", "Data:"), d->first, d->last);
+        mc_buf_printf(b, "%s %s .. %s", lang_word(l, "data_span"), d->first, d->last);
     else
-        mc_buf_printf(b, "%s %s", report_word(l, "data_span", "Data:"), report_word(l, "data_none", "no events"));
+        mc_buf_printf(b, "%s %s", lang_word(l, "data_span"), lang_word(l, "data_none"));
     if (d->last_ingest[0])
-        mc_buf_printf(b, "; %s %s", report_word(l, "last_ingest", "last ingest"), d->last_ingest);
+        mc_buf_printf(b, "; %s %s", lang_word(l, "last_ingest"), d->last_ingest);
 }
 
 /* Warning i in words into b. */
 static void warning_line(const mc_lang *l, const report_data *d, size_t i, mc_buf *b)
 {
     mc_buf_reset(b);
-    mc_buf_printf(b, "%s %s", report_word(l, "warning", "WARNING:"),
-                  report_word(l, d->warnings[i], english(d->warnings[i])));
+    mc_buf_printf(b, "%s %s", lang_word(l, "warning"), lang_word(l, d->warnings[i]));
 }
 
 /* The header lines. */
@@ -108,10 +95,10 @@ void report_data_text(FILE *out, const mc_lang *l, const report_data *d)
     mc_buf b;
     mc_buf_init(&b);
     span_line(l, d, &b);
-    fprintf(out, "%s\n", b.data);
+    text_wrap(out, MC_TEXT_WIDTH, true, "", "", "  ", b.data);
     for (size_t i = 0; i < d->n_warnings; i++) {
         warning_line(l, d, i, &b);
-        fprintf(out, "%s\n", b.data);
+        text_wrap(out, MC_TEXT_WIDTH, true, "", "", "  ", b.data);
     }
     mc_buf_free(&b);
 }
@@ -137,7 +124,6 @@ void report_data_html(FILE *out, const mc_lang *l, const report_data *d)
 /* The JSON members. */
 void report_data_json(FILE *out, const mc_lang *l, const report_data *d)
 {
-    (void)l;
     fputs(",\n \"data\": {\"first\": ", out);
     mc_json_cstr_or_null(out, d->first[0] ? d->first : NULL);
     fputs(", \"last\": ", out);
@@ -147,7 +133,7 @@ void report_data_json(FILE *out, const mc_lang *l, const report_data *d)
     fputs("},\n \"warnings\": [", out);
     for (size_t i = 0; i < d->n_warnings; i++) {
         fputs(i ? ", " : "", out);
-        mc_json_cstr_or_null(out, english(d->warnings[i]));
+        mc_json_cstr_or_null(out, lang_english(l, d->warnings[i])); /* machine text: English */
     }
     fputc(']', out);
 }

@@ -67,7 +67,8 @@ typedef struct {
 
 /* Events per hour, stacked by class.  The rows are sorted by hour once and
  * summed in one pass, so years of hours cost n log n, not n squared. */
-static bool html_hours_chart(mc_store *s, const mc_report_opts *o, FILE *out, char *err, size_t errlen)
+static bool html_hours_chart(mc_store *s, const mc_report_opts *o, const mc_lang *l, FILE *out, char *err,
+                             size_t errlen)
 {
     kept_rows k;
     const char *keys[1] = {"hour"};
@@ -95,7 +96,9 @@ static bool html_hours_chart(mc_store *s, const mc_report_opts *o, FILE *out, ch
     }
     int w = 760, hgt = 220, left = 50, bottom = 30;
     double bw = n_hours ? (double)(w - left - 10) / (double)n_hours : 0;
-    fprintf(out, "<figure><figcaption>Events per hour, by class</figcaption>\n"
+    fputs("<figure><figcaption>", out);
+    html_text(out, lang_word(l, "chart_hours"));
+    fprintf(out, "</figcaption>\n"
                  "<svg role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
             w, hgt, w, hgt);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n", left, hgt - bottom, w - 10, hgt - bottom);
@@ -121,8 +124,11 @@ static bool html_hours_chart(mc_store *s, const mc_report_opts *o, FILE *out, ch
             fputs("h</text>\n", out);
         }
     }
-    if (n_hours == 0)
-        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">no events with a time</text>\n", left + 10, hgt / 2);
+    if (n_hours == 0) {
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\">", left + 10, hgt / 2);
+        html_text(out, lang_word(l, "chart_no_time"));
+        fputs("</text>\n", out);
+    }
     fputs("</svg></figure>\n", out);
     free(bars);
     rows_free(&k);
@@ -168,17 +174,18 @@ static bool html_bar_chart(mc_store *s, const mc_report_opts *o, const char *cap
 
 /* One problem: a row of codes, class, count, title and its breakdown, then
  * its sample and advice. */
-static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report_opts *o, size_t rank,
-                             const kept_row *r, mc_buf *buf, FILE *out)
+static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                             size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
     bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
     fprintf(out, "<tr><td class=\"n\">%zu</td><td>", rank);
     html_text(out, r->values[P_CODE][0] ? r->values[P_CODE] : "-");
     fputs("</td><td>", out);
     html_text(out, r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-");
-    fprintf(out, "</td><td class=\"%s\">%s</td><td class=\"n\">%llu</td><td>", r->klass, r->klass,
-            (unsigned long long)r->count);
-    html_text(out, problems_title(rules, r));
+    fprintf(out, "</td><td class=\"%s\">", r->klass);
+    html_text(out, report_value_word(l, r->klass));
+    fprintf(out, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)r->count);
+    html_text(out, report_problem_title(l, rules, r));
     fputs("</td><td>", out);
     problems_breakdown(s, &o->window, r, "domain", buf);
     html_text(out, buf->data);
@@ -204,7 +211,7 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
     if (top > k.n)
         top = k.n;
     fputs("<h2>", out);
-    html_text(out, report_word(l, "top_problems", "Top problems"));
+    html_text(out, lang_word(l, "top_problems"));
     fputs("</h2>\n", out);
     mc_buf buf;
     mc_buf_init(&buf);
@@ -216,14 +223,21 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
                 continue;
             if (!headed) {
                 fputs("<h3>", out);
-                html_text(out, report_word(l, problems_headings[d][0], problems_headings[d][1]));
-                fputs("</h3>\n<table>\n<tr><th>#</th><th>code</th><th>enhanced</th><th>class</th><th>count</th>"
-                      "<th>problem</th><th>domains</th><th>", out);
-                fputs(d == 2 ? "clients" : "relays", out);
+                html_text(out, report_section_heading(l, problems_directions[d]));
+                fputs("</h3>\n<table>\n<tr><th>#</th>", out);
+                static const char *const heads[] = {LK("col_code"), LK("col_enhanced"), LK("col_class"),
+                                                    LK("col_count"), LK("col_problem"), LK("col_domains")};
+                for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
+                    fputs("<th>", out);
+                    html_text(out, lang_word(l, heads[h]));
+                    fputs("</th>", out);
+                }
+                fputs("<th>", out);
+                html_text(out, lang_word(l, d == 2 ? "col_clients" : "col_relays"));
                 fputs("</th></tr>\n", out);
             }
             headed = true;
-            html_problem_row(s, rules, o, i + 1, r, &buf, out);
+            html_problem_row(s, rules, o, l, i + 1, r, &buf, out);
         }
         if (headed)
             fputs("</table>\n", out);
@@ -238,11 +252,11 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
                        const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
     char win[128];
-    report_window_words(o, win, sizeof win);
+    report_window_words(o, l, win, sizeof win);
     fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
             o->lang && *o->lang ? o->lang : "en", l->rtl ? "rtl" : "ltr");
-    html_text(out, report_word(l, "report", "Mail report"));
+    html_text(out, lang_word(l, "report"));
     fputs(" - ", out);
     html_text(out, win);
     fputs("</title>\n<style>\n"
@@ -253,7 +267,7 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
           "figure{margin:1.5em 0}figcaption{font-weight:600;margin-bottom:.4em}\n"
           ".advice{color:#444;font-size:.92em;max-width:60em}.sample{font-family:monospace;font-size:.85em;"
           "color:#555;unicode-bidi:plaintext}\n</style>\n</head>\n<body>\n<h1>", out);
-    html_text(out, report_word(l, "report", "Mail report"));
+    html_text(out, lang_word(l, "report"));
     fputs("</h1>\n<p>", out);
     html_text(out, win);
     fputs("</p>\n", out);
@@ -262,34 +276,26 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
         return false;
     report_data_html(out, l, &dat);
     fputs("<h2>", out);
-    html_text(out, report_word(l, "summary", "Summary"));
+    html_text(out, lang_word(l, "summary"));
     fputs("</h2>\n<table>\n", out);
     status_counts sc;
     if (!rows_statuses(s, &o->window, &sc, err, errlen))
         return false;
-    const struct {
-        const char *label;
-        uint64_t v;
-    } lines[] = {{"lines read", t->lines},
-                 {"events", t->events},
-                 {"sent", sc.sent},
-                 {"deferred", sc.deferred},
-                 {"bounced", sc.bounced},
-                 {"expired", sc.expired},
-                 {"rejected (inbound)", sc.rejected},
-                 {"transient failures (4xx)", t->by_class[CLASS_TRANSIENT]},
-                 {"permanent failures (5xx)", t->by_class[CLASS_PERMANENT]},
-                 {"dead addresses (hard)", t->hard},
-                 {"skipped lines", t->skipped},
-                 {"unrecognised lines", t->unrecognised}};
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        fprintf(out, "<tr><td>%s</td><td class=\"n\">%llu</td></tr>\n", lines[i].label, (unsigned long long)lines[i].v);
+    report_figure figures[REPORT_FIGURES];
+    report_figures(t, &sc, figures);
+    for (size_t i = 0; i < REPORT_FIGURES; i++) {
+        if (i == REPORT_FIGURES - 1 && figures[i].n == 0)
+            break; /* Exim's retry skips, only when there are any */
+        fputs("<tr><td>", out);
+        html_text(out, lang_word(l, figures[i].key));
+        fprintf(out, "</td><td class=\"n\">%llu</td></tr>\n", (unsigned long long)figures[i].n);
+    }
     fputs("</table>\n", out);
     static const char *const code_keys[] = {"code", "enhanced"};
     static const char *const domain_keys[] = {"domain"};
-    if (!html_hours_chart(s, o, out, err, errlen) ||
-        !html_bar_chart(s, o, "Top codes", code_keys, 2, false, out, err, errlen) ||
-        !html_bar_chart(s, o, "Top domains with failures", domain_keys, 1, true, out, err, errlen))
+    if (!html_hours_chart(s, o, l, out, err, errlen) ||
+        !html_bar_chart(s, o, lang_word(l, "chart_codes"), code_keys, 2, false, out, err, errlen) ||
+        !html_bar_chart(s, o, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen))
         return false;
     if (!html_problems(s, rules, o, l, out, err, errlen))
         return false;

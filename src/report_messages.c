@@ -50,7 +50,9 @@ bool report_messages_json(mc_store *s, const mc_window *w, const mc_totals *t, F
 /* One line of the messages table: label, then the figure. */
 static void figure_line(FILE *out, const char *label, uint64_t n)
 {
-    fprintf(out, "  %-34s %12llu\n", label, (unsigned long long)n);
+    fputs("  ", out);
+    text_cell(out, label, 34, true);
+    fprintf(out, " %12llu\n", (unsigned long long)n);
 }
 
 /* The daily report's "Messages" block and its top senders of failures. */
@@ -58,45 +60,47 @@ bool report_messages_text(mc_store *s, const mc_report_opts *o, const mc_lang *l
                           FILE *out, char *err, size_t errlen)
 {
     const mc_msg_figures *m = &t->msg;
-    fprintf(out, "\n%s\n", report_word(l, "messages", "Messages"));
+    fprintf(out, "\n%s\n", lang_word(l, "messages"));
     const struct {
-        const char *key, *english;
+        const char *key;
         uint64_t n;
     } lines[] = {
-        {"msg_received", "received", m->received},
-        {"msg_generated", "generated (bounces, notices)", m->generated},
-        {"msg_delivered", "delivered", m->delivered},
-        {"msg_deferred", "deferred (at least once)", m->deferred},
-        {"msg_bounced", "bounced", m->bounced},
-        {"msg_expired", "expired", m->expired},
-        {"msg_rejected", "rejected", m->rejected},
-        {"bytes_received", "bytes received", m->bytes_received},
-        {"bytes_delivered", "bytes delivered", m->bytes_delivered},
-        {"senders", "senders", t->senders},
-        {"recipients", "recipients", t->recipients},
+        {LK("msg_received"), m->received},
+        {LK("msg_generated"), m->generated},
+        {LK("msg_delivered"), m->delivered},
+        {LK("msg_deferred"), m->deferred},
+        {LK("msg_bounced"), m->bounced},
+        {LK("msg_expired"), m->expired},
+        {LK("msg_rejected"), m->rejected},
+        {LK("bytes_received"), m->bytes_received},
+        {LK("bytes_delivered"), m->bytes_delivered},
+        {LK("senders"), t->senders},
+        {LK("recipients"), t->recipients},
     };
     /* The last two, senders and recipients, only when the rows kept them. */
     size_t n_lines = sizeof lines / sizeof lines[0];
     for (size_t i = 0; i < n_lines; i++)
         if ((i != n_lines - 2 || t->senders_known) && (i != n_lines - 1 || t->recipients_known))
-            figure_line(out, report_word(l, lines[i].key, lines[i].english), lines[i].n);
+            figure_line(out, lang_word(l, lines[i].key), lines[i].n);
     kept_rows k;
     const char *keys[1] = {"sender"};
     mc_filter f = {.problems_only = true, .keys = {"direction"}, .values = {"outbound"}, .n = 1};
     if (!rows_query(s, &o->window, keys, 1, &f, o->top ? o->top : 5, &k, err, errlen))
         return false;
-    fprintf(out, "\n%s\n", report_word(l, "top_failing_senders", "Top senders of failures"));
+    fprintf(out, "\n%s\n", lang_word(l, "top_failing_senders"));
     size_t shown = 0;
     for (size_t i = 0; i < k.n; i++) {
         if (k.rows[i].values[0][0] == '\0')
             continue;
-        fprintf(out, "  %12llu  %-12s ", (unsigned long long)k.rows[i].count, k.rows[i].klass);
-        text_cell(out, k.rows[i].values[0], MC_TEXT_WIDTH - 30, false);
+        fprintf(out, "  %12llu  ", (unsigned long long)k.rows[i].count);
+        text_cell(out, report_value_word(l, k.rows[i].klass), 13, true);
+        fputc(' ', out);
+        text_cell(out, k.rows[i].values[0], MC_TEXT_WIDTH - 31, false);
         fputc('\n', out);
         shown++;
     }
     if (shown == 0)
-        fprintf(out, "  %s\n", report_word(l, "none", "none"));
+        fprintf(out, "  %s\n", lang_word(l, "none"));
     rows_free(&k);
     return true;
 }

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "problems.h"
+#include "textout.h"
+
 /* The aggregate dimensions a report (or triage) reads. */
 uint32_t report_dims(const mc_report_opts *o, bool triage)
 {
@@ -53,12 +56,89 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
     return d;
 }
 
-/* A heading in the reader's language, with an English default for words
- * a language file does not have yet. */
+/* A word in the reader's language (the English is en.conf's). */
 const char *report_word(const mc_lang *l, const char *key, const char *english)
 {
-    const char *w = lang_word(l, key);
-    return (w == NULL || strcmp(w, key) == 0) ? english : w;
+    (void)english;
+    return lang_word(l, key);
+}
+
+/* The --by keys whose values are a fixed set of words, each its own key in
+ * rules/lang: the words a report translates. */
+static const struct {
+    const char *key;
+    const char *values[6];
+} value_words[] = {
+    {"class", {LK("success"), LK("intermediate"), LK("transient"), LK("permanent"), LK("unknown")}},
+    {"direction", {LK("local"), LK("outbound"), LK("inbound")}},
+    {"section", {LK("local"), LK("outbound"), LK("inbound")}},
+    {"status", {LK("sent"), LK("deferred"), LK("bounced"), LK("expired"), LK("rejected")}},
+};
+
+/* A class, direction or status value in the reader's language. */
+const char *report_value_word(const mc_lang *l, const char *value)
+{
+    if (value == NULL)
+        return "-";
+    for (size_t i = 0; i < sizeof value_words / sizeof value_words[0]; i++)
+        for (size_t j = 0; j < 6 && value_words[i].values[j]; j++)
+            if (strcmp(value, value_words[i].values[j]) == 0)
+                return lang_word(l, value);
+    return value;
+}
+
+/* The widest translated value of a --by key (0: its values are data). */
+int report_value_width(const mc_lang *l, const char *key)
+{
+    int w = 0;
+    for (size_t i = 0; i < sizeof value_words / sizeof value_words[0]; i++)
+        if (strcmp(key, value_words[i].key) == 0)
+            for (size_t j = 0; j < 6 && value_words[i].values[j]; j++)
+                if (text_width(lang_word(l, value_words[i].values[j])) > w)
+                    w = text_width(lang_word(l, value_words[i].values[j]));
+    return w;
+}
+
+/* The heading of a direction's section in the reader's language. */
+const char *report_section_heading(const mc_lang *l, const char *direction)
+{
+    char key[64];
+    snprintf(key, sizeof key, LK_PREFIX("section_") "%s", direction);
+    return lang_word(l, key);
+}
+
+/* A problem's title in the reader's language. */
+const char *report_problem_title(const mc_lang *l, const mc_rules *rules, const kept_row *r)
+{
+    const char *title = problems_title(rules, r);
+    if (r->values[P_REASON][0])
+        return lang_reason_label(l, r->values[P_REASON], title);
+    /* Without a reason: the code's name (knowledge, English), else the
+     * unexplained reason's label, which rules/lang translates. */
+    const mc_reason *u = reasons_find(&rules->reasons, "unexplained");
+    if (u && u->label && strcmp(title, u->label) == 0)
+        return lang_reason_label(l, "unexplained", title);
+    return title;
+}
+
+/* The summary figures, in the order shown. */
+void report_figures(const mc_totals *t, const status_counts *sc, report_figure out[REPORT_FIGURES])
+{
+    const report_figure f[REPORT_FIGURES] = {
+        {LK("sum_lines"), t->lines},
+        {LK("sum_events"), t->events},
+        {LK("sum_sent"), sc->sent},
+        {LK("sum_deferred"), sc->deferred},
+        {LK("sum_bounced"), sc->bounced},
+        {LK("sum_expired"), sc->expired},
+        {LK("sum_rejected"), sc->rejected},
+        {LK("sum_transient"), t->by_class[CLASS_TRANSIENT]},
+        {LK("sum_permanent"), t->by_class[CLASS_PERMANENT]},
+        {LK("sum_hard"), t->hard},
+        {LK("sum_skipped"), t->skipped},
+        {LK("sum_unrecognised"), t->unrecognised},
+        {LK("sum_retry_skips"), t->retry_skips}};
+    memcpy(out, f, sizeof f);
 }
 
 /* A label in the reader's language followed by one space ("domains: "),
@@ -176,12 +256,13 @@ void rows_top_values(mc_store *s, const mc_window *w, const char *key, const mc_
 }
 
 /* The window as people read it: "SINCE .. UNTIL" or "all data". */
-void report_window_words(const mc_report_opts *o, char *buf, size_t len)
+void report_window_words(const mc_report_opts *o, const mc_lang *l, char *buf, size_t len)
 {
     if (o->since_text || o->until_text)
-        snprintf(buf, len, "%s .. %s", o->since_text ? o->since_text : "start", o->until_text ? o->until_text : "end");
+        snprintf(buf, len, "%s .. %s", o->since_text ? o->since_text : lang_word(l, "window_start"),
+                 o->until_text ? o->until_text : lang_word(l, "window_end"));
     else
-        snprintf(buf, len, "all data");
+        snprintf(buf, len, "%s", lang_word(l, "window_all"));
 }
 
 /* Events by status (sent, deferred, ...) in window w. */

@@ -9,30 +9,6 @@
 
 #include "util.h"
 
-/* Prints s padded or cut to width columns (a multi-byte character counts
- * as one column); cut text ends in '~'. */
-void text_cell(FILE *out, const char *s, int width, bool pad)
-{
-    int cols = 0;
-    size_t i = 0, n = strlen(s);
-    while (i < n && cols < width) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-        if (i + len > n)
-            break;
-        if (cols == width - 1 && i + len < n) {
-            fputc('~', out);
-            cols++;
-            break;
-        }
-        mc_text_safe(out, s + i, len);
-        i += len;
-        cols++;
-    }
-    for (; pad && cols < width; cols++)
-        fputc(' ', out);
-}
-
 /* Display width of the UTF-8 sequence at p (len bytes): East Asian wide
  * characters take two columns, combining marks none. */
 static int cp_width(const unsigned char *p, size_t len)
@@ -53,6 +29,21 @@ static int cp_width(const unsigned char *p, size_t len)
         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFF60) || cp >= 0x20000)
         return 2;
     return 1;
+}
+
+/* Whether the character at p may not start a line (CJK closing
+ * punctuation: a line never begins with a comma or a full stop). */
+static bool no_break_before(const unsigned char *p, size_t len)
+{
+    static const unsigned closing[] = {0x3001, 0x3002, 0x300D, 0x300F, 0x3011, 0xFF01, 0xFF09,
+                                       0xFF0C, 0xFF0E, 0xFF1A, 0xFF1B, 0xFF1F};
+    if (len != 3)
+        return false;
+    unsigned cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+    for (size_t i = 0; i < sizeof closing / sizeof closing[0]; i++)
+        if (cp == closing[i])
+            return true;
+    return false;
 }
 
 /* Korean breaks lines at spaces, like English. */
@@ -95,7 +86,7 @@ void text_wrap(FILE *out, int width, bool fill, const char *mark, const char *in
             }
             if (*q == ' ')
                 brk = q;
-            else if (w == 2 && q > p && !is_hangul(q, n))
+            else if (w == 2 && q > p && !is_hangul(q, n) && !no_break_before(q, n))
                 brk = q; /* Chinese and Japanese may break before any ideograph */
             cols += w;
             q += n;
@@ -124,6 +115,42 @@ int text_width(const char *s)
         p += n;
     }
     return w;
+}
+
+/* Prints s padded or cut to width display columns (text_width); cut
+ * text ends in '~'. */
+void text_cell(FILE *out, const char *s, int width, bool pad)
+{
+    int cols = text_width(s);
+    if (cols <= width) {
+        mc_text_safe(out, s, strlen(s));
+    } else {
+        const unsigned char *p = (const unsigned char *)s;
+        cols = 0;
+        while (*p) { /* keep one column for the '~' */
+            size_t n = seq_len(p);
+            int w = cp_width(p, n);
+            if (cols + w > width - 1)
+                break;
+            cols += w;
+            p += n;
+        }
+        mc_text_safe(out, s, (size_t)((const char *)p - s));
+        if (width > 0) {
+            fputc('~', out);
+            cols++;
+        }
+    }
+    for (; pad && cols < width; cols++)
+        fputc(' ', out);
+}
+
+/* Prints s right-aligned in width display columns (never cut). */
+void text_right(FILE *out, const char *s, int width)
+{
+    for (int pad = width - text_width(s); pad > 0; pad--)
+        fputc(' ', out);
+    mc_text_safe(out, s, strlen(s));
 }
 
 /* Prints label then one space, right-aligned so the text after it starts

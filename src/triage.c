@@ -36,28 +36,30 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fprintf(out, "\n%zu. ", rank);
     if (o->color)
         fputs(text_class_color(r->klass), out);
-    fprintf(out, "[%s, %s] %s %s", r->klass, r->values[P_DIRECTION], r->values[P_CODE][0] ? r->values[P_CODE] : "---",
-            r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
+    mc_buf head;
+    mc_buf_init(&head);
+    mc_buf_printf(&head, "[%s, %s] %s %s ", report_value_word(l, r->klass), report_value_word(l, r->values[P_DIRECTION]),
+                  r->values[P_CODE][0] ? r->values[P_CODE] : "---", r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
+    fputs(head.data, out);
     if (o->color)
         fputs("\033[0m", out);
-    fputc(' ', out);
-    text_cell(out, problems_title(rules, r), 60, false);
+    /* The title takes the rest of the 100 columns. */
+    int room = MC_TEXT_WIDTH - 6 - text_width(head.data);
+    text_cell(out, report_problem_title(l, rules, r), room > 20 ? room : 20, false);
+    mc_buf_free(&head);
     fputc('\n', out);
     char label[128];
     text_label(out, lang_word(l, "label_evidence"), 13);
-    fprintf(out, "%llu %s", (unsigned long long)r->count,
-            r->count == 1 ? report_word(l, "event_one", "event") : report_word(l, "event_many", "events"));
+    fprintf(out, "%llu %s", (unsigned long long)r->count, lang_word(l, r->count == 1 ? "event_one" : "event_many"));
     if (have_prev) {
         if (r->previous == 0)
-            fprintf(out, ", %s", report_word(l, "trend_new", "new (none in the window before)"));
+            fprintf(out, ", %s", lang_word(l, "trend_new"));
         else
-            fprintf(out, ", %llu %s", (unsigned long long)r->previous,
-                    report_word(l, "trend_before", "in the window before"));
+            fprintf(out, ", %llu %s", (unsigned long long)r->previous, lang_word(l, "trend_before"));
     }
     fputc('\n', out);
     text_label(out, lang_word(l, "label_seen"), 13);
-    fprintf(out, "%s %s, %s %s\n", report_word(l, "first", "first"),
-            r->first_seen, report_word(l, "last", "last"), r->last_seen);
+    fprintf(out, "%s %s, %s %s\n", lang_word(l, "first"), r->first_seen, lang_word(l, "last"), r->last_seen);
     problems_breakdown(s, &o->window, r, "domain", buf);
     if (buf->len)
         text_wrapped(out, report_label(l, "label_domains", label, sizeof label), buf->data, 13);
@@ -131,19 +133,19 @@ static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
 }
 
 /* One problem as an HTML section. */
-static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, size_t rank,
-                         const kept_row *r, mc_buf *buf, FILE *out)
+static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                         size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
     fprintf(out, "<section class=\"%s\">\n<h2>%zu. ", r->klass, rank);
-    html_text(out, r->values[P_DIRECTION]);
+    html_text(out, report_value_word(l, r->values[P_DIRECTION]));
     fputc(' ', out);
     html_text(out, r->values[P_CODE][0] ? r->values[P_CODE] : "---");
     fputc(' ', out);
     html_text(out, r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
     fputc(' ', out);
-    html_text(out, problems_title(rules, r));
-    fprintf(out, "</h2>\n<p>%llu (", (unsigned long long)r->count);
-    html_text(out, r->klass);
+    html_text(out, report_problem_title(l, rules, r));
+    fprintf(out, "</h2>\n<p>%llu %s (", (unsigned long long)r->count, lang_word(l, r->count == 1 ? "event_one" : "event_many"));
+    html_text(out, report_value_word(l, r->klass));
     fputs(")</p>\n<p>", out);
     problems_breakdown(s, &o->window, r, "domain", buf);
     html_text(out, buf->data);
@@ -181,7 +183,7 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
     if (top > k.n)
         top = k.n;
     char win[128];
-    report_window_words(o, win, sizeof win);
+    report_window_words(o, &lang, win, sizeof win);
     mc_buf buf;
     mc_buf_init(&buf);
     if (o->format == FORMAT_JSON) {
@@ -198,25 +200,25 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
     } else if (o->format == FORMAT_HTML) {
         fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
                 o->lang && *o->lang ? o->lang : "en", lang.rtl ? "rtl" : "ltr");
-        html_text(out, report_word(&lang, "triage", "Triage"));
+        html_text(out, lang_word(&lang, "triage"));
         fputs("</title>\n</head>\n<body>\n<h1>", out);
-        html_text(out, report_word(&lang, "triage", "Triage"));
+        html_text(out, lang_word(&lang, "triage"));
         fputs("</h1>\n<p>", out);
         html_text(out, win);
         fputs("</p>\n", out);
         report_data_html(out, &lang, &dat);
         for (size_t i = 0; i < top; i++)
-            html_problem(s, rules, o, i + 1, &k.rows[i], &buf, out);
+            html_problem(s, rules, o, &lang, i + 1, &k.rows[i], &buf, out);
         fputs("</body>\n</html>\n", out);
     } else {
-        const char *title = report_word(&lang, "triage", "Triage");
+        const char *title = lang_word(&lang, "triage");
         const char *cmp = have_prev ? lang_word(&lang, "compared_before") : "";
         /* within 100 columns: the comparison goes on a line of its own when it must */
         bool fits = text_width(title) + 2 + text_width(win) + 1 + text_width(cmp) <= MC_TEXT_WIDTH;
         fprintf(out, "%s: %s%s%s\n", title, win, have_prev ? (fits ? " " : "\n") : "", cmp);
         report_data_text(out, &lang, &dat);
         if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
-            fprintf(out, "\n%s\n", report_word(&lang, "nothing_to_act", "Nothing to act on: no transient or permanent failure in this window."));
+            fprintf(out, "\n%s\n", lang_word(&lang, "nothing_to_act"));
         for (size_t i = 0; i < top; i++)
             text_problem(s, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
     }
