@@ -730,7 +730,7 @@ int compare_write(const mc_rules *rules, const char *a, const char *b, bool json
                 mc_buf_reset(&t);
                 mc_buf_printf(&t, "== %s %s (%s)", in[i], r->name, s[i].klass);
                 fputc('\n', out);
-                lang_line(out, &lang, t.data);
+                text_wrap(out, PAGE_WIDTH, false, mark, "", "   ", t.data);
                 record_sections(out, &lang, r, NULL, NULL);
             }
             heading(out, &lang, lang_word(&lang, "differences"));

@@ -114,7 +114,9 @@ static bool html_hours_chart(mc_store *s, const mc_report_opts *o, const mc_lang
             fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
                     left + bw * (double)h + 1, y, bw > 3 ? bw - 2 : bw, bh, class_fill(classes[c]));
             html_text(out, bars[h].hour);
-            fprintf(out, " %s: %llu</title></rect>\n", classes[c], (unsigned long long)v);
+            fputc(' ', out);
+            html_text(out, report_value_word(l, classes[c]));
+            fprintf(out, ": %llu</title></rect>\n", (unsigned long long)v);
         }
         if (n_hours <= 48 && (h % (n_hours > 24 ? 6 : 3) == 0)) {
             fprintf(out, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\">", left + bw * (double)h, hgt - bottom + 14);

@@ -170,6 +170,12 @@ def main():
             if slots(words[l][k]) - slots(en[k]) or slots(en[k]) - slots(words[l][k]) - {"space"}:
                 faults.append("rules/lang/%s.conf: '%s' has slots %s, en.conf %s"
                               % (l, k, sorted(slots(words[l][k])), sorted(slots(en[k]))))
+    for l in LANGS:
+        head = files[l].get("@lang", {})
+        if not head.get("name") or head.get("direction") not in ("ltr", "rtl"):
+            faults.append("rules/lang/%s.conf: [@lang] needs a name and direction ltr or rtl" % l)
+    if files["ar"].get("@lang", {}).get("direction") != "rtl":
+        faults.append("rules/lang/ar.conf: Arabic is written right to left")
     reasons = {s for s in read_conf(os.path.join(root, "rules", "reasons.conf"))
                if not s.startswith("@") and "/" not in s}
     if len(reasons) < 20:
