@@ -73,7 +73,7 @@ void text_wrap(FILE *out, int width, bool fill, const char *mark, const char *in
 {
     const unsigned char *p = (const unsigned char *)body;
     while (*p) {
-        const int room = width - (int)strlen(indent);
+        const int room = width - text_width(indent);
         const unsigned char *q = p, *brk = NULL;
         int cols = 0;
         while (*q) {

@@ -29,6 +29,18 @@ static const char *trend_word(const kept_row *r, bool have_prev)
     return (double)r->count < 0.8 * (double)r->previous ? "falling" : "steady";
 }
 
+/* The language's separator between items (", "; "、" in Chinese, "، " in Arabic), in buf. */
+static const char *separator(const mc_lang *l, char *buf, size_t len)
+{
+    mc_buf b;
+    mc_buf_init(&b);
+    const char *vars[] = {"space", " ", NULL};
+    lang_fill(&b, l, "list_sep", vars);
+    snprintf(buf, len, "%s", b.data ? b.data : ", ");
+    mc_buf_free(&b);
+    return buf;
+}
+
 /* One problem as text. */
 static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                          size_t rank, const kept_row *r, bool have_prev, mc_buf *buf, FILE *out)
@@ -36,9 +48,11 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fprintf(out, "\n%zu. ", rank);
     if (o->color)
         fputs(text_class_color(r->klass), out);
+    char sep[32];
+    separator(l, sep, sizeof sep);
     mc_buf head;
     mc_buf_init(&head);
-    mc_buf_printf(&head, "[%s, %s] %s %s ", report_value_word(l, r->klass), report_value_word(l, r->values[P_DIRECTION]),
+    mc_buf_printf(&head, "[%s%s%s] %s %s ", report_value_word(l, r->klass), sep, report_value_word(l, r->values[P_DIRECTION]),
                   r->values[P_CODE][0] ? r->values[P_CODE] : "---", r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
     fputs(head.data, out);
     if (o->color)
@@ -53,13 +67,13 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fprintf(out, "%llu %s", (unsigned long long)r->count, lang_word(l, r->count == 1 ? "event_one" : "event_many"));
     if (have_prev) {
         if (r->previous == 0)
-            fprintf(out, ", %s", lang_word(l, "trend_new"));
+            fprintf(out, "%s%s", sep, lang_word(l, "trend_new"));
         else
-            fprintf(out, ", %llu %s", (unsigned long long)r->previous, lang_word(l, "trend_before"));
+            fprintf(out, "%s%llu %s", sep, (unsigned long long)r->previous, lang_word(l, "trend_before"));
     }
     fputc('\n', out);
     text_label(out, lang_word(l, "label_seen"), 13);
-    fprintf(out, "%s %s, %s %s\n", lang_word(l, "first"), r->first_seen, lang_word(l, "last"), r->last_seen);
+    fprintf(out, "%s %s%s%s %s\n", lang_word(l, "first"), r->first_seen, sep, lang_word(l, "last"), r->last_seen);
     problems_breakdown(s, &o->window, r, "domain", buf);
     if (buf->len)
         text_wrapped(out, report_label(l, "label_domains", label, sizeof label), buf->data, 13);
