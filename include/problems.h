@@ -37,7 +37,8 @@ bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const c
 
 /* "a (12), b (3), others (4)": the top three values of key among the
  * events of r, adding up to its count; an empty value is "none". */
-void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, mc_buf *out);
+void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, const mc_lang *l,
+                        mc_buf *out);
 
 /* The sections of the daily report, in the order they are shown. */
 extern const char *const problems_directions[3];

@@ -180,8 +180,9 @@ bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const c
 
 /* "a (12), b (3), others (4)": the top three values of key among the
  * events of problem r, adding up to its count; an empty value (no relay,
- * no domain) is "none". */
-void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, mc_buf *out)
+ * no domain) is "none", both words in the reader's language. */
+void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, const mc_lang *l,
+                        mc_buf *out)
 {
     kept_rows k;
     mc_buf_reset(out);
@@ -193,10 +194,10 @@ void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, cons
             others += k.rows[i].count;
             continue;
         }
-        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", k.rows[i].values[0][0] ? k.rows[i].values[0] : "none",
+        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", k.rows[i].values[0][0] ? k.rows[i].values[0] : lang_word(l, "none"),
                       (unsigned long long)k.rows[i].count);
     }
     if (others)
-        mc_buf_printf(out, ", others (%llu)", (unsigned long long)others);
+        mc_buf_printf(out, ", %s (%llu)", lang_word(l, "others"), (unsigned long long)others);
     rows_free(&k);
 }

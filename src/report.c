@@ -335,7 +335,7 @@ static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_op
     for (size_t i = 0; i < 3; i++) {
         if ((i == 1 && inbound) || (i == 2 && !inbound))
             continue; /* inbound mail has clients, outbound and local relays */
-        problems_breakdown(s, &o->window, r, breakdown[i][0], buf);
+        problems_breakdown(s, &o->window, r, breakdown[i][0], l, buf);
         if (buf->len)
             text_wrapped(out, report_label(l, breakdown[i][1], label, sizeof label), buf->data, 14);
     }

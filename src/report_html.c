@@ -189,10 +189,10 @@ static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report
     fprintf(out, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)r->count);
     html_text(out, report_problem_title(l, rules, r));
     fputs("</td><td>", out);
-    problems_breakdown(s, &o->window, r, "domain", buf);
+    problems_breakdown(s, &o->window, r, "domain", l, buf);
     html_text(out, buf->data);
     fputs("</td><td>", out);
-    problems_breakdown(s, &o->window, r, inbound ? "client" : "relay", buf);
+    problems_breakdown(s, &o->window, r, inbound ? "client" : "relay", l, buf);
     html_text(out, buf->data);
     fputs("</td></tr>\n<tr><td></td><td colspan=\"7\"><div class=\"sample\">", out);
     html_text(out, r->sample);

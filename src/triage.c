@@ -74,7 +74,7 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputc('\n', out);
     text_label(out, lang_word(l, "label_seen"), 13);
     fprintf(out, "%s %s%s%s %s\n", lang_word(l, "first"), r->first_seen, sep, lang_word(l, "last"), r->last_seen);
-    problems_breakdown(s, &o->window, r, "domain", buf);
+    problems_breakdown(s, &o->window, r, "domain", l, buf);
     if (buf->len)
         text_wrapped(out, report_label(l, "label_domains", label, sizeof label), buf->data, 13);
     if (r->sample[0]) {
@@ -161,7 +161,7 @@ static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fprintf(out, "</h2>\n<p>%llu %s (", (unsigned long long)r->count, lang_word(l, r->count == 1 ? "event_one" : "event_many"));
     html_text(out, report_value_word(l, r->klass));
     fputs(")</p>\n<p>", out);
-    problems_breakdown(s, &o->window, r, "domain", buf);
+    problems_breakdown(s, &o->window, r, "domain", l, buf);
     html_text(out, buf->data);
     fputs("</p>\n<p class=\"sample\">", out);
     html_text(out, r->sample);
