@@ -24,26 +24,10 @@ import subprocess
 import sys
 import unicodedata
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lang_keys import read_conf  # noqa: E402  (the one reader of rules files)
+
 LANGS = ["de", "zh", "ko", "th", "ar"]
-
-
-def read_conf(path):
-    """{section: {key: value}} of a rules file (continuation lines indented)."""
-    sections, cur, last = {}, None, None
-    for line in open(path, encoding="utf-8"):
-        line = line.rstrip("\n")
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if line.startswith("["):
-            cur = sections.setdefault(line.strip()[1:-1], {})
-            last = None
-        elif line[0] in " \t" and last is not None:
-            cur[last] += " " + line.strip()
-        elif "=" in line and cur is not None:
-            k, v = line.split("=", 1)
-            last = k.strip()
-            cur[last] = v.strip()
-    return sections
 
 
 def width(s):
