@@ -20,8 +20,9 @@
 typedef struct mc_trace mc_trace;
 
 /* target: a Postfix queue id, an Exim message id, or an address (has '@').
- * json: the matching events as scan's JSON lines, nothing else. */
-mc_trace *trace_new(const mc_rules *rules, const char *target, bool json, FILE *out);
+ * json: the matching events as scan's JSON lines, nothing else.  lang:
+ * the --lang of the labels (NULL: English; check it first with lang_check). */
+mc_trace *trace_new(const mc_rules *rules, const char *target, bool json, const char *lang, FILE *out);
 void trace_free(mc_trace *t);
 
 /* ingest's callbacks (ctx: the mc_trace). */

@@ -150,7 +150,7 @@ static const char usage_scan[] =
     "  -h, --help           this text\n";
 
 static const char usage_trace[] =
-    "usage: mailcodes trace QUEUEID|MESSAGEID|ADDRESS [--format text|json] [--rules DIR]\n"
+    "usage: mailcodes trace QUEUEID|MESSAGEID|ADDRESS [--format text|json] [--lang L] [--rules DIR]\n"
     "                       [FILE... | -]\n"
     "\n"
     "The life of one message, like exigrep but decoded: a Postfix queue id (within the host\n"
@@ -164,6 +164,7 @@ static const char usage_trace[] =
     "\n"
     "options:\n"
     "  --format F   text (default) or json (the matching events as JSON lines, as scan prints)\n"
+    "  --lang L     en (default), th, ko, zh, de, ar: the labels of the text\n"
     "  --rules DIR  rules directory\n"
     "  -h, --help   this text\n";
 
@@ -262,7 +263,7 @@ static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY,
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, 0};
 static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
-static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, 0};
+static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
 /* Whether the command takes option opt. */
@@ -705,10 +706,12 @@ static int cmd_trace(const command_spec *c, int argc, char **argv)
     mc_rules rules;
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
+    if ((rc = check_lang(c, &o, &rules)) != MC_EXIT_OK)
+        return rc;
     const char *target = o.args[0];
     o.args++;
     o.n_args--;
-    mc_trace *t = trace_new(&rules, target, json, stdout);
+    mc_trace *t = trace_new(&rules, target, json, o.lang, stdout);
     mc_ingest_opts io;
     memset(&io, 0, sizeof io);
     io.rules = &rules;

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "knowledge.h"
+#include "lang.h"
 #include "util.h"
 
 /* The last status of one recipient, for the outcome. */
@@ -32,6 +33,7 @@ struct mc_trace {
     size_t target_len;
     bool address;      /* target has '@' */
     bool json;
+    mc_lang lang;      /* the labels' language */
     FILE *out;
     mc_str line;       /* the raw line that passed the check (valid during its callbacks) */
     char *pin;         /* host '\n' instance of the first match of an id, or NULL */
@@ -64,9 +66,12 @@ static const char *const sender_marks[] = {"from=<", " <= "};
 /* The delay fields as the MTAs log them (Postfix, Exim). */
 static const char *const delay_marks[] = {" delay=", " delays=", " QT=", " DT="};
 
-mc_trace *trace_new(const mc_rules *rules, const char *target, bool json, FILE *out)
+mc_trace *trace_new(const mc_rules *rules, const char *target, bool json, const char *lang, FILE *out)
 {
     mc_trace *t = mc_xcalloc(1, sizeof *t);
+    char err[512];
+    if (!lang_load(&t->lang, rules->dir, lang, err, sizeof err)) /* checked by the caller: English then */
+        lang_load(&t->lang, rules->dir, NULL, err, sizeof err);
     t->rules = rules;
     t->target = mc_xstrdup(target);
     t->target_len = strlen(target);
@@ -89,6 +94,7 @@ void trace_free(mc_trace *t)
         free(t->ids[i]);
     free(t->ids);
     free(t->pin);
+    lang_free(&t->lang);
     free(t->target);
     free(t);
 }
@@ -336,8 +342,9 @@ void trace_event(const mc_event *ev, void *ctx)
     field(out, "client", ev->client);
     delays(out, t->line);
     fputc('\n', out);
+    /* The class names are their own keys in rules/lang. */
     fprintf(out, "    %s %s %s", ev->code[0] ? ev->code : "-", ev->enhanced[0] ? ev->enhanced : "-",
-            mc_class_name(ev->klass));
+            lang_word(&t->lang, mc_class_name(ev->klass)));
     if (ev->reason) {
         fprintf(out, " %s", ev->reason);
         if (ev->reason_detail.p) {
@@ -353,22 +360,35 @@ void trace_event(const mc_event *ev, void *ctx)
     /* The remote's reply; else what the MTA said (Exim's routing errors). */
     mc_str said = ev->reply.p ? ev->reply : ev->text;
     if (said.p && said.n) {
-        fputs(ev->reply.p ? "    reply: " : "    text: ", out);
+        fprintf(out, "    %s ", lang_word(&t->lang, ev->reply.p ? "trace_reply" : "trace_text"));
         mc_text_safe(out, said.p, said.n);
         fputc('\n', out);
     }
     note_outcome(t, ev);
 }
 
+/* A delivery status in the reader's language (a status the MTA logged that
+ * is none of the five stays as logged). */
+static const char *status_word(const mc_lang *l, const char *status)
+{
+    static const char *const statuses[] = {LK("sent"), LK("deferred"), LK("bounced"), LK("expired"),
+                                           LK("rejected")};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (strcmp(status, statuses[i]) == 0)
+            return lang_word(l, statuses[i]);
+    return status;
+}
+
 uint64_t trace_finish(mc_trace *t)
 {
     if (!t->json && !t->address)
         for (size_t i = 0; i < t->n_outcomes; i++) {
-            fputs("outcome: ", t->out);
+            fprintf(t->out, "%s ", lang_word(&t->lang, "trace_outcome"));
             mc_text_safe(t->out, t->outcomes[i].recipient, strlen(t->outcomes[i].recipient));
             fputc(' ', t->out);
-            mc_text_safe(t->out, t->outcomes[i].status, strlen(t->outcomes[i].status));
-            fprintf(t->out, " at %s\n", t->outcomes[i].when);
+            const char *status = status_word(&t->lang, t->outcomes[i].status);
+            mc_text_safe(t->out, status, strlen(status));
+            fprintf(t->out, " %s %s\n", lang_word(&t->lang, "trace_at"), t->outcomes[i].when);
         }
     return t->matched;
 }

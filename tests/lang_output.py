@@ -2,7 +2,8 @@
 """lang_output.py MAILCODES SRCROOT - every language for real, within 100 columns.
 
 Runs report (daily, a --by table of translated values, HTML), triage,
-explain 550 and compare 421 521 with --lang L on real logs
+explain 550, compare 421 521 and trace (its decoded lines) with --lang L
+on real logs
 (tests/data/sample.log and the Postfix mta-run maillog) and fails
   - when, for a language other than English, an English label appears in
     the output: the values of rules/lang/en.conf's [@words] (a template
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lang_keys import read_conf  # noqa: E402  (the one reader of rules files)
 
 LANGS = ["de", "zh", "ko", "th", "ar"]
+TRACE_ID = "09C391040A4"  # a Postfix queue id of tests/data/sample.log
 
 
 def width(s):
@@ -119,6 +121,22 @@ def strip_page(text, words, names):
     return flat
 
 
+def strip_trace(text):
+    """A trace without the log's own lines and fields: the decoded parts
+    (code, enhanced code, class word; the reply's label) and the outcome
+    lines without the address and the time."""
+    out = []
+    for line in text.split("\n"):
+        toks = line.split()
+        if not toks or re.match(r"^\d{4}-", toks[0]):
+            continue  # a line of the log, as logged
+        if line.startswith("    "):
+            out.append(" ".join(toks[:3]) if re.match(r"^(\d{3}|-)$", toks[0]) else toks[0])
+        else:
+            out.append(" ".join(t for t in toks if "@" not in t and not re.match(r"^\d{4}-", t)))
+    return "\n".join(out)
+
+
 def html_text(html):
     """The text of an HTML page outside its sample and advice blocks."""
     html = re.sub(r'<(div|p) class="(sample|advice)">.*?</\1>', " ", html, flags=re.S)
@@ -168,6 +186,9 @@ def main():
             for cmd in (["report"], ["triage"]):
                 out = run(mc, cmd + ["--format", "html", "--lang", lang, log])
                 texts.append(("%s --format html %s" % (cmd[0], short), "", html_text(out)))
+        # the decoded lines of a message that was deferred, then bounced or delivered
+        out = run(mc, ["trace", "--lang", lang, TRACE_ID, logs[0]])
+        texts.append(("trace " + TRACE_ID, "", strip_trace(out)))
         for cmd in (["explain", "550"], ["compare", "421", "521"]):
             out = run(mc, cmd + ["--lang", lang])
             texts.append((" ".join(cmd), out, strip_page(out, words, names)))
