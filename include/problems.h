@@ -40,9 +40,8 @@ bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const c
 void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, const mc_lang *l,
                         mc_buf *out);
 
-/* The sections of the daily report, in the order they are shown. */
+/* The sections of the daily report, in the order they are shown (their
+ * headings: report_section_heading). */
 extern const char *const problems_directions[3];
-/* Their headings: the rules/lang key and the English words. */
-extern const char *const problems_headings[3][2];
 
 #endif

@@ -164,7 +164,7 @@ static const char usage_trace[] =
     "\n"
     "options:\n"
     "  --format F   text (default) or json (the matching events as JSON lines, as scan prints)\n"
-    "  --lang L     en (default), th, ko, zh, de, ar: the labels of the text\n"
+    "  --lang L     en (default), th, ko, zh, de, ar\n"
     "  --rules DIR  rules directory\n"
     "  -h, --help   this text\n";
 

@@ -23,11 +23,6 @@
 
 const char *const problems_directions[3] = {"local", "outbound", "inbound"};
 
-const char *const problems_headings[3][2] = {
-    {"section_local", "Our own deliveries on this host (local): our faults"},
-    {"section_outbound", "Our mail to others (outbound), refused or delayed"},
-    {"section_inbound", "Mail to us that our server refused (inbound)"}};
-
 static const char *const problem_keys[P_NKEYS] = {"section", "status", "code", "enhanced", "reason"};
 
 /* The reason named by a problem, or NULL. */
