@@ -142,6 +142,27 @@ def slots(value):
     return set(re.findall(r"\{([a-z_]+)\}", value))
 
 
+def built_keys(root):
+    """The keys the sources build at run time from a prefix and a value
+    the rules or a table hold: (key, where the value comes from)."""
+    keys = []
+    src = lambda name: strip_comments(open(os.path.join(root, "src", name), encoding="utf-8").read())
+    for key in re.findall(r'\{"([a-z_]+)", DIM_', src("bykeys.c")):
+        keys.append(("col_" + key, "src/bykeys.c --by key"))
+    m = re.search(r"problems_directions\[3\] = \{([^}]*)\}", src("problems.c"))
+    for d in re.findall(r'"([a-z]+)"', m.group(1) if m else ""):
+        keys.append(("section_" + d, "src/problems.c problems_directions"))
+    for sec in read_conf(os.path.join(root, "rules", "compare.conf")).values():
+        for w in re.split(r"[ ,]+", sec.get("stage", "")):
+            if w:
+                keys.append(("stage_" + w, "rules/compare.conf stage"))
+    for d in range(8):
+        keys.append(("actor_%d" % d, "an enhanced code's subject digit"))
+    for d in range(6):
+        keys.append(("category_%d" % d, "a basic code's second digit"))
+    return keys
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "."
     faults = []
@@ -152,6 +173,12 @@ def main():
     if len(used) < 50 or not prefixes:
         faults.append("found only %d keys and %d prefixes in the sources: is the scanner broken?"
                       % (len(used), len(prefixes)))
+    built = built_keys(root)
+    if len([k for k, _ in built if k.startswith("col_")]) < 10:
+        faults.append("found too few --by keys in src/bykeys.c: is the scanner broken?")
+    for k, origin in built:
+        used.add(k)
+        where.setdefault(k, origin)
     for k in sorted(used):
         for l in LANGS:
             if k not in words[l]:
