@@ -103,6 +103,9 @@ static bool html_hours_chart(mc_store *s, const mc_report_opts *o, const mc_lang
             w, hgt, w, hgt);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/>\n", left, hgt - bottom, w - 10, hgt - bottom);
     fprintf(out, "<text x=\"%d\" y=\"12\" font-size=\"11\" text-anchor=\"end\">%llu</text>\n", left - 4, (unsigned long long)max);
+    const char *class_words[5]; /* looked up once, not once a bar */
+    for (size_t c = 0; c < 5; c++)
+        class_words[c] = report_value_word(l, classes[c]);
     for (size_t h = 0; h < n_hours; h++) {
         double y = hgt - bottom;
         for (size_t c = 0; c < 5; c++) {
@@ -115,7 +118,7 @@ static bool html_hours_chart(mc_store *s, const mc_report_opts *o, const mc_lang
                     left + bw * (double)h + 1, y, bw > 3 ? bw - 2 : bw, bh, class_fill(classes[c]));
             html_text(out, bars[h].hour);
             fputc(' ', out);
-            html_text(out, report_value_word(l, classes[c]));
+            html_text(out, class_words[c]);
             fprintf(out, ": %llu</title></rect>\n", (unsigned long long)v);
         }
         if (n_hours <= 48 && (h % (n_hours > 24 ? 6 : 3) == 0)) {
