@@ -358,6 +358,107 @@ START_TEST(test_real_replies)
 }
 END_TEST
 
+/* ---- replies from tests/data/replies-public/replies.tsv (rows 92-201) ----------------- */
+
+/* Each rule added or changed for the second public batch, on the real reply (source in the
+ * row's column) and on a near miss that must keep its own reason. */
+START_TEST(test_public_batch_rules)
+{
+    static const reply_case cs[] = {
+        /* RFC 5321 4.5.3.1.6 / RFC 5322 2.1.1: a text line over the limit breaks the standard
+         * (swiftmailer/swiftmailer#989, diladele/websafety#2319, digitalfox/pydici#96) */
+        {"552", "", "bounced", "552 message line is too long", "not-rfc-compliant", NULL, false, NULL},
+        {"500", "5.0.0", "bounced", "500 5.0.0 Line too long", "not-rfc-compliant", NULL, false, NULL},
+        {"550", "", "bounced", "550, 'maximum allowed line length is 998 octets,", "not-rfc-compliant", NULL, false,
+         NULL},
+        /* near misses: RFC 4954's AUTH line and a size stay what they were */
+        {"500", "5.5.6", "bounced", "500 5.5.6 Authentication Exchange line is too long", "syntax-error", NULL, false,
+         NULL},
+        {"552", "5.3.4", "bounced", "552 5.3.4 Message size exceeds fixed limit", "message-too-large", NULL, false,
+         NULL},
+        /* G: Gmail's DoS protection at HELO, with and without Google's explanation
+         * (dawidd6/action-send-mail#196) */
+        {"421", "4.7.0", "deferred", "421-4.7.0 Try again later, closing connection. (EHLO)", "bad-reputation",
+         "Gmail (DoS protection at HELO)", false, "parallel connections"},
+        {"451", "4.7.1", "deferred", "451 4.7.1 Try again later", "system-error", NULL, false, NULL},
+        /* Postfix smtpd's own lookup tables (mailcow/mailcow-dockerized#4113), not DNS */
+        {"451", "4.3.0", "deferred", "451 4.3.0 <mail@domain.com>: Temporary lookup failure", "system-error",
+         "lookup table failure at the receiver", false, NULL},
+        {"", "", "deferred", "Host or domain name not found. Name service error for name=example.com type=MX: Host "
+                             "not found, try again",
+         "dns-failure", NULL, false, NULL},
+        /* Exim sender verification: the unknown user or domain is the SENDER's
+         * (mailcow/mailcow-dockerized#2544, PHPMailer/PHPMailer#1187, andris9/simplesmtp#77) */
+        {"550", "", "bounced", "550-Verification failed for <minesh@sender.xxx> 550-No Such User Here 550 Sender "
+                               "verify failed",
+         "sender-rejected", NULL, false, NULL},
+        {"550", "", "bounced", "Verification failed for <backoffice@Ydomain.lu> Unrouteable address Sender verify "
+                               "failed",
+         "sender-rejected", NULL, false, NULL},
+        {"550", "", "bounced",
+         "550-Callback setup failed while verifying xxx@xxx.xxx 550-(result of an earlier callout reused). 550-The "
+         "initial connection, or a HELO or MAIL FROM:<> command was 550-rejected. This host does not accept mail "
+         "from domains whose servers 550-refuse bounces.",
+         "sender-rejected", NULL, false, NULL},
+        {"550", "", "bounced", "550 Unrouteable address", "domain-not-found", NULL, true, NULL},
+        {"556", "5.1.10", "bounced", "556 5.1.10 <a@example.com>: Recipient address rejected: Domain example.com does "
+                                    "not accept mail (nullMX)",
+         "not-accepting-mail", NULL, true, NULL}, /* hard: X.1.10, the domain takes no mail */
+        /* the From the client gave (postalserver/postal#2088, mbentley/docker-omada-controller#253) */
+        {"530", "", "bounced", "530 From/Sender name is not valid", "sender-rejected", NULL, false, NULL},
+        {"550", "", "bounced", "550 The from address does not match a verified Sender Identity.", "sender-rejected",
+         NULL, false, NULL},
+        /* Exchange refuses an anonymous client (Barracuda's cached-response example) */
+        {"530", "5.7.1", "bounced", "530 5.7.1 Client was not authenticated (at FROM)", "smtp-auth-failure", NULL,
+         false, NULL},
+        {"550", "5.7.26", "bounced", "550 5.7.26 Unauthenticated email from example.com is not accepted due to "
+                                     "domain's DMARC policy",
+         "auth-failure", "DMARC", false, NULL},
+        /* Mail.ru: the SENDER's own account may not send; a disabled recipient stays one */
+        {"550", "", "bounced", "550 message sending for this account is disabled", "smtp-auth-failure",
+         "sending account disabled", false, NULL},
+        {"550", "5.2.1", "bounced", "550 5.2.1 The email account that you tried to reach is disabled.",
+         "mailbox-disabled", "Gmail", false, NULL},
+        /* Exchange Online: the recipient organisation's queue, not a mailbox */
+        {"450", "4.7.3", "deferred", "450 4.7.3 Organization queue quota exceeded. [outlook.com]", "rate-limited",
+         NULL, false, NULL},
+        {"452", "4.2.2", "deferred", "452 4.2.2 The email account that you tried to reach is over quota",
+         "mailbox-full", NULL, false, NULL},
+        /* spam named in a content rejection (verifyrhq.com) */
+        {"554", "5.7.1", "bounced", "554 5.7.1 Content rejected - suspected spam", "spam-content", NULL, false, NULL},
+        {"550", "", "bounced", "550 Content rejected: file type not allowed", "content-rejected", NULL, false, NULL},
+        /* the receiver's verdict on the IP (zone-eu/zone-mta#239) */
+        {"554", "5.7.1", "bounced", "554 5.7.1 Rejected because Bad IP", "blocklisted", "the receiver's own IP block",
+         false, NULL},
+        {"501", "5.5.4", "bounced", "501 5.5.4 Bad IPv6 address literal", "syntax-error", NULL, false, NULL},
+        /* qmail rcpthosts, two wordings */
+        {"553", "", "bounced", "553 Sorry, this domain is not in my list of allowed hosts (#5.7.1)", "relay-denied",
+         NULL, false, NULL},
+        {"553", "", "bounced", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "relay-denied",
+         NULL, false, NULL},
+        {"550", "", "bounced", "550 sorry, no mailbox here by that name (#5.1.1)", "user-unknown", NULL, true, NULL},
+        /* loops (postalserver/postal#1074, Broadcom's rejection list) */
+        {"550", "", "bounced", "550 Loop detected", "mail-loop", NULL, false, NULL},
+        {"554", "", "bounced", "554 Too many Received: headers", "mail-loop", NULL, false, NULL},
+        /* sendmail's temporary DNS failure of a host (linogate) */
+        {"", "", "deferred", "host map: lookup (example.com): deferred", "dns-failure", NULL, false, NULL},
+        /* sisimai/go-sisimai#202 */
+        {"", "", "bounced", "This email inbox kijitora@example.jp is no longer in use.", "mailbox-disabled", NULL,
+         false, NULL},
+        /* a limit the reply says is for the IP's reputation (hitobito/hitobito#953); a plain
+         * rate limit stays one */
+        {"554", "5.2.0", "bounced", "554 5.2.0 sc969: IP reputation ratelimit in effect", "bad-reputation",
+         "a limit for the IP's reputation", false, NULL},
+        {"421", "4.7.0", "deferred", "421 4.7.0 Rate limit exceeded, try again later", "rate-limited", NULL, false,
+         NULL},
+        /* a 5xx syntax code whose text names a policy (docker-mailserver#534) */
+        {"501", "", "bounced", "501 Connection rejected by policy [7.7]", "policy-rejected", NULL, false, NULL},
+        {"501", "5.5.4", "bounced", "501 5.5.4 Syntax error in parameters", "syntax-error", NULL, false, NULL},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+}
+END_TEST
+
 /* ---- near misses: a keyword inside a longer word decides nothing -------------------- */
 
 /* Each word put into the carrier reply (fmt has one %s) gives reason, hard. */
@@ -521,6 +622,7 @@ static Suite *knowledge_suite(void)
     tcase_add_test(tc, test_registry_facts);
     tcase_add_test(tc, test_blocklist_facts);
     tcase_add_test(tc, test_real_replies);
+    tcase_add_test(tc, test_public_batch_rules);
     tcase_add_test(tc, test_near_misses);
     tcase_add_test(tc, test_address_masking);
     suite_add_tcase(s, tc);
