@@ -451,6 +451,26 @@ START_TEST(test_public_batch_rules)
          "a limit for the IP's reputation", false, NULL},
         {"421", "4.7.0", "deferred", "421 4.7.0 Rate limit exceeded, try again later", "rate-limited", NULL, false,
          NULL},
+        /* third pass (rows 202-228) */
+        {"", "5.7.703", "bounced",
+         "5.7.703 Your message can't be delivered because one or more recipients are blocked by your "
+         "organization's tenant allow/block list policy.",
+         "policy-rejected", "Microsoft 5.7.703", false, NULL},
+        {"554", "", "bounced", "554 example.com 203.0.113.2 found on one or more DNSBLs, see "
+                               "http://postmaster.comcast.net/smtp-error-codes.php#BL000010",
+         "blocklisted", NULL, false, NULL},
+        {"550", "", "bounced", "550 black ip.", "blocklisted", "the receiver's own IP block", false, NULL},
+        {"552", "", "bounced", "552 looping message.", "mail-loop", NULL, false, NULL},
+        {"553", "", "bounced", "553 host denies relay.", "relay-denied", NULL, false, NULL},
+        {"553", "", "bounced", "553 host denies the sender.", "sender-rejected", NULL, false, NULL},
+        {"", "", "bounced", "Requested mail action not taken: Fake sender", "sender-rejected", NULL, false, NULL},
+        {"552", "", "bounced", "552 message is too long.", "message-too-large", NULL, false, NULL},
+        {"554", "", "bounced", "554 attachment is too long.", "message-too-large", NULL, false, NULL},
+        {"451", "", "deferred", "451 out of allow RCPT numbers.", "too-many-recipients", NULL, false, NULL},
+        /* near misses: a blacklisted sender address, a long line, a long Subject */
+        {"554", "5.7.1", "bounced", "554 5.7.1 <fakesender@example.com>: Recipient address rejected: Access denied",
+         "policy-rejected", NULL, false, NULL},
+        {"500", "", "bounced", "500 line is too long", "not-rfc-compliant", NULL, false, NULL},
         /* a 5xx syntax code whose text names a policy (docker-mailserver#534) */
         {"501", "", "bounced", "501 Connection rejected by policy [7.7]", "policy-rejected", NULL, false, NULL},
         {"501", "5.5.4", "bounced", "501 5.5.4 Syntax error in parameters", "syntax-error", NULL, false, NULL},
