@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "delays.h"
 #include "event.h"
 #include "lineshape.h"
 
@@ -45,6 +46,7 @@ typedef struct mc_agg_entry {
     uint64_t first_key, last_key;
     const char *sample;          /* in the arena, may be "" */
     uint64_t hash;
+    mc_delay_cells delays;       /* the delays of its events (delays.h), sparse */
 } mc_agg_entry;
 
 typedef struct {
@@ -67,7 +69,10 @@ mc_aggregate *aggregate_new(void);
  * stored empty.  A report straight from files needs few dimensions, and
  * fewer distinct tuples make it faster.  Default: all. */
 void aggregate_keep_dims(mc_aggregate *a, uint32_t keep);
-#define MC_ALL_DIMS ((1u << DIM_COUNT) - 1)
+/* With the dimensions: count delivery delays too (delays.h); a report
+ * that shows none leaves it out and saves their cost. */
+#define MC_KEEP_DELAYS (1u << 31)
+#define MC_ALL_DIMS (((1u << DIM_COUNT) - 1) | MC_KEEP_DELAYS)
 /* An entry's first and last time as ISO 8601 text. */
 void aggregate_entry_seen(const mc_agg_entry *e, char *first, char *last, size_t len);
 void aggregate_free(mc_aggregate *a);

@@ -7,6 +7,7 @@
 #ifndef MC_BYKEYS_H
 #define MC_BYKEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "aggregate.h"
@@ -26,5 +27,9 @@ const mc_by_key *by_key_find(const char *name);
 /* The i-th key (i < by_key_count()), in the order help texts list them. */
 const mc_by_key *by_key_at(size_t i);
 size_t by_key_count(void);
+/* Whether delays are kept by this key (the store's delays table has its
+ * column): hour, day, mta, host, direction, section, status, class,
+ * domain, relay. */
+bool by_key_has_delays(const mc_by_key *k);
 
 #endif

@@ -44,6 +44,11 @@ typedef struct {
     char domain[256];      /* recipient's domain, lowercased; "" when none */
     char sender_domain[256]; /* sender's domain, lowercased; "" when none */
     mc_str dsn;            /* Postfix dsn= as logged */
+    /* Delays as logged (src/delays.c reads them): delay is the time the
+     * message had spent on the queue when this attempt ended (Postfix
+     * delay=, Exim QT=); delays is Postfix's a/b/c/d breakdown, transfer
+     * Exim's DT= (this delivery's own time).  Null when not logged. */
+    mc_str delay, delays, transfer;
 } mc_event;
 
 /* What a line says about a message that is not an outcome: it entered

@@ -34,6 +34,9 @@ typedef enum {
     G_DETAIL,
     G_SIZE,
     G_MESSAGE_ID,
+    G_DELAY,     /* time on the queue: Postfix delay=, Exim QT= */
+    G_DELAYS,    /* Postfix delays=a/b/c/d */
+    G_TRANSFER,  /* Exim DT= */
     G_COUNT
 } mc_group;
 

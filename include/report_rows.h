@@ -6,6 +6,7 @@
 #ifndef MC_REPORT_ROWS_H
 #define MC_REPORT_ROWS_H
 
+#include "delays.h"
 #include "lang.h"
 #include "report.h"
 
@@ -51,6 +52,30 @@ void rows_knowledge(const mc_rules *rules, const char *code, const char *enh, co
 void rows_row_knowledge(const mc_rules *rules, const mc_report_opts *o, const mc_row *row,
                         const char **name, const char **advice);
 bool rows_has_knowledge_key(const mc_report_opts *o);
+
+/* The delays of a --by table's rows (delays.h): the stats of each group
+ * of the report's keys and class, found again by a row's values.  on is
+ * false when some key is one delays are not kept by (code, reason, ...):
+ * the table then has no delay columns. */
+typedef struct {
+    char *key;               /* the values and the class, joined by \x1f */
+    mc_delay_stats st;
+} row_delay;
+
+typedef struct {
+    row_delay *d;
+    size_t n, cap;
+    size_t n_keys;
+    bool on;
+} row_delays;
+
+/* Whether a table by these keys has delay columns. */
+bool rows_show_delays(const char *const *keys, size_t n_keys);
+bool rows_delays_load(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, row_delays *rd,
+                      char *err, size_t errlen);
+/* The stats of the row's group, NULL when it has no delays. */
+const mc_delay_stats *rows_delays_find(const row_delays *rd, const mc_row *row, size_t n_keys);
+void rows_delays_free(row_delays *rd);
 
 /* lang_word(l, key), for callers that still name the English: the English
  * is rules/lang/en.conf's (the argument is not used). */

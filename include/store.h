@@ -126,4 +126,12 @@ typedef bool (*mc_row_fn)(const mc_row *row, void *ctx);
 bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
                 const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen);
 
+/* Hands fn the delay histogram of every group of keys (names with
+ * by_key_has_delays), and of class too when by_class (klass NULL
+ * otherwise), in the window, sorted by the keys; fn returns false to stop.
+ * values and h are valid during the call. */
+typedef bool (*mc_delay_fn)(const char *const *values, const char *klass, const mc_delay_hist *h, void *ctx);
+bool store_delay_groups(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
+                        bool by_class, mc_delay_fn fn, void *ctx, char *err, size_t errlen);
+
 #endif

@@ -22,6 +22,10 @@
 /* About 30 000 tuples (some 15 MB with their strings) by default: flat
  * memory, and few enough store writes per batch to keep ingest fast. */
 #define ENTRY_BUDGET 30000
+/* Delay histogram cells (some 32 bytes each) before the table is full: a
+ * delivery's entry uses a few buckets, a flood of distinct delays stays
+ * at a few MB. */
+#define DELAY_CELL_BUDGET 100000
 
 typedef struct arena_block {
     struct arena_block *next;
@@ -45,6 +49,7 @@ struct mc_aggregate {
     char memo_bucket[48];
     uint32_t keep;               /* dimensions counted by */
     size_t budget;               /* entries before aggregate_full */
+    size_t delay_cells;          /* histogram cells held by the entries */
 };
 
 /* Copies n bytes (and a NUL) into the arena; the copy lives until clear. */
@@ -138,12 +143,21 @@ static void free_arena(mc_aggregate *a)
     a->arena = NULL;
 }
 
+/* Frees the entries' delay histograms. */
+static void free_delays(mc_aggregate *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        delay_cells_free(&a->entries[i].delays);
+    a->delay_cells = 0;
+}
+
 /* Frees the table and its strings. */
 void aggregate_free(mc_aggregate *a)
 {
     if (a == NULL)
         return;
     free_arena(a);
+    free_delays(a);
     free(a->entries);
     free(a->slots);
     free(a);
@@ -163,6 +177,7 @@ void aggregate_clear(mc_aggregate *a)
         keep->next = NULL;
         keep->used = 0;
     }
+    free_delays(a);
     a->n = 0;
     memset(a->slots, 0, a->n_slots * sizeof *a->slots);
     a->n_buckets = 0;
@@ -179,7 +194,7 @@ void aggregate_set_budget(mc_aggregate *a, size_t entries) { a->budget = entries
 /* Whether the caller should flush now. */
 bool aggregate_full(const mc_aggregate *a)
 {
-    return a->n >= a->budget || a->n_buckets >= MAX_LINE_BUCKETS - 1 || a->n_shapes >= MAX_SHAPES;
+    return a->n >= a->budget || a->delay_cells >= DELAY_CELL_BUDGET || a->n_buckets >= MAX_LINE_BUCKETS - 1 || a->n_shapes >= MAX_SHAPES;
 }
 /* The i-th entry, in insertion order. */
 const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a->entries[i]; }
@@ -247,6 +262,16 @@ static void grow_slots(mc_aggregate *a)
     a->n_slots = n_slots;
 }
 
+/* Counts the event's delay, when it logged one, in the entry's histogram. */
+static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev)
+{
+    if (!(a->keep & MC_KEEP_DELAYS) || ev->delay.p == NULL)
+        return;
+    double seconds = delay_seconds(ev->delay);
+    if (seconds >= 0.0 && delay_cells_add(&e->delays, seconds))
+        a->delay_cells++;
+}
+
 /* Counts one classified event under its tuple of kept dimensions. */
 void aggregate_add(mc_aggregate *a, const mc_event *ev)
 {
@@ -300,6 +325,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
                     e->last_key = tkey;
                     e->last = ev->time;
                 }
+                add_delay(a, e, ev);
                 return;
             }
         }
@@ -316,6 +342,8 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
     e->hash = h;
     e->first = e->last = ev->time;
     e->first_key = e->last_key = tkey;
+    e->delays = (mc_delay_cells){0};
+    add_delay(a, e, ev);
     /* The remote's own words make the best sample; else the MTA's text. */
     mc_str text = ev->reply.p ? ev->reply : ev->text;
     size_t sn = text.p ? (text.n < MC_SAMPLE_MAX ? text.n : MC_SAMPLE_MAX) : 0;

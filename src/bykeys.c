@@ -44,3 +44,11 @@ const mc_by_key *by_key_at(size_t i) { return i < sizeof keys / sizeof keys[0] ?
 
 /* How many keys there are. */
 size_t by_key_count(void) { return sizeof keys / sizeof keys[0]; }
+
+/* The dimensions of the delays table (store.c), a bit per mc_dim. */
+#define DELAY_DIMS                                                                                   \
+    ((1u << DIM_HOUR) | (1u << DIM_MTA) | (1u << DIM_HOST) | (1u << DIM_DIRECTION) |                 \
+     (1u << DIM_STATUS) | (1u << DIM_CLASS) | (1u << DIM_DOMAIN) | (1u << DIM_RELAY))
+
+/* Whether the delays table can be grouped by k. */
+bool by_key_has_delays(const mc_by_key *k) { return k != NULL && (DELAY_DIMS & (1u << k->dim)) != 0; }

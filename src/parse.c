@@ -265,6 +265,9 @@ static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule 
     ev->client = pattern_group(pat, mt, msg, G_CLIENT);
     ev->text = pattern_group(pat, mt, msg, G_TEXT);
     ev->dsn = pattern_group(pat, mt, msg, G_DSN);
+    ev->delay = pattern_group(pat, mt, msg, G_DELAY);
+    ev->delays = pattern_group(pat, mt, msg, G_DELAYS);
+    ev->transfer = pattern_group(pat, mt, msg, G_TRANSFER);
     mc_str host = pattern_group(pat, mt, msg, G_HOST);
     if (host.p)
         ev->host = host;

@@ -20,6 +20,7 @@ static const char *const group_names[G_COUNT] = {
     [G_ENHANCED] = "enhanced", [G_DSN] = "dsn",             [G_TEXT] = "text",
     [G_REPLY] = "reply",       [G_HOST] = "host",           [G_DETAIL] = "detail",
     [G_SIZE] = "size",         [G_MESSAGE_ID] = "message_id",
+    [G_DELAY] = "delay",       [G_DELAYS] = "delays",       [G_TRANSFER] = "transfer",
 };
 
 #define MATCH_LIMIT 5000000u

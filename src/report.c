@@ -19,6 +19,7 @@
 #include "lang.h"
 #include "problems.h"
 #include "report_data.h"
+#include "report_delays.h"
 #include "report_html.h"
 #include "report_messages.h"
 #include "report_rows.h"
@@ -90,6 +91,7 @@ typedef struct {
     int name_width;
     const mc_lang *l;  /* the text table's language */
     int class_width;   /* the text table's class column */
+    const row_delays *delays;    /* the rows' delays (report_delays.h), NULL: none */
 } emit_ctx;
 
 /* Name and advice of a row; a success carries no failure advice. */
@@ -125,6 +127,8 @@ static bool emit_json_row(const mc_row *row, void *vctx)
         fputs(", \"advice\": ", out);
         mc_json_cstr_or_null(out, advice);
     }
+    if (c->delays)
+        delays_json_row(out, c->delays, row, c->o->n_keys);
     fputc('}', out);
     return true;
 }
@@ -166,6 +170,8 @@ static bool emit_csv_row(const mc_row *row, void *vctx)
         fputc(',', c->out);
         mc_csv_field(c->out, advice ? advice : "");
     }
+    if (c->delays)
+        delays_csv_row(c->out, c->delays, row, c->o->n_keys);
     fputs("\r\n", c->out);
     return true;
 }
@@ -188,6 +194,8 @@ static bool emit_table_row(const mc_row *row, void *vctx)
     }
     double share = c->events ? 100.0 * (double)row->count / (double)c->events : 0.0;
     fprintf(out, "%9llu %5.1f%%", (unsigned long long)row->count, share);
+    if (c->delays)
+        delays_text_row(out, c->delays, row, c->o->n_keys);
     const char *name, *advice;
     rows_row_knowledge(c->rules, c->o, row, &name, &advice);
     if (c->name_width > 0 && name && rows_has_knowledge_key(c->o)) {
@@ -209,9 +217,11 @@ static const char *column_head(const mc_lang *l, const char *key)
 
 /* The --by table: header line, column heads, rows. */
 static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
-                        const mc_totals *t, const mc_filter *f, FILE *out, char *err, size_t errlen)
+                        const mc_totals *t, const mc_filter *f, const row_delays *rd, FILE *out, char *err,
+                        size_t errlen)
 {
-    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events, .l = l, .class_width = 12};
+    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events, .l = l, .class_width = 12,
+                  .delays = rd};
     char win[128], n[4][24];
     report_window_words(o, l, win, sizeof win);
     const uint64_t figures[4] = {t->lines, t->events, t->skipped, t->unrecognised};
@@ -241,11 +251,12 @@ static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts
         text_cell(out, column_head(l, "class"), c.class_width, true);
         used += c.class_width;
     }
-    used += 17;
+    used += 17 + delays_text_width(rd);
     c.name_width = MC_TEXT_WIDTH - used - 1 > 8 ? MC_TEXT_WIDTH - used - 1 : 0;
     text_right(out, column_head(l, "count"), 10);
     fputc(' ', out);
     text_right(out, column_head(l, "share"), 6);
+    delays_text_head(out, rd, l);
     if (c.name_width && rows_has_knowledge_key(o)) {
         fputc(' ', out);
         text_cell(out, column_head(l, "meaning"), c.name_width, false);
@@ -483,7 +494,7 @@ static bool write_prom(mc_store *s, const mc_report_opts *o, const mc_totals *t,
             "# TYPE mailcodes_retry_skips_total counter\nmailcodes_retry_skips_total %llu\n",
             (unsigned long long)t->lines, (unsigned long long)t->skipped, (unsigned long long)t->unrecognised,
             (unsigned long long)t->hard, (unsigned long long)t->retry_skips);
-    return true;
+    return delays_prom(s, &o->window, out, err, errlen);
 }
 
 /* ---- entry points ------------------------------------------------------ */
@@ -507,7 +518,9 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         eff.n_keys = 3;
     }
     mc_filter f = {.problems_first = o->problems_first};
-    emit_ctx c = {.rules = rules, .o = &eff, .out = out, .events = t.events};
+    row_delays rd = {0};
+    ok = ok && rows_delays_load(s, &eff.window, eff.keys, eff.n_keys, &rd, err, sizeof err);
+    emit_ctx c = {.rules = rules, .o = &eff, .out = out, .events = t.events, .delays = &rd};
     if (ok) {
         switch (eff.format) {
         case FORMAT_JSON:
@@ -525,6 +538,8 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             fputs(",\n ", out);
             ok = json_unrecognised(s, &eff.window, &t, out, err, sizeof err);
             ok = ok && report_messages_json(s, &eff.window, &t, out, err, sizeof err);
+            fputs(",\n ", out);
+            ok = ok && delays_json_groups(s, &eff.window, out, err, sizeof err);
             fputs(",\n \"rows\": [", out);
             ok = ok && store_rows(s, &eff.window, eff.keys, eff.n_keys, &f, eff.top, emit_json_row, &c, err, sizeof err);
             fputs(c.n ? "\n ]}\n" : "]}\n", out);
@@ -537,6 +552,7 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             fputs(",count", out);
             if (rows_has_knowledge_key(&eff))
                 fputs(",name,advice", out);
+            delays_csv_head(out, &rd);
             fputs("\r\n", out);
             ok = store_rows(s, &eff.window, eff.keys, eff.n_keys, &f, eff.top, emit_csv_row, &c, err, sizeof err);
             break;
@@ -548,10 +564,11 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             break;
         case FORMAT_TEXT:
             ok = eff.n_keys == 0 ? write_daily(s, rules, &eff, &lang, &t, out, err, sizeof err)
-                                 : write_table(s, rules, &eff, &lang, &t, &f, out, err, sizeof err);
+                                 : write_table(s, rules, &eff, &lang, &t, &f, &rd, out, err, sizeof err);
             break;
         }
     }
+    rows_delays_free(&rd);
     lang_free(&lang);
     if (!ok) {
         fprintf(stderr, "mailcodes: %s\n", err);

@@ -11,6 +11,7 @@
 
 #include "problems.h"
 #include "report_data.h"
+#include "report_delays.h"
 #include "report_rows.h"
 
 /* Writes s escaped for HTML text and attributes; controls, invalid UTF-8
@@ -300,7 +301,8 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
     static const char *const domain_keys[] = {"domain"};
     if (!html_hours_chart(s, o, l, out, err, errlen) ||
         !html_bar_chart(s, o, lang_word(l, "chart_codes"), code_keys, 2, false, out, err, errlen) ||
-        !html_bar_chart(s, o, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen))
+        !html_bar_chart(s, o, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen) ||
+        !delays_html(s, &o->window, l, out, err, errlen))
         return false;
     if (!html_problems(s, rules, o, l, out, err, errlen))
         return false;

@@ -29,11 +29,11 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
     if (triage)
         return d | p;
     switch (o->format) {
-    case FORMAT_PROM:
-        return d | (1u << DIM_MTA) | (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) |
+    case FORMAT_PROM: /* and its delay histogram */
+        return d | MC_KEEP_DELAYS | (1u << DIM_MTA) | (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) |
                (1u << DIM_ENHANCED);
-    case FORMAT_HTML:
-        return d | (1u << DIM_STATUS) | p;
+    case FORMAT_HTML: /* with its table of delays by domain */
+        return d | MC_KEEP_DELAYS | (1u << DIM_STATUS) | p;
     case FORMAT_TEXT:
         if (o->n_keys == 0) /* the daily report, with its message figures */
             return d | msg_dims | (1u << DIM_SENDER) | p;
@@ -41,7 +41,7 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
     case FORMAT_JSON:
         d |= msg_dims;
         if (o->n_keys == 0)
-            return d | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
+            return d | MC_KEEP_DELAYS | (1u << DIM_CODE) | (1u << DIM_ENHANCED);
         break;
     case FORMAT_CSV:
         if (o->n_keys == 0)
@@ -53,6 +53,9 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
         if (k)
             d |= 1u << k->dim;
     }
+    /* JSON has its "delays" list; text and CSV tables show delays by domain or relay. */
+    if (o->format == FORMAT_JSON || rows_show_delays(o->keys, o->n_keys))
+        d |= MC_KEEP_DELAYS;
     return d;
 }
 
@@ -294,4 +297,94 @@ void rows_problem_filter(const kept_row *r, mc_filter *f)
         f->values[i] = r->values[i];
     }
     f->n = 3;
+}
+
+/* ---- delays of the rows ------------------------------------------------- */
+
+/* Delays are figures per domain or relay: a table by status or hour
+ * alone has no delay columns (the JSON "delays" list has those). */
+bool rows_show_delays(const char *const *keys, size_t n_keys)
+{
+    bool per_destination = false;
+    for (size_t i = 0; i < n_keys; i++) {
+        const mc_by_key *k = by_key_find(keys[i]);
+        if (!by_key_has_delays(k))
+            return false;
+        per_destination = per_destination || k->dim == DIM_DOMAIN || k->dim == DIM_RELAY;
+    }
+    return per_destination;
+}
+
+/* The lookup key of values and a class into b. */
+static void delay_key(mc_buf *b, const char *const *values, size_t n, const char *klass)
+{
+    mc_buf_reset(b);
+    for (size_t i = 0; i < n; i++) {
+        mc_buf_adds(b, values[i] ? values[i] : "");
+        mc_buf_addc(b, '\x1f');
+    }
+    mc_buf_adds(b, klass ? klass : "");
+}
+
+/* store_delay_groups callback: keeps one group's stats. */
+static bool keep_delay(const char *const *values, const char *klass, const mc_delay_hist *h, void *ctx)
+{
+    row_delays *rd = ctx;
+    if (rd->n == rd->cap) {
+        rd->cap = rd->cap ? rd->cap * 2 : 64;
+        rd->d = mc_xrealloc(rd->d, rd->cap * sizeof *rd->d);
+    }
+    mc_buf b;
+    mc_buf_init(&b);
+    delay_key(&b, values, rd->n_keys, klass);
+    row_delay *d = &rd->d[rd->n++];
+    d->key = mc_xstrdup(b.data ? b.data : "");
+    mc_buf_free(&b);
+    delay_hist_stats(h, &d->st);
+    return true;
+}
+
+/* Orders row delays by key, for bsearch. */
+static int by_delay_key(const void *a, const void *b)
+{
+    return strcmp(((const row_delay *)a)->key, ((const row_delay *)b)->key);
+}
+
+/* Loads the delays of every group of keys and class in the window. */
+bool rows_delays_load(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, row_delays *rd,
+                      char *err, size_t errlen)
+{
+    memset(rd, 0, sizeof *rd);
+    rd->on = rows_show_delays(keys, n_keys);
+    rd->n_keys = n_keys;
+    if (!rd->on)
+        return true;
+    if (!store_delay_groups(s, w, keys, n_keys, true, keep_delay, rd, err, errlen))
+        return false;
+    if (rd->n > 1)
+        qsort(rd->d, rd->n, sizeof *rd->d, by_delay_key);
+    return true;
+}
+
+/* The stats of a row's group (binary search), NULL when it has none. */
+const mc_delay_stats *rows_delays_find(const row_delays *rd, const mc_row *row, size_t n_keys)
+{
+    if (!rd->on || rd->n == 0)
+        return NULL;
+    mc_buf b;
+    mc_buf_init(&b);
+    delay_key(&b, row->values, n_keys, row->klass);
+    row_delay probe = {.key = b.data ? b.data : ""};
+    const row_delay *hit = bsearch(&probe, rd->d, rd->n, sizeof *rd->d, by_delay_key);
+    mc_buf_free(&b);
+    return hit ? &hit->st : NULL;
+}
+
+/* Frees the loaded delays. */
+void rows_delays_free(row_delays *rd)
+{
+    for (size_t i = 0; i < rd->n; i++)
+        free(rd->d[i].key);
+    free(rd->d);
+    memset(rd, 0, sizeof *rd);
 }

@@ -23,6 +23,7 @@
 #define MC_APPLICATION_ID 0x4D434F44
 
 #include "bykeys.h"
+#include "delays.h"
 
 struct mc_store {
     sqlite3 *db;
@@ -30,6 +31,7 @@ struct mc_store {
     sqlite3_stmt *upsert_count;
     sqlite3_stmt *upsert_lines;
     sqlite3_stmt *upsert_shape;
+    sqlite3_stmt *upsert_delay;
     sqlite3_stmt *put_message, *delete_message; /* prepared when first used */
     mc_flush_hook flush_hook;
     void *flush_ctx;
@@ -113,6 +115,25 @@ static const char shapes_sql[] =
     " hour TEXT NOT NULL, shape TEXT NOT NULL, count INTEGER NOT NULL,"
     " PRIMARY KEY (hour, shape)) WITHOUT ROWID";
 #define MAX_SHAPES_PER_HOUR "200"
+
+/* Delivery delays per hour and group, as histograms (delays.h): a row per
+ * group and hour, its histogram one blob of the buckets it used (count,
+ * sum, largest delay each), merged on conflict by mc_delay_merge(), so
+ * that hours, batches and databases add up.  A blob and not a row per
+ * bucket: a row costs SQLite some 15 000 instructions to write, and a
+ * group uses a dozen buckets.  An added table like unrecognised_shapes:
+ * created on every writable open, read as empty where it is missing (a
+ * database written before it). */
+static const char delays_sql[] =
+    "CREATE TABLE IF NOT EXISTS delays ("
+    " hour TEXT NOT NULL, mta TEXT NOT NULL, host TEXT NOT NULL, direction TEXT NOT NULL,"
+    " status TEXT NOT NULL, class TEXT NOT NULL, domain TEXT NOT NULL, relay TEXT NOT NULL,"
+    " hist BLOB NOT NULL,"
+    " PRIMARY KEY (hour, mta, host, direction, status, class, domain, relay)) WITHOUT ROWID";
+/* The aggregate dimensions of its columns, in order. */
+static const mc_dim delay_dims[] = {DIM_HOUR,   DIM_MTA,   DIM_HOST,   DIM_DIRECTION,
+                                    DIM_STATUS, DIM_CLASS, DIM_DOMAIN, DIM_RELAY};
+#define N_DELAY_DIMS (sizeof delay_dims / sizeof delay_dims[0])
 
 static bool db_error(mc_store *s, const char *what, char *err, size_t errlen)
 {
@@ -253,6 +274,21 @@ static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
 
 static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen);
 
+/* SQL mc_delay_merge(a, b): the sum of two stored delay histograms. */
+static void sql_delay_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    mc_buf out;
+    mc_buf_init(&out);
+    const unsigned char *a = sqlite3_value_blob(argv[0]), *b = sqlite3_value_blob(argv[1]);
+    size_t an = a ? (size_t)sqlite3_value_bytes(argv[0]) : 0, bn = b ? (size_t)sqlite3_value_bytes(argv[1]) : 0;
+    if (!delay_blob_merge(a, an, b, bn, &out))
+        sqlite3_result_error(ctx, "delays: a histogram is corrupt", -1);
+    else
+        sqlite3_result_blob(ctx, out.len ? out.data : "", (int)out.len, SQLITE_TRANSIENT);
+    mc_buf_free(&out);
+}
+
 mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen)
 {
     if (path != NULL && !check_path(path, err, errlen))
@@ -307,6 +343,16 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
         ok = exec(s, "PRAGMA journal_mode = OFF", err, errlen);
     ok = ok && check_schema(s, need_id, err, errlen);
     if (ok && !s->read_only)
+        ok = (sqlite3_create_function(s->db, "mc_delay_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                      sql_delay_merge, NULL, NULL) == SQLITE_OK ||
+              db_error(s, "registering mc_delay_merge", err, errlen)) &&
+             exec(s, delays_sql, err, errlen) &&
+             prepare(s,
+                     "INSERT INTO delays (hour, mta, host, direction, status, class, domain, relay, hist)"
+                     " VALUES (?,?,?,?,?,?,?,?,?)"
+                     " ON CONFLICT DO UPDATE SET hist = mc_delay_merge(hist, excluded.hist)",
+                     &s->upsert_delay, err, errlen);
+    if (ok && !s->read_only)
         ok = exec(s, shapes_sql, err, errlen) &&
              prepare(s,
                      "INSERT INTO unrecognised_shapes (hour, shape, count) SELECT ?1, ?2, ?3"
@@ -358,6 +404,7 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->upsert_count);
     sqlite3_finalize(s->upsert_lines);
     sqlite3_finalize(s->upsert_shape);
+    sqlite3_finalize(s->upsert_delay);
     sqlite3_finalize(s->put_message);
     sqlite3_finalize(s->delete_message);
     if (s->db)
@@ -491,6 +538,19 @@ static bool write_source(mc_store *s, mc_source *src, const char *path, char *er
     return true;
 }
 
+/* An entry's delay histogram, when it has one, as a blob into its group's row. */
+static bool write_delays(mc_store *s, const mc_agg_entry *e, mc_buf *blob, char *err, size_t errlen)
+{
+    if (e->delays.n == 0)
+        return true;
+    sqlite3_stmt *st = s->upsert_delay;
+    for (size_t d = 0; d < N_DELAY_DIMS; d++)
+        sqlite3_bind_text(st, (int)d + 1, e->dims[delay_dims[d]], -1, SQLITE_STATIC);
+    delay_cells_encode(&e->delays, blob);
+    sqlite3_bind_blob(st, N_DELAY_DIMS + 1, blob->data, (int)blob->len, SQLITE_STATIC);
+    return step_done(s, st, err, errlen);
+}
+
 bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
                  size_t errlen)
 {
@@ -548,6 +608,11 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 3, (sqlite3_int64)c->count);
         ok = step_done(s, st, err, errlen);
     }
+    mc_buf blob;
+    mc_buf_init(&blob);
+    for (size_t i = 0; ok && i < aggregate_size(a); i++)
+        ok = write_delays(s, aggregate_entry(a, i), &blob, err, errlen);
+    mc_buf_free(&blob);
     if (ok && s->flush_hook)
         ok = s->flush_hook(s, s->flush_ctx, err, errlen);
     if (ok && track)
@@ -920,5 +985,90 @@ bool store_unrecognised_top(mc_store *s, const mc_window *w, mc_shape_count *top
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         ok = db_error(s, "reading unrecognised shapes", err, errlen);
     sqlite3_finalize(st);
+    return ok;
+}
+
+/* ---- delays ------------------------------------------------------------ */
+
+/* Whether the delays table is there (a database written before it, or one
+ * opened read-only before its first new ingest, has none). */
+static bool have_delays(mc_store *s)
+{
+    return query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'delays'") > 0;
+}
+
+bool store_delay_groups(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
+                        bool by_class, mc_delay_fn fn, void *ctx, char *err, size_t errlen)
+{
+    if (n_keys > MC_MAX_KEYS) {
+        snprintf(err, errlen, "too many --by keys");
+        return false;
+    }
+    if (!have_delays(s))
+        return true;
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_adds(&sql, "SELECT ");
+    for (size_t i = 0; i < n_keys; i++) {
+        const mc_by_key *k = by_key_find(keys[i]);
+        if (!by_key_has_delays(k)) {
+            snprintf(err, errlen, "delays are not kept by '%s'", keys[i]);
+            mc_buf_free(&sql);
+            return false;
+        }
+        mc_buf_printf(&sql, "%s AS k%zu, ", k->column, i);
+    }
+    mc_buf_printf(&sql, "%s AS kc, hist FROM delays%s ORDER BY ", by_class ? "class" : "''", window_sql);
+    for (size_t i = 0; i < n_keys; i++)
+        mc_buf_printf(&sql, "k%zu, ", i);
+    mc_buf_adds(&sql, "kc");
+    sqlite3_stmt *st;
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
+        return false;
+    /* Rows come sorted by group: a group ends where its keys change. */
+    mc_delay_hist *h = mc_xmalloc(sizeof *h);
+    delay_hist_clear(h);
+    char *group[MC_MAX_KEYS + 1] = {0};
+    const char *values[MC_MAX_KEYS + 1];
+    bool go = true, corrupt = false;
+    int rc = SQLITE_DONE;
+    while (go && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bool same = h->n > 0;
+        for (size_t i = 0; same && i <= n_keys; i++) {
+            const unsigned char *v = sqlite3_column_text(st, (int)i);
+            same = strcmp(group[i], v ? (const char *)v : "") == 0;
+        }
+        if (!same && h->n > 0) {
+            for (size_t i = 0; i <= n_keys; i++)
+                values[i] = group[i];
+            go = fn(values, by_class ? values[n_keys] : NULL, h, ctx);
+            delay_hist_clear(h);
+        }
+        if (!same) {
+            for (size_t i = 0; i <= n_keys; i++) {
+                const unsigned char *v = sqlite3_column_text(st, (int)i);
+                free(group[i]);
+                group[i] = mc_xstrdup(v ? (const char *)v : "");
+            }
+        }
+        const unsigned char *blob = sqlite3_column_blob(st, (int)n_keys + 1);
+        if (!delay_hist_add_blob(h, blob, blob ? (size_t)sqlite3_column_bytes(st, (int)n_keys + 1) : 0)) {
+            snprintf(err, errlen, "database: the delays table holds a corrupt histogram");
+            corrupt = true;
+            break;
+        }
+    }
+    bool ok = !corrupt && (!go || rc == SQLITE_DONE);
+    if (ok && go && h->n > 0) {
+        for (size_t i = 0; i <= n_keys; i++)
+            values[i] = group[i];
+        fn(values, by_class ? values[n_keys] : NULL, h, ctx);
+    }
+    if (!ok && !corrupt)
+        db_error(s, "reading delays", err, errlen);
+    sqlite3_finalize(st);
+    for (size_t i = 0; i <= n_keys; i++)
+        free(group[i]);
+    free(h);
     return ok;
 }

@@ -1,0 +1,99 @@
+/*
+ * delays.h - delivery delays as fixed log-scale histograms.
+ *
+ * A delay (Postfix delay=, Exim QT=) is counted in one of MC_DELAY_BUCKETS
+ * buckets fixed for every host and every version: 48 per decade from
+ * 0.01 s to about 30 days, so each is under 5% wide (10^(1/48) = 1.049).
+ * A group keeps counts per bucket, the sum and the exact maximum, never the
+ * values: memory is flat, and the histograms of hours, of parallel chunks
+ * and of the hosts of a fleet add up to the histogram of the whole.
+ * Quantiles are read from the buckets (docs/CONTRACT.md "Delays").
+ */
+#ifndef MC_DELAYS_H
+#define MC_DELAYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define MC_DELAY_PER_DECADE 48
+#define MC_DELAY_MIN 0.01 /* the upper bound of bucket 0 */
+/* Bucket 0: at most 0.01 s; bucket i (1..MC_DELAY_BUCKETS-2): over
+ * 0.01 * 10^((i-1)/48) s and at most 0.01 * 10^(i/48) s; the last one:
+ * over 0.01 * 10^(404/48) s (30.7 days). */
+#define MC_DELAY_BUCKETS 406
+
+/* The seconds of a delay as an MTA logs it: Postfix "0.09", "12", Exim
+ * "0.716s", "1m2s", "2d3h", "1w"; -1 when it is not one. */
+double delay_seconds(mc_str s);
+/* The bucket of a delay in seconds (>= 0). */
+int delay_bucket(double seconds);
+/* The upper bound of bucket b (infinity for the last). */
+double delay_bucket_upper(int b);
+
+/* One group's delays, dense: for reading (a report), not for keeping many. */
+typedef struct {
+    uint64_t counts[MC_DELAY_BUCKETS];
+    double sums[MC_DELAY_BUCKETS];
+    uint64_t n;
+    double sum, max;
+} mc_delay_hist;
+
+void delay_hist_clear(mc_delay_hist *h);
+/* Adds count delays of bucket b whose sum and maximum are given. */
+void delay_hist_add(mc_delay_hist *h, int b, uint64_t count, double sum, double max);
+/* The q-quantile (0 < q <= 1) by nearest rank, read from the buckets: the
+ * mean of the delays in the bucket that holds it, so exact when they are
+ * all equal (Postfix writes two significant digits: they often are) and
+ * within the bucket's 4.9% otherwise (0.01 s below 0.01 s); 0 with no
+ * delays. */
+double delay_hist_quantile(const mc_delay_hist *h, double q);
+/* Delays at most le seconds; le must be one of mc_delay_prom_le. */
+uint64_t delay_hist_at_most(const mc_delay_hist *h, double le);
+
+/* The Prometheus histogram's bucket bounds (le): half decades, 0.01 s to
+ * 31.6 days, each the upper bound of one of our buckets, so they are exact. */
+extern const double mc_delay_prom_le[];
+extern const size_t mc_delay_prom_n;
+
+/* One group's delays, sparse: the few buckets it uses (an aggregate
+ * entry), kept sorted by bucket. */
+typedef struct {
+    uint16_t bucket;
+    uint64_t count;
+    double sum, max;
+} mc_delay_cell;
+
+typedef struct {
+    mc_delay_cell *cells;
+    size_t n, cap;
+} mc_delay_cells;
+
+/* Counts one delay; returns true when it took a new cell. */
+bool delay_cells_add(mc_delay_cells *c, double seconds);
+void delay_cells_free(mc_delay_cells *c);
+
+/* The stored form of a group's histogram (the store's delays.hist): its
+ * cells by bucket, MC_DELAY_CELL_BYTES each (bucket u16, count u64, sum
+ * and max as IEEE doubles; little-endian). */
+#define MC_DELAY_CELL_BYTES 26
+void delay_cells_encode(const mc_delay_cells *c, mc_buf *out);
+/* Adds two stored histograms into out (the store's upsert); false when
+ * either is not one. */
+bool delay_blob_merge(const unsigned char *a, size_t an, const unsigned char *b, size_t bn, mc_buf *out);
+/* Adds a stored histogram to h; false when it is not one. */
+bool delay_hist_add_blob(mc_delay_hist *h, const unsigned char *p, size_t n);
+
+/* The figures a report shows for a group. */
+typedef struct {
+    uint64_t count;
+    double median, p95, max;
+} mc_delay_stats;
+
+void delay_hist_stats(const mc_delay_hist *h, mc_delay_stats *st);
+/* A delay in seconds for a person: "0.09s", "4m12s", "2h05m", "3d04h". */
+void delay_format(double seconds, char *buf, size_t len);
+
+#endif

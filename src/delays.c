@@ -1,0 +1,300 @@
+/*
+ * delays.c - delivery delays as fixed log-scale histograms (see delays.h).
+ *
+ * The buckets are a function of the value alone, the same on every host
+ * and in every version: that is what lets hours, chunks and hosts be added
+ * up.  Changing MC_DELAY_PER_DECADE or MC_DELAY_MIN would make stored
+ * histograms unreadable; they are part of the contract.
+ */
+#include "delays.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The units of an Exim time ("1w2d3h4m5s", "0.716s"), in seconds. */
+static const struct {
+    char unit;
+    double seconds;
+} time_units[] = {{'w', 604800.0}, {'d', 86400.0}, {'h', 3600.0}, {'m', 60.0}, {'s', 1.0}};
+
+/* The seconds of a unit letter, 0 when it is none. */
+static double unit_seconds(char c)
+{
+    for (size_t i = 0; i < sizeof time_units / sizeof time_units[0]; i++)
+        if (time_units[i].unit == c)
+            return time_units[i].seconds;
+    return 0.0;
+}
+
+/* Reads "digits[.digits]" at s->p[*i]; false when there is no digit. */
+static bool read_number(mc_str s, size_t *i, double *out)
+{
+    double v = 0.0, scale = 0.0;
+    size_t start = *i;
+    for (; *i < s.n; (*i)++) {
+        char c = s.p[*i];
+        if (c >= '0' && c <= '9') {
+            if (scale > 0.0) {
+                v += (c - '0') * scale;
+                scale /= 10.0;
+            } else {
+                v = v * 10.0 + (c - '0');
+            }
+        } else if (c == '.' && scale == 0.0 && *i > start) {
+            scale = 0.1;
+        } else {
+            break;
+        }
+    }
+    *out = v;
+    return *i > start && s.p[*i - 1] != '.';
+}
+
+double delay_seconds(mc_str s)
+{
+    if (s.p == NULL || s.n == 0 || s.n > 40)
+        return -1.0;
+    size_t i = 0;
+    double total = 0.0, v;
+    /* Postfix: one bare number of seconds. */
+    if (!read_number(s, &i, &v))
+        return -1.0;
+    if (i == s.n)
+        return v;
+    /* Exim: number-unit pairs, largest unit first. */
+    for (;;) {
+        double unit = i < s.n ? unit_seconds(s.p[i]) : 0.0;
+        if (unit == 0.0)
+            return -1.0;
+        total += v * unit;
+        if (++i == s.n)
+            return total;
+        if (!read_number(s, &i, &v))
+            return -1.0;
+    }
+}
+
+int delay_bucket(double seconds)
+{
+    if (!(seconds > MC_DELAY_MIN))
+        return 0;
+    /* The small allowance keeps a value written exactly on a bound (Postfix
+     * "delay=10") in the bucket that bound closes, whatever log10 rounds to. */
+    double x = ceil(MC_DELAY_PER_DECADE * log10(seconds / MC_DELAY_MIN) - 1e-9);
+    if (x > MC_DELAY_BUCKETS - 2)
+        return MC_DELAY_BUCKETS - 1;
+    return x < 1.0 ? 1 : (int)x;
+}
+
+double delay_bucket_upper(int b)
+{
+    if (b >= MC_DELAY_BUCKETS - 1)
+        return INFINITY;
+    return MC_DELAY_MIN * pow(10.0, (double)b / MC_DELAY_PER_DECADE);
+}
+
+/* Half decades: every 24th bucket bound. */
+const double mc_delay_prom_le[] = {0.01, 0.0316227766, 0.1, 0.316227766, 1, 3.16227766, 10,
+                                   31.6227766, 100, 316.227766, 1000, 3162.27766, 10000,
+                                   31622.7766, 100000, 316227.766, 1000000};
+const size_t mc_delay_prom_n = sizeof mc_delay_prom_le / sizeof mc_delay_prom_le[0];
+
+void delay_hist_clear(mc_delay_hist *h) { memset(h, 0, sizeof *h); }
+
+void delay_hist_add(mc_delay_hist *h, int b, uint64_t count, double sum, double max)
+{
+    if (b < 0 || b >= MC_DELAY_BUCKETS || count == 0)
+        return;
+    h->counts[b] += count;
+    h->sums[b] += sum;
+    h->n += count;
+    h->sum += sum;
+    if (max > h->max)
+        h->max = max;
+}
+
+double delay_hist_quantile(const mc_delay_hist *h, double q)
+{
+    if (h->n == 0)
+        return 0.0;
+    uint64_t rank = (uint64_t)ceil(q * (double)h->n);
+    if (rank < 1)
+        rank = 1;
+    uint64_t seen = 0;
+    int b = 0;
+    for (; b < MC_DELAY_BUCKETS - 1; b++) {
+        seen += h->counts[b];
+        if (seen >= rank)
+            break;
+    }
+    /* The bucket's own mean: inside the bucket, and exact when its
+     * delays are equal.  The last bucket is open: its largest is the max. */
+    double v = b == MC_DELAY_BUCKETS - 1 ? h->max : h->sums[b] / (double)h->counts[b];
+    return v < h->max ? v : h->max;
+}
+
+uint64_t delay_hist_at_most(const mc_delay_hist *h, double le)
+{
+    uint64_t n = 0;
+    for (int b = 0; b < MC_DELAY_BUCKETS - 1 && delay_bucket_upper(b) <= le * (1 + 1e-9); b++)
+        n += h->counts[b];
+    return n;
+}
+
+void delay_hist_stats(const mc_delay_hist *h, mc_delay_stats *st)
+{
+    st->count = h->n;
+    st->median = delay_hist_quantile(h, 0.5);
+    st->p95 = delay_hist_quantile(h, 0.95);
+    st->max = h->max;
+}
+
+bool delay_cells_add(mc_delay_cells *c, double seconds)
+{
+    int b = delay_bucket(seconds);
+    size_t at = 0;
+    while (at < c->n && c->cells[at].bucket < b)
+        at++;
+    if (at < c->n && c->cells[at].bucket == b) {
+        mc_delay_cell *cell = &c->cells[at];
+        cell->count++;
+        cell->sum += seconds;
+        if (seconds > cell->max)
+            cell->max = seconds;
+        return false;
+    }
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 4;
+        c->cells = mc_xrealloc(c->cells, c->cap * sizeof *c->cells);
+    }
+    /* Kept in bucket order: the stored form needs no sort. */
+    memmove(&c->cells[at + 1], &c->cells[at], (c->n - at) * sizeof *c->cells);
+    c->cells[at] = (mc_delay_cell){.bucket = (uint16_t)b, .count = 1, .sum = seconds, .max = seconds};
+    c->n++;
+    return true;
+}
+
+void delay_cells_free(mc_delay_cells *c)
+{
+    free(c->cells);
+    memset(c, 0, sizeof *c);
+}
+
+void delay_format(double seconds, char *buf, size_t len)
+{
+    if (seconds < 60.0) {
+        snprintf(buf, len, seconds < 10.0 ? "%.2fs" : "%.0fs", seconds);
+        return;
+    }
+    long s = lround(seconds);
+    if (s < 3600)
+        snprintf(buf, len, "%ldm%02lds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(buf, len, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
+}
+
+/* Writes n bytes of v, least significant first. */
+static void put_le(mc_buf *out, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        mc_buf_addc(out, (char)(v >> (8 * i) & 0xFF));
+}
+
+/* Reads n bytes, least significant first. */
+static uint64_t get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* A double as its IEEE bits and back (memcpy: no aliasing). */
+static uint64_t double_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static double bits_double(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* One cell into its stored form. */
+static void put_cell(mc_buf *out, const mc_delay_cell *c)
+{
+    put_le(out, c->bucket, 2);
+    put_le(out, c->count, 8);
+    put_le(out, double_bits(c->sum), 8);
+    put_le(out, double_bits(c->max), 8);
+}
+
+/* The i-th stored cell of p; false when it is not a cell. */
+static bool get_cell(const unsigned char *p, size_t i, mc_delay_cell *c)
+{
+    const unsigned char *q = p + i * MC_DELAY_CELL_BYTES;
+    c->bucket = (uint16_t)get_le(q, 2);
+    c->count = get_le(q + 2, 8);
+    c->sum = bits_double(get_le(q + 10, 8));
+    c->max = bits_double(get_le(q + 18, 8));
+    return c->bucket < MC_DELAY_BUCKETS && c->count > 0 && c->sum >= 0 && c->max >= 0;
+}
+
+void delay_cells_encode(const mc_delay_cells *c, mc_buf *out)
+{
+    mc_buf_reset(out);
+    for (size_t i = 0; i < c->n; i++)
+        put_cell(out, &c->cells[i]);
+}
+
+bool delay_blob_merge(const unsigned char *a, size_t an, const unsigned char *b, size_t bn, mc_buf *out)
+{
+    mc_buf_reset(out);
+    if (an % MC_DELAY_CELL_BYTES || bn % MC_DELAY_CELL_BYTES)
+        return false;
+    size_t na = an / MC_DELAY_CELL_BYTES, nb = bn / MC_DELAY_CELL_BYTES, i = 0, j = 0;
+    mc_delay_cell x, y;
+    /* Both are sorted by bucket: one pass, like merging sorted lists. */
+    while (i < na || j < nb) {
+        bool take_a = j == nb, take_b = i == na;
+        if (!take_a && !take_b) {
+            if (!get_cell(a, i, &x) || !get_cell(b, j, &y))
+                return false;
+            take_a = x.bucket < y.bucket;
+            take_b = y.bucket < x.bucket;
+        }
+        if (take_a || take_b) {
+            if (!get_cell(take_a ? a : b, take_a ? i++ : j++, &x))
+                return false;
+            put_cell(out, &x);
+            continue;
+        }
+        x.count += y.count;
+        x.sum += y.sum;
+        x.max = y.max > x.max ? y.max : x.max;
+        put_cell(out, &x);
+        i++;
+        j++;
+    }
+    return true;
+}
+
+bool delay_hist_add_blob(mc_delay_hist *h, const unsigned char *p, size_t n)
+{
+    if (n % MC_DELAY_CELL_BYTES)
+        return false;
+    for (size_t i = 0; i < n / MC_DELAY_CELL_BYTES; i++) {
+        mc_delay_cell c;
+        if (!get_cell(p, i, &c))
+            return false;
+        delay_hist_add(h, c.bucket, c.count, c.sum, c.max);
+    }
+    return true;
+}
