@@ -68,6 +68,44 @@ START_TEST(test_buckets)
 }
 END_TEST
 
+/* The stored form round-trips and merges; a blob that is not one is refused. */
+START_TEST(test_blobs)
+{
+    mc_delay_cells a = {0}, b = {0};
+    const double va[] = {0.5, 0.5, 12, 3600}, vb[] = {0.5, 40 * 86400.0};
+    for (size_t i = 0; i < 4; i++)
+        delay_cells_add(&a, va[i]);
+    for (size_t i = 0; i < 2; i++)
+        delay_cells_add(&b, vb[i]);
+    mc_buf ea, eb, m;
+    mc_buf_init(&ea);
+    mc_buf_init(&eb);
+    mc_buf_init(&m);
+    delay_cells_encode(&a, &ea);
+    delay_cells_encode(&b, &eb);
+    ck_assert(delay_blob_merge((unsigned char *)ea.data, ea.len, (unsigned char *)eb.data, eb.len, &m));
+    mc_delay_hist h;
+    delay_hist_clear(&h);
+    ck_assert(delay_hist_add_blob(&h, (unsigned char *)m.data, m.len));
+    ck_assert_uint_eq(h.n, 6);
+    ck_assert_uint_eq(h.counts[delay_bucket(0.5)], 3);
+    ck_assert(fabs(h.max - 40 * 86400.0) < 1e-6);
+    ck_assert(fabs(delay_hist_quantile(&h, 0.5) - 0.5) < 1e-9); /* exact: equal values */
+    ck_assert(fabs(delay_hist_quantile(&h, 1.0) - 40 * 86400.0) < 1e-6);
+    /* Not a whole number of cells; a bucket out of range: refused. */
+    ck_assert(!delay_blob_merge((unsigned char *)ea.data, ea.len - 1, (unsigned char *)eb.data, eb.len, &m));
+    ea.data[0] = (char)0xFF;
+    ea.data[1] = (char)0xFF;
+    ck_assert(!delay_hist_add_blob(&h, (unsigned char *)ea.data, ea.len));
+    ck_assert(!delay_blob_merge((unsigned char *)ea.data, ea.len, (unsigned char *)eb.data, eb.len, &m));
+    mc_buf_free(&ea);
+    mc_buf_free(&eb);
+    mc_buf_free(&m);
+    delay_cells_free(&a);
+    delay_cells_free(&b);
+}
+END_TEST
+
 /* Nearest-rank quantile of n sorted values. */
 static double nearest_rank(const double *v, size_t n, double q)
 {
@@ -242,6 +280,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_delay_values);
     tcase_add_test(tc, test_buckets);
+    tcase_add_test(tc, test_blobs);
     tcase_add_test(tc, test_postfix_run);
     tcase_add_test(tc, test_exim_run);
     tcase_add_test(tc, test_halves_merge);
