@@ -69,6 +69,9 @@ typedef struct {
     bool on;
 } row_delays;
 
+/* One Prometheus label (name="value", escaped), after a comma unless first. */
+void prom_label(FILE *out, const char *name, const char *value, bool first);
+
 /* Whether a table by these keys has delay columns. */
 bool rows_show_delays(const char *const *keys, size_t n_keys);
 bool rows_delays_load(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, row_delays *rd,

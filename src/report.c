@@ -445,7 +445,7 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
 /* ---- Prometheus text exposition --------------------------------------- */
 
 /* One Prometheus label, its value escaped as the exposition format says. */
-static void prom_label(FILE *out, const char *name, const char *value, bool first)
+void prom_label(FILE *out, const char *name, const char *value, bool first)
 {
     fprintf(out, "%s%s=\"", first ? "" : ",", name);
     for (const char *p = value; *p; p++) {

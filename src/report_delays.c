@@ -117,18 +117,8 @@ bool delays_json_groups(mc_store *s, const mc_window *w, FILE *out, char *err, s
 /* One Prometheus label set: direction and status, escaped. */
 static void prom_labels(FILE *out, const char *const *values)
 {
-    for (size_t i = 0; i < 2; i++) {
-        fprintf(out, "%s%s=\"", i ? "," : "", status_keys[i]);
-        for (const char *p = values[i]; *p; p++) {
-            if (*p == '\\' || *p == '"')
-                fprintf(out, "\\%c", *p);
-            else if (*p == '\n')
-                fputs("\\n", out);
-            else if ((unsigned char)*p >= 0x20)
-                fputc(*p, out);
-        }
-        fputc('"', out);
-    }
+    for (size_t i = 0; i < 2; i++)
+        prom_label(out, status_keys[i], values[i], i == 0);
 }
 
 /* store_delay_groups callback: one histogram (cumulative buckets, sum, count). */
