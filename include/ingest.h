@@ -36,6 +36,7 @@ typedef struct {
     bool follow;                /* like tail -F: never ends, survives rotation */
     uint32_t dims;              /* aggregate dimensions kept (0: all) */
     mc_messages *messages;      /* the join by message, across inputs (NULL: none) */
+    int jobs;                   /* --jobs: parser threads (0, 1: parse on this thread) */
     /* Filled in as it runs: */
     uint64_t lines, events, skipped, unrecognised, retry_skips, bytes_skipped_resume;
 } mc_ingest_opts;

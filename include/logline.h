@@ -50,6 +50,12 @@ typedef struct {
     mc_str message;  /* what the daemon wrote */
 } mc_logline;
 
+/* Inferences one line can make: split_direct makes at most one, and a line
+ * reaches it at most five times (plain, then a CRI or compose wrapper that
+ * tries the inner line twice each). */
+#define MC_YEAR_CALLS 8
+#define MC_YEAR_DEFERRED (1 << 24) /* far above any real year */
+
 /* Year inference state for RFC 3164 stamps, which carry no year.  The first
  * stamp takes the most recent year that does not put it in the future;
  * after that a step from December to January moves to the next year. */
@@ -57,10 +63,26 @@ typedef struct {
     int now_year, now_month, now_day;
     int year;       /* 0 until the first RFC 3164 stamp */
     int last_month;
+    /* Deferred mode (a worker thread parsing a chunk of a stream): the year
+     * depends on every stamp before the line, so it is not decided here.
+     * Each inference is written down (month, day) and answered with the
+     * placeholder MC_YEAR_DEFERRED + its index on the line; the thread
+     * that sees the lines in order replays them (year_ctx_replay). */
+    bool deferred;
+    int n_calls;
+    int calls[MC_YEAR_CALLS][2];
 } mc_year_ctx;
 
 void year_ctx_init(mc_year_ctx *y, int now_year, int now_month, int now_day);
 void year_ctx_init_now(mc_year_ctx *y);
+/* Deferred mode; year_ctx_line_start forgets the last line's inferences. */
+void year_ctx_init_deferred(mc_year_ctx *y);
+void year_ctx_line_start(mc_year_ctx *y);
+/* Replays one line's inferences (as written down in deferred mode) on y,
+ * in order: years[i] is what the i-th of them gave. */
+void year_ctx_replay(mc_year_ctx *y, const int (*calls)[2], int n, int *years);
+/* A time whose year is a deferred placeholder gets the replayed year. */
+void year_resolve(mc_time *t, const int *years, int n);
 
 /* Returns false when the line has no envelope this module knows.  The views
  * in *out point into line.  JSON lines (journald's, Docker json-file's) are

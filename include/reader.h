@@ -33,7 +33,8 @@ void reader_close(mc_reader *r);
 
 /* 1: *line holds the next readable line (no newline); 0: end of input;
  * -1: read or decompression error (message via reader_error);
- * 2: no data for now (only in follow or idle mode, see below).
+ * 2: no data for now (only in follow or idle mode, see below);
+ * 3: reading would block (only in no-wait mode, see below).
  * Skipped lines are counted in the stats and not returned. */
 int reader_next(mc_reader *r, mc_str *line);
 
@@ -43,6 +44,10 @@ int reader_next(mc_reader *r, mc_str *line);
  * and keeps an unfinished last line until its newline arrives. */
 void reader_set_idle(mc_reader *r, int idle_ms);
 void reader_set_follow(mc_reader *r, bool follow);
+/* No-wait mode (a thread that batches lines for others): when no whole
+ * line is buffered and reading would block, reader_next returns 3 at once,
+ * so the lines batched so far can be handed on before it waits. */
+void reader_set_nowait(mc_reader *r, bool nowait);
 /* The caller's stop request (set by its signal handler): once *stop is
  * non-zero, reader_next returns 2 and reader_skip_to returns true at once,
  * even inside an over-long line or a busy stream. */

@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 #include "parse.h"
 #include "reader.h"
 #include "reasoncache.h"
+#include "workers.h"
 
 volatile sig_atomic_t mc_stop_requested = 0;
 
@@ -135,8 +137,21 @@ typedef struct {
     mc_buf unrec_pending;     /* unrecognised lines of the batch, for --unrecognised */
     uint64_t seen_lines, seen_skipped;
     double last_flush, last_progress, started;
+    /* --jobs: the workers (NULL: this thread parses), how many chunks they
+     * may hold, the bytes of lines in a chunk, and the offset after the
+     * last line applied (the reader is ahead of it). */
+    mc_pool *pool;
+    size_t depth, chunk_bytes;
+    uint64_t applied_offset;
+    bool repositioned;        /* another ingest's position taken: drop what is read ahead */
     char err[1024];
 } run_state;
+
+/* Where a commit says this input was counted up to. */
+static uint64_t stream_offset(const run_state *rs)
+{
+    return rs->pool ? rs->applied_offset : reader_offset(rs->r);
+}
 
 /* A source first seen while shorter than MC_FP_LEN gets a longer
  * fingerprint once it has grown, read again from the start of the file. */
@@ -166,6 +181,7 @@ static int open_input(run_state *rs);
 static bool follow_other_ingest(run_state *rs)
 {
     rs->src.lost = false;
+    rs->repositioned = rs->pool != NULL;
     if (rs->src.committed >= reader_offset(rs->r) && reader_skip_to(rs->r, rs->src.committed)) {
         rs->seen_lines = reader_stats(rs->r)->lines;
         rs->seen_skipped = skipped_of(reader_stats(rs->r));
@@ -188,7 +204,7 @@ static bool flush(run_state *rs)
     if (rs->o->store == NULL || !rs->dirty)
         return true;
     pending_flush(&rs->pl, rs->agg);
-    rs->src.offset = reader_offset(rs->r);
+    rs->src.offset = stream_offset(rs);
     extend_fingerprint(rs);
     bool ok = store_flush(rs->o->store, rs->agg, rs->track_source ? &rs->src : NULL, rs->path, rs->err,
                           sizeof rs->err);
@@ -300,12 +316,12 @@ static void close_input(run_state *rs)
 
 typedef enum { STREAM_END, STREAM_IDLE, STREAM_STOPPED, STREAM_READ_ERROR, STREAM_DB_ERROR } stream_result;
 
-/* skipped: a line the parser gave up on (its work budget spent), on top of
- * those the reader skipped. */
-static void count_line_stats(run_state *rs, uint64_t skipped, uint64_t unrec, uint64_t retry_skips)
+/* lines_now, skipped_now: the reader's counts after the line.  skipped: a
+ * line the parser gave up on (its work budget spent), on top of those the
+ * reader skipped. */
+static void count_line_stats(run_state *rs, uint64_t lines_now, uint64_t skipped_now, uint64_t skipped,
+                             uint64_t unrec, uint64_t retry_skips)
 {
-    const mc_reader_stats *st = reader_stats(rs->r);
-    uint64_t lines_now = st->lines, skipped_now = skipped_of(st);
     /* Lines the reader skipped before this one belong to the same hour. */
     pending_add(&rs->pl, rs->agg, &rs->parser.last_time, lines_now - rs->seen_lines,
                 skipped_now - rs->seen_skipped + skipped, unrec, retry_skips);
@@ -325,8 +341,78 @@ static void count_figures(run_state *rs, const mc_time *t, const mc_msg_figures 
     }
 }
 
-/* Reads until the end, a silence (idle/follow), a stop request or an error. */
-static stream_result process_stream(run_state *rs)
+/* Counts the lines the reader skipped up to where it stands. */
+static void count_reader_stats(run_state *rs)
+{
+    const mc_reader_stats *st = reader_stats(rs->r);
+    rs->applied_offset = reader_offset(rs->r);
+    count_line_stats(rs, st->lines, skipped_of(st), 0, 0, 0);
+}
+
+/* Applies, in input order, what one line gave (ev classified; fact NULL:
+ * none), with the reader's counts after it.  False on a database error. */
+static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_fact *fact,
+                       uint64_t lines_now, uint64_t skipped_now)
+{
+    mc_ingest_opts *o = rs->o;
+    uint64_t unrec = 0, retry_skip = 0, skipped = 0;
+    if (o->messages && fact) {
+        mc_msg_figures fig = {0};
+        messages_fact(o->messages, fact, &fig);
+        count_figures(rs, &fact->time, &fig);
+    }
+    if (o->on_fact && fact)
+        o->on_fact(fact, o->on_event_ctx);
+    if (pr == PARSE_SKIPPED) {
+        skipped = 1;
+        o->skipped++;
+    } else if (pr == PARSE_RETRY_SKIP) {
+        retry_skip = 1;
+        o->retry_skips++;
+    } else if (pr == PARSE_EVENT) {
+        if (o->messages) {
+            mc_msg_figures fig = {0};
+            messages_event(o->messages, ev, &fig);
+            count_figures(rs, &ev->time, &fig);
+        }
+        o->events++;
+        if (rs->agg)
+            aggregate_add(rs->agg, ev);
+        if (o->on_event)
+            o->on_event(ev, o->on_event_ctx);
+    } else if (pr == PARSE_UNRECOGNISED) {
+        unrec = 1;
+        o->unrecognised++;
+        note_unrecognised(rs, line);
+    }
+    count_line_stats(rs, lines_now, skipped_now, skipped, unrec, retry_skip);
+    /* Held unrecognised lines commit early past 1 MiB: flat memory. */
+    bool full = rs->agg && (aggregate_full(rs->agg) || rs->unrec_pending.len > (1u << 20));
+    if ((lines_now & 0x3FFF) == 0 || full || mc_stop_requested) {
+        bool time_up = o->flush_seconds > 0 && now_seconds() - rs->last_flush >= o->flush_seconds;
+        if ((full || time_up) && !flush(rs))
+            return false;
+        show_progress(rs);
+    }
+    return true;
+}
+
+/* The reader said there is no line for now (got 2): idle or follow mode,
+ * or a stop.  STREAM_END here means: go on reading. */
+static stream_result no_line_now(run_state *rs)
+{
+    if (!flush(rs))
+        return STREAM_DB_ERROR;
+    if (mc_stop_requested)
+        return STREAM_STOPPED;
+    if (rs->o->follow)
+        return STREAM_IDLE;
+    return STREAM_END; /* a silent pipe: committed, keep waiting */
+}
+
+/* Reads until the end, a silence (idle/follow), a stop request or an
+ * error, parsing on this thread (--jobs 1). */
+static stream_result process_stream_one(run_state *rs)
 {
     mc_ingest_opts *o = rs->o;
     mc_str line;
@@ -334,68 +420,153 @@ static stream_result process_stream(run_state *rs)
     for (;;) {
         int got = reader_next(rs->r, &line);
         if (got == 1) {
+            const mc_reader_stats *st = reader_stats(rs->r);
             if (o->line_filter && !o->line_filter(line, o->on_event_ctx)) {
-                count_line_stats(rs, 0, 0, 0);
+                count_line_stats(rs, st->lines, skipped_of(st), 0, 0, 0);
                 continue;
             }
             mc_parse_result pr = parser_line(&rs->parser, line, &ev);
-            uint64_t unrec = 0, retry_skip = 0, skipped = 0;
-            if (o->messages && rs->parser.fact.kind != FACT_NONE) {
-                mc_msg_figures fig = {0};
-                messages_fact(o->messages, &rs->parser.fact, &fig);
-                count_figures(rs, &rs->parser.fact.time, &fig);
-            }
-            if (o->on_fact && rs->parser.fact.kind != FACT_NONE)
-                o->on_fact(&rs->parser.fact, o->on_event_ctx);
-            if (pr == PARSE_SKIPPED) {
-                skipped = 1;
-                o->skipped++;
-            } else if (pr == PARSE_RETRY_SKIP) {
-                retry_skip = 1;
-                o->retry_skips++;
-            } else if (pr == PARSE_EVENT) {
-                if (o->messages) {
-                    mc_msg_figures fig = {0};
-                    messages_event(o->messages, &ev, &fig);
-                    count_figures(rs, &ev.time, &fig);
-                }
+            if (pr == PARSE_EVENT)
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
-                o->events++;
-                if (rs->agg)
-                    aggregate_add(rs->agg, &ev);
-                if (o->on_event)
-                    o->on_event(&ev, o->on_event_ctx);
-            } else if (pr == PARSE_UNRECOGNISED) {
-                unrec = 1;
-                o->unrecognised++;
-                note_unrecognised(rs, line);
-            }
-            count_line_stats(rs, skipped, unrec, retry_skip);
-            /* Held unrecognised lines commit early past 1 MiB: flat memory. */
-            bool full = rs->agg && (aggregate_full(rs->agg) || rs->unrec_pending.len > (1u << 20));
-            if ((reader_stats(rs->r)->lines & 0x3FFF) == 0 || full || mc_stop_requested) {
-                bool time_up = o->flush_seconds > 0 && now_seconds() - rs->last_flush >= o->flush_seconds;
-                if ((full || time_up) && !flush(rs))
-                    return STREAM_DB_ERROR;
-                show_progress(rs);
-            }
+            const mc_fact *fact = rs->parser.fact.kind != FACT_NONE ? &rs->parser.fact : NULL;
+            if (!apply_line(rs, line, pr, &ev, fact, st->lines, skipped_of(st)))
+                return STREAM_DB_ERROR;
             if (mc_stop_requested)
                 return STREAM_STOPPED;
             continue;
         }
         /* Skipped lines after the last readable one. */
-        count_line_stats(rs, 0, 0, 0);
+        count_reader_stats(rs);
         if (got == 2) {
-            if (!flush(rs))
-                return STREAM_DB_ERROR;
-            if (mc_stop_requested)
-                return STREAM_STOPPED;
-            if (o->follow)
-                return STREAM_IDLE;
-            continue; /* a silent pipe: committed, keep waiting */
+            stream_result res = no_line_now(rs);
+            if (res != STREAM_END)
+                return res;
+            continue;
         }
         return got == 0 ? STREAM_END : STREAM_READ_ERROR;
     }
+}
+
+/* Copies lines from the reader into c until it holds chunk_bytes or the
+ * reader has no line now; returns what reader_next last said.  It waits
+ * for input only when nothing is pending, so lines read are handed on
+ * before a silent pipe blocks. */
+static int fill_chunk(run_state *rs, mc_chunk *c)
+{
+    mc_str line;
+    for (;;) {
+        reader_set_nowait(rs->r, c->n_lines > 0 || pool_in_flight(rs->pool) > 0);
+        int got = reader_next(rs->r, &line);
+        if (got != 1)
+            return got;
+        const mc_reader_stats *st = reader_stats(rs->r);
+        chunk_add_line(c, line, st->lines, skipped_of(st), reader_offset(rs->r));
+        if (c->bytes.len >= rs->chunk_bytes)
+            return 1;
+    }
+}
+
+/* Applies a parsed chunk line by line.  STREAM_END: all of it applied. */
+static stream_result apply_chunk(run_state *rs, mc_chunk *c)
+{
+    mc_ingest_opts *o = rs->o;
+    for (size_t i = 0; i < c->n_lines; i++) {
+        const mc_line_out *l = &c->lines[i];
+        mc_str line = chunk_line(c, l);
+        rs->applied_offset = l->offset;
+        if (o->line_filter && !o->line_filter(line, o->on_event_ctx)) {
+            count_line_stats(rs, l->lines, l->skipped, 0, 0, 0);
+            continue;
+        }
+        workers_settle(&rs->parser, c, l);
+        mc_event *ev = l->ev >= 0 ? &c->events[l->ev] : NULL;
+        const mc_fact *fact = l->fact >= 0 ? &c->facts[l->fact] : NULL;
+        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->lines, l->skipped))
+            return STREAM_DB_ERROR;
+        if (mc_stop_requested)
+            return STREAM_STOPPED;
+        if (rs->repositioned)
+            return STREAM_IDLE;
+    }
+    return STREAM_END;
+}
+
+/* Takes back every chunk handed over without applying it. */
+static void drop_in_flight(run_state *rs)
+{
+    mc_chunk *c;
+    while ((c = pool_take(rs->pool)) != NULL)
+        pool_recycle(rs->pool, c);
+}
+
+/* Applies the oldest chunk handed over (all of them when all is set).
+ * STREAM_END: done, go on. */
+static stream_result apply_taken(run_state *rs, bool all)
+{
+    mc_chunk *c;
+    while ((c = pool_take(rs->pool)) != NULL) {
+        stream_result res = apply_chunk(rs, c);
+        pool_recycle(rs->pool, c);
+        if (rs->repositioned && res == STREAM_IDLE) {
+            /* What was read ahead is another ingest's now. */
+            drop_in_flight(rs);
+            rs->repositioned = false;
+            return STREAM_END;
+        }
+        if (res != STREAM_END) {
+            drop_in_flight(rs);
+            return res;
+        }
+        if (!all)
+            break;
+    }
+    return STREAM_END;
+}
+
+/* As process_stream_one, with the workers parsing chunks of lines while
+ * this thread reads the next ones and applies the parsed ones in order. */
+static stream_result process_stream_pool(run_state *rs)
+{
+    for (;;) {
+        /* Set by a commit made with nothing in flight: nothing to drop. */
+        rs->repositioned = false;
+        int got = 1;
+        while (got == 1 && pool_in_flight(rs->pool) < rs->depth) {
+            mc_chunk *c = pool_chunk(rs->pool);
+            got = fill_chunk(rs, c);
+            if (c->n_lines)
+                pool_submit(rs->pool, c);
+            else
+                pool_recycle(rs->pool, c);
+        }
+        /* Lines keep coming (1), or a pipe would block (3): apply the
+         * oldest chunk and read on.  Otherwise apply everything first. */
+        bool more = got == 1 || got == 3;
+        stream_result res = apply_taken(rs, !more);
+        if (res != STREAM_END)
+            return res;
+        if (more)
+            continue;
+        /* Skipped lines after the last readable one. */
+        count_reader_stats(rs);
+        if (got == 2) {
+            res = no_line_now(rs);
+            if (res != STREAM_END)
+                return res;
+            continue;
+        }
+        return got == 0 ? STREAM_END : STREAM_READ_ERROR;
+    }
+}
+
+/* Reads until the end, a silence (idle/follow), a stop request or an error. */
+static stream_result process_stream(run_state *rs)
+{
+    if (rs->pool == NULL)
+        return process_stream_one(rs);
+    stream_result res = process_stream_pool(rs);
+    reader_set_nowait(rs->r, false);
+    return res;
 }
 
 static int finish(run_state *rs, stream_result res)
@@ -544,6 +715,27 @@ static int follow_file(run_state *rs)
     return MC_EXIT_OK;
 }
 
+/* Chunks of about this many bytes of lines go to a worker: large enough
+ * that handing one over costs nothing next to parsing it, small enough
+ * that a few per worker stay far below 32 MiB.  MAILCODES_CHUNK_BYTES
+ * overrides it (tests make chunks of a line or two, so that chunk borders
+ * fall everywhere). */
+#define CHUNK_BYTES (512 * 1024)
+
+/* --jobs N: N workers parse; this thread reads and applies.  With no
+ * thread to be had, this thread parses. */
+static void start_workers(run_state *rs)
+{
+    const char *env = getenv("MAILCODES_CHUNK_BYTES");
+    char *end;
+    unsigned long long v = env ? strtoull(env, &end, 10) : 0;
+    rs->chunk_bytes = env && *env && *end == '\0' && v > 0 && v <= MC_MAX_LINE ? (size_t)v : CHUNK_BYTES;
+    /* Two chunks per worker keep each busy while this thread applies one;
+     * two more are being filled or applied. */
+    rs->depth = 2 * (size_t)rs->o->jobs + 2;
+    rs->pool = pool_new(rs->o->rules, rs->o->jobs);
+}
+
 int ingest_path(mc_ingest_opts *o, const char *path)
 {
     run_state rs;
@@ -559,6 +751,8 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     }
     parser_init(&rs.parser, &o->rules->parse);
     rs.reasons_seen = reason_cache_new(&o->rules->reasons);
+    if (o->jobs > 1)
+        start_workers(&rs);
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
     o->progress = o->progress && isatty(STDERR_FILENO);
     int rc;
@@ -582,6 +776,7 @@ int ingest_path(mc_ingest_opts *o, const char *path)
                 strcmp(path, "-") == 0 ? "standard input" : path, (unsigned long long)(o->lines - lines_before));
     if (o->progress)
         fputs("\r\033[K", stderr);
+    pool_free(rs.pool);
     parser_free(&rs.parser);
     mc_buf_free(&rs.unrec_pending);
     reason_cache_free(rs.reasons_seen);

@@ -124,9 +124,44 @@ void year_ctx_init_now(mc_year_ctx *y)
     year_ctx_init(y, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
+/* Deferred mode, for a thread that parses lines out of order. */
+void year_ctx_init_deferred(mc_year_ctx *y)
+{
+    memset(y, 0, sizeof *y);
+    y->deferred = true;
+}
+
+/* A new line: its inferences are numbered from 0. */
+void year_ctx_line_start(mc_year_ctx *y) { y->n_calls = 0; }
+
+static int infer_year(mc_year_ctx *y, int month, int day);
+
+/* The inferences of one line, made now and in order. */
+void year_ctx_replay(mc_year_ctx *y, const int (*calls)[2], int n, int *years)
+{
+    for (int i = 0; i < n; i++)
+        years[i] = infer_year(y, calls[i][0], calls[i][1]);
+}
+
+/* Puts the replayed year in place of its placeholder. */
+void year_resolve(mc_time *t, const int *years, int n)
+{
+    int k = t->year - MC_YEAR_DEFERRED;
+    if (k >= 0 && k < n)
+        t->year = years[k];
+}
+
 /* The year of a stamp without one: this year, or last year for a date ahead of today. */
 static int infer_year(mc_year_ctx *y, int month, int day)
 {
+    if (y->deferred) {
+        /* More than MC_YEAR_CALLS cannot happen (see there); the
+         * placeholder of the last one is kept rather than overflow. */
+        int k = y->n_calls < MC_YEAR_CALLS ? y->n_calls++ : MC_YEAR_CALLS - 1;
+        y->calls[k][0] = month;
+        y->calls[k][1] = day;
+        return MC_YEAR_DEFERRED + k;
+    }
     if (y->year == 0) {
         /* A stamp more than a day ahead of today belongs to last year. */
         bool future = month > y->now_month || (month == y->now_month && day > y->now_day + 1);

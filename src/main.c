@@ -28,6 +28,7 @@
 #include "store.h"
 #include "timewin.h"
 #include "trace.h"
+#include "workers.h"
 
 #ifndef MC_VERSION
 #define MC_VERSION "0.1.0"
@@ -209,6 +210,7 @@ enum {
     OPT_COMMIT_EVERY,
     OPT_PROBLEMS_FIRST,
     OPT_UTC,
+    OPT_JOBS,
 };
 
 static const struct option long_options[] = {
@@ -228,6 +230,7 @@ static const struct option long_options[] = {
     {"commit-every", required_argument, NULL, OPT_COMMIT_EVERY},
     {"problems-first", no_argument, NULL, OPT_PROBLEMS_FIRST},
     {"utc", no_argument, NULL, OPT_UTC},
+    {"jobs", required_argument, NULL, OPT_JOBS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -246,6 +249,7 @@ typedef struct {
     const char *commit_every;
     bool problems_first;
     bool utc;
+    int jobs;               /* --jobs; 0: the default */
     char **args;
     int n_args;
 } cli;
@@ -257,13 +261,15 @@ typedef struct {
     const int *allowed;
 } command_spec;
 
-static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, OPT_FOLLOW, OPT_COMMIT_EVERY, 0};
+static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, OPT_FOLLOW, OPT_COMMIT_EVERY,
+                                   OPT_JOBS, 0};
 static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
-                                   OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC, 0};
+                                   OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC,
+                                   OPT_JOBS, 0};
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
-                                   OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, 0};
-static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
-static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
+                                   OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, OPT_JOBS, 0};
+static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, OPT_JOBS, 0};
+static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, OPT_JOBS, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
 /* Whether the command takes option opt. */
@@ -291,9 +297,10 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
     optind = 1;
     opterr = 0;
     int opt;
-    /* The usual short forms: -q --quiet, -d --db, -f --follow (as tail -f). */
-    static const int shorts[][2] = {{'q', OPT_QUIET}, {'d', OPT_DB}, {'f', OPT_FOLLOW}};
-    while ((opt = getopt_long(argc, argv, ":hqd:f", long_options, NULL)) != -1) {
+    /* The usual short forms: -q --quiet, -d --db, -f --follow (as tail -f),
+     * -j --jobs (as make -j). */
+    static const int shorts[][2] = {{'q', OPT_QUIET}, {'d', OPT_DB}, {'f', OPT_FOLLOW}, {'j', OPT_JOBS}};
+    while ((opt = getopt_long(argc, argv, ":hqd:fj:", long_options, NULL)) != -1) {
         for (size_t i = 0; i < sizeof shorts / sizeof shorts[0]; i++)
             if (opt == shorts[i][0])
                 opt = shorts[i][1];
@@ -323,6 +330,14 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
         case OPT_COMMIT_EVERY: o->commit_every = optarg; break;
         case OPT_PROBLEMS_FIRST: o->problems_first = true; break;
         case OPT_UTC: o->utc = true; break;
+        case OPT_JOBS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end || v < 1 || v > MC_MAX_JOBS)
+                return usage_error(c, "--jobs '%s': give a number of threads from 1 to 64", optarg);
+            o->jobs = (int)v;
+            break;
+        }
         }
     }
     o->args = argv + optind;
@@ -433,6 +448,7 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
     /* One join by message for all the inputs: a rotated log's parts are
      * one stream; ingest keeps what is still in flight in the database. */
     io->messages = messages_new(0, 0);
+    io->jobs = o->jobs ? o->jobs : workers_default_jobs();
     int worst = io->incremental ? ingest_messages_load(io) : MC_EXIT_OK;
     for (int i = 0; i < n && !mc_stop_requested && worst != MC_EXIT_DB; i++) {
         int rc = ingest_path(io, paths[i]);

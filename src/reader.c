@@ -47,6 +47,7 @@ struct mc_reader {
     int idle_ms;         /* > 0: return 2 when a pipe is silent this long */
     const volatile sig_atomic_t *stop; /* the caller's stop request, or NULL */
     bool follow;         /* EOF of a regular file is "no data yet" */
+    bool nowait;         /* return 3 rather than block (reader_set_nowait) */
     struct stat st;
     bool have_st;
     mc_reader_stats stats;
@@ -310,6 +311,19 @@ static bool line_ended(mc_reader *r, size_t bytes, size_t len)
     return true;
 }
 
+/* Whether a read would return at once: always for a regular file (its end
+ * is an answer too), for a pipe when poll says so.  Compressed bytes not
+ * yet inflated count as ready. */
+static bool bytes_ready(mc_reader *r)
+{
+    if (r->have_st && S_ISREG(r->st.st_mode))
+        return true;
+    if (r->gzip && r->zs.avail_in > 0)
+        return true;
+    struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+    return poll(&pfd, 1, 0) != 0;
+}
+
 int reader_next(mc_reader *r, mc_str *line)
 {
     for (;;) {
@@ -360,6 +374,8 @@ int reader_next(mc_reader *r, mc_str *line)
             }
             return r->failed ? -1 : 0;
         }
+        if (r->nowait && !bytes_ready(r))
+            return 3;
         ssize_t got = fill(r);
         if (got == -2)
             return 2;
@@ -373,6 +389,7 @@ int reader_next(mc_reader *r, mc_str *line)
 void reader_set_idle(mc_reader *r, int idle_ms) { r->idle_ms = idle_ms; }
 void reader_set_stop(mc_reader *r, const volatile sig_atomic_t *stop) { r->stop = stop; }
 void reader_set_follow(mc_reader *r, bool follow) { r->follow = follow; }
+void reader_set_nowait(mc_reader *r, bool nowait) { r->nowait = nowait; }
 
 mc_follow_state reader_follow_check(const mc_reader *r, const char *path)
 {

@@ -1,0 +1,103 @@
+/*
+ * workers.h - parse and classify chunks of lines on worker threads
+ * (--jobs N); the ingest loop applies the results in input order.
+ *
+ * The loop (ingest.c) copies whole lines from the reader into a chunk,
+ * hands it to the pool, and takes chunks back strictly in the order they
+ * were handed over.  A worker runs, for every line of a chunk, what costs:
+ * the envelope, the MTA's line rules and the classification, each worker
+ * with its own parser, matcher and reason cache.  What depends on the
+ * lines before (the year of a stamp without one, the time of a line
+ * without a stamp, the message join, the counts) is left to the loop:
+ * a worker writes down what the loop needs to decide it (workers_settle).
+ * So the output is the same for any number of threads and any chunk size.
+ */
+#ifndef MC_WORKERS_H
+#define MC_WORKERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "parse.h"
+#include "reader.h"
+#include "rules.h"
+
+/* What a worker found on one line, and where the reader stood after it. */
+typedef struct {
+    uint32_t off, len;        /* the line, in the chunk's bytes */
+    uint64_t lines, skipped;  /* the reader's counts after the line */
+    uint64_t offset;          /* the reader's offset after the line */
+    int32_t ev, fact;         /* index in events / facts, -1: none */
+    uint32_t calls_at;        /* its year inferences, in calls */
+    uint8_t n_calls;
+    uint8_t result;           /* mc_parse_result */
+    uint8_t mta;              /* lines the parser counted as an MTA's */
+    bool has_stamp;           /* stamp holds the line's own valid time */
+    mc_time stamp;
+} mc_line_out;
+
+/* A string copied out of the parser's scratch (a journald field), to be
+ * pointed at its copy once the chunk is done. */
+typedef struct {
+    uint32_t index;           /* in events or facts */
+    uint16_t field;           /* offset of the mc_str in the struct */
+    bool in_fact;
+    uint32_t at;              /* in side */
+} mc_reloc;
+
+typedef struct mc_chunk {
+    uint64_t seq;
+    mc_buf bytes;             /* the lines, copied from the reader */
+    mc_line_out *lines;
+    size_t n_lines, cap_lines;
+    mc_event *events;
+    size_t n_events, cap_events;
+    mc_fact *facts;
+    size_t n_facts, cap_facts;
+    int (*calls)[2];
+    size_t n_calls, cap_calls;
+    mc_buf side;              /* copies of scratch strings */
+    mc_reloc *relocs;
+    size_t n_relocs, cap_relocs;
+    bool done;
+    struct mc_chunk *next;      /* in the order handed over, or free */
+    struct mc_chunk *next_todo; /* waiting for a worker */
+} mc_chunk;
+
+typedef struct mc_pool mc_pool;
+
+/* Starts n worker threads parsing with rules.  NULL when a thread cannot
+ * be started (the caller goes on with one thread). */
+mc_pool *pool_new(const mc_rules *rules, int n);
+/* Waits for the work handed over, stops and frees the threads. */
+void pool_free(mc_pool *pool);
+/* An empty chunk to fill (a recycled one when there is one). */
+mc_chunk *pool_chunk(mc_pool *pool);
+/* Appends a line the reader gave, with the reader's position after it. */
+void chunk_add_line(mc_chunk *c, mc_str line, uint64_t lines, uint64_t skipped, uint64_t offset);
+/* Hands a filled chunk to the workers. */
+void pool_submit(mc_pool *pool, mc_chunk *c);
+/* Chunks handed over and not yet taken back. */
+size_t pool_in_flight(const mc_pool *pool);
+/* The oldest chunk handed over, once parsed (waits); NULL when none. */
+mc_chunk *pool_take(mc_pool *pool);
+/* A chunk taken back and applied: its buffers are used again. */
+void pool_recycle(mc_pool *pool, mc_chunk *c);
+
+/* The line's view into the chunk. */
+mc_str chunk_line(const mc_chunk *c, const mc_line_out *l);
+/* Applies, in input order, what depends on the lines before: replays the
+ * line's year inferences on p->years, sets p->last_time from its stamp,
+ * puts the decided years and times into its event and fact and counts it
+ * in p->mta_lines.  p is the loop's parser, used for its state only. */
+void workers_settle(mc_parser *p, mc_chunk *c, const mc_line_out *l);
+
+/* Most --jobs (main.c's message says it). */
+#define MC_MAX_JOBS 64
+
+/* The default --jobs: the online cores, at most MC_MAX_JOBS. */
+int workers_default_jobs(void);
+
+#endif

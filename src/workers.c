@@ -1,0 +1,364 @@
+/*
+ * workers.c - the parse stage on worker threads (see workers.h).
+ *
+ * A bounded pool: the ingest loop decides how many chunks are handed over
+ * at once, so memory is a few chunks per worker whatever the input size.
+ * Chunks wait in one queue; any idle worker takes the next.  The loop
+ * takes them back in the order it handed them over (a list kept apart
+ * from the queue), waiting when the oldest is not parsed yet.
+ *
+ * A worker's parser runs in deferred-year mode and starts every line with
+ * a placeholder for "the time of the line before", so nothing it writes
+ * depends on the lines of other chunks; workers_settle decides both, in
+ * order, on the loop's parser.  A journald line's fields are unescaped in
+ * the worker's scratch, overwritten by the next line: they are copied into
+ * the chunk (side) and pointed at there.
+ */
+#include "workers.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "reasoncache.h"
+
+/* "The time of the line before": no real time is invalid with this year. */
+#define INHERIT_YEAR INT_MIN
+
+typedef struct {
+    struct mc_pool *pool;
+    pthread_t tid;
+    bool started;
+    mc_parser parser;
+    mc_reason_cache *cache;
+} worker;
+
+struct mc_pool {
+    const mc_rules *rules;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;   /* a chunk was queued, or stop */
+    pthread_cond_t done_cv;   /* a chunk was parsed */
+    mc_chunk *todo, *todo_tail;     /* queued for a worker */
+    mc_chunk *flight, *flight_tail; /* handed over, not taken back, in order */
+    size_t n_flight;
+    mc_chunk *free_chunks;
+    bool stopping;
+    uint64_t seq;
+    worker *w;
+    int n;
+};
+
+/* The strings of an event and of a fact that may point into the parser's
+ * scratch (those of a journald line); the others point into the rules. */
+static const uint16_t event_strs[] = {
+    offsetof(mc_event, host),     offsetof(mc_event, program),       offsetof(mc_event, status),
+    offsetof(mc_event, recipient), offsetof(mc_event, sender),       offsetof(mc_event, relay),
+    offsetof(mc_event, client),   offsetof(mc_event, queue_id),      offsetof(mc_event, text),
+    offsetof(mc_event, reply),    offsetof(mc_event, reason_detail), offsetof(mc_event, dsn),
+};
+static const uint16_t fact_strs[] = {
+    offsetof(mc_fact, host),   offsetof(mc_fact, program), offsetof(mc_fact, queue_id),
+    offsetof(mc_fact, sender), offsetof(mc_fact, client),  offsetof(mc_fact, message_id),
+};
+
+/* Room for one more element of size `size` in an array of *cap. */
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t cap2 = *cap ? *cap * 2 : 256;
+    while (cap2 < need)
+        cap2 *= 2;
+    *cap = cap2;
+    return mc_xrealloc(p, cap2 * size);
+}
+
+mc_str chunk_line(const mc_chunk *c, const mc_line_out *l) { return mc_str_make(c->bytes.data + l->off, l->len); }
+
+void chunk_add_line(mc_chunk *c, mc_str line, uint64_t lines, uint64_t skipped, uint64_t offset)
+{
+    c->lines = grow(c->lines, &c->cap_lines, c->n_lines + 1, sizeof *c->lines);
+    mc_line_out *l = &c->lines[c->n_lines++];
+    memset(l, 0, sizeof *l);
+    l->off = (uint32_t)c->bytes.len;
+    l->len = (uint32_t)line.n;
+    l->lines = lines;
+    l->skipped = skipped;
+    l->offset = offset;
+    mc_buf_add(&c->bytes, line.p, line.n);
+}
+
+/* The strings of one event or fact that lie in scratch are noted to be
+ * pointed at the copy of scratch made at side offset *base (made on first
+ * need, once per line). */
+static void note_relocs(mc_chunk *c, const mc_buf *scratch, void *obj, bool in_fact, uint32_t index, long *base)
+{
+    const uint16_t *fields = in_fact ? fact_strs : event_strs;
+    size_t n = in_fact ? sizeof fact_strs / sizeof *fact_strs : sizeof event_strs / sizeof *event_strs;
+    uintptr_t lo = (uintptr_t)scratch->data, hi = lo + scratch->len;
+    for (size_t i = 0; i < n; i++) {
+        mc_str *s = (mc_str *)((char *)obj + fields[i]);
+        uintptr_t at = (uintptr_t)s->p;
+        if (s->p == NULL || at < lo || at > hi)
+            continue;
+        if (*base < 0) {
+            *base = (long)c->side.len;
+            mc_buf_add(&c->side, scratch->data, scratch->len);
+        }
+        c->relocs = grow(c->relocs, &c->cap_relocs, c->n_relocs + 1, sizeof *c->relocs);
+        c->relocs[c->n_relocs++] =
+            (mc_reloc){.index = index, .field = fields[i], .in_fact = in_fact, .at = (uint32_t)(*base + (long)(at - lo))};
+    }
+}
+
+/* Points the noted strings at their copies, now that side will not move. */
+static void apply_relocs(mc_chunk *c)
+{
+    for (size_t i = 0; i < c->n_relocs; i++) {
+        const mc_reloc *r = &c->relocs[i];
+        void *obj = r->in_fact ? (void *)&c->facts[r->index] : (void *)&c->events[r->index];
+        mc_str *s = (mc_str *)((char *)obj + r->field);
+        s->p = c->side.data + r->at;
+    }
+}
+
+/* Parses and classifies every line of a chunk. */
+static void parse_chunk(worker *w, mc_chunk *c)
+{
+    mc_parser *p = &w->parser;
+    const mc_rules *rules = w->pool->rules;
+    static const mc_time inherit = {.year = INHERIT_YEAR};
+    for (size_t i = 0; i < c->n_lines; i++) {
+        mc_line_out *l = &c->lines[i];
+        year_ctx_line_start(&p->years);
+        p->last_time = inherit;
+        uint64_t mta_before = p->mta_lines;
+        mc_event ev;
+        mc_parse_result pr = parser_line(p, chunk_line(c, l), &ev);
+        l->result = (uint8_t)pr;
+        l->mta = (uint8_t)(p->mta_lines - mta_before);
+        l->has_stamp = p->last_time.valid;
+        if (l->has_stamp)
+            l->stamp = p->last_time;
+        l->n_calls = (uint8_t)p->years.n_calls;
+        l->calls_at = (uint32_t)c->n_calls;
+        c->calls = grow(c->calls, &c->cap_calls, c->n_calls + l->n_calls, sizeof *c->calls);
+        memcpy(c->calls + c->n_calls, p->years.calls, l->n_calls * sizeof *c->calls);
+        c->n_calls += l->n_calls;
+        l->ev = l->fact = -1;
+        long base = -1;
+        if (p->fact.kind != FACT_NONE) {
+            c->facts = grow(c->facts, &c->cap_facts, c->n_facts + 1, sizeof *c->facts);
+            c->facts[c->n_facts] = p->fact;
+            l->fact = (int32_t)c->n_facts;
+            note_relocs(c, &p->scratch, &c->facts[c->n_facts], true, (uint32_t)c->n_facts, &base);
+            c->n_facts++;
+        }
+        if (pr == PARSE_EVENT) {
+            classify_event(&rules->knowledge, &rules->reasons, &p->matcher, w->cache, &ev);
+            c->events = grow(c->events, &c->cap_events, c->n_events + 1, sizeof *c->events);
+            c->events[c->n_events] = ev;
+            l->ev = (int32_t)c->n_events;
+            note_relocs(c, &p->scratch, &c->events[c->n_events], false, (uint32_t)c->n_events, &base);
+            c->n_events++;
+        }
+    }
+    apply_relocs(c);
+}
+
+/* A worker: parses queued chunks until the pool stops. */
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    mc_pool *pool = w->pool;
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        while (pool->todo == NULL && !pool->stopping)
+            pthread_cond_wait(&pool->work_cv, &pool->mu);
+        mc_chunk *c = pool->todo;
+        if (c == NULL)
+            break;
+        pool->todo = c->next_todo;
+        if (pool->todo == NULL)
+            pool->todo_tail = NULL;
+        pthread_mutex_unlock(&pool->mu);
+        parse_chunk(w, c);
+        pthread_mutex_lock(&pool->mu);
+        c->done = true;
+        pthread_cond_broadcast(&pool->done_cv);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+/* Frees a list of chunks linked by next. */
+static void free_chunks(mc_chunk *c)
+{
+    while (c) {
+        mc_chunk *next = c->next;
+        mc_buf_free(&c->bytes);
+        mc_buf_free(&c->side);
+        free(c->lines);
+        free(c->events);
+        free(c->facts);
+        free(c->calls);
+        free(c->relocs);
+        free(c);
+        c = next;
+    }
+}
+
+mc_pool *pool_new(const mc_rules *rules, int n)
+{
+    mc_pool *pool = mc_xcalloc(1, sizeof *pool);
+    pool->rules = rules;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->work_cv, NULL);
+    pthread_cond_init(&pool->done_cv, NULL);
+    pool->w = mc_xcalloc((size_t)n, sizeof *pool->w);
+    pool->n = n;
+    /* The loop's thread takes the stop signals: a blocked read there must
+     * see EINTR.  Threads inherit the mask they are created with. */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    bool ok = true;
+    for (int i = 0; i < n && ok; i++) {
+        worker *w = &pool->w[i];
+        w->pool = pool;
+        parser_init(&w->parser, &rules->parse);
+        year_ctx_init_deferred(&w->parser.years);
+        w->cache = reason_cache_new(&rules->reasons);
+        w->started = ok = pthread_create(&w->tid, NULL, worker_main, w) == 0;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ok) {
+        pool_free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+void pool_free(mc_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = true;
+    pthread_cond_broadcast(&pool->work_cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (int i = 0; i < pool->n; i++) {
+        worker *w = &pool->w[i];
+        if (w->started)
+            pthread_join(w->tid, NULL);
+        if (w->pool) {
+            parser_free(&w->parser);
+            reason_cache_free(w->cache);
+        }
+    }
+    free_chunks(pool->flight);
+    free_chunks(pool->free_chunks);
+    pthread_cond_destroy(&pool->done_cv);
+    pthread_cond_destroy(&pool->work_cv);
+    pthread_mutex_destroy(&pool->mu);
+    free(pool->w);
+    free(pool);
+}
+
+mc_chunk *pool_chunk(mc_pool *pool)
+{
+    mc_chunk *c = pool->free_chunks;
+    if (c)
+        pool->free_chunks = c->next;
+    else
+        c = mc_xcalloc(1, sizeof *c);
+    mc_buf_reset(&c->bytes);
+    mc_buf_reset(&c->side);
+    c->n_lines = c->n_events = c->n_facts = c->n_calls = c->n_relocs = 0;
+    c->done = false;
+    c->next = c->next_todo = NULL;
+    return c;
+}
+
+void pool_submit(mc_pool *pool, mc_chunk *c)
+{
+    c->seq = pool->seq++;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->todo_tail)
+        pool->todo_tail->next_todo = c;
+    else
+        pool->todo = c;
+    pool->todo_tail = c;
+    if (pool->flight_tail)
+        pool->flight_tail->next = c;
+    else
+        pool->flight = c;
+    pool->flight_tail = c;
+    pool->n_flight++;
+    pthread_cond_signal(&pool->work_cv);
+    pthread_mutex_unlock(&pool->mu);
+}
+
+size_t pool_in_flight(const mc_pool *pool) { return pool->n_flight; }
+
+mc_chunk *pool_take(mc_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    mc_chunk *c = pool->flight;
+    if (c != NULL) {
+        while (!c->done)
+            pthread_cond_wait(&pool->done_cv, &pool->mu);
+        pool->flight = c->next;
+        if (pool->flight == NULL)
+            pool->flight_tail = NULL;
+        pool->n_flight--;
+        c->next = NULL;
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return c;
+}
+
+void pool_recycle(mc_pool *pool, mc_chunk *c)
+{
+    c->next = pool->free_chunks;
+    pool->free_chunks = c;
+}
+
+/* A time a worker left open: the line before's, or a replayed year. */
+static void settle_time(const mc_parser *p, mc_time *t, const int *years, int n)
+{
+    if (!t->valid && t->year == INHERIT_YEAR)
+        *t = p->last_time;
+    else
+        year_resolve(t, years, n);
+}
+
+void workers_settle(mc_parser *p, mc_chunk *c, const mc_line_out *l)
+{
+    int years[MC_YEAR_CALLS];
+    year_ctx_replay(&p->years, c->calls + l->calls_at, l->n_calls, years);
+    if (l->has_stamp) {
+        mc_time t = l->stamp;
+        year_resolve(&t, years, l->n_calls);
+        p->last_time = t;
+    }
+    if (l->ev >= 0)
+        settle_time(p, &c->events[l->ev].time, years, l->n_calls);
+    if (l->fact >= 0)
+        settle_time(p, &c->facts[l->fact].time, years, l->n_calls);
+    p->mta_lines += l->mta;
+}
+
+int workers_default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MC_MAX_JOBS ? MC_MAX_JOBS : (int)n;
+}
