@@ -78,6 +78,8 @@ static const char usage_ingest[] =
     "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
     "  --unrecognised FILE  append lines that look like outcomes but match no rule to FILE\n"
     "  -q, --quiet          no summary on standard error\n"
+    "  -j, --jobs N         parse on N threads (default: the online cores; 1: no thread);\n"
+    "                       the counts are the same for any N\n"
     "  -h, --help           this text\n";
 
 static const char usage_report[] =
@@ -111,6 +113,8 @@ static const char usage_report[] =
     "  --problems-first   in tables, failures before successes\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
+    "  -j, --jobs N       with FILE arguments: parse on N threads (default: the online cores;\n"
+    "                     1: no thread); the output is the same for any N\n"
     "  --rules DIR        rules directory\n"
     "  -h, --help         this text\n";
 
@@ -134,6 +138,8 @@ static const char usage_triage[] =
     "  --format F         text (default), json (stable, see CONTRACT.md), html\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
+    "  -j, --jobs N       with FILE arguments: parse on N threads (default: the online cores;\n"
+    "                     1: no thread); the output is the same for any N\n"
     "  --rules DIR        rules directory\n"
     "  -h, --help         this text\n";
 
@@ -148,6 +154,8 @@ static const char usage_scan[] =
     "options:\n"
     "  --rules DIR          rules directory\n"
     "  --unrecognised FILE  write unrecognised outcome lines to FILE\n"
+    "  -j, --jobs N         parse on N threads (default: the online cores; 1: no thread);\n"
+    "                       the output is the same for any N\n"
     "  -h, --help           this text\n";
 
 static const char usage_trace[] =
@@ -167,6 +175,8 @@ static const char usage_trace[] =
     "  --format F   text (default) or json (the matching events as JSON lines, as scan prints)\n"
     "  --lang L     en (default), th, ko, zh, de, ar\n"
     "  --rules DIR  rules directory\n"
+    "  -j, --jobs N parse on N threads (default: the online cores; 1: no thread); the\n"
+    "               output is the same for any N\n"
     "  -h, --help   this text\n";
 
 static const char usage_explain[] =
