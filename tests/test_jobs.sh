@@ -1,0 +1,131 @@
+#!/bin/sh
+# test_jobs.sh BINARY DATADIR - --jobs N changes nothing but the speed: for
+# real logs (a Postfix run, Exim runs, a mixed stream, envelopes and a log
+# whose syslog stamps have no year and jump between months, Exim debug
+# output whose lines take the time of the line before, journald JSON whose
+# fields are unescaped in a per-thread buffer, a .gz), report, scan and
+# ingest-then-report give byte for byte what --jobs 1 (no thread) gives,
+# with 2, 3 and 7 threads and with chunks of one line, of a few lines and
+# the default, so that chunk borders fall inside message transactions,
+# inside a year's December-to-January step and everywhere else.  The
+# reference is the single-thread path, which shares no code with the
+# workers' hand-over; every reference is checked to hold events, so an
+# empty output cannot pass.
+set -u
+bin=$1 data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+err() { echo "test_jobs: $*" >&2; fail=1; }
+
+postfix=$data/postfix/mta-run/maillog
+gzip -c "$postfix" >"$tmp/maillog.gz"
+# A central syslog stream: a Postfix run then an Exim run's mainlog.
+cat "$postfix" "$data/exim/exim-testsuite/log" >"$tmp/mixed.log"
+# journald's export of the Postfix run (journalctl -o json: MESSAGE,
+# SYSLOG_IDENTIFIER, _HOSTNAME, _PID, __REALTIME_TIMESTAMP), derived from
+# the real lines, the way test_journal.c wraps them.
+if command -v python3 >/dev/null 2>&1; then
+    python3 - "$postfix" "$tmp/journal.json" <<'EOF' || err "cannot write the journald export"
+import json, re, sys, datetime
+out = open(sys.argv[2], "w")
+for n, line in enumerate(open(sys.argv[1], encoding="utf-8", errors="replace")):
+    m = re.match(r"(\w{3} +\d+ [\d:]+) (\S+) ([^\[:]+)\[(\d+)\]: (.*)", line.rstrip("\n"))
+    if not m:
+        continue
+    t = datetime.datetime.strptime("2026 " + m.group(1), "%Y %b %d %H:%M:%S")
+    us = int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) * 1000000 + n
+    out.write(json.dumps({"__REALTIME_TIMESTAMP": str(us), "_HOSTNAME": m.group(2),
+                          "SYSLOG_IDENTIFIER": m.group(3), "_PID": m.group(4),
+                          "MESSAGE": m.group(5)}) + "\n")
+EOF
+else
+    cp "$postfix" "$tmp/journal.json" # no python3: the plain run once more
+fi
+
+# name|files: the input sets (ingest remembers each file, so each set's
+# files are distinct).
+# A dozen Exim runs: deliveries, deferrals, rejections, debug output (-d),
+# a rejectlog.
+exim_runs=""
+for run in default.log default.rejectlog debug.log all.log retry_data.log smtp_connect.log \
+    connection_reject.log delivery_size.log deliver_time.log queue_time.log tls_cipher.log 8bitmime.log; do
+    [ -f "$data/exim-runs/$run.gz" ] && exim_runs="$exim_runs $data/exim-runs/$run.gz"
+done
+sets="postfix|$postfix
+exim|$exim_runs
+mixed|$tmp/mixed.log
+envelopes|$(ls "$data"/envelopes/*.log | tr "\n" " ") $data/postfix/fail2ban-postfix.log $data/sample.log
+gz|$tmp/maillog.gz
+journal|$tmp/journal.json"
+
+# report: JSON (totals, messages, unrecognised shapes) with rows by every
+# dimension that carries a time or a string taken from the line.
+report() { # report OUT ARGS...
+    out=$1
+    shift
+    "$bin" report --format json --top 0 --by hour,mta,host,direction,status,stage,code,enhanced,reason,domain,relay,client,sender,recipient "$@" >"$out.json" 2>"$out.err" ||
+        return 1
+    sed 's/"last_ingest": "[^"]*"/"last_ingest": ""/' "$out.json" >"$out"
+}
+
+same() { # same WHAT REF OUT
+    cmp -s "$2" "$3" || { err "$1 differs from --jobs 1:"; diff "$2" "$3" | head -5 >&2; }
+}
+
+echo "$sets" | while IFS='|' read -r name files; do
+    # shellcheck disable=SC2086 # files is a list
+    report "$tmp/$name.ref" --jobs 1 $files || err "$name: report --jobs 1 failed: $(cat "$tmp/$name.ref.err")"
+    grep -q '"events": [1-9]' "$tmp/$name.ref" || err "$name: the reference counts no event"
+    # shellcheck disable=SC2086
+    "$bin" scan --jobs 1 $files >"$tmp/$name.scan.ref" 2>/dev/null
+    # jobs|chunk bytes ("": the default)
+    for run in "2|" "3|" "7|" "3|1" "2|300"; do
+        jobs=${run%|*} chunk=${run#*|}
+        # shellcheck disable=SC2086
+        MAILCODES_CHUNK_BYTES=$chunk report "$tmp/$name.out" --jobs "$jobs" $files ||
+            err "$name: report --jobs $jobs (chunk '$chunk') failed"
+        same "$name: report --jobs $jobs (chunk '$chunk')" "$tmp/$name.ref" "$tmp/$name.out"
+        # shellcheck disable=SC2086
+        MAILCODES_CHUNK_BYTES=$chunk "$bin" scan -j "$jobs" $files >"$tmp/$name.scan" 2>/dev/null
+        same "$name: scan -j $jobs (chunk '$chunk')" "$tmp/$name.scan.ref" "$tmp/$name.scan"
+    done
+    [ -s "$tmp/$name.scan.ref" ] || err "$name: scan found no event"
+
+    # ingest into a fresh database, then report from it; and the same
+    # bytes through a pipe (standard input: read-ahead stops where a read
+    # would block).
+    for run in "1|" "3|1" "7|300"; do
+        jobs=${run%|*} chunk=${run#*|}
+        rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm"
+        # shellcheck disable=SC2086
+        MAILCODES_CHUNK_BYTES=$chunk "$bin" ingest -q --db "$tmp/db" --jobs "$jobs" $files ||
+            err "$name: ingest --jobs $jobs failed"
+        report "$tmp/$name.db.$jobs" --db "$tmp/db" || err "$name: report from the database failed"
+        rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm"
+        # shellcheck disable=SC2086
+        zcat -f $files | MAILCODES_CHUNK_BYTES=$chunk "$bin" ingest -q --db "$tmp/db" --jobs "$jobs" - ||
+            err "$name: ingest --jobs $jobs from a pipe failed"
+        report "$tmp/$name.pipe.$jobs" --db "$tmp/db" || err "$name: report from the database failed"
+    done
+    grep -q '"events": [1-9]' "$tmp/$name.db.1" || err "$name: the database of ingest --jobs 1 counts no event"
+    for jobs in 3 7; do
+        same "$name: ingest --jobs $jobs" "$tmp/$name.db.1" "$tmp/$name.db.$jobs"
+        same "$name: ingest --jobs $jobs from a pipe" "$tmp/$name.pipe.1" "$tmp/$name.pipe.$jobs"
+    done
+    [ $fail -eq 0 ] || exit 1
+done || fail=1
+
+# trace: an address (its filter learns queue ids as it goes, in log order).
+"$bin" trace --jobs 1 --format json a@alpha.test "$postfix" >"$tmp/trace.ref" 2>/dev/null
+for jobs in 2 7; do
+    MAILCODES_CHUNK_BYTES=1 "$bin" trace --jobs $jobs --format json a@alpha.test "$postfix" >"$tmp/trace.out" 2>/dev/null
+    same "trace --jobs $jobs" "$tmp/trace.ref" "$tmp/trace.out"
+done
+
+# Bad values are usage errors.
+for bad in 0 -1 65 x ""; do
+    "$bin" report --jobs "$bad" "$postfix" >/dev/null 2>&1
+    [ $? -eq 1 ] || err "--jobs '$bad' is not a usage error"
+done
+exit $fail
