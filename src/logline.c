@@ -146,9 +146,8 @@ void year_ctx_replay(mc_year_ctx *y, const int (*calls)[2], int n, int *years)
 /* Puts the replayed year in place of its placeholder. */
 void year_resolve(mc_time *t, const int *years, int n)
 {
-    int k = t->year - MC_YEAR_DEFERRED;
-    if (k >= 0 && k < n)
-        t->year = years[k];
+    if (t->year >= MC_YEAR_DEFERRED && t->year - MC_YEAR_DEFERRED < n)
+        t->year = years[t->year - MC_YEAR_DEFERRED];
 }
 
 /* The year of a stamp without one: this year, or last year for a date ahead of today. */
