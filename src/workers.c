@@ -147,9 +147,11 @@ static void parse_chunk(worker *w, mc_chunk *c)
             l->stamp = p->last_time;
         l->n_calls = (uint8_t)p->years.n_calls;
         l->calls_at = (uint32_t)c->n_calls;
-        c->calls = grow(c->calls, &c->cap_calls, c->n_calls + l->n_calls, sizeof *c->calls);
-        memcpy(c->calls + c->n_calls, p->years.calls, l->n_calls * sizeof *c->calls);
-        c->n_calls += l->n_calls;
+        if (l->n_calls) {
+            c->calls = grow(c->calls, &c->cap_calls, c->n_calls + l->n_calls, sizeof *c->calls);
+            memcpy(c->calls + c->n_calls, p->years.calls, l->n_calls * sizeof *c->calls);
+            c->n_calls += l->n_calls;
+        }
         l->ev = l->fact = -1;
         long base = -1;
         if (p->fact.kind != FACT_NONE) {
@@ -344,7 +346,7 @@ static void settle_time(const mc_parser *p, mc_time *t, const int *years, int n)
 void workers_settle(mc_parser *p, mc_chunk *c, const mc_line_out *l)
 {
     int years[MC_YEAR_CALLS];
-    year_ctx_replay(&p->years, c->calls + l->calls_at, l->n_calls, years);
+    year_ctx_replay(&p->years, l->n_calls ? c->calls + l->calls_at : NULL, l->n_calls, years);
     if (l->has_stamp) {
         mc_time t = l->stamp;
         year_resolve(&t, years, l->n_calls);
