@@ -308,8 +308,10 @@ static void close_input(run_state *rs)
     if (rs->r == NULL)
         return;
     const mc_reader_stats *st = reader_stats(rs->r);
-    rs->o->lines += st->lines;
-    rs->o->skipped += skipped_of(st);
+    /* With workers the reader may be ahead of what was applied (a stop
+     * drops what was read ahead): the lines applied are counted. */
+    rs->o->lines += rs->pool ? rs->seen_lines : st->lines;
+    rs->o->skipped += rs->pool ? rs->seen_skipped : skipped_of(st);
     reader_close(rs->r);
     rs->r = NULL;
 }
