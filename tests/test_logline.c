@@ -56,6 +56,53 @@ START_TEST(test_year_inference)
 }
 END_TEST
 
+/* Deferred mode (a worker thread): a line's inferences are written down
+ * and answered with placeholders; replayed in order on the reader's
+ * context they give the years the plain mode gives, across New Year, for a
+ * first stamp in the future and for a wrapped line that infers more than
+ * once. */
+START_TEST(test_year_deferred)
+{
+    static const char *const lines[] = {
+        "Dec 30 23:59:58 mx postfix/smtp[1]: a",                /* ahead of 29 Nov: last year */
+        "Dec 31 23:59:59 mx postfix/smtp[1]: b",
+        "postfix-1  | Jan  1 00:00:01 mx postfix/smtp[1]: c",   /* wrapped: crosses New Year */
+        "Jan  1 00:00:02 mx",                                   /* a stamp, no tag: inferred, not read */
+        "Feb  3 10:00:00 mx postfix/smtp[1]: d",
+        "Dec  1 10:00:00 mx postfix/smtp[1]: e",                /* back in time: no step */
+        "Jan  5 10:00:00 mx postfix/smtp[1]: f",                /* Dec -> Jan again */
+    };
+    static const int want[] = {2025, 2025, 2026, 0, 2026, 2026, 2027};
+    mc_year_ctx plain, deferred, replay;
+    year_ctx_init(&plain, 2026, 11, 29);
+    year_ctx_init(&replay, 2026, 11, 29);
+    year_ctx_init_deferred(&deferred);
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        bool ok, dok;
+        mc_logline a = split(lines[i], &plain, &ok);
+        year_ctx_line_start(&deferred);
+        mc_logline b = split(lines[i], &deferred, &dok);
+        ck_assert_int_eq(ok, dok);
+        ck_assert_int_le(deferred.n_calls, MC_YEAR_CALLS);
+        int years[MC_YEAR_CALLS];
+        year_ctx_replay(&replay, (const int(*)[2])deferred.calls, deferred.n_calls, years);
+        if (!ok)
+            continue;
+        ck_assert_int_ge(b.time.year, MC_YEAR_DEFERRED);
+        year_resolve(&b.time, years, deferred.n_calls);
+        ck_assert_int_eq(a.time.year, want[i]);
+        ck_assert_int_eq(b.time.year, a.time.year);
+        ck_assert_int_eq(replay.year, plain.year);
+        ck_assert_int_eq(replay.last_month, plain.last_month);
+    }
+    /* A real year is never taken for a placeholder. */
+    mc_time t = {.year = 2026, .valid = true};
+    int years[1] = {1999};
+    year_resolve(&t, years, 1);
+    ck_assert_int_eq(t.year, 2026);
+}
+END_TEST
+
 START_TEST(test_rfc3339_and_5424)
 {
     bool ok;
@@ -476,6 +523,7 @@ static Suite *logline_suite(void)
     TCase *tc = tcase_create("logline");
     tcase_add_test(tc, test_rfc3164);
     tcase_add_test(tc, test_year_inference);
+    tcase_add_test(tc, test_year_deferred);
     tcase_add_test(tc, test_rfc3339_and_5424);
     tcase_add_test(tc, test_exim_stamp);
     tcase_add_test(tc, test_malformed);
