@@ -20,10 +20,11 @@ err() { echo "test_jobs: $*" >&2; fail=1; }
 
 postfix=$data/postfix/mta-run/maillog
 gzip -c "$postfix" >"$tmp/maillog.gz"
-# A central syslog stream: a Postfix run, an Exim run's mainlog, then Exim
+# A central syslog stream: a Postfix run, the mainlogs of Exim's test suite, then Exim
 # debug output (its echoed outcomes have no stamp: they take the time of
 # the last line that had one).
-{ cat "$postfix" "$data/exim/exim-testsuite/log" && zcat "$data/exim-runs/debug.log.gz"; } >"$tmp/mixed.log"
+{ cat "$postfix" "$data"/exim/exim-testsuite/log/* && zcat "$data/exim-runs/debug.log.gz"; } >"$tmp/mixed.log" ||
+    err "cannot write the mixed stream"
 # journald's export of the Postfix run (journalctl -o json: MESSAGE,
 # SYSLOG_IDENTIFIER, _HOSTNAME, _PID, __REALTIME_TIMESTAMP), derived from
 # the real lines, the way test_journal.c wraps them.
