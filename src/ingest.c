@@ -510,9 +510,11 @@ static stream_result apply_taken(run_state *rs, bool all)
         stream_result res = apply_chunk(rs, c);
         pool_recycle(rs->pool, c);
         if (rs->repositioned && res == STREAM_IDLE) {
-            /* What was read ahead is another ingest's now. */
+            /* What was read ahead is another ingest's now: go on from
+             * where the reader was put. */
             drop_in_flight(rs);
             rs->repositioned = false;
+            rs->applied_offset = reader_offset(rs->r);
             return STREAM_END;
         }
         if (res != STREAM_END) {
@@ -529,6 +531,7 @@ static stream_result apply_taken(run_state *rs, bool all)
  * this thread reads the next ones and applies the parsed ones in order. */
 static stream_result process_stream_pool(run_state *rs)
 {
+    rs->applied_offset = reader_offset(rs->r); /* nothing read ahead yet */
     for (;;) {
         /* Set by a commit made with nothing in flight: nothing to drop. */
         rs->repositioned = false;
