@@ -175,8 +175,8 @@ static const char usage_trace[] =
     "  --format F   text (default) or json (the matching events as JSON lines, as scan prints)\n"
     "  --lang L     en (default), th, ko, zh, de, ar\n"
     "  --rules DIR  rules directory\n"
-    "  -j, --jobs N parse on N threads (default: the online cores; 1: no thread); the\n"
-    "               output is the same for any N\n"
+    "  -j, --jobs N parse every line on N threads (default 1: this thread parses only the\n"
+    "               lines that name the id or address); the output is the same for any N\n"
     "  -h, --help   this text\n";
 
 static const char usage_explain[] =
@@ -458,7 +458,9 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
     /* One join by message for all the inputs: a rotated log's parts are
      * one stream; ingest keeps what is still in flight in the database. */
     io->messages = messages_new(0, 0);
-    io->jobs = o->jobs ? o->jobs : workers_default_jobs();
+    /* A line filter (trace) lets one thread parse only the few lines it
+     * keeps, while workers parse every line: one thread unless asked. */
+    io->jobs = o->jobs ? o->jobs : io->line_filter ? 1 : workers_default_jobs();
     int worst = io->incremental ? ingest_messages_load(io) : MC_EXIT_OK;
     for (int i = 0; i < n && !mc_stop_requested && worst != MC_EXIT_DB; i++) {
         int rc = ingest_path(io, paths[i]);
