@@ -54,12 +54,14 @@ struct mc_pool {
 };
 
 /* The strings of an event and of a fact that may point into the parser's
- * scratch (those of a journald line); the others point into the rules. */
+ * scratch (those of a journald line); the others point into the rules.  A
+ * new mc_str field of mc_event or mc_fact belongs here. */
 static const uint16_t event_strs[] = {
     offsetof(mc_event, host),     offsetof(mc_event, program),       offsetof(mc_event, status),
     offsetof(mc_event, recipient), offsetof(mc_event, sender),       offsetof(mc_event, relay),
     offsetof(mc_event, client),   offsetof(mc_event, queue_id),      offsetof(mc_event, text),
     offsetof(mc_event, reply),    offsetof(mc_event, reason_detail), offsetof(mc_event, dsn),
+    offsetof(mc_event, delay),    offsetof(mc_event, delays),        offsetof(mc_event, transfer),
 };
 static const uint16_t fact_strs[] = {
     offsetof(mc_fact, host),   offsetof(mc_fact, program), offsetof(mc_fact, queue_id),
