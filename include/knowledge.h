@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "event.h"
+#include "util.h"
 
 typedef struct {
     char *id;          /* "550", "X.1.1", "5.7.606", "5.X.X", "X.7.X" */
@@ -17,7 +18,9 @@ typedef struct {
     char *rfc;
     char *description;
     char *when;
-    char *fix;
+    char *fix;         /* the sender's voice: our mail got this reply */
+    char *receiver_fix; /* the receiver's voice: our server gave it; NULL with only */
+    const char *only;  /* "outbound" / "inbound": seen in that direction only; NULL: both */
     mc_class klass;    /* basic codes and class records; else CLASS_UNKNOWN */
     bool hard;         /* enhanced detail codes only */
 } mc_code_info;
@@ -40,6 +43,10 @@ const mc_code_info *knowledge_enhanced(const mc_knowledge *k, const char *enhanc
 const mc_code_info *knowledge_enhanced_subject(const mc_knowledge *k, const char *enhanced);
 const mc_code_info *knowledge_enhanced_class(const mc_knowledge *k, const char *enhanced);
 bool knowledge_enhanced_is_hard(const mc_knowledge *k, const char *enhanced);
+
+/* Appends text to out with its "{domains}" slot (advice that names the
+ * domains of a problem, rules/reasons.conf) replaced by domains. */
+void knowledge_fill_domains(mc_buf *out, const char *text, const char *domains);
 
 /* Syntax checks shared by the command line and the loaders. */
 bool is_basic_code(const char *s);    /* [2-5][0-9][0-9] */

@@ -57,6 +57,12 @@ typedef struct {
      * when set, becomes the event's host.  Optional. */
     mc_pattern prefix;
     bool has_prefix;
+    /* An outbound event whose message matches this is a delivery to this
+     * host's own mailboxes, files or pipes (Exim: => /path, => |command,
+     * a local transport): the report's "local" section, like the
+     * local_daemons.  Optional. */
+    mc_pattern local;
+    bool has_local;
     /* Lines without any envelope that match one of these are pieces of a
      * multi-line entry the MTA writes (Exim's rejectlog header dump): they
      * are not outcomes and never count as unrecognised. */

@@ -24,21 +24,54 @@ double problems_severity(const mc_rules *rules, const kept_row *r);
 /* A filter selecting exactly the events of problem r. */
 void problems_filter(const kept_row *r, mc_filter *f);
 
-/* The problem's title: the reason's label, else the code's name, else a
- * title made from class and direction; never NULL. */
-const char *problems_title(const mc_rules *rules, const kept_row *r);
+/* The problem's title in the voice of its direction (an inbound problem:
+ * the reason's receiver_label) and in l's language where it has one: the
+ * reason's label, else the code's name, else the unexplained reason's; never NULL. */
+const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_row *r);
 
-/* The advice in the voice of the problem's direction; never NULL. */
-const char *problems_advice(const mc_rules *rules, const kept_row *r);
+/* The advice in the voice of the problem's direction (the reason's, else
+ * the code's receiver_fix or fix), with {domains} replaced by the
+ * problem's own domains; written into out and returned. */
+const char *problems_advice(mc_store *s, const mc_window *w, const mc_rules *rules, const mc_lang *l,
+                            const kept_row *r, mc_buf *out);
+
+/* The key a problem is broken down by first ("client" for inbound
+ * problems, "domain" for the others) and its label key in rules/lang. */
+const char *problems_breakdown_key(const kept_row *r);
+const char *problems_breakdown_label(const kept_row *r);
 
 /* The values of key among the events of problem r, largest first (k
  * freed by the caller with rows_free); false on a database error. */
 bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const char *key, kept_rows *k);
 
 /* "a (12), b (3), others (4)": the top three values of key among the
- * events of r, adding up to its count; an empty value is "none". */
+ * events of r, adding up to its count; an empty value is "none", both words in l's language. */
 void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, const mc_lang *l,
                         mc_buf *out);
+
+/* What a report writer needs to write a problem. */
+typedef struct {
+    mc_store *s;
+    const mc_rules *rules;
+    const mc_report_opts *o;
+    const mc_lang *l;
+    const mc_totals *t; /* NULL where the writer shows no share */
+    mc_buf *buf;        /* scratch for breakdowns and advice */
+    FILE *out;
+} problems_writer;
+
+/* What a report writes for its top problems, section by section:
+ * heading before a section's first problem and end after its last (either
+ * may be NULL), problem for each, with its rank. */
+typedef struct {
+    void (*heading)(const problems_writer *w, size_t section);
+    void (*problem)(const problems_writer *w, size_t rank, const kept_row *r);
+    void (*end)(const problems_writer *w, size_t section);
+} problems_visitor;
+
+/* Walks the first top problems of k (ranked) in the sections of
+ * problems_directions, skipping empty sections. */
+void problems_by_section(const kept_rows *k, size_t top, const problems_visitor *v, const problems_writer *w);
 
 /* The sections of the daily report, in the order they are shown (their
  * headings: report_section_heading). */

@@ -27,10 +27,13 @@ typedef struct {
     char *receiver_advice; /* the receiver's voice (our server refused someone:
                             was it intended, which setting, how to let a
                             legitimate sender through) */
+    char *receiver_label; /* the title in the receiver's voice (inbound problems) */
     const char *only;    /* "outbound" / "inbound": happens in that direction
                             only (its other voice is absent); NULL: both */
     bool hard;           /* the address itself is dead */
     double weight;       /* how much it matters in triage (1: as its class says) */
+    double brute_force;  /* inbound events per client from which a problem is an
+                            attack from a few clients (severity x2); 0: never */
 } mc_reason;
 
 /* A named blocklist from rules/blocklists.conf. */

@@ -18,6 +18,7 @@ typedef struct {
     char *first_seen, *last_seen, *sample;
     double score;
     uint64_t previous;
+    bool brute_force;   /* problems.c: many failures from a few clients */
 } kept_row;
 
 typedef struct {
@@ -39,8 +40,6 @@ bool rows_query(mc_store *s, const mc_window *w, const char *const *keys, size_t
 void rows_free(kept_rows *k);
 /* Sum of counts of the rows whose first key is value. */
 uint64_t rows_count(const kept_rows *k, const char *value);
-/* "a (12), b (3)": the top three values of key among the rows f selects. */
-void rows_top_values(mc_store *s, const mc_window *w, const char *key, const mc_filter *f, mc_buf *out);
 bool rows_statuses(mc_store *s, const mc_window *w, status_counts *sc, char *err, size_t errlen);
 void rows_problem_filter(const kept_row *r, mc_filter *f);
 
@@ -96,8 +95,9 @@ const char *report_value_word(const mc_lang *l, const char *value);
 int report_value_width(const mc_lang *l, const char *key);
 /* The heading of the report's section for a direction (local, outbound, inbound). */
 const char *report_section_heading(const mc_lang *l, const char *direction);
-/* A problem's title (problems_title) in the reader's language: the
- * reason's label from rules/lang, else the code's name. */
+/* A problem's title (problems_title) in the reader's language and the
+ * voice of its direction: the reason's label (an inbound problem's
+ * receiver_label) from rules/lang, else the code's name. */
 const char *report_problem_title(const mc_lang *l, const mc_rules *rules, const kept_row *r);
 
 /* One figure of the report's summary: its lang key and value. */

@@ -209,13 +209,29 @@ static const char *reason_label(const mc_lang *lang, const mc_reason *r)
 }
 
 /* The receiver's voice: what it means when our own server gave this
- * reply, or that the reason is seen in one direction only. */
-static void receiver_section(FILE *out, const mc_lang *lang, const mc_reason *r)
+ * reply (the reason's, then the code record's), or that it is seen in one
+ * direction only. */
+static void receiver_section(FILE *out, const mc_lang *lang, const mc_reason *r, const mc_code_info *rec)
 {
-    if (r == NULL)
-        return;
-    const char *p[1] = {r->receiver_advice ? r->receiver_advice : lang_word(lang, "only_outbound")};
-    section(out, lang, "fix_receiver", p, 1);
+    const char *p[2] = {r ? r->receiver_advice : NULL, rec ? rec->receiver_fix : NULL};
+    if (!p[0] && !p[1]) {
+        const char *only = r && r->only ? r->only : rec ? rec->only : NULL;
+        if (only == NULL)
+            return;
+        p[0] = lang_word(lang, strcmp(only, "outbound") == 0 ? "only_outbound" : "only_inbound");
+    }
+    section(out, lang, "fix_receiver", p, 2);
+}
+
+/* The reason's advice in the sender's voice, its {domains} slot (a
+ * problem's domains in the report) read as "the same domain". */
+static const char *sender_advice(const mc_lang *lang, const mc_reason *r, mc_buf *b)
+{
+    mc_buf_reset(b);
+    if (r == NULL || r->advice == NULL)
+        return NULL;
+    knowledge_fill_domains(b, r->advice, lang_word(lang, "advice_same_domain"));
+    return b->data;
 }
 
 /* "Label: value" in the reader's language. */
@@ -269,14 +285,15 @@ static void write_text(const explained *x, const mc_lang *lang, FILE *out)
             labelled(out, lang, "detail", b.data);
         }
     }
-    mc_buf_free(&b);
+    const char *advice = sender_advice(lang, r, &b);
     if (rec) {
-        record_sections(out, lang, rec, r ? x->hit.detail_advice : NULL, r ? r->advice : NULL);
+        record_sections(out, lang, rec, r ? x->hit.detail_advice : NULL, advice);
     } else if (r) {
-        const char *f[2] = {x->hit.detail_advice, r->advice};
+        const char *f[2] = {x->hit.detail_advice, advice};
         section(out, lang, "fix", f, 2);
     }
-    receiver_section(out, lang, r);
+    receiver_section(out, lang, r, rec);
+    mc_buf_free(&b);
 }
 
 /* ---- JSON ------------------------------------------------------------- */
@@ -290,7 +307,7 @@ static void json_field(FILE *out, const char *key, const char *v, bool last)
 }
 
 /* The explain page as JSON. */
-static void write_json(const explained *x, FILE *out)
+static void write_json(const explained *x, const mc_lang *lang, FILE *out)
 {
     const mc_code_info *rec = main_record(x);
     char detail[256] = "";
@@ -301,7 +318,8 @@ static void write_json(const explained *x, FILE *out)
     if (r) {
         if (x->hit.detail_advice)
             mc_buf_printf(&fix, "%s ", x->hit.detail_advice);
-        mc_buf_adds(&fix, r->advice);
+        if (r->advice)
+            knowledge_fill_domains(&fix, r->advice, lang_word(lang, "advice_same_domain"));
     } else if (rec) {
         mc_buf_adds(&fix, rec->fix);
     }
@@ -316,7 +334,7 @@ static void write_json(const explained *x, FILE *out)
     json_field(out, "description", rec ? rec->description : NULL, false);
     json_field(out, "when", rec ? rec->when : NULL, false);
     json_field(out, "fix", fix.len ? fix.data : NULL, false);
-    json_field(out, "receiver_advice", r ? r->receiver_advice : NULL, true);
+    json_field(out, "receiver_advice", r ? r->receiver_advice : rec ? rec->receiver_fix : NULL, true);
     fputc('}', out);
     mc_buf_free(&fix);
 }
@@ -348,7 +366,7 @@ int explain_write(const mc_rules *rules, const char *input, bool json, const cha
         fputs("' is not a known reply code (e.g. 421), enhanced code (e.g. 5.7.1) or SMTP reply\n", stderr);
         rc = MC_EXIT_USAGE;
     } else if (json) {
-        write_json(&x, out);
+        write_json(&x, &lang, out);
         fputc('\n', out);
     } else {
         write_text(&x, &lang, out);
@@ -700,9 +718,9 @@ int compare_write(const mc_rules *rules, const char *a, const char *b, bool json
         derive(&s[0], &s[1], &x[0], &x[1], &lang, &summary, &diffs, &which);
         if (json) {
             fputs("{\"a\": ", out);
-            write_json(&x[0], out);
+            write_json(&x[0], &lang, out);
             fputs(", \"b\": ", out);
-            write_json(&x[1], out);
+            write_json(&x[1], &lang, out);
             fputs(", \"summary\": ", out);
             mc_json_str(out, summary.data, summary.len);
             fputs(", \"differences\": [", out);

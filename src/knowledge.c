@@ -61,6 +61,22 @@ static bool is_enhanced_id(const char *s)
     return number_part(p, "") != NULL;
 }
 
+/* The receiver's voice of a record, or the one direction it is seen in. */
+static bool load_voices(const char *path, const conf_section *s, mc_code_info *r, char *err, size_t errlen)
+{
+    const char *v = conf_get(s, "receiver_fix");
+    r->receiver_fix = v && *v ? mc_xstrdup(v) : NULL;
+    const conf_entry *only = conf_get_entry(s, "only");
+    if (only == NULL)
+        return true;
+    if (strcmp(only->value, "outbound") != 0 && strcmp(only->value, "inbound") != 0) {
+        conf_error(err, errlen, path, only->line, "only must be outbound or inbound");
+        return false;
+    }
+    r->only = strcmp(only->value, "outbound") == 0 ? "outbound" : "inbound";
+    return true;
+}
+
 static const char *const required_keys[] = {"name", "description", "when", "fix"};
 
 /* Loads codes.conf or enhanced.conf, checking every record. */
@@ -100,6 +116,10 @@ static bool load_records(const char *dir, const char *file, bool basic, mc_code_
         r->description = mc_xstrdup(conf_get(s, "description"));
         r->when = mc_xstrdup(conf_get(s, "when"));
         r->fix = mc_xstrdup(conf_get(s, "fix"));
+        if (!load_voices(path, s, r, err, errlen)) {
+            ok = false;
+            break;
+        }
         const conf_entry *ce = conf_get_entry(s, "class");
         char digit = basic ? s->name[0] : (s->name[0] != 'X' ? s->name[0] : '\0');
         r->klass = digit ? mc_class_of_digit(digit) : CLASS_UNKNOWN;
@@ -136,6 +156,7 @@ static void free_records(mc_code_info *recs, size_t n)
         free(recs[i].description);
         free(recs[i].when);
         free(recs[i].fix);
+        free(recs[i].receiver_fix);
     }
     free(recs);
 }
@@ -262,4 +283,18 @@ bool knowledge_enhanced_is_hard(const mc_knowledge *k, const char *enh)
 {
     const mc_code_info *r = knowledge_enhanced(k, enh);
     return r && r->hard;
+}
+
+/* Advice with its {domains} slot filled: appends text to out, the slot
+ * replaced by domains (the problem's own domains, or words that stand for them). */
+void knowledge_fill_domains(mc_buf *out, const char *text, const char *domains)
+{
+    const char *slot = strstr(text, "{domains}");
+    if (slot == NULL) {
+        mc_buf_adds(out, text);
+        return;
+    }
+    mc_buf_add(out, text, (size_t)(slot - text));
+    mc_buf_adds(out, domains);
+    mc_buf_adds(out, slot + strlen("{domains}"));
 }

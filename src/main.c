@@ -126,9 +126,10 @@ static const char usage_triage[] =
     "code, enhanced code, reason and class. Rank = severity x (1 + ln count) x trend: severity is\n"
     "3 for permanent, 1 for transient, times the reason's weight in rules/reasons.conf (greylisting\n"
     "0.1, mailbox full 0.3, blocklisting, SPF/DKIM/DMARC and SMTP AUTH failures 3), times 3 for a\n"
-    "local delivery; trend: new x2, rising up to x4, falling x0.5. Each comes with its evidence\n"
-    "(count, the window before, first and last seen, its domains, a sample reply) and the action\n"
-    "in the voice of its direction.\n"
+    "local delivery, times 2 for SMTP AUTH failures from a few clients (password guessing);\n"
+    "trend: new x2, rising up to x4, falling x0.5. Each comes with its evidence (count, the window\n"
+    "before, first and last seen, its domains or, inbound, the clients refused, a sample reply)\n"
+    "and the action in the voice of its direction.\n"
     "Without a window: the last 24 hours of data, against the 24 hours before.\n"
     "\n"
     "options:\n"
@@ -481,17 +482,35 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
     return worst;
 }
 
+/* The start of a command that reads its rules at once: its options, then
+ * its rules; -1 to go on, else the exit code. */
+static int command_start(const command_spec *c, int argc, char **argv, cli *o, mc_rules *rules)
+{
+    int rc = parse_cli(c, argc, argv, o);
+    if (rc >= 0)
+        return rc;
+    return (rc = load_rules(o, rules)) != MC_EXIT_OK ? rc : -1;
+}
+
+/* The end of a command that wrote to stdout: a write error (a full disk,
+ * a closed pipe) fails it, then its rules are freed; returns its exit code. */
+static int command_end(mc_rules *rules, int rc)
+{
+    if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
+        rc = MC_EXIT_USAGE;
+    rules_free(rules);
+    return rc;
+}
+
 /* mailcodes ingest. */
 static int cmd_ingest(const command_spec *c, int argc, char **argv)
 {
     /* First thing: a stop request during start-up is honoured like any other. */
     ingest_install_signals();
     cli o;
-    int rc = parse_cli(c, argc, argv, &o);
-    if (rc >= 0)
-        return rc;
     mc_rules rules;
-    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+    int rc = command_start(c, argc, argv, &o, &rules);
+    if (rc >= 0)
         return rc;
     char dbbuf[PATH_MAX], err[1024];
     const char *db = default_db(&o, dbbuf, sizeof dbbuf);
@@ -672,11 +691,8 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
     int wrc = triage ? triage_write(store, &rules, &ro, stdout) : report_write(store, &rules, &ro, stdout);
     if (wrc != MC_EXIT_OK)
         rc = wrc;
-    if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
-        rc = MC_EXIT_USAGE;
     store_close(store);
-    rules_free(&rules);
-    return rc;
+    return command_end(&rules, rc);
 }
 
 /* mailcodes report. */
@@ -691,11 +707,9 @@ static void print_event(const mc_event *ev, void *ctx) { mc_event_json((FILE *)c
 static int cmd_scan(const command_spec *c, int argc, char **argv)
 {
     cli o;
-    int rc = parse_cli(c, argc, argv, &o);
-    if (rc >= 0)
-        return rc;
     mc_rules rules;
-    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+    int rc = command_start(c, argc, argv, &o, &rules);
+    if (rc >= 0)
         return rc;
     mc_ingest_opts io;
     memset(&io, 0, sizeof io);
@@ -704,10 +718,7 @@ static int cmd_scan(const command_spec *c, int argc, char **argv)
     io.on_event_ctx = stdout;
     if ((rc = check_inputs(&o)) == MC_EXIT_OK)
         rc = run_inputs(&o, &io);
-    if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
-        rc = MC_EXIT_USAGE;
-    rules_free(&rules);
-    return rc;
+    return command_end(&rules, rc);
 }
 
 /* --format text|json of trace, explain and compare; -1 to go on, else an exit code. */
@@ -753,11 +764,8 @@ static int cmd_trace(const command_spec *c, int argc, char **argv)
         fprintf(stderr, "mailcodes trace: nothing matched '%s'\n", target);
         rc = MC_EXIT_USAGE;
     }
-    if (fflush(stdout) != 0 && rc == MC_EXIT_OK)
-        rc = MC_EXIT_USAGE;
     trace_free(t);
-    rules_free(&rules);
-    return rc;
+    return command_end(&rules, rc);
 }
 
 /* Shared by explain and compare: options, rules, want_args arguments. */
@@ -777,11 +785,10 @@ static int explain_like(const command_spec *c, int argc, char **argv, int want_a
     if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
         return rc;
     if ((rc = check_lang(c, &o, &rules)) != MC_EXIT_OK)
-        return rc;
+        return rc; /* it freed the rules */
     rc = want_args == 1 ? explain_write(&rules, o.args[0], json, o.lang, stdout)
                         : compare_write(&rules, o.args[0], o.args[1], json, o.lang, stdout);
-    rules_free(&rules);
-    return rc;
+    return command_end(&rules, rc);
 }
 
 /* mailcodes explain. */

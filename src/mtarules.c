@@ -23,6 +23,21 @@ static char *literal_value(const char *v)
     return mc_xstrdup(v);
 }
 
+/* A key of [@mta] that holds one pattern (prefix, local): compiled into
+ * pat, a second one is an error. */
+static bool single_pattern(const conf_file *cf, const conf_entry *e, mc_pattern *pat, bool *has, char *err,
+                           size_t errlen)
+{
+    if (*has) {
+        conf_error(err, errlen, cf->path, e->line, "[@mta] has a second %s", e->key);
+        return false;
+    }
+    if (!pattern_compile(pat, e->value, 0, cf->path, e->line, err, errlen))
+        return false;
+    *has = true;
+    return true;
+}
+
 /* [mta]: the programs, daemons and markers of one MTA. */
 static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_section *s,
                              char *err, size_t errlen)
@@ -71,14 +86,11 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
                 conf_error(err, errlen, cf->path, e->line, "empty marker");
                 return false;
             }
-        } else if (strcmp(e->key, "prefix") == 0) {
-            if (m->has_prefix) {
-                conf_error(err, errlen, cf->path, e->line, "[@mta] has a second prefix");
+        } else if (strcmp(e->key, "prefix") == 0 || strcmp(e->key, "local") == 0) {
+            bool prefix = e->key[0] == 'p';
+            if (!single_pattern(cf, e, prefix ? &m->prefix : &m->local, prefix ? &m->has_prefix : &m->has_local,
+                                err, errlen))
                 return false;
-            }
-            if (!pattern_compile(&m->prefix, e->value, 0, cf->path, e->line, err, errlen))
-                return false;
-            m->has_prefix = true;
         } else if (strcmp(e->key, "fragment") == 0 || strcmp(e->key, "debug") == 0) {
             bool debug = e->key[0] == 'd';
             mc_pattern **v = debug ? &m->debug : &m->fragments;
@@ -89,7 +101,8 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             (*n)++;
         } else {
             conf_error(err, errlen, cf->path, e->line,
-                       "unknown key '%s' in [@mta] (name, daemons, local_daemons, programs, marker, prefix, fragment, debug)",
+                       "unknown key '%s' in [@mta] (name, daemons, local_daemons, local, programs, marker, prefix, "
+                       "fragment, debug)",
                        e->key);
             return false;
         }
@@ -307,6 +320,8 @@ static void free_mta(mc_mta_rules *m)
     litset_free(m->literal_set);
     if (m->has_prefix)
         pattern_free(&m->prefix);
+    if (m->has_local)
+        pattern_free(&m->local);
     for (size_t i = 0; i < m->n_fragments; i++)
         pattern_free(&m->fragments[i]);
     free(m->fragments);

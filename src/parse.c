@@ -432,9 +432,10 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         ev->host = host;
         ev->program = ll->program;
         build_event(p, m, r, msg, ev);
-        /* Our own mailboxes (rules' local_daemons): the report's "local"
+        /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
          * section; every output writes the contract's outbound. */
-        if (daemon >= 0 && m->daemon_local[daemon] && strcmp(ev->direction, "outbound") == 0)
+        if (strcmp(ev->direction, "outbound") == 0 &&
+            ((daemon >= 0 && m->daemon_local[daemon]) || (m->has_local && budget_match(p, &m->local, msg))))
             ev->direction = "local";
         return PARSE_EVENT;
     }

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "knowledge.h"
+
 const char *const problems_directions[3] = {"local", "outbound", "inbound"};
 
 static const char *const problem_keys[P_NKEYS] = {"section", "status", "code", "enhanced", "reason"};
@@ -40,6 +42,8 @@ double problems_severity(const mc_rules *rules, const kept_row *r)
         s *= rr->weight;
     if (strcmp(r->values[P_DIRECTION], "local") == 0)
         s *= 3.0; /* our own users' mail is lost or late through our own fault */
+    if (r->brute_force)
+        s *= 2.0; /* an attack from a few clients, not users mistyping */
     return s;
 }
 
@@ -54,14 +58,26 @@ static double trend_factor(const kept_row *r)
     return ratio < 0.8 ? 0.5 : 1.0;
 }
 
-/* qsort order: highest score first, then count, then the keys (stable output). */
-static int by_score(const void *a, const void *b)
+/* Whether an inbound problem is many failures from a few clients (the
+ * reason's brute_force in rules/reasons.conf: events per client). */
+static bool is_brute_force(mc_store *s, const mc_window *w, const mc_rules *rules, const kept_row *r)
+{
+    const mc_reason *rr = problem_reason(rules, r);
+    if (rr == NULL || rr->brute_force <= 0 || strcmp(r->values[P_DIRECTION], "inbound") != 0 ||
+        (double)r->count < rr->brute_force)
+        return false;
+    kept_rows clients;
+    if (!problems_values(s, w, r, "client", &clients))
+        return false;
+    bool few = clients.n > 0 && (double)r->count / (double)clients.n >= rr->brute_force;
+    rows_free(&clients);
+    return few;
+}
+
+/* qsort order of a problem's identity: its keys, then its class. */
+static int by_identity(const void *a, const void *b)
 {
     const kept_row *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score < y->score ? 1 : -1;
-    if (x->count != y->count)
-        return x->count < y->count ? 1 : -1;
     for (size_t i = 0; i < P_NKEYS; i++) {
         int c = strcmp(x->values[i], y->values[i]);
         if (c)
@@ -70,15 +86,33 @@ static int by_score(const void *a, const void *b)
     return strcmp(x->klass, y->klass);
 }
 
-/* Whether two rows are the same problem. */
-static bool same_problem(const kept_row *a, const kept_row *b)
+/* qsort order: highest score first, then count, then the keys (stable output). */
+static int by_score(const void *a, const void *b)
 {
-    if (strcmp(a->klass, b->klass) != 0)
-        return false;
-    for (size_t i = 0; i < P_NKEYS; i++)
-        if (strcmp(a->values[i], b->values[i]) != 0)
-            return false;
-    return true;
+    const kept_row *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score < y->score ? 1 : -1;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return by_identity(a, b);
+}
+
+/* Sets each problem's count in the window before: both lists sorted by
+ * identity, then merged (n log n, not n x m: a bad day has thousands of
+ * problems in each window). */
+static void count_previous(kept_rows *k, kept_rows *before)
+{
+    if (k->n > 1)
+        qsort(k->rows, k->n, sizeof *k->rows, by_identity);
+    if (before->n > 1)
+        qsort(before->rows, before->n, sizeof *before->rows, by_identity);
+    size_t j = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        while (j < before->n && by_identity(&before->rows[j], &k->rows[i]) < 0)
+            j++;
+        for (size_t m = j; m < before->n && by_identity(&before->rows[m], &k->rows[i]) == 0; m++)
+            k->rows[i].previous += before->rows[m].count;
+    }
 }
 
 /* Every problem of the window, ranked. */
@@ -95,14 +129,13 @@ bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o
         rows_free(k);
         return false;
     }
+    count_previous(k, &before);
+    rows_free(&before);
     for (size_t i = 0; i < k->n; i++) {
         kept_row *r = &k->rows[i];
-        for (size_t j = 0; j < before.n; j++)
-            if (same_problem(r, &before.rows[j]))
-                r->previous += before.rows[j].count;
+        r->brute_force = is_brute_force(s, &o->window, rules, r);
         r->score = (1.0 + log((double)r->count)) * problems_severity(rules, r) * (*have_prev ? trend_factor(r) : 1.0);
     }
-    rows_free(&before);
     if (k->n > 1) /* qsort must not see a NULL array */
         qsort(k->rows, k->n, sizeof *k->rows, by_score);
     return true;
@@ -128,31 +161,45 @@ static const mc_reason *unexplained(const mc_rules *rules)
     return reasons_find(&rules->reasons, "unexplained");
 }
 
-/* The problem's title. */
-const char *problems_title(const mc_rules *rules, const kept_row *r)
+/* Whether a problem is mail our server refused. */
+static bool is_inbound(const kept_row *r)
+{
+    return strcmp(r->values[P_DIRECTION], "inbound") == 0;
+}
+
+/* The problem's title, in the voice of its direction and the reader's
+ * language (l NULL: English, as JSON has it). */
+const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_row *r)
 {
     const char *name, *advice;
     const mc_reason *rr = problem_reason(rules, r);
-    if (rr)
-        return rr->label ? rr->label : rr->name;
-    rows_knowledge(rules, r->values[P_CODE], r->values[P_ENHANCED], "", &name, &advice);
-    if (name)
-        return name;
-    rr = unexplained(rules);
-    return rr && rr->label ? rr->label : "unexplained failure";
+    if (rr == NULL) {
+        rows_knowledge(rules, r->values[P_CODE], r->values[P_ENHANCED], "", &name, &advice);
+        if (name)
+            return name;
+        rr = unexplained(rules);
+        if (rr == NULL)
+            return "unexplained failure";
+    }
+    if (is_inbound(r) && rr->receiver_label) {
+        const char *w = l && l->words ? conf_get(conf_find_section(l->words, "@reasons_inbound"), rr->name) : NULL;
+        return w ? w : rr->receiver_label;
+    }
+    const char *label = rr->label ? rr->label : rr->name;
+    return l ? lang_reason_label(l, rr->name, label) : label;
 }
 
-/* The advice in the voice of the problem's direction. */
-const char *problems_advice(const mc_rules *rules, const kept_row *r)
+/* The advice of a problem as written in rules/, in the voice of its direction. */
+static const char *advice_text(const mc_rules *rules, const kept_row *r)
 {
-    bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
+    bool inbound = is_inbound(r);
     const mc_reason *rr = problem_reason(rules, r);
     if (rr == NULL) {
-        const char *name, *advice = NULL;
-        if (!inbound)
-            rows_knowledge(rules, r->values[P_CODE], r->values[P_ENHANCED], "", &name, &advice);
-        if (advice)
-            return advice;
+        const mc_code_info *c = knowledge_enhanced(&rules->knowledge, r->values[P_ENHANCED]);
+        if (c == NULL)
+            c = knowledge_code(&rules->knowledge, r->values[P_CODE]);
+        if (c) /* a one-direction code seen in the other: say what we have */
+            return inbound && c->receiver_fix ? c->receiver_fix : c->fix;
         rr = unexplained(rules);
         if (rr == NULL)
             return "";
@@ -163,6 +210,112 @@ const char *problems_advice(const mc_rules *rules, const kept_row *r)
     return a ? a : "";
 }
 
+/* Adds a name to a list of at most five ("a, b, c"). */
+static void add_name(mc_buf *names, size_t *named, const char *name)
+{
+    if (name[0] && *named < 5)
+        mc_buf_printf(names, "%s%s", (*named)++ ? ", " : "", name);
+}
+
+/* qsort order of C strings (through pointers to them). */
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A domain's deferrals, for the tally below. */
+typedef struct {
+    const char *domain;
+    uint64_t count;
+} domain_tally;
+
+/* qsort orders of domain tallies: by name; by count, largest first. */
+static int tally_by_name(const void *a, const void *b)
+{
+    return strcmp(((const domain_tally *)a)->domain, ((const domain_tally *)b)->domain);
+}
+static int tally_by_count(const void *a, const void *b)
+{
+    const domain_tally *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->domain, y->domain);
+}
+
+/* The domains of the window's deferrals from the problem's own senders,
+ * most deferrals first: what a problem without domains (Postfix writes
+ * "status=expired" with the sender only) most likely waited for. */
+static void deferred_domains_of_senders(mc_store *s, const mc_window *w, const kept_row *r, mc_buf *names,
+                                        size_t *named)
+{
+    kept_rows senders, deferred;
+    if (!problems_values(s, w, r, "sender", &senders))
+        return;
+    char err[256];
+    static const char *const keys[2] = {"sender", "domain"};
+    mc_filter f = {.problems_only = true, .keys = {"section", "status"},
+                   .values = {r->values[P_DIRECTION], "deferred"}, .n = 2};
+    if (senders.n == 0 || !rows_query(s, w, keys, 2, &f, 0, &deferred, err, sizeof err)) {
+        rows_free(&senders);
+        return;
+    }
+    const char **known = mc_xcalloc(senders.n, sizeof *known);
+    for (size_t i = 0; i < senders.n; i++)
+        known[i] = senders.rows[i].values[0];
+    qsort(known, senders.n, sizeof *known, by_string);
+    domain_tally *t = mc_xcalloc(deferred.n + 1, sizeof *t);
+    size_t n = 0;
+    for (size_t i = 0; i < deferred.n; i++) {
+        const char *sender = deferred.rows[i].values[0];
+        if (sender[0] && deferred.rows[i].values[1][0] && bsearch(&sender, known, senders.n, sizeof *known, by_string))
+            t[n++] = (domain_tally){deferred.rows[i].values[1], deferred.rows[i].count};
+    }
+    if (n > 1)
+        qsort(t, n, sizeof *t, tally_by_name);
+    size_t m = 0; /* one tally per domain */
+    for (size_t i = 0; i < n; i++) {
+        if (m > 0 && strcmp(t[m - 1].domain, t[i].domain) == 0)
+            t[m - 1].count += t[i].count;
+        else
+            t[m++] = t[i];
+    }
+    if (m > 1)
+        qsort(t, m, sizeof *t, tally_by_count);
+    for (size_t i = 0; i < m; i++)
+        add_name(names, named, t[i].domain);
+    free(t);
+    free(known);
+    rows_free(&deferred);
+    rows_free(&senders);
+}
+
+/* The advice in the voice of the problem's direction, its {domains}
+ * named: the problem's own domains, most events first. */
+const char *problems_advice(mc_store *s, const mc_window *w, const mc_rules *rules, const mc_lang *l,
+                            const kept_row *r, mc_buf *out)
+{
+    const char *a = advice_text(rules, r);
+    mc_buf_reset(out);
+    if (strstr(a, "{domains}") == NULL) {
+        mc_buf_adds(out, a);
+        return out->data;
+    }
+    mc_buf names;
+    mc_buf_init(&names);
+    kept_rows k;
+    size_t named = 0;
+    if (problems_values(s, w, r, "domain", &k)) {
+        for (size_t i = 0; i < k.n; i++)
+            add_name(&names, &named, k.rows[i].values[0]);
+        rows_free(&k);
+    }
+    if (named == 0)
+        deferred_domains_of_senders(s, w, r, &names, &named);
+    knowledge_fill_domains(out, a, names.len ? names.data : lang_word(l, "advice_same_domain"));
+    mc_buf_free(&names);
+    return out->data;
+}
+
 /* The values of key among the events of problem r, largest first. */
 bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const char *key, kept_rows *k)
 {
@@ -171,6 +324,19 @@ bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const c
     mc_filter f;
     problems_filter(r, &f);
     return rows_query(s, w, keys, 1, &f, 0, k, err, sizeof err);
+}
+
+/* What a problem is broken down by first: the refused clients of an
+ * inbound problem (who to look at or let through), the domains of the others. */
+const char *problems_breakdown_key(const kept_row *r)
+{
+    return is_inbound(r) ? "client" : "domain";
+}
+
+/* Its label key in rules/lang. */
+const char *problems_breakdown_label(const kept_row *r)
+{
+    return is_inbound(r) ? LK("label_clients") : LK("label_domains");
 }
 
 /* "a (12), b (3), others (4)": the top three values of key among the
@@ -195,4 +361,26 @@ void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, cons
     if (others)
         mc_buf_printf(out, ", %s (%llu)", lang_word(l, "others"), (unsigned long long)others);
     rows_free(&k);
+}
+
+/* Walks the top problems section by section (local, outbound, inbound),
+ * each numbered by its rank. */
+void problems_by_section(const kept_rows *k, size_t top, const problems_visitor *v, const problems_writer *w)
+{
+    if (top > k->n)
+        top = k->n;
+    for (size_t d = 0; d < 3; d++) {
+        bool headed = false;
+        for (size_t i = 0; i < top; i++) {
+            const kept_row *r = &k->rows[i];
+            if (strcmp(r->values[P_DIRECTION], problems_directions[d]) != 0)
+                continue;
+            if (!headed && v->heading)
+                v->heading(w, d);
+            headed = true;
+            v->problem(w, i + 1, r);
+        }
+        if (headed && v->end)
+            v->end(w, d);
+    }
 }

@@ -16,6 +16,7 @@
 #include "reasons.h"
 
 #include <stdint.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -38,7 +39,8 @@ static bool add_pattern(mc_pattern **arr, size_t *n, const conf_file *cf, const 
 static bool is_base_key(const char *k)
 {
     return strcmp(k, "label") == 0 || strcmp(k, "family") == 0 || strcmp(k, "hard") == 0 ||
-           strcmp(k, "weight") == 0 || strcmp(k, "receiver_advice") == 0 || strcmp(k, "only") == 0;
+           strcmp(k, "weight") == 0 || strcmp(k, "receiver_advice") == 0 || strcmp(k, "only") == 0 ||
+           strcmp(k, "receiver_label") == 0 || strcmp(k, "brute_force") == 0;
 }
 
 /* Reads the rule keys of a section into r (which must be zeroed). */
@@ -175,7 +177,54 @@ static bool has_rule_keys(const conf_section *s)
     return false;
 }
 
-/* Reads a reason section: label, family, hard, weight, advice. */
+/* The texts of a reason, by key. */
+static const struct {
+    const char *key;
+    size_t off;
+} base_texts[] = {{"label", offsetof(mc_reason, label)},
+                  {"family", offsetof(mc_reason, family)},
+                  {"advice", offsetof(mc_reason, advice)},
+                  {"receiver_advice", offsetof(mc_reason, receiver_advice)},
+                  {"receiver_label", offsetof(mc_reason, receiver_label)}};
+
+/* Its numbers: where each goes, its range, and what the error says it must be. */
+static const struct {
+    const char *key;
+    size_t off;
+    double lo, hi;
+    const char *must;
+} base_numbers[] = {{"weight", offsetof(mc_reason, weight), 0.0, 10.0, "a number from 0 to 10"},
+                    {"brute_force", offsetof(mc_reason, brute_force), 1.0, 1e6,
+                     "a number of events per client, 1 or more"}};
+
+/* Reads e into r when it is one of the reason's texts or numbers: 1 read,
+ * 0 another key, -1 a bad number (err says which). */
+static int base_value(mc_reason *r, const conf_file *cf, const conf_entry *e, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof base_texts / sizeof base_texts[0]; i++) {
+        if (strcmp(e->key, base_texts[i].key) == 0) {
+            char **field = (char **)((char *)r + base_texts[i].off);
+            free(*field);
+            *field = mc_xstrdup(e->value);
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < sizeof base_numbers / sizeof base_numbers[0]; i++) {
+        if (strcmp(e->key, base_numbers[i].key) != 0)
+            continue;
+        char *end;
+        double v = strtod(e->value, &end);
+        if (*e->value == '\0' || *end != '\0' || !(v >= base_numbers[i].lo && v <= base_numbers[i].hi)) {
+            conf_error(err, errlen, cf->path, e->line, "%s must be %s", e->key, base_numbers[i].must);
+            return -1;
+        }
+        *(double *)((char *)r + base_numbers[i].off) = v;
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads a reason section: its texts, numbers, only and hard. */
 static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -183,27 +232,12 @@ static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, 
     r->weight = 1.0;
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
-        if (strcmp(e->key, "weight") == 0) {
-            char *end;
-            double w = strtod(e->value, &end);
-            if (*e->value == '\0' || *end != '\0' || !(w >= 0.0 && w <= 10.0)) {
-                conf_error(err, errlen, cf->path, e->line, "weight must be a number from 0 to 10");
-                return false;
-            }
-            r->weight = w;
-        } else if (strcmp(e->key, "label") == 0) {
-            free(r->label);
-            r->label = mc_xstrdup(e->value);
-        } else if (strcmp(e->key, "family") == 0) {
-            free(r->family);
-            r->family = mc_xstrdup(e->value);
-        } else if (strcmp(e->key, "advice") == 0) {
-            free(r->advice);
-            r->advice = mc_xstrdup(e->value);
-        } else if (strcmp(e->key, "receiver_advice") == 0) {
-            free(r->receiver_advice);
-            r->receiver_advice = mc_xstrdup(e->value);
-        } else if (strcmp(e->key, "only") == 0) {
+        int got = base_value(r, cf, e, err, errlen);
+        if (got < 0)
+            return false;
+        if (got > 0)
+            continue;
+        if (strcmp(e->key, "only") == 0) {
             if (strcmp(e->value, "outbound") != 0 && strcmp(e->value, "inbound") != 0) {
                 conf_error(err, errlen, cf->path, e->line, "only must be outbound or inbound");
                 return false;
@@ -229,6 +263,7 @@ static void free_base(mc_reason *r)
     free(r->family);
     free(r->advice);
     free(r->receiver_advice);
+    free(r->receiver_label);
 }
 
 /* Reason names are lower-case letters, digits and hyphens. */

@@ -182,7 +182,8 @@ static bool emit_table_row(const mc_row *row, void *vctx)
     emit_ctx *c = vctx;
     FILE *out = c->out;
     for (size_t i = 0; i < c->o->n_keys; i++) {
-        text_cell(out, row->values[i][0] ? report_value_word(c->l, row->values[i]) : "-", c->widths[i], true);
+        text_cell(out, row->values[i][0] ? report_value_word(c->l, row->values[i]) : lang_word(c->l, "none"),
+                  c->widths[i], true);
         fputc(' ', out);
     }
     if (rows_key_index(c->o->keys, c->o->n_keys, "class") < 0) {
@@ -341,11 +342,10 @@ static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_op
     fputc('\n', out);
     bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
     char label[128];
-    static const char *const breakdown[][2] = {
-        {"domain", LK("label_domains")}, {"relay", LK("label_relays")}, {"client", LK("label_clients")}};
-    for (size_t i = 0; i < 3; i++) {
-        if ((i == 1 && inbound) || (i == 2 && !inbound))
-            continue; /* inbound mail has clients, outbound and local relays */
+    /* inbound: the refused clients; outbound and local: domains and relays */
+    const char *const breakdown[][2] = {{problems_breakdown_key(r), problems_breakdown_label(r)},
+                                        {inbound ? NULL : "relay", LK("label_relays")}};
+    for (size_t i = 0; i < 2 && breakdown[i][0]; i++) {
         problems_breakdown(s, &o->window, r, breakdown[i][0], l, buf);
         if (buf->len)
             text_wrapped(out, report_label(l, breakdown[i][1], label, sizeof label), buf->data, 14);
@@ -355,7 +355,19 @@ static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_op
         text_cell(out, r->sample, MC_TEXT_WIDTH - 14, false);
         fputc('\n', out);
     }
-    text_wrapped(out, report_label(l, "label_advice", label, sizeof label), problems_advice(rules, r), 14);
+    text_wrapped(out, report_label(l, "label_advice", label, sizeof label), problems_advice(s, &o->window, rules, l, r, buf), 14);
+}
+
+/* A section's heading in the daily report. */
+static void daily_heading(const problems_writer *w, size_t section)
+{
+    fprintf(w->out, "\n%s\n", report_section_heading(w->l, problems_directions[section]));
+}
+
+/* One problem of the daily report (problems_by_section's callback). */
+static void daily_visit(const problems_writer *w, size_t rank, const kept_row *r)
+{
+    daily_problem(w->s, w->rules, w->o, w->l, w->t, rank, r, w->buf, w->out);
 }
 
 /* The daily report's problems: the top ones by rank (problems.c), shown
@@ -367,26 +379,13 @@ static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_o
     bool have_prev;
     if (!problems_gather(s, rules, o, &k, &have_prev, err, errlen))
         return false;
-    size_t top = o->top ? o->top : 10;
-    if (top > k.n)
-        top = k.n;
     fprintf(out, "\n%s\n", lang_word(l, "top_problems"));
     if (k.n == 0 && t->lines > 0) /* without lines the header said so: no all-clear */
         fprintf(out, "  %s\n", lang_word(l, "no_problems"));
     mc_buf buf;
     mc_buf_init(&buf);
-    for (size_t d = 0; d < 3; d++) {
-        bool headed = false;
-        for (size_t i = 0; i < top; i++) {
-            const kept_row *r = &k.rows[i];
-            if (strcmp(r->values[P_DIRECTION], problems_directions[d]) != 0)
-                continue;
-            if (!headed)
-                fprintf(out, "\n%s\n", report_section_heading(l, problems_directions[d]));
-            headed = true;
-            daily_problem(s, rules, o, l, t, i + 1, r, &buf, out);
-        }
-    }
+    problems_writer w = {s, rules, o, l, t, &buf, out};
+    problems_by_section(&k, o->top ? o->top : 10, &(problems_visitor){daily_heading, daily_visit, NULL}, &w);
     mc_buf_free(&buf);
     rows_free(&k);
     return true;

@@ -142,8 +142,8 @@ static bool html_hours_chart(mc_store *s, const mc_report_opts *o, const mc_lang
 }
 
 /* Horizontal bars for the top rows of keys. */
-static bool html_bar_chart(mc_store *s, const mc_report_opts *o, const char *caption, const char *const *keys,
-                           size_t n_keys, bool problems, FILE *out, char *err, size_t errlen)
+static bool html_bar_chart(mc_store *s, const mc_report_opts *o, const mc_lang *l, const char *caption,
+                           const char *const *keys, size_t n_keys, bool problems, FILE *out, char *err, size_t errlen)
 {
     kept_rows k;
     mc_filter f = {.problems_only = problems};
@@ -162,7 +162,7 @@ static bool html_bar_chart(mc_store *s, const mc_report_opts *o, const char *cap
         mc_buf label;
         mc_buf_init(&label);
         for (size_t j = 0; j < n_keys; j++)
-            mc_buf_printf(&label, "%s%s", j ? " " : "", k.rows[i].values[j][0] ? k.rows[i].values[j] : "-");
+            mc_buf_printf(&label, "%s%s", j ? " " : "", k.rows[i].values[j][0] ? k.rows[i].values[j] : lang_word(l, "none"));
         double bw = (double)(w - label_w - 80) * (double)k.rows[i].count / (double)max;
         int y = (int)i * row_h + 4;
         fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"end\">", label_w - 6, y + 14);
@@ -201,8 +201,39 @@ static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report
     fputs("</td></tr>\n<tr><td></td><td colspan=\"7\"><div class=\"sample\">", out);
     html_text(out, r->sample);
     fputs("</div><div class=\"advice\">", out);
-    html_text(out, problems_advice(rules, r));
+    html_text(out, problems_advice(s, &o->window, rules, l, r, buf));
     fputs("</div></td></tr>\n", out);
+}
+
+/* A section's heading and the head of its table. */
+static void html_heading(const problems_writer *w, size_t section)
+{
+    fputs("<h3>", w->out);
+    html_text(w->out, report_section_heading(w->l, problems_directions[section]));
+    fputs("</h3>\n<table>\n<tr><th>#</th>", w->out);
+    static const char *const heads[] = {LK("col_code"), LK("col_enhanced"), LK("col_class"),
+                                        LK("col_count"), LK("col_problem"), LK("col_domains")};
+    for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
+        fputs("<th>", w->out);
+        html_text(w->out, lang_word(w->l, heads[h]));
+        fputs("</th>", w->out);
+    }
+    fputs("<th>", w->out);
+    html_text(w->out, lang_word(w->l, section == 2 ? "col_clients" : "col_relays"));
+    fputs("</th></tr>\n", w->out);
+}
+
+/* One problem's rows (problems_by_section's callback). */
+static void html_visit(const problems_writer *w, size_t rank, const kept_row *r)
+{
+    html_problem_row(w->s, w->rules, w->o, w->l, rank, r, w->buf, w->out);
+}
+
+/* The end of a section's table. */
+static void html_section_end(const problems_writer *w, size_t section)
+{
+    (void)section;
+    fputs("</table>\n", w->out);
 }
 
 /* The top problems (problems.c), one table per direction. */
@@ -213,41 +244,13 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
     bool have_prev;
     if (!problems_gather(s, rules, o, &k, &have_prev, err, errlen))
         return false;
-    size_t top = o->top ? o->top : 10;
-    if (top > k.n)
-        top = k.n;
     fputs("<h2>", out);
     html_text(out, lang_word(l, "top_problems"));
     fputs("</h2>\n", out);
     mc_buf buf;
     mc_buf_init(&buf);
-    for (size_t d = 0; d < 3; d++) {
-        bool headed = false;
-        for (size_t i = 0; i < top; i++) {
-            const kept_row *r = &k.rows[i];
-            if (strcmp(r->values[P_DIRECTION], problems_directions[d]) != 0)
-                continue;
-            if (!headed) {
-                fputs("<h3>", out);
-                html_text(out, report_section_heading(l, problems_directions[d]));
-                fputs("</h3>\n<table>\n<tr><th>#</th>", out);
-                static const char *const heads[] = {LK("col_code"), LK("col_enhanced"), LK("col_class"),
-                                                    LK("col_count"), LK("col_problem"), LK("col_domains")};
-                for (size_t h = 0; h < sizeof heads / sizeof heads[0]; h++) {
-                    fputs("<th>", out);
-                    html_text(out, lang_word(l, heads[h]));
-                    fputs("</th>", out);
-                }
-                fputs("<th>", out);
-                html_text(out, lang_word(l, d == 2 ? "col_clients" : "col_relays"));
-                fputs("</th></tr>\n", out);
-            }
-            headed = true;
-            html_problem_row(s, rules, o, l, i + 1, r, &buf, out);
-        }
-        if (headed)
-            fputs("</table>\n", out);
-    }
+    problems_writer w = {s, rules, o, l, NULL, &buf, out};
+    problems_by_section(&k, o->top ? o->top : 10, &(problems_visitor){html_heading, html_visit, html_section_end}, &w);
     mc_buf_free(&buf);
     rows_free(&k);
     return true;
@@ -300,8 +303,8 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
     static const char *const code_keys[] = {"code", "enhanced"};
     static const char *const domain_keys[] = {"domain"};
     if (!html_hours_chart(s, o, l, out, err, errlen) ||
-        !html_bar_chart(s, o, lang_word(l, "chart_codes"), code_keys, 2, false, out, err, errlen) ||
-        !html_bar_chart(s, o, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen) ||
+        !html_bar_chart(s, o, l, lang_word(l, "chart_codes"), code_keys, 2, false, out, err, errlen) ||
+        !html_bar_chart(s, o, l, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen) ||
         !delays_html(s, &o->window, l, out, err, errlen))
         return false;
     if (!html_problems(s, rules, o, l, out, err, errlen))

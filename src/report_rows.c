@@ -26,14 +26,16 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
     /* A problem (problems.c) and its breakdowns. */
     uint32_t p = (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) | (1u << DIM_ENHANCED) | (1u << DIM_REASON) |
                  (1u << DIM_DOMAIN) | (1u << DIM_RELAY) | (1u << DIM_CLIENT);
+    /* An expired problem without domains (Postfix) names those its senders' deferrals waited for. */
+    const uint32_t expired_dims = 1u << DIM_SENDER;
     if (triage)
-        return d | p;
+        return d | p | expired_dims;
     switch (o->format) {
     case FORMAT_PROM: /* and its delay histogram */
         return d | MC_KEEP_DELAYS | (1u << DIM_MTA) | (1u << DIM_DIRECTION) | (1u << DIM_STATUS) | (1u << DIM_CODE) |
                (1u << DIM_ENHANCED);
     case FORMAT_HTML: /* with its table of delays by domain */
-        return d | MC_KEEP_DELAYS | (1u << DIM_STATUS) | p;
+        return d | MC_KEEP_DELAYS | (1u << DIM_STATUS) | p | expired_dims;
     case FORMAT_TEXT:
         if (o->n_keys == 0) /* the daily report, with its message figures */
             return d | msg_dims | (1u << DIM_SENDER) | p;
@@ -110,18 +112,10 @@ const char *report_section_heading(const mc_lang *l, const char *direction)
     return lang_word(l, key);
 }
 
-/* A problem's title in the reader's language. */
+/* A problem's title in the reader's language (problems.c: in the voice of its direction). */
 const char *report_problem_title(const mc_lang *l, const mc_rules *rules, const kept_row *r)
 {
-    const char *title = problems_title(rules, r);
-    if (r->values[P_REASON][0])
-        return lang_reason_label(l, r->values[P_REASON], title);
-    /* Without a reason: the code's name (knowledge, English), else the
-     * unexplained reason's label, which rules/lang translates. */
-    const mc_reason *u = reasons_find(&rules->reasons, "unexplained");
-    if (u && u->label && strcmp(title, u->label) == 0)
-        return lang_reason_label(l, "unexplained", title);
-    return title;
+    return problems_title(rules, l, r);
 }
 
 /* The summary figures, in the order shown. */
@@ -241,21 +235,6 @@ uint64_t rows_count(const kept_rows *k, const char *value)
         if (strcmp(k->rows[i].values[0], value) == 0)
             n += k->rows[i].count;
     return n;
-}
-
-/* "a (12), b (3)" for the top values of key among rows matching a problem. */
-void rows_top_values(mc_store *s, const mc_window *w, const char *key, const mc_filter *f, mc_buf *out)
-{
-    kept_rows k;
-    char err[256];
-    const char *keys[1] = {key};
-    mc_buf_reset(out);
-    if (!rows_query(s, w, keys, 1, f, 3, &k, err, sizeof err))
-        return;
-    for (size_t i = 0; i < k.n; i++)
-        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", k.rows[i].values[0][0] ? k.rows[i].values[0] : "-",
-                      (unsigned long long)k.rows[i].count);
-    rows_free(&k);
 }
 
 /* The window as people read it: "SINCE .. UNTIL" or "all data". */

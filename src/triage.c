@@ -74,24 +74,24 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputc('\n', out);
     text_label(out, lang_word(l, "label_seen"), 13);
     fprintf(out, "%s %s%s%s %s\n", lang_word(l, "first"), r->first_seen, sep, lang_word(l, "last"), r->last_seen);
-    problems_breakdown(s, &o->window, r, "domain", l, buf);
+    problems_breakdown(s, &o->window, r, problems_breakdown_key(r), l, buf);
     if (buf->len)
-        text_wrapped(out, report_label(l, "label_domains", label, sizeof label), buf->data, 13);
+        text_wrapped(out, report_label(l, problems_breakdown_label(r), label, sizeof label), buf->data, 13);
     if (r->sample[0]) {
         text_label(out, lang_word(l, "label_sample"), 13);
         text_cell(out, r->sample, MC_TEXT_WIDTH - 13, false);
         fputc('\n', out);
     }
-    text_wrapped(out, report_label(l, "label_action", label, sizeof label), problems_advice(rules, r), 13);
+    text_wrapped(out, report_label(l, "label_action", label, sizeof label), problems_advice(s, &o->window, rules, l, r, buf), 13);
 }
 
-/* The "domains" array of one problem: the top ten (null: no domain), then
- * ["(others)", the rest] (no domain holds parentheses). */
-static void json_domains(mc_store *s, const mc_window *w, const kept_row *r, FILE *out)
+/* The "domains" (or "clients") array of one problem: the top ten (null: no
+ * value), then ["(others)", the rest] (no domain or client holds parentheses). */
+static void json_values(mc_store *s, const mc_window *w, const kept_row *r, const char *key, FILE *out)
 {
     kept_rows k;
     fputs("[", out);
-    if (problems_values(s, w, r, "domain", &k)) {
+    if (problems_values(s, w, r, key, &k)) {
         uint64_t rest = 0;
         for (size_t i = 0; i < k.n; i++) {
             if (i >= 10) {
@@ -110,8 +110,8 @@ static void json_domains(mc_store *s, const mc_window *w, const kept_row *r, FIL
 }
 
 /* One problem as a JSON object. */
-static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, size_t rank,
-                         const kept_row *r, bool have_prev, FILE *out)
+static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                         size_t rank, const kept_row *r, bool have_prev, mc_buf *buf, FILE *out)
 {
     fprintf(out, "%s\n  {\"rank\": %zu, \"direction\": ", rank > 1 ? "," : "", rank);
     mc_json_cstr_or_null(out, r->values[P_DIRECTION]);
@@ -132,9 +132,13 @@ static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputs(", \"trend\": ", out);
     mc_json_cstr_or_null(out, trend_word(r, have_prev));
     fprintf(out, ", \"severity\": %.2f, \"title\": ", problems_severity(rules, r));
-    mc_json_cstr_or_null(out, problems_title(rules, r));
+    mc_json_cstr_or_null(out, problems_title(rules, NULL, r)); /* JSON: English */
     fputs(", \"domains\": ", out);
-    json_domains(s, &o->window, r, out);
+    json_values(s, &o->window, r, "domain", out);
+    if (strcmp(r->values[P_DIRECTION], "inbound") == 0) { /* who was refused */
+        fputs(", \"clients\": ", out);
+        json_values(s, &o->window, r, "client", out);
+    }
     fputs(", \"first\": ", out);
     mc_json_cstr_or_null(out, r->first_seen);
     fputs(", \"last\": ", out);
@@ -142,7 +146,7 @@ static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputs(", \"sample\": ", out);
     mc_json_cstr_or_null(out, r->sample[0] ? r->sample : NULL);
     fputs(", \"action\": ", out);
-    mc_json_cstr_or_null(out, problems_advice(rules, r));
+    mc_json_cstr_or_null(out, problems_advice(s, &o->window, rules, l, r, buf));
     fputc('}', out);
 }
 
@@ -161,12 +165,12 @@ static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fprintf(out, "</h2>\n<p>%llu %s (", (unsigned long long)r->count, lang_word(l, r->count == 1 ? "event_one" : "event_many"));
     html_text(out, report_value_word(l, r->klass));
     fputs(")</p>\n<p>", out);
-    problems_breakdown(s, &o->window, r, "domain", l, buf);
+    problems_breakdown(s, &o->window, r, problems_breakdown_key(r), l, buf);
     html_text(out, buf->data);
     fputs("</p>\n<p class=\"sample\">", out);
     html_text(out, r->sample);
     fputs("</p>\n<p class=\"advice\">", out);
-    html_text(out, problems_advice(rules, r));
+    html_text(out, problems_advice(s, &o->window, rules, l, r, buf));
     fputs("</p>\n</section>\n", out);
 }
 
@@ -209,7 +213,7 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         report_data_json(out, &lang, &dat);
         fputs(",\n \"problems\": [", out);
         for (size_t i = 0; i < top; i++)
-            json_problem(s, rules, o, i + 1, &k.rows[i], have_prev, out);
+            json_problem(s, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
         fputs(top ? "\n ]}\n" : "]}\n", out);
     } else if (o->format == FORMAT_HTML) {
         fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>",

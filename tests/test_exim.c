@@ -26,6 +26,9 @@ typedef struct {
 
 #define OUT "outbound"
 #define IN "inbound"
+/* A delivery on this host (a file, a pipe, a local transport: rules/mta/
+ * exim.conf [@mta] local): the report's local section, "outbound" in JSON. */
+#define LOCAL "local"
 #define QX "10HmaX-000000005vi-0000"
 #define T99 "1999-03-02T09:44:33"
 
@@ -48,7 +51,7 @@ static const shape shapes[] = {
      "end-of-data", "250", NULL, "success", false, "userxz@myhost.test.ex", "myhost.test.ex",
      "CALLER@myhost.test.ex", "127.0.0.1 [127.0.0.1]", NULL, "10HmaY-000000005vi-0000"},
     /* local delivery: no reply, the address it was for is the <parent> */
-    {LOG "0014", "=> userx <userx@myhost.test.ex> R=userx T=appendfile", T99, OUT, "sent", NULL, NULL, NULL,
+    {LOG "0014", "=> userx <userx@myhost.test.ex> R=userx T=appendfile", T99, LOCAL, "sent", NULL, NULL, NULL,
      "success", false, "userx@myhost.test.ex", "myhost.test.ex", NULL, NULL, NULL, QX},
     /* +millisec time stamp */
     {LOG "0906", "10HmaX-000000005vi-0000 => a@test.ex", "2017-07-30T18:51:05.712000", OUT, "sent",
@@ -84,7 +87,7 @@ static const shape shapes[] = {
     {LOG "0495", "** a@x.y R=r9 T=t1 : Connection refused", T99, OUT, "bounced", "connect", NULL, NULL,
      "permanent", false, "a@x.y", "x.y", NULL, NULL, NULL, "10HmbK-000000005vi-0000"},
     /* a pipe: the address it was for is the recipient */
-    {LOG "0226", "** |/p/q/r <pipe1@no.test.ex>", T99, OUT, "bounced", NULL, NULL, NULL, "permanent", false,
+    {LOG "0226", "** |/p/q/r <pipe1@no.test.ex>", T99, LOCAL, "bounced", NULL, NULL, NULL, "permanent", false,
      "pipe1@no.test.ex", "no.test.ex", NULL, NULL, NULL, QX},
 
     /* ---- outbound: == ---- */
@@ -102,7 +105,7 @@ static const shape shapes[] = {
     {LOG "0498", "defer (dd): Connection timed out H=127.0.0.1 [127.0.0.1]: SMTP timeout after end of data",
      T99, OUT, "deferred", "end-of-data", NULL, NULL, "transient", false, "userx@x.y", "x.y", NULL,
      "127.0.0.1 [127.0.0.1]", NULL, QX},
-    {LOG "0135", "defer (-22): mailbox is full", T99, OUT, "deferred", NULL, NULL, NULL, "transient", false,
+    {LOG "0135", "defer (-22): mailbox is full", T99, LOCAL, "deferred", NULL, NULL, NULL, "transient", false,
      "c@test.ex", "test.ex", NULL, NULL, NULL, QX},
     /* +outgoing_port and +outgoing_interface */
     {LOG "0179", "I=[127.0.0.1]:10001: SMTP error", T99, OUT, "deferred", "mail", "450", NULL, "transient",

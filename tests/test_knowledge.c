@@ -20,6 +20,9 @@
  */
 #include "testutil.h"
 
+#include "conf.h"
+#include "knowledge.h"
+
 typedef struct {
     const char *code, *enh, *status, *text;
     const char *reason, *detail; /* detail NULL: none expected */
@@ -631,6 +634,109 @@ START_TEST(test_address_masking)
 }
 END_TEST
 
+/* ---- the two voices ------------------------------------------------------- */
+
+/* Whether a section of rules/ speaks in both voices, or says it is seen in
+ * one direction only; the message names what is missing. */
+static void expect_voices(const char *file, const conf_section *sec, const char *sender_key,
+                          const char *receiver_key)
+{
+    const char *only = conf_get(sec, "only");
+    const char *snd = conf_get(sec, sender_key), *rcv = conf_get(sec, receiver_key);
+    bool out_only = only && strcmp(only, "outbound") == 0, in_only = only && strcmp(only, "inbound") == 0;
+    ck_assert_msg(only == NULL || out_only || in_only, "%s [%s]: only = %s", file, sec->name, only);
+    ck_assert_msg(in_only || (snd && *snd), "%s [%s] has no %s (the sender's voice)", file, sec->name, sender_key);
+    ck_assert_msg(out_only || (rcv && *rcv), "%s [%s] has neither %s (the receiver's voice) nor only =", file,
+                  sec->name, receiver_key);
+    ck_assert_msg(!(out_only && rcv), "%s [%s]: only = outbound, yet a %s", file, sec->name, receiver_key);
+    if (snd && rcv) {
+        ck_assert_msg(strcmp(snd, rcv) != 0, "%s [%s]: one text for both voices", file, sec->name);
+        /* the receiver speaks of our own server */
+        ck_assert_msg(strstr(rcv, "Our ") || strstr(rcv, "our ") || strstr(rcv, "One of our") ||
+                          strstr(rcv, "Logins to our") || strstr(rcv, " us"),
+                      "%s [%s]: the %s does not speak of our server: %s", file, sec->name, receiver_key, rcv);
+    }
+}
+
+/* Every record of codes.conf and enhanced.conf and every reason of
+ * reasons.conf, read straight from the files: the sender's voice and the
+ * receiver's, or a one-direction marker; an inbound title for each reason. */
+START_TEST(test_every_entry_two_voices)
+{
+    static const struct {
+        const char *file, *sender, *receiver;
+        size_t at_least;
+    } files[] = {{"codes.conf", "fix", "receiver_fix", 49},
+                 {"enhanced.conf", "fix", "receiver_fix", 113},
+                 {"reasons.conf", "advice", "receiver_advice", 35}};
+    char err[512], path[4096];
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        snprintf(path, sizeof path, "%s/%s", test_rules()->dir, files[f].file);
+        conf_file *cf = conf_load(path, err, sizeof err);
+        ck_assert_msg(cf != NULL, "%s", err);
+        size_t walked = 0, one_way = 0;
+        for (size_t i = 0; i < cf->n_sections; i++) {
+            const conf_section *sec = &cf->sections[i];
+            bool reason = strcmp(files[f].file, "reasons.conf") == 0;
+            if (reason && (sec->name[0] == '@' || strchr(sec->name, '/')))
+                continue; /* a rule of a reason, or the reply pattern: not a reason */
+            expect_voices(files[f].file, sec, files[f].sender, files[f].receiver);
+            const char *only = conf_get(sec, "only");
+            one_way += only != NULL;
+            if (reason && !(only && strcmp(only, "outbound") == 0)) {
+                const char *title = conf_get(sec, "receiver_label"), *label = conf_get(sec, "label");
+                ck_assert_msg(title && *title && label && strcmp(title, label) != 0,
+                              "reasons.conf [%s]: no receiver_label of its own", sec->name);
+            }
+            walked++;
+        }
+        ck_assert_uint_ge(walked, files[f].at_least);
+        ck_assert_msg(one_way < walked / 2, "%s: %zu of %zu one-way", files[f].file, one_way, walked);
+        conf_free(cf);
+    }
+}
+END_TEST
+
+/* What our server would never send, and what only it sends: the markers
+ * on records whose meaning fixes the direction. */
+START_TEST(test_one_direction_codes)
+{
+    const mc_knowledge *k = &test_rules()->knowledge;
+    /* provider codes are replies to our mail: no Postfix or Exim sends them */
+    static const char *const outbound[] = {"5.7.606", "5.7.708", "4.7.650", "5.7.509", "4.7.27"};
+    for (size_t i = 0; i < sizeof outbound / sizeof outbound[0]; i++) {
+        const mc_code_info *c = knowledge_enhanced(k, outbound[i]);
+        ck_assert_msg(c && c->only && strcmp(c->only, "outbound") == 0 && c->receiver_fix == NULL, "%s",
+                      outbound[i]);
+    }
+    /* what our own server sends: 535 to a failed SMTP AUTH login, 5.7.1 and 5.1.1 to refused clients */
+    ck_assert_ptr_nonnull(strstr(knowledge_code(k, "535")->receiver_fix, "smtpd_client_auth_rate_limit"));
+    ck_assert_ptr_nonnull(strstr(knowledge_enhanced(k, "5.7.1")->receiver_fix, "reject_rbl_client"));
+    ck_assert_ptr_nonnull(strstr(knowledge_enhanced(k, "5.1.1")->receiver_fix, "local_recipient_maps"));
+    /* explain shows both, labelled; a one-way code says so under the receiver's heading */
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s explain 535", MC_BINARY), 0);
+    char *sender = strstr(out, "\nHow to fix\n"), *receiver = strstr(out, "\nIf your own server gave this reply\n");
+    ck_assert_msg(sender && receiver && sender < receiver, "%s", out);
+    test_expect_has(receiver, "Logins to our SMTP AUTH failed");
+    test_expect_has(sender, "smtp_sasl_password_maps");
+    *receiver = '\0'; /* the sender's section ends where the receiver's begins */
+    test_expect_lacks(sender, "Logins to our SMTP AUTH failed");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s explain 5.7.606", MC_BINARY), 0);
+    receiver = strstr(out, "\nIf your own server gave this reply\n");
+    ck_assert_msg(receiver != NULL, "%s", out);
+    test_expect_has(receiver, "Seen only on mail you send");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s explain 535 --format json", MC_BINARY), 0);
+    test_expect_has(out, "\"receiver_advice\": \"Logins to our SMTP AUTH failed.");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s explain 535 --lang de", MC_BINARY), 0);
+    test_expect_has(out, "\nWenn Ihr eigener Server so geantwortet hat\n");
+    free(out);
+}
+END_TEST
+
 static Suite *knowledge_suite(void)
 {
     Suite *s = suite_create("knowledge");
@@ -645,6 +751,8 @@ static Suite *knowledge_suite(void)
     tcase_add_test(tc, test_public_batch_rules);
     tcase_add_test(tc, test_near_misses);
     tcase_add_test(tc, test_address_masking);
+    tcase_add_test(tc, test_every_entry_two_voices);
+    tcase_add_test(tc, test_one_direction_codes);
     suite_add_tcase(s, tc);
     return s;
 }

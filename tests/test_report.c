@@ -467,6 +467,153 @@ START_TEST(test_hostile_fields)
 }
 END_TEST
 
+/* Each problem in the voice of its direction (issue 17, items 1, 2 and 4):
+ * on tests/data/sample.log our own smtpd's blocklist rejections are titled
+ * and advised as the receiver's (we refused a client), our mail refused
+ * elsewhere as the sender's; an inbound problem is broken down by the
+ * clients refused, an outbound one by domain; each breakdown adds up to
+ * the problem's count. */
+START_TEST(test_problem_voices)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/sample.log --top 1000 --format json | python3 -c '"
+                               "import json, sys\n"
+                               "p = json.load(sys.stdin)[\"problems\"]\n"
+                               "bad = [x[\"rank\"] for x in p if sum(n for _, n in x[\"clients\" if x[\"direction\"] == \"inbound\" else \"domains\"]) != x[\"count\"]]\n"
+                               "b = {x[\"direction\"]: x for x in p if x[\"reason\"] == \"blocklisted\" and x[\"code\"] == \"554\"}\n"
+                               "print(bad, \"clients\" in b[\"outbound\"], b[\"inbound\"][\"clients\"])\n"
+                               "for d in (\"inbound\", \"outbound\"): print(b[d][\"title\"], \"|\", b[d][\"action\"][:40])'",
+                               BIN, MC_DATA_DIR), 0);
+    /* sample.log: "554 5.7.1 Service unavailable; Client host [127.0.0.61] blocked
+     * using ..." five times for unknown[127.0.0.61], and "Your IP is listed in our
+     * local blocklist" five times for unknown[127.0.0.68] (grep -c on the file) */
+    ck_assert_str_eq(out, "[] False [['unknown[127.0.0.61]', 5], ['unknown[127.0.0.68]', 5]]\n"
+                          "We refused a client listed on a blocklist | Our server refused a client (or a domain\n"
+                          "Sending IP or domain is on a blocklist | Your sending IP (or a domain in the mess\n");
+    free(out);
+    /* the daily text: clients for inbound problems, domains and relays for the others */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log", BIN, MC_DATA_DIR), 0);
+    char *inb = strstr(out, "Mail to us that our server refused (inbound)");
+    ck_assert_msg(inb != NULL, "%s", out);
+    test_expect_has(inb, "clients: unknown[127.0.0.61] (5), unknown[127.0.0.68] (5)");
+    test_expect_lacks(inb, "domains: ");
+    test_expect_lacks(inb, "relays: ");
+    *inb = '\0';
+    test_expect_has(out, "domains: ");
+    test_expect_has(out, "relays: ");
+    free(out);
+    /* the --by table names an empty relay "none", as the problems do and as Postfix
+     * writes relay=none (no "-"): one row per (status, class) of the events without a
+     * relay, counted from scan */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --by relay,status --top 0 | grep -c '^none '; "
+                               "%s report %s/sample.log --by relay,status --top 0 | grep -c '^- '; "
+                               "%s scan %s/sample.log | python3 -c 'import json, sys; "
+                               "print(len({(e[\"status\"], e[\"class\"]) for e in map(json.loads, sys.stdin) if e[\"relay\"] in (None, \"none\")}))'",
+                               BIN, MC_DATA_DIR, BIN, MC_DATA_DIR, BIN, MC_DATA_DIR), 0);
+    int none_rows = -1, dash_rows = -1, relayless = -2;
+    ck_assert_int_eq(sscanf(out, "%d %d %d", &none_rows, &dash_rows, &relayless), 3);
+    ck_assert_msg(none_rows == relayless && none_rows >= 2 && dash_rows == 0, "%s", out);
+    free(out);
+}
+END_TEST
+
+/* An expired problem's advice names the domains its messages waited for.
+ * Postfix writes "status=expired" with the sender only; the domains are
+ * derived here independently, by queue id, from scan's events: the
+ * deferrals of the expired messages, most first (ratelimit.test, 224). */
+START_TEST(test_expired_names_domains)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s scan %s | python3 -c '"
+                               "import json, sys, collections\n"
+                               "ev = [json.loads(l) for l in sys.stdin]\n"
+                               "gone = {e[\"queue_id\"] for e in ev if e[\"status\"] == \"expired\"}\n"
+                               "c = collections.Counter(e[\"domain\"] for e in ev if e[\"status\"] == \"deferred\" and e[\"queue_id\"] in gone)\n"
+                               "print(c.most_common(1)[0][0])'", BIN, MAILLOG), 0);
+    ck_assert_str_eq(out, "ratelimit.test\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s --top 1000 --format json | python3 -c '"
+                               "import json, sys\n"
+                               "x = [p for p in json.load(sys.stdin)[\"problems\"] if p[\"reason\"] == \"expired\"][0]\n"
+                               "print(x[\"action\"])'", BIN, MAILLOG), 0);
+    test_expect_has(out, "Look at the deferrals for ratelimit.test, ");
+    test_expect_lacks(out, "{domains}");
+    free(out);
+    /* explain has no problem to name: the words stand for them */
+    ck_assert_int_eq(test_runf(&out, "%s explain 'status=expired, returned to sender'", BIN), 0);
+    test_expect_lacks(out, "{domains}");
+    free(out);
+}
+END_TEST
+
+/* Exim deliveries to a file, a pipe or through a local transport are the
+ * local section (rules/mta/exim.conf [@mta] local), like Postfix's
+ * local_daemons; the events stay "outbound" (SPEC).  Real lines of the
+ * Exim test suite (log/0226, 0264) and a remote SMTP bounce. */
+START_TEST(test_exim_local_section)
+{
+    ck_assert_int_eq(test_runf(NULL, "cd %s && { "
+        "grep -h ' \\*\\* /a/b/c <file1@no.test.ex> R=notallowed : delivery to file forbidden' %s/exim/exim-testsuite/log/0226 | head -1; "
+        "grep -h ' \\*\\* |/p/q/r <pipe1@no.test.ex> R=notallowed : delivery to pipe forbidden' %s/exim/exim-testsuite/log/0226 | head -1; "
+        "grep -h ' == userx@test.ex R=r1 T=local_delivery defer (-22): mailbox is full' %s/exim/exim-testsuite/log/0264 | head -1; "
+        "grep -h ' \\*\\* usery@domain1 <userx@domain1> R=route_smtp T=smtp ' %s/exim/exim-testsuite/log/* | head -1; "
+        "} > local.log && test $(wc -l < local.log) = 4", test_dir, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR), 0);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report %s/local.log --by section,status --format csv --top 0", BIN, test_dir), 0);
+    test_expect_has(out, "local,bounced,permanent,2\r\n");
+    test_expect_has(out, "local,deferred,transient,1\r\n");
+    test_expect_has(out, "outbound,bounced,permanent,1\r\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s scan %s/local.log | grep -c '\"direction\": \"outbound\"'", BIN, test_dir), 0);
+    ck_assert_str_eq(out, "4\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/local.log", BIN, test_dir), 0);
+    test_expect_has(out, "Our own deliveries on this host (local)");
+    free(out);
+}
+END_TEST
+
+/* SMTP AUTH password guessing: many failures from a few clients rank
+ * twice as high as the same failures spread over many (reasons.conf
+ * brute_force = 5).  The real smtpd line of tests/data/postfix/
+ * fail2ban-postfix.log ("HOSTNAME[1.1.1.1]: SASL LOGIN authentication
+ * failed"), twelve times from one client, then from four clients.
+ * Severity: permanent 3 x weight 3 (x 2 for the attack). */
+START_TEST(test_brute_force)
+{
+    char *line = test_corpus_line("postfix/fail2ban-postfix.log", "HOSTNAME[1.1.1.1]: SASL LOGIN authentication failed");
+    ck_assert_ptr_nonnull(line);
+    char one[4096], many[4096];
+    snprintf(one, sizeof one, "%s/one.log", test_dir);
+    snprintf(many, sizeof many, "%s/many.log", test_dir);
+    FILE *f = fopen(one, "w"), *g = fopen(many, "w");
+    ck_assert(f && g);
+    for (int i = 0; i < 12; i++) {
+        fprintf(f, "%s\n", line);
+        char ip[32];
+        snprintf(ip, sizeof ip, "[1.1.1.%d]", i % 4 + 1);
+        const char *at = strstr(line, "[1.1.1.1]");
+        fprintf(g, "%.*s%s%s\n", (int)(at - line), line, ip, at + strlen("[1.1.1.1]"));
+    }
+    fclose(f);
+    fclose(g);
+    free(line);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "for f in one many; do %s triage %s/$f.log --format json | python3 -c '"
+                               "import json, sys\n"
+                               "p = json.load(sys.stdin)[\"problems\"][0]\n"
+                               "print(p[\"direction\"], p[\"code\"], p[\"reason\"], p[\"count\"], len(p[\"clients\"]), p[\"severity\"], p[\"title\"])'; done",
+                               BIN, test_dir), 0);
+    ck_assert_str_eq(out, "inbound 535 smtp-auth-failure 12 1 18.0 Failed logins to our SMTP AUTH\n"
+                          "inbound 535 smtp-auth-failure 12 4 9.0 Failed logins to our SMTP AUTH\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/one.log", BIN, test_dir), 0);
+    test_expect_has(out, "clients: HOSTNAME[1.1.1.1] (12)");
+    test_expect_has(out, "smtpd_client_auth_rate_limit");
+    free(out);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -487,6 +634,10 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_zones);
     tcase_add_test(tc, test_fleet);
     tcase_add_test(tc, test_empty_database);
+    tcase_add_test(tc, test_problem_voices);
+    tcase_add_test(tc, test_expired_names_domains);
+    tcase_add_test(tc, test_exim_local_section);
+    tcase_add_test(tc, test_brute_force);
     suite_add_tcase(s, tc);
     return s;
 }
