@@ -225,6 +225,17 @@ START_TEST(test_triage_ranking)
 }
 END_TEST
 
+/* Runs triage --format json --top 1000 on log and the Python lines py on
+ * its problems (the list p); returns what py printed (malloc'd). */
+static char *triage_python(const char *log, const char *py)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage %s --top 1000 --format json | python3 -c '"
+                               "import json, sys\n"
+                               "p = json.load(sys.stdin)[\"problems\"]\n%s'", BIN, log, py), 0);
+    return out;
+}
+
 /* The ranking by meaning (rules/reasons.conf), on the checked real run:
  * every problem of our own local deliveries, SMTP AUTH failures,
  * blocklistings and SPF/DKIM/DMARC failures ranks above every mailbox-full
@@ -232,14 +243,10 @@ END_TEST
  * deferrals, 108 greylistings against 4 local delivery failures). */
 START_TEST(test_ranking_by_meaning)
 {
-    char *out = NULL;
-    ck_assert_int_eq(test_runf(&out, "%s triage %s --format json --top 1000 | python3 -c '"
-                               "import json, sys\n"
-                               "p = json.load(sys.stdin)[\"problems\"]\n"
-                               "hi = [x[\"rank\"] for x in p if x[\"direction\"] == \"local\" and x[\"class\"] == \"permanent\""
+    char *out = triage_python(MAILLOG, "hi = [x[\"rank\"] for x in p if x[\"direction\"] == \"local\" and x[\"class\"] == \"permanent\""
                                " or x[\"reason\"] in (\"smtp-auth-failure\", \"blocklisted\", \"auth-failure\")]\n"
                                "lo = [x[\"rank\"] for x in p if x[\"reason\"] in (\"mailbox-full\", \"greylisted\")]\n"
-                               "print(len(hi), len(lo), max(hi) < min(lo), p[0][\"reason\"])'", BIN, MAILLOG), 0);
+                               "print(len(hi), len(lo), max(hi) < min(lo), p[0][\"reason\"])");
     /* 2 local (5.2.0 cannot append, 5.1.1 unknown user), 1 AUTH, 3 blocklisted
      * (outbound 554 and 550, inbound 554), 1 DMARC; mailbox-full in 6
      * (code, enhanced, class, direction) shapes, greylisting in 1 */
@@ -475,15 +482,10 @@ END_TEST
  * the problem's count. */
 START_TEST(test_problem_voices)
 {
-    char *out = NULL;
-    ck_assert_int_eq(test_runf(&out, "%s triage %s/sample.log --top 1000 --format json | python3 -c '"
-                               "import json, sys\n"
-                               "p = json.load(sys.stdin)[\"problems\"]\n"
-                               "bad = [x[\"rank\"] for x in p if sum(n for _, n in x[\"clients\" if x[\"direction\"] == \"inbound\" else \"domains\"]) != x[\"count\"]]\n"
+    char *out = triage_python(MC_DATA_DIR "/sample.log", "bad = [x[\"rank\"] for x in p if sum(n for _, n in x[\"clients\" if x[\"direction\"] == \"inbound\" else \"domains\"]) != x[\"count\"]]\n"
                                "b = {x[\"direction\"]: x for x in p if x[\"reason\"] == \"blocklisted\" and x[\"code\"] == \"554\"}\n"
                                "print(bad, \"clients\" in b[\"outbound\"], b[\"inbound\"][\"clients\"])\n"
-                               "for d in (\"inbound\", \"outbound\"): print(b[d][\"title\"], \"|\", b[d][\"action\"][:40])'",
-                               BIN, MC_DATA_DIR), 0);
+                               "for d in (\"inbound\", \"outbound\"): print(b[d][\"title\"], \"|\", b[d][\"action\"][:40])");
     /* sample.log: "554 5.7.1 Service unavailable; Client host [127.0.0.61] blocked
      * using ..." five times for unknown[127.0.0.61], and "Your IP is listed in our
      * local blocklist" five times for unknown[127.0.0.68] (grep -c on the file) */
@@ -532,10 +534,7 @@ START_TEST(test_expired_names_domains)
                                "print(c.most_common(1)[0][0])'", BIN, MAILLOG), 0);
     ck_assert_str_eq(out, "ratelimit.test\n");
     free(out);
-    ck_assert_int_eq(test_runf(&out, "%s triage %s --top 1000 --format json | python3 -c '"
-                               "import json, sys\n"
-                               "x = [p for p in json.load(sys.stdin)[\"problems\"] if p[\"reason\"] == \"expired\"][0]\n"
-                               "print(x[\"action\"])'", BIN, MAILLOG), 0);
+    out = triage_python(MAILLOG, "print([x for x in p if x[\"reason\"] == \"expired\"][0][\"action\"])");
     test_expect_has(out, "Look at the deferrals for ratelimit.test, ");
     test_expect_lacks(out, "{domains}");
     free(out);
