@@ -72,6 +72,9 @@ static const char usage_ingest[] =
     "  -f, --follow         keep reading FILE as it grows, like tail -F: survives rotation by\n"
     "                       rename, truncation (copytruncate) and a file that appears late\n"
     "  --commit-every SEC   commit at least every SEC seconds (default 1; 0.01 to 3600)\n"
+    "  --queue-lifetime D   forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
+    "                       12h, 2w): its later lines count as a new message, and it is\n"
+    "                       counted as evicted\n"
     "  -d, --db PATH        database (default $MAILCODES_DB, else\n"
     "                       $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
     "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
@@ -108,6 +111,8 @@ static const char usage_report[] =
     "                     (Prometheus text for node_exporter's textfile collector), html (one\n"
     "                     self-contained file with SVG charts)\n"
     "  --problems-first   in tables, failures before successes\n"
+    "  --queue-lifetime D  with FILE arguments: forget a message quiet for D of log time\n"
+    "                     (default 5d; 90s, 30m, 12h, 2w), counted as evicted\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
     "  --rules DIR        rules directory\n"
@@ -147,6 +152,8 @@ static const char usage_scan[] =
     "options:\n"
     "  --rules DIR          rules directory\n"
     "  --unrecognised FILE  write unrecognised outcome lines to FILE\n"
+    "  --queue-lifetime D   forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
+    "                       12h, 2w): its later lines no longer get its sender\n"
     "  -h, --help           this text\n";
 
 static const char usage_trace[] =
@@ -165,6 +172,8 @@ static const char usage_trace[] =
     "options:\n"
     "  --format F   text (default) or json (the matching events as JSON lines, as scan prints)\n"
     "  --lang L     en (default), th, ko, zh, de, ar\n"
+    "  --queue-lifetime D  forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
+    "               12h, 2w)\n"
     "  --rules DIR  rules directory\n"
     "  -h, --help   this text\n";
 
@@ -209,6 +218,7 @@ enum {
     OPT_COMMIT_EVERY,
     OPT_PROBLEMS_FIRST,
     OPT_UTC,
+    OPT_QUEUE_LIFETIME,
 };
 
 static const struct option long_options[] = {
@@ -228,6 +238,7 @@ static const struct option long_options[] = {
     {"commit-every", required_argument, NULL, OPT_COMMIT_EVERY},
     {"problems-first", no_argument, NULL, OPT_PROBLEMS_FIRST},
     {"utc", no_argument, NULL, OPT_UTC},
+    {"queue-lifetime", required_argument, NULL, OPT_QUEUE_LIFETIME},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -246,6 +257,7 @@ typedef struct {
     const char *commit_every;
     bool problems_first;
     bool utc;
+    int64_t queue_lifetime; /* seconds; 0: the default */
     char **args;
     int n_args;
 } cli;
@@ -257,13 +269,15 @@ typedef struct {
     const int *allowed;
 } command_spec;
 
-static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, OPT_FOLLOW, OPT_COMMIT_EVERY, 0};
+static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, OPT_FOLLOW, OPT_COMMIT_EVERY,
+                                   OPT_QUEUE_LIFETIME, 0};
 static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
-                                   OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC, 0};
+                                   OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC,
+                                   OPT_QUEUE_LIFETIME, 0};
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, 0};
-static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, 0};
-static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
+static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, OPT_QUEUE_LIFETIME, 0};
+static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, OPT_QUEUE_LIFETIME, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
 /* Whether the command takes option opt. */
@@ -282,6 +296,32 @@ static int usage_error(const command_spec *c, const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'mailcodes %s --help'.\n", c->name);
     return MC_EXIT_USAGE;
+}
+
+/* The units a --queue-lifetime may be given in, in seconds. */
+static const struct {
+    char unit;
+    int64_t seconds;
+} duration_units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+
+#define MAX_QUEUE_LIFETIME (366 * 86400) /* a year: longer than any MTA keeps a message */
+
+/* A duration such as 90s, 30m, 12h, 5d or 2w (a bare number is seconds),
+ * from 1 second to a year; 0 when it is not one. */
+static int64_t parse_duration(const char *s)
+{
+    if (*s < '0' || *s > '9')
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int64_t unit = end[0] == '\0' ? 1 : 0;
+    for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0] && end[0] && !end[1]; i++)
+        if (end[0] == duration_units[i].unit)
+            unit = duration_units[i].seconds;
+    if (errno || unit == 0 || v == 0 || v > (unsigned long long)(MAX_QUEUE_LIFETIME / unit))
+        return 0;
+    return (int64_t)v * unit;
 }
 
 /* Returns -1 to go on, else an exit code. */
@@ -323,6 +363,11 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
         case OPT_COMMIT_EVERY: o->commit_every = optarg; break;
         case OPT_PROBLEMS_FIRST: o->problems_first = true; break;
         case OPT_UTC: o->utc = true; break;
+        case OPT_QUEUE_LIFETIME:
+            if ((o->queue_lifetime = parse_duration(optarg)) == 0)
+                return usage_error(c, "--queue-lifetime '%s': give a duration such as 90s, 30m, 12h, 5d or 2w"
+                                      " (at most a year)", optarg);
+            break;
         }
     }
     o->args = argv + optind;
@@ -432,7 +477,7 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
     }
     /* One join by message for all the inputs: a rotated log's parts are
      * one stream; ingest keeps what is still in flight in the database. */
-    io->messages = messages_new(0, 0);
+    io->messages = messages_new(0, o->queue_lifetime);
     int worst = io->incremental ? ingest_messages_load(io) : MC_EXIT_OK;
     for (int i = 0; i < n && !mc_stop_requested && worst != MC_EXIT_DB; i++) {
         int rc = ingest_path(io, paths[i]);
