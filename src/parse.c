@@ -214,9 +214,10 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
     const mc_matcher *mt = &p->matcher;
     if (text.p == NULL)
         return NULL;
+    matcher_prefilter(&p->matcher, m->stage_set, text);
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
-        if (!budget_match(p, &sr->pat, text))
+        if (!pattern_may_match(&sr->pat, mt, text) || !budget_match(p, &sr->pat, text))
             continue;
         if (sr->stage)
             return sr->stage;
@@ -381,11 +382,12 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     /* Every outcome line carries one of the MTA's markers (status=, said:,
      * =>, rejected ...): a line without one is settled by a few memmem
      * calls, before any pattern runs.  Most lines of a busy log end here. */
-    /* Few markers and rules (Postfix): a few memmem calls are cheapest.
-     * Many (Exim): one automaton scan answers them all at once. */
+    /* One scan of the literal set answers for the markers, the rules'
+     * literals and the facts' at once (prefilter.c picks how: by rare
+     * bytes for a small set such as Postfix's, an automaton for Exim's). */
     const uint64_t *found = NULL;
     bool has_marker = false;
-    if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
+    if (p->no_prefilter) {
         has_marker = has_marker_in(m, marked);
     } else {
         litset_scan(m->literal_set, marked, p->found);
