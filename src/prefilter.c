@@ -301,10 +301,6 @@ void prefilter_free_literals(char **lits, size_t n)
 
 /* ---- Aho-Corasick ------------------------------------------------------- */
 
-#define RARE_MAX_LITS 32   /* larger sets: the automaton */
-#define RARE_MAX_GROUPS 8  /* more distinct rare bytes: the automaton */
-#define RARE_MIN_LEN 3     /* a shorter literal: the automaton */
-
 struct mc_litset {
     char **lits;
     size_t n_lits;
@@ -328,18 +324,6 @@ struct mc_litset {
     size_t words;
     bool built;
     bool exact;          /* no case folding */
-    /* A small exact set of literals of 3 bytes or more is scanned
-     * differently: each literal is looked for at the occurrences (memchr,
-     * vectorised) of its rarest byte, the literals that share that byte
-     * together.  A line holds few of those bytes, and the scan reads no
-     * byte twice per group instead of walking the automaton byte by byte. */
-    bool by_rare_byte;
-    size_t n_rare;              /* distinct rare bytes: groups */
-    unsigned char rare_byte[RARE_MAX_GROUPS];
-    uint32_t rare_first[RARE_MAX_GROUPS + 1]; /* group g: rare_lit[rare_first[g] .. rare_first[g + 1]) */
-    uint32_t *rare_lit;         /* literal ids, grouped */
-    size_t *lit_len;            /* per literal */
-    size_t *rare_at;            /* per literal: the offset of its rare byte */
 };
 
 /* An empty literal set (caseless). */
@@ -367,9 +351,6 @@ void litset_free(mc_litset *ls)
     free(ls->out_first);
     free(ls->out_word);
     free(ls->out_mask);
-    free(ls->rare_lit);
-    free(ls->lit_len);
-    free(ls->rare_at);
     free(ls);
 }
 
@@ -401,75 +382,12 @@ static uint32_t new_state(mc_litset *ls)
     return (uint32_t)ls->n_states++;
 }
 
-/* How common a byte is in mail logs, lower is rarer: the byte a literal is
- * looked for by.  A rough order (ripgrep picks its memchr byte the same
- * way): space, then lowercase letters by their English frequency, digits
- * and the punctuation of addresses, hosts and numbers, uppercase (hex
- * queue ids), then the separators of fields (':', '='), the rest. */
-static int byte_rank(unsigned char c)
-{
-    static const char letters[] = "zqxjkvbpygfwmucldrhsnioate";
-    if (c == ' ')
-        return 255;
-    if (c >= 'a' && c <= 'z')
-        return 200 + (int)(strchr(letters, c) - letters);
-    if ((c >= '0' && c <= '9') || strchr(".-_/,<>[]()@", c) != NULL)
-        return 180;
-    if (c >= 'A' && c <= 'Z')
-        return 150;
-    if (c == ':' || c == '=')
-        return 120;
-    return 100;
-}
-
-/* Groups the literals by their rarest byte, when the set is small enough
- * for that scan; false leaves the set to the automaton. */
-static bool build_rare_groups(mc_litset *ls)
-{
-    if (!ls->exact || ls->n_lits == 0 || ls->n_lits > RARE_MAX_LITS)
-        return false;
-    ls->lit_len = mc_xcalloc(ls->n_lits, sizeof *ls->lit_len);
-    ls->rare_at = mc_xcalloc(ls->n_lits, sizeof *ls->rare_at);
-    ls->rare_lit = mc_xcalloc(ls->n_lits, sizeof *ls->rare_lit);
-    ls->n_rare = 0;
-    for (size_t i = 0; i < ls->n_lits; i++) {
-        const unsigned char *l = (const unsigned char *)ls->lits[i];
-        size_t n = strlen(ls->lits[i]), best = 0;
-        if (n < RARE_MIN_LEN)
-            return false;
-        for (size_t j = 1; j < n; j++)
-            if (byte_rank(l[j]) <= byte_rank(l[best]))
-                best = j;
-        ls->lit_len[i] = n;
-        ls->rare_at[i] = best;
-        size_t g = 0;
-        while (g < ls->n_rare && ls->rare_byte[g] != l[best])
-            g++;
-        if (g == ls->n_rare) {
-            if (ls->n_rare == RARE_MAX_GROUPS)
-                return false;
-            ls->rare_byte[ls->n_rare++] = l[best];
-        }
-    }
-    /* Literal ids in group order. */
-    size_t k = 0;
-    for (size_t g = 0; g < ls->n_rare; g++) {
-        ls->rare_first[g] = (uint32_t)k;
-        for (size_t i = 0; i < ls->n_lits; i++)
-            if ((unsigned char)ls->lits[i][ls->rare_at[i]] == ls->rare_byte[g])
-                ls->rare_lit[k++] = (uint32_t)i;
-    }
-    ls->rare_first[ls->n_rare] = (uint32_t)k;
-    return true;
-}
-
 /* Builds the automaton (after the last litset_add). */
 void litset_build(mc_litset *ls)
 {
     ls->words = (ls->n_lits + 63) / 64;
     if (ls->words == 0)
         ls->words = 1;
-    ls->by_rare_byte = build_rare_groups(ls);
     /* Bytes that appear in no literal all behave alike (class 0): rows of
      * n_classes entries instead of 256 keep the table small and in cache. */
     memset(ls->byte_class, 0, sizeof ls->byte_class);
@@ -564,24 +482,6 @@ void litset_build(mc_litset *ls)
     ls->built = true;
 }
 
-/* litset_scan by rare bytes: each occurrence of a group's byte is tried
- * as the place of each of the group's literals. */
-static void scan_rare(const mc_litset *ls, mc_str text, uint64_t *bits)
-{
-    const char *end = text.p + text.n;
-    for (size_t g = 0; g < ls->n_rare; g++) {
-        const uint32_t *lit = ls->rare_lit + ls->rare_first[g], *lit_end = ls->rare_lit + ls->rare_first[g + 1];
-        for (const char *at = text.p; (at = memchr(at, ls->rare_byte[g], (size_t)(end - at))) != NULL; at++) {
-            for (const uint32_t *i = lit; i < lit_end; i++) {
-                size_t before = ls->rare_at[*i], n = ls->lit_len[*i];
-                if ((size_t)(at - text.p) >= before && (size_t)(end - at) >= n - before &&
-                    memcmp(at - before, ls->lits[*i], n) == 0)
-                    bits[*i / 64] |= 1ULL << (*i % 64);
-            }
-        }
-    }
-}
-
 /* Sets the bit of every literal found in text. */
 void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
 {
@@ -589,10 +489,6 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
     memset(bits, 0, words * sizeof *bits);
     if (!ls->built || ls->n_lits == 0 || text.p == NULL)
         return;
-    if (ls->by_rare_byte) {
-        scan_rare(ls, text, bits);
-        return;
-    }
     const unsigned char *p = (const unsigned char *)text.p, *end = p + text.n;
     const bool *has_out = ls->has_out;
     uint32_t s = 0;

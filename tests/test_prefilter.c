@@ -3,8 +3,7 @@
  * are exactly the ones every match must contain (worked out by hand from
  * the pattern, most of them real patterns of rules/reasons.conf), a pattern
  * the reader does not understand gets none (so it always runs), and the
- * Aho-Corasick scan finds each literal, caselessly or exactly, as does the
- * scan by rare bytes of a small exact set.
+ * Aho-Corasick scan finds each literal, caselessly or exactly.
  */
 #include "testutil.h"
 
@@ -126,55 +125,6 @@ START_TEST(test_scan_many)
 }
 END_TEST
 
-/* A small exact set is scanned by its literals' rarest bytes (memchr),
- * not by the automaton: on every line of a real Postfix log it must say
- * what memmem says of each literal, and so at the text's edges, for
- * overlapping occurrences and for a text shorter than a literal.  The
- * literals are Postfix's markers and fact literals (rules/mta/postfix.conf). */
-START_TEST(test_scan_rare_bytes)
-{
-    static const char *const lits[] = {"status=", "reject:", "said:", " authentication failed", "reject: CONNECT",
-                                       "milter-reject:", ": client=", ": uid=", " notification: ",
-                                       ": message-id=", ", nrcpt=", ": removed"};
-    size_t n = sizeof lits / sizeof lits[0];
-    mc_litset *ls = litset_new_exact();
-    for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(litset_add(ls, lits[i]), (int)i);
-    litset_build(ls);
-    FILE *f = fopen(MC_DATA_DIR "/postfix/mta-run/maillog", "r");
-    ck_assert_ptr_nonnull(f);
-    char line[8192];
-    size_t lines = 0, hits = 0;
-    while (fgets(line, sizeof line, f)) {
-        mc_str text = mc_str_make(line, strcspn(line, "\n"));
-        uint64_t bits;
-        litset_scan(ls, text, &bits);
-        for (size_t i = 0; i < n; i++) {
-            bool want = memmem(text.p, text.n, lits[i], strlen(lits[i])) != NULL;
-            ck_assert_msg(((bits >> i) & 1) == want, "'%s' in line %zu: %s", lits[i], lines + 1, line);
-            hits += want;
-        }
-        lines++;
-    }
-    fclose(f);
-    ck_assert_uint_eq(lines, 7942);
-    ck_assert_uint_gt(hits, 5000);
-    uint64_t bits;
-    /* edges: at the start, at the end, cut short, overlapping */
-    litset_scan(ls, mc_str_cstr("said: x status="), &bits);
-    ck_assert_uint_eq(bits, (1ULL << 2) | (1ULL << 0));
-    litset_scan(ls, mc_str_cstr("status"), &bits);
-    ck_assert_uint_eq(bits, 0);
-    litset_scan(ls, mc_str_cstr(":"), &bits);
-    ck_assert_uint_eq(bits, 0);
-    litset_scan(ls, mc_str_cstr("milter-reject: CONNECT"), &bits);
-    ck_assert_uint_eq(bits, (1ULL << 1) | (1ULL << 4) | (1ULL << 5));
-    litset_scan(ls, mc_str_make("reject: CONNEC", 14), &bits);
-    ck_assert_uint_eq(bits, 1ULL << 1);
-    litset_free(ls);
-}
-END_TEST
-
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -182,7 +132,6 @@ static Suite *prefilter_suite(void)
     tcase_add_loop_test(tc, test_literals_exact, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_scan);
     tcase_add_test(tc, test_scan_many);
-    tcase_add_test(tc, test_scan_rare_bytes);
     suite_add_tcase(s, tc);
     return s;
 }
