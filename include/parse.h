@@ -72,9 +72,6 @@ typedef struct {
     size_t n_replies;
     mc_stage_rule *stages;
     size_t n_stages;
-    /* The stage patterns' literals (caseless): one scan of a reply rules
-     * out the patterns that cannot match it before any runs. */
-    mc_litset *stage_set;
     mc_line_rule *rules;
     size_t n_rules;
     /* Fact rules (fact = received, ...): tried on lines with a fact

@@ -88,9 +88,6 @@ void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls);
  * there.  Subjects with non-ASCII bytes are not filtered (caseless
  * Unicode matching could find what an ASCII scan does not). */
 void matcher_prefilter(mc_matcher *m, const mc_litset *ls, mc_str subject);
-/* False when the last matcher_prefilter scan, of s, knows pat cannot match
- * it (for callers that run the pattern themselves). */
-bool pattern_may_match(const mc_pattern *pat, const mc_matcher *m, mc_str s);
 void matcher_prefilter_clear(mc_matcher *m);
 /* The matcher's scratch, at least n + 1 bytes (zeroed when it grows). */
 char *matcher_scratch(mc_matcher *m, size_t n);

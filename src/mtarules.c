@@ -151,16 +151,6 @@ static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section
     return true;
 }
 
-/* The stage patterns' literal prefilter: a reply is scanned once for all
- * of them instead of running each pattern (most replies match the last). */
-static void build_stage_set(mc_mta_rules *m)
-{
-    m->stage_set = litset_new();
-    for (size_t i = 0; i < m->n_stages; i++)
-        pattern_use_prefilter(&m->stages[i].pat, m->stage_set);
-    litset_build(m->stage_set);
-}
-
 /* One line rule: daemons, literals, pattern and the fields it sets. */
 static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_section *s, char *err,
                            size_t errlen)
@@ -331,7 +321,6 @@ static void free_mta(mc_mta_rules *m)
         free(m->stages[i].stage);
     }
     free(m->stages);
-    litset_free(m->stage_set);
     free_line_rules(m->rules, m->n_rules);
     free_line_rules(m->facts, m->n_facts);
 }
@@ -397,10 +386,8 @@ static bool load_mta_file(mc_parse_rules *pr, const char *path, char *err, size_
         } else
             ok = load_line_rule(m, cf, s, err, errlen);
     }
-    if (ok) {
+    if (ok)
         build_literal_set(m);
-        build_stage_set(m);
-    }
     conf_free(cf);
     return ok;
 }

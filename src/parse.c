@@ -214,10 +214,9 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
     const mc_matcher *mt = &p->matcher;
     if (text.p == NULL)
         return NULL;
-    matcher_prefilter(&p->matcher, m->stage_set, text);
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
-        if (!pattern_may_match(&sr->pat, mt, text) || !budget_match(p, &sr->pat, text))
+        if (!budget_match(p, &sr->pat, text))
             continue;
         if (sr->stage)
             return sr->stage;

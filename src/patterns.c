@@ -196,9 +196,6 @@ char *matcher_scratch(mc_matcher *m, size_t n)
     return m->scratch;
 }
 
-/* False when the last matcher_prefilter scan (of s) rules pat out. */
-bool pattern_may_match(const mc_pattern *pat, const mc_matcher *m, mc_str s) { return prefilter_allows(pat, m, s); }
-
 /* Whether the pattern matches s (skipped when the prefilter rules it out). */
 bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
 {
