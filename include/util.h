@@ -75,6 +75,8 @@ void mc_free_words(char **words, size_t n);
 /* SipHash-1-3 of n bytes under the 128-bit key k: for hash tables keyed by
  * bytes an attacker writes. */
 uint64_t mc_siphash13(const uint64_t k[2], const void *p, size_t n);
+/* A random key for mc_siphash13, drawn per table (salt: any address). */
+void mc_random_key(uint64_t k[2], const void *salt);
 
 /* Lowercase ASCII copy into buf (for domains). */
 void mc_ascii_lower(char *s);

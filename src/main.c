@@ -73,6 +73,9 @@ static const char usage_ingest[] =
     "  -f, --follow         keep reading FILE as it grows, like tail -F: survives rotation by\n"
     "                       rename, truncation (copytruncate) and a file that appears late\n"
     "  --commit-every SEC   commit at least every SEC seconds (default 1; 0.01 to 3600)\n"
+    "  --queue-lifetime D   forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
+    "                       12h, 2w): its later lines count as a new message, and it is\n"
+    "                       counted as evicted\n"
     "  -d, --db PATH        database (default $MAILCODES_DB, else\n"
     "                       $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
     "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
@@ -111,6 +114,8 @@ static const char usage_report[] =
     "                     (Prometheus text for node_exporter's textfile collector), html (one\n"
     "                     self-contained file with SVG charts)\n"
     "  --problems-first   in tables, failures before successes\n"
+    "  --queue-lifetime D  with FILE arguments: forget a message quiet for D of log time\n"
+    "                     (default 5d; 90s, 30m, 12h, 2w), counted as evicted\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
     "  -j, --jobs N       with FILE arguments: parse on N threads (default: the online cores;\n"
@@ -157,6 +162,8 @@ static const char usage_scan[] =
     "  --unrecognised FILE  write unrecognised outcome lines to FILE\n"
     "  -j, --jobs N         parse on N threads (default: the online cores; 1: no thread);\n"
     "                       the output is the same for any N\n"
+    "  --queue-lifetime D   forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
+    "                       12h, 2w): its later lines no longer get its sender\n"
     "  -h, --help           this text\n";
 
 static const char usage_trace[] =
@@ -175,6 +182,8 @@ static const char usage_trace[] =
     "options:\n"
     "  --format F   text (default) or json (the matching events as JSON lines, as scan prints)\n"
     "  --lang L     en (default), th, ko, zh, de, ar\n"
+    "  --queue-lifetime D  forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
+    "               12h, 2w)\n"
     "  --rules DIR  rules directory\n"
     "  -j, --jobs N parse every line on N threads (default 1: this thread parses only the\n"
     "               lines that name the id or address); the output is the same for any N\n"
@@ -222,6 +231,7 @@ enum {
     OPT_PROBLEMS_FIRST,
     OPT_UTC,
     OPT_JOBS,
+    OPT_QUEUE_LIFETIME,
 };
 
 static const struct option long_options[] = {
@@ -242,6 +252,7 @@ static const struct option long_options[] = {
     {"problems-first", no_argument, NULL, OPT_PROBLEMS_FIRST},
     {"utc", no_argument, NULL, OPT_UTC},
     {"jobs", required_argument, NULL, OPT_JOBS},
+    {"queue-lifetime", required_argument, NULL, OPT_QUEUE_LIFETIME},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -261,6 +272,7 @@ typedef struct {
     bool problems_first;
     bool utc;
     int jobs;               /* --jobs; 0: the default */
+    int64_t queue_lifetime; /* seconds; 0: the default */
     char **args;
     int n_args;
 } cli;
@@ -273,14 +285,14 @@ typedef struct {
 } command_spec;
 
 static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, OPT_FOLLOW, OPT_COMMIT_EVERY,
-                                   OPT_JOBS, 0};
+                                   OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
 static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC,
-                                   OPT_JOBS, 0};
+                                   OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, OPT_JOBS, 0};
-static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, OPT_JOBS, 0};
-static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, OPT_JOBS, 0};
+static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
+static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
 /* Whether the command takes option opt. */
@@ -299,6 +311,32 @@ static int usage_error(const command_spec *c, const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'mailcodes %s --help'.\n", c->name);
     return MC_EXIT_USAGE;
+}
+
+/* The units a --queue-lifetime may be given in, in seconds. */
+static const struct {
+    char unit;
+    int64_t seconds;
+} duration_units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+
+#define MAX_QUEUE_LIFETIME (366 * 86400) /* a year: longer than any MTA keeps a message */
+
+/* A duration such as 90s, 30m, 12h, 5d or 2w (a bare number is seconds),
+ * from 1 second to a year; 0 when it is not one. */
+static int64_t parse_duration(const char *s)
+{
+    if (*s < '0' || *s > '9')
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int64_t unit = end[0] == '\0' ? 1 : 0;
+    for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0] && end[0] && !end[1]; i++)
+        if (end[0] == duration_units[i].unit)
+            unit = duration_units[i].seconds;
+    if (errno || unit == 0 || v == 0 || v > (unsigned long long)(MAX_QUEUE_LIFETIME / unit))
+        return 0;
+    return (int64_t)v * unit;
 }
 
 /* Returns -1 to go on, else an exit code. */
@@ -349,6 +387,11 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
             o->jobs = (int)v;
             break;
         }
+        case OPT_QUEUE_LIFETIME:
+            if ((o->queue_lifetime = parse_duration(optarg)) == 0)
+                return usage_error(c, "--queue-lifetime '%s': give a duration such as 90s, 30m, 12h, 5d or 2w"
+                                      " (at most a year)", optarg);
+            break;
         }
     }
     o->args = argv + optind;
@@ -458,7 +501,7 @@ static int run_inputs(const cli *o, mc_ingest_opts *io)
     }
     /* One join by message for all the inputs: a rotated log's parts are
      * one stream; ingest keeps what is still in flight in the database. */
-    io->messages = messages_new(0, 0);
+    io->messages = messages_new(0, o->queue_lifetime);
     /* A line filter (trace) lets one thread parse only the few lines it
      * keeps, while workers parse every line: one thread unless asked. */
     io->jobs = o->jobs ? o->jobs : io->line_filter ? 1 : workers_default_jobs();

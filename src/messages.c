@@ -1,13 +1,18 @@
 /*
  * messages.c - the join by message (see messages.h).
  *
- * An open-addressing hash (linear probing) of messages in flight.  Each
- * message remembers its envelope sender, its size and which figures it has
- * already counted, so that a message deferred ten times is one deferred
- * message and a message with three delivered recipients one delivered
- * message.  Quiet messages are swept out once an hour of log time by
- * rebuilding the slots without them; the table never grows past its
- * capacity.
+ * Messages in flight live in a pool of fixed-size entries (their key and
+ * sender inside the entry: no allocation per message but for the rare key
+ * or sender too long for it), found through an open-addressing index
+ * (linear probing) of pool positions.  The index hashes keys with
+ * SipHash-1-3 under a key drawn per table: queue ids and hostnames are
+ * written by whoever sends us mail, and must not be able to line up a
+ * chain.  Each message remembers its envelope sender, its size and which
+ * figures it has already counted, so that a message deferred ten times is
+ * one deferred message and a message with three delivered recipients one
+ * delivered message.  Quiet messages are swept out once an hour of log
+ * time (or once a lifetime, when that is shorter); the table never grows
+ * past its capacity.
  */
 #include "messages.h"
 
@@ -27,25 +32,38 @@ enum {
 };
 
 #define MAX_ADDRESS 1024 /* longer senders are not kept (no MTA accepts them) */
-#define SWEEP_EVERY 3600 /* seconds of log time between sweeps */
+#define SWEEP_EVERY 3600 /* seconds of log time between sweeps (at most) */
+#define KEY_INLINE 48    /* host, instance and queue id of most messages, with the NUL */
+#define SENDER_INLINE 48 /* most senders, with the NUL */
 
 typedef struct {
-    char *key;        /* NULL: empty slot */
-    size_t key_len;
     uint64_t hash;
-    char *sender;     /* NULL: unknown; "" the null sender */
     int64_t size;
     int64_t first, last;
+    char *long_key;      /* the key when it does not fit in key[], else NULL */
+    char *long_sender;   /* the sender when it does not fit in sender[], else NULL */
+    uint32_t key_len;
+    uint32_t next_free;  /* on the free list: the next free entry + 1 (0: the end) */
     unsigned flags;
-    bool dirty;       /* changed since the last messages_changes_saved */
+    bool used;
+    bool has_sender;     /* false: unknown; "" is the null sender */
+    bool dirty;          /* changed since the last messages_changes_saved */
+    char key[KEY_INLINE];
+    char sender[SENDER_INLINE];
 } msg_entry;
 
 struct mc_messages {
-    msg_entry *slots;
+    uint32_t *slots;     /* pool position + 1 of each slot's message; 0: empty */
     size_t n_slots, n, capacity;
-    int64_t lifetime, last_sweep, now;
+    msg_entry *pool;
+    size_t pool_cap, pool_top; /* entries allocated; entries ever used */
+    uint32_t free_head;  /* first free entry below pool_top + 1; 0: none */
+    uint64_t hash_key[2];
+    int64_t lifetime, sweep_every, last_sweep, now;
+    int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
+    int64_t memo_days;
     char keybuf[MAX_ADDRESS + 512];
-    bool track;       /* keep dirty flags and the keys gone */
+    bool track;          /* keep dirty flags and the keys gone */
     char **gone;
     size_t n_gone, cap_gone;
 };
@@ -54,60 +72,135 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
 {
     mc_messages *m = mc_xcalloc(1, sizeof *m);
     m->capacity = capacity ? capacity : MC_MESSAGES_CAPACITY;
-    /* Slots double as the table fills: a small log stays small. */
+    /* Slots and pool double as the table fills: a small log stays small. */
     m->n_slots = 1024;
     m->slots = mc_xcalloc(m->n_slots, sizeof *m->slots);
+    m->pool_cap = 512;
+    m->pool = mc_xcalloc(m->pool_cap, sizeof *m->pool);
     m->lifetime = lifetime > 0 ? lifetime : MC_MESSAGES_LIFETIME;
+    /* A lifetime shorter than the sweep interval is still kept to. */
+    m->sweep_every = m->lifetime < SWEEP_EVERY ? m->lifetime : SWEEP_EVERY;
+    mc_random_key(m->hash_key, m);
     return m;
 }
 
-/* Frees one entry's strings. */
-static void entry_clear(msg_entry *e)
+/* The key of an entry, NUL-ended. */
+static const char *entry_key(const msg_entry *e) { return e->long_key ? e->long_key : e->key; }
+
+/* The sender of an entry, or NULL when unknown. */
+static const char *entry_sender(const msg_entry *e)
 {
-    free(e->key);
-    free(e->sender);
+    if (!e->has_sender)
+        return NULL;
+    return e->long_sender ? e->long_sender : e->sender;
+}
+
+/* Frees one entry's overflow strings and puts it on the free list. */
+static void entry_release(mc_messages *m, msg_entry *e)
+{
+    free(e->long_key);
+    free(e->long_sender);
     memset(e, 0, sizeof *e);
+    e->next_free = m->free_head;
+    m->free_head = (uint32_t)(e - m->pool) + 1;
+}
+
+/* A cleared pool entry for a new message (the pool doubles when full);
+ * its position. */
+static uint32_t entry_take(mc_messages *m)
+{
+    uint32_t i;
+    if (m->free_head) {
+        i = m->free_head - 1;
+        m->free_head = m->pool[i].next_free;
+    } else {
+        if (m->pool_top == m->pool_cap) {
+            m->pool = mc_xrealloc(m->pool, 2 * m->pool_cap * sizeof *m->pool);
+            memset(m->pool + m->pool_cap, 0, m->pool_cap * sizeof *m->pool);
+            m->pool_cap *= 2;
+        }
+        i = (uint32_t)m->pool_top++;
+    }
+    memset(&m->pool[i], 0, sizeof m->pool[i]);
+    m->pool[i].used = true;
+    return i;
+}
+
+/* Sets a fresh entry's key (n bytes) and its hash. */
+static void entry_set_key(msg_entry *e, const char *key, size_t n, uint64_t hash)
+{
+    if (n < KEY_INLINE) {
+        memcpy(e->key, key, n);
+        e->key[n] = '\0';
+    } else {
+        e->long_key = mc_xstrndup(key, n);
+    }
+    e->key_len = (uint32_t)n;
+    e->hash = hash;
+}
+
+/* Sets an entry's sender (n bytes, at most MAX_ADDRESS). */
+static void entry_set_sender(msg_entry *e, const char *sender, size_t n)
+{
+    if (n < SENDER_INLINE) {
+        memcpy(e->sender, sender, n);
+        e->sender[n] = '\0';
+    } else {
+        e->long_sender = mc_xstrndup(sender, n);
+    }
+    e->has_sender = true;
 }
 
 void messages_free(mc_messages *m)
 {
     if (m == NULL)
         return;
-    for (size_t i = 0; i < m->n_slots; i++)
-        entry_clear(&m->slots[i]);
+    for (size_t i = 0; i < m->pool_top; i++) {
+        free(m->pool[i].long_key);
+        free(m->pool[i].long_sender);
+    }
     for (size_t i = 0; i < m->n_gone; i++)
         free(m->gone[i]);
     free(m->gone);
+    free(m->pool);
     free(m->slots);
     free(m);
 }
 
 size_t messages_in_flight(const mc_messages *m) { return m->n; }
 
-/* Seconds since 1970 of a zone-less civil time (days from civil, Howard
- * Hinnant's algorithm): cheap, and only differences are ever used. */
-static int64_t seconds_of(const mc_time *t)
+/* Days since 1970 of a civil date (days from civil, Howard Hinnant's
+ * algorithm). */
+static int64_t days_of(const mc_time *t)
 {
-    if (!t->valid)
-        return 0;
     int64_t y = t->year - (t->month <= 2);
     int64_t era = (y >= 0 ? y : y - 399) / 400;
     int64_t yoe = y - era * 400;
     int64_t mp = (t->month + 9) % 12;
     int64_t doy = (153 * mp + 2) / 5 + t->day - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    int64_t days = era * 146097 + doe - 719468;
-    return days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+    return era * 146097 + doe - 719468;
 }
 
-static uint64_t hash_of(const char *p, size_t n)
+/* Seconds since 1970 of a zone-less civil time: cheap (the day is counted
+ * again only when it changes), and only differences are ever used. */
+static int64_t seconds_of(mc_messages *m, const mc_time *t)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+    if (!t->valid)
+        return 0;
+    if (t->year != m->memo_year || t->month != m->memo_month || t->day != m->memo_day) {
+        m->memo_days = days_of(t);
+        m->memo_year = t->year;
+        m->memo_month = t->month;
+        m->memo_day = t->day;
     }
-    return h;
+    return m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+}
+
+/* The index hash of n key bytes: keyed per table, a word at a time. */
+static uint64_t hash_of(const mc_messages *m, const char *p, size_t n)
+{
+    return mc_siphash13(m->hash_key, p, n);
 }
 
 /* host '\n' instance '\n' queue id '\n' into m->keybuf; its length, or 0
@@ -115,17 +208,18 @@ static uint64_t hash_of(const char *p, size_t n)
  * first '/' (postfix, postfix-out), so instances on one host stay apart. */
 static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
 {
-    size_t inst = 0;
-    while (inst < program.n && program.p[inst] != '/')
-        inst++;
+    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
+    size_t inst = slash ? (size_t)(slash - program.p) : program.n;
     size_t hn = host.p ? host.n : 0;
     size_t need = hn + inst + queue_id.n + 3;
     if (need > sizeof m->keybuf)
         return 0;
     char *k = m->keybuf;
-    memcpy(k, host.p ? host.p : "", hn);
+    if (hn)
+        memcpy(k, host.p, hn);
     k[hn] = '\n';
-    memcpy(k + hn + 1, program.p ? program.p : "", inst);
+    if (inst)
+        memcpy(k + hn + 1, program.p, inst);
     k[hn + 1 + inst] = '\n';
     memcpy(k + hn + inst + 2, queue_id.p, queue_id.n);
     k[need - 1] = '\n';
@@ -141,49 +235,48 @@ static void note_gone(mc_messages *m, const msg_entry *e)
         m->cap_gone = m->cap_gone ? m->cap_gone * 2 : 256;
         m->gone = mc_xrealloc(m->gone, m->cap_gone * sizeof *m->gone);
     }
-    m->gone[m->n_gone++] = mc_xstrndup(e->key, e->key_len);
+    m->gone[m->n_gone++] = mc_xstrndup(entry_key(e), e->key_len);
 }
 
-/* Places an entry (its key and hash set) in the first free slot of its chain. */
-static void place(msg_entry *slots, size_t n_slots, const msg_entry *e)
+/* Indexes pool entry i in the first free slot of its chain. */
+static void place(mc_messages *m, uint32_t i)
 {
-    size_t s = e->hash & (n_slots - 1);
-    while (slots[s].key)
-        s = (s + 1) & (n_slots - 1);
-    slots[s] = *e;
+    size_t s = m->pool[i].hash & (m->n_slots - 1);
+    while (m->slots[s])
+        s = (s + 1) & (m->n_slots - 1);
+    m->slots[s] = i + 1;
 }
 
-/* Rebuilds the slots (n_slots of them) keeping the messages heard of since
+/* Rebuilds the index (n_slots slots) keeping the messages heard of since
  * `since`; the others are counted as evicted. */
 static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figures *fig)
 {
-    msg_entry *slots = mc_xcalloc(n_slots, sizeof *slots);
+    free(m->slots);
+    m->slots = mc_xcalloc(n_slots, sizeof *m->slots);
+    m->n_slots = n_slots;
     size_t kept = 0;
-    for (size_t i = 0; i < m->n_slots; i++) {
-        msg_entry *e = &m->slots[i];
-        if (e->key == NULL)
+    for (size_t i = 0; i < m->pool_top; i++) {
+        msg_entry *e = &m->pool[i];
+        if (!e->used)
             continue;
         if (e->last < since) {
             fig->evicted++;
             note_gone(m, e);
-            entry_clear(e);
+            entry_release(m, e);
             continue;
         }
-        place(slots, n_slots, e);
+        place(m, (uint32_t)i);
         kept++;
     }
-    free(m->slots);
-    m->slots = slots;
-    m->n_slots = n_slots;
     m->n = kept;
 }
 
-/* Drops quiet messages once an hour of log time, and makes room when full:
- * the quietest go first, in steps of half the remaining lifetime. */
+/* Drops quiet messages once a sweep interval of log time, and makes room
+ * when full: the quietest go first, in steps of half the remaining lifetime. */
 static void sweep(mc_messages *m, mc_msg_figures *fig)
 {
     bool full = m->n >= m->capacity;
-    if (!full && m->now - m->last_sweep < SWEEP_EVERY)
+    if (!full && m->now - m->last_sweep < m->sweep_every)
         return;
     m->last_sweep = m->now;
     int64_t keep = m->lifetime;
@@ -194,62 +287,80 @@ static void sweep(mc_messages *m, mc_msg_figures *fig)
     }
 }
 
-/* The entry of a key, created when missing (NULL when the key is too long). */
-static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
-                         bool create, mc_msg_figures *fig)
+/* The slot of a key (in m->keybuf, kn bytes, hash h), or of the empty
+ * slot that ends its chain. */
+static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 {
-    int64_t now = seconds_of(t);
+    size_t s = h & (m->n_slots - 1);
+    for (; m->slots[s]; s = (s + 1) & (m->n_slots - 1)) {
+        const msg_entry *e = &m->pool[m->slots[s] - 1];
+        if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
+            return s;
+    }
+    return s;
+}
+
+/* The entry of a key, created when missing (NULL when the key is too long
+ * or missing and not to be created); *slot its index slot. */
+static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
+                         bool create, mc_msg_figures *fig, size_t *slot)
+{
+    int64_t now = seconds_of(m, t);
     if (now > m->now)
         m->now = now;
     size_t kn = make_key(m, host, program, queue_id);
     if (kn == 0)
         return NULL;
-    uint64_t h = hash_of(m->keybuf, kn);
-    size_t s = h & (m->n_slots - 1);
-    for (; m->slots[s].key; s = (s + 1) & (m->n_slots - 1)) {
-        msg_entry *e = &m->slots[s];
-        if (e->hash == h && e->key_len == kn && memcmp(e->key, m->keybuf, kn) == 0) {
-            if (now > e->last)
-                e->last = now;
-            e->dirty = true;
-            return e;
-        }
+    uint64_t h = hash_of(m, m->keybuf, kn);
+    size_t s = find_slot(m, kn, h);
+    if (m->slots[s]) {
+        msg_entry *e = &m->pool[m->slots[s] - 1];
+        if (now > e->last)
+            e->last = now;
+        e->dirty = true;
+        *slot = s;
+        return e;
     }
     if (!create)
         return NULL;
     sweep(m, fig);
     if ((m->n + 1) * 2 > m->n_slots)
         rebuild(m, m->n_slots * 2, INT64_MIN, fig);
-    msg_entry e = {.key = mc_xstrndup(m->keybuf, kn), .key_len = kn, .hash = h, .size = -1,
-                   .first = now, .last = now, .dirty = true};
-    place(m->slots, m->n_slots, &e);
+    uint32_t i = entry_take(m);
+    msg_entry *e = &m->pool[i];
+    entry_set_key(e, m->keybuf, kn, h);
+    e->size = -1;
+    e->first = e->last = now;
+    e->dirty = true;
+    /* The sweep or the growth may have moved the chain's end. */
+    s = find_slot(m, kn, h);
+    m->slots[s] = i + 1;
     m->n++;
-    /* The placed copy: found again by its key. */
-    for (s = h & (m->n_slots - 1); m->slots[s].key != e.key; s = (s + 1) & (m->n_slots - 1))
-        ;
-    return &m->slots[s];
+    *slot = s;
+    return e;
 }
 
-/* Removes an entry, shifting its chain back so that lookups still find
- * every other key (deletion without tombstones). */
-static void remove_entry(mc_messages *m, msg_entry *e)
+/* Removes the message of a slot, shifting its chain back so that lookups
+ * still find every other key (deletion without tombstones). */
+static void remove_entry(mc_messages *m, size_t i)
 {
-    size_t i = (size_t)(e - m->slots);
+    msg_entry *e = &m->pool[m->slots[i] - 1];
     note_gone(m, e);
-    entry_clear(e);
+    entry_release(m, e);
+    m->slots[i] = 0;
     m->n--;
     size_t j = i;
     for (;;) {
         j = (j + 1) & (m->n_slots - 1);
-        if (m->slots[j].key == NULL)
+        if (m->slots[j] == 0)
             return;
-        size_t home = m->slots[j].hash & (m->n_slots - 1);
+        size_t home = m->pool[m->slots[j] - 1].hash & (m->n_slots - 1);
         /* Moves back when its home is not cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (stays)
             continue;
         m->slots[i] = m->slots[j];
-        memset(&m->slots[j], 0, sizeof m->slots[j]);
+        m->slots[j] = 0;
         i = j;
     }
 }
@@ -257,9 +368,9 @@ static void remove_entry(mc_messages *m, msg_entry *e)
 /* Keeps the sender (a copy) unless it is already known or too long. */
 static void keep_sender(msg_entry *e, mc_str sender)
 {
-    if (e->sender != NULL || sender.p == NULL || sender.n > MAX_ADDRESS)
+    if (e->has_sender || sender.p == NULL || sender.n > MAX_ADDRESS)
         return;
-    e->sender = mc_xstrndup(sender.p, sender.n);
+    entry_set_sender(e, sender.p, sender.n);
 }
 
 /* Counts a figure once per message: true the first time. */
@@ -275,13 +386,13 @@ void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig)
 {
     if (f->kind == FACT_NONE || f->queue_id.p == NULL)
         return;
+    size_t slot;
     if (f->kind == FACT_REMOVED) {
-        msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig);
-        if (e)
-            remove_entry(m, e);
+        if (lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig, &slot))
+            remove_entry(m, slot);
         return;
     }
-    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig);
+    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig, &slot);
     if (e == NULL)
         return;
     if (f->has_sender)
@@ -335,13 +446,14 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
             fig->rejected++;
         return;
     }
-    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig);
+    size_t slot;
+    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &slot);
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)
         keep_sender(e, ev->sender);
-    else if (e->sender != NULL) {
-        ev->sender = mc_str_cstr(e->sender);
+    else if (e->has_sender) {
+        ev->sender = mc_str_cstr(entry_sender(e));
         mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
     }
     if (!known)
@@ -355,15 +467,15 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
 /* What is kept of a message between runs. */
 static mc_message_state state_of(const msg_entry *e)
 {
-    return (mc_message_state){.key = e->key, .sender = e->sender, .size = e->size, .first = e->first,
-                              .last = e->last, .flags = e->flags};
+    return (mc_message_state){.key = entry_key(e), .sender = entry_sender(e), .size = e->size,
+                              .first = e->first, .last = e->last, .flags = e->flags};
 }
 
 bool messages_export(const mc_messages *m, mc_message_fn fn, void *ctx)
 {
-    for (size_t i = 0; i < m->n_slots; i++) {
-        const msg_entry *e = &m->slots[i];
-        if (e->key == NULL)
+    for (size_t i = 0; i < m->pool_top; i++) {
+        const msg_entry *e = &m->pool[i];
+        if (!e->used)
             continue;
         mc_message_state st = state_of(e);
         if (!fn(&st, ctx))
@@ -381,10 +493,16 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
         mc_msg_figures none = {0};
         rebuild(m, m->n_slots * 2, INT64_MIN, &none);
     }
-    msg_entry e = {.key = mc_xstrndup(st->key, kn), .key_len = kn, .hash = hash_of(st->key, kn),
-                   .sender = st->sender ? mc_xstrdup(st->sender) : NULL, .size = st->size,
-                   .first = st->first, .last = st->last, .flags = st->flags};
-    place(m->slots, m->n_slots, &e);
+    uint32_t i = entry_take(m);
+    msg_entry *e = &m->pool[i];
+    entry_set_key(e, st->key, kn, hash_of(m, st->key, kn));
+    if (st->sender)
+        entry_set_sender(e, st->sender, strlen(st->sender));
+    e->size = st->size;
+    e->first = st->first;
+    e->last = st->last;
+    e->flags = st->flags;
+    place(m, i);
     m->n++;
     if (st->last > m->now)
         m->now = st->last;
@@ -393,13 +511,17 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
 
 void messages_reset(mc_messages *m)
 {
-    for (size_t i = 0; i < m->n_slots; i++)
-        entry_clear(&m->slots[i]);
+    for (size_t i = 0; i < m->pool_top; i++) {
+        free(m->pool[i].long_key);
+        free(m->pool[i].long_sender);
+    }
+    memset(m->pool, 0, m->pool_cap * sizeof *m->pool);
+    memset(m->slots, 0, m->n_slots * sizeof *m->slots);
+    m->pool_top = 0;
+    m->free_head = 0;
     m->n = 0;
     m->now = m->last_sweep = 0;
     messages_changes_saved(m);
-    for (size_t i = 0; i < m->n_slots; i++)
-        m->slots[i].dirty = false;
 }
 
 void messages_track_changes(mc_messages *m) { m->track = true; }
@@ -409,9 +531,9 @@ bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_go
     for (size_t i = 0; i < m->n_gone; i++)
         if (!gone(m->gone[i], ctx))
             return false;
-    for (size_t i = 0; i < m->n_slots; i++) {
-        const msg_entry *e = &m->slots[i];
-        if (e->key == NULL || !e->dirty)
+    for (size_t i = 0; i < m->pool_top; i++) {
+        const msg_entry *e = &m->pool[i];
+        if (!e->used || !e->dirty)
             continue;
         mc_message_state st = state_of(e);
         if (!changed(&st, ctx))
@@ -425,6 +547,6 @@ void messages_changes_saved(mc_messages *m)
     for (size_t i = 0; i < m->n_gone; i++)
         free(m->gone[i]);
     m->n_gone = 0;
-    for (size_t i = 0; i < m->n_slots; i++)
-        m->slots[i].dirty = false;
+    for (size_t i = 0; i < m->pool_top; i++)
+        m->pool[i].dirty = false;
 }

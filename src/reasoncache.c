@@ -13,8 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 /* The table starts small (a report over many small files makes many
  * caches) and grows fourfold while it is half full. */
@@ -50,14 +48,7 @@ mc_reason_cache *reason_cache_new(const mc_reasons *rs)
     mc_reason_cache *c = mc_xcalloc(1, sizeof *c);
     c->rs = rs;
     mc_buf_init(&c->key);
-    if (getrandom(c->sip_key, sizeof c->sip_key, GRND_NONBLOCK) != (ssize_t)sizeof c->sip_key) {
-        /* No entropy yet (early boot): the key only spreads slots, the
-         * answers never depend on it, so the clock will do. */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        c->sip_key[0] = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)c;
-        c->sip_key[1] = (uint64_t)ts.tv_sec;
-    }
+    mc_random_key(c->sip_key, c);
     return c;
 }
 

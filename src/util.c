@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "exitcodes.h"
 
@@ -407,4 +409,16 @@ uint64_t mc_siphash13(const uint64_t k[2], const void *p, size_t n)
     SIP_ROUND(v0, v1, v2, v3);
     SIP_ROUND(v0, v1, v2, v3);
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* A fresh random 128-bit hash key (the clock when there is no entropy yet). */
+void mc_random_key(uint64_t k[2], const void *salt)
+{
+    if (getrandom(k, 2 * sizeof *k, GRND_NONBLOCK) == (ssize_t)(2 * sizeof *k))
+        return;
+    /* Early boot: a key only spreads slots, answers never depend on it. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    k[0] = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)salt;
+    k[1] = (uint64_t)ts.tv_sec;
 }

@@ -217,6 +217,88 @@ START_TEST(test_sasl_failures)
 }
 END_TEST
 
+/* --queue-lifetime, on real lines of the corpus: message 0D3341040A9 is
+ * received and deferred at 12:52:06, delivered at 12:53:13; the log cut
+ * to its first deferral and its delivery, with the next message's arrival
+ * (11C05104119, 12:52:16) between them.  A lifetime shorter than its quiet
+ * spell before that arrival evicts it there (the table sweeps when a
+ * message arrives): its delivery then counts as a new message without a
+ * sender.  The default lifetime keeps it whole. */
+START_TEST(test_queue_lifetime)
+{
+    test_dir_setup();
+    const char *m = "0D3341040A9", *n = "11C05104119";
+    ck_assert_int_eq(test_runf(NULL, "cd %s && { grep -E ' %s: (client|message-id|from)=' %s | head -3;"
+                                     " grep -m1 ' %s: .* status=deferred ' %s; grep -m1 ' %s: client=' %s;"
+                                     " grep -m1 ' %s: .* status=sent ' %s; } > cut.log", test_dir, m, MAILLOG, m,
+                               MAILLOG, n, MAILLOG, m, MAILLOG), 0);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "wc -l < %s/cut.log", test_dir), 0);
+    ck_assert_int_eq(atoi(out), 6);
+    free(out);
+    /* The premise, from the stamps: quiet for 10 s before the next
+     * arrival, 67 s between deferral and delivery. */
+    ck_assert_int_eq(test_runf(&out, "awk '{split($3, t, \":\"); s[NR] = t[2] * 60 + t[3]} END {print s[5] - s[4],"
+                                     " s[6] - s[4]}' %s/cut.log", test_dir), 0);
+    ck_assert_str_eq(out, "10 67\n");
+    free(out);
+    char *want = NULL;
+    ck_assert_int_eq(test_runf(&want, "grep -m1 ' %s: from=<' %s | sed 's/.* from=<\\([^>]*\\)>.*/\\1/'", m, MAILLOG), 0);
+    ck_assert_str_eq(want, "user00@alpha.test\n");
+    /* Default (5 days): one message, deferred then delivered, its sender
+     * joined; nothing evicted. */
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s report --format json cut.log", test_dir, MC_BINARY), 0);
+    ck_assert_uint_eq(json_figure(out, "messages", "evicted"), 0);
+    ck_assert_uint_eq(json_figure(out, "messages", "deferred"), 1);
+    ck_assert_uint_eq(json_figure(out, "messages", "delivered"), 1);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s trace %s --format json cut.log | jq -r 'select(.status == \"sent\")"
+                                     " | .sender'", test_dir, MC_BINARY, m), 0);
+    ck_assert_str_eq(out, want);
+    free(out);
+    /* 60 s: the 10 s quiet spell is within it, and nothing arrives
+     * between the 67 s gap's ends to sweep: still whole. */
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s report --queue-lifetime 1m --format json cut.log", test_dir,
+                               MC_BINARY), 0);
+    ck_assert_uint_eq(json_figure(out, "messages", "evicted"), 0);
+    free(out);
+    /* 5 s: evicted at 11C05104119's arrival and counted; its delivery
+     * comes back as a new message without a sender, and its arrival sweeps
+     * 11C05104119 out in turn (quiet for 57 s): two evicted, in report,
+     * scan and ingest alike. */
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s report --queue-lifetime 5s --format json cut.log", test_dir,
+                               MC_BINARY), 0);
+    ck_assert_uint_eq(json_figure(out, "messages", "evicted"), 2);
+    ck_assert_uint_eq(json_figure(out, "messages", "deferred"), 1);
+    ck_assert_uint_eq(json_figure(out, "messages", "delivered"), 1);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s scan --queue-lifetime 5s cut.log | jq -r"
+                                     " 'select(.status == \"sent\") | .sender'", test_dir, MC_BINARY), 0);
+    ck_assert_str_eq(out, "null\n");
+    free(out);
+    /* trace reads only the lines of its target (and those naming a
+     * sender): 11C05104119's arrival never reaches its table, so nothing
+     * sweeps the message out. */
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s trace %s --queue-lifetime 5s --format json cut.log | jq -r"
+                                     " 'select(.status == \"sent\") | .sender'", test_dir, MC_BINARY, m), 0);
+    ck_assert_str_eq(out, want);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "cd %s && %s ingest --quiet --queue-lifetime 5s --db q.db cut.log && %s report"
+                                     " --db q.db --format json", test_dir, MC_BINARY, MC_BINARY), 0);
+    ck_assert_uint_eq(json_figure(out, "messages", "evicted"), 2);
+    free(out);
+    free(want);
+    /* Not a duration: a usage error naming the option. */
+    const char *bad[] = {"0", "5x", "5dd", "-1d", "d", "367d", "99999999999999999999s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(test_runf(&out, "%s report --queue-lifetime '%s' %s 2>&1", MC_BINARY, bad[i], MAILLOG), 1);
+        test_expect_has(out, "--queue-lifetime");
+        free(out);
+    }
+    test_dir_teardown();
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -226,6 +308,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_sender_join_across_rotation);
     tcase_add_test(tc, test_by_sender_formats);
     tcase_add_test(tc, test_sasl_failures);
+    tcase_add_test(tc, test_queue_lifetime);
     suite_add_tcase(s, tc);
     return s;
 }
