@@ -339,6 +339,8 @@ static stream_result process_stream(run_state *rs)
                 continue;
             }
             mc_parse_result pr = parser_line(&rs->parser, line, &ev);
+            if (rs->agg) /* the MTA's own warnings, for the report's Warnings section */
+                mtawarn_count(&o->rules->warnings, &rs->parser, line, rs->agg);
             uint64_t unrec = 0, retry_skip = 0, skipped = 0;
             if (o->messages && rs->parser.fact.kind != FACT_NONE) {
                 mc_msg_figures fig = {0};
