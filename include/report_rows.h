@@ -18,6 +18,7 @@ typedef struct {
     char *first_seen, *last_seen, *sample;
     double score;
     uint64_t previous;
+    char *detail; /* a problem from the MTA's own warnings: its group's text (problems.c) */
 } kept_row;
 
 typedef struct {

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_warnings.h"
+
 const char *const problems_directions[3] = {"local", "outbound", "inbound"};
 
 static const char *const problem_keys[P_NKEYS] = {"section", "status", "code", "enhanced", "reason"};
@@ -73,11 +75,48 @@ static int by_score(const void *a, const void *b)
 /* Whether two rows are the same problem. */
 static bool same_problem(const kept_row *a, const kept_row *b)
 {
-    if (strcmp(a->klass, b->klass) != 0)
+    if (strcmp(a->klass, b->klass) != 0 || strcmp(a->detail ? a->detail : "", b->detail ? b->detail : "") != 0)
         return false;
     for (size_t i = 0; i < P_NKEYS; i++)
         if (strcmp(a->values[i], b->values[i]) != 0)
             return false;
+    return true;
+}
+
+/* The MTA's own fatal errors and panics as problems (mtawarn.h): each
+ * group of a severity that rules/reasons.conf ranks ([mta-fatal],
+ * [mta-panic]; warnings have no such reason) is one problem of this host
+ * (local), of status its severity, its title the group's text. */
+static bool gather_warnings(mc_store *s, const mc_rules *rules, const mc_window *w, kept_rows *k, char *err,
+                            size_t errlen)
+{
+    warn_groups g;
+    if (!warnings_gather(s, rules, w, &g, err, errlen))
+        return false;
+    for (size_t i = 0; i < g.n; i++) {
+        const warn_group *x = &g.groups[i];
+        const mc_reason *reason = warnings_reason(rules, x->severity);
+        if (reason == NULL || reason->weight <= 0)
+            continue;
+        if (k->n == k->cap) {
+            k->cap = k->cap ? k->cap * 2 : 32;
+            k->rows = mc_xrealloc(k->rows, k->cap * sizeof *k->rows);
+        }
+        kept_row *r = &k->rows[k->n++];
+        memset(r, 0, sizeof *r);
+        const char *values[P_NKEYS] = {[P_DIRECTION] = "local", [P_STATUS] = x->severity, [P_CODE] = "",
+                                       [P_ENHANCED] = "", [P_REASON] = reason->name};
+        for (size_t j = 0; j < P_NKEYS; j++)
+            r->values[j] = mc_xstrdup(values[j]);
+        snprintf(r->klass, sizeof r->klass, "unknown"); /* no SMTP reply: no class */
+        r->count = x->count;
+        r->first_seen = mc_xstrdup(x->first);
+        r->last_seen = mc_xstrdup(x->last);
+        r->sample = mc_xstrdup(x->sample);
+        r->detail = mc_xstrdup(x->text);
+    }
+    k->n_keys = P_NKEYS;
+    warnings_free(&g);
     return true;
 }
 
@@ -88,10 +127,16 @@ bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o
     mc_filter f = {.problems_only = true};
     if (!rows_query(s, &o->window, problem_keys, P_NKEYS, &f, 0, k, err, errlen))
         return false;
+    if (!gather_warnings(s, rules, &o->window, k, err, errlen)) {
+        rows_free(k);
+        return false;
+    }
     *have_prev = o->previous.since[0] != '\0';
     kept_rows before;
     memset(&before, 0, sizeof before);
-    if (*have_prev && !rows_query(s, &o->previous, problem_keys, P_NKEYS, &f, 0, &before, err, errlen)) {
+    if (*have_prev && (!rows_query(s, &o->previous, problem_keys, P_NKEYS, &f, 0, &before, err, errlen) ||
+                       !gather_warnings(s, rules, &o->previous, &before, err, errlen))) {
+        rows_free(&before);
         rows_free(k);
         return false;
     }
@@ -132,6 +177,8 @@ static const mc_reason *unexplained(const mc_rules *rules)
 const char *problems_title(const mc_rules *rules, const kept_row *r)
 {
     const char *name, *advice;
+    if (r->detail && r->detail[0]) /* a group of the MTA's own fatal or panic lines */
+        return r->detail;
     const mc_reason *rr = problem_reason(rules, r);
     if (rr)
         return rr->label ? rr->label : rr->name;
