@@ -126,9 +126,10 @@ bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_op
             rest += w->count;
             continue;
         }
-        fprintf(out, "\n  %10llu  %-7s ", (unsigned long long)w->count, w->severity);
-        text_cell(out, group_words(l, w), MC_TEXT_WIDTH - 22, false);
+        char head[64];
+        snprintf(head, sizeof head, "%llu  %-7s ", (unsigned long long)w->count, w->severity);
         fputc('\n', out);
+        text_wrapped(out, head, group_words(l, w), 22);
         text_label(out, lang_word(l, "label_seen"), 14);
         fprintf(out, "%s %s, %s %s (%s)\n", report_word(l, "first", "first"), w->first,
                 report_word(l, "last", "last"), w->last, w->mta);
