@@ -11,10 +11,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "aggregate.h"
 #include "parse.h"
-#include "prefilter.h"
 
 #define MC_SEVERITY_MAX 16 /* bytes of a severity word, with its NUL */
 #define MC_WARN_TEXT_MAX MC_SHAPE_MAX /* bytes of a group's folded text, with its NUL */
@@ -22,25 +22,30 @@
 /* One severity pattern of one MTA. */
 typedef struct {
     char *severity;      /* the key: warning, error, fatal, panic */
-    mc_pattern pat;      /* on the message; (?<text>) is what is grouped */
-    int *literal_ids;    /* literals one of which every match contains */
-    size_t n_literals;
+    mc_pattern pat;      /* on the message after the prefix; (?<text>) is what is grouped */
+    char *start;         /* the literal the pattern starts with, read off its source */
+    size_t start_len;
 } mc_warn_rule;
 
 /* The [@warnings] section of one MTA's rules. */
 typedef struct {
     char *mta;           /* its [@mta] name */
-    mc_pattern program;  /* the syslog programs that are this MTA's */
-    bool has_program;
+    char **programs;     /* the syslog programs that are this MTA's; "x*": any starting with x */
+    size_t *program_lens; /* their lengths without the '*' (no strlen per line) */
+    bool *program_prefix; /* ended in '*' */
+    size_t n_programs;
     bool own_log;        /* lines of the MTA's own log file (no program) are its */
+    mc_pattern prefix;   /* what may stand before the text (a stamp, a pid, an id) */
+    bool has_prefix;
+    size_t prefix_words; /* the most words it spans: the text starts after 0 .. that many */
     mc_warn_rule *rules;
     size_t n_rules;
+    uint8_t first_bytes[32]; /* bit c: a rule's literal starts with byte c */
 } mc_warn_mta;
 
 typedef struct {
     mc_warn_mta *mtas;
     size_t n_mtas;
-    mc_litset *literals; /* every rule's literals: one scan tells which rules may match */
 } mc_warn_rules;
 
 /* Loads the [@warnings] sections of the MTA files (paths relative to dir);

@@ -230,8 +230,8 @@ START_TEST(test_escaped)
 }
 END_TEST
 
-/* A [@warnings] pattern without a word every match must hold would split
- * every line: the rules refuse it, saying where. */
+/* A [@warnings] pattern that does not start with ^ and a literal would
+ * run on every line: the rules refuse it, saying where. */
 START_TEST(test_rules_need_literal)
 {
     char *out = NULL;
@@ -241,7 +241,7 @@ START_TEST(test_rules_need_literal)
                        test_dir, MC_SOURCE_RULES, BIN);
     ck_assert_msg(rc == 0, "%s", out);
     test_expect_has(out, "postfix.conf:");
-    test_expect_has(out, "[@warnings]: the pattern has no literal");
+    test_expect_has(out, "[@warnings]: the pattern must start with ^ and a literal");
     test_expect_has(out, "rc=2");
     free(out);
 }
