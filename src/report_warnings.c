@@ -162,8 +162,9 @@ bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_op
         fputs("</p>\n", out);
     } else {
         fputs("<table>\n<tr><th>", out);
-        static const char *const heads[][2] = {{"count", "count"}, {"severity", "severity"}, {"mta", "MTA"},
-                                               {"warning_text", "text"}, {"first", "first"}, {"last", "last"}};
+        static const char *const heads[][2] = {{LK("col_count"), "count"}, {LK("severity"), "severity"},
+                                               {LK("col_mta"), "MTA"}, {LK("warning_text"), "text"},
+                                               {LK("first"), "first"}, {LK("last"), "last"}};
         for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
             fputs(i ? "</th><th>" : "", out);
             html_text(out, report_word(l, heads[i][0], heads[i][1]));
