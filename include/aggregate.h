@@ -62,6 +62,18 @@ typedef struct {
     uint64_t count;
 } mc_shape_count;
 
+/* The MTA's warnings of one group (mtawarn.h) in one hour bucket. */
+typedef struct {
+    char hour[48];
+    char mta[16];
+    char severity[16];
+    char text[MC_SHAPE_MAX];        /* the group: its variable words folded */
+    uint64_t count;
+    mc_time first, last;
+    uint64_t last_key;
+    char sample[MC_SAMPLE_MAX + 1]; /* the newest line's message, raw */
+} mc_warn_count;
+
 typedef struct mc_aggregate mc_aggregate;
 
 mc_aggregate *aggregate_new(void);
@@ -84,6 +96,11 @@ void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t
 void aggregate_shape(mc_aggregate *a, const mc_time *t, const char *shape);
 size_t aggregate_shapes(const mc_aggregate *a);
 const mc_shape_count *aggregate_shape_at(const mc_aggregate *a, size_t i);
+/* One MTA warning of this group (mtawarn.h) at time t; message is the sample. */
+void aggregate_warning(mc_aggregate *a, const mc_time *t, const char *mta, const char *severity,
+                       const char *text, mc_str message);
+size_t aggregate_warnings(const mc_aggregate *a);
+const mc_warn_count *aggregate_warning_at(const mc_aggregate *a, size_t i);
 /* Per-message figures (messages.c) settled at time t. */
 void aggregate_messages(mc_aggregate *a, const mc_time *t, const mc_msg_figures *fig);
 size_t aggregate_size(const mc_aggregate *a);

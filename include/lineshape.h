@@ -20,4 +20,8 @@
  * its length. */
 size_t line_shape(mc_str line, char *out, size_t cap);
 
+/* The same folding of a text that is already the message (a warning's
+ * words after its severity): from its first byte, no syslog tag sought. */
+size_t text_shape(mc_str text, char *out, size_t cap);
+
 #endif

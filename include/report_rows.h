@@ -19,6 +19,7 @@ typedef struct {
     double score;
     uint64_t previous;
     bool brute_force;   /* problems.c: many failures from a few clients */
+    char *detail; /* a problem from the MTA's own warnings: its group's text (problems.c) */
 } kept_row;
 
 typedef struct {

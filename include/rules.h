@@ -9,6 +9,7 @@
 #define MC_RULES_H
 
 #include "knowledge.h"
+#include "mtawarn.h"
 #include "parse.h"
 #include "reasons.h"
 
@@ -17,6 +18,7 @@ typedef struct {
     mc_knowledge knowledge;
     mc_parse_rules parse;
     mc_reasons reasons;
+    mc_warn_rules warnings; /* the [@warnings] sections of the MTA files */
 } mc_rules;
 
 /* Picks the directory as described above (explicit may be NULL). */

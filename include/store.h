@@ -108,6 +108,22 @@ bool store_last_hour(mc_store *s, char *buf, size_t len, char *err, size_t errle
 bool store_unrecognised_top(mc_store *s, const mc_window *w, mc_shape_count *top, size_t n, size_t *found,
                             char *err, size_t errlen);
 
+/* One group of the MTA's warnings over a window (mtawarn.h): text "" is
+ * the "other warnings" of an hour that had more groups than the store
+ * keeps.  The strings live until the callback returns. */
+typedef struct {
+    const char *mta, *severity, *text;
+    uint64_t count;
+    const char *first, *last, *sample; /* sample: the newest line's message */
+} mc_warn_row;
+
+typedef bool (*mc_warn_fn)(const mc_warn_row *row, void *ctx);
+
+/* Every warning group of the window, most lines first (at most limit;
+ * 0: all); a database from before warnings has none. */
+bool store_warnings(mc_store *s, const mc_window *w, size_t limit, mc_warn_fn fn, void *ctx, char *err,
+                    size_t errlen);
+
 /* Names usable with --by, and the column expression each stands for. */
 const char *store_key_expr(const char *key);
 

@@ -19,6 +19,9 @@
 /* Distinct shapes of unrecognised lines per batch: the table is full (and
  * flushed) at this many, so a stream of ever-new garbage keeps memory flat. */
 #define MAX_SHAPES 64
+/* Distinct warning groups per batch (mtawarn.h): full (and flushed) at
+ * this many, like the shapes. */
+#define MAX_WARNINGS 64
 /* About 30 000 tuples (some 15 MB with their strings) by default: flat
  * memory, and few enough store writes per batch to keep ingest fast. */
 #define ENTRY_BUDGET 30000
@@ -43,6 +46,8 @@ struct mc_aggregate {
     size_t n_buckets;
     mc_shape_count shapes[MAX_SHAPES];
     size_t n_shapes;
+    mc_warn_count *warnings;     /* MAX_WARNINGS, allocated when first used */
+    size_t n_warnings;
     /* The last zoned time converted to a local bucket: a log's zone and
      * minute change rarely, so localtime_r runs about once a minute. */
     mc_time memo_time;
@@ -160,6 +165,7 @@ void aggregate_free(mc_aggregate *a)
     free_delays(a);
     free(a->entries);
     free(a->slots);
+    free(a->warnings);
     free(a);
 }
 
@@ -182,6 +188,7 @@ void aggregate_clear(mc_aggregate *a)
     memset(a->slots, 0, a->n_slots * sizeof *a->slots);
     a->n_buckets = 0;
     a->n_shapes = 0;
+    a->n_warnings = 0;
 }
 
 /* Entries held. */
@@ -194,7 +201,8 @@ void aggregate_set_budget(mc_aggregate *a, size_t entries) { a->budget = entries
 /* Whether the caller should flush now. */
 bool aggregate_full(const mc_aggregate *a)
 {
-    return a->n >= a->budget || a->delay_cells >= DELAY_CELL_BUDGET || a->n_buckets >= MAX_LINE_BUCKETS - 1 || a->n_shapes >= MAX_SHAPES;
+    return a->n >= a->budget || a->delay_cells >= DELAY_CELL_BUDGET || a->n_buckets >= MAX_LINE_BUCKETS - 1 ||
+           a->n_shapes >= MAX_SHAPES || a->n_warnings >= MAX_WARNINGS;
 }
 /* The i-th entry, in insertion order. */
 const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a->entries[i]; }
@@ -434,3 +442,54 @@ void aggregate_shape(mc_aggregate *a, const mc_time *t, const char *shape)
     snprintf(c->shape, sizeof c->shape, "%s", shape);
     c->count = 1;
 }
+
+/* Counts one MTA warning of its group in the hour of t; the newest line
+ * (by log time) is the group's sample. */
+void aggregate_warning(mc_aggregate *a, const mc_time *t, const char *mta, const char *severity,
+                       const char *text, mc_str message)
+{
+    char hour[48];
+    local_bucket(a, t, hour, sizeof hour);
+    uint64_t key = time_key(t);
+    mc_warn_count *c = NULL;
+    for (size_t i = 0; i < a->n_warnings && c == NULL; i++) {
+        mc_warn_count *w = &a->warnings[i];
+        if (strcmp(w->text, text) == 0 && strcmp(w->severity, severity) == 0 && strcmp(w->mta, mta) == 0 &&
+            strcmp(w->hour, hour) == 0)
+            c = w;
+    }
+    if (c == NULL) {
+        /* Full: the caller flushes right after the line that filled it. */
+        if (a->n_warnings == MAX_WARNINGS)
+            return;
+        if (a->warnings == NULL)
+            a->warnings = mc_xcalloc(MAX_WARNINGS, sizeof *a->warnings);
+        c = &a->warnings[a->n_warnings++];
+        snprintf(c->hour, sizeof c->hour, "%s", hour);
+        snprintf(c->mta, sizeof c->mta, "%s", mta);
+        snprintf(c->severity, sizeof c->severity, "%s", severity);
+        snprintf(c->text, sizeof c->text, "%s", text);
+        c->count = 0;
+        c->first = *t;
+        c->last_key = 0;
+        c->sample[0] = '\0';
+    }
+    c->count++;
+    if (time_key(&c->first) > key)
+        c->first = *t;
+    if (c->count == 1 || key >= c->last_key) {
+        c->last = *t;
+        c->last_key = key;
+        size_t n = message.n < MC_SAMPLE_MAX ? message.n : MC_SAMPLE_MAX;
+        /* Do not cut a UTF-8 sequence in half. */
+        while (n > 0 && n < message.n && ((unsigned char)message.p[n] & 0xC0) == 0x80)
+            n--;
+        memcpy(c->sample, message.p, n);
+        c->sample[n] = '\0';
+    }
+}
+
+/* Warning groups held. */
+size_t aggregate_warnings(const mc_aggregate *a) { return a->n_warnings; }
+/* The i-th warning group. */
+const mc_warn_count *aggregate_warning_at(const mc_aggregate *a, size_t i) { return &a->warnings[i]; }

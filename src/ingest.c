@@ -33,6 +33,7 @@
 #include "classify.h"
 #include "exitcodes.h"
 #include "lineshape.h"
+#include "mtawarn.h"
 #include "parse.h"
 #include "reader.h"
 #include "reasoncache.h"
@@ -358,6 +359,10 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
 {
     mc_ingest_opts *o = rs->o;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
+    /* The MTA's own warnings, for the report's Warnings section: here, in
+     * order, with the parser's year and time settled for this line. */
+    if (rs->agg)
+        mtawarn_count(&o->rules->warnings, &rs->parser, line, rs->agg);
     if (o->messages && fact) {
         mc_msg_figures fig = {0};
         messages_fact(o->messages, fact, &fig);

@@ -40,8 +40,16 @@ static size_t program_start(mc_str line)
 /* The shape of a line into out (cap bytes); its length. */
 size_t line_shape(mc_str line, char *out, size_t cap)
 {
+    size_t start = program_start(line);
+    return text_shape(mc_str_make(line.p + start, line.n - start), out, cap);
+}
+
+/* The shape of a text from its first byte into out (cap bytes); its length. */
+size_t text_shape(mc_str text, char *out, size_t cap)
+{
+    mc_str line = text;
     size_t o = 0, keep = cap - 4; /* room for "..." and the NUL */
-    size_t i = program_start(line);
+    size_t i = 0;
     while (i < line.n && o < keep) {
         unsigned char c = (unsigned char)line.p[i];
         if (is_separator(c)) {

@@ -395,6 +395,8 @@ static bool load_mta_file(mc_parse_rules *pr, const char *path, char *err, size_
             ok = load_replies(m, cf, s, err, errlen);
         else if (strcmp(s->name, "@stage") == 0)
             ok = load_stages(m, cf, s, err, errlen);
+        else if (strcmp(s->name, "@warnings") == 0)
+            continue; /* the MTA's own warnings: mtawarn.c */
         else if (s->name[0] == '@') {
             conf_error(err, errlen, path, s->line, "unknown section [%s]", s->name);
             ok = false;

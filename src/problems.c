@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "knowledge.h"
+#include "report_warnings.h"
 
 const char *const problems_directions[3] = {"local", "outbound", "inbound"};
 
@@ -83,7 +84,11 @@ static int by_identity(const void *a, const void *b)
         if (c)
             return c;
     }
-    return strcmp(x->klass, y->klass);
+    int c = strcmp(x->klass, y->klass);
+    if (c)
+        return c;
+    /* a group of the MTA's own fatal or panic lines: its text is its identity */
+    return strcmp(x->detail ? x->detail : "", y->detail ? y->detail : "");
 }
 
 /* qsort order: highest score first, then count, then the keys (stable output). */
@@ -115,6 +120,43 @@ static void count_previous(kept_rows *k, kept_rows *before)
     }
 }
 
+/* The MTA's own fatal errors and panics as problems (mtawarn.h): each
+ * group of a severity that rules/reasons.conf ranks ([mta-fatal],
+ * [mta-panic]; warnings have no such reason) is one problem of this host
+ * (local), of status its severity, its title the group's text. */
+static bool gather_warnings(mc_store *s, const mc_rules *rules, const mc_window *w, kept_rows *k, char *err,
+                            size_t errlen)
+{
+    warn_groups g;
+    if (!warnings_gather(s, rules, w, &g, err, errlen))
+        return false;
+    for (size_t i = 0; i < g.n; i++) {
+        const warn_group *x = &g.groups[i];
+        const mc_reason *reason = warnings_reason(rules, x->severity);
+        if (reason == NULL || reason->weight <= 0)
+            continue;
+        if (k->n == k->cap) {
+            k->cap = k->cap ? k->cap * 2 : 32;
+            k->rows = mc_xrealloc(k->rows, k->cap * sizeof *k->rows);
+        }
+        kept_row *r = &k->rows[k->n++];
+        memset(r, 0, sizeof *r);
+        const char *values[P_NKEYS] = {[P_DIRECTION] = "local", [P_STATUS] = x->severity, [P_CODE] = "",
+                                       [P_ENHANCED] = "", [P_REASON] = reason->name};
+        for (size_t j = 0; j < P_NKEYS; j++)
+            r->values[j] = mc_xstrdup(values[j]);
+        snprintf(r->klass, sizeof r->klass, "unknown"); /* no SMTP reply: no class */
+        r->count = x->count;
+        r->first_seen = mc_xstrdup(x->first);
+        r->last_seen = mc_xstrdup(x->last);
+        r->sample = mc_xstrdup(x->sample);
+        r->detail = mc_xstrdup(x->text);
+    }
+    k->n_keys = P_NKEYS;
+    warnings_free(&g);
+    return true;
+}
+
 /* Every problem of the window, ranked. */
 bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
                      bool *have_prev, char *err, size_t errlen)
@@ -122,10 +164,16 @@ bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o
     mc_filter f = {.problems_only = true};
     if (!rows_query(s, &o->window, problem_keys, P_NKEYS, &f, 0, k, err, errlen))
         return false;
+    if (!gather_warnings(s, rules, &o->window, k, err, errlen)) {
+        rows_free(k);
+        return false;
+    }
     *have_prev = o->previous.since[0] != '\0';
     kept_rows before;
     memset(&before, 0, sizeof before);
-    if (*have_prev && !rows_query(s, &o->previous, problem_keys, P_NKEYS, &f, 0, &before, err, errlen)) {
+    if (*have_prev && (!rows_query(s, &o->previous, problem_keys, P_NKEYS, &f, 0, &before, err, errlen) ||
+                       !gather_warnings(s, rules, &o->previous, &before, err, errlen))) {
+        rows_free(&before);
         rows_free(k);
         return false;
     }
@@ -172,6 +220,8 @@ static bool is_inbound(const kept_row *r)
 const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_row *r)
 {
     const char *name, *advice;
+    if (r->detail && r->detail[0]) /* a group of the MTA's own fatal or panic lines */
+        return r->detail;
     const mc_reason *rr = problem_reason(rules, r);
     if (rr == NULL) {
         rows_knowledge(rules, r->values[P_CODE], r->values[P_ENHANCED], "", &name, &advice);

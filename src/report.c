@@ -22,6 +22,7 @@
 #include "report_delays.h"
 #include "report_html.h"
 #include "report_messages.h"
+#include "report_warnings.h"
 #include "report_rows.h"
 #include "textout.h"
 
@@ -438,7 +439,8 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     if (!report_messages_text(s, o, l, t, out, err, errlen))
         return false;
 
-    return daily_problems(s, rules, o, l, t, out, err, errlen);
+    return daily_problems(s, rules, o, l, t, out, err, errlen) &&
+           report_warnings_text(s, rules, o, l, out, err, errlen);
 }
 
 /* ---- Prometheus text exposition --------------------------------------- */
@@ -539,6 +541,7 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             ok = ok && report_messages_json(s, &eff.window, &t, out, err, sizeof err);
             fputs(",\n ", out);
             ok = ok && delays_json_groups(s, &eff.window, out, err, sizeof err);
+            ok = ok && report_warnings_json(s, rules, &eff.window, out, err, sizeof err);
             fputs(",\n \"rows\": [", out);
             ok = ok && store_rows(s, &eff.window, eff.keys, eff.n_keys, &f, eff.top, emit_json_row, &c, err, sizeof err);
             fputs(c.n ? "\n ]}\n" : "]}\n", out);

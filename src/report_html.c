@@ -13,6 +13,7 @@
 #include "report_data.h"
 #include "report_delays.h"
 #include "report_rows.h"
+#include "report_warnings.h"
 
 /* Writes s escaped for HTML text and attributes; controls, invalid UTF-8
  * and bidi controls become '?' (the page's own direction is set by its
@@ -307,7 +308,7 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
         !html_bar_chart(s, o, l, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen) ||
         !delays_html(s, &o->window, l, out, err, errlen))
         return false;
-    if (!html_problems(s, rules, o, l, out, err, errlen))
+    if (!html_problems(s, rules, o, l, out, err, errlen) || !report_warnings_html(s, rules, o, l, out, err, errlen))
         return false;
     fputs("<p><small>mailcodes</small></p>\n</body>\n</html>\n", out);
     return true;

@@ -213,6 +213,7 @@ void rows_free(kept_rows *k)
         free(k->rows[i].first_seen);
         free(k->rows[i].last_seen);
         free(k->rows[i].sample);
+        free(k->rows[i].detail);
     }
     free(k->rows);
     memset(k, 0, sizeof *k);

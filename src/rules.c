@@ -125,7 +125,8 @@ bool rules_load(mc_rules *r, const char *dir, char *err, size_t errlen)
     bool prefilter = prefilter_wanted();
     bool ok = knowledge_load(&r->knowledge, dir, err, errlen) &&
               parse_rules_load(&r->parse, dir, (const char *const *)files, n_files, prefilter, err, errlen) &&
-              reasons_load(&r->reasons, dir, prefilter, err, errlen);
+              reasons_load(&r->reasons, dir, prefilter, err, errlen) &&
+              mtawarn_load(&r->warnings, dir, (const char *const *)files, n_files, err, errlen);
     for (size_t i = 0; i < n_files; i++)
         free(files[i]);
     free(files);
@@ -140,6 +141,7 @@ void rules_free(mc_rules *r)
     knowledge_free(&r->knowledge);
     parse_rules_free(&r->parse);
     reasons_free(&r->reasons);
+    mtawarn_free(&r->warnings);
     free(r->dir);
     memset(r, 0, sizeof *r);
 }

@@ -33,6 +33,7 @@ struct mc_store {
     sqlite3_stmt *upsert_shape;
     sqlite3_stmt *upsert_delay;
     sqlite3_stmt *put_message, *delete_message; /* prepared when first used */
+    sqlite3_stmt *upsert_warning, *upsert_other_warning; /* prepared when first used */
     mc_flush_hook flush_hook;
     void *flush_ctx;
 };
@@ -134,6 +135,8 @@ static const char delays_sql[] =
 static const mc_dim delay_dims[] = {DIM_HOUR,   DIM_MTA,   DIM_HOST,   DIM_DIRECTION,
                                     DIM_STATUS, DIM_CLASS, DIM_DOMAIN, DIM_RELAY};
 #define N_DELAY_DIMS (sizeof delay_dims / sizeof delay_dims[0])
+
+static bool flush_warnings(mc_store *s, const mc_aggregate *a, char *err, size_t errlen);
 
 static bool db_error(mc_store *s, const char *what, char *err, size_t errlen)
 {
@@ -407,6 +410,8 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->upsert_delay);
     sqlite3_finalize(s->put_message);
     sqlite3_finalize(s->delete_message);
+    sqlite3_finalize(s->upsert_warning);
+    sqlite3_finalize(s->upsert_other_warning);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -613,6 +618,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     for (size_t i = 0; ok && i < aggregate_size(a); i++)
         ok = write_delays(s, aggregate_entry(a, i), &blob, err, errlen);
     mc_buf_free(&blob);
+    ok = ok && flush_warnings(s, a, err, errlen);
     if (ok && s->flush_hook)
         ok = s->flush_hook(s, s->flush_ctx, err, errlen);
     if (ok && track)
@@ -1070,5 +1076,123 @@ bool store_delay_groups(mc_store *s, const mc_window *w, const char *const *keys
     for (size_t i = 0; i <= n_keys; i++)
         free(group[i]);
     free(h);
+    return ok;
+}
+
+/* ---- the MTA's warnings (mtawarn.h) ------------------------------------ */
+
+/* The warning groups per hour.  Like unrecognised_shapes, an added table
+ * that older readers ignore, so no new schema version: created when the
+ * first warning is stored.  At most MAX_WARNINGS_PER_HOUR groups per hour;
+ * the lines of any further group count in their hour's "other" row (text
+ * ''), so every warning line is counted and the table stays small. */
+static const char warnings_sql[] =
+    "CREATE TABLE IF NOT EXISTS mta_warnings ("
+    " hour TEXT NOT NULL, mta TEXT NOT NULL, severity TEXT NOT NULL, text TEXT NOT NULL,"
+    " count INTEGER NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sample TEXT NOT NULL,"
+    " PRIMARY KEY (hour, mta, severity, text)) WITHOUT ROWID";
+#define MAX_WARNINGS_PER_HOUR "100"
+
+/* Prepares the warning statements (and the table) on first use. */
+static bool prepare_warnings(mc_store *s, char *err, size_t errlen)
+{
+    if (s->upsert_warning != NULL)
+        return true;
+    /* The sample follows the newest line: SET reads the row's old values. */
+    return exec(s, warnings_sql, err, errlen) &&
+           prepare(s,
+                   "INSERT INTO mta_warnings (hour, mta, severity, text, count, first_seen, last_seen, sample)"
+                   " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
+                   " WHERE (SELECT count(*) FROM mta_warnings WHERE hour = ?1) < " MAX_WARNINGS_PER_HOUR
+                   " OR EXISTS (SELECT 1 FROM mta_warnings WHERE hour = ?1 AND mta = ?2 AND severity = ?3"
+                   " AND text = ?4)"
+                   " ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+                   " first_seen = min(first_seen, excluded.first_seen),"
+                   " sample = CASE WHEN excluded.last_seen >= last_seen THEN excluded.sample ELSE sample END,"
+                   " last_seen = max(last_seen, excluded.last_seen)",
+                   &s->upsert_warning, err, errlen) &&
+           prepare(s,
+                   "INSERT INTO mta_warnings (hour, mta, severity, text, count, first_seen, last_seen, sample)"
+                   " VALUES (?1, ?2, ?3, '', ?5, ?6, ?7, '')"
+                   " ON CONFLICT DO UPDATE SET count = count + excluded.count,"
+                   " first_seen = min(first_seen, excluded.first_seen),"
+                   " last_seen = max(last_seen, excluded.last_seen)",
+                   &s->upsert_other_warning, err, errlen);
+}
+
+/* Writes the batch's warning groups, in the batch's transaction. */
+static bool flush_warnings(mc_store *s, const mc_aggregate *a, char *err, size_t errlen)
+{
+    if (aggregate_warnings(a) == 0)
+        return true;
+    if (!prepare_warnings(s, err, errlen))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < aggregate_warnings(a); i++) {
+        const mc_warn_count *c = aggregate_warning_at(a, i);
+        char first[48], last[48];
+        mc_time_format(&c->first, first, sizeof first);
+        mc_time_format(&c->last, last, sizeof last);
+        sqlite3_stmt *st = s->upsert_warning;
+        for (int pass = 0; ok && pass < 2; pass++) {
+            sqlite3_bind_text(st, 1, c->hour, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, c->mta, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, c->severity, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, c->text, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 5, (sqlite3_int64)c->count);
+            sqlite3_bind_text(st, 6, first, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 7, last, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 8, c->sample, -1, SQLITE_STATIC);
+            ok = step_done(s, st, err, errlen);
+            /* The hour had its fill of groups: count the lines as other. */
+            if (!ok || sqlite3_changes(s->db) > 0)
+                break;
+            st = s->upsert_other_warning;
+        }
+    }
+    return ok;
+}
+
+/* Every warning group of the window, most lines first. */
+bool store_warnings(mc_store *s, const mc_window *w, size_t limit, mc_warn_fn fn, void *ctx, char *err,
+                    size_t errlen)
+{
+    /* A database from before the table, or without a warning yet. */
+    if (sqlite3_table_column_metadata(s->db, NULL, "mta_warnings", "text", NULL, NULL, NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return true;
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_printf(&sql,
+                  "SELECT mta, severity, text, sum(count), min(first_seen), max(last_seen),"
+                  " (SELECT x.sample FROM mta_warnings x WHERE x.mta = mta_warnings.mta"
+                  " AND x.severity = mta_warnings.severity AND x.text = mta_warnings.text"
+                  " AND (?1 = '' OR (x.hour >= ?1 AND x.hour <> '')) AND (?2 = '' OR (x.hour < ?2 AND x.hour <> ''))"
+                  " ORDER BY x.last_seen DESC LIMIT 1)"
+                  " FROM mta_warnings%s GROUP BY mta, severity, text ORDER BY 4 DESC, 1, 2, 3",
+                  window_sql);
+    if (limit)
+        mc_buf_printf(&sql, " LIMIT %zu", limit);
+    sqlite3_stmt *st;
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *col[7];
+        for (int i = 0; i < 7; i++) {
+            col[i] = (const char *)sqlite3_column_text(st, i);
+            if (col[i] == NULL)
+                col[i] = "";
+        }
+        mc_warn_row row = {.mta = col[0], .severity = col[1], .text = col[2],
+                           .count = (uint64_t)sqlite3_column_int64(st, 3), .first = col[4], .last = col[5],
+                           .sample = col[6]};
+        if (!fn(&row, ctx))
+            break;
+    }
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        db_error(s, "reading warnings", err, errlen);
+    sqlite3_finalize(st);
     return ok;
 }

@@ -1,0 +1,332 @@
+/*
+ * mtawarn.c - find the MTA's own warnings, errors, fatal errors and panics
+ * among the log lines, and fold each into the text of its group.
+ *
+ * Most lines are not warnings, and a line must cost little to say so.
+ * Every severity pattern starts with ^ and a literal ("warning: ", "exim
+ * user lost privilege for using -"), read off its source at load: after
+ * the envelope is split (again, with a copy of the parser's year state:
+ * the outcome parser stays as it is) and the MTA's prefix skipped, a line
+ * is compared with those few literals, and only a line that starts with
+ * one meets the program check and the pattern.
+ */
+#include "mtawarn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "lineshape.h"
+#include "logline.h"
+
+/* A severity word: lowercase letters, short enough for its column. */
+static bool severity_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n >= MC_SEVERITY_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < 'a' || s[i] > 'z')
+            return false;
+    return true;
+}
+
+/* The literal a pattern source starts with after its "^": up to the first
+ * regex metacharacter, less a last character a quantifier applies to.
+ * Its length (0: none). */
+static size_t start_literal(const char *src, char *out, size_t cap)
+{
+    if (src[0] != '^')
+        return 0;
+    size_t n = 0;
+    const char *p = src + 1;
+    while (*p && strchr("\\^$.|?*+()[]{}", *p) == NULL && n + 1 < cap)
+        out[n++] = *p++;
+    if (n > 0 && *p && strchr("?*{", *p) != NULL)
+        n--; /* "ab?" holds "a" for sure, not "ab" */
+    out[n] = '\0';
+    return n;
+}
+
+/* One severity = pattern line: compiled, with the literal it starts with. */
+static bool load_rule(mc_warn_mta *m, const char *path, const conf_entry *e, char *err, size_t errlen)
+{
+    if (!severity_ok(e->key))
+        return conf_error(err, errlen, path, e->line,
+                          "[@warnings]: '%s' is not a severity (lowercase letters, at most %d)", e->key,
+                          MC_SEVERITY_MAX - 1);
+    char start[256];
+    size_t n = start_literal(e->value, start, sizeof start);
+    if (n < 3)
+        return conf_error(err, errlen, path, e->line,
+                          "[@warnings]: the pattern must start with ^ and a literal of 3 characters or more"
+                          " (every other line then costs one comparison)");
+    m->rules = mc_xrealloc(m->rules, (m->n_rules + 1) * sizeof *m->rules);
+    mc_warn_rule *r = &m->rules[m->n_rules];
+    memset(r, 0, sizeof *r);
+    if (!pattern_compile(&r->pat, e->value, 0, path, e->line, err, errlen))
+        return false;
+    r->severity = mc_xstrdup(e->key);
+    r->start = mc_xstrdup(start);
+    r->start_len = n;
+    unsigned char c = (unsigned char)start[0];
+    m->first_bytes[c / 8] |= (uint8_t)(1u << (c % 8));
+    m->n_rules++;
+    return true;
+}
+
+/* The programs = words: names, or prefixes ending in '*'. */
+static void load_programs(mc_warn_mta *m, const char *value)
+{
+    char *copy = mc_xstrdup(value);
+    for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        size_t i = m->n_programs++, n = strlen(w);
+        m->programs = mc_xrealloc(m->programs, m->n_programs * sizeof *m->programs);
+        m->program_lens = mc_xrealloc(m->program_lens, m->n_programs * sizeof *m->program_lens);
+        m->program_prefix = mc_xrealloc(m->program_prefix, m->n_programs * sizeof *m->program_prefix);
+        m->programs[i] = mc_xstrdup(w);
+        m->program_prefix[i] = w[n - 1] == '*';
+        m->program_lens[i] = m->program_prefix[i] ? n - 1 : n;
+    }
+    free(copy);
+}
+
+/* prefix_words = N: how many words the prefix may span (0 .. 16). */
+static bool load_words(mc_warn_mta *m, const char *path, const conf_entry *e, char *err, size_t errlen)
+{
+    char *end;
+    unsigned long n = strtoul(e->value, &end, 10);
+    if (end == e->value || *end != '\0' || n > 16)
+        return conf_error(err, errlen, path, e->line, "[@warnings]: prefix_words must be a number from 0 to 16");
+    m->prefix_words = (size_t)n;
+    return true;
+}
+
+/* Compiles a [@warnings] pattern key that may be given once. */
+static bool load_once(mc_pattern *pat, bool *has, const char *path, const conf_entry *e, char *err, size_t errlen)
+{
+    if (*has)
+        return conf_error(err, errlen, path, e->line, "[@warnings] has a second %s", e->key);
+    *has = pattern_compile(pat, e->value, 0, path, e->line, err, errlen);
+    return *has;
+}
+
+/* The [@warnings] section of one MTA file, when it has one. */
+static bool load_file(mc_warn_rules *w, const char *path, char *err, size_t errlen)
+{
+    conf_file *cf = conf_load(path, err, errlen);
+    if (cf == NULL)
+        return false;
+    const conf_section *s = conf_find_section(cf, "@warnings");
+    const char *name = conf_get(conf_find_section(cf, "@mta"), "name");
+    bool ok = true;
+    if (s != NULL) {
+        w->mtas = mc_xrealloc(w->mtas, (w->n_mtas + 1) * sizeof *w->mtas);
+        mc_warn_mta *m = &w->mtas[w->n_mtas++];
+        memset(m, 0, sizeof *m);
+        m->mta = mc_xstrdup(name ? name : "");
+        for (size_t i = 0; ok && i < s->n_entries; i++) {
+            const conf_entry *e = &s->entries[i];
+            if (strcmp(e->key, "programs") == 0)
+                load_programs(m, e->value);
+            else if (strcmp(e->key, "prefix") == 0)
+                ok = load_once(&m->prefix, &m->has_prefix, path, e, err, errlen);
+            else if (strcmp(e->key, "prefix_words") == 0)
+                ok = load_words(m, path, e, err, errlen);
+            else if (strcmp(e->key, "own_log") == 0)
+                ok = conf_yes_no(path, e, &m->own_log, err, errlen);
+            else
+                ok = load_rule(m, path, e, err, errlen);
+        }
+    }
+    conf_free(cf);
+    return ok;
+}
+
+/* Loads every MTA file's [@warnings]. */
+bool mtawarn_load(mc_warn_rules *w, const char *dir, const char *const *mta_files, size_t n_files, char *err,
+                  size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    bool ok = true;
+    for (size_t i = 0; ok && i < n_files; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, mta_files[i]);
+        ok = load_file(w, path, err, errlen);
+    }
+    if (!ok)
+        mtawarn_free(w);
+    return ok;
+}
+
+/* Frees what mtawarn_load built. */
+void mtawarn_free(mc_warn_rules *w)
+{
+    for (size_t i = 0; i < w->n_mtas; i++) {
+        mc_warn_mta *m = &w->mtas[i];
+        for (size_t j = 0; j < m->n_rules; j++) {
+            pattern_free(&m->rules[j].pat);
+            free(m->rules[j].severity);
+            free(m->rules[j].start);
+        }
+        free(m->rules);
+        for (size_t j = 0; j < m->n_programs; j++)
+            free(m->programs[j]);
+        free(m->programs);
+        free(m->program_lens);
+        free(m->program_prefix);
+        if (m->has_prefix)
+            pattern_free(&m->prefix);
+        free(m->mta);
+    }
+    free(w->mtas);
+    memset(w, 0, sizeof *w);
+}
+
+/* Whether the line's envelope is this MTA's: its program is one of the
+ * names (or starts with a prefix), or it is a line of the MTA's own log. */
+static bool line_of(const mc_warn_mta *m, const mc_logline *env)
+{
+    if (env->program.n == 0)
+        return m->own_log && env->form == LOGLINE_EXIM;
+    for (size_t i = 0; i < m->n_programs; i++) {
+        size_t n = m->program_lens[i];
+        if ((m->program_prefix[i] ? env->program.n >= n : env->program.n == n) &&
+            memcmp(env->program.p, m->programs[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The message after the MTA's prefix (a stamp, a pid, a message id). */
+static mc_str after_prefix(const mc_warn_mta *m, mc_matcher *mt, mc_str msg)
+{
+    if (!m->has_prefix || !pattern_match(&m->prefix, mt, msg))
+        return msg;
+    mc_str skip = pattern_capture(mt, msg, 0);
+    size_t n = skip.p ? (size_t)(skip.p - msg.p) + skip.n : 0;
+    return mc_str_make(msg.p + n, msg.n - n);
+}
+
+/* The first rule of m whose literal text starts with, or NULL. */
+static const mc_warn_rule *candidate(const mc_warn_mta *m, mc_str text, size_t from)
+{
+    unsigned char c = text.n ? (unsigned char)text.p[0] : 0;
+    if (text.n == 0 || !(m->first_bytes[c / 8] & (1u << (c % 8))))
+        return NULL; /* most lines: no literal starts with this byte */
+    for (size_t j = from; j < m->n_rules; j++) {
+        const mc_warn_rule *r = &m->rules[j];
+        if (text.n >= r->start_len && text.p[0] == r->start[0] && memcmp(text.p, r->start, r->start_len) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* How far into the line the syslog tag "program[pid]: " may end. */
+#define TAG_WITHIN 200
+
+/* A quick look for the syslog tag "program[pid]: " near the start of the
+ * line, the form of nearly every line: its program and what follows.
+ * False when there is none (the full split decides then). */
+static bool quick_tag(mc_str line, mc_str *program, mc_str *message)
+{
+    /* memchr for ']' and a look at the next two bytes: cheaper than
+     * memmem on a short line. */
+    size_t limit = line.n < TAG_WITHIN ? line.n : TAG_WITHIN;
+    const char *tag = NULL;
+    for (const char *q = line.p, *end = line.p + limit; tag == NULL && (q = memchr(q, ']', (size_t)(end - q))) != NULL;
+         q++)
+        if (q + 2 < line.p + line.n && q[1] == ':' && q[2] == ' ')
+            tag = q;
+    const char *open = tag ? memrchr(line.p, '[', (size_t)(tag - line.p)) : NULL;
+    if (open == NULL)
+        return false;
+    const char *start = open;
+    while (start > line.p && start[-1] != ' ')
+        start--;
+    *program = mc_str_make(start, (size_t)(open - start));
+    *message = mc_str_make(tag + 3, (size_t)(line.p + line.n - (tag + 3)));
+    return true;
+}
+
+/* Whether a rule's literal starts the message or one of its first
+ * prefix_words + 1 words: where the text may start once the prefix is
+ * skipped.  A cheap test before the prefix's pattern. */
+static bool may_hold_text(const mc_warn_mta *m, mc_str msg)
+{
+    const char *p = msg.p, *end = msg.p + msg.n;
+    for (size_t word = 0; word <= m->prefix_words && p < end; word++) {
+        if (candidate(m, mc_str_make(p, (size_t)(end - p)), 0) != NULL)
+            return true;
+        const char *space = memchr(p, ' ', (size_t)(end - p));
+        if (space == NULL)
+            break;
+        p = space + 1;
+    }
+    return false;
+}
+
+/* Whether the line can be passed over without splitting it: its quick tag
+ * names a program of an MTA without a prefix, and what follows the tag
+ * starts with none of that MTA's literals.  Any doubt: not passed over. */
+static bool passed_over(const mc_warn_rules *w, mc_str line)
+{
+    mc_str program, message;
+    if (line.n == 0 || line.p[0] == '{' || !quick_tag(line, &program, &message))
+        return false;
+    mc_logline env = {.form = LOGLINE_RFC3164, .program = program};
+    for (size_t i = 0; i < w->n_mtas; i++) {
+        const mc_warn_mta *m = &w->mtas[i];
+        if (line_of(m, &env))
+            return !m->has_prefix && candidate(m, message, 0) == NULL;
+    }
+    return false;
+}
+
+/* Whether line is one of the MTA's warnings. */
+bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scratch, mc_warning *out)
+{
+    if (w->n_mtas == 0 || passed_over(w, line))
+        return false;
+    mc_year_ctx years = p->years; /* the parser's year, not moved by this second look */
+    mc_logline env;
+    /* A journald line needs the scratch; every other form is split in place. */
+    bool split = line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &env)
+                                                 : logline_split(line, &years, &env);
+    if (!split || env.message.n == 0)
+        return false;
+    for (size_t i = 0; i < w->n_mtas; i++) {
+        const mc_warn_mta *m = &w->mtas[i];
+        /* A prefix costs a pattern: only on the MTA's own lines that may
+         * hold a text. */
+        if (m->has_prefix && (!line_of(m, &env) || !may_hold_text(m, env.message)))
+            continue;
+        mc_str msg = after_prefix(m, &p->matcher, env.message);
+        const mc_warn_rule *r = candidate(m, msg, 0);
+        if (r == NULL || (!m->has_prefix && !line_of(m, &env)))
+            continue;
+        for (; r != NULL; r = candidate(m, msg, (size_t)(r - m->rules) + 1)) {
+            if (!pattern_match(&r->pat, &p->matcher, msg))
+                continue;
+            mc_str text = pattern_group(&r->pat, &p->matcher, msg, G_TEXT);
+            if (text.p == NULL)
+                text = msg;
+            text_shape(text, out->text, sizeof out->text);
+            out->mta = m->mta;
+            out->severity = r->severity;
+            out->message = env.message;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Finds and counts one warning line. */
+void mtawarn_count(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_aggregate *agg)
+{
+    mc_buf scratch = {0}; /* allocated only by a journald line that holds a literal */
+    mc_warning found;
+    if (mtawarn_line(w, p, line, &scratch, &found))
+        aggregate_warning(agg, &p->last_time, found.mta, found.severity, found.text, found.message);
+    mc_buf_free(&scratch);
+}

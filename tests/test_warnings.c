@@ -1,0 +1,281 @@
+/*
+ * test_warnings.c - the MTA's own warning, error, fatal and panic lines
+ * (src/mtawarn.c, the [@warnings] of the MTA rules): grouped with their
+ * variable words folded, counted, first and last seen, the newest line as
+ * the sample; the same from files and from a database; a bounded table;
+ * escaped in every format; fatal and panic ranked by triage.  Expected
+ * counts are counted off the real logs in the test (grep) or by hand, as
+ * each comment says, never taken from mailcodes' own output.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lineshape.h"
+#include "mtawarn.h"
+#include "testutil.h"
+
+#define BIN MC_BINARY
+#define MTA_RUN MC_DATA_DIR "/postfix/mta-run/maillog"
+#define PUBLIC MC_DATA_DIR "/postfix-public/warnings.log"
+#define EXIM_RUN MC_DATA_DIR "/exim-runs/default.log.gz"
+#define EXIM_DEBUG MC_DATA_DIR "/exim-runs/debug.log.gz"
+
+/* A number a shell command prints. */
+static long shell_count(const char *cmd)
+{
+    char *out = NULL;
+    int rc = test_run(cmd, &out);
+    ck_assert_msg(rc == 0, "%s: %s", cmd, out);
+    long n = strtol(out, NULL, 10);
+    free(out);
+    return n;
+}
+
+/* The JSON object of one group, as report --format json writes it. */
+static void expect_group(const char *json, const char *mta, const char *severity, const char *text, long count,
+                         const char *first, const char *last, const char *sample)
+{
+    char want[1024];
+    snprintf(want, sizeof want,
+             "{\"mta\": \"%s\", \"severity\": \"%s\", \"text\": \"%s\", \"count\": %ld, \"first\": \"%s\","
+             " \"last\": \"%s\", \"sample\": \"%s\"}",
+             mta, severity, text, count, first, last, sample);
+    test_expect_has(json, want);
+}
+
+/* The real run's local(8) lock file warnings: pflogsumm's Warnings section
+ * lists this line x4; counted here with grep, independently of mailcodes.
+ * First and last: the first and last such line of the file (lines 397 and
+ * 4360, 12:52:06 and 12:52:46). */
+START_TEST(test_mta_run_lock_file)
+{
+    long lock = shell_count("grep -c 'postfix/local\\[[0-9]*\\]: warning: unable to create lock file "
+                            "/nonexistent-dir/mailcodes/box.lock: No such file or directory' " MTA_RUN);
+    ck_assert_int_eq(lock, 4); /* pflogsumm's figure */
+    long all = shell_count("grep -cE 'postfix[^ ]*\\[[0-9]+\\]: (warning|error|fatal|panic): ' " MTA_RUN);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report --format json %s", BIN, MTA_RUN), 0);
+    expect_group(out, "postfix", "warning", "unable to create lock file /nonexistent-dir/mailcodes/#: No such file or directory",
+                 lock, "2026-11-23T12:52:06", "2026-11-23T12:52:46",
+                 "warning: unable to create lock file /nonexistent-dir/mailcodes/box.lock: No such file or directory");
+    /* every warning line of the run is in a group: here the lock file ones are all */
+    ck_assert_int_eq(all, lock);
+    test_expect_lacks(out, "\"severity\": \"fatal\"");
+    free(out);
+    /* the daily report's section, after the problems */
+    ck_assert_int_eq(test_runf(&out, "%s report %s", BIN, MTA_RUN), 0);
+    char *problems = strstr(out, "Top problems"), *section = strstr(out, "\nWarnings (");
+    ck_assert_msg(problems && section && problems < section, "%s", out);
+    test_expect_has(section, "\n           4  warning unable to create lock file /nonexistent-dir/mailcodes/#: No such file or\n"
+                             "                      directory\n        seen: first 2026-11-23T12:52:06, last 2026-11-23T12:52:46 (postfix)\n");
+    free(out);
+}
+END_TEST
+
+/* Public Postfix lines (tests/data/postfix-public/warnings.log, hand
+ * counted): "fatal: no SASL authentication mechanisms" on lines 2, 8 and
+ * 13; master's "process /usr/lib/postfix/smtpd pid N exit status 1" on
+ * lines 3, 5, 9 and 14, its pids folded; "bad command startup" on 4, 10,
+ * 15.  Every line is of one year, so the newest of a group is its line of
+ * January 21 (the others are of January 6 and 10).  The fatal group comes
+ * first: rules/reasons.conf weighs [mta-fatal], not warnings. */
+START_TEST(test_public_groups)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report --format json %s", BIN, PUBLIC), 0);
+    char *list = strstr(out, "\"mta_warnings\": [\n  {\"mta\": \"postfix\", \"severity\": \"fatal\"");
+    ck_assert_msg(list != NULL, "%s", out);
+    int year = 0;
+    ck_assert_int_eq(sscanf(strstr(out, "\"first\": \"") + 10, "%d", &year), 1);
+    char first[64], last[64];
+    snprintf(first, sizeof first, "%d-01-06T14:16:45", year);
+    snprintf(last, sizeof last, "%d-01-21T11:06:07", year);
+    expect_group(out, "postfix", "fatal", "no SASL authentication mechanisms", 3, first, last,
+                 "fatal: no SASL authentication mechanisms");
+    snprintf(first, sizeof first, "%d-01-06T14:16:46", year);
+    snprintf(last, sizeof last, "%d-01-21T11:06:08", year);
+    expect_group(out, "postfix", "warning", "process /usr/lib/postfix/smtpd pid # exit status #", 4, first, last,
+                 "warning: process /usr/lib/postfix/smtpd pid 6550 exit status 1");
+    expect_group(out, "postfix", "warning", "/usr/lib/postfix/smtpd: bad command startup -- throttling", 3, first,
+                 last, "warning: /usr/lib/postfix/smtpd: bad command startup -- throttling");
+    /* the queue id and the address folded */
+    test_expect_has(out, "\"text\": \"#: sender_canonical_maps map lookup problem for @ -- message not accepted,"
+                         " try again later\", \"count\": 1");
+    /* 18 lines, 2 of them smtpd's connect lines: 16 warning and fatal lines in all */
+    long sum = 0;
+    for (const char *p = strstr(out, "\"mta_warnings\""); (p = strstr(p, "\"count\": ")) != NULL; p++)
+        sum += strtol(p + 9, NULL, 10);
+    ck_assert_int_eq(sum, 16);
+    free(out);
+}
+END_TEST
+
+/* Exim writes "exim user lost privilege for using -C option" to its panic
+ * log too: the debug run of the same Exim shows it under "LOG: MAIN PANIC".
+ * The default run's mainlog has it on every -C process: counted with zgrep. */
+START_TEST(test_exim_panic)
+{
+    long panics = shell_count("zcat " EXIM_DEBUG " | grep -A1 'LOG: MAIN PANIC$' | "
+                              "grep -c '^[0-9]*   exim user lost privilege for using -C option$'");
+    ck_assert_int_gt(panics, 0);
+    long lines = shell_count("zcat " EXIM_RUN " | grep -c ' exim user lost privilege for using -C option$'");
+    ck_assert_int_eq(lines, 48);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report --format json %s", BIN, EXIM_RUN), 0);
+    char *first = NULL, *last = NULL;
+    ck_assert_int_eq(test_run("zcat " EXIM_RUN " | grep ' exim user lost privilege' | head -1 | cut -c1-19 | tr ' ' T",
+                              &first), 0);
+    ck_assert_int_eq(test_run("zcat " EXIM_RUN " | grep ' exim user lost privilege' | tail -1 | cut -c1-19 | tr ' ' T",
+                              &last), 0);
+    first[strcspn(first, "\n")] = last[strcspn(last, "\n")] = '\0';
+    expect_group(out, "exim", "panic", "exim user lost privilege for using -C option", lines, first, last,
+                 "exim user lost privilege for using -C option");
+    free(out);
+    /* triage ranks it first: a panic outweighs the run's blocklisting and AUTH failure */
+    ck_assert_int_eq(test_runf(&out, "%s triage --since 2026-11-01 --format json %s", BIN, EXIM_RUN), 0);
+    test_expect_has(out, "\"problems\": [\n  {\"rank\": 1, \"direction\": \"local\", \"status\": \"panic\", \"code\": null,"
+                         " \"enhanced\": null, \"reason\": \"mta-panic\", \"class\": \"unknown\", \"count\": 48,");
+    test_expect_has(out, "\"title\": \"exim user lost privilege for using -C option\"");
+    free(out);
+    free(first);
+    free(last);
+}
+END_TEST
+
+/* Triage ranks the public log's fatal group as a problem of this host,
+ * with its first and last line and the reason's advice; its warnings are
+ * not problems (rules/reasons.conf has no [mta-warning]). */
+START_TEST(test_triage_fatal)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage --since 1970-01-02 %s", BIN, PUBLIC), 0);
+    test_expect_has(out, "\n1. [unknown, local] --- -.-.- no SASL authentication mechanisms\n"
+                         "   evidence: 3 events");
+    test_expect_has(out, "     sample: fatal: no SASL authentication mechanisms\n");
+    test_expect_has(out, "postfix check");
+    test_expect_lacks(out, "-.-.- /usr/lib/postfix/smtpd: bad command startup");
+    free(out);
+}
+END_TEST
+
+/* The same groups from a database: ingest stores them per hour, in two
+ * runs of a log that grew, and the report reads them back. */
+START_TEST(test_from_database)
+{
+    char *out = NULL;
+    int rc = test_runf(&out,
+                       "cd %s && head -n 2000 %s > mail.log && %s ingest --db t.db mail.log && "
+                       "cat %s > mail.log && %s ingest --db t.db mail.log && %s report --db t.db --format json",
+                       test_dir, MTA_RUN, BIN, MTA_RUN, BIN, BIN);
+    ck_assert_msg(rc == 0, "%s", out);
+    /* lines 397 .. 4360 hold the four: the first run saw one of them */
+    expect_group(out, "postfix", "warning", "unable to create lock file /nonexistent-dir/mailcodes/#: No such file or directory",
+                 4, "2026-11-23T12:52:06", "2026-11-23T12:52:46",
+                 "warning: unable to create lock file /nonexistent-dir/mailcodes/box.lock: No such file or directory");
+    free(out);
+}
+END_TEST
+
+/* At most 100 groups an hour are kept: the lines of the others count as
+ * the hour's other warnings, so the total stays exact.  The lines are the
+ * real cleanup warning of the public log with its map name varied by
+ * letters (digits would fold into one group); more than a batch's 64
+ * groups also makes ingest flush mid-file. */
+START_TEST(test_bounded)
+{
+    /* the line the groups are made from is in the public log */
+    char *real = test_corpus_line("postfix-public/warnings.log", "is unavailable. open database");
+    ck_assert_ptr_nonnull(real);
+    free(real);
+    FILE *f;
+    char path[256];
+    snprintf(path, sizeof path, "%s/many.log", test_dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 130; i++)
+        fprintf(f, "Jan 10 11:19:39 hostname postfix/cleanup[777199]: warning: hash:/etc/postfix/%c%c_maps is"
+                   " unavailable. open database /etc/postfix/sender_canonical_maps: No such file or directory\n",
+                'a' + i / 26, 'a' + i % 26);
+    fclose(f);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report --format json %s", BIN, path), 0);
+    size_t named = 0;
+    for (const char *p = out; (p = strstr(p, "\"text\": \"hash:")) != NULL; p++)
+        named++;
+    ck_assert_uint_eq(named, 100);
+    test_expect_has(out, "\"severity\": \"warning\", \"text\": null, \"count\": 30,");
+    free(out);
+}
+END_TEST
+
+/* Attacker words in a warning never reach an output raw: a client's
+ * HELO with a terminal escape and HTML, in smtpd's real warning wording. */
+START_TEST(test_escaped)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/evil.log", test_dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("Jan 10 11:19:39 mx postfix/smtpd[7]: warning: Illegal address syntax from unknown[192.0.2.1] in"
+          " MAIL command: <\x1b[31m<script>alert(1)</script>@x>\n", f);
+    fclose(f);
+    static const char *const formats[] = {"text", "json", "html"};
+    for (size_t i = 0; i < 3; i++) {
+        char *out = NULL;
+        ck_assert_int_eq(test_runf(&out, "%s report --format %s %s", BIN, formats[i], path), 0);
+        ck_assert_msg(strchr(out, '\x1b') == NULL, "%s: raw escape", formats[i]);
+        if (i == 2)
+            test_expect_lacks(out, "<script>");
+        test_expect_has(out, "Illegal address syntax from unknown");
+        free(out);
+    }
+}
+END_TEST
+
+/* A [@warnings] pattern that does not start with ^ and a literal would
+ * run on every line: the rules refuse it, saying where. */
+START_TEST(test_rules_need_literal)
+{
+    char *out = NULL;
+    int rc = test_runf(&out,
+                       "cd %s && cp -r %s rules && printf 'notice = ^(?<text>.+)\\n' >> rules/mta/postfix.conf && "
+                       "%s explain 550 --rules rules 2>&1; echo rc=$?",
+                       test_dir, MC_SOURCE_RULES, BIN);
+    ck_assert_msg(rc == 0, "%s", out);
+    test_expect_has(out, "postfix.conf:");
+    test_expect_has(out, "[@warnings]: the pattern must start with ^ and a literal");
+    test_expect_has(out, "rc=2");
+    free(out);
+}
+END_TEST
+
+/* A warning's text is folded from its first byte (text_shape), not from a
+ * "]: " inside it as for a whole line. */
+START_TEST(test_text_shape)
+{
+    char out[MC_SHAPE_MAX];
+    text_shape(mc_str_cstr("hash:/etc/x lookup error for host[192.0.2.1]: 451 busy"), out, sizeof out);
+    ck_assert_str_eq(out, "hash:/etc/x lookup error for host[#]: # busy");
+}
+END_TEST
+
+static Suite *warnings_suite(void)
+{
+    Suite *s = suite_create("warnings");
+    TCase *tc = tcase_create("warnings");
+    tcase_set_timeout(tc, 240);
+    tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
+    tcase_add_test(tc, test_mta_run_lock_file);
+    tcase_add_test(tc, test_public_groups);
+    tcase_add_test(tc, test_exim_panic);
+    tcase_add_test(tc, test_triage_fatal);
+    tcase_add_test(tc, test_from_database);
+    tcase_add_test(tc, test_bounded);
+    tcase_add_test(tc, test_escaped);
+    tcase_add_test(tc, test_rules_need_literal);
+    tcase_add_test(tc, test_text_shape);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(warnings_suite)
