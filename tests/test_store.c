@@ -238,7 +238,7 @@ START_TEST(test_upgrade_from_schema_1)
 
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     version = dump(db, "PRAGMA user_version");
-    ck_assert_str_eq(version, "4\n");
+    ck_assert_str_eq(version, "5\n");
     free(version);
     /* schema 3: the meta table (the time of the last ingest), empty until an ingest writes */
     char *meta = dump(db, "SELECT count(*) FROM meta");
