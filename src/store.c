@@ -666,8 +666,8 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
     }
     if (s->find_tuple == NULL &&
         (!prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen) ||
-         !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                  &s->insert_tuple, err, errlen)))
+         !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen)))
         return false;
     int64_t cand = (int64_t)((h >> 2) | (1ULL << 32));
     for (int probe = 0;; probe++, cand++) {
@@ -675,16 +675,7 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
             snprintf(err, errlen, "database: tuples: no free id near %lld", (long long)cand);
             return false;
         }
-        sqlite3_bind_int64(s->find_tuple, 1, cand);
-        int rc = sqlite3_step(s->find_tuple);
-        bool same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
-        sqlite3_reset(s->find_tuple);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            return db_error(s, "reading tuples", err, errlen);
-        if (same)
-            break;
-        if (rc == SQLITE_ROW)
-            continue;
+        /* Most tuples are new: insert first, look only when the id is taken. */
         sqlite3_stmt *st = s->insert_tuple;
         sqlite3_bind_int64(st, 1, cand);
         for (int d = DIM_MTA; d < DIM_COUNT; d++) {
@@ -695,7 +686,16 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
         }
         if (!step_done(s, st, err, errlen))
             return false;
-        break;
+        if (sqlite3_changes(s->db) == 1)
+            break;
+        sqlite3_bind_int64(s->find_tuple, 1, cand);
+        int rc = sqlite3_step(s->find_tuple);
+        bool same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
+        sqlite3_reset(s->find_tuple);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_error(s, "reading tuples", err, errlen);
+        if (same)
+            break;
     }
     *id = cand;
     /* Full: start again (the slot found above is then stale). */
