@@ -425,7 +425,10 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     bool ok = path == NULL || check_identity(s, path, &need_id, err, errlen);
     if (ok && path != NULL && !s->read_only)
         ok = exec(s, "PRAGMA journal_mode = WAL", err, errlen) &&
-             exec(s, "PRAGMA synchronous = NORMAL", err, errlen);
+             exec(s, "PRAGMA synchronous = NORMAL", err, errlen) &&
+             /* 16 MiB of pages (the default is 2): a batch's rows land all
+              * over the tables, and pages read again cost a system call. */
+             exec(s, "PRAGMA cache_size = -16384", err, errlen);
     else if (ok && path == NULL)
         ok = exec(s, "PRAGMA journal_mode = OFF", err, errlen);
     ok = ok && check_schema(s, need_id, err, errlen);
