@@ -227,6 +227,7 @@ static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
                         const char *last, const char *sample, char *err, size_t errlen);
 static bool prune_failures(mc_store *s, char *err, size_t errlen);
+static int64_t days_from_civil(int64_t y, int m, int d);
 
 /* One value of a single-row query (a PRAGMA, a count); -1 on error. */
 static sqlite3_int64 query_int(mc_store *s, const char *sql)
@@ -645,13 +646,22 @@ static bool tuple_row_is(sqlite3_stmt *st, const char *const dims[DIM_COUNT])
     return true;
 }
 
-/* The id of the tuple of dims (dims[DIM_HOUR] unused) in tuples, written
- * there when new.  The id is the tuple's hash, moved into [2^32, 2^62)
- * (clear of the small ids a hand-written row takes); a different tuple
- * already there (a collision) moves it on by one. */
+/* The id of the tuple of dims in tuples, written there when new.  The id
+ * is the day of dims[DIM_HOUR] (1 + days since 1970, 0 without a time)
+ * times 2^40 plus 40 bits of the tuple's hash: a day's tuples lie
+ * together, so a batch's writes and lookups stay on a few pages of the
+ * table, however large it grows (a tuple seen again on a later day is
+ * stored again: the view sums by value, not by id).  Ids start at 2^40,
+ * clear of the small ids a hand-written row takes; a different tuple
+ * already there (a collision) moves it on by one within its day. */
 static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id, char *err, size_t errlen)
 {
+    int y, mo, dd;
+    int64_t day = sscanf(dims[DIM_HOUR], "%4d-%2d-%2d", &y, &mo, &dd) == 3 ? 1 + days_from_civil(y, mo, dd) : 0;
+    if (day < 0 || day >= (1 << 22))
+        day = 0;
     mc_buf_reset(&s->key);
+    mc_buf_add(&s->key, (const char *)&day, sizeof day);
     for (int d = DIM_MTA; d < DIM_COUNT; d++) {
         if (int_dim(d))
             mc_buf_addc(&s->key, dims[d][0] == '1' ? '1' : '0');
@@ -672,8 +682,10 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
          !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen)))
         return false;
-    int64_t cand = (int64_t)((h >> 2) | (1ULL << 32));
-    for (int probe = 0;; probe++, cand++) {
+    const uint64_t low = (1ULL << 40) - 1;
+    int64_t cand = 0;
+    for (int probe = 0;; probe++) {
+        cand = (int64_t)(((uint64_t)(day + 1) << 40) | ((h + (uint64_t)probe) & low));
         if (probe == 64) {
             snprintf(err, errlen, "database: tuples: no free id near %lld", (long long)cand);
             return false;
