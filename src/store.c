@@ -647,17 +647,18 @@ static bool tuple_row_is(sqlite3_stmt *st, const char *const dims[DIM_COUNT])
 }
 
 /* The id of the tuple of dims in tuples, written there when new.  The id
- * is the day of dims[DIM_HOUR] (1 + days since 1970, 0 without a time)
- * times 2^40 plus 40 bits of the tuple's hash: a day's tuples lie
+ * is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without a time)
+ * times 2^40 plus 40 bits of the tuple's hash: an hour's tuples lie
  * together, so a batch's writes and lookups stay on a few pages of the
- * table, however large it grows (a tuple seen again on a later day is
+ * table, however large it grows (a tuple seen again in a later hour is
  * stored again: the view sums by value, not by id).  Ids start at 2^40,
  * clear of the small ids a hand-written row takes; a different tuple
  * already there (a collision) moves it on by one within its day. */
 static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id, char *err, size_t errlen)
 {
-    int y, mo, dd;
-    int64_t day = sscanf(dims[DIM_HOUR], "%4d-%2d-%2d", &y, &mo, &dd) == 3 ? 1 + days_from_civil(y, mo, dd) : 0;
+    int y, mo, dd, hh;
+    int64_t day = sscanf(dims[DIM_HOUR], "%4d-%2d-%2dT%2d", &y, &mo, &dd, &hh) == 4
+                      ? 1 + days_from_civil(y, mo, dd) * 24 + hh : 0;
     if (day < 0 || day >= (1 << 22))
         day = 0;
     mc_buf_reset(&s->key);
