@@ -222,6 +222,18 @@ static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, 
     return true;
 }
 
+/* FNV-1a of n bytes: a source's fingerprint, and the hash a tuple's id is
+ * derived from. */
+static uint64_t tuple_hash(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
 static bool begin_txn(mc_store *s, char *err, size_t errlen);
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
@@ -499,12 +511,7 @@ void store_close(mc_store *s)
 
 uint64_t store_fingerprint(const char *bytes, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)bytes[i];
-        h *= 1099511628211ULL;
-    }
-    return h & 0x7FFFFFFFFFFFFFFFULL; /* fits SQLite's signed integer */
+    return tuple_hash(bytes, n) & 0x7FFFFFFFFFFFFFFFULL; /* fits SQLite's signed integer */
 }
 
 /* The stored source whose fingerprint matches head (exact, or a shorter
@@ -610,16 +617,6 @@ static void tuple_cache_clear(mc_store *s)
     mc_buf_reset(&s->tuple_text);
 }
 
-/* FNV-1a of n bytes: the hash a tuple's id is derived from. */
-static uint64_t tuple_hash(const char *p, size_t n)
-{
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 /* The cache slot of the tuple text in s->key: where it is, or the empty
  * slot it would take. */
