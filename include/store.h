@@ -16,8 +16,9 @@
 #include "messages.h"
 #include "timewin.h"
 
-#define MC_SCHEMA_VERSION 4 /* 2: line_counts.retry_skips; 3: message figures, senders, recipients,
-                               messages_in_flight; 4: meta (last_ingest) */
+#define MC_SCHEMA_VERSION 5 /* 2: line_counts.retry_skips; 3: message figures, senders, recipients,
+                               messages_in_flight; 4: meta (last_ingest); 5: counts as tuples and
+                               count_rows (the view counts), failures */
 
 typedef struct mc_store mc_store;
 
@@ -67,7 +68,25 @@ void store_set_flush_hook(mc_store *s, mc_flush_hook fn, void *ctx);
 bool store_message_put(mc_store *s, const mc_message_state *m, char *err, size_t errlen);
 bool store_message_delete(mc_store *s, const char *key, char *err, size_t errlen);
 
+/* Failure events one by one, for trace from the database.  store_failure_add
+ * writes one into the batch's transaction (opening it when needed), so it
+ * commits with the counts and the source position of its batch, or not at
+ * all; an error is kept and the next store_flush fails with it.  Events
+ * older than the retention (log time, counted back from the newest kept)
+ * are pruned in every flush that added some.  delays: the delay fields as
+ * logged (may be null). */
+#define MC_RETENTION_DEFAULT (14 * 86400)
+void store_set_retention(mc_store *s, int64_t seconds); /* 0: keep none */
+void store_failure_add(mc_store *s, const mc_event *ev, mc_str delays);
+
 /* ---- queries ---------------------------------------------------------- */
+
+/* The failure events kept in window w for target (an address: recipient or
+ * sender, ASCII case ignored; else a queue or message id), in log order.
+ * The event and delays are valid during the call of fn; false stops. */
+typedef bool (*mc_failure_fn)(const mc_event *ev, mc_str delays, void *ctx);
+bool store_failures(mc_store *s, const mc_window *w, const char *target, bool address, mc_failure_fn fn,
+                    void *ctx, char *err, size_t errlen);
 
 
 typedef struct {

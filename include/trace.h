@@ -16,6 +16,8 @@
 
 #include "event.h"
 #include "rules.h"
+#include "store.h"
+#include "timewin.h"
 
 typedef struct mc_trace mc_trace;
 
@@ -33,5 +35,19 @@ void trace_event(const mc_event *ev, void *ctx);
 /* Prints the outcome per recipient (text only); returns the events and
  * facts matched. */
 uint64_t trace_finish(mc_trace *t);
+
+/* From the database: the failure events ingest kept (see store.h) in
+ * window w, printed as from the files; no outcome is drawn from failures
+ * alone. */
+bool trace_from_store(mc_trace *t, mc_store *s, const mc_window *w, char *err, size_t errlen);
+
+/* ingest's side: keeps each failure event (not successes) in the store,
+ * with the delay fields of its line.  Set line_filter = trace_record_line
+ * and on_event = trace_record_event with this as their context. */
+typedef struct mc_trace_recorder mc_trace_recorder;
+mc_trace_recorder *trace_recorder_new(mc_store *store);
+void trace_recorder_free(mc_trace_recorder *r);
+bool trace_record_line(mc_str line, void *ctx);
+void trace_record_event(const mc_event *ev, void *ctx);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "event.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* In the order of an SMTP session. */
@@ -91,12 +92,46 @@ void mc_time_format(const mc_time *t, char *buf, size_t len)
             buf[0] = '\0';
         return;
     }
-    if (t->usec >= 0)
-        snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s", t->year, t->month, t->day,
-                 t->hour, t->min, t->sec, t->usec, t->zone);
-    else
-        snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s", t->year, t->month, t->day, t->hour,
-                 t->min, t->sec, t->zone);
+    /* By hand, not snprintf: the store formats two times per count row. */
+    const struct {
+        int value, digits;
+        char after;
+    } parts[] = {{t->year, 4, '-'}, {t->month, 2, '-'}, {t->day, 2, 'T'}, {t->hour, 2, ':'},
+                 {t->min, 2, ':'}, {t->sec, 2, '.'}, {t->usec, 6, '\0'}};
+    size_t n_parts = t->usec >= 0 ? 7 : 6;
+    char tmp[64];
+    size_t at = 0;
+    for (size_t i = 0; i < n_parts; i++) {
+        int v = parts[i].value;
+        /* Out of range (a hand-made time): the general path. */
+        if (v < 0 || v >= (parts[i].digits == 4 ? 10000 : parts[i].digits == 2 ? 100 : 1000000)) {
+            at = SIZE_MAX;
+            break;
+        }
+        for (int d = parts[i].digits - 1; d >= 0; d--, v /= 10)
+            tmp[at + (size_t)d] = (char)('0' + v % 10);
+        at += (size_t)parts[i].digits;
+        if (i + 1 < n_parts)
+            tmp[at++] = parts[i].after;
+    }
+    if (at == SIZE_MAX) {
+        if (t->usec >= 0)
+            snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06d%s", t->year, t->month, t->day,
+                     t->hour, t->min, t->sec, t->usec, t->zone);
+        else
+            snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s", t->year, t->month, t->day, t->hour,
+                     t->min, t->sec, t->zone);
+        return;
+    }
+    size_t zn = strnlen(t->zone, sizeof t->zone);
+    memcpy(tmp + at, t->zone, zn);
+    at += zn;
+    if (len == 0)
+        return;
+    if (at >= len)
+        at = len - 1;
+    memcpy(buf, tmp, at);
+    buf[at] = '\0';
 }
 
 /* Writes one "key": value member (null for a null view). */

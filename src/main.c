@@ -58,7 +58,7 @@ static const char usage_main[] =
     "exit status: 0 success, 1 input or usage error, 2 rules error, 3 database error.\n";
 
 static const char usage_ingest[] =
-    "usage: mailcodes ingest [--db PATH] [--rules DIR] [--unrecognised FILE] [--follow]\n"
+    "usage: mailcodes ingest [--db PATH] [--rules DIR] [--unrecognised FILE] [--follow] [--retention DUR]\n"
     "                        [FILE... | -]\n"
     "\n"
     "Read mail logs (plain or gzip, detected by content; '-' or no FILE reads standard input),\n"
@@ -76,6 +76,8 @@ static const char usage_ingest[] =
     "  --queue-lifetime D   forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
     "                       12h, 2w): its later lines count as a new message, and it is\n"
     "                       counted as evicted\n"
+    "  --retention DUR      keep each failure event for trace this long in log time (14d; s, m, h, d, w;\n"
+    "                       0 keeps none); older ones are pruned as ingest goes\n"
     "  -d, --db PATH        database (default $MAILCODES_DB, else\n"
     "                       $XDG_DATA_HOME/mailcodes/mailcodes.db)\n"
     "  --rules DIR          rules directory (default $MAILCODES_RULES, else installed rules)\n"
@@ -168,7 +170,7 @@ static const char usage_scan[] =
 
 static const char usage_trace[] =
     "usage: mailcodes trace QUEUEID|MESSAGEID|ADDRESS [--format text|json] [--lang L] [--rules DIR]\n"
-    "                       [FILE... | -]\n"
+    "                       [FILE... | - | [--db PATH] [--day D] [--since T] [--until T] [--utc]]\n"
     "\n"
     "The life of one message, like exigrep but decoded: a Postfix queue id (within the host\n"
     "and instance it is first seen on) or an Exim message id gives the message's lines in\n"
@@ -177,6 +179,9 @@ static const char usage_trace[] =
     "the outcome per recipient. An ADDRESS (it has an '@') gives every event whose recipient or\n"
     "envelope sender it is, and the arrivals and queue entries of the mail it sends. Files may\n"
     "be gzip; '-' reads standard input. Nothing is stored.\n"
+    "With no FILE, the database answers: ingest keeps every failure event (not the successes)\n"
+    "for --retention (14 days of log time by default), printed as from the files but with no\n"
+    "received lines and no outcome; --day, --since, --until and --utc narrow it as for report.\n"
     "Exit status 0 when something matched, 1 when nothing did (or on an input error).\n"
     "\n"
     "options:\n"
@@ -184,6 +189,8 @@ static const char usage_trace[] =
     "  --lang L     en (default), th, ko, zh, de, ar\n"
     "  --queue-lifetime D  forget a message quiet for D of log time (default 5d; 90s, 30m,\n"
     "               12h, 2w)\n"
+    "  --db PATH    the database to trace from (default as for report)\n"
+    "  --day D, --since T, --until T, --utc   the window, as for report (database only)\n"
     "  --rules DIR  rules directory\n"
     "  -j, --jobs N parse every line on N threads (default 1: this thread parses only the\n"
     "               lines that name the id or address); the output is the same for any N\n"
@@ -232,6 +239,7 @@ enum {
     OPT_UTC,
     OPT_JOBS,
     OPT_QUEUE_LIFETIME,
+    OPT_RETENTION,
 };
 
 static const struct option long_options[] = {
@@ -253,6 +261,7 @@ static const struct option long_options[] = {
     {"utc", no_argument, NULL, OPT_UTC},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"queue-lifetime", required_argument, NULL, OPT_QUEUE_LIFETIME},
+    {"retention", required_argument, NULL, OPT_RETENTION},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -273,6 +282,7 @@ typedef struct {
     bool utc;
     int jobs;               /* --jobs; 0: the default */
     int64_t queue_lifetime; /* seconds; 0: the default */
+    const char *retention;
     char **args;
     int n_args;
 } cli;
@@ -285,14 +295,15 @@ typedef struct {
 } command_spec;
 
 static const int allow_ingest[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_QUIET, OPT_FOLLOW, OPT_COMMIT_EVERY,
-                                   OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
+                                   OPT_JOBS, OPT_QUEUE_LIFETIME, OPT_RETENTION, 0};
 static const int allow_report[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_BY, OPT_TOP, OPT_FORMAT, OPT_LANG, OPT_PROBLEMS_FIRST, OPT_UTC,
                                    OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
 static const int allow_triage[] = {OPT_DB, OPT_RULES, OPT_UNRECOGNISED, OPT_DAY, OPT_SINCE, OPT_UNTIL,
                                    OPT_TOP, OPT_LANG, OPT_UTC, OPT_FORMAT, OPT_JOBS, 0};
 static const int allow_scan[] = {OPT_RULES, OPT_UNRECOGNISED, OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
-static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, OPT_JOBS, OPT_QUEUE_LIFETIME, 0};
+static const int allow_trace[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, OPT_JOBS, OPT_QUEUE_LIFETIME, OPT_DB, OPT_DAY,
+                                  OPT_SINCE, OPT_UNTIL, OPT_UTC, 0};
 static const int allow_explain[] = {OPT_RULES, OPT_FORMAT, OPT_LANG, 0};
 
 /* Whether the command takes option opt. */
@@ -377,6 +388,7 @@ static int parse_cli(const command_spec *c, int argc, char **argv, cli *o)
         case OPT_QUIET: o->quiet = true; break;
         case OPT_FOLLOW: o->follow = true; break;
         case OPT_COMMIT_EVERY: o->commit_every = optarg; break;
+        case OPT_RETENTION: o->retention = optarg; break;
         case OPT_PROBLEMS_FIRST: o->problems_first = true; break;
         case OPT_UTC: o->utc = true; break;
         case OPT_JOBS: {
@@ -588,6 +600,26 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
         rules_free(&rules);
         return usage_error(c, "%s", "--follow takes exactly one FILE (a pipe already follows)");
     }
+    if (o.retention) {
+        /* "0" keeps none; otherwise a duration as for --queue-lifetime */
+        int64_t seconds = strcmp(o.retention, "0") == 0 ? 0 : parse_duration(o.retention);
+        if (seconds == 0 && strcmp(o.retention, "0") != 0) {
+            store_close(store);
+            rules_free(&rules);
+            return usage_error(c, "--retention '%s': give a duration such as 14d, 36h or 2w (0: keep none)",
+                               o.retention);
+        }
+        store_set_retention(store, seconds);
+    }
+    /* Failure events are kept one by one for trace (trace.c). */
+    mc_trace_recorder *recorder = trace_recorder_new(store);
+    io.line_filter = trace_record_line;
+    io.on_event = trace_record_event;
+    io.on_event_ctx = recorder;
+    /* The recorder's line filter keeps every line: ingest parses on every
+     * core unless told (a filter alone would mean trace's one thread). */
+    if (o.jobs == 0)
+        o.jobs = workers_default_jobs();
     rc = run_inputs(&o, &io);
     /* The time of this ingest, even when it found nothing new: reports
      * show it, so a postmaster sees whether ingest still runs. */
@@ -603,6 +635,7 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
                 (unsigned long long)io.skipped, (unsigned long long)io.unrecognised, db,
                 mc_stop_requested ? " (interrupted)" : "");
     store_close(store);
+    trace_recorder_free(recorder);
     rules_free(&rules);
     return rc;
 }
@@ -773,6 +806,28 @@ static int text_or_json(const command_spec *c, const cli *o, bool *json)
     return -1;
 }
 
+/* trace from the database: the failure events ingest kept, in the window. */
+static int trace_db(const cli *o, mc_trace *t)
+{
+    char err[1024];
+    mc_report_opts ro;
+    memset(&ro, 0, sizeof ro);
+    if (!parse_window(o, &ro, err, sizeof err)) {
+        fprintf(stderr, "mailcodes trace: %s\n", err);
+        return MC_EXIT_USAGE;
+    }
+    mc_store *store;
+    int rc = open_report_source(o, NULL, 0, &store);
+    if (store == NULL)
+        return rc;
+    if (!trace_from_store(t, store, &ro.window, err, sizeof err)) {
+        fprintf(stderr, "mailcodes: %s\n", err);
+        rc = MC_EXIT_DB;
+    }
+    store_close(store);
+    return rc;
+}
+
 /* mailcodes trace. */
 static int cmd_trace(const command_spec *c, int argc, char **argv)
 {
@@ -793,15 +848,25 @@ static int cmd_trace(const command_spec *c, int argc, char **argv)
     const char *target = o.args[0];
     o.args++;
     o.n_args--;
+    /* No FILE: the database, as for report ('-' reads standard input). */
+    bool from_db = o.n_args == 0;
+    if (!from_db && (o.db || o.day || o.since || o.until || o.utc)) {
+        rules_free(&rules);
+        return usage_error(c, "%s", "--db, --day, --since, --until and --utc trace the database: give no FILE");
+    }
     mc_trace *t = trace_new(&rules, target, json, o.lang, stdout);
-    mc_ingest_opts io;
-    memset(&io, 0, sizeof io);
-    io.rules = &rules;
-    io.on_event = trace_event;
-    io.on_fact = trace_fact;
-    io.line_filter = trace_line;
-    io.on_event_ctx = t;
-    rc = run_inputs(&o, &io);
+    if (from_db)
+        rc = trace_db(&o, t);
+    else {
+        mc_ingest_opts io;
+        memset(&io, 0, sizeof io);
+        io.rules = &rules;
+        io.on_event = trace_event;
+        io.on_fact = trace_fact;
+        io.line_filter = trace_line;
+        io.on_event_ctx = t;
+        rc = run_inputs(&o, &io);
+    }
     uint64_t matched = trace_finish(t);
     if (rc == MC_EXIT_OK && matched == 0) {
         fprintf(stderr, "mailcodes trace: nothing matched '%s'\n", target);

@@ -25,10 +25,35 @@
 #include "bykeys.h"
 #include "delays.h"
 
+/* The tuple cache: the text of a tuple (its values, each ended by a NUL)
+ * to its id in tuples, for the tuples this handle has written or read, so
+ * that a repeated tuple costs no lookup.  It holds the whole text and
+ * compares it, so it can only save work, never change an answer; bounded
+ * (cleared when full), and cleared when a transaction is rolled back (the
+ * tuples it wrote are gone). */
+#define TUPLE_CACHE_SLOTS 65536u            /* a power of two; at most half used */
+#define TUPLE_CACHE_BYTES (8u * 1024 * 1024) /* of tuple text */
+
+typedef struct {
+    uint64_t hash;
+    int64_t id; /* 0: empty */
+    size_t off, len; /* the text in tuple_text */
+} tuple_slot;
+
 struct mc_store {
     sqlite3 *db;
     bool read_only;
+    bool in_txn;        /* a batch's transaction is open (failures began it) */
+    char txn_err[512];  /* why a write outside store_flush failed ("": none) */
     sqlite3_stmt *upsert_count;
+    sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
+    tuple_slot *tuple_slots;
+    size_t n_tuples;
+    mc_buf tuple_text, key;
+    sqlite3_stmt *insert_failure, *prune_failures; /* prepared when first used */
+    int64_t retention;  /* seconds of log time failures are kept (0: none kept) */
+    bool failures_added; /* in this transaction */
+    int64_t newest_at;  /* the newest log time of a failure written by this handle */
     sqlite3_stmt *upsert_lines;
     sqlite3_stmt *upsert_shape;
     sqlite3_stmt *upsert_delay;
@@ -61,8 +86,63 @@ struct mc_store {
     " msg_rejected, msg_evicted, bytes_received, bytes_delivered"
 #define N_MSG_COLUMNS 10
 
+/* The trigger's test that a tuples row is the inserted row's tuple. */
+#define TUPLE_MATCH_NEW                                                                              \
+    "mta = NEW.mta AND host = NEW.host AND direction = NEW.direction AND status = NEW.status"        \
+    " AND stage = NEW.stage AND code = NEW.code AND enhanced = NEW.enhanced AND class = NEW.class"   \
+    " AND reason = NEW.reason AND domain = NEW.domain AND relay = NEW.relay AND client = NEW.client" \
+    " AND conflict = NEW.conflict AND hard = NEW.hard AND inferred = NEW.inferred"                   \
+    " AND sender = coalesce(NEW.sender, '') AND sender_domain = coalesce(NEW.sender_domain, '')"     \
+    " AND recipient = coalesce(NEW.recipient, '')"
+
+/* The columns of a tuple: every dimension of a count but its hour, in
+ * mc_dim order from DIM_MTA on (aggregate.h). */
+#define TUPLE_COLUMNS                                                                                \
+    "mta, host, direction, status, stage, code, enhanced, class, reason, domain, relay, client,"     \
+    " conflict, hard, inferred, sender, sender_domain, recipient"
+#define N_TUPLE_COLUMNS (DIM_COUNT - 1)
+
+/* Schema 5: the counts keyed narrowly.  A tuple (every dimension but the
+ * hour) is stored once in tuples, under an id derived from its hash (see
+ * tuple_id); count_rows holds per hour and tuple the count, the times and
+ * the sample.  The view counts joins them back into the shape of schema 4,
+ * which every query reads, so reports are the same byte for byte.  A new
+ * per-count figure (a delay histogram, say) is a column of count_rows, its
+ * upsert in store_open and the view's select list. */
+#define COUNTS_SCHEMA                                                                                \
+    "CREATE TABLE IF NOT EXISTS tuples ("                                                            \
+    " id INTEGER PRIMARY KEY, mta TEXT NOT NULL, host TEXT NOT NULL, direction TEXT NOT NULL,"       \
+    " status TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL, enhanced TEXT NOT NULL,"        \
+    " class TEXT NOT NULL, reason TEXT NOT NULL, domain TEXT NOT NULL, relay TEXT NOT NULL,"         \
+    " client TEXT NOT NULL, conflict INTEGER NOT NULL, hard INTEGER NOT NULL,"                       \
+    " inferred INTEGER NOT NULL, sender TEXT NOT NULL, sender_domain TEXT NOT NULL,"                 \
+    " recipient TEXT NOT NULL);"                                                                     \
+    "CREATE TABLE IF NOT EXISTS count_rows ("                                                        \
+    " hour TEXT NOT NULL, tuple INTEGER NOT NULL, count INTEGER NOT NULL,"                           \
+    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sample TEXT NOT NULL,"                      \
+    " PRIMARY KEY (hour, tuple)) WITHOUT ROWID;"
+
 static const char schema_sql[] =
-    COUNTS_TABLE("counts")
+    COUNTS_SCHEMA
+    "CREATE VIEW IF NOT EXISTS counts AS SELECT c.hour AS hour, t.mta AS mta, t.host AS host,"
+    " t.direction AS direction, t.status AS status, t.stage AS stage, t.code AS code,"
+    " t.enhanced AS enhanced, t.class AS class, t.reason AS reason, t.domain AS domain,"
+    " t.relay AS relay, t.client AS client, t.conflict AS conflict, t.hard AS hard,"
+    " t.inferred AS inferred, t.sender AS sender, t.sender_domain AS sender_domain,"
+    " t.recipient AS recipient, c.count AS count, c.first_seen AS first_seen,"
+    " c.last_seen AS last_seen, c.sample AS sample FROM count_rows c JOIN tuples t ON t.id = c.tuple;"
+    /* A row written into the view by hand (a test, a repair) lands in the
+     * tables; its tuple takes the next free id. */
+    "CREATE TRIGGER IF NOT EXISTS counts_insert INSTEAD OF INSERT ON counts BEGIN"
+    " INSERT INTO tuples (id, " TUPLE_COLUMNS ") SELECT coalesce((SELECT max(id) FROM tuples), 0) + 1,"
+    " NEW.mta, NEW.host, NEW.direction, NEW.status, NEW.stage, NEW.code, NEW.enhanced, NEW.class,"
+    " NEW.reason, NEW.domain, NEW.relay, NEW.client, NEW.conflict, NEW.hard, NEW.inferred,"
+    " coalesce(NEW.sender, ''), coalesce(NEW.sender_domain, ''), coalesce(NEW.recipient, '')"
+    " WHERE NOT EXISTS (SELECT 1 FROM tuples WHERE " TUPLE_MATCH_NEW ");"
+    " INSERT INTO count_rows (hour, tuple, count, first_seen, last_seen, sample)"
+    " VALUES (NEW.hour, (SELECT id FROM tuples WHERE " TUPLE_MATCH_NEW " LIMIT 1), NEW.count,"
+    " NEW.first_seen, NEW.last_seen, NEW.sample)"
+    " ON CONFLICT DO UPDATE SET count = count + excluded.count; END;"
     "CREATE TABLE IF NOT EXISTS line_counts ("
     " hour TEXT PRIMARY KEY, lines INTEGER NOT NULL, skipped INTEGER NOT NULL,"
     " unrecognised INTEGER NOT NULL, retry_skips INTEGER NOT NULL DEFAULT 0,"
@@ -166,6 +246,25 @@ static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, 
     return true;
 }
 
+/* FNV-1a of n bytes: a source's fingerprint, and the hash a tuple's id is
+ * derived from. */
+static uint64_t tuple_hash(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static bool begin_txn(mc_store *s, char *err, size_t errlen);
+static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
+static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
+                        const char *last, const char *sample, char *err, size_t errlen);
+static bool prune_failures(mc_store *s, char *err, size_t errlen);
+static int64_t days_from_civil(int64_t y, int m, int d);
+
 /* One value of a single-row query (a PRAGMA, a count); -1 on error. */
 static sqlite3_int64 query_int(mc_store *s, const char *sql)
 {
@@ -190,7 +289,7 @@ static bool check_identity(mc_store *s, const char *path, bool *need_id, char *e
         return true;
     if (id == 0) {
         sqlite3_int64 tables = query_int(s, "SELECT count(*) FROM sqlite_master");
-        sqlite3_int64 ours = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        sqlite3_int64 ours = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view')"
                                           " AND name IN ('counts', 'line_counts', 'sources')");
         sqlite3_int64 version = query_int(s, "PRAGMA user_version");
         if (tables < 0 || ours < 0 || version < 0)
@@ -229,6 +328,42 @@ static bool check_path(const char *path, char *err, size_t errlen)
     return true;
 }
 
+/* Schema 4 to 5: every row of the counts table into tuples and
+ * count_rows, the same values under the narrow key; the table goes and
+ * the view of schema_sql takes its name. */
+static bool upgrade_to_5(mc_store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (!exec(s, COUNTS_SCHEMA, err, errlen) ||
+        !prepare(s, "SELECT hour, " TUPLE_COLUMNS ", count, first_seen, last_seen, sample FROM counts", &st, err,
+                 errlen))
+        return false;
+    bool ok = prepare(s,
+                      "INSERT INTO count_rows (hour, tuple, count, first_seen, last_seen, sample) VALUES (?,?,?,?,?,?)"
+                      " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+                      &s->upsert_count, err, errlen);
+    int rc = SQLITE_DONE;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *dims[DIM_COUNT];
+        for (int d = 0; d < DIM_COUNT; d++) {
+            const char *v = (const char *)sqlite3_column_text(st, d);
+            dims[d] = v ? v : "";
+        }
+        const char *v[3];
+        for (int i = 0; i < 3; i++) {
+            v[i] = (const char *)sqlite3_column_text(st, DIM_COUNT + 1 + i);
+            v[i] = v[i] ? v[i] : "";
+        }
+        ok = write_count(s, dims, (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0], v[1], v[2], err, errlen);
+    }
+    if (ok && rc != SQLITE_DONE)
+        ok = db_error(s, "reading the counts to upgrade", err, errlen);
+    sqlite3_finalize(st);
+    sqlite3_finalize(s->upsert_count);
+    s->upsert_count = NULL;
+    return ok && exec(s, "DROP TABLE counts", err, errlen);
+}
+
 static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -265,14 +400,12 @@ static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
      * Version 3 lacked the meta table: schema_sql creates it. */
     const char *upgrade1 = version == 1 ? "ALTER TABLE line_counts ADD COLUMN retry_skips INTEGER NOT NULL DEFAULT 0" : "";
     const char *upgrade3 = version == 1 || version == 2 ? upgrade_to_3 : "";
-    bool ok = exec(s, "BEGIN IMMEDIATE", err, errlen) && (!*upgrade1 || exec(s, upgrade1, err, errlen)) &&
-              (!*upgrade3 || exec(s, upgrade3, err, errlen)) && exec(s, schema_sql, err, errlen) &&
-              exec(s, sql, err, errlen) && exec(s, "COMMIT", err, errlen);
-    if (!ok) {
-        char ignored[256];
-        exec(s, "ROLLBACK", ignored, sizeof ignored);
-    }
-    return ok;
+    /* Versions 1 to 4 kept the counts in one table with the wide key. */
+    bool upgrade5 = version >= 1 && version < 5;
+    bool ok = begin_txn(s, err, errlen) && (!*upgrade1 || exec(s, upgrade1, err, errlen)) &&
+              (!*upgrade3 || exec(s, upgrade3, err, errlen)) && (!upgrade5 || upgrade_to_5(s, err, errlen)) &&
+              exec(s, schema_sql, err, errlen) && exec(s, sql, err, errlen);
+    return end_txn(s, ok, err, errlen);
 }
 
 static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen);
@@ -308,6 +441,9 @@ mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen)
 static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen)
 {
     mc_store *s = mc_xcalloc(1, sizeof *s);
+    mc_buf_init(&s->tuple_text);
+    mc_buf_init(&s->key);
+    s->retention = MC_RETENTION_DEFAULT;
     s->read_only = read_only && path != NULL;
     int flags = s->read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     mc_buf uri;
@@ -341,7 +477,10 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     bool ok = path == NULL || check_identity(s, path, &need_id, err, errlen);
     if (ok && path != NULL && !s->read_only)
         ok = exec(s, "PRAGMA journal_mode = WAL", err, errlen) &&
-             exec(s, "PRAGMA synchronous = NORMAL", err, errlen);
+             exec(s, "PRAGMA synchronous = NORMAL", err, errlen) &&
+             /* 16 MiB of pages (the default is 2): a batch's rows land all
+              * over the tables, and pages read again cost a system call. */
+             exec(s, "PRAGMA cache_size = -16384", err, errlen);
     else if (ok && path == NULL)
         ok = exec(s, "PRAGMA journal_mode = OFF", err, errlen);
     ok = ok && check_schema(s, need_id, err, errlen);
@@ -365,10 +504,8 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
                      " ON CONFLICT DO UPDATE SET count = count + excluded.count",
                      &s->upsert_shape, err, errlen) &&
              prepare(s,
-                     "INSERT INTO counts (hour, mta, host, direction, status, stage, code, enhanced,"
-                     " class, reason, domain, relay, client, conflict, hard, inferred, sender,"
-                     " sender_domain, recipient, count, first_seen, last_seen, sample)"
-                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                     "INSERT INTO count_rows (hour, tuple, count, first_seen, last_seen, sample)"
+                     " VALUES (?,?,?,?,?,?)"
                      " ON CONFLICT DO UPDATE SET count = count + excluded.count,"
                      " first_seen = min(first_seen, excluded.first_seen),"
                      " last_seen = max(last_seen, excluded.last_seen)",
@@ -412,6 +549,13 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->delete_message);
     sqlite3_finalize(s->upsert_warning);
     sqlite3_finalize(s->upsert_other_warning);
+    sqlite3_finalize(s->find_tuple);
+    sqlite3_finalize(s->insert_tuple);
+    sqlite3_finalize(s->insert_failure);
+    sqlite3_finalize(s->prune_failures);
+    free(s->tuple_slots);
+    mc_buf_free(&s->tuple_text);
+    mc_buf_free(&s->key);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -419,12 +563,7 @@ void store_close(mc_store *s)
 
 uint64_t store_fingerprint(const char *bytes, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)bytes[i];
-        h *= 1099511628211ULL;
-    }
-    return h & 0x7FFFFFFFFFFFFFFFULL; /* fits SQLite's signed integer */
+    return tuple_hash(bytes, n) & 0x7FFFFFFFFFFFFFFFULL; /* fits SQLite's signed integer */
 }
 
 /* The stored source whose fingerprint matches head (exact, or a shorter
@@ -518,6 +657,140 @@ static bool step_done(mc_store *s, sqlite3_stmt *st, char *err, size_t errlen)
     return true;
 }
 
+/* Whether dimension d is stored as a 0/1 integer. */
+static bool int_dim(int d) { return d == DIM_CONFLICT || d == DIM_HARD || d == DIM_INFERRED; }
+
+/* Forgets every cached tuple id. */
+static void tuple_cache_clear(mc_store *s)
+{
+    if (s->tuple_slots)
+        memset(s->tuple_slots, 0, TUPLE_CACHE_SLOTS * sizeof *s->tuple_slots);
+    s->n_tuples = 0;
+    mc_buf_reset(&s->tuple_text);
+}
+
+
+/* The cache slot of the tuple text in s->key: where it is, or the empty
+ * slot it would take. */
+static tuple_slot *tuple_slot_of(mc_store *s, uint64_t h)
+{
+    const char *text = s->key.data;
+    size_t n = s->key.len;
+    for (size_t i = h & (TUPLE_CACHE_SLOTS - 1);; i = (i + 1) & (TUPLE_CACHE_SLOTS - 1)) {
+        tuple_slot *t = &s->tuple_slots[i];
+        if (t->id == 0 || (t->hash == h && t->len == n && memcmp(s->tuple_text.data + t->off, text, n) == 0))
+            return t;
+    }
+}
+
+/* Whether the tuples row st stands on holds the values of dims. */
+static bool tuple_row_is(sqlite3_stmt *st, const char *const dims[DIM_COUNT])
+{
+    for (int d = DIM_MTA; d < DIM_COUNT; d++) {
+        const char *v = (const char *)sqlite3_column_text(st, d - DIM_MTA);
+        const char *want = int_dim(d) ? (dims[d][0] == '1' ? "1" : "0") : dims[d];
+        if (v == NULL || strcmp(v, want) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* The id of the tuple of dims in tuples, written there when new.  The id
+ * is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without a time)
+ * times 2^40 plus 40 bits of the tuple's hash: an hour's tuples lie
+ * together, so a batch's writes and lookups stay on a few pages of the
+ * table, however large it grows (a tuple seen again in a later hour is
+ * stored again: the view sums by value, not by id).  Ids start at 2^40,
+ * clear of the small ids a hand-written row takes; a different tuple
+ * already there (a collision) moves it on by one within its day. */
+static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id, char *err, size_t errlen)
+{
+    int y, mo, dd, hh;
+    int64_t day = sscanf(dims[DIM_HOUR], "%4d-%2d-%2dT%2d", &y, &mo, &dd, &hh) == 4
+                      ? 1 + days_from_civil(y, mo, dd) * 24 + hh : 0;
+    if (day < 0 || day >= (1 << 22))
+        day = 0;
+    mc_buf_reset(&s->key);
+    mc_buf_add(&s->key, (const char *)&day, sizeof day);
+    for (int d = DIM_MTA; d < DIM_COUNT; d++) {
+        if (int_dim(d))
+            mc_buf_addc(&s->key, dims[d][0] == '1' ? '1' : '0');
+        else
+            mc_buf_adds(&s->key, dims[d]);
+        mc_buf_addc(&s->key, '\0');
+    }
+    uint64_t h = tuple_hash(s->key.data, s->key.len);
+    if (s->tuple_slots == NULL)
+        s->tuple_slots = mc_xcalloc(TUPLE_CACHE_SLOTS, sizeof *s->tuple_slots);
+    tuple_slot *slot = tuple_slot_of(s, h);
+    if (slot->id) {
+        *id = slot->id;
+        return true;
+    }
+    if (s->find_tuple == NULL &&
+        (!prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen) ||
+         !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen)))
+        return false;
+    const uint64_t low = (1ULL << 40) - 1;
+    int64_t cand = 0;
+    for (int probe = 0;; probe++) {
+        cand = (int64_t)(((uint64_t)(day + 1) << 40) | ((h + (uint64_t)probe) & low));
+        if (probe == 64) {
+            snprintf(err, errlen, "database: tuples: no free id near %lld", (long long)cand);
+            return false;
+        }
+        /* Most tuples are new: insert first, look only when the id is taken. */
+        sqlite3_stmt *st = s->insert_tuple;
+        sqlite3_bind_int64(st, 1, cand);
+        for (int d = DIM_MTA; d < DIM_COUNT; d++) {
+            if (int_dim(d))
+                sqlite3_bind_int(st, d + 1, dims[d][0] == '1');
+            else
+                sqlite3_bind_text(st, d + 1, dims[d], -1, SQLITE_STATIC);
+        }
+        if (!step_done(s, st, err, errlen))
+            return false;
+        if (sqlite3_changes(s->db) == 1)
+            break;
+        sqlite3_bind_int64(s->find_tuple, 1, cand);
+        int rc = sqlite3_step(s->find_tuple);
+        bool same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
+        sqlite3_reset(s->find_tuple);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_error(s, "reading tuples", err, errlen);
+        if (same)
+            break;
+    }
+    *id = cand;
+    /* Full: start again (the slot found above is then stale). */
+    if (2 * (s->n_tuples + 1) > TUPLE_CACHE_SLOTS || s->tuple_text.len + s->key.len > TUPLE_CACHE_BYTES) {
+        tuple_cache_clear(s);
+        slot = tuple_slot_of(s, h);
+    }
+    *slot = (tuple_slot){.hash = h, .id = cand, .off = s->tuple_text.len, .len = s->key.len};
+    mc_buf_add(&s->tuple_text, s->key.data, s->key.len);
+    s->n_tuples++;
+    return true;
+}
+
+/* Writes one count row (hour, tuple) of the aggregate, added to what is there. */
+static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
+                        const char *last, const char *sample, char *err, size_t errlen)
+{
+    int64_t id = 0;
+    if (!tuple_id(s, dims, &id, err, errlen))
+        return false;
+    sqlite3_stmt *st = s->upsert_count;
+    sqlite3_bind_text(st, 1, dims[DIM_HOUR], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)count);
+    sqlite3_bind_text(st, 4, first, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, last, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, sample, -1, SQLITE_STATIC);
+    return step_done(s, st, err, errlen);
+}
+
 static bool write_source(mc_store *s, mc_source *src, const char *path, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -556,6 +829,38 @@ static bool write_delays(mc_store *s, const mc_agg_entry *e, mc_buf *blob, char 
     return step_done(s, st, err, errlen);
 }
 
+/* Opens the batch's transaction, unless a failure event opened it already. */
+static bool begin_txn(mc_store *s, char *err, size_t errlen)
+{
+    if (s->in_txn)
+        return true;
+    if (!exec(s, "BEGIN IMMEDIATE", err, errlen))
+        return false;
+    s->in_txn = true;
+    s->failures_added = false;
+    return true;
+}
+
+/* Commits the batch's transaction (ok) or rolls it back; false when it is
+ * not committed.  A rollback takes the tuples it wrote along: the cache of
+ * their ids is dropped. */
+static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen)
+{
+    if (!s->in_txn)
+        return ok;
+    if (ok)
+        ok = exec(s, "COMMIT", err, errlen);
+    if (!ok) {
+        char ignored[256];
+        exec(s, "ROLLBACK", ignored, sizeof ignored);
+        tuple_cache_clear(s);
+    }
+    s->in_txn = false;
+    s->failures_added = false;
+    s->txn_err[0] = '\0';
+    return ok;
+}
+
 bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
                  size_t errlen)
 {
@@ -563,7 +868,12 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         snprintf(err, errlen, "database: opened read-only");
         return false;
     }
-    if (!exec(s, "BEGIN IMMEDIATE", err, errlen))
+    if (s->txn_err[0]) { /* a failure event of this batch was not written */
+        snprintf(err, errlen, "%s", s->txn_err);
+        end_txn(s, false, err, errlen);
+        return false;
+    }
+    if (!begin_txn(s, err, errlen))
         return false;
     bool track = src != NULL && src->fp_len > 0;
     int64_t id_before = track ? src->id : 0;
@@ -574,20 +884,9 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     }
     for (size_t i = 0; ok && i < aggregate_size(a); i++) {
         const mc_agg_entry *e = aggregate_entry(a, i);
-        sqlite3_stmt *st = s->upsert_count;
-        for (int d = 0; d < DIM_COUNT; d++) {
-            if (d == DIM_CONFLICT || d == DIM_HARD || d == DIM_INFERRED)
-                sqlite3_bind_int(st, d + 1, e->dims[d][0] == '1');
-            else
-                sqlite3_bind_text(st, d + 1, e->dims[d], -1, SQLITE_STATIC);
-        }
-        sqlite3_bind_int64(st, DIM_COUNT + 1, (sqlite3_int64)e->count);
         char first[48], last[48];
         aggregate_entry_seen(e, first, last, sizeof first);
-        sqlite3_bind_text(st, DIM_COUNT + 2, first, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, DIM_COUNT + 3, last, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, DIM_COUNT + 4, e->sample, -1, SQLITE_STATIC);
-        ok = step_done(s, st, err, errlen);
+        ok = write_count(s, e->dims, e->count, first, last, e->sample, err, errlen);
     }
     for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {
         const mc_line_count *b = aggregate_line_bucket(a, i);
@@ -625,11 +924,10 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         ok = write_source(s, src, path, err, errlen);
     if (ok && track) /* an ingest into a database (files into a report are not tracked) */
         ok = store_mark_ingest(s, err, errlen);
-    if (ok)
-        ok = exec(s, "COMMIT", err, errlen);
+    if (ok && s->failures_added)
+        ok = prune_failures(s, err, errlen);
+    ok = end_txn(s, ok, err, errlen);
     if (!ok) {
-        char ignored[256];
-        exec(s, "ROLLBACK", ignored, sizeof ignored);
         if (track && !src->lost)
             src->id = id_before; /* an inserted row was rolled back too */
     } else if (track) {
@@ -750,7 +1048,8 @@ static void bind_filter(sqlite3_stmt *st, const mc_filter *f)
 
 static bool have_tables(mc_store *s)
 {
-    return sqlite3_table_column_metadata(s->db, NULL, "counts", "count", NULL, NULL, NULL, NULL, NULL) == SQLITE_OK;
+    return sqlite3_table_column_metadata(s->db, NULL, "count_rows", "count", NULL, NULL, NULL, NULL, NULL) ==
+           SQLITE_OK;
 }
 
 bool store_last_hour(mc_store *s, char *buf, size_t len, char *err, size_t errlen)
@@ -1193,6 +1492,244 @@ bool store_warnings(mc_store *s, const mc_window *w, size_t limit, mc_warn_fn fn
     bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     if (!ok)
         db_error(s, "reading warnings", err, errlen);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* ---- failure events --------------------------------------------------- */
+
+/* Failure events one by one, for trace from the database: every field of
+ * scan's JSON object, the delays as logged, the hour bucket (for a
+ * window) and the log time in seconds (`at`, for the retention). */
+static const char failures_sql[] =
+    "CREATE TABLE IF NOT EXISTS failures ("
+    " id INTEGER PRIMARY KEY, at INTEGER NOT NULL, hour TEXT NOT NULL, time TEXT, host TEXT, mta TEXT,"
+    " program TEXT, direction TEXT, status TEXT, stage TEXT, code TEXT, enhanced TEXT, class TEXT,"
+    " conflict INTEGER NOT NULL, hard INTEGER NOT NULL, inferred INTEGER NOT NULL, reason TEXT,"
+    " reason_detail TEXT, recipient TEXT, sender TEXT, sender_domain TEXT, domain TEXT, relay TEXT,"
+    " client TEXT, queue_id TEXT, text TEXT, reply_at INTEGER, delays TEXT);"
+    "CREATE INDEX IF NOT EXISTS failures_at ON failures (at);"
+    "CREATE INDEX IF NOT EXISTS failures_recipient ON failures (recipient COLLATE NOCASE);"
+    "CREATE INDEX IF NOT EXISTS failures_sender ON failures (sender COLLATE NOCASE);"
+    "CREATE INDEX IF NOT EXISTS failures_queue_id ON failures (queue_id);";
+
+#define FAILURE_COLUMNS                                                                              \
+    "time, host, mta, program, direction, status, stage, code, enhanced, class, conflict, hard,"     \
+    " inferred, reason, reason_detail, recipient, sender, sender_domain, domain, relay, client,"     \
+    " queue_id, text, reply_at, delays"
+
+void store_set_retention(mc_store *s, int64_t seconds) { s->retention = seconds > 0 ? seconds : 0; }
+
+/* Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The log time of an event in seconds, on the local clock of its hour
+ * bucket ("YYYY-MM-DDTHH"); -1 when it has none. */
+static int64_t log_seconds(const char *hour, const mc_time *t)
+{
+    int y, mo, d, h;
+    if (!t->valid || sscanf(hour, "%4d-%2d-%2dT%2d", &y, &mo, &d, &h) != 4)
+        return -1;
+    return days_from_civil(y, mo, d) * 86400 + h * 3600 + t->min * 60 + t->sec;
+}
+
+/* Binds a view as text, or null. */
+static void bind_str(sqlite3_stmt *st, int i, mc_str v)
+{
+    if (v.p)
+        sqlite3_bind_text(st, i, v.p, (int)v.n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Binds a C string as text, null when NULL or empty (as scan writes it). */
+static void bind_cstr(sqlite3_stmt *st, int i, const char *v)
+{
+    bind_str(st, i, v && *v ? mc_str_cstr(v) : MC_STR_NULL);
+}
+
+/* Remembers why a write between flushes failed: the next flush fails with
+ * it and rolls the batch back. */
+static void fail_txn(mc_store *s, const char *err)
+{
+    if (!s->txn_err[0])
+        snprintf(s->txn_err, sizeof s->txn_err, "%s", err);
+}
+
+void store_failure_add(mc_store *s, const mc_event *ev, mc_str delays)
+{
+    char err[512];
+    if (s->read_only || s->retention == 0 || s->txn_err[0])
+        return;
+    if (!begin_txn(s, err, sizeof err)) {
+        fail_txn(s, err);
+        return;
+    }
+    if (s->insert_failure == NULL &&
+        (!exec(s, failures_sql, err, sizeof err) ||
+         !prepare(s, "INSERT INTO failures (at, hour, " FAILURE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+                     "?,?,?,?,?,?,?,?,?,?,?,?)", &s->insert_failure, err, sizeof err))) {
+        fail_txn(s, err);
+        return;
+    }
+    char hour[48], when[64];
+    if (ev->time.zone[0])
+        timewin_local_bucket(&ev->time, hour, sizeof hour);
+    else
+        timewin_bucket(&ev->time, hour, sizeof hour);
+    mc_time_format(&ev->time, when, sizeof when);
+    int64_t at = log_seconds(hour, &ev->time);
+    if (at < 0)
+        at = s->newest_at; /* no time: it ages with the log around it */
+    else if (at > s->newest_at)
+        s->newest_at = at;
+    sqlite3_stmt *st = s->insert_failure;
+    bool local = ev->direction && strcmp(ev->direction, "local") == 0;
+    int i = 1;
+    sqlite3_bind_int64(st, i++, at);
+    sqlite3_bind_text(st, i++, hour, -1, SQLITE_TRANSIENT);
+    bind_cstr(st, i++, when);
+    bind_str(st, i++, ev->host);
+    bind_cstr(st, i++, ev->mta);
+    bind_str(st, i++, ev->program);
+    bind_cstr(st, i++, local ? "local" : ev->direction);
+    bind_str(st, i++, ev->status);
+    bind_cstr(st, i++, ev->stage);
+    bind_cstr(st, i++, ev->code);
+    bind_cstr(st, i++, ev->enhanced);
+    bind_cstr(st, i++, mc_class_name(ev->klass));
+    sqlite3_bind_int(st, i++, ev->conflict);
+    sqlite3_bind_int(st, i++, ev->hard);
+    sqlite3_bind_int(st, i++, ev->inferred);
+    bind_cstr(st, i++, ev->reason);
+    bind_str(st, i++, ev->reason_detail);
+    bind_str(st, i++, ev->recipient);
+    bind_str(st, i++, ev->sender);
+    bind_cstr(st, i++, ev->sender_domain);
+    bind_cstr(st, i++, ev->domain);
+    bind_str(st, i++, ev->relay);
+    bind_str(st, i++, ev->client);
+    bind_str(st, i++, ev->queue_id);
+    bind_str(st, i++, ev->text);
+    /* The reply lies inside the text (event.h): its offset there. */
+    if (ev->reply.p && ev->text.p && ev->reply.p >= ev->text.p && ev->reply.p + ev->reply.n <= ev->text.p + ev->text.n)
+        sqlite3_bind_int64(st, i++, ev->reply.p - ev->text.p);
+    else
+        sqlite3_bind_null(st, i++);
+    bind_str(st, i++, delays.p && delays.n ? delays : MC_STR_NULL);
+    if (!step_done(s, st, err, sizeof err))
+        fail_txn(s, err);
+    else
+        s->failures_added = true;
+}
+
+/* Drops the failure events older than the retention, counted back from
+ * the newest log time in the table (log time, not the clock: an old log
+ * ingested today keeps its last days). */
+static bool prune_failures(mc_store *s, char *err, size_t errlen)
+{
+    if (s->prune_failures == NULL &&
+        !prepare(s, "DELETE FROM failures WHERE at < (SELECT max(at) FROM failures) - ?", &s->prune_failures, err,
+                 errlen))
+        return false;
+    sqlite3_bind_int64(s->prune_failures, 1, s->retention);
+    return step_done(s, s->prune_failures, err, errlen);
+}
+
+/* Reads back a time mc_time_format wrote; invalid when it cannot. */
+static mc_time parse_time(const char *s)
+{
+    mc_time t;
+    memset(&t, 0, sizeof t);
+    t.usec = -1;
+    int n = 0;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &t.year, &t.month, &t.day, &t.hour, &t.min, &t.sec, &n) != 6)
+        return t;
+    s += n;
+    if (*s == '.') {
+        int m = 0;
+        if (sscanf(s + 1, "%6d%n", &t.usec, &m) != 1)
+            return t;
+        s += 1 + m;
+    }
+    snprintf(t.zone, sizeof t.zone, "%s", s);
+    t.valid = true;
+    return t;
+}
+
+/* Column i as a view (null for SQL null). */
+static mc_str column_str(sqlite3_stmt *st, int i)
+{
+    const char *p = (const char *)sqlite3_column_text(st, i);
+    return p ? mc_str_make(p, (size_t)sqlite3_column_bytes(st, i)) : MC_STR_NULL;
+}
+
+bool store_failures(mc_store *s, const mc_window *w, const char *target, bool address, mc_failure_fn fn,
+                    void *ctx, char *err, size_t errlen)
+{
+    if (sqlite3_table_column_metadata(s->db, NULL, "failures", "at", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
+        return true; /* nothing kept yet */
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_printf(&sql, "SELECT " FAILURE_COLUMNS " FROM failures%s AND %s ORDER BY id", window_sql,
+                  address ? "(recipient = ?3 COLLATE NOCASE OR sender = ?3 COLLATE NOCASE)" : "queue_id = ?3");
+    sqlite3_stmt *st;
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
+        return false;
+    sqlite3_bind_text(st, 3, target, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mc_event ev;
+        memset(&ev, 0, sizeof ev);
+        int i = 0;
+        ev.time = parse_time((const char *)sqlite3_column_text(st, i++));
+        ev.host = column_str(st, i++);
+        ev.mta = (const char *)sqlite3_column_text(st, i++);
+        ev.program = column_str(st, i++);
+        ev.direction = (const char *)sqlite3_column_text(st, i++);
+        ev.status = column_str(st, i++);
+        ev.stage = (const char *)sqlite3_column_text(st, i++);
+        mc_str code = column_str(st, i++), enhanced = column_str(st, i++);
+        snprintf(ev.code, sizeof ev.code, "%.*s", (int)code.n, code.p ? code.p : "");
+        snprintf(ev.enhanced, sizeof ev.enhanced, "%.*s", (int)enhanced.n, enhanced.p ? enhanced.p : "");
+        const char *klass = (const char *)sqlite3_column_text(st, i++);
+        if (klass == NULL || !mc_class_from_string(klass, &ev.klass))
+            ev.klass = CLASS_UNKNOWN;
+        ev.conflict = sqlite3_column_int(st, i++) != 0;
+        ev.hard = sqlite3_column_int(st, i++) != 0;
+        ev.inferred = sqlite3_column_int(st, i++) != 0;
+        ev.reason = (const char *)sqlite3_column_text(st, i++);
+        ev.reason_detail = column_str(st, i++);
+        ev.recipient = column_str(st, i++);
+        ev.sender = column_str(st, i++);
+        mc_str sd = column_str(st, i++), dom = column_str(st, i++);
+        snprintf(ev.sender_domain, sizeof ev.sender_domain, "%.*s", (int)sd.n, sd.p ? sd.p : "");
+        snprintf(ev.domain, sizeof ev.domain, "%.*s", (int)dom.n, dom.p ? dom.p : "");
+        ev.relay = column_str(st, i++);
+        ev.client = column_str(st, i++);
+        ev.queue_id = column_str(st, i++);
+        ev.text = column_str(st, i++);
+        if (sqlite3_column_type(st, i) != SQLITE_NULL) {
+            sqlite3_int64 at = sqlite3_column_int64(st, i);
+            if (ev.text.p && at >= 0 && (size_t)at <= ev.text.n)
+                ev.reply = mc_str_make(ev.text.p + at, ev.text.n - (size_t)at);
+        }
+        i++;
+        mc_str delays = column_str(st, i++);
+        if (!fn(&ev, delays, ctx))
+            break;
+    }
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        db_error(s, "reading failure events", err, errlen);
     sqlite3_finalize(st);
     return ok;
 }

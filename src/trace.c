@@ -42,6 +42,9 @@ struct mc_trace {
     size_t n_outcomes, cap_outcomes;
     char **ids;        /* address: queue ids of messages from it (open addressing) */
     size_t n_ids, cap_ids;
+    mc_buf delays;     /* the delay fields of the line (scratch) */
+    mc_str stored_delays; /* from the database: the delays kept with the event */
+    bool from_db;      /* failures only: no outcome is drawn from them */
 };
 
 #define TRACE_MAX_IDS (1u << 20) /* messages from one address followed at most (flat memory) */
@@ -78,6 +81,7 @@ mc_trace *trace_new(const mc_rules *rules, const char *target, bool json, const 
     t->address = strchr(target, '@') != NULL;
     t->json = json;
     t->out = out;
+    mc_buf_init(&t->delays);
     return t;
 }
 
@@ -96,6 +100,7 @@ void trace_free(mc_trace *t)
     free(t->pin);
     lang_free(&t->lang);
     free(t->target);
+    mc_buf_free(&t->delays);
     free(t);
 }
 
@@ -279,10 +284,11 @@ static const char *meaning(const mc_trace *t, const mc_event *ev)
     return ci ? ci->name : NULL;
 }
 
-/* The delay fields of the raw line, as logged. */
-static void delays(FILE *out, mc_str line)
+/* The delay fields of the raw line as logged, each after a space, into b. */
+static void delays_of(mc_buf *b, mc_str line)
 {
-    for (size_t i = 0; i < sizeof delay_marks / sizeof delay_marks[0]; i++) {
+    mc_buf_reset(b);
+    for (size_t i = 0; line.p && i < sizeof delay_marks / sizeof delay_marks[0]; i++) {
         size_t ml = strlen(delay_marks[i]);
         const char *p = memmem(line.p, line.n, delay_marks[i], ml);
         if (p == NULL)
@@ -291,8 +297,8 @@ static void delays(FILE *out, mc_str line)
         const char *e = v;
         while (e < end && *e != ',' && *e != ' ')
             e++;
-        fputc(' ', out);
-        mc_text_safe(out, v, (size_t)(e - v));
+        mc_buf_addc(b, ' ');
+        mc_buf_add(b, v, (size_t)(e - v));
     }
 }
 
@@ -340,7 +346,12 @@ void trace_event(const mc_event *ev, void *ctx)
         from_field(out, ev->sender);
     field(out, "relay", ev->relay);
     field(out, "client", ev->client);
-    delays(out, t->line);
+    if (t->stored_delays.p)
+        mc_text_safe(out, t->stored_delays.p, t->stored_delays.n);
+    else {
+        delays_of(&t->delays, t->line);
+        mc_text_safe(out, t->delays.data, t->delays.len);
+    }
     fputc('\n', out);
     /* The class names are their own keys in rules/lang. */
     fprintf(out, "    %s %s %s", ev->code[0] ? ev->code : "-", ev->enhanced[0] ? ev->enhanced : "-",
@@ -381,7 +392,7 @@ static const char *status_word(const mc_lang *l, const char *status)
 
 uint64_t trace_finish(mc_trace *t)
 {
-    if (!t->json && !t->address)
+    if (!t->json && !t->address && !t->from_db)
         for (size_t i = 0; i < t->n_outcomes; i++) {
             fprintf(t->out, "%s ", lang_word(&t->lang, "trace_outcome"));
             mc_text_safe(t->out, t->outcomes[i].recipient, strlen(t->outcomes[i].recipient));
@@ -391,4 +402,72 @@ uint64_t trace_finish(mc_trace *t)
             fprintf(t->out, " %s %s\n", lang_word(&t->lang, "trace_at"), t->outcomes[i].when);
         }
     return t->matched;
+}
+
+/* ---- the database part: failure events kept by ingest ----------------- */
+
+struct mc_trace_recorder {
+    mc_store *store;
+    mc_str line;   /* the line being parsed (valid during its callbacks) */
+    mc_buf delays;
+};
+
+/* The statuses of a success; any other, or a failure class, is a failure. */
+static const char *const success_statuses[] = {"sent", "accepted"};
+
+/* Whether ingest keeps the event for trace: a failure, not a success. */
+static bool is_failure(const mc_event *ev)
+{
+    if (ev->klass == CLASS_TRANSIENT || ev->klass == CLASS_PERMANENT)
+        return true;
+    for (size_t i = 0; i < sizeof success_statuses / sizeof success_statuses[0]; i++)
+        if (ev->status.p && mc_str_eq(ev->status, success_statuses[i]))
+            return false;
+    return true;
+}
+
+mc_trace_recorder *trace_recorder_new(mc_store *store)
+{
+    mc_trace_recorder *r = mc_xcalloc(1, sizeof *r);
+    r->store = store;
+    mc_buf_init(&r->delays);
+    return r;
+}
+
+void trace_recorder_free(mc_trace_recorder *r)
+{
+    if (r == NULL)
+        return;
+    mc_buf_free(&r->delays);
+    free(r);
+}
+
+bool trace_record_line(mc_str line, void *ctx)
+{
+    ((mc_trace_recorder *)ctx)->line = line;
+    return true;
+}
+
+void trace_record_event(const mc_event *ev, void *ctx)
+{
+    mc_trace_recorder *r = ctx;
+    if (!is_failure(ev))
+        return;
+    delays_of(&r->delays, r->line);
+    store_failure_add(r->store, ev, mc_str_make(r->delays.data, r->delays.len));
+}
+
+/* store_failures callback: one kept event, printed as from a file. */
+static bool db_event(const mc_event *ev, mc_str delays, void *ctx)
+{
+    mc_trace *t = ctx;
+    t->stored_delays = delays.p ? delays : mc_str_make("", 0);
+    trace_event(ev, t);
+    return true;
+}
+
+bool trace_from_store(mc_trace *t, mc_store *s, const mc_window *w, char *err, size_t errlen)
+{
+    t->from_db = true;
+    return store_failures(s, w, t->target, t->address, db_event, t, err, errlen);
 }

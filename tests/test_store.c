@@ -238,7 +238,7 @@ START_TEST(test_upgrade_from_schema_1)
 
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     version = dump(db, "PRAGMA user_version");
-    ck_assert_str_eq(version, "4\n");
+    ck_assert_str_eq(version, "5\n");
     free(version);
     /* schema 3: the meta table (the time of the last ingest), empty until an ingest writes */
     char *meta = dump(db, "SELECT count(*) FROM meta");
@@ -292,6 +292,81 @@ START_TEST(test_upgrade_from_schema_1)
     free(counts);
     free(lines);
     free(sources);
+    cleanup_db(path);
+}
+END_TEST
+
+
+/* Every count with its addresses, as schema 4 held them. */
+#define KEPT_COUNTS_4 "SELECT hour, mta, host, direction, status, stage, code, enhanced, class, reason, domain," \
+                      " relay, client, conflict, hard, inferred, sender, sender_domain, recipient, count," \
+                      " first_seen, last_seen, sample FROM counts ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12," \
+                      " 13, 14, 15, 16, 17, 18, 19"
+#define KEPT_REST_4 "SELECT (SELECT group_concat(key || '|' || sender || '|' || size || '|' || flags, ';')" \
+                    " FROM messages_in_flight), (SELECT value FROM meta WHERE key = 'last_ingest')"
+
+/* tests/data/store/schema-v4.sqlite was written by the mailcodes of schema 4
+ * (see tests/data/SOURCES.md): a writer moves its counts table into
+ * tuples and count_rows behind the view counts, and every count (with its
+ * sender and recipient), line total, source, message in flight and the
+ * last ingest read the same afterwards; the same lines ingested again add
+ * nothing. */
+START_TEST(test_upgrade_from_schema_4)
+{
+    char *path = temp_db();
+    char err[1024];
+    ck_assert_int_eq(test_runf(NULL, "cp %s/store/schema-v4.sqlite %s", MC_DATA_DIR, path), 0);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *version = dump(db, "PRAGMA user_version"), *kind = dump(db, "SELECT type FROM sqlite_master WHERE name = 'counts'");
+    ck_assert_str_eq(version, "4\n");
+    ck_assert_str_eq(kind, "table\n");
+    free(version), free(kind);
+    char *counts = dump(db, KEPT_COUNTS_4), *lines = dump(db, KEPT_LINES), *sources = dump(db, KEPT_SOURCES);
+    char *rest = dump(db, KEPT_REST_4), *sums = dump(db, "SELECT count(*), sum(count) FROM counts");
+    sqlite3_close(db);
+    unsigned long long rows = 0, events = 0;
+    ck_assert_int_eq(sscanf(sums, "%llu|%llu", &rows, &events), 2);
+    ck_assert_uint_gt(rows, 10);
+    free(sums);
+
+    ck_assert_ptr_null(store_open(path, true, err, sizeof err));
+    test_expect_has(err, "schema version 4 needs an upgrade");
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    store_close(s);
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    version = dump(db, "PRAGMA user_version");
+    kind = dump(db, "SELECT type FROM sqlite_master WHERE name = 'counts'");
+    ck_assert_str_eq(version, "5\n");
+    ck_assert_str_eq(kind, "view\n");
+    free(version), free(kind);
+    /* one tuple per distinct combination of the dimensions, one row per hour and tuple */
+    char *shape = dump(db, "SELECT (SELECT count(*) FROM count_rows), (SELECT count(*) FROM tuples)");
+    char want[64];
+    snprintf(want, sizeof want, "%llu|", rows);
+    ck_assert_msg(strncmp(shape, want, strlen(want)) == 0, "count_rows|tuples %s, want %llu rows", shape, rows);
+    free(shape);
+    char *counts2 = dump(db, KEPT_COUNTS_4), *lines2 = dump(db, KEPT_LINES), *sources2 = dump(db, KEPT_SOURCES);
+    char *rest2 = dump(db, KEPT_REST_4);
+    sqlite3_close(db);
+    ck_assert_str_eq(counts2, counts);
+    ck_assert_str_eq(lines2, lines);
+    ck_assert_str_eq(sources2, sources);
+    ck_assert_str_eq(rest2, rest);
+    free(counts2), free(lines2), free(sources2), free(rest2);
+
+    ck_assert_int_eq(test_runf(NULL, "head -600 %s/postfix/mta-run/maillog > %s.log && %s ingest --quiet --db %s %s.log",
+                               MC_DATA_DIR, path, MC_BINARY, path, path), 0);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    counts2 = dump(db, KEPT_COUNTS_4);
+    lines2 = dump(db, KEPT_LINES);
+    sqlite3_close(db);
+    ck_assert_str_eq(counts2, counts);
+    ck_assert_str_eq(lines2, lines);
+    ck_assert_int_eq(test_runf(NULL, "rm -f %s.log", path), 0);
+    free(counts2), free(lines2), free(counts), free(lines), free(sources), free(rest);
     cleanup_db(path);
 }
 END_TEST
@@ -350,6 +425,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_source_positions);
     tcase_add_test(tc, test_refuses_bad_databases);
     tcase_add_test(tc, test_upgrade_from_schema_1);
+    tcase_add_test(tc, test_upgrade_from_schema_4);
     tcase_add_test(tc, test_source_compare_and_set);
     suite_add_tcase(s, tc);
     return s;

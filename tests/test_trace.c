@@ -212,6 +212,102 @@ START_TEST(test_not_found_and_missing)
 }
 END_TEST
 
+
+/* What ingest keeps for trace from the database: every event but a success
+ * (jq, on scan's JSON objects). */
+#define JQ_FAILURES                                                                                  \
+    "jq -c 'select(.class == \"transient\" or .class == \"permanent\" or"                            \
+    " (.status != \"sent\" and .status != \"accepted\"))'"
+
+/* trace TARGET from a database ingested from log: the same JSON objects
+ * as trace TARGET log filtered to failures, and the same text blocks. */
+static void expect_db_trace(const char *db, const char *log, const char *target)
+{
+    char *mine = NULL, *theirs = NULL;
+    ck_assert_int_eq(test_runf(&mine, "%s trace --format json %s --db %s | jq -c .", MC_BINARY, target, db), 0);
+    ck_assert_int_eq(test_runf(&theirs, "%s trace --format json %s %s | " JQ_FAILURES, MC_BINARY, target, log), 0);
+    ck_assert_msg(mine[0], "no failure kept for %s", target);
+    ck_assert_str_eq(mine, theirs);
+    free(mine), free(theirs);
+    /* text: the failures' blocks, each as the file trace prints it */
+    ck_assert_int_eq(test_runf(&mine, "%s trace %s --db %s", MC_BINARY, target, db), 0);
+    ck_assert_int_eq(test_runf(&theirs, "%s trace %s %s", MC_BINARY, target, log), 0);
+    for (char *line = strtok(mine, "\n"); line; line = strtok(NULL, "\n"))
+        ck_assert_msg(strstr(theirs, line), "'%s' is not in the trace from the file:\n%s", line, theirs);
+    test_expect_lacks(mine, "outcome: ");
+    free(mine), free(theirs);
+}
+
+/* ingest, then trace from the database: a bounced message, a deferred one,
+ * a deferred recipient's address (Postfix), an Exim bounce. */
+START_TEST(test_trace_from_database)
+{
+    char db[512], *out = NULL;
+    snprintf(db, sizeof db, "%s/trace.db", test_dir);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s %s", MC_BINARY, db, MAILLOG), 0);
+    char *id = deferred_then_sent();
+    char *to = raw("grep status=deferred %s | head -1 | sed 's/.*to=<//; s/>.*//'");
+    expect_db_trace(db, MAILLOG, BOUNCED);
+    expect_db_trace(db, MAILLOG, id);
+    expect_db_trace(db, MAILLOG, to);
+    /* the window narrows it: the run is of one day, 23 November */
+    ck_assert_int_eq(test_runf(&out, "%s trace %s --db %s --since 2000-01-01 --until 2000-01-02 2>&1", MC_BINARY,
+                               BOUNCED, db), 1);
+    test_expect_has(out, "nothing matched");
+    free(out);
+    /* files and the database's options do not mix */
+    ck_assert_int_eq(test_runf(NULL, "%s trace %s --db %s %s 2>/dev/null", MC_BINARY, BOUNCED, db, MAILLOG), 1);
+    const char *exim = MC_DATA_DIR "/exim/exim-testsuite/log/0032";
+    char *xid = NULL;
+    ck_assert_int_eq(test_runf(&xid, "grep -m1 ' \\*\\* ' %s | awk '{printf \"%%s\", $3}'", exim), 0);
+    snprintf(db, sizeof db, "%s/trace-exim.db", test_dir);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s %s", MC_BINARY, db, exim), 0);
+    expect_db_trace(db, exim, xid);
+    free(id), free(to), free(xid);
+}
+END_TEST
+
+/* The retention counts back in log time from the newest failure kept: the
+ * run moved back 22 days is kept whole in a database of its own (the wall
+ * clock is not the measure) and pruned when the real run follows it; a
+ * retention of 30 days keeps both. */
+START_TEST(test_retention_in_log_time)
+{
+    char old[512], db[512], *n_run = NULL, *out = NULL;
+    snprintf(old, sizeof old, "%s/old.log", test_dir);
+    ck_assert_int_eq(test_runf(NULL, "sed 's/^Nov 23 /Nov  1 /' %s > %s", MAILLOG, old), 0);
+    ck_assert_int_eq(test_runf(&n_run, "%s trace --format json " BOUNCED " %s | " JQ_FAILURES " | wc -l", MC_BINARY,
+                               MAILLOG), 0);
+    int n = atoi(n_run);
+    ck_assert_int_ge(n, 1);
+    const struct {
+        const char *name, *retention;
+        bool with_new;
+        int kept_old, kept_new;
+    } cases[] = {
+        {"alone", "", false, 1, 0},
+        {"pruned", "", true, 0, 1},
+        {"kept", "--retention 30d", true, 1, 1},
+        {"none", "--retention 0", true, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(db, sizeof db, "%s/retention-%s.db", test_dir, cases[i].name);
+        ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet %s --db %s %s %s", MC_BINARY, cases[i].retention, db, old,
+                                   cases[i].with_new ? MAILLOG : ""), 0);
+        test_runf(&out, "%s trace --format json " BOUNCED " --db %s 2>/dev/null | jq -r .time | cut -c6-10 | sort | uniq -c"
+                  " | awk '{printf \"%%s=%%s \", $2, $1}'", MC_BINARY, db);
+        char want[128] = "";
+        if (cases[i].kept_old)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "11-01=%d ", n);
+        if (cases[i].kept_new)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "11-23=%d ", n);
+        ck_assert_msg(strcmp(out, want) == 0, "%s: kept '%s', want '%s'", cases[i].name, out, want);
+        free(out);
+    }
+    free(n_run);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
     Suite *s = suite_create("trace");
@@ -224,6 +320,12 @@ static Suite *trace_suite(void)
     tcase_add_test(tc, test_json_is_scan);
     tcase_add_test(tc, test_not_found_and_missing);
     suite_add_tcase(s, tc);
+    TCase *db = tcase_create("database");
+    tcase_add_checked_fixture(db, test_dir_setup, test_dir_teardown);
+    tcase_set_timeout(db, 120);
+    tcase_add_test(db, test_trace_from_database);
+    tcase_add_test(db, test_retention_in_log_time);
+    suite_add_tcase(s, db);
     return s;
 }
 
