@@ -806,6 +806,21 @@ static int text_or_json(const command_spec *c, const cli *o, bool *json)
     return -1;
 }
 
+/* The start of a command that prints text or JSON in a language: its
+ * format, its rules, its language; -1 to go on, else the exit code (with
+ * nothing left to free). */
+static int start_format_lang(const command_spec *c, const cli *o, mc_rules *rules, bool *json)
+{
+    int rc;
+    if ((rc = text_or_json(c, o, json)) >= 0)
+        return rc;
+    if ((rc = load_rules(o, rules)) != MC_EXIT_OK)
+        return rc;
+    if ((rc = check_lang(c, o, rules)) != MC_EXIT_OK)
+        return rc; /* check_lang freed the rules */
+    return -1;
+}
+
 /* trace from the database: the failure events ingest kept, in the window. */
 static int trace_db(const cli *o, mc_trace *t)
 {
@@ -838,12 +853,8 @@ static int cmd_trace(const command_spec *c, int argc, char **argv)
     if (o.n_args < 1 || o.args[0][0] == '\0')
         return usage_error(c, "%s", "give a queue id, a message id or an address");
     bool json = false;
-    if ((rc = text_or_json(c, &o, &json)) >= 0)
-        return rc;
     mc_rules rules;
-    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
-        return rc;
-    if ((rc = check_lang(c, &o, &rules)) != MC_EXIT_OK)
+    if ((rc = start_format_lang(c, &o, &rules, &json)) >= 0)
         return rc;
     const char *target = o.args[0];
     o.args++;
@@ -887,13 +898,9 @@ static int explain_like(const command_spec *c, int argc, char **argv, int want_a
         return usage_error(c, "%s", want_args == 1 ? "give one code, enhanced code or reply text"
                                                    : "give two codes");
     bool json = false;
-    if ((rc = text_or_json(c, &o, &json)) >= 0)
-        return rc;
     mc_rules rules;
-    if ((rc = load_rules(&o, &rules)) != MC_EXIT_OK)
+    if ((rc = start_format_lang(c, &o, &rules, &json)) >= 0)
         return rc;
-    if ((rc = check_lang(c, &o, &rules)) != MC_EXIT_OK)
-        return rc; /* it freed the rules */
     rc = want_args == 1 ? explain_write(&rules, o.args[0], json, o.lang, stdout)
                         : compare_write(&rules, o.args[0], o.args[1], json, o.lang, stdout);
     return command_end(&rules, rc);
