@@ -32,6 +32,7 @@ typedef struct {
                             only (its other voice is absent); NULL: both */
     bool hard;           /* the address itself is dead */
     double weight;       /* how much it matters in triage (1: as its class says) */
+    double receiver_weight; /* the same when our server refused someone; < 0: weight */
     double brute_force;  /* inbound events per client from which a problem is an
                             attack from a few clients (severity x2); 0: never */
 } mc_reason;

@@ -34,13 +34,21 @@ static const mc_reason *problem_reason(const mc_rules *rules, const kept_row *r)
     return r->values[P_REASON][0] ? reasons_find(&rules->reasons, r->values[P_REASON]) : NULL;
 }
 
+/* Whether a problem is mail our server refused. */
+static bool is_inbound(const kept_row *r)
+{
+    return strcmp(r->values[P_DIRECTION], "inbound") == 0;
+}
+
 /* How much one event of a problem matters. */
 double problems_severity(const mc_rules *rules, const kept_row *r)
 {
     double s = strcmp(r->klass, "permanent") == 0 ? 3.0 : 1.0;
     const mc_reason *rr = problem_reason(rules, r);
+    /* A refusal our server made on purpose (a listed client, spam) weighs
+     * less than the same reply refusing our own mail: receiver_weight. */
     if (rr)
-        s *= rr->weight;
+        s *= is_inbound(r) && rr->receiver_weight >= 0 ? rr->receiver_weight : rr->weight;
     if (strcmp(r->values[P_DIRECTION], "local") == 0)
         s *= 3.0; /* our own users' mail is lost or late through our own fault */
     if (r->brute_force)
@@ -209,11 +217,6 @@ static const mc_reason *unexplained(const mc_rules *rules)
     return reasons_find(&rules->reasons, "unexplained");
 }
 
-/* Whether a problem is mail our server refused. */
-static bool is_inbound(const kept_row *r)
-{
-    return strcmp(r->values[P_DIRECTION], "inbound") == 0;
-}
 
 /* The problem's title, in the voice of its direction and the reader's
  * language (l NULL: English, as JSON has it). */

@@ -40,7 +40,8 @@ static bool is_base_key(const char *k)
 {
     return strcmp(k, "label") == 0 || strcmp(k, "family") == 0 || strcmp(k, "hard") == 0 ||
            strcmp(k, "weight") == 0 || strcmp(k, "receiver_advice") == 0 || strcmp(k, "only") == 0 ||
-           strcmp(k, "receiver_label") == 0 || strcmp(k, "brute_force") == 0;
+           strcmp(k, "receiver_label") == 0 || strcmp(k, "brute_force") == 0 ||
+           strcmp(k, "receiver_weight") == 0;
 }
 
 /* Reads the rule keys of a section into r (which must be zeroed). */
@@ -194,6 +195,7 @@ static const struct {
     double lo, hi;
     const char *must;
 } base_numbers[] = {{"weight", offsetof(mc_reason, weight), 0.0, 10.0, "a number from 0 to 10"},
+                    {"receiver_weight", offsetof(mc_reason, receiver_weight), 0.0, 10.0, "a number from 0 to 10"},
                     {"brute_force", offsetof(mc_reason, brute_force), 1.0, 1e6,
                      "a number of events per client, 1 or more"}};
 
@@ -230,6 +232,7 @@ static bool load_base(mc_reason *r, const conf_file *cf, const conf_section *s, 
     memset(r, 0, sizeof *r);
     r->name = mc_xstrdup(s->name);
     r->weight = 1.0;
+    r->receiver_weight = -1.0; /* none: inbound weighs as outbound */
     for (size_t i = 0; i < s->n_entries; i++) {
         const conf_entry *e = &s->entries[i];
         int got = base_value(r, cf, e, err, errlen);
