@@ -71,7 +71,8 @@ static void copy_view(char *dst, size_t cap, mc_str s)
 
 /* ---- reading a pasted reply ------------------------------------------ */
 
-/* Runs [@reply] patterns on a pasted reply; true when one finds a code. */
+/* Runs [@reply] patterns on a pasted reply; true when one finds a code (a
+ * basic code, or an enhanced code that opens the reply without one). */
 static bool find_code(const mc_pattern *pats, size_t n, mc_matcher *m, mc_str text, mc_reply_reading *out)
 {
     for (size_t j = 0; j < n; j++) {
@@ -82,7 +83,7 @@ static bool find_code(const mc_pattern *pats, size_t n, mc_matcher *m, mc_str te
                 out->code[0] = '\0';
             if (out->enhanced[0] && !is_enhanced_code(out->enhanced))
                 out->enhanced[0] = '\0';
-            if (out->code[0])
+            if (out->code[0] || out->enhanced[0])
                 return true;
         }
     }

@@ -292,8 +292,10 @@ static bool load_reply_section(mc_reasons *rs, const conf_file *cf, const conf_s
         }
         if (!add_pattern(&rs->replies, &rs->n_replies, cf, e, err, errlen))
             return false;
-        if (rs->replies[rs->n_replies - 1].group[G_CODE] < 0) {
-            conf_error(err, errlen, cf->path, e->line, "a [@reply] pattern needs a (?<code>...) group");
+        const mc_pattern *pat = &rs->replies[rs->n_replies - 1];
+        if (pat->group[G_CODE] < 0 && pat->group[G_ENHANCED] < 0) {
+            conf_error(err, errlen, cf->path, e->line,
+                       "a [@reply] pattern needs a (?<code>...) or (?<enhanced>...) group");
             return false;
         }
     }
