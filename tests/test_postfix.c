@@ -30,7 +30,7 @@ static const shape shapes[] = {
      "quinn.35@alpha.test", "alpha.test", "127.0.0.2[127.0.0.2]:2525", NULL, "F34FF10408E"},
     /* multi-line reply joined on one line keeps its first code */
     {MTA_RUN, "yara.70@ratelimit.test", "2026-11-23T12:52:06", "outbound", "deferred", "end-of-data",
-     "421", "4.7.28", "transient", false, false, false, "rate-limited", "yara.70@ratelimit.test",
+     "421", "4.7.28", "transient", false, false, false, "bad-reputation", "yara.70@ratelimit.test",
      "ratelimit.test", "127.0.0.44[127.0.0.44]:2525", NULL, "03CC6104094"},
     {MTA_RUN, "blocked.emma.34@outlook.test", "2026-11-23T12:52:06", "outbound", "bounced", "rcpt",
      "550", "5.7.1", "permanent", false, false, false, "blocklisted", "blocked.emma.34@outlook.test",
