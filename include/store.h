@@ -16,9 +16,10 @@
 #include "messages.h"
 #include "timewin.h"
 
-#define MC_SCHEMA_VERSION 5 /* 2: line_counts.retry_skips; 3: message figures, senders, recipients,
+#define MC_SCHEMA_VERSION 6 /* 2: line_counts.retry_skips; 3: message figures, senders, recipients,
                                messages_in_flight; 4: meta (last_ingest); 5: counts as tuples and
-                               count_rows (the view counts), failures */
+                               count_rows (the view counts), failures; 6: the recipient in
+                               count_rows, failure events packed in failure_blocks */
 
 typedef struct mc_store mc_store;
 

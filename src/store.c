@@ -40,6 +40,8 @@ typedef struct {
     size_t off, len; /* the text in tuple_text */
 } tuple_slot;
 
+struct failure_block; /* the failure events of a batch being packed (below) */
+
 struct mc_store {
     sqlite3 *db;
     bool read_only;
@@ -51,6 +53,7 @@ struct mc_store {
     size_t n_tuples;
     mc_buf tuple_text, key;
     sqlite3_stmt *insert_failure, *prune_failures; /* prepared when first used */
+    struct failure_block *failures; /* the block being filled, written in the batch's transaction */
     int64_t retention;  /* seconds of log time failures are kept (0: none kept) */
     bool failures_added; /* in this transaction */
     int64_t newest_at;  /* the newest log time of a failure written by this handle */
@@ -92,35 +95,41 @@ struct mc_store {
     " AND stage = NEW.stage AND code = NEW.code AND enhanced = NEW.enhanced AND class = NEW.class"   \
     " AND reason = NEW.reason AND domain = NEW.domain AND relay = NEW.relay AND client = NEW.client" \
     " AND conflict = NEW.conflict AND hard = NEW.hard AND inferred = NEW.inferred"                   \
-    " AND sender = coalesce(NEW.sender, '') AND sender_domain = coalesce(NEW.sender_domain, '')"     \
-    " AND recipient = coalesce(NEW.recipient, '')"
+    " AND sender = coalesce(NEW.sender, '') AND sender_domain = coalesce(NEW.sender_domain, '')"
 
-/* The columns of a tuple: every dimension of a count but its hour, in
- * mc_dim order from DIM_MTA on (aggregate.h). */
+/* The columns of a tuple: every dimension of a count but its hour and its
+ * recipient, in mc_dim order from DIM_MTA on (aggregate.h); the recipient
+ * is the last dimension and a column of count_rows. */
 #define TUPLE_COLUMNS                                                                                \
     "mta, host, direction, status, stage, code, enhanced, class, reason, domain, relay, client,"     \
-    " conflict, hard, inferred, sender, sender_domain, recipient"
-#define N_TUPLE_COLUMNS (DIM_COUNT - 1)
+    " conflict, hard, inferred, sender, sender_domain"
+#define TUPLE_END DIM_RECIPIENT /* the dimensions of a tuple: DIM_MTA up to here */
+_Static_assert(DIM_RECIPIENT == DIM_COUNT - 1, "the recipient is the last dimension");
+/* Every dimension but the hour, as the view counts names them. */
+#define DIM_COLUMNS TUPLE_COLUMNS ", recipient"
 
-/* Schema 5: the counts keyed narrowly.  A tuple (every dimension but the
- * hour) is stored once in tuples, under an id derived from its hash (see
- * tuple_id); count_rows holds per hour and tuple the count, the times and
- * the sample.  The view counts joins them back into the shape of schema 4,
- * which every query reads, so reports are the same byte for byte.  A new
- * per-count figure (a delay histogram, say) is a column of count_rows, its
- * upsert in store_open and the view's select list. */
+/* Schema 6: the counts keyed narrowly.  A tuple (every dimension but the
+ * hour and the recipient) is stored once in tuples, under an id derived
+ * from its hash (see tuple_id); count_rows holds per hour, tuple and
+ * recipient the count, the times and the sample.  Nearly every delivery
+ * has a recipient of its own: in the tuple (schema 5) it made every event
+ * a new tuple, two writes; beside it, a batch's deliveries share a few
+ * hundred cached tuples and cost one write each.  The view counts joins
+ * them back into the shape of schema 4, which every query reads, so
+ * reports are the same byte for byte.  A new per-count figure (a delay
+ * histogram, say) is a column of count_rows, its upsert in store_open and
+ * the view's select list. */
 #define COUNTS_SCHEMA                                                                                \
     "CREATE TABLE IF NOT EXISTS tuples ("                                                            \
     " id INTEGER PRIMARY KEY, mta TEXT NOT NULL, host TEXT NOT NULL, direction TEXT NOT NULL,"       \
     " status TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL, enhanced TEXT NOT NULL,"        \
     " class TEXT NOT NULL, reason TEXT NOT NULL, domain TEXT NOT NULL, relay TEXT NOT NULL,"         \
     " client TEXT NOT NULL, conflict INTEGER NOT NULL, hard INTEGER NOT NULL,"                       \
-    " inferred INTEGER NOT NULL, sender TEXT NOT NULL, sender_domain TEXT NOT NULL,"                 \
-    " recipient TEXT NOT NULL);"                                                                     \
+    " inferred INTEGER NOT NULL, sender TEXT NOT NULL, sender_domain TEXT NOT NULL);"                \
     "CREATE TABLE IF NOT EXISTS count_rows ("                                                        \
-    " hour TEXT NOT NULL, tuple INTEGER NOT NULL, count INTEGER NOT NULL,"                           \
+    " hour TEXT NOT NULL, tuple INTEGER NOT NULL, recipient TEXT NOT NULL, count INTEGER NOT NULL,"  \
     " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, sample TEXT NOT NULL,"                      \
-    " PRIMARY KEY (hour, tuple)) WITHOUT ROWID;"
+    " PRIMARY KEY (hour, tuple, recipient)) WITHOUT ROWID;"
 
 static const char schema_sql[] =
     COUNTS_SCHEMA
@@ -129,7 +138,7 @@ static const char schema_sql[] =
     " t.enhanced AS enhanced, t.class AS class, t.reason AS reason, t.domain AS domain,"
     " t.relay AS relay, t.client AS client, t.conflict AS conflict, t.hard AS hard,"
     " t.inferred AS inferred, t.sender AS sender, t.sender_domain AS sender_domain,"
-    " t.recipient AS recipient, c.count AS count, c.first_seen AS first_seen,"
+    " c.recipient AS recipient, c.count AS count, c.first_seen AS first_seen,"
     " c.last_seen AS last_seen, c.sample AS sample FROM count_rows c JOIN tuples t ON t.id = c.tuple;"
     /* A row written into the view by hand (a test, a repair) lands in the
      * tables; its tuple takes the next free id. */
@@ -137,10 +146,11 @@ static const char schema_sql[] =
     " INSERT INTO tuples (id, " TUPLE_COLUMNS ") SELECT coalesce((SELECT max(id) FROM tuples), 0) + 1,"
     " NEW.mta, NEW.host, NEW.direction, NEW.status, NEW.stage, NEW.code, NEW.enhanced, NEW.class,"
     " NEW.reason, NEW.domain, NEW.relay, NEW.client, NEW.conflict, NEW.hard, NEW.inferred,"
-    " coalesce(NEW.sender, ''), coalesce(NEW.sender_domain, ''), coalesce(NEW.recipient, '')"
+    " coalesce(NEW.sender, ''), coalesce(NEW.sender_domain, '')"
     " WHERE NOT EXISTS (SELECT 1 FROM tuples WHERE " TUPLE_MATCH_NEW ");"
-    " INSERT INTO count_rows (hour, tuple, count, first_seen, last_seen, sample)"
-    " VALUES (NEW.hour, (SELECT id FROM tuples WHERE " TUPLE_MATCH_NEW " LIMIT 1), NEW.count,"
+    " INSERT INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"
+    " VALUES (NEW.hour, (SELECT id FROM tuples WHERE " TUPLE_MATCH_NEW " LIMIT 1),"
+    " coalesce(NEW.recipient, ''), NEW.count,"
     " NEW.first_seen, NEW.last_seen, NEW.sample)"
     " ON CONFLICT DO UPDATE SET count = count + excluded.count; END;"
     "CREATE TABLE IF NOT EXISTS line_counts ("
@@ -263,6 +273,10 @@ static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
                         const char *last, const char *sample, char *err, size_t errlen);
 static bool prune_failures(mc_store *s, char *err, size_t errlen);
+static bool upgrade_failures(mc_store *s, char *err, size_t errlen);
+static bool failure_block_write(mc_store *s, char *err, size_t errlen);
+static void failure_block_reset(struct failure_block *b);
+static void failure_block_free(struct failure_block *b);
 static int64_t days_from_civil(int64_t y, int m, int d);
 
 /* One value of a single-row query (a PRAGMA, a count); -1 on error. */
@@ -328,20 +342,23 @@ static bool check_path(const char *path, char *err, size_t errlen)
     return true;
 }
 
-/* Schema 4 to 5: every row of the counts table into tuples and
- * count_rows, the same values under the narrow key; the table goes and
- * the view of schema_sql takes its name. */
-static bool upgrade_to_5(mc_store *s, char *err, size_t errlen)
+/* The upsert of one count row, added to what is there. */
+#define UPSERT_COUNT                                                                                 \
+    "INSERT INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"          \
+    " VALUES (?,?,?,?,?,?,?)"                                                                        \
+    " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                     \
+    " first_seen = min(first_seen, excluded.first_seen),"                                            \
+    " last_seen = max(last_seen, excluded.last_seen)"
+
+/* Schema 1-5 to 6: every count an older schema held (the query select
+ * gives hour, the dimensions, count, first_seen, last_seen, sample) into
+ * tuples and count_rows, the same values under the narrow key. */
+static bool upgrade_counts(mc_store *s, const char *select, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (!exec(s, COUNTS_SCHEMA, err, errlen) ||
-        !prepare(s, "SELECT hour, " TUPLE_COLUMNS ", count, first_seen, last_seen, sample FROM counts", &st, err,
-                 errlen))
+    if (!exec(s, COUNTS_SCHEMA, err, errlen) || !prepare(s, select, &st, err, errlen))
         return false;
-    bool ok = prepare(s,
-                      "INSERT INTO count_rows (hour, tuple, count, first_seen, last_seen, sample) VALUES (?,?,?,?,?,?)"
-                      " ON CONFLICT DO UPDATE SET count = count + excluded.count",
-                      &s->upsert_count, err, errlen);
+    bool ok = prepare(s, UPSERT_COUNT, &s->upsert_count, err, errlen);
     int rc = SQLITE_DONE;
     while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *dims[DIM_COUNT];
@@ -361,7 +378,34 @@ static bool upgrade_to_5(mc_store *s, char *err, size_t errlen)
     sqlite3_finalize(st);
     sqlite3_finalize(s->upsert_count);
     s->upsert_count = NULL;
-    return ok && exec(s, "DROP TABLE counts", err, errlen);
+    return ok;
+}
+
+/* Schema 1-4 kept the counts in one table with the wide key: into the
+ * tables of schema 6; the table goes and the view of schema_sql takes its
+ * name. */
+static bool upgrade_wide_counts(mc_store *s, char *err, size_t errlen)
+{
+    return upgrade_counts(s, "SELECT hour, " DIM_COLUMNS ", count, first_seen, last_seen, sample FROM counts", err,
+                          errlen) &&
+           exec(s, "DROP TABLE counts", err, errlen);
+}
+
+/* Schema 5 kept the recipient in the tuple: its tables are moved aside,
+ * read through the join its view made, and dropped. */
+static bool upgrade_from_5(mc_store *s, char *err, size_t errlen)
+{
+    return exec(s,
+                "DROP VIEW counts; ALTER TABLE tuples RENAME TO tuples_v5;"
+                " ALTER TABLE count_rows RENAME TO count_rows_v5",
+                err, errlen) &&
+           upgrade_counts(s,
+                          "SELECT c.hour, t.mta, t.host, t.direction, t.status, t.stage, t.code, t.enhanced,"
+                          " t.class, t.reason, t.domain, t.relay, t.client, t.conflict, t.hard, t.inferred,"
+                          " t.sender, t.sender_domain, t.recipient, c.count, c.first_seen, c.last_seen, c.sample"
+                          " FROM count_rows_v5 c JOIN tuples_v5 t ON t.id = c.tuple",
+                          err, errlen) &&
+           exec(s, "DROP TABLE count_rows_v5; DROP TABLE tuples_v5", err, errlen);
 }
 
 static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
@@ -400,11 +444,13 @@ static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
      * Version 3 lacked the meta table: schema_sql creates it. */
     const char *upgrade1 = version == 1 ? "ALTER TABLE line_counts ADD COLUMN retry_skips INTEGER NOT NULL DEFAULT 0" : "";
     const char *upgrade3 = version == 1 || version == 2 ? upgrade_to_3 : "";
-    /* Versions 1 to 4 kept the counts in one table with the wide key. */
-    bool upgrade5 = version >= 1 && version < 5;
+    /* Versions 1 to 4 kept the counts in one table with the wide key,
+     * version 5 the recipient in the tuple and failures row by row. */
+    bool wide = version >= 1 && version < 5;
     bool ok = begin_txn(s, err, errlen) && (!*upgrade1 || exec(s, upgrade1, err, errlen)) &&
-              (!*upgrade3 || exec(s, upgrade3, err, errlen)) && (!upgrade5 || upgrade_to_5(s, err, errlen)) &&
-              exec(s, schema_sql, err, errlen) && exec(s, sql, err, errlen);
+              (!*upgrade3 || exec(s, upgrade3, err, errlen)) && (!wide || upgrade_wide_counts(s, err, errlen)) &&
+              (version != 5 || upgrade_from_5(s, err, errlen)) && exec(s, schema_sql, err, errlen) &&
+              (version != 5 || upgrade_failures(s, err, errlen)) && exec(s, sql, err, errlen);
     return end_txn(s, ok, err, errlen);
 }
 
@@ -504,12 +550,7 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
                      " ON CONFLICT DO UPDATE SET count = count + excluded.count",
                      &s->upsert_shape, err, errlen) &&
              prepare(s,
-                     "INSERT INTO count_rows (hour, tuple, count, first_seen, last_seen, sample)"
-                     " VALUES (?,?,?,?,?,?)"
-                     " ON CONFLICT DO UPDATE SET count = count + excluded.count,"
-                     " first_seen = min(first_seen, excluded.first_seen),"
-                     " last_seen = max(last_seen, excluded.last_seen)",
-                     &s->upsert_count, err, errlen) &&
+                     UPSERT_COUNT, &s->upsert_count, err, errlen) &&
              prepare(s,
                      "INSERT INTO line_counts (hour, lines, skipped, unrecognised, retry_skips, " MSG_COLUMNS ")"
                      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -553,6 +594,7 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->insert_tuple);
     sqlite3_finalize(s->insert_failure);
     sqlite3_finalize(s->prune_failures);
+    failure_block_free(s->failures);
     free(s->tuple_slots);
     mc_buf_free(&s->tuple_text);
     mc_buf_free(&s->key);
@@ -686,7 +728,7 @@ static tuple_slot *tuple_slot_of(mc_store *s, uint64_t h)
 /* Whether the tuples row st stands on holds the values of dims. */
 static bool tuple_row_is(sqlite3_stmt *st, const char *const dims[DIM_COUNT])
 {
-    for (int d = DIM_MTA; d < DIM_COUNT; d++) {
+    for (int d = DIM_MTA; d < TUPLE_END; d++) {
         const char *v = (const char *)sqlite3_column_text(st, d - DIM_MTA);
         const char *want = int_dim(d) ? (dims[d][0] == '1' ? "1" : "0") : dims[d];
         if (v == NULL || strcmp(v, want) != 0)
@@ -712,7 +754,7 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
         day = 0;
     mc_buf_reset(&s->key);
     mc_buf_add(&s->key, (const char *)&day, sizeof day);
-    for (int d = DIM_MTA; d < DIM_COUNT; d++) {
+    for (int d = DIM_MTA; d < TUPLE_END; d++) {
         if (int_dim(d))
             mc_buf_addc(&s->key, dims[d][0] == '1' ? '1' : '0');
         else
@@ -729,7 +771,7 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
     }
     if (s->find_tuple == NULL &&
         (!prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen) ||
-         !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+         !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen)))
         return false;
     const uint64_t low = (1ULL << 40) - 1;
@@ -743,7 +785,7 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
         /* Most tuples are new: insert first, look only when the id is taken. */
         sqlite3_stmt *st = s->insert_tuple;
         sqlite3_bind_int64(st, 1, cand);
-        for (int d = DIM_MTA; d < DIM_COUNT; d++) {
+        for (int d = DIM_MTA; d < TUPLE_END; d++) {
             if (int_dim(d))
                 sqlite3_bind_int(st, d + 1, dims[d][0] == '1');
             else
@@ -784,10 +826,11 @@ static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t
     sqlite3_stmt *st = s->upsert_count;
     sqlite3_bind_text(st, 1, dims[DIM_HOUR], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)count);
-    sqlite3_bind_text(st, 4, first, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, last, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, sample, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
+    sqlite3_bind_text(st, 5, first, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, last, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, sample, -1, SQLITE_STATIC);
     return step_done(s, st, err, errlen);
 }
 
@@ -846,6 +889,8 @@ static bool begin_txn(mc_store *s, char *err, size_t errlen)
  * their ids is dropped. */
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen)
 {
+    if (s->failures) /* written by now, or rolled back with the batch */
+        failure_block_reset(s->failures);
     if (!s->in_txn)
         return ok;
     if (ok)
@@ -924,6 +969,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         ok = write_source(s, src, path, err, errlen);
     if (ok && track) /* an ingest into a database (files into a report are not tracked) */
         ok = store_mark_ingest(s, err, errlen);
+    ok = ok && failure_block_write(s, err, errlen);
     if (ok && s->failures_added)
         ok = prune_failures(s, err, errlen);
     ok = end_txn(s, ok, err, errlen);
@@ -1498,25 +1544,56 @@ bool store_warnings(mc_store *s, const mc_window *w, size_t limit, mc_warn_fn fn
 
 /* ---- failure events --------------------------------------------------- */
 
-/* Failure events one by one, for trace from the database: every field of
- * scan's JSON object, the delays as logged, the hour bucket (for a
- * window) and the log time in seconds (`at`, for the retention). */
+/* Failure events for trace from the database (schema 6).  A batch's
+ * events of one hour are packed into one row of failure_blocks: a blob
+ * with a dictionary of the distinct strings of the block and the records
+ * as indices into it, so a reply text, a relay, a sender repeated over
+ * many recipients is stored once per block, and a batch costs SQLite one
+ * insert per hour instead of one row and four index entries per event.
+ * Trace reads the blocks of its window and matches its target against
+ * each block's dictionary once, so a record costs a few varints to skip.
+ * The retention drops whole blocks by their newest log time: an event is
+ * kept at least the retention, and at most the hour of its block longer.
+ *
+ * Blob: a format byte (1); varint n_strings, each string as varint length,
+ * its bytes and a NUL; varint n_records, each record as zigzag varint at,
+ * a flag byte (conflict 1, hard 2, inferred 4, reply offset follows 8),
+ * [varint reply offset], then a varint per field of failure_field: 0 null,
+ * i the dictionary's string i - 1. */
 static const char failures_sql[] =
-    "CREATE TABLE IF NOT EXISTS failures ("
-    " id INTEGER PRIMARY KEY, at INTEGER NOT NULL, hour TEXT NOT NULL, time TEXT, host TEXT, mta TEXT,"
-    " program TEXT, direction TEXT, status TEXT, stage TEXT, code TEXT, enhanced TEXT, class TEXT,"
-    " conflict INTEGER NOT NULL, hard INTEGER NOT NULL, inferred INTEGER NOT NULL, reason TEXT,"
-    " reason_detail TEXT, recipient TEXT, sender TEXT, sender_domain TEXT, domain TEXT, relay TEXT,"
-    " client TEXT, queue_id TEXT, text TEXT, reply_at INTEGER, delays TEXT);"
-    "CREATE INDEX IF NOT EXISTS failures_at ON failures (at);"
-    "CREATE INDEX IF NOT EXISTS failures_recipient ON failures (recipient COLLATE NOCASE);"
-    "CREATE INDEX IF NOT EXISTS failures_sender ON failures (sender COLLATE NOCASE);"
-    "CREATE INDEX IF NOT EXISTS failures_queue_id ON failures (queue_id);";
+    "CREATE TABLE IF NOT EXISTS failure_blocks ("
+    " id INTEGER PRIMARY KEY, hour TEXT NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,"
+    " events INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS failure_blocks_last_at ON failure_blocks (last_at);";
 
-#define FAILURE_COLUMNS                                                                              \
-    "time, host, mta, program, direction, status, stage, code, enhanced, class, conflict, hard,"     \
-    " inferred, reason, reason_detail, recipient, sender, sender_domain, domain, relay, client,"     \
-    " queue_id, text, reply_at, delays"
+#define FAILURE_FORMAT 1
+#define FAILURE_BLOCK_BYTES (1u << 20) /* a block is written when it holds this much */
+
+/* The text fields of a failure event, in record order. */
+typedef enum {
+    FF_TIME, FF_HOST, FF_MTA, FF_PROGRAM, FF_DIRECTION, FF_STATUS, FF_STAGE, FF_CODE, FF_ENHANCED,
+    FF_CLASS, FF_REASON, FF_REASON_DETAIL, FF_RECIPIENT, FF_SENDER, FF_SENDER_DOMAIN, FF_DOMAIN,
+    FF_RELAY, FF_CLIENT, FF_QUEUE_ID, FF_TEXT, FF_DELAYS, FF_COUNT
+} failure_field;
+
+enum { FF_CONFLICT = 1, FF_HARD = 2, FF_INFERRED = 4, FF_REPLY_AT = 8 };
+
+/* One string of the block being filled: where it is in strings. */
+typedef struct {
+    uint64_t hash;
+    size_t off, len;
+} dict_entry;
+
+struct failure_block {
+    char hour[48];
+    mc_buf strings, records;
+    size_t n_records;
+    int64_t first_at, last_at;
+    dict_entry *dict;      /* the block's distinct strings, in order */
+    size_t n_dict, dict_cap;
+    uint32_t *slots;       /* hash of a string -> its index + 1 (0: empty) */
+    size_t n_slots;        /* a power of two, at most half used */
+};
 
 void store_set_retention(mc_store *s, int64_t seconds) { s->retention = seconds > 0 ? seconds : 0; }
 
@@ -1541,21 +1618,6 @@ static int64_t log_seconds(const char *hour, const mc_time *t)
     return days_from_civil(y, mo, d) * 86400 + h * 3600 + t->min * 60 + t->sec;
 }
 
-/* Binds a view as text, or null. */
-static void bind_str(sqlite3_stmt *st, int i, mc_str v)
-{
-    if (v.p)
-        sqlite3_bind_text(st, i, v.p, (int)v.n, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Binds a C string as text, null when NULL or empty (as scan writes it). */
-static void bind_cstr(sqlite3_stmt *st, int i, const char *v)
-{
-    bind_str(st, i, v && *v ? mc_str_cstr(v) : MC_STR_NULL);
-}
-
 /* Remembers why a write between flushes failed: the next flush fails with
  * it and rolls the batch back. */
 static void fail_txn(mc_store *s, const char *err)
@@ -1564,81 +1626,221 @@ static void fail_txn(mc_store *s, const char *err)
         snprintf(s->txn_err, sizeof s->txn_err, "%s", err);
 }
 
+static void put_varint(mc_buf *b, uint64_t v)
+{
+    char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    mc_buf_add(b, tmp, n);
+}
+
+/* Reads a varint at *p (below end); false when it is cut short or too long. */
+static bool get_varint(const unsigned char **p, const unsigned char *end, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* Forgets the block's records and strings; memory is kept. */
+static void failure_block_reset(struct failure_block *b)
+{
+    mc_buf_reset(&b->strings);
+    mc_buf_reset(&b->records);
+    b->n_records = 0;
+    b->n_dict = 0;
+    if (b->slots)
+        memset(b->slots, 0, b->n_slots * sizeof *b->slots);
+}
+
+static void failure_block_free(struct failure_block *b)
+{
+    if (b == NULL)
+        return;
+    mc_buf_free(&b->strings);
+    mc_buf_free(&b->records);
+    free(b->dict);
+    free(b->slots);
+    free(b);
+}
+
+/* The slot of the string v (hash h): where it is, or the empty slot it takes. */
+static uint32_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
+{
+    for (size_t i = h & (b->n_slots - 1);; i = (i + 1) & (b->n_slots - 1)) {
+        uint32_t *slot = &b->slots[i];
+        if (*slot == 0)
+            return slot;
+        const dict_entry *e = &b->dict[*slot - 1];
+        if (e->hash == h && e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0)
+            return slot;
+    }
+}
+
+/* Appends the field v to the record being written: its dictionary index,
+ * the string added to the dictionary when new (0 for null). */
+static void put_field(struct failure_block *b, mc_str v)
+{
+    if (v.p == NULL) {
+        mc_buf_addc(&b->records, 0);
+        return;
+    }
+    if (2 * (b->n_dict + 1) > b->n_slots) { /* grow and rehash */
+        size_t n = b->n_slots ? 2 * b->n_slots : 1024;
+        free(b->slots);
+        b->slots = mc_xcalloc(n, sizeof *b->slots);
+        b->n_slots = n;
+        for (size_t i = 0; i < b->n_dict; i++) {
+            const dict_entry *e = &b->dict[i];
+            *dict_slot(b, mc_str_make(b->strings.data + e->off, e->len), e->hash) = (uint32_t)i + 1;
+        }
+    }
+    uint64_t h = tuple_hash(v.p, v.n);
+    uint32_t *slot = dict_slot(b, v, h);
+    if (*slot == 0) {
+        if (b->n_dict == b->dict_cap) {
+            b->dict_cap = b->dict_cap ? 2 * b->dict_cap : 512;
+            b->dict = mc_xrealloc(b->dict, b->dict_cap * sizeof *b->dict);
+        }
+        put_varint(&b->strings, v.n);
+        b->dict[b->n_dict] = (dict_entry){.hash = h, .off = b->strings.len, .len = v.n};
+        mc_buf_add(&b->strings, v.p, v.n);
+        mc_buf_addc(&b->strings, '\0');
+        *slot = (uint32_t)++b->n_dict;
+    }
+    put_varint(&b->records, *slot);
+}
+
+/* A C string as a field: null when NULL or empty (as scan writes it). */
+static mc_str cstr_field(const char *v) { return v && *v ? mc_str_cstr(v) : MC_STR_NULL; }
+
+/* Writes the block being filled as one row of failure_blocks, in the
+ * batch's transaction, and empties it. */
+static bool failure_block_write(mc_store *s, char *err, size_t errlen)
+{
+    struct failure_block *b = s->failures;
+    if (b == NULL || b->n_records == 0)
+        return true;
+    if (!begin_txn(s, err, errlen))
+        return false;
+    if (s->insert_failure == NULL &&
+        (!exec(s, failures_sql, err, errlen) ||
+         !prepare(s, "INSERT INTO failure_blocks (hour, first_at, last_at, events, data) VALUES (?,?,?,?,?)",
+                  &s->insert_failure, err, errlen)))
+        return false;
+    mc_buf *blob = &s->key; /* scratch */
+    mc_buf_reset(blob);
+    mc_buf_addc(blob, FAILURE_FORMAT);
+    put_varint(blob, b->n_dict);
+    mc_buf_add(blob, b->strings.data, b->strings.len);
+    put_varint(blob, b->n_records);
+    mc_buf_add(blob, b->records.data, b->records.len);
+    sqlite3_stmt *st = s->insert_failure;
+    sqlite3_bind_text(st, 1, b->hour, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, b->first_at);
+    sqlite3_bind_int64(st, 3, b->last_at);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)b->n_records);
+    sqlite3_bind_blob(st, 5, blob->data, (int)blob->len, SQLITE_STATIC);
+    bool ok = step_done(s, st, err, errlen);
+    failure_block_reset(b);
+    if (ok)
+        s->failures_added = true;
+    return ok;
+}
+
+/* Adds one failure event of the given hour bucket and log time to the
+ * block being filled; the block is written first when it holds another
+ * hour or is full. */
+static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_event *ev, mc_str delays, char *err,
+                        size_t errlen)
+{
+    if (s->failures == NULL)
+        s->failures = mc_xcalloc(1, sizeof *s->failures);
+    struct failure_block *b = s->failures;
+    if (b->n_records > 0 && (strcmp(b->hour, hour) != 0 || b->records.len + b->strings.len > FAILURE_BLOCK_BYTES) &&
+        !failure_block_write(s, err, errlen))
+        return false;
+    if (b->n_records == 0) {
+        snprintf(b->hour, sizeof b->hour, "%s", hour);
+        b->first_at = b->last_at = at;
+    }
+    b->first_at = at < b->first_at ? at : b->first_at;
+    b->last_at = at > b->last_at ? at : b->last_at;
+    char when[64];
+    mc_time_format(&ev->time, when, sizeof when);
+    bool local = ev->direction && strcmp(ev->direction, "local") == 0;
+    /* The reply lies inside the text (event.h): its offset there. */
+    bool reply_at = ev->reply.p && ev->text.p && ev->reply.p >= ev->text.p &&
+                    ev->reply.p + ev->reply.n <= ev->text.p + ev->text.n;
+    put_varint(&b->records, at >= 0 ? (uint64_t)at << 1 : ((uint64_t)(-(at + 1)) << 1) | 1);
+    mc_buf_addc(&b->records, (char)((ev->conflict ? FF_CONFLICT : 0) | (ev->hard ? FF_HARD : 0) |
+                                    (ev->inferred ? FF_INFERRED : 0) | (reply_at ? FF_REPLY_AT : 0)));
+    if (reply_at)
+        put_varint(&b->records, (uint64_t)(ev->reply.p - ev->text.p));
+    const mc_str fields[FF_COUNT] = {
+        [FF_TIME] = cstr_field(when),
+        [FF_HOST] = ev->host,
+        [FF_MTA] = cstr_field(ev->mta),
+        [FF_PROGRAM] = ev->program,
+        [FF_DIRECTION] = cstr_field(local ? "local" : ev->direction),
+        [FF_STATUS] = ev->status,
+        [FF_STAGE] = cstr_field(ev->stage),
+        [FF_CODE] = cstr_field(ev->code),
+        [FF_ENHANCED] = cstr_field(ev->enhanced),
+        [FF_CLASS] = cstr_field(mc_class_name(ev->klass)),
+        [FF_REASON] = cstr_field(ev->reason),
+        [FF_REASON_DETAIL] = ev->reason_detail,
+        [FF_RECIPIENT] = ev->recipient,
+        [FF_SENDER] = ev->sender,
+        [FF_SENDER_DOMAIN] = cstr_field(ev->sender_domain),
+        [FF_DOMAIN] = cstr_field(ev->domain),
+        [FF_RELAY] = ev->relay,
+        [FF_CLIENT] = ev->client,
+        [FF_QUEUE_ID] = ev->queue_id,
+        [FF_TEXT] = ev->text,
+        [FF_DELAYS] = delays.p && delays.n ? delays : MC_STR_NULL,
+    };
+    for (int f = 0; f < FF_COUNT; f++)
+        put_field(b, fields[f]);
+    b->n_records++;
+    return true;
+}
+
 void store_failure_add(mc_store *s, const mc_event *ev, mc_str delays)
 {
     char err[512];
     if (s->read_only || s->retention == 0 || s->txn_err[0])
         return;
-    if (!begin_txn(s, err, sizeof err)) {
-        fail_txn(s, err);
-        return;
-    }
-    if (s->insert_failure == NULL &&
-        (!exec(s, failures_sql, err, sizeof err) ||
-         !prepare(s, "INSERT INTO failures (at, hour, " FAILURE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                     "?,?,?,?,?,?,?,?,?,?,?,?)", &s->insert_failure, err, sizeof err))) {
-        fail_txn(s, err);
-        return;
-    }
-    char hour[48], when[64];
+    char hour[48];
     if (ev->time.zone[0])
         timewin_local_bucket(&ev->time, hour, sizeof hour);
     else
         timewin_bucket(&ev->time, hour, sizeof hour);
-    mc_time_format(&ev->time, when, sizeof when);
     int64_t at = log_seconds(hour, &ev->time);
     if (at < 0)
         at = s->newest_at; /* no time: it ages with the log around it */
     else if (at > s->newest_at)
         s->newest_at = at;
-    sqlite3_stmt *st = s->insert_failure;
-    bool local = ev->direction && strcmp(ev->direction, "local") == 0;
-    int i = 1;
-    sqlite3_bind_int64(st, i++, at);
-    sqlite3_bind_text(st, i++, hour, -1, SQLITE_TRANSIENT);
-    bind_cstr(st, i++, when);
-    bind_str(st, i++, ev->host);
-    bind_cstr(st, i++, ev->mta);
-    bind_str(st, i++, ev->program);
-    bind_cstr(st, i++, local ? "local" : ev->direction);
-    bind_str(st, i++, ev->status);
-    bind_cstr(st, i++, ev->stage);
-    bind_cstr(st, i++, ev->code);
-    bind_cstr(st, i++, ev->enhanced);
-    bind_cstr(st, i++, mc_class_name(ev->klass));
-    sqlite3_bind_int(st, i++, ev->conflict);
-    sqlite3_bind_int(st, i++, ev->hard);
-    sqlite3_bind_int(st, i++, ev->inferred);
-    bind_cstr(st, i++, ev->reason);
-    bind_str(st, i++, ev->reason_detail);
-    bind_str(st, i++, ev->recipient);
-    bind_str(st, i++, ev->sender);
-    bind_cstr(st, i++, ev->sender_domain);
-    bind_cstr(st, i++, ev->domain);
-    bind_str(st, i++, ev->relay);
-    bind_str(st, i++, ev->client);
-    bind_str(st, i++, ev->queue_id);
-    bind_str(st, i++, ev->text);
-    /* The reply lies inside the text (event.h): its offset there. */
-    if (ev->reply.p && ev->text.p && ev->reply.p >= ev->text.p && ev->reply.p + ev->reply.n <= ev->text.p + ev->text.n)
-        sqlite3_bind_int64(st, i++, ev->reply.p - ev->text.p);
-    else
-        sqlite3_bind_null(st, i++);
-    bind_str(st, i++, delays.p && delays.n ? delays : MC_STR_NULL);
-    if (!step_done(s, st, err, sizeof err))
+    if (!failure_put(s, hour, at, ev, delays, err, sizeof err))
         fail_txn(s, err);
-    else
-        s->failures_added = true;
 }
 
-/* Drops the failure events older than the retention, counted back from
- * the newest log time in the table (log time, not the clock: an old log
- * ingested today keeps its last days). */
+/* Drops the blocks of failure events older than the retention, counted
+ * back from the newest log time in the table (log time, not the clock: an
+ * old log ingested today keeps its last days). */
 static bool prune_failures(mc_store *s, char *err, size_t errlen)
 {
     if (s->prune_failures == NULL &&
-        !prepare(s, "DELETE FROM failures WHERE at < (SELECT max(at) FROM failures) - ?", &s->prune_failures, err,
-                 errlen))
+        !prepare(s, "DELETE FROM failure_blocks WHERE last_at < (SELECT max(last_at) FROM failure_blocks) - ?",
+                 &s->prune_failures, err, errlen))
         return false;
     sqlite3_bind_int64(s->prune_failures, 1, s->retention);
     return step_done(s, s->prune_failures, err, errlen);
@@ -1672,24 +1874,27 @@ static mc_str column_str(sqlite3_stmt *st, int i)
     return p ? mc_str_make(p, (size_t)sqlite3_column_bytes(st, i)) : MC_STR_NULL;
 }
 
-bool store_failures(mc_store *s, const mc_window *w, const char *target, bool address, mc_failure_fn fn,
-                    void *ctx, char *err, size_t errlen)
+/* Schema 5 kept failure events row by row in failures: each, in order,
+ * into the blocks of schema 6, with its hour and log time as stored. */
+static bool upgrade_failures(mc_store *s, char *err, size_t errlen)
 {
     if (sqlite3_table_column_metadata(s->db, NULL, "failures", "at", NULL, NULL, NULL, NULL, NULL) != SQLITE_OK)
-        return true; /* nothing kept yet */
-    mc_buf sql;
-    mc_buf_init(&sql);
-    mc_buf_printf(&sql, "SELECT " FAILURE_COLUMNS " FROM failures%s AND %s ORDER BY id", window_sql,
-                  address ? "(recipient = ?3 COLLATE NOCASE OR sender = ?3 COLLATE NOCASE)" : "queue_id = ?3");
+        return true; /* none was kept */
     sqlite3_stmt *st;
-    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
+    if (!prepare(s,
+                 "SELECT hour, at, time, host, mta, program, direction, status, stage, code, enhanced, class,"
+                 " conflict, hard, inferred, reason, reason_detail, recipient, sender, sender_domain, domain,"
+                 " relay, client, queue_id, text, reply_at, delays FROM failures ORDER BY id",
+                 &st, err, errlen))
         return false;
-    sqlite3_bind_text(st, 3, target, -1, SQLITE_TRANSIENT);
+    bool ok = true;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         mc_event ev;
         memset(&ev, 0, sizeof ev);
-        int i = 0;
+        const char *hour = (const char *)sqlite3_column_text(st, 0);
+        int64_t at = sqlite3_column_int64(st, 1);
+        int i = 2;
         ev.time = parse_time((const char *)sqlite3_column_text(st, i++));
         ev.host = column_str(st, i++);
         ev.mta = (const char *)sqlite3_column_text(st, i++);
@@ -1718,18 +1923,161 @@ bool store_failures(mc_store *s, const mc_window *w, const char *target, bool ad
         ev.queue_id = column_str(st, i++);
         ev.text = column_str(st, i++);
         if (sqlite3_column_type(st, i) != SQLITE_NULL) {
-            sqlite3_int64 at = sqlite3_column_int64(st, i);
-            if (ev.text.p && at >= 0 && (size_t)at <= ev.text.n)
-                ev.reply = mc_str_make(ev.text.p + at, ev.text.n - (size_t)at);
+            sqlite3_int64 off = sqlite3_column_int64(st, i);
+            if (ev.text.p && off >= 0 && (size_t)off <= ev.text.n)
+                ev.reply = mc_str_make(ev.text.p + off, ev.text.n - (size_t)off);
         }
         i++;
         mc_str delays = column_str(st, i++);
-        if (!fn(&ev, delays, ctx))
-            break;
+        ok = failure_put(s, hour ? hour : "", at, &ev, delays, err, errlen);
     }
-    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
-        db_error(s, "reading failure events", err, errlen);
+    if (ok && rc != SQLITE_DONE)
+        ok = db_error(s, "reading the failure events to upgrade", err, errlen);
+    sqlite3_finalize(st);
+    return ok && failure_block_write(s, err, errlen) && exec(s, "DROP TABLE failures", err, errlen);
+}
+
+/* Whether a and b are equal, ASCII case ignored (SQLite's NOCASE). */
+static bool ascii_eq_nocase(mc_str a, const char *b, size_t bn)
+{
+    if (a.n != bn)
+        return false;
+    for (size_t i = 0; i < bn; i++) {
+        unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b[i];
+        if (x != y && (x | 0x20) != (y | 0x20))
+            return false;
+        if (x != y && !((x | 0x20) >= 'a' && (x | 0x20) <= 'z'))
+            return false;
+    }
+    return true;
+}
+
+/* A string field of a decoded record: a view, or null. */
+static mc_str record_str(const mc_str *dict, const uint64_t *idx, int f)
+{
+    return idx[f] ? dict[idx[f] - 1] : MC_STR_NULL;
+}
+
+/* A C-string field of a decoded record (NUL-terminated in the blob), or NULL. */
+static const char *record_cstr(const mc_str *dict, const uint64_t *idx, int f)
+{
+    return idx[f] ? dict[idx[f] - 1].p : NULL;
+}
+
+/* Copies a field into a fixed buffer of the event ("" for null). */
+static void record_copy(char *dst, size_t len, const mc_str *dict, const uint64_t *idx, int f)
+{
+    mc_str v = record_str(dict, idx, f);
+    snprintf(dst, len, "%.*s", (int)v.n, v.p ? v.p : "");
+}
+
+/* Hands fn the events of one block whose recipient or sender (address) or
+ * queue id is target; *stop when fn asked to.  False when the blob is
+ * corrupt. */
+static bool failure_block_scan(const unsigned char *p, const unsigned char *end, const char *target, bool address,
+                               mc_buf *scratch, mc_failure_fn fn, void *ctx, bool *stop)
+{
+    uint64_t n_dict, n_records;
+    if (p == end || *p++ != FAILURE_FORMAT || !get_varint(&p, end, &n_dict) || n_dict > (uint64_t)(end - p))
+        return false;
+    /* The dictionary, each string's match with the target beside it. */
+    mc_buf_reset(scratch);
+    size_t tn = strlen(target);
+    for (uint64_t i = 0; i < n_dict; i++) {
+        uint64_t len;
+        if (!get_varint(&p, end, &len) || len >= (uint64_t)(end - p) || p[len] != '\0')
+            return false;
+        mc_str v = mc_str_make((const char *)p, (size_t)len);
+        bool match = address ? ascii_eq_nocase(v, target, tn) : v.n == tn && memcmp(v.p, target, tn) == 0;
+        mc_buf_add(scratch, (const char *)&v, sizeof v);
+        mc_buf_addc(scratch, match);
+        p += len + 1;
+    }
+    const size_t stride = sizeof(mc_str) + 1;
+    mc_str *dict = mc_xmalloc((n_dict ? n_dict : 1) * sizeof *dict);
+    bool *matches = mc_xmalloc((n_dict ? n_dict : 1) * sizeof *matches);
+    for (uint64_t i = 0; i < n_dict; i++) {
+        memcpy(&dict[i], scratch->data + i * stride, sizeof dict[i]);
+        matches[i] = scratch->data[i * stride + sizeof(mc_str)] != 0;
+    }
+    bool ok = get_varint(&p, end, &n_records);
+    for (uint64_t r = 0; ok && !*stop && r < n_records; r++) {
+        uint64_t at, reply_at = 0, idx[FF_COUNT];
+        ok = get_varint(&p, end, &at) && p < end;
+        unsigned flags = ok ? *p++ : 0;
+        if (ok && (flags & FF_REPLY_AT))
+            ok = get_varint(&p, end, &reply_at);
+        for (int f = 0; ok && f < FF_COUNT; f++)
+            ok = get_varint(&p, end, &idx[f]) && idx[f] <= n_dict;
+        if (!ok)
+            break;
+        bool hit = address ? (idx[FF_RECIPIENT] && matches[idx[FF_RECIPIENT] - 1]) ||
+                                 (idx[FF_SENDER] && matches[idx[FF_SENDER] - 1])
+                           : idx[FF_QUEUE_ID] && matches[idx[FF_QUEUE_ID] - 1];
+        if (!hit)
+            continue;
+        mc_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.time = parse_time(record_cstr(dict, idx, FF_TIME));
+        ev.host = record_str(dict, idx, FF_HOST);
+        ev.mta = record_cstr(dict, idx, FF_MTA);
+        ev.program = record_str(dict, idx, FF_PROGRAM);
+        ev.direction = record_cstr(dict, idx, FF_DIRECTION);
+        ev.status = record_str(dict, idx, FF_STATUS);
+        ev.stage = record_cstr(dict, idx, FF_STAGE);
+        record_copy(ev.code, sizeof ev.code, dict, idx, FF_CODE);
+        record_copy(ev.enhanced, sizeof ev.enhanced, dict, idx, FF_ENHANCED);
+        const char *klass = record_cstr(dict, idx, FF_CLASS);
+        if (klass == NULL || !mc_class_from_string(klass, &ev.klass))
+            ev.klass = CLASS_UNKNOWN;
+        ev.conflict = (flags & FF_CONFLICT) != 0;
+        ev.hard = (flags & FF_HARD) != 0;
+        ev.inferred = (flags & FF_INFERRED) != 0;
+        ev.reason = record_cstr(dict, idx, FF_REASON);
+        ev.reason_detail = record_str(dict, idx, FF_REASON_DETAIL);
+        ev.recipient = record_str(dict, idx, FF_RECIPIENT);
+        ev.sender = record_str(dict, idx, FF_SENDER);
+        record_copy(ev.sender_domain, sizeof ev.sender_domain, dict, idx, FF_SENDER_DOMAIN);
+        record_copy(ev.domain, sizeof ev.domain, dict, idx, FF_DOMAIN);
+        ev.relay = record_str(dict, idx, FF_RELAY);
+        ev.client = record_str(dict, idx, FF_CLIENT);
+        ev.queue_id = record_str(dict, idx, FF_QUEUE_ID);
+        ev.text = record_str(dict, idx, FF_TEXT);
+        if ((flags & FF_REPLY_AT) && ev.text.p && reply_at <= ev.text.n)
+            ev.reply = mc_str_make(ev.text.p + reply_at, ev.text.n - (size_t)reply_at);
+        if (!fn(&ev, record_str(dict, idx, FF_DELAYS), ctx))
+            *stop = true;
+    }
+    free(dict);
+    free(matches);
+    return ok;
+}
+
+bool store_failures(mc_store *s, const mc_window *w, const char *target, bool address, mc_failure_fn fn,
+                    void *ctx, char *err, size_t errlen)
+{
+    if (sqlite3_table_column_metadata(s->db, NULL, "failure_blocks", "data", NULL, NULL, NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return true; /* nothing kept yet */
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_printf(&sql, "SELECT data FROM failure_blocks%s ORDER BY id", window_sql);
+    sqlite3_stmt *st;
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
+        return false;
+    mc_buf scratch;
+    mc_buf_init(&scratch);
+    bool stop = false, ok = true;
+    int rc = SQLITE_DONE;
+    while (ok && !stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *p = sqlite3_column_blob(st, 0);
+        size_t n = p ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+        if (p == NULL || !failure_block_scan(p, p + n, target, address, &scratch, fn, ctx, &stop))
+            ok = false, snprintf(err, errlen, "database: failure_blocks holds a corrupt block");
+    }
+    mc_buf_free(&scratch);
+    if (ok && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        ok = db_error(s, "reading failure events", err, errlen);
     sqlite3_finalize(st);
     return ok;
 }

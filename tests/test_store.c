@@ -238,7 +238,7 @@ START_TEST(test_upgrade_from_schema_1)
 
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     version = dump(db, "PRAGMA user_version");
-    ck_assert_str_eq(version, "5\n");
+    ck_assert_str_eq(version, "6\n");
     free(version);
     /* schema 3: the meta table (the time of the last ingest), empty until an ingest writes */
     char *meta = dump(db, "SELECT count(*) FROM meta");
@@ -339,7 +339,7 @@ START_TEST(test_upgrade_from_schema_4)
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     version = dump(db, "PRAGMA user_version");
     kind = dump(db, "SELECT type FROM sqlite_master WHERE name = 'counts'");
-    ck_assert_str_eq(version, "5\n");
+    ck_assert_str_eq(version, "6\n");
     ck_assert_str_eq(kind, "view\n");
     free(version), free(kind);
     /* one tuple per distinct combination of the dimensions, one row per hour and tuple */
