@@ -196,11 +196,11 @@ void delay_format(double seconds, char *buf, size_t len)
         snprintf(buf, len, "%ldd%02ldh", s / 86400, s % 86400 / 3600);
 }
 
-/* Writes n bytes of v, least significant first. */
-static void put_le(mc_buf *out, uint64_t v, int n)
+/* Writes n bytes of v at p, least significant first. */
+static void put_le(char *p, uint64_t v, int n)
 {
     for (int i = 0; i < n; i++)
-        mc_buf_addc(out, (char)(v >> (8 * i) & 0xFF));
+        p[i] = (char)(v >> (8 * i) & 0xFF);
 }
 
 /* Reads n bytes, least significant first. */
@@ -230,10 +230,12 @@ static double bits_double(uint64_t u)
 /* One cell into its stored form. */
 static void put_cell(mc_buf *out, const mc_delay_cell *c)
 {
-    put_le(out, c->bucket, 2);
-    put_le(out, c->count, 8);
-    put_le(out, double_bits(c->sum), 8);
-    put_le(out, double_bits(c->max), 8);
+    char cell[MC_DELAY_CELL_BYTES]; /* one append, not one per byte */
+    put_le(cell, c->bucket, 2);
+    put_le(cell + 2, c->count, 8);
+    put_le(cell + 10, double_bits(c->sum), 8);
+    put_le(cell + 18, double_bits(c->max), 8);
+    mc_buf_add(out, cell, sizeof cell);
 }
 
 /* The i-th stored cell of p; false when it is not a cell. */

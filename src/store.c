@@ -59,7 +59,7 @@ struct mc_store {
     int64_t newest_at;  /* the newest log time of a failure written by this handle */
     sqlite3_stmt *upsert_lines;
     sqlite3_stmt *upsert_shape;
-    sqlite3_stmt *upsert_delay;
+    sqlite3_stmt *upsert_delay, *find_delay;
     sqlite3_stmt *put_message, *delete_message; /* prepared when first used */
     sqlite3_stmt *upsert_warning, *upsert_other_warning; /* prepared when first used */
     mc_flush_hook flush_hook;
@@ -209,8 +209,8 @@ static const char shapes_sql[] =
 
 /* Delivery delays per hour and group, as histograms (delays.h): a row per
  * group and hour, its histogram one blob of the buckets it used (count,
- * sum, largest delay each), merged on conflict by mc_delay_merge(), so
- * that hours, batches and databases add up.  A blob and not a row per
+ * sum, largest delay each), merged with what is stored by write_delays
+ * (delay_blob_merge), so that hours, batches and databases add up.  A blob and not a row per
  * bucket: a row costs SQLite some 15 000 instructions to write, and a
  * group uses a dozen buckets.  An added table like unrecognised_shapes:
  * created on every writable open, read as empty where it is missing (a
@@ -456,21 +456,6 @@ static bool check_schema(mc_store *s, bool need_id, char *err, size_t errlen)
 
 static mc_store *store_open_mode(const char *path, bool read_only, bool immutable, char *err, size_t errlen);
 
-/* SQL mc_delay_merge(a, b): the sum of two stored delay histograms. */
-static void sql_delay_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    mc_buf out;
-    mc_buf_init(&out);
-    const unsigned char *a = sqlite3_value_blob(argv[0]), *b = sqlite3_value_blob(argv[1]);
-    size_t an = a ? (size_t)sqlite3_value_bytes(argv[0]) : 0, bn = b ? (size_t)sqlite3_value_bytes(argv[1]) : 0;
-    if (!delay_blob_merge(a, an, b, bn, &out))
-        sqlite3_result_error(ctx, "delays: a histogram is corrupt", -1);
-    else
-        sqlite3_result_blob(ctx, out.len ? out.data : "", (int)out.len, SQLITE_TRANSIENT);
-    mc_buf_free(&out);
-}
-
 mc_store *store_open(const char *path, bool read_only, char *err, size_t errlen)
 {
     if (path != NULL && !check_path(path, err, errlen))
@@ -531,14 +516,11 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
         ok = exec(s, "PRAGMA journal_mode = OFF", err, errlen);
     ok = ok && check_schema(s, need_id, err, errlen);
     if (ok && !s->read_only)
-        ok = (sqlite3_create_function(s->db, "mc_delay_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                      sql_delay_merge, NULL, NULL) == SQLITE_OK ||
-              db_error(s, "registering mc_delay_merge", err, errlen)) &&
-             exec(s, delays_sql, err, errlen) &&
+        ok = exec(s, delays_sql, err, errlen) &&
              prepare(s,
                      "INSERT INTO delays (hour, mta, host, direction, status, class, domain, relay, hist)"
                      " VALUES (?,?,?,?,?,?,?,?,?)"
-                     " ON CONFLICT DO UPDATE SET hist = mc_delay_merge(hist, excluded.hist)",
+                     " ON CONFLICT DO UPDATE SET hist = excluded.hist",
                      &s->upsert_delay, err, errlen);
     if (ok && !s->read_only)
         ok = exec(s, shapes_sql, err, errlen) &&
@@ -586,6 +568,7 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->upsert_lines);
     sqlite3_finalize(s->upsert_shape);
     sqlite3_finalize(s->upsert_delay);
+    sqlite3_finalize(s->find_delay);
     sqlite3_finalize(s->put_message);
     sqlite3_finalize(s->delete_message);
     sqlite3_finalize(s->upsert_warning);
@@ -859,17 +842,121 @@ static bool write_source(mc_store *s, mc_source *src, const char *path, char *er
     return true;
 }
 
-/* An entry's delay histogram, when it has one, as a blob into its group's row. */
-static bool write_delays(mc_store *s, const mc_agg_entry *e, mc_buf *blob, char *err, size_t errlen)
+/* The delay histograms of a batch, one per row of delays (its group): the
+ * stored histogram read once, the batch's entries merged into it in their
+ * order, written back once.  The same sums in the same order as an upsert
+ * per entry (so the same bits), for one read and one write per group
+ * instead of a merging upsert per entry: nearly every delivery is an entry
+ * of its own (the recipient), and a group holds hundreds. */
+typedef struct {
+    uint64_t hash;
+    size_t key_off, key_len; /* its values in keys */
+    const mc_agg_entry *entry; /* the first entry of the group: its values */
+    mc_buf hist;
+} delay_group;
+
+/* The key of an entry's delay group: its values, each ended by a NUL. */
+static void delay_key(const mc_agg_entry *e, mc_buf *key)
 {
-    if (e->delays.n == 0)
-        return true;
-    sqlite3_stmt *st = s->upsert_delay;
+    mc_buf_reset(key);
+    for (size_t d = 0; d < N_DELAY_DIMS; d++)
+        mc_buf_add(key, e->dims[delay_dims[d]], strlen(e->dims[delay_dims[d]]) + 1);
+}
+
+/* The stored histogram of the group of e into hist (empty when none). */
+static bool read_delays(mc_store *s, const mc_agg_entry *e, mc_buf *hist, char *err, size_t errlen)
+{
+    mc_buf_reset(hist);
+    if (s->find_delay == NULL &&
+        !prepare(s,
+                 "SELECT hist FROM delays WHERE hour = ? AND mta = ? AND host = ? AND direction = ?"
+                 " AND status = ? AND class = ? AND domain = ? AND relay = ?",
+                 &s->find_delay, err, errlen))
+        return false;
+    sqlite3_stmt *st = s->find_delay;
     for (size_t d = 0; d < N_DELAY_DIMS; d++)
         sqlite3_bind_text(st, (int)d + 1, e->dims[delay_dims[d]], -1, SQLITE_STATIC);
-    delay_cells_encode(&e->delays, blob);
-    sqlite3_bind_blob(st, N_DELAY_DIMS + 1, blob->data, (int)blob->len, SQLITE_STATIC);
-    return step_done(s, st, err, errlen);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_blob(st, 0))
+        mc_buf_add(hist, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(s, "reading delays", err, errlen);
+    return true;
+}
+
+/* Writes the delay histograms of the batch's entries, a row per group. */
+static bool write_delays(mc_store *s, const mc_aggregate *a, char *err, size_t errlen)
+{
+    delay_group *groups = NULL;
+    size_t n = 0, cap = 0, n_slots = 0;
+    uint32_t *slots = NULL; /* index + 1 into groups */
+    mc_buf keys, key, cells, merged;
+    mc_buf_init(&keys), mc_buf_init(&key), mc_buf_init(&cells), mc_buf_init(&merged);
+    bool ok = true;
+    for (size_t i = 0; ok && i < aggregate_size(a); i++) {
+        const mc_agg_entry *e = aggregate_entry(a, i);
+        if (e->delays.n == 0)
+            continue;
+        if (2 * (n + 1) > n_slots) { /* grow and rehash */
+            n_slots = n_slots ? 2 * n_slots : 256;
+            free(slots);
+            slots = mc_xcalloc(n_slots, sizeof *slots);
+            for (size_t g = 0; g < n; g++) {
+                size_t j = groups[g].hash & (n_slots - 1);
+                while (slots[j])
+                    j = (j + 1) & (n_slots - 1);
+                slots[j] = (uint32_t)g + 1;
+            }
+        }
+        delay_key(e, &key);
+        uint64_t h = tuple_hash(key.data, key.len);
+        size_t j = h & (n_slots - 1);
+        for (; slots[j]; j = (j + 1) & (n_slots - 1)) {
+            const delay_group *g = &groups[slots[j] - 1];
+            if (g->hash == h && g->key_len == key.len && memcmp(keys.data + g->key_off, key.data, key.len) == 0)
+                break;
+        }
+        if (slots[j] == 0) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 256;
+                groups = mc_xrealloc(groups, cap * sizeof *groups);
+            }
+            delay_group *g = &groups[n];
+            *g = (delay_group){.hash = h, .key_off = keys.len, .key_len = key.len, .entry = e};
+            mc_buf_init(&g->hist);
+            mc_buf_add(&keys, key.data, key.len);
+            slots[j] = (uint32_t)++n;
+            ok = read_delays(s, e, &g->hist, err, errlen);
+        }
+        delay_group *g = &groups[slots[j] - 1];
+        delay_cells_encode(&e->delays, &cells);
+        if (ok && g->hist.len == 0) {
+            mc_buf_add(&g->hist, cells.data, cells.len);
+        } else if (ok) {
+            if (!delay_blob_merge((const unsigned char *)g->hist.data, g->hist.len,
+                                  (const unsigned char *)cells.data, cells.len, &merged)) {
+                snprintf(err, errlen, "database: the delays table holds a corrupt histogram");
+                ok = false;
+            }
+            mc_buf tmp = g->hist;
+            g->hist = merged;
+            merged = tmp;
+        }
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        sqlite3_stmt *st = s->upsert_delay;
+        for (size_t d = 0; d < N_DELAY_DIMS; d++)
+            sqlite3_bind_text(st, (int)d + 1, groups[i].entry->dims[delay_dims[d]], -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, N_DELAY_DIMS + 1, groups[i].hist.data, (int)groups[i].hist.len, SQLITE_STATIC);
+        ok = step_done(s, st, err, errlen);
+    }
+    for (size_t i = 0; i < n; i++)
+        mc_buf_free(&groups[i].hist);
+    free(groups);
+    free(slots);
+    mc_buf_free(&keys), mc_buf_free(&key), mc_buf_free(&cells), mc_buf_free(&merged);
+    return ok;
 }
 
 /* Opens the batch's transaction, unless a failure event opened it already. */
@@ -957,11 +1044,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         sqlite3_bind_int64(st, 3, (sqlite3_int64)c->count);
         ok = step_done(s, st, err, errlen);
     }
-    mc_buf blob;
-    mc_buf_init(&blob);
-    for (size_t i = 0; ok && i < aggregate_size(a); i++)
-        ok = write_delays(s, aggregate_entry(a, i), &blob, err, errlen);
-    mc_buf_free(&blob);
+    ok = ok && write_delays(s, a, err, errlen);
     ok = ok && flush_warnings(s, a, err, errlen);
     if (ok && s->flush_hook)
         ok = s->flush_hook(s, s->flush_ctx, err, errlen);
@@ -1626,15 +1709,21 @@ static void fail_txn(mc_store *s, const char *err)
         snprintf(s->txn_err, sizeof s->txn_err, "%s", err);
 }
 
+/* Writes v as a varint at p (room for 10 bytes); the bytes written. */
+static size_t encode_varint(char *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
 static void put_varint(mc_buf *b, uint64_t v)
 {
     char tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)((v & 0x7F) | (v > 0x7F ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    mc_buf_add(b, tmp, n);
+    mc_buf_add(b, tmp, encode_varint(tmp, v));
 }
 
 /* Reads a varint at *p (below end); false when it is cut short or too long. */
@@ -1685,14 +1774,12 @@ static uint32_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
     }
 }
 
-/* Appends the field v to the record being written: its dictionary index,
- * the string added to the dictionary when new (0 for null). */
-static void put_field(struct failure_block *b, mc_str v)
+/* The dictionary index of the field v, the string added to the dictionary
+ * when new (0 for null). */
+static uint64_t field_index(struct failure_block *b, mc_str v)
 {
-    if (v.p == NULL) {
-        mc_buf_addc(&b->records, 0);
-        return;
-    }
+    if (v.p == NULL)
+        return 0;
     if (2 * (b->n_dict + 1) > b->n_slots) { /* grow and rehash */
         size_t n = b->n_slots ? 2 * b->n_slots : 1024;
         free(b->slots);
@@ -1716,7 +1803,7 @@ static void put_field(struct failure_block *b, mc_str v)
         mc_buf_addc(&b->strings, '\0');
         *slot = (uint32_t)++b->n_dict;
     }
-    put_varint(&b->records, *slot);
+    return *slot;
 }
 
 /* A C string as a field: null when NULL or empty (as scan writes it). */
@@ -1780,11 +1867,12 @@ static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
     /* The reply lies inside the text (event.h): its offset there. */
     bool reply_at = ev->reply.p && ev->text.p && ev->reply.p >= ev->text.p &&
                     ev->reply.p + ev->reply.n <= ev->text.p + ev->text.n;
-    put_varint(&b->records, at >= 0 ? (uint64_t)at << 1 : ((uint64_t)(-(at + 1)) << 1) | 1);
-    mc_buf_addc(&b->records, (char)((ev->conflict ? FF_CONFLICT : 0) | (ev->hard ? FF_HARD : 0) |
-                                    (ev->inferred ? FF_INFERRED : 0) | (reply_at ? FF_REPLY_AT : 0)));
+    char rec[10 + 1 + 10 + FF_COUNT * 10]; /* the record, appended at once */
+    size_t n = encode_varint(rec, at >= 0 ? (uint64_t)at << 1 : ((uint64_t)(-(at + 1)) << 1) | 1);
+    rec[n++] = (char)((ev->conflict ? FF_CONFLICT : 0) | (ev->hard ? FF_HARD : 0) | (ev->inferred ? FF_INFERRED : 0) |
+                      (reply_at ? FF_REPLY_AT : 0));
     if (reply_at)
-        put_varint(&b->records, (uint64_t)(ev->reply.p - ev->text.p));
+        n += encode_varint(rec + n, (uint64_t)(ev->reply.p - ev->text.p));
     const mc_str fields[FF_COUNT] = {
         [FF_TIME] = cstr_field(when),
         [FF_HOST] = ev->host,
@@ -1809,7 +1897,8 @@ static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
         [FF_DELAYS] = delays.p && delays.n ? delays : MC_STR_NULL,
     };
     for (int f = 0; f < FF_COUNT; f++)
-        put_field(b, fields[f]);
+        n += encode_varint(rec + n, field_index(b, fields[f]));
+    mc_buf_add(&b->records, rec, n);
     b->n_records++;
     return true;
 }
