@@ -5,8 +5,10 @@
  * a real schema-1 database in place; two writers of one source position
  * (compare and set).
  */
+#include <ctype.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "aggregate.h"
@@ -371,6 +373,140 @@ START_TEST(test_upgrade_from_schema_4)
 }
 END_TEST
 
+/* Every field of a failure event kept in schema 5's failures table, as
+ * failure_line writes it from the event store_failures hands back. */
+#define KEPT_FAILURE_FIELDS                                                                          \
+    "time || '|' || ifnull(host, 'NULL') || '|' || ifnull(mta, 'NULL') || '|' || ifnull(program, 'NULL')" \
+    " || '|' || ifnull(direction, 'NULL') || '|' || ifnull(status, 'NULL') || '|' || ifnull(stage, 'NULL')" \
+    " || '|' || ifnull(code, '') || '|' || ifnull(enhanced, '') || '|' || class || '|' || conflict"     \
+    " || '|' || hard || '|' || inferred || '|' || ifnull(reason, 'NULL') || '|'"                        \
+    " || ifnull(reason_detail, 'NULL') || '|' || ifnull(recipient, 'NULL') || '|' || ifnull(sender, 'NULL')" \
+    " || '|' || ifnull(sender_domain, '') || '|' || ifnull(domain, '') || '|' || ifnull(relay, 'NULL')"  \
+    " || '|' || ifnull(client, 'NULL') || '|' || ifnull(queue_id, 'NULL') || '|' || ifnull(text, 'NULL')" \
+    " || '|' || ifnull(reply_at, 'NULL') || '|' || ifnull(delays, 'NULL')"
+
+/* Appends a view as failure_line writes it (NULL for null). */
+static void put_view(mc_buf *b, mc_str v)
+{
+    if (v.p)
+        mc_buf_add(b, v.p, v.n);
+    else
+        mc_buf_adds(b, "NULL");
+    mc_buf_addc(b, '|');
+}
+
+/* store_failures callback: the event's fields in KEPT_FAILURE_FIELDS' order, a line. */
+static bool failure_line(const mc_event *ev, mc_str delays, void *ctx)
+{
+    mc_buf *b = ctx;
+    char when[64];
+    mc_time_format(&ev->time, when, sizeof when);
+    mc_buf_printf(b, "%s|", when);
+    put_view(b, ev->host);
+    put_view(b, mc_str_cstr(ev->mta));
+    put_view(b, ev->program);
+    put_view(b, mc_str_cstr(ev->direction));
+    put_view(b, ev->status);
+    put_view(b, mc_str_cstr(ev->stage));
+    mc_buf_printf(b, "%s|%s|%s|%d|%d|%d|", ev->code, ev->enhanced, mc_class_name(ev->klass), ev->conflict, ev->hard,
+                  ev->inferred);
+    put_view(b, mc_str_cstr(ev->reason));
+    put_view(b, ev->reason_detail);
+    put_view(b, ev->recipient);
+    put_view(b, ev->sender);
+    mc_buf_printf(b, "%s|%s|", ev->sender_domain, ev->domain);
+    put_view(b, ev->relay);
+    put_view(b, ev->client);
+    put_view(b, ev->queue_id);
+    put_view(b, ev->text);
+    if (ev->reply.p)
+        mc_buf_printf(b, "%td|", ev->reply.p - ev->text.p);
+    else
+        mc_buf_adds(b, "NULL|");
+    if (delays.p)
+        mc_buf_add(b, delays.p, delays.n);
+    else
+        mc_buf_adds(b, "NULL");
+    mc_buf_addc(b, '\n');
+    return true;
+}
+
+/* tests/data/store/schema-v5.sqlite was written by the mailcodes of schema 5
+ * (see tests/data/SOURCES.md): a writer moves the recipient out of its
+ * tuples into count_rows and its failure events row by row into
+ * failure_blocks; every count, line total, source and message in flight
+ * reads the same through the view afterwards, and every failure event
+ * comes back from store_failures field for field, by queue id and by
+ * address (its case ignored), in the order schema 5 kept them. */
+START_TEST(test_upgrade_from_schema_5)
+{
+    char *path = temp_db();
+    char err[1024];
+    ck_assert_int_eq(test_runf(NULL, "cp %s/store/schema-v5.sqlite %s", MC_DATA_DIR, path), 0);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *version = dump(db, "PRAGMA user_version");
+    ck_assert_str_eq(version, "5\n");
+    free(version);
+    char *counts = dump(db, KEPT_COUNTS_4), *lines = dump(db, KEPT_LINES), *sources = dump(db, KEPT_SOURCES);
+    char *rest = dump(db, KEPT_REST_4), *rows = dump(db, "SELECT count(*) FROM count_rows");
+    char *ids = dump(db, "SELECT DISTINCT queue_id FROM failures WHERE queue_id IS NOT NULL ORDER BY 1");
+    char *by_id = dump(db, "SELECT " KEPT_FAILURE_FIELDS " FROM failures WHERE queue_id IS NOT NULL"
+                           " ORDER BY queue_id, id");
+    char *address = dump(db, "SELECT recipient FROM failures WHERE recipient IS NOT NULL GROUP BY recipient"
+                             " ORDER BY count(*) DESC, 1 LIMIT 1");
+    char *n_failures = dump(db, "SELECT count(*) FROM failures");
+    sqlite3_close(db);
+    ck_assert_uint_gt(strlen(ids), 100); /* many messages with failures */
+    address[strlen(address) - 1] = '\0';
+    for (char *p = address; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    char sql[2048];
+    snprintf(sql, sizeof sql, "SELECT " KEPT_FAILURE_FIELDS " FROM failures WHERE recipient = '%s' COLLATE NOCASE"
+             " OR sender = '%s' COLLATE NOCASE ORDER BY id", address, address);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *by_address = dump(db, sql);
+    sqlite3_close(db);
+    ck_assert_uint_gt(strlen(by_address), 0);
+
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_buf got;
+    mc_buf_init(&got);
+    for (char *id = ids, *nl; (nl = strchr(id, '\n')) != NULL; id = nl + 1) {
+        *nl = '\0';
+        ck_assert_msg(store_failures(s, NULL, id, false, failure_line, &got, err, sizeof err), "%s", err);
+    }
+    ck_assert_str_eq(got.data ? got.data : "", by_id);
+    mc_buf_reset(&got);
+    ck_assert_msg(store_failures(s, NULL, address, true, failure_line, &got, err, sizeof err), "%s", err);
+    ck_assert_str_eq(got.data ? got.data : "", by_address);
+    mc_buf_free(&got);
+    store_close(s);
+
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    version = dump(db, "PRAGMA user_version");
+    ck_assert_str_eq(version, "6\n");
+    char *gone = dump(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('failures', 'tuples_v5', 'count_rows_v5')");
+    ck_assert_str_eq(gone, "0\n");
+    char *kept = dump(db, "SELECT sum(events) FROM failure_blocks");
+    ck_assert_str_eq(kept, n_failures);
+    char *rows2 = dump(db, "SELECT count(*) FROM count_rows");
+    ck_assert_str_eq(rows2, rows);
+    char *counts2 = dump(db, KEPT_COUNTS_4), *lines2 = dump(db, KEPT_LINES), *sources2 = dump(db, KEPT_SOURCES);
+    char *rest2 = dump(db, KEPT_REST_4);
+    sqlite3_close(db);
+    ck_assert_str_eq(counts2, counts);
+    ck_assert_str_eq(lines2, lines);
+    ck_assert_str_eq(sources2, sources);
+    ck_assert_str_eq(rest2, rest);
+    free(version), free(gone), free(kept), free(rows2), free(counts2), free(lines2), free(sources2), free(rest2);
+    free(counts), free(lines), free(sources), free(rest), free(rows), free(ids), free(by_id), free(address);
+    free(n_failures), free(by_address);
+    cleanup_db(path);
+}
+END_TEST
+
 /* Two writers of one source (two ingests of one file): the second flush,
  * made from a stale position, writes nothing and learns where the source
  * is now; a claim of a new source loses to one made in between. */
@@ -426,6 +562,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_refuses_bad_databases);
     tcase_add_test(tc, test_upgrade_from_schema_1);
     tcase_add_test(tc, test_upgrade_from_schema_4);
+    tcase_add_test(tc, test_upgrade_from_schema_5);
     tcase_add_test(tc, test_source_compare_and_set);
     suite_add_tcase(s, tc);
     return s;
