@@ -69,13 +69,14 @@ void store_set_flush_hook(mc_store *s, mc_flush_hook fn, void *ctx);
 bool store_message_put(mc_store *s, const mc_message_state *m, char *err, size_t errlen);
 bool store_message_delete(mc_store *s, const char *key, char *err, size_t errlen);
 
-/* Failure events one by one, for trace from the database.  store_failure_add
- * writes one into the batch's transaction (opening it when needed), so it
- * commits with the counts and the source position of its batch, or not at
- * all; an error is kept and the next store_flush fails with it.  Events
- * older than the retention (log time, counted back from the newest kept)
- * are pruned in every flush that added some.  delays: the delay fields as
- * logged (may be null). */
+/* Failure events, for trace from the database.  store_failure_add packs
+ * one into the batch's block of its hour, written in the batch's
+ * transaction (store_flush, or earlier when the hour changes or the block
+ * is full), so it commits with the counts and the source position of its
+ * batch, or not at all; an error is kept and the next store_flush fails
+ * with it.  Blocks whose newest event is older than the retention (log
+ * time, counted back from the newest kept) are pruned in every flush that
+ * added some.  delays: the delay fields as logged (may be null). */
 #define MC_RETENTION_DEFAULT (14 * 86400)
 void store_set_retention(mc_store *s, int64_t seconds); /* 0: keep none */
 void store_failure_add(mc_store *s, const mc_event *ev, mc_str delays);
