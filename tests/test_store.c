@@ -189,6 +189,20 @@ static char *dump(sqlite3 *db, const char *sql)
     return b.data;
 }
 
+/* A temporary copy of the fixture tests/data/store/schema-vN.sqlite, checked
+ * to be of schema N, opened read-only in *db. */
+static char *fixture_copy(int version, sqlite3 **db)
+{
+    char *path = temp_db();
+    ck_assert_int_eq(test_runf(NULL, "cp %s/store/schema-v%d.sqlite %s", MC_DATA_DIR, version, path), 0);
+    ck_assert_int_eq(sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *got = dump(*db, "PRAGMA user_version"), want[16];
+    snprintf(want, sizeof want, "%d\n", version);
+    ck_assert_str_eq(got, want);
+    free(got);
+    return path;
+}
+
 /* What a schema upgrade must keep: every count, line total and source. */
 #define KEPT_COUNTS "SELECT hour, mta, host, direction, status, stage, code, enhanced, class, reason, domain," \
                     " relay, client, conflict, hard, inferred, count, first_seen, last_seen, sample" \
@@ -203,14 +217,9 @@ static char *dump(sqlite3 *db, const char *sql)
  * the same afterwards, with the new retry-skip column at zero. */
 START_TEST(test_upgrade_from_schema_1)
 {
-    char *path = temp_db();
     char err[1024];
-    ck_assert_int_eq(test_runf(NULL, "cp %s/store/schema-v1.sqlite %s", MC_DATA_DIR, path), 0);
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    char *version = dump(db, "PRAGMA user_version");
-    ck_assert_str_eq(version, "1\n");
-    free(version);
+    char *path = fixture_copy(1, &db);
     char *columns = dump(db, "SELECT group_concat(name, ',') FROM pragma_table_info('line_counts')");
     ck_assert_str_eq(columns, "hour,lines,skipped,unrecognised\n");
     free(columns);
@@ -240,7 +249,7 @@ START_TEST(test_upgrade_from_schema_1)
     store_close(s);
 
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    version = dump(db, "PRAGMA user_version");
+    char *version = dump(db, "PRAGMA user_version");
     ck_assert_str_eq(version, "6\n");
     free(version);
     /* schema 3: the meta table (the time of the last ingest), empty until an ingest writes */
@@ -308,6 +317,36 @@ END_TEST
 #define KEPT_REST_4 "SELECT (SELECT group_concat(key || '|' || sender || '|' || size || '|' || flags, ';')" \
                     " FROM messages_in_flight), (SELECT value FROM meta WHERE key = 'last_ingest')"
 
+/* What schema 4 and later keep, read through the view: every count with its
+ * addresses, line total, source, message in flight and the last ingest. */
+typedef struct {
+    char *counts, *lines, *sources, *rest;
+} kept_4;
+
+static void kept_4_read(sqlite3 *db, kept_4 *k)
+{
+    k->counts = dump(db, KEPT_COUNTS_4);
+    k->lines = dump(db, KEPT_LINES);
+    k->sources = dump(db, KEPT_SOURCES);
+    k->rest = dump(db, KEPT_REST_4);
+}
+
+static void kept_4_free(kept_4 *k) { free(k->counts), free(k->lines), free(k->sources), free(k->rest); }
+
+/* db (closed here) holds what before held; before is freed. */
+static void kept_4_same(sqlite3 *db, kept_4 *before)
+{
+    kept_4 after;
+    kept_4_read(db, &after);
+    sqlite3_close(db);
+    ck_assert_str_eq(after.counts, before->counts);
+    ck_assert_str_eq(after.lines, before->lines);
+    ck_assert_str_eq(after.sources, before->sources);
+    ck_assert_str_eq(after.rest, before->rest);
+    kept_4_free(&after);
+    kept_4_free(before);
+}
+
 /* tests/data/store/schema-v4.sqlite was written by the mailcodes of schema 4
  * (see tests/data/SOURCES.md): a writer moves its counts table into
  * tuples and count_rows behind the view counts, and every count (with its
@@ -316,15 +355,12 @@ END_TEST
  * nothing. */
 START_TEST(test_upgrade_from_schema_4)
 {
-    char *path = temp_db();
     char err[1024];
-    ck_assert_int_eq(test_runf(NULL, "cp %s/store/schema-v4.sqlite %s", MC_DATA_DIR, path), 0);
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    char *version = dump(db, "PRAGMA user_version"), *kind = dump(db, "SELECT type FROM sqlite_master WHERE name = 'counts'");
-    ck_assert_str_eq(version, "4\n");
+    char *path = fixture_copy(4, &db);
+    char *version, *kind = dump(db, "SELECT type FROM sqlite_master WHERE name = 'counts'");
     ck_assert_str_eq(kind, "table\n");
-    free(version), free(kind);
+    free(kind);
     char *counts = dump(db, KEPT_COUNTS_4), *lines = dump(db, KEPT_LINES), *sources = dump(db, KEPT_SOURCES);
     char *rest = dump(db, KEPT_REST_4), *sums = dump(db, "SELECT count(*), sum(count) FROM counts");
     sqlite3_close(db);
@@ -441,16 +477,12 @@ static bool failure_line(const mc_event *ev, mc_str delays, void *ctx)
  * address (its case ignored), in the order schema 5 kept them. */
 START_TEST(test_upgrade_from_schema_5)
 {
-    char *path = temp_db();
     char err[1024];
-    ck_assert_int_eq(test_runf(NULL, "cp %s/store/schema-v5.sqlite %s", MC_DATA_DIR, path), 0);
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    char *version = dump(db, "PRAGMA user_version");
-    ck_assert_str_eq(version, "5\n");
-    free(version);
-    char *counts = dump(db, KEPT_COUNTS_4), *lines = dump(db, KEPT_LINES), *sources = dump(db, KEPT_SOURCES);
-    char *rest = dump(db, KEPT_REST_4), *rows = dump(db, "SELECT count(*) FROM count_rows");
+    char *path = fixture_copy(5, &db);
+    kept_4 before;
+    kept_4_read(db, &before);
+    char *rows = dump(db, "SELECT count(*) FROM count_rows");
     char *ids = dump(db, "SELECT DISTINCT queue_id FROM failures WHERE queue_id IS NOT NULL ORDER BY 1");
     char *by_id = dump(db, "SELECT " KEPT_FAILURE_FIELDS " FROM failures WHERE queue_id IS NOT NULL"
                            " ORDER BY queue_id, id");
@@ -486,7 +518,7 @@ START_TEST(test_upgrade_from_schema_5)
     store_close(s);
 
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    version = dump(db, "PRAGMA user_version");
+    char *version = dump(db, "PRAGMA user_version");
     ck_assert_str_eq(version, "6\n");
     char *gone = dump(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('failures', 'tuples_v5', 'count_rows_v5')");
     ck_assert_str_eq(gone, "0\n");
@@ -494,15 +526,9 @@ START_TEST(test_upgrade_from_schema_5)
     ck_assert_str_eq(kept, n_failures);
     char *rows2 = dump(db, "SELECT count(*) FROM count_rows");
     ck_assert_str_eq(rows2, rows);
-    char *counts2 = dump(db, KEPT_COUNTS_4), *lines2 = dump(db, KEPT_LINES), *sources2 = dump(db, KEPT_SOURCES);
-    char *rest2 = dump(db, KEPT_REST_4);
-    sqlite3_close(db);
-    ck_assert_str_eq(counts2, counts);
-    ck_assert_str_eq(lines2, lines);
-    ck_assert_str_eq(sources2, sources);
-    ck_assert_str_eq(rest2, rest);
-    free(version), free(gone), free(kept), free(rows2), free(counts2), free(lines2), free(sources2), free(rest2);
-    free(counts), free(lines), free(sources), free(rest), free(rows), free(ids), free(by_id), free(address);
+    kept_4_same(db, &before);
+    free(version), free(gone), free(kept), free(rows2);
+    free(rows), free(ids), free(by_id), free(address);
     free(n_failures), free(by_address);
     cleanup_db(path);
 }
