@@ -69,7 +69,7 @@ typedef struct {
     void (*end)(const problems_writer *w, size_t section);
 } problems_visitor;
 
-/* Walks the first top problems of k (ranked) in the sections of
+/* Walks the first top problems of k (ranked; top 0: all) in the sections of
  * problems_directions, skipping empty sections. */
 void problems_by_section(const kept_rows *k, size_t top, const problems_visitor *v, const problems_writer *w);
 

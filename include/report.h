@@ -19,6 +19,7 @@ typedef struct {
     const char *keys[MC_MAX_KEYS];
     size_t n_keys;           /* 0: the format's default view */
     size_t top;              /* 0 = all */
+    bool top_given;          /* --top was given: it overrides every list's default (report_top) */
     mc_format format;
     mc_window window;
     mc_window previous;      /* same length just before; since[0] == 0 when unknown */
@@ -35,6 +36,11 @@ bool report_parse_format(const char *s, mc_format *f);
 /* Splits "code,enhanced" into keys (pointers into buf, which is modified).
  * false with a message in err for an unknown key. */
 bool report_parse_keys(char *buf, mc_report_opts *o, char *err, size_t errlen);
+
+/* How many items a list shows (0: all): --top N as given (--top 0: all),
+ * else the list's own default dflt (10 problems in the daily report, 5 in
+ * triage, ...); one meaning for every list of report and triage. */
+size_t report_top(const mc_report_opts *o, size_t dflt);
 
 /* Writes the report; returns an exit code. */
 int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FILE *out);

@@ -142,7 +142,7 @@ static const char usage_triage[] =
     "options:\n"
     "  -d, --db PATH      database to read (default as for ingest)\n"
     "  --day D, --since T, --until T, --utc   the window, as for report\n"
-    "  --top N            at most N problems (default 5)\n"
+    "  --top N            at most N problems (0 = all; default 5)\n"
     "  --format F         text (default), json (stable, see CONTRACT.md), html\n"
     "  --lang L           en (default), th, ko, zh, de, ar\n"
     "  --unrecognised FILE  with FILE arguments: write unrecognised outcome lines to FILE\n"
@@ -730,6 +730,7 @@ static int report_like(const command_spec *c, int argc, char **argv, bool triage
         if (*o.top == '\0' || *end || v < 0 || errno)
             return usage_error(c, "--top '%s' is not a whole number >= 0", o.top);
         ro.top = (size_t)v;
+        ro.top_given = true;
     } else {
         ro.top = ro.format == FORMAT_TEXT && o.by ? 20 : 0;
     }

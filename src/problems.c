@@ -420,7 +420,7 @@ void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, cons
  * each numbered by its rank. */
 void problems_by_section(const kept_rows *k, size_t top, const problems_visitor *v, const problems_writer *w)
 {
-    if (top > k->n)
+    if (top == 0 || top > k->n) /* 0: all */
         top = k->n;
     for (size_t d = 0; d < 3; d++) {
         bool headed = false;

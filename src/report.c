@@ -26,6 +26,12 @@
 #include "report_rows.h"
 #include "textout.h"
 
+/* The length of a list: --top as given, else the list's default. */
+size_t report_top(const mc_report_opts *o, size_t dflt)
+{
+    return o->top_given ? o->top : dflt;
+}
+
 /* "text", "json", ... to its mc_format; false when unknown. */
 bool report_parse_format(const char *s, mc_format *f)
 {
@@ -386,7 +392,7 @@ static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_o
     mc_buf buf;
     mc_buf_init(&buf);
     problems_writer w = {s, rules, o, l, t, &buf, out};
-    problems_by_section(&k, o->top ? o->top : 10, &(problems_visitor){daily_heading, daily_visit, NULL}, &w);
+    problems_by_section(&k, report_top(o, 10), &(problems_visitor){daily_heading, daily_visit, NULL}, &w);
     mc_buf_free(&buf);
     rows_free(&k);
     return true;

@@ -251,7 +251,7 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
     mc_buf buf;
     mc_buf_init(&buf);
     problems_writer w = {s, rules, o, l, NULL, &buf, out};
-    problems_by_section(&k, o->top ? o->top : 10, &(problems_visitor){html_heading, html_visit, html_section_end}, &w);
+    problems_by_section(&k, report_top(o, 10), &(problems_visitor){html_heading, html_visit, html_section_end}, &w);
     mc_buf_free(&buf);
     rows_free(&k);
     return true;

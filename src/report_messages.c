@@ -85,7 +85,7 @@ bool report_messages_text(mc_store *s, const mc_report_opts *o, const mc_lang *l
     kept_rows k;
     const char *keys[1] = {"sender"};
     mc_filter f = {.problems_only = true, .keys = {"direction"}, .values = {"outbound"}, .n = 1};
-    if (!rows_query(s, &o->window, keys, 1, &f, o->top ? o->top : 5, &k, err, errlen))
+    if (!rows_query(s, &o->window, keys, 1, &f, report_top(o, 5), &k, err, errlen))
         return false;
     fprintf(out, "\n%s\n", lang_word(l, "top_failing_senders"));
     size_t shown = 0;

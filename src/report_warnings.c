@@ -118,11 +118,11 @@ bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_op
     fprintf(out, "\n%s\n", report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
     if (g.n == 0)
         fprintf(out, "  %s\n", report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
-    size_t top = o->top ? o->top : 10;
+    size_t top = report_top(o, 10);
     uint64_t rest = 0;
     for (size_t i = 0; i < g.n; i++) {
         const warn_group *w = &g.groups[i];
-        if (i >= top) {
+        if (top && i >= top) {
             rest += w->count;
             continue;
         }
@@ -171,8 +171,8 @@ bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_op
         }
         fputs("</th></tr>\n", out);
     }
-    size_t top = o->top ? o->top : 10;
-    for (size_t i = 0; i < g.n && i < top; i++) {
+    size_t top = report_top(o, 10);
+    for (size_t i = 0; i < g.n && (top == 0 || i < top); i++) {
         const warn_group *w = &g.groups[i];
         fprintf(out, "<tr><td class=\"n\">%llu</td><td>", (unsigned long long)w->count);
         const char *const cells[] = {w->severity, w->mta, group_words(l, w), w->first, w->last};

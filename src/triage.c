@@ -197,8 +197,8 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         fprintf(stderr, "mailcodes: %s\n", err);
         return MC_EXIT_DB;
     }
-    size_t top = o->top ? o->top : 5;
-    if (top > k.n)
+    size_t top = report_top(o, 5);
+    if (top == 0 || top > k.n)
         top = k.n;
     char win[128];
     report_window_words(o, &lang, win, sizeof win);

@@ -623,6 +623,55 @@ START_TEST(test_brute_force)
 }
 END_TEST
 
+/* --top N has one meaning in every list of report and triage: N problems,
+ * 0 all of them, and without --top each list's documented default (10 in
+ * the daily report, 5 in triage).  The problems of sample.log are counted
+ * here from scan's events: one per (section, status, code, enhanced,
+ * reason, class) among the failures, Postfix's local agent being the local
+ * section (57; the file has no fatal or panic line).  Before, --top 0 gave
+ * 10 in the daily report and 5 in triage. */
+START_TEST(test_top_zero_is_all)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s scan %s/sample.log | python3 -c '"
+                               "import json, sys\n"
+                               "ev = [json.loads(l) for l in sys.stdin]\n"
+                               "loc = (\"local\", \"virtual\", \"pipe\", \"lmtp\")\n"
+                               "print(len({(\"local\" if e[\"program\"].split(\"/\")[-1] in loc else e[\"direction\"], e[\"status\"],"
+                               " e[\"code\"], e[\"enhanced\"], e[\"reason\"], e[\"class\"]) for e in ev"
+                               " if e[\"class\"] in (\"transient\", \"permanent\")}))'; grep -c -e 'fatal:' -e 'panic:' %s/sample.log",
+                               BIN, MC_DATA_DIR, MC_DATA_DIR), 1); /* grep -c: 0 lines, status 1 */
+    int problems = 0, fatal = -1;
+    ck_assert_int_eq(sscanf(out, "%d %d", &problems, &fatal), 2);
+    ck_assert_msg(problems > 20 && fatal == 0, "%s", out);
+    free(out);
+    static const struct {
+        const char *args, *count; /* the command's arguments; how its problems are counted */
+        int want;                 /* -1: all of them */
+    } runs[] = {
+        {"report %s/sample.log --top 0", "grep -cE '^ +[0-9]+\\. '", -1},
+        {"report %s/sample.log --top 0 --format html", "grep -c '^<tr><td class=\"n\">[0-9]*</td><td>[0-9-]'", -1},
+        {"triage %s/sample.log --top 0", "grep -cE '^[0-9]+\\. '", -1},
+        {"triage %s/sample.log --top 0 --format html", "grep -c '^<section'", -1},
+        {"triage %s/sample.log --top 0 --format json", "grep -c '{\"rank\": '", -1},
+        {"report %s/sample.log", "grep -cE '^ +[0-9]+\\. '", 10},
+        {"report %s/sample.log --format html", "grep -c '^<tr><td class=\"n\">[0-9]*</td><td>[0-9-]'", 10},
+        {"triage %s/sample.log", "grep -cE '^[0-9]+\\. '", 5},
+        {"triage %s/sample.log --format json", "grep -c '{\"rank\": '", 5},
+        {"report %s/sample.log --top 3", "grep -cE '^ +[0-9]+\\. '", 3},
+        {"triage %s/sample.log --top 3 --format html", "grep -c '^<section'", 3},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        char args[256];
+        snprintf(args, sizeof args, runs[i].args, MC_DATA_DIR);
+        ck_assert_int_eq(test_runf(&out, "%s %s | %s", BIN, args, runs[i].count), 0);
+        int want = runs[i].want < 0 ? problems : runs[i].want;
+        ck_assert_msg(atoi(out) == want, "%s: %d problems, expected %d", args, atoi(out), want);
+        free(out);
+    }
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -647,6 +696,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_expired_names_domains);
     tcase_add_test(tc, test_exim_local_section);
     tcase_add_test(tc, test_brute_force);
+    tcase_add_test(tc, test_top_zero_is_all);
     suite_add_tcase(s, tc);
     return s;
 }
