@@ -25,12 +25,14 @@ double problems_severity(const mc_rules *rules, const kept_row *r);
 void problems_filter(const kept_row *r, mc_filter *f);
 
 /* The problem's title in the voice of its direction (an inbound problem:
- * the reason's receiver_label) and in l's language where it has one: the
- * reason's label, else the code's name, else the unexplained reason's; never NULL. */
+ * the reason's receiver_label; a local one: its local_label) and in l's
+ * language where it has one: the reason's label, else (outbound) the code's
+ * name, else the unexplained reason's; never NULL. */
 const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_row *r);
 
-/* The advice in the voice of the problem's direction (the reason's, else
- * the code's receiver_fix or fix), with {domains} replaced by the
+/* The advice in the voice of the problem's direction (the reason's
+ * receiver_advice, local_advice or advice, else the code's receiver_fix or
+ * fix, else the unexplained reason's), with {domains} replaced by the
  * problem's own domains; written into out and returned. */
 const char *problems_advice(mc_store *s, const mc_window *w, const mc_rules *rules, const mc_lang *l,
                             const kept_row *r, mc_buf *out);
@@ -74,7 +76,20 @@ typedef struct {
 void problems_by_section(const kept_rows *k, size_t top, const problems_visitor *v, const problems_writer *w);
 
 /* The sections of the daily report, in the order they are shown (their
- * headings: report_section_heading). */
-extern const char *const problems_directions[3];
+ * headings: report_section_heading): our MTA itself (its own fatal and
+ * panic lines), our own deliveries on this host, our mail to others, mail
+ * our server refused. */
+enum { PROBLEM_SECTIONS = 4 };
+extern const char *const problems_sections[PROBLEM_SECTIONS];
+
+/* Whether r is a group of the MTA's own fatal or panic lines (direction
+ * "local" in JSON, its own section "mta" in the reports). */
+bool problems_is_mta(const kept_row *r);
+
+/* The section of problems_sections r is shown in. */
+const char *problems_section(const kept_row *r);
+
+/* The noun of r's count in l's language: events, or log lines for the MTA's own lines. */
+const char *problems_count_noun(const mc_lang *l, const kept_row *r);
 
 #endif

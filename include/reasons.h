@@ -28,6 +28,10 @@ typedef struct {
                             was it intended, which setting, how to let a
                             legitimate sender through) */
     char *receiver_label; /* the title in the receiver's voice (inbound problems) */
+    char *local_label;   /* the local voice (our own deliveries on this host failed:
+                            permissions, disk, quota, the mailbox path, the pipe
+                            command): the title; NULL: label */
+    char *local_advice;  /* the advice in that voice; NULL: advice */
     const char *only;    /* "outbound" / "inbound": happens in that direction
                             only (its other voice is absent); NULL: both */
     bool hard;           /* the address itself is dead */

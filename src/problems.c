@@ -24,7 +24,7 @@
 #include "knowledge.h"
 #include "report_warnings.h"
 
-const char *const problems_directions[3] = {"local", "outbound", "inbound"};
+const char *const problems_sections[PROBLEM_SECTIONS] = {"mta", "local", "outbound", "inbound"};
 
 static const char *const problem_keys[P_NKEYS] = {"section", "status", "code", "enhanced", "reason"};
 
@@ -40,6 +40,33 @@ static bool is_inbound(const kept_row *r)
     return strcmp(r->values[P_DIRECTION], "inbound") == 0;
 }
 
+/* Whether a problem is a group of the MTA's own fatal or panic lines
+ * (gather_warnings below: only those carry a detail). */
+bool problems_is_mta(const kept_row *r)
+{
+    return r->detail != NULL;
+}
+
+/* Whether a problem is one of our own deliveries on this host. */
+static bool is_local(const kept_row *r)
+{
+    return !problems_is_mta(r) && strcmp(r->values[P_DIRECTION], "local") == 0;
+}
+
+/* The report section of a problem (problems_sections). */
+const char *problems_section(const kept_row *r)
+{
+    return problems_is_mta(r) ? "mta" : r->values[P_DIRECTION];
+}
+
+/* "48 events", or "48 log lines" for the MTA's own lines: the noun of its count. */
+const char *problems_count_noun(const mc_lang *l, const kept_row *r)
+{
+    if (problems_is_mta(r))
+        return lang_word(l, r->count == 1 ? "line_one" : "line_many");
+    return lang_word(l, r->count == 1 ? "event_one" : "event_many");
+}
+
 /* How much one event of a problem matters. */
 double problems_severity(const mc_rules *rules, const kept_row *r)
 {
@@ -50,7 +77,7 @@ double problems_severity(const mc_rules *rules, const kept_row *r)
     if (rr)
         s *= is_inbound(r) && rr->receiver_weight >= 0 ? rr->receiver_weight : rr->weight;
     if (strcmp(r->values[P_DIRECTION], "local") == 0)
-        s *= 3.0; /* our own users' mail is lost or late through our own fault */
+        s *= 3.0; /* our own users' mail is lost or late, or our MTA failed: our own fault */
     if (r->brute_force)
         s *= 2.0; /* an attack from a few clients, not users mistyping */
     return s;
@@ -219,44 +246,57 @@ static const mc_reason *unexplained(const mc_rules *rules)
 
 
 /* The problem's title, in the voice of its direction and the reader's
- * language (l NULL: English, as JSON has it). */
+ * language (l NULL: English, as JSON has it): mail our server refused
+ * (inbound: receiver_label, [@reasons_inbound]), our own deliveries on this
+ * host (local: local_label, [@reasons_local]), or our mail refused
+ * elsewhere (label, [@reasons]). */
 const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_row *r)
 {
     const char *name, *advice;
     if (r->detail && r->detail[0]) /* a group of the MTA's own fatal or panic lines */
         return r->detail;
     const mc_reason *rr = problem_reason(rules, r);
-    if (rr == NULL) {
+    /* Without a reason, the code's name is the remote server's meaning of
+     * it: mail we refused or our own delivery failing is said in our voice. */
+    if (rr == NULL && !is_inbound(r) && !is_local(r)) {
         rows_knowledge(rules, r->values[P_CODE], r->values[P_ENHANCED], "", &name, &advice);
         if (name)
             return name;
-        rr = unexplained(rules);
-        if (rr == NULL)
-            return "unexplained failure";
     }
-    if (is_inbound(r) && rr->receiver_label) {
-        const char *w = l && l->words ? conf_get(conf_find_section(l->words, "@reasons_inbound"), rr->name) : NULL;
-        return w ? w : rr->receiver_label;
+    if (rr == NULL)
+        rr = unexplained(rules);
+    if (rr == NULL)
+        return "unexplained failure";
+    const char *own = is_inbound(r) ? rr->receiver_label : is_local(r) ? rr->local_label : NULL;
+    if (own) {
+        const char *section = is_inbound(r) ? "@reasons_inbound" : "@reasons_local";
+        const char *w = l && l->words ? conf_get(conf_find_section(l->words, section), rr->name) : NULL;
+        return w ? w : own;
     }
     const char *label = rr->label ? rr->label : rr->name;
     return l ? lang_reason_label(l, rr->name, label) : label;
 }
 
-/* The advice of a problem as written in rules/, in the voice of its direction. */
+/* The advice of a problem as written in rules/, in the voice of its
+ * direction: the receiver's (inbound), ours on this host (local), the
+ * sender's (outbound). */
 static const char *advice_text(const mc_rules *rules, const kept_row *r)
 {
     bool inbound = is_inbound(r);
     const mc_reason *rr = problem_reason(rules, r);
-    if (rr == NULL) {
+    if (rr == NULL && !is_local(r)) { /* a local failure no rule knows: not the remote's meaning */
         const mc_code_info *c = knowledge_enhanced(&rules->knowledge, r->values[P_ENHANCED]);
         if (c == NULL)
             c = knowledge_code(&rules->knowledge, r->values[P_CODE]);
         if (c) /* a one-direction code seen in the other: say what we have */
             return inbound && c->receiver_fix ? c->receiver_fix : c->fix;
-        rr = unexplained(rules);
-        if (rr == NULL)
-            return "";
     }
+    if (rr == NULL)
+        rr = unexplained(rules);
+    if (rr == NULL)
+        return "";
+    if (is_local(r) && rr->local_advice)
+        return rr->local_advice;
     const char *a = inbound ? rr->receiver_advice : rr->advice;
     if (a == NULL) /* a one-direction reason seen in the other: say what we have */
         a = inbound ? rr->advice : rr->receiver_advice;
@@ -416,17 +456,17 @@ void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, cons
     rows_free(&k);
 }
 
-/* Walks the top problems section by section (local, outbound, inbound),
- * each numbered by its rank. */
+/* Walks the top problems section by section (our MTA itself, local,
+ * outbound, inbound), each numbered by its rank. */
 void problems_by_section(const kept_rows *k, size_t top, const problems_visitor *v, const problems_writer *w)
 {
     if (top == 0 || top > k->n) /* 0: all */
         top = k->n;
-    for (size_t d = 0; d < 3; d++) {
+    for (size_t d = 0; d < PROBLEM_SECTIONS; d++) {
         bool headed = false;
         for (size_t i = 0; i < top; i++) {
             const kept_row *r = &k->rows[i];
-            if (strcmp(r->values[P_DIRECTION], problems_directions[d]) != 0)
+            if (strcmp(problems_section(r), problems_sections[d]) != 0)
                 continue;
             if (!headed && v->heading)
                 v->heading(w, d);

@@ -41,7 +41,7 @@ static bool is_base_key(const char *k)
     return strcmp(k, "label") == 0 || strcmp(k, "family") == 0 || strcmp(k, "hard") == 0 ||
            strcmp(k, "weight") == 0 || strcmp(k, "receiver_advice") == 0 || strcmp(k, "only") == 0 ||
            strcmp(k, "receiver_label") == 0 || strcmp(k, "brute_force") == 0 ||
-           strcmp(k, "receiver_weight") == 0;
+           strcmp(k, "receiver_weight") == 0 || strcmp(k, "local_label") == 0 || strcmp(k, "local_advice") == 0;
 }
 
 /* Reads the rule keys of a section into r (which must be zeroed). */
@@ -186,7 +186,9 @@ static const struct {
                   {"family", offsetof(mc_reason, family)},
                   {"advice", offsetof(mc_reason, advice)},
                   {"receiver_advice", offsetof(mc_reason, receiver_advice)},
-                  {"receiver_label", offsetof(mc_reason, receiver_label)}};
+                  {"receiver_label", offsetof(mc_reason, receiver_label)},
+                  {"local_label", offsetof(mc_reason, local_label)},
+                  {"local_advice", offsetof(mc_reason, local_advice)}};
 
 /* Its numbers: where each goes, its range, and what the error says it must be. */
 static const struct {
@@ -267,6 +269,8 @@ static void free_base(mc_reason *r)
     free(r->advice);
     free(r->receiver_advice);
     free(r->receiver_label);
+    free(r->local_label);
+    free(r->local_advice);
 }
 
 /* Reason names are lower-case letters, digits and hyphens. */

@@ -326,16 +326,23 @@ static bool json_unrecognised(mc_store *s, const mc_window *w, const mc_totals *
     return true;
 }
 
-/* One problem of the daily report: heading, breakdowns, sample, advice. */
+/* One problem of the daily report: heading, breakdowns, sample, advice.
+ * The MTA's own lines have no code, no class and no share of the events:
+ * their head is their severity and their count of log lines. */
 static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                           const mc_totals *t, size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
     double share = t->events ? 100.0 * (double)r->count / (double)t->events : 0;
     char head[128], tail[128];
-    snprintf(head, sizeof head, "%3zu. %s %s %s", rank, r->values[P_CODE][0] ? r->values[P_CODE] : "---",
-             r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-", report_value_word(l, r->klass));
-    snprintf(tail, sizeof tail, "  %llu %s (%.1f%%)  ", (unsigned long long)r->count,
-             lang_word(l, r->count == 1 ? "event_one" : "event_many"), share);
+    if (problems_is_mta(r)) {
+        snprintf(head, sizeof head, "%3zu. %s", rank, r->values[P_STATUS]);
+        snprintf(tail, sizeof tail, "  %llu %s  ", (unsigned long long)r->count, problems_count_noun(l, r));
+    } else {
+        snprintf(head, sizeof head, "%3zu. %s %s %s", rank, r->values[P_CODE][0] ? r->values[P_CODE] : "---",
+                 r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-", report_value_word(l, r->klass));
+        snprintf(tail, sizeof tail, "  %llu %s (%.1f%%)  ", (unsigned long long)r->count, problems_count_noun(l, r),
+                 share);
+    }
     fputc('\n', out);
     if (o->color)
         fputs(text_class_color(r->klass), out);
@@ -368,7 +375,7 @@ static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_op
 /* A section's heading in the daily report. */
 static void daily_heading(const problems_writer *w, size_t section)
 {
-    fprintf(w->out, "\n%s\n", report_section_heading(w->l, problems_directions[section]));
+    fprintf(w->out, "\n%s\n", report_section_heading(w->l, problems_sections[section]));
 }
 
 /* One problem of the daily report (problems_by_section's callback). */

@@ -190,7 +190,7 @@ static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report
     fputs("</td><td>", out);
     html_text(out, r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-");
     fprintf(out, "</td><td class=\"%s\">", r->klass);
-    html_text(out, report_value_word(l, r->klass));
+    html_text(out, problems_is_mta(r) ? r->values[P_STATUS] : report_value_word(l, r->klass)); /* fatal, panic */
     fprintf(out, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)r->count);
     html_text(out, report_problem_title(l, rules, r));
     fputs("</td><td>", out);
@@ -210,7 +210,7 @@ static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report
 static void html_heading(const problems_writer *w, size_t section)
 {
     fputs("<h3>", w->out);
-    html_text(w->out, report_section_heading(w->l, problems_directions[section]));
+    html_text(w->out, report_section_heading(w->l, problems_sections[section]));
     fputs("</h3>\n<table>\n<tr><th>#</th>", w->out);
     static const char *const heads[] = {LK("col_code"), LK("col_enhanced"), LK("col_class"),
                                         LK("col_count"), LK("col_problem"), LK("col_domains")};
@@ -220,7 +220,7 @@ static void html_heading(const problems_writer *w, size_t section)
         fputs("</th>", w->out);
     }
     fputs("<th>", w->out);
-    html_text(w->out, lang_word(w->l, section == 2 ? "col_clients" : "col_relays"));
+    html_text(w->out, lang_word(w->l, strcmp(problems_sections[section], "inbound") == 0 ? "col_clients" : "col_relays"));
     fputs("</th></tr>\n", w->out);
 }
 

@@ -52,8 +52,12 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     separator(l, sep, sizeof sep);
     mc_buf head;
     mc_buf_init(&head);
-    mc_buf_printf(&head, "[%s%s%s] %s %s ", report_value_word(l, r->klass), sep, report_value_word(l, r->values[P_DIRECTION]),
-                  r->values[P_CODE][0] ? r->values[P_CODE] : "---", r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
+    if (problems_is_mta(r)) /* no class, no code: its severity, and whose fault */
+        mc_buf_printf(&head, "[%s%s%s] ", r->values[P_STATUS], sep, lang_word(l, "mta_itself"));
+    else
+        mc_buf_printf(&head, "[%s%s%s] %s %s ", report_value_word(l, r->klass), sep,
+                      report_value_word(l, r->values[P_DIRECTION]), r->values[P_CODE][0] ? r->values[P_CODE] : "---",
+                      r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
     fputs(head.data, out);
     if (o->color)
         fputs("\033[0m", out);
@@ -64,7 +68,7 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputc('\n', out);
     char label[128];
     text_label(out, lang_word(l, "label_evidence"), 13);
-    fprintf(out, "%llu %s", (unsigned long long)r->count, lang_word(l, r->count == 1 ? "event_one" : "event_many"));
+    fprintf(out, "%llu %s", (unsigned long long)r->count, problems_count_noun(l, r));
     if (have_prev) {
         if (r->previous == 0)
             fprintf(out, "%s%s", sep, lang_word(l, "trend_new"));
@@ -154,16 +158,19 @@ static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
 static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                          size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
+    bool mta = problems_is_mta(r); /* no code, no class: its severity, and whose fault */
     fprintf(out, "<section class=\"%s\">\n<h2>%zu. ", r->klass, rank);
-    html_text(out, report_value_word(l, r->values[P_DIRECTION]));
+    html_text(out, mta ? lang_word(l, "mta_itself") : report_value_word(l, r->values[P_DIRECTION]));
     fputc(' ', out);
-    html_text(out, r->values[P_CODE][0] ? r->values[P_CODE] : "---");
-    fputc(' ', out);
-    html_text(out, r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
-    fputc(' ', out);
+    if (!mta) {
+        html_text(out, r->values[P_CODE][0] ? r->values[P_CODE] : "---");
+        fputc(' ', out);
+        html_text(out, r->values[P_ENHANCED][0] ? r->values[P_ENHANCED] : "-.-.-");
+        fputc(' ', out);
+    }
     html_text(out, report_problem_title(l, rules, r));
-    fprintf(out, "</h2>\n<p>%llu %s (", (unsigned long long)r->count, lang_word(l, r->count == 1 ? "event_one" : "event_many"));
-    html_text(out, report_value_word(l, r->klass));
+    fprintf(out, "</h2>\n<p>%llu %s (", (unsigned long long)r->count, problems_count_noun(l, r));
+    html_text(out, mta ? r->values[P_STATUS] : report_value_word(l, r->klass));
     fputs(")</p>\n<p>", out);
     problems_breakdown(s, &o->window, r, problems_breakdown_key(r), l, buf);
     html_text(out, buf->data);

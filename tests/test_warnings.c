@@ -144,16 +144,34 @@ END_TEST
 
 /* Triage ranks the public log's fatal group as a problem of this host,
  * with its first and last line and the reason's advice; its warnings are
- * not problems (rules/reasons.conf has no [mta-warning]). */
+ * not problems (rules/reasons.conf has no [mta-warning]).  It is our MTA
+ * itself, not one of our deliveries: its head says its severity and whose
+ * fault (no class, no code), its count is of log lines (3: grep -c
+ * "fatal: no SASL authentication mechanisms" on the file), and the daily
+ * report shows it under its own heading, apart from the local deliveries;
+ * before, it read "[unknown, local] --- -.-.-", "3 events" under "Our own
+ * deliveries on this host".  JSON keeps its direction "local" (CONTRACT). */
 START_TEST(test_triage_fatal)
 {
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "%s triage --since 1970-01-02 %s", BIN, PUBLIC), 0);
-    test_expect_has(out, "\n1. [unknown, local] --- -.-.- no SASL authentication mechanisms\n"
-                         "   evidence: 3 events");
+    test_expect_has(out, "\n1. [fatal, our MTA] no SASL authentication mechanisms\n"
+                         "   evidence: 3 log lines\n");
     test_expect_has(out, "     sample: fatal: no SASL authentication mechanisms\n");
     test_expect_has(out, "postfix check");
     test_expect_lacks(out, "-.-.- /usr/lib/postfix/smtpd: bad command startup");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s", BIN, PUBLIC), 0);
+    test_expect_has(out, "\nOur MTA itself: its own fatal and panic lines (this host)\n\n"
+                         "  1. fatal  3 log lines  no SASL authentication mechanisms\n");
+    test_expect_lacks(out, "Our own deliveries on this host");
+    test_expect_lacks(out, "3 events");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage --since 1970-01-02 %s --format json --lang de", BIN, PUBLIC), 0);
+    test_expect_has(out, "{\"rank\": 1, \"direction\": \"local\", \"status\": \"fatal\",");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --lang de --format html", BIN, PUBLIC), 0);
+    test_expect_has(out, "<h3>Unser MTA selbst: seine eigenen fatal- und panic-Zeilen (dieser Host)</h3>");
     free(out);
 }
 END_TEST
