@@ -10,7 +10,9 @@ at run time.  Fails when
   - a file's [@words] keys differ from en.conf's (a missing translation),
   - a translation drops or invents a {slot} of en.conf's template,
   - a reason of rules/reasons.conf has no title in a language's [@reasons],
-    or [@reasons] names a reason that does not exist.
+    or [@reasons] names a reason that does not exist,
+  - a reason's receiver_label or local_label has no title in a language's
+    [@reasons_inbound] or [@reasons_local], or those name a reason without one.
 Exit status 0 when all hold, 1 with one line per fault otherwise.
 """
 import os
@@ -149,9 +151,11 @@ def built_keys(root):
     src = lambda name: strip_comments(open(os.path.join(root, "src", name), encoding="utf-8").read())
     for key in re.findall(r'\{"([a-z_]+)", DIM_', src("bykeys.c")):
         keys.append(("col_" + key, "src/bykeys.c --by key"))
-    m = re.search(r"problems_directions\[3\] = \{([^}]*)\}", src("problems.c"))
+    m = re.search(r"problems_sections\[PROBLEM_SECTIONS\] = \{([^}]*)\}", src("problems.c"))
+    if not m:
+        keys.append(("section_?", "src/problems.c problems_sections: not found"))
     for d in re.findall(r'"([a-z]+)"', m.group(1) if m else ""):
-        keys.append(("section_" + d, "src/problems.c problems_directions"))
+        keys.append(("section_" + d, "src/problems.c problems_sections"))
     for sec in read_conf(os.path.join(root, "rules", "compare.conf")).values():
         for w in re.split(r"[ ,]+", sec.get("stage", "")):
             if w:
@@ -213,6 +217,15 @@ def main():
             faults.append("rules/lang/%s.conf: reason '%s' has no title in [@reasons]" % (l, r))
         for r in sorted(set(titles) - reasons):
             faults.append("rules/lang/%s.conf: [@reasons] names '%s', no reason of reasons.conf" % (l, r))
+    conf = read_conf(os.path.join(root, "rules", "reasons.conf"))
+    for section, key in (("@reasons_inbound", "receiver_label"), ("@reasons_local", "local_label")):
+        voiced = {r for r in reasons if key in conf.get(r, {})}
+        for l in LANGS[1:]:
+            titles = files[l].get(section, {})
+            for r in sorted(voiced - set(titles)):
+                faults.append("rules/lang/%s.conf: reason '%s' has no title in [%s]" % (l, r, section))
+            for r in sorted(set(titles) - voiced):
+                faults.append("rules/lang/%s.conf: [%s] names '%s', a reason without %s" % (l, section, r, key))
     for f in faults:
         print(f)
     print("%d keys used, %d prefixes, %d faults" % (len(used), len(prefixes), len(faults)))

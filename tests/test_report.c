@@ -672,6 +672,91 @@ START_TEST(test_top_zero_is_all)
 }
 END_TEST
 
+/* Our own deliveries speak in our voice (rules/reasons.conf local_label,
+ * local_advice): sample.log's local agent bounced 7 recipients with
+ * "unknown user" and 2 with "cannot append message to file" (grep -c on the
+ * file).  Before, the first read "Recipient address does not exist" with the
+ * sender's advice ("Remove or correct the address", "ask the recipient's
+ * postmaster"), the second "System error at the receiver or here". */
+START_TEST(test_local_voice)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "grep -c 'postfix/local.*status=bounced (unknown user' %s/sample.log; "
+                               "grep -c 'postfix/local.*status=bounced (cannot append message' %s/sample.log",
+                               MC_DATA_DIR, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "7\n2\n");
+    free(out);
+    out = triage_python(MC_DATA_DIR "/sample.log",
+                        "for x in p:\n"
+                        "  if x[\"direction\"] == \"local\": print(x[\"enhanced\"], x[\"count\"], x[\"title\"], \"|\", x[\"action\"][:60])");
+    test_expect_has(out, "5.1.1 7 No such user or mailbox on this host | Our own delivery found no such user here: the domain is ours\n");
+    test_expect_has(out, "5.2.0 2 Local delivery failed on this host | Our own delivery to a mailbox on this host failed; the sampl\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --top 0", BIN, MC_DATA_DIR), 0);
+    char *local = strstr(out, "Our own deliveries on this host (local)");
+    ck_assert_ptr_nonnull(local);
+    char *next = strstr(local, "Our mail to others (outbound)");
+    ck_assert_ptr_nonnull(next);
+    *next = '\0';
+    test_expect_has(local, "local_recipient_maps");
+    test_expect_has(local, "df -i");
+    test_expect_lacks(local, "Remove or correct the address");
+    test_expect_lacks(local, "at the receiver or here");
+    free(out);
+    /* in another language the title is translated ([@reasons_local]) */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --lang de", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "Kein solcher Benutzer oder Postfach auf diesem Host");
+    test_expect_has(out, "Lokale Zustellung auf diesem Host fehlgeschlagen");
+    free(out);
+    /* Exim's local transports (the real lines of test_exim_local_section): a
+     * full mailbox of our own user, a file delivery our router forbids */
+    ck_assert_int_eq(test_runf(NULL, "cd %s && { "
+        "grep -h ' \\*\\* /a/b/c <file1@no.test.ex> R=notallowed : delivery to file forbidden' %s/exim/exim-testsuite/log/0226 | head -1; "
+        "grep -h ' == userx@test.ex R=r1 T=local_delivery defer (-22): mailbox is full' %s/exim/exim-testsuite/log/0264 | head -1; "
+        "} > local.log && test $(wc -l < local.log) = 2", test_dir, MC_DATA_DIR, MC_DATA_DIR), 0);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/local.log --since 1990-01-01 --format json | python3 -c '"
+                               "import json, sys\n"
+                               "for x in json.load(sys.stdin)[\"problems\"]: print(x[\"direction\"], x[\"title\"])' | sort",
+                               BIN, test_dir), 0);
+    ck_assert_str_eq(out, "local A user's mailbox on this host is over quota\n"
+                          "local Our own configuration refused a local delivery\n");
+    free(out);
+}
+END_TEST
+
+/* An inbound problem no reason explains is mail our server refused: its
+ * title is in the receiver's voice (the unexplained reason's receiver_label
+ * of rules/reasons.conf), never the code's generic name (codes.conf "name",
+ * the remote server's meaning: "Requested action not taken: mailbox
+ * unavailable" for Exim's ACL "deny" with 550), and its advice is still the
+ * code's receiver_fix.  Both read here from the rules files themselves. */
+START_TEST(test_inbound_title_voice)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/exim-runs/default.log.gz --top 0 --format json | python3 -c '"
+                               "import json, sys, re\n"
+                               "def conf(path):\n"
+                               "  secs, cur, last = {}, None, None\n"
+                               "  for line in open(path):\n"
+                               "    line = line.rstrip(\"\\n\")\n"
+                               "    if not line.strip() or line.startswith(\"#\"): continue\n"
+                               "    if line.startswith(\"[\"): cur = secs.setdefault(line.strip()[1:-1], {}); continue\n"
+                               "    if line[0] in \" \\t\": cur[last] += \" \" + line.strip(); continue\n"
+                               "    last, v = [w.strip() for w in line.split(\"=\", 1)]; cur[last] = v\n"
+                               "  return secs\n"
+                               "codes = conf(\"%s/codes.conf\"); reasons = conf(\"%s/reasons.conf\")\n"
+                               "names = {c[\"name\"] for c in codes.values() if \"name\" in c}\n"
+                               "p = [x for x in json.load(sys.stdin)[\"problems\"] if x[\"direction\"] == \"inbound\"]\n"
+                               "bare = [x for x in p if x[\"reason\"] is None]\n"
+                               "print(len(bare) > 0, [x[\"title\"] for x in p if x[\"title\"] in names])\n"
+                               "print({x[\"title\"] == reasons[\"unexplained\"][\"receiver_label\"] for x in bare})\n"
+                               "print({x[\"action\"] == codes[x[\"code\"]][\"receiver_fix\"] for x in bare})'",
+                               BIN, MC_DATA_DIR, MC_SOURCE_RULES, MC_SOURCE_RULES), 0);
+    ck_assert_str_eq(out, "True []\n{True}\n{True}\n");
+    free(out);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -697,6 +782,8 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_exim_local_section);
     tcase_add_test(tc, test_brute_force);
     tcase_add_test(tc, test_top_zero_is_all);
+    tcase_add_test(tc, test_local_voice);
+    tcase_add_test(tc, test_inbound_title_voice);
     suite_add_tcase(s, tc);
     return s;
 }
