@@ -13,9 +13,14 @@
 enum { P_DIRECTION, P_STATUS, P_CODE, P_ENHANCED, P_REASON, P_NKEYS };
 
 /* Fills k with every problem of o's window, ranked highest score first;
- * have_prev says whether o has a window before to compare with. */
+ * have_prev says whether o has a window before to compare with (one that
+ * holds log lines: problems_have_previous). */
 bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
                      bool *have_prev, char *err, size_t errlen);
+
+/* Sets *have to whether o has a window before holding log lines (none, or
+ * one without lines, is nothing to compare with); false on a database error. */
+bool problems_have_previous(mc_store *s, const mc_report_opts *o, bool *have, char *err, size_t errlen);
 
 /* How much one event of a problem matters (the class, the reason's weight
  * in rules/reasons.conf, and local deliveries counted as our own fault). */

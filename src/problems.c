@@ -192,6 +192,20 @@ static bool gather_warnings(mc_store *s, const mc_rules *rules, const mc_window 
     return true;
 }
 
+/* Whether o has a window before that holds log lines: one without any is
+ * no evidence, and every problem would read "new" against it. */
+bool problems_have_previous(mc_store *s, const mc_report_opts *o, bool *have, char *err, size_t errlen)
+{
+    *have = false;
+    if (o->previous.since[0] == '\0')
+        return true;
+    mc_totals pt;
+    if (!store_totals(s, &o->previous, NULL, &pt, err, errlen))
+        return false;
+    *have = pt.lines > 0;
+    return true;
+}
+
 /* Every problem of the window, ranked. */
 bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
                      bool *have_prev, char *err, size_t errlen)
@@ -203,7 +217,10 @@ bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o
         rows_free(k);
         return false;
     }
-    *have_prev = o->previous.since[0] != '\0';
+    if (!problems_have_previous(s, o, have_prev, err, errlen)) {
+        rows_free(k);
+        return false;
+    }
     kept_rows before;
     memset(&before, 0, sizeof before);
     if (*have_prev && (!rows_query(s, &o->previous, problem_keys, P_NKEYS, &f, 0, &before, err, errlen) ||

@@ -418,7 +418,9 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     report_data_text(out, l, &dat);
     fputc('\n', out);
 
-    bool have_prev = o->previous.since[0] != '\0';
+    bool have_prev; /* a window before without log lines is no evidence: not compared */
+    if (!problems_have_previous(s, o, &have_prev, err, errlen))
+        return false;
     mc_totals pt;
     status_counts sc, ps;
     if (!rows_statuses(s, &o->window, &sc, err, errlen))
@@ -435,6 +437,8 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
         text_right(out, lang_word(l, "col_change"), 9);
     } else {
         fputs(lang_word(l, "summary"), out);
+        if (o->previous.since[0] != '\0')
+            fprintf(out, " %s", lang_word(l, "no_data_before"));
     }
     fputc('\n', out);
     report_figure now[REPORT_FIGURES], prev[REPORT_FIGURES];

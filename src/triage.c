@@ -237,10 +237,13 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         fputs("</body>\n</html>\n", out);
     } else {
         const char *title = lang_word(&lang, "triage");
-        const char *cmp = have_prev ? lang_word(&lang, "compared_before") : "";
+        /* a window before without log lines is said, not compared with */
+        const char *cmp = have_prev                        ? lang_word(&lang, "compared_before")
+                          : o->previous.since[0] != '\0' ? lang_word(&lang, "no_data_before")
+                                                           : "";
         /* within 100 columns: the comparison goes on a line of its own when it must */
         bool fits = text_width(title) + 2 + text_width(win) + 1 + text_width(cmp) <= MC_TEXT_WIDTH;
-        fprintf(out, "%s: %s%s%s\n", title, win, have_prev ? (fits ? " " : "\n") : "", cmp);
+        fprintf(out, "%s: %s%s%s\n", title, win, cmp[0] ? (fits ? " " : "\n") : "", cmp);
         report_data_text(out, &lang, &dat);
         if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
             fprintf(out, "\n%s\n", lang_word(&lang, "nothing_to_act"));

@@ -308,7 +308,7 @@ START_TEST(test_small_items)
     /* one event: singular */
     ck_assert_int_eq(test_runf(&out, "%s triage %s --top 80", BIN, MAILLOG), 0);
     test_expect_lacks(out, " 1 events");
-    test_expect_has(out, "evidence: 1 event, new");
+    test_expect_has(out, "evidence: 1 event\n"); /* no line in the window before: no trend */
     free(out);
 }
 END_TEST
@@ -757,6 +757,33 @@ START_TEST(test_inbound_title_voice)
 }
 END_TEST
 
+/* A window before without a single log line is no evidence: nothing is
+ * "new" against it.  sample.log covers 2026-11-23 12:52 to 12:53 only (its
+ * first and last line, read here), so the day before and triage's 24 hours
+ * before hold no line.  Before, every summary figure read "0 new" and every
+ * problem "new (none in the window before)", ranked x2 as new. */
+START_TEST(test_no_data_before)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "head -1 %s/sample.log | cut -c1-9; tail -1 %s/sample.log | cut -c1-9",
+                               MC_DATA_DIR, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "Nov 23 12\nNov 23 12\n"); /* the year: tests/data/SOURCES.md, the run of 2026 */
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --day 2026-11-23", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "\nSummary (the window before has no log lines: nothing to compare with)\n");
+    test_expect_lacks(out, " new\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/sample.log", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "\n(the window before has no log lines: nothing to compare with)\n");
+    test_expect_lacks(out, "none in the window before");
+    test_expect_lacks(out, "(compared with the window before)");
+    free(out);
+    out = triage_python(MC_DATA_DIR "/sample.log", "print({(x[\"previous\"], x[\"trend\"]) for x in p})");
+    ck_assert_str_eq(out, "{(None, None)}\n");
+    free(out);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -784,6 +811,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_top_zero_is_all);
     tcase_add_test(tc, test_local_voice);
     tcase_add_test(tc, test_inbound_title_voice);
+    tcase_add_test(tc, test_no_data_before);
     suite_add_tcase(s, tc);
     return s;
 }
