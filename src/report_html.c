@@ -238,8 +238,8 @@ static void html_section_end(const problems_writer *w, size_t section)
 }
 
 /* The top problems (problems.c), one table per direction. */
-static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l, FILE *out,
-                          char *err, size_t errlen)
+static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                          const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
     kept_rows k;
     bool have_prev;
@@ -248,6 +248,11 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
     fputs("<h2>", out);
     html_text(out, lang_word(l, "top_problems"));
     fputs("</h2>\n", out);
+    if (k.n == 0 && t->lines > 0) { /* as the text says it; without lines the page warned: no all-clear */
+        fputs("<p>", out);
+        html_text(out, lang_word(l, "no_problems"));
+        fputs("</p>\n", out);
+    }
     mc_buf buf;
     mc_buf_init(&buf);
     problems_writer w = {s, rules, o, l, NULL, &buf, out};
@@ -308,7 +313,7 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
         !html_bar_chart(s, o, l, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen) ||
         !delays_html(s, &o->window, l, out, err, errlen))
         return false;
-    if (!html_problems(s, rules, o, l, out, err, errlen) || !report_warnings_html(s, rules, o, l, out, err, errlen))
+    if (!html_problems(s, rules, o, l, t, out, err, errlen) || !report_warnings_html(s, rules, o, l, out, err, errlen))
         return false;
     fputs("<p><small>mailcodes</small></p>\n</body>\n</html>\n", out);
     return true;

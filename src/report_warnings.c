@@ -107,6 +107,17 @@ static const char *group_words(const mc_lang *l, const warn_group *w)
     return w->text[0] ? w->text : report_word(l, "warnings_other", "(other warnings: more groups in the hour than kept)");
 }
 
+/* Whether the window holds log lines: "no warning" is said only of lines
+ * read (without any, the report's header warned: no all-clear). */
+static bool window_has_lines(mc_store *s, const mc_window *w, bool *has, char *err, size_t errlen)
+{
+    mc_totals t;
+    if (!store_totals(s, w, NULL, &t, err, errlen))
+        return false;
+    *has = t.lines > 0;
+    return true;
+}
+
 /* The Warnings section as text: count, severity, MTA, the group's words,
  * then its newest line. */
 bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
@@ -115,8 +126,13 @@ bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_op
     warn_groups g;
     if (!warnings_gather(s, rules, &o->window, &g, err, errlen))
         return false;
+    bool lines;
+    if (!window_has_lines(s, &o->window, &lines, err, errlen)) {
+        warnings_free(&g);
+        return false;
+    }
     fprintf(out, "\n%s\n", report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
-    if (g.n == 0)
+    if (g.n == 0 && lines)
         fprintf(out, "  %s\n", report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
     size_t top = report_top(o, 10);
     uint64_t rest = 0;
@@ -156,11 +172,16 @@ bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_op
     fputs("<h2>", out);
     html_text(out, report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
     fputs("</h2>\n", out);
-    if (g.n == 0) {
+    bool lines;
+    if (!window_has_lines(s, &o->window, &lines, err, errlen)) {
+        warnings_free(&g);
+        return false;
+    }
+    if (g.n == 0 && lines) {
         fputs("<p>", out);
         html_text(out, report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
         fputs("</p>\n", out);
-    } else {
+    } else if (g.n) {
         fputs("<table>\n<tr><th>", out);
         static const char *const heads[][2] = {{LK("col_count"), "count"}, {LK("severity"), "severity"},
                                                {LK("col_mta"), "MTA"}, {LK("warning_text"), "text"},

@@ -232,6 +232,11 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         html_text(out, win);
         fputs("</p>\n", out);
         report_data_html(out, &lang, &dat);
+        if (k.n == 0 && dat.lines > 0) { /* as the text says it; without lines the page warned */
+            fputs("<p>", out);
+            html_text(out, lang_word(&lang, "nothing_to_act"));
+            fputs("</p>\n", out);
+        }
         for (size_t i = 0; i < top; i++)
             html_problem(s, rules, o, &lang, i + 1, &k.rows[i], &buf, out);
         fputs("</body>\n</html>\n", out);

@@ -784,6 +784,45 @@ START_TEST(test_no_data_before)
 }
 END_TEST
 
+/* No all-clear without data, in every format: a window without a log line
+ * says no "none" of warnings or senders (the header warned it is not an
+ * all-clear); a window of lines without a failure says so in HTML as in
+ * text.  Before, an empty window's report said "none: the MTA logged no
+ * warning in this window" and "none" under the senders of failures, and the
+ * HTML report and triage of successes only showed an empty problem list. */
+START_TEST(test_no_all_clear_without_data)
+{
+    char *out = NULL;
+    for (int html = 0; html < 2; html++) {
+        ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --since 2020-01-01 --until 2020-01-02%s", BIN,
+                                   MC_DATA_DIR, html ? " --format html" : ""), 0);
+        test_expect_has(out, "No log lines in this window: nothing was checked, this is not an all-clear.");
+        test_expect_lacks(out, "the MTA logged no warning");
+        test_expect_lacks(out, "no transient or permanent failure");
+        test_expect_lacks(out, "  none\n");
+        free(out);
+    }
+    /* successes only: sample.log's status=sent lines (grep -c: 365 events) */
+    ck_assert_int_eq(test_runf(&out, "grep 'status=sent' %s/sample.log > %s/sent.log && grep -c . %s/sent.log",
+                               MC_DATA_DIR, test_dir, test_dir), 0);
+    ck_assert_str_eq(out, "365\n");
+    free(out);
+    static const char *const runs[][2] = {
+        {"report %s/sent.log --format html", "<p>none: no transient or permanent failure in this window</p>"},
+        {"report %s/sent.log", "\nTop problems\n  none: no transient or permanent failure in this window\n"},
+        {"triage %s/sent.log --format html", "<p>Nothing to act on: no transient or permanent failure in this window.</p>"},
+        {"triage %s/sent.log", "\nNothing to act on: no transient or permanent failure in this window.\n"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        char args[256];
+        snprintf(args, sizeof args, runs[i][0], test_dir);
+        ck_assert_int_eq(test_runf(&out, "%s %s", BIN, args), 0);
+        test_expect_has(out, runs[i][1]);
+        free(out);
+    }
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -812,6 +851,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_local_voice);
     tcase_add_test(tc, test_inbound_title_voice);
     tcase_add_test(tc, test_no_data_before);
+    tcase_add_test(tc, test_no_all_clear_without_data);
     suite_add_tcase(s, tc);
     return s;
 }
