@@ -216,3 +216,13 @@ void test_expect_clean_counts_as(const char *db, const char *how, bool joined)
     free(clean);
     free(got);
 }
+
+/* triage's JSON problems through a few lines of Python. */
+char *test_triage_python(const char *log, const char *py)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage %s --top 1000 --format json | python3 -c '"
+                               "import json, sys\n"
+                               "p = json.load(sys.stdin)[\"problems\"]\n%s'", MC_BINARY, log, py), 0);
+    return out;
+}

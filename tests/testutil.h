@@ -33,6 +33,10 @@ char *test_corpus_path(const char *rel);
  * fragment instead of copying them. */
 char *test_corpus_line(const char *rel, const char *needle);
 
+/* Runs triage --format json --top 1000 on log and the Python lines py on
+ * its problems (the list p); returns what py printed (malloc'd). */
+char *test_triage_python(const char *log, const char *py);
+
 /* Runs a shell command, returns its exit status; output captured in *out
  * (malloc'd) when out is non-NULL. */
 int test_run(const char *cmd, char **out);

@@ -1,0 +1,230 @@
+/*
+ * test_problems.c - what a postmaster reads in the problem lists of report
+ * and triage, on real logs: --top has one meaning everywhere, our own
+ * deliveries and refusals speak in our voice, a window before without data
+ * is not compared with, and nothing says "none" without data.  Apart from
+ * test_report for its run time under the sanitizers.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define BIN MC_BINARY
+
+/* --top N has one meaning in every list of report and triage: N problems,
+ * 0 all of them, and without --top each list's documented default (10 in
+ * the daily report, 5 in triage).  The problems of sample.log are counted
+ * here from scan's events: one per (section, status, code, enhanced,
+ * reason, class) among the failures, Postfix's local agent being the local
+ * section (57; the file has no fatal or panic line).  Before, --top 0 gave
+ * 10 in the daily report and 5 in triage. */
+START_TEST(test_top_zero_is_all)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s scan %s/sample.log | python3 -c '"
+                               "import json, sys\n"
+                               "ev = [json.loads(l) for l in sys.stdin]\n"
+                               "loc = (\"local\", \"virtual\", \"pipe\", \"lmtp\")\n"
+                               "print(len({(\"local\" if e[\"program\"].split(\"/\")[-1] in loc else e[\"direction\"], e[\"status\"],"
+                               " e[\"code\"], e[\"enhanced\"], e[\"reason\"], e[\"class\"]) for e in ev"
+                               " if e[\"class\"] in (\"transient\", \"permanent\")}))'; grep -c -e 'fatal:' -e 'panic:' %s/sample.log",
+                               BIN, MC_DATA_DIR, MC_DATA_DIR), 1); /* grep -c: 0 lines, status 1 */
+    int problems = 0, fatal = -1;
+    ck_assert_int_eq(sscanf(out, "%d %d", &problems, &fatal), 2);
+    ck_assert_msg(problems > 20 && fatal == 0, "%s", out);
+    free(out);
+    static const struct {
+        const char *args, *count; /* the command's arguments; how its problems are counted */
+        int want;                 /* -1: all of them */
+    } runs[] = {
+        {"report %s/sample.log --top 0", "grep -cE '^ +[0-9]+\\. '", -1},
+        {"report %s/sample.log --top 0 --format html", "grep -c '^<tr><td class=\"n\">[0-9]*</td><td>[0-9-]'", -1},
+        {"triage %s/sample.log --top 0", "grep -cE '^[0-9]+\\. '", -1},
+        {"triage %s/sample.log --top 0 --format html", "grep -c '^<section'", -1},
+        {"triage %s/sample.log --top 0 --format json", "grep -c '{\"rank\": '", -1},
+        {"report %s/sample.log", "grep -cE '^ +[0-9]+\\. '", 10},
+        {"report %s/sample.log --format html", "grep -c '^<tr><td class=\"n\">[0-9]*</td><td>[0-9-]'", 10},
+        {"triage %s/sample.log", "grep -cE '^[0-9]+\\. '", 5},
+        {"triage %s/sample.log --format json", "grep -c '{\"rank\": '", 5},
+        {"report %s/sample.log --top 3", "grep -cE '^ +[0-9]+\\. '", 3},
+        {"triage %s/sample.log --top 3 --format html", "grep -c '^<section'", 3},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        char args[256];
+        snprintf(args, sizeof args, runs[i].args, MC_DATA_DIR);
+        ck_assert_int_eq(test_runf(&out, "%s %s | %s", BIN, args, runs[i].count), 0);
+        int want = runs[i].want < 0 ? problems : runs[i].want;
+        ck_assert_msg(atoi(out) == want, "%s: %d problems, expected %d", args, atoi(out), want);
+        free(out);
+    }
+}
+END_TEST
+
+/* Our own deliveries speak in our voice (rules/reasons.conf local_label,
+ * local_advice): sample.log's local agent bounced 7 recipients with
+ * "unknown user" and 2 with "cannot append message to file" (grep -c on the
+ * file).  Before, the first read "Recipient address does not exist" with the
+ * sender's advice ("Remove or correct the address", "ask the recipient's
+ * postmaster"), the second "System error at the receiver or here". */
+START_TEST(test_local_voice)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "grep -c 'postfix/local.*status=bounced (unknown user' %s/sample.log; "
+                               "grep -c 'postfix/local.*status=bounced (cannot append message' %s/sample.log",
+                               MC_DATA_DIR, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "7\n2\n");
+    free(out);
+    out = test_triage_python(MC_DATA_DIR "/sample.log",
+                        "for x in p:\n"
+                        "  if x[\"direction\"] == \"local\": print(x[\"enhanced\"], x[\"count\"], x[\"title\"], \"|\", x[\"action\"][:60])");
+    test_expect_has(out, "5.1.1 7 No such user or mailbox on this host | Our own delivery found no such user here: the domain is ours\n");
+    test_expect_has(out, "5.2.0 2 Local delivery failed on this host | Our own delivery to a mailbox on this host failed; the sampl\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --top 0", BIN, MC_DATA_DIR), 0);
+    char *local = strstr(out, "Our own deliveries on this host (local)");
+    ck_assert_ptr_nonnull(local);
+    char *next = strstr(local, "Our mail to others (outbound)");
+    ck_assert_ptr_nonnull(next);
+    *next = '\0';
+    test_expect_has(local, "local_recipient_maps");
+    test_expect_has(local, "df -i");
+    test_expect_lacks(local, "Remove or correct the address");
+    test_expect_lacks(local, "at the receiver or here");
+    free(out);
+    /* in another language the title is translated ([@reasons_local]) */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --lang de", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "Kein solcher Benutzer oder Postfach auf diesem Host");
+    test_expect_has(out, "Lokale Zustellung auf diesem Host fehlgeschlagen");
+    free(out);
+    /* Exim's local transports (the real lines of test_exim_local_section): a
+     * full mailbox of our own user, a file delivery our router forbids */
+    ck_assert_int_eq(test_runf(NULL, "cd %s && { "
+        "grep -h ' \\*\\* /a/b/c <file1@no.test.ex> R=notallowed : delivery to file forbidden' %s/exim/exim-testsuite/log/0226 | head -1; "
+        "grep -h ' == userx@test.ex R=r1 T=local_delivery defer (-22): mailbox is full' %s/exim/exim-testsuite/log/0264 | head -1; "
+        "} > local.log && test $(wc -l < local.log) = 2", test_dir, MC_DATA_DIR, MC_DATA_DIR), 0);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/local.log --since 1990-01-01 --format json | python3 -c '"
+                               "import json, sys\n"
+                               "for x in json.load(sys.stdin)[\"problems\"]: print(x[\"direction\"], x[\"title\"])' | sort",
+                               BIN, test_dir), 0);
+    ck_assert_str_eq(out, "local A user's mailbox on this host is over quota\n"
+                          "local Our own configuration refused a local delivery\n");
+    free(out);
+}
+END_TEST
+
+/* An inbound problem no reason explains is mail our server refused: its
+ * title is in the receiver's voice (the unexplained reason's receiver_label
+ * of rules/reasons.conf), never the code's generic name (codes.conf "name",
+ * the remote server's meaning: "Requested action not taken: mailbox
+ * unavailable" for Exim's ACL "deny" with 550), and its advice is still the
+ * code's receiver_fix.  Both read here from the rules files themselves. */
+START_TEST(test_inbound_title_voice)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/exim-runs/default.log.gz --top 0 --format json | python3 -c '"
+                               "import json, sys\n"
+                               "def conf(path):\n"
+                               "  secs, cur, last = {}, None, None\n"
+                               "  for line in open(path):\n"
+                               "    line = line.rstrip(\"\\n\")\n"
+                               "    if not line.strip() or line.startswith(\"#\"): continue\n"
+                               "    if line.startswith(\"[\"): cur = secs.setdefault(line.strip()[1:-1], {}); continue\n"
+                               "    if line[0] in \" \\t\": cur[last] += \" \" + line.strip(); continue\n"
+                               "    last, v = [w.strip() for w in line.split(\"=\", 1)]; cur[last] = v\n"
+                               "  return secs\n"
+                               "codes = conf(\"%s/codes.conf\"); reasons = conf(\"%s/reasons.conf\")\n"
+                               "names = {c[\"name\"] for c in codes.values() if \"name\" in c}\n"
+                               "p = [x for x in json.load(sys.stdin)[\"problems\"] if x[\"direction\"] == \"inbound\"]\n"
+                               "bare = [x for x in p if x[\"reason\"] is None]\n"
+                               "print(len(bare) > 0, [x[\"title\"] for x in p if x[\"title\"] in names])\n"
+                               "print({x[\"title\"] == reasons[\"unexplained\"][\"receiver_label\"] for x in bare})\n"
+                               "print({x[\"action\"] == codes[x[\"code\"]][\"receiver_fix\"] for x in bare})'",
+                               BIN, MC_DATA_DIR, MC_SOURCE_RULES, MC_SOURCE_RULES), 0);
+    ck_assert_str_eq(out, "True []\n{True}\n{True}\n");
+    free(out);
+}
+END_TEST
+
+/* A window before without a single log line is no evidence: nothing is
+ * "new" against it.  sample.log covers 2026-11-23 12:52 to 12:53 only (its
+ * first and last line, read here), so the day before and triage's 24 hours
+ * before hold no line.  Before, every summary figure read "0 new" and every
+ * problem "new (none in the window before)", ranked x2 as new. */
+START_TEST(test_no_data_before)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "head -1 %s/sample.log | cut -c1-9; tail -1 %s/sample.log | cut -c1-9",
+                               MC_DATA_DIR, MC_DATA_DIR), 0);
+    ck_assert_str_eq(out, "Nov 23 12\nNov 23 12\n"); /* the year: tests/data/SOURCES.md, the run of 2026 */
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --day 2026-11-23", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "\nSummary (the window before has no log lines: nothing to compare with)\n");
+    test_expect_lacks(out, " new\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/sample.log", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "\n(the window before has no log lines: nothing to compare with)\n");
+    test_expect_lacks(out, "none in the window before");
+    test_expect_lacks(out, "(compared with the window before)");
+    free(out);
+    out = test_triage_python(MC_DATA_DIR "/sample.log", "print({(x[\"previous\"], x[\"trend\"]) for x in p})");
+    ck_assert_str_eq(out, "{(None, None)}\n");
+    free(out);
+}
+END_TEST
+
+/* No all-clear without data, in every format: a window without a log line
+ * says no "none" of warnings or senders (the header warned it is not an
+ * all-clear); a window of lines without a failure says so in HTML as in
+ * text.  Before, an empty window's report said "none: the MTA logged no
+ * warning in this window" and "none" under the senders of failures, and the
+ * HTML report and triage of successes only showed an empty problem list. */
+START_TEST(test_no_all_clear_without_data)
+{
+    char *out = NULL;
+    for (int html = 0; html < 2; html++) {
+        ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --since 2020-01-01 --until 2020-01-02%s", BIN,
+                                   MC_DATA_DIR, html ? " --format html" : ""), 0);
+        test_expect_has(out, "No log lines in this window: nothing was checked, this is not an all-clear.");
+        test_expect_lacks(out, "the MTA logged no warning");
+        test_expect_lacks(out, "no transient or permanent failure");
+        test_expect_lacks(out, "  none\n");
+        free(out);
+    }
+    /* successes only: sample.log's status=sent lines (grep -c: 365 events) */
+    ck_assert_int_eq(test_runf(&out, "grep 'status=sent' %s/sample.log > %s/sent.log && grep -c . %s/sent.log",
+                               MC_DATA_DIR, test_dir, test_dir), 0);
+    ck_assert_str_eq(out, "365\n");
+    free(out);
+    static const char *const runs[][2] = {
+        {"report %s/sent.log --format html", "<p>none: no transient or permanent failure in this window</p>"},
+        {"report %s/sent.log", "\nTop problems\n  none: no transient or permanent failure in this window\n"},
+        {"triage %s/sent.log --format html", "<p>Nothing to act on: no transient or permanent failure in this window.</p>"},
+        {"triage %s/sent.log", "\nNothing to act on: no transient or permanent failure in this window.\n"},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        char args[256];
+        snprintf(args, sizeof args, runs[i][0], test_dir);
+        ck_assert_int_eq(test_runf(&out, "%s %s", BIN, args), 0);
+        test_expect_has(out, runs[i][1]);
+        free(out);
+    }
+}
+END_TEST
+
+static Suite *problems_suite(void)
+{
+    Suite *s = suite_create("problems");
+    TCase *tc = tcase_create("problems");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
+    tcase_add_test(tc, test_top_zero_is_all);
+    tcase_add_test(tc, test_local_voice);
+    tcase_add_test(tc, test_inbound_title_voice);
+    tcase_add_test(tc, test_no_data_before);
+    tcase_add_test(tc, test_no_all_clear_without_data);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(problems_suite)
