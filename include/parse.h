@@ -136,6 +136,11 @@ typedef struct {
     uint64_t line_work;    /* units charged to the last line (a lower bound) */
     mc_fact fact;        /* what the last line said about its message (kind FACT_NONE: nothing) */
     uint64_t mta_lines;  /* lines written by a known MTA (Postfix, Exim) */
+    /* The envelope of the last line parsed (not a journald one, whose
+     * message is a sanitised copy), for the warnings pass over the same
+     * line (mtawarn_line): it takes it once, then it is gone. */
+    mc_logline env;
+    mc_str env_line;     /* the line it was split from (NULL: none) */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

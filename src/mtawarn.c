@@ -290,9 +290,18 @@ bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scr
         return false;
     mc_year_ctx years = p->years; /* the parser's year, not moved by this second look */
     mc_logline env;
-    /* A journald line needs the scratch; every other form is split in place. */
-    bool split = line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &env)
-                                                 : logline_split(line, &years, &env);
+    /* The parser's own split of this very line when it left one (taken
+     * once: a later line at the same address is split again); a journald
+     * line needs the scratch; every other form is split in place. */
+    bool split;
+    if (p->env_line.p == line.p && p->env_line.n == line.n && line.p != NULL) {
+        env = p->env;
+        split = true;
+    } else {
+        split = line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &env)
+                                                : logline_split(line, &years, &env);
+    }
+    p->env_line = MC_STR_NULL;
     if (!split || env.message.n == 0)
         return false;
     for (size_t i = 0; i < w->n_mtas; i++) {

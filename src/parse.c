@@ -471,6 +471,7 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
 {
     mc_logline ll;
     p->fact.kind = FACT_NONE;
+    p->env_line = MC_STR_NULL;
     if (!logline_split_buf(line, &p->years, &p->scratch, &ll)) {
         mc_parse_result r;
         if (parse_debug(p, line, ev, &r))
@@ -479,6 +480,10 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
     }
     if (ll.time.valid)
         p->last_time = ll.time;
+    if (ll.form != LOGLINE_JOURNAL) {
+        p->env = ll;
+        p->env_line = line;
+    }
     /* The reader validated the raw line, but a journald MESSAGE decoded from
      * a byte array may hold anything (a Latin-1 reply): patterns run without
      * UTF-8 checks, so such bytes become '?' in our own scratch copy. */
