@@ -135,9 +135,7 @@ static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
         if (limit > p->budget_left)
             limit = p->budget_left;
         pcre2_set_match_limit(p->budget_ctx, limit);
-        /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
-        int rc = pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, p->matcher.md,
-                             p->budget_ctx);
+        int rc = pattern_exec(pat, s, p->matcher.md, p->budget_ctx);
         if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT &&
             rc != PCRE2_ERROR_DEPTHLIMIT && rc != PCRE2_ERROR_HEAPLIMIT)
             return rc > 0;

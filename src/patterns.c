@@ -52,7 +52,7 @@ bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const cha
         return false;
     }
     /* JIT failure is not an error: the interpreter gives the same answers. */
-    (void)pcre2_jit_compile(pat->re, PCRE2_JIT_COMPLETE);
+    pat->jit = pcre2_jit_compile(pat->re, PCRE2_JIT_COMPLETE) == 0;
     for (int g = 0; g < G_COUNT; g++) {
         PCRE2_SPTR first, last;
         int size = pcre2_substring_nametable_scan(pat->re, (PCRE2_SPTR)group_names[g], &first, &last);
@@ -202,9 +202,15 @@ bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
 {
     if (s.p == NULL || !prefilter_allows(pat, m, s))
         return false;
-    /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
-    int rc = pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, m->md, m->mctx);
-    return rc > 0;
+    return pattern_exec(pat, s, m->md, m->mctx) > 0;
+}
+
+/* Lines were validated as UTF-8 by the reader, so the check is skipped. */
+int pattern_exec(const mc_pattern *pat, mc_str s, pcre2_match_data *md, pcre2_match_context *ctx)
+{
+    if (pat->jit)
+        return pcre2_jit_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, 0, md, ctx);
+    return pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, md, ctx);
 }
 
 /* Capture group number of the last match, as a view of s. */
