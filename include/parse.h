@@ -41,6 +41,7 @@ typedef struct {
 typedef struct {
     char *name;                 /* "postfix", "exim" */
     char *daemons[MC_MAX_DAEMONS];
+    size_t daemon_lens[MC_MAX_DAEMONS]; /* their lengths (no strlen per line) */
     bool daemon_local[MC_MAX_DAEMONS]; /* delivers to this host's own mailboxes */
     size_t n_daemons;
     char **programs;            /* whole program names (exim, exim4) */

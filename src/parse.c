@@ -107,7 +107,7 @@ static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, in
         if (slash != NULL) {
             mc_str last = mc_str_make(slash + 1, (size_t)(program.p + program.n - slash - 1));
             for (size_t d = 0; d < m->n_daemons; d++) {
-                if (str_eq_n(last, m->daemons[d])) {
+                if (last.n == m->daemon_lens[d] && memcmp(last.p, m->daemons[d], last.n) == 0) {
                     *daemon = (int)d;
                     return m;
                 }
