@@ -61,6 +61,10 @@ typedef struct {
 /* Matching scratch space: one per thread of work, reused for every line. */
 typedef struct {
     pcre2_match_data *md;
+    /* md's ovector and its pair count: fixed for md's life, read once
+     * (pattern_capture runs ~15 times per event). */
+    PCRE2_SIZE *ovector;
+    uint32_t ovector_count;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
     /* The literals found in one subject (matcher_prefilter). */

@@ -293,7 +293,9 @@ bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scr
     if (w->n_mtas == 0 || passed_over(w, line))
         return false;
     mc_year_ctx years = p->years; /* the parser's year, not moved by this second look */
-    mc_logline env = p->env;
+    mc_logline env;
+    if (parsed)
+        env = p->env;
     /* A journald line needs the scratch; every other form is split in place. */
     bool split = parsed || (line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &env)
                                                            : logline_split(line, &years, &env));

@@ -98,6 +98,8 @@ void matcher_init(mc_matcher *m)
         fprintf(stderr, "mailcodes: out of memory (PCRE2 match data)\n");
         exit(3);
     }
+    m->ovector = pcre2_get_ovector_pointer(m->md);
+    m->ovector_count = pcre2_get_ovector_count(m->md);
     pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
     if (m->jit_stack)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
@@ -216,9 +218,9 @@ int pattern_exec(const mc_pattern *pat, mc_str s, pcre2_match_data *md, pcre2_ma
 /* Capture group number of the last match, as a view of s. */
 mc_str pattern_capture(const mc_matcher *m, mc_str s, int number)
 {
-    if (number < 0 || (uint32_t)number >= pcre2_get_ovector_count(m->md))
+    if (number < 0 || (uint32_t)number >= m->ovector_count)
         return MC_STR_NULL;
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    const PCRE2_SIZE *ov = m->ovector;
     PCRE2_SIZE a = ov[2 * number], b = ov[2 * number + 1];
     if (a == PCRE2_UNSET || b < a || b > s.n)
         return MC_STR_NULL;
