@@ -490,6 +490,14 @@ void litset_build(mc_litset *ls)
 }
 
 /* Sets the bit of every literal found in text. */
+/* Sets the bits of the literals that end in state s (rare: kept out of
+ * the scan loop). */
+__attribute__((noinline)) static void mark_outputs(const mc_litset *ls, uint32_t s, uint64_t *bits)
+{
+    for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
+        bits[ls->out_word[k]] |= ls->out_mask[k];
+}
+
 void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
 {
     size_t words = litset_words(ls);
@@ -503,15 +511,12 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
         /* The hot loop: one byte-class and one table load per byte. */
         const uint32_t *table = ls->table;
         const uint8_t *cls = ls->scan_class;
-        uint32_t nc = (uint32_t)ls->n_classes, row = 0;
+        size_t row = 0;
         for (; p < end; p++) {
             uint32_t v = table[row + cls[*p]];
             row = v >> 1;
-            if (v & 1) {
-                s = row / nc;
-                for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
-                    bits[ls->out_word[k]] |= ls->out_mask[k];
-            }
+            if (__builtin_expect(v & 1, 0))
+                mark_outputs(ls, (uint32_t)(row / ls->n_classes), bits);
         }
         return;
     }
