@@ -41,6 +41,7 @@ typedef struct {
 typedef struct {
     char *name;                 /* "postfix", "exim" */
     char *daemons[MC_MAX_DAEMONS];
+    size_t daemon_lens[MC_MAX_DAEMONS]; /* their lengths (no strlen per line) */
     bool daemon_local[MC_MAX_DAEMONS]; /* delivers to this host's own mailboxes */
     size_t n_daemons;
     char **programs;            /* whole program names (exim, exim4) */
@@ -136,6 +137,11 @@ typedef struct {
     uint64_t line_work;    /* units charged to the last line (a lower bound) */
     mc_fact fact;        /* what the last line said about its message (kind FACT_NONE: nothing) */
     uint64_t mta_lines;  /* lines written by a known MTA (Postfix, Exim) */
+    /* The envelope of the last line parsed (not a journald one, whose
+     * message is a sanitised copy), for the warnings pass over the same
+     * line (mtawarn_line): it takes it once, then it is gone. */
+    mc_logline env;
+    mc_str env_line;     /* the line it was split from (NULL: none) */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -56,6 +56,7 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
                     mc_free_words(w, n);
                     return false;
                 }
+                m->daemon_lens[m->n_daemons] = strlen(w[j]);
                 m->daemons[m->n_daemons++] = mc_xstrdup(w[j]);
             }
             mc_free_words(w, n);

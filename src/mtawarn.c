@@ -286,13 +286,19 @@ static bool passed_over(const mc_warn_rules *w, mc_str line)
 /* Whether line is one of the MTA's warnings. */
 bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scratch, mc_warning *out)
 {
+    /* The parser's own split of this very line when it left one, taken
+     * once (a later line at the same address is split again). */
+    bool parsed = p->env_line.p == line.p && p->env_line.n == line.n && line.p != NULL;
+    p->env_line = MC_STR_NULL;
     if (w->n_mtas == 0 || passed_over(w, line))
         return false;
     mc_year_ctx years = p->years; /* the parser's year, not moved by this second look */
     mc_logline env;
+    if (parsed)
+        env = p->env;
     /* A journald line needs the scratch; every other form is split in place. */
-    bool split = line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &env)
-                                                 : logline_split(line, &years, &env);
+    bool split = parsed || (line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &env)
+                                                           : logline_split(line, &years, &env));
     if (!split || env.message.n == 0)
         return false;
     for (size_t i = 0; i < w->n_mtas; i++) {

@@ -107,7 +107,7 @@ static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, in
         if (slash != NULL) {
             mc_str last = mc_str_make(slash + 1, (size_t)(program.p + program.n - slash - 1));
             for (size_t d = 0; d < m->n_daemons; d++) {
-                if (str_eq_n(last, m->daemons[d])) {
+                if (last.n == m->daemon_lens[d] && memcmp(last.p, m->daemons[d], last.n) == 0) {
                     *daemon = (int)d;
                     return m;
                 }
@@ -135,9 +135,7 @@ static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
         if (limit > p->budget_left)
             limit = p->budget_left;
         pcre2_set_match_limit(p->budget_ctx, limit);
-        /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
-        int rc = pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, p->matcher.md,
-                             p->budget_ctx);
+        int rc = pattern_exec(pat, s, p->matcher.md, p->budget_ctx);
         if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT &&
             rc != PCRE2_ERROR_DEPTHLIMIT && rc != PCRE2_ERROR_HEAPLIMIT)
             return rc > 0;
@@ -471,6 +469,7 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
 {
     mc_logline ll;
     p->fact.kind = FACT_NONE;
+    p->env_line = MC_STR_NULL;
     if (!logline_split_buf(line, &p->years, &p->scratch, &ll)) {
         mc_parse_result r;
         if (parse_debug(p, line, ev, &r))
@@ -479,6 +478,10 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
     }
     if (ll.time.valid)
         p->last_time = ll.time;
+    if (ll.form != LOGLINE_JOURNAL) {
+        p->env = ll;
+        p->env_line = line;
+    }
     /* The reader validated the raw line, but a journald MESSAGE decoded from
      * a byte array may hold anything (a Latin-1 reply): patterns run without
      * UTF-8 checks, so such bytes become '?' in our own scratch copy. */

@@ -52,7 +52,7 @@ bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const cha
         return false;
     }
     /* JIT failure is not an error: the interpreter gives the same answers. */
-    (void)pcre2_jit_compile(pat->re, PCRE2_JIT_COMPLETE);
+    pat->jit = pcre2_jit_compile(pat->re, PCRE2_JIT_COMPLETE) == 0;
     for (int g = 0; g < G_COUNT; g++) {
         PCRE2_SPTR first, last;
         int size = pcre2_substring_nametable_scan(pat->re, (PCRE2_SPTR)group_names[g], &first, &last);
@@ -98,6 +98,8 @@ void matcher_init(mc_matcher *m)
         fprintf(stderr, "mailcodes: out of memory (PCRE2 match data)\n");
         exit(3);
     }
+    m->ovector = pcre2_get_ovector_pointer(m->md);
+    m->ovector_count = pcre2_get_ovector_count(m->md);
     pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
     if (m->jit_stack)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
@@ -202,17 +204,23 @@ bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
 {
     if (s.p == NULL || !prefilter_allows(pat, m, s))
         return false;
-    /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
-    int rc = pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, m->md, m->mctx);
-    return rc > 0;
+    return pattern_exec(pat, s, m->md, m->mctx) > 0;
+}
+
+/* Lines were validated as UTF-8 by the reader, so the check is skipped. */
+int pattern_exec(const mc_pattern *pat, mc_str s, pcre2_match_data *md, pcre2_match_context *ctx)
+{
+    if (pat->jit)
+        return pcre2_jit_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, 0, md, ctx);
+    return pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, md, ctx);
 }
 
 /* Capture group number of the last match, as a view of s. */
 mc_str pattern_capture(const mc_matcher *m, mc_str s, int number)
 {
-    if (number < 0 || (uint32_t)number >= pcre2_get_ovector_count(m->md))
+    if (number < 0 || (uint32_t)number >= m->ovector_count)
         return MC_STR_NULL;
-    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    const PCRE2_SIZE *ov = m->ovector;
     PCRE2_SIZE a = ov[2 * number], b = ov[2 * number + 1];
     if (a == PCRE2_UNSET || b < a || b > s.n)
         return MC_STR_NULL;

@@ -309,7 +309,12 @@ struct mc_litset {
      * cache. */
     uint8_t byte_class[256];
     size_t n_classes;
-    uint16_t *table;     /* n_states * n_classes, after build */
+    /* After build: n_states * n_classes entries, each the next state's row
+     * offset (state * n_classes) times 2, plus 1 when literals end there:
+     * one load per byte gives the next row and whether to look for
+     * outputs (no multiply, no second load). */
+    uint32_t *table;
+    uint8_t scan_class[256]; /* byte_class of the byte as scanned (folded when caseless) */
     /* trie, then automaton */
     uint32_t *next;      /* n_states * n_classes, until compressed into table */
     uint32_t *fail;
@@ -458,7 +463,9 @@ void litset_build(mc_litset *ls)
     if (ns <= 65535) {
         ls->table = mc_xmalloc(ns * nc * sizeof *ls->table);
         for (size_t k = 0; k < ns * nc; k++)
-            ls->table[k] = (uint16_t)ls->next[k];
+            ls->table[k] = (uint32_t)(ls->next[k] * nc * 2) | (ls->has_out[ls->next[k]] ? 1u : 0u);
+        for (int c = 0; c < 256; c++)
+            ls->scan_class[c] = ls->byte_class[!ls->exact && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c];
         free(ls->next);
         ls->next = NULL;
     }
@@ -483,6 +490,14 @@ void litset_build(mc_litset *ls)
 }
 
 /* Sets the bit of every literal found in text. */
+/* Sets the bits of the literals that end in state s (rare: kept out of
+ * the scan loop). */
+__attribute__((noinline)) static void mark_outputs(const mc_litset *ls, uint32_t s, uint64_t *bits)
+{
+    for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
+        bits[ls->out_word[k]] |= ls->out_mask[k];
+}
+
 void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
 {
     size_t words = litset_words(ls);
@@ -494,18 +509,14 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
     uint32_t s = 0;
     if (ls->table) {
         /* The hot loop: one byte-class and one table load per byte. */
-        const uint16_t *table = ls->table;
-        const uint8_t *cls = ls->byte_class;
-        size_t nc = ls->n_classes;
-        bool fold = !ls->exact;
+        const uint32_t *table = ls->table;
+        const uint8_t *cls = ls->scan_class;
+        size_t row = 0;
         for (; p < end; p++) {
-            unsigned char c = *p;
-            if (fold && c >= 'A' && c <= 'Z')
-                c = (unsigned char)(c + ('a' - 'A'));
-            s = table[s * nc + cls[c]];
-            if (has_out[s])
-                for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
-                    bits[ls->out_word[k]] |= ls->out_mask[k];
+            uint32_t v = table[row + cls[*p]];
+            row = v >> 1;
+            if (__builtin_expect(v & 1, 0))
+                mark_outputs(ls, (uint32_t)(row / ls->n_classes), bits);
         }
         return;
     }

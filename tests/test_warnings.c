@@ -9,9 +9,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lineshape.h"
 #include "mtawarn.h"
+#include "parse.h"
+#include "rules.h"
 #include "testutil.h"
 
 #define BIN MC_BINARY
@@ -277,6 +280,78 @@ START_TEST(test_text_shape)
 }
 END_TEST
 
+/* One file's lines through the warnings pass twice: after the parser has
+ * parsed each line (the pass takes the parser's own envelope split) and by
+ * a parser that never saw it (the pass splits the line itself).  Both must
+ * give the same answer, line by line.  Returns the warnings found. */
+static long same_both_ways(const char *path)
+{
+    const mc_rules *r = test_rules();
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s", path);
+    mc_parser parsed, fresh;
+    parser_init(&parsed, &r->parse);
+    parser_init(&fresh, &r->parse);
+    mc_buf scratch = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long found = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n')
+            n--;
+        mc_str l = mc_str_make(line, (size_t)n);
+        mc_event ev;
+        (void)parser_line(&parsed, l, &ev);
+        fresh.years = parsed.years;
+        mc_warning a, b;
+        bool wa = mtawarn_line(&r->warnings, &parsed, l, &scratch, &a);
+        bool wb = mtawarn_line(&r->warnings, &fresh, l, &scratch, &b);
+        ck_assert_msg(wa == wb, "%s: %.*s", path, (int)n, line);
+        if (wa) {
+            ck_assert_str_eq(a.text, b.text);
+            ck_assert_str_eq(a.severity, b.severity);
+            ck_assert(a.message.n == b.message.n && memcmp(a.message.p, b.message.p, a.message.n) == 0);
+            found++;
+        }
+        /* Taken once: a second look at the same bytes splits them again. */
+        ck_assert(parsed.env_line.p == NULL);
+    }
+    free(line);
+    mc_buf_free(&scratch);
+    parser_free(&parsed);
+    parser_free(&fresh);
+    fclose(f);
+    return found;
+}
+
+/* The parser's split reused by the warnings pass changes no answer: every
+ * line of real Postfix and Exim logs (Exim's test suite logs hold its
+ * "failed to expand" panics; warnings.log the public Postfix warnings),
+ * and the envelope forms (Docker JSON, CRI, TAI64N, shippers). */
+START_TEST(test_parser_split_reused)
+{
+    ck_assert_int_eq(same_both_ways(PUBLIC), 16);
+    ck_assert_int_eq(same_both_ways(MTA_RUN), 4);
+    long exim = 0;
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "ls %s/exim/exim-testsuite/log", MC_DATA_DIR), 0);
+    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save)) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/exim/exim-testsuite/log/%s", MC_DATA_DIR, w);
+        exim += same_both_ways(path);
+    }
+    free(out);
+    ck_assert_msg(exim > 0, "no Exim warning found: the comparison proved nothing");
+    const char *env[] = {"compose.log", "cri.log", "docker-json.log", "shippers.log", "tai64n.log"};
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/envelopes/%s", MC_DATA_DIR, env[i]);
+        same_both_ways(path);
+    }
+}
+END_TEST
+
 static Suite *warnings_suite(void)
 {
     Suite *s = suite_create("warnings");
@@ -292,6 +367,7 @@ static Suite *warnings_suite(void)
     tcase_add_test(tc, test_escaped);
     tcase_add_test(tc, test_rules_need_literal);
     tcase_add_test(tc, test_text_shape);
+    tcase_add_test(tc, test_parser_split_reused);
     suite_add_tcase(s, tc);
     return s;
 }
