@@ -33,12 +33,40 @@ int delay_bucket(double seconds);
 /* The upper bound of bucket b (infinity for the last). */
 double delay_bucket_upper(int b);
 
-/* One group's delays, dense: for reading (a report), not for keeping many. */
+/* The parts of a delivery's time that are counted beside its delay:
+ * Postfix's delays=a/b/c/d (before the queue manager, including the
+ * message's arrival; in the queue manager; connection setup, with DNS,
+ * HELO and TLS; transmission) and Exim's DT= (the delivery's own time). */
+typedef enum {
+    DELAY_PART_A,
+    DELAY_PART_B,
+    DELAY_PART_C,
+    DELAY_PART_D,
+    DELAY_PART_DT,
+    MC_DELAY_PARTS
+} mc_delay_part;
+
+/* A part's name in the JSON ("before_qmgr", ..., "delivery"). */
+const char *delay_part_name(mc_delay_part p);
+/* Reads Postfix's "a/b/c/d" into four seconds; false when it is not that. */
+bool delay_split(mc_str delays, double out[4]);
+
+/* One histogram, dense. */
 typedef struct {
     uint64_t counts[MC_DELAY_BUCKETS];
     double sums[MC_DELAY_BUCKETS];
     uint64_t n;
     double sum, max;
+} mc_delay_part_hist;
+
+/* One group's delays, dense: for reading (a report), not for keeping many.
+ * The first members are the delay itself; parts[] its parts. */
+typedef struct {
+    uint64_t counts[MC_DELAY_BUCKETS];
+    double sums[MC_DELAY_BUCKETS];
+    uint64_t n;
+    double sum, max;
+    mc_delay_part_hist parts[MC_DELAY_PARTS];
 } mc_delay_hist;
 
 void delay_hist_clear(mc_delay_hist *h);
@@ -73,11 +101,16 @@ typedef struct {
 
 /* Counts one delay; returns true when it took a new cell. */
 bool delay_cells_add(mc_delay_cells *c, double seconds);
+/* Counts one part of a delay (its cells follow the delay's, see below). */
+bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds);
 void delay_cells_free(mc_delay_cells *c);
 
 /* The stored form of a group's histogram (the store's delays.hist): its
  * cells by bucket, MC_DELAY_CELL_BYTES each (bucket u16, count u64, sum
- * and max as IEEE doubles; little-endian). */
+ * and max as IEEE doubles; little-endian).  The delay's buckets are
+ * 0..MC_DELAY_BUCKETS-1; part p's bucket b is stored as bucket
+ * (p + 1) * MC_DELAY_BUCKETS + b, so one sorted list holds them all and
+ * merges as before. */
 #define MC_DELAY_CELL_BYTES 26
 void delay_cells_encode(const mc_delay_cells *c, mc_buf *out);
 /* Adds two stored histograms into out (the store's upsert); false when
@@ -89,10 +122,16 @@ bool delay_hist_add_blob(mc_delay_hist *h, const unsigned char *p, size_t n);
 /* The figures a report shows for a group. */
 typedef struct {
     uint64_t count;
-    double median, p95, max;
+    double median, p95, max, sum;
 } mc_delay_stats;
 
 void delay_hist_stats(const mc_delay_hist *h, mc_delay_stats *st);
+/* A group's figures: its delays' and each part's. */
+typedef struct {
+    mc_delay_stats all, part[MC_DELAY_PARTS];
+} mc_delay_figures;
+
+void delay_hist_figures(const mc_delay_hist *h, mc_delay_figures *f);
 /* A delay in seconds for a person: "0.09s", "4m12s", "2h05m", "3d04h". */
 void delay_format(double seconds, char *buf, size_t len);
 

@@ -24,7 +24,11 @@ void delays_text_row(FILE *out, const row_delays *rd, const mc_row *row, size_t 
 bool delays_json_groups(mc_store *s, const mc_window *w, FILE *out, char *err, size_t errlen);
 /* mailcodes_delivery_delay_seconds, by direction and status. */
 bool delays_prom(mc_store *s, const mc_window *w, FILE *out, char *err, size_t errlen);
-/* The HTML page's table of delays by domain and status (the ten busiest). */
+/* The daily report's delays section: the overall median, p95 and max of
+ * our delivered mail, and its slowest domains with where the time went. */
+bool delays_text_section(mc_store *s, const mc_window *w, const mc_lang *l, FILE *out, char *err, size_t errlen);
+/* The HTML page's table of delays by domain and status (the ten busiest),
+ * then the same section as the text report's. */
 bool delays_html(mc_store *s, const mc_window *w, const mc_lang *l, FILE *out, char *err, size_t errlen);
 
 #endif

@@ -59,7 +59,7 @@ bool rows_has_knowledge_key(const mc_report_opts *o);
  * the table then has no delay columns. */
 typedef struct {
     char *key;               /* the values and the class, joined by \x1f */
-    mc_delay_stats st;
+    mc_delay_figures f;
 } row_delay;
 
 typedef struct {
@@ -76,8 +76,8 @@ void prom_label(FILE *out, const char *name, const char *value, bool first);
 bool rows_show_delays(const char *const *keys, size_t n_keys);
 bool rows_delays_load(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, row_delays *rd,
                       char *err, size_t errlen);
-/* The stats of the row's group, NULL when it has no delays. */
-const mc_delay_stats *rows_delays_find(const row_delays *rd, const mc_row *row, size_t n_keys);
+/* The figures of the row's group, NULL when it has no delays. */
+const mc_delay_figures *rows_delays_find(const row_delays *rd, const mc_row *row, size_t n_keys);
 void rows_delays_free(row_delays *rd);
 
 /* lang_word(l, key), for callers that still name the English: the English

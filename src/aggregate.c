@@ -281,13 +281,20 @@ static void grow_slots(mc_aggregate *a)
     a->n_slots = n_slots;
 }
 
-/* Counts the event's delay, when it logged one, in the entry's histogram. */
+/* Counts the event's delay and its parts (Postfix delays=a/b/c/d, Exim
+ * DT=), those it logged, in the entry's histogram. */
 static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev)
 {
-    if (!(a->keep & MC_KEEP_DELAYS) || ev->delay.p == NULL)
+    if (!(a->keep & MC_KEEP_DELAYS))
         return;
-    double seconds = delay_seconds(ev->delay);
+    double seconds = ev->delay.p ? delay_seconds(ev->delay) : -1.0, part[4];
     if (seconds >= 0.0 && delay_cells_add(&e->delays, seconds))
+        a->delay_cells++;
+    if (ev->delays.p && delay_split(ev->delays, part))
+        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++)
+            a->delay_cells += delay_cells_add_part(&e->delays, (mc_delay_part)p, part[p - DELAY_PART_A]);
+    seconds = ev->transfer.p ? delay_seconds(ev->transfer) : -1.0;
+    if (seconds >= 0.0 && delay_cells_add_part(&e->delays, DELAY_PART_DT, seconds))
         a->delay_cells++;
 }
 

@@ -114,24 +114,30 @@ void delay_hist_add(mc_delay_hist *h, int b, uint64_t count, double sum, double 
         h->max = max;
 }
 
-double delay_hist_quantile(const mc_delay_hist *h, double q)
+/* The q-quantile of one histogram's arrays (see delay_hist_quantile). */
+static double quantile(const uint64_t *counts, const double *sums, uint64_t n, double max, double q)
 {
-    if (h->n == 0)
+    if (n == 0)
         return 0.0;
-    uint64_t rank = (uint64_t)ceil(q * (double)h->n);
+    uint64_t rank = (uint64_t)ceil(q * (double)n);
     if (rank < 1)
         rank = 1;
     uint64_t seen = 0;
     int b = 0;
     for (; b < MC_DELAY_BUCKETS - 1; b++) {
-        seen += h->counts[b];
+        seen += counts[b];
         if (seen >= rank)
             break;
     }
     /* The bucket's own mean: inside the bucket, and exact when its
      * delays are equal.  The last bucket is open: its largest is the max. */
-    double v = b == MC_DELAY_BUCKETS - 1 ? h->max : h->sums[b] / (double)h->counts[b];
-    return v < h->max ? v : h->max;
+    double v = b == MC_DELAY_BUCKETS - 1 ? max : sums[b] / (double)counts[b];
+    return v < max ? v : max;
+}
+
+double delay_hist_quantile(const mc_delay_hist *h, double q)
+{
+    return quantile(h->counts, h->sums, h->n, h->max, q);
 }
 
 uint64_t delay_hist_at_most(const mc_delay_hist *h, double le)
@@ -148,11 +154,55 @@ void delay_hist_stats(const mc_delay_hist *h, mc_delay_stats *st)
     st->median = delay_hist_quantile(h, 0.5);
     st->p95 = delay_hist_quantile(h, 0.95);
     st->max = h->max;
+    st->sum = h->sum;
 }
 
-bool delay_cells_add(mc_delay_cells *c, double seconds)
+void delay_hist_figures(const mc_delay_hist *h, mc_delay_figures *f)
 {
-    int b = delay_bucket(seconds);
+    delay_hist_stats(h, &f->all);
+    for (int p = 0; p < MC_DELAY_PARTS; p++) {
+        const mc_delay_part_hist *x = &h->parts[p];
+        mc_delay_stats *st = &f->part[p];
+        st->count = x->n;
+        st->median = quantile(x->counts, x->sums, x->n, x->max, 0.5);
+        st->p95 = quantile(x->counts, x->sums, x->n, x->max, 0.95);
+        st->max = x->max;
+        st->sum = x->sum;
+    }
+}
+
+/* The JSON names of the parts, in mc_delay_part order. */
+static const char *const part_names[MC_DELAY_PARTS] = {
+    [DELAY_PART_A] = "before_qmgr", [DELAY_PART_B] = "in_qmgr",   [DELAY_PART_C] = "conn_setup",
+    [DELAY_PART_D] = "transmission", [DELAY_PART_DT] = "delivery",
+};
+
+const char *delay_part_name(mc_delay_part p) { return p < MC_DELAY_PARTS ? part_names[p] : "?"; }
+
+bool delay_split(mc_str delays, double out[4])
+{
+    if (delays.p == NULL)
+        return false;
+    size_t i = 0;
+    for (int k = 0; k < 4; k++) {
+        size_t start = i;
+        while (i < delays.n && delays.p[i] != '/')
+            i++;
+        /* Each piece a bare number of seconds (delay_seconds takes Exim's
+         * units too: "1m" is not a Postfix value). */
+        mc_str piece = mc_str_make(delays.p + start, i - start);
+        out[k] = delay_seconds(piece);
+        if (out[k] < 0 || (piece.n && (piece.p[piece.n - 1] < '0' || piece.p[piece.n - 1] > '9')))
+            return false;
+        if (k < 3 && i++ == delays.n)
+            return false;
+    }
+    return i == delays.n;
+}
+
+/* Counts seconds under a stored bucket number (a part's are offset). */
+static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
+{
     size_t at = 0;
     while (at < c->n && c->cells[at].bucket < b)
         at++;
@@ -173,6 +223,13 @@ bool delay_cells_add(mc_delay_cells *c, double seconds)
     c->cells[at] = (mc_delay_cell){.bucket = (uint16_t)b, .count = 1, .sum = seconds, .max = seconds};
     c->n++;
     return true;
+}
+
+bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_key(c, delay_bucket(seconds), seconds); }
+
+bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds)
+{
+    return cells_add_key(c, (int)(p + 1) * MC_DELAY_BUCKETS + delay_bucket(seconds), seconds);
 }
 
 void delay_cells_free(mc_delay_cells *c)
@@ -246,7 +303,7 @@ static bool get_cell(const unsigned char *p, size_t i, mc_delay_cell *c)
     c->count = get_le(q + 2, 8);
     c->sum = bits_double(get_le(q + 10, 8));
     c->max = bits_double(get_le(q + 18, 8));
-    return c->bucket < MC_DELAY_BUCKETS && c->count > 0 && c->sum >= 0 && c->max >= 0;
+    return c->bucket < (MC_DELAY_PARTS + 1) * MC_DELAY_BUCKETS && c->count > 0 && c->sum >= 0 && c->max >= 0;
 }
 
 void delay_cells_encode(const mc_delay_cells *c, mc_buf *out)
@@ -296,7 +353,19 @@ bool delay_hist_add_blob(mc_delay_hist *h, const unsigned char *p, size_t n)
         mc_delay_cell c;
         if (!get_cell(p, i, &c))
             return false;
-        delay_hist_add(h, c.bucket, c.count, c.sum, c.max);
+        if (c.bucket < MC_DELAY_BUCKETS) {
+            delay_hist_add(h, c.bucket, c.count, c.sum, c.max);
+            continue;
+        }
+        /* A part's cell. */
+        mc_delay_part_hist *x = &h->parts[c.bucket / MC_DELAY_BUCKETS - 1];
+        int b = c.bucket % MC_DELAY_BUCKETS;
+        x->counts[b] += c.count;
+        x->sums[b] += c.sum;
+        x->n += c.count;
+        x->sum += c.sum;
+        if (c.max > x->max)
+            x->max = c.max;
     }
     return true;
 }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "delays.h"
+
 /* In the order of an SMTP session. */
 static const struct {
     const char *name;
@@ -158,6 +160,30 @@ static void json_key_bool(FILE *out, const char *key, bool v, bool *first)
     *first = false;
 }
 
+/* Writes one "key": seconds member (null for a negative: not logged). */
+static void json_key_seconds(FILE *out, const char *key, double seconds)
+{
+    if (seconds < 0)
+        fprintf(out, ", \"%s\": null", key);
+    else
+        fprintf(out, ", \"%s\": %.3f", key, seconds);
+}
+
+/* The delay members: delay= or QT=, then the parts (delays.h) by name. */
+static void json_delays(FILE *out, const mc_event *ev)
+{
+    double parts[MC_DELAY_PARTS] = {-1, -1, -1, -1, -1};
+    if (ev->delays.p && !delay_split(ev->delays, parts))
+        parts[DELAY_PART_A] = parts[DELAY_PART_B] = parts[DELAY_PART_C] = parts[DELAY_PART_D] = -1;
+    parts[DELAY_PART_DT] = ev->transfer.p ? delay_seconds(ev->transfer) : -1;
+    json_key_seconds(out, "delay", ev->delay.p ? delay_seconds(ev->delay) : -1);
+    for (int p = 0; p < MC_DELAY_PARTS; p++) {
+        char key[32];
+        snprintf(key, sizeof key, "delay_%s", delay_part_name((mc_delay_part)p));
+        json_key_seconds(out, key, parts[p]);
+    }
+}
+
 /* Writes an event as one JSON line. */
 void mc_event_json(FILE *out, const mc_event *ev)
 {
@@ -191,6 +217,7 @@ void mc_event_json(FILE *out, const mc_event *ev)
     json_key_str(out, "client", ev->client, &first);
     json_key_str(out, "queue_id", ev->queue_id, &first);
     json_key_str(out, "text", ev->text, &first);
+    json_delays(out, ev);
     fputs("}\n", out);
 }
 

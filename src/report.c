@@ -455,6 +455,8 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
         summary_line(out, l, lang_word(l, now[last].key), now[last].n, have_prev ? &prev[last].n : NULL);
     if (!report_messages_text(s, o, l, t, out, err, errlen))
         return false;
+    if (!delays_text_section(s, &o->window, l, out, err, errlen))
+        return false;
 
     return daily_problems(s, rules, o, l, t, out, err, errlen) &&
            report_warnings_text(s, rules, o, l, out, err, errlen);

@@ -37,8 +37,8 @@ uint32_t report_dims(const mc_report_opts *o, bool triage)
     case FORMAT_HTML: /* with its table of delays by domain */
         return d | MC_KEEP_DELAYS | (1u << DIM_STATUS) | p | expired_dims;
     case FORMAT_TEXT:
-        if (o->n_keys == 0) /* the daily report, with its message figures */
-            return d | msg_dims | (1u << DIM_SENDER) | p;
+        if (o->n_keys == 0) /* the daily report, with its message figures and delays */
+            return d | msg_dims | (1u << DIM_SENDER) | p | MC_KEEP_DELAYS;
         break;
     case FORMAT_JSON:
         d |= msg_dims;
@@ -320,7 +320,7 @@ static bool keep_delay(const char *const *values, const char *klass, const mc_de
     row_delay *d = &rd->d[rd->n++];
     d->key = mc_xstrdup(b.data ? b.data : "");
     mc_buf_free(&b);
-    delay_hist_stats(h, &d->st);
+    delay_hist_figures(h, &d->f);
     return true;
 }
 
@@ -346,8 +346,8 @@ bool rows_delays_load(mc_store *s, const mc_window *w, const char *const *keys, 
     return true;
 }
 
-/* The stats of a row's group (binary search), NULL when it has none. */
-const mc_delay_stats *rows_delays_find(const row_delays *rd, const mc_row *row, size_t n_keys)
+/* The figures of a row's group (binary search), NULL when it has none. */
+const mc_delay_figures *rows_delays_find(const row_delays *rd, const mc_row *row, size_t n_keys)
 {
     if (!rd->on || rd->n == 0)
         return NULL;
@@ -357,7 +357,7 @@ const mc_delay_stats *rows_delays_find(const row_delays *rd, const mc_row *row, 
     row_delay probe = {.key = b.data ? b.data : ""};
     const row_delay *hit = bsearch(&probe, rd->d, rd->n, sizeof *rd->d, by_delay_key);
     mc_buf_free(&b);
-    return hit ? &hit->st : NULL;
+    return hit ? &hit->f : NULL;
 }
 
 /* Frees the loaded delays. */

@@ -284,21 +284,29 @@ static const char *meaning(const mc_trace *t, const mc_event *ev)
     return ci ? ci->name : NULL;
 }
 
+/* The value of a field of a line (" delay=" -> "12"), or null. */
+static mc_str mark_value(mc_str line, const char *mark)
+{
+    size_t ml = strlen(mark);
+    const char *p = line.p ? memmem(line.p, line.n, mark, ml) : NULL;
+    if (p == NULL)
+        return MC_STR_NULL;
+    const char *end = line.p + line.n, *v = p + ml, *e = v;
+    while (e < end && *e != ',' && *e != ' ')
+        e++;
+    return mc_str_make(v, (size_t)(e - v));
+}
+
 /* The delay fields of the raw line as logged, each after a space, into b. */
 static void delays_of(mc_buf *b, mc_str line)
 {
     mc_buf_reset(b);
-    for (size_t i = 0; line.p && i < sizeof delay_marks / sizeof delay_marks[0]; i++) {
-        size_t ml = strlen(delay_marks[i]);
-        const char *p = memmem(line.p, line.n, delay_marks[i], ml);
-        if (p == NULL)
+    for (size_t i = 0; i < sizeof delay_marks / sizeof delay_marks[0]; i++) {
+        mc_str v = mark_value(line, delay_marks[i]);
+        if (v.p == NULL)
             continue;
-        const char *end = line.p + line.n, *v = p + 1;
-        const char *e = v;
-        while (e < end && *e != ',' && *e != ' ')
-            e++;
-        mc_buf_addc(b, ' ');
-        mc_buf_add(b, v, (size_t)(e - v));
+        mc_buf_add(b, delay_marks[i], strlen(delay_marks[i]));
+        mc_buf_add(b, v.p, v.n);
     }
 }
 
@@ -462,7 +470,15 @@ static bool db_event(const mc_event *ev, mc_str delays, void *ctx)
 {
     mc_trace *t = ctx;
     t->stored_delays = delays.p ? delays : mc_str_make("", 0);
-    trace_event(ev, t);
+    /* The event's delay fields from the kept ones, so that its JSON is the
+     * object the file gives: Postfix delay= delays=, Exim QT= DT=. */
+    mc_event e = *ev;
+    e.delay = mark_value(t->stored_delays, " delay=");
+    if (e.delay.p == NULL)
+        e.delay = mark_value(t->stored_delays, " QT=");
+    e.delays = mark_value(t->stored_delays, " delays=");
+    e.transfer = mark_value(t->stored_delays, " DT=");
+    trace_event(&e, t);
     return true;
 }
 
