@@ -422,7 +422,7 @@ bool delays_text_section(mc_store *s, const mc_window *w, const mc_lang *l, FILE
             text_cells(out, &sd.d[i].f);
             fputc('\n', out);
         }
-        text_wrap(out, MC_TEXT_WIDTH, true, "  ", "  ", "  ", lang_word(l, "delays_where"));
+        text_wrap(out, MC_TEXT_WIDTH, true, "", "  ", "  ", lang_word(l, "delays_where"));
     }
     slow_free(&sd);
     return true;
