@@ -114,6 +114,37 @@ START_TEST(test_exim_figures)
 }
 END_TEST
 
+/* A real Exim 4.98 run (tests/data/exim-runs/all.log.gz, log_selector
+ * +all): every figure of messages, deliveries and bytes against counts
+ * read from its lines ($4 is the message id). */
+START_TEST(test_exim_run_figures)
+{
+    const char *log = MC_DATA_DIR "/exim-runs/all.log.gz";
+    char *json = NULL;
+    ck_assert_int_eq(test_runf(&json, "%s report --format json %s", MC_BINARY, log), 0);
+#define EXIM_IDS(ere) "zcat %s | grep -E '" ere "' | awk '{print $4}' | sort -u | wc -l"
+    ck_assert_uint_eq(json_figure(json, "messages", "received"),
+                      shell_count("zcat %s | awk '/ <= / && !/ <= <> R=/ {n++} END {print n+0}'", log));
+    ck_assert_uint_eq(json_figure(json, "messages", "generated"), shell_count("zcat %s | grep -c ' <= <> R='", log));
+    ck_assert_uint_eq(json_figure(json, "messages", "delivered"), shell_count(EXIM_IDS(" (=>|->|>>) "), log));
+    ck_assert_uint_eq(json_figure(json, "messages", "deferred"), shell_count(EXIM_IDS(" == "), log));
+    ck_assert_uint_eq(json_figure(json, "messages", "bounced"), shell_count(EXIM_IDS(" \\*\\* "), log));
+#undef EXIM_IDS
+    ck_assert_uint_eq(json_figure(json, "deliveries", "sent"), shell_count("zcat %s | grep -cE ' (=>|->|>>) '", log));
+    ck_assert_uint_eq(json_figure(json, "deliveries", "deferred"), shell_count("zcat %s | grep -c ' == '", log));
+    ck_assert_uint_eq(json_figure(json, "deliveries", "bounced"), shell_count("zcat %s | grep -c ' \\*\\* '", log));
+    /* bytes: S= of the arrivals (not Exim's own bounces); each sent
+     * delivery counts its message's arrival size */
+    ck_assert_uint_eq(json_figure(json, "bytes", "received"),
+                      shell_count("zcat %s | awk '/ <= / && !/ <= <> R=/ {for (i = 1; i <= NF; i++) if ($i ~ /^S=/)"
+                                  " t += substr($i, 3)} END {printf \"%%d\\n\", t}'", log));
+    ck_assert_uint_eq(json_figure(json, "bytes", "delivered"),
+                      shell_count("zcat %s | awk '/ <= / {for (i = 1; i <= NF; i++) if ($i ~ /^S=/) z[$4] = substr($i, 3)}"
+                                  " / (=>|->|>>) / {t += z[$4]} END {printf \"%%d\\n\", t}'", log));
+    free(json);
+}
+END_TEST
+
 /* A log rotated (split) in two: the second part's deliveries get their
  * sender from the first part's qmgr lines, in one run of two files and in
  * two ingests into one database. */
@@ -305,6 +336,7 @@ static Suite *messages_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_postfix_figures);
     tcase_add_test(tc, test_exim_figures);
+    tcase_add_test(tc, test_exim_run_figures);
     tcase_add_test(tc, test_sender_join_across_rotation);
     tcase_add_test(tc, test_by_sender_formats);
     tcase_add_test(tc, test_sasl_failures);
