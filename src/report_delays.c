@@ -216,6 +216,18 @@ bool delays_prom(mc_store *s, const mc_window *w, FILE *out, char *err, size_t e
 
 static bool slowest_html(mc_store *s, const mc_window *w, const mc_lang *l, FILE *out, char *err, size_t errlen);
 
+/* An HTML table's start and its row of heads (rules/lang keys). */
+static void html_heads(FILE *out, const mc_lang *l, const char *const *heads, size_t n)
+{
+    fputs("<table>\n<tr>", out);
+    for (size_t i = 0; i < n; i++) {
+        fputs("<th>", out);
+        html_text(out, lang_word(l, heads[i]));
+        fputs("</th>", out);
+    }
+    fputs("</tr>\n", out);
+}
+
 /* One group of the HTML table, kept to be sorted by count. */
 typedef struct {
     char *domain, *status;
@@ -262,15 +274,10 @@ bool delays_html(mc_store *s, const mc_window *w, const mc_lang *l, FILE *out, c
         qsort(hg.g, hg.n, sizeof *hg.g, by_count);
         fputs("<h2>", out);
         html_text(out, lang_word(l, "delivery_delays"));
-        fputs("</h2>\n<table>\n<tr>", out);
+        fputs("</h2>\n", out);
         static const char *const heads[] = {"col_domain", "col_status", "col_deliveries", "col_median", "col_p95",
                                             "col_max"};
-        for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
-            fputs("<th>", out);
-            html_text(out, lang_word(l, heads[i]));
-            fputs("</th>", out);
-        }
-        fputs("</tr>\n", out);
+        html_heads(out, l, heads, sizeof heads / sizeof heads[0]);
         for (size_t i = 0; i < hg.n && i < 10; i++) {
             const html_group *g = &hg.g[i];
             char med[32], p95[32], max[32];
@@ -440,15 +447,10 @@ static bool slowest_html(mc_store *s, const mc_window *w, const mc_lang *l, FILE
         fputs("<p>", out);
         html_text(out, b.data);
         mc_buf_free(&b);
-        fputs("</p>\n<table>\n<tr>", out);
+        fputs("</p>\n", out);
         static const char *const heads[] = {"delays_slowest", "col_deliveries", "col_median", "col_p95", "col_max",
                                             "col_where"};
-        for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
-            fputs("<th>", out);
-            html_text(out, lang_word(l, heads[i]));
-            fputs("</th>", out);
-        }
-        fputs("</tr>\n", out);
+        html_heads(out, l, heads, sizeof heads / sizeof heads[0]);
         for (size_t i = 0; i < sd.n && i < SLOWEST; i++) {
             const mc_delay_stats *st = &sd.d[i].f.all;
             char cell[4][32];
