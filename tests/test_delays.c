@@ -42,6 +42,54 @@ START_TEST(test_delay_values)
 }
 END_TEST
 
+/* Postfix's delays=a/b/c/d: four bare numbers, nothing else (a line's
+ * value as mta-run logs it, and near misses). */
+START_TEST(test_delay_split)
+{
+    double v[4];
+    ck_assert(delay_split(mc_str_cstr("0.03/0/5.1/0.01"), v));
+    ck_assert(fabs(v[0] - 0.03) < 1e-9 && v[1] == 0 && fabs(v[2] - 5.1) < 1e-9 && fabs(v[3] - 0.01) < 1e-9);
+    static const char *const bad[] = {"", "1/2/3", "1/2/3/4/5", "1/2/3/", "/1/2/3", "1m/0/0/0", "1/2s/3/4",
+                                      "1//3/4", "a/b/c/d", "1/2/3/4 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!delay_split(mc_str_cstr(bad[i]), v), "'%s' read as delays", bad[i]);
+    ck_assert(!delay_split(MC_STR_NULL, v));
+}
+END_TEST
+
+/* A part's cells follow the delay's in one sorted blob, merge with it and
+ * read back into the part: the stored form of parts. */
+START_TEST(test_part_blobs)
+{
+    mc_delay_cells a = {0}, b = {0};
+    delay_cells_add(&a, 2.0);
+    delay_cells_add_part(&a, DELAY_PART_C, 1.5);
+    delay_cells_add_part(&a, DELAY_PART_A, 0.5);
+    delay_cells_add_part(&b, DELAY_PART_C, 1.5);
+    delay_cells_add_part(&b, DELAY_PART_DT, 0.25);
+    mc_buf ea, eb, m;
+    mc_buf_init(&ea), mc_buf_init(&eb), mc_buf_init(&m);
+    delay_cells_encode(&a, &ea);
+    delay_cells_encode(&b, &eb);
+    ck_assert(delay_blob_merge((unsigned char *)ea.data, ea.len, (unsigned char *)eb.data, eb.len, &m));
+    ck_assert_uint_eq(m.len, 4 * MC_DELAY_CELL_BYTES); /* the two conn_setup cells are one */
+    mc_delay_hist *h = mc_xmalloc(sizeof *h);
+    delay_hist_clear(h);
+    ck_assert(delay_hist_add_blob(h, (unsigned char *)m.data, m.len));
+    mc_delay_figures f;
+    delay_hist_figures(h, &f);
+    ck_assert_uint_eq(f.all.count, 1);
+    ck_assert_uint_eq(f.part[DELAY_PART_C].count, 2);
+    ck_assert(fabs(f.part[DELAY_PART_C].sum - 3.0) < 1e-9 && fabs(f.part[DELAY_PART_C].median - 1.5) < 1e-9);
+    ck_assert_uint_eq(f.part[DELAY_PART_A].count, 1);
+    ck_assert_uint_eq(f.part[DELAY_PART_B].count, 0);
+    ck_assert(fabs(f.part[DELAY_PART_DT].max - 0.25) < 1e-9);
+    free(h);
+    mc_buf_free(&ea), mc_buf_free(&eb), mc_buf_free(&m);
+    delay_cells_free(&a), delay_cells_free(&b);
+}
+END_TEST
+
 START_TEST(test_buckets)
 {
     ck_assert_int_eq(delay_bucket(0), 0);
@@ -279,6 +327,8 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, test_dir_setup, test_dir_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_delay_values);
+    tcase_add_test(tc, test_delay_split);
+    tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);
     tcase_add_test(tc, test_postfix_run);
