@@ -132,6 +132,10 @@ static double quantile(const uint64_t *counts, const double *sums, uint64_t n, d
     /* The bucket's own mean: inside the bucket, and exact when its
      * delays are equal.  The last bucket is open: its largest is the max. */
     double v = b == MC_DELAY_BUCKETS - 1 ? max : sums[b] / (double)counts[b];
+    /* To the microsecond: a sum added up in another order (a file read
+     * at once, or in batches into a database) differs in its last bits,
+     * and a mean like 0.0075 must print the same either way. */
+    v = round(v * 1e6) / 1e6;
     return v < max ? v : max;
 }
 
