@@ -25,6 +25,8 @@
 
 #define READ_CHUNK (256 * 1024)
 #define BUF_SIZE (MC_MAX_LINE + READ_CHUNK)
+/* reader_next_block reads at least this much at a time, even for tiny blocks. */
+#define MIN_BLOCK_READ 4096
 
 struct mc_reader {
     int fd;
@@ -281,18 +283,22 @@ static bool all_ascii(const unsigned char *p, size_t n)
     return true;
 }
 
+mc_line_kind reader_line_kind(const char *p, size_t n)
+{
+    if (memchr(p, '\0', n) != NULL)
+        return MC_LINE_NUL;
+    if (!all_ascii((const unsigned char *)p, n) && !mc_utf8_valid((const unsigned char *)p, n))
+        return MC_LINE_UTF8;
+    return MC_LINE_OK;
+}
+
 /* Decides whether a complete line can be handed out. */
 static bool line_readable(mc_reader *r, const char *p, size_t n)
 {
-    if (memchr(p, '\0', n) != NULL) {
-        r->stats.skipped_nul++;
-        return false;
-    }
-    if (!all_ascii((const unsigned char *)p, n) && !mc_utf8_valid((const unsigned char *)p, n)) {
-        r->stats.skipped_utf8++;
-        return false;
-    }
-    return true;
+    mc_line_kind kind = reader_line_kind(p, n);
+    r->stats.skipped_nul += kind == MC_LINE_NUL;
+    r->stats.skipped_utf8 += kind == MC_LINE_UTF8;
+    return kind == MC_LINE_OK;
 }
 
 /* A line of `bytes` more bytes (`len` without its newline) has ended:
@@ -383,6 +389,127 @@ int reader_next(mc_reader *r, mc_str *line)
             r->failed = true; /* deliver what was read, then report */
         else if (got == 0)
             r->eof = true;
+    }
+}
+
+/* Moves the window's first n bytes (whole lines) to dst. */
+static void give_block(mc_reader *r, mc_buf *dst, size_t n)
+{
+    mc_buf_add(dst, r->buf + r->start, n);
+    r->start += n;
+    if (r->scan < r->start)
+        r->scan = r->start;
+    r->consumed += n;
+}
+
+/* Where a block read into p[0, have) ends: after the last newline within
+ * want bytes, or else after the first one; 0 when there is none. */
+static size_t block_cut(const char *p, size_t have, size_t want)
+{
+    const char *nl = memrchr(p, '\n', have < want ? have : want);
+    if (nl == NULL && have > want)
+        nl = memchr(p + want, '\n', have - want);
+    return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+/* The window holds an unfinished line shorter than want: reads straight
+ * into dst behind a copy of it, keeps the whole lines there and puts the
+ * rest back into the window.  Returns what fill() returns. */
+static ssize_t read_into(mc_reader *r, mc_buf *dst, size_t want)
+{
+    size_t tail = r->end - r->start;
+    size_t size = want < MIN_BLOCK_READ ? MIN_BLOCK_READ : want;
+    char *room = mc_buf_room(dst, size);
+    memcpy(room, r->buf + r->start, tail);
+    ssize_t got = r->gzip ? read_gzip(r, room + tail, size - tail) : read_raw(r, room + tail, size - tail);
+    int saved = errno;
+    size_t have = tail + (got > 0 ? (size_t)got : 0);
+    size_t cut = block_cut(room, have, want);
+    memcpy(r->buf, room + cut, have - cut);
+    r->start = 0;
+    r->end = r->scan = have - cut;
+    r->consumed += cut;
+    dst->len += cut;
+    dst->data[dst->len] = '\0';
+    errno = saved;
+    return got;
+}
+
+int reader_next_block(mc_reader *r, mc_buf *dst, size_t want)
+{
+    size_t had = dst->len;
+    for (;;) {
+        if (stop_requested(r))
+            return 2;
+        size_t avail = r->end - r->start;
+        if (!r->discarding && avail > 0) {
+            size_t look = avail < want ? avail : want;
+            const char *nl = memrchr(r->buf + r->start, '\n', look);
+            if (nl != NULL) {
+                give_block(r, dst, (size_t)(nl - (r->buf + r->start)) + 1);
+                return 1;
+            }
+            if (r->scan < r->start + look)
+                r->scan = r->start + look;
+        }
+        /* A first line of want bytes or more goes on its own (or is
+         * dropped when over-long), found as reader_next finds it. */
+        bool on_its_own = r->discarding || avail >= want;
+        if (on_its_own) {
+            char *nl = r->scan < r->end ? memchr(r->buf + r->scan, '\n', r->end - r->scan) : NULL;
+            if (nl != NULL) {
+                size_t ls = r->start, len = (size_t)(nl - (r->buf + ls)), next = (size_t)(nl - r->buf) + 1;
+                if (r->discarding || len > MC_MAX_LINE) {
+                    r->start = r->scan = next;
+                    line_ended(r, next - ls, len);
+                    return 4;
+                }
+                give_block(r, dst, next - ls);
+                return 1;
+            }
+            r->scan = r->end;
+            if (r->end - r->start > MC_MAX_LINE) {
+                r->discarding = true;
+                r->discarded += r->end - r->start;
+                r->start = r->end = r->scan = 0;
+            }
+        }
+        if (r->eof || r->failed) {
+            if (r->follow && !r->failed) {
+                r->eof = false;
+                return 2;
+            }
+            if (r->start < r->end || r->discarding) {
+                /* A last line without newline: the block's only unended one. */
+                size_t len = r->end - r->start;
+                if (r->discarding || len > MC_MAX_LINE) {
+                    r->start = r->scan = r->end;
+                    line_ended(r, len, len);
+                    return 4;
+                }
+                give_block(r, dst, len);
+                return 1;
+            }
+            return r->failed ? -1 : 0;
+        }
+        if (r->nowait && !bytes_ready(r))
+            return 3;
+        ssize_t got;
+        if (on_its_own)
+            got = fill(r);
+        else
+            got = !r->gzip && !wait_readable(r) ? -2 : read_into(r, dst, want);
+        if (got == -2)
+            return 2;
+        if (got < 0) {
+            if (!r->failed)
+                set_error(r, strerror(errno));
+            r->failed = true; /* deliver what was read, then report */
+        } else if (got == 0) {
+            r->eof = true;
+        }
+        if (dst->len > had)
+            return 1;
     }
 }
 

@@ -82,17 +82,37 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 
 mc_str chunk_line(const mc_chunk *c, const mc_line_out *l) { return mc_str_make(c->bytes.data + l->off, l->len); }
 
-void chunk_add_line(mc_chunk *c, mc_str line, uint64_t lines, uint64_t skipped, uint64_t offset)
+/* Cuts the block into lines as reader_next would (a CR before the newline
+ * dropped, not on a last line without one), counts every line and skips
+ * the unreadable ones. */
+static void split_chunk(mc_chunk *c)
 {
-    c->lines = grow(c->lines, &c->cap_lines, c->n_lines + 1, sizeof *c->lines);
-    mc_line_out *l = &c->lines[c->n_lines++];
-    memset(l, 0, sizeof *l);
-    l->off = (uint32_t)c->bytes.len;
-    l->len = (uint32_t)line.n;
-    l->lines = lines;
-    l->skipped = skipped;
-    l->offset = offset;
-    mc_buf_add(&c->bytes, line.p, line.n);
+    const char *data = c->bytes.data, *p = data, *end = data + c->bytes.len;
+    uint64_t lines = 0, skipped = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        size_t len = (size_t)((nl ? nl : end) - p);
+        if (nl && len > 0 && p[len - 1] == '\r')
+            len--;
+        lines++;
+        if (reader_line_kind(p, len) != MC_LINE_OK) {
+            skipped++;
+            p = next;
+            continue;
+        }
+        c->lines = grow(c->lines, &c->cap_lines, c->n_lines + 1, sizeof *c->lines);
+        mc_line_out *l = &c->lines[c->n_lines++];
+        memset(l, 0, sizeof *l);
+        l->off = (uint32_t)(p - data);
+        l->len = (uint32_t)len;
+        l->lines = lines;
+        l->skipped = skipped;
+        l->offset = (uint64_t)(next - data);
+        p = next;
+    }
+    c->tot_lines = lines;
+    c->tot_skipped = skipped;
 }
 
 /* The strings of one event or fact that lie in scratch are noted to be
@@ -135,6 +155,7 @@ static void parse_chunk(worker *w, mc_chunk *c)
     mc_parser *p = &w->parser;
     const mc_rules *rules = w->pool->rules;
     static const mc_time inherit = {.year = INHERIT_YEAR};
+    split_chunk(c);
     for (size_t i = 0; i < c->n_lines; i++) {
         mc_line_out *l = &c->lines[i];
         year_ctx_line_start(&p->years);
@@ -286,6 +307,7 @@ mc_chunk *pool_chunk(mc_pool *pool)
         c = mc_xcalloc(1, sizeof *c);
     mc_buf_reset(&c->bytes);
     mc_buf_reset(&c->side);
+    c->base_lines = c->base_skipped = c->base_offset = c->tot_lines = c->tot_skipped = 0;
     c->n_lines = c->n_events = c->n_facts = c->n_calls = c->n_relocs = 0;
     c->done = false;
     c->next = c->next_todo = NULL;
