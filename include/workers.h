@@ -38,6 +38,7 @@ typedef struct {
     uint8_t result;           /* mc_parse_result */
     uint8_t mta;              /* lines the parser counted as an MTA's */
     bool has_stamp;           /* stamp holds the line's own valid time */
+    bool warning;             /* one of the MTA's warnings (mtawarn_line) */
     mc_time stamp;
 } mc_line_out;
 
@@ -74,9 +75,10 @@ typedef struct mc_chunk {
 
 typedef struct mc_pool mc_pool;
 
-/* Starts n worker threads parsing with rules.  NULL when a thread cannot
- * be started (the caller goes on with one thread). */
-mc_pool *pool_new(const mc_rules *rules, int n);
+/* Starts n worker threads parsing with rules, marking the MTA's warnings
+ * when asked.  NULL when a thread cannot be started (the caller goes on
+ * with one thread). */
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings);
 /* Waits for the work handed over, stops and frees the threads. */
 void pool_free(mc_pool *pool);
 /* An empty chunk to fill (a recycled one when there is one). */

@@ -365,15 +365,17 @@ static void count_reader_stats(run_state *rs)
 }
 
 /* Applies, in input order, what one line gave (ev classified; fact NULL:
- * none), with the reader's counts after it.  False on a database error. */
+ * none; maybe_warning false: a worker found it is none of the MTA's
+ * warnings), with the reader's counts after it.  False on a database
+ * error. */
 static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_fact *fact,
-                       uint64_t lines_now, uint64_t skipped_now)
+                       bool maybe_warning, uint64_t lines_now, uint64_t skipped_now)
 {
     mc_ingest_opts *o = rs->o;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
     /* The MTA's own warnings, for the report's Warnings section: here, in
      * order, with the parser's year and time settled for this line. */
-    if (rs->agg)
+    if (rs->agg && maybe_warning)
         mtawarn_count(&o->rules->warnings, &rs->parser, line, rs->agg);
     if (o->messages && fact) {
         mc_msg_figures fig = {0};
@@ -448,7 +450,7 @@ static stream_result process_stream_one(run_state *rs)
             if (pr == PARSE_EVENT)
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
             const mc_fact *fact = rs->parser.fact.kind != FACT_NONE ? &rs->parser.fact : NULL;
-            if (!apply_line(rs, line, pr, &ev, fact, st->lines, skipped_of(st)))
+            if (!apply_line(rs, line, pr, &ev, fact, true, st->lines, skipped_of(st)))
                 return STREAM_DB_ERROR;
             if (mc_stop_requested)
                 return STREAM_STOPPED;
@@ -510,7 +512,7 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
         workers_settle(&rs->parser, c, l);
         mc_event *ev = l->ev >= 0 ? &c->events[l->ev] : NULL;
         const mc_fact *fact = l->fact >= 0 ? &c->facts[l->fact] : NULL;
-        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, lines_now, skipped_now))
+        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->warning, lines_now, skipped_now))
             return STREAM_DB_ERROR;
         if (mc_stop_requested)
             return STREAM_STOPPED;
@@ -769,7 +771,7 @@ static void start_workers(run_state *rs)
     /* Two chunks per worker keep each busy while this thread applies one;
      * two more are being filled or applied. */
     rs->depth = 2 * (size_t)rs->o->jobs + 2;
-    rs->pool = pool_new(rs->o->rules, rs->o->jobs);
+    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL);
 }
 
 int ingest_path(mc_ingest_opts *o, const char *path)

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "mtawarn.h"
 #include "reasoncache.h"
 
 /* "The time of the line before": no real time is invalid with this year. */
@@ -36,10 +37,12 @@ typedef struct {
     bool started;
     mc_parser parser;
     mc_reason_cache *cache;
+    mc_buf warn_scratch;      /* mtawarn_line's, for journald lines */
 } worker;
 
 struct mc_pool {
     const mc_rules *rules;
+    bool warnings;            /* mark the MTA's warnings (pool_new) */
     pthread_mutex_t mu;
     pthread_cond_t work_cv;   /* a chunk was queued, or stop */
     pthread_cond_t done_cv;   /* a chunk was parsed */
@@ -176,6 +179,12 @@ static void parse_chunk(worker *w, mc_chunk *c)
             c->n_calls += l->n_calls;
         }
         l->ev = l->fact = -1;
+        /* The look for a warning costs on every line: done here, the
+         * loop counts the few marked ones. */
+        if (w->pool->warnings) {
+            mc_warning found;
+            l->warning = mtawarn_line(&rules->warnings, p, chunk_line(c, l), &w->warn_scratch, &found);
+        }
         long base = -1;
         if (p->fact.kind != FACT_NONE) {
             c->facts = grow(c->facts, &c->cap_facts, c->n_facts + 1, sizeof *c->facts);
@@ -238,10 +247,11 @@ static void free_chunks(mc_chunk *c)
     }
 }
 
-mc_pool *pool_new(const mc_rules *rules, int n)
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings)
 {
     mc_pool *pool = mc_xcalloc(1, sizeof *pool);
     pool->rules = rules;
+    pool->warnings = warnings;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->work_cv, NULL);
     pthread_cond_init(&pool->done_cv, NULL);
@@ -287,6 +297,7 @@ void pool_free(mc_pool *pool)
         if (w->pool) {
             parser_free(&w->parser);
             reason_cache_free(w->cache);
+            mc_buf_free(&w->warn_scratch);
         }
     }
     free_chunks(pool->flight);
