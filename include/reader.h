@@ -50,6 +50,12 @@ int reader_next(mc_reader *r, mc_str *line);
  * as reader_next otherwise (1: a block was appended). */
 int reader_next_block(mc_reader *r, mc_buf *dst, size_t want);
 
+/* Inflates a gzip file on a thread of its own from here on, ahead of the
+ * caller (at most 1 MiB ahead): for a caller with workers, so that the
+ * thread that reads is not also the one that inflates.  Only a regular
+ * file read to its end (not follow mode); otherwise nothing changes. */
+void reader_inflate_thread(mc_reader *r);
+
 /* Why a complete line (without newline and CR) is skipped, if it is. */
 typedef enum { MC_LINE_OK, MC_LINE_NUL, MC_LINE_UTF8 } mc_line_kind;
 mc_line_kind reader_line_kind(const char *p, size_t n);

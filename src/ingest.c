@@ -563,6 +563,7 @@ static stream_result apply_taken(run_state *rs, bool all)
 static stream_result process_stream_pool(run_state *rs)
 {
     rs->applied_offset = reader_offset(rs->r); /* nothing read ahead yet */
+    reader_inflate_thread(rs->r);
     for (;;) {
         /* Set by a commit made with nothing in flight: nothing to drop. */
         rs->repositioned = false;

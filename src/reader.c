@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,13 @@
 
 #define READ_CHUNK (256 * 1024)
 #define BUF_SIZE (MC_MAX_LINE + READ_CHUNK)
+/* The inflate thread's hand-over: GZ_SLOTS blocks of GZ_BLOCK bytes. */
+#define GZ_SLOTS 4
+#define GZ_BLOCK (256 * 1024)
+/* How long a wait for the inflate thread lasts before the stop flag is
+ * looked at again. */
+#define GZ_WAIT_MS 100
+
 /* reader_next_block reads at least this much at a time, even for tiny blocks. */
 #define MIN_BLOCK_READ 4096
 
@@ -44,6 +53,9 @@ struct mc_reader {
     unsigned char *zin;  /* compressed input */
     bool zs_ready;
     bool zin_eof;
+    bool gz_failed;      /* the decoder's error (in gz_err), told by read_inflated */
+    char gz_err[256];
+    struct gz_thread *inflater; /* NULL: inflate on the caller's thread */
     uint64_t consumed;   /* offset of buf[start] in the decompressed stream */
     uint64_t raw_read;   /* bytes read from the descriptor (follow: truncation check) */
     int idle_ms;         /* > 0: return 2 when a pipe is silent this long */
@@ -94,6 +106,14 @@ static bool wait_readable(mc_reader *r)
     return rc != 0;
 }
 
+/* The decoder's error, kept apart from the reader's: the inflate thread
+ * may meet it while the reader's owner looks at r->failed. */
+static void gz_error(mc_reader *r, const char *what)
+{
+    snprintf(r->gz_err, sizeof r->gz_err, "%s: %s", r->name, what);
+    r->gz_failed = true;
+}
+
 /* Fills up to room bytes at dst with decompressed data. */
 static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
 {
@@ -105,7 +125,7 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
             if (got == -2)
                 return -2;
             if (got < 0) {
-                set_error(r, strerror(errno));
+                gz_error(r, strerror(errno));
                 return -1;
             }
             if (got == 0)
@@ -116,7 +136,7 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
         if (r->zs.avail_in == 0 && r->zin_eof) {
             if (r->zs_ready) {
                 /* Stream ended inside a member: keep what we have, say so. */
-                set_error(r, "truncated gzip data (the lines before the cut were read)");
+                gz_error(r, "truncated gzip data (the lines before the cut were read)");
                 return (ssize_t)(room - r->zs.avail_out) > 0 ? (ssize_t)(room - r->zs.avail_out) : -1;
             }
             return 0;
@@ -131,7 +151,7 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
             continue;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            set_error(r, r->zs.msg ? r->zs.msg : "corrupt gzip data");
+            gz_error(r, r->zs.msg ? r->zs.msg : "corrupt gzip data");
             return -1;
         }
         r->zs_ready = true;
@@ -139,6 +159,150 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
             continue;
     }
     return (ssize_t)(room - r->zs.avail_out);
+}
+
+/* Decompressed blocks handed from the inflate thread to the reader: a
+ * ring of GZ_SLOTS, the filled ones from head on. */
+typedef struct gz_thread {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* a slot was filled or emptied, or quit */
+    char *slot[GZ_SLOTS];
+    size_t len[GZ_SLOTS];
+    size_t head, count, pos;  /* pos: bytes of slot[head] taken */
+    bool done;                /* the thread has reached the end or an error */
+    bool quit;                /* the reader is closing */
+} gz_thread;
+
+/* The inflate thread: fills free slots until the end of the stream, an
+ * error, or the reader closes.  It alone touches the decoder's state. */
+static void *inflate_main(void *arg)
+{
+    mc_reader *r = arg;
+    gz_thread *t = r->inflater;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        while (t->count == GZ_SLOTS && !t->quit)
+            pthread_cond_wait(&t->cv, &t->mu);
+        if (t->quit)
+            break;
+        size_t at = (t->head + t->count) % GZ_SLOTS;
+        pthread_mutex_unlock(&t->mu);
+        ssize_t got = read_gzip(r, t->slot[at], GZ_BLOCK);
+        pthread_mutex_lock(&t->mu);
+        if (got > 0) {
+            t->len[at] = (size_t)got;
+            t->count++;
+        }
+        if (got <= 0 || r->gz_failed) {
+            t->done = true;
+            pthread_cond_broadcast(&t->cv);
+            break;
+        }
+        pthread_cond_broadcast(&t->cv);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+/* Waits for the inflate thread on t->mu (held) up to GZ_WAIT_MS. */
+static void gz_wait(gz_thread *t)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += GZ_WAIT_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&t->cv, &t->mu, &until);
+}
+
+/* Takes up to room decompressed bytes from the inflate thread.  -2 when a
+ * stop was requested while waiting. */
+static ssize_t take_inflated(mc_reader *r, char *dst, size_t room)
+{
+    gz_thread *t = r->inflater;
+    pthread_mutex_lock(&t->mu);
+    while (t->count == 0 && !t->done && !stop_requested(r))
+        gz_wait(t);
+    bool have = t->count > 0, done = t->done, failed = r->gz_failed;
+    pthread_mutex_unlock(&t->mu);
+    if (!have)
+        return !done ? -2 : failed ? -1 : 0;
+    /* slot[head] is the reader's until it is given back. */
+    size_t n = t->len[t->head] - t->pos;
+    if (n > room)
+        n = room;
+    memcpy(dst, t->slot[t->head] + t->pos, n);
+    pthread_mutex_lock(&t->mu);
+    t->pos += n;
+    if (t->pos == t->len[t->head]) {
+        t->head = (t->head + 1) % GZ_SLOTS;
+        t->count--;
+        t->pos = 0;
+        pthread_cond_broadcast(&t->cv);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return (ssize_t)n;
+}
+
+/* Decompressed bytes, from the inflate thread or inflated here; the
+ * decoder's error becomes the reader's once its bytes are taken. */
+static ssize_t read_inflated(mc_reader *r, char *dst, size_t room)
+{
+    ssize_t got = r->inflater ? take_inflated(r, dst, room) : read_gzip(r, dst, room);
+    /* With the thread, gz_failed may be read only once it is done. */
+    if ((r->inflater ? got == -1 : r->gz_failed) && !r->failed) {
+        snprintf(r->err, sizeof r->err, "%s", r->gz_err);
+        r->failed = true;
+    }
+    return got;
+}
+
+void reader_inflate_thread(mc_reader *r)
+{
+    if (!r->gzip || r->inflater || r->follow || r->gz_failed || !r->have_st || !S_ISREG(r->st.st_mode))
+        return;
+    gz_thread *t = mc_xcalloc(1, sizeof *t);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    for (size_t i = 0; i < GZ_SLOTS; i++)
+        t->slot[i] = mc_xmalloc(GZ_BLOCK);
+    r->inflater = t;
+    /* The caller's thread takes the stop signals (its reads see EINTR). */
+    sigset_t block, old;
+    sigfillset(&block);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    bool ok = pthread_create(&t->tid, NULL, inflate_main, r) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ok) {
+        r->inflater = NULL; /* inflate here, as before */
+        for (size_t i = 0; i < GZ_SLOTS; i++)
+            free(t->slot[i]);
+        pthread_cond_destroy(&t->cv);
+        pthread_mutex_destroy(&t->mu);
+        free(t);
+    }
+}
+
+/* Stops and frees the inflate thread. */
+static void inflater_free(mc_reader *r)
+{
+    gz_thread *t = r->inflater;
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->quit = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->tid, NULL);
+    for (size_t i = 0; i < GZ_SLOTS; i++)
+        free(t->slot[i]);
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+    r->inflater = NULL;
 }
 
 /* Makes room and reads more bytes into buf.  Returns bytes added, 0 at EOF,
@@ -157,7 +321,7 @@ static ssize_t fill(mc_reader *r)
         room = READ_CHUNK;
     if (!r->gzip && !wait_readable(r))
         return -2; /* silent pipe: let the caller commit */
-    ssize_t got = r->gzip ? read_gzip(r, r->buf + r->end, room) : read_raw(r, r->buf + r->end, room);
+    ssize_t got = r->gzip ? read_inflated(r, r->buf + r->end, room) : read_raw(r, r->buf + r->end, room);
     if (got == -2)
         return -2;
     if (got < 0) {
@@ -256,6 +420,7 @@ void reader_close(mc_reader *r)
 {
     if (r == NULL)
         return;
+    inflater_free(r);
     if (r->gzip)
         inflateEnd(&r->zs);
     if (r->own_fd)
@@ -421,7 +586,7 @@ static ssize_t read_into(mc_reader *r, mc_buf *dst, size_t want)
     size_t size = want < MIN_BLOCK_READ ? MIN_BLOCK_READ : want;
     char *room = mc_buf_room(dst, size);
     memcpy(room, r->buf + r->start, tail);
-    ssize_t got = r->gzip ? read_gzip(r, room + tail, size - tail) : read_raw(r, room + tail, size - tail);
+    ssize_t got = r->gzip ? read_inflated(r, room + tail, size - tail) : read_raw(r, room + tail, size - tail);
     int saved = errno;
     size_t have = tail + (got > 0 ? (size_t)got : 0);
     size_t cut = block_cut(room, have, want);

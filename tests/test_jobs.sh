@@ -20,6 +20,10 @@ err() { echo "test_jobs: $*" >&2; fail=1; }
 
 postfix=$data/postfix/mta-run/maillog
 gzip -c "$postfix" >"$tmp/maillog.gz"
+# Two gzip members back to back (logrotate's delaycompress may make them),
+# cut inside a line, read by the inflate thread of --jobs 2 and more.
+head -c 300000 "$postfix" | gzip -c >"$tmp/members.gz"
+tail -c +300001 "$postfix" | gzip -c >>"$tmp/members.gz"
 # A central syslog stream: a Postfix run, the mainlogs of Exim's test suite, then Exim
 # debug output (its echoed outcomes have no stamp: they take the time of
 # the last line that had one).
@@ -84,6 +88,7 @@ exim|$exim_runs
 mixed|$tmp/mixed.log
 envelopes|$(ls "$data"/envelopes/*.log | tr "\n" " ") $data/postfix/fail2ban-postfix.log $data/sample.log
 gz|$tmp/maillog.gz
+members|$tmp/members.gz
 damaged|$tmp/damaged.log
 journal|$tmp/journal.json"
 
@@ -151,6 +156,18 @@ for jobs in 2 7; do
     MAILCODES_CHUNK_BYTES=1 "$bin" trace --jobs $jobs --format json a@alpha.test "$postfix" >"$tmp/trace.out" 2>/dev/null
     same "trace --jobs $jobs" "$tmp/trace.ref" "$tmp/trace.out"
 done
+
+# A .gz cut short: the events before the cut, the same error and exit
+# status, whether this thread inflates or the inflate thread does.
+head -c 100000 "$tmp/maillog.gz" >"$tmp/cut.gz"
+for jobs in 1 2; do
+    "$bin" scan --jobs $jobs "$tmp/cut.gz" >"$tmp/cut.$jobs" 2>"$tmp/cut.err.$jobs"
+    echo "rc $?" >>"$tmp/cut.err.$jobs"
+done
+grep -q 'truncated gzip data' "$tmp/cut.err.1" || err "cut.gz: --jobs 1 does not say the data is truncated"
+[ -s "$tmp/cut.1" ] || err "cut.gz: --jobs 1 shows no event before the cut"
+same "cut.gz: scan --jobs 2" "$tmp/cut.1" "$tmp/cut.2"
+same "cut.gz: the error of scan --jobs 2" "$tmp/cut.err.1" "$tmp/cut.err.2"
 
 # Bad values are usage errors.
 for bad in 0 -1 65 x ""; do
