@@ -260,6 +260,7 @@ static ssize_t read_inflated(mc_reader *r, char *dst, size_t room)
     return got;
 }
 
+/* Starts the inflate thread where it can run (reader.h). */
 void reader_inflate_thread(mc_reader *r)
 {
     if (!r->gzip || r->inflater || r->follow || r->gz_failed || !r->have_st || !S_ISREG(r->st.st_mode))
@@ -448,6 +449,7 @@ static bool all_ascii(const unsigned char *p, size_t n)
     return true;
 }
 
+/* Whether a complete line is skipped, and why (reader.h). */
 mc_line_kind reader_line_kind(const char *p, size_t n)
 {
     if (memchr(p, '\0', n) != NULL)
@@ -495,6 +497,29 @@ static bool bytes_ready(mc_reader *r)
     return poll(&pfd, 1, 0) != 0;
 }
 
+/* The window's bytes hold no newline: past MC_MAX_LINE they are dropped,
+ * and dropping goes on until the line's end, where it is counted once. */
+static void no_newline_yet(mc_reader *r)
+{
+    r->scan = r->end;
+    if (r->end - r->start > MC_MAX_LINE) {
+        r->discarding = true;
+        r->discarded += r->end - r->start;
+        r->start = r->end = r->scan = 0;
+    }
+}
+
+/* At the end of the input: in follow mode not the end, more may be
+ * appended (an unfinished last line stays in the buffer until its newline
+ * arrives).  True when the caller says "no data for now". */
+static bool follow_waits(mc_reader *r)
+{
+    if (!r->follow || r->failed)
+        return false;
+    r->eof = false;
+    return true;
+}
+
 int reader_next(mc_reader *r, mc_str *line)
 {
     for (;;) {
@@ -517,21 +542,10 @@ int reader_next(mc_reader *r, mc_str *line)
             *line = mc_str_make(r->buf + ls, len);
             return 1;
         }
-        r->scan = r->end;
-        if (r->end - r->start > MC_MAX_LINE) {
-            /* No newline within the limit: drop what we have and keep
-             * dropping until its end, where it is counted once. */
-            r->discarding = true;
-            r->discarded += r->end - r->start;
-            r->start = r->end = r->scan = 0;
-        }
+        no_newline_yet(r);
         if (r->eof || r->failed) {
-            if (r->follow && !r->failed) {
-                /* Not the end: more may be appended.  An unfinished last
-                 * line stays in the buffer until its newline arrives. */
-                r->eof = false;
+            if (follow_waits(r))
                 return 2;
-            }
             if (r->start < r->end || r->discarding) {
                 /* A last line without newline (a file cut mid-write). */
                 size_t ls = r->start, len = r->end - r->start;
@@ -600,6 +614,7 @@ static ssize_t read_into(mc_reader *r, mc_buf *dst, size_t want)
     return got;
 }
 
+/* A block of whole lines for a worker to split (reader.h). */
 int reader_next_block(mc_reader *r, mc_buf *dst, size_t want)
 {
     size_t had = dst->len;
@@ -632,18 +647,11 @@ int reader_next_block(mc_reader *r, mc_buf *dst, size_t want)
                 give_block(r, dst, next - ls);
                 return 1;
             }
-            r->scan = r->end;
-            if (r->end - r->start > MC_MAX_LINE) {
-                r->discarding = true;
-                r->discarded += r->end - r->start;
-                r->start = r->end = r->scan = 0;
-            }
+            no_newline_yet(r);
         }
         if (r->eof || r->failed) {
-            if (r->follow && !r->failed) {
-                r->eof = false;
+            if (follow_waits(r))
                 return 2;
-            }
             if (r->start < r->end || r->discarding) {
                 /* A last line without newline: the block's only unended one. */
                 size_t len = r->end - r->start;
