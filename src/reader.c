@@ -10,6 +10,9 @@
  * gzip is recognised by its magic bytes, not the file name, so
  * `zcat | mailcodes` and `mailcodes mail.log.2.gz` both work; concatenated
  * gzip members (as logrotate's delaycompress may produce) are followed.
+ * With workers (--jobs), reader_next_block hands out blocks of whole lines
+ * read straight into the caller's buffer, for the workers to split, and a
+ * .gz file may be inflated on a thread of its own (reader_inflate_thread).
  */
 #include "reader.h"
 
