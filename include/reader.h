@@ -38,6 +38,28 @@ void reader_close(mc_reader *r);
  * Skipped lines are counted in the stats and not returned. */
 int reader_next(mc_reader *r, mc_str *line);
 
+/* Block mode (--jobs: the workers split lines): appends to dst a block of
+ * whole lines, about want bytes (at most MC_MAX_LINE), read straight into
+ * dst when it can be: up to the last newline within want bytes, or one
+ * line when the first is longer; at the end of the input, a last line
+ * without newline.  The lines of a block are neither counted nor checked
+ * (reader_line_kind does that, as reader_next would); a line over
+ * MC_MAX_LINE never enters one: it is counted in the stats (lines,
+ * skipped_long) and 4 is returned, with no block.  So the stats at the
+ * return of a block count exactly the lines dropped before it.  Returns
+ * as reader_next otherwise (1: a block was appended). */
+int reader_next_block(mc_reader *r, mc_buf *dst, size_t want);
+
+/* Inflates a gzip file on a thread of its own from here on, ahead of the
+ * caller (at most 1 MiB ahead): for a caller with workers, so that the
+ * thread that reads is not also the one that inflates.  Only a regular
+ * file read to its end (not follow mode); otherwise nothing changes. */
+void reader_inflate_thread(mc_reader *r);
+
+/* Why a complete line (without newline and CR) is skipped, if it is. */
+typedef enum { MC_LINE_OK, MC_LINE_NUL, MC_LINE_UTF8 } mc_line_kind;
+mc_line_kind reader_line_kind(const char *p, size_t n);
+
 /* Idle mode (pipes): when no byte arrives for idle_ms, reader_next returns
  * 2 so the caller can commit; it may be called again to go on waiting.
  * Follow mode (files): end of file is not the end; reader_next returns 2

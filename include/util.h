@@ -44,6 +44,8 @@ void mc_buf_free(mc_buf *b);
 void mc_buf_reset(mc_buf *b);
 void mc_buf_add(mc_buf *b, const char *p, size_t n);
 void mc_buf_adds(mc_buf *b, const char *s);
+/* Room for n more bytes at data + len (the caller writes, then moves len). */
+char *mc_buf_room(mc_buf *b, size_t n);
 void mc_buf_addc(mc_buf *b, char c);
 void mc_buf_printf(mc_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -2,9 +2,11 @@
  * workers.h - parse and classify chunks of lines on worker threads
  * (--jobs N); the ingest loop applies the results in input order.
  *
- * The loop (ingest.c) copies whole lines from the reader into a chunk,
- * hands it to the pool, and takes chunks back strictly in the order they
- * were handed over.  A worker runs, for every line of a chunk, what costs:
+ * The loop (ingest.c) has the reader put a block of whole lines into a
+ * chunk (reader_next_block: read straight into it, nothing split), hands
+ * it to the pool, and takes chunks back strictly in the order they were
+ * handed over.  A worker splits the block into lines, skips and counts
+ * those the reader would skip, and runs, for every other line, what costs:
  * the envelope, the MTA's line rules and the classification, each worker
  * with its own parser, matcher and reason cache.  What depends on the
  * lines before (the year of a stamp without one, the time of a line
@@ -24,17 +26,19 @@
 #include "reader.h"
 #include "rules.h"
 
-/* What a worker found on one line, and where the reader stood after it. */
+/* What a worker found on one line, and where the reader would stand
+ * after it, counted from the start of the chunk (the loop adds its base). */
 typedef struct {
     uint32_t off, len;        /* the line, in the chunk's bytes */
-    uint64_t lines, skipped;  /* the reader's counts after the line */
-    uint64_t offset;          /* the reader's offset after the line */
+    uint64_t lines, skipped;  /* lines (and skipped ones) up to it in the chunk */
+    uint64_t offset;          /* its end (after the newline) in the chunk's bytes */
     int32_t ev, fact;         /* index in events / facts, -1: none */
     uint32_t calls_at;        /* its year inferences, in calls */
     uint8_t n_calls;
     uint8_t result;           /* mc_parse_result */
     uint8_t mta;              /* lines the parser counted as an MTA's */
     bool has_stamp;           /* stamp holds the line's own valid time */
+    bool warning;             /* one of the MTA's warnings (mtawarn_line) */
     mc_time stamp;
 } mc_line_out;
 
@@ -49,7 +53,10 @@ typedef struct {
 
 typedef struct mc_chunk {
     uint64_t seq;
-    mc_buf bytes;             /* the lines, copied from the reader */
+    mc_buf bytes;             /* the block of whole lines (reader_next_block) */
+    uint64_t base_lines, base_skipped; /* the reader's counts before the block */
+    uint64_t base_offset;     /* the block's offset in the stream */
+    uint64_t tot_lines, tot_skipped;   /* the block's lines, skipped ones included */
     mc_line_out *lines;
     size_t n_lines, cap_lines;
     mc_event *events;
@@ -68,15 +75,14 @@ typedef struct mc_chunk {
 
 typedef struct mc_pool mc_pool;
 
-/* Starts n worker threads parsing with rules.  NULL when a thread cannot
- * be started (the caller goes on with one thread). */
-mc_pool *pool_new(const mc_rules *rules, int n);
+/* Starts n worker threads parsing with rules, marking the MTA's warnings
+ * when asked.  NULL when a thread cannot be started (the caller goes on
+ * with one thread). */
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings);
 /* Waits for the work handed over, stops and frees the threads. */
 void pool_free(mc_pool *pool);
 /* An empty chunk to fill (a recycled one when there is one). */
 mc_chunk *pool_chunk(mc_pool *pool);
-/* Appends a line the reader gave, with the reader's position after it. */
-void chunk_add_line(mc_chunk *c, mc_str line, uint64_t lines, uint64_t skipped, uint64_t offset);
 /* Hands a filled chunk to the workers. */
 void pool_submit(mc_pool *pool, mc_chunk *c);
 /* Chunks handed over and not yet taken back. */

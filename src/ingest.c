@@ -144,6 +144,10 @@ typedef struct {
     mc_pool *pool;
     size_t depth, chunk_bytes;
     uint64_t applied_offset;
+    /* Added to a chunk's base and its lines' counts (the reader counts
+     * only the lines it drops between blocks): the lines of the chunks
+     * applied so far, modulo 2^64 (a reposition sets it so). */
+    uint64_t blk_lines, blk_skipped;
     bool repositioned;        /* another ingest's position taken: drop what is read ahead */
     char err[1024];
 } run_state;
@@ -184,8 +188,15 @@ static bool follow_other_ingest(run_state *rs)
     rs->src.lost = false;
     rs->repositioned = rs->pool != NULL;
     if (rs->src.committed >= reader_offset(rs->r) && reader_skip_to(rs->r, rs->src.committed)) {
-        rs->seen_lines = reader_stats(rs->r)->lines;
-        rs->seen_skipped = skipped_of(reader_stats(rs->r));
+        const mc_reader_stats *st = reader_stats(rs->r);
+        if (rs->pool) {
+            /* Counting goes on from the lines applied. */
+            rs->blk_lines = rs->seen_lines - st->lines;
+            rs->blk_skipped = rs->seen_skipped - skipped_of(st);
+            return true;
+        }
+        rs->seen_lines = st->lines;
+        rs->seen_skipped = skipped_of(st);
         return true;
     }
     if (strcmp(rs->path, "-") == 0) {
@@ -256,7 +267,7 @@ static void show_progress(run_state *rs)
         return;
     rs->last_progress = now;
     double el = now - rs->started;
-    uint64_t lines = reader_stats(rs->r)->lines;
+    uint64_t lines = rs->pool ? rs->seen_lines : reader_stats(rs->r)->lines;
     fprintf(stderr, "\rmailcodes: %s: %llu lines, %llu events (%.0f lines/s)   ", rs->path,
             (unsigned long long)lines, (unsigned long long)rs->o->events,
             el > 0 ? (double)lines / el : 0.0);
@@ -276,7 +287,7 @@ static int open_input(run_state *rs)
         reader_set_follow(rs->r, true);
     else if (ino == 0 && o->store != NULL && o->flush_seconds > 0)
         reader_set_idle(rs->r, (int)(o->flush_seconds * 1000));
-    rs->seen_lines = rs->seen_skipped = 0;
+    rs->seen_lines = rs->seen_skipped = rs->blk_lines = rs->blk_skipped = 0;
     memset(&rs->src, 0, sizeof rs->src);
     rs->track_source = o->store != NULL && o->incremental;
     if (!rs->track_source)
@@ -344,24 +355,27 @@ static void count_figures(run_state *rs, const mc_time *t, const mc_msg_figures 
     }
 }
 
-/* Counts the lines the reader skipped up to where it stands. */
+/* Counts the lines the reader skipped up to where it stands (with
+ * workers, after every chunk was applied). */
 static void count_reader_stats(run_state *rs)
 {
     const mc_reader_stats *st = reader_stats(rs->r);
     rs->applied_offset = reader_offset(rs->r);
-    count_line_stats(rs, st->lines, skipped_of(st), 0, 0, 0);
+    count_line_stats(rs, rs->blk_lines + st->lines, rs->blk_skipped + skipped_of(st), 0, 0, 0);
 }
 
 /* Applies, in input order, what one line gave (ev classified; fact NULL:
- * none), with the reader's counts after it.  False on a database error. */
+ * none; maybe_warning false: a worker found it is none of the MTA's
+ * warnings), with the reader's counts after it.  False on a database
+ * error. */
 static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_fact *fact,
-                       uint64_t lines_now, uint64_t skipped_now)
+                       bool maybe_warning, uint64_t lines_now, uint64_t skipped_now)
 {
     mc_ingest_opts *o = rs->o;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
     /* The MTA's own warnings, for the report's Warnings section: here, in
      * order, with the parser's year and time settled for this line. */
-    if (rs->agg)
+    if (rs->agg && maybe_warning)
         mtawarn_count(&o->rules->warnings, &rs->parser, line, rs->agg);
     if (o->messages && fact) {
         mc_msg_figures fig = {0};
@@ -436,7 +450,7 @@ static stream_result process_stream_one(run_state *rs)
             if (pr == PARSE_EVENT)
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
             const mc_fact *fact = rs->parser.fact.kind != FACT_NONE ? &rs->parser.fact : NULL;
-            if (!apply_line(rs, line, pr, &ev, fact, st->lines, skipped_of(st)))
+            if (!apply_line(rs, line, pr, &ev, fact, true, st->lines, skipped_of(st)))
                 return STREAM_DB_ERROR;
             if (mc_stop_requested)
                 return STREAM_STOPPED;
@@ -454,22 +468,30 @@ static stream_result process_stream_one(run_state *rs)
     }
 }
 
-/* Copies lines from the reader into c until it holds chunk_bytes or the
- * reader has no line now; returns what reader_next last said.  It waits
+/* Has the reader put blocks of whole lines into c, until it holds half of
+ * chunk_bytes (one read of a file; pipes give less at a time) or the
+ * reader has no whole line now; returns what reader_next_block last said
+ * (never 4: a line dropped between blocks ends the chunk, so that the
+ * base taken at its start counts every line dropped before it).  It waits
  * for input only when nothing is pending, so lines read are handed on
  * before a silent pipe blocks. */
 static int fill_chunk(run_state *rs, mc_chunk *c)
 {
-    mc_str line;
     for (;;) {
-        reader_set_nowait(rs->r, c->n_lines > 0 || pool_in_flight(rs->pool) > 0);
-        int got = reader_next(rs->r, &line);
-        if (got != 1)
-            return got;
-        const mc_reader_stats *st = reader_stats(rs->r);
-        chunk_add_line(c, line, st->lines, skipped_of(st), reader_offset(rs->r));
-        if (c->bytes.len >= rs->chunk_bytes)
+        if (c->bytes.len == 0) {
+            const mc_reader_stats *st = reader_stats(rs->r);
+            c->base_lines = st->lines;
+            c->base_skipped = skipped_of(st);
+            c->base_offset = reader_offset(rs->r);
+        }
+        reader_set_nowait(rs->r, c->bytes.len > 0 || pool_in_flight(rs->pool) > 0);
+        int got = reader_next_block(rs->r, &c->bytes, rs->chunk_bytes - c->bytes.len);
+        if (got == 4 && c->bytes.len == 0)
+            continue;
+        if (got == 4)
             return 1;
+        if (got != 1 || c->bytes.len >= rs->chunk_bytes / 2)
+            return got;
     }
 }
 
@@ -480,21 +502,25 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
     for (size_t i = 0; i < c->n_lines; i++) {
         const mc_line_out *l = &c->lines[i];
         mc_str line = chunk_line(c, l);
-        rs->applied_offset = l->offset;
+        uint64_t lines_now = rs->blk_lines + c->base_lines + l->lines;
+        uint64_t skipped_now = rs->blk_skipped + c->base_skipped + l->skipped;
+        rs->applied_offset = c->base_offset + l->offset;
         if (o->line_filter && !o->line_filter(line, o->on_event_ctx)) {
-            count_line_stats(rs, l->lines, l->skipped, 0, 0, 0);
+            count_line_stats(rs, lines_now, skipped_now, 0, 0, 0);
             continue;
         }
         workers_settle(&rs->parser, c, l);
         mc_event *ev = l->ev >= 0 ? &c->events[l->ev] : NULL;
         const mc_fact *fact = l->fact >= 0 ? &c->facts[l->fact] : NULL;
-        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->lines, l->skipped))
+        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->warning, lines_now, skipped_now))
             return STREAM_DB_ERROR;
         if (mc_stop_requested)
             return STREAM_STOPPED;
         if (rs->repositioned)
             return STREAM_IDLE;
     }
+    rs->blk_lines += c->tot_lines;
+    rs->blk_skipped += c->tot_skipped;
     return STREAM_END;
 }
 
@@ -537,6 +563,7 @@ static stream_result apply_taken(run_state *rs, bool all)
 static stream_result process_stream_pool(run_state *rs)
 {
     rs->applied_offset = reader_offset(rs->r); /* nothing read ahead yet */
+    reader_inflate_thread(rs->r);
     for (;;) {
         /* Set by a commit made with nothing in flight: nothing to drop. */
         rs->repositioned = false;
@@ -544,7 +571,7 @@ static stream_result process_stream_pool(run_state *rs)
         while (got == 1 && pool_in_flight(rs->pool) < rs->depth) {
             mc_chunk *c = pool_chunk(rs->pool);
             got = fill_chunk(rs, c);
-            if (c->n_lines)
+            if (c->bytes.len)
                 pool_submit(rs->pool, c);
             else
                 pool_recycle(rs->pool, c);
@@ -659,7 +686,7 @@ static stream_result read_rotated_copy(run_state *rs)
     }
     close_input(rs);
     rs->r = r;
-    rs->seen_lines = rs->seen_skipped = 0;
+    rs->seen_lines = rs->seen_skipped = rs->blk_lines = rs->blk_skipped = 0;
     const char *path = rs->path;
     rs->path = copy; /* should another ingest take over, it reopens the copy */
     stream_result res = process_stream(rs);
@@ -745,7 +772,7 @@ static void start_workers(run_state *rs)
     /* Two chunks per worker keep each busy while this thread applies one;
      * two more are being filled or applied. */
     rs->depth = 2 * (size_t)rs->o->jobs + 2;
-    rs->pool = pool_new(rs->o->rules, rs->o->jobs);
+    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL);
 }
 
 int ingest_path(mc_ingest_opts *o, const char *path)

@@ -10,12 +10,17 @@
  * gzip is recognised by its magic bytes, not the file name, so
  * `zcat | mailcodes` and `mailcodes mail.log.2.gz` both work; concatenated
  * gzip members (as logrotate's delaycompress may produce) are followed.
+ * With workers (--jobs), reader_next_block hands out blocks of whole lines
+ * read straight into the caller's buffer, for the workers to split, and a
+ * .gz file may be inflated on a thread of its own (reader_inflate_thread).
  */
 #include "reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,15 @@
 
 #define READ_CHUNK (256 * 1024)
 #define BUF_SIZE (MC_MAX_LINE + READ_CHUNK)
+/* The inflate thread's hand-over: GZ_SLOTS blocks of GZ_BLOCK bytes. */
+#define GZ_SLOTS 4
+#define GZ_BLOCK (256 * 1024)
+/* How long a wait for the inflate thread lasts before the stop flag is
+ * looked at again. */
+#define GZ_WAIT_MS 100
+
+/* reader_next_block reads at least this much at a time, even for tiny blocks. */
+#define MIN_BLOCK_READ 4096
 
 struct mc_reader {
     int fd;
@@ -42,6 +56,9 @@ struct mc_reader {
     unsigned char *zin;  /* compressed input */
     bool zs_ready;
     bool zin_eof;
+    bool gz_failed;      /* the decoder's error (in gz_err), told by read_inflated */
+    char gz_err[256];
+    struct gz_thread *inflater; /* NULL: inflate on the caller's thread */
     uint64_t consumed;   /* offset of buf[start] in the decompressed stream */
     uint64_t raw_read;   /* bytes read from the descriptor (follow: truncation check) */
     int idle_ms;         /* > 0: return 2 when a pipe is silent this long */
@@ -92,6 +109,14 @@ static bool wait_readable(mc_reader *r)
     return rc != 0;
 }
 
+/* The decoder's error, kept apart from the reader's: the inflate thread
+ * may meet it while the reader's owner looks at r->failed. */
+static void gz_error(mc_reader *r, const char *what)
+{
+    snprintf(r->gz_err, sizeof r->gz_err, "%s: %s", r->name, what);
+    r->gz_failed = true;
+}
+
 /* Fills up to room bytes at dst with decompressed data. */
 static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
 {
@@ -103,7 +128,7 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
             if (got == -2)
                 return -2;
             if (got < 0) {
-                set_error(r, strerror(errno));
+                gz_error(r, strerror(errno));
                 return -1;
             }
             if (got == 0)
@@ -114,7 +139,7 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
         if (r->zs.avail_in == 0 && r->zin_eof) {
             if (r->zs_ready) {
                 /* Stream ended inside a member: keep what we have, say so. */
-                set_error(r, "truncated gzip data (the lines before the cut were read)");
+                gz_error(r, "truncated gzip data (the lines before the cut were read)");
                 return (ssize_t)(room - r->zs.avail_out) > 0 ? (ssize_t)(room - r->zs.avail_out) : -1;
             }
             return 0;
@@ -129,7 +154,7 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
             continue;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            set_error(r, r->zs.msg ? r->zs.msg : "corrupt gzip data");
+            gz_error(r, r->zs.msg ? r->zs.msg : "corrupt gzip data");
             return -1;
         }
         r->zs_ready = true;
@@ -137,6 +162,151 @@ static ssize_t read_gzip(mc_reader *r, char *dst, size_t room)
             continue;
     }
     return (ssize_t)(room - r->zs.avail_out);
+}
+
+/* Decompressed blocks handed from the inflate thread to the reader: a
+ * ring of GZ_SLOTS, the filled ones from head on. */
+typedef struct gz_thread {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* a slot was filled or emptied, or quit */
+    char *slot[GZ_SLOTS];
+    size_t len[GZ_SLOTS];
+    size_t head, count, pos;  /* pos: bytes of slot[head] taken */
+    bool done;                /* the thread has reached the end or an error */
+    bool quit;                /* the reader is closing */
+} gz_thread;
+
+/* The inflate thread: fills free slots until the end of the stream, an
+ * error, or the reader closes.  It alone touches the decoder's state. */
+static void *inflate_main(void *arg)
+{
+    mc_reader *r = arg;
+    gz_thread *t = r->inflater;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        while (t->count == GZ_SLOTS && !t->quit)
+            pthread_cond_wait(&t->cv, &t->mu);
+        if (t->quit)
+            break;
+        size_t at = (t->head + t->count) % GZ_SLOTS;
+        pthread_mutex_unlock(&t->mu);
+        ssize_t got = read_gzip(r, t->slot[at], GZ_BLOCK);
+        pthread_mutex_lock(&t->mu);
+        if (got > 0) {
+            t->len[at] = (size_t)got;
+            t->count++;
+        }
+        if (got <= 0 || r->gz_failed) {
+            t->done = true;
+            pthread_cond_broadcast(&t->cv);
+            break;
+        }
+        pthread_cond_broadcast(&t->cv);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+/* Waits for the inflate thread on t->mu (held) up to GZ_WAIT_MS. */
+static void gz_wait(gz_thread *t)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += GZ_WAIT_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&t->cv, &t->mu, &until);
+}
+
+/* Takes up to room decompressed bytes from the inflate thread.  -2 when a
+ * stop was requested while waiting. */
+static ssize_t take_inflated(mc_reader *r, char *dst, size_t room)
+{
+    gz_thread *t = r->inflater;
+    pthread_mutex_lock(&t->mu);
+    while (t->count == 0 && !t->done && !stop_requested(r))
+        gz_wait(t);
+    bool have = t->count > 0, done = t->done, failed = r->gz_failed;
+    pthread_mutex_unlock(&t->mu);
+    if (!have)
+        return !done ? -2 : failed ? -1 : 0;
+    /* slot[head] is the reader's until it is given back. */
+    size_t n = t->len[t->head] - t->pos;
+    if (n > room)
+        n = room;
+    memcpy(dst, t->slot[t->head] + t->pos, n);
+    pthread_mutex_lock(&t->mu);
+    t->pos += n;
+    if (t->pos == t->len[t->head]) {
+        t->head = (t->head + 1) % GZ_SLOTS;
+        t->count--;
+        t->pos = 0;
+        pthread_cond_broadcast(&t->cv);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return (ssize_t)n;
+}
+
+/* Decompressed bytes, from the inflate thread or inflated here; the
+ * decoder's error becomes the reader's once its bytes are taken. */
+static ssize_t read_inflated(mc_reader *r, char *dst, size_t room)
+{
+    ssize_t got = r->inflater ? take_inflated(r, dst, room) : read_gzip(r, dst, room);
+    /* With the thread, gz_failed may be read only once it is done. */
+    if ((r->inflater ? got == -1 : r->gz_failed) && !r->failed) {
+        snprintf(r->err, sizeof r->err, "%s", r->gz_err);
+        r->failed = true;
+    }
+    return got;
+}
+
+/* Starts the inflate thread where it can run (reader.h). */
+void reader_inflate_thread(mc_reader *r)
+{
+    if (!r->gzip || r->inflater || r->follow || r->gz_failed || !r->have_st || !S_ISREG(r->st.st_mode))
+        return;
+    gz_thread *t = mc_xcalloc(1, sizeof *t);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    for (size_t i = 0; i < GZ_SLOTS; i++)
+        t->slot[i] = mc_xmalloc(GZ_BLOCK);
+    r->inflater = t;
+    /* The caller's thread takes the stop signals (its reads see EINTR). */
+    sigset_t block, old;
+    sigfillset(&block);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    bool ok = pthread_create(&t->tid, NULL, inflate_main, r) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ok) {
+        r->inflater = NULL; /* inflate here, as before */
+        for (size_t i = 0; i < GZ_SLOTS; i++)
+            free(t->slot[i]);
+        pthread_cond_destroy(&t->cv);
+        pthread_mutex_destroy(&t->mu);
+        free(t);
+    }
+}
+
+/* Stops and frees the inflate thread. */
+static void inflater_free(mc_reader *r)
+{
+    gz_thread *t = r->inflater;
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->quit = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->tid, NULL);
+    for (size_t i = 0; i < GZ_SLOTS; i++)
+        free(t->slot[i]);
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+    r->inflater = NULL;
 }
 
 /* Makes room and reads more bytes into buf.  Returns bytes added, 0 at EOF,
@@ -155,7 +325,7 @@ static ssize_t fill(mc_reader *r)
         room = READ_CHUNK;
     if (!r->gzip && !wait_readable(r))
         return -2; /* silent pipe: let the caller commit */
-    ssize_t got = r->gzip ? read_gzip(r, r->buf + r->end, room) : read_raw(r, r->buf + r->end, room);
+    ssize_t got = r->gzip ? read_inflated(r, r->buf + r->end, room) : read_raw(r, r->buf + r->end, room);
     if (got == -2)
         return -2;
     if (got < 0) {
@@ -254,6 +424,7 @@ void reader_close(mc_reader *r)
 {
     if (r == NULL)
         return;
+    inflater_free(r);
     if (r->gzip)
         inflateEnd(&r->zs);
     if (r->own_fd)
@@ -281,18 +452,23 @@ static bool all_ascii(const unsigned char *p, size_t n)
     return true;
 }
 
+/* Whether a complete line is skipped, and why (reader.h). */
+mc_line_kind reader_line_kind(const char *p, size_t n)
+{
+    if (memchr(p, '\0', n) != NULL)
+        return MC_LINE_NUL;
+    if (!all_ascii((const unsigned char *)p, n) && !mc_utf8_valid((const unsigned char *)p, n))
+        return MC_LINE_UTF8;
+    return MC_LINE_OK;
+}
+
 /* Decides whether a complete line can be handed out. */
 static bool line_readable(mc_reader *r, const char *p, size_t n)
 {
-    if (memchr(p, '\0', n) != NULL) {
-        r->stats.skipped_nul++;
-        return false;
-    }
-    if (!all_ascii((const unsigned char *)p, n) && !mc_utf8_valid((const unsigned char *)p, n)) {
-        r->stats.skipped_utf8++;
-        return false;
-    }
-    return true;
+    mc_line_kind kind = reader_line_kind(p, n);
+    r->stats.skipped_nul += kind == MC_LINE_NUL;
+    r->stats.skipped_utf8 += kind == MC_LINE_UTF8;
+    return kind == MC_LINE_OK;
 }
 
 /* A line of `bytes` more bytes (`len` without its newline) has ended:
@@ -324,6 +500,29 @@ static bool bytes_ready(mc_reader *r)
     return poll(&pfd, 1, 0) != 0;
 }
 
+/* The window's bytes hold no newline: past MC_MAX_LINE they are dropped,
+ * and dropping goes on until the line's end, where it is counted once. */
+static void no_newline_yet(mc_reader *r)
+{
+    r->scan = r->end;
+    if (r->end - r->start > MC_MAX_LINE) {
+        r->discarding = true;
+        r->discarded += r->end - r->start;
+        r->start = r->end = r->scan = 0;
+    }
+}
+
+/* At the end of the input: in follow mode not the end, more may be
+ * appended (an unfinished last line stays in the buffer until its newline
+ * arrives).  True when the caller says "no data for now". */
+static bool follow_waits(mc_reader *r)
+{
+    if (!r->follow || r->failed)
+        return false;
+    r->eof = false;
+    return true;
+}
+
 int reader_next(mc_reader *r, mc_str *line)
 {
     for (;;) {
@@ -346,21 +545,10 @@ int reader_next(mc_reader *r, mc_str *line)
             *line = mc_str_make(r->buf + ls, len);
             return 1;
         }
-        r->scan = r->end;
-        if (r->end - r->start > MC_MAX_LINE) {
-            /* No newline within the limit: drop what we have and keep
-             * dropping until its end, where it is counted once. */
-            r->discarding = true;
-            r->discarded += r->end - r->start;
-            r->start = r->end = r->scan = 0;
-        }
+        no_newline_yet(r);
         if (r->eof || r->failed) {
-            if (r->follow && !r->failed) {
-                /* Not the end: more may be appended.  An unfinished last
-                 * line stays in the buffer until its newline arrives. */
-                r->eof = false;
+            if (follow_waits(r))
                 return 2;
-            }
             if (r->start < r->end || r->discarding) {
                 /* A last line without newline (a file cut mid-write). */
                 size_t ls = r->start, len = r->end - r->start;
@@ -383,6 +571,121 @@ int reader_next(mc_reader *r, mc_str *line)
             r->failed = true; /* deliver what was read, then report */
         else if (got == 0)
             r->eof = true;
+    }
+}
+
+/* Moves the window's first n bytes (whole lines) to dst. */
+static void give_block(mc_reader *r, mc_buf *dst, size_t n)
+{
+    mc_buf_add(dst, r->buf + r->start, n);
+    r->start += n;
+    if (r->scan < r->start)
+        r->scan = r->start;
+    r->consumed += n;
+}
+
+/* Where a block read into p[0, have) ends: after the last newline within
+ * want bytes, or else after the first one; 0 when there is none. */
+static size_t block_cut(const char *p, size_t have, size_t want)
+{
+    const char *nl = memrchr(p, '\n', have < want ? have : want);
+    if (nl == NULL && have > want)
+        nl = memchr(p + want, '\n', have - want);
+    return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+/* The window holds an unfinished line shorter than want: reads straight
+ * into dst behind a copy of it, keeps the whole lines there and puts the
+ * rest back into the window.  Returns what fill() returns. */
+static ssize_t read_into(mc_reader *r, mc_buf *dst, size_t want)
+{
+    size_t tail = r->end - r->start;
+    size_t size = want < MIN_BLOCK_READ ? MIN_BLOCK_READ : want;
+    char *room = mc_buf_room(dst, size);
+    memcpy(room, r->buf + r->start, tail);
+    ssize_t got = r->gzip ? read_inflated(r, room + tail, size - tail) : read_raw(r, room + tail, size - tail);
+    int saved = errno;
+    size_t have = tail + (got > 0 ? (size_t)got : 0);
+    size_t cut = block_cut(room, have, want);
+    memcpy(r->buf, room + cut, have - cut);
+    r->start = 0;
+    r->end = r->scan = have - cut;
+    r->consumed += cut;
+    dst->len += cut;
+    dst->data[dst->len] = '\0';
+    errno = saved;
+    return got;
+}
+
+/* A block of whole lines for a worker to split (reader.h). */
+int reader_next_block(mc_reader *r, mc_buf *dst, size_t want)
+{
+    size_t had = dst->len;
+    for (;;) {
+        if (stop_requested(r))
+            return 2;
+        size_t avail = r->end - r->start;
+        if (!r->discarding && avail > 0) {
+            size_t look = avail < want ? avail : want;
+            const char *nl = memrchr(r->buf + r->start, '\n', look);
+            if (nl != NULL) {
+                give_block(r, dst, (size_t)(nl - (r->buf + r->start)) + 1);
+                return 1;
+            }
+            if (r->scan < r->start + look)
+                r->scan = r->start + look;
+        }
+        /* A first line of want bytes or more goes on its own (or is
+         * dropped when over-long), found as reader_next finds it. */
+        bool on_its_own = r->discarding || avail >= want;
+        if (on_its_own) {
+            char *nl = r->scan < r->end ? memchr(r->buf + r->scan, '\n', r->end - r->scan) : NULL;
+            if (nl != NULL) {
+                size_t ls = r->start, len = (size_t)(nl - (r->buf + ls)), next = (size_t)(nl - r->buf) + 1;
+                if (r->discarding || len > MC_MAX_LINE) {
+                    r->start = r->scan = next;
+                    line_ended(r, next - ls, len);
+                    return 4;
+                }
+                give_block(r, dst, next - ls);
+                return 1;
+            }
+            no_newline_yet(r);
+        }
+        if (r->eof || r->failed) {
+            if (follow_waits(r))
+                return 2;
+            if (r->start < r->end || r->discarding) {
+                /* A last line without newline: the block's only unended one. */
+                size_t len = r->end - r->start;
+                if (r->discarding || len > MC_MAX_LINE) {
+                    r->start = r->scan = r->end;
+                    line_ended(r, len, len);
+                    return 4;
+                }
+                give_block(r, dst, len);
+                return 1;
+            }
+            return r->failed ? -1 : 0;
+        }
+        if (r->nowait && !bytes_ready(r))
+            return 3;
+        ssize_t got;
+        if (on_its_own)
+            got = fill(r);
+        else
+            got = !r->gzip && !wait_readable(r) ? -2 : read_into(r, dst, want);
+        if (got == -2)
+            return 2;
+        if (got < 0) {
+            if (!r->failed)
+                set_error(r, strerror(errno));
+            r->failed = true; /* deliver what was read, then report */
+        } else if (got == 0) {
+            r->eof = true;
+        }
+        if (dst->len > had)
+            return 1;
     }
 }
 

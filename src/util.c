@@ -125,6 +125,14 @@ void mc_buf_add(mc_buf *b, const char *p, size_t n)
     b->data[b->len] = '\0';
 }
 
+/* Room for n more bytes after the content, written by the caller (a
+ * read() straight into the buffer), who then moves len. */
+char *mc_buf_room(mc_buf *b, size_t n)
+{
+    buf_reserve(b, n);
+    return b->data + b->len;
+}
+
 /* Appends a C string. */
 void mc_buf_adds(mc_buf *b, const char *s) { mc_buf_add(b, s, strlen(s)); }
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "mtawarn.h"
 #include "reasoncache.h"
 
 /* "The time of the line before": no real time is invalid with this year. */
@@ -36,10 +37,12 @@ typedef struct {
     bool started;
     mc_parser parser;
     mc_reason_cache *cache;
+    mc_buf warn_scratch;      /* mtawarn_line's, for journald lines */
 } worker;
 
 struct mc_pool {
     const mc_rules *rules;
+    bool warnings;            /* mark the MTA's warnings (pool_new) */
     pthread_mutex_t mu;
     pthread_cond_t work_cv;   /* a chunk was queued, or stop */
     pthread_cond_t done_cv;   /* a chunk was parsed */
@@ -82,17 +85,37 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 
 mc_str chunk_line(const mc_chunk *c, const mc_line_out *l) { return mc_str_make(c->bytes.data + l->off, l->len); }
 
-void chunk_add_line(mc_chunk *c, mc_str line, uint64_t lines, uint64_t skipped, uint64_t offset)
+/* Cuts the block into lines as reader_next would (a CR before the newline
+ * dropped, not on a last line without one), counts every line and skips
+ * the unreadable ones. */
+static void split_chunk(mc_chunk *c)
 {
-    c->lines = grow(c->lines, &c->cap_lines, c->n_lines + 1, sizeof *c->lines);
-    mc_line_out *l = &c->lines[c->n_lines++];
-    memset(l, 0, sizeof *l);
-    l->off = (uint32_t)c->bytes.len;
-    l->len = (uint32_t)line.n;
-    l->lines = lines;
-    l->skipped = skipped;
-    l->offset = offset;
-    mc_buf_add(&c->bytes, line.p, line.n);
+    const char *data = c->bytes.data, *p = data, *end = data + c->bytes.len;
+    uint64_t lines = 0, skipped = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *next = nl ? nl + 1 : end;
+        size_t len = (size_t)((nl ? nl : end) - p);
+        if (nl && len > 0 && p[len - 1] == '\r')
+            len--;
+        lines++;
+        if (reader_line_kind(p, len) != MC_LINE_OK) {
+            skipped++;
+            p = next;
+            continue;
+        }
+        c->lines = grow(c->lines, &c->cap_lines, c->n_lines + 1, sizeof *c->lines);
+        mc_line_out *l = &c->lines[c->n_lines++];
+        memset(l, 0, sizeof *l);
+        l->off = (uint32_t)(p - data);
+        l->len = (uint32_t)len;
+        l->lines = lines;
+        l->skipped = skipped;
+        l->offset = (uint64_t)(next - data);
+        p = next;
+    }
+    c->tot_lines = lines;
+    c->tot_skipped = skipped;
 }
 
 /* The strings of one event or fact that lie in scratch are noted to be
@@ -135,6 +158,7 @@ static void parse_chunk(worker *w, mc_chunk *c)
     mc_parser *p = &w->parser;
     const mc_rules *rules = w->pool->rules;
     static const mc_time inherit = {.year = INHERIT_YEAR};
+    split_chunk(c);
     for (size_t i = 0; i < c->n_lines; i++) {
         mc_line_out *l = &c->lines[i];
         year_ctx_line_start(&p->years);
@@ -155,6 +179,12 @@ static void parse_chunk(worker *w, mc_chunk *c)
             c->n_calls += l->n_calls;
         }
         l->ev = l->fact = -1;
+        /* The look for a warning costs on every line: done here, the
+         * loop counts the few marked ones. */
+        if (w->pool->warnings) {
+            mc_warning found;
+            l->warning = mtawarn_line(&rules->warnings, p, chunk_line(c, l), &w->warn_scratch, &found);
+        }
         long base = -1;
         if (p->fact.kind != FACT_NONE) {
             c->facts = grow(c->facts, &c->cap_facts, c->n_facts + 1, sizeof *c->facts);
@@ -217,10 +247,11 @@ static void free_chunks(mc_chunk *c)
     }
 }
 
-mc_pool *pool_new(const mc_rules *rules, int n)
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings)
 {
     mc_pool *pool = mc_xcalloc(1, sizeof *pool);
     pool->rules = rules;
+    pool->warnings = warnings;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->work_cv, NULL);
     pthread_cond_init(&pool->done_cv, NULL);
@@ -266,6 +297,7 @@ void pool_free(mc_pool *pool)
         if (w->pool) {
             parser_free(&w->parser);
             reason_cache_free(w->cache);
+            mc_buf_free(&w->warn_scratch);
         }
     }
     free_chunks(pool->flight);
@@ -286,6 +318,7 @@ mc_chunk *pool_chunk(mc_pool *pool)
         c = mc_xcalloc(1, sizeof *c);
     mc_buf_reset(&c->bytes);
     mc_buf_reset(&c->side);
+    c->base_lines = c->base_skipped = c->base_offset = c->tot_lines = c->tot_skipped = 0;
     c->n_lines = c->n_events = c->n_facts = c->n_calls = c->n_relocs = 0;
     c->done = false;
     c->next = c->next_todo = NULL;

@@ -20,6 +20,10 @@ err() { echo "test_jobs: $*" >&2; fail=1; }
 
 postfix=$data/postfix/mta-run/maillog
 gzip -c "$postfix" >"$tmp/maillog.gz"
+# Two gzip members back to back (logrotate's delaycompress may make them),
+# cut inside a line, read by the inflate thread of --jobs 2 and more.
+head -c 300000 "$postfix" | gzip -c >"$tmp/members.gz"
+tail -c +300001 "$postfix" | gzip -c >>"$tmp/members.gz"
 # A central syslog stream: a Postfix run, the mainlogs of Exim's test suite, then Exim
 # debug output (its echoed outcomes have no stamp: they take the time of
 # the last line that had one).
@@ -46,6 +50,30 @@ else
     cp "$postfix" "$tmp/journal.json" # no python3: the plain run once more
 fi
 
+# The Postfix run damaged as disks and senders damage logs: a line with a
+# NUL, one of invalid UTF-8, lines over the reader's 1 MiB limit (two in a
+# row), CRLF endings, a line of exactly 1 MiB (read, unrecognised) and a
+# last line without newline.  The workers split and check lines where the
+# reader did: every skip must count in the same hour, every offset match.
+python3 - "$postfix" "$tmp/damaged.log" <<'EOF' || err "cannot write the damaged log"
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+out = []
+for n, line in enumerate(lines):
+    if n == 100:
+        out.append(line[:40] + b"\0" + line[40:] + b"\n")
+    if n == 2000:
+        out.append(line[:30] + b"\xc3\x28" + line[30:] + b"\n")
+    if n in (3000, 5000):
+        out.append(b"x" * (1024 * 1024 + 1) + b"\n")
+        out.append(b"y" * (3 * 1024 * 1024) + b"\n")
+    if n == 6000:
+        out.append(b"z" * (1024 * 1024) + b"\n")
+    out.append(line + (b"\r\n" if 4000 <= n < 4100 else b"\n"))
+out[-1] = out[-1].rstrip(b"\n")
+open(sys.argv[2], "wb").write(b"".join(out))
+EOF
+
 # name|files: the input sets (ingest remembers each file, so each set's
 # files are distinct).
 # A dozen Exim runs: deliveries, deferrals, rejections, debug output (-d),
@@ -60,6 +88,8 @@ exim|$exim_runs
 mixed|$tmp/mixed.log
 envelopes|$(ls "$data"/envelopes/*.log | tr "\n" " ") $data/postfix/fail2ban-postfix.log $data/sample.log
 gz|$tmp/maillog.gz
+members|$tmp/members.gz
+damaged|$tmp/damaged.log
 journal|$tmp/journal.json"
 
 # report: JSON (totals, messages, unrecognised shapes) with rows by every
@@ -80,6 +110,9 @@ echo "$sets" | while IFS='|' read -r name files; do
     # shellcheck disable=SC2086 # files is a list
     report "$tmp/$name.ref" --jobs 1 $files || err "$name: report --jobs 1 failed: $(cat "$tmp/$name.ref.err")"
     grep -q '"events": [1-9]' "$tmp/$name.ref" || err "$name: the reference counts no event"
+    # The damage, counted by construction: 7 lines added, 6 of them skipped.
+    [ "$name" != damaged ] || grep -q "\"lines\": $(($(wc -l <"$postfix") + 7)), \"events\": [0-9]*, \"skipped\": 6," "$tmp/$name.ref" ||
+        err "damaged: the reference does not count 7 more lines, 6 skipped"
     # shellcheck disable=SC2086
     "$bin" scan --jobs 1 $files >"$tmp/$name.scan.ref" 2>/dev/null
     # jobs|chunk bytes ("": the default)
@@ -123,6 +156,18 @@ for jobs in 2 7; do
     MAILCODES_CHUNK_BYTES=1 "$bin" trace --jobs $jobs --format json a@alpha.test "$postfix" >"$tmp/trace.out" 2>/dev/null
     same "trace --jobs $jobs" "$tmp/trace.ref" "$tmp/trace.out"
 done
+
+# A .gz cut short: the events before the cut, the same error and exit
+# status, whether this thread inflates or the inflate thread does.
+head -c 100000 "$tmp/maillog.gz" >"$tmp/cut.gz"
+for jobs in 1 2; do
+    "$bin" scan --jobs $jobs "$tmp/cut.gz" >"$tmp/cut.$jobs" 2>"$tmp/cut.err.$jobs"
+    echo "rc $?" >>"$tmp/cut.err.$jobs"
+done
+grep -q 'truncated gzip data' "$tmp/cut.err.1" || err "cut.gz: --jobs 1 does not say the data is truncated"
+[ -s "$tmp/cut.1" ] || err "cut.gz: --jobs 1 shows no event before the cut"
+same "cut.gz: scan --jobs 2" "$tmp/cut.1" "$tmp/cut.2"
+same "cut.gz: the error of scan --jobs 2" "$tmp/cut.err.1" "$tmp/cut.err.2"
 
 # Bad values are usage errors.
 for bad in 0 -1 65 x ""; do
