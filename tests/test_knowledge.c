@@ -989,6 +989,24 @@ START_TEST(test_one_reply_one_answer)
             test_expect_has(out, "\"reason\": \"system-error\"");
             free(out);
         }
+    /* the same through the parser, whose reason cache answers the second time */
+    static const char *const lines[] = {
+        "Nov 23 10:00:00 mx postfix/smtp[123]: 4ABCD12345: to=<a@example.com>, relay=none, delay=1, "
+        "delays=0/0/1/0, dsn=4.0.0, status=deferred (delivery temporarily suspended: connect to "
+        "mfsmax.example.com[192.0.2.232]: server refused to talk to me: 421 Service not available, closing "
+        "transmission channel)",
+        "Nov 23 10:00:01 mx postfix/smtp[123]: 4ABCD12346: to=<b@example.com>, relay=none, delay=1, "
+        "delays=0/0/1/0, dsn=4.0.0, status=deferred (delivery temporarily suspended: host "
+        "mfsmax.example.net[203.0.113.127] refused to talk to me: 421 Service not available, closing "
+        "transmission channel)",
+    };
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+            mc_event pe;
+            ck_assert_int_eq(test_parse(lines[i], &pe), PARSE_EVENT);
+            ck_assert_msg(pe.reason && strcmp(pe.reason, "system-error") == 0, "'%s': %s", lines[i],
+                          pe.reason ? pe.reason : "(none)");
+        }
     mc_event ev = test_classify("", "", "deferred",
                                 "connect to mfsmax.example.com[192.0.2.232]:25: Connection refused");
     ck_assert_str_eq(ev.reason, "network");
