@@ -17,6 +17,18 @@
  *      X.7.15, X.7.17), RFC 1985 (ETRN), RFC 2645 (ATRN)
  *   S  Spamhaus' DNSBL error return codes (127.255.255.252/254/255) as a
  *      Postfix reject_rbl_client reply shows them
+ *   G2 Google's current 4.7.24 / 5.7.24 wording, as quoted from Google's page
+ *      in sisimai's lib/Sisimai/Rhost/Google.rb
+ *   M2 Microsoft, "Mailbox receiving limit enforcement" (Microsoft 365 admin
+ *      article, MicrosoftDocs; 5.2.121 / 5.2.122, 3,600 an hour, 1,200 or 33%
+ *      from one sender); 554 5.6.211 as quoted in a public mail relay's source
+ *   Q  qmail's "#5.1.0" replies as quoted in public Linux mailing-list posts:
+ *      an Exim bounce (linux-rdma, Dr. David Alan Gilbert: "SMTP error from
+ *      remote mail server after RCPT TO:<...>: 550 #5.1.0 Address rejected.")
+ *      and a Postfix one (linux-wireless: "host smtp2.infineon.com[...] said:
+ *      550 #5.1.0 Address rejected. (in reply to RCPT TO command)")
+ *   C  tests/data/responses/replies.tsv rows 54 and 55 (sisimai lhost-postfix-49
+ *      and -50): one 421 greeting behind two Postfix wordings
  */
 #include "testutil.h"
 
@@ -861,6 +873,151 @@ START_TEST(test_one_direction_codes)
 }
 END_TEST
 
+/* ---- issue 15's last loose ends ------------------------------------------------ */
+
+/* The JSON of `mailcodes explain REPLY`; the caller frees it. */
+static char *explain_json(const char *reply)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s explain --format json '%s'", MC_BINARY, reply), 0);
+    return out;
+}
+
+/* G2, M2: Gmail's 4.7.24 / 5.7.24 and Microsoft's 5.2.122 and 5.6.211, by their text
+ * and by the code alone; each case fails if its rule or record is removed. */
+START_TEST(test_provider_codes_last)
+{
+    static const reply_case cs[] = {
+        {"451", "4.7.24", "deferred",
+         "451 4.7.24 The SPF record of the sending domain has one or more suspicious entries. To protect our "
+         "users from spam, mail sent from your IP address has been temporarily rate limited. For more "
+         "information, go to Email sender guidelines.",
+         "auth-failure", "SPF (Gmail)", false, "suspicious entries"},
+        {"550", "5.7.24", "bounced",
+         "550 5.7.24 The SPF record of the sending domain has one or more suspicious entries. For more "
+         "information, go to Email sender guidelines.",
+         "auth-failure", "SPF (Gmail)", false, "ten DNS look-ups"},
+        /* the code alone is an SPF error (RFC 7372), whoever sends it */
+        {"550", "5.7.24", "bounced", "550 5.7.24 gsmtp", "auth-failure", NULL, false, NULL},
+        {"451", "4.7.24", "deferred", "451 4.7.24 gsmtp", "auth-failure", NULL, false, NULL},
+        /* 5.2.122: the recipient's hourly receiving limit (from everyone), not a full mailbox */
+        {"550", "5.2.122", "bounced", "550 5.2.122", "rate-limited", "Microsoft sending or receiving limit", false,
+         "3,600 messages an hour"},
+        {"554", "5.6.211", "bounced", "554 5.6.211 Invalid MIME Content: Number of Header objects (100001) exceeded",
+         "not-rfc-compliant", "Microsoft 5.6.211", false, "fresh message"},
+        {"554", "5.6.211", "bounced", "554 5.6.211", "not-rfc-compliant", "Microsoft 5.6.211", false, NULL},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+    /* near miss: the words inside a longer word, with another X.6 code, are not Microsoft's */
+    mc_event ev = test_classify("550", "5.6.0", "bounced", "550 5.6.0 Invalid MIME Contents here");
+    ck_assert_msg(ev.reason_detail.n == 0 || !mc_str_eq(ev.reason_detail, "Microsoft 5.6.211"), "near miss");
+    /* explain of the bare code names Gmail's use of it */
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s explain 5.7.24", MC_BINARY), 0);
+    test_expect_has(out, "suspicious entries");
+    free(out);
+}
+END_TEST
+
+/* Q: qmail puts '#' before the enhanced code; explain and the Exim parser read
+ * it, and a '#' before a word is no code. */
+START_TEST(test_hash_enhanced_code)
+{
+    static const struct {
+        const char *reply, *code, *enhanced; /* enhanced NULL: none */
+    } cs[] = {
+        {"550 #5.1.0 Address rejected.", "550", "5.1.0"},
+        {"host smtp2.infineon.com[217.10.52.18] said: 550 #5.1.0 Address rejected. (in reply to RCPT TO command)",
+         "550", "5.1.0"},
+        {"SMTP error from remote mail server after RCPT TO:<mustafa.ismail@intel.com>: 550 #5.1.0 Address rejected.",
+         "550", "5.1.0"},
+        {"451 #4.4.3 Temporary error occurred during SPF verification.", "451", "4.4.3"},
+        {"550 #bounce address rejected", "550", NULL},
+        {"550 #5.1.0.1 Address rejected.", "550", NULL},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        char *out = explain_json(cs[i].reply);
+        char want[64];
+        snprintf(want, sizeof want, "\"code\": \"%s\"", cs[i].code);
+        test_expect_has(out, want);
+        if (cs[i].enhanced)
+            snprintf(want, sizeof want, "\"enhanced\": \"%s\"", cs[i].enhanced);
+        else
+            snprintf(want, sizeof want, "\"enhanced\": null");
+        test_expect_has(out, want);
+        free(out);
+    }
+    /* the event parser: an Exim delivery failure with the bounce's reply, and a near miss */
+    static const struct {
+        const char *line, *enhanced;
+    } ls[] = {
+        {"2024-12-10 10:00:00 1tKxAb-000Abc-12 ** mustafa.ismail@intel.com R=dnslookup T=remote_smtp "
+         "H=mgamail.eglb.intel.com [192.198.163.19]: SMTP error from remote mail server after "
+         "RCPT TO:<mustafa.ismail@intel.com>: 550 #5.1.0 Address rejected.",
+         "5.1.0"},
+        {"2024-12-10 10:00:01 1tKxAc-000Abc-13 ** a@example.com R=dnslookup T=remote_smtp H=mx.example.com "
+         "[192.0.2.1]: SMTP error from remote mail server after RCPT TO:<a@example.com>: 550 #bounce address "
+         "rejected",
+         ""},
+    };
+    for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
+        mc_event ev;
+        ck_assert_int_eq(test_parse(ls[i].line, &ev), PARSE_EVENT);
+        ck_assert_str_eq(ev.code, "550");
+        ck_assert_str_eq(ev.enhanced, ls[i].enhanced);
+    }
+}
+END_TEST
+
+/* C: the same reply behind two Postfix wordings has one reason; Postfix's own
+ * "connect to HOST:" before a server's reply is no network fault, a refused
+ * connection still is. */
+START_TEST(test_one_reply_one_answer)
+{
+    static const char *const texts[] = {
+        "421 Service not available, closing transmission channel",
+        "delivery temporarily suspended: connect to mfsmax.example.com[192.0.2.232]: server refused to talk to "
+        "me: 421 Service not available, closing transmission channel",
+        "delivery temporarily suspended: host mfsmax.example.net[203.0.113.127] refused to talk to me: 421 "
+        "Service not available, closing transmission channel",
+        "connect to mfsmax.example.com[192.0.2.232]:25: server refused to talk to me: 421 Service not available, "
+        "closing transmission channel",
+    };
+    for (int round = 0; round < 2; round++) /* twice: a cached answer must be the same */
+        for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+            mc_event ev = test_classify("421", "", "deferred", texts[i]);
+            ck_assert_msg(ev.reason && strcmp(ev.reason, "system-error") == 0, "'%s': %s", texts[i],
+                          ev.reason ? ev.reason : "(none)");
+            char *out = explain_json(texts[i]);
+            test_expect_has(out, "\"reason\": \"system-error\"");
+            free(out);
+        }
+    /* the same through the parser, whose reason cache answers the second time */
+    static const char *const lines[] = {
+        "Nov 23 10:00:00 mx postfix/smtp[123]: 4ABCD12345: to=<a@example.com>, relay=none, delay=1, "
+        "delays=0/0/1/0, dsn=4.0.0, status=deferred (delivery temporarily suspended: connect to "
+        "mfsmax.example.com[192.0.2.232]: server refused to talk to me: 421 Service not available, closing "
+        "transmission channel)",
+        "Nov 23 10:00:01 mx postfix/smtp[123]: 4ABCD12346: to=<b@example.com>, relay=none, delay=1, "
+        "delays=0/0/1/0, dsn=4.0.0, status=deferred (delivery temporarily suspended: host "
+        "mfsmax.example.net[203.0.113.127] refused to talk to me: 421 Service not available, closing "
+        "transmission channel)",
+    };
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+            mc_event pe;
+            ck_assert_int_eq(test_parse(lines[i], &pe), PARSE_EVENT);
+            ck_assert_msg(pe.reason && strcmp(pe.reason, "system-error") == 0, "'%s': %s", lines[i],
+                          pe.reason ? pe.reason : "(none)");
+        }
+    mc_event ev = test_classify("", "", "deferred",
+                                "connect to mfsmax.example.com[192.0.2.232]:25: Connection refused");
+    ck_assert_str_eq(ev.reason, "network");
+    ev = test_classify("", "", "deferred", "connect to mfsmax.example.com[192.0.2.232]:25: Connection timed out");
+    ck_assert_str_eq(ev.reason, "network");
+}
+END_TEST
+
 static Suite *knowledge_suite(void)
 {
     Suite *s = suite_create("knowledge");
@@ -879,6 +1036,9 @@ static Suite *knowledge_suite(void)
     tcase_add_test(tc, test_address_masking);
     tcase_add_test(tc, test_every_entry_two_voices);
     tcase_add_test(tc, test_one_direction_codes);
+    tcase_add_test(tc, test_provider_codes_last);
+    tcase_add_test(tc, test_hash_enhanced_code);
+    tcase_add_test(tc, test_one_reply_one_answer);
     suite_add_tcase(s, tc);
     return s;
 }
