@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "testutil.h"
 
 #define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
@@ -255,6 +257,42 @@ END_TEST
  * spell before that arrival evicts it there (the table sweeps when a
  * message arrives): its delivery then counts as a new message without a
  * sender.  The default lifetime keeps it whole. */
+/* A message refused at or after DATA is gone: Exim writes no Completed
+ * for it, so it must not wait in the table (and the database) for the
+ * queue lifetime.  On the real Exim run cut at several points, the
+ * messages kept in flight are exactly the ids with no Completed line and
+ * no refusal of the message itself (awk on the raw lines); whole, the run
+ * leaves none, where the old code kept its four refused messages. */
+START_TEST(test_refused_message_ends)
+{
+    test_dir_setup();
+    static const int cuts[] = {60, 100, 150, 0};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        ck_assert_int_eq(test_runf(NULL, "cd %s && rm -f c.db* && zcat %s/exim-runs/all.log.gz | if [ %d -gt 0 ];"
+                                         " then head -n %d; else cat; fi > c.log", test_dir, MC_DATA_DIR, cuts[i], cuts[i]), 0);
+        unsigned long long want = shell_count(
+            "awk '$4 ~ /^[0-9A-Za-z]+-[0-9A-Za-z]+-[0-9A-Za-z]+$/ {a[$4] = 1} $5 == \"Completed\" {c[$4] = 1}"
+            " / rejected after DATA| rejected from </ {r[$4] = 1}"
+            " END {n = 0; for (i in a) if (!(i in c) && !(i in r)) n++; print n}' %s/c.log", test_dir);
+        ck_assert_int_eq(test_runf(NULL, "cd %s && %s ingest --quiet --db c.db c.log", test_dir, MC_BINARY), 0);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/c.db", test_dir);
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM messages_in_flight", -1, &st, NULL), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        unsigned long long got = (unsigned long long)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        ck_assert_msg(got == want, "cut %d: %llu in flight, want %llu", cuts[i], got, want);
+        if (cuts[i] == 60)
+            ck_assert_uint_gt(want, 0);
+    }
+    test_dir_teardown();
+}
+END_TEST
+
 START_TEST(test_queue_lifetime)
 {
     test_dir_setup();
@@ -341,6 +379,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_by_sender_formats);
     tcase_add_test(tc, test_sasl_failures);
     tcase_add_test(tc, test_queue_lifetime);
+    tcase_add_test(tc, test_refused_message_ends);
     suite_add_tcase(s, tc);
     return s;
 }

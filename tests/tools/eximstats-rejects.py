@@ -101,4 +101,4 @@ perm = sum(n for (k, _), n in cats.items() if k == "perm")
 temp = sum(n for (k, _), n in cats.items() if k == "temp")
 counted = sum(n for (_, w), n in cats.items() if w.startswith("counted"))
 print("eximstats: %d permanent, %d temporary reject lines; mailcodes counts %d of these lines as refused"
-      " messages (messages.rejected adds a message id counted again after Exim's Completed)" % (perm, temp, counted))
+      " messages (messages.rejected counts an id again once Exim's Completed or a refusal at DATA ended its message)" % (perm, temp, counted))
