@@ -12,10 +12,30 @@
 /* The keys of a problem, in the order of kept_row.values. */
 enum { P_DIRECTION, P_STATUS, P_CODE, P_ENHANCED, P_REASON, P_NKEYS };
 
+/* The breakdowns of one window's problems, owned by one report: each key
+ * (domain, relay, client, sender) read on first use by ONE query grouped by
+ * problem and value, instead of one query per problem and key; each
+ * problem's values then come from memory in the order store_rows gives
+ * them (count, largest first, then the value).  Other keys are queried. */
+enum { P_NCACHED = 4 };
+typedef struct {
+    const kept_row *row;
+    size_t pos; /* its place in the query's order */
+} problems_ref;
+typedef struct {
+    mc_store *s;
+    const mc_window *w;
+    kept_rows rows[P_NCACHED];  /* a key's rows: the problem's keys, class, and the value */
+    problems_ref *order[P_NCACHED]; /* the rows by problem identity, then position */
+    bool loaded[P_NCACHED], failed[P_NCACHED];
+} problems_cache;
+/* A cache of window w's breakdowns (nothing read yet); free with problems_cache_free. */
+void problems_cache_init(problems_cache *c, mc_store *s, const mc_window *w);
+void problems_cache_free(problems_cache *c);
 /* Fills k with every problem of o's window, ranked highest score first;
  * have_prev says whether o has a window before to compare with (one that
  * holds log lines: problems_have_previous). */
-bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
+bool problems_gather(problems_cache *c, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
                      bool *have_prev, char *err, size_t errlen);
 
 /* Sets *have to whether o has a window before holding log lines (none, or
@@ -39,8 +59,8 @@ const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_r
  * receiver_advice, local_advice or advice, else the code's receiver_fix or
  * fix, else the unexplained reason's), with {domains} replaced by the
  * problem's own domains; written into out and returned. */
-const char *problems_advice(mc_store *s, const mc_window *w, const mc_rules *rules, const mc_lang *l,
-                            const kept_row *r, mc_buf *out);
+const char *problems_advice(problems_cache *c, const mc_rules *rules, const mc_lang *l, const kept_row *r,
+                            mc_buf *out);
 
 /* The key a problem is broken down by first ("client" for inbound
  * problems, "domain" for the others) and its label key in rules/lang. */
@@ -49,16 +69,15 @@ const char *problems_breakdown_label(const kept_row *r);
 
 /* The values of key among the events of problem r, largest first (k
  * freed by the caller with rows_free); false on a database error. */
-bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const char *key, kept_rows *k);
+bool problems_values(problems_cache *c, const kept_row *r, const char *key, kept_rows *k);
 
 /* "a (12), b (3), others (4)": the top three values of key among the
  * events of r, adding up to its count; an empty value is "none", both words in l's language. */
-void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, const mc_lang *l,
-                        mc_buf *out);
+void problems_breakdown(problems_cache *c, const kept_row *r, const char *key, const mc_lang *l, mc_buf *out);
 
 /* What a report writer needs to write a problem. */
 typedef struct {
-    mc_store *s;
+    problems_cache *pc;
     const mc_rules *rules;
     const mc_report_opts *o;
     const mc_lang *l;

@@ -96,14 +96,14 @@ static double trend_factor(const kept_row *r)
 
 /* Whether an inbound problem is many failures from a few clients (the
  * reason's brute_force in rules/reasons.conf: events per client). */
-static bool is_brute_force(mc_store *s, const mc_window *w, const mc_rules *rules, const kept_row *r)
+static bool is_brute_force(problems_cache *c, const mc_rules *rules, const kept_row *r)
 {
     const mc_reason *rr = problem_reason(rules, r);
     if (rr == NULL || rr->brute_force <= 0 || strcmp(r->values[P_DIRECTION], "inbound") != 0 ||
         (double)r->count < rr->brute_force)
         return false;
     kept_rows clients;
-    if (!problems_values(s, w, r, "client", &clients))
+    if (!problems_values(c, r, "client", &clients))
         return false;
     bool few = clients.n > 0 && (double)r->count / (double)clients.n >= rr->brute_force;
     rows_free(&clients);
@@ -207,9 +207,10 @@ bool problems_have_previous(mc_store *s, const mc_report_opts *o, bool *have, ch
 }
 
 /* Every problem of the window, ranked. */
-bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
+bool problems_gather(problems_cache *c, const mc_rules *rules, const mc_report_opts *o, kept_rows *k,
                      bool *have_prev, char *err, size_t errlen)
 {
+    mc_store *s = c->s;
     mc_filter f = {.problems_only = true};
     if (!rows_query(s, &o->window, problem_keys, P_NKEYS, &f, 0, k, err, errlen))
         return false;
@@ -233,7 +234,7 @@ bool problems_gather(mc_store *s, const mc_rules *rules, const mc_report_opts *o
     rows_free(&before);
     for (size_t i = 0; i < k->n; i++) {
         kept_row *r = &k->rows[i];
-        r->brute_force = is_brute_force(s, &o->window, rules, r);
+        r->brute_force = is_brute_force(c, rules, r);
         r->score = (1.0 + log((double)r->count)) * problems_severity(rules, r) * (*have_prev ? trend_factor(r) : 1.0);
     }
     if (k->n > 1) /* qsort must not see a NULL array */
@@ -355,17 +356,16 @@ static int tally_by_count(const void *a, const void *b)
 /* The domains of the window's deferrals from the problem's own senders,
  * most deferrals first: what a problem without domains (Postfix writes
  * "status=expired" with the sender only) most likely waited for. */
-static void deferred_domains_of_senders(mc_store *s, const mc_window *w, const kept_row *r, mc_buf *names,
-                                        size_t *named)
+static void deferred_domains_of_senders(problems_cache *c, const kept_row *r, mc_buf *names, size_t *named)
 {
     kept_rows senders, deferred;
-    if (!problems_values(s, w, r, "sender", &senders))
+    if (!problems_values(c, r, "sender", &senders))
         return;
     char err[256];
     static const char *const keys[2] = {"sender", "domain"};
     mc_filter f = {.problems_only = true, .keys = {"section", "status"},
                    .values = {r->values[P_DIRECTION], "deferred"}, .n = 2};
-    if (senders.n == 0 || !rows_query(s, w, keys, 2, &f, 0, &deferred, err, sizeof err)) {
+    if (senders.n == 0 || !rows_query(c->s, c->w, keys, 2, &f, 0, &deferred, err, sizeof err)) {
         rows_free(&senders);
         return;
     }
@@ -401,8 +401,8 @@ static void deferred_domains_of_senders(mc_store *s, const mc_window *w, const k
 
 /* The advice in the voice of the problem's direction, its {domains}
  * named: the problem's own domains, most events first. */
-const char *problems_advice(mc_store *s, const mc_window *w, const mc_rules *rules, const mc_lang *l,
-                            const kept_row *r, mc_buf *out)
+const char *problems_advice(problems_cache *c, const mc_rules *rules, const mc_lang *l, const kept_row *r,
+                            mc_buf *out)
 {
     const char *a = advice_text(rules, r);
     mc_buf_reset(out);
@@ -414,26 +414,133 @@ const char *problems_advice(mc_store *s, const mc_window *w, const mc_rules *rul
     mc_buf_init(&names);
     kept_rows k;
     size_t named = 0;
-    if (problems_values(s, w, r, "domain", &k)) {
+    if (problems_values(c, r, "domain", &k)) {
         for (size_t i = 0; i < k.n; i++)
             add_name(&names, &named, k.rows[i].values[0]);
         rows_free(&k);
     }
     if (named == 0)
-        deferred_domains_of_senders(s, w, r, &names, &named);
+        deferred_domains_of_senders(c, r, &names, &named);
     knowledge_fill_domains(out, a, names.len ? names.data : lang_word(l, "advice_same_domain"));
     mc_buf_free(&names);
     return out->data;
 }
 
-/* The values of key among the events of problem r, largest first. */
-bool problems_values(mc_store *s, const mc_window *w, const kept_row *r, const char *key, kept_rows *k)
+/* The keys a cache holds, in the order of its arrays. */
+static const char *const cached_keys[P_NCACHED] = {"domain", "relay", "client", "sender"};
+
+void problems_cache_init(problems_cache *c, mc_store *s, const mc_window *w)
 {
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->w = w;
+}
+
+void problems_cache_free(problems_cache *c)
+{
+    for (size_t i = 0; i < P_NCACHED; i++) {
+        rows_free(&c->rows[i]);
+        free(c->order[i]);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+/* Compares a cached row's problem identity (its first P_NKEYS values and
+ * class) with problem r's: the columns problems_filter selects by. */
+static int identity_cmp(const kept_row *x, const kept_row *r)
+{
+    for (size_t i = 0; i < P_NKEYS; i++) {
+        int d = strcmp(x->values[i], r->values[i]);
+        if (d)
+            return d;
+    }
+    return strcmp(x->klass, r->klass);
+}
+
+/* qsort order of a cache's rows: by identity, then position, so that
+ * each problem's rows keep the order the query gave them. */
+static int by_cached_identity(const void *a, const void *b)
+{
+    const problems_ref *x = a, *y = b;
+    int d = identity_cmp(x->row, y->row);
+    return d ? d : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Reads key slot of c: every problem's values of that key in one query,
+ * grouped and ordered as problems_values' own query would be, problem by problem. */
+static bool cache_load(problems_cache *c, size_t slot)
+{
+    if (c->loaded[slot])
+        return !c->failed[slot];
+    c->loaded[slot] = true;
+    char err[256];
+    const char *keys[P_NKEYS + 1] = {[P_NKEYS] = cached_keys[slot]};
+    for (size_t i = 0; i < P_NKEYS; i++)
+        keys[i] = problem_keys[i];
+    mc_filter f = {.problems_only = true};
+    kept_rows *k = &c->rows[slot];
+    if (!rows_query(c->s, c->w, keys, P_NKEYS + 1, &f, 0, k, err, sizeof err)) {
+        rows_free(k);
+        c->failed[slot] = true;
+        return false;
+    }
+    c->order[slot] = mc_xcalloc(k->n + 1, sizeof *c->order[slot]);
+    for (size_t i = 0; i < k->n; i++)
+        c->order[slot][i] = (problems_ref){&k->rows[i], i};
+    if (k->n > 1)
+        qsort(c->order[slot], k->n, sizeof *c->order[slot], by_cached_identity);
+    return true;
+}
+
+/* Copies problem r's rows of cache slot into k, as one-key rows (the value). */
+static void cache_values(const problems_cache *c, size_t slot, const kept_row *r, kept_rows *k)
+{
+    const kept_rows *all = &c->rows[slot];
+    const problems_ref *order = c->order[slot];
+    size_t lo = 0, hi = all->n; /* the first position not below r's identity */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (identity_cmp(order[mid].row, r) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memset(k, 0, sizeof *k);
+    k->n_keys = 1;
+    for (size_t i = lo; i < all->n && identity_cmp(order[i].row, r) == 0; i++) {
+        const kept_row *x = order[i].row;
+        if (k->n == k->cap) {
+            k->cap = k->cap ? k->cap * 2 : 8;
+            k->rows = mc_xrealloc(k->rows, k->cap * sizeof *k->rows);
+        }
+        kept_row *y = &k->rows[k->n++];
+        memset(y, 0, sizeof *y);
+        y->values[0] = mc_xstrdup(x->values[P_NKEYS]);
+        memcpy(y->klass, x->klass, sizeof y->klass);
+        y->count = x->count;
+        y->first_seen = mc_xstrdup(x->first_seen);
+        y->last_seen = mc_xstrdup(x->last_seen);
+        y->sample = mc_xstrdup(x->sample);
+    }
+}
+
+/* The values of key among the events of problem r, largest first: from
+ * the cache for the keys it holds, else by a query of their own. */
+bool problems_values(problems_cache *c, const kept_row *r, const char *key, kept_rows *k)
+{
+    for (size_t slot = 0; slot < P_NCACHED; slot++) {
+        if (strcmp(key, cached_keys[slot]) != 0)
+            continue;
+        if (!cache_load(c, slot))
+            return false;
+        cache_values(c, slot, r, k);
+        return true;
+    }
     char err[256];
     const char *keys[1] = {key};
     mc_filter f;
     problems_filter(r, &f);
-    return rows_query(s, w, keys, 1, &f, 0, k, err, sizeof err);
+    return rows_query(c->s, c->w, keys, 1, &f, 0, k, err, sizeof err);
 }
 
 /* What a problem is broken down by first: the refused clients of an
@@ -452,12 +559,11 @@ const char *problems_breakdown_label(const kept_row *r)
 /* "a (12), b (3), others (4)": the top three values of key among the
  * events of problem r, adding up to its count; an empty value (no relay,
  * no domain) is "none", both words in the reader's language. */
-void problems_breakdown(mc_store *s, const mc_window *w, const kept_row *r, const char *key, const mc_lang *l,
-                        mc_buf *out)
+void problems_breakdown(problems_cache *c, const kept_row *r, const char *key, const mc_lang *l, mc_buf *out)
 {
     kept_rows k;
     mc_buf_reset(out);
-    if (!problems_values(s, w, r, key, &k))
+    if (!problems_values(c, r, key, &k))
         return;
     uint64_t others = 0;
     for (size_t i = 0; i < k.n; i++) {

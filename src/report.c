@@ -329,7 +329,7 @@ static bool json_unrecognised(mc_store *s, const mc_window *w, const mc_totals *
 /* One problem of the daily report: heading, breakdowns, sample, advice.
  * The MTA's own lines have no code, no class and no share of the events:
  * their head is their severity and their count of log lines. */
-static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+static void daily_problem(problems_cache *pc, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                           const mc_totals *t, size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
     double share = t->events ? 100.0 * (double)r->count / (double)t->events : 0;
@@ -360,7 +360,7 @@ static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_op
     const char *const breakdown[][2] = {{problems_breakdown_key(r), problems_breakdown_label(r)},
                                         {inbound ? NULL : "relay", LK("label_relays")}};
     for (size_t i = 0; i < 2 && breakdown[i][0]; i++) {
-        problems_breakdown(s, &o->window, r, breakdown[i][0], l, buf);
+        problems_breakdown(pc, r, breakdown[i][0], l, buf);
         if (buf->len)
             text_wrapped(out, report_label(l, breakdown[i][1], label, sizeof label), buf->data, 14);
     }
@@ -369,7 +369,7 @@ static void daily_problem(mc_store *s, const mc_rules *rules, const mc_report_op
         text_cell(out, r->sample, MC_TEXT_WIDTH - 14, false);
         fputc('\n', out);
     }
-    text_wrapped(out, report_label(l, "label_advice", label, sizeof label), problems_advice(s, &o->window, rules, l, r, buf), 14);
+    text_wrapped(out, report_label(l, "label_advice", label, sizeof label), problems_advice(pc, rules, l, r, buf), 14);
 }
 
 /* A section's heading in the daily report. */
@@ -381,7 +381,7 @@ static void daily_heading(const problems_writer *w, size_t section)
 /* One problem of the daily report (problems_by_section's callback). */
 static void daily_visit(const problems_writer *w, size_t rank, const kept_row *r)
 {
-    daily_problem(w->s, w->rules, w->o, w->l, w->t, rank, r, w->buf, w->out);
+    daily_problem(w->pc, w->rules, w->o, w->l, w->t, rank, r, w->buf, w->out);
 }
 
 /* The daily report's problems: the top ones by rank (problems.c), shown
@@ -391,17 +391,22 @@ static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_o
 {
     kept_rows k;
     bool have_prev;
-    if (!problems_gather(s, rules, o, &k, &have_prev, err, errlen))
+    problems_cache pc;
+    problems_cache_init(&pc, s, &o->window);
+    if (!problems_gather(&pc, rules, o, &k, &have_prev, err, errlen)) {
+        problems_cache_free(&pc);
         return false;
+    }
     fprintf(out, "\n%s\n", lang_word(l, "top_problems"));
     if (k.n == 0 && t->lines > 0) /* without lines the header said so: no all-clear */
         fprintf(out, "  %s\n", lang_word(l, "no_problems"));
     mc_buf buf;
     mc_buf_init(&buf);
-    problems_writer w = {s, rules, o, l, t, &buf, out};
+    problems_writer w = {&pc, rules, o, l, t, &buf, out};
     problems_by_section(&k, report_top(o, 10), &(problems_visitor){daily_heading, daily_visit, NULL}, &w);
     mc_buf_free(&buf);
     rows_free(&k);
+    problems_cache_free(&pc);
     return true;
 }
 

@@ -181,7 +181,7 @@ static bool html_bar_chart(mc_store *s, const mc_report_opts *o, const mc_lang *
 
 /* One problem: a row of codes, class, count, title and its breakdown, then
  * its sample and advice. */
-static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+static void html_problem_row(problems_cache *pc, const mc_rules *rules, const mc_lang *l,
                              size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
     bool inbound = strcmp(r->values[P_DIRECTION], "inbound") == 0;
@@ -194,15 +194,15 @@ static void html_problem_row(mc_store *s, const mc_rules *rules, const mc_report
     fprintf(out, "</td><td class=\"n\">%llu</td><td>", (unsigned long long)r->count);
     html_text(out, report_problem_title(l, rules, r));
     fputs("</td><td>", out);
-    problems_breakdown(s, &o->window, r, "domain", l, buf);
+    problems_breakdown(pc, r, "domain", l, buf);
     html_text(out, buf->data);
     fputs("</td><td>", out);
-    problems_breakdown(s, &o->window, r, inbound ? "client" : "relay", l, buf);
+    problems_breakdown(pc, r, inbound ? "client" : "relay", l, buf);
     html_text(out, buf->data);
     fputs("</td></tr>\n<tr><td></td><td colspan=\"7\"><div class=\"sample\">", out);
     html_text(out, r->sample);
     fputs("</div><div class=\"advice\">", out);
-    html_text(out, problems_advice(s, &o->window, rules, l, r, buf));
+    html_text(out, problems_advice(pc, rules, l, r, buf));
     fputs("</div></td></tr>\n", out);
 }
 
@@ -227,7 +227,7 @@ static void html_heading(const problems_writer *w, size_t section)
 /* One problem's rows (problems_by_section's callback). */
 static void html_visit(const problems_writer *w, size_t rank, const kept_row *r)
 {
-    html_problem_row(w->s, w->rules, w->o, w->l, rank, r, w->buf, w->out);
+    html_problem_row(w->pc, w->rules, w->l, rank, r, w->buf, w->out);
 }
 
 /* The end of a section's table. */
@@ -243,8 +243,12 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
 {
     kept_rows k;
     bool have_prev;
-    if (!problems_gather(s, rules, o, &k, &have_prev, err, errlen))
+    problems_cache pc;
+    problems_cache_init(&pc, s, &o->window);
+    if (!problems_gather(&pc, rules, o, &k, &have_prev, err, errlen)) {
+        problems_cache_free(&pc);
         return false;
+    }
     fputs("<h2>", out);
     html_text(out, lang_word(l, "top_problems"));
     fputs("</h2>\n", out);
@@ -255,10 +259,11 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
     }
     mc_buf buf;
     mc_buf_init(&buf);
-    problems_writer w = {s, rules, o, l, NULL, &buf, out};
+    problems_writer w = {&pc, rules, o, l, NULL, &buf, out};
     problems_by_section(&k, report_top(o, 10), &(problems_visitor){html_heading, html_visit, html_section_end}, &w);
     mc_buf_free(&buf);
     rows_free(&k);
+    problems_cache_free(&pc);
     return true;
 }
 

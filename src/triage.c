@@ -42,7 +42,7 @@ static const char *separator(const mc_lang *l, char *buf, size_t len)
 }
 
 /* One problem as text. */
-static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+static void text_problem(problems_cache *pc, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                          size_t rank, const kept_row *r, bool have_prev, mc_buf *buf, FILE *out)
 {
     fprintf(out, "\n%zu. ", rank);
@@ -78,7 +78,7 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputc('\n', out);
     text_label(out, lang_word(l, "label_seen"), 13);
     fprintf(out, "%s %s%s%s %s\n", lang_word(l, "first"), r->first_seen, sep, lang_word(l, "last"), r->last_seen);
-    problems_breakdown(s, &o->window, r, problems_breakdown_key(r), l, buf);
+    problems_breakdown(pc, r, problems_breakdown_key(r), l, buf);
     if (buf->len)
         text_wrapped(out, report_label(l, problems_breakdown_label(r), label, sizeof label), buf->data, 13);
     if (r->sample[0]) {
@@ -86,16 +86,16 @@ static void text_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
         text_cell(out, r->sample, MC_TEXT_WIDTH - 13, false);
         fputc('\n', out);
     }
-    text_wrapped(out, report_label(l, "label_action", label, sizeof label), problems_advice(s, &o->window, rules, l, r, buf), 13);
+    text_wrapped(out, report_label(l, "label_action", label, sizeof label), problems_advice(pc, rules, l, r, buf), 13);
 }
 
 /* The "domains" (or "clients") array of one problem: the top ten (null: no
  * value), then ["(others)", the rest] (no domain or client holds parentheses). */
-static void json_values(mc_store *s, const mc_window *w, const kept_row *r, const char *key, FILE *out)
+static void json_values(problems_cache *pc, const kept_row *r, const char *key, FILE *out)
 {
     kept_rows k;
     fputs("[", out);
-    if (problems_values(s, w, r, key, &k)) {
+    if (problems_values(pc, r, key, &k)) {
         uint64_t rest = 0;
         for (size_t i = 0; i < k.n; i++) {
             if (i >= 10) {
@@ -114,7 +114,7 @@ static void json_values(mc_store *s, const mc_window *w, const kept_row *r, cons
 }
 
 /* One problem as a JSON object. */
-static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+static void json_problem(problems_cache *pc, const mc_rules *rules, const mc_lang *l,
                          size_t rank, const kept_row *r, bool have_prev, mc_buf *buf, FILE *out)
 {
     fprintf(out, "%s\n  {\"rank\": %zu, \"direction\": ", rank > 1 ? "," : "", rank);
@@ -138,10 +138,10 @@ static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fprintf(out, ", \"severity\": %.2f, \"title\": ", problems_severity(rules, r));
     mc_json_cstr_or_null(out, problems_title(rules, NULL, r)); /* JSON: English */
     fputs(", \"domains\": ", out);
-    json_values(s, &o->window, r, "domain", out);
+    json_values(pc, r, "domain", out);
     if (strcmp(r->values[P_DIRECTION], "inbound") == 0) { /* who was refused */
         fputs(", \"clients\": ", out);
-        json_values(s, &o->window, r, "client", out);
+        json_values(pc, r, "client", out);
     }
     fputs(", \"first\": ", out);
     mc_json_cstr_or_null(out, r->first_seen);
@@ -150,12 +150,12 @@ static void json_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fputs(", \"sample\": ", out);
     mc_json_cstr_or_null(out, r->sample[0] ? r->sample : NULL);
     fputs(", \"action\": ", out);
-    mc_json_cstr_or_null(out, problems_advice(s, &o->window, rules, l, r, buf));
+    mc_json_cstr_or_null(out, problems_advice(pc, rules, l, r, buf));
     fputc('}', out);
 }
 
 /* One problem as an HTML section. */
-static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+static void html_problem(problems_cache *pc, const mc_rules *rules, const mc_lang *l,
                          size_t rank, const kept_row *r, mc_buf *buf, FILE *out)
 {
     bool mta = problems_is_mta(r); /* no code, no class: its severity, and whose fault */
@@ -172,12 +172,12 @@ static void html_problem(mc_store *s, const mc_rules *rules, const mc_report_opt
     fprintf(out, "</h2>\n<p>%llu %s (", (unsigned long long)r->count, problems_count_noun(l, r));
     html_text(out, mta ? r->values[P_STATUS] : report_value_word(l, r->klass));
     fputs(")</p>\n<p>", out);
-    problems_breakdown(s, &o->window, r, problems_breakdown_key(r), l, buf);
+    problems_breakdown(pc, r, problems_breakdown_key(r), l, buf);
     html_text(out, buf->data);
     fputs("</p>\n<p class=\"sample\">", out);
     html_text(out, r->sample);
     fputs("</p>\n<p class=\"advice\">", out);
-    html_text(out, problems_advice(s, &o->window, rules, l, r, buf));
+    html_text(out, problems_advice(pc, rules, l, r, buf));
     fputs("</p>\n</section>\n", out);
 }
 
@@ -192,13 +192,17 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
     }
     kept_rows k;
     bool have_prev;
-    if (!problems_gather(s, rules, o, &k, &have_prev, err, sizeof err)) {
+    problems_cache pc;
+    problems_cache_init(&pc, s, &o->window);
+    if (!problems_gather(&pc, rules, o, &k, &have_prev, err, sizeof err)) {
+        problems_cache_free(&pc);
         lang_free(&lang);
         fprintf(stderr, "mailcodes: %s\n", err);
         return MC_EXIT_DB;
     }
     report_data dat;
     if (!report_data_get(s, o, &dat, err, sizeof err)) {
+        problems_cache_free(&pc);
         rows_free(&k);
         lang_free(&lang);
         fprintf(stderr, "mailcodes: %s\n", err);
@@ -220,7 +224,7 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         report_data_json(out, &lang, &dat);
         fputs(",\n \"problems\": [", out);
         for (size_t i = 0; i < top; i++)
-            json_problem(s, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
+            json_problem(&pc, rules, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
         fputs(top ? "\n ]}\n" : "]}\n", out);
     } else if (o->format == FORMAT_HTML) {
         fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\" dir=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
@@ -238,7 +242,7 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             fputs("</p>\n", out);
         }
         for (size_t i = 0; i < top; i++)
-            html_problem(s, rules, o, &lang, i + 1, &k.rows[i], &buf, out);
+            html_problem(&pc, rules, &lang, i + 1, &k.rows[i], &buf, out);
         fputs("</body>\n</html>\n", out);
     } else {
         const char *title = lang_word(&lang, "triage");
@@ -253,10 +257,11 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
             fprintf(out, "\n%s\n", lang_word(&lang, "nothing_to_act"));
         for (size_t i = 0; i < top; i++)
-            text_problem(s, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
+            text_problem(&pc, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
     }
     mc_buf_free(&buf);
     rows_free(&k);
+    problems_cache_free(&pc);
     lang_free(&lang);
     return MC_EXIT_OK;
 }
