@@ -113,6 +113,9 @@ typedef struct {
 bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals *t, char *err,
                   size_t errlen);
 
+/* The log lines read in window w (the first of store_totals' figures, without its scans of the counts). */
+bool store_lines(mc_store *s, const mc_window *w, uint64_t *lines, char *err, size_t errlen);
+
 /* The first and last event's time in window w ("" when none). */
 bool store_span(mc_store *s, const mc_window *w, char *first, char *last, size_t len, char *err, size_t errlen);
 

@@ -199,10 +199,10 @@ bool problems_have_previous(mc_store *s, const mc_report_opts *o, bool *have, ch
     *have = false;
     if (o->previous.since[0] == '\0')
         return true;
-    mc_totals pt;
-    if (!store_totals(s, &o->previous, NULL, &pt, err, errlen))
+    uint64_t lines;
+    if (!store_lines(s, &o->previous, &lines, err, errlen))
         return false;
-    *have = pt.lines > 0;
+    *have = lines > 0;
     return true;
 }
 

@@ -53,14 +53,14 @@ static void warn(report_data *d, const char *key)
 bool report_data_get(mc_store *s, const mc_report_opts *o, report_data *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    mc_totals t;
-    if (!store_totals(s, &o->window, NULL, &t, err, errlen) ||
+    uint64_t lines;
+    if (!store_lines(s, &o->window, &lines, err, errlen) ||
         !store_span(s, &o->window, d->first, d->last, sizeof d->first, err, errlen))
         return false;
     if (o->from_db && !store_last_ingest(s, d->last_ingest, sizeof d->last_ingest, err, errlen))
         return false;
-    d->lines = t.lines;
-    if (t.lines == 0)
+    d->lines = lines;
+    if (lines == 0)
         warn(d, LK("warn_no_lines"));
     if (o->ends_now && d->last[0]) {
         long long last = stamp_seconds(d->last), now = now_local_seconds();

@@ -1247,12 +1247,37 @@ bool store_span(mc_store *s, const mc_window *w, char *first, char *last, size_t
     first[0] = last[0] = '\0';
     if (!have_tables(s))
         return true;
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT min(first_seen) FROM counts%s", window_sql);
-    if (!query_text(s, sql, w, first, len, err, errlen))
+    char sql[256]; /* both ends in one scan of the counts */
+    snprintf(sql, sizeof sql, "SELECT min(first_seen), max(last_seen) FROM counts%s", window_sql);
+    sqlite3_stmt *st;
+    if (!prepare(s, sql, &st, err, errlen))
         return false;
-    snprintf(sql, sizeof sql, "SELECT max(last_seen) FROM counts%s", window_sql);
-    return query_text(s, sql, w, last, len, err, errlen);
+    bind_window(st, w);
+    int rc = sqlite3_step(st);
+    char *const ends[2] = {first, last};
+    for (int i = 0; i < 2 && rc == SQLITE_ROW; i++)
+        if (sqlite3_column_text(st, i))
+            snprintf(ends[i], len, "%s", (const char *)sqlite3_column_text(st, i));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? true : db_error(s, "reading", err, errlen);
+}
+
+bool store_lines(mc_store *s, const mc_window *w, uint64_t *lines, char *err, size_t errlen)
+{
+    *lines = 0;
+    if (!have_tables(s))
+        return true;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT coalesce(sum(lines), 0) FROM line_counts%s", window_sql);
+    sqlite3_stmt *st;
+    if (!prepare(s, sql, &st, err, errlen))
+        return false;
+    bind_window(st, w);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *lines = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? true : db_error(s, "reading totals", err, errlen);
 }
 
 bool store_last_ingest(mc_store *s, char *buf, size_t len, char *err, size_t errlen)
