@@ -38,6 +38,8 @@ extern const char *const rows_problem_keys[3];
 
 bool rows_query(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
                 const mc_filter *f, size_t limit, kept_rows *k, char *err, size_t errlen);
+bool rows_query_tuples(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, kept_rows *k,
+                       char *err, size_t errlen);
 void rows_free(kept_rows *k);
 /* Sum of counts of the rows whose first key is value. */
 uint64_t rows_count(const kept_rows *k, const char *value);

@@ -166,6 +166,13 @@ typedef bool (*mc_row_fn)(const mc_row *row, void *ctx);
 bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
                 const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen);
 
+/* Like store_rows over the failures (class transient or permanent), with
+ * no limit and only the values, class and count of each row (no times or
+ * sample): summed per tuple before the text columns are grouped, for keys
+ * that are columns of the tuples (not hour or recipient). */
+bool store_tuple_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, mc_row_fn fn,
+                      void *ctx, char *err, size_t errlen);
+
 /* Hands fn the delay histogram of every group of keys (names with
  * by_key_has_delays), and of class too when by_class (klass NULL
  * otherwise), in the window, sorted by the keys; fn returns false to stop.

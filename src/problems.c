@@ -477,9 +477,8 @@ static bool cache_load(problems_cache *c, size_t slot)
     const char *keys[P_NKEYS + 1] = {[P_NKEYS] = cached_keys[slot]};
     for (size_t i = 0; i < P_NKEYS; i++)
         keys[i] = problem_keys[i];
-    mc_filter f = {.problems_only = true};
     kept_rows *k = &c->rows[slot];
-    if (!rows_query(c->s, c->w, keys, P_NKEYS + 1, &f, 0, k, err, sizeof err)) {
+    if (!rows_query_tuples(c->s, c->w, keys, P_NKEYS + 1, k, err, sizeof err)) {
         rows_free(k);
         c->failed[slot] = true;
         return false;

@@ -228,6 +228,16 @@ bool rows_query(mc_store *s, const mc_window *w, const char *const *keys, size_t
     return store_rows(s, w, keys, n_keys, f, limit, keep_row, k, err, errlen);
 }
 
+/* Queries the failures' rows of keys in window w into k (emptied first)
+ * through store_tuple_rows: values, class and count only. */
+bool rows_query_tuples(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, kept_rows *k,
+                       char *err, size_t errlen)
+{
+    memset(k, 0, sizeof *k);
+    k->n_keys = n_keys;
+    return store_tuple_rows(s, w, keys, n_keys, keep_row, k, err, errlen);
+}
+
 /* Counts of one key's values, e.g. events by status. */
 uint64_t rows_count(const kept_rows *k, const char *value)
 {

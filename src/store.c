@@ -1442,6 +1442,61 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
     return ok;
 }
 
+bool store_tuple_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, mc_row_fn fn,
+                      void *ctx, char *err, size_t errlen)
+{
+    if (n_keys > MC_MAX_KEYS) {
+        snprintf(err, errlen, "too many --by keys");
+        return false;
+    }
+    if (!have_tables(s))
+        return true;
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_adds(&sql, "SELECT ");
+    for (size_t i = 0; i < n_keys; i++) {
+        const mc_by_key *k = by_key_find(keys[i]);
+        if (k == NULL || k->dim == DIM_HOUR || strcmp(k->column, "recipient") == 0) {
+            snprintf(err, errlen, "key '%s' is not a column of the tuples", keys[i]);
+            mc_buf_free(&sql);
+            return false;
+        }
+        mc_buf_printf(&sql, "t.%s AS k%zu, ", k->column, i);
+    }
+    /* Summed per tuple first (integer keys, count_rows alone), then the
+     * few tuples grouped by their text: the same sums as grouping the view. */
+    mc_buf_printf(&sql, "t.class, sum(c.n) AS n FROM (SELECT tuple, sum(count) AS n FROM count_rows%s"
+                        " GROUP BY tuple) c JOIN tuples t ON t.id = c.tuple"
+                        " WHERE t.class IN ('transient', 'permanent') GROUP BY ", window_sql);
+    for (size_t i = 0; i < n_keys; i++)
+        mc_buf_printf(&sql, "k%zu, ", i);
+    mc_buf_adds(&sql, "t.class ORDER BY n DESC");
+    for (size_t i = 0; i < n_keys; i++)
+        mc_buf_printf(&sql, ", k%zu", i);
+    mc_buf_adds(&sql, ", t.class");
+    sqlite3_stmt *st;
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
+        return false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mc_row row;
+        memset(&row, 0, sizeof row);
+        for (size_t i = 0; i < n_keys; i++) {
+            const unsigned char *v = sqlite3_column_text(st, (int)i);
+            row.values[i] = v ? (const char *)v : "";
+        }
+        row.klass = (const char *)sqlite3_column_text(st, (int)n_keys);
+        row.count = (uint64_t)sqlite3_column_int64(st, (int)n_keys + 1);
+        if (!fn(&row, ctx))
+            break;
+    }
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        db_error(s, "reading rows", err, errlen);
+    sqlite3_finalize(st);
+    return ok;
+}
+
 bool store_unrecognised_top(mc_store *s, const mc_window *w, mc_shape_count *top, size_t n, size_t *found,
                             char *err, size_t errlen)
 {
