@@ -1375,27 +1375,75 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
     return ok;
 }
 
-bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
-                const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
+/* "SELECT expr AS k0, ..." of keys into sql (initialised here unless
+ * *none, freed on an error); of_tuples: the tuples' columns (t.), for
+ * store_tuple_rows.  *none: a fresh database without tables, no rows. */
+static bool select_keys(mc_store *s, mc_buf *sql, const char *const *keys, size_t n_keys, bool of_tuples, bool *none,
+                        char *err, size_t errlen)
 {
+    *none = false;
     if (n_keys > MC_MAX_KEYS) {
         snprintf(err, errlen, "too many --by keys");
         return false;
     }
-    if (!have_tables(s))
+    if (!have_tables(s)) {
+        *none = true;
         return true;
-    mc_buf sql;
-    mc_buf_init(&sql);
-    mc_buf_adds(&sql, "SELECT ");
+    }
+    mc_buf_init(sql);
+    mc_buf_adds(sql, "SELECT ");
     for (size_t i = 0; i < n_keys; i++) {
-        const char *expr = store_key_expr(keys[i]);
-        if (expr == NULL) {
-            snprintf(err, errlen, "unknown key '%s'", keys[i]);
-            mc_buf_free(&sql);
+        const mc_by_key *k = by_key_find(keys[i]);
+        if (k == NULL || (of_tuples && (k->dim == DIM_HOUR || strcmp(k->column, "recipient") == 0))) {
+            snprintf(err, errlen, of_tuples ? "key '%s' is not a column of the tuples" : "unknown key '%s'", keys[i]);
+            mc_buf_free(sql);
             return false;
         }
-        mc_buf_printf(&sql, "%s AS k%zu, ", expr, i);
+        mc_buf_printf(sql, "%s%s AS k%zu, ", of_tuples ? "t." : "", k->column, i);
     }
+    return true;
+}
+
+/* Steps st (the keys' values, class, count, and with times its first and
+ * last time and sample), handing each row to fn; finalizes st. */
+static bool emit_rows(mc_store *s, sqlite3_stmt *st, size_t n_keys, bool times, mc_row_fn fn, void *ctx,
+                      char *err, size_t errlen)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mc_row row;
+        memset(&row, 0, sizeof row);
+        for (size_t i = 0; i < n_keys; i++) {
+            const unsigned char *v = sqlite3_column_text(st, (int)i);
+            row.values[i] = v ? (const char *)v : "";
+        }
+        int c = (int)n_keys;
+        row.klass = (const char *)sqlite3_column_text(st, c);
+        row.count = (uint64_t)sqlite3_column_int64(st, c + 1);
+        if (times) {
+            row.first_seen = (const char *)sqlite3_column_text(st, c + 2);
+            row.last_seen = (const char *)sqlite3_column_text(st, c + 3);
+            row.sample = (const char *)sqlite3_column_text(st, c + 4);
+        }
+        if (!fn(&row, ctx))
+            break;
+    }
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok)
+        db_error(s, "reading rows", err, errlen);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
+                const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
+{
+    mc_buf sql;
+    bool none;
+    if (!select_keys(s, &sql, keys, n_keys, false, &none, err, errlen))
+        return false;
+    if (none)
+        return true;
     mc_buf_printf(&sql, "class, sum(count) AS n, min(first_seen), max(last_seen), max(sample)"
                         " FROM counts%s", window_sql);
     if (!append_filter(&sql, f, err, errlen)) {
@@ -1418,51 +1466,18 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
     if (!prepare_windowed(s, &sql, w, &st, err, errlen))
         return false;
     bind_filter(st, f);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        mc_row row;
-        memset(&row, 0, sizeof row);
-        for (size_t i = 0; i < n_keys; i++) {
-            const unsigned char *v = sqlite3_column_text(st, (int)i);
-            row.values[i] = v ? (const char *)v : "";
-        }
-        int c = (int)n_keys;
-        row.klass = (const char *)sqlite3_column_text(st, c);
-        row.count = (uint64_t)sqlite3_column_int64(st, c + 1);
-        row.first_seen = (const char *)sqlite3_column_text(st, c + 2);
-        row.last_seen = (const char *)sqlite3_column_text(st, c + 3);
-        row.sample = (const char *)sqlite3_column_text(st, c + 4);
-        if (!fn(&row, ctx))
-            break;
-    }
-    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
-        db_error(s, "reading rows", err, errlen);
-    sqlite3_finalize(st);
-    return ok;
+    return emit_rows(s, st, n_keys, true, fn, ctx, err, errlen);
 }
 
 bool store_tuple_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, mc_row_fn fn,
                       void *ctx, char *err, size_t errlen)
 {
-    if (n_keys > MC_MAX_KEYS) {
-        snprintf(err, errlen, "too many --by keys");
-        return false;
-    }
-    if (!have_tables(s))
-        return true;
     mc_buf sql;
-    mc_buf_init(&sql);
-    mc_buf_adds(&sql, "SELECT ");
-    for (size_t i = 0; i < n_keys; i++) {
-        const mc_by_key *k = by_key_find(keys[i]);
-        if (k == NULL || k->dim == DIM_HOUR || strcmp(k->column, "recipient") == 0) {
-            snprintf(err, errlen, "key '%s' is not a column of the tuples", keys[i]);
-            mc_buf_free(&sql);
-            return false;
-        }
-        mc_buf_printf(&sql, "t.%s AS k%zu, ", k->column, i);
-    }
+    bool none;
+    if (!select_keys(s, &sql, keys, n_keys, true, &none, err, errlen))
+        return false;
+    if (none)
+        return true;
     /* Summed per tuple first (integer keys, count_rows alone), then the
      * few tuples grouped by their text: the same sums as grouping the view. */
     mc_buf_printf(&sql, "t.class, sum(c.n) AS n FROM (SELECT tuple, sum(count) AS n FROM count_rows%s"
@@ -1477,24 +1492,7 @@ bool store_tuple_rows(mc_store *s, const mc_window *w, const char *const *keys, 
     sqlite3_stmt *st;
     if (!prepare_windowed(s, &sql, w, &st, err, errlen))
         return false;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        mc_row row;
-        memset(&row, 0, sizeof row);
-        for (size_t i = 0; i < n_keys; i++) {
-            const unsigned char *v = sqlite3_column_text(st, (int)i);
-            row.values[i] = v ? (const char *)v : "";
-        }
-        row.klass = (const char *)sqlite3_column_text(st, (int)n_keys);
-        row.count = (uint64_t)sqlite3_column_int64(st, (int)n_keys + 1);
-        if (!fn(&row, ctx))
-            break;
-    }
-    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
-    if (!ok)
-        db_error(s, "reading rows", err, errlen);
-    sqlite3_finalize(st);
-    return ok;
+    return emit_rows(s, st, n_keys, false, fn, ctx, err, errlen);
 }
 
 bool store_unrecognised_top(mc_store *s, const mc_window *w, mc_shape_count *top, size_t n, size_t *found,
