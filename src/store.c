@@ -1478,9 +1478,10 @@ bool store_tuple_rows(mc_store *s, const mc_window *w, const char *const *keys, 
         return false;
     if (none)
         return true;
-    /* Summed per tuple first (integer keys, count_rows alone), then the
-     * few tuples grouped by their text: the same sums as grouping the view. */
+    /* The failures summed per tuple first (integer keys, count_rows alone),
+     * then the few tuples grouped by their text: the same sums as grouping the view. */
     mc_buf_printf(&sql, "t.class, sum(c.n) AS n FROM (SELECT tuple, sum(count) AS n FROM count_rows%s"
+                        " AND tuple IN (SELECT id FROM tuples WHERE class IN ('transient', 'permanent'))"
                         " GROUP BY tuple) c JOIN tuples t ON t.id = c.tuple"
                         " WHERE t.class IN ('transient', 'permanent') GROUP BY ", window_sql);
     for (size_t i = 0; i < n_keys; i++)
