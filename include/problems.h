@@ -13,11 +13,13 @@
 enum { P_DIRECTION, P_STATUS, P_CODE, P_ENHANCED, P_REASON, P_NKEYS };
 
 /* The breakdowns of one window's problems, owned by one report: each key
- * (domain, relay, client, sender) read on first use by ONE query grouped by
+ * (domain, relay, client) read on first use by ONE query grouped by
  * problem and value, instead of one query per problem and key; each
  * problem's values then come from memory in the order store_rows gives
- * them (count, largest first, then the value).  Other keys are queried. */
-enum { P_NCACHED = 4 };
+ * them (count, largest first, then the value).  Other keys (the senders
+ * of an expired problem without domains: one problem or two) are queried
+ * per problem: a whole load of the senders costs ten such queries. */
+enum { P_NCACHED = 3 };
 typedef struct {
     const kept_row *row;
     size_t pos; /* its place in the query's order */

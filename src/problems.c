@@ -427,7 +427,7 @@ const char *problems_advice(problems_cache *c, const mc_rules *rules, const mc_l
 }
 
 /* The keys a cache holds, in the order of its arrays. */
-static const char *const cached_keys[P_NCACHED] = {"domain", "relay", "client", "sender"};
+static const char *const cached_keys[P_NCACHED] = {"domain", "relay", "client"};
 
 void problems_cache_init(problems_cache *c, mc_store *s, const mc_window *w)
 {
