@@ -89,7 +89,11 @@ mc_class mc_class_of_digit(char d); /* '2'..'5' */
 
 /* The SMTP stages, one vocabulary: those an event may stand at (the MTA
  * rules name them) and those rules/compare.conf may name. */
-enum { MC_STAGE_OF_EVENT = 1, MC_STAGE_IN_FACTS = 2 };
+/* MC_STAGE_ENDS_MESSAGE: a refusal there ends the message (at or after
+ * DATA the MTA discards it and logs nothing more of it: Exim writes no
+ * Completed after "rejected after DATA", Postfix no "removed" after an
+ * END-OF-MESSAGE reject; a refused RCPT leaves it alive for the others). */
+enum { MC_STAGE_OF_EVENT = 1, MC_STAGE_IN_FACTS = 2, MC_STAGE_ENDS_MESSAGE = 4 };
 /* Whether s is a stage of the given use. */
 bool mc_stage_known(const char *s, int use);
 /* The stages of a use, space-separated, for error messages. */

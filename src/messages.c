@@ -431,21 +431,6 @@ static const struct {
     {"rejected", M_REJECTED, offsetof(mc_msg_figures, rejected)},
 };
 
-/* The stages at which a refusal ends the message: refused at or after
- * DATA, the MTA discards it and logs nothing more of it (Exim writes no
- * Completed after "rejected after DATA", Postfix no "removed" after an
- * END-OF-MESSAGE reject; the client's retry is a new id).  A refused RCPT
- * leaves the message alive for its other recipients.  Without this, every
- * such message sat in the table until the queue lifetime ran out. */
-static bool ends_message(const char *stage)
-{
-    static const char *const ending[] = {"data", "end-of-data"};
-    for (size_t i = 0; stage != NULL && i < sizeof ending / sizeof ending[0]; i++)
-        if (strcmp(stage, ending[i]) == 0)
-            return true;
-    return false;
-}
-
 void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
 {
     size_t st = 0;
@@ -477,7 +462,7 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
         (*(uint64_t *)((char *)fig + status_figures[st].offset))++;
     if (status_figures[st].flag == M_DELIVERED && e->size > 0)
         fig->bytes_delivered += (uint64_t)e->size;
-    if (status_figures[st].flag == M_REJECTED && ends_message(ev->stage))
+    if (status_figures[st].flag == M_REJECTED && ev->stage && mc_stage_known(ev->stage, MC_STAGE_ENDS_MESSAGE))
         remove_entry(m, slot);
 }
 
