@@ -25,8 +25,10 @@ bool delays_json_groups(mc_store *s, const mc_window *w, FILE *out, char *err, s
 /* mailcodes_delivery_delay_seconds, by direction and status. */
 bool delays_prom(mc_store *s, const mc_window *w, FILE *out, char *err, size_t errlen);
 /* The daily report's delays section: the overall median, p95 and max of
- * our delivered mail, and its slowest domains with where the time went. */
-bool delays_text_section(mc_store *s, const mc_window *w, const mc_lang *l, FILE *out, char *err, size_t errlen);
+ * our delivered mail, and its slowest domains with where the time went;
+ * has_lines false (a window without log lines) says so, not "none". */
+bool delays_text_section(mc_store *s, const mc_window *w, bool has_lines, const mc_lang *l, FILE *out, char *err,
+                         size_t errlen);
 /* The HTML page's table of delays by domain and status (the ten busiest),
  * then the same section as the text report's. */
 bool delays_html(mc_store *s, const mc_window *w, const mc_lang *l, FILE *out, char *err, size_t errlen);

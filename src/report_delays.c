@@ -401,7 +401,8 @@ static void slow_title(mc_buf *b, const mc_lang *l, const mc_delay_stats *st)
 /* The width of the domain column. */
 #define SLOW_DOMAIN 32
 
-bool delays_text_section(mc_store *s, const mc_window *w, const mc_lang *l, FILE *out, char *err, size_t errlen)
+bool delays_text_section(mc_store *s, const mc_window *w, bool has_lines, const mc_lang *l, FILE *out, char *err,
+                         size_t errlen)
 {
     slow_domains sd;
     if (!slow_gather(s, w, &sd, err, errlen)) {
@@ -410,7 +411,8 @@ bool delays_text_section(mc_store *s, const mc_window *w, const mc_lang *l, FILE
     }
     fputc('\n', out);
     if (sd.all.all.count == 0) {
-        fprintf(out, "%s\n  %s\n", lang_word(l, "delivery_delays"), lang_word(l, "delays_none"));
+        fprintf(out, "%s\n  %s\n", lang_word(l, "delivery_delays"),
+                lang_word(l, has_lines ? "delays_none" : "section_no_lines"));
     } else {
         mc_buf b;
         mc_buf_init(&b);

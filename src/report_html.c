@@ -252,9 +252,9 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
     fputs("<h2>", out);
     html_text(out, lang_word(l, "top_problems"));
     fputs("</h2>\n", out);
-    if (k.n == 0 && t->lines > 0) { /* as the text says it; without lines the page warned: no all-clear */
+    if (k.n == 0) { /* as the text says it; without lines the page warned: no all-clear */
         fputs("<p>", out);
-        html_text(out, lang_word(l, "no_problems"));
+        html_text(out, lang_word(l, t->lines > 0 ? "no_problems" : "section_no_lines"));
         fputs("</p>\n", out);
     }
     mc_buf buf;

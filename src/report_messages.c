@@ -99,8 +99,8 @@ bool report_messages_text(mc_store *s, const mc_report_opts *o, const mc_lang *l
         fputc('\n', out);
         shown++;
     }
-    if (shown == 0 && t->lines > 0) /* without lines the header warned: no all-clear */
-        fprintf(out, "  %s\n", lang_word(l, "none"));
+    if (shown == 0) /* without lines the header warned: no all-clear, and no empty heading */
+        fprintf(out, "  %s\n", lang_word(l, t->lines > 0 ? "none" : "section_no_lines"));
     rows_free(&k);
     return true;
 }

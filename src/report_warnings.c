@@ -132,8 +132,9 @@ bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_op
         return false;
     }
     fprintf(out, "\n%s\n", report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
-    if (g.n == 0 && lines)
-        fprintf(out, "  %s\n", report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
+    if (g.n == 0) /* without lines the header warned: no all-clear, and no empty heading */
+        fprintf(out, "  %s\n", lines ? report_word(l, "warnings_none", "none: the MTA logged no warning in this window")
+                                      : lang_word(l, "section_no_lines"));
     size_t top = report_top(o, 10);
     uint64_t rest = 0;
     for (size_t i = 0; i < g.n; i++) {
@@ -177,9 +178,10 @@ bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_op
         warnings_free(&g);
         return false;
     }
-    if (g.n == 0 && lines) {
+    if (g.n == 0) { /* as the text says it */
         fputs("<p>", out);
-        html_text(out, report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
+        html_text(out, lines ? report_word(l, "warnings_none", "none: the MTA logged no warning in this window")
+                             : lang_word(l, "section_no_lines"));
         fputs("</p>\n", out);
     } else if (g.n) {
         fputs("<table>\n<tr><th>", out);

@@ -387,6 +387,17 @@ START_TEST(test_honest_data)
     test_expect_has(out, "WARNING: No log lines in this window");
     test_expect_lacks(out, "Stale data");
     test_expect_lacks(out, "none: no transient or permanent failure");
+    /* no section is an all-clear either, and none is an empty heading */
+    test_expect_lacks(out, "none: no delivery of our mail logged a delay");
+    test_expect_lacks(out, "none: the MTA logged no warning");
+    test_expect_has(out, "Top senders of failures\n  nothing to show: no log lines in this window\n");
+    test_expect_has(out, "Delivery delays\n  nothing to show: no log lines in this window\n");
+    test_expect_has(out, "Top problems\n  nothing to show: no log lines in this window\n");
+    test_expect_has(out, "fatal and panic lines)\n  nothing to show: no log lines in this window\n");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --day 2026-11-20 --format html", BIN, test_dir), 0);
+    test_expect_lacks(out, "none: the MTA logged no warning");
+    test_expect_has(out, "</h2>\n<p>nothing to show: no log lines in this window</p>\n");
     free(out);
     ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --day 2026-11-23 --format json", BIN, test_dir), 0);
     test_expect_has(out, "\"warnings\": []");
