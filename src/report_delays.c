@@ -53,10 +53,20 @@ void delays_json_row(FILE *out, const row_delays *rd, const mc_row *row, size_t 
     fputc('}', out);
 }
 
+/* The figures of one part in a CSV record, and their column names: every
+ * part has its columns in every record, empty where it was not logged, so
+ * that the header is the same for every log. */
+static const char *const csv_part_figures[] = {"count", "median", "p95", "max", "sum"};
+#define CSV_PART_FIGURES (sizeof csv_part_figures / sizeof csv_part_figures[0])
+
 void delays_csv_head(FILE *out, const row_delays *rd)
 {
-    if (rd->on)
-        fputs(",delay_count,delay_median,delay_p95,delay_max", out);
+    if (!rd->on)
+        return;
+    fputs(",delay_count,delay_median,delay_p95,delay_max", out);
+    for (int p = 0; p < MC_DELAY_PARTS; p++)
+        for (size_t i = 0; i < CSV_PART_FIGURES; i++)
+            fprintf(out, ",delay_%s_%s", delay_part_name((mc_delay_part)p), csv_part_figures[i]);
 }
 
 void delays_csv_row(FILE *out, const row_delays *rd, const mc_row *row, size_t n_keys)
@@ -69,6 +79,14 @@ void delays_csv_row(FILE *out, const row_delays *rd, const mc_row *row, size_t n
                 f->all.max);
     else
         fputs(",,,,", out);
+    for (int p = 0; p < MC_DELAY_PARTS; p++) {
+        const mc_delay_stats *st = f ? &f->part[p] : NULL;
+        if (st && st->count)
+            fprintf(out, ",%llu,%.3f,%.3f,%.3f,%.3f", (unsigned long long)st->count, st->median, st->p95, st->max,
+                    st->sum);
+        else
+            fputs(",,,,,", out);
+    }
 }
 
 /* Three duration columns of this width, a space before each; then where

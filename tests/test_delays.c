@@ -219,6 +219,84 @@ static void csv_delays(const char *csv, const char *prefix, unsigned long long *
     ck_assert_uint_eq(events, *count);
 }
 
+/* Part k (0-3) of delays=a/b/c/d on the lines of path that contain every
+ * one of needles, sorted into v. */
+static size_t scan_part(const char *path, const char *const *needles, size_t n_needles, int k, double *v,
+                        size_t cap)
+{
+    char *all = NULL;
+    ck_assert_int_eq(test_runf(&all, "cat %s", path), 0);
+    size_t n = 0;
+    for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n")) {
+        bool want = true;
+        for (size_t i = 0; i < n_needles && want; i++)
+            want = strstr(line, needles[i]) != NULL;
+        const char *at = want ? strstr(line, " delays=") : NULL;
+        if (at == NULL)
+            continue;
+        double d[4];
+        ck_assert_int_eq(sscanf(at + 8, "%lf/%lf/%lf/%lf", &d[0], &d[1], &d[2], &d[3]), 4);
+        ck_assert(n < cap);
+        v[n++] = d[k];
+    }
+    free(all);
+    qsort(v, n, sizeof *v, by_value);
+    return n;
+}
+
+/* Field number i (0-based) of the CSV line at p (no quoted fields here). */
+static double csv_field(const char *p, size_t i, size_t *len)
+{
+    for (; i > 0; i--) {
+        p = strchr(p, ',');
+        ck_assert(p != NULL);
+        p++;
+    }
+    *len = strcspn(p, ",\r\n");
+    return strtod(p, NULL);
+}
+
+/* The index of column name in the CSV header (the first line). */
+static size_t csv_column(const char *csv, const char *name)
+{
+    size_t i = 0, n = strlen(name);
+    for (const char *p = csv; *p && *p != '\r'; i++) {
+        size_t len = strcspn(p, ",\r");
+        if (len == n && memcmp(p, name, n) == 0)
+            return i;
+        p += len + (p[len] == ',');
+    }
+    ck_abort_msg("no column %s", name);
+    return 0;
+}
+
+/* One part's columns (column is "delay_<part>_") of one record against
+ * the part's values in the raw log; the sum within rounding of the printed
+ * values. */
+static void expect_part(const char *csv, const char *prefix, const char *column, const double *v, size_t n)
+{
+    const char *rec = strstr(csv, prefix);
+    ck_assert_msg(rec != NULL, "no %s", prefix);
+    rec++;
+    static const char *const figures[] = {"count", "median", "p95", "max", "sum"};
+    double got[5];
+    for (size_t i = 0; i < 5; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", column, figures[i]);
+        size_t len;
+        got[i] = csv_field(rec, csv_column(csv, name), &len);
+        ck_assert_msg(len > 0, "%s empty", name);
+    }
+    ck_assert_uint_eq((size_t)got[0], n);
+    expect_close("part median", got[1], nearest_rank(v, n, 0.5));
+    expect_close("part p95", got[2], nearest_rank(v, n, 0.95));
+    ck_assert_msg(fabs(got[3] - v[n - 1]) < 0.0005, "part max %.3f, exact %.3f", got[3], v[n - 1]);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    ck_assert_msg(fabs(got[4] - sum) < 0.0005 * (double)n + 0.001, "part sum %.3f, exact %.3f", got[4], sum);
+}
+
 /* One domain and status of a report against the raw log. */
 static void expect_group(const char *csv, const char *prefix, const double *v, size_t n)
 {
@@ -235,13 +313,28 @@ START_TEST(test_postfix_run)
 {
     char *csv = NULL;
     ck_assert_int_eq(test_runf(&csv, "%s report --by domain,status --format csv %s", MC_BINARY, MAILLOG), 0);
-    test_expect_has(csv, "domain,status,class,count,delay_count,delay_median,delay_p95,delay_max\r\n");
+    /* the header: every part's columns, whatever the log holds */
+    test_expect_has(csv, "domain,status,class,count,delay_count,delay_median,delay_p95,delay_max,"
+                         "delay_before_qmgr_count,delay_before_qmgr_median,delay_before_qmgr_p95,"
+                         "delay_before_qmgr_max,delay_before_qmgr_sum,delay_in_qmgr_count,");
+    test_expect_has(csv, ",delay_delivery_count,delay_delivery_median,delay_delivery_p95,delay_delivery_max,"
+                         "delay_delivery_sum\r\n");
     static double v[4096];
     /* alpha.test: 203 deliveries, delay= from 0.05 s to 28 s. */
     const char *sent[] = {"postfix/smtp[", "@alpha.test>,", " status=sent "};
     size_t n = scan_values("cat", MAILLOG, sent, 3, NULL, " delay=", false, v, 4096);
     ck_assert_uint_eq(n, 203);
     expect_group(csv, "\nalpha.test,sent,", v, n);
+    /* its parts: a (before qmgr) and d (transmission) of delays=a/b/c/d */
+    static const struct {
+        const char *column;
+        int part;
+    } parts[] = {{"delay_before_qmgr_", 0}, {"delay_transmission_", 3}};
+    for (size_t p = 0; p < sizeof parts / sizeof parts[0]; p++) {
+        size_t np = scan_part(MAILLOG, sent, 3, parts[p].part, v, 4096);
+        ck_assert_uint_eq(np, 203);
+        expect_part(csv, "\nalpha.test,sent,", parts[p].column, v, np);
+    }
     /* ratelimit.test: deferrals, a delay of minutes. */
     const char *deferred[] = {"postfix/smtp[", "@ratelimit.test>,", " status=deferred "};
     n = scan_values("cat", MAILLOG, deferred, 3, NULL, " delay=", false, v, 4096);
@@ -267,7 +360,7 @@ START_TEST(test_exim_run)
     ck_assert_uint_eq(n, 4);
     expect_group(csv, "\nalpha.test,sent,", v, n);
     /* Exim logs no QT= on deferrals and bounces: no delay figures there. */
-    test_expect_has(csv, "\ncharlie.test,deferred,transient,4,,,,\r\n");
+    test_expect_has(csv, "\ncharlie.test,deferred,transient,4,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\r\n");
     free(csv);
 }
 END_TEST
