@@ -1,5 +1,6 @@
 /*
- * patterns.h - PCRE2 patterns loaded from rules/, compiled once with JIT.
+ * patterns.h - PCRE2 patterns loaded from rules/, compiled once, JIT-compiled
+ * on their first match.
  *
  * A pattern may name capture groups after event fields ((?<recipient>...)).
  * The group numbers are looked up once at load time, so matching a line
@@ -10,6 +11,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "prefilter.h"
@@ -40,9 +42,14 @@ typedef enum {
     G_COUNT
 } mc_group;
 
+/* The JIT state of a pattern. */
+enum { JIT_PENDING, JIT_READY, JIT_NONE };
+
 typedef struct {
     pcre2_code *re;
-    bool jit;            /* JIT-compiled: matched by pcre2_jit_match (see pattern_exec) */
+    /* JIT_PENDING until the first match JIT-compiles it (see pattern_exec);
+     * JIT_READY: matched by pcre2_jit_match; JIT_NONE: by pcre2_match. */
+    _Atomic int jit;
     int group[G_COUNT]; /* capture number, or -1 when the pattern lacks it */
     /* A name may stand in several alternatives ((?<detail>a)|(?<detail>b)):
      * all its numbers, the first set one wins. */
@@ -89,6 +96,8 @@ void pattern_free(mc_pattern *pat);
  * when it has one (the same answers without pcre2_match's checks, ~130
  * instructions a call); the match limit is ctx's. */
 int pattern_exec(const mc_pattern *pat, mc_str s, pcre2_match_data *md, pcre2_match_context *ctx);
+/* Whether pat's JIT compilation has happened (its first match; tests). */
+bool pattern_jit_done(const mc_pattern *pat);
 
 void matcher_init(mc_matcher *m);
 void matcher_free(mc_matcher *m);

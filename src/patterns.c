@@ -1,13 +1,18 @@
 /*
  * patterns.c - compile and run the rules' PCRE2 patterns.
  *
- * Every pattern is JIT-compiled; where the JIT is unavailable (some
- * architectures) pcre2_match is used instead with identical results.  A
- * match limit guards against catastrophic backtracking on hostile lines, so
- * a 1 MB line of garbage costs time bounded by the limit, never a hang.
+ * Every pattern is compiled (and so checked) at load, and JIT-compiled on
+ * its first match: a log exercises a fraction of the rules (a Postfix log
+ * never runs the Exim rules, the literal prefilter skips most reasons), and
+ * the JIT compiler cost two thirds of the start-up.  Where the JIT is
+ * unavailable (some architectures) pcre2_match is used instead with
+ * identical results.  A match limit guards against catastrophic
+ * backtracking on hostile lines, so a 1 MB line of garbage costs time
+ * bounded by the limit, never a hang.
  */
 #include "patterns.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +31,8 @@ static const char *const group_names[G_COUNT] = {
 #define MATCH_LIMIT 5000000u
 #define MAX_CAPTURES 64
 
-/* Compiles (and JIT-compiles) a pattern; false with FILE:LINE in err. */
+/* Compiles a pattern (the JIT waits for its first match); false with
+ * FILE:LINE in err. */
 bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const char *file, int line,
                      char *err, size_t errlen)
 {
@@ -51,8 +57,7 @@ bool pattern_compile(mc_pattern *pat, const char *src, uint32_t flags, const cha
         pat->re = NULL;
         return false;
     }
-    /* JIT failure is not an error: the interpreter gives the same answers. */
-    pat->jit = pcre2_jit_compile(pat->re, PCRE2_JIT_COMPLETE) == 0;
+    atomic_init(&pat->jit, JIT_PENDING);
     for (int g = 0; g < G_COUNT; g++) {
         PCRE2_SPTR first, last;
         int size = pcre2_substring_nametable_scan(pat->re, (PCRE2_SPTR)group_names[g], &first, &last);
@@ -207,10 +212,39 @@ bool pattern_match(const mc_pattern *pat, mc_matcher *m, mc_str s)
     return pattern_exec(pat, s, m->md, m->mctx) > 0;
 }
 
+/* Serialises the JIT compilations: workers share the compiled rules, and no
+ * thread may match a pattern while its JIT code is being written. */
+static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* JIT-compiles pat on its first match, once whatever the threads; its
+ * state after (JIT_READY, or JIT_NONE where the JIT is unavailable). */
+static int jit_first_use(const mc_pattern *pat)
+{
+    mc_pattern *p = (mc_pattern *)pat; /* the JIT state is the one mutable part */
+    pthread_mutex_lock(&jit_lock);
+    int state = atomic_load_explicit(&p->jit, memory_order_relaxed);
+    if (state == JIT_PENDING) {
+        /* JIT failure is not an error: the interpreter gives the same answers. */
+        state = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0 ? JIT_READY : JIT_NONE;
+        atomic_store_explicit(&p->jit, state, memory_order_release);
+    }
+    pthread_mutex_unlock(&jit_lock);
+    return state;
+}
+
+/* Whether the pattern has been JIT-compiled (a test hook). */
+bool pattern_jit_done(const mc_pattern *pat)
+{
+    return atomic_load_explicit(&pat->jit, memory_order_acquire) != JIT_PENDING;
+}
+
 /* Lines were validated as UTF-8 by the reader, so the check is skipped. */
 int pattern_exec(const mc_pattern *pat, mc_str s, pcre2_match_data *md, pcre2_match_context *ctx)
 {
-    if (pat->jit)
+    int state = atomic_load_explicit(&pat->jit, memory_order_acquire);
+    if (state == JIT_PENDING)
+        state = jit_first_use(pat);
+    if (state == JIT_READY)
         return pcre2_jit_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, 0, md, ctx);
     return pcre2_match(pat->re, (PCRE2_SPTR)s.p, s.n, 0, PCRE2_NO_UTF_CHECK, md, ctx);
 }

@@ -2,6 +2,7 @@
  * test_rules.c - the rules loader: the real rules load, and every kind of
  * broken rules file stops with FILE:LINE and a clear message.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -152,6 +153,68 @@ START_TEST(test_added_rule_takes_effect)
 }
 END_TEST
 
+/* One thread's share of test_lazy_jit: its own matcher, the shared pattern. */
+typedef struct {
+    const mc_pattern *pat;
+    int wrong;
+} jit_race;
+
+/* Matches the shared pattern against texts whose answers are known. */
+static void *jit_race_main(void *arg)
+{
+    jit_race *r = arg;
+    mc_matcher m;
+    matcher_init(&m);
+    for (int i = 0; i < 200; i++) {
+        bool yes = pattern_match(r->pat, &m, mc_str_cstr("550 5.1.1 <a@b.example>: User unknown in table"));
+        bool no = pattern_match(r->pat, &m, mc_str_cstr("450 4.7.1 greylisted, try again later"));
+        r->wrong += !yes + no;
+        if (yes && !mc_str_eq(pattern_group(r->pat, &m, mc_str_cstr("550 5.1.1 <a@b.example>: User unknown in table"),
+                                            G_DETAIL),
+                              "User unknown"))
+            r->wrong++;
+    }
+    matcher_free(&m);
+    return NULL;
+}
+
+/* Start-up compiles every pattern but JIT-compiles none: the first match
+ * does, once, even when threads sharing the rules reach it together, and
+ * the answers are those of a pattern compiled before the threads start. */
+START_TEST(test_lazy_jit)
+{
+    const mc_rules *rules = test_rules();
+    /* real rules loaded (and used by other tests in this process or not):
+     * the Exim reasons a Postfix-only test never runs stay unJITted */
+    const mc_reasons *rs = &rules->reasons;
+    size_t pending = 0, total = 0;
+    for (size_t i = 0; i < rs->n_rules; i++)
+        for (size_t j = 0; j < rs->rules[i].n_patterns; j++, total++)
+            pending += !pattern_jit_done(&rs->rules[i].patterns[j]);
+    ck_assert_uint_gt(total, 50);
+    ck_assert_uint_eq(pending, total);
+
+    mc_pattern pat;
+    char err[256];
+    ck_assert_msg(pattern_compile(&pat, "(?<detail>user unknown)\\b", PCRE2_CASELESS, "t.conf", 1, err, sizeof err),
+                  "%s", err);
+    ck_assert(!pattern_jit_done(&pat));
+    enum { N = 4 };
+    pthread_t tid[N];
+    jit_race race[N];
+    for (int i = 0; i < N; i++) {
+        race[i] = (jit_race){.pat = &pat, .wrong = 0};
+        ck_assert_int_eq(pthread_create(&tid[i], NULL, jit_race_main, &race[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(pthread_join(tid[i], NULL), 0);
+        ck_assert_int_eq(race[i].wrong, 0);
+    }
+    ck_assert(pattern_jit_done(&pat));
+    pattern_free(&pat);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -161,6 +224,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_broken_files);
     tcase_add_test(tc, test_missing_pieces);
     tcase_add_test(tc, test_added_rule_takes_effect);
+    tcase_add_test(tc, test_lazy_jit);
     suite_add_tcase(s, tc);
     return s;
 }
