@@ -30,6 +30,10 @@ typedef struct {
     size_t n_codes;
     mc_code_info *enhanced;
     size_t n_enhanced;
+    /* The same records by id (strcmp order), for a binary search: the
+     * classifier asks for an enhanced code's hardness on every failure. */
+    const mc_code_info **codes_by_id;
+    const mc_code_info **enhanced_by_id;
     conf_file *facts;  /* compare.conf: [CODE] stage, closes (checked at load) */
 } mc_knowledge;
 

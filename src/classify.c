@@ -279,17 +279,16 @@ static long first_fit(const mc_reasons *rs, mc_matcher *m, const char *code, con
     return -1;
 }
 
-/* The first rule that fits, answered from the cache when the same reply was seen. */
+/* The first rule that fits, answered from the cache when the rules saw
+ * the same words before. */
 bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache, const char *code,
                          const char *enhanced, mc_class klass, mc_str text, mc_reason_hit *hit)
 {
     memset(hit, 0, sizeof *hit);
-    bool known;
-    if (cache && reason_cache_get(cache, rs, code, enhanced, klass, text, &known, hit))
-        return known;
     /* Rules read a copy of the reply in the matcher's scratch: addresses
      * masked, repeated codes of a joined multi-line reply removed.  The
-     * cache above is keyed by the reply's own bytes. */
+     * cache is keyed by that copy: replies that differ only in an address
+     * get one decision, the one the rules would give each. */
     mc_str words = text;
     bool folded = false;
     if (text.p) {
@@ -301,23 +300,29 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *c
         words.n = unfold(buf, text.n);
         folded = words.n != text.n;
     }
-    matcher_prefilter(m, rs->literals, words);
-    const mc_pattern *captured = NULL;
-    long found = first_fit(rs, m, code, enhanced, klass, words, hit, &captured);
-    /* A detail captured from the copy must point into the caller's text:
-     * the same offset when the copy kept its length (masking does), else
-     * captured again there (or left unset). */
-    if (found >= 0 && captured && hit->detail.p && !folded) {
-        hit->detail.p = text.p + (hit->detail.p - words.p);
-    } else if (found >= 0 && captured && folded) {
-        hit->detail = MC_STR_NULL;
-        if (pattern_match(captured, m, text))
-            hit->detail = pattern_group(captured, m, text, G_DETAIL);
+    bool found;
+    if (cache == NULL || !reason_cache_get(cache, rs, code, enhanced, klass, words, folded, &found, hit)) {
+        matcher_prefilter(m, rs->literals, words);
+        const mc_pattern *captured = NULL;
+        found = first_fit(rs, m, code, enhanced, klass, words, hit, &captured) >= 0;
+        /* A detail captured from a shortened copy is captured again in the
+         * caller's text (or left unset): that decision depends on more than
+         * the copy, the cache's key, and is not stored. */
+        if (cache && !(found && captured && folded))
+            reason_cache_put(cache, found, hit, words);
+        if (found && captured && folded) {
+            hit->detail = MC_STR_NULL;
+            if (pattern_match(captured, m, text))
+                hit->detail = pattern_group(captured, m, text, G_DETAIL);
+        }
+        matcher_prefilter_clear(m);
     }
-    matcher_prefilter_clear(m);
-    if (cache)
-        reason_cache_put(cache, found >= 0, hit, text);
-    return found >= 0;
+    /* A detail in the copy must point into the caller's text: the same
+     * offset, as masking keeps the length (a shortened copy keeps none:
+     * see above). */
+    if (found && !folded && hit->detail.p >= words.p && hit->detail.p < words.p + words.n + 1 && words.p != text.p)
+        hit->detail.p = text.p + (hit->detail.p - words.p);
+    return found;
 }
 
 /* The reason of a reply and its detail. */

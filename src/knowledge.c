@@ -207,6 +207,23 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
     return cf;
 }
 
+/* Orders two record pointers by id. */
+static int by_id(const void *a, const void *b)
+{
+    return strcmp((*(const mc_code_info *const *)a)->id, (*(const mc_code_info *const *)b)->id);
+}
+
+/* The records' pointers sorted by id (ids are unique: conf.c refuses a
+ * section twice). */
+static const mc_code_info **index_by_id(const mc_code_info *recs, size_t n)
+{
+    const mc_code_info **idx = mc_xcalloc(n ? n : 1, sizeof *idx);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = &recs[i];
+    qsort(idx, n, sizeof *idx, by_id);
+    return idx;
+}
+
 /* Loads codes.conf, enhanced.conf and compare.conf; false with FILE:LINE in err. */
 bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen)
 {
@@ -217,6 +234,8 @@ bool knowledge_load(mc_knowledge *k, const char *dir, char *err, size_t errlen)
         knowledge_free(k);
         return false;
     }
+    k->codes_by_id = index_by_id(k->codes, k->n_codes);
+    k->enhanced_by_id = index_by_id(k->enhanced, k->n_enhanced);
     return true;
 }
 
@@ -225,23 +244,33 @@ void knowledge_free(mc_knowledge *k)
 {
     free_records(k->codes, k->n_codes);
     free_records(k->enhanced, k->n_enhanced);
+    free(k->codes_by_id);
+    free(k->enhanced_by_id);
     conf_free(k->facts);
     memset(k, 0, sizeof *k);
 }
 
 /* The record with id, or NULL. */
-static const mc_code_info *find(const mc_code_info *recs, size_t n, const char *id)
+static const mc_code_info *find(const mc_code_info *const *by_id, size_t n, const char *id)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(recs[i].id, id) == 0)
-            return &recs[i];
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(by_id[mid]->id, id);
+        if (c == 0)
+            return by_id[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
 /* The record of a basic code, or NULL. */
 const mc_code_info *knowledge_code(const mc_knowledge *k, const char *code)
 {
-    return code && *code ? find(k->codes, k->n_codes, code) : NULL;
+    return code && *code ? find(k->codes_by_id, k->n_codes, code) : NULL;
 }
 
 /* The record of an enhanced code: exact first, then class-free (X.S.D). */
@@ -249,12 +278,12 @@ const mc_code_info *knowledge_enhanced(const mc_knowledge *k, const char *enh)
 {
     if (enh == NULL || !is_enhanced_code(enh))
         return NULL;
-    const mc_code_info *r = find(k->enhanced, k->n_enhanced, enh);
+    const mc_code_info *r = find(k->enhanced_by_id, k->n_enhanced, enh);
     if (r)
         return r;
     char generic[16];
     snprintf(generic, sizeof generic, "X%s", enh + 1);
-    return find(k->enhanced, k->n_enhanced, generic);
+    return find(k->enhanced_by_id, k->n_enhanced, generic);
 }
 
 /* The subject record of an enhanced code (X.S.X). */
@@ -265,7 +294,7 @@ const mc_code_info *knowledge_enhanced_subject(const mc_knowledge *k, const char
     char id[16];
     const char *dot = strchr(enh + 2, '.');
     snprintf(id, sizeof id, "X.%.*s.X", (int)(dot - (enh + 2)), enh + 2);
-    return find(k->enhanced, k->n_enhanced, id);
+    return find(k->enhanced_by_id, k->n_enhanced, id);
 }
 
 /* The class record of an enhanced code (C.X.X). */
@@ -275,7 +304,7 @@ const mc_code_info *knowledge_enhanced_class(const mc_knowledge *k, const char *
         return NULL;
     char id[8];
     snprintf(id, sizeof id, "%c.X.X", enh[0]);
-    return find(k->enhanced, k->n_enhanced, id);
+    return find(k->enhanced_by_id, k->n_enhanced, id);
 }
 
 /* Whether an enhanced code says the address itself is dead. */

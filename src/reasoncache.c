@@ -1,11 +1,13 @@
 /*
  * reasoncache.c - remembered reason decisions (see reasoncache.h).
  *
- * Up to CACHE_MAX_SLOTS slots, one decision each, the newest replacing the
- * old.
- * The slot comes from a keyed hash (SipHash-1-3, key drawn per cache), so
- * log text cannot aim at one slot; the slot keeps a copy of the key bytes,
- * compared in full on every hit, so two replies that share a slot or a
+ * Up to CACHE_MAX_SLOTS slots, one decision each, in sets of CACHE_WAYS: a
+ * key may sit in any slot of its set, and a new one replaces the set's
+ * least recently used (one slot per key let two frequent replies that
+ * shared it evict each other on every line).
+ * The set comes from a keyed hash (SipHash-1-3, key drawn per cache), so
+ * log text cannot aim at one set; the slot keeps a copy of the key bytes,
+ * compared in full on every hit, so two replies that share a set or a
  * hash never share an answer.  A detail captured from the text is kept as
  * an offset and rebuilt within the new text, checked against its length.
  */
@@ -18,6 +20,7 @@
  * caches) and grows fourfold while it is half full. */
 #define CACHE_FIRST_SLOTS 64
 #define CACHE_MAX_SLOTS 4096
+#define CACHE_WAYS 4
 /* Longer replies are classified every time: they are rare, and the copies
  * kept stay within CACHE_MAX_SLOTS * CACHE_MAX_KEY bytes. */
 #define CACHE_MAX_KEY 1024
@@ -25,6 +28,8 @@
 typedef struct {
     char *key;           /* the exact key bytes; NULL: empty */
     size_t key_len, key_cap;
+    uint64_t hash;       /* of the key */
+    uint64_t used_at;    /* the cache's clock at its last use (the set's oldest goes first) */
     bool found;          /* a rule fitted */
     mc_reason_hit hit;   /* the whole answer, so a repeated reply runs no pattern */
     bool detail_in_text; /* hit.detail lies at detail_off of the text */
@@ -37,6 +42,8 @@ struct mc_reason_cache {
     uint64_t (*test_hash)(const void *p, size_t n);
     cache_slot *slots;   /* NULL until the first decision is stored */
     size_t n_slots, used;
+    uint64_t clock;      /* counts lookups that found a slot and decisions stored */
+    size_t hits;         /* lookups answered (reason_cache_hits) */
     mc_buf key;          /* the key of the last lookup */
     uint64_t hash;       /* of that key */
     bool pending;        /* the last lookup missed and may be stored */
@@ -68,8 +75,25 @@ static uint64_t slot_hash(const mc_reason_cache *c, const void *p, size_t n)
     return c->test_hash ? c->test_hash(p, n) : mc_siphash13(c->sip_key, p, n);
 }
 
+/* The first slot of the set that holds keys of this hash in a table of n slots. */
+static size_t set_of(uint64_t hash, size_t n)
+{
+    return (size_t)(hash % (n / CACHE_WAYS)) * CACHE_WAYS;
+}
+
+/* The slot of set (the first of CACHE_WAYS) a new key takes: an empty one,
+ * else the least recently used. */
+static cache_slot *victim(cache_slot *set)
+{
+    cache_slot *v = &set[0];
+    for (size_t w = 0; w < CACHE_WAYS && v->key != NULL; w++)
+        if (set[w].key == NULL || set[w].used_at < v->used_at)
+            v = &set[w];
+    return v;
+}
+
 /* A table four times larger (CACHE_FIRST_SLOTS at first), keeping what the
- * old one held where it does not collide. */
+ * old one held (the most recently used first where a set overflows). */
 static void grow(mc_reason_cache *c)
 {
     size_t n = c->slots ? c->n_slots * 4 : CACHE_FIRST_SLOTS;
@@ -79,9 +103,11 @@ static void grow(mc_reason_cache *c)
         cache_slot *old = &c->slots[i];
         if (old->key == NULL)
             continue;
-        cache_slot *to = &slots[slot_hash(c, old->key, old->key_len) % n];
+        cache_slot *to = victim(&slots[set_of(old->hash, n)]);
         if (to->key == NULL)
             used++;
+        else if (to->used_at > old->used_at)
+            continue; /* the set is full of newer keys: this one is dropped */
         free(to->key);
         *to = *old;
         old->key = NULL;
@@ -109,33 +135,49 @@ void reason_cache_set_hash(mc_reason_cache *c, uint64_t (*hash)(const void *p, s
 }
 
 /* The key bytes of a reply: code NUL enhanced NUL class, then whether
- * there is a text at all, then the text. */
-static void build_key(mc_buf *b, const char *code, const char *enhanced, mc_class klass, mc_str text)
+ * there is a text at all (and whether it was shortened), then the text. */
+static void build_key(mc_buf *b, const char *code, const char *enhanced, mc_class klass, mc_str text,
+                      bool shortened)
 {
     mc_buf_reset(b);
     mc_buf_add(b, code ? code : "", code ? strlen(code) + 1 : 1);
     mc_buf_add(b, enhanced ? enhanced : "", enhanced ? strlen(enhanced) + 1 : 1);
     mc_buf_addc(b, (char)klass);
-    mc_buf_addc(b, text.p ? 't' : 'n');
+    mc_buf_addc(b, text.p ? (shortened ? 's' : 't') : 'n');
     if (text.p)
         mc_buf_add(b, text.p, text.n);
 }
 
+/* The slot holding the last lookup's key, or NULL. */
+static cache_slot *find_slot(mc_reason_cache *c)
+{
+    cache_slot *set = &c->slots[set_of(c->hash, c->n_slots)];
+    for (size_t w = 0; w < CACHE_WAYS; w++) {
+        cache_slot *slot = &set[w];
+        if (slot->key != NULL && slot->hash == c->hash && slot->key_len == c->key.len &&
+            memcmp(slot->key, c->key.data, c->key.len) == 0)
+            return slot;
+    }
+    return NULL;
+}
+
 /* Looks the reply up; see reasoncache.h. */
 bool reason_cache_get(mc_reason_cache *c, const mc_reasons *rs, const char *code, const char *enhanced,
-                      mc_class klass, mc_str text, bool *found, mc_reason_hit *hit)
+                      mc_class klass, mc_str text, bool shortened, bool *found, mc_reason_hit *hit)
 {
     c->pending = false;
     if (rs != c->rs || (text.p && text.n > CACHE_MAX_KEY))
         return false;
-    build_key(&c->key, code, enhanced, klass, text);
+    build_key(&c->key, code, enhanced, klass, text, shortened);
     c->hash = slot_hash(c, c->key.data, c->key.len);
     c->pending = true;
     if (c->slots == NULL)
         return false;
-    const cache_slot *slot = &c->slots[c->hash % c->n_slots];
-    if (slot->key == NULL || slot->key_len != c->key.len || memcmp(slot->key, c->key.data, c->key.len) != 0)
+    cache_slot *slot = find_slot(c);
+    if (slot == NULL)
         return false;
+    slot->used_at = ++c->clock;
+    c->hits++;
     if (slot->detail_in_text && (text.p == NULL || slot->detail_off > text.n ||
                                  slot->hit.detail.n > text.n - slot->detail_off))
         return false; /* cannot happen for equal keys; never read past the text */
@@ -154,7 +196,7 @@ void reason_cache_put(mc_reason_cache *c, bool found, const mc_reason_hit *hit, 
     c->pending = false;
     if (c->slots == NULL || (c->used >= c->n_slots / 2 && c->n_slots < CACHE_MAX_SLOTS))
         grow(c);
-    cache_slot *slot = &c->slots[c->hash % c->n_slots];
+    cache_slot *slot = victim(&c->slots[set_of(c->hash, c->n_slots)]);
     if (slot->key == NULL)
         c->used++;
     if (slot->key_cap < c->key.len) {
@@ -163,9 +205,17 @@ void reason_cache_put(mc_reason_cache *c, bool found, const mc_reason_hit *hit, 
     }
     memcpy(slot->key, c->key.data, c->key.len);
     slot->key_len = c->key.len;
+    slot->hash = c->hash;
+    slot->used_at = ++c->clock;
     slot->found = found;
     slot->hit = *hit;
     slot->detail_in_text = hit->detail.p && text.p && hit->detail.p >= text.p &&
                            hit->detail.p + hit->detail.n <= text.p + text.n;
     slot->detail_off = slot->detail_in_text ? (size_t)(hit->detail.p - text.p) : 0;
+}
+
+/* Lookups answered so far (a test hook). */
+size_t reason_cache_hits(const mc_reason_cache *c)
+{
+    return c->hits;
 }

@@ -576,6 +576,70 @@ START_TEST(test_cache_collisions)
 }
 END_TEST
 
+/* The reason of one reply with and without the cache: the same reason, and
+ * the same detail bytes, within this text where the classifier found it
+ * there.  Returns the uncached detail. */
+static mc_str same_answer(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *cache, const char *code,
+                          const char *enhanced, const char *text)
+{
+    mc_class klass = mc_class_of_digit(code[0]);
+    mc_str view = mc_str_cstr(text), d_ref, d_got;
+    const mc_reason *want = classify_reason(rs, m, NULL, code, enhanced, klass, view, &d_ref);
+    const mc_reason *got = classify_reason(rs, m, cache, code, enhanced, klass, view, &d_got);
+    ck_assert_msg(got == want, "%s: %s, want %s", text, got ? got->name : "none", want ? want->name : "none");
+    ck_assert_uint_eq(d_got.n, d_ref.n);
+    if (d_ref.p && d_ref.p >= text && d_ref.p <= text + view.n)
+        ck_assert(d_got.p >= text && d_got.p + d_got.n <= text + view.n);
+    else
+        ck_assert_ptr_eq(d_got.p, d_ref.p);
+    if (d_ref.p)
+        ck_assert(memcmp(d_got.p, d_ref.p, d_ref.n) == 0);
+    return d_ref;
+}
+
+/* The cache is keyed by the words the rules read (addresses masked, a
+ * joined reply's repeated codes removed): replies that differ only in an
+ * address of the same length share one decision, each keeping its own
+ * detail view, and a detail the classifier reads in the whole reply (not
+ * the shortened words) is never shared. */
+START_TEST(test_cache_by_words)
+{
+    const mc_reasons *rs = &test_rules()->reasons;
+    mc_matcher m;
+    matcher_init(&m);
+    mc_reason_cache *cache = reason_cache_new(rs);
+    static const char *const pairs[][2] = {
+        /* same length addresses, a detail captured after them */
+        {"554 5.7.1 <alice@a.example>: Client host rejected: blocked using rbl.example.net",
+         "554 5.7.1 <brian@b.example>: Client host rejected: blocked using rbl.example.net"},
+        {"550 5.1.1 <anna.65225@healthblue.com>: Recipient address rejected: User unknown",
+         "550 5.1.1 <omar.11111@northdelta.net>: Recipient address rejected: User unknown"},
+        /* a word in the address decides nothing, masked or cached */
+        {"550 5.7.1 <spam-admin@example.com>: Recipient address rejected: Access denied",
+         "550 5.7.1 <user-unkno@example.com>: Recipient address rejected: Access denied"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        size_t before = reason_cache_hits(cache);
+        same_answer(rs, &m, cache, "554", "5.7.1", pairs[i][0]);
+        same_answer(rs, &m, cache, "554", "5.7.1", pairs[i][1]);
+        ck_assert_msg(reason_cache_hits(cache) == before + 1, "pair %zu: the second reply missed", i);
+    }
+    /* Both shorten to "550-5.7.1 x blocked using rbl.example.net end"; in
+     * the first the list's name stands after "blocked using" in the reply
+     * itself, in the second a repeated code stands between them. */
+    const char *a = "550-5.7.1 x blocked using rbl.example.net 550 5.7.1 end";
+    const char *b = "550-5.7.1 x blocked using 550-5.7.1 rbl.example.net end";
+    for (int round = 0; round < 2; round++) {
+        mc_str da = same_answer(rs, &m, cache, "550", "5.7.1", a);
+        mc_str db = same_answer(rs, &m, cache, "550", "5.7.1", b);
+        ck_assert_view(da, "rbl.example.net");
+        ck_assert_ptr_null(db.p);
+    }
+    reason_cache_free(cache);
+    matcher_free(&m);
+}
+END_TEST
+
 /* ---- the loader says FILE:LINE -------------------------------------------- */
 
 START_TEST(test_loader_errors)
@@ -953,6 +1017,7 @@ static Suite *reasons_suite(void)
     tcase_add_test(tc, test_events);
     tcase_add_test(tc, test_cache);
     tcase_add_test(tc, test_cache_collisions);
+    tcase_add_test(tc, test_cache_by_words);
     tcase_add_test(tc, test_loader_errors);
     tcase_add_test(tc, test_explain_every_code);
     tcase_add_test(tc, test_explain_reply);
