@@ -34,6 +34,17 @@ void timewin_bucket(const mc_time *t, char *buf, size_t len);
 /* The hour bucket of a time written with a zone ("Z", "+hh:mm"), in the
  * local clock. */
 void timewin_local_bucket(const mc_time *t, char *buf, size_t len);
+
+/* The last bucket timewin_bucket_of formatted, and the time it was for
+ * (owned by the caller; zero it to start). */
+typedef struct {
+    mc_time time;
+    char bucket[48];
+} mc_bucket_memo;
+/* timewin_local_bucket for a zoned time, else timewin_bucket, formatted
+ * only when the hour (zoned: the minute or zone) differs from the memo's:
+ * a log's times come in order, so about once an hour (a minute). */
+void timewin_bucket_of(mc_bucket_memo *m, const mc_time *t, char *buf, size_t len);
 /* bucket moved by hours (negative: back), into out (which may be bucket). */
 void timewin_shift(const char *bucket, long hours, char *out, size_t len);
 

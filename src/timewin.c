@@ -77,6 +77,27 @@ void timewin_local_bucket(const mc_time *t, char *buf, size_t len)
     tm_bucket(&lt, buf, len);
 }
 
+void timewin_bucket_of(mc_bucket_memo *m, const mc_time *t, char *buf, size_t len)
+{
+    const mc_time *o = &m->time;
+    bool zoned = t->zone[0] != '\0';
+    if (!t->valid) {
+        (zoned ? timewin_local_bucket : timewin_bucket)(t, buf, len);
+        return;
+    }
+    if (!(o->valid && o->year == t->year && o->month == t->month && o->day == t->day && o->hour == t->hour &&
+          strcmp(o->zone, t->zone) == 0 && (!zoned || o->min == t->min))) {
+        (zoned ? timewin_local_bucket : timewin_bucket)(t, m->bucket, sizeof m->bucket);
+        m->time = *t;
+    }
+    size_t n = strlen(m->bucket);
+    if (len == 0)
+        return;
+    n = n < len ? n : len - 1;
+    memcpy(buf, m->bucket, n);
+    buf[n] = '\0';
+}
+
 /* --utc: a bound given in UTC, as the local-clock bucket the store uses. */
 static void utc_bucket_to_local(char *bucket, size_t len)
 {
