@@ -6,6 +6,7 @@
  * (compare and set).
  */
 #include <ctype.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "delays.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -635,6 +637,93 @@ START_TEST(test_source_compare_and_set)
 }
 END_TEST
 
+/* Every row of the delays table of path, in key order, each as its key
+ * and the histogram decoded (counts, sums, max); false at the end. */
+typedef struct {
+    char key[512];
+    mc_delay_hist h;
+} delay_row;
+
+static size_t read_delay_rows(const char *path, delay_row *rows, size_t cap)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT hour || '|' || mta || '|' || host || '|' || direction || '|' ||"
+                                        " status || '|' || class || '|' || domain || '|' || relay, hist FROM delays"
+                                        " ORDER BY 1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    size_t n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        ck_assert_uint_lt(n, cap);
+        snprintf(rows[n].key, sizeof rows[n].key, "%s", (const char *)sqlite3_column_text(st, 0));
+        delay_hist_clear(&rows[n].h);
+        ck_assert_msg(delay_hist_add_blob(&rows[n].h, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)),
+                      "not a histogram: %s", rows[n].key);
+        n++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The delay histograms of a log ingested in nine growing steps (each a
+ * batch added to the rows the ones before stored, the store summing a
+ * group's cells) are those of one ingest of the whole log (which the
+ * delay tests check against the raw log): the same groups, the same count
+ * and maximum in every bucket, the same sums up to rounding.  Then a
+ * stored histogram out of bucket order is refused, not merged. */
+START_TEST(test_delays_across_batches)
+{
+    char *whole = temp_db(), *steps = temp_db();
+    const char *log = MC_DATA_DIR "/postfix/mta-run/maillog";
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s %s", MC_BINARY, whole, log), 0);
+    for (int k = 1; k <= 9; k++)
+        ck_assert_int_eq(test_runf(NULL, "n=$(wc -l < %s); head -n $((n * %d / 9)) %s > %s.log && %s ingest --quiet"
+                                         " --db %s %s.log",
+                                   log, k, log, steps, MC_BINARY, steps, steps),
+                         0);
+    static delay_row a[2048], b[2048];
+    size_t na = read_delay_rows(whole, a, 2048), nb = read_delay_rows(steps, b, 2048);
+    ck_assert_uint_gt(na, 50);
+    ck_assert_uint_eq(nb, na);
+    for (size_t i = 0; i < na; i++) {
+        ck_assert_str_eq(b[i].key, a[i].key);
+        ck_assert_uint_eq(b[i].h.n, a[i].h.n);
+        ck_assert_msg(b[i].h.max == a[i].h.max, "%s: max %g, whole %g", a[i].key, b[i].h.max, a[i].h.max);
+        for (int q = 0; q < MC_DELAY_BUCKETS; q++) {
+            ck_assert_uint_eq(b[i].h.counts[q], a[i].h.counts[q]);
+            ck_assert_msg(fabs(b[i].h.sums[q] - a[i].h.sums[q]) <= 1e-9 * a[i].h.sums[q], "%s: bucket %d", a[i].key,
+                          q);
+        }
+        for (int p = 0; p < MC_DELAY_PARTS; p++)
+            for (int q = 0; q < MC_DELAY_BUCKETS; q++)
+                ck_assert_uint_eq(b[i].h.parts[p].counts[q], a[i].h.parts[p].counts[q]);
+    }
+    /* Two cells swapped: out of bucket order, so not a stored histogram. */
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(steps, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "UPDATE delays SET hist = CAST(substr(hist, 27, 26) || substr(hist, 1, 26) ||"
+                                  " substr(hist, 53) AS BLOB) WHERE length(hist) >= 52",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    ck_assert_int_gt(sqlite3_changes(db), 0);
+    sqlite3_close(db);
+    char *out = NULL;
+    /* A line ahead: another file, read from its start, its delays merged. */
+    ck_assert_int_eq(test_runf(&out, "(echo another file; cat %s) > %s.all && %s ingest --quiet --db %s %s.all 2>&1",
+                               log, steps, MC_BINARY, steps, steps),
+                     3);
+    test_expect_has(out, "corrupt histogram");
+    free(out);
+    cleanup_db(whole);
+    cleanup_db(steps);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -649,6 +738,7 @@ static Suite *store_suite(void)
     TCase *slow = tcase_create("answers");
     tcase_set_timeout(slow, 600);
     tcase_add_test(slow, test_db_answers_as_file);
+    tcase_add_test(slow, test_delays_across_batches);
     tcase_add_test(tc, test_source_compare_and_set);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, slow);
