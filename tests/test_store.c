@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aggregate.h"
 #include "delays.h"
 #include "store.h"
 #include "testutil.h"
+#include "timewin.h"
 
 static char *temp_db(void)
 {
@@ -637,6 +639,48 @@ START_TEST(test_source_compare_and_set)
 }
 END_TEST
 
+/* The memo of the failures' hour buckets (timewin_bucket_of) gives what
+ * formatting each time gives: a new hour, and for a zoned time a new
+ * minute or zone, is formatted again (in a +05:30 zone, 12:29Z and 12:30Z
+ * fall in different local hours); an invalid time has no bucket. */
+START_TEST(test_bucket_memo)
+{
+    const char *tz = getenv("TZ");
+    char *saved = tz ? strdup(tz) : NULL;
+    setenv("TZ", "IST-5:30", 1);
+    tzset();
+    static const struct {
+        mc_time t;
+        const char *bucket;
+    } cases[] = {
+        {{2026, 11, 23, 12, 59, 59, -1, "", true}, "2026-11-23T12"},
+        {{2026, 11, 23, 12, 30, 0, -1, "", true}, "2026-11-23T12"},
+        {{2026, 11, 23, 13, 0, 0, -1, "", true}, "2026-11-23T13"},
+        {{2026, 11, 23, 12, 29, 0, 5, "Z", true}, "2026-11-23T17"},
+        {{2026, 11, 23, 12, 30, 0, 5, "Z", true}, "2026-11-23T18"},
+        {{2026, 11, 23, 12, 30, 0, 5, "+01:00", true}, "2026-11-23T17"},
+        {{2026, 11, 23, 17, 0, 0, -1, "", true}, "2026-11-23T17"},
+        {{0, 0, 0, 0, 0, 0, -1, "", false}, ""},
+        {{2026, 11, 23, 17, 0, 0, -1, "", true}, "2026-11-23T17"},
+    };
+    mc_bucket_memo memo;
+    memset(&memo, 0, sizeof memo);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char got[48], direct[48];
+        timewin_bucket_of(&memo, &cases[i].t, got, sizeof got);
+        (cases[i].t.zone[0] ? timewin_local_bucket : timewin_bucket)(&cases[i].t, direct, sizeof direct);
+        ck_assert_msg(strcmp(got, cases[i].bucket) == 0, "case %zu: %s, want %s", i, got, cases[i].bucket);
+        ck_assert_str_eq(got, direct);
+    }
+    if (saved)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    free(saved);
+    tzset();
+}
+END_TEST
+
 /* Every row of the delays table of path, in key order, each as its key
  * and the histogram decoded (counts, sums, max); false at the end. */
 typedef struct {
@@ -729,6 +773,7 @@ static Suite *store_suite(void)
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_source_positions);
     tcase_add_test(tc, test_refuses_bad_databases);
     tcase_add_test(tc, test_upgrade_from_schema_1);
