@@ -342,12 +342,10 @@ static bool parse_rfc5424(const char *p, const char *end, mc_logline *out)
     return true;
 }
 
-/* Exim: "2026-11-23 07:00:01[.123] [+0100] [[pid]] message" */
-static bool parse_exim(const char *p, const char *end, mc_logline *out)
+/* What follows Exim's stamp (q, just past it, out->time set):
+ * "[ +0100] [[pid]] message". */
+static bool parse_exim_rest(const char *q, const char *end, mc_logline *out)
 {
-    const char *q = p;
-    if (!parse_rfc3339_stamp(&q, end, true, &out->time))
-        return false;
     if (out->time.zone[0] == '\0' && q + 1 < end && *q == ' ' && (q[1] == '+' || q[1] == '-')) {
         const char *z = q + 1;
         if (parse_zone(&z, end, &out->time) && out->time.zone[0])
@@ -368,6 +366,13 @@ static bool parse_exim(const char *p, const char *end, mc_logline *out)
     out->program = mc_str_cstr("exim");
     out->message = mc_str_make(q, (size_t)(end - q));
     return true;
+}
+
+/* Exim: "2026-11-23 07:00:01[.123] [+0100] [[pid]] message" */
+static bool parse_exim(const char *p, const char *end, mc_logline *out)
+{
+    const char *q = p;
+    return parse_rfc3339_stamp(&q, end, true, &out->time) && parse_exim_rest(q, end, out);
 }
 
 /* ---- journald: journalctl -o json ------------------------------------------
@@ -836,14 +841,18 @@ static bool split_direct(const char *p, const char *end, mc_year_ctx *years, mc_
             return false;
     }
     if (is_digit(*p)) {
+        /* One reading of the date for both forms that start with one:
+         * RFC 3339 puts a 'T' after it (at p[10]: the date has a fixed
+         * width), Exim's own log a space. */
         const char *q = p;
         mc_time t = {0};
-        if (parse_rfc3339_stamp(&q, end, false, &t)) {
-            out->time = t;
+        bool stamped = parse_rfc3339_stamp(&q, end, true, &t);
+        out->time = t;
+        if (stamped && p[10] == 'T') {
             out->form = LOGLINE_RFC3339;
             return parse_host_tag(q, end, out);
         }
-        if (parse_exim(p, end, out)) {
+        if (stamped && parse_exim_rest(q, end, out)) {
             out->form = LOGLINE_EXIM;
             return true;
         }

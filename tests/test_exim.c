@@ -274,6 +274,63 @@ START_TEST(test_text)
 }
 END_TEST
 
+/* The rules' field searches (rules/mta/exim.conf: a word at a time, the
+ * prefix's gate) take a field exactly where the older character-at-a-time
+ * patterns did.  The lines are the real shapes above with one field moved
+ * to where a search could go wrong; each expectation follows from the
+ * field's definition in exim.conf (QT=/DT= close the line, F=< stands
+ * before the first colon, C="..." ends at a quote before the end or a
+ * field, a field never spans a newline, Exim's syslog tag in the message
+ * names the host). */
+START_TEST(test_field_search_edges)
+{
+#define EX "2026-11-23 07:00:01 1xXPym-0002xD-1y "
+    static const struct {
+        const char *line, *recipient, *sender, *relay, *text, *delay, *transfer, *host;
+    } cases[] = {
+        /* a QT= inside the remote's reply is not the queue time */
+        {EX "=> a@b.test R=r T=smtp H=mx.b.test [192.0.2.1] C=\"250 OK QT=9s queued\"", "a@b.test", NULL,
+         "mx.b.test [192.0.2.1]", "250 OK QT=9s queued", NULL, NULL, NULL},
+        {EX "=> a@b.test R=r T=smtp H=mx.b.test [192.0.2.1] C=\"250 QT=9s\" QT=3s DT=1s", "a@b.test", NULL,
+         "mx.b.test [192.0.2.1]", "250 QT=9s", "3s", "1s", NULL},
+        /* QT= needs a space before it: an address that starts with it is no queue time */
+        {EX "=> QT=5s", "QT=5s", NULL, NULL, NULL, NULL, NULL, NULL},
+        {EX "=> a@b.test QT=5s", "a@b.test", NULL, NULL, NULL, "5s", NULL, NULL},
+        /* a newline (a journald message) ends every field: no QT=, no C="..." across it */
+        {EX "=> a@b.test R=r T=smtp C=\"250 first\nsecond\" QT=4s", "a@b.test", NULL, NULL, NULL, NULL, NULL,
+         NULL},
+        /* F=< counts only before the first colon */
+        {EX "=> a@b.test F=<s@t.test> R=r T=smtp", "a@b.test", "s@t.test", NULL, NULL, NULL, NULL, NULL},
+        {EX "=> a@b.test R=r T=t:x F=<s@t.test>", "a@b.test", NULL, NULL, NULL, NULL, NULL, NULL},
+        /* a deferral's text keeps a DT= inside it; only the closing one is cut */
+        {EX "== a@b.test R=r T=smtp defer (-44) H=mx.b.test [192.0.2.1]: SMTP error from remote mail server "
+            "after RCPT TO:<a@b.test>: 451 try DT=5s later DT=2s",
+         "a@b.test", NULL, "mx.b.test [192.0.2.1]",
+         "SMTP error from remote mail server after RCPT TO:<a@b.test>: 451 try DT=5s later", NULL, NULL, NULL},
+        {EX "== a@b.test R=r T=smtp defer (-44): 451 later DT=2s:x", "a@b.test", NULL, NULL,
+         "451 later DT=2s:x", NULL, NULL, NULL},
+        /* Exim's own syslog tag inside the message: its host is the event's */
+        {"Nov 23 07:00:01 relay exim[9]: mx2 exim4[77]: 2026-11-23 07:00:01 1xXPym-0002xD-1y => a@b.test R=r "
+         "T=smtp", "a@b.test", NULL, NULL, NULL, NULL, NULL, "mx2"},
+    };
+#undef EX
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *line = cases[i].line;
+        mc_event ev;
+        ck_assert_msg(test_parse(line, &ev) == PARSE_EVENT, "no event from: %s", line);
+        check_view("recipient", ev.recipient, cases[i].recipient, line);
+        check_view("sender", ev.sender, cases[i].sender, line);
+        check_view("relay", ev.relay, cases[i].relay, line);
+        check_view("text", ev.text, cases[i].text, line);
+        check_view("delay", ev.delay, cases[i].delay, line);
+        check_view("transfer", ev.transfer, cases[i].transfer, line);
+        if (cases[i].host)
+            check_view("host", ev.host, cases[i].host, line);
+        check_view("queue_id", ev.queue_id, "1xXPym-0002xD-1y", line);
+    }
+}
+END_TEST
+
 /* Lines that are not outcomes give no event and are not unrecognised. */
 START_TEST(test_not_outcomes)
 {
@@ -560,6 +617,7 @@ static Suite *exim_suite(void)
     TCase *tc = tcase_create("shapes");
     tcase_add_loop_test(tc, test_shape, 0, (int)(sizeof shapes / sizeof shapes[0]));
     tcase_add_test(tc, test_text);
+    tcase_add_test(tc, test_field_search_edges);
     tcase_add_test(tc, test_not_outcomes);
     tcase_add_test(tc, test_unrecognised);
     tcase_add_test(tc, test_envelopes);
