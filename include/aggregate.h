@@ -46,6 +46,8 @@ typedef struct mc_agg_entry {
     uint64_t first_key, last_key;
     const char *sample;          /* in the arena, may be "" */
     uint64_t hash;
+    uint32_t lens[DIM_COUNT];    /* each value's length */
+    size_t key_len;              /* the packed values' bytes, NULs included */
     mc_delay_cells delays;       /* the delays of its events (delays.h), sparse */
 } mc_agg_entry;
 

@@ -52,6 +52,10 @@ struct mc_aggregate {
      * minute change rarely, so localtime_r runs about once a minute. */
     mc_time memo_time;
     char memo_bucket[48];
+    /* An event's tuple packed (each kept value and its NUL, in dimension
+     * order): hashed once and compared with one memcmp. */
+    mc_buf key;
+    uint64_t hash_key[2];        /* SipHash key: the values are the senders' */
     uint32_t keep;               /* dimensions counted by */
     size_t budget;               /* entries before aggregate_full */
     size_t delay_cells;          /* histogram cells held by the entries */
@@ -84,6 +88,7 @@ mc_aggregate *aggregate_new(void)
     a->slots = mc_xcalloc(a->n_slots, sizeof *a->slots);
     a->keep = MC_ALL_DIMS;
     a->budget = ENTRY_BUDGET;
+    mc_random_key(a->hash_key, a);
     return a;
 }
 
@@ -166,6 +171,7 @@ void aggregate_free(mc_aggregate *a)
     free(a->entries);
     free(a->slots);
     free(a->warnings);
+    mc_buf_free(&a->key);
     free(a);
 }
 
@@ -255,16 +261,6 @@ static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t le
     copy_bucket(buf, len, a->memo_bucket);
 }
 
-/* FNV-1a over n bytes, continuing from h (the table hashes its own tuples). */
-static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ 0x1f; /* separator, so ("ab","c") != ("a","bc") */
-}
-
 /* Doubles the open-addressing index and re-inserts every entry. */
 static void grow_slots(mc_aggregate *a)
 {
@@ -324,36 +320,43 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         [DIM_SENDER_DOMAIN] = mc_str_cstr(ev->sender_domain),
         [DIM_RECIPIENT] = ev->recipient,
     };
-    for (int d = 0; d < DIM_COUNT; d++)
-        if (!(a->keep & (1u << d)))
-            v[d] = MC_STR_NULL;
-    uint64_t h = 14695981039346656037ULL;
-    for (int d = 0; d < DIM_COUNT; d++)
-        h = fnv1a(h, v[d].p ? v[d].p : "", v[d].p ? v[d].n : 0);
+    /* Pack the kept values, each with its NUL: the entry's strings are
+     * this very layout, so a tuple is one hash, one memcmp, one copy. */
+    uint32_t lens[DIM_COUNT];
+    size_t total = 0;
+    for (int d = 0; d < DIM_COUNT; d++) {
+        lens[d] = (a->keep & (1u << d)) && v[d].p ? (uint32_t)v[d].n : 0;
+        total += lens[d] + 1;
+    }
+    mc_buf_reset(&a->key);
+    char *key = mc_buf_room(&a->key, total);
+    for (int d = 0, at = 0; d < DIM_COUNT; d++) {
+        if (lens[d])
+            memcpy(key + at, v[d].p, lens[d]);
+        key[at + (int)lens[d]] = '\0';
+        at += (int)lens[d] + 1;
+    }
+    uint64_t h = mc_siphash13(a->hash_key, key, total);
 
     uint64_t tkey = time_key(&ev->time);
     size_t s = h & (a->n_slots - 1);
     while (a->slots[s]) {
         mc_agg_entry *e = &a->entries[a->slots[s] - 1];
-        if (e->hash == h) {
-            bool same = true;
-            for (int d = 0; d < DIM_COUNT && same; d++) {
-                size_t n = v[d].p ? v[d].n : 0;
-                same = strlen(e->dims[d]) == n && memcmp(e->dims[d], v[d].p ? v[d].p : "", n) == 0;
+        /* The lengths too: a value holding a NUL (decoded from journald JSON) must
+         * not pass for two. */
+        if (e->hash == h && e->key_len == total && memcmp(e->lens, lens, sizeof lens) == 0 &&
+            memcmp(e->dims[0], key, total) == 0) {
+            e->count++;
+            if (tkey && (e->first_key == 0 || tkey < e->first_key)) {
+                e->first_key = tkey;
+                e->first = ev->time;
             }
-            if (same) {
-                e->count++;
-                if (tkey && (e->first_key == 0 || tkey < e->first_key)) {
-                    e->first_key = tkey;
-                    e->first = ev->time;
-                }
-                if (tkey > e->last_key) {
-                    e->last_key = tkey;
-                    e->last = ev->time;
-                }
-                add_delay(a, e, ev);
-                return;
+            if (tkey > e->last_key) {
+                e->last_key = tkey;
+                e->last = ev->time;
             }
+            add_delay(a, e, ev);
+            return;
         }
         s = (s + 1) & (a->n_slots - 1);
     }
@@ -362,8 +365,13 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
         a->entries = mc_xrealloc(a->entries, a->cap * sizeof *a->entries);
     }
     mc_agg_entry *e = &a->entries[a->n++];
-    for (int d = 0; d < DIM_COUNT; d++)
-        e->dims[d] = arena_copy(a, v[d].p ? v[d].p : "", v[d].p ? v[d].n : 0);
+    char *copy = arena_copy(a, key, total - 1); /* the last NUL is arena_copy's */
+    for (int d = 0, at = 0; d < DIM_COUNT; d++) {
+        e->dims[d] = copy + at;
+        at += (int)lens[d] + 1;
+    }
+    memcpy(e->lens, lens, sizeof lens);
+    e->key_len = total;
     e->count = 1;
     e->hash = h;
     e->first = e->last = ev->time;

@@ -207,9 +207,15 @@ bool delay_split(mc_str delays, double out[4])
 /* Counts seconds under a stored bucket number (a part's are offset). */
 static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
 {
-    size_t at = 0;
-    while (at < c->n && c->cells[at].bucket < b)
-        at++;
+    /* Binary search: an entry of a busy group holds hundreds of cells. */
+    size_t at = 0, hi = c->n;
+    while (at < hi) {
+        size_t mid = at + (hi - at) / 2;
+        if (c->cells[mid].bucket < b)
+            at = mid + 1;
+        else
+            hi = mid;
+    }
     if (at < c->n && c->cells[at].bucket == b) {
         mc_delay_cell *cell = &c->cells[at];
         cell->count++;

@@ -768,12 +768,60 @@ START_TEST(test_delays_across_batches)
 }
 END_TEST
 
+/* The aggregate packs a tuple's values into one key: values that shift
+ * bytes between dimensions, or hold a NUL, must stay tuples of their own;
+ * equal tuples must meet again, across the index's growth. */
+START_TEST(test_aggregate_packed_keys)
+{
+    mc_event ev;
+    ck_assert_int_eq(test_parse(L550, &ev), PARSE_EVENT);
+    mc_aggregate *a = aggregate_new();
+    /* ("ab", "c") and ("a", "bc") over relay and client. */
+    ev.relay = mc_str_make("ab", 2);
+    ev.client = mc_str_make("c", 1);
+    aggregate_add(a, &ev);
+    ev.relay = mc_str_make("a", 1);
+    ev.client = mc_str_make("bc", 2);
+    aggregate_add(a, &ev);
+    /* "a\0" + "bc" packs like "a" + "\0bc" would without the lengths. */
+    ev.relay = mc_str_make("a\0", 2);
+    ev.client = mc_str_make("bc", 2);
+    aggregate_add(a, &ev);
+    ev.relay = mc_str_make("a", 1);
+    ev.client = mc_str_make("\0bc", 3);
+    aggregate_add(a, &ev);
+    ck_assert_uint_eq(aggregate_size(a), 4);
+    /* 5000 distinct recipients (the index grows past 4096 slots), each
+     * counted three times, in three passes. */
+    char rcpt[5000][32];
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < 5000; i++) {
+            snprintf(rcpt[i], sizeof rcpt[i], "u%d@x.example", i);
+            ev.recipient = mc_str_cstr(rcpt[i]);
+            aggregate_add(a, &ev);
+        }
+    ck_assert_uint_eq(aggregate_size(a), 5004);
+    for (size_t i = 4; i < 5004; i++) {
+        const mc_agg_entry *e = aggregate_entry(a, i);
+        ck_assert_uint_eq(e->count, 3);
+        char want[32];
+        snprintf(want, sizeof want, "u%zu@x.example", i - 4);
+        ck_assert_str_eq(e->dims[DIM_RECIPIENT], want);
+        ck_assert_str_eq(e->dims[DIM_CODE], "550");
+    }
+    ck_assert_str_eq(aggregate_entry(a, 0)->dims[DIM_RELAY], "ab");
+    ck_assert_str_eq(aggregate_entry(a, 1)->dims[DIM_CLIENT], "bc");
+    aggregate_free(a);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_bucket_memo);
+    tcase_add_test(tc, test_aggregate_packed_keys);
     tcase_add_test(tc, test_source_positions);
     tcase_add_test(tc, test_refuses_bad_databases);
     tcase_add_test(tc, test_upgrade_from_schema_1);
