@@ -21,7 +21,7 @@
 #include "event.h"
 
 #define MC_MESSAGES_LIFETIME (5 * 86400) /* Postfix maximal_queue_lifetime, Exim timeout_frozen_after-ish */
-#define MC_MESSAGES_CAPACITY 200000      /* messages in flight at most (some 40 MB) */
+#define MC_MESSAGES_CAPACITY 200000      /* messages in flight at most (25.6 MB: 128 bytes each) */
 
 typedef struct mc_messages mc_messages;
 

@@ -1,10 +1,12 @@
 /*
  * messages.c - the join by message (see messages.h).
  *
- * Messages in flight live in a pool of fixed-size entries (their key and
- * sender inside the entry: no allocation per message but for the rare key
- * or sender too long for it), found through an open-addressing index
- * (linear probing) of pool positions.  The index hashes keys with
+ * Messages in flight live in a pool of fixed-size entries of 128 bytes
+ * (their key and sender side by side inside the entry: no allocation per
+ * message but for the rare pair too long for it), in blocks that are added
+ * as the table fills and never move (no doubling: the pool holds what is
+ * in flight, not the next power of two), found through an open-addressing
+ * index (linear probing) of pool positions.  The index hashes keys with
  * SipHash-1-3 under a key drawn per table: queue ids and hostnames are
  * written by whoever sends us mail, and must not be able to line up a
  * chain.  Each message remembers its envelope sender, its size and which
@@ -33,36 +35,39 @@ enum {
 
 #define MAX_ADDRESS 1024 /* longer senders are not kept (no MTA accepts them) */
 #define SWEEP_EVERY 3600 /* seconds of log time between sweeps (at most) */
-#define KEY_INLINE 48    /* host, instance and queue id of most messages, with the NUL */
-#define SENDER_INLINE 48 /* most senders, with the NUL */
+#define MAX_KEY (MAX_ADDRESS + 512) /* host, instance and queue id */
+#define TEXT_INLINE 76   /* key and sender of most messages, with the NUL */
+#define BLOCK_SHIFT 12   /* 4096 entries (512 KiB) a block */
+#define BLOCK_ENTRIES ((size_t)1 << BLOCK_SHIFT)
 
 typedef struct {
     uint64_t hash;
     int64_t size;
     int64_t first, last;
-    char *long_key;      /* the key when it does not fit in key[], else NULL */
-    char *long_sender;   /* the sender when it does not fit in sender[], else NULL */
-    uint32_t key_len;
+    char *spill;         /* key, sender and NUL when they do not fit in text[], else NULL */
     uint32_t next_free;  /* on the free list: the next free entry + 1 (0: the end) */
-    unsigned flags;
+    uint16_t key_len, sender_len;
+    uint8_t flags;
     bool used;
     bool has_sender;     /* false: unknown; "" is the null sender */
     bool dirty;          /* changed since the last messages_changes_saved */
-    char key[KEY_INLINE];
-    char sender[SENDER_INLINE];
+    char text[TEXT_INLINE]; /* the key's bytes, then the sender's and a NUL */
 } msg_entry;
+
+/* The unit of the table's memory: 128 bytes a message in flight. */
+_Static_assert(sizeof(msg_entry) == 128, "msg_entry is 128 bytes");
 
 struct mc_messages {
     uint32_t *slots;     /* pool position + 1 of each slot's message; 0: empty */
     size_t n_slots, n, capacity;
-    msg_entry *pool;
+    msg_entry **blocks;  /* the pool: entry i is blocks[i >> BLOCK_SHIFT][i % BLOCK_ENTRIES] */
     size_t pool_cap, pool_top; /* entries allocated; entries ever used */
     uint32_t free_head;  /* first free entry below pool_top + 1; 0: none */
     uint64_t hash_key[2];
     int64_t lifetime, sweep_every, last_sweep, now;
     int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
     int64_t memo_days;
-    char keybuf[MAX_ADDRESS + 512];
+    char keybuf[MAX_KEY];
     bool track;          /* keep dirty flags and the keys gone */
     char **gone;
     size_t n_gone, cap_gone;
@@ -75,8 +80,6 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
     /* Slots and pool double as the table fills: a small log stays small. */
     m->n_slots = 1024;
     m->slots = mc_xcalloc(m->n_slots, sizeof *m->slots);
-    m->pool_cap = 512;
-    m->pool = mc_xcalloc(m->pool_cap, sizeof *m->pool);
     m->lifetime = lifetime > 0 ? lifetime : MC_MESSAGES_LIFETIME;
     /* A lifetime shorter than the sweep interval is still kept to. */
     m->sweep_every = m->lifetime < SWEEP_EVERY ? m->lifetime : SWEEP_EVERY;
@@ -84,25 +87,27 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
     return m;
 }
 
-/* The key of an entry, NUL-ended. */
-static const char *entry_key(const msg_entry *e) { return e->long_key ? e->long_key : e->key; }
+/* Pool entry i. */
+static msg_entry *entry_at(const mc_messages *m, size_t i) { return &m->blocks[i >> BLOCK_SHIFT][i & (BLOCK_ENTRIES - 1)]; }
+
+/* The key of an entry (key_len bytes, not NUL-ended). */
+static const char *entry_key(const msg_entry *e) { return e->spill ? e->spill : e->text; }
 
 /* The sender of an entry, or NULL when unknown. */
 static const char *entry_sender(const msg_entry *e)
 {
     if (!e->has_sender)
         return NULL;
-    return e->long_sender ? e->long_sender : e->sender;
+    return entry_key(e) + e->key_len;
 }
 
-/* Frees one entry's overflow strings and puts it on the free list. */
-static void entry_release(mc_messages *m, msg_entry *e)
+/* Frees one entry's overflow strings and puts pool entry i on the free list. */
+static void entry_release(mc_messages *m, msg_entry *e, uint32_t i)
 {
-    free(e->long_key);
-    free(e->long_sender);
+    free(e->spill);
     memset(e, 0, sizeof *e);
     e->next_free = m->free_head;
-    m->free_head = (uint32_t)(e - m->pool) + 1;
+    m->free_head = i + 1;
 }
 
 /* A cleared pool entry for a new message (the pool doubles when full);
@@ -112,42 +117,57 @@ static uint32_t entry_take(mc_messages *m)
     uint32_t i;
     if (m->free_head) {
         i = m->free_head - 1;
-        m->free_head = m->pool[i].next_free;
+        m->free_head = entry_at(m, i)->next_free;
     } else {
         if (m->pool_top == m->pool_cap) {
-            m->pool = mc_xrealloc(m->pool, 2 * m->pool_cap * sizeof *m->pool);
-            memset(m->pool + m->pool_cap, 0, m->pool_cap * sizeof *m->pool);
-            m->pool_cap *= 2;
+            size_t nb = m->pool_cap >> BLOCK_SHIFT;
+            m->blocks = mc_xrealloc(m->blocks, (nb + 1) * sizeof *m->blocks);
+            m->blocks[nb] = mc_xcalloc(BLOCK_ENTRIES, sizeof **m->blocks);
+            m->pool_cap += BLOCK_ENTRIES;
         }
         i = (uint32_t)m->pool_top++;
     }
-    memset(&m->pool[i], 0, sizeof m->pool[i]);
-    m->pool[i].used = true;
+    msg_entry *e = entry_at(m, i);
+    memset(e, 0, sizeof *e);
+    e->used = true;
     return i;
 }
 
-/* Sets a fresh entry's key (n bytes) and its hash. */
+/* Puts key and sender side by side (key_len and sender_len set), in the
+ * entry when they fit, else in one allocation of their own. */
+static void entry_set_text(msg_entry *e, const char *key, const char *sender)
+{
+    size_t need = (size_t)e->key_len + e->sender_len + 1;
+    char *t = e->text;
+    if (need > TEXT_INLINE)
+        t = mc_xmalloc(need);
+    /* key or sender may be the entry's own text: move, not copy. */
+    memmove(t + e->key_len, sender, e->sender_len);
+    memmove(t, key, e->key_len);
+    t[e->key_len + e->sender_len] = '\0';
+    if (t != e->text) {
+        free(e->spill);
+        e->spill = t;
+    }
+}
+
+/* Sets a fresh entry's key (n bytes, less than MAX_KEY) and its hash. */
 static void entry_set_key(msg_entry *e, const char *key, size_t n, uint64_t hash)
 {
-    if (n < KEY_INLINE) {
-        memcpy(e->key, key, n);
-        e->key[n] = '\0';
-    } else {
-        e->long_key = mc_xstrndup(key, n);
-    }
-    e->key_len = (uint32_t)n;
+    e->key_len = (uint16_t)n;
+    e->sender_len = 0;
+    entry_set_text(e, key, "");
     e->hash = hash;
 }
 
-/* Sets an entry's sender (n bytes, at most MAX_ADDRESS). */
+/* Sets an entry's sender (n bytes, at most MAX_ADDRESS) once. */
 static void entry_set_sender(msg_entry *e, const char *sender, size_t n)
 {
-    if (n < SENDER_INLINE) {
-        memcpy(e->sender, sender, n);
-        e->sender[n] = '\0';
-    } else {
-        e->long_sender = mc_xstrndup(sender, n);
-    }
+    char *old = e->spill;
+    e->spill = NULL;
+    e->sender_len = (uint16_t)n;
+    entry_set_text(e, old ? old : e->text, sender);
+    free(old);
     e->has_sender = true;
 }
 
@@ -155,14 +175,14 @@ void messages_free(mc_messages *m)
 {
     if (m == NULL)
         return;
-    for (size_t i = 0; i < m->pool_top; i++) {
-        free(m->pool[i].long_key);
-        free(m->pool[i].long_sender);
-    }
+    for (size_t i = 0; i < m->pool_top; i++)
+        free(entry_at(m, i)->spill);
     for (size_t i = 0; i < m->n_gone; i++)
         free(m->gone[i]);
     free(m->gone);
-    free(m->pool);
+    for (size_t b = 0; b < m->pool_cap >> BLOCK_SHIFT; b++)
+        free(m->blocks[b]);
+    free(m->blocks);
     free(m->slots);
     free(m);
 }
@@ -241,7 +261,7 @@ static void note_gone(mc_messages *m, const msg_entry *e)
 /* Indexes pool entry i in the first free slot of its chain. */
 static void place(mc_messages *m, uint32_t i)
 {
-    size_t s = m->pool[i].hash & (m->n_slots - 1);
+    size_t s = entry_at(m, i)->hash & (m->n_slots - 1);
     while (m->slots[s])
         s = (s + 1) & (m->n_slots - 1);
     m->slots[s] = i + 1;
@@ -256,13 +276,13 @@ static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figure
     m->n_slots = n_slots;
     size_t kept = 0;
     for (size_t i = 0; i < m->pool_top; i++) {
-        msg_entry *e = &m->pool[i];
+        msg_entry *e = entry_at(m, i);
         if (!e->used)
             continue;
         if (e->last < since) {
             fig->evicted++;
             note_gone(m, e);
-            entry_release(m, e);
+            entry_release(m, e, (uint32_t)i);
             continue;
         }
         place(m, (uint32_t)i);
@@ -293,7 +313,7 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 {
     size_t s = h & (m->n_slots - 1);
     for (; m->slots[s]; s = (s + 1) & (m->n_slots - 1)) {
-        const msg_entry *e = &m->pool[m->slots[s] - 1];
+        const msg_entry *e = entry_at(m, m->slots[s] - 1);
         if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
             return s;
     }
@@ -314,7 +334,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     uint64_t h = hash_of(m, m->keybuf, kn);
     size_t s = find_slot(m, kn, h);
     if (m->slots[s]) {
-        msg_entry *e = &m->pool[m->slots[s] - 1];
+        msg_entry *e = entry_at(m, m->slots[s] - 1);
         if (now > e->last)
             e->last = now;
         e->dirty = true;
@@ -327,7 +347,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     if ((m->n + 1) * 2 > m->n_slots)
         rebuild(m, m->n_slots * 2, INT64_MIN, fig);
     uint32_t i = entry_take(m);
-    msg_entry *e = &m->pool[i];
+    msg_entry *e = entry_at(m, i);
     entry_set_key(e, m->keybuf, kn, h);
     e->size = -1;
     e->first = e->last = now;
@@ -344,9 +364,9 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
  * still find every other key (deletion without tombstones). */
 static void remove_entry(mc_messages *m, size_t i)
 {
-    msg_entry *e = &m->pool[m->slots[i] - 1];
+    msg_entry *e = entry_at(m, m->slots[i] - 1);
     note_gone(m, e);
-    entry_release(m, e);
+    entry_release(m, e, m->slots[i] - 1);
     m->slots[i] = 0;
     m->n--;
     size_t j = i;
@@ -354,7 +374,7 @@ static void remove_entry(mc_messages *m, size_t i)
         j = (j + 1) & (m->n_slots - 1);
         if (m->slots[j] == 0)
             return;
-        size_t home = m->pool[m->slots[j] - 1].hash & (m->n_slots - 1);
+        size_t home = entry_at(m, m->slots[j] - 1)->hash & (m->n_slots - 1);
         /* Moves back when its home is not cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (stays)
@@ -466,20 +486,24 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
         remove_entry(m, slot);
 }
 
-/* What is kept of a message between runs. */
-static mc_message_state state_of(const msg_entry *e)
+/* What is kept of a message between runs; its key NUL-ended in kb (the
+ * entry's key runs on into its sender). */
+static mc_message_state state_of(const msg_entry *e, char kb[MAX_KEY + 1])
 {
-    return (mc_message_state){.key = entry_key(e), .sender = entry_sender(e), .size = e->size,
+    memcpy(kb, entry_key(e), e->key_len);
+    kb[e->key_len] = '\0';
+    return (mc_message_state){.key = kb, .sender = entry_sender(e), .size = e->size,
                               .first = e->first, .last = e->last, .flags = e->flags};
 }
 
 bool messages_export(const mc_messages *m, mc_message_fn fn, void *ctx)
 {
     for (size_t i = 0; i < m->pool_top; i++) {
-        const msg_entry *e = &m->pool[i];
+        const msg_entry *e = entry_at(m, i);
         if (!e->used)
             continue;
-        mc_message_state st = state_of(e);
+        char kb[MAX_KEY + 1];
+        mc_message_state st = state_of(e, kb);
         if (!fn(&st, ctx))
             return false;
     }
@@ -496,14 +520,14 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
         rebuild(m, m->n_slots * 2, INT64_MIN, &none);
     }
     uint32_t i = entry_take(m);
-    msg_entry *e = &m->pool[i];
+    msg_entry *e = entry_at(m, i);
     entry_set_key(e, st->key, kn, hash_of(m, st->key, kn));
-    if (st->sender)
+    if (st->sender && strlen(st->sender) <= MAX_ADDRESS)
         entry_set_sender(e, st->sender, strlen(st->sender));
     e->size = st->size;
     e->first = st->first;
     e->last = st->last;
-    e->flags = st->flags;
+    e->flags = (uint8_t)st->flags;
     place(m, i);
     m->n++;
     if (st->last > m->now)
@@ -514,10 +538,9 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
 void messages_reset(mc_messages *m)
 {
     for (size_t i = 0; i < m->pool_top; i++) {
-        free(m->pool[i].long_key);
-        free(m->pool[i].long_sender);
+        free(entry_at(m, i)->spill);
+        memset(entry_at(m, i), 0, sizeof(msg_entry));
     }
-    memset(m->pool, 0, m->pool_cap * sizeof *m->pool);
     memset(m->slots, 0, m->n_slots * sizeof *m->slots);
     m->pool_top = 0;
     m->free_head = 0;
@@ -534,10 +557,11 @@ bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_go
         if (!gone(m->gone[i], ctx))
             return false;
     for (size_t i = 0; i < m->pool_top; i++) {
-        const msg_entry *e = &m->pool[i];
+        const msg_entry *e = entry_at(m, i);
         if (!e->used || !e->dirty)
             continue;
-        mc_message_state st = state_of(e);
+        char kb[MAX_KEY + 1];
+        mc_message_state st = state_of(e, kb);
         if (!changed(&st, ctx))
             return false;
     }
@@ -550,5 +574,5 @@ void messages_changes_saved(mc_messages *m)
         free(m->gone[i]);
     m->n_gone = 0;
     for (size_t i = 0; i < m->pool_top; i++)
-        m->pool[i].dirty = false;
+        entry_at(m, i)->dirty = false;
 }

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "messages.h"
 #include "testutil.h"
 
 #define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
@@ -368,11 +369,83 @@ START_TEST(test_queue_lifetime)
 }
 END_TEST
 
+/* The table's own storage: entries in blocks of 4096 that never move, key
+ * and sender side by side in the entry or spilled together when long.
+ * 10,000 messages (three blocks), on hosts whose key fits and one whose key
+ * alone does not, with short senders, senders that spill only beside their
+ * key, and a 1000-byte one; each outcome must get back its own sender, and
+ * so must a table rebuilt from an export. */
+static void message_names(int i, char *host, char *qid, char *sender)
+{
+    static const char *hosts[] = {"mx", "a-rather-long-relay-name-in-a-deep-subdomain.example.org.internal.test"};
+    strcpy(host, hosts[i % 2]);
+    snprintf(qid, 32, "Q%05dX", i);
+    if (i % 3 == 0)
+        snprintf(sender, 1100, "s%d@x.example", i);
+    else if (i % 3 == 1)
+        snprintf(sender, 1100, "a-forty-byte-sender-name-%05d@b.example", i); /* spills beside the key */
+    else {
+        memset(sender, 'z', 1000);
+        snprintf(sender + 1000, 100, "%d@c.example", i);
+    }
+}
+
+static mc_time at_second(int i)
+{
+    return (mc_time){.year = 2026, .month = 11, .day = 23, .hour = 10, .min = i / 600, .sec = i / 10 % 60,
+                     .usec = -1, .valid = true};
+}
+
+/* Outcome "sent" of message i: its sender must come back from the table. */
+static void check_sender(mc_messages *m, int i, mc_msg_figures *fig)
+{
+    char host[128], qid[32], sender[1100];
+    message_names(i, host, qid, sender);
+    mc_event ev = {.time = at_second(i), .host = mc_str_cstr(host), .program = mc_str_cstr("postfix/smtp"),
+                   .status = mc_str_cstr("sent"), .queue_id = mc_str_cstr(qid)};
+    messages_event(m, &ev, fig);
+    ck_assert_msg(ev.sender.p != NULL, "no sender for %d", i);
+    ck_assert_uint_eq(ev.sender.n, strlen(sender));
+    ck_assert_msg(memcmp(ev.sender.p, sender, ev.sender.n) == 0, "sender of %d", i);
+}
+
+static bool import_into(const mc_message_state *st, void *ctx) { return messages_import(ctx, st); }
+
+START_TEST(test_table_storage)
+{
+    enum { N = 10000 };
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    for (int i = 0; i < N; i++) {
+        char host[128], qid[32], sender[1100];
+        message_names(i, host, qid, sender);
+        mc_fact f = {.kind = FACT_QUEUED, .time = at_second(i), .host = mc_str_cstr(host),
+                     .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
+                     .sender = mc_str_cstr(sender), .has_sender = true, .size = 1000 + i};
+        messages_fact(m, &f, &fig);
+    }
+    ck_assert_uint_eq(messages_in_flight(m), N);
+    mc_messages *copy = messages_new(0, 0);
+    ck_assert(messages_export(m, import_into, copy));
+    ck_assert_uint_eq(messages_in_flight(copy), N);
+    for (int i = 0; i < N; i++) {
+        check_sender(m, i, &fig);
+        check_sender(copy, i, &fig);
+    }
+    /* Every message delivered once, with its own size. */
+    ck_assert_uint_eq(fig.delivered, 2 * N);
+    ck_assert_uint_eq(fig.bytes_delivered, 2 * (1000ull * N + (uint64_t)N * (N - 1) / 2));
+    messages_free(m);
+    messages_free(copy);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_postfix_figures);
+    tcase_add_test(tc, test_table_storage);
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
     tcase_add_test(tc, test_sender_join_across_rotation);
