@@ -776,20 +776,17 @@ START_TEST(test_aggregate_packed_keys)
     mc_event ev;
     ck_assert_int_eq(test_parse(L550, &ev), PARSE_EVENT);
     mc_aggregate *a = aggregate_new();
-    /* ("ab", "c") and ("a", "bc") over relay and client. */
-    ev.relay = mc_str_make("ab", 2);
-    ev.client = mc_str_make("c", 1);
-    aggregate_add(a, &ev);
-    ev.relay = mc_str_make("a", 1);
-    ev.client = mc_str_make("bc", 2);
-    aggregate_add(a, &ev);
-    /* "a\0" + "bc" packs like "a" + "\0bc" would without the lengths. */
-    ev.relay = mc_str_make("a\0", 2);
-    ev.client = mc_str_make("bc", 2);
-    aggregate_add(a, &ev);
-    ev.relay = mc_str_make("a", 1);
-    ev.client = mc_str_make("\0bc", 3);
-    aggregate_add(a, &ev);
+    /* Relay and client: ("ab", "c") and ("a", "bc"); "a\0" + "bc" packs
+     * like "a" + "\0bc" would without the lengths. */
+    static const struct {
+        const char *relay, *client;
+        size_t relay_n, client_n;
+    } pairs[] = {{"ab", "c", 2, 1}, {"a", "bc", 1, 2}, {"a\0", "bc", 2, 2}, {"a", "\0bc", 1, 3}};
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        ev.relay = mc_str_make(pairs[i].relay, pairs[i].relay_n);
+        ev.client = mc_str_make(pairs[i].client, pairs[i].client_n);
+        aggregate_add(a, &ev);
+    }
     ck_assert_uint_eq(aggregate_size(a), 4);
     /* 5000 distinct recipients (the index grows past 4096 slots), each
      * counted three times, in three passes. */
