@@ -290,26 +290,31 @@ bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scr
      * once (a later line at the same address is split again). */
     bool parsed = p->env_line.p == line.p && p->env_line.n == line.n && line.p != NULL;
     p->env_line = MC_STR_NULL;
-    if (w->n_mtas == 0 || passed_over(w, line))
+    /* With the parser's split the loop below is as cheap as the quick
+     * look, and exact by construction: no second look then. */
+    if (w->n_mtas == 0 || (!parsed && passed_over(w, line)))
         return false;
-    mc_year_ctx years = p->years; /* the parser's year, not moved by this second look */
-    mc_logline env;
-    if (parsed)
-        env = p->env;
-    /* A journald line needs the scratch; every other form is split in place. */
-    bool split = parsed || (line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &env)
-                                                           : logline_split(line, &years, &env));
-    if (!split || env.message.n == 0)
+    const mc_logline *envp = &p->env;
+    mc_logline own;
+    if (!parsed) {
+        mc_year_ctx years = p->years; /* the parser's year, not moved by this second look */
+        /* A journald line needs the scratch; every other form is split in place. */
+        if (!(line.n > 0 && line.p[0] == '{' ? logline_split_buf(line, &years, scratch, &own)
+                                             : logline_split(line, &years, &own)))
+            return false;
+        envp = &own;
+    }
+    if (envp->message.n == 0)
         return false;
     for (size_t i = 0; i < w->n_mtas; i++) {
         const mc_warn_mta *m = &w->mtas[i];
         /* A prefix costs a pattern: only on the MTA's own lines that may
          * hold a text. */
-        if (m->has_prefix && (!line_of(m, &env) || !may_hold_text(m, env.message)))
+        if (m->has_prefix && (!line_of(m, envp) || !may_hold_text(m, envp->message)))
             continue;
-        mc_str msg = after_prefix(m, &p->matcher, env.message);
+        mc_str msg = after_prefix(m, &p->matcher, envp->message);
         const mc_warn_rule *r = candidate(m, msg, 0);
-        if (r == NULL || (!m->has_prefix && !line_of(m, &env)))
+        if (r == NULL || (!m->has_prefix && !line_of(m, envp)))
             continue;
         for (; r != NULL; r = candidate(m, msg, (size_t)(r - m->rules) + 1)) {
             if (!pattern_match(&r->pat, &p->matcher, msg))
@@ -320,7 +325,7 @@ bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scr
             text_shape(text, out->text, sizeof out->text);
             out->mta = m->mta;
             out->severity = r->severity;
-            out->message = env.message;
+            out->message = envp->message;
             return true;
         }
     }
