@@ -104,6 +104,18 @@ bool delay_cells_add(mc_delay_cells *c, double seconds);
 /* Counts one part of a delay (its cells follow the delay's, see below). */
 bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds);
 void delay_cells_free(mc_delay_cells *c);
+/* The buckets of the values seen lately (Postfix writes two significant
+ * digits: a busy log repeats a few hundred), so that log10 runs once per
+ * value: a cache owned by its caller, zeroed to start, that never changes
+ * an answer. */
+typedef struct {
+    uint64_t bits[64];
+    int16_t bucket[64];
+} mc_delay_memo;
+/* delay_bucket(seconds), through the memo. */
+int delay_bucket_memo(mc_delay_memo *m, double seconds);
+/* As delay_cells_add (part < 0) or delay_cells_add_part, through the memo. */
+bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds);
 
 /* The stored form of a group's histogram (the store's delays.hist): its
  * cells by bucket, MC_DELAY_CELL_BYTES each (bucket u16, count u64, sum

@@ -56,6 +56,7 @@ struct mc_aggregate {
      * order): hashed once and compared with one memcmp. */
     mc_buf key;
     uint64_t hash_key[2];        /* SipHash key: the values are the senders' */
+    mc_delay_memo delay_memo;    /* delay buckets of recent values */
     uint32_t keep;               /* dimensions counted by */
     size_t budget;               /* entries before aggregate_full */
     size_t delay_cells;          /* histogram cells held by the entries */
@@ -284,13 +285,13 @@ static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev)
     if (!(a->keep & MC_KEEP_DELAYS))
         return;
     double seconds = ev->delay.p ? delay_seconds(ev->delay) : -1.0, part[4];
-    if (seconds >= 0.0 && delay_cells_add(&e->delays, seconds))
+    if (seconds >= 0.0 && delay_cells_add_memo(&e->delays, &a->delay_memo, -1, seconds))
         a->delay_cells++;
     if (ev->delays.p && delay_split(ev->delays, part))
         for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++)
-            a->delay_cells += delay_cells_add_part(&e->delays, (mc_delay_part)p, part[p - DELAY_PART_A]);
+            a->delay_cells += delay_cells_add_memo(&e->delays, &a->delay_memo, p, part[p - DELAY_PART_A]);
     seconds = ev->transfer.p ? delay_seconds(ev->transfer) : -1.0;
-    if (seconds >= 0.0 && delay_cells_add_part(&e->delays, DELAY_PART_DT, seconds))
+    if (seconds >= 0.0 && delay_cells_add_memo(&e->delays, &a->delay_memo, DELAY_PART_DT, seconds))
         a->delay_cells++;
 }
 

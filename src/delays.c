@@ -192,11 +192,11 @@ bool delay_split(mc_str delays, double out[4])
         size_t start = i;
         while (i < delays.n && delays.p[i] != '/')
             i++;
-        /* Each piece a bare number of seconds (delay_seconds takes Exim's
-         * units too: "1m" is not a Postfix value). */
+        /* Each piece a bare number of seconds, as delay_seconds reads one
+         * (not its Exim units: "1m" is not a Postfix value). */
         mc_str piece = mc_str_make(delays.p + start, i - start);
-        out[k] = delay_seconds(piece);
-        if (out[k] < 0 || (piece.n && (piece.p[piece.n - 1] < '0' || piece.p[piece.n - 1] > '9')))
+        size_t end = 0;
+        if (piece.n == 0 || piece.n > 40 || !read_number(piece, &end, &out[k]) || end != piece.n)
             return false;
         if (k < 3 && i++ == delays.n)
             return false;
@@ -236,6 +236,25 @@ static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
 }
 
 bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_key(c, delay_bucket(seconds), seconds); }
+
+int delay_bucket_memo(mc_delay_memo *m, double seconds)
+{
+    uint64_t bits;
+    memcpy(&bits, &seconds, sizeof bits);
+    /* A zeroed slot holds 0.0, whose bucket is 0: right from the start. */
+    size_t i = (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 58);
+    if (m->bits[i] != bits) {
+        m->bits[i] = bits;
+        m->bucket[i] = (int16_t)delay_bucket(seconds);
+    }
+    return m->bucket[i];
+}
+
+bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds)
+{
+    int b = delay_bucket_memo(memo, seconds);
+    return cells_add_key(c, part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b, seconds);
+}
 
 bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds)
 {

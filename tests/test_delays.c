@@ -116,6 +116,46 @@ START_TEST(test_buckets)
 }
 END_TEST
 
+/* The memo of buckets gives delay_bucket's answer whatever it held before:
+ * Postfix's two-digit values, bucket bounds and the values just past them,
+ * zero, and values that share a slot, in three passes (cold, warm, and
+ * after a pass of other values has overwritten the slots). */
+START_TEST(test_bucket_memo)
+{
+    mc_delay_memo memo;
+    memset(&memo, 0, sizeof memo);
+    double v[2000];
+    size_t n = 0;
+    v[n++] = 0.0;
+    for (int b = 0; b < MC_DELAY_BUCKETS - 1 && n + 2 <= 900; b++) {
+        v[n++] = delay_bucket_upper(b);
+        v[n++] = delay_bucket_upper(b) * 1.001;
+    }
+    for (int i = 1; i <= 990 && n < 2000; i++)
+        v[n++] = i / 100.0; /* 0.01 .. 9.9 */
+    for (int pass = 0; pass < 3; pass++)
+        for (size_t i = 0; i < n; i++) {
+            size_t j = pass == 2 ? n - 1 - i : i;
+            ck_assert_int_eq(delay_bucket_memo(&memo, v[j]), delay_bucket(v[j]));
+        }
+    /* Through the cells: the same cells as without the memo. */
+    mc_delay_cells a = {0}, b = {0};
+    mc_buf ea = {0}, eb = {0};
+    for (size_t i = 0; i < n; i++) {
+        delay_cells_add(&a, v[i]);
+        delay_cells_add_memo(&b, &memo, -1, v[i]);
+        delay_cells_add_part(&a, DELAY_PART_C, v[n - 1 - i]);
+        delay_cells_add_memo(&b, &memo, DELAY_PART_C, v[n - 1 - i]);
+    }
+    delay_cells_encode(&a, &ea);
+    delay_cells_encode(&b, &eb);
+    ck_assert_uint_eq(ea.len, eb.len);
+    ck_assert(memcmp(ea.data, eb.data, ea.len) == 0);
+    mc_buf_free(&ea), mc_buf_free(&eb);
+    delay_cells_free(&a), delay_cells_free(&b);
+}
+END_TEST
+
 /* The stored form round-trips and merges; a blob that is not one is refused. */
 START_TEST(test_blobs)
 {
@@ -421,6 +461,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_delay_values);
     tcase_add_test(tc, test_delay_split);
+    tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);
