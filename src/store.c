@@ -42,15 +42,12 @@ typedef struct {
 
 struct failure_block; /* the failure events of a batch being packed (below) */
 
-#define COUNTS_PER_STEP 16 /* count rows per statement in store_flush (write_counts) */
-
 struct mc_store {
     sqlite3 *db;
     bool read_only;
     bool in_txn;        /* a batch's transaction is open (failures began it) */
     char txn_err[512];  /* why a write outside store_flush failed ("": none) */
     sqlite3_stmt *upsert_count;
-    sqlite3_stmt *upsert_counts; /* COUNTS_PER_STEP rows at once; prepared when first used */
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
     tuple_slot *tuple_slots;
     size_t n_tuples;
@@ -369,13 +366,12 @@ static bool check_path(const char *path, char *err, size_t errlen)
 }
 
 /* The upsert of one count row, added to what is there. */
-#define UPSERT_COUNT_SET                                                                             \
+#define UPSERT_COUNT                                                                                 \
+    "INSERT INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"          \
+    " VALUES (?,?,?,?,?,?,?)"                                                                        \
     " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                     \
     " first_seen = min(first_seen, excluded.first_seen),"                                            \
     " last_seen = max(last_seen, excluded.last_seen)"
-#define UPSERT_COUNT                                                                                 \
-    "INSERT INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"          \
-    " VALUES (?,?,?,?,?,?,?)" UPSERT_COUNT_SET
 
 /* Schema 1-5 to 6: every count an older schema held (the query select
  * gives hour, the dimensions, count, first_seen, last_seen, sample) into
@@ -606,7 +602,6 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->upsert_other_warning);
     sqlite3_finalize(s->find_tuple);
     sqlite3_finalize(s->insert_tuple);
-    sqlite3_finalize(s->upsert_counts);
     sqlite3_finalize(s->insert_failure);
     sqlite3_finalize(s->prune_failures);
     failure_block_free(s->failures);
@@ -843,21 +838,6 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
     return true;
 }
 
-/* Binds one count row as the row-th of the VALUES of st (UPSERT_COUNT, or
- * the UPSERT_COUNTS of store_flush). */
-static void bind_count(sqlite3_stmt *st, int row, const char *const dims[DIM_COUNT], int64_t id, uint64_t count,
-                       const char *first, const char *last, const char *sample)
-{
-    int p = row * 7;
-    sqlite3_bind_text(st, p + 1, dims[DIM_HOUR], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, p + 2, id);
-    sqlite3_bind_text(st, p + 3, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, p + 4, (sqlite3_int64)count);
-    sqlite3_bind_text(st, p + 5, first, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, p + 6, last, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, p + 7, sample, -1, SQLITE_STATIC);
-}
-
 /* Writes one count row (hour, tuple) of the aggregate, added to what is there. */
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
                         const char *last, const char *sample, char *err, size_t errlen)
@@ -865,40 +845,15 @@ static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t
     int64_t id = 0;
     if (!tuple_id(s, dims, &id, err, errlen))
         return false;
-    bind_count(s->upsert_count, 0, dims, id, count, first, last, sample);
-    return step_done(s, s->upsert_count, err, errlen);
-}
-
-/* Writes the count rows of entries at .. at + COUNTS_PER_STEP - 1 of the
- * aggregate with one statement: a step costs about as much again as the
- * row it writes, so a batch's rows go COUNTS_PER_STEP at a time.  The
- * rows of one statement are upserted in their order, so the same as one
- * statement each. */
-static bool write_counts(mc_store *s, const mc_aggregate *a, size_t at, char *err, size_t errlen)
-{
-    if (s->upsert_counts == NULL) {
-        mc_buf sql;
-        mc_buf_init(&sql);
-        mc_buf_adds(&sql, "INSERT INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"
-                          " VALUES ");
-        for (int i = 0; i < COUNTS_PER_STEP; i++)
-            mc_buf_adds(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
-        mc_buf_adds(&sql, UPSERT_COUNT_SET);
-        bool ok = prepare(s, sql.data, &s->upsert_counts, err, errlen);
-        mc_buf_free(&sql);
-        if (!ok)
-            return false;
-    }
-    char first[COUNTS_PER_STEP][48], last[COUNTS_PER_STEP][48];
-    for (int i = 0; i < COUNTS_PER_STEP; i++) {
-        const mc_agg_entry *e = aggregate_entry(a, at + (size_t)i);
-        int64_t id = 0;
-        if (!tuple_id(s, e->dims, &id, err, errlen))
-            return false;
-        aggregate_entry_seen(e, first[i], last[i], sizeof first[i]);
-        bind_count(s->upsert_counts, i, e->dims, id, e->count, first[i], last[i], e->sample);
-    }
-    return step_done(s, s->upsert_counts, err, errlen);
+    sqlite3_stmt *st = s->upsert_count;
+    sqlite3_bind_text(st, 1, dims[DIM_HOUR], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_text(st, 3, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
+    sqlite3_bind_text(st, 5, first, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, last, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, sample, -1, SQLITE_STATIC);
+    return step_done(s, st, err, errlen);
 }
 
 static bool write_source(mc_store *s, mc_source *src, const char *path, char *err, size_t errlen)
@@ -1153,10 +1108,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         snprintf(err, errlen, "database: %s: another ingest has read this file further", path);
         ok = false;
     }
-    size_t n_entries = aggregate_size(a), i = 0;
-    for (; ok && i + COUNTS_PER_STEP <= n_entries; i += COUNTS_PER_STEP)
-        ok = write_counts(s, a, i, err, errlen);
-    for (; ok && i < n_entries; i++) {
+    for (size_t i = 0; ok && i < aggregate_size(a); i++) {
         const mc_agg_entry *e = aggregate_entry(a, i);
         char first[48], last[48];
         aggregate_entry_seen(e, first, last, sizeof first);
