@@ -58,7 +58,9 @@ void messages_reset(mc_messages *m);
 
 /* Change tracking, for ingest to commit the table with each batch: once
  * on, messages_changes hands over the messages changed and the keys of
- * those gone since the last messages_changes_saved. */
+ * those gone since the last messages_changes_saved (only of those that
+ * were imported or saved: one that came and went in between was never
+ * in the database). */
 void messages_track_changes(mc_messages *m);
 typedef bool (*mc_message_gone_fn)(const char *key, void *ctx);
 bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_gone_fn gone, void *ctx);

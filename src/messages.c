@@ -48,9 +48,10 @@ typedef struct {
     uint32_t next_free;  /* on the free list: the next free entry + 1 (0: the end) */
     uint16_t key_len, sender_len;
     uint8_t flags;
-    bool used;
-    bool has_sender;     /* false: unknown; "" is the null sender */
-    bool dirty;          /* changed since the last messages_changes_saved */
+    bool used : 1;
+    bool has_sender : 1; /* false: unknown; "" is the null sender */
+    bool dirty : 1;      /* changed since the last messages_changes_saved */
+    bool stored : 1;     /* in the database (imported, or saved since): its end is a delete there */
     char text[TEXT_INLINE]; /* the key's bytes, then the sender's and a NUL */
 } msg_entry;
 
@@ -249,7 +250,9 @@ static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue
 /* Remembers the key of a message leaving the table, for the database. */
 static void note_gone(mc_messages *m, const msg_entry *e)
 {
-    if (!m->track)
+    /* A message received and ended between two saves never reached the
+     * database: nothing to delete there (most of them, on a busy server). */
+    if (!m->track || !e->stored)
         return;
     if (m->n_gone == m->cap_gone) {
         m->cap_gone = m->cap_gone ? m->cap_gone * 2 : 256;
@@ -528,6 +531,7 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
     e->first = st->first;
     e->last = st->last;
     e->flags = (uint8_t)st->flags;
+    e->stored = true;
     place(m, i);
     m->n++;
     if (st->last > m->now)
@@ -573,6 +577,11 @@ void messages_changes_saved(mc_messages *m)
     for (size_t i = 0; i < m->n_gone; i++)
         free(m->gone[i]);
     m->n_gone = 0;
-    for (size_t i = 0; i < m->pool_top; i++)
-        entry_at(m, i)->dirty = false;
+    /* Every message in the table is in the database now: the changed ones
+     * were just written, the others before. */
+    for (size_t i = 0; i < m->pool_top; i++) {
+        msg_entry *e = entry_at(m, i);
+        e->dirty = false;
+        e->stored = e->used;
+    }
 }
