@@ -244,6 +244,28 @@ static const char *token_end(const char *p, const char *end)
     return p;
 }
 
+/* After Solaris' and illumos' syslog tag, "[ID 197553 mail.info] ": the
+ * message id and the facility.level that syslogd adds (msgid); the message
+ * proper starts after it.  Anything else is left as it is. */
+static const char *skip_solaris_msgid(const char *t, const char *end)
+{
+    const char *q = t;
+    if (end - q < 4 || memcmp(q, "[ID ", 4) != 0)
+        return t;
+    q += 4;
+    const char *ds = q;
+    while (q < end && is_digit(*q))
+        q++;
+    if (q == ds || q >= end || *q != ' ')
+        return t;
+    const char *fs = ++q;
+    while (q < end && *q != ']' && *q != ' ')
+        q++;
+    if (q == fs || end - q < 2 || q[0] != ']' || q[1] != ' ')
+        return t;
+    return q + 2;
+}
+
 /* "program[pid]: message": a syslog tag and what follows it. */
 static bool parse_tag(const char *p, const char *end, mc_logline *out)
 {
@@ -268,6 +290,7 @@ static bool parse_tag(const char *p, const char *end, mc_logline *out)
     t++;
     if (t < end && *t == ' ')
         t++;
+    t = skip_solaris_msgid(t, end);
     out->message = mc_str_make(t, (size_t)(end - t));
     return true;
 }

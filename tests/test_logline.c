@@ -517,11 +517,42 @@ START_TEST(test_scan_wrapped)
 }
 END_TEST
 
+/* Solaris and illumos syslogd put a message id and the facility.level
+ * after the tag ("msgid"): the message proper starts after it.  The line
+ * is from the Joyent SmartMachine wiki (wiki.joyent.com, "Seeing errors
+ * like this in /var/log/syslog"); the near misses keep their bracket. */
+START_TEST(test_solaris_msgid)
+{
+    mc_year_ctx y;
+    year_ctx_init(&y, 2026, 11, 23);
+    bool ok;
+    mc_logline ll = split("Oct 20 21:22:57 example.joyeurs.com postfix/smtp[2076]: [ID 197553 mail.info] 2E35E2F68:"
+                          " to=<linda@example.com>, relay=mail.example.com[8.12.37.104], delay=0, status=deferred",
+                          &y, &ok);
+    ck_assert(ok);
+    ck_assert_view(ll.host, "example.joyeurs.com");
+    ck_assert_view(ll.program, "postfix/smtp");
+    ck_assert_view(ll.pid, "2076");
+    ck_assert_view(ll.message, "2E35E2F68: to=<linda@example.com>, relay=mail.example.com[8.12.37.104], delay=0,"
+                               " status=deferred");
+    static const char *const kept[] = {"[ID x mail.info] A: x", "[ID 1 mail.info]A: x", "[ID 1 ] A: x",
+                                       "[ID 1 mail info] A: x", "[ID 197553 mail.info]", "[IDS 1 mail.info] A: x"};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "Oct 20 21:22:57 mx postfix/smtp[1]: %s", kept[i]);
+        ll = split(line, &y, &ok);
+        ck_assert(ok);
+        ck_assert_view(ll.message, kept[i]);
+    }
+}
+END_TEST
+
 static Suite *logline_suite(void)
 {
     Suite *s = suite_create("logline");
     TCase *tc = tcase_create("logline");
     tcase_add_test(tc, test_rfc3164);
+    tcase_add_test(tc, test_solaris_msgid);
     tcase_add_test(tc, test_year_inference);
     tcase_add_test(tc, test_year_deferred);
     tcase_add_test(tc, test_rfc3339_and_5424);
