@@ -556,8 +556,9 @@ const char *problems_breakdown_label(const kept_row *r)
 }
 
 /* "a (12), b (3), others (4)": the top three values of key among the
- * events of problem r, adding up to its count; an empty value (no relay,
- * no domain) is "none", both words in the reader's language. */
+ * events of problem r, adding up to its count; an empty value (a line that
+ * names no relay or domain, e.g. Postfix's expiry) is "not in the log",
+ * not "none", which would read as a value; both in the reader's language. */
 void problems_breakdown(problems_cache *c, const kept_row *r, const char *key, const mc_lang *l, mc_buf *out)
 {
     kept_rows k;
@@ -570,7 +571,7 @@ void problems_breakdown(problems_cache *c, const kept_row *r, const char *key, c
             others += k.rows[i].count;
             continue;
         }
-        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", k.rows[i].values[0][0] ? k.rows[i].values[0] : lang_word(l, "none"),
+        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", k.rows[i].values[0][0] ? k.rows[i].values[0] : lang_word(l, "not_logged"),
                       (unsigned long long)k.rows[i].count);
     }
     if (others)

@@ -213,6 +213,28 @@ START_TEST(test_no_all_clear_without_data)
 }
 END_TEST
 
+/* A line that names no domain or relay (Postfix's "status=expired,
+ * returned to sender" names neither) is shown as not in the log, never as
+ * "none", which reads as a value.  The count is the log's own (grep -c). */
+START_TEST(test_breakdown_not_logged)
+{
+    char *n = NULL, *out = NULL;
+    ck_assert_int_eq(test_runf(&n, "grep -c 'status=expired' %s/postfix/mta-run/maillog", MC_DATA_DIR), 0);
+    n[strcspn(n, "\n")] = '\0';
+    ck_assert_int_gt(atoi(n), 0);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/postfix/mta-run/maillog", BIN, MC_DATA_DIR), 0);
+    char want[128];
+    snprintf(want, sizeof want, "\n     domains: not in the log (%s)\n      relays: not in the log (%s)\n", n, n);
+    test_expect_has(out, want);
+    test_expect_lacks(out, ": none (");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --lang de %s/postfix/mta-run/maillog", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "nicht im Log (");
+    free(out);
+    free(n);
+}
+END_TEST
+
 /* Each problem's domains and clients (read for all problems from one query
  * per key, problems_cache) are exactly its own: triage's JSON lists
  * against counts made from scan's events (tests/problems_values.py) on
@@ -246,6 +268,7 @@ static Suite *problems_suite(void)
     tcase_add_test(tc, test_no_data_before);
     tcase_add_test(tc, test_no_all_clear_without_data);
     tcase_add_test(tc, test_breakdowns_are_the_problems_own);
+    tcase_add_test(tc, test_breakdown_not_logged);
     suite_add_tcase(s, tc);
     return s;
 }
