@@ -835,6 +835,44 @@ END_TEST
 
 /* What our server would never send, and what only it sends: the markers
  * on records whose meaning fixes the direction. */
+/* Advice that tells to retry the queue (postqueue -f, exim -qff) speaks of
+ * what was deferred; a failure that bounced is not in the queue any more, so
+ * the same advice must say it went back to its sender (the outbound 535 said
+ * "then postqueue -f" alone).  Checked over every text of the rules, so a
+ * rule a postmaster adds is held to it too. */
+static void check_retry_text(const char *where, const char *text)
+{
+    static const char *const retry[] = {"postqueue -f", "exim -qff", "flush the queue", "requeue"};
+    if (text == NULL)
+        return;
+    for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++)
+        if (strstr(text, retry[i]))
+            ck_assert_msg(strstr(text, "retry what was deferred") && strstr(text, "went back to its sender"),
+                          "%s: '%s' without what happened to bounced mail: %s", where, retry[i], text);
+}
+
+START_TEST(test_retry_says_bounced)
+{
+    const mc_reasons *rs = &test_rules()->reasons;
+    size_t seen = 0;
+    for (size_t i = 0; i < rs->n_reasons; i++) {
+        const mc_reason *r = &rs->reasons[i];
+        check_retry_text(r->name, r->advice);
+        check_retry_text(r->name, r->receiver_advice);
+        check_retry_text(r->name, r->local_advice);
+        seen += r->advice && strstr(r->advice, "postqueue -f");
+    }
+    for (size_t i = 0; i < rs->n_rules; i++)
+        check_retry_text(rs->rules[i].id, rs->rules[i].advice);
+    /* the outbound SMTP AUTH advice is one of them (Postfix defers a failed
+     * login by default: smtp_sasl_auth_soft_bounce) */
+    ck_assert_uint_ge(seen, 1);
+    const mc_reason *auth = reasons_find(rs, "smtp-auth-failure");
+    ck_assert_ptr_nonnull(auth);
+    ck_assert_ptr_nonnull(strstr(auth->advice, "smtp_sasl_auth_soft_bounce"));
+}
+END_TEST
+
 START_TEST(test_one_direction_codes)
 {
     const mc_knowledge *k = &test_rules()->knowledge;
@@ -1036,6 +1074,7 @@ static Suite *knowledge_suite(void)
     tcase_add_test(tc, test_address_masking);
     tcase_add_test(tc, test_every_entry_two_voices);
     tcase_add_test(tc, test_one_direction_codes);
+    tcase_add_test(tc, test_retry_says_bounced);
     tcase_add_test(tc, test_provider_codes_last);
     tcase_add_test(tc, test_hash_enhanced_code);
     tcase_add_test(tc, test_one_reply_one_answer);
