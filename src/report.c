@@ -228,8 +228,7 @@ static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts
                         const mc_totals *t, const mc_filter *f, const row_delays *rd, FILE *out, char *err,
                         size_t errlen)
 {
-    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events, .l = l, .class_width = 12,
-                  .delays = rd};
+    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events, .l = l, .class_width = 12};
     char win[128], n[4][24];
     report_window_words(o, l, win, sizeof win);
     const uint64_t figures[4] = {t->lines, t->events, t->skipped, t->unrecognised};
@@ -252,25 +251,41 @@ static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts
         if (report_value_width(l, o->keys[i]) > c.widths[i])
             c.widths[i] = report_value_width(l, o->keys[i]);
         used += c.widths[i] + 1;
+    }
+    bool own_class = rows_key_index(o->keys, o->n_keys, "class") < 0;
+    used += (own_class ? c.class_width : 0) + 17;
+    /* The delay columns only where a row still fits the page: two wide keys
+     * (domain and relay) would make it 123 columns, so the table leaves them
+     * out and says so under it, instead of cutting the keys' values. */
+    bool delays_left_out = rd && rd->on && used + delays_text_width(rd) > MC_TEXT_WIDTH;
+    if (rd && !delays_left_out) {
+        c.delays = rd;
+        used += delays_text_width(rd);
+    }
+    for (size_t i = 0; i < o->n_keys; i++) {
         text_cell(out, column_head(l, o->keys[i]), c.widths[i], true);
         fputc(' ', out);
     }
-    if (rows_key_index(o->keys, o->n_keys, "class") < 0) {
+    if (own_class)
         text_cell(out, column_head(l, "class"), c.class_width, true);
-        used += c.class_width;
-    }
-    used += 17 + delays_text_width(rd);
     c.name_width = MC_TEXT_WIDTH - used - 1 > 8 ? MC_TEXT_WIDTH - used - 1 : 0;
     text_right(out, column_head(l, "count"), 10);
     fputc(' ', out);
     text_right(out, column_head(l, "share"), 6);
-    delays_text_head(out, rd, l);
+    if (c.delays)
+        delays_text_head(out, c.delays, l);
     if (c.name_width && rows_has_knowledge_key(o)) {
         fputc(' ', out);
         text_cell(out, column_head(l, "meaning"), c.name_width, false);
     }
     fputc('\n', out);
-    return store_rows(s, &o->window, o->keys, o->n_keys, f, o->top, emit_table_row, &c, err, errlen);
+    if (!store_rows(s, &o->window, o->keys, o->n_keys, f, o->top, emit_table_row, &c, err, errlen))
+        return false;
+    if (delays_left_out) {
+        fputc('\n', out);
+        text_wrap(out, MC_TEXT_WIDTH, true, "", "", "", lang_word(l, "table_delays_left_out"));
+    }
+    return true;
 }
 
 /* ---- the daily text report -------------------------------------------- */

@@ -89,6 +89,20 @@ START_TEST(test_daily_text)
 }
 END_TEST
 
+/* The display width of the widest line cmd prints (East Asian wide
+ * characters 2, combining marks and format characters 0: Python's
+ * unicodedata, not the code under test). */
+static int widest_line(const char *cmd)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s | python3 -c 'import sys, unicodedata as u\n"
+                               "w = lambda s: sum(0 if u.category(c) in (\"Mn\", \"Cf\") else 2 if u.east_asian_width(c) in \"WF\" else 1 for c in s)\n"
+                               "print(max(w(l.rstrip(chr(10))) for l in sys.stdin))'", cmd), 0);
+    int w = atoi(out);
+    free(out);
+    return w;
+}
+
 START_TEST(test_by_table_and_problems_first)
 {
     char *out = NULL;
@@ -288,17 +302,41 @@ START_TEST(test_small_items)
     free(out);
     /* every language's report and triage fit 100 columns by display width
      * (East Asian wide characters 2, combining marks 0: Python's unicodedata) */
-    ck_assert_int_eq(test_runf(&out, "for l in en de ar ko th zh; do for c in report triage; do %s $c %s --lang $l; done; done | "
-                               "python3 -c 'import sys, unicodedata as u\n"
-                               "w = lambda s: sum(0 if u.category(c) in (\"Mn\", \"Cf\") else 2 if u.east_asian_width(c) in \"WF\" else 1 for c in s)\n"
-                               "print(max(w(l.rstrip(chr(10))) for l in sys.stdin))'", BIN, MAILLOG), 0);
-    ck_assert_int_le(atoi(out), 100);
-    ck_assert_int_ge(atoi(out), 90);
-    free(out);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "for l in en de ar ko th zh; do for c in report triage; do %s $c %s --lang $l; done; done",
+             BIN, MAILLOG);
+    int widest = widest_line(cmd);
+    ck_assert_int_le(widest, 100);
+    ck_assert_int_ge(widest, 90);
     /* one event: singular */
     ck_assert_int_eq(test_runf(&out, "%s triage %s --top 80", BIN, MAILLOG), 0);
     test_expect_lacks(out, " 1 events");
     test_expect_has(out, "evidence: 1 event\n"); /* no line in the window before: no trend */
+    free(out);
+}
+END_TEST
+
+/* A --by table of two wide keys (domain and relay: 123 columns with the
+ * delay columns) leaves the delays out and says so, in every language,
+ * instead of cutting the relays; one key keeps them; JSON keeps them. */
+START_TEST(test_by_table_fits)
+{
+    char cmd[512], *out = NULL;
+    snprintf(cmd, sizeof cmd, "for l in en de ar ko th zh; do for k in domain,relay relay,domain domain,relay,class "
+             "domain relay; do %s report %s --by $k --lang $l; done; done", BIN, MAILLOG);
+    ck_assert_int_le(widest_line(cmd), 100);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --by domain,relay", BIN, MAILLOG), 0);
+    test_expect_has(out, "Delays are left out to keep this table within 100 columns");
+    test_expect_lacks(out, "median");
+    /* a relay of 27 characters, whole (the column is 28) */
+    test_expect_has(out, " 127.0.0.13[127.0.0.13]:2525 ");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --by domain", BIN, MAILLOG), 0);
+    test_expect_has(out, "median");
+    test_expect_lacks(out, "Delays are left out");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s --by domain,relay --format json", BIN, MAILLOG), 0);
+    test_expect_has(out, "\"delay\": {");
     free(out);
 }
 END_TEST
@@ -642,6 +680,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_honest_data);
     tcase_add_test(tc, test_small_items);
     tcase_add_test(tc, test_zones);
+    tcase_add_test(tc, test_by_table_fits);
     tcase_add_test(tc, test_fleet);
     tcase_add_test(tc, test_empty_database);
     tcase_add_test(tc, test_problem_voices);
