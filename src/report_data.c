@@ -64,8 +64,10 @@ bool report_data_get(mc_store *s, const mc_report_opts *o, report_data *d, char 
         warn(d, LK("warn_no_lines"));
     if (o->ends_now && d->last[0]) {
         long long last = stamp_seconds(d->last), now = now_local_seconds();
+        /* From the database the question is ingest; from files nothing is
+         * ingested, so it asks whether the MTA still writes to them. */
         if (last >= 0 && now >= 0 && now - last > 3600)
-            warn(d, LK("warn_stale"));
+            warn(d, o->from_db ? LK("warn_stale") : LK("warn_stale_files"));
     }
     return true;
 }

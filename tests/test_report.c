@@ -420,6 +420,12 @@ START_TEST(test_honest_data)
     /* the window (all data) ends now and its newest event is days old */
     test_expect_has(out, "\"warnings\": [\"Stale data: the newest event is more than an hour old; is ingest running?\"]");
     free(out);
+    /* from files nothing is ingested: the question is whether the MTA still writes them */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/sample.log --format json --by class", BIN, MC_DATA_DIR), 0);
+    test_expect_has(out, "\"warnings\": [\"Stale data: the newest event in these files is more than an hour old; "
+                         "is the MTA still logging to them?\"]");
+    test_expect_lacks(out, "ingest running");
+    free(out);
     /* a closed window in the past is not stale; without lines it says so */
     ck_assert_int_eq(test_runf(&out, "%s report --db %s/h.db --day 2026-11-20", BIN, test_dir), 0);
     test_expect_has(out, "Data: no events; last ingest 20");
