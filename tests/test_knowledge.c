@@ -501,6 +501,35 @@ START_TEST(test_fourth_pass_rules)
 }
 END_TEST
 
+/* Postfix postscreen's deny list (postscreen_access_list): "550 5.3.2
+ * Service currently unavailable" to every RCPT under enforce, "521 5.3.2"
+ * at the greeting under drop (Postfix source, postscreen_early.c); the
+ * mta-run log's client 127.0.0.70 is DENYLISTED just before.  Not a broken
+ * server, which X.3.2 alone would say; other X.3.2 replies still are. */
+START_TEST(test_postscreen_denylist)
+{
+    static const char *const detail = "postscreen deny list (postscreen_access_list)";
+    char *line = test_corpus_line("postfix/mta-run/maillog", "[127.0.0.70]:48355: 550 5.3.2 Service currently");
+    char *text = strstr(line, "Service currently unavailable");
+    ck_assert_ptr_nonnull(text);
+    char *denied = test_corpus_line("postfix/mta-run/maillog", "DENYLISTED [127.0.0.70]:48355");
+    ck_assert_ptr_nonnull(strstr(denied, "postfix/postscreen"));
+    free(denied);
+    const reply_case cs[] = {
+        {"550", "5.3.2", "rejected", text, "policy-rejected", detail, false, "postscreen_access_list"},
+        {"521", "5.3.2", "deferred", "521 5.3.2 Service currently unavailable", "policy-rejected", detail, false,
+         "DENYLISTED"},
+        /* near misses: postscreen's busy ports, another text, another code */
+        {"421", "4.3.2", "deferred", "421 4.3.2 All server ports are busy", "system-error", NULL, false, NULL},
+        {"421", "4.3.2", "deferred", "421 4.3.2 Service currently unavailable", "system-error", NULL, false, NULL},
+        {"550", "5.3.2", "bounced", "550 5.3.2 System not accepting network messages", "system-error", NULL, false,
+         NULL},
+    };
+    check_cases(cs, sizeof cs / sizeof cs[0]);
+    free(line);
+}
+END_TEST
+
 START_TEST(test_public_batch_rules)
 {
     static const reply_case cs[] = {
@@ -842,7 +871,7 @@ END_TEST
  * rule a postmaster adds is held to it too. */
 static void check_retry_text(const char *where, const char *text)
 {
-    static const char *const retry[] = {"postqueue -f", "exim -qff", "flush the queue", "requeue"};
+    static const char *const retry[] = {"postqueue -f", "exim -qff", "flush the queue", "requeue", "retry the queue"};
     if (text == NULL)
         return;
     for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++)
@@ -1075,6 +1104,7 @@ static Suite *knowledge_suite(void)
     tcase_add_test(tc, test_every_entry_two_voices);
     tcase_add_test(tc, test_one_direction_codes);
     tcase_add_test(tc, test_retry_says_bounced);
+    tcase_add_test(tc, test_postscreen_denylist);
     tcase_add_test(tc, test_provider_codes_last);
     tcase_add_test(tc, test_hash_enhanced_code);
     tcase_add_test(tc, test_one_reply_one_answer);
