@@ -295,47 +295,62 @@ static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev)
         a->delay_cells++;
 }
 
+/* The value of dimension d of an event (hour: its bucket, formatted by
+ * the caller).  Asked only for the kept dimensions: a report from files
+ * keeps a few (report_dims), and the others cost nothing. */
+static mc_str dim_value(int d, const mc_event *ev, const char *hour)
+{
+    switch (d) {
+    case DIM_HOUR: return mc_str_cstr(hour);
+    case DIM_MTA: return mc_str_cstr(ev->mta);
+    case DIM_HOST: return ev->host;
+    case DIM_DIRECTION: return mc_str_cstr(ev->direction);
+    case DIM_STATUS: return ev->status;
+    case DIM_STAGE: return mc_str_cstr(ev->stage);
+    case DIM_CODE: return mc_str_cstr(ev->code);
+    case DIM_ENHANCED: return mc_str_cstr(ev->enhanced);
+    case DIM_CLASS: return mc_str_cstr(mc_class_name(ev->klass));
+    case DIM_REASON: return mc_str_cstr(ev->reason);
+    case DIM_DOMAIN: return mc_str_cstr(ev->domain);
+    case DIM_RELAY: return ev->relay;
+    case DIM_CLIENT: return client_key(ev->client);
+    case DIM_CONFLICT: return mc_str_cstr(ev->conflict ? "1" : "0");
+    case DIM_HARD: return mc_str_cstr(ev->hard ? "1" : "0");
+    case DIM_INFERRED: return mc_str_cstr(ev->inferred ? "1" : "0");
+    case DIM_SENDER: return ev->sender;
+    case DIM_SENDER_DOMAIN: return mc_str_cstr(ev->sender_domain);
+    case DIM_RECIPIENT: return ev->recipient;
+    default: return MC_STR_NULL;
+    }
+}
+
 /* Counts one classified event under its tuple of kept dimensions. */
 void aggregate_add(mc_aggregate *a, const mc_event *ev)
 {
-    char hour[48];
-    local_bucket(a, &ev->time, hour, sizeof hour);
-    mc_str v[DIM_COUNT] = {
-        [DIM_HOUR] = mc_str_cstr(hour),
-        [DIM_MTA] = mc_str_cstr(ev->mta),
-        [DIM_HOST] = ev->host,
-        [DIM_DIRECTION] = mc_str_cstr(ev->direction),
-        [DIM_STATUS] = ev->status,
-        [DIM_STAGE] = mc_str_cstr(ev->stage),
-        [DIM_CODE] = mc_str_cstr(ev->code),
-        [DIM_ENHANCED] = mc_str_cstr(ev->enhanced),
-        [DIM_CLASS] = mc_str_cstr(mc_class_name(ev->klass)),
-        [DIM_REASON] = mc_str_cstr(ev->reason),
-        [DIM_DOMAIN] = mc_str_cstr(ev->domain),
-        [DIM_RELAY] = ev->relay,
-        [DIM_CLIENT] = client_key(ev->client),
-        [DIM_CONFLICT] = mc_str_cstr(ev->conflict ? "1" : "0"),
-        [DIM_HARD] = mc_str_cstr(ev->hard ? "1" : "0"),
-        [DIM_INFERRED] = mc_str_cstr(ev->inferred ? "1" : "0"),
-        [DIM_SENDER] = ev->sender,
-        [DIM_SENDER_DOMAIN] = mc_str_cstr(ev->sender_domain),
-        [DIM_RECIPIENT] = ev->recipient,
-    };
-    /* Pack the kept values, each with its NUL: the entry's strings are
-     * this very layout, so a tuple is one hash, one memcmp, one copy. */
-    uint32_t lens[DIM_COUNT];
-    size_t total = 0;
+    char hour[48] = "";
+    if (a->keep & (1u << DIM_HOUR))
+        local_bucket(a, &ev->time, hour, sizeof hour);
+    /* Pack the kept values, each with its NUL (an unkept or null one is
+     * its NUL alone): the entry's strings are this very layout, so a tuple
+     * is one hash, one memcmp, one copy. */
+    mc_str v[DIM_COUNT];
+    uint32_t lens[DIM_COUNT] = {0};
+    size_t total = DIM_COUNT;
     for (int d = 0; d < DIM_COUNT; d++) {
-        lens[d] = (a->keep & (1u << d)) && v[d].p ? (uint32_t)v[d].n : 0;
-        total += lens[d] + 1;
+        if (!(a->keep & (1u << d)))
+            continue;
+        v[d] = dim_value(d, ev, hour);
+        lens[d] = v[d].p ? (uint32_t)v[d].n : 0;
+        total += lens[d];
     }
     mc_buf_reset(&a->key);
-    char *key = mc_buf_room(&a->key, total);
-    for (int d = 0, at = 0; d < DIM_COUNT; d++) {
-        if (lens[d])
-            memcpy(key + at, v[d].p, lens[d]);
-        key[at + (int)lens[d]] = '\0';
-        at += (int)lens[d] + 1;
+    char *key = mc_buf_room(&a->key, total), *k = key;
+    for (int d = 0; d < DIM_COUNT; d++) {
+        if (lens[d]) {
+            memcpy(k, v[d].p, lens[d]);
+            k += lens[d];
+        }
+        *k++ = '\0';
     }
     uint64_t h = mc_siphash13(a->hash_key, key, total);
 

@@ -189,19 +189,20 @@ bool delay_split(mc_str delays, double out[4])
         return false;
     size_t i = 0;
     for (int k = 0; k < 4; k++) {
-        size_t start = i;
-        while (i < delays.n && delays.p[i] != '/')
-            i++;
         /* Each piece a bare number of seconds, as delay_seconds reads one
-         * (not its Exim units: "1m" is not a Postfix value). */
-        mc_str piece = mc_str_make(delays.p + start, i - start);
-        size_t end = 0;
-        if (piece.n == 0 || piece.n > 40 || !read_number(piece, &end, &out[k]) || end != piece.n)
+         * (not its Exim units: "1m" is not a Postfix value), read in the
+         * one pass that finds its end: the number must run to the '/' (to
+         * the end for the last), 1 to 40 bytes. */
+        size_t start = i;
+        if (!read_number(delays, &i, &out[k]) || i - start > 40)
             return false;
-        if (k < 3 && i++ == delays.n)
+        if (k == 3)
+            return i == delays.n;
+        if (i == delays.n || delays.p[i] != '/')
             return false;
+        i++;
     }
-    return i == delays.n;
+    return false; /* not reached: the fourth piece answers */
 }
 
 /* Counts seconds under a stored bucket number (a part's are offset). */

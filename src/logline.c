@@ -47,9 +47,28 @@ static bool valid_clock(const mc_time *t)
            t->min <= 59 && t->sec <= 60;
 }
 
-/* hh:mm:ss */
+/* The value of two ASCII digits at q, or -1 when either is none. */
+static int two_digits(const char *q)
+{
+    unsigned a = (unsigned char)q[0] - '0', b = (unsigned char)q[1] - '0';
+    return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* hh:mm:ss.  The fixed width is read in place when the bytes are there
+ * (every stamped line); digits and expect decide the rest. */
 static bool parse_clock(const char **p, const char *end, mc_time *t)
 {
+    const char *q = *p;
+    if (end - q >= 8 && q[2] == ':' && q[5] == ':') {
+        int h = two_digits(q), m = two_digits(q + 3), s = two_digits(q + 6);
+        if (h < 0 || m < 0 || s < 0)
+            return false;
+        t->hour = h;
+        t->min = m;
+        t->sec = s;
+        *p = q + 8;
+        return true;
+    }
     return digits(p, end, 2, &t->hour) && expect(p, end, ':') && digits(p, end, 2, &t->min) &&
            expect(p, end, ':') && digits(p, end, 2, &t->sec);
 }
@@ -212,9 +231,19 @@ static bool parse_rfc3164_stamp(const char **p, const char *end, mc_year_ctx *ye
 static bool parse_rfc3339_stamp(const char **p, const char *end, bool allow_space, mc_time *t)
 {
     const char *q = *p;
-    if (!digits(&q, end, 4, &t->year) || !expect(&q, end, '-') || !digits(&q, end, 2, &t->month) ||
-        !expect(&q, end, '-') || !digits(&q, end, 2, &t->day))
+    if (end - q >= 10 && q[4] == '-' && q[7] == '-') {
+        /* The fixed width in place, as for the clock. */
+        int c = two_digits(q), y = two_digits(q + 2), m = two_digits(q + 5), d = two_digits(q + 8);
+        if (c < 0 || y < 0 || m < 0 || d < 0)
+            return false;
+        t->year = c * 100 + y;
+        t->month = m;
+        t->day = d;
+        q += 10;
+    } else if (!digits(&q, end, 4, &t->year) || !expect(&q, end, '-') || !digits(&q, end, 2, &t->month) ||
+               !expect(&q, end, '-') || !digits(&q, end, 2, &t->day)) {
         return false;
+    }
     if (q >= end || !(*q == 'T' || (allow_space && *q == ' ')))
         return false;
     q++;

@@ -54,6 +54,17 @@ START_TEST(test_delay_split)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(!delay_split(mc_str_cstr(bad[i]), v), "'%s' read as delays", bad[i]);
     ck_assert(!delay_split(MC_STR_NULL, v));
+    /* Read in one pass with the '/' search: a second dot, a trailing dot,
+     * a piece past 40 bytes still refuse; 40 bytes is a number. */
+    static const char *const bad2[] = {"1.2.3/0/0/0", "1./0/0/0", "0/0/0/4.", "0/0/0/4/", "0/0/0/.5"};
+    for (size_t i = 0; i < sizeof bad2 / sizeof bad2[0]; i++)
+        ck_assert_msg(!delay_split(mc_str_cstr(bad2[i]), v), "'%s' read as delays", bad2[i]);
+    char line[128];
+    snprintf(line, sizeof line, "0/%.40s/0/0", "0.00000000000000000000000000000000000001");
+    ck_assert(delay_split(mc_str_cstr(line), v));
+    ck_assert(v[1] > 0 && v[1] < 1e-37);
+    snprintf(line, sizeof line, "0/%.41s/0/0", "0.000000000000000000000000000000000000001");
+    ck_assert(!delay_split(mc_str_cstr(line), v));
 }
 END_TEST
 

@@ -137,6 +137,50 @@ START_TEST(test_exim_stamp)
 }
 END_TEST
 
+/* The date and the clock are read in place, two digits at a time: every
+ * digit of an RFC 3164, an RFC 3339 and an Exim stamp is replaced by each
+ * byte just outside '0'..'9' ('/' and ':') and by a letter, and the line
+ * must then not split; the untouched lines give their fields. */
+START_TEST(test_stamp_digits_in_place)
+{
+    static const struct {
+        const char *line;
+        int year, month, day, hour, min, sec;
+    } good[] = {
+        {"Nov 23 23:59:58 mx postfix/smtp[1]: x", 2026, 11, 23, 23, 59, 58},
+        {"2019-09-30T07:08:09Z mx postfix/smtp[1]: x", 2019, 9, 30, 7, 8, 9},
+        {"1999-12-31 00:00:60 10HmaX-000000005vi-0000 <= x@y", 1999, 12, 31, 0, 0, 60},
+    };
+    static const char bad_bytes[] = {'/', ':', 'a'};
+    char line[128];
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        mc_year_ctx y;
+        year_ctx_init(&y, 2026, 11, 23);
+        bool ok;
+        mc_logline ll = split(good[i].line, &y, &ok);
+        ck_assert_msg(ok, "%s", good[i].line);
+        ck_assert_int_eq(ll.time.year, good[i].year);
+        ck_assert_int_eq(ll.time.month, good[i].month);
+        ck_assert_int_eq(ll.time.day, good[i].day);
+        ck_assert_int_eq(ll.time.hour, good[i].hour);
+        ck_assert_int_eq(ll.time.min, good[i].min);
+        ck_assert_int_eq(ll.time.sec, good[i].sec);
+        size_t stamp = good[i].line[0] == 'N' ? 15 : 19;
+        for (size_t at = 0; at < stamp; at++) {
+            if (good[i].line[at] < '0' || good[i].line[at] > '9')
+                continue;
+            for (size_t b = 0; b < sizeof bad_bytes; b++) {
+                snprintf(line, sizeof line, "%s", good[i].line);
+                line[at] = bad_bytes[b];
+                year_ctx_init(&y, 2026, 11, 23);
+                split(line, &y, &ok);
+                ck_assert_msg(!ok, "accepted: %s", line);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_malformed)
 {
     static const char *const bad[] = {
@@ -558,6 +602,7 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_rfc3339_and_5424);
     tcase_add_test(tc, test_exim_stamp);
     tcase_add_test(tc, test_malformed);
+    tcase_add_test(tc, test_stamp_digits_in_place);
     tcase_add_test(tc, test_iso_argument);
     tcase_add_test(tc, test_compose);
     tcase_add_test(tc, test_unstamped_syslog);

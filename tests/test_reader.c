@@ -103,6 +103,45 @@ START_TEST(test_bad_lines_are_counted)
 }
 END_TEST
 
+/* reader_line_kind looks at 16 bytes a step, then byte by byte: a NUL, a
+ * stray high byte, a valid two-byte character and the edge values 0x01
+ * and 0x7F are put at every position of lines of every length around the
+ * step, so that a byte the quick pass misses (at a word's edge, in the
+ * tail) makes the answer wrong.  The expected kinds follow from the
+ * bytes: one NUL is a NUL line, a lone 0x80 or 0xFF is not UTF-8. */
+START_TEST(test_line_kind_every_position)
+{
+    static const struct {
+        const char *bytes;
+        size_t n;
+        mc_line_kind kind;
+    } put[] = {
+        {"\0", 1, MC_LINE_NUL},    {"\x80", 1, MC_LINE_UTF8}, {"\xff", 1, MC_LINE_UTF8},
+        {"\x01", 1, MC_LINE_OK},   {"\x7f", 1, MC_LINE_OK},   {"\xc3\xa9", 2, MC_LINE_OK},
+    };
+    char line[64];
+    for (size_t n = 1; n <= 48; n++)
+        for (size_t k = 0; k < sizeof put / sizeof put[0]; k++)
+            for (size_t at = 0; at + put[k].n <= n; at++) {
+                memset(line, 'a', n);
+                memcpy(line + at, put[k].bytes, put[k].n);
+                ck_assert_msg(reader_line_kind(line, n) == put[k].kind, "length %zu, byte set %zu at %zu", n, k,
+                              at);
+            }
+    /* A NUL wins over a bad byte anywhere on the line. */
+    memset(line, 'a', 40);
+    line[3] = '\xff';
+    line[37] = '\0';
+    ck_assert_int_eq(reader_line_kind(line, 40), MC_LINE_NUL);
+    /* The quick pass stops at the first doubtful word; the rest is still read. */
+    memset(line, 'a', 40);
+    line[2] = '\xc3';
+    line[3] = '\xa9';
+    line[39] = '\x80';
+    ck_assert_int_eq(reader_line_kind(line, 40), MC_LINE_UTF8);
+}
+END_TEST
+
 START_TEST(test_long_lines)
 {
     /* 3 MiB without newline between two good lines, then a line of exactly
@@ -310,6 +349,7 @@ static Suite *reader_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_plain_crlf_and_unterminated);
     tcase_add_test(tc, test_bad_lines_are_counted);
+    tcase_add_test(tc, test_line_kind_every_position);
     tcase_add_test(tc, test_long_lines);
     tcase_add_test(tc, test_gzip_single_and_multi_member);
     tcase_add_test(tc, test_gzip_truncated);

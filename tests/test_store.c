@@ -815,6 +815,47 @@ START_TEST(test_aggregate_packed_keys)
 }
 END_TEST
 
+/* Only the kept dimensions are looked up and packed: keeping one
+ * dimension (and class, always kept) must give the value the full tuple
+ * has in that dimension and "" in every other, and events that differ
+ * only in a dimension not kept are one tuple. */
+START_TEST(test_aggregate_kept_dims)
+{
+    mc_event ev;
+    ck_assert_int_eq(test_parse(L550, &ev), PARSE_EVENT);
+    ev.sender = mc_str_cstr("s@y.example");
+    ev.client = mc_str_cstr("mail.example[192.0.2.1]:25");
+    mc_aggregate *all = aggregate_new();
+    aggregate_add(all, &ev);
+    const mc_agg_entry *full = aggregate_entry(all, 0);
+    ck_assert_str_eq(full->dims[DIM_CODE], "550");
+    ck_assert_str_eq(full->dims[DIM_SENDER], "s@y.example");
+    ck_assert_str_eq(full->dims[DIM_CLIENT], "mail.example[192.0.2.1]"); /* the port dropped */
+    for (int d = 0; d < DIM_COUNT; d++) {
+        mc_aggregate *one = aggregate_new();
+        aggregate_keep_dims(one, 1u << d);
+        aggregate_add(one, &ev);
+        const mc_agg_entry *e = aggregate_entry(one, 0);
+        for (int o = 0; o < DIM_COUNT; o++)
+            ck_assert_msg(strcmp(e->dims[o], o == d || o == DIM_CLASS ? full->dims[o] : "") == 0,
+                          "kept %d: dimension %d is '%s'", d, o, e->dims[o]);
+        aggregate_free(one);
+    }
+    mc_aggregate *by_code = aggregate_new();
+    aggregate_keep_dims(by_code, 1u << DIM_CODE);
+    static const char *const relays[] = {"a.example", "b.example", NULL};
+    for (size_t i = 0; i < sizeof relays / sizeof relays[0]; i++) {
+        ev.relay = relays[i] ? mc_str_cstr(relays[i]) : MC_STR_NULL;
+        aggregate_add(by_code, &ev);
+    }
+    ck_assert_uint_eq(aggregate_size(by_code), 1);
+    ck_assert_uint_eq(aggregate_entry(by_code, 0)->count, 3);
+    ck_assert_uint_eq(aggregate_entry(by_code, 0)->lens[DIM_RELAY], 0);
+    aggregate_free(by_code);
+    aggregate_free(all);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -822,6 +863,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_aggregate_packed_keys);
+    tcase_add_test(tc, test_aggregate_kept_dims);
     tcase_add_test(tc, test_source_positions);
     tcase_add_test(tc, test_refuses_bad_databases);
     tcase_add_test(tc, test_upgrade_from_schema_1);
