@@ -52,6 +52,8 @@ struct mc_store {
     tuple_slot *tuple_slots;
     size_t n_tuples;
     mc_buf tuple_text, key;
+    struct write_order *order; /* a batch's count rows in the order they are written */
+    size_t order_cap;
     sqlite3_stmt *insert_failure, *prune_failures; /* prepared when first used */
     struct failure_block *failures; /* the block being filled, written in the batch's transaction */
     int64_t retention;  /* seconds of log time failures are kept (0: none kept) */
@@ -293,8 +295,9 @@ static bool hour_fields(const char *hour, int *y, int *mo, int *d, int *h)
 
 static bool begin_txn(mc_store *s, char *err, size_t errlen);
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
-static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
-                        const char *last, const char *sample, char *err, size_t errlen);
+static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
+                        const char *first, const char *last, const char *sample, char *err, size_t errlen);
+static uint64_t tuple_key_hash(mc_store *s, const char *const dims[DIM_COUNT]);
 static bool prune_failures(mc_store *s, char *err, size_t errlen);
 static bool upgrade_failures(mc_store *s, char *err, size_t errlen);
 static bool failure_block_write(mc_store *s, char *err, size_t errlen);
@@ -394,7 +397,8 @@ static bool upgrade_counts(mc_store *s, const char *select, char *err, size_t er
             v[i] = (const char *)sqlite3_column_text(st, DIM_COUNT + 1 + i);
             v[i] = v[i] ? v[i] : "";
         }
-        ok = write_count(s, dims, (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0], v[1], v[2], err, errlen);
+        ok = write_count(s, dims, tuple_key_hash(s, dims), (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0],
+                         v[1], v[2], err, errlen);
     }
     if (ok && rc != SQLITE_DONE)
         ok = db_error(s, "reading the counts to upgrade", err, errlen);
@@ -608,6 +612,7 @@ void store_close(mc_store *s)
     free(s->tuple_slots);
     mc_buf_free(&s->tuple_text);
     mc_buf_free(&s->key);
+    free(s->order);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -748,24 +753,23 @@ static bool tuple_row_is(sqlite3_stmt *st, const char *const dims[DIM_COUNT])
     return true;
 }
 
-/* The id of the tuple of dims in tuples, written there when new.  The id
- * is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without a time)
- * times 2^40 plus 40 bits of the tuple's hash: an hour's tuples lie
- * together, so a batch's writes and lookups stay on a few pages of the
- * table, however large it grows (a tuple seen again in a later hour is
- * stored again: the view sums by value, not by id).  Ids start at 2^40,
- * clear of the small ids a hand-written row takes; a different tuple
- * already there (a collision) moves it on by one within its day. */
-static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id, char *err, size_t errlen)
+/* The hour number of an hour bucket (1 + hours since 1970; 0 without a
+ * time or out of range): the high bits of its tuples' ids. */
+static int64_t tuple_hour(const char *hour)
 {
     int y, mo, dd, hh;
-    int64_t day = hour_fields(dims[DIM_HOUR], &y, &mo, &dd, &hh)
-                      ? 1 + days_from_civil(y, mo, dd) * 24 + hh : 0;
-    if (day < 0 || day >= (1 << 22))
-        day = 0;
+    int64_t day = hour_fields(hour, &y, &mo, &dd, &hh) ? 1 + days_from_civil(y, mo, dd) * 24 + hh : 0;
+    return day < 0 || day >= (1 << 22) ? 0 : day;
+}
+
+/* Packs the tuple of dims into s->key (its hour number, then each value
+ * and its NUL), each value's length into lens. */
+static void tuple_pack(mc_store *s, const char *const dims[DIM_COUNT], size_t lens[TUPLE_END])
+{
+    int64_t day = tuple_hour(dims[DIM_HOUR]);
     /* The key, written in one go: each value's length measured once, for
-     * the key and for its binding below. */
-    size_t lens[TUPLE_END], total = sizeof day;
+     * the key and for its binding. */
+    size_t total = sizeof day;
     for (int d = DIM_MTA; d < TUPLE_END; d++) {
         lens[d] = int_dim(d) ? 1 : strlen(dims[d]);
         total += lens[d] + 1;
@@ -783,7 +787,31 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
         k += lens[d] + 1;
     }
     s->key.len = total;
-    uint64_t h = tuple_hash(s->key.data, s->key.len);
+}
+
+/* The hash of the tuple of dims (packed into s->key), its id's low bits. */
+static uint64_t tuple_key_hash(mc_store *s, const char *const dims[DIM_COUNT])
+{
+    size_t lens[TUPLE_END];
+    tuple_pack(s, dims, lens);
+    return tuple_hash(s->key.data, s->key.len);
+}
+
+/* The id of the tuple of dims in tuples, written there when new.  The id
+ * is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without a time)
+ * times 2^40 plus 40 bits of the tuple's hash: an hour's tuples lie
+ * together, so a batch's writes and lookups stay on a few pages of the
+ * table, however large it grows (a tuple seen again in a later hour is
+ * stored again: the view sums by value, not by id).  Ids start at 2^40,
+ * clear of the small ids a hand-written row takes; a different tuple
+ * already there (a collision) moves it on by one within its day. */
+static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h, int64_t *id, char *err,
+                     size_t errlen)
+{
+    size_t lens[TUPLE_END];
+    tuple_pack(s, dims, lens);
+    int64_t day;
+    memcpy(&day, s->key.data, sizeof day);
     if (s->tuple_slots == NULL)
         s->tuple_slots = mc_xcalloc(TUPLE_CACHE_SLOTS, sizeof *s->tuple_slots);
     tuple_slot *slot = tuple_slot_of(s, h);
@@ -839,11 +867,11 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], int64_t *id
 }
 
 /* Writes one count row (hour, tuple) of the aggregate, added to what is there. */
-static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t count, const char *first,
-                        const char *last, const char *sample, char *err, size_t errlen)
+static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
+                        const char *first, const char *last, const char *sample, char *err, size_t errlen)
 {
     int64_t id = 0;
-    if (!tuple_id(s, dims, &id, err, errlen))
+    if (!tuple_id(s, dims, hash, &id, err, errlen))
         return false;
     sqlite3_stmt *st = s->upsert_count;
     sqlite3_bind_text(st, 1, dims[DIM_HOUR], -1, SQLITE_STATIC);
@@ -1087,6 +1115,44 @@ static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen)
     return ok;
 }
 
+/* A count row's place in its batch's writes: its tuple's id as first
+ * tried (hour number and hash), then its place in the aggregate. */
+struct write_order {
+    uint64_t id, hash;
+    size_t entry;
+};
+
+/* qsort: by id, then by entry. */
+static int order_cmp(const void *pa, const void *pb)
+{
+    const struct write_order *a = pa, *b = pb;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return a->entry < b->entry ? -1 : a->entry > b->entry;
+}
+
+/* Orders the aggregate's entries by the id their tuple is first tried
+ * under, which is also the order of their count rows' keys (hour, then
+ * tuple): each table is then written from left to right, a page at a
+ * time, instead of all over an hour's pages.  Only the order of the
+ * writes changes; each row gets the same values.  Returns the entries. */
+static size_t count_order(mc_store *s, const mc_aggregate *a)
+{
+    size_t n = aggregate_size(a);
+    if (n > s->order_cap) {
+        s->order_cap = n;
+        s->order = mc_xrealloc(s->order, n * sizeof *s->order);
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = tuple_key_hash(s, aggregate_entry(a, i)->dims);
+        int64_t day;
+        memcpy(&day, s->key.data, sizeof day);
+        s->order[i] = (struct write_order){((uint64_t)(day + 1) << 40) | (h & ((1ULL << 40) - 1)), h, i};
+    }
+    qsort(s->order, n, sizeof *s->order, order_cmp);
+    return n;
+}
+
 bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
                  size_t errlen)
 {
@@ -1108,11 +1174,12 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         snprintf(err, errlen, "database: %s: another ingest has read this file further", path);
         ok = false;
     }
-    for (size_t i = 0; ok && i < aggregate_size(a); i++) {
-        const mc_agg_entry *e = aggregate_entry(a, i);
+    size_t n = ok ? count_order(s, a) : 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        const mc_agg_entry *e = aggregate_entry(a, s->order[i].entry);
         char first[48], last[48];
         aggregate_entry_seen(e, first, last, sizeof first);
-        ok = write_count(s, e->dims, e->count, first, last, e->sample, err, errlen);
+        ok = write_count(s, e->dims, s->order[i].hash, e->count, first, last, e->sample, err, errlen);
     }
     for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {
         const mc_line_count *b = aggregate_line_bucket(a, i);
