@@ -1149,7 +1149,8 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
         memcpy(&day, s->key.data, sizeof day);
         s->order[i] = (struct write_order){((uint64_t)(day + 1) << 40) | (h & ((1ULL << 40) - 1)), h, i};
     }
-    qsort(s->order, n, sizeof *s->order, order_cmp);
+    if (n > 1) /* qsort's array may not be NULL, even empty */
+        qsort(s->order, n, sizeof *s->order, order_cmp);
     return n;
 }
 
