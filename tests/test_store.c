@@ -538,6 +538,84 @@ START_TEST(test_upgrade_from_schema_5)
 }
 END_TEST
 
+/* store_rows by domain: each "dN.example"'s count at N. */
+typedef struct {
+    uint64_t count[50];
+    int rows;
+} domain_counts;
+
+static bool collect_domain(const mc_row *row, void *ctx)
+{
+    domain_counts *c = ctx;
+    int d = -1;
+    ck_assert_int_eq(sscanf(row->values[0], "d%d.example", &d), 1);
+    ck_assert(d >= 0 && d < 50);
+    c->count[d] += row->count;
+    c->rows++;
+    return true;
+}
+
+/* A batch's count rows are written sorted by their tuples' ids, not in
+ * the order the aggregate met them: 600 rows (200 recipients at 50
+ * domains, in three hours, added 1 to 3 times each) written in one batch,
+ * then the same events again by a second handle (an empty tuple cache):
+ * every row is written once per batch (none lost or doubled by the
+ * sorting), and the second batch finds the first's tuples (150: a domain
+ * per hour) by their ids instead of storing them again.  The expected
+ * counts are summed here as the events are made. */
+START_TEST(test_batch_write_order)
+{
+    enum { HOURS = 3, RECIPIENTS = 200, DOMAINS = 50 };
+    char *path = temp_db();
+    char err[1024];
+    uint64_t per_domain[DOMAINS] = {0}, total = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        mc_store *s = store_open(path, false, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        mc_aggregate *a = aggregate_new();
+        for (int i = 0; i < HOURS * RECIPIENTS; i++) {
+            /* the aggregate meets them in an order that is not the ids' */
+            int k = (i * 7919) % (HOURS * RECIPIENTS), r = k % RECIPIENTS, h = k / RECIPIENTS;
+            int d = r % DOMAINS, times = 1 + r % 3;
+            char line[512];
+            snprintf(line, sizeof line,
+                     "Nov 23 %02d:00:00 mx postfix/smtp[1]: A1: to=<u%d@d%d.example>, relay=mx.d%d.example[192.0.2.1]:25,"
+                     " delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.d%d.example[192.0.2.1] said: 550"
+                     " 5.1.1 No such user (in reply to RCPT TO command))", 10 + h, r, d, d, d);
+            add_events(a, line, times);
+            per_domain[d] += (uint64_t)times;
+            total += (uint64_t)times;
+        }
+        ck_assert_uint_eq(aggregate_size(a), HOURS * RECIPIENTS);
+        ck_assert(store_flush(s, a, NULL, "x", err, sizeof err));
+        aggregate_free(a);
+        store_close(s);
+
+        sqlite3 *db;
+        ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        char *shape = dump(db, "SELECT (SELECT count(*) FROM count_rows), (SELECT count(*) FROM tuples),"
+                               " (SELECT sum(count) FROM count_rows)");
+        char want[64];
+        snprintf(want, sizeof want, "%d|%d|%llu\n", HOURS * RECIPIENTS, HOURS * DOMAINS, (unsigned long long)total);
+        ck_assert_str_eq(shape, want);
+        free(shape);
+        sqlite3_close(db);
+
+        s = store_open(path, true, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        const char *keys[] = {"domain"};
+        domain_counts got = {{0}, 0};
+        ck_assert(store_rows(s, NULL, keys, 1, NULL, 0, collect_domain, &got, err, sizeof err));
+        ck_assert_int_eq(got.rows, DOMAINS);
+        for (int d = 0; d < DOMAINS; d++)
+            ck_assert_msg(got.count[d] == per_domain[d], "d%d.example: %llu, want %llu", d,
+                          (unsigned long long)got.count[d], (unsigned long long)per_domain[d]);
+        store_close(s);
+    }
+    cleanup_db(path);
+}
+END_TEST
+
 /* Schema 6 keeps the recipient beside the tuple: every answer by
  * recipient, sender and domain from a database (the mta-run log ingested
  * as two files, so that hours span batches and rows and delay histograms
@@ -861,6 +939,7 @@ static Suite *store_suite(void)
     Suite *s = suite_create("store");
     TCase *tc = tcase_create("store");
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_batch_write_order);
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_aggregate_packed_keys);
     tcase_add_test(tc, test_aggregate_kept_dims);
