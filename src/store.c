@@ -789,6 +789,13 @@ static void tuple_pack(mc_store *s, const char *const dims[DIM_COUNT], size_t le
     s->key.len = total;
 }
 
+/* The id a tuple of hour number `hour` and hash h tries at its probe-th
+ * try (see tuple_id). */
+static uint64_t tuple_id_try(int64_t hour, uint64_t h, int probe)
+{
+    return ((uint64_t)(hour + 1) << 40) | ((h + (uint64_t)probe) & ((1ULL << 40) - 1));
+}
+
 /* The hash of the tuple of dims (packed into s->key), its id's low bits. */
 static uint64_t tuple_key_hash(mc_store *s, const char *const dims[DIM_COUNT])
 {
@@ -824,10 +831,9 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
          !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen)))
         return false;
-    const uint64_t low = (1ULL << 40) - 1;
     int64_t cand = 0;
     for (int probe = 0;; probe++) {
-        cand = (int64_t)(((uint64_t)(day + 1) << 40) | ((h + (uint64_t)probe) & low));
+        cand = (int64_t)tuple_id_try(day, h, probe);
         if (probe == 64) {
             snprintf(err, errlen, "database: tuples: no free id near %lld", (long long)cand);
             return false;
@@ -1147,7 +1153,7 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
         uint64_t h = tuple_key_hash(s, aggregate_entry(a, i)->dims);
         int64_t day;
         memcpy(&day, s->key.data, sizeof day);
-        s->order[i] = (struct write_order){((uint64_t)(day + 1) << 40) | (h & ((1ULL << 40) - 1)), h, i};
+        s->order[i] = (struct write_order){tuple_id_try(day, h, 0), h, i};
     }
     if (n > 1) /* qsort's array may not be NULL, even empty */
         qsort(s->order, n, sizeof *s->order, order_cmp);
