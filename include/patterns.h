@@ -58,11 +58,12 @@ typedef struct {
     char *source;
     char *file;
     int line;
-    /* Literal prefilter (prefilter.h): ids in litset, one of which every
-     * match contains; none when n_lit_ids is 0. */
+    /* Literal prefilter (prefilter.h, reqlits.h): what every match
+     * contains, as literal ids of litset: gate[0] branches, each
+     * {length, clauses, then per clause {literals, ids...}}, the rarest
+     * clause of a branch first.  NULL: the pattern always runs. */
     const mc_litset *litset;
-    int *lit_ids;
-    size_t n_lit_ids;
+    int *gate;
 } mc_pattern;
 
 /* Matching scratch space: one per thread of work, reused for every line. */
@@ -105,6 +106,13 @@ void matcher_free(mc_matcher *m);
 /* Registers the pattern's literals in ls (before litset_build).  A pattern
  * whose literals cannot be read keeps running unfiltered. */
 void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls);
+/* Calls fn with the literal ids of the rarest clause of each branch of
+ * pat's gate (one of them is in every text pat matches); false, without a
+ * call, when pat has no gate. */
+bool pattern_anchor_ids(const mc_pattern *pat, void (*fn)(int id, void *arg), void *arg);
+/* The literals found by the last matcher_prefilter scan of exactly this
+ * subject with ls (litset_words(ls) words), or NULL when there was none. */
+const uint64_t *matcher_found(const mc_matcher *m, const mc_litset *ls, mc_str subject);
 /* Scans subject once with ls: until matcher_prefilter_clear, a pattern of
  * ls run on exactly this subject is skipped when none of its literals is
  * there.  Subjects with non-ASCII bytes are not filtered (caseless

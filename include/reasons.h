@@ -13,6 +13,7 @@
 #define MC_REASONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "patterns.h"
 #include "util.h"
@@ -82,6 +83,14 @@ typedef struct {
     mc_pattern *replies;
     size_t n_replies;
     mc_litset *literals;      /* prefilter over every pattern above */
+    /* Which rules a reply may fit, by the literals it holds (built with the
+     * prefilter; NULL without it): rules_always (rule_words words) has a
+     * bit per rule that may fit whatever the literals, lit_rules
+     * (rule_words words per literal id) a bit per rule that literal lets
+     * in.  A rule with neither bit set provably cannot fit. */
+    uint64_t *rules_always;
+    uint64_t *lit_rules;
+    size_t rule_words;
 } mc_reasons;
 
 /* Loads reasons.conf and blocklists.conf from dir; prefilter false runs

@@ -273,13 +273,31 @@ static bool mask_addresses(char *buf, size_t n)
     return masked;
 }
 
-/* The first rule that fits, in file order; its index, or -1. */
+/* The first rule that fits, in file order; its index, or -1.  After a
+ * prefilter scan of text only the rules its literals let in are tried
+ * (reasons.h): the others provably cannot fit, and the order is kept. */
 static long first_fit(const mc_reasons *rs, mc_matcher *m, const char *code, const char *enhanced,
                       mc_class klass, mc_str text, mc_reason_hit *hit, const mc_pattern **captured)
 {
-    for (size_t i = 0; i < rs->n_rules; i++)
-        if (rule_fits(rs, &rs->rules[i], m, code, enhanced, klass, text, hit, captured))
-            return (long)i;
+    const uint64_t *found = rs->lit_rules ? matcher_found(m, rs->literals, text) : NULL;
+    if (found == NULL) {
+        for (size_t i = 0; i < rs->n_rules; i++)
+            if (rule_fits(rs, &rs->rules[i], m, code, enhanced, klass, text, hit, captured))
+                return (long)i;
+        return -1;
+    }
+    size_t lit_words = litset_words(rs->literals);
+    for (size_t w = 0; w < rs->rule_words; w++) {
+        uint64_t may = rs->rules_always[w];
+        for (size_t fw = 0; fw < lit_words; fw++)
+            for (uint64_t b = found[fw]; b; b &= b - 1)
+                may |= rs->lit_rules[(fw * 64 + (size_t)__builtin_ctzll(b)) * rs->rule_words + w];
+        for (; may; may &= may - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(may);
+            if (rule_fits(rs, &rs->rules[i], m, code, enhanced, klass, text, hit, captured))
+                return (long)i;
+        }
+    }
     return -1;
 }
 

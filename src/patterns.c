@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "reqlits.h"
 
 static const char *const group_names[G_COUNT] = {
     [G_QUEUE_ID] = "queue_id", [G_RECIPIENT] = "recipient", [G_ORIG_TO] = "orig_to",
@@ -86,7 +87,7 @@ void pattern_free(mc_pattern *pat)
 {
     if (pat->re)
         pcre2_code_free(pat->re);
-    free(pat->lit_ids);
+    free(pat->gate);
     free(pat->source);
     free(pat->file);
     memset(pat, 0, sizeof *pat);
@@ -110,23 +111,53 @@ void matcher_init(mc_matcher *m)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
 }
 
-/* Registers the pattern's literals in ls (before litset_build). */
+/* Registers the pattern's literals in ls (before litset_build): its gate
+ * holds every clause of every branch, in reqlits' order (rarest first). */
 void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls)
 {
-    char **lits;
-    size_t n = prefilter_literals(pat->source, &lits);
-    if (n == 0)
+    mc_req req;
+    if (!reqlits_read(pat->source, &req))
         return;
-    pat->lit_ids = malloc(n * sizeof *pat->lit_ids);
-    if (pat->lit_ids == NULL) {
-        prefilter_free_literals(lits, n);
-        return;
+    size_t len = 1;
+    for (size_t b = 0; b < req.n; b++) {
+        len += 2;
+        for (size_t c = 0; c < req.branches[b].n; c++)
+            len += 1 + req.branches[b].clauses[c].n;
     }
-    for (size_t i = 0; i < n; i++)
-        pat->lit_ids[i] = litset_add(ls, lits[i]);
-    pat->n_lit_ids = n;
+    int *g = mc_xmalloc(len * sizeof *g);
+    size_t at = 0;
+    g[at++] = (int)req.n;
+    for (size_t b = 0; b < req.n; b++) {
+        const mc_req_branch *br = &req.branches[b];
+        size_t start = at;
+        g[at++] = 0; /* the branch's length, below */
+        g[at++] = (int)br->n;
+        for (size_t k = 0; k < br->n; k++) {
+            const mc_req_clause *cl = &br->clauses[k];
+            g[at++] = (int)cl->n;
+            for (size_t l = 0; l < cl->n; l++)
+                g[at++] = litset_add(ls, cl->lits[l]);
+        }
+        g[start] = (int)(at - start);
+    }
+    reqlits_free(&req);
+    pat->gate = g;
     pat->litset = ls;
-    prefilter_free_literals(lits, n);
+}
+
+/* Calls fn with the ids of each branch's first (rarest) clause. */
+bool pattern_anchor_ids(const mc_pattern *pat, void (*fn)(int id, void *arg), void *arg)
+{
+    if (pat->gate == NULL)
+        return false;
+    const int *g = pat->gate + 1;
+    for (int b = 0; b < pat->gate[0]; b++) {
+        const int *cl = g + 2;
+        for (int l = 0; l < cl[0]; l++)
+            fn(cl[1 + l], arg);
+        g += g[0];
+    }
+    return true;
 }
 
 /* Scans subject once for ls's literals (see patterns.h). */
@@ -162,14 +193,34 @@ void matcher_prefilter_clear(mc_matcher *m)
     m->pf_n = 0;
 }
 
-/* False when the prefilter knows pat cannot match s. */
+/* The literals of the last scan, when it was of this subject with ls. */
+const uint64_t *matcher_found(const mc_matcher *m, const mc_litset *ls, mc_str subject)
+{
+    if (m->pf_set == NULL || m->pf_set != ls || subject.p != m->pf_p || subject.n != m->pf_n)
+        return NULL;
+    return m->pf_bits;
+}
+
+/* False when the prefilter knows pat cannot match s: no branch of its
+ * gate has a found literal in each of its clauses. */
 static bool prefilter_allows(const mc_pattern *pat, const mc_matcher *m, mc_str s)
 {
-    if (pat->n_lit_ids == 0 || m->pf_set == NULL || pat->litset != m->pf_set || s.p != m->pf_p || s.n != m->pf_n)
+    if (pat->gate == NULL)
         return true;
-    for (size_t i = 0; i < pat->n_lit_ids; i++) {
-        int id = pat->lit_ids[i];
-        if (m->pf_bits[id / 64] & (1ULL << (id % 64)))
+    const uint64_t *bits = matcher_found(m, pat->litset, s);
+    if (bits == NULL)
+        return true;
+    const int *g = pat->gate + 1;
+    for (int b = 0; b < pat->gate[0]; b++, g += g[0]) {
+        const int *cl = g + 2;
+        bool all = true;
+        for (int c = 0; c < g[1] && all; c++, cl += 1 + cl[0]) {
+            bool any = false;
+            for (int l = 1; l <= cl[0] && !any; l++)
+                any = (bits[cl[l] / 64] >> (cl[l] % 64)) & 1;
+            all = any;
+        }
+        if (all)
             return true;
     }
     return false;

@@ -351,6 +351,80 @@ static ssize_t base_index(const mc_reasons *rs, const char *name, size_t n)
     return -1;
 }
 
+/* A set of literal ids being gathered (index_rules). */
+typedef struct {
+    uint64_t *bits;
+    size_t count;
+} id_set;
+
+/* Adds a literal id to an id_set (pattern_anchor_ids' callback). */
+static void id_set_add(int id, void *arg)
+{
+    id_set *set = arg;
+    if (!(set->bits[id / 64] & (1ULL << (id % 64))))
+        set->count++;
+    set->bits[id / 64] |= 1ULL << (id % 64);
+}
+
+/* Gathers into set the anchor literals of n patterns: one of them is in
+ * every text one of the patterns matches; false when a pattern has none. */
+static bool anchors_of(const mc_pattern *pats, size_t n, id_set *set)
+{
+    for (size_t j = 0; j < n; j++)
+        if (!pattern_anchor_ids(&pats[j], id_set_add, set))
+            return false;
+    return true;
+}
+
+/* What a text must hold for rule r to fit, as literal ids into set: the
+ * anchors of its match patterns (and of the lists, for a rule that takes
+ * them), or of one require pattern when that is the smaller set; false
+ * when the rule may fit whatever the text holds. */
+static bool rule_needs(const mc_reasons *rs, const mc_reason_rule *r, id_set *set, size_t words)
+{
+    if (r->by_code_alone)
+        return false;
+    bool known = anchors_of(r->patterns, r->n_patterns, set);
+    for (size_t i = 0; known && r->lists && i < rs->n_lists; i++)
+        known = anchors_of(rs->lists[i].patterns, rs->lists[i].n_patterns, set);
+    /* A require pattern gates the matches and the lists alike. */
+    for (size_t j = 0; j < r->n_require; j++) {
+        id_set req = {mc_xcalloc(words, sizeof *req.bits), 0};
+        if (anchors_of(&r->require[j], 1, &req) && (!known || req.count < set->count)) {
+            memcpy(set->bits, req.bits, words * sizeof *req.bits);
+            set->count = req.count;
+            known = true;
+        }
+        free(req.bits);
+    }
+    return known;
+}
+
+/* Builds the index of which rules each literal lets in (see reasons.h). */
+static void index_rules(mc_reasons *rs)
+{
+    size_t words = litset_words(rs->literals), n_lits = litset_count(rs->literals);
+    rs->rule_words = (rs->n_rules + 63) / 64;
+    if (rs->rule_words == 0)
+        rs->rule_words = 1;
+    rs->rules_always = mc_xcalloc(rs->rule_words, sizeof *rs->rules_always);
+    rs->lit_rules = mc_xcalloc((n_lits ? n_lits : 1) * rs->rule_words, sizeof *rs->lit_rules);
+    id_set set = {mc_xcalloc(words, sizeof *set.bits), 0};
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        memset(set.bits, 0, words * sizeof *set.bits);
+        set.count = 0;
+        uint64_t bit = 1ULL << (i % 64);
+        if (!rule_needs(rs, &rs->rules[i], &set, words)) {
+            rs->rules_always[i / 64] |= bit;
+            continue;
+        }
+        for (size_t id = 0; id < n_lits; id++)
+            if (set.bits[id / 64] & (1ULL << (id % 64)))
+                rs->lit_rules[id * rs->rule_words + i / 64] |= bit;
+    }
+    free(set.bits);
+}
+
 /* One automaton over the literals of every pattern: an event's reply is
  * scanned once, and most of the 100-odd regexes are then skipped. */
 static void build_prefilter(mc_reasons *rs, bool prefilter)
@@ -373,6 +447,7 @@ static void build_prefilter(mc_reasons *rs, bool prefilter)
         for (size_t j = 0; j < rs->lists[i].n_patterns; j++)
             pattern_use_prefilter(&rs->lists[i].patterns[j], rs->literals);
     litset_build(rs->literals);
+    index_rules(rs);
 }
 
 /* Loads reasons.conf and blocklists.conf from dir; false with FILE:LINE in err. */
@@ -461,6 +536,8 @@ bool reasons_load(mc_reasons *rs, const char *dir, bool prefilter, char *err, si
 void reasons_free(mc_reasons *rs)
 {
     litset_free(rs->literals);
+    free(rs->rules_always);
+    free(rs->lit_rules);
     for (size_t i = 0; i < rs->n_reasons; i++)
         free_base(&rs->reasons[i]);
     free(rs->reasons);
