@@ -168,7 +168,9 @@ static void add_clause(info *x, const sset *set)
 /* Moves from's clauses onto to. */
 static void take_clauses(info *to, info *from)
 {
-    to->clauses = mc_xrealloc(to->clauses, (to->n_clauses + from->n_clauses + 1) * sizeof *to->clauses);
+    if (from->n_clauses == 0)
+        return;
+    to->clauses = mc_xrealloc(to->clauses, (to->n_clauses + from->n_clauses) * sizeof *to->clauses);
     memcpy(to->clauses + to->n_clauses, from->clauses, from->n_clauses * sizeof *from->clauses);
     to->n_clauses += from->n_clauses;
     free(from->clauses);
