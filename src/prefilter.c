@@ -304,6 +304,10 @@ void prefilter_free_literals(char **lits, size_t n)
 struct mc_litset {
     char **lits;
     size_t n_lits;
+    /* litset_add's index of lits: open addressing, id + 1 per slot (0:
+     * empty), at most half full, so adding L literals costs L, not L^2. */
+    uint32_t *slots;
+    size_t n_slots;
     /* Bytes that appear in no literal all behave alike: they map to class 0,
      * so the scan table is n_states * n_classes small entries and stays in
      * cache. */
@@ -348,6 +352,7 @@ void litset_free(mc_litset *ls)
     if (ls == NULL)
         return;
     prefilter_free_literals(ls->lits, ls->n_lits);
+    free(ls->slots);
     free(ls->next);
     free(ls->table);
     free(ls->fail);
@@ -359,12 +364,38 @@ void litset_free(mc_litset *ls)
     free(ls);
 }
 
+/* FNV-1a of a literal (litset_add's index; the literals are the rules'). */
+static size_t lit_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The index slot of lit: where it is, or the empty slot it would take. */
+static uint32_t *lit_slot(const mc_litset *ls, const char *lit)
+{
+    size_t i = lit_hash(lit) & (ls->n_slots - 1);
+    while (ls->slots[i] && strcmp(ls->lits[ls->slots[i] - 1], lit) != 0)
+        i = (i + 1) & (ls->n_slots - 1);
+    return &ls->slots[i];
+}
+
 /* Adds a literal; its id (the same id for a repeated literal). */
 int litset_add(mc_litset *ls, const char *lit)
 {
-    for (size_t i = 0; i < ls->n_lits; i++)
-        if (strcmp(ls->lits[i], lit) == 0)
-            return (int)i;
+    if (2 * (ls->n_lits + 1) > ls->n_slots) {
+        free(ls->slots);
+        ls->n_slots = ls->n_slots ? ls->n_slots * 2 : 64;
+        ls->slots = mc_xcalloc(ls->n_slots, sizeof *ls->slots);
+        for (size_t i = 0; i < ls->n_lits; i++)
+            *lit_slot(ls, ls->lits[i]) = (uint32_t)(i + 1);
+    }
+    uint32_t *slot = lit_slot(ls, lit);
+    if (*slot)
+        return (int)(*slot - 1);
+    *slot = (uint32_t)(ls->n_lits + 1);
     ls->lits = mc_xrealloc(ls->lits, (ls->n_lits + 1) * sizeof *ls->lits);
     ls->lits[ls->n_lits] = mc_xstrdup(lit);
     return (int)ls->n_lits++;
