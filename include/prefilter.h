@@ -26,6 +26,11 @@
 size_t prefilter_literals(const char *src, char ***out);
 void prefilter_free_literals(char **lits, size_t n);
 
+/* Whether the literal lit (n bytes) occurs in text: memmem's answer,
+ * faster on the short texts of log lines (16 places per step, a place
+ * checked only when its first and last bytes both fit). */
+bool lit_in(mc_str text, const char *lit, size_t n);
+
 typedef struct mc_litset mc_litset;
 
 mc_litset *litset_new(void);

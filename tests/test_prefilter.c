@@ -125,6 +125,50 @@ START_TEST(test_scan_many)
 }
 END_TEST
 
+/* lit_in gives memmem's answer for every literal length (1-40), text length
+ * (0-80) and place of the literal, for near misses (first and last byte
+ * right, one in between wrong), and for a literal completed only by the
+ * bytes just past the text's end (a look past the end would find it). */
+START_TEST(test_lit_in_like_memmem)
+{
+    char buf[256], lit[48];
+    size_t checked = 0, found = 0;
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t k = 0; k < n; k++)
+            lit[k] = (char)('a' + (k * 7 + n) % 26);
+        for (size_t len = 0; len <= 80; len++) {
+            for (size_t at = 0; at <= len + 1; at++) {
+                for (int variant = 0; variant < 3; variant++) {
+                    memset(buf, 'z', sizeof buf);
+                    /* the literal at 'at' (it may run past the text) ... */
+                    memcpy(buf + at, lit, n);
+                    /* ... or with one inner byte wrong, or its last byte */
+                    if (variant == 1 && n > 2)
+                        buf[at + n / 2] = 'Z';
+                    if (variant == 2)
+                        buf[at + n - 1] = 'Z';
+                    mc_str text = mc_str_make(buf, len);
+                    bool want = memmem(buf, len, lit, n) != NULL;
+                    ck_assert_msg(lit_in(text, lit, n) == want, "n=%zu len=%zu at=%zu variant=%d: want %d", n,
+                                  len, at, variant, want);
+                    checked++;
+                    found += want;
+                }
+            }
+        }
+    }
+    ck_assert_uint_gt(found, 1000);
+    ck_assert_uint_gt(checked - found, 1000);
+    /* A marker in a delivery line of Postfix's shape, and the same line without it. */
+    ck_assert(lit_in(mc_str_cstr("3F4A1A4E: to=<u@example.com>, relay=none, delay=0, status=bounced (x)"),
+                     "status=", 7));
+    ck_assert(!lit_in(mc_str_cstr("3F4A1A4E: to=<u@example.com>, relay=none, delay=0, status bounced (x)"),
+                      "status=", 7));
+    ck_assert(lit_in(mc_str_cstr("x"), "", 0));
+    ck_assert(!lit_in(MC_STR_NULL, "x", 1));
+}
+END_TEST
+
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -132,6 +176,7 @@ static Suite *prefilter_suite(void)
     tcase_add_loop_test(tc, test_literals_exact, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, test_scan);
     tcase_add_test(tc, test_scan_many);
+    tcase_add_test(tc, test_lit_in_like_memmem);
     suite_add_tcase(s, tc);
     return s;
 }
