@@ -366,10 +366,12 @@ struct mc_litset {
     uint8_t byte_class[256];
     size_t n_classes;
     /* After build: n_states * n_classes entries, each the next state's row
-     * offset (state * n_classes) times 2, plus 1 when literals end there:
-     * one load per byte gives the next row and whether to look for
-     * outputs (no multiply, no second load). */
+     * offset (state * n_classes), the states renumbered so that those
+     * where literals end come last: one load per byte gives the next row,
+     * and one comparison with out_row whether to look for outputs (no
+     * multiply, no second load, no flag to strip). */
     uint32_t *table;
+    size_t out_row;      /* the first row of a state with outputs */
     uint8_t scan_class[256]; /* byte_class of the byte as scanned (folded when caseless) */
     /* trie, then automaton */
     uint32_t *next;      /* n_states * n_classes, until compressed into table */
@@ -543,10 +545,28 @@ void litset_build(mc_litset *ls)
     free(queue);
     /* 16-bit states when they fit (a rules file would need tens of
      * thousands of literal bytes to outgrow them). */
+    /* The scan's numbering: the table's states without outputs first, then
+     * those with.  The root stays 0 (the scan starts there): when an empty
+     * literal gives it outputs, and without a table, the automaton's own
+     * numbering is kept, and a table then checks outputs on every byte. */
+    uint32_t *old_of = mc_xmalloc(ns * sizeof *old_of), *new_of = mc_xmalloc(ns * sizeof *new_of);
+    bool renumber = ns <= 65535 && !ls->has_out[0];
+    size_t n_new = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t st = 0; st < ns; st++)
+            if (renumber ? ls->has_out[st] == (pass == 1) : pass == 0) {
+                new_of[st] = (uint32_t)n_new;
+                old_of[n_new++] = (uint32_t)st;
+            }
     if (ns <= 65535) {
         ls->table = mc_xmalloc(ns * nc * sizeof *ls->table);
-        for (size_t k = 0; k < ns * nc; k++)
-            ls->table[k] = (uint32_t)(ls->next[k] * nc * 2) | (ls->has_out[ls->next[k]] ? 1u : 0u);
+        for (size_t st = 0; st < ns; st++)
+            for (size_t c = 0; c < nc; c++)
+                ls->table[new_of[st] * nc + c] = (uint32_t)(new_of[ls->next[st * nc + c]] * nc);
+        size_t first_out = 0;
+        while (renumber && first_out < ns && !ls->has_out[old_of[first_out]])
+            first_out++;
+        ls->out_row = first_out * nc;
         for (int c = 0; c < 256; c++)
             ls->scan_class[c] = ls->byte_class[!ls->exact && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c];
         free(ls->next);
@@ -560,15 +580,18 @@ void litset_build(mc_litset *ls)
     ls->out_mask = mc_xmalloc((pairs ? pairs : 1) * sizeof *ls->out_mask);
     size_t k = 0;
     for (size_t st = 0; st < ns; st++) {
+        const uint64_t *out = ls->out + (size_t)old_of[st] * ls->words;
         ls->out_first[st] = (uint32_t)k;
         for (size_t w = 0; w < ls->words; w++) {
-            if (ls->out[st * ls->words + w]) {
+            if (out[w]) {
                 ls->out_word[k] = (uint32_t)w;
-                ls->out_mask[k++] = ls->out[st * ls->words + w];
+                ls->out_mask[k++] = out[w];
             }
         }
     }
     ls->out_first[ns] = (uint32_t)k;
+    free(old_of);
+    free(new_of);
     ls->built = true;
 }
 
@@ -594,11 +617,18 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
         /* The hot loop: one byte-class and one table load per byte. */
         const uint32_t *table = ls->table;
         const uint8_t *cls = ls->scan_class;
+        const size_t out_row = ls->out_row;
         size_t row = 0;
+        /* Four bytes a step: the loop's own count and test once per four. */
+        for (; end - p >= 4; p += 4)
+            for (int k = 0; k < 4; k++) {
+                row = table[row + cls[p[k]]];
+                if (__builtin_expect(row >= out_row, 0))
+                    mark_outputs(ls, (uint32_t)(row / ls->n_classes), bits);
+            }
         for (; p < end; p++) {
-            uint32_t v = table[row + cls[*p]];
-            row = v >> 1;
-            if (__builtin_expect(v & 1, 0))
+            row = table[row + cls[*p]];
+            if (__builtin_expect(row >= out_row, 0))
                 mark_outputs(ls, (uint32_t)(row / ls->n_classes), bits);
         }
         return;

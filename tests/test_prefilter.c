@@ -7,6 +7,8 @@
  */
 #include "testutil.h"
 
+#include <ctype.h>
+
 #include "prefilter.h"
 
 typedef struct {
@@ -169,6 +171,48 @@ START_TEST(test_lit_in_like_memmem)
 }
 END_TEST
 
+/* The automaton finds exactly what memmem finds, literal by literal: the
+ * markers of rules/mta/exim.conf and literals that end inside one another
+ * (found through the failure links), on texts of every length 0-64 (the
+ * scan takes four bytes a step) made of their own bytes, exactly and
+ * caselessly. */
+START_TEST(test_scan_like_memmem)
+{
+    static const char *lits[] = {"=>", " -> ", " >> ", "**", "==", "rejected", "refused", "dropped",
+                                 "authenticator failed for", "SMTP error", "synchronization error",
+                                 "defer (", "he", "she", "his", "hers", "e", "ee", "eee", "s r"};
+    enum { N = sizeof lits / sizeof lits[0] };
+    const char alphabet[] = "=>-* rejctdfushiE";
+    for (int exact = 0; exact < 2; exact++) {
+        mc_litset *ls = exact ? litset_new_exact() : litset_new();
+        for (size_t i = 0; i < N; i++)
+            litset_add(ls, lits[i]);
+        litset_build(ls);
+        uint32_t seed = 12345;
+        size_t hits = 0;
+        for (int round = 0; round < 3000; round++) {
+            char text[80], folded[80];
+            size_t len = (size_t)round % 65;
+            for (size_t k = 0; k < len; k++) {
+                seed = seed * 1103515245u + 12345u;
+                text[k] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+                folded[k] = (char)tolower((unsigned char)text[k]);
+            }
+            uint64_t bits = 0;
+            litset_scan(ls, mc_str_make(text, len), &bits);
+            for (size_t i = 0; i < N; i++) {
+                bool want = memmem(exact ? text : folded, len, lits[i], strlen(lits[i])) != NULL;
+                ck_assert_msg(((bits >> i) & 1) == want, "exact=%d len=%zu literal '%s': want %d", exact, len,
+                              lits[i], want);
+                hits += want;
+            }
+        }
+        ck_assert_uint_gt(hits, 3000);
+        litset_free(ls);
+    }
+}
+END_TEST
+
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -177,6 +221,7 @@ static Suite *prefilter_suite(void)
     tcase_add_test(tc, test_scan);
     tcase_add_test(tc, test_scan_many);
     tcase_add_test(tc, test_lit_in_like_memmem);
+    tcase_add_test(tc, test_scan_like_memmem);
     suite_add_tcase(s, tc);
     return s;
 }
