@@ -117,6 +117,12 @@ START_TEST(test_scan_many)
         snprintf(lit, sizeof lit, "lit%03d;", i);
         ck_assert_int_eq(litset_add(ls, lit), i);
     }
+    /* The same literal again keeps its id, across the lookup table's growth. */
+    for (int i = 99; i >= 0; i--) {
+        snprintf(lit, sizeof lit, "lit%03d;", i);
+        ck_assert_int_eq(litset_add(ls, lit), i);
+    }
+    ck_assert_uint_eq(litset_count(ls), 100);
     litset_build(ls);
     ck_assert_uint_eq(litset_words(ls), 2);
     uint64_t bits[2];
