@@ -384,7 +384,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
      * searches, before any pattern runs.  Most lines of a busy log end here. */
     /* Few markers and rules (Postfix): one lit_in per literal is cheapest
      * (a scan by each literal's rarest byte cost 1.4x as much as memmem,
-     * lit_in a quarter of it).
+     * lit_in less than half of it).
      * Many (Exim): one automaton scan answers them all at once. */
     const uint64_t *found = NULL;
     bool has_marker = false;
