@@ -41,6 +41,11 @@ typedef struct {
     mc_str reason_detail;      /* e.g. "Spamhaus", or null */
     mc_str recipient, sender, relay, client, queue_id, text;
     mc_str reply;          /* the remote's reply inside text, from its code on */
+    /* The reply text the MTA sent when the line logs no message (an Exim
+     * ACL deny without one: "Administrative prohibition"), from the rule's
+     * infer_text.  Only the classifier reads it: text stays what the log
+     * says. */
+    mc_str sent;
     char domain[256];      /* recipient's domain, lowercased; "" when none */
     char sender_domain[256]; /* sender's domain, lowercased; "" when none */
     mc_str dsn;            /* Postfix dsn= as logged */

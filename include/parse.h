@@ -28,6 +28,8 @@ typedef struct {
     char *direction, *status, *stage;
     char infer[6][4];           /* code by enhanced class digit ('4','5') */
     char infer_code[4];         /* code sent when the line shows none at all */
+    char *infer_text;           /* reply text sent when the line shows no message
+                                 * (Exim's "Administrative prohibition"), or NULL */
     bool reply, ignore;
     bool retry_skip;            /* tally = retry-skip */
     mc_fact_kind fact;          /* fact = ...: a message fact, not an outcome */

@@ -379,6 +379,9 @@ void classify_event(const mc_knowledge *k, const mc_reasons *rs, mc_matcher *m, 
         /* Reasons read the remote's own words when the line quotes a reply,
          * so the MTA's wrapper ("refused to talk to me") cannot decide them. */
         mc_str words = ev->reply.p ? ev->reply : ev->text;
+        /* A line without a message: the text the MTA sent by default. */
+        if (words.n == 0 && ev->sent.p)
+            words = ev->sent;
         r = classify_reason(rs, m, cache, ev->code, ev->enhanced, ev->klass, words, &ev->reason_detail);
         /* The MTA gave up after the queue lifetime and says no more (Postfix
          * "status=expired, returned to sender"): the status is the reason. */

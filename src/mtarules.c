@@ -238,6 +238,9 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
                 return false;
             }
             memcpy(r->infer_code, e->value, 4);
+        } else if (strcmp(k, "infer_text") == 0) {
+            free(r->infer_text);
+            r->infer_text = mc_xstrdup(e->value);
         } else if (strcmp(k, "reply") == 0) {
             if (!conf_yes_no(cf->path, e, &r->reply, err, errlen))
                 return false;
@@ -304,6 +307,7 @@ static void free_line_rules(mc_line_rule *rules, size_t n)
         free(r->direction);
         free(r->status);
         free(r->stage);
+        free(r->infer_text);
     }
     free(rules);
 }

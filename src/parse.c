@@ -293,6 +293,9 @@ static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule 
     if (ev->code[0] == '\0' && r->infer_code[0]) {
         memcpy(ev->code, r->infer_code, 4);
         ev->inferred = true;
+        /* No code and no message logged: the MTA sent its default text. */
+        if (ev->text.n == 0 && r->infer_text)
+            ev->sent = mc_str_cstr(r->infer_text);
     }
     if (r->stage)
         ev->stage = r->stage;

@@ -502,6 +502,44 @@ START_TEST(test_inference_in_rules)
 }
 END_TEST
 
+/* An ACL deny whose line logs no message had none (Exim logs the user
+ * message when no log_message is set, src/acl.c) and sent "Administrative
+ * prohibition" (src/smtp_in.c): the reason is Exim's ACL, the event's text
+ * stays empty.  A message, or a temporary rejection (its default text is
+ * another), decides otherwise. */
+START_TEST(test_acl_default_text)
+{
+    static const struct {
+        const char *file, *fragment, *reason, *detail;
+        bool logged_text;
+    } cases[] = {
+        {LOG "5703", "(nonexistent.test.ex) [127.0.0.1] F=<a@b> rejected RCPT <c@d>", "policy-rejected",
+         "access control (Exim ACL)", false},
+        {LOG "0021", "H=[10.9.8.8] U=CALLER rejected MAIL <bad@test1>", "policy-rejected",
+         "access control (Exim ACL)", false},
+        {LOG "0021", "H=(x.y.z) [10.9.8.10] U=CALLER rejected EHLO or HELO x.y.z", "policy-rejected",
+         "access control (Exim ACL)", false},
+        /* the message Exim logged (and sent) decides */
+        {REJ "3460", "rejected AUTH plain: STARTTLS required before AUTH", "tls-required", NULL, true},
+        {LOG "0900", "Ci=p1234 F=<someone@some.domain> rejected RCPT <dummy@reject.ex>: relay not permitted",
+         "relay-denied", NULL, true},
+        {LOG "2126", "F=<CALLER@myhost.test.ex> temporarily rejected RCPT <usery@myhost.test.ex>", NULL, NULL, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *line = test_corpus_line(cases[i].file, cases[i].fragment);
+        mc_event ev;
+        ck_assert_msg(test_parse(line, &ev) == PARSE_EVENT, "no event from: %s", line);
+        ck_assert_msg(ev.inferred, "code not inferred: %s", line);
+        ck_assert_msg((ev.text.n > 0) == cases[i].logged_text, "text '%.*s': %s", (int)ev.text.n,
+                      ev.text.p ? ev.text.p : "", line);
+        check_cstr("reason", ev.reason, cases[i].reason, line);
+        if (cases[i].detail)
+            check_view("detail", ev.reason_detail, cases[i].detail, line);
+        free(line);
+    }
+}
+END_TEST
+
 /* ---- the binary on a mixed Postfix + Exim stream ---- */
 
 
@@ -623,6 +661,7 @@ static Suite *exim_suite(void)
     tcase_add_test(tc, test_envelopes);
     tcase_add_test(tc, test_mixed_stream);
     tcase_add_test(tc, test_inference_in_rules);
+    tcase_add_test(tc, test_acl_default_text);
     suite_add_tcase(s, tc);
     TCase *e2e = tcase_create("binary");
     tcase_add_checked_fixture(e2e, test_dir_setup, test_dir_teardown);
