@@ -341,8 +341,10 @@ bool classify_reason_hit(const mc_reasons *rs, mc_matcher *m, mc_reason_cache *c
     }
     /* A detail in the copy must point into the caller's text: the same
      * offset, as masking keeps the length (a shortened copy keeps none:
-     * see above). */
-    if (found && !folded && hit->detail.p >= words.p && hit->detail.p < words.p + words.n + 1 && words.p != text.p)
+     * see above).  No text, no copy: a rule that fits by its code alone
+     * has no detail to move (and no pointer arithmetic on NULL). */
+    if (found && !folded && words.p != NULL && words.p != text.p && hit->detail.p >= words.p &&
+        (size_t)(hit->detail.p - words.p) <= words.n)
         hit->detail.p = text.p + (hit->detail.p - words.p);
     return found;
 }
