@@ -26,8 +26,8 @@ bool delays_json_groups(mc_store *s, const mc_window *w, FILE *out, char *err, s
 bool delays_prom(mc_store *s, const mc_window *w, FILE *out, char *err, size_t errlen);
 /* The daily report's delays section: the overall median, p95 and max of
  * our delivered mail, and its slowest domains with where the time went;
- * has_lines false (a window without log lines) says so, not "none". */
-bool delays_text_section(mc_store *s, const mc_window *w, bool has_lines, const mc_lang *l, FILE *out, char *err,
+ * a window without log lines, or without mail, says so (t: its totals), not "none". */
+bool delays_text_section(mc_store *s, const mc_window *w, const mc_totals *t, const mc_lang *l, FILE *out, char *err,
                          size_t errlen);
 /* The HTML page's table of delays by domain and status (the ten busiest),
  * then the same section as the text report's. */

@@ -414,7 +414,7 @@ static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_o
     }
     fprintf(out, "\n%s\n", lang_word(l, "top_problems"));
     if (k.n == 0) /* without lines the header said so: no all-clear, and no empty heading */
-        fprintf(out, "  %s\n", lang_word(l, t->lines > 0 ? "no_problems" : "section_no_lines"));
+        fprintf(out, "  %s\n", report_nothing(l, t, lang_word(l, "no_problems")));
     mc_buf buf;
     mc_buf_init(&buf);
     problems_writer w = {&pc, rules, o, l, t, &buf, out};
@@ -475,7 +475,7 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
         summary_line(out, l, lang_word(l, now[last].key), now[last].n, have_prev ? &prev[last].n : NULL);
     if (!report_messages_text(s, o, l, t, out, err, errlen))
         return false;
-    if (!delays_text_section(s, &o->window, t->lines > 0, l, out, err, errlen))
+    if (!delays_text_section(s, &o->window, t, l, out, err, errlen))
         return false;
 
     return daily_problems(s, rules, o, l, t, out, err, errlen) &&

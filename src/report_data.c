@@ -2,9 +2,11 @@
  * report_data.c - the honesty header of report and triage: the real span
  * of events in the window, the time of the last ingest (from a database),
  * and warnings that must come before any figure: a window without a
- * single log line is not an all-clear, and neither is a window that ends
- * now whose newest event is more than an hour old (ingest stopped, the
- * log rotated away, the MTA silent).
+ * single log line is not an all-clear, nor is one whose lines hold no
+ * mail (no SMTP outcome, no message, no warning of the MTA: a wrong file,
+ * a log the MTA no longer writes to), nor one that ends now whose newest
+ * event is more than an hour old (ingest stopped, the log rotated away,
+ * the MTA silent).
  */
 #include "report_data.h"
 
@@ -49,6 +51,40 @@ static void warn(report_data *d, const char *key)
         d->warnings[d->n_warnings++] = key;
 }
 
+bool report_has_mail(const mc_totals *t)
+{
+    const mc_msg_figures *m = &t->msg;
+    return t->events || t->unrecognised || t->retry_skips || m->received || m->generated || m->delivered ||
+           m->deferred || m->bounced || m->expired || m->rejected || m->evicted;
+}
+
+const char *report_nothing(const mc_lang *l, const mc_totals *t, const char *none_text)
+{
+    if (t->lines == 0)
+        return lang_word(l, "section_no_lines");
+    return report_has_mail(t) ? none_text : lang_word(l, "section_no_mail");
+}
+
+/* store_warnings callback: there is one; no need to read on. */
+static bool found_warning(const mc_warn_row *row, void *ctx)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return false;
+}
+
+/* Whether the window's lines hold mail (d->mail), and whether they come
+ * from an MTA at all: mail, or a warning of the MTA (its log, even when
+ * nothing was delivered). */
+static bool window_mail(mc_store *s, const mc_window *w, report_data *d, bool *mta, char *err, size_t errlen)
+{
+    mc_totals t;
+    if (!store_totals(s, w, NULL, &t, err, errlen))
+        return false;
+    d->mail = *mta = report_has_mail(&t);
+    return *mta || store_warnings(s, w, 1, found_warning, mta, err, errlen);
+}
+
 /* Gathers the span, the last ingest and the warnings. */
 bool report_data_get(mc_store *s, const mc_report_opts *o, report_data *d, char *err, size_t errlen)
 {
@@ -60,8 +96,13 @@ bool report_data_get(mc_store *s, const mc_report_opts *o, report_data *d, char 
     if (o->from_db && !store_last_ingest(s, d->last_ingest, sizeof d->last_ingest, err, errlen))
         return false;
     d->lines = lines;
+    bool mta = false;
     if (lines == 0)
         warn(d, LK("warn_no_lines"));
+    else if (!window_mail(s, &o->window, d, &mta, err, errlen))
+        return false;
+    else if (!mta)
+        warn(d, LK("warn_no_mail"));
     if (o->ends_now && d->last[0]) {
         long long last = stamp_seconds(d->last), now = now_local_seconds();
         /* From the database the question is ingest; from files nothing is

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_data.h"
 #include "report_html.h"
 #include "textout.h"
 
@@ -419,7 +420,7 @@ static void slow_title(mc_buf *b, const mc_lang *l, const mc_delay_stats *st)
 /* The width of the domain column. */
 #define SLOW_DOMAIN 32
 
-bool delays_text_section(mc_store *s, const mc_window *w, bool has_lines, const mc_lang *l, FILE *out, char *err,
+bool delays_text_section(mc_store *s, const mc_window *w, const mc_totals *t, const mc_lang *l, FILE *out, char *err,
                          size_t errlen)
 {
     slow_domains sd;
@@ -430,7 +431,7 @@ bool delays_text_section(mc_store *s, const mc_window *w, bool has_lines, const 
     fputc('\n', out);
     if (sd.all.all.count == 0) {
         fprintf(out, "%s\n  %s\n", lang_word(l, "delivery_delays"),
-                lang_word(l, has_lines ? "delays_none" : "section_no_lines"));
+                report_nothing(l, t, lang_word(l, "delays_none")));
     } else {
         mc_buf b;
         mc_buf_init(&b);

@@ -254,7 +254,7 @@ static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_op
     fputs("</h2>\n", out);
     if (k.n == 0) { /* as the text says it; without lines the page warned: no all-clear */
         fputs("<p>", out);
-        html_text(out, lang_word(l, t->lines > 0 ? "no_problems" : "section_no_lines"));
+        html_text(out, report_nothing(l, t, lang_word(l, "no_problems")));
         fputs("</p>\n", out);
     }
     mc_buf buf;

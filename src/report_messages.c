@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "report_data.h"
 #include "textout.h"
 
 /* A count, or null when the rows did not keep what it counts. */
@@ -100,7 +101,7 @@ bool report_messages_text(mc_store *s, const mc_report_opts *o, const mc_lang *l
         shown++;
     }
     if (shown == 0) /* without lines the header warned: no all-clear, and no empty heading */
-        fprintf(out, "  %s\n", lang_word(l, t->lines > 0 ? "none" : "section_no_lines"));
+        fprintf(out, "  %s\n", report_nothing(l, t, lang_word(l, "none")));
     rows_free(&k);
     return true;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_data.h"
 #include "report_html.h"
 #include "textout.h"
 
@@ -107,14 +108,15 @@ static const char *group_words(const mc_lang *l, const warn_group *w)
     return w->text[0] ? w->text : report_word(l, "warnings_other", "(other warnings: more groups in the hour than kept)");
 }
 
-/* Whether the window holds log lines: "no warning" is said only of lines
- * read (without any, the report's header warned: no all-clear). */
-static bool window_has_lines(mc_store *s, const mc_window *w, bool *has, char *err, size_t errlen)
+/* What an empty Warnings section says: "no warning" only of a window
+ * that holds mail (without, the report's header warned: no all-clear). */
+static bool nothing_text(mc_store *s, const mc_window *w, const mc_lang *l, const char **text, char *err,
+                         size_t errlen)
 {
     mc_totals t;
     if (!store_totals(s, w, NULL, &t, err, errlen))
         return false;
-    *has = t.lines > 0;
+    *text = report_nothing(l, &t, report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
     return true;
 }
 
@@ -126,15 +128,14 @@ bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_op
     warn_groups g;
     if (!warnings_gather(s, rules, &o->window, &g, err, errlen))
         return false;
-    bool lines;
-    if (!window_has_lines(s, &o->window, &lines, err, errlen)) {
+    const char *nothing;
+    if (!nothing_text(s, &o->window, l, &nothing, err, errlen)) {
         warnings_free(&g);
         return false;
     }
     fprintf(out, "\n%s\n", report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
-    if (g.n == 0) /* without lines the header warned: no all-clear, and no empty heading */
-        fprintf(out, "  %s\n", lines ? report_word(l, "warnings_none", "none: the MTA logged no warning in this window")
-                                      : lang_word(l, "section_no_lines"));
+    if (g.n == 0) /* without lines or mail the header warned: no all-clear, and no empty heading */
+        fprintf(out, "  %s\n", nothing);
     size_t top = report_top(o, 10);
     uint64_t rest = 0;
     for (size_t i = 0; i < g.n; i++) {
@@ -173,15 +174,14 @@ bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_op
     fputs("<h2>", out);
     html_text(out, report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
     fputs("</h2>\n", out);
-    bool lines;
-    if (!window_has_lines(s, &o->window, &lines, err, errlen)) {
+    const char *nothing;
+    if (!nothing_text(s, &o->window, l, &nothing, err, errlen)) {
         warnings_free(&g);
         return false;
     }
     if (g.n == 0) { /* as the text says it */
         fputs("<p>", out);
-        html_text(out, lines ? report_word(l, "warnings_none", "none: the MTA logged no warning in this window")
-                             : lang_word(l, "section_no_lines"));
+        html_text(out, nothing);
         fputs("</p>\n", out);
     } else if (g.n) {
         fputs("<table>\n<tr><th>", out);

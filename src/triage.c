@@ -238,7 +238,7 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         report_data_html(out, &lang, &dat);
         if (k.n == 0 && dat.lines > 0) { /* as the text says it; without lines the page warned */
             fputs("<p>", out);
-            html_text(out, lang_word(&lang, "nothing_to_act"));
+            html_text(out, lang_word(&lang, dat.mail ? "nothing_to_act" : "section_no_mail"));
             fputs("</p>\n", out);
         }
         for (size_t i = 0; i < top; i++)
@@ -254,8 +254,8 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         bool fits = text_width(title) + 2 + text_width(win) + 1 + text_width(cmp) <= MC_TEXT_WIDTH;
         fprintf(out, "%s: %s%s%s\n", title, win, cmp[0] ? (fits ? " " : "\n") : "", cmp);
         report_data_text(out, &lang, &dat);
-        if (k.n == 0 && dat.lines > 0) /* without lines the header said so: no all-clear */
-            fprintf(out, "\n%s\n", lang_word(&lang, "nothing_to_act"));
+        if (k.n == 0 && dat.lines > 0) /* without lines the header said so; without mail no all-clear */
+            fprintf(out, "\n%s\n", lang_word(&lang, dat.mail ? "nothing_to_act" : "section_no_mail"));
         for (size_t i = 0; i < top; i++)
             text_problem(&pc, rules, o, &lang, i + 1, &k.rows[i], have_prev, &buf, out);
     }

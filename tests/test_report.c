@@ -468,6 +468,52 @@ START_TEST(test_honest_data)
     ck_assert_int_eq(test_runf(&out, "%s report %s/dpkg.log 2>&1 >/dev/null", BIN, test_dir), 0);
     test_expect_has(out, "dpkg.log: none of its 2 lines was recognised as Postfix or Exim");
     free(out);
+    /* ... and the report on it is no all-clear: lines, but no mail in them,
+     * said in the header and in every section, in every form */
+    static const char *const no_mail =
+        "Log lines, but no SMTP outcome, message or MTA warning in this window: nothing was checked, "
+        "this is not an all-clear (is this the mail log?).";
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/d.db --day 2025-06-24 --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"lines\": 2,");
+    test_expect_has(out, no_mail);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/d.db --day 2025-06-24", BIN, test_dir), 0);
+    test_expect_has(out, "WARNING: Log lines, but no SMTP outcome, message or MTA warning in this window");
+    test_expect_has(out, "Top problems\n  nothing to show: no SMTP outcome or message in this window\n");
+    test_expect_has(out, "Delivery delays\n  nothing to show: no SMTP outcome or message in this window\n");
+    test_expect_has(out, "fatal and panic lines)\n  nothing to show: no SMTP outcome or message in this window\n");
+    test_expect_lacks(out, "none: no transient or permanent failure");
+    test_expect_lacks(out, "none: the MTA logged no warning");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/d.db --day 2025-06-24 --format html", BIN, test_dir), 0);
+    test_expect_has(out, "Log lines, but no SMTP outcome, message or MTA warning in this window");
+    test_expect_lacks(out, "none: no transient or permanent failure");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s triage --db %s/d.db --day 2025-06-24", BIN, test_dir), 0);
+    test_expect_has(out, "WARNING: Log lines, but no SMTP outcome");
+    test_expect_lacks(out, "Nothing to act on");
+    free(out);
+    /* Postfix's own warnings without any mail (its SASL set-up broken,
+     * tests/data/postfix-public/warnings.log): the MTA's log, so no header
+     * warning, but the problems are no all-clear either */
+    ck_assert_int_eq(test_runf(&out, "%s report %s/postfix-public/warnings.log", BIN, MC_DATA_DIR), 0);
+    test_expect_lacks(out, "WARNING: Log lines");
+    test_expect_has(out, "Top senders of failures\n  nothing to show: no SMTP outcome or message in this window\n");
+    test_expect_has(out, "Delivery delays\n  nothing to show: no SMTP outcome or message in this window\n");
+    test_expect_has(out, "  1. fatal  3 log lines  no SASL authentication mechanisms\n");
+    free(out);
+    /* its warning: lines alone rank nothing: still no "nothing to act on" */
+    ck_assert_int_eq(test_runf(NULL, "grep -v fatal: %s/postfix-public/warnings.log > %s/warn-only.log", MC_DATA_DIR,
+                               test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s triage %s/warn-only.log", BIN, test_dir), 0);
+    test_expect_lacks(out, "WARNING: Log lines");
+    test_expect_has(out, "\nnothing to show: no SMTP outcome or message in this window\n");
+    test_expect_lacks(out, "Nothing to act on");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report %s/warn-only.log", BIN, test_dir), 0);
+    test_expect_has(out, "Top problems\n  nothing to show: no SMTP outcome or message in this window\n");
+    test_expect_has(out, "warning SASL: Connect to private/auth failed");
+    free(out);
     /* an interrupted ingest says so */
     ck_assert_int_eq(test_runf(&out, "sleep 3 | timeout -s INT 1 %s ingest --db %s/i.db - 2>&1; true", BIN, test_dir), 0);
     test_expect_has(out, "mailcodes: interrupted: what was read so far is committed");
