@@ -47,12 +47,21 @@ bool rows_statuses(mc_store *s, const mc_window *w, status_counts *sc, char *err
 void rows_problem_filter(const kept_row *r, mc_filter *f);
 
 int rows_key_index(const char *const *keys, size_t n, const char *key);
+/* A reason's advice in the voice of direction ("inbound": the
+ * receiver's; "local": ours on this host, else the sender's; anything
+ * else: the sender's), else the other voice it has; NULL when none. */
+const char *rows_reason_advice(const mc_reason *rr, const char *direction);
+/* A code's fix in the voice of direction (the receiver's for "inbound"
+ * when it has one, else the sender's). */
+const char *rows_code_fix(const mc_code_info *c, const char *direction);
 /* Name and advice from the most specific knowledge: the reason's advice,
- * else the enhanced code's fix, else the basic code's. */
+ * else the enhanced code's fix, else the basic code's, in the voice of
+ * direction ("" when the row holds both directions). */
 void rows_knowledge(const mc_rules *rules, const char *code, const char *enh, const char *reason,
-                    const char **name, const char **advice);
-void rows_row_knowledge(const mc_rules *rules, const mc_report_opts *o, const mc_row *row,
-                        const char **name, const char **advice);
+                    const char *direction, const char **name, const char **advice);
+/* The same for a --by row from its keys; {domains} filled into fill. */
+void rows_row_knowledge(const mc_rules *rules, const mc_report_opts *o, const mc_row *row, const char *same_domain,
+                        mc_buf *fill, const char **name, const char **advice);
 bool rows_has_knowledge_key(const mc_report_opts *o);
 
 /* The delays of a --by table's rows (delays.h): the stats of each group

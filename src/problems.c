@@ -277,7 +277,7 @@ const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_r
     /* Without a reason, the code's name is the remote server's meaning of
      * it: mail we refused or our own delivery failing is said in our voice. */
     if (rr == NULL && !is_inbound(r) && !is_local(r)) {
-        rows_knowledge(rules, r->values[P_CODE], r->values[P_ENHANCED], "", &name, &advice);
+        rows_knowledge(rules, r->values[P_CODE], r->values[P_ENHANCED], "", "outbound", &name, &advice);
         if (name)
             return name;
     }
@@ -300,24 +300,19 @@ const char *problems_title(const mc_rules *rules, const mc_lang *l, const kept_r
  * sender's (outbound). */
 static const char *advice_text(const mc_rules *rules, const kept_row *r)
 {
-    bool inbound = is_inbound(r);
     const mc_reason *rr = problem_reason(rules, r);
     if (rr == NULL && !is_local(r)) { /* a local failure no rule knows: not the remote's meaning */
         const mc_code_info *c = knowledge_enhanced(&rules->knowledge, r->values[P_ENHANCED]);
         if (c == NULL)
             c = knowledge_code(&rules->knowledge, r->values[P_CODE]);
         if (c) /* a one-direction code seen in the other: say what we have */
-            return inbound && c->receiver_fix ? c->receiver_fix : c->fix;
+            return rows_code_fix(c, r->values[P_DIRECTION]);
     }
     if (rr == NULL)
         rr = unexplained(rules);
     if (rr == NULL)
         return "";
-    if (is_local(r) && rr->local_advice)
-        return rr->local_advice;
-    const char *a = inbound ? rr->receiver_advice : rr->advice;
-    if (a == NULL) /* a one-direction reason seen in the other: say what we have */
-        a = inbound ? rr->advice : rr->receiver_advice;
+    const char *a = rows_reason_advice(rr, r->values[P_DIRECTION]);
     return a ? a : "";
 }
 

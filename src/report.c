@@ -99,12 +99,14 @@ typedef struct {
     const mc_lang *l;  /* the text table's language */
     int class_width;   /* the text table's class column */
     const row_delays *delays;    /* the rows' delays (report_delays.h), NULL: none */
+    const char *same_domain;     /* {domains} of a row without a domain key */
+    mc_buf fill;                 /* the advice with {domains} filled in */
 } emit_ctx;
 
 /* Name and advice of a row; a success carries no failure advice. */
-static void row_knowledge(const emit_ctx *c, const mc_row *row, const char **name, const char **advice)
+static void row_knowledge(emit_ctx *c, const mc_row *row, const char **name, const char **advice)
 {
-    rows_row_knowledge(c->rules, c->o, row, name, advice);
+    rows_row_knowledge(c->rules, c->o, row, c->same_domain, &c->fill, name, advice);
     if (row->klass && (strcmp(row->klass, "success") == 0 || strcmp(row->klass, "intermediate") == 0))
         *advice = NULL;
 }
@@ -205,7 +207,7 @@ static bool emit_table_row(const mc_row *row, void *vctx)
     if (c->delays)
         delays_text_row(out, c->delays, row, c->o->n_keys);
     const char *name, *advice;
-    rows_row_knowledge(c->rules, c->o, row, &name, &advice);
+    rows_row_knowledge(c->rules, c->o, row, c->same_domain, &c->fill, &name, &advice);
     if (c->name_width > 0 && name && rows_has_knowledge_key(c->o)) {
         fputc(' ', out);
         text_cell(out, name, c->name_width, false);
@@ -228,7 +230,8 @@ static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts
                         const mc_totals *t, const mc_filter *f, const row_delays *rd, FILE *out, char *err,
                         size_t errlen)
 {
-    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events, .l = l, .class_width = 12};
+    emit_ctx c = {.rules = rules, .o = o, .out = out, .events = t->events, .l = l, .class_width = 12,
+                  .same_domain = lang_word(l, "advice_same_domain")};
     char win[128], n[4][24];
     report_window_words(o, l, win, sizeof win);
     const uint64_t figures[4] = {t->lines, t->events, t->skipped, t->unrecognised};
@@ -279,7 +282,10 @@ static bool write_table(mc_store *s, const mc_rules *rules, const mc_report_opts
         text_cell(out, column_head(l, "meaning"), c.name_width, false);
     }
     fputc('\n', out);
-    if (!store_rows(s, &o->window, o->keys, o->n_keys, f, o->top, emit_table_row, &c, err, errlen))
+    mc_buf_init(&c.fill);
+    bool ok = store_rows(s, &o->window, o->keys, o->n_keys, f, o->top, emit_table_row, &c, err, errlen);
+    mc_buf_free(&c.fill);
+    if (!ok)
         return false;
     if (delays_left_out) {
         fputc('\n', out);
@@ -560,7 +566,9 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
     mc_filter f = {.problems_first = o->problems_first};
     row_delays rd = {0};
     ok = ok && rows_delays_load(s, &eff.window, eff.keys, eff.n_keys, &rd, err, sizeof err);
-    emit_ctx c = {.rules = rules, .o = &eff, .out = out, .events = t.events, .delays = &rd};
+    emit_ctx c = {.rules = rules, .o = &eff, .out = out, .events = t.events, .delays = &rd,
+                  .same_domain = lang_english(&lang, "advice_same_domain")}; /* machine forms: English */
+    mc_buf_init(&c.fill);
     if (ok) {
         switch (eff.format) {
         case FORMAT_JSON:
@@ -610,6 +618,7 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         }
     }
     rows_delays_free(&rd);
+    mc_buf_free(&c.fill);
     lang_free(&lang);
     if (!ok) {
         fprintf(stderr, "mailcodes: %s\n", err);

@@ -155,26 +155,59 @@ int rows_key_index(const char *const *keys, size_t n, const char *key)
     return -1;
 }
 
+const char *rows_reason_advice(const mc_reason *rr, const char *direction)
+{
+    if (strcmp(direction, "local") == 0 && rr->local_advice)
+        return rr->local_advice;
+    bool inbound = strcmp(direction, "inbound") == 0;
+    const char *a = inbound ? rr->receiver_advice : rr->advice;
+    if (a == NULL) /* a one-direction reason seen in the other: say what we have */
+        a = inbound ? rr->advice : rr->receiver_advice;
+    return a;
+}
+
+const char *rows_code_fix(const mc_code_info *c, const char *direction)
+{
+    return strcmp(direction, "inbound") == 0 && c->receiver_fix ? c->receiver_fix : c->fix;
+}
+
 /* Name and advice for a row, from the most specific knowledge available:
- * the reason's advice, else the enhanced code's fix, else the basic code's. */
+ * the reason's advice, else the enhanced code's fix, else the basic code's;
+ * in the voice of direction ("inbound": our server refused someone;
+ * "local": our own delivery on this host; else, or "" for rows of both
+ * directions, the sender's).  The name of a reason is its title in that
+ * voice too; a code's name is the code's, the same either way. */
 void rows_knowledge(const mc_rules *rules, const char *code, const char *enh, const char *reason,
-                          const char **name, const char **advice)
+                    const char *direction, const char **name, const char **advice)
 {
     const mc_code_info *bc = knowledge_code(&rules->knowledge, code);
     const mc_code_info *ec = knowledge_enhanced(&rules->knowledge, enh);
     const mc_reason *rr = reason && reason[0] ? reasons_find(&rules->reasons, reason) : NULL;
-    *name = bc ? bc->name : ec ? ec->name : rr ? (rr->label ? rr->label : rr->name) : NULL;
-    *advice = rr ? rr->advice : ec ? ec->fix : bc ? bc->fix : NULL;
+    const char *own = NULL;
+    if (rr)
+        own = strcmp(direction, "inbound") == 0 ? rr->receiver_label
+              : strcmp(direction, "local") == 0 ? rr->local_label
+                                                : NULL;
+    *name = bc ? bc->name : ec ? ec->name : rr ? (own ? own : rr->label ? rr->label : rr->name) : NULL;
+    *advice = rr ? rows_reason_advice(rr, direction) : ec ? rows_code_fix(ec, direction) : bc ? rows_code_fix(bc, direction) : NULL;
 }
 
-/* Name and advice for a --by row, from the code, enhanced and reason keys it has. */
-void rows_row_knowledge(const mc_rules *rules, const mc_report_opts *o, const mc_row *row,
-                          const char **name, const char **advice)
+/* Name and advice for a --by row, from the code, enhanced and reason keys
+ * it has, in the voice of its direction when that is a key; {domains} in
+ * the advice becomes the row's domain when that is a key, else same_domain
+ * (written into fill, which the advice then points to). */
+void rows_row_knowledge(const mc_rules *rules, const mc_report_opts *o, const mc_row *row, const char *same_domain,
+                        mc_buf *fill, const char **name, const char **advice)
 {
     int ci = rows_key_index(o->keys, o->n_keys, "code"), ei = rows_key_index(o->keys, o->n_keys, "enhanced");
-    int ri = rows_key_index(o->keys, o->n_keys, "reason");
+    int ri = rows_key_index(o->keys, o->n_keys, "reason"), di = rows_key_index(o->keys, o->n_keys, "direction");
+    int domi = rows_key_index(o->keys, o->n_keys, "domain");
     rows_knowledge(rules, ci >= 0 ? row->values[ci] : "", ei >= 0 ? row->values[ei] : "",
-                  ri >= 0 ? row->values[ri] : "", name, advice);
+                   ri >= 0 ? row->values[ri] : "", di >= 0 ? row->values[di] : "", name, advice);
+    if (*advice && strstr(*advice, "{domains}")) {
+        knowledge_fill_domains(fill, *advice, domi >= 0 && row->values[domi][0] ? row->values[domi] : same_domain);
+        *advice = fill->data;
+    }
 }
 
 /* Whether a row carries a code, an enhanced code or a reason (so name and advice). */

@@ -387,6 +387,44 @@ START_TEST(test_fleet)
 }
 END_TEST
 
+/* The advice of a --by row is in the voice of its direction when that is
+ * a key: the sender-rejected rows of the real Postfix run (23 inbound:
+ * our smtpd refused MAIL FROM, `grep smtpd | grep -c "5.. .*Sender address
+ * rejected"`; 7 outbound: a receiver refused ours) get
+ * rules/reasons.conf's receiver_advice and advice of [sender-rejected],
+ * and the receiver's title; a row of both directions gets the sender's;
+ * no {domains} placeholder is ever printed, and with a domain key it
+ * names the row's domain. */
+START_TEST(test_row_advice_voice)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s report --format json --by direction,reason %s", BIN, MAILLOG), 0);
+    test_expect_has(out, "{\"direction\": \"inbound\", \"reason\": \"sender-rejected\", \"class\": \"permanent\", "
+                         "\"count\": 23, \"name\": \"We refused the envelope sender\", \"advice\": \"Our server "
+                         "refused the envelope sender (MAIL FROM): ");
+    test_expect_has(out, "{\"direction\": \"outbound\", \"reason\": \"sender-rejected\", \"class\": \"permanent\", "
+                         "\"count\": 7, \"name\": \"Envelope sender rejected\", \"advice\": \"The receiver refused "
+                         "the envelope sender (MAIL FROM): ");
+    test_expect_lacks(out, "{domains}");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --format json --by reason %s", BIN, MAILLOG), 0);
+    test_expect_has(out, "{\"reason\": \"sender-rejected\", \"class\": \"permanent\", \"count\": 30, "
+                         "\"name\": \"Envelope sender rejected\", \"advice\": \"The receiver refused ");
+    /* expiry lines name no domain: the advice's {domains} says so in words */
+    test_expect_has(out, "Look at the deferrals for the same domain earlier");
+    test_expect_lacks(out, "{domains}");
+    free(out);
+    /* the default keys (direction, code, enhanced): the code's fix in the
+     * receiver's voice for our own refusals, e.g. 554 5.7.1 (relay access
+     * denied, blocklisted clients: `grep -c "smtpd.*: 554 5.7.1 "`) */
+    ck_assert_int_eq(test_runf(&out, "%s report --format csv %s", BIN, MAILLOG), 0);
+    test_expect_has(out, "\r\ninbound,554,5.7.1,permanent,49,Transaction failed (or No SMTP service here),"
+                         "\"Our server refused a client by policy: ");
+    test_expect_lacks(out, "{domains}");
+    free(out);
+}
+END_TEST
+
 START_TEST(test_empty_database)
 {
     char *out = NULL;
@@ -734,6 +772,7 @@ static Suite *report_suite(void)
     tcase_add_test(tc, test_zones);
     tcase_add_test(tc, test_by_table_fits);
     tcase_add_test(tc, test_fleet);
+    tcase_add_test(tc, test_row_advice_voice);
     tcase_add_test(tc, test_empty_database);
     tcase_add_test(tc, test_problem_voices);
     tcase_add_test(tc, test_expired_names_domains);
