@@ -497,9 +497,11 @@ typedef struct {
     char first[1024];
     const char *rfc;
     bool hard;
-    bool closes;
+    int closes; /* CLOSES_NO, CLOSES_MAY, CLOSES_YES (rules/compare.conf) */
     bool has_stage;
 } side;
+
+enum { CLOSES_NO, CLOSES_MAY, CLOSES_YES };
 
 /* What compare says about one of its two codes. */
 static void fill_side(side *s, const char *id, const explained *x, const mc_rules *rules, const mc_lang *lang,
@@ -513,9 +515,9 @@ static void fill_side(side *s, const char *id, const explained *x, const mc_rule
     snprintf(s->action, sizeof s->action, "%s", lang_word(lang, action_key(x->klass)));
     const conf_section *f = facts && x->code[0] ? conf_find_section(facts, x->code) : NULL;
     const char *cl = conf_get(f, "closes");
-    s->closes = cl && strcmp(cl, "yes") == 0;
+    s->closes = cl == NULL ? CLOSES_NO : strcmp(cl, "yes") == 0 ? CLOSES_YES : strcmp(cl, "may") == 0 ? CLOSES_MAY : CLOSES_NO;
     /* 221 succeeds and ends the session: "the session goes on" would be false. */
-    if (s->closes && x->klass == CLASS_SUCCESS && lang_word_or_null(lang, "action_success_closes"))
+    if (s->closes == CLOSES_YES && x->klass == CLASS_SUCCESS && lang_word_or_null(lang, "action_success_closes"))
         snprintf(s->action, sizeof s->action, "%s", lang_word(lang, "action_success_closes"));
     s->rfc = rec && rec->rfc && *rec->rfc ? rec->rfc : NULL;
     s->hard = rec && rec->hard;
@@ -634,10 +636,20 @@ static void derive(const side *a, const side *b, const explained *xa, const expl
         else
             FILL(diffs, "diff_stage", "a", a->id, "stage_a", a->stage, "b", b->id, "stage_b", b->stage);
     }
-    if (a->closes != b->closes)
-        FILL(diffs, "diff_closes", "x", a->closes ? a->id : b->id, "y", a->closes ? b->id : a->id);
-    else if (a->closes && b->closes)
-        FILL(diffs, "diff_closes_both", NULL);
+    /* The lang key of each pair of closings (rows: a's, columns: b's). */
+    static const char *const closing[3][3] = {
+        [CLOSES_NO] = {NULL, LK("diff_closes_may"), LK("diff_closes")},
+        [CLOSES_MAY] = {LK("diff_closes_may"), LK("diff_closes_may_both"), LK("diff_closes_may_yes")},
+        [CLOSES_YES] = {LK("diff_closes"), LK("diff_closes_may_yes"), LK("diff_closes_both")},
+    };
+    const char *ck = closing[a->closes][b->closes];
+    if (ck) {
+        const side *lo = a->closes <= b->closes ? a : b, *hi = lo == a ? b : a;
+        if (lo->closes == CLOSES_NO) /* {x} closes (or may), {y} goes on */
+            FILL(diffs, ck, "x", hi->id, "y", lo->id);
+        else /* {x} may close, {y} closes; or both alike */
+            FILL(diffs, ck, "x", lo->id, "y", hi->id);
+    }
 
     /* 5. Where each is defined. */
     if (a->rfc && b->rfc && strcmp(a->rfc, b->rfc) != 0)

@@ -179,8 +179,13 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
         for (size_t j = 0; j < s->n_entries; j++) {
             const conf_entry *e = &s->entries[j];
             if (strcmp(e->key, "closes") == 0) {
-                bool closes;
-                if (!conf_yes_no(cf->path, e, &closes, err, errlen)) {
+                /* "may": 521, which RFC 7504 lets close at once or answer on */
+                static const char *const closings[] = {"yes", "no", "may"};
+                bool known = false;
+                for (size_t k = 0; k < sizeof closings / sizeof *closings; k++)
+                    known = known || strcmp(e->value, closings[k]) == 0;
+                if (!known) {
+                    conf_error(err, errlen, cf->path, e->line, "closes must be yes, no or may");
                     conf_free(cf);
                     return NULL;
                 }

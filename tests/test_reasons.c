@@ -868,6 +868,11 @@ START_TEST(test_compare)
     free(out);
     out = page("220", "521", true, "en", &rc);
     expect_in(out, "220 reports success and 521 a failure");
+    /* RFC 7504 section 3: after a 521 greeting the server may close at once,
+     * or keep the connection and answer every command but QUIT with 521 */
+    expect_in(out, "Connection: after 521 the server may close the connection at once, or keep it open and "
+                   "answer every command but QUIT with 521 (RFC 7504); after 220 the session can go on.");
+    ck_assert_ptr_null(strstr(out, "after 521 the server closes"));
     expect_in(out, "Typical reasons: 220: none; 521: Domain does not accept mail.");
     free(out);
     out = page("450", "550", true, "en", &rc);

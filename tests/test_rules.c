@@ -97,7 +97,7 @@ START_TEST(test_broken_files)
         {"mta/postfix.conf", "[@mta]\nname = postfix\n[@stage]\nlanding = x\n", "postfix.conf:4:", "not a stage"},
         {"mta/postfix.conf", "[@mta]\nname = postfix\n[@reply]\npattern = [0-9]+\n", "postfix.conf:4:", "(?<code>...)"},
         /* compare.conf is checked with the rest at start, not only by `compare` */
-        {"compare.conf", "[550]\nstage = rcpt\ncloses = maybe\n", "compare.conf:3:", "closes must be yes or no"},
+        {"compare.conf", "[550]\nstage = rcpt\ncloses = maybe\n", "compare.conf:3:", "closes must be yes, no or may"},
         {"compare.conf", "[550]\nstage = rcpt, lunch\n", "compare.conf:2:", "'lunch' is not a stage"},
         {"compare.conf", "[5.7.1]\nstage = rcpt\n", "compare.conf:1:", "is not a reply code"},
     };
