@@ -199,7 +199,10 @@ static void record_sections(FILE *out, const mc_lang *lang, const mc_code_info *
     const char *w[1] = {rec ? rec->when : NULL};
     section(out, lang, "description", d, 1);
     section(out, lang, "when", w, 1);
-    const char *f[3] = {fix_first, fix_second, rec ? rec->fix : NULL};
+    /* A rule that named the situation (fix_first, its detail's advice) says
+     * what to do; the code's general fix could contradict it (postscreen's
+     * deny list refuses with 550 5.3.2, whose fix is about overload). */
+    const char *f[3] = {fix_first, fix_second, rec && fix_first == NULL ? rec->fix : NULL};
     section(out, lang, "fix", f, 3);
 }
 
@@ -212,9 +215,12 @@ static const char *reason_label(const mc_lang *lang, const mc_reason *r)
 /* The receiver's voice: what it means when our own server gave this
  * reply (the reason's, then the code record's), or that it is seen in one
  * direction only. */
-static void receiver_section(FILE *out, const mc_lang *lang, const mc_reason *r, const mc_code_info *rec)
+static void receiver_section(FILE *out, const mc_lang *lang, const mc_reason *r, const mc_code_info *rec,
+                             bool specific)
 {
-    const char *p[2] = {r ? r->receiver_advice : NULL, rec ? rec->receiver_fix : NULL};
+    /* specific: a rule named the situation; the reason speaks for it, as for the sender */
+    const char *p[2] = {r ? r->receiver_advice : NULL,
+                        rec && !(specific && r && r->receiver_advice) ? rec->receiver_fix : NULL};
     if (!p[0] && !p[1]) {
         const char *only = r && r->only ? r->only : rec ? rec->only : NULL;
         if (only == NULL)
@@ -293,7 +299,7 @@ static void write_text(const explained *x, const mc_lang *lang, FILE *out)
         const char *f[2] = {x->hit.detail_advice, advice};
         section(out, lang, "fix", f, 2);
     }
-    receiver_section(out, lang, r, rec);
+    receiver_section(out, lang, r, rec, r && x->hit.detail_advice);
     mc_buf_free(&b);
 }
 

@@ -783,6 +783,24 @@ START_TEST(test_explain_reply)
     expect_in(out, "\"code\": null");
     expect_in(out, "\"reason\": \"network\"");
     free(out);
+    /* a rule that named the situation speaks for it: postscreen's deny
+     * list refuses with 550 5.3.2 (the real Postfix run), and the code's
+     * general fix (rules/enhanced.conf [X.3.2]: let the queue retry, raise
+     * process limits; "our server is not accepting mail") must not follow
+     * the deny-list advice in either voice */
+    out = page("550 5.3.2 Service currently unavailable", NULL, false, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "Detail: postscreen deny list (postscreen_access_list)");
+    expect_in(out, "remove the client from postscreen_access_list");
+    ck_assert_ptr_null(strstr(out, "Let the queue retry"));
+    ck_assert_ptr_null(strstr(out, "Our server is not accepting mail"));
+    free(out);
+    /* without a rule's detail the code's fix is still there */
+    out = page("550 5.3.2 System not accepting network messages", NULL, false, "en", &rc);
+    ck_assert_int_eq(rc, 0);
+    expect_in(out, "Let the queue retry");
+    expect_in(out, "Our server is not accepting mail");
+    free(out);
     /* languages: the reason label is translated, the list stays named */
     out = page(spec, NULL, false, "de", &rc);
     expect_in(out, "Ursache: blocklisted (Sende-IP oder Domain steht auf einer Blockliste)");
