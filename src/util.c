@@ -189,6 +189,16 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* The code point of the valid UTF-8 sequence of len bytes at p. */
+static uint32_t utf8_code_point(const unsigned char *p, size_t len)
+{
+    static const unsigned char lead_bits[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    uint32_t cp = p[0] & lead_bits[len];
+    for (size_t i = 1; i < len; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+    return cp;
+}
+
 /* Whether n bytes are valid UTF-8. */
 bool mc_utf8_valid(const unsigned char *p, size_t n)
 {
@@ -243,14 +253,15 @@ void mc_json_str(FILE *out, const char *p, size_t n)
             fputc(c, out);
             i++;
         } else {
-            size_t len = utf8_seq_len(s + i, n - i);
-            if (len == 0) {
+            bool safe;
+            size_t len = mc_safe_char(p + i, n - i, &safe);
+            if (utf8_seq_len(s + i, n - i) == 0)
                 fputs("\\ufffd", out);
-                i++;
-            } else {
+            else if (!safe) /* the same string to a parser, no raw control to a terminal */
+                fprintf(out, "\\u%04x", utf8_code_point(s + i, len));
+            else
                 fwrite(s + i, 1, len, out);
-                i += len;
-            }
+            i += len;
         }
     }
     fputc('"', out);
@@ -272,6 +283,7 @@ static const char *const bidi_controls[] = {
     "\xE2\x80\x8E", "\xE2\x80\x8F",                                     /* U+200E/F LRM, RLM */
     "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE", /* U+202A-E */
     "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9", /* U+2066-9 isolates */
+    "\xE2\x80\xA8", "\xE2\x80\xA9", /* U+2028/9 line and paragraph separators: a line break */
 };
 
 /* Length of the character at p, and whether it may be shown as it is. */

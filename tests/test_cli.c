@@ -185,6 +185,23 @@ START_TEST(test_hostile_input)
     ck_assert_ptr_null(strchr(out, '\033'));
     test_expect_has(out, "\\u001b[31mred");
     free(out);
+    /* nor a C1 control (NEL), a bidi override (U+202E) or a line separator
+     * (U+2028, a line break to JavaScript and some viewers): escaped in
+     * JSON, the same string to a parser; other UTF-8 stays as it is */
+    ck_assert_int_eq(test_runf(NULL,
+                               "cd %s && printf 'Nov 23 07:00:01 mx postfix/smtp[1]: A: to=<a@b.example>, "
+                               "relay=r[1.2.3.4]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host r said: "
+                               "550 5.1.1 x\\302\\205y\\342\\200\\256z\\342\\200\\250w J\\303\\274rgen "
+                               "(in reply to RCPT TO command))\\n' > uni",
+                               test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s scan %s/uni", BIN, test_dir), 0);
+    test_expect_has(out, "550 5.1.1 x\\u0085y\\u202ez\\u2028w J\xc3\xbcrgen (in reply");
+    ck_assert_ptr_null(strstr(out, "\xe2\x80"));
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s scan %s/uni | python3 -c 'import json,sys; "
+                                     "print(ascii(json.loads(sys.stdin.read())[\"text\"]))'", BIN, test_dir), 0);
+    test_expect_has(out, "x\\x85y\\u202ez\\u2028w J\\xfcrgen");
+    free(out);
 }
 END_TEST
 
