@@ -651,10 +651,10 @@ static void derive(const side *a, const side *b, const explained *xa, const expl
     const char *ck = closing[a->closes][b->closes];
     if (ck) {
         const side *lo = a->closes <= b->closes ? a : b, *hi = lo == a ? b : a;
-        if (lo->closes == CLOSES_NO) /* {x} closes (or may), {y} goes on */
-            FILL(diffs, ck, "x", hi->id, "y", lo->id);
-        else /* {x} may close, {y} closes; or both alike */
-            FILL(diffs, ck, "x", lo->id, "y", hi->id);
+        /* {x} closes (or may) and {y} goes on; or {x} may close and {y} closes; or both alike */
+        const side *x = lo->closes == CLOSES_NO ? hi : lo, *y = x == lo ? hi : lo;
+        const char *vars[] = {"x", x->id, "y", y->id, NULL};
+        lang_fill(list_add(diffs), lang, ck, vars); /* the keys: the table's LK() */
     }
 
     /* 5. Where each is defined. */
