@@ -20,6 +20,48 @@ static mc_logline split(const char *s, mc_year_ctx *y, bool *ok)
     return ll;
 }
 
+/* The tag's end is found 16 bytes a step: program names of every length
+ * around the step, with a pid, without one, and cut off (no ':'), give
+ * the program, pid and message the line was built from.  Each line is
+ * its own exact-size allocation, so a step that read past the line's end
+ * is a heap-buffer-overflow under ASan. */
+START_TEST(test_tag_every_length)
+{
+    mc_year_ctx y;
+    year_ctx_init(&y, 2026, 11, 23);
+    char prog[48];
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            prog[i] = (char)(i % 5 == 4 ? '/' : 'a' + (char)(i % 26));
+        prog[n] = '\0';
+        for (int form = 0; form < 3; form++) {
+            char buf[160];
+            int len = snprintf(buf, sizeof buf, "Apr  6 13:05:01 server %s%s", prog,
+                               form == 0 ? "[4711]: hello there" : form == 1 ? ": hi" : "");
+            char *line = mc_xmalloc((size_t)len);
+            memcpy(line, buf, (size_t)len);
+            mc_logline ll;
+            bool ok = logline_split(mc_str_make(line, (size_t)len), &y, &ll);
+            if (form == 2) {
+                ck_assert_msg(!ok || !mc_str_eq(ll.program, prog), "length %zu: a tag without ':'", n);
+            } else {
+                ck_assert_msg(ok, "length %zu form %d", n, form);
+                ck_assert_msg(mc_str_eq(ll.program, prog), "length %zu form %d: program '%.*s'", n, form,
+                              (int)ll.program.n, ll.program.p);
+                if (form == 0) {
+                    ck_assert_view(ll.pid, "4711");
+                    ck_assert_view(ll.message, "hello there");
+                } else {
+                    ck_assert_ptr_null(ll.pid.p);
+                    ck_assert_view(ll.message, "hi");
+                }
+            }
+            free(line);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_rfc3164)
 {
     mc_year_ctx y;
@@ -612,6 +654,7 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_shipper_stamps);
     tcase_add_test(tc, test_hostile_wrappers);
     tcase_add_test(tc, test_scan_wrapped);
+    tcase_add_test(tc, test_tag_every_length);
     suite_add_tcase(s, tc);
     return s;
 }
