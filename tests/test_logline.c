@@ -20,6 +20,37 @@ static mc_logline split(const char *s, mc_year_ctx *y, bool *ok)
     return ll;
 }
 
+/* RFC 3164 months are read as one number: each of the twelve names gives
+ * its month, and a near miss (another case, a letter off, a month name's
+ * bytes in another order) is no RFC 3164 stamp. */
+START_TEST(test_month_names)
+{
+    static const char *const names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    for (int i = 0; i < 12; i++) {
+        mc_year_ctx y;
+        year_ctx_init(&y, 2026, 12, 31);
+        char line[80];
+        snprintf(line, sizeof line, "%s  6 13:05:01 server postfix/smtpd[1]: x", names[i]);
+        bool ok;
+        mc_logline ll = split(line, &y, &ok);
+        ck_assert_msg(ok && ll.form == LOGLINE_RFC3164, "%s", names[i]);
+        ck_assert_int_eq(ll.time.month, i + 1);
+        ck_assert_int_eq(ll.time.day, 6);
+    }
+    static const char *const near[] = {"jan", "JAN", "Jam", "naJ", "Ja ", "Se\x70\x74"};
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        mc_year_ctx y;
+        year_ctx_init(&y, 2026, 12, 31);
+        char line[80];
+        snprintf(line, sizeof line, "%s  6 13:05:01 server postfix/smtpd[1]: x", near[i]);
+        bool ok;
+        mc_logline ll = split(line, &y, &ok);
+        ck_assert_msg(!ok || ll.form != LOGLINE_RFC3164, "'%s' read as a month", near[i]);
+    }
+}
+END_TEST
+
 /* The tag's end is found 16 bytes a step: program names of every length
  * around the step, with a pid, without one, and cut off (no ':'), give
  * the program, pid and message the line was built from.  Each line is
@@ -655,6 +686,7 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_hostile_wrappers);
     tcase_add_test(tc, test_scan_wrapped);
     tcase_add_test(tc, test_tag_every_length);
+    tcase_add_test(tc, test_month_names);
     suite_add_tcase(s, tc);
     return s;
 }
