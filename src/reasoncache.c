@@ -7,8 +7,9 @@
  * shared it evict each other on every line).
  * The set comes from a hash seeded per cache (reason_cache_hash); the slot
  * keeps a copy of the key bytes, compared in full on every hit, so two
- * replies that share a set or a hash never share an answer.  A detail captured from the text is kept as
- * an offset and rebuilt within the new text, checked against its length.
+ * replies that share a set or a hash never share an answer.  A detail
+ * captured from the text is kept as an offset and rebuilt within the new
+ * text, checked against its length.
  */
 #include "reasoncache.h"
 
