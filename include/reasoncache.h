@@ -33,6 +33,8 @@ bool reason_cache_get(mc_reason_cache *c, const mc_reasons *rs, const char *code
  * (the caller stores only decisions that follow from the key alone). */
 void reason_cache_put(mc_reason_cache *c, bool found, const mc_reason_hit *hit, mc_str text);
 
+/* The slot hash under a cache's random seed (exposed for its test). */
+uint64_t reason_cache_hash(const uint64_t seed[2], const void *p, size_t n);
 /* Test hook: replaces the keyed slot hash (a constant one makes every
  * reply collide, which must not change a single answer). */
 void reason_cache_set_hash(mc_reason_cache *c, uint64_t (*hash)(const void *p, size_t n));

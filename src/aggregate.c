@@ -336,21 +336,25 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
     mc_str v[DIM_COUNT];
     uint32_t lens[DIM_COUNT] = {0};
     size_t total = DIM_COUNT;
-    for (int d = 0; d < DIM_COUNT; d++) {
-        if (!(a->keep & (1u << d)))
-            continue;
+    /* Only the kept dimensions are visited (a report keeps a few of the
+     * DIM_COUNT), lowest first: dimension order. */
+    uint32_t keep = a->keep & ((1u << DIM_COUNT) - 1);
+    for (uint32_t m = keep; m; m &= m - 1) {
+        int d = __builtin_ctz(m);
         v[d] = dim_value(d, ev, hour);
         lens[d] = v[d].p ? (uint32_t)v[d].n : 0;
         total += lens[d];
     }
     mc_buf_reset(&a->key);
-    char *key = mc_buf_room(&a->key, total), *k = key;
-    for (int d = 0; d < DIM_COUNT; d++) {
-        if (lens[d]) {
-            memcpy(k, v[d].p, lens[d]);
-            k += lens[d];
-        }
-        *k++ = '\0';
+    char *key = mc_buf_room(&a->key, total);
+    memset(key, '\0', total);
+    /* Value d starts after d NULs and the kept values before it. */
+    size_t before = 0;
+    for (uint32_t m = keep; m; m &= m - 1) {
+        int d = __builtin_ctz(m);
+        if (lens[d])
+            memcpy(key + (size_t)d + before, v[d].p, lens[d]);
+        before += lens[d];
     }
     uint64_t h = mc_siphash13(a->hash_key, key, total);
 

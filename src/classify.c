@@ -228,8 +228,14 @@ static size_t unfold(char *buf, size_t n)
 static bool is_alnum(char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
 
 /* A byte of an address's local part (RFC 5322 atext and dots, without the
- * '/' and '?' of URLs). */
-static bool is_local_char(char c) { return is_alnum(c) || (c && strchr(".!#$%&'*+=^_`{|}~-", c)); }
+ * '/' and '?' of URLs): letters, digits and .!#$%&'*+=^_`{|}~- as a bit
+ * set (this runs on every byte before an '@' of every failure's reply). */
+static bool is_local_char(char c)
+{
+    static const uint64_t set[4] = {0x23FF6CFA00000000ull, 0x7FFFFFFFC7FFFFFEull, 0, 0};
+    unsigned char u = (unsigned char)c;
+    return (set[u >> 6] >> (u & 63)) & 1;
+}
 
 /* A byte of a domain name. */
 static bool is_domain_char(char c) { return is_alnum(c) || c == '-' || c == '.'; }

@@ -240,12 +240,8 @@ void mc_address_domain(mc_str address, char *buf, size_t len)
     buf[0] = '\0';
     if (address.p == NULL)
         return;
-    const char *at = NULL;
-    for (size_t i = address.n; i > 0; i--)
-        if (address.p[i - 1] == '@') {
-            at = address.p + i - 1;
-            break;
-        }
+    /* The last '@' (memrchr: two addresses per event come here). */
+    const char *at = address.n ? memrchr(address.p, '@', address.n) : NULL;
     if (at == NULL)
         return;
     size_t n = (size_t)(address.p + address.n - at - 1);

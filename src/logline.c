@@ -13,6 +13,9 @@
 
 #include <string.h>
 #include <time.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ASCII digit. */
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -295,13 +298,30 @@ static const char *skip_solaris_msgid(const char *t, const char *end)
     return q + 2;
 }
 
+/* The first '[', ':' or ' ' from t, or end: 16 bytes a step with SSE2
+ * (every line with a syslog tag comes here: "postfix/smtp[123]:"). */
+static const char *tag_stop(const char *t, const char *end)
+{
+#if defined(__SSE2__)
+    const __m128i lb = _mm_set1_epi8('['), co = _mm_set1_epi8(':'), sp = _mm_set1_epi8(' ');
+    for (; end - t >= 16; t += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)t);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lb), _mm_cmpeq_epi8(v, co)), _mm_cmpeq_epi8(v, sp));
+        int m = _mm_movemask_epi8(hit);
+        if (m)
+            return t + __builtin_ctz((unsigned)m);
+    }
+#endif
+    while (t < end && *t != '[' && *t != ':' && *t != ' ')
+        t++;
+    return t;
+}
+
 /* "program[pid]: message": a syslog tag and what follows it. */
 static bool parse_tag(const char *p, const char *end, mc_logline *out)
 {
     /* The tag runs to '[' or ':'; it holds no spaces. */
-    const char *t = p;
-    while (t < end && *t != '[' && *t != ':' && *t != ' ')
-        t++;
+    const char *t = tag_stop(p, end);
     if (t == p || t >= end || *t == ' ')
         return false;
     out->program = mc_str_make(p, (size_t)(t - p));

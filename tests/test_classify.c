@@ -95,6 +95,38 @@ START_TEST(test_knowledge)
 }
 END_TEST
 
+/* An address's domain is what follows its last '@', lower-cased; none
+ * without an '@', after a trailing one, or when it does not fit.  Each
+ * address is its own exact-size allocation (no NUL after it), so a search
+ * past its end or before its start is a heap-buffer-overflow under ASan. */
+START_TEST(test_address_domain)
+{
+    static const struct {
+        const char *address, *domain;
+    } cases[] = {
+        {"bob@Example.COM", "example.com"}, {"\"a@b\"@mx.example.net", "mx.example.net"},
+        {"@d", "d"},                        {"bob@", ""},
+        {"nobody", ""},                     {"@", ""},
+        {"a@b", "b"},                       {"x@0123456789abcdef", ""}, /* 16 bytes: no room with the NUL */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = strlen(cases[i].address);
+        char *a = mc_xmalloc(n ? n : 1);
+        memcpy(a, cases[i].address, n);
+        char buf[16];
+        memset(buf, '#', sizeof buf);
+        mc_address_domain(mc_str_make(a, n), buf, sizeof buf);
+        ck_assert_msg(strcmp(buf, cases[i].domain) == 0, "%s: '%s'", cases[i].address, buf);
+        free(a);
+    }
+    char buf[4] = "zz";
+    mc_address_domain(MC_STR_NULL, buf, sizeof buf);
+    ck_assert_str_eq(buf, "");
+    mc_address_domain(mc_str_make("", 0), buf, sizeof buf);
+    ck_assert_str_eq(buf, "");
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
     Suite *s = suite_create("classify");
@@ -104,6 +136,7 @@ static Suite *classify_suite(void)
     tcase_add_test(tc, test_hard);
     tcase_add_test(tc, test_reasons);
     tcase_add_test(tc, test_knowledge);
+    tcase_add_test(tc, test_address_domain);
     suite_add_tcase(s, tc);
     return s;
 }

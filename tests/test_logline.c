@@ -20,6 +20,84 @@ static mc_logline split(const char *s, mc_year_ctx *y, bool *ok)
     return ll;
 }
 
+/* A Postfix line stamped "MONTH  6 13:05:01", split with a fresh year
+ * context; *rfc3164 says whether it was read as an RFC 3164 stamp. */
+static mc_logline month_line(const char *month, bool *rfc3164)
+{
+    mc_year_ctx y;
+    year_ctx_init(&y, 2026, 12, 31);
+    char line[80];
+    snprintf(line, sizeof line, "%s  6 13:05:01 server postfix/smtpd[1]: x", month);
+    bool ok;
+    mc_logline ll = split(line, &y, &ok);
+    *rfc3164 = ok && ll.form == LOGLINE_RFC3164;
+    return ll;
+}
+
+/* RFC 3164 month names: each of the twelve gives its month, and a near
+ * miss (another case, a letter off, a month name's bytes in another
+ * order, a fourth letter) is no RFC 3164 stamp. */
+START_TEST(test_month_names)
+{
+    static const char *const names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    bool rfc3164;
+    for (int i = 0; i < 12; i++) {
+        mc_logline ll = month_line(names[i], &rfc3164);
+        ck_assert_msg(rfc3164, "%s", names[i]);
+        ck_assert_int_eq(ll.time.month, i + 1);
+        ck_assert_int_eq(ll.time.day, 6);
+    }
+    static const char *const near[] = {"jan", "JAN", "Jam", "naJ", "Ja ", "Sept"};
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        month_line(near[i], &rfc3164);
+        ck_assert_msg(!rfc3164, "'%s' read as a month", near[i]);
+    }
+}
+END_TEST
+
+/* The tag's end is found 16 bytes a step: program names of every length
+ * around the step, with a pid, without one, and cut off (no ':'), give
+ * the program, pid and message the line was built from.  Each line is
+ * its own exact-size allocation, so a step that read past the line's end
+ * is a heap-buffer-overflow under ASan. */
+START_TEST(test_tag_every_length)
+{
+    mc_year_ctx y;
+    year_ctx_init(&y, 2026, 11, 23);
+    char prog[48];
+    for (size_t n = 1; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            prog[i] = (char)(i % 5 == 4 ? '/' : 'a' + (char)(i % 26));
+        prog[n] = '\0';
+        for (int form = 0; form < 3; form++) {
+            char buf[160];
+            int len = snprintf(buf, sizeof buf, "Apr  6 13:05:01 server %s%s", prog,
+                               form == 0 ? "[4711]: hello there" : form == 1 ? ": hi" : "");
+            char *line = mc_xmalloc((size_t)len);
+            memcpy(line, buf, (size_t)len);
+            mc_logline ll;
+            bool ok = logline_split(mc_str_make(line, (size_t)len), &y, &ll);
+            if (form == 2) {
+                ck_assert_msg(!ok || !mc_str_eq(ll.program, prog), "length %zu: a tag without ':'", n);
+            } else {
+                ck_assert_msg(ok, "length %zu form %d", n, form);
+                ck_assert_msg(mc_str_eq(ll.program, prog), "length %zu form %d: program '%.*s'", n, form,
+                              (int)ll.program.n, ll.program.p);
+                if (form == 0) {
+                    ck_assert_view(ll.pid, "4711");
+                    ck_assert_view(ll.message, "hello there");
+                } else {
+                    ck_assert_ptr_null(ll.pid.p);
+                    ck_assert_view(ll.message, "hi");
+                }
+            }
+            free(line);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_rfc3164)
 {
     mc_year_ctx y;
@@ -612,6 +690,8 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_shipper_stamps);
     tcase_add_test(tc, test_hostile_wrappers);
     tcase_add_test(tc, test_scan_wrapped);
+    tcase_add_test(tc, test_tag_every_length);
+    tcase_add_test(tc, test_month_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -103,8 +103,8 @@ START_TEST(test_bad_lines_are_counted)
 }
 END_TEST
 
-/* reader_line_kind looks at 16 bytes a step, then byte by byte: a NUL, a
- * stray high byte, a valid two-byte character and the edge values 0x01
+/* reader_line_kind looks at 32, then 16 bytes a step (the last 16
+ * overlapping), then byte by byte: a NUL, a stray high byte, a valid two-byte character and the edge values 0x01
  * and 0x7F are put at every position of lines of every length around the
  * step, so that a byte the quick pass misses (at a word's edge, in the
  * tail) makes the answer wrong.  The expected kinds follow from the
@@ -119,8 +119,8 @@ START_TEST(test_line_kind_every_position)
         {"\0", 1, MC_LINE_NUL},    {"\x80", 1, MC_LINE_UTF8}, {"\xff", 1, MC_LINE_UTF8},
         {"\x01", 1, MC_LINE_OK},   {"\x7f", 1, MC_LINE_OK},   {"\xc3\xa9", 2, MC_LINE_OK},
     };
-    char line[64];
-    for (size_t n = 1; n <= 48; n++)
+    char line[96];
+    for (size_t n = 1; n <= 80; n++)
         for (size_t k = 0; k < sizeof put / sizeof put[0]; k++)
             for (size_t at = 0; at + put[k].n <= n; at++) {
                 memset(line, 'a', n);

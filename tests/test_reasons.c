@@ -640,6 +640,79 @@ START_TEST(test_cache_by_words)
 }
 END_TEST
 
+/* Masking keeps an address's whole local part, every RFC 5322 atext byte
+ * and the dot, and stops at any other byte: two replies whose local parts
+ * differ only in letters around one such byte share a decision (their
+ * masked words are equal); around a byte that ends the local part ('/',
+ * '?', '(', ...) the letters before it stay, so they do not. */
+START_TEST(test_cache_local_part)
+{
+    const mc_reasons *rs = &test_rules()->reasons;
+    mc_matcher m;
+    matcher_init(&m);
+    const char *atext = ".!#$%&'*+=^_`{|}~-";
+    const char *other = "/?(),:;<>\"[]\\ \t";
+    for (int pass = 0; pass < 2; pass++) {
+        const char *set = pass == 0 ? atext : other;
+        for (const char *c = set; *c; c++) {
+            mc_reason_cache *cache = reason_cache_new(rs);
+            char a[128], b[128];
+            snprintf(a, sizeof a, "550 5.1.1 <ab%ccd@example.com>: Recipient address rejected: User unknown", *c);
+            snprintf(b, sizeof b, "550 5.1.1 <yz%ccd@example.com>: Recipient address rejected: User unknown", *c);
+            same_answer(rs, &m, cache, "550", "5.1.1", a);
+            same_answer(rs, &m, cache, "550", "5.1.1", b);
+            ck_assert_msg(reason_cache_hits(cache) == (pass == 0 ? 1u : 0u), "byte '%c' %s the local part", *c,
+                          pass == 0 ? "must stay in" : "must end");
+            reason_cache_free(cache);
+        }
+    }
+    matcher_free(&m);
+}
+END_TEST
+
+/* The cache's slot hash spreads keys: every byte of a key, its tail
+ * included, and its length change the hash; another seed gives another
+ * hash; 20,000 reply-like keys that differ in a few digits fill 1,024 sets
+ * near evenly (a hash that read only some bytes would pile them up). */
+START_TEST(test_cache_hash)
+{
+    const uint64_t seed[2] = {0x0123456789abcdefull, 0xfedcba9876543210ull};
+    const uint64_t seed2[2] = {0x0123456789abcdeeull, 0xfedcba9876543210ull};
+    unsigned char key[41];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (unsigned char)('a' + i % 26);
+    for (size_t n = 0; n <= sizeof key; n++) {
+        uint64_t h = reason_cache_hash(seed, key, n);
+        ck_assert(h != reason_cache_hash(seed2, key, n));
+        if (n < sizeof key)
+            ck_assert_msg(h != reason_cache_hash(seed, key, n + 1), "length %zu", n);
+        for (size_t i = 0; i < n; i++)
+            for (int bit = 0; bit < 8; bit++) {
+                key[i] ^= (unsigned char)(1u << bit);
+                ck_assert_msg(reason_cache_hash(seed, key, n) != h, "length %zu byte %zu bit %d", n, i, bit);
+                key[i] ^= (unsigned char)(1u << bit);
+            }
+    }
+    /* trailing NULs are bytes too */
+    ck_assert(reason_cache_hash(seed, "a\0\0", 1) != reason_cache_hash(seed, "a\0\0", 2));
+    enum { SETS = 1024, KEYS = 20000 };
+    static unsigned load[SETS];
+    memset(load, 0, sizeof load);
+    for (unsigned i = 0; i < KEYS; i++) {
+        char text[160];
+        int n = snprintf(text, sizeof text,
+                         "451 4.7.1 Service unavailable - try again later (client %u.%u.2.%u) helo=<h%u.example>",
+                         i % 7, i % 13, i % 251, i / 251);
+        load[reason_cache_hash(seed, text, (size_t)n) % SETS]++;
+    }
+    unsigned most = 0;
+    for (int s = 0; s < SETS; s++)
+        most = load[s] > most ? load[s] : most;
+    /* about 19.5 a set; a fair hash's fullest of 1,024 sets holds about 35 */
+    ck_assert_msg(most < 45, "fullest set %u", most);
+}
+END_TEST
+
 /* ---- the loader says FILE:LINE -------------------------------------------- */
 
 START_TEST(test_loader_errors)
@@ -1041,6 +1114,8 @@ static Suite *reasons_suite(void)
     tcase_add_test(tc, test_cache);
     tcase_add_test(tc, test_cache_collisions);
     tcase_add_test(tc, test_cache_by_words);
+    tcase_add_test(tc, test_cache_local_part);
+    tcase_add_test(tc, test_cache_hash);
     tcase_add_test(tc, test_loader_errors);
     tcase_add_test(tc, test_explain_every_code);
     tcase_add_test(tc, test_explain_reply);
