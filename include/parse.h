@@ -24,6 +24,13 @@ typedef struct {
     size_t n_literals;
     size_t *literal_lens;       /* their lengths (no strlen per line) */
     int *literal_ids;           /* the same, as ids in the MTA's literal set */
+    /* any_literal lines: the message must hold at least one of them (a
+     * pattern whose matches need one of several strings, such as Exim's
+     * delivery flags => -> >>); none: no such condition. */
+    char **any_literals;
+    size_t n_any;
+    size_t *any_lens;
+    int *any_ids;
     mc_pattern pat;
     char *direction, *status, *stage;
     char infer[6][4];           /* code by enhanced class digit ('4','5') */
@@ -66,6 +73,12 @@ typedef struct {
      * local_daemons.  Optional. */
     mc_pattern local;
     bool has_local;
+    /* local_literal lines: the local pattern runs only on a message that
+     * holds one of them (none: it always runs). */
+    char **local_literals;
+    size_t n_local_literals;
+    size_t *local_lens;
+    int *local_ids;
     /* Lines without any envelope that match one of these are pieces of a
      * multi-line entry the MTA writes (Exim's rejectlog header dump): they
      * are not outcomes and never count as unrecognised. */

@@ -23,6 +23,20 @@ static char *literal_value(const char *v)
     return mc_xstrdup(v);
 }
 
+/* Appends a literal line's value to a list; false (with FILE:LINE) when
+ * it is empty. */
+static bool add_literal(char ***list, size_t *n, const conf_file *cf, const conf_entry *e, char *err,
+                        size_t errlen)
+{
+    *list = mc_xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = literal_value(e->value);
+    if ((*list)[*n - 1][0] == '\0') {
+        conf_error(err, errlen, cf->path, e->line, "empty %s", e->key);
+        return false;
+    }
+    return true;
+}
+
 /* A key of [@mta] that holds one pattern (prefix, local): compiled into
  * pat, a second one is an error. */
 static bool single_pattern(const conf_file *cf, const conf_entry *e, mc_pattern *pat, bool *has, char *err,
@@ -87,6 +101,9 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
                 conf_error(err, errlen, cf->path, e->line, "empty marker");
                 return false;
             }
+        } else if (strcmp(e->key, "local_literal") == 0) {
+            if (!add_literal(&m->local_literals, &m->n_local_literals, cf, e, err, errlen))
+                return false;
         } else if (strcmp(e->key, "prefix") == 0 || strcmp(e->key, "local") == 0) {
             bool prefix = e->key[0] == 'p';
             if (!single_pattern(cf, e, prefix ? &m->prefix : &m->local, prefix ? &m->has_prefix : &m->has_local,
@@ -102,14 +119,18 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             (*n)++;
         } else {
             conf_error(err, errlen, cf->path, e->line,
-                       "unknown key '%s' in [@mta] (name, daemons, local_daemons, local, programs, marker, prefix, "
-                       "fragment, debug)",
+                       "unknown key '%s' in [@mta] (name, daemons, local_daemons, local, local_literal, programs, "
+                       "marker, prefix, fragment, debug)",
                        e->key);
             return false;
         }
     }
     if (m->name == NULL) {
         conf_error(err, errlen, cf->path, s->line, "[@mta] needs a name");
+        return false;
+    }
+    if (m->n_local_literals > 0 && !m->has_local) {
+        conf_error(err, errlen, cf->path, s->line, "[@mta] has local_literal lines but no local pattern");
         return false;
     }
     return true;
@@ -193,13 +214,11 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
                 r->daemon_mask |= 1ULL << d;
             }
             mc_free_words(w, n);
-        } else if (strcmp(k, "literal") == 0) {
-            r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
-            r->literals[r->n_literals++] = literal_value(e->value);
-            if (r->literals[r->n_literals - 1][0] == '\0') {
-                conf_error(err, errlen, cf->path, e->line, "empty literal");
+        } else if (strcmp(k, "literal") == 0 || strcmp(k, "any_literal") == 0) {
+            bool any = k[0] == 'a';
+            if (!add_literal(any ? &r->any_literals : &r->literals, any ? &r->n_any : &r->n_literals, cf, e, err,
+                             errlen))
                 return false;
-            }
         } else if (strcmp(k, "pattern") == 0) {
             if (have_pattern) {
                 conf_error(err, errlen, cf->path, e->line, "[%s] has a second pattern", s->name);
@@ -303,6 +322,9 @@ static void free_line_rules(mc_line_rule *rules, size_t n)
         mc_free_words(r->literals, r->n_literals);
         free(r->literal_ids);
         free(r->literal_lens);
+        mc_free_words(r->any_literals, r->n_any);
+        free(r->any_ids);
+        free(r->any_lens);
         pattern_free(&r->pat);
         free(r->direction);
         free(r->status);
@@ -320,6 +342,9 @@ static void free_mta(mc_mta_rules *m)
         free(m->daemons[i]);
     mc_free_words(m->programs, m->n_programs);
     mc_free_words(m->markers, m->n_markers);
+    mc_free_words(m->local_literals, m->n_local_literals);
+    free(m->local_ids);
+    free(m->local_lens);
     free(m->marker_ids);
     free(m->marker_lens);
     litset_free(m->literal_set);
@@ -345,15 +370,22 @@ static void free_mta(mc_mta_rules *m)
     free_line_rules(m->facts, m->n_facts);
 }
 
-/* Gives a rule's literals their ids in ls and their lengths. */
+/* Gives a list of literals their ids in ls and their lengths. */
+static void index_literals(mc_litset *ls, char **lits, size_t n, int **ids, size_t **lens)
+{
+    *ids = mc_xcalloc(n + 1, sizeof **ids);
+    *lens = mc_xcalloc(n + 1, sizeof **lens);
+    for (size_t j = 0; j < n; j++) {
+        (*ids)[j] = litset_add(ls, lits[j]);
+        (*lens)[j] = strlen(lits[j]);
+    }
+}
+
+/* Gives a rule's literals (each required, and any-of) their ids and lengths. */
 static void add_rule_literals(mc_litset *ls, mc_line_rule *r)
 {
-    r->literal_ids = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_ids);
-    r->literal_lens = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_lens);
-    for (size_t j = 0; j < r->n_literals; j++) {
-        r->literal_ids[j] = litset_add(ls, r->literals[j]);
-        r->literal_lens[j] = strlen(r->literals[j]);
-    }
+    index_literals(ls, r->literals, r->n_literals, &r->literal_ids, &r->literal_lens);
+    index_literals(ls, r->any_literals, r->n_any, &r->any_ids, &r->any_lens);
 }
 
 /* One exact-literal automaton per MTA over its markers and every rule's
@@ -362,12 +394,8 @@ static void add_rule_literals(mc_litset *ls, mc_line_rule *r)
 static void build_literal_set(mc_mta_rules *m)
 {
     m->literal_set = litset_new_exact();
-    m->marker_ids = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_ids);
-    m->marker_lens = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_lens);
-    for (size_t i = 0; i < m->n_markers; i++) {
-        m->marker_ids[i] = litset_add(m->literal_set, m->markers[i]);
-        m->marker_lens[i] = strlen(m->markers[i]);
-    }
+    index_literals(m->literal_set, m->markers, m->n_markers, &m->marker_ids, &m->marker_lens);
+    index_literals(m->literal_set, m->local_literals, m->n_local_literals, &m->local_ids, &m->local_lens);
     for (size_t i = 0; i < m->n_rules; i++)
         add_rule_literals(m->literal_set, &m->rules[i]);
     for (size_t i = 0; i < m->n_facts; i++)

@@ -231,6 +231,18 @@ static bool found_bit(const uint64_t *found, int id)
     return (found[id / 64] >> (id % 64)) & 1;
 }
 
+/* Whether msg holds at least one of n literals (ids in the MTA's set,
+ * texts and lengths): found is the set's scan of the line, or NULL to
+ * look each up with lit_in. */
+static bool any_there(const int *ids, char *const *lits, const size_t *lens, size_t n, const uint64_t *found,
+                      mc_str msg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (found ? found_bit(found, ids[i]) : lit_in(msg, lits[i], lens[i]))
+            return true;
+    return false;
+}
+
 /* found: the literals of the MTA's set present in the line (one scan), or
  * NULL to look each literal up with lit_in. */
 static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg)
@@ -243,7 +255,7 @@ static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *foun
         if (!there)
             return false;
     }
-    return true;
+    return r->n_any == 0 || any_there(r->any_ids, r->any_literals, r->any_lens, r->n_any, found, msg);
 }
 
 /* Fills the event from a matched rule. */
@@ -438,7 +450,11 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
          * section; every output writes the contract's outbound. */
         if (strcmp(ev->direction, "outbound") == 0 &&
-            ((daemon >= 0 && m->daemon_local[daemon]) || (m->has_local && budget_match(p, &m->local, msg))))
+            ((daemon >= 0 && m->daemon_local[daemon]) ||
+             (m->has_local &&
+              (m->n_local_literals == 0 ||
+               any_there(m->local_ids, m->local_literals, m->local_lens, m->n_local_literals, found, msg)) &&
+              budget_match(p, &m->local, msg))))
             ev->direction = "local";
         return PARSE_EVENT;
     }
