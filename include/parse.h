@@ -45,6 +45,13 @@ typedef struct {
 typedef struct {
     mc_pattern pat;
     char *stage;                /* NULL: map the (?<command>) group */
+    /* Literals one of which every match holds, read off the pattern
+     * (prefilter_literals_exact), as ids in the MTA's literal set: where
+     * the set's scan of the line ran, a pattern none of whose literals the
+     * line holds is not run.  None: it always runs. */
+    char **lits;
+    int *lit_ids;
+    size_t n_lits;
 } mc_stage_rule;
 
 typedef struct {
@@ -61,6 +68,10 @@ typedef struct {
     /* Markers and every rule's literals in one automaton: a line is
      * scanned once instead of once per marker and literal (memmem). */
     mc_litset *literal_set;
+    /* Whether parse.c scans the line with the set (many markers and rules:
+     * Exim), else one lit_in per literal (few: Postfix).  The stage
+     * patterns' literals are in the set only when it is scanned. */
+    bool use_set;
     int *marker_ids;
     /* Stripped from the start of every message of this MTA before the line
      * rules run (an embedded timestamp or syslog tag); its (?<host>) group,

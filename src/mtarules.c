@@ -173,9 +173,11 @@ static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section
         }
         m->stages = mc_xrealloc(m->stages, (m->n_stages + 1) * sizeof *m->stages);
         mc_stage_rule *sr = &m->stages[m->n_stages];
+        memset(sr, 0, sizeof *sr);
         if (!pattern_compile(&sr->pat, e->value, 0, cf->path, e->line, err, errlen))
             return false;
         sr->stage = via_command ? NULL : mc_xstrdup(e->key);
+        sr->n_lits = prefilter_literals_exact(e->value, &sr->lits);
         m->n_stages++;
         if (via_command && sr->pat.group[G_COMMAND] < 0) {
             conf_error(err, errlen, cf->path, e->line,
@@ -364,6 +366,8 @@ static void free_mta(mc_mta_rules *m)
     for (size_t i = 0; i < m->n_stages; i++) {
         pattern_free(&m->stages[i].pat);
         free(m->stages[i].stage);
+        prefilter_free_literals(m->stages[i].lits, m->stages[i].n_lits);
+        free(m->stages[i].lit_ids);
     }
     free(m->stages);
     free_line_rules(m->rules, m->n_rules);
@@ -389,8 +393,9 @@ static void add_rule_literals(mc_litset *ls, mc_line_rule *r)
 }
 
 /* One exact-literal automaton per MTA over its markers and every rule's
- * literals, fact rules' too: where the automaton runs, the scan it makes
- * for the markers also answers which fact rule a line may be. */
+ * literals, fact rules' and stage patterns' too: where the automaton runs,
+ * the scan it makes for the markers also answers which fact rule a line
+ * may be, and which stage patterns its reply may match. */
 static void build_literal_set(mc_mta_rules *m)
 {
     m->literal_set = litset_new_exact();
@@ -400,6 +405,15 @@ static void build_literal_set(mc_mta_rules *m)
         add_rule_literals(m->literal_set, &m->rules[i]);
     for (size_t i = 0; i < m->n_facts; i++)
         add_rule_literals(m->literal_set, &m->facts[i]);
+    /* Few markers and rules: parse.c looks each literal up on its own,
+     * and a stage literal would cost more than the pattern it saves. */
+    m->use_set = m->n_markers > 4 || m->n_rules > 16;
+    for (size_t i = 0; i < m->n_stages && m->use_set; i++) {
+        mc_stage_rule *sr = &m->stages[i];
+        sr->lit_ids = mc_xcalloc(sr->n_lits + 1, sizeof *sr->lit_ids);
+        for (size_t j = 0; j < sr->n_lits; j++)
+            sr->lit_ids[j] = litset_add(m->literal_set, sr->lits[j]);
+    }
     litset_build(m->literal_set);
 }
 

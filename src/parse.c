@@ -205,26 +205,6 @@ static void find_reply(mc_parser *p, const mc_mta_rules *m, mc_str text, mc_even
     }
 }
 
-/* The SMTP stage a reply text names (after RCPT TO, ...), by the MTA's stage patterns and stages.conf. */
-static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str text)
-{
-    const mc_parse_rules *pr = p->rules;
-    const mc_matcher *mt = &p->matcher;
-    if (text.p == NULL)
-        return NULL;
-    for (size_t i = 0; i < m->n_stages; i++) {
-        const mc_stage_rule *sr = &m->stages[i];
-        if (!budget_match(p, &sr->pat, text))
-            continue;
-        if (sr->stage)
-            return sr->stage;
-        const char *st = parse_command_stage(pr, pattern_group(&sr->pat, mt, text, G_COMMAND));
-        if (st)
-            return st;
-    }
-    return NULL;
-}
-
 /* Whether literal id was found in the line. */
 static bool found_bit(const uint64_t *found, int id)
 {
@@ -241,6 +221,32 @@ static bool any_there(const int *ids, char *const *lits, const size_t *lens, siz
         if (found ? found_bit(found, ids[i]) : lit_in(msg, lits[i], lens[i]))
             return true;
     return false;
+}
+
+/* The SMTP stage a reply text names (after RCPT TO, ...), by the MTA's stage patterns and stages.conf.
+ * found: the literal set's scan of a line that holds the text, or NULL;
+ * a pattern none of whose literals the line holds is not run (most
+ * replies name no stage, and each pattern that fails costs a call). */
+static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str text, const uint64_t *found)
+{
+    const mc_parse_rules *pr = p->rules;
+    const mc_matcher *mt = &p->matcher;
+    if (text.p == NULL)
+        return NULL;
+    for (size_t i = 0; i < m->n_stages; i++) {
+        const mc_stage_rule *sr = &m->stages[i];
+        bool may = found == NULL || sr->n_lits == 0;
+        for (size_t j = 0; j < sr->n_lits && !may; j++)
+            may = found_bit(found, sr->lit_ids[j]);
+        if (!may || !budget_match(p, &sr->pat, text))
+            continue;
+        if (sr->stage)
+            return sr->stage;
+        const char *st = parse_command_stage(pr, pattern_group(&sr->pat, mt, text, G_COMMAND));
+        if (st)
+            return st;
+    }
+    return NULL;
 }
 
 /* found: the literals of the MTA's set present in the line (one scan), or
@@ -260,7 +266,7 @@ static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *foun
 
 /* Fills the event from a matched rule. */
 static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg,
-                        mc_event *ev)
+                        const uint64_t *found, mc_event *ev)
 {
     const mc_parse_rules *pr = p->rules;
     const mc_matcher *mt = &p->matcher;
@@ -314,7 +320,7 @@ static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule 
     else if (command.p)
         ev->stage = parse_command_stage(pr, command);
     else
-        ev->stage = stage_from_text(p, m, ev->text);
+        ev->stage = stage_from_text(p, m, ev->text, found);
     set_domain(ev);
 }
 
@@ -400,10 +406,10 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     /* Few markers and rules (Postfix): one lit_in per literal is cheapest
      * (a scan by each literal's rarest byte cost 1.4x as much as memmem,
      * lit_in less than half of it).
-     * Many (Exim): one automaton scan answers them all at once. */
+     * Many (Exim): one automaton scan answers them all at once (use_set). */
     const uint64_t *found = NULL;
     bool has_marker = false;
-    if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
+    if (!m->use_set || p->no_prefilter) {
         has_marker = has_marker_in(m, marked);
     } else {
         litset_scan(m->literal_set, marked, p->found);
@@ -446,7 +452,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         ev->time = ll->time;
         ev->host = host;
         ev->program = ll->program;
-        build_event(p, m, r, msg, ev);
+        build_event(p, m, r, msg, found, ev);
         /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
          * section; every output writes the contract's outbound. */
         if (strcmp(ev->direction, "outbound") == 0 &&

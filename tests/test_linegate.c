@@ -1,8 +1,9 @@
 /*
  * test_linegate.c - the literal gates in front of the MTA line patterns:
  * a rule's any_literal lines (Exim's [delivery] runs only on a line with
- * one of its flags) and the [@mta] local_literal lines (the local-delivery
- * pattern runs only on a line with one of them).  A gate may only save
+ * one of its flags), the [@mta] local_literal lines (the local-delivery
+ * pattern runs only on a line with one of them) and the literals read off
+ * each [@stage] pattern (it runs only on a line holding one).  A gate may only save
  * work: every real line of tests/data parses to the same event with the
  * gates as without them, the gates do turn lines away, and every transport
  * name the local pattern knows has its literal.
@@ -33,10 +34,12 @@ static bool ends_with(const char *name, const char *suffix)
     return n >= k && strcmp(name + n - k, suffix) == 0;
 }
 
-/* The rules as loaded, with one MTA's gates switched off: any_literal and
- * local_literal lists emptied (their texts stay owned by the rules). */
+/* The rules as loaded, with one MTA's gates switched off: any_literal,
+ * local_literal and the stage patterns' literal lists emptied (their texts
+ * stay owned by the rules). */
 typedef struct {
     size_t *n_any;       /* each rule's n_any, as loaded */
+    size_t *n_stage;     /* each stage pattern's n_lits, as loaded */
     size_t n_local;      /* the MTA's n_local_literals, as loaded */
 } saved_gates;
 
@@ -49,14 +52,22 @@ static void gates(mc_mta_rules *m, saved_gates *sv, bool on)
             sv->n_any[i] = m->rules[i].n_any;
             m->rules[i].n_any = 0;
         }
+        sv->n_stage = mc_xcalloc(m->n_stages + 1, sizeof *sv->n_stage);
+        for (size_t i = 0; i < m->n_stages; i++) {
+            sv->n_stage[i] = m->stages[i].n_lits;
+            m->stages[i].n_lits = 0;
+        }
         sv->n_local = m->n_local_literals;
         m->n_local_literals = 0;
         return;
     }
     for (size_t i = 0; i < m->n_rules; i++)
         m->rules[i].n_any = sv->n_any[i];
+    for (size_t i = 0; i < m->n_stages; i++)
+        m->stages[i].n_lits = sv->n_stage[i];
     m->n_local_literals = sv->n_local;
     free(sv->n_any);
+    free(sv->n_stage);
 }
 
 /* A view as text for the fingerprint ("-" when unset). */
