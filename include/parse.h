@@ -51,6 +51,7 @@ typedef struct {
      * line holds is not run.  None: it always runs. */
     char **lits;
     int *lit_ids;
+    size_t *lit_lens;
     size_t n_lits;
 } mc_stage_rule;
 

@@ -368,6 +368,7 @@ static void free_mta(mc_mta_rules *m)
         free(m->stages[i].stage);
         prefilter_free_literals(m->stages[i].lits, m->stages[i].n_lits);
         free(m->stages[i].lit_ids);
+        free(m->stages[i].lit_lens);
     }
     free(m->stages);
     free_line_rules(m->rules, m->n_rules);
@@ -408,11 +409,14 @@ static void build_literal_set(mc_mta_rules *m)
     /* Few markers and rules: parse.c looks each literal up on its own,
      * and a stage literal would cost more than the pattern it saves. */
     m->use_set = m->n_markers > 4 || m->n_rules > 16;
-    for (size_t i = 0; i < m->n_stages && m->use_set; i++) {
+    for (size_t i = 0; i < m->n_stages; i++) {
         mc_stage_rule *sr = &m->stages[i];
         sr->lit_ids = mc_xcalloc(sr->n_lits + 1, sizeof *sr->lit_ids);
-        for (size_t j = 0; j < sr->n_lits; j++)
-            sr->lit_ids[j] = litset_add(m->literal_set, sr->lits[j]);
+        sr->lit_lens = mc_xcalloc(sr->n_lits + 1, sizeof *sr->lit_lens);
+        for (size_t j = 0; j < sr->n_lits; j++) {
+            sr->lit_ids[j] = m->use_set ? litset_add(m->literal_set, sr->lits[j]) : -1;
+            sr->lit_lens[j] = strlen(sr->lits[j]);
+        }
     }
     litset_build(m->literal_set);
 }

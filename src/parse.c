@@ -235,10 +235,8 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
         return NULL;
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
-        bool may = found == NULL || sr->n_lits == 0;
-        for (size_t j = 0; j < sr->n_lits && !may; j++)
-            may = found_bit(found, sr->lit_ids[j]);
-        if (!may || !budget_match(p, &sr->pat, text))
+        if ((sr->n_lits > 0 && !any_there(sr->lit_ids, sr->lits, sr->lit_lens, sr->n_lits, found, text)) ||
+            !budget_match(p, &sr->pat, text))
             continue;
         if (sr->stage)
             return sr->stage;
