@@ -17,6 +17,19 @@
 
 #define MC_MAX_DAEMONS 64
 
+/* Literals one of which a text must hold before a pattern runs (an
+ * any-of gate): their texts and lengths for lit_in; their ids in the MTA's
+ * literal set, and the same as a mask of that set's scan (NULL where the
+ * set is not scanned).  n == 0: no gate, the pattern always runs. */
+typedef struct {
+    char **lits;
+    size_t *lens;
+    int *ids;
+    uint64_t *mask;
+    size_t words;               /* the mask's length */
+    size_t n;
+} mc_litgate;
+
 typedef struct {
     char *name;                 /* section name, for messages */
     uint64_t daemon_mask;       /* bit i: the MTA's daemons[i]; 0 = any */
@@ -27,10 +40,7 @@ typedef struct {
     /* any_literal lines: the message must hold at least one of them (a
      * pattern whose matches need one of several strings, such as Exim's
      * delivery flags => -> >>); none: no such condition. */
-    char **any_literals;
-    size_t n_any;
-    size_t *any_lens;
-    int *any_ids;
+    mc_litgate any;
     mc_pattern pat;
     char *direction, *status, *stage;
     char infer[6][4];           /* code by enhanced class digit ('4','5') */
@@ -46,13 +56,9 @@ typedef struct {
     mc_pattern pat;
     char *stage;                /* NULL: map the (?<command>) group */
     /* Literals one of which every match holds, read off the pattern
-     * (prefilter_literals_exact), as ids in the MTA's literal set: where
-     * the set's scan of the line ran, a pattern none of whose literals the
-     * line holds is not run.  None: it always runs. */
-    char **lits;
-    int *lit_ids;
-    size_t *lit_lens;
-    size_t n_lits;
+     * (prefilter_literals_exact): a reply none of them is in, or the line
+     * of whose the set's scan found none, does not run it. */
+    mc_litgate gate;
 } mc_stage_rule;
 
 typedef struct {
@@ -73,6 +79,7 @@ typedef struct {
      * Exim), else one lit_in per literal (few: Postfix).  The stage
      * patterns' literals are in the set only when it is scanned. */
     bool use_set;
+    mc_litgate marker_gate;     /* the markers' ids as a mask of the scan (no texts) */
     int *marker_ids;
     /* Stripped from the start of every message of this MTA before the line
      * rules run (an embedded timestamp or syslog tag); its (?<host>) group,
@@ -87,10 +94,7 @@ typedef struct {
     bool has_local;
     /* local_literal lines: the local pattern runs only on a message that
      * holds one of them (none: it always runs). */
-    char **local_literals;
-    size_t n_local_literals;
-    size_t *local_lens;
-    int *local_ids;
+    mc_litgate local_gate;
     /* Lines without any envelope that match one of these are pieces of a
      * multi-line entry the MTA writes (Exim's rejectlog header dump): they
      * are not outcomes and never count as unrecognised. */

@@ -37,6 +37,37 @@ static bool add_literal(char ***list, size_t *n, const conf_file *cf, const conf
     return true;
 }
 
+/* Frees a gate's literals and indexes. */
+static void gate_free(mc_litgate *g)
+{
+    mc_free_words(g->lits, g->n);
+    free(g->lens);
+    free(g->ids);
+    free(g->mask);
+    memset(g, 0, sizeof *g);
+}
+
+/* Gives a gate's literals their lengths and, when ls is scanned, their
+ * ids in it (before litset_build). */
+static void gate_index(mc_litgate *g, mc_litset *ls)
+{
+    g->lens = mc_xcalloc(g->n + 1, sizeof *g->lens);
+    g->ids = mc_xcalloc(g->n + 1, sizeof *g->ids);
+    for (size_t j = 0; j < g->n; j++) {
+        g->lens[j] = strlen(g->lits[j]);
+        g->ids[j] = ls ? litset_add(ls, g->lits[j]) : -1;
+    }
+}
+
+/* Turns a gate's ids into a mask of ls's scan (after litset_build). */
+static void gate_mask(mc_litgate *g, const int *ids, const mc_litset *ls)
+{
+    g->words = litset_words(ls);
+    g->mask = mc_xcalloc(g->words + 1, sizeof *g->mask);
+    for (size_t j = 0; j < g->n; j++)
+        g->mask[ids[j] / 64] |= 1ULL << (ids[j] % 64);
+}
+
 /* A key of [@mta] that holds one pattern (prefix, local): compiled into
  * pat, a second one is an error. */
 static bool single_pattern(const conf_file *cf, const conf_entry *e, mc_pattern *pat, bool *has, char *err,
@@ -102,7 +133,7 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
                 return false;
             }
         } else if (strcmp(e->key, "local_literal") == 0) {
-            if (!add_literal(&m->local_literals, &m->n_local_literals, cf, e, err, errlen))
+            if (!add_literal(&m->local_gate.lits, &m->local_gate.n, cf, e, err, errlen))
                 return false;
         } else if (strcmp(e->key, "prefix") == 0 || strcmp(e->key, "local") == 0) {
             bool prefix = e->key[0] == 'p';
@@ -129,7 +160,7 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
         conf_error(err, errlen, cf->path, s->line, "[@mta] needs a name");
         return false;
     }
-    if (m->n_local_literals > 0 && !m->has_local) {
+    if (m->local_gate.n > 0 && !m->has_local) {
         conf_error(err, errlen, cf->path, s->line, "[@mta] has local_literal lines but no local pattern");
         return false;
     }
@@ -177,7 +208,7 @@ static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section
         if (!pattern_compile(&sr->pat, e->value, 0, cf->path, e->line, err, errlen))
             return false;
         sr->stage = via_command ? NULL : mc_xstrdup(e->key);
-        sr->n_lits = prefilter_literals_exact(e->value, &sr->lits);
+        sr->gate.n = prefilter_literals_exact(e->value, &sr->gate.lits);
         m->n_stages++;
         if (via_command && sr->pat.group[G_COMMAND] < 0) {
             conf_error(err, errlen, cf->path, e->line,
@@ -218,7 +249,7 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
             mc_free_words(w, n);
         } else if (strcmp(k, "literal") == 0 || strcmp(k, "any_literal") == 0) {
             bool any = k[0] == 'a';
-            if (!add_literal(any ? &r->any_literals : &r->literals, any ? &r->n_any : &r->n_literals, cf, e, err,
+            if (!add_literal(any ? &r->any.lits : &r->literals, any ? &r->any.n : &r->n_literals, cf, e, err,
                              errlen))
                 return false;
         } else if (strcmp(k, "pattern") == 0) {
@@ -324,9 +355,7 @@ static void free_line_rules(mc_line_rule *rules, size_t n)
         mc_free_words(r->literals, r->n_literals);
         free(r->literal_ids);
         free(r->literal_lens);
-        mc_free_words(r->any_literals, r->n_any);
-        free(r->any_ids);
-        free(r->any_lens);
+        gate_free(&r->any);
         pattern_free(&r->pat);
         free(r->direction);
         free(r->status);
@@ -344,9 +373,8 @@ static void free_mta(mc_mta_rules *m)
         free(m->daemons[i]);
     mc_free_words(m->programs, m->n_programs);
     mc_free_words(m->markers, m->n_markers);
-    mc_free_words(m->local_literals, m->n_local_literals);
-    free(m->local_ids);
-    free(m->local_lens);
+    gate_free(&m->local_gate);
+    free(m->marker_gate.mask);
     free(m->marker_ids);
     free(m->marker_lens);
     litset_free(m->literal_set);
@@ -366,9 +394,7 @@ static void free_mta(mc_mta_rules *m)
     for (size_t i = 0; i < m->n_stages; i++) {
         pattern_free(&m->stages[i].pat);
         free(m->stages[i].stage);
-        prefilter_free_literals(m->stages[i].lits, m->stages[i].n_lits);
-        free(m->stages[i].lit_ids);
-        free(m->stages[i].lit_lens);
+        gate_free(&m->stages[i].gate);
     }
     free(m->stages);
     free_line_rules(m->rules, m->n_rules);
@@ -386,39 +412,43 @@ static void index_literals(mc_litset *ls, char **lits, size_t n, int **ids, size
     }
 }
 
-/* Gives a rule's literals (each required, and any-of) their ids and lengths. */
-static void add_rule_literals(mc_litset *ls, mc_line_rule *r)
-{
-    index_literals(ls, r->literals, r->n_literals, &r->literal_ids, &r->literal_lens);
-    index_literals(ls, r->any_literals, r->n_any, &r->any_ids, &r->any_lens);
-}
-
 /* One exact-literal automaton per MTA over its markers and every rule's
- * literals, fact rules' and stage patterns' too: where the automaton runs,
- * the scan it makes for the markers also answers which fact rule a line
- * may be, and which stage patterns its reply may match. */
+ * literals, fact rules' and the gates' too: where the automaton runs, the
+ * scan it makes for the markers also answers which fact rule a line may
+ * be, and which gated patterns may match it. */
 static void build_literal_set(mc_mta_rules *m)
 {
     m->literal_set = litset_new_exact();
-    index_literals(m->literal_set, m->markers, m->n_markers, &m->marker_ids, &m->marker_lens);
-    index_literals(m->literal_set, m->local_literals, m->n_local_literals, &m->local_ids, &m->local_lens);
-    for (size_t i = 0; i < m->n_rules; i++)
-        add_rule_literals(m->literal_set, &m->rules[i]);
-    for (size_t i = 0; i < m->n_facts; i++)
-        add_rule_literals(m->literal_set, &m->facts[i]);
-    /* Few markers and rules: parse.c looks each literal up on its own,
-     * and a stage literal would cost more than the pattern it saves. */
+    /* Few markers and rules: parse.c looks each literal up on its own
+     * (lit_in), and nothing reads the gates' ids. */
     m->use_set = m->n_markers > 4 || m->n_rules > 16;
-    for (size_t i = 0; i < m->n_stages; i++) {
-        mc_stage_rule *sr = &m->stages[i];
-        sr->lit_ids = mc_xcalloc(sr->n_lits + 1, sizeof *sr->lit_ids);
-        sr->lit_lens = mc_xcalloc(sr->n_lits + 1, sizeof *sr->lit_lens);
-        for (size_t j = 0; j < sr->n_lits; j++) {
-            sr->lit_ids[j] = m->use_set ? litset_add(m->literal_set, sr->lits[j]) : -1;
-            sr->lit_lens[j] = strlen(sr->lits[j]);
-        }
+    mc_litset *gates = m->use_set ? m->literal_set : NULL;
+    index_literals(m->literal_set, m->markers, m->n_markers, &m->marker_ids, &m->marker_lens);
+    gate_index(&m->local_gate, gates);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        index_literals(m->literal_set, m->rules[i].literals, m->rules[i].n_literals, &m->rules[i].literal_ids,
+                       &m->rules[i].literal_lens);
+        gate_index(&m->rules[i].any, gates);
     }
+    for (size_t i = 0; i < m->n_facts; i++) {
+        index_literals(m->literal_set, m->facts[i].literals, m->facts[i].n_literals, &m->facts[i].literal_ids,
+                       &m->facts[i].literal_lens);
+        gate_index(&m->facts[i].any, gates);
+    }
+    for (size_t i = 0; i < m->n_stages; i++)
+        gate_index(&m->stages[i].gate, gates);
     litset_build(m->literal_set);
+    m->marker_gate.n = m->n_markers;
+    gate_mask(&m->marker_gate, m->marker_ids, m->literal_set);
+    if (gates == NULL)
+        return;
+    gate_mask(&m->local_gate, m->local_gate.ids, gates);
+    for (size_t i = 0; i < m->n_rules; i++)
+        gate_mask(&m->rules[i].any, m->rules[i].any.ids, gates);
+    for (size_t i = 0; i < m->n_facts; i++)
+        gate_mask(&m->facts[i].any, m->facts[i].any.ids, gates);
+    for (size_t i = 0; i < m->n_stages; i++)
+        gate_mask(&m->stages[i].gate, m->stages[i].gate.ids, gates);
 }
 
 /* Loads one rules/mta/<mta>.conf. */

@@ -211,14 +211,21 @@ static bool found_bit(const uint64_t *found, int id)
     return (found[id / 64] >> (id % 64)) & 1;
 }
 
-/* Whether msg holds at least one of n literals (ids in the MTA's set,
- * texts and lengths): found is the set's scan of the line, or NULL to
- * look each up with lit_in. */
-static bool any_there(const int *ids, char *const *lits, const size_t *lens, size_t n, const uint64_t *found,
-                      mc_str msg)
+/* Whether a gate lets a pattern run on text: no gate, or the text holds
+ * one of its literals.  found: the MTA's literal set's scan of a line that
+ * holds the text, or NULL to look each up with lit_in. */
+static bool gate_open(const mc_litgate *g, const uint64_t *found, mc_str text)
 {
-    for (size_t i = 0; i < n; i++)
-        if (found ? found_bit(found, ids[i]) : lit_in(msg, lits[i], lens[i]))
+    if (g->n == 0)
+        return true;
+    if (found) {
+        for (size_t w = 0; w < g->words; w++)
+            if (found[w] & g->mask[w])
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < g->n; i++)
+        if (lit_in(text, g->lits[i], g->lens[i]))
             return true;
     return false;
 }
@@ -235,8 +242,7 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
         return NULL;
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
-        if ((sr->n_lits > 0 && !any_there(sr->lit_ids, sr->lits, sr->lit_lens, sr->n_lits, found, text)) ||
-            !budget_match(p, &sr->pat, text))
+        if (!gate_open(&sr->gate, found, text) || !budget_match(p, &sr->pat, text))
             continue;
         if (sr->stage)
             return sr->stage;
@@ -259,7 +265,7 @@ static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *foun
         if (!there)
             return false;
     }
-    return r->n_any == 0 || any_there(r->any_ids, r->any_literals, r->any_lens, r->n_any, found, msg);
+    return gate_open(&r->any, found, msg);
 }
 
 /* Fills the event from a matched rule. */
@@ -411,8 +417,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         has_marker = has_marker_in(m, marked);
     } else {
         litset_scan(m->literal_set, marked, p->found);
-        for (size_t i = 0; i < m->n_markers && !has_marker; i++)
-            has_marker = found_bit(p->found, m->marker_ids[i]);
+        has_marker = m->n_markers > 0 && gate_open(&m->marker_gate, p->found, marked);
         found = p->found;
     }
     /* A message fact (client=, from=, removed) carries no marker.  Its
@@ -456,8 +461,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         if (strcmp(ev->direction, "outbound") == 0 &&
             ((daemon >= 0 && m->daemon_local[daemon]) ||
              (m->has_local &&
-              (m->n_local_literals == 0 ||
-               any_there(m->local_ids, m->local_literals, m->local_lens, m->n_local_literals, found, msg)) &&
+              gate_open(&m->local_gate, found, msg) &&
               budget_match(p, &m->local, msg))))
             ev->direction = "local";
         return PARSE_EVENT;

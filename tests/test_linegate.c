@@ -54,23 +54,23 @@ static void gates(mc_mta_rules *m, saved_gates *sv, bool on)
     if (!on) {
         sv->n_any = mc_xcalloc(m->n_rules + 1, sizeof *sv->n_any);
         for (size_t i = 0; i < m->n_rules; i++) {
-            sv->n_any[i] = m->rules[i].n_any;
-            m->rules[i].n_any = 0;
+            sv->n_any[i] = m->rules[i].any.n;
+            m->rules[i].any.n = 0;
         }
         sv->n_stage = mc_xcalloc(m->n_stages + 1, sizeof *sv->n_stage);
         for (size_t i = 0; i < m->n_stages; i++) {
-            sv->n_stage[i] = m->stages[i].n_lits;
-            m->stages[i].n_lits = 0;
+            sv->n_stage[i] = m->stages[i].gate.n;
+            m->stages[i].gate.n = 0;
         }
-        sv->n_local = m->n_local_literals;
-        m->n_local_literals = 0;
+        sv->n_local = m->local_gate.n;
+        m->local_gate.n = 0;
         return;
     }
     for (size_t i = 0; i < m->n_rules; i++)
-        m->rules[i].n_any = sv->n_any[i];
+        m->rules[i].any.n = sv->n_any[i];
     for (size_t i = 0; i < m->n_stages; i++)
-        m->stages[i].n_lits = sv->n_stage[i];
-    m->n_local_literals = sv->n_local;
+        m->stages[i].gate.n = sv->n_stage[i];
+    m->local_gate.n = sv->n_local;
     free(sv->n_any);
     free(sv->n_stage);
 }
@@ -168,7 +168,7 @@ START_TEST(test_gates_change_no_answer)
 {
     mc_rules rules;
     mc_mta_rules *m = exim_of(&rules);
-    ck_assert_uint_gt(m->n_local_literals, 0);
+    ck_assert_uint_gt(m->local_gate.n, 0);
     mc_parser on, off;
     parser_init(&on, &rules.parse);
     parser_init(&off, &rules.parse);
@@ -217,6 +217,13 @@ static mc_parse_result parse_with(const mc_rules *r, const char *line, mc_event 
     return res;
 }
 
+/* Makes a gate's mask hold literal id alone. */
+static void only_bit(mc_litgate *g, int id)
+{
+    memset(g->mask, 0, g->words * sizeof *g->mask);
+    g->mask[id / 64] |= 1ULL << (id % 64);
+}
+
 /* The gates are consulted: a delivery whose flag literal is made one the
  * line lacks is no longer read, and a local delivery whose literals are
  * made ones the line lacks stays outbound. */
@@ -245,12 +252,10 @@ START_TEST(test_gates_are_consulted)
         if (strcmp(m->rules[i].name, "delivery") == 0)
             d = &m->rules[i];
     ck_assert_ptr_nonnull(d);
-    ck_assert_uint_eq(d->n_any, 3);
-    for (size_t i = 0; i < d->n_any; i++)
-        d->any_ids[i] = absent;
+    ck_assert_uint_eq(d->any.n, 3);
+    only_bit(&d->any, absent);
     ck_assert_int_eq(parse_with(&rules, delivery, &ev), PARSE_UNRECOGNISED);
-    for (size_t i = 0; i < m->n_local_literals; i++)
-        m->local_ids[i] = absent;
+    only_bit(&m->local_gate, absent);
     /* The local line is no longer a delivery either: no rule reads it. */
     ck_assert_int_ne(parse_with(&rules, localdel, &ev), PARSE_EVENT);
     rules_free(&rules);
