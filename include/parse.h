@@ -17,6 +17,19 @@
 
 #define MC_MAX_DAEMONS 64
 
+/* Literals one of which a text must hold before a pattern runs (an
+ * any-of gate): their texts and lengths for lit_in; their ids in the MTA's
+ * literal set, and the same as a mask of that set's scan (NULL where the
+ * set is not scanned).  n == 0: no gate, the pattern always runs. */
+typedef struct {
+    char **lits;
+    size_t *lens;
+    int *ids;
+    uint64_t *mask;
+    size_t words;               /* the mask's length */
+    size_t n;
+} mc_litgate;
+
 typedef struct {
     char *name;                 /* section name, for messages */
     uint64_t daemon_mask;       /* bit i: the MTA's daemons[i]; 0 = any */
@@ -24,6 +37,10 @@ typedef struct {
     size_t n_literals;
     size_t *literal_lens;       /* their lengths (no strlen per line) */
     int *literal_ids;           /* the same, as ids in the MTA's literal set */
+    /* any_literal lines: the message must hold at least one of them (a
+     * pattern whose matches need one of several strings, such as Exim's
+     * delivery flags => -> >>); none: no such condition. */
+    mc_litgate any;
     mc_pattern pat;
     char *direction, *status, *stage;
     char infer[6][4];           /* code by enhanced class digit ('4','5') */
@@ -38,6 +55,10 @@ typedef struct {
 typedef struct {
     mc_pattern pat;
     char *stage;                /* NULL: map the (?<command>) group */
+    /* Literals one of which every match holds, read off the pattern
+     * (prefilter_literals_exact): a reply none of them is in, or the line
+     * of whose the set's scan found none, does not run it. */
+    mc_litgate gate;
 } mc_stage_rule;
 
 typedef struct {
@@ -54,6 +75,11 @@ typedef struct {
     /* Markers and every rule's literals in one automaton: a line is
      * scanned once instead of once per marker and literal (memmem). */
     mc_litset *literal_set;
+    /* Whether parse.c scans the line with the set (many markers and rules:
+     * Exim), else one lit_in per literal (few: Postfix).  The stage
+     * patterns' literals are in the set only when it is scanned. */
+    bool use_set;
+    mc_litgate marker_gate;     /* the markers' ids as a mask of the scan (no texts) */
     int *marker_ids;
     /* Stripped from the start of every message of this MTA before the line
      * rules run (an embedded timestamp or syslog tag); its (?<host>) group,
@@ -66,6 +92,9 @@ typedef struct {
      * local_daemons.  Optional. */
     mc_pattern local;
     bool has_local;
+    /* local_literal lines: the local pattern runs only on a message that
+     * holds one of them (none: it always runs). */
+    mc_litgate local_gate;
     /* Lines without any envelope that match one of these are pieces of a
      * multi-line entry the MTA writes (Exim's rejectlog header dump): they
      * are not outcomes and never count as unrecognised. */

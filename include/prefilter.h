@@ -24,6 +24,9 @@
  * caseless patterns).  Returns the count (>= 1) and a malloc'd array of
  * malloc'd strings, or 0 when no such set is known. */
 size_t prefilter_literals(const char *src, char ***out);
+/* The same in the pattern's own case, for a pattern matched with case (the
+ * MTA patterns); 0 when the pattern sets the caseless option anywhere. */
+size_t prefilter_literals_exact(const char *src, char ***out);
 void prefilter_free_literals(char **lits, size_t n);
 
 /* Whether the literal lit (n bytes) occurs in text: memmem's answer,

@@ -23,6 +23,51 @@ static char *literal_value(const char *v)
     return mc_xstrdup(v);
 }
 
+/* Appends a literal line's value to a list; false (with FILE:LINE) when
+ * it is empty. */
+static bool add_literal(char ***list, size_t *n, const conf_file *cf, const conf_entry *e, char *err,
+                        size_t errlen)
+{
+    *list = mc_xrealloc(*list, (*n + 1) * sizeof **list);
+    (*list)[(*n)++] = literal_value(e->value);
+    if ((*list)[*n - 1][0] == '\0') {
+        conf_error(err, errlen, cf->path, e->line, "empty %s", e->key);
+        return false;
+    }
+    return true;
+}
+
+/* Frees a gate's literals and indexes. */
+static void gate_free(mc_litgate *g)
+{
+    mc_free_words(g->lits, g->n);
+    free(g->lens);
+    free(g->ids);
+    free(g->mask);
+    memset(g, 0, sizeof *g);
+}
+
+/* Gives a gate's literals their lengths and, when ls is scanned, their
+ * ids in it (before litset_build). */
+static void gate_index(mc_litgate *g, mc_litset *ls)
+{
+    g->lens = mc_xcalloc(g->n + 1, sizeof *g->lens);
+    g->ids = mc_xcalloc(g->n + 1, sizeof *g->ids);
+    for (size_t j = 0; j < g->n; j++) {
+        g->lens[j] = strlen(g->lits[j]);
+        g->ids[j] = ls ? litset_add(ls, g->lits[j]) : -1;
+    }
+}
+
+/* Turns a gate's ids into a mask of ls's scan (after litset_build). */
+static void gate_mask(mc_litgate *g, const int *ids, const mc_litset *ls)
+{
+    g->words = litset_words(ls);
+    g->mask = mc_xcalloc(g->words + 1, sizeof *g->mask);
+    for (size_t j = 0; j < g->n; j++)
+        g->mask[ids[j] / 64] |= 1ULL << (ids[j] % 64);
+}
+
 /* A key of [@mta] that holds one pattern (prefix, local): compiled into
  * pat, a second one is an error. */
 static bool single_pattern(const conf_file *cf, const conf_entry *e, mc_pattern *pat, bool *has, char *err,
@@ -87,6 +132,9 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
                 conf_error(err, errlen, cf->path, e->line, "empty marker");
                 return false;
             }
+        } else if (strcmp(e->key, "local_literal") == 0) {
+            if (!add_literal(&m->local_gate.lits, &m->local_gate.n, cf, e, err, errlen))
+                return false;
         } else if (strcmp(e->key, "prefix") == 0 || strcmp(e->key, "local") == 0) {
             bool prefix = e->key[0] == 'p';
             if (!single_pattern(cf, e, prefix ? &m->prefix : &m->local, prefix ? &m->has_prefix : &m->has_local,
@@ -102,14 +150,18 @@ static bool load_mta_section(mc_mta_rules *m, const conf_file *cf, const conf_se
             (*n)++;
         } else {
             conf_error(err, errlen, cf->path, e->line,
-                       "unknown key '%s' in [@mta] (name, daemons, local_daemons, local, programs, marker, prefix, "
-                       "fragment, debug)",
+                       "unknown key '%s' in [@mta] (name, daemons, local_daemons, local, local_literal, programs, "
+                       "marker, prefix, fragment, debug)",
                        e->key);
             return false;
         }
     }
     if (m->name == NULL) {
         conf_error(err, errlen, cf->path, s->line, "[@mta] needs a name");
+        return false;
+    }
+    if (m->local_gate.n > 0 && !m->has_local) {
+        conf_error(err, errlen, cf->path, s->line, "[@mta] has local_literal lines but no local pattern");
         return false;
     }
     return true;
@@ -152,9 +204,11 @@ static bool load_stages(mc_mta_rules *m, const conf_file *cf, const conf_section
         }
         m->stages = mc_xrealloc(m->stages, (m->n_stages + 1) * sizeof *m->stages);
         mc_stage_rule *sr = &m->stages[m->n_stages];
+        memset(sr, 0, sizeof *sr);
         if (!pattern_compile(&sr->pat, e->value, 0, cf->path, e->line, err, errlen))
             return false;
         sr->stage = via_command ? NULL : mc_xstrdup(e->key);
+        sr->gate.n = prefilter_literals_exact(e->value, &sr->gate.lits);
         m->n_stages++;
         if (via_command && sr->pat.group[G_COMMAND] < 0) {
             conf_error(err, errlen, cf->path, e->line,
@@ -193,13 +247,11 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
                 r->daemon_mask |= 1ULL << d;
             }
             mc_free_words(w, n);
-        } else if (strcmp(k, "literal") == 0) {
-            r->literals = mc_xrealloc(r->literals, (r->n_literals + 1) * sizeof *r->literals);
-            r->literals[r->n_literals++] = literal_value(e->value);
-            if (r->literals[r->n_literals - 1][0] == '\0') {
-                conf_error(err, errlen, cf->path, e->line, "empty literal");
+        } else if (strcmp(k, "literal") == 0 || strcmp(k, "any_literal") == 0) {
+            bool any = k[0] == 'a';
+            if (!add_literal(any ? &r->any.lits : &r->literals, any ? &r->any.n : &r->n_literals, cf, e, err,
+                             errlen))
                 return false;
-            }
         } else if (strcmp(k, "pattern") == 0) {
             if (have_pattern) {
                 conf_error(err, errlen, cf->path, e->line, "[%s] has a second pattern", s->name);
@@ -303,6 +355,7 @@ static void free_line_rules(mc_line_rule *rules, size_t n)
         mc_free_words(r->literals, r->n_literals);
         free(r->literal_ids);
         free(r->literal_lens);
+        gate_free(&r->any);
         pattern_free(&r->pat);
         free(r->direction);
         free(r->status);
@@ -320,6 +373,8 @@ static void free_mta(mc_mta_rules *m)
         free(m->daemons[i]);
     mc_free_words(m->programs, m->n_programs);
     mc_free_words(m->markers, m->n_markers);
+    gate_free(&m->local_gate);
+    free(m->marker_gate.mask);
     free(m->marker_ids);
     free(m->marker_lens);
     litset_free(m->literal_set);
@@ -339,40 +394,61 @@ static void free_mta(mc_mta_rules *m)
     for (size_t i = 0; i < m->n_stages; i++) {
         pattern_free(&m->stages[i].pat);
         free(m->stages[i].stage);
+        gate_free(&m->stages[i].gate);
     }
     free(m->stages);
     free_line_rules(m->rules, m->n_rules);
     free_line_rules(m->facts, m->n_facts);
 }
 
-/* Gives a rule's literals their ids in ls and their lengths. */
-static void add_rule_literals(mc_litset *ls, mc_line_rule *r)
+/* Gives a list of literals their ids in ls and their lengths. */
+static void index_literals(mc_litset *ls, char **lits, size_t n, int **ids, size_t **lens)
 {
-    r->literal_ids = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_ids);
-    r->literal_lens = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_lens);
-    for (size_t j = 0; j < r->n_literals; j++) {
-        r->literal_ids[j] = litset_add(ls, r->literals[j]);
-        r->literal_lens[j] = strlen(r->literals[j]);
+    *ids = mc_xcalloc(n + 1, sizeof **ids);
+    *lens = mc_xcalloc(n + 1, sizeof **lens);
+    for (size_t j = 0; j < n; j++) {
+        (*ids)[j] = litset_add(ls, lits[j]);
+        (*lens)[j] = strlen(lits[j]);
     }
 }
 
 /* One exact-literal automaton per MTA over its markers and every rule's
- * literals, fact rules' too: where the automaton runs, the scan it makes
- * for the markers also answers which fact rule a line may be. */
+ * literals, fact rules' and the gates' too: where the automaton runs, the
+ * scan it makes for the markers also answers which fact rule a line may
+ * be, and which gated patterns may match it. */
 static void build_literal_set(mc_mta_rules *m)
 {
     m->literal_set = litset_new_exact();
-    m->marker_ids = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_ids);
-    m->marker_lens = mc_xcalloc(m->n_markers + 1, sizeof *m->marker_lens);
-    for (size_t i = 0; i < m->n_markers; i++) {
-        m->marker_ids[i] = litset_add(m->literal_set, m->markers[i]);
-        m->marker_lens[i] = strlen(m->markers[i]);
+    /* Few markers and rules: parse.c looks each literal up on its own
+     * (lit_in), and nothing reads the gates' ids. */
+    m->use_set = m->n_markers > 4 || m->n_rules > 16;
+    mc_litset *gates = m->use_set ? m->literal_set : NULL;
+    index_literals(m->literal_set, m->markers, m->n_markers, &m->marker_ids, &m->marker_lens);
+    gate_index(&m->local_gate, gates);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        index_literals(m->literal_set, m->rules[i].literals, m->rules[i].n_literals, &m->rules[i].literal_ids,
+                       &m->rules[i].literal_lens);
+        gate_index(&m->rules[i].any, gates);
     }
-    for (size_t i = 0; i < m->n_rules; i++)
-        add_rule_literals(m->literal_set, &m->rules[i]);
-    for (size_t i = 0; i < m->n_facts; i++)
-        add_rule_literals(m->literal_set, &m->facts[i]);
+    for (size_t i = 0; i < m->n_facts; i++) {
+        index_literals(m->literal_set, m->facts[i].literals, m->facts[i].n_literals, &m->facts[i].literal_ids,
+                       &m->facts[i].literal_lens);
+        gate_index(&m->facts[i].any, gates);
+    }
+    for (size_t i = 0; i < m->n_stages; i++)
+        gate_index(&m->stages[i].gate, gates);
     litset_build(m->literal_set);
+    m->marker_gate.n = m->n_markers;
+    gate_mask(&m->marker_gate, m->marker_ids, m->literal_set);
+    if (gates == NULL)
+        return;
+    gate_mask(&m->local_gate, m->local_gate.ids, gates);
+    for (size_t i = 0; i < m->n_rules; i++)
+        gate_mask(&m->rules[i].any, m->rules[i].any.ids, gates);
+    for (size_t i = 0; i < m->n_facts; i++)
+        gate_mask(&m->facts[i].any, m->facts[i].any.ids, gates);
+    for (size_t i = 0; i < m->n_stages; i++)
+        gate_mask(&m->stages[i].gate, m->stages[i].gate.ids, gates);
 }
 
 /* Loads one rules/mta/<mta>.conf. */

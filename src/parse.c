@@ -205,8 +205,36 @@ static void find_reply(mc_parser *p, const mc_mta_rules *m, mc_str text, mc_even
     }
 }
 
-/* The SMTP stage a reply text names (after RCPT TO, ...), by the MTA's stage patterns and stages.conf. */
-static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str text)
+/* Whether literal id was found in the line. */
+static bool found_bit(const uint64_t *found, int id)
+{
+    return (found[id / 64] >> (id % 64)) & 1;
+}
+
+/* Whether a gate lets a pattern run on text: no gate, or the text holds
+ * one of its literals.  found: the MTA's literal set's scan of a line that
+ * holds the text, or NULL to look each up with lit_in. */
+static bool gate_open(const mc_litgate *g, const uint64_t *found, mc_str text)
+{
+    if (g->n == 0)
+        return true;
+    if (found) {
+        for (size_t w = 0; w < g->words; w++)
+            if (found[w] & g->mask[w])
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < g->n; i++)
+        if (lit_in(text, g->lits[i], g->lens[i]))
+            return true;
+    return false;
+}
+
+/* The SMTP stage a reply text names (after RCPT TO, ...), by the MTA's stage patterns and stages.conf.
+ * found: the literal set's scan of a line that holds the text, or NULL;
+ * a pattern none of whose literals the line holds is not run (most
+ * replies name no stage, and each pattern that fails costs a call). */
+static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str text, const uint64_t *found)
 {
     const mc_parse_rules *pr = p->rules;
     const mc_matcher *mt = &p->matcher;
@@ -214,7 +242,7 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
         return NULL;
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
-        if (!budget_match(p, &sr->pat, text))
+        if (!gate_open(&sr->gate, found, text) || !budget_match(p, &sr->pat, text))
             continue;
         if (sr->stage)
             return sr->stage;
@@ -223,12 +251,6 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
             return st;
     }
     return NULL;
-}
-
-/* Whether literal id was found in the line. */
-static bool found_bit(const uint64_t *found, int id)
-{
-    return (found[id / 64] >> (id % 64)) & 1;
 }
 
 /* found: the literals of the MTA's set present in the line (one scan), or
@@ -243,12 +265,12 @@ static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *foun
         if (!there)
             return false;
     }
-    return true;
+    return gate_open(&r->any, found, msg);
 }
 
 /* Fills the event from a matched rule. */
 static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg,
-                        mc_event *ev)
+                        const uint64_t *found, mc_event *ev)
 {
     const mc_parse_rules *pr = p->rules;
     const mc_matcher *mt = &p->matcher;
@@ -302,7 +324,7 @@ static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule 
     else if (command.p)
         ev->stage = parse_command_stage(pr, command);
     else
-        ev->stage = stage_from_text(p, m, ev->text);
+        ev->stage = stage_from_text(p, m, ev->text, found);
     set_domain(ev);
 }
 
@@ -388,15 +410,14 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     /* Few markers and rules (Postfix): one lit_in per literal is cheapest
      * (a scan by each literal's rarest byte cost 1.4x as much as memmem,
      * lit_in less than half of it).
-     * Many (Exim): one automaton scan answers them all at once. */
+     * Many (Exim): one automaton scan answers them all at once (use_set). */
     const uint64_t *found = NULL;
     bool has_marker = false;
-    if ((m->n_markers <= 4 && m->n_rules <= 16) || p->no_prefilter) {
+    if (!m->use_set || p->no_prefilter) {
         has_marker = has_marker_in(m, marked);
     } else {
         litset_scan(m->literal_set, marked, p->found);
-        for (size_t i = 0; i < m->n_markers && !has_marker; i++)
-            has_marker = found_bit(p->found, m->marker_ids[i]);
+        has_marker = m->n_markers > 0 && gate_open(&m->marker_gate, p->found, marked);
         found = p->found;
     }
     /* A message fact (client=, from=, removed) carries no marker.  Its
@@ -434,11 +455,14 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         ev->time = ll->time;
         ev->host = host;
         ev->program = ll->program;
-        build_event(p, m, r, msg, ev);
+        build_event(p, m, r, msg, found, ev);
         /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
          * section; every output writes the contract's outbound. */
         if (strcmp(ev->direction, "outbound") == 0 &&
-            ((daemon >= 0 && m->daemon_local[daemon]) || (m->has_local && budget_match(p, &m->local, msg))))
+            ((daemon >= 0 && m->daemon_local[daemon]) ||
+             (m->has_local &&
+              gate_open(&m->local_gate, found, msg) &&
+              budget_match(p, &m->local, msg))))
             ev->direction = "local";
         return PARSE_EVENT;
     }

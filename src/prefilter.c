@@ -148,6 +148,8 @@ static size_t skip_quantifier(const char *s, size_t i, size_t n, bool *optional)
     return j;
 }
 
+static size_t read_literals(const char *src, bool fold, char ***out);
+
 typedef struct {
     char *best;
     size_t best_len;
@@ -155,6 +157,7 @@ typedef struct {
     size_t cur_len;
     char **group;        /* the literal set of a required group, if any */
     size_t n_group;
+    bool fold;           /* lowercase the literals (a caseless reading) */
 } runs;
 
 /* The content of a group that matches like a plain group ((...), (?:...),
@@ -241,7 +244,7 @@ static int branch_literal(const char *s, size_t n, runs *r)
              * has no literal of its own: "(?:SPF|DKIM|DMARC)". */
             if (!optional && r->group == NULL && group_body(s, i, j, &off, &len)) {
                 char *inner = mc_xstrndup(s + off, len);
-                r->n_group = prefilter_literals(inner, &r->group);
+                r->n_group = read_literals(inner, r->fold, &r->group);
                 free(inner);
             }
             i = k;
@@ -265,7 +268,7 @@ static int branch_literal(const char *s, size_t n, runs *r)
         } else if (lit >= 0x80) {
             end_run(r); /* caseless UTF-8: leave it to the regex */
         } else {
-            r->cur[r->cur_len++] = (char)tolower(lit);
+            r->cur[r->cur_len++] = r->fold ? (char)tolower(lit) : (char)lit;
             if (j != i)
                 end_run(r); /* repeated: what follows is not adjacent */
         }
@@ -275,10 +278,50 @@ static int branch_literal(const char *s, size_t n, runs *r)
     return 0;
 }
 
+/* Whether src sets an option inline ("(?i)", "(?x:", "(?-i)") whose
+ * letters include one of opts. */
+static bool sets_option(const char *src, const char *opts)
+{
+    for (const char *q = strstr(src, "(?"); q != NULL; q = strstr(q + 1, "(?")) {
+        /* An escaped parenthesis is a literal one. */
+        const char *b = q;
+        while (b > src && b[-1] == '\\')
+            b--;
+        if ((q - b) % 2)
+            continue;
+        const char *k = q + 2;
+        bool hit = false;
+        while (isalpha((unsigned char)*k) || *k == '-' || *k == '^')
+            hit = hit || strchr(opts, *k++) != NULL;
+        if (hit && (*k == ')' || *k == ':'))
+            return true;
+    }
+    return false;
+}
+
 /* Literals one of which every match of src contains (malloc'd); how many, 0 when unknown. */
 size_t prefilter_literals(const char *src, char ***out)
 {
+    return read_literals(src, true, out);
+}
+
+/* The same, in the pattern's own case, for a pattern matched with case:
+ * 0 when it sets the caseless option anywhere. */
+size_t prefilter_literals_exact(const char *src, char ***out)
+{
     *out = NULL;
+    if (sets_option(src, "i"))
+        return 0;
+    return read_literals(src, false, out);
+}
+
+/* prefilter_literals, lowercased or not.  Extended syntax (?x), where a
+ * space in the source is no space in the text, is not read. */
+static size_t read_literals(const char *src, bool fold, char ***out)
+{
+    *out = NULL;
+    if (sets_option(src, "x"))
+        return 0;
     size_t n = strlen(src);
     /* A leading option setting such as (?i) changes no literal. */
     size_t start = 0;
@@ -314,7 +357,7 @@ size_t prefilter_literals(const char *src, char ***out)
         if (i < n && src[i] == ')')
             depth--;
         if (i == n || (src[i] == '|' && depth == 0)) {
-            runs r = {best, 0, cur, 0, NULL, 0};
+            runs r = {best, 0, cur, 0, NULL, 0, fold};
             int rc = branch_literal(src + b, i - b, &r);
             if (rc == 0 && r.best_len >= MIN_LITERAL) {
                 lits = mc_xrealloc(lits, (count + 1) * sizeof *lits);

@@ -79,6 +79,44 @@ START_TEST(test_literals_exact)
 }
 END_TEST
 
+/* The reading in the pattern's own case (the MTA patterns, matched with
+ * case), against the caseless one: the same literals, case kept; none at
+ * all for a pattern that turns caselessness on anywhere; and neither
+ * reads extended syntax, where a space in the source is none in the text. */
+START_TEST(test_literals_case)
+{
+    static const struct {
+        const char *pattern, *exact, *folded; /* NULL: no set */
+    } cs[] = {
+        /* rules/mta/exim.conf [@stage] */
+        {"PRDR error after DATA", "PRDR error after DATA", "prdr error after data"},
+        {"(?:SMTP|LMTP|PRDR) (?:error|timeout)(?: from remote mail server)? after", " after", " after"},
+        {"(?i)Mailbox Full", NULL, "mailbox full"},
+        {"Mailbox (?i:full) now", NULL, "mailbox "},
+        {"Mailbox (?-i)full", NULL, "mailbox "},
+        {"(?x)user unknown", NULL, NULL},
+        {"user (?x: unknown )", NULL, NULL},
+        /* an escaped parenthesis sets no option */
+        {"\\(?i\\) refused", "i) refused", "i) refused"},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        for (int fold = 0; fold < 2; fold++) {
+            char **lits = NULL;
+            size_t n = fold ? prefilter_literals(cs[i].pattern, &lits) : prefilter_literals_exact(cs[i].pattern, &lits);
+            const char *want = fold ? cs[i].folded : cs[i].exact;
+            if (want == NULL) {
+                ck_assert_msg(n == 0 && lits == NULL, "'%s' (%s): %zu literals, expected none", cs[i].pattern,
+                              fold ? "caseless" : "exact", n);
+                continue;
+            }
+            ck_assert_msg(n == 1, "'%s' (%s): %zu literals, expected 1", cs[i].pattern, fold ? "caseless" : "exact", n);
+            ck_assert_str_eq(lits[0], want);
+            prefilter_free_literals(lits, n);
+        }
+    }
+}
+END_TEST
+
 /* One scan reports every literal a text holds, whatever its case, and no
  * other; an exact set keeps case. */
 START_TEST(test_scan)
@@ -224,6 +262,7 @@ static Suite *prefilter_suite(void)
     Suite *s = suite_create("prefilter");
     TCase *tc = tcase_create("prefilter");
     tcase_add_loop_test(tc, test_literals_exact, 0, (int)(sizeof cases / sizeof cases[0]));
+    tcase_add_test(tc, test_literals_case);
     tcase_add_test(tc, test_scan);
     tcase_add_test(tc, test_scan_many);
     tcase_add_test(tc, test_lit_in_like_memmem);

@@ -1,0 +1,364 @@
+/*
+ * test_linegate.c - the literal gates in front of the MTA line patterns:
+ * a rule's any_literal lines (Exim's [delivery] runs only on a line with
+ * one of its flags), the [@mta] local_literal lines (the local-delivery
+ * pattern runs only on a line with one of them) and the literals read off
+ * each [@stage] pattern (it runs only on a line holding one).  A gate may only save
+ * work: every real line of tests/data parses to the same event with the
+ * gates as without them, the gates do turn lines away, and every transport
+ * name the local pattern knows has its literal.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "testutil.h"
+
+/* The directories of logs in tests/data (plain or gzip: gzopen reads
+ * both), the files of each that are logs, and the MTA whose gates the
+ * comparison switches off. */
+static const struct {
+    const char *mta, *dir, *suffix;
+} log_dirs[] = {
+    {"exim", "exim", ".log"},
+    {"exim", "exim/exim-testsuite/log", ""},
+    {"exim", "exim/exim-testsuite/rejectlog", ""},
+    {"exim", "exim-runs", "log.gz"},
+    {"postfix", "postfix", ".log"},
+    {"postfix", "postfix/mta-run", "maillog"},
+    {"postfix", "postfix-public", ".log"},
+    {"postfix", "postfix-gen", "maillog"},
+};
+
+/* Whether name ends with suffix. */
+static bool ends_with(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* The rules as loaded, with one MTA's gates switched off: any_literal,
+ * local_literal and the stage patterns' literal lists emptied (their texts
+ * stay owned by the rules). */
+typedef struct {
+    size_t *n_any;       /* each rule's n_any, as loaded */
+    size_t *n_stage;     /* each stage pattern's n_lits, as loaded */
+    size_t n_local;      /* the MTA's n_local_literals, as loaded */
+} saved_gates;
+
+/* Switches MTA m's gates off (saving their counts in sv) or back on. */
+static void gates(mc_mta_rules *m, saved_gates *sv, bool on)
+{
+    if (!on) {
+        sv->n_any = mc_xcalloc(m->n_rules + 1, sizeof *sv->n_any);
+        for (size_t i = 0; i < m->n_rules; i++) {
+            sv->n_any[i] = m->rules[i].any.n;
+            m->rules[i].any.n = 0;
+        }
+        sv->n_stage = mc_xcalloc(m->n_stages + 1, sizeof *sv->n_stage);
+        for (size_t i = 0; i < m->n_stages; i++) {
+            sv->n_stage[i] = m->stages[i].gate.n;
+            m->stages[i].gate.n = 0;
+        }
+        sv->n_local = m->local_gate.n;
+        m->local_gate.n = 0;
+        return;
+    }
+    for (size_t i = 0; i < m->n_rules; i++)
+        m->rules[i].any.n = sv->n_any[i];
+    for (size_t i = 0; i < m->n_stages; i++)
+        m->stages[i].gate.n = sv->n_stage[i];
+    m->local_gate.n = sv->n_local;
+    free(sv->n_any);
+    free(sv->n_stage);
+}
+
+/* A view as text for the fingerprint ("-" when unset). */
+static void put(char *buf, size_t cap, size_t *at, const char *name, mc_str s)
+{
+    int n = snprintf(buf + *at, cap - *at, " %s=%.*s", name, s.p ? (int)s.n : 1, s.p ? s.p : "-");
+    if (n > 0)
+        *at += (size_t)n < cap - *at ? (size_t)n : cap - *at - 1;
+}
+
+/* What a line parsed to: the result and every field the parser fills. */
+static void fingerprint(mc_parse_result r, const mc_event *ev, char *buf, size_t cap)
+{
+    size_t at = (size_t)snprintf(buf, cap, "r=%d", (int)r);
+    if (r != PARSE_EVENT)
+        return;
+    int n = snprintf(buf + at, cap - at, " dir=%s stage=%s code=%s enh=%s inf=%d", ev->direction,
+                     ev->stage ? ev->stage : "-", ev->code, ev->enhanced, (int)ev->inferred);
+    if (n > 0)
+        at += (size_t)n < cap - at ? (size_t)n : cap - at - 1;
+    put(buf, cap, &at, "status", ev->status);
+    put(buf, cap, &at, "qid", ev->queue_id);
+    put(buf, cap, &at, "rcpt", ev->recipient);
+    put(buf, cap, &at, "sender", ev->sender);
+    put(buf, cap, &at, "relay", ev->relay);
+    put(buf, cap, &at, "client", ev->client);
+    put(buf, cap, &at, "text", ev->text);
+    put(buf, cap, &at, "reply", ev->reply);
+    put(buf, cap, &at, "delay", ev->delay);
+    put(buf, cap, &at, "transfer", ev->transfer);
+}
+
+/* MTA name's rules in a fresh load (the test changes them). */
+static mc_mta_rules *mta_of(mc_rules *r, const char *name)
+{
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        if (strcmp(r->parse.mtas[i].name, name) == 0)
+            return &r->parse.mtas[i];
+    ck_abort_msg("no %s rules", name);
+    return NULL;
+}
+
+/* The rules of a fresh load and its Exim part. */
+static mc_mta_rules *exim_of(mc_rules *r)
+{
+    char err[1024];
+    ck_assert_msg(rules_load(r, MC_SOURCE_RULES, err, sizeof err), "%s", err);
+    return mta_of(r, "exim");
+}
+
+/* What the lines of the logs parsed to, counted by kind. */
+typedef struct {
+    size_t lines, sent, local, other;
+} tally;
+
+/* Every line of one log: the same result and fields with m's gates on
+ * (parser on) and off (parser off). */
+static void compare_file(mc_mta_rules *m, mc_parser *on, mc_parser *off, const char *path, tally *t)
+{
+    static char line[65536], a[8192], b[8192];
+    gzFile gz = gzopen(path, "rb");
+    ck_assert_msg(gz != NULL, "cannot open %s", path);
+    year_ctx_init(&on->years, 2026, 11, 23);
+    year_ctx_init(&off->years, 2026, 11, 23);
+    while (gzgets(gz, line, sizeof line) != NULL) {
+        size_t n = strcspn(line, "\n");
+        mc_event e1, e2;
+        memset(&e1, 0, sizeof e1);
+        memset(&e2, 0, sizeof e2);
+        mc_parse_result r1 = parser_line(on, mc_str_make(line, n), &e1);
+        fingerprint(r1, &e1, a, sizeof a);
+        saved_gates sv;
+        gates(m, &sv, false);
+        mc_parse_result r2 = parser_line(off, mc_str_make(line, n), &e2);
+        gates(m, &sv, true);
+        fingerprint(r2, &e2, b, sizeof b);
+        ck_assert_msg(strcmp(a, b) == 0, "%s: %.*s\n gated:   %s\n ungated: %s", path, (int)n, line, a, b);
+        t->lines++;
+        if (r1 == PARSE_EVENT && strcmp(e1.direction, "local") == 0)
+            t->local++;
+        else if (r1 == PARSE_EVENT && mc_str_eq(e1.status, "sent"))
+            t->sent++;
+        else if (r1 == PARSE_EVENT || r1 == PARSE_UNRECOGNISED)
+            t->other++;
+    }
+    gzclose(gz);
+}
+
+/* Every line of every log: the same result and fields with the line's
+ * MTA's gates on and off; and the gates are real (delivery lines and local deliveries
+ * are among them, so a gate that let nothing through would show). */
+START_TEST(test_gates_change_no_answer)
+{
+    mc_rules rules;
+    mc_mta_rules *m = exim_of(&rules);
+    ck_assert_uint_gt(m->local_gate.n, 0);
+    mc_parser on, off;
+    parser_init(&on, &rules.parse);
+    parser_init(&off, &rules.parse);
+    tally t = {0}, pf = {0};
+    for (size_t d = 0; d < sizeof log_dirs / sizeof log_dirs[0]; d++) {
+        bool exim = strcmp(log_dirs[d].mta, "exim") == 0;
+        char *dpath = test_corpus_path(log_dirs[d].dir);
+        DIR *dir = opendir(dpath);
+        ck_assert_msg(dir != NULL, "cannot open %s", dpath);
+        struct dirent *de;
+        while ((de = readdir(dir)) != NULL) {
+            if (de->d_name[0] == '.' || !ends_with(de->d_name, log_dirs[d].suffix))
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dpath, de->d_name);
+            compare_file(exim ? m : mta_of(&rules, "postfix"), &on, &off, path, exim ? &t : &pf);
+        }
+        closedir(dir);
+        free(dpath);
+    }
+    /* Deliveries (the [delivery] gate lets them in), local ones (the local
+     * gate lets them in) and other outcomes (the delivery gate keeps them
+     * out) are all there. */
+    ck_assert_uint_gt(t.lines, 1000);
+    ck_assert_uint_gt(t.sent, 50);
+    ck_assert_uint_gt(t.local, 5);
+    ck_assert_uint_gt(t.other, 50);
+    /* Postfix: its stage patterns' literals are looked up one by one. */
+    ck_assert_uint_gt(pf.sent, 50);
+    ck_assert_uint_gt(pf.other, 50);
+    parser_free(&on);
+    parser_free(&off);
+    rules_free(&rules);
+}
+END_TEST
+
+/* Parses one synthetic Exim line with a parser of its own. */
+static mc_parse_result parse_with(const mc_rules *r, const char *line, mc_event *ev)
+{
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    year_ctx_init(&p.years, 2026, 11, 23);
+    memset(ev, 0, sizeof *ev);
+    mc_parse_result res = parser_line(&p, mc_str_cstr(line), ev);
+    parser_free(&p);
+    return res;
+}
+
+/* Makes a gate's mask hold literal id alone. */
+static void only_bit(mc_litgate *g, int id)
+{
+    memset(g->mask, 0, g->words * sizeof *g->mask);
+    g->mask[id / 64] |= 1ULL << (id % 64);
+}
+
+/* The gates are consulted: a delivery whose flag literal is made one the
+ * line lacks is no longer read, and a local delivery whose literals are
+ * made ones the line lacks stays outbound. */
+START_TEST(test_gates_are_consulted)
+{
+    mc_rules rules;
+    mc_mta_rules *m = exim_of(&rules);
+    static const char delivery[] = "2026-11-23 10:00:00 1abcDE-000000AB-Xy => user@example.com R=dnslookup "
+                                   "T=remote_smtp H=mx.example.com [192.0.2.1] C=\"250 OK\"";
+    static const char localdel[] = "2026-11-23 10:00:00 1abcDE-000000AB-Xy => user <user@example.com> "
+                                   "R=localuser T=local_delivery";
+    mc_event ev;
+    ck_assert_int_eq(parse_with(&rules, delivery, &ev), PARSE_EVENT);
+    ck_assert_str_eq(ev.direction, "outbound");
+    ck_assert_int_eq(parse_with(&rules, localdel, &ev), PARSE_EVENT);
+    ck_assert_str_eq(ev.direction, "local");
+    /* "synchronization error" is a marker, so it has an id in the set; no
+     * line here holds it. */
+    int absent = -1;
+    for (size_t i = 0; i < m->n_markers; i++)
+        if (strcmp(m->markers[i], "synchronization error") == 0)
+            absent = m->marker_ids[i];
+    ck_assert_int_ge(absent, 0);
+    mc_line_rule *d = NULL;
+    for (size_t i = 0; i < m->n_rules; i++)
+        if (strcmp(m->rules[i].name, "delivery") == 0)
+            d = &m->rules[i];
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(d->any.n, 3);
+    only_bit(&d->any, absent);
+    ck_assert_int_eq(parse_with(&rules, delivery, &ev), PARSE_UNRECOGNISED);
+    only_bit(&m->local_gate, absent);
+    /* The local line is no longer a delivery either: no rule reads it. */
+    ck_assert_int_ne(parse_with(&rules, localdel, &ev), PARSE_EVENT);
+    rules_free(&rules);
+}
+END_TEST
+
+/* Every transport the local pattern names, and a file and a pipe after
+ * each delivery flag, is a local delivery: a name added to the pattern
+ * without its local_literal line fails here. */
+START_TEST(test_local_literals_cover_pattern)
+{
+    mc_rules rules;
+    mc_mta_rules *m = exim_of(&rules);
+    const char *src = m->local.source;
+    const char *t = strstr(src, "T=(?:");
+    ck_assert_ptr_nonnull(t);
+    t += strlen("T=(?:");
+    const char *end = strchr(t, ')');
+    ck_assert_ptr_nonnull(end);
+    size_t names = 0;
+    char line[512];
+    mc_event ev;
+    while (t < end) {
+        size_t n = strcspn(t, "|)");
+        snprintf(line, sizeof line,
+                 "2026-11-23 10:00:00 1abcDE-000000AB-Xy => user <user@example.com> R=r1 T=%.*s", (int)n, t);
+        ck_assert_int_eq(parse_with(&rules, line, &ev), PARSE_EVENT);
+        ck_assert_msg(strcmp(ev.direction, "local") == 0, "not local: %s", line);
+        names++;
+        t += n + (t[n] == '|');
+    }
+    ck_assert_uint_ge(names, 10);
+    static const char *const flags[] = {"=>", "->"};
+    static const char *const targets[] = {"/var/mail/user", "|/usr/bin/procmail"};
+    for (size_t f = 0; f < 2; f++) {
+        for (size_t k = 0; k < 2; k++) {
+            snprintf(line, sizeof line, "2026-11-23 10:00:00 1abcDE-000000AB-Xy %s %s <user@example.com> R=r1 T=t1",
+                     flags[f], targets[k]);
+            ck_assert_int_eq(parse_with(&rules, line, &ev), PARSE_EVENT);
+            ck_assert_msg(strcmp(ev.direction, "local") == 0, "not local: %s", line);
+        }
+    }
+    /* A remote transport whose name ends like a local one stays outbound. */
+    ck_assert_int_eq(parse_with(&rules, "2026-11-23 10:00:00 1abcDE-000000AB-Xy => user@example.com R=r1 "
+                                        "T=remote_pipe H=mx.example.com [192.0.2.1]",
+                                &ev),
+                     PARSE_EVENT);
+    ck_assert_str_eq(ev.direction, "outbound");
+    rules_free(&rules);
+}
+END_TEST
+
+/* A gate line that says nothing, or a local_literal without a local
+ * pattern, is a rules error with its place. */
+START_TEST(test_gate_errors)
+{
+    static const struct {
+        const char *conf, *error;
+    } cases[] = {
+        {"[@mta]\nname = x\nmarker = =>\n[r]\nany_literal = \"\"\npattern = ^x\ndirection = outbound\nstatus = sent\n",
+         "empty any_literal"},
+        {"[@mta]\nname = x\nmarker = =>\nlocal_literal = T=file\n", "no local pattern"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char dir[] = "/tmp/mc-linegate-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        char path[256];
+        snprintf(path, sizeof path, "%s/stages.conf", dir);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("[@commands]\nRCPT TO = rcpt\n", f);
+        fclose(f);
+        snprintf(path, sizeof path, "%s/x.conf", dir);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(cases[i].conf, f);
+        fclose(f);
+        mc_parse_rules pr;
+        char err[512];
+        const char *files[] = {"x.conf"};
+        ck_assert(!parse_rules_load(&pr, dir, files, 1, true, err, sizeof err));
+        ck_assert_msg(strstr(err, cases[i].error) != NULL && strstr(err, "x.conf:") != NULL, "%s", err);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/stages.conf", dir);
+        unlink(path);
+        rmdir(dir);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("linegate");
+    TCase *tc = tcase_create("gates");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_gates_change_no_answer);
+    tcase_add_test(tc, test_gates_are_consulted);
+    tcase_add_test(tc, test_local_literals_cover_pattern);
+    tcase_add_test(tc, test_gate_errors);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
