@@ -42,6 +42,15 @@ typedef struct {
 
 struct failure_block; /* the failure events of a batch being packed (below) */
 
+/* A value bound to a parameter during a flush (SQLITE_STATIC: the bytes
+ * are the aggregate's, which stay put until the flush ends), so that a row
+ * whose value is the same as the last row's skips the binding (some 190
+ * instructions in SQLite).  Forgotten when a flush begins. */
+typedef struct {
+    const char *p; /* NULL: nothing bound in this flush */
+    size_t n;
+} bound_value;
+
 struct mc_store {
     sqlite3 *db;
     bool read_only;
@@ -49,6 +58,8 @@ struct mc_store {
     char txn_err[512];  /* why a write outside store_flush failed ("": none) */
     sqlite3_stmt *upsert_count;
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
+    bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension */
+    bound_value hour_bound;              /* upsert_count's hour */
     tuple_slot *tuple_slots;
     size_t n_tuples;
     mc_buf tuple_text, key;
@@ -60,6 +71,8 @@ struct mc_store {
     bool failures_added; /* in this transaction */
     int64_t newest_at;  /* the newest log time of a failure written by this handle */
     mc_bucket_memo failure_hour; /* the hour bucket of the last failure event */
+    mc_time failure_time; /* the log time of the last failure event ... */
+    char failure_when[64]; /* ... as formatted (a failure and its neighbours share a second) */
     sqlite3_stmt *upsert_lines;
     sqlite3_stmt *upsert_shape;
     sqlite3_stmt *upsert_delay, *find_delay;
@@ -260,7 +273,7 @@ static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, 
 }
 
 /* FNV-1a of n bytes: a source's fingerprint, and the hash a tuple's id is
- * derived from. */
+ * derived from (both stored: never to change). */
 static uint64_t tuple_hash(const char *p, size_t n)
 {
     uint64_t h = 14695981039346656037ULL;
@@ -269,6 +282,42 @@ static uint64_t tuple_hash(const char *p, size_t n)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* The hash of a key of a table in memory (a failure block's dictionary, a
+ * batch's delay groups): eight bytes a step (FNV-1a's byte a step was a
+ * third of recording a failure event), then a final mix for the slot's low
+ * bits.  Never stored: a collision costs a compare of the keys, never a
+ * wrong answer. */
+static uint64_t mem_hash(const char *p, size_t n)
+{
+    const uint64_t m = 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (uint64_t)n * m;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    if (i < n) { /* the rest, read in at most two loads: the length is in h already */
+        uint64_t w;
+        if (n >= 8) {
+            memcpy(&w, p + n - 8, sizeof w); /* overlaps the last step */
+        } else if (n >= 4) {
+            uint32_t lo, hi;
+            memcpy(&lo, p, sizeof lo);
+            memcpy(&hi, p + n - 4, sizeof hi);
+            w = lo | (uint64_t)hi << 32;
+        } else {
+            const unsigned char *u = (const unsigned char *)p;
+            w = u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
+        }
+        h = (h ^ w) * m;
+    }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ULL;
+    return h ^ (h >> 32);
 }
 
 /* The fields of an hour bucket "YYYY-MM-DDTHH"; false when it is not one.
@@ -741,6 +790,16 @@ static tuple_slot *tuple_slot_of(mc_store *s, uint64_t h)
     }
 }
 
+/* Whether the value p (n bytes) is the one bound last in this flush; when
+ * not, it is remembered as bound (the caller binds it). */
+static bool bound_again(bound_value *b, const char *p, size_t n)
+{
+    if (b->p != NULL && b->n == n && (b->p == p || memcmp(b->p, p, n) == 0))
+        return true;
+    *b = (bound_value){p, n};
+    return false;
+}
+
 /* Whether the tuples row st stands on holds the values of dims. */
 static bool tuple_row_is(sqlite3_stmt *st, const char *const dims[DIM_COUNT])
 {
@@ -842,10 +901,13 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
         sqlite3_stmt *st = s->insert_tuple;
         sqlite3_bind_int64(st, 1, cand);
         for (int d = DIM_MTA; d < TUPLE_END; d++) {
-            if (int_dim(d))
-                sqlite3_bind_int(st, d + 1, dims[d][0] == '1');
-            else
+            if (int_dim(d)) {
+                const char *v = dims[d][0] == '1' ? "1" : "0";
+                if (!bound_again(&s->tuple_bound[d], v, 1))
+                    sqlite3_bind_int(st, d + 1, v[0] == '1');
+            } else if (!bound_again(&s->tuple_bound[d], dims[d], lens[d])) {
                 sqlite3_bind_text(st, d + 1, dims[d], (int)lens[d], SQLITE_STATIC);
+            }
         }
         if (!step_done(s, st, err, errlen))
             return false;
@@ -880,7 +942,9 @@ static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t
     if (!tuple_id(s, dims, hash, &id, err, errlen))
         return false;
     sqlite3_stmt *st = s->upsert_count;
-    sqlite3_bind_text(st, 1, dims[DIM_HOUR], -1, SQLITE_STATIC);
+    size_t hour_len = strlen(dims[DIM_HOUR]);
+    if (!bound_again(&s->hour_bound, dims[DIM_HOUR], hour_len))
+        sqlite3_bind_text(st, 1, dims[DIM_HOUR], (int)hour_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_text(st, 3, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
@@ -1050,7 +1114,7 @@ static bool write_delays(mc_store *s, const mc_aggregate *a, char *err, size_t e
             }
         }
         delay_key(e, &key);
-        uint64_t h = tuple_hash(key.data, key.len);
+        uint64_t h = mem_hash(key.data, key.len);
         size_t j = h & (n_slots - 1);
         for (; slots[j]; j = (j + 1) & (n_slots - 1)) {
             const delay_group *g = &groups[slots[j] - 1];
@@ -1174,6 +1238,9 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     }
     if (!begin_txn(s, err, errlen))
         return false;
+    /* The last flush's bound values were its aggregate's: gone. */
+    memset(s->tuple_bound, 0, sizeof s->tuple_bound);
+    s->hour_bound = (bound_value){NULL, 0};
     bool track = src != NULL && src->fp_len > 0;
     int64_t id_before = track ? src->id : 0;
     bool ok = !track || source_moved(s, src, &src->lost, err, errlen);
@@ -2040,7 +2107,7 @@ static uint64_t field_index(struct failure_block *b, mc_str v)
             *dict_slot(b, mc_str_make(b->strings.data + e->off, e->len), e->hash) = (uint32_t)i + 1;
         }
     }
-    uint64_t h = tuple_hash(v.p, v.n);
+    uint64_t h = mem_hash(v.p, v.n);
     uint32_t *slot = dict_slot(b, v, h);
     if (*slot == 0) {
         if (b->n_dict == b->dict_cap) {
@@ -2093,6 +2160,25 @@ static bool failure_block_write(mc_store *s, char *err, size_t errlen)
     return ok;
 }
 
+/* Whether two log times are the same, field by field. */
+static bool time_same(const mc_time *a, const mc_time *b)
+{
+    return a->valid == b->valid && a->sec == b->sec && a->min == b->min && a->hour == b->hour &&
+           a->day == b->day && a->month == b->month && a->year == b->year && a->usec == b->usec &&
+           strncmp(a->zone, b->zone, sizeof a->zone) == 0;
+}
+
+/* A failure event's log time as text, formatted again only when it is not
+ * the last event's time. */
+static const char *failure_when(mc_store *s, const mc_time *t)
+{
+    if (!time_same(&s->failure_time, t)) {
+        mc_time_format(t, s->failure_when, sizeof s->failure_when);
+        s->failure_time = *t;
+    }
+    return s->failure_when;
+}
+
 /* Adds one failure event of the given hour bucket and log time to the
  * block being filled; the block is written first when it holds another
  * hour or is full. */
@@ -2111,8 +2197,7 @@ static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
     }
     b->first_at = at < b->first_at ? at : b->first_at;
     b->last_at = at > b->last_at ? at : b->last_at;
-    char when[64];
-    mc_time_format(&ev->time, when, sizeof when);
+    const char *when = failure_when(s, &ev->time);
     bool local = ev->direction && strcmp(ev->direction, "local") == 0;
     /* The reply lies inside the text (event.h): its offset there. */
     bool reply_at = ev->reply.p && ev->text.p && ev->reply.p >= ev->text.p &&
