@@ -1993,6 +1993,7 @@ struct failure_block {
     size_t n_dict, dict_cap;
     uint32_t *slots;       /* hash of a string -> its index + 1 (0: empty) */
     size_t n_slots;        /* a power of two, at most half used */
+    uint32_t last[FF_COUNT]; /* per field, the index + 1 of the last record's string (0: none) */
 };
 
 void store_set_retention(mc_store *s, int64_t seconds) { s->retention = seconds > 0 ? seconds : 0; }
@@ -2063,6 +2064,7 @@ static void failure_block_reset(struct failure_block *b)
     mc_buf_reset(&b->records);
     b->n_records = 0;
     b->n_dict = 0;
+    memset(b->last, 0, sizeof b->last);
     if (b->slots)
         memset(b->slots, 0, b->n_slots * sizeof *b->slots);
 }
@@ -2091,12 +2093,19 @@ static uint32_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
     }
 }
 
-/* The dictionary index of the field v, the string added to the dictionary
- * when new (0 for null). */
-static uint64_t field_index(struct failure_block *b, mc_str v)
+/* The dictionary index of field f's string v, the string added to the
+ * dictionary when new (0 for null).  Most fields repeat the last record's
+ * (host, program, status, reason...): that string is compared first, a
+ * compare instead of a hash and a probe. */
+static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
 {
     if (v.p == NULL)
         return 0;
+    if (b->last[f] != 0) {
+        const dict_entry *e = &b->dict[b->last[f] - 1];
+        if (e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0)
+            return b->last[f];
+    }
     if (2 * (b->n_dict + 1) > b->n_slots) { /* grow and rehash */
         size_t n = b->n_slots ? 2 * b->n_slots : 1024;
         free(b->slots);
@@ -2120,6 +2129,7 @@ static uint64_t field_index(struct failure_block *b, mc_str v)
         mc_buf_addc(&b->strings, '\0');
         *slot = (uint32_t)++b->n_dict;
     }
+    b->last[f] = *slot;
     return *slot;
 }
 
@@ -2232,7 +2242,7 @@ static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
         [FF_DELAYS] = delays.p && delays.n ? delays : MC_STR_NULL,
     };
     for (int f = 0; f < FF_COUNT; f++)
-        n += encode_varint(rec + n, field_index(b, fields[f]));
+        n += encode_varint(rec + n, field_index(b, (failure_field)f, fields[f]));
     mc_buf_add(&b->records, rec, n);
     b->n_records++;
     return true;
