@@ -346,7 +346,8 @@ static bool begin_txn(mc_store *s, char *err, size_t errlen);
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
                         const char *first, const char *last, const char *sample, char *err, size_t errlen);
-static uint64_t tuple_key_hash(mc_store *s, const char *const dims[DIM_COUNT]);
+static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT]);
+static int64_t tuple_hour(const char *hour);
 static bool prune_failures(mc_store *s, char *err, size_t errlen);
 static bool upgrade_failures(mc_store *s, char *err, size_t errlen);
 static bool failure_block_write(mc_store *s, char *err, size_t errlen);
@@ -446,8 +447,8 @@ static bool upgrade_counts(mc_store *s, const char *select, char *err, size_t er
             v[i] = (const char *)sqlite3_column_text(st, DIM_COUNT + 1 + i);
             v[i] = v[i] ? v[i] : "";
         }
-        ok = write_count(s, dims, tuple_key_hash(s, dims), (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0],
-                         v[1], v[2], err, errlen);
+        ok = write_count(s, dims, tuple_key_hash(tuple_hour(dims[DIM_HOUR]), dims),
+                         (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0], v[1], v[2], err, errlen);
     }
     if (ok && rc != SQLITE_DONE)
         ok = db_error(s, "reading the counts to upgrade", err, errlen);
@@ -855,12 +856,25 @@ static uint64_t tuple_id_try(int64_t hour, uint64_t h, int probe)
     return ((uint64_t)(hour + 1) << 40) | ((h + (uint64_t)probe) & ((1ULL << 40) - 1));
 }
 
-/* The hash of the tuple of dims (packed into s->key), its id's low bits. */
-static uint64_t tuple_key_hash(mc_store *s, const char *const dims[DIM_COUNT])
+/* The hash of the tuple of dims (hour: its hour number), its id's low
+ * bits: tuple_hash of the key tuple_pack would write (FNV-1a reads a byte at a time, so the values are
+ * hashed where they lie, without the copy). */
+static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT])
 {
-    size_t lens[TUPLE_END];
-    tuple_pack(s, dims, lens);
-    return tuple_hash(s->key.data, s->key.len);
+    unsigned char head[sizeof hour];
+    memcpy(head, &hour, sizeof hour);
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < sizeof head; i++)
+        h = (h ^ head[i]) * 1099511628211ULL;
+    for (int d = DIM_MTA; d < TUPLE_END; d++) {
+        if (int_dim(d))
+            h = (h ^ (unsigned char)(dims[d][0] == '1' ? '1' : '0')) * 1099511628211ULL;
+        else
+            for (const unsigned char *p = (const unsigned char *)dims[d]; *p; p++)
+                h = (h ^ *p) * 1099511628211ULL;
+        h *= 1099511628211ULL; /* the value's NUL: h ^ 0 */
+    }
+    return h;
 }
 
 /* The id of the tuple of dims in tuples, written there when new.  The id
@@ -1214,10 +1228,10 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
         s->order = mc_xrealloc(s->order, n * sizeof *s->order);
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t h = tuple_key_hash(s, aggregate_entry(a, i)->dims);
-        int64_t day;
-        memcpy(&day, s->key.data, sizeof day);
-        s->order[i] = (struct write_order){tuple_id_try(day, h, 0), h, i};
+        const char *const *dims = aggregate_entry(a, i)->dims;
+        int64_t hour = tuple_hour(dims[DIM_HOUR]);
+        uint64_t h = tuple_key_hash(hour, dims);
+        s->order[i] = (struct write_order){tuple_id_try(hour, h, 0), h, i};
     }
     if (n > 1) /* qsort's array may not be NULL, even empty */
         qsort(s->order, n, sizeof *s->order, order_cmp);
