@@ -344,6 +344,7 @@ static bool hour_fields(const char *hour, int *y, int *mo, int *d, int *h)
 
 static bool begin_txn(mc_store *s, char *err, size_t errlen);
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
+static bool time_same(const mc_time *a, const mc_time *b);
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
                         const char *first, const char *last, const char *sample, char *err, size_t errlen);
 static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT]);
@@ -1266,7 +1267,12 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     for (size_t i = 0; ok && i < n; i++) {
         const mc_agg_entry *e = aggregate_entry(a, s->order[i].entry);
         char first[48], last[48];
-        aggregate_entry_seen(e, first, last, sizeof first);
+        if (time_same(&e->first, &e->last)) { /* most rows are one event: one time, formatted once */
+            mc_time_format(&e->first, first, sizeof first);
+            memcpy(last, first, sizeof last);
+        } else {
+            aggregate_entry_seen(e, first, last, sizeof first);
+        }
         ok = write_count(s, e->dims, s->order[i].hash, e->count, first, last, e->sample, err, errlen);
     }
     for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {

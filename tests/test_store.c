@@ -625,7 +625,9 @@ END_TEST
  * memory).  Every tuple holds its own values: a value kept by length alone
  * lands a count on a neighbour's domain, relay or status; one kept from the
  * last batch reads the freed aggregate (and fails under ASan).  The
- * expected rows are counted here as the events are made. */
+ * expected rows are counted here as the events are made.  The first
+ * delivery is logged again half an hour on: its row's first and last
+ * times differ, the others' are one time (formatted once, store_flush). */
 START_TEST(test_bound_values)
 {
     enum { EVENTS = 120, DOMAINS = 6 };
@@ -647,6 +649,13 @@ START_TEST(test_bound_values)
                      bounced ? "550 5.1.1 No such user" : "450 4.2.0 Mailbox busy");
             add_events(a, line, times);
             want[pass][d][bounced] += (uint64_t)times;
+            if (i == 0) { /* the same row half an hour on: its first and last times differ */
+                char *at = strstr(line, ":00:00 ");
+                ck_assert_ptr_nonnull(at);
+                memcpy(at, ":30:00 ", 7);
+                add_events(a, line, 1);
+                want[pass][d][bounced]++;
+            }
         }
         ck_assert(store_flush(s, a, NULL, "x", err, sizeof err));
         aggregate_free(a);
@@ -667,6 +676,13 @@ START_TEST(test_bound_values)
     free(got);
     got = dump(db, "SELECT (SELECT count(*) FROM tuples), (SELECT count(*) FROM count_rows)");
     ck_assert_str_eq(got, "24|240\n");
+    free(got);
+    got = dump(db, "SELECT hour, recipient, count, first_seen, last_seen FROM count_rows"
+                   " WHERE recipient IN ('u000@d0.example', 'u001@d1.example') ORDER BY 1, 2");
+    ck_assert_str_eq(got, "2026-11-23T10|u000@d0.example|2|2026-11-23T10:00:00|2026-11-23T10:30:00\n"
+                          "2026-11-23T10|u001@d1.example|2|2026-11-23T10:00:00|2026-11-23T10:00:00\n"
+                          "2026-11-23T11|u000@d0.example|2|2026-11-23T11:00:00|2026-11-23T11:30:00\n"
+                          "2026-11-23T11|u001@d1.example|2|2026-11-23T11:00:00|2026-11-23T11:00:00\n");
     free(got);
     sqlite3_close(db);
     mc_buf_free(&expect);
