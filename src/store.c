@@ -45,7 +45,8 @@ struct failure_block; /* the failure events of a batch being packed (below) */
 /* A value bound to a parameter during a flush (SQLITE_STATIC: the bytes
  * are the aggregate's, which stay put until the flush ends), so that a row
  * whose value is the same as the last row's skips the binding (some 190
- * instructions in SQLite).  Forgotten when a flush begins. */
+ * instructions in SQLite).  Forgotten when a flush begins, and before each
+ * row an upgrade copies (bound_forget). */
 typedef struct {
     const char *p; /* NULL: nothing bound in this flush */
     size_t n;
@@ -58,12 +59,13 @@ struct mc_store {
     char txn_err[512];  /* why a write outside store_flush failed ("": none) */
     sqlite3_stmt *upsert_count;
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
-    bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension */
+    bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension (bound_forget) */
     bound_value hour_bound;              /* upsert_count's hour */
     tuple_slot *tuple_slots;
     size_t n_tuples;
     mc_buf tuple_text, key;
-    struct write_order *order, *order_tmp; /* a batch's count rows in the order they are written; the sort's */
+    struct write_order *order;     /* a batch's count rows in the order they are written */
+    struct write_order *order_tmp; /* the sort's room */
     size_t order_cap;
     sqlite3_stmt *insert_failure, *prune_failures; /* prepared when first used */
     struct failure_block *failures; /* the block being filled, written in the batch's transaction */
@@ -274,12 +276,14 @@ static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, 
 
 /* FNV-1a of n bytes: a source's fingerprint, and the hash a tuple's id is
  * derived from (both stored: never to change). */
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
 static uint64_t tuple_hash(const char *p, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+        h *= FNV_PRIME;
     }
     return h;
 }
@@ -345,6 +349,7 @@ static bool hour_fields(const char *hour, int *y, int *mo, int *d, int *h)
 static bool begin_txn(mc_store *s, char *err, size_t errlen);
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
 static bool time_same(const mc_time *a, const mc_time *b);
+static void bound_forget(mc_store *s);
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
                         const char *first, const char *last, const char *sample, char *err, size_t errlen);
 static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT]);
@@ -448,6 +453,7 @@ static bool upgrade_counts(mc_store *s, const char *select, char *err, size_t er
             v[i] = (const char *)sqlite3_column_text(st, DIM_COUNT + 1 + i);
             v[i] = v[i] ? v[i] : "";
         }
+        bound_forget(s); /* the last row's values went with this step */
         ok = write_count(s, dims, tuple_key_hash(tuple_hour(dims[DIM_HOUR]), dims),
                          (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0], v[1], v[2], err, errlen);
     }
@@ -793,8 +799,16 @@ static tuple_slot *tuple_slot_of(mc_store *s, uint64_t h)
     }
 }
 
-/* Whether the value p (n bytes) is the one bound last in this flush; when
- * not, it is remembered as bound (the caller binds it). */
+/* Forgets the values bound to the count statements: their bytes are about
+ * to go (a flush's aggregate, an upgrade's row read by the last step). */
+static void bound_forget(mc_store *s)
+{
+    memset(s->tuple_bound, 0, sizeof s->tuple_bound);
+    s->hour_bound = (bound_value){NULL, 0};
+}
+
+/* Whether the value p (n bytes) is the one bound last (see bound_forget);
+ * when not, it is remembered as bound (the caller binds it). */
 static bool bound_again(bound_value *b, const char *p, size_t n)
 {
     if (b->p != NULL && b->n == n && (b->p == p || memcmp(b->p, p, n) == 0))
@@ -859,22 +873,22 @@ static uint64_t tuple_id_try(int64_t hour, uint64_t h, int probe)
 }
 
 /* The hash of the tuple of dims (hour: its hour number), its id's low
- * bits: tuple_hash of the key tuple_pack would write (FNV-1a reads a byte at a time, so the values are
- * hashed where they lie, without the copy). */
+ * bits: tuple_hash of the key tuple_pack would write.  FNV-1a reads a byte
+ * at a time, so the values are hashed where they lie, without the copy. */
 static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT])
 {
     unsigned char head[sizeof hour];
     memcpy(head, &hour, sizeof hour);
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < sizeof head; i++)
-        h = (h ^ head[i]) * 1099511628211ULL;
+        h = (h ^ head[i]) * FNV_PRIME;
     for (int d = DIM_MTA; d < TUPLE_END; d++) {
         if (int_dim(d))
-            h = (h ^ (unsigned char)(dims[d][0] == '1' ? '1' : '0')) * 1099511628211ULL;
+            h = (h ^ (unsigned char)(dims[d][0] == '1' ? '1' : '0')) * FNV_PRIME;
         else
             for (const unsigned char *p = (const unsigned char *)dims[d]; *p; p++)
-                h = (h ^ *p) * 1099511628211ULL;
-        h *= 1099511628211ULL; /* the value's NUL: h ^ 0 */
+                h = (h ^ *p) * FNV_PRIME;
+        h *= FNV_PRIME; /* the value's NUL: h ^ 0 */
     }
     return h;
 }
@@ -1283,9 +1297,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     }
     if (!begin_txn(s, err, errlen))
         return false;
-    /* The last flush's bound values were its aggregate's: gone. */
-    memset(s->tuple_bound, 0, sizeof s->tuple_bound);
-    s->hour_bound = (bound_value){NULL, 0};
+    bound_forget(s); /* the last flush's values were its aggregate's: gone */
     bool track = src != NULL && src->fp_len > 0;
     int64_t id_before = track ? src->id : 0;
     bool ok = !track || source_moved(s, src, &src->lost, err, errlen);

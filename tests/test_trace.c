@@ -396,7 +396,8 @@ START_TEST(test_blocks_share_nothing)
     sqlite3 *h;
     sqlite3_stmt *st;
     ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*), sum(events) FROM failure_blocks", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*), sum(events) FROM failure_blocks", -1, &st, NULL),
+                     SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     ck_assert_int_eq(sqlite3_column_int(st, 0), 2); /* a block per hour */
     ck_assert_int_eq(sqlite3_column_int(st, 1), 8);
