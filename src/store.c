@@ -42,6 +42,16 @@ typedef struct {
 
 struct failure_block; /* the failure events of a batch being packed (below) */
 
+/* A value bound to a parameter during a flush (SQLITE_STATIC: the bytes
+ * are the aggregate's, which stay put until the flush ends), so that a row
+ * whose value is the same as the last row's skips the binding (some 190
+ * instructions in SQLite).  Forgotten when a flush begins, and before each
+ * row an upgrade copies (bound_forget). */
+typedef struct {
+    const char *p; /* NULL: nothing bound in this flush */
+    size_t n;
+} bound_value;
+
 struct mc_store {
     sqlite3 *db;
     bool read_only;
@@ -49,10 +59,13 @@ struct mc_store {
     char txn_err[512];  /* why a write outside store_flush failed ("": none) */
     sqlite3_stmt *upsert_count;
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
+    bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension (bound_forget) */
+    bound_value hour_bound;              /* upsert_count's hour */
     tuple_slot *tuple_slots;
     size_t n_tuples;
     mc_buf tuple_text, key;
-    struct write_order *order; /* a batch's count rows in the order they are written */
+    struct write_order *order;     /* a batch's count rows in the order they are written */
+    struct write_order *order_tmp; /* the sort's room */
     size_t order_cap;
     sqlite3_stmt *insert_failure, *prune_failures; /* prepared when first used */
     struct failure_block *failures; /* the block being filled, written in the batch's transaction */
@@ -60,6 +73,8 @@ struct mc_store {
     bool failures_added; /* in this transaction */
     int64_t newest_at;  /* the newest log time of a failure written by this handle */
     mc_bucket_memo failure_hour; /* the hour bucket of the last failure event */
+    mc_time failure_time; /* the log time of the last failure event ... */
+    char failure_when[64]; /* ... as formatted (a failure and its neighbours share a second) */
     sqlite3_stmt *upsert_lines;
     sqlite3_stmt *upsert_shape;
     sqlite3_stmt *upsert_delay, *find_delay;
@@ -260,15 +275,53 @@ static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, 
 }
 
 /* FNV-1a of n bytes: a source's fingerprint, and the hash a tuple's id is
- * derived from. */
+ * derived from (both stored: never to change). */
+#define FNV_OFFSET 14695981039346656037ULL
+#define FNV_PRIME 1099511628211ULL
 static uint64_t tuple_hash(const char *p, size_t n)
 {
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = FNV_OFFSET;
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+        h *= FNV_PRIME;
     }
     return h;
+}
+
+/* The hash of a key of a table in memory (a failure block's dictionary, a
+ * batch's delay groups): eight bytes a step (FNV-1a's byte a step was a
+ * third of recording a failure event), then a final mix for the slot's low
+ * bits.  Never stored: a collision costs a compare of the keys, never a
+ * wrong answer. */
+static uint64_t mem_hash(const char *p, size_t n)
+{
+    const uint64_t m = 0x9E3779B97F4A7C15ULL;
+    uint64_t h = (uint64_t)n * m;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        h = (h ^ w) * m;
+        h ^= h >> 29;
+    }
+    if (i < n) { /* the rest, read in at most two loads: the length is in h already */
+        uint64_t w;
+        if (n >= 8) {
+            memcpy(&w, p + n - 8, sizeof w); /* overlaps the last step */
+        } else if (n >= 4) {
+            uint32_t lo, hi;
+            memcpy(&lo, p, sizeof lo);
+            memcpy(&hi, p + n - 4, sizeof hi);
+            w = lo | (uint64_t)hi << 32;
+        } else {
+            const unsigned char *u = (const unsigned char *)p;
+            w = u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
+        }
+        h = (h ^ w) * m;
+    }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ULL;
+    return h ^ (h >> 32);
 }
 
 /* The fields of an hour bucket "YYYY-MM-DDTHH"; false when it is not one.
@@ -295,9 +348,12 @@ static bool hour_fields(const char *hour, int *y, int *mo, int *d, int *h)
 
 static bool begin_txn(mc_store *s, char *err, size_t errlen);
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen);
+static bool time_same(const mc_time *a, const mc_time *b);
+static void bound_forget(mc_store *s);
 static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
                         const char *first, const char *last, const char *sample, char *err, size_t errlen);
-static uint64_t tuple_key_hash(mc_store *s, const char *const dims[DIM_COUNT]);
+static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT]);
+static int64_t tuple_hour(const char *hour);
 static bool prune_failures(mc_store *s, char *err, size_t errlen);
 static bool upgrade_failures(mc_store *s, char *err, size_t errlen);
 static bool failure_block_write(mc_store *s, char *err, size_t errlen);
@@ -397,8 +453,9 @@ static bool upgrade_counts(mc_store *s, const char *select, char *err, size_t er
             v[i] = (const char *)sqlite3_column_text(st, DIM_COUNT + 1 + i);
             v[i] = v[i] ? v[i] : "";
         }
-        ok = write_count(s, dims, tuple_key_hash(s, dims), (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0],
-                         v[1], v[2], err, errlen);
+        bound_forget(s); /* the last row's values went with this step */
+        ok = write_count(s, dims, tuple_key_hash(tuple_hour(dims[DIM_HOUR]), dims),
+                         (uint64_t)sqlite3_column_int64(st, DIM_COUNT), v[0], v[1], v[2], err, errlen);
     }
     if (ok && rc != SQLITE_DONE)
         ok = db_error(s, "reading the counts to upgrade", err, errlen);
@@ -613,6 +670,7 @@ void store_close(mc_store *s)
     mc_buf_free(&s->tuple_text);
     mc_buf_free(&s->key);
     free(s->order);
+    free(s->order_tmp);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -741,6 +799,24 @@ static tuple_slot *tuple_slot_of(mc_store *s, uint64_t h)
     }
 }
 
+/* Forgets the values bound to the count statements: their bytes are about
+ * to go (a flush's aggregate, an upgrade's row read by the last step). */
+static void bound_forget(mc_store *s)
+{
+    memset(s->tuple_bound, 0, sizeof s->tuple_bound);
+    s->hour_bound = (bound_value){NULL, 0};
+}
+
+/* Whether the value p (n bytes) is the one bound last (see bound_forget);
+ * when not, it is remembered as bound (the caller binds it). */
+static bool bound_again(bound_value *b, const char *p, size_t n)
+{
+    if (b->p != NULL && b->n == n && (b->p == p || memcmp(b->p, p, n) == 0))
+        return true;
+    *b = (bound_value){p, n};
+    return false;
+}
+
 /* Whether the tuples row st stands on holds the values of dims. */
 static bool tuple_row_is(sqlite3_stmt *st, const char *const dims[DIM_COUNT])
 {
@@ -796,12 +872,25 @@ static uint64_t tuple_id_try(int64_t hour, uint64_t h, int probe)
     return ((uint64_t)(hour + 1) << 40) | ((h + (uint64_t)probe) & ((1ULL << 40) - 1));
 }
 
-/* The hash of the tuple of dims (packed into s->key), its id's low bits. */
-static uint64_t tuple_key_hash(mc_store *s, const char *const dims[DIM_COUNT])
+/* The hash of the tuple of dims (hour: its hour number), its id's low
+ * bits: tuple_hash of the key tuple_pack would write.  FNV-1a reads a byte
+ * at a time, so the values are hashed where they lie, without the copy. */
+static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT])
 {
-    size_t lens[TUPLE_END];
-    tuple_pack(s, dims, lens);
-    return tuple_hash(s->key.data, s->key.len);
+    unsigned char head[sizeof hour];
+    memcpy(head, &hour, sizeof hour);
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < sizeof head; i++)
+        h = (h ^ head[i]) * FNV_PRIME;
+    for (int d = DIM_MTA; d < TUPLE_END; d++) {
+        if (int_dim(d))
+            h = (h ^ (unsigned char)(dims[d][0] == '1' ? '1' : '0')) * FNV_PRIME;
+        else
+            for (const unsigned char *p = (const unsigned char *)dims[d]; *p; p++)
+                h = (h ^ *p) * FNV_PRIME;
+        h *= FNV_PRIME; /* the value's NUL: h ^ 0 */
+    }
+    return h;
 }
 
 /* The id of the tuple of dims in tuples, written there when new.  The id
@@ -842,10 +931,13 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
         sqlite3_stmt *st = s->insert_tuple;
         sqlite3_bind_int64(st, 1, cand);
         for (int d = DIM_MTA; d < TUPLE_END; d++) {
-            if (int_dim(d))
-                sqlite3_bind_int(st, d + 1, dims[d][0] == '1');
-            else
+            if (int_dim(d)) {
+                const char *v = dims[d][0] == '1' ? "1" : "0";
+                if (!bound_again(&s->tuple_bound[d], v, 1))
+                    sqlite3_bind_int(st, d + 1, v[0] == '1');
+            } else if (!bound_again(&s->tuple_bound[d], dims[d], lens[d])) {
                 sqlite3_bind_text(st, d + 1, dims[d], (int)lens[d], SQLITE_STATIC);
+            }
         }
         if (!step_done(s, st, err, errlen))
             return false;
@@ -880,7 +972,9 @@ static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t
     if (!tuple_id(s, dims, hash, &id, err, errlen))
         return false;
     sqlite3_stmt *st = s->upsert_count;
-    sqlite3_bind_text(st, 1, dims[DIM_HOUR], -1, SQLITE_STATIC);
+    size_t hour_len = strlen(dims[DIM_HOUR]);
+    if (!bound_again(&s->hour_bound, dims[DIM_HOUR], hour_len))
+        sqlite3_bind_text(st, 1, dims[DIM_HOUR], (int)hour_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_text(st, 3, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
@@ -1050,7 +1144,7 @@ static bool write_delays(mc_store *s, const mc_aggregate *a, char *err, size_t e
             }
         }
         delay_key(e, &key);
-        uint64_t h = tuple_hash(key.data, key.len);
+        uint64_t h = mem_hash(key.data, key.len);
         size_t j = h & (n_slots - 1);
         for (; slots[j]; j = (j + 1) & (n_slots - 1)) {
             const delay_group *g = &groups[slots[j] - 1];
@@ -1128,13 +1222,41 @@ struct write_order {
     size_t entry;
 };
 
-/* qsort: by id, then by entry. */
-static int order_cmp(const void *pa, const void *pb)
+#define ORDER_DIGIT_BITS 11 /* a pass of the sort reads this many bits of the ids */
+#define ORDER_DIGITS 6       /* passes for 64 bits */
+
+/* Sorts the n rows of s->order (met in entry order) by id, rows of one id
+ * kept in entry order: by id, then by entry.  A radix sort, eleven bits a
+ * pass from the lowest, each pass stable; a pass whose bits every id
+ * shares (the hour's, mostly) is skipped.  qsort's call of a compare per
+ * step cost some 800 instructions a row. */
+static void order_sort(mc_store *s, size_t n)
 {
-    const struct write_order *a = pa, *b = pb;
-    if (a->id != b->id)
-        return a->id < b->id ? -1 : 1;
-    return a->entry < b->entry ? -1 : a->entry > b->entry;
+    size_t(*counts)[1u << ORDER_DIGIT_BITS] = mc_xcalloc(ORDER_DIGITS, sizeof *counts);
+    const uint64_t mask = (1u << ORDER_DIGIT_BITS) - 1;
+    for (size_t i = 0; i < n; i++)
+        for (int p = 0; p < ORDER_DIGITS; p++)
+            counts[p][(s->order[i].id >> (p * ORDER_DIGIT_BITS)) & mask]++;
+    struct write_order *from = s->order, *to = s->order_tmp;
+    for (int p = 0; p < ORDER_DIGITS; p++) {
+        int shift = p * ORDER_DIGIT_BITS;
+        size_t *c = counts[p];
+        if (c[(from[0].id >> shift) & mask] == n)
+            continue; /* one digit for all */
+        size_t at = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            size_t k = c[d];
+            c[d] = at;
+            at += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[c[(from[i].id >> shift) & mask]++] = from[i];
+        struct write_order *t = from;
+        from = to, to = t;
+    }
+    if (from != s->order)
+        memcpy(s->order, from, n * sizeof *from);
+    free(counts);
 }
 
 /* Orders the aggregate's entries by the id their tuple is first tried
@@ -1148,15 +1270,16 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
     if (n > s->order_cap) {
         s->order_cap = n;
         s->order = mc_xrealloc(s->order, n * sizeof *s->order);
+        s->order_tmp = mc_xrealloc(s->order_tmp, n * sizeof *s->order_tmp);
     }
     for (size_t i = 0; i < n; i++) {
-        uint64_t h = tuple_key_hash(s, aggregate_entry(a, i)->dims);
-        int64_t day;
-        memcpy(&day, s->key.data, sizeof day);
-        s->order[i] = (struct write_order){tuple_id_try(day, h, 0), h, i};
+        const char *const *dims = aggregate_entry(a, i)->dims;
+        int64_t hour = tuple_hour(dims[DIM_HOUR]);
+        uint64_t h = tuple_key_hash(hour, dims);
+        s->order[i] = (struct write_order){tuple_id_try(hour, h, 0), h, i};
     }
-    if (n > 1) /* qsort's array may not be NULL, even empty */
-        qsort(s->order, n, sizeof *s->order, order_cmp);
+    if (n > 1)
+        order_sort(s, n);
     return n;
 }
 
@@ -1174,6 +1297,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     }
     if (!begin_txn(s, err, errlen))
         return false;
+    bound_forget(s); /* the last flush's values were its aggregate's: gone */
     bool track = src != NULL && src->fp_len > 0;
     int64_t id_before = track ? src->id : 0;
     bool ok = !track || source_moved(s, src, &src->lost, err, errlen);
@@ -1185,7 +1309,12 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
     for (size_t i = 0; ok && i < n; i++) {
         const mc_agg_entry *e = aggregate_entry(a, s->order[i].entry);
         char first[48], last[48];
-        aggregate_entry_seen(e, first, last, sizeof first);
+        if (time_same(&e->first, &e->last)) { /* most rows are one event: one time, formatted once */
+            mc_time_format(&e->first, first, sizeof first);
+            memcpy(last, first, sizeof last);
+        } else {
+            aggregate_entry_seen(e, first, last, sizeof first);
+        }
         ok = write_count(s, e->dims, s->order[i].hash, e->count, first, last, e->sample, err, errlen);
     }
     for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {
@@ -1926,6 +2055,7 @@ struct failure_block {
     size_t n_dict, dict_cap;
     uint32_t *slots;       /* hash of a string -> its index + 1 (0: empty) */
     size_t n_slots;        /* a power of two, at most half used */
+    uint32_t last[FF_COUNT]; /* per field, the index + 1 of the last record's string (0: none) */
 };
 
 void store_set_retention(mc_store *s, int64_t seconds) { s->retention = seconds > 0 ? seconds : 0; }
@@ -1996,6 +2126,7 @@ static void failure_block_reset(struct failure_block *b)
     mc_buf_reset(&b->records);
     b->n_records = 0;
     b->n_dict = 0;
+    memset(b->last, 0, sizeof b->last);
     if (b->slots)
         memset(b->slots, 0, b->n_slots * sizeof *b->slots);
 }
@@ -2024,12 +2155,19 @@ static uint32_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
     }
 }
 
-/* The dictionary index of the field v, the string added to the dictionary
- * when new (0 for null). */
-static uint64_t field_index(struct failure_block *b, mc_str v)
+/* The dictionary index of field f's string v, the string added to the
+ * dictionary when new (0 for null).  Most fields repeat the last record's
+ * (host, program, status, reason...): that string is compared first, a
+ * compare instead of a hash and a probe. */
+static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
 {
     if (v.p == NULL)
         return 0;
+    if (b->last[f] != 0) {
+        const dict_entry *e = &b->dict[b->last[f] - 1];
+        if (e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0)
+            return b->last[f];
+    }
     if (2 * (b->n_dict + 1) > b->n_slots) { /* grow and rehash */
         size_t n = b->n_slots ? 2 * b->n_slots : 1024;
         free(b->slots);
@@ -2040,7 +2178,7 @@ static uint64_t field_index(struct failure_block *b, mc_str v)
             *dict_slot(b, mc_str_make(b->strings.data + e->off, e->len), e->hash) = (uint32_t)i + 1;
         }
     }
-    uint64_t h = tuple_hash(v.p, v.n);
+    uint64_t h = mem_hash(v.p, v.n);
     uint32_t *slot = dict_slot(b, v, h);
     if (*slot == 0) {
         if (b->n_dict == b->dict_cap) {
@@ -2053,6 +2191,7 @@ static uint64_t field_index(struct failure_block *b, mc_str v)
         mc_buf_addc(&b->strings, '\0');
         *slot = (uint32_t)++b->n_dict;
     }
+    b->last[f] = *slot;
     return *slot;
 }
 
@@ -2093,6 +2232,25 @@ static bool failure_block_write(mc_store *s, char *err, size_t errlen)
     return ok;
 }
 
+/* Whether two log times are the same, field by field. */
+static bool time_same(const mc_time *a, const mc_time *b)
+{
+    return a->valid == b->valid && a->sec == b->sec && a->min == b->min && a->hour == b->hour &&
+           a->day == b->day && a->month == b->month && a->year == b->year && a->usec == b->usec &&
+           strncmp(a->zone, b->zone, sizeof a->zone) == 0;
+}
+
+/* A failure event's log time as text, formatted again only when it is not
+ * the last event's time. */
+static const char *failure_when(mc_store *s, const mc_time *t)
+{
+    if (!time_same(&s->failure_time, t)) {
+        mc_time_format(t, s->failure_when, sizeof s->failure_when);
+        s->failure_time = *t;
+    }
+    return s->failure_when;
+}
+
 /* Adds one failure event of the given hour bucket and log time to the
  * block being filled; the block is written first when it holds another
  * hour or is full. */
@@ -2111,8 +2269,7 @@ static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
     }
     b->first_at = at < b->first_at ? at : b->first_at;
     b->last_at = at > b->last_at ? at : b->last_at;
-    char when[64];
-    mc_time_format(&ev->time, when, sizeof when);
+    const char *when = failure_when(s, &ev->time);
     bool local = ev->direction && strcmp(ev->direction, "local") == 0;
     /* The reply lies inside the text (event.h): its offset there. */
     bool reply_at = ev->reply.p && ev->text.p && ev->reply.p >= ev->text.p &&
@@ -2147,7 +2304,7 @@ static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
         [FF_DELAYS] = delays.p && delays.n ? delays : MC_STR_NULL,
     };
     for (int f = 0; f < FF_COUNT; f++)
-        n += encode_varint(rec + n, field_index(b, fields[f]));
+        n += encode_varint(rec + n, field_index(b, (failure_field)f, fields[f]));
     mc_buf_add(&b->records, rec, n);
     b->n_records++;
     return true;

@@ -560,8 +560,10 @@ static bool collect_domain(const mc_row *row, void *ctx)
  * domains, in three hours, added 1 to 3 times each) written in one batch,
  * then the same events again by a second handle (an empty tuple cache):
  * every row is written once per batch (none lost or doubled by the
- * sorting), and the second batch finds the first's tuples (150: a domain
- * per hour) by their ids instead of storing them again.  The expected
+ * sorting), the first batch fills each table from left to right (its
+ * leaf pages lie in the file in key order: none was split), and the second
+ * batch finds the first's tuples (150: a domain per hour) by their ids
+ * instead of storing them again.  The expected
  * counts are summed here as the events are made. */
 START_TEST(test_batch_write_order)
 {
@@ -593,6 +595,20 @@ START_TEST(test_batch_write_order)
 
         sqlite3 *db;
         ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        /* Written in key order into a new file, each table's leaves lie
+         * in the file in key order: appended, none split in the middle. */
+        for (int t = 0; pass == 0 && t < 2; t++) {
+            char sql[256];
+            snprintf(sql, sizeof sql,
+                     "SELECT count(*), sum(pageno < (SELECT max(pageno) FROM dbstat d WHERE d.name = s.name"
+                     " AND d.pagetype = 'leaf' AND d.path < s.path)) FROM dbstat s"
+                     " WHERE name = '%s' AND pagetype = 'leaf'", t ? "tuples" : "count_rows");
+            char *leaves = dump(db, sql);
+            int n_leaves = 0, out_of_order = -1;
+            ck_assert_int_eq(sscanf(leaves, "%d|%d", &n_leaves, &out_of_order), 2);
+            ck_assert_msg(n_leaves > 2 && out_of_order == 0, "%s: %s", sql, leaves);
+            free(leaves);
+        }
         char *shape = dump(db, "SELECT (SELECT count(*) FROM count_rows), (SELECT count(*) FROM tuples),"
                                " (SELECT sum(count) FROM count_rows)");
         char want[64];
@@ -612,6 +628,80 @@ START_TEST(test_batch_write_order)
                           (unsigned long long)got.count[d], (unsigned long long)per_domain[d]);
         store_close(s);
     }
+    cleanup_db(path);
+}
+END_TEST
+
+/* A tuple's values are bound again only when they differ from the row
+ * written before it (store.c, bound_value): 120 deliveries to six domains
+ * whose names, relays and recipients all have the same length and differ
+ * in one character, bounced (hard) or deferred, in two batches of one
+ * handle, each from an aggregate of its own and in an hour of its own (so
+ * the second batch writes tuples whose values are the first's, from other
+ * memory).  Every tuple holds its own values: a value kept by length alone
+ * lands a count on a neighbour's domain, relay or status; one kept from the
+ * last batch reads the freed aggregate (and fails under ASan).  The
+ * expected rows are counted here as the events are made.  The first
+ * delivery is logged again half an hour on: its row's first and last
+ * times differ, the others' are one time (formatted once, store_flush). */
+START_TEST(test_bound_values)
+{
+    enum { EVENTS = 120, DOMAINS = 6 };
+    char *path = temp_db();
+    char err[1024];
+    uint64_t want[2][DOMAINS][2] = {{{0}}}; /* hour, domain, bounced */
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    for (int pass = 0; pass < 2; pass++) {
+        mc_aggregate *a = aggregate_new();
+        for (int i = 0; i < EVENTS; i++) {
+            int d = i % DOMAINS, bounced = (i / DOMAINS) % 2, times = 1 + i % 3;
+            char line[512];
+            snprintf(line, sizeof line,
+                     "Nov 23 %02d:00:00 mx postfix/smtp[1]: A1: to=<u%03d@d%d.example>, relay=mx.d%d.example[192.0.2.1]:25,"
+                     " delay=1, delays=0/0/0/1, dsn=%s, status=%s (host mx.d%d.example[192.0.2.1] said: %s"
+                     " (in reply to RCPT TO command))",
+                     10 + pass, i, d, d, bounced ? "5.1.1" : "4.2.0", bounced ? "bounced" : "deferred", d,
+                     bounced ? "550 5.1.1 No such user" : "450 4.2.0 Mailbox busy");
+            add_events(a, line, times);
+            want[pass][d][bounced] += (uint64_t)times;
+            if (i == 0) { /* the same row half an hour on: its first and last times differ */
+                char *at = strstr(line, ":00:00 ");
+                ck_assert_ptr_nonnull(at);
+                memcpy(at, ":30:00 ", 7);
+                add_events(a, line, 1);
+                want[pass][d][bounced]++;
+            }
+        }
+        ck_assert(store_flush(s, a, NULL, "x", err, sizeof err));
+        aggregate_free(a);
+    }
+    store_close(s);
+    mc_buf expect;
+    mc_buf_init(&expect);
+    for (int h = 0; h < 2; h++)
+        for (int d = 0; d < DOMAINS; d++)
+            for (int b = 1; b >= 0; b--) /* bounced sorts first */
+                mc_buf_printf(&expect, "2026-11-23T%02d|d%d.example|mx.d%d.example[192.0.2.1]:25|%s|%d|%llu\n", 10 + h,
+                              d, d, b ? "bounced" : "deferred", b, (unsigned long long)want[h][d][b]);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *got = dump(db, "SELECT substr(hour, 1, 13), domain, relay, status, hard, sum(count) FROM counts"
+                         " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 4");
+    ck_assert_str_eq(got, expect.data);
+    free(got);
+    got = dump(db, "SELECT (SELECT count(*) FROM tuples), (SELECT count(*) FROM count_rows)");
+    ck_assert_str_eq(got, "24|240\n");
+    free(got);
+    got = dump(db, "SELECT hour, recipient, count, first_seen, last_seen FROM count_rows"
+                   " WHERE recipient IN ('u000@d0.example', 'u001@d1.example') ORDER BY 1, 2");
+    ck_assert_str_eq(got, "2026-11-23T10|u000@d0.example|2|2026-11-23T10:00:00|2026-11-23T10:30:00\n"
+                          "2026-11-23T10|u001@d1.example|2|2026-11-23T10:00:00|2026-11-23T10:00:00\n"
+                          "2026-11-23T11|u000@d0.example|2|2026-11-23T11:00:00|2026-11-23T11:30:00\n"
+                          "2026-11-23T11|u001@d1.example|2|2026-11-23T11:00:00|2026-11-23T11:00:00\n");
+    free(got);
+    sqlite3_close(db);
+    mc_buf_free(&expect);
     cleanup_db(path);
 }
 END_TEST
@@ -940,6 +1030,7 @@ static Suite *store_suite(void)
     TCase *tc = tcase_create("store");
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_batch_write_order);
+    tcase_add_test(tc, test_bound_values);
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_aggregate_packed_keys);
     tcase_add_test(tc, test_aggregate_kept_dims);

@@ -5,6 +5,7 @@
  * codes.  Expected values come from the raw log with grep/sed, not from
  * mailcodes.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +373,46 @@ START_TEST(test_delay_marks)
 }
 END_TEST
 
+/* A failure block's records point into its own dictionary: the first
+ * eight failures of the run, the last four moved an hour on, so that the
+ * batch's events fill a block, write it and start another (store.c) whose
+ * first record repeats most of the last block's strings (host, relay,
+ * program, status, reply) beside new ones (time, recipient).  Each
+ * recipient's trace from the database is the file's; a string found by its
+ * index in the block before (store.c, failure_block's last) misreads a
+ * field of the second block's records. */
+START_TEST(test_blocks_share_nothing)
+{
+    char log[512], db[512];
+    snprintf(log, sizeof log, "%s/blocks.log", test_dir);
+    snprintf(db, sizeof db, "%s/blocks.db", test_dir);
+    ck_assert_int_eq(test_runf(NULL, "grep -E 'status=(bounced|deferred)' %s | head -8"
+                                     " | awk 'NR > 4 { sub(/ 12:/, \" 13:\") } { print }' > %s", MAILLOG, log), 0);
+    char *hours = NULL;
+    ck_assert_int_eq(test_runf(&hours, "cut -c8-9 %s | sort | uniq -c | tr -s ' '", log), 0);
+    ck_assert_str_eq(hours, " 4 12\n 4 13\n");
+    free(hours);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s %s", MC_BINARY, db, log), 0);
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT count(*), sum(events) FROM failure_blocks", -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), 2); /* a block per hour */
+    ck_assert_int_eq(sqlite3_column_int(st, 1), 8);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    char *to = NULL;
+    ck_assert_int_eq(test_runf(&to, "sed -n 's/.* to=<\\([^>]*\\)>.*/\\1/p' %s", log), 0);
+    int n = 0;
+    for (char *save = NULL, *addr = strtok_r(to, "\n", &save); addr; addr = strtok_r(NULL, "\n", &save), n++)
+        expect_db_trace(db, log, addr);
+    ck_assert_int_eq(n, 8);
+    free(to);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
     Suite *s = suite_create("trace");
@@ -390,6 +431,7 @@ static Suite *trace_suite(void)
     tcase_add_test(db, test_trace_from_database);
     tcase_add_test(db, test_retention_in_log_time);
     tcase_add_test(db, test_delay_marks);
+    tcase_add_test(db, test_blocks_share_nothing);
     suite_add_tcase(s, db);
     return s;
 }
