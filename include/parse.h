@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "factread.h"
 #include "logline.h"
 #include "patterns.h"
 
@@ -173,6 +174,9 @@ typedef struct {
      * line (mtawarn_line): it takes it once, then it is gone. */
     mc_logline env;
     mc_str env_line;     /* the line it was split from (NULL: none) */
+    /* Per MTA, per fact rule: the hand reader of its pattern, or NULL
+     * (factread.h); found once, when the parser starts. */
+    mc_factread_fn **fact_readers;
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -35,6 +35,13 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
     if (p->matcher.jit_stack)
         pcre2_jit_stack_assign(p->budget_ctx, NULL, p->matcher.jit_stack);
     p->line_budget = MC_LINE_BUDGET;
+    p->fact_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->fact_readers);
+    for (size_t i = 0; i < rules->n_mtas; i++) {
+        const mc_mta_rules *m = &rules->mtas[i];
+        p->fact_readers[i] = mc_xcalloc(m->n_facts ? m->n_facts : 1, sizeof **p->fact_readers);
+        for (size_t j = 0; j < m->n_facts; j++)
+            p->fact_readers[i][j] = m->facts[j].pat.source ? factread_for(m->facts[j].pat.source) : NULL;
+    }
 }
 
 /* Frees what parser_init allocated. */
@@ -42,6 +49,10 @@ void parser_free(mc_parser *p)
 {
     free(p->found);
     p->found = NULL;
+    for (size_t i = 0; p->fact_readers && i < p->rules->n_mtas; i++)
+        free(p->fact_readers[i]);
+    free(p->fact_readers);
+    p->fact_readers = NULL;
     if (p->budget_ctx)
         pcre2_match_context_free(p->budget_ctx);
     p->budget_ctx = NULL;
@@ -364,11 +375,39 @@ static int64_t decimal(mc_str s)
     return v;
 }
 
-/* Fills p->fact when the fact rule's pattern matches the message. */
-static void take_fact(mc_parser *p, const mc_line_rule *r, const mc_logline *ll, mc_str host, mc_str msg)
+/* The fact rule's groups on msg, by its hand reader when it has one and
+ * the line is one the reader settles, else by its pattern.  The reader
+ * takes only a line whose pattern would finish within the first match
+ * limit (a short one, a budget not yet cut), so the budget is what the
+ * pattern would have left.  False when the pattern does not match. */
+static bool fact_fields(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg,
+                        mc_fact_fields *ff)
 {
-    mc_matcher *mt = &p->matcher;
+    mc_factread_fn read = p->fact_readers[m - p->rules->mtas][r - m->facts];
+    memset(ff, 0, sizeof *ff);
+    if (read && msg.n <= MC_FACTREAD_MAX && p->budget_left >= FIRST_LIMIT) {
+        mc_factread_result got = read(msg, ff);
+        if (got != FACTREAD_ASK)
+            return got == FACTREAD_YES;
+        memset(ff, 0, sizeof *ff);
+    }
     if (!budget_match(p, &r->pat, msg))
+        return false;
+    mc_matcher *mt = &p->matcher;
+    ff->queue_id = pattern_group(&r->pat, mt, msg, G_QUEUE_ID);
+    ff->sender = pattern_group(&r->pat, mt, msg, G_SENDER);
+    ff->client = pattern_group(&r->pat, mt, msg, G_CLIENT);
+    ff->message_id = pattern_group(&r->pat, mt, msg, G_MESSAGE_ID);
+    ff->size = pattern_group(&r->pat, mt, msg, G_SIZE);
+    return true;
+}
+
+/* Fills p->fact when the fact rule's pattern matches the message. */
+static void take_fact(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, const mc_logline *ll,
+                      mc_str host, mc_str msg)
+{
+    mc_fact_fields ff;
+    if (!fact_fields(p, m, r, msg, &ff))
         return;
     mc_fact *f = &p->fact;
     memset(f, 0, sizeof *f);
@@ -376,12 +415,12 @@ static void take_fact(mc_parser *p, const mc_line_rule *r, const mc_logline *ll,
     f->time = ll->time;
     f->host = host;
     f->program = ll->program;
-    f->queue_id = pattern_group(&r->pat, mt, msg, G_QUEUE_ID);
-    f->sender = pattern_group(&r->pat, mt, msg, G_SENDER);
+    f->queue_id = ff.queue_id;
+    f->sender = ff.sender;
     f->has_sender = f->sender.p != NULL;
-    f->client = pattern_group(&r->pat, mt, msg, G_CLIENT);
-    f->message_id = pattern_group(&r->pat, mt, msg, G_MESSAGE_ID);
-    f->size = decimal(pattern_group(&r->pat, mt, msg, G_SIZE));
+    f->client = ff.client;
+    f->message_id = ff.message_id;
+    f->size = decimal(ff.size);
     if (f->queue_id.p == NULL)
         f->kind = FACT_NONE;
 }
@@ -440,7 +479,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
             msg = mc_str_make(msg.p + whole.n, msg.n - whole.n);
     }
     if (fact != NULL)
-        take_fact(p, fact, ll, host, msg);
+        take_fact(p, m, fact, ll, host, msg);
     if (!has_marker)
         return PARSE_NOTHING;
     for (size_t i = 0; i < m->n_rules; i++) {

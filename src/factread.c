@@ -1,0 +1,370 @@
+/*
+ * factread.c - hand readers for the fact rules' patterns (factread.h).
+ *
+ * Each reader follows its pattern's text step by step, in the order PCRE2
+ * tries it.  Most steps cannot backtrack: a run of a byte class followed
+ * by a byte outside the class (a greedy or possessive run is then its
+ * longest), a literal, an optional piece that nothing after it can make
+ * fail.  Where PCRE2 does try alternatives (Exim's client field, the lazy
+ * search for a field word), the reader tries them in the same order and
+ * takes the first that fits.
+ *
+ * Bytes and characters: the patterns are compiled in UTF mode, where a
+ * class like [^\s<>] takes a whole multibyte character; on valid UTF-8,
+ * reading bytes gives the same spans, because every byte of a multibyte
+ * character is >= 0x80 and no class here names one.  Only a counted
+ * repeat ({0,512}) counts characters: a run longer than the count in
+ * bytes is handed back (FACTREAD_ASK).  \s is ASCII whitespace (no UCP):
+ * space, \t, \n, \v, \f, \r; $ matches at the end or before a final \n.
+ */
+#include "factread.h"
+
+#include <string.h>
+
+/* Byte classes: C_ALNUM [0-9A-Za-z], C_DIGIT [0-9], C_SPACE \s (ASCII
+ * only; bytes 128-255 are in none). */
+enum { C_ALNUM = 1, C_DIGIT = 2, C_SPACE = 4 };
+static const unsigned char byte_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+};
+
+/* Whether c is in \s (PCRE2 without UCP). */
+static bool is_space(unsigned char c) { return byte_class[c] & C_SPACE; }
+
+/* Where the run of bytes of class cls, from i, ends. */
+static size_t run_class(mc_str s, size_t i, unsigned char cls)
+{
+    while (i < s.n && (byte_class[(unsigned char)s.p[i]] & cls))
+        i++;
+    return i;
+}
+
+/* Where the run of bytes for which in() holds, from i, ends. */
+static size_t run(mc_str s, size_t i, bool (*in)(unsigned char))
+{
+    while (i < s.n && in((unsigned char)s.p[i]))
+        i++;
+    return i;
+}
+
+/* Whether the literal lit stands at i. */
+static bool lit_at(mc_str s, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    return i <= s.n && s.n - i >= n && memcmp(s.p + i, lit, n) == 0;
+}
+
+/* Whether $ matches at i: the end, or before a final newline. */
+static bool dollar_at(mc_str s, size_t i) { return i == s.n || (i + 1 == s.n && s.p[i] == '\n'); }
+
+static mc_str span(mc_str s, size_t from, size_t to) { return mc_str_make(s.p + from, to - from); }
+
+/* ^(?<queue_id>[0-9A-Za-z]+): at the start: where the ':' stands, or 0. */
+static size_t postfix_id(mc_str s, mc_fact_fields *out)
+{
+    size_t e = run_class(s, 0, C_ALNUM);
+    if (e == 0 || e >= s.n || s.p[e] != ':')
+        return 0;
+    out->queue_id = span(s, 0, e);
+    return e;
+}
+
+/* [0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} at the start, as
+ * (?<queue_id>...) followed by a byte that is not alphanumeric: its end,
+ * or 0.  A shorter run than the longest cannot be followed by '-' or by
+ * that byte, so each count is met by the longest run or not at all. */
+static size_t exim_id(mc_str s, mc_fact_fields *out)
+{
+    size_t a = run_class(s, 0, C_ALNUM);
+    if (a != 6 || a >= s.n || s.p[a] != '-')
+        return 0;
+    size_t b = run_class(s, a + 1, C_ALNUM);
+    if (b - (a + 1) < 6 || b - (a + 1) > 11 || b >= s.n || s.p[b] != '-')
+        return 0;
+    size_t c = run_class(s, b + 1, C_ALNUM);
+    if (c - (b + 1) < 2 || c - (b + 1) > 4)
+        return 0;
+    out->queue_id = span(s, 0, c);
+    return c;
+}
+
+static bool not_lt_gt(unsigned char c) { return c != '<' && c != '>'; }
+static bool sender_byte(unsigned char c) { return !is_space(c) && c != '<' && c != '>'; }
+static bool client_name_byte(unsigned char c) { return !is_space(c) && c != '[' && c != ']' && c != '(' && c != ')'; }
+static bool bracket_byte(unsigned char c) { return !is_space(c) && c != ']'; }
+static bool not_comma_space(unsigned char c) { return c != ',' && !is_space(c); }
+static bool msgid_byte(unsigned char c) { return c != '<' && c != '>' && !is_space(c); }
+static bool not_space(unsigned char c) { return !is_space(c); }
+
+/* <(?<sender>[^<>]*+)> at i: the end, or 0 (and the sender in out). */
+static size_t angle_sender(mc_str s, size_t i, mc_fact_fields *out)
+{
+    if (i >= s.n || s.p[i] != '<')
+        return 0;
+    size_t e = run(s, i + 1, not_lt_gt);
+    if (e >= s.n || s.p[e] != '>')
+        return 0;
+    out->sender = span(s, i + 1, e);
+    return e + 1;
+}
+
+/* ^(?<queue_id>[0-9A-Za-z]+): client=(?<client>[^,\s]+) */
+static mc_factread_result pf_client(mc_str s, mc_fact_fields *out)
+{
+    size_t i = postfix_id(s, out);
+    if (i == 0 || !lit_at(s, i, ": client="))
+        return FACTREAD_NO;
+    i += strlen(": client=");
+    size_t e = run(s, i, not_comma_space);
+    if (e == i)
+        return FACTREAD_NO;
+    out->client = span(s, i, e);
+    return FACTREAD_YES;
+}
+
+/* ^(?<queue_id>[0-9A-Za-z]+): uid=[0-9]+ from=<(?<sender>[^<>]*+)> */
+static mc_factread_result pf_pickup(mc_str s, mc_fact_fields *out)
+{
+    size_t i = postfix_id(s, out);
+    if (i == 0 || !lit_at(s, i, ": uid="))
+        return FACTREAD_NO;
+    i += strlen(": uid=");
+    size_t e = run_class(s, i, C_DIGIT);
+    if (e == i || !lit_at(s, e, " from="))
+        return FACTREAD_NO;
+    return angle_sender(s, e + strlen(" from="), out) ? FACTREAD_YES : FACTREAD_NO;
+}
+
+/* ^[0-9A-Za-z]+: sender (?:non-delivery|delay|delivery status|success) notification: (?<queue_id>[0-9A-Za-z]+)$ */
+static mc_factread_result pf_bounce(mc_str s, mc_fact_fields *out)
+{
+    static const char *const kinds[] = {"non-delivery", "delay", "delivery status", "success"};
+    size_t i = run_class(s, 0, C_ALNUM);
+    if (i == 0 || !lit_at(s, i, ": sender "))
+        return FACTREAD_NO;
+    i += strlen(": sender ");
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        if (!lit_at(s, i, kinds[k]))
+            continue;
+        size_t j = i + strlen(kinds[k]);
+        if (!lit_at(s, j, " notification: "))
+            continue;
+        j += strlen(" notification: ");
+        size_t e = run_class(s, j, C_ALNUM);
+        if (e == j || !dollar_at(s, e))
+            continue;
+        out->queue_id = span(s, j, e);
+        return FACTREAD_YES;
+    }
+    return FACTREAD_NO;
+}
+
+/* ^(?<queue_id>[0-9A-Za-z]+): message-id=<?(?<message_id>[^<>\s]{0,512}) */
+static mc_factread_result pf_message_id(mc_str s, mc_fact_fields *out)
+{
+    size_t i = postfix_id(s, out);
+    if (i == 0 || !lit_at(s, i, ": message-id="))
+        return FACTREAD_NO;
+    i += strlen(": message-id=");
+    if (i < s.n && s.p[i] == '<')
+        i++;
+    size_t e = run(s, i, msgid_byte);
+    if (e - i > 512)
+        return FACTREAD_ASK; /* 512 characters, not bytes */
+    out->message_id = span(s, i, e);
+    return FACTREAD_YES;
+}
+
+/* ^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+ */
+static mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
+{
+    size_t i = postfix_id(s, out);
+    if (i == 0 || !lit_at(s, i, ": from="))
+        return FACTREAD_NO;
+    i = angle_sender(s, i + strlen(": from="), out);
+    if (i == 0 || !lit_at(s, i, ", size="))
+        return FACTREAD_NO;
+    i += strlen(", size=");
+    size_t e = run_class(s, i, C_DIGIT);
+    if (e == i || e - i > 18 || !lit_at(s, e, ", nrcpt="))
+        return FACTREAD_NO;
+    out->size = span(s, i, e);
+    size_t j = e + strlen(", nrcpt=");
+    return run_class(s, j, C_DIGIT) > j ? FACTREAD_YES : FACTREAD_NO;
+}
+
+/* ^(?<queue_id>[0-9A-Za-z]+): removed$ */
+static mc_factread_result pf_removed(mc_str s, mc_fact_fields *out)
+{
+    size_t i = postfix_id(s, out);
+    if (i == 0 || !lit_at(s, i, ": removed"))
+        return FACTREAD_NO;
+    return dollar_at(s, i + strlen(": removed")) ? FACTREAD_YES : FACTREAD_NO;
+}
+
+/* ^(?<queue_id>EXIM-ID) Completed(?: QT=\S+)?$ */
+static mc_factread_result exim_completed(mc_str s, mc_fact_fields *out)
+{
+    size_t i = exim_id(s, out);
+    if (i == 0 || !lit_at(s, i, " Completed"))
+        return FACTREAD_NO;
+    i += strlen(" Completed");
+    /* \S+ cannot end anywhere but at its longest run before $ holds. */
+    if (lit_at(s, i, " QT=")) {
+        size_t e = run(s, i + 4, not_space);
+        if (e > i + 4 && dollar_at(s, e))
+            return FACTREAD_YES;
+    }
+    return dollar_at(s, i) ? FACTREAD_YES : FACTREAD_NO;
+}
+
+/* (?:[^\s\[\]()]+ )?(?:\([^)]*\) )?\[[^\]\s]+\] at i, its four ways in
+ * PCRE2's order (each optional piece first taken, then left out): the
+ * end of the first way that fits, or 0. */
+static size_t exim_client(mc_str s, size_t i)
+{
+    for (int way = 0; way < 4; way++) {
+        size_t j = i;
+        if (way < 2) { /* (?:[^\s\[\]()]+ ) */
+            size_t e = run(s, j, client_name_byte);
+            if (e == j || e >= s.n || s.p[e] != ' ')
+                continue;
+            j = e + 1;
+        }
+        if (way % 2 == 0) { /* (?:\([^)]*\) ) */
+            if (j >= s.n || s.p[j] != '(')
+                continue;
+            const char *close = memchr(s.p + j + 1, ')', s.n - j - 1);
+            if (close == NULL || (size_t)(close - s.p) + 1 >= s.n || close[1] != ' ')
+                continue;
+            j = (size_t)(close - s.p) + 2;
+        }
+        if (j >= s.n || s.p[j] != '[') /* \[[^\]\s]+\] */
+            continue;
+        size_t e = run(s, j + 1, bracket_byte);
+        if (e > j + 1 && e < s.n && s.p[e] == ']')
+            return e + 1;
+    }
+    return 0;
+}
+
+/* One field of an Exim arrival line, (?:(?:[^ \n]*+ )+?NAME=(?<g>...))?
+ * from i: NAME= at the first place after a space (before any newline)
+ * where the field's value fits.  Its end and value, or false. */
+typedef enum { F_CLIENT, F_SIZE, F_ID } exim_field;
+
+static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *value, bool *ask)
+{
+    size_t e;
+    switch (f) {
+    case F_CLIENT: /* H=(?<client>...) */
+        if (!lit_at(s, at, "H=") || (e = exim_client(s, at + 2)) == 0)
+            return false;
+        *value = span(s, at + 2, e);
+        *end = e;
+        return true;
+    case F_SIZE: /* S=(?<size>[0-9]{1,18})(?: |$) */
+        if (!lit_at(s, at, "S="))
+            return false;
+        e = run_class(s, at + 2, C_DIGIT);
+        if (e == at + 2 || e - (at + 2) > 18 || (!(e < s.n && s.p[e] == ' ') && !dollar_at(s, e)))
+            return false;
+        *value = span(s, at + 2, e);
+        *end = e < s.n && s.p[e] == ' ' ? e + 1 : e;
+        return true;
+    case F_ID: /* id=(?<message_id>\S{1,512}) */
+        if (!lit_at(s, at, "id="))
+            return false;
+        e = run(s, at + 3, not_space);
+        if (e == at + 3)
+            return false;
+        if (e - (at + 3) > 512)
+            *ask = true; /* 512 characters, not bytes */
+        *value = span(s, at + 3, e);
+        *end = e;
+        return true;
+    }
+    return false;
+}
+
+/* The lazy search for one field from i, over the spaces before lim (the
+ * first newline, which no word crosses); *i moves past it when found.
+ * A memchr per word, and the field's first byte before its reading. */
+static void exim_field_search(mc_str s, size_t lim, size_t *i, exim_field f, mc_str *value, bool *ask)
+{
+    static const char first[] = {[F_CLIENT] = 'H', [F_SIZE] = 'S', [F_ID] = 'i'};
+    const char *end = s.p + lim;
+    for (const char *q = *i < lim ? s.p + *i : end; q < end && (q = memchr(q, ' ', (size_t)(end - q))) != NULL;) {
+        size_t at = (size_t)(++q - s.p), e;
+        if (at < s.n && s.p[at] == first[f] && exim_value(s, at, f, &e, value, ask)) {
+            *i = e;
+            return;
+        }
+    }
+}
+
+/* ^(?<queue_id>EXIM-ID) <= (?:<>|(?<sender>[^\s<>]+)) then the fields
+ * H=(?<client>), S=(?<size>), id=(?<message_id>), each searched for
+ * lazily from where the one before ended (see exim_field_search). */
+static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
+{
+    size_t i = exim_id(s, out);
+    if (i == 0 || !lit_at(s, i, " <= "))
+        return FACTREAD_NO;
+    i += strlen(" <= ");
+    if (lit_at(s, i, "<>")) {
+        i += 2;
+    } else {
+        size_t e = run(s, i, sender_byte);
+        if (e == i)
+            return FACTREAD_NO;
+        out->sender = span(s, i, e);
+        i = e;
+    }
+    bool ask = false;
+    const char *nl = memchr(s.p, '\n', s.n);
+    size_t lim = nl ? (size_t)(nl - s.p) : s.n;
+    exim_field_search(s, lim, &i, F_CLIENT, &out->client, &ask);
+    exim_field_search(s, lim, &i, F_SIZE, &out->size, &ask);
+    exim_field_search(s, lim, &i, F_ID, &out->message_id, &ask);
+    return ask ? FACTREAD_ASK : FACTREAD_YES;
+}
+
+/* The patterns with a reader, as written in rules/mta/<mta>.conf. */
+static const struct {
+    const char *src;
+    mc_factread_fn fn;
+} readers[] = {
+    {"^(?<queue_id>[0-9A-Za-z]+): client=(?<client>[^,\\s]+)", pf_client},
+    {"^(?<queue_id>[0-9A-Za-z]+): uid=[0-9]+ from=<(?<sender>[^<>]*+)>", pf_pickup},
+    {"^[0-9A-Za-z]+: sender (?:non-delivery|delay|delivery status|success) notification: "
+     "(?<queue_id>[0-9A-Za-z]+)$",
+     pf_bounce},
+    {"^(?<queue_id>[0-9A-Za-z]+): message-id=<?(?<message_id>[^<>\\s]{0,512})", pf_message_id},
+    {"^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+",
+     pf_qmgr_from},
+    {"^(?<queue_id>[0-9A-Za-z]+): removed$", pf_removed},
+    {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) <= (?:<>|(?<sender>[^\\s<>]+))"
+     "(?:(?:[^ \\n]*+ )+?H=(?<client>(?:[^\\s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\]))?"
+     "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?: |$))?"
+     "(?:(?:[^ \\n]*+ )+?id=(?<message_id>\\S{1,512}))?",
+     exim_received},
+    {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) Completed(?: QT=\\S+)?$", exim_completed},
+};
+
+mc_factread_fn factread_for(const char *src)
+{
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
+        if (strcmp(src, readers[i].src) == 0)
+            return readers[i].fn;
+    return NULL;
+}
+
+const char *factread_source(size_t i) { return i < sizeof readers / sizeof readers[0] ? readers[i].src : NULL; }
