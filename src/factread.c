@@ -294,14 +294,20 @@ static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *v
     return false;
 }
 
-/* The lazy search for one field from i, over the spaces before lim (the
- * first newline, which no word crosses); *i moves past it when found.
- * A memchr per word, and the field's first byte before its reading. */
-static void exim_field_search(mc_str s, size_t lim, size_t *i, exim_field f, mc_str *value, bool *ask)
+/* The lazy search for one field from i, over the spaces before the
+ * first newline from i (no word crosses one; a client's "(...)" may have
+ * taken i past the line's first); *i moves past it when found.  *lim
+ * holds the first newline at or after some earlier i (s.n: none).  A
+ * memchr per word, and the field's first byte before its reading. */
+static void exim_field_search(mc_str s, size_t *lim, size_t *i, exim_field f, mc_str *value, bool *ask)
 {
     static const char first[] = {[F_CLIENT] = 'H', [F_SIZE] = 'S', [F_ID] = 'i'};
-    const char *end = s.p + lim;
-    for (const char *q = *i < lim ? s.p + *i : end; q < end && (q = memchr(q, ' ', (size_t)(end - q))) != NULL;) {
+    if (*lim < *i) {
+        const char *nl = memchr(s.p + *i, '\n', s.n - *i);
+        *lim = nl ? (size_t)(nl - s.p) : s.n;
+    }
+    const char *end = s.p + *lim;
+    for (const char *q = *i < *lim ? s.p + *i : end; q < end && (q = memchr(q, ' ', (size_t)(end - q))) != NULL;) {
         size_t at = (size_t)(++q - s.p), e;
         if (at < s.n && s.p[at] == first[f] && exim_value(s, at, f, &e, value, ask)) {
             *i = e;
@@ -331,9 +337,9 @@ static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
     bool ask = false;
     const char *nl = memchr(s.p, '\n', s.n);
     size_t lim = nl ? (size_t)(nl - s.p) : s.n;
-    exim_field_search(s, lim, &i, F_CLIENT, &out->client, &ask);
-    exim_field_search(s, lim, &i, F_SIZE, &out->size, &ask);
-    exim_field_search(s, lim, &i, F_ID, &out->message_id, &ask);
+    exim_field_search(s, &lim, &i, F_CLIENT, &out->client, &ask);
+    exim_field_search(s, &lim, &i, F_SIZE, &out->size, &ask);
+    exim_field_search(s, &lim, &i, F_ID, &out->message_id, &ask);
     return ask ? FACTREAD_ASK : FACTREAD_YES;
 }
 

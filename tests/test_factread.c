@@ -1,0 +1,353 @@
+/*
+ * test_factread.c - the hand readers of the fact patterns (factread.c)
+ * give the captures PCRE2 gives, so a fact line reads the same with or
+ * without them.
+ *
+ * 1. Every reader belongs to a fact rule of the shipped rules (a reader
+ *    whose pattern text no rule has any more would silently stop being
+ *    used), and the parser finds it.
+ * 2. Reader against regex on every line of tests/data, the line and each
+ *    of its tails after a space (where a message starts once the envelope
+ *    and any prefix are cut): match or not, and every group, by place.
+ * 3. The same on mutations of the lines each pattern matches: cut at every
+ *    byte, each ASCII byte replaced by the bytes the patterns look at
+ *    (space, newline, tab, < > , ( ) [ ] - = : digits, letters), a
+ *    two-byte character put in, field words (" H=", " S=1", " id=", " QT=")
+ *    put in after each space, and counted fields past their count.
+ * 4. The readers' length cap: on the worst lines of that length the
+ *    pattern finishes within the parser's first match limit, so a reader
+ *    never saves work the budget would have charged.
+ */
+#include <ftw.h>
+#include <stdio.h>
+
+#include "factread.h"
+#include "testutil.h"
+
+/* parse.c's FIRST_LIMIT: the match limit a pattern first runs with. */
+#define FIRST_MATCH_LIMIT 20000u
+
+/* ---- 1. readers in use ----------------------------------------------- */
+
+START_TEST(test_readers_in_use)
+{
+    const mc_rules *r = test_rules();
+    size_t n = 0;
+    for (const char *src; (src = factread_source(n)) != NULL; n++) {
+        bool found = false;
+        for (size_t i = 0; i < r->parse.n_mtas && !found; i++)
+            for (size_t j = 0; j < r->parse.mtas[i].n_facts && !found; j++)
+                found = strcmp(r->parse.mtas[i].facts[j].pat.source, src) == 0;
+        ck_assert_msg(found, "no fact rule has the pattern of reader %zu: %s", n, src);
+        ck_assert_ptr_nonnull(factread_for(src));
+    }
+    ck_assert_uint_eq(n, 8);
+    /* The parser takes them: each shipped fact rule has its reader. */
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    size_t with = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_facts; j++)
+            with += p.fact_readers[i][j] != NULL;
+    parser_free(&p);
+    ck_assert_uint_eq(with, 8);
+    /* An edited pattern has none: it runs as a regex. */
+    ck_assert_ptr_null(factread_for("^(?<queue_id>[0-9A-Za-z]+): removed"));
+    ck_assert_ptr_null(factread_for(""));
+}
+END_TEST
+
+/* ---- 2. and 3. reader against regex ------------------------------------ */
+
+typedef struct {
+    const mc_line_rule *rule;
+    mc_factread_fn read;
+    size_t yes, no, ask;  /* the reader's answers */
+    char **kept;          /* subjects the pattern matched, for mutations */
+    size_t n_kept;
+} reader_case;
+
+static reader_case cases[16];
+static size_t n_cases;
+static mc_matcher matcher;
+
+/* Whether s is valid UTF-8 (the reader's lines are). */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (len == 0 || i + len > n)
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        if ((len == 2 && c < 0xC2) || (len == 3 && c == 0xE0 && s[i + 1] < 0xA0) ||
+            (len == 3 && c == 0xED && s[i + 1] >= 0xA0) || (len == 4 && c == 0xF0 && s[i + 1] < 0x90) ||
+            (len == 4 && (c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90))))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+/* Whether two captures are the same place (or both unset). */
+static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
+
+static const mc_group field_groups[] = {G_QUEUE_ID, G_SENDER, G_CLIENT, G_MESSAGE_ID, G_SIZE};
+
+/* One subject through a reader and through the pattern: the same answer.
+ * Returns whether the pattern matched. */
+static bool compare_one(reader_case *c, const char *p, size_t n)
+{
+    mc_str s = mc_str_make(p, n);
+    if (n > MC_FACTREAD_MAX || !utf8_ok((const unsigned char *)p, n))
+        return false;
+    mc_fact_fields ff;
+    memset(&ff, 0, sizeof ff);
+    mc_factread_result got = c->read(s, &ff);
+    bool want = pattern_match(&c->rule->pat, &matcher, s);
+    if (got == FACTREAD_ASK) {
+        c->ask++;
+        return want;
+    }
+    ck_assert_msg((got == FACTREAD_YES) == want, "[%s] reader %s, pattern %s on: %.*s", c->rule->name,
+                  got == FACTREAD_YES ? "matches" : "does not match", want ? "matches" : "does not", (int)n, p);
+    if (!want) {
+        c->no++;
+        return false;
+    }
+    c->yes++;
+    const mc_str mine[] = {ff.queue_id, ff.sender, ff.client, ff.message_id, ff.size};
+    for (size_t g = 0; g < sizeof field_groups / sizeof field_groups[0]; g++) {
+        mc_str theirs = pattern_group(&c->rule->pat, &matcher, s, field_groups[g]);
+        ck_assert_msg(same_capture(mine[g], theirs), "[%s] group %zu: reader '%.*s' (%s), pattern '%.*s' (%s) on: %.*s",
+                      c->rule->name, g, (int)mine[g].n, mine[g].p ? mine[g].p : "", mine[g].p ? "set" : "unset",
+                      (int)theirs.n, theirs.p ? theirs.p : "", theirs.p ? "set" : "unset", (int)n, p);
+    }
+    return true;
+}
+
+/* A line and its tails after each space, through every reader. */
+static void compare_line(const char *line, size_t n)
+{
+    for (size_t i = 0; i <= n; i++) {
+        if (i > 0 && line[i - 1] != ' ')
+            continue;
+        for (size_t k = 0; k < n_cases; k++) {
+            reader_case *c = &cases[k];
+            if (compare_one(c, line + i, n - i) && c->n_kept < 150) {
+                c->kept = realloc(c->kept, (c->n_kept + 1) * sizeof *c->kept);
+                ck_assert_ptr_nonnull(c->kept);
+                c->kept[c->n_kept] = strndup(line + i, n - i);
+                ck_assert_ptr_nonnull(c->kept[c->n_kept]);
+                c->n_kept++;
+            }
+        }
+    }
+}
+
+/* Every line of one file of tests/data. */
+static int compare_file(const char *path, const struct stat *st, int kind, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    size_t len = strlen(path);
+    if (kind != FTW_F || (len > 3 && strcmp(path + len - 3, ".gz") == 0) || strstr(path, "/store/"))
+        return 0;
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) > 0) {
+        size_t n = (size_t)got;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (n <= 4096)
+            compare_line(line, n);
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+/* The fact rules with a reader, from the shipped rules. */
+static void setup_cases(void)
+{
+    const mc_rules *r = test_rules();
+    n_cases = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_facts; j++) {
+            const mc_line_rule *rule = &r->parse.mtas[i].facts[j];
+            mc_factread_fn fn = factread_for(rule->pat.source);
+            if (fn && n_cases < sizeof cases / sizeof cases[0])
+                cases[n_cases++] = (reader_case){.rule = rule, .read = fn};
+        }
+    matcher_init(&matcher);
+}
+
+static void teardown_cases(void)
+{
+    for (size_t k = 0; k < n_cases; k++) {
+        for (size_t i = 0; i < cases[k].n_kept; i++)
+            free(cases[k].kept[i]);
+        free(cases[k].kept);
+    }
+    memset(cases, 0, sizeof cases);
+    n_cases = 0;
+    matcher_free(&matcher);
+}
+
+/* 2.: every line of tests/data; the lines each pattern matched are kept
+ * for 3. */
+static void compare_corpus(void)
+{
+    char *dir = test_corpus_path("");
+    ck_assert_int_eq(nftw(dir, compare_file, 16, FTW_PHYS), 0);
+    free(dir);
+    /* Every pattern met real lines it matches and lines it does not. */
+    for (size_t k = 0; k < n_cases; k++) {
+        ck_assert_msg(cases[k].yes >= 1, "[%s] matched no line of tests/data", cases[k].rule->name);
+        ck_assert_msg(cases[k].no >= 1000, "[%s] %zu lines only", cases[k].rule->name, cases[k].no);
+    }
+}
+
+/* The bytes a mutation puts in place of an ASCII byte. */
+static const char swaps[] = " \n\t<>,()[]-=:0957aZH";
+
+/* A mutation of s: bytes [0, at) + ins + bytes [at + drop, n). */
+static void compare_edit(reader_case *c, const char *s, size_t n, size_t at, const char *ins, size_t drop)
+{
+    size_t in = strlen(ins);
+    char buf[MC_FACTREAD_MAX + 64];
+    if (n - drop + in > sizeof buf)
+        return;
+    memcpy(buf, s, at);
+    memcpy(buf + at, ins, in);
+    memcpy(buf + at + in, s + at + drop, n - at - drop);
+    compare_one(c, buf, n - drop + in);
+}
+
+START_TEST(test_reader_is_regex)
+{
+    setup_cases();
+    ck_assert_uint_eq(n_cases, 8);
+    compare_corpus();
+    static const char *const words[] = {" H=",    " H=[1.2.3.4]", " H=(x) [1.2.3.4]", " H=a (b) [c]", " S=",
+                                        " S=12",  " S=1234567890123456789", " id=", " id=x", " QT=",
+                                        " QT=1s", "<>",           "\n",               " "};
+    static const char *const long_fields[] = {"S=1234567890123456789", "id=", "message-id=<"};
+    for (size_t k = 0; k < n_cases; k++) {
+        reader_case *c = &cases[k];
+        size_t before = c->yes + c->no;
+        for (size_t m = 0; m < c->n_kept; m++) {
+            const char *s = c->kept[m];
+            size_t n = strlen(s);
+            for (size_t at = 0; at <= n; at++) {
+                compare_edit(c, s, n, at, "", n - at); /* cut */
+                compare_edit(c, s, n, at, "\xc3\xa9", 0);
+                if (at < n && (unsigned char)s[at] < 0x80)
+                    for (const char *w = swaps; *w; w++)
+                        compare_edit(c, s, n, at, (char[]){*w, 0}, 1);
+                if (at < n && (unsigned char)s[at] < 0x80)
+                    compare_edit(c, s, n, at, "", 1); /* a byte dropped */
+                if (at == 0 || s[at - 1] == ' ' || at == n)
+                    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+                        compare_edit(c, s, n, at, words[w], 0);
+            }
+            /* Counted fields past their count: 600 bytes of value. */
+            for (size_t f = 0; f < sizeof long_fields / sizeof long_fields[0]; f++) {
+                char big[MC_FACTREAD_MAX];
+                const char *at = strstr(s, long_fields[f]);
+                if (at == NULL)
+                    continue;
+                size_t lead = (size_t)(at - s) + strlen(long_fields[f]);
+                if (lead + 600 + 2 > sizeof big)
+                    continue;
+                memcpy(big, s, lead);
+                for (size_t i = 0; i < 600; i++)
+                    big[lead + i] = i % 7 == 3 && f == 0 ? '9' : f == 0 ? '1' : 'x';
+                memcpy(big + lead + 600, "\xc3\xa9", 2);
+                compare_one(c, big, lead + 602);
+            }
+        }
+        ck_assert_msg(c->yes + c->no - before >= 1000, "[%s] %zu mutations", c->rule->name, c->yes + c->no - before);
+    }
+    teardown_cases();
+}
+END_TEST
+
+/* ---- 4. the length cap ------------------------------------------------- */
+
+/* Worst lines of MC_FACTREAD_MAX bytes for the patterns with searches or
+ * alternatives: words that start like a field and do not fit it. */
+static void fill(char *buf, const char *head, const char *unit)
+{
+    size_t h = strlen(head), u = strlen(unit), n = h;
+    memcpy(buf, head, h);
+    while (n + u <= MC_FACTREAD_MAX) {
+        memcpy(buf + n, unit, u);
+        n += u;
+    }
+    memset(buf + n, 'x', MC_FACTREAD_MAX - n);
+    buf[MC_FACTREAD_MAX] = '\0';
+}
+
+START_TEST(test_cap_within_first_limit)
+{
+    static const char *const worst[][2] = {
+        {"1abcde-123456-ab <= a@b", " H=x (y) [z"},
+        {"1abcde-123456-ab <= a@b", " H=x (y"},
+        {"1abcde-123456-ab <= a@b", " H=(y) "},
+        {"1abcde-123456-ab <= a@b", " S=1x"},
+        {"1abcde-123456-ab <= a@b", " id= "},
+        {"1abcde-123456-ab <= a@b", " "},
+        {"1abcde-123456-ab <= a@b", " H=a"},
+        {"1abcde-123456-ab Completed QT=", "1"},
+        {"ABC: sender ", "delivery "},
+        {"ABC: from=<", "a"},
+    };
+    const mc_rules *r = test_rules();
+    pcre2_match_context *ctx = pcre2_match_context_create(NULL);
+    ck_assert_ptr_nonnull(ctx);
+    pcre2_set_match_limit(ctx, FIRST_MATCH_LIMIT);
+    mc_matcher mt;
+    matcher_init(&mt);
+    if (mt.jit_stack)
+        pcre2_jit_stack_assign(ctx, NULL, mt.jit_stack);
+    char buf[MC_FACTREAD_MAX + 1];
+    size_t runs = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_facts; j++) {
+            const mc_line_rule *rule = &r->parse.mtas[i].facts[j];
+            if (factread_for(rule->pat.source) == NULL)
+                continue;
+            for (size_t w = 0; w < sizeof worst / sizeof worst[0]; w++) {
+                fill(buf, worst[w][0], worst[w][1]);
+                int rc = pattern_exec(&rule->pat, mc_str_make(buf, MC_FACTREAD_MAX), mt.md, ctx);
+                ck_assert_msg(rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT &&
+                                  rc != PCRE2_ERROR_DEPTHLIMIT && rc != PCRE2_ERROR_HEAPLIMIT,
+                              "[%s] needs more than the first match limit (%d) on %.60s...", rule->name, rc, buf);
+                runs++;
+            }
+        }
+    ck_assert_uint_eq(runs, 8 * sizeof worst / sizeof worst[0]);
+    matcher_free(&mt);
+    pcre2_match_context_free(ctx);
+}
+END_TEST
+
+static Suite *factread_suite(void)
+{
+    Suite *s = suite_create("factread");
+    TCase *tc = tcase_create("factread");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_readers_in_use);
+    tcase_add_test(tc, test_reader_is_regex);
+    tcase_add_test(tc, test_cap_within_first_limit);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(factread_suite)
