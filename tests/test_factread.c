@@ -236,7 +236,8 @@ START_TEST(test_reader_is_regex)
     compare_corpus();
     static const char *const words[] = {" H=",    " H=[1.2.3.4]", " H=(x) [1.2.3.4]", " H=a (b) [c]", " S=",
                                         " S=12",  " S=1234567890123456789", " id=", " id=x", " QT=",
-                                        " QT=1s", "<>",           "\n",               " "};
+                                        " QT=1s", "<>",           "\n",               " ",
+                                        " S=12 ", " S=3 id=x",    " H=a [b] S=1 id=y ", " S=4\n"};
     static const char *const long_fields[] = {"S=1234567890123456789", "id=", "message-id=<"};
     for (size_t k = 0; k < n_cases; k++) {
         reader_case *c = &cases[k];
@@ -256,6 +257,10 @@ START_TEST(test_reader_is_regex)
                     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
                         compare_edit(c, s, n, at, words[w], 0);
             }
+            /* The test suite's masked sizes (S=sss) as digits. */
+            const char *sss = strstr(s, "S=sss");
+            if (sss)
+                compare_edit(c, s, n, (size_t)(sss - s) + 2, "123", 3);
             /* Counted fields past their count: 600 bytes of value. */
             for (size_t f = 0; f < sizeof long_fields / sizeof long_fields[0]; f++) {
                 char big[MC_FACTREAD_MAX];
