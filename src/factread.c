@@ -343,6 +343,21 @@ static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
     return ask ? FACTREAD_ASK : FACTREAD_YES;
 }
 
+/* ^(?<queue_id>EXIM-ID) <= <> R=(?:(?:[^ \n]*+ )+?S=(?<size>[0-9]{1,18})(?: |$))?
+ * (a bounce or warning Exim wrote itself; the search as in exim_received). */
+static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
+{
+    size_t i = exim_id(s, out);
+    if (i == 0 || !lit_at(s, i, " <= <> R="))
+        return FACTREAD_NO;
+    i += strlen(" <= <> R=");
+    const char *nl = memchr(s.p + i, '\n', s.n - i);
+    size_t lim = nl ? (size_t)(nl - s.p) : s.n;
+    bool ask = false;
+    exim_field_search(s, &lim, &i, F_SIZE, &out->size, &ask);
+    return FACTREAD_YES;
+}
+
 /* The patterns with a reader, as written in rules/mta/<mta>.conf. */
 static const struct {
     const char *src;
@@ -363,6 +378,9 @@ static const struct {
      "(?:(?:[^ \\n]*+ )+?id=(?<message_id>\\S{1,512}))?",
      exim_received},
     {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) Completed(?: QT=\\S+)?$", exim_completed},
+    {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) <= <> R="
+     "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?: |$))?",
+     exim_generated},
 };
 
 mc_factread_fn factread_for(const char *src)
