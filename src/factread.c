@@ -76,6 +76,14 @@ static size_t postfix_id(mc_str s, mc_fact_fields *out)
     return e;
 }
 
+/* ^(?<queue_id>[0-9A-Za-z]+) and then the literal lit: where the text
+ * after lit starts, or 0. */
+static size_t postfix_head(mc_str s, const char *lit, mc_fact_fields *out)
+{
+    size_t i = postfix_id(s, out);
+    return i == 0 || !lit_at(s, i, lit) ? 0 : i + strlen(lit);
+}
+
 /* [0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} at the start, as
  * (?<queue_id>...) followed by a byte that is not alphanumeric: its end,
  * or 0.  A shorter run than the longest cannot be followed by '-' or by
@@ -118,10 +126,9 @@ static size_t angle_sender(mc_str s, size_t i, mc_fact_fields *out)
 /* ^(?<queue_id>[0-9A-Za-z]+): client=(?<client>[^,\s]+) */
 static mc_factread_result pf_client(mc_str s, mc_fact_fields *out)
 {
-    size_t i = postfix_id(s, out);
-    if (i == 0 || !lit_at(s, i, ": client="))
+    size_t i = postfix_head(s, ": client=", out);
+    if (i == 0)
         return FACTREAD_NO;
-    i += strlen(": client=");
     size_t e = run(s, i, not_comma_space);
     if (e == i)
         return FACTREAD_NO;
@@ -132,10 +139,9 @@ static mc_factread_result pf_client(mc_str s, mc_fact_fields *out)
 /* ^(?<queue_id>[0-9A-Za-z]+): uid=[0-9]+ from=<(?<sender>[^<>]*+)> */
 static mc_factread_result pf_pickup(mc_str s, mc_fact_fields *out)
 {
-    size_t i = postfix_id(s, out);
-    if (i == 0 || !lit_at(s, i, ": uid="))
+    size_t i = postfix_head(s, ": uid=", out);
+    if (i == 0)
         return FACTREAD_NO;
-    i += strlen(": uid=");
     size_t e = run_class(s, i, C_DIGIT);
     if (e == i || !lit_at(s, e, " from="))
         return FACTREAD_NO;
@@ -169,10 +175,9 @@ static mc_factread_result pf_bounce(mc_str s, mc_fact_fields *out)
 /* ^(?<queue_id>[0-9A-Za-z]+): message-id=<?(?<message_id>[^<>\s]{0,512}) */
 static mc_factread_result pf_message_id(mc_str s, mc_fact_fields *out)
 {
-    size_t i = postfix_id(s, out);
-    if (i == 0 || !lit_at(s, i, ": message-id="))
+    size_t i = postfix_head(s, ": message-id=", out);
+    if (i == 0)
         return FACTREAD_NO;
-    i += strlen(": message-id=");
     if (i < s.n && s.p[i] == '<')
         i++;
     size_t e = run(s, i, msgid_byte);
@@ -185,10 +190,10 @@ static mc_factread_result pf_message_id(mc_str s, mc_fact_fields *out)
 /* ^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+ */
 static mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
 {
-    size_t i = postfix_id(s, out);
-    if (i == 0 || !lit_at(s, i, ": from="))
+    size_t i = postfix_head(s, ": from=", out);
+    if (i == 0)
         return FACTREAD_NO;
-    i = angle_sender(s, i + strlen(": from="), out);
+    i = angle_sender(s, i, out);
     if (i == 0 || !lit_at(s, i, ", size="))
         return FACTREAD_NO;
     i += strlen(", size=");
@@ -203,10 +208,8 @@ static mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
 /* ^(?<queue_id>[0-9A-Za-z]+): removed$ */
 static mc_factread_result pf_removed(mc_str s, mc_fact_fields *out)
 {
-    size_t i = postfix_id(s, out);
-    if (i == 0 || !lit_at(s, i, ": removed"))
-        return FACTREAD_NO;
-    return dollar_at(s, i + strlen(": removed")) ? FACTREAD_YES : FACTREAD_NO;
+    size_t i = postfix_head(s, ": removed", out);
+    return i != 0 && dollar_at(s, i) ? FACTREAD_YES : FACTREAD_NO;
 }
 
 /* ^(?<queue_id>EXIM-ID) Completed(?: QT=\S+)?$ */
