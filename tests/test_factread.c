@@ -162,7 +162,7 @@ static int compare_file(const char *path, const struct stat *st, int kind, struc
         return 0;
     gzFile f = gzopen(path, "rb");
     ck_assert_ptr_nonnull(f);
-    static char line[8192];
+    char line[8192];
     bool whole = true; /* the last piece ended its line */
     while (gzgets(f, line, sizeof line) != NULL) {
         size_t n = strlen(line);
