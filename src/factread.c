@@ -273,14 +273,14 @@ static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *v
         *value = span(s, at + 2, e);
         *end = e;
         return true;
-    case F_SIZE: /* S=(?<size>[0-9]{1,18})(?: |$) */
+    case F_SIZE: /* S=(?<size>[0-9]{1,18})(?= |$): the space is left for the next field's search */
         if (!lit_at(s, at, "S="))
             return false;
         e = run_class(s, at + 2, C_DIGIT);
         if (e == at + 2 || e - (at + 2) > 18 || (!(e < s.n && s.p[e] == ' ') && !dollar_at(s, e)))
             return false;
         *value = span(s, at + 2, e);
-        *end = e < s.n && s.p[e] == ' ' ? e + 1 : e;
+        *end = e;
         return true;
     case F_ID: /* id=(?<message_id>\S{1,512}) */
         if (!lit_at(s, at, "id="))
@@ -346,7 +346,7 @@ static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
     return ask ? FACTREAD_ASK : FACTREAD_YES;
 }
 
-/* ^(?<queue_id>EXIM-ID) <= <> R=(?:(?:[^ \n]*+ )+?S=(?<size>[0-9]{1,18})(?: |$))?
+/* ^(?<queue_id>EXIM-ID) <= <> R=(?:(?:[^ \n]*+ )+?S=(?<size>[0-9]{1,18})(?= |$))?
  * (a bounce or warning Exim wrote itself; the search as in exim_received). */
 static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
 {
@@ -377,12 +377,12 @@ static const struct {
     {"^(?<queue_id>[0-9A-Za-z]+): removed$", pf_removed},
     {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) <= (?:<>|(?<sender>[^\\s<>]+))"
      "(?:(?:[^ \\n]*+ )+?H=(?<client>(?:[^\\s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\]))?"
-     "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?: |$))?"
+     "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?= |$))?"
      "(?:(?:[^ \\n]*+ )+?id=(?<message_id>\\S{1,512}))?",
      exim_received},
     {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) Completed(?: QT=\\S+)?$", exim_completed},
     {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) <= <> R="
-     "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?: |$))?",
+     "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?= |$))?",
      exim_generated},
 };
 

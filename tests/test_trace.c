@@ -381,6 +381,34 @@ END_TEST
  * recipient's trace from the database is the file's; a string found by its
  * index in the block before (store.c, failure_block's last) misreads a
  * field of the second block's records. */
+/* An Exim arrival whose size is followed at once by its message id, the
+ * default shape: the reception example of the Exim specification
+ * (chapter "Log files", "Logging message reception": kryten@dwarf.fict.example,
+ * S=5678 id=...; its id placeholder filled in).  The size field must not
+ * take the space the id's search starts from: the id was lost. */
+START_TEST(test_exim_arrival_fields)
+{
+    char log[512];
+    snprintf(log, sizeof log, "%s/arrival.log", test_dir);
+    ck_assert_int_eq(test_runf(NULL,
+                               "printf '%%s\\n' '2002-10-31 08:57:53 16ZCW1-0005MB-00 <= kryten@dwarf.fict.example "
+                               "H=mailer.fict.example [192.168.123.123]:9767 I=[82.148.225.15]:25 U=exim P=smtp "
+                               "S=5678 id=20021031085753.GA2271@dwarf.fict.example T=\"Rimmer Directive #271\"' "
+                               "'2002-10-31 08:57:54 16ZCW1-0005MB-00 Completed' > %s",
+                               log), 0);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "%s trace 16ZCW1-0005MB-00 %s", MC_BINARY, log), 0);
+    test_expect_has(out, " 16ZCW1-0005MB-00 received client=mailer.fict.example [192.168.123.123] "
+                         "from=kryten@dwarf.fict.example size=5678 message-id=20021031085753.GA2271@dwarf.fict.example\n");
+    free(out);
+    /* a size at the end of the line, and one before another field, read alike */
+    ck_assert_int_eq(test_runf(NULL, "sed -i 's/ id=.*//' %s", log), 0);
+    ck_assert_int_eq(test_runf(&out, "%s trace 16ZCW1-0005MB-00 %s", MC_BINARY, log), 0);
+    test_expect_has(out, " from=kryten@dwarf.fict.example size=5678\n");
+    free(out);
+}
+END_TEST
+
 START_TEST(test_blocks_share_nothing)
 {
     char log[512], db[512];
@@ -432,6 +460,7 @@ static Suite *trace_suite(void)
     tcase_add_test(db, test_retention_in_log_time);
     tcase_add_test(db, test_delay_marks);
     tcase_add_test(db, test_blocks_share_nothing);
+    tcase_add_test(db, test_exim_arrival_fields);
     suite_add_tcase(s, db);
     return s;
 }
