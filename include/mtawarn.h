@@ -40,7 +40,7 @@ typedef struct {
     size_t prefix_words; /* the most words it spans: the text starts after 0 .. that many */
     mc_warn_rule *rules;
     size_t n_rules;
-    uint8_t first_bytes[32]; /* bit c: a rule's literal starts with byte c */
+    uint8_t first_pairs[8192]; /* bit c0 * 256 + c1: a rule's literal starts with bytes c0 c1 */
 } mc_warn_mta;
 
 typedef struct {

@@ -69,8 +69,9 @@ static bool load_rule(mc_warn_mta *m, const char *path, const conf_entry *e, cha
     r->severity = mc_xstrdup(e->key);
     r->start = mc_xstrdup(start);
     r->start_len = n;
-    unsigned char c = (unsigned char)start[0];
-    m->first_bytes[c / 8] |= (uint8_t)(1u << (c % 8));
+    /* Every literal has 3 bytes or more: its first two mark the pair. */
+    unsigned pair = (unsigned)(unsigned char)start[0] << 8 | (unsigned char)start[1];
+    m->first_pairs[pair / 8] |= (uint8_t)(1u << (pair % 8));
     m->n_rules++;
     return true;
 }
@@ -211,9 +212,14 @@ static mc_str after_prefix(const mc_warn_mta *m, mc_matcher *mt, mc_str msg)
 /* The first rule of m whose literal text starts with, or NULL. */
 static const mc_warn_rule *candidate(const mc_warn_mta *m, mc_str text, size_t from)
 {
-    unsigned char c = text.n ? (unsigned char)text.p[0] : 0;
-    if (text.n == 0 || !(m->first_bytes[c / 8] & (1u << (c % 8))))
-        return NULL; /* most lines: no literal starts with this byte */
+    /* Most words: no literal starts with these two bytes (a pair, not a
+     * byte: Exim's "F=" and "C=" words share a first byte with "Failed"
+     * and "Cannot"); a literal has 3 bytes or more. */
+    if (text.n < 3)
+        return NULL;
+    unsigned pair = (unsigned)(unsigned char)text.p[0] << 8 | (unsigned char)text.p[1];
+    if (!(m->first_pairs[pair / 8] & (1u << (pair % 8))))
+        return NULL;
     for (size_t j = from; j < m->n_rules; j++) {
         const mc_warn_rule *r = &m->rules[j];
         if (text.n >= r->start_len && text.p[0] == r->start[0] && memcmp(text.p, r->start, r->start_len) == 0)
