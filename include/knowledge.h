@@ -48,6 +48,13 @@ const mc_code_info *knowledge_enhanced_subject(const mc_knowledge *k, const char
 const mc_code_info *knowledge_enhanced_class(const mc_knowledge *k, const char *enhanced);
 bool knowledge_enhanced_is_hard(const mc_knowledge *k, const char *enhanced);
 
+/* compare.conf's "closes" of a code: whether the server closes the
+ * connection after it (may: 521, RFC 7504 lets it close at once or answer
+ * every command but QUIT).  knowledge_closes reads a value: -1 when it is
+ * none of no, may, yes. */
+typedef enum { MC_CLOSES_NO, MC_CLOSES_MAY, MC_CLOSES_YES } mc_closes;
+int knowledge_closes(const char *value);
+
 /* Appends text to out with its "{domains}" slot (advice that names the
  * domains of a problem, rules/reasons.conf) replaced by domains. */
 void knowledge_fill_domains(mc_buf *out, const char *text, const char *domains);

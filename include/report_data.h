@@ -21,8 +21,10 @@ typedef struct {
     size_t n_warnings;
 } report_data;
 
-/* Gathers d for o's window; false with a message in err. */
-bool report_data_get(mc_store *s, const mc_report_opts *o, report_data *d, char *err, size_t errlen);
+/* Gathers d for o's window, whose totals t the caller has (NULL: read here);
+ * false with a message in err. */
+bool report_data_get(mc_store *s, const mc_report_opts *o, const mc_totals *t, report_data *d, char *err,
+                     size_t errlen);
 /* Whether totals t hold mail: an SMTP outcome, an outcome line not
  * recognised, or a message.  Log lines without any (a cron log, a wrong
  * file) are not an all-clear either. */

@@ -34,12 +34,13 @@ void warnings_free(warn_groups *g);
 /* The reason that ranks a severity's groups as problems, or NULL. */
 const mc_reason *warnings_reason(const mc_rules *rules, const char *severity);
 
-/* The daily report's Warnings section: the top groups (o->top, else 10). */
+/* The daily report's Warnings section: the top groups (o->top, else 10);
+ * t: the window's totals (what an empty section says). */
 bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
-                          FILE *out, char *err, size_t errlen);
+                          const mc_totals *t, FILE *out, char *err, size_t errlen);
 /* The same as an HTML table. */
 bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
-                          FILE *out, char *err, size_t errlen);
+                          const mc_totals *t, FILE *out, char *err, size_t errlen);
 /* ,\n "mta_warnings": [...] for report --format json. */
 bool report_warnings_json(mc_store *s, const mc_rules *rules, const mc_window *w, FILE *out, char *err,
                           size_t errlen);

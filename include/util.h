@@ -79,6 +79,11 @@ void mc_free_words(char **words, size_t n);
 uint64_t mc_siphash13(const uint64_t k[2], const void *p, size_t n);
 /* A random key for mc_siphash13, drawn per table (salt: any address). */
 void mc_random_key(uint64_t k[2], const void *salt);
+/* A fast hash of n bytes seeded by k (8 bytes a step, multiply and fold):
+ * for tables in memory whose every hit compares the whole key and whose
+ * probing is bounded, where a crafted collision can cost time but never
+ * an answer.  Not for unbounded tables of attacker-written keys. */
+uint64_t mc_fast_hash(const uint64_t k[2], const void *p, size_t n);
 
 /* Lowercase ASCII copy into buf (for domains). */
 void mc_ascii_lower(char *s);

@@ -503,11 +503,9 @@ typedef struct {
     char first[1024];
     const char *rfc;
     bool hard;
-    int closes; /* CLOSES_NO, CLOSES_MAY, CLOSES_YES (rules/compare.conf) */
+    mc_closes closes; /* rules/compare.conf */
     bool has_stage;
 } side;
-
-enum { CLOSES_NO, CLOSES_MAY, CLOSES_YES };
 
 /* What compare says about one of its two codes. */
 static void fill_side(side *s, const char *id, const explained *x, const mc_rules *rules, const mc_lang *lang,
@@ -521,9 +519,9 @@ static void fill_side(side *s, const char *id, const explained *x, const mc_rule
     snprintf(s->action, sizeof s->action, "%s", lang_word(lang, action_key(x->klass)));
     const conf_section *f = facts && x->code[0] ? conf_find_section(facts, x->code) : NULL;
     const char *cl = conf_get(f, "closes");
-    s->closes = cl == NULL ? CLOSES_NO : strcmp(cl, "yes") == 0 ? CLOSES_YES : strcmp(cl, "may") == 0 ? CLOSES_MAY : CLOSES_NO;
+    s->closes = cl ? (mc_closes)knowledge_closes(cl) : MC_CLOSES_NO; /* checked at load */
     /* 221 succeeds and ends the session: "the session goes on" would be false. */
-    if (s->closes == CLOSES_YES && x->klass == CLASS_SUCCESS && lang_word_or_null(lang, "action_success_closes"))
+    if (s->closes == MC_CLOSES_YES && x->klass == CLASS_SUCCESS && lang_word_or_null(lang, "action_success_closes"))
         snprintf(s->action, sizeof s->action, "%s", lang_word(lang, "action_success_closes"));
     s->rfc = rec && rec->rfc && *rec->rfc ? rec->rfc : NULL;
     s->hard = rec && rec->hard;
@@ -644,15 +642,15 @@ static void derive(const side *a, const side *b, const explained *xa, const expl
     }
     /* The lang key of each pair of closings (rows: a's, columns: b's). */
     static const char *const closing[3][3] = {
-        [CLOSES_NO] = {NULL, LK("diff_closes_may"), LK("diff_closes")},
-        [CLOSES_MAY] = {LK("diff_closes_may"), LK("diff_closes_may_both"), LK("diff_closes_may_yes")},
-        [CLOSES_YES] = {LK("diff_closes"), LK("diff_closes_may_yes"), LK("diff_closes_both")},
+        [MC_CLOSES_NO] = {NULL, LK("diff_closes_may"), LK("diff_closes")},
+        [MC_CLOSES_MAY] = {LK("diff_closes_may"), LK("diff_closes_may_both"), LK("diff_closes_may_yes")},
+        [MC_CLOSES_YES] = {LK("diff_closes"), LK("diff_closes_may_yes"), LK("diff_closes_both")},
     };
     const char *ck = closing[a->closes][b->closes];
     if (ck) {
         const side *lo = a->closes <= b->closes ? a : b, *hi = lo == a ? b : a;
         /* {x} closes (or may) and {y} goes on; or {x} may close and {y} closes; or both alike */
-        const side *x = lo->closes == CLOSES_NO ? hi : lo, *y = x == lo ? hi : lo;
+        const side *x = lo->closes == MC_CLOSES_NO ? hi : lo, *y = x == lo ? hi : lo;
         const char *vars[] = {"x", x->id, "y", y->id, NULL};
         lang_fill(list_add(diffs), lang, ck, vars); /* the keys: the table's LK() */
     }

@@ -161,6 +161,15 @@ static void free_records(mc_code_info *recs, size_t n)
     free(recs);
 }
 
+int knowledge_closes(const char *value)
+{
+    static const char *const words[] = {[MC_CLOSES_NO] = "no", [MC_CLOSES_MAY] = "may", [MC_CLOSES_YES] = "yes"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(value, words[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
 /* Loads rules/compare.conf; false with FILE:LINE in err. */
 static conf_file *load_facts(const char *dir, char *err, size_t errlen)
 {
@@ -179,12 +188,7 @@ static conf_file *load_facts(const char *dir, char *err, size_t errlen)
         for (size_t j = 0; j < s->n_entries; j++) {
             const conf_entry *e = &s->entries[j];
             if (strcmp(e->key, "closes") == 0) {
-                /* "may": 521, which RFC 7504 lets close at once or answer on */
-                static const char *const closings[] = {"yes", "no", "may"};
-                bool known = false;
-                for (size_t k = 0; k < sizeof closings / sizeof *closings; k++)
-                    known = known || strcmp(e->value, closings[k]) == 0;
-                if (!known) {
+                if (knowledge_closes(e->value) < 0) {
                     conf_error(err, errlen, cf->path, e->line, "closes must be yes, no or may");
                     conf_free(cf);
                     return NULL;

@@ -47,17 +47,20 @@ static void gate_free(mc_litgate *g)
     memset(g, 0, sizeof *g);
 }
 
-/* Gives a gate's literals their lengths and, when ls is scanned, their
- * ids in it (before litset_build). */
-static void gate_index(mc_litgate *g, mc_litset *ls)
+/* Gives a list of literals their lengths and, when ls is scanned, their
+ * ids in it (before litset_build; -1 without ls). */
+static void index_literals(mc_litset *ls, char **lits, size_t n, int **ids, size_t **lens)
 {
-    g->lens = mc_xcalloc(g->n + 1, sizeof *g->lens);
-    g->ids = mc_xcalloc(g->n + 1, sizeof *g->ids);
-    for (size_t j = 0; j < g->n; j++) {
-        g->lens[j] = strlen(g->lits[j]);
-        g->ids[j] = ls ? litset_add(ls, g->lits[j]) : -1;
+    *ids = mc_xcalloc(n + 1, sizeof **ids);
+    *lens = mc_xcalloc(n + 1, sizeof **lens);
+    for (size_t j = 0; j < n; j++) {
+        (*ids)[j] = ls ? litset_add(ls, lits[j]) : -1;
+        (*lens)[j] = strlen(lits[j]);
     }
 }
+
+/* The same for a gate's literals. */
+static void gate_index(mc_litgate *g, mc_litset *ls) { index_literals(ls, g->lits, g->n, &g->ids, &g->lens); }
 
 /* Turns a gate's ids into a mask of ls's scan (after litset_build). */
 static void gate_mask(mc_litgate *g, const int *ids, const mc_litset *ls)
@@ -399,17 +402,6 @@ static void free_mta(mc_mta_rules *m)
     free(m->stages);
     free_line_rules(m->rules, m->n_rules);
     free_line_rules(m->facts, m->n_facts);
-}
-
-/* Gives a list of literals their ids in ls and their lengths. */
-static void index_literals(mc_litset *ls, char **lits, size_t n, int **ids, size_t **lens)
-{
-    *ids = mc_xcalloc(n + 1, sizeof **ids);
-    *lens = mc_xcalloc(n + 1, sizeof **lens);
-    for (size_t j = 0; j < n; j++) {
-        (*ids)[j] = litset_add(ls, lits[j]);
-        (*lens)[j] = strlen(lits[j]);
-    }
 }
 
 /* One exact-literal automaton per MTA over its markers and every rule's

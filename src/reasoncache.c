@@ -69,39 +69,13 @@ static void free_slots(mc_reason_cache *c)
     c->n_slots = c->used = 0;
 }
 
-/* Multiplies and folds the high bits down, so every input bit reaches
- * every output bit within a few steps. */
-static uint64_t mix(uint64_t h)
-{
-    h *= 0xBF58476D1CE4E5B9ull;
-    return h ^ (h >> 29);
-}
-
-/* The slot hash of key bytes: 8 bytes a step, multiply and fold, seeded
- * by the cache's random key.  Not SipHash (a fifth of its instructions,
- * and every failure event hashes its reply): the cache needs keys spread
- * over its sets, not resistance to a crafted collision, which can only
- * make keys share a set of CACHE_WAYS slots and evict each other.  Every
- * hit compares the whole key, so a collision costs the classification
- * the cache would have saved, never an answer. */
-uint64_t reason_cache_hash(const uint64_t seed[2], const void *p, size_t n)
-{
-    const unsigned char *in = p;
-    uint64_t h = seed[0] ^ mix((uint64_t)n + 0x9E3779B97F4A7C15ull);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, in + i, 8);
-        h = mix(h ^ w);
-    }
-    if (i < n) {
-        uint64_t w = 0;
-        for (size_t j = 0; i + j < n; j++)
-            w |= (uint64_t)in[i + j] << (8 * j);
-        h = mix(h ^ w);
-    }
-    return mix(mix(h ^ seed[1]));
-}
+/* The slot hash of key bytes under seed (mc_fast_hash).  Not SipHash (a
+ * fifth of its instructions, and every failure event hashes its reply):
+ * the cache needs keys spread over its sets, not resistance to a crafted
+ * collision, which can only make keys share a set of CACHE_WAYS slots and
+ * evict each other.  Every hit compares the whole key, so a collision
+ * costs the classification the cache would have saved, never an answer. */
+uint64_t reason_cache_hash(const uint64_t seed[2], const void *p, size_t n) { return mc_fast_hash(seed, p, n); }
 
 /* The slot hash of key bytes. */
 static uint64_t slot_hash(const mc_reason_cache *c, const void *p, size_t n)

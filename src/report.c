@@ -439,7 +439,7 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
     report_window_words(o, l, win, sizeof win);
     fprintf(out, "%s: %s\n", lang_word(l, "report"), win);
     report_data dat;
-    if (!report_data_get(s, o, &dat, err, errlen))
+    if (!report_data_get(s, o, t, &dat, err, errlen))
         return false;
     report_data_text(out, l, &dat);
     fputc('\n', out);
@@ -485,7 +485,7 @@ static bool write_daily(mc_store *s, const mc_rules *rules, const mc_report_opts
         return false;
 
     return daily_problems(s, rules, o, l, t, out, err, errlen) &&
-           report_warnings_text(s, rules, o, l, out, err, errlen);
+           report_warnings_text(s, rules, o, l, t, out, err, errlen);
 }
 
 /* ---- Prometheus text exposition --------------------------------------- */
@@ -578,7 +578,7 @@ int report_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
             mc_json_cstr_or_null(out, o->until_text);
             fputc('}', out);
             report_data dat;
-            ok = report_data_get(s, o, &dat, err, sizeof err);
+            ok = report_data_get(s, o, &t, &dat, err, sizeof err);
             if (ok)
                 report_data_json(out, &lang, &dat);
             fputs(",\n ", out);

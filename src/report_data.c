@@ -73,33 +73,28 @@ static bool found_warning(const mc_warn_row *row, void *ctx)
     return false;
 }
 
-/* Whether the window's lines hold mail (d->mail), and whether they come
- * from an MTA at all: mail, or a warning of the MTA (its log, even when
- * nothing was delivered). */
-static bool window_mail(mc_store *s, const mc_window *w, report_data *d, bool *mta, char *err, size_t errlen)
-{
-    mc_totals t;
-    if (!store_totals(s, w, NULL, &t, err, errlen))
-        return false;
-    d->mail = *mta = report_has_mail(&t);
-    return *mta || store_warnings(s, w, 1, found_warning, mta, err, errlen);
-}
-
 /* Gathers the span, the last ingest and the warnings. */
-bool report_data_get(mc_store *s, const mc_report_opts *o, report_data *d, char *err, size_t errlen)
+bool report_data_get(mc_store *s, const mc_report_opts *o, const mc_totals *t, report_data *d, char *err,
+                     size_t errlen)
 {
     memset(d, 0, sizeof *d);
-    uint64_t lines;
-    if (!store_lines(s, &o->window, &lines, err, errlen) ||
-        !store_span(s, &o->window, d->first, d->last, sizeof d->first, err, errlen))
+    mc_totals own;
+    if (t == NULL) { /* triage: the totals of its window, once */
+        if (!store_totals(s, &o->window, NULL, &own, err, errlen))
+            return false;
+        t = &own;
+    }
+    if (!store_span(s, &o->window, d->first, d->last, sizeof d->first, err, errlen))
         return false;
     if (o->from_db && !store_last_ingest(s, d->last_ingest, sizeof d->last_ingest, err, errlen))
         return false;
-    d->lines = lines;
-    bool mta = false;
-    if (lines == 0)
+    d->lines = t->lines;
+    d->mail = report_has_mail(t);
+    /* Lines without mail may still be the MTA's: its warnings say so. */
+    bool mta = d->mail;
+    if (d->lines == 0)
         warn(d, LK("warn_no_lines"));
-    else if (!window_mail(s, &o->window, d, &mta, err, errlen))
+    else if (!mta && !store_warnings(s, &o->window, 1, found_warning, &mta, err, errlen))
         return false;
     else if (!mta)
         warn(d, LK("warn_no_mail"));

@@ -292,7 +292,7 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
     html_text(out, win);
     fputs("</p>\n", out);
     report_data dat;
-    if (!report_data_get(s, o, &dat, err, errlen))
+    if (!report_data_get(s, o, t, &dat, err, errlen))
         return false;
     report_data_html(out, l, &dat);
     fputs("<h2>", out);
@@ -318,7 +318,7 @@ bool report_write_html(mc_store *s, const mc_rules *rules, const mc_report_opts 
         !html_bar_chart(s, o, l, lang_word(l, "chart_domains"), domain_keys, 1, true, out, err, errlen) ||
         !delays_html(s, &o->window, l, out, err, errlen))
         return false;
-    if (!html_problems(s, rules, o, l, t, out, err, errlen) || !report_warnings_html(s, rules, o, l, out, err, errlen))
+    if (!html_problems(s, rules, o, l, t, out, err, errlen) || !report_warnings_html(s, rules, o, l, t, out, err, errlen))
         return false;
     fputs("<p><small>mailcodes</small></p>\n</body>\n</html>\n", out);
     return true;

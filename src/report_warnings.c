@@ -110,29 +110,20 @@ static const char *group_words(const mc_lang *l, const warn_group *w)
 
 /* What an empty Warnings section says: "no warning" only of a window
  * that holds mail (without, the report's header warned: no all-clear). */
-static bool nothing_text(mc_store *s, const mc_window *w, const mc_lang *l, const char **text, char *err,
-                         size_t errlen)
+static const char *nothing_text(const mc_lang *l, const mc_totals *t)
 {
-    mc_totals t;
-    if (!store_totals(s, w, NULL, &t, err, errlen))
-        return false;
-    *text = report_nothing(l, &t, report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
-    return true;
+    return report_nothing(l, t, report_word(l, "warnings_none", "none: the MTA logged no warning in this window"));
 }
 
 /* The Warnings section as text: count, severity, MTA, the group's words,
  * then its newest line. */
 bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
-                          FILE *out, char *err, size_t errlen)
+                          const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
     warn_groups g;
     if (!warnings_gather(s, rules, &o->window, &g, err, errlen))
         return false;
-    const char *nothing;
-    if (!nothing_text(s, &o->window, l, &nothing, err, errlen)) {
-        warnings_free(&g);
-        return false;
-    }
+    const char *nothing = nothing_text(l, t);
     fprintf(out, "\n%s\n", report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
     if (g.n == 0) /* without lines or mail the header warned: no all-clear, and no empty heading */
         fprintf(out, "  %s\n", nothing);
@@ -166,7 +157,7 @@ bool report_warnings_text(mc_store *s, const mc_rules *rules, const mc_report_op
 
 /* The Warnings section as an HTML table. */
 bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
-                          FILE *out, char *err, size_t errlen)
+                          const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
     warn_groups g;
     if (!warnings_gather(s, rules, &o->window, &g, err, errlen))
@@ -174,11 +165,7 @@ bool report_warnings_html(mc_store *s, const mc_rules *rules, const mc_report_op
     fputs("<h2>", out);
     html_text(out, report_word(l, "warnings", "Warnings (the MTA's own warning, error, fatal and panic lines)"));
     fputs("</h2>\n", out);
-    const char *nothing;
-    if (!nothing_text(s, &o->window, l, &nothing, err, errlen)) {
-        warnings_free(&g);
-        return false;
-    }
+    const char *nothing = nothing_text(l, t);
     if (g.n == 0) { /* as the text says it */
         fputs("<p>", out);
         html_text(out, nothing);

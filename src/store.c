@@ -289,39 +289,14 @@ static uint64_t tuple_hash(const char *p, size_t n)
 }
 
 /* The hash of a key of a table in memory (a failure block's dictionary, a
- * batch's delay groups): eight bytes a step (FNV-1a's byte a step was a
- * third of recording a failure event), then a final mix for the slot's low
- * bits.  Never stored: a collision costs a compare of the keys, never a
- * wrong answer. */
+ * batch's delay groups): mc_fast_hash (FNV-1a's byte a step was a third
+ * of recording a failure event).  Never stored: a collision costs a
+ * compare of the keys, never a wrong answer; the tables are bounded by a
+ * block and a batch. */
 static uint64_t mem_hash(const char *p, size_t n)
 {
-    const uint64_t m = 0x9E3779B97F4A7C15ULL;
-    uint64_t h = (uint64_t)n * m;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, sizeof w);
-        h = (h ^ w) * m;
-        h ^= h >> 29;
-    }
-    if (i < n) { /* the rest, read in at most two loads: the length is in h already */
-        uint64_t w;
-        if (n >= 8) {
-            memcpy(&w, p + n - 8, sizeof w); /* overlaps the last step */
-        } else if (n >= 4) {
-            uint32_t lo, hi;
-            memcpy(&lo, p, sizeof lo);
-            memcpy(&hi, p + n - 4, sizeof hi);
-            w = lo | (uint64_t)hi << 32;
-        } else {
-            const unsigned char *u = (const unsigned char *)p;
-            w = u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16;
-        }
-        h = (h ^ w) * m;
-    }
-    h ^= h >> 32;
-    h *= 0xD6E8FEB86659FD93ULL;
-    return h ^ (h >> 32);
+    static const uint64_t seed[2] = {0x243F6A8885A308D3ULL, 0x13198A2E03707344ULL};
+    return mc_fast_hash(seed, p, n);
 }
 
 /* The fields of an hour bucket "YYYY-MM-DDTHH"; false when it is not one.

@@ -201,7 +201,7 @@ int triage_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, FI
         return MC_EXIT_DB;
     }
     report_data dat;
-    if (!report_data_get(s, o, &dat, err, sizeof err)) {
+    if (!report_data_get(s, o, NULL, &dat, err, sizeof err)) {
         problems_cache_free(&pc);
         rows_free(&k);
         lang_free(&lang);

@@ -234,6 +234,29 @@ void mc_utf8_sanitize(unsigned char *p, size_t n)
     }
 }
 
+/* Bidi controls, by their UTF-8 bytes: a log line must not reorder the
+ * text around it (a reversed domain, a hidden extension). */
+static const char *const bidi_controls[] = {
+    "\xD8\x9C",                                                         /* U+061C ALM */
+    "\xE2\x80\x8E", "\xE2\x80\x8F",                                     /* U+200E/F LRM, RLM */
+    "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE", /* U+202A-E */
+    "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9", /* U+2066-9 isolates */
+    "\xE2\x80\xA8", "\xE2\x80\xA9", /* U+2028/9 line and paragraph separators: a line break */
+};
+
+/* Whether the valid UTF-8 sequence of len bytes at s may be shown as it
+ * is: not a C1 control (U+0080..U+009F, escapes on some terminals), not a
+ * bidi or line control. */
+static bool seq_shown(const unsigned char *s, size_t len)
+{
+    if (len == 2 && s[0] == 0xC2 && s[1] < 0xA0)
+        return false;
+    for (size_t i = 0; i < sizeof bidi_controls / sizeof bidi_controls[0]; i++)
+        if (strlen(bidi_controls[i]) == len && memcmp(bidi_controls[i], s, len) == 0)
+            return false;
+    return true;
+}
+
 /* Writes n bytes as a JSON string, escaped. */
 void mc_json_str(FILE *out, const char *p, size_t n)
 {
@@ -253,15 +276,14 @@ void mc_json_str(FILE *out, const char *p, size_t n)
             fputc(c, out);
             i++;
         } else {
-            bool safe;
-            size_t len = mc_safe_char(p + i, n - i, &safe);
-            if (utf8_seq_len(s + i, n - i) == 0)
+            size_t len = utf8_seq_len(s + i, n - i);
+            if (len == 0)
                 fputs("\\ufffd", out);
-            else if (!safe) /* the same string to a parser, no raw control to a terminal */
+            else if (!seq_shown(s + i, len)) /* the same string to a parser, no raw control to a terminal */
                 fprintf(out, "\\u%04x", utf8_code_point(s + i, len));
             else
                 fwrite(s + i, 1, len, out);
-            i += len;
+            i += len ? len : 1;
         }
     }
     fputc('"', out);
@@ -276,16 +298,6 @@ void mc_json_cstr_or_null(FILE *out, const char *s)
         mc_json_str(out, s, strlen(s));
 }
 
-/* Bidi controls, by their UTF-8 bytes: a log line must not reorder the
- * text around it (a reversed domain, a hidden extension). */
-static const char *const bidi_controls[] = {
-    "\xD8\x9C",                                                         /* U+061C ALM */
-    "\xE2\x80\x8E", "\xE2\x80\x8F",                                     /* U+200E/F LRM, RLM */
-    "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE", /* U+202A-E */
-    "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9", /* U+2066-9 isolates */
-    "\xE2\x80\xA8", "\xE2\x80\xA9", /* U+2028/9 line and paragraph separators: a line break */
-};
-
 /* Length of the character at p, and whether it may be shown as it is. */
 size_t mc_safe_char(const char *p, size_t n, bool *safe)
 {
@@ -295,11 +307,7 @@ size_t mc_safe_char(const char *p, size_t n, bool *safe)
         return 1;
     }
     size_t len = utf8_seq_len(s, n);
-    /* C1 controls (U+0080..U+009F) can act as escapes on some terminals. */
-    *safe = len != 0 && !(len == 2 && s[0] == 0xC2 && s[1] < 0xA0);
-    for (size_t i = 0; *safe && i < sizeof bidi_controls / sizeof bidi_controls[0]; i++)
-        if (strlen(bidi_controls[i]) == len && memcmp(bidi_controls[i], s, len) == 0)
-            *safe = false;
+    *safe = len != 0 && seq_shown(s, len);
     return len ? len : 1;
 }
 
@@ -403,6 +411,34 @@ static uint64_t sip_load(const unsigned char *p, size_t n)
     for (size_t i = 0; i < n; i++)
         v |= (uint64_t)p[i] << (8 * i);
     return v;
+}
+
+/* Multiplies and folds the high bits down, so every input bit reaches
+ * every output bit within a few steps. */
+static uint64_t fold_mix(uint64_t h)
+{
+    h *= 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 29);
+}
+
+/* mc_fast_hash: 8 bytes a step, multiply and fold, under seed. */
+uint64_t mc_fast_hash(const uint64_t seed[2], const void *p, size_t n)
+{
+    const unsigned char *in = p;
+    uint64_t h = seed[0] ^ fold_mix((uint64_t)n + 0x9E3779B97F4A7C15ull);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, in + i, 8);
+        h = fold_mix(h ^ w);
+    }
+    if (i < n) {
+        uint64_t w = 0;
+        for (size_t j = 0; i + j < n; j++)
+            w |= (uint64_t)in[i + j] << (8 * j);
+        h = fold_mix(h ^ w);
+    }
+    return fold_mix(fold_mix(h ^ seed[1]));
 }
 
 /* SipHash-1-3 of n bytes at p under the 128-bit key k. */
