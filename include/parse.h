@@ -13,6 +13,7 @@
 
 #include "event.h"
 #include "factread.h"
+#include "lineread.h"
 #include "logline.h"
 #include "patterns.h"
 
@@ -177,6 +178,11 @@ typedef struct {
     /* Per MTA, per fact rule: the hand reader of its pattern, or NULL
      * (factread.h); found once, when the parser starts. */
     mc_factread_fn **fact_readers;
+    /* Per MTA, per line rule: the hand reader of its pattern, or NULL;
+     * per MTA: the gate of its prefix pattern, or NULL (lineread.h). */
+    mc_lineread_fn **line_readers;
+    mc_prefix_gate_fn *prefix_gates;
+    mc_str read_groups[G_COUNT]; /* the groups a line reader read */
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -13,6 +13,8 @@
 #include <string.h>
 
 
+static void lineread_init(mc_parser *p, const mc_parse_rules *rules);
+
 /* Per-stream state for rules: scratch, year inference, the literal bitmap. */
 void parser_init(mc_parser *p, const mc_parse_rules *rules)
 {
@@ -42,6 +44,27 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
         for (size_t j = 0; j < m->n_facts; j++)
             p->fact_readers[i][j] = m->facts[j].pat.source ? factread_for(m->facts[j].pat.source) : NULL;
     }
+    lineread_init(p, rules);
+}
+
+/* The hand readers of the line rules' patterns and the gates of the MTAs'
+ * prefixes (lineread.h), found by their exact text; none when the
+ * prefilters are off (MAILCODES_NO_PREFILTER: every pattern runs, the
+ * answer to compare with). */
+static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
+{
+    p->line_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->line_readers);
+    p->prefix_gates = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->prefix_gates);
+    for (size_t i = 0; i < rules->n_mtas; i++) {
+        const mc_mta_rules *m = &rules->mtas[i];
+        p->line_readers[i] = mc_xcalloc(m->n_rules ? m->n_rules : 1, sizeof **p->line_readers);
+        if (p->no_prefilter)
+            continue;
+        for (size_t j = 0; j < m->n_rules; j++)
+            p->line_readers[i][j] = lineread_for(m->rules[j].pat.source);
+        if (m->has_prefix)
+            p->prefix_gates[i] = lineread_prefix_gate_for(m->prefix.source);
+    }
 }
 
 /* Frees what parser_init allocated. */
@@ -53,6 +76,12 @@ void parser_free(mc_parser *p)
         free(p->fact_readers[i]);
     free(p->fact_readers);
     p->fact_readers = NULL;
+    for (size_t i = 0; p->line_readers && i < p->rules->n_mtas; i++)
+        free(p->line_readers[i]);
+    free(p->line_readers);
+    p->line_readers = NULL;
+    free(p->prefix_gates);
+    p->prefix_gates = NULL;
     if (p->budget_ctx)
         pcre2_match_context_free(p->budget_ctx);
     p->budget_ctx = NULL;
@@ -279,39 +308,47 @@ static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *foun
     return gate_open(&r->any, found, msg);
 }
 
-/* Fills the event from a matched rule. */
+/* A group of the rule that matched: read by its line reader (read), or
+ * from the pattern's match data. */
+static mc_str rule_group(const mc_parser *p, const mc_pattern *pat, mc_str msg, const mc_str *read, mc_group g)
+{
+    return read ? read[g] : pattern_group(pat, &p->matcher, msg, g);
+}
+
+/* Fills the event from a matched rule; read: the groups its line reader
+ * read, or NULL (the pattern's match). */
 static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg,
-                        const uint64_t *found, mc_event *ev)
+                        const uint64_t *found, const mc_str *read, mc_event *ev)
 {
     const mc_parse_rules *pr = p->rules;
-    const mc_matcher *mt = &p->matcher;
     const mc_pattern *pat = &r->pat;
+#define GROUP(g) rule_group(p, pat, msg, read, (g))
     ev->mta = m->name;
     ev->direction = r->direction;
-    ev->status = r->status ? mc_str_cstr(r->status) : pattern_group(pat, mt, msg, G_STATUS);
-    ev->queue_id = pattern_group(pat, mt, msg, G_QUEUE_ID);
-    ev->recipient = pattern_group(pat, mt, msg, G_RECIPIENT);
-    ev->sender = pattern_group(pat, mt, msg, G_SENDER);
-    ev->relay = pattern_group(pat, mt, msg, G_RELAY);
-    ev->client = pattern_group(pat, mt, msg, G_CLIENT);
-    ev->text = pattern_group(pat, mt, msg, G_TEXT);
-    ev->dsn = pattern_group(pat, mt, msg, G_DSN);
-    ev->delay = pattern_group(pat, mt, msg, G_DELAY);
-    ev->delays = pattern_group(pat, mt, msg, G_DELAYS);
-    ev->transfer = pattern_group(pat, mt, msg, G_TRANSFER);
-    mc_str host = pattern_group(pat, mt, msg, G_HOST);
+    ev->status = r->status ? mc_str_cstr(r->status) : GROUP(G_STATUS);
+    ev->queue_id = GROUP(G_QUEUE_ID);
+    ev->recipient = GROUP(G_RECIPIENT);
+    ev->sender = GROUP(G_SENDER);
+    ev->relay = GROUP(G_RELAY);
+    ev->client = GROUP(G_CLIENT);
+    ev->text = GROUP(G_TEXT);
+    ev->dsn = GROUP(G_DSN);
+    ev->delay = GROUP(G_DELAY);
+    ev->delays = GROUP(G_DELAYS);
+    ev->transfer = GROUP(G_TRANSFER);
+    mc_str host = GROUP(G_HOST);
     if (host.p)
         ev->host = host;
-    mc_str command = pattern_group(pat, mt, msg, G_COMMAND);
-    copy_code(ev->code, sizeof ev->code, pattern_group(pat, mt, msg, G_CODE));
-    copy_code(ev->enhanced, sizeof ev->enhanced, pattern_group(pat, mt, msg, G_ENHANCED));
+    mc_str command = GROUP(G_COMMAND);
+    copy_code(ev->code, sizeof ev->code, GROUP(G_CODE));
+    copy_code(ev->enhanced, sizeof ev->enhanced, GROUP(G_ENHANCED));
+    mc_str reply_group = GROUP(G_REPLY);
+#undef GROUP
 
     /* Everything below runs other patterns, which reuse the match data:
      * the captures above are all taken first. */
-    if (r->reply && ev->code[0] == '\0') {
-        mc_str reply = pattern_group(pat, mt, msg, G_REPLY);
-        find_reply(p, m, reply.p ? reply : ev->text, ev);
-    }
+    if (r->reply && ev->code[0] == '\0')
+        find_reply(p, m, reply_group.p ? reply_group : ev->text, ev);
     /* The reply's own enhanced code is the remote's word; dsn= is Postfix's
      * rewrite of it (5.0.0 for "550 4.2.2"), so it only fills a gap. */
     if (ev->enhanced[0] == '\0')
@@ -433,6 +470,20 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
     return within_budget(p, parse_budgeted(p, line, ev));
 }
 
+/* The rule's pattern on msg by its line reader, when it has one and the
+ * line is one the reader settles (groups in p->read_groups), else
+ * LINEREAD_ASK: run the pattern.  As for the fact readers, only a line
+ * whose pattern would finish within the first match limit. */
+static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg)
+{
+    mc_lineread_fn read = p->line_readers[m - p->rules->mtas][r - m->rules];
+    if (read == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < FIRST_LIMIT)
+        return LINEREAD_ASK;
+    for (size_t g = 0; g < G_COUNT; g++)
+        p->read_groups[g] = MC_STR_NULL;
+    return read(msg, p->read_groups);
+}
+
 /* The line rules of MTA m on one message (the envelope removed); its
  * markers are looked for in marked (the message, or more of the line). */
 static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
@@ -470,7 +521,8 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         p->mta_lines++;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll->message, host = ll->host;
-    if (m->has_prefix && budget_match(p, &m->prefix, msg)) {
+    mc_prefix_gate_fn gate = p->prefix_gates[m - p->rules->mtas];
+    if (m->has_prefix && (gate == NULL || gate(msg)) && budget_match(p, &m->prefix, msg)) {
         mc_str whole = pattern_capture(&p->matcher, msg, 0);
         mc_str h = pattern_group(&m->prefix, &p->matcher, msg, G_HOST);
         if (h.p)
@@ -486,15 +538,21 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         const mc_line_rule *r = &m->rules[i];
         /* A literal seen only in the stripped prefix lets the pattern run
          * and fail: slower, never wrong. */
-        if (!rule_applies(r, daemon, found, msg) || !budget_match(p, &r->pat, msg))
+        if (!rule_applies(r, daemon, found, msg))
             continue;
+        const mc_str *read = NULL;
+        mc_lineread_result got = read_rule(p, m, r, msg);
+        if (got == LINEREAD_NO || (got == LINEREAD_ASK && !budget_match(p, &r->pat, msg)))
+            continue;
+        if (got == LINEREAD_YES)
+            read = p->read_groups;
         if (r->ignore)
             return r->retry_skip ? PARSE_RETRY_SKIP : PARSE_NOTHING;
         memset(ev, 0, sizeof *ev);
         ev->time = ll->time;
         ev->host = host;
         ev->program = ll->program;
-        build_event(p, m, r, msg, found, ev);
+        build_event(p, m, r, msg, found, read, ev);
         /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
          * section; every output writes the contract's outbound. */
         if (strcmp(ev->direction, "outbound") == 0 &&

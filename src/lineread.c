@@ -1,0 +1,289 @@
+/*
+ * lineread.c - hand readers for the outcome rules' patterns (lineread.h).
+ *
+ * Each reader follows its pattern's text step by step, in the order PCRE2
+ * tries it, and says where PCRE2 could take another way and why that way
+ * ends the same.  The readers take only printable ASCII (0x20-0x7e): a
+ * control byte (a newline, where $ and . change meaning) or a multibyte
+ * character (where a class counts characters and PCRE2's newline
+ * conventions may name more) is handed back to the pattern.  Such lines
+ * are rare; the answer on them stays PCRE2's.
+ */
+#include "lineread.h"
+
+#include <string.h>
+
+/* Whether every byte of s is printable ASCII (0x20-0x7e, or 0x7f: '.'
+ * and every class here take DEL like any other byte). */
+static bool plain_ascii(mc_str s)
+{
+    for (size_t i = 0; i < s.n; i++)
+        if ((unsigned char)s.p[i] < 0x20 || (unsigned char)s.p[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* Whether the literal lit (of length n) stands at i. */
+static bool lit_at(mc_str s, size_t i, const char *lit, size_t n)
+{
+    return i <= s.n && s.n - i >= n && memcmp(s.p + i, lit, n) == 0;
+}
+#define LIT_AT(s, i, lit) lit_at((s), (i), (lit), sizeof(lit) - 1)
+
+static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static bool is_alnum(unsigned char c) { return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+
+/* Where the run of digits from i ends. */
+static size_t digits(mc_str s, size_t i)
+{
+    while (i < s.n && is_digit((unsigned char)s.p[i]))
+        i++;
+    return i;
+}
+
+/* Where the run of bytes other than a and b from i ends. */
+static size_t run_not2(mc_str s, size_t i, char a, char b)
+{
+    while (i < s.n && s.p[i] != a && s.p[i] != b)
+        i++;
+    return i;
+}
+
+static mc_str span(mc_str s, size_t from, size_t to) { return mc_str_make(s.p + from, to - from); }
+
+/* ---- Postfix [delivery] ------------------------------------------------ */
+
+/* <?(?<g>[^>,]*)>?, at i: the end past the ',', or 0.  The run is read to
+ * its longest: a shorter one is followed by a byte of the class, which is
+ * neither '>' nor ','.  Taking the '<' or not leads to the same end (the
+ * '<' is in the class), so when taking it fails, leaving it fails too;
+ * PCRE2 takes it first, and so the capture leaves it out. */
+static size_t angle_field(mc_str s, size_t i, mc_str *g)
+{
+    if (i < s.n && s.p[i] == '<')
+        i++;
+    size_t e = run_not2(s, i, '>', ',');
+    size_t j = e < s.n && s.p[e] == '>' ? e + 1 : e;
+    if (j >= s.n || s.p[j] != ',')
+        return 0;
+    *g = span(s, i, e);
+    return j + 1;
+}
+
+/* Whether [v, c) is [245]\.[0-9]{1,3}\.[0-9]{1,3}: each counted run is
+ * followed by a byte outside it ('.' or the field's ','), so only its
+ * longest reading can fit. */
+static bool dsn_value(mc_str s, size_t v, size_t c)
+{
+    if (c - v < 5 || (s.p[v] != '2' && s.p[v] != '4' && s.p[v] != '5') || s.p[v + 1] != '.')
+        return false;
+    size_t a = digits(s, v + 2);
+    if (a - (v + 2) < 1 || a - (v + 2) > 3 || a >= c || s.p[a] != '.')
+        return false;
+    size_t b = digits(s, a + 1);
+    return b == c && b - (a + 1) >= 1 && b - (a + 1) <= 3;
+}
+
+/* Whether [v, c) is [0-9]{1,12}(?:\.[0-9]{1,6})? (the same argument). */
+static bool delay_value(mc_str s, size_t v, size_t c)
+{
+    size_t a = digits(s, v);
+    if (a - v < 1 || a - v > 12)
+        return false;
+    if (a == c)
+        return true;
+    if (s.p[a] != '.')
+        return false;
+    size_t b = digits(s, a + 1);
+    return b == c && b - (a + 1) >= 1 && b - (a + 1) <= 6;
+}
+
+/* Whether [v, c) is [0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20}
+ * (each run is followed by '/' or the ',', outside its class). */
+static bool delays_value(mc_str s, size_t v, size_t c)
+{
+    size_t i = v;
+    for (int part = 0; part < 4; part++) {
+        size_t e = i;
+        while (e < c && (is_digit((unsigned char)s.p[e]) || s.p[e] == '.'))
+            e++;
+        if (e == i || e - i > 20)
+            return false;
+        if (part < 3) {
+            if (e >= c || s.p[e] != '/')
+                return false;
+            i = e + 1;
+        } else if (e != c) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One field of the possessive run
+ *   (?: (?:dsn=(?<dsn>..)|delay=(?<delay>..)|delays=(?<delays>..)|(?!status=)[a-z_]++=[^,]*+),)*+
+ * at i (a space): the end past its ',', or 0 when no alternative fits
+ * (the run then ends at i).  Every alternative's value runs to the
+ * field's ',' and holds none, so the ',' is the first one after the name;
+ * a named value of another shape is read by the last alternative, as any
+ * other field.  Inside the possessive run PCRE2 takes each field by its
+ * first fitting alternative and never comes back, so the last field that
+ * set a group is the one it keeps. */
+static size_t delivery_field(mc_str s, size_t i, mc_str groups[G_COUNT])
+{
+    size_t a = i + 1;
+    size_t name = a;
+    while (name < s.n && ((s.p[name] >= 'a' && s.p[name] <= 'z') || s.p[name] == '_'))
+        name++;
+    if (name == a || name >= s.n || s.p[name] != '=')
+        return 0; /* none of the four: each needs [a-z_]+ then '=' */
+    const char *comma = memchr(s.p + name, ',', s.n - name);
+    if (comma == NULL)
+        return 0;
+    size_t c = (size_t)(comma - s.p), v = name + 1, len = name - a;
+    if (len == 3 && memcmp(s.p + a, "dsn", 3) == 0 && dsn_value(s, v, c))
+        groups[G_DSN] = span(s, v, c);
+    else if (len == 5 && memcmp(s.p + a, "delay", 5) == 0 && delay_value(s, v, c))
+        groups[G_DELAY] = span(s, v, c);
+    else if (len == 6 && memcmp(s.p + a, "delays", 6) == 0 && delays_value(s, v, c))
+        groups[G_DELAYS] = span(s, v, c);
+    else if (len == 6 && memcmp(s.p + a, "status", 6) == 0)
+        return 0; /* (?!status=) */
+    return c + 1;
+}
+
+/* The status words of (?<status>sent|deferred|bounced|expired): no two
+ * begin alike, so at most one fits. */
+static const struct {
+    const char *word;
+    size_t n;
+} statuses[] = {{"sent", 4}, {"deferred", 8}, {"bounced", 7}, {"expired", 7}};
+
+/* rules/mta/postfix.conf [delivery]:
+ * ^(?<queue_id>[0-9A-Za-z]+): to=<?(?<recipient>[^>,]*)>?,
+ * (?: orig_to=<?(?<orig_to>[^>,]*)>?,)? relay=(?<relay>[^,]++),
+ * (the fields) status=(?<status>...)(?: \((?<text>.*)\))?$ */
+static mc_lineread_result pf_delivery(mc_str s, mc_str groups[G_COUNT])
+{
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t q = 0;
+    while (q < s.n && is_alnum((unsigned char)s.p[q]))
+        q++;
+    if (q == 0 || !LIT_AT(s, q, ": to="))
+        return LINEREAD_NO;
+    groups[G_QUEUE_ID] = span(s, 0, q);
+    size_t j = angle_field(s, q + 5, &groups[G_RECIPIENT]);
+    if (j == 0)
+        return LINEREAD_NO;
+    /* The optional orig_to: when it does not fit, " relay=" cannot stand
+     * where " orig_to=" does, so leaving it out fails as well. */
+    if (LIT_AT(s, j, " orig_to=")) {
+        size_t k = angle_field(s, j + 9, &groups[G_ORIG_TO]);
+        if (k == 0)
+            return LINEREAD_NO;
+        j = k;
+    }
+    if (!LIT_AT(s, j, " relay="))
+        return LINEREAD_NO;
+    size_t r = j + 7;
+    const char *comma = memchr(s.p + r, ',', s.n - r);
+    if (comma == NULL || (size_t)(comma - s.p) == r)
+        return LINEREAD_NO;
+    groups[G_RELAY] = span(s, r, (size_t)(comma - s.p));
+    j = (size_t)(comma - s.p) + 1;
+    for (size_t e; j < s.n && s.p[j] == ' ' && (e = delivery_field(s, j, groups)) != 0;)
+        j = e;
+    if (!LIT_AT(s, j, " status="))
+        return LINEREAD_NO;
+    size_t k = j + 8;
+    for (size_t w = 0; w < sizeof statuses / sizeof statuses[0]; w++) {
+        if (!lit_at(s, k, statuses[w].word, statuses[w].n))
+            continue;
+        size_t e = k + statuses[w].n;
+        groups[G_STATUS] = span(s, k, e);
+        if (e == s.n)
+            return LINEREAD_YES;
+        /* (?: \((?<text>.*)\))?$ on a line without newlines: . takes
+         * every byte, $ holds only at the end, so the text runs to the
+         * line's last byte, which must be ')'. */
+        if (s.n - e >= 3 && s.p[e] == ' ' && s.p[e + 1] == '(' && s.p[s.n - 1] == ')') {
+            groups[G_TEXT] = span(s, e + 2, s.n - 1);
+            return LINEREAD_YES;
+        }
+        return LINEREAD_NO;
+    }
+    return LINEREAD_NO;
+}
+
+/* ---- Exim's prefix ---------------------------------------------------- */
+
+/* rules/mta/exim.conf [@mta] prefix:
+ *   ^(?:(?=[^ ]*+ exim|exim)(?:(?:LEVEL) |(?<host>[^\s\[\]:]+) )?exim4?\[[0-9]+\]: )?
+ *    (?:[0-9]{4}-[0-9]{2}-... )?(?:\[[0-9]+\] )?
+ * Its three optional parts each need something at a fixed place: the
+ * syslog tag "exim" at the start or right after the first space (a
+ * level or host word holds no space), a stamp four digits and '-' at the
+ * start, a pid '[' at the start.  Without any of them every part is left
+ * out and the match is empty. */
+static bool exim_prefix_gate(mc_str s)
+{
+    if (s.n == 0)
+        return false;
+    if (s.p[0] == '[' || LIT_AT(s, 0, "exim"))
+        return true;
+    if (s.n >= 5 && is_digit((unsigned char)s.p[0]) && is_digit((unsigned char)s.p[1]) &&
+        is_digit((unsigned char)s.p[2]) && is_digit((unsigned char)s.p[3]) && s.p[4] == '-')
+        return true;
+    const char *sp = memchr(s.p, ' ', s.n);
+    return sp != NULL && LIT_AT(s, (size_t)(sp - s.p) + 1, "exim");
+}
+
+/* ---- the tables -------------------------------------------------------- */
+
+/* The line rule patterns with a reader, as written in rules/mta/<mta>.conf
+ * (a continued value joined with one space). */
+static const struct {
+    const char *src;
+    mc_lineread_fn fn;
+} readers[] = {
+    {"^(?<queue_id>[0-9A-Za-z]+): to=<?(?<recipient>[^>,]*)>?,(?: orig_to=<?(?<orig_to>[^>,]*)>?,)? "
+     "relay=(?<relay>[^,]++),(?: (?:dsn=(?<dsn>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})|"
+     "delay=(?<delay>[0-9]{1,12}(?:\\.[0-9]{1,6})?)|"
+     "delays=(?<delays>[0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20})|"
+     "(?!status=)[a-z_]++=[^,]*+),)*+ "
+     "status=(?<status>sent|deferred|bounced|expired)(?: \\((?<text>.*)\\))?$",
+     pf_delivery},
+};
+
+/* The prefix patterns with a gate. */
+static const struct {
+    const char *src;
+    mc_prefix_gate_fn fn;
+} gates[] = {
+    {"^(?:(?=[^ ]*+ exim|exim)(?:(?:emerg|alert|crit|err|error|warn|warning|notice|info|debug) "
+     "|(?<host>[^\\s\\[\\]:]+) )?exim4?\\[[0-9]+\\]: )?"
+     "(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,6})?(?: [+-][0-9]{4})? )?"
+     "(?:\\[[0-9]+\\] )?",
+     exim_prefix_gate},
+};
+
+mc_lineread_fn lineread_for(const char *src)
+{
+    for (size_t i = 0; src && i < sizeof readers / sizeof readers[0]; i++)
+        if (strcmp(src, readers[i].src) == 0)
+            return readers[i].fn;
+    return NULL;
+}
+
+mc_prefix_gate_fn lineread_prefix_gate_for(const char *src)
+{
+    for (size_t i = 0; src && i < sizeof gates / sizeof gates[0]; i++)
+        if (strcmp(src, gates[i].src) == 0)
+            return gates[i].fn;
+    return NULL;
+}
+
+const char *lineread_source(size_t i) { return i < sizeof readers / sizeof readers[0] ? readers[i].src : NULL; }
+
+const char *lineread_prefix_source(size_t i) { return i < sizeof gates / sizeof gates[0] ? gates[i].src : NULL; }
