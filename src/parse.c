@@ -484,6 +484,15 @@ static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const m
     return read(msg, p->read_groups);
 }
 
+/* Whether m's prefix pattern may match more than the empty string on msg
+ * (else it would strip nothing and name no host): its gate's answer on a
+ * line it takes (as read_rule's), else yes. */
+static bool prefix_may_match(const mc_parser *p, const mc_mta_rules *m, mc_str msg)
+{
+    mc_prefix_gate_fn gate = p->prefix_gates[m - p->rules->mtas];
+    return gate == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < FIRST_LIMIT || gate(msg);
+}
+
 /* The line rules of MTA m on one message (the envelope removed); its
  * markers are looked for in marked (the message, or more of the line). */
 static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
@@ -521,8 +530,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         p->mta_lines++;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll->message, host = ll->host;
-    mc_prefix_gate_fn gate = p->prefix_gates[m - p->rules->mtas];
-    if (m->has_prefix && (gate == NULL || gate(msg)) && budget_match(p, &m->prefix, msg)) {
+    if (m->has_prefix && prefix_may_match(p, m, msg) && budget_match(p, &m->prefix, msg)) {
         mc_str whole = pattern_capture(&p->matcher, msg, 0);
         mc_str h = pattern_group(&m->prefix, &p->matcher, msg, G_HOST);
         if (h.p)

@@ -1,0 +1,442 @@
+/*
+ * test_lineread.c - the hand readers of the outcome rules' patterns and
+ * the prefix gates (lineread.c) give PCRE2's answer, so a line reads the
+ * same with or without them.
+ *
+ * 1. Every reader and gate belongs to a pattern of the shipped rules (one
+ *    whose text no rule has any more would silently stop being used), the
+ *    parser takes them, an edited pattern has none.
+ * 2. Reader against regex on every line of tests/data, the line and each
+ *    of its tails after a space (where a message starts once the envelope
+ *    is cut), and on mutations of the lines the pattern matches: cut at
+ *    every byte, each byte replaced by the bytes the pattern looks at, a
+ *    byte dropped, a two-byte character and a control byte put in, field
+ *    words put in after each space: match or not, and every group by place.
+ * 3. The prefix gate: wherever it says the prefix cannot match more than
+ *    the empty string, the pattern's match is empty and names no host; on
+ *    the same lines and mutations, and it is asked on lines whose prefix
+ *    is not empty (so a gate that turned every line away fails).
+ * 4. Whole lines through the parser with the readers and gates and
+ *    without them: the same result and fields on every line of tests/data.
+ * 5. The length cap: on the worst lines of that length the pattern
+ *    finishes within the parser's first match limit.
+ */
+#include <ftw.h>
+#include <stdio.h>
+#include <zlib.h>
+
+#include "lineread.h"
+#include "testutil.h"
+
+/* parse.c's FIRST_LIMIT: the match limit a pattern first runs with. */
+#define FIRST_MATCH_LIMIT 20000u
+
+/* The shipped line rule with pattern source src, or NULL. */
+static const mc_line_rule *rule_with(const mc_rules *r, const char *src)
+{
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_rules; j++)
+            if (strcmp(r->parse.mtas[i].rules[j].pat.source, src) == 0)
+                return &r->parse.mtas[i].rules[j];
+    return NULL;
+}
+
+/* The shipped MTA whose prefix has source src, or NULL. */
+static const mc_mta_rules *prefix_with(const mc_rules *r, const char *src)
+{
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        if (r->parse.mtas[i].has_prefix && strcmp(r->parse.mtas[i].prefix.source, src) == 0)
+            return &r->parse.mtas[i];
+    return NULL;
+}
+
+/* ---- 1. readers in use ----------------------------------------------- */
+
+START_TEST(test_readers_in_use)
+{
+    const mc_rules *r = test_rules();
+    size_t n = 0, g = 0;
+    for (const char *src; (src = lineread_source(n)) != NULL; n++) {
+        ck_assert_msg(rule_with(r, src) != NULL, "no line rule has the pattern of reader %zu: %s", n, src);
+        ck_assert_ptr_nonnull(lineread_for(src));
+    }
+    for (const char *src; (src = lineread_prefix_source(g)) != NULL; g++) {
+        ck_assert_msg(prefix_with(r, src) != NULL, "no prefix has the pattern of gate %zu: %s", g, src);
+        ck_assert_ptr_nonnull(lineread_prefix_gate_for(src));
+    }
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(g, 1);
+    /* The parser takes them, where they belong. */
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    size_t readers = 0, gates = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++) {
+        const mc_mta_rules *m = &r->parse.mtas[i];
+        for (size_t j = 0; j < m->n_rules; j++)
+            if (p.line_readers[i][j]) {
+                readers++;
+                ck_assert_str_eq(m->name, "postfix");
+                ck_assert_str_eq(m->rules[j].name, "delivery");
+            }
+        if (p.prefix_gates[i]) {
+            gates++;
+            ck_assert_str_eq(m->name, "exim");
+        }
+    }
+    parser_free(&p);
+    ck_assert_uint_eq(readers, 1);
+    ck_assert_uint_eq(gates, 1);
+    /* An edited pattern has none: it runs as a regex. */
+    ck_assert_ptr_null(lineread_for("^(?<queue_id>[0-9A-Za-z]+): to=<(?<recipient>[^>]*)>"));
+    ck_assert_ptr_null(lineread_for(""));
+    ck_assert_ptr_null(lineread_prefix_gate_for("^(?:\\[[0-9]+\\] )?"));
+}
+END_TEST
+
+/* ---- 2. and 3. reader against regex ------------------------------------ */
+
+static mc_matcher matcher;
+static const mc_line_rule *delivery;
+static mc_lineread_fn read_delivery;
+static const mc_mta_rules *exim;
+static mc_prefix_gate_fn gate_exim;
+static size_t yes, no, ask, gated, nonempty;
+static char **kept;  /* subjects the delivery pattern matched, for mutations */
+static size_t n_kept;
+
+/* Whether two captures are the same place (or both unset). */
+static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
+
+/* One subject through the delivery reader and its pattern: the same
+ * answer and groups.  Returns whether the pattern matched. */
+static bool compare_reader(const char *p, size_t n)
+{
+    mc_str s = mc_str_make(p, n);
+    mc_str groups[G_COUNT];
+    for (size_t g = 0; g < G_COUNT; g++)
+        groups[g] = MC_STR_NULL;
+    mc_lineread_result got = read_delivery(s, groups);
+    bool want = pattern_match(&delivery->pat, &matcher, s);
+    if (got == LINEREAD_ASK) {
+        ask++;
+        return want;
+    }
+    ck_assert_msg((got == LINEREAD_YES) == want, "reader %s, pattern %s on: %.*s",
+                  got == LINEREAD_YES ? "matches" : "does not match", want ? "matches" : "does not", (int)n, p);
+    if (!want) {
+        no++;
+        return false;
+    }
+    yes++;
+    for (int g = 0; g < G_COUNT; g++) {
+        mc_str theirs = pattern_group(&delivery->pat, &matcher, s, (mc_group)g);
+        ck_assert_msg(same_capture(groups[g], theirs), "group %d: reader '%.*s' (%s), pattern '%.*s' (%s) on: %.*s", g,
+                      (int)groups[g].n, groups[g].p ? groups[g].p : "", groups[g].p ? "set" : "unset", (int)theirs.n,
+                      theirs.p ? theirs.p : "", theirs.p ? "set" : "unset", (int)n, p);
+    }
+    return true;
+}
+
+/* One subject through Exim's prefix gate: where it turns the subject away,
+ * the prefix's match is empty and names no host. */
+static void compare_gate(const char *p, size_t n)
+{
+    mc_str s = mc_str_make(p, n);
+    bool may = gate_exim(s);
+    ck_assert(pattern_match(&exim->prefix, &matcher, s)); /* every part is optional */
+    mc_str whole = pattern_capture(&matcher, s, 0);
+    mc_str host = pattern_group(&exim->prefix, &matcher, s, G_HOST);
+    if (whole.n > 0 || host.p != NULL) {
+        nonempty++;
+        ck_assert_msg(may, "the gate turned away a prefix of %zu bytes on: %.*s", whole.n, (int)n, p);
+    } else if (!may) {
+        gated++;
+    }
+}
+
+/* One subject through both, when it is one the parser would give them. */
+static bool compare_one(const char *p, size_t n)
+{
+    if (n > MC_LINEREAD_MAX || !mc_utf8_valid((const unsigned char *)p, n))
+        return false;
+    compare_gate(p, n);
+    return compare_reader(p, n);
+}
+
+/* A line and its tails after each of its first TAILS spaces. */
+#define TAILS 8
+static void compare_line(const char *line, size_t n)
+{
+    for (size_t i = 0, spaces = 0; i <= n && spaces <= TAILS; i++) {
+        if (i > 0 && line[i - 1] != ' ')
+            continue;
+        spaces += i > 0;
+        if (compare_one(line + i, n - i) && n_kept < 60) {
+            kept = realloc(kept, (n_kept + 1) * sizeof *kept);
+            ck_assert_ptr_nonnull(kept);
+            kept[n_kept] = strndup(line + i, n - i);
+            ck_assert_ptr_nonnull(kept[n_kept]);
+            n_kept++;
+        }
+    }
+}
+
+/* Every line of one file of tests/data (gzip'd or not), but the databases. */
+static int compare_file(const char *path, const struct stat *st, int kind, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (kind != FTW_F || strstr(path, "/store/"))
+        return 0;
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char line[8192];
+    bool whole = true;
+    while (gzgets(f, line, sizeof line) != NULL) {
+        size_t n = strlen(line);
+        bool ends = (n > 0 && line[n - 1] == '\n') || gzeof(f);
+        if (whole && ends) {
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                n--;
+            compare_line(line, n);
+        }
+        whole = ends;
+    }
+    gzclose(f);
+    return 0;
+}
+
+/* A mutation of s: bytes [0, at) + ins + bytes [at + drop, n). */
+static void compare_edit(const char *s, size_t n, size_t at, const char *ins, size_t drop)
+{
+    size_t in = strlen(ins);
+    char buf[MC_LINEREAD_MAX + 64];
+    if (n - drop + in > sizeof buf)
+        return;
+    memcpy(buf, s, at);
+    memcpy(buf + at, ins, in);
+    memcpy(buf + at + in, s + at + drop, n - at - drop);
+    compare_one(buf, n - drop + in);
+}
+
+/* The bytes a mutation puts in place of an ASCII byte. */
+static const char swaps[] = " \n\t<>,()[]=:./-_0a5S";
+
+/* Words put in after a space: fields in and out of their shapes. */
+static const char *const words[] = {
+    "dsn=5.1.1, ",      "dsn=5.1.1000, ",   "dsn=6.1.1, ",       "dsn=5.1, ",        "delay=1.5, ",
+    "delay=12, ",       "delay=1234567890123, ", "delay=1.1234567, ", "delay=., ",   "delays=1/2/3/4, ",
+    "delays=1/2/3, ",   "delays=1/2/3/4/5, ", "delays=123456789012345678901/1/1/1, ", "tls=TLSv1.3, ",
+    "status=sent, ",    "orig_to=<a@b>, ",  "relay=x, ",         "x=, ",             "X=y, ",
+    "status=sent (x)",  "(x) ",             ") ",                "to=<a>, ",         "=, ",
+    ", ",               "exim[1]: ",        "exim4[22]: ",       "2026-11-23 10:00:00 ", "[123] ",
+    "1234-",            "host exim[1]: ",   "info exim[1]: ",    "exim",             "\xc3\xa9",
+};
+
+START_TEST(test_reader_is_regex)
+{
+    const mc_rules *r = test_rules();
+    read_delivery = lineread_for(lineread_source(0));
+    delivery = rule_with(r, lineread_source(0));
+    gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
+    exim = prefix_with(r, lineread_prefix_source(0));
+    ck_assert(read_delivery && delivery && gate_exim && exim);
+    matcher_init(&matcher);
+    char *dir = test_corpus_path("");
+    ck_assert_int_eq(nftw(dir, compare_file, 16, FTW_PHYS), 0);
+    free(dir);
+    /* Real lines the pattern matches and does not; prefixes the gate lets
+     * in and lines it turns away. */
+    ck_assert_uint_ge(yes, 500);
+    ck_assert_uint_ge(no, 10000);
+    ck_assert_uint_ge(nonempty, 100);
+    ck_assert_uint_ge(gated, 10000);
+    size_t before = yes + no;
+    for (size_t k = 0; k < n_kept; k++) {
+        const char *s = kept[k];
+        size_t n = strlen(s);
+        for (size_t at = 0; at <= n; at++) {
+            compare_edit(s, n, at, "", n - at); /* cut */
+            if (at < n) {
+                for (const char *w = swaps; *w; w++)
+                    compare_edit(s, n, at, (char[]){*w, 0}, 1);
+                compare_edit(s, n, at, "", 1);
+            }
+            if (at == 0 || s[at - 1] == ' ' || at == n)
+                for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+                    compare_edit(s, n, at, words[w], 0);
+        }
+        free(kept[k]);
+    }
+    free(kept);
+    kept = NULL;
+    n_kept = 0;
+    ck_assert_uint_ge(yes + no - before, 100000);
+    /* The reader settles nearly every line itself. */
+    ck_assert_uint_lt(ask * 10, yes + no);
+    matcher_free(&matcher);
+}
+END_TEST
+
+/* ---- 4. whole lines, with and without ----------------------------------- */
+
+/* A view as text for the fingerprint ("-" when unset). */
+static void put(char *buf, size_t cap, size_t *at, const char *name, mc_str s)
+{
+    int n = snprintf(buf + *at, cap - *at, " %s=%.*s", name, s.p ? (int)s.n : 1, s.p ? s.p : "-");
+    if (n > 0)
+        *at += (size_t)n < cap - *at ? (size_t)n : cap - *at - 1;
+}
+
+/* What a line parsed to: the result, every field, the fact. */
+static void fingerprint(const mc_parser *p, mc_parse_result r, const mc_event *ev, char *buf, size_t cap)
+{
+    size_t at = (size_t)snprintf(buf, cap, "r=%d fact=%d", (int)r, (int)p->fact.kind);
+    if (p->fact.kind != FACT_NONE)
+        put(buf, cap, &at, "fqid", p->fact.queue_id);
+    if (r != PARSE_EVENT)
+        return;
+    int n = snprintf(buf + at, cap - at, " dir=%s stage=%s code=%s enh=%s inf=%d", ev->direction,
+                     ev->stage ? ev->stage : "-", ev->code, ev->enhanced, (int)ev->inferred);
+    if (n > 0)
+        at += (size_t)n < cap - at ? (size_t)n : cap - at - 1;
+    const struct {
+        const char *name;
+        mc_str v;
+    } f[] = {{"status", ev->status}, {"qid", ev->queue_id}, {"rcpt", ev->recipient}, {"sender", ev->sender},
+             {"relay", ev->relay},   {"client", ev->client}, {"host", ev->host},      {"text", ev->text},
+             {"reply", ev->reply},   {"dsn", ev->dsn},       {"delay", ev->delay},    {"delays", ev->delays},
+             {"transfer", ev->transfer}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        put(buf, cap, &at, f[i].name, f[i].v);
+}
+
+static mc_parser with, without;
+static size_t lines_both, events_both;
+
+static int parse_file(const char *path, const struct stat *st, int kind, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (kind != FTW_F || strstr(path, "/store/"))
+        return 0;
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char line[65536], a[8192], b[8192];
+    year_ctx_init(&with.years, 2026, 11, 23);
+    year_ctx_init(&without.years, 2026, 11, 23);
+    while (gzgets(f, line, sizeof line) != NULL) {
+        size_t n = strcspn(line, "\n");
+        mc_event e1, e2;
+        memset(&e1, 0, sizeof e1);
+        memset(&e2, 0, sizeof e2);
+        mc_parse_result r1 = parser_line(&with, mc_str_make(line, n), &e1);
+        fingerprint(&with, r1, &e1, a, sizeof a);
+        mc_parse_result r2 = parser_line(&without, mc_str_make(line, n), &e2);
+        fingerprint(&without, r2, &e2, b, sizeof b);
+        ck_assert_msg(strcmp(a, b) == 0, "%s: %.*s\n with:    %s\n without: %s", path, (int)n, line, a, b);
+        lines_both++;
+        events_both += r1 == PARSE_EVENT;
+    }
+    gzclose(f);
+    return 0;
+}
+
+START_TEST(test_parser_same_without)
+{
+    const mc_rules *r = test_rules();
+    parser_init(&with, &r->parse);
+    parser_init(&without, &r->parse);
+    size_t taken = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++) {
+        for (size_t j = 0; j < r->parse.mtas[i].n_rules; j++) {
+            taken += with.line_readers[i][j] != NULL;
+            without.line_readers[i][j] = NULL;
+        }
+        taken += with.prefix_gates[i] != NULL;
+        without.prefix_gates[i] = NULL;
+    }
+    ck_assert_uint_eq(taken, 2);
+    char *dir = test_corpus_path("");
+    ck_assert_int_eq(nftw(dir, parse_file, 16, FTW_PHYS), 0);
+    free(dir);
+    ck_assert_uint_ge(lines_both, 30000);
+    ck_assert_uint_ge(events_both, 5000);
+    parser_free(&with);
+    parser_free(&without);
+}
+END_TEST
+
+/* ---- 5. the length cap ------------------------------------------------- */
+
+/* A line of MC_LINEREAD_MAX bytes: head, then unit again and again, then
+ * tail, padded with x before the tail. */
+static void fill(char *buf, const char *head, const char *unit, const char *tail)
+{
+    size_t h = strlen(head), u = strlen(unit), t = strlen(tail), n = h;
+    memcpy(buf, head, h);
+    while (n + u + t <= MC_LINEREAD_MAX) {
+        memcpy(buf + n, unit, u);
+        n += u;
+    }
+    memset(buf + n, 'x', MC_LINEREAD_MAX - t - n);
+    memcpy(buf + MC_LINEREAD_MAX - t, tail, t);
+    buf[MC_LINEREAD_MAX] = '\0';
+}
+
+START_TEST(test_cap_within_first_limit)
+{
+    static const char *const worst[][3] = {
+        {"A1: to=<a>, relay=x,", " a=b,", " status=sent (x"},
+        {"A1: to=<a>, relay=x,", " a=b,", " status=sent (x)y"},
+        {"A1: to=<a>, relay=x,", " dsn=5.1.1,", " status=sent"},
+        {"A1: to=<a>, relay=x, status=sent (", ")", "x"},
+        {"A1: to=<a>, relay=x, status=sent (", "(x) ", ""},
+        {"A1: to=<", "a", ""},
+        {"A1: to=<a>, relay=", "x", ""},
+        {"A1: to=<a>, relay=x,", " delays=1/2/3/4,", ""},
+        {"", "exim ", ""},
+        {"a ", "exim[1]: ", ""},
+        {"2026-11-23 ", "1", ""},
+    };
+    const mc_rules *r = test_rules();
+    const mc_line_rule *rule = rule_with(r, lineread_source(0));
+    const mc_mta_rules *m = prefix_with(r, lineread_prefix_source(0));
+    ck_assert(rule && m);
+    pcre2_match_context *ctx = pcre2_match_context_create(NULL);
+    ck_assert_ptr_nonnull(ctx);
+    pcre2_set_match_limit(ctx, FIRST_MATCH_LIMIT);
+    mc_matcher mt;
+    matcher_init(&mt);
+    if (mt.jit_stack)
+        pcre2_jit_stack_assign(ctx, NULL, mt.jit_stack);
+    char buf[MC_LINEREAD_MAX + 1];
+    for (size_t w = 0; w < sizeof worst / sizeof worst[0]; w++) {
+        fill(buf, worst[w][0], worst[w][1], worst[w][2]);
+        const mc_pattern *pats[] = {&rule->pat, &m->prefix};
+        for (size_t k = 0; k < 2; k++) {
+            int rc = pattern_exec(pats[k], mc_str_make(buf, MC_LINEREAD_MAX), mt.md, ctx);
+            ck_assert_msg(rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT &&
+                              rc != PCRE2_ERROR_DEPTHLIMIT && rc != PCRE2_ERROR_HEAPLIMIT,
+                          "pattern %zu needs more than the first match limit (%d) on %.60s...", k, rc, buf);
+        }
+    }
+    matcher_free(&mt);
+    pcre2_match_context_free(ctx);
+}
+END_TEST
+
+static Suite *lineread_suite(void)
+{
+    Suite *s = suite_create("lineread");
+    TCase *tc = tcase_create("lineread");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_readers_in_use);
+    tcase_add_test(tc, test_reader_is_regex);
+    tcase_add_test(tc, test_parser_same_without);
+    tcase_add_test(tc, test_cap_within_first_limit);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MC_TEST_MAIN(lineread_suite)
