@@ -290,8 +290,15 @@ const mc_code_info *knowledge_enhanced(const mc_knowledge *k, const char *enh)
     const mc_code_info *r = find(k->enhanced_by_id, k->n_enhanced, enh);
     if (r)
         return r;
+    /* "X" and the rest, cut to fit as snprintf would cut it (a copy, not
+     * a format: this runs for every permanent failure's hardness). */
     char generic[16];
-    snprintf(generic, sizeof generic, "X%s", enh + 1);
+    size_t n = strlen(enh + 1);
+    if (n > sizeof generic - 2)
+        n = sizeof generic - 2;
+    generic[0] = 'X';
+    memcpy(generic + 1, enh + 1, n);
+    generic[n + 1] = '\0';
     return find(k->enhanced_by_id, k->n_enhanced, generic);
 }
 
