@@ -257,6 +257,57 @@ START_TEST(test_scan_like_memmem)
 }
 END_TEST
 
+/* The same on longer texts (a delivery or reply line, not only the first
+ * 64 bytes): every literal planted at every place of texts of 63 to 301
+ * bytes, the rest random bytes of the literals' alphabet, the longest
+ * literal among them. */
+START_TEST(test_scan_long_like_memmem)
+{
+    static const char *lits[] = {"=>", " -> ", "**", "rejected", "authenticator failed for", "he", "she",
+                                 "hers", "e", "s r", "defer ("};
+    enum { N = sizeof lits / sizeof lits[0] };
+    static const size_t lens[] = {63, 64, 65, 91, 92, 93, 94, 100, 127, 128, 129, 200, 301};
+    const char alphabet[] = "=>-* rejctdfushiE(";
+    for (int exact = 0; exact < 2; exact++) {
+        mc_litset *ls = exact ? litset_new_exact() : litset_new();
+        for (size_t i = 0; i < N; i++)
+            litset_add(ls, lits[i]);
+        litset_build(ls);
+        uint32_t seed = 777;
+        size_t scans = 0, hits = 0;
+        for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+            size_t len = lens[l];
+            for (size_t j = 0; j < N; j++) {
+                size_t n = strlen(lits[j]);
+                for (size_t at = 0; at + n <= len; at++) {
+                    char text[320], folded[320];
+                    for (size_t k = 0; k < len; k++) {
+                        seed = seed * 1103515245u + 12345u;
+                        text[k] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+                    }
+                    memcpy(text + at, lits[j], n);
+                    for (size_t k = 0; k < len; k++)
+                        folded[k] = (char)tolower((unsigned char)text[k]);
+                    uint64_t bits = 0;
+                    litset_scan(ls, mc_str_make(text, len), &bits);
+                    ck_assert_msg((bits >> j) & 1, "exact=%d len=%zu '%s' at %zu not found", exact, len, lits[j], at);
+                    for (size_t i = 0; i < N; i++) {
+                        bool want = memmem(exact ? text : folded, len, lits[i], strlen(lits[i])) != NULL;
+                        ck_assert_msg(((bits >> i) & 1) == want, "exact=%d len=%zu literal '%s': want %d", exact,
+                                      len, lits[i], want);
+                        hits += want;
+                    }
+                    scans++;
+                }
+            }
+        }
+        ck_assert_uint_gt(scans, 10000);
+        ck_assert_uint_gt(hits, scans);
+        litset_free(ls);
+    }
+}
+END_TEST
+
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -267,6 +318,7 @@ static Suite *prefilter_suite(void)
     tcase_add_test(tc, test_scan_many);
     tcase_add_test(tc, test_lit_in_like_memmem);
     tcase_add_test(tc, test_scan_like_memmem);
+    tcase_add_test(tc, test_scan_long_like_memmem);
     suite_add_tcase(s, tc);
     return s;
 }
