@@ -46,26 +46,27 @@ static bool lit_at(mc_str s, size_t i, const char *lit, size_t n)
 #define LIT_AT(s, i, lit) lit_at((s), (i), (lit), sizeof(lit) - 1)
 
 /* Byte classes, one table lookup a byte: B_DIGIT [0-9], B_ALNUM
- * [0-9A-Za-z], B_NAME [a-z_], B_NUMDOT [0-9.], B_ADDR [^>,] (of the
- * printable bytes the readers take). */
-enum { B_DIGIT = 1, B_ALNUM = 2, B_NAME = 4, B_NUMDOT = 8, B_ADDR = 16 };
+ * [0-9A-Za-z], B_NAME [a-z_], B_NUMDOT [0-9.], B_ADDR [^>,], B_XTIME
+ * [0-9.wdhms] (an Exim time), B_WORD [^: ], B_INANGLE [^> ] (of the
+ * printable bytes the readers take, where \s is the space alone). */
+enum { B_DIGIT = 1, B_ALNUM = 2, B_NAME = 4, B_NUMDOT = 8, B_ADDR = 16, B_XTIME = 32, B_WORD = 64, B_INANGLE = 128 };
 static const unsigned char byte_class[256] = {
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,  0, 16, 24, 16,
-    27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 16, 16, 16, 16,  0, 16,
-    16, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
-    18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 16, 16, 16, 16, 20,
-    16, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22,
-    22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
-    16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+     16, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 192, 208, 248, 208,
+    251, 251, 251, 251, 251, 251, 251, 251, 251, 251, 144, 208, 208, 208,  64, 208,
+    208, 210, 210, 210, 210, 210, 210, 210, 210, 210, 210, 210, 210, 210, 210, 210,
+    210, 210, 210, 210, 210, 210, 210, 210, 210, 210, 210, 208, 208, 208, 208, 212,
+    208, 214, 214, 214, 246, 214, 214, 214, 246, 214, 214, 214, 214, 246, 214, 214,
+    214, 214, 214, 246, 214, 214, 214, 246, 214, 214, 214, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
+    208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208, 208,
 };
 
 static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
@@ -242,6 +243,200 @@ static mc_lineread_result pf_delivery(mc_str s, mc_str groups[G_COUNT])
     return LINEREAD_NO;
 }
 
+/* ---- Exim [delivery] ----------------------------------------------------- */
+
+/* [0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} and a space at the
+ * start: the space's place, or 0.  Each run is followed by a byte outside
+ * it ('-' or the space), so only its longest reading can fit. */
+static size_t exim_id_space(mc_str s)
+{
+    size_t a = run_class(s, 0, B_ALNUM);
+    if (a != 6 || a >= s.n || s.p[a] != '-')
+        return 0;
+    size_t b = run_class(s, a + 1, B_ALNUM);
+    if (b - (a + 1) < 6 || b - (a + 1) > 11 || b >= s.n || s.p[b] != '-')
+        return 0;
+    size_t c = run_class(s, b + 1, B_ALNUM);
+    if (c - (b + 1) < 2 || c - (b + 1) > 4 || c >= s.n || s.p[c] != ' ')
+        return 0;
+    return c;
+}
+
+/* [0-9][0-9.wdhms]{0,30}+ at i: its end, or 0.  The possessive run stops
+ * at 31 bytes; a longer run then has a byte of the class where a space
+ * or the end must follow, so it cannot fit. */
+static size_t exim_time(mc_str s, size_t i)
+{
+    if (i >= s.n || !is_digit((unsigned char)s.p[i]))
+        return 0;
+    size_t e = run_class(s, i, B_XTIME);
+    return e - i <= 31 ? e : 0;
+}
+
+/* The last space in [from, to), or NULL. */
+static const char *last_space(mc_str s, size_t from, size_t to)
+{
+    for (size_t i = to; i > from; i--)
+        if (s.p[i - 1] == ' ')
+            return s.p + i - 1;
+    return NULL;
+}
+
+/* (?=(?:(?:[^ \n]*+ )+QT=(?<delay>T)(?: DT=(?<transfer>T))?$)? from p:
+ * the greedy words try the places after a space from the last one back;
+ * QT= and what follows must reach the end, so it is the last word, or
+ * the last but one before a DT= word. */
+static void exim_queue_time(mc_str s, size_t p, mc_str groups[G_COUNT])
+{
+    const char *sp = last_space(s, p, s.n);
+    if (sp == NULL)
+        return;
+    size_t w = (size_t)(sp - s.p) + 1, e;
+    if (LIT_AT(s, w, "QT=") && (e = exim_time(s, w + 3)) == s.n) {
+        groups[G_DELAY] = span(s, w + 3, e);
+        return;
+    }
+    if (!LIT_AT(s, w, "DT=") || (e = exim_time(s, w + 3)) != s.n)
+        return;
+    const char *sp2 = last_space(s, p, w - 1);
+    if (sp2 == NULL)
+        return;
+    size_t w2 = (size_t)(sp2 - s.p) + 1, e2;
+    if (LIT_AT(s, w2, "QT=") && (e2 = exim_time(s, w2 + 3)) == w - 1) {
+        groups[G_DELAY] = span(s, w2 + 3, e2);
+        groups[G_TRANSFER] = span(s, w + 3, e);
+    }
+}
+
+/* (?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\s]*)>)?) from p: the lazy
+ * words try each place after a space in turn, and cannot pass a word
+ * that holds a ':'. */
+static void exim_sender(mc_str s, size_t p, mc_str groups[G_COUNT])
+{
+    for (size_t i = p;;) {
+        size_t e = run_class(s, i, B_WORD);
+        if (e >= s.n || s.p[e] != ' ')
+            return;
+        size_t c = e + 1;
+        if ((LIT_AT(s, c, "F=<") || LIT_AT(s, c, "P=<"))) {
+            size_t f = run_class(s, c + 3, B_INANGLE);
+            if (f < s.n && s.p[f] == '>') {
+                groups[G_SENDER] = span(s, c + 3, f);
+                return;
+            }
+        }
+        i = c;
+    }
+}
+
+/* (?=(?:[^\s<@][^<@]* <(?<recipient>[^>\s]*@[^>\s]*)>)?) at p: the
+ * greedy [^<@]* stops at the first '<' or '@', so " <" can only stand at
+ * that '<'; the address runs to the first '>' or space and holds an '@'
+ * (the split at which '@' does not move its ends).  Whether it is set. */
+static bool exim_angle_recipient(mc_str s, size_t p, mc_str groups[G_COUNT])
+{
+    if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<' || s.p[p] == '@')
+        return false;
+    size_t j = p + 1;
+    while (j < s.n && s.p[j] != '<' && s.p[j] != '@')
+        j++;
+    if (j >= s.n || s.p[j] != '<' || j < p + 2 || s.p[j - 1] != ' ')
+        return false;
+    size_t e = run_class(s, j + 1, B_INANGLE);
+    if (e >= s.n || s.p[e] != '>' || memchr(s.p + j + 1, '@', e - (j + 1)) == NULL)
+        return false;
+    groups[G_RECIPIENT] = span(s, j + 1, e);
+    return true;
+}
+
+/* H=(?<relay>[^\s\[\]]+ \[[^\]\s]+\](?::[0-9A-Za-z_]+)?) at i (after the
+ * H=): the relay's end, or 0.  Each run is followed by a byte outside it. */
+static size_t exim_relay_end(mc_str s, size_t i)
+{
+    size_t e = i;
+    while (e < s.n && s.p[e] != ' ' && s.p[e] != '[' && s.p[e] != ']')
+        e++;
+    if (e == i || !LIT_AT(s, e, " ["))
+        return 0;
+    size_t a = e + 2, b = a;
+    while (b < s.n && s.p[b] != ']' && s.p[b] != ' ')
+        b++;
+    if (b == a || b >= s.n || s.p[b] != ']')
+        return 0;
+    size_t k = b + 1;
+    if (k < s.n && s.p[k] == ':') {
+        size_t m = k + 1;
+        while (m < s.n && ((byte_class[(unsigned char)s.p[m]] & B_ALNUM) || s.p[m] == '_'))
+            m++;
+        if (m > k + 1)
+            k = m;
+    }
+    return k;
+}
+
+/* Whether (?=$| [A-Za-z]+=) holds at i. */
+static bool exim_text_end(mc_str s, size_t i)
+{
+    if (i == s.n)
+        return true;
+    if (s.p[i] != ' ')
+        return false;
+    size_t e = i + 1;
+    while (e < s.n && (byte_class[(unsigned char)s.p[e]] & B_ALNUM) && !is_digit((unsigned char)s.p[e]))
+        e++;
+    return e > i + 1 && e < s.n && s.p[e] == '=';
+}
+
+/* rules/mta/exim.conf [delivery]:
+ * ^(?:(?<queue_id>ID) )?(?:=>|->|>>) then three lookaheads (the queue
+ * time, the sender, an address in <>), (?<recipient>[^\s<]\S*), then
+ * two optional lazy searches: H=(?<relay>...) and C="(?<text>.*?)".  The
+ * optional pieces after the recipient can always be left out, so PCRE2
+ * never comes back into what it took before them: each is the first
+ * place, from where the last one ended, at which it fits. */
+static mc_lineread_result exim_delivery(mc_str s, mc_str groups[G_COUNT])
+{
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t id = exim_id_space(s), p = id ? id + 1 : 0;
+    if (!(LIT_AT(s, p, "=> ") || LIT_AT(s, p, "-> ") || LIT_AT(s, p, ">> ")))
+        return LINEREAD_NO; /* without the id the flag would stand at 0, an id's byte */
+    if (id)
+        groups[G_QUEUE_ID] = span(s, 0, id);
+    p += 3;
+    if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<')
+        return LINEREAD_NO;
+    exim_queue_time(s, p, groups);
+    exim_sender(s, p, groups);
+    bool angle = exim_angle_recipient(s, p, groups);
+    const char *sp = memchr(s.p + p, ' ', s.n - p);
+    size_t r = sp ? (size_t)(sp - s.p) : s.n;
+    if (!angle) /* the first of the two (?<recipient>) groups that is set */
+        groups[G_RECIPIENT] = span(s, p, r);
+    size_t t = r;
+    for (const char *q = sp; q != NULL; q = memchr(q + 1, ' ', s.n - (size_t)(q + 1 - s.p))) {
+        size_t c = (size_t)(q - s.p) + 1, e;
+        if (LIT_AT(s, c, "H=") && (e = exim_relay_end(s, c + 2)) != 0) {
+            groups[G_RELAY] = span(s, c + 2, e);
+            t = e;
+            break;
+        }
+    }
+    for (const char *q = t < s.n ? memchr(s.p + t, ' ', s.n - t) : NULL; q != NULL;
+         q = memchr(q + 1, ' ', s.n - (size_t)(q + 1 - s.p))) {
+        size_t c = (size_t)(q - s.p) + 1;
+        if (!LIT_AT(s, c, "C=\""))
+            continue;
+        for (const char *d = memchr(s.p + c + 3, '"', s.n - (c + 3)); d != NULL;
+             d = memchr(d + 1, '"', s.n - (size_t)(d + 1 - s.p)))
+            if (exim_text_end(s, (size_t)(d - s.p) + 1)) {
+                groups[G_TEXT] = span(s, c + 3, (size_t)(d - s.p));
+                return LINEREAD_YES;
+            }
+    }
+    return LINEREAD_YES;
+}
+
 /* ---- Exim's prefix ---------------------------------------------------- */
 
 /* rules/mta/exim.conf [@mta] prefix:
@@ -280,6 +475,13 @@ static const struct {
      "(?!status=)[a-z_]++=[^,]*+),)*+ "
      "status=(?<status>sent|deferred|bounced|expired)(?: \\((?<text>.*)\\))?$",
      pf_delivery},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:=>|->|>>) "
+     "(?=(?:(?:[^ \\n]*+ )+QT=(?<delay>[0-9][0-9.wdhms]{0,30}+)(?: DT=(?<transfer>[0-9][0-9.wdhms]{0,30}+))?$)?)"
+     "(?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\\s]*)>)?)"
+     "(?=(?:[^\\s<@][^<@]* <(?<recipient>[^>\\s]*@[^>\\s]*)>)?)(?<recipient>[^\\s<]\\S*)"
+     "(?:(?:[^ \\n]*+ )+?H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?))?"
+     "(?:(?:[^ \\n]*+ )+?C=\"(?<text>.*?)\"(?=$| [A-Za-z]+=))?",
+     exim_delivery},
 };
 
 /* The prefix patterns with a gate. */

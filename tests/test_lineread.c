@@ -64,7 +64,7 @@ START_TEST(test_readers_in_use)
         ck_assert_msg(prefix_with(r, src) != NULL, "no prefix has the pattern of gate %zu: %s", g, src);
         ck_assert_ptr_nonnull(lineread_prefix_gate_for(src));
     }
-    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(g, 1);
     /* The parser takes them, where they belong. */
     mc_parser p;
@@ -75,7 +75,6 @@ START_TEST(test_readers_in_use)
         for (size_t j = 0; j < m->n_rules; j++)
             if (p.line_readers[i][j]) {
                 readers++;
-                ck_assert_str_eq(m->name, "postfix");
                 ck_assert_str_eq(m->rules[j].name, "delivery");
             }
         if (p.prefix_gates[i]) {
@@ -84,7 +83,7 @@ START_TEST(test_readers_in_use)
         }
     }
     parser_free(&p);
-    ck_assert_uint_eq(readers, 1);
+    ck_assert_uint_eq(readers, 2); /* Postfix's and Exim's */
     ck_assert_uint_eq(gates, 1);
     /* An edited pattern has none: it runs as a regex. */
     ck_assert_ptr_null(lineread_for("^(?<queue_id>[0-9A-Za-z]+): to=<(?<recipient>[^>]*)>"));
@@ -96,43 +95,53 @@ END_TEST
 /* ---- 2. and 3. reader against regex ------------------------------------ */
 
 static mc_matcher matcher;
-static const mc_line_rule *delivery;
-static mc_lineread_fn read_delivery;
 static const mc_mta_rules *exim;
 static mc_prefix_gate_fn gate_exim;
-static size_t yes, no, ask, gated, nonempty;
-static char **kept;  /* subjects the delivery pattern matched, for mutations */
-static size_t n_kept;
+static size_t gated, nonempty;
+
+/* A reader, its rule, its answers, and subjects its pattern matched (for
+ * mutations). */
+typedef struct {
+    const mc_line_rule *rule;
+    mc_lineread_fn read;
+    size_t yes, no, ask;
+    char **kept;
+    size_t n_kept;
+} reader_case;
+
+static reader_case cases[4];
+static size_t n_cases;
 
 /* Whether two captures are the same place (or both unset). */
 static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
 
-/* One subject through the delivery reader and its pattern: the same
- * answer and groups.  Returns whether the pattern matched. */
-static bool compare_reader(const char *p, size_t n)
+/* One subject through a reader and its pattern: the same answer and
+ * groups.  Returns whether the pattern matched. */
+static bool compare_reader(reader_case *c, const char *p, size_t n)
 {
     mc_str s = mc_str_make(p, n);
     mc_str groups[G_COUNT];
     for (size_t g = 0; g < G_COUNT; g++)
         groups[g] = MC_STR_NULL;
-    mc_lineread_result got = read_delivery(s, groups);
-    bool want = pattern_match(&delivery->pat, &matcher, s);
+    mc_lineread_result got = c->read(s, groups);
+    bool want = pattern_match(&c->rule->pat, &matcher, s);
     if (got == LINEREAD_ASK) {
-        ask++;
+        c->ask++;
         return want;
     }
-    ck_assert_msg((got == LINEREAD_YES) == want, "reader %s, pattern %s on: %.*s",
+    ck_assert_msg((got == LINEREAD_YES) == want, "reader %zu %s, pattern %s on: %.*s", (size_t)(c - cases),
                   got == LINEREAD_YES ? "matches" : "does not match", want ? "matches" : "does not", (int)n, p);
     if (!want) {
-        no++;
+        c->no++;
         return false;
     }
-    yes++;
+    c->yes++;
     for (int g = 0; g < G_COUNT; g++) {
-        mc_str theirs = pattern_group(&delivery->pat, &matcher, s, (mc_group)g);
-        ck_assert_msg(same_capture(groups[g], theirs), "group %d: reader '%.*s' (%s), pattern '%.*s' (%s) on: %.*s", g,
-                      (int)groups[g].n, groups[g].p ? groups[g].p : "", groups[g].p ? "set" : "unset", (int)theirs.n,
-                      theirs.p ? theirs.p : "", theirs.p ? "set" : "unset", (int)n, p);
+        mc_str theirs = pattern_group(&c->rule->pat, &matcher, s, (mc_group)g);
+        ck_assert_msg(same_capture(groups[g], theirs), "reader %zu group %d: reader '%.*s' (%s), pattern '%.*s' (%s) on: %.*s",
+                      (size_t)(c - cases), g, (int)groups[g].n, groups[g].p ? groups[g].p : "",
+                      groups[g].p ? "set" : "unset", (int)theirs.n, theirs.p ? theirs.p : "",
+                      theirs.p ? "set" : "unset", (int)n, p);
     }
     return true;
 }
@@ -154,13 +163,23 @@ static void compare_gate(const char *p, size_t n)
     }
 }
 
-/* One subject through both, when it is one the parser would give them. */
-static bool compare_one(const char *p, size_t n)
+/* One subject through the gate and every reader, when it is one the
+ * parser would give them; the pattern of case `keep` matched it. */
+static void compare_one(const char *p, size_t n, bool keep)
 {
     if (n > MC_LINEREAD_MAX || !mc_utf8_valid((const unsigned char *)p, n))
-        return false;
+        return;
     compare_gate(p, n);
-    return compare_reader(p, n);
+    for (size_t k = 0; k < n_cases; k++) {
+        reader_case *c = &cases[k];
+        if (compare_reader(c, p, n) && keep && c->n_kept < 60) {
+            c->kept = realloc(c->kept, (c->n_kept + 1) * sizeof *c->kept);
+            ck_assert_ptr_nonnull(c->kept);
+            c->kept[c->n_kept] = strndup(p, n);
+            ck_assert_ptr_nonnull(c->kept[c->n_kept]);
+            c->n_kept++;
+        }
+    }
 }
 
 /* A line and its tails after each of its first TAILS spaces. */
@@ -171,13 +190,7 @@ static void compare_line(const char *line, size_t n)
         if (i > 0 && line[i - 1] != ' ')
             continue;
         spaces += i > 0;
-        if (compare_one(line + i, n - i) && n_kept < 60) {
-            kept = realloc(kept, (n_kept + 1) * sizeof *kept);
-            ck_assert_ptr_nonnull(kept);
-            kept[n_kept] = strndup(line + i, n - i);
-            ck_assert_ptr_nonnull(kept[n_kept]);
-            n_kept++;
-        }
+        compare_one(line + i, n - i, true);
     }
 }
 
@@ -216,11 +229,11 @@ static void compare_edit(const char *s, size_t n, size_t at, const char *ins, si
     memcpy(buf, s, at);
     memcpy(buf + at, ins, in);
     memcpy(buf + at + in, s + at + drop, n - at - drop);
-    compare_one(buf, n - drop + in);
+    compare_one(buf, n - drop + in, false);
 }
 
 /* The bytes a mutation puts in place of an ASCII byte. */
-static const char swaps[] = " \n\t<>,()[]=:./-_0a5S";
+static const char swaps[] = " \n\t<>,()[]=:./-_0a5S\"@";
 
 /* Words put in after a space: fields in and out of their shapes. */
 static const char *const words[] = {
@@ -231,49 +244,59 @@ static const char *const words[] = {
     "status=sent (x)",  "(x) ",             ") ",                "to=<a>, ",         "=, ",
     ", ",               "exim[1]: ",        "exim4[22]: ",       "2026-11-23 10:00:00 ", "[123] ",
     "1234-",            "host exim[1]: ",   "info exim[1]: ",    "exim",             "\xc3\xa9",
+    "QT=1s",            "QT=1s ",           "DT=2s",             "QT=1s DT=2s",      "QT=1x",
+    "QT=12345678901234567890123456789012", "F=<a@b> ", "P=<> ",   "F=<a b> ",         "a:b ",
+    "H=h [1.2.3.4] ",   "H=h [1.2.3.4]:25 ", "H=h [1.2.3.4]:x_1 ", "H=[1] ",         "H=h [] ",
+    "C=\"250 ok\" ",    "C=\"250 \"x\" y=\" ", "C=\"a\" B=",        "C=\"",             "\" ",
+    "<a@b> ",           "a <b@c> ",          "a <bc> ",           "@ ",               "=> ",
 };
 
 START_TEST(test_reader_is_regex)
 {
     const mc_rules *r = test_rules();
-    read_delivery = lineread_for(lineread_source(0));
-    delivery = rule_with(r, lineread_source(0));
+    n_cases = 0;
+    for (const char *src; (src = lineread_source(n_cases)) != NULL; n_cases++)
+        cases[n_cases] = (reader_case){.rule = rule_with(r, src), .read = lineread_for(src)};
+    ck_assert_uint_eq(n_cases, 2);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
-    ck_assert(read_delivery && delivery && gate_exim && exim);
+    ck_assert(gate_exim && exim);
     matcher_init(&matcher);
     char *dir = test_corpus_path("");
     ck_assert_int_eq(nftw(dir, compare_file, 16, FTW_PHYS), 0);
     free(dir);
-    /* Real lines the pattern matches and does not; prefixes the gate lets
-     * in and lines it turns away. */
-    ck_assert_uint_ge(yes, 500);
-    ck_assert_uint_ge(no, 10000);
+    /* Prefixes the gate lets in and lines it turns away. */
     ck_assert_uint_ge(nonempty, 100);
     ck_assert_uint_ge(gated, 10000);
-    size_t before = yes + no;
-    for (size_t k = 0; k < n_kept; k++) {
-        const char *s = kept[k];
-        size_t n = strlen(s);
-        for (size_t at = 0; at <= n; at++) {
-            compare_edit(s, n, at, "", n - at); /* cut */
-            if (at < n) {
-                for (const char *w = swaps; *w; w++)
-                    compare_edit(s, n, at, (char[]){*w, 0}, 1);
-                compare_edit(s, n, at, "", 1);
+    for (size_t k = 0; k < n_cases; k++) {
+        reader_case *c = &cases[k];
+        /* Real lines the pattern matches and does not. */
+        ck_assert_msg(c->yes >= 500, "reader %zu: %zu lines matched", k, c->yes);
+        ck_assert_uint_ge(c->no, 10000);
+        size_t before = c->yes + c->no;
+        for (size_t m = 0; m < c->n_kept; m++) {
+            const char *s = c->kept[m];
+            size_t n = strlen(s);
+            for (size_t at = 0; at <= n; at++) {
+                compare_edit(s, n, at, "", n - at); /* cut */
+                if (at < n) {
+                    for (const char *w = swaps; *w; w++)
+                        compare_edit(s, n, at, (char[]){*w, 0}, 1);
+                    compare_edit(s, n, at, "", 1);
+                }
+                if (at == 0 || s[at - 1] == ' ' || at == n)
+                    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+                        compare_edit(s, n, at, words[w], 0);
             }
-            if (at == 0 || s[at - 1] == ' ' || at == n)
-                for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
-                    compare_edit(s, n, at, words[w], 0);
+            free(c->kept[m]);
         }
-        free(kept[k]);
+        free(c->kept);
+        c->kept = NULL;
+        c->n_kept = 0;
+        ck_assert_uint_ge(c->yes + c->no - before, 100000);
+        /* The reader settles nearly every line itself. */
+        ck_assert_uint_lt(c->ask * 10, c->yes + c->no);
     }
-    free(kept);
-    kept = NULL;
-    n_kept = 0;
-    ck_assert_uint_ge(yes + no - before, 100000);
-    /* The reader settles nearly every line itself. */
-    ck_assert_uint_lt(ask * 10, yes + no);
     matcher_free(&matcher);
 }
 END_TEST
@@ -356,7 +379,7 @@ START_TEST(test_parser_same_without)
         taken += with.prefix_gates[i] != NULL;
         without.prefix_gates[i] = NULL;
     }
-    ck_assert_uint_eq(taken, 2);
+    ck_assert_uint_eq(taken, 3);
     char *dir = test_corpus_path("");
     ck_assert_int_eq(nftw(dir, parse_file, 16, FTW_PHYS), 0);
     free(dir);
@@ -395,14 +418,20 @@ START_TEST(test_cap_within_first_limit)
         {"A1: to=<", "a", ""},
         {"A1: to=<a>, relay=", "x", ""},
         {"A1: to=<a>, relay=x,", " delays=1/2/3/4,", ""},
+        {"1abcde-123456-ab => a ", "F=<a ", ""},
+        {"1abcde-123456-ab => a ", "H=h [1 ", ""},
+        {"1abcde-123456-ab => a ", "C=\"x\" ", "QT=1"},
+        {"=> a ", "C=\"", "\""},
+        {"=> a ", "x QT=1 ", "DT=1"},
+        {"=> a", " <", "@"},
         {"", "exim ", ""},
         {"a ", "exim[1]: ", ""},
         {"2026-11-23 ", "1", ""},
     };
     const mc_rules *r = test_rules();
-    const mc_line_rule *rule = rule_with(r, lineread_source(0));
+    const mc_line_rule *rule = rule_with(r, lineread_source(0)), *rule2 = rule_with(r, lineread_source(1));
     const mc_mta_rules *m = prefix_with(r, lineread_prefix_source(0));
-    ck_assert(rule && m);
+    ck_assert(rule && rule2 && m);
     pcre2_match_context *ctx = pcre2_match_context_create(NULL);
     ck_assert_ptr_nonnull(ctx);
     pcre2_set_match_limit(ctx, FIRST_MATCH_LIMIT);
@@ -413,8 +442,8 @@ START_TEST(test_cap_within_first_limit)
     char buf[MC_LINEREAD_MAX + 1];
     for (size_t w = 0; w < sizeof worst / sizeof worst[0]; w++) {
         fill(buf, worst[w][0], worst[w][1], worst[w][2]);
-        const mc_pattern *pats[] = {&rule->pat, &m->prefix};
-        for (size_t k = 0; k < 2; k++) {
+        const mc_pattern *pats[] = {&rule->pat, &rule2->pat, &m->prefix};
+        for (size_t k = 0; k < 3; k++) {
             int rc = pattern_exec(pats[k], mc_str_make(buf, MC_LINEREAD_MAX), mt.md, ctx);
             ck_assert_msg(rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_JIT_STACKLIMIT &&
                               rc != PCRE2_ERROR_DEPTHLIMIT && rc != PCRE2_ERROR_HEAPLIMIT,
