@@ -108,9 +108,24 @@ void delay_cells_free(mc_delay_cells *c);
  * digits: a busy log repeats a few hundred), so that log10 runs once per
  * value: a cache owned by its caller, zeroed to start, that never changes
  * an answer. */
+/* The cell a recent (cells, part, value) was counted in, so that the add
+ * of a value seen lately skips the bucket and the binary search: a hint,
+ * taken only when that cell still holds the same bucket (cells move as
+ * others are put in before them), else found again. */
+typedef struct {
+    const mc_delay_cells *cells;
+    uint64_t bits;            /* the value's IEEE bits */
+    uint32_t at;              /* its cell's index when last counted */
+    uint16_t key;             /* its stored bucket (the part's offset in) */
+    int16_t part;             /* -1: the delay itself */
+} mc_delay_hint;
+
+#define MC_DELAY_HINT_BITS 11
+#define MC_DELAY_HINTS (1 << MC_DELAY_HINT_BITS)
 typedef struct {
     uint64_t bits[64];
     int16_t bucket[64];
+    mc_delay_hint hint[MC_DELAY_HINTS];
 } mc_delay_memo;
 /* delay_bucket(seconds), through the memo. */
 int delay_bucket_memo(mc_delay_memo *m, double seconds);

@@ -205,8 +205,19 @@ bool delay_split(mc_str delays, double out[4])
     return false; /* not reached: the fourth piece answers */
 }
 
-/* Counts seconds under a stored bucket number (a part's are offset). */
-static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
+/* Counts seconds in cell at of c. */
+static void cell_count(mc_delay_cells *c, size_t at, double seconds)
+{
+    mc_delay_cell *cell = &c->cells[at];
+    cell->count++;
+    cell->sum += seconds;
+    if (seconds > cell->max)
+        cell->max = seconds;
+}
+
+/* Counts seconds under a stored bucket number (a part's are offset) and
+ * sets *at to its cell; returns true when it took a new cell. */
+static bool cells_add_at(mc_delay_cells *c, int b, double seconds, size_t *where)
 {
     /* Binary search: an entry of a busy group holds hundreds of cells. */
     size_t at = 0, hi = c->n;
@@ -217,12 +228,9 @@ static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
         else
             hi = mid;
     }
+    *where = at;
     if (at < c->n && c->cells[at].bucket == b) {
-        mc_delay_cell *cell = &c->cells[at];
-        cell->count++;
-        cell->sum += seconds;
-        if (seconds > cell->max)
-            cell->max = seconds;
+        cell_count(c, at, seconds);
         return false;
     }
     if (c->n == c->cap) {
@@ -234,6 +242,13 @@ static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
     c->cells[at] = (mc_delay_cell){.bucket = (uint16_t)b, .count = 1, .sum = seconds, .max = seconds};
     c->n++;
     return true;
+}
+
+/* Counts seconds under a stored bucket number; true when it took a new cell. */
+static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
+{
+    size_t at;
+    return cells_add_at(c, b, seconds, &at);
 }
 
 bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_key(c, delay_bucket(seconds), seconds); }
@@ -253,8 +268,22 @@ int delay_bucket_memo(mc_delay_memo *m, double seconds)
 
 bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds)
 {
+    uint64_t bits;
+    memcpy(&bits, &seconds, sizeof bits);
+    uint64_t mix = (bits ^ (uint64_t)(uintptr_t)c ^ (uint64_t)(part + 1) << 56) * 0x9E3779B97F4A7C15ull;
+    mc_delay_hint *h = &memo->hint[mix >> (64 - MC_DELAY_HINT_BITS)];
+    /* The hint's cell holds its bucket still: it is the one (buckets are
+     * unique in a sorted list), whatever was put in before it since. */
+    if (h->cells == c && h->bits == bits && h->part == part && h->at < c->n && c->cells[h->at].bucket == h->key) {
+        cell_count(c, h->at, seconds);
+        return false;
+    }
     int b = delay_bucket_memo(memo, seconds);
-    return cells_add_key(c, part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b, seconds);
+    int key = part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
+    size_t at;
+    bool fresh = cells_add_at(c, key, seconds, &at);
+    *h = (mc_delay_hint){.cells = c, .bits = bits, .at = (uint32_t)at, .key = (uint16_t)key, .part = (int16_t)part};
+    return fresh;
 }
 
 bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds)
