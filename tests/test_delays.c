@@ -167,6 +167,45 @@ START_TEST(test_bucket_memo)
 }
 END_TEST
 
+/* The hints of the memo never change a count: two groups' cells filled
+ * through one memo (values that share hint slots, each value again and
+ * again, new buckets put in before hinted cells so that those cells move,
+ * a group freed and another made, likely at the same address) hold what
+ * delay_cells_add and delay_cells_add_part put in cells without a memo. */
+START_TEST(test_cell_hints)
+{
+    mc_delay_memo memo;
+    memset(&memo, 0, sizeof memo);
+    mc_delay_cells with[2] = {{0}}, without[2] = {{0}};
+    mc_buf ea = {0}, eb = {0};
+    for (int round = 0; round < 3; round++) {
+        /* Falling values: each new bucket goes in before the cells hinted so far. */
+        for (int i = 3000; i > 0; i--) {
+            double v = i % 7 == 0 ? i / 100.0 : (i % 50) / 10.0 + round;
+            int g = i % 2, part = i % 3 == 0 ? -1 : i % 6;
+            if (part >= MC_DELAY_PARTS)
+                part = DELAY_PART_DT;
+            bool a = delay_cells_add_memo(&with[g], &memo, part, v);
+            bool b = part < 0 ? delay_cells_add(&without[g], v)
+                              : delay_cells_add_part(&without[g], (mc_delay_part)part, v);
+            ck_assert_int_eq(a, b);
+        }
+        for (int g = 0; g < 2; g++) {
+            delay_cells_encode(&with[g], &ea);
+            delay_cells_encode(&without[g], &eb);
+            ck_assert_uint_eq(ea.len, eb.len);
+            ck_assert(memcmp(ea.data, eb.data, ea.len) == 0);
+        }
+        /* A group gone, and a new one in its place (its hints stale). */
+        delay_cells_free(&with[round % 2]);
+        delay_cells_free(&without[round % 2]);
+    }
+    mc_buf_free(&ea), mc_buf_free(&eb);
+    for (int g = 0; g < 2; g++)
+        delay_cells_free(&with[g]), delay_cells_free(&without[g]);
+}
+END_TEST
+
 /* The stored form round-trips and merges; a blob that is not one is refused. */
 START_TEST(test_blobs)
 {
@@ -473,6 +512,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_delay_values);
     tcase_add_test(tc, test_delay_split);
     tcase_add_test(tc, test_bucket_memo);
+    tcase_add_test(tc, test_cell_hints);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);
