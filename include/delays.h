@@ -122,15 +122,34 @@ typedef struct {
 
 #define MC_DELAY_HINT_BITS 11
 #define MC_DELAY_HINTS (1 << MC_DELAY_HINT_BITS)
+
+/* A delays=a/b/c/d text of at most 24 bytes and what delay_split read in
+ * it (Postfix's few hundred texts of a busy log come back again and again). */
+#define MC_DELAY_TEXT_MAX 24
+#define MC_DELAY_SPLIT_BITS 9
+typedef struct {
+    uint64_t words[MC_DELAY_TEXT_MAX / 8]; /* the text, zero-padded */
+    uint32_t len;             /* 0: empty (a text of 0 bytes is no split) */
+    bool ok;
+    double part[4];
+} mc_delay_split_slot;
+
 typedef struct {
     uint64_t bits[64];
     int16_t bucket[64];
     mc_delay_hint hint[MC_DELAY_HINTS];
+    mc_delay_split_slot split[1 << MC_DELAY_SPLIT_BITS];
 } mc_delay_memo;
 /* delay_bucket(seconds), through the memo. */
 int delay_bucket_memo(mc_delay_memo *m, double seconds);
 /* As delay_cells_add (part < 0) or delay_cells_add_part, through the memo. */
 bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds);
+/* delay_split through the memo. */
+bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4]);
+/* Counts one delivery's times as logged (NULL strings: not logged) in c
+ * through the memo: its delay (Postfix delay=, Exim QT=), the parts of
+ * Postfix's delays=a/b/c/d and Exim's DT=; the number of new cells. */
+size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer);
 
 /* The stored form of a group's histogram (the store's delays.hist): its
  * cells by bucket, MC_DELAY_CELL_BYTES each (bucket u16, count u64, sum

@@ -284,15 +284,7 @@ static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev)
 {
     if (!(a->keep & MC_KEEP_DELAYS))
         return;
-    double seconds = ev->delay.p ? delay_seconds(ev->delay) : -1.0, part[4];
-    if (seconds >= 0.0 && delay_cells_add_memo(&e->delays, &a->delay_memo, -1, seconds))
-        a->delay_cells++;
-    if (ev->delays.p && delay_split(ev->delays, part))
-        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++)
-            a->delay_cells += delay_cells_add_memo(&e->delays, &a->delay_memo, p, part[p - DELAY_PART_A]);
-    seconds = ev->transfer.p ? delay_seconds(ev->transfer) : -1.0;
-    if (seconds >= 0.0 && delay_cells_add_memo(&e->delays, &a->delay_memo, DELAY_PART_DT, seconds))
-        a->delay_cells++;
+    a->delay_cells += delay_cells_add_logged(&e->delays, &a->delay_memo, ev->delay, ev->delays, ev->transfer);
 }
 
 /* The value of dimension d of an event (hour: its bucket, formatted by

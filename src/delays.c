@@ -286,6 +286,39 @@ bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, doub
     return fresh;
 }
 
+bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4])
+{
+    if (delays.p == NULL || delays.n == 0 || delays.n > MC_DELAY_TEXT_MAX)
+        return delay_split(delays, out);
+    uint64_t w[MC_DELAY_TEXT_MAX / 8] = {0};
+    memcpy(w, delays.p, delays.n);
+    uint64_t mix = (w[0] * 0x9E3779B97F4A7C15ull) ^ (w[1] * 0xC2B2AE3D27D4EB4Full) ^ (w[2] * 0x165667B19E3779F9ull);
+    mc_delay_split_slot *sl = &memo->split[(mix ^ (mix >> 29) ^ delays.n) & ((1u << MC_DELAY_SPLIT_BITS) - 1)];
+    /* The whole text compared: a slot answers only for its own text. */
+    if (sl->len != delays.n || sl->words[0] != w[0] || sl->words[1] != w[1] || sl->words[2] != w[2]) {
+        memcpy(sl->words, w, sizeof w);
+        sl->len = (uint32_t)delays.n;
+        sl->ok = delay_split(delays, sl->part);
+    }
+    memcpy(out, sl->part, sizeof sl->part);
+    return sl->ok;
+}
+
+size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer)
+{
+    size_t fresh = 0;
+    double seconds = delay.p ? delay_seconds(delay) : -1.0, part[4];
+    if (seconds >= 0.0)
+        fresh += delay_cells_add_memo(c, memo, -1, seconds);
+    if (delays.p && delay_split_memo(memo, delays, part))
+        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++)
+            fresh += delay_cells_add_memo(c, memo, p, part[p - DELAY_PART_A]);
+    seconds = transfer.p ? delay_seconds(transfer) : -1.0;
+    if (seconds >= 0.0)
+        fresh += delay_cells_add_memo(c, memo, DELAY_PART_DT, seconds);
+    return fresh;
+}
+
 bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds)
 {
     return cells_add_key(c, (int)(p + 1) * MC_DELAY_BUCKETS + delay_bucket(seconds), seconds);

@@ -206,6 +206,40 @@ START_TEST(test_cell_hints)
 }
 END_TEST
 
+/* The memo of delays=a/b/c/d texts gives delay_split's answer whatever its
+ * slots held before: well-formed texts, texts that differ only in their
+ * last bytes or past the first 8 or 16, texts that are no split (3 or 5
+ * parts, units, an empty part), the empty text and texts too long to be
+ * kept, each in three passes over more texts than the memo has slots. */
+START_TEST(test_split_memo)
+{
+    mc_delay_memo memo;
+    memset(&memo, 0, sizeof memo);
+    enum { N = 3000 };
+    static char texts[N][48];
+    for (int i = 0; i < N; i++) {
+        switch (i % 6) {
+        case 0: snprintf(texts[i], sizeof texts[i], "%d.%02d/0/0/0.%02d", i / 100, i % 100, i % 97); break;
+        case 1: snprintf(texts[i], sizeof texts[i], "0/0/0.01/0.%d", i); break;
+        case 2: snprintf(texts[i], sizeof texts[i], "0.01/0.02/0.03/1.%04d", i); break; /* alike to byte 17 */
+        case 3: snprintf(texts[i], sizeof texts[i], "%d/%d/%d", i, i, i); break; /* three parts */
+        case 4: snprintf(texts[i], sizeof texts[i], "1234.5678/2345.6789/3456.7891/%d", i); break; /* too long */
+        default: snprintf(texts[i], sizeof texts[i], i % 12 == 5 ? "1m/0/0/%d" : "0//0/%d", i); break;
+        }
+    }
+    for (int pass = 0; pass < 3; pass++)
+        for (int k = 0; k < N + 1; k++) {
+            int i = pass == 1 ? N - k : k;
+            mc_str t = i == N ? mc_str_make("", 0) : mc_str_cstr(texts[i]);
+            double a[4] = {-1, -1, -1, -1}, b[4] = {-1, -1, -1, -1};
+            bool ok = delay_split(t, a);
+            ck_assert_int_eq(delay_split_memo(&memo, t, b), ok);
+            if (ok)
+                ck_assert_msg(memcmp(a, b, sizeof a) == 0, "parts of %s", texts[i]);
+        }
+}
+END_TEST
+
 /* The stored form round-trips and merges; a blob that is not one is refused. */
 START_TEST(test_blobs)
 {
@@ -513,6 +547,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_delay_split);
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_cell_hints);
+    tcase_add_test(tc, test_split_memo);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);
