@@ -36,29 +36,6 @@ void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig);
  * view stays valid until the next call. */
 void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig);
 
-/* A message's key as the table takes it, made ahead by messages_key (on a
- * worker, in parallel): the loop then only probes. */
-typedef struct {
-    const char *key;     /* host, instance and queue id, each ended by '\n' */
-    size_t len;
-    uint64_t hash;
-} mc_msg_key;
-
-/* messages_fact and messages_event with the key made ahead (NULL: made
- * here); mk must be the key of f's or ev's message. */
-void messages_fact_keyed(mc_messages *m, const mc_fact *f, const mc_msg_key *mk, mc_msg_figures *fig);
-void messages_event_keyed(mc_messages *m, mc_event *ev, const mc_msg_key *mk, mc_msg_figures *fig);
-/* Appends the key of a message (host, syslog program, queue id) to out,
- * its length in *len and its hash in *hash; false, nothing appended, when
- * it has none (no queue id, or too long).  It reads only the table's hash
- * key, fixed at messages_new: safe on any thread while the loop applies. */
-bool messages_key(const mc_messages *m, mc_str host, mc_str program, mc_str queue_id, mc_buf *out, size_t *len,
-                  uint64_t *hash);
-/* Warms the cache for the probe of a key of this hash: its first slot
- * (entry false), or the message that slot holds now (entry true, once the
- * slot is in).  Only a hint: it changes nothing. */
-void messages_prefetch(const mc_messages *m, uint64_t hash, bool entry);
-
 /* How many messages are in flight. */
 size_t messages_in_flight(const mc_messages *m);
 

@@ -22,16 +22,9 @@
 #include <stdint.h>
 
 #include "event.h"
-#include "messages.h"
 #include "parse.h"
 #include "reader.h"
 #include "rules.h"
-
-/* A message key made by a worker (messages_key), in the chunk's keys. */
-typedef struct {
-    uint64_t hash;
-    uint32_t at, len;         /* len 0: none */
-} mc_line_key;
 
 /* What a worker found on one line, and where the reader would stand
  * after it, counted from the start of the chunk (the loop adds its base). */
@@ -47,7 +40,6 @@ typedef struct {
     bool has_stamp;           /* stamp holds the line's own valid time */
     bool warning;             /* one of the MTA's warnings (mtawarn_line) */
     mc_time stamp;
-    mc_line_key fact_key, ev_key; /* the message keys of its fact and its event */
 } mc_line_out;
 
 /* A string copied out of the parser's scratch (a journald field), to be
@@ -74,7 +66,6 @@ typedef struct mc_chunk {
     int (*calls)[2];
     size_t n_calls, cap_calls;
     mc_buf side;              /* copies of scratch strings */
-    mc_buf keys;              /* the lines' message keys (mc_line_key) */
     mc_reloc *relocs;
     size_t n_relocs, cap_relocs;
     bool done;
@@ -85,10 +76,9 @@ typedef struct mc_chunk {
 typedef struct mc_pool mc_pool;
 
 /* Starts n worker threads parsing with rules, marking the MTA's warnings
- * when asked, and hashing the message keys of facts and events for the
- * table messages (NULL: none; only its hash key is read).  NULL when a
- * thread cannot be started (the caller goes on with one thread). */
-mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, const mc_messages *messages);
+ * when asked.  NULL when a thread cannot be started (the caller goes on
+ * with one thread). */
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings);
 /* Waits for the work handed over, stops and frees the threads. */
 void pool_free(mc_pool *pool);
 /* An empty chunk to fill (a recycled one when there is one). */
@@ -104,8 +94,6 @@ void pool_recycle(mc_pool *pool, mc_chunk *c);
 
 /* The line's view into the chunk. */
 mc_str chunk_line(const mc_chunk *c, const mc_line_out *l);
-/* A line's message key for messages_*_keyed, or NULL when it has none. */
-const mc_msg_key *chunk_key(const mc_chunk *c, const mc_line_key *k, mc_msg_key *out);
 /* Applies, in input order, what depends on the lines before: replays the
  * line's year inferences on p->years, sets p->last_time from its stamp,
  * puts the decided years and times into its event and fact and counts it

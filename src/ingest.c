@@ -366,12 +366,10 @@ static void count_reader_stats(run_state *rs)
 
 /* Applies, in input order, what one line gave (ev classified; fact NULL:
  * none; maybe_warning false: a worker found it is none of the MTA's
- * warnings; l: line of chunk c as a worker left it, with its message
- * keys, or NULL), with the reader's counts after it.  False on a database
+ * warnings), with the reader's counts after it.  False on a database
  * error. */
 static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_fact *fact,
-                       bool maybe_warning, const mc_chunk *c, const mc_line_out *l, uint64_t lines_now,
-                       uint64_t skipped_now)
+                       bool maybe_warning, uint64_t lines_now, uint64_t skipped_now)
 {
     mc_ingest_opts *o = rs->o;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
@@ -381,8 +379,7 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
         mtawarn_count(&o->rules->warnings, &rs->parser, line, rs->agg);
     if (o->messages && fact) {
         mc_msg_figures fig = {0};
-        mc_msg_key k;
-        messages_fact_keyed(o->messages, fact, l ? chunk_key(c, &l->fact_key, &k) : NULL, &fig);
+        messages_fact(o->messages, fact, &fig);
         count_figures(rs, &fact->time, &fig);
     }
     if (o->on_fact && fact)
@@ -396,8 +393,7 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
     } else if (pr == PARSE_EVENT) {
         if (o->messages) {
             mc_msg_figures fig = {0};
-            mc_msg_key k;
-            messages_event_keyed(o->messages, ev, l ? chunk_key(c, &l->ev_key, &k) : NULL, &fig);
+            messages_event(o->messages, ev, &fig);
             count_figures(rs, &ev->time, &fig);
         }
         o->events++;
@@ -454,7 +450,7 @@ static stream_result process_stream_one(run_state *rs)
             if (pr == PARSE_EVENT)
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
             const mc_fact *fact = rs->parser.fact.kind != FACT_NONE ? &rs->parser.fact : NULL;
-            if (!apply_line(rs, line, pr, &ev, fact, true, NULL, NULL, st->lines, skipped_of(st)))
+            if (!apply_line(rs, line, pr, &ev, fact, true, st->lines, skipped_of(st)))
                 return STREAM_DB_ERROR;
             if (mc_stop_requested)
                 return STREAM_STOPPED;
@@ -499,33 +495,12 @@ static int fill_chunk(run_state *rs, mc_chunk *c)
     }
 }
 
-/* How many lines ahead apply_chunk warms the message table's slot of a
- * line's message, and then (half as far) its entry. */
-#define PREFETCH_AHEAD 8
-
-/* Warms the cache for the message probes of line i of c, if it has any:
- * the slot (entry false) or the entry it holds (entry true). */
-static void prefetch_line(const mc_messages *m, const mc_chunk *c, size_t i, bool entry)
-{
-    if (m == NULL || i >= c->n_lines)
-        return;
-    const mc_line_out *l = &c->lines[i];
-    if (l->fact_key.len)
-        messages_prefetch(m, l->fact_key.hash, entry);
-    if (l->ev_key.len)
-        messages_prefetch(m, l->ev_key.hash, entry);
-}
-
 /* Applies a parsed chunk line by line.  STREAM_END: all of it applied. */
 static stream_result apply_chunk(run_state *rs, mc_chunk *c)
 {
     mc_ingest_opts *o = rs->o;
     for (size_t i = 0; i < c->n_lines; i++) {
         const mc_line_out *l = &c->lines[i];
-        /* The chunk's keys are known: their table memory is fetched while
-         * the lines before them are applied. */
-        prefetch_line(o->messages, c, i + PREFETCH_AHEAD, false);
-        prefetch_line(o->messages, c, i + PREFETCH_AHEAD / 2, true);
         mc_str line = chunk_line(c, l);
         uint64_t lines_now = rs->blk_lines + c->base_lines + l->lines;
         uint64_t skipped_now = rs->blk_skipped + c->base_skipped + l->skipped;
@@ -537,7 +512,7 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
         workers_settle(&rs->parser, c, l);
         mc_event *ev = l->ev >= 0 ? &c->events[l->ev] : NULL;
         const mc_fact *fact = l->fact >= 0 ? &c->facts[l->fact] : NULL;
-        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->warning, c, l, lines_now, skipped_now))
+        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->warning, lines_now, skipped_now))
             return STREAM_DB_ERROR;
         if (mc_stop_requested)
             return STREAM_STOPPED;
@@ -797,7 +772,7 @@ static void start_workers(run_state *rs)
     /* Two chunks per worker keep each busy while this thread applies one;
      * two more are being filled or applied. */
     rs->depth = 2 * (size_t)rs->o->jobs + 2;
-    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL, rs->o->messages);
+    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL);
 }
 
 int ingest_path(mc_ingest_opts *o, const char *path)

@@ -224,18 +224,18 @@ static uint64_t hash_of(const mc_messages *m, const char *p, size_t n)
     return mc_siphash13(m->hash_key, p, n);
 }
 
-/* host '\n' instance '\n' queue id '\n' into k (MAX_KEY bytes); its
- * length, or 0 when it does not fit.  The instance is the syslog program up
- * to its first '/' (postfix, postfix-out), so instances on one host stay
- * apart. */
-static size_t key_into(char *k, mc_str host, mc_str program, mc_str queue_id)
+/* host '\n' instance '\n' queue id '\n' into m->keybuf; its length, or 0
+ * when it does not fit.  The instance is the syslog program up to its
+ * first '/' (postfix, postfix-out), so instances on one host stay apart. */
+static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
 {
     const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
     size_t inst = slash ? (size_t)(slash - program.p) : program.n;
     size_t hn = host.p ? host.n : 0;
     size_t need = hn + inst + queue_id.n + 3;
-    if (need > MAX_KEY)
+    if (need > sizeof m->keybuf)
         return 0;
+    char *k = m->keybuf;
     if (hn)
         memcpy(k, host.p, hn);
     k[hn] = '\n';
@@ -245,43 +245,6 @@ static size_t key_into(char *k, mc_str host, mc_str program, mc_str queue_id)
     memcpy(k + hn + inst + 2, queue_id.p, queue_id.n);
     k[need - 1] = '\n';
     return need;
-}
-
-/* The key into m->keybuf (key_into). */
-static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
-{
-    return key_into(m->keybuf, host, program, queue_id);
-}
-
-bool messages_key(const mc_messages *m, mc_str host, mc_str program, mc_str queue_id, mc_buf *out, size_t *len,
-                  uint64_t *hash)
-{
-    if (queue_id.p == NULL)
-        return false;
-    char *k = mc_buf_room(out, MAX_KEY);
-    size_t kn = key_into(k, host, program, queue_id);
-    if (kn == 0)
-        return false;
-    out->len += kn;
-    out->data[out->len] = '\0'; /* mc_buf_room left room for it */
-    *len = kn;
-    *hash = hash_of(m, k, kn);
-    return true;
-}
-
-/* The slot where the probe for a key of this hash starts: brought into the
- * cache ahead (messages_prefetch), its entry once the slot is there. */
-void messages_prefetch(const mc_messages *m, uint64_t hash, bool entry)
-{
-    const uint32_t *slot = &m->slots[hash & (m->n_slots - 1)];
-    if (!entry) {
-        __builtin_prefetch(slot);
-        return;
-    }
-    /* A slot read early may be another key's or change before the probe:
-     * only the cache is warmed, nothing is decided here. */
-    if (*slot)
-        __builtin_prefetch(entry_at(m, *slot - 1));
 }
 
 /* Remembers the key of a message leaving the table, for the database. */
@@ -347,34 +310,32 @@ static void sweep(mc_messages *m, mc_msg_figures *fig)
     }
 }
 
-/* The slot of a key (kn bytes, hash h), or of the empty slot that ends
- * its chain. */
-static size_t find_slot(const mc_messages *m, const char *key, size_t kn, uint64_t h)
+/* The slot of a key (in m->keybuf, kn bytes, hash h), or of the empty
+ * slot that ends its chain. */
+static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 {
     size_t s = h & (m->n_slots - 1);
     for (; m->slots[s]; s = (s + 1) & (m->n_slots - 1)) {
         const msg_entry *e = entry_at(m, m->slots[s] - 1);
-        if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), key, kn) == 0)
+        if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
             return s;
     }
     return s;
 }
 
 /* The entry of a key, created when missing (NULL when the key is too long
- * or missing and not to be created); *slot its index slot.  The key is
- * made here, or was made ahead (mk, messages_key). */
-static msg_entry *lookup(mc_messages *m, const mc_msg_key *mk, mc_str host, mc_str program, mc_str queue_id,
-                         const mc_time *t, bool create, mc_msg_figures *fig, size_t *slot)
+ * or missing and not to be created); *slot its index slot. */
+static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
+                         bool create, mc_msg_figures *fig, size_t *slot)
 {
     int64_t now = seconds_of(m, t);
     if (now > m->now)
         m->now = now;
-    const char *key = mk ? mk->key : m->keybuf;
-    size_t kn = mk ? mk->len : make_key(m, host, program, queue_id);
+    size_t kn = make_key(m, host, program, queue_id);
     if (kn == 0)
         return NULL;
-    uint64_t h = mk ? mk->hash : hash_of(m, key, kn);
-    size_t s = find_slot(m, key, kn, h);
+    uint64_t h = hash_of(m, m->keybuf, kn);
+    size_t s = find_slot(m, kn, h);
     if (m->slots[s]) {
         msg_entry *e = entry_at(m, m->slots[s] - 1);
         if (now > e->last)
@@ -390,12 +351,12 @@ static msg_entry *lookup(mc_messages *m, const mc_msg_key *mk, mc_str host, mc_s
         rebuild(m, m->n_slots * 2, INT64_MIN, fig);
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
-    entry_set_key(e, key, kn, h);
+    entry_set_key(e, m->keybuf, kn, h);
     e->size = -1;
     e->first = e->last = now;
     e->dirty = true;
     /* The sweep or the growth may have moved the chain's end. */
-    s = find_slot(m, key, kn, h);
+    s = find_slot(m, kn, h);
     m->slots[s] = i + 1;
     m->n++;
     *slot = s;
@@ -444,19 +405,17 @@ static bool first_time(msg_entry *e, unsigned flag)
     return true;
 }
 
-void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig) { messages_fact_keyed(m, f, NULL, fig); }
-
-void messages_fact_keyed(mc_messages *m, const mc_fact *f, const mc_msg_key *mk, mc_msg_figures *fig)
+void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig)
 {
     if (f->kind == FACT_NONE || f->queue_id.p == NULL)
         return;
     size_t slot;
     if (f->kind == FACT_REMOVED) {
-        if (lookup(m, mk, f->host, f->program, f->queue_id, &f->time, false, fig, &slot))
+        if (lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig, &slot))
             remove_entry(m, slot);
         return;
     }
-    msg_entry *e = lookup(m, mk, f->host, f->program, f->queue_id, &f->time, true, fig, &slot);
+    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig, &slot);
     if (e == NULL)
         return;
     if (f->has_sender)
@@ -495,9 +454,7 @@ static const struct {
     {"rejected", M_REJECTED, offsetof(mc_msg_figures, rejected)},
 };
 
-void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig) { messages_event_keyed(m, ev, NULL, fig); }
-
-void messages_event_keyed(mc_messages *m, mc_event *ev, const mc_msg_key *mk, mc_msg_figures *fig)
+void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
 {
     size_t st = 0;
     while (st < sizeof status_figures / sizeof status_figures[0] &&
@@ -513,7 +470,7 @@ void messages_event_keyed(mc_messages *m, mc_event *ev, const mc_msg_key *mk, mc
         return;
     }
     size_t slot;
-    msg_entry *e = lookup(m, mk, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &slot);
+    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &slot);
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)

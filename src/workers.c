@@ -43,7 +43,6 @@ typedef struct {
 struct mc_pool {
     const mc_rules *rules;
     bool warnings;            /* mark the MTA's warnings (pool_new) */
-    const mc_messages *messages; /* hash message keys for it (pool_new); NULL: none */
     pthread_mutex_t mu;
     pthread_cond_t work_cv;   /* a chunk was queued, or stop */
     pthread_cond_t done_cv;   /* a chunk was parsed */
@@ -153,25 +152,6 @@ static void apply_relocs(mc_chunk *c)
     }
 }
 
-/* The message key of a fact or an event into the chunk's keys: the
- * join's key and hash cost here, in parallel; the loop only probes. */
-static void make_key(const mc_messages *m, mc_chunk *c, mc_str host, mc_str program, mc_str queue_id, mc_line_key *k)
-{
-    size_t at = c->keys.len, len;
-    if (m && messages_key(m, host, program, queue_id, &c->keys, &len, &k->hash)) {
-        k->at = (uint32_t)at;
-        k->len = (uint32_t)len;
-    }
-}
-
-const mc_msg_key *chunk_key(const mc_chunk *c, const mc_line_key *k, mc_msg_key *out)
-{
-    if (k->len == 0)
-        return NULL;
-    *out = (mc_msg_key){.key = c->keys.data + k->at, .len = k->len, .hash = k->hash};
-    return out;
-}
-
 /* Parses and classifies every line of a chunk. */
 static void parse_chunk(worker *w, mc_chunk *c)
 {
@@ -212,8 +192,6 @@ static void parse_chunk(worker *w, mc_chunk *c)
             l->fact = (int32_t)c->n_facts;
             note_relocs(c, &p->scratch, &c->facts[c->n_facts], true, (uint32_t)c->n_facts, &base);
             c->n_facts++;
-            const mc_fact *f = &p->fact;
-            make_key(w->pool->messages, c, f->host, f->program, f->queue_id, &l->fact_key);
         }
         if (pr == PARSE_EVENT) {
             classify_event(&rules->knowledge, &rules->reasons, &p->matcher, w->cache, &ev);
@@ -222,7 +200,6 @@ static void parse_chunk(worker *w, mc_chunk *c)
             l->ev = (int32_t)c->n_events;
             note_relocs(c, &p->scratch, &c->events[c->n_events], false, (uint32_t)c->n_events, &base);
             c->n_events++;
-            make_key(w->pool->messages, c, ev.host, ev.program, ev.queue_id, &l->ev_key);
         }
     }
     apply_relocs(c);
@@ -260,7 +237,6 @@ static void free_chunks(mc_chunk *c)
         mc_chunk *next = c->next;
         mc_buf_free(&c->bytes);
         mc_buf_free(&c->side);
-        mc_buf_free(&c->keys);
         free(c->lines);
         free(c->events);
         free(c->facts);
@@ -271,12 +247,11 @@ static void free_chunks(mc_chunk *c)
     }
 }
 
-mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, const mc_messages *messages)
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings)
 {
     mc_pool *pool = mc_xcalloc(1, sizeof *pool);
     pool->rules = rules;
     pool->warnings = warnings;
-    pool->messages = messages;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->work_cv, NULL);
     pthread_cond_init(&pool->done_cv, NULL);
@@ -343,7 +318,6 @@ mc_chunk *pool_chunk(mc_pool *pool)
         c = mc_xcalloc(1, sizeof *c);
     mc_buf_reset(&c->bytes);
     mc_buf_reset(&c->side);
-    mc_buf_reset(&c->keys);
     c->base_lines = c->base_skipped = c->base_offset = c->tot_lines = c->tot_skipped = 0;
     c->n_lines = c->n_events = c->n_facts = c->n_calls = c->n_relocs = 0;
     c->done = false;
