@@ -458,82 +458,12 @@ START_TEST(test_table_storage)
 }
 END_TEST
 
-/* Keys made ahead (messages_key, as a worker makes them, many into one
- * buffer that grows under them) are the keys the table makes itself: a
- * table fed keyed facts and outcomes and one fed the same calls unkeyed
- * give the same figures and senders, and a keyed outcome finds the message
- * an unkeyed fact made (and the reverse), so a worker's key of another
- * shape or hash would lose the join.  No queue id or a key too long for
- * the table: no key, and nothing appended. */
-START_TEST(test_keys_made_ahead)
-{
-    enum { N = 6000 };
-    mc_messages *keyed = messages_new(0, 0), *plain = messages_new(0, 0);
-    mc_msg_figures fk = {0}, fp = {0};
-    mc_buf keys = {0};
-    size_t *at = calloc(N, sizeof *at), *len = calloc(N, sizeof *len);
-    uint64_t *hash = calloc(N, sizeof *hash);
-    ck_assert(at && len && hash);
-    char host[128], qid[32], sender[1100];
-    for (int i = 0; i < N; i++) {
-        message_names(i, host, qid, sender);
-        at[i] = keys.len;
-        ck_assert(messages_key(keyed, mc_str_cstr(host), mc_str_cstr("postfix/qmgr"), mc_str_cstr(qid), &keys,
-                               &len[i], &hash[i]));
-        ck_assert_uint_eq(keys.len, at[i] + len[i]);
-    }
-    for (int i = 0; i < N; i++) {
-        message_names(i, host, qid, sender);
-        mc_fact f = {.kind = FACT_QUEUED, .time = at_second(i), .host = mc_str_cstr(host),
-                     .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
-                     .sender = mc_str_cstr(sender), .has_sender = true, .size = 1000 + i};
-        mc_msg_key k = {.key = keys.data + at[i], .len = len[i], .hash = hash[i]};
-        /* Every third message's fact unkeyed: its outcome, keyed, must find it. */
-        messages_fact_keyed(keyed, &f, i % 3 ? &k : NULL, &fk);
-        messages_fact(plain, &f, &fp);
-    }
-    for (int i = 0; i < N; i++) {
-        message_names(i, host, qid, sender);
-        /* The instance is the program up to its '/': smtp's key is qmgr's. */
-        mc_event ev = {.time = at_second(i), .host = mc_str_cstr(host), .program = mc_str_cstr("postfix/smtp"),
-                       .status = mc_str_cstr(i % 2 ? "sent" : "deferred"), .queue_id = mc_str_cstr(qid)};
-        mc_event ev2 = ev;
-        mc_msg_key k = {.key = keys.data + at[i], .len = len[i], .hash = hash[i]};
-        messages_event_keyed(keyed, &ev, i % 5 ? &k : NULL, &fk);
-        messages_event(plain, &ev2, &fp);
-        ck_assert_msg(ev.sender.p != NULL && ev.sender.n == strlen(sender) && memcmp(ev.sender.p, sender, ev.sender.n) == 0,
-                      "sender of %d", i);
-        ck_assert_str_eq(ev.sender_domain, ev2.sender_domain);
-    }
-    ck_assert_uint_eq(messages_in_flight(keyed), N);
-    ck_assert(memcmp(&fk, &fp, sizeof fk) == 0);
-    ck_assert_uint_eq(fk.delivered, N / 2);
-    ck_assert_uint_eq(fk.deferred, N / 2);
-    /* No key: no queue id, or a key longer than the table keeps. */
-    size_t before = keys.len, n;
-    uint64_t h;
-    ck_assert(!messages_key(keyed, mc_str_cstr("mx"), mc_str_cstr("postfix/smtp"), MC_STR_NULL, &keys, &n, &h));
-    char *huge = malloc(4000);
-    ck_assert(huge != NULL);
-    memset(huge, 'h', 3999);
-    huge[3999] = '\0';
-    ck_assert(!messages_key(keyed, mc_str_cstr(huge), mc_str_cstr("postfix/smtp"), mc_str_cstr("Q1"), &keys, &n, &h));
-    ck_assert_uint_eq(keys.len, before);
-    free(huge);
-    free(at), free(len), free(hash);
-    mc_buf_free(&keys);
-    messages_free(keyed);
-    messages_free(plain);
-}
-END_TEST
-
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_postfix_figures);
     tcase_add_test(tc, test_table_storage);
-    tcase_add_test(tc, test_keys_made_ahead);
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
     tcase_add_test(tc, test_sender_join_across_rotation);
