@@ -70,6 +70,8 @@ struct mc_store {
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
     bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension (bound_forget) */
     bound_value hour_bound;              /* upsert_count's hour */
+    char hour_text[48];  /* the last hour text tuple_hour_of read ... */
+    int64_t hour_number; /* ... and its number (a batch's rows share a few hours) */
     tuple_slot *tuple_slots;
     size_t n_tuples;
     mc_buf tuple_text, key;
@@ -835,11 +837,25 @@ static int64_t tuple_hour(const char *hour)
     return day < 0 || day >= (1 << 22) ? 0 : day;
 }
 
+/* tuple_hour, read again only when the text is not the last one's (twice
+ * per count row: its place in the batch's order, and its tuple). */
+static int64_t tuple_hour_of(mc_store *s, const char *hour)
+{
+    if (strcmp(hour, s->hour_text) == 0 && s->hour_text[0])
+        return s->hour_number;
+    int64_t n = tuple_hour(hour);
+    if (strlen(hour) < sizeof s->hour_text) {
+        strcpy(s->hour_text, hour);
+        s->hour_number = n;
+    }
+    return n;
+}
+
 /* Packs the tuple of dims into s->key (its hour number, then each value
  * and its NUL), each value's length into lens. */
 static void tuple_pack(mc_store *s, const char *const dims[DIM_COUNT], size_t lens[TUPLE_END])
 {
-    int64_t day = tuple_hour(dims[DIM_HOUR]);
+    int64_t day = tuple_hour_of(s, dims[DIM_HOUR]);
     /* The key, written in one go: each value's length measured once, for
      * the key and for its binding. */
     size_t total = sizeof day;
@@ -1269,7 +1285,7 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
     }
     for (size_t i = 0; i < n; i++) {
         const char *const *dims = aggregate_entry(a, i)->dims;
-        int64_t hour = tuple_hour(dims[DIM_HOUR]);
+        int64_t hour = tuple_hour_of(s, dims[DIM_HOUR]);
         uint64_t h = tuple_key_hash(hour, dims);
         s->order[i] = (struct write_order){tuple_id_try(hour, h, 0), h, i};
     }

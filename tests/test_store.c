@@ -555,6 +555,38 @@ static bool collect_domain(const mc_row *row, void *ctx)
     return true;
 }
 
+/* A tuple's id begins with its hour (tuple_id_try: 2 + hours since 1970,
+ * times 2^40), whatever hours its batch mixes: rows of four hours met in
+ * turns (10, 13, 10, 13, 11, ...), so a remembered hour number that is
+ * not the row's (tuple_hour_of) puts a tuple among another hour's. */
+START_TEST(test_tuple_ids_by_hour)
+{
+    char *path = temp_db();
+    char err[1024];
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *a = aggregate_new();
+    static const int hours[] = {10, 13, 10, 13, 11, 11, 12, 10, 12, 13};
+    for (size_t i = 0; i < sizeof hours / sizeof *hours; i++) {
+        char line[512];
+        snprintf(line, sizeof line,
+                 "Nov 23 %02d:00:00 mx postfix/smtp[1]: A%zu: to=<t%zu@x.example>, relay=mx.x.example[192.0.2.1]:25, "
+                 "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)", hours[i], i, i);
+        add_events(a, line, 1);
+    }
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    store_close(s);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "sqlite3 %s \"SELECT count(*), sum((tuple >> 40) = 2 + CAST(strftime('%%s',"
+                                     " substr(hour, 1, 10) || ' ' || substr(hour, 12, 2) || ':00:00') AS INTEGER) / 3600),"
+                                     " count(DISTINCT hour) FROM count_rows\"", path), 0);
+    ck_assert_str_eq(out, "10|10|4\n");
+    free(out);
+    aggregate_free(a);
+    cleanup_db(path);
+}
+END_TEST
+
 /* A batch's count rows are written sorted by their tuples' ids, not in
  * the order the aggregate met them: 600 rows (200 recipients at 50
  * domains, in three hours, added 1 to 3 times each) written in one batch,
@@ -1164,6 +1196,7 @@ static Suite *store_suite(void)
     tcase_add_test(slow, test_delays_across_batches);
     tcase_add_test(tc, test_source_compare_and_set);
     tcase_add_test(tc, test_writer_batches);
+    tcase_add_test(tc, test_tuple_ids_by_hour);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, slow);
     return s;
