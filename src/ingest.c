@@ -239,7 +239,7 @@ static bool follow_other_ingest(run_state *rs)
 static bool commit(run_state *rs);
 static bool write_changes(mc_store *s, void *ctx, char *err, size_t errlen);
 
-/* messages_changes callbacks: a change copied into the batch's copy. */
+/* A new change at the end of the copy, with its key copied. */
 static change_op *change_add(change_copy *c, const char *key)
 {
     if (c->n == c->cap) {
@@ -253,6 +253,7 @@ static change_op *change_add(change_copy *c, const char *key)
     return op;
 }
 
+/* messages_changes callback: a message changed, copied into the batch's copy. */
 static bool copy_changed(const mc_message_state *st, void *ctx)
 {
     change_copy *c = ctx;
@@ -266,6 +267,7 @@ static bool copy_changed(const mc_message_state *st, void *ctx)
     return true;
 }
 
+/* messages_changes callback: the key of a message gone, copied. */
 static bool copy_gone(const char *key, void *ctx)
 {
     change_add(ctx, key)->gone = true;
@@ -980,6 +982,12 @@ int ingest_path(mc_ingest_opts *o, const char *path)
                 strcmp(path, "-") == 0 ? "standard input" : path, (unsigned long long)(o->lines - lines_before));
     if (o->progress)
         fputs("\r\033[K", stderr);
+    /* Every end above commits (finish, follow_file); should one not, the
+     * batch in flight is waited for before its aggregate is freed. */
+    if (rs.in_flight && !store_flush_wait(o->store, NULL, rs.err, sizeof rs.err) && rc == MC_EXIT_OK) {
+        fprintf(stderr, "mailcodes: %s\n", rs.err);
+        rc = MC_EXIT_DB;
+    }
     pool_free(rs.pool);
     parser_free(&rs.parser);
     if (rs.writer && o->messages) /* the batches' copies go: the table's own hook again */
