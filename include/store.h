@@ -59,6 +59,22 @@ void store_source_refingerprint(mc_source *src, const char *head, size_t n);
 bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path,
                  char *err, size_t errlen);
 
+/* The same, on the store's writer thread, while the caller reads the next
+ * batch: one batch in flight.  The batch is a (the writer's until
+ * store_flush_wait, which hands it back cleared), the failure events added
+ * since the last flush, the flush hook's writes (the hook runs on the
+ * writer: its data must be the batch's own, not what the caller goes on
+ * changing) and a copy of src (NULL: not tracked).  store_flush_wait waits
+ * for it (true at once when none is in flight) and says what store_flush
+ * would have: on success src->committed is the batch's offset; when another
+ * ingest had moved the source on, false with src->lost set and src at the
+ * stored position, and the failure events added since the hand-off (the
+ * batch being read, which the caller drops too) are dropped.  Nothing else
+ * may use the store while a batch is in flight, but store_failure_add.
+ * With no thread to be had, store_flush_start writes before it returns. */
+void store_flush_start(mc_store *s, mc_aggregate *a, const mc_source *src, const char *path);
+bool store_flush_wait(mc_store *s, mc_source *src, char *err, size_t errlen);
+
 /* The messages in flight kept between runs (messages.h): read hands each
  * to fn.  The writes happen inside store_flush's transaction, from its
  * hook, so that the table and the counts of a batch commit together. */
@@ -70,11 +86,11 @@ bool store_message_put(mc_store *s, const mc_message_state *m, char *err, size_t
 bool store_message_delete(mc_store *s, const char *key, char *err, size_t errlen);
 
 /* Failure events, for trace from the database.  store_failure_add packs
- * one into the batch's block of its hour, written in the batch's
- * transaction (store_flush, or earlier when the hour changes or the block
- * is full), so it commits with the counts and the source position of its
- * batch, or not at all; an error is kept and the next store_flush fails
- * with it.  Blocks whose newest event is older than the retention (log
+ * one into the batch's block of its hour (a new block when the hour
+ * changes or the block is full), in memory only: the batch's blocks are
+ * written in its transaction (store_flush, store_flush_start), so they
+ * commit with the counts and the source position of their batch, or not
+ * at all.  Blocks whose newest event is older than the retention (log
  * time, counted back from the newest kept) are pruned in every flush that
  * added some.  delays: the delay fields as logged (may be null). */
 #define MC_RETENTION_DEFAULT (14 * 86400)

@@ -122,6 +122,23 @@ static uint64_t skipped_of(const mc_reader_stats *s)
     return s->skipped_long + s->skipped_nul + s->skipped_utf8;
 }
 
+/* The messages a batch changed, copied out at its hand-off to the writer
+ * (the loop goes on changing the table): in messages_changes' order, the
+ * keys gone first; the strings in text, by offset. */
+typedef struct {
+    bool gone;
+    bool has_sender;
+    size_t key, sender;
+    int64_t size, first, last;
+    unsigned flags;
+} change_op;
+
+typedef struct {
+    mc_buf text;
+    change_op *ops;
+    size_t n, cap;
+} change_copy;
+
 /* State of one input while it is being read. */
 typedef struct {
     mc_ingest_opts *o;
@@ -149,6 +166,15 @@ typedef struct {
      * applied so far, modulo 2^64 (a reposition sets it so). */
     uint64_t blk_lines, blk_skipped;
     bool repositioned;        /* another ingest's position taken: drop what is read ahead */
+    /* The store's writer thread (an ingest into a database): a batch is
+     * handed over with its aggregate, its unrecognised lines and its
+     * message changes, and the loop fills the other aggregate meanwhile;
+     * one batch in flight. */
+    bool writer;
+    bool in_flight;
+    mc_aggregate *agg_flight;
+    mc_buf unrec_flight;
+    change_copy changes;
     char err[1024];
 } run_state;
 
@@ -210,8 +236,135 @@ static bool follow_other_ingest(run_state *rs)
     return open_input(rs) == MC_EXIT_OK;
 }
 
+static bool commit(run_state *rs);
+static bool write_changes(mc_store *s, void *ctx, char *err, size_t errlen);
+
+/* A new change at the end of the copy, with its key copied. */
+static change_op *change_add(change_copy *c, const char *key)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 256;
+        c->ops = mc_xrealloc(c->ops, c->cap * sizeof *c->ops);
+    }
+    change_op *op = &c->ops[c->n++];
+    memset(op, 0, sizeof *op);
+    op->key = c->text.len;
+    mc_buf_add(&c->text, key, strlen(key) + 1);
+    return op;
+}
+
+/* messages_changes callback: a message changed, copied into the batch's copy. */
+static bool copy_changed(const mc_message_state *st, void *ctx)
+{
+    change_copy *c = ctx;
+    change_op *op = change_add(c, st->key);
+    op->has_sender = st->sender != NULL;
+    if (st->sender) {
+        op->sender = c->text.len;
+        mc_buf_add(&c->text, st->sender, strlen(st->sender) + 1);
+    }
+    op->size = st->size, op->first = st->first, op->last = st->last, op->flags = st->flags;
+    return true;
+}
+
+/* messages_changes callback: the key of a message gone, copied. */
+static bool copy_gone(const char *key, void *ctx)
+{
+    change_add(ctx, key)->gone = true;
+    return true;
+}
+
+/* store_flush hook of a batch handed to the writer: its copied changes. */
+static bool write_copied_changes(mc_store *s, void *ctx, char *err, size_t errlen)
+{
+    const change_copy *c = ctx;
+    bool ok = true;
+    for (size_t i = 0; ok && i < c->n; i++) {
+        const change_op *op = &c->ops[i];
+        const char *key = c->text.data + op->key;
+        if (op->gone) {
+            ok = store_message_delete(s, key, err, errlen);
+            continue;
+        }
+        mc_message_state st = {.key = key, .sender = op->has_sender ? c->text.data + op->sender : NULL,
+                               .size = op->size, .first = op->first, .last = op->last, .flags = op->flags};
+        ok = store_message_put(s, &st, err, errlen);
+    }
+    return ok;
+}
+
+/* Waits for the batch in flight: on its commit, its unrecognised lines
+ * are written out; when another ingest had counted it, the batch being
+ * read goes too (its lines follow the lost ones) and reading goes on from
+ * where that ingest stopped, as commit does. */
+static bool batch_wait(run_state *rs)
+{
+    if (!rs->in_flight)
+        return true;
+    rs->in_flight = false;
+    bool ok = store_flush_wait(rs->o->store, &rs->src, rs->err, sizeof rs->err);
+    if (ok && rs->unrec_flight.len && rs->o->unrecognised_out) {
+        fwrite(rs->unrec_flight.data, 1, rs->unrec_flight.len, rs->o->unrecognised_out);
+        fflush(rs->o->unrecognised_out);
+    }
+    mc_buf_reset(&rs->unrec_flight);
+    if (ok || !rs->src.lost)
+        return ok;
+    aggregate_clear(rs->agg);
+    rs->pl.lines = rs->pl.skipped = rs->pl.unrecognised = rs->pl.retry_skips = 0;
+    mc_buf_reset(&rs->unrec_pending);
+    rs->dirty = false;
+    return follow_other_ingest(rs) && ingest_messages_load(rs->o) == MC_EXIT_OK;
+}
+
+/* Hands the batch being read to the writer, once the one before is
+ * written: its aggregate (the loop takes the other), its unrecognised
+ * lines, its message changes (copied: the table is the loop's) and its
+ * position. */
+static bool hand_over(run_state *rs)
+{
+    rs->last_flush = now_seconds();
+    if (!batch_wait(rs))
+        return false;
+    if (!rs->dirty)
+        return true;
+    pending_flush(&rs->pl, rs->agg);
+    rs->src.offset = stream_offset(rs);
+    extend_fingerprint(rs);
+    mc_store *store = rs->o->store;
+    if (rs->o->messages) {
+        rs->changes.n = 0;
+        mc_buf_reset(&rs->changes.text);
+        messages_changes(rs->o->messages, copy_changed, copy_gone, &rs->changes);
+        messages_changes_saved(rs->o->messages);
+        store_set_flush_hook(store, write_copied_changes, &rs->changes);
+    }
+    store_flush_start(store, rs->agg, &rs->src, rs->path);
+    mc_aggregate *a = rs->agg;
+    rs->agg = rs->agg_flight;
+    rs->agg_flight = a;
+    mc_buf t = rs->unrec_flight;
+    rs->unrec_flight = rs->unrec_pending;
+    rs->unrec_pending = t;
+    rs->in_flight = true;
+    rs->dirty = false;
+    return true;
+}
+
+/* Ends the batch being read: handed to the writer thread (which has
+ * written the one before), or written here. */
 static bool flush(run_state *rs)
 {
+    if (rs->writer)
+        return hand_over(rs);
+    return commit(rs);
+}
+
+/* Writes the batch being read, and waits for it. */
+static bool commit(run_state *rs)
+{
+    if (rs->writer)
+        return hand_over(rs) && batch_wait(rs);
     rs->last_flush = now_seconds();
     if (rs->o->store == NULL || !rs->dirty)
         return true;
@@ -422,7 +575,7 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
  * or a stop.  STREAM_END here means: go on reading. */
 static stream_result no_line_now(run_state *rs)
 {
-    if (!flush(rs))
+    if (!commit(rs))
         return STREAM_DB_ERROR;
     if (mc_stop_requested)
         return STREAM_STOPPED;
@@ -610,14 +763,20 @@ static int finish(run_state *rs, stream_result res)
 {
     int rc = MC_EXIT_OK;
     rs->reopened = false;
-    if (res != STREAM_DB_ERROR && !flush(rs))
+    if (res == STREAM_DB_ERROR && rs->in_flight) { /* the error is the one reported */
+        char err[sizeof rs->err];
+        memcpy(err, rs->err, sizeof err);
+        batch_wait(rs);
+        memcpy(rs->err, err, sizeof err);
+    }
+    if (res != STREAM_DB_ERROR && !commit(rs))
         res = STREAM_DB_ERROR;
     /* The last batch was given up to another ingest that stopped before
      * its end: read the rest again from where that one stopped. */
     while (res == STREAM_END && rs->reopened) {
         rs->reopened = false;
         res = process_stream(rs);
-        if (res != STREAM_DB_ERROR && !flush(rs))
+        if (res != STREAM_DB_ERROR && !commit(rs))
             res = STREAM_DB_ERROR;
     }
     if (res == STREAM_DB_ERROR) {
@@ -673,7 +832,7 @@ static stream_result read_rotated_copy(run_state *rs)
 {
     if (!rs->track_source || rs->src.fp_len == 0)
         return STREAM_END;
-    if (!flush(rs))
+    if (!commit(rs))
         return STREAM_DB_ERROR;
     char copy[PATH_MAX];
     mc_reader *r = open_rotated_copy(rs, copy, sizeof copy);
@@ -690,7 +849,7 @@ static stream_result read_rotated_copy(run_state *rs)
     const char *path = rs->path;
     rs->path = copy; /* should another ingest take over, it reopens the copy */
     stream_result res = process_stream(rs);
-    if (res == STREAM_END && !flush(rs))
+    if (res == STREAM_END && !commit(rs))
         res = STREAM_DB_ERROR;
     rs->path = path;
     return res;
@@ -740,7 +899,7 @@ static int follow_file(run_state *rs)
                     return rc;
                 }
             }
-            if (!flush(rs)) {
+            if (!commit(rs)) {
                 rc = finish(rs, STREAM_DB_ERROR);
                 close_input(rs);
                 return rc;
@@ -792,6 +951,14 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     rs.reasons_seen = reason_cache_new(&o->rules->reasons);
     if (o->jobs > 1)
         start_workers(&rs);
+    rs.writer = o->store != NULL && o->incremental;
+    if (rs.writer) {
+        rs.agg_flight = aggregate_new();
+        if (o->dims) {
+            aggregate_keep_dims(rs.agg_flight, o->dims);
+            aggregate_set_budget(rs.agg_flight, 8192);
+        }
+    }
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
     o->progress = o->progress && isatty(STDERR_FILENO);
     int rc;
@@ -815,8 +982,20 @@ int ingest_path(mc_ingest_opts *o, const char *path)
                 strcmp(path, "-") == 0 ? "standard input" : path, (unsigned long long)(o->lines - lines_before));
     if (o->progress)
         fputs("\r\033[K", stderr);
+    /* Every end above commits (finish, follow_file); should one not, the
+     * batch in flight is waited for before its aggregate is freed. */
+    if (rs.in_flight && !store_flush_wait(o->store, NULL, rs.err, sizeof rs.err) && rc == MC_EXIT_OK) {
+        fprintf(stderr, "mailcodes: %s\n", rs.err);
+        rc = MC_EXIT_DB;
+    }
     pool_free(rs.pool);
     parser_free(&rs.parser);
+    if (rs.writer && o->messages) /* the batches' copies go: the table's own hook again */
+        store_set_flush_hook(o->store, write_changes, o->messages);
+    aggregate_free(rs.agg_flight);
+    mc_buf_free(&rs.unrec_flight);
+    mc_buf_free(&rs.changes.text);
+    free(rs.changes.ops);
     mc_buf_free(&rs.unrec_pending);
     reason_cache_free(rs.reasons_seen);
     aggregate_free(rs.agg);

@@ -84,7 +84,8 @@ static const char usage_ingest[] =
     "  --unrecognised FILE  append lines that look like outcomes but match no rule to FILE\n"
     "  -q, --quiet          no summary on standard error\n"
     "  -j, --jobs N         parse on N threads (default: the online cores; 1: no thread);\n"
-    "                       the counts are the same for any N\n"
+    "                       the counts are the same for any N (the database is written\n"
+    "                       by a thread of its own while the next batch is read)\n"
     "  -h, --help           this text\n";
 
 static const char usage_report[] =

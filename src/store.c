@@ -11,6 +11,7 @@
  */
 #include "store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,15 @@ typedef struct {
 
 struct failure_block; /* the failure events of a batch being packed (below) */
 
+/* The failure blocks of one batch in the order they were filled (the last
+ * is being filled); blocks past n keep their memory for the next batch. */
+typedef struct {
+    struct failure_block **v;
+    size_t n, cap;
+} failure_list;
+
+struct store_writer; /* the writer thread (below) */
+
 /* A value bound to a parameter during a flush (SQLITE_STATIC: the bytes
  * are the aggregate's, which stay put until the flush ends), so that a row
  * whose value is the same as the last row's skips the binding (some 190
@@ -55,12 +65,13 @@ typedef struct {
 struct mc_store {
     sqlite3 *db;
     bool read_only;
-    bool in_txn;        /* a batch's transaction is open (failures began it) */
-    char txn_err[512];  /* why a write outside store_flush failed ("": none) */
+    bool in_txn;        /* a batch's transaction is open */
     sqlite3_stmt *upsert_count;
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
     bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension (bound_forget) */
     bound_value hour_bound;              /* upsert_count's hour */
+    char hour_text[48];  /* the last hour text tuple_hour_of read ... */
+    int64_t hour_number; /* ... and its number (a batch's rows share a few hours) */
     tuple_slot *tuple_slots;
     size_t n_tuples;
     mc_buf tuple_text, key;
@@ -68,7 +79,11 @@ struct mc_store {
     struct write_order *order_tmp; /* the sort's room */
     size_t order_cap;
     sqlite3_stmt *insert_failure, *prune_failures; /* prepared when first used */
-    struct failure_block *failures; /* the block being filled, written in the batch's transaction */
+    /* Failure events: fill is the caller's (store_failure_add packs into
+     * it while a batch is read), out the batch being written (handed over
+     * whole when its flush begins, written in its transaction). */
+    failure_list fill, out;
+    struct store_writer *writer; /* NULL until store_flush_start */
     int64_t retention;  /* seconds of log time failures are kept (0: none kept) */
     bool failures_added; /* in this transaction */
     int64_t newest_at;  /* the newest log time of a failure written by this handle */
@@ -331,9 +346,11 @@ static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT]);
 static int64_t tuple_hour(const char *hour);
 static bool prune_failures(mc_store *s, char *err, size_t errlen);
 static bool upgrade_failures(mc_store *s, char *err, size_t errlen);
-static bool failure_block_write(mc_store *s, char *err, size_t errlen);
-static void failure_block_reset(struct failure_block *b);
-static void failure_block_free(struct failure_block *b);
+static bool failures_write(mc_store *s, char *err, size_t errlen);
+static void failure_list_reset(failure_list *l);
+static void failure_list_free(failure_list *l);
+static void failures_hand_over(mc_store *s);
+static void writer_stop(mc_store *s);
 static int64_t days_from_civil(int64_t y, int m, int d);
 
 /* One value of a single-row query (a PRAGMA, a count); -1 on error. */
@@ -535,9 +552,10 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     mc_buf_init(&s->key);
     s->retention = MC_RETENTION_DEFAULT;
     s->read_only = read_only && path != NULL;
-    /* NOMUTEX: a handle is used by one thread only (the loop's, or the
-     * report's), so SQLite's locking of it in every call is pure cost
-     * (about 4% of an ingest's instructions). */
+    /* NOMUTEX: a handle is used by one thread at a time (the loop's, the
+     * report's, or the writer's, handed over under the writer's mutex), so
+     * SQLite's locking of it in every call is pure cost (about 4% of an
+     * ingest's instructions). */
     int flags = SQLITE_OPEN_NOMUTEX |
                 (s->read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
     mc_buf uri;
@@ -556,6 +574,10 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
         mc_buf_adds(&uri, "?mode=ro&immutable=1");
         flags |= SQLITE_OPEN_URI;
     }
+    /* No memory statistics (a global mutex and counters in every
+     * sqlite3_malloc and free); refused once SQLite is initialised: a
+     * later handle keeps what the first set. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     int rc = sqlite3_open_v2(immutable ? uri.data : path ? path : "", &s->db, flags, NULL);
     mc_buf_free(&uri);
     if (rc != SQLITE_OK) {
@@ -640,7 +662,9 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->insert_tuple);
     sqlite3_finalize(s->insert_failure);
     sqlite3_finalize(s->prune_failures);
-    failure_block_free(s->failures);
+    writer_stop(s);
+    failure_list_free(&s->fill);
+    failure_list_free(&s->out);
     free(s->tuple_slots);
     mc_buf_free(&s->tuple_text);
     mc_buf_free(&s->key);
@@ -813,11 +837,25 @@ static int64_t tuple_hour(const char *hour)
     return day < 0 || day >= (1 << 22) ? 0 : day;
 }
 
+/* tuple_hour, read again only when the text is not the last one's (twice
+ * per count row: its place in the batch's order, and its tuple). */
+static int64_t tuple_hour_of(mc_store *s, const char *hour)
+{
+    if (strcmp(hour, s->hour_text) == 0 && s->hour_text[0])
+        return s->hour_number;
+    int64_t n = tuple_hour(hour);
+    if (strlen(hour) < sizeof s->hour_text) {
+        strcpy(s->hour_text, hour);
+        s->hour_number = n;
+    }
+    return n;
+}
+
 /* Packs the tuple of dims into s->key (its hour number, then each value
  * and its NUL), each value's length into lens. */
 static void tuple_pack(mc_store *s, const char *const dims[DIM_COUNT], size_t lens[TUPLE_END])
 {
-    int64_t day = tuple_hour(dims[DIM_HOUR]);
+    int64_t day = tuple_hour_of(s, dims[DIM_HOUR]);
     /* The key, written in one go: each value's length measured once, for
      * the key and for its binding. */
     size_t total = sizeof day;
@@ -1156,7 +1194,7 @@ static bool write_delays(mc_store *s, const mc_aggregate *a, char *err, size_t e
     return ok;
 }
 
-/* Opens the batch's transaction, unless a failure event opened it already. */
+/* Opens the batch's transaction, unless it is open already. */
 static bool begin_txn(mc_store *s, char *err, size_t errlen)
 {
     if (s->in_txn)
@@ -1173,8 +1211,7 @@ static bool begin_txn(mc_store *s, char *err, size_t errlen)
  * their ids is dropped. */
 static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen)
 {
-    if (s->failures) /* written by now, or rolled back with the batch */
-        failure_block_reset(s->failures);
+    failure_list_reset(&s->out); /* written by now, or rolled back with the batch */
     if (!s->in_txn)
         return ok;
     if (ok)
@@ -1186,7 +1223,6 @@ static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen)
     }
     s->in_txn = false;
     s->failures_added = false;
-    s->txn_err[0] = '\0';
     return ok;
 }
 
@@ -1249,7 +1285,7 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
     }
     for (size_t i = 0; i < n; i++) {
         const char *const *dims = aggregate_entry(a, i)->dims;
-        int64_t hour = tuple_hour(dims[DIM_HOUR]);
+        int64_t hour = tuple_hour_of(s, dims[DIM_HOUR]);
         uint64_t h = tuple_key_hash(hour, dims);
         s->order[i] = (struct write_order){tuple_id_try(hour, h, 0), h, i};
     }
@@ -1258,20 +1294,20 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
     return n;
 }
 
-bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
-                 size_t errlen)
+/* Writes a batch (its failure blocks handed over to s->out) in one
+ * transaction: store_flush's work, on the caller's thread or the writer's. */
+static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
+                        size_t errlen)
 {
     if (s->read_only) {
         snprintf(err, errlen, "database: opened read-only");
+        failure_list_reset(&s->out);
         return false;
     }
-    if (s->txn_err[0]) { /* a failure event of this batch was not written */
-        snprintf(err, errlen, "%s", s->txn_err);
-        end_txn(s, false, err, errlen);
+    if (!begin_txn(s, err, errlen)) {
+        failure_list_reset(&s->out);
         return false;
     }
-    if (!begin_txn(s, err, errlen))
-        return false;
     bound_forget(s); /* the last flush's values were its aggregate's: gone */
     bool track = src != NULL && src->fp_len > 0;
     int64_t id_before = track ? src->id : 0;
@@ -1324,7 +1360,7 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         ok = write_source(s, src, path, err, errlen);
     if (ok && track) /* an ingest into a database (files into a report are not tracked) */
         ok = store_mark_ingest(s, err, errlen);
-    ok = ok && failure_block_write(s, err, errlen);
+    ok = ok && failures_write(s, err, errlen);
     if (ok && s->failures_added)
         ok = prune_failures(s, err, errlen);
     ok = end_txn(s, ok, err, errlen);
@@ -1335,6 +1371,146 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
         src->committed = src->offset;
     }
     return ok;
+}
+
+bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
+                 size_t errlen)
+{
+    if (!store_flush_wait(s, NULL, err, errlen)) /* a batch handed to the writer comes first */
+        return false;
+    failures_hand_over(s);
+    return flush_batch(s, a, src, path, err, errlen);
+}
+
+/* ---- the writer thread ------------------------------------------------- */
+
+/* One batch at a time goes from the caller (ingest's loop) to the writer,
+ * which writes it (flush_batch) while the caller reads the next.  Each
+ * side keeps to its own part of the handle: the caller packs failure
+ * events into s->fill, the writer uses the SQLite connection, its
+ * statements and caches, and s->out; the hand-over and the wait go
+ * through the mutex, so the one connection is never used by two threads
+ * at once. */
+struct store_writer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool running;         /* the thread exists */
+    bool posted, done, quit;
+    bool in_flight;       /* a batch was handed over and not yet waited for */
+    mc_aggregate *a;      /* the batch's aggregate (cleared when written) */
+    mc_source src;        /* its source position (track) */
+    bool track;
+    mc_buf path;          /* its path, NUL-ended */
+    bool ok;
+    char err[1024];
+};
+
+/* Writes the batch posted in w (on whichever thread runs it). */
+static void writer_run(mc_store *s, struct store_writer *w)
+{
+    w->ok = flush_batch(s, w->a, w->track ? &w->src : NULL, w->path.data, w->err, sizeof w->err);
+    aggregate_clear(w->a);
+}
+
+/* The writer thread: a batch at a time, until told to quit. */
+static void *writer_main(void *arg)
+{
+    mc_store *s = arg;
+    struct store_writer *w = s->writer;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->posted && !w->quit)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->posted)
+            break;
+        w->posted = false;
+        pthread_mutex_unlock(&w->mu);
+        writer_run(s, w);
+        pthread_mutex_lock(&w->mu);
+        w->done = true;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Ends the writer thread (after the batch posted, if any). */
+static void writer_stop(mc_store *s)
+{
+    struct store_writer *w = s->writer;
+    if (w == NULL)
+        return;
+    if (w->running) {
+        pthread_mutex_lock(&w->mu);
+        w->quit = true;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->thread, NULL);
+    }
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    mc_buf_free(&w->path);
+    free(w);
+    s->writer = NULL;
+}
+
+void store_flush_start(mc_store *s, mc_aggregate *a, const mc_source *src, const char *path)
+{
+    char ignored[64];
+    store_flush_wait(s, NULL, ignored, sizeof ignored); /* one batch in flight (the caller waited) */
+    if (s->writer == NULL) {
+        struct store_writer *w = mc_xcalloc(1, sizeof *w);
+        pthread_mutex_init(&w->mu, NULL);
+        pthread_cond_init(&w->cv, NULL);
+        s->writer = w;
+        /* With no thread to be had, the caller's thread writes. */
+        w->running = pthread_create(&w->thread, NULL, writer_main, s) == 0;
+    }
+    struct store_writer *w = s->writer;
+    failures_hand_over(s);
+    w->a = a;
+    w->track = src != NULL;
+    if (src)
+        w->src = *src;
+    mc_buf_reset(&w->path);
+    mc_buf_add(&w->path, path, strlen(path));
+    mc_buf_addc(&w->path, '\0');
+    w->in_flight = true;
+    if (!w->running) {
+        writer_run(s, w);
+        w->done = true;
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->posted = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+bool store_flush_wait(mc_store *s, mc_source *src, char *err, size_t errlen)
+{
+    struct store_writer *w = s->writer;
+    if (w == NULL || !w->in_flight)
+        return true;
+    if (w->running) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->done)
+            pthread_cond_wait(&w->cv, &w->mu);
+        pthread_mutex_unlock(&w->mu);
+    }
+    w->done = w->in_flight = false;
+    if (src && w->track) {
+        src->id = w->src.id;
+        src->lost = w->src.lost;
+        src->committed = w->src.committed;
+    }
+    if (w->ok)
+        return true;
+    snprintf(err, errlen, "%s", w->err);
+    if (w->track && w->src.lost) /* the batch being read goes with the batch lost */
+        failure_list_reset(&s->fill);
+    return false;
 }
 
 bool store_messages_read(mc_store *s, mc_message_fn fn, void *ctx, char *err, size_t errlen)
@@ -2056,14 +2232,6 @@ static int64_t log_seconds(const char *hour, const mc_time *t)
     return days_from_civil(y, mo, d) * 86400 + h * 3600 + t->min * 60 + t->sec;
 }
 
-/* Remembers why a write between flushes failed: the next flush fails with
- * it and rolls the batch back. */
-static void fail_txn(mc_store *s, const char *err)
-{
-    if (!s->txn_err[0])
-        snprintf(s->txn_err, sizeof s->txn_err, "%s", err);
-}
-
 /* Writes v as a varint at p (room for 10 bytes); the bytes written. */
 static size_t encode_varint(char *p, uint64_t v)
 {
@@ -2115,6 +2283,50 @@ static void failure_block_free(struct failure_block *b)
     free(b->dict);
     free(b->slots);
     free(b);
+}
+
+#define FAILURE_BLOCKS_KEPT 4 /* blocks a list keeps for reuse (each up to ~1 MiB) */
+
+/* Empties a list of blocks: a few keep their memory, the rest are freed. */
+static void failure_list_reset(failure_list *l)
+{
+    for (size_t i = 0; i < l->cap; i++) {
+        if (i < FAILURE_BLOCKS_KEPT) {
+            if (i < l->n)
+                failure_block_reset(l->v[i]);
+        } else {
+            failure_block_free(l->v[i]);
+        }
+    }
+    l->n = 0;
+    l->cap = l->cap < FAILURE_BLOCKS_KEPT ? l->cap : FAILURE_BLOCKS_KEPT;
+}
+
+static void failure_list_free(failure_list *l)
+{
+    for (size_t i = 0; i < l->cap; i++)
+        failure_block_free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* A new, empty block at the end of the list. */
+static struct failure_block *failure_list_next(failure_list *l)
+{
+    if (l->n == l->cap) {
+        l->v = mc_xrealloc(l->v, (l->cap + 1) * sizeof *l->v);
+        l->v[l->cap++] = mc_xcalloc(1, sizeof **l->v);
+    }
+    return l->v[l->n++];
+}
+
+/* The batch's failure blocks become the ones to write; the caller fills
+ * the emptied list of the last batch. */
+static void failures_hand_over(mc_store *s)
+{
+    failure_list t = s->out;
+    s->out = s->fill;
+    s->fill = t;
 }
 
 /* The slot of the string v (hash h): where it is, or the empty slot it takes. */
@@ -2173,12 +2385,11 @@ static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
 /* A C string as a field: null when NULL or empty (as scan writes it). */
 static mc_str cstr_field(const char *v) { return v && *v ? mc_str_cstr(v) : MC_STR_NULL; }
 
-/* Writes the block being filled as one row of failure_blocks, in the
- * batch's transaction, and empties it. */
-static bool failure_block_write(mc_store *s, char *err, size_t errlen)
+/* Writes block b as one row of failure_blocks, in the batch's
+ * transaction, and empties it. */
+static bool failure_block_write(mc_store *s, struct failure_block *b, char *err, size_t errlen)
 {
-    struct failure_block *b = s->failures;
-    if (b == NULL || b->n_records == 0)
+    if (b->n_records == 0)
         return true;
     if (!begin_txn(s, err, errlen))
         return false;
@@ -2207,6 +2418,16 @@ static bool failure_block_write(mc_store *s, char *err, size_t errlen)
     return ok;
 }
 
+/* Writes the batch's blocks (s->out), in the order they were filled. */
+static bool failures_write(mc_store *s, char *err, size_t errlen)
+{
+    bool ok = true;
+    for (size_t i = 0; ok && i < s->out.n; i++)
+        ok = failure_block_write(s, s->out.v[i], err, errlen);
+    failure_list_reset(&s->out);
+    return ok;
+}
+
 /* Whether two log times are the same, field by field. */
 static bool time_same(const mc_time *a, const mc_time *b)
 {
@@ -2227,17 +2448,14 @@ static const char *failure_when(mc_store *s, const mc_time *t)
 }
 
 /* Adds one failure event of the given hour bucket and log time to the
- * block being filled; the block is written first when it holds another
- * hour or is full. */
-static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_event *ev, mc_str delays, char *err,
-                        size_t errlen)
+ * block being filled (the last of s->fill); a new block is begun when
+ * that one holds another hour or is full.  Touches no SQLite: a batch's
+ * blocks are written when it is flushed. */
+static void failure_put(mc_store *s, const char *hour, int64_t at, const mc_event *ev, mc_str delays)
 {
-    if (s->failures == NULL)
-        s->failures = mc_xcalloc(1, sizeof *s->failures);
-    struct failure_block *b = s->failures;
-    if (b->n_records > 0 && (strcmp(b->hour, hour) != 0 || b->records.len + b->strings.len > FAILURE_BLOCK_BYTES) &&
-        !failure_block_write(s, err, errlen))
-        return false;
+    struct failure_block *b = s->fill.n ? s->fill.v[s->fill.n - 1] : NULL;
+    if (b == NULL || strcmp(b->hour, hour) != 0 || b->records.len + b->strings.len > FAILURE_BLOCK_BYTES)
+        b = failure_list_next(&s->fill);
     if (b->n_records == 0) {
         snprintf(b->hour, sizeof b->hour, "%s", hour);
         b->first_at = b->last_at = at;
@@ -2282,13 +2500,11 @@ static bool failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
         n += encode_varint(rec + n, field_index(b, (failure_field)f, fields[f]));
     mc_buf_add(&b->records, rec, n);
     b->n_records++;
-    return true;
 }
 
 void store_failure_add(mc_store *s, const mc_event *ev, mc_str delays)
 {
-    char err[512];
-    if (s->read_only || s->retention == 0 || s->txn_err[0])
+    if (s->read_only || s->retention == 0)
         return;
     char hour[48];
     timewin_bucket_of(&s->failure_hour, &ev->time, hour, sizeof hour);
@@ -2297,8 +2513,7 @@ void store_failure_add(mc_store *s, const mc_event *ev, mc_str delays)
         at = s->newest_at; /* no time: it ages with the log around it */
     else if (at > s->newest_at)
         s->newest_at = at;
-    if (!failure_put(s, hour, at, ev, delays, err, sizeof err))
-        fail_txn(s, err);
+    failure_put(s, hour, at, ev, delays);
 }
 
 /* Drops the blocks of failure events older than the retention, counted
@@ -2397,12 +2612,26 @@ static bool upgrade_failures(mc_store *s, char *err, size_t errlen)
         }
         i++;
         mc_str delays = column_str(st, i++);
-        ok = failure_put(s, hour ? hour : "", at, &ev, delays, err, errlen);
+        failure_put(s, hour ? hour : "", at, &ev, delays);
+        /* A block is written as soon as the next is begun: memory stays
+         * one block's. */
+        if (s->fill.n > 1) {
+            struct failure_block *last = s->fill.v[1];
+            ok = failure_block_write(s, s->fill.v[0], err, errlen);
+            s->fill.v[1] = s->fill.v[0];
+            s->fill.v[0] = last;
+            s->fill.n = 1;
+        }
     }
     if (ok && rc != SQLITE_DONE)
         ok = db_error(s, "reading the failure events to upgrade", err, errlen);
     sqlite3_finalize(st);
-    return ok && failure_block_write(s, err, errlen) && exec(s, "DROP TABLE failures", err, errlen);
+    failures_hand_over(s);
+    if (!ok) {
+        failure_list_reset(&s->out);
+        return false;
+    }
+    return failures_write(s, err, errlen) && exec(s, "DROP TABLE failures", err, errlen);
 }
 
 /* Whether a and b are equal, ASCII case ignored (SQLite's NOCASE). */

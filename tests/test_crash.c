@@ -53,14 +53,19 @@ static void wait_handlers_installed(pid_t pid)
 /* Runs ingest, interrupting it with sig after a random delay once it has
  * started, until a run finishes by itself; after 60 interruptions (a slow
  * machine) one last run goes uninterrupted.  Returns the number of
- * interrupted runs. */
-static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
+ * interrupted runs.  every: --commit-every; jobs: --jobs (NULL: the
+ * default). */
+static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed, char *every, char *jobs)
 {
     char dbpath[128], log[128];
     snprintf(dbpath, sizeof dbpath, "%s/%s", test_dir, db);
     snprintf(log, sizeof log, "%s/big.log", test_dir);
     /* Frequent commits, so kills land between them as well as before the first. */
-    char *argv[] = {BIN, "ingest", "--quiet", "--commit-every", "0.02", "--db", dbpath, log, NULL};
+    char *argv[] = {BIN, "ingest", "--quiet", "--commit-every", every, "--db", dbpath, log, NULL, NULL, NULL};
+    if (jobs) { /* else the default */
+        argv[8] = "--jobs";
+        argv[9] = jobs;
+    }
     int interrupted = 0;
     for (int attempt = 0; attempt < 60; attempt++) {
         pid_t pid;
@@ -91,6 +96,11 @@ static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
     return interrupted;
 }
 
+static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
+{
+    return ingest_interrupted_every(db, sig, seed, "0.02", NULL);
+}
+
 static void check_signal(int sig, unsigned int seed)
 {
     int n = ingest_interrupted("killed.db", sig, &seed);
@@ -105,6 +115,60 @@ END_TEST
 START_TEST(test_sigint) { check_signal(SIGINT, 7); }
 END_TEST
 START_TEST(test_sigterm) { check_signal(SIGTERM, 99); }
+END_TEST
+
+/* SIGKILL while batches go to the writer thread every 10 ms, with two
+ * parser threads and with one: a kill lands while a batch is in flight
+ * and the next is read, in the hand-off, or in a commit; whatever it
+ * hits, the reruns end with the clean counts (a batch committed with
+ * another's position, or the next batch's rows in it, would lose or
+ * double lines). */
+START_TEST(test_sigkill_handoff)
+{
+    unsigned int seed = 2026;
+    char *jobs[] = {"2", "1"};
+    for (int j = 0; j < 2; j++) {
+        char db[32], how[64];
+        snprintf(db, sizeof db, "handoff%d.db", j);
+        int n = ingest_interrupted_every(db, SIGKILL, &seed, "0.01", jobs[j]);
+        ck_assert_int_ge(n, 1);
+        snprintf(how, sizeof how, "after %d kills, --jobs %s", n, jobs[j]);
+        test_expect_clean_counts(db, how);
+    }
+}
+END_TEST
+
+/* An error of the writer thread, on a batch after some were committed
+ * (a trigger refuses the failure events of Nov 15 on, the sixth of
+ * big.log's twelve days): exit 3 with SQLite's message, the batches before
+ * it committed with their positions (the source further than first.log,
+ * short of the end), and a rerun without the trigger completes the counts
+ * exactly. */
+START_TEST(test_writer_error)
+{
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(NULL, "cd %s && head -2000 big.log > first.log && "
+                                     "%s ingest --quiet --db refused.db first.log && "
+                                     "sqlite3 refused.db \"CREATE TRIGGER refuse BEFORE INSERT ON failure_blocks"
+                                     " WHEN substr(NEW.hour, 6, 5) >= '11-15'"
+                                     " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;\"",
+                               test_dir, BIN), 0);
+    test_runf(&out, "cd %s && %s ingest --quiet --commit-every 0.01 --db refused.db big.log 2>&1; echo \"rc=$?\"",
+              test_dir, BIN);
+    ck_assert_msg(strstr(out, "rc=3") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "refused by the test") != NULL, "%s", out);
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "cd %s && echo $(wc -c < first.log) $(wc -c < big.log) "
+                                     "$(sqlite3 refused.db 'SELECT offset FROM sources')", test_dir), 0);
+    long long first, big, offset;
+    ck_assert_int_eq(sscanf(out, "%lld %lld %lld", &first, &big, &offset), 3);
+    ck_assert_msg(offset > first && offset < big, "%s", out);
+    free(out);
+    ck_assert_int_eq(test_runf(NULL, "cd %s && sqlite3 refused.db 'DROP TRIGGER refuse' && "
+                                     "%s ingest --quiet --db refused.db big.log",
+                               test_dir, BIN), 0);
+    test_expect_clean_counts("refused.db", "after a writer error and a rerun");
+}
 END_TEST
 
 START_TEST(test_concurrent_writers_and_reader)
@@ -180,6 +244,8 @@ static Suite *crash_suite(void)
     tcase_add_test(tc, test_sigkill);
     tcase_add_test(tc, test_sigint);
     tcase_add_test(tc, test_sigterm);
+    tcase_add_test(tc, test_sigkill_handoff);
+    tcase_add_test(tc, test_writer_error);
     tcase_add_test(tc, test_concurrent_writers_and_reader);
     tcase_add_test(tc, test_disk_full);
     tcase_add_test(tc, test_read_only_database);

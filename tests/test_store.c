@@ -555,6 +555,38 @@ static bool collect_domain(const mc_row *row, void *ctx)
     return true;
 }
 
+/* A tuple's id begins with its hour (tuple_id_try: 2 + hours since 1970,
+ * times 2^40), whatever hours its batch mixes: rows of four hours met in
+ * turns (10, 13, 10, 13, 11, ...), so a remembered hour number that is
+ * not the row's (tuple_hour_of) puts a tuple among another hour's. */
+START_TEST(test_tuple_ids_by_hour)
+{
+    char *path = temp_db();
+    char err[1024];
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *a = aggregate_new();
+    static const int hours[] = {10, 13, 10, 13, 11, 11, 12, 10, 12, 13};
+    for (size_t i = 0; i < sizeof hours / sizeof *hours; i++) {
+        char line[512];
+        snprintf(line, sizeof line,
+                 "Nov 23 %02d:00:00 mx postfix/smtp[1]: A%zu: to=<t%zu@x.example>, relay=mx.x.example[192.0.2.1]:25, "
+                 "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok)", hours[i], i, i);
+        add_events(a, line, 1);
+    }
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    store_close(s);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "sqlite3 %s \"SELECT count(*), sum((tuple >> 40) = 2 + CAST(strftime('%%s',"
+                                     " substr(hour, 1, 10) || ' ' || substr(hour, 12, 2) || ':00:00') AS INTEGER) / 3600),"
+                                     " count(DISTINCT hour) FROM count_rows\"", path), 0);
+    ck_assert_str_eq(out, "10|10|4\n");
+    free(out);
+    aggregate_free(a);
+    cleanup_db(path);
+}
+END_TEST
+
 /* A batch's count rows are written sorted by their tuples' ids, not in
  * the order the aggregate met them: 600 rows (200 recipients at 50
  * domains, in three hours, added 1 to 3 times each) written in one batch,
@@ -810,6 +842,124 @@ START_TEST(test_source_compare_and_set)
 }
 END_TEST
 
+/* store_failures callback: each event's recipient, a line. */
+static bool failure_recipient(const mc_event *ev, mc_str delays, void *ctx)
+{
+    (void)delays;
+    mc_buf_add(ctx, ev->recipient.p, ev->recipient.n);
+    mc_buf_addc(ctx, '\n');
+    return true;
+}
+
+/* The recipients of queue id A1's failure events kept in s, in log order. */
+static char *kept_recipients(mc_store *s)
+{
+    char err[1024];
+    mc_buf got = {0};
+    ck_assert_msg(store_failures(s, NULL, "A1", false, failure_recipient, &got, err, sizeof err), "%s", err);
+    mc_buf_addc(&got, '\0');
+    return got.data;
+}
+
+/* Adds failure event `at` (a minute of the hour 10, recipient r<at>) to a
+ * and to s's failure events, and its recipient to want. */
+static void add_failure(mc_store *s, mc_aggregate *a, int at, mc_buf *want)
+{
+    char line[512];
+    snprintf(line, sizeof line,
+             "Nov 23 10:%02d:%02d mx postfix/smtp[1]: A1: to=<r%d@x.example>, relay=mx.x.example[192.0.2.1]:25, "
+             "delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.x.example[192.0.2.1] said: "
+             "550 5.1.1 No such user (in reply to RCPT TO command))", at / 60, at % 60, at);
+    mc_event ev;
+    ck_assert_int_eq(test_parse(line, &ev), PARSE_EVENT);
+    aggregate_add(a, &ev);
+    store_failure_add(s, &ev, MC_STR_NULL);
+    mc_buf_printf(want, "r%d@x.example\n", at);
+}
+
+/* The writer thread (store_flush_start): batch i is handed over while
+ * batch i+1's failure events are packed.  Each batch is written whole,
+ * in order, with its own failure events only (after the wait for batch i,
+ * the database holds the events of batches 0..i, none of i+1's), its
+ * position committed, its aggregate handed back cleared.  Then a batch
+ * lost to another writer of the source: false, lost, the other's
+ * position, and the failure events packed since its hand-off (the batch
+ * being read, which ingest drops) are not written by the next flush. */
+START_TEST(test_writer_batches)
+{
+    char *path = temp_db();
+    char err[1024];
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *agg[2] = {aggregate_new(), aggregate_new()};
+    const char head[] = "Nov 23 10:00:00 mx postfix/smtp[1]: first line of a log\n";
+    mc_source src;
+    ck_assert(store_source_find(s, head, sizeof head - 1, &src, err, sizeof err));
+    mc_buf want = {0}, written = {0};
+    int at = 0;
+    for (int i = 0; i < 6; i++) {
+        mc_aggregate *a = agg[i % 2];
+        for (int k = 0; k <= i; k++)
+            add_failure(s, a, at++, &want);
+        /* batch i-1 is in flight while batch i was packed */
+        ck_assert_msg(store_flush_wait(s, &src, err, sizeof err), "%s", err);
+        if (i > 0) {
+            ck_assert_uint_eq(src.committed, 100 * (uint64_t)i);
+            ck_assert_uint_eq(aggregate_size(agg[(i - 1) % 2]), 0);
+            char *got = kept_recipients(s);
+            mc_buf_addc(&written, '\0');
+            ck_assert_str_eq(got, written.data);
+            written.len--;
+            free(got);
+        }
+        mc_buf_add(&written, want.data, want.len);
+        mc_buf_reset(&want);
+        src.offset = 100 * (uint64_t)(i + 1);
+        store_flush_start(s, a, &src, "mail.log");
+    }
+    ck_assert_msg(store_flush_wait(s, &src, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(src.committed, 600);
+    mc_totals t;
+    ck_assert(store_totals(s, NULL, NULL, &t, err, sizeof err));
+    ck_assert_uint_eq(t.events, 21);
+    char *got = kept_recipients(s);
+    mc_buf_addc(&written, '\0');
+    ck_assert_str_eq(got, written.data);
+    free(got);
+
+    /* another ingest of the same file moves it on */
+    mc_store *b = store_open(path, false, err, sizeof err);
+    ck_assert_ptr_nonnull(b);
+    mc_source sb;
+    ck_assert(store_source_find(b, head, sizeof head - 1, &sb, err, sizeof err));
+    ck_assert_uint_eq(sb.offset, 600);
+    sb.offset = 1000;
+    ck_assert(store_flush(b, agg[1], &sb, "mail.log", err, sizeof err));
+    store_close(b);
+    add_failure(s, agg[0], at++, &want);
+    src.offset = 700;
+    store_flush_start(s, agg[0], &src, "mail.log");
+    add_failure(s, agg[1], at++, &want); /* the batch being read */
+    ck_assert(!store_flush_wait(s, &src, err, sizeof err));
+    ck_assert(src.lost);
+    ck_assert_uint_eq(src.committed, 1000);
+    ck_assert_uint_eq(aggregate_size(agg[0]), 0);
+    aggregate_clear(agg[1]);
+    src.lost = false;
+    src.offset = 1000;
+    ck_assert_msg(store_flush(s, agg[1], &src, "mail.log", err, sizeof err), "%s", err);
+    got = kept_recipients(s);
+    ck_assert_str_eq(got, written.data);
+    ck_assert(store_totals(s, NULL, NULL, &t, err, sizeof err));
+    ck_assert_uint_eq(t.events, 21);
+    free(got);
+    mc_buf_free(&want), mc_buf_free(&written);
+    store_close(s);
+    aggregate_free(agg[0]), aggregate_free(agg[1]);
+    cleanup_db(path);
+}
+END_TEST
+
 /* The memo of the failures' hour buckets (timewin_bucket_of) gives what
  * formatting each time gives: a new hour, and for a zoned time a new
  * minute or zone, is formatted again (in a +05:30 zone, 12:29Z and 12:30Z
@@ -1045,6 +1195,8 @@ static Suite *store_suite(void)
     tcase_add_test(slow, test_db_answers_as_file);
     tcase_add_test(slow, test_delays_across_batches);
     tcase_add_test(tc, test_source_compare_and_set);
+    tcase_add_test(tc, test_writer_batches);
+    tcase_add_test(tc, test_tuple_ids_by_hour);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, slow);
     return s;
