@@ -934,31 +934,35 @@ static void start_workers(run_state *rs)
     rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL);
 }
 
+/* A batch's aggregate.  A report from files keeps few dimensions in a
+ * smaller table, so its memory is the same for a day of log or a month.
+ * (With the writer thread two live at once, one read and one written: at
+ * half the budget each, memory stays as it was without the thread, but an
+ * Exim ingest takes 20% longer: measured, not taken.) */
+static mc_aggregate *ingest_aggregate(const mc_ingest_opts *o)
+{
+    mc_aggregate *a = aggregate_new();
+    if (o->dims) {
+        aggregate_keep_dims(a, o->dims);
+        aggregate_set_budget(a, 8192);
+    }
+    return a;
+}
+
 int ingest_path(mc_ingest_opts *o, const char *path)
 {
     run_state rs;
     memset(&rs, 0, sizeof rs);
     rs.o = o;
     rs.path = path;
-    rs.agg = o->store ? aggregate_new() : NULL;
-    if (rs.agg && o->dims) {
-        /* A report from files: few dimensions, and a smaller table, so its
-         * memory is the same for a day of log or a month. */
-        aggregate_keep_dims(rs.agg, o->dims);
-        aggregate_set_budget(rs.agg, 8192);
-    }
+    rs.writer = o->store != NULL && o->incremental;
+    rs.agg = o->store ? ingest_aggregate(o) : NULL;
     parser_init(&rs.parser, &o->rules->parse);
     rs.reasons_seen = reason_cache_new(&o->rules->reasons);
     if (o->jobs > 1)
         start_workers(&rs);
-    rs.writer = o->store != NULL && o->incremental;
-    if (rs.writer) {
-        rs.agg_flight = aggregate_new();
-        if (o->dims) {
-            aggregate_keep_dims(rs.agg_flight, o->dims);
-            aggregate_set_budget(rs.agg_flight, 8192);
-        }
-    }
+    if (rs.writer)
+        rs.agg_flight = ingest_aggregate(o);
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
     o->progress = o->progress && isatty(STDERR_FILENO);
     int rc;
