@@ -75,36 +75,6 @@ static void gates(mc_mta_rules *m, saved_gates *sv, bool on)
     free(sv->n_stage);
 }
 
-/* A view as text for the fingerprint ("-" when unset). */
-static void put(char *buf, size_t cap, size_t *at, const char *name, mc_str s)
-{
-    int n = snprintf(buf + *at, cap - *at, " %s=%.*s", name, s.p ? (int)s.n : 1, s.p ? s.p : "-");
-    if (n > 0)
-        *at += (size_t)n < cap - *at ? (size_t)n : cap - *at - 1;
-}
-
-/* What a line parsed to: the result and every field the parser fills. */
-static void fingerprint(mc_parse_result r, const mc_event *ev, char *buf, size_t cap)
-{
-    size_t at = (size_t)snprintf(buf, cap, "r=%d", (int)r);
-    if (r != PARSE_EVENT)
-        return;
-    int n = snprintf(buf + at, cap - at, " dir=%s stage=%s code=%s enh=%s inf=%d", ev->direction,
-                     ev->stage ? ev->stage : "-", ev->code, ev->enhanced, (int)ev->inferred);
-    if (n > 0)
-        at += (size_t)n < cap - at ? (size_t)n : cap - at - 1;
-    put(buf, cap, &at, "status", ev->status);
-    put(buf, cap, &at, "qid", ev->queue_id);
-    put(buf, cap, &at, "rcpt", ev->recipient);
-    put(buf, cap, &at, "sender", ev->sender);
-    put(buf, cap, &at, "relay", ev->relay);
-    put(buf, cap, &at, "client", ev->client);
-    put(buf, cap, &at, "text", ev->text);
-    put(buf, cap, &at, "reply", ev->reply);
-    put(buf, cap, &at, "delay", ev->delay);
-    put(buf, cap, &at, "transfer", ev->transfer);
-}
-
 /* MTA name's rules in a fresh load (the test changes them). */
 static mc_mta_rules *mta_of(mc_rules *r, const char *name)
 {
@@ -143,12 +113,12 @@ static void compare_file(mc_mta_rules *m, mc_parser *on, mc_parser *off, const c
         memset(&e1, 0, sizeof e1);
         memset(&e2, 0, sizeof e2);
         mc_parse_result r1 = parser_line(on, mc_str_make(line, n), &e1);
-        fingerprint(r1, &e1, a, sizeof a);
+        test_parse_fingerprint(NULL, r1, &e1, a, sizeof a);
         saved_gates sv;
         gates(m, &sv, false);
         mc_parse_result r2 = parser_line(off, mc_str_make(line, n), &e2);
         gates(m, &sv, true);
-        fingerprint(r2, &e2, b, sizeof b);
+        test_parse_fingerprint(NULL, r2, &e2, b, sizeof b);
         ck_assert_msg(strcmp(a, b) == 0, "%s: %.*s\n gated:   %s\n ungated: %s", path, (int)n, line, a, b);
         t->lines++;
         if (r1 == PARSE_EVENT && strcmp(e1.direction, "local") == 0)

@@ -226,3 +226,46 @@ char *test_triage_python(const char *log, const char *py)
                                "p = json.load(sys.stdin)[\"problems\"]\n%s'", MC_BINARY, log, py), 0);
     return out;
 }
+
+/* Appends " name=VALUE" ("-" when unset) at *at, cut to cap. */
+static void fingerprint_put(char *buf, size_t cap, size_t *at, const char *name, mc_str s)
+{
+    int n = snprintf(buf + *at, cap - *at, " %s=%.*s", name, s.p ? (int)s.n : 1, s.p ? s.p : "-");
+    if (n > 0)
+        *at += (size_t)n < cap - *at ? (size_t)n : cap - *at - 1;
+}
+
+/* What a line parsed to, as text: the result, the fact, every field. */
+void test_parse_fingerprint(const mc_parser *p, mc_parse_result r, const mc_event *ev, char *buf, size_t cap)
+{
+    size_t at = (size_t)snprintf(buf, cap, "r=%d", (int)r);
+    if (p) {
+        int n = snprintf(buf + at, cap - at, " fact=%d", (int)p->fact.kind);
+        if (n > 0)
+            at += (size_t)n < cap - at ? (size_t)n : cap - at - 1;
+        if (p->fact.kind != FACT_NONE)
+            fingerprint_put(buf, cap, &at, "fqid", p->fact.queue_id);
+    }
+    if (r != PARSE_EVENT)
+        return;
+    int n = snprintf(buf + at, cap - at, " dir=%s stage=%s code=%s enh=%s inf=%d", ev->direction,
+                     ev->stage ? ev->stage : "-", ev->code, ev->enhanced, (int)ev->inferred);
+    if (n > 0)
+        at += (size_t)n < cap - at ? (size_t)n : cap - at - 1;
+    const struct {
+        const char *name;
+        mc_str v;
+    } f[] = {{"status", ev->status}, {"qid", ev->queue_id}, {"rcpt", ev->recipient}, {"sender", ev->sender},
+             {"relay", ev->relay},   {"client", ev->client}, {"host", ev->host},      {"text", ev->text},
+             {"reply", ev->reply},   {"dsn", ev->dsn},       {"delay", ev->delay},    {"delays", ev->delays},
+             {"transfer", ev->transfer}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        fingerprint_put(buf, cap, &at, f[i].name, f[i].v);
+}
+
+/* Whether rc is one of PCRE2's limits. */
+bool test_hit_limit(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_HEAPLIMIT;
+}

@@ -97,6 +97,14 @@ char *test_report_all(const char *db);
             ck_assert_msg(a_ && strcmp(a_, e_) == 0, "expected '%s', got '%s'", e_, a_ ? a_ : "(null)"); \
     } while (0)
 
+/* What a line parsed to, as text to compare: the result, every field the
+ * parser fills and, with p, the parser's fact and its queue id. */
+void test_parse_fingerprint(const mc_parser *p, mc_parse_result r, const mc_event *ev, char *buf, size_t cap);
+
+/* Whether a pattern's result is one of PCRE2's limits (match, depth, heap,
+ * JIT stack): the pattern needed more than the limits it was given. */
+bool test_hit_limit(int rc);
+
 /* Every test file ends with MC_TEST_MAIN(its_suite_function). */
 #define MC_TEST_MAIN(suite_fn)                                                                   \
     int main(void)                                                                               \
