@@ -151,6 +151,10 @@ typedef enum {
  * match-limit units.  A real line needs a few thousand; a hostile one stops
  * here instead of costing MATCH_LIMIT once per pattern. */
 #define MC_LINE_BUDGET 4000000u
+/* The first match limit a pattern gets; doubled while the line's budget
+ * lasts.  A real line's patterns finish within it, and so must a hand
+ * reader's longest line (the readers' tests check it). */
+#define MC_FIRST_MATCH_LIMIT 20000u
 
 /* Per-stream parsing state: scratch space and year inference. */
 typedef struct {

@@ -157,10 +157,6 @@ static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, in
     return NULL;
 }
 
-/* The first match limit a pattern gets; doubled while the line's budget
- * lasts.  A real line's patterns finish within it. */
-#define FIRST_LIMIT 20000u
-
 /* Runs a pattern within what is left of the line's work budget.  PCRE2 does
  * not say how much work a match took, only whether it hit the limit: a call
  * starts with a small limit and is rerun with twice the limit each time it
@@ -171,7 +167,7 @@ static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
 {
     if (s.p == NULL || p->budget_left == 0)
         return false;
-    for (uint32_t limit = FIRST_LIMIT;; limit = limit > UINT32_MAX / 2 ? UINT32_MAX : limit * 2) {
+    for (uint32_t limit = MC_FIRST_MATCH_LIMIT;; limit = limit > UINT32_MAX / 2 ? UINT32_MAX : limit * 2) {
         if (limit > p->budget_left)
             limit = p->budget_left;
         pcre2_set_match_limit(p->budget_ctx, limit);
@@ -422,7 +418,7 @@ static bool fact_fields(mc_parser *p, const mc_mta_rules *m, const mc_line_rule 
 {
     mc_factread_fn read = p->fact_readers[m - p->rules->mtas][r - m->facts];
     memset(ff, 0, sizeof *ff);
-    if (read && msg.n <= MC_FACTREAD_MAX && p->budget_left >= FIRST_LIMIT) {
+    if (read && msg.n <= MC_FACTREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT) {
         mc_factread_result got = read(msg, ff);
         if (got != FACTREAD_ASK)
             return got == FACTREAD_YES;
@@ -477,7 +473,7 @@ mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev)
 static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg)
 {
     mc_lineread_fn read = p->line_readers[m - p->rules->mtas][r - m->rules];
-    if (read == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < FIRST_LIMIT)
+    if (read == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT)
         return LINEREAD_ASK;
     for (size_t g = 0; g < G_COUNT; g++)
         p->read_groups[g] = MC_STR_NULL;
@@ -490,7 +486,7 @@ static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const m
 static bool prefix_may_match(const mc_parser *p, const mc_mta_rules *m, mc_str msg)
 {
     mc_prefix_gate_fn gate = p->prefix_gates[m - p->rules->mtas];
-    return gate == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < FIRST_LIMIT || gate(msg);
+    return gate == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT || gate(msg);
 }
 
 /* The line rules of MTA m on one message (the envelope removed); its

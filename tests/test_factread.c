@@ -25,8 +25,6 @@
 #include "factread.h"
 #include "testutil.h"
 
-/* parse.c's FIRST_LIMIT: the match limit a pattern first runs with. */
-#define FIRST_MATCH_LIMIT 20000u
 
 /* ---- 1. readers in use ----------------------------------------------- */
 
@@ -322,13 +320,8 @@ START_TEST(test_cap_within_first_limit)
         {"ABC: from=<", "a"},
     };
     const mc_rules *r = test_rules();
-    pcre2_match_context *ctx = pcre2_match_context_create(NULL);
-    ck_assert_ptr_nonnull(ctx);
-    pcre2_set_match_limit(ctx, FIRST_MATCH_LIMIT);
     mc_matcher mt;
-    matcher_init(&mt);
-    if (mt.jit_stack)
-        pcre2_jit_stack_assign(ctx, NULL, mt.jit_stack);
+    pcre2_match_context *ctx = test_first_limit_context(&mt);
     char buf[MC_FACTREAD_MAX + 1];
     size_t runs = 0;
     for (size_t i = 0; i < r->parse.n_mtas; i++)

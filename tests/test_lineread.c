@@ -28,8 +28,6 @@
 #include "lineread.h"
 #include "testutil.h"
 
-/* parse.c's FIRST_LIMIT: the match limit a pattern first runs with. */
-#define FIRST_MATCH_LIMIT 20000u
 
 /* The shipped line rule with pattern source src, or NULL. */
 static const mc_line_rule *rule_with(const mc_rules *r, const char *src)
@@ -412,13 +410,8 @@ START_TEST(test_cap_within_first_limit)
     const mc_line_rule *rule = rule_with(r, lineread_source(0)), *rule2 = rule_with(r, lineread_source(1));
     const mc_mta_rules *m = prefix_with(r, lineread_prefix_source(0));
     ck_assert(rule && rule2 && m);
-    pcre2_match_context *ctx = pcre2_match_context_create(NULL);
-    ck_assert_ptr_nonnull(ctx);
-    pcre2_set_match_limit(ctx, FIRST_MATCH_LIMIT);
     mc_matcher mt;
-    matcher_init(&mt);
-    if (mt.jit_stack)
-        pcre2_jit_stack_assign(ctx, NULL, mt.jit_stack);
+    pcre2_match_context *ctx = test_first_limit_context(&mt);
     char buf[MC_LINEREAD_MAX + 1];
     for (size_t w = 0; w < sizeof worst / sizeof worst[0]; w++) {
         fill(buf, worst[w][0], worst[w][1], worst[w][2]);

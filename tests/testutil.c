@@ -263,6 +263,18 @@ void test_parse_fingerprint(const mc_parser *p, mc_parse_result r, const mc_even
         fingerprint_put(buf, cap, &at, f[i].name, f[i].v);
 }
 
+/* A match context with the first match limit, and a matcher for it. */
+pcre2_match_context *test_first_limit_context(mc_matcher *mt)
+{
+    pcre2_match_context *ctx = pcre2_match_context_create(NULL);
+    ck_assert_ptr_nonnull(ctx);
+    pcre2_set_match_limit(ctx, MC_FIRST_MATCH_LIMIT);
+    matcher_init(mt);
+    if (mt->jit_stack)
+        pcre2_jit_stack_assign(ctx, NULL, mt->jit_stack);
+    return ctx;
+}
+
 /* Whether rc is one of PCRE2's limits. */
 bool test_hit_limit(int rc)
 {

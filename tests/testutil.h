@@ -101,6 +101,11 @@ char *test_report_all(const char *db);
  * parser fills and, with p, the parser's fact and its queue id. */
 void test_parse_fingerprint(const mc_parser *p, mc_parse_result r, const mc_event *ev, char *buf, size_t cap);
 
+/* A match context with the parser's first match limit (and mt's JIT
+ * stack, mt made here): a pattern run with it does what the parser's
+ * first try does.  Free both when done. */
+pcre2_match_context *test_first_limit_context(mc_matcher *mt);
+
 /* Whether a pattern's result is one of PCRE2's limits (match, depth, heap,
  * JIT stack): the pattern needed more than the limits it was given. */
 bool test_hit_limit(int rc);
