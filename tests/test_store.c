@@ -538,9 +538,59 @@ START_TEST(test_upgrade_from_schema_5)
 }
 END_TEST
 
+/* A new database gets 16 KiB pages (fewer pages and WAL frames for a
+ * batch's appended rows, no overflow page for a delay histogram); an
+ * existing one keeps its own page size through the upgrade and later
+ * batches, and stays sound.  Dropping the pragma fails the first check;
+ * setting it after the WAL is on (too late for a new file) fails it too. */
+START_TEST(test_page_size)
+{
+    char err[1024];
+    char *path = temp_db();
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *a = aggregate_new();
+    add_events(a, L550, 3);
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char *size = dump(db, "PRAGMA page_size"), *mode = dump(db, "PRAGMA journal_mode");
+    ck_assert_str_eq(size, "16384\n");
+    ck_assert_str_eq(mode, "wal\n");
+    sqlite3_close(db);
+    free(size), free(mode);
+    cleanup_db(path);
+
+    path = fixture_copy(5, &db);
+    size = dump(db, "PRAGMA page_size");
+    ck_assert_str_eq(size, "4096\n");
+    free(size);
+    sqlite3_close(db);
+    s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    aggregate_clear(a);
+    add_events(a, L250, 4);
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    store_close(s);
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    size = dump(db, "PRAGMA page_size");
+    char *sound = dump(db, "PRAGMA integrity_check");
+    char *added = dump(db, "SELECT sum(count) FROM counts WHERE hour = '2026-11-23T11' AND code = '250'"
+                           " AND domain = 'y.example'");
+    ck_assert_str_eq(size, "4096\n");
+    ck_assert_str_eq(sound, "ok\n");
+    ck_assert_str_eq(added, "4\n");
+    sqlite3_close(db);
+    free(size), free(sound), free(added);
+    aggregate_free(a);
+    cleanup_db(path);
+}
+END_TEST
+
 /* store_rows by domain: each "dN.example"'s count at N. */
 typedef struct {
-    uint64_t count[50];
+    uint64_t count[200];
     int rows;
 } domain_counts;
 
@@ -549,7 +599,7 @@ static bool collect_domain(const mc_row *row, void *ctx)
     domain_counts *c = ctx;
     int d = -1;
     ck_assert_int_eq(sscanf(row->values[0], "d%d.example", &d), 1);
-    ck_assert(d >= 0 && d < 50);
+    ck_assert(d >= 0 && d < (int)(sizeof c->count / sizeof c->count[0]));
     c->count[d] += row->count;
     c->rows++;
     return true;
@@ -588,18 +638,19 @@ START_TEST(test_tuple_ids_by_hour)
 END_TEST
 
 /* A batch's count rows are written sorted by their tuples' ids, not in
- * the order the aggregate met them: 600 rows (200 recipients at 50
+ * the order the aggregate met them: 1,200 rows (400 recipients at 200
  * domains, in three hours, added 1 to 3 times each) written in one batch,
  * then the same events again by a second handle (an empty tuple cache):
  * every row is written once per batch (none lost or doubled by the
  * sorting), the first batch fills each table from left to right (its
  * leaf pages lie in the file in key order: none was split), and the second
- * batch finds the first's tuples (150: a domain per hour) by their ids
- * instead of storing them again.  The expected
+ * batch finds the first's tuples (600: a domain per hour) by their ids
+ * instead of storing them again (enough rows for several leaves of a
+ * 16 KiB page).  The expected
  * counts are summed here as the events are made. */
 START_TEST(test_batch_write_order)
 {
-    enum { HOURS = 3, RECIPIENTS = 200, DOMAINS = 50 };
+    enum { HOURS = 3, RECIPIENTS = 400, DOMAINS = 200 };
     char *path = temp_db();
     char err[1024];
     uint64_t per_domain[DOMAINS] = {0}, total = 0;
@@ -1189,6 +1240,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_upgrade_from_schema_1);
     tcase_add_test(tc, test_upgrade_from_schema_4);
     tcase_add_test(tc, test_upgrade_from_schema_5);
+    tcase_add_test(tc, test_page_size);
     /* many report runs, slow under a sanitizer */
     TCase *slow = tcase_create("answers");
     tcase_set_timeout(slow, 600);
