@@ -33,8 +33,8 @@
  * header; a delay histogram (a blob of up to a few KiB) fits a 16 KiB
  * page where it spilled into an overflow page at 4 KiB, leaving most of
  * that page empty.  A 200 MB Postfix ingest: 117 -> 104 MB of database,
- * 11% less CPU (docs/BENCHMARKS.md, ingest6).  32 and 64 KiB were no
- * better. */
+ * 4-13% less CPU, a third less system time (docs/BENCHMARKS.md,
+ * ingest6).  32 and 64 KiB were no better. */
 #define MC_PAGE_SIZE "16384"
 
 /* The tuple cache: the text of a tuple (its values, each ended by a NUL)
