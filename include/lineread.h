@@ -40,6 +40,10 @@ typedef mc_lineread_result (*mc_lineread_fn)(mc_str msg, mc_str groups[G_COUNT])
 /* The reader of the line rule pattern whose source is src, or NULL. */
 mc_lineread_fn lineread_for(const char *src);
 
+/* The reader of the [@reply] pattern whose source is src (it sets the
+ * groups code and enhanced), or NULL; the i-th such source: tests. */
+mc_lineread_fn lineread_reply_for(const char *src);
+const char *lineread_reply_source(size_t i);
 /* Whether a prefix pattern can match more than the empty string on msg:
  * false proves its match is empty (it strips nothing and names no host),
  * so it need not run. */

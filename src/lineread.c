@@ -460,6 +460,94 @@ static bool exim_prefix_gate(mc_str s)
     return sp != NULL && LIT_AT(s, (size_t)(sp - s.p) + 1, "exim");
 }
 
+/* ---- Postfix [@reply] --------------------------------------------------- */
+
+/* A run of 1 to 3 digits at s[i], ending before the run does: its end, or
+ * 0 (none, or more than 3: {1,3} cannot stop inside a run and be followed
+ * by what the pattern wants next, a '.' or a non-digit). */
+static size_t digits_1_3(mc_str s, size_t i)
+{
+    size_t j = i;
+    while (j < s.n && is_digit((unsigned char)s.p[j]))
+        j++;
+    return j > i && j - i <= 3 ? j : 0;
+}
+
+/* The Postfix reply pattern's part after its start, at s[j]:
+ * (?<code>[2-5][0-9][0-9])(?:[ -]|$)(?:#?(?<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9.]))?
+ * ('$' is the text's end: the caller hands a text with a newline to
+ * PCRE2).  The groups are set only on a match.  The optional enhanced
+ * code: with '#' first (greedy), and without it [245] cannot match '#'. */
+static bool pf_reply_at(mc_str s, size_t j, mc_str g[G_COUNT])
+{
+    if (j + 3 > s.n || s.p[j] < '2' || s.p[j] > '5' || !is_digit((unsigned char)s.p[j + 1]) ||
+        !is_digit((unsigned char)s.p[j + 2]))
+        return false;
+    size_t k = j + 3;
+    if (k < s.n && s.p[k] != ' ' && s.p[k] != '-')
+        return false;
+    g[G_CODE] = mc_str_make(s.p + j, 3);
+    g[G_ENHANCED] = MC_STR_NULL;
+    if (k == s.n)
+        return true;
+    size_t e = k + 1;
+    if (e < s.n && s.p[e] == '#')
+        e++;
+    if (e + 1 >= s.n || s.p[e] < '2' || s.p[e] > '5' || (s.p[e] == '3') || s.p[e + 1] != '.')
+        return true;
+    size_t mid = digits_1_3(s, e + 2);
+    if (mid == 0 || mid >= s.n || s.p[mid] != '.')
+        return true;
+    size_t end = digits_1_3(s, mid + 1);
+    if (end == 0 || (end < s.n && (is_digit((unsigned char)s.p[end]) || s.p[end] == '.')))
+        return true;
+    g[G_ENHANCED] = mc_str_make(s.p + e, end - e);
+    return true;
+}
+
+/* Postfix's [@reply] pattern (a delivery's reply code and enhanced code):
+ * (?:^|(?:said|refused to talk to me): )(?<code>...)...  The match that
+ * starts first: at the text's start, else after the "said: " or
+ * "refused to talk to me: " that starts first and is followed by a code.
+ * Each such lead ends in ": ", so the colons are the places to look; a
+ * later colon's lead can start before an earlier one's (21 bytes back
+ * against 4), so the search goes on until no colon can start earlier. */
+static mc_lineread_result pf_reply(mc_str s, mc_str g[G_COUNT])
+{
+    if (s.p == NULL)
+        return LINEREAD_NO;
+    if (memchr(s.p, '\n', s.n) != NULL)
+        return LINEREAD_ASK;
+    if (pf_reply_at(s, 0, g))
+        return LINEREAD_YES;
+    static const char said[] = "said", refused[] = "refused to talk to me";
+    size_t best = SIZE_MAX, best_at = 0;
+    for (const char *c = memchr(s.p, ':', s.n); c != NULL;
+         c = memchr(c + 1, ':', s.n - (size_t)(c + 1 - s.p))) {
+        size_t at = (size_t)(c - s.p);
+        if (at >= sizeof refused - 1 && at - (sizeof refused - 1) > best)
+            break;
+        if (at + 1 >= s.n || s.p[at + 1] != ' ')
+            continue;
+        /* "said" and "refused ... me" cannot both end here. */
+        size_t start = SIZE_MAX;
+        if (at >= sizeof said - 1 && memcmp(s.p + at - (sizeof said - 1), said, sizeof said - 1) == 0)
+            start = at - (sizeof said - 1);
+        else if (at >= sizeof refused - 1 &&
+                 memcmp(s.p + at - (sizeof refused - 1), refused, sizeof refused - 1) == 0)
+            start = at - (sizeof refused - 1);
+        mc_str probe[G_COUNT];
+        if (start < best && pf_reply_at(s, at + 2, probe)) {
+            best = start;
+            best_at = at + 2;
+        }
+    }
+    if (best == SIZE_MAX)
+        return LINEREAD_NO;
+    pf_reply_at(s, best_at, g);
+    return LINEREAD_YES;
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 /* The line rule patterns with a reader, as written in rules/mta/<mta>.conf
@@ -495,6 +583,29 @@ static const struct {
      "(?:\\[[0-9]+\\] )?",
      exim_prefix_gate},
 };
+
+/* The [@reply] patterns with a reader (the groups code and enhanced). */
+static const struct {
+    const char *src;
+    mc_lineread_fn fn;
+} reply_readers[] = {
+    {"(?:^|(?:said|refused to talk to me): )(?<code>[2-5][0-9][0-9])(?:[ -]|$)"
+     "(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
+     pf_reply},
+};
+
+mc_lineread_fn lineread_reply_for(const char *src)
+{
+    for (size_t i = 0; src && i < sizeof reply_readers / sizeof reply_readers[0]; i++)
+        if (strcmp(src, reply_readers[i].src) == 0)
+            return reply_readers[i].fn;
+    return NULL;
+}
+
+const char *lineread_reply_source(size_t i)
+{
+    return i < sizeof reply_readers / sizeof reply_readers[0] ? reply_readers[i].src : NULL;
+}
 
 mc_lineread_fn lineread_for(const char *src)
 {

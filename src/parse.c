@@ -55,13 +55,17 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
 {
     p->line_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->line_readers);
     p->prefix_gates = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->prefix_gates);
+    p->reply_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->reply_readers);
     for (size_t i = 0; i < rules->n_mtas; i++) {
         const mc_mta_rules *m = &rules->mtas[i];
         p->line_readers[i] = mc_xcalloc(m->n_rules ? m->n_rules : 1, sizeof **p->line_readers);
+        p->reply_readers[i] = mc_xcalloc(m->n_replies ? m->n_replies : 1, sizeof **p->reply_readers);
         if (p->no_prefilter)
             continue;
         for (size_t j = 0; j < m->n_rules; j++)
             p->line_readers[i][j] = lineread_for(m->rules[j].pat.source);
+        for (size_t j = 0; j < m->n_replies; j++)
+            p->reply_readers[i][j] = lineread_reply_for(m->replies[j].source);
         if (m->has_prefix)
             p->prefix_gates[i] = lineread_prefix_gate_for(m->prefix.source);
     }
@@ -80,6 +84,10 @@ void parser_free(mc_parser *p)
         free(p->line_readers[i]);
     free(p->line_readers);
     p->line_readers = NULL;
+    for (size_t i = 0; p->reply_readers && i < p->rules->n_mtas; i++)
+        free(p->reply_readers[i]);
+    free(p->reply_readers);
+    p->reply_readers = NULL;
     free(p->prefix_gates);
     p->prefix_gates = NULL;
     if (p->budget_ctx)
@@ -224,18 +232,36 @@ static void set_domain(mc_event *ev)
     mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
 }
 
+/* Whether [@reply] pattern i of m matches text, by its hand reader when
+ * it has one and the text is one the reader settles (as read_rule's),
+ * else by the pattern; the code and enhanced code into g. */
+static bool reply_match(mc_parser *p, const mc_mta_rules *m, size_t i, mc_str text, mc_str g[G_COUNT])
+{
+    mc_lineread_fn read = p->reply_readers[m - p->rules->mtas][i];
+    if (read != NULL && text.n <= MC_LINEREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT) {
+        g[G_CODE] = g[G_ENHANCED] = MC_STR_NULL;
+        mc_lineread_result got = read(text, g);
+        if (got != LINEREAD_ASK)
+            return got == LINEREAD_YES;
+    }
+    if (!budget_match(p, &m->replies[i], text))
+        return false;
+    g[G_CODE] = pattern_group(&m->replies[i], &p->matcher, text, G_CODE);
+    g[G_ENHANCED] = pattern_group(&m->replies[i], &p->matcher, text, G_ENHANCED);
+    return true;
+}
+
 /* Finds the reply code in a delivery's text with the MTA's [@reply] rules. */
 static void find_reply(mc_parser *p, const mc_mta_rules *m, mc_str text, mc_event *ev)
 {
-    const mc_matcher *mt = &p->matcher;
     for (size_t i = 0; i < m->n_replies; i++) {
-        const mc_pattern *rp = &m->replies[i];
-        if (budget_match(p, rp, text)) {
-            mc_str code = pattern_group(rp, mt, text, G_CODE);
+        mc_str g[G_COUNT];
+        if (reply_match(p, m, i, text, g)) {
+            mc_str code = g[G_CODE];
             copy_code(ev->code, sizeof ev->code, code);
             if (code.p)
                 ev->reply = mc_str_make(code.p, (size_t)(text.p + text.n - code.p));
-            copy_code(ev->enhanced, sizeof ev->enhanced, pattern_group(rp, mt, text, G_ENHANCED));
+            copy_code(ev->enhanced, sizeof ev->enhanced, g[G_ENHANCED]);
             return;
         }
     }
