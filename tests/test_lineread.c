@@ -20,6 +20,8 @@
  *    without them: the same result and fields on every line of tests/data.
  * 5. The length cap: on the worst lines of that length the pattern
  *    finishes within the parser's first match limit.
+ * The [@reply] readers (Postfix's) are readers like the line rules', put
+ * through 1, 2 and 4 the same way.
  */
 #include <ftw.h>
 #include <stdio.h>
@@ -36,6 +38,18 @@ static const mc_line_rule *rule_with(const mc_rules *r, const char *src)
         for (size_t j = 0; j < r->parse.mtas[i].n_rules; j++)
             if (strcmp(r->parse.mtas[i].rules[j].pat.source, src) == 0)
                 return &r->parse.mtas[i].rules[j];
+    return NULL;
+}
+
+/* The shipped [@reply] pattern with source src, or NULL. */
+static const mc_pattern *reply_with(const mc_rules *r, const char *src, const char **mta)
+{
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_replies; j++)
+            if (strcmp(r->parse.mtas[i].replies[j].source, src) == 0) {
+                *mta = r->parse.mtas[i].name;
+                return &r->parse.mtas[i].replies[j];
+            }
     return NULL;
 }
 
@@ -64,10 +78,18 @@ START_TEST(test_readers_in_use)
     }
     ck_assert_uint_eq(n, 2);
     ck_assert_uint_eq(g, 1);
+    size_t nr = 0;
+    for (const char *src; (src = lineread_reply_source(nr)) != NULL; nr++) {
+        const char *mta = NULL;
+        ck_assert_msg(reply_with(r, src, &mta) != NULL, "no [@reply] has the pattern of reader %zu: %s", nr, src);
+        ck_assert_str_eq(mta, "postfix");
+        ck_assert_ptr_nonnull(lineread_reply_for(src));
+    }
+    ck_assert_uint_eq(nr, 1);
     /* The parser takes them, where they belong. */
     mc_parser p;
     parser_init(&p, &r->parse);
-    size_t readers = 0, gates = 0;
+    size_t readers = 0, gates = 0, replies = 0;
     for (size_t i = 0; i < r->parse.n_mtas; i++) {
         const mc_mta_rules *m = &r->parse.mtas[i];
         for (size_t j = 0; j < m->n_rules; j++)
@@ -79,10 +101,14 @@ START_TEST(test_readers_in_use)
             gates++;
             ck_assert_str_eq(m->name, "exim");
         }
+        for (size_t j = 0; j < m->n_replies; j++)
+            replies += p.reply_readers[i][j] != NULL;
     }
     parser_free(&p);
     ck_assert_uint_eq(readers, 2); /* Postfix's and Exim's */
     ck_assert_uint_eq(gates, 1);
+    ck_assert_uint_eq(replies, 1);
+    ck_assert_ptr_null(lineread_reply_for("(?:^|said: )(?<code>[2-5][0-9][0-9])"));
     /* An edited pattern has none: it runs as a regex. */
     ck_assert_ptr_null(lineread_for("^(?<queue_id>[0-9A-Za-z]+): to=<(?<recipient>[^>]*)>"));
     ck_assert_ptr_null(lineread_for(""));
@@ -105,6 +131,7 @@ typedef struct {
     size_t yes, no, ask;
     char **kept;
     size_t n_kept;
+    size_t per_line;     /* mutations a kept line gives at least, on average */
 } reader_case;
 
 static reader_case cases[4];
@@ -261,7 +288,7 @@ static void compare_edit(const char *s, size_t n, size_t at, const char *ins, si
 }
 
 /* The bytes a mutation puts in place of an ASCII byte. */
-static const char swaps[] = " \n\t<>,()[]=:./-_0a5S\"@";
+static const char swaps[] = " \n\t<>,()[]=:./-_0a5S\"@#3";
 
 /* Words put in after a space: fields in and out of their shapes. */
 static const char *const words[] = {
@@ -277,6 +304,8 @@ static const char *const words[] = {
     "H=h [1.2.3.4] ",   "H=h [1.2.3.4]:25 ", "H=h [1.2.3.4]:x_1 ", "H=[1] ",         "H=h [] ",
     "C=\"250 ok\" ",    "C=\"250 \"x\" y=\" ", "C=\"a\" B=",        "C=\"",             "\" ",
     "<a@b> ",           "a <b@c> ",          "a <bc> ",           "@ ",               "=> ",
+    "said: 550 ",       "said: 250-",        "refused to talk to me: 421 ", "said: ", "550 #5.1.0 ",
+    "5.1.1 ",           "4.2.1234 ",         "5.1.1.",            "553 5.12.1",       "x said: 550 4.1.1 ",
 };
 
 START_TEST(test_reader_is_regex)
@@ -284,8 +313,19 @@ START_TEST(test_reader_is_regex)
     const mc_rules *r = test_rules();
     n_cases = 0;
     for (const char *src; (src = lineread_source(n_cases)) != NULL; n_cases++)
-        cases[n_cases] = (reader_case){.rule = rule_with(r, src), .read = lineread_for(src)};
+        cases[n_cases] = (reader_case){.rule = rule_with(r, src), .read = lineread_for(src), .per_line = 100000 / 60};
     ck_assert_uint_eq(n_cases, 2);
+    /* The reply readers, each as a rule of its pattern alone. */
+    static mc_line_rule reply_rules[2];
+    for (size_t k = 0; lineread_reply_source(k) != NULL; k++, n_cases++) {
+        const char *mta = NULL;
+        ck_assert_uint_lt(k, 2);
+        reply_rules[k].pat = *reply_with(r, lineread_reply_source(k), &mta);
+        /* Replies are shorter than lines: fewer mutations each. */
+        cases[n_cases] = (reader_case){
+            .rule = &reply_rules[k], .read = lineread_reply_for(lineread_reply_source(k)), .per_line = 60000 / 60};
+    }
+    ck_assert_uint_eq(n_cases, 3);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -319,7 +359,7 @@ START_TEST(test_reader_is_regex)
         free(c->kept);
         c->kept = NULL;
         c->n_kept = 0;
-        ck_assert_uint_ge(c->yes + c->no - before, 100000 * KEPT_LINES / 60);
+        ck_assert_uint_ge(c->yes + c->no - before, c->per_line * KEPT_LINES);
         /* The reader settles nearly every line itself. */
         ck_assert_uint_lt(c->ask * 10, c->yes + c->no);
     }
@@ -368,8 +408,12 @@ START_TEST(test_parser_same_without)
         }
         taken += with.prefix_gates[i] != NULL;
         without.prefix_gates[i] = NULL;
+        for (size_t j = 0; j < r->parse.mtas[i].n_replies; j++) {
+            taken += with.reply_readers[i][j] != NULL;
+            without.reply_readers[i][j] = NULL;
+        }
     }
-    ck_assert_uint_eq(taken, 3);
+    ck_assert_uint_eq(taken, 4);
     each_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
