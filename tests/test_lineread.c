@@ -305,7 +305,7 @@ static const char *const words[] = {
     "C=\"250 ok\" ",    "C=\"250 \"x\" y=\" ", "C=\"a\" B=",        "C=\"",             "\" ",
     "<a@b> ",           "a <b@c> ",          "a <bc> ",           "@ ",               "=> ",
     "said: 550 ",       "said: 250-",        "refused to talk to me: 421 ", "said: ", "550 #5.1.0 ",
-    "5.1.1 ",           "4.2.1234 ",         "5.1.1.",            "553 5.12.1",       "x said: 550 4.1.1 ",
+    "5.1.1 ",           "4.2.1234 ",         "5.1.1.",            "553 5.12.1",       "x said: 550 4.1.1 ", "said: 550\n",
 };
 
 START_TEST(test_reader_is_regex)
