@@ -44,6 +44,9 @@ mc_lineread_fn lineread_for(const char *src);
  * groups code and enhanced), or NULL; the i-th such source: tests. */
 mc_lineread_fn lineread_reply_for(const char *src);
 const char *lineread_reply_source(size_t i);
+/* The same for a [@stage] pattern (it sets the command group, if any). */
+mc_lineread_fn lineread_stage_for(const char *src);
+const char *lineread_stage_source(size_t i);
 /* Whether a prefix pattern can match more than the empty string on msg:
  * false proves its match is empty (it strips nothing and names no host),
  * so it need not run. */

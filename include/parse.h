@@ -186,8 +186,9 @@ typedef struct {
      * per MTA: the gate of its prefix pattern, or NULL (lineread.h). */
     mc_lineread_fn **line_readers;
     mc_prefix_gate_fn *prefix_gates;
-    /* Per MTA, per [@reply] pattern: its hand reader, or NULL. */
+    /* Per MTA, per [@reply] and per [@stage] pattern: its hand reader, or NULL. */
     mc_lineread_fn **reply_readers;
+    mc_lineread_fn **stage_readers;
     mc_str read_groups[G_COUNT]; /* the groups a line reader read */
 } mc_parser;
 

@@ -548,6 +548,58 @@ static mc_lineread_result pf_reply(mc_str s, mc_str g[G_COUNT])
     return LINEREAD_YES;
 }
 
+/* Exim's first [@reply] pattern: the same code and enhanced code as
+ * Postfix's, at the text's start only (^(?<code>...)...). */
+static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
+{
+    if (s.p == NULL)
+        return LINEREAD_NO;
+    if (memchr(s.p, '\n', s.n) != NULL)
+        return LINEREAD_ASK;
+    return pf_reply_at(s, 0, g) ? LINEREAD_YES : LINEREAD_NO;
+}
+
+/* The end-of-data [@stage] pattern of both MTAs, ^2[0-9][0-9](?:[ -]|$):
+ * a 2xx reply.  A newline after the code ('$' may match before it) goes
+ * to PCRE2. */
+static mc_lineread_result stage_2xx(mc_str s, mc_str g[G_COUNT])
+{
+    (void)g;
+    if (s.p == NULL || s.n < 3 || s.p[0] != '2' || !is_digit((unsigned char)s.p[1]) ||
+        !is_digit((unsigned char)s.p[2]))
+        return LINEREAD_NO;
+    if (s.n > 3 && (s.p[3] == '\n' || s.p[3] == '\r'))
+        return LINEREAD_ASK;
+    return s.n == 3 || s.p[3] == ' ' || s.p[3] == '-' ? LINEREAD_YES : LINEREAD_NO;
+}
+
+/* Whether c is in [A-Za-z ]. */
+static bool is_command_byte(char c) { return c == ' ' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+
+/* Postfix's stage pattern \(in reply to (?<command>[A-Za-z ]+?) command\):
+ * at the first "(in reply to " where it can, the shortest run of
+ * [A-Za-z ] followed by " command)". */
+static mc_lineread_result stage_in_reply(mc_str s, mc_str g[G_COUNT])
+{
+    static const char lead[] = "(in reply to ";
+    const size_t n_lead = sizeof lead - 1;
+    for (size_t i = 0; s.p != NULL && i + n_lead < s.n; i++) {
+        const char *q = memchr(s.p + i, '(', s.n - i);
+        if (q == NULL)
+            break;
+        i = (size_t)(q - s.p);
+        if (!lit_at(s, i, lead, n_lead))
+            continue;
+        size_t j = i + n_lead;
+        for (size_t k = j; k < s.n && is_command_byte(s.p[k]); k++)
+            if (LIT_AT(s, k + 1, " command)")) {
+                g[G_COMMAND] = mc_str_make(s.p + j, k + 1 - j);
+                return LINEREAD_YES;
+            }
+    }
+    return LINEREAD_NO;
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 /* The line rule patterns with a reader, as written in rules/mta/<mta>.conf
@@ -592,7 +644,31 @@ static const struct {
     {"(?:^|(?:said|refused to talk to me): )(?<code>[2-5][0-9][0-9])(?:[ -]|$)"
      "(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
      pf_reply},
+    {"^(?<code>[2-5][0-9][0-9])(?:[ -]|$)(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
+     exim_reply},
 };
+
+/* The [@stage] patterns with a reader. */
+static const struct {
+    const char *src;
+    mc_lineread_fn fn;
+} stage_readers[] = {
+    {"^2[0-9][0-9](?:[ -]|$)", stage_2xx},
+    {"\\(in reply to (?<command>[A-Za-z ]+?) command\\)", stage_in_reply},
+};
+
+mc_lineread_fn lineread_stage_for(const char *src)
+{
+    for (size_t i = 0; src && i < sizeof stage_readers / sizeof stage_readers[0]; i++)
+        if (strcmp(src, stage_readers[i].src) == 0)
+            return stage_readers[i].fn;
+    return NULL;
+}
+
+const char *lineread_stage_source(size_t i)
+{
+    return i < sizeof stage_readers / sizeof stage_readers[0] ? stage_readers[i].src : NULL;
+}
 
 mc_lineread_fn lineread_reply_for(const char *src)
 {

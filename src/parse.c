@@ -56,16 +56,20 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
     p->line_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->line_readers);
     p->prefix_gates = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->prefix_gates);
     p->reply_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->reply_readers);
+    p->stage_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->stage_readers);
     for (size_t i = 0; i < rules->n_mtas; i++) {
         const mc_mta_rules *m = &rules->mtas[i];
         p->line_readers[i] = mc_xcalloc(m->n_rules ? m->n_rules : 1, sizeof **p->line_readers);
         p->reply_readers[i] = mc_xcalloc(m->n_replies ? m->n_replies : 1, sizeof **p->reply_readers);
+        p->stage_readers[i] = mc_xcalloc(m->n_stages ? m->n_stages : 1, sizeof **p->stage_readers);
         if (p->no_prefilter)
             continue;
         for (size_t j = 0; j < m->n_rules; j++)
             p->line_readers[i][j] = lineread_for(m->rules[j].pat.source);
         for (size_t j = 0; j < m->n_replies; j++)
             p->reply_readers[i][j] = lineread_reply_for(m->replies[j].source);
+        for (size_t j = 0; j < m->n_stages; j++)
+            p->stage_readers[i][j] = lineread_stage_for(m->stages[j].pat.source);
         if (m->has_prefix)
             p->prefix_gates[i] = lineread_prefix_gate_for(m->prefix.source);
     }
@@ -88,6 +92,10 @@ void parser_free(mc_parser *p)
         free(p->reply_readers[i]);
     free(p->reply_readers);
     p->reply_readers = NULL;
+    for (size_t i = 0; p->stage_readers && i < p->rules->n_mtas; i++)
+        free(p->stage_readers[i]);
+    free(p->stage_readers);
+    p->stage_readers = NULL;
     free(p->prefix_gates);
     p->prefix_gates = NULL;
     if (p->budget_ctx)
@@ -232,22 +240,25 @@ static void set_domain(mc_event *ev)
     mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
 }
 
-/* Whether [@reply] pattern i of m matches text, by its hand reader when
- * it has one and the text is one the reader settles (as read_rule's),
- * else by the pattern; the code and enhanced code into g. */
-static bool reply_match(mc_parser *p, const mc_mta_rules *m, size_t i, mc_str text, mc_str g[G_COUNT])
+/* Whether a [@reply] or [@stage] pattern matches text, by its hand reader
+ * read (or NULL) when the text is one the reader settles (as read_rule's),
+ * else by the pattern; its groups code, enhanced and command into g. */
+static bool read_or_match(mc_parser *p, mc_lineread_fn read, const mc_pattern *pat, mc_str text, mc_str g[G_COUNT])
 {
-    mc_lineread_fn read = p->reply_readers[m - p->rules->mtas][i];
+    g[G_CODE] = g[G_ENHANCED] = g[G_COMMAND] = MC_STR_NULL;
     if (read != NULL && text.n <= MC_LINEREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT) {
-        g[G_CODE] = g[G_ENHANCED] = MC_STR_NULL;
         mc_lineread_result got = read(text, g);
         if (got != LINEREAD_ASK)
             return got == LINEREAD_YES;
+        g[G_CODE] = g[G_ENHANCED] = g[G_COMMAND] = MC_STR_NULL;
     }
-    if (!budget_match(p, &m->replies[i], text))
+    if (!budget_match(p, pat, text))
         return false;
-    g[G_CODE] = pattern_group(&m->replies[i], &p->matcher, text, G_CODE);
-    g[G_ENHANCED] = pattern_group(&m->replies[i], &p->matcher, text, G_ENHANCED);
+    /* Only what the pattern has: the others stay unset. */
+    static const mc_group wanted[] = {G_CODE, G_ENHANCED, G_COMMAND};
+    for (size_t k = 0; k < sizeof wanted / sizeof wanted[0]; k++)
+        if (pat->n_dup[wanted[k]] > 0)
+            g[wanted[k]] = pattern_group(pat, &p->matcher, text, wanted[k]);
     return true;
 }
 
@@ -256,7 +267,7 @@ static void find_reply(mc_parser *p, const mc_mta_rules *m, mc_str text, mc_even
 {
     for (size_t i = 0; i < m->n_replies; i++) {
         mc_str g[G_COUNT];
-        if (reply_match(p, m, i, text, g)) {
+        if (read_or_match(p, p->reply_readers[m - p->rules->mtas][i], &m->replies[i], text, g)) {
             mc_str code = g[G_CODE];
             copy_code(ev->code, sizeof ev->code, code);
             if (code.p)
@@ -299,16 +310,17 @@ static bool gate_open(const mc_litgate *g, const uint64_t *found, mc_str text)
 static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str text, const uint64_t *found)
 {
     const mc_parse_rules *pr = p->rules;
-    const mc_matcher *mt = &p->matcher;
     if (text.p == NULL)
         return NULL;
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
-        if (!gate_open(&sr->gate, found, text) || !budget_match(p, &sr->pat, text))
+        mc_str g[G_COUNT];
+        if (!gate_open(&sr->gate, found, text) ||
+            !read_or_match(p, p->stage_readers[m - p->rules->mtas][i], &sr->pat, text, g))
             continue;
         if (sr->stage)
             return sr->stage;
-        const char *st = parse_command_stage(pr, pattern_group(&sr->pat, mt, text, G_COMMAND));
+        const char *st = parse_command_stage(pr, g[G_COMMAND]);
         if (st)
             return st;
     }

@@ -20,8 +20,9 @@
  *    without them: the same result and fields on every line of tests/data.
  * 5. The length cap: on the worst lines of that length the pattern
  *    finishes within the parser's first match limit.
- * The [@reply] readers (Postfix's) are readers like the line rules', put
- * through 1, 2 and 4 the same way.
+ * The [@reply] readers (Postfix's, Exim's first) and the [@stage] readers
+ * (the 2xx end of data of both, Postfix's "in reply to") are readers like
+ * the line rules', put through 1, 2 and 4 the same way.
  */
 #include <ftw.h>
 #include <stdio.h>
@@ -53,6 +54,21 @@ static const mc_pattern *reply_with(const mc_rules *r, const char *src, const ch
     return NULL;
 }
 
+/* The shipped [@stage] pattern with source src, or NULL; how many MTAs
+ * have it into *count. */
+static const mc_pattern *stage_with(const mc_rules *r, const char *src, size_t *count)
+{
+    const mc_pattern *found = NULL;
+    *count = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_stages; j++)
+            if (strcmp(r->parse.mtas[i].stages[j].pat.source, src) == 0) {
+                found = &r->parse.mtas[i].stages[j].pat;
+                ++*count;
+            }
+    return found;
+}
+
 /* The shipped MTA whose prefix has source src, or NULL. */
 static const mc_mta_rules *prefix_with(const mc_rules *r, const char *src)
 {
@@ -82,14 +98,23 @@ START_TEST(test_readers_in_use)
     for (const char *src; (src = lineread_reply_source(nr)) != NULL; nr++) {
         const char *mta = NULL;
         ck_assert_msg(reply_with(r, src, &mta) != NULL, "no [@reply] has the pattern of reader %zu: %s", nr, src);
-        ck_assert_str_eq(mta, "postfix");
+        ck_assert_str_eq(mta, nr == 0 ? "postfix" : "exim");
         ck_assert_ptr_nonnull(lineread_reply_for(src));
     }
-    ck_assert_uint_eq(nr, 1);
+    ck_assert_uint_eq(nr, 2);
+    size_t ns = 0, stage_uses = 0;
+    for (const char *src; (src = lineread_stage_source(ns)) != NULL; ns++) {
+        size_t count;
+        ck_assert_msg(stage_with(r, src, &count) != NULL, "no [@stage] has the pattern of reader %zu: %s", ns, src);
+        stage_uses += count;
+        ck_assert_ptr_nonnull(lineread_stage_for(src));
+    }
+    ck_assert_uint_eq(ns, 2);
+    ck_assert_uint_eq(stage_uses, 3); /* 2xx: Postfix's and Exim's */
     /* The parser takes them, where they belong. */
     mc_parser p;
     parser_init(&p, &r->parse);
-    size_t readers = 0, gates = 0, replies = 0;
+    size_t readers = 0, gates = 0, replies = 0, stages = 0;
     for (size_t i = 0; i < r->parse.n_mtas; i++) {
         const mc_mta_rules *m = &r->parse.mtas[i];
         for (size_t j = 0; j < m->n_rules; j++)
@@ -103,11 +128,15 @@ START_TEST(test_readers_in_use)
         }
         for (size_t j = 0; j < m->n_replies; j++)
             replies += p.reply_readers[i][j] != NULL;
+        for (size_t j = 0; j < m->n_stages; j++)
+            stages += p.stage_readers[i][j] != NULL;
     }
     parser_free(&p);
     ck_assert_uint_eq(readers, 2); /* Postfix's and Exim's */
     ck_assert_uint_eq(gates, 1);
-    ck_assert_uint_eq(replies, 1);
+    ck_assert_uint_eq(replies, 2); /* Postfix's, Exim's first */
+    ck_assert_uint_eq(stages, 3);
+    ck_assert_ptr_null(lineread_stage_for("^2[0-9][0-9]"));
     ck_assert_ptr_null(lineread_reply_for("(?:^|said: )(?<code>[2-5][0-9][0-9])"));
     /* An edited pattern has none: it runs as a regex. */
     ck_assert_ptr_null(lineread_for("^(?<queue_id>[0-9A-Za-z]+): to=<(?<recipient>[^>]*)>"));
@@ -134,7 +163,7 @@ typedef struct {
     size_t per_line;     /* mutations a kept line gives at least, on average */
 } reader_case;
 
-static reader_case cases[4];
+static reader_case cases[8];
 static size_t n_cases;
 
 /* Whether two captures are the same place (or both unset). */
@@ -305,6 +334,7 @@ static const char *const words[] = {
     "C=\"250 ok\" ",    "C=\"250 \"x\" y=\" ", "C=\"a\" B=",        "C=\"",             "\" ",
     "<a@b> ",           "a <b@c> ",          "a <bc> ",           "@ ",               "=> ",
     "said: 550 ",       "said: 250-",        "refused to talk to me: 421 ", "said: ", "550 #5.1.0 ",
+    "(in reply to ",    "RCPT TO command)", " command)",         "(in reply to end of data command) ", "250\r",
     "5.1.1 ",           "4.2.1234 ",         "5.1.1.",            "553 5.12.1",       "x said: 550 4.1.1 ", "said: 550\n",
 };
 
@@ -325,7 +355,16 @@ START_TEST(test_reader_is_regex)
         cases[n_cases] = (reader_case){
             .rule = &reply_rules[k], .read = lineread_reply_for(lineread_reply_source(k)), .per_line = 60000 / 60};
     }
-    ck_assert_uint_eq(n_cases, 3);
+    /* The stage readers, the same way. */
+    static mc_line_rule stage_rules[2];
+    for (size_t k = 0; lineread_stage_source(k) != NULL; k++, n_cases++) {
+        size_t count;
+        ck_assert_uint_lt(k, 2);
+        stage_rules[k].pat = *stage_with(r, lineread_stage_source(k), &count);
+        cases[n_cases] = (reader_case){
+            .rule = &stage_rules[k], .read = lineread_stage_for(lineread_stage_source(k)), .per_line = 40000 / 60};
+    }
+    ck_assert_uint_eq(n_cases, 6);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -359,7 +398,7 @@ START_TEST(test_reader_is_regex)
         free(c->kept);
         c->kept = NULL;
         c->n_kept = 0;
-        ck_assert_uint_ge(c->yes + c->no - before, c->per_line * KEPT_LINES);
+        ck_assert_msg(c->yes + c->no - before >= c->per_line * KEPT_LINES, "reader %zu: %zu mutations", k, c->yes + c->no - before);
         /* The reader settles nearly every line itself. */
         ck_assert_uint_lt(c->ask * 10, c->yes + c->no);
     }
@@ -412,8 +451,12 @@ START_TEST(test_parser_same_without)
             taken += with.reply_readers[i][j] != NULL;
             without.reply_readers[i][j] = NULL;
         }
+        for (size_t j = 0; j < r->parse.mtas[i].n_stages; j++) {
+            taken += with.stage_readers[i][j] != NULL;
+            without.stage_readers[i][j] = NULL;
+        }
     }
-    ck_assert_uint_eq(taken, 4);
+    ck_assert_uint_eq(taken, 8);
     each_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
