@@ -426,6 +426,13 @@ struct mc_litset {
     uint32_t *out_first;
     uint32_t *out_word;
     uint64_t *out_mask;
+    /* Per state, its one (word, mask) pair when it has exactly one (most
+     * output states: one literal ends there), mask 0 otherwise: the scan
+     * marks it in place.  recip: a row offset times recip, shifted right
+     * by 32, is its state (a multiply, not a division by n_classes). */
+    uint32_t *one_word;
+    uint64_t *one_mask;
+    uint64_t recip;
     size_t n_states, cap_states;
     size_t words;
     bool built;
@@ -458,6 +465,8 @@ void litset_free(mc_litset *ls)
     free(ls->out_first);
     free(ls->out_word);
     free(ls->out_mask);
+    free(ls->one_word);
+    free(ls->one_mask);
     free(ls);
 }
 
@@ -633,20 +642,42 @@ void litset_build(mc_litset *ls)
         }
     }
     ls->out_first[ns] = (uint32_t)k;
+    ls->one_word = mc_xcalloc(ns, sizeof *ls->one_word);
+    ls->one_mask = mc_xcalloc(ns, sizeof *ls->one_mask);
+    for (size_t st = 0; st < ns; st++)
+        if (ls->out_first[st + 1] - ls->out_first[st] == 1) {
+            ls->one_word[st] = ls->out_word[ls->out_first[st]];
+            ls->one_mask[st] = ls->out_mask[ls->out_first[st]];
+        }
+    /* ceil(2^32 / n_classes): exact on every row offset s * n_classes,
+     * since s * (recip * n_classes - 2^32) < 2^16 * 256 <= 2^32. */
+    ls->recip = ((1ULL << 32) + nc - 1) / nc;
     free(old_of);
     free(new_of);
     ls->built = true;
 }
 
-/* Sets the bit of every literal found in text. */
-/* Sets the bits of the literals that end in state s (rare: kept out of
- * the scan loop). */
+/* Sets the bits of the literals that end in state s when there are
+ * several (rare: kept out of the scan loop). */
 __attribute__((noinline)) static void mark_outputs(const mc_litset *ls, uint32_t s, uint64_t *bits)
 {
     for (uint32_t k = ls->out_first[s]; k < ls->out_first[s + 1]; k++)
         bits[ls->out_word[k]] |= ls->out_mask[k];
 }
 
+/* Sets the bits of the literals that end at row offset row (the table's
+ * numbering): one pair in place, several by mark_outputs. */
+static inline void mark_row(const mc_litset *ls, size_t row, uint64_t *bits)
+{
+    uint32_t s = (uint32_t)(((uint64_t)row * ls->recip) >> 32);
+    uint64_t mask = ls->one_mask[s];
+    if (mask != 0)
+        bits[ls->one_word[s]] |= mask;
+    else
+        mark_outputs(ls, s, bits);
+}
+
+/* Sets the bit of every literal found in text. */
 void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
 {
     size_t words = litset_words(ls);
@@ -667,12 +698,12 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
             for (int k = 0; k < 4; k++) {
                 row = table[row + cls[p[k]]];
                 if (__builtin_expect(row >= out_row, 0))
-                    mark_outputs(ls, (uint32_t)(row / ls->n_classes), bits);
+                    mark_row(ls, row, bits);
             }
         for (; p < end; p++) {
             row = table[row + cls[*p]];
             if (__builtin_expect(row >= out_row, 0))
-                mark_outputs(ls, (uint32_t)(row / ls->n_classes), bits);
+                mark_row(ls, row, bits);
         }
         return;
     }
