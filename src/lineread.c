@@ -505,6 +505,17 @@ static bool pf_reply_at(mc_str s, size_t j, mc_str g[G_COUNT])
     return true;
 }
 
+/* Exim's first [@reply] pattern: the same code and enhanced code as
+ * Postfix's, at the text's start only (^(?<code>...)...). */
+static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
+{
+    if (s.p == NULL)
+        return LINEREAD_NO;
+    if (memchr(s.p, '\n', s.n) != NULL)
+        return LINEREAD_ASK;
+    return pf_reply_at(s, 0, g) ? LINEREAD_YES : LINEREAD_NO;
+}
+
 /* Postfix's [@reply] pattern (a delivery's reply code and enhanced code):
  * (?:^|(?:said|refused to talk to me): )(?<code>...)...  The match that
  * starts first: at the text's start, else after the "said: " or
@@ -514,12 +525,10 @@ static bool pf_reply_at(mc_str s, size_t j, mc_str g[G_COUNT])
  * against 4), so the search goes on until no colon can start earlier. */
 static mc_lineread_result pf_reply(mc_str s, mc_str g[G_COUNT])
 {
-    if (s.p == NULL)
-        return LINEREAD_NO;
-    if (memchr(s.p, '\n', s.n) != NULL)
-        return LINEREAD_ASK;
-    if (pf_reply_at(s, 0, g))
-        return LINEREAD_YES;
+    /* At the start: Exim's pattern; a newline: PCRE2. */
+    mc_lineread_result first = exim_reply(s, g);
+    if (first != LINEREAD_NO || s.p == NULL)
+        return first;
     static const char said[] = "said", refused[] = "refused to talk to me";
     size_t best = SIZE_MAX, best_at = 0;
     for (const char *c = memchr(s.p, ':', s.n); c != NULL;
@@ -546,17 +555,6 @@ static mc_lineread_result pf_reply(mc_str s, mc_str g[G_COUNT])
         return LINEREAD_NO;
     pf_reply_at(s, best_at, g);
     return LINEREAD_YES;
-}
-
-/* Exim's first [@reply] pattern: the same code and enhanced code as
- * Postfix's, at the text's start only (^(?<code>...)...). */
-static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
-{
-    if (s.p == NULL)
-        return LINEREAD_NO;
-    if (memchr(s.p, '\n', s.n) != NULL)
-        return LINEREAD_ASK;
-    return pf_reply_at(s, 0, g) ? LINEREAD_YES : LINEREAD_NO;
 }
 
 /* The end-of-data [@stage] pattern of both MTAs, ^2[0-9][0-9](?:[ -]|$):
@@ -604,10 +602,12 @@ static mc_lineread_result stage_in_reply(mc_str s, mc_str g[G_COUNT])
 
 /* The line rule patterns with a reader, as written in rules/mta/<mta>.conf
  * (a continued value joined with one space). */
-static const struct {
+typedef struct {
     const char *src;
     mc_lineread_fn fn;
-} readers[] = {
+} reader_entry;
+
+static const reader_entry readers[] = {
     {"^(?<queue_id>[0-9A-Za-z]+): to=<?(?<recipient>[^>,]*)>?,(?: orig_to=<?(?<orig_to>[^>,]*)>?,)? "
      "relay=(?<relay>[^,]++),(?: (?:dsn=(?<dsn>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})|"
      "delay=(?<delay>[0-9]{1,12}(?:\\.[0-9]{1,6})?)|"
@@ -637,10 +637,7 @@ static const struct {
 };
 
 /* The [@reply] patterns with a reader (the groups code and enhanced). */
-static const struct {
-    const char *src;
-    mc_lineread_fn fn;
-} reply_readers[] = {
+static const reader_entry reply_readers[] = {
     {"(?:^|(?:said|refused to talk to me): )(?<code>[2-5][0-9][0-9])(?:[ -]|$)"
      "(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
      pf_reply},
@@ -649,47 +646,28 @@ static const struct {
 };
 
 /* The [@stage] patterns with a reader. */
-static const struct {
-    const char *src;
-    mc_lineread_fn fn;
-} stage_readers[] = {
+static const reader_entry stage_readers[] = {
     {"^2[0-9][0-9](?:[ -]|$)", stage_2xx},
     {"\\(in reply to (?<command>[A-Za-z ]+?) command\\)", stage_in_reply},
 };
 
-mc_lineread_fn lineread_stage_for(const char *src)
+#define N_OF(t) (sizeof(t) / sizeof(t)[0])
+
+/* The reader of table t (n entries) for the pattern source src, or NULL. */
+static mc_lineread_fn find_reader(const reader_entry *t, size_t n, const char *src)
 {
-    for (size_t i = 0; src && i < sizeof stage_readers / sizeof stage_readers[0]; i++)
-        if (strcmp(src, stage_readers[i].src) == 0)
-            return stage_readers[i].fn;
+    for (size_t i = 0; src && i < n; i++)
+        if (strcmp(src, t[i].src) == 0)
+            return t[i].fn;
     return NULL;
 }
 
-const char *lineread_stage_source(size_t i)
-{
-    return i < sizeof stage_readers / sizeof stage_readers[0] ? stage_readers[i].src : NULL;
-}
+mc_lineread_fn lineread_for(const char *src) { return find_reader(readers, N_OF(readers), src); }
+mc_lineread_fn lineread_reply_for(const char *src) { return find_reader(reply_readers, N_OF(reply_readers), src); }
+mc_lineread_fn lineread_stage_for(const char *src) { return find_reader(stage_readers, N_OF(stage_readers), src); }
 
-mc_lineread_fn lineread_reply_for(const char *src)
-{
-    for (size_t i = 0; src && i < sizeof reply_readers / sizeof reply_readers[0]; i++)
-        if (strcmp(src, reply_readers[i].src) == 0)
-            return reply_readers[i].fn;
-    return NULL;
-}
-
-const char *lineread_reply_source(size_t i)
-{
-    return i < sizeof reply_readers / sizeof reply_readers[0] ? reply_readers[i].src : NULL;
-}
-
-mc_lineread_fn lineread_for(const char *src)
-{
-    for (size_t i = 0; src && i < sizeof readers / sizeof readers[0]; i++)
-        if (strcmp(src, readers[i].src) == 0)
-            return readers[i].fn;
-    return NULL;
-}
+const char *lineread_reply_source(size_t i) { return i < N_OF(reply_readers) ? reply_readers[i].src : NULL; }
+const char *lineread_stage_source(size_t i) { return i < N_OF(stage_readers) ? stage_readers[i].src : NULL; }
 
 mc_prefix_gate_fn lineread_prefix_gate_for(const char *src)
 {

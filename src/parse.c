@@ -75,6 +75,15 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
     }
 }
 
+/* Frees a per-MTA table of reader arrays (n MTAs) and clears it. */
+static void free_readers(mc_lineread_fn ***t, size_t n)
+{
+    for (size_t i = 0; *t && i < n; i++)
+        free((*t)[i]);
+    free(*t);
+    *t = NULL;
+}
+
 /* Frees what parser_init allocated. */
 void parser_free(mc_parser *p)
 {
@@ -84,18 +93,9 @@ void parser_free(mc_parser *p)
         free(p->fact_readers[i]);
     free(p->fact_readers);
     p->fact_readers = NULL;
-    for (size_t i = 0; p->line_readers && i < p->rules->n_mtas; i++)
-        free(p->line_readers[i]);
-    free(p->line_readers);
-    p->line_readers = NULL;
-    for (size_t i = 0; p->reply_readers && i < p->rules->n_mtas; i++)
-        free(p->reply_readers[i]);
-    free(p->reply_readers);
-    p->reply_readers = NULL;
-    for (size_t i = 0; p->stage_readers && i < p->rules->n_mtas; i++)
-        free(p->stage_readers[i]);
-    free(p->stage_readers);
-    p->stage_readers = NULL;
+    free_readers(&p->line_readers, p->rules->n_mtas);
+    free_readers(&p->reply_readers, p->rules->n_mtas);
+    free_readers(&p->stage_readers, p->rules->n_mtas);
     free(p->prefix_gates);
     p->prefix_gates = NULL;
     if (p->budget_ctx)
