@@ -475,8 +475,8 @@ static size_t digits_1_3(mc_str s, size_t i)
 
 /* The Postfix reply pattern's part after its start, at s[j]:
  * (?<code>[2-5][0-9][0-9])(?:[ -]|$)(?:#?(?<enhanced>[245]\.[0-9]{1,3}\.[0-9]{1,3})(?![0-9.]))?
- * ('$' is the text's end: the caller hands a text with a newline to
- * PCRE2).  The groups are set only on a match.  The optional enhanced
+ * ('$' is the text's end: the caller hands a text with a control byte,
+ * where '$' may match before a newline, to PCRE2).  The groups are set only on a match.  The optional enhanced
  * code: with '#' first (greedy), and without it [245] cannot match '#'. */
 static bool pf_reply_at(mc_str s, size_t j, mc_str g[G_COUNT])
 {
@@ -511,7 +511,7 @@ static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
 {
     if (s.p == NULL)
         return LINEREAD_NO;
-    if (memchr(s.p, '\n', s.n) != NULL)
+    if (!plain_ascii(s))
         return LINEREAD_ASK;
     return pf_reply_at(s, 0, g) ? LINEREAD_YES : LINEREAD_NO;
 }
@@ -525,7 +525,8 @@ static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
  * against 4), so the search goes on until no colon can start earlier. */
 static mc_lineread_result pf_reply(mc_str s, mc_str g[G_COUNT])
 {
-    /* At the start: Exim's pattern; a newline: PCRE2. */
+    /* At the start: Exim's pattern; a control byte or a multibyte
+     * character: PCRE2. */
     mc_lineread_result first = exim_reply(s, g);
     if (first != LINEREAD_NO || s.p == NULL)
         return first;
@@ -558,15 +559,15 @@ static mc_lineread_result pf_reply(mc_str s, mc_str g[G_COUNT])
 }
 
 /* The end-of-data [@stage] pattern of both MTAs, ^2[0-9][0-9](?:[ -]|$):
- * a 2xx reply.  A newline after the code ('$' may match before it) goes
- * to PCRE2. */
+ * a 2xx reply.  Anything but printable ASCII after the code ('$' may
+ * match before a newline, by PCRE2's newline convention) goes to PCRE2. */
 static mc_lineread_result stage_2xx(mc_str s, mc_str g[G_COUNT])
 {
     (void)g;
     if (s.p == NULL || s.n < 3 || s.p[0] != '2' || !is_digit((unsigned char)s.p[1]) ||
         !is_digit((unsigned char)s.p[2]))
         return LINEREAD_NO;
-    if (s.n > 3 && (s.p[3] == '\n' || s.p[3] == '\r'))
+    if (s.n > 3 && (s.p[3] < 0x20 || s.p[3] > 0x7e))
         return LINEREAD_ASK;
     return s.n == 3 || s.p[3] == ' ' || s.p[3] == '-' ? LINEREAD_YES : LINEREAD_NO;
 }
@@ -576,7 +577,8 @@ static bool is_command_byte(char c) { return c == ' ' || ((c | 0x20) >= 'a' && (
 
 /* Postfix's stage pattern \(in reply to (?<command>[A-Za-z ]+?) command\):
  * at the first "(in reply to " where it can, the shortest run of
- * [A-Za-z ] followed by " command)". */
+ * [A-Za-z ] followed by " command)".  Literal bytes and an ASCII class
+ * only (no '.', no '$'): any text reads as PCRE2 reads it. */
 static mc_lineread_result stage_in_reply(mc_str s, mc_str g[G_COUNT])
 {
     static const char lead[] = "(in reply to ";
