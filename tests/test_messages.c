@@ -541,6 +541,45 @@ START_TEST(test_lookup_memo)
 }
 END_TEST
 
+/* The per-message figures are counted in the hour of the line that
+ * settles them (the loop holds them while the hour stays the same): the
+ * mta-run log with its lines from 12:52:40 on moved to 13:xx, reported for
+ * the hour before 13:00 and from 13:00, against the distinct queue ids
+ * whose first status=sent (delivered) or client=/uid= (received) line
+ * falls in each hour, counted with awk. */
+START_TEST(test_figures_by_hour)
+{
+    test_dir_setup();
+    ck_assert_int_eq(test_runf(NULL, "awk '{ if ($3 >= \"12:52:40\") $3 = \"13\" substr($3, 3); print }' %s"
+                                     " > %s/hours.log", MAILLOG, test_dir), 0);
+    static const struct {
+        const char *figure, *ere;
+    } figures[] = {
+        {"delivered", " status=sent "},
+        {"received", "postfix/([a-z]+/)?(smtpd|pickup)\\[[0-9]+\\]: [0-9A-F]+: (client|uid)="},
+    };
+    static const char *const windows[][2] = {{"12", "--until 2026-11-23T13:00"}, {"13", "--since 2026-11-23T13:00"}};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hours.log", test_dir);
+    for (size_t w = 0; w < 2; w++) {
+        char *json = NULL;
+        ck_assert_int_eq(test_runf(&json, "%s report --format json %s %s", MC_BINARY, windows[w][1], path), 0);
+        for (size_t f = 0; f < sizeof figures / sizeof figures[0]; f++) {
+            char cmd[512];
+            snprintf(cmd, sizeof cmd,
+                     "grep -E '%s' %%s | awk '{ split($6, q, \":\"); if (!(q[1] in seen)) { seen[q[1]] = 1;"
+                     " if (substr($3, 1, 2) == \"%s\") n++ } } END { print n + 0 }'",
+                     figures[f].ere, windows[w][0]);
+            unsigned long long want = shell_count(cmd, path);
+            ck_assert_msg(want > 50, "%s in hour %s: %llu only", figures[f].figure, windows[w][0], want);
+            ck_assert_uint_eq(json_figure(json, "messages", figures[f].figure), want);
+        }
+        free(json);
+    }
+    test_dir_teardown();
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -548,6 +587,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_postfix_figures);
     tcase_add_test(tc, test_table_storage);
     tcase_add_test(tc, test_lookup_memo);
+    tcase_add_test(tc, test_figures_by_hour);
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
     tcase_add_test(tc, test_sender_join_across_rotation);
