@@ -19,6 +19,19 @@
 #define MC_SEVERITY_MAX 16 /* bytes of a severity word, with its NUL */
 #define MC_WARN_TEXT_MAX MC_SHAPE_MAX /* bytes of a group's folded text, with its NUL */
 
+/* The longest message a prefix reader takes (a longer one runs the
+ * prefix's pattern): the same cap as the fact readers'. */
+#define MC_WARN_READ_MAX 1024
+
+/* A hand reader of a [@warnings] prefix pattern: the length of the
+ * pattern's match at the start of msg (which it always has: every piece
+ * is optional), by bytes, as PCRE2 gives it. */
+typedef size_t (*mc_prefix_reader)(mc_str msg);
+
+/* The reader of the prefix pattern whose source is src, or NULL (an
+ * edited pattern has none and runs as the regex it is). */
+mc_prefix_reader mtawarn_prefix_reader(const char *src);
+
 /* One severity pattern of one MTA. */
 typedef struct {
     char *severity;      /* the key: warning, error, fatal, panic */
@@ -37,6 +50,7 @@ typedef struct {
     bool own_log;        /* lines of the MTA's own log file (no program) are its */
     mc_pattern prefix;   /* what may stand before the text (a stamp, a pid, an id) */
     bool has_prefix;
+    mc_prefix_reader read_prefix; /* prefix's hand reader, or NULL */
     size_t prefix_words; /* the most words it spans: the text starts after 0 .. that many */
     mc_warn_rule *rules;
     size_t n_rules;

@@ -21,13 +21,13 @@
 
 #include <string.h>
 
-/* Byte classes: C_ALNUM [0-9A-Za-z], C_DIGIT [0-9], C_SPACE \s (ASCII
- * only; bytes 128-255 are in none). */
-enum { C_ALNUM = 1, C_DIGIT = 2, C_SPACE = 4 };
+/* Byte classes: C_ALNUM [0-9A-Za-z], C_DIGIT [0-9] (ASCII only; bytes
+ * 128-255 are in none). */
+enum { C_ALNUM = 1, C_DIGIT = 2 };
 static const unsigned char byte_class[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0,
     0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
@@ -35,21 +35,28 @@ static const unsigned char byte_class[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
 };
 
-/* Whether c is in \s (PCRE2 without UCP). */
-static bool is_space(unsigned char c) { return byte_class[c] & C_SPACE; }
+/* The bytes that end the runs of the readers' negated classes, one bit a
+ * set: S_SPACE \s (ASCII whitespace: PCRE2 without UCP), S_ANGLE < >, S_COMMA ',', S_ROUND ( ), S_OPEN [,
+ * S_CLOSE ].  A run then costs one load and test a byte. */
+enum { S_SPACE = 1, S_ANGLE = 2, S_COMMA = 4, S_ROUND = 8, S_OPEN = 16, S_CLOSE = 32 };
+static const unsigned char stop_class[256] = {
+    ['\t'] = S_SPACE, ['\n'] = S_SPACE, ['\v'] = S_SPACE, ['\f'] = S_SPACE, ['\r'] = S_SPACE, [' '] = S_SPACE,
+    ['<'] = S_ANGLE,   ['>'] = S_ANGLE,   [','] = S_COMMA,   ['('] = S_ROUND,   [')'] = S_ROUND,   ['['] = S_OPEN,
+    [']'] = S_CLOSE,
+};
+
+/* Where the run of bytes none of whose stop bits is in stops, from i, ends. */
+static size_t run_until(mc_str s, size_t i, unsigned char stops)
+{
+    while (i < s.n && !(stop_class[(unsigned char)s.p[i]] & stops))
+        i++;
+    return i;
+}
 
 /* Where the run of bytes of class cls, from i, ends. */
 static size_t run_class(mc_str s, size_t i, unsigned char cls)
 {
     while (i < s.n && (byte_class[(unsigned char)s.p[i]] & cls))
-        i++;
-    return i;
-}
-
-/* Where the run of bytes for which in() holds, from i, ends. */
-static size_t run(mc_str s, size_t i, bool (*in)(unsigned char))
-{
-    while (i < s.n && in((unsigned char)s.p[i]))
         i++;
     return i;
 }
@@ -103,20 +110,13 @@ static size_t exim_id(mc_str s, mc_fact_fields *out)
     return c;
 }
 
-static bool not_lt_gt(unsigned char c) { return c != '<' && c != '>'; }
-static bool sender_byte(unsigned char c) { return !is_space(c) && c != '<' && c != '>'; }
-static bool client_name_byte(unsigned char c) { return !is_space(c) && c != '[' && c != ']' && c != '(' && c != ')'; }
-static bool bracket_byte(unsigned char c) { return !is_space(c) && c != ']'; }
-static bool not_comma_space(unsigned char c) { return c != ',' && !is_space(c); }
-static bool msgid_byte(unsigned char c) { return c != '<' && c != '>' && !is_space(c); }
-static bool not_space(unsigned char c) { return !is_space(c); }
 
 /* <(?<sender>[^<>]*+)> at i: the end, or 0 (and the sender in out). */
 static size_t angle_sender(mc_str s, size_t i, mc_fact_fields *out)
 {
     if (i >= s.n || s.p[i] != '<')
         return 0;
-    size_t e = run(s, i + 1, not_lt_gt);
+    size_t e = run_until(s, i + 1, S_ANGLE);
     if (e >= s.n || s.p[e] != '>')
         return 0;
     out->sender = span(s, i + 1, e);
@@ -129,7 +129,7 @@ static mc_factread_result pf_client(mc_str s, mc_fact_fields *out)
     size_t i = postfix_head(s, ": client=", out);
     if (i == 0)
         return FACTREAD_NO;
-    size_t e = run(s, i, not_comma_space);
+    size_t e = run_until(s, i, S_COMMA | S_SPACE);
     if (e == i)
         return FACTREAD_NO;
     out->client = span(s, i, e);
@@ -180,7 +180,7 @@ static mc_factread_result pf_message_id(mc_str s, mc_fact_fields *out)
         return FACTREAD_NO;
     if (i < s.n && s.p[i] == '<')
         i++;
-    size_t e = run(s, i, msgid_byte);
+    size_t e = run_until(s, i, S_ANGLE | S_SPACE);
     if (e - i > 512)
         return FACTREAD_ASK; /* 512 characters, not bytes */
     out->message_id = span(s, i, e);
@@ -221,7 +221,7 @@ static mc_factread_result exim_completed(mc_str s, mc_fact_fields *out)
     i += strlen(" Completed");
     /* \S+ cannot end anywhere but at its longest run before $ holds. */
     if (lit_at(s, i, " QT=")) {
-        size_t e = run(s, i + 4, not_space);
+        size_t e = run_until(s, i + 4, S_SPACE);
         if (e > i + 4 && dollar_at(s, e))
             return FACTREAD_YES;
     }
@@ -236,7 +236,7 @@ static size_t exim_client(mc_str s, size_t i)
     for (int way = 0; way < 4; way++) {
         size_t j = i;
         if (way < 2) { /* (?:[^\s\[\]()]+ ) */
-            size_t e = run(s, j, client_name_byte);
+            size_t e = run_until(s, j, S_SPACE | S_ROUND | S_OPEN | S_CLOSE);
             if (e == j || e >= s.n || s.p[e] != ' ')
                 continue;
             j = e + 1;
@@ -251,7 +251,7 @@ static size_t exim_client(mc_str s, size_t i)
         }
         if (j >= s.n || s.p[j] != '[') /* \[[^\]\s]+\] */
             continue;
-        size_t e = run(s, j + 1, bracket_byte);
+        size_t e = run_until(s, j + 1, S_SPACE | S_CLOSE);
         if (e > j + 1 && e < s.n && s.p[e] == ']')
             return e + 1;
     }
@@ -285,7 +285,7 @@ static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *v
     case F_ID: /* id=(?<message_id>\S{1,512}) */
         if (!lit_at(s, at, "id="))
             return false;
-        e = run(s, at + 3, not_space);
+        e = run_until(s, at + 3, S_SPACE);
         if (e == at + 3)
             return false;
         if (e - (at + 3) > 512)
@@ -331,7 +331,7 @@ static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
     if (lit_at(s, i, "<>")) {
         i += 2;
     } else {
-        size_t e = run(s, i, sender_byte);
+        size_t e = run_until(s, i, S_SPACE | S_ANGLE);
         if (e == i)
             return FACTREAD_NO;
         out->sender = span(s, i, e);

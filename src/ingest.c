@@ -83,10 +83,15 @@ static void sleep_ms(int ms)
 }
 
 /* Line counts for the current hour, handed to the aggregate when the hour
- * changes: one comparison per line instead of a string format. */
+ * changes: one comparison per line instead of a string format.  The same
+ * for the per-message figures of a zone-less hour (a zoned time's local
+ * hour depends on its minutes and zone: those go to the aggregate at once). */
 typedef struct {
     mc_time hour;
     uint64_t lines, skipped, unrecognised, retry_skips;
+    mc_time fig_hour;     /* valid and zone-less when has_fig */
+    mc_msg_figures fig;
+    bool has_fig;
 } pending_lines;
 
 static bool same_hour(const mc_time *a, const mc_time *b)
@@ -97,11 +102,55 @@ static bool same_hour(const mc_time *a, const mc_time *b)
                          a->year == b->year);
 }
 
+/* Hands the pending figures to the aggregate. */
+static void pending_figures_flush(pending_lines *p, mc_aggregate *agg)
+{
+    if (agg && p->has_fig)
+        aggregate_messages(agg, &p->fig_hour, &p->fig);
+    memset(&p->fig, 0, sizeof p->fig);
+    p->has_fig = false;
+}
+
 static void pending_flush(pending_lines *p, mc_aggregate *agg)
 {
     if (agg && (p->lines || p->skipped || p->unrecognised || p->retry_skips))
         aggregate_lines(agg, &p->hour, p->lines, p->skipped, p->unrecognised, p->retry_skips);
     p->lines = p->skipped = p->unrecognised = p->retry_skips = 0;
+    pending_figures_flush(p, agg);
+}
+
+/* Forgets what is pending (the batch it belongs to was lost). */
+static void pending_clear(pending_lines *p)
+{
+    p->lines = p->skipped = p->unrecognised = p->retry_skips = 0;
+    memset(&p->fig, 0, sizeof p->fig);
+    p->has_fig = false;
+}
+
+/* Adds a line's per-message figures, counted in the hour of t. */
+static void pending_figures(pending_lines *p, mc_aggregate *agg, const mc_time *t, const mc_msg_figures *fig)
+{
+    if (!t->valid || t->zone[0] != '\0') {
+        pending_figures_flush(p, agg);
+        aggregate_messages(agg, t, fig);
+        return;
+    }
+    if (p->has_fig && !same_hour(&p->fig_hour, t))
+        pending_figures_flush(p, agg);
+    if (!p->has_fig)
+        p->fig_hour = *t;
+    p->has_fig = true;
+    mc_msg_figures *f = &p->fig;
+    f->received += fig->received;
+    f->generated += fig->generated;
+    f->delivered += fig->delivered;
+    f->deferred += fig->deferred;
+    f->bounced += fig->bounced;
+    f->expired += fig->expired;
+    f->rejected += fig->rejected;
+    f->evicted += fig->evicted;
+    f->bytes_received += fig->bytes_received;
+    f->bytes_delivered += fig->bytes_delivered;
 }
 
 static void pending_add(pending_lines *p, mc_aggregate *agg, const mc_time *t, uint64_t lines,
@@ -311,7 +360,7 @@ static bool batch_wait(run_state *rs)
     if (ok || !rs->src.lost)
         return ok;
     aggregate_clear(rs->agg);
-    rs->pl.lines = rs->pl.skipped = rs->pl.unrecognised = rs->pl.retry_skips = 0;
+    pending_clear(&rs->pl);
     mc_buf_reset(&rs->unrec_pending);
     rs->dirty = false;
     return follow_other_ingest(rs) && ingest_messages_load(rs->o) == MC_EXIT_OK;
@@ -501,9 +550,11 @@ static void count_line_stats(run_state *rs, uint64_t lines_now, uint64_t skipped
 /* Hands the per-message figures a line settled to the aggregate. */
 static void count_figures(run_state *rs, const mc_time *t, const mc_msg_figures *fig)
 {
-    static const mc_msg_figures none;
-    if (rs->agg && memcmp(fig, &none, sizeof none) != 0) {
-        aggregate_messages(rs->agg, t, fig);
+    /* Most lines settle no figure: the fields or'ed, not a memcmp call. */
+    bool any = (fig->received | fig->generated | fig->delivered | fig->deferred | fig->bounced | fig->expired |
+                fig->rejected | fig->evicted | fig->bytes_received | fig->bytes_delivered) != 0;
+    if (rs->agg && any) {
+        pending_figures(&rs->pl, rs->agg, t, fig);
         rs->dirty = true;
     }
 }

@@ -15,6 +15,16 @@
  * delivered message.  Quiet messages are swept out once an hour of log
  * time (or once a lifetime, when that is shorter); the table never grows
  * past its capacity.
+ *
+ * A message's lines come close together (Exim's <=, => and Completed;
+ * Postfix's client=, message-id=, from=, status= and removed), so a memo of
+ * the messages last looked up, one per queue id hash, answers most lookups
+ * without the key's copy, its SipHash and the probe.  The memo's hash is a
+ * cheap unkeyed one: a memo slot holds one message and is taken only when
+ * that message is in the table under the whole key looked for (host,
+ * instance and queue id compared byte for byte), so a forged queue id can
+ * at worst make it miss, never answer for another message nor lengthen a
+ * chain.
  */
 #include "messages.h"
 
@@ -39,6 +49,7 @@ enum {
 #define TEXT_INLINE 76   /* key and sender of most messages, with the NUL */
 #define BLOCK_SHIFT 12   /* 4096 entries (512 KiB) a block */
 #define BLOCK_ENTRIES ((size_t)1 << BLOCK_SHIFT)
+#define MEMO_BITS 10     /* 1024 messages recently looked up */
 
 typedef struct {
     uint64_t hash;
@@ -69,6 +80,7 @@ struct mc_messages {
     int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
     int64_t memo_days;
     char keybuf[MAX_KEY];
+    uint32_t memo[1u << MEMO_BITS]; /* pool position + 1 of a message looked up, by memo_slot; 0: none */
     bool track;          /* keep dirty flags and the keys gone */
     char **gone;
     size_t n_gone, cap_gone;
@@ -277,6 +289,9 @@ static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figure
     free(m->slots);
     m->slots = mc_xcalloc(n_slots, sizeof *m->slots);
     m->n_slots = n_slots;
+    /* Not needed (a memo slot is checked against the whole key), but an
+     * evicted message's slot then costs no comparison. */
+    memset(m->memo, 0, sizeof m->memo);
     size_t kept = 0;
     for (size_t i = 0; i < m->pool_top; i++) {
         msg_entry *e = entry_at(m, i);
@@ -323,14 +338,66 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
     return s;
 }
 
+/* The memo slot of a queue id: its last 8 bytes (all of a shorter one)
+ * and its length, multiplied.  Unkeyed on purpose: see the header. */
+static size_t memo_slot(mc_str queue_id)
+{
+    uint64_t v = queue_id.n;
+    if (queue_id.n >= 8) {
+        uint64_t w;
+        memcpy(&w, queue_id.p + queue_id.n - 8, 8);
+        v ^= w;
+    } else {
+        for (size_t i = 0; i < queue_id.n; i++)
+            v ^= (uint64_t)(unsigned char)queue_id.p[i] << (8 * i + 8);
+    }
+    return (size_t)((v * 0x9E3779B97F4A7C15ull) >> (64 - MEMO_BITS));
+}
+
+/* Whether the entry is the message of host, instance (program up to its
+ * first '/', inst bytes) and queue id: its key compared whole, as make_key
+ * would have made it. */
+static bool entry_is(const msg_entry *e, mc_str host, mc_str program, size_t inst, mc_str queue_id)
+{
+    size_t hn = host.p ? host.n : 0;
+    if (!e->used || e->key_len != hn + inst + queue_id.n + 3)
+        return false;
+    const char *k = entry_key(e);
+    return memcmp(k + hn + inst + 2, queue_id.p, queue_id.n) == 0 && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
+           k[e->key_len - 1] == '\n' && (hn == 0 || memcmp(k, host.p, hn) == 0) &&
+           (inst == 0 || memcmp(k + hn + 1, program.p, inst) == 0);
+}
+
+/* The index slot of pool entry i (which is in the table). */
+static size_t slot_of(const mc_messages *m, uint32_t i)
+{
+    size_t s = entry_at(m, i)->hash & (m->n_slots - 1);
+    while (m->slots[s] != i + 1)
+        s = (s + 1) & (m->n_slots - 1);
+    return s;
+}
+
 /* The entry of a key, created when missing (NULL when the key is too long
- * or missing and not to be created); *slot its index slot. */
+ * or missing and not to be created); *at its pool position. */
 static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
-                         bool create, mc_msg_figures *fig, size_t *slot)
+                         bool create, mc_msg_figures *fig, uint32_t *at)
 {
     int64_t now = seconds_of(m, t);
     if (now > m->now)
         m->now = now;
+    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
+    size_t inst = slash ? (size_t)(slash - program.p) : program.n;
+    size_t ms = memo_slot(queue_id);
+    if (m->memo[ms]) {
+        msg_entry *e = entry_at(m, m->memo[ms] - 1);
+        if (entry_is(e, host, program, inst, queue_id)) {
+            if (now > e->last)
+                e->last = now;
+            e->dirty = true;
+            *at = m->memo[ms] - 1;
+            return e;
+        }
+    }
     size_t kn = make_key(m, host, program, queue_id);
     if (kn == 0)
         return NULL;
@@ -341,7 +408,8 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
         if (now > e->last)
             e->last = now;
         e->dirty = true;
-        *slot = s;
+        *at = m->slots[s] - 1;
+        m->memo[ms] = m->slots[s];
         return e;
     }
     if (!create)
@@ -359,7 +427,8 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     s = find_slot(m, kn, h);
     m->slots[s] = i + 1;
     m->n++;
-    *slot = s;
+    *at = i;
+    m->memo[ms] = i + 1;
     return e;
 }
 
@@ -409,13 +478,13 @@ void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig)
 {
     if (f->kind == FACT_NONE || f->queue_id.p == NULL)
         return;
-    size_t slot;
+    uint32_t at;
     if (f->kind == FACT_REMOVED) {
-        if (lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig, &slot))
-            remove_entry(m, slot);
+        if (lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig, &at))
+            remove_entry(m, slot_of(m, at));
         return;
     }
-    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig, &slot);
+    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig, &at);
     if (e == NULL)
         return;
     if (f->has_sender)
@@ -469,8 +538,8 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
             fig->rejected++;
         return;
     }
-    size_t slot;
-    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &slot);
+    uint32_t at;
+    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &at);
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)
@@ -486,7 +555,7 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
     if (status_figures[st].flag == M_DELIVERED && e->size > 0)
         fig->bytes_delivered += (uint64_t)e->size;
     if (status_figures[st].flag == M_REJECTED && ev->stage && mc_stage_known(ev->stage, MC_STAGE_ENDS_MESSAGE))
-        remove_entry(m, slot);
+        remove_entry(m, slot_of(m, at));
 }
 
 /* What is kept of a message between runs; its key NUL-ended in kb (the
@@ -546,6 +615,7 @@ void messages_reset(mc_messages *m)
         memset(entry_at(m, i), 0, sizeof(msg_entry));
     }
     memset(m->slots, 0, m->n_slots * sizeof *m->slots);
+    memset(m->memo, 0, sizeof m->memo);
     m->pool_top = 0;
     m->free_head = 0;
     m->n = 0;

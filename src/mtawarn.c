@@ -9,6 +9,12 @@
  * the outcome parser stays as it is) and the MTA's prefix skipped, a line
  * is compared with those few literals, and only a line that starts with
  * one meets the program check and the pattern.
+ *
+ * An MTA whose text may follow a prefix (Exim's stamp, pid and message
+ * id) has the prefix's length read by hand when its pattern is the one
+ * shipped: every line of an Exim mainlog is its own, and the pattern (or
+ * a look at each of the first words for a literal) cost ~400
+ * instructions a line where the reading costs a few dozen.
  */
 #include "mtawarn.h"
 
@@ -103,6 +109,86 @@ static bool load_words(mc_warn_mta *m, const char *path, const conf_entry *e, ch
     return true;
 }
 
+/* Byte classes of the Exim prefix: P_DIGIT [0-9], P_ALNUM [0-9A-Za-z],
+ * P_TIME [0-9:.] (bytes 128-255 are in none, as in PCRE2's UTF mode). */
+enum { P_DIGIT = 1, P_ALNUM = 2, P_TIME = 4 };
+static const unsigned char prefix_class[256] = {
+    ['0'] = 7, ['1'] = 7, ['2'] = 7, ['3'] = 7, ['4'] = 7, ['5'] = 7, ['6'] = 7, ['7'] = 7, ['8'] = 7, ['9'] = 7,
+    [':'] = P_TIME, ['.'] = P_TIME,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2, ['G'] = 2, ['H'] = 2, ['I'] = 2, ['J'] = 2,
+    ['K'] = 2, ['L'] = 2, ['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2, ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2,
+    ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2, ['Y'] = 2, ['Z'] = 2,
+    ['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2, ['g'] = 2, ['h'] = 2, ['i'] = 2, ['j'] = 2,
+    ['k'] = 2, ['l'] = 2, ['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2, ['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2,
+    ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2, ['y'] = 2, ['z'] = 2,
+};
+
+/* Where the run of class cls from i ends, looking at most max + 1 bytes
+ * (a run longer than max then ends past i + max). */
+static size_t prefix_run(mc_str s, size_t i, unsigned char cls, size_t max)
+{
+    size_t end = s.n - i > max + 1 ? i + max + 1 : s.n;
+    while (i < end && (prefix_class[(unsigned char)s.p[i]] & cls))
+        i++;
+    return i;
+}
+
+/* Whether n bytes of class cls stand at i. */
+static bool prefix_all(mc_str s, size_t i, unsigned char cls, size_t n)
+{
+    return i + n <= s.n && prefix_run(s, i, cls, n) >= i + n;
+}
+
+/* Whether byte c stands at i. */
+static bool prefix_byte(mc_str s, size_t i, char c) { return i < s.n && s.p[i] == c; }
+
+/* Exim's prefix, as rules/mta/exim.conf ships it (exim_prefix_src).  Each
+ * optional group is taken when it fits where the one before ended (nothing
+ * after a group can fail, so PCRE2 never goes back into it); a counted
+ * run of a class is followed by a byte outside it, so it fits only when
+ * its longest run has the count. */
+static size_t exim_prefix(mc_str s)
+{
+    size_t i = 0, e;
+    /* (?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]{8,15}(?: [+-][0-9]{4})? )? */
+    if (prefix_all(s, 0, P_DIGIT, 4) && prefix_byte(s, 4, '-') && prefix_all(s, 5, P_DIGIT, 2) &&
+        prefix_byte(s, 7, '-') && prefix_all(s, 8, P_DIGIT, 2) && prefix_byte(s, 10, ' ') &&
+        (e = prefix_run(s, 11, P_TIME, 15)) - 11 >= 8 && e - 11 <= 15 && prefix_byte(s, e, ' ')) {
+        bool zone = (prefix_byte(s, e + 1, '+') || prefix_byte(s, e + 1, '-')) && prefix_all(s, e + 2, P_DIGIT, 4) &&
+                    prefix_byte(s, e + 6, ' ');
+        i = zone ? e + 7 : e + 1;
+    }
+    /* (?:\[[0-9]+\] )? */
+    if (prefix_byte(s, i, '[') && (e = prefix_run(s, i + 1, P_DIGIT, s.n)) > i + 1 && prefix_byte(s, e, ']') &&
+        prefix_byte(s, e + 1, ' '))
+        i = e + 2;
+    /* (?:[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} )? */
+    size_t a = prefix_run(s, i, P_ALNUM, 6), b, c;
+    if (a - i == 6 && prefix_byte(s, a, '-') && (b = prefix_run(s, a + 1, P_ALNUM, 11)) - (a + 1) >= 6 &&
+        b - (a + 1) <= 11 && prefix_byte(s, b, '-') && (c = prefix_run(s, b + 1, P_ALNUM, 4)) - (b + 1) >= 2 &&
+        c - (b + 1) <= 4 && prefix_byte(s, c, ' '))
+        i = c + 1;
+    return i;
+}
+
+/* The prefix patterns with a reader, as written in rules/mta/<mta>.conf. */
+static const struct {
+    const char *src;
+    mc_prefix_reader fn;
+} prefix_readers[] = {
+    {"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]{8,15}(?: [+-][0-9]{4})? )?(?:\\[[0-9]+\\] )?"
+     "(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} )?",
+     exim_prefix},
+};
+
+mc_prefix_reader mtawarn_prefix_reader(const char *src)
+{
+    for (size_t i = 0; i < sizeof prefix_readers / sizeof prefix_readers[0]; i++)
+        if (strcmp(src, prefix_readers[i].src) == 0)
+            return prefix_readers[i].fn;
+    return NULL;
+}
+
 /* Compiles a [@warnings] pattern key that may be given once. */
 static bool load_once(mc_pattern *pat, bool *has, const char *path, const conf_entry *e, char *err, size_t errlen)
 {
@@ -130,8 +216,10 @@ static bool load_file(mc_warn_rules *w, const char *path, char *err, size_t errl
             const conf_entry *e = &s->entries[i];
             if (strcmp(e->key, "programs") == 0)
                 load_programs(m, e->value);
-            else if (strcmp(e->key, "prefix") == 0)
+            else if (strcmp(e->key, "prefix") == 0) {
                 ok = load_once(&m->prefix, &m->has_prefix, path, e, err, errlen);
+                m->read_prefix = ok ? mtawarn_prefix_reader(e->value) : NULL;
+            }
             else if (strcmp(e->key, "prefix_words") == 0)
                 ok = load_words(m, path, e, err, errlen);
             else if (strcmp(e->key, "own_log") == 0)
@@ -315,10 +403,19 @@ bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scr
     for (size_t i = 0; i < w->n_mtas; i++) {
         const mc_warn_mta *m = &w->mtas[i];
         /* A prefix costs a pattern: only on the MTA's own lines that may
-         * hold a text. */
-        if (m->has_prefix && (!line_of(m, envp) || !may_hold_text(m, envp->message)))
+         * hold a text.  Its reader, where it has one, costs less than the
+         * look for a literal. */
+        mc_str msg = envp->message;
+        if (m->has_prefix && !line_of(m, envp))
             continue;
-        mc_str msg = after_prefix(m, &p->matcher, envp->message);
+        if (m->read_prefix && msg.n <= MC_WARN_READ_MAX) {
+            size_t n = m->read_prefix(msg);
+            msg = mc_str_make(msg.p + n, msg.n - n);
+        } else if (m->has_prefix) {
+            if (!may_hold_text(m, msg))
+                continue;
+            msg = after_prefix(m, &p->matcher, msg);
+        }
         const mc_warn_rule *r = candidate(m, msg, 0);
         if (r == NULL || (!m->has_prefix && !line_of(m, envp)))
             continue;

@@ -123,6 +123,9 @@ static void split_chunk(mc_chunk *c)
  * need, once per line). */
 static void note_relocs(mc_chunk *c, const mc_buf *scratch, void *obj, bool in_fact, uint32_t index, long *base)
 {
+    /* A plain line leaves the scratch empty: nothing can point into it. */
+    if (scratch->len == 0)
+        return;
     const uint16_t *fields = in_fact ? fact_strs : event_strs;
     size_t n = in_fact ? sizeof fact_strs / sizeof *fact_strs : sizeof event_strs / sizeof *event_strs;
     uintptr_t lo = (uintptr_t)scratch->data, hi = lo + scratch->len;

@@ -458,12 +458,136 @@ START_TEST(test_table_storage)
 }
 END_TEST
 
+/* The memo of messages last looked up: its slot comes from the queue id
+ * alone, so messages with one queue id on two hosts and two instances,
+ * and queue ids alike in their last 8 bytes, all share a memo slot.  Each
+ * outcome must get its own message's sender (a memo taken on the queue id
+ * alone, or without its whole-key check, gives another's); a removed
+ * message's pool entry, reused by the next new message, must not answer
+ * for the removed one's key. */
+static void memo_names(int i, char *host, char *program, char *qid, char *sender)
+{
+    static const char *hosts[] = {"mx1", "mx2"}, *programs[] = {"postfix/qmgr", "postfix-out/qmgr"};
+    strcpy(host, hosts[i % 2]);
+    strcpy(program, programs[i / 2 % 2]);
+    snprintf(qid, 32, "%c%cABCDEFGH", 'A' + i / 4 % 26, 'A' + i / 104 % 26); /* ids alike but for their first bytes */
+    snprintf(sender, 64, "s%d@memo.example", i);
+}
+
+/* Outcome status of message i; the sender it gets back (NULL: none). */
+static const char *memo_outcome(mc_messages *m, int i, const char *status, char *got, mc_msg_figures *fig)
+{
+    char host[16], program[32], qid[32], sender[64];
+    memo_names(i, host, program, qid, sender);
+    mc_event ev = {.time = at_second(i), .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                   .status = mc_str_cstr(status), .queue_id = mc_str_cstr(qid)};
+    messages_event(m, &ev, fig);
+    if (ev.sender.p == NULL)
+        return NULL;
+    memcpy(got, ev.sender.p, ev.sender.n);
+    got[ev.sender.n] = '\0';
+    return got;
+}
+
+/* A fact of kind for message i, with its sender. */
+static void memo_fact(mc_messages *m, int i, mc_fact_kind kind, mc_msg_figures *fig)
+{
+    char host[16], program[32], qid[32], sender[64];
+    memo_names(i, host, program, qid, sender);
+    mc_fact f = {.kind = kind, .time = at_second(i), .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                 .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(sender), .has_sender = kind == FACT_QUEUED};
+    messages_fact(m, &f, fig);
+}
+
+START_TEST(test_lookup_memo)
+{
+    enum { N = 400 };
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    char got[64], host[16], program[32], qid[32], want[64];
+    for (int i = 0; i < N; i++)
+        memo_fact(m, i, FACT_QUEUED, &fig);
+    ck_assert_uint_eq(messages_in_flight(m), N);
+    /* Outcomes in two orders: each message's neighbours in the memo slot
+     * differ only by host, by instance, or by the queue id's first bytes. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < N; k++) {
+            int i = pass == 0 ? k : (k * 7) % N;
+            memo_names(i, host, program, qid, want);
+            const char *s = memo_outcome(m, i, "deferred", got, &fig);
+            ck_assert_msg(s != NULL && strcmp(s, want) == 0, "message %d got %s", i, s ? s : "(none)");
+            /* Again at once: now surely from the memo. */
+            s = memo_outcome(m, i, "deferred", got, &fig);
+            ck_assert_msg(s != NULL && strcmp(s, want) == 0, "message %d again got %s", i, s ? s : "(none)");
+        }
+    ck_assert_uint_eq(fig.deferred, N);
+    ck_assert_uint_eq(messages_in_flight(m), N);
+    /* Message 0 leaves; message N (mx1, postfix, another queue id of the
+     * same memo slot) comes and takes its pool entry.  0's key is then a
+     * new message without a sender, and N has none of 0's. */
+    memo_fact(m, 0, FACT_REMOVED, &fig);
+    ck_assert_uint_eq(messages_in_flight(m), N - 1);
+    ck_assert_ptr_null(memo_outcome(m, N, "sent", got, &fig));
+    ck_assert_ptr_null(memo_outcome(m, 0, "sent", got, &fig));
+    ck_assert_uint_eq(messages_in_flight(m), N + 1);
+    /* Its neighbours keep their own. */
+    for (int i = 1; i < 8; i++) {
+        memo_names(i, host, program, qid, want);
+        const char *s = memo_outcome(m, i, "sent", got, &fig);
+        ck_assert_msg(s != NULL && strcmp(s, want) == 0, "message %d after the removal got %s", i, s ? s : "(none)");
+    }
+    ck_assert_uint_eq(fig.delivered, 2 + 7);
+    messages_free(m);
+}
+END_TEST
+
+/* The per-message figures are counted in the hour of the line that
+ * settles them (the loop holds them while the hour stays the same): the
+ * mta-run log with its lines from 12:52:40 on moved to 13:xx, reported for
+ * the hour before 13:00 and from 13:00, against the distinct queue ids
+ * whose first status=sent (delivered) or client=/uid= (received) line
+ * falls in each hour, counted with awk. */
+START_TEST(test_figures_by_hour)
+{
+    test_dir_setup();
+    ck_assert_int_eq(test_runf(NULL, "awk '{ if ($3 >= \"12:52:40\") $3 = \"13\" substr($3, 3); print }' %s"
+                                     " > %s/hours.log", MAILLOG, test_dir), 0);
+    static const struct {
+        const char *figure, *ere;
+    } figures[] = {
+        {"delivered", " status=sent "},
+        {"received", "postfix/([a-z]+/)?(smtpd|pickup)\\[[0-9]+\\]: [0-9A-F]+: (client|uid)="},
+    };
+    static const char *const windows[][2] = {{"12", "--until 2026-11-23T13:00"}, {"13", "--since 2026-11-23T13:00"}};
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hours.log", test_dir);
+    for (size_t w = 0; w < 2; w++) {
+        char *json = NULL;
+        ck_assert_int_eq(test_runf(&json, "%s report --format json %s %s", MC_BINARY, windows[w][1], path), 0);
+        for (size_t f = 0; f < sizeof figures / sizeof figures[0]; f++) {
+            char cmd[512];
+            snprintf(cmd, sizeof cmd,
+                     "grep -E '%s' %%s | awk '{ split($6, q, \":\"); if (!(q[1] in seen)) { seen[q[1]] = 1;"
+                     " if (substr($3, 1, 2) == \"%s\") n++ } } END { print n + 0 }'",
+                     figures[f].ere, windows[w][0]);
+            unsigned long long want = shell_count(cmd, path);
+            ck_assert_msg(want > 50, "%s in hour %s: %llu only", figures[f].figure, windows[w][0], want);
+            ck_assert_uint_eq(json_figure(json, "messages", figures[f].figure), want);
+        }
+        free(json);
+    }
+    test_dir_teardown();
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_postfix_figures);
     tcase_add_test(tc, test_table_storage);
+    tcase_add_test(tc, test_lookup_memo);
+    tcase_add_test(tc, test_figures_by_hour);
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
     tcase_add_test(tc, test_sender_join_across_rotation);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "lineshape.h"
 #include "mtawarn.h"
@@ -352,6 +353,119 @@ START_TEST(test_parser_split_reused)
 }
 END_TEST
 
+/* The prefix's hand reader gives the length PCRE2's match of the prefix
+ * pattern gives: on every line of the Exim logs of tests/data (test suite
+ * logs and the gzip'd runs, each line whole and from each of its first 4
+ * spaces), and on mutations of their first 64 bytes (each byte replaced by
+ * the bytes the pattern looks at, cut at each byte, a byte put in; one
+ * line in 16).  The
+ * shipped pattern has the reader; an edited one has none. */
+static mc_matcher reader_matcher;
+static const mc_warn_mta *reader_mta;
+static long reader_compared, reader_differ;
+
+/* Reader against regex on one message. */
+static void compare_prefix(const char *p, size_t n)
+{
+    if (n > MC_WARN_READ_MAX)
+        return;
+    mc_str s = mc_str_make(p, n);
+    size_t got = reader_mta->read_prefix(s);
+    ck_assert(pattern_match(&reader_mta->prefix, &reader_matcher, s));
+    mc_str whole = pattern_capture(&reader_matcher, s, 0);
+    reader_compared++;
+    if (whole.p != s.p || whole.n != got) {
+        if (reader_differ++ < 5)
+            fprintf(stderr, "prefix: reader %zu, regex %zu: %.*s\n", got, whole.n, (int)(n < 80 ? n : 80), p);
+    }
+}
+
+/* One line, its tails after its first spaces, and (mutate) its
+ * mutations. */
+static void compare_prefix_line(const char *line, size_t n, bool mutate)
+{
+    static const char swaps[] = " -:.[]+0a9Z\n\x80";
+    for (size_t i = 0, spaces = 0; i <= n && spaces <= 4; i++) {
+        if (i > 0 && line[i - 1] != ' ')
+            continue;
+        spaces += i > 0;
+        compare_prefix(line + i, n - i);
+    }
+    char buf[MC_WARN_READ_MAX + 2];
+    if (!mutate || n > MC_WARN_READ_MAX)
+        return;
+    for (size_t at = 0; at < n && at < 64; at++) {
+        memcpy(buf, line, n);
+        for (const char *c = swaps; *c; c++) {
+            buf[at] = *c;
+            compare_prefix(buf, n);
+        }
+        compare_prefix(line, at); /* cut */
+        memcpy(buf, line, at);    /* a byte put in */
+        buf[at] = line[at] == ' ' ? '1' : ' ';
+        memcpy(buf + at + 1, line + at, n - at);
+        compare_prefix(buf, n + 1);
+    }
+}
+
+/* Every line of one file (gzip'd or not). */
+static void compare_prefix_file(const char *path)
+{
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char line[8192];
+    /* Every line; one in 16 mutated (the logs repeat their shapes). */
+    for (long k = 0; gzgets(f, line, sizeof line) != NULL; k++) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        compare_prefix_line(line, n, k % 16 == 0);
+    }
+    gzclose(f);
+}
+
+START_TEST(test_prefix_reader)
+{
+    const mc_rules *r = test_rules();
+    reader_mta = NULL;
+    for (size_t i = 0; i < r->warnings.n_mtas; i++)
+        if (r->warnings.mtas[i].has_prefix)
+            reader_mta = &r->warnings.mtas[i];
+    ck_assert_ptr_nonnull(reader_mta);
+    ck_assert_str_eq(reader_mta->mta, "exim");
+    ck_assert_ptr_nonnull(reader_mta->read_prefix);
+    /* An edited pattern runs as the regex it is. */
+    char edited[1024];
+    snprintf(edited, sizeof edited, "%s(?:x )?", reader_mta->prefix.source);
+    ck_assert_ptr_null(mtawarn_prefix_reader(edited));
+    ck_assert_ptr_nonnull(mtawarn_prefix_reader(reader_mta->prefix.source));
+    matcher_init(&reader_matcher);
+    reader_compared = reader_differ = 0;
+    /* By hand: each group, its counts at and past their ends. */
+    static const char *const cases[] = {
+        "2026-10-01 00:00:00 1xC4Km-8QlEDp-pk <= a@b",
+        "2026-10-01 00:00:00.123456 +0100 [1234] 1xC4Km-8QlEDp-pkpk Completed",
+        "2026-10-01 00:00:00.1234567 x", "2026-10-01 00:00:0 x", "2026-10-01 00:00:00 +010 x",
+        "2026-10-01 00:00:00 -0100x", "[] x", "[12]x", "[12] 1xC4Km-8QlED-pk x", "1xC4Km-8QlEDp12345-pk x",
+        "1xC4Km-8QlEDp-p x", "1xC4Km-8QlEDp-pkpkp x", "1xC4K-8QlEDp-pk x", "1xC4Km-8QlEDp-pk", "",
+        "2026-10-01 00:00:00", "2026-10-01 00:00:00 ", "failed to expand x",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        compare_prefix_line(cases[i], strlen(cases[i]), true);
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "ls %s/exim/exim-testsuite/log/* %s/exim-runs/*.log.gz %s/exim/*.log", MC_DATA_DIR,
+                               MC_DATA_DIR, MC_DATA_DIR), 0);
+    size_t files = 0;
+    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save), files++)
+        compare_prefix_file(w);
+    free(out);
+    matcher_free(&reader_matcher);
+    ck_assert_uint_gt(files, 100);
+    ck_assert_int_gt(reader_compared, 1000000);
+    ck_assert_msg(reader_differ == 0, "%ld of %ld messages read differently", reader_differ, reader_compared);
+}
+END_TEST
+
 static Suite *warnings_suite(void)
 {
     Suite *s = suite_create("warnings");
@@ -368,6 +482,7 @@ static Suite *warnings_suite(void)
     tcase_add_test(tc, test_rules_need_literal);
     tcase_add_test(tc, test_text_shape);
     tcase_add_test(tc, test_parser_split_reused);
+    tcase_add_test(tc, test_prefix_reader);
     suite_add_tcase(s, tc);
     return s;
 }
