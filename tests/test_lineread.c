@@ -167,6 +167,8 @@ typedef struct {
 
 static reader_case cases[8];
 static size_t n_cases;
+/* The first cases: the readers of whole lines (Postfix and Exim [delivery]). */
+#define N_LINE_CASES 2
 
 /* Whether two captures are the same place (or both unset). */
 static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
@@ -229,14 +231,23 @@ static void compare_gate(const char *p, size_t n)
 #define KEPT_LINES 60
 #endif
 
+/* The case whose subjects are being mutated (the mutations go to its
+ * reader alone, and to the gate when it reads whole lines), or -1: a
+ * line of tests/data goes to every reader.  Seven patterns a subject
+ * made the mutations most of the suite's time under the sanitizers. */
+static long mutating = -1;
+
 /* One subject through the gate and every reader, when it is one the
  * parser would give them; the pattern of case `keep` matched it. */
 static void compare_one(const char *p, size_t n, bool keep)
 {
     if (n > MC_LINEREAD_MAX || !mc_utf8_valid((const unsigned char *)p, n))
         return;
-    compare_gate(p, n);
+    if (mutating < N_LINE_CASES)
+        compare_gate(p, n);
     for (size_t k = 0; k < n_cases; k++) {
+        if (mutating >= 0 && (size_t)mutating != k)
+            continue;
         reader_case *c = &cases[k];
         if (compare_reader(c, p, n) && keep && c->n_kept < c->keep) {
             c->kept = realloc(c->kept, (c->n_kept + 1) * sizeof *c->kept);
@@ -347,7 +358,7 @@ START_TEST(test_reader_is_regex)
     for (const char *src; (src = lineread_source(n_cases)) != NULL; n_cases++)
         cases[n_cases] = (reader_case){.rule = rule_with(r, src), .read = lineread_for(src), .per_kept = 100000 / 60,
                                       .keep = KEPT_LINES};
-    ck_assert_uint_eq(n_cases, 2);
+    ck_assert_uint_eq(n_cases, N_LINE_CASES);
     /* The reply readers, each as a rule of its pattern alone. */
     static mc_line_rule reply_rules[2];
     for (size_t k = 0; lineread_reply_source(k) != NULL; k++, n_cases++) {
@@ -384,6 +395,7 @@ START_TEST(test_reader_is_regex)
         ck_assert_msg(c->yes >= 500, "reader %zu: %zu lines matched", k, c->yes);
         ck_assert_uint_ge(c->no, 10000);
         size_t before = c->yes + c->no;
+        mutating = (long)k;
         for (size_t m = 0; m < c->n_kept; m++) {
             const char *s = c->kept[m];
             size_t n = strlen(s);
@@ -400,6 +412,7 @@ START_TEST(test_reader_is_regex)
             }
             free(c->kept[m]);
         }
+        mutating = -1;
         free(c->kept);
         c->kept = NULL;
         c->n_kept = 0;
