@@ -293,6 +293,26 @@ static bool exec(mc_store *s, const char *sql, char *err, size_t errlen)
     return true;
 }
 
+/* How long a handle waits for another's lock before it gives up. */
+#define BUSY_TIMEOUT_MS 10000
+
+/* exec for the pragmas that set up a new file (page size, WAL mode): while
+ * another connection sets up the same new file SQLite refuses them at
+ * once, without the busy handler (its rule against deadlock), so two
+ * ingests started together on a new database failed.  Tried again until
+ * the busy timeout. */
+static bool exec_setup(mc_store *s, const char *sql, char *err, size_t errlen)
+{
+    for (int waited = 0;; waited += 10) {
+        int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            return true;
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+            return db_error(s, sql, err, errlen);
+        sqlite3_sleep(10);
+    }
+}
+
 static bool prepare(mc_store *s, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
 {
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
@@ -599,13 +619,13 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     }
     sqlite3_extended_result_codes(s->db, 1);
     /* A concurrent ingest holds the write lock briefly per batch: wait. */
-    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     bool need_id = false;
     bool ok = path == NULL || check_identity(s, path, &need_id, err, errlen);
     if (ok && path != NULL && !s->read_only)
-        ok = exec(s, "PRAGMA page_size = " MC_PAGE_SIZE, err, errlen) &&
-             exec(s, "PRAGMA journal_mode = WAL", err, errlen) &&
-             exec(s, "PRAGMA synchronous = NORMAL", err, errlen) &&
+        ok = exec_setup(s, "PRAGMA page_size = " MC_PAGE_SIZE, err, errlen) &&
+             exec_setup(s, "PRAGMA journal_mode = WAL", err, errlen) &&
+             exec_setup(s, "PRAGMA synchronous = NORMAL", err, errlen) &&
              /* 16 MiB of pages (the default is 2): a batch's rows land all
               * over the tables, and pages read again cost a system call. */
              exec(s, "PRAGMA cache_size = -16384", err, errlen);

@@ -211,7 +211,15 @@ void test_expect_clean_counts_as(const char *db, const char *how, bool joined)
              MC_BINARY, test_dir, test_dir);
     ck_assert_int_eq(system(cmd), 0);
     char *clean = report_dims("clean.db", joined), *got = report_dims(db, joined);
-    ck_assert_msg(strcmp(clean, got) == 0, "%s: the counts differ from a clean run", how);
+    if (strcmp(clean, got) != 0) {
+        /* The first line that differs, and each whole text, for the log. */
+        size_t at = 0, line = 0;
+        for (size_t i = 0; clean[i] && clean[i] == got[i]; i++)
+            if (clean[i] == '\n')
+                at = i + 1, line++;
+        ck_assert_msg(0, "%s: the counts differ from a clean run at line %zu:\n clean: %.200s\n got:   %.200s", how,
+                      line + 1, clean + at, got + at);
+    }
     ck_assert_ptr_nonnull(strstr(clean, "\"lines\": 95304, \"events\": 31224,"));
     free(clean);
     free(got);
