@@ -49,6 +49,9 @@ int litset_add(mc_litset *ls, const char *lit);
 void litset_prefix(mc_litset *ls, size_t k);
 /* Literal i as added. */
 const char *litset_literal(const mc_litset *ls, size_t i);
+/* A new set of ls's literals and case, holding prefix bytes of each (0:
+ * whole), built: the tests compare a set with its plain automaton. */
+mc_litset *litset_new_like(const mc_litset *ls, size_t prefix);
 /* Freezes the set into an automaton; after this, scan. */
 void litset_build(mc_litset *ls);
 size_t litset_count(const mc_litset *ls);

@@ -477,6 +477,17 @@ void litset_prefix(mc_litset *ls, size_t k) { ls->prefix = k; }
 /* Literal i as added. */
 const char *litset_literal(const mc_litset *ls, size_t i) { return ls->lits[i]; }
 
+/* A built set of ls's literals, in its case, holding prefix bytes of each. */
+mc_litset *litset_new_like(const mc_litset *ls, size_t prefix)
+{
+    mc_litset *copy = ls->exact ? litset_new_exact() : litset_new();
+    litset_prefix(copy, prefix);
+    for (size_t i = 0; i < ls->n_lits; i++)
+        litset_add(copy, ls->lits[i]);
+    litset_build(copy);
+    return copy;
+}
+
 /* An empty literal set matched case-sensitively. */
 mc_litset *litset_new_exact(void)
 {

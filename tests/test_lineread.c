@@ -272,50 +272,6 @@ static void compare_line(const char *path, const char *line, size_t n)
     }
 }
 
-/* What each_file does with every whole line of a file (its path, the
- * line without its end), and once before a file's first line (or NULL). */
-static void (*per_line)(const char *path, const char *line, size_t n);
-static void (*per_file)(void);
-
-/* Every whole line of one file of tests/data (gzip'd or not: the Exim
- * runs' logs are), but the databases, to per_line; a piece of a line
- * longer than the buffer is left out. */
-static int each_file(const char *path, const struct stat *st, int kind, struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (kind != FTW_F || strstr(path, "/store/"))
-        return 0;
-    gzFile f = gzopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    if (per_file)
-        per_file();
-    static char line[65536];
-    bool whole = true;
-    while (gzgets(f, line, sizeof line) != NULL) {
-        size_t n = strlen(line);
-        bool ends = (n > 0 && line[n - 1] == '\n') || gzeof(f);
-        if (whole && ends) {
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                n--;
-            per_line(path, line, n);
-        }
-        whole = ends;
-    }
-    gzclose(f);
-    return 0;
-}
-
-/* every line of tests/data through fn (and file before each file). */
-static void each_line(void (*fn)(const char *, const char *, size_t), void (*file)(void))
-{
-    per_line = fn;
-    per_file = file;
-    char *dir = test_corpus_path("");
-    ck_assert_int_eq(nftw(dir, each_file, 16, FTW_PHYS), 0);
-    free(dir);
-}
-
 /* A mutation of s: bytes [0, at) + ins + bytes [at + drop, n). */
 static void compare_edit(const char *s, size_t n, size_t at, const char *ins, size_t drop)
 {
@@ -385,7 +341,7 @@ START_TEST(test_reader_is_regex)
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
     matcher_init(&matcher);
-    each_line(compare_line, NULL);
+    test_each_data_line(compare_line, NULL);
     /* Prefixes the gate lets in and lines it turns away. */
     ck_assert_uint_ge(nonempty, 100);
     ck_assert_uint_ge(gated, 10000);
@@ -475,7 +431,7 @@ START_TEST(test_parser_same_without)
         }
     }
     ck_assert_uint_eq(taken, 8);
-    each_line(parse_both, same_day);
+    test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
     parser_free(&with);

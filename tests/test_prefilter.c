@@ -10,6 +10,7 @@
 #include <ctype.h>
 
 #include "prefilter.h"
+#include "rules.h"
 
 typedef struct {
     const char *pattern;
@@ -308,6 +309,107 @@ START_TEST(test_scan_long_like_memmem)
 }
 END_TEST
 
+/* The rules' literal sets (each MTA's and the reasons'), whose automata
+ * hold a literal's first bytes and scan a text as overlapping windows at
+ * once, against their plain automata (whole literals, one pass: the
+ * definition).  Each set with its plain copy, and the texts compared. */
+enum { MAX_SETS = 8, MAX_WORDS = 64 };
+static const mc_litset *cut_set[MAX_SETS];
+static mc_litset *plain_set[MAX_SETS];
+/* Per set, the bits of its literals longer than 8 bytes (cut ones). */
+static uint64_t long_mask[MAX_SETS][MAX_WORDS];
+static size_t n_sets, texts, long_finds, data_lines;
+
+/* One text through set k and its plain copy: the same bits. */
+static void compare_text(size_t k, const char *p, size_t n)
+{
+    uint64_t cut[MAX_WORDS], plain[MAX_WORDS];
+    mc_str text = mc_str_make(p, n);
+    size_t words = litset_words(cut_set[k]);
+    litset_scan(cut_set[k], text, cut);
+    litset_scan(plain_set[k], text, plain);
+    for (size_t w = 0; w < words; w++) {
+        ck_assert_msg(cut[w] == plain[w], "set %zu word %zu: %016llx, the plain automaton %016llx on '%.*s'", k, w,
+                      (unsigned long long)cut[w], (unsigned long long)plain[w], (int)n, p);
+        long_finds += (size_t)__builtin_popcountll(plain[w] & long_mask[k][w]);
+    }
+    texts++;
+}
+
+/* s with ins put in at `at` in place of drop bytes (or what fits), through set k. */
+static void compare_edit(size_t k, const char *s, size_t n, size_t at, const char *ins, size_t in, size_t drop)
+{
+    char buf[1024];
+    if (at > n || drop > n - at || n - drop + in > sizeof buf)
+        return;
+    memcpy(buf, s, at);
+    memcpy(buf + at, ins, in);
+    memcpy(buf + at + in, s + at + drop, n - at - drop);
+    compare_text(k, buf, n - drop + in);
+}
+
+/* A line of tests/data, and on every 97th line its mutations: each
+ * literal of a set (every 16th of a large set, in turn), its first bytes
+ * alone and capitalised, put in at the start, at the end (whole, and cut
+ * by the end), and at four places that move from line to line, so over
+ * the lines every border of the windows is crossed. */
+static void compare_data(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    for (size_t k = 0; k < n_sets; k++)
+        compare_text(k, line, n);
+    if (data_lines++ % 97 != 0 || n > 900)
+        return;
+    uint32_t seed = (uint32_t)data_lines * 2654435761u;
+    for (size_t k = 0; k < n_sets; k++) {
+        size_t count = litset_count(cut_set[k]), every = count > 256 ? 16 : 1;
+        for (size_t i = data_lines % every; i < count; i += every) {
+            const char *lit = litset_literal(cut_set[k], i);
+            size_t len = strlen(lit);
+            char up[256];
+            for (size_t j = 0; j < len && j < sizeof up; j++)
+                up[j] = (char)toupper((unsigned char)lit[j]);
+            for (int variant = 0; variant < 3; variant++) {
+                const char *ins = variant == 2 ? up : lit;
+                size_t in = variant == 1 && len > 1 ? len - 1 : len;
+                size_t at[7] = {0, n, n >= in ? n - in + 1 : 0, 0, 0, 0, 0};
+                for (int r = 3; r < 7; r++) {
+                    seed = seed * 1103515245u + 12345u;
+                    at[r] = n ? (seed >> 8) % n : 0;
+                }
+                for (int r = 0; r < 7; r++) {
+                    compare_edit(k, line, n, at[r], ins, in, 0);
+                    compare_edit(k, line, n, at[r], ins, in, in);
+                }
+            }
+        }
+    }
+}
+
+START_TEST(test_scan_like_plain)
+{
+    const mc_rules *r = test_rules();
+    n_sets = 0;
+    for (size_t m = 0; m < r->parse.n_mtas && n_sets < MAX_SETS - 1; m++)
+        cut_set[n_sets++] = r->parse.mtas[m].literal_set;
+    cut_set[n_sets++] = r->reasons.literals;
+    for (size_t k = 0; k < n_sets; k++) {
+        ck_assert_uint_le(litset_words(cut_set[k]), MAX_WORDS);
+        plain_set[k] = litset_new_like(cut_set[k], 0);
+        memset(long_mask[k], 0, sizeof long_mask[k]);
+        for (size_t i = 0; i < litset_count(cut_set[k]); i++)
+            if (strlen(litset_literal(cut_set[k], i)) > 8)
+                long_mask[k][i / 64] |= 1ULL << (i % 64);
+    }
+    test_each_data_line(compare_data, NULL);
+    for (size_t k = 0; k < n_sets; k++)
+        litset_free(plain_set[k]);
+    ck_assert_uint_gt(data_lines, 50000);
+    ck_assert_uint_gt(texts, 1000000);
+    ck_assert_uint_gt(long_finds, 100000);
+}
+END_TEST
+
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -319,6 +421,7 @@ static Suite *prefilter_suite(void)
     tcase_add_test(tc, test_lit_in_like_memmem);
     tcase_add_test(tc, test_scan_like_memmem);
     tcase_add_test(tc, test_scan_long_like_memmem);
+    tcase_add_test(tc, test_scan_like_plain);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,10 +3,12 @@
  */
 #include "testutil.h"
 
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "reasoncache.h"
 #include "util.h"
@@ -288,4 +290,48 @@ bool test_hit_limit(int rc)
 {
     return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
            rc == PCRE2_ERROR_HEAPLIMIT;
+}
+
+/* What each_file does with every whole line of a file (its path, the
+ * line without its end), and once before a file's first line (or NULL). */
+static void (*per_line)(const char *path, const char *line, size_t n);
+static void (*per_file)(void);
+
+/* Every whole line of one file of tests/data (gzip'd or not: the Exim
+ * runs' logs are), but the databases, to per_line; a piece of a line
+ * longer than the buffer is left out. */
+static int each_file(const char *path, const struct stat *st, int kind, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (kind != FTW_F || strstr(path, "/store/"))
+        return 0;
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    if (per_file)
+        per_file();
+    static char line[65536];
+    bool whole = true;
+    while (gzgets(f, line, sizeof line) != NULL) {
+        size_t n = strlen(line);
+        bool ends = (n > 0 && line[n - 1] == '\n') || gzeof(f);
+        if (whole && ends) {
+            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+                n--;
+            per_line(path, line, n);
+        }
+        whole = ends;
+    }
+    gzclose(f);
+    return 0;
+}
+
+/* Every line of tests/data to fn (see testutil.h). */
+void test_each_data_line(void (*fn)(const char *, const char *, size_t), void (*file)(void))
+{
+    per_line = fn;
+    per_file = file;
+    char *dir = test_corpus_path("");
+    ck_assert_int_eq(nftw(dir, each_file, 16, FTW_PHYS), 0);
+    free(dir);
 }

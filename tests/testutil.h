@@ -122,6 +122,12 @@ pcre2_match_context *test_first_limit_context(mc_matcher *mt);
 bool test_hit_limit(int rc);
 
 /* Every test file ends with MC_TEST_MAIN(its_suite_function). */
+/* Every whole line of every file of tests/data but the databases
+ * (gzip'd or not: the Exim runs' logs are), without its end, to fn with
+ * its path; file (or NULL) once before each file's first line.  A piece
+ * of a line longer than 64 KiB is left out. */
+void test_each_data_line(void (*fn)(const char *path, const char *line, size_t n), void (*file)(void));
+
 #define MC_TEST_MAIN(suite_fn)                                                                   \
     int main(void)                                                                               \
     {                                                                                            \
