@@ -308,25 +308,39 @@ static void exim_queue_time(mc_str s, size_t p, mc_str groups[G_COUNT])
     }
 }
 
-/* (?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\s]*)>)?) from p: the lazy
- * words try each place after a space in turn, and cannot pass a word
- * that holds a ':' (a memchr for the next space, one for a ':' before it). */
-static void exim_sender(mc_str s, size_t p, mc_str groups[G_COUNT])
+/* (?=(?:(?:[^: ]*+ )+?X)?) from p, where fits(s, c, g) says whether X
+ * fits at c (and sets its group g): the lazy words try each place after
+ * a space in turn, and cannot pass a word that holds a ':' (a memchr for
+ * the next space, one for a ':' before it). */
+static void exim_after_words(mc_str s, size_t p, bool (*fits)(mc_str, size_t, mc_str *), mc_str *g)
 {
     for (size_t i = p;;) {
         const char *sp = memchr(s.p + i, ' ', s.n - i);
         if (sp == NULL || memchr(s.p + i, ':', (size_t)(sp - (s.p + i))) != NULL)
             return;
         size_t c = (size_t)(sp - s.p) + 1;
-        if (c + 2 < s.n && (s.p[c] == 'F' || s.p[c] == 'P') && s.p[c + 1] == '=' && s.p[c + 2] == '<') {
-            size_t f = run_class(s, c + 3, B_INANGLE);
-            if (f < s.n && s.p[f] == '>') {
-                groups[G_SENDER] = span(s, c + 3, f);
-                return;
-            }
-        }
+        if (fits(s, c, g))
+            return;
         i = c;
     }
+}
+
+/* [FP]=<(?<sender>[^>\s]*)> at c. */
+static bool sender_at(mc_str s, size_t c, mc_str *g)
+{
+    if (c + 2 >= s.n || (s.p[c] != 'F' && s.p[c] != 'P') || s.p[c + 1] != '=' || s.p[c + 2] != '<')
+        return false;
+    size_t f = run_class(s, c + 3, B_INANGLE);
+    if (f >= s.n || s.p[f] != '>')
+        return false;
+    *g = span(s, c + 3, f);
+    return true;
+}
+
+/* (?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\s]*)>)?) from p. */
+static void exim_sender(mc_str s, size_t p, mc_str groups[G_COUNT])
+{
+    exim_after_words(s, p, sender_at, &groups[G_SENDER]);
 }
 
 /* (?=(?:[^\s<@][^<@]* <(?<recipient>[^>\s]*@[^>\s]*)>)?) at p: the
@@ -434,6 +448,124 @@ static mc_lineread_result exim_delivery(mc_str s, mc_str groups[G_COUNT])
                 return LINEREAD_YES;
             }
     }
+    return LINEREAD_YES;
+}
+
+/* H=(?<relay>RELAY) at c (exim_relay_end). */
+static bool relay_at(mc_str s, size_t c, mc_str *g)
+{
+    size_t e;
+    if (!LIT_AT(s, c, "H=") || (e = exim_relay_end(s, c + 2)) == 0)
+        return false;
+    *g = span(s, c + 2, e);
+    return true;
+}
+
+/* (?=(?:.*?: host (?<relay>RELAY): )?) from p: the first ": host " at or
+ * after p that a relay and ": " follow (exim_relay_end's run is the only
+ * one a ": " can follow). */
+static mc_str exim_host_relay(mc_str s, size_t p)
+{
+    for (const char *h = p < s.n ? memmem(s.p + p, s.n - p, ": host ", 7) : NULL; h != NULL;
+         h = memmem(h + 1, s.n - (size_t)(h + 1 - s.p), ": host ", 7)) {
+        size_t a = (size_t)(h - s.p) + 7, e = exim_relay_end(s, a);
+        if (e != 0 && LIT_AT(s, e, ": "))
+            return span(s, a, e);
+    }
+    return MC_STR_NULL;
+}
+
+/* (?: [A-Z][A-Za-z]{0,2}=(?:[^\s:]|:(?=\S))++)*+ at t: where the fields
+ * end.  A name's letters are followed by '=' or the field fails (fewer
+ * letters leave a letter where '=' must be); a value runs to a space or
+ * to a ':' before a space or the end, and holds one byte at least. */
+static size_t exim_fields_end(mc_str s, size_t t)
+{
+    for (;;) {
+        if (t + 1 >= s.n || s.p[t] != ' ' || s.p[t + 1] < 'A' || s.p[t + 1] > 'Z')
+            return t;
+        size_t j = t + 2;
+        while (j < t + 4 && j < s.n && ((s.p[j] | 0x20) >= 'a' && (s.p[j] | 0x20) <= 'z'))
+            j++;
+        if (j >= s.n || s.p[j] != '=')
+            return t;
+        size_t v = j + 1, e = v;
+        while (e < s.n && s.p[e] != ' ' && (s.p[e] != ':' || (e + 1 < s.n && s.p[e + 1] != ' ')))
+            e++;
+        if (e == v)
+            return t;
+        t = e;
+    }
+}
+
+/* (?<text>(?:[^ \n]*+(?! DT=[^\s:]+$) )*+[^ \n]*+)(?: DT=[^\s:]+)?$ at
+ * a: the rest of the text but a last word " DT=..." (a value of no ':'),
+ * which a space in the text ends a word before. */
+static mc_str exim_text_to_dt(mc_str s, size_t a)
+{
+    const char *d = s.n > a ? memrchr(s.p + a, ' ', s.n - a) : NULL;
+    if (d != NULL) {
+        size_t v = (size_t)(d - s.p) + 4;
+        if (LIT_AT(s, (size_t)(d - s.p) + 1, "DT=") && v < s.n && memchr(s.p + v, ':', s.n - v) == NULL)
+            return span(s, a, (size_t)(d - s.p));
+    }
+    return span(s, a, s.n);
+}
+
+/* rules/mta/exim.conf [deferral]:
+ * ^(?:(?<queue_id>ID) )?== then three lookaheads (the sender, ": host
+ * RELAY: ", an address in <>), (?<recipient>[^\s<]\S*), (?: .*?)? defer
+ * \([^)]*\), an optional H=RELAY, fields, and ": " with the text or the
+ * end.  The recipient ends at the first space; the lazy (?: .*?)? tries
+ * " defer (" at each place after that space first, and at the space itself
+ * last: a line with it there is the pattern's.  At the first " defer ("
+ * every later piece is tried greedy first; when that way does not reach
+ * the end, PCRE2 would go back into them (or on to a later " defer ("):
+ * the line is the pattern's.  The relay is the first of the three
+ * (?<relay>) groups that is set, the recipient the first of two. */
+static mc_lineread_result exim_deferral(mc_str s, mc_str groups[G_COUNT])
+{
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t id = exim_id_space(s), p = id ? id + 1 : 0;
+    if (!LIT_AT(s, p, "== "))
+        return LINEREAD_NO; /* without the id the flag would stand at 0, an id's byte */
+    p += 3;
+    if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<')
+        return LINEREAD_NO;
+    const char *sp = memchr(s.p + p, ' ', s.n - p);
+    if (sp == NULL)
+        return LINEREAD_NO;
+    size_t r = (size_t)(sp - s.p);
+    if (LIT_AT(s, r, " defer ("))
+        return LINEREAD_ASK;
+    const char *q = memmem(s.p + r + 1, s.n - r - 1, " defer (", 8);
+    const char *close = q ? memchr(q + 8, ')', s.n - (size_t)(q + 8 - s.p)) : NULL;
+    if (close == NULL)
+        return LINEREAD_NO; /* every later " defer (" lacks its ')' too */
+    size_t t = (size_t)(close - s.p) + 1, e;
+    mc_str h_relay = MC_STR_NULL, text_relay = MC_STR_NULL;
+    if (LIT_AT(s, t, " H=") && (e = exim_relay_end(s, t + 3)) != 0) {
+        h_relay = span(s, t + 3, e);
+        t = e + (e < s.n && s.p[e] == '*');
+        if (LIT_AT(s, t, " DS"))
+            t += 3;
+    }
+    t = exim_fields_end(s, t);
+    bool text = LIT_AT(s, t, ": ");
+    if (t != s.n && !text)
+        return LINEREAD_ASK;
+    if (id)
+        groups[G_QUEUE_ID] = span(s, 0, id);
+    exim_sender(s, p, groups);
+    if (!exim_angle_recipient(s, p, groups))
+        groups[G_RECIPIENT] = span(s, p, r);
+    if (text) {
+        exim_after_words(s, t + 2, relay_at, &text_relay);
+        groups[G_TEXT] = exim_text_to_dt(s, t + 2);
+    }
+    mc_str host_relay = exim_host_relay(s, p);
+    groups[G_RELAY] = host_relay.p ? host_relay : h_relay.p ? h_relay : text_relay;
     return LINEREAD_YES;
 }
 
@@ -624,6 +756,15 @@ static const reader_entry readers[] = {
      "(?:(?:[^ \\n]*+ )+?H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?))?"
      "(?:(?:[^ \\n]*+ )+?C=\"(?<text>.*?)\"(?=$| [A-Za-z]+=))?",
      exim_delivery},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?== "
+     "(?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\\s]*)>)?)"
+     "(?=(?:.*?: host (?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?): )?)"
+     "(?=(?:[^\\s<@][^<@]* <(?<recipient>[^>\\s]*@[^>\\s]*)>)?)(?<recipient>[^\\s<]\\S*)(?: .*?)? defer "
+     "\\([^)]*\\)(?: H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?)\\*?(?: DS)?)?"
+     "(?: [A-Z][A-Za-z]{0,2}=(?:[^\\s:]|:(?=\\S))++)*+"
+     "(?:: (?=(?:(?:[^: ]*+ )+?H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?))?)"
+     "(?<text>(?:[^ \\n]*+(?! DT=[^\\s:]+$) )*+[^ \\n]*+))?(?: DT=[^\\s:]+)?$",
+     exim_deferral},
 };
 
 /* The prefix patterns with a gate. */

@@ -92,7 +92,7 @@ START_TEST(test_readers_in_use)
         ck_assert_msg(prefix_with(r, src) != NULL, "no prefix has the pattern of gate %zu: %s", g, src);
         ck_assert_ptr_nonnull(lineread_prefix_gate_for(src));
     }
-    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(n, 3);
     ck_assert_uint_eq(g, 1);
     size_t nr = 0;
     for (const char *src; (src = lineread_reply_source(nr)) != NULL; nr++) {
@@ -120,7 +120,8 @@ START_TEST(test_readers_in_use)
         for (size_t j = 0; j < m->n_rules; j++)
             if (p.line_readers[i][j]) {
                 readers++;
-                ck_assert_str_eq(m->rules[j].name, "delivery");
+                ck_assert_msg(strcmp(m->rules[j].name, "delivery") == 0 || strcmp(m->rules[j].name, "deferral") == 0,
+                              "a reader taken for rule %s", m->rules[j].name);
             }
         if (p.prefix_gates[i]) {
             gates++;
@@ -132,7 +133,7 @@ START_TEST(test_readers_in_use)
             stages += p.stage_readers[i][j] != NULL;
     }
     parser_free(&p);
-    ck_assert_uint_eq(readers, 2); /* Postfix's and Exim's */
+    ck_assert_uint_eq(readers, 3); /* Postfix's and Exim's [delivery], Exim's [deferral] */
     ck_assert_uint_eq(gates, 1);
     ck_assert_uint_eq(replies, 2); /* Postfix's, Exim's first */
     ck_assert_uint_eq(stages, 3);
@@ -167,8 +168,9 @@ typedef struct {
 
 static reader_case cases[8];
 static size_t n_cases;
-/* The first cases: the readers of whole lines (Postfix and Exim [delivery]). */
-#define N_LINE_CASES 2
+/* The first cases: the readers of whole lines (Postfix and Exim [delivery],
+ * Exim [deferral]). */
+#define N_LINE_CASES 3
 
 /* Whether two captures are the same place (or both unset). */
 static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
@@ -305,6 +307,15 @@ static const char *const words[] = {
     "said: 550 ",       "said: 250-",        "refused to talk to me: 421 ", "said: ", "550 #5.1.0 ",
     "(in reply to ",    "RCPT TO command)", " command)",         "(in reply to end of data command) ", "250\r",
     "5.1.1 ",           "4.2.1234 ",         "5.1.1.",            "553 5.12.1",       "x said: 550 4.1.1 ", "said: 550\n",
+    "== ",              "defer (-44) ",      "defer (-44): ",     " defer (",         "defer (1",
+    "defer (-53): retry time not reached ", ": host h [1.2.3.4]: ", ": host h [1.2.3.4]:25: ", ": host h: ",
+    "H=h [1.2.3.4]* ",  "H=h [1.2.3.4] DS ", "H=h [1.2.3.4]* DS: ", "DS ",          "* ",
+    ": ",               ":",                 "Xyz=1 ",            "XYZW=1 ",          "X= ",
+    "X=a:b ",           "X=a: ",             "DT=1s",             " DT=1s",           "DT=a:b",
+    "DT=",              "x DT=1s",           "T=remote_smtp ",    "R=dnslookup ",      " XYZW=1",
+    "XYZW=1: ",         " Xyz=1: x",         " X=a::",            " X=a:",             " X=a: ",
+    " DS: ",            "*: ",               " H=h [1.2.3.4]*: ", " H=h [1.2.3.4]: x H=g [5.6.7.8] ",
+    ": host h [1.2.3.4] ", ": host h [1.2.3.4]:x ",
 };
 
 START_TEST(test_reader_is_regex)
@@ -336,7 +347,7 @@ START_TEST(test_reader_is_regex)
             .rule = &stage_rules[k], .read = lineread_stage_for(lineread_stage_source(k)), .per_kept = 40000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 6);
+    ck_assert_uint_eq(n_cases, 7);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -362,9 +373,12 @@ START_TEST(test_reader_is_regex)
                         compare_edit(s, n, at, (char[]){*w, 0}, 1);
                     compare_edit(s, n, at, "", 1);
                 }
-                if (at == 0 || s[at - 1] == ' ' || at == n)
-                    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+                /* A word put in, and a word that ends the subject. */
+                if (at == 0 || s[at - 1] == ' ' || s[at - 1] == ')' || at == n)
+                    for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
                         compare_edit(s, n, at, words[w], 0);
+                        compare_edit(s, n, at, words[w], n - at);
+                    }
             }
             free(c->kept[m]);
         }
@@ -430,7 +444,7 @@ START_TEST(test_parser_same_without)
             without.stage_readers[i][j] = NULL;
         }
     }
-    ck_assert_uint_eq(taken, 8);
+    ck_assert_uint_eq(taken, 9);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
