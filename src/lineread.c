@@ -569,6 +569,48 @@ static mc_lineread_result exim_deferral(mc_str s, mc_str groups[G_COUNT])
     return LINEREAD_YES;
 }
 
+/* rules/mta/exim.conf [bounce]:
+ * ^(?:(?<queue_id>ID) )?\*\* then the deferral's three lookaheads,
+ * (?<recipient>[^\s<]\S*?)(?=:?(?: |$)), an optional lazy search for
+ * H=(?<relay>RELAY)\*?, and .*?(?: ?: (?<text>.*))?$.  The last piece
+ * matches from anywhere (.*? can run to the end), so PCRE2 keeps the
+ * first place of each: the recipient ends at the first space, end, or ':'
+ * before one; the H= search (words of any bytes) takes the first place
+ * after a space where a relay stands; the text follows the first ": "
+ * after that (" : " holds the same ": "). */
+static mc_lineread_result exim_bounce(mc_str s, mc_str groups[G_COUNT])
+{
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t id = exim_id_space(s), p = id ? id + 1 : 0;
+    if (!LIT_AT(s, p, "** "))
+        return LINEREAD_NO; /* without the id the flag would stand at 0, an id's byte */
+    p += 3;
+    if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<')
+        return LINEREAD_NO;
+    size_t r = p + 1;
+    while (r < s.n && s.p[r] != ' ' && (s.p[r] != ':' || (r + 1 < s.n && s.p[r + 1] != ' ')))
+        r++;
+    if (id)
+        groups[G_QUEUE_ID] = span(s, 0, id);
+    exim_sender(s, p, groups);
+    if (!exim_angle_recipient(s, p, groups))
+        groups[G_RECIPIENT] = span(s, p, r);
+    mc_str h_relay = MC_STR_NULL;
+    size_t u = r;
+    for (const char *q = memchr(s.p + r, ' ', s.n - r); q != NULL; q = memchr(q + 1, ' ', s.n - (size_t)(q + 1 - s.p)))
+        if (relay_at(s, (size_t)(q - s.p) + 1, &h_relay)) {
+            u = (size_t)(h_relay.p + h_relay.n - s.p);
+            break;
+        }
+    const char *colon = u < s.n ? memmem(s.p + u, s.n - u, ": ", 2) : NULL;
+    if (colon != NULL)
+        groups[G_TEXT] = span(s, (size_t)(colon - s.p) + 2, s.n);
+    mc_str host_relay = exim_host_relay(s, p);
+    groups[G_RELAY] = host_relay.p ? host_relay : h_relay;
+    return LINEREAD_YES;
+}
+
 /* ---- Exim's prefix ---------------------------------------------------- */
 
 /* rules/mta/exim.conf [@mta] prefix:
@@ -765,6 +807,13 @@ static const reader_entry readers[] = {
      "(?:: (?=(?:(?:[^: ]*+ )+?H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?))?)"
      "(?<text>(?:[^ \\n]*+(?! DT=[^\\s:]+$) )*+[^ \\n]*+))?(?: DT=[^\\s:]+)?$",
      exim_deferral},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?\\*\\* "
+     "(?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\\s]*)>)?)"
+     "(?=(?:.*?: host (?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?): )?)"
+     "(?=(?:[^\\s<@][^<@]* <(?<recipient>[^>\\s]*@[^>\\s]*)>)?)(?<recipient>[^\\s<]\\S*?)(?=:?(?: |$))"
+     "(?:(?:[^ \\n]*+ )+?H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?)\\*?)?"
+     ".*?(?: ?: (?<text>.*))?$",
+     exim_bounce},
 };
 
 /* The prefix patterns with a gate. */

@@ -92,7 +92,7 @@ START_TEST(test_readers_in_use)
         ck_assert_msg(prefix_with(r, src) != NULL, "no prefix has the pattern of gate %zu: %s", g, src);
         ck_assert_ptr_nonnull(lineread_prefix_gate_for(src));
     }
-    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(n, 4);
     ck_assert_uint_eq(g, 1);
     size_t nr = 0;
     for (const char *src; (src = lineread_reply_source(nr)) != NULL; nr++) {
@@ -120,7 +120,8 @@ START_TEST(test_readers_in_use)
         for (size_t j = 0; j < m->n_rules; j++)
             if (p.line_readers[i][j]) {
                 readers++;
-                ck_assert_msg(strcmp(m->rules[j].name, "delivery") == 0 || strcmp(m->rules[j].name, "deferral") == 0,
+                ck_assert_msg(strcmp(m->rules[j].name, "delivery") == 0 || strcmp(m->rules[j].name, "deferral") == 0 ||
+                                  strcmp(m->rules[j].name, "bounce") == 0,
                               "a reader taken for rule %s", m->rules[j].name);
             }
         if (p.prefix_gates[i]) {
@@ -133,7 +134,7 @@ START_TEST(test_readers_in_use)
             stages += p.stage_readers[i][j] != NULL;
     }
     parser_free(&p);
-    ck_assert_uint_eq(readers, 3); /* Postfix's and Exim's [delivery], Exim's [deferral] */
+    ck_assert_uint_eq(readers, 4); /* Postfix's and Exim's [delivery], Exim's [deferral] and [bounce] */
     ck_assert_uint_eq(gates, 1);
     ck_assert_uint_eq(replies, 2); /* Postfix's, Exim's first */
     ck_assert_uint_eq(stages, 3);
@@ -166,11 +167,11 @@ typedef struct {
                           * reply and stage readers: short subjects, simple patterns) */
 } reader_case;
 
-static reader_case cases[8];
+static reader_case cases[10];
 static size_t n_cases;
 /* The first cases: the readers of whole lines (Postfix and Exim [delivery],
- * Exim [deferral]). */
-#define N_LINE_CASES 3
+ * Exim [deferral] and [bounce]). */
+#define N_LINE_CASES 4
 
 /* Whether two captures are the same place (or both unset). */
 static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
@@ -315,7 +316,8 @@ static const char *const words[] = {
     "DT=",              "x DT=1s",           "T=remote_smtp ",    "R=dnslookup ",      " XYZW=1",
     "XYZW=1: ",         " Xyz=1: x",         " X=a::",            " X=a:",             " X=a: ",
     " DS: ",            "*: ",               " H=h [1.2.3.4]*: ", " H=h [1.2.3.4]: x H=g [5.6.7.8] ",
-    ": host h [1.2.3.4] ", ": host h [1.2.3.4]:x ",
+    ": host h [1.2.3.4] ", ": host h [1.2.3.4]:x ", "** ",          " : ",              "a: ",
+    "a:",               "x:y ",
 };
 
 START_TEST(test_reader_is_regex)
@@ -347,7 +349,7 @@ START_TEST(test_reader_is_regex)
             .rule = &stage_rules[k], .read = lineread_stage_for(lineread_stage_source(k)), .per_kept = 40000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 7);
+    ck_assert_uint_eq(n_cases, 8);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -444,7 +446,7 @@ START_TEST(test_parser_same_without)
             without.stage_readers[i][j] = NULL;
         }
     }
-    ck_assert_uint_eq(taken, 9);
+    ck_assert_uint_eq(taken, 10);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
