@@ -451,6 +451,22 @@ static mc_lineread_result exim_delivery(mc_str s, mc_str groups[G_COUNT])
     return LINEREAD_YES;
 }
 
+/* ^(?:(?<queue_id>ID) )?FLAG then [^\s<] (a recipient's first byte), for
+ * a three-byte flag with its space: LINEREAD_YES with the id's length
+ * (or 0) in *id and the recipient's start in *p; LINEREAD_ASK for a line
+ * that is not printable ASCII (the readers' rule), else LINEREAD_NO. */
+static mc_lineread_result exim_flag_start(mc_str s, const char *flag, size_t *id, size_t *p)
+{
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    *id = exim_id_space(s);
+    *p = *id ? *id + 1 : 0;
+    if (!lit_at(s, *p, flag, 3))
+        return LINEREAD_NO; /* without the id the flag would stand at 0, an id's byte */
+    *p += 3;
+    return *p < s.n && s.p[*p] != ' ' && s.p[*p] != '<' ? LINEREAD_YES : LINEREAD_NO;
+}
+
 /* H=(?<relay>RELAY) at c (exim_relay_end). */
 static bool relay_at(mc_str s, size_t c, mc_str *g)
 {
@@ -525,14 +541,10 @@ static mc_str exim_text_to_dt(mc_str s, size_t a)
  * (?<relay>) groups that is set, the recipient the first of two. */
 static mc_lineread_result exim_deferral(mc_str s, mc_str groups[G_COUNT])
 {
-    if (!plain_ascii(s))
-        return LINEREAD_ASK;
-    size_t id = exim_id_space(s), p = id ? id + 1 : 0;
-    if (!LIT_AT(s, p, "== "))
-        return LINEREAD_NO; /* without the id the flag would stand at 0, an id's byte */
-    p += 3;
-    if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<')
-        return LINEREAD_NO;
+    size_t id, p;
+    mc_lineread_result start = exim_flag_start(s, "== ", &id, &p);
+    if (start != LINEREAD_YES)
+        return start;
     const char *sp = memchr(s.p + p, ' ', s.n - p);
     if (sp == NULL)
         return LINEREAD_NO;
@@ -580,14 +592,10 @@ static mc_lineread_result exim_deferral(mc_str s, mc_str groups[G_COUNT])
  * after that (" : " holds the same ": "). */
 static mc_lineread_result exim_bounce(mc_str s, mc_str groups[G_COUNT])
 {
-    if (!plain_ascii(s))
-        return LINEREAD_ASK;
-    size_t id = exim_id_space(s), p = id ? id + 1 : 0;
-    if (!LIT_AT(s, p, "** "))
-        return LINEREAD_NO; /* without the id the flag would stand at 0, an id's byte */
-    p += 3;
-    if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<')
-        return LINEREAD_NO;
+    size_t id, p;
+    mc_lineread_result start = exim_flag_start(s, "** ", &id, &p);
+    if (start != LINEREAD_YES)
+        return start;
     size_t r = p + 1;
     while (r < s.n && s.p[r] != ' ' && (s.p[r] != ':' || (r + 1 < s.n && s.p[r + 1] != ' ')))
         r++;
