@@ -43,9 +43,9 @@ void litset_free(mc_litset *ls);
 /* Adds a literal (lowercase ASCII); returns its id.  Before build only. */
 int litset_add(mc_litset *ls, const char *lit);
 /* Before build: the automaton holds each literal's first k bytes and
- * compares the rest where they end (the default 4 keeps the table in the
- * first-level cache); 0 holds whole literals (the plain automaton: the
- * definition).  Either finds the same literals. */
+ * compares the rest where they end (the default, 8, lets a scan walk four
+ * windows of a text at once); 0 holds whole literals (the plain
+ * automaton: the definition).  Either finds the same literals. */
 void litset_prefix(mc_litset *ls, size_t k);
 /* Literal i as added. */
 const char *litset_literal(const mc_litset *ls, size_t i);

@@ -881,9 +881,9 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
     }
     if (ls->table) {
         /* The table holds at most prefix bytes of a literal, so a text cut
-         * in two halves that overlap by prefix - 1 bytes has every held
-         * prefix whole in one of them: both halves scanned at once.  (A
-         * cut literal's rest is compared in the whole text.) */
+         * in CHAINS windows that overlap by prefix - 1 bytes has every
+         * held prefix whole in one of them: the windows are scanned at
+         * once.  (A cut literal's rest is compared in the whole text.) */
         if (ls->prefix > 0 && text.n >= 2 * CHAINS * ls->prefix) {
             /* Windows of n bytes, each starting step = n - over bytes after
              * the one before (over = prefix - 1 shared), the last ending
