@@ -167,8 +167,12 @@ static void parse_chunk(worker *w, mc_chunk *c)
         year_ctx_line_start(&p->years);
         p->last_time = inherit;
         uint64_t mta_before = p->mta_lines;
-        mc_event ev;
-        mc_parse_result pr = parser_line(p, chunk_line(c, l), &ev);
+        /* The parser writes an event straight into the chunk's next slot
+         * (kept only when the line gives one): copying the 864-byte event
+         * in afterwards was a quarter of this loop's own samples. */
+        c->events = grow(c->events, &c->cap_events, c->n_events + 1, sizeof *c->events);
+        mc_event *ev = &c->events[c->n_events];
+        mc_parse_result pr = parser_line(p, chunk_line(c, l), ev);
         l->result = (uint8_t)pr;
         l->mta = (uint8_t)(p->mta_lines - mta_before);
         l->has_stamp = p->last_time.valid;
@@ -197,9 +201,7 @@ static void parse_chunk(worker *w, mc_chunk *c)
             c->n_facts++;
         }
         if (pr == PARSE_EVENT) {
-            classify_event(&rules->knowledge, &rules->reasons, &p->matcher, w->cache, &ev);
-            c->events = grow(c->events, &c->cap_events, c->n_events + 1, sizeof *c->events);
-            c->events[c->n_events] = ev;
+            classify_event(&rules->knowledge, &rules->reasons, &p->matcher, w->cache, ev);
             l->ev = (int32_t)c->n_events;
             note_relocs(c, &p->scratch, &c->events[c->n_events], false, (uint32_t)c->n_events, &base);
             c->n_events++;
