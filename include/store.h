@@ -95,6 +95,11 @@ bool store_message_delete(mc_store *s, const char *key, char *err, size_t errlen
  * added some.  delays: the delay fields as logged (may be null). */
 #define MC_RETENTION_DEFAULT (14 * 86400)
 void store_set_retention(mc_store *s, int64_t seconds); /* 0: keep none */
+/* The bytes of a report's groups summed in memory before a query falls
+ * back to SQL's GROUP BY (16 MiB; 0: always SQL's, as a test compares). */
+void store_set_group_bytes(mc_store *s, size_t bytes);
+/* How many queries of this handle were grouped in memory (for tests). */
+size_t store_groups_in_memory(const mc_store *s);
 void store_failure_add(mc_store *s, const mc_event *ev, mc_str delays);
 
 /* ---- queries ---------------------------------------------------------- */

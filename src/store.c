@@ -43,6 +43,10 @@
  * compares it, so it can only save work, never change an answer; bounded
  * (cleared when full), and cleared when a transaction is rolled back (the
  * tuples it wrote are gone). */
+/* The bytes of a report's groups held in memory before its query runs as
+ * SQL's GROUP BY instead (group_in_memory). */
+#define GROUP_BYTES_DEFAULT ((size_t)16 * 1024 * 1024)
+
 #define TUPLE_CACHE_SLOTS 65536u            /* a power of two; at most half used */
 #define TUPLE_CACHE_BYTES (8u * 1024 * 1024) /* of tuple text */
 
@@ -108,6 +112,8 @@ struct mc_store {
     sqlite3_stmt *upsert_warning, *upsert_other_warning; /* prepared when first used */
     mc_flush_hook flush_hook;
     void *flush_ctx;
+    size_t group_bytes; /* of a report's groups in memory (group_in_memory); 0: SQL's GROUP BY */
+    size_t grouped;     /* queries group_in_memory answered */
 };
 
 
@@ -582,6 +588,7 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     mc_buf_init(&s->tuple_text);
     mc_buf_init(&s->key);
     s->retention = MC_RETENTION_DEFAULT;
+    s->group_bytes = GROUP_BYTES_DEFAULT;
     s->read_only = read_only && path != NULL;
     /* NOMUTEX: a handle is used by one thread at a time (the loop's, the
      * report's, or the writer's, handed over under the writer's mutex), so
@@ -1850,23 +1857,37 @@ bool store_totals(mc_store *s, const mc_window *w, const mc_filter *f, mc_totals
     }
     sqlite3_finalize(st);
     mc_buf_reset(&sql);
-    mc_buf_printf(&sql, "SELECT class, sum(count), sum(count * hard) FROM counts%s", window_sql);
+    /* The events by class, summed here row by row: a GROUP BY class sorted
+     * every row of the window for five groups.  The sums are the same. */
+    mc_buf_printf(&sql, "SELECT class, count, count * hard FROM counts%s", window_sql);
     ok = ok && append_filter(&sql, f, err, errlen);
-    mc_buf_adds(&sql, " GROUP BY class");
     if (ok && prepare(s, sql.data, &st, err, errlen)) {
         bind_window(st, w);
         bind_filter(st, f);
         int rc;
+        mc_buf last; /* the class text of the row before, and its class */
+        mc_buf_init(&last);
+        mc_class c = CLASS_UNKNOWN;
+        bool have_last = false;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            mc_class c;
             const char *name = (const char *)sqlite3_column_text(st, 0);
-            uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
-            if (name == NULL || !mc_class_from_string(name, &c))
+            size_t len = name ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+            if (name == NULL) {
                 c = CLASS_UNKNOWN;
+                have_last = false;
+            } else if (!have_last || len != last.len || memcmp(name, last.data, len) != 0) {
+                if (!mc_class_from_string(name, &c))
+                    c = CLASS_UNKNOWN;
+                mc_buf_reset(&last);
+                mc_buf_add(&last, name, len);
+                have_last = true;
+            }
+            uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
             t->by_class[c] += n;
             t->events += n;
             t->hard += (uint64_t)sqlite3_column_int64(st, 2);
         }
+        mc_buf_free(&last);
         if (rc != SQLITE_DONE)
             ok = db_error(s, "reading totals", err, errlen);
         sqlite3_finalize(st);
@@ -1937,6 +1958,260 @@ static bool emit_rows(mc_store *s, sqlite3_stmt *st, size_t n_keys, bool times, 
     return ok;
 }
 
+/* ---- rows grouped in memory -------------------------------------------- */
+
+/* A report's GROUP BY made SQLite sort every row of the window to get a
+ * few groups (the Exim 200 MB database: 729,000 rows of about 100 bytes
+ * through a sorter of 2 MB runs in a temporary file, for ten statuses).
+ * While the groups are few they are summed here in a hash table over one
+ * scan of the rows instead, and ordered as the query's ORDER BY would; past
+ * group_bytes of them the query runs again as SQL's GROUP BY, whose
+ * sorter spills in sequential runs: memory stays bounded whatever the
+ * window.  Texts are ordered as SQLite's BINARY collation orders them (by
+ * their bytes, then their length); a value that is not a text (no key
+ * column of mailcodes holds one) sends the query to SQL. */
+
+/* One group: its values (keys, then class) serialised by group_value_add,
+ * its sum and, with times, its first and last time and largest sample. */
+typedef struct {
+    uint64_t hash, count;
+    int rank;   /* failures first: 1 a failure class, 0 another */
+    char *key;  /* the values: each a 4-byte length, its bytes and a NUL */
+    size_t key_len;
+    mc_str first, last, sample; /* owned copies, NUL-ended */
+} mem_group;
+
+typedef struct {
+    mem_group *g;
+    size_t n, cap;
+    uint32_t *slots; /* a group's index + 1; 0: empty */
+    size_t n_slots;  /* a power of two, at most half used */
+    size_t bytes;    /* held, against the store's group_bytes */
+    mc_buf key;      /* the row being read */
+} mem_groups;
+
+/* Appends text column i of st to the serialised key; false when it is
+ * not a text. */
+static bool group_value_add(mc_buf *key, sqlite3_stmt *st, int i)
+{
+    if (sqlite3_column_type(st, i) != SQLITE_TEXT)
+        return false;
+    const char *p = (const char *)sqlite3_column_text(st, i);
+    uint32_t n = (uint32_t)sqlite3_column_bytes(st, i);
+    mc_buf_add(key, (const char *)&n, sizeof n);
+    mc_buf_add(key, p ? p : "", n);
+    mc_buf_addc(key, '\0');
+    return true;
+}
+
+/* Reads one serialised value at p: its text and length; the next value. */
+static const char *group_value_read(const char *p, const char **text, uint32_t *n)
+{
+    memcpy(n, p, sizeof *n);
+    *text = p + sizeof *n;
+    return *text + *n + 1;
+}
+
+/* SQLite's BINARY order of two texts: memcmp, then the shorter first. */
+static int binary_cmp(const char *p, size_t np, const char *q, size_t nq)
+{
+    int c = memcmp(p, q, np < nq ? np : nq);
+    return c != 0 ? c : (np > nq) - (np < nq);
+}
+
+/* The order of two serialised value lists of the same keys. */
+static int group_key_cmp(const mem_group *x, const mem_group *y)
+{
+    const char *p = x->key, *q = y->key, *pe = x->key + x->key_len;
+    while (p < pe) {
+        const char *sp, *sq;
+        uint32_t np, nq;
+        p = group_value_read(p, &sp, &np);
+        q = group_value_read(q, &sq, &nq);
+        int c = binary_cmp(sp, np, sq, nq);
+        if (c != 0)
+            return c;
+    }
+    return 0;
+}
+
+/* qsort order of the groups: the ORDER BY of store_rows and
+ * store_tuple_rows (failures first when asked, the largest sum, then the
+ * keys and the class); every group's values differ, so the order is total. */
+static int by_group_order(const void *a, const void *b)
+{
+    const mem_group *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return group_key_cmp(x, y);
+}
+
+/* Frees the groups and their table. */
+static void groups_free(mem_groups *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->g[i].key);
+        free((char *)m->g[i].first.p);
+        free((char *)m->g[i].last.p);
+        free((char *)m->g[i].sample.p);
+    }
+    free(m->g);
+    free(m->slots);
+    mc_buf_free(&m->key);
+    memset(m, 0, sizeof *m);
+}
+
+/* A copy of text column i into *into when it orders before (min) or after
+ * (max) what is there, its bytes counted; false when it is not a text. */
+static bool group_text_keep(mem_groups *m, mc_str *into, sqlite3_stmt *st, int i, bool max)
+{
+    if (sqlite3_column_type(st, i) != SQLITE_TEXT)
+        return false;
+    const char *p = (const char *)sqlite3_column_text(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    if (into->p != NULL) {
+        int c = binary_cmp(p, n, into->p, into->n);
+        if (max ? c <= 0 : c >= 0)
+            return true;
+        m->bytes -= into->n + 1;
+        free((char *)into->p);
+    }
+    char *copy = mc_xmalloc(n + 1);
+    memcpy(copy, p, n);
+    copy[n] = '\0';
+    *into = (mc_str){copy, n};
+    m->bytes += n + 1;
+    return true;
+}
+
+/* The group of the key in m->key (hash h), made when new; NULL when a
+ * new group would take the groups past limit bytes. */
+static mem_group *group_find(mem_groups *m, uint64_t h, size_t limit)
+{
+    if (2 * (m->n + 1) > m->n_slots) { /* grow the table, keeping it at most half full */
+        size_t n_slots = m->n_slots ? m->n_slots * 2 : 64;
+        uint32_t *slots = mc_xcalloc(n_slots, sizeof *slots);
+        for (size_t j = 0; j < m->n; j++) {
+            size_t k = (size_t)m->g[j].hash & (n_slots - 1);
+            while (slots[k])
+                k = (k + 1) & (n_slots - 1);
+            slots[k] = (uint32_t)j + 1;
+        }
+        m->bytes += (n_slots - m->n_slots) * sizeof *slots;
+        free(m->slots);
+        m->slots = slots;
+        m->n_slots = n_slots;
+    }
+    size_t mask = m->n_slots - 1, i = (size_t)h & mask;
+    for (; m->slots[i]; i = (i + 1) & mask) {
+        mem_group *g = &m->g[m->slots[i] - 1];
+        if (g->hash == h && g->key_len == m->key.len && memcmp(g->key, m->key.data, m->key.len) == 0)
+            return g;
+    }
+    m->bytes += sizeof(mem_group) + m->key.len;
+    if (m->bytes > limit || m->n >= UINT32_MAX / 4)
+        return NULL;
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 64;
+        m->g = mc_xrealloc(m->g, m->cap * sizeof *m->g);
+    }
+    mem_group *g = &m->g[m->n];
+    memset(g, 0, sizeof *g);
+    g->hash = h;
+    g->key = mc_xmalloc(m->key.len);
+    memcpy(g->key, m->key.data, m->key.len);
+    g->key_len = m->key.len;
+    m->slots[i] = (uint32_t)++m->n;
+    return g;
+}
+
+/* The rank of a row's class (a text) when failures come first (ORDER BY
+ * class IN ('transient', 'permanent') DESC). */
+static int group_rank(sqlite3_stmt *st, int i)
+{
+    const char *c = (const char *)sqlite3_column_text(st, i);
+    return strcmp(c, "transient") == 0 || strcmp(c, "permanent") == 0;
+}
+
+/* Hands the groups, sorted, to fn: at most limit (0: all). */
+static void groups_emit(mem_groups *m, size_t n_keys, bool times, size_t limit, mc_row_fn fn, void *ctx)
+{
+    if (m->n > 1)
+        qsort(m->g, m->n, sizeof *m->g, by_group_order);
+    size_t end = limit > 0 && limit < m->n ? limit : m->n;
+    for (size_t k = 0; k < end; k++) {
+        const mem_group *g = &m->g[k];
+        mc_row row;
+        memset(&row, 0, sizeof row);
+        const char *p = g->key;
+        for (size_t i = 0; i <= n_keys; i++) {
+            const char *text;
+            uint32_t len;
+            p = group_value_read(p, &text, &len);
+            if (i < n_keys)
+                row.values[i] = text;
+            else
+                row.klass = text;
+        }
+        row.count = g->count;
+        if (times) {
+            row.first_seen = g->first.p;
+            row.last_seen = g->last.p;
+            row.sample = g->sample.p;
+        }
+        if (!fn(&row, ctx))
+            break;
+    }
+}
+
+/* Groups the rows of the scan st (the keys' values, class, count, and
+ * with times the first and last time and the sample) by keys and class
+ * in memory, and hands the groups to fn in the order of the query's ORDER
+ * BY (failures first when asked; at most limit, 0: all).  Finalizes st.
+ * 1: done; 0: an error (in err); -1: the groups passed the store's
+ * group_bytes, or a value is of a type not ordered here: fn has seen
+ * nothing, and the caller asks SQL's GROUP BY. */
+static int group_in_memory(mc_store *s, sqlite3_stmt *st, size_t n_keys, bool times, bool problems_first,
+                           size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
+{
+    mem_groups m;
+    memset(&m, 0, sizeof m);
+    mc_buf_init(&m.key);
+    int c = (int)n_keys, rc = SQLITE_DONE, res = 1;
+    while (res == 1 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mc_buf_reset(&m.key);
+        for (int i = 0; res == 1 && i <= c; i++)
+            if (!group_value_add(&m.key, st, i))
+                res = -1;
+        mem_group *g = NULL;
+        if (res == 1 && sqlite3_column_type(st, c + 1) == SQLITE_INTEGER)
+            g = group_find(&m, mem_hash(m.key.data, m.key.len), s->group_bytes);
+        int64_t n = g ? sqlite3_column_int64(st, c + 1) : -1;
+        /* a negative count or a sum past int64 (SQL's overflow error): SQL's to say */
+        if (n < 0 || (uint64_t)n > (uint64_t)INT64_MAX - g->count) {
+            res = -1;
+            break;
+        }
+        g->count += (uint64_t)n;
+        g->rank = problems_first ? group_rank(st, c) : 0;
+        if (times && (!group_text_keep(&m, &g->first, st, c + 2, false) ||
+                      !group_text_keep(&m, &g->last, st, c + 3, true) ||
+                      !group_text_keep(&m, &g->sample, st, c + 4, true) || m.bytes > s->group_bytes))
+            res = -1;
+    }
+    if (res == 1 && rc != SQLITE_DONE)
+        res = db_error(s, "reading rows", err, errlen);
+    sqlite3_finalize(st);
+    if (res == 1) {
+        groups_emit(&m, n_keys, times, limit, fn, ctx);
+        s->grouped++;
+    }
+    groups_free(&m);
+    return res;
+}
+
 bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys,
                 const mc_filter *f, size_t limit, mc_row_fn fn, void *ctx, char *err, size_t errlen)
 {
@@ -1946,10 +2221,15 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
         return false;
     if (none)
         return true;
+    mc_buf scan; /* the same rows ungrouped, for group_in_memory */
+    mc_buf_init(&scan);
+    mc_buf_add(&scan, sql.data, sql.len);
+    mc_buf_printf(&scan, "class, count, first_seen, last_seen, sample FROM counts%s", window_sql);
     mc_buf_printf(&sql, "class, sum(count) AS n, min(first_seen), max(last_seen), max(sample)"
                         " FROM counts%s", window_sql);
-    if (!append_filter(&sql, f, err, errlen)) {
+    if (!append_filter(&sql, f, err, errlen) || !append_filter(&scan, f, err, errlen)) {
         mc_buf_free(&sql);
+        mc_buf_free(&scan);
         return false;
     }
     mc_buf_adds(&sql, " GROUP BY ");
@@ -1964,17 +2244,32 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
     mc_buf_adds(&sql, ", class");
     if (limit > 0)
         mc_buf_printf(&sql, " LIMIT %zu", limit);
-    sqlite3_stmt *st;
-    if (!prepare_windowed(s, &sql, w, &st, err, errlen))
+    sqlite3_stmt *st, *sc;
+    if (!prepare_windowed(s, &sql, w, &st, err, errlen)) {
+        mc_buf_free(&scan);
         return false;
+    }
     bind_filter(st, f);
+    if (s->group_bytes > 0) {
+        if (!prepare_windowed(s, &scan, w, &sc, err, errlen)) {
+            sqlite3_finalize(st);
+            return false;
+        }
+        bind_filter(sc, f);
+        int r = group_in_memory(s, sc, n_keys, true, f && f->problems_first, limit, fn, ctx, err, errlen);
+        if (r >= 0) {
+            sqlite3_finalize(st);
+            return r == 1;
+        }
+    }
+    mc_buf_free(&scan);
     return emit_rows(s, st, n_keys, true, fn, ctx, err, errlen);
 }
 
 bool store_tuple_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t n_keys, mc_row_fn fn,
                       void *ctx, char *err, size_t errlen)
 {
-    mc_buf sql;
+    mc_buf sql, scan;
     bool none;
     if (!select_keys(s, &sql, keys, n_keys, true, &none, err, errlen))
         return false;
@@ -1992,9 +2287,27 @@ bool store_tuple_rows(mc_store *s, const mc_window *w, const char *const *keys, 
     for (size_t i = 0; i < n_keys; i++)
         mc_buf_printf(&sql, ", k%zu", i);
     mc_buf_adds(&sql, ", t.class");
-    sqlite3_stmt *st;
+    sqlite3_stmt *st, *sc;
     if (!prepare_windowed(s, &sql, w, &st, err, errlen))
         return false;
+    if (s->group_bytes > 0) {
+        /* The failures of the view in memory while their groups are few:
+         * the sums the tuple-first query gives (test_grouped_rows). */
+        if (!select_keys(s, &scan, keys, n_keys, false, &none, err, errlen)) {
+            sqlite3_finalize(st);
+            return false;
+        }
+        mc_buf_printf(&scan, "class, count FROM counts%s AND class IN ('transient', 'permanent')", window_sql);
+        if (!prepare_windowed(s, &scan, w, &sc, err, errlen)) {
+            sqlite3_finalize(st);
+            return false;
+        }
+        int r = group_in_memory(s, sc, n_keys, false, false, 0, fn, ctx, err, errlen);
+        if (r >= 0) {
+            sqlite3_finalize(st);
+            return r == 1;
+        }
+    }
     return emit_rows(s, st, n_keys, false, fn, ctx, err, errlen);
 }
 
@@ -2286,6 +2599,10 @@ struct failure_block {
 };
 
 void store_set_retention(mc_store *s, int64_t seconds) { s->retention = seconds > 0 ? seconds : 0; }
+
+void store_set_group_bytes(mc_store *s, size_t bytes) { s->group_bytes = bytes; }
+
+size_t store_groups_in_memory(const mc_store *s) { return s->grouped; }
 
 /* Days from 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
 static int64_t days_from_civil(int64_t y, int m, int d)
