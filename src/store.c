@@ -1653,10 +1653,15 @@ const char *store_key_expr(const char *key)
     return k ? k->column : NULL;
 }
 
-/* WHERE clause for a window: ?1 since, ?2 until (both bound, "" = open). */
+/* WHERE clause for a window: ?1 since, ?2 until (both bound, "" = open).
+ * A range on the hour, so that the tables keyed by it read the window's
+ * rows only: `(?1 = '' OR hour >= ?1)` let no index in, and every query
+ * of a day's report read every hour the database holds.  An hour is a
+ * text, never below '' and always below a blob (x'ff': SQLite orders
+ * every text before every blob), so the open ends keep every row. */
 static const char window_sql[] =
-    " WHERE (?1 = '' OR hour >= ?1) AND (?2 = '' OR (hour < ?2 AND hour <> ''))"
-    " AND (?1 = '' OR hour <> '')";
+    " WHERE hour >= ?1 AND hour < CASE WHEN ?2 = '' THEN x'ff' ELSE ?2 END"
+    " AND (?2 = '' OR hour <> '') AND (?1 = '' OR hour <> '')";
 
 static void bind_window(sqlite3_stmt *st, const mc_window *w)
 {

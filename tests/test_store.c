@@ -1273,7 +1273,13 @@ START_TEST(test_grouped_rows)
                                         " 0, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                                         -1, &ins, NULL),
                      SQLITE_OK);
-    uint64_t by_class[5] = {0}, hard = 0;
+    /* the windows: the whole, since, until, both */
+    const mc_window windows[] = {{.since = "", .until = ""},
+                                 {.since = "2026-11-21T05", .until = ""},
+                                 {.since = "", .until = "2026-11-21T10"},
+                                 {.since = "2026-11-20T00", .until = "2026-11-21T00"}};
+#define N_WINDOWS (sizeof windows / sizeof windows[0])
+    uint64_t by_class[5] = {0}, hard = 0, in_window[N_WINDOWS] = {0};
     char sent_senders[64][32], sent_rcpts[4096][32];
     size_t n_senders = 0, n_rcpts = 0;
     uint32_t r = 12345;
@@ -1283,6 +1289,8 @@ START_TEST(test_grouped_rows)
         r = r * 1103515245u + 12345u;
         int day = 20 + (int)(r >> 8) % 3, h = (int)(r >> 12) % 24;
         snprintf(hour, sizeof hour, "2026-11-%02dT%02d", day, h);
+        if (i % 50 == 7) /* an event without a time: in no window but the whole */
+            hour[0] = '\0';
         /* a tuple's values drawn from few choices (576 tuples), so that rows share them */
         int si = (int)(r >> 18) % 4, ci = (si + (int)(r >> 20) % 2) % 5, di = (int)(r >> 23) % 6;
         const char *dir = dirs[(r >> 16) % 3], *st = statuses[si], *cl = classes[ci];
@@ -1310,6 +1318,11 @@ START_TEST(test_grouped_rows)
         mc_class c;
         ck_assert(mc_class_from_string(cl, &c));
         by_class[c] += (uint64_t)count;
+        for (size_t wi = 0; wi < N_WINDOWS; wi++)
+            if ((!windows[wi].since[0] && !windows[wi].until[0]) ||
+                (hour[0] && strcmp(hour, windows[wi].since) >= 0 &&
+                 (!windows[wi].until[0] || strcmp(hour, windows[wi].until) < 0)))
+                in_window[wi] += (uint64_t)count;
         hard += (uint64_t)(count * is_hard);
         if (strcmp(st, "sent") == 0 && strcmp(dir, "inbound") != 0) { /* distinct, as a set */
             size_t j = 0;
@@ -1343,13 +1356,16 @@ START_TEST(test_grouped_rows)
     ck_assert_uint_eq(t.recipients, n_rcpts);
     ck_assert_uint_eq(t.senders, n_senders);
     ck_assert(t.senders_known && t.recipients_known && n_rcpts > 300);
+    /* each window's events, counted here: the hour's range misses none */
+    for (size_t wi = 0; wi < N_WINDOWS; wi++) {
+        ck_assert_msg(store_totals(s, &windows[wi], NULL, &t, err, sizeof err), "%s", err);
+        ck_assert_uint_eq(t.events, in_window[wi]);
+        ck_assert(in_window[wi] > 0 && (wi == 0 || in_window[wi] < in_window[0]));
+    }
 
     static const char *const keys[] = {"domain", "status", "class", "recipient", "sender", "direction",
                                        "section", "code", "reason", "relay", "client", "hour", "day", "sender_domain"};
     const size_t n_keys = sizeof keys / sizeof keys[0];
-    const mc_window windows[] = {{.since = "", .until = ""},
-                                 {.since = "2026-11-21T05", .until = ""},
-                                 {.since = "2026-11-20T00", .until = "2026-11-21T00"}};
     const mc_filter filters[] = {{0},
                                  {.problems_first = true},
                                  {.problems_only = true},
@@ -1360,7 +1376,7 @@ START_TEST(test_grouped_rows)
         for (size_t b = a; b < n_keys; b += 5) { /* every key alone, and pairs */
             const char *ks[2] = {keys[a], keys[b]};
             size_t nk = a == b ? 1 : 2;
-            for (size_t wi = 0; wi < 3; wi++) {
+            for (size_t wi = 0; wi < N_WINDOWS; wi++) {
                 for (size_t fi = 0; fi < 4; fi++) {
                     size_t limit = (a + fi) % 3 == 0 ? 3 : 0;
                     mc_buf want, got;
@@ -1414,6 +1430,7 @@ START_TEST(test_grouped_rows)
     ck_assert_uint_gt(store_groups_in_memory(s), (size_t)in_memory / 2);
     store_close(s);
     cleanup_db(path);
+#undef N_WINDOWS
 }
 END_TEST
 
