@@ -1247,8 +1247,10 @@ static bool serialise_row(const mc_row *row, void *ctx)
  * alone and in pairs, with and without failures first, a filter, windows
  * and a limit; the store's answers with the default memory, with none
  * (SQL) and with 2 KiB (the groups pass it midway: SQL again), the same.
- * The class totals and the distinct senders and recipients of the sent
- * rows are counted here as the rows are made. */
+ * The class totals, the distinct senders and recipients of the sent rows
+ * and the events of each window (the hour's range: open, since, until,
+ * both; rows without a time only in the whole) are counted here as the
+ * rows are made. */
 START_TEST(test_grouped_rows)
 {
     char *path = temp_db();
