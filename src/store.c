@@ -2255,7 +2255,11 @@ bool store_rows(mc_store *s, const mc_window *w, const char *const *keys, size_t
         return false;
     }
     bind_filter(st, f);
-    if (s->group_bytes > 0) {
+    /* By recipient a group is an address: past the bound, a wasted scan. */
+    bool per_address = false;
+    for (size_t i = 0; i < n_keys; i++)
+        per_address = per_address || strcmp(keys[i], "recipient") == 0;
+    if (s->group_bytes > 0 && !per_address) {
         if (!prepare_windowed(s, &scan, w, &sc, err, errlen)) {
             sqlite3_finalize(st);
             return false;
