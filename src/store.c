@@ -2137,7 +2137,8 @@ static mem_group *group_find(mem_groups *m, uint64_t h, size_t limit)
 static int group_rank(sqlite3_stmt *st, int i)
 {
     const char *c = (const char *)sqlite3_column_text(st, i);
-    return strcmp(c, "transient") == 0 || strcmp(c, "permanent") == 0;
+    int n = sqlite3_column_bytes(st, i); /* every byte compared, as SQL's IN does */
+    return (n == 9 && memcmp(c, "transient", 9) == 0) || (n == 9 && memcmp(c, "permanent", 9) == 0);
 }
 
 /* Hands the groups, sorted, to fn: at most limit (0: all). */
