@@ -452,6 +452,21 @@ START_TEST(test_prefix_reader)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         compare_prefix_line(cases[i], strlen(cases[i]), true);
+    /* The same, and ids cut and grown at each count, on messages of 32
+     * bytes or more (the reader's block path). */
+    static const char *const ids[] = {"1xC4Km-8QlEDp-pk", "1xC4Km-8QlEDpabcde-pkpk", "1xC4Km-8QlEDpabcdef-pk",
+                                      "1xC4Km-8QlED-pk", "1xC4Km-8QlEDp-p", "1xC4Km-8QlEDp-pkpkp", "1xC4Kmm-8QlEDp-pk",
+                                      "1xC4K-8QlEDp-pk", "1xC4\x80m-8QlEDp-pk", "1xC4Km-8QlEDp-p\x80", "abc"};
+    char padded[128];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(padded, sizeof padded, "%s and enough words for a block", cases[i]);
+        compare_prefix_line(padded, strlen(padded), true);
+    }
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        for (const char *after = " => x@example.com R=a T=b"; *after; after++) {
+            snprintf(padded, sizeof padded, "%s%s%s", ids[i], after, " padding past the 32 bytes");
+            compare_prefix_line(padded, strlen(padded), true);
+        }
     char *out = NULL;
     ck_assert_int_eq(test_runf(&out, "ls %s/exim/exim-testsuite/log/* %s/exim-runs/*.log.gz %s/exim/*.log", MC_DATA_DIR,
                                MC_DATA_DIR, MC_DATA_DIR), 0);
