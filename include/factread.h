@@ -42,6 +42,11 @@ typedef mc_factread_result (*mc_factread_fn)(mc_str msg, mc_fact_fields *out);
 /* The reader of the pattern whose source is src, or NULL. */
 mc_factread_fn factread_for(const char *src);
 
+/* Whether every line the pattern src matches (one with a reader) holds
+ * the n bytes at lit: a text the reader's table names for it holds them.
+ * Then the reader may answer before lit is looked for (parse.c). */
+bool factread_holds(const char *src, const char *lit, size_t n);
+
 /* The i-th pattern source that has a reader (NULL past the last): tests. */
 const char *factread_source(size_t i);
 

@@ -182,6 +182,9 @@ typedef struct {
     /* Per MTA, per fact rule: the hand reader of its pattern, or NULL
      * (factread.h); found once, when the parser starts. */
     mc_factread_fn **fact_readers;
+    /* Per MTA, per fact rule: its reader answers before its literals are
+     * looked for (its pattern holds every one of them; see read_fact_rule). */
+    bool **fact_first;
     /* Per MTA, per line rule: the hand reader of its pattern, or NULL;
      * per MTA: the gate of its prefix pattern, or NULL (lineread.h). */
     mc_lineread_fn **line_readers;

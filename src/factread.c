@@ -365,25 +365,26 @@ static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
 static const struct {
     const char *src;
     mc_factread_fn fn;
+    const char *holds; /* a text every line the pattern matches holds, or NULL */
 } readers[] = {
-    {"^(?<queue_id>[0-9A-Za-z]+): client=(?<client>[^,\\s]+)", pf_client},
-    {"^(?<queue_id>[0-9A-Za-z]+): uid=[0-9]+ from=<(?<sender>[^<>]*+)>", pf_pickup},
+    {"^(?<queue_id>[0-9A-Za-z]+): client=(?<client>[^,\\s]+)", pf_client, ": client="},
+    {"^(?<queue_id>[0-9A-Za-z]+): uid=[0-9]+ from=<(?<sender>[^<>]*+)>", pf_pickup, ": uid="},
     {"^[0-9A-Za-z]+: sender (?:non-delivery|delay|delivery status|success) notification: "
      "(?<queue_id>[0-9A-Za-z]+)$",
-     pf_bounce},
-    {"^(?<queue_id>[0-9A-Za-z]+): message-id=<?(?<message_id>[^<>\\s]{0,512})", pf_message_id},
+     pf_bounce, " notification: "},
+    {"^(?<queue_id>[0-9A-Za-z]+): message-id=<?(?<message_id>[^<>\\s]{0,512})", pf_message_id, ": message-id="},
     {"^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+",
-     pf_qmgr_from},
-    {"^(?<queue_id>[0-9A-Za-z]+): removed$", pf_removed},
+     pf_qmgr_from, ", nrcpt="},
+    {"^(?<queue_id>[0-9A-Za-z]+): removed$", pf_removed, ": removed"},
     {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) <= (?:<>|(?<sender>[^\\s<>]+))"
      "(?:(?:[^ \\n]*+ )+?H=(?<client>(?:[^\\s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\]))?"
      "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?= |$))?"
      "(?:(?:[^ \\n]*+ )+?id=(?<message_id>\\S{1,512}))?",
-     exim_received},
-    {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) Completed(?: QT=\\S+)?$", exim_completed},
+     exim_received, NULL},
+    {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) Completed(?: QT=\\S+)?$", exim_completed, NULL},
     {"^(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) <= <> R="
      "(?:(?:[^ \\n]*+ )+?S=(?<size>[0-9]{1,18})(?= |$))?",
-     exim_generated},
+     exim_generated, NULL},
 };
 
 mc_factread_fn factread_for(const char *src)
@@ -392,6 +393,20 @@ mc_factread_fn factread_for(const char *src)
         if (strcmp(src, readers[i].src) == 0)
             return readers[i].fn;
     return NULL;
+}
+
+bool factread_holds(const char *src, const char *lit, size_t n)
+{
+    for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
+        if (strcmp(src, readers[i].src) == 0) {
+            const char *h = readers[i].holds;
+            size_t hn = h ? strlen(h) : 0;
+            for (size_t at = 0; n > 0 && at + n <= hn; at++)
+                if (memcmp(h + at, lit, n) == 0)
+                    return true;
+            return false;
+        }
+    return false;
 }
 
 const char *factread_source(size_t i) { return i < sizeof readers / sizeof readers[0] ? readers[i].src : NULL; }

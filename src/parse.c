@@ -14,6 +14,7 @@
 
 
 static void lineread_init(mc_parser *p, const mc_parse_rules *rules);
+static void fact_first_init(mc_parser *p, const mc_parse_rules *rules);
 
 /* Per-stream state for rules: scratch, year inference, the literal bitmap. */
 void parser_init(mc_parser *p, const mc_parse_rules *rules)
@@ -44,6 +45,7 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
         for (size_t j = 0; j < m->n_facts; j++)
             p->fact_readers[i][j] = m->facts[j].pat.source ? factread_for(m->facts[j].pat.source) : NULL;
     }
+    fact_first_init(p, rules);
     lineread_init(p, rules);
 }
 
@@ -75,6 +77,27 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
     }
 }
 
+/* Which fact rules' readers may answer before their literals are looked
+ * for: a reader whose pattern holds every literal of the rule (and the
+ * rule no any-of gate), of an MTA with no prefix pattern (the literals
+ * and the pattern then see the same message); none when the prefilters
+ * are off (the answer to compare with). */
+static void fact_first_init(mc_parser *p, const mc_parse_rules *rules)
+{
+    p->fact_first = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->fact_first);
+    for (size_t i = 0; i < rules->n_mtas; i++) {
+        const mc_mta_rules *m = &rules->mtas[i];
+        p->fact_first[i] = mc_xcalloc(m->n_facts ? m->n_facts : 1, sizeof **p->fact_first);
+        for (size_t j = 0; j < m->n_facts && !p->no_prefilter && !m->has_prefix; j++) {
+            const mc_line_rule *r = &m->facts[j];
+            bool holds = p->fact_readers[i][j] != NULL && r->any.n == 0;
+            for (size_t k = 0; holds && k < r->n_literals; k++)
+                holds = factread_holds(r->pat.source, r->literals[k], r->literal_lens[k]);
+            p->fact_first[i][j] = holds;
+        }
+    }
+}
+
 /* Frees a per-MTA table of reader arrays (n MTAs) and clears it. */
 static void free_readers(mc_lineread_fn ***t, size_t n)
 {
@@ -93,6 +116,10 @@ void parser_free(mc_parser *p)
         free(p->fact_readers[i]);
     free(p->fact_readers);
     p->fact_readers = NULL;
+    for (size_t i = 0; p->fact_first && i < p->rules->n_mtas; i++)
+        free(p->fact_first[i]);
+    free(p->fact_first);
+    p->fact_first = NULL;
     free_readers(&p->line_readers, p->rules->n_mtas);
     free_readers(&p->reply_readers, p->rules->n_mtas);
     free_readers(&p->stage_readers, p->rules->n_mtas);
@@ -473,27 +500,82 @@ static bool fact_fields(mc_parser *p, const mc_mta_rules *m, const mc_line_rule 
     return true;
 }
 
-/* Fills p->fact when the fact rule's pattern matches the message. */
-static void take_fact(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, const mc_logline *ll,
-                      mc_str host, mc_str msg)
+/* Fills p->fact from the fields a fact rule read on the line. */
+static inline void fact_fill(mc_parser *p, const mc_line_rule *r, const mc_logline *ll, mc_str host,
+                             const mc_fact_fields *ff)
 {
-    mc_fact_fields ff;
-    if (!fact_fields(p, m, r, msg, &ff))
-        return;
     mc_fact *f = &p->fact;
     memset(f, 0, sizeof *f);
     f->kind = r->fact;
     f->time = ll->time;
     f->host = host;
     f->program = ll->program;
-    f->queue_id = ff.queue_id;
-    f->sender = ff.sender;
+    f->queue_id = ff->queue_id;
+    f->sender = ff->sender;
     f->has_sender = f->sender.p != NULL;
-    f->client = ff.client;
-    f->message_id = ff.message_id;
-    f->size = decimal(ff.size);
+    f->client = ff->client;
+    f->message_id = ff->message_id;
+    f->size = decimal(ff->size);
     if (f->queue_id.p == NULL)
         f->kind = FACT_NONE;
+}
+
+/* Fills p->fact when the fact rule's pattern matches the message. */
+static void take_fact(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, const mc_logline *ll,
+                      mc_str host, mc_str msg)
+{
+    mc_fact_fields ff;
+    if (fact_fields(p, m, r, msg, &ff))
+        fact_fill(p, r, ll, host, &ff);
+}
+
+/* Whether a fact rule of m after the i-th may apply to the daemon's lines. */
+static bool later_fact(const mc_mta_rules *m, size_t i, int daemon)
+{
+    for (size_t j = i + 1; j < m->n_facts; j++)
+        if (m->facts[j].daemon_mask == 0 || (daemon >= 0 && (m->facts[j].daemon_mask & (1ULL << daemon))))
+            return true;
+    return false;
+}
+
+/* find_fact_rule and take_fact at once, for an MTA whose fact literals are
+ * looked for one by one in the message its patterns read (no literal set,
+ * no prefix).  A rule whose reader answers first (fact_first) is settled
+ * by it: a line it reads holds the rule's literals, so the rule is the
+ * one find_fact_rule chooses and *taken says p->fact is filled; its
+ * literals are looked for only when the reader says no and the answer
+ * matters (a later rule may apply, or a line of no daemon, which counts
+ * as the MTA's when a rule applies).  Any other rule, or a line the
+ * readers do not take (too long, a cut budget, a reader's ASK), is
+ * searched for as find_fact_rule does, and taken by take_fact. */
+static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, int daemon, const mc_logline *ll,
+                                          bool *taken)
+{
+    mc_str msg = ll->message;
+    size_t mi = (size_t)(m - p->rules->mtas);
+    bool can_read = msg.n <= MC_FACTREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT;
+    for (size_t i = 0; i < m->n_facts; i++) {
+        const mc_line_rule *r = &m->facts[i];
+        if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
+            continue;
+        if (can_read && p->fact_first[mi][i]) {
+            mc_fact_fields ff;
+            memset(&ff, 0, sizeof ff);
+            mc_factread_result got = p->fact_readers[mi][i](msg, &ff);
+            if (got == FACTREAD_YES) {
+                fact_fill(p, r, ll, ll->host, &ff);
+                *taken = true;
+                return r;
+            }
+            /* No fact either way: whether the rule applies decides only
+             * which rules come next and a daemon-less line's count. */
+            if (got == FACTREAD_NO && daemon >= 0 && !later_fact(m, i, daemon))
+                return NULL;
+        }
+        if (rule_applies(r, daemon, NULL, msg))
+            return r;
+    }
+    return NULL;
 }
 
 /* One line to at most one event (PARSE_EVENT fills *ev). */
@@ -557,7 +639,10 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
      * literals are looked for in the message: the scan above answers for
      * them only when it scanned the message itself (not a debug line). */
     bool scanned_msg = found && marked.p == ll->message.p && marked.n == ll->message.n;
-    const mc_line_rule *fact = find_fact_rule(m, daemon, scanned_msg ? found : NULL, ll->message);
+    bool fact_taken = false;
+    const mc_line_rule *fact = found == NULL && !m->has_prefix
+                                   ? read_fact_rule(p, m, daemon, ll, &fact_taken)
+                                   : find_fact_rule(m, daemon, scanned_msg ? found : NULL, ll->message);
     if (!has_marker && fact == NULL)
         return PARSE_NOTHING;
     if (daemon < 0)
@@ -572,7 +657,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         if (whole.p == msg.p)
             msg = mc_str_make(msg.p + whole.n, msg.n - whole.n);
     }
-    if (fact != NULL)
+    if (fact != NULL && !fact_taken)
         take_fact(p, m, fact, ll, host, msg);
     if (!has_marker)
         return PARSE_NOTHING;

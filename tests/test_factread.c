@@ -342,6 +342,117 @@ START_TEST(test_cap_within_first_limit)
 }
 END_TEST
 
+
+/* ---- 4. readers before literals ---------------------------------------- */
+
+/* Whether two views hold the same bytes (or are both unset). */
+static bool same_str(mc_str a, mc_str b)
+{
+    if (a.p == NULL || b.p == NULL)
+        return a.p == b.p;
+    return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+static long first_lines, first_facts;
+
+/* One line through the parser whose readers answer first (a) and one that
+ * looks for every literal first (b): the same result, fact and count. */
+static void compare_first(mc_parser *a, mc_parser *b, const char *line, size_t n)
+{
+    mc_event ea, eb;
+    mc_str s = mc_str_make(line, n);
+    mc_parse_result ra = parser_line(a, s, &ea), rb = parser_line(b, s, &eb);
+    const mc_fact *fa = &a->fact, *fb = &b->fact;
+    bool same = ra == rb && fa->kind == fb->kind && a->mta_lines == b->mta_lines;
+    if (same && fa->kind != FACT_NONE)
+        same = same_str(fa->queue_id, fb->queue_id) && same_str(fa->sender, fb->sender) &&
+               fa->has_sender == fb->has_sender && same_str(fa->client, fb->client) &&
+               same_str(fa->message_id, fb->message_id) && fa->size == fb->size && same_str(fa->host, fb->host) &&
+               same_str(fa->program, fb->program);
+    if (same && ra == PARSE_EVENT)
+        same = same_str(ea.queue_id, eb.queue_id) && strcmp(ea.code, eb.code) == 0;
+    ck_assert_msg(same, "readers first: result %d/%d, fact %d/%d on %.*s", ra, rb, fa->kind, fb->kind, (int)n, line);
+    first_lines++;
+    first_facts += fa->kind != FACT_NONE;
+}
+
+/* Every Postfix line of one file, and (one in 4) its message under each
+ * daemon with each fact literal put after it, before it or in its place. */
+static void compare_first_file(mc_parser *a, mc_parser *b, const char *path)
+{
+    static const char *const daemons[] = {"smtpd", "qmgr", "cleanup", "pickup", "bounce", "smtp", "local"};
+    static const char *const lits[] = {"", ", nrcpt=1", ": removed", " notification: ABC", ": client=x",
+                                       ": message-id=<a@b>", ": uid=0 from=<a>"};
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char line[4096], buf[8192];
+    for (long k = 0; gzgets(f, line, sizeof line) != NULL; k++) {
+        size_t n = strlen(line);
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        line[n] = '\0';
+        compare_first(a, b, line, n);
+        const char *msg = strstr(line, "]: ");
+        if (k % 4 != 0 || msg == NULL)
+            continue;
+        msg += 3;
+        for (size_t d = 0; d < sizeof daemons / sizeof daemons[0]; d++)
+            for (size_t l = 0; l < sizeof lits / sizeof lits[0]; l++) {
+                static const char *const forms[] = {"%s%s", "%2$s%1$s", "ABC%2$s"};
+                for (size_t fm = 0; fm < sizeof forms / sizeof forms[0]; fm++) {
+                    char body[4096];
+                    snprintf(body, sizeof body, forms[fm], msg, lits[l]);
+                    int m = snprintf(buf, sizeof buf, "Oct  1 00:00:02 mx postfix/%s[123]: %s", daemons[d], body);
+                    compare_first(a, b, buf, (size_t)m);
+                }
+            }
+    }
+    gzclose(f);
+}
+
+START_TEST(test_readers_before_literals)
+{
+    const mc_rules *r = test_rules();
+    /* Which fact rules' readers answer first: Postfix's six (no prefix,
+     * literals looked for one by one); Exim's none (a prefix). */
+    mc_parser a, b;
+    parser_init(&a, &r->parse);
+    parser_init(&b, &r->parse);
+    size_t first = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_facts; j++) {
+            bool postfix = strcmp(r->parse.mtas[i].name, "postfix") == 0;
+            ck_assert_int_eq(a.fact_first[i][j], postfix);
+            first += a.fact_first[i][j];
+            b.fact_first[i][j] = false;
+        }
+    ck_assert_uint_eq(first, 6);
+    /* A literal the pattern's text holds, and ones it does not. */
+    const char *qmgr = "^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+";
+    ck_assert(factread_holds(qmgr, ", nrcpt=", 8));
+    ck_assert(factread_holds(qmgr, "nrcpt", 5));
+    ck_assert(!factread_holds(qmgr, ", nrcpt=1", 9));
+    ck_assert(!factread_holds(qmgr, ": removed", 9));
+    ck_assert(!factread_holds(qmgr, "", 0));
+    ck_assert(!factread_holds("^(?<queue_id>[0-9A-Za-z]+): removed", ": removed", 9));
+    first_lines = first_facts = 0;
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "ls %s/postfix/*.log %s/postfix/mta-run/* %s/postfix-public/*.log "
+                                     "%s/postfix-gen/maillog %s/sample.log",
+                               MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR),
+                     0);
+    size_t files = 0;
+    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save), files++)
+        compare_first_file(&a, &b, w);
+    free(out);
+    parser_free(&a);
+    parser_free(&b);
+    ck_assert_uint_gt(files, 5);
+    ck_assert_int_gt(first_lines, 100000);
+    ck_assert_int_gt(first_facts, 10000);
+}
+END_TEST
+
 static Suite *factread_suite(void)
 {
     Suite *s = suite_create("factread");
@@ -350,6 +461,7 @@ static Suite *factread_suite(void)
     tcase_add_test(tc, test_readers_in_use);
     tcase_add_test(tc, test_reader_is_regex);
     tcase_add_test(tc, test_cap_within_first_limit);
+    tcase_add_test(tc, test_readers_before_literals);
     suite_add_tcase(s, tc);
     return s;
 }
