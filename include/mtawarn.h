@@ -47,6 +47,8 @@ typedef struct {
     size_t *program_lens; /* their lengths without the '*' (no strlen per line) */
     bool *program_prefix; /* ended in '*' */
     size_t n_programs;
+    uint64_t name_lens;  /* bit n: a name (not a prefix) of n < 64 bytes */
+    bool any_prefix;     /* a program is a prefix ("x*") */
     bool own_log;        /* lines of the MTA's own log file (no program) are its */
     mc_pattern prefix;   /* what may stand before the text (a stamp, a pid, an id) */
     bool has_prefix;

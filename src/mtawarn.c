@@ -98,6 +98,10 @@ static void load_programs(mc_warn_mta *m, const char *value)
         m->programs[i] = mc_xstrdup(w);
         m->program_prefix[i] = w[n - 1] == '*';
         m->program_lens[i] = m->program_prefix[i] ? n - 1 : n;
+        if (m->program_prefix[i] || n >= 64)
+            m->any_prefix = true; /* a name past the mask is looked for as a prefix is */
+        else
+            m->name_lens |= 1ull << n;
     }
     free(copy);
 }
@@ -326,10 +330,13 @@ void mtawarn_free(mc_warn_rules *w)
 
 /* Whether the line's envelope is this MTA's: its program is one of the
  * names (or starts with a prefix), or it is a line of the MTA's own log. */
-static bool line_of(const mc_warn_mta *m, const mc_logline *env)
+static inline bool line_of(const mc_warn_mta *m, const mc_logline *env)
 {
     if (env->program.n == 0)
         return m->own_log && env->form == LOGLINE_EXIM;
+    /* Most lines: a program of none of the names' lengths (another MTA's). */
+    if (!m->any_prefix && (env->program.n >= 64 || !(m->name_lens >> env->program.n & 1)))
+        return false;
     for (size_t i = 0; i < m->n_programs; i++) {
         size_t n = m->program_lens[i];
         if ((m->program_prefix[i] ? env->program.n >= n : env->program.n == n) &&
