@@ -17,6 +17,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "util.h"
 
@@ -46,6 +50,55 @@ mc_factread_fn factread_for(const char *src);
  * the n bytes at lit: a text the reader's table names for it holds them.
  * Then the reader may answer before lit is looked for (parse.c). */
 bool factread_holds(const char *src, const char *lit, size_t n);
+
+#if defined(__SSE2__)
+/* The bits of the 16 bytes of x that are in [lo, hi] (ASCII; a byte
+ * 128-255 is negative as a signed byte and in no such range). */
+static inline unsigned factread_bytes_in(__m128i x, char lo, char hi)
+{
+    __m128i in = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1))),
+                               _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1))));
+    return (unsigned)_mm_movemask_epi8(in);
+}
+#endif
+
+/* The length of the Exim message id, [0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-
+ * [0-9A-Za-z]{2,4} with each run at its longest, that starts the 24
+ * readable bytes at p (an id and the byte after it fit in 24), or 0: the
+ * id by bit masks of the bytes' classes (inline: the fact readers and the
+ * warnings' prefix run it on every Exim line). */
+static inline size_t factread_exim_id24(const char *p)
+{
+    /* Bit i: byte i is [0-9A-Za-z]; is '-'. */
+    uint32_t alnum = 0, dash = 0;
+#if defined(__SSE2__)
+    /* Bytes 0-15, then 16-23 (the upper half zero: no class). */
+    for (int half = 0; half < 2; half++) {
+        __m128i x = half == 0 ? _mm_loadu_si128((const __m128i *)(const void *)p)
+                              : _mm_loadl_epi64((const __m128i *)(const void *)(p + 16));
+        __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        alnum |= (uint32_t)(factread_bytes_in(x, '0', '9') | factread_bytes_in(lower, 'a', 'z')) << (16 * half);
+        dash |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-'))) << (16 * half);
+    }
+#else
+    for (int i = 0; i < 24; i++) {
+        unsigned char c = (unsigned char)p[i], l = c | 0x20;
+        alnum |= (uint32_t)((c >= '0' && c <= '9') || (l >= 'a' && l <= 'z')) << i;
+        dash |= (uint32_t)(c == '-') << i;
+    }
+#endif
+    /* [0-9A-Za-z]{6}- */
+    if ((alnum & 0x3F) != 0x3F || !(dash >> 6 & 1))
+        return 0;
+    /* [0-9A-Za-z]{6,11}- : the run from byte 7 ends at a byte outside it. */
+    unsigned r1 = (unsigned)__builtin_ctz(~(alnum >> 7));
+    if (r1 < 6 || r1 > 11 || !(dash >> (7 + r1) & 1))
+        return 0;
+    /* [0-9A-Za-z]{2,4}, at its longest: from byte 19 at the latest, so a
+     * run past byte 23 is one of 5 or more whatever follows. */
+    unsigned at = 8 + r1, r2 = (unsigned)__builtin_ctz(~(alnum >> at));
+    return r2 < 2 || r2 > 4 ? 0 : at + r2;
+}
 
 /* The i-th pattern source that has a reader (NULL past the last): tests. */
 const char *factread_source(size_t i);

@@ -97,6 +97,12 @@ static size_t postfix_head(mc_str s, const char *lit, mc_fact_fields *out)
  * that byte, so each count is met by the longest run or not at all. */
 static size_t exim_id(mc_str s, mc_fact_fields *out)
 {
+    if (s.n >= 24) {
+        size_t n = factread_exim_id24(s.p);
+        if (n)
+            out->queue_id = span(s, 0, n);
+        return n;
+    }
     size_t a = run_class(s, 0, C_ALNUM);
     if (a != 6 || a >= s.n || s.p[a] != '-')
         return 0;

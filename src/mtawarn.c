@@ -18,14 +18,11 @@
  */
 #include "mtawarn.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "conf.h"
+#include "factread.h"
 #include "lineshape.h"
 #include "logline.h"
 
@@ -150,49 +147,17 @@ static bool prefix_all(mc_str s, size_t i, unsigned char cls, size_t n)
 /* Whether byte c stands at i. */
 static bool prefix_byte(mc_str s, size_t i, char c) { return i < s.n && s.p[i] == c; }
 
-#if defined(__SSE2__)
-/* The bits of the 16 bytes of x that are in [lo, hi] (ASCII; a byte
- * 128-255 is negative as a signed byte and in no such range). */
-static unsigned bytes_in(__m128i x, char lo, char hi)
-{
-    __m128i in = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1))),
-                               _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1))));
-    return (unsigned)_mm_movemask_epi8(in);
-}
-
-/* Exim's prefix on a message of 32 bytes or more that starts with no
+/* Exim's prefix on a message of 24 bytes or more that starts with no
  * stamp (its fifth byte is no '-') and no pid (its first no '['): only
- * the message id group may match, and it lies within the first 24 bytes.
- * The bytes' classes as bit masks, the runs counted by their ends: the
- * usual mainlog line (the stamp already split off) in a few dozen
+ * the message id group may match, and it lies within the first 24 bytes:
+ * the id by bit masks (factread_exim_id24), then its space.  The usual
+ * mainlog line (the stamp already split off) in a few dozen
  * instructions, not a table look-up a byte. */
 static size_t exim_id_prefix(mc_str s)
 {
-    uint32_t alnum = 0, dash = 0, space = 0;
-    for (int half = 0; half < 2; half++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s.p + 16 * half));
-        __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
-        unsigned a = bytes_in(x, '0', '9') | bytes_in(lower, 'a', 'z');
-        unsigned d = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
-        unsigned sp = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
-        alnum |= (uint32_t)a << (16 * half);
-        dash |= (uint32_t)d << (16 * half);
-        space |= (uint32_t)sp << (16 * half);
-    }
-    /* [0-9A-Za-z]{6}- */
-    if ((alnum & 0x3F) != 0x3F || !(dash >> 6 & 1))
-        return 0;
-    /* [0-9A-Za-z]{6,11}- : the run from byte 7 ends at a byte outside it. */
-    unsigned r1 = (unsigned)__builtin_ctz(~(alnum >> 7));
-    if (r1 < 6 || r1 > 11 || !(dash >> (7 + r1) & 1))
-        return 0;
-    /* [0-9A-Za-z]{2,4} and the space */
-    unsigned at = 8 + r1, r2 = (unsigned)__builtin_ctz(~(alnum >> at));
-    if (r2 < 2 || r2 > 4 || !(space >> (at + r2) & 1))
-        return 0;
-    return at + r2 + 1;
+    size_t n = factread_exim_id24(s.p);
+    return n && s.p[n] == ' ' ? n + 1 : 0;
 }
-#endif
 
 /* Exim's prefix, as rules/mta/exim.conf ships it (exim_prefix_src).  Each
  * optional group is taken when it fits where the one before ended (nothing
@@ -201,10 +166,8 @@ static size_t exim_id_prefix(mc_str s)
  * its longest run has the count. */
 static size_t exim_prefix(mc_str s)
 {
-#if defined(__SSE2__)
-    if (s.n >= 32 && s.p[4] != '-' && s.p[0] != '[')
+    if (s.n >= 24 && s.p[4] != '-' && s.p[0] != '[')
         return exim_id_prefix(s);
-#endif
     size_t i = 0, e;
     /* (?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]{8,15}(?: [+-][0-9]{4})? )? */
     if (prefix_all(s, 0, P_DIGIT, 4) && prefix_byte(s, 4, '-') && prefix_all(s, 5, P_DIGIT, 2) &&

@@ -452,7 +452,7 @@ START_TEST(test_prefix_reader)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         compare_prefix_line(cases[i], strlen(cases[i]), true);
-    /* The same, and ids cut and grown at each count, on messages of 32
+    /* The same, and ids cut and grown at each count, on messages of 24
      * bytes or more (the reader's block path). */
     static const char *const ids[] = {"1xC4Km-8QlEDp-pk", "1xC4Km-8QlEDpabcde-pkpk", "1xC4Km-8QlEDpabcdef-pk",
                                       "1xC4Km-8QlED-pk", "1xC4Km-8QlEDp-p", "1xC4Km-8QlEDp-pkpkp", "1xC4Kmm-8QlEDp-pk",
@@ -464,7 +464,7 @@ START_TEST(test_prefix_reader)
     }
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         for (const char *after = " => x@example.com R=a T=b"; *after; after++) {
-            snprintf(padded, sizeof padded, "%s%s%s", ids[i], after, " padding past the 32 bytes");
+            snprintf(padded, sizeof padded, "%s%s%s", ids[i], after, " padding past the 24 bytes");
             compare_prefix_line(padded, strlen(padded), true);
         }
     char *out = NULL;
