@@ -354,24 +354,6 @@ static size_t memo_slot(mc_str queue_id)
     return (size_t)((v * 0x9E3779B97F4A7C15ull) >> (64 - MEMO_BITS));
 }
 
-/* Whether the n bytes at a and b are the same: a queue id, a host or an
- * instance is short, and a call to memcmp costs more than the compare
- * (two loads a side from 4 to 16 bytes, each within the n bytes). */
-static bool same_bytes(const char *a, const char *b, size_t n)
-{
-    uint64_t x, y, u, v;
-    if (n >= 8 && n <= 16) {
-        memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + n - 8, 8), memcpy(&v, b + n - 8, 8);
-        return ((x ^ y) | (u ^ v)) == 0;
-    }
-    if (n >= 4 && n < 8) {
-        uint32_t p, q, r, t;
-        memcpy(&p, a, 4), memcpy(&q, b, 4), memcpy(&r, a + n - 4, 4), memcpy(&t, b + n - 4, 4);
-        return ((p ^ q) | (r ^ t)) == 0;
-    }
-    return memcmp(a, b, n) == 0;
-}
-
 /* Whether the entry is the message of host, instance (program up to its
  * first '/', inst bytes) and queue id: its key compared whole, as make_key
  * would have made it. */
@@ -381,9 +363,9 @@ static bool entry_is(const msg_entry *e, mc_str host, mc_str program, size_t ins
     if (!e->used || e->key_len != hn + inst + queue_id.n + 3)
         return false;
     const char *k = entry_key(e);
-    return same_bytes(k + hn + inst + 2, queue_id.p, queue_id.n) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
-           k[e->key_len - 1] == '\n' && (hn == 0 || same_bytes(k, host.p, hn)) &&
-           (inst == 0 || same_bytes(k + hn + 1, program.p, inst));
+    return mc_same_bytes(k + hn + inst + 2, queue_id.p, queue_id.n) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
+           k[e->key_len - 1] == '\n' && (hn == 0 || mc_same_bytes(k, host.p, hn)) &&
+           (inst == 0 || mc_same_bytes(k + hn + 1, program.p, inst));
 }
 
 /* The index slot of pool entry i (which is in the table). */

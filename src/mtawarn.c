@@ -303,7 +303,7 @@ static inline bool line_of(const mc_warn_mta *m, const mc_logline *env)
     for (size_t i = 0; i < m->n_programs; i++) {
         size_t n = m->program_lens[i];
         if ((m->program_prefix[i] ? env->program.n >= n : env->program.n == n) &&
-            memcmp(env->program.p, m->programs[i], n) == 0)
+            mc_same_bytes(env->program.p, m->programs[i], n))
             return true;
     }
     return false;

@@ -541,6 +541,60 @@ START_TEST(test_lookup_memo)
 }
 END_TEST
 
+
+/* The memo's key check compares host, instance and queue id whole
+ * (mc_same_bytes' two loads at each end, or memcmp): one queue id, so one
+ * memo slot, on hosts and on instances that differ from each other in one
+ * byte only, at each place, for every length from 1 to 20; and queue ids
+ * that differ so.  Each message keeps its own sender. */
+static void key_names(int kind, int len, int pos, char *host, char *program, char *qid)
+{
+    char name[24];
+    memset(name, 'a', (size_t)len);
+    name[len] = '\0';
+    if (pos >= 0)
+        name[pos] = 'b';
+    strcpy(host, kind == 0 ? name : "mx");
+    snprintf(program, 40, "%s/qmgr", kind == 1 ? name : "postfix");
+    strcpy(qid, kind == 2 ? name : "ABCDEFGHJK");
+}
+
+START_TEST(test_key_bytes)
+{
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    char host[24], program[40], qid[24], sender[64];
+    size_t n = 0;
+    for (int pass = 0; pass < 3; pass++)
+        for (int kind = 0; kind < 3; kind++)
+            for (int len = 1; len <= 20; len++)
+                for (int pos = -1; pos < len; pos++) {
+                    key_names(kind, len, pos, host, program, qid);
+                    snprintf(sender, sizeof sender, "s%d-%d-%d@key.example", kind, len, pos);
+                    mc_time t = at_second(len);
+                    if (pass == 0) {
+                        mc_fact f = {.kind = FACT_QUEUED, .time = t, .host = mc_str_cstr(host),
+                                     .program = mc_str_cstr(program), .queue_id = mc_str_cstr(qid),
+                                     .sender = mc_str_cstr(sender), .has_sender = true};
+                        messages_fact(m, &f, &fig);
+                        n++;
+                        continue;
+                    }
+                    /* Twice each: the second surely from the memo. */
+                    mc_event ev = {.time = t, .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                                   .status = mc_str_cstr("deferred"), .queue_id = mc_str_cstr(qid)};
+                    messages_event(m, &ev, &fig);
+                    ck_assert_msg(ev.sender.p != NULL && mc_str_eq(ev.sender, sender), "%s %s %s: %.*s, not %s", host,
+                                  program, qid, (int)ev.sender.n, ev.sender.p ? ev.sender.p : "", sender);
+                }
+    /* Every variant is a message of its own (the base name comes once per
+     * kind and length). */
+    ck_assert_uint_eq(messages_in_flight(m), n);
+    ck_assert_uint_eq(fig.deferred, n);
+    messages_free(m);
+}
+END_TEST
+
 /* The per-message figures are counted in the hour of the line that
  * settles them (the loop holds them while the hour stays the same): the
  * mta-run log with its lines from 12:52:40 on moved to 13:xx, reported for
@@ -587,6 +641,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_postfix_figures);
     tcase_add_test(tc, test_table_storage);
     tcase_add_test(tc, test_lookup_memo);
+    tcase_add_test(tc, test_key_bytes);
     tcase_add_test(tc, test_figures_by_hour);
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
