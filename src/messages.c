@@ -70,7 +70,12 @@ typedef struct {
 _Static_assert(sizeof(msg_entry) == 128, "msg_entry is 128 bytes");
 
 struct mc_messages {
-    uint32_t *slots;     /* pool position + 1 of each slot's message; 0: empty */
+    /* Each slot: the low 32 bits of its message's hash, then its pool
+     * position + 1 (0: empty).  A probe past another message, and the
+     * shift after a removal, read the slot alone, not the entry (at scale
+     * the entries miss the cache).  A table holds fewer than 2^31
+     * messages, so its home bits are within those 32 of the hash. */
+    uint64_t *slots;
     size_t n_slots, n, capacity;
     msg_entry **blocks;  /* the pool: entry i is blocks[i >> BLOCK_SHIFT][i % BLOCK_ENTRIES] */
     size_t pool_cap, pool_top; /* entries allocated; entries ever used */
@@ -273,13 +278,20 @@ static void note_gone(mc_messages *m, const msg_entry *e)
     m->gone[m->n_gone++] = mc_xstrndup(entry_key(e), e->key_len);
 }
 
+/* A slot's value for pool entry i whose hash is h. */
+static uint64_t slot_make(uint64_t h, uint32_t i) { return (uint64_t)(uint32_t)h << 32 | ((uint64_t)i + 1); }
+
+/* The pool position + 1 a slot holds (0: empty). */
+static uint32_t slot_pos1(uint64_t v) { return (uint32_t)v; }
+
 /* Indexes pool entry i in the first free slot of its chain. */
 static void place(mc_messages *m, uint32_t i)
 {
-    size_t s = entry_at(m, i)->hash & (m->n_slots - 1);
+    uint64_t h = entry_at(m, i)->hash;
+    size_t s = h & (m->n_slots - 1);
     while (m->slots[s])
         s = (s + 1) & (m->n_slots - 1);
-    m->slots[s] = i + 1;
+    m->slots[s] = slot_make(h, i);
 }
 
 /* Rebuilds the index (n_slots slots) keeping the messages heard of since
@@ -331,7 +343,9 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 {
     size_t s = h & (m->n_slots - 1);
     for (; m->slots[s]; s = (s + 1) & (m->n_slots - 1)) {
-        const msg_entry *e = entry_at(m, m->slots[s] - 1);
+        if ((uint32_t)(m->slots[s] >> 32) != (uint32_t)h)
+            continue;
+        const msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
             return s;
     }
@@ -372,7 +386,7 @@ static bool entry_is(const msg_entry *e, mc_str host, mc_str program, size_t ins
 static size_t slot_of(const mc_messages *m, uint32_t i)
 {
     size_t s = entry_at(m, i)->hash & (m->n_slots - 1);
-    while (m->slots[s] != i + 1)
+    while (slot_pos1(m->slots[s]) != i + 1)
         s = (s + 1) & (m->n_slots - 1);
     return s;
 }
@@ -404,12 +418,12 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     uint64_t h = hash_of(m, m->keybuf, kn);
     size_t s = find_slot(m, kn, h);
     if (m->slots[s]) {
-        msg_entry *e = entry_at(m, m->slots[s] - 1);
+        msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         if (now > e->last)
             e->last = now;
         e->dirty = true;
-        *at = m->slots[s] - 1;
-        m->memo[ms] = m->slots[s];
+        *at = slot_pos1(m->slots[s]) - 1;
+        m->memo[ms] = slot_pos1(m->slots[s]);
         return e;
     }
     if (!create)
@@ -425,7 +439,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     e->dirty = true;
     /* The sweep or the growth may have moved the chain's end. */
     s = find_slot(m, kn, h);
-    m->slots[s] = i + 1;
+    m->slots[s] = slot_make(h, i);
     m->n++;
     *at = i;
     m->memo[ms] = i + 1;
@@ -436,9 +450,9 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
  * still find every other key (deletion without tombstones). */
 static void remove_entry(mc_messages *m, size_t i)
 {
-    msg_entry *e = entry_at(m, m->slots[i] - 1);
+    msg_entry *e = entry_at(m, slot_pos1(m->slots[i]) - 1);
     note_gone(m, e);
-    entry_release(m, e, m->slots[i] - 1);
+    entry_release(m, e, slot_pos1(m->slots[i]) - 1);
     m->slots[i] = 0;
     m->n--;
     size_t j = i;
@@ -446,7 +460,7 @@ static void remove_entry(mc_messages *m, size_t i)
         j = (j + 1) & (m->n_slots - 1);
         if (m->slots[j] == 0)
             return;
-        size_t home = entry_at(m, m->slots[j] - 1)->hash & (m->n_slots - 1);
+        size_t home = (size_t)(m->slots[j] >> 32) & (m->n_slots - 1);
         /* Moves back when its home is not cyclically in (i, j]. */
         bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (stays)
