@@ -18,7 +18,6 @@
  *    pattern finishes within the parser's first match limit, so a reader
  *    never saves work the budget would have charged.
  */
-#include <ftw.h>
 #include <stdio.h>
 #include <zlib.h>
 
@@ -150,31 +149,11 @@ static void compare_line(const char *line, size_t n)
     }
 }
 
-/* Every line of one file of tests/data (gzip'd or not: the Exim runs'
- * logs are), but the databases. */
-static int compare_file(const char *path, const struct stat *st, int kind, struct FTW *ftw)
+/* One line of tests/data, as test_each_data_line hands it over. */
+static void compare_data_line(const char *path, const char *line, size_t n)
 {
-    (void)st;
-    (void)ftw;
-    if (kind != FTW_F || strstr(path, "/store/"))
-        return 0;
-    gzFile f = gzopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    char line[8192];
-    bool whole = true; /* the last piece ended its line */
-    while (gzgets(f, line, sizeof line) != NULL) {
-        size_t n = strlen(line);
-        bool ends = (n > 0 && line[n - 1] == '\n') || gzeof(f); /* the last line may lack its \n */
-        /* A piece of a longer line than the buffer is left out. */
-        if (whole && ends) {
-            while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-                n--;
-            compare_line(line, n);
-        }
-        whole = ends;
-    }
-    gzclose(f);
-    return 0;
+    (void)path;
+    compare_line(line, n);
 }
 
 /* The fact rules with a reader, from the shipped rules. */
@@ -208,9 +187,7 @@ static void teardown_cases(void)
  * for 3. */
 static void compare_corpus(void)
 {
-    char *dir = test_corpus_path("");
-    ck_assert_int_eq(nftw(dir, compare_file, 16, FTW_PHYS), 0);
-    free(dir);
+    test_each_data_line(compare_data_line, NULL);
     /* Every pattern met real lines it matches and lines it does not. */
     for (size_t k = 0; k < n_cases; k++) {
         ck_assert_msg(cases[k].yes >= 1, "[%s] matched no line of tests/data", cases[k].rule->name);
