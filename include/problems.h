@@ -14,21 +14,31 @@ enum { P_DIRECTION, P_STATUS, P_CODE, P_ENHANCED, P_REASON, P_NKEYS };
 
 /* The breakdowns of one window's problems, owned by one report: each key
  * (domain, relay, client) read on first use by ONE query grouped by
- * problem and value, instead of one query per problem and key; each
- * problem's values then come from memory in the order store_rows gives
- * them (count, largest first, then the value).  Other keys (the senders
- * of an expired problem without domains: one problem or two) are queried
- * per problem: a whole load of the senders costs ten such queries. */
-enum { P_NCACHED = 3 };
+ * problem and value (instead of one query per problem and key), its rows
+ * streamed in the order store_tuple_rows gives them (count, largest
+ * first, then the value).  Of each problem's values only the first
+ * PROBLEMS_VALUES_KEPT are kept, the others' events summed and counted:
+ * no writer shows more (triage's JSON lists ten, the advice names five
+ * domains), so the cache holds at most that many rows per problem and key,
+ * whatever the size of the window (store8: it held every failure's row, up
+ * to 135 MiB on the Exim 200 MB database). */
+enum { P_NCACHED = 3, PROBLEMS_VALUES_KEPT = 10 };
+
+/* The values of one key among the events of one problem, largest first. */
 typedef struct {
-    const kept_row *row;
-    size_t pos; /* its place in the query's order */
-} problems_ref;
+    kept_rows top; /* the first PROBLEMS_VALUES_KEPT: one-key rows (the value, class, count) */
+    uint64_t rest; /* the events of the values past top */
+    size_t n;      /* how many values, top's and the others' */
+} problem_values;
+
+typedef struct problems_entry problems_entry; /* one problem's values (problems.c) */
 typedef struct {
     mc_store *s;
     const mc_window *w;
-    kept_rows rows[P_NCACHED];  /* a key's rows: the problem's keys, class, and the value */
-    problems_ref *order[P_NCACHED]; /* the rows by problem identity, then position */
+    problems_entry **slots; /* the problems by identity: a hash table, at most half full */
+    size_t n_slots, n;
+    uint64_t hash_key[2];
+    size_t kept;            /* rows held in the problems' tops: problems_cache_rows */
     bool loaded[P_NCACHED], failed[P_NCACHED];
 } problems_cache;
 /* A cache of window w's breakdowns (nothing read yet); free with problems_cache_free. */
@@ -69,9 +79,14 @@ const char *problems_advice(problems_cache *c, const mc_rules *rules, const mc_l
 const char *problems_breakdown_key(const kept_row *r);
 const char *problems_breakdown_label(const kept_row *r);
 
-/* The values of key among the events of problem r, largest first (k
- * freed by the caller with rows_free); false on a database error. */
-bool problems_values(problems_cache *c, const kept_row *r, const char *key, kept_rows *k);
+/* The values of key (domain, relay or client) among the events of problem
+ * r, largest first: owned by the cache, valid until problems_cache_free;
+ * NULL on a database error (a problem without such events: none). */
+const problem_values *problems_values(problems_cache *c, const kept_row *r, const char *key);
+
+/* The rows the cache holds in its problems' tops (at most
+ * PROBLEMS_VALUES_KEPT per problem and key): for the tests. */
+size_t problems_cache_rows(const problems_cache *c);
 
 /* "a (12), b (3), others (4)": the top three values of key among the
  * events of r, adding up to its count; an empty value is "none", both words in l's language. */

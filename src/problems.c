@@ -102,12 +102,8 @@ static bool is_brute_force(problems_cache *c, const mc_rules *rules, const kept_
     if (rr == NULL || rr->brute_force <= 0 || strcmp(r->values[P_DIRECTION], "inbound") != 0 ||
         (double)r->count < rr->brute_force)
         return false;
-    kept_rows clients;
-    if (!problems_values(c, r, "client", &clients))
-        return false;
-    bool few = clients.n > 0 && (double)r->count / (double)clients.n >= rr->brute_force;
-    rows_free(&clients);
-    return few;
+    const problem_values *clients = problems_values(c, r, "client");
+    return clients != NULL && clients->n > 0 && (double)r->count / (double)clients->n >= rr->brute_force;
 }
 
 /* qsort order of a problem's identity: its keys, then its class. */
@@ -354,9 +350,14 @@ static int tally_by_count(const void *a, const void *b)
 static void deferred_domains_of_senders(problems_cache *c, const kept_row *r, mc_buf *names, size_t *named)
 {
     kept_rows senders, deferred;
-    if (!problems_values(c, r, "sender", &senders))
-        return;
     char err[256];
+    static const char *const sender_key[1] = {"sender"};
+    mc_filter pf;
+    problems_filter(r, &pf);
+    if (!rows_query(c->s, c->w, sender_key, 1, &pf, 0, &senders, err, sizeof err)) {
+        rows_free(&senders);
+        return;
+    }
     static const char *const keys[2] = {"sender", "domain"};
     mc_filter f = {.problems_only = true, .keys = {"section", "status"},
                    .values = {r->values[P_DIRECTION], "deferred"}, .n = 2};
@@ -407,13 +408,11 @@ const char *problems_advice(problems_cache *c, const mc_rules *rules, const mc_l
     }
     mc_buf names;
     mc_buf_init(&names);
-    kept_rows k;
     size_t named = 0;
-    if (problems_values(c, r, "domain", &k)) {
-        for (size_t i = 0; i < k.n; i++)
-            add_name(&names, &named, k.rows[i].values[0]);
-        rows_free(&k);
-    }
+    const problem_values *v = problems_values(c, r, "domain");
+    /* a problem's values differ, so at most one is empty: the five names are in its top */
+    for (size_t i = 0; v && i < v->top.n; i++)
+        add_name(&names, &named, v->top.rows[i].values[0]);
     if (named == 0)
         deferred_domains_of_senders(c, r, &names, &named);
     knowledge_fill_domains(out, a, names.len ? names.data : lang_word(l, "advice_same_domain"));
@@ -421,48 +420,142 @@ const char *problems_advice(problems_cache *c, const mc_rules *rules, const mc_l
     return out->data;
 }
 
-/* The keys a cache holds, in the order of its arrays. */
+/* The keys a cache holds, in the order of an entry's arrays. */
 static const char *const cached_keys[P_NCACHED] = {"domain", "relay", "client"};
+
+/* One problem of the cache: its identity (its P_NKEYS values and class,
+ * each ended by a NUL) and its values of each cached key. */
+struct problems_entry {
+    uint64_t hash;
+    char *identity;
+    size_t identity_len;
+    problem_values v[P_NCACHED];
+};
 
 void problems_cache_init(problems_cache *c, mc_store *s, const mc_window *w)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
     c->w = w;
+    mc_random_key(c->hash_key, c);
 }
 
 void problems_cache_free(problems_cache *c)
 {
-    for (size_t i = 0; i < P_NCACHED; i++) {
-        rows_free(&c->rows[i]);
-        free(c->order[i]);
+    for (size_t i = 0; i < c->n_slots; i++) {
+        problems_entry *e = c->slots[i];
+        if (e == NULL)
+            continue;
+        for (size_t j = 0; j < P_NCACHED; j++)
+            rows_free(&e->v[j].top);
+        free(e->identity);
+        free(e);
     }
+    free(c->slots);
     memset(c, 0, sizeof *c);
 }
 
-/* Compares a cached row's problem identity (its first P_NKEYS values and
- * class) with problem r's: the columns problems_filter selects by. */
-static int identity_cmp(const kept_row *x, const kept_row *r)
+size_t problems_cache_rows(const problems_cache *c)
 {
-    for (size_t i = 0; i < P_NKEYS; i++) {
-        int d = strcmp(x->values[i], r->values[i]);
-        if (d)
-            return d;
-    }
-    return strcmp(x->klass, r->klass);
+    return c->kept;
 }
 
-/* qsort order of a cache's rows: by identity, then position, so that
- * each problem's rows keep the order the query gave them. */
-static int by_cached_identity(const void *a, const void *b)
+/* A problem's identity into b: its keys and its class as kept_row holds
+ * it (the columns problems_filter selects by), each ended by a NUL. */
+static void identity_key(mc_buf *b, const char *const *values, const char *klass)
 {
-    const problems_ref *x = a, *y = b;
-    int d = identity_cmp(x->row, y->row);
-    return d ? d : (x->pos > y->pos) - (x->pos < y->pos);
+    char k[sizeof ((kept_row *)NULL)->klass];
+    snprintf(k, sizeof k, "%s", klass ? klass : "unknown"); /* as keep_row cuts it */
+    mc_buf_reset(b);
+    for (size_t i = 0; i < P_NKEYS; i++)
+        mc_buf_add(b, values[i], strlen(values[i]) + 1);
+    mc_buf_add(b, k, strlen(k) + 1);
+}
+
+/* Doubles the cache's table (at least 64 slots), keeping every entry. */
+static void entries_grow(problems_cache *c)
+{
+    size_t n_slots = c->n_slots ? c->n_slots * 2 : 64;
+    problems_entry **slots = mc_xcalloc(n_slots, sizeof *slots);
+    for (size_t i = 0; i < c->n_slots; i++) {
+        problems_entry *e = c->slots[i];
+        if (e == NULL)
+            continue;
+        size_t j = (size_t)e->hash & (n_slots - 1);
+        while (slots[j])
+            j = (j + 1) & (n_slots - 1);
+        slots[j] = e;
+    }
+    free(c->slots);
+    c->slots = slots;
+    c->n_slots = n_slots;
+}
+
+/* The entry of the identity in b (identity_key); made when create and
+ * new, else NULL when the cache has no such problem. */
+static problems_entry *entry_find(problems_cache *c, const mc_buf *b, bool create)
+{
+    if (create && 2 * (c->n + 1) > c->n_slots)
+        entries_grow(c);
+    if (c->n_slots == 0)
+        return NULL;
+    uint64_t h = mc_siphash13(c->hash_key, b->data, b->len); /* the values are the log's */
+    size_t mask = c->n_slots - 1, i = (size_t)h & mask;
+    for (; c->slots[i]; i = (i + 1) & mask) {
+        problems_entry *e = c->slots[i];
+        if (e->hash == h && e->identity_len == b->len && memcmp(e->identity, b->data, b->len) == 0)
+            return e;
+    }
+    if (!create)
+        return NULL;
+    problems_entry *e = mc_xcalloc(1, sizeof *e);
+    e->hash = h;
+    e->identity = mc_xmalloc(b->len);
+    memcpy(e->identity, b->data, b->len);
+    e->identity_len = b->len;
+    for (size_t j = 0; j < P_NCACHED; j++)
+        e->v[j].top.n_keys = 1;
+    c->slots[i] = e;
+    c->n++;
+    return e;
+}
+
+/* A key's query being read into the cache. */
+typedef struct {
+    problems_cache *c;
+    size_t slot;
+    mc_buf key; /* the row's identity */
+} cache_loader;
+
+/* One row of a key's query (a problem's keys, the value, class, count),
+ * in the query's order: kept in its problem's top while that has room,
+ * else counted in its rest. */
+static bool cache_row(const mc_row *row, void *ctx)
+{
+    cache_loader *l = ctx;
+    identity_key(&l->key, row->values, row->klass);
+    problem_values *v = &entry_find(l->c, &l->key, true)->v[l->slot];
+    v->n++;
+    if (v->top.n == PROBLEMS_VALUES_KEPT) {
+        v->rest += row->count;
+        return true;
+    }
+    if (v->top.n == v->top.cap) {
+        v->top.cap = v->top.cap ? v->top.cap * 2 : 4;
+        v->top.rows = mc_xrealloc(v->top.rows, v->top.cap * sizeof *v->top.rows);
+    }
+    kept_row *y = &v->top.rows[v->top.n++];
+    memset(y, 0, sizeof *y);
+    y->values[0] = mc_xstrdup(row->values[P_NKEYS]);
+    snprintf(y->klass, sizeof y->klass, "%s", row->klass ? row->klass : "unknown");
+    y->count = row->count;
+    l->c->kept++;
+    return true;
 }
 
 /* Reads key slot of c: every problem's values of that key in one query,
- * grouped and ordered as problems_values' own query would be, problem by problem. */
+ * grouped and ordered as a query of the problem's own would be (the
+ * problem's keys equal, the count, then the value), problem by problem. */
 static bool cache_load(problems_cache *c, size_t slot)
 {
     if (c->loaded[slot])
@@ -472,69 +565,40 @@ static bool cache_load(problems_cache *c, size_t slot)
     const char *keys[P_NKEYS + 1] = {[P_NKEYS] = cached_keys[slot]};
     for (size_t i = 0; i < P_NKEYS; i++)
         keys[i] = problem_keys[i];
-    kept_rows *k = &c->rows[slot];
-    if (!rows_query_tuples(c->s, c->w, keys, P_NKEYS + 1, k, err, sizeof err)) {
-        rows_free(k);
+    cache_loader l = {.c = c, .slot = slot};
+    mc_buf_init(&l.key);
+    bool ok = store_tuple_rows(c->s, c->w, keys, P_NKEYS + 1, cache_row, &l, err, sizeof err);
+    mc_buf_free(&l.key);
+    if (!ok) { /* no half answer: the slot is empty, as if never read */
         c->failed[slot] = true;
-        return false;
-    }
-    c->order[slot] = mc_xcalloc(k->n + 1, sizeof *c->order[slot]);
-    for (size_t i = 0; i < k->n; i++)
-        c->order[slot][i] = (problems_ref){&k->rows[i], i};
-    if (k->n > 1)
-        qsort(c->order[slot], k->n, sizeof *c->order[slot], by_cached_identity);
-    return true;
-}
-
-/* Copies problem r's rows of cache slot into k, as one-key rows (the value). */
-static void cache_values(const problems_cache *c, size_t slot, const kept_row *r, kept_rows *k)
-{
-    const kept_rows *all = &c->rows[slot];
-    const problems_ref *order = c->order[slot];
-    size_t lo = 0, hi = all->n; /* the first position not below r's identity */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (identity_cmp(order[mid].row, r) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    memset(k, 0, sizeof *k);
-    k->n_keys = 1;
-    for (size_t i = lo; i < all->n && identity_cmp(order[i].row, r) == 0; i++) {
-        const kept_row *x = order[i].row;
-        if (k->n == k->cap) {
-            k->cap = k->cap ? k->cap * 2 : 8;
-            k->rows = mc_xrealloc(k->rows, k->cap * sizeof *k->rows);
+        for (size_t i = 0; i < c->n_slots; i++) {
+            problems_entry *e = c->slots[i];
+            if (e == NULL)
+                continue;
+            c->kept -= e->v[slot].top.n;
+            rows_free(&e->v[slot].top);
+            e->v[slot] = (problem_values){.top.n_keys = 1};
         }
-        kept_row *y = &k->rows[k->n++];
-        memset(y, 0, sizeof *y);
-        y->values[0] = mc_xstrdup(x->values[P_NKEYS]);
-        memcpy(y->klass, x->klass, sizeof y->klass);
-        y->count = x->count;
-        y->first_seen = mc_xstrdup(x->first_seen);
-        y->last_seen = mc_xstrdup(x->last_seen);
-        y->sample = mc_xstrdup(x->sample);
     }
+    return ok;
 }
 
-/* The values of key among the events of problem r, largest first: from
- * the cache for the keys it holds, else by a query of their own. */
-bool problems_values(problems_cache *c, const kept_row *r, const char *key, kept_rows *k)
+const problem_values *problems_values(problems_cache *c, const kept_row *r, const char *key)
 {
+    static const problem_values none = {.top.n_keys = 1}; /* a problem without such events */
     for (size_t slot = 0; slot < P_NCACHED; slot++) {
         if (strcmp(key, cached_keys[slot]) != 0)
             continue;
         if (!cache_load(c, slot))
-            return false;
-        cache_values(c, slot, r, k);
-        return true;
+            return NULL;
+        mc_buf b;
+        mc_buf_init(&b);
+        identity_key(&b, (const char *const *)r->values, r->klass);
+        const problems_entry *e = entry_find(c, &b, false);
+        mc_buf_free(&b);
+        return e ? &e->v[slot] : &none;
     }
-    char err[256];
-    const char *keys[1] = {key};
-    mc_filter f;
-    problems_filter(r, &f);
-    return rows_query(c->s, c->w, keys, 1, &f, 0, k, err, sizeof err);
+    return NULL;
 }
 
 /* What a problem is broken down by first: the refused clients of an
@@ -556,22 +620,22 @@ const char *problems_breakdown_label(const kept_row *r)
  * not "none", which would read as a value; both in the reader's language. */
 void problems_breakdown(problems_cache *c, const kept_row *r, const char *key, const mc_lang *l, mc_buf *out)
 {
-    kept_rows k;
     mc_buf_reset(out);
-    if (!problems_values(c, r, key, &k))
+    const problem_values *v = problems_values(c, r, key);
+    if (v == NULL)
         return;
-    uint64_t others = 0;
-    for (size_t i = 0; i < k.n; i++) {
+    uint64_t others = v->rest;
+    for (size_t i = 0; i < v->top.n; i++) {
+        const kept_row *x = &v->top.rows[i];
         if (i >= 3) {
-            others += k.rows[i].count;
+            others += x->count;
             continue;
         }
-        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", k.rows[i].values[0][0] ? k.rows[i].values[0] : lang_word(l, "not_logged"),
-                      (unsigned long long)k.rows[i].count);
+        mc_buf_printf(out, "%s%s (%llu)", i ? ", " : "", x->values[0][0] ? x->values[0] : lang_word(l, "not_logged"),
+                      (unsigned long long)x->count);
     }
     if (others)
         mc_buf_printf(out, ", %s (%llu)", lang_word(l, "others"), (unsigned long long)others);
-    rows_free(&k);
 }
 
 /* Walks the top problems section by section (our MTA itself, local,

@@ -89,26 +89,28 @@ static void text_problem(problems_cache *pc, const mc_rules *rules, const mc_rep
     text_wrapped(out, report_label(l, "label_action", label, sizeof label), problems_advice(pc, rules, l, r, buf), 13);
 }
 
+_Static_assert(PROBLEMS_VALUES_KEPT >= 10, "triage's JSON lists a problem's top ten values");
+
 /* The "domains" (or "clients") array of one problem: the top ten (null: no
  * value), then ["(others)", the rest] (no domain or client holds parentheses). */
 static void json_values(problems_cache *pc, const kept_row *r, const char *key, FILE *out)
 {
-    kept_rows k;
     fputs("[", out);
-    if (problems_values(pc, r, key, &k)) {
-        uint64_t rest = 0;
-        for (size_t i = 0; i < k.n; i++) {
+    const problem_values *v = problems_values(pc, r, key);
+    if (v) {
+        uint64_t rest = v->rest;
+        for (size_t i = 0; i < v->top.n; i++) {
+            const kept_row *x = &v->top.rows[i];
             if (i >= 10) {
-                rest += k.rows[i].count;
+                rest += x->count;
                 continue;
             }
             fputs(i ? ", [" : "[", out);
-            mc_json_cstr_or_null(out, k.rows[i].values[0][0] ? k.rows[i].values[0] : NULL);
-            fprintf(out, ", %llu]", (unsigned long long)k.rows[i].count);
+            mc_json_cstr_or_null(out, x->values[0][0] ? x->values[0] : NULL);
+            fprintf(out, ", %llu]", (unsigned long long)x->count);
         }
         if (rest)
             fprintf(out, ", [\"(others)\", %llu]", (unsigned long long)rest);
-        rows_free(&k);
     }
     fputs("]", out);
 }

@@ -5,10 +5,14 @@
  * is not compared with, and nothing says "none" without data.  Apart from
  * test_report for its run time under the sanitizers.
  */
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lang.h"
+#include "problems.h"
+#include "store.h"
 #include "testutil.h"
 
 #define BIN MC_BINARY
@@ -256,6 +260,201 @@ START_TEST(test_breakdowns_are_the_problems_own)
 }
 END_TEST
 
+
+/* One value of a made problem's key and its events, for the breakdown test. */
+typedef struct {
+    char value[128];
+    uint64_t count;
+} made_value;
+
+/* qsort order of a key's values as the store gives them: the most events
+ * first, then the value by its bytes (SQLite's BINARY order). */
+static int by_events_then_bytes(const void *a, const void *b)
+{
+    const made_value *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->value, y->value);
+}
+
+/* Adds count events of value to a made list (one entry per value). */
+static void made_add(made_value *v, size_t *n, const char *value, uint64_t count)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(v[i].value, value) == 0) {
+            v[i].count += count;
+            return;
+        }
+    snprintf(v[*n].value, sizeof v[*n].value, "%s", value);
+    v[(*n)++].count = count;
+}
+
+/* The problems' breakdowns are bounded: of each problem's domains, relays
+ * and clients the cache keeps the first PROBLEMS_VALUES_KEPT (the most a
+ * writer shows), the others summed and counted, whatever the size of the
+ * window.  A database made here through the view: three failing problems
+ * (one with 37 domains and 25 relays over four hours, one inbound with 30
+ * clients, one with three domains), their values' counts tied in places,
+ * an empty domain among them, and successes that are no problem.  Every
+ * problem's values of every key against counts made here as the rows are
+ * written (top, rest, how many); the rows the cache holds exactly the
+ * bounded number, fewer than the distinct rows (a cache of every row, as
+ * before store8, fails); the text breakdown of the big problem as the
+ * report writes it. */
+START_TEST(test_breakdown_bounded)
+{
+    char path[128], err[1024];
+    snprintf(path, sizeof path, "%s/p.db", test_dir);
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *ins;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "INSERT INTO counts (hour, mta, host, direction, status, stage, code, enhanced,"
+                                        " class, reason, domain, relay, client, conflict, hard, inferred, sender,"
+                                        " sender_domain, recipient, count, first_seen, last_seen, sample)"
+                                        " VALUES (?1, 'postfix', 'mx', ?2, ?3, '', ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0,"
+                                        " 0, 's@a.example', 'a.example', ?11, ?12, '', '', '')",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    static const struct {
+        const char *values[P_NKEYS], *klass;
+        int domains, relays, clients; /* distinct values of each key */
+    } problems[] = {
+        {{"outbound", "bounced", "550", "5.1.1", "user_unknown"}, "permanent", 37, 25, 1},
+        {{"inbound", "rejected", "554", "5.7.1", "blocklisted"}, "permanent", 1, 1, 30},
+        {{"outbound", "deferred", "451", "4.7.1", "greylisted"}, "transient", 3, 2, 1},
+    };
+    enum { NP = sizeof problems / sizeof problems[0] };
+    static const char *const keys[P_NCACHED] = {"domain", "relay", "client"};
+    made_value made[NP][P_NCACHED][64];
+    size_t n_made[NP][P_NCACHED] = {{0}};
+    size_t distinct_rows = 0;
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    for (int p = 0; p < (int)NP; p++)
+        for (int i = 0; i < 40; i++)
+            for (int h = 0; h < 4; h++) {
+                char hour[32], v[P_NCACHED][32], rcpt[48];
+                int counts[P_NCACHED] = {problems[p].domains, problems[p].relays, problems[p].clients};
+                snprintf(hour, sizeof hour, "2026-11-20T%02d", 5 + h);
+                for (int k = 0; k < P_NCACHED; k++) {
+                    int j = (i * 7 + h) % counts[k]; /* some values more often than others, some tied */
+                    if (counts[k] == 1)
+                        v[k][0] = '\0';
+                    else if (k == 0 && j == 3)
+                        v[k][0] = '\0'; /* a line that names no domain */
+                    else
+                        snprintf(v[k], sizeof v[k], "%s%02d.example", keys[k], j);
+                }
+                snprintf(rcpt, sizeof rcpt, "u%d@%s", i, v[0]);
+                uint64_t n = (uint64_t)(1 + (i + p) % 3);
+                sqlite3_bind_text(ins, 1, hour, -1, SQLITE_STATIC);
+                for (int k = 0; k < P_REASON; k++) /* direction, status, code, enhanced: ?2 to ?5 */
+                    sqlite3_bind_text(ins, 2 + k, problems[p].values[k], -1, SQLITE_STATIC);
+                sqlite3_bind_text(ins, 6, problems[p].klass, -1, SQLITE_STATIC);
+                sqlite3_bind_text(ins, 7, problems[p].values[P_REASON], -1, SQLITE_STATIC);
+                for (int k = 0; k < P_NCACHED; k++)
+                    sqlite3_bind_text(ins, 8 + k, v[k], -1, SQLITE_TRANSIENT);
+                sqlite3_bind_text(ins, 11, rcpt, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(ins, 12, (sqlite3_int64)n);
+                ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+                sqlite3_reset(ins);
+                for (int k = 0; k < P_NCACHED; k++)
+                    made_add(made[p][k], &n_made[p][k], v[k], n);
+                /* the same values delivered: a success, in no problem */
+                sqlite3_bind_text(ins, 3, "sent", -1, SQLITE_STATIC);
+                sqlite3_bind_text(ins, 6, "success", -1, SQLITE_STATIC);
+                ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+                sqlite3_reset(ins);
+            }
+    ck_assert_int_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    size_t budget = 0;
+    for (int p = 0; p < (int)NP; p++)
+        for (int k = 0; k < P_NCACHED; k++) {
+            qsort(made[p][k], n_made[p][k], sizeof made[p][k][0], by_events_then_bytes);
+            distinct_rows += n_made[p][k];
+            budget += n_made[p][k] < PROBLEMS_VALUES_KEPT ? n_made[p][k] : PROBLEMS_VALUES_KEPT;
+        }
+    ck_assert_uint_eq(n_made[0][0], 37);
+    ck_assert_uint_eq(n_made[1][2], 30);
+    ck_assert_uint_gt(distinct_rows, budget + 50);
+
+    s = store_open(path, true, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    const mc_window all = {.since = "", .until = ""};
+    problems_cache c;
+    problems_cache_init(&c, s, &all);
+    for (int p = 0; p < (int)NP; p++) {
+        kept_row r;
+        memset(&r, 0, sizeof r);
+        for (int k = 0; k < P_NKEYS; k++)
+            r.values[k] = (char *)problems[p].values[k];
+        snprintf(r.klass, sizeof r.klass, "%s", problems[p].klass);
+        for (int k = 0; k < P_NCACHED; k++) {
+            const problem_values *v = problems_values(&c, &r, keys[k]);
+            ck_assert_ptr_nonnull(v);
+            size_t want_top = n_made[p][k] < PROBLEMS_VALUES_KEPT ? n_made[p][k] : PROBLEMS_VALUES_KEPT;
+            uint64_t want_rest = 0;
+            for (size_t i = want_top; i < n_made[p][k]; i++)
+                want_rest += made[p][k][i].count;
+            ck_assert_msg(v->n == n_made[p][k] && v->top.n == want_top && v->rest == want_rest,
+                          "problem %d, %s: %zu values, %zu kept, rest %llu; expected %zu, %zu, %llu", p, keys[k], v->n,
+                          v->top.n, (unsigned long long)v->rest, n_made[p][k], want_top,
+                          (unsigned long long)want_rest);
+            for (size_t i = 0; i < want_top; i++)
+                ck_assert_msg(strcmp(v->top.rows[i].values[0], made[p][k][i].value) == 0 &&
+                                  v->top.rows[i].count == made[p][k][i].count,
+                              "problem %d, %s, value %zu: '%s' (%llu), expected '%s' (%llu)", p, keys[k], i,
+                              v->top.rows[i].values[0], (unsigned long long)v->top.rows[i].count,
+                              made[p][k][i].value, (unsigned long long)made[p][k][i].count);
+        }
+    }
+    /* a problem the window does not hold: no values, not an error */
+    kept_row none;
+    memset(&none, 0, sizeof none);
+    char *other[P_NKEYS] = {"outbound", "bounced", "550", "5.1.1", "other"};
+    for (int k = 0; k < P_NKEYS; k++)
+        none.values[k] = other[k];
+    snprintf(none.klass, sizeof none.klass, "permanent");
+    const problem_values *nv = problems_values(&c, &none, "domain");
+    ck_assert_ptr_nonnull(nv);
+    ck_assert_uint_eq(nv->n, 0);
+    ck_assert_uint_eq(problems_cache_rows(&c), budget);
+    /* the report's line: the top three, the others (past the kept ten too) summed */
+    mc_lang lang;
+    ck_assert_msg(lang_load(&lang, test_rules()->dir, "en", err, sizeof err), "%s", err);
+    kept_row big;
+    memset(&big, 0, sizeof big);
+    for (int k = 0; k < P_NKEYS; k++)
+        big.values[k] = (char *)problems[0].values[k];
+    snprintf(big.klass, sizeof big.klass, "permanent");
+    mc_buf out, want;
+    mc_buf_init(&out);
+    mc_buf_init(&want);
+    problems_breakdown(&c, &big, "domain", &lang, &out);
+    uint64_t others = 0;
+    for (size_t i = 0; i < n_made[0][0]; i++) {
+        const made_value *m = &made[0][0][i];
+        if (i < 3)
+            mc_buf_printf(&want, "%s%s (%llu)", i ? ", " : "", m->value[0] ? m->value : lang_word(&lang, "not_logged"),
+                          (unsigned long long)m->count);
+        else
+            others += m->count;
+    }
+    mc_buf_printf(&want, ", %s (%llu)", lang_word(&lang, "others"), (unsigned long long)others);
+    ck_assert_str_eq(out.data, want.data);
+    mc_buf_free(&out);
+    mc_buf_free(&want);
+    lang_free(&lang);
+    problems_cache_free(&c);
+    store_close(s);
+}
+END_TEST
+
 static Suite *problems_suite(void)
 {
     Suite *s = suite_create("problems");
@@ -269,6 +468,7 @@ static Suite *problems_suite(void)
     tcase_add_test(tc, test_no_all_clear_without_data);
     tcase_add_test(tc, test_breakdowns_are_the_problems_own);
     tcase_add_test(tc, test_breakdown_not_logged);
+    tcase_add_test(tc, test_breakdown_bounded);
     suite_add_tcase(s, tc);
     return s;
 }
