@@ -441,6 +441,60 @@ START_TEST(test_blocks_share_nothing)
 }
 END_TEST
 
+/* trace --db reads only its window's failure blocks, through the index on
+ * their hour (store8), and still in the order they were written: the
+ * real run and two copies moved to 14:00 and 16:00, ingested 16, 12, 14
+ * (three blocks, one per hour); an address's events between 13:00 and
+ * 17:00 are exactly the whole trace's lines of hours 14 and 16, in its
+ * order (16 first); the window's ids come from the index (the plan of
+ * the ids' query names it). */
+START_TEST(test_trace_window_by_hour)
+{
+    char db[512], logs[2][512];
+    snprintf(db, sizeof db, "%s/hours.db", test_dir);
+    const int hours[2] = {14, 16};
+    for (int i = 0; i < 2; i++) {
+        snprintf(logs[i], sizeof logs[i], "%s/h%d.log", test_dir, hours[i]);
+        ck_assert_int_eq(test_runf(NULL, "sed 's/^Nov 23 12:/Nov 23 %d:/' %s > %s", hours[i], MAILLOG, logs[i]), 0);
+    }
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --db %s %s %s %s", MC_BINARY, db, logs[1], MAILLOG, logs[0]),
+                     0);
+    char *whole = NULL, *part = NULL;
+    ck_assert_int_eq(test_runf(&whole, "%s trace team@alpha.test --db %s --format json", MC_BINARY, db), 0);
+    ck_assert_int_eq(test_runf(&part, "%s trace team@alpha.test --db %s --format json --since '2026-11-23 13:00'"
+                                      " --until '2026-11-23 17:00'", MC_BINARY, db),
+                     0);
+    mc_buf want;
+    mc_buf_init(&want);
+    size_t lines = 0, kept = 0;
+    for (char *line = strtok(whole, "\n"); line; line = strtok(NULL, "\n")) {
+        lines++;
+        if (strncmp(line, "{\"time\": \"2026-11-23T14:", 24) == 0 || strncmp(line, "{\"time\": \"2026-11-23T16:", 24) == 0) {
+            mc_buf_printf(&want, "%s\n", line);
+            kept++;
+        }
+    }
+    ck_assert_uint_eq(lines, 3 * kept / 2); /* the same events each hour */
+    ck_assert_uint_gt(kept, 10);
+    ck_assert_str_eq(part, want.data);
+    ck_assert_msg(strncmp(want.data, "{\"time\": \"2026-11-23T16:", 24) == 0, "%s", want.data);
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(h, "EXPLAIN QUERY PLAN SELECT id FROM failure_blocks WHERE hour >= ?1 AND hour < ?2",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    bool indexed = false;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        indexed = indexed || strstr((const char *)sqlite3_column_text(st, 3), "failure_blocks_hour") != NULL;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    ck_assert_msg(indexed, "the failure blocks have no index on their hour");
+    mc_buf_free(&want);
+    free(whole), free(part);
+}
+END_TEST
+
 static Suite *trace_suite(void)
 {
     Suite *s = suite_create("trace");
@@ -460,6 +514,7 @@ static Suite *trace_suite(void)
     tcase_add_test(db, test_retention_in_log_time);
     tcase_add_test(db, test_delay_marks);
     tcase_add_test(db, test_blocks_share_nothing);
+    tcase_add_test(db, test_trace_window_by_hour);
     tcase_add_test(db, test_exim_arrival_fields);
     suite_add_tcase(s, db);
     return s;
