@@ -2603,7 +2603,7 @@ struct failure_block {
     int64_t first_at, last_at;
     dict_entry *dict;      /* the block's distinct strings, in order */
     size_t n_dict, dict_cap;
-    uint32_t *slots;       /* hash of a string -> its index + 1 (0: empty) */
+    uint64_t *slots;       /* hash of a string -> dict_slot_value (0: empty) */
     size_t n_slots;        /* a power of two, at most half used */
     uint32_t last[FF_COUNT]; /* per field, the index + 1 of the last record's string (0: none) */
 };
@@ -2732,32 +2732,45 @@ static void failures_hand_over(mc_store *s)
     s->fill = t;
 }
 
+/* What a slot of a block's dictionary holds: the string's index + 1 in
+ * the low 32 bits, the high 32 bits of its hash in the high ones, so that
+ * a probe past another string reads the slot alone, not the string's
+ * entry (a cache miss in a block of up to 1 MiB: perf put a quarter of
+ * failure_put's samples there).  The home slot comes from the hash's low
+ * bits. */
+#define DICT_HASH_BITS 0xFFFFFFFF00000000ULL
+static uint64_t dict_slot_value(uint32_t index1, uint64_t h) { return (h & DICT_HASH_BITS) | index1; }
+
 /* The slot of the string v (hash h): where it is, or the empty slot it takes. */
-static uint32_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
+static uint64_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
 {
     for (size_t i = h & (b->n_slots - 1);; i = (i + 1) & (b->n_slots - 1)) {
-        uint32_t *slot = &b->slots[i];
+        uint64_t *slot = &b->slots[i];
         if (*slot == 0)
             return slot;
-        const dict_entry *e = &b->dict[*slot - 1];
+        if ((*slot & DICT_HASH_BITS) != (h & DICT_HASH_BITS))
+            continue;
+        const dict_entry *e = &b->dict[(uint32_t)*slot - 1];
         if (e->hash == h && e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0)
             return slot;
     }
 }
 
-/* The dictionary index of field f's string v, the string added to the
- * dictionary when new (0 for null).  Most fields repeat the last record's
- * (host, program, status, reason...): that string is compared first, a
- * compare instead of a hash and a probe. */
-static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
+/* Whether field f's string v is the one the last record had there (most
+ * fields repeat it: host, program, status, reason...): a compare instead
+ * of a hash and a probe. */
+static bool field_is_last(const struct failure_block *b, failure_field f, mc_str v)
 {
-    if (v.p == NULL)
-        return 0;
-    if (b->last[f] != 0) {
-        const dict_entry *e = &b->dict[b->last[f] - 1];
-        if (e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0)
-            return b->last[f];
-    }
+    if (b->last[f] == 0)
+        return false;
+    const dict_entry *e = &b->dict[b->last[f] - 1];
+    return e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0;
+}
+
+/* The dictionary index of field f's string v (hash h), not the last
+ * record's (field_is_last), the string added to the dictionary when new. */
+static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v, uint64_t h)
+{
     if (2 * (b->n_dict + 1) > b->n_slots) { /* grow and rehash */
         size_t n = b->n_slots ? 2 * b->n_slots : 1024;
         free(b->slots);
@@ -2765,11 +2778,11 @@ static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
         b->n_slots = n;
         for (size_t i = 0; i < b->n_dict; i++) {
             const dict_entry *e = &b->dict[i];
-            *dict_slot(b, mc_str_make(b->strings.data + e->off, e->len), e->hash) = (uint32_t)i + 1;
+            *dict_slot(b, mc_str_make(b->strings.data + e->off, e->len), e->hash) =
+                dict_slot_value((uint32_t)i + 1, e->hash);
         }
     }
-    uint64_t h = mem_hash(v.p, v.n);
-    uint32_t *slot = dict_slot(b, v, h);
+    uint64_t *slot = dict_slot(b, v, h);
     if (*slot == 0) {
         if (b->n_dict == b->dict_cap) {
             b->dict_cap = b->dict_cap ? 2 * b->dict_cap : 512;
@@ -2779,10 +2792,10 @@ static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
         b->dict[b->n_dict] = (dict_entry){.hash = h, .off = b->strings.len, .len = v.n};
         mc_buf_add(&b->strings, v.p, v.n);
         mc_buf_addc(&b->strings, '\0');
-        *slot = (uint32_t)++b->n_dict;
+        *slot = dict_slot_value((uint32_t)++b->n_dict, h);
     }
-    b->last[f] = *slot;
-    return *slot;
+    b->last[f] = (uint32_t)*slot;
+    return b->last[f];
 }
 
 /* A C string as a field: null when NULL or empty (as scan writes it). */
@@ -2899,8 +2912,26 @@ static void failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
         [FF_TEXT] = ev->text,
         [FF_DELAYS] = delays.p && delays.n ? delays : MC_STR_NULL,
     };
-    for (int f = 0; f < FF_COUNT; f++)
-        n += encode_varint(rec + n, field_index(b, (failure_field)f, fields[f]));
+    /* The fields that are not the last record's are hashed first and their
+     * home slots asked of memory, then looked up in field order (so the
+     * dictionary grows as it would one field at a time): the probes of a
+     * record's new strings wait for memory together, not one by one. */
+    uint64_t hashes[FF_COUNT];
+    uint32_t todo = 0;
+    for (int f = 0; f < FF_COUNT; f++) {
+        if (fields[f].p == NULL || field_is_last(b, (failure_field)f, fields[f]))
+            continue;
+        hashes[f] = mem_hash(fields[f].p, fields[f].n);
+        todo |= 1u << f;
+        if (b->n_slots)
+            __builtin_prefetch(&b->slots[hashes[f] & (b->n_slots - 1)]);
+    }
+    for (int f = 0; f < FF_COUNT; f++) {
+        uint64_t index = fields[f].p == NULL ? 0
+                         : todo & (1u << f) ? field_index(b, (failure_field)f, fields[f], hashes[f])
+                                            : b->last[f];
+        n += encode_varint(rec + n, index);
+    }
     mc_buf_add(&b->records, rec, n);
     b->n_records++;
 }
