@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1023,6 +1024,72 @@ START_TEST(test_failure_dictionary)
 }
 END_TEST
 
+/* The checkpoints of a writer thread run on a thread of their own: twelve
+ * batches of 1,500 new rows each through store_flush_start, a checkpoint
+ * asked past 20 pages of WAL: while the handle is still open the
+ * checkpointer has copied pages into the database (the file grew; waited
+ * for up to ten seconds, it runs beside the writer); every event is
+ * counted once; the close leaves no WAL and a sound file.  With the
+ * threshold at 0, SQLite's own checkpoints, none of the thread's, and the
+ * same counts.  A checkpointer whose connection never found the WAL (its
+ * checkpoints say SQLITE_OK and copy nothing) fails the first half. */
+START_TEST(test_checkpointer)
+{
+    enum { BATCHES = 12, ROWS = 1500 };
+    for (int pages = 20; pages >= 0; pages -= 20) {
+        char *path = temp_db();
+        char err[1024];
+        mc_store *s = store_open(path, false, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        store_set_checkpoint_pages(s, pages);
+        struct stat before;
+        ck_assert_int_eq(stat(path, &before), 0);
+        mc_aggregate *agg[2] = {aggregate_new(), aggregate_new()};
+        for (int b = 0; b < BATCHES; b++) {
+            mc_aggregate *a = agg[b % 2];
+            for (int i = 0; i < ROWS; i++) {
+                char line[512];
+                snprintf(line, sizeof line,
+                         "Nov 23 10:%02d:%02d mx postfix/smtp[1]: A1: to=<b%d.r%d@x.example>, relay=mx.x.example"
+                         "[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.x.example"
+                         "[192.0.2.1] said: 550 5.1.1 No such user (in reply to RCPT TO command))",
+                         b, i % 60, b, i);
+                add_events(a, line, 1);
+            }
+            ck_assert_msg(store_flush_wait(s, NULL, err, sizeof err), "%s", err);
+            store_flush_start(s, a, NULL, "x");
+        }
+        ck_assert_msg(store_flush_wait(s, NULL, err, sizeof err), "%s", err);
+        if (pages > 0) {
+            for (int waited = 0; store_checkpoints(s) == 0 && waited < 1000; waited++)
+                usleep(10000);
+            ck_assert_uint_gt(store_checkpoints(s), 0);
+            struct stat now;
+            ck_assert_int_eq(stat(path, &now), 0);
+            ck_assert_int_gt(now.st_size, before.st_size);
+        } else {
+            ck_assert_uint_eq(store_checkpoints(s), 0);
+        }
+        mc_totals t;
+        ck_assert(store_totals(s, NULL, NULL, &t, err, sizeof err));
+        ck_assert_uint_eq(t.events, BATCHES * ROWS);
+        store_close(s);
+        aggregate_free(agg[0]);
+        aggregate_free(agg[1]);
+        char wal[4200];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        ck_assert_int_ne(access(wal, F_OK), 0);
+        sqlite3 *db;
+        ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        char *ok = dump(db, "PRAGMA integrity_check");
+        ck_assert_str_eq(ok, "ok\n");
+        free(ok);
+        sqlite3_close(db);
+        cleanup_db(path);
+    }
+}
+END_TEST
+
 /* The writer thread (store_flush_start): batch i is handed over while
  * batch i+1's failure events are packed.  Each batch is written whole,
  * in order, with its own failure events only (after the wait for batch i,
@@ -1555,6 +1622,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_source_compare_and_set);
     tcase_add_test(tc, test_writer_batches);
     tcase_add_test(tc, test_failure_dictionary);
+    tcase_add_test(tc, test_checkpointer);
     tcase_add_test(tc, test_tuple_ids_by_hour);
     tcase_add_test(tc, test_grouped_rows);
     suite_add_tcase(s, tc);
