@@ -74,6 +74,14 @@ bool store_flush(mc_store *s, const mc_aggregate *a, mc_source *src, const char 
  * With no thread to be had, store_flush_start writes before it returns. */
 void store_flush_start(mc_store *s, mc_aggregate *a, const mc_source *src, const char *path);
 bool store_flush_wait(mc_store *s, mc_source *src, char *err, size_t errlen);
+/* While the writer thread runs on a database file, its checkpoints (the
+ * WAL copied into the database) run on a thread and connection of their
+ * own, asked for after a commit that leaves at least `pages` pages in the
+ * WAL (1,000 by default; 0 or less: SQLite's automatic checkpoint on the
+ * writer, as a test compares).  Set before the first store_flush_start.
+ * store_checkpoints: how many of that thread's copied pages (for tests). */
+void store_set_checkpoint_pages(mc_store *s, int pages);
+size_t store_checkpoints(mc_store *s);
 
 /* The messages in flight kept between runs (messages.h): read hands each
  * to fn.  The writes happen inside store_flush's transaction, from its

@@ -39,7 +39,7 @@ typedef struct arena_block {
 struct mc_aggregate {
     mc_agg_entry *entries;   /* dense, in insertion order */
     size_t n, cap;
-    uint32_t *slots;         /* index+1 into entries, 0 = empty */
+    uint64_t *slots;         /* slot_of: index+1 into entries (0 = empty) and hash bits */
     size_t n_slots;
     arena_block *arena;
     mc_line_count buckets[MAX_LINE_BUCKETS];
@@ -61,6 +61,16 @@ struct mc_aggregate {
     size_t budget;               /* entries before aggregate_full */
     size_t delay_cells;          /* histogram cells held by the entries */
 };
+
+/* A slot of the index: the entry's index + 1 in the low 32 bits (0: an
+ * empty slot), the high 32 bits of its hash in the high ones.  A probe
+ * that meets another tuple's slot (most probes in ingest, where nearly
+ * every event is a tuple of its own) tells it from the slot alone, instead
+ * of reading the entry's hash: a cache miss in ingest's 12 MB of entries
+ * (perf: a third of aggregate_add's samples in ingest's loop).  The home
+ * slot is taken from the low bits of the hash, so the two do not overlap
+ * below 2^32 slots. */
+static uint64_t slot_of(size_t index, uint64_t hash) { return (hash & 0xFFFFFFFF00000000ULL) | (uint64_t)(index + 1); }
 
 /* Copies n bytes (and a NUL) into the arena; the copy lives until clear. */
 static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
@@ -266,12 +276,12 @@ static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t le
 static void grow_slots(mc_aggregate *a)
 {
     size_t n_slots = a->n_slots * 2;
-    uint32_t *slots = mc_xcalloc(n_slots, sizeof *slots);
+    uint64_t *slots = mc_xcalloc(n_slots, sizeof *slots);
     for (size_t i = 0; i < a->n; i++) {
         size_t s = a->entries[i].hash & (n_slots - 1);
         while (slots[s])
             s = (s + 1) & (n_slots - 1);
-        slots[s] = (uint32_t)(i + 1);
+        slots[s] = slot_of(i, a->entries[i].hash);
     }
     free(a->slots);
     a->slots = slots;
@@ -352,8 +362,11 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
 
     uint64_t tkey = time_key(&ev->time);
     size_t s = h & (a->n_slots - 1);
-    while (a->slots[s]) {
-        mc_agg_entry *e = &a->entries[a->slots[s] - 1];
+    const uint64_t bits = h & 0xFFFFFFFF00000000ULL;
+    for (uint64_t v; (v = a->slots[s]) != 0; s = (s + 1) & (a->n_slots - 1)) {
+        if ((v & 0xFFFFFFFF00000000ULL) != bits)
+            continue; /* another tuple's hash: its entry is not read */
+        mc_agg_entry *e = &a->entries[(uint32_t)v - 1];
         /* The lengths too: a value holding a NUL (decoded from journald JSON) must
          * not pass for two. */
         if (e->hash == h && e->key_len == total && memcmp(e->lens, lens, sizeof lens) == 0 &&
@@ -370,7 +383,6 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
             add_delay(a, e, ev);
             return;
         }
-        s = (s + 1) & (a->n_slots - 1);
     }
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 1024;
@@ -397,7 +409,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
     while (sn > 0 && sn < text.n && ((unsigned char)text.p[sn] & 0xC0) == 0x80)
         sn--;
     e->sample = arena_copy(a, text.p ? text.p : "", sn);
-    a->slots[s] = (uint32_t)a->n;
+    a->slots[s] = slot_of(a->n - 1, h);
     if (a->n * 2 > a->n_slots)
         grow_slots(a);
 }

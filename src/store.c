@@ -43,6 +43,10 @@
  * compares it, so it can only save work, never change an answer; bounded
  * (cleared when full), and cleared when a transaction is rolled back (the
  * tuples it wrote are gone). */
+/* Pages in the WAL after a commit past which a checkpoint copies them into
+ * the database: SQLite's own default for its automatic checkpoints. */
+#define CHECKPOINT_PAGES 1000
+
 /* The bytes of a report's groups held in memory before its query runs as
  * SQL's GROUP BY instead (group_in_memory). */
 #define GROUP_BYTES_DEFAULT ((size_t)16 * 1024 * 1024)
@@ -66,6 +70,7 @@ typedef struct {
 } failure_list;
 
 struct store_writer; /* the writer thread (below) */
+struct store_checkpointer; /* the checkpointer thread (below) */
 
 /* A value bound to a parameter during a flush (SQLITE_STATIC: the bytes
  * are the aggregate's, which stay put until the flush ends), so that a row
@@ -99,6 +104,8 @@ struct mc_store {
      * whole when its flush begins, written in its transaction). */
     failure_list fill, out;
     struct store_writer *writer; /* NULL until store_flush_start */
+    struct store_checkpointer *ckpt; /* NULL but while the writer thread runs on a file */
+    int ckpt_pages; /* of WAL after a commit that ask the checkpointer for a checkpoint */
     int64_t retention;  /* seconds of log time failures are kept (0: none kept) */
     bool failures_added; /* in this transaction */
     int64_t newest_at;  /* the newest log time of a failure written by this handle */
@@ -589,6 +596,7 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     mc_buf_init(&s->key);
     s->retention = MC_RETENTION_DEFAULT;
     s->group_bytes = GROUP_BYTES_DEFAULT;
+    s->ckpt_pages = CHECKPOINT_PAGES;
     s->read_only = read_only && path != NULL;
     /* NOMUTEX: a handle is used by one thread at a time (the loop's, the
      * report's, or the writer's, handed over under the writer's mutex), so
@@ -1511,7 +1519,10 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Ends the writer thread (after the batch posted, if any). */
+static void checkpointer_stop(mc_store *s);
+
+/* Ends the writer thread (after the batch posted, if any), then the
+ * checkpointer. */
 static void writer_stop(mc_store *s)
 {
     struct store_writer *w = s->writer;
@@ -1524,12 +1535,147 @@ static void writer_stop(mc_store *s)
         pthread_mutex_unlock(&w->mu);
         pthread_join(w->thread, NULL);
     }
+    checkpointer_stop(s);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     mc_buf_free(&w->path);
     free(w);
     s->writer = NULL;
 }
+
+/* ---- the checkpointer thread -------------------------------------------- */
+
+/* While the writer thread writes batches into a database file, a thread of
+ * its own with a connection of its own copies the WAL into the database
+ * (a checkpoint) instead of the connection that commits: SQLite's
+ * automatic checkpoint ran on the writer, right after the commit that
+ * passed 1,000 pages, and the writer waited for its page copies and its two
+ * fdatasync calls (a 200 MB Exim ingest: 45 syncs, about a second off the
+ * CPU of the thread that bounds the run's wall; docs/BENCHMARKS.md,
+ * ingest7).  A checkpoint is PASSIVE: it copies what no reader needs and
+ * never waits for the writer, which goes on committing into the WAL
+ * meanwhile; what each commit made durable is the same as before (the
+ * checkpoint moves committed pages; a SIGKILL or a crash during one is
+ * SQLite's to recover, as it was on the writer).  The last connection to
+ * close (the writer's) copies what is left, as before. */
+struct store_checkpointer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool asked, quit;
+    sqlite3 *db;
+    int pages; /* of WAL after a commit that ask for a checkpoint */
+    size_t done; /* checkpoints that copied pages (for tests) */
+};
+
+/* SQLite's hook after each commit of the writer's connection (pages: the
+ * WAL's): past the threshold, asks the checkpointer.  It replaces
+ * SQLite's automatic checkpoint on that connection. */
+static int wal_committed(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+    (void)db, (void)name;
+    struct store_checkpointer *c = ctx;
+    if (pages >= c->pages) {
+        pthread_mutex_lock(&c->mu);
+        c->asked = true;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+/* The checkpointer thread: a checkpoint each time it is asked, until told
+ * to quit.  A checkpoint that cannot run now (another process's, a reader
+ * on the pages) or fails leaves the pages in the WAL, where every reader
+ * finds them: the next commit asks again, and the last close copies them. */
+static void *checkpointer_main(void *arg)
+{
+    struct store_checkpointer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->asked && !c->quit)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (c->quit)
+            break;
+        c->asked = false;
+        pthread_mutex_unlock(&c->mu);
+        int in_wal = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &in_wal, &copied);
+        pthread_mutex_lock(&c->mu);
+        c->done += rc == SQLITE_OK && copied > 0;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Starts the checkpointer for s's database file (none for a temporary
+ * database, or when its connection or thread cannot be had: SQLite's
+ * automatic checkpoint on the writer's connection stays then). */
+static void checkpointer_start(mc_store *s)
+{
+    const char *file = sqlite3_db_filename(s->db, "main");
+    if (s->read_only || file == NULL || file[0] == '\0' || s->ckpt_pages <= 0)
+        return;
+    struct store_checkpointer *c = mc_xcalloc(1, sizeof *c);
+    c->pages = s->ckpt_pages;
+    /* The file the writer has open (its full name): not created, nor found
+     * again through the path the user gave. */
+    /* A read of the schema makes the new connection find the WAL (a
+     * connection learns the file's journal mode at its first
+     * transaction): until then its checkpoints are no-ops that say
+     * SQLITE_OK. */
+    if (sqlite3_open_v2(file, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        sqlite3_close(c->db);
+        free(c);
+        return;
+    }
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->cv);
+        sqlite3_close(c->db);
+        free(c);
+        return;
+    }
+    s->ckpt = c;
+    sqlite3_wal_hook(s->db, wal_committed, c);
+}
+
+/* Ends the checkpointer (a checkpoint under way finishes first) and puts
+ * SQLite's automatic checkpoint back on the writer's connection. */
+static void checkpointer_stop(mc_store *s)
+{
+    struct store_checkpointer *c = s->ckpt;
+    if (c == NULL)
+        return;
+    sqlite3_wal_autocheckpoint(s->db, CHECKPOINT_PAGES); /* the hook goes: c is not used again */
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+    sqlite3_close(c->db);
+    free(c);
+    s->ckpt = NULL;
+}
+
+size_t store_checkpoints(mc_store *s)
+{
+    struct store_checkpointer *c = s->ckpt;
+    if (c == NULL)
+        return 0;
+    pthread_mutex_lock(&c->mu);
+    size_t n = c->done;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+void store_set_checkpoint_pages(mc_store *s, int pages) { s->ckpt_pages = pages; }
 
 void store_flush_start(mc_store *s, mc_aggregate *a, const mc_source *src, const char *path)
 {
@@ -1542,6 +1688,8 @@ void store_flush_start(mc_store *s, mc_aggregate *a, const mc_source *src, const
         s->writer = w;
         /* With no thread to be had, the caller's thread writes. */
         w->running = pthread_create(&w->thread, NULL, writer_main, s) == 0;
+        if (w->running)
+            checkpointer_start(s);
     }
     struct store_writer *w = s->writer;
     failures_hand_over(s);
@@ -2607,7 +2755,7 @@ struct failure_block {
     int64_t first_at, last_at;
     dict_entry *dict;      /* the block's distinct strings, in order */
     size_t n_dict, dict_cap;
-    uint32_t *slots;       /* hash of a string -> its index + 1 (0: empty) */
+    uint64_t *slots;       /* hash of a string -> dict_slot_value (0: empty) */
     size_t n_slots;        /* a power of two, at most half used */
     uint32_t last[FF_COUNT]; /* per field, the index + 1 of the last record's string (0: none) */
 };
@@ -2736,32 +2884,45 @@ static void failures_hand_over(mc_store *s)
     s->fill = t;
 }
 
+/* What a slot of a block's dictionary holds: the string's index + 1 in
+ * the low 32 bits, the high 32 bits of its hash in the high ones, so that
+ * a probe past another string reads the slot alone, not the string's
+ * entry (a cache miss in a block of up to 1 MiB: perf put a quarter of
+ * failure_put's samples there).  The home slot comes from the hash's low
+ * bits. */
+#define DICT_HASH_BITS 0xFFFFFFFF00000000ULL
+static uint64_t dict_slot_value(uint32_t index1, uint64_t h) { return (h & DICT_HASH_BITS) | index1; }
+
 /* The slot of the string v (hash h): where it is, or the empty slot it takes. */
-static uint32_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
+static uint64_t *dict_slot(struct failure_block *b, mc_str v, uint64_t h)
 {
     for (size_t i = h & (b->n_slots - 1);; i = (i + 1) & (b->n_slots - 1)) {
-        uint32_t *slot = &b->slots[i];
+        uint64_t *slot = &b->slots[i];
         if (*slot == 0)
             return slot;
-        const dict_entry *e = &b->dict[*slot - 1];
+        if ((*slot & DICT_HASH_BITS) != (h & DICT_HASH_BITS))
+            continue;
+        const dict_entry *e = &b->dict[(uint32_t)*slot - 1];
         if (e->hash == h && e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0)
             return slot;
     }
 }
 
-/* The dictionary index of field f's string v, the string added to the
- * dictionary when new (0 for null).  Most fields repeat the last record's
- * (host, program, status, reason...): that string is compared first, a
- * compare instead of a hash and a probe. */
-static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
+/* Whether field f's string v is the one the last record had there (most
+ * fields repeat it: host, program, status, reason...): a compare instead
+ * of a hash and a probe. */
+static bool field_is_last(const struct failure_block *b, failure_field f, mc_str v)
 {
-    if (v.p == NULL)
-        return 0;
-    if (b->last[f] != 0) {
-        const dict_entry *e = &b->dict[b->last[f] - 1];
-        if (e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0)
-            return b->last[f];
-    }
+    if (b->last[f] == 0)
+        return false;
+    const dict_entry *e = &b->dict[b->last[f] - 1];
+    return e->len == v.n && memcmp(b->strings.data + e->off, v.p, v.n) == 0;
+}
+
+/* The dictionary index of field f's string v (hash h), not the last
+ * record's (field_is_last), the string added to the dictionary when new. */
+static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v, uint64_t h)
+{
     if (2 * (b->n_dict + 1) > b->n_slots) { /* grow and rehash */
         size_t n = b->n_slots ? 2 * b->n_slots : 1024;
         free(b->slots);
@@ -2769,11 +2930,11 @@ static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
         b->n_slots = n;
         for (size_t i = 0; i < b->n_dict; i++) {
             const dict_entry *e = &b->dict[i];
-            *dict_slot(b, mc_str_make(b->strings.data + e->off, e->len), e->hash) = (uint32_t)i + 1;
+            *dict_slot(b, mc_str_make(b->strings.data + e->off, e->len), e->hash) =
+                dict_slot_value((uint32_t)i + 1, e->hash);
         }
     }
-    uint64_t h = mem_hash(v.p, v.n);
-    uint32_t *slot = dict_slot(b, v, h);
+    uint64_t *slot = dict_slot(b, v, h);
     if (*slot == 0) {
         if (b->n_dict == b->dict_cap) {
             b->dict_cap = b->dict_cap ? 2 * b->dict_cap : 512;
@@ -2783,10 +2944,10 @@ static uint64_t field_index(struct failure_block *b, failure_field f, mc_str v)
         b->dict[b->n_dict] = (dict_entry){.hash = h, .off = b->strings.len, .len = v.n};
         mc_buf_add(&b->strings, v.p, v.n);
         mc_buf_addc(&b->strings, '\0');
-        *slot = (uint32_t)++b->n_dict;
+        *slot = dict_slot_value((uint32_t)++b->n_dict, h);
     }
-    b->last[f] = *slot;
-    return *slot;
+    b->last[f] = (uint32_t)*slot;
+    return b->last[f];
 }
 
 /* A C string as a field: null when NULL or empty (as scan writes it). */
@@ -2903,8 +3064,26 @@ static void failure_put(mc_store *s, const char *hour, int64_t at, const mc_even
         [FF_TEXT] = ev->text,
         [FF_DELAYS] = delays.p && delays.n ? delays : MC_STR_NULL,
     };
-    for (int f = 0; f < FF_COUNT; f++)
-        n += encode_varint(rec + n, field_index(b, (failure_field)f, fields[f]));
+    /* The fields that are not the last record's are hashed first and their
+     * home slots asked of memory, then looked up in field order (so the
+     * dictionary grows as it would one field at a time): the probes of a
+     * record's new strings wait for memory together, not one by one. */
+    uint64_t hashes[FF_COUNT];
+    uint32_t todo = 0;
+    for (int f = 0; f < FF_COUNT; f++) {
+        if (fields[f].p == NULL || field_is_last(b, (failure_field)f, fields[f]))
+            continue;
+        hashes[f] = mem_hash(fields[f].p, fields[f].n);
+        todo |= 1u << f;
+        if (b->n_slots)
+            __builtin_prefetch(&b->slots[hashes[f] & (b->n_slots - 1)]);
+    }
+    for (int f = 0; f < FF_COUNT; f++) {
+        uint64_t index = fields[f].p == NULL ? 0
+                         : todo & (1u << f) ? field_index(b, (failure_field)f, fields[f], hashes[f])
+                                            : b->last[f];
+        n += encode_varint(rec + n, index);
+    }
     mc_buf_add(&b->records, rec, n);
     b->n_records++;
 }

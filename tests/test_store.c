@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -928,6 +929,167 @@ static void add_failure(mc_store *s, mc_aggregate *a, int at, mc_buf *want)
     mc_buf_printf(want, "r%d@x.example\n", at);
 }
 
+/* qsort's order of C strings. */
+static int cmp_strings(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
+
+/* The varint at *p (below end), moving *p past it. */
+static uint64_t blob_varint(const unsigned char **p, const unsigned char *end)
+{
+    uint64_t v = 0;
+    for (int shift = 0; *p < end; shift += 7) {
+        unsigned char c = *(*p)++;
+        v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+    ck_abort_msg("a varint runs past its blob");
+    return 0;
+}
+
+/* A failure block's dictionary holds each string once, however many
+ * records use it: 3,000 failure events of one hour (one block) whose
+ * recipients come back every 700 events (a first set in the first half,
+ * a second in the second, met first between two growths of the index)
+ * and relays every 300, none next to its last use (so the last-record
+ * shortcut cannot find it), enough strings to grow the dictionary's index
+ * three times.  The strings are
+ * read from the stored blob (format 1: a format byte, the count, each
+ * string as its length, bytes and NUL): none twice, and each recipient
+ * and relay there.  A probe that misses a string it holds (its slot's
+ * hash bits kept wrong through a growth, say) stores it again. */
+START_TEST(test_failure_dictionary)
+{
+    enum { EVENTS = 3000, RCPTS = 700, RELAYS = 300 };
+    enum { ALL_RCPTS = 2 * RCPTS };
+    char *path = temp_db();
+    char err[1024];
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *a = aggregate_new();
+    for (int i = 0; i < EVENTS; i++) {
+        char line[512];
+        snprintf(line, sizeof line,
+                 "Nov 23 10:%02d:%02d mx postfix/smtp[1]: A1: to=<r%d@x.example>, relay=mx.d%d.example[192.0.2.1]:25,"
+                 " delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.x.example[192.0.2.1] said: "
+                 "550 5.1.1 No such user (in reply to RCPT TO command))", i / 60 % 60, i % 60,
+                 (i < EVENTS / 2 ? 0 : RCPTS) + i % RCPTS, i % RELAYS);
+        mc_event ev;
+        ck_assert_int_eq(test_parse(line, &ev), PARSE_EVENT);
+        aggregate_add(a, &ev);
+        store_failure_add(s, &ev, MC_STR_NULL);
+    }
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    store_close(s);
+    aggregate_free(a);
+
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT events, data FROM failure_blocks", -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), EVENTS);
+    const unsigned char *p = sqlite3_column_blob(st, 1), *end = p + sqlite3_column_bytes(st, 1);
+    ck_assert_int_eq(*p++, 1);
+    uint64_t n = blob_varint(&p, end);
+    ck_assert_uint_gt(n, 2048); /* past 1,024 slots, half full, three times */
+    char **strings = calloc(n, sizeof *strings);
+    int rcpt_seen[ALL_RCPTS] = {0}, relay_seen[RELAYS] = {0};
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t len = blob_varint(&p, end);
+        ck_assert(p + len < end && p[len] == '\0');
+        strings[i] = strndup((const char *)p, len);
+        p += len + 1;
+        int k;
+        char tail[16];
+        if (sscanf(strings[i], "r%d@x.exampl%15s", &k, tail) == 2 && strcmp(tail, "e") == 0 && k >= 0 && k < ALL_RCPTS)
+            rcpt_seen[k]++;
+        if (sscanf(strings[i], "mx.d%d.exampl%15s", &k, tail) == 2 && k >= 0 && k < RELAYS &&
+            strncmp(tail, "e[192.0.2.1]", 12) == 0)
+            relay_seen[k]++;
+    }
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    qsort(strings, n, sizeof *strings, cmp_strings);
+    for (uint64_t i = 1; i < n; i++)
+        ck_assert_msg(strcmp(strings[i - 1], strings[i]) != 0, "\"%s\" twice in the dictionary", strings[i]);
+    for (int k = 0; k < ALL_RCPTS; k++)
+        ck_assert_int_eq(rcpt_seen[k], 1);
+    for (int k = 0; k < RELAYS; k++)
+        ck_assert_int_eq(relay_seen[k], 1);
+    for (uint64_t i = 0; i < n; i++)
+        free(strings[i]);
+    free(strings);
+    cleanup_db(path);
+}
+END_TEST
+
+/* The checkpoints of a writer thread run on a thread of their own: twelve
+ * batches of 1,500 new rows each through store_flush_start, a checkpoint
+ * asked past 20 pages of WAL: while the handle is still open the
+ * checkpointer has copied pages into the database (the file grew; waited
+ * for up to ten seconds, it runs beside the writer); every event is
+ * counted once; the close leaves no WAL and a sound file.  With the
+ * threshold at 0, SQLite's own checkpoints, none of the thread's, and the
+ * same counts.  A checkpointer whose connection never found the WAL (its
+ * checkpoints say SQLITE_OK and copy nothing) fails the first half. */
+START_TEST(test_checkpointer)
+{
+    enum { BATCHES = 12, ROWS = 1500 };
+    for (int pages = 20; pages >= 0; pages -= 20) {
+        char *path = temp_db();
+        char err[1024];
+        mc_store *s = store_open(path, false, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        store_set_checkpoint_pages(s, pages);
+        struct stat before;
+        ck_assert_int_eq(stat(path, &before), 0);
+        mc_aggregate *agg[2] = {aggregate_new(), aggregate_new()};
+        for (int b = 0; b < BATCHES; b++) {
+            mc_aggregate *a = agg[b % 2];
+            for (int i = 0; i < ROWS; i++) {
+                char line[512];
+                snprintf(line, sizeof line,
+                         "Nov 23 10:%02d:%02d mx postfix/smtp[1]: A1: to=<b%d.r%d@x.example>, relay=mx.x.example"
+                         "[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.x.example"
+                         "[192.0.2.1] said: 550 5.1.1 No such user (in reply to RCPT TO command))",
+                         b, i % 60, b, i);
+                add_events(a, line, 1);
+            }
+            ck_assert_msg(store_flush_wait(s, NULL, err, sizeof err), "%s", err);
+            store_flush_start(s, a, NULL, "x");
+        }
+        ck_assert_msg(store_flush_wait(s, NULL, err, sizeof err), "%s", err);
+        if (pages > 0) {
+            for (int waited = 0; store_checkpoints(s) == 0 && waited < 1000; waited++)
+                usleep(10000);
+            ck_assert_uint_gt(store_checkpoints(s), 0);
+            struct stat now;
+            ck_assert_int_eq(stat(path, &now), 0);
+            ck_assert_int_gt(now.st_size, before.st_size);
+        } else {
+            ck_assert_uint_eq(store_checkpoints(s), 0);
+        }
+        mc_totals t;
+        ck_assert(store_totals(s, NULL, NULL, &t, err, sizeof err));
+        ck_assert_uint_eq(t.events, BATCHES * ROWS);
+        store_close(s);
+        aggregate_free(agg[0]);
+        aggregate_free(agg[1]);
+        char wal[4200];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        ck_assert_int_ne(access(wal, F_OK), 0);
+        sqlite3 *db;
+        ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        char *ok = dump(db, "PRAGMA integrity_check");
+        ck_assert_str_eq(ok, "ok\n");
+        free(ok);
+        sqlite3_close(db);
+        cleanup_db(path);
+    }
+}
+END_TEST
+
 /* The writer thread (store_flush_start): batch i is handed over while
  * batch i+1's failure events are packed.  Each batch is written whole,
  * in order, with its own failure events only (after the wait for batch i,
@@ -1459,6 +1621,8 @@ static Suite *store_suite(void)
     tcase_add_test(slow, test_delays_across_batches);
     tcase_add_test(tc, test_source_compare_and_set);
     tcase_add_test(tc, test_writer_batches);
+    tcase_add_test(tc, test_failure_dictionary);
+    tcase_add_test(tc, test_checkpointer);
     tcase_add_test(tc, test_tuple_ids_by_hour);
     tcase_add_test(tc, test_grouped_rows);
     suite_add_tcase(s, tc);
