@@ -782,6 +782,65 @@ static mc_lineread_result stage_in_reply(mc_str s, mc_str g[G_COUNT])
     return LINEREAD_NO;
 }
 
+/* ---- Exim's local pattern ---------------------------------------------- */
+
+/* The transports of Exim's local pattern (rules/mta/exim.conf, local). */
+static const char *const local_transports[] = {
+    "local_delivery", "address_file",  "address_directory", "address_pipe",     "maildir_home",
+    "mail_spool",     "maildir_spool", "procmail_pipe",     "maildrop_pipe",    "dovecot_delivery",
+    "local_file",     "appendfile",    "pipe",              "file",
+};
+
+/* Whether one of the transports stands at i followed by the end, a space
+ * or ':' ((?=[\s:]|$) on printable ASCII: any name that fits will do,
+ * PCRE2 tries the next one when the lookahead fails). */
+static bool local_transport_at(mc_str s, size_t i)
+{
+    for (size_t k = 0; k < sizeof local_transports / sizeof local_transports[0]; k++) {
+        size_t n = strlen(local_transports[k]);
+        if (lit_at(s, i, local_transports[k], n) && (i + n == s.n || s.p[i + n] == ' ' || s.p[i + n] == ':'))
+            return true;
+    }
+    return false;
+}
+
+/* (?:=>|->|\*\*|==) (?:[/|]|(?:[^: ]*+ )+?T=(?:TRANSPORTS)(?=[\s:]|$))
+ * at p: the flag and its space, then a path or a pipe, or words (each
+ * run of bytes but ':' and ' ', taken whole, then its space) up to one
+ * that T= and a transport begin.  A ':' or the end before the next space
+ * ends the search (the run cannot give a byte back). */
+static bool exim_local_at(mc_str s, size_t p)
+{
+    if (!(LIT_AT(s, p, "=> ") || LIT_AT(s, p, "-> ") || LIT_AT(s, p, "** ") || LIT_AT(s, p, "== ")))
+        return false;
+    size_t q = p + 3;
+    if (q < s.n && (s.p[q] == '/' || s.p[q] == '|'))
+        return true;
+    for (;;) {
+        while (q < s.n && s.p[q] != ':' && s.p[q] != ' ')
+            q++;
+        if (q == s.n || s.p[q] == ':')
+            return false;
+        q++;
+        if (LIT_AT(s, q, "T=") && local_transport_at(s, q + 2))
+            return true;
+    }
+}
+
+/* Exim's local pattern, ^(?:\S+ )?FLAG ...: the flag at the start, or
+ * after the first word (\S+ runs to the first space, and the space must
+ * follow it).  No groups. */
+static mc_lineread_result exim_local(mc_str s, mc_str groups[G_COUNT])
+{
+    (void)groups;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    if (exim_local_at(s, 0))
+        return LINEREAD_YES;
+    const char *sp = memchr(s.p, ' ', s.n);
+    return sp != NULL && sp > s.p && exim_local_at(s, (size_t)(sp - s.p) + 1) ? LINEREAD_YES : LINEREAD_NO;
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 /* The line rule patterns with a reader, as written in rules/mta/<mta>.conf
@@ -851,6 +910,14 @@ static const reader_entry stage_readers[] = {
     {"\\(in reply to (?<command>[A-Za-z ]+?) command\\)", stage_in_reply},
 };
 
+/* The [@mta] local patterns with a reader (a yes or no, no groups). */
+static const reader_entry local_readers[] = {
+    {"^(?:\\S+ )?(?:=>|->|\\*\\*|==) (?:[/|]|(?:[^: ]*+ )+?T=(?:local_delivery|address_file|address_directory|"
+     "address_pipe|maildir_home|mail_spool|maildir_spool|procmail_pipe|maildrop_pipe|dovecot_delivery|local_file|"
+     "appendfile|pipe|file)(?=[\\s:]|$))",
+     exim_local},
+};
+
 #define N_OF(t) (sizeof(t) / sizeof(t)[0])
 
 /* The reader of table t (n entries) for the pattern source src, or NULL. */
@@ -865,9 +932,11 @@ static mc_lineread_fn find_reader(const reader_entry *t, size_t n, const char *s
 mc_lineread_fn lineread_for(const char *src) { return find_reader(readers, N_OF(readers), src); }
 mc_lineread_fn lineread_reply_for(const char *src) { return find_reader(reply_readers, N_OF(reply_readers), src); }
 mc_lineread_fn lineread_stage_for(const char *src) { return find_reader(stage_readers, N_OF(stage_readers), src); }
+mc_lineread_fn lineread_local_for(const char *src) { return find_reader(local_readers, N_OF(local_readers), src); }
 
 const char *lineread_reply_source(size_t i) { return i < N_OF(reply_readers) ? reply_readers[i].src : NULL; }
 const char *lineread_stage_source(size_t i) { return i < N_OF(stage_readers) ? stage_readers[i].src : NULL; }
+const char *lineread_local_source(size_t i) { return i < N_OF(local_readers) ? local_readers[i].src : NULL; }
 
 mc_prefix_gate_fn lineread_prefix_gate_for(const char *src)
 {
