@@ -504,7 +504,7 @@ typedef struct {
 #define FILTER_SINGLES 4
 
 struct litfilter {
-    uint8_t nib[6][16];        /* [2k]: bucket bits by the low nibble of byte k, [2k + 1] by the high */
+    uint8_t nib[2][6][16];     /* 16 buckets, 8 a table: [t][2k] bucket bits by the low nibble of byte k, [t][2k + 1] by the high */
     filter_lit *lits;          /* sorted by their first two bytes */
     filter_slot *slots;        /* open addressing by pair_slot, count 0: empty */
     uint64_t prints[64];       /* print_bit of each literal's first three bytes (two, tagged 1 << 24, for a two-byte one) */
@@ -557,15 +557,16 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Sets bucket bit `bit` for byte k of a fingerprint: value v, or any
+/* Sets bucket b (of 16) for byte k of a fingerprint: value v, or any
  * byte when v < 0. */
-static void filter_mark(struct litfilter *f, int k, int v, uint8_t bit)
+static void filter_mark(struct litfilter *f, size_t b, int k, int v)
 {
+    uint8_t bit = (uint8_t)(1u << (b % 8));
     for (int x = 0; x < 16; x++) {
         if (v < 0 || x == (v & 15))
-            f->nib[2 * k][x] |= bit;
+            f->nib[b / 8][2 * k][x] |= bit;
         if (v < 0 || x == (v >> 4))
-            f->nib[2 * k + 1][x] |= bit;
+            f->nib[b / 8][2 * k + 1][x] |= bit;
     }
 }
 
@@ -613,9 +614,10 @@ static struct litfilter *filter_new(const mc_litset *ls)
                              (ls->lens[i] > 2 ? 0 : 1u << 24);
     }
     qsort(f->lits, n, sizeof *f->lits, by_pair);
-    /* Buckets: the two-byte literals in bucket 0, the distinct three-byte
-     * fingerprints in order over the other seven (neighbours share their
-     * first bytes, so a bucket's nibbles stay few). */
+    /* Buckets: the two-byte literals in buckets 0 and 8, the distinct
+     * three-byte fingerprints in order over the other fourteen
+     * (neighbours share their first bytes, so a bucket's nibbles stay
+     * few: fewer places that begin nothing get through). */
     qsort(prints, n_prints, sizeof *prints, by_value);
     size_t distinct = 0, twos = 0;
     for (size_t i = 0; i < n_prints; i++) {
@@ -624,14 +626,15 @@ static struct litfilter *filter_new(const mc_litset *ls)
         prints[distinct++] = prints[i];
         twos += prints[i] >> 24;
     }
-    size_t threes = distinct - twos, per = (threes + 6) / 7, seen = 0;
+    size_t threes = distinct - twos, per = (threes + 13) / 14, seen = 0, seen_two = 0;
     for (size_t i = 0; i < distinct; i++) {
         uint32_t v = prints[i];
         bool two = v >> 24;
-        uint8_t bit = two ? 1 : (uint8_t)(2u << (seen++ / (per ? per : 1)));
-        filter_mark(f, 0, (int)(v >> 16 & 0xff), bit);
-        filter_mark(f, 1, (int)(v >> 8 & 0xff), bit);
-        filter_mark(f, 2, two ? -1 : (int)(v & 0xff), bit);
+        size_t chunk = two ? 0 : seen++ / (per ? per : 1);
+        size_t b = two ? 8 * (seen_two++ % 2) : (chunk < 7 ? 1 + chunk : 2 + chunk);
+        filter_mark(f, b, 0, (int)(v >> 16 & 0xff));
+        filter_mark(f, b, 1, (int)(v >> 8 & 0xff));
+        filter_mark(f, b, 2, two ? -1 : (int)(v & 0xff));
     }
     free(prints);
     /* The pairs' slots, at most a quarter full. */
@@ -684,18 +687,23 @@ static inline void filter_check(const struct litfilter *f, const unsigned char *
 }
 
 /* The candidates among the 32 places starting at q (whose 34 bytes are
- * readable): bit j when q[j], q[j + 1], q[j + 2] may begin a literal. */
-__attribute__((target("avx2"))) static inline uint32_t filter_block(const __m256i nib[6], const unsigned char *q)
+ * readable): bit j when q[j], q[j + 1], q[j + 2] may begin a literal
+ * (some bucket of either table has all six nibbles). */
+__attribute__((target("avx2"))) static inline uint32_t filter_block(const __m256i nib[2][6], const unsigned char *q)
 {
     const __m256i low = _mm256_set1_epi8(0x0f);
-    __m256i hit = _mm256_set1_epi8((char)0xff);
+    __m256i hit0 = _mm256_set1_epi8((char)0xff), hit1 = hit0;
     for (int k = 0; k < 3; k++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(q + k));
         __m256i lo = _mm256_and_si256(v, low), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-        hit = _mm256_and_si256(hit, _mm256_shuffle_epi8(nib[2 * k], lo));
-        hit = _mm256_and_si256(hit, _mm256_shuffle_epi8(nib[2 * k + 1], hi));
+        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(nib[0][2 * k], lo));
+        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(nib[0][2 * k + 1], hi));
+        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(nib[1][2 * k], lo));
+        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(nib[1][2 * k + 1], hi));
     }
-    return ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hit, _mm256_setzero_si256()));
+    __m256i zero = _mm256_setzero_si256();
+    __m256i none = _mm256_and_si256(_mm256_cmpeq_epi8(hit0, zero), _mm256_cmpeq_epi8(hit1, zero));
+    return ~(uint32_t)_mm256_movemask_epi8(none);
 }
 
 /* The places among the 32 at q holding byte c. */
@@ -711,9 +719,10 @@ __attribute__((target("avx2"))) static inline uint32_t filter_byte(const unsigne
 __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *f, const unsigned char *t, size_t n,
                                                       uint64_t *bits)
 {
-    __m256i nib[6];
-    for (int k = 0; k < 6; k++)
-        nib[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[k]));
+    __m256i nib[2][6];
+    for (int b = 0; b < 2; b++)
+        for (int k = 0; k < 6; k++)
+            nib[b][k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[b][k]));
     /* The one-byte literals still to find. */
     uint32_t singles = (1u << f->n_single) - 1;
     size_t i = 0;
