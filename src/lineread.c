@@ -807,8 +807,9 @@ static bool local_transport_at(mc_str s, size_t i)
 /* (?:=>|->|\*\*|==) (?:[/|]|(?:[^: ]*+ )+?T=(?:TRANSPORTS)(?=[\s:]|$))
  * at p: the flag and its space, then a path or a pipe, or words (each
  * run of bytes but ':' and ' ', taken whole, then its space) up to one
- * that T= and a transport begin.  A ':' or the end before the next space
- * ends the search (the run cannot give a byte back). */
+ * that T= and a transport begin.  The runs cannot give a byte back, so
+ * the search ends at the first ':': the pattern matches when a T= that a
+ * space before that ':' ends a word at begins a transport. */
 static bool exim_local_at(mc_str s, size_t p)
 {
     if (!(LIT_AT(s, p, "=> ") || LIT_AT(s, p, "-> ") || LIT_AT(s, p, "** ") || LIT_AT(s, p, "== ")))
@@ -816,15 +817,19 @@ static bool exim_local_at(mc_str s, size_t p)
     size_t q = p + 3;
     if (q < s.n && (s.p[q] == '/' || s.p[q] == '|'))
         return true;
-    for (;;) {
-        while (q < s.n && s.p[q] != ':' && s.p[q] != ' ')
-            q++;
-        if (q == s.n || s.p[q] == ':')
+    const char *colon = q < s.n ? memchr(s.p + q, ':', s.n - q) : NULL;
+    size_t c = colon ? (size_t)(colon - s.p) : s.n;
+    /* A 'T' whose space is at q or after (at q: an empty first word). */
+    for (size_t from = q + 1; from < c;) {
+        const char *t = memchr(s.p + from, 'T', c - from);
+        if (t == NULL)
             return false;
-        q++;
-        if (LIT_AT(s, q, "T=") && local_transport_at(s, q + 2))
+        size_t i = (size_t)(t - s.p);
+        if (s.p[i - 1] == ' ' && i + 1 < s.n && s.p[i + 1] == '=' && local_transport_at(s, i + 2))
             return true;
+        from = i + 1;
     }
+    return false;
 }
 
 /* Exim's local pattern, ^(?:\S+ )?FLAG ...: the flag at the start, or
