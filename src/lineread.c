@@ -782,6 +782,56 @@ static mc_lineread_result stage_in_reply(mc_str s, mc_str g[G_COUNT])
     return LINEREAD_NO;
 }
 
+/* The commands of Exim's stage pattern, in its order (then [A-Z]+). */
+static const char *const exim_commands[] = {"initial connection", "end of data", "sending data block", "MAIL FROM",
+                                            "RCPT TO"};
+
+/* Exim's stage pattern (?:SMTP|LMTP|PRDR) (?:error|timeout)(?: from
+ * remote mail server)? after (?:pipelined )?(?<command>COMMANDS|[A-Z]+):
+ * at the first place it fits, found by the space after SMTP, LMTP or
+ * PRDR.  Each optional piece fits or cannot (what follows it starts
+ * otherwise: " after" is no " from", no command starts with 'p'), so
+ * the first way is the only one; the command is the first of the five
+ * that stands there, else the run of capitals.  Literal bytes and an
+ * ASCII class only: any text reads as PCRE2 reads it. */
+static mc_lineread_result stage_exim_after(mc_str s, mc_str g[G_COUNT])
+{
+    for (size_t sp = 4; s.p != NULL && sp < s.n; sp++) {
+        const char *q = memchr(s.p + sp, ' ', s.n - sp);
+        if (q == NULL)
+            break;
+        sp = (size_t)(q - s.p);
+        if (sp < 4 || !(lit_at(s, sp - 4, "SMTP", 4) || lit_at(s, sp - 4, "LMTP", 4) || lit_at(s, sp - 4, "PRDR", 4)))
+            continue;
+        size_t k = sp + 1;
+        if (LIT_AT(s, k, "error"))
+            k += 5;
+        else if (LIT_AT(s, k, "timeout"))
+            k += 7;
+        else
+            continue;
+        if (LIT_AT(s, k, " from remote mail server"))
+            k += sizeof " from remote mail server" - 1;
+        if (!LIT_AT(s, k, " after "))
+            continue;
+        k += sizeof " after " - 1;
+        if (LIT_AT(s, k, "pipelined "))
+            k += sizeof "pipelined " - 1;
+        size_t len = 0;
+        for (size_t c = 0; c < sizeof exim_commands / sizeof exim_commands[0] && len == 0; c++)
+            if (lit_at(s, k, exim_commands[c], strlen(exim_commands[c])))
+                len = strlen(exim_commands[c]);
+        if (len == 0)
+            while (k + len < s.n && s.p[k + len] >= 'A' && s.p[k + len] <= 'Z')
+                len++;
+        if (len == 0)
+            continue;
+        g[G_COMMAND] = mc_str_make(s.p + k, len);
+        return LINEREAD_YES;
+    }
+    return LINEREAD_NO;
+}
+
 /* ---- Exim's local pattern ---------------------------------------------- */
 
 /* The transports of Exim's local pattern (rules/mta/exim.conf, local). */
@@ -913,6 +963,9 @@ static const reader_entry reply_readers[] = {
 static const reader_entry stage_readers[] = {
     {"^2[0-9][0-9](?:[ -]|$)", stage_2xx},
     {"\\(in reply to (?<command>[A-Za-z ]+?) command\\)", stage_in_reply},
+    {"(?:SMTP|LMTP|PRDR) (?:error|timeout)(?: from remote mail server)? after (?:pipelined )?"
+     "(?<command>initial connection|end of data|sending data block|MAIL FROM|RCPT TO|[A-Z]+)",
+     stage_exim_after},
 };
 
 /* The [@mta] local patterns with a reader (a yes or no, no groups). */

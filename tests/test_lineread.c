@@ -118,8 +118,8 @@ START_TEST(test_readers_in_use)
         stage_uses += count;
         ck_assert_ptr_nonnull(lineread_stage_for(src));
     }
-    ck_assert_uint_eq(ns, 2);
-    ck_assert_uint_eq(stage_uses, 3); /* 2xx: Postfix's and Exim's */
+    ck_assert_uint_eq(ns, 3);
+    ck_assert_uint_eq(stage_uses, 4); /* 2xx: Postfix's and Exim's; Exim's "error after" */
     size_t nl = 0;
     for (const char *src; (src = lineread_local_source(nl)) != NULL; nl++) {
         const mc_mta_rules *m = local_with(r, src);
@@ -158,7 +158,7 @@ START_TEST(test_readers_in_use)
     ck_assert_uint_eq(readers, 4); /* Postfix's and Exim's [delivery], Exim's [deferral] and [bounce] */
     ck_assert_uint_eq(gates, 1);
     ck_assert_uint_eq(replies, 2); /* Postfix's, Exim's first */
-    ck_assert_uint_eq(stages, 3);
+    ck_assert_uint_eq(stages, 4);
     ck_assert_uint_eq(locals, 1);
     ck_assert_ptr_null(lineread_stage_for("^2[0-9][0-9]"));
     ck_assert_ptr_null(lineread_reply_for("(?:^|said: )(?<code>[2-5][0-9][0-9])"));
@@ -189,7 +189,7 @@ typedef struct {
                           * reply and stage readers: short subjects, simple patterns) */
 } reader_case;
 
-static reader_case cases[10];
+static reader_case cases[12];
 static size_t n_cases;
 /* The first cases: the readers of whole lines (Postfix and Exim [delivery],
  * Exim [deferral] and [bounce]). */
@@ -342,7 +342,10 @@ static const char *const words[] = {
     "a:",               "x:y ",              "T=local_delivery ", "T=local_delivery", "T=pipe:",
     "T=pipe: ",         "T=filex ",          "T=file ",           "T=maildir_spool:x ", "T=dovecot ",
     "T=",               "=> /",              "-> |x ",            "** /a ",           "== |",
-    "=>/x ",            "=> T=pipe ",        "x T=file",          "\tT=file ",
+    "=>/x ",            "=> T=pipe ",        "x T=file",          "\tT=file ",        "SMTP error after ",
+    "SMTP error from remote mail server after ", "LMTP timeout after pipelined ", "PRDR error after RCPT TO",
+    "MAIL FROM",        "after ",            "pipelined ",        "SMTP ",             "RCPT",
+    "end of data",      "initial connection", "sending data block", "SMTP error after x", "LMTP error after AB1",
 };
 
 START_TEST(test_reader_is_regex)
@@ -365,10 +368,10 @@ START_TEST(test_reader_is_regex)
             .keep = KEPT_LINES / 3};
     }
     /* The stage readers, the same way. */
-    static mc_line_rule stage_rules[2];
+    static mc_line_rule stage_rules[3];
     for (size_t k = 0; lineread_stage_source(k) != NULL; k++, n_cases++) {
         size_t count;
-        ck_assert_uint_lt(k, 2);
+        ck_assert_uint_lt(k, 3);
         stage_rules[k].pat = *stage_with(r, lineread_stage_source(k), &count);
         cases[n_cases] = (reader_case){
             .rule = &stage_rules[k], .read = lineread_stage_for(lineread_stage_source(k)), .per_kept = 40000 / 60,
@@ -383,7 +386,7 @@ START_TEST(test_reader_is_regex)
             .rule = &local_rules[k], .read = lineread_local_for(lineread_local_source(k)), .per_kept = 60000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 9);
+    ck_assert_uint_eq(n_cases, 10);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -482,7 +485,7 @@ START_TEST(test_parser_same_without)
         taken += with.local_readers[i] != NULL;
         without.local_readers[i] = NULL;
     }
-    ck_assert_uint_eq(taken, 11);
+    ck_assert_uint_eq(taken, 12);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
