@@ -698,6 +698,83 @@ static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
     return pf_reply_at(s, 0, g) ? LINEREAD_YES : LINEREAD_NO;
 }
 
+/* Whether c is in [0-9A-Za-z_] (a port or a service name). */
+static bool is_port_byte(char c) { return is_digit((unsigned char)c) || c == '_' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+
+/* After "...: " at t: (?:host [^\s\[\]]+ \[[^\]]+\](?::[0-9A-Za-z_]+)?: )?
+ * then the code (pf_reply_at).  With "host " there the code can only
+ * follow the whole host part (a code does not start with 'h'). */
+static bool exim_error_tail(mc_str s, size_t t, mc_str g[G_COUNT])
+{
+    if (!LIT_AT(s, t, "host "))
+        return pf_reply_at(s, t, g);
+    size_t h = t + 5;
+    while (h < s.n && s.p[h] != ' ' && s.p[h] != '[' && s.p[h] != ']')
+        h++;
+    if (h == t + 5 || !LIT_AT(s, h, " [") || h + 2 >= s.n || s.p[h + 2] == ']')
+        return false;
+    const char *rb = memchr(s.p + h + 2, ']', s.n - h - 2);
+    if (rb == NULL)
+        return false;
+    size_t r = (size_t)(rb - s.p) + 1;
+    if (r + 1 < s.n && s.p[r] == ':' && is_port_byte(s.p[r + 1])) {
+        r++;
+        while (r < s.n && is_port_byte(s.p[r]))
+            r++;
+    }
+    return LIT_AT(s, r, ": ") && pf_reply_at(s, r + 2, g);
+}
+
+/* Exim's second [@reply] pattern: (?:SMTP|LMTP|PRDR) error (?:from remote
+ * mail server )?after (?:pipelined )?(?:(?:MAIL FROM|RCPT TO):<[^>]*>[^:]*|
+ * [^:]*): then exim_error_tail, at the first place it fits (found by the
+ * space after SMTP, LMTP or PRDR).  The optional pieces fit or cannot
+ * (what follows starts otherwise; without "pipelined " the [^:]* branch
+ * reaches the same ':'), [^>]* ends at the first '>' and each [^:]* at
+ * the first ':', which ": " must then follow: one way each.  The
+ * command's branch is tried first, then the plain one.  Printable ASCII
+ * only (elsewhere $ and the classes are left to PCRE2). */
+static mc_lineread_result exim_error_reply(mc_str s, mc_str g[G_COUNT])
+{
+    if (s.p == NULL)
+        return LINEREAD_NO;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    for (size_t sp = 4; sp < s.n; sp++) {
+        const char *q = memchr(s.p + sp, ' ', s.n - sp);
+        if (q == NULL)
+            break;
+        sp = (size_t)(q - s.p);
+        if (!(lit_at(s, sp - 4, "SMTP", 4) || lit_at(s, sp - 4, "LMTP", 4) || lit_at(s, sp - 4, "PRDR", 4)))
+            continue;
+        size_t k = sp + 1;
+        if (!LIT_AT(s, k, "error "))
+            continue;
+        k += sizeof "error " - 1;
+        if (LIT_AT(s, k, "from remote mail server "))
+            k += sizeof "from remote mail server " - 1;
+        if (!LIT_AT(s, k, "after "))
+            continue;
+        k += sizeof "after " - 1;
+        if (LIT_AT(s, k, "pipelined "))
+            k += sizeof "pipelined " - 1;
+        size_t lead = LIT_AT(s, k, "MAIL FROM:<") ? sizeof "MAIL FROM:<" - 1
+                      : LIT_AT(s, k, "RCPT TO:<") ? sizeof "RCPT TO:<" - 1
+                                                  : 0;
+        if (lead) {
+            const char *gt = memchr(s.p + k + lead, '>', s.n - k - lead);
+            const char *colon = gt ? memchr(gt + 1, ':', (size_t)(s.p + s.n - gt - 1)) : NULL;
+            if (colon && LIT_AT(s, (size_t)(colon - s.p), ": ") && exim_error_tail(s, (size_t)(colon - s.p) + 2, g))
+                return LINEREAD_YES;
+        }
+        const char *colon = memchr(s.p + k, ':', s.n - k);
+        if (colon && LIT_AT(s, (size_t)(colon - s.p), ": ") && exim_error_tail(s, (size_t)(colon - s.p) + 2, g))
+            return LINEREAD_YES;
+    }
+    g[G_CODE] = g[G_ENHANCED] = MC_STR_NULL;
+    return LINEREAD_NO;
+}
+
 /* Postfix's [@reply] pattern (a delivery's reply code and enhanced code):
  * (?:^|(?:said|refused to talk to me): )(?<code>...)...  The match that
  * starts first: at the text's start, else after the "said: " or
@@ -957,6 +1034,10 @@ static const reader_entry reply_readers[] = {
      pf_reply},
     {"^(?<code>[2-5][0-9][0-9])(?:[ -]|$)(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
      exim_reply},
+    {"(?:SMTP|LMTP|PRDR) error (?:from remote mail server )?after (?:pipelined )?"
+     "(?:(?:MAIL FROM|RCPT TO):<[^>]*>[^:]*|[^:]*): (?:host [^\\s\\[\\]]+ \\[[^\\]]+\\](?::[0-9A-Za-z_]+)?: )?"
+     "(?<code>[2-5][0-9][0-9])(?:[ -]|$)(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
+     exim_error_reply},
 };
 
 /* The [@stage] patterns with a reader. */

@@ -110,7 +110,7 @@ START_TEST(test_readers_in_use)
         ck_assert_str_eq(mta, nr == 0 ? "postfix" : "exim");
         ck_assert_ptr_nonnull(lineread_reply_for(src));
     }
-    ck_assert_uint_eq(nr, 2);
+    ck_assert_uint_eq(nr, 3);
     size_t ns = 0, stage_uses = 0;
     for (const char *src; (src = lineread_stage_source(ns)) != NULL; ns++) {
         size_t count;
@@ -157,7 +157,7 @@ START_TEST(test_readers_in_use)
     parser_free(&p);
     ck_assert_uint_eq(readers, 4); /* Postfix's and Exim's [delivery], Exim's [deferral] and [bounce] */
     ck_assert_uint_eq(gates, 1);
-    ck_assert_uint_eq(replies, 2); /* Postfix's, Exim's first */
+    ck_assert_uint_eq(replies, 3); /* Postfix's, Exim's first and second */
     ck_assert_uint_eq(stages, 4);
     ck_assert_uint_eq(locals, 1);
     ck_assert_ptr_null(lineread_stage_for("^2[0-9][0-9]"));
@@ -346,6 +346,10 @@ static const char *const words[] = {
     "SMTP error from remote mail server after ", "LMTP timeout after pipelined ", "PRDR error after RCPT TO",
     "MAIL FROM",        "after ",            "pipelined ",        "SMTP ",             "RCPT",
     "end of data",      "initial connection", "sending data block", "SMTP error after x", "LMTP error after AB1",
+    "SMTP error from remote mail server after RCPT TO:<a@b>: ", "SMTP error after MAIL FROM:<a> SIZE=1: ",
+    "PRDR error after pipelined RCPT TO:<a>: host h [1.2.3.4]: ", "host h [1.2.3.4]:25: ", "host h [1.2.3.4]:x_1: 451 ",
+    "host h [1.2.3.4] ", "host h []: ",       "host [1]: ",        "RCPT TO:<",        ">: ",
+    "<a>x: ",           "MAIL FROM:<a>: 550 ", "error after ",    "5.1.1: ",          "550-5.7.1 ",
 };
 
 START_TEST(test_reader_is_regex)
@@ -357,10 +361,10 @@ START_TEST(test_reader_is_regex)
                                       .keep = KEPT_LINES};
     ck_assert_uint_eq(n_cases, N_LINE_CASES);
     /* The reply readers, each as a rule of its pattern alone. */
-    static mc_line_rule reply_rules[2];
+    static mc_line_rule reply_rules[3];
     for (size_t k = 0; lineread_reply_source(k) != NULL; k++, n_cases++) {
         const char *mta = NULL;
-        ck_assert_uint_lt(k, 2);
+        ck_assert_uint_lt(k, 3);
         reply_rules[k].pat = *reply_with(r, lineread_reply_source(k), &mta);
         /* Replies are shorter than lines: fewer mutations each. */
         cases[n_cases] = (reader_case){
@@ -386,7 +390,7 @@ START_TEST(test_reader_is_regex)
             .rule = &local_rules[k], .read = lineread_local_for(lineread_local_source(k)), .per_kept = 60000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 10);
+    ck_assert_uint_eq(n_cases, 11);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -485,7 +489,7 @@ START_TEST(test_parser_same_without)
         taken += with.local_readers[i] != NULL;
         without.local_readers[i] = NULL;
     }
-    ck_assert_uint_eq(taken, 12);
+    ck_assert_uint_eq(taken, 13);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
