@@ -698,6 +698,32 @@ static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
     return pf_reply_at(s, 0, g) ? LINEREAD_YES : LINEREAD_NO;
 }
 
+/* Whether (?:SMTP|LMTP|PRDR) (?:error|timeout)(?: from remote mail
+ * server)? after (?:pipelined )? ends after the space at sp ("timeout"
+ * only where timeout says), each optional piece taken when it is there
+ * (what follows it could not start otherwise); *k: the place after it. */
+static bool exim_after_lead(mc_str s, size_t sp, bool timeout, size_t *k)
+{
+    if (sp < 4 || !(lit_at(s, sp - 4, "SMTP", 4) || lit_at(s, sp - 4, "LMTP", 4) || lit_at(s, sp - 4, "PRDR", 4)))
+        return false;
+    size_t i = sp + 1;
+    if (LIT_AT(s, i, "error"))
+        i += sizeof "error" - 1;
+    else if (timeout && LIT_AT(s, i, "timeout"))
+        i += sizeof "timeout" - 1;
+    else
+        return false;
+    if (LIT_AT(s, i, " from remote mail server"))
+        i += sizeof " from remote mail server" - 1;
+    if (!LIT_AT(s, i, " after "))
+        return false;
+    i += sizeof " after " - 1;
+    if (LIT_AT(s, i, "pipelined "))
+        i += sizeof "pipelined " - 1;
+    *k = i;
+    return true;
+}
+
 /* Whether c is in [0-9A-Za-z_] (a port or a service name). */
 static bool is_port_byte(char c) { return is_digit((unsigned char)c) || c == '_' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
 
@@ -745,19 +771,9 @@ static mc_lineread_result exim_error_reply(mc_str s, mc_str g[G_COUNT])
         if (q == NULL)
             break;
         sp = (size_t)(q - s.p);
-        if (!(lit_at(s, sp - 4, "SMTP", 4) || lit_at(s, sp - 4, "LMTP", 4) || lit_at(s, sp - 4, "PRDR", 4)))
+        size_t k;
+        if (!exim_after_lead(s, sp, false, &k))
             continue;
-        size_t k = sp + 1;
-        if (!LIT_AT(s, k, "error "))
-            continue;
-        k += sizeof "error " - 1;
-        if (LIT_AT(s, k, "from remote mail server "))
-            k += sizeof "from remote mail server " - 1;
-        if (!LIT_AT(s, k, "after "))
-            continue;
-        k += sizeof "after " - 1;
-        if (LIT_AT(s, k, "pipelined "))
-            k += sizeof "pipelined " - 1;
         size_t lead = LIT_AT(s, k, "MAIL FROM:<") ? sizeof "MAIL FROM:<" - 1
                       : LIT_AT(s, k, "RCPT TO:<") ? sizeof "RCPT TO:<" - 1
                                                   : 0;
@@ -878,22 +894,9 @@ static mc_lineread_result stage_exim_after(mc_str s, mc_str g[G_COUNT])
         if (q == NULL)
             break;
         sp = (size_t)(q - s.p);
-        if (sp < 4 || !(lit_at(s, sp - 4, "SMTP", 4) || lit_at(s, sp - 4, "LMTP", 4) || lit_at(s, sp - 4, "PRDR", 4)))
+        size_t k;
+        if (!exim_after_lead(s, sp, true, &k))
             continue;
-        size_t k = sp + 1;
-        if (LIT_AT(s, k, "error"))
-            k += 5;
-        else if (LIT_AT(s, k, "timeout"))
-            k += 7;
-        else
-            continue;
-        if (LIT_AT(s, k, " from remote mail server"))
-            k += sizeof " from remote mail server" - 1;
-        if (!LIT_AT(s, k, " after "))
-            continue;
-        k += sizeof " after " - 1;
-        if (LIT_AT(s, k, "pipelined "))
-            k += sizeof "pipelined " - 1;
         size_t len = 0;
         for (size_t c = 0; c < sizeof exim_commands / sizeof exim_commands[0] && len == 0; c++)
             if (lit_at(s, k, exim_commands[c], strlen(exim_commands[c])))
