@@ -47,6 +47,9 @@ const char *lineread_reply_source(size_t i);
 /* The same for a [@stage] pattern (it sets the command group, if any). */
 mc_lineread_fn lineread_stage_for(const char *src);
 const char *lineread_stage_source(size_t i);
+/* The same for an [@mta] local pattern (a yes or no: it sets no group). */
+mc_lineread_fn lineread_local_for(const char *src);
+const char *lineread_local_source(size_t i);
 /* Whether a prefix pattern can match more than the empty string on msg:
  * false proves its match is empty (it strips nothing and names no host),
  * so it need not run. */

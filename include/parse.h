@@ -192,6 +192,8 @@ typedef struct {
     /* Per MTA, per [@reply] and per [@stage] pattern: its hand reader, or NULL. */
     mc_lineread_fn **reply_readers;
     mc_lineread_fn **stage_readers;
+    /* Per MTA: the hand reader of its local pattern, or NULL. */
+    mc_lineread_fn *local_readers;
     mc_str read_groups[G_COUNT]; /* the groups a line reader read */
 } mc_parser;
 

@@ -47,6 +47,15 @@ int litset_add(mc_litset *ls, const char *lit);
  * windows of a text at once); 0 holds whole literals (the plain
  * automaton: the definition).  Either finds the same literals. */
 void litset_prefix(mc_litset *ls, size_t k);
+/* Before build: an exact set is scanned by a byte filter (32 places a
+ * step, AVX2) where the CPU has one; this keeps it on the automaton.
+ * Either finds the same literals. */
+void litset_no_filter(mc_litset *ls);
+/* Whether a built set is scanned by the byte filter. */
+bool litset_filtered(const mc_litset *ls);
+/* A built copy of ls (its literals, case and prefix) scanned by the
+ * automaton (the tests compare it with ls). */
+mc_litset *litset_new_unfiltered(const mc_litset *ls);
 /* Literal i as added. */
 const char *litset_literal(const mc_litset *ls, size_t i);
 /* A new set of ls's literals and case, holding prefix bytes of each (0:

@@ -698,6 +698,99 @@ static mc_lineread_result exim_reply(mc_str s, mc_str g[G_COUNT])
     return pf_reply_at(s, 0, g) ? LINEREAD_YES : LINEREAD_NO;
 }
 
+/* Whether (?:SMTP|LMTP|PRDR) (?:error|timeout)(?: from remote mail
+ * server)? after (?:pipelined )? ends after the space at sp ("timeout"
+ * only where timeout says), each optional piece taken when it is there
+ * (what follows it could not start otherwise); *k: the place after it. */
+static bool exim_after_lead(mc_str s, size_t sp, bool timeout, size_t *k)
+{
+    if (sp < 4 || !(lit_at(s, sp - 4, "SMTP", 4) || lit_at(s, sp - 4, "LMTP", 4) || lit_at(s, sp - 4, "PRDR", 4)))
+        return false;
+    size_t i = sp + 1;
+    if (LIT_AT(s, i, "error"))
+        i += sizeof "error" - 1;
+    else if (timeout && LIT_AT(s, i, "timeout"))
+        i += sizeof "timeout" - 1;
+    else
+        return false;
+    if (LIT_AT(s, i, " from remote mail server"))
+        i += sizeof " from remote mail server" - 1;
+    if (!LIT_AT(s, i, " after "))
+        return false;
+    i += sizeof " after " - 1;
+    if (LIT_AT(s, i, "pipelined "))
+        i += sizeof "pipelined " - 1;
+    *k = i;
+    return true;
+}
+
+/* Whether c is in [0-9A-Za-z_] (a port or a service name). */
+static bool is_port_byte(char c) { return is_digit((unsigned char)c) || c == '_' || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'); }
+
+/* After "...: " at t: (?:host [^\s\[\]]+ \[[^\]]+\](?::[0-9A-Za-z_]+)?: )?
+ * then the code (pf_reply_at).  With "host " there the code can only
+ * follow the whole host part (a code does not start with 'h'). */
+static bool exim_error_tail(mc_str s, size_t t, mc_str g[G_COUNT])
+{
+    if (!LIT_AT(s, t, "host "))
+        return pf_reply_at(s, t, g);
+    size_t h = t + 5;
+    while (h < s.n && s.p[h] != ' ' && s.p[h] != '[' && s.p[h] != ']')
+        h++;
+    if (h == t + 5 || !LIT_AT(s, h, " [") || h + 2 >= s.n || s.p[h + 2] == ']')
+        return false;
+    const char *rb = memchr(s.p + h + 2, ']', s.n - h - 2);
+    if (rb == NULL)
+        return false;
+    size_t r = (size_t)(rb - s.p) + 1;
+    if (r + 1 < s.n && s.p[r] == ':' && is_port_byte(s.p[r + 1])) {
+        r++;
+        while (r < s.n && is_port_byte(s.p[r]))
+            r++;
+    }
+    return LIT_AT(s, r, ": ") && pf_reply_at(s, r + 2, g);
+}
+
+/* Exim's second [@reply] pattern: (?:SMTP|LMTP|PRDR) error (?:from remote
+ * mail server )?after (?:pipelined )?(?:(?:MAIL FROM|RCPT TO):<[^>]*>[^:]*|
+ * [^:]*): then exim_error_tail, at the first place it fits (found by the
+ * space after SMTP, LMTP or PRDR).  The optional pieces fit or cannot
+ * (what follows starts otherwise; without "pipelined " the [^:]* branch
+ * reaches the same ':'), [^>]* ends at the first '>' and each [^:]* at
+ * the first ':', which ": " must then follow: one way each.  The
+ * command's branch is tried first, then the plain one.  Printable ASCII
+ * only (elsewhere $ and the classes are left to PCRE2). */
+static mc_lineread_result exim_error_reply(mc_str s, mc_str g[G_COUNT])
+{
+    if (s.p == NULL)
+        return LINEREAD_NO;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    for (size_t sp = 4; sp < s.n; sp++) {
+        const char *q = memchr(s.p + sp, ' ', s.n - sp);
+        if (q == NULL)
+            break;
+        sp = (size_t)(q - s.p);
+        size_t k;
+        if (!exim_after_lead(s, sp, false, &k))
+            continue;
+        size_t lead = LIT_AT(s, k, "MAIL FROM:<") ? sizeof "MAIL FROM:<" - 1
+                      : LIT_AT(s, k, "RCPT TO:<") ? sizeof "RCPT TO:<" - 1
+                                                  : 0;
+        if (lead) {
+            const char *gt = memchr(s.p + k + lead, '>', s.n - k - lead);
+            const char *colon = gt ? memchr(gt + 1, ':', (size_t)(s.p + s.n - gt - 1)) : NULL;
+            if (colon && LIT_AT(s, (size_t)(colon - s.p), ": ") && exim_error_tail(s, (size_t)(colon - s.p) + 2, g))
+                return LINEREAD_YES;
+        }
+        const char *colon = memchr(s.p + k, ':', s.n - k);
+        if (colon && LIT_AT(s, (size_t)(colon - s.p), ": ") && exim_error_tail(s, (size_t)(colon - s.p) + 2, g))
+            return LINEREAD_YES;
+    }
+    g[G_CODE] = g[G_ENHANCED] = MC_STR_NULL;
+    return LINEREAD_NO;
+}
+
 /* Postfix's [@reply] pattern (a delivery's reply code and enhanced code):
  * (?:^|(?:said|refused to talk to me): )(?<code>...)...  The match that
  * starts first: at the text's start, else after the "said: " or
@@ -782,6 +875,107 @@ static mc_lineread_result stage_in_reply(mc_str s, mc_str g[G_COUNT])
     return LINEREAD_NO;
 }
 
+/* The commands of Exim's stage pattern, in its order (then [A-Z]+). */
+static const char *const exim_commands[] = {"initial connection", "end of data", "sending data block", "MAIL FROM",
+                                            "RCPT TO"};
+
+/* Exim's stage pattern (?:SMTP|LMTP|PRDR) (?:error|timeout)(?: from
+ * remote mail server)? after (?:pipelined )?(?<command>COMMANDS|[A-Z]+):
+ * at the first place it fits, found by the space after SMTP, LMTP or
+ * PRDR.  Each optional piece fits or cannot (what follows it starts
+ * otherwise: " after" is no " from", no command starts with 'p'), so
+ * the first way is the only one; the command is the first of the five
+ * that stands there, else the run of capitals.  Literal bytes and an
+ * ASCII class only: any text reads as PCRE2 reads it. */
+static mc_lineread_result stage_exim_after(mc_str s, mc_str g[G_COUNT])
+{
+    for (size_t sp = 4; s.p != NULL && sp < s.n; sp++) {
+        const char *q = memchr(s.p + sp, ' ', s.n - sp);
+        if (q == NULL)
+            break;
+        sp = (size_t)(q - s.p);
+        size_t k;
+        if (!exim_after_lead(s, sp, true, &k))
+            continue;
+        size_t len = 0;
+        for (size_t c = 0; c < sizeof exim_commands / sizeof exim_commands[0] && len == 0; c++)
+            if (lit_at(s, k, exim_commands[c], strlen(exim_commands[c])))
+                len = strlen(exim_commands[c]);
+        if (len == 0)
+            while (k + len < s.n && s.p[k + len] >= 'A' && s.p[k + len] <= 'Z')
+                len++;
+        if (len == 0)
+            continue;
+        g[G_COMMAND] = mc_str_make(s.p + k, len);
+        return LINEREAD_YES;
+    }
+    return LINEREAD_NO;
+}
+
+/* ---- Exim's local pattern ---------------------------------------------- */
+
+/* The transports of Exim's local pattern (rules/mta/exim.conf, local). */
+static const char *const local_transports[] = {
+    "local_delivery", "address_file",  "address_directory", "address_pipe",     "maildir_home",
+    "mail_spool",     "maildir_spool", "procmail_pipe",     "maildrop_pipe",    "dovecot_delivery",
+    "local_file",     "appendfile",    "pipe",              "file",
+};
+
+/* Whether one of the transports stands at i followed by the end, a space
+ * or ':' ((?=[\s:]|$) on printable ASCII: any name that fits will do,
+ * PCRE2 tries the next one when the lookahead fails). */
+static bool local_transport_at(mc_str s, size_t i)
+{
+    for (size_t k = 0; k < sizeof local_transports / sizeof local_transports[0]; k++) {
+        size_t n = strlen(local_transports[k]);
+        if (lit_at(s, i, local_transports[k], n) && (i + n == s.n || s.p[i + n] == ' ' || s.p[i + n] == ':'))
+            return true;
+    }
+    return false;
+}
+
+/* (?:=>|->|\*\*|==) (?:[/|]|(?:[^: ]*+ )+?T=(?:TRANSPORTS)(?=[\s:]|$))
+ * at p: the flag and its space, then a path or a pipe, or words (each
+ * run of bytes but ':' and ' ', taken whole, then its space) up to one
+ * that T= and a transport begin.  The runs cannot give a byte back, so
+ * the search ends at the first ':': the pattern matches when a T= that a
+ * space before that ':' ends a word at begins a transport. */
+static bool exim_local_at(mc_str s, size_t p)
+{
+    if (!(LIT_AT(s, p, "=> ") || LIT_AT(s, p, "-> ") || LIT_AT(s, p, "** ") || LIT_AT(s, p, "== ")))
+        return false;
+    size_t q = p + 3;
+    if (q < s.n && (s.p[q] == '/' || s.p[q] == '|'))
+        return true;
+    const char *colon = q < s.n ? memchr(s.p + q, ':', s.n - q) : NULL;
+    size_t c = colon ? (size_t)(colon - s.p) : s.n;
+    /* A 'T' whose space is at q or after (at q: an empty first word). */
+    for (size_t from = q + 1; from < c;) {
+        const char *t = memchr(s.p + from, 'T', c - from);
+        if (t == NULL)
+            return false;
+        size_t i = (size_t)(t - s.p);
+        if (s.p[i - 1] == ' ' && i + 1 < s.n && s.p[i + 1] == '=' && local_transport_at(s, i + 2))
+            return true;
+        from = i + 1;
+    }
+    return false;
+}
+
+/* Exim's local pattern, ^(?:\S+ )?FLAG ...: the flag at the start, or
+ * after the first word (\S+ runs to the first space, and the space must
+ * follow it).  No groups. */
+static mc_lineread_result exim_local(mc_str s, mc_str groups[G_COUNT])
+{
+    (void)groups;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    if (exim_local_at(s, 0))
+        return LINEREAD_YES;
+    const char *sp = memchr(s.p, ' ', s.n);
+    return sp != NULL && sp > s.p && exim_local_at(s, (size_t)(sp - s.p) + 1) ? LINEREAD_YES : LINEREAD_NO;
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 /* The line rule patterns with a reader, as written in rules/mta/<mta>.conf
@@ -843,12 +1037,27 @@ static const reader_entry reply_readers[] = {
      pf_reply},
     {"^(?<code>[2-5][0-9][0-9])(?:[ -]|$)(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
      exim_reply},
+    {"(?:SMTP|LMTP|PRDR) error (?:from remote mail server )?after (?:pipelined )?"
+     "(?:(?:MAIL FROM|RCPT TO):<[^>]*>[^:]*|[^:]*): (?:host [^\\s\\[\\]]+ \\[[^\\]]+\\](?::[0-9A-Za-z_]+)?: )?"
+     "(?<code>[2-5][0-9][0-9])(?:[ -]|$)(?:#?(?<enhanced>[245]\\.[0-9]{1,3}\\.[0-9]{1,3})(?![0-9.]))?",
+     exim_error_reply},
 };
 
 /* The [@stage] patterns with a reader. */
 static const reader_entry stage_readers[] = {
     {"^2[0-9][0-9](?:[ -]|$)", stage_2xx},
     {"\\(in reply to (?<command>[A-Za-z ]+?) command\\)", stage_in_reply},
+    {"(?:SMTP|LMTP|PRDR) (?:error|timeout)(?: from remote mail server)? after (?:pipelined )?"
+     "(?<command>initial connection|end of data|sending data block|MAIL FROM|RCPT TO|[A-Z]+)",
+     stage_exim_after},
+};
+
+/* The [@mta] local patterns with a reader (a yes or no, no groups). */
+static const reader_entry local_readers[] = {
+    {"^(?:\\S+ )?(?:=>|->|\\*\\*|==) (?:[/|]|(?:[^: ]*+ )+?T=(?:local_delivery|address_file|address_directory|"
+     "address_pipe|maildir_home|mail_spool|maildir_spool|procmail_pipe|maildrop_pipe|dovecot_delivery|local_file|"
+     "appendfile|pipe|file)(?=[\\s:]|$))",
+     exim_local},
 };
 
 #define N_OF(t) (sizeof(t) / sizeof(t)[0])
@@ -865,9 +1074,11 @@ static mc_lineread_fn find_reader(const reader_entry *t, size_t n, const char *s
 mc_lineread_fn lineread_for(const char *src) { return find_reader(readers, N_OF(readers), src); }
 mc_lineread_fn lineread_reply_for(const char *src) { return find_reader(reply_readers, N_OF(reply_readers), src); }
 mc_lineread_fn lineread_stage_for(const char *src) { return find_reader(stage_readers, N_OF(stage_readers), src); }
+mc_lineread_fn lineread_local_for(const char *src) { return find_reader(local_readers, N_OF(local_readers), src); }
 
 const char *lineread_reply_source(size_t i) { return i < N_OF(reply_readers) ? reply_readers[i].src : NULL; }
 const char *lineread_stage_source(size_t i) { return i < N_OF(stage_readers) ? stage_readers[i].src : NULL; }
+const char *lineread_local_source(size_t i) { return i < N_OF(local_readers) ? local_readers[i].src : NULL; }
 
 mc_prefix_gate_fn lineread_prefix_gate_for(const char *src)
 {

@@ -59,6 +59,7 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
     p->prefix_gates = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->prefix_gates);
     p->reply_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->reply_readers);
     p->stage_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->stage_readers);
+    p->local_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->local_readers);
     for (size_t i = 0; i < rules->n_mtas; i++) {
         const mc_mta_rules *m = &rules->mtas[i];
         p->line_readers[i] = mc_xcalloc(m->n_rules ? m->n_rules : 1, sizeof **p->line_readers);
@@ -74,6 +75,8 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
             p->stage_readers[i][j] = lineread_stage_for(m->stages[j].pat.source);
         if (m->has_prefix)
             p->prefix_gates[i] = lineread_prefix_gate_for(m->prefix.source);
+        if (m->has_local)
+            p->local_readers[i] = lineread_local_for(m->local.source);
     }
 }
 
@@ -125,6 +128,8 @@ void parser_free(mc_parser *p)
     free_readers(&p->stage_readers, p->rules->n_mtas);
     free(p->prefix_gates);
     p->prefix_gates = NULL;
+    free(p->local_readers);
+    p->local_readers = NULL;
     if (p->budget_ctx)
         pcre2_match_context_free(p->budget_ctx);
     p->budget_ctx = NULL;
@@ -609,6 +614,21 @@ static bool prefix_may_match(const mc_parser *p, const mc_mta_rules *m, mc_str m
     return gate == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT || gate(msg);
 }
 
+/* Whether m's local pattern matches msg: by its reader on a line it
+ * settles (as read_rule's: short enough, a budget not yet cut), else by
+ * the pattern (it ran on every delivery holding a local literal). */
+static bool local_match(mc_parser *p, const mc_mta_rules *m, mc_str msg)
+{
+    mc_lineread_fn read = p->local_readers[m - p->rules->mtas];
+    if (read != NULL && msg.n <= MC_LINEREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT) {
+        mc_str g[G_COUNT];
+        mc_lineread_result got = read(msg, g);
+        if (got != LINEREAD_ASK)
+            return got == LINEREAD_YES;
+    }
+    return budget_match(p, &m->local, msg);
+}
+
 /* The line rules of MTA m on one message (the envelope removed); its
  * markers are looked for in marked (the message, or more of the line). */
 static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
@@ -686,7 +706,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
             ((daemon >= 0 && m->daemon_local[daemon]) ||
              (m->has_local &&
               gate_open(&m->local_gate, found, msg) &&
-              budget_match(p, &m->local, msg))))
+              local_match(p, m, msg))))
             ev->direction = "local";
         return PARSE_EVENT;
     }

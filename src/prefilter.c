@@ -14,6 +14,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* The exact sets' byte filter (filter_scan) runs where the CPU has AVX2,
+ * chosen at litset_build. */
+#define LITSET_FILTER 1
+#endif
 
 #define MIN_LITERAL 3
 /* The bytes of each literal the automaton holds (litset_prefix).  Cut
@@ -455,11 +461,305 @@ struct mc_litset {
     size_t *lens;
     uint32_t *ver_first;
     uint32_t *ver_lit;
+    /* An exact set on a CPU with AVX2 (and no filter turned off) is
+     * scanned by filter_scan instead of the table (see there). */
+    struct litfilter *filter;
+    bool no_filter;
     size_t n_states, cap_states;
     size_t words;
     bool built;
     bool exact;          /* no case folding */
 };
+
+static bool single_lit(const mc_litset *ls, size_t i);
+
+/* ---- the byte filter of exact sets -------------------------------------- */
+
+/* The automaton reads a text one byte at a time, each step a load that
+ * waits for the one before.  An exact set (the MTA's: a few hundred
+ * literals at most, of a few dozen first bytes) is scanned instead
+ * 32 places a step: a place is a candidate when its first three bytes may
+ * begin a literal (Teddy's nibble tables: bucket bits by the low and the
+ * high half of each byte, ANDed; a two-byte literal leaves its third byte
+ * free), and each candidate is checked against the literals that begin
+ * with its two bytes, whole.  The tables may let through places that
+ * begin no literal (a nibble of one literal with the other nibble of
+ * another), never turn one away; the check decides.  The one-byte
+ * literals are compared in the same pass.  Found: exactly the plain
+ * automaton's bits (test_scan_like_plain, test_filter_like_chains). */
+
+/* A literal of two bytes or more as the check compares it: its first
+ * bytes (up to 8, little-endian) under a mask, the rest by memcmp. */
+typedef struct {
+    uint64_t head, mask;
+    const char *rest;          /* the bytes after the first 8 */
+    uint32_t id, len;
+} filter_lit;
+
+/* The literals that begin with one pair of bytes: lits[first .. first + count). */
+typedef struct {
+    uint16_t pair, first, count;
+} filter_slot;
+
+#define FILTER_SINGLES 4
+
+struct litfilter {
+    uint8_t nib[2][6][16];     /* 16 buckets, 8 a table: [t][2k] bucket bits by the low nibble of byte k, [t][2k + 1] by the high */
+    filter_lit *lits;          /* sorted by their first two bytes */
+    filter_slot *slots;        /* open addressing by pair_slot, count 0: empty */
+    uint64_t prints[64];       /* print_bit of each literal's first three bytes (two, tagged 1 << 24, for a two-byte one) */
+    size_t slot_mask;
+    size_t n_single;
+    unsigned char single_byte[FILTER_SINGLES];
+    uint32_t single_id[FILTER_SINGLES];
+};
+
+/* Frees a filter (NULL: nothing). */
+static void filter_free(struct litfilter *f)
+{
+    if (f == NULL)
+        return;
+    free(f->lits);
+    free(f->slots);
+    free(f);
+}
+
+/* A literal's first bytes (packed little-endian, see filter_check) to
+ * one of 4,096 bits. */
+static inline uint32_t print_bit(uint32_t v) { return (v * 2654435761u) >> 20; }
+
+/* The first slot to probe for a pair of bytes. */
+static size_t pair_slot(uint16_t pair, size_t mask) { return ((uint32_t)pair * 2654435761u >> 16) & mask; }
+
+/* The slot of a pair: where it is, or the empty one it would take. */
+static const filter_slot *find_pair(const struct litfilter *f, uint16_t pair)
+{
+    size_t i = pair_slot(pair, f->slot_mask);
+    while (f->slots[i].count && f->slots[i].pair != pair)
+        i = (i + 1) & f->slot_mask;
+    return &f->slots[i];
+}
+
+/* Orders filter literals by their first two bytes, then id. */
+static int by_pair(const void *a, const void *b)
+{
+    const filter_lit *x = a, *y = b;
+    uint16_t px = (uint16_t)(x->head & 0xffff), py = (uint16_t)(y->head & 0xffff);
+    if (px != py)
+        return px < py ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Orders three-byte fingerprints (packed b0 << 16 | b1 << 8 | b2). */
+static int by_value(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sets bucket b (of 16) for byte k of a fingerprint: value v, or any
+ * byte when v < 0. */
+static void filter_mark(struct litfilter *f, size_t b, int k, int v)
+{
+    uint8_t bit = (uint8_t)(1u << (b % 8));
+    for (int x = 0; x < 16; x++) {
+        if (v < 0 || x == (v & 15))
+            f->nib[b / 8][2 * k][x] |= bit;
+        if (v < 0 || x == (v >> 4))
+            f->nib[b / 8][2 * k + 1][x] |= bit;
+    }
+}
+
+/* The filter of a built exact set, or NULL where it cannot serve: a
+ * caseless set, no AVX2, an empty or a one-byte literal not found by
+ * memchr, too many one-byte literals, more literals than it indexes. */
+static struct litfilter *filter_new(const mc_litset *ls)
+{
+#if defined(LITSET_FILTER)
+    if (!ls->exact || ls->prefix == 0 || ls->no_filter || ls->n_single > FILTER_SINGLES || ls->n_lits == 0 ||
+        ls->n_lits > 4096 || !__builtin_cpu_supports("avx2"))
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < ls->n_lits; i++) {
+        if (single_lit(ls, i))
+            continue;
+        if (ls->lens[i] < 2)
+            return NULL;
+        n++;
+    }
+    struct litfilter *f = mc_xcalloc(1, sizeof *f);
+    f->n_single = ls->n_single;
+    for (size_t i = 0; i < ls->n_single; i++) {
+        f->single_byte[i] = ls->single_byte[i][0];
+        f->single_id[i] = ls->single_id[i];
+    }
+    f->lits = mc_xcalloc(n ? n : 1, sizeof *f->lits);
+    uint32_t *prints = mc_xcalloc(n ? n : 1, sizeof *prints);
+    size_t k = 0, n_prints = 0;
+    for (size_t i = 0; i < ls->n_lits; i++) {
+        if (single_lit(ls, i))
+            continue;
+        filter_lit *fl = &f->lits[k++];
+        size_t h = ls->lens[i] < 8 ? ls->lens[i] : 8;
+        memcpy(&fl->head, ls->lits[i], h);
+        fl->mask = h == 8 ? UINT64_MAX : (1ULL << (8 * h)) - 1;
+        fl->rest = ls->lits[i] + h;
+        fl->id = (uint32_t)i;
+        fl->len = (uint32_t)ls->lens[i];
+        const unsigned char *b = (const unsigned char *)ls->lits[i];
+        uint32_t pb = print_bit(ls->lens[i] > 2 ? (uint32_t)(b[0] | b[1] << 8 | b[2] << 16) : (uint32_t)(b[0] | b[1] << 8) | 1u << 24);
+        f->prints[pb / 64] |= 1ULL << (pb % 64);
+        /* A two-byte literal's third byte is any: 1 << 24 marks it. */
+        prints[n_prints++] = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | (ls->lens[i] > 2 ? b[2] : 0) |
+                             (ls->lens[i] > 2 ? 0 : 1u << 24);
+    }
+    qsort(f->lits, n, sizeof *f->lits, by_pair);
+    /* Buckets: the two-byte literals in buckets 0 and 8, the distinct
+     * three-byte fingerprints in order over the other fourteen
+     * (neighbours share their first bytes, so a bucket's nibbles stay
+     * few: fewer places that begin nothing get through). */
+    qsort(prints, n_prints, sizeof *prints, by_value);
+    size_t distinct = 0, twos = 0;
+    for (size_t i = 0; i < n_prints; i++) {
+        if (i > 0 && prints[i] == prints[i - 1])
+            continue;
+        prints[distinct++] = prints[i];
+        twos += prints[i] >> 24;
+    }
+    size_t threes = distinct - twos, per = (threes + 13) / 14, seen = 0, seen_two = 0;
+    for (size_t i = 0; i < distinct; i++) {
+        uint32_t v = prints[i];
+        bool two = v >> 24;
+        size_t chunk = two ? 0 : seen++ / (per ? per : 1);
+        size_t b = two ? 8 * (seen_two++ % 2) : (chunk < 7 ? 1 + chunk : 2 + chunk);
+        filter_mark(f, b, 0, (int)(v >> 16 & 0xff));
+        filter_mark(f, b, 1, (int)(v >> 8 & 0xff));
+        filter_mark(f, b, 2, two ? -1 : (int)(v & 0xff));
+    }
+    free(prints);
+    /* The pairs' slots, at most a quarter full. */
+    size_t n_slots = 16;
+    while (n_slots < 4 * n)
+        n_slots *= 2;
+    f->slots = mc_xcalloc(n_slots, sizeof *f->slots);
+    f->slot_mask = n_slots - 1;
+    for (size_t i = 0; i < n;) {
+        uint16_t pair = (uint16_t)(f->lits[i].head & 0xffff);
+        size_t j = i;
+        while (j < n && (uint16_t)(f->lits[j].head & 0xffff) == pair)
+            j++;
+        filter_slot *s = (filter_slot *)find_pair(f, pair);
+        s->pair = pair;
+        s->first = (uint16_t)i;
+        s->count = (uint16_t)(j - i);
+        i = j;
+    }
+    return f;
+#else
+    (void)ls;
+    return NULL;
+#endif
+}
+
+#if defined(LITSET_FILTER)
+/* Sets the bits of the literals that begin at t[pos] (a candidate of the
+ * filter) and end within the n bytes of t. */
+static inline void filter_check(const struct litfilter *f, const unsigned char *t, size_t n, size_t pos,
+                                uint64_t *bits)
+{
+    size_t left = n - pos;
+    uint64_t w = 0;
+    if (left >= 8)
+        memcpy(&w, t + pos, 8);
+    else
+        for (size_t k = 0; k < left; k++)
+            w |= (uint64_t)t[pos + k] << (8 * k);
+    /* Most candidates begin no literal: their three bytes (two for the
+     * two-byte literals) are not among the set's, known from one bit. */
+    uint32_t three = (uint32_t)(w & 0xffffff), two = (uint32_t)(w & 0xffff) | 1u << 24;
+    if (!(f->prints[print_bit(three) / 64] >> (print_bit(three) % 64) & 1) &&
+        !(f->prints[print_bit(two) / 64] >> (print_bit(two) % 64) & 1))
+        return;
+    const filter_slot *s = find_pair(f, (uint16_t)w);
+    for (const filter_lit *l = f->lits + s->first, *e = l + s->count; l < e; l++)
+        if (l->len <= left && (w & l->mask) == l->head && (l->len <= 8 || memcmp(t + pos + 8, l->rest, l->len - 8) == 0))
+            bits[l->id / 64] |= 1ULL << (l->id % 64);
+}
+
+/* The candidates among the 32 places starting at q (whose 34 bytes are
+ * readable): bit j when q[j], q[j + 1], q[j + 2] may begin a literal
+ * (some bucket of either table has all six nibbles). */
+__attribute__((target("avx2"))) static inline uint32_t filter_block(const __m256i nib[2][6], const unsigned char *q)
+{
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    __m256i hit0 = _mm256_set1_epi8((char)0xff), hit1 = hit0;
+    for (int k = 0; k < 3; k++) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(q + k));
+        __m256i lo = _mm256_and_si256(v, low), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(nib[0][2 * k], lo));
+        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(nib[0][2 * k + 1], hi));
+        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(nib[1][2 * k], lo));
+        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(nib[1][2 * k + 1], hi));
+    }
+    __m256i zero = _mm256_setzero_si256();
+    __m256i none = _mm256_and_si256(_mm256_cmpeq_epi8(hit0, zero), _mm256_cmpeq_epi8(hit1, zero));
+    return ~(uint32_t)_mm256_movemask_epi8(none);
+}
+
+/* The places among the 32 at q holding byte c. */
+__attribute__((target("avx2"))) static inline uint32_t filter_byte(const unsigned char *q, unsigned char c)
+{
+    __m256i v = _mm256_loadu_si256((const __m256i *)q);
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8((char)c)));
+}
+
+/* Sets the bit of every literal of the filter's set found in the n bytes
+ * at t: 32 places a step, the last step's bytes copied out first (so no
+ * load reads past the text). */
+__attribute__((target("avx2"))) static void filter_scan(const struct litfilter *f, const unsigned char *t, size_t n,
+                                                      uint64_t *bits)
+{
+    __m256i nib[2][6];
+    for (int b = 0; b < 2; b++)
+        for (int k = 0; k < 6; k++)
+            nib[b][k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[b][k]));
+    /* The one-byte literals still to find. */
+    uint32_t singles = (1u << f->n_single) - 1;
+    size_t i = 0;
+    for (; i + 34 <= n; i += 32) {
+        for (uint32_t m = singles; m; m &= m - 1) {
+            int k = __builtin_ctz(m);
+            if (filter_byte(t + i, f->single_byte[k])) {
+                bits[f->single_id[k] / 64] |= 1ULL << (f->single_id[k] % 64);
+                singles &= ~(1u << k);
+            }
+        }
+        for (uint32_t c = filter_block(nib, t + i); c; c &= c - 1)
+            filter_check(f, t, n, i + (size_t)__builtin_ctz(c), bits);
+    }
+    /* The rest (under 34 bytes) in a zeroed copy; a place counts while
+     * a literal of its size fits: one byte for the singles, two for the
+     * others (the check wants it whole). */
+    unsigned char tail[32 + 34 + 30] = {0};
+    size_t rest = n - i;
+    if (rest > 0)
+        memcpy(tail, t + i, rest);
+    for (size_t j = 0; j < rest; j += 32) {
+        size_t avail = rest - j, ones = avail < 32 ? avail : 32, twos = avail - 1 < 32 ? avail - 1 : 32;
+        uint32_t one = ones == 32 ? UINT32_MAX : (1u << ones) - 1;
+        uint32_t two = twos == 32 ? UINT32_MAX : (1u << twos) - 1;
+        for (uint32_t m = singles; m; m &= m - 1) {
+            int k = __builtin_ctz(m);
+            if (filter_byte(tail + j, f->single_byte[k]) & one) {
+                bits[f->single_id[k] / 64] |= 1ULL << (f->single_id[k] % 64);
+                singles &= ~(1u << k);
+            }
+        }
+        for (uint32_t c = filter_block(nib, tail + j) & two; c; c &= c - 1)
+            filter_check(f, t, n, i + j + (size_t)__builtin_ctz(c), bits);
+    }
+}
+#endif
 
 /* An empty literal set (caseless). */
 mc_litset *litset_new(void)
@@ -474,6 +774,25 @@ mc_litset *litset_new(void)
  * automaton, the definition the tests compare with). */
 void litset_prefix(mc_litset *ls, size_t k) { ls->prefix = k; }
 
+/* Before build: scan with the automaton even where the byte filter could
+ * serve (the tests compare the two). */
+void litset_no_filter(mc_litset *ls) { ls->no_filter = true; }
+
+/* Whether the set is scanned by the byte filter. */
+bool litset_filtered(const mc_litset *ls) { return ls->filter != NULL; }
+
+/* A built copy of ls scanned by the automaton. */
+mc_litset *litset_new_unfiltered(const mc_litset *ls)
+{
+    mc_litset *copy = ls->exact ? litset_new_exact() : litset_new();
+    litset_prefix(copy, ls->prefix);
+    litset_no_filter(copy);
+    for (size_t i = 0; i < ls->n_lits; i++)
+        litset_add(copy, ls->lits[i]);
+    litset_build(copy);
+    return copy;
+}
+
 /* Literal i as added. */
 const char *litset_literal(const mc_litset *ls, size_t i) { return ls->lits[i]; }
 
@@ -482,6 +801,7 @@ mc_litset *litset_new_like(const mc_litset *ls, size_t prefix)
 {
     mc_litset *copy = ls->exact ? litset_new_exact() : litset_new();
     litset_prefix(copy, prefix);
+    copy->no_filter = ls->no_filter;
     for (size_t i = 0; i < ls->n_lits; i++)
         litset_add(copy, ls->lits[i]);
     litset_build(copy);
@@ -518,6 +838,7 @@ void litset_free(mc_litset *ls)
     free(ls->single_byte);
     free(ls->ver_first);
     free(ls->ver_lit);
+    filter_free(ls->filter);
     free(ls);
 }
 
@@ -766,6 +1087,7 @@ void litset_build(mc_litset *ls)
     ls->recip = ((1ULL << 32) + nc - 1) / nc;
     free(old_of);
     free(new_of);
+    ls->filter = filter_new(ls);
     ls->built = true;
 }
 
@@ -872,6 +1194,12 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
     if (!ls->built || ls->n_lits == 0 || text.p == NULL)
         return;
     const unsigned char *p = (const unsigned char *)text.p, *end = p + text.n;
+#if defined(LITSET_FILTER)
+    if (ls->filter) {
+        filter_scan(ls->filter, p, text.n, bits);
+        return;
+    }
+#endif
     const bool *has_out = ls->has_out;
     uint32_t s = 0;
     for (size_t i = 0; i < ls->n_single; i++) {

@@ -78,6 +78,15 @@ static const mc_mta_rules *prefix_with(const mc_rules *r, const char *src)
     return NULL;
 }
 
+/* The shipped MTA whose local pattern has source src, or NULL. */
+static const mc_mta_rules *local_with(const mc_rules *r, const char *src)
+{
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        if (r->parse.mtas[i].has_local && strcmp(r->parse.mtas[i].local.source, src) == 0)
+            return &r->parse.mtas[i];
+    return NULL;
+}
+
 /* ---- 1. readers in use ----------------------------------------------- */
 
 START_TEST(test_readers_in_use)
@@ -101,7 +110,7 @@ START_TEST(test_readers_in_use)
         ck_assert_str_eq(mta, nr == 0 ? "postfix" : "exim");
         ck_assert_ptr_nonnull(lineread_reply_for(src));
     }
-    ck_assert_uint_eq(nr, 2);
+    ck_assert_uint_eq(nr, 3);
     size_t ns = 0, stage_uses = 0;
     for (const char *src; (src = lineread_stage_source(ns)) != NULL; ns++) {
         size_t count;
@@ -109,12 +118,20 @@ START_TEST(test_readers_in_use)
         stage_uses += count;
         ck_assert_ptr_nonnull(lineread_stage_for(src));
     }
-    ck_assert_uint_eq(ns, 2);
-    ck_assert_uint_eq(stage_uses, 3); /* 2xx: Postfix's and Exim's */
+    ck_assert_uint_eq(ns, 3);
+    ck_assert_uint_eq(stage_uses, 4); /* 2xx: Postfix's and Exim's; Exim's "error after" */
+    size_t nl = 0;
+    for (const char *src; (src = lineread_local_source(nl)) != NULL; nl++) {
+        const mc_mta_rules *m = local_with(r, src);
+        ck_assert_msg(m != NULL, "no local pattern has the source of reader %zu: %s", nl, src);
+        ck_assert_str_eq(m->name, "exim");
+        ck_assert_ptr_nonnull(lineread_local_for(src));
+    }
+    ck_assert_uint_eq(nl, 1);
     /* The parser takes them, where they belong. */
     mc_parser p;
     parser_init(&p, &r->parse);
-    size_t readers = 0, gates = 0, replies = 0, stages = 0;
+    size_t readers = 0, gates = 0, replies = 0, stages = 0, locals = 0;
     for (size_t i = 0; i < r->parse.n_mtas; i++) {
         const mc_mta_rules *m = &r->parse.mtas[i];
         for (size_t j = 0; j < m->n_rules; j++)
@@ -132,12 +149,17 @@ START_TEST(test_readers_in_use)
             replies += p.reply_readers[i][j] != NULL;
         for (size_t j = 0; j < m->n_stages; j++)
             stages += p.stage_readers[i][j] != NULL;
+        if (p.local_readers[i]) {
+            locals++;
+            ck_assert_str_eq(m->name, "exim");
+        }
     }
     parser_free(&p);
     ck_assert_uint_eq(readers, 4); /* Postfix's and Exim's [delivery], Exim's [deferral] and [bounce] */
     ck_assert_uint_eq(gates, 1);
-    ck_assert_uint_eq(replies, 2); /* Postfix's, Exim's first */
-    ck_assert_uint_eq(stages, 3);
+    ck_assert_uint_eq(replies, 3); /* Postfix's, Exim's first and second */
+    ck_assert_uint_eq(stages, 4);
+    ck_assert_uint_eq(locals, 1);
     ck_assert_ptr_null(lineread_stage_for("^2[0-9][0-9]"));
     ck_assert_ptr_null(lineread_reply_for("(?:^|said: )(?<code>[2-5][0-9][0-9])"));
     /* An edited pattern has none: it runs as a regex. */
@@ -167,7 +189,7 @@ typedef struct {
                           * reply and stage readers: short subjects, simple patterns) */
 } reader_case;
 
-static reader_case cases[10];
+static reader_case cases[12];
 static size_t n_cases;
 /* The first cases: the readers of whole lines (Postfix and Exim [delivery],
  * Exim [deferral] and [bounce]). */
@@ -317,7 +339,17 @@ static const char *const words[] = {
     "XYZW=1: ",         " Xyz=1: x",         " X=a::",            " X=a:",             " X=a: ",
     " DS: ",            "*: ",               " H=h [1.2.3.4]*: ", " H=h [1.2.3.4]: x H=g [5.6.7.8] ",
     ": host h [1.2.3.4] ", ": host h [1.2.3.4]:x ", "** ",          " : ",              "a: ",
-    "a:",               "x:y ",
+    "a:",               "x:y ",              "T=local_delivery ", "T=local_delivery", "T=pipe:",
+    "T=pipe: ",         "T=filex ",          "T=file ",           "T=maildir_spool:x ", "T=dovecot ",
+    "T=",               "=> /",              "-> |x ",            "** /a ",           "== |",
+    "=>/x ",            "=> T=pipe ",        "x T=file",          "\tT=file ",        "SMTP error after ",
+    "SMTP error from remote mail server after ", "LMTP timeout after pipelined ", "PRDR error after RCPT TO",
+    "MAIL FROM",        "after ",            "pipelined ",        "SMTP ",             "RCPT",
+    "end of data",      "initial connection", "sending data block", "SMTP error after x", "LMTP error after AB1",
+    "SMTP error from remote mail server after RCPT TO:<a@b>: ", "SMTP error after MAIL FROM:<a> SIZE=1: ",
+    "PRDR error after pipelined RCPT TO:<a>: host h [1.2.3.4]: ", "host h [1.2.3.4]:25: ", "host h [1.2.3.4]:x_1: 451 ",
+    "host h [1.2.3.4] ", "host h []: ",       "host [1]: ",        "RCPT TO:<",        ">: ",
+    "<a>x: ",           "MAIL FROM:<a>: 550 ", "error after ",    "5.1.1: ",          "550-5.7.1 ",
 };
 
 START_TEST(test_reader_is_regex)
@@ -329,10 +361,10 @@ START_TEST(test_reader_is_regex)
                                       .keep = KEPT_LINES};
     ck_assert_uint_eq(n_cases, N_LINE_CASES);
     /* The reply readers, each as a rule of its pattern alone. */
-    static mc_line_rule reply_rules[2];
+    static mc_line_rule reply_rules[3];
     for (size_t k = 0; lineread_reply_source(k) != NULL; k++, n_cases++) {
         const char *mta = NULL;
-        ck_assert_uint_lt(k, 2);
+        ck_assert_uint_lt(k, 3);
         reply_rules[k].pat = *reply_with(r, lineread_reply_source(k), &mta);
         /* Replies are shorter than lines: fewer mutations each. */
         cases[n_cases] = (reader_case){
@@ -340,16 +372,25 @@ START_TEST(test_reader_is_regex)
             .keep = KEPT_LINES / 3};
     }
     /* The stage readers, the same way. */
-    static mc_line_rule stage_rules[2];
+    static mc_line_rule stage_rules[3];
     for (size_t k = 0; lineread_stage_source(k) != NULL; k++, n_cases++) {
         size_t count;
-        ck_assert_uint_lt(k, 2);
+        ck_assert_uint_lt(k, 3);
         stage_rules[k].pat = *stage_with(r, lineread_stage_source(k), &count);
         cases[n_cases] = (reader_case){
             .rule = &stage_rules[k], .read = lineread_stage_for(lineread_stage_source(k)), .per_kept = 40000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 8);
+    /* Exim's local pattern, the same way (a yes or no: no groups). */
+    static mc_line_rule local_rules[1];
+    for (size_t k = 0; lineread_local_source(k) != NULL; k++, n_cases++) {
+        ck_assert_uint_lt(k, 1);
+        local_rules[k].pat = local_with(r, lineread_local_source(k))->local;
+        cases[n_cases] = (reader_case){
+            .rule = &local_rules[k], .read = lineread_local_for(lineread_local_source(k)), .per_kept = 60000 / 60,
+            .keep = KEPT_LINES / 3};
+    }
+    ck_assert_uint_eq(n_cases, 11);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -445,8 +486,10 @@ START_TEST(test_parser_same_without)
             taken += with.stage_readers[i][j] != NULL;
             without.stage_readers[i][j] = NULL;
         }
+        taken += with.local_readers[i] != NULL;
+        without.local_readers[i] = NULL;
     }
-    ck_assert_uint_eq(taken, 10);
+    ck_assert_uint_eq(taken, 13);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
@@ -492,18 +535,23 @@ START_TEST(test_cap_within_first_limit)
         {"", "exim ", ""},
         {"a ", "exim[1]: ", ""},
         {"2026-11-23 ", "1", ""},
+        {"=> ", "a ", ""},
+        {"=> ", "T=pipex ", ""},
+        {"=> ", "T=maildir_spoolx ", ""},
+        {"a => ", " ", "x:"},
     };
     const mc_rules *r = test_rules();
     const mc_line_rule *rule = rule_with(r, lineread_source(0)), *rule2 = rule_with(r, lineread_source(1));
     const mc_mta_rules *m = prefix_with(r, lineread_prefix_source(0));
-    ck_assert(rule && rule2 && m);
+    const mc_mta_rules *lm = local_with(r, lineread_local_source(0));
+    ck_assert(rule && rule2 && m && lm);
     mc_matcher mt;
     pcre2_match_context *ctx = test_first_limit_context(&mt);
     char buf[MC_LINEREAD_MAX + 1];
     for (size_t w = 0; w < sizeof worst / sizeof worst[0]; w++) {
         fill(buf, worst[w][0], worst[w][1], worst[w][2]);
-        const mc_pattern *pats[] = {&rule->pat, &rule2->pat, &m->prefix};
-        for (size_t k = 0; k < 3; k++) {
+        const mc_pattern *pats[] = {&rule->pat, &rule2->pat, &m->prefix, &lm->local};
+        for (size_t k = 0; k < 4; k++) {
             int rc = pattern_exec(pats[k], mc_str_make(buf, MC_LINEREAD_MAX), mt.md, ctx);
             ck_assert_msg(!test_hit_limit(rc), "pattern %zu needs more than the first match limit (%d) on %.60s...", k, rc, buf);
         }
