@@ -91,6 +91,12 @@ void aggregate_keep_dims(mc_aggregate *a, uint32_t keep);
 void aggregate_entry_seen(const mc_agg_entry *e, char *first, char *last, size_t len);
 void aggregate_free(mc_aggregate *a);
 void aggregate_add(mc_aggregate *a, const mc_event *ev);
+/* As aggregate_add, with the event's delays as delay_read_logged read
+ * them (NULL: read here). */
+void aggregate_add_read(mc_aggregate *a, const mc_event *ev, const mc_delay_read *rd);
+/* Whether the table counts by every dimension in bits (a bit per mc_dim,
+ * MC_KEEP_DELAYS for the delays). */
+bool aggregate_keeps(const mc_aggregate *a, uint32_t bits);
 /* Line accounting per hour bucket (lines without a time go to ""). */
 void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
                      uint64_t unrecognised, uint64_t retry_skips);

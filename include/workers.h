@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "delays.h"
 #include "event.h"
 #include "parse.h"
 #include "reader.h"
@@ -63,6 +64,8 @@ typedef struct mc_chunk {
     size_t n_events, cap_events;
     mc_fact *facts;
     size_t n_facts, cap_facts;
+    mc_delay_read *delay_reads; /* the events' delays read (pool_new's delays), by event */
+    size_t cap_delay_reads;
     int (*calls)[2];
     size_t n_calls, cap_calls;
     mc_buf side;              /* copies of scratch strings */
@@ -76,9 +79,9 @@ typedef struct mc_chunk {
 typedef struct mc_pool mc_pool;
 
 /* Starts n worker threads parsing with rules, marking the MTA's warnings
- * when asked.  NULL when a thread cannot be started (the caller goes on
- * with one thread). */
-mc_pool *pool_new(const mc_rules *rules, int n, bool warnings);
+ * and reading the events' delays (delay_reads) when asked.  NULL when a
+ * thread cannot be started (the caller goes on with one thread). */
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, bool delays);
 /* Waits for the work handed over, stops and frees the threads. */
 void pool_free(mc_pool *pool);
 /* An empty chunk to fill (a recycled one when there is one). */

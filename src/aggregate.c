@@ -279,13 +279,21 @@ static void grow_slots(mc_aggregate *a)
 }
 
 /* Counts the event's delay and its parts (Postfix delays=a/b/c/d, Exim
- * DT=), those it logged, in the entry's histogram. */
-static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev)
+ * DT=), those it logged, in the entry's histogram: as read already (rd),
+ * or read here. */
+static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev, const mc_delay_read *rd)
 {
     if (!(a->keep & MC_KEEP_DELAYS))
         return;
+    if (rd) {
+        a->delay_cells += delay_cells_add_read(&e->delays, &a->delay_memo, rd);
+        return;
+    }
     a->delay_cells += delay_cells_add_logged(&e->delays, &a->delay_memo, ev->delay, ev->delays, ev->transfer);
 }
+
+/* Whether the table counts by all of the dimensions (and delays) in bits. */
+bool aggregate_keeps(const mc_aggregate *a, uint32_t bits) { return (a->keep & bits) == bits; }
 
 /* The value of dimension d of an event (hour: its bucket, formatted by
  * the caller).  Asked only for the kept dimensions: a report from files
@@ -317,7 +325,10 @@ static mc_str dim_value(int d, const mc_event *ev, const char *hour)
 }
 
 /* Counts one classified event under its tuple of kept dimensions. */
-void aggregate_add(mc_aggregate *a, const mc_event *ev)
+void aggregate_add(mc_aggregate *a, const mc_event *ev) { aggregate_add_read(a, ev, NULL); }
+
+/* As aggregate_add, with the event's delays read already (NULL: not). */
+void aggregate_add_read(mc_aggregate *a, const mc_event *ev, const mc_delay_read *rd)
 {
     char hour[48] = "";
     if (a->keep & (1u << DIM_HOUR))
@@ -367,7 +378,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
                 e->last_key = tkey;
                 e->last = ev->time;
             }
-            add_delay(a, e, ev);
+            add_delay(a, e, ev, rd);
             return;
         }
         s = (s + 1) & (a->n_slots - 1);
@@ -389,7 +400,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
     e->first = e->last = ev->time;
     e->first_key = e->last_key = tkey;
     e->delays = (mc_delay_cells){0};
-    add_delay(a, e, ev);
+    add_delay(a, e, ev, rd);
     /* The remote's own words make the best sample; else the MTA's text. */
     mc_str text = ev->reply.p ? ev->reply : ev->text;
     size_t sn = text.p ? (text.n < MC_SAMPLE_MAX ? text.n : MC_SAMPLE_MAX) : 0;

@@ -572,8 +572,8 @@ static void count_reader_stats(run_state *rs)
  * none; maybe_warning false: a worker found it is none of the MTA's
  * warnings), with the reader's counts after it.  False on a database
  * error. */
-static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_fact *fact,
-                       bool maybe_warning, uint64_t lines_now, uint64_t skipped_now)
+static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_delay_read *rd,
+                       const mc_fact *fact, bool maybe_warning, uint64_t lines_now, uint64_t skipped_now)
 {
     mc_ingest_opts *o = rs->o;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
@@ -602,7 +602,7 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
         }
         o->events++;
         if (rs->agg)
-            aggregate_add(rs->agg, ev);
+            aggregate_add_read(rs->agg, ev, rd);
         if (o->on_event)
             o->on_event(ev, o->on_event_ctx);
     } else if (pr == PARSE_UNRECOGNISED) {
@@ -654,7 +654,7 @@ static stream_result process_stream_one(run_state *rs)
             if (pr == PARSE_EVENT)
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
             const mc_fact *fact = rs->parser.fact.kind != FACT_NONE ? &rs->parser.fact : NULL;
-            if (!apply_line(rs, line, pr, &ev, fact, true, st->lines, skipped_of(st)))
+            if (!apply_line(rs, line, pr, &ev, NULL, fact, true, st->lines, skipped_of(st)))
                 return STREAM_DB_ERROR;
             if (mc_stop_requested)
                 return STREAM_STOPPED;
@@ -699,12 +699,42 @@ static int fill_chunk(run_state *rs, mc_chunk *c)
     }
 }
 
+/* Lines ahead of the one applied whose message is asked of memory: far
+ * enough for the entry to arrive, near enough to stay in the cache.  The
+ * lines' bytes (the chunk's, read long before; the queue id is read to
+ * find the entry) are asked for twice as far ahead. */
+#define PREFETCH_AHEAD 8
+
+/* Asks memory for the bytes of line i of c (bytes_only) or, through its
+ * queue ids, for the messages' entries that applying it will read. */
+static void prefetch_line(const run_state *rs, const mc_chunk *c, size_t i, bool bytes_only)
+{
+    if (i >= c->n_lines || rs->o->messages == NULL)
+        return;
+    const mc_line_out *l = &c->lines[i];
+    if (bytes_only) {
+        __builtin_prefetch(c->bytes.data + l->off);
+        __builtin_prefetch(c->bytes.data + l->off + 64);
+        return;
+    }
+    if (l->fact >= 0)
+        messages_prefetch(rs->o->messages, c->facts[l->fact].queue_id);
+    if (l->ev >= 0)
+        messages_prefetch(rs->o->messages, c->events[l->ev].queue_id);
+}
+
 /* Applies a parsed chunk line by line.  STREAM_END: all of it applied. */
 static stream_result apply_chunk(run_state *rs, mc_chunk *c)
 {
     mc_ingest_opts *o = rs->o;
+    for (size_t i = 0; i < 2 * PREFETCH_AHEAD; i++)
+        prefetch_line(rs, c, i, true);
+    for (size_t i = 0; i < PREFETCH_AHEAD; i++)
+        prefetch_line(rs, c, i, false);
     for (size_t i = 0; i < c->n_lines; i++) {
         const mc_line_out *l = &c->lines[i];
+        prefetch_line(rs, c, i + 2 * PREFETCH_AHEAD, true);
+        prefetch_line(rs, c, i + PREFETCH_AHEAD, false);
         mc_str line = chunk_line(c, l);
         uint64_t lines_now = rs->blk_lines + c->base_lines + l->lines;
         uint64_t skipped_now = rs->blk_skipped + c->base_skipped + l->skipped;
@@ -715,8 +745,9 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
         }
         workers_settle(&rs->parser, c, l);
         mc_event *ev = l->ev >= 0 ? &c->events[l->ev] : NULL;
+        const mc_delay_read *rd = l->ev >= 0 && c->delay_reads ? &c->delay_reads[l->ev] : NULL;
         const mc_fact *fact = l->fact >= 0 ? &c->facts[l->fact] : NULL;
-        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->warning, lines_now, skipped_now))
+        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, rd, fact, l->warning, lines_now, skipped_now))
             return STREAM_DB_ERROR;
         if (mc_stop_requested)
             return STREAM_STOPPED;
@@ -982,7 +1013,7 @@ static void start_workers(run_state *rs)
     /* Two chunks per worker keep each busy while this thread applies one;
      * two more are being filled or applied. */
     rs->depth = 2 * (size_t)rs->o->jobs + 2;
-    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL);
+    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL, rs->agg != NULL && aggregate_keeps(rs->agg, MC_KEEP_DELAYS));
 }
 
 /* A batch's aggregate.  A report from files keeps few dimensions in a
@@ -1010,6 +1041,11 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     rs.agg = o->store ? ingest_aggregate(o) : NULL;
     parser_init(&rs.parser, &o->rules->parse);
     rs.reasons_seen = reason_cache_new(&o->rules->reasons);
+    /* An event's sender domain from the join is read by the aggregate
+     * when it keeps that dimension, and by on_event; else not made. */
+    if (o->messages)
+        messages_fill_sender_domain(o->messages, o->on_event != NULL || rs.agg == NULL ||
+                                                     aggregate_keeps(rs.agg, 1u << DIM_SENDER_DOMAIN));
     if (o->jobs > 1)
         start_workers(&rs);
     if (rs.writer)

@@ -87,6 +87,7 @@ struct mc_messages {
     char keybuf[MAX_KEY];
     uint32_t memo[1u << MEMO_BITS]; /* pool position + 1 of a message looked up, by memo_slot; 0: none */
     bool track;          /* keep dirty flags and the keys gone */
+    bool no_sender_domain; /* messages_fill_sender_domain(false) */
     char **gone;
     size_t n_gone, cap_gone;
 };
@@ -206,6 +207,8 @@ void messages_free(mc_messages *m)
 }
 
 size_t messages_in_flight(const mc_messages *m) { return m->n; }
+
+void messages_fill_sender_domain(mc_messages *m, bool fill) { m->no_sender_domain = !fill; }
 
 /* Days since 1970 of a civil date (days from civil, Howard Hinnant's
  * algorithm). */
@@ -391,6 +394,19 @@ static size_t slot_of(const mc_messages *m, uint32_t i)
     return s;
 }
 
+void messages_prefetch(const mc_messages *m, mc_str queue_id)
+{
+    if (queue_id.p == NULL)
+        return;
+    uint32_t pos1 = m->memo[memo_slot(queue_id)];
+    if (pos1 == 0)
+        return;
+    /* Both of the entry's cache lines: the key (in text[]) runs into the second. */
+    const char *e = (const char *)entry_at(m, pos1 - 1);
+    __builtin_prefetch(e);
+    __builtin_prefetch(e + 64);
+}
+
 /* The entry of a key, created when missing (NULL when the key is too long
  * or missing and not to be created); *at its pool position. */
 static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
@@ -560,7 +576,8 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
         keep_sender(e, ev->sender);
     else if (e->has_sender) {
         ev->sender = mc_str_cstr(entry_sender(e));
-        mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
+        if (!m->no_sender_domain)
+            mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
     }
     if (!known)
         return;

@@ -38,11 +38,13 @@ typedef struct {
     mc_parser parser;
     mc_reason_cache *cache;
     mc_buf warn_scratch;      /* mtawarn_line's, for journald lines */
+    mc_delay_memo *delay_memo; /* the delays' buckets and splits (pool delays) */
 } worker;
 
 struct mc_pool {
     const mc_rules *rules;
     bool warnings;            /* mark the MTA's warnings (pool_new) */
+    bool delays;              /* read the events' delays (pool_new) */
     pthread_mutex_t mu;
     pthread_cond_t work_cv;   /* a chunk was queued, or stop */
     pthread_cond_t done_cv;   /* a chunk was parsed */
@@ -202,6 +204,12 @@ static void parse_chunk(worker *w, mc_chunk *c)
         }
         if (pr == PARSE_EVENT) {
             classify_event(&rules->knowledge, &rules->reasons, &p->matcher, w->cache, ev);
+            /* The delays' texts need no other line: read here, counted by
+             * the loop in order (aggregate_add_read). */
+            if (w->pool->delays) {
+                c->delay_reads = grow(c->delay_reads, &c->cap_delay_reads, c->n_events + 1, sizeof *c->delay_reads);
+                delay_read_logged(w->delay_memo, ev->delay, ev->delays, ev->transfer, &c->delay_reads[c->n_events]);
+            }
             l->ev = (int32_t)c->n_events;
             note_relocs(c, &p->scratch, &c->events[c->n_events], false, (uint32_t)c->n_events, &base);
             c->n_events++;
@@ -245,6 +253,7 @@ static void free_chunks(mc_chunk *c)
         free(c->lines);
         free(c->events);
         free(c->facts);
+        free(c->delay_reads);
         free(c->calls);
         free(c->relocs);
         free(c);
@@ -252,11 +261,12 @@ static void free_chunks(mc_chunk *c)
     }
 }
 
-mc_pool *pool_new(const mc_rules *rules, int n, bool warnings)
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, bool delays)
 {
     mc_pool *pool = mc_xcalloc(1, sizeof *pool);
     pool->rules = rules;
     pool->warnings = warnings;
+    pool->delays = delays;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->work_cv, NULL);
     pthread_cond_init(&pool->done_cv, NULL);
@@ -277,6 +287,8 @@ mc_pool *pool_new(const mc_rules *rules, int n, bool warnings)
         parser_init(&w->parser, &rules->parse);
         year_ctx_init_deferred(&w->parser.years);
         w->cache = reason_cache_new(&rules->reasons);
+        if (delays)
+            w->delay_memo = mc_xcalloc(1, sizeof *w->delay_memo);
         w->started = ok = pthread_create(&w->tid, NULL, worker_main, w) == 0;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -303,6 +315,7 @@ void pool_free(mc_pool *pool)
             parser_free(&w->parser);
             reason_cache_free(w->cache);
             mc_buf_free(&w->warn_scratch);
+            free(w->delay_memo);
         }
     }
     free_chunks(pool->flight);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "delays.h"
+#include "parse.h"
 #include "testutil.h"
 
 #define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
@@ -203,6 +204,75 @@ START_TEST(test_cell_hints)
     mc_buf_free(&ea), mc_buf_free(&eb);
     for (int g = 0; g < 2; g++)
         delay_cells_free(&with[g]), delay_cells_free(&without[g]);
+}
+END_TEST
+
+/* What the read-then-count test has seen: two memos (a worker's, the
+ * loop's), each group's cells both ways, and the values by part. */
+static struct {
+    mc_delay_memo worker, loop;
+    mc_delay_cells read[3], plain[3];
+    size_t events, values, by_part[MC_DELAY_PARTS + 1];
+} rc;
+
+/* One line of tests/data: its event's delays read and counted (group by
+ * event), and counted one by one without a memo. */
+static void read_count_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    static char buf[65536];
+    memcpy(buf, line, n);
+    buf[n] = '\0';
+    mc_event ev;
+    if (test_parse(buf, &ev) != PARSE_EVENT)
+        return;
+    size_t g = rc.events++ % 3;
+    mc_delay_read r;
+    delay_read_logged(&rc.worker, ev.delay, ev.delays, ev.transfer, &r);
+    delay_cells_add_read(&rc.read[g], &rc.loop, &r);
+    size_t values = 0;
+    double v = ev.delay.p ? delay_seconds(ev.delay) : -1.0, part[4];
+    if (v >= 0.0) {
+        delay_cells_add(&rc.plain[g], v);
+        values++, rc.by_part[0]++;
+    }
+    if (ev.delays.p && delay_split(ev.delays, part))
+        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++) {
+            delay_cells_add_part(&rc.plain[g], (mc_delay_part)p, part[p - DELAY_PART_A]);
+            values++, rc.by_part[p + 1]++;
+        }
+    v = ev.transfer.p ? delay_seconds(ev.transfer) : -1.0;
+    if (v >= 0.0) {
+        delay_cells_add_part(&rc.plain[g], DELAY_PART_DT, v);
+        values++, rc.by_part[DELAY_PART_DT + 1]++;
+    }
+    ck_assert_uint_eq(r.n, values);
+    rc.values += values;
+}
+
+/* The delays a worker thread reads (delay_read_logged, through its own
+ * memo) and the ingest loop counts (delay_cells_add_read, through another
+ * memo's hints) make the cells that every delay=, delays=, QT= and DT= of
+ * tests/data makes counted one at a time without a memo (delay_seconds,
+ * delay_split, delay_cells_add, delay_cells_add_part), in three groups. */
+START_TEST(test_read_then_count)
+{
+    memset(&rc, 0, sizeof rc);
+    test_each_data_line(read_count_line, NULL);
+    /* Real values of every kind were met. */
+    ck_assert_uint_gt(rc.values, 1000);
+    for (int p = 0; p <= MC_DELAY_PARTS; p++)
+        ck_assert_msg(rc.by_part[p] > 0, "no value of part %d in tests/data", p - 1);
+    mc_buf ea = {0}, eb = {0};
+    for (int g = 0; g < 3; g++) {
+        delay_cells_encode(&rc.read[g], &ea);
+        delay_cells_encode(&rc.plain[g], &eb);
+        ck_assert_uint_gt(eb.len, 0);
+        ck_assert_uint_eq(ea.len, eb.len);
+        ck_assert(memcmp(ea.data, eb.data, ea.len) == 0);
+        delay_cells_free(&rc.read[g]), delay_cells_free(&rc.plain[g]);
+    }
+    mc_buf_free(&ea), mc_buf_free(&eb);
 }
 END_TEST
 
@@ -548,6 +618,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_cell_hints);
     tcase_add_test(tc, test_split_memo);
+    tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);
