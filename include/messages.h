@@ -36,11 +36,6 @@ void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig);
  * view stays valid until the next call. */
 void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig);
 
-/* Asks memory for the entry that a lookup of queue_id would find through
- * the table's memo of recent messages, so that the lookup a few lines
- * later does not wait for it; changes nothing and answers nothing. */
-void messages_prefetch(const mc_messages *m, mc_str queue_id);
-
 /* Whether messages_event fills ev->sender_domain along with the sender it
  * takes from the message (the default); a caller that reads no sender
  * domain (a report that does not count by it) saves making it. */

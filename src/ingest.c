@@ -699,42 +699,12 @@ static int fill_chunk(run_state *rs, mc_chunk *c)
     }
 }
 
-/* Lines ahead of the one applied whose message is asked of memory: far
- * enough for the entry to arrive, near enough to stay in the cache.  The
- * lines' bytes (the chunk's, read long before; the queue id is read to
- * find the entry) are asked for twice as far ahead. */
-#define PREFETCH_AHEAD 8
-
-/* Asks memory for the bytes of line i of c (bytes_only) or, through its
- * queue ids, for the messages' entries that applying it will read. */
-static void prefetch_line(const run_state *rs, const mc_chunk *c, size_t i, bool bytes_only)
-{
-    if (i >= c->n_lines || rs->o->messages == NULL)
-        return;
-    const mc_line_out *l = &c->lines[i];
-    if (bytes_only) {
-        __builtin_prefetch(c->bytes.data + l->off);
-        __builtin_prefetch(c->bytes.data + l->off + 64);
-        return;
-    }
-    if (l->fact >= 0)
-        messages_prefetch(rs->o->messages, c->facts[l->fact].queue_id);
-    if (l->ev >= 0)
-        messages_prefetch(rs->o->messages, c->events[l->ev].queue_id);
-}
-
 /* Applies a parsed chunk line by line.  STREAM_END: all of it applied. */
 static stream_result apply_chunk(run_state *rs, mc_chunk *c)
 {
     mc_ingest_opts *o = rs->o;
-    for (size_t i = 0; i < 2 * PREFETCH_AHEAD; i++)
-        prefetch_line(rs, c, i, true);
-    for (size_t i = 0; i < PREFETCH_AHEAD; i++)
-        prefetch_line(rs, c, i, false);
     for (size_t i = 0; i < c->n_lines; i++) {
         const mc_line_out *l = &c->lines[i];
-        prefetch_line(rs, c, i + 2 * PREFETCH_AHEAD, true);
-        prefetch_line(rs, c, i + PREFETCH_AHEAD, false);
         mc_str line = chunk_line(c, l);
         uint64_t lines_now = rs->blk_lines + c->base_lines + l->lines;
         uint64_t skipped_now = rs->blk_skipped + c->base_skipped + l->skipped;

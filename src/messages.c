@@ -394,19 +394,6 @@ static size_t slot_of(const mc_messages *m, uint32_t i)
     return s;
 }
 
-void messages_prefetch(const mc_messages *m, mc_str queue_id)
-{
-    if (queue_id.p == NULL)
-        return;
-    uint32_t pos1 = m->memo[memo_slot(queue_id)];
-    if (pos1 == 0)
-        return;
-    /* Both of the entry's cache lines: the key (in text[]) runs into the second. */
-    const char *e = (const char *)entry_at(m, pos1 - 1);
-    __builtin_prefetch(e);
-    __builtin_prefetch(e + 64);
-}
-
 /* The entry of a key, created when missing (NULL when the key is too long
  * or missing and not to be created); *at its pool position. */
 static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
