@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "delays.h"
 #include "parse.h"
 #include "testutil.h"
@@ -273,6 +274,119 @@ START_TEST(test_read_then_count)
         delay_cells_free(&rc.read[g]), delay_cells_free(&rc.plain[g]);
     }
     mc_buf_free(&ea), mc_buf_free(&eb);
+}
+END_TEST
+
+/* Dimension sets a report keeps (report_rows.c): the JSON report's, a
+ * problem's breakdowns, and every one but the senders (which the loop's
+ * join fills, so a worker does not pack them). */
+#define BIT(d) (1u << (d))
+static const uint32_t pack_keeps[] = {
+    BIT(DIM_HOUR) | BIT(DIM_CLASS) | BIT(DIM_HARD) | BIT(DIM_STATUS) | BIT(DIM_DIRECTION) | BIT(DIM_CODE) |
+        BIT(DIM_ENHANCED) | MC_KEEP_DELAYS,
+    BIT(DIM_HOUR) | BIT(DIM_CLASS) | BIT(DIM_HARD) | BIT(DIM_DIRECTION) | BIT(DIM_STATUS) | BIT(DIM_CODE) |
+        BIT(DIM_ENHANCED) | BIT(DIM_REASON) | BIT(DIM_DOMAIN) | BIT(DIM_RELAY) | BIT(DIM_CLIENT),
+    (MC_ALL_DIMS & ~(BIT(DIM_SENDER) | BIT(DIM_SENDER_DOMAIN))),
+};
+#define N_PACK_KEEPS (sizeof pack_keeps / sizeof pack_keeps[0])
+
+/* Per dimension set: the table fed by aggregate_add, the one fed with
+ * the values packed apart, and the packing buffer. */
+static struct {
+    mc_aggregate *whole[N_PACK_KEEPS], *packed[N_PACK_KEEPS];
+    mc_delay_memo memo;
+    mc_buf rest;
+    size_t events;
+} pk;
+
+/* One line of tests/data: its event into both tables of every set. */
+static void pack_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    static char buf[65536];
+    memcpy(buf, line, n);
+    buf[n] = '\0';
+    mc_event ev;
+    if (test_parse(buf, &ev) != PARSE_EVENT)
+        return;
+    pk.events++;
+    mc_delay_read r;
+    delay_read_logged(&pk.memo, ev.delay, ev.delays, ev.transfer, &r);
+    for (size_t k = 0; k < N_PACK_KEEPS; k++) {
+        aggregate_add(pk.whole[k], &ev);
+        uint32_t lens[DIM_COUNT];
+        /* After other bytes, as in a chunk's buffer. */
+        size_t at = pk.rest.len;
+        size_t got = aggregate_pack_rest(pack_keeps[k], &ev, &pk.rest, lens);
+        ck_assert_uint_eq(pk.rest.len, at + got);
+        aggregate_add_packed(pk.packed[k], &ev, &r, pk.rest.data + at, got, lens);
+    }
+    if (pk.rest.len > 4096)
+        mc_buf_reset(&pk.rest);
+}
+
+/* The aggregate's add with the values but the hour packed apart and the
+ * delays read apart, as a worker thread prepares them for the ingest loop
+ * (aggregate_pack_rest, delay_read_logged, aggregate_add_packed), makes
+ * the entries aggregate_add makes of every event of tests/data: the same
+ * tuples in the same order with their values, lengths, counts, times,
+ * sample and delays, for three sets of dimensions. */
+START_TEST(test_packed_adds)
+{
+    memset(&pk, 0, sizeof pk);
+    for (size_t k = 0; k < N_PACK_KEEPS; k++) {
+        pk.whole[k] = aggregate_new();
+        pk.packed[k] = aggregate_new();
+        aggregate_keep_dims(pk.whole[k], pack_keeps[k]);
+        aggregate_keep_dims(pk.packed[k], pack_keeps[k]);
+        aggregate_set_budget(pk.whole[k], 1000000);
+        aggregate_set_budget(pk.packed[k], 1000000);
+    }
+    test_each_data_line(pack_line, NULL);
+    ck_assert_uint_gt(pk.events, 5000);
+    mc_buf ea = {0}, eb = {0};
+    for (size_t k = 0; k < N_PACK_KEEPS; k++) {
+        size_t n = aggregate_size(pk.whole[k]), events = 0;
+        ck_assert_uint_gt(n, 50);
+        ck_assert_uint_eq(aggregate_size(pk.packed[k]), n);
+        for (size_t i = 0; i < n; i++) {
+            const mc_agg_entry *a = aggregate_entry(pk.whole[k], i), *b = aggregate_entry(pk.packed[k], i);
+            /* Each value where its length says (no value of tests/data
+             * holds a NUL), an hour "YYYY-MM-DDTHH", an unkept one empty. */
+            for (int d = 0; d < DIM_COUNT; d++) {
+                ck_assert_uint_eq(strlen(b->dims[d]), b->lens[d]);
+                if (!(pack_keeps[k] & BIT(d)))
+                    ck_assert_uint_eq(b->lens[d], 0);
+            }
+            ck_assert_uint_eq(b->lens[DIM_HOUR], 13);
+            ck_assert_uint_eq(b->key_len, DIM_COUNT + b->lens[DIM_HOUR] + strlen(b->dims[DIM_CLASS]) +
+                                              strlen(b->dims[DIM_STATUS]) + strlen(b->dims[DIM_DIRECTION]) +
+                                              strlen(b->dims[DIM_CODE]) + strlen(b->dims[DIM_ENHANCED]) +
+                                              strlen(b->dims[DIM_HARD]) + strlen(b->dims[DIM_MTA]) +
+                                              strlen(b->dims[DIM_HOST]) + strlen(b->dims[DIM_STAGE]) +
+                                              strlen(b->dims[DIM_REASON]) + strlen(b->dims[DIM_DOMAIN]) +
+                                              strlen(b->dims[DIM_RELAY]) + strlen(b->dims[DIM_CLIENT]) +
+                                              strlen(b->dims[DIM_CONFLICT]) + strlen(b->dims[DIM_INFERRED]) +
+                                              strlen(b->dims[DIM_SENDER]) + strlen(b->dims[DIM_SENDER_DOMAIN]) +
+                                              strlen(b->dims[DIM_RECIPIENT]));
+            events += b->count;
+            ck_assert_uint_eq(a->key_len, b->key_len);
+            ck_assert(memcmp(a->dims[0], b->dims[0], a->key_len) == 0);
+            ck_assert(memcmp(a->lens, b->lens, sizeof a->lens) == 0);
+            ck_assert_uint_eq(a->count, b->count);
+            ck_assert(memcmp(&a->first, &b->first, sizeof a->first) == 0);
+            ck_assert(memcmp(&a->last, &b->last, sizeof a->last) == 0);
+            ck_assert_str_eq(a->sample, b->sample);
+            delay_cells_encode(&a->delays, &ea);
+            delay_cells_encode(&b->delays, &eb);
+            ck_assert_uint_eq(ea.len, eb.len);
+            ck_assert(ea.len == 0 || memcmp(ea.data, eb.data, ea.len) == 0);
+        }
+        ck_assert_uint_eq(events, pk.events);
+        aggregate_free(pk.whole[k]);
+        aggregate_free(pk.packed[k]);
+    }
+    mc_buf_free(&ea), mc_buf_free(&eb), mc_buf_free(&pk.rest);
 }
 END_TEST
 
@@ -619,6 +733,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cell_hints);
     tcase_add_test(tc, test_split_memo);
     tcase_add_test(tc, test_read_then_count);
+    tcase_add_test(tc, test_packed_adds);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);
