@@ -216,16 +216,22 @@ static struct {
     size_t events, values, by_part[MC_DELAY_PARTS + 1];
 } rc;
 
+/* Parses a line of tests/data (n bytes, not NUL-ended); true for an event. */
+static bool data_event(const char *line, size_t n, mc_event *ev)
+{
+    static char buf[65536];
+    memcpy(buf, line, n);
+    buf[n] = '\0';
+    return test_parse(buf, ev) == PARSE_EVENT;
+}
+
 /* One line of tests/data: its event's delays read and counted (group by
  * event), and counted one by one without a memo. */
 static void read_count_line(const char *path, const char *line, size_t n)
 {
     (void)path;
-    static char buf[65536];
-    memcpy(buf, line, n);
-    buf[n] = '\0';
     mc_event ev;
-    if (test_parse(buf, &ev) != PARSE_EVENT)
+    if (!data_event(line, n, &ev))
         return;
     size_t g = rc.events++ % 3;
     mc_delay_read r;
@@ -303,11 +309,8 @@ static struct {
 static void pack_line(const char *path, const char *line, size_t n)
 {
     (void)path;
-    static char buf[65536];
-    memcpy(buf, line, n);
-    buf[n] = '\0';
     mc_event ev;
-    if (test_parse(buf, &ev) != PARSE_EVENT)
+    if (!data_event(line, n, &ev))
         return;
     pk.events++;
     mc_delay_read r;
