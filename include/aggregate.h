@@ -91,6 +91,22 @@ void aggregate_keep_dims(mc_aggregate *a, uint32_t keep);
 void aggregate_entry_seen(const mc_agg_entry *e, char *first, char *last, size_t len);
 void aggregate_free(mc_aggregate *a);
 void aggregate_add(mc_aggregate *a, const mc_event *ev);
+/* As aggregate_add, with the event's delays as delay_read_logged read
+ * them (NULL: read here). */
+void aggregate_add_read(mc_aggregate *a, const mc_event *ev, const mc_delay_read *rd);
+/* Appends to out the values of the dimensions in keep but the hour, as
+ * the table's key holds them after the hour (each value and its NUL, in
+ * dimension order; an unkept one its NUL alone), and sets lens to their
+ * lengths (the hour's 0); the bytes appended.  A function of the event
+ * alone: a worker thread packs them, before the ingest loop's join fills
+ * the sender (keep must then hold neither sender dimension). */
+size_t aggregate_pack_rest(uint32_t keep, const mc_event *ev, mc_buf *out, uint32_t lens[DIM_COUNT]);
+/* As aggregate_add_read, with the event's values but the hour packed by
+ * aggregate_pack_rest with the table's dimensions (rest_n bytes). */
+void aggregate_add_packed(mc_aggregate *a, const mc_event *ev, const mc_delay_read *rd, const char *rest,
+                          size_t rest_n, const uint32_t rest_lens[DIM_COUNT]);
+/* The dimensions counted by (a bit per mc_dim) and MC_KEEP_DELAYS. */
+uint32_t aggregate_kept(const mc_aggregate *a);
 /* Line accounting per hour bucket (lines without a time go to ""). */
 void aggregate_lines(mc_aggregate *a, const mc_time *t, uint64_t lines, uint64_t skipped,
                      uint64_t unrecognised, uint64_t retry_skips);

@@ -151,6 +151,25 @@ bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4]);
  * Postfix's delays=a/b/c/d and Exim's DT=; the number of new cells. */
 size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer);
 
+/* A delivery's times read and put in their buckets, not yet counted: what
+ * delay_cells_add_logged counts, in its order.  A worker thread reads them
+ * (the texts need no other line), the ingest loop counts them in input
+ * order (the sums then add up in the same order as when read there). */
+#define MC_DELAY_READ_MAX (MC_DELAY_PARTS + 1)
+typedef struct {
+    double seconds[MC_DELAY_READ_MAX];
+    uint16_t key[MC_DELAY_READ_MAX];  /* the stored bucket (a part's offset in) */
+    int8_t part[MC_DELAY_READ_MAX];   /* -1: the delay itself */
+    uint8_t n;
+} mc_delay_read;
+
+/* Reads a delivery's times as logged into r through the memo (its
+ * buckets and splits; its hints are not used). */
+void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r);
+/* Counts what delay_read_logged read in c through the memo's hints; the
+ * number of new cells. */
+size_t delay_cells_add_read(mc_delay_cells *c, mc_delay_memo *memo, const mc_delay_read *r);
+
 /* The stored form of a group's histogram (the store's delays.hist): its
  * cells by bucket, MC_DELAY_CELL_BYTES each (bucket u16, count u64, sum
  * and max as IEEE doubles; little-endian).  The delay's buckets are

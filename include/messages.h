@@ -36,6 +36,11 @@ void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig);
  * view stays valid until the next call. */
 void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig);
 
+/* Whether messages_event fills ev->sender_domain along with the sender it
+ * takes from the message (the default); a caller that reads no sender
+ * domain (a report that does not count by it) saves making it. */
+void messages_fill_sender_domain(mc_messages *m, bool fill);
+
 /* How many messages are in flight. */
 size_t messages_in_flight(const mc_messages *m);
 

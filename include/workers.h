@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aggregate.h"
+#include "delays.h"
 #include "event.h"
 #include "parse.h"
 #include "reader.h"
@@ -41,6 +43,18 @@ typedef struct {
     bool warning;             /* one of the MTA's warnings (mtawarn_line) */
     mc_time stamp;
 } mc_line_out;
+
+/* What a worker prepared of an event for the loop's aggregate (only what
+ * needs no other line, nor the join): its delays read and put in their
+ * buckets (delay_read_logged), and the values of the kept dimensions but
+ * the hour packed (aggregate_pack_rest, at pack_at in the chunk's packs). */
+typedef struct {
+    mc_delay_read delays;
+    bool has_delays;
+    bool packed;
+    uint32_t pack_at, pack_n;
+    uint32_t lens[DIM_COUNT];
+} mc_event_prep;
 
 /* A string copied out of the parser's scratch (a journald field), to be
  * pointed at its copy once the chunk is done. */
@@ -63,6 +77,9 @@ typedef struct mc_chunk {
     size_t n_events, cap_events;
     mc_fact *facts;
     size_t n_facts, cap_facts;
+    mc_event_prep *preps;     /* by event, when the pool prepares for an aggregate */
+    size_t cap_preps;
+    mc_buf packs;             /* the preps' packed values */
     int (*calls)[2];
     size_t n_calls, cap_calls;
     mc_buf side;              /* copies of scratch strings */
@@ -76,9 +93,10 @@ typedef struct mc_chunk {
 typedef struct mc_pool mc_pool;
 
 /* Starts n worker threads parsing with rules, marking the MTA's warnings
- * when asked.  NULL when a thread cannot be started (the caller goes on
- * with one thread). */
-mc_pool *pool_new(const mc_rules *rules, int n, bool warnings);
+ * when asked, and preparing the events (preps) for an aggregate that
+ * counts by keep (aggregate_kept; 0: none).  NULL when a thread cannot be
+ * started (the caller goes on with one thread). */
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep);
 /* Waits for the work handed over, stops and frees the threads. */
 void pool_free(mc_pool *pool);
 /* An empty chunk to fill (a recycled one when there is one). */

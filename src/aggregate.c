@@ -55,6 +55,7 @@ struct mc_aggregate {
     /* An event's tuple packed (each kept value and its NUL, in dimension
      * order): hashed once and compared with one memcmp. */
     mc_buf key;
+    mc_buf rest;                 /* aggregate_pack_rest's, when the caller did not pack */
     uint64_t hash_key[2];        /* SipHash key: the values are the senders' */
     mc_delay_memo delay_memo;    /* delay buckets of recent values */
     uint32_t keep;               /* dimensions counted by */
@@ -183,6 +184,7 @@ void aggregate_free(mc_aggregate *a)
     free(a->slots);
     free(a->warnings);
     mc_buf_free(&a->key);
+    mc_buf_free(&a->rest);
     free(a);
 }
 
@@ -289,13 +291,21 @@ static void grow_slots(mc_aggregate *a)
 }
 
 /* Counts the event's delay and its parts (Postfix delays=a/b/c/d, Exim
- * DT=), those it logged, in the entry's histogram. */
-static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev)
+ * DT=), those it logged, in the entry's histogram: as read already (rd),
+ * or read here. */
+static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev, const mc_delay_read *rd)
 {
     if (!(a->keep & MC_KEEP_DELAYS))
         return;
+    if (rd) {
+        a->delay_cells += delay_cells_add_read(&e->delays, &a->delay_memo, rd);
+        return;
+    }
     a->delay_cells += delay_cells_add_logged(&e->delays, &a->delay_memo, ev->delay, ev->delays, ev->transfer);
 }
+
+/* The dimensions counted by (a bit per mc_dim) and MC_KEEP_DELAYS. */
+uint32_t aggregate_kept(const mc_aggregate *a) { return a->keep; }
 
 /* The value of dimension d of an event (hour: its bucket, formatted by
  * the caller).  Asked only for the kept dimensions: a report from files
@@ -327,37 +337,63 @@ static mc_str dim_value(int d, const mc_event *ev, const char *hour)
 }
 
 /* Counts one classified event under its tuple of kept dimensions. */
-void aggregate_add(mc_aggregate *a, const mc_event *ev)
+void aggregate_add(mc_aggregate *a, const mc_event *ev) { aggregate_add_read(a, ev, NULL); }
+
+size_t aggregate_pack_rest(uint32_t keep, const mc_event *ev, mc_buf *out, uint32_t lens[DIM_COUNT])
 {
-    char hour[48] = "";
-    if (a->keep & (1u << DIM_HOUR))
-        local_bucket(a, &ev->time, hour, sizeof hour);
-    /* Pack the kept values, each with its NUL (an unkept or null one is
-     * its NUL alone): the entry's strings are this very layout, so a tuple
-     * is one hash, one memcmp, one copy. */
+    /* Each kept value with its NUL (an unkept or null one is its NUL
+     * alone): the entry's strings are this very layout after the hour, so
+     * a tuple is one hash, one memcmp, one copy. */
     mc_str v[DIM_COUNT];
-    uint32_t lens[DIM_COUNT] = {0};
-    size_t total = DIM_COUNT;
+    memset(lens, 0, DIM_COUNT * sizeof *lens);
+    size_t total = DIM_COUNT - 1;
     /* Only the kept dimensions are visited (a report keeps a few of the
      * DIM_COUNT), lowest first: dimension order. */
-    uint32_t keep = a->keep & ((1u << DIM_COUNT) - 1);
+    keep &= ((1u << DIM_COUNT) - 1) & ~(1u << DIM_HOUR);
     for (uint32_t m = keep; m; m &= m - 1) {
         int d = __builtin_ctz(m);
-        v[d] = dim_value(d, ev, hour);
+        v[d] = dim_value(d, ev, "");
         lens[d] = v[d].p ? (uint32_t)v[d].n : 0;
         total += lens[d];
     }
-    mc_buf_reset(&a->key);
-    char *key = mc_buf_room(&a->key, total);
+    char *key = mc_buf_room(out, total);
     memset(key, '\0', total);
-    /* Value d starts after d NULs and the kept values before it. */
+    /* Value d (from 1) starts after d - 1 NULs and the kept values before it. */
     size_t before = 0;
     for (uint32_t m = keep; m; m &= m - 1) {
         int d = __builtin_ctz(m);
         if (lens[d])
-            memcpy(key + (size_t)d + before, v[d].p, lens[d]);
+            memcpy(key + (size_t)d - 1 + before, v[d].p, lens[d]);
         before += lens[d];
     }
+    out->len += total;
+    return total;
+}
+
+/* As aggregate_add, with the event's delays read already (NULL: not). */
+void aggregate_add_read(mc_aggregate *a, const mc_event *ev, const mc_delay_read *rd)
+{
+    uint32_t lens[DIM_COUNT];
+    mc_buf_reset(&a->rest);
+    size_t n = aggregate_pack_rest(a->keep, ev, &a->rest, lens);
+    aggregate_add_packed(a, ev, rd, a->rest.data, n, lens);
+}
+
+void aggregate_add_packed(mc_aggregate *a, const mc_event *ev, const mc_delay_read *rd, const char *rest,
+                          size_t rest_n, const uint32_t rest_lens[DIM_COUNT])
+{
+    char hour[48] = "";
+    if (a->keep & (1u << DIM_HOUR))
+        local_bucket(a, &ev->time, hour, sizeof hour);
+    uint32_t lens[DIM_COUNT];
+    memcpy(lens, rest_lens, sizeof lens);
+    lens[DIM_HOUR] = (uint32_t)strlen(hour);
+    /* The hour (dimension 0) and its NUL, then the rest as packed. */
+    size_t total = lens[DIM_HOUR] + 1 + rest_n;
+    mc_buf_reset(&a->key);
+    char *key = mc_buf_room(&a->key, total);
+    memcpy(key, hour, lens[DIM_HOUR] + 1);
+    memcpy(key + lens[DIM_HOUR] + 1, rest, rest_n);
     uint64_t h = mc_siphash13(a->hash_key, key, total);
 
     uint64_t tkey = time_key(&ev->time);
@@ -380,7 +416,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
                 e->last_key = tkey;
                 e->last = ev->time;
             }
-            add_delay(a, e, ev);
+            add_delay(a, e, ev, rd);
             return;
         }
     }
@@ -401,7 +437,7 @@ void aggregate_add(mc_aggregate *a, const mc_event *ev)
     e->first = e->last = ev->time;
     e->first_key = e->last_key = tkey;
     e->delays = (mc_delay_cells){0};
-    add_delay(a, e, ev);
+    add_delay(a, e, ev, rd);
     /* The remote's own words make the best sample; else the MTA's text. */
     mc_str text = ev->reply.p ? ev->reply : ev->text;
     size_t sn = text.p ? (text.n < MC_SAMPLE_MAX ? text.n : MC_SAMPLE_MAX) : 0;

@@ -266,7 +266,17 @@ int delay_bucket_memo(mc_delay_memo *m, double seconds)
     return m->bucket[i];
 }
 
-bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds)
+/* The stored bucket of seconds of a part (-1: the delay itself). */
+static int part_key(mc_delay_memo *memo, int part, double seconds)
+{
+    int b = delay_bucket_memo(memo, seconds);
+    return part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
+}
+
+/* Counts seconds of a part in c through the memo's hint for (c, part,
+ * seconds), under stored bucket key (< 0: found on a miss, the hint
+ * holds it); true when it took a new cell. */
+static bool cells_add_hinted(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds, int key)
 {
     uint64_t bits;
     memcpy(&bits, &seconds, sizeof bits);
@@ -278,12 +288,17 @@ bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, doub
         cell_count(c, h->at, seconds);
         return false;
     }
-    int b = delay_bucket_memo(memo, seconds);
-    int key = part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
+    if (key < 0)
+        key = part_key(memo, part, seconds);
     size_t at;
     bool fresh = cells_add_at(c, key, seconds, &at);
     *h = (mc_delay_hint){.cells = c, .bits = bits, .at = (uint32_t)at, .key = (uint16_t)key, .part = (int16_t)part};
     return fresh;
+}
+
+bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds)
+{
+    return cells_add_hinted(c, memo, part, seconds, -1);
 }
 
 bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4])
@@ -304,19 +319,42 @@ bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4])
     return sl->ok;
 }
 
-size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer)
+void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r)
+{
+    r->n = 0;
+    double seconds = delay.p ? delay_seconds(delay) : -1.0, part[4];
+    if (seconds >= 0.0) {
+        r->seconds[r->n] = seconds;
+        r->part[r->n] = -1;
+        r->key[r->n++] = (uint16_t)part_key(memo, -1, seconds);
+    }
+    if (delays.p && delay_split_memo(memo, delays, part))
+        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++) {
+            r->seconds[r->n] = part[p - DELAY_PART_A];
+            r->part[r->n] = (int8_t)p;
+            r->key[r->n++] = (uint16_t)part_key(memo, p, part[p - DELAY_PART_A]);
+        }
+    seconds = transfer.p ? delay_seconds(transfer) : -1.0;
+    if (seconds >= 0.0) {
+        r->seconds[r->n] = seconds;
+        r->part[r->n] = DELAY_PART_DT;
+        r->key[r->n++] = (uint16_t)part_key(memo, DELAY_PART_DT, seconds);
+    }
+}
+
+size_t delay_cells_add_read(mc_delay_cells *c, mc_delay_memo *memo, const mc_delay_read *r)
 {
     size_t fresh = 0;
-    double seconds = delay.p ? delay_seconds(delay) : -1.0, part[4];
-    if (seconds >= 0.0)
-        fresh += delay_cells_add_memo(c, memo, -1, seconds);
-    if (delays.p && delay_split_memo(memo, delays, part))
-        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++)
-            fresh += delay_cells_add_memo(c, memo, p, part[p - DELAY_PART_A]);
-    seconds = transfer.p ? delay_seconds(transfer) : -1.0;
-    if (seconds >= 0.0)
-        fresh += delay_cells_add_memo(c, memo, DELAY_PART_DT, seconds);
+    for (unsigned i = 0; i < r->n; i++)
+        fresh += cells_add_hinted(c, memo, r->part[i], r->seconds[i], r->key[i]);
     return fresh;
+}
+
+size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer)
+{
+    mc_delay_read r;
+    delay_read_logged(memo, delay, delays, transfer, &r);
+    return delay_cells_add_read(c, memo, &r);
 }
 
 bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds)

@@ -568,12 +568,25 @@ static void count_reader_stats(run_state *rs)
     count_line_stats(rs, rs->blk_lines + st->lines, rs->blk_skipped + skipped_of(st), 0, 0, 0);
 }
 
-/* Applies, in input order, what one line gave (ev classified; fact NULL:
- * none; maybe_warning false: a worker found it is none of the MTA's
- * warnings), with the reader's counts after it.  False on a database
- * error. */
-static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_fact *fact,
-                       bool maybe_warning, uint64_t lines_now, uint64_t skipped_now)
+/* Counts an event in the aggregate, with what a worker prepared of it
+ * (prep NULL: nothing; packs: the chunk's packed values). */
+static void add_event(mc_aggregate *agg, const mc_event *ev, const mc_event_prep *prep, const char *packs)
+{
+    const mc_delay_read *rd = prep && prep->has_delays ? &prep->delays : NULL;
+    if (prep && prep->packed)
+        aggregate_add_packed(agg, ev, rd, packs + prep->pack_at, prep->pack_n, prep->lens);
+    else
+        aggregate_add_read(agg, ev, rd);
+}
+
+/* Applies, in input order, what one line gave (ev classified, prep what a
+ * worker prepared of it for the aggregate, packs its chunk's packed
+ * values; fact NULL: none; maybe_warning false: a worker found it is none
+ * of the MTA's warnings), with the reader's counts after it.  False on a
+ * database error. */
+static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_event_prep *prep,
+                       const char *packs, const mc_fact *fact, bool maybe_warning, uint64_t lines_now,
+                       uint64_t skipped_now)
 {
     mc_ingest_opts *o = rs->o;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
@@ -602,7 +615,7 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
         }
         o->events++;
         if (rs->agg)
-            aggregate_add(rs->agg, ev);
+            add_event(rs->agg, ev, prep, packs);
         if (o->on_event)
             o->on_event(ev, o->on_event_ctx);
     } else if (pr == PARSE_UNRECOGNISED) {
@@ -654,7 +667,7 @@ static stream_result process_stream_one(run_state *rs)
             if (pr == PARSE_EVENT)
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
             const mc_fact *fact = rs->parser.fact.kind != FACT_NONE ? &rs->parser.fact : NULL;
-            if (!apply_line(rs, line, pr, &ev, fact, true, st->lines, skipped_of(st)))
+            if (!apply_line(rs, line, pr, &ev, NULL, NULL, fact, true, st->lines, skipped_of(st)))
                 return STREAM_DB_ERROR;
             if (mc_stop_requested)
                 return STREAM_STOPPED;
@@ -715,8 +728,9 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
         }
         workers_settle(&rs->parser, c, l);
         mc_event *ev = l->ev >= 0 ? &c->events[l->ev] : NULL;
+        const mc_event_prep *prep = l->ev >= 0 && c->preps ? &c->preps[l->ev] : NULL;
         const mc_fact *fact = l->fact >= 0 ? &c->facts[l->fact] : NULL;
-        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, fact, l->warning, lines_now, skipped_now))
+        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, prep, c->packs.data, fact, l->warning, lines_now, skipped_now))
             return STREAM_DB_ERROR;
         if (mc_stop_requested)
             return STREAM_STOPPED;
@@ -982,7 +996,7 @@ static void start_workers(run_state *rs)
     /* Two chunks per worker keep each busy while this thread applies one;
      * two more are being filled or applied. */
     rs->depth = 2 * (size_t)rs->o->jobs + 2;
-    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL);
+    rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL, rs->agg ? aggregate_kept(rs->agg) : 0);
 }
 
 /* A batch's aggregate.  A report from files keeps few dimensions in a
@@ -1010,6 +1024,11 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     rs.agg = o->store ? ingest_aggregate(o) : NULL;
     parser_init(&rs.parser, &o->rules->parse);
     rs.reasons_seen = reason_cache_new(&o->rules->reasons);
+    /* An event's sender domain from the join is read by the aggregate
+     * when it keeps that dimension, and by on_event; else not made. */
+    if (o->messages)
+        messages_fill_sender_domain(o->messages, o->on_event != NULL || rs.agg == NULL ||
+                                                     (aggregate_kept(rs.agg) & 1u << DIM_SENDER_DOMAIN));
     if (o->jobs > 1)
         start_workers(&rs);
     if (rs.writer)

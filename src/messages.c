@@ -87,6 +87,7 @@ struct mc_messages {
     char keybuf[MAX_KEY];
     uint32_t memo[1u << MEMO_BITS]; /* pool position + 1 of a message looked up, by memo_slot; 0: none */
     bool track;          /* keep dirty flags and the keys gone */
+    bool no_sender_domain; /* messages_fill_sender_domain(false) */
     char **gone;
     size_t n_gone, cap_gone;
 };
@@ -206,6 +207,8 @@ void messages_free(mc_messages *m)
 }
 
 size_t messages_in_flight(const mc_messages *m) { return m->n; }
+
+void messages_fill_sender_domain(mc_messages *m, bool fill) { m->no_sender_domain = !fill; }
 
 /* Days since 1970 of a civil date (days from civil, Howard Hinnant's
  * algorithm). */
@@ -560,7 +563,8 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
         keep_sender(e, ev->sender);
     else if (e->has_sender) {
         ev->sender = mc_str_cstr(entry_sender(e));
-        mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
+        if (!m->no_sender_domain)
+            mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
     }
     if (!known)
         return;

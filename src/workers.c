@@ -38,11 +38,14 @@ typedef struct {
     mc_parser parser;
     mc_reason_cache *cache;
     mc_buf warn_scratch;      /* mtawarn_line's, for journald lines */
+    mc_delay_memo *delay_memo; /* the delays' buckets and splits (pool delays) */
 } worker;
 
 struct mc_pool {
     const mc_rules *rules;
     bool warnings;            /* mark the MTA's warnings (pool_new) */
+    bool delays;              /* read the events' delays (pool_new's keep) */
+    uint32_t pack;            /* the dimensions to pack (0: none) */
     pthread_mutex_t mu;
     pthread_cond_t work_cv;   /* a chunk was queued, or stop */
     pthread_cond_t done_cv;   /* a chunk was parsed */
@@ -155,6 +158,22 @@ static void apply_relocs(mc_chunk *c)
     }
 }
 
+/* Prepares the chunk's next event for the loop's aggregate: what needs no
+ * other line, done here, counted by the loop in order. */
+static void prepare_event(worker *w, mc_chunk *c, const mc_event *ev)
+{
+    c->preps = grow(c->preps, &c->cap_preps, c->n_events + 1, sizeof *c->preps);
+    mc_event_prep *pr = &c->preps[c->n_events];
+    pr->has_delays = w->pool->delays;
+    if (pr->has_delays)
+        delay_read_logged(w->delay_memo, ev->delay, ev->delays, ev->transfer, &pr->delays);
+    pr->packed = w->pool->pack != 0;
+    if (pr->packed) {
+        pr->pack_at = (uint32_t)c->packs.len;
+        pr->pack_n = (uint32_t)aggregate_pack_rest(w->pool->pack, ev, &c->packs, pr->lens);
+    }
+}
+
 /* Parses and classifies every line of a chunk. */
 static void parse_chunk(worker *w, mc_chunk *c)
 {
@@ -202,6 +221,8 @@ static void parse_chunk(worker *w, mc_chunk *c)
         }
         if (pr == PARSE_EVENT) {
             classify_event(&rules->knowledge, &rules->reasons, &p->matcher, w->cache, ev);
+            if (w->pool->delays || w->pool->pack)
+                prepare_event(w, c, ev);
             l->ev = (int32_t)c->n_events;
             note_relocs(c, &p->scratch, &c->events[c->n_events], false, (uint32_t)c->n_events, &base);
             c->n_events++;
@@ -245,6 +266,8 @@ static void free_chunks(mc_chunk *c)
         free(c->lines);
         free(c->events);
         free(c->facts);
+        free(c->preps);
+        mc_buf_free(&c->packs);
         free(c->calls);
         free(c->relocs);
         free(c);
@@ -252,11 +275,16 @@ static void free_chunks(mc_chunk *c)
     }
 }
 
-mc_pool *pool_new(const mc_rules *rules, int n, bool warnings)
+mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep)
 {
     mc_pool *pool = mc_xcalloc(1, sizeof *pool);
     pool->rules = rules;
     pool->warnings = warnings;
+    bool delays = (keep & MC_KEEP_DELAYS) != 0;
+    pool->delays = delays;
+    /* The loop's join fills an event's sender: those are packed there. */
+    if (!(keep & (1u << DIM_SENDER | 1u << DIM_SENDER_DOMAIN)))
+        pool->pack = keep & ((1u << DIM_COUNT) - 1);
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->work_cv, NULL);
     pthread_cond_init(&pool->done_cv, NULL);
@@ -277,6 +305,8 @@ mc_pool *pool_new(const mc_rules *rules, int n, bool warnings)
         parser_init(&w->parser, &rules->parse);
         year_ctx_init_deferred(&w->parser.years);
         w->cache = reason_cache_new(&rules->reasons);
+        if (delays)
+            w->delay_memo = mc_xcalloc(1, sizeof *w->delay_memo);
         w->started = ok = pthread_create(&w->tid, NULL, worker_main, w) == 0;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -303,6 +333,7 @@ void pool_free(mc_pool *pool)
             parser_free(&w->parser);
             reason_cache_free(w->cache);
             mc_buf_free(&w->warn_scratch);
+            free(w->delay_memo);
         }
     }
     free_chunks(pool->flight);
@@ -323,6 +354,7 @@ mc_chunk *pool_chunk(mc_pool *pool)
         c = mc_xcalloc(1, sizeof *c);
     mc_buf_reset(&c->bytes);
     mc_buf_reset(&c->side);
+    mc_buf_reset(&c->packs);
     c->base_lines = c->base_skipped = c->base_offset = c->tot_lines = c->tot_skipped = 0;
     c->n_lines = c->n_events = c->n_facts = c->n_calls = c->n_relocs = 0;
     c->done = false;

@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "delays.h"
+#include "parse.h"
 #include "testutil.h"
 
 #define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
@@ -203,6 +205,191 @@ START_TEST(test_cell_hints)
     mc_buf_free(&ea), mc_buf_free(&eb);
     for (int g = 0; g < 2; g++)
         delay_cells_free(&with[g]), delay_cells_free(&without[g]);
+}
+END_TEST
+
+/* What the read-then-count test has seen: two memos (a worker's, the
+ * loop's), each group's cells both ways, and the values by part. */
+static struct {
+    mc_delay_memo worker, loop;
+    mc_delay_cells read[3], plain[3];
+    size_t events, values, by_part[MC_DELAY_PARTS + 1];
+} rc;
+
+/* Parses a line of tests/data (n bytes, not NUL-ended); true for an event. */
+static bool data_event(const char *line, size_t n, mc_event *ev)
+{
+    static char buf[65536];
+    memcpy(buf, line, n);
+    buf[n] = '\0';
+    return test_parse(buf, ev) == PARSE_EVENT;
+}
+
+/* One line of tests/data: its event's delays read and counted (group by
+ * event), and counted one by one without a memo. */
+static void read_count_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    mc_event ev;
+    if (!data_event(line, n, &ev))
+        return;
+    size_t g = rc.events++ % 3;
+    mc_delay_read r;
+    delay_read_logged(&rc.worker, ev.delay, ev.delays, ev.transfer, &r);
+    delay_cells_add_read(&rc.read[g], &rc.loop, &r);
+    size_t values = 0;
+    double v = ev.delay.p ? delay_seconds(ev.delay) : -1.0, part[4];
+    if (v >= 0.0) {
+        delay_cells_add(&rc.plain[g], v);
+        values++, rc.by_part[0]++;
+    }
+    if (ev.delays.p && delay_split(ev.delays, part))
+        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++) {
+            delay_cells_add_part(&rc.plain[g], (mc_delay_part)p, part[p - DELAY_PART_A]);
+            values++, rc.by_part[p + 1]++;
+        }
+    v = ev.transfer.p ? delay_seconds(ev.transfer) : -1.0;
+    if (v >= 0.0) {
+        delay_cells_add_part(&rc.plain[g], DELAY_PART_DT, v);
+        values++, rc.by_part[DELAY_PART_DT + 1]++;
+    }
+    ck_assert_uint_eq(r.n, values);
+    rc.values += values;
+}
+
+/* The delays a worker thread reads (delay_read_logged, through its own
+ * memo) and the ingest loop counts (delay_cells_add_read, through another
+ * memo's hints) make the cells that every delay=, delays=, QT= and DT= of
+ * tests/data makes counted one at a time without a memo (delay_seconds,
+ * delay_split, delay_cells_add, delay_cells_add_part), in three groups. */
+START_TEST(test_read_then_count)
+{
+    memset(&rc, 0, sizeof rc);
+    test_each_data_line(read_count_line, NULL);
+    /* Real values of every kind were met. */
+    ck_assert_uint_gt(rc.values, 1000);
+    for (int p = 0; p <= MC_DELAY_PARTS; p++)
+        ck_assert_msg(rc.by_part[p] > 0, "no value of part %d in tests/data", p - 1);
+    mc_buf ea = {0}, eb = {0};
+    for (int g = 0; g < 3; g++) {
+        delay_cells_encode(&rc.read[g], &ea);
+        delay_cells_encode(&rc.plain[g], &eb);
+        ck_assert_uint_gt(eb.len, 0);
+        ck_assert_uint_eq(ea.len, eb.len);
+        ck_assert(memcmp(ea.data, eb.data, ea.len) == 0);
+        delay_cells_free(&rc.read[g]), delay_cells_free(&rc.plain[g]);
+    }
+    mc_buf_free(&ea), mc_buf_free(&eb);
+}
+END_TEST
+
+/* Dimension sets a report keeps (report_rows.c): the JSON report's, a
+ * problem's breakdowns, and every one but the senders (which the loop's
+ * join fills, so a worker does not pack them). */
+#define BIT(d) (1u << (d))
+static const uint32_t pack_keeps[] = {
+    BIT(DIM_HOUR) | BIT(DIM_CLASS) | BIT(DIM_HARD) | BIT(DIM_STATUS) | BIT(DIM_DIRECTION) | BIT(DIM_CODE) |
+        BIT(DIM_ENHANCED) | MC_KEEP_DELAYS,
+    BIT(DIM_HOUR) | BIT(DIM_CLASS) | BIT(DIM_HARD) | BIT(DIM_DIRECTION) | BIT(DIM_STATUS) | BIT(DIM_CODE) |
+        BIT(DIM_ENHANCED) | BIT(DIM_REASON) | BIT(DIM_DOMAIN) | BIT(DIM_RELAY) | BIT(DIM_CLIENT),
+    (MC_ALL_DIMS & ~(BIT(DIM_SENDER) | BIT(DIM_SENDER_DOMAIN))),
+};
+#define N_PACK_KEEPS (sizeof pack_keeps / sizeof pack_keeps[0])
+
+/* Per dimension set: the table fed by aggregate_add, the one fed with
+ * the values packed apart, and the packing buffer. */
+static struct {
+    mc_aggregate *whole[N_PACK_KEEPS], *packed[N_PACK_KEEPS];
+    mc_delay_memo memo;
+    mc_buf rest;
+    size_t events;
+} pk;
+
+/* One line of tests/data: its event into both tables of every set. */
+static void pack_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    mc_event ev;
+    if (!data_event(line, n, &ev))
+        return;
+    pk.events++;
+    mc_delay_read r;
+    delay_read_logged(&pk.memo, ev.delay, ev.delays, ev.transfer, &r);
+    for (size_t k = 0; k < N_PACK_KEEPS; k++) {
+        aggregate_add(pk.whole[k], &ev);
+        uint32_t lens[DIM_COUNT];
+        /* After other bytes, as in a chunk's buffer. */
+        size_t at = pk.rest.len;
+        size_t got = aggregate_pack_rest(pack_keeps[k], &ev, &pk.rest, lens);
+        ck_assert_uint_eq(pk.rest.len, at + got);
+        aggregate_add_packed(pk.packed[k], &ev, &r, pk.rest.data + at, got, lens);
+    }
+    if (pk.rest.len > 4096)
+        mc_buf_reset(&pk.rest);
+}
+
+/* The aggregate's add with the values but the hour packed apart and the
+ * delays read apart, as a worker thread prepares them for the ingest loop
+ * (aggregate_pack_rest, delay_read_logged, aggregate_add_packed), makes
+ * the entries aggregate_add makes of every event of tests/data: the same
+ * tuples in the same order with their values, lengths, counts, times,
+ * sample and delays, for three sets of dimensions. */
+START_TEST(test_packed_adds)
+{
+    memset(&pk, 0, sizeof pk);
+    for (size_t k = 0; k < N_PACK_KEEPS; k++) {
+        pk.whole[k] = aggregate_new();
+        pk.packed[k] = aggregate_new();
+        aggregate_keep_dims(pk.whole[k], pack_keeps[k]);
+        aggregate_keep_dims(pk.packed[k], pack_keeps[k]);
+        aggregate_set_budget(pk.whole[k], 1000000);
+        aggregate_set_budget(pk.packed[k], 1000000);
+    }
+    test_each_data_line(pack_line, NULL);
+    ck_assert_uint_gt(pk.events, 5000);
+    mc_buf ea = {0}, eb = {0};
+    for (size_t k = 0; k < N_PACK_KEEPS; k++) {
+        size_t n = aggregate_size(pk.whole[k]), events = 0;
+        ck_assert_uint_gt(n, 50);
+        ck_assert_uint_eq(aggregate_size(pk.packed[k]), n);
+        for (size_t i = 0; i < n; i++) {
+            const mc_agg_entry *a = aggregate_entry(pk.whole[k], i), *b = aggregate_entry(pk.packed[k], i);
+            /* Each value where its length says (no value of tests/data
+             * holds a NUL), an hour "YYYY-MM-DDTHH", an unkept one empty. */
+            for (int d = 0; d < DIM_COUNT; d++) {
+                ck_assert_uint_eq(strlen(b->dims[d]), b->lens[d]);
+                if (!(pack_keeps[k] & BIT(d)))
+                    ck_assert_uint_eq(b->lens[d], 0);
+            }
+            ck_assert_uint_eq(b->lens[DIM_HOUR], 13);
+            ck_assert_uint_eq(b->key_len, DIM_COUNT + b->lens[DIM_HOUR] + strlen(b->dims[DIM_CLASS]) +
+                                              strlen(b->dims[DIM_STATUS]) + strlen(b->dims[DIM_DIRECTION]) +
+                                              strlen(b->dims[DIM_CODE]) + strlen(b->dims[DIM_ENHANCED]) +
+                                              strlen(b->dims[DIM_HARD]) + strlen(b->dims[DIM_MTA]) +
+                                              strlen(b->dims[DIM_HOST]) + strlen(b->dims[DIM_STAGE]) +
+                                              strlen(b->dims[DIM_REASON]) + strlen(b->dims[DIM_DOMAIN]) +
+                                              strlen(b->dims[DIM_RELAY]) + strlen(b->dims[DIM_CLIENT]) +
+                                              strlen(b->dims[DIM_CONFLICT]) + strlen(b->dims[DIM_INFERRED]) +
+                                              strlen(b->dims[DIM_SENDER]) + strlen(b->dims[DIM_SENDER_DOMAIN]) +
+                                              strlen(b->dims[DIM_RECIPIENT]));
+            events += b->count;
+            ck_assert_uint_eq(a->key_len, b->key_len);
+            ck_assert(memcmp(a->dims[0], b->dims[0], a->key_len) == 0);
+            ck_assert(memcmp(a->lens, b->lens, sizeof a->lens) == 0);
+            ck_assert_uint_eq(a->count, b->count);
+            ck_assert(memcmp(&a->first, &b->first, sizeof a->first) == 0);
+            ck_assert(memcmp(&a->last, &b->last, sizeof a->last) == 0);
+            ck_assert_str_eq(a->sample, b->sample);
+            delay_cells_encode(&a->delays, &ea);
+            delay_cells_encode(&b->delays, &eb);
+            ck_assert_uint_eq(ea.len, eb.len);
+            ck_assert(ea.len == 0 || memcmp(ea.data, eb.data, ea.len) == 0);
+        }
+        ck_assert_uint_eq(events, pk.events);
+        aggregate_free(pk.whole[k]);
+        aggregate_free(pk.packed[k]);
+    }
+    mc_buf_free(&ea), mc_buf_free(&eb), mc_buf_free(&pk.rest);
 }
 END_TEST
 
@@ -548,6 +735,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_cell_hints);
     tcase_add_test(tc, test_split_memo);
+    tcase_add_test(tc, test_read_then_count);
+    tcase_add_test(tc, test_packed_adds);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);

@@ -595,6 +595,33 @@ START_TEST(test_key_bytes)
 }
 END_TEST
 
+/* An outcome without its sender takes the message's; its sender domain
+ * (lower-cased) comes with it by default, and not once the caller says it
+ * reads none (a report that does not count by it), while the sender still
+ * does; asked again, it comes again. */
+START_TEST(test_sender_domain_fill)
+{
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    mc_time t = at_second(1);
+    mc_fact f = {.kind = FACT_QUEUED, .time = t, .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/qmgr"),
+                 .queue_id = mc_str_cstr("4F2A81C0D3"), .sender = mc_str_cstr("Ann@Mail.Example.ORG"),
+                 .has_sender = true};
+    messages_fact(m, &f, &fig);
+    static const bool fill[] = {true, false, true};
+    for (size_t i = 0; i < sizeof fill / sizeof fill[0]; i++) {
+        if (i > 0)
+            messages_fill_sender_domain(m, fill[i]);
+        mc_event ev = {.time = t, .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/smtp"),
+                       .status = mc_str_cstr("deferred"), .queue_id = mc_str_cstr("4F2A81C0D3")};
+        messages_event(m, &ev, &fig);
+        ck_assert(mc_str_eq(ev.sender, "Ann@Mail.Example.ORG"));
+        ck_assert_str_eq(ev.sender_domain, fill[i] ? "mail.example.org" : "");
+    }
+    messages_free(m);
+}
+END_TEST
+
 /* The per-message figures are counted in the hour of the line that
  * settles them (the loop holds them while the hour stays the same): the
  * mta-run log with its lines from 12:52:40 on moved to 13:xx, reported for
@@ -642,6 +669,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_table_storage);
     tcase_add_test(tc, test_lookup_memo);
     tcase_add_test(tc, test_key_bytes);
+    tcase_add_test(tc, test_sender_domain_fill);
     tcase_add_test(tc, test_figures_by_hour);
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
