@@ -220,16 +220,23 @@ START_TEST(test_stop_inside_endless_pipe_line)
 {
     int sigs[] = {SIGTERM, SIGINT};
     for (int i = 0; i < 2; i++) {
-        char db[128], fifo[128], script[512];
+        char db[128], fifo[128], go[128], script[768];
         snprintf(db, sizeof db, "%s/pipe%d.db", test_dir, i);
         snprintf(fifo, sizeof fifo, "%s/fifo%d", test_dir, i);
+        snprintf(go, sizeof go, "%s/go%d", test_dir, i);
         sh("mkfifo %s", fifo);
         char *argv[] = {BIN, "ingest", "--quiet", "--db", db, fifo, NULL};
         pid_t pid = start(argv);
-        snprintf(script, sizeof script, "exec >%s; head -2 %s; sleep 2; yes x | tr -d '\\n'", fifo, MAILLOG);
+        /* The endless line starts only once the two lines are committed
+         * (the silence before it lasts as long as the commit takes, not a
+         * fixed time a loaded machine may overrun). */
+        snprintf(script, sizeof script,
+                 "exec >%s; head -2 %s; while [ ! -e %s ]; do sleep 0.1; done; yes x | tr -d '\\n'", fifo,
+                 MAILLOG, go);
         char *writer[] = {"/bin/sh", "-c", script, NULL};
         pid_t wpid = start(writer);
         ck_assert(wait_lines(db, "\"lines\": 2,"));
+        sh("touch %s", go);
         test_sleep_ms(2500); /* well inside the endless line */
         expect_prompt_stop(pid, sigs[i], "a pipe without newlines");
         stop(wpid, SIGKILL);
