@@ -355,7 +355,7 @@ static const char *const words[] = {
     "PRDR error after pipelined RCPT TO:<a>: host h [1.2.3.4]: ", "host h [1.2.3.4]:25: ", "host h [1.2.3.4]:x_1: 451 ",
     "host h [1.2.3.4] ", "host h []: ",       "host [1]: ",        "RCPT TO:<",        ">: ",
     "<a>x: ",           "MAIL FROM:<a>: 550 ", "error after ",    "5.1.1: ",          "550-5.7.1 ",
-    "DS ",              "DS",                "DSrejected RCPT <a> ", "rejected RCPT ", "temporarily rejected RCPT ",
+    "DS",               "DSrejected RCPT <a> ", "rejected RCPT ", "temporarily rejected RCPT ",
     "rejected RCPT <a@b>: ", "rejected RCPT a:b ", "F=<a b> ",      "F=\"a b\" ",     "F=a<b ",
     "F=<> ",            "F=<a>x ",           "X=\"a b\" ",      "X=\"a\"b ",       "X=\"a b ",
     "U=root ",          "ABCD=x ",           "I=[1.2.3.4]:25 ",   "H=(h) [1.2.3.4] ", "H=h (x y) [1.2.3.4]:25 ",
