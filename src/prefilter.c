@@ -484,29 +484,35 @@ static bool single_lit(const mc_litset *ls, size_t i);
  * free), and each candidate is checked against the literals that begin
  * with its two bytes, whole.  The tables may let through places that
  * begin no literal (a nibble of one literal with the other nibble of
- * another), never turn one away; the check decides.  The one-byte
- * literals are compared in the same pass.  Found: exactly the plain
+ * another), never turn one away; the check decides, among the literals
+ * that begin with the candidate's three bytes (or its two, for a two-byte
+ * literal).  The one-byte literals are compared in the same pass.  Found: exactly the plain
  * automaton's bits (test_scan_like_plain, test_filter_like_chains). */
 
 /* A literal of two bytes or more as the check compares it: its first
- * bytes (up to 8, little-endian) under a mask, the rest by memcmp. */
+ * 16 bytes as two little-endian words under masks (a word past its end
+ * has mask 0), the rest by memcmp. */
 typedef struct {
-    uint64_t head, mask;
-    const char *rest;          /* the bytes after the first 8 */
+    uint64_t head, mask, head2, mask2;
+    const char *rest;          /* the bytes after the first 16 */
     uint32_t id, len;
 } filter_lit;
 
-/* The literals that begin with one pair of bytes: lits[first .. first + count). */
+/* The literals that begin with one key: lits[first .. first + count).
+ * The key of a literal and of a place is its first three bytes (b0 |
+ * b1 << 8 | b2 << 16), or its first two tagged 1 << 24 for a two-byte
+ * literal: a place looks up both. */
 typedef struct {
-    uint16_t pair, first, count;
+    uint32_t key;
+    uint16_t first, count;
 } filter_slot;
 
 #define FILTER_SINGLES 4
 
 struct litfilter {
     uint8_t nib[2][6][16];     /* 16 buckets, 8 a table: [t][2k] bucket bits by the low nibble of byte k, [t][2k + 1] by the high */
-    filter_lit *lits;          /* sorted by their first two bytes */
-    filter_slot *slots;        /* open addressing by pair_slot, count 0: empty */
+    filter_lit *lits;          /* sorted by key */
+    filter_slot *slots;        /* open addressing by key_slot, count 0: empty */
     uint64_t prints[64];       /* print_bit of each literal's first three bytes (two, tagged 1 << 24, for a two-byte one) */
     size_t slot_mask;
     size_t n_single;
@@ -528,25 +534,31 @@ static void filter_free(struct litfilter *f)
  * one of 4,096 bits. */
 static inline uint32_t print_bit(uint32_t v) { return (v * 2654435761u) >> 20; }
 
-/* The first slot to probe for a pair of bytes. */
-static size_t pair_slot(uint16_t pair, size_t mask) { return ((uint32_t)pair * 2654435761u >> 16) & mask; }
-
-/* The slot of a pair: where it is, or the empty one it would take. */
-static const filter_slot *find_pair(const struct litfilter *f, uint16_t pair)
+/* The key of a literal of len bytes (two or more) whose first word is head. */
+static inline uint32_t lit_key(uint64_t head, uint32_t len)
 {
-    size_t i = pair_slot(pair, f->slot_mask);
-    while (f->slots[i].count && f->slots[i].pair != pair)
+    return len > 2 ? (uint32_t)(head & 0xffffff) : (uint32_t)(head & 0xffff) | 1u << 24;
+}
+
+/* The first slot to probe for a key. */
+static size_t key_slot(uint32_t key, size_t mask) { return (key * 2654435761u >> 16) & mask; }
+
+/* The slot of a key: where it is, or the empty one it would take. */
+static const filter_slot *find_key(const struct litfilter *f, uint32_t key)
+{
+    size_t i = key_slot(key, f->slot_mask);
+    while (f->slots[i].count && f->slots[i].key != key)
         i = (i + 1) & f->slot_mask;
     return &f->slots[i];
 }
 
-/* Orders filter literals by their first two bytes, then id. */
-static int by_pair(const void *a, const void *b)
+/* Orders filter literals by key, then id. */
+static int by_key(const void *a, const void *b)
 {
     const filter_lit *x = a, *y = b;
-    uint16_t px = (uint16_t)(x->head & 0xffff), py = (uint16_t)(y->head & 0xffff);
-    if (px != py)
-        return px < py ? -1 : 1;
+    uint32_t kx = lit_key(x->head, x->len), ky = lit_key(y->head, y->len);
+    if (kx != ky)
+        return kx < ky ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -600,10 +612,14 @@ static struct litfilter *filter_new(const mc_litset *ls)
         if (single_lit(ls, i))
             continue;
         filter_lit *fl = &f->lits[k++];
-        size_t h = ls->lens[i] < 8 ? ls->lens[i] : 8;
+        size_t h = ls->lens[i] < 8 ? ls->lens[i] : 8, h2 = ls->lens[i] > 8 ? ls->lens[i] - 8 : 0;
+        h2 = h2 < 8 ? h2 : 8;
         memcpy(&fl->head, ls->lits[i], h);
         fl->mask = h == 8 ? UINT64_MAX : (1ULL << (8 * h)) - 1;
-        fl->rest = ls->lits[i] + h;
+        if (h2)
+            memcpy(&fl->head2, ls->lits[i] + 8, h2);
+        fl->mask2 = h2 == 8 ? UINT64_MAX : (1ULL << (8 * h2)) - 1;
+        fl->rest = ls->lits[i] + h + h2;
         fl->id = (uint32_t)i;
         fl->len = (uint32_t)ls->lens[i];
         const unsigned char *b = (const unsigned char *)ls->lits[i];
@@ -613,7 +629,7 @@ static struct litfilter *filter_new(const mc_litset *ls)
         prints[n_prints++] = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | (ls->lens[i] > 2 ? b[2] : 0) |
                              (ls->lens[i] > 2 ? 0 : 1u << 24);
     }
-    qsort(f->lits, n, sizeof *f->lits, by_pair);
+    qsort(f->lits, n, sizeof *f->lits, by_key);
     /* Buckets: the two-byte literals in buckets 0 and 8, the distinct
      * three-byte fingerprints in order over the other fourteen
      * (neighbours share their first bytes, so a bucket's nibbles stay
@@ -637,19 +653,19 @@ static struct litfilter *filter_new(const mc_litset *ls)
         filter_mark(f, b, 2, two ? -1 : (int)(v & 0xff));
     }
     free(prints);
-    /* The pairs' slots, at most a quarter full. */
+    /* The keys' slots, at most a quarter full. */
     size_t n_slots = 16;
     while (n_slots < 4 * n)
         n_slots *= 2;
     f->slots = mc_xcalloc(n_slots, sizeof *f->slots);
     f->slot_mask = n_slots - 1;
     for (size_t i = 0; i < n;) {
-        uint16_t pair = (uint16_t)(f->lits[i].head & 0xffff);
+        uint32_t key = lit_key(f->lits[i].head, f->lits[i].len);
         size_t j = i;
-        while (j < n && (uint16_t)(f->lits[j].head & 0xffff) == pair)
+        while (j < n && lit_key(f->lits[j].head, f->lits[j].len) == key)
             j++;
-        filter_slot *s = (filter_slot *)find_pair(f, pair);
-        s->pair = pair;
+        filter_slot *s = (filter_slot *)find_key(f, key);
+        s->key = key;
         s->first = (uint16_t)i;
         s->count = (uint16_t)(j - i);
         i = j;
@@ -662,28 +678,56 @@ static struct litfilter *filter_new(const mc_litset *ls)
 }
 
 #if defined(LITSET_FILTER)
+/* Up to 8 bytes at p (fewer when left is under 8), little-endian. */
+static inline uint64_t load_word(const unsigned char *p, size_t left)
+{
+    uint64_t w = 0;
+    if (left >= 8)
+        memcpy(&w, p, 8);
+    else
+        for (size_t k = 0; k < left; k++)
+            w |= (uint64_t)p[k] << (8 * k);
+    return w;
+}
+
+/* Sets the bits of the literals of slot s that begin at t[pos] (whose
+ * first word is w) and end within the left bytes there. */
+static inline void check_slot(const struct litfilter *f, const filter_slot *s, const unsigned char *t, size_t pos,
+                              size_t left, uint64_t w, uint64_t *bits)
+{
+    uint64_t w2 = 0;
+    bool loaded = false;
+    for (const filter_lit *l = f->lits + s->first, *e = l + s->count; l < e; l++) {
+        if (l->len > left || (w & l->mask) != l->head)
+            continue;
+        if (l->len > 8) {
+            /* The second word only once a literal of more than 8 bytes fits here. */
+            if (!loaded) {
+                w2 = load_word(t + pos + 8, left - 8);
+                loaded = true;
+            }
+            if ((w2 & l->mask2) != l->head2 || (l->len > 16 && memcmp(t + pos + 16, l->rest, l->len - 16) != 0))
+                continue;
+        }
+        bits[l->id / 64] |= 1ULL << (l->id % 64);
+    }
+}
+
 /* Sets the bits of the literals that begin at t[pos] (a candidate of the
  * filter) and end within the n bytes of t. */
 static inline void filter_check(const struct litfilter *f, const unsigned char *t, size_t n, size_t pos,
                                 uint64_t *bits)
 {
     size_t left = n - pos;
-    uint64_t w = 0;
-    if (left >= 8)
-        memcpy(&w, t + pos, 8);
-    else
-        for (size_t k = 0; k < left; k++)
-            w |= (uint64_t)t[pos + k] << (8 * k);
+    uint64_t w = load_word(t + pos, left);
     /* Most candidates begin no literal: their three bytes (two for the
-     * two-byte literals) are not among the set's, known from one bit. */
+     * two-byte literals) are not among the set's, known from one bit;
+     * the rest are compared with the literals of that key alone. */
     uint32_t three = (uint32_t)(w & 0xffffff), two = (uint32_t)(w & 0xffff) | 1u << 24;
-    if (!(f->prints[print_bit(three) / 64] >> (print_bit(three) % 64) & 1) &&
-        !(f->prints[print_bit(two) / 64] >> (print_bit(two) % 64) & 1))
-        return;
-    const filter_slot *s = find_pair(f, (uint16_t)w);
-    for (const filter_lit *l = f->lits + s->first, *e = l + s->count; l < e; l++)
-        if (l->len <= left && (w & l->mask) == l->head && (l->len <= 8 || memcmp(t + pos + 8, l->rest, l->len - 8) == 0))
-            bits[l->id / 64] |= 1ULL << (l->id % 64);
+    if (left >= 3 && f->prints[print_bit(three) / 64] >> (print_bit(three) % 64) & 1)
+        check_slot(f, find_key(f, three), t, pos, left, w, bits);
+    if (f->prints[print_bit(two) / 64] >> (print_bit(two) % 64) & 1)
+        check_slot(f, find_key(f, two), t, pos, left, w, bits);
 }
 
 /* The candidates among the 32 places starting at q (whose 34 bytes are
