@@ -36,14 +36,6 @@ void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig);
  * view stays valid until the next call. */
 void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig);
 
-/* Whether a line settled any figure (most settle none): the fields or'ed,
- * not a memcmp call; inline, as it runs on every fact and outcome line. */
-static inline bool messages_figures_any(const mc_msg_figures *fig)
-{
-    return (fig->received | fig->generated | fig->delivered | fig->deferred | fig->bounced | fig->expired |
-            fig->rejected | fig->evicted | fig->bytes_received | fig->bytes_delivered) != 0;
-}
-
 /* Whether messages_event fills ev->sender_domain along with the sender it
  * takes from the message (the default); a caller that reads no sender
  * domain (a report that does not count by it) saves making it. */

@@ -33,7 +33,6 @@
 #include "classify.h"
 #include "exitcodes.h"
 #include "lineshape.h"
-#include "msgstage.h"
 #include "mtawarn.h"
 #include "parse.h"
 #include "reader.h"
@@ -209,7 +208,6 @@ typedef struct {
      * may hold, the bytes of lines in a chunk, and the offset after the
      * last line applied (the reader is ahead of it). */
     mc_pool *pool;
-    mc_msgstage *stage;       /* the join's own thread (NULL: the loop joins) */
     size_t depth, chunk_bytes;
     uint64_t applied_offset;
     /* Added to a chunk's base and its lines' counts (the reader counts
@@ -552,7 +550,10 @@ static void count_line_stats(run_state *rs, uint64_t lines_now, uint64_t skipped
 /* Hands the per-message figures a line settled to the aggregate. */
 static void count_figures(run_state *rs, const mc_time *t, const mc_msg_figures *fig)
 {
-    if (rs->agg && messages_figures_any(fig)) {
+    /* Most lines settle no figure: the fields or'ed, not a memcmp call. */
+    bool any = (fig->received | fig->generated | fig->delivered | fig->deferred | fig->bounced | fig->expired |
+                fig->rejected | fig->evicted | fig->bytes_received | fig->bytes_delivered) != 0;
+    if (rs->agg && any) {
         pending_figures(&rs->pl, rs->agg, t, fig);
         rs->dirty = true;
     }
@@ -588,16 +589,14 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
                        uint64_t skipped_now)
 {
     mc_ingest_opts *o = rs->o;
-    /* With the join's thread, it joins the line once the chunk is applied. */
-    mc_messages *msgs = rs->stage ? NULL : o->messages;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
     /* The MTA's own warnings, for the report's Warnings section: here, in
      * order, with the parser's year and time settled for this line. */
     if (rs->agg && maybe_warning)
         mtawarn_count(&o->rules->warnings, &rs->parser, line, rs->agg);
-    if (msgs && fact) {
+    if (o->messages && fact) {
         mc_msg_figures fig = {0};
-        messages_fact(msgs, fact, &fig);
+        messages_fact(o->messages, fact, &fig);
         count_figures(rs, &fact->time, &fig);
     }
     if (o->on_fact && fact)
@@ -609,9 +608,9 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
         retry_skip = 1;
         o->retry_skips++;
     } else if (pr == PARSE_EVENT) {
-        if (msgs) {
+        if (o->messages) {
             mc_msg_figures fig = {0};
-            messages_event(msgs, ev, &fig);
+            messages_event(o->messages, ev, &fig);
             count_figures(rs, &ev->time, &fig);
         }
         o->events++;
@@ -713,13 +712,11 @@ static int fill_chunk(run_state *rs, mc_chunk *c)
     }
 }
 
-/* Applies a parsed chunk line by line.  STREAM_END: all of it applied;
- * *applied: the lines applied (the line an error or a stop came at too). */
-static stream_result apply_chunk(run_state *rs, mc_chunk *c, size_t *applied)
+/* Applies a parsed chunk line by line.  STREAM_END: all of it applied. */
+static stream_result apply_chunk(run_state *rs, mc_chunk *c)
 {
     mc_ingest_opts *o = rs->o;
     for (size_t i = 0; i < c->n_lines; i++) {
-        *applied = i + 1;
         const mc_line_out *l = &c->lines[i];
         mc_str line = chunk_line(c, l);
         uint64_t lines_now = rs->blk_lines + c->base_lines + l->lines;
@@ -745,44 +742,6 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c, size_t *applied)
     return STREAM_END;
 }
 
-/* Takes back chunks the join's thread has joined: the oldest (waiting
- * for it) when wait, every one held (waiting) when all, else those joined
- * by now; counts the figures their lines settled (unless count is false:
- * the run failed) and recycles them.  False on a database error (a flush
- * of the aggregate they filled). */
-static bool stage_take(run_state *rs, bool wait, bool all, bool count)
-{
-    const mc_stage_figure *figs;
-    size_t n;
-    mc_chunk *c;
-    bool ok = true;
-    while ((c = msgstage_take(rs->stage, wait || all, &figs, &n)) != NULL) {
-        for (size_t i = 0; count && ok && i < n; i++) {
-            count_figures(rs, &figs[i].time, &figs[i].fig);
-            if (aggregate_full(rs->agg))
-                ok = flush(rs);
-        }
-        pool_recycle(rs->pool, c);
-        if (wait && !all)
-            break;
-    }
-    return ok;
-}
-
-/* A chunk whose first n lines were applied: to the join's thread (after
- * taking one back when it holds its most), or recycled.  False on a
- * database error. */
-static bool chunk_applied(run_state *rs, mc_chunk *c, size_t n)
-{
-    if (rs->stage == NULL) {
-        pool_recycle(rs->pool, c);
-        return true;
-    }
-    bool ok = !msgstage_full(rs->stage) || stage_take(rs, true, false, true);
-    msgstage_push(rs->stage, c, n);
-    return stage_take(rs, false, false, ok) && ok;
-}
-
 /* Takes back every chunk handed over without applying it. */
 static void drop_in_flight(run_state *rs)
 {
@@ -797,10 +756,8 @@ static stream_result apply_taken(run_state *rs, bool all)
 {
     mc_chunk *c;
     while ((c = pool_take(rs->pool)) != NULL) {
-        size_t applied = 0;
-        stream_result res = apply_chunk(rs, c, &applied);
-        if (!chunk_applied(rs, c, applied) && res != STREAM_DB_ERROR)
-            res = STREAM_DB_ERROR;
+        stream_result res = apply_chunk(rs, c);
+        pool_recycle(rs->pool, c);
         if (rs->repositioned && res == STREAM_IDLE) {
             /* What was read ahead is another ingest's now: go on from
              * where the reader was put. */
@@ -864,9 +821,6 @@ static stream_result process_stream(run_state *rs)
         return process_stream_one(rs);
     stream_result res = process_stream_pool(rs);
     reader_set_nowait(rs->r, false);
-    /* Every line applied is joined before anything is committed. */
-    if (rs->stage && !stage_take(rs, true, true, res != STREAM_DB_ERROR))
-        res = STREAM_DB_ERROR;
     return res;
 }
 
@@ -1060,19 +1014,6 @@ static mc_aggregate *ingest_aggregate(const mc_ingest_opts *o)
     return a;
 }
 
-/* Whether the join by message may run on a thread of its own (msgstage.h):
- * only when nothing after it on a line reads what it fills in (the sender
- * of an outcome): no event or fact callback (scan, trace, ingest's
- * failure events), an aggregate that counts by neither sender dimension,
- * and no table to commit with each batch (ingest).  MAILCODES_JOIN_THREAD=0
- * keeps it on the loop's thread (to compare the two). */
-static bool join_on_own_thread(const mc_ingest_opts *o, const mc_aggregate *agg, bool writer)
-{
-    const char *env = getenv("MAILCODES_JOIN_THREAD");
-    return o->messages && agg && !writer && !o->incremental && !o->on_event && !o->on_fact && !o->line_filter &&
-           !(aggregate_kept(agg) & (1u << DIM_SENDER | 1u << DIM_SENDER_DOMAIN)) && !(env && strcmp(env, "0") == 0);
-}
-
 int ingest_path(mc_ingest_opts *o, const char *path)
 {
     run_state rs;
@@ -1090,8 +1031,6 @@ int ingest_path(mc_ingest_opts *o, const char *path)
                                                      (aggregate_kept(rs.agg) & 1u << DIM_SENDER_DOMAIN));
     if (o->jobs > 1)
         start_workers(&rs);
-    if (rs.pool && join_on_own_thread(o, rs.agg, rs.writer))
-        rs.stage = msgstage_new(o->messages);
     if (rs.writer)
         rs.agg_flight = ingest_aggregate(o);
     rs.started = rs.last_flush = rs.last_progress = now_seconds();
@@ -1123,7 +1062,6 @@ int ingest_path(mc_ingest_opts *o, const char *path)
         fprintf(stderr, "mailcodes: %s\n", rs.err);
         rc = MC_EXIT_DB;
     }
-    msgstage_free(rs.stage);
     pool_free(rs.pool);
     parser_free(&rs.parser);
     if (rs.writer && o->messages) /* the batches' copies go: the table's own hook again */
