@@ -82,6 +82,12 @@ struct mc_messages {
     uint32_t free_head;  /* first free entry below pool_top + 1; 0: none */
     uint64_t hash_key[2];
     int64_t lifetime, sweep_every, last_sweep, now;
+    /* At most the last time of every message in the table (INT64_MAX:
+     * none): a sweep whose bound is below it would evict nothing, and
+     * skips its walk of the pool and its rebuild of the index.  Kept with
+     * each new or imported message (a message's last time only grows),
+     * made exact at each rebuild. */
+    int64_t oldest;
     int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
     int64_t memo_days;
     char keybuf[MAX_KEY];
@@ -102,6 +108,7 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
     m->lifetime = lifetime > 0 ? lifetime : MC_MESSAGES_LIFETIME;
     /* A lifetime shorter than the sweep interval is still kept to. */
     m->sweep_every = m->lifetime < SWEEP_EVERY ? m->lifetime : SWEEP_EVERY;
+    m->oldest = INT64_MAX;
     mc_random_key(m->hash_key, m);
     return m;
 }
@@ -308,6 +315,7 @@ static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figure
      * evicted message's slot then costs no comparison. */
     memset(m->memo, 0, sizeof m->memo);
     size_t kept = 0;
+    m->oldest = INT64_MAX;
     for (size_t i = 0; i < m->pool_top; i++) {
         msg_entry *e = entry_at(m, i);
         if (!e->used)
@@ -319,6 +327,8 @@ static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figure
             continue;
         }
         place(m, (uint32_t)i);
+        if (e->last < m->oldest)
+            m->oldest = e->last;
         kept++;
     }
     m->n = kept;
@@ -333,7 +343,9 @@ static void sweep(mc_messages *m, mc_msg_figures *fig)
         return;
     m->last_sweep = m->now;
     int64_t keep = m->lifetime;
-    rebuild(m, m->n_slots, m->now - keep, fig);
+    /* Nothing quiet for that long (most sweeps): the table stays as it is. */
+    if (m->oldest < m->now - keep)
+        rebuild(m, m->n_slots, m->now - keep, fig);
     while (m->n >= m->capacity - m->capacity / 8 && keep > 0) {
         keep /= 2;
         rebuild(m, m->n_slots, m->now - keep, fig);
@@ -439,6 +451,8 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     entry_set_key(e, m->keybuf, kn, h);
     e->size = -1;
     e->first = e->last = now;
+    if (now < m->oldest)
+        m->oldest = now;
     e->dirty = true;
     /* The sweep or the growth may have moved the chain's end. */
     s = find_slot(m, kn, h);
@@ -617,6 +631,8 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
     e->size = st->size;
     e->first = st->first;
     e->last = st->last;
+    if (e->last < m->oldest)
+        m->oldest = e->last;
     e->flags = (uint8_t)st->flags;
     e->stored = true;
     place(m, i);
@@ -638,6 +654,7 @@ void messages_reset(mc_messages *m)
     m->free_head = 0;
     m->n = 0;
     m->now = m->last_sweep = 0;
+    m->oldest = INT64_MAX;
     messages_changes_saved(m);
 }
 
