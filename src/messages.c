@@ -69,6 +69,15 @@ typedef struct {
 /* The unit of the table's memory: 128 bytes a message in flight. */
 _Static_assert(sizeof(msg_entry) == 128, "msg_entry is 128 bytes");
 
+/* A memo slot: the pool position + 1 of a message looked up (0: none),
+ * and a tag of its queue id, so that a new message (whose queue id is in
+ * no slot) is told without reading the slot's entry, at scale a cache
+ * miss; a tag that matches is still checked against the whole key. */
+typedef struct {
+    uint32_t pos1;
+    uint32_t tag;
+} memo_slot;
+
 struct mc_messages {
     /* Each slot: the low 32 bits of its message's hash, then its pool
      * position + 1 (0: empty).  A probe past another message, and the
@@ -91,7 +100,7 @@ struct mc_messages {
     int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
     int64_t memo_days;
     char keybuf[MAX_KEY];
-    uint32_t memo[1u << MEMO_BITS]; /* pool position + 1 of a message looked up, by memo_slot; 0: none */
+    memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
     bool track;          /* keep dirty flags and the keys gone */
     bool no_sender_domain; /* messages_fill_sender_domain(false) */
     char **gone;
@@ -304,13 +313,11 @@ static void place(mc_messages *m, uint32_t i)
     m->slots[s] = slot_make(h, i);
 }
 
-/* Rebuilds the index (n_slots slots) keeping the messages heard of since
- * `since`; the others are counted as evicted. */
-static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figures *fig)
+/* Rebuilds the index keeping the messages heard of since `since`; the
+ * others are counted as evicted. */
+static void rebuild(mc_messages *m, int64_t since, mc_msg_figures *fig)
 {
-    free(m->slots);
-    m->slots = mc_xcalloc(n_slots, sizeof *m->slots);
-    m->n_slots = n_slots;
+    memset(m->slots, 0, m->n_slots * sizeof *m->slots);
     /* Not needed (a memo slot is checked against the whole key), but an
      * evicted message's slot then costs no comparison. */
     memset(m->memo, 0, sizeof m->memo);
@@ -334,6 +341,26 @@ static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figure
     m->n = kept;
 }
 
+/* Doubles the index: each slot's hash bits give its home in the larger
+ * one, so no entry is read (at scale the pool is megabytes of cache
+ * misses); the pool positions, and so the memo, stay. */
+static void grow_index(mc_messages *m)
+{
+    size_t n_slots = m->n_slots * 2;
+    uint64_t *slots = mc_xcalloc(n_slots, sizeof *slots);
+    for (size_t i = 0; i < m->n_slots; i++) {
+        if (m->slots[i] == 0)
+            continue;
+        size_t s = (size_t)(m->slots[i] >> 32) & (n_slots - 1);
+        while (slots[s])
+            s = (s + 1) & (n_slots - 1);
+        slots[s] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->n_slots = n_slots;
+}
+
 /* Drops quiet messages once a sweep interval of log time, and makes room
  * when full: the quietest go first, in steps of half the remaining lifetime. */
 static void sweep(mc_messages *m, mc_msg_figures *fig)
@@ -345,10 +372,10 @@ static void sweep(mc_messages *m, mc_msg_figures *fig)
     int64_t keep = m->lifetime;
     /* Nothing quiet for that long (most sweeps): the table stays as it is. */
     if (m->oldest < m->now - keep)
-        rebuild(m, m->n_slots, m->now - keep, fig);
+        rebuild(m, m->now - keep, fig);
     while (m->n >= m->capacity - m->capacity / 8 && keep > 0) {
         keep /= 2;
-        rebuild(m, m->n_slots, m->now - keep, fig);
+        rebuild(m, m->now - keep, fig);
     }
 }
 
@@ -368,8 +395,9 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 }
 
 /* The memo slot of a queue id: its last 8 bytes (all of a shorter one)
- * and its length, multiplied.  Unkeyed on purpose: see the header. */
-static size_t memo_slot(mc_str queue_id)
+ * and its length, multiplied (the high bits the slot, the low 32 its tag).
+ * Unkeyed on purpose: see the header. */
+static uint64_t memo_mix(mc_str queue_id)
 {
     uint64_t v = queue_id.n;
     if (queue_id.n >= 8) {
@@ -380,7 +408,7 @@ static size_t memo_slot(mc_str queue_id)
         for (size_t i = 0; i < queue_id.n; i++)
             v ^= (uint64_t)(unsigned char)queue_id.p[i] << (8 * i + 8);
     }
-    return (size_t)((v * 0x9E3779B97F4A7C15ull) >> (64 - MEMO_BITS));
+    return v * 0x9E3779B97F4A7C15ull;
 }
 
 /* Whether the entry is the message of host, instance (program up to its
@@ -416,14 +444,15 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
         m->now = now;
     const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
     size_t inst = slash ? (size_t)(slash - program.p) : program.n;
-    size_t ms = memo_slot(queue_id);
-    if (m->memo[ms]) {
-        msg_entry *e = entry_at(m, m->memo[ms] - 1);
+    uint64_t mix = memo_mix(queue_id);
+    memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix) {
+        msg_entry *e = entry_at(m, memo->pos1 - 1);
         if (entry_is(e, host, program, inst, queue_id)) {
             if (now > e->last)
                 e->last = now;
             e->dirty = true;
-            *at = m->memo[ms] - 1;
+            *at = memo->pos1 - 1;
             return e;
         }
     }
@@ -438,14 +467,14 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
             e->last = now;
         e->dirty = true;
         *at = slot_pos1(m->slots[s]) - 1;
-        m->memo[ms] = slot_pos1(m->slots[s]);
+        *memo = (memo_slot){.pos1 = slot_pos1(m->slots[s]), .tag = (uint32_t)mix};
         return e;
     }
     if (!create)
         return NULL;
     sweep(m, fig);
     if ((m->n + 1) * 2 > m->n_slots)
-        rebuild(m, m->n_slots * 2, INT64_MIN, fig);
+        grow_index(m);
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, m->keybuf, kn, h);
@@ -459,7 +488,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     m->slots[s] = slot_make(h, i);
     m->n++;
     *at = i;
-    m->memo[ms] = i + 1;
+    *memo = (memo_slot){.pos1 = i + 1, .tag = (uint32_t)mix};
     return e;
 }
 
@@ -619,10 +648,8 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
     size_t kn = strlen(st->key);
     if (m->n + 1 >= m->capacity || kn == 0 || kn >= sizeof m->keybuf)
         return false;
-    if ((m->n + 1) * 2 > m->n_slots) {
-        mc_msg_figures none = {0};
-        rebuild(m, m->n_slots * 2, INT64_MIN, &none);
-    }
+    if ((m->n + 1) * 2 > m->n_slots)
+        grow_index(m);
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, st->key, kn, hash_of(m, st->key, kn));
