@@ -69,6 +69,15 @@ typedef struct {
 /* The unit of the table's memory: 128 bytes a message in flight. */
 _Static_assert(sizeof(msg_entry) == 128, "msg_entry is 128 bytes");
 
+/* A memo slot: the pool position + 1 of a message looked up (0: none),
+ * and a tag of its queue id, so that a new message (whose queue id is in
+ * no slot) is told without reading the slot's entry, at scale a cache
+ * miss; a tag that matches is still checked against the whole key. */
+typedef struct {
+    uint32_t pos1;
+    uint32_t tag;
+} memo_slot;
+
 struct mc_messages {
     /* Each slot: the low 32 bits of its message's hash, then its pool
      * position + 1 (0: empty).  A probe past another message, and the
@@ -82,10 +91,16 @@ struct mc_messages {
     uint32_t free_head;  /* first free entry below pool_top + 1; 0: none */
     uint64_t hash_key[2];
     int64_t lifetime, sweep_every, last_sweep, now;
+    /* At most the last time of every message in the table (INT64_MAX:
+     * none): a sweep whose bound is below it would evict nothing, and
+     * skips its walk of the pool and its rebuild of the index.  Kept with
+     * each new or imported message (a message's last time only grows),
+     * made exact at each rebuild. */
+    int64_t oldest;
     int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
     int64_t memo_days;
     char keybuf[MAX_KEY];
-    uint32_t memo[1u << MEMO_BITS]; /* pool position + 1 of a message looked up, by memo_slot; 0: none */
+    memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
     bool track;          /* keep dirty flags and the keys gone */
     bool no_sender_domain; /* messages_fill_sender_domain(false) */
     char **gone;
@@ -102,6 +117,7 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
     m->lifetime = lifetime > 0 ? lifetime : MC_MESSAGES_LIFETIME;
     /* A lifetime shorter than the sweep interval is still kept to. */
     m->sweep_every = m->lifetime < SWEEP_EVERY ? m->lifetime : SWEEP_EVERY;
+    m->oldest = INT64_MAX;
     mc_random_key(m->hash_key, m);
     return m;
 }
@@ -297,17 +313,16 @@ static void place(mc_messages *m, uint32_t i)
     m->slots[s] = slot_make(h, i);
 }
 
-/* Rebuilds the index (n_slots slots) keeping the messages heard of since
- * `since`; the others are counted as evicted. */
-static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figures *fig)
+/* Rebuilds the index keeping the messages heard of since `since`; the
+ * others are counted as evicted. */
+static void rebuild(mc_messages *m, int64_t since, mc_msg_figures *fig)
 {
-    free(m->slots);
-    m->slots = mc_xcalloc(n_slots, sizeof *m->slots);
-    m->n_slots = n_slots;
+    memset(m->slots, 0, m->n_slots * sizeof *m->slots);
     /* Not needed (a memo slot is checked against the whole key), but an
      * evicted message's slot then costs no comparison. */
     memset(m->memo, 0, sizeof m->memo);
     size_t kept = 0;
+    m->oldest = INT64_MAX;
     for (size_t i = 0; i < m->pool_top; i++) {
         msg_entry *e = entry_at(m, i);
         if (!e->used)
@@ -319,9 +334,31 @@ static void rebuild(mc_messages *m, size_t n_slots, int64_t since, mc_msg_figure
             continue;
         }
         place(m, (uint32_t)i);
+        if (e->last < m->oldest)
+            m->oldest = e->last;
         kept++;
     }
     m->n = kept;
+}
+
+/* Doubles the index: each slot's hash bits give its home in the larger
+ * one, so no entry is read (at scale the pool is megabytes of cache
+ * misses); the pool positions, and so the memo, stay. */
+static void grow_index(mc_messages *m)
+{
+    size_t n_slots = m->n_slots * 2;
+    uint64_t *slots = mc_xcalloc(n_slots, sizeof *slots);
+    for (size_t i = 0; i < m->n_slots; i++) {
+        if (m->slots[i] == 0)
+            continue;
+        size_t s = (size_t)(m->slots[i] >> 32) & (n_slots - 1);
+        while (slots[s])
+            s = (s + 1) & (n_slots - 1);
+        slots[s] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->n_slots = n_slots;
 }
 
 /* Drops quiet messages once a sweep interval of log time, and makes room
@@ -333,10 +370,12 @@ static void sweep(mc_messages *m, mc_msg_figures *fig)
         return;
     m->last_sweep = m->now;
     int64_t keep = m->lifetime;
-    rebuild(m, m->n_slots, m->now - keep, fig);
+    /* Nothing quiet for that long (most sweeps): the table stays as it is. */
+    if (m->oldest < m->now - keep)
+        rebuild(m, m->now - keep, fig);
     while (m->n >= m->capacity - m->capacity / 8 && keep > 0) {
         keep /= 2;
-        rebuild(m, m->n_slots, m->now - keep, fig);
+        rebuild(m, m->now - keep, fig);
     }
 }
 
@@ -356,8 +395,9 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 }
 
 /* The memo slot of a queue id: its last 8 bytes (all of a shorter one)
- * and its length, multiplied.  Unkeyed on purpose: see the header. */
-static size_t memo_slot(mc_str queue_id)
+ * and its length, multiplied (the high bits the slot, the low 32 its tag).
+ * Unkeyed on purpose: see the header. */
+static uint64_t memo_mix(mc_str queue_id)
 {
     uint64_t v = queue_id.n;
     if (queue_id.n >= 8) {
@@ -368,7 +408,7 @@ static size_t memo_slot(mc_str queue_id)
         for (size_t i = 0; i < queue_id.n; i++)
             v ^= (uint64_t)(unsigned char)queue_id.p[i] << (8 * i + 8);
     }
-    return (size_t)((v * 0x9E3779B97F4A7C15ull) >> (64 - MEMO_BITS));
+    return v * 0x9E3779B97F4A7C15ull;
 }
 
 /* Whether the entry is the message of host, instance (program up to its
@@ -404,14 +444,15 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
         m->now = now;
     const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
     size_t inst = slash ? (size_t)(slash - program.p) : program.n;
-    size_t ms = memo_slot(queue_id);
-    if (m->memo[ms]) {
-        msg_entry *e = entry_at(m, m->memo[ms] - 1);
+    uint64_t mix = memo_mix(queue_id);
+    memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix) {
+        msg_entry *e = entry_at(m, memo->pos1 - 1);
         if (entry_is(e, host, program, inst, queue_id)) {
             if (now > e->last)
                 e->last = now;
             e->dirty = true;
-            *at = m->memo[ms] - 1;
+            *at = memo->pos1 - 1;
             return e;
         }
     }
@@ -426,26 +467,28 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
             e->last = now;
         e->dirty = true;
         *at = slot_pos1(m->slots[s]) - 1;
-        m->memo[ms] = slot_pos1(m->slots[s]);
+        *memo = (memo_slot){.pos1 = slot_pos1(m->slots[s]), .tag = (uint32_t)mix};
         return e;
     }
     if (!create)
         return NULL;
     sweep(m, fig);
     if ((m->n + 1) * 2 > m->n_slots)
-        rebuild(m, m->n_slots * 2, INT64_MIN, fig);
+        grow_index(m);
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, m->keybuf, kn, h);
     e->size = -1;
     e->first = e->last = now;
+    if (now < m->oldest)
+        m->oldest = now;
     e->dirty = true;
     /* The sweep or the growth may have moved the chain's end. */
     s = find_slot(m, kn, h);
     m->slots[s] = slot_make(h, i);
     m->n++;
     *at = i;
-    m->memo[ms] = i + 1;
+    *memo = (memo_slot){.pos1 = i + 1, .tag = (uint32_t)mix};
     return e;
 }
 
@@ -605,10 +648,8 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
     size_t kn = strlen(st->key);
     if (m->n + 1 >= m->capacity || kn == 0 || kn >= sizeof m->keybuf)
         return false;
-    if ((m->n + 1) * 2 > m->n_slots) {
-        mc_msg_figures none = {0};
-        rebuild(m, m->n_slots * 2, INT64_MIN, &none);
-    }
+    if ((m->n + 1) * 2 > m->n_slots)
+        grow_index(m);
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, st->key, kn, hash_of(m, st->key, kn));
@@ -617,6 +658,8 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
     e->size = st->size;
     e->first = st->first;
     e->last = st->last;
+    if (e->last < m->oldest)
+        m->oldest = e->last;
     e->flags = (uint8_t)st->flags;
     e->stored = true;
     place(m, i);
@@ -638,6 +681,7 @@ void messages_reset(mc_messages *m)
     m->free_head = 0;
     m->n = 0;
     m->now = m->last_sweep = 0;
+    m->oldest = INT64_MAX;
     messages_changes_saved(m);
 }
 

@@ -661,6 +661,185 @@ START_TEST(test_figures_by_hour)
 }
 END_TEST
 
+/* The sweep: once an hour of log time (the lifetime here, 3600 s), the
+ * messages quiet for longer than the lifetime leave the table, counted as
+ * evicted; a sweep that can evict none skips its walk (the table keeps a
+ * bound of its messages' last times).  Message A queued at minute 0, then
+ * a message a minute (queued, removed at once): the sweep at A's arrival
+ * finds the table empty, the one at minute 60 keeps A (quiet for exactly
+ * the lifetime, not longer), the one at minute 120 evicts it.  The same
+ * with A imported (as from the database): the sweeps come with the new
+ * messages from minute 1 on, so at 61 A goes.  After that, message B at
+ * minute 121 and a late line of C dated minute 50 (earlier than any time
+ * in the table): the sweep at minute 180 (181) evicts C alone, the one at
+ * 240 (241) B. */
+static mc_time at_minute(int k)
+{
+    return (mc_time){.year = 2026, .month = 11, .day = 23, .hour = k / 60, .min = k % 60, .usec = -1, .valid = true};
+}
+
+static void queue_at(mc_messages *m, const char *qid, int minute, bool remove, mc_msg_figures *fig)
+{
+    mc_fact f = {.kind = FACT_QUEUED, .time = at_minute(minute), .host = mc_str_cstr("mx"),
+                 .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
+                 .sender = mc_str_cstr("s@sweep.example"), .has_sender = true, .size = 100};
+    messages_fact(m, &f, fig);
+    if (remove) {
+        f.kind = FACT_REMOVED;
+        messages_fact(m, &f, fig);
+    }
+}
+
+/* A message a minute from `from` to `to`, each removed at once; the
+ * messages in flight after each must be `before` until minute `change`,
+ * then `after`. */
+static void stream_minutes(mc_messages *m, int from, int to, int change, size_t before, size_t after,
+                           mc_msg_figures *fig)
+{
+    for (int k = from; k <= to; k++) {
+        char qid[16];
+        snprintf(qid, sizeof qid, "S%04d", k);
+        queue_at(m, qid, k, true, fig);
+        ck_assert_msg(messages_in_flight(m) == (k < change ? before : after), "minute %d: %zu in flight, %llu evicted",
+                      k, messages_in_flight(m), (unsigned long long)fig->evicted);
+    }
+}
+
+/* messages_export callback: the key of the one message in flight. */
+static bool only_key(const mc_message_state *st, void *ctx)
+{
+    static char key[64];
+    snprintf(key, sizeof key, "%s", st->key);
+    *(const char **)ctx = key;
+    return true;
+}
+
+START_TEST(test_sweep_evicts)
+{
+    for (int imported = 0; imported < 2; imported++) {
+        mc_messages *m = messages_new(0, 3600);
+        mc_msg_figures fig = {0};
+        if (imported) {
+            mc_messages *db = messages_new(0, 3600);
+            queue_at(db, "OLDA", 0, false, &fig);
+            ck_assert(messages_export(db, import_into, m));
+            messages_free(db);
+        } else {
+            queue_at(m, "OLDA", 0, false, &fig);
+        }
+        ck_assert_uint_eq(messages_in_flight(m), 1);
+        /* An imported A: the first sweep comes with the first new message. */
+        int off = imported;
+        stream_minutes(m, 1, 120, imported ? 61 : 120, 1, 0, &fig);
+        ck_assert_uint_eq(fig.evicted, 1);
+        queue_at(m, "B", 121, false, &fig);
+        queue_at(m, "C", 50, false, &fig);
+        ck_assert_uint_eq(messages_in_flight(m), 2);
+        stream_minutes(m, 122, 239 + off, 180 + off, 2, 1, &fig);
+        ck_assert_uint_eq(fig.evicted, 2);
+        const char *left = NULL;
+        ck_assert(messages_export(m, only_key, &left));
+        ck_assert_str_eq(left, "mx\npostfix\nB\n");
+        stream_minutes(m, 240 + off, 240 + off, 0, 0, 0, &fig);
+        ck_assert_uint_eq(fig.evicted, 3);
+        messages_free(m);
+    }
+}
+END_TEST
+
+/* A full table makes room: the quietest messages go first, in steps of
+ * half the remaining lifetime (here a day), counted as evicted.  Capacity
+ * 100, a message a second that stays: the 101st finds the table full; the
+ * steps of 86400 s down to 168 s evict none (all are younger), the step
+ * of 84 s evicts the 16 quiet for more than 84 s (seconds 0 to 15), which
+ * leaves 84, under the 88 (capacity less an eighth) it stops at; with the
+ * 101st, 85 in flight, each of them with its own sender. */
+START_TEST(test_full_table)
+{
+    mc_messages *m = messages_new(100, 86400);
+    mc_msg_figures fig = {0};
+    char qid[16], want[32];
+    for (int i = 0; i <= 100; i++) {
+        snprintf(qid, sizeof qid, "F%03d", i);
+        snprintf(want, sizeof want, "f%d@full.example", i);
+        mc_time t = {.year = 2026, .month = 11, .day = 23, .hour = 10, .min = i / 60, .sec = i % 60, .usec = -1,
+                     .valid = true};
+        mc_fact f = {.kind = FACT_QUEUED, .time = t, .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/qmgr"),
+                     .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(want), .has_sender = true};
+        messages_fact(m, &f, &fig);
+        ck_assert_uint_eq(messages_in_flight(m), i < 100 ? (size_t)i + 1 : 85);
+    }
+    ck_assert_uint_eq(fig.evicted, 16);
+    for (int i = 16; i <= 100; i++) {
+        snprintf(qid, sizeof qid, "F%03d", i);
+        snprintf(want, sizeof want, "f%d@full.example", i);
+        mc_event ev = {.time = {.year = 2026, .month = 11, .day = 23, .hour = 10, .min = 1, .sec = 40, .usec = -1,
+                                .valid = true},
+                       .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/smtp"),
+                       .status = mc_str_cstr("deferred"), .queue_id = mc_str_cstr(qid)};
+        messages_event(m, &ev, &fig);
+        ck_assert_msg(ev.sender.p != NULL && mc_str_eq(ev.sender, want), "message %d lost its sender", i);
+    }
+    ck_assert_uint_eq(messages_in_flight(m), 85);
+    ck_assert_uint_eq(fig.deferred, 85);
+    messages_free(m);
+}
+END_TEST
+
+/* messages_export callback: the queue ids in flight ("mx\npostfix\nQID\n"). */
+static bool collect_qids(const mc_message_state *st, void *ctx)
+{
+    char (*qids)[16] = ctx;
+    int i = atoi(st->key + strlen("mx\npostfix\nG"));
+    snprintf(qids[i], sizeof qids[i], "G%04d", i);
+    return true;
+}
+
+/* The same with 2,000 messages through a table of 400 (half the index's
+ * 1,024 slots: chains are common): each time it is full, the make-room
+ * steps evict some, and the new message goes where its chain ends in the
+ * index rebuilt without them.  Every message is counted once, in flight
+ * or evicted, and every one in flight is found with its own sender. */
+START_TEST(test_full_table_chains)
+{
+    enum { N = 2000 };
+    static char qids[N][16];
+    memset(qids, 0, sizeof qids);
+    mc_messages *m = messages_new(400, 86400);
+    mc_msg_figures fig = {0};
+    char qid[16], want[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(qid, sizeof qid, "G%04d", i);
+        snprintf(want, sizeof want, "g%d@full.example", i);
+        mc_time t = {.year = 2026, .month = 11, .day = 23, .hour = 10 + i / 3600, .min = i / 60 % 60, .sec = i % 60,
+                     .usec = -1, .valid = true};
+        mc_fact f = {.kind = FACT_QUEUED, .time = t, .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/qmgr"),
+                     .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(want), .has_sender = true};
+        messages_fact(m, &f, &fig);
+        ck_assert_uint_le(messages_in_flight(m), 400);
+    }
+    size_t in_flight = messages_in_flight(m);
+    ck_assert_uint_eq(fig.evicted + in_flight, N);
+    ck_assert(messages_export(m, collect_qids, qids));
+    size_t found = 0;
+    for (int i = 0; i < N; i++) {
+        if (qids[i][0] == '\0')
+            continue;
+        snprintf(want, sizeof want, "g%d@full.example", i);
+        mc_event ev = {.time = {.year = 2026, .month = 11, .day = 23, .hour = 10, .min = 33, .sec = 19, .usec = -1,
+                                .valid = true},
+                       .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/smtp"),
+                       .status = mc_str_cstr("deferred"), .queue_id = mc_str_cstr(qids[i])};
+        messages_event(m, &ev, &fig);
+        ck_assert_msg(ev.sender.p != NULL && mc_str_eq(ev.sender, want), "message %d lost its sender", i);
+        found++;
+    }
+    ck_assert_uint_eq(found, in_flight);
+    ck_assert_uint_eq(messages_in_flight(m), in_flight);
+    messages_free(m);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -669,6 +848,9 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_table_storage);
     tcase_add_test(tc, test_lookup_memo);
     tcase_add_test(tc, test_key_bytes);
+    tcase_add_test(tc, test_sweep_evicts);
+    tcase_add_test(tc, test_full_table);
+    tcase_add_test(tc, test_full_table_chains);
     tcase_add_test(tc, test_sender_domain_fill);
     tcase_add_test(tc, test_figures_by_hour);
     tcase_add_test(tc, test_exim_figures);
