@@ -103,10 +103,12 @@ typedef struct {
     FILE *out;
 } problems_writer;
 
-/* What a report writes for its top problems, section by section:
+/* What a report writes for its top problems: lead once before them (kept:
+ * how many problems the window has, 0 for none), then section by section
  * heading before a section's first problem and end after its last (either
  * may be NULL), problem for each, with its rank. */
 typedef struct {
+    void (*lead)(const problems_writer *w, const mc_totals *t, size_t kept); /* once, first */
     void (*heading)(const problems_writer *w, size_t section);
     void (*problem)(const problems_writer *w, size_t rank, const kept_row *r);
     void (*end)(const problems_writer *w, size_t section);
@@ -115,6 +117,12 @@ typedef struct {
 /* Walks the first top problems of k (ranked; top 0: all) in the sections of
  * problems_directions, skipping empty sections. */
 void problems_by_section(const kept_rows *k, size_t top, const problems_visitor *v, const problems_writer *w);
+
+/* Writes the first top problems of o's window to out through v (problems_by_section),
+ * t given to v's lead and, when share is set, to its writer for the shares. */
+bool problems_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                    const mc_totals *t, bool share, size_t top, const problems_visitor *v, FILE *out, char *err,
+                    size_t errlen);
 
 /* The sections of the daily report, in the order they are shown (their
  * headings: report_section_heading): our MTA itself (its own fatal and

@@ -689,3 +689,29 @@ void problems_by_section(const kept_rows *k, size_t top, const problems_visitor 
             v->end(w, d);
     }
 }
+
+/* Gathers the window's problems once and walks them with v: the daily
+ * report's text and HTML differ only in their markup. */
+bool problems_write(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
+                    const mc_totals *t, bool share, size_t top, const problems_visitor *v, FILE *out, char *err,
+                    size_t errlen)
+{
+    kept_rows k;
+    bool have_prev;
+    problems_cache pc;
+    problems_cache_init(&pc, s, &o->window);
+    if (!problems_gather(&pc, rules, o, &k, &have_prev, err, errlen)) {
+        problems_cache_free(&pc);
+        return false;
+    }
+    mc_buf buf;
+    mc_buf_init(&buf);
+    problems_writer w = {&pc, rules, o, l, share ? t : NULL, &buf, out};
+    if (v->lead)
+        v->lead(&w, t, k.n);
+    problems_by_section(&k, top, v, &w);
+    mc_buf_free(&buf);
+    rows_free(&k);
+    problems_cache_free(&pc);
+    return true;
+}

@@ -405,30 +405,22 @@ static void daily_visit(const problems_writer *w, size_t rank, const kept_row *r
     daily_problem(w->pc, w->rules, w->o, w->l, w->t, rank, r, w->buf, w->out);
 }
 
+/* The title of the daily report's problems; with none, the words that say
+ * so (without lines the header said so: no all-clear, and no empty heading). */
+static void daily_lead(const problems_writer *w, const mc_totals *t, size_t kept)
+{
+    fprintf(w->out, "\n%s\n", lang_word(w->l, "top_problems"));
+    if (kept == 0)
+        fprintf(w->out, "  %s\n", report_nothing(w->l, t, lang_word(w->l, "no_problems")));
+}
+
 /* The daily report's problems: the top ones by rank (problems.c), shown
  * in one section per direction. */
 static bool daily_problems(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                            const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
-    kept_rows k;
-    bool have_prev;
-    problems_cache pc;
-    problems_cache_init(&pc, s, &o->window);
-    if (!problems_gather(&pc, rules, o, &k, &have_prev, err, errlen)) {
-        problems_cache_free(&pc);
-        return false;
-    }
-    fprintf(out, "\n%s\n", lang_word(l, "top_problems"));
-    if (k.n == 0) /* without lines the header said so: no all-clear, and no empty heading */
-        fprintf(out, "  %s\n", report_nothing(l, t, lang_word(l, "no_problems")));
-    mc_buf buf;
-    mc_buf_init(&buf);
-    problems_writer w = {&pc, rules, o, l, t, &buf, out};
-    problems_by_section(&k, report_top(o, 10), &(problems_visitor){daily_heading, daily_visit, NULL}, &w);
-    mc_buf_free(&buf);
-    rows_free(&k);
-    problems_cache_free(&pc);
-    return true;
+    return problems_write(s, rules, o, l, t, true, report_top(o, 10),
+                          &(problems_visitor){daily_lead, daily_heading, daily_visit, NULL}, out, err, errlen);
 }
 
 /* The daily report: the summary and the top problems with their evidence and advice. */

@@ -237,34 +237,27 @@ static void html_section_end(const problems_writer *w, size_t section)
     fputs("</table>\n", w->out);
 }
 
-/* The top problems (problems.c), one table per direction. */
+/* The title of the top problems; with none, the words that say so (as the
+ * text says it; without lines the page warned: no all-clear). */
+static void html_lead(const problems_writer *w, const mc_totals *t, size_t kept)
+{
+    fputs("<h2>", w->out);
+    html_text(w->out, lang_word(w->l, "top_problems"));
+    fputs("</h2>\n", w->out);
+    if (kept == 0) {
+        fputs("<p>", w->out);
+        html_text(w->out, report_nothing(w->l, t, lang_word(w->l, "no_problems")));
+        fputs("</p>\n", w->out);
+    }
+}
+
+/* The top problems (problems.c), one table per direction; no shares. */
 static bool html_problems(mc_store *s, const mc_rules *rules, const mc_report_opts *o, const mc_lang *l,
                           const mc_totals *t, FILE *out, char *err, size_t errlen)
 {
-    kept_rows k;
-    bool have_prev;
-    problems_cache pc;
-    problems_cache_init(&pc, s, &o->window);
-    if (!problems_gather(&pc, rules, o, &k, &have_prev, err, errlen)) {
-        problems_cache_free(&pc);
-        return false;
-    }
-    fputs("<h2>", out);
-    html_text(out, lang_word(l, "top_problems"));
-    fputs("</h2>\n", out);
-    if (k.n == 0) { /* as the text says it; without lines the page warned: no all-clear */
-        fputs("<p>", out);
-        html_text(out, report_nothing(l, t, lang_word(l, "no_problems")));
-        fputs("</p>\n", out);
-    }
-    mc_buf buf;
-    mc_buf_init(&buf);
-    problems_writer w = {&pc, rules, o, l, NULL, &buf, out};
-    problems_by_section(&k, report_top(o, 10), &(problems_visitor){html_heading, html_visit, html_section_end}, &w);
-    mc_buf_free(&buf);
-    rows_free(&k);
-    problems_cache_free(&pc);
-    return true;
+    return problems_write(s, rules, o, l, t, false, report_top(o, 10),
+                          &(problems_visitor){html_lead, html_heading, html_visit, html_section_end}, out, err,
+                          errlen);
 }
 
 /* Writes the whole HTML page. */
