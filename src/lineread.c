@@ -11,6 +11,7 @@
  */
 #include "lineread.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__SSE2__)
@@ -36,6 +37,80 @@ static bool plain_ascii(mc_str s)
         if ((signed char)s.p[i] < 0x20)
             return false;
     return true;
+}
+
+/* The places of a message's spaces and ':'s, one bit a byte (byte i is
+ * bit i % 64 of word i / 64), for a reader that walks a line word by word:
+ * one pass over the line instead of a memchr a word. */
+typedef struct {
+    uint64_t space[MC_LINEREAD_MAX / 64], colon[MC_LINEREAD_MAX / 64];
+} byte_marks;
+
+/* Fills m for s (at most MC_LINEREAD_MAX bytes) and says whether s is
+ * printable ASCII, as plain_ascii does, in the same pass: 16 bytes a step
+ * with SSE2, the last step's bytes through a zeroed copy (no load past the
+ * message; a zero byte is neither mark). */
+static bool marks_fill(mc_str s, byte_marks *m)
+{
+    size_t words = (s.n + 63) / 64;
+    for (size_t w = 0; w < words; w++)
+        m->space[w] = m->colon[w] = 0;
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi8(0x20), sp = _mm_set1_epi8(' '), co = _mm_set1_epi8(':');
+    unsigned bad = 0;
+    for (size_t i = 0; i < s.n; i += 16) {
+        __m128i v;
+        if (s.n - i >= 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
+            bad |= (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, low));
+        } else {
+            char tail[16] = {0};
+            memcpy(tail, s.p + i, s.n - i);
+            v = _mm_loadu_si128((const __m128i *)(const void *)tail);
+            bad |= (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, low)) & ((1u << (s.n - i)) - 1);
+        }
+        unsigned shift = (unsigned)(i % 64);
+        m->space[i / 64] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) << shift;
+        m->colon[i / 64] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, co)) << shift;
+    }
+    return bad == 0;
+#else
+    for (size_t i = 0; i < s.n; i++) {
+        m->space[i / 64] |= (uint64_t)(s.p[i] == ' ') << (i % 64);
+        m->colon[i / 64] |= (uint64_t)(s.p[i] == ':') << (i % 64);
+    }
+    return plain_ascii(s);
+#endif
+}
+
+/* The first marked place in [from, n), or n. */
+static size_t next_mark(const uint64_t *w, size_t from, size_t n)
+{
+    if (from >= n)
+        return n;
+    size_t i = from / 64;
+    uint64_t b = w[i] & (~(uint64_t)0 << (from % 64));
+    while (b == 0) {
+        if (++i * 64 >= n)
+            return n;
+        b = w[i];
+    }
+    return i * 64 + (size_t)__builtin_ctzll(b);
+}
+
+/* The last marked place in [from, to), or SIZE_MAX. */
+static size_t last_mark(const uint64_t *w, size_t from, size_t to)
+{
+    while (to > from) {
+        size_t i = (to - 1) / 64;
+        uint64_t b = w[i] & (~(uint64_t)0 >> (63 - (to - 1) % 64));
+        if (b != 0) {
+            size_t at = i * 64 + 63 - (size_t)__builtin_clzll(b);
+            return at >= from ? at : SIZE_MAX;
+        }
+        to = i * 64;
+    }
+    return SIZE_MAX;
 }
 
 /* Whether the literal lit (of length n) stands at i. */
@@ -273,35 +348,26 @@ static size_t exim_time(mc_str s, size_t i)
     return e - i <= 31 ? e : 0;
 }
 
-/* The last space in [from, to), or NULL. */
-static const char *last_space(mc_str s, size_t from, size_t to)
-{
-    for (size_t i = to; i > from; i--)
-        if (s.p[i - 1] == ' ')
-            return s.p + i - 1;
-    return NULL;
-}
-
 /* (?=(?:(?:[^ \n]*+ )+QT=(?<delay>T)(?: DT=(?<transfer>T))?$)? from p:
  * the greedy words try the places after a space from the last one back;
  * QT= and what follows must reach the end, so it is the last word, or
  * the last but one before a DT= word. */
-static void exim_queue_time(mc_str s, size_t p, mc_str groups[G_COUNT])
+static void exim_queue_time(mc_str s, const byte_marks *m, size_t p, mc_str groups[G_COUNT])
 {
-    const char *sp = last_space(s, p, s.n);
-    if (sp == NULL)
+    size_t sp = last_mark(m->space, p, s.n);
+    if (sp == SIZE_MAX)
         return;
-    size_t w = (size_t)(sp - s.p) + 1, e;
+    size_t w = sp + 1, e;
     if (LIT_AT(s, w, "QT=") && (e = exim_time(s, w + 3)) == s.n) {
         groups[G_DELAY] = span(s, w + 3, e);
         return;
     }
     if (!LIT_AT(s, w, "DT=") || (e = exim_time(s, w + 3)) != s.n)
         return;
-    const char *sp2 = last_space(s, p, w - 1);
-    if (sp2 == NULL)
+    size_t sp2 = last_mark(m->space, p, w - 1);
+    if (sp2 == SIZE_MAX)
         return;
-    size_t w2 = (size_t)(sp2 - s.p) + 1, e2;
+    size_t w2 = sp2 + 1, e2;
     if (LIT_AT(s, w2, "QT=") && (e2 = exim_time(s, w2 + 3)) == w - 1) {
         groups[G_DELAY] = span(s, w2 + 3, e2);
         groups[G_TRANSFER] = span(s, w + 3, e);
@@ -341,6 +407,16 @@ static bool sender_at(mc_str s, size_t c, mc_str *g)
 static void exim_sender(mc_str s, size_t p, mc_str groups[G_COUNT])
 {
     exim_after_words(s, p, sender_at, &groups[G_SENDER]);
+}
+
+/* exim_sender by the marks: the lazy words end at the first ':' from p, so
+ * the places tried are those after the spaces before it. */
+static void exim_sender_marked(mc_str s, const byte_marks *m, size_t p, mc_str groups[G_COUNT])
+{
+    size_t colon = next_mark(m->colon, p, s.n);
+    for (size_t sp = next_mark(m->space, p, colon); sp < colon; sp = next_mark(m->space, sp + 1, colon))
+        if (sender_at(s, sp + 1, &groups[G_SENDER]))
+            return;
 }
 
 /* (?=(?:[^\s<@][^<@]* <(?<recipient>[^>\s]*@[^>\s]*)>)?) at p: the
@@ -410,7 +486,8 @@ static bool exim_text_end(mc_str s, size_t i)
  * place, from where the last one ended, at which it fits. */
 static mc_lineread_result exim_delivery(mc_str s, mc_str groups[G_COUNT])
 {
-    if (!plain_ascii(s))
+    byte_marks m;
+    if (s.n > MC_LINEREAD_MAX || !marks_fill(s, &m))
         return LINEREAD_ASK;
     size_t id = exim_id_space(s), p = id ? id + 1 : 0;
     if (!(LIT_AT(s, p, "=> ") || LIT_AT(s, p, "-> ") || LIT_AT(s, p, ">> ")))
@@ -420,25 +497,23 @@ static mc_lineread_result exim_delivery(mc_str s, mc_str groups[G_COUNT])
     p += 3;
     if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<')
         return LINEREAD_NO;
-    exim_queue_time(s, p, groups);
-    exim_sender(s, p, groups);
+    exim_queue_time(s, &m, p, groups);
+    exim_sender_marked(s, &m, p, groups);
     bool angle = exim_angle_recipient(s, p, groups);
-    const char *sp = memchr(s.p + p, ' ', s.n - p);
-    size_t r = sp ? (size_t)(sp - s.p) : s.n;
+    size_t r = next_mark(m.space, p, s.n);
     if (!angle) /* the first of the two (?<recipient>) groups that is set */
         groups[G_RECIPIENT] = span(s, p, r);
     size_t t = r;
-    for (const char *q = sp; q != NULL; q = memchr(q + 1, ' ', s.n - (size_t)(q + 1 - s.p))) {
-        size_t c = (size_t)(q - s.p) + 1, e;
+    for (size_t q = r; q < s.n; q = next_mark(m.space, q + 1, s.n)) {
+        size_t c = q + 1, e;
         if (c + 1 < s.n && s.p[c] == 'H' && s.p[c + 1] == '=' && (e = exim_relay_end(s, c + 2)) != 0) {
             groups[G_RELAY] = span(s, c + 2, e);
             t = e;
             break;
         }
     }
-    for (const char *q = t < s.n ? memchr(s.p + t, ' ', s.n - t) : NULL; q != NULL;
-         q = memchr(q + 1, ' ', s.n - (size_t)(q + 1 - s.p))) {
-        size_t c = (size_t)(q - s.p) + 1;
+    for (size_t q = next_mark(m.space, t, s.n); q < s.n; q = next_mark(m.space, q + 1, s.n)) {
+        size_t c = q + 1;
         if (c + 2 >= s.n || s.p[c] != 'C' || s.p[c + 1] != '=' || s.p[c + 2] != '"')
             continue;
         for (const char *d = memchr(s.p + c + 3, '"', s.n - (c + 3)); d != NULL;
