@@ -1250,9 +1250,37 @@ typedef struct {
     mc_lineread_result (*read)(mc_str, size_t, const char *, size_t, char, mc_str *, size_t *);
 } acl_tail;
 
-/* Exim's ACL verdicts, rules/mta/exim.conf [acl-rcpt], [acl-rcpt-temp] and
- * [acl-data] (the other verdicts share its prefix; [acl-data-temp] has
- * too few real lines in tests/data to be proven, 386 of the 500 asked): ^(?:(?<queue_id>ID) )?(?:DS ?)?(?:H=CLIENT )?
+/* At i: LIT ("rejected connection"), then (?: in "connect" ACL)?(?::
+ * REPLY)?$: without the words, a space stands where ':' or the end must.
+ * Work: linear, none to count. */
+static mc_lineread_result exim_acl_connect_tail(mc_str s, size_t i, const char *lit, size_t n, char cls,
+                                                mc_str g[G_COUNT], size_t *work)
+{
+    (void)work;
+    if (!lit_at(s, i, lit, n))
+        return LINEREAD_NO;
+    size_t v = i + n;
+    if (LIT_AT(s, v, " in \"connect\" ACL"))
+        v += 17;
+    return exim_acl_end(s, v, cls, g) ? LINEREAD_YES : LINEREAD_NO;
+}
+
+/* At i: LIT ("rejected EHLO or HELO"), then [^:]*(?:: REPLY)?$: the run
+ * can only stop at the first ':' or the end (before it, a byte that is
+ * neither).  Work: linear, none to count. */
+static mc_lineread_result exim_acl_helo_tail(mc_str s, size_t i, const char *lit, size_t n, char cls,
+                                             mc_str g[G_COUNT], size_t *work)
+{
+    (void)work;
+    if (!lit_at(s, i, lit, n))
+        return LINEREAD_NO;
+    const char *c = memchr(s.p + i + n, ':', s.n - (i + n));
+    return exim_acl_end(s, c ? (size_t)(c - s.p) : s.n, cls, g) ? LINEREAD_YES : LINEREAD_NO;
+}
+
+/* Exim's ACL verdicts, rules/mta/exim.conf [acl-rcpt], [acl-rcpt-temp],
+ * [acl-data], [acl-data-temp], [acl-connect] and [acl-helo] (the other
+ * verdicts share its prefix): ^(?:(?<queue_id>ID) )?(?:DS ?)?(?:H=CLIENT )?
  * (?:(?!F=)FIELD )*+(?:F=SENDER )?(?:FIELD )*+ then the tail.  The
  * optional pieces are tried as PCRE2 backtracks into them (the last one
  * first): F= taken or read as a field, H= taken or read as a field, "DS ",
@@ -1320,6 +1348,73 @@ static mc_lineread_result exim_acl_data(mc_str s, mc_str g[G_COUNT])
 }
 
 
+/* [acl-data-temp]: "temporarily rejected " after DATA, during MIME or by
+ * DKIM, a 4xx code. */
+static mc_lineread_result exim_acl_data_temp(mc_str s, mc_str g[G_COUNT])
+{
+    static const acl_tail t = {"temporarily rejected ", 21, '4', exim_acl_data_tail};
+    return exim_acl(s, &t, g);
+}
+
+/* [acl-connect]: "rejected connection", a 5xx code. */
+static mc_lineread_result exim_acl_connect(mc_str s, mc_str g[G_COUNT])
+{
+    static const acl_tail t = {"rejected connection", 19, '5', exim_acl_connect_tail};
+    return exim_acl(s, &t, g);
+}
+
+/* [acl-helo]: "rejected EHLO or HELO", a 5xx code. */
+static mc_lineread_result exim_acl_helo(mc_str s, mc_str g[G_COUNT])
+{
+    static const acl_tail t = {"rejected EHLO or HELO", 21, '5', exim_acl_helo_tail};
+    return exim_acl(s, &t, g);
+}
+
+/* ---- Exim [per-host] and [blackhole] (yes or no: no groups) -------------- */
+
+/* rules/mta/exim.conf [per-host]: ^ID H=[^\s\[\]]+ \[[^\]\s]+\](?::PORT)?
+ * \*?(?::| [A-Z]).  Each run ends at the first byte outside it, which must
+ * be the next piece's.  After the ']': an optional '*', then ':' or a
+ * space and a capital (a ':' fits with or without the port: PCRE2 leaves
+ * the port out and takes the ':'). */
+static mc_lineread_result exim_per_host(mc_str s, mc_str groups[G_COUNT])
+{
+    (void)groups;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t id = exim_id_space(s);
+    if (id == 0 || !LIT_AT(s, id + 1, "H="))
+        return LINEREAD_NO;
+    size_t a = id + 3, e = a;
+    while (e < s.n && s.p[e] != ' ' && s.p[e] != '[' && s.p[e] != ']')
+        e++;
+    if (e == a || !LIT_AT(s, e, " ["))
+        return LINEREAD_NO;
+    size_t b = e + 2, k = b;
+    while (k < s.n && s.p[k] != ']' && s.p[k] != ' ')
+        k++;
+    if (k == b || k >= s.n || s.p[k] != ']')
+        return LINEREAD_NO;
+    k++;
+    if (k < s.n && s.p[k] == '*')
+        k++;
+    if (k < s.n && s.p[k] == ':')
+        return LINEREAD_YES;
+    return k + 1 < s.n && s.p[k] == ' ' && s.p[k + 1] >= 'A' && s.p[k + 1] <= 'Z' ? LINEREAD_YES : LINEREAD_NO;
+}
+
+/* rules/mta/exim.conf [blackhole]: ^ID => (?::blackhole:|blackhole \(). */
+static mc_lineread_result exim_blackhole(mc_str s, mc_str groups[G_COUNT])
+{
+    (void)groups;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t id = exim_id_space(s);
+    if (id == 0 || !LIT_AT(s, id + 1, "=> "))
+        return LINEREAD_NO;
+    return LIT_AT(s, id + 4, ":blackhole:") || LIT_AT(s, id + 4, "blackhole (") ? LINEREAD_YES : LINEREAD_NO;
+}
+
 /* ---- the tables -------------------------------------------------------- */
 
 /* The line rule patterns with a reader, as written in rules/mta/<mta>.conf
@@ -1378,6 +1473,28 @@ static const reader_entry readers[] = {
      "|\\S+) )*+rejected (?:after DATA(?: PRDR)?|during MIME ACL checks|DKIM\\b[^:]*)(?:: (?:(?<code>5[0-9"
      "][0-9])(?:[ -]|$)(?:(?<enhanced>5\\.[0-9]{1,3}\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
      exim_acl_data},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:DS ?)?(?:H=(?<client>(?:[^\\"
+     "s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\])(?::[0-9]+)? )?(?:(?!F=)[A-Za-z]{1,3}=(?>\"[^\"]*\"("
+     "?= )|\\S+) )*+(?:F=(?:<(?<sender>[^>]*)>|(?<sender>[^\\s<>]+)) )?(?:[A-Za-z]{1,3}=(?>\"[^\"]*\"(?= )"
+     "|\\S+) )*+temporarily rejected (?:after DATA(?: PRDR)?|during MIME ACL checks|DKIM\\b[^:]*)(?:: (?:"
+     "(?<code>4[0-9][0-9])(?:[ -]|$)(?:(?<enhanced>4\\.[0-9]{1,3}\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
+     exim_acl_data_temp},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:DS ?)?(?:H=(?<client>(?:[^\\"
+     "s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\])(?::[0-9]+)? )?(?:(?!F=)[A-Za-z]{1,3}=(?>\"[^\"]*\"("
+     "?= )|\\S+) )*+(?:F=(?:<(?<sender>[^>]*)>|(?<sender>[^\\s<>]+)) )?(?:[A-Za-z]{1,3}=(?>\"[^\"]*\"(?= )"
+     "|\\S+) )*+rejected connection(?: in \"connect\" ACL)?(?:: (?:(?<code>5[0-9][0-9])(?:[ -]|$)(?:(?<enhanced>5"
+     "\\.[0-9]{1,3}\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
+     exim_acl_connect},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:DS ?)?(?:H=(?<client>(?:[^\\"
+     "s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\])(?::[0-9]+)? )?(?:(?!F=)[A-Za-z]{1,3}=(?>\"[^\"]*\"("
+     "?= )|\\S+) )*+(?:F=(?:<(?<sender>[^>]*)>|(?<sender>[^\\s<>]+)) )?(?:[A-Za-z]{1,3}=(?>\"[^\"]*\"(?= )"
+     "|\\S+) )*+rejected EHLO or HELO[^:]*(?:: (?:(?<code>5[0-9][0-9])(?:[ -]|$)(?:(?<enhanced>5\\.[0-9]{1,3}"
+     "\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
+     exim_acl_helo},
+    {"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} H=[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?\\*?"
+     "(?::| [A-Z])",
+     exim_per_host},
+    {"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} => (?::blackhole:|blackhole \\()", exim_blackhole},
 };
 
 /* The prefix patterns with a gate. */
