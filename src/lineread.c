@@ -1174,7 +1174,7 @@ static void exim_acl_reply(mc_str s, size_t k, char cls, mc_str g[G_COUNT])
     g[G_TEXT] = span(s, t, s.n);
 }
 
-/* At i: LIT (verb and its space), then (?:<(?<recipient>[^>]*)>|
+/* At r, past LIT (verb and its space): (?:<(?<recipient>[^>]*)>|
  * (?<recipient>[^\s:<>]+))[^:]*?(?:: REPLY)?$.  The lazy run can only
  * stop at the end or at the first ':' after the address, where ": " must
  * stand (a shorter run of the address reaches the same ':').  LINEREAD_YES
@@ -1184,12 +1184,9 @@ static void exim_acl_reply(mc_str s, size_t k, char cls, mc_str g[G_COUNT])
  * past ACL_TAIL_WORK the line is PCRE2's (LINEREAD_ASK), whose work its
  * budget charges (test_cap_within_first_limit: within the first limit). */
 #define ACL_TAIL_WORK 4096
-static mc_lineread_result exim_acl_tail(mc_str s, size_t i, const char *lit, size_t n, char cls, mc_str g[G_COUNT],
-                                        size_t *work)
+static mc_lineread_result exim_acl_tail(mc_str s, size_t r, char cls, mc_str g[G_COUNT], size_t *work)
 {
-    if (!lit_at(s, i, lit, n))
-        return LINEREAD_NO;
-    size_t r = i + n, e = r;
+    size_t e = r;
     if (r < s.n && s.p[r] == '<') {
         const char *q = memchr(s.p + r + 1, '>', s.n - (r + 1));
         if (q == NULL)
@@ -1227,18 +1224,14 @@ static bool exim_acl_end(mc_str s, size_t e, char cls, mc_str g[G_COUNT])
     return true;
 }
 
-/* At i: LIT ("rejected "), then (?:after
+/* At v, past LIT ("rejected "): (?:after
  * DATA(?: PRDR)?|during MIME ACL checks|DKIM\b[^:]*)(?:: REPLY)?$.  The
  * three begin with different bytes; without " PRDR" a space stands where
  * ':' or the end must; [^:]* can only stop at the first ':' or the end
  * (before it, a byte that is neither).  Work: linear, none to count. */
-static mc_lineread_result exim_acl_data_tail(mc_str s, size_t i, const char *lit, size_t n, char cls,
-                                             mc_str g[G_COUNT], size_t *work)
+static mc_lineread_result exim_acl_data_tail(mc_str s, size_t v, char cls, mc_str g[G_COUNT], size_t *work)
 {
     (void)work;
-    if (!lit_at(s, i, lit, n))
-        return LINEREAD_NO;
-    size_t v = i + n;
     if (LIT_AT(s, v, "after DATA"))
         return exim_acl_end(s, LIT_AT(s, v + 10, " PRDR") ? v + 15 : v + 10, cls, g) ? LINEREAD_YES : LINEREAD_NO;
     if (LIT_AT(s, v, "during MIME ACL checks"))
@@ -1255,34 +1248,27 @@ typedef struct {
     const char *lit;
     size_t n;
     char cls;
-    mc_lineread_result (*read)(mc_str, size_t, const char *, size_t, char, mc_str *, size_t *);
+    mc_lineread_result (*read)(mc_str, size_t, char, mc_str *, size_t *); /* at the literal's end */
 } acl_tail;
 
-/* At i: LIT ("rejected connection"), then (?: in "connect" ACL)?(?::
+/* At v, past LIT ("rejected connection"): (?: in "connect" ACL)?(?::
  * REPLY)?$: without the words, a space stands where ':' or the end must.
  * Work: linear, none to count. */
-static mc_lineread_result exim_acl_connect_tail(mc_str s, size_t i, const char *lit, size_t n, char cls,
-                                                mc_str g[G_COUNT], size_t *work)
+static mc_lineread_result exim_acl_connect_tail(mc_str s, size_t v, char cls, mc_str g[G_COUNT], size_t *work)
 {
     (void)work;
-    if (!lit_at(s, i, lit, n))
-        return LINEREAD_NO;
-    size_t v = i + n;
     if (LIT_AT(s, v, " in \"connect\" ACL"))
         v += 17;
     return exim_acl_end(s, v, cls, g) ? LINEREAD_YES : LINEREAD_NO;
 }
 
-/* At i: LIT ("rejected EHLO or HELO"), then [^:]*(?:: REPLY)?$: the run
+/* At v, past LIT ("rejected EHLO or HELO"): [^:]*(?:: REPLY)?$: the run
  * can only stop at the first ':' or the end (before it, a byte that is
  * neither).  Work: linear, none to count. */
-static mc_lineread_result exim_acl_helo_tail(mc_str s, size_t i, const char *lit, size_t n, char cls,
-                                             mc_str g[G_COUNT], size_t *work)
+static mc_lineread_result exim_acl_helo_tail(mc_str s, size_t v, char cls, mc_str g[G_COUNT], size_t *work)
 {
     (void)work;
-    if (!lit_at(s, i, lit, n))
-        return LINEREAD_NO;
-    const char *c = memchr(s.p + i + n, ':', s.n - (i + n));
+    const char *c = memchr(s.p + v, ':', s.n - v);
     return exim_acl_end(s, c ? (size_t)(c - s.p) : s.n, cls, g) ? LINEREAD_YES : LINEREAD_NO;
 }
 
@@ -1318,7 +1304,9 @@ static mc_lineread_result exim_acl(mc_str s, const acl_tail *t, mc_str g[G_COUNT
             for (int take_f = a != 0; take_f >= 0; take_f--) {
                 size_t v = exim_fields(s, take_f ? a : f, false);
                 g[G_CODE] = g[G_ENHANCED] = g[G_TEXT] = g[G_RECIPIENT] = MC_STR_NULL;
-                mc_lineread_result tail = t->read(s, v, t->lit, t->n, t->cls, g, &work);
+                if (!lit_at(s, v, t->lit, t->n))
+                    continue;
+                mc_lineread_result tail = t->read(s, v + t->n, t->cls, g, &work);
                 if (tail == LINEREAD_ASK)
                     return LINEREAD_ASK;
                 if (tail == LINEREAD_NO)
@@ -1334,76 +1322,45 @@ static mc_lineread_result exim_acl(mc_str s, const acl_tail *t, mc_str g[G_COUNT
     return LINEREAD_NO;
 }
 
-/* [acl-rcpt]: "rejected RCPT ", a 5xx code. */
-static mc_lineread_result exim_acl_rcpt(mc_str s, mc_str g[G_COUNT])
-{
-    static const acl_tail t = {"rejected RCPT ", 14, '5', exim_acl_tail};
-    return exim_acl(s, &t, g);
-}
+/* A reader of one ACL verdict: exim_acl with the verdict's tail (its
+ * literal, the reply code's class digit, the tail's reader). */
+#define ACL_READER(name, lit, cls, tail)                                     \
+    static mc_lineread_result name(mc_str s, mc_str g[G_COUNT])              \
+    {                                                                        \
+        static const acl_tail t = {lit, sizeof(lit) - 1, cls, tail};         \
+        return exim_acl(s, &t, g);                                           \
+    }
 
-/* [acl-rcpt-temp]: "temporarily rejected RCPT ", a 4xx code. */
-static mc_lineread_result exim_acl_rcpt_temp(mc_str s, mc_str g[G_COUNT])
-{
-    static const acl_tail t = {"temporarily rejected RCPT ", 26, '4', exim_acl_tail};
-    return exim_acl(s, &t, g);
-}
-
-/* [acl-data]: "rejected " after DATA, during MIME or by DKIM, a 5xx code. */
-static mc_lineread_result exim_acl_data(mc_str s, mc_str g[G_COUNT])
-{
-    static const acl_tail t = {"rejected ", 9, '5', exim_acl_data_tail};
-    return exim_acl(s, &t, g);
-}
-
-
-/* [acl-data-temp]: "temporarily rejected " after DATA, during MIME or by
- * DKIM, a 4xx code. */
-static mc_lineread_result exim_acl_data_temp(mc_str s, mc_str g[G_COUNT])
-{
-    static const acl_tail t = {"temporarily rejected ", 21, '4', exim_acl_data_tail};
-    return exim_acl(s, &t, g);
-}
-
-/* [acl-connect]: "rejected connection", a 5xx code. */
-static mc_lineread_result exim_acl_connect(mc_str s, mc_str g[G_COUNT])
-{
-    static const acl_tail t = {"rejected connection", 19, '5', exim_acl_connect_tail};
-    return exim_acl(s, &t, g);
-}
-
-/* [acl-helo]: "rejected EHLO or HELO", a 5xx code. */
-static mc_lineread_result exim_acl_helo(mc_str s, mc_str g[G_COUNT])
-{
-    static const acl_tail t = {"rejected EHLO or HELO", 21, '5', exim_acl_helo_tail};
-    return exim_acl(s, &t, g);
-}
+/* [acl-rcpt]: "rejected RCPT ", a 5xx code; [acl-rcpt-temp]: "temporarily
+ * rejected RCPT ", a 4xx code. */
+ACL_READER(exim_acl_rcpt, "rejected RCPT ", '5', exim_acl_tail)
+ACL_READER(exim_acl_rcpt_temp, "temporarily rejected RCPT ", '4', exim_acl_tail)
+/* [acl-data]: "rejected " after DATA, during MIME or by DKIM, a 5xx code;
+ * [acl-data-temp]: the same "temporarily rejected ", a 4xx code. */
+ACL_READER(exim_acl_data, "rejected ", '5', exim_acl_data_tail)
+ACL_READER(exim_acl_data_temp, "temporarily rejected ", '4', exim_acl_data_tail)
+/* [acl-connect]: "rejected connection"; [acl-helo]: "rejected EHLO or
+ * HELO"; both a 5xx code. */
+ACL_READER(exim_acl_connect, "rejected connection", '5', exim_acl_connect_tail)
+ACL_READER(exim_acl_helo, "rejected EHLO or HELO", '5', exim_acl_helo_tail)
 
 /* ---- Exim [per-host] and [blackhole] (yes or no: no groups) -------------- */
 
 /* rules/mta/exim.conf [per-host]: ^ID H=[^\s\[\]]+ \[[^\]\s]+\](?::PORT)?
- * \*?(?::| [A-Z]).  Each run ends at the first byte outside it, which must
- * be the next piece's.  After the ']': an optional '*', then ':' or a
- * space and a capital (a ':' fits with or without the port: PCRE2 leaves
- * the port out and takes the ':'). */
+ * \*?(?::| [A-Z]): the host and its port as the delivery's relay is read
+ * (exim_relay_end).  With a port there, PCRE2 may leave it out and take
+ * its ':'; without one, an optional '*', then ':' or a space and a
+ * capital. */
 static mc_lineread_result exim_per_host(mc_str s, mc_str groups[G_COUNT])
 {
     (void)groups;
     if (!plain_ascii(s))
         return LINEREAD_ASK;
-    size_t id = exim_id_space(s);
-    if (id == 0 || !LIT_AT(s, id + 1, "H="))
+    size_t id = exim_id_space(s), k;
+    if (id == 0 || !LIT_AT(s, id + 1, "H=") || (k = exim_relay_end(s, id + 3)) == 0)
         return LINEREAD_NO;
-    size_t a = id + 3, e = a;
-    while (e < s.n && s.p[e] != ' ' && s.p[e] != '[' && s.p[e] != ']')
-        e++;
-    if (e == a || !LIT_AT(s, e, " ["))
-        return LINEREAD_NO;
-    size_t b = e + 2, k = b;
-    while (k < s.n && s.p[k] != ']' && s.p[k] != ' ')
-        k++;
-    if (k == b || k >= s.n || s.p[k] != ']')
-        return LINEREAD_NO;
-    k++;
+    if (s.p[k - 1] != ']')
+        return LINEREAD_YES;
     if (k < s.n && s.p[k] == '*')
         k++;
     if (k < s.n && s.p[k] == ':')
