@@ -11,6 +11,7 @@
  */
 #include "lineread.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__SSE2__)
@@ -36,6 +37,80 @@ static bool plain_ascii(mc_str s)
         if ((signed char)s.p[i] < 0x20)
             return false;
     return true;
+}
+
+/* The places of a message's spaces and ':'s, one bit a byte (byte i is
+ * bit i % 64 of word i / 64), for a reader that walks a line word by word:
+ * one pass over the line instead of a memchr a word. */
+typedef struct {
+    uint64_t space[MC_LINEREAD_MAX / 64], colon[MC_LINEREAD_MAX / 64];
+} byte_marks;
+
+/* Fills m for s (at most MC_LINEREAD_MAX bytes) and says whether s is
+ * printable ASCII, as plain_ascii does, in the same pass: 16 bytes a step
+ * with SSE2, the last step's bytes through a zeroed copy (no load past the
+ * message; a zero byte is neither mark). */
+static bool marks_fill(mc_str s, byte_marks *m)
+{
+    size_t words = (s.n + 63) / 64;
+    for (size_t w = 0; w < words; w++)
+        m->space[w] = m->colon[w] = 0;
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi8(0x20), sp = _mm_set1_epi8(' '), co = _mm_set1_epi8(':');
+    unsigned bad = 0;
+    for (size_t i = 0; i < s.n; i += 16) {
+        __m128i v;
+        if (s.n - i >= 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
+            bad |= (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, low));
+        } else {
+            char tail[16] = {0};
+            memcpy(tail, s.p + i, s.n - i);
+            v = _mm_loadu_si128((const __m128i *)(const void *)tail);
+            bad |= (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, low)) & ((1u << (s.n - i)) - 1);
+        }
+        unsigned shift = (unsigned)(i % 64);
+        m->space[i / 64] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) << shift;
+        m->colon[i / 64] |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, co)) << shift;
+    }
+    return bad == 0;
+#else
+    for (size_t i = 0; i < s.n; i++) {
+        m->space[i / 64] |= (uint64_t)(s.p[i] == ' ') << (i % 64);
+        m->colon[i / 64] |= (uint64_t)(s.p[i] == ':') << (i % 64);
+    }
+    return plain_ascii(s);
+#endif
+}
+
+/* The first marked place in [from, n), or n. */
+static size_t next_mark(const uint64_t *w, size_t from, size_t n)
+{
+    if (from >= n)
+        return n;
+    size_t i = from / 64;
+    uint64_t b = w[i] & (~(uint64_t)0 << (from % 64));
+    while (b == 0) {
+        if (++i * 64 >= n)
+            return n;
+        b = w[i];
+    }
+    return i * 64 + (size_t)__builtin_ctzll(b);
+}
+
+/* The last marked place in [from, to), or SIZE_MAX. */
+static size_t last_mark(const uint64_t *w, size_t from, size_t to)
+{
+    while (to > from) {
+        size_t i = (to - 1) / 64;
+        uint64_t b = w[i] & (~(uint64_t)0 >> (63 - (to - 1) % 64));
+        if (b != 0) {
+            size_t at = i * 64 + 63 - (size_t)__builtin_clzll(b);
+            return at >= from ? at : SIZE_MAX;
+        }
+        to = i * 64;
+    }
+    return SIZE_MAX;
 }
 
 /* Whether the literal lit (of length n) stands at i. */
@@ -247,14 +322,22 @@ static mc_lineread_result pf_delivery(mc_str s, mc_str groups[G_COUNT])
 
 /* [0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} and a space at the
  * start: the space's place, or 0.  Each run is followed by a byte outside
- * it ('-' or the space), so only its longest reading can fit. */
+ * it ('-' or the space), so only its longest reading can fit.  The bytes
+ * every id has (the first run, its '-' at 6, the six bytes the second run
+ * has at least) are looked at in place, one table lookup each, with no
+ * branch between them; the rest of the second run and the third after. */
 static size_t exim_id_space(mc_str s)
 {
-    size_t a = run_class(s, 0, B_ALNUM);
-    if (a != 6 || a >= s.n || s.p[a] != '-')
+    if (s.n < 17 || s.p[6] != '-')
         return 0;
-    size_t b = run_class(s, a + 1, B_ALNUM);
-    if (b - (a + 1) < 6 || b - (a + 1) > 11 || b >= s.n || s.p[b] != '-')
+    const unsigned char *u = (const unsigned char *)s.p;
+    unsigned all = B_ALNUM;
+    for (size_t i = 0; i < 6; i++)
+        all &= byte_class[u[i]] & byte_class[u[i + 7]];
+    if (all == 0)
+        return 0;
+    size_t b = run_class(s, 13, B_ALNUM);
+    if (b - 7 > 11 || b >= s.n || s.p[b] != '-')
         return 0;
     size_t c = run_class(s, b + 1, B_ALNUM);
     if (c - (b + 1) < 2 || c - (b + 1) > 4 || c >= s.n || s.p[c] != ' ')
@@ -273,35 +356,26 @@ static size_t exim_time(mc_str s, size_t i)
     return e - i <= 31 ? e : 0;
 }
 
-/* The last space in [from, to), or NULL. */
-static const char *last_space(mc_str s, size_t from, size_t to)
-{
-    for (size_t i = to; i > from; i--)
-        if (s.p[i - 1] == ' ')
-            return s.p + i - 1;
-    return NULL;
-}
-
 /* (?=(?:(?:[^ \n]*+ )+QT=(?<delay>T)(?: DT=(?<transfer>T))?$)? from p:
  * the greedy words try the places after a space from the last one back;
  * QT= and what follows must reach the end, so it is the last word, or
  * the last but one before a DT= word. */
-static void exim_queue_time(mc_str s, size_t p, mc_str groups[G_COUNT])
+static void exim_queue_time(mc_str s, const byte_marks *m, size_t p, mc_str groups[G_COUNT])
 {
-    const char *sp = last_space(s, p, s.n);
-    if (sp == NULL)
+    size_t sp = last_mark(m->space, p, s.n);
+    if (sp == SIZE_MAX)
         return;
-    size_t w = (size_t)(sp - s.p) + 1, e;
+    size_t w = sp + 1, e;
     if (LIT_AT(s, w, "QT=") && (e = exim_time(s, w + 3)) == s.n) {
         groups[G_DELAY] = span(s, w + 3, e);
         return;
     }
     if (!LIT_AT(s, w, "DT=") || (e = exim_time(s, w + 3)) != s.n)
         return;
-    const char *sp2 = last_space(s, p, w - 1);
-    if (sp2 == NULL)
+    size_t sp2 = last_mark(m->space, p, w - 1);
+    if (sp2 == SIZE_MAX)
         return;
-    size_t w2 = (size_t)(sp2 - s.p) + 1, e2;
+    size_t w2 = sp2 + 1, e2;
     if (LIT_AT(s, w2, "QT=") && (e2 = exim_time(s, w2 + 3)) == w - 1) {
         groups[G_DELAY] = span(s, w2 + 3, e2);
         groups[G_TRANSFER] = span(s, w + 3, e);
@@ -341,6 +415,16 @@ static bool sender_at(mc_str s, size_t c, mc_str *g)
 static void exim_sender(mc_str s, size_t p, mc_str groups[G_COUNT])
 {
     exim_after_words(s, p, sender_at, &groups[G_SENDER]);
+}
+
+/* exim_sender by the marks: the lazy words end at the first ':' from p, so
+ * the places tried are those after the spaces before it. */
+static void exim_sender_marked(mc_str s, const byte_marks *m, size_t p, mc_str groups[G_COUNT])
+{
+    size_t colon = next_mark(m->colon, p, s.n);
+    for (size_t sp = next_mark(m->space, p, colon); sp < colon; sp = next_mark(m->space, sp + 1, colon))
+        if (sender_at(s, sp + 1, &groups[G_SENDER]))
+            return;
 }
 
 /* (?=(?:[^\s<@][^<@]* <(?<recipient>[^>\s]*@[^>\s]*)>)?) at p: the
@@ -410,7 +494,8 @@ static bool exim_text_end(mc_str s, size_t i)
  * place, from where the last one ended, at which it fits. */
 static mc_lineread_result exim_delivery(mc_str s, mc_str groups[G_COUNT])
 {
-    if (!plain_ascii(s))
+    byte_marks m;
+    if (s.n > MC_LINEREAD_MAX || !marks_fill(s, &m))
         return LINEREAD_ASK;
     size_t id = exim_id_space(s), p = id ? id + 1 : 0;
     if (!(LIT_AT(s, p, "=> ") || LIT_AT(s, p, "-> ") || LIT_AT(s, p, ">> ")))
@@ -420,25 +505,23 @@ static mc_lineread_result exim_delivery(mc_str s, mc_str groups[G_COUNT])
     p += 3;
     if (p >= s.n || s.p[p] == ' ' || s.p[p] == '<')
         return LINEREAD_NO;
-    exim_queue_time(s, p, groups);
-    exim_sender(s, p, groups);
+    exim_queue_time(s, &m, p, groups);
+    exim_sender_marked(s, &m, p, groups);
     bool angle = exim_angle_recipient(s, p, groups);
-    const char *sp = memchr(s.p + p, ' ', s.n - p);
-    size_t r = sp ? (size_t)(sp - s.p) : s.n;
+    size_t r = next_mark(m.space, p, s.n);
     if (!angle) /* the first of the two (?<recipient>) groups that is set */
         groups[G_RECIPIENT] = span(s, p, r);
     size_t t = r;
-    for (const char *q = sp; q != NULL; q = memchr(q + 1, ' ', s.n - (size_t)(q + 1 - s.p))) {
-        size_t c = (size_t)(q - s.p) + 1, e;
+    for (size_t q = r; q < s.n; q = next_mark(m.space, q + 1, s.n)) {
+        size_t c = q + 1, e;
         if (c + 1 < s.n && s.p[c] == 'H' && s.p[c + 1] == '=' && (e = exim_relay_end(s, c + 2)) != 0) {
             groups[G_RELAY] = span(s, c + 2, e);
             t = e;
             break;
         }
     }
-    for (const char *q = t < s.n ? memchr(s.p + t, ' ', s.n - t) : NULL; q != NULL;
-         q = memchr(q + 1, ' ', s.n - (size_t)(q + 1 - s.p))) {
-        size_t c = (size_t)(q - s.p) + 1;
+    for (size_t q = next_mark(m.space, t, s.n); q < s.n; q = next_mark(m.space, q + 1, s.n)) {
+        size_t c = q + 1;
         if (c + 2 >= s.n || s.p[c] != 'C' || s.p[c + 1] != '=' || s.p[c + 2] != '"')
             continue;
         for (const char *d = memchr(s.p + c + 3, '"', s.n - (c + 3)); d != NULL;
@@ -1091,7 +1174,7 @@ static void exim_acl_reply(mc_str s, size_t k, char cls, mc_str g[G_COUNT])
     g[G_TEXT] = span(s, t, s.n);
 }
 
-/* At i: LIT (verb and its space), then (?:<(?<recipient>[^>]*)>|
+/* At r, past LIT (verb and its space): (?:<(?<recipient>[^>]*)>|
  * (?<recipient>[^\s:<>]+))[^:]*?(?:: REPLY)?$.  The lazy run can only
  * stop at the end or at the first ':' after the address, where ": " must
  * stand (a shorter run of the address reaches the same ':').  LINEREAD_YES
@@ -1101,12 +1184,9 @@ static void exim_acl_reply(mc_str s, size_t k, char cls, mc_str g[G_COUNT])
  * past ACL_TAIL_WORK the line is PCRE2's (LINEREAD_ASK), whose work its
  * budget charges (test_cap_within_first_limit: within the first limit). */
 #define ACL_TAIL_WORK 4096
-static mc_lineread_result exim_acl_tail(mc_str s, size_t i, const char *lit, size_t n, char cls, mc_str g[G_COUNT],
-                                        size_t *work)
+static mc_lineread_result exim_acl_tail(mc_str s, size_t r, char cls, mc_str g[G_COUNT], size_t *work)
 {
-    if (!lit_at(s, i, lit, n))
-        return LINEREAD_NO;
-    size_t r = i + n, e = r;
+    size_t e = r;
     if (r < s.n && s.p[r] == '<') {
         const char *q = memchr(s.p + r + 1, '>', s.n - (r + 1));
         if (q == NULL)
@@ -1144,18 +1224,14 @@ static bool exim_acl_end(mc_str s, size_t e, char cls, mc_str g[G_COUNT])
     return true;
 }
 
-/* At i: LIT ("rejected "), then (?:after
+/* At v, past LIT ("rejected "): (?:after
  * DATA(?: PRDR)?|during MIME ACL checks|DKIM\b[^:]*)(?:: REPLY)?$.  The
  * three begin with different bytes; without " PRDR" a space stands where
  * ':' or the end must; [^:]* can only stop at the first ':' or the end
  * (before it, a byte that is neither).  Work: linear, none to count. */
-static mc_lineread_result exim_acl_data_tail(mc_str s, size_t i, const char *lit, size_t n, char cls,
-                                             mc_str g[G_COUNT], size_t *work)
+static mc_lineread_result exim_acl_data_tail(mc_str s, size_t v, char cls, mc_str g[G_COUNT], size_t *work)
 {
     (void)work;
-    if (!lit_at(s, i, lit, n))
-        return LINEREAD_NO;
-    size_t v = i + n;
     if (LIT_AT(s, v, "after DATA"))
         return exim_acl_end(s, LIT_AT(s, v + 10, " PRDR") ? v + 15 : v + 10, cls, g) ? LINEREAD_YES : LINEREAD_NO;
     if (LIT_AT(s, v, "during MIME ACL checks"))
@@ -1172,12 +1248,33 @@ typedef struct {
     const char *lit;
     size_t n;
     char cls;
-    mc_lineread_result (*read)(mc_str, size_t, const char *, size_t, char, mc_str *, size_t *);
+    mc_lineread_result (*read)(mc_str, size_t, char, mc_str *, size_t *); /* at the literal's end */
 } acl_tail;
 
-/* Exim's ACL verdicts, rules/mta/exim.conf [acl-rcpt], [acl-rcpt-temp] and
- * [acl-data] (the other verdicts share its prefix; [acl-data-temp] has
- * too few real lines in tests/data to be proven, 386 of the 500 asked): ^(?:(?<queue_id>ID) )?(?:DS ?)?(?:H=CLIENT )?
+/* At v, past LIT ("rejected connection"): (?: in "connect" ACL)?(?::
+ * REPLY)?$: without the words, a space stands where ':' or the end must.
+ * Work: linear, none to count. */
+static mc_lineread_result exim_acl_connect_tail(mc_str s, size_t v, char cls, mc_str g[G_COUNT], size_t *work)
+{
+    (void)work;
+    if (LIT_AT(s, v, " in \"connect\" ACL"))
+        v += 17;
+    return exim_acl_end(s, v, cls, g) ? LINEREAD_YES : LINEREAD_NO;
+}
+
+/* At v, past LIT ("rejected EHLO or HELO"): [^:]*(?:: REPLY)?$: the run
+ * can only stop at the first ':' or the end (before it, a byte that is
+ * neither).  Work: linear, none to count. */
+static mc_lineread_result exim_acl_helo_tail(mc_str s, size_t v, char cls, mc_str g[G_COUNT], size_t *work)
+{
+    (void)work;
+    const char *c = memchr(s.p + v, ':', s.n - v);
+    return exim_acl_end(s, c ? (size_t)(c - s.p) : s.n, cls, g) ? LINEREAD_YES : LINEREAD_NO;
+}
+
+/* Exim's ACL verdicts, rules/mta/exim.conf [acl-rcpt], [acl-rcpt-temp],
+ * [acl-data], [acl-data-temp], [acl-connect] and [acl-helo] (the other
+ * verdicts share its prefix): ^(?:(?<queue_id>ID) )?(?:DS ?)?(?:H=CLIENT )?
  * (?:(?!F=)FIELD )*+(?:F=SENDER )?(?:FIELD )*+ then the tail.  The
  * optional pieces are tried as PCRE2 backtracks into them (the last one
  * first): F= taken or read as a field, H= taken or read as a field, "DS ",
@@ -1207,7 +1304,9 @@ static mc_lineread_result exim_acl(mc_str s, const acl_tail *t, mc_str g[G_COUNT
             for (int take_f = a != 0; take_f >= 0; take_f--) {
                 size_t v = exim_fields(s, take_f ? a : f, false);
                 g[G_CODE] = g[G_ENHANCED] = g[G_TEXT] = g[G_RECIPIENT] = MC_STR_NULL;
-                mc_lineread_result tail = t->read(s, v, t->lit, t->n, t->cls, g, &work);
+                if (!lit_at(s, v, t->lit, t->n))
+                    continue;
+                mc_lineread_result tail = t->read(s, v + t->n, t->cls, g, &work);
                 if (tail == LINEREAD_ASK)
                     return LINEREAD_ASK;
                 if (tail == LINEREAD_NO)
@@ -1223,27 +1322,63 @@ static mc_lineread_result exim_acl(mc_str s, const acl_tail *t, mc_str g[G_COUNT
     return LINEREAD_NO;
 }
 
-/* [acl-rcpt]: "rejected RCPT ", a 5xx code. */
-static mc_lineread_result exim_acl_rcpt(mc_str s, mc_str g[G_COUNT])
+/* A reader of one ACL verdict: exim_acl with the verdict's tail (its
+ * literal, the reply code's class digit, the tail's reader). */
+#define ACL_READER(name, lit, cls, tail)                                     \
+    static mc_lineread_result name(mc_str s, mc_str g[G_COUNT])              \
+    {                                                                        \
+        static const acl_tail t = {lit, sizeof(lit) - 1, cls, tail};         \
+        return exim_acl(s, &t, g);                                           \
+    }
+
+/* [acl-rcpt]: "rejected RCPT ", a 5xx code; [acl-rcpt-temp]: "temporarily
+ * rejected RCPT ", a 4xx code. */
+ACL_READER(exim_acl_rcpt, "rejected RCPT ", '5', exim_acl_tail)
+ACL_READER(exim_acl_rcpt_temp, "temporarily rejected RCPT ", '4', exim_acl_tail)
+/* [acl-data]: "rejected " after DATA, during MIME or by DKIM, a 5xx code;
+ * [acl-data-temp]: the same "temporarily rejected ", a 4xx code. */
+ACL_READER(exim_acl_data, "rejected ", '5', exim_acl_data_tail)
+ACL_READER(exim_acl_data_temp, "temporarily rejected ", '4', exim_acl_data_tail)
+/* [acl-connect]: "rejected connection"; [acl-helo]: "rejected EHLO or
+ * HELO"; both a 5xx code. */
+ACL_READER(exim_acl_connect, "rejected connection", '5', exim_acl_connect_tail)
+ACL_READER(exim_acl_helo, "rejected EHLO or HELO", '5', exim_acl_helo_tail)
+
+/* ---- Exim [per-host] and [blackhole] (yes or no: no groups) -------------- */
+
+/* rules/mta/exim.conf [per-host]: ^ID H=[^\s\[\]]+ \[[^\]\s]+\](?::PORT)?
+ * \*?(?::| [A-Z]): the host and its port as the delivery's relay is read
+ * (exim_relay_end).  With a port there, PCRE2 may leave it out and take
+ * its ':'; without one, an optional '*', then ':' or a space and a
+ * capital. */
+static mc_lineread_result exim_per_host(mc_str s, mc_str groups[G_COUNT])
 {
-    static const acl_tail t = {"rejected RCPT ", 14, '5', exim_acl_tail};
-    return exim_acl(s, &t, g);
+    (void)groups;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t id = exim_id_space(s), k;
+    if (id == 0 || !LIT_AT(s, id + 1, "H=") || (k = exim_relay_end(s, id + 3)) == 0)
+        return LINEREAD_NO;
+    if (s.p[k - 1] != ']')
+        return LINEREAD_YES;
+    if (k < s.n && s.p[k] == '*')
+        k++;
+    if (k < s.n && s.p[k] == ':')
+        return LINEREAD_YES;
+    return k + 1 < s.n && s.p[k] == ' ' && s.p[k + 1] >= 'A' && s.p[k + 1] <= 'Z' ? LINEREAD_YES : LINEREAD_NO;
 }
 
-/* [acl-rcpt-temp]: "temporarily rejected RCPT ", a 4xx code. */
-static mc_lineread_result exim_acl_rcpt_temp(mc_str s, mc_str g[G_COUNT])
+/* rules/mta/exim.conf [blackhole]: ^ID => (?::blackhole:|blackhole \(). */
+static mc_lineread_result exim_blackhole(mc_str s, mc_str groups[G_COUNT])
 {
-    static const acl_tail t = {"temporarily rejected RCPT ", 26, '4', exim_acl_tail};
-    return exim_acl(s, &t, g);
+    (void)groups;
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    size_t id = exim_id_space(s);
+    if (id == 0 || !LIT_AT(s, id + 1, "=> "))
+        return LINEREAD_NO;
+    return LIT_AT(s, id + 4, ":blackhole:") || LIT_AT(s, id + 4, "blackhole (") ? LINEREAD_YES : LINEREAD_NO;
 }
-
-/* [acl-data]: "rejected " after DATA, during MIME or by DKIM, a 5xx code. */
-static mc_lineread_result exim_acl_data(mc_str s, mc_str g[G_COUNT])
-{
-    static const acl_tail t = {"rejected ", 9, '5', exim_acl_data_tail};
-    return exim_acl(s, &t, g);
-}
-
 
 /* ---- the tables -------------------------------------------------------- */
 
@@ -1303,6 +1438,28 @@ static const reader_entry readers[] = {
      "|\\S+) )*+rejected (?:after DATA(?: PRDR)?|during MIME ACL checks|DKIM\\b[^:]*)(?:: (?:(?<code>5[0-9"
      "][0-9])(?:[ -]|$)(?:(?<enhanced>5\\.[0-9]{1,3}\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
      exim_acl_data},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:DS ?)?(?:H=(?<client>(?:[^\\"
+     "s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\])(?::[0-9]+)? )?(?:(?!F=)[A-Za-z]{1,3}=(?>\"[^\"]*\"("
+     "?= )|\\S+) )*+(?:F=(?:<(?<sender>[^>]*)>|(?<sender>[^\\s<>]+)) )?(?:[A-Za-z]{1,3}=(?>\"[^\"]*\"(?= )"
+     "|\\S+) )*+temporarily rejected (?:after DATA(?: PRDR)?|during MIME ACL checks|DKIM\\b[^:]*)(?:: (?:"
+     "(?<code>4[0-9][0-9])(?:[ -]|$)(?:(?<enhanced>4\\.[0-9]{1,3}\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
+     exim_acl_data_temp},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:DS ?)?(?:H=(?<client>(?:[^\\"
+     "s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\])(?::[0-9]+)? )?(?:(?!F=)[A-Za-z]{1,3}=(?>\"[^\"]*\"("
+     "?= )|\\S+) )*+(?:F=(?:<(?<sender>[^>]*)>|(?<sender>[^\\s<>]+)) )?(?:[A-Za-z]{1,3}=(?>\"[^\"]*\"(?= )"
+     "|\\S+) )*+rejected connection(?: in \"connect\" ACL)?(?:: (?:(?<code>5[0-9][0-9])(?:[ -]|$)(?:(?<enhanced>5"
+     "\\.[0-9]{1,3}\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
+     exim_acl_connect},
+    {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:DS ?)?(?:H=(?<client>(?:[^\\"
+     "s\\[\\]()]+ )?(?:\\([^)]*\\) )?\\[[^\\]\\s]+\\])(?::[0-9]+)? )?(?:(?!F=)[A-Za-z]{1,3}=(?>\"[^\"]*\"("
+     "?= )|\\S+) )*+(?:F=(?:<(?<sender>[^>]*)>|(?<sender>[^\\s<>]+)) )?(?:[A-Za-z]{1,3}=(?>\"[^\"]*\"(?= )"
+     "|\\S+) )*+rejected EHLO or HELO[^:]*(?:: (?:(?<code>5[0-9][0-9])(?:[ -]|$)(?:(?<enhanced>5\\.[0-9]{1,3}"
+     "\\.[0-9]{1,3})(?: |$))?)?(?<text>.*))?$",
+     exim_acl_helo},
+    {"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} H=[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?\\*?"
+     "(?::| [A-Z])",
+     exim_per_host},
+    {"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} => (?::blackhole:|blackhole \\()", exim_blackhole},
 };
 
 /* The prefix patterns with a gate. */

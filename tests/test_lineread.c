@@ -101,7 +101,7 @@ START_TEST(test_readers_in_use)
         ck_assert_msg(prefix_with(r, src) != NULL, "no prefix has the pattern of gate %zu: %s", g, src);
         ck_assert_ptr_nonnull(lineread_prefix_gate_for(src));
     }
-    ck_assert_uint_eq(n, 7);
+    ck_assert_uint_eq(n, 12);
     ck_assert_uint_eq(g, 1);
     size_t nr = 0;
     for (const char *src; (src = lineread_reply_source(nr)) != NULL; nr++) {
@@ -139,7 +139,10 @@ START_TEST(test_readers_in_use)
                 readers++;
                 ck_assert_msg(strcmp(m->rules[j].name, "delivery") == 0 || strcmp(m->rules[j].name, "deferral") == 0 ||
                                   strcmp(m->rules[j].name, "bounce") == 0 || strcmp(m->rules[j].name, "acl-rcpt") == 0 ||
-                                  strcmp(m->rules[j].name, "acl-rcpt-temp") == 0 || strcmp(m->rules[j].name, "acl-data") == 0,
+                                  strcmp(m->rules[j].name, "acl-rcpt-temp") == 0 || strcmp(m->rules[j].name, "acl-data") == 0 ||
+                                  strcmp(m->rules[j].name, "acl-data-temp") == 0 || strcmp(m->rules[j].name, "acl-connect") == 0 ||
+                                  strcmp(m->rules[j].name, "acl-helo") == 0 || strcmp(m->rules[j].name, "per-host") == 0 ||
+                                  strcmp(m->rules[j].name, "blackhole") == 0,
                               "a reader taken for rule %s", m->rules[j].name);
             }
         if (p.prefix_gates[i]) {
@@ -156,7 +159,9 @@ START_TEST(test_readers_in_use)
         }
     }
     parser_free(&p);
-    ck_assert_uint_eq(readers, 7); /* Postfix's and Exim's [delivery], Exim's [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp], [acl-data] */
+    /* Postfix's and Exim's [delivery], Exim's [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp], [acl-data],
+     * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole] */
+    ck_assert_uint_eq(readers, 12);
     ck_assert_uint_eq(gates, 1);
     ck_assert_uint_eq(replies, 3); /* Postfix's, Exim's first and second */
     ck_assert_uint_eq(stages, 4);
@@ -190,11 +195,12 @@ typedef struct {
                           * reply and stage readers: short subjects, simple patterns) */
 } reader_case;
 
-static reader_case cases[15];
+static reader_case cases[20];
 static size_t n_cases;
 /* The first cases: the readers of whole lines (Postfix and Exim [delivery],
- * Exim [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp] and [acl-data]). */
-#define N_LINE_CASES 7
+ * Exim [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp], [acl-data],
+ * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole]). */
+#define N_LINE_CASES 12
 
 /* Whether two captures are the same place (or both unset). */
 static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
@@ -365,6 +371,12 @@ static const char *const words[] = {
     "rejected after DATA", "rejected after DATA: ", "temporarily rejected after DATA PRDR: 451 ", " PRDR",
     "after DATA PRDR",  "after DATAx",       "during MIME ACL checks", "during MIME ACL checks: ", "DKIM",
     "DKIM: ",           "DKIM_x ",           "DKIM x",            "DKIMx: ",          "rejected DKIM",
+    "rejected connection", "rejected connection: 554 5.7.1 x", " in \"connect\" ACL", " in \"connect\" ACL: ",
+    " in \"connect\" ACLx", "temporarily rejected connection", "rejected EHLO or HELO", "rejected EHLO or HELO x: ",
+    "rejected EHLO or HELOx:y", "temporarily rejected after DATA", "temporarily rejected after DATA: 451 4.7.1 ",
+    "temporarily rejected during MIME ACL checks", "temporarily rejected DKIM x", "=> :blackhole: ", "=> blackhole (",
+    ":blackhole:",      ":blackhole",        "blackhole (",       "blackhole(",       "H=h [1.2.3.4] Connection refused",
+    "H=h [1.2.3.4]:25 Connection", "H=h [1.2.3.4]*: x", "H=h [1.2.3.4]:x", "H=h [1.2.3.4] c", " Connection refused",
 };
 
 START_TEST(test_reader_is_regex)
@@ -405,7 +417,7 @@ START_TEST(test_reader_is_regex)
             .rule = &local_rules[k], .read = lineread_local_for(lineread_local_source(k)), .per_kept = 60000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 14);
+    ck_assert_uint_eq(n_cases, 19);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -504,7 +516,7 @@ START_TEST(test_parser_same_without)
         taken += with.local_readers[i] != NULL;
         without.local_readers[i] = NULL;
     }
-    ck_assert_uint_eq(taken, 16);
+    ck_assert_uint_eq(taken, 21);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
@@ -564,21 +576,31 @@ START_TEST(test_cap_within_first_limit)
         {"DS H=h [1.2.3.4] F=<a> ", "A=b ", "rejected DKIM x:x"},
         {"DS H=h [1.2.3.4] F=<a> rejected DKIM", " x", ":x"},
         {"DS H=h [1.2.3.4] F=<a> ", "A=b ", "rejected after DATA PRDR:x"},
+        {"DS H=h [1.2.3.4] F=<a> ", "A=b ", "temporarily rejected after DATA:x"},
+        {"DS H=h (a) [1.2.3.4] F=<a b> ", "A=b ", "rejected connection in \"connect\" ACLx"},
+        {"DS H=h [1.2.3.4] F=<a> ", "A=\"b ", "rejected EHLO or HELO x:x"},
+        {"DS H=h [1.2.3.4] F=<a> rejected EHLO or HELO", " x", ":x"},
+        {"1abcde-123456-ab H=", "h", " [1"},
+        {"1abcde-123456-ab H=h [", "1", "]x"},
+        {"1abcde-123456-ab => ", "blackhole ", ""},
     };
     const mc_rules *r = test_rules();
     const mc_line_rule *rule = rule_with(r, lineread_source(0)), *rule2 = rule_with(r, lineread_source(1));
     const mc_line_rule *acl = rule_with(r, lineread_source(4)), *acl_temp = rule_with(r, lineread_source(5));
-    const mc_line_rule *data = rule_with(r, lineread_source(6));
+    const mc_line_rule *data = rule_with(r, lineread_source(6)), *data_temp = rule_with(r, lineread_source(7));
+    const mc_line_rule *connect = rule_with(r, lineread_source(8)), *helo = rule_with(r, lineread_source(9));
+    const mc_line_rule *per_host = rule_with(r, lineread_source(10)), *blackhole = rule_with(r, lineread_source(11));
     const mc_mta_rules *m = prefix_with(r, lineread_prefix_source(0));
     const mc_mta_rules *lm = local_with(r, lineread_local_source(0));
-    ck_assert(rule && rule2 && acl && acl_temp && data && m && lm);
+    ck_assert(rule && rule2 && acl && acl_temp && data && data_temp && connect && helo && per_host && blackhole && m && lm);
     mc_matcher mt;
     pcre2_match_context *ctx = test_first_limit_context(&mt);
     char buf[MC_LINEREAD_MAX + 1];
     for (size_t w = 0; w < sizeof worst / sizeof worst[0]; w++) {
         fill(buf, worst[w][0], worst[w][1], worst[w][2]);
-        const mc_pattern *pats[] = {&rule->pat, &rule2->pat,    &m->prefix, &lm->local,
-                                    &acl->pat,  &acl_temp->pat, &data->pat};
+        const mc_pattern *pats[] = {&rule->pat,      &rule2->pat,   &m->prefix,      &lm->local,
+                                    &acl->pat,       &acl_temp->pat, &data->pat,     &data_temp->pat,
+                                    &connect->pat,   &helo->pat,    &per_host->pat,  &blackhole->pat};
         for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++) {
             int rc = pattern_exec(pats[k], mc_str_make(buf, MC_LINEREAD_MAX), mt.md, ctx);
             ck_assert_msg(!test_hit_limit(rc), "pattern %zu needs more than the first match limit (%d) on %.60s...", k, rc, buf);

@@ -259,6 +259,75 @@ START_TEST(test_stamp_digits_in_place)
 }
 END_TEST
 
+/* Exim's usual line ("YYYY-MM-DD HH:MM:SS message") is read by a shape
+ * check of its first 21 bytes.  Each of those bytes is replaced by every
+ * byte value, and the answer is derived here from the stamp's rules: a
+ * digit's place takes a digit and the clock must stay valid (month 1-12,
+ * day 1-31, hour to 23, minute to 59, second to 60), each separator only
+ * itself (a 'T' for the space makes an RFC 3339 stamp, not Exim's), and
+ * the message starts after the one space.  The first bytes of the message
+ * that mean more (a space, a zone, a pid) are not replaced here: the
+ * general reader's tests above cover them. */
+START_TEST(test_exim_plain_stamp)
+{
+    static const char base[] = "2026-10-01 07:08:09 1xC4Km-8QlEDp-pk Completed";
+    char line[sizeof base];
+    for (size_t at = 0; at < 21; at++) {
+        for (int b = 0; b < 256; b++) {
+            memcpy(line, base, sizeof base);
+            line[at] = (char)b;
+            if (at == 20 && (b == ' ' || b == '+' || b == '-' || b == '['))
+                continue;
+            bool digit_place = at < 19 && at != 4 && at != 7 && at != 10 && at != 13 && at != 16;
+            bool fits = true;
+            if (digit_place)
+                fits = b >= '0' && b <= '9';
+            else if (at == 10 || at == 19)
+                fits = b == ' ';
+            else if (at < 19)
+                fits = b == (at == 4 || at == 7 ? '-' : ':');
+            int month = (line[5] - '0') * 10 + (line[6] - '0'), day = (line[8] - '0') * 10 + (line[9] - '0');
+            int hour = (line[11] - '0') * 10 + (line[12] - '0'), min = (line[14] - '0') * 10 + (line[15] - '0');
+            int sec = (line[17] - '0') * 10 + (line[18] - '0');
+            fits = fits && month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && min <= 59 && sec <= 60;
+            bool ok;
+            mc_logline ll;
+            ok = logline_split(mc_str_make(line, sizeof base - 1), NULL, &ll);
+            if (!fits) {
+                ck_assert_msg(!(ok && ll.form == LOGLINE_EXIM), "byte %d at %zu read as Exim's", b, at);
+                continue;
+            }
+            ck_assert_msg(ok && ll.form == LOGLINE_EXIM, "byte %d at %zu", b, at);
+            int year = (line[0] - '0') * 1000 + (line[1] - '0') * 100 + (line[2] - '0') * 10 + (line[3] - '0');
+            ck_assert_int_eq(ll.time.year, year);
+            ck_assert_int_eq(ll.time.month, month);
+            ck_assert_int_eq(ll.time.day, day);
+            ck_assert_int_eq(ll.time.hour, hour);
+            ck_assert_int_eq(ll.time.min, min);
+            ck_assert_int_eq(ll.time.sec, sec);
+            ck_assert_int_eq(ll.time.usec, -1);
+            ck_assert_str_eq(ll.time.zone, "");
+            ck_assert(ll.time.valid);
+            ck_assert_view(ll.program, "exim");
+            ck_assert(ll.pid.p == NULL && ll.host.p == NULL);
+            ck_assert(ll.message.p == line + 20 && ll.message.n == sizeof base - 21);
+        }
+    }
+    /* Cut short: the stamp alone, or with its space, is an Exim line with
+     * an empty message; a shorter line is none. */
+    for (size_t n = 0; n < 21; n++) {
+        mc_logline ll;
+        bool ok = logline_split(mc_str_make(base, n), NULL, &ll);
+        ck_assert_msg(ok == (n >= 19), "length %zu", n);
+        if (ok) {
+            ck_assert_int_eq(ll.form, LOGLINE_EXIM);
+            ck_assert_int_eq(ll.time.sec, 9);
+            ck_assert_uint_eq(ll.message.n, 0);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_malformed)
 {
     static const char *const bad[] = {
@@ -679,6 +748,7 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_year_deferred);
     tcase_add_test(tc, test_rfc3339_and_5424);
     tcase_add_test(tc, test_exim_stamp);
+    tcase_add_test(tc, test_exim_plain_stamp);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_stamp_digits_in_place);
     tcase_add_test(tc, test_iso_argument);

@@ -10,6 +10,7 @@ records its own replies.
 
 usage: client.py PORT RECORD
 """
+import os
 import socket
 import ssl
 import sys
@@ -251,6 +252,35 @@ def inbound():
     lost("127.0.0.33")
 
 
+def helo_as(src, names):
+    """EHLO with each name in turn on one connection (each is refused)."""
+    c = Conn(src)
+    for name in names:
+        c.note("helo", c.cmd("EHLO " + name))
+    c.cmd("QUIT")
+    c.close()
+
+
+def volume():
+    """The ACL verdicts, blackholes and per-host errors many times over (the
+    "volume" run): VOLUME rounds (default 25), every name in them new; run.sh
+    starts several at once, each with its own VOLUME_PART in the names."""
+    part = os.environ.get("VOLUME_PART", "0")
+    for i in range(int(os.environ.get("VOLUME", "25"))):
+        n = "%s-%d" % (part, i)
+        for src in ("127.0.0.40", "127.0.0.41", "127.0.0.42"):
+            connect_reject(src)
+        helo_as("127.0.0.43", ["bad-%s-%d.example.net" % (n, k) for k in range(3)])
+        helo_as("127.0.0.44", ["plain-%s-%d" % (n, k) for k in range(2)])
+        for subject in ("tempfail " + n, "greylist " + n, "bare " + n):
+            data_reject("127.0.0.45", subject)
+        # ten blackholed recipients; a discarded one beside a delivered one;
+        # multi.test's refusing hosts (exim.conf.in), every fourth in DATA discarded
+        submit("127.0.0.46", ["bh-%s-%d@mx.test" % (n, k) for k in range(10)])
+        submit("127.0.0.46", ["rdiscard-%s@mx.test" % n, "ok-v%s@alpha.test" % n])
+        submit("127.0.0.46", ["ok-%s@multi.test" % n], subject="discard " + n if i % 4 == 0 else "test")
+
+
 def retry():
     """A deferral just before a queue run (run.sh): retry time not reached."""
     submit("127.0.0.1", ["grey-2@retry.test"])
@@ -258,5 +288,5 @@ def retry():
 
 
 if __name__ == "__main__":
-    {"outbound": outbound, "inbound": inbound, "retry": retry}[sys.argv[3]]()
+    {"outbound": outbound, "inbound": inbound, "retry": retry, "volume": volume}[sys.argv[3]]()
     time.sleep(0.2)

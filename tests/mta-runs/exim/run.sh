@@ -34,7 +34,7 @@ DEFAULT_ON=$(echo $DEFAULT_ON)
 run_one() {
     name=$1
     case $name in
-    default | debug) sel="" ;;
+    default | debug | volume) sel="" ;;
     all | retry) sel="+all" ;;
     none) sel="-all" ;;
     *)  # an option on by default is shown alone; any other added to the default
@@ -76,6 +76,17 @@ run_one() {
     fi
     python3 "$here/client.py" "$PORT" "$out/$name.client.tsv" inbound ||
         echo "run.sh: $name: inbound client failed" >&2
+    if [ "$name" = volume ]; then
+        # four clients at once (VOLUME rounds each, client.py)
+        clients=""
+        for part in 0 1 2 3; do
+            VOLUME_PART=$part python3 "$here/client.py" "$PORT" "$out/$name.client.tsv" volume &
+            clients="$clients $!"
+        done
+        for c in $clients; do
+            wait "$c" || echo "run.sh: $name: a volume client failed" >&2
+        done
+    fi
     printf 'Subject: test delivery\n\nhello\n' |
         runuser -u "$EUSER" -- "$EXIM" -C "$dir/exim.conf" -N -odi -f sender@client.test ok-n@alpha.test
     # retries: one queue run a second later, one after the 2 s cutoff of the
