@@ -999,6 +999,23 @@ static void bind_tuple(sqlite3_stmt *st, int at, bound_value bound[DIM_COUNT], c
     }
 }
 
+/* Whether the tuples row of id `id` holds the tuple of dims (*same);
+ * false on an error. */
+static bool tuple_is_at(mc_store *s, int64_t id, const char *const dims[DIM_COUNT], bool *same, char *err,
+                        size_t errlen)
+{
+    if (s->find_tuple == NULL &&
+        !prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen))
+        return false;
+    sqlite3_bind_int64(s->find_tuple, 1, id);
+    int rc = sqlite3_step(s->find_tuple);
+    *same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
+    sqlite3_reset(s->find_tuple);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(s, "reading tuples", err, errlen);
+    return true;
+}
+
 /* Writes the tuple of dims (lens: its values' lengths; day: its hour
  * number; h: its hash) into tuples unless it is there, and gives its id.
  * The id is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without
@@ -1011,10 +1028,9 @@ static void bind_tuple(sqlite3_stmt *st, int at, bound_value bound[DIM_COUNT], c
 static bool tuple_write(mc_store *s, const char *const dims[DIM_COUNT], const size_t lens[TUPLE_END], int64_t day,
                         uint64_t h, int64_t *id, char *err, size_t errlen)
 {
-    if (s->find_tuple == NULL &&
-        (!prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen) ||
-         !prepare(s, INSERT_TUPLE_HEAD " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" INSERT_TUPLE_TAIL,
-                  &s->insert_tuple, err, errlen)))
+    if (s->insert_tuple == NULL &&
+        !prepare(s, INSERT_TUPLE_HEAD " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" INSERT_TUPLE_TAIL,
+                 &s->insert_tuple, err, errlen))
         return false;
     for (int probe = 0;; probe++) {
         int64_t cand = (int64_t)tuple_id_try(day, h, probe);
@@ -1029,14 +1045,8 @@ static bool tuple_write(mc_store *s, const char *const dims[DIM_COUNT], const si
         if (!step_done(s, st, err, errlen))
             return false;
         bool same = sqlite3_changes(s->db) == 1;
-        if (!same) {
-            sqlite3_bind_int64(s->find_tuple, 1, cand);
-            int rc = sqlite3_step(s->find_tuple);
-            same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
-            sqlite3_reset(s->find_tuple);
-            if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                return db_error(s, "reading tuples", err, errlen);
-        }
+        if (!same && !tuple_is_at(s, cand, dims, &same, err, errlen))
+            return false;
         if (same) {
             *id = cand;
             return true;
@@ -1453,11 +1463,14 @@ struct pending_tuple {
     size_t lens[TUPLE_END];
 };
 
-/* Prepares an insert of ROWS_AT_ONCE rows of per_row parameters each:
- * head, the rows' VALUES, tail (fixed text: no value is in the SQL). */
+/* Prepares an insert of ROWS_AT_ONCE rows of per_row parameters each into
+ * *st, unless it is prepared: head, the rows' VALUES, tail (fixed text:
+ * no value is in the SQL). */
 static bool prepare_rows(mc_store *s, const char *head, int per_row, const char *tail, sqlite3_stmt **st, char *err,
                          size_t errlen)
 {
+    if (*st != NULL)
+        return true;
     mc_buf sql;
     mc_buf_init(&sql);
     mc_buf_adds(&sql, head);
@@ -1478,17 +1491,18 @@ static bool prepare_rows(mc_store *s, const char *head, int per_row, const char 
  * cache slots and to the rows [from, to) of s->order that wait for them.
  * A full set goes in one statement under the ids first tried; when it
  * inserts them all (a new hour's tuples, nearly always) they are written
- * as tuple_write would have written them one by one.  Otherwise, and for
- * a set that is not full, each goes through tuple_write, which finds the
- * ones this statement wrote and probes on past an id another tuple holds. */
+ * as tuple_write would have written them one by one.  When it does not
+ * (some were there: written by an earlier batch of the hour, and no
+ * longer in the cache), each tuple found under its first id is taken from
+ * there, and the others go through tuple_write, which probes on past an id
+ * another tuple holds; a set that is not full goes through tuple_write. */
 static bool pending_write(mc_store *s, const mc_aggregate *a, size_t from, size_t to, char *err, size_t errlen)
 {
     size_t n = s->n_pending;
     s->n_pending = 0;
     bool all = false;
     if (n == ROWS_AT_ONCE) {
-        if (s->insert_tuples == NULL &&
-            !prepare_rows(s, INSERT_TUPLE_HEAD, INSERT_TUPLE_PARAMS, INSERT_TUPLE_TAIL, &s->insert_tuples, err,
+        if (!prepare_rows(s, INSERT_TUPLE_HEAD, INSERT_TUPLE_PARAMS, INSERT_TUPLE_TAIL, &s->insert_tuples, err,
                           errlen))
             return false;
         sqlite3_stmt *st = s->insert_tuples;
@@ -1507,7 +1521,11 @@ static bool pending_write(mc_store *s, const mc_aggregate *a, size_t from, size_
         struct pending_tuple *t = &s->pending[p];
         const struct write_order *o = &s->order[t->row];
         int64_t id = (int64_t)tuple_id_try(t->day, o->hash, 0);
-        if (!all && !tuple_write(s, aggregate_entry(a, o->entry)->dims, t->lens, t->day, o->hash, &id, err, errlen))
+        const char *const *dims = aggregate_entry(a, o->entry)->dims;
+        bool there = all;
+        if (!there && n == ROWS_AT_ONCE && !tuple_is_at(s, id, dims, &there, err, errlen))
+            return false;
+        if (!there && !tuple_write(s, dims, t->lens, t->day, o->hash, &id, err, errlen))
             return false;
         t->slot->id = id;
     }
@@ -1581,8 +1599,7 @@ static bool counts_write(mc_store *s, const mc_aggregate *a, size_t n, char *err
     char times[ROWS_AT_ONCE][2][48];
     size_t i = 0;
     for (; i + ROWS_AT_ONCE <= n; i += ROWS_AT_ONCE) {
-        if (s->upsert_counts == NULL &&
-            !prepare_rows(s, UPSERT_COUNT_HEAD, UPSERT_COUNT_PARAMS, UPSERT_COUNT_TAIL, &s->upsert_counts, err,
+        if (!prepare_rows(s, UPSERT_COUNT_HEAD, UPSERT_COUNT_PARAMS, UPSERT_COUNT_TAIL, &s->upsert_counts, err,
                           errlen))
             return false;
         sqlite3_stmt *st = s->upsert_counts;
