@@ -3,8 +3,8 @@
  *
  * Every statement is prepared with bound parameters; the only SQL built at
  * run time is the GROUP BY list of a report, assembled from the fixed
- * column names of key_columns[] below, and the VALUES lists of the
- * inserts of many rows (prepare_rows), never from user text.  A database
+ * column names of key_columns[] below, and the VALUES list of the insert
+ * of many tuples (prepare_rows), never from user text.  A database
  * written by a newer schema is refused rather than misread; so is another
  * program's database (its application id), a path through a symbolic link,
  * and a file of another user in a world-writable directory, before
@@ -61,11 +61,14 @@ typedef struct {
     size_t off, len; /* the text in tuple_text */
 } tuple_slot;
 
-/* The count rows a flush writes with one statement, and the new tuples
- * (tuples_write): SQLite's work per statement (its step, the cursors
- * opened and closed, the halt) is some 4,000 instructions, shared by the
- * statement's rows.  Each row is written as a statement of its own would
- * write it. */
+/* The new tuples a flush writes with one statement (pending_write):
+ * SQLite's work per statement (its step, the cursors opened and closed,
+ * the halt) is some 4,000 instructions, shared by the statement's rows.
+ * Each row is written as a statement of its own would write it.  Not the
+ * count rows: an upsert that may update is a statement SQLite can abort
+ * halfway, and one of many rows keeps a statement journal for it, the
+ * pages it changes copied into a temporary file (docs/BENCHMARKS.md,
+ * ingest11: more system time than the statements saved). */
 #define ROWS_AT_ONCE 32
 
 struct pending_tuple; /* a new tuple of a flush waiting for its insert (below) */
@@ -99,11 +102,10 @@ struct mc_store {
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
     bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension (bound_forget) */
     bound_value hour_bound;              /* upsert_count's hour */
-    /* The same two writes ROWS_AT_ONCE rows a statement (a flush's; see
-     * tuples_write), and their values bound, by row. */
-    sqlite3_stmt *insert_tuples, *upsert_counts; /* prepared when first used */
+    /* insert_tuple ROWS_AT_ONCE rows a statement (a flush's new tuples;
+     * see pending_write), and its values bound, by row. */
+    sqlite3_stmt *insert_tuples; /* prepared when first used */
     bound_value tuples_bound[ROWS_AT_ONCE][DIM_COUNT];
-    bound_value counts_hour_bound[ROWS_AT_ONCE];
     struct pending_tuple *pending; /* new tuples waiting for insert_tuples (ROWS_AT_ONCE) */
     size_t n_pending;
     char hour_text[48];  /* the last hour text tuple_hour_of read ... */
@@ -476,18 +478,21 @@ static bool check_path(const char *path, char *err, size_t errlen)
     return true;
 }
 
-/* The upsert of one count row, added to what is there: its head, its
- * conflict clause, and the statement of one row. */
-#define UPSERT_COUNT_HEAD "INSERT INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"
-#define UPSERT_COUNT_PARAMS 7
-#define UPSERT_COUNT_TAIL                                                                            \
+/* The upsert of one count row, added to what is there. */
+#define UPSERT_COUNT                                                                                 \
+    "INSERT INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"          \
+    " VALUES (?,?,?,?,?,?,?)"                                                                        \
     " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                     \
     " first_seen = min(first_seen, excluded.first_seen),"                                            \
     " last_seen = max(last_seen, excluded.last_seen)"
-#define UPSERT_COUNT UPSERT_COUNT_HEAD " VALUES (?,?,?,?,?,?,?)" UPSERT_COUNT_TAIL
 
-/* The insert of a tuple under an id, unless the id is taken. */
+/* The insert of a tuple under an id, unless the id is taken: of one row
+ * (its head), and of ROWS_AT_ONCE rows (its head: OR FAIL, because a
+ * statement of many rows that may abort keeps a statement journal, and
+ * one that fails halfway takes its batch's transaction along anyway;
+ * its values are never NULL). */
 #define INSERT_TUPLE_HEAD "INSERT INTO tuples (id, " TUPLE_COLUMNS ")"
+#define INSERT_TUPLES_HEAD "INSERT OR FAIL INTO tuples (id, " TUPLE_COLUMNS ")"
 #define INSERT_TUPLE_PARAMS (1 + TUPLE_END - DIM_MTA)
 #define INSERT_TUPLE_TAIL " ON CONFLICT DO NOTHING"
 
@@ -731,7 +736,6 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->find_tuple);
     sqlite3_finalize(s->insert_tuple);
     sqlite3_finalize(s->insert_tuples);
-    sqlite3_finalize(s->upsert_counts);
     sqlite3_finalize(s->insert_failure);
     sqlite3_finalize(s->prune_failures);
     writer_stop(s);
@@ -878,7 +882,6 @@ static void bound_forget(mc_store *s)
     memset(s->tuple_bound, 0, sizeof s->tuple_bound);
     s->hour_bound = (bound_value){NULL, 0};
     memset(s->tuples_bound, 0, sizeof s->tuples_bound);
-    memset(s->counts_hour_bound, 0, sizeof s->counts_hour_bound);
 }
 
 /* Whether the value p (n bytes) is the one bound last (see bound_forget);
@@ -1502,7 +1505,7 @@ static bool pending_write(mc_store *s, const mc_aggregate *a, size_t from, size_
     s->n_pending = 0;
     bool all = false;
     if (n == ROWS_AT_ONCE) {
-        if (!prepare_rows(s, INSERT_TUPLE_HEAD, INSERT_TUPLE_PARAMS, INSERT_TUPLE_TAIL, &s->insert_tuples, err,
+        if (!prepare_rows(s, INSERT_TUPLES_HEAD, INSERT_TUPLE_PARAMS, INSERT_TUPLE_TAIL, &s->insert_tuples, err,
                           errlen))
             return false;
         sqlite3_stmt *st = s->insert_tuples;
@@ -1591,36 +1594,17 @@ static void entry_times(const mc_agg_entry *e, char first[48], char last[48])
 }
 
 /* Writes the batch's n count rows (in s->order, their tuple ids found),
- * each added to what is there: ROWS_AT_ONCE a statement, the rest one by
- * one.  A statement's rows are upserted in their order, as one statement
- * each would be. */
+ * each added to what is there. */
 static bool counts_write(mc_store *s, const mc_aggregate *a, size_t n, char *err, size_t errlen)
 {
-    char times[ROWS_AT_ONCE][2][48];
-    size_t i = 0;
-    for (; i + ROWS_AT_ONCE <= n; i += ROWS_AT_ONCE) {
-        if (!prepare_rows(s, UPSERT_COUNT_HEAD, UPSERT_COUNT_PARAMS, UPSERT_COUNT_TAIL, &s->upsert_counts, err,
-                          errlen))
-            return false;
-        sqlite3_stmt *st = s->upsert_counts;
-        for (size_t r = 0; r < ROWS_AT_ONCE; r++) {
-            if (i + r + PREFETCH_ENTRY < n)
-                prefetch_row(s, a, &s->order[i + r + PREFETCH_ENTRY], false);
-            const struct write_order *o = &s->order[i + r];
-            const mc_agg_entry *e = aggregate_entry(a, o->entry);
-            entry_times(e, times[r][0], times[r][1]);
-            bind_count(st, (int)r * UPSERT_COUNT_PARAMS + 1, &s->counts_hour_bound[r], e->dims, o->tuple, e->count,
-                       times[r][0], times[r][1], e->sample);
-        }
-        if (!step_done(s, st, err, errlen))
-            return false;
-    }
-    for (; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_ENTRY < n)
+            prefetch_row(s, a, &s->order[i + PREFETCH_ENTRY], false);
         const struct write_order *o = &s->order[i];
         const mc_agg_entry *e = aggregate_entry(a, o->entry);
-        entry_times(e, times[0][0], times[0][1]);
-        bind_count(s->upsert_count, 1, &s->hour_bound, e->dims, o->tuple, e->count, times[0][0], times[0][1],
-                   e->sample);
+        char first[48], last[48];
+        entry_times(e, first, last);
+        bind_count(s->upsert_count, 1, &s->hour_bound, e->dims, o->tuple, e->count, first, last, e->sample);
         if (!step_done(s, s->upsert_count, err, errlen))
             return false;
     }
