@@ -3,8 +3,7 @@
  *
  * Every statement is prepared with bound parameters; the only SQL built at
  * run time is the GROUP BY list of a report, assembled from the fixed
- * column names of key_columns[] below, and the VALUES list of the insert
- * of many tuples (prepare_rows), never from user text.  A database
+ * column names of key_columns[] below, never from user text.  A database
  * written by a newer schema is refused rather than misread; so is another
  * program's database (its application id), a path through a symbolic link,
  * and a file of another user in a world-writable directory, before
@@ -61,17 +60,6 @@ typedef struct {
     size_t off, len; /* the text in tuple_text */
 } tuple_slot;
 
-/* The new tuples a flush writes with one statement (pending_write):
- * SQLite's work per statement (its step, the cursors opened and closed,
- * the halt) is some 4,000 instructions, shared by the statement's rows.
- * Each row is written as a statement of its own would write it.  Not the
- * count rows: an upsert that may update is a statement SQLite can abort
- * halfway, and one of many rows keeps a statement journal for it, the
- * pages it changes copied into a temporary file (docs/BENCHMARKS.md,
- * ingest11: more system time than the statements saved). */
-#define ROWS_AT_ONCE 32
-
-struct pending_tuple; /* a new tuple of a flush waiting for its insert (below) */
 struct failure_block; /* the failure events of a batch being packed (below) */
 
 /* The failure blocks of one batch in the order they were filled (the last
@@ -102,12 +90,6 @@ struct mc_store {
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
     bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension (bound_forget) */
     bound_value hour_bound;              /* upsert_count's hour */
-    /* insert_tuple ROWS_AT_ONCE rows a statement (a flush's new tuples;
-     * see pending_write), and its values bound, by row. */
-    sqlite3_stmt *insert_tuples; /* prepared when first used */
-    bound_value tuples_bound[ROWS_AT_ONCE][DIM_COUNT];
-    struct pending_tuple *pending; /* new tuples waiting for insert_tuples (ROWS_AT_ONCE) */
-    size_t n_pending;
     char hour_text[48];  /* the last hour text tuple_hour_of read ... */
     int64_t hour_number; /* ... and its number (a batch's rows share a few hours) */
     tuple_slot *tuple_slots;
@@ -486,16 +468,6 @@ static bool check_path(const char *path, char *err, size_t errlen)
     " first_seen = min(first_seen, excluded.first_seen),"                                            \
     " last_seen = max(last_seen, excluded.last_seen)"
 
-/* The insert of a tuple under an id, unless the id is taken: of one row
- * (its head), and of ROWS_AT_ONCE rows (its head: OR FAIL, because a
- * statement of many rows that may abort keeps a statement journal, and
- * one that fails halfway takes its batch's transaction along anyway;
- * its values are never NULL). */
-#define INSERT_TUPLE_HEAD "INSERT INTO tuples (id, " TUPLE_COLUMNS ")"
-#define INSERT_TUPLES_HEAD "INSERT OR FAIL INTO tuples (id, " TUPLE_COLUMNS ")"
-#define INSERT_TUPLE_PARAMS (1 + TUPLE_END - DIM_MTA)
-#define INSERT_TUPLE_TAIL " ON CONFLICT DO NOTHING"
-
 /* Schema 1-5 to 6: every count an older schema held (the query select
  * gives hour, the dimensions, count, first_seen, last_seen, sample) into
  * tuples and count_rows, the same values under the narrow key. */
@@ -735,7 +707,6 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->upsert_other_warning);
     sqlite3_finalize(s->find_tuple);
     sqlite3_finalize(s->insert_tuple);
-    sqlite3_finalize(s->insert_tuples);
     sqlite3_finalize(s->insert_failure);
     sqlite3_finalize(s->prune_failures);
     writer_stop(s);
@@ -746,7 +717,6 @@ void store_close(mc_store *s)
     mc_buf_free(&s->key);
     free(s->order);
     free(s->order_tmp);
-    free(s->pending);
     if (s->db)
         sqlite3_close(s->db);
     free(s);
@@ -881,7 +851,6 @@ static void bound_forget(mc_store *s)
 {
     memset(s->tuple_bound, 0, sizeof s->tuple_bound);
     s->hour_bound = (bound_value){NULL, 0};
-    memset(s->tuples_bound, 0, sizeof s->tuples_bound);
 }
 
 /* Whether the value p (n bytes) is the one bound last (see bound_forget);
@@ -984,95 +953,14 @@ static uint64_t tuple_key_hash(int64_t hour, const char *const dims[DIM_COUNT])
     return h;
 }
 
-/* Binds the values of the tuple of dims (lens: their lengths) to st's
- * parameters from `at` on, skipping each that is the one bound there last
- * (bound: by dimension, for those parameters). */
-static void bind_tuple(sqlite3_stmt *st, int at, bound_value bound[DIM_COUNT], const char *const dims[DIM_COUNT],
-                       const size_t lens[TUPLE_END])
-{
-    for (int d = DIM_MTA; d < TUPLE_END; d++) {
-        int p = at + d - DIM_MTA;
-        if (int_dim(d)) {
-            const char *v = dims[d][0] == '1' ? "1" : "0";
-            if (!bound_again(&bound[d], v, 1))
-                sqlite3_bind_int(st, p, v[0] == '1');
-        } else if (!bound_again(&bound[d], dims[d], lens[d])) {
-            sqlite3_bind_text(st, p, dims[d], (int)lens[d], SQLITE_STATIC);
-        }
-    }
-}
-
-/* Whether the tuples row of id `id` holds the tuple of dims (*same);
- * false on an error. */
-static bool tuple_is_at(mc_store *s, int64_t id, const char *const dims[DIM_COUNT], bool *same, char *err,
-                        size_t errlen)
-{
-    if (s->find_tuple == NULL &&
-        !prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen))
-        return false;
-    sqlite3_bind_int64(s->find_tuple, 1, id);
-    int rc = sqlite3_step(s->find_tuple);
-    *same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
-    sqlite3_reset(s->find_tuple);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(s, "reading tuples", err, errlen);
-    return true;
-}
-
-/* Writes the tuple of dims (lens: its values' lengths; day: its hour
- * number; h: its hash) into tuples unless it is there, and gives its id.
- * The id is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without
- * a time) times 2^40 plus 40 bits of the tuple's hash: an hour's tuples
- * lie together, so a batch's writes and lookups stay on a few pages of the
+/* The id of the tuple of dims in tuples, written there when new.  The id
+ * is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without a time)
+ * times 2^40 plus 40 bits of the tuple's hash: an hour's tuples lie
+ * together, so a batch's writes and lookups stay on a few pages of the
  * table, however large it grows (a tuple seen again in a later hour is
  * stored again: the view sums by value, not by id).  Ids start at 2^40,
  * clear of the small ids a hand-written row takes; a different tuple
  * already there (a collision) moves it on by one within its day. */
-static bool tuple_write(mc_store *s, const char *const dims[DIM_COUNT], const size_t lens[TUPLE_END], int64_t day,
-                        uint64_t h, int64_t *id, char *err, size_t errlen)
-{
-    if (s->insert_tuple == NULL &&
-        !prepare(s, INSERT_TUPLE_HEAD " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" INSERT_TUPLE_TAIL,
-                 &s->insert_tuple, err, errlen))
-        return false;
-    for (int probe = 0;; probe++) {
-        int64_t cand = (int64_t)tuple_id_try(day, h, probe);
-        if (probe == 64) {
-            snprintf(err, errlen, "database: tuples: no free id near %lld", (long long)cand);
-            return false;
-        }
-        /* Most tuples are new: insert first, look only when the id is taken. */
-        sqlite3_stmt *st = s->insert_tuple;
-        sqlite3_bind_int64(st, 1, cand);
-        bind_tuple(st, 2, s->tuple_bound, dims, lens);
-        if (!step_done(s, st, err, errlen))
-            return false;
-        bool same = sqlite3_changes(s->db) == 1;
-        if (!same && !tuple_is_at(s, cand, dims, &same, err, errlen))
-            return false;
-        if (same) {
-            *id = cand;
-            return true;
-        }
-    }
-}
-
-/* Whether the tuple cache is too full to take the tuple text in s->key. */
-static bool tuple_cache_full(const mc_store *s)
-{
-    return 2 * (s->n_tuples + 1) > TUPLE_CACHE_SLOTS || s->tuple_text.len + s->key.len > TUPLE_CACHE_BYTES;
-}
-
-/* Puts the tuple text in s->key into the cache's slot for it, under id. */
-static void tuple_cache_put(mc_store *s, tuple_slot *slot, uint64_t h, int64_t id)
-{
-    *slot = (tuple_slot){.hash = h, .id = id, .off = s->tuple_text.len, .len = s->key.len};
-    mc_buf_add(&s->tuple_text, s->key.data, s->key.len);
-    s->n_tuples++;
-}
-
-/* The id of the tuple of dims in tuples (h: its hash), written there when
- * new (tuple_write), from the cache when this handle met it before. */
 static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h, int64_t *id, char *err,
                      size_t errlen)
 {
@@ -1087,31 +975,53 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
         *id = slot->id;
         return true;
     }
-    if (!tuple_write(s, dims, lens, day, h, id, err, errlen))
+    if (s->find_tuple == NULL &&
+        (!prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen) ||
+         !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen)))
         return false;
+    int64_t cand = 0;
+    for (int probe = 0;; probe++) {
+        cand = (int64_t)tuple_id_try(day, h, probe);
+        if (probe == 64) {
+            snprintf(err, errlen, "database: tuples: no free id near %lld", (long long)cand);
+            return false;
+        }
+        /* Most tuples are new: insert first, look only when the id is taken. */
+        sqlite3_stmt *st = s->insert_tuple;
+        sqlite3_bind_int64(st, 1, cand);
+        for (int d = DIM_MTA; d < TUPLE_END; d++) {
+            if (int_dim(d)) {
+                const char *v = dims[d][0] == '1' ? "1" : "0";
+                if (!bound_again(&s->tuple_bound[d], v, 1))
+                    sqlite3_bind_int(st, d + 1, v[0] == '1');
+            } else if (!bound_again(&s->tuple_bound[d], dims[d], lens[d])) {
+                sqlite3_bind_text(st, d + 1, dims[d], (int)lens[d], SQLITE_STATIC);
+            }
+        }
+        if (!step_done(s, st, err, errlen))
+            return false;
+        if (sqlite3_changes(s->db) == 1)
+            break;
+        sqlite3_bind_int64(s->find_tuple, 1, cand);
+        int rc = sqlite3_step(s->find_tuple);
+        bool same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
+        sqlite3_reset(s->find_tuple);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_error(s, "reading tuples", err, errlen);
+        if (same)
+            break;
+    }
+    *id = cand;
     /* Full: start again (the slot found above is then stale). */
-    if (tuple_cache_full(s)) {
+    if (2 * (s->n_tuples + 1) > TUPLE_CACHE_SLOTS || s->tuple_text.len + s->key.len > TUPLE_CACHE_BYTES) {
         tuple_cache_clear(s);
         slot = tuple_slot_of(s, h);
     }
-    tuple_cache_put(s, slot, h, *id);
+    *slot = (tuple_slot){.hash = h, .id = cand, .off = s->tuple_text.len, .len = s->key.len};
+    mc_buf_add(&s->tuple_text, s->key.data, s->key.len);
+    s->n_tuples++;
     return true;
-}
-
-/* Binds a count row (the values of dims but the tuple's, whose id is id)
- * to st's parameters from `at` on; hour: the hour bound there last. */
-static void bind_count(sqlite3_stmt *st, int at, bound_value *hour, const char *const dims[DIM_COUNT], int64_t id,
-                       uint64_t count, const char *first, const char *last, const char *sample)
-{
-    size_t hour_len = strlen(dims[DIM_HOUR]);
-    if (!bound_again(hour, dims[DIM_HOUR], hour_len))
-        sqlite3_bind_text(st, at, dims[DIM_HOUR], (int)hour_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, at + 1, id);
-    sqlite3_bind_text(st, at + 2, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, at + 3, (sqlite3_int64)count);
-    sqlite3_bind_text(st, at + 4, first, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, at + 5, last, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, at + 6, sample, -1, SQLITE_STATIC);
 }
 
 /* Writes one count row (hour, tuple) of the aggregate, added to what is there. */
@@ -1121,8 +1031,17 @@ static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t
     int64_t id = 0;
     if (!tuple_id(s, dims, hash, &id, err, errlen))
         return false;
-    bind_count(s->upsert_count, 1, &s->hour_bound, dims, id, count, first, last, sample);
-    return step_done(s, s->upsert_count, err, errlen);
+    sqlite3_stmt *st = s->upsert_count;
+    size_t hour_len = strlen(dims[DIM_HOUR]);
+    if (!bound_again(&s->hour_bound, dims[DIM_HOUR], hour_len))
+        sqlite3_bind_text(st, 1, dims[DIM_HOUR], (int)hour_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_text(st, 3, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
+    sqlite3_bind_text(st, 5, first, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, last, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, sample, -1, SQLITE_STATIC);
+    return step_done(s, st, err, errlen);
 }
 
 static bool write_source(mc_store *s, mc_source *src, const char *path, char *err, size_t errlen)
@@ -1359,7 +1278,6 @@ static bool end_txn(mc_store *s, bool ok, char *err, size_t errlen)
 struct write_order {
     uint64_t id, hash;
     size_t entry;
-    int64_t tuple; /* the tuple's id once known (tuples_write); -(i + 1): s->pending[i]'s */
 };
 
 #define ORDER_DIGIT_BITS 11 /* a pass of the sort reads this many bits of the ids */
@@ -1416,7 +1334,7 @@ static size_t count_order(mc_store *s, const mc_aggregate *a)
         const char *const *dims = aggregate_entry(a, i)->dims;
         int64_t hour = tuple_hour_of(s, dims[DIM_HOUR]);
         uint64_t h = tuple_key_hash(hour, dims);
-        s->order[i] = (struct write_order){tuple_id_try(hour, h, 0), h, i, 0};
+        s->order[i] = (struct write_order){tuple_id_try(hour, h, 0), h, i};
     }
     if (n > 1)
         order_sort(s, n);
@@ -1456,161 +1374,6 @@ static void prefetch_row(const mc_store *s, const mc_aggregate *a, const struct 
         __builtin_prefetch(&s->tuple_slots[o->hash & (TUPLE_CACHE_SLOTS - 1)]);
 }
 
-/* A new tuple of a flush (tuples_write): its row in s->order, its hour
- * number and values' lengths, and its cache slot, whose id is -(its index
- * in s->pending + 1) until it is written. */
-struct pending_tuple {
-    size_t row;
-    int64_t day;
-    tuple_slot *slot;
-    size_t lens[TUPLE_END];
-};
-
-/* Prepares an insert of ROWS_AT_ONCE rows of per_row parameters each into
- * *st, unless it is prepared: head, the rows' VALUES, tail (fixed text:
- * no value is in the SQL). */
-static bool prepare_rows(mc_store *s, const char *head, int per_row, const char *tail, sqlite3_stmt **st, char *err,
-                         size_t errlen)
-{
-    if (*st != NULL)
-        return true;
-    mc_buf sql;
-    mc_buf_init(&sql);
-    mc_buf_adds(&sql, head);
-    for (int r = 0; r < ROWS_AT_ONCE; r++) {
-        mc_buf_adds(&sql, r ? ",(?" : " VALUES (?");
-        for (int i = 1; i < per_row; i++)
-            mc_buf_adds(&sql, ",?");
-        mc_buf_addc(&sql, ')');
-    }
-    mc_buf_adds(&sql, tail);
-    mc_buf_addc(&sql, '\0');
-    bool ok = prepare(s, sql.data, st, err, errlen);
-    mc_buf_free(&sql);
-    return ok;
-}
-
-/* Writes the pending tuples (s->pending) and gives their ids to their
- * cache slots and to the rows [from, to) of s->order that wait for them.
- * A full set goes in one statement under the ids first tried; when it
- * inserts them all (a new hour's tuples, nearly always) they are written
- * as tuple_write would have written them one by one.  When it does not
- * (some were there: written by an earlier batch of the hour, and no
- * longer in the cache), each tuple found under its first id is taken from
- * there, and the others go through tuple_write, which probes on past an id
- * another tuple holds; a set that is not full goes through tuple_write. */
-static bool pending_write(mc_store *s, const mc_aggregate *a, size_t from, size_t to, char *err, size_t errlen)
-{
-    size_t n = s->n_pending;
-    s->n_pending = 0;
-    bool all = false;
-    if (n == ROWS_AT_ONCE) {
-        if (!prepare_rows(s, INSERT_TUPLES_HEAD, INSERT_TUPLE_PARAMS, INSERT_TUPLE_TAIL, &s->insert_tuples, err,
-                          errlen))
-            return false;
-        sqlite3_stmt *st = s->insert_tuples;
-        for (size_t p = 0; p < n; p++) {
-            const struct pending_tuple *t = &s->pending[p];
-            const struct write_order *o = &s->order[t->row];
-            int at = (int)p * INSERT_TUPLE_PARAMS + 1;
-            sqlite3_bind_int64(st, at, (int64_t)tuple_id_try(t->day, o->hash, 0));
-            bind_tuple(st, at + 1, s->tuples_bound[p], aggregate_entry(a, o->entry)->dims, t->lens);
-        }
-        if (!step_done(s, st, err, errlen))
-            return false;
-        all = sqlite3_changes(s->db) == (int)n;
-    }
-    for (size_t p = 0; p < n; p++) {
-        struct pending_tuple *t = &s->pending[p];
-        const struct write_order *o = &s->order[t->row];
-        int64_t id = (int64_t)tuple_id_try(t->day, o->hash, 0);
-        const char *const *dims = aggregate_entry(a, o->entry)->dims;
-        bool there = all;
-        if (!there && n == ROWS_AT_ONCE && !tuple_is_at(s, id, dims, &there, err, errlen))
-            return false;
-        if (!there && !tuple_write(s, dims, t->lens, t->day, o->hash, &id, err, errlen))
-            return false;
-        t->slot->id = id;
-    }
-    for (size_t r = from; r < to; r++)
-        if (s->order[r].tuple < 0)
-            s->order[r].tuple = s->pending[-s->order[r].tuple - 1].slot->id;
-    return true;
-}
-
-/* Finds the tuple id of each of the batch's n count rows (in s->order),
- * writing the new tuples into tuples ROWS_AT_ONCE a statement
- * (pending_write).  A tuple met twice in the batch is written once: the
- * cache holds it from its first row on, pending or written. */
-static bool tuples_write(mc_store *s, const mc_aggregate *a, size_t n, char *err, size_t errlen)
-{
-    if (s->tuple_slots == NULL)
-        s->tuple_slots = mc_xcalloc(TUPLE_CACHE_SLOTS, sizeof *s->tuple_slots);
-    if (s->pending == NULL)
-        s->pending = mc_xcalloc(ROWS_AT_ONCE, sizeof *s->pending);
-    s->n_pending = 0;
-    size_t from = 0; /* the first row that may wait for a pending tuple */
-    for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_ENTRY < n)
-            prefetch_row(s, a, &s->order[i + PREFETCH_ENTRY], false);
-        if (i + PREFETCH_VALUES < n)
-            prefetch_row(s, a, &s->order[i + PREFETCH_VALUES], true);
-        struct write_order *o = &s->order[i];
-        struct pending_tuple t = {.row = i};
-        tuple_pack(s, aggregate_entry(a, o->entry)->dims, t.lens);
-        memcpy(&t.day, s->key.data, sizeof t.day);
-        tuple_slot *slot = tuple_slot_of(s, o->hash);
-        if (slot->id == 0) {
-            if (tuple_cache_full(s)) { /* write what waits, then start again */
-                if (!pending_write(s, a, from, i, err, errlen))
-                    return false;
-                from = i;
-                tuple_cache_clear(s);
-                slot = tuple_slot_of(s, o->hash);
-            }
-            t.slot = slot;
-            s->pending[s->n_pending++] = t;
-            tuple_cache_put(s, slot, o->hash, -(int64_t)s->n_pending);
-        }
-        o->tuple = slot->id;
-        if (s->n_pending == ROWS_AT_ONCE) {
-            if (!pending_write(s, a, from, i + 1, err, errlen))
-                return false;
-            from = i + 1;
-        }
-    }
-    return pending_write(s, a, from, n, err, errlen);
-}
-
-/* Formats the times of entry e: its first and last seen. */
-static void entry_times(const mc_agg_entry *e, char first[48], char last[48])
-{
-    if (time_same(&e->first, &e->last)) { /* most rows are one event: one time, formatted once */
-        mc_time_format(&e->first, first, 48);
-        memcpy(last, first, 48);
-    } else {
-        aggregate_entry_seen(e, first, last, 48);
-    }
-}
-
-/* Writes the batch's n count rows (in s->order, their tuple ids found),
- * each added to what is there. */
-static bool counts_write(mc_store *s, const mc_aggregate *a, size_t n, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_ENTRY < n)
-            prefetch_row(s, a, &s->order[i + PREFETCH_ENTRY], false);
-        const struct write_order *o = &s->order[i];
-        const mc_agg_entry *e = aggregate_entry(a, o->entry);
-        char first[48], last[48];
-        entry_times(e, first, last);
-        bind_count(s->upsert_count, 1, &s->hour_bound, e->dims, o->tuple, e->count, first, last, e->sample);
-        if (!step_done(s, s->upsert_count, err, errlen))
-            return false;
-    }
-    return true;
-}
-
 /* Writes a batch (its failure blocks handed over to s->out) in one
  * transaction: store_flush's work, on the caller's thread or the writer's. */
 static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, const char *path, char *err,
@@ -1634,7 +1397,21 @@ static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, cons
         ok = false;
     }
     size_t n = ok ? count_order(s, a) : 0;
-    ok = ok && tuples_write(s, a, n, err, errlen) && counts_write(s, a, n, err, errlen);
+    for (size_t i = 0; ok && i < n; i++) {
+        if (i + PREFETCH_ENTRY < n)
+            prefetch_row(s, a, &s->order[i + PREFETCH_ENTRY], false);
+        if (i + PREFETCH_VALUES < n)
+            prefetch_row(s, a, &s->order[i + PREFETCH_VALUES], true);
+        const mc_agg_entry *e = aggregate_entry(a, s->order[i].entry);
+        char first[48], last[48];
+        if (time_same(&e->first, &e->last)) { /* most rows are one event: one time, formatted once */
+            mc_time_format(&e->first, first, sizeof first);
+            memcpy(last, first, sizeof last);
+        } else {
+            aggregate_entry_seen(e, first, last, sizeof first);
+        }
+        ok = write_count(s, e->dims, s->order[i].hash, e->count, first, last, e->sample, err, errlen);
+    }
     for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {
         const mc_line_count *b = aggregate_line_bucket(a, i);
         sqlite3_stmt *st = s->upsert_lines;

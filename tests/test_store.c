@@ -732,17 +732,18 @@ static mc_aggregate *domain_deliveries(int hours, int domains)
     return a;
 }
 
-/* A flush writes its new tuples many to a statement (store.c,
- * pending_write); a tuple whose first id is taken by another tuple still
- * gets an id of its own.  300 deliveries (100 domains in three hours, a
- * tuple each) are written into a new database, and the id of the 41st
- * tuple by id (in the second statement's set) is read; into a second
+/* A tuple whose first id (its hour and hash: store.c, tuple_id) is
+ * taken by another tuple gets an id of its own, one on.  300 deliveries
+ * (100 domains in three hours, a tuple each) are written into a new
+ * database, and the id of the 41st tuple by id is read; into a second
  * database, a tuple of another MTA is written by hand under that id
  * first, then the same deliveries.  The second holds 301 tuples; the
  * displaced one is one id on, every other one under the first database's
  * id; every delivery counts for its own domain and none for the hand-written
- * tuple.  A set taken as written whole when one of its ids was taken puts
- * that delivery under the other MTA. */
+ * tuple.  A taken id read as the tuple's own (a lookup that does not
+ * compare the values) puts that delivery under the other MTA; no other
+ * test catches that.  (Written for a pass that inserted new tuples many
+ * to a statement, ingest11, not kept: docs/BENCHMARKS.md.) */
 START_TEST(test_tuple_taken_id)
 {
     char err[1024];
