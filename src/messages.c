@@ -50,6 +50,7 @@ enum {
 #define BLOCK_SHIFT 12   /* 4096 entries (512 KiB) a block */
 #define BLOCK_ENTRIES ((size_t)1 << BLOCK_SHIFT)
 #define MEMO_BITS 10     /* 1024 messages recently looked up */
+#define NOT_NOTED 255    /* an entry's host_len, inst_len when not noted (imported, or that long) */
 
 typedef struct {
     uint64_t hash;
@@ -59,6 +60,7 @@ typedef struct {
     uint32_t next_free;  /* on the free list: the next free entry + 1 (0: the end) */
     uint16_t key_len, sender_len;
     uint8_t flags;
+    uint8_t host_len, inst_len; /* its host's and instance's bytes in the key (NOT_NOTED: not noted) */
     bool used : 1;
     bool has_sender : 1; /* false: unknown; "" is the null sender */
     bool dirty : 1;      /* changed since the last messages_changes_saved */
@@ -193,6 +195,7 @@ static void entry_set_key(msg_entry *e, const char *key, size_t n, uint64_t hash
     e->sender_len = 0;
     entry_set_text(e, key, "");
     e->hash = hash;
+    e->host_len = e->inst_len = NOT_NOTED; /* its maker notes them when it knows them */
 }
 
 /* Sets an entry's sender (n bytes, at most MAX_ADDRESS) once. */
@@ -260,13 +263,19 @@ static uint64_t hash_of(const mc_messages *m, const char *p, size_t n)
     return mc_siphash13(m->hash_key, p, n);
 }
 
+/* The bytes of program before its first '/' (all of it without one). */
+static size_t instance_len(mc_str program)
+{
+    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
+    return slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
+}
+
 /* host '\n' instance '\n' queue id '\n' into m->keybuf; its length, or 0
  * when it does not fit.  The instance is the syslog program up to its
  * first '/' (postfix, postfix-out), so instances on one host stay apart. */
 static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
 {
-    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
-    size_t inst = slash ? (size_t)(slash - program.p) : program.n;
+    size_t inst = instance_len(program);
     size_t hn = host.p ? host.n : 0;
     size_t need = hn + inst + queue_id.n + 3;
     if (need > sizeof m->keybuf)
@@ -411,12 +420,21 @@ static uint64_t memo_mix(mc_str queue_id)
     return v * 0x9E3779B97F4A7C15ull;
 }
 
-/* Whether the entry is the message of host, instance (program up to its
- * first '/', inst bytes) and queue id: its key compared whole, as make_key
- * would have made it. */
-static bool entry_is(const msg_entry *e, mc_str host, mc_str program, size_t inst, mc_str queue_id)
+/* Whether the entry is the message of host, program and queue id: its
+ * key compared whole, as make_key would have made it.  An entry made here
+ * notes its host's and instance's lengths (the creating line's host, and
+ * program up to its first '/'), so the program's '/' is not looked for on
+ * a memo hit: the same host, the program's first inst_len bytes equal to
+ * the noted instance (which holds no '/') and a '/' or its end after them
+ * is the same instance. */
+static bool entry_is(const msg_entry *e, mc_str host, mc_str program, mc_str queue_id)
 {
-    size_t hn = host.p ? host.n : 0;
+    size_t hn = host.p ? host.n : 0, pn = program.p ? program.n : 0;
+    size_t inst = e->inst_len;
+    if (inst == NOT_NOTED || e->host_len == NOT_NOTED)
+        inst = instance_len(program);
+    else if (e->host_len != hn || inst > pn || (inst < pn && program.p[inst] != '/'))
+        return false;
     if (!e->used || e->key_len != hn + inst + queue_id.n + 3)
         return false;
     const char *k = entry_key(e);
@@ -442,13 +460,11 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     int64_t now = seconds_of(m, t);
     if (now > m->now)
         m->now = now;
-    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
-    size_t inst = slash ? (size_t)(slash - program.p) : program.n;
     uint64_t mix = memo_mix(queue_id);
     memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
         msg_entry *e = entry_at(m, memo->pos1 - 1);
-        if (entry_is(e, host, program, inst, queue_id)) {
+        if (entry_is(e, host, program, queue_id)) {
             if (now > e->last)
                 e->last = now;
             e->dirty = true;
@@ -478,6 +494,11 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, m->keybuf, kn, h);
+    size_t hn = host.p ? host.n : 0, inst = kn - hn - queue_id.n - 3; /* make_key's */
+    if (hn < NOT_NOTED && inst < NOT_NOTED) {
+        e->host_len = (uint8_t)hn;
+        e->inst_len = (uint8_t)inst;
+    }
     e->size = -1;
     e->first = e->last = now;
     if (now < m->oldest)
