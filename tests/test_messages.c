@@ -659,6 +659,64 @@ START_TEST(test_instance_of_program)
 }
 END_TEST
 
+/* A hash under which every key collides: each new message's probe walks
+ * the chain of all before it. */
+static uint64_t one_hash(const void *p, size_t n)
+{
+    (void)p, (void)n;
+    return 0x2A2A2A2A2A2A2A2AULL;
+}
+
+/* An index whose every key lands in one chain (keys written against its
+ * fast hash) takes SipHash once a probe walks past its limit, and then
+ * answers as the index whose hash spreads them: 3,000 messages (a third
+ * of them put back from the database, some removed, new ones taking
+ * their entries), each outcome with its own message's sender; the real
+ * hash never needs the switch. */
+START_TEST(test_hash_switch)
+{
+    enum { N = 3000 };
+    for (int colliding = 0; colliding < 2; colliding++) {
+        mc_messages *m = messages_new(0, 0);
+        if (colliding)
+            messages_set_test_hash(m, one_hash);
+        mc_msg_figures fig = {0};
+        char qid[32], sender[64], key[64], got[64];
+        for (int i = 0; i < N; i++) {
+            snprintf(qid, sizeof qid, "Q%05d", i);
+            snprintf(sender, sizeof sender, "s%d@switch.example", i);
+            if (i % 3 == 2) {
+                snprintf(key, sizeof key, "mx\npostfix\n%s\n", qid);
+                mc_message_state st = {.key = key, .sender = sender, .size = -1, .first = 1, .last = 1};
+                ck_assert(messages_import(m, &st));
+                continue;
+            }
+            mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr("mx"),
+                         .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
+                         .sender = mc_str_cstr(sender), .has_sender = true};
+            messages_fact(m, &f, &fig);
+            if (i % 7 == 0) { /* removed, and its key queued again with another sender */
+                f.kind = FACT_REMOVED;
+                messages_fact(m, &f, &fig);
+                f.kind = FACT_QUEUED;
+                snprintf(sender, sizeof sender, "again%d@switch.example", i);
+                f.sender = mc_str_cstr(sender);
+                messages_fact(m, &f, &fig);
+            }
+        }
+        ck_assert_uint_eq(messages_in_flight(m), N);
+        ck_assert(messages_hash_is_sip(m) == (colliding == 1));
+        for (int i = N - 1; i >= 0; i--) {
+            snprintf(qid, sizeof qid, "Q%05d", i);
+            snprintf(sender, sizeof sender, i % 7 == 0 && i % 3 != 2 ? "again%d@switch.example" : "s%d@switch.example", i);
+            ck_assert_str_eq(program_outcome(m, "mx", "postfix/smtp", qid, got, &fig), sender);
+        }
+        ck_assert_uint_eq(messages_in_flight(m), N);
+        messages_free(m);
+    }
+}
+END_TEST
+
 /* An outcome without its sender takes the message's; its sender domain
  * (lower-cased) comes with it by default, and not once the caller says it
  * reads none (a report that does not count by it), while the sender still
@@ -913,6 +971,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_lookup_memo);
     tcase_add_test(tc, test_key_bytes);
     tcase_add_test(tc, test_instance_of_program);
+    tcase_add_test(tc, test_hash_switch);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
     tcase_add_test(tc, test_full_table_chains);
