@@ -214,8 +214,20 @@ static bool exim_prefix_may_hold(const uint8_t *first_pairs, mc_str s)
         return true;
     if (pair_at(first_pairs, s, 0))
         return true;
-    const char *space = memchr(s.p, ' ', 24);
-    return space != NULL && pair_at(first_pairs, s, (size_t)(space - s.p) + 1);
+    /* Bit i: byte i (of the first 24) is a space; by bit masks, as the id
+     * is read (a memchr call cost as much as the rest of the gate). */
+    uint32_t spaces = 0;
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    spaces = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)s.p), space)) |
+             (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(s.p + 16)), space))
+                 << 16;
+    spaces &= 0xFFFFFF; /* the load's upper half is zeros: no space, but kept out */
+#else
+    for (int i = 0; i < 24; i++)
+        spaces |= (uint32_t)(s.p[i] == ' ') << i;
+#endif
+    return spaces != 0 && pair_at(first_pairs, s, (size_t)__builtin_ctz(spaces) + 1);
 }
 
 /* The prefix patterns with a reader, as written in rules/mta/<mta>.conf,
