@@ -132,5 +132,10 @@ size_t aggregate_line_buckets(const mc_aggregate *a);
 const mc_line_count *aggregate_line_bucket(const mc_aggregate *a, size_t i);
 /* Forgets everything (after a flush); memory is kept for reuse. */
 void aggregate_clear(mc_aggregate *a);
+/* Tests: the fast hash the table starts with replaced by hash (NULL: the
+ * real one), so that chains can be made long; and whether the table has
+ * switched to SipHash since (it does when a probe walks too far). */
+void aggregate_set_test_hash(mc_aggregate *a, uint64_t (*hash)(const void *p, size_t n));
+bool aggregate_hash_is_sip(const mc_aggregate *a);
 
 #endif

@@ -71,4 +71,10 @@ typedef bool (*mc_message_gone_fn)(const char *key, void *ctx);
 bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_gone_fn gone, void *ctx);
 void messages_changes_saved(mc_messages *m);
 
+/* Tests: the fast hash the index starts with replaced by hash (NULL: the
+ * real one), so that chains can be made long; and whether the index has
+ * switched to SipHash since (it does when a probe walks too far). */
+void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size_t n));
+bool messages_hash_is_sip(const mc_messages *m);
+
 #endif

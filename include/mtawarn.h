@@ -28,9 +28,15 @@
  * is optional), by bytes, as PCRE2 gives it. */
 typedef size_t (*mc_prefix_reader)(mc_str msg);
 
+/* A prefix reader's gate: false when no literal of first_pairs (an
+ * mc_warn_mta's) may start where the prefix ends in msg, so that the
+ * reader need not run; true when one may (or it cannot tell). */
+typedef bool (*mc_prefix_gate)(const uint8_t *first_pairs, mc_str msg);
+
 /* The reader of the prefix pattern whose source is src, or NULL (an
- * edited pattern has none and runs as the regex it is). */
-mc_prefix_reader mtawarn_prefix_reader(const char *src);
+ * edited pattern has none and runs as the regex it is); *gate its gate,
+ * or NULL. */
+mc_prefix_reader mtawarn_prefix_reader(const char *src, mc_prefix_gate *gate);
 
 /* One severity pattern of one MTA. */
 typedef struct {
@@ -53,6 +59,7 @@ typedef struct {
     mc_pattern prefix;   /* what may stand before the text (a stamp, a pid, an id) */
     bool has_prefix;
     mc_prefix_reader read_prefix; /* prefix's hand reader, or NULL */
+    mc_prefix_gate prefix_gate;   /* its gate, or NULL */
     size_t prefix_words; /* the most words it spans: the text starts after 0 .. that many */
     mc_warn_rule *rules;
     size_t n_rules;

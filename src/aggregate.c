@@ -52,11 +52,17 @@ struct mc_aggregate {
      * minute change rarely, so localtime_r runs about once a minute. */
     mc_time memo_time;
     char memo_bucket[48];
+    size_t memo_len;             /* strlen(memo_bucket) */
     /* An event's tuple packed (each kept value and its NUL, in dimension
      * order): hashed once and compared with one memcmp. */
     mc_buf key;
     mc_buf rest;                 /* aggregate_pack_rest's, when the caller did not pack */
-    uint64_t hash_key[2];        /* SipHash key: the values are the senders' */
+    uint64_t hash_key[2];        /* the hash's key: the values are the senders' */
+    /* The tuples' hash: mc_fast_hash until a probe walks past MAX_PROBES
+     * slots (keys lined up against it, or a freak run), SipHash from then
+     * on, for good (see key_hash). */
+    bool sip;
+    uint64_t (*test_hash)(const void *p, size_t n); /* aggregate_set_test_hash's */
     mc_delay_memo delay_memo;    /* delay buckets of recent values */
     uint32_t keep;               /* dimensions counted by */
     size_t budget;               /* entries before aggregate_full */
@@ -72,6 +78,53 @@ struct mc_aggregate {
  * slot is taken from the low bits of the hash, so the two do not overlap
  * below 2^32 slots. */
 static uint64_t slot_of(size_t index, uint64_t hash) { return (hash & 0xFFFFFFFF00000000ULL) | (uint64_t)(index + 1); }
+
+/* Slots a probe may walk before the table takes SipHash.  At most half the
+ * slots are used, so a chain of this length does not come by chance from
+ * a hash that spreads keys: it means the keys were chosen against it. */
+#define MAX_PROBES 64
+
+/* The hash of a packed tuple.  The values are written by whoever sends us
+ * mail, so a table hashed by a fast unkeyed-strength hash could be fed
+ * tuples that share a chain; SipHash (keyed per table) cannot, but costs
+ * three to four times mc_fast_hash on the loop thread's every event.  So
+ * the table starts with mc_fast_hash under its random key and switches to
+ * SipHash (rehashing what it holds) the first time a probe walks past
+ * MAX_PROBES slots: a crafted chain costs that walk once, never an answer
+ * (every hit compares the whole key), and the entries' order, which is
+ * what is written out, does not depend on the hash. */
+static uint64_t key_hash(const mc_aggregate *a, const char *key, size_t n)
+{
+    if (a->sip)
+        return mc_siphash13(a->hash_key, key, n);
+    return a->test_hash ? a->test_hash(key, n) : mc_fast_hash(a->hash_key, key, n);
+}
+
+/* Places every entry in a cleared index of n_slots by its hash. */
+static void place_all(mc_aggregate *a)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        size_t s = a->entries[i].hash & (a->n_slots - 1);
+        while (a->slots[s])
+            s = (s + 1) & (a->n_slots - 1);
+        a->slots[s] = slot_of(i, a->entries[i].hash);
+    }
+}
+
+/* A probe walked past MAX_PROBES: SipHash from now on, the entries
+ * rehashed and placed again. */
+static void take_siphash(mc_aggregate *a)
+{
+    a->sip = true;
+    for (size_t i = 0; i < a->n; i++)
+        a->entries[i].hash = key_hash(a, a->entries[i].dims[0], a->entries[i].key_len);
+    memset(a->slots, 0, a->n_slots * sizeof *a->slots);
+    place_all(a);
+}
+
+void aggregate_set_test_hash(mc_aggregate *a, uint64_t (*hash)(const void *p, size_t n)) { a->test_hash = hash; }
+
+bool aggregate_hash_is_sip(const mc_aggregate *a) { return a->sip; }
 
 /* Copies n bytes (and a NUL) into the arena; the copy lives until clear. */
 static char *arena_copy(mc_aggregate *a, const char *p, size_t n)
@@ -247,47 +300,52 @@ static void copy_bucket(char *buf, size_t len, const char *bucket)
 
 /* Buckets are in local time: a time written with a zone (RFC 3339,
  * journald) is moved to this host's clock, so days begin at local
- * midnight whatever form the log used.  Zone-less stamps are local already. */
-static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t len)
+ * midnight whatever form the log used.  Zone-less stamps are local already.
+ * The bucket of t, in the table's memo (valid until the next call) or in
+ * buf, and its length in *len. */
+static const char *bucket_of(mc_aggregate *a, const mc_time *t, char *buf, size_t buf_len, size_t *len)
 {
     if (!t->valid) {
-        timewin_bucket(t, buf, len);
-        return;
+        timewin_bucket(t, buf, buf_len);
+        *len = strlen(buf);
+        return buf;
     }
+    mc_time *m = &a->memo_time;
     if (t->zone[0] == '\0') {
         /* Local already; the same hour as last time needs no formatting. */
-        mc_time *m = &a->memo_time;
         if (!(m->valid && m->zone[0] == '\0' && m->year == t->year && m->month == t->month &&
               m->day == t->day && m->hour == t->hour)) {
             timewin_bucket(t, a->memo_bucket, sizeof a->memo_bucket);
+            a->memo_len = strlen(a->memo_bucket);
             *m = *t;
         }
-        copy_bucket(buf, len, a->memo_bucket);
-        return;
-    }
-    mc_time *m = &a->memo_time;
-    if (!(m->valid && m->year == t->year && m->month == t->month && m->day == t->day &&
-          m->hour == t->hour && m->min == t->min && strcmp(m->zone, t->zone) == 0)) {
+    } else if (!(m->valid && m->year == t->year && m->month == t->month && m->day == t->day &&
+                 m->hour == t->hour && m->min == t->min && strcmp(m->zone, t->zone) == 0)) {
         timewin_local_bucket(t, a->memo_bucket, sizeof a->memo_bucket);
+        a->memo_len = strlen(a->memo_bucket);
         *m = *t;
     }
-    copy_bucket(buf, len, a->memo_bucket);
+    *len = a->memo_len;
+    return a->memo_bucket;
+}
+
+/* The bucket of t copied into buf, cut to fit. */
+static void local_bucket(mc_aggregate *a, const mc_time *t, char *buf, size_t len)
+{
+    size_t n;
+    const char *b = bucket_of(a, t, buf, len, &n);
+    if (b == buf)
+        return;
+    copy_bucket(buf, len, b);
 }
 
 /* Doubles the open-addressing index and re-inserts every entry. */
 static void grow_slots(mc_aggregate *a)
 {
-    size_t n_slots = a->n_slots * 2;
-    uint64_t *slots = mc_xcalloc(n_slots, sizeof *slots);
-    for (size_t i = 0; i < a->n; i++) {
-        size_t s = a->entries[i].hash & (n_slots - 1);
-        while (slots[s])
-            s = (s + 1) & (n_slots - 1);
-        slots[s] = slot_of(i, a->entries[i].hash);
-    }
     free(a->slots);
-    a->slots = slots;
-    a->n_slots = n_slots;
+    a->n_slots *= 2;
+    a->slots = mc_xcalloc(a->n_slots, sizeof *a->slots);
+    place_all(a);
 }
 
 /* Counts the event's delay and its parts (Postfix delays=a/b/c/d, Exim
@@ -382,24 +440,31 @@ void aggregate_add_read(mc_aggregate *a, const mc_event *ev, const mc_delay_read
 void aggregate_add_packed(mc_aggregate *a, const mc_event *ev, const mc_delay_read *rd, const char *rest,
                           size_t rest_n, const uint32_t rest_lens[DIM_COUNT])
 {
-    char hour[48] = "";
+    char buf[48];
+    size_t hour_n = 0;
+    const char *hour = "";
     if (a->keep & (1u << DIM_HOUR))
-        local_bucket(a, &ev->time, hour, sizeof hour);
+        hour = bucket_of(a, &ev->time, buf, sizeof buf, &hour_n);
     uint32_t lens[DIM_COUNT];
     memcpy(lens, rest_lens, sizeof lens);
-    lens[DIM_HOUR] = (uint32_t)strlen(hour);
+    lens[DIM_HOUR] = (uint32_t)hour_n;
     /* The hour (dimension 0) and its NUL, then the rest as packed. */
-    size_t total = lens[DIM_HOUR] + 1 + rest_n;
+    size_t total = hour_n + 1 + rest_n;
     mc_buf_reset(&a->key);
     char *key = mc_buf_room(&a->key, total);
-    memcpy(key, hour, lens[DIM_HOUR] + 1);
-    memcpy(key + lens[DIM_HOUR] + 1, rest, rest_n);
-    uint64_t h = mc_siphash13(a->hash_key, key, total);
-
+    memcpy(key, hour, hour_n + 1);
+    memcpy(key + hour_n + 1, rest, rest_n);
+again:;
+    uint64_t h = key_hash(a, key, total);
     uint64_t tkey = time_key(&ev->time);
     size_t s = h & (a->n_slots - 1);
     const uint64_t bits = h & 0xFFFFFFFF00000000ULL;
+    size_t probes = 0;
     for (uint64_t v; (v = a->slots[s]) != 0; s = (s + 1) & (a->n_slots - 1)) {
+        if (++probes > MAX_PROBES && !a->sip) {
+            take_siphash(a);
+            goto again;
+        }
         if ((v & 0xFFFFFFFF00000000ULL) != bits)
             continue; /* another tuple's hash: its entry is not read */
         mc_agg_entry *e = &a->entries[(uint32_t)v - 1];

@@ -6,10 +6,14 @@
  * message but for the rare pair too long for it), in blocks that are added
  * as the table fills and never move (no doubling: the pool holds what is
  * in flight, not the next power of two), found through an open-addressing
- * index (linear probing) of pool positions.  The index hashes keys with
- * SipHash-1-3 under a key drawn per table: queue ids and hostnames are
+ * index (linear probing) of pool positions.  Queue ids and hostnames are
  * written by whoever sends us mail, and must not be able to line up a
- * chain.  Each message remembers its envelope sender, its size and which
+ * chain: the index hashes keys with mc_fast_hash under a key drawn per
+ * table until a probe walks past MAX_PROBES slots (which a hash that
+ * spreads keys over an index at most half full does not do by chance),
+ * and from then on, for good, with SipHash-1-3 under that key (every
+ * message rehashed and placed again): a crafted chain costs that walk
+ * once, never an answer.  Each message remembers its envelope sender, its size and which
  * figures it has already counted, so that a message deferred ten times is
  * one deferred message and a message with three delivered recipients one
  * delivered message.  Quiet messages are swept out once an hour of log
@@ -50,6 +54,9 @@ enum {
 #define BLOCK_SHIFT 12   /* 4096 entries (512 KiB) a block */
 #define BLOCK_ENTRIES ((size_t)1 << BLOCK_SHIFT)
 #define MEMO_BITS 10     /* 1024 messages recently looked up */
+#define MAX_PROBES 64     /* slots a probe walks before the index takes SipHash */
+#define LONG_CHAIN SIZE_MAX /* find_slot's answer past MAX_PROBES */
+#define NOT_NOTED 255    /* an entry's host_len, inst_len when not noted (imported, or that long) */
 
 typedef struct {
     uint64_t hash;
@@ -59,6 +66,7 @@ typedef struct {
     uint32_t next_free;  /* on the free list: the next free entry + 1 (0: the end) */
     uint16_t key_len, sender_len;
     uint8_t flags;
+    uint8_t host_len, inst_len; /* its host's and instance's bytes in the key (NOT_NOTED: not noted) */
     bool used : 1;
     bool has_sender : 1; /* false: unknown; "" is the null sender */
     bool dirty : 1;      /* changed since the last messages_changes_saved */
@@ -90,6 +98,8 @@ struct mc_messages {
     size_t pool_cap, pool_top; /* entries allocated; entries ever used */
     uint32_t free_head;  /* first free entry below pool_top + 1; 0: none */
     uint64_t hash_key[2];
+    bool sip;            /* the index hashes with SipHash (see the header) */
+    uint64_t (*test_hash)(const void *p, size_t n); /* messages_set_test_hash's */
     int64_t lifetime, sweep_every, last_sweep, now;
     /* At most the last time of every message in the table (INT64_MAX:
      * none): a sweep whose bound is below it would evict nothing, and
@@ -193,6 +203,7 @@ static void entry_set_key(msg_entry *e, const char *key, size_t n, uint64_t hash
     e->sender_len = 0;
     entry_set_text(e, key, "");
     e->hash = hash;
+    e->host_len = e->inst_len = NOT_NOTED; /* its maker notes them when it knows them */
 }
 
 /* Sets an entry's sender (n bytes, at most MAX_ADDRESS) once. */
@@ -257,7 +268,20 @@ static int64_t seconds_of(mc_messages *m, const mc_time *t)
 /* The index hash of n key bytes: keyed per table, a word at a time. */
 static uint64_t hash_of(const mc_messages *m, const char *p, size_t n)
 {
-    return mc_siphash13(m->hash_key, p, n);
+    if (m->sip)
+        return mc_siphash13(m->hash_key, p, n);
+    return m->test_hash ? m->test_hash(p, n) : mc_fast_hash(m->hash_key, p, n);
+}
+
+void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size_t n)) { m->test_hash = hash; }
+
+bool messages_hash_is_sip(const mc_messages *m) { return m->sip; }
+
+/* The bytes of program before its first '/' (all of it without one). */
+static size_t instance_len(mc_str program)
+{
+    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
+    return slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
 }
 
 /* host '\n' instance '\n' queue id '\n' into m->keybuf; its length, or 0
@@ -265,8 +289,7 @@ static uint64_t hash_of(const mc_messages *m, const char *p, size_t n)
  * first '/' (postfix, postfix-out), so instances on one host stay apart. */
 static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
 {
-    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
-    size_t inst = slash ? (size_t)(slash - program.p) : program.n;
+    size_t inst = instance_len(program);
     size_t hn = host.p ? host.n : 0;
     size_t need = hn + inst + queue_id.n + 3;
     if (need > sizeof m->keybuf)
@@ -380,16 +403,50 @@ static void sweep(mc_messages *m, mc_msg_figures *fig)
 }
 
 /* The slot of a key (in m->keybuf, kn bytes, hash h), or of the empty
- * slot that ends its chain. */
+ * slot that ends its chain; LONG_CHAIN past MAX_PROBES slots before the
+ * index takes SipHash. */
 static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 {
-    size_t s = h & (m->n_slots - 1);
+    size_t s = h & (m->n_slots - 1), probes = 0;
     for (; m->slots[s]; s = (s + 1) & (m->n_slots - 1)) {
+        if (++probes > MAX_PROBES && !m->sip)
+            return LONG_CHAIN;
         if ((uint32_t)(m->slots[s] >> 32) != (uint32_t)h)
             continue;
         const msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
             return s;
+    }
+    return s;
+}
+
+/* A probe walked past MAX_PROBES: SipHash from now on, every message
+ * rehashed and placed again (the pool positions, and so the memo, stay). */
+static void take_siphash(mc_messages *m)
+{
+    m->sip = true;
+    memset(m->slots, 0, m->n_slots * sizeof *m->slots);
+    for (size_t i = 0; i < m->pool_top; i++) {
+        msg_entry *e = entry_at(m, i);
+        if (!e->used)
+            continue;
+        e->hash = hash_of(m, entry_key(e), e->key_len);
+        place(m, (uint32_t)i);
+    }
+}
+
+/* The slot of the key in m->keybuf (kn bytes) as find_slot gives it, its
+ * hash in *h (made here unless hashed: *h is the key's already); the
+ * index takes SipHash first when its chain is too long. */
+static size_t find_key(mc_messages *m, size_t kn, uint64_t *h, bool hashed)
+{
+    if (!hashed)
+        *h = hash_of(m, m->keybuf, kn);
+    size_t s = find_slot(m, kn, *h);
+    if (s == LONG_CHAIN) {
+        take_siphash(m);
+        *h = hash_of(m, m->keybuf, kn);
+        s = find_slot(m, kn, *h);
     }
     return s;
 }
@@ -411,12 +468,21 @@ static uint64_t memo_mix(mc_str queue_id)
     return v * 0x9E3779B97F4A7C15ull;
 }
 
-/* Whether the entry is the message of host, instance (program up to its
- * first '/', inst bytes) and queue id: its key compared whole, as make_key
- * would have made it. */
-static bool entry_is(const msg_entry *e, mc_str host, mc_str program, size_t inst, mc_str queue_id)
+/* Whether the entry is the message of host, program and queue id: its
+ * key compared whole, as make_key would have made it.  An entry made here
+ * notes its host's and instance's lengths (the creating line's host, and
+ * program up to its first '/'), so the program's '/' is not looked for on
+ * a memo hit: the same host, the program's first inst_len bytes equal to
+ * the noted instance (which holds no '/') and a '/' or its end after them
+ * is the same instance. */
+static bool entry_is(const msg_entry *e, mc_str host, mc_str program, mc_str queue_id)
 {
-    size_t hn = host.p ? host.n : 0;
+    size_t hn = host.p ? host.n : 0, pn = program.p ? program.n : 0;
+    size_t inst = e->inst_len;
+    if (inst == NOT_NOTED || e->host_len == NOT_NOTED)
+        inst = instance_len(program);
+    else if (e->host_len != hn || inst > pn || (inst < pn && program.p[inst] != '/'))
+        return false;
     if (!e->used || e->key_len != hn + inst + queue_id.n + 3)
         return false;
     const char *k = entry_key(e);
@@ -442,13 +508,11 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     int64_t now = seconds_of(m, t);
     if (now > m->now)
         m->now = now;
-    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
-    size_t inst = slash ? (size_t)(slash - program.p) : program.n;
     uint64_t mix = memo_mix(queue_id);
     memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
         msg_entry *e = entry_at(m, memo->pos1 - 1);
-        if (entry_is(e, host, program, inst, queue_id)) {
+        if (entry_is(e, host, program, queue_id)) {
             if (now > e->last)
                 e->last = now;
             e->dirty = true;
@@ -459,8 +523,8 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     size_t kn = make_key(m, host, program, queue_id);
     if (kn == 0)
         return NULL;
-    uint64_t h = hash_of(m, m->keybuf, kn);
-    size_t s = find_slot(m, kn, h);
+    uint64_t h;
+    size_t s = find_key(m, kn, &h, false);
     if (m->slots[s]) {
         msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         if (now > e->last)
@@ -478,13 +542,20 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, m->keybuf, kn, h);
+    size_t hn = host.p ? host.n : 0, inst = kn - hn - queue_id.n - 3; /* make_key's */
+    if (hn < NOT_NOTED && inst < NOT_NOTED) {
+        e->host_len = (uint8_t)hn;
+        e->inst_len = (uint8_t)inst;
+    }
     e->size = -1;
     e->first = e->last = now;
     if (now < m->oldest)
         m->oldest = now;
     e->dirty = true;
-    /* The sweep or the growth may have moved the chain's end. */
-    s = find_slot(m, kn, h);
+    /* The sweep or the growth may have moved the chain's end (and, once,
+     * the hash). */
+    s = find_key(m, kn, &h, true);
+    e->hash = h;
     m->slots[s] = slot_make(h, i);
     m->n++;
     *at = i;

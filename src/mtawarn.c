@@ -190,21 +190,66 @@ static size_t exim_prefix(mc_str s)
     return i;
 }
 
-/* The prefix patterns with a reader, as written in rules/mta/<mta>.conf. */
+/* Whether a rule's literal may start at byte i of s: candidate's first
+ * tests (a literal has 3 bytes or more; its first two bytes a pair of
+ * first_pairs). */
+static bool pair_at(const uint8_t *first_pairs, mc_str s, size_t i)
+{
+    if (i + 3 > s.n)
+        return false;
+    unsigned pair = (unsigned)(unsigned char)s.p[i] << 8 | (unsigned char)s.p[i + 1];
+    return (first_pairs[pair / 8] & (1u << (pair % 8))) != 0;
+}
+
+/* Whether exim_prefix may end where a rule's literal starts, without
+ * reading the prefix.  On the usual mainlog line (exim_prefix's first
+ * branch: 24 bytes or more, no stamp, no pid) the prefix is the message id
+ * and its space or nothing, and an id holds no space: it ends at 0 or
+ * after the first space, which lies within the first 24 bytes.  When no
+ * literal may start at either, candidate would find none after the
+ * prefix: the line holds no warning of this MTA.  Other lines: maybe. */
+static bool exim_prefix_may_hold(const uint8_t *first_pairs, mc_str s)
+{
+    if (!(s.n >= 24 && s.p[4] != '-' && s.p[0] != '['))
+        return true;
+    if (pair_at(first_pairs, s, 0))
+        return true;
+    /* Bit i: byte i (of the first 24) is a space; by bit masks, as the id
+     * is read (a memchr call cost as much as the rest of the gate). */
+    uint32_t spaces = 0;
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    spaces = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)s.p), space)) |
+             (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(s.p + 16)), space))
+                 << 16;
+    spaces &= 0xFFFFFF; /* the load's upper half is zeros: no space, but kept out */
+#else
+    for (int i = 0; i < 24; i++)
+        spaces |= (uint32_t)(s.p[i] == ' ') << i;
+#endif
+    return spaces != 0 && pair_at(first_pairs, s, (size_t)__builtin_ctz(spaces) + 1);
+}
+
+/* The prefix patterns with a reader, as written in rules/mta/<mta>.conf,
+ * and the reader's gate (NULL: none). */
 static const struct {
     const char *src;
     mc_prefix_reader fn;
+    mc_prefix_gate gate;
 } prefix_readers[] = {
     {"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]{8,15}(?: [+-][0-9]{4})? )?(?:\\[[0-9]+\\] )?"
      "(?:[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} )?",
-     exim_prefix},
+     exim_prefix, exim_prefix_may_hold},
 };
 
-mc_prefix_reader mtawarn_prefix_reader(const char *src)
+mc_prefix_reader mtawarn_prefix_reader(const char *src, mc_prefix_gate *gate)
 {
+    *gate = NULL;
     for (size_t i = 0; i < sizeof prefix_readers / sizeof prefix_readers[0]; i++)
-        if (strcmp(src, prefix_readers[i].src) == 0)
+        if (strcmp(src, prefix_readers[i].src) == 0) {
+            *gate = prefix_readers[i].gate;
             return prefix_readers[i].fn;
+        }
     return NULL;
 }
 
@@ -237,7 +282,7 @@ static bool load_file(mc_warn_rules *w, const char *path, char *err, size_t errl
                 load_programs(m, e->value);
             else if (strcmp(e->key, "prefix") == 0) {
                 ok = load_once(&m->prefix, &m->has_prefix, path, e, err, errlen);
-                m->read_prefix = ok ? mtawarn_prefix_reader(e->value) : NULL;
+                m->read_prefix = ok ? mtawarn_prefix_reader(e->value, &m->prefix_gate) : NULL;
             }
             else if (strcmp(e->key, "prefix_words") == 0)
                 ok = load_words(m, path, e, err, errlen);
@@ -431,6 +476,9 @@ bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scr
         if (m->has_prefix && !line_of(m, envp))
             continue;
         if (m->read_prefix && msg.n <= MC_WARN_READ_MAX) {
+            /* Most lines: no literal may start where the prefix ends. */
+            if (m->prefix_gate && !m->prefix_gate(m->first_pairs, msg))
+                continue;
             size_t n = m->read_prefix(msg);
             msg = mc_str_make(msg.p + n, msg.n - n);
         } else if (m->has_prefix) {

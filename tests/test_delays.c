@@ -393,6 +393,63 @@ START_TEST(test_packed_adds)
 }
 END_TEST
 
+/* A hash under which every tuple collides: each new tuple's probe walks
+ * the whole chain of those before it. */
+static uint64_t one_hash(const void *p, size_t n)
+{
+    (void)p, (void)n;
+    return 0x5555555500000000ULL;
+}
+
+/* The tables of test_hash_switch: the real hash, and every tuple colliding. */
+static struct {
+    mc_aggregate *real, *colliding;
+    size_t events;
+} hs;
+
+static void hash_switch_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    mc_event ev;
+    if (!data_event(line, n, &ev))
+        return;
+    hs.events++;
+    aggregate_add(hs.real, &ev);
+    aggregate_add(hs.colliding, &ev);
+}
+
+/* A table whose every tuple lands in one chain (keys written against its
+ * fast hash) takes SipHash once a probe walks past its limit, and then
+ * counts as the table whose hash spreads them: the same tuples in the
+ * same order with the same counts; the real hash never needs the switch
+ * on tests/data's events (hundreds of tuples). */
+START_TEST(test_hash_switch)
+{
+    memset(&hs, 0, sizeof hs);
+    hs.real = aggregate_new();
+    hs.colliding = aggregate_new();
+    aggregate_set_budget(hs.real, 1000000);
+    aggregate_set_budget(hs.colliding, 1000000);
+    aggregate_set_test_hash(hs.colliding, one_hash);
+    test_each_data_line(hash_switch_line, NULL);
+    size_t n = aggregate_size(hs.real), events = 0;
+    ck_assert_uint_gt(n, 500);
+    ck_assert(!aggregate_hash_is_sip(hs.real));
+    ck_assert(aggregate_hash_is_sip(hs.colliding));
+    ck_assert_uint_eq(aggregate_size(hs.colliding), n);
+    for (size_t i = 0; i < n; i++) {
+        const mc_agg_entry *a = aggregate_entry(hs.real, i), *b = aggregate_entry(hs.colliding, i);
+        ck_assert_uint_eq(a->key_len, b->key_len);
+        ck_assert(memcmp(a->dims[0], b->dims[0], a->key_len) == 0);
+        ck_assert_uint_eq(a->count, b->count);
+        events += b->count;
+    }
+    ck_assert_uint_eq(events, hs.events);
+    aggregate_free(hs.real);
+    aggregate_free(hs.colliding);
+}
+END_TEST
+
 /* The memo of delays=a/b/c/d texts gives delay_split's answer whatever its
  * slots held before: well-formed texts, texts that differ only in their
  * last bytes or past the first 8 or 16, texts that are no split (3 or 5
@@ -737,6 +794,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_split_memo);
     tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_packed_adds);
+    tcase_add_test(tc, test_hash_switch);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);
     tcase_add_test(tc, test_blobs);

@@ -595,6 +595,128 @@ START_TEST(test_key_bytes)
 }
 END_TEST
 
+/* One outcome (status deferred) of host, program and queue id, asked
+ * twice (the second surely from the memo): the sender both give, "-"
+ * for none. */
+static const char *program_outcome(mc_messages *m, const char *host, const char *program, const char *qid,
+                                   char *got, mc_msg_figures *fig)
+{
+    char first[64] = "-";
+    for (int k = 0; k < 2; k++) {
+        mc_event ev = {.time = at_second(5), .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                       .status = mc_str_cstr("deferred"), .queue_id = mc_str_cstr(qid)};
+        messages_event(m, &ev, fig);
+        snprintf(got, 64, "%.*s", ev.sender.p ? (int)ev.sender.n : 1, ev.sender.p ? ev.sender.p : "-");
+        if (k == 0)
+            strcpy(first, got);
+        ck_assert_str_eq(got, first);
+    }
+    return got;
+}
+
+/* A message's instance is its program up to the first '/' (the whole
+ * program without one), whatever the daemon: postfix, postfix/smtp and
+ * postfix/a/b are one instance, postfixx/qmgr and postfi/x others; on a
+ * host and an instance of 300 bytes, and on a message put back from the
+ * database, the same. */
+START_TEST(test_instance_of_program)
+{
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    char got[64], big_host[320], big_prog[320], big_other[320];
+    memset(big_host, 'h', 300), big_host[300] = '\0';
+    memset(big_prog, 'p', 300), strcpy(big_prog + 300, "/qmgr");
+    memset(big_other, 'p', 301), strcpy(big_other + 301, "/smtp");
+    mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr("mx"),
+                 .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr("QA"),
+                 .sender = mc_str_cstr("a@x.example"), .has_sender = true};
+    messages_fact(m, &f, &fig);
+    f.host = mc_str_cstr(big_host), f.program = mc_str_cstr(big_prog), f.sender = mc_str_cstr("b@x.example");
+    messages_fact(m, &f, &fig);
+    mc_message_state st = {.key = "mx\npostfix\nQC\n", .sender = "c@x.example", .size = -1, .first = 0, .last = 0};
+    ck_assert(messages_import(m, &st));
+    ck_assert_uint_eq(messages_in_flight(m), 3);
+    static const struct {
+        const char *host, *program, *qid, *sender;
+    } cases[] = {
+        {"mx", "postfix/smtp", "QA", "a@x.example"}, {"mx", "postfix", "QA", "a@x.example"},
+        {"mx", "postfix/a/b", "QA", "a@x.example"},  {"mx", "postfixx/qmgr", "QA", "-"},
+        {"mx", "postfi/x", "QA", "-"},               {"mx", "postfixx", "QA", "-"},
+        {"m", "postfix/smtp", "QA", "-"},            {"mx", "postfix/smtp", "QC", "c@x.example"},
+        {"mx", "postfix", "QC", "c@x.example"},      {"mx", "postfixx/smtp", "QC", "-"},
+        {"mx", "postfix/smtp", "QA", "a@x.example"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(strcmp(program_outcome(m, cases[i].host, cases[i].program, cases[i].qid, got, &fig),
+                             cases[i].sender) == 0,
+                      "%s %s %s: %s, not %s", cases[i].host, cases[i].program, cases[i].qid, got, cases[i].sender);
+    ck_assert_str_eq(program_outcome(m, big_host, big_prog, "QA", got, &fig), "b@x.example");
+    ck_assert_str_eq(program_outcome(m, big_host, big_other, "QA", got, &fig), "-");
+    /* The new messages: postfixx/qmgr, postfi/x, postfixx on mx, QA on m,
+     * postfixx on mx for QC (postfixx QA is the first's), the long one. */
+    ck_assert_uint_eq(messages_in_flight(m), 3 + 5);
+    messages_free(m);
+}
+END_TEST
+
+/* A hash under which every key collides: each new message's probe walks
+ * the chain of all before it. */
+static uint64_t one_hash(const void *p, size_t n)
+{
+    (void)p, (void)n;
+    return 0x2A2A2A2A2A2A2A2AULL;
+}
+
+/* An index whose every key lands in one chain (keys written against its
+ * fast hash) takes SipHash once a probe walks past its limit, and then
+ * answers as the index whose hash spreads them: 3,000 messages (a third
+ * of them put back from the database, some removed, new ones taking
+ * their entries), each outcome with its own message's sender; the real
+ * hash never needs the switch. */
+START_TEST(test_hash_switch)
+{
+    enum { N = 3000 };
+    for (int colliding = 0; colliding < 2; colliding++) {
+        mc_messages *m = messages_new(0, 0);
+        if (colliding)
+            messages_set_test_hash(m, one_hash);
+        mc_msg_figures fig = {0};
+        char qid[32], sender[64], key[64], got[64];
+        for (int i = 0; i < N; i++) {
+            snprintf(qid, sizeof qid, "Q%05d", i);
+            snprintf(sender, sizeof sender, "s%d@switch.example", i);
+            if (i % 3 == 2) {
+                snprintf(key, sizeof key, "mx\npostfix\n%s\n", qid);
+                mc_message_state st = {.key = key, .sender = sender, .size = -1, .first = 1, .last = 1};
+                ck_assert(messages_import(m, &st));
+                continue;
+            }
+            mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr("mx"),
+                         .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
+                         .sender = mc_str_cstr(sender), .has_sender = true};
+            messages_fact(m, &f, &fig);
+            if (i % 7 == 0) { /* removed, and its key queued again with another sender */
+                f.kind = FACT_REMOVED;
+                messages_fact(m, &f, &fig);
+                f.kind = FACT_QUEUED;
+                snprintf(sender, sizeof sender, "again%d@switch.example", i);
+                f.sender = mc_str_cstr(sender);
+                messages_fact(m, &f, &fig);
+            }
+        }
+        ck_assert_uint_eq(messages_in_flight(m), N);
+        ck_assert(messages_hash_is_sip(m) == (colliding == 1));
+        for (int i = N - 1; i >= 0; i--) {
+            snprintf(qid, sizeof qid, "Q%05d", i);
+            snprintf(sender, sizeof sender, i % 7 == 0 && i % 3 != 2 ? "again%d@switch.example" : "s%d@switch.example", i);
+            ck_assert_str_eq(program_outcome(m, "mx", "postfix/smtp", qid, got, &fig), sender);
+        }
+        ck_assert_uint_eq(messages_in_flight(m), N);
+        messages_free(m);
+    }
+}
+END_TEST
+
 /* An outcome without its sender takes the message's; its sender domain
  * (lower-cased) comes with it by default, and not once the caller says it
  * reads none (a report that does not count by it), while the sender still
@@ -848,6 +970,8 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_table_storage);
     tcase_add_test(tc, test_lookup_memo);
     tcase_add_test(tc, test_key_bytes);
+    tcase_add_test(tc, test_instance_of_program);
+    tcase_add_test(tc, test_hash_switch);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
     tcase_add_test(tc, test_full_table_chains);

@@ -362,7 +362,7 @@ END_TEST
  * shipped pattern has the reader; an edited one has none. */
 static mc_matcher reader_matcher;
 static const mc_warn_mta *reader_mta;
-static long reader_compared, reader_differ;
+static long reader_compared, reader_differ, reader_gated;
 
 /* Reader against regex on one message. */
 static void compare_prefix(const char *p, size_t n)
@@ -374,6 +374,15 @@ static void compare_prefix(const char *p, size_t n)
     ck_assert(pattern_match(&reader_mta->prefix, &reader_matcher, s));
     mc_str whole = pattern_capture(&reader_matcher, s, 0);
     reader_compared++;
+    /* The gate says no rule's literal may follow the prefix: none does. */
+    if (!reader_mta->prefix_gate(reader_mta->first_pairs, s)) {
+        reader_gated++;
+        for (size_t j = 0; j < reader_mta->n_rules; j++) {
+            const mc_warn_rule *r = &reader_mta->rules[j];
+            ck_assert_msg(!(n - got >= r->start_len && memcmp(p + got, r->start, r->start_len) == 0),
+                          "gated, but \"%s\" follows the prefix: %.*s", r->start, (int)(n < 80 ? n : 80), p);
+        }
+    }
     if (whole.p != s.p || whole.n != got) {
         if (reader_differ++ < 5)
             fprintf(stderr, "prefix: reader %zu, regex %zu: %.*s\n", got, whole.n, (int)(n < 80 ? n : 80), p);
@@ -437,10 +446,14 @@ START_TEST(test_prefix_reader)
     /* An edited pattern runs as the regex it is. */
     char edited[1024];
     snprintf(edited, sizeof edited, "%s(?:x )?", reader_mta->prefix.source);
-    ck_assert_ptr_null(mtawarn_prefix_reader(edited));
-    ck_assert_ptr_nonnull(mtawarn_prefix_reader(reader_mta->prefix.source));
+    mc_prefix_gate gate;
+    ck_assert_ptr_null(mtawarn_prefix_reader(edited, &gate));
+    ck_assert_ptr_null(gate);
+    ck_assert_ptr_nonnull(mtawarn_prefix_reader(reader_mta->prefix.source, &gate));
+    ck_assert_ptr_nonnull(gate);
+    ck_assert_ptr_nonnull(reader_mta->prefix_gate);
     matcher_init(&reader_matcher);
-    reader_compared = reader_differ = 0;
+    reader_compared = reader_differ = reader_gated = 0;
     /* By hand: each group, its counts at and past their ends. */
     static const char *const cases[] = {
         "2026-10-01 00:00:00 1xC4Km-8QlEDp-pk <= a@b",
@@ -449,6 +462,10 @@ START_TEST(test_prefix_reader)
         "2026-10-01 00:00:00 -0100x", "[] x", "[12]x", "[12] 1xC4Km-8QlED-pk x", "1xC4Km-8QlEDp12345-pk x",
         "1xC4Km-8QlEDp-p x", "1xC4Km-8QlEDp-pkpkp x", "1xC4K-8QlEDp-pk x", "1xC4Km-8QlEDp-pk", "",
         "2026-10-01 00:00:00", "2026-10-01 00:00:00 ", "failed to expand x",
+        /* A literal after the id (the gate's second place), cut and
+         * mutated around it. */
+        "1xC4Km-8QlEDp-pk Failed to get write lock for /var/spool/exim/db/retry.lockfile",
+        "1xC4Km-8QlEDpabcde-pkpk failed to expand \"${lookup{x}lsearch{/etc/y}}\"",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         compare_prefix_line(cases[i], strlen(cases[i]), true);
@@ -478,6 +495,8 @@ START_TEST(test_prefix_reader)
     ck_assert_uint_gt(files, 100);
     ck_assert_int_gt(reader_compared, 1000000);
     ck_assert_msg(reader_differ == 0, "%ld of %ld messages read differently", reader_differ, reader_compared);
+    /* The gate passed over most real lines without the reader. */
+    ck_assert_int_gt(reader_gated, reader_compared / 4);
 }
 END_TEST
 
