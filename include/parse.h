@@ -156,6 +156,17 @@ typedef enum {
  * reader's longest line (the readers' tests check it). */
 #define MC_FIRST_MATCH_LIMIT 20000u
 
+/* A program name find_mta has seen, and its answer (the MTA, or NULL, and
+ * the daemon's index): the parser's memo of the names a log repeats. */
+#define MC_PROGRAM_MEMO 16      /* slots, a power of two */
+#define MC_PROGRAM_MEMO_LEN 32  /* longer names are looked up every time */
+typedef struct {
+    char name[MC_PROGRAM_MEMO_LEN];
+    size_t n;                   /* 0: an empty slot */
+    const mc_mta_rules *mta;
+    int daemon;
+} mc_program_memo;
+
 /* Per-stream parsing state: scratch space and year inference. */
 typedef struct {
     const mc_parse_rules *rules;
@@ -195,6 +206,9 @@ typedef struct {
     /* Per MTA: the hand reader of its local pattern, or NULL. */
     mc_lineread_fn *local_readers;
     mc_str read_groups[G_COUNT]; /* the groups a line reader read */
+    /* The program names seen (find_mta's answers), slot by a hash of the
+     * name's length and last bytes; a slot's name is compared in full. */
+    mc_program_memo program_memo[MC_PROGRAM_MEMO];
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -175,7 +175,7 @@ static bool str_eq_n(mc_str s, const char *w)
 
 /* Finds the MTA that wrote a line and the index of its daemon (or -1 when
  * the MTA is recognised by whole program name). */
-static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, int *daemon)
+static const mc_mta_rules *find_mta_in(const mc_parse_rules *pr, mc_str program, int *daemon)
 {
     const char *slash = NULL;
     for (size_t i = program.n; i > 0; i--) {
@@ -203,6 +203,30 @@ static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, in
         }
     }
     return NULL;
+}
+
+/* find_mta_in's answer, from the parser's memo when the line's program
+ * name was seen before: a log repeats a dozen names, and the search
+ * compares the name with every program and daemon of every MTA.  The
+ * answer depends on the name's bytes alone, compared in full. */
+static const mc_mta_rules *find_mta(mc_parser *p, mc_str program, int *daemon)
+{
+    if (program.p == NULL || program.n == 0 || program.n > MC_PROGRAM_MEMO_LEN)
+        return find_mta_in(p->rules, program, daemon);
+    const unsigned char *u = (const unsigned char *)program.p;
+    size_t n = program.n;
+    size_t slot = (n * 7u + u[n - 1] * 3u + u[n / 2]) & (MC_PROGRAM_MEMO - 1);
+    mc_program_memo *e = &p->program_memo[slot];
+    if (e->n == n && memcmp(e->name, program.p, n) == 0) {
+        *daemon = e->daemon;
+        return e->mta;
+    }
+    const mc_mta_rules *m = find_mta_in(p->rules, program, daemon);
+    memcpy(e->name, program.p, n);
+    e->n = n;
+    e->mta = m;
+    e->daemon = m ? *daemon : -1;
+    return m;
 }
 
 /* Runs a pattern within what is left of the line's work budget.  PCRE2 does
@@ -761,7 +785,7 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
         ll.message.p + ll.message.n <= p->scratch.data + p->scratch.len)
         mc_utf8_sanitize((unsigned char *)p->scratch.data + (ll.message.p - p->scratch.data), ll.message.n);
     int daemon = -1;
-    const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
+    const mc_mta_rules *m = find_mta(p, ll.program, &daemon);
     if (m == NULL)
         return PARSE_NOTHING;
     return parse_message(p, m, daemon, &ll, ll.message, ev);
