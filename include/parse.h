@@ -26,6 +26,7 @@
 typedef struct {
     char **lits;
     size_t *lens;
+    uint64_t *bytes;            /* per literal: the kinds of byte it holds (lit_bytes) */
     int *ids;
     uint64_t *mask;
     size_t words;               /* the mask's length */
@@ -122,6 +123,7 @@ typedef struct {
 
 typedef struct {
     char *key;                  /* as written in rules/stages.conf */
+    size_t key_len;             /* its length (no strlen per reply) */
     char *stage;
 } mc_command_stage;
 

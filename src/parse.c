@@ -137,10 +137,9 @@ void parser_free(mc_parser *p)
     mc_buf_free(&p->scratch);
 }
 
-/* ASCII case-insensitive equality of a view and a C string. */
-static bool ascii_caseeq(mc_str a, const char *b)
+/* ASCII case-insensitive equality of a view and a string of n bytes. */
+static bool ascii_caseeq(mc_str a, const char *b, size_t n)
 {
-    size_t n = strlen(b);
     if (a.n != n)
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -161,7 +160,7 @@ const char *parse_command_stage(const mc_parse_rules *pr, mc_str command)
     if (command.p == NULL)
         return NULL;
     for (size_t i = 0; i < pr->n_commands; i++)
-        if (ascii_caseeq(command, pr->commands[i].key))
+        if (ascii_caseeq(command, pr->commands[i].key, pr->commands[i].key_len))
             return pr->commands[i].stage;
     return NULL;
 }
@@ -359,6 +358,36 @@ static bool gate_open(const mc_litgate *g, const uint64_t *found, mc_str text)
     return false;
 }
 
+/* A text's kinds of byte (lit_bytes), taken when first asked for. */
+typedef struct {
+    uint64_t set;
+    bool taken;
+} text_bytes;
+
+/* gate_open without a scan (found NULL), for one text whose gates are
+ * looked up one after another: a literal with a byte the text lacks is
+ * not searched for.  The text's bytes are taken at its second literal
+ * (one lit_in costs about as much as taking them; a reply that names its
+ * stage in the first pattern's words needs no more). */
+static bool gate_open_bytes(const mc_litgate *g, mc_str text, text_bytes *tb, size_t *looked)
+{
+    if (g->n == 0)
+        return true;
+    for (size_t i = 0; i < g->n; i++) {
+        if ((*looked)++ > 0) {
+            if (!tb->taken) {
+                tb->set = lit_bytes(text);
+                tb->taken = true;
+            }
+            if (g->bytes[i] & ~tb->set)
+                continue;
+        }
+        if (lit_in(text, g->lits[i], g->lens[i]))
+            return true;
+    }
+    return false;
+}
+
 /* The SMTP stage a reply text names (after RCPT TO, ...), by the MTA's stage patterns and stages.conf.
  * found: the literal set's scan of a line that holds the text, or NULL;
  * a pattern none of whose literals the line holds is not run (most
@@ -368,10 +397,12 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
     const mc_parse_rules *pr = p->rules;
     if (text.p == NULL)
         return NULL;
+    text_bytes tb = {0, false};
+    size_t looked = 0;
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
         mc_str g[G_COUNT];
-        if (!gate_open(&sr->gate, found, text) ||
+        if (!(found ? gate_open(&sr->gate, found, text) : gate_open_bytes(&sr->gate, text, &tb, &looked)) ||
             !read_or_match(p, p->stage_readers[m - p->rules->mtas][i], &sr->pat, text, g))
             continue;
         if (sr->stage)
