@@ -169,6 +169,12 @@ typedef struct {
     int daemon;
 } mc_program_memo;
 
+/* The fact rules that may apply to one daemon's lines, in file order. */
+typedef struct {
+    size_t *idx;
+    size_t n;
+} mc_fact_list;
+
 /* Per-stream parsing state: scratch space and year inference. */
 typedef struct {
     const mc_parse_rules *rules;
@@ -198,6 +204,9 @@ typedef struct {
     /* Per MTA, per fact rule: its reader answers before its literals are
      * looked for (its pattern holds every one of them; see read_fact_rule). */
     bool **fact_first;
+    /* Per MTA, per daemon (index 0: a line of no daemon, d + 1: daemon d):
+     * the fact rules whose daemons take its lines. */
+    mc_fact_list **daemon_facts;
     /* Per MTA, per line rule: the hand reader of its pattern, or NULL;
      * per MTA: the gate of its prefix pattern, or NULL (lineread.h). */
     mc_lineread_fn **line_readers;

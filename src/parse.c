@@ -15,6 +15,7 @@
 
 static void lineread_init(mc_parser *p, const mc_parse_rules *rules);
 static void fact_first_init(mc_parser *p, const mc_parse_rules *rules);
+static void daemon_facts_init(mc_parser *p, const mc_parse_rules *rules);
 
 /* Per-stream state for rules: scratch, year inference, the literal bitmap. */
 void parser_init(mc_parser *p, const mc_parse_rules *rules)
@@ -46,7 +47,32 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
             p->fact_readers[i][j] = m->facts[j].pat.source ? factread_for(m->facts[j].pat.source) : NULL;
     }
     fact_first_init(p, rules);
+    daemon_facts_init(p, rules);
     lineread_init(p, rules);
+}
+
+/* Whether fact rule r may apply to the lines of daemon (-1: none). */
+static bool fact_for_daemon(const mc_line_rule *r, int daemon)
+{
+    return r->daemon_mask == 0 || (daemon >= 0 && (r->daemon_mask & (1ULL << daemon)));
+}
+
+/* Each daemon's fact rules (read_fact_rule walks only those: most
+ * daemons have one or none of an MTA's half dozen). */
+static void daemon_facts_init(mc_parser *p, const mc_parse_rules *rules)
+{
+    p->daemon_facts = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->daemon_facts);
+    for (size_t i = 0; i < rules->n_mtas; i++) {
+        const mc_mta_rules *m = &rules->mtas[i];
+        p->daemon_facts[i] = mc_xcalloc(m->n_daemons + 1, sizeof **p->daemon_facts);
+        for (size_t d = 0; d <= m->n_daemons; d++) {
+            mc_fact_list *l = &p->daemon_facts[i][d];
+            l->idx = mc_xcalloc(m->n_facts ? m->n_facts : 1, sizeof *l->idx);
+            for (size_t j = 0; j < m->n_facts; j++)
+                if (fact_for_daemon(&m->facts[j], (int)d - 1))
+                    l->idx[l->n++] = j;
+        }
+    }
 }
 
 /* The hand readers of the line rules' patterns and the gates of the MTAs'
@@ -123,6 +149,13 @@ void parser_free(mc_parser *p)
         free(p->fact_first[i]);
     free(p->fact_first);
     p->fact_first = NULL;
+    for (size_t i = 0; p->daemon_facts && i < p->rules->n_mtas; i++) {
+        for (size_t d = 0; d <= p->rules->mtas[i].n_daemons; d++)
+            free(p->daemon_facts[i][d].idx);
+        free(p->daemon_facts[i]);
+    }
+    free(p->daemon_facts);
+    p->daemon_facts = NULL;
     free_readers(&p->line_readers, p->rules->n_mtas);
     free_readers(&p->reply_readers, p->rules->n_mtas);
     free_readers(&p->stage_readers, p->rules->n_mtas);
@@ -589,15 +622,6 @@ static void take_fact(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r
         fact_fill(p, r, ll, host, &ff);
 }
 
-/* Whether a fact rule of m after the i-th may apply to the daemon's lines. */
-static bool later_fact(const mc_mta_rules *m, size_t i, int daemon)
-{
-    for (size_t j = i + 1; j < m->n_facts; j++)
-        if (m->facts[j].daemon_mask == 0 || (daemon >= 0 && (m->facts[j].daemon_mask & (1ULL << daemon))))
-            return true;
-    return false;
-}
-
 /* find_fact_rule and take_fact at once, for an MTA whose fact literals are
  * looked for one by one in the message its patterns read (no literal set,
  * no prefix).  A rule whose reader answers first (fact_first) is settled
@@ -614,10 +638,10 @@ static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, i
     mc_str msg = ll->message;
     size_t mi = (size_t)(m - p->rules->mtas);
     bool can_read = msg.n <= MC_FACTREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT;
-    for (size_t i = 0; i < m->n_facts; i++) {
+    const mc_fact_list *l = &p->daemon_facts[mi][daemon + 1];
+    for (size_t k = 0; k < l->n; k++) {
+        size_t i = l->idx[k];
         const mc_line_rule *r = &m->facts[i];
-        if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
-            continue;
         if (can_read && p->fact_first[mi][i]) {
             mc_fact_fields ff;
             memset(&ff, 0, sizeof ff);
@@ -629,7 +653,7 @@ static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, i
             }
             /* No fact either way: whether the rule applies decides only
              * which rules come next and a daemon-less line's count. */
-            if (got == FACTREAD_NO && daemon >= 0 && !later_fact(m, i, daemon))
+            if (got == FACTREAD_NO && daemon >= 0 && k + 1 == l->n)
                 return NULL;
         }
         if (rule_applies(r, daemon, NULL, msg))
