@@ -80,11 +80,13 @@ bool lit_in(mc_str text, const char *lit, size_t n)
 #endif
 }
 
-/* The kind of each byte for lit_bytes, as its bit: a-z and A-Z 0-25,
- * 0-9 26-35, the space 36, the punctuation of log lines 37-62 (five pairs
- * share one), control bytes, DEL and non-ASCII bytes 63. */
+/* The kind of each ASCII byte for lit_bytes, as its bit: a-z and A-Z
+ * 0-25, 0-9 26-35, the space 36, the punctuation of log lines 37-62 (five
+ * pairs share one), control bytes and DEL 63.  A byte past ASCII counts
+ * as the one of its low seven bits: a text holding it holds that kind,
+ * and so does a literal. */
 #define B(n) (1ULL << (n))
-static const uint64_t byte_bit[256] = {
+static const uint64_t byte_bit[128] = {
     B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
     B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
     B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
@@ -101,22 +103,6 @@ static const uint64_t byte_bit[256] = {
     B(7), B(8), B(9), B(10), B(11), B(12), B(13), B(14),
     B(15), B(16), B(17), B(18), B(19), B(20), B(21), B(22),
     B(23), B(24), B(25), B(37), B(39), B(38), B(40), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
-    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
 };
 #undef B
 
@@ -125,7 +111,7 @@ uint64_t lit_bytes(mc_str s)
 {
     uint64_t set = 0;
     for (size_t i = 0; i < s.n; i++)
-        set |= byte_bit[(unsigned char)s.p[i]];
+        set |= byte_bit[(unsigned char)s.p[i] & 127];
     return set;
 }
 
