@@ -26,6 +26,7 @@
 typedef struct {
     char **lits;
     size_t *lens;
+    uint64_t *bytes;            /* per literal: the kinds of byte it holds (lit_bytes) */
     int *ids;
     uint64_t *mask;
     size_t words;               /* the mask's length */
@@ -122,6 +123,7 @@ typedef struct {
 
 typedef struct {
     char *key;                  /* as written in rules/stages.conf */
+    size_t key_len;             /* its length (no strlen per reply) */
     char *stage;
 } mc_command_stage;
 
@@ -156,6 +158,23 @@ typedef enum {
  * reader's longest line (the readers' tests check it). */
 #define MC_FIRST_MATCH_LIMIT 20000u
 
+/* A program name find_mta has seen, and its answer (the MTA, or NULL, and
+ * the daemon's index): the parser's memo of the names a log repeats. */
+#define MC_PROGRAM_MEMO 16      /* slots, a power of two */
+#define MC_PROGRAM_MEMO_LEN 32  /* longer names are looked up every time */
+typedef struct {
+    char name[MC_PROGRAM_MEMO_LEN];
+    size_t n;                   /* 0: an empty slot */
+    const mc_mta_rules *mta;
+    int daemon;
+} mc_program_memo;
+
+/* The fact rules that may apply to one daemon's lines, in file order. */
+typedef struct {
+    size_t *idx;
+    size_t n;
+} mc_fact_list;
+
 /* Per-stream parsing state: scratch space and year inference. */
 typedef struct {
     const mc_parse_rules *rules;
@@ -185,6 +204,9 @@ typedef struct {
     /* Per MTA, per fact rule: its reader answers before its literals are
      * looked for (its pattern holds every one of them; see read_fact_rule). */
     bool **fact_first;
+    /* Per MTA, per daemon (index 0: a line of no daemon, d + 1: daemon d):
+     * the fact rules whose daemons take its lines. */
+    mc_fact_list **daemon_facts;
     /* Per MTA, per line rule: the hand reader of its pattern, or NULL;
      * per MTA: the gate of its prefix pattern, or NULL (lineread.h). */
     mc_lineread_fn **line_readers;
@@ -195,6 +217,9 @@ typedef struct {
     /* Per MTA: the hand reader of its local pattern, or NULL. */
     mc_lineread_fn *local_readers;
     mc_str read_groups[G_COUNT]; /* the groups a line reader read */
+    /* The program names seen (find_mta's answers), slot by a hash of the
+     * name's length and last bytes; a slot's name is compared in full. */
+    mc_program_memo program_memo[MC_PROGRAM_MEMO];
 } mc_parser;
 
 void parser_init(mc_parser *p, const mc_parse_rules *rules);

@@ -64,6 +64,14 @@ typedef struct {
      * clause of a branch first.  NULL: the pattern always runs. */
     const mc_litset *litset;
     int *gate;
+    /* The same gate's first clauses as words of the scan: n_anchor words
+     * (indexes anchor_words) whose bits anchor_bits hold every literal of
+     * every branch's first clause.  A text with none of them cannot
+     * match, found without walking the branches.  0: not known (no gate,
+     * or a branch without clauses, which lets every text in). */
+    int *anchor_words;
+    uint64_t *anchor_bits;
+    int n_anchor;
 } mc_pattern;
 
 /* Matching scratch space: one per thread of work, reused for every line. */

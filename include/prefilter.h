@@ -33,6 +33,11 @@ void prefilter_free_literals(char **lits, size_t n);
  * faster on the short texts of log lines (16 places per step, a place
  * checked only when its first and last bytes both fit). */
 bool lit_in(mc_str text, const char *lit, size_t n);
+/* The bytes s holds, as a set of 64 kinds (a letter in either case, each
+ * digit, the space and most punctuation a kind of its own; the rest share
+ * a few).  A text cannot hold a literal with a kind of byte it lacks:
+ * (lit_bytes(lit) & ~lit_bytes(text)) != 0 says the literal is not there. */
+uint64_t lit_bytes(mc_str s);
 
 typedef struct mc_litset mc_litset;
 

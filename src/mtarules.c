@@ -42,6 +42,7 @@ static void gate_free(mc_litgate *g)
 {
     mc_free_words(g->lits, g->n);
     free(g->lens);
+    free(g->bytes);
     free(g->ids);
     free(g->mask);
     memset(g, 0, sizeof *g);
@@ -59,8 +60,14 @@ static void index_literals(mc_litset *ls, char **lits, size_t n, int **ids, size
     }
 }
 
-/* The same for a gate's literals. */
-static void gate_index(mc_litgate *g, mc_litset *ls) { index_literals(ls, g->lits, g->n, &g->ids, &g->lens); }
+/* The same for a gate's literals, and their byte values (lit_bytes). */
+static void gate_index(mc_litgate *g, mc_litset *ls)
+{
+    index_literals(ls, g->lits, g->n, &g->ids, &g->lens);
+    g->bytes = mc_xcalloc(g->n + 1, sizeof *g->bytes);
+    for (size_t j = 0; j < g->n; j++)
+        g->bytes[j] = lit_bytes(mc_str_make(g->lits[j], g->lens[j]));
+}
 
 /* Turns a gate's ids into a mask of ls's scan (after litset_build). */
 static void gate_mask(mc_litgate *g, const int *ids, const mc_litset *ls)
@@ -505,6 +512,7 @@ static bool load_commands(mc_parse_rules *pr, const char *dir, char *err, size_t
         }
         pr->commands = mc_xrealloc(pr->commands, (pr->n_commands + 1) * sizeof *pr->commands);
         pr->commands[pr->n_commands].key = mc_xstrdup(e->key);
+        pr->commands[pr->n_commands].key_len = strlen(e->key);
         pr->commands[pr->n_commands].stage = mc_xstrdup(e->value);
         pr->n_commands++;
     }

@@ -15,6 +15,7 @@
 
 static void lineread_init(mc_parser *p, const mc_parse_rules *rules);
 static void fact_first_init(mc_parser *p, const mc_parse_rules *rules);
+static void daemon_facts_init(mc_parser *p, const mc_parse_rules *rules);
 
 /* Per-stream state for rules: scratch, year inference, the literal bitmap. */
 void parser_init(mc_parser *p, const mc_parse_rules *rules)
@@ -46,7 +47,32 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
             p->fact_readers[i][j] = m->facts[j].pat.source ? factread_for(m->facts[j].pat.source) : NULL;
     }
     fact_first_init(p, rules);
+    daemon_facts_init(p, rules);
     lineread_init(p, rules);
+}
+
+/* Whether fact rule r may apply to the lines of daemon (-1: none). */
+static bool fact_for_daemon(const mc_line_rule *r, int daemon)
+{
+    return r->daemon_mask == 0 || (daemon >= 0 && (r->daemon_mask & (1ULL << daemon)));
+}
+
+/* Each daemon's fact rules (read_fact_rule walks only those: most
+ * daemons have one or none of an MTA's half dozen). */
+static void daemon_facts_init(mc_parser *p, const mc_parse_rules *rules)
+{
+    p->daemon_facts = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->daemon_facts);
+    for (size_t i = 0; i < rules->n_mtas; i++) {
+        const mc_mta_rules *m = &rules->mtas[i];
+        p->daemon_facts[i] = mc_xcalloc(m->n_daemons + 1, sizeof **p->daemon_facts);
+        for (size_t d = 0; d <= m->n_daemons; d++) {
+            mc_fact_list *l = &p->daemon_facts[i][d];
+            l->idx = mc_xcalloc(m->n_facts ? m->n_facts : 1, sizeof *l->idx);
+            for (size_t j = 0; j < m->n_facts; j++)
+                if (fact_for_daemon(&m->facts[j], (int)d - 1))
+                    l->idx[l->n++] = j;
+        }
+    }
 }
 
 /* The hand readers of the line rules' patterns and the gates of the MTAs'
@@ -123,6 +149,13 @@ void parser_free(mc_parser *p)
         free(p->fact_first[i]);
     free(p->fact_first);
     p->fact_first = NULL;
+    for (size_t i = 0; p->daemon_facts && i < p->rules->n_mtas; i++) {
+        for (size_t d = 0; d <= p->rules->mtas[i].n_daemons; d++)
+            free(p->daemon_facts[i][d].idx);
+        free(p->daemon_facts[i]);
+    }
+    free(p->daemon_facts);
+    p->daemon_facts = NULL;
     free_readers(&p->line_readers, p->rules->n_mtas);
     free_readers(&p->reply_readers, p->rules->n_mtas);
     free_readers(&p->stage_readers, p->rules->n_mtas);
@@ -137,10 +170,9 @@ void parser_free(mc_parser *p)
     mc_buf_free(&p->scratch);
 }
 
-/* ASCII case-insensitive equality of a view and a C string. */
-static bool ascii_caseeq(mc_str a, const char *b)
+/* ASCII case-insensitive equality of a view and a string of n bytes. */
+static bool ascii_caseeq(mc_str a, const char *b, size_t n)
 {
-    size_t n = strlen(b);
     if (a.n != n)
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -161,7 +193,7 @@ const char *parse_command_stage(const mc_parse_rules *pr, mc_str command)
     if (command.p == NULL)
         return NULL;
     for (size_t i = 0; i < pr->n_commands; i++)
-        if (ascii_caseeq(command, pr->commands[i].key))
+        if (ascii_caseeq(command, pr->commands[i].key, pr->commands[i].key_len))
             return pr->commands[i].stage;
     return NULL;
 }
@@ -175,7 +207,7 @@ static bool str_eq_n(mc_str s, const char *w)
 
 /* Finds the MTA that wrote a line and the index of its daemon (or -1 when
  * the MTA is recognised by whole program name). */
-static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, int *daemon)
+static const mc_mta_rules *find_mta_in(const mc_parse_rules *pr, mc_str program, int *daemon)
 {
     const char *slash = NULL;
     for (size_t i = program.n; i > 0; i--) {
@@ -203,6 +235,30 @@ static const mc_mta_rules *find_mta(const mc_parse_rules *pr, mc_str program, in
         }
     }
     return NULL;
+}
+
+/* find_mta_in's answer, from the parser's memo when the line's program
+ * name was seen before: a log repeats a dozen names, and the search
+ * compares the name with every program and daemon of every MTA.  The
+ * answer depends on the name's bytes alone, compared in full. */
+static const mc_mta_rules *find_mta(mc_parser *p, mc_str program, int *daemon)
+{
+    if (program.p == NULL || program.n == 0 || program.n > MC_PROGRAM_MEMO_LEN)
+        return find_mta_in(p->rules, program, daemon);
+    const unsigned char *u = (const unsigned char *)program.p;
+    size_t n = program.n;
+    size_t slot = (n * 7u + u[n - 1] * 3u + u[n / 2]) & (MC_PROGRAM_MEMO - 1);
+    mc_program_memo *e = &p->program_memo[slot];
+    if (e->n == n && memcmp(e->name, program.p, n) == 0) {
+        *daemon = e->daemon;
+        return e->mta;
+    }
+    const mc_mta_rules *m = find_mta_in(p->rules, program, daemon);
+    memcpy(e->name, program.p, n);
+    e->n = n;
+    e->mta = m;
+    e->daemon = m ? *daemon : -1;
+    return m;
 }
 
 /* Runs a pattern within what is left of the line's work budget.  PCRE2 does
@@ -335,6 +391,36 @@ static bool gate_open(const mc_litgate *g, const uint64_t *found, mc_str text)
     return false;
 }
 
+/* A text's kinds of byte (lit_bytes), taken when first asked for. */
+typedef struct {
+    uint64_t set;
+    bool taken;
+} text_bytes;
+
+/* gate_open without a scan (found NULL), for one text whose gates are
+ * looked up one after another: a literal with a byte the text lacks is
+ * not searched for.  The text's bytes are taken at its second literal
+ * (one lit_in costs about as much as taking them; a reply that names its
+ * stage in the first pattern's words needs no more). */
+static bool gate_open_bytes(const mc_litgate *g, mc_str text, text_bytes *tb, size_t *looked)
+{
+    if (g->n == 0)
+        return true;
+    for (size_t i = 0; i < g->n; i++) {
+        if ((*looked)++ > 0) {
+            if (!tb->taken) {
+                tb->set = lit_bytes(text);
+                tb->taken = true;
+            }
+            if (g->bytes[i] & ~tb->set)
+                continue;
+        }
+        if (lit_in(text, g->lits[i], g->lens[i]))
+            return true;
+    }
+    return false;
+}
+
 /* The SMTP stage a reply text names (after RCPT TO, ...), by the MTA's stage patterns and stages.conf.
  * found: the literal set's scan of a line that holds the text, or NULL;
  * a pattern none of whose literals the line holds is not run (most
@@ -344,10 +430,12 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
     const mc_parse_rules *pr = p->rules;
     if (text.p == NULL)
         return NULL;
+    text_bytes tb = {0, false};
+    size_t looked = 0;
     for (size_t i = 0; i < m->n_stages; i++) {
         const mc_stage_rule *sr = &m->stages[i];
         mc_str g[G_COUNT];
-        if (!gate_open(&sr->gate, found, text) ||
+        if (!(found ? gate_open(&sr->gate, found, text) : gate_open_bytes(&sr->gate, text, &tb, &looked)) ||
             !read_or_match(p, p->stage_readers[m - p->rules->mtas][i], &sr->pat, text, g))
             continue;
         if (sr->stage)
@@ -534,15 +622,6 @@ static void take_fact(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r
         fact_fill(p, r, ll, host, &ff);
 }
 
-/* Whether a fact rule of m after the i-th may apply to the daemon's lines. */
-static bool later_fact(const mc_mta_rules *m, size_t i, int daemon)
-{
-    for (size_t j = i + 1; j < m->n_facts; j++)
-        if (m->facts[j].daemon_mask == 0 || (daemon >= 0 && (m->facts[j].daemon_mask & (1ULL << daemon))))
-            return true;
-    return false;
-}
-
 /* find_fact_rule and take_fact at once, for an MTA whose fact literals are
  * looked for one by one in the message its patterns read (no literal set,
  * no prefix).  A rule whose reader answers first (fact_first) is settled
@@ -559,10 +638,10 @@ static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, i
     mc_str msg = ll->message;
     size_t mi = (size_t)(m - p->rules->mtas);
     bool can_read = msg.n <= MC_FACTREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT;
-    for (size_t i = 0; i < m->n_facts; i++) {
+    const mc_fact_list *l = &p->daemon_facts[mi][daemon + 1];
+    for (size_t k = 0; k < l->n; k++) {
+        size_t i = l->idx[k];
         const mc_line_rule *r = &m->facts[i];
-        if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
-            continue;
         if (can_read && p->fact_first[mi][i]) {
             mc_fact_fields ff;
             memset(&ff, 0, sizeof ff);
@@ -574,7 +653,7 @@ static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, i
             }
             /* No fact either way: whether the rule applies decides only
              * which rules come next and a daemon-less line's count. */
-            if (got == FACTREAD_NO && daemon >= 0 && !later_fact(m, i, daemon))
+            if (got == FACTREAD_NO && daemon >= 0 && k + 1 == l->n)
                 return NULL;
         }
         if (rule_applies(r, daemon, NULL, msg))
@@ -761,7 +840,7 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
         ll.message.p + ll.message.n <= p->scratch.data + p->scratch.len)
         mc_utf8_sanitize((unsigned char *)p->scratch.data + (ll.message.p - p->scratch.data), ll.message.n);
     int daemon = -1;
-    const mc_mta_rules *m = find_mta(p->rules, ll.program, &daemon);
+    const mc_mta_rules *m = find_mta(p, ll.program, &daemon);
     if (m == NULL)
         return PARSE_NOTHING;
     return parse_message(p, m, daemon, &ll, ll.message, ev);

@@ -88,6 +88,8 @@ void pattern_free(mc_pattern *pat)
     if (pat->re)
         pcre2_code_free(pat->re);
     free(pat->gate);
+    free(pat->anchor_words);
+    free(pat->anchor_bits);
     free(pat->source);
     free(pat->file);
     memset(pat, 0, sizeof *pat);
@@ -109,6 +111,43 @@ void matcher_init(mc_matcher *m)
     pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
     if (m->jit_stack)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
+}
+
+/* Adds literal id to a pattern's anchor words (one word per 64 ids). */
+static void anchor_add(mc_pattern *pat, int id)
+{
+    int w = id / 64;
+    int i = 0;
+    while (i < pat->n_anchor && pat->anchor_words[i] != w)
+        i++;
+    if (i == pat->n_anchor) {
+        pat->anchor_words = mc_xrealloc(pat->anchor_words, (size_t)(i + 1) * sizeof *pat->anchor_words);
+        pat->anchor_bits = mc_xrealloc(pat->anchor_bits, (size_t)(i + 1) * sizeof *pat->anchor_bits);
+        pat->anchor_words[i] = w;
+        pat->anchor_bits[i] = 0;
+        pat->n_anchor++;
+    }
+    pat->anchor_bits[i] |= 1ULL << (id % 64);
+}
+
+/* The gate's first clauses as words of the scan (see patterns.h); none
+ * when a branch has no clause. */
+static void gate_anchors(mc_pattern *pat)
+{
+    const int *g = pat->gate + 1;
+    for (int b = 0; b < pat->gate[0]; b++, g += g[0]) {
+        if (g[1] == 0) {
+            free(pat->anchor_words);
+            free(pat->anchor_bits);
+            pat->anchor_words = NULL;
+            pat->anchor_bits = NULL;
+            pat->n_anchor = 0;
+            return;
+        }
+        const int *cl = g + 2;
+        for (int l = 1; l <= cl[0]; l++)
+            anchor_add(pat, cl[l]);
+    }
 }
 
 /* Registers the pattern's literals in ls (before litset_build): its gate
@@ -143,6 +182,7 @@ void pattern_use_prefilter(mc_pattern *pat, mc_litset *ls)
     reqlits_free(&req);
     pat->gate = g;
     pat->litset = ls;
+    gate_anchors(pat);
 }
 
 /* Calls fn with the ids of each branch's first (rarest) clause. */
@@ -210,6 +250,13 @@ static bool prefilter_allows(const mc_pattern *pat, const mc_matcher *m, mc_str 
     const uint64_t *bits = matcher_found(m, pat->litset, s);
     if (bits == NULL)
         return true;
+    if (pat->n_anchor > 0) {
+        uint64_t any = 0;
+        for (int i = 0; i < pat->n_anchor; i++)
+            any |= bits[pat->anchor_words[i]] & pat->anchor_bits[i];
+        if (any == 0)
+            return false;
+    }
     const int *g = pat->gate + 1;
     for (int b = 0; b < pat->gate[0]; b++, g += g[0]) {
         const int *cl = g + 2;

@@ -80,6 +80,41 @@ bool lit_in(mc_str text, const char *lit, size_t n)
 #endif
 }
 
+/* The kind of each ASCII byte for lit_bytes, as its bit: a-z and A-Z
+ * 0-25, 0-9 26-35, the space 36, the punctuation of log lines 37-62 (five
+ * pairs share one), control bytes and DEL 63.  A byte past ASCII counts
+ * as the one of its low seven bits: a text holding it holds that kind,
+ * and so does a literal. */
+#define B(n) (1ULL << (n))
+static const uint64_t byte_bit[128] = {
+    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
+    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
+    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
+    B(63), B(63), B(63), B(63), B(63), B(63), B(63), B(63),
+    B(36), B(60), B(53), B(58), B(59), B(56), B(57), B(52),
+    B(37), B(38), B(55), B(54), B(46), B(48), B(45), B(50),
+    B(26), B(27), B(28), B(29), B(30), B(31), B(32), B(33),
+    B(34), B(35), B(43), B(44), B(39), B(47), B(40), B(61),
+    B(51), B(0), B(1), B(2), B(3), B(4), B(5), B(6),
+    B(7), B(8), B(9), B(10), B(11), B(12), B(13), B(14),
+    B(15), B(16), B(17), B(18), B(19), B(20), B(21), B(22),
+    B(23), B(24), B(25), B(41), B(41), B(42), B(62), B(49),
+    B(63), B(0), B(1), B(2), B(3), B(4), B(5), B(6),
+    B(7), B(8), B(9), B(10), B(11), B(12), B(13), B(14),
+    B(15), B(16), B(17), B(18), B(19), B(20), B(21), B(22),
+    B(23), B(24), B(25), B(37), B(39), B(38), B(40), B(63),
+};
+#undef B
+
+/* The kinds of byte s holds (see prefilter.h): one table load a byte. */
+uint64_t lit_bytes(mc_str s)
+{
+    uint64_t set = 0;
+    for (size_t i = 0; i < s.n; i++)
+        set |= byte_bit[(unsigned char)s.p[i] & 127];
+    return set;
+}
+
 /* ---- reading literals off a pattern ----------------------------------- */
 
 /* Index just past a character class starting at s[i] == '[', or 0. */

@@ -99,7 +99,9 @@ typedef struct {
 } tally;
 
 /* Every line of one log: the same result and fields with m's gates on
- * (parser on) and off (parser off). */
+ * (parser on) and off (parser off); parser off also forgets the program
+ * names it has seen before each line (find_mta's memo), so every line's
+ * MTA and daemon are searched for afresh there. */
 static void compare_file(mc_mta_rules *m, mc_parser *on, mc_parser *off, const char *path, tally *t)
 {
     static char line[65536], a[8192], b[8192];
@@ -116,6 +118,7 @@ static void compare_file(mc_mta_rules *m, mc_parser *on, mc_parser *off, const c
         test_parse_fingerprint(NULL, r1, &e1, a, sizeof a);
         saved_gates sv;
         gates(m, &sv, false);
+        memset(off->program_memo, 0, sizeof off->program_memo);
         mc_parse_result r2 = parser_line(off, mc_str_make(line, n), &e2);
         gates(m, &sv, true);
         test_parse_fingerprint(NULL, r2, &e2, b, sizeof b);
@@ -280,6 +283,46 @@ END_TEST
 
 /* A gate line that says nothing, or a local_literal without a local
  * pattern, is a rules error with its place. */
+/* One parser reads deliveries of two daemons whose names share a slot of
+ * its memo of program names (postfix/smtp and postfix/lmtp: the same
+ * length, last and middle bytes), alternately: each line gets its own
+ * daemon's answer (lmtp delivers to this host's mailboxes: "local"), and
+ * a name longer than the memo keeps is looked up every time. */
+START_TEST(test_program_memo_names)
+{
+    const mc_rules *r = test_rules();
+    static const struct {
+        const char *line, *direction;
+    } lines[] = {
+        {"Nov 23 10:00:00 mx postfix/smtp[1]: 3F4A1A4E: to=<u@example.com>, relay=mx.example.com[192.0.2.1]:25, "
+         "delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)", "outbound"},
+        {"Nov 23 10:00:01 mx postfix/lmtp[2]: 3F4A1A4F: to=<v@example.com>, relay=mail.example.com[private/dovecot-lmtp], "
+         "delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)", "local"},
+        {"Nov 23 10:00:02 mx postfix/smtp[1]: 3F4A1A50: to=<w@example.com>, relay=mx.example.com[192.0.2.1]:25, "
+         "delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)", "outbound"},
+        {"Nov 23 10:00:03 mx postfix-a-very-long-instance-name-past-the-memo/lmtp[3]: 3F4A1A51: to=<x@example.com>, "
+         "relay=mail.example.com[private/dovecot-lmtp], delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+         "local"},
+        {"Nov 23 10:00:04 mx postfix/lmtp[2]: 3F4A1A52: to=<y@example.com>, relay=mail.example.com[private/dovecot-lmtp], "
+         "delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)", "local"},
+    };
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    year_ctx_init(&p.years, 2026, 11, 23);
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+            mc_event ev;
+            memset(&ev, 0, sizeof ev);
+            ck_assert_int_eq(parser_line(&p, mc_str_cstr(lines[i].line), &ev), PARSE_EVENT);
+            ck_assert_msg(strcmp(ev.direction, lines[i].direction) == 0, "round %d line %zu: %s, want %s", round, i,
+                          ev.direction, lines[i].direction);
+            ck_assert_str_eq(ev.mta, "postfix");
+        }
+    }
+    parser_free(&p);
+}
+END_TEST
+
 START_TEST(test_gate_errors)
 {
     static const struct {
@@ -325,6 +368,7 @@ int main(void)
     tcase_add_test(tc, test_gates_are_consulted);
     tcase_add_test(tc, test_local_literals_cover_pattern);
     tcase_add_test(tc, test_gate_errors);
+    tcase_add_test(tc, test_program_memo_names);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -216,6 +216,46 @@ START_TEST(test_lit_in_like_memmem)
 }
 END_TEST
 
+/* lit_bytes: every byte of a text is among its kinds (so a literal it
+ * holds never lacks one: each of the 256 bytes, and each slice of lines
+ * of every kind of byte); a letter is the same kind in either case and
+ * another kind than every other letter, digit and the space, so that the
+ * Postfix stage literals a "250 2.0.0 Ok" reply cannot hold are told
+ * apart by it. */
+START_TEST(test_lit_bytes)
+{
+    char all[256];
+    for (int c = 0; c < 256; c++) {
+        char b = (char)c;
+        all[c] = b;
+        ck_assert_uint_ne(lit_bytes(mc_str_make(&b, 1)), 0);
+    }
+    uint64_t whole = lit_bytes(mc_str_make(all, sizeof all));
+    for (size_t i = 0; i < sizeof all; i++)
+        for (size_t n = 0; i + n <= sizeof all; n += 7)
+            ck_assert_uint_eq(lit_bytes(mc_str_make(all + i, n)) & ~whole, 0);
+    const char *line = "3F4A1A4E: to=<u@example.com>, relay=none, delay=0, status=bounced (Host or domain name not found)";
+    uint64_t have = lit_bytes(mc_str_cstr(line));
+    for (size_t i = 0; line[i]; i++)
+        for (size_t n = 1; line[i + n - 1]; n++)
+            ck_assert_uint_eq(lit_bytes(mc_str_make(line + i, n)) & ~have, 0);
+    ck_assert_uint_eq(lit_bytes(MC_STR_NULL), 0);
+    const char distinct[] = "abcdefghijklmnopqrstuvwxyz0123456789 ";
+    for (size_t i = 0; distinct[i]; i++) {
+        char a = distinct[i], up = (char)toupper((unsigned char)a);
+        ck_assert_uint_eq(lit_bytes(mc_str_make(&a, 1)), lit_bytes(mc_str_make(&up, 1)));
+        for (size_t j = 0; distinct[j]; j++)
+            if (j != i)
+                ck_assert_msg(lit_bytes(mc_str_make(&a, 1)) != lit_bytes(mc_str_make(distinct + j, 1)), "'%c' '%c'", a,
+                              distinct[j]);
+    }
+    uint64_t ok = lit_bytes(mc_str_cstr("250 2.0.0 Ok: queued as 4BC23F"));
+    ck_assert_uint_ne(lit_bytes(mc_str_cstr("refused to talk to me")) & ~ok, 0);
+    ck_assert_uint_ne(lit_bytes(mc_str_cstr("while sending ")) & ~ok, 0);
+    ck_assert_uint_eq(lit_bytes(mc_str_cstr("queued as")) & ~ok, 0);
+}
+END_TEST
+
 /* The automaton finds exactly what memmem finds, literal by literal: the
  * markers of rules/mta/exim.conf and literals that end inside one another
  * (found through the failure links), on texts of every length 0-64 (the
@@ -450,6 +490,7 @@ static Suite *prefilter_suite(void)
     tcase_add_test(tc, test_scan);
     tcase_add_test(tc, test_scan_many);
     tcase_add_test(tc, test_lit_in_like_memmem);
+    tcase_add_test(tc, test_lit_bytes);
     tcase_add_test(tc, test_scan_like_memmem);
     tcase_add_test(tc, test_scan_long_like_memmem);
     tcase_add_test(tc, test_scan_like_plain);
