@@ -11,10 +11,12 @@ records its own replies.
 usage: client.py PORT RECORD
 """
 import os
-import socket
 import ssl
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import smtpwire  # noqa: E402  (tests/mta-runs/smtpwire.py)
 
 PORT = int(sys.argv[1])
 RECORD = open(sys.argv[2], "a", encoding="utf-8")
@@ -23,30 +25,12 @@ RECORD = open(sys.argv[2], "a", encoding="utf-8")
 class Conn:
     def __init__(self, src, greet=True):
         self.src = src
-        for attempt in range(20):
-            try:
-                self.s = socket.create_connection(("127.0.0.1", PORT), source_address=(src, 0),
-                                                  timeout=10)
-                break
-            except ConnectionRefusedError:
-                # a busy machine: the daemon's listen queue was full
-                if attempt == 19:
-                    raise
-                time.sleep(0.3)
+        self.s = smtpwire.connect(src, PORT, 20, 0.3, 10)
         self.f = self.s.makefile("rb")
         self.banner = self.reply() if greet else None
 
     def reply(self):
-        lines = []
-        while True:
-            raw = self.f.readline()
-            if not raw:
-                break
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                break
-        return "\\n".join(lines)
+        return smtpwire.read_reply(self.f)
 
     def send(self, text):
         self.s.sendall(text.encode() + b"\r\n")

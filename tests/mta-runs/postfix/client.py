@@ -12,10 +12,12 @@ stage: connect, ehlo, mail, rcpt, data, eom (after the message), etrn, quit.
 
 usage: client.py PORT PORT2 ROUNDS RECORD
 """
-import socket
+import os
 import sys
 import threading
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import smtpwire  # noqa: E402  (tests/mta-runs/smtpwire.py)
 
 PORT, PORT2, ROUNDS = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 RECORD = open(sys.argv[4], "a", encoding="utf-8")
@@ -54,30 +56,12 @@ class Closed(Exception):
 class Conn:
     def __init__(self, src, port):
         self.src = src
-        for attempt in range(50):
-            try:
-                self.s = socket.create_connection(("127.0.0.1", port), source_address=(src, 0),
-                                                  timeout=30)
-                break
-            except ConnectionRefusedError:
-                # a busy machine: the listen queue was full
-                if attempt == 49:
-                    raise
-                time.sleep(0.2)
+        self.s = smtpwire.connect(src, port, 50, 0.2, 30)
         self.f = self.s.makefile("rb")
         self.note("connect", self.reply())
 
     def reply(self):
-        lines = []
-        while True:
-            raw = self.f.readline()
-            if not raw:
-                break
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                break
-        return "\\n".join(lines)
+        return smtpwire.read_reply(self.f)
 
     def note(self, stage, reply, address=""):
         with LOCK:
