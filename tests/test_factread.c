@@ -360,6 +360,19 @@ static void compare_first(mc_parser *a, mc_parser *b, const char *line, size_t n
     first_facts += fa->kind != FACT_NONE;
 }
 
+/* The next line of f without its line end, in line (cap bytes); its
+ * length, or -1 at the end. */
+static long next_line(gzFile f, char *line, int cap)
+{
+    if (gzgets(f, line, cap) == NULL)
+        return -1;
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    line[n] = '\0';
+    return (long)n;
+}
+
 /* Every Postfix line of one file, and (one in 4) its message under each
  * daemon with each fact literal put after it, before it or in its place. */
 static void compare_first_file(mc_parser *a, mc_parser *b, const char *path)
@@ -370,11 +383,9 @@ static void compare_first_file(mc_parser *a, mc_parser *b, const char *path)
     gzFile f = gzopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     char line[4096], buf[8192];
-    for (long k = 0; gzgets(f, line, sizeof line) != NULL; k++) {
-        size_t n = strlen(line);
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        line[n] = '\0';
+    long got;
+    for (long k = 0; (got = next_line(f, line, sizeof line)) >= 0; k++) {
+        size_t n = (size_t)got;
         compare_first(a, b, line, n);
         const char *msg = strstr(line, "]: ");
         if (k % 4 != 0 || msg == NULL)
@@ -392,6 +403,25 @@ static void compare_first_file(mc_parser *a, mc_parser *b, const char *path)
             }
     }
     gzclose(f);
+}
+
+/* Each file the command ls lists through file (more than min_files),
+ * then the parsers freed: over 100,000 lines compared, 10,000 facts. */
+static void compare_listed(mc_parser *a, mc_parser *b, void (*file)(mc_parser *, mc_parser *, const char *),
+                           size_t min_files, const char *ls)
+{
+    first_lines = first_facts = 0;
+    char *out = NULL;
+    ck_assert_int_eq(test_run(ls, &out), 0);
+    size_t files = 0;
+    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save), files++)
+        file(a, b, w);
+    free(out);
+    parser_free(a);
+    parser_free(b);
+    ck_assert_uint_gt(files, min_files);
+    ck_assert_int_gt(first_lines, 100000);
+    ck_assert_int_gt(first_facts, 10000);
 }
 
 START_TEST(test_readers_before_literals)
@@ -419,21 +449,9 @@ START_TEST(test_readers_before_literals)
     ck_assert(!factread_holds(qmgr, ": removed", 9));
     ck_assert(!factread_holds(qmgr, "", 0));
     ck_assert(!factread_holds("^(?<queue_id>[0-9A-Za-z]+): removed", ": removed", 9));
-    first_lines = first_facts = 0;
-    char *out = NULL;
-    ck_assert_int_eq(test_runf(&out, "ls %s/postfix/*.log %s/postfix/mta-run/* %s/postfix-public/*.log "
-                                     "%s/postfix-gen/maillog %s/sample.log",
-                               MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR),
-                     0);
-    size_t files = 0;
-    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save), files++)
-        compare_first_file(&a, &b, w);
-    free(out);
-    parser_free(&a);
-    parser_free(&b);
-    ck_assert_uint_gt(files, 5);
-    ck_assert_int_gt(first_lines, 100000);
-    ck_assert_int_gt(first_facts, 10000);
+    compare_listed(&a, &b, compare_first_file, 5,
+                   "ls " MC_DATA_DIR "/postfix/*.log " MC_DATA_DIR "/postfix/mta-run/* " MC_DATA_DIR
+                   "/postfix-public/*.log " MC_DATA_DIR "/postfix-gen/maillog " MC_DATA_DIR "/sample.log");
 }
 END_TEST
 
@@ -448,11 +466,9 @@ static void compare_gate_file(mc_parser *a, mc_parser *b, const char *path)
     gzFile f = gzopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     char line[4096], buf[8192];
-    for (long k = 0; gzgets(f, line, sizeof line) != NULL; k++) {
-        size_t n = strlen(line);
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        line[n] = '\0';
+    long got;
+    for (long k = 0; (got = next_line(f, line, sizeof line)) >= 0; k++) {
+        size_t n = (size_t)got;
         compare_first(a, b, line, n);
         if (k % 4 != 0 || n > 2000)
             continue;
@@ -487,20 +503,9 @@ START_TEST(test_fact_gate)
         b.fact_gates[i].n = 0; /* no gate: find_fact_rule on every line */
     }
     ck_assert_uint_eq(gated, 3);
-    first_lines = first_facts = 0;
-    char *out = NULL;
-    ck_assert_int_eq(test_runf(&out, "ls %s/exim/*.log %s/exim/exim-testsuite/log/* %s/exim-runs/*.log.gz",
-                               MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR),
-                     0);
-    size_t files = 0;
-    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save), files++)
-        compare_gate_file(&a, &b, w);
-    free(out);
-    parser_free(&a);
-    parser_free(&b);
-    ck_assert_uint_gt(files, 100);
-    ck_assert_int_gt(first_lines, 100000);
-    ck_assert_int_gt(first_facts, 10000);
+    compare_listed(&a, &b, compare_gate_file, 100,
+                   "ls " MC_DATA_DIR "/exim/*.log " MC_DATA_DIR "/exim/exim-testsuite/log/* " MC_DATA_DIR
+                   "/exim-runs/*.log.gz");
 }
 END_TEST
 
