@@ -69,6 +69,11 @@ typedef struct {
 typedef struct {
     mc_warn_mta *mtas;
     size_t n_mtas;
+    /* Every MTA's first_pairs or'ed: mtawarn_line's first look at a line
+     * the parser split (a literal at the message's start, anyone's). */
+    uint8_t start_pairs[8192];
+    size_t *prefixed;   /* the indexes of the MTAs with a prefix */
+    size_t n_prefixed;
 } mc_warn_rules;
 
 /* Loads the [@warnings] sections of the MTA files (paths relative to dir);

@@ -207,6 +207,10 @@ typedef struct {
     /* Per MTA, per daemon (index 0: a line of no daemon, d + 1: daemon d):
      * the fact rules whose daemons take its lines. */
     mc_fact_list **daemon_facts;
+    /* Per MTA whose line is scanned with its literal set: a gate of the
+     * scan's bits of every fact rule's first literal (n 0: none, a rule
+     * without a literal or no set); a scan with none of them holds no fact. */
+    mc_litgate *fact_gates;
     /* Per MTA, per line rule: the hand reader of its pattern, or NULL;
      * per MTA: the gate of its prefix pattern, or NULL (lineread.h). */
     mc_lineread_fn **line_readers;

@@ -303,11 +303,34 @@ static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *v
     return false;
 }
 
+/* The first place q in [from, end) (end <= s.n) of a space followed by
+ * byte c, or end: sixteen places a step where the bytes lie within s (a
+ * memchr call a word, and the look at the byte after it, cost ~40
+ * instructions a word; most words do not start with c). */
+static inline size_t next_space_before(mc_str s, size_t from, size_t end, char c)
+{
+#if defined(__SSE2__)
+    for (; from < end && s.n >= 17 && from <= s.n - 17; from += 16) {
+        __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(s.p + from));
+        __m128i next = _mm_loadu_si128((const __m128i *)(const void *)(s.p + from + 1));
+        unsigned b = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(here, _mm_set1_epi8(' ')),
+                                                               _mm_cmpeq_epi8(next, _mm_set1_epi8(c))));
+        if (b != 0) {
+            size_t k = from + (size_t)__builtin_ctz(b);
+            return k < end ? k : end;
+        }
+    }
+#endif
+    while (from < end && !(s.p[from] == ' ' && from + 1 < s.n && s.p[from + 1] == c))
+        from++;
+    return from < end ? from : end;
+}
+
 /* The lazy search for one field from i, over the spaces before the
  * first newline from i (no word crosses one; a client's "(...)" may have
  * taken i past the line's first); *i moves past it when found.  *lim
- * holds the first newline at or after some earlier i (s.n: none).  A
- * memchr per word, and the field's first byte before its reading. */
+ * holds the first newline at or after some earlier i (s.n: none).  Only
+ * the words that start with the field's first byte are read. */
 static void exim_field_search(mc_str s, size_t *lim, size_t *i, exim_field f, mc_str *value, bool *ask)
 {
     static const char first[] = {[F_CLIENT] = 'H', [F_SIZE] = 'S', [F_ID] = 'i'};
@@ -315,10 +338,10 @@ static void exim_field_search(mc_str s, size_t *lim, size_t *i, exim_field f, mc
         const char *nl = memchr(s.p + *i, '\n', s.n - *i);
         *lim = nl ? (size_t)(nl - s.p) : s.n;
     }
-    const char *end = s.p + *lim;
-    for (const char *q = *i < *lim ? s.p + *i : end; q < end && (q = memchr(q, ' ', (size_t)(end - q))) != NULL;) {
-        size_t at = (size_t)(++q - s.p), e;
-        if (at < s.n && s.p[at] == first[f] && exim_value(s, at, f, &e, value, ask)) {
+    for (size_t q = next_space_before(s, *i, *lim, first[f]); q < *lim;
+         q = next_space_before(s, q + 1, *lim, first[f])) {
+        size_t e;
+        if (exim_value(s, q + 1, f, &e, value, ask)) {
             *i = e;
             return;
         }

@@ -16,6 +16,7 @@
 static void lineread_init(mc_parser *p, const mc_parse_rules *rules);
 static void fact_first_init(mc_parser *p, const mc_parse_rules *rules);
 static void daemon_facts_init(mc_parser *p, const mc_parse_rules *rules);
+static void fact_masks_init(mc_parser *p, const mc_parse_rules *rules);
 
 /* Per-stream state for rules: scratch, year inference, the literal bitmap. */
 void parser_init(mc_parser *p, const mc_parse_rules *rules)
@@ -48,7 +49,31 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
     }
     fact_first_init(p, rules);
     daemon_facts_init(p, rules);
+    fact_masks_init(p, rules);
     lineread_init(p, rules);
+}
+
+/* Each scanned MTA's gate of its fact rules' first literals (find_fact_rule
+ * needs every literal of a rule: a scan without any rule's first finds
+ * none; on Exim every line asked each rule, ~85 instructions a line).
+ * Only its mask is kept: it is asked with a scan (gate_open's found). */
+static void fact_masks_init(mc_parser *p, const mc_parse_rules *rules)
+{
+    p->fact_gates = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->fact_gates);
+    for (size_t i = 0; i < rules->n_mtas; i++) {
+        const mc_mta_rules *m = &rules->mtas[i];
+        bool all = m->use_set && m->literal_set != NULL && m->n_facts > 0;
+        for (size_t j = 0; all && j < m->n_facts; j++)
+            all = m->facts[j].n_literals > 0;
+        if (!all)
+            continue;
+        mc_litgate *g = &p->fact_gates[i];
+        g->words = litset_words(m->literal_set);
+        g->mask = mc_xcalloc(g->words + 1, sizeof *g->mask);
+        for (size_t j = 0; j < m->n_facts; j++)
+            g->mask[m->facts[j].literal_ids[0] / 64] |= 1ULL << (m->facts[j].literal_ids[0] % 64);
+        g->n = m->n_facts;
+    }
 }
 
 /* Whether fact rule r may apply to the lines of daemon (-1: none). */
@@ -156,6 +181,10 @@ void parser_free(mc_parser *p)
     }
     free(p->daemon_facts);
     p->daemon_facts = NULL;
+    for (size_t i = 0; p->fact_gates && i < p->rules->n_mtas; i++)
+        free(p->fact_gates[i].mask);
+    free(p->fact_gates);
+    p->fact_gates = NULL;
     free_readers(&p->line_readers, p->rules->n_mtas);
     free_readers(&p->reply_readers, p->rules->n_mtas);
     free_readers(&p->stage_readers, p->rules->n_mtas);
@@ -449,7 +478,7 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
 
 /* found: the literals of the MTA's set present in the line (one scan), or
  * NULL to look each literal up with lit_in. */
-static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg)
+static inline bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg)
 {
     if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
         return false;
@@ -739,8 +768,9 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
      * them only when it scanned the message itself (not a debug line). */
     bool scanned_msg = found && marked.p == ll->message.p && marked.n == ll->message.n;
     bool fact_taken = false;
-    const mc_line_rule *fact = found == NULL && !m->has_prefix
-                                   ? read_fact_rule(p, m, daemon, ll, &fact_taken)
+    const mc_line_rule *fact = found == NULL && !m->has_prefix ? read_fact_rule(p, m, daemon, ll, &fact_taken)
+                               : scanned_msg && !gate_open(&p->fact_gates[m - p->rules->mtas], found, ll->message)
+                                   ? NULL
                                    : find_fact_rule(m, daemon, scanned_msg ? found : NULL, ll->message);
     if (!has_marker && fact == NULL)
         return PARSE_NOTHING;

@@ -360,6 +360,19 @@ static void compare_first(mc_parser *a, mc_parser *b, const char *line, size_t n
     first_facts += fa->kind != FACT_NONE;
 }
 
+/* The next line of f without its line end, in line (cap bytes); its
+ * length, or -1 at the end. */
+static long next_line(gzFile f, char *line, int cap)
+{
+    if (gzgets(f, line, cap) == NULL)
+        return -1;
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    line[n] = '\0';
+    return (long)n;
+}
+
 /* Every Postfix line of one file, and (one in 4) its message under each
  * daemon with each fact literal put after it, before it or in its place. */
 static void compare_first_file(mc_parser *a, mc_parser *b, const char *path)
@@ -370,11 +383,9 @@ static void compare_first_file(mc_parser *a, mc_parser *b, const char *path)
     gzFile f = gzopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     char line[4096], buf[8192];
-    for (long k = 0; gzgets(f, line, sizeof line) != NULL; k++) {
-        size_t n = strlen(line);
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            n--;
-        line[n] = '\0';
+    long got;
+    for (long k = 0; (got = next_line(f, line, sizeof line)) >= 0; k++) {
+        size_t n = (size_t)got;
         compare_first(a, b, line, n);
         const char *msg = strstr(line, "]: ");
         if (k % 4 != 0 || msg == NULL)
@@ -392,6 +403,25 @@ static void compare_first_file(mc_parser *a, mc_parser *b, const char *path)
             }
     }
     gzclose(f);
+}
+
+/* Each file the command ls lists through file (more than min_files),
+ * then the parsers freed: over 100,000 lines compared, 10,000 facts. */
+static void compare_listed(mc_parser *a, mc_parser *b, void (*file)(mc_parser *, mc_parser *, const char *),
+                           size_t min_files, const char *ls)
+{
+    first_lines = first_facts = 0;
+    char *out = NULL;
+    ck_assert_int_eq(test_run(ls, &out), 0);
+    size_t files = 0;
+    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save), files++)
+        file(a, b, w);
+    free(out);
+    parser_free(a);
+    parser_free(b);
+    ck_assert_uint_gt(files, min_files);
+    ck_assert_int_gt(first_lines, 100000);
+    ck_assert_int_gt(first_facts, 10000);
 }
 
 START_TEST(test_readers_before_literals)
@@ -419,21 +449,63 @@ START_TEST(test_readers_before_literals)
     ck_assert(!factread_holds(qmgr, ": removed", 9));
     ck_assert(!factread_holds(qmgr, "", 0));
     ck_assert(!factread_holds("^(?<queue_id>[0-9A-Za-z]+): removed", ": removed", 9));
-    first_lines = first_facts = 0;
-    char *out = NULL;
-    ck_assert_int_eq(test_runf(&out, "ls %s/postfix/*.log %s/postfix/mta-run/* %s/postfix-public/*.log "
-                                     "%s/postfix-gen/maillog %s/sample.log",
-                               MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR, MC_DATA_DIR),
-                     0);
-    size_t files = 0;
-    for (char *save = NULL, *w = strtok_r(out, "\n", &save); w; w = strtok_r(NULL, "\n", &save), files++)
-        compare_first_file(&a, &b, w);
-    free(out);
-    parser_free(&a);
-    parser_free(&b);
-    ck_assert_uint_gt(files, 5);
-    ck_assert_int_gt(first_lines, 100000);
-    ck_assert_int_gt(first_facts, 10000);
+    compare_listed(&a, &b, compare_first_file, 5,
+                   "ls " MC_DATA_DIR "/postfix/*.log " MC_DATA_DIR "/postfix/mta-run/* " MC_DATA_DIR
+                   "/postfix-public/*.log " MC_DATA_DIR "/postfix-gen/maillog " MC_DATA_DIR "/sample.log");
+}
+END_TEST
+
+/* ---- 5. the fact gate of a scanned MTA -------------------------------- */
+
+/* Every line of one Exim file, and (one in 4) the line with each fact
+ * literal (and a piece of one) put in before each of its first 5 spaces
+ * and at its end. */
+static void compare_gate_file(mc_parser *a, mc_parser *b, const char *path)
+{
+    static const char *const lits[] = {" <= <> R=", " <= ", " Completed", " <= <>", " <=", "Completed", " QT=1s"};
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char line[4096], buf[8192];
+    long got;
+    for (long k = 0; (got = next_line(f, line, sizeof line)) >= 0; k++) {
+        size_t n = (size_t)got;
+        compare_first(a, b, line, n);
+        if (k % 4 != 0 || n > 2000)
+            continue;
+        for (size_t at = 0, spaces = 0; at <= n && spaces < 6; at++) {
+            if (at < n && line[at] != ' ')
+                continue;
+            spaces++;
+            for (size_t l = 0; l < sizeof lits / sizeof lits[0]; l++) {
+                int m = snprintf(buf, sizeof buf, "%.*s%s%s", (int)at, line, lits[l], line + at);
+                compare_first(a, b, buf, (size_t)m);
+            }
+        }
+    }
+    gzclose(f);
+}
+
+/* Exim's lines are scanned with its literal set, and a scan without any
+ * fact rule's first literal is no fact (parse.c fact_gates): a parser with
+ * the gate and one without it (every line asks each rule) agree on every
+ * Exim line of tests/data and on the lines with a fact literal put in. */
+START_TEST(test_fact_gate)
+{
+    const mc_rules *r = test_rules();
+    mc_parser a, b;
+    parser_init(&a, &r->parse);
+    parser_init(&b, &r->parse);
+    size_t gated = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++) {
+        bool exim = strcmp(r->parse.mtas[i].name, "exim") == 0;
+        ck_assert_uint_eq(a.fact_gates[i].n, exim ? r->parse.mtas[i].n_facts : 0);
+        gated += a.fact_gates[i].n;
+        b.fact_gates[i].n = 0; /* no gate: find_fact_rule on every line */
+    }
+    ck_assert_uint_eq(gated, 3);
+    compare_listed(&a, &b, compare_gate_file, 100,
+                   "ls " MC_DATA_DIR "/exim/*.log " MC_DATA_DIR "/exim/exim-testsuite/log/* " MC_DATA_DIR
+                   "/exim-runs/*.log.gz");
 }
 END_TEST
 
@@ -446,6 +518,7 @@ static Suite *factread_suite(void)
     tcase_add_test(tc, test_reader_is_regex);
     tcase_add_test(tc, test_cap_within_first_limit);
     tcase_add_test(tc, test_readers_before_literals);
+    tcase_add_test(tc, test_fact_gate);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -281,10 +281,38 @@ START_TEST(test_text_shape)
 }
 END_TEST
 
-/* One file's lines through the warnings pass twice: after the parser has
- * parsed each line (the pass takes the parser's own envelope split) and by
- * a parser that never saw it (the pass splits the line itself).  Both must
- * give the same answer, line by line.  Returns the warnings found. */
+/* One line through the warnings pass twice: after the parser has parsed
+ * it (the pass takes the parser's own envelope split and its first look,
+ * may_warn) and by a parser that never saw it (the pass splits the line
+ * itself and walks every MTA's rules).  Both must give the same answer.
+ * Returns whether it is a warning. */
+static bool same_both(const mc_rules *r, mc_parser *parsed, mc_parser *fresh, mc_buf *scratch, const char *path,
+                      mc_str l)
+{
+    mc_event ev;
+    (void)parser_line(parsed, l, &ev);
+    fresh->years = parsed->years;
+    mc_warning a, b;
+    bool wa = mtawarn_line(&r->warnings, parsed, l, scratch, &a);
+    bool wb = mtawarn_line(&r->warnings, fresh, l, scratch, &b);
+    ck_assert_msg(wa == wb, "%s: %.*s", path, (int)l.n, l.p);
+    if (wa) {
+        ck_assert_str_eq(a.text, b.text);
+        ck_assert_str_eq(a.severity, b.severity);
+        ck_assert(a.message.n == b.message.n && memcmp(a.message.p, b.message.p, a.message.n) == 0);
+    }
+    /* Taken once: a second look at the same bytes splits them again. */
+    ck_assert(parsed->env_line.p == NULL);
+    return wa;
+}
+
+static long literals_put_in; /* lines that had a rule's literal put in, and were warnings */
+
+/* One file's lines through same_both; one line in 8 also with each MTA
+ * rule's literal put in at its start and after each of its first 6
+ * spaces (where a message, a text after a stamp, a pid or an id starts),
+ * as the literal and as the literal less its last byte.  Returns the
+ * warnings found among the file's own lines. */
 static long same_both_ways(const char *path)
 {
     const mc_rules *r = test_rules();
@@ -294,31 +322,37 @@ static long same_both_ways(const char *path)
     parser_init(&parsed, &r->parse);
     parser_init(&fresh, &r->parse);
     mc_buf scratch = {0};
-    char *line = NULL;
+    char *line = NULL, *put = NULL;
     size_t cap = 0;
     ssize_t n;
     long found = 0;
-    while ((n = getline(&line, &cap, f)) > 0) {
+    for (long k = 0; (n = getline(&line, &cap, f)) > 0; k++) {
         if (line[n - 1] == '\n')
             n--;
-        mc_str l = mc_str_make(line, (size_t)n);
-        mc_event ev;
-        (void)parser_line(&parsed, l, &ev);
-        fresh.years = parsed.years;
-        mc_warning a, b;
-        bool wa = mtawarn_line(&r->warnings, &parsed, l, &scratch, &a);
-        bool wb = mtawarn_line(&r->warnings, &fresh, l, &scratch, &b);
-        ck_assert_msg(wa == wb, "%s: %.*s", path, (int)n, line);
-        if (wa) {
-            ck_assert_str_eq(a.text, b.text);
-            ck_assert_str_eq(a.severity, b.severity);
-            ck_assert(a.message.n == b.message.n && memcmp(a.message.p, b.message.p, a.message.n) == 0);
-            found++;
+        found += same_both(r, &parsed, &fresh, &scratch, path, mc_str_make(line, (size_t)n));
+        if (k % 8 != 0)
+            continue;
+        put = realloc(put, (size_t)n + 256);
+        ck_assert_ptr_nonnull(put);
+        for (size_t at = 0, spaces = 0; at < (size_t)n && spaces <= 6; at++) {
+            if (at > 0 && line[at - 1] != ' ')
+                continue;
+            spaces += at > 0;
+            for (size_t i = 0; i < r->warnings.n_mtas; i++)
+                for (size_t j = 0; j < r->warnings.mtas[i].n_rules; j++) {
+                    const mc_warn_rule *wr = &r->warnings.mtas[i].rules[j];
+                    for (size_t len = wr->start_len - 1; len <= wr->start_len && wr->start_len < 200; len++) {
+                        memcpy(put, line, at);
+                        memcpy(put + at, wr->start, len);
+                        memcpy(put + at + len, line + at, (size_t)n - at);
+                        literals_put_in +=
+                            same_both(r, &parsed, &fresh, &scratch, path, mc_str_make(put, (size_t)n + len));
+                    }
+                }
         }
-        /* Taken once: a second look at the same bytes splits them again. */
-        ck_assert(parsed.env_line.p == NULL);
     }
     free(line);
+    free(put);
     mc_buf_free(&scratch);
     parser_free(&parsed);
     parser_free(&fresh);
@@ -332,6 +366,7 @@ static long same_both_ways(const char *path)
  * and the envelope forms (Docker JSON, CRI, TAI64N, shippers). */
 START_TEST(test_parser_split_reused)
 {
+    literals_put_in = 0;
     ck_assert_int_eq(same_both_ways(PUBLIC), 16);
     ck_assert_int_eq(same_both_ways(MTA_RUN), 4);
     long exim = 0;
@@ -350,6 +385,9 @@ START_TEST(test_parser_split_reused)
         snprintf(path, sizeof path, "%s/envelopes/%s", MC_DATA_DIR, env[i]);
         same_both_ways(path);
     }
+    /* The literals put in made warnings of both MTAs' shapes: the first
+     * look was asked about lines it must not turn away. */
+    ck_assert_int_gt(literals_put_in, 1000);
 }
 END_TEST
 
