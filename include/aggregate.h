@@ -124,6 +124,9 @@ void aggregate_messages(mc_aggregate *a, const mc_time *t, const mc_msg_figures 
 size_t aggregate_size(const mc_aggregate *a);
 /* True when the table has reached its memory budget: flush and clear. */
 bool aggregate_full(const mc_aggregate *a);
+/* True when the table holds half its budget of entries or of delay cells:
+ * an ingest may end its batch at the next turn of the hour. */
+bool aggregate_half_full(const mc_aggregate *a);
 /* The budget in entries (0: the default, 30 000). */
 void aggregate_set_budget(mc_aggregate *a, size_t entries);
 /* Entries and line counts, for the store to write. */

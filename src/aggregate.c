@@ -276,6 +276,10 @@ bool aggregate_full(const mc_aggregate *a)
     return a->n >= a->budget || a->delay_cells >= DELAY_CELL_BUDGET || a->n_buckets >= MAX_LINE_BUCKETS - 1 ||
            a->n_shapes >= MAX_SHAPES || a->n_warnings >= MAX_WARNINGS;
 }
+bool aggregate_half_full(const mc_aggregate *a)
+{
+    return 2 * a->n >= a->budget || 2 * a->delay_cells >= DELAY_CELL_BUDGET;
+}
 /* The i-th entry, in insertion order. */
 const mc_agg_entry *aggregate_entry(const mc_aggregate *a, size_t i) { return &a->entries[i]; }
 /* Hour buckets of line counts held. */

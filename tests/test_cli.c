@@ -237,6 +237,42 @@ static void expect_sql(const char *path, const char *query, const char *want)
     free(got);
 }
 
+/* An ingest ends its batch at the turn of the hour once the batch holds
+ * half its budget (30,000 entries): 16,000 rejections of one hour, each
+ * for a recipient of its own, then 10 of the next hour.  The line that
+ * turns the hour ends the first batch, so the next hour's failure events
+ * are packed in two blocks, one per batch (1 and 9 events); in one batch
+ * they would be one block of 10.  Made from a real smtpd line
+ * (fail2ban's test log), its time and recipient changed. */
+START_TEST(test_batch_ends_at_hour)
+{
+    char *line = test_corpus_line("postfix/fail2ban-postfix.log", "Relay access denied; from=<john@example.com>");
+    const char *to = strstr(line, "to=<smtp@example.org>");
+    ck_assert_ptr_nonnull(to);
+    ck_assert_int_eq(strncmp(line, "Jul 12 07:", 10), 0);
+    const char *rest = to + strlen("to=<smtp@example.org>");
+    char path[128], db[128];
+    snprintf(path, sizeof path, "%s/hours.log", test_dir);
+    snprintf(db, sizeof db, "%s/hours.db", test_dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (int i = 0; i < 16010; i++) {
+        int hour = i < 16000 ? 7 : 8, sec = i < 16000 ? i * 3599 / 16000 : i - 16000;
+        fprintf(f, "Jul 12 %02d:%02d:%02d%.*sto=<r%d@example.org>%s\n", hour, sec / 60, sec % 60,
+                (int)(to - (line + 15)), line + 15, i, rest);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+    free(line);
+    ck_assert_int_eq(test_runf(NULL, "%s ingest --quiet --jobs 2 --commit-every 3600 --db %s %s", BIN, db, path), 0);
+    expect_sql(db, "SELECT count(DISTINCT hour) FROM failure_blocks", "2");
+    expect_sql(db, "SELECT sum(events) FROM failure_blocks WHERE hour = (SELECT min(hour) FROM failure_blocks)",
+               "16000");
+    expect_sql(db, "SELECT group_concat(events) FROM (SELECT events FROM failure_blocks"
+                   " WHERE hour = (SELECT max(hour) FROM failure_blocks) ORDER BY id)", "1,9");
+    expect_sql(db, "SELECT sum(count) FROM counts", "16010");
+}
+END_TEST
+
 /* Another program's SQLite file is refused untouched (no tables added, no
  * WAL); a mailcodes database of schema 1 or 2 from before the application
  * id opens and gets it (0x4D434F44, "MCOD"). */
@@ -377,6 +413,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, test_planted_database);
     tcase_add_test(tc, test_read_only_odd_path);
     tcase_add_test(tc, test_missing_english_is_rules_error);
+    tcase_add_test(tc, test_batch_ends_at_hour);
     suite_add_tcase(s, tc);
     return s;
 }
