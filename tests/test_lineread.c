@@ -101,7 +101,7 @@ START_TEST(test_readers_in_use)
         ck_assert_msg(prefix_with(r, src) != NULL, "no prefix has the pattern of gate %zu: %s", g, src);
         ck_assert_ptr_nonnull(lineread_prefix_gate_for(src));
     }
-    ck_assert_uint_eq(n, 12);
+    ck_assert_uint_eq(n, 13);
     ck_assert_uint_eq(g, 1);
     size_t nr = 0;
     for (const char *src; (src = lineread_reply_source(nr)) != NULL; nr++) {
@@ -142,7 +142,7 @@ START_TEST(test_readers_in_use)
                                   strcmp(m->rules[j].name, "acl-rcpt-temp") == 0 || strcmp(m->rules[j].name, "acl-data") == 0 ||
                                   strcmp(m->rules[j].name, "acl-data-temp") == 0 || strcmp(m->rules[j].name, "acl-connect") == 0 ||
                                   strcmp(m->rules[j].name, "acl-helo") == 0 || strcmp(m->rules[j].name, "per-host") == 0 ||
-                                  strcmp(m->rules[j].name, "blackhole") == 0,
+                                  strcmp(m->rules[j].name, "blackhole") == 0 || strcmp(m->rules[j].name, "smtpd-reject") == 0,
                               "a reader taken for rule %s", m->rules[j].name);
             }
         if (p.prefix_gates[i]) {
@@ -160,8 +160,8 @@ START_TEST(test_readers_in_use)
     }
     parser_free(&p);
     /* Postfix's and Exim's [delivery], Exim's [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp], [acl-data],
-     * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole] */
-    ck_assert_uint_eq(readers, 12);
+     * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole]; Postfix's [smtpd-reject] */
+    ck_assert_uint_eq(readers, 13);
     ck_assert_uint_eq(gates, 1);
     ck_assert_uint_eq(replies, 3); /* Postfix's, Exim's first and second */
     ck_assert_uint_eq(stages, 4);
@@ -195,12 +195,13 @@ typedef struct {
                           * reply and stage readers: short subjects, simple patterns) */
 } reader_case;
 
-static reader_case cases[20];
+static reader_case cases[24];
 static size_t n_cases;
 /* The first cases: the readers of whole lines (Postfix and Exim [delivery],
  * Exim [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp], [acl-data],
- * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole]). */
-#define N_LINE_CASES 12
+ * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole],
+ * Postfix [smtpd-reject]). */
+#define N_LINE_CASES 13
 
 /* Whether two captures are the same place (or both unset). */
 static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
@@ -417,7 +418,7 @@ START_TEST(test_reader_is_regex)
             .rule = &local_rules[k], .read = lineread_local_for(lineread_local_source(k)), .per_kept = 60000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 19);
+    ck_assert_uint_eq(n_cases, 20);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -516,7 +517,7 @@ START_TEST(test_parser_same_without)
         taken += with.local_readers[i] != NULL;
         without.local_readers[i] = NULL;
     }
-    ck_assert_uint_eq(taken, 21);
+    ck_assert_uint_eq(taken, 22);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
