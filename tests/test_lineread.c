@@ -12,6 +12,8 @@
  *    every byte, each byte replaced by the bytes the pattern looks at, a
  *    byte dropped, a two-byte character and a control byte put in, field
  *    words put in after each space: match or not, and every group by place.
+ *    Each reader hands back to PCRE2 under a tenth of the subjects of real
+ *    log lines (lines with an envelope; not the side files' rows).
  * 3. The prefix gate: wherever it says the prefix cannot match more than
  *    the empty string, the pattern's match is empty and names no host; on
  *    the same lines and mutations, and it is asked on lines whose prefix
@@ -188,6 +190,7 @@ typedef struct {
     const mc_line_rule *rule;
     mc_lineread_fn read;
     size_t yes, no, ask;
+    size_t log_ask, log_settled; /* of subjects from log lines (below) */
     char **kept;
     size_t n_kept;
     size_t per_kept;     /* mutations a kept line gives at least, on average */
@@ -270,6 +273,15 @@ static void compare_gate(const char *p, size_t n)
  * made the mutations most of the suite's time under the sanitizers. */
 static long mutating = -1;
 
+/* Whether the tests/data line being compared is a log line: one whose
+ * envelope (a syslog, ISO, RFC 5424, Exim or journald stamp; a container
+ * wrapper) logline.c reads, as the parser would.  The side files (the
+ * tab-separated replies and grok messages, the READMEs) are read too, for
+ * the answers; but a tab in every line makes a reader hand each back, and
+ * how often a reader hands back a line is a figure of real log lines. */
+static bool log_line;
+static mc_buf log_scratch;
+
 /* One subject through the gate and every reader, when it is one the
  * parser would give them; the pattern of case `keep` matched it. */
 static void compare_one(const char *p, size_t n, bool keep)
@@ -286,7 +298,12 @@ static void compare_one(const char *p, size_t n, bool keep)
          * reader settles (one it hands back, such as a UTF-8 reply, would
          * make mutations it hands back too). */
         size_t asked = c->ask;
-        if (compare_reader(c, p, n) && c->ask == asked && keep && c->n_kept < c->keep) {
+        bool matched = compare_reader(c, p, n);
+        if (log_line && mutating < 0) {
+            c->log_ask += c->ask != asked;
+            c->log_settled += c->ask == asked;
+        }
+        if (matched && c->ask == asked && keep && c->n_kept < c->keep) {
             c->kept = realloc(c->kept, (c->n_kept + 1) * sizeof *c->kept);
             ck_assert_ptr_nonnull(c->kept);
             c->kept[c->n_kept] = strndup(p, n);
@@ -301,6 +318,10 @@ static void compare_one(const char *p, size_t n, bool keep)
 static void compare_line(const char *path, const char *line, size_t n)
 {
     (void)path;
+    static mc_year_ctx years;
+    mc_logline ll;
+    year_ctx_init(&years, 2026, 11, 23);
+    log_line = logline_split_buf(mc_str_make(line, n), &years, &log_scratch, &ll);
     for (size_t i = 0, spaces = 0; i <= n && spaces <= TAILS; i++) {
         if (i > 0 && line[i - 1] != ' ')
             continue;
@@ -423,7 +444,9 @@ START_TEST(test_reader_is_regex)
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
     matcher_init(&matcher);
+    mc_buf_init(&log_scratch);
     test_each_data_line(compare_line, NULL);
+    mc_buf_free(&log_scratch);
     /* Prefixes the gate lets in and lines it turns away. */
     ck_assert_uint_ge(nonempty, 100);
     ck_assert_uint_ge(gated, 10000);
@@ -458,8 +481,11 @@ START_TEST(test_reader_is_regex)
         c->kept = NULL;
         c->n_kept = 0;
         ck_assert_msg(c->yes + c->no - before >= c->per_kept * c->keep, "reader %zu: %zu mutations", k, c->yes + c->no - before);
-        /* The reader settles nearly every line itself. */
-        ck_assert_msg(c->ask * 10 < c->yes + c->no, "reader %zu: %zu asked, %zu settled", k, c->ask, c->yes + c->no);
+        /* The reader settles nearly every log line itself (and every
+         * reader meets thousands of them). */
+        ck_assert_uint_ge(c->log_settled, 10000);
+        ck_assert_msg(c->log_ask * 10 < c->log_settled, "reader %zu: %zu log subjects asked, %zu settled", k, c->log_ask,
+                      c->log_settled);
     }
     matcher_free(&matcher);
 }
