@@ -318,6 +318,47 @@ static mc_lineread_result pf_delivery(mc_str s, mc_str groups[G_COUNT])
     return LINEREAD_NO;
 }
 
+/* ---- Postfix [expired] ------------------------------------------------- */
+
+/* rules/mta/postfix.conf [expired]:
+ * ^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^>]*)>,(?: size=[0-9]+,)?
+ * status=(?:expired|force-expired), returned to sender
+ * Each run is followed by a byte outside it (':', '>', ','), so only its
+ * longest reading can fit; leaving out the size when it fits puts
+ * " status=" where " size=" stands, which fails too.  No '.', '$' or
+ * counted class: [^>] takes a control byte or a whole character as PCRE2
+ * does, and the run ends at the byte '>', never inside a character, so
+ * any valid UTF-8 line is settled here. */
+static mc_lineread_result pf_expired(mc_str s, mc_str groups[G_COUNT])
+{
+    size_t q = run_class(s, 0, B_ALNUM);
+    if (q == 0 || !LIT_AT(s, q, ": from=<"))
+        return LINEREAD_NO;
+    size_t a = q + 8;
+    const char *gt = memchr(s.p + a, '>', s.n - a);
+    if (gt == NULL)
+        return LINEREAD_NO;
+    size_t e = (size_t)(gt - s.p);
+    if (!LIT_AT(s, e, ">,"))
+        return LINEREAD_NO;
+    size_t j = e + 2;
+    if (LIT_AT(s, j, " size=")) {
+        size_t d = digits(s, j + 6);
+        if (d > j + 6 && d < s.n && s.p[d] == ',')
+            j = d + 1;
+    }
+    if (!LIT_AT(s, j, " status="))
+        return LINEREAD_NO;
+    j += 8;
+    if (LIT_AT(s, j, "force-"))
+        j += 6;
+    if (!LIT_AT(s, j, "expired, returned to sender"))
+        return LINEREAD_NO;
+    groups[G_QUEUE_ID] = span(s, 0, q);
+    groups[G_SENDER] = span(s, a, e);
+    return LINEREAD_YES;
+}
+
 /* ---- Postfix [smtpd-reject] -------------------------------------------- */
 
 /* The first "; from=<" at or after p (up to n) whose address run
@@ -1571,6 +1612,9 @@ static const reader_entry readers[] = {
      "(?<client>[^ ]+?): (?<code>[45][0-9][0-9])[ -](?:(?<enhanced>[45]\\.[0-9]{1,3}\\.[0-9]{1,3}) )?"
      "(?<text>.*?(?:; from=<(?<sender>[^<>]*+)>,?(?: to=<(?<recipient>[^<>]*+)>)?.*)?)$",
      pf_smtpd_reject},
+    {"^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^>]*)>,(?: size=[0-9]+,)? "
+     "status=(?:expired|force-expired), returned to sender",
+     pf_expired},
 };
 
 /* The prefix patterns with a gate. */

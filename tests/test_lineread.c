@@ -103,7 +103,7 @@ START_TEST(test_readers_in_use)
         ck_assert_msg(prefix_with(r, src) != NULL, "no prefix has the pattern of gate %zu: %s", g, src);
         ck_assert_ptr_nonnull(lineread_prefix_gate_for(src));
     }
-    ck_assert_uint_eq(n, 13);
+    ck_assert_uint_eq(n, 14);
     ck_assert_uint_eq(g, 1);
     size_t nr = 0;
     for (const char *src; (src = lineread_reply_source(nr)) != NULL; nr++) {
@@ -144,7 +144,8 @@ START_TEST(test_readers_in_use)
                                   strcmp(m->rules[j].name, "acl-rcpt-temp") == 0 || strcmp(m->rules[j].name, "acl-data") == 0 ||
                                   strcmp(m->rules[j].name, "acl-data-temp") == 0 || strcmp(m->rules[j].name, "acl-connect") == 0 ||
                                   strcmp(m->rules[j].name, "acl-helo") == 0 || strcmp(m->rules[j].name, "per-host") == 0 ||
-                                  strcmp(m->rules[j].name, "blackhole") == 0 || strcmp(m->rules[j].name, "smtpd-reject") == 0,
+                                  strcmp(m->rules[j].name, "blackhole") == 0 || strcmp(m->rules[j].name, "smtpd-reject") == 0 ||
+                                  strcmp(m->rules[j].name, "expired") == 0,
                               "a reader taken for rule %s", m->rules[j].name);
             }
         if (p.prefix_gates[i]) {
@@ -162,8 +163,8 @@ START_TEST(test_readers_in_use)
     }
     parser_free(&p);
     /* Postfix's and Exim's [delivery], Exim's [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp], [acl-data],
-     * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole]; Postfix's [smtpd-reject] */
-    ck_assert_uint_eq(readers, 13);
+     * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole]; Postfix's [smtpd-reject], [expired] */
+    ck_assert_uint_eq(readers, 14);
     ck_assert_uint_eq(gates, 1);
     ck_assert_uint_eq(replies, 3); /* Postfix's, Exim's first and second */
     ck_assert_uint_eq(stages, 4);
@@ -203,8 +204,8 @@ static size_t n_cases;
 /* The first cases: the readers of whole lines (Postfix and Exim [delivery],
  * Exim [deferral], [bounce], [acl-rcpt], [acl-rcpt-temp], [acl-data],
  * [acl-data-temp], [acl-connect], [acl-helo], [per-host], [blackhole],
- * Postfix [smtpd-reject]). */
-#define N_LINE_CASES 13
+ * Postfix [smtpd-reject], [expired]). */
+#define N_LINE_CASES 14
 
 /* Whether two captures are the same place (or both unset). */
 static bool same_capture(mc_str a, mc_str b) { return a.p == b.p && a.n == b.n; }
@@ -439,7 +440,7 @@ START_TEST(test_reader_is_regex)
             .rule = &local_rules[k], .read = lineread_local_for(lineread_local_source(k)), .per_kept = 60000 / 60,
             .keep = KEPT_LINES / 3};
     }
-    ck_assert_uint_eq(n_cases, 20);
+    ck_assert_uint_eq(n_cases, 21);
     gate_exim = lineread_prefix_gate_for(lineread_prefix_source(0));
     exim = prefix_with(r, lineread_prefix_source(0));
     ck_assert(gate_exim && exim);
@@ -543,7 +544,7 @@ START_TEST(test_parser_same_without)
         taken += with.local_readers[i] != NULL;
         without.local_readers[i] = NULL;
     }
-    ck_assert_uint_eq(taken, 22);
+    ck_assert_uint_eq(taken, 23);
     test_each_data_line(parse_both, same_day);
     ck_assert_uint_ge(lines_both, 30000);
     ck_assert_uint_ge(events_both, 5000);
@@ -610,6 +611,12 @@ START_TEST(test_cap_within_first_limit)
         {"1abcde-123456-ab H=", "h", " [1"},
         {"1abcde-123456-ab H=h [", "1", "]x"},
         {"1abcde-123456-ab => ", "blackhole ", ""},
+        {"NOQUEUE: reject: RCPT from a: 550 5.1.1 x", "; from=<a", ""},
+        {"NOQUEUE: reject: RCPT from a: 550 5.1.1 x; from=<a>", " to=<a", "x"},
+        {"NOQUEUE: reject: RCPT from ", "a:", " 550"},
+        {"1A: reject: ", "A-", " from a: 550"},
+        {"1A: from=<", "a", ""},
+        {"1A: from=<a>, size=", "1", ","},
     };
     const mc_rules *r = test_rules();
     const mc_line_rule *rule = rule_with(r, lineread_source(0)), *rule2 = rule_with(r, lineread_source(1));
@@ -617,9 +624,11 @@ START_TEST(test_cap_within_first_limit)
     const mc_line_rule *data = rule_with(r, lineread_source(6)), *data_temp = rule_with(r, lineread_source(7));
     const mc_line_rule *connect = rule_with(r, lineread_source(8)), *helo = rule_with(r, lineread_source(9));
     const mc_line_rule *per_host = rule_with(r, lineread_source(10)), *blackhole = rule_with(r, lineread_source(11));
+    const mc_line_rule *reject = rule_with(r, lineread_source(12)), *expired = rule_with(r, lineread_source(13));
     const mc_mta_rules *m = prefix_with(r, lineread_prefix_source(0));
     const mc_mta_rules *lm = local_with(r, lineread_local_source(0));
-    ck_assert(rule && rule2 && acl && acl_temp && data && data_temp && connect && helo && per_host && blackhole && m && lm);
+    ck_assert(rule && rule2 && acl && acl_temp && data && data_temp && connect && helo && per_host && blackhole && reject &&
+              expired && m && lm);
     mc_matcher mt;
     pcre2_match_context *ctx = test_first_limit_context(&mt);
     char buf[MC_LINEREAD_MAX + 1];
@@ -627,7 +636,8 @@ START_TEST(test_cap_within_first_limit)
         fill(buf, worst[w][0], worst[w][1], worst[w][2]);
         const mc_pattern *pats[] = {&rule->pat,      &rule2->pat,   &m->prefix,      &lm->local,
                                     &acl->pat,       &acl_temp->pat, &data->pat,     &data_temp->pat,
-                                    &connect->pat,   &helo->pat,    &per_host->pat,  &blackhole->pat};
+                                    &connect->pat,   &helo->pat,    &per_host->pat,  &blackhole->pat,
+                                    &reject->pat,    &expired->pat};
         for (size_t k = 0; k < sizeof pats / sizeof pats[0]; k++) {
             int rc = pattern_exec(pats[k], mc_str_make(buf, MC_LINEREAD_MAX), mt.md, ctx);
             ck_assert_msg(!test_hit_limit(rc), "pattern %zu needs more than the first match limit (%d) on %.60s...", k, rc, buf);
