@@ -361,9 +361,19 @@ static mc_lineread_result pf_expired(mc_str s, mc_str groups[G_COUNT])
 
 /* ---- Postfix [smtpd-reject] -------------------------------------------- */
 
-/* The first "; from=<" at or after p (up to n) whose address run
- * [^<>]*+ ends at '>': the place of that '>', or 0.  A run ending at '<'
- * or at the end fails there, and the lazy text moves on to the next. */
+/* (?<g>[^<>]*+)> at a: the place of the '>', or 0 (the possessive run
+ * ends at '<' or at the end: no match there). */
+static size_t address_end(mc_str s, size_t a)
+{
+    size_t e = a;
+    while (e < s.n && s.p[e] != '<' && s.p[e] != '>')
+        e++;
+    return e < s.n && s.p[e] == '>' ? e : 0;
+}
+
+/* The first "; from=<" at or after p whose address run ends at '>': the
+ * place of that '>', or 0.  Where the run fails, the lazy text moves on
+ * to the next. */
 static size_t reject_from(mc_str s, size_t p, size_t *addr)
 {
     for (;;) {
@@ -371,14 +381,10 @@ static size_t reject_from(mc_str s, size_t p, size_t *addr)
         if (semi == NULL)
             return 0;
         p = (size_t)(semi - s.p);
-        if (LIT_AT(s, p, "; from=<")) {
-            size_t a = p + 8, e = a;
-            while (e < s.n && s.p[e] != '<' && s.p[e] != '>')
-                e++;
-            if (e < s.n && s.p[e] == '>') {
-                *addr = a;
-                return e;
-            }
+        size_t e = LIT_AT(s, p, "; from=<") ? address_end(s, p + 8) : 0;
+        if (e != 0) {
+            *addr = p + 8;
+            return e;
         }
         p++;
     }
@@ -455,13 +461,9 @@ static mc_lineread_result pf_smtpd_reject(mc_str s, mc_str groups[G_COUNT])
         size_t r = gt + 1;
         if (r < s.n && s.p[r] == ',')
             r++;
-        if (LIT_AT(s, r, " to=<")) {
-            size_t b = r + 5, e = b;
-            while (e < s.n && s.p[e] != '<' && s.p[e] != '>')
-                e++;
-            if (e < s.n && s.p[e] == '>')
-                groups[G_RECIPIENT] = span(s, b, e);
-        }
+        size_t e = LIT_AT(s, r, " to=<") ? address_end(s, r + 5) : 0;
+        if (e != 0)
+            groups[G_RECIPIENT] = span(s, r + 5, e);
     }
     return LINEREAD_YES;
 }

@@ -448,26 +448,35 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
     return NULL;
 }
 
-/* found: the literals of the MTA's set present in the line (one scan), or
- * NULL to look each literal up with lit_in.  known: first_marker's answer
- * on msg (SIZE_MAX: none): a literal that is one of the markers searched
- * then is not searched again (Postfix's [delivery] would look for the
- * status= its line was just found to hold). */
-static bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg, size_t known)
+/* Whether msg holds every literal of r, each looked up with lit_in but
+ * those that are markers first_marker's answer (known, SIZE_MAX: none)
+ * settles: absent when an earlier marker was the first found, present
+ * when it was that one.  Postfix's [delivery] would look for the status=
+ * its line was just found to hold. */
+static bool literals_in(const mc_line_rule *r, mc_str msg, size_t known)
 {
-    if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
-        return false;
     for (size_t i = 0; i < r->n_literals; i++) {
-        /* marker k: absent when an earlier one was found first, present
-         * when it was the one found, else not looked for yet */
-        size_t k = (size_t)r->literal_marker[i];
-        bool by_marker = found == NULL && known != SIZE_MAX && r->literal_marker[i] >= 0 && k <= known;
-        bool there = found       ? found_bit(found, r->literal_ids[i])
-                     : by_marker ? k == known
-                                 : lit_in(msg, r->literals[i], r->literal_lens[i]);
+        int k = r->literal_marker[i];
+        bool there = known != SIZE_MAX && k >= 0 && (size_t)k <= known
+                         ? (size_t)k == known
+                         : lit_in(msg, r->literals[i], r->literal_lens[i]);
         if (!there)
             return false;
     }
+    return true;
+}
+
+/* found: the literals of the MTA's set present in the line (one scan), or
+ * NULL to look each literal up (literals_in, with known). */
+static inline bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg, size_t known)
+{
+    if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
+        return false;
+    if (found == NULL)
+        return literals_in(r, msg, known) && gate_open(&r->any, NULL, msg);
+    for (size_t i = 0; i < r->n_literals; i++)
+        if (!found_bit(found, r->literal_ids[i]))
+            return false;
     return gate_open(&r->any, found, msg);
 }
 

@@ -22,24 +22,14 @@ count=${2:-600}
 PORT=${PORT:-2725}
 PORT2=${PORT2:-2726}
 mkdir -p "$out"
-dir=$(mktemp -d /tmp/postfix-expire.XXXXXX)
-chmod 755 "$dir"
-trap 'rm -rf "$dir"' EXIT
-mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
-for f in main.cf master.cf; do
-    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$PORT|g" -e "s|@PORT2@|$PORT2|g" \
-        "$here/$f.in" >"$dir/etc/$f"
-done
-cp "$here"/tables/* "$dir/etc/"
-chown postfix "$dir/data"
+. "$here/instance.sh"
+instance_make postfix-expire
 pc() { postconf -c "$dir/etc" -e "$@"; }
 pc "default_transport = retry:remote delivery is off in this run" \
    "relay_transport = retry:remote delivery is off in this run" \
    "maximal_queue_lifetime = 0" "bounce_queue_lifetime = 0" \
    "queue_run_delay = 1s" "minimal_backoff_time = 1s" "maximal_backoff_time = 2s"
-postfix -c "$dir/etc" check || { script -qc "postfix -c $dir/etc check" /dev/null; exit 1; }
-postfix -c "$dir/etc" start
-trap 'postfix -c "$dir/etc" status >/dev/null 2>&1 && postfix -c "$dir/etc" stop; rm -rf "$dir"' EXIT
+instance_start
 # senders of varied shapes; the recipients are remote (retry: deferred)
 sender() {
     case $(( $1 % 7 )) in
