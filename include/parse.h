@@ -40,6 +40,7 @@ typedef struct {
     size_t n_literals;
     size_t *literal_lens;       /* their lengths (no strlen per line) */
     int *literal_ids;           /* the same, as ids in the MTA's literal set */
+    int *literal_marker;        /* the same, as the MTA's marker each is, or -1 */
     /* any_literal lines: the message must hold at least one of them (a
      * pattern whose matches need one of several strings, such as Exim's
      * delivery flags => -> >>); none: no such condition. */

@@ -318,6 +318,156 @@ static mc_lineread_result pf_delivery(mc_str s, mc_str groups[G_COUNT])
     return LINEREAD_NO;
 }
 
+/* ---- Postfix [expired] ------------------------------------------------- */
+
+/* rules/mta/postfix.conf [expired]:
+ * ^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^>]*)>,(?: size=[0-9]+,)?
+ * status=(?:expired|force-expired), returned to sender
+ * Each run is followed by a byte outside it (':', '>', ','), so only its
+ * longest reading can fit; leaving out the size when it fits puts
+ * " status=" where " size=" stands, which fails too.  No '.', '$' or
+ * counted class: [^>] takes a control byte or a whole character as PCRE2
+ * does, and the run ends at the byte '>', never inside a character, so
+ * any valid UTF-8 line is settled here. */
+static mc_lineread_result pf_expired(mc_str s, mc_str groups[G_COUNT])
+{
+    size_t q = run_class(s, 0, B_ALNUM);
+    if (q == 0 || !LIT_AT(s, q, ": from=<"))
+        return LINEREAD_NO;
+    size_t a = q + 8;
+    const char *gt = memchr(s.p + a, '>', s.n - a);
+    if (gt == NULL)
+        return LINEREAD_NO;
+    size_t e = (size_t)(gt - s.p);
+    if (!LIT_AT(s, e, ">,"))
+        return LINEREAD_NO;
+    size_t j = e + 2;
+    if (LIT_AT(s, j, " size=")) {
+        size_t d = digits(s, j + 6);
+        if (d > j + 6 && d < s.n && s.p[d] == ',')
+            j = d + 1;
+    }
+    if (!LIT_AT(s, j, " status="))
+        return LINEREAD_NO;
+    j += 8;
+    if (LIT_AT(s, j, "force-"))
+        j += 6;
+    if (!LIT_AT(s, j, "expired, returned to sender"))
+        return LINEREAD_NO;
+    groups[G_QUEUE_ID] = span(s, 0, q);
+    groups[G_SENDER] = span(s, a, e);
+    return LINEREAD_YES;
+}
+
+/* ---- Postfix [smtpd-reject] -------------------------------------------- */
+
+/* (?<g>[^<>]*+)> at a: the place of the '>', or 0 (the possessive run
+ * ends at '<' or at the end: no match there). */
+static size_t address_end(mc_str s, size_t a)
+{
+    size_t e = a;
+    while (e < s.n && s.p[e] != '<' && s.p[e] != '>')
+        e++;
+    return e < s.n && s.p[e] == '>' ? e : 0;
+}
+
+/* The first "; from=<" at or after p whose address run ends at '>': the
+ * place of that '>', or 0.  Where the run fails, the lazy text moves on
+ * to the next. */
+static size_t reject_from(mc_str s, size_t p, size_t *addr)
+{
+    for (;;) {
+        const char *semi = memchr(s.p + p, ';', s.n - p);
+        if (semi == NULL)
+            return 0;
+        p = (size_t)(semi - s.p);
+        size_t e = LIT_AT(s, p, "; from=<") ? address_end(s, p + 8) : 0;
+        if (e != 0) {
+            *addr = p + 8;
+            return e;
+        }
+        p++;
+    }
+}
+
+/* rules/mta/postfix.conf [smtpd-reject]:
+ * ^(?:NOQUEUE|(?<queue_id>[0-9A-Za-z]+)): (?:milter-)?reject:
+ * (?<command>[A-Z][A-Z-]*) from (?<client>[^ ]+?): (?<code>[45][0-9][0-9])[ -]
+ * (?:(?<enhanced>[45]\.[0-9]{1,3}\.[0-9]{1,3}) )?
+ * (?<text>.*?(?:; from=<(?<sender>[^<>]*+)>,?(?: to=<(?<recipient>[^<>]*+)>)?.*)?)$
+ * The text can always run to the end (.*? then $ on a line without
+ * newlines), so nothing after the code ever fails and PCRE2 never comes
+ * back before it: every earlier piece is taken by its first fitting
+ * reading. */
+static mc_lineread_result pf_smtpd_reject(mc_str s, mc_str groups[G_COUNT])
+{
+    if (!plain_ascii(s))
+        return LINEREAD_ASK;
+    /* NOQUEUE is alphanumeric: when the rest fails after it, the queue id
+     * reading takes the same bytes and fails the same way. */
+    size_t q = run_class(s, 0, B_ALNUM);
+    if (q == 0 || !LIT_AT(s, q, ": "))
+        return LINEREAD_NO;
+    size_t j = q + 2;
+    if (LIT_AT(s, j, "milter-"))
+        j += 7; /* without it, "reject: " would stand where "milter-" does */
+    if (!LIT_AT(s, j, "reject: "))
+        return LINEREAD_NO;
+    size_t c = j + 8;
+    /* [A-Z][A-Z-]* then " from ": only the longest run is followed by a
+     * space. */
+    if (c >= s.n || s.p[c] < 'A' || s.p[c] > 'Z')
+        return LINEREAD_NO;
+    size_t ce = c + 1;
+    while (ce < s.n && ((s.p[ce] >= 'A' && s.p[ce] <= 'Z') || s.p[ce] == '-'))
+        ce++;
+    if (!LIT_AT(s, ce, " from "))
+        return LINEREAD_NO;
+    /* (?<client>[^ ]+?): the client cannot take the space of ": ", so its
+     * one reading ends at the ':' just before the first space. */
+    size_t a = ce + 6;
+    const char *sp = memchr(s.p + a, ' ', s.n - a);
+    if (sp == NULL)
+        return LINEREAD_NO;
+    size_t k = (size_t)(sp - s.p);
+    if (k < a + 2 || s.p[k - 1] != ':')
+        return LINEREAD_NO;
+    size_t d = k + 1;
+    if (s.n - d < 4 || (s.p[d] != '4' && s.p[d] != '5') || !is_digit((unsigned char)s.p[d + 1]) ||
+        !is_digit((unsigned char)s.p[d + 2]) || (s.p[d + 3] != ' ' && s.p[d + 3] != '-'))
+        return LINEREAD_NO;
+    if (!(q == 7 && memcmp(s.p, "NOQUEUE", 7) == 0))
+        groups[G_QUEUE_ID] = span(s, 0, q);
+    groups[G_COMMAND] = span(s, c, ce);
+    groups[G_CLIENT] = span(s, a, k - 1);
+    groups[G_CODE] = span(s, d, d + 3);
+    size_t t = d + 4;
+    /* The enhanced code and its space, when they fit (each counted run is
+     * followed by a byte outside it: only its longest reading can). */
+    if (t + 1 < s.n && (s.p[t] == '4' || s.p[t] == '5') && s.p[t + 1] == '.') {
+        size_t x = digits(s, t + 2);
+        if (x - (t + 2) >= 1 && x - (t + 2) <= 3 && x < s.n && s.p[x] == '.') {
+            size_t y = digits(s, x + 1);
+            if (y - (x + 1) >= 1 && y - (x + 1) <= 3 && y < s.n && s.p[y] == ' ') {
+                groups[G_ENHANCED] = span(s, t, y);
+                t = y + 1;
+            }
+        }
+    }
+    groups[G_TEXT] = span(s, t, s.n);
+    size_t addr, gt = reject_from(s, t, &addr);
+    if (gt != 0) {
+        groups[G_SENDER] = span(s, addr, gt);
+        size_t r = gt + 1;
+        if (r < s.n && s.p[r] == ',')
+            r++;
+        size_t e = LIT_AT(s, r, " to=<") ? address_end(s, r + 5) : 0;
+        if (e != 0)
+            groups[G_RECIPIENT] = span(s, r + 5, e);
+    }
+    return LINEREAD_YES;
+}
+
 /* ---- Exim [delivery] ----------------------------------------------------- */
 
 /* [0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} and a space at the
@@ -1460,6 +1610,13 @@ static const reader_entry readers[] = {
      "(?::| [A-Z])",
      exim_per_host},
     {"^[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} => (?::blackhole:|blackhole \\()", exim_blackhole},
+    {"^(?:NOQUEUE|(?<queue_id>[0-9A-Za-z]+)): (?:milter-)?reject: (?<command>[A-Z][A-Z-]*) from "
+     "(?<client>[^ ]+?): (?<code>[45][0-9][0-9])[ -](?:(?<enhanced>[45]\\.[0-9]{1,3}\\.[0-9]{1,3}) )?"
+     "(?<text>.*?(?:; from=<(?<sender>[^<>]*+)>,?(?: to=<(?<recipient>[^<>]*+)>)?.*)?)$",
+     pf_smtpd_reject},
+    {"^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^>]*)>,(?: size=[0-9]+,)? "
+     "status=(?:expired|force-expired), returned to sender",
+     pf_expired},
 };
 
 /* The prefix patterns with a gate. */

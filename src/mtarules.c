@@ -365,6 +365,7 @@ static void free_line_rules(mc_line_rule *rules, size_t n)
         mc_free_words(r->literals, r->n_literals);
         free(r->literal_ids);
         free(r->literal_lens);
+        free(r->literal_marker);
         gate_free(&r->any);
         pattern_free(&r->pat);
         free(r->direction);
@@ -411,6 +412,19 @@ static void free_mta(mc_mta_rules *m)
     free_line_rules(m->facts, m->n_facts);
 }
 
+/* Which of m's markers each of r's literals is (-1: none): the parser
+ * knows those answers from its marker search. */
+static void mark_literals(const mc_mta_rules *m, mc_line_rule *r)
+{
+    r->literal_marker = mc_xcalloc(r->n_literals + 1, sizeof *r->literal_marker);
+    for (size_t j = 0; j < r->n_literals; j++) {
+        r->literal_marker[j] = -1;
+        for (size_t k = 0; k < m->n_markers && r->literal_marker[j] < 0; k++)
+            if (strcmp(r->literals[j], m->markers[k]) == 0)
+                r->literal_marker[j] = (int)k;
+    }
+}
+
 /* One exact-literal automaton per MTA over its markers and every rule's
  * literals, fact rules' and the gates' too: where the automaton runs, the
  * scan it makes for the markers also answers which fact rule a line may
@@ -428,11 +442,13 @@ static void build_literal_set(mc_mta_rules *m)
         index_literals(m->literal_set, m->rules[i].literals, m->rules[i].n_literals, &m->rules[i].literal_ids,
                        &m->rules[i].literal_lens);
         gate_index(&m->rules[i].any, gates);
+        mark_literals(m, &m->rules[i]);
     }
     for (size_t i = 0; i < m->n_facts; i++) {
         index_literals(m->literal_set, m->facts[i].literals, m->facts[i].n_literals, &m->facts[i].literal_ids,
                        &m->facts[i].literal_lens);
         gate_index(&m->facts[i].any, gates);
+        mark_literals(m, &m->facts[i]);
     }
     for (size_t i = 0; i < m->n_stages; i++)
         gate_index(&m->stages[i].gate, gates);

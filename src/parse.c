@@ -316,13 +316,14 @@ static bool budget_match(mc_parser *p, const mc_pattern *pat, mc_str s)
     }
 }
 
-/* Whether msg holds any of the markers. */
-static bool has_marker_in(const mc_mta_rules *m, mc_str msg)
+/* The first of the markers msg holds (the ones before it it does not), or
+ * n_markers when it holds none. */
+static size_t first_marker(const mc_mta_rules *m, mc_str msg)
 {
     for (size_t i = 0; i < m->n_markers; i++)
         if (lit_in(msg, m->markers[i], m->marker_lens[i]))
-            return true;
-    return false;
+            return i;
+    return m->n_markers;
 }
 
 /* A line no MTA claims still counts as unrecognised when it carries any
@@ -333,7 +334,7 @@ static bool any_marker(mc_parser *p, mc_str line)
     const mc_parse_rules *pr = p->rules;
     bool marked = false;
     for (size_t i = 0; i < pr->n_mtas && !marked; i++)
-        marked = has_marker_in(&pr->mtas[i], line);
+        marked = first_marker(&pr->mtas[i], line) < pr->mtas[i].n_markers;
     for (size_t i = 0; marked && i < pr->n_mtas; i++)
         for (size_t j = 0; j < pr->mtas[i].n_fragments; j++)
             if (budget_match(p, &pr->mtas[i].fragments[j], line))
@@ -476,18 +477,35 @@ static const char *stage_from_text(mc_parser *p, const mc_mta_rules *m, mc_str t
     return NULL;
 }
 
-/* found: the literals of the MTA's set present in the line (one scan), or
- * NULL to look each literal up with lit_in. */
-static inline bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg)
+/* Whether msg holds every literal of r, each looked up with lit_in but
+ * those that are markers first_marker's answer (known, SIZE_MAX: none)
+ * settles: absent when an earlier marker was the first found, present
+ * when it was that one.  Postfix's [delivery] would look for the status=
+ * its line was just found to hold. */
+static bool literals_in(const mc_line_rule *r, mc_str msg, size_t known)
 {
-    if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
-        return false;
     for (size_t i = 0; i < r->n_literals; i++) {
-        bool there = found ? found_bit(found, r->literal_ids[i])
-                           : lit_in(msg, r->literals[i], r->literal_lens[i]);
+        int k = r->literal_marker[i];
+        bool there = known != SIZE_MAX && k >= 0 && (size_t)k <= known
+                         ? (size_t)k == known
+                         : lit_in(msg, r->literals[i], r->literal_lens[i]);
         if (!there)
             return false;
     }
+    return true;
+}
+
+/* found: the literals of the MTA's set present in the line (one scan), or
+ * NULL to look each literal up (literals_in, with known). */
+static inline bool rule_applies(const mc_line_rule *r, int daemon, const uint64_t *found, mc_str msg, size_t known)
+{
+    if (r->daemon_mask != 0 && (daemon < 0 || !(r->daemon_mask & (1ULL << daemon))))
+        return false;
+    if (found == NULL)
+        return literals_in(r, msg, known) && gate_open(&r->any, NULL, msg);
+    for (size_t i = 0; i < r->n_literals; i++)
+        if (!found_bit(found, r->literal_ids[i]))
+            return false;
     return gate_open(&r->any, found, msg);
 }
 
@@ -576,7 +594,7 @@ static const mc_line_rule *find_fact_rule(const mc_mta_rules *m, int daemon, con
                                           mc_str msg)
 {
     for (size_t i = 0; i < m->n_facts; i++)
-        if (rule_applies(&m->facts[i], daemon, found, msg))
+        if (rule_applies(&m->facts[i], daemon, found, msg, SIZE_MAX))
             return &m->facts[i];
     return NULL;
 }
@@ -685,7 +703,7 @@ static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, i
             if (got == FACTREAD_NO && daemon >= 0 && k + 1 == l->n)
                 return NULL;
         }
-        if (rule_applies(r, daemon, NULL, msg))
+        if (rule_applies(r, daemon, NULL, msg, SIZE_MAX))
             return r;
     }
     return NULL;
@@ -756,8 +774,12 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
      * Many (Exim): one automaton scan answers them all at once (use_set). */
     const uint64_t *found = NULL;
     bool has_marker = false;
+    size_t known = SIZE_MAX; /* first_marker's answer on the message */
     if (!m->use_set || p->no_prefilter) {
-        has_marker = has_marker_in(m, marked);
+        size_t first = first_marker(m, marked);
+        has_marker = first < m->n_markers;
+        if (marked.p == ll->message.p && marked.n == ll->message.n)
+            known = first;
     } else {
         litset_scan(m->literal_set, marked, p->found);
         has_marker = m->n_markers > 0 && gate_open(&m->marker_gate, p->found, marked);
@@ -786,6 +808,8 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         if (whole.p == msg.p)
             msg = mc_str_make(msg.p + whole.n, msg.n - whole.n);
     }
+    if (msg.p != ll->message.p || msg.n != ll->message.n)
+        known = SIZE_MAX; /* the markers were looked for in more than msg */
     if (fact != NULL && !fact_taken)
         take_fact(p, m, fact, ll, host, msg);
     if (!has_marker)
@@ -794,7 +818,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         const mc_line_rule *r = &m->rules[i];
         /* A literal seen only in the stripped prefix lets the pattern run
          * and fail: slower, never wrong. */
-        if (!rule_applies(r, daemon, found, msg))
+        if (!rule_applies(r, daemon, found, msg, known))
             continue;
         const mc_str *read = NULL;
         mc_lineread_result got = read_rule(p, m, r, msg);

@@ -18,22 +18,9 @@ rounds=${2:-40}
 PORT=${PORT:-2725}
 PORT2=${PORT2:-2726}
 mkdir -p "$out"
-dir=$(mktemp -d /tmp/postfix-run.XXXXXX)
-chmod 755 "$dir"
-trap 'rm -rf "$dir"' EXIT
-mkdir -p "$dir/etc" "$dir/queue" "$dir/data"
-for f in main.cf master.cf; do
-    sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$PORT|g" -e "s|@PORT2@|$PORT2|g" \
-        "$here/$f.in" >"$dir/etc/$f"
-done
-cp "$here"/tables/* "$dir/etc/"
-chown postfix "$dir/data"
-# creates the queue directories with their owners and modes
-# (postfix writes its errors to stderr only on a terminal: script(1) gives it one)
-postfix -c "$dir/etc" check || { script -qc "postfix -c $dir/etc check" /dev/null; exit 1; }
-postfix -c "$dir/etc" start
-# whatever happens next, this instance stops and its directory goes
-trap 'postfix -c "$dir/etc" status >/dev/null 2>&1 && postfix -c "$dir/etc" stop; rm -rf "$dir"' EXIT
+. "$here/instance.sh"
+instance_make postfix-run
+instance_start
 # both listeners must answer before the first session
 for p in $PORT $PORT2; do
     until python3 -c "import socket; socket.create_connection(('127.0.0.1', $p), 1).close()" 2>/dev/null; do
