@@ -718,20 +718,21 @@ static int fill_chunk(run_state *rs, mc_chunk *c)
 
 /* Asks memory for what applying line l will read of its event and fact:
  * a worker wrote them on the other core, and each of their cache lines is
- * a miss when first read (the event is 864 bytes: the time and the
- * aggregate's fields in its first line, the join's status, sender and
- * queue id in the next ones; the fact's time and ids).  For the join (m
- * given), also the line's first bytes, where its host, program and queue
- * id are compared, and the entry the memo names for its queue id. */
+ * a miss when first read.  The event is 864 bytes and need not start a
+ * line: the aggregate reads its time (the ends of those 40 bytes), the
+ * join the rest of its first MC_EVENT_HOT_END (two or three lines); the
+ * fact's time and ids.  For the join (m given), also the line's first
+ * bytes, where its host, program and queue id are compared, and the entry
+ * the memo names for its queue id. */
 static void apply_prefetch(const mc_chunk *c, const mc_line_out *l, const mc_messages *m)
 {
     if (l->ev >= 0) {
-        const mc_event *ev = &c->events[l->ev];
-        __builtin_prefetch(&ev->time);
+        const char *ev = (const char *)&c->events[l->ev];
+        __builtin_prefetch(ev);
+        __builtin_prefetch(ev + sizeof(mc_time) - 1);
         if (m) {
-            __builtin_prefetch(&ev->status);
-            __builtin_prefetch(&ev->sender);
-            __builtin_prefetch(&ev->queue_id);
+            __builtin_prefetch(ev + 64);
+            __builtin_prefetch(ev + MC_EVENT_HOT_END - 1);
         }
     }
     if (m && l->fact >= 0) {
