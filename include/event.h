@@ -9,6 +9,7 @@
 #define MC_EVENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -24,13 +25,21 @@ typedef struct {
 } mc_time;
 
 typedef struct {
+    /* What the loop thread reads of every event comes first, in 128 bytes:
+     * a worker wrote the event on the other core, so each cache line of it
+     * the loop touches is a miss (the aggregate reads the time; the join
+     * the host, program, status, queue id, sender and stage).  The big
+     * arrays come last.  ingest.c's apply_prefetch asks for these bytes
+     * by MC_EVENT_HOT_END. */
     mc_time time;
     mc_str host;
-    const char *mta;       /* "postfix", "exim" */
     mc_str program;        /* syslog tag without pid, e.g. postfix/submission/smtpd */
-    const char *direction; /* "outbound", "inbound" */
     mc_str status;         /* sent, deferred, bounced, expired, rejected, accepted */
+    mc_str queue_id;
+    mc_str sender;
     const char *stage;     /* connect, greeting, ... or NULL */
+    const char *mta;       /* "postfix", "exim" */
+    const char *direction; /* "outbound", "inbound" */
     char code[4];          /* "" when absent */
     char enhanced[12];     /* "" when absent */
     mc_class klass;
@@ -39,22 +48,26 @@ typedef struct {
     bool inferred;
     const char *reason;        /* reason name from rules, or NULL */
     mc_str reason_detail;      /* e.g. "Spamhaus", or null */
-    mc_str recipient, sender, relay, client, queue_id, text;
+    mc_str recipient, relay, client, text;
     mc_str reply;          /* the remote's reply inside text, from its code on */
     /* The reply text the MTA sent when the line logs no message (an Exim
      * ACL deny without one: "Administrative prohibition"), from the rule's
      * infer_text.  Only the classifier reads it: text stays what the log
      * says. */
     mc_str sent;
-    char domain[256];      /* recipient's domain, lowercased; "" when none */
-    char sender_domain[256]; /* sender's domain, lowercased; "" when none */
     mc_str dsn;            /* Postfix dsn= as logged */
     /* Delays as logged (src/delays.c reads them): delay is the time the
      * message had spent on the queue when this attempt ended (Postfix
      * delay=, Exim QT=); delays is Postfix's a/b/c/d breakdown, transfer
      * Exim's DT= (this delivery's own time).  Null when not logged. */
     mc_str delay, delays, transfer;
+    char domain[256];      /* recipient's domain, lowercased; "" when none */
+    char sender_domain[256]; /* sender's domain, lowercased; "" when none */
 } mc_event;
+
+/* The end of what the loop thread reads of every event (above). */
+#define MC_EVENT_HOT_END (offsetof(mc_event, stage) + sizeof(const char *))
+_Static_assert(MC_EVENT_HOT_END <= 128, "the loop's fields of an event fit in two cache lines");
 
 /* What a line says about a message that is not an outcome: it entered
  * the queue, got its size, left the queue (rules/mta "fact" rules). */

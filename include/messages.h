@@ -36,6 +36,20 @@ void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig);
  * view stays valid until the next call. */
 void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig);
 
+/* Ahead of the join: a worker thread works out, from the line alone, the
+ * mix of its queue id that picks the message's memo slot (a function of
+ * the queue id's bytes, the same for every table), so that the loop asks
+ * memory for the entry the memo names a few lines before it applies the
+ * line, and does not read the queue id's bytes to find it.  The mix only
+ * picks a memo slot: every entry found there is checked whole. */
+uint64_t messages_mix(mc_str queue_id);
+/* Asks memory for the entry of the message whose queue id's mix is mix,
+ * when the memo knows it (the loop's thread). */
+void messages_prefetch(const mc_messages *m, uint64_t mix);
+/* messages_fact and messages_event given the mix of the line's queue id
+ * (messages_mix; NULL: none): the same answers. */
+void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, mc_msg_figures *fig);
+void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_msg_figures *fig);
 /* Whether messages_event fills ev->sender_domain along with the sender it
  * takes from the message (the default); a caller that reads no sender
  * domain (a report that does not count by it) saves making it. */

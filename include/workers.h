@@ -24,6 +24,7 @@
 #include "aggregate.h"
 #include "delays.h"
 #include "event.h"
+#include "messages.h"
 #include "parse.h"
 #include "reader.h"
 #include "rules.h"
@@ -41,8 +42,12 @@ typedef struct {
     uint8_t mta;              /* lines the parser counted as an MTA's */
     bool has_stamp;           /* stamp holds the line's own valid time */
     bool warning;             /* one of the MTA's warnings (mtawarn_line) */
+    uint8_t mix_of;           /* mix is its fact's queue id's (MC_MIX_FACT), its event's, or none (0) */
     mc_time stamp;
+    uint64_t mix;             /* messages_mix, for the join (pool_set_join) */
 } mc_line_out;
+
+enum { MC_MIX_FACT = 1, MC_MIX_EVENT = 2 };
 
 /* What a worker prepared of an event for the loop's aggregate (only what
  * needs no other line, nor the join): its delays read and put in their
@@ -97,6 +102,9 @@ typedef struct mc_pool mc_pool;
  * counts by keep (aggregate_kept; 0: none).  NULL when a thread cannot be
  * started (the caller goes on with one thread). */
 mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep);
+/* Has the workers mix each line's queue id for the join (messages_mix):
+ * its fact's, else its event's. */
+void pool_set_join(mc_pool *pool);
 /* Waits for the work handed over, stops and frees the threads. */
 void pool_free(mc_pool *pool);
 /* An empty chunk to fill (a recycled one when there is one). */

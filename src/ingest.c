@@ -605,11 +605,11 @@ static bool hour_turned(run_state *rs, const mc_time *t)
 /* Applies, in input order, what one line gave (ev classified, prep what a
  * worker prepared of it for the aggregate, packs its chunk's packed
  * values; fact NULL: none; maybe_warning false: a worker found it is none
- * of the MTA's warnings), with the reader's counts after it.  False on a
- * database error. */
+ * of the MTA's warnings; lo the worker's record of it, NULL: none), with
+ * the reader's counts after it.  False on a database error. */
 static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event *ev, const mc_event_prep *prep,
-                       const char *packs, const mc_fact *fact, bool maybe_warning, uint64_t lines_now,
-                       uint64_t skipped_now)
+                       const char *packs, const mc_fact *fact, bool maybe_warning, const mc_line_out *lo,
+                       uint64_t lines_now, uint64_t skipped_now)
 {
     mc_ingest_opts *o = rs->o;
     uint64_t unrec = 0, retry_skip = 0, skipped = 0;
@@ -619,7 +619,7 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
         mtawarn_count(&o->rules->warnings, &rs->parser, line, rs->agg);
     if (o->messages && fact) {
         mc_msg_figures fig = {0};
-        messages_fact(o->messages, fact, &fig);
+        messages_fact_mixed(o->messages, fact, lo && lo->mix_of == MC_MIX_FACT ? &lo->mix : NULL, &fig);
         count_figures(rs, &fact->time, &fig);
     }
     if (o->on_fact && fact)
@@ -633,7 +633,7 @@ static bool apply_line(run_state *rs, mc_str line, mc_parse_result pr, mc_event 
     } else if (pr == PARSE_EVENT) {
         if (o->messages) {
             mc_msg_figures fig = {0};
-            messages_event(o->messages, ev, &fig);
+            messages_event_mixed(o->messages, ev, lo && lo->mix_of == MC_MIX_EVENT ? &lo->mix : NULL, &fig);
             count_figures(rs, &ev->time, &fig);
         }
         o->events++;
@@ -694,7 +694,7 @@ static stream_result process_stream_one(run_state *rs)
             if (pr == PARSE_EVENT)
                 classify_event(&o->rules->knowledge, &o->rules->reasons, &rs->parser.matcher, rs->reasons_seen, &ev);
             const mc_fact *fact = rs->parser.fact.kind != FACT_NONE ? &rs->parser.fact : NULL;
-            if (!apply_line(rs, line, pr, &ev, NULL, NULL, fact, true, st->lines, skipped_of(st)))
+            if (!apply_line(rs, line, pr, &ev, NULL, NULL, fact, true, NULL, st->lines, skipped_of(st)))
                 return STREAM_DB_ERROR;
             if (mc_stop_requested)
                 return STREAM_STOPPED;
@@ -739,12 +739,54 @@ static int fill_chunk(run_state *rs, mc_chunk *c)
     }
 }
 
+/* Lines ahead whose records apply_chunk asks of memory: far enough for a
+ * line from the other core's cache to arrive, near enough to stay in L1. */
+#define APPLY_AHEAD 8
+
+/* Asks memory for what applying line l will read of its event and fact:
+ * a worker wrote them on the other core, and each of their cache lines is
+ * a miss when first read.  The event is 864 bytes and need not start a
+ * line: the aggregate reads its time (the ends of those 40 bytes), the
+ * join the rest of its first MC_EVENT_HOT_END (two or three lines); the
+ * fact's time and ids.  For the join (m given), also the line's first
+ * bytes, where its host, program and queue id are compared, and the entry
+ * the memo names for its queue id. */
+static void apply_prefetch(const mc_chunk *c, const mc_line_out *l, const mc_messages *m)
+{
+    if (l->ev >= 0) {
+        const char *ev = (const char *)&c->events[l->ev];
+        __builtin_prefetch(ev);
+        __builtin_prefetch(ev + sizeof(mc_time) - 1);
+        if (m) {
+            __builtin_prefetch(ev + 64);
+            __builtin_prefetch(ev + MC_EVENT_HOT_END - 1);
+        }
+    }
+    if (m && l->fact >= 0) {
+        const mc_fact *f = &c->facts[l->fact];
+        __builtin_prefetch(&f->time);
+        __builtin_prefetch(&f->queue_id);
+        __builtin_prefetch(&f->size);
+    }
+    if (m && l->mix_of) {
+        const char *b = c->bytes.data + l->off;
+        __builtin_prefetch(b);
+        __builtin_prefetch(b + 64);
+        messages_prefetch(m, l->mix);
+    }
+}
+
 /* Applies a parsed chunk line by line.  STREAM_END: all of it applied. */
 static stream_result apply_chunk(run_state *rs, mc_chunk *c)
 {
     mc_ingest_opts *o = rs->o;
+    const mc_messages *join = o->messages;
+    for (size_t i = 0; i < c->n_lines && i < APPLY_AHEAD; i++)
+        apply_prefetch(c, &c->lines[i], join);
     for (size_t i = 0; i < c->n_lines; i++) {
         const mc_line_out *l = &c->lines[i];
+        if (i + APPLY_AHEAD < c->n_lines)
+            apply_prefetch(c, &c->lines[i + APPLY_AHEAD], join);
         mc_str line = chunk_line(c, l);
         uint64_t lines_now = rs->blk_lines + c->base_lines + l->lines;
         uint64_t skipped_now = rs->blk_skipped + c->base_skipped + l->skipped;
@@ -757,7 +799,8 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
         mc_event *ev = l->ev >= 0 ? &c->events[l->ev] : NULL;
         const mc_event_prep *prep = l->ev >= 0 && c->preps ? &c->preps[l->ev] : NULL;
         const mc_fact *fact = l->fact >= 0 ? &c->facts[l->fact] : NULL;
-        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, prep, c->packs.data, fact, l->warning, lines_now, skipped_now))
+        if (!apply_line(rs, line, (mc_parse_result)l->result, ev, prep, c->packs.data, fact, l->warning, l, lines_now,
+                        skipped_now))
             return STREAM_DB_ERROR;
         if (mc_stop_requested)
             return STREAM_STOPPED;
@@ -1024,6 +1067,8 @@ static void start_workers(run_state *rs)
      * two more are being filled or applied. */
     rs->depth = 2 * (size_t)rs->o->jobs + 2;
     rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL, rs->agg ? aggregate_kept(rs->agg) : 0);
+    if (rs->pool && rs->o->messages)
+        pool_set_join(rs->pool);
 }
 
 /* A batch's aggregate.  A report from files keeps few dimensions in a

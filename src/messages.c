@@ -163,6 +163,10 @@ static uint32_t entry_take(mc_messages *m)
     if (m->free_head) {
         i = m->free_head - 1;
         m->free_head = entry_at(m, i)->next_free;
+        /* The next new message's entry: at scale a miss anywhere in the
+         * pool, asked of memory now, lines before it is taken. */
+        if (m->free_head)
+            __builtin_prefetch(entry_at(m, m->free_head - 1), 1);
     } else {
         if (m->pool_top == m->pool_cap) {
             size_t nb = m->pool_cap >> BLOCK_SHIFT;
@@ -500,15 +504,30 @@ static size_t slot_of(const mc_messages *m, uint32_t i)
     return s;
 }
 
+uint64_t messages_mix(mc_str queue_id) { return memo_mix(queue_id); }
+
+void messages_prefetch(const mc_messages *m, uint64_t mix)
+{
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix) {
+        /* 128 bytes, not aligned to a cache line: three lines at most. */
+        const char *e = (const char *)entry_at(m, memo->pos1 - 1);
+        __builtin_prefetch(e, 1);
+        __builtin_prefetch(e + 64, 1);
+        __builtin_prefetch(e + sizeof(msg_entry) - 1, 1);
+    }
+}
+
 /* The entry of a key, created when missing (NULL when the key is too long
- * or missing and not to be created); *at its pool position. */
+ * or missing and not to be created); *at its pool position.  mix: the
+ * queue id's memo_mix when the caller has it (NULL: made here). */
 static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
-                         bool create, mc_msg_figures *fig, uint32_t *at)
+                         bool create, mc_msg_figures *fig, uint32_t *at, const uint64_t *given_mix)
 {
     int64_t now = seconds_of(m, t);
     if (now > m->now)
         m->now = now;
-    uint64_t mix = memo_mix(queue_id);
+    uint64_t mix = given_mix ? *given_mix : memo_mix(queue_id);
     memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
         msg_entry *e = entry_at(m, memo->pos1 - 1);
@@ -605,17 +624,19 @@ static bool first_time(msg_entry *e, unsigned flag)
     return true;
 }
 
-void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig)
+void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig) { messages_fact_mixed(m, f, NULL, fig); }
+
+void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, mc_msg_figures *fig)
 {
     if (f->kind == FACT_NONE || f->queue_id.p == NULL)
         return;
     uint32_t at;
     if (f->kind == FACT_REMOVED) {
-        if (lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig, &at))
+        if (lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig, &at, mix))
             remove_entry(m, slot_of(m, at));
         return;
     }
-    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig, &at);
+    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig, &at, mix);
     if (e == NULL)
         return;
     if (f->has_sender)
@@ -654,7 +675,9 @@ static const struct {
     {"rejected", M_REJECTED, offsetof(mc_msg_figures, rejected)},
 };
 
-void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
+void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig) { messages_event_mixed(m, ev, NULL, fig); }
+
+void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_msg_figures *fig)
 {
     size_t st = 0;
     while (st < sizeof status_figures / sizeof status_figures[0] &&
@@ -670,7 +693,7 @@ void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig)
         return;
     }
     uint32_t at;
-    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &at);
+    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &at, mix);
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)

@@ -46,6 +46,7 @@ struct mc_pool {
     bool warnings;            /* mark the MTA's warnings (pool_new) */
     bool delays;              /* read the events' delays (pool_new's keep) */
     uint32_t pack;            /* the dimensions to pack (0: none) */
+    bool join;                /* mix the lines' queue ids for the join (pool_set_join) */
     pthread_mutex_t mu;
     pthread_cond_t work_cv;   /* a chunk was queued, or stop */
     pthread_cond_t done_cv;   /* a chunk was parsed */
@@ -219,7 +220,18 @@ static void parse_chunk(worker *w, mc_chunk *c)
             note_relocs(c, &p->scratch, &c->facts[c->n_facts], true, (uint32_t)c->n_facts, &base);
             c->n_facts++;
         }
+        /* The join looks up a fact's message (when it names a queue id),
+         * then an event's (when it has one): the first one's mix. */
+        l->mix_of = 0;
+        if (w->pool->join && l->fact >= 0 && c->facts[l->fact].queue_id.p) {
+            l->mix = messages_mix(c->facts[l->fact].queue_id);
+            l->mix_of = MC_MIX_FACT;
+        }
         if (pr == PARSE_EVENT) {
+            if (w->pool->join && l->mix_of == 0 && ev->queue_id.n > 0) {
+                l->mix = messages_mix(ev->queue_id);
+                l->mix_of = MC_MIX_EVENT;
+            }
             classify_event(&rules->knowledge, &rules->reasons, &p->matcher, w->cache, ev);
             if (w->pool->delays || w->pool->pack)
                 prepare_event(w, c, ev);
@@ -315,6 +327,15 @@ mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep)
         return NULL;
     }
     return pool;
+}
+
+void pool_set_join(mc_pool *pool)
+{
+    /* Before any chunk is handed over: the pool's lock orders it before
+     * every worker's read. */
+    pthread_mutex_lock(&pool->mu);
+    pool->join = true;
+    pthread_mutex_unlock(&pool->mu);
 }
 
 void pool_free(mc_pool *pool)

@@ -541,6 +541,65 @@ START_TEST(test_lookup_memo)
 }
 END_TEST
 
+/* The mix a worker makes of a line's queue id (messages_mix) only picks a
+ * memo slot: given with its own queue id's mix, or with another queue
+ * id's (the memo then names another message, or none), every outcome and
+ * fact finds its own message; and the mix is the queue id's bytes', not
+ * their address's. */
+START_TEST(test_mixed_lookups)
+{
+    enum { N = 300 };
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    char host[16], program[32], qid[32], sender[64], copy[32];
+    for (int i = 0; i < N; i++) {
+        memo_names(i, host, program, qid, sender);
+        uint64_t mix = messages_mix(mc_str_cstr(qid));
+        strcpy(copy, qid);
+        ck_assert(mix == messages_mix(mc_str_cstr(copy)));
+        mc_fact f = {.kind = FACT_QUEUED, .time = at_second(i), .host = mc_str_cstr(host),
+                     .program = mc_str_cstr(program), .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(sender),
+                     .has_sender = true, .size = 100};
+        messages_prefetch(m, mix);
+        messages_fact_mixed(m, &f, &mix, &fig);
+    }
+    ck_assert_uint_eq(messages_in_flight(m), N);
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < N; i++) {
+            char other[32], oh[16], op[32], os[64];
+            memo_names((i + 1 + pass) % N, oh, op, other, os);
+            memo_names(i, host, program, qid, sender);
+            /* Pass 0: its own mix; then another message's, whose entry
+             * the memo may well name. */
+            uint64_t mix = messages_mix(mc_str_cstr(pass == 0 ? qid : other));
+            mc_event ev = {.time = at_second(N + i), .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                           .status = mc_str_cstr(pass == 2 ? "sent" : "deferred"), .queue_id = mc_str_cstr(qid)};
+            messages_prefetch(m, mix);
+            messages_event_mixed(m, &ev, &mix, &fig);
+            ck_assert_msg(ev.sender.p != NULL && ev.sender.n == strlen(sender) &&
+                              memcmp(ev.sender.p, sender, ev.sender.n) == 0,
+                          "pass %d message %d got %.*s", pass, i, ev.sender.p ? (int)ev.sender.n : 6,
+                          ev.sender.p ? ev.sender.p : "(none)");
+        }
+    ck_assert_uint_eq(fig.deferred, N);
+    ck_assert_uint_eq(fig.delivered, N);
+    ck_assert_uint_eq(fig.bytes_delivered, 100 * N);
+    ck_assert_uint_eq(messages_in_flight(m), N);
+    /* Removed under another's mix: its own message goes, not the other. */
+    memo_names(0, host, program, qid, sender);
+    uint64_t wrong = messages_mix(mc_str_cstr("ZZABCDEFGH"));
+    mc_fact gone = {.kind = FACT_REMOVED, .time = at_second(3 * N), .host = mc_str_cstr(host),
+                    .program = mc_str_cstr(program), .queue_id = mc_str_cstr(qid), .size = -1};
+    messages_fact_mixed(m, &gone, &wrong, &fig);
+    ck_assert_uint_eq(messages_in_flight(m), N - 1);
+    char got[64];
+    ck_assert_ptr_null(memo_outcome(m, 0, "sent", got, &fig));
+    memo_names(1, host, program, qid, sender);
+    ck_assert_str_eq(memo_outcome(m, 1, "sent", got, &fig), sender);
+    messages_free(m);
+}
+END_TEST
+
 
 /* The memo's key check compares host, instance and queue id whole
  * (mc_same_bytes' two loads at each end, or memcmp): one queue id, so one
@@ -969,6 +1028,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_postfix_figures);
     tcase_add_test(tc, test_table_storage);
     tcase_add_test(tc, test_lookup_memo);
+    tcase_add_test(tc, test_mixed_lookups);
     tcase_add_test(tc, test_key_bytes);
     tcase_add_test(tc, test_instance_of_program);
     tcase_add_test(tc, test_hash_switch);
