@@ -74,6 +74,11 @@ typedef struct {
     uint8_t start_pairs[8192];
     size_t *prefixed;   /* the indexes of the MTAs with a prefix */
     size_t n_prefixed;
+    /* The MTAs with a prefix as one (their line_may_be_of or'ed), for
+     * the first look inlined in mtawarn_line's caller. */
+    uint64_t prefixed_name_lens; /* their name_lens or'ed */
+    bool prefixed_any_prefix;    /* one's program is a prefix */
+    bool prefixed_own_log;       /* one takes the lines of its own log */
 } mc_warn_rules;
 
 /* Loads the [@warnings] sections of the MTA files (paths relative to dir);
@@ -89,12 +94,70 @@ typedef struct {
     mc_str message;                  /* the whole message, the sample (raw: escape it on output) */
 } mc_warning;
 
+/* Whether a rule's literal may start at byte i of s: candidate's first
+ * tests (a literal has 3 bytes or more; its first two bytes a pair of
+ * first_pairs). */
+static inline bool mtawarn_pair_at(const uint8_t *first_pairs, mc_str s, size_t i)
+{
+    if (i + 3 > s.n)
+        return false;
+    unsigned pair = (unsigned)(unsigned char)s.p[i] << 8 | (unsigned char)s.p[i + 1];
+    return (first_pairs[pair / 8] & (1u << (pair % 8))) != 0;
+}
+
+/* Whether parser p's split of line is of line itself (then taken once:
+ * a later line at the same address is split again). */
+static inline bool mtawarn_take_split(mc_parser *p, mc_str line)
+{
+    bool parsed = p->env_line.p == line.p && p->env_line.n == line.n && line.p != NULL;
+    p->env_line = MC_STR_NULL;
+    return parsed;
+}
+
+/* The cheapest part of the first look at a line the parser split (env),
+ * inlined where the line is read: true when it is surely no warning (an
+ * empty message, or no literal's first pair at its start and no MTA with
+ * a prefix whose line it may be).  Most Postfix lines end here: the call
+ * and frame of the whole first look cost ~80 instructions a line. */
+static inline bool mtawarn_passed(const mc_warn_rules *w, const mc_logline *env)
+{
+    if (env->message.n == 0)
+        return true;
+    if (mtawarn_pair_at(w->start_pairs, env->message, 0))
+        return false;
+    size_t n = env->program.n;
+    if (n == 0)
+        return !(w->prefixed_own_log && env->form == LOGLINE_EXIM);
+    return !w->prefixed_any_prefix && (n >= 64 || !(w->prefixed_name_lens >> n & 1));
+}
+
+/* mtawarn_line past the inlined look: the rest of the first look when
+ * parsed (the parser's split of line is in p->env), then every rule. */
+bool mtawarn_find(const mc_warn_rules *w, mc_parser *p, mc_str line, bool parsed, mc_buf *scratch, mc_warning *out);
+
 /* Whether line (just read by parser p, whose matcher and year state it
  * borrows without changing them) is one of the MTA's warnings; fills out.
  * message may point into scratch (journald lines), kept by the caller. */
-bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scratch, mc_warning *out);
+static inline bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scratch,
+                                mc_warning *out)
+{
+    bool parsed = mtawarn_take_split(p, line);
+    if (w->n_mtas == 0 || (parsed && mtawarn_passed(w, &p->env)))
+        return false;
+    return mtawarn_find(w, p, line, parsed, scratch, out);
+}
 
-/* mtawarn_line, then the warning counted in agg at the parser's time. */
-void mtawarn_count(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_aggregate *agg);
+/* mtawarn_find, then the warning counted in agg at the parser's time. */
+void mtawarn_count_found(const mc_warn_rules *w, mc_parser *p, mc_str line, bool parsed, mc_aggregate *agg);
+
+/* mtawarn_line, then the warning counted in agg at the parser's time
+ * (the first look inlined: no call, no scratch on most lines). */
+static inline void mtawarn_count(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_aggregate *agg)
+{
+    bool parsed = mtawarn_take_split(p, line);
+    if (w->n_mtas == 0 || (parsed && mtawarn_passed(w, &p->env)))
+        return;
+    mtawarn_count_found(w, p, line, parsed, agg);
+}
 
 #endif

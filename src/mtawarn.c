@@ -190,17 +190,6 @@ static size_t exim_prefix(mc_str s)
     return i;
 }
 
-/* Whether a rule's literal may start at byte i of s: candidate's first
- * tests (a literal has 3 bytes or more; its first two bytes a pair of
- * first_pairs). */
-static bool pair_at(const uint8_t *first_pairs, mc_str s, size_t i)
-{
-    if (i + 3 > s.n)
-        return false;
-    unsigned pair = (unsigned)(unsigned char)s.p[i] << 8 | (unsigned char)s.p[i + 1];
-    return (first_pairs[pair / 8] & (1u << (pair % 8))) != 0;
-}
-
 /* Whether exim_prefix may end where a rule's literal starts, without
  * reading the prefix.  On the usual mainlog line (exim_prefix's first
  * branch: 24 bytes or more, no stamp, no pid) the prefix is the message id
@@ -213,7 +202,7 @@ static inline bool exim_gate(const uint8_t *first_pairs, mc_str s, bool at0)
 {
     if (!(s.n >= 24 && s.p[4] != '-' && s.p[0] != '['))
         return true;
-    if (at0 && pair_at(first_pairs, s, 0))
+    if (at0 && mtawarn_pair_at(first_pairs, s, 0))
         return true;
     /* Bit i: byte i (of the first 24) is a space; by bit masks, as the id
      * is read (a memchr call cost as much as the rest of the gate). */
@@ -228,7 +217,7 @@ static inline bool exim_gate(const uint8_t *first_pairs, mc_str s, bool at0)
     for (int i = 0; i < 24; i++)
         spaces |= (uint32_t)(s.p[i] == ' ') << i;
 #endif
-    return spaces != 0 && pair_at(first_pairs, s, (size_t)__builtin_ctz(spaces) + 1);
+    return spaces != 0 && mtawarn_pair_at(first_pairs, s, (size_t)__builtin_ctz(spaces) + 1);
 }
 
 /* exim_gate as the reader's gate (mc_prefix_gate). */
@@ -318,6 +307,12 @@ bool mtawarn_load(mc_warn_rules *w, const char *dir, const char *const *mta_file
         }
         for (size_t b = 0; b < sizeof w->start_pairs; b++)
             w->start_pairs[b] |= w->mtas[i].first_pairs[b];
+    }
+    for (size_t k = 0; ok && k < w->n_prefixed; k++) {
+        const mc_warn_mta *m = &w->mtas[w->prefixed[k]];
+        w->prefixed_name_lens |= m->name_lens;
+        w->prefixed_any_prefix |= m->any_prefix;
+        w->prefixed_own_log |= m->own_log;
     }
     if (!ok)
         mtawarn_free(w);
@@ -480,7 +475,7 @@ static inline bool may_warn(const mc_warn_rules *w, const mc_logline *env)
     mc_str msg = env->message;
     if (msg.n == 0)
         return false;
-    if (pair_at(w->start_pairs, msg, 0))
+    if (mtawarn_pair_at(w->start_pairs, msg, 0))
         return true;
     for (size_t k = 0; k < w->n_prefixed; k++) {
         const mc_warn_mta *m = &w->mtas[w->prefixed[k]];
@@ -502,14 +497,10 @@ static inline bool may_warn(const mc_warn_rules *w, const mc_logline *env)
 static bool find_warning(const mc_warn_rules *w, mc_parser *p, mc_str line, bool parsed, mc_buf *scratch,
                          mc_warning *out);
 
-/* Whether line is one of the MTA's warnings. */
-bool mtawarn_line(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_buf *scratch, mc_warning *out)
+/* mtawarn_line past its inlined look (mtawarn.h). */
+bool mtawarn_find(const mc_warn_rules *w, mc_parser *p, mc_str line, bool parsed, mc_buf *scratch, mc_warning *out)
 {
-    /* The parser's own split of this very line when it left one, taken
-     * once (a later line at the same address is split again). */
-    bool parsed = p->env_line.p == line.p && p->env_line.n == line.n && line.p != NULL;
-    p->env_line = MC_STR_NULL;
-    if (w->n_mtas == 0 || (parsed && !may_warn(w, &p->env)))
+    if (parsed && !may_warn(w, &p->env))
         return false;
     return find_warning(w, p, line, parsed, scratch, out);
 }
@@ -572,12 +563,13 @@ static bool find_warning(const mc_warn_rules *w, mc_parser *p, mc_str line, bool
     return false;
 }
 
-/* Finds and counts one warning line. */
-void mtawarn_count(const mc_warn_rules *w, mc_parser *p, mc_str line, mc_aggregate *agg)
+/* Finds and counts one warning line past mtawarn_count's inlined look. */
+void mtawarn_count_found(const mc_warn_rules *w, mc_parser *p, mc_str line, bool parsed, mc_aggregate *agg)
 {
     mc_buf scratch = {0}; /* allocated only by a journald line that holds a literal */
     mc_warning found;
-    if (mtawarn_line(w, p, line, &scratch, &found))
+    if (mtawarn_find(w, p, line, parsed, &scratch, &found))
         aggregate_warning(agg, &p->last_time, found.mta, found.severity, found.text, found.message);
-    mc_buf_free(&scratch);
+    if (scratch.data) /* most lines: none made */
+        mc_buf_free(&scratch);
 }
