@@ -391,6 +391,50 @@ START_TEST(test_parser_split_reused)
 }
 END_TEST
 
+/* Exim's lines through syslog (program exim or exim4, an id before the
+ * text): the first look inlined in the caller (mtawarn.h mtawarn_passed)
+ * must let them on by the program's name length alone, since the message
+ * does not start with a literal; the parsed and the fresh path agree.
+ * The expected answers are from exim.conf's [@warnings]: its programs
+ * "exim exim4", its prefix (an id and its space) and its panic rule
+ * "^failed to expand .+". */
+START_TEST(test_first_look_syslog)
+{
+    const mc_rules *r = test_rules();
+    static const struct {
+        const char *line;
+        bool warning;
+    } cases[] = {
+        {"Nov 30 06:00:00 mx exim[123]: 1wXyZa-000001-AB failed to expand \"${lookup}\"", true},
+        {"Nov 30 06:00:00 mx exim4[9]: 1wXyZa-000001-AB failed to expand \"${if}\"", true},
+        {"Nov 30 06:00:00 mx exim4[9]: failed to expand \"${if}\"", true},
+        {"Nov 30 06:00:00 mx eximx[9]: 1wXyZa-000001-AB failed to expand \"${if}\"", false},
+        {"Nov 30 06:00:00 mx exim[9]: 1wXyZa-000001-AB not failed to expand", false},
+        {"Nov 30 06:00:00 mx postfix/smtpd[9]: 1wXyZa-000001-AB failed to expand x", false},
+    };
+    mc_parser parsed, fresh;
+    parser_init(&parsed, &r->parse);
+    parser_init(&fresh, &r->parse);
+    mc_buf scratch = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        mc_str l = mc_str_make(cases[i].line, strlen(cases[i].line));
+        mc_event ev;
+        (void)parser_line(&parsed, l, &ev);
+        ck_assert_msg(parsed.env_line.p == l.p, "not split by the parser: %s", cases[i].line);
+        mc_warning a;
+        ck_assert_msg(mtawarn_line(&r->warnings, &parsed, l, &scratch, &a) == cases[i].warning, "%s", cases[i].line);
+        if (cases[i].warning) {
+            ck_assert_str_eq(a.mta, "exim");
+            ck_assert_str_eq(a.severity, "panic");
+        }
+        ck_assert(same_both(r, &parsed, &fresh, &scratch, "cases", l) == cases[i].warning);
+    }
+    mc_buf_free(&scratch);
+    parser_free(&parsed);
+    parser_free(&fresh);
+}
+END_TEST
+
 /* The prefix's hand reader gives the length PCRE2's match of the prefix
  * pattern gives: on every line of the Exim logs of tests/data (test suite
  * logs and the gzip'd runs, each line whole and from each of its first 4
@@ -554,6 +598,7 @@ static Suite *warnings_suite(void)
     tcase_add_test(tc, test_rules_need_literal);
     tcase_add_test(tc, test_text_shape);
     tcase_add_test(tc, test_parser_split_reused);
+    tcase_add_test(tc, test_first_look_syslog);
     tcase_add_test(tc, test_prefix_reader);
     suite_add_tcase(s, tc);
     return s;
