@@ -87,9 +87,12 @@ typedef struct {
      * prefilter; NULL without it): rules_always (rule_words words) has a
      * bit per rule that may fit whatever the literals, lit_rules
      * (rule_words words per literal id) a bit per rule that literal lets
-     * in.  A rule with neither bit set provably cannot fit. */
+     * in.  A rule with neither bit set provably cannot fit.  rules_by_code
+     * has a bit per by_code_alone rule not in rules_always: it may also
+     * fit by its codes, so a reply whose codes it lists lets it in. */
     uint64_t *rules_always;
     uint64_t *lit_rules;
+    uint64_t *rules_by_code;
     size_t rule_words;
 } mc_reasons;
 

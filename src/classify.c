@@ -316,6 +316,13 @@ static long first_fit(const mc_reasons *rs, mc_matcher *m, const char *code, con
         for (size_t fw = 0; fw < lit_words; fw++)
             for (uint64_t b = found[fw]; b; b &= b - 1)
                 may |= rs->lit_rules[(fw * 64 + (size_t)__builtin_ctzll(b)) * rs->rule_words + w];
+        /* A by_code_alone rule whose literals are absent fits by its codes
+         * or not at all: the code lists decide it here, without a call. */
+        for (uint64_t b = rs->rules_by_code[w] & ~may; b; b &= b - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(b);
+            if (codes_fit(&rs->rules[i], code, enhanced))
+                may |= b & -b;
+        }
         for (; may; may &= may - 1) {
             size_t i = w * 64 + (size_t)__builtin_ctzll(may);
             if (rule_fits(rs, &rs->rules[i], m, code, enhanced, klass, text, hit, captured))

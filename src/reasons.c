@@ -376,14 +376,13 @@ static bool anchors_of(const mc_pattern *pats, size_t n, id_set *set)
     return true;
 }
 
-/* What a text must hold for rule r to fit, as literal ids into set: the
- * anchors of its match patterns (and of the lists, for a rule that takes
- * them), or of one require pattern when that is the smaller set; false
- * when the rule may fit whatever the text holds. */
+/* What a text must hold for rule r's text to fit, as literal ids into set:
+ * the anchors of its match patterns (and of the lists, for a rule that
+ * takes them), or of one require pattern when that is the smaller set;
+ * false when it may fit whatever the text holds.  A by_code_alone rule may
+ * also fit by its codes (rules_by_code, index_rules). */
 static bool rule_needs(const mc_reasons *rs, const mc_reason_rule *r, id_set *set, size_t words)
 {
-    if (r->by_code_alone)
-        return false;
     bool known = anchors_of(r->patterns, r->n_patterns, set);
     for (size_t i = 0; known && r->lists && i < rs->n_lists; i++)
         known = anchors_of(rs->lists[i].patterns, rs->lists[i].n_patterns, set);
@@ -409,6 +408,7 @@ static void index_rules(mc_reasons *rs)
         rs->rule_words = 1;
     rs->rules_always = mc_xcalloc(rs->rule_words, sizeof *rs->rules_always);
     rs->lit_rules = mc_xcalloc((n_lits ? n_lits : 1) * rs->rule_words, sizeof *rs->lit_rules);
+    rs->rules_by_code = mc_xcalloc(rs->rule_words, sizeof *rs->rules_by_code);
     id_set set = {mc_xcalloc(words, sizeof *set.bits), 0};
     for (size_t i = 0; i < rs->n_rules; i++) {
         memset(set.bits, 0, words * sizeof *set.bits);
@@ -418,6 +418,10 @@ static void index_rules(mc_reasons *rs)
             rs->rules_always[i / 64] |= bit;
             continue;
         }
+        /* A text without its literals (or a rule with no text to match)
+         * can still fit by its codes: first_fit checks them. */
+        if (rs->rules[i].by_code_alone)
+            rs->rules_by_code[i / 64] |= bit;
         for (size_t id = 0; id < n_lits; id++)
             if (set.bits[id / 64] & (1ULL << (id % 64)))
                 rs->lit_rules[id * rs->rule_words + i / 64] |= bit;
@@ -538,6 +542,7 @@ void reasons_free(mc_reasons *rs)
     litset_free(rs->literals);
     free(rs->rules_always);
     free(rs->lit_rules);
+    free(rs->rules_by_code);
     for (size_t i = 0; i < rs->n_reasons; i++)
         free_base(&rs->reasons[i]);
     free(rs->reasons);
