@@ -275,14 +275,17 @@ static bool load_line_rule(mc_mta_rules *m, const conf_file *cf, const conf_sect
                 conf_error(err, errlen, cf->path, e->line, "direction must be outbound or inbound");
                 return false;
             }
+            free(r->direction); /* a repeated key: the last one counts, as for name */
             r->direction = mc_xstrdup(e->value);
         } else if (strcmp(k, "status") == 0) {
+            free(r->status);
             r->status = mc_xstrdup(e->value);
         } else if (strcmp(k, "stage") == 0) {
             if (!mc_stage_known(e->value, MC_STAGE_OF_EVENT)) {
                 conf_error(err, errlen, cf->path, e->line, "'%s' is not a stage", e->value);
                 return false;
             }
+            free(r->stage);
             r->stage = mc_xstrdup(e->value);
         } else if (strncmp(k, "infer.", 6) == 0) {
             char d = k[6];
