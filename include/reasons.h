@@ -94,7 +94,24 @@ typedef struct {
     uint64_t *lit_rules;
     uint64_t *rules_by_code;
     size_t rule_words;
+    /* The rules_by_code rules each code lets in, so a miss asks a table
+     * instead of every rule's code lists (built with the prefilter):
+     * code_rules (rule_words words per basic code 200-599) and, for the
+     * enhanced codes the rules list in plain digits, enh_keys (sorted,
+     * class * 1000000 + subject * 1000 + detail) with enh_rules (rule_words
+     * words each).  A code written otherwise is checked rule by rule. */
+    uint64_t *code_rules;
+    uint32_t *enh_keys;
+    uint64_t *enh_rules;
+    size_t n_enh;
 } mc_reasons;
+
+/* The row of a basic code in code_rules (0 for "200"), -1 for none, -2
+ * for a code written otherwise than as 3 digits from 200 to 599. */
+long reasons_code_row(const char *code);
+/* The row of an enhanced code in enh_keys, -1 for none or one no
+ * rules_by_code rule lists, -2 for one written otherwise than in plain digits. */
+long reasons_enh_row(const mc_reasons *rs, const char *enhanced);
 
 /* Loads reasons.conf and blocklists.conf from dir; prefilter false runs
  * every pattern (see rules.c).  false with FILE:LINE in err. */

@@ -311,6 +311,10 @@ static long first_fit(const mc_reasons *rs, mc_matcher *m, const char *code, con
         return -1;
     }
     size_t lit_words = litset_words(rs->literals);
+    /* The rows of the codes in the by-code tables (reasons.h); a code
+     * written otherwise (-2) is checked against each rule's lists. */
+    long code_row = reasons_code_row(code), enh_row = reasons_enh_row(rs, enhanced);
+    bool by_table = code_row != -2 && enh_row != -2;
     for (size_t w = 0; w < rs->rule_words; w++) {
         uint64_t may = rs->rules_always[w];
         for (size_t fw = 0; fw < lit_words; fw++)
@@ -318,10 +322,19 @@ static long first_fit(const mc_reasons *rs, mc_matcher *m, const char *code, con
                 may |= rs->lit_rules[(fw * 64 + (size_t)__builtin_ctzll(b)) * rs->rule_words + w];
         /* A by_code_alone rule whose literals are absent fits by its codes
          * or not at all: the code lists decide it here, without a call. */
-        for (uint64_t b = rs->rules_by_code[w] & ~may; b; b &= b - 1) {
-            size_t i = w * 64 + (size_t)__builtin_ctzll(b);
-            if (codes_fit(&rs->rules[i], code, enhanced))
-                may |= b & -b;
+        if (by_table) {
+            uint64_t fit = 0;
+            if (code_row >= 0)
+                fit |= rs->code_rules[(size_t)code_row * rs->rule_words + w];
+            if (enh_row >= 0)
+                fit |= rs->enh_rules[(size_t)enh_row * rs->rule_words + w];
+            may |= rs->rules_by_code[w] & fit;
+        } else {
+            for (uint64_t b = rs->rules_by_code[w] & ~may; b; b &= b - 1) {
+                size_t i = w * 64 + (size_t)__builtin_ctzll(b);
+                if (codes_fit(&rs->rules[i], code, enhanced))
+                    may |= b & -b;
+            }
         }
         for (; may; may &= may - 1) {
             size_t i = w * 64 + (size_t)__builtin_ctzll(may);

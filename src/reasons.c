@@ -399,6 +399,139 @@ static bool rule_needs(const mc_reasons *rs, const mc_reason_rule *r, id_set *se
     return known;
 }
 
+/* The 3-digit basic codes code_rules has a row for. */
+#define CODE_LOW 200
+#define CODE_ROWS 400
+
+/* The row of a basic code in code_rules: 0-399 for "200"-"599", -1 for
+ * none (NULL or empty), -2 for one written otherwise. */
+long reasons_code_row(const char *code)
+{
+    if (code == NULL || code[0] == '\0')
+        return -1;
+    if (!(code[0] >= '2' && code[0] <= '5' && code[1] >= '0' && code[1] <= '9' && code[2] >= '0' &&
+          code[2] <= '9' && code[3] == '\0'))
+        return -2;
+    return (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0') - CODE_LOW;
+}
+
+/* Reads a number of 1-3 digits without a leading zero (or "0") ending at
+ * stop; its end, or NULL. */
+static const char *plain_number(const char *p, char stop, uint32_t *v)
+{
+    const char *q = p;
+    *v = 0;
+    while (*q >= '0' && *q <= '9' && q - p < 3)
+        *v = *v * 10 + (uint32_t)(*q++ - '0');
+    if (q == p || *q != stop || (p[0] == '0' && q - p > 1))
+        return NULL;
+    return q;
+}
+
+/* The key of an enhanced code written in plain digits ("5.7.26": class,
+ * subject and detail without leading zeros), the form enh_keys holds;
+ * false for any other form.  cls is the class digit (for 'X', the caller's). */
+static bool enh_key(char cls, const char *rest, uint32_t *key)
+{
+    uint32_t subject, detail;
+    if (!(cls == '2' || cls == '4' || cls == '5') || rest[0] != '.')
+        return false;
+    const char *p = plain_number(rest + 1, '.', &subject);
+    if (p == NULL || plain_number(p + 1, '\0', &detail) == NULL)
+        return false;
+    *key = (uint32_t)(cls - '0') * 1000000u + subject * 1000u + detail;
+    return true;
+}
+
+/* Where key is in enh_keys, or would go (binary search). */
+static size_t key_at(const mc_reasons *rs, uint32_t key)
+{
+    size_t lo = 0, hi = rs->n_enh;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rs->enh_keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The index in enh_keys of an event's enhanced code: -1 for none (NULL,
+ * empty, or a code no rules_by_code rule lists), -2 for one written
+ * otherwise than in plain digits. */
+long reasons_enh_row(const mc_reasons *rs, const char *enhanced)
+{
+    if (enhanced == NULL || enhanced[0] == '\0')
+        return -1;
+    uint32_t key;
+    if (!enh_key(enhanced[0], enhanced + 1, &key))
+        return -2;
+    size_t at = key_at(rs, key);
+    return at < rs->n_enh && rs->enh_keys[at] == key ? (long)at : -1;
+}
+
+/* Orders enhanced-code keys (qsort). */
+static int cmp_key(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Builds code_rules, enh_keys and enh_rules for the rules_by_code rules:
+ * each basic code a rule's prefix covers, each enhanced code it lists in
+ * plain digits ('X' standing for classes 2, 4 and 5).  A code listed
+ * otherwise (leading zeros) only equals an event's code written the same
+ * way, which first_fit checks rule by rule. */
+static void index_codes(mc_reasons *rs)
+{
+    size_t words = rs->rule_words;
+    rs->code_rules = mc_xcalloc(CODE_ROWS * words, sizeof *rs->code_rules);
+    uint32_t *keys = NULL;
+    size_t n_keys = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < rs->n_rules; i++) {
+            if (!(rs->rules_by_code[i / 64] & (1ULL << (i % 64))))
+                continue;
+            const mc_reason_rule *r = &rs->rules[i];
+            for (size_t j = 0; pass == 0 && j < r->n_codes; j++) {
+                char row[4];
+                for (int c = 0; c < CODE_ROWS; c++) {
+                    snprintf(row, sizeof row, "%d", CODE_LOW + c);
+                    if (strncmp(row, r->codes[j], strlen(r->codes[j])) == 0)
+                        rs->code_rules[(size_t)c * words + i / 64] |= 1ULL << (i % 64);
+                }
+            }
+            for (size_t j = 0; j < r->n_enhanced; j++) {
+                const char *w = r->enhanced[j];
+                static const char classes[] = "245";
+                for (const char *cls = classes; *cls; cls++) {
+                    uint32_t key;
+                    if ((w[0] != 'X' && w[0] != *cls) || !enh_key(*cls, w + 1, &key))
+                        continue;
+                    if (pass == 0) {
+                        keys = mc_xrealloc(keys, (n_keys + 1) * sizeof *keys);
+                        keys[n_keys++] = key;
+                    } else {
+                        rs->enh_rules[key_at(rs, key) * words + i / 64] |= 1ULL << (i % 64);
+                    }
+                }
+            }
+        }
+        if (pass == 0) {
+            if (n_keys > 0)
+                qsort(keys, n_keys, sizeof *keys, cmp_key);
+            size_t u = 0;
+            for (size_t k = 0; k < n_keys; k++)
+                if (u == 0 || keys[u - 1] != keys[k])
+                    keys[u++] = keys[k];
+            rs->enh_keys = keys;
+            rs->n_enh = u;
+            rs->enh_rules = mc_xcalloc((u ? u : 1) * words, sizeof *rs->enh_rules);
+        }
+    }
+}
+
 /* Builds the index of which rules each literal lets in (see reasons.h). */
 static void index_rules(mc_reasons *rs)
 {
@@ -427,6 +560,7 @@ static void index_rules(mc_reasons *rs)
                 rs->lit_rules[id * rs->rule_words + i / 64] |= bit;
     }
     free(set.bits);
+    index_codes(rs);
 }
 
 /* One automaton over the literals of every pattern: an event's reply is
@@ -543,6 +677,9 @@ void reasons_free(mc_reasons *rs)
     free(rs->rules_always);
     free(rs->lit_rules);
     free(rs->rules_by_code);
+    free(rs->code_rules);
+    free(rs->enh_keys);
+    free(rs->enh_rules);
     for (size_t i = 0; i < rs->n_reasons; i++)
         free_base(&rs->reasons[i]);
     free(rs->reasons);

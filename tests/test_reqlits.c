@@ -13,6 +13,9 @@
  * 4. Replies written to fit a rule only through a branch or a variant the
  *    reader could lose (an optional word, a class, a repeated piece, a
  *    shared part): the rule the pattern names still wins.
+ * 5. The tables of which by_code_alone rules each code lets in (reasons.c
+ *    index_codes), against each rule's code lists read here, and the same
+ *    rule with the prefilter on and off for code pairs and odd forms.
  */
 #include <stdio.h>
 
@@ -306,6 +309,121 @@ START_TEST(test_litset_repeats)
 }
 END_TEST
 
+/* ---- 5. the by-code tables ---------------------------------------------- */
+
+/* Whether rule r lists the code pair, read from its lists as reasons.conf
+ * states them: a basic code a listed prefix starts, or an enhanced code
+ * equal to a listed one ('X' for any class). */
+static bool lists_pair(const mc_reason_rule *r, const char *code, const char *enh)
+{
+    for (size_t j = 0; code && code[0] && j < r->n_codes; j++)
+        if (strncmp(code, r->codes[j], strlen(r->codes[j])) == 0)
+            return true;
+    for (size_t j = 0; enh && enh[0] && j < r->n_enhanced; j++) {
+        const char *w = r->enhanced[j];
+        if ((w[0] == 'X' || w[0] == enh[0]) && strcmp(w + 1, enh + 1) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Every basic code 200-599 and every enhanced code a rule lists (each
+ * class for 'X', the next detail, and none): the tables let a by_code_alone
+ * rule in exactly when its lists hold the pair; forms the tables do not
+ * hold (leading zeros, another class, two digits) give -2. */
+START_TEST(test_code_tables)
+{
+    const mc_reasons *rs = &test_rules()->reasons;
+    ck_assert_ptr_nonnull(rs->code_rules);
+    char (*enh)[16] = NULL;
+    size_t n_enh = 0;
+    for (size_t i = 0; i < rs->n_rules; i++)
+        for (size_t j = 0; j < rs->rules[i].n_enhanced; j++)
+            for (int k = 0; k < 6; k++) {
+                enh = realloc(enh, (n_enh + 1) * sizeof *enh);
+                ck_assert_ptr_nonnull(enh);
+                int subject = 0, detail = 0;
+                ck_assert_int_eq(sscanf(rs->rules[i].enhanced[j] + 1, ".%d.%d", &subject, &detail), 2);
+                snprintf(enh[n_enh++], sizeof *enh, "%c.%d.%d", "245"[k % 3], subject, detail + k / 3);
+            }
+    size_t by_code = 0, let_in = 0;
+    for (int c = 199; c <= 600; c++) {
+        char code[8];
+        snprintf(code, sizeof code, "%d", c);
+        long code_row = reasons_code_row(code);
+        ck_assert_int_eq(code_row, c >= 200 && c <= 599 ? c - 200 : -2);
+        for (size_t e = 0; e <= n_enh; e++) {
+            const char *en = e < n_enh ? enh[e] : NULL;
+            long enh_row = reasons_enh_row(rs, en);
+            ck_assert_int_ne(enh_row, -2);
+            for (size_t i = 0; code_row >= 0 && i < rs->n_rules; i++) {
+                if (!(rs->rules_by_code[i / 64] >> (i % 64) & 1))
+                    continue;
+                uint64_t bit = 1ULL << (i % 64);
+                bool got = (rs->code_rules[(size_t)code_row * rs->rule_words + i / 64] & bit) ||
+                           (enh_row >= 0 && (rs->enh_rules[(size_t)enh_row * rs->rule_words + i / 64] & bit));
+                bool want = lists_pair(&rs->rules[i], code, en);
+                ck_assert_msg(got == want, "[%s] code %s enhanced %s: the tables say %d", rs->rules[i].id, code,
+                              en ? en : "none", got);
+                by_code++;
+                let_in += got;
+            }
+        }
+    }
+    free(enh);
+    /* the 44 rules outside rules_always, and enough pairs let in */
+    ck_assert_uint_gt(by_code, 44 * 400);
+    ck_assert_uint_gt(let_in, 10000);
+    static const char *const odd_codes[] = {"55", "5", "5500", "55x", "650", "150"};
+    for (size_t k = 0; k < sizeof odd_codes / sizeof odd_codes[0]; k++)
+        ck_assert_int_eq(reasons_code_row(odd_codes[k]), -2);
+    ck_assert_int_eq(reasons_code_row(""), -1);
+    ck_assert_int_eq(reasons_code_row(NULL), -1);
+    static const char *const odd_enh[] = {"5.7.026", "5.07.1", "3.1.1", "5.1.1.1", "5.1", "5.1.1234", "X.1.1", "5..1"};
+    for (size_t k = 0; k < sizeof odd_enh / sizeof odd_enh[0]; k++)
+        ck_assert_int_eq(reasons_enh_row(rs, odd_enh[k]), -2);
+    ck_assert_int_eq(reasons_enh_row(rs, "5.1.1"), reasons_enh_row(rs, "5.1.1"));
+    ck_assert_int_ge(reasons_enh_row(rs, "5.1.1"), 0);   /* [user-unknown/code] X.1.1 */
+    ck_assert_int_eq(reasons_enh_row(rs, "5.1.99"), -1); /* listed by no rule */
+}
+END_TEST
+
+/* A text without literals, every code pair of test_code_tables' kind and
+ * the odd forms: the same rule with the prefilter (the tables) and
+ * without (each rule's lists). */
+START_TEST(test_code_pairs_with_prefilter_off)
+{
+    const mc_reasons *on = &test_rules()->reasons;
+    mc_reasons off;
+    char err[512];
+    ck_assert_msg(reasons_load(&off, MC_SOURCE_RULES, false, err, sizeof err), "%s", err);
+    static const char *const codes[] = {"", "421", "450", "451", "454", "500", "501", "521", "525",
+                                        "534", "535", "550", "552", "553", "554", "556", "55", "5500"};
+    static const char *const enhs[] = {"",        "5.1.1",   "4.1.1",   "5.1.10", "5.7.26", "4.7.26",  "5.7.606",
+                                       "5.7.615", "4.7.650", "5.2.121", "5.7.3",  "5.3.4",  "5.5.3",   "5.7.12",
+                                       "4.4.1",   "5.7.64",  "2.0.0",   "5.7.026", "3.1.1",  "5.01.1", "5.6.211"};
+    static const mc_class classes[] = {CLASS_UNKNOWN, CLASS_TRANSIENT, CLASS_PERMANENT};
+    mc_matcher m;
+    matcher_init(&m);
+    size_t found = 0;
+    for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++)
+        for (size_t e = 0; e < sizeof enhs / sizeof enhs[0]; e++)
+            for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++) {
+                mc_reason_hit a, b;
+                mc_str text = mc_str_cstr("zz");
+                bool fa = classify_reason_hit(on, &m, NULL, codes[c], enhs[e], classes[k], text, &a);
+                bool fb = classify_reason_hit(&off, &m, NULL, codes[c], enhs[e], classes[k], text, &b);
+                ck_assert_msg(fa == fb && (!fa || a.rule == on->rules + (b.rule - off.rules)),
+                              "%s %s: rule %s with the prefilter, %s without", codes[c], enhs[e],
+                              fa ? a.rule->id : "none", fb ? b.rule->id : "none");
+                found += fa;
+            }
+    matcher_free(&m);
+    reasons_free(&off);
+    ck_assert_uint_gt(found, 500);
+}
+END_TEST
+
 static Suite *reqlits_suite(void)
 {
     Suite *s = suite_create("reqlits");
@@ -316,6 +434,8 @@ static Suite *reqlits_suite(void)
     tcase_add_test(tc, test_same_rule_with_prefilter_off);
     tcase_add_loop_test(tc, test_crafted_variants, 0, (int)(sizeof crafted_cases / sizeof crafted_cases[0]));
     tcase_add_test(tc, test_litset_repeats);
+    tcase_add_test(tc, test_code_tables);
+    tcase_add_test(tc, test_code_pairs_with_prefilter_off);
     suite_add_tcase(s, tc);
     return s;
 }
