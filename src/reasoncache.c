@@ -19,7 +19,7 @@
 /* The table starts small (a report over many small files makes many
  * caches) and grows fourfold while it is half full. */
 #define CACHE_FIRST_SLOTS 64
-#define CACHE_MAX_SLOTS 4096
+#define CACHE_MAX_SLOTS 16384
 #define CACHE_WAYS 4
 /* Longer replies are classified every time: they are rare, and the copies
  * kept stay within CACHE_MAX_SLOTS * CACHE_MAX_KEY bytes. */
