@@ -145,24 +145,58 @@ static size_t common_part(const sset *set, const char **from)
     return best;
 }
 
+/* Appends a clause of one literal (its first LITERAL_MAX bytes) to x. */
+static void add_one(info *x, const char *p, size_t n)
+{
+    sset c = {0};
+    sset_add(&c, p, n < LITERAL_MAX ? n : LITERAL_MAX);
+    x->clauses = mc_xrealloc(x->clauses, (x->n_clauses + 1) * sizeof *x->clauses);
+    x->clauses[x->n_clauses++] = (mc_req_clause){c.s, c.n};
+}
+
+/* The length of the start (from_end: the end) every string of set shares. */
+static size_t shared_end(const sset *set, bool from_end)
+{
+    size_t len = strlen(set->s[0]);
+    for (size_t k = 1; k < set->n; k++) {
+        size_t n = strlen(set->s[k]), i = 0;
+        while (i < len && i < n &&
+               (from_end ? set->s[0][strlen(set->s[0]) - 1 - i] == set->s[k][n - 1 - i] : set->s[0][i] == set->s[k][i]))
+            i++;
+        len = i;
+    }
+    return len;
+}
+
 /* Adds set as a clause of x when it can stand as one, made smaller where
  * that keeps it selective: variants that share a long part ("(?:very
  * )?low reputation") give that part, and each literal keeps its first
- * LITERAL_MAX bytes (a text that holds a string holds its parts). */
+ * LITERAL_MAX bytes (a text that holds a string holds its parts).  The
+ * shared part forgets the rest of each variant: a start or an end they
+ * also all share ("HELO (?:name )?(?:was )?rejected": "helo " besides
+ * "rejected") is one more clause, as every text that holds one of them
+ * holds it too. */
 static void add_clause(info *x, const sset *set)
 {
     if (!clause_ok(set))
         return;
-    sset c = {0};
     const char *part = NULL;
     size_t common = set->n > 1 ? common_part(set, &part) : 0;
-    if (common > 0)
-        sset_add(&c, part, common < LITERAL_MAX ? common : LITERAL_MAX);
-    else
+    if (common == 0) {
+        sset c = {0};
         for (size_t k = 0; k < set->n; k++)
             sset_add(&c, set->s[k], strlen(set->s[k]) < LITERAL_MAX ? strlen(set->s[k]) : LITERAL_MAX);
-    x->clauses = mc_xrealloc(x->clauses, (x->n_clauses + 1) * sizeof *x->clauses);
-    x->clauses[x->n_clauses++] = (mc_req_clause){c.s, c.n};
+        x->clauses = mc_xrealloc(x->clauses, (x->n_clauses + 1) * sizeof *x->clauses);
+        x->clauses[x->n_clauses++] = (mc_req_clause){c.s, c.n};
+        return;
+    }
+    add_one(x, part, common);
+    size_t head = shared_end(set, false), tail = shared_end(set, true);
+    const char *s0 = set->s[0];
+    if (head >= MIN_LITERAL && memmem(part, common, s0, head) == NULL)
+        add_one(x, s0, head);
+    if (tail >= MIN_LITERAL && memmem(part, common, s0 + strlen(s0) - tail, tail) == NULL)
+        add_one(x, s0 + strlen(s0) - tail, tail);
 }
 
 /* Moves from's clauses onto to. */

@@ -31,9 +31,11 @@ typedef struct {
 
 /* Derived from each pattern by hand: a literal run gives itself (first 16
  * bytes); an optional or alternative piece multiplies the variants (at
- * most 16); variants sharing 8 bytes or more give what they share; a
- * clause with a literal under 3 bytes is dropped; a branch without a
- * clause, or an unknown construct, gives no requirement at all. */
+ * most 16); variants sharing 8 bytes or more give what they share (and,
+ * as one more clause each, a start or an end of 3 bytes or more they all
+ * share outside it); a clause with a literal under 3 bytes is dropped; a
+ * branch without a clause, or an unknown construct, gives no requirement
+ * at all. */
 static const req_case req_cases[] = {
     {"\\bDMARC\\b", "{dmarc}"},
     {"user unknown|no such user", "{user unknown} | {no such user}"},
@@ -46,6 +48,10 @@ static const req_case req_cases[] = {
     /* six variants share "low reputation of the sending ", cut to 16 bytes */
     {"(?:very |extremely )?low reputation of the sending (?:IP|domain)", "{low reputation o}"},
     {"(?:quota )?exceeded", "{exceeded}"},
+    /* four variants share " rejected" and all start "helo ": both are required */
+    {"HELO (?:name )?(?:was )?rejected", "{ rejected} {helo }"},
+    /* four variants share " unavailable " and all end " sorry" */
+    {"(?:user|mailbox) unavailable (?:here|now) sorry", "{ unavailable } { sorry}"},
     /* 3 x 3 x 2 variants are too many: the run stops before the optional "ed" */
     {"\\b(?:black|block|deny)[ -]?list(?:ed)?\\b",
      "{black list,black-list,blacklist,block list,block-list,blocklist,deny list,deny-list,denylist}"},
