@@ -6,7 +6,9 @@
  * message but for the rare pair too long for it), in blocks that are added
  * as the table fills and never move (no doubling: the pool holds what is
  * in flight, not the next power of two), found through an open-addressing
- * index (linear probing) of pool positions.  Queue ids and hostnames are
+ * index (linear probing) of pool positions, beside a bit a slot that says
+ * whether it is taken (a new message's key is mostly told absent by those
+ * bits, without the slot's cache line).  Queue ids and hostnames are
  * written by whoever sends us mail, and must not be able to line up a
  * chain: the index hashes keys with mc_fast_hash under a key drawn per
  * table until a probe walks past MAX_PROBES slots (which a hash that
