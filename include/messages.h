@@ -90,5 +90,8 @@ void messages_changes_saved(mc_messages *m);
  * switched to SipHash since (it does when a probe walks too far). */
 void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size_t n));
 bool messages_hash_is_sip(const mc_messages *m);
+/* Tests: how many index slots are marked as holding a message (each
+ * message in flight holds one). */
+size_t messages_index_marked(const mc_messages *m);
 
 #endif

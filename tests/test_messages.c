@@ -776,6 +776,94 @@ START_TEST(test_hash_switch)
 }
 END_TEST
 
+/* A hash of 512 homes (the key's bytes, FNV-1a): 250 messages in flight
+ * make chains of neighbours, which removals shift back. */
+static uint64_t few_homes_hash(const void *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
+    return h % 512;
+}
+
+/* Queues message k of test_index_marks (its sender "m<k>@marks.example"). */
+static void marks_queue(mc_messages *m, int k, mc_fact_kind kind, mc_msg_figures *fig)
+{
+    char qid[16], sender[32];
+    snprintf(qid, sizeof qid, "M%05d", k);
+    snprintf(sender, sizeof sender, "m%d@marks.example", k);
+    mc_fact f = {.kind = kind, .time = at_second(k % 3000), .host = mc_str_cstr("mx"),
+                 .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
+                 .sender = mc_str_cstr(sender), .has_sender = true};
+    messages_fact(m, &f, fig);
+}
+
+/* The index marks each slot that holds a message in a bitmap, and a key
+ * whose home slot is unmarked is absent without the slot being read: the
+ * marks must follow every write of the index.  Messages queued one after
+ * another, three in four removed seven messages later (chains shifted
+ * back), under the real hash (the index grows twice), a hash of 512 homes
+ * (long chains of neighbours) and one under which every key collides (the
+ * switch to SipHash places every message again); then the table emptied
+ * and put back from its export.  After each step as many marks as
+ * messages in flight, as many in flight as queued and not removed, each
+ * with its own sender; a removed message asked for is a new one. */
+START_TEST(test_index_marks)
+{
+    static const struct {
+        uint64_t (*hash)(const void *p, size_t n);
+        int n;
+        bool sip;
+    } modes[] = {{NULL, 6000, false}, {few_homes_hash, 1000, false}, {one_hash, 400, true}};
+    for (size_t md = 0; md < sizeof modes / sizeof modes[0]; md++) {
+        int n = modes[md].n;
+        mc_messages *m = messages_new(0, 0);
+        messages_set_test_hash(m, modes[md].hash);
+        mc_msg_figures fig = {0};
+        size_t alive = 0;
+        for (int k = 0; k < n; k++) {
+            marks_queue(m, k, FACT_QUEUED, &fig);
+            alive++;
+            if (k >= 7 && (k - 7) % 4 != 3) {
+                marks_queue(m, k - 7, FACT_REMOVED, &fig);
+                alive--;
+            }
+            ck_assert_uint_eq(messages_in_flight(m), alive);
+            ck_assert_uint_eq(messages_index_marked(m), alive);
+        }
+        ck_assert(messages_hash_is_sip(m) == modes[md].sip);
+        char qid[16], want[32], got[64];
+        for (int round = 0; round < 2; round++) {
+            for (int k = 0; k < n; k++) {
+                if (k < n - 7 && k % 4 != 3)
+                    continue;
+                snprintf(qid, sizeof qid, "M%05d", k);
+                snprintf(want, sizeof want, "m%d@marks.example", k);
+                ck_assert_str_eq(program_outcome(m, "mx", "postfix/smtp", qid, got, &fig), want);
+            }
+            ck_assert_uint_eq(messages_in_flight(m), alive);
+            ck_assert_uint_eq(messages_index_marked(m), alive);
+            if (round == 0) { /* emptied, and put back as from the database */
+                mc_messages *copy = messages_new(0, 0);
+                ck_assert(messages_export(m, import_into, copy));
+                messages_reset(m);
+                ck_assert_uint_eq(messages_index_marked(m), 0);
+                ck_assert(messages_export(copy, import_into, m));
+                messages_free(copy);
+            }
+        }
+        for (int k = 0; k < n - 7; k += 4) {
+            snprintf(qid, sizeof qid, "M%05d", k);
+            ck_assert_str_eq(program_outcome(m, "mx", "postfix/smtp", qid, got, &fig), "-");
+            alive++;
+        }
+        ck_assert_uint_eq(messages_in_flight(m), alive);
+        ck_assert_uint_eq(messages_index_marked(m), alive);
+        messages_free(m);
+    }
+}
+END_TEST
+
 /* An outcome without its sender takes the message's; its sender domain
  * (lower-cased) comes with it by default, and not once the caller says it
  * reads none (a report that does not count by it), while the sender still
@@ -1032,6 +1120,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_key_bytes);
     tcase_add_test(tc, test_instance_of_program);
     tcase_add_test(tc, test_hash_switch);
+    tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
     tcase_add_test(tc, test_full_table_chains);
