@@ -861,17 +861,35 @@ static mc_lineread_result exim_bounce(mc_str s, mc_str groups[G_COUNT])
  * syslog tag "exim" at the start or right after the first space (a
  * level or host word holds no space), a stamp four digits and '-' at the
  * start, a pid '[' at the start.  Without any of them every part is left
- * out and the match is empty. */
+ * out and the match is empty.  The usual mainlog message starts with its
+ * id (a word of 16 to 23 bytes): the first space is looked for in the
+ * first 24 bytes by two SSE2 compares (a memchr call cost as much as the
+ * rest of the gate), beyond them by memchr. */
 static bool exim_prefix_gate(mc_str s)
 {
     if (s.n == 0)
         return false;
     if (s.p[0] == '[' || LIT_AT(s, 0, "exim"))
         return true;
-    if (s.n >= 5 && is_digit((unsigned char)s.p[0]) && is_digit((unsigned char)s.p[1]) &&
-        is_digit((unsigned char)s.p[2]) && is_digit((unsigned char)s.p[3]) && s.p[4] == '-')
+    if (s.n >= 5 && s.p[4] == '-' && is_digit((unsigned char)s.p[0]) && is_digit((unsigned char)s.p[1]) &&
+        is_digit((unsigned char)s.p[2]) && is_digit((unsigned char)s.p[3]))
         return true;
-    const char *sp = memchr(s.p, ' ', s.n);
+    size_t from = 0;
+#if defined(__SSE2__)
+    if (s.n >= 24) {
+        /* Bytes 0-15, then 16-23 (the load's upper half zeros: no space). */
+        const __m128i space = _mm_set1_epi8(' ');
+        unsigned b = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)s.p), space)) |
+                     ((unsigned)_mm_movemask_epi8(
+                          _mm_cmpeq_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(s.p + 16)), space)) &
+                      0xFFu)
+                         << 16;
+        if (b != 0)
+            return LIT_AT(s, (size_t)__builtin_ctz(b) + 1, "exim");
+        from = 24;
+    }
+#endif
+    const char *sp = memchr(s.p + from, ' ', s.n - from);
     return sp != NULL && LIT_AT(s, (size_t)(sp - s.p) + 1, "exim");
 }
 

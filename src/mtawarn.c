@@ -190,38 +190,8 @@ static size_t exim_prefix(mc_str s)
     return i;
 }
 
-/* Whether exim_prefix may end where a rule's literal starts, without
- * reading the prefix.  On the usual mainlog line (exim_prefix's first
- * branch: 24 bytes or more, no stamp, no pid) the prefix is the message id
- * and its space or nothing, and an id holds no space: it ends at 0 or
- * after the first space, which lies within the first 24 bytes.  When no
- * literal may start at either, candidate would find none after the
- * prefix: the line holds no warning of this MTA.  Other lines: maybe.
- * at0: false when the caller knows no literal starts at byte 0. */
-static inline bool exim_gate(const uint8_t *first_pairs, mc_str s, bool at0)
-{
-    if (!(s.n >= 24 && s.p[4] != '-' && s.p[0] != '['))
-        return true;
-    if (at0 && mtawarn_pair_at(first_pairs, s, 0))
-        return true;
-    /* Bit i: byte i (of the first 24) is a space; by bit masks, as the id
-     * is read (a memchr call cost as much as the rest of the gate). */
-    uint32_t spaces = 0;
-#if defined(__SSE2__)
-    const __m128i space = _mm_set1_epi8(' ');
-    spaces = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)s.p), space)) |
-             (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadl_epi64((const __m128i *)(const void *)(s.p + 16)), space))
-                 << 16;
-    spaces &= 0xFFFFFF; /* the load's upper half is zeros: no space, but kept out */
-#else
-    for (int i = 0; i < 24; i++)
-        spaces |= (uint32_t)(s.p[i] == ' ') << i;
-#endif
-    return spaces != 0 && mtawarn_pair_at(first_pairs, s, (size_t)__builtin_ctz(spaces) + 1);
-}
-
 /* exim_gate as the reader's gate (mc_prefix_gate). */
-static bool exim_prefix_may_hold(const uint8_t *first_pairs, mc_str s) { return exim_gate(first_pairs, s, true); }
+static bool exim_prefix_may_hold(const uint8_t *first_pairs, mc_str s) { return mtawarn_exim_gate(first_pairs, s, true); }
 
 /* The prefix patterns with a reader, as written in rules/mta/<mta>.conf,
  * and the reader's gate (NULL: none). */
@@ -313,6 +283,13 @@ bool mtawarn_load(mc_warn_rules *w, const char *dir, const char *const *mta_file
         w->prefixed_name_lens |= m->name_lens;
         w->prefixed_any_prefix |= m->any_prefix;
         w->prefixed_own_log |= m->own_log;
+    }
+    /* The inlined look's gate: only when one MTA has a prefix (may_warn
+     * asks each) and its gate is Exim's. */
+    if (ok && w->n_prefixed == 1) {
+        const mc_warn_mta *m = &w->mtas[w->prefixed[0]];
+        if (m->read_prefix && m->prefix_gate == exim_prefix_may_hold)
+            w->prefixed_gate = m->first_pairs;
     }
     if (!ok)
         mtawarn_free(w);
@@ -483,7 +460,7 @@ static inline bool may_warn(const mc_warn_rules *w, const mc_logline *env)
             continue;
         if (m->read_prefix && msg.n <= MC_WARN_READ_MAX && m->prefix_gate) {
             /* The shipped gate inlined, without its look at byte 0. */
-            bool maybe = m->prefix_gate == exim_prefix_may_hold ? exim_gate(m->first_pairs, msg, false)
+            bool maybe = m->prefix_gate == exim_prefix_may_hold ? mtawarn_exim_gate(m->first_pairs, msg, false)
                                                                 : m->prefix_gate(m->first_pairs, msg);
             if (!maybe)
                 continue;

@@ -11,7 +11,8 @@
  *    and any prefix are cut): match or not, and every group, by place.
  * 3. The same on mutations of the lines each pattern matches: cut at every
  *    byte, each ASCII byte replaced by the bytes the patterns look at
- *    (space, newline, tab, < > , ( ) [ ] - = : digits, letters), a
+ *    (space, newline, tab, < > , ( ) [ ] - = : digits, letters; \v \f \r
+ *    and the bytes either side of \s near the start and the end), a
  *    two-byte character put in, field words (" H=", " S=1", " id=", " QT=")
  *    put in after each space, and counted fields past their count.
  * 4. The readers' length cap: on the worst lines of that length the
@@ -235,6 +236,12 @@ START_TEST(test_reader_is_regex)
                         compare_edit(c, s, n, at, (char[]){*w, 0}, 1);
                 if (at < n && (unsigned char)s[at] < 0x80)
                     compare_edit(c, s, n, at, "", 1); /* a byte dropped */
+                /* The other \s bytes and their neighbours (\b, \x0e: no
+                 * \s), near the start (an Exim sender) and the end (its
+                 * id=), where the readers look 16 bytes a step. */
+                if (at < n && (unsigned char)s[at] < 0x80 && (at < 64 || n - at <= 32))
+                    for (const char *w = "\v\f\r\b\x0e"; *w; w++)
+                        compare_edit(c, s, n, at, (char[]){*w, 0}, 1);
                 /* An alphanumeric or '-' put in near the start: an Exim
                  * id's runs one longer, on lines of 24 bytes or more too
                  * (factread_exim_id24's masks). */

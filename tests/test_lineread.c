@@ -451,6 +451,19 @@ START_TEST(test_reader_is_regex)
     /* Prefixes the gate lets in and lines it turns away. */
     ck_assert_uint_ge(nonempty, 100);
     ck_assert_uint_ge(gated, 10000);
+    /* A host word of each length before the syslog tag: the first space
+     * at each place of the gate's first 24 bytes (read 16 and 8 at once)
+     * and past them, on messages longer and shorter than 24 bytes; and
+     * the same with the tag misspelt ("xexim": empty, may be turned away). */
+    size_t before = nonempty;
+    for (size_t k = 1; k <= 40; k++)
+        for (int form = 0; form < 4; form++) {
+            char l[160];
+            snprintf(l, sizeof l, "%.*s %sexim[1]: %s", (int)k, "hostabcdefghijklmnopqrstuvwxyz0123456789abcdefgh",
+                     form % 2 ? "x" : "", form < 2 ? "1xC4Km-8QlEDp-pk <= a@b" : "");
+            compare_gate(l, strlen(l));
+        }
+    ck_assert_uint_eq(nonempty - before, 80);
     for (size_t k = 0; k < n_cases; k++) {
         reader_case *c = &cases[k];
         /* Real lines the pattern matches and does not. */

@@ -435,6 +435,99 @@ START_TEST(test_first_look_syslog)
 }
 END_TEST
 
+/* The gate of the one MTA with a prefix, asked where the line is read
+ * (mtawarn.h mtawarn_passed, prefixed_gate): only when that MTA is the
+ * only one with a prefix and its prefix is the shipped pattern (with the
+ * reader and gate); then it turns away most lines of Exim's own log
+ * before any call.  A second MTA with a prefix, whose lines the Exim gate
+ * knows nothing of, must keep its warnings: Postfix with a prefix "x "
+ * added (a line's "x warning: ..." is then a warning by it alone). */
+START_TEST(test_first_look_gate)
+{
+    const mc_rules *r = test_rules();
+    const mc_warn_mta *exim = NULL;
+    for (size_t i = 0; i < r->warnings.n_mtas; i++)
+        if (strcmp(r->warnings.mtas[i].mta, "exim") == 0)
+            exim = &r->warnings.mtas[i];
+    ck_assert_ptr_nonnull(exim);
+    ck_assert_uint_eq(r->warnings.n_prefixed, 1);
+
+    /* Exim's own log, the test suite's: lines turned away where read,
+     * and the rest (the parser's split) answer as the fresh path does. */
+    mc_parser parsed, fresh;
+    parser_init(&parsed, &r->parse);
+    parser_init(&fresh, &r->parse);
+    mc_buf scratch = {0};
+    const char *exim_log = MC_DATA_DIR "/exim/exim-testsuite/log/5700";
+    FILE *f = fopen(exim_log, "r");
+    ck_assert_msg(f != NULL, "%s", exim_log);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lines = 0, turned = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n')
+            n--;
+        mc_str l = mc_str_make(line, (size_t)n);
+        mc_event ev;
+        (void)parser_line(&parsed, l, &ev);
+        if (parsed.env_line.p == l.p && parsed.env.form == LOGLINE_EXIM) {
+            lines++;
+            turned += mtawarn_passed(&r->warnings, &parsed.env);
+        }
+        (void)same_both(r, &parsed, &fresh, &scratch, exim_log, l);
+    }
+    fclose(f);
+    ck_assert_int_gt(lines, 10);
+    ck_assert_msg(turned * 10 >= lines * 9, "%ld of %ld lines turned away where read", turned, lines);
+    ck_assert_ptr_eq(r->warnings.prefixed_gate, exim->first_pairs);
+
+    /* Postfix with a prefix too: no gate where the line is read, and its
+     * warnings after the prefix are found. */
+    char *out = NULL;
+    int rc = test_runf(&out,
+                       "cd %s && rm -rf two && cp -r %s two && printf 'prefix = ^(?:x )?\\nprefix_words = 1\\n' >> "
+                       "two/mta/postfix.conf",
+                       test_dir, MC_SOURCE_RULES);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    char dir[128], err[512];
+    snprintf(dir, sizeof dir, "%s/two", test_dir);
+    const char *files[] = {"mta/exim.conf", "mta/postfix.conf"};
+    mc_warn_rules two;
+    ck_assert_msg(mtawarn_load(&two, dir, files, 2, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(two.n_prefixed, 2);
+    static const char *const pf = "Nov 30 06:00:00 mx postfix/smtpd[9]: x warning: hostname nowhere.example does not resolve";
+    mc_str l = mc_str_make(pf, strlen(pf));
+    mc_event ev;
+    (void)parser_line(&parsed, l, &ev);
+    ck_assert(parsed.env_line.p == l.p);
+    mc_warning w;
+    ck_assert(mtawarn_line(&two, &parsed, l, &scratch, &w));
+    ck_assert_str_eq(w.mta, "postfix");
+    ck_assert_str_eq(w.severity, "warning");
+    ck_assert_ptr_null(two.prefixed_gate);
+    mtawarn_free(&two);
+
+    /* An edited Exim prefix has no reader: no gate where read. */
+    rc = test_runf(&out, "cd %s && rm -rf ed && cp -r %s ed && sed -i 's/^prefix = \\(.*\\)$/prefix = \\1(?:x )?/' ed/mta/exim.conf",
+                   test_dir, MC_SOURCE_RULES);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    snprintf(dir, sizeof dir, "%s/ed", test_dir);
+    ck_assert_msg(mtawarn_load(&two, dir, files, 2, err, sizeof err), "%s", err);
+    ck_assert_uint_eq(two.n_prefixed, 1);
+    ck_assert_ptr_null(two.mtas[two.prefixed[0]].read_prefix);
+    ck_assert_ptr_null(two.prefixed_gate);
+    mtawarn_free(&two);
+
+    free(line);
+    mc_buf_free(&scratch);
+    parser_free(&parsed);
+    parser_free(&fresh);
+}
+END_TEST
+
 /* The prefix's hand reader gives the length PCRE2's match of the prefix
  * pattern gives: on every line of the Exim logs of tests/data (test suite
  * logs and the gzip'd runs, each line whole and from each of its first 4
@@ -599,6 +692,7 @@ static Suite *warnings_suite(void)
     tcase_add_test(tc, test_text_shape);
     tcase_add_test(tc, test_parser_split_reused);
     tcase_add_test(tc, test_first_look_syslog);
+    tcase_add_test(tc, test_first_look_gate);
     tcase_add_test(tc, test_prefix_reader);
     suite_add_tcase(s, tc);
     return s;
