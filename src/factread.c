@@ -61,8 +61,51 @@ static size_t run_class(mc_str s, size_t i, unsigned char cls)
     return i;
 }
 
+#if defined(__SSE2__)
+/* The bits of the 16 bytes at p that equal c. */
+static inline unsigned bytes_eq(__m128i x, char c) { return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c))); }
+#endif
+
+/* run_class(s, i, C_ALNUM) for the Postfix readers: 16 bytes a step while
+ * they lie within s (a queue id is 10 to 17 bytes, ~6 instructions a byte
+ * by the table), the rest byte by byte. */
+static inline size_t pf_run_alnum(mc_str s, size_t i)
+{
+#if defined(__SSE2__)
+    for (; s.n >= 16 && i <= s.n - 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
+        __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        unsigned in = factread_bytes_in(x, '0', '9') | factread_bytes_in(lower, 'a', 'z');
+        if (in != 0xFFFF)
+            return i + (size_t)__builtin_ctz(~in);
+    }
+#endif
+    return run_class(s, i, C_ALNUM);
+}
+
+/* run_until(s, i, stops) for the Postfix readers (stops of S_SPACE,
+ * S_ANGLE and S_COMMA only): 16 bytes a step as pf_run_alnum. */
+static inline size_t pf_run_until(mc_str s, size_t i, unsigned char stops)
+{
+#if defined(__SSE2__)
+    for (; s.n >= 16 && i <= s.n - 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
+        unsigned hit = 0;
+        if (stops & S_SPACE)
+            hit |= factread_bytes_in(x, '\t', '\r') | bytes_eq(x, ' ');
+        if (stops & S_ANGLE)
+            hit |= bytes_eq(x, '<') | bytes_eq(x, '>');
+        if (stops & S_COMMA)
+            hit |= bytes_eq(x, ',');
+        if (hit != 0)
+            return i + (size_t)__builtin_ctz(hit);
+    }
+#endif
+    return run_until(s, i, stops);
+}
+
 /* Whether the literal lit stands at i. */
-static bool lit_at(mc_str s, size_t i, const char *lit)
+static inline bool lit_at(mc_str s, size_t i, const char *lit)
 {
     size_t n = strlen(lit);
     return i <= s.n && s.n - i >= n && memcmp(s.p + i, lit, n) == 0;
@@ -74,9 +117,9 @@ static bool dollar_at(mc_str s, size_t i) { return i == s.n || (i + 1 == s.n && 
 static mc_str span(mc_str s, size_t from, size_t to) { return mc_str_make(s.p + from, to - from); }
 
 /* ^(?<queue_id>[0-9A-Za-z]+): at the start: where the ':' stands, or 0. */
-static size_t postfix_id(mc_str s, mc_fact_fields *out)
+static inline size_t postfix_id(mc_str s, mc_fact_fields *out)
 {
-    size_t e = run_class(s, 0, C_ALNUM);
+    size_t e = pf_run_alnum(s, 0);
     if (e == 0 || e >= s.n || s.p[e] != ':')
         return 0;
     out->queue_id = span(s, 0, e);
@@ -85,7 +128,7 @@ static size_t postfix_id(mc_str s, mc_fact_fields *out)
 
 /* ^(?<queue_id>[0-9A-Za-z]+) and then the literal lit: where the text
  * after lit starts, or 0. */
-static size_t postfix_head(mc_str s, const char *lit, mc_fact_fields *out)
+static inline size_t postfix_head(mc_str s, const char *lit, mc_fact_fields *out)
 {
     size_t i = postfix_id(s, out);
     return i == 0 || !lit_at(s, i, lit) ? 0 : i + strlen(lit);
@@ -118,11 +161,11 @@ static size_t exim_id(mc_str s, mc_fact_fields *out)
 
 
 /* <(?<sender>[^<>]*+)> at i: the end, or 0 (and the sender in out). */
-static size_t angle_sender(mc_str s, size_t i, mc_fact_fields *out)
+static inline size_t angle_sender(mc_str s, size_t i, mc_fact_fields *out)
 {
     if (i >= s.n || s.p[i] != '<')
         return 0;
-    size_t e = run_until(s, i + 1, S_ANGLE);
+    size_t e = pf_run_until(s, i + 1, S_ANGLE);
     if (e >= s.n || s.p[e] != '>')
         return 0;
     out->sender = span(s, i + 1, e);
@@ -135,7 +178,7 @@ static mc_factread_result pf_client(mc_str s, mc_fact_fields *out)
     size_t i = postfix_head(s, ": client=", out);
     if (i == 0)
         return FACTREAD_NO;
-    size_t e = run_until(s, i, S_COMMA | S_SPACE);
+    size_t e = pf_run_until(s, i, S_COMMA | S_SPACE);
     if (e == i)
         return FACTREAD_NO;
     out->client = span(s, i, e);
@@ -158,7 +201,7 @@ static mc_factread_result pf_pickup(mc_str s, mc_fact_fields *out)
 static mc_factread_result pf_bounce(mc_str s, mc_fact_fields *out)
 {
     static const char *const kinds[] = {"non-delivery", "delay", "delivery status", "success"};
-    size_t i = run_class(s, 0, C_ALNUM);
+    size_t i = pf_run_alnum(s, 0);
     if (i == 0 || !lit_at(s, i, ": sender "))
         return FACTREAD_NO;
     i += strlen(": sender ");
@@ -169,7 +212,7 @@ static mc_factread_result pf_bounce(mc_str s, mc_fact_fields *out)
         if (!lit_at(s, j, " notification: "))
             continue;
         j += strlen(" notification: ");
-        size_t e = run_class(s, j, C_ALNUM);
+        size_t e = pf_run_alnum(s, j);
         if (e == j || !dollar_at(s, e))
             continue;
         out->queue_id = span(s, j, e);
@@ -186,7 +229,7 @@ static mc_factread_result pf_message_id(mc_str s, mc_fact_fields *out)
         return FACTREAD_NO;
     if (i < s.n && s.p[i] == '<')
         i++;
-    size_t e = run_until(s, i, S_ANGLE | S_SPACE);
+    size_t e = pf_run_until(s, i, S_ANGLE | S_SPACE);
     if (e - i > 512)
         return FACTREAD_ASK; /* 512 characters, not bytes */
     out->message_id = span(s, i, e);
