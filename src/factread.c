@@ -62,47 +62,61 @@ static size_t run_class(mc_str s, size_t i, unsigned char cls)
 }
 
 #if defined(__SSE2__)
-/* The bits of the 16 bytes at p that equal c. */
+/* The bits of the 16 bytes of x that equal c. */
 static inline unsigned bytes_eq(__m128i x, char c) { return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c))); }
+
+/* The bits of the 16 bytes of x that end a Postfix reader's run: not of
+ * class cls (C_ALNUM, C_DIGIT) when cls is given, else one of stops
+ * (S_SPACE, S_ANGLE, S_COMMA only). */
+static inline unsigned run_ends(__m128i x, unsigned char cls, unsigned char stops)
+{
+    if (cls) {
+        unsigned in = factread_bytes_in(x, '0', '9');
+        if (cls & C_ALNUM)
+            in |= factread_bytes_in(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+        return ~in & 0xFFFF;
+    }
+    unsigned hit = 0;
+    if (stops & S_SPACE)
+        hit |= factread_bytes_in(x, '\t', '\r') | bytes_eq(x, ' ');
+    if (stops & S_ANGLE)
+        hit |= bytes_eq(x, '<') | bytes_eq(x, '>');
+    if (stops & S_COMMA)
+        hit |= bytes_eq(x, ',');
+    return hit;
+}
 #endif
 
-/* run_class(s, i, C_ALNUM) for the Postfix readers: 16 bytes a step while
- * they lie within s (a queue id is 10 to 17 bytes, ~6 instructions a byte
- * by the table), the rest byte by byte. */
-static inline size_t pf_run_alnum(mc_str s, size_t i)
+/* run_class(s, i, cls) when cls is given, else run_until(s, i, stops),
+ * for the Postfix readers: 16 bytes a step while they lie within s, the
+ * last fewer than 16 as the last 16 of s with the bytes before i left out
+ * (a queue id is 10 to 17 bytes, a sender or message-id 20 to 40: the
+ * table's loop cost ~6 instructions a byte).  A message shorter than 16
+ * bytes is read byte by byte. */
+static inline size_t pf_run(mc_str s, size_t i, unsigned char cls, unsigned char stops)
 {
 #if defined(__SSE2__)
-    for (; s.n >= 16 && i <= s.n - 16; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
-        __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
-        unsigned in = factread_bytes_in(x, '0', '9') | factread_bytes_in(lower, 'a', 'z');
-        if (in != 0xFFFF)
-            return i + (size_t)__builtin_ctz(~in);
+    if (s.n >= 16) {
+        for (; i <= s.n - 16; i += 16) {
+            unsigned end = run_ends(_mm_loadu_si128((const __m128i *)(const void *)(s.p + i)), cls, stops);
+            if (end != 0)
+                return i + (size_t)__builtin_ctz(end);
+        }
+        if (i >= s.n)
+            return i;
+        size_t at = s.n - 16; /* at < i */
+        unsigned end = run_ends(_mm_loadu_si128((const __m128i *)(const void *)(s.p + at)), cls, stops) &
+                       (0xFFFFu << (i - at));
+        return end != 0 ? at + (size_t)__builtin_ctz(end) : s.n;
     }
 #endif
-    return run_class(s, i, C_ALNUM);
+    return cls ? run_class(s, i, cls) : run_until(s, i, stops);
 }
 
-/* run_until(s, i, stops) for the Postfix readers (stops of S_SPACE,
- * S_ANGLE and S_COMMA only): 16 bytes a step as pf_run_alnum. */
-static inline size_t pf_run_until(mc_str s, size_t i, unsigned char stops)
-{
-#if defined(__SSE2__)
-    for (; s.n >= 16 && i <= s.n - 16; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
-        unsigned hit = 0;
-        if (stops & S_SPACE)
-            hit |= factread_bytes_in(x, '\t', '\r') | bytes_eq(x, ' ');
-        if (stops & S_ANGLE)
-            hit |= bytes_eq(x, '<') | bytes_eq(x, '>');
-        if (stops & S_COMMA)
-            hit |= bytes_eq(x, ',');
-        if (hit != 0)
-            return i + (size_t)__builtin_ctz(hit);
-    }
-#endif
-    return run_until(s, i, stops);
-}
+/* The Postfix readers' runs: [0-9A-Za-z]+, [0-9]+, and up to a stop. */
+static inline size_t pf_run_alnum(mc_str s, size_t i) { return pf_run(s, i, C_ALNUM, 0); }
+static inline size_t pf_run_digits(mc_str s, size_t i) { return pf_run(s, i, C_DIGIT, 0); }
+static inline size_t pf_run_until(mc_str s, size_t i, unsigned char stops) { return pf_run(s, i, 0, stops); }
 
 /* Whether the literal lit stands at i. */
 static inline bool lit_at(mc_str s, size_t i, const char *lit)
@@ -191,7 +205,7 @@ static mc_factread_result pf_pickup(mc_str s, mc_fact_fields *out)
     size_t i = postfix_head(s, ": uid=", out);
     if (i == 0)
         return FACTREAD_NO;
-    size_t e = run_class(s, i, C_DIGIT);
+    size_t e = pf_run_digits(s, i);
     if (e == i || !lit_at(s, e, " from="))
         return FACTREAD_NO;
     return angle_sender(s, e + strlen(" from="), out) ? FACTREAD_YES : FACTREAD_NO;
@@ -246,12 +260,12 @@ static mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
     if (i == 0 || !lit_at(s, i, ", size="))
         return FACTREAD_NO;
     i += strlen(", size=");
-    size_t e = run_class(s, i, C_DIGIT);
+    size_t e = pf_run_digits(s, i);
     if (e == i || e - i > 18 || !lit_at(s, e, ", nrcpt="))
         return FACTREAD_NO;
     out->size = span(s, i, e);
     size_t j = e + strlen(", nrcpt=");
-    return run_class(s, j, C_DIGIT) > j ? FACTREAD_YES : FACTREAD_NO;
+    return j < s.n && byte_class[(unsigned char)s.p[j]] & C_DIGIT ? FACTREAD_YES : FACTREAD_NO;
 }
 
 /* ^(?<queue_id>[0-9A-Za-z]+): removed$ */
