@@ -173,6 +173,10 @@ typedef struct {
 /* The fact rules that may apply to one daemon's lines, in file order. */
 typedef struct {
     size_t *idx;
+    /* Per place k: the reader of rule idx[k + 1] may answer first, as no
+     * line it takes holds rule idx[k]'s literals (qmgr's removed before
+     * from=; both rules' readers answer before their literals). */
+    bool *next_first;
     size_t n;
 } mc_fact_list;
 

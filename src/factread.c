@@ -495,4 +495,28 @@ bool factread_holds(const char *src, const char *lit, size_t n)
     return false;
 }
 
+/* The readers of patterns of ^...$ and fixed words: the bytes besides
+ * [0-9A-Za-z] that a line they take may hold. */
+static const struct {
+    mc_factread_fn fn;
+    const char *only;
+} bounded[] = {
+    {pf_bounce, ": -\n"},
+    {pf_removed, ": \n"},
+};
+
+bool factread_lacks(const char *src, const char *lit, size_t n)
+{
+    mc_factread_fn fn = factread_for(src);
+    for (size_t i = 0; fn != NULL && i < sizeof bounded / sizeof bounded[0]; i++) {
+        if (bounded[i].fn != fn)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (!(byte_class[(unsigned char)lit[k]] & C_ALNUM) && (lit[k] == '\0' || strchr(bounded[i].only, lit[k]) == NULL))
+                return true;
+        return false;
+    }
+    return false;
+}
+
 const char *factread_source(size_t i) { return i < sizeof readers / sizeof readers[0] ? readers[i].src : NULL; }

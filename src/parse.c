@@ -96,6 +96,14 @@ static void daemon_facts_init(mc_parser *p, const mc_parse_rules *rules)
             for (size_t j = 0; j < m->n_facts; j++)
                 if (fact_for_daemon(&m->facts[j], (int)d - 1))
                     l->idx[l->n++] = j;
+            l->next_first = mc_xcalloc(l->n ? l->n : 1, sizeof *l->next_first);
+            for (size_t k = 0; k + 1 < l->n; k++) {
+                const mc_line_rule *r = &m->facts[l->idx[k]], *next = &m->facts[l->idx[k + 1]];
+                bool lacked = false;
+                for (size_t q = 0; q < r->n_literals && !lacked; q++)
+                    lacked = factread_lacks(next->pat.source, r->literals[q], r->literal_lens[q]);
+                l->next_first[k] = lacked && p->fact_first[i][l->idx[k]] && p->fact_first[i][l->idx[k + 1]];
+            }
         }
     }
 }
@@ -175,8 +183,10 @@ void parser_free(mc_parser *p)
     free(p->fact_first);
     p->fact_first = NULL;
     for (size_t i = 0; p->daemon_facts && i < p->rules->n_mtas; i++) {
-        for (size_t d = 0; d <= p->rules->mtas[i].n_daemons; d++)
+        for (size_t d = 0; d <= p->rules->mtas[i].n_daemons; d++) {
             free(p->daemon_facts[i][d].idx);
+            free(p->daemon_facts[i][d].next_first);
+        }
         free(p->daemon_facts[i]);
     }
     free(p->daemon_facts);
@@ -690,6 +700,19 @@ static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, i
         const mc_line_rule *r = &m->facts[i];
         if (can_read && p->fact_first[mi][i]) {
             mc_fact_fields ff;
+            /* A line the next rule's reader takes lacks this rule's
+             * literals: this rule does not apply and its reader says no,
+             * so the next rule is the one find_fact_rule chooses (qmgr's
+             * removed: no from= reader, no search for ", nrcpt="). */
+            if (l->next_first[k]) {
+                size_t j = l->idx[k + 1];
+                memset(&ff, 0, sizeof ff);
+                if (p->fact_readers[mi][j](msg, &ff) == FACTREAD_YES) {
+                    fact_fill(p, &m->facts[j], ll, ll->host, &ff);
+                    *taken = true;
+                    return &m->facts[j];
+                }
+            }
             memset(&ff, 0, sizeof ff);
             mc_factread_result got = p->fact_readers[mi][i](msg, &ff);
             if (got == FACTREAD_YES) {
