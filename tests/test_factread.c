@@ -463,12 +463,16 @@ START_TEST(test_readers_before_literals)
     /* The lines of qmgr's removed (its bytes: [0-9A-Za-z], ": " and a
      * final newline) lack from='s literal: its reader answers first. */
     const char *removed = "^(?<queue_id>[0-9A-Za-z]+): removed$";
-    ck_assert(factread_lacks(removed, ", nrcpt=", 8));
-    ck_assert(factread_lacks(removed, "x=", 2));
-    ck_assert(!factread_lacks(removed, ": removed", 9));
-    ck_assert(!factread_lacks(removed, "AB12: \n", 7));
-    ck_assert(!factread_lacks(qmgr, ", nrcpt=", 8));
-    ck_assert(!factread_lacks(qmgr, "\x01", 1));
+    static const struct {
+        bool removed; /* of removed's pattern, else of qmgr's */
+        const char *lit;
+        bool lacked;
+    } lacks[] = {{true, ", nrcpt=", true}, {true, "x=", true},   {true, ": removed", false},
+                 {true, "AB12: \n", false}, {false, ", nrcpt=", false}, {false, "\x01", false}};
+    for (size_t k = 0; k < sizeof lacks / sizeof lacks[0]; k++)
+        ck_assert_msg(factread_lacks(lacks[k].removed ? removed : qmgr, lacks[k].lit, strlen(lacks[k].lit)) ==
+                          lacks[k].lacked,
+                      "lacks %s", lacks[k].lit);
     size_t next_first = 0;
     for (size_t i = 0; i < r->parse.n_mtas; i++)
         for (size_t d = 0; d <= r->parse.mtas[i].n_daemons; d++)
