@@ -100,6 +100,12 @@ static inline size_t factread_exim_id24(const char *p)
     return r2 < 2 || r2 > 4 ? 0 : at + r2;
 }
 
+/* Whether no line the pattern src (one with a reader) matches holds the
+ * n bytes at lit: the reader's table bounds the bytes of its lines and lit
+ * has one outside them.  Then, when that reader takes a line, a rule
+ * needing lit does not apply to it (parse.c tries the reader first). */
+bool factread_lacks(const char *src, const char *lit, size_t n);
+
 /* The i-th pattern source that has a reader (NULL past the last): tests. */
 const char *factread_source(size_t i);
 

@@ -173,6 +173,10 @@ typedef struct {
 /* The fact rules that may apply to one daemon's lines, in file order. */
 typedef struct {
     size_t *idx;
+    /* Per place k: the reader of rule idx[k + 1] may answer first, as no
+     * line it takes holds rule idx[k]'s literals (qmgr's removed before
+     * from=; both rules' readers answer before their literals). */
+    bool *next_first;
     size_t n;
 } mc_fact_list;
 
@@ -193,6 +197,7 @@ typedef struct {
     uint32_t budget_left;
     uint64_t line_work;    /* units charged to the last line (a lower bound) */
     mc_fact fact;        /* what the last line said about its message (kind FACT_NONE: nothing) */
+    mc_fact *fact_out;   /* where the line being parsed writes its fact: &fact, or a worker's slot */
     uint64_t mta_lines;  /* lines written by a known MTA (Postfix, Exim) */
     /* The envelope of the last line parsed (not a journald one, whose
      * message is a sanitised copy), for the warnings pass over the same
@@ -233,6 +238,9 @@ void parser_free(mc_parser *p);
 /* One line to at most one event; a message fact on the line is left in
  * p->fact (valid, like the event, until the next line). */
 mc_parse_result parser_line(mc_parser *p, mc_str line, mc_event *ev);
+/* parser_line with the line's fact written to *fact instead of p->fact
+ * (a worker's slot in its chunk: no copy of the fact afterwards). */
+mc_parse_result parser_line_fact(mc_parser *p, mc_str line, mc_event *ev, mc_fact *fact);
 
 /* Maps an SMTP command as an MTA words it to a stage, or NULL. */
 const char *parse_command_stage(const mc_parse_rules *pr, mc_str command);

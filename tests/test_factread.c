@@ -117,6 +117,17 @@ static bool compare_one(reader_case *c, const char *p, size_t n)
         return false;
     }
     c->yes++;
+    /* factread_lacks: no byte of a line the pattern matches is one its
+     * lines cannot hold. */
+    bool seen[256] = {false};
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)p[i];
+        if (seen[b])
+            continue;
+        seen[b] = true;
+        ck_assert_msg(!factread_lacks(c->rule->pat.source, (const char *)&b, 1), "[%s] byte 0x%02x said lacked in: %.*s",
+                      c->rule->name, b, (int)n, p);
+    }
     const mc_str mine[] = {ff.queue_id, ff.sender, ff.client, ff.message_id, ff.size};
     for (size_t g = 0; g < sizeof field_groups / sizeof field_groups[0]; g++) {
         mc_str theirs = pattern_group(&c->rule->pat, &matcher, s, field_groups[g]);
@@ -456,6 +467,31 @@ START_TEST(test_readers_before_literals)
     ck_assert(!factread_holds(qmgr, ": removed", 9));
     ck_assert(!factread_holds(qmgr, "", 0));
     ck_assert(!factread_holds("^(?<queue_id>[0-9A-Za-z]+): removed", ": removed", 9));
+    /* The lines of qmgr's removed (its bytes: [0-9A-Za-z], ": " and a
+     * final newline) lack from='s literal: its reader answers first. */
+    const char *removed = "^(?<queue_id>[0-9A-Za-z]+): removed$";
+    static const struct {
+        bool removed; /* of removed's pattern, else of qmgr's */
+        const char *lit;
+        bool lacked;
+    } lacks[] = {{true, ", nrcpt=", true}, {true, "x=", true},   {true, ": removed", false},
+                 {true, "AB12: \n", false}, {false, ", nrcpt=", false}, {false, "\x01", false}};
+    for (size_t k = 0; k < sizeof lacks / sizeof lacks[0]; k++)
+        ck_assert_msg(factread_lacks(lacks[k].removed ? removed : qmgr, lacks[k].lit, strlen(lacks[k].lit)) ==
+                          lacks[k].lacked,
+                      "lacks %s", lacks[k].lit);
+    size_t next_first = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t d = 0; d <= r->parse.mtas[i].n_daemons; d++)
+            for (size_t k = 0; k < a.daemon_facts[i][d].n; k++) {
+                const mc_fact_list *l = &a.daemon_facts[i][d];
+                if (!l->next_first[k])
+                    continue;
+                next_first++;
+                ck_assert_str_eq(r->parse.mtas[i].facts[l->idx[k]].name, "fact-qmgr-from");
+                ck_assert_str_eq(r->parse.mtas[i].facts[l->idx[k + 1]].name, "fact-qmgr-removed");
+            }
+    ck_assert_uint_eq(next_first, 1);
     compare_listed(&a, &b, compare_first_file, 5,
                    "ls " MC_DATA_DIR "/postfix/*.log " MC_DATA_DIR "/postfix/mta-run/* " MC_DATA_DIR
                    "/postfix-public/*.log " MC_DATA_DIR "/postfix-gen/maillog " MC_DATA_DIR "/sample.log");
