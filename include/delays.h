@@ -123,29 +123,22 @@ typedef struct {
 #define MC_DELAY_HINT_BITS 11
 #define MC_DELAY_HINTS (1 << MC_DELAY_HINT_BITS)
 
-/* A delays=a/b/c/d text of at most 24 bytes and what delay_split read in
- * it (Postfix's few hundred texts of a busy log come back again and again). */
-#define MC_DELAY_TEXT_MAX 24
-#define MC_DELAY_SPLIT_BITS 9
-typedef struct {
-    uint64_t words[MC_DELAY_TEXT_MAX / 8]; /* the text, zero-padded */
-    uint32_t len;             /* 0: empty (a text of 0 bytes is no split) */
-    bool ok;
-    double part[4];
-} mc_delay_split_slot;
+/* Postfix writes its values with at most two decimals ("0", "0.09",
+ * "117"): such a value below MC_DELAY_FAST hundredths has its bucket kept
+ * by its hundredths (the value is a function of them, see delays.c). */
+#define MC_DELAY_FAST_BITS 15
+#define MC_DELAY_FAST (1u << MC_DELAY_FAST_BITS)
 
 typedef struct {
     uint64_t bits[64];
     int16_t bucket[64];
     mc_delay_hint hint[MC_DELAY_HINTS];
-    mc_delay_split_slot split[1 << MC_DELAY_SPLIT_BITS];
+    uint16_t by_hundredths[MC_DELAY_FAST]; /* 0: not known yet, else the bucket + 1 */
 } mc_delay_memo;
 /* delay_bucket(seconds), through the memo. */
 int delay_bucket_memo(mc_delay_memo *m, double seconds);
 /* As delay_cells_add (part < 0) or delay_cells_add_part, through the memo. */
 bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds);
-/* delay_split through the memo. */
-bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4]);
 /* Counts one delivery's times as logged (NULL strings: not logged) in c
  * through the memo: its delay (Postfix delay=, Exim QT=), the parts of
  * Postfix's delays=a/b/c/d and Exim's DT=; the number of new cells. */
@@ -164,7 +157,8 @@ typedef struct {
 } mc_delay_read;
 
 /* Reads a delivery's times as logged into r through the memo (its
- * buckets and splits; its hints are not used). */
+ * buckets; its hints are not used): the values delay_seconds and
+ * delay_split read, to the bit, Postfix's read in place. */
 void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r);
 /* Counts what delay_read_logged read in c through the memo's hints; the
  * number of new cells. */

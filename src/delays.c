@@ -51,6 +51,50 @@ static bool read_number(mc_str s, size_t *i, double *out)
     return *i > start && s.p[*i - 1] != '.';
 }
 
+/* Whether c is a decimal digit. */
+static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
+/* Reads a value of 1 to 7 digits and at most two decimals at s.p[*i]
+ * ("0", "0.09", "12.5", "117": all that Postfix writes) as read_number
+ * does, stopping where it stops, with the same double: the digits before
+ * the point make an integer (exact as a double), then each decimal is
+ * added times 0.1, then times 0.1 / 10.0, read_number's scales, in its
+ * order.  A decimal 0 adds +0.0, which changes nothing: "5", "5.0" and
+ * "5.00" give one double, so the value is a function of its hundredths
+ * (*hundredths).  False, with nothing moved, for any other shape (more
+ * digits or decimals, no digit, a point with no decimal after it):
+ * read_number reads those. */
+static bool read_hundredths(mc_str s, size_t *i, double *out, uint32_t *hundredths)
+{
+    size_t j = *i;
+    uint32_t whole = 0;
+    while (j < s.n && is_digit(s.p[j]) && j - *i < 7)
+        whole = whole * 10 + (uint32_t)(s.p[j++] - '0');
+    if (j == *i || (j < s.n && is_digit(s.p[j])))
+        return false;
+    double v = (double)whole;
+    uint32_t frac = 0;
+    if (j < s.n && s.p[j] == '.') {
+        if (j + 1 == s.n || !is_digit(s.p[j + 1]))
+            return false;
+        int d = s.p[j + 1] - '0';
+        v += d * 0.1;
+        frac = (uint32_t)d * 10;
+        j += 2;
+        if (j < s.n && is_digit(s.p[j])) {
+            d = s.p[j++] - '0';
+            v += d * (0.1 / 10.0);
+            frac += (uint32_t)d;
+            if (j < s.n && is_digit(s.p[j]))
+                return false;
+        }
+    }
+    *i = j;
+    *out = v;
+    *hundredths = whole * 100 + frac;
+    return true;
+}
+
 double delay_seconds(mc_str s)
 {
     if (s.p == NULL || s.n == 0 || s.n > 40)
@@ -273,6 +317,20 @@ static int part_key(mc_delay_memo *memo, int part, double seconds)
     return part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
 }
 
+/* As part_key, for seconds read_hundredths read as hundredths h: the
+ * bucket kept by h (one double per h) when h is small enough. */
+static int part_key_fast(mc_delay_memo *memo, int part, double seconds, uint32_t h)
+{
+    if (h >= MC_DELAY_FAST)
+        return part_key(memo, part, seconds);
+    int b = memo->by_hundredths[h] - 1;
+    if (b < 0) {
+        b = delay_bucket(seconds);
+        memo->by_hundredths[h] = (uint16_t)(b + 1);
+    }
+    return part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
+}
+
 /* Counts seconds of a part in c through the memo's hint for (c, part,
  * seconds), under stored bucket key (< 0: found on a miss, the hint
  * holds it); true when it took a new cell. */
@@ -301,45 +359,53 @@ bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, doub
     return cells_add_hinted(c, memo, part, seconds, -1);
 }
 
-bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4])
+/* Puts seconds of a part with its stored bucket key in r. */
+static void read_put(mc_delay_read *r, int part, double seconds, int key)
 {
-    if (delays.p == NULL || delays.n == 0 || delays.n > MC_DELAY_TEXT_MAX)
-        return delay_split(delays, out);
-    uint64_t w[MC_DELAY_TEXT_MAX / 8] = {0};
-    memcpy(w, delays.p, delays.n);
-    uint64_t mix = (w[0] * 0x9E3779B97F4A7C15ull) ^ (w[1] * 0xC2B2AE3D27D4EB4Full) ^ (w[2] * 0x165667B19E3779F9ull);
-    mc_delay_split_slot *sl = &memo->split[(mix ^ (mix >> 29) ^ delays.n) & ((1u << MC_DELAY_SPLIT_BITS) - 1)];
-    /* The whole text compared: a slot answers only for its own text. */
-    if (sl->len != delays.n || sl->words[0] != w[0] || sl->words[1] != w[1] || sl->words[2] != w[2]) {
-        memcpy(sl->words, w, sizeof w);
-        sl->len = (uint32_t)delays.n;
-        sl->ok = delay_split(delays, sl->part);
+    r->seconds[r->n] = seconds;
+    r->part[r->n] = (int8_t)part;
+    r->key[r->n++] = (uint16_t)key;
+}
+
+/* Reads Postfix's delays=a/b/c/d into r when every piece is a value
+ * read_hundredths reads; false (r as it was) when one is not, or when the
+ * text is not four pieces: delay_split decides those. */
+static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r)
+{
+    double v[4];
+    uint32_t h[4];
+    size_t i = 0;
+    for (int k = 0; k < 4; k++) {
+        if (!read_hundredths(delays, &i, &v[k], &h[k]))
+            return false;
+        if (k < 3 && (i == delays.n || delays.p[i++] != '/'))
+            return false;
     }
-    memcpy(out, sl->part, sizeof sl->part);
-    return sl->ok;
+    if (i != delays.n)
+        return false;
+    for (int k = 0; k < 4; k++)
+        read_put(r, DELAY_PART_A + k, v[k], part_key_fast(memo, DELAY_PART_A + k, v[k], h[k]));
+    return true;
 }
 
 void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r)
 {
     r->n = 0;
-    double seconds = delay.p ? delay_seconds(delay) : -1.0, part[4];
-    if (seconds >= 0.0) {
-        r->seconds[r->n] = seconds;
-        r->part[r->n] = -1;
-        r->key[r->n++] = (uint16_t)part_key(memo, -1, seconds);
-    }
-    if (delays.p && delay_split_memo(memo, delays, part))
-        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++) {
-            r->seconds[r->n] = part[p - DELAY_PART_A];
-            r->part[r->n] = (int8_t)p;
-            r->key[r->n++] = (uint16_t)part_key(memo, p, part[p - DELAY_PART_A]);
-        }
+    double seconds, part[4];
+    uint32_t h;
+    size_t i = 0;
+    /* Postfix's delay= read in place; anything else (Exim's units, more
+     * decimals) as delay_seconds reads it. */
+    if (delay.p && read_hundredths(delay, &i, &seconds, &h) && i == delay.n)
+        read_put(r, -1, seconds, part_key_fast(memo, -1, seconds, h));
+    else if ((seconds = delay.p ? delay_seconds(delay) : -1.0) >= 0.0)
+        read_put(r, -1, seconds, part_key(memo, -1, seconds));
+    if (delays.p && !read_split_fast(memo, delays, r) && delay_split(delays, part))
+        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++)
+            read_put(r, p, part[p - DELAY_PART_A], part_key(memo, p, part[p - DELAY_PART_A]));
     seconds = transfer.p ? delay_seconds(transfer) : -1.0;
-    if (seconds >= 0.0) {
-        r->seconds[r->n] = seconds;
-        r->part[r->n] = DELAY_PART_DT;
-        r->key[r->n++] = (uint16_t)part_key(memo, DELAY_PART_DT, seconds);
-    }
+    if (seconds >= 0.0)
+        read_put(r, DELAY_PART_DT, seconds, part_key(memo, DELAY_PART_DT, seconds));
 }
 
 size_t delay_cells_add_read(mc_delay_cells *c, mc_delay_memo *memo, const mc_delay_read *r)

@@ -450,37 +450,102 @@ START_TEST(test_hash_switch)
 }
 END_TEST
 
-/* The memo of delays=a/b/c/d texts gives delay_split's answer whatever its
- * slots held before: well-formed texts, texts that differ only in their
- * last bytes or past the first 8 or 16, texts that are no split (3 or 5
- * parts, units, an empty part), the empty text and texts too long to be
- * kept, each in three passes over more texts than the memo has slots. */
-START_TEST(test_split_memo)
+/* One text read by delay_read_logged as a delay= and, four times over, as a
+ * delays=a/b/c/d, checked against delay_seconds, delay_split and
+ * delay_bucket to the bit (the read in place of Postfix's values must give
+ * their doubles, not just values close to them). */
+static void check_read(mc_delay_memo *memo, const char *text)
 {
-    mc_delay_memo memo;
-    memset(&memo, 0, sizeof memo);
-    enum { N = 3000 };
-    static char texts[N][48];
-    for (int i = 0; i < N; i++) {
-        switch (i % 6) {
-        case 0: snprintf(texts[i], sizeof texts[i], "%d.%02d/0/0/0.%02d", i / 100, i % 100, i % 97); break;
-        case 1: snprintf(texts[i], sizeof texts[i], "0/0/0.01/0.%d", i); break;
-        case 2: snprintf(texts[i], sizeof texts[i], "0.01/0.02/0.03/1.%04d", i); break; /* alike to byte 17 */
-        case 3: snprintf(texts[i], sizeof texts[i], "%d/%d/%d", i, i, i); break; /* three parts */
-        case 4: snprintf(texts[i], sizeof texts[i], "1234.5678/2345.6789/3456.7891/%d", i); break; /* too long */
-        default: snprintf(texts[i], sizeof texts[i], i % 12 == 5 ? "1m/0/0/%d" : "0//0/%d", i); break;
+    mc_delay_read r;
+    double want = delay_seconds(mc_str_cstr(text));
+    delay_read_logged(memo, mc_str_cstr(text), MC_STR_NULL, MC_STR_NULL, &r);
+    ck_assert_msg(r.n == (want >= 0.0), "'%s': %u values", text, r.n);
+    if (r.n) {
+        ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s': %.17g, not %.17g", text, r.seconds[0],
+                      want);
+        ck_assert_int_eq(r.part[0], -1);
+        ck_assert_int_eq(r.key[0], delay_bucket(want));
+    }
+    /* The text as each of the four parts, the others varied around it. */
+    char four[256];
+    static const char *const other[] = {"0", "0.01", "12", "3.5"};
+    for (int at = 0; at < 4; at++) {
+        size_t len = 0;
+        for (int k = 0; k < 4; k++)
+            len += (size_t)snprintf(four + len, sizeof four - len, "%s%s", k ? "/" : "",
+                                    k == at ? text : other[(k + at) % 4]);
+        double parts[4];
+        bool ok = delay_split(mc_str_make(four, len), parts);
+        delay_read_logged(memo, MC_STR_NULL, mc_str_make(four, len), MC_STR_NULL, &r);
+        ck_assert_msg(r.n == (ok ? 4 : 0), "'%s': %u values", four, r.n);
+        for (int k = 0; ok && k < 4; k++) {
+            ck_assert_msg(memcmp(&r.seconds[k], &parts[k], sizeof parts[k]) == 0, "'%s' part %d: %.17g, not %.17g",
+                          four, k, r.seconds[k], parts[k]);
+            ck_assert_int_eq(r.part[k], DELAY_PART_A + k);
+            ck_assert_int_eq(r.key[k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
         }
     }
-    for (int pass = 0; pass < 3; pass++)
-        for (int k = 0; k < N + 1; k++) {
-            int i = pass == 1 ? N - k : k;
-            mc_str t = i == N ? mc_str_make("", 0) : mc_str_cstr(texts[i]);
-            double a[4] = {-1, -1, -1, -1}, b[4] = {-1, -1, -1, -1};
-            bool ok = delay_split(t, a);
-            ck_assert_int_eq(delay_split_memo(&memo, t, b), ok);
-            if (ok)
-                ck_assert_msg(memcmp(a, b, sizeof a) == 0, "parts of %s", texts[i]);
+}
+
+/* Postfix's values read in place (delay_read_logged) are the doubles and
+ * buckets that delay_seconds, delay_split and delay_bucket give, for every
+ * value of at most two decimals below 1,000 s (each hundredth written as
+ * "W", "W.D", "W.DD", with a leading zero and a trailing one, the memo's
+ * bucket of a hundredth first taken from one of its writings and then read
+ * for the others, in two orders), and for what a log can hold besides:
+ * more decimals, long numbers, Exim's units, garbage. */
+START_TEST(test_read_in_place)
+{
+    static mc_delay_memo memo;
+    memset(&memo, 0, sizeof memo);
+    char text[64];
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < 100000; k++) {
+            int h = pass ? 99999 - k : k, w = h / 100, d1 = h / 10 % 10, d2 = h % 10;
+            static const char *const shapes[] = {"%d.%d%d", "%d.%d", "%d", "0%d.%d%d", "%d.%d%d0"};
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                size_t sh = (s + (size_t)pass * 2) % 5; /* another writing first on the second pass */
+                if (sh == 1 && d2 != 0)
+                    continue; /* "W.D" only when it is that value */
+                if (sh == 2 && (d1 != 0 || d2 != 0))
+                    continue;
+                if (sh == 0 || sh == 3 || sh == 4)
+                    snprintf(text, sizeof text, shapes[sh], w, d1, d2);
+                else if (sh == 1)
+                    snprintf(text, sizeof text, shapes[sh], w, d1);
+                else
+                    snprintf(text, sizeof text, shapes[sh], w);
+                if (k % 50 == 0 || h < 2000)
+                    check_read(&memo, text); /* the four parts too, for a share */
+                else {
+                    mc_delay_read r;
+                    double want = delay_seconds(mc_str_cstr(text));
+                    delay_read_logged(&memo, mc_str_cstr(text), MC_STR_NULL, MC_STR_NULL, &r);
+                    ck_assert_uint_eq(r.n, 1);
+                    ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s'", text);
+                    ck_assert_int_eq(r.key[0], delay_bucket(want));
+                }
+            }
         }
+    static const char *const odd[] = {
+        "0", "0.1", "12.34", "1234.5", "0.00", "0.001", "0.125", "0.09999999999999999999", "1.23456789012345678901",
+        "9999999", "9999999.99", "10000000", "12345678.9", "123456789012345678901234567890", "00000000000000000001",
+        "327.67", "327.68", "655.35", "655.36", "99999.99", "1.", ".5", "1..2", "1.2.3", "", "1x", "x1", "-1", "+1",
+        "1 ", " 1", "1/2", "0.716s", "23s", "1m2s", "2d3h", "1w", "1h0m5s", "1m2", "s", "1e3", "0x10", "١٢",
+        "12345678901234567890123456789012345678901", "1.5e", "0.0.0", "7.", "07", "007.07", "0.10", "0.01"};
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+            check_read(&memo, odd[i]);
+    /* Texts that are no four pieces of such values. */
+    static const char *const bad[] = {"", "0/0/0", "0/0/0/0/0", "0/0/0/", "/0/0/0", "0//0/0", "0/0/0/0 ", "0/0/0/0.",
+                                      "0/0.1.2/0/0", "0/0/0/1m", "0.001/0/0/0", "1.2/3/4/5s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mc_delay_read r;
+        double parts[4];
+        bool ok = delay_split(mc_str_cstr(bad[i]), parts);
+        delay_read_logged(&memo, MC_STR_NULL, mc_str_cstr(bad[i]), MC_STR_NULL, &r);
+        ck_assert_uint_eq(r.n, ok ? 4 : 0);
+    }
 }
 END_TEST
 
@@ -791,7 +856,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_delay_split);
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_cell_hints);
-    tcase_add_test(tc, test_split_memo);
+    tcase_add_test(tc, test_read_in_place);
     tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_packed_adds);
     tcase_add_test(tc, test_hash_switch);
