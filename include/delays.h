@@ -94,10 +94,28 @@ typedef struct {
     double sum, max;
 } mc_delay_cell;
 
+/* The stored buckets of the delay and its parts (see below). */
+#define MC_DELAY_KEYS ((MC_DELAY_PARTS + 1) * MC_DELAY_BUCKETS)
+#define MC_DELAY_KEY_WORDS ((MC_DELAY_KEYS + 63) / 64)
+
+/* Where a group's cells are, by stored bucket: a bit per bucket that has a
+ * cell, and per 64 buckets the number of cells before them, so a cell's
+ * index is a count of bits (no search, no hint to check). */
+typedef struct {
+    uint64_t bits[MC_DELAY_KEY_WORDS];
+    uint16_t before[MC_DELAY_KEY_WORDS];
+} mc_delay_index;
+
 typedef struct {
     mc_delay_cell *cells;
     size_t n, cap;
+    /* Made by the adds once the group holds MC_DELAY_INDEX_FROM cells
+     * (from its cells, so cells put in by hand, in bucket order, are
+     * found too); NULL before. */
+    mc_delay_index *index;
 } mc_delay_cells;
+
+#define MC_DELAY_INDEX_FROM 8
 
 /* Counts one delay; returns true when it took a new cell. */
 bool delay_cells_add(mc_delay_cells *c, double seconds);
@@ -107,32 +125,16 @@ void delay_cells_free(mc_delay_cells *c);
 /* The buckets of the values seen lately (Postfix writes two significant
  * digits: a busy log repeats a few hundred), so that log10 runs once per
  * value: a cache owned by its caller, zeroed to start, that never changes
- * an answer. */
-/* The cell a recent (cells, part, value) was counted in, so that the add
- * of a value seen lately skips the bucket and the binary search: a hint,
- * taken only when that cell still holds the same bucket (cells move as
- * others are put in before them), else found again. */
-typedef struct {
-    const mc_delay_cells *cells;
-    uint64_t bits;            /* the value's IEEE bits */
-    uint32_t at;              /* its cell's index when last counted */
-    uint16_t key;             /* its stored bucket (the part's offset in) */
-    int16_t part;             /* -1: the delay itself */
-} mc_delay_hint;
-
-#define MC_DELAY_HINT_BITS 11
-#define MC_DELAY_HINTS (1 << MC_DELAY_HINT_BITS)
-
-/* Postfix writes its values with at most two decimals ("0", "0.09",
- * "117"): such a value below MC_DELAY_FAST hundredths has its bucket kept
- * by its hundredths (the value is a function of them, see delays.c). */
+ * an answer.  Postfix writes its values with at most two decimals ("0",
+ * "0.09", "117"): such a value below MC_DELAY_FAST hundredths has its
+ * bucket kept by its hundredths (the value is a function of them, see
+ * delays.c), any other by its bits in a small hashed memo. */
 #define MC_DELAY_FAST_BITS 15
 #define MC_DELAY_FAST (1u << MC_DELAY_FAST_BITS)
 
 typedef struct {
     uint64_t bits[64];
     int16_t bucket[64];
-    mc_delay_hint hint[MC_DELAY_HINTS];
     uint16_t by_hundredths[MC_DELAY_FAST]; /* 0: not known yet, else the bucket + 1 */
 } mc_delay_memo;
 /* delay_bucket(seconds), through the memo. */
@@ -160,9 +162,8 @@ typedef struct {
  * buckets; its hints are not used): the values delay_seconds and
  * delay_split read, to the bit, Postfix's read in place. */
 void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r);
-/* Counts what delay_read_logged read in c through the memo's hints; the
- * number of new cells. */
-size_t delay_cells_add_read(mc_delay_cells *c, mc_delay_memo *memo, const mc_delay_read *r);
+/* Counts what delay_read_logged read in c; the number of new cells. */
+size_t delay_cells_add_read(mc_delay_cells *c, const mc_delay_read *r);
 
 /* The stored form of a group's histogram (the store's delays.hist): its
  * cells by bucket, MC_DELAY_CELL_BYTES each (bucket u16, count u64, sum

@@ -64,32 +64,34 @@ static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10; }
  * (*hundredths).  False, with nothing moved, for any other shape (more
  * digits or decimals, no digit, a point with no decimal after it):
  * read_number reads those. */
-static bool read_hundredths(mc_str s, size_t *i, double *out, uint32_t *hundredths)
+static inline __attribute__((always_inline)) bool read_hundredths(mc_str s, size_t *i, double *out,
+                                                                  uint32_t *hundredths)
 {
-    size_t j = *i;
+    const char *p = s.p + *i, *end = s.p + s.n, *q = p;
+    const char *stop = end - p > 7 ? p + 7 : end;
     uint32_t whole = 0;
-    while (j < s.n && is_digit(s.p[j]) && j - *i < 7)
-        whole = whole * 10 + (uint32_t)(s.p[j++] - '0');
-    if (j == *i || (j < s.n && is_digit(s.p[j])))
+    while (q < stop && is_digit(*q))
+        whole = whole * 10 + (uint32_t)(*q++ - '0');
+    if (q == p || (q < end && is_digit(*q)))
         return false;
     double v = (double)whole;
     uint32_t frac = 0;
-    if (j < s.n && s.p[j] == '.') {
-        if (j + 1 == s.n || !is_digit(s.p[j + 1]))
+    if (q < end && *q == '.') {
+        if (q + 1 == end || !is_digit(q[1]))
             return false;
-        int d = s.p[j + 1] - '0';
+        int d = q[1] - '0';
         v += d * 0.1;
         frac = (uint32_t)d * 10;
-        j += 2;
-        if (j < s.n && is_digit(s.p[j])) {
-            d = s.p[j++] - '0';
+        q += 2;
+        if (q < end && is_digit(*q)) {
+            d = *q++ - '0';
             v += d * (0.1 / 10.0);
             frac += (uint32_t)d;
-            if (j < s.n && is_digit(s.p[j]))
+            if (q < end && is_digit(*q))
                 return false;
         }
     }
-    *i = j;
+    *i = (size_t)(q - s.p);
     *out = v;
     *hundredths = whole * 100 + frac;
     return true;
@@ -259,23 +261,62 @@ static void cell_count(mc_delay_cells *c, size_t at, double seconds)
         cell->max = seconds;
 }
 
-/* Counts seconds under a stored bucket number (a part's are offset) and
- * sets *at to its cell; returns true when it took a new cell. */
-static bool cells_add_at(mc_delay_cells *c, int b, double seconds, size_t *where)
+/* The bits set in w: the CPU's instruction when the build may use it,
+ * else a few shifts and masks (the library's fallback is a call). */
+static inline int ones(uint64_t w)
 {
-    /* Binary search: an entry of a busy group holds hundreds of cells. */
-    size_t at = 0, hi = c->n;
-    while (at < hi) {
-        size_t mid = at + (hi - at) / 2;
-        if (c->cells[mid].bucket < b)
-            at = mid + 1;
-        else
-            hi = mid;
+#ifdef __POPCNT__
+    return __builtin_popcountll(w);
+#else
+    w -= (w >> 1) & 0x5555555555555555ull;
+    w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+    w = (w + (w >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (int)((w * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* Makes c's index from its cells (in bucket order). */
+static void index_make(mc_delay_cells *c)
+{
+    mc_delay_index *x = mc_xcalloc(1, sizeof *x);
+    for (size_t i = 0; i < c->n; i++)
+        x->bits[c->cells[i].bucket >> 6] |= 1ull << (c->cells[i].bucket & 63);
+    uint16_t before = 0;
+    for (int w = 0; w < MC_DELAY_KEY_WORDS; w++) {
+        x->before[w] = before;
+        before = (uint16_t)(before + ones(x->bits[w]));
     }
-    *where = at;
-    if (at < c->n && c->cells[at].bucket == b) {
-        cell_count(c, at, seconds);
-        return false;
+    c->index = x;
+}
+
+/* As cells_add_at, for a bucket the index has no cell for, or when there
+ * is no index yet: apart, so that the common count needs no registers
+ * saved. */
+static __attribute__((noinline)) bool cells_add_slow(mc_delay_cells *c, int b, double seconds)
+{
+    size_t at;
+    mc_delay_index *x = c->index;
+    if (x) {
+        uint64_t bit = 1ull << (b & 63), word = x->bits[b >> 6];
+        at = x->before[b >> 6] + (size_t)ones(word & (bit - 1));
+        x->bits[b >> 6] = word | bit;
+        for (int w = (b >> 6) + 1; w < MC_DELAY_KEY_WORDS; w++)
+            x->before[w]++;
+    } else {
+        /* A few cells: a binary search. */
+        size_t hi = c->n;
+        at = 0;
+        while (at < hi) {
+            size_t mid = at + (hi - at) / 2;
+            if (c->cells[mid].bucket < b)
+                at = mid + 1;
+            else
+                hi = mid;
+        }
+        if (at < c->n && c->cells[at].bucket == b) {
+            cell_count(c, at, seconds);
+            return false;
+        }
     }
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 4;
@@ -285,17 +326,28 @@ static bool cells_add_at(mc_delay_cells *c, int b, double seconds, size_t *where
     memmove(&c->cells[at + 1], &c->cells[at], (c->n - at) * sizeof *c->cells);
     c->cells[at] = (mc_delay_cell){.bucket = (uint16_t)b, .count = 1, .sum = seconds, .max = seconds};
     c->n++;
+    if (!x && c->n >= MC_DELAY_INDEX_FROM)
+        index_make(c);
     return true;
 }
 
-/* Counts seconds under a stored bucket number; true when it took a new cell. */
-static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
+/* Counts seconds under a stored bucket number (a part's are offset);
+ * returns true when it took a new cell. */
+static inline bool cells_add_at(mc_delay_cells *c, int b, double seconds)
 {
-    size_t at;
-    return cells_add_at(c, b, seconds, &at);
+    const mc_delay_index *x = c->index;
+    if (x) {
+        /* Its cell: after those of the 64 buckets before, and of the bits below b's. */
+        uint64_t bit = 1ull << (b & 63), word = x->bits[b >> 6];
+        if (word & bit) {
+            cell_count(c, x->before[b >> 6] + (size_t)ones(word & (bit - 1)), seconds);
+            return false;
+        }
+    }
+    return cells_add_slow(c, b, seconds);
 }
 
-bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_key(c, delay_bucket(seconds), seconds); }
+bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_at(c, delay_bucket(seconds), seconds); }
 
 int delay_bucket_memo(mc_delay_memo *m, double seconds)
 {
@@ -331,32 +383,9 @@ static int part_key_fast(mc_delay_memo *memo, int part, double seconds, uint32_t
     return part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
 }
 
-/* Counts seconds of a part in c through the memo's hint for (c, part,
- * seconds), under stored bucket key (< 0: found on a miss, the hint
- * holds it); true when it took a new cell. */
-static bool cells_add_hinted(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds, int key)
-{
-    uint64_t bits;
-    memcpy(&bits, &seconds, sizeof bits);
-    uint64_t mix = (bits ^ (uint64_t)(uintptr_t)c ^ (uint64_t)(part + 1) << 56) * 0x9E3779B97F4A7C15ull;
-    mc_delay_hint *h = &memo->hint[mix >> (64 - MC_DELAY_HINT_BITS)];
-    /* The hint's cell holds its bucket still: it is the one (buckets are
-     * unique in a sorted list), whatever was put in before it since. */
-    if (h->cells == c && h->bits == bits && h->part == part && h->at < c->n && c->cells[h->at].bucket == h->key) {
-        cell_count(c, h->at, seconds);
-        return false;
-    }
-    if (key < 0)
-        key = part_key(memo, part, seconds);
-    size_t at;
-    bool fresh = cells_add_at(c, key, seconds, &at);
-    *h = (mc_delay_hint){.cells = c, .bits = bits, .at = (uint32_t)at, .key = (uint16_t)key, .part = (int16_t)part};
-    return fresh;
-}
-
 bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds)
 {
-    return cells_add_hinted(c, memo, part, seconds, -1);
+    return cells_add_at(c, part_key(memo, part, seconds), seconds);
 }
 
 /* Puts seconds of a part with its stored bucket key in r. */
@@ -408,11 +437,11 @@ void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str 
         read_put(r, DELAY_PART_DT, seconds, part_key(memo, DELAY_PART_DT, seconds));
 }
 
-size_t delay_cells_add_read(mc_delay_cells *c, mc_delay_memo *memo, const mc_delay_read *r)
+size_t delay_cells_add_read(mc_delay_cells *c, const mc_delay_read *r)
 {
     size_t fresh = 0;
     for (unsigned i = 0; i < r->n; i++)
-        fresh += cells_add_hinted(c, memo, r->part[i], r->seconds[i], r->key[i]);
+        fresh += cells_add_at(c, r->key[i], r->seconds[i]);
     return fresh;
 }
 
@@ -420,17 +449,18 @@ size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str del
 {
     mc_delay_read r;
     delay_read_logged(memo, delay, delays, transfer, &r);
-    return delay_cells_add_read(c, memo, &r);
+    return delay_cells_add_read(c, &r);
 }
 
 bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds)
 {
-    return cells_add_key(c, (int)(p + 1) * MC_DELAY_BUCKETS + delay_bucket(seconds), seconds);
+    return cells_add_at(c, (int)(p + 1) * MC_DELAY_BUCKETS + delay_bucket(seconds), seconds);
 }
 
 void delay_cells_free(mc_delay_cells *c)
 {
     free(c->cells);
+    free(c->index);
     memset(c, 0, sizeof *c);
 }
 

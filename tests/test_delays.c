@@ -169,49 +169,98 @@ START_TEST(test_bucket_memo)
 }
 END_TEST
 
-/* The hints of the memo never change a count: two groups' cells filled
- * through one memo (values that share hint slots, each value again and
- * again, new buckets put in before hinted cells so that those cells move,
- * a group freed and another made, likely at the same address) hold what
- * delay_cells_add and delay_cells_add_part put in cells without a memo. */
-START_TEST(test_cell_hints)
+/* A group's histogram counted the plain way: per stored bucket, the count,
+ * the sum in the order of the adds, the maximum. */
+typedef struct {
+    uint64_t count[MC_DELAY_KEYS];
+    double sum[MC_DELAY_KEYS], max[MC_DELAY_KEYS];
+} dense_cells;
+
+/* Whether c holds exactly d's buckets, in bucket order, to the bit. */
+static void check_cells(const mc_delay_cells *c, const dense_cells *d)
 {
-    mc_delay_memo memo;
-    memset(&memo, 0, sizeof memo);
-    mc_delay_cells with[2] = {{0}}, without[2] = {{0}};
-    mc_buf ea = {0}, eb = {0};
-    for (int round = 0; round < 3; round++) {
-        /* Falling values: each new bucket goes in before the cells hinted so far. */
-        for (int i = 3000; i > 0; i--) {
-            double v = i % 7 == 0 ? i / 100.0 : (i % 50) / 10.0 + round;
-            int g = i % 2, part = i % 3 == 0 ? -1 : i % 6;
-            if (part >= MC_DELAY_PARTS)
-                part = DELAY_PART_DT;
-            bool a = delay_cells_add_memo(&with[g], &memo, part, v);
-            bool b = part < 0 ? delay_cells_add(&without[g], v)
-                              : delay_cells_add_part(&without[g], (mc_delay_part)part, v);
-            ck_assert_int_eq(a, b);
-        }
-        for (int g = 0; g < 2; g++) {
-            delay_cells_encode(&with[g], &ea);
-            delay_cells_encode(&without[g], &eb);
-            ck_assert_uint_eq(ea.len, eb.len);
-            ck_assert(memcmp(ea.data, eb.data, ea.len) == 0);
-        }
-        /* A group gone, and a new one in its place (its hints stale). */
-        delay_cells_free(&with[round % 2]);
-        delay_cells_free(&without[round % 2]);
+    size_t at = 0;
+    for (int k = 0; k < MC_DELAY_KEYS; k++) {
+        if (d->count[k] == 0)
+            continue;
+        ck_assert_msg(at < c->n, "bucket %d missing", k);
+        const mc_delay_cell *x = &c->cells[at++];
+        ck_assert_int_eq(x->bucket, k);
+        ck_assert_uint_eq(x->count, d->count[k]);
+        ck_assert(memcmp(&x->sum, &d->sum[k], sizeof x->sum) == 0);
+        ck_assert(memcmp(&x->max, &d->max[k], sizeof x->max) == 0);
     }
-    mc_buf_free(&ea), mc_buf_free(&eb);
-    for (int g = 0; g < 2; g++)
-        delay_cells_free(&with[g]), delay_cells_free(&without[g]);
+    ck_assert_uint_eq(at, c->n);
+}
+
+/* The cells a group's adds make, found by its index of bits once it has
+ * MC_DELAY_INDEX_FROM cells and by a search before, are those a dense
+ * histogram per stored bucket makes: values of every part that fall (each
+ * new bucket put in before the cells counted so far, in every 64 buckets of
+ * the index), rise and come back, through a memo and without, three groups
+ * at once, one freed and made again; and a group whose cells were put in
+ * by hand in bucket order (as the store merges them) before its first add. */
+START_TEST(test_cell_index)
+{
+    static dense_cells want[3];
+    static mc_delay_memo memo;
+    memset(want, 0, sizeof want);
+    memset(&memo, 0, sizeof memo);
+    mc_delay_cells got[3] = {{0}};
+    for (int round = 0; round < 3; round++) {
+        for (int i = 4000; i > 0; i--) {
+            /* Falling, then values seen already; every part, the delay too. */
+            double v = i > 2000 ? (i - 2000) * 7.3 / 100.0 : (i % 97) / 10.0 + round;
+            int g = i % 3, part = i % 7 == 0 ? -1 : i % 5;
+            int key = part < 0 ? delay_bucket(v) : (part + 1) * MC_DELAY_BUCKETS + delay_bucket(v);
+            bool fresh = want[g].count[key] == 0;
+            want[g].count[key]++;
+            want[g].sum[key] += v;
+            if (v > want[g].max[key])
+                want[g].max[key] = v;
+            bool took = i % 2 ? delay_cells_add_memo(&got[g], &memo, part, v)
+                      : part < 0 ? delay_cells_add(&got[g], v)
+                                 : delay_cells_add_part(&got[g], (mc_delay_part)part, v);
+            ck_assert_int_eq(took, fresh);
+        }
+        for (int g = 0; g < 3; g++) {
+            check_cells(&got[g], &want[g]);
+            ck_assert_ptr_nonnull(got[g].index);
+        }
+        /* A group gone, and a new one in its place. */
+        delay_cells_free(&got[round % 3]);
+        memset(&want[round % 3], 0, sizeof want[0]);
+    }
+    for (int g = 0; g < 3; g++)
+        delay_cells_free(&got[g]);
+
+    /* Cells put in by hand, more than MC_DELAY_INDEX_FROM, then added to. */
+    mc_delay_cells c = {0};
+    memset(&want[0], 0, sizeof want[0]);
+    c.cap = 64;
+    c.cells = calloc(c.cap, sizeof *c.cells);
+    for (int k = 3; k < MC_DELAY_KEYS && c.n < 40; k += 61) {
+        c.cells[c.n++] = (mc_delay_cell){.bucket = (uint16_t)k, .count = 2, .sum = 1.5, .max = 1.0};
+        want[0].count[k] = 2, want[0].sum[k] = 1.5, want[0].max[k] = 1.0;
+    }
+    for (int i = 0; i < 600; i++) {
+        double v = (i * 37 % 600) / 10.0;
+        int part = i % 6 - 1, key = part < 0 ? delay_bucket(v) : (part + 1) * MC_DELAY_BUCKETS + delay_bucket(v);
+        want[0].count[key]++;
+        want[0].sum[key] += v;
+        if (v > want[0].max[key])
+            want[0].max[key] = v;
+        delay_cells_add_memo(&c, &memo, part, v);
+    }
+    check_cells(&c, &want[0]);
+    delay_cells_free(&c);
 }
 END_TEST
 
-/* What the read-then-count test has seen: two memos (a worker's, the
- * loop's), each group's cells both ways, and the values by part. */
+/* What the read-then-count test has seen: a worker's memo, each group's
+ * cells both ways, and the values by part. */
 static struct {
-    mc_delay_memo worker, loop;
+    mc_delay_memo worker;
     mc_delay_cells read[3], plain[3];
     size_t events, values, by_part[MC_DELAY_PARTS + 1];
 } rc;
@@ -236,7 +285,7 @@ static void read_count_line(const char *path, const char *line, size_t n)
     size_t g = rc.events++ % 3;
     mc_delay_read r;
     delay_read_logged(&rc.worker, ev.delay, ev.delays, ev.transfer, &r);
-    delay_cells_add_read(&rc.read[g], &rc.loop, &r);
+    delay_cells_add_read(&rc.read[g], &r);
     size_t values = 0;
     double v = ev.delay.p ? delay_seconds(ev.delay) : -1.0, part[4];
     if (v >= 0.0) {
@@ -258,8 +307,8 @@ static void read_count_line(const char *path, const char *line, size_t n)
 }
 
 /* The delays a worker thread reads (delay_read_logged, through its own
- * memo) and the ingest loop counts (delay_cells_add_read, through another
- * memo's hints) make the cells that every delay=, delays=, QT= and DT= of
+ * memo) and the ingest loop counts (delay_cells_add_read, through the
+ * groups' indexes) make the cells that every delay=, delays=, QT= and DT= of
  * tests/data makes counted one at a time without a memo (delay_seconds,
  * delay_split, delay_cells_add, delay_cells_add_part), in three groups. */
 START_TEST(test_read_then_count)
@@ -855,7 +904,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_delay_values);
     tcase_add_test(tc, test_delay_split);
     tcase_add_test(tc, test_bucket_memo);
-    tcase_add_test(tc, test_cell_hints);
+    tcase_add_test(tc, test_cell_index);
     tcase_add_test(tc, test_read_in_place);
     tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_packed_adds);
