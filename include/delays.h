@@ -94,10 +94,28 @@ typedef struct {
     double sum, max;
 } mc_delay_cell;
 
+/* The stored buckets of the delay and its parts (see below). */
+#define MC_DELAY_KEYS ((MC_DELAY_PARTS + 1) * MC_DELAY_BUCKETS)
+#define MC_DELAY_KEY_WORDS ((MC_DELAY_KEYS + 63) / 64)
+
+/* Where a group's cells are, by stored bucket: a bit per bucket that has a
+ * cell, and per 64 buckets the number of cells before them, so a cell's
+ * index is a count of bits (no search, no hint to check). */
+typedef struct {
+    uint64_t bits[MC_DELAY_KEY_WORDS];
+    uint16_t before[MC_DELAY_KEY_WORDS];
+} mc_delay_index;
+
 typedef struct {
     mc_delay_cell *cells;
     size_t n, cap;
+    /* Made by the adds once the group holds MC_DELAY_INDEX_FROM cells
+     * (from its cells, so cells put in by hand, in bucket order, are
+     * found too); NULL before. */
+    mc_delay_index *index;
 } mc_delay_cells;
+
+#define MC_DELAY_INDEX_FROM 8
 
 /* Counts one delay; returns true when it took a new cell. */
 bool delay_cells_add(mc_delay_cells *c, double seconds);
@@ -107,45 +125,22 @@ void delay_cells_free(mc_delay_cells *c);
 /* The buckets of the values seen lately (Postfix writes two significant
  * digits: a busy log repeats a few hundred), so that log10 runs once per
  * value: a cache owned by its caller, zeroed to start, that never changes
- * an answer. */
-/* The cell a recent (cells, part, value) was counted in, so that the add
- * of a value seen lately skips the bucket and the binary search: a hint,
- * taken only when that cell still holds the same bucket (cells move as
- * others are put in before them), else found again. */
-typedef struct {
-    const mc_delay_cells *cells;
-    uint64_t bits;            /* the value's IEEE bits */
-    uint32_t at;              /* its cell's index when last counted */
-    uint16_t key;             /* its stored bucket (the part's offset in) */
-    int16_t part;             /* -1: the delay itself */
-} mc_delay_hint;
-
-#define MC_DELAY_HINT_BITS 11
-#define MC_DELAY_HINTS (1 << MC_DELAY_HINT_BITS)
-
-/* A delays=a/b/c/d text of at most 24 bytes and what delay_split read in
- * it (Postfix's few hundred texts of a busy log come back again and again). */
-#define MC_DELAY_TEXT_MAX 24
-#define MC_DELAY_SPLIT_BITS 9
-typedef struct {
-    uint64_t words[MC_DELAY_TEXT_MAX / 8]; /* the text, zero-padded */
-    uint32_t len;             /* 0: empty (a text of 0 bytes is no split) */
-    bool ok;
-    double part[4];
-} mc_delay_split_slot;
+ * an answer.  Postfix writes its values with at most two decimals ("0",
+ * "0.09", "117"): such a value below MC_DELAY_FAST hundredths has its
+ * bucket kept by its hundredths (the value is a function of them, see
+ * delays.c), any other by its bits in a small hashed memo. */
+#define MC_DELAY_FAST_BITS 15
+#define MC_DELAY_FAST (1u << MC_DELAY_FAST_BITS)
 
 typedef struct {
     uint64_t bits[64];
     int16_t bucket[64];
-    mc_delay_hint hint[MC_DELAY_HINTS];
-    mc_delay_split_slot split[1 << MC_DELAY_SPLIT_BITS];
+    uint16_t by_hundredths[MC_DELAY_FAST]; /* 0: not known yet, else the bucket + 1 */
 } mc_delay_memo;
 /* delay_bucket(seconds), through the memo. */
 int delay_bucket_memo(mc_delay_memo *m, double seconds);
 /* As delay_cells_add (part < 0) or delay_cells_add_part, through the memo. */
 bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds);
-/* delay_split through the memo. */
-bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4]);
 /* Counts one delivery's times as logged (NULL strings: not logged) in c
  * through the memo: its delay (Postfix delay=, Exim QT=), the parts of
  * Postfix's delays=a/b/c/d and Exim's DT=; the number of new cells. */
@@ -164,11 +159,11 @@ typedef struct {
 } mc_delay_read;
 
 /* Reads a delivery's times as logged into r through the memo (its
- * buckets and splits; its hints are not used). */
+ * buckets; its hints are not used): the values delay_seconds and
+ * delay_split read, to the bit, Postfix's read in place. */
 void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r);
-/* Counts what delay_read_logged read in c through the memo's hints; the
- * number of new cells. */
-size_t delay_cells_add_read(mc_delay_cells *c, mc_delay_memo *memo, const mc_delay_read *r);
+/* Counts what delay_read_logged read in c; the number of new cells. */
+size_t delay_cells_add_read(mc_delay_cells *c, const mc_delay_read *r);
 
 /* The stored form of a group's histogram (the store's delays.hist): its
  * cells by bucket, MC_DELAY_CELL_BYTES each (bucket u16, count u64, sum

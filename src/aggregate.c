@@ -360,7 +360,7 @@ static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev, cons
     if (!(a->keep & MC_KEEP_DELAYS))
         return;
     if (rd) {
-        a->delay_cells += delay_cells_add_read(&e->delays, &a->delay_memo, rd);
+        a->delay_cells += delay_cells_add_read(&e->delays, rd);
         return;
     }
     a->delay_cells += delay_cells_add_logged(&e->delays, &a->delay_memo, ev->delay, ev->delays, ev->transfer);

@@ -51,6 +51,52 @@ static bool read_number(mc_str s, size_t *i, double *out)
     return *i > start && s.p[*i - 1] != '.';
 }
 
+/* Whether c is a decimal digit. */
+static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
+/* Reads a value of 1 to 7 digits and at most two decimals at s.p[*i]
+ * ("0", "0.09", "12.5", "117": all that Postfix writes) as read_number
+ * does, stopping where it stops, with the same double: the digits before
+ * the point make an integer (exact as a double), then each decimal is
+ * added times 0.1, then times 0.1 / 10.0, read_number's scales, in its
+ * order.  A decimal 0 adds +0.0, which changes nothing: "5", "5.0" and
+ * "5.00" give one double, so the value is a function of its hundredths
+ * (*hundredths).  False, with nothing moved, for any other shape (more
+ * digits or decimals, no digit, a point with no decimal after it):
+ * read_number reads those. */
+static inline __attribute__((always_inline)) bool read_hundredths(mc_str s, size_t *i, double *out,
+                                                                  uint32_t *hundredths)
+{
+    const char *p = s.p + *i, *end = s.p + s.n, *q = p;
+    const char *stop = end - p > 7 ? p + 7 : end;
+    uint32_t whole = 0;
+    while (q < stop && is_digit(*q))
+        whole = whole * 10 + (uint32_t)(*q++ - '0');
+    if (q == p || (q < end && is_digit(*q)))
+        return false;
+    double v = (double)whole;
+    uint32_t frac = 0;
+    if (q < end && *q == '.') {
+        if (q + 1 == end || !is_digit(q[1]))
+            return false;
+        int d = q[1] - '0';
+        v += d * 0.1;
+        frac = (uint32_t)d * 10;
+        q += 2;
+        if (q < end && is_digit(*q)) {
+            d = *q++ - '0';
+            v += d * (0.1 / 10.0);
+            frac += (uint32_t)d;
+            if (q < end && is_digit(*q))
+                return false;
+        }
+    }
+    *i = (size_t)(q - s.p);
+    *out = v;
+    *hundredths = whole * 100 + frac;
+    return true;
+}
+
 double delay_seconds(mc_str s)
 {
     if (s.p == NULL || s.n == 0 || s.n > 40)
@@ -215,23 +261,62 @@ static void cell_count(mc_delay_cells *c, size_t at, double seconds)
         cell->max = seconds;
 }
 
-/* Counts seconds under a stored bucket number (a part's are offset) and
- * sets *at to its cell; returns true when it took a new cell. */
-static bool cells_add_at(mc_delay_cells *c, int b, double seconds, size_t *where)
+/* The bits set in w: the CPU's instruction when the build may use it,
+ * else a few shifts and masks (the library's fallback is a call). */
+static inline int ones(uint64_t w)
 {
-    /* Binary search: an entry of a busy group holds hundreds of cells. */
-    size_t at = 0, hi = c->n;
-    while (at < hi) {
-        size_t mid = at + (hi - at) / 2;
-        if (c->cells[mid].bucket < b)
-            at = mid + 1;
-        else
-            hi = mid;
+#ifdef __POPCNT__
+    return __builtin_popcountll(w);
+#else
+    w -= (w >> 1) & 0x5555555555555555ull;
+    w = (w & 0x3333333333333333ull) + ((w >> 2) & 0x3333333333333333ull);
+    w = (w + (w >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (int)((w * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* Makes c's index from its cells (in bucket order). */
+static void index_make(mc_delay_cells *c)
+{
+    mc_delay_index *x = mc_xcalloc(1, sizeof *x);
+    for (size_t i = 0; i < c->n; i++)
+        x->bits[c->cells[i].bucket >> 6] |= 1ull << (c->cells[i].bucket & 63);
+    uint16_t before = 0;
+    for (int w = 0; w < MC_DELAY_KEY_WORDS; w++) {
+        x->before[w] = before;
+        before = (uint16_t)(before + ones(x->bits[w]));
     }
-    *where = at;
-    if (at < c->n && c->cells[at].bucket == b) {
-        cell_count(c, at, seconds);
-        return false;
+    c->index = x;
+}
+
+/* As cells_add_at, for a bucket the index has no cell for, or when there
+ * is no index yet: apart, so that the common count needs no registers
+ * saved. */
+static __attribute__((noinline)) bool cells_add_slow(mc_delay_cells *c, int b, double seconds)
+{
+    size_t at;
+    mc_delay_index *x = c->index;
+    if (x) {
+        uint64_t bit = 1ull << (b & 63), word = x->bits[b >> 6];
+        at = x->before[b >> 6] + (size_t)ones(word & (bit - 1));
+        x->bits[b >> 6] = word | bit;
+        for (int w = (b >> 6) + 1; w < MC_DELAY_KEY_WORDS; w++)
+            x->before[w]++;
+    } else {
+        /* A few cells: a binary search. */
+        size_t hi = c->n;
+        at = 0;
+        while (at < hi) {
+            size_t mid = at + (hi - at) / 2;
+            if (c->cells[mid].bucket < b)
+                at = mid + 1;
+            else
+                hi = mid;
+        }
+        if (at < c->n && c->cells[at].bucket == b) {
+            cell_count(c, at, seconds);
+            return false;
+        }
     }
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 4;
@@ -241,17 +326,28 @@ static bool cells_add_at(mc_delay_cells *c, int b, double seconds, size_t *where
     memmove(&c->cells[at + 1], &c->cells[at], (c->n - at) * sizeof *c->cells);
     c->cells[at] = (mc_delay_cell){.bucket = (uint16_t)b, .count = 1, .sum = seconds, .max = seconds};
     c->n++;
+    if (!x && c->n >= MC_DELAY_INDEX_FROM)
+        index_make(c);
     return true;
 }
 
-/* Counts seconds under a stored bucket number; true when it took a new cell. */
-static bool cells_add_key(mc_delay_cells *c, int b, double seconds)
+/* Counts seconds under a stored bucket number (a part's are offset);
+ * returns true when it took a new cell. */
+static inline bool cells_add_at(mc_delay_cells *c, int b, double seconds)
 {
-    size_t at;
-    return cells_add_at(c, b, seconds, &at);
+    const mc_delay_index *x = c->index;
+    if (x) {
+        /* Its cell: after those of the 64 buckets before, and of the bits below b's. */
+        uint64_t bit = 1ull << (b & 63), word = x->bits[b >> 6];
+        if (word & bit) {
+            cell_count(c, x->before[b >> 6] + (size_t)ones(word & (bit - 1)), seconds);
+            return false;
+        }
+    }
+    return cells_add_slow(c, b, seconds);
 }
 
-bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_key(c, delay_bucket(seconds), seconds); }
+bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_at(c, delay_bucket(seconds), seconds); }
 
 int delay_bucket_memo(mc_delay_memo *m, double seconds)
 {
@@ -273,80 +369,79 @@ static int part_key(mc_delay_memo *memo, int part, double seconds)
     return part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
 }
 
-/* Counts seconds of a part in c through the memo's hint for (c, part,
- * seconds), under stored bucket key (< 0: found on a miss, the hint
- * holds it); true when it took a new cell. */
-static bool cells_add_hinted(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds, int key)
+/* As part_key, for seconds read_hundredths read as hundredths h: the
+ * bucket kept by h (one double per h) when h is small enough. */
+static int part_key_fast(mc_delay_memo *memo, int part, double seconds, uint32_t h)
 {
-    uint64_t bits;
-    memcpy(&bits, &seconds, sizeof bits);
-    uint64_t mix = (bits ^ (uint64_t)(uintptr_t)c ^ (uint64_t)(part + 1) << 56) * 0x9E3779B97F4A7C15ull;
-    mc_delay_hint *h = &memo->hint[mix >> (64 - MC_DELAY_HINT_BITS)];
-    /* The hint's cell holds its bucket still: it is the one (buckets are
-     * unique in a sorted list), whatever was put in before it since. */
-    if (h->cells == c && h->bits == bits && h->part == part && h->at < c->n && c->cells[h->at].bucket == h->key) {
-        cell_count(c, h->at, seconds);
-        return false;
+    if (h >= MC_DELAY_FAST)
+        return part_key(memo, part, seconds);
+    int b = memo->by_hundredths[h] - 1;
+    if (b < 0) {
+        b = delay_bucket(seconds);
+        memo->by_hundredths[h] = (uint16_t)(b + 1);
     }
-    if (key < 0)
-        key = part_key(memo, part, seconds);
-    size_t at;
-    bool fresh = cells_add_at(c, key, seconds, &at);
-    *h = (mc_delay_hint){.cells = c, .bits = bits, .at = (uint32_t)at, .key = (uint16_t)key, .part = (int16_t)part};
-    return fresh;
+    return part < 0 ? b : (part + 1) * MC_DELAY_BUCKETS + b;
 }
 
 bool delay_cells_add_memo(mc_delay_cells *c, mc_delay_memo *memo, int part, double seconds)
 {
-    return cells_add_hinted(c, memo, part, seconds, -1);
+    return cells_add_at(c, part_key(memo, part, seconds), seconds);
 }
 
-bool delay_split_memo(mc_delay_memo *memo, mc_str delays, double out[4])
+/* Puts seconds of a part with its stored bucket key in r. */
+static void read_put(mc_delay_read *r, int part, double seconds, int key)
 {
-    if (delays.p == NULL || delays.n == 0 || delays.n > MC_DELAY_TEXT_MAX)
-        return delay_split(delays, out);
-    uint64_t w[MC_DELAY_TEXT_MAX / 8] = {0};
-    memcpy(w, delays.p, delays.n);
-    uint64_t mix = (w[0] * 0x9E3779B97F4A7C15ull) ^ (w[1] * 0xC2B2AE3D27D4EB4Full) ^ (w[2] * 0x165667B19E3779F9ull);
-    mc_delay_split_slot *sl = &memo->split[(mix ^ (mix >> 29) ^ delays.n) & ((1u << MC_DELAY_SPLIT_BITS) - 1)];
-    /* The whole text compared: a slot answers only for its own text. */
-    if (sl->len != delays.n || sl->words[0] != w[0] || sl->words[1] != w[1] || sl->words[2] != w[2]) {
-        memcpy(sl->words, w, sizeof w);
-        sl->len = (uint32_t)delays.n;
-        sl->ok = delay_split(delays, sl->part);
+    r->seconds[r->n] = seconds;
+    r->part[r->n] = (int8_t)part;
+    r->key[r->n++] = (uint16_t)key;
+}
+
+/* Reads Postfix's delays=a/b/c/d into r when every piece is a value
+ * read_hundredths reads; false (r as it was) when one is not, or when the
+ * text is not four pieces: delay_split decides those. */
+static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r)
+{
+    double v[4];
+    uint32_t h[4];
+    size_t i = 0;
+    for (int k = 0; k < 4; k++) {
+        if (!read_hundredths(delays, &i, &v[k], &h[k]))
+            return false;
+        if (k < 3 && (i == delays.n || delays.p[i++] != '/'))
+            return false;
     }
-    memcpy(out, sl->part, sizeof sl->part);
-    return sl->ok;
+    if (i != delays.n)
+        return false;
+    for (int k = 0; k < 4; k++)
+        read_put(r, DELAY_PART_A + k, v[k], part_key_fast(memo, DELAY_PART_A + k, v[k], h[k]));
+    return true;
 }
 
 void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r)
 {
     r->n = 0;
-    double seconds = delay.p ? delay_seconds(delay) : -1.0, part[4];
-    if (seconds >= 0.0) {
-        r->seconds[r->n] = seconds;
-        r->part[r->n] = -1;
-        r->key[r->n++] = (uint16_t)part_key(memo, -1, seconds);
-    }
-    if (delays.p && delay_split_memo(memo, delays, part))
-        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++) {
-            r->seconds[r->n] = part[p - DELAY_PART_A];
-            r->part[r->n] = (int8_t)p;
-            r->key[r->n++] = (uint16_t)part_key(memo, p, part[p - DELAY_PART_A]);
-        }
+    double seconds, part[4];
+    uint32_t h;
+    size_t i = 0;
+    /* Postfix's delay= read in place; anything else (Exim's units, more
+     * decimals) as delay_seconds reads it. */
+    if (delay.p && read_hundredths(delay, &i, &seconds, &h) && i == delay.n)
+        read_put(r, -1, seconds, part_key_fast(memo, -1, seconds, h));
+    else if ((seconds = delay.p ? delay_seconds(delay) : -1.0) >= 0.0)
+        read_put(r, -1, seconds, part_key(memo, -1, seconds));
+    if (delays.p && !read_split_fast(memo, delays, r) && delay_split(delays, part))
+        for (int p = DELAY_PART_A; p <= DELAY_PART_D; p++)
+            read_put(r, p, part[p - DELAY_PART_A], part_key(memo, p, part[p - DELAY_PART_A]));
     seconds = transfer.p ? delay_seconds(transfer) : -1.0;
-    if (seconds >= 0.0) {
-        r->seconds[r->n] = seconds;
-        r->part[r->n] = DELAY_PART_DT;
-        r->key[r->n++] = (uint16_t)part_key(memo, DELAY_PART_DT, seconds);
-    }
+    if (seconds >= 0.0)
+        read_put(r, DELAY_PART_DT, seconds, part_key(memo, DELAY_PART_DT, seconds));
 }
 
-size_t delay_cells_add_read(mc_delay_cells *c, mc_delay_memo *memo, const mc_delay_read *r)
+size_t delay_cells_add_read(mc_delay_cells *c, const mc_delay_read *r)
 {
     size_t fresh = 0;
     for (unsigned i = 0; i < r->n; i++)
-        fresh += cells_add_hinted(c, memo, r->part[i], r->seconds[i], r->key[i]);
+        fresh += cells_add_at(c, r->key[i], r->seconds[i]);
     return fresh;
 }
 
@@ -354,17 +449,18 @@ size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str del
 {
     mc_delay_read r;
     delay_read_logged(memo, delay, delays, transfer, &r);
-    return delay_cells_add_read(c, memo, &r);
+    return delay_cells_add_read(c, &r);
 }
 
 bool delay_cells_add_part(mc_delay_cells *c, mc_delay_part p, double seconds)
 {
-    return cells_add_key(c, (int)(p + 1) * MC_DELAY_BUCKETS + delay_bucket(seconds), seconds);
+    return cells_add_at(c, (int)(p + 1) * MC_DELAY_BUCKETS + delay_bucket(seconds), seconds);
 }
 
 void delay_cells_free(mc_delay_cells *c)
 {
     free(c->cells);
+    free(c->index);
     memset(c, 0, sizeof *c);
 }
 

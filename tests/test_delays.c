@@ -169,49 +169,98 @@ START_TEST(test_bucket_memo)
 }
 END_TEST
 
-/* The hints of the memo never change a count: two groups' cells filled
- * through one memo (values that share hint slots, each value again and
- * again, new buckets put in before hinted cells so that those cells move,
- * a group freed and another made, likely at the same address) hold what
- * delay_cells_add and delay_cells_add_part put in cells without a memo. */
-START_TEST(test_cell_hints)
+/* A group's histogram counted the plain way: per stored bucket, the count,
+ * the sum in the order of the adds, the maximum. */
+typedef struct {
+    uint64_t count[MC_DELAY_KEYS];
+    double sum[MC_DELAY_KEYS], max[MC_DELAY_KEYS];
+} dense_cells;
+
+/* Whether c holds exactly d's buckets, in bucket order, to the bit. */
+static void check_cells(const mc_delay_cells *c, const dense_cells *d)
 {
-    mc_delay_memo memo;
-    memset(&memo, 0, sizeof memo);
-    mc_delay_cells with[2] = {{0}}, without[2] = {{0}};
-    mc_buf ea = {0}, eb = {0};
-    for (int round = 0; round < 3; round++) {
-        /* Falling values: each new bucket goes in before the cells hinted so far. */
-        for (int i = 3000; i > 0; i--) {
-            double v = i % 7 == 0 ? i / 100.0 : (i % 50) / 10.0 + round;
-            int g = i % 2, part = i % 3 == 0 ? -1 : i % 6;
-            if (part >= MC_DELAY_PARTS)
-                part = DELAY_PART_DT;
-            bool a = delay_cells_add_memo(&with[g], &memo, part, v);
-            bool b = part < 0 ? delay_cells_add(&without[g], v)
-                              : delay_cells_add_part(&without[g], (mc_delay_part)part, v);
-            ck_assert_int_eq(a, b);
-        }
-        for (int g = 0; g < 2; g++) {
-            delay_cells_encode(&with[g], &ea);
-            delay_cells_encode(&without[g], &eb);
-            ck_assert_uint_eq(ea.len, eb.len);
-            ck_assert(memcmp(ea.data, eb.data, ea.len) == 0);
-        }
-        /* A group gone, and a new one in its place (its hints stale). */
-        delay_cells_free(&with[round % 2]);
-        delay_cells_free(&without[round % 2]);
+    size_t at = 0;
+    for (int k = 0; k < MC_DELAY_KEYS; k++) {
+        if (d->count[k] == 0)
+            continue;
+        ck_assert_msg(at < c->n, "bucket %d missing", k);
+        const mc_delay_cell *x = &c->cells[at++];
+        ck_assert_int_eq(x->bucket, k);
+        ck_assert_uint_eq(x->count, d->count[k]);
+        ck_assert(memcmp(&x->sum, &d->sum[k], sizeof x->sum) == 0);
+        ck_assert(memcmp(&x->max, &d->max[k], sizeof x->max) == 0);
     }
-    mc_buf_free(&ea), mc_buf_free(&eb);
-    for (int g = 0; g < 2; g++)
-        delay_cells_free(&with[g]), delay_cells_free(&without[g]);
+    ck_assert_uint_eq(at, c->n);
+}
+
+/* The cells a group's adds make, found by its index of bits once it has
+ * MC_DELAY_INDEX_FROM cells and by a search before, are those a dense
+ * histogram per stored bucket makes: values of every part that fall (each
+ * new bucket put in before the cells counted so far, in every 64 buckets of
+ * the index), rise and come back, through a memo and without, three groups
+ * at once, one freed and made again; and a group whose cells were put in
+ * by hand in bucket order (as the store merges them) before its first add. */
+START_TEST(test_cell_index)
+{
+    static dense_cells want[3];
+    static mc_delay_memo memo;
+    memset(want, 0, sizeof want);
+    memset(&memo, 0, sizeof memo);
+    mc_delay_cells got[3] = {{0}};
+    for (int round = 0; round < 3; round++) {
+        for (int i = 4000; i > 0; i--) {
+            /* Falling, then values seen already; every part, the delay too. */
+            double v = i > 2000 ? (i - 2000) * 7.3 / 100.0 : (i % 97) / 10.0 + round;
+            int g = i % 3, part = i % 7 == 0 ? -1 : i % 5;
+            int key = part < 0 ? delay_bucket(v) : (part + 1) * MC_DELAY_BUCKETS + delay_bucket(v);
+            bool fresh = want[g].count[key] == 0;
+            want[g].count[key]++;
+            want[g].sum[key] += v;
+            if (v > want[g].max[key])
+                want[g].max[key] = v;
+            bool took = i % 2 ? delay_cells_add_memo(&got[g], &memo, part, v)
+                      : part < 0 ? delay_cells_add(&got[g], v)
+                                 : delay_cells_add_part(&got[g], (mc_delay_part)part, v);
+            ck_assert_int_eq(took, fresh);
+        }
+        for (int g = 0; g < 3; g++) {
+            check_cells(&got[g], &want[g]);
+            ck_assert_ptr_nonnull(got[g].index);
+        }
+        /* A group gone, and a new one in its place. */
+        delay_cells_free(&got[round % 3]);
+        memset(&want[round % 3], 0, sizeof want[0]);
+    }
+    for (int g = 0; g < 3; g++)
+        delay_cells_free(&got[g]);
+
+    /* Cells put in by hand, more than MC_DELAY_INDEX_FROM, then added to. */
+    mc_delay_cells c = {0};
+    memset(&want[0], 0, sizeof want[0]);
+    c.cap = 64;
+    c.cells = calloc(c.cap, sizeof *c.cells);
+    for (int k = 3; k < MC_DELAY_KEYS && c.n < 40; k += 61) {
+        c.cells[c.n++] = (mc_delay_cell){.bucket = (uint16_t)k, .count = 2, .sum = 1.5, .max = 1.0};
+        want[0].count[k] = 2, want[0].sum[k] = 1.5, want[0].max[k] = 1.0;
+    }
+    for (int i = 0; i < 600; i++) {
+        double v = (i * 37 % 600) / 10.0;
+        int part = i % 6 - 1, key = part < 0 ? delay_bucket(v) : (part + 1) * MC_DELAY_BUCKETS + delay_bucket(v);
+        want[0].count[key]++;
+        want[0].sum[key] += v;
+        if (v > want[0].max[key])
+            want[0].max[key] = v;
+        delay_cells_add_memo(&c, &memo, part, v);
+    }
+    check_cells(&c, &want[0]);
+    delay_cells_free(&c);
 }
 END_TEST
 
-/* What the read-then-count test has seen: two memos (a worker's, the
- * loop's), each group's cells both ways, and the values by part. */
+/* What the read-then-count test has seen: a worker's memo, each group's
+ * cells both ways, and the values by part. */
 static struct {
-    mc_delay_memo worker, loop;
+    mc_delay_memo worker;
     mc_delay_cells read[3], plain[3];
     size_t events, values, by_part[MC_DELAY_PARTS + 1];
 } rc;
@@ -236,7 +285,7 @@ static void read_count_line(const char *path, const char *line, size_t n)
     size_t g = rc.events++ % 3;
     mc_delay_read r;
     delay_read_logged(&rc.worker, ev.delay, ev.delays, ev.transfer, &r);
-    delay_cells_add_read(&rc.read[g], &rc.loop, &r);
+    delay_cells_add_read(&rc.read[g], &r);
     size_t values = 0;
     double v = ev.delay.p ? delay_seconds(ev.delay) : -1.0, part[4];
     if (v >= 0.0) {
@@ -258,8 +307,8 @@ static void read_count_line(const char *path, const char *line, size_t n)
 }
 
 /* The delays a worker thread reads (delay_read_logged, through its own
- * memo) and the ingest loop counts (delay_cells_add_read, through another
- * memo's hints) make the cells that every delay=, delays=, QT= and DT= of
+ * memo) and the ingest loop counts (delay_cells_add_read, through the
+ * groups' indexes) make the cells that every delay=, delays=, QT= and DT= of
  * tests/data makes counted one at a time without a memo (delay_seconds,
  * delay_split, delay_cells_add, delay_cells_add_part), in three groups. */
 START_TEST(test_read_then_count)
@@ -450,37 +499,102 @@ START_TEST(test_hash_switch)
 }
 END_TEST
 
-/* The memo of delays=a/b/c/d texts gives delay_split's answer whatever its
- * slots held before: well-formed texts, texts that differ only in their
- * last bytes or past the first 8 or 16, texts that are no split (3 or 5
- * parts, units, an empty part), the empty text and texts too long to be
- * kept, each in three passes over more texts than the memo has slots. */
-START_TEST(test_split_memo)
+/* One text read by delay_read_logged as a delay= and, four times over, as a
+ * delays=a/b/c/d, checked against delay_seconds, delay_split and
+ * delay_bucket to the bit (the read in place of Postfix's values must give
+ * their doubles, not just values close to them). */
+static void check_read(mc_delay_memo *memo, const char *text)
 {
-    mc_delay_memo memo;
-    memset(&memo, 0, sizeof memo);
-    enum { N = 3000 };
-    static char texts[N][48];
-    for (int i = 0; i < N; i++) {
-        switch (i % 6) {
-        case 0: snprintf(texts[i], sizeof texts[i], "%d.%02d/0/0/0.%02d", i / 100, i % 100, i % 97); break;
-        case 1: snprintf(texts[i], sizeof texts[i], "0/0/0.01/0.%d", i); break;
-        case 2: snprintf(texts[i], sizeof texts[i], "0.01/0.02/0.03/1.%04d", i); break; /* alike to byte 17 */
-        case 3: snprintf(texts[i], sizeof texts[i], "%d/%d/%d", i, i, i); break; /* three parts */
-        case 4: snprintf(texts[i], sizeof texts[i], "1234.5678/2345.6789/3456.7891/%d", i); break; /* too long */
-        default: snprintf(texts[i], sizeof texts[i], i % 12 == 5 ? "1m/0/0/%d" : "0//0/%d", i); break;
+    mc_delay_read r;
+    double want = delay_seconds(mc_str_cstr(text));
+    delay_read_logged(memo, mc_str_cstr(text), MC_STR_NULL, MC_STR_NULL, &r);
+    ck_assert_msg(r.n == (want >= 0.0), "'%s': %u values", text, r.n);
+    if (r.n) {
+        ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s': %.17g, not %.17g", text, r.seconds[0],
+                      want);
+        ck_assert_int_eq(r.part[0], -1);
+        ck_assert_int_eq(r.key[0], delay_bucket(want));
+    }
+    /* The text as each of the four parts, the others varied around it. */
+    char four[256];
+    static const char *const other[] = {"0", "0.01", "12", "3.5"};
+    for (int at = 0; at < 4; at++) {
+        size_t len = 0;
+        for (int k = 0; k < 4; k++)
+            len += (size_t)snprintf(four + len, sizeof four - len, "%s%s", k ? "/" : "",
+                                    k == at ? text : other[(k + at) % 4]);
+        double parts[4];
+        bool ok = delay_split(mc_str_make(four, len), parts);
+        delay_read_logged(memo, MC_STR_NULL, mc_str_make(four, len), MC_STR_NULL, &r);
+        ck_assert_msg(r.n == (ok ? 4 : 0), "'%s': %u values", four, r.n);
+        for (int k = 0; ok && k < 4; k++) {
+            ck_assert_msg(memcmp(&r.seconds[k], &parts[k], sizeof parts[k]) == 0, "'%s' part %d: %.17g, not %.17g",
+                          four, k, r.seconds[k], parts[k]);
+            ck_assert_int_eq(r.part[k], DELAY_PART_A + k);
+            ck_assert_int_eq(r.key[k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
         }
     }
-    for (int pass = 0; pass < 3; pass++)
-        for (int k = 0; k < N + 1; k++) {
-            int i = pass == 1 ? N - k : k;
-            mc_str t = i == N ? mc_str_make("", 0) : mc_str_cstr(texts[i]);
-            double a[4] = {-1, -1, -1, -1}, b[4] = {-1, -1, -1, -1};
-            bool ok = delay_split(t, a);
-            ck_assert_int_eq(delay_split_memo(&memo, t, b), ok);
-            if (ok)
-                ck_assert_msg(memcmp(a, b, sizeof a) == 0, "parts of %s", texts[i]);
+}
+
+/* Postfix's values read in place (delay_read_logged) are the doubles and
+ * buckets that delay_seconds, delay_split and delay_bucket give, for every
+ * value of at most two decimals below 1,000 s (each hundredth written as
+ * "W", "W.D", "W.DD", with a leading zero and a trailing one, the memo's
+ * bucket of a hundredth first taken from one of its writings and then read
+ * for the others, in two orders), and for what a log can hold besides:
+ * more decimals, long numbers, Exim's units, garbage. */
+START_TEST(test_read_in_place)
+{
+    static mc_delay_memo memo;
+    memset(&memo, 0, sizeof memo);
+    char text[64];
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < 100000; k++) {
+            int h = pass ? 99999 - k : k, w = h / 100, d1 = h / 10 % 10, d2 = h % 10;
+            static const char *const shapes[] = {"%d.%d%d", "%d.%d", "%d", "0%d.%d%d", "%d.%d%d0"};
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                size_t sh = (s + (size_t)pass * 2) % 5; /* another writing first on the second pass */
+                if (sh == 1 && d2 != 0)
+                    continue; /* "W.D" only when it is that value */
+                if (sh == 2 && (d1 != 0 || d2 != 0))
+                    continue;
+                if (sh == 0 || sh == 3 || sh == 4)
+                    snprintf(text, sizeof text, shapes[sh], w, d1, d2);
+                else if (sh == 1)
+                    snprintf(text, sizeof text, shapes[sh], w, d1);
+                else
+                    snprintf(text, sizeof text, shapes[sh], w);
+                if (k % 50 == 0 || h < 2000)
+                    check_read(&memo, text); /* the four parts too, for a share */
+                else {
+                    mc_delay_read r;
+                    double want = delay_seconds(mc_str_cstr(text));
+                    delay_read_logged(&memo, mc_str_cstr(text), MC_STR_NULL, MC_STR_NULL, &r);
+                    ck_assert_uint_eq(r.n, 1);
+                    ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s'", text);
+                    ck_assert_int_eq(r.key[0], delay_bucket(want));
+                }
+            }
         }
+    static const char *const odd[] = {
+        "0", "0.1", "12.34", "1234.5", "0.00", "0.001", "0.125", "0.09999999999999999999", "1.23456789012345678901",
+        "9999999", "9999999.99", "10000000", "12345678.9", "123456789012345678901234567890", "00000000000000000001",
+        "327.67", "327.68", "655.35", "655.36", "99999.99", "1.", ".5", "1..2", "1.2.3", "", "1x", "x1", "-1", "+1",
+        "1 ", " 1", "1/2", "0.716s", "23s", "1m2s", "2d3h", "1w", "1h0m5s", "1m2", "s", "1e3", "0x10", "١٢",
+        "12345678901234567890123456789012345678901", "1.5e", "0.0.0", "7.", "07", "007.07", "0.10", "0.01"};
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+            check_read(&memo, odd[i]);
+    /* Texts that are no four pieces of such values. */
+    static const char *const bad[] = {"", "0/0/0", "0/0/0/0/0", "0/0/0/", "/0/0/0", "0//0/0", "0/0/0/0 ", "0/0/0/0.",
+                                      "0/0.1.2/0/0", "0/0/0/1m", "0.001/0/0/0", "1.2/3/4/5s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mc_delay_read r;
+        double parts[4];
+        bool ok = delay_split(mc_str_cstr(bad[i]), parts);
+        delay_read_logged(&memo, MC_STR_NULL, mc_str_cstr(bad[i]), MC_STR_NULL, &r);
+        ck_assert_uint_eq(r.n, ok ? 4 : 0);
+    }
 }
 END_TEST
 
@@ -790,8 +904,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_delay_values);
     tcase_add_test(tc, test_delay_split);
     tcase_add_test(tc, test_bucket_memo);
-    tcase_add_test(tc, test_cell_hints);
-    tcase_add_test(tc, test_split_memo);
+    tcase_add_test(tc, test_cell_index);
+    tcase_add_test(tc, test_read_in_place);
     tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_packed_adds);
     tcase_add_test(tc, test_hash_switch);
