@@ -37,12 +37,12 @@ static const unsigned char byte_class[256] = {
 
 /* The bytes that end the runs of the readers' negated classes, one bit a
  * set: S_SPACE \s (ASCII whitespace: PCRE2 without UCP), S_ANGLE < >, S_COMMA ',', S_ROUND ( ), S_OPEN [,
- * S_CLOSE ].  A run then costs one load and test a byte. */
-enum { S_SPACE = 1, S_ANGLE = 2, S_COMMA = 4, S_ROUND = 8, S_OPEN = 16, S_CLOSE = 32 };
+ * S_CLOSE ], S_RPAREN ) alone.  A run then costs one load and test a byte. */
+enum { S_SPACE = 1, S_ANGLE = 2, S_COMMA = 4, S_ROUND = 8, S_OPEN = 16, S_CLOSE = 32, S_RPAREN = 64 };
 static const unsigned char stop_class[256] = {
     ['\t'] = S_SPACE, ['\n'] = S_SPACE, ['\v'] = S_SPACE, ['\f'] = S_SPACE, ['\r'] = S_SPACE, [' '] = S_SPACE,
-    ['<'] = S_ANGLE,   ['>'] = S_ANGLE,   [','] = S_COMMA,   ['('] = S_ROUND,   [')'] = S_ROUND,   ['['] = S_OPEN,
-    [']'] = S_CLOSE,
+    ['<'] = S_ANGLE,   ['>'] = S_ANGLE,   [','] = S_COMMA,   ['('] = S_ROUND,   [')'] = S_ROUND | S_RPAREN,
+    ['['] = S_OPEN,    [']'] = S_CLOSE,
 };
 
 /* Where the run of bytes none of whose stop bits is in stops, from i, ends. */
@@ -89,10 +89,9 @@ static size_t run_class(mc_str s, size_t i, unsigned char cls)
 /* The bits of the 16 bytes of x that equal c. */
 static inline unsigned bytes_eq(__m128i x, char c) { return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c))); }
 
-/* The bits of the 16 bytes of x that end a Postfix reader's run: not of
- * class cls (C_ALNUM, C_DIGIT) when cls is given, else one of stops
- * (S_SPACE, S_ANGLE, S_COMMA only). */
-static inline unsigned run_ends(__m128i x, unsigned char cls, unsigned char stops)
+/* The bits of the 16 bytes of x that end a reader's run: not of class
+ * cls (C_ALNUM, C_DIGIT) when cls is given, else one of stops. */
+static inline __attribute__((always_inline)) unsigned run_ends(__m128i x, unsigned char cls, unsigned char stops)
 {
     if (cls) {
         unsigned in = factread_bytes_in(x, '0', '9');
@@ -107,17 +106,28 @@ static inline unsigned run_ends(__m128i x, unsigned char cls, unsigned char stop
         hit |= bytes_eq(x, '<') | bytes_eq(x, '>');
     if (stops & S_COMMA)
         hit |= bytes_eq(x, ',');
+    if (stops & S_ROUND)
+        hit |= bytes_eq(x, '(') | bytes_eq(x, ')');
+    else if (stops & S_RPAREN)
+        hit |= bytes_eq(x, ')');
+    if (stops & S_OPEN)
+        hit |= bytes_eq(x, '[');
+    if (stops & S_CLOSE)
+        hit |= bytes_eq(x, ']');
     return hit;
 }
 #endif
 
 /* run_class(s, i, cls) when cls is given, else run_until(s, i, stops),
- * for the Postfix readers: 16 bytes a step while they lie within s, the
+ * for the Postfix readers and Exim's client: 16 bytes a step while they lie within s, the
  * last fewer than 16 as the last 16 of s with the bytes before i left out
  * (a queue id is 10 to 17 bytes, a sender or message-id 20 to 40: the
  * table's loop cost ~6 instructions a byte).  A message shorter than 16
- * bytes is read byte by byte. */
-static inline size_t pf_run(mc_str s, size_t i, unsigned char cls, unsigned char stops)
+ * bytes is read byte by byte.  Always inlined: each caller's cls and
+ * stops are constants that leave one or two compares a step (called, it
+ * tested them all every step). */
+static inline __attribute__((always_inline)) size_t pf_run(mc_str s, size_t i, unsigned char cls,
+                                                           unsigned char stops)
 {
 #if defined(__SSE2__)
     if (s.n >= 16) {
@@ -317,28 +327,39 @@ static mc_factread_result exim_completed(mc_str s, mc_fact_fields *out)
 
 /* (?:[^\s\[\]()]+ )?(?:\([^)]*\) )?\[[^\]\s]+\] at i, its four ways in
  * PCRE2's order (each optional piece first taken, then left out): the
- * end of the first way that fits, or 0. */
-static size_t exim_client(mc_str s, size_t i)
+ * end of the first way that fits, or 0.  Each piece is read once where it
+ * may stand (the name at i, the comment at i or after the name, the
+ * address), its runs 16 bytes a step: tried way by way, the name was read
+ * twice and every run byte by byte, ~250 instructions a client.  Not
+ * inlined: its three runs inlined made exim_received too large for the
+ * field searches to be inlined with their field known. */
+static __attribute__((noinline)) size_t exim_client(mc_str s, size_t i)
 {
+    /* (?:[^\s\[\]()]+ ): where what follows it starts, or 0 (absent). */
+    size_t e = pf_run_until(s, i, S_SPACE | S_ROUND | S_OPEN | S_CLOSE);
+    size_t named = e > i && e < s.n && s.p[e] == ' ' ? e + 1 : 0;
+    size_t from[4] = {named, named, i, i};
+    size_t comment[2] = {0, 0}; /* after (?:\([^)]*\) ) from named, from i; 0: absent */
+    for (int k = 0; k < 2; k++) {
+        size_t j = k == 0 ? named : i;
+        if ((k == 0 && named == 0) || j >= s.n || s.p[j] != '(')
+            continue;
+        size_t close = pf_run_until(s, j + 1, S_RPAREN);
+        if (close + 1 < s.n && s.p[close + 1] == ' ')
+            comment[k] = close + 2;
+    }
     for (int way = 0; way < 4; way++) {
-        size_t j = i;
-        if (way < 2) { /* (?:[^\s\[\]()]+ ) */
-            size_t e = run_until(s, j, S_SPACE | S_ROUND | S_OPEN | S_CLOSE);
-            if (e == j || e >= s.n || s.p[e] != ' ')
+        size_t j = from[way];
+        if (way < 2 && named == 0)
+            continue;
+        if (way % 2 == 0) {
+            if (comment[way / 2] == 0)
                 continue;
-            j = e + 1;
-        }
-        if (way % 2 == 0) { /* (?:\([^)]*\) ) */
-            if (j >= s.n || s.p[j] != '(')
-                continue;
-            const char *close = memchr(s.p + j + 1, ')', s.n - j - 1);
-            if (close == NULL || (size_t)(close - s.p) + 1 >= s.n || close[1] != ' ')
-                continue;
-            j = (size_t)(close - s.p) + 2;
+            j = comment[way / 2];
         }
         if (j >= s.n || s.p[j] != '[') /* \[[^\]\s]+\] */
             continue;
-        size_t e = run_until(s, j + 1, S_SPACE | S_CLOSE);
+        e = pf_run_until(s, j + 1, S_SPACE | S_CLOSE);
         if (e > j + 1 && e < s.n && s.p[e] == ']')
             return e + 1;
     }
@@ -350,7 +371,8 @@ static size_t exim_client(mc_str s, size_t i)
  * where the field's value fits.  Its end and value, or false. */
 typedef enum { F_CLIENT, F_SIZE, F_ID } exim_field;
 
-static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *value, bool *ask)
+static inline __attribute__((always_inline)) bool exim_value(mc_str s, size_t at, exim_field f, size_t *end,
+                                                           mc_str *value, bool *ask)
 {
     size_t e;
     switch (f) {
@@ -363,7 +385,7 @@ static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *v
     case F_SIZE: /* S=(?<size>[0-9]{1,18})(?= |$): the space is left for the next field's search */
         if (!lit_at(s, at, "S="))
             return false;
-        e = run_class(s, at + 2, C_DIGIT);
+        e = pf_run_digits(s, at + 2);
         if (e == at + 2 || e - (at + 2) > 18 || (!(e < s.n && s.p[e] == ' ') && !dollar_at(s, e)))
             return false;
         *value = span(s, at + 2, e);
@@ -393,15 +415,29 @@ static bool exim_value(mc_str s, size_t at, exim_field f, size_t *end, mc_str *v
 static inline size_t next_field_space(mc_str s, size_t from, char c)
 {
 #if defined(__SSE2__)
-    for (; s.n >= 17 && from <= s.n - 17; from += 16) {
-        __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(s.p + from));
-        __m128i next = _mm_loadu_si128((const __m128i *)(const void *)(s.p + from + 1));
-        unsigned hit = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(here, _mm_set1_epi8(' ')),
-                                                                 _mm_cmpeq_epi8(next, _mm_set1_epi8(c))));
-        unsigned nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(here, _mm_set1_epi8('\n')));
-        if ((hit | nl) != 0) {
-            unsigned k = (unsigned)__builtin_ctz(hit | nl);
-            return nl >> k & 1 ? SIZE_MAX : from + k;
+    if (s.n >= 17) {
+        for (size_t at = from;; at += 16) {
+            /* The last fewer than 16 places as the last 16 (each with the
+             * byte after it within s), those before from left out: read
+             * one by one, they cost ~60 instructions a search. */
+            unsigned keep = 0xFFFF;
+            if (at > s.n - 17) {
+                if (at >= s.n)
+                    return SIZE_MAX;
+                keep = 0xFFFFu << (at - (s.n - 17)) & 0xFFFF;
+                at = s.n - 17;
+            }
+            __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(s.p + at));
+            __m128i next = _mm_loadu_si128((const __m128i *)(const void *)(s.p + at + 1));
+            unsigned hit = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(here, _mm_set1_epi8(' ')),
+                                                                     _mm_cmpeq_epi8(next, _mm_set1_epi8(c))));
+            unsigned nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(here, _mm_set1_epi8('\n')));
+            if (((hit | nl) & keep) != 0) {
+                unsigned k = (unsigned)__builtin_ctz((hit | nl) & keep);
+                return nl >> k & 1 ? SIZE_MAX : at + k;
+            }
+            if (at == s.n - 17)
+                return SIZE_MAX; /* the last place, s.n - 1, has no byte after it */
         }
     }
 #endif
@@ -415,7 +451,8 @@ static inline size_t next_field_space(mc_str s, size_t from, char c)
  * first newline from i (no word crosses one; a client's "(...)" may have
  * taken i past the line's first); *i moves past it when found.  Only
  * the words that start with the field's first byte are read. */
-static void exim_field_search(mc_str s, size_t *i, exim_field f, mc_str *value, bool *ask)
+static inline __attribute__((always_inline)) void exim_field_search(mc_str s, size_t *i, exim_field f, mc_str *value,
+                                                                   bool *ask)
 {
     static const char first[] = {[F_CLIENT] = 'H', [F_SIZE] = 'S', [F_ID] = 'i'};
     for (size_t q = next_field_space(s, *i, first[f]); q != SIZE_MAX; q = next_field_space(s, q + 1, first[f])) {
