@@ -439,21 +439,27 @@ static void grow_index(mc_messages *m)
 }
 
 /* Drops quiet messages once a sweep interval of log time, and makes room
- * when full: the quietest go first, in steps of half the remaining lifetime. */
-static void sweep(mc_messages *m, mc_msg_figures *fig)
+ * when full: the quietest go first, in steps of half the remaining lifetime.
+ * Whether it rebuilt the index (else every slot is as it was). */
+static bool sweep(mc_messages *m, mc_msg_figures *fig)
 {
     bool full = m->n >= m->capacity;
     if (!full && m->now - m->last_sweep < m->sweep_every)
-        return;
+        return false;
     m->last_sweep = m->now;
     int64_t keep = m->lifetime;
+    bool rebuilt = false;
     /* Nothing quiet for that long (most sweeps): the table stays as it is. */
-    if (m->oldest < m->now - keep)
+    if (m->oldest < m->now - keep) {
         rebuild(m, m->now - keep, fig);
+        rebuilt = true;
+    }
     while (m->n >= m->capacity - m->capacity / 8 && keep > 0) {
         keep /= 2;
         rebuild(m, m->now - keep, fig);
+        rebuilt = true;
     }
+    return rebuilt;
 }
 
 /* The slot of a key (in m->keybuf, kn bytes, hash h), or of the empty
@@ -564,11 +570,10 @@ void messages_prefetch(const mc_messages *m, uint64_t mix)
 {
     const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
-        /* 128 bytes, not aligned to a cache line: three lines at most. */
+        /* 128 bytes on cache lines (entry_take's blocks): two lines. */
         const char *e = (const char *)entry_at(m, memo->pos1 - 1);
         __builtin_prefetch(e, 1);
         __builtin_prefetch(e + 64, 1);
-        __builtin_prefetch(e + sizeof(msg_entry) - 1, 1);
     }
 }
 
@@ -609,9 +614,11 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     }
     if (!create)
         return NULL;
-    sweep(m, fig);
-    if ((m->n + 1) * 2 > m->n_slots)
+    bool moved = sweep(m, fig);
+    if ((m->n + 1) * 2 > m->n_slots) {
         grow_index(m);
+        moved = true;
+    }
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, m->keybuf, kn, h);
@@ -626,8 +633,10 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
         m->oldest = now;
     e->dirty = true;
     /* The sweep or the growth may have moved the chain's end (and, once,
-     * the hash). */
-    s = find_key(m, kn, &h, true);
+     * the hash); without them (most new messages) slot s still ends it:
+     * entry_take and entry_set_key touch no slot. */
+    if (moved)
+        s = find_key(m, kn, &h, true);
     e->hash = h;
     slot_put(m, s, slot_make(h, i));
     m->n++;
