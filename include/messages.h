@@ -46,6 +46,12 @@ uint64_t messages_mix(mc_str queue_id);
 /* Asks memory for the entry of the message whose queue id's mix is mix,
  * when the memo knows it (the loop's thread). */
 void messages_prefetch(const mc_messages *m, uint64_t mix);
+/* Asks memory for the index slot (and its bit) where the lookup of host,
+ * program and queue id (mix: its messages_mix) will start, when the memo
+ * does not know the message (most of them a new message: at scale two
+ * misses); the loop's thread, a few lines before the line is applied.
+ * Only memory is asked for: no answer depends on it. */
+void messages_prefetch_slot(const mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix);
 /* messages_fact and messages_event given the mix of the line's queue id
  * (messages_mix; NULL: none): the same answers. */
 void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, mc_msg_figures *fig);

@@ -787,6 +787,24 @@ static void apply_prefetch(const mc_chunk *c, const mc_line_out *l, const mc_mes
     }
 }
 
+#define SLOT_AHEAD 4 /* lines between a line's index slot asked for and its join */
+
+/* Asks memory for the index slot where the join of line l will look for
+ * its message, when the memo does not know it: the line's fact or event,
+ * and its bytes, were asked for APPLY_AHEAD lines before, so reading its
+ * host, program and queue id here does not wait. */
+static void apply_prefetch_slot(const mc_chunk *c, const mc_line_out *l, const mc_messages *m)
+{
+    if (l->mix_of == MC_MIX_FACT) {
+        const mc_fact *f = &c->facts[l->fact];
+        if (f->kind != FACT_NONE)
+            messages_prefetch_slot(m, f->host, f->program, f->queue_id, l->mix);
+    } else if (l->mix_of == MC_MIX_EVENT) {
+        const mc_event *ev = &c->events[l->ev];
+        messages_prefetch_slot(m, ev->host, ev->program, ev->queue_id, l->mix);
+    }
+}
+
 /* Applies a parsed chunk line by line.  STREAM_END: all of it applied. */
 static stream_result apply_chunk(run_state *rs, mc_chunk *c)
 {
@@ -794,10 +812,14 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
     const mc_messages *join = o->messages;
     for (size_t i = 0; i < c->n_lines && i < APPLY_AHEAD; i++)
         apply_prefetch(c, &c->lines[i], join);
+    for (size_t i = 0; join && i < c->n_lines && i < SLOT_AHEAD; i++)
+        apply_prefetch_slot(c, &c->lines[i], join);
     for (size_t i = 0; i < c->n_lines; i++) {
         const mc_line_out *l = &c->lines[i];
         if (i + APPLY_AHEAD < c->n_lines)
             apply_prefetch(c, &c->lines[i + APPLY_AHEAD], join);
+        if (join && i + SLOT_AHEAD < c->n_lines)
+            apply_prefetch_slot(c, &c->lines[i + SLOT_AHEAD], join);
         mc_str line = chunk_line(c, l);
         uint64_t lines_now = rs->blk_lines + c->base_lines + l->lines;
         uint64_t skipped_now = rs->blk_skipped + c->base_skipped + l->skipped;

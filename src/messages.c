@@ -58,6 +58,7 @@ enum {
 #define MEMO_BITS 10     /* 1024 messages recently looked up */
 #define MAX_PROBES 64     /* slots a probe walks before the index takes SipHash */
 #define LONG_CHAIN SIZE_MAX /* find_slot's answer past MAX_PROBES */
+#define PREFETCH_SLOTS ((size_t)1 << 15) /* an index of 256 KB or more: its slots are asked for ahead */
 #define NOT_NOTED 255    /* an entry's host_len, inst_len when not noted (imported, or that long) */
 
 typedef struct {
@@ -310,17 +311,17 @@ static size_t instance_len(mc_str program)
     return slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
 }
 
-/* host '\n' instance '\n' queue id '\n' into m->keybuf; its length, or 0
- * when it does not fit.  The instance is the syslog program up to its
- * first '/' (postfix, postfix-out), so instances on one host stay apart. */
-static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
+/* host '\n' instance '\n' queue id '\n' into k (MAX_KEY bytes); its
+ * length, or 0 when it does not fit.  The instance is the syslog program up
+ * to its first '/' (postfix, postfix-out), so instances on one host stay
+ * apart. */
+static size_t key_into(char *k, mc_str host, mc_str program, mc_str queue_id)
 {
     size_t inst = instance_len(program);
     size_t hn = host.p ? host.n : 0;
     size_t need = hn + inst + queue_id.n + 3;
-    if (need > sizeof m->keybuf)
+    if (need > MAX_KEY)
         return 0;
-    char *k = m->keybuf;
     if (hn)
         memcpy(k, host.p, hn);
     k[hn] = '\n';
@@ -330,6 +331,13 @@ static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue
     memcpy(k + hn + inst + 2, queue_id.p, queue_id.n);
     k[need - 1] = '\n';
     return need;
+}
+
+/* The key of host, program and queue id into m->keybuf (key_into's). */
+static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
+{
+    _Static_assert(sizeof m->keybuf == MAX_KEY, "keybuf holds MAX_KEY bytes");
+    return key_into(m->keybuf, host, program, queue_id);
 }
 
 /* Remembers the key of a message leaving the table, for the database. */
@@ -439,21 +447,27 @@ static void grow_index(mc_messages *m)
 }
 
 /* Drops quiet messages once a sweep interval of log time, and makes room
- * when full: the quietest go first, in steps of half the remaining lifetime. */
-static void sweep(mc_messages *m, mc_msg_figures *fig)
+ * when full: the quietest go first, in steps of half the remaining lifetime.
+ * Whether it rebuilt the index (else every slot is as it was). */
+static bool sweep(mc_messages *m, mc_msg_figures *fig)
 {
     bool full = m->n >= m->capacity;
     if (!full && m->now - m->last_sweep < m->sweep_every)
-        return;
+        return false;
     m->last_sweep = m->now;
     int64_t keep = m->lifetime;
+    bool rebuilt = false;
     /* Nothing quiet for that long (most sweeps): the table stays as it is. */
-    if (m->oldest < m->now - keep)
+    if (m->oldest < m->now - keep) {
         rebuild(m, m->now - keep, fig);
+        rebuilt = true;
+    }
     while (m->n >= m->capacity - m->capacity / 8 && keep > 0) {
         keep /= 2;
         rebuild(m, m->now - keep, fig);
+        rebuilt = true;
     }
+    return rebuilt;
 }
 
 /* The slot of a key (in m->keybuf, kn bytes, hash h), or of the empty
@@ -564,12 +578,30 @@ void messages_prefetch(const mc_messages *m, uint64_t mix)
 {
     const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
-        /* 128 bytes, not aligned to a cache line: three lines at most. */
+        /* 128 bytes on cache lines (entry_take's blocks): two lines. */
         const char *e = (const char *)entry_at(m, memo->pos1 - 1);
         __builtin_prefetch(e, 1);
         __builtin_prefetch(e + 64, 1);
-        __builtin_prefetch(e + sizeof(msg_entry) - 1, 1);
     }
+}
+
+void messages_prefetch_slot(const mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix)
+{
+    /* A small index stays in the caches: nothing to ask for. */
+    if (m->n_slots < PREFETCH_SLOTS || queue_id.p == NULL || queue_id.n == 0)
+        return;
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix)
+        return;
+    char key[MAX_KEY];
+    size_t kn = key_into(key, host, program, queue_id);
+    if (kn == 0)
+        return;
+    /* The hash lookup will make (the same table, key and function, unless
+     * the index takes SipHash in between: then a wasted prefetch). */
+    size_t s = hash_of(m, key, kn) & (m->n_slots - 1);
+    __builtin_prefetch(&m->busy[s >> 6]);
+    __builtin_prefetch(&m->slots[s], 1);
 }
 
 /* The entry of a key, created when missing (NULL when the key is too long
@@ -609,9 +641,11 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     }
     if (!create)
         return NULL;
-    sweep(m, fig);
-    if ((m->n + 1) * 2 > m->n_slots)
+    bool moved = sweep(m, fig);
+    if ((m->n + 1) * 2 > m->n_slots) {
         grow_index(m);
+        moved = true;
+    }
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(e, m->keybuf, kn, h);
@@ -626,8 +660,10 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
         m->oldest = now;
     e->dirty = true;
     /* The sweep or the growth may have moved the chain's end (and, once,
-     * the hash). */
-    s = find_key(m, kn, &h, true);
+     * the hash); without them (most new messages) slot s still ends it:
+     * entry_take and entry_set_key touch no slot. */
+    if (moved)
+        s = find_key(m, kn, &h, true);
     e->hash = h;
     slot_put(m, s, slot_make(h, i));
     m->n++;
