@@ -106,6 +106,13 @@ static inline size_t factread_exim_id24(const char *p)
  * needing lit does not apply to it (parse.c tries the reader first). */
 bool factread_lacks(const char *src, const char *lit, size_t n);
 
+/* Whether the reader of src (one with a reader) says yes only on a
+ * message that starts with an Exim message id, a space and a byte other
+ * than 'e' (Exim's: the id, then " <= " or " Completed").  Then the
+ * Exim prefix's gate would turn such a message away (parse.c reads it
+ * before the prefix: lineread_gate_spares_exim_ids). */
+bool factread_exim_id_first(const char *src);
+
 /* The i-th pattern source that has a reader (NULL past the last): tests. */
 const char *factread_source(size_t i);
 

@@ -58,6 +58,11 @@ typedef bool (*mc_prefix_gate_fn)(mc_str msg);
 /* The gate of the [@mta] prefix pattern whose source is src, or NULL. */
 mc_prefix_gate_fn lineread_prefix_gate_for(const char *src);
 
+/* Whether gate turns away (answers no on) every message that starts with
+ * an Exim message id, a space and a byte other than 'e', and not with
+ * "exim": the shipped Exim prefix's gate (its prefix then matches empty). */
+bool lineread_gate_spares_exim_ids(mc_prefix_gate_fn gate);
+
 /* The i-th pattern source that has a reader (NULL past the last), and the
  * i-th prefix source that has a gate: tests. */
 const char *lineread_source(size_t i);

@@ -217,6 +217,10 @@ typedef struct {
      * scan's bits of every fact rule's first literal (n 0: none, a rule
      * without a literal or no set); a scan with none of them holds no fact. */
     mc_litgate *fact_gates;
+    /* Per MTA, per fact rule: its reader may read the message before the
+     * MTA's prefix, whose gate turns away every line the reader takes
+     * (Exim's: factread_exim_id_first, lineread_gate_spares_exim_ids). */
+    bool **fact_unprefixed;
     /* Per MTA, per line rule: the hand reader of its pattern, or NULL;
      * per MTA: the gate of its prefix pattern, or NULL (lineread.h). */
     mc_lineread_fn **line_readers;

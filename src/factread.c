@@ -574,4 +574,10 @@ bool factread_lacks(const char *src, const char *lit, size_t n)
     return false;
 }
 
+bool factread_exim_id_first(const char *src)
+{
+    mc_factread_fn fn = factread_for(src);
+    return fn == exim_received || fn == exim_completed || fn == exim_generated;
+}
+
 const char *factread_source(size_t i) { return i < sizeof readers / sizeof readers[0] ? readers[i].src : NULL; }

@@ -1707,6 +1707,12 @@ mc_prefix_gate_fn lineread_prefix_gate_for(const char *src)
     return NULL;
 }
 
+/* exim_prefix_gate on a message that starts with an Exim id ([0-9A-Za-z]
+ * only, 16-23 bytes, byte 4 not '-'), a space and a byte other than 'e',
+ * and not with "exim": byte 0 is no '[', no date, and the first space is
+ * the id's end (within 24 bytes), not followed by "exim": no. */
+bool lineread_gate_spares_exim_ids(mc_prefix_gate_fn gate) { return gate != NULL && gate == exim_prefix_gate; }
+
 const char *lineread_source(size_t i) { return i < sizeof readers / sizeof readers[0] ? readers[i].src : NULL; }
 
 const char *lineread_prefix_source(size_t i) { return i < sizeof gates / sizeof gates[0] ? gates[i].src : NULL; }

@@ -119,8 +119,10 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
     p->reply_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->reply_readers);
     p->stage_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->stage_readers);
     p->local_readers = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->local_readers);
+    p->fact_unprefixed = mc_xcalloc(rules->n_mtas ? rules->n_mtas : 1, sizeof *p->fact_unprefixed);
     for (size_t i = 0; i < rules->n_mtas; i++) {
         const mc_mta_rules *m = &rules->mtas[i];
+        p->fact_unprefixed[i] = mc_xcalloc(m->n_facts ? m->n_facts : 1, sizeof **p->fact_unprefixed);
         p->line_readers[i] = mc_xcalloc(m->n_rules ? m->n_rules : 1, sizeof **p->line_readers);
         p->reply_readers[i] = mc_xcalloc(m->n_replies ? m->n_replies : 1, sizeof **p->reply_readers);
         p->stage_readers[i] = mc_xcalloc(m->n_stages ? m->n_stages : 1, sizeof **p->stage_readers);
@@ -134,6 +136,9 @@ static void lineread_init(mc_parser *p, const mc_parse_rules *rules)
             p->stage_readers[i][j] = lineread_stage_for(m->stages[j].pat.source);
         if (m->has_prefix)
             p->prefix_gates[i] = lineread_prefix_gate_for(m->prefix.source);
+        for (size_t j = 0; j < m->n_facts; j++)
+            p->fact_unprefixed[i][j] = p->fact_readers[i][j] != NULL && lineread_gate_spares_exim_ids(p->prefix_gates[i]) &&
+                                       factread_exim_id_first(m->facts[j].pat.source);
         if (m->has_local)
             p->local_readers[i] = lineread_local_for(m->local.source);
     }
@@ -200,6 +205,10 @@ void parser_free(mc_parser *p)
     free_readers(&p->stage_readers, p->rules->n_mtas);
     free(p->prefix_gates);
     p->prefix_gates = NULL;
+    for (size_t i = 0; p->fact_unprefixed && i < p->rules->n_mtas; i++)
+        free(p->fact_unprefixed[i]);
+    free(p->fact_unprefixed);
+    p->fact_unprefixed = NULL;
     free(p->local_readers);
     p->local_readers = NULL;
     if (p->budget_ctx)
@@ -678,6 +687,28 @@ static void take_fact(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r
         fact_fill(p, r, ll, host, &ff);
 }
 
+/* take_fact before the MTA's prefix, for a rule whose reader may read
+ * first (fact_unprefixed): the message as it stands, when the prefix's
+ * gate would be asked (short enough, a budget not yet cut: as
+ * prefix_may_match) and turn it away, i.e. when the reader takes it and
+ * it does not start with "exim".  The prefix then matches empty and
+ * take_fact would read the same message.  False: nothing filled, the
+ * prefix and take_fact run as before (an Exim fact line asked the gate,
+ * ~70 instructions with the call, only to learn it has no prefix). */
+static bool take_unprefixed(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, const mc_logline *ll)
+{
+    mc_str msg = ll->message;
+    if (msg.n > MC_FACTREAD_MAX || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT ||
+        (msg.n >= 4 && memcmp(msg.p, "exim", 4) == 0))
+        return false;
+    mc_fact_fields ff;
+    memset(&ff, 0, sizeof ff);
+    if (p->fact_readers[m - p->rules->mtas][r - m->facts](msg, &ff) != FACTREAD_YES)
+        return false;
+    fact_fill(p, r, ll, ll->host, &ff);
+    return true;
+}
+
 /* find_fact_rule and take_fact at once, for an MTA whose fact literals are
  * looked for one by one in the message its patterns read (no literal set,
  * no prefix).  A rule whose reader answers first (fact_first) is settled
@@ -824,9 +855,13 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         return PARSE_NOTHING;
     if (daemon < 0)
         p->mta_lines++;
+    /* An Exim fact line its reader takes as it stands has no prefix. */
+    bool unprefixed = fact != NULL && !fact_taken && p->fact_unprefixed[m - p->rules->mtas][fact - m->facts] &&
+                      take_unprefixed(p, m, fact, ll);
+    fact_taken |= unprefixed;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll->message, host = ll->host;
-    if (m->has_prefix && prefix_may_match(p, m, msg) && budget_match(p, &m->prefix, msg)) {
+    if (m->has_prefix && !unprefixed && prefix_may_match(p, m, msg) && budget_match(p, &m->prefix, msg)) {
         mc_str whole = pattern_capture(&p->matcher, msg, 0);
         mc_str h = pattern_group(&m->prefix, &p->matcher, msg, G_HOST);
         if (h.p)

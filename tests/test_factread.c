@@ -552,6 +552,77 @@ START_TEST(test_fact_gate)
 }
 END_TEST
 
+/* ---- 6. Exim's fact lines read before the prefix ----------------------- */
+
+/* Every line of one Exim file, and each whose message (after its date)
+ * starts with a word: under a syslog tag, with a stamp after the tag, with
+ * a [pid] before it, with the word's first 4 bytes "exim", with "exim"
+ * after the word, and with the byte after the word's space an 'e'. */
+static void compare_unprefixed_file(mc_parser *a, mc_parser *b, const char *path)
+{
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char line[4096], buf[8192];
+    long got;
+    while ((got = next_line(f, line, sizeof line)) >= 0) {
+        size_t n = (size_t)got;
+        compare_first(a, b, line, n);
+        /* "YYYY-MM-DD HH:MM:SS " and a word of at least 4 bytes */
+        if (n < 26 || n > 2000 || line[4] != '-' || line[19] != ' ' || strchr(line + 20, ' ') == NULL)
+            continue;
+        const char *date = line, *msg = line + 20, *rest = strchr(msg, ' ');
+        int w = (int)(rest - msg);
+        if (w < 4)
+            continue;
+        int m[6];
+        m[0] = snprintf(buf, sizeof buf, "Oct  1 00:00:02 mx exim[123]: %s", msg);
+        compare_first(a, b, buf, (size_t)m[0]);
+        m[1] = snprintf(buf, sizeof buf, "Oct  1 00:00:02 mx exim4[123]: %.20s%s", date, msg);
+        compare_first(a, b, buf, (size_t)m[1]);
+        m[2] = snprintf(buf, sizeof buf, "%.20s[123] %s", date, msg);
+        compare_first(a, b, buf, (size_t)m[2]);
+        m[3] = snprintf(buf, sizeof buf, "%.20sexim%s", date, msg + 4);
+        compare_first(a, b, buf, (size_t)m[3]);
+        m[4] = snprintf(buf, sizeof buf, "%.20s%.*s exim%s", date, w, msg, rest);
+        compare_first(a, b, buf, (size_t)m[4]);
+        if (rest[1] != '\0') {
+            m[5] = snprintf(buf, sizeof buf, "%.20s%.*s e%s", date, w, msg, rest + 2);
+            compare_first(a, b, buf, (size_t)m[5]);
+        }
+    }
+    gzclose(f);
+}
+
+/* Exim's three fact rules' readers read a line before the prefix (its gate
+ * turns away every line they take: parse.c take_unprefixed): a parser that
+ * does and one that runs the prefix first agree on every Exim line of
+ * tests/data and on the forms above, where the prefix matches (a syslog
+ * tag, a stamp, a [pid]) or its gate lets it run ("exim"). */
+START_TEST(test_fact_unprefixed)
+{
+    const mc_rules *r = test_rules();
+    mc_parser a, b;
+    parser_init(&a, &r->parse);
+    parser_init(&b, &r->parse);
+    size_t first = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_facts; j++) {
+            bool exim = strcmp(r->parse.mtas[i].name, "exim") == 0;
+            ck_assert_int_eq(a.fact_unprefixed[i][j], exim);
+            first += a.fact_unprefixed[i][j];
+            b.fact_unprefixed[i][j] = false;
+        }
+    ck_assert_uint_eq(first, 3);
+    /* The shipped gate spares an Exim id; no gate, none. */
+    ck_assert(lineread_gate_spares_exim_ids(lineread_prefix_gate_for(lineread_prefix_source(0))));
+    ck_assert(!lineread_gate_spares_exim_ids(NULL));
+    ck_assert(!factread_exim_id_first(factread_source(0))); /* Postfix's client= */
+    compare_listed(&a, &b, compare_unprefixed_file, 100,
+                   "ls " MC_DATA_DIR "/exim/*.log " MC_DATA_DIR "/exim/exim-testsuite/log/* " MC_DATA_DIR
+                   "/exim-runs/*.log.gz");
+}
+END_TEST
+
 static Suite *factread_suite(void)
 {
     Suite *s = suite_create("factread");
@@ -562,6 +633,7 @@ static Suite *factread_suite(void)
     tcase_add_test(tc, test_cap_within_first_limit);
     tcase_add_test(tc, test_readers_before_literals);
     tcase_add_test(tc, test_fact_gate);
+    tcase_add_test(tc, test_fact_unprefixed);
     suite_add_tcase(s, tc);
     return s;
 }
