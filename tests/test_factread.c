@@ -528,16 +528,27 @@ static void compare_gate_file(mc_parser *a, mc_parser *b, const char *path)
     gzclose(f);
 }
 
+/* Every Exim log of tests/data, for compare_listed. */
+#define EXIM_LOGS                                                                                                    \
+    "ls " MC_DATA_DIR "/exim/*.log " MC_DATA_DIR "/exim/exim-testsuite/log/* " MC_DATA_DIR "/exim-runs/*.log.gz"
+
+/* Two parsers of the test rules, a and b (one to change, to compare). */
+static const mc_rules *two_parsers(mc_parser *a, mc_parser *b)
+{
+    const mc_rules *r = test_rules();
+    parser_init(a, &r->parse);
+    parser_init(b, &r->parse);
+    return r;
+}
+
 /* Exim's lines are scanned with its literal set, and a scan without any
  * fact rule's first literal is no fact (parse.c fact_gates): a parser with
  * the gate and one without it (every line asks each rule) agree on every
  * Exim line of tests/data and on the lines with a fact literal put in. */
 START_TEST(test_fact_gate)
 {
-    const mc_rules *r = test_rules();
     mc_parser a, b;
-    parser_init(&a, &r->parse);
-    parser_init(&b, &r->parse);
+    const mc_rules *r = two_parsers(&a, &b);
     size_t gated = 0;
     for (size_t i = 0; i < r->parse.n_mtas; i++) {
         bool exim = strcmp(r->parse.mtas[i].name, "exim") == 0;
@@ -546,9 +557,7 @@ START_TEST(test_fact_gate)
         b.fact_gates[i].n = 0; /* no gate: find_fact_rule on every line */
     }
     ck_assert_uint_eq(gated, 3);
-    compare_listed(&a, &b, compare_gate_file, 100,
-                   "ls " MC_DATA_DIR "/exim/*.log " MC_DATA_DIR "/exim/exim-testsuite/log/* " MC_DATA_DIR
-                   "/exim-runs/*.log.gz");
+    compare_listed(&a, &b, compare_gate_file, 100, EXIM_LOGS);
 }
 END_TEST
 
@@ -574,20 +583,19 @@ static void compare_unprefixed_file(mc_parser *a, mc_parser *b, const char *path
         int w = (int)(rest - msg);
         if (w < 4)
             continue;
-        int m[6];
-        m[0] = snprintf(buf, sizeof buf, "Oct  1 00:00:02 mx exim[123]: %s", msg);
-        compare_first(a, b, buf, (size_t)m[0]);
-        m[1] = snprintf(buf, sizeof buf, "Oct  1 00:00:02 mx exim4[123]: %.20s%s", date, msg);
-        compare_first(a, b, buf, (size_t)m[1]);
-        m[2] = snprintf(buf, sizeof buf, "%.20s[123] %s", date, msg);
-        compare_first(a, b, buf, (size_t)m[2]);
-        m[3] = snprintf(buf, sizeof buf, "%.20sexim%s", date, msg + 4);
-        compare_first(a, b, buf, (size_t)m[3]);
-        m[4] = snprintf(buf, sizeof buf, "%.20s%.*s exim%s", date, w, msg, rest);
-        compare_first(a, b, buf, (size_t)m[4]);
+        int m = snprintf(buf, sizeof buf, "Oct  1 00:00:02 mx exim[123]: %s", msg);
+        compare_first(a, b, buf, (size_t)m);
+        m = snprintf(buf, sizeof buf, "Oct  1 00:00:02 mx exim4[123]: %.20s%s", date, msg);
+        compare_first(a, b, buf, (size_t)m);
+        m = snprintf(buf, sizeof buf, "%.20s[123] %s", date, msg);
+        compare_first(a, b, buf, (size_t)m);
+        m = snprintf(buf, sizeof buf, "%.20sexim%s", date, msg + 4);
+        compare_first(a, b, buf, (size_t)m);
+        m = snprintf(buf, sizeof buf, "%.20s%.*s exim%s", date, w, msg, rest);
+        compare_first(a, b, buf, (size_t)m);
         if (rest[1] != '\0') {
-            m[5] = snprintf(buf, sizeof buf, "%.20s%.*s e%s", date, w, msg, rest + 2);
-            compare_first(a, b, buf, (size_t)m[5]);
+            m = snprintf(buf, sizeof buf, "%.20s%.*s e%s", date, w, msg, rest + 2);
+            compare_first(a, b, buf, (size_t)m);
         }
     }
     gzclose(f);
@@ -600,26 +608,21 @@ static void compare_unprefixed_file(mc_parser *a, mc_parser *b, const char *path
  * tag, a stamp, a [pid]) or its gate lets it run ("exim"). */
 START_TEST(test_fact_unprefixed)
 {
-    const mc_rules *r = test_rules();
     mc_parser a, b;
-    parser_init(&a, &r->parse);
-    parser_init(&b, &r->parse);
-    size_t first = 0;
-    for (size_t i = 0; i < r->parse.n_mtas; i++)
-        for (size_t j = 0; j < r->parse.mtas[i].n_facts; j++) {
-            bool exim = strcmp(r->parse.mtas[i].name, "exim") == 0;
-            ck_assert_int_eq(a.fact_unprefixed[i][j], exim);
+    const mc_parse_rules *pr = &two_parsers(&a, &b)->parse;
+    size_t first = 0; /* Exim's three rules, no other MTA's */
+    for (size_t i = 0; i < pr->n_mtas; i++)
+        for (size_t j = 0; j < pr->mtas[i].n_facts; j++) {
+            ck_assert_int_eq(a.fact_unprefixed[i][j], strcmp(pr->mtas[i].name, "exim") == 0);
             first += a.fact_unprefixed[i][j];
-            b.fact_unprefixed[i][j] = false;
+            b.fact_unprefixed[i][j] = false; /* the prefix first, as before */
         }
     ck_assert_uint_eq(first, 3);
     /* The shipped gate spares an Exim id; no gate, none. */
     ck_assert(lineread_gate_spares_exim_ids(lineread_prefix_gate_for(lineread_prefix_source(0))));
     ck_assert(!lineread_gate_spares_exim_ids(NULL));
     ck_assert(!factread_exim_id_first(factread_source(0))); /* Postfix's client= */
-    compare_listed(&a, &b, compare_unprefixed_file, 100,
-                   "ls " MC_DATA_DIR "/exim/*.log " MC_DATA_DIR "/exim/exim-testsuite/log/* " MC_DATA_DIR
-                   "/exim-runs/*.log.gz");
+    compare_listed(&a, &b, compare_unprefixed_file, 100, EXIM_LOGS);
 }
 END_TEST
 
