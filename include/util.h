@@ -49,7 +49,7 @@ static inline bool mc_same_bytes(const char *a, const char *b, size_t n)
 void *mc_xmalloc(size_t n);
 void *mc_xcalloc(size_t count, size_t n);
 void *mc_xrealloc(void *p, size_t n);
-void *mc_xaligned_malloc(size_t align, size_t n);
+void *mc_xaligned_calloc(size_t align, size_t n);
 char *mc_xstrdup(const char *s);
 char *mc_xstrndup(const char *s, size_t n);
 

@@ -55,14 +55,14 @@ void *mc_xcalloc(size_t count, size_t n)
     return p;
 }
 
-/* n bytes (not cleared) at an address that is a multiple of align (a
- * power of two, a multiple of sizeof(void *)); never NULL.  Freed by
- * free(). */
-void *mc_xaligned_malloc(size_t align, size_t n)
+/* n cleared bytes at an address that is a multiple of align (a power of
+ * two, a multiple of sizeof(void *)); never NULL.  Freed by free(). */
+void *mc_xaligned_calloc(size_t align, size_t n)
 {
     void *p = NULL;
     if (posix_memalign(&p, align, n ? n : 1) != 0)
         out_of_memory(n);
+    memset(p, 0, n);
     return p;
 }
 
