@@ -864,6 +864,29 @@ START_TEST(test_index_marks)
 }
 END_TEST
 
+/* An outcome without its sender takes the message's as a C string: a
+ * sender with a NUL byte in it (a log may hold one) comes back up to the
+ * NUL, as from the database, at its length. */
+START_TEST(test_sender_nul)
+{
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    static const char sender[] = "a@b.example\0tail";
+    mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr("mx"),
+                 .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr("NULQ1"),
+                 .sender = mc_str_make(sender, sizeof sender - 1), .has_sender = true, .size = -1};
+    messages_fact(m, &f, &fig);
+    mc_event ev = {.time = at_second(2), .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/smtp"),
+                   .status = mc_str_cstr("sent"), .queue_id = mc_str_cstr("NULQ1")};
+    messages_event(m, &ev, &fig);
+    ck_assert_ptr_nonnull(ev.sender.p);
+    ck_assert_uint_eq(ev.sender.n, 11);
+    ck_assert(memcmp(ev.sender.p, "a@b.example", 11) == 0);
+    ck_assert_str_eq(ev.sender_domain, "b.example");
+    messages_free(m);
+}
+END_TEST
+
 /* An outcome without its sender takes the message's; its sender domain
  * (lower-cased) comes with it by default, and not once the caller says it
  * reads none (a report that does not count by it), while the sender still
@@ -1125,6 +1148,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_full_table);
     tcase_add_test(tc, test_full_table_chains);
     tcase_add_test(tc, test_sender_domain_fill);
+    tcase_add_test(tc, test_sender_nul);
     tcase_add_test(tc, test_figures_by_hour);
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
