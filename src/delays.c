@@ -68,6 +68,35 @@ static inline __attribute__((always_inline)) bool read_hundredths(mc_str s, size
                                                                   uint32_t *hundredths)
 {
     const char *p = s.p + *i, *end = s.p + s.n, *q = p;
+    /* The two shapes of most values ("0.09": 43% of a bench log's, "0":
+     * 34%) by a look at their bytes, with the same double; the loop below
+     * for the rest. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 4) {
+        uint32_t w;
+        memcpy(&w, p, sizeof w);
+        /* "D.DD": digits' high nibble 3, the point, and the digits' low
+         * nibbles below 10 (+6 keeps the high nibble 3). */
+        if ((w & 0xF0F0FFF0u) == 0x30302E30u && ((w + 0x06060006u) & 0xF0F000F0u) == 0x30300030u &&
+            (end - p == 4 || !is_digit(p[4]))) {
+            uint32_t d0 = w & 0xF, d1 = w >> 16 & 0xF, d2 = w >> 24 & 0xF;
+            double v = (double)d0;
+            v += (int)d1 * 0.1;
+            v += (int)d2 * (0.1 / 10.0);
+            *i += 4;
+            *out = v;
+            *hundredths = d0 * 100 + d1 * 10 + d2;
+            return true;
+        }
+    }
+#endif
+    if (p < end && is_digit(*p) && (end - p == 1 || (!is_digit(p[1]) && p[1] != '.'))) {
+        uint32_t d = (uint32_t)(*p - '0');
+        *i += 1;
+        *out = (double)d;
+        *hundredths = d * 100;
+        return true;
+    }
     const char *stop = end - p > 7 ? p + 7 : end;
     uint32_t whole = 0;
     while (q < stop && is_digit(*q))
@@ -417,8 +446,41 @@ static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r
     return true;
 }
 
+/* Reads Postfix's delay= and delays=a/b/c/d (no transfer time) into v and
+ * h (the delay first, then the parts) when read_hundredths reads all five
+ * and delays= is four pieces and no more; false otherwise. */
+static inline __attribute__((always_inline)) bool read_postfix_five(mc_str delay, mc_str delays, double v[5],
+                                                                    uint32_t h[5])
+{
+    size_t i = 0;
+    if (!read_hundredths(delay, &i, &v[0], &h[0]) || i != delay.n)
+        return false;
+    i = 0;
+    for (int k = 1; k <= 4; k++) {
+        if (!read_hundredths(delays, &i, &v[k], &h[k]))
+            return false;
+        if (k < 4 && (i == delays.n || delays.p[i++] != '/'))
+            return false;
+    }
+    return i == delays.n;
+}
+
 void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r)
 {
+    /* A Postfix delivery's five values, read into locals and written in
+     * one run: put one by one, each store of r->n was read back by the
+     * next (a fifth of this function's samples). */
+    double v5[5];
+    uint32_t h5[5];
+    if (delay.p && delays.p && !transfer.p && read_postfix_five(delay, delays, v5, h5)) {
+        for (int k = 0; k < 5; k++) {
+            r->seconds[k] = v5[k];
+            r->part[k] = (int8_t)(k - 1);
+            r->key[k] = (uint16_t)part_key_fast(memo, k - 1, v5[k], h5[k]);
+        }
+        r->n = 5;
+        return;
+    }
     r->n = 0;
     double seconds, part[4];
     uint32_t h;

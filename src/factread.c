@@ -305,6 +305,12 @@ static mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
 /* ^(?<queue_id>[0-9A-Za-z]+): removed$ */
 static mc_factread_result pf_removed(mc_str s, mc_fact_fields *out)
 {
+    /* Its line ends in ": removed" (then perhaps a newline): qmgr's from=
+     * lines, which ask this reader first (read_fact_rule), are turned
+     * away there, before their queue id is read. */
+    size_t n = s.n > 0 && s.p[s.n - 1] == '\n' ? s.n - 1 : s.n;
+    if (n < 10 || memcmp(s.p + n - 9, ": removed", 9) != 0)
+        return FACTREAD_NO;
     size_t i = postfix_head(s, ": removed", out);
     return i != 0 && dollar_at(s, i) ? FACTREAD_YES : FACTREAD_NO;
 }

@@ -722,10 +722,13 @@ static bool take_unprefixed(mc_parser *p, const mc_mta_rules *m, const mc_line_r
 static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, int daemon, const mc_logline *ll,
                                           bool *taken)
 {
-    mc_str msg = ll->message;
     size_t mi = (size_t)(m - p->rules->mtas);
-    bool can_read = msg.n <= MC_FACTREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT;
     const mc_fact_list *l = &p->daemon_facts[mi][daemon + 1];
+    /* Most lines (Postfix's deliveries) are of a daemon with no fact rule. */
+    if (l->n == 0)
+        return NULL;
+    mc_str msg = ll->message;
+    bool can_read = msg.n <= MC_FACTREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT;
     for (size_t k = 0; k < l->n; k++) {
         size_t i = l->idx[k];
         const mc_line_rule *r = &m->facts[i];

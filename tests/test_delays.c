@@ -533,6 +533,23 @@ static void check_read(mc_delay_memo *memo, const char *text)
             ck_assert_int_eq(r.part[k], DELAY_PART_A + k);
             ck_assert_int_eq(r.key[k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
         }
+        /* A Postfix delivery: the text as delay= and in delays= at once
+         * (read together when all five values are in place), in the
+         * line's order, as each would be read alone. */
+        delay_read_logged(memo, mc_str_cstr(text), mc_str_make(four, len), MC_STR_NULL, &r);
+        size_t first = want >= 0.0;
+        ck_assert_msg(r.n == first + (ok ? 4 : 0), "'%s' and '%s': %u values", text, four, r.n);
+        if (first) {
+            ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s' with '%s'", text, four);
+            ck_assert_int_eq(r.part[0], -1);
+            ck_assert_int_eq(r.key[0], delay_bucket(want));
+        }
+        for (int k = 0; ok && k < 4; k++) {
+            ck_assert_msg(memcmp(&r.seconds[first + k], &parts[k], sizeof parts[k]) == 0, "'%s' with '%s' part %d",
+                          four, text, k);
+            ck_assert_int_eq(r.part[first + k], DELAY_PART_A + k);
+            ck_assert_int_eq(r.key[first + k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
+        }
     }
 }
 
@@ -581,7 +598,9 @@ START_TEST(test_read_in_place)
         "9999999", "9999999.99", "10000000", "12345678.9", "123456789012345678901234567890", "00000000000000000001",
         "327.67", "327.68", "655.35", "655.36", "99999.99", "1.", ".5", "1..2", "1.2.3", "", "1x", "x1", "-1", "+1",
         "1 ", " 1", "1/2", "0.716s", "23s", "1m2s", "2d3h", "1w", "1h0m5s", "1m2", "s", "1e3", "0x10", "١٢",
-        "12345678901234567890123456789012345678901", "1.5e", "0.0.0", "7.", "07", "007.07", "0.10", "0.01"};
+        "12345678901234567890123456789012345678901", "1.5e", "0.0.0", "7.", "07", "007.07", "0.10", "0.01",
+        /* Bytes beside the digits' range where a digit or the point stands (0x2F, 0x3A-0x3F). */
+        "1.2:", "1.:2", ":.12", "1:12", "9.9?", "1.?9", "/.12", "1.2/", "1.23:", "5:", "5?", "0.0/"};
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
             check_read(&memo, odd[i]);
