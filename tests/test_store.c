@@ -810,6 +810,72 @@ START_TEST(test_tuple_taken_id)
 }
 END_TEST
 
+/* A tuple's id is stored, so its hash can never change (store.c,
+ * tuple_id): the hour number (1 + hours since 1970-01-01) plus one, times
+ * 2^40, plus the low 40 bits of FNV-1a over the hour number's 8 bytes
+ * (little-endian) and each tuple value, mta to sender_domain, with its NUL
+ * (the flags as '0' or '1').  303 deliveries (101 domains of names 2 to 4
+ * characters long, three hours), written by one batch, whose writer hashes
+ * four rows side by side and the last three alone: each id is computed
+ * here from its row's values.  A lane that reads another lane's bytes, or
+ * stops at the shortest value, gives other ids. */
+static int64_t civil_days(int y, int m, int d)
+{
+    /* days since 1970-01-01, counted the long way */
+    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    int64_t days = 0;
+    for (int yy = 1970; yy < y; yy++)
+        days += (yy % 4 == 0 && (yy % 100 != 0 || yy % 400 == 0)) ? 366 : 365;
+    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    return days + before[m - 1] + (leap && m > 2) + d - 1;
+}
+
+START_TEST(test_tuple_id_hash)
+{
+    char err[1024];
+    char *path = temp_db();
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *a = domain_deliveries(3, 101);
+    ck_assert_int_eq(aggregate_size(a), 303);
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    aggregate_free(a);
+    store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT c.hour, t.id, t.mta, t.host, t.direction, t.status, t.stage, t.code,"
+                                        " t.enhanced, t.class, t.reason, t.domain, t.relay, t.client, t.conflict,"
+                                        " t.hard, t.inferred, t.sender, t.sender_domain"
+                                        " FROM count_rows c JOIN tuples t ON t.id = c.tuple",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int y, mo, d, h;
+        ck_assert_int_eq(sscanf((const char *)sqlite3_column_text(st, 0), "%d-%d-%dT%d", &y, &mo, &d, &h), 4);
+        int64_t hour = 1 + civil_days(y, mo, d) * 24 + h;
+        uint64_t fnv = 14695981039346656037ULL;
+        for (int i = 0; i < 8; i++)
+            fnv = (fnv ^ (((uint64_t)hour >> (8 * i)) & 0xFF)) * 1099511628211ULL;
+        for (int col = 2; col <= 18; col++) {
+            const unsigned char *v = sqlite3_column_text(st, col);
+            for (size_t i = 0; v[i]; i++)
+                fnv = (fnv ^ v[i]) * 1099511628211ULL;
+            fnv *= 1099511628211ULL; /* the NUL */
+        }
+        int64_t want = (int64_t)(((uint64_t)(hour + 1) << 40) | (fnv & ((1ULL << 40) - 1)));
+        ck_assert_int_eq(sqlite3_column_int64(st, 1), want);
+        rows++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_int_eq(rows, 303);
+    cleanup_db(path);
+}
+END_TEST
+
 /* A tuple's values are bound again only when they differ from the row
  * written before it (store.c, bound_value): 120 deliveries to six domains
  * whose names, relays and recipients all have the same length and differ
@@ -1719,6 +1785,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_checkpointer);
     tcase_add_test(tc, test_tuple_ids_by_hour);
     tcase_add_test(tc, test_tuple_taken_id);
+    tcase_add_test(tc, test_tuple_id_hash);
     tcase_add_test(tc, test_grouped_rows);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, slow);
