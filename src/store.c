@@ -112,6 +112,7 @@ struct mc_store {
     mc_bucket_memo failure_hour; /* the hour bucket of the last failure event */
     mc_time failure_time; /* the log time of the last failure event ... */
     char failure_when[64]; /* ... as formatted (a failure and its neighbours share a second) */
+    mc_time_memo row_time; /* the writer's: its count rows' times (flush_batch) */
     sqlite3_stmt *upsert_lines;
     sqlite3_stmt *upsert_shape;
     sqlite3_stmt *upsert_delay, *find_delay;
@@ -1465,10 +1466,11 @@ static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, cons
         const mc_agg_entry *e = aggregate_entry(a, s->order[i].entry);
         char first[48], last[48];
         if (time_same(&e->first, &e->last)) { /* most rows are one event: one time, formatted once */
-            mc_time_format(&e->first, first, sizeof first);
+            mc_time_format_memo(&s->row_time, &e->first, first, sizeof first);
             memcpy(last, first, sizeof last);
         } else {
-            aggregate_entry_seen(e, first, last, sizeof first);
+            mc_time_format_memo(&s->row_time, &e->first, first, sizeof first);
+            mc_time_format_memo(&s->row_time, &e->last, last, sizeof last);
         }
         ok = write_count(s, e->dims, s->order[i].hash, e->count, first, last, e->sample, err, errlen);
     }

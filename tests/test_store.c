@@ -876,6 +876,70 @@ START_TEST(test_tuple_id_hash)
 }
 END_TEST
 
+/* A count row's times are written by mc_time_format_memo (event.c),
+ * which copies the date and hour from the last time it wrote: the same
+ * text as the ISO 8601 form written here with snprintf, for times in one
+ * hour, in the next, on another day, with and without a fraction, in
+ * every zone form (an 8-byte zone has no NUL), and out of range (year
+ * 10000, minute 100, fraction 10^6, negative fields: printf's form), each
+ * followed by one of the first hour (so the other differs from the memo
+ * in its year, month, day or hour alone).  A memo kept from a time out of
+ * range, or one not matched on every field, writes another head. */
+static void iso_expected(const mc_time *t, char *buf, size_t len)
+{
+    if (!t->valid) {
+        buf[0] = '\0';
+        return;
+    }
+    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", t->year, t->month, t->day, t->hour, t->min, t->sec);
+    if (t->usec >= 0)
+        n += snprintf(buf + n, len - (size_t)n, ".%06d", t->usec);
+    snprintf(buf + n, len - (size_t)n, "%.8s", t->zone);
+}
+
+START_TEST(test_time_format_memo)
+{
+    const mc_time base = {.year = 2026, .month = 11, .day = 30, .hour = 9, .min = 5, .sec = 7, .usec = -1,
+                          .zone = "", .valid = true};
+    mc_time times[48];
+    size_t n = 0;
+    const struct {
+        int dyear, dmonth, dday, dhour, min, sec, usec;
+        const char *zone;
+    } v[] = {
+        {0, 0, 0, 0, 5, 7, -1, ""},        {0, 0, 0, 0, 59, 59, 0, "Z"},      {0, 0, 0, 0, 0, 0, 999999, "+01:00"},
+        {0, 0, 0, 0, 1, 2, 5, "+0100XYZ"}, {0, 0, 0, 1, 1, 2, -1, ""},        {0, 0, 1, 0, 1, 2, -1, ""},
+        {0, 1, 0, 0, 1, 2, -1, ""},        {1, 0, 0, 0, 1, 2, -1, ""},        {7974, 0, 0, 0, 3, 4, -1, ""},
+        {0, 0, 0, 0, 100, 4, -1, ""},      {0, 0, 0, 0, 3, 100, -1, ""},      {0, 0, 0, 0, 3, 4, 1000000, "Z"},
+        {0, -12, 0, 0, 3, 4, -1, ""},      {0, 0, 0, 0, -1, 4, 12, ""},       {0, 0, 0, 0, 3, 4, -7, "Z"},
+        {0, 0, -30, 0, 3, 4, -1, ""},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        for (int again = 0; again < 2; again++) {
+            mc_time t = base;
+            if (!again) /* then base's hour, minutes and seconds as given */
+                t.year += v[i].dyear, t.month += v[i].dmonth, t.day += v[i].dday, t.hour += v[i].dhour;
+            t.min = v[i].min, t.sec = v[i].sec, t.usec = v[i].usec;
+            memcpy(t.zone, v[i].zone, strlen(v[i].zone) < sizeof t.zone ? strlen(v[i].zone) + 1 : sizeof t.zone);
+            times[n++] = t;
+        }
+    for (int i = 0; i < 2; i++) { /* two of year 10000 in a row: no memo from the first */
+        times[n] = base;
+        times[n].year = 10000;
+        times[n++].min = 10 + i;
+    }
+    times[n++] = (mc_time){.valid = false};
+    times[n++] = base;
+    mc_time_memo memo = {0};
+    for (size_t i = 0; i < n; i++) {
+        char got[48], want[96];
+        mc_time_format_memo(&memo, &times[i], got, sizeof got);
+        iso_expected(&times[i], want, sizeof want);
+        ck_assert_msg(strcmp(got, want) == 0, "time %zu: %s, want %s", i, got, want);
+    }
+}
+END_TEST
+
 /* A tuple's values are bound again only when they differ from the row
  * written before it (store.c, bound_value): 120 deliveries to six domains
  * whose names, relays and recipients all have the same length and differ
@@ -1786,6 +1850,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_tuple_ids_by_hour);
     tcase_add_test(tc, test_tuple_taken_id);
     tcase_add_test(tc, test_tuple_id_hash);
+    tcase_add_test(tc, test_time_format_memo);
     tcase_add_test(tc, test_grouped_rows);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, slow);
