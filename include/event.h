@@ -121,4 +121,16 @@ void mc_stage_list(int use, char *buf, size_t len);
 void mc_event_json(FILE *out, const mc_event *ev);
 void mc_time_format(const mc_time *t, char *buf, size_t len); /* ISO 8601 */
 
+/* The date and hour of the last time mc_time_format_memo wrote (its
+ * caller's, zeroed to start): a store's rows share a few hours. */
+typedef struct {
+    int year, month, day, hour;
+    bool set;
+    char head[16]; /* "YYYY-MM-DDTHH:" */
+} mc_time_memo;
+
+/* mc_time_format's text (len at least 48), the date and hour copied from
+ * the memo when they are its own. */
+void mc_time_format_memo(mc_time_memo *m, const mc_time *t, char *buf, size_t len);
+
 #endif

@@ -136,6 +136,48 @@ void mc_time_format(const mc_time *t, char *buf, size_t len)
     buf[at] = '\0';
 }
 
+/* Two decimal digits of v (0 to 99). */
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+void mc_time_format_memo(mc_time_memo *m, const mc_time *t, char *buf, size_t len)
+{
+    /* mc_time_format's digit path, which writes the head from these four
+     * fields alone, when the minutes, seconds and fraction are in its
+     * range too (else its general path); ~105 instructions against ~440. */
+    if (t->valid && m->set && t->hour == m->hour && t->day == m->day && t->month == m->month &&
+        t->year == m->year && (unsigned)t->min < 100 && (unsigned)t->sec < 100 && t->usec < 1000000 &&
+        len >= 48) {
+        char *p = buf;
+        memcpy(p, m->head, 14);
+        p = put2(p + 14, t->min);
+        *p++ = ':';
+        p = put2(p, t->sec);
+        if (t->usec >= 0) {
+            *p++ = '.';
+            for (int d = 5, v = t->usec; d >= 0; d--, v /= 10)
+                p[d] = (char)('0' + v % 10);
+            p += 6;
+        }
+        size_t zn = strnlen(t->zone, sizeof t->zone);
+        memcpy(p, t->zone, zn);
+        p[zn] = '\0';
+        return;
+    }
+    mc_time_format(t, buf, len);
+    /* Its digit path wrote the head: every field in range. */
+    if (t->valid && len >= 48 && (unsigned)t->year < 10000 && (unsigned)t->month < 100 &&
+        (unsigned)t->day < 100 && (unsigned)t->hour < 100 && (unsigned)t->min < 100 && (unsigned)t->sec < 100 &&
+        t->usec < 1000000) {
+        *m = (mc_time_memo){.year = t->year, .month = t->month, .day = t->day, .hour = t->hour, .set = true};
+        memcpy(m->head, buf, 14);
+    }
+}
+
 /* Writes one "key": value member (null for a null view). */
 static void json_key_str(FILE *out, const char *key, mc_str v, bool *first)
 {

@@ -810,6 +810,136 @@ START_TEST(test_tuple_taken_id)
 }
 END_TEST
 
+/* A tuple's id is stored, so its hash can never change (store.c,
+ * tuple_id): the hour number (1 + hours since 1970-01-01) plus one, times
+ * 2^40, plus the low 40 bits of FNV-1a over the hour number's 8 bytes
+ * (little-endian) and each tuple value, mta to sender_domain, with its NUL
+ * (the flags as '0' or '1').  303 deliveries (101 domains of names 2 to 4
+ * characters long, three hours), written by one batch, whose writer hashes
+ * four rows side by side and the last three alone: each id is computed
+ * here from its row's values.  A lane that reads another lane's bytes, or
+ * stops at the shortest value, gives other ids. */
+static int64_t civil_days(int y, int m, int d)
+{
+    /* days since 1970-01-01, counted the long way */
+    static const int before[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+    int64_t days = 0;
+    for (int yy = 1970; yy < y; yy++)
+        days += (yy % 4 == 0 && (yy % 100 != 0 || yy % 400 == 0)) ? 366 : 365;
+    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    return days + before[m - 1] + (leap && m > 2) + d - 1;
+}
+
+START_TEST(test_tuple_id_hash)
+{
+    char err[1024];
+    char *path = temp_db();
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *a = domain_deliveries(3, 101);
+    ck_assert_int_eq(aggregate_size(a), 303);
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    aggregate_free(a);
+    store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT c.hour, t.id, t.mta, t.host, t.direction, t.status, t.stage, t.code,"
+                                        " t.enhanced, t.class, t.reason, t.domain, t.relay, t.client, t.conflict,"
+                                        " t.hard, t.inferred, t.sender, t.sender_domain"
+                                        " FROM count_rows c JOIN tuples t ON t.id = c.tuple",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int y, mo, d, h;
+        ck_assert_int_eq(sscanf((const char *)sqlite3_column_text(st, 0), "%d-%d-%dT%d", &y, &mo, &d, &h), 4);
+        int64_t hour = 1 + civil_days(y, mo, d) * 24 + h;
+        uint64_t fnv = 14695981039346656037ULL;
+        for (int i = 0; i < 8; i++)
+            fnv = (fnv ^ (((uint64_t)hour >> (8 * i)) & 0xFF)) * 1099511628211ULL;
+        for (int col = 2; col <= 18; col++) {
+            const unsigned char *v = sqlite3_column_text(st, col);
+            for (size_t i = 0; v[i]; i++)
+                fnv = (fnv ^ v[i]) * 1099511628211ULL;
+            fnv *= 1099511628211ULL; /* the NUL */
+        }
+        int64_t want = (int64_t)(((uint64_t)(hour + 1) << 40) | (fnv & ((1ULL << 40) - 1)));
+        ck_assert_int_eq(sqlite3_column_int64(st, 1), want);
+        rows++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_int_eq(rows, 303);
+    cleanup_db(path);
+}
+END_TEST
+
+/* A count row's times are written by mc_time_format_memo (event.c),
+ * which copies the date and hour from the last time it wrote: the same
+ * text as the ISO 8601 form written here with snprintf, for times in one
+ * hour, in the next, on another day, with and without a fraction, in
+ * every zone form (an 8-byte zone has no NUL), and out of range (year
+ * 10000, minute 100, fraction 10^6, negative fields: printf's form), each
+ * followed by one of the first hour (so the other differs from the memo
+ * in its year, month, day or hour alone).  A memo kept from a time out of
+ * range, or one not matched on every field, writes another head. */
+static void iso_expected(const mc_time *t, char *buf, size_t len)
+{
+    if (!t->valid) {
+        buf[0] = '\0';
+        return;
+    }
+    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", t->year, t->month, t->day, t->hour, t->min, t->sec);
+    if (t->usec >= 0)
+        n += snprintf(buf + n, len - (size_t)n, ".%06d", t->usec);
+    snprintf(buf + n, len - (size_t)n, "%.8s", t->zone);
+}
+
+START_TEST(test_time_format_memo)
+{
+    const mc_time base = {.year = 2026, .month = 11, .day = 30, .hour = 9, .min = 5, .sec = 7, .usec = -1,
+                          .zone = "", .valid = true};
+    mc_time times[48];
+    size_t n = 0;
+    const struct {
+        int dyear, dmonth, dday, dhour, min, sec, usec;
+        const char *zone;
+    } v[] = {
+        {0, 0, 0, 0, 5, 7, -1, ""},        {0, 0, 0, 0, 59, 59, 0, "Z"},      {0, 0, 0, 0, 0, 0, 999999, "+01:00"},
+        {0, 0, 0, 0, 1, 2, 5, "+0100XYZ"}, {0, 0, 0, 1, 1, 2, -1, ""},        {0, 0, 1, 0, 1, 2, -1, ""},
+        {0, 1, 0, 0, 1, 2, -1, ""},        {1, 0, 0, 0, 1, 2, -1, ""},        {7974, 0, 0, 0, 3, 4, -1, ""},
+        {0, 0, 0, 0, 100, 4, -1, ""},      {0, 0, 0, 0, 3, 100, -1, ""},      {0, 0, 0, 0, 3, 4, 1000000, "Z"},
+        {0, -12, 0, 0, 3, 4, -1, ""},      {0, 0, 0, 0, -1, 4, 12, ""},       {0, 0, 0, 0, 3, 4, -7, "Z"},
+        {0, 0, -30, 0, 3, 4, -1, ""},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        for (int again = 0; again < 2; again++) {
+            mc_time t = base;
+            if (!again) /* then base's hour, minutes and seconds as given */
+                t.year += v[i].dyear, t.month += v[i].dmonth, t.day += v[i].dday, t.hour += v[i].dhour;
+            t.min = v[i].min, t.sec = v[i].sec, t.usec = v[i].usec;
+            memcpy(t.zone, v[i].zone, strlen(v[i].zone) < sizeof t.zone ? strlen(v[i].zone) + 1 : sizeof t.zone);
+            times[n++] = t;
+        }
+    for (int i = 0; i < 2; i++) { /* two of year 10000 in a row: no memo from the first */
+        times[n] = base;
+        times[n].year = 10000;
+        times[n++].min = 10 + i;
+    }
+    times[n++] = (mc_time){.valid = false};
+    times[n++] = base;
+    mc_time_memo memo = {0};
+    for (size_t i = 0; i < n; i++) {
+        char got[48], want[96];
+        mc_time_format_memo(&memo, &times[i], got, sizeof got);
+        iso_expected(&times[i], want, sizeof want);
+        ck_assert_msg(strcmp(got, want) == 0, "time %zu: %s, want %s", i, got, want);
+    }
+}
+END_TEST
+
 /* A tuple's values are bound again only when they differ from the row
  * written before it (store.c, bound_value): 120 deliveries to six domains
  * whose names, relays and recipients all have the same length and differ
@@ -1719,6 +1849,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_checkpointer);
     tcase_add_test(tc, test_tuple_ids_by_hour);
     tcase_add_test(tc, test_tuple_taken_id);
+    tcase_add_test(tc, test_tuple_id_hash);
+    tcase_add_test(tc, test_time_format_memo);
     tcase_add_test(tc, test_grouped_rows);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, slow);
