@@ -936,30 +936,36 @@ static bool parse_debug(mc_parser *p, mc_str line, mc_event *ev, mc_parse_result
 /* parser_line within the line's budget. */
 static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
 {
-    mc_logline ll;
     p->fact_out->kind = FACT_NONE;
     p->env_line = MC_STR_NULL;
-    if (!logline_split_buf(line, &p->years, &p->scratch, &ll)) {
+    /* Only a JSON line ('{') may be journald's, which must not become the
+     * envelope: it is split aside and copied when it is not; every other line
+     * is split straight into p->env, saving a copy of the split per line.
+     * p->env is read only while env_line is this line (mtawarn_take_split). */
+    mc_logline json_ll;
+    mc_logline *ll = line.n > 0 && line.p[0] == '{' ? &json_ll : &p->env;
+    if (!logline_split_buf(line, &p->years, &p->scratch, ll)) {
         mc_parse_result r;
         if (parse_debug(p, line, ev, &r))
             return r;
         return any_marker(p, line) ? PARSE_UNRECOGNISED : PARSE_NOTHING;
     }
-    if (ll.time.valid)
-        p->last_time = ll.time;
-    if (ll.form != LOGLINE_JOURNAL) {
-        p->env = ll;
+    if (ll->time.valid)
+        p->last_time = ll->time;
+    if (ll->form != LOGLINE_JOURNAL) {
+        if (ll != &p->env)
+            p->env = *ll;
         p->env_line = line;
     }
     /* The reader validated the raw line, but a journald MESSAGE decoded from
      * a byte array may hold anything (a Latin-1 reply): patterns run without
      * UTF-8 checks, so such bytes become '?' in our own scratch copy. */
-    if (ll.form == LOGLINE_JOURNAL && ll.message.p >= p->scratch.data &&
-        ll.message.p + ll.message.n <= p->scratch.data + p->scratch.len)
-        mc_utf8_sanitize((unsigned char *)p->scratch.data + (ll.message.p - p->scratch.data), ll.message.n);
+    if (ll->form == LOGLINE_JOURNAL && ll->message.p >= p->scratch.data &&
+        ll->message.p + ll->message.n <= p->scratch.data + p->scratch.len)
+        mc_utf8_sanitize((unsigned char *)p->scratch.data + (ll->message.p - p->scratch.data), ll->message.n);
     int daemon = -1;
-    const mc_mta_rules *m = find_mta(p, ll.program, &daemon);
+    const mc_mta_rules *m = find_mta(p, ll->program, &daemon);
     if (m == NULL)
         return PARSE_NOTHING;
-    return parse_message(p, m, daemon, &ll, ll.message, ev);
+    return parse_message(p, m, daemon, ll, ll->message, ev);
 }
