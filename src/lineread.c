@@ -710,7 +710,8 @@ static bool relay_at(mc_str s, size_t c, mc_str *g)
     return true;
 }
 
-/* (?=(?:.*?: host (?<relay>RELAY): )?) from p: the first ": host " at or
+/* (?=(?:(?:[^:\n]*+:)+? host (?<relay>RELAY): )?) from p (the lazy .*?: host
+ * of old, a colon at a time): the first ": host " at or
  * after p that a relay and ": " follow (exim_relay_end's run is the only
  * one a ": " can follow). */
 static mc_str exim_host_relay(mc_str s, size_t p)
@@ -1574,7 +1575,7 @@ static const reader_entry readers[] = {
      exim_delivery},
     {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?== "
      "(?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\\s]*)>)?)"
-     "(?=(?:.*?: host (?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?): )?)"
+     "(?=(?:(?:[^:\\n]*+:)+? host (?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?): )?)"
      "(?=(?:[^\\s<@][^<@]* <(?<recipient>[^>\\s]*@[^>\\s]*)>)?)(?<recipient>[^\\s<]\\S*)(?: .*?)? defer "
      "\\([^)]*\\)(?: H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?)\\*?(?: DS)?)?"
      "(?: [A-Z][A-Za-z]{0,2}=(?:[^\\s:]|:(?=\\S))++)*+"
@@ -1583,7 +1584,7 @@ static const reader_entry readers[] = {
      exim_deferral},
     {"^(?:(?<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?\\*\\* "
      "(?=(?:(?:[^: ]*+ )+?[FP]=<(?<sender>[^>\\s]*)>)?)"
-     "(?=(?:.*?: host (?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?): )?)"
+     "(?=(?:(?:[^:\\n]*+:)+? host (?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?): )?)"
      "(?=(?:[^\\s<@][^<@]* <(?<recipient>[^>\\s]*@[^>\\s]*)>)?)(?<recipient>[^\\s<]\\S*?)(?=:?(?: |$))"
      "(?:(?:[^ \\n]*+ )+?H=(?<relay>[^\\s\\[\\]]+ \\[[^\\]\\s]+\\](?::[0-9A-Za-z_]+)?)\\*?)?"
      ".*?(?: ?: (?<text>.*))?$",
