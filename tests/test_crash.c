@@ -242,6 +242,7 @@ static Suite *crash_suite(void)
     Suite *s = suite_create("crash");
     TCase *tc = tcase_create("crash");
     tcase_set_timeout(tc, 300);
+    tcase_add_unchecked_fixture(tc, test_big_log_once_setup, test_big_log_once_teardown);
     tcase_add_checked_fixture(tc, test_big_log_setup, test_dir_teardown);
     tcase_add_test(tc, test_sigkill);
     tcase_add_test(tc, test_sigint);

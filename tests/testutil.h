@@ -74,9 +74,12 @@ void test_expect_lacks(const char *hay, const char *needle);
 
 void test_sleep_ms(int ms);
 
-/* A fixture for the crash and concurrency suites: test_dir_setup, then
- * big.log in test_dir (~16 MB: twelve copies of the real Postfix run,
- * each moved one day on). */
+/* The fixtures of the crash and concurrency suites: unchecked (once per
+ * test case), big.log (~16 MB: twelve copies of the real Postfix run, each
+ * moved one day on) in a directory of the case's own; checked (per test),
+ * test_dir_setup, then big.log in test_dir. */
+void test_big_log_once_setup(void);
+void test_big_log_once_teardown(void);
 void test_big_log_setup(void);
 /* The database test_dir/db must hold exactly what one clean ingest of
  * big.log gives, on every dimension; how says what the test did to it. */
