@@ -5,9 +5,7 @@
  * (their key and sender side by side inside the entry: no allocation per
  * message but for the rare pair too long for it), in blocks that are added
  * as the table fills and never move (no doubling: the pool holds what is
- * in flight, not the next power of two; the first of 512 KiB on small
- * pages, the next of 2 MiB asked for as huge pages, at scale a page fault
- * a block instead of 512: see pages_new), found through an open-addressing
+ * in flight, not the next power of two), found through an open-addressing
  * index (linear probing) of pool positions, beside a bit a slot that says
  * whether it is taken (a new message's key is mostly told absent by those
  * bits, without the slot's cache line).  Queue ids and hostnames are
@@ -39,7 +37,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* What a message has been counted as, once each. */
 enum {
@@ -56,14 +53,12 @@ enum {
 #define SWEEP_EVERY 3600 /* seconds of log time between sweeps (at most) */
 #define MAX_KEY (MAX_ADDRESS + 512) /* host, instance and queue id */
 #define TEXT_INLINE 76   /* key and sender of most messages, with the NUL */
-#define BLOCK_SHIFT 14   /* 16384 entries (2 MiB, a huge page) a block */
+#define BLOCK_SHIFT 12   /* 4096 entries (512 KiB) a block */
 #define BLOCK_ENTRIES ((size_t)1 << BLOCK_SHIFT)
-#define FIRST_ENTRIES 4096 /* the first block's (512 KiB on small pages); the rest of its positions are not used */
 #define MEMO_BITS 10     /* 1024 messages recently looked up */
 #define MAX_PROBES 64     /* slots a probe walks before the index takes SipHash */
 #define LONG_CHAIN SIZE_MAX /* find_slot's answer past MAX_PROBES */
 #define PREFETCH_SLOTS ((size_t)1 << 15) /* an index of 256 KB or more: its slots are asked for ahead */
-#define HUGE_PAGE ((size_t)2 << 20) /* the pool's blocks and a large index on huge pages (see pages_new) */
 #define NOT_NOTED 255    /* an entry's host_len, inst_len when not noted (imported, or that long) */
 
 typedef struct {
@@ -108,8 +103,7 @@ struct mc_messages {
     uint64_t *busy;
     size_t n_slots, n, capacity;
     msg_entry **blocks;  /* the pool: entry i is blocks[i >> BLOCK_SHIFT][i % BLOCK_ENTRIES] */
-    size_t n_blocks;
-    size_t pool_top;     /* the position after the last ever used (pos_next walks them) */
+    size_t pool_cap, pool_top; /* entries allocated; entries ever used */
     uint32_t free_head;  /* first free entry below pool_top + 1; 0: none */
     uint64_t hash_key[2];
     bool sip;            /* the index hashes with SipHash (see the header) */
@@ -147,43 +141,9 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
     return m;
 }
 
-/* n bytes of the table's memory on a HUGE_PAGE boundary, asked of the
- * kernel as huge pages when huge (Linux's MADV_HUGEPAGE: when it has one
- * free, a whole 2 MiB block is one page fault instead of 512, and one TLB
- * entry for lookups all over it), else on cache lines and left to be
- * touched page by page (a small log's table stays small).  Not cleared:
- * the pool's entries are cleared when taken, and none past pool_top is
- * read; the index clears its own. */
-static void *pages_new(size_t n, bool huge)
-{
-    void *p = NULL;
-    if (posix_memalign(&p, huge ? HUGE_PAGE : 64, n) != 0)
-        return mc_xaligned_calloc(64, n);
-#ifdef MADV_HUGEPAGE
-    if (huge)
-        (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: small pages if refused */
-#endif
-    return p;
-}
-
-/* A cleared index of n slots: on huge pages once it is a huge page or more
- * (at scale the lookups' slots are all over it). */
-static uint64_t *slots_new(size_t n)
-{
-    if (n * sizeof(uint64_t) < HUGE_PAGE)
-        return mc_xcalloc(n, sizeof(uint64_t));
-    uint64_t *s = pages_new(n * sizeof(uint64_t), true);
-    memset(s, 0, n * sizeof(uint64_t));
-    return s;
-}
-
 /* A cleared entry: copied (eight 16-byte stores), not memset (a `rep
  * stos` whose start costs more than the entry's 128 bytes). */
 static const msg_entry empty_entry;
-
-/* The pool position after i: the first block holds FIRST_ENTRIES, the
- * next starts at BLOCK_ENTRIES (entry_at stays a shift and a mask). */
-static size_t pos_next(size_t i) { return i + 1 == FIRST_ENTRIES ? BLOCK_ENTRIES : i + 1; }
 
 /* Pool entry i. */
 static msg_entry *entry_at(const mc_messages *m, size_t i) { return &m->blocks[i >> BLOCK_SHIFT][i & (BLOCK_ENTRIES - 1)]; }
@@ -208,8 +168,8 @@ static void entry_release(mc_messages *m, msg_entry *e, uint32_t i)
     m->free_head = i + 1;
 }
 
-/* A cleared pool entry for a new message (a block more when the pool is
- * full); its position. */
+/* A cleared pool entry for a new message (the pool doubles when full);
+ * its position. */
 static uint32_t entry_take(mc_messages *m)
 {
     uint32_t i;
@@ -221,17 +181,12 @@ static uint32_t entry_take(mc_messages *m)
         if (m->free_head)
             __builtin_prefetch(entry_at(m, m->free_head - 1), 1);
     } else {
-        if (m->pool_top == FIRST_ENTRIES)
-            m->pool_top = BLOCK_ENTRIES;
-        size_t nb = m->pool_top >> BLOCK_SHIFT;
-        if (nb == m->n_blocks) {
+        if (m->pool_top == m->pool_cap) {
+            size_t nb = m->pool_cap >> BLOCK_SHIFT;
             m->blocks = mc_xrealloc(m->blocks, (nb + 1) * sizeof *m->blocks);
-            /* Entries on cache lines: each is two lines, not three.  The
-             * first block small, on small pages (a small log touches a
-             * few); a log past it has many messages in flight, and the
-             * next blocks are huge pages. */
-            m->blocks[nb] = pages_new((nb ? BLOCK_ENTRIES : FIRST_ENTRIES) * sizeof **m->blocks, nb > 0);
-            m->n_blocks = nb + 1;
+            /* Entries on cache lines: each is two lines, not three. */
+            m->blocks[nb] = mc_xaligned_calloc(64, BLOCK_ENTRIES * sizeof **m->blocks);
+            m->pool_cap += BLOCK_ENTRIES;
         }
         i = (uint32_t)m->pool_top++;
     }
@@ -284,12 +239,12 @@ void messages_free(mc_messages *m)
 {
     if (m == NULL)
         return;
-    for (size_t i = 0; i < m->pool_top; i = pos_next(i))
+    for (size_t i = 0; i < m->pool_top; i++)
         free(entry_at(m, i)->spill);
     for (size_t i = 0; i < m->n_gone; i++)
         free(m->gone[i]);
     free(m->gone);
-    for (size_t b = 0; b < m->n_blocks; b++)
+    for (size_t b = 0; b < m->pool_cap >> BLOCK_SHIFT; b++)
         free(m->blocks[b]);
     free(m->blocks);
     free(m->slots);
@@ -449,7 +404,7 @@ static void rebuild(mc_messages *m, int64_t since, mc_msg_figures *fig)
     memset(m->memo, 0, sizeof m->memo);
     size_t kept = 0;
     m->oldest = INT64_MAX;
-    for (size_t i = 0; i < m->pool_top; i = pos_next(i)) {
+    for (size_t i = 0; i < m->pool_top; i++) {
         msg_entry *e = entry_at(m, i);
         if (!e->used)
             continue;
@@ -480,7 +435,7 @@ static void grow_index(mc_messages *m)
     while (top / 2 < m->capacity)
         top *= 2;
     size_t n_slots = m->n_slots * 4 <= top ? m->n_slots * 4 : m->n_slots * 2;
-    uint64_t *slots = slots_new(n_slots);
+    uint64_t *slots = mc_xcalloc(n_slots, sizeof *slots);
     uint64_t *busy = mc_xcalloc(n_slots / 64, sizeof *busy);
     for (size_t i = 0; i < m->n_slots; i++) {
         if (m->slots[i] == 0)
@@ -550,7 +505,7 @@ static void take_siphash(mc_messages *m)
 {
     m->sip = true;
     slots_clear(m);
-    for (size_t i = 0; i < m->pool_top; i = pos_next(i)) {
+    for (size_t i = 0; i < m->pool_top; i++) {
         msg_entry *e = entry_at(m, i);
         if (!e->used)
             continue;
@@ -871,7 +826,7 @@ static mc_message_state state_of(const msg_entry *e, char kb[MAX_KEY + 1])
 
 bool messages_export(const mc_messages *m, mc_message_fn fn, void *ctx)
 {
-    for (size_t i = 0; i < m->pool_top; i = pos_next(i)) {
+    for (size_t i = 0; i < m->pool_top; i++) {
         const msg_entry *e = entry_at(m, i);
         if (!e->used)
             continue;
@@ -911,7 +866,7 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
 
 void messages_reset(mc_messages *m)
 {
-    for (size_t i = 0; i < m->pool_top; i = pos_next(i)) {
+    for (size_t i = 0; i < m->pool_top; i++) {
         free(entry_at(m, i)->spill);
         memset(entry_at(m, i), 0, sizeof(msg_entry));
     }
@@ -932,7 +887,7 @@ bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_go
     for (size_t i = 0; i < m->n_gone; i++)
         if (!gone(m->gone[i], ctx))
             return false;
-    for (size_t i = 0; i < m->pool_top; i = pos_next(i)) {
+    for (size_t i = 0; i < m->pool_top; i++) {
         const msg_entry *e = entry_at(m, i);
         if (!e->used || !e->dirty)
             continue;
@@ -951,7 +906,7 @@ void messages_changes_saved(mc_messages *m)
     m->n_gone = 0;
     /* Every message in the table is in the database now: the changed ones
      * were just written, the others before. */
-    for (size_t i = 0; i < m->pool_top; i = pos_next(i)) {
+    for (size_t i = 0; i < m->pool_top; i++) {
         msg_entry *e = entry_at(m, i);
         e->dirty = false;
         e->stored = e->used;
