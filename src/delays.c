@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* The units of an Exim time ("1w2d3h4m5s", "0.716s"), in seconds. */
 static const struct {
@@ -311,8 +312,10 @@ static inline int ones(uint64_t w) { return ones_as(w, false); }
 
 /* The slab (delays.h): blocks of SLAB_BLOCK bytes, each array and index
  * on whole cache lines of one. */
-#define SLAB_BLOCK (256 * 1024)
 #define SLAB_LINE 64
+/* A mapped block's bytes: its header's cache line, then the block's. */
+#define SLAB_MAP (256 * 1024)
+#define SLAB_BLOCK (SLAB_MAP - SLAB_LINE)
 /* Arrays of 8 << k cells, k < SLAB_CLASSES: 8 to 4,096 cells, and a group
  * has at most MC_DELAY_KEYS. */
 #define SLAB_CLASSES 10
@@ -324,7 +327,9 @@ _Static_assert(8 * sizeof(mc_delay_cell) % SLAB_LINE == 0, "arrays are whole cac
 typedef struct slab_block {
     struct slab_block *next;
     unsigned char *data; /* SLAB_BLOCK bytes on a cache line, in this allocation */
+    bool mapped;         /* block_new's mmap, else the heap's */
 } slab_block;
+_Static_assert(sizeof(slab_block) <= SLAB_LINE, "a block's header fits its first line");
 
 struct mc_delay_slab {
     slab_block *first, *at;   /* the blocks in order; the one handing out (NULL: none yet) */
@@ -348,12 +353,46 @@ void delay_slab_free(mc_delay_slab *s)
         return;
     for (slab_block *b = s->first, *next; b; b = next) {
         next = b->next;
+#if defined(MAP_POPULATE)
+        if (b->mapped) {
+            munmap(b, SLAB_MAP);
+            continue;
+        }
+#endif
         free(b);
     }
     free(s);
 }
 
 size_t delay_slab_blocks(const mc_delay_slab *s) { return s->n_blocks; }
+
+/* A new block, its header then SLAB_BLOCK bytes on a cache line.  Where
+ * the kernel can, its pages are mapped at once (MAP_POPULATE): a block is
+ * filled before the next is taken, and one call that maps its 64 pages
+ * cost a quarter of their 64 faults on the bench's virtual machine
+ * (docs/BENCHMARKS.md, cells20); else from the heap, each page faulted in
+ * when first written. */
+static slab_block *block_new(void)
+{
+    slab_block *b;
+#if defined(MAP_POPULATE)
+    void *p = mmap(NULL, SLAB_MAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p != MAP_FAILED) {
+        b = p;
+        b->mapped = true;
+        b->data = (unsigned char *)p + SLAB_LINE;
+        b->next = NULL;
+        return b;
+    }
+#endif
+    unsigned char *raw = mc_xmalloc(sizeof *b + SLAB_LINE + SLAB_BLOCK);
+    b = (slab_block *)raw;
+    b->mapped = false;
+    uintptr_t at = (uintptr_t)(raw + sizeof *b);
+    b->data = raw + sizeof *b + ((SLAB_LINE - at % SLAB_LINE) % SLAB_LINE);
+    b->next = NULL;
+    return b;
+}
 
 /* bytes (whole cache lines, at most a block) from the block handing out,
  * else from the next one, kept from before a clear or made now (not
@@ -365,11 +404,7 @@ static void *slab_take(mc_delay_slab *s, size_t bytes)
     if (b == NULL || SLAB_BLOCK - s->used < bytes) {
         slab_block *next = b ? b->next : s->first;
         if (next == NULL) {
-            unsigned char *raw = mc_xmalloc(sizeof *next + SLAB_LINE + SLAB_BLOCK);
-            next = (slab_block *)raw;
-            next->next = NULL;
-            uintptr_t at = (uintptr_t)(raw + sizeof *next);
-            next->data = raw + sizeof *next + ((SLAB_LINE - at % SLAB_LINE) % SLAB_LINE);
+            next = block_new();
             if (b)
                 b->next = next;
             else
