@@ -64,6 +64,7 @@ struct mc_aggregate {
     bool sip;
     uint64_t (*test_hash)(const void *p, size_t n); /* aggregate_set_test_hash's */
     mc_delay_memo delay_memo;    /* delay buckets of recent values */
+    mc_delay_slab *slab;         /* the entries' delay cells and indexes (delays.h) */
     uint32_t keep;               /* dimensions counted by */
     size_t budget;               /* entries before aggregate_full */
     size_t delay_cells;          /* histogram cells held by the entries */
@@ -151,6 +152,7 @@ mc_aggregate *aggregate_new(void)
     mc_aggregate *a = mc_xcalloc(1, sizeof *a);
     a->n_slots = 4096;
     a->slots = mc_xcalloc(a->n_slots, sizeof *a->slots);
+    a->slab = delay_slab_new();
     a->keep = MC_ALL_DIMS;
     a->budget = ENTRY_BUDGET;
     mc_random_key(a->hash_key, a);
@@ -218,11 +220,10 @@ static void free_arena(mc_aggregate *a)
     a->arena = NULL;
 }
 
-/* Frees the entries' delay histograms. */
+/* Forgets the entries' delay histograms: their cells are the slab's. */
 static void free_delays(mc_aggregate *a)
 {
-    for (size_t i = 0; i < a->n; i++)
-        delay_cells_free(&a->entries[i].delays);
+    delay_slab_clear(a->slab);
     a->delay_cells = 0;
 }
 
@@ -232,7 +233,7 @@ void aggregate_free(mc_aggregate *a)
     if (a == NULL)
         return;
     free_arena(a);
-    free_delays(a);
+    delay_slab_free(a->slab);
     free(a->entries);
     free(a->slots);
     free(a->warnings);
@@ -353,17 +354,18 @@ static void grow_slots(mc_aggregate *a)
 }
 
 /* Counts the event's delay and its parts (Postfix delays=a/b/c/d, Exim
- * DT=), those it logged, in the entry's histogram: as read already (rd),
- * or read here. */
+ * DT=), those it logged, in the entry's histogram, its cells in the
+ * table's slab: as read already (rd), or read here. */
 static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev, const mc_delay_read *rd)
 {
     if (!(a->keep & MC_KEEP_DELAYS))
         return;
-    if (rd) {
-        a->delay_cells += delay_cells_add_read(&e->delays, rd);
-        return;
+    mc_delay_read here;
+    if (rd == NULL) {
+        delay_read_logged(&a->delay_memo, ev->delay, ev->delays, ev->transfer, &here);
+        rd = &here;
     }
-    a->delay_cells += delay_cells_add_logged(&e->delays, &a->delay_memo, ev->delay, ev->delays, ev->transfer);
+    a->delay_cells += delay_cells_add_read_in(&e->delays, rd, a->slab);
 }
 
 /* The dimensions counted by (a bit per mc_dim) and MC_KEEP_DELAYS. */

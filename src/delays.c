@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* The units of an Exim time ("1w2d3h4m5s", "0.716s"), in seconds. */
 static const struct {
@@ -309,10 +310,148 @@ static inline __attribute__((always_inline)) int ones_as(uint64_t w, bool hw)
 
 static inline int ones(uint64_t w) { return ones_as(w, false); }
 
-/* Makes c's index from its cells (in bucket order). */
-static void index_make(mc_delay_cells *c)
+/* The slab (delays.h): blocks of SLAB_BLOCK bytes, each array and index
+ * on whole cache lines of one. */
+#define SLAB_LINE 64
+/* A mapped block's bytes: its header's cache line, then the block's. */
+#define SLAB_MAP (256 * 1024)
+#define SLAB_BLOCK (SLAB_MAP - SLAB_LINE)
+/* Arrays of 8 << k cells, k < SLAB_CLASSES: 8 to 4,096 cells, and a group
+ * has at most MC_DELAY_KEYS. */
+#define SLAB_CLASSES 10
+#define SLAB_INDEX_BYTES ((sizeof(mc_delay_index) + SLAB_LINE - 1) / SLAB_LINE * SLAB_LINE)
+_Static_assert((8u << (SLAB_CLASSES - 1)) >= MC_DELAY_KEYS, "a group's cells fit the largest array");
+_Static_assert((8u << (SLAB_CLASSES - 1)) * sizeof(mc_delay_cell) <= SLAB_BLOCK, "the largest array fits a block");
+_Static_assert(8 * sizeof(mc_delay_cell) % SLAB_LINE == 0, "arrays are whole cache lines");
+
+typedef struct slab_block {
+    struct slab_block *next;
+    unsigned char *data; /* SLAB_BLOCK bytes on a cache line, in this allocation */
+    bool mapped;         /* block_new's mmap, else the heap's */
+} slab_block;
+_Static_assert(sizeof(slab_block) <= SLAB_LINE, "a block's header fits its first line");
+
+struct mc_delay_slab {
+    slab_block *first, *at;   /* the blocks in order; the one handing out (NULL: none yet) */
+    size_t used;              /* bytes of at's handed out */
+    size_t n_blocks;
+    void *free[SLAB_CLASSES]; /* arrays given back, by size, linked through their first bytes */
+};
+
+mc_delay_slab *delay_slab_new(void) { return mc_xcalloc(1, sizeof(mc_delay_slab)); }
+
+void delay_slab_clear(mc_delay_slab *s)
 {
-    mc_delay_index *x = mc_xcalloc(1, sizeof *x);
+    s->at = NULL;
+    s->used = 0;
+    memset(s->free, 0, sizeof s->free);
+}
+
+void delay_slab_free(mc_delay_slab *s)
+{
+    if (s == NULL)
+        return;
+    for (slab_block *b = s->first, *next; b; b = next) {
+        next = b->next;
+#if defined(MAP_POPULATE)
+        if (b->mapped) {
+            munmap(b, SLAB_MAP);
+            continue;
+        }
+#endif
+        free(b);
+    }
+    free(s);
+}
+
+size_t delay_slab_blocks(const mc_delay_slab *s) { return s->n_blocks; }
+
+/* A new block, its header then SLAB_BLOCK bytes on a cache line.  Where
+ * the kernel can, its pages are mapped at once (MAP_POPULATE): a block is
+ * filled before the next is taken, and one call that maps its 64 pages
+ * cost a quarter of their 64 faults on the bench's virtual machine
+ * (docs/BENCHMARKS.md, cells20); else from the heap, each page faulted in
+ * when first written. */
+static slab_block *block_new(void)
+{
+    slab_block *b;
+#if defined(MAP_POPULATE)
+    void *p = mmap(NULL, SLAB_MAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p != MAP_FAILED) {
+        b = p;
+        b->mapped = true;
+        b->data = (unsigned char *)p + SLAB_LINE;
+        b->next = NULL;
+        return b;
+    }
+#endif
+    unsigned char *raw = mc_xmalloc(sizeof *b + SLAB_LINE + SLAB_BLOCK);
+    b = (slab_block *)raw;
+    b->mapped = false;
+    uintptr_t at = (uintptr_t)(raw + sizeof *b);
+    b->data = raw + sizeof *b + ((SLAB_LINE - at % SLAB_LINE) % SLAB_LINE);
+    b->next = NULL;
+    return b;
+}
+
+/* bytes (whole cache lines, at most a block) from the block handing out,
+ * else from the next one, kept from before a clear or made now (not
+ * cleared: what the arrays hold is written before it is read, an index is
+ * cleared by its taker). */
+static void *slab_take(mc_delay_slab *s, size_t bytes)
+{
+    slab_block *b = s->at;
+    if (b == NULL || SLAB_BLOCK - s->used < bytes) {
+        slab_block *next = b ? b->next : s->first;
+        if (next == NULL) {
+            next = block_new();
+            if (b)
+                b->next = next;
+            else
+                s->first = next;
+            s->n_blocks++;
+        }
+        s->at = b = next;
+        s->used = 0;
+    }
+    void *p = b->data + s->used;
+    s->used += bytes;
+    return p;
+}
+
+/* The size class of an array of cap cells (8 << k). */
+static inline int slab_class(size_t cap) { return __builtin_ctzll((unsigned long long)cap) - 3; }
+
+/* An array of cap cells (8 << k): one given back, else a new one. */
+static mc_delay_cell *slab_cells(mc_delay_slab *s, size_t cap)
+{
+    int k = slab_class(cap);
+    void *p = s->free[k];
+    if (p) {
+        memcpy(&s->free[k], p, sizeof(void *));
+        return p;
+    }
+    return slab_take(s, cap * sizeof(mc_delay_cell));
+}
+
+/* Gives back an array of cap cells, for the next group that grows to it. */
+static void slab_give(mc_delay_slab *s, mc_delay_cell *cells, size_t cap)
+{
+    int k = slab_class(cap);
+    memcpy(cells, &s->free[k], sizeof(void *));
+    s->free[k] = cells;
+}
+
+/* Makes c's index from its cells (in bucket order), from s (NULL: the heap). */
+static void index_make(mc_delay_cells *c, mc_delay_slab *s)
+{
+    mc_delay_index *x;
+    if (s) {
+        x = slab_take(s, SLAB_INDEX_BYTES);
+        memset(x, 0, sizeof *x);
+    } else {
+        x = mc_xcalloc(1, sizeof *x);
+    }
     for (size_t i = 0; i < c->n; i++)
         x->bits[c->cells[i].bucket >> 6] |= 1ull << (c->cells[i].bucket & 63);
     uint16_t before = 0;
@@ -326,7 +465,7 @@ static void index_make(mc_delay_cells *c)
 /* As cells_add_at, for a bucket the index has no cell for, or when there
  * is no index yet: apart, so that the common count needs no registers
  * saved. */
-static __attribute__((noinline)) bool cells_add_slow(mc_delay_cells *c, int b, double seconds)
+static __attribute__((noinline)) bool cells_add_slow(mc_delay_cells *c, int b, double seconds, mc_delay_slab *s)
 {
     size_t at;
     mc_delay_index *x = c->index;
@@ -357,21 +496,34 @@ static __attribute__((noinline)) bool cells_add_slow(mc_delay_cells *c, int b, d
          * (its delay= and the four of delays=), each a cell of its own, and
          * four cells made the first delivery of every group grow twice
          * (the loop's reallocations, issue 18 item 8). */
-        c->cap = c->cap ? c->cap * 2 : 8;
-        c->cells = mc_xrealloc(c->cells, c->cap * sizeof *c->cells);
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        if (s) {
+            /* From the slab, the array grown out of given back to it. */
+            mc_delay_cell *to = slab_cells(s, cap);
+            if (c->n)
+                memcpy(to, c->cells, c->n * sizeof *c->cells);
+            if (c->cells)
+                slab_give(s, c->cells, c->cap);
+            c->cells = to;
+        } else {
+            c->cells = mc_xrealloc(c->cells, cap * sizeof *c->cells);
+        }
+        c->cap = cap;
     }
     /* Kept in bucket order: the stored form needs no sort. */
     memmove(&c->cells[at + 1], &c->cells[at], (c->n - at) * sizeof *c->cells);
     c->cells[at] = (mc_delay_cell){.bucket = (uint16_t)b, .count = 1, .sum = seconds, .max = seconds};
     c->n++;
     if (!x && c->n >= MC_DELAY_INDEX_FROM)
-        index_make(c);
+        index_make(c, s);
     return true;
 }
 
 /* Counts seconds under a stored bucket number (a part's are offset);
- * returns true when it took a new cell.  hw: ones_as's. */
-static inline __attribute__((always_inline)) bool cells_add_at_as(mc_delay_cells *c, int b, double seconds, bool hw)
+ * returns true when it took a new cell.  hw: ones_as's; s: the slab of
+ * c's memory (NULL: the heap). */
+static inline __attribute__((always_inline)) bool cells_add_at_as(mc_delay_cells *c, int b, double seconds, bool hw,
+                                                                  mc_delay_slab *s)
 {
     const mc_delay_index *x = c->index;
     if (x) {
@@ -382,12 +534,12 @@ static inline __attribute__((always_inline)) bool cells_add_at_as(mc_delay_cells
             return false;
         }
     }
-    return cells_add_slow(c, b, seconds);
+    return cells_add_slow(c, b, seconds, s);
 }
 
 static inline bool cells_add_at(mc_delay_cells *c, int b, double seconds)
 {
-    return cells_add_at_as(c, b, seconds, false);
+    return cells_add_at_as(c, b, seconds, false, NULL);
 }
 
 bool delay_cells_add(mc_delay_cells *c, double seconds) { return cells_add_at(c, delay_bucket(seconds), seconds); }
@@ -513,14 +665,15 @@ void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str 
         read_put(r, DELAY_PART_DT, seconds, part_key(memo, DELAY_PART_DT, seconds));
 }
 
-/* delay_cells_add_read's loop (hw: ones_as's); n read once, the cells'
- * stores cannot change it. */
-static inline __attribute__((always_inline)) size_t add_read_as(mc_delay_cells *c, const mc_delay_read *r, bool hw)
+/* delay_cells_add_read's loop (hw: ones_as's; s: cells_add_at_as's); n
+ * read once, the cells' stores cannot change it. */
+static inline __attribute__((always_inline)) size_t add_read_as(mc_delay_cells *c, const mc_delay_read *r, bool hw,
+                                                                mc_delay_slab *s)
 {
     size_t fresh = 0;
     unsigned n = r->n;
     for (unsigned i = 0; i < n; i++)
-        fresh += cells_add_at_as(c, r->key[i], r->seconds[i], hw);
+        fresh += cells_add_at_as(c, r->key[i], r->seconds[i], hw, s);
     return fresh;
 }
 
@@ -530,20 +683,23 @@ static inline __attribute__((always_inline)) size_t add_read_as(mc_delay_cells *
  * ~12 instructions a value, 2.4 M per 20 MB of Postfix log on the loop's
  * thread (docs/BENCHMARKS.md, loop18).  The same count either way. */
 #define DELAY_POPCNT 1
-__attribute__((target("popcnt"))) static size_t add_read_popcnt(mc_delay_cells *c, const mc_delay_read *r)
+__attribute__((target("popcnt"))) static size_t add_read_popcnt(mc_delay_cells *c, const mc_delay_read *r,
+                                                                 mc_delay_slab *s)
 {
-    return add_read_as(c, r, true);
+    return add_read_as(c, r, true, s);
 }
 #endif
 
-size_t delay_cells_add_read(mc_delay_cells *c, const mc_delay_read *r)
+size_t delay_cells_add_read_in(mc_delay_cells *c, const mc_delay_read *r, mc_delay_slab *s)
 {
 #if defined(DELAY_POPCNT)
     if (__builtin_cpu_supports("popcnt"))
-        return add_read_popcnt(c, r);
+        return add_read_popcnt(c, r, s);
 #endif
-    return add_read_as(c, r, false);
+    return add_read_as(c, r, false, s);
 }
+
+size_t delay_cells_add_read(mc_delay_cells *c, const mc_delay_read *r) { return delay_cells_add_read_in(c, r, NULL); }
 
 size_t delay_cells_add_logged(mc_delay_cells *c, mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer)
 {

@@ -257,6 +257,72 @@ START_TEST(test_cell_index)
 }
 END_TEST
 
+/* The slab test's groups: their cells counted through the slab and on the
+ * heap, the same reads. */
+#define SLAB_GROUPS 600
+static mc_delay_cells slab_got[SLAB_GROUPS], slab_want[SLAB_GROUPS];
+
+/* Counts round r's reads in every group, through s and on the heap, the
+ * groups taking turns (so that an array one group grew out of is taken
+ * by the next that grows to its size): group g uses d_g distinct keys
+ * spread over all of them (53 is prime to MC_DELAY_KEYS), every 100th
+ * all MC_DELAY_KEYS, in reads of 1 to MC_DELAY_READ_MAX values. */
+static void slab_round(mc_delay_slab *s, int r)
+{
+    static int next[SLAB_GROUPS];
+    memset(next, 0, sizeof next);
+    for (int t = 0; t < 800; t++)
+        for (int g = 0; g < SLAB_GROUPS; g++) {
+            int d = g % 100 == 0 ? MC_DELAY_KEYS : 1 + (g * 37) % 300;
+            mc_delay_read rd = {.n = (uint8_t)(1 + (g + t) % MC_DELAY_READ_MAX)};
+            for (int i = 0; i < rd.n; i++) {
+                rd.key[i] = (uint16_t)((g * 31 + (next[g]++ % d) * 53) % MC_DELAY_KEYS);
+                rd.seconds[i] = (t % 13) * 0.25 + g * 0.001 + r;
+                rd.part[i] = -1;
+            }
+            size_t a = delay_cells_add_read_in(&slab_got[g], &rd, s);
+            size_t b = delay_cells_add_read(&slab_want[g], &rd);
+            ck_assert_uint_eq(a, b);
+        }
+    mc_buf ea = {0}, eb = {0};
+    for (int g = 0; g < SLAB_GROUPS; g++) {
+        delay_cells_encode(&slab_got[g], &ea);
+        delay_cells_encode(&slab_want[g], &eb);
+        ck_assert_uint_gt(eb.len, 0);
+        ck_assert_uint_eq(slab_got[g].n, slab_want[g].n);
+        ck_assert_uint_eq(ea.len, eb.len);
+        ck_assert_msg(memcmp(ea.data, eb.data, ea.len) == 0, "group %d differs (round %d)", g, r);
+        ck_assert_uint_eq((uintptr_t)slab_got[g].cells % 64, 0);
+    }
+    ck_assert_uint_eq(slab_got[0].n, MC_DELAY_KEYS);
+    mc_buf_free(&ea), mc_buf_free(&eb);
+}
+
+/* Cells and indexes in a slab (an aggregate's) are those the heap's
+ * arrays make, to the bit, for 600 groups that grow by turns to 1 to 300
+ * cells and six to every key (the largest array), over many blocks; and
+ * again after the slab is cleared, in the blocks it kept (no more made). */
+START_TEST(test_cell_slab)
+{
+    mc_delay_slab *s = delay_slab_new();
+    memset(slab_got, 0, sizeof slab_got);
+    memset(slab_want, 0, sizeof slab_want);
+    slab_round(s, 0);
+    size_t blocks = delay_slab_blocks(s);
+    ck_assert_uint_gt(blocks, 4);
+    delay_slab_clear(s);
+    for (int g = 0; g < SLAB_GROUPS; g++) {
+        memset(&slab_got[g], 0, sizeof slab_got[g]);
+        delay_cells_free(&slab_want[g]);
+    }
+    slab_round(s, 1);
+    ck_assert_uint_eq(delay_slab_blocks(s), blocks);
+    for (int g = 0; g < SLAB_GROUPS; g++)
+        delay_cells_free(&slab_want[g]);
+    delay_slab_free(s);
+}
+END_TEST
+
 /* What the read-then-count test has seen: a worker's memo, each group's
  * cells both ways, and the values by part. */
 static struct {
@@ -924,6 +990,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_delay_split);
     tcase_add_test(tc, test_bucket_memo);
     tcase_add_test(tc, test_cell_index);
+    tcase_add_test(tc, test_cell_slab);
     tcase_add_test(tc, test_read_in_place);
     tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_packed_adds);
