@@ -569,22 +569,21 @@ END_TEST
 START_TEST(test_fact_choice)
 {
     mc_parser a, b;
-    const mc_rules *r = two_parsers(&a, &b);
-    size_t tabled = 0;
-    for (size_t i = 0; i < r->parse.n_mtas; i++) {
-        bool exim = strcmp(r->parse.mtas[i].name, "exim") == 0;
-        ck_assert_uint_eq(a.fact_choices[i].k, exim ? 3 : 0);
-        if (exim) {
-            /* Bits: " <= <> R=", " <= ", " Completed" (the rules' order):
-             * the first rule whose literals are all found. */
-            static const int8_t want[8] = {-1, 0, 1, 0, 2, 0, 1, 0};
-            for (unsigned bits = 0; bits < 8; bits++)
-                ck_assert_int_eq(a.fact_choices[i].rule_of[bits], want[bits]);
-        }
+    const mc_parse_rules *pr = &two_parsers(&a, &b)->parse;
+    size_t tabled = 0, exim = pr->n_mtas;
+    for (size_t i = 0; i < pr->n_mtas; i++) {
         tabled += a.fact_choices[i].k > 0;
-        b.fact_choices[i].k = 0;
+        exim = strcmp(pr->mtas[i].name, "exim") == 0 ? i : exim;
+        b.fact_choices[i].k = 0; /* the gate, then each rule in turn */
     }
     ck_assert_uint_eq(tabled, 1);
+    ck_assert_uint_lt(exim, pr->n_mtas);
+    ck_assert_uint_eq(a.fact_choices[exim].k, 3);
+    /* Bits: " <= <> R=", " <= ", " Completed" (the rules' order); the
+     * first rule whose literals are all found. */
+    static const int8_t want[8] = {-1, 0, 1, 0, 2, 0, 1, 0};
+    for (unsigned bits = 0; bits < 8; bits++)
+        ck_assert_int_eq(a.fact_choices[exim].rule_of[bits], want[bits]);
     compare_listed(&a, &b, compare_gate_file, 100, EXIM_LOGS);
 }
 END_TEST
