@@ -736,7 +736,8 @@ static bool fact_fields(mc_parser *p, const mc_mta_rules *m, const mc_line_rule 
  * instructions a 6-digit size, on every Exim arrival and qmgr from=. */
 static inline int64_t decimal_read(mc_str s, mc_str msg)
 {
-    if (s.p == NULL || s.n == 0 || s.n > 8 || s.p + s.n < msg.p + 8)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (s.p == NULL || s.n == 0 || s.n > 8 || (size_t)(s.p + s.n - msg.p) < 8)
         return decimal(s);
     uint64_t x;
     memcpy(&x, s.p + s.n - 8, 8);
@@ -746,6 +747,10 @@ static inline int64_t decimal_read(mc_str s, mc_str msg)
     x = (x & 0x0F0F0F0F0F0F0F0FULL) * 2561 >> 8;
     x = (x & 0x00FF00FF00FF00FFULL) * 6553601 >> 16;
     return (int64_t)((x & 0x0000FFFF0000FFFFULL) * 42949672960001ULL >> 32);
+#else
+    (void)msg;
+    return decimal(s);
+#endif
 }
 
 /* Fills the line's fact (p->fact_out) from the fields a fact rule read
