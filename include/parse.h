@@ -170,6 +170,18 @@ typedef struct {
     int daemon;
 } mc_program_memo;
 
+/* The fact rule find_fact_rule chooses on a scanned message, by the
+ * scan's bits of the few literals its rules need (fact_choice_init):
+ * bit j of rule_of's index is the scan's bit shift[j] of word word[j].
+ * k == 0: not so settled. */
+#define MC_FACT_CHOICE_LITS 6
+typedef struct {
+    uint16_t word[MC_FACT_CHOICE_LITS];  /* where ids[j] is in the scan's words */
+    uint8_t shift[MC_FACT_CHOICE_LITS];  /* and its bit there */
+    size_t k;
+    int8_t rule_of[1 << MC_FACT_CHOICE_LITS]; /* the rule's index in facts, or -1: none */
+} mc_fact_choice;
+
 /* The fact rules that may apply to one daemon's lines, in file order. */
 typedef struct {
     size_t *idx;
@@ -217,6 +229,10 @@ typedef struct {
      * scan's bits of every fact rule's first literal (n 0: none, a rule
      * without a literal or no set); a scan with none of them holds no fact. */
     mc_litgate *fact_gates;
+    /* Per MTA: its fact rule by the scan's bits alone, without asking the
+     * gate and each rule in turn (Exim's three: ~75 instructions fewer a
+     * fact line). */
+    mc_fact_choice *fact_choices;
     /* Per MTA, per fact rule: its reader may read the message before the
      * MTA's prefix, whose gate turns away every line the reader takes
      * (Exim's: factread_exim_id_first, lineread_gate_spares_exim_ids). */

@@ -555,8 +555,35 @@ START_TEST(test_fact_gate)
         ck_assert_uint_eq(a.fact_gates[i].n, exim ? r->parse.mtas[i].n_facts : 0);
         gated += a.fact_gates[i].n;
         b.fact_gates[i].n = 0; /* no gate: find_fact_rule on every line */
+        a.fact_choices[i].k = b.fact_choices[i].k = 0; /* the gate, not the table (test_fact_choice) */
     }
     ck_assert_uint_eq(gated, 3);
+    compare_listed(&a, &b, compare_gate_file, 100, EXIM_LOGS);
+}
+END_TEST
+
+/* Exim's fact rule is chosen by a table of the scan's bits of its three
+ * fact literals (parse.c fact_chosen): a parser that does and one that
+ * asks the gate and each rule in turn agree on every Exim line of
+ * tests/data and on the lines with a fact literal put in. */
+START_TEST(test_fact_choice)
+{
+    mc_parser a, b;
+    const mc_parse_rules *pr = &two_parsers(&a, &b)->parse;
+    size_t tabled = 0, exim = pr->n_mtas;
+    for (size_t i = 0; i < pr->n_mtas; i++) {
+        tabled += a.fact_choices[i].k > 0;
+        exim = strcmp(pr->mtas[i].name, "exim") == 0 ? i : exim;
+        b.fact_choices[i].k = 0; /* the gate, then each rule in turn */
+    }
+    ck_assert_uint_eq(tabled, 1);
+    ck_assert_uint_lt(exim, pr->n_mtas);
+    ck_assert_uint_eq(a.fact_choices[exim].k, 3);
+    /* Bits: " <= <> R=", " <= ", " Completed" (the rules' order); the
+     * first rule whose literals are all found. */
+    static const int8_t want[8] = {-1, 0, 1, 0, 2, 0, 1, 0};
+    for (unsigned bits = 0; bits < 8; bits++)
+        ck_assert_int_eq(a.fact_choices[exim].rule_of[bits], want[bits]);
     compare_listed(&a, &b, compare_gate_file, 100, EXIM_LOGS);
 }
 END_TEST
@@ -626,6 +653,67 @@ START_TEST(test_fact_unprefixed)
 }
 END_TEST
 
+/* ---- 7. a reader's size read a word at a time ------------------------ */
+
+/* Every line of one file, and each line holding a size (" S=" or
+ * ", size=" and a digit) with its size put in its place: 1 to 19 digits,
+ * each a different digit's run and a mixed one. */
+static void compare_size_file(mc_parser *a, mc_parser *b, const char *path)
+{
+    static const char *const keys[] = {" S=", ", size="};
+    static const char *const mixed = "9081726354453627189";
+    gzFile f = gzopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    char line[4096], buf[8192], digits[24];
+    long got;
+    while ((got = next_line(f, line, sizeof line)) >= 0) {
+        size_t n = (size_t)got;
+        compare_first(a, b, line, n);
+        if (n > 2000)
+            continue;
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            const char *at = strstr(line, keys[k]);
+            if (at == NULL || at[strlen(keys[k])] < '0' || at[strlen(keys[k])] > '9')
+                continue;
+            const char *from = at + strlen(keys[k]), *to = from;
+            while (*to >= '0' && *to <= '9')
+                to++;
+            for (size_t len = 1; len <= 19; len++)
+                for (int d = -1; d <= 9; d++) {
+                    for (size_t i = 0; i < len; i++)
+                        digits[i] = d < 0 ? mixed[i] : (char)('0' + d);
+                    digits[len] = '\0';
+                    int m = snprintf(buf, sizeof buf, "%.*s%s%s", (int)(from - line), line, digits, to);
+                    compare_first(a, b, buf, (size_t)m);
+                }
+        }
+    }
+    gzclose(f);
+}
+
+/* A fact reader's size is read 8 digits at a time (parse.c decimal_read):
+ * a parser whose fact rules read by their readers and one whose rules run
+ * their patterns (the size's bytes one by one) agree on every Postfix and
+ * Exim line of tests/data and on their sizes of every length. */
+START_TEST(test_fact_size)
+{
+    mc_parser a, b;
+    const mc_parse_rules *pr = &two_parsers(&a, &b)->parse;
+    size_t readers = 0;
+    for (size_t i = 0; i < pr->n_mtas; i++)
+        for (size_t j = 0; j < pr->mtas[i].n_facts; j++) {
+            readers += b.fact_readers[i][j] != NULL;
+            b.fact_readers[i][j] = NULL;
+            b.fact_first[i][j] = false;
+            b.fact_unprefixed[i][j] = false;
+        }
+    ck_assert_uint_eq(readers, 9);
+    compare_listed(&a, &b, compare_size_file, 100,
+                   EXIM_LOGS " " MC_DATA_DIR "/postfix/*.log " MC_DATA_DIR "/postfix/mta-run/* " MC_DATA_DIR
+                             "/postfix-public/*.log " MC_DATA_DIR "/postfix-gen/maillog " MC_DATA_DIR "/sample.log");
+}
+END_TEST
+
 static Suite *factread_suite(void)
 {
     Suite *s = suite_create("factread");
@@ -636,7 +724,9 @@ static Suite *factread_suite(void)
     tcase_add_test(tc, test_cap_within_first_limit);
     tcase_add_test(tc, test_readers_before_literals);
     tcase_add_test(tc, test_fact_gate);
+    tcase_add_test(tc, test_fact_choice);
     tcase_add_test(tc, test_fact_unprefixed);
+    tcase_add_test(tc, test_fact_size);
     suite_add_tcase(s, tc);
     return s;
 }
