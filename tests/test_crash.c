@@ -6,10 +6,15 @@
  * at once, and a report while an ingest writes (two of the same file:
  * test_concurrent.c).
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +55,111 @@ static void wait_handlers_installed(pid_t pid)
     ck_abort_msg("ingest did not install its signal handlers within 20 s");
 }
 
+/* Where an interruption landed, seen from outside the process at the
+ * moment of the signal: the database not yet open (its file not among
+ * /proc/PID/fd), open but no position committed by this run yet, this run's
+ * batch being written (SQLite's WAL write lock on DB-shm is held: from
+ * BEGIN IMMEDIATE to COMMIT), between commits, or the whole file's position
+ * committed (the run is finishing).  Only a signal after the run's first
+ * commit can catch a batch counted but not positioned, or counted again. */
+enum phase { PH_UNOPENED, PH_FIRST, PH_WRITE, PH_BETWEEN, PH_END, N_PHASES };
+
+static const char *const phase_names[N_PHASES] = {
+    [PH_UNOPENED] = "before the database opened", [PH_FIRST] = "before the run's first commit",
+    [PH_WRITE] = "during a batch's write",        [PH_BETWEEN] = "between commits",
+    [PH_END] = "after the last commit",
+};
+
+/* The interruptions of one loop of reruns, by phase. */
+typedef struct {
+    int landed[N_PHASES];
+    int after_first; /* of them, after a commit of the interrupted run */
+} landings;
+
+/* Whether process pid has file path (a real path) open. */
+static bool has_open(pid_t pid, const char *path)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false; /* gone */
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d)) != NULL;) {
+        char link[PATH_MAX + 80], target[PATH_MAX];
+        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0) {
+            target[n] = '\0';
+            found = strcmp(target, path) == 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* The position committed for the input in database db (0: none yet, or no
+ * database), read as a report would (read-only, WAL: it never waits for
+ * the writer). */
+static long long committed_offset(const char *db)
+{
+    sqlite3 *h = NULL;
+    long long offset = 0;
+    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_busy_timeout(h, 5000);
+        sqlite3_stmt *st = NULL;
+        /* no table yet: the database is being made */
+        if (sqlite3_prepare_v2(h, "SELECT coalesce(max(offset), 0) FROM sources", -1, &st, NULL) == SQLITE_OK) {
+            int rc = sqlite3_step(st);
+            ck_assert_msg(rc == SQLITE_ROW, "reading %s: %s", db, sqlite3_errmsg(h));
+            offset = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(h);
+    return offset;
+}
+
+/* Whether another process holds SQLite's WAL write lock (the first lock
+ * byte of the wal-index, 120) on shm, the database's -shm file.  The test
+ * holds no lock on it (its connection, committed_offset, is closed by
+ * then): closing the descriptor drops none. */
+static bool write_locked(const char *shm)
+{
+    int fd = open(shm, O_RDONLY);
+    if (fd < 0)
+        return false; /* not made yet */
+    struct flock l = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 120, .l_len = 1};
+    bool locked = fcntl(fd, F_GETLK, &l) == 0 && l.l_type != F_UNLCK;
+    close(fd);
+    return locked;
+}
+
+/* Where a signal to pid, about to be sent, lands (db and shm real paths,
+ * from: the position when the run started, size: the input's). */
+static enum phase phase_now(pid_t pid, const char *db, const char *shm, long long from, long long size,
+                            long long *at)
+{
+    if (!has_open(pid, db))
+        return PH_UNOPENED;
+    *at = committed_offset(db);
+    if (*at == size)
+        return PH_END;
+    if (write_locked(shm))
+        return PH_WRITE;
+    return *at == from ? PH_FIRST : PH_BETWEEN;
+}
+
+/* One line per loop of reruns in the test's output: where they landed. */
+static void landings_print(const landings *l, const char *what, double seconds)
+{
+    printf("test_crash: %s: %.1f s,", what, seconds);
+    for (int p = 0; p < N_PHASES; p++)
+        printf(" %d %s%s", l->landed[p], phase_names[p], p + 1 < N_PHASES ? "," : ";");
+    printf(" %d after the run's first commit\n", l->after_first);
+    fflush(stdout);
+}
+
 /* Runs ingest, interrupting it with sig after a random delay once it has
  * started, until a run finishes by itself; after 60 interruptions (a slow
  * machine) one last run goes uninterrupted.  Returns the number of
@@ -57,17 +167,28 @@ static void wait_handlers_installed(pid_t pid)
  * default). */
 static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed, char *every, char *jobs)
 {
-    char dbpath[128], log[128];
+    char dbpath[128], log[128], real[PATH_MAX], shm[PATH_MAX + 8];
     snprintf(dbpath, sizeof dbpath, "%s/%s", test_dir, db);
     snprintf(log, sizeof log, "%s/big.log", test_dir);
+    ck_assert_ptr_nonnull(realpath(test_dir, real));
+    ck_assert_int_lt(strlen(real) + strlen(db) + 1, PATH_MAX);
+    strcat(strcat(real, "/"), db);
+    snprintf(shm, sizeof shm, "%s-shm", real);
+    struct stat st;
+    ck_assert_int_eq(stat(log, &st), 0);
+    const long long size = st.st_size;
     /* Frequent commits, so kills land between them as well as before the first. */
     char *argv[] = {BIN, "ingest", "--quiet", "--commit-every", every, "--db", dbpath, log, NULL, NULL, NULL};
     if (jobs) { /* else the default */
         argv[8] = "--jobs";
         argv[9] = jobs;
     }
+    landings l = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int interrupted = 0;
     for (int attempt = 0; attempt < 60; attempt++) {
+        long long from = committed_offset(real), at = from;
         pid_t pid;
         ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
         wait_handlers_installed(pid);
@@ -75,24 +196,33 @@ static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed,
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed");
-            return interrupted;
+            goto done;
         }
+        enum phase ph = phase_now(pid, real, shm, from, size, &at);
         kill(pid, sig);
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         /* It may have finished between the look and the signal. */
         if (sig == SIGKILL && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            return interrupted;
+            goto done;
         if (sig == SIGKILL)
             ck_assert(WIFSIGNALED(status));
         else /* SIGINT / SIGTERM: commit and exit cleanly */
             ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d after signal %d", status, sig);
         interrupted++;
+        l.landed[ph]++;
+        l.after_first += at > from;
     }
     pid_t pid;
     int status;
     ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed");
+done:
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    char what[128];
+    snprintf(what, sizeof what, "signal %d, --commit-every %s, --jobs %s, %d interruptions", sig, every,
+             jobs ? jobs : "default", interrupted);
+    landings_print(&l, what, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     return interrupted;
 }
 
