@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sched.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,35 +26,6 @@ extern char **environ;
 
 #define BIN MC_BINARY
 #define MAILLOG MC_DATA_DIR "/postfix/mta-run/maillog"
-
-/* Waits until process pid has installed its handlers for SIGINT and
- * SIGTERM, read from the "SigCgt" mask of /proc/PID/status: ingest installs
- * them first thing, and a signal before that would kill it the default way
- * (a race of the test, not a fault of ingest).  It is also the moment the
- * process has finished starting, from which the random delays count. */
-static void wait_handlers_installed(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    const unsigned long long want = (1ULL << (SIGINT - 1)) | (1ULL << (SIGTERM - 1));
-    for (int tries = 0; tries < 20000; tries++) { /* 20 s */
-        FILE *f = fopen(path, "r");
-        ck_assert_msg(f != NULL, "cannot read %s", path);
-        char line[256];
-        unsigned long long caught = 0;
-        while (fgets(line, sizeof line, f))
-            if (sscanf(line, "SigCgt: %llx", &caught) == 1)
-                break;
-        fclose(f);
-        if ((caught & want) == want)
-            return;
-        int status = 0;
-        ck_assert_msg(waitpid(pid, &status, WNOHANG) != pid,
-                      "ingest exited before installing its signal handlers (status %d)", status);
-        test_sleep_ms(1);
-    }
-    ck_abort_msg("ingest did not install its signal handlers within 20 s");
-}
 
 /* Where an interruption landed, seen from outside the process at the
  * moment of the signal: the database not yet open (its file not among
@@ -160,24 +132,104 @@ static void landings_print(const landings *l, const char *what, double seconds)
     fflush(stdout);
 }
 
-/* Runs ingest, interrupting it with sig after a random delay once it has
- * started, until a run finishes by itself; after 60 interruptions (a slow
- * machine) one last run goes uninterrupted.  Returns the number of
- * interrupted runs.  every: --commit-every; jobs: --jobs (NULL: the
- * default). */
+/* The paths one loop of reruns watches, and its input's size. */
+typedef struct {
+    char db[PATH_MAX], shm[PATH_MAX + 8]; /* real paths, as /proc/PID/fd shows them */
+    long long size;
+} watched;
+
+/* Whether pid has exited (reaped, its status in *status). */
+static bool exited(pid_t pid, int *status) { return waitpid(pid, status, WNOHANG) == pid; }
+
+/* Spawns ingest with argv and interrupts it with sig where aim says:
+ * PH_FIRST, delay_ms after it opened the database; PH_BETWEEN and
+ * PH_WRITE, once it has committed a position, delay_ms later, the next
+ * moment it holds the write lock (or does not); PH_END, once the position
+ * of the whole input is committed.  Returns the phase the signal landed in
+ * (or -1: the run finished by itself), with the committed positions when
+ * the run started (*from) and at the signal (*at). */
+static int run_interrupted(char **argv, const watched *w, int sig, enum phase aim, int delay_ms, long long *from,
+                           long long *at)
+{
+    *from = *at = committed_offset(w->db);
+    pid_t pid;
+    int status;
+    ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
+    /* Its signal handlers are in place before it opens the database. */
+    while (!has_open(pid, w->db)) {
+        if (exited(pid, &status))
+            goto finished; /* it cannot have: the check below fails */
+        test_sleep_ms(1);
+    }
+    enum phase ph;
+    if (aim == PH_FIRST) {
+        test_sleep_ms(delay_ms);
+        ph = phase_now(pid, w->db, w->shm, *from, w->size, at);
+    } else {
+        while ((*at = committed_offset(w->db)) == *from || (aim == PH_END && *at < w->size)) {
+            if (exited(pid, &status))
+                goto finished;
+            test_sleep_ms(1);
+        }
+        if (aim != PH_END)
+            test_sleep_ms(delay_ms);
+        /* The whole input committed is as good a landing as any after a commit. */
+        while ((ph = phase_now(pid, w->db, w->shm, *from, w->size, at)) != aim && ph != PH_END) {
+            /* A write starts and ends at a moment's notice: look at the lock alone until it turns. */
+            while (write_locked(w->shm) != (aim == PH_WRITE)) {
+                if (exited(pid, &status))
+                    goto finished;
+                sched_yield();
+            }
+        }
+    }
+    kill(pid, sig);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    /* It may have finished between the look and the signal. */
+    if (sig == SIGKILL && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return -1;
+    if (sig == SIGKILL)
+        ck_assert(WIFSIGNALED(status));
+    else /* SIGINT / SIGTERM: commit and exit cleanly */
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d after signal %d", status, sig);
+    return (int)ph;
+finished:
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed (status %d)", status);
+    return -1;
+}
+
+/* What the interruptions aim at in turn: before the run's first commit,
+ * between commits, in a batch's write.  Those after a commit come right
+ * after the run's first (within a commit period): a rerun then goes on
+ * from one batch further (big.log commits at each of its 12 hours), so
+ * they land in every part of the input however fast the machine is.  Once
+ * less than a sixth of it is left, the last aims after the last commit. */
+static const enum phase aims[3] = {PH_FIRST, PH_BETWEEN, PH_WRITE};
+
+/* At least this many interruptions must land after a commit of the run
+ * they interrupt: only those can find a batch counted without its
+ * position, or counted again by the rerun (see AFTER_FIRST_WHY). */
+#define AFTER_FIRST_MIN 3
+
+/* Runs ingest, interrupting it with sig where aims says until a run
+ * finishes by itself or one is stopped after the last commit, then once
+ * more (it must find nothing new), and checks where the signals landed.
+ * Returns the number of interrupted runs.  every: --commit-every; jobs:
+ * --jobs (NULL: the default). */
 static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed, char *every, char *jobs)
 {
-    char dbpath[128], log[128], real[PATH_MAX], shm[PATH_MAX + 8];
+    char dbpath[128], log[128];
     snprintf(dbpath, sizeof dbpath, "%s/%s", test_dir, db);
     snprintf(log, sizeof log, "%s/big.log", test_dir);
-    ck_assert_ptr_nonnull(realpath(test_dir, real));
-    ck_assert_int_lt(strlen(real) + strlen(db) + 1, PATH_MAX);
-    strcat(strcat(real, "/"), db);
-    snprintf(shm, sizeof shm, "%s-shm", real);
+    watched w;
+    ck_assert_ptr_nonnull(realpath(test_dir, w.db));
+    ck_assert_int_lt(strlen(w.db) + strlen(db) + 1, PATH_MAX);
+    strcat(strcat(w.db, "/"), db);
+    snprintf(w.shm, sizeof w.shm, "%s-shm", w.db);
     struct stat st;
     ck_assert_int_eq(stat(log, &st), 0);
-    const long long size = st.st_size;
-    /* Frequent commits, so kills land between them as well as before the first. */
+    w.size = st.st_size;
+    const int period_ms = (int)(atof(every) * 1000);
     char *argv[] = {BIN, "ingest", "--quiet", "--commit-every", every, "--db", dbpath, log, NULL, NULL, NULL};
     if (jobs) { /* else the default */
         argv[8] = "--jobs";
@@ -187,42 +239,32 @@ static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed,
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int interrupted = 0;
-    for (int attempt = 0; attempt < 60; attempt++) {
-        long long from = committed_offset(real), at = from;
-        pid_t pid;
-        ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
-        wait_handlers_installed(pid);
-        test_sleep_ms(20 + (int)(rand_r(seed) % (unsigned)(60 + 20 * attempt)));
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed");
-            goto done;
-        }
-        enum phase ph = phase_now(pid, real, shm, from, size, &at);
-        kill(pid, sig);
-        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-        /* It may have finished between the look and the signal. */
-        if (sig == SIGKILL && WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            goto done;
-        if (sig == SIGKILL)
-            ck_assert(WIFSIGNALED(status));
-        else /* SIGINT / SIGTERM: commit and exit cleanly */
-            ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d after signal %d", status, sig);
+    for (int i = 0; i < 40; i++) { /* a bound: each turn of aims moves on by a batch or two */
+        enum phase aim = committed_offset(w.db) > w.size / 6 * 5 ? PH_END : aims[i % 3];
+        long long from, at;
+        int ph = run_interrupted(argv, &w, sig, aim, (int)(rand_r(seed) % (unsigned)period_ms), &from, &at);
+        if (ph < 0)
+            break;
         interrupted++;
         l.landed[ph]++;
         l.after_first += at > from;
+        if (ph == PH_END)
+            break;
     }
     pid_t pid;
     int status;
     ck_assert_int_eq(posix_spawn(&pid, BIN, NULL, NULL, argv, environ), 0);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ingest failed");
-done:
     clock_gettime(CLOCK_MONOTONIC, &t1);
     char what[128];
     snprintf(what, sizeof what, "signal %d, --commit-every %s, --jobs %s, %d interruptions", sig, every,
              jobs ? jobs : "default", interrupted);
     landings_print(&l, what, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    for (int p = PH_FIRST; p <= PH_WRITE; p++)
+        ck_assert_msg(l.landed[p] >= 1, "%s: none landed %s", what, phase_names[p]);
+    ck_assert_msg(l.after_first >= AFTER_FIRST_MIN, "%s: %d landed after the run's first commit, not %d", what,
+                  l.after_first, AFTER_FIRST_MIN);
     return interrupted;
 }
 
