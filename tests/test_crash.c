@@ -12,9 +12,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sched.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,8 +35,9 @@ extern char **environ;
  * /proc/PID/fd), open but no position committed by this run yet, this run's
  * batch being written (SQLite's WAL write lock on DB-shm is held: from
  * BEGIN IMMEDIATE to COMMIT), between commits, or the whole file's position
- * committed (the run is finishing).  Only a signal after the run's first
- * commit can catch a batch counted but not positioned, or counted again. */
+ * committed (the run is finishing, its database maybe closed).  Only a
+ * signal after the run's first commit can catch a batch counted but not
+ * positioned, or counted again. */
 enum phase { PH_UNOPENED, PH_FIRST, PH_WRITE, PH_BETWEEN, PH_END, N_PHASES };
 
 static const char *const phase_names[N_PHASES] = {
@@ -116,11 +117,12 @@ static bool write_locked(const char *shm)
 static enum phase phase_now(pid_t pid, const char *db, const char *shm, long long from, long long size,
                             long long *at)
 {
-    if (!has_open(pid, db))
-        return PH_UNOPENED;
+    bool open = has_open(pid, db);
     *at = committed_offset(db);
-    if (*at == size)
+    if (*at == size) /* the database may be closed already: the run is ending */
         return PH_END;
+    if (!open)
+        return PH_UNOPENED;
     if (write_locked(shm))
         return PH_WRITE;
     return *at == from ? PH_FIRST : PH_BETWEEN;
