@@ -82,6 +82,17 @@ typedef struct {
     size_t n;
 } bound_value;
 
+/* A new count row of a batch held for the next group insert (see
+ * write_count_grouped): its values point into the batch's aggregate, its
+ * times are formatted here. */
+#define COUNT_GROUP 16
+struct count_pending {
+    const char *hour, *recipient, *sample;
+    int64_t tuple;
+    uint64_t count;
+    char first[48], last[48];
+};
+
 struct mc_store {
     sqlite3 *db;
     bool read_only;
@@ -90,6 +101,10 @@ struct mc_store {
     sqlite3_stmt *find_tuple, *insert_tuple; /* prepared when first used */
     bound_value tuple_bound[DIM_COUNT]; /* insert_tuple's values, by dimension (bound_forget) */
     bound_value hour_bound;              /* upsert_count's hour */
+    sqlite3_stmt *insert_counts;         /* COUNT_GROUP new rows at once; prepared when first used */
+    struct count_pending *pending;       /* new count rows waiting for insert_counts (flush_batch) */
+    size_t n_pending;
+    bound_value group_hour[COUNT_GROUP]; /* insert_counts' hours (bound_forget) */
     char hour_text[48];  /* the last hour text tuple_hour_of read ... */
     int64_t hour_number; /* ... and its number (a batch's rows share a few hours) */
     tuple_slot *tuple_slots;
@@ -698,6 +713,8 @@ void store_close(mc_store *s)
     if (s == NULL)
         return;
     sqlite3_finalize(s->upsert_count);
+    sqlite3_finalize(s->insert_counts);
+    free(s->pending);
     sqlite3_finalize(s->upsert_lines);
     sqlite3_finalize(s->upsert_shape);
     sqlite3_finalize(s->upsert_delay);
@@ -851,6 +868,7 @@ static tuple_slot *tuple_slot_of(mc_store *s, uint64_t h)
 static void bound_forget(mc_store *s)
 {
     memset(s->tuple_bound, 0, sizeof s->tuple_bound);
+    memset(s->group_hour, 0, sizeof s->group_hour);
     s->hour_bound = (bound_value){NULL, 0};
 }
 
@@ -1009,9 +1027,10 @@ static void tuple_key_hash4(const int64_t hours[4], const char *const *dims[4], 
  * stored again: the view sums by value, not by id).  Ids start at 2^40,
  * clear of the small ids a hand-written row takes; a different tuple
  * already there (a collision) moves it on by one within its day. */
-static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h, int64_t *id, char *err,
-                     size_t errlen)
+static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h, int64_t *id, bool *fresh,
+                     char *err, size_t errlen)
 {
+    *fresh = false;
     size_t lens[TUPLE_END];
     tuple_pack(s, dims, lens);
     int64_t day;
@@ -1049,8 +1068,10 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
         }
         if (!step_done(s, st, err, errlen))
             return false;
-        if (sqlite3_changes(s->db) == 1)
+        if (sqlite3_changes(s->db) == 1) {
+            *fresh = true;
             break;
+        }
         sqlite3_bind_int64(s->find_tuple, 1, cand);
         int rc = sqlite3_step(s->find_tuple);
         bool same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
@@ -1072,24 +1093,124 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
     return true;
 }
 
-/* Writes one count row (hour, tuple) of the aggregate, added to what is there. */
-static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
-                        const char *first, const char *last, const char *sample, char *err, size_t errlen)
+/* Upserts one count row of tuple id: added to what is there. */
+static bool upsert_count_row(mc_store *s, const char *hour, int64_t id, const char *recipient, uint64_t count,
+                             const char *first, const char *last, const char *sample, char *err, size_t errlen)
 {
-    int64_t id = 0;
-    if (!tuple_id(s, dims, hash, &id, err, errlen))
-        return false;
     sqlite3_stmt *st = s->upsert_count;
-    size_t hour_len = strlen(dims[DIM_HOUR]);
-    if (!bound_again(&s->hour_bound, dims[DIM_HOUR], hour_len))
-        sqlite3_bind_text(st, 1, dims[DIM_HOUR], (int)hour_len, SQLITE_STATIC);
+    size_t hour_len = strlen(hour);
+    if (!bound_again(&s->hour_bound, hour, hour_len))
+        sqlite3_bind_text(st, 1, hour, (int)hour_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, id);
-    sqlite3_bind_text(st, 3, dims[DIM_RECIPIENT], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, recipient, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)count);
     sqlite3_bind_text(st, 5, first, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, last, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, sample, -1, SQLITE_STATIC);
     return step_done(s, st, err, errlen);
+}
+
+/* Writes one count row (hour, tuple) of the aggregate, added to what is there. */
+static bool write_count(mc_store *s, const char *const dims[DIM_COUNT], uint64_t hash, uint64_t count,
+                        const char *first, const char *last, const char *sample, char *err, size_t errlen)
+{
+    int64_t id = 0;
+    bool fresh;
+    return tuple_id(s, dims, hash, &id, &fresh, err, errlen) &&
+           upsert_count_row(s, dims[DIM_HOUR], id, dims[DIM_RECIPIENT], count, first, last, sample, err, errlen);
+}
+
+/* The insert of COUNT_GROUP new count rows in one statement.  OR IGNORE,
+ * not an upsert: a statement of many rows that may stop half way (an
+ * upsert's update, a NOT NULL, a key taken, each of which would abort it)
+ * makes SQLite keep a journal of every page it changes, to undo the
+ * statement alone; in memory that cost more than the statements saved,
+ * and past 64 KiB SQLite writes it to a temporary file.  The rows are of
+ * tuples new in this transaction, so no count row can hold their keys
+ * (counts_flush checks that every row went in). */
+static bool prepare_counts(mc_store *s, char *err, size_t errlen)
+{
+    mc_buf sql;
+    mc_buf_init(&sql);
+    mc_buf_adds(&sql, "INSERT OR IGNORE INTO count_rows (hour, tuple, recipient, count, first_seen, last_seen, sample)"
+                      " VALUES ");
+    for (int i = 0; i < COUNT_GROUP; i++)
+        mc_buf_adds(&sql, i ? ",(?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?)");
+    bool ok = prepare(s, sql.data, &s->insert_counts, err, errlen);
+    mc_buf_free(&sql);
+    return ok;
+}
+
+/* Writes the count rows held in s->pending: a full group in one statement
+ * (insert_counts), fewer one by one (upsert_count_row). */
+static bool counts_flush(mc_store *s, char *err, size_t errlen)
+{
+    size_t n = s->n_pending;
+    s->n_pending = 0;
+    if (n < COUNT_GROUP) {
+        bool ok = true;
+        for (size_t i = 0; ok && i < n; i++) {
+            const struct count_pending *c = &s->pending[i];
+            ok = upsert_count_row(s, c->hour, c->tuple, c->recipient, c->count, c->first, c->last, c->sample, err,
+                                  errlen);
+        }
+        return ok;
+    }
+    sqlite3_stmt *st = s->insert_counts;
+    for (size_t i = 0; i < n; i++) {
+        const struct count_pending *c = &s->pending[i];
+        int at = (int)i * 7;
+        if (!bound_again(&s->group_hour[i], c->hour, strlen(c->hour)))
+            sqlite3_bind_text(st, at + 1, c->hour, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, at + 2, c->tuple);
+        sqlite3_bind_text(st, at + 3, c->recipient, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, at + 4, (sqlite3_int64)c->count);
+        sqlite3_bind_text(st, at + 5, c->first, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, at + 6, c->last, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, at + 7, c->sample, -1, SQLITE_STATIC);
+    }
+    if (!step_done(s, st, err, errlen))
+        return false;
+    /* A row ignored: its key was there, a count row of a tuple that was not
+     * (a database changed by hand).  Adding to it, as the upsert would, is
+     * not possible here: the batch is refused whole. */
+    if (sqlite3_changes(s->db) != (int)n) {
+        snprintf(err, errlen, "database: count_rows holds rows of a tuple id missing from tuples (near %lld):"
+                              " a damaged database", (long long)s->pending[0].tuple);
+        return false;
+    }
+    return true;
+}
+
+/* write_count for flush_batch: a row of a tuple this transaction wrote
+ * (fresh) is held for the group insert, any other upserted now.  The
+ * times are formatted here (most rows are one event: one time, formatted
+ * once). */
+static bool write_count_grouped(mc_store *s, const mc_agg_entry *e, uint64_t hash, char *err, size_t errlen)
+{
+    if (s->pending == NULL)
+        s->pending = mc_xcalloc(COUNT_GROUP, sizeof *s->pending);
+    struct count_pending *c = &s->pending[s->n_pending];
+    mc_time_format_memo(&s->row_time, &e->first, c->first, sizeof c->first);
+    if (time_same(&e->first, &e->last))
+        memcpy(c->last, c->first, sizeof c->last);
+    else
+        mc_time_format_memo(&s->row_time, &e->last, c->last, sizeof c->last);
+    int64_t id = 0;
+    bool fresh;
+    if (!tuple_id(s, e->dims, hash, &id, &fresh, err, errlen))
+        return false;
+    if (!fresh)
+        return upsert_count_row(s, e->dims[DIM_HOUR], id, e->dims[DIM_RECIPIENT], e->count, c->first, c->last,
+                                e->sample, err, errlen);
+    if (s->insert_counts == NULL && !prepare_counts(s, err, errlen))
+        return false;
+    c->hour = e->dims[DIM_HOUR];
+    c->recipient = e->dims[DIM_RECIPIENT];
+    c->sample = e->sample;
+    c->tuple = id;
+    c->count = e->count;
+    return ++s->n_pending < COUNT_GROUP || counts_flush(s, err, errlen);
 }
 
 static bool write_source(mc_store *s, mc_source *src, const char *path, char *err, size_t errlen)
@@ -1450,6 +1571,7 @@ static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, cons
         return false;
     }
     bound_forget(s); /* the last flush's values were its aggregate's: gone */
+    s->n_pending = 0;  /* and so were the rows a failed flush held */
     bool track = src != NULL && src->fp_len > 0;
     int64_t id_before = track ? src->id : 0;
     bool ok = !track || source_moved(s, src, &src->lost, err, errlen);
@@ -1463,17 +1585,10 @@ static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, cons
             prefetch_row(s, a, &s->order[i + PREFETCH_ENTRY], false);
         if (i + PREFETCH_VALUES < n)
             prefetch_row(s, a, &s->order[i + PREFETCH_VALUES], true);
-        const mc_agg_entry *e = aggregate_entry(a, s->order[i].entry);
-        char first[48], last[48];
-        if (time_same(&e->first, &e->last)) { /* most rows are one event: one time, formatted once */
-            mc_time_format_memo(&s->row_time, &e->first, first, sizeof first);
-            memcpy(last, first, sizeof last);
-        } else {
-            mc_time_format_memo(&s->row_time, &e->first, first, sizeof first);
-            mc_time_format_memo(&s->row_time, &e->last, last, sizeof last);
-        }
-        ok = write_count(s, e->dims, s->order[i].hash, e->count, first, last, e->sample, err, errlen);
+        ok = write_count_grouped(s, aggregate_entry(a, s->order[i].entry), s->order[i].hash, err, errlen);
     }
+    if (s->n_pending)
+        ok = counts_flush(s, err, errlen) && ok;
     for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {
         const mc_line_count *b = aggregate_line_bucket(a, i);
         sqlite3_stmt *st = s->upsert_lines;

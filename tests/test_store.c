@@ -876,6 +876,107 @@ START_TEST(test_tuple_id_hash)
 }
 END_TEST
 
+/* The count rows of tuples new in a batch go into the database sixteen
+ * to a statement (store.c, COUNT_GROUP: an insert, not an upsert), the
+ * rest of them and the rows of known tuples one by one (the upsert).  303
+ * deliveries (101 domains of one recipient each, in three hours: a new
+ * tuple each, so 18 full groups and 15 rows left over) written once, then
+ * again by a second handle (every tuple known: the upserts add to the
+ * rows), then with 4 more domains: every row holds its own delivery (the
+ * recipient, relay and hour of its domain, the reply as sample, its time
+ * as first and last seen), once and then twice, and every delivery is
+ * counted.  A group bound out of step puts one row's values in another's
+ * columns; a group not flushed when the rows end loses the last 15; a
+ * known tuple's row inserted instead of added to keeps count 1.  Then
+ * the tuples are deleted by hand (their count rows left with no tuple):
+ * a batch whose new tuples take those ids again would have its group's
+ * rows ignored, so the batch is refused and nothing of it is kept. */
+static void check_domain_rows(const char *path, int domains, int count)
+{
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT hour, domain, recipient, relay, count, first_seen, last_seen, sample"
+                                        " FROM counts",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int rows = 0, seen[3][105] = {{0}};
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *hour = (const char *)sqlite3_column_text(st, 0);
+        int d = -1, h = -1;
+        ck_assert_int_eq(sscanf((const char *)sqlite3_column_text(st, 1), "d%d.example", &d), 1);
+        ck_assert_int_eq(sscanf(hour + strlen(hour) - 2, "%d", &h), 1);
+        ck_assert(d >= 0 && d < domains && h >= 10 && h < 13);
+        char want[128];
+        snprintf(want, sizeof want, "u@d%d.example", d);
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 2), want);
+        snprintf(want, sizeof want, "mx.d%d.example[192.0.2.1]:25", d);
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 3), want);
+        ck_assert_int_eq(sqlite3_column_int(st, 4), count);
+        snprintf(want, sizeof want, "%s:00:00", hour);
+        ck_assert_msg(strncmp((const char *)sqlite3_column_text(st, 5), want, strlen(want)) == 0, "%s",
+                      sqlite3_column_text(st, 5));
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 6), (const char *)sqlite3_column_text(st, 5));
+        ck_assert_str_eq((const char *)sqlite3_column_text(st, 7), "250 2.0.0 Ok");
+        ck_assert_int_eq(seen[h - 10][d]++, 0);
+        rows++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_int_eq(rows, 3 * domains);
+}
+
+START_TEST(test_count_rows_grouped)
+{
+    char err[1024];
+    char *path = temp_db();
+    const int domains[3] = {101, 101, 105};
+    for (int round = 0; round < 3; round++) {
+        mc_store *s = store_open(path, false, err, sizeof err);
+        ck_assert_msg(s != NULL, "%s", err);
+        mc_aggregate *a = domain_deliveries(3, domains[round]);
+        ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+        aggregate_free(a);
+        store_close(s);
+        if (round == 0)
+            check_domain_rows(path, 101, 1);
+    }
+    /* Domains 101-104 came in the last round alone: once; the rest thrice. */
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db,
+                                        "SELECT sum(count = 3), sum(count = 1), count(*) FROM count_rows", -1, &st,
+                                        NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), 303);
+    ck_assert_int_eq(sqlite3_column_int(st, 1), 12);
+    ck_assert_int_eq(sqlite3_column_int(st, 2), 315);
+    sqlite3_finalize(st);
+    ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM tuples", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    mc_store *s = store_open(path, false, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    mc_aggregate *a = domain_deliveries(3, 101);
+    ck_assert(!store_flush(s, a, NULL, "x", err, sizeof err));
+    ck_assert_msg(strstr(err, "damaged database") != NULL, "%s", err);
+    aggregate_free(a);
+    store_close(s);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM tuples), sum(count) FROM count_rows", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(st, 0), 0);
+    ck_assert_int_eq(sqlite3_column_int(st, 1), 303 * 3 + 12);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cleanup_db(path);
+}
+END_TEST
+
 /* A count row's times are written by mc_time_format_memo (event.c),
  * which copies the date and hour from the last time it wrote: the same
  * text as the ISO 8601 form written here with snprintf, for times in one
@@ -1851,6 +1952,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_tuple_taken_id);
     tcase_add_test(tc, test_tuple_id_hash);
     tcase_add_test(tc, test_time_format_memo);
+    tcase_add_test(tc, test_count_rows_grouped);
     tcase_add_test(tc, test_grouped_rows);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, slow);
