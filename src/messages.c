@@ -135,6 +135,7 @@ struct mc_messages {
     int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
     int64_t memo_days;
     char keybuf[MAX_KEY];
+    char sender_copy[MAX_ADDRESS]; /* an ended message's filled sender (messages_event) */
     memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
     bool track;          /* keep dirty flags and the keys gone */
     bool no_sender_domain; /* messages_fill_sender_domain(false) */
@@ -937,8 +938,16 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
         (*(uint64_t *)((char *)fig + status_figures[st].offset))++;
     if (status_figures[st].flag == M_DELIVERED && entry_size(e) > 0)
         fig->bytes_delivered += (uint64_t)entry_size(e);
-    if (status_figures[st].flag == M_REJECTED && ev->stage && mc_stage_known(ev->stage, MC_STAGE_ENDS_MESSAGE))
+    if (status_figures[st].flag == M_REJECTED && ev->stage && mc_stage_known(ev->stage, MC_STAGE_ENDS_MESSAGE)) {
+        /* The sender view filled from the entry outlives it (until the
+         * next call): a copy the table owns, not the entry's released
+         * bytes. */
+        if (ev->sender.p != NULL && ev->sender.p == entry_sender(e)) {
+            memcpy(m->sender_copy, ev->sender.p, ev->sender.n);
+            ev->sender.p = m->sender_copy;
+        }
         remove_entry(m, slot_of(m, at));
+    }
 }
 
 /* What is kept of a message between runs; its key NUL-ended in kb (the
