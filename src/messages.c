@@ -1,9 +1,12 @@
 /*
  * messages.c - the join by message (see messages.h).
  *
- * Messages in flight live in a pool of fixed-size entries of 128 bytes
- * (their key and sender side by side inside the entry: no allocation per
- * message but for the rare pair too long for it), in blocks that are added
+ * Messages in flight live in a pool of fixed-size entries of 64 bytes, one
+ * cache line (a 16-byte header, then their key and sender side by side:
+ * no allocation per message but for the few whose pair is too long for its
+ * 48 bytes, whose size is 2^32 - 1 or more or whose times are more than
+ * 2^31 s from the table's first: those are wide, all of it in a record of
+ * their own, exact), in blocks that are added
  * as the table fills and never move (no doubling: the pool holds what is
  * in flight, not the next power of two), found through an open-addressing
  * index (linear probing) of pool positions, beside a bit a slot that says
@@ -665,15 +668,15 @@ static uint64_t memo_mix(mc_str queue_id)
     return v * 0x9E3779B97F4A7C15ull;
 }
 
-/* Whether key k (kn bytes) is plain: '\n' only after its host, its
- * instance and its queue id, and no '/' in its instance (what key_into
- * makes of fields without '\n'). */
+/* Whether a key key_into made (kn bytes) is plain: '\n' only after its
+ * host, its instance and its queue id (none in the fields; its instance
+ * holds no '/', as key_into takes it).  One pass, no call. */
 static bool key_plain(const char *k, size_t kn)
 {
-    const char *end = k + kn - 1, *a = memchr(k, '\n', kn);
-    const char *b = a && a < end ? memchr(a + 1, '\n', (size_t)(end - a)) : NULL;
-    return b && b < end && *end == '\n' && memchr(b + 1, '\n', (size_t)(end - b - 1)) == NULL &&
-           memchr(a + 1, '/', (size_t)(b - a - 1)) == NULL;
+    size_t nl = 0;
+    for (size_t i = 0; i < kn; i++)
+        nl += k[i] == '\n';
+    return nl == 3;
 }
 
 /* Whether the entry is the message of host, program and queue id: its
