@@ -21,7 +21,9 @@
 #include "event.h"
 
 #define MC_MESSAGES_LIFETIME (5 * 86400) /* Postfix maximal_queue_lifetime, Exim timeout_frozen_after-ish */
-#define MC_MESSAGES_CAPACITY 200000      /* messages in flight at most (25.6 MB: 128 bytes each) */
+/* Messages in flight at most: 12.8 MB of entries, 64 bytes each (and a
+ * record of its own for the few whose key and sender do not fit in one). */
+#define MC_MESSAGES_CAPACITY 200000
 
 typedef struct mc_messages mc_messages;
 

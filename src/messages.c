@@ -1,9 +1,12 @@
 /*
  * messages.c - the join by message (see messages.h).
  *
- * Messages in flight live in a pool of fixed-size entries of 128 bytes
- * (their key and sender side by side inside the entry: no allocation per
- * message but for the rare pair too long for it), in blocks that are added
+ * Messages in flight live in a pool of fixed-size entries of 64 bytes, one
+ * cache line (a 16-byte header, then their key and sender side by side:
+ * no allocation per message but for the few whose pair is too long for its
+ * 48 bytes, whose size is 2^32 - 1 or more or whose times are more than
+ * 2^31 s from the table's first: those are wide, all of it in a record of
+ * their own, exact), in blocks that are added
  * as the table fills and never move (no doubling: the pool holds what is
  * in flight, not the next power of two), found through an open-addressing
  * index (linear probing) of pool positions, beside a bit a slot that says
@@ -52,33 +55,48 @@ enum {
 #define MAX_ADDRESS 1024 /* longer senders are not kept (no MTA accepts them) */
 #define SWEEP_EVERY 3600 /* seconds of log time between sweeps (at most) */
 #define MAX_KEY (MAX_ADDRESS + 512) /* host, instance and queue id */
-#define TEXT_INLINE 76   /* key and sender of most messages, with the NUL */
-#define BLOCK_SHIFT 12   /* 4096 entries (512 KiB) a block */
+#define ENTRY_TEXT 48    /* key, sender and NUL of most messages (92% of Exim's in flight) */
+#define BLOCK_SHIFT 12   /* 4096 entries (256 KiB) a block */
 #define BLOCK_ENTRIES ((size_t)1 << BLOCK_SHIFT)
 #define MEMO_BITS 10     /* 1024 messages recently looked up */
 #define MAX_PROBES 64     /* slots a probe walks before the index takes SipHash */
 #define LONG_CHAIN SIZE_MAX /* find_slot's answer past MAX_PROBES */
 #define PREFETCH_SLOTS ((size_t)1 << 15) /* an index of 256 KB or more: its slots are asked for ahead */
-#define NOT_NOTED 255    /* an entry's host_len, inst_len when not noted (imported, or that long) */
+#define SIZE_NONE UINT32_MAX /* a narrow entry's size when unknown */
+#define EPOCH_BACK ((int64_t)1 << 31) /* the epoch: this long before the table's first time */
 
+/* A message whose key and sender, size or times do not fit its entry:
+ * all of those here, the entry's text holding this record's address. */
 typedef struct {
-    uint64_t hash;
-    int64_t size;
+    int64_t size;        /* -1: unknown */
     int64_t first, last;
-    char *spill;         /* key, sender and NUL when they do not fit in text[], else NULL */
-    uint32_t next_free;  /* on the free list: the next free entry + 1 (0: the end) */
     uint16_t key_len, sender_len;
+    char text[];         /* the key's bytes, then the sender's and a NUL */
+} wide_rec;
+
+/* A message in flight: one cache line.  Times are seconds after the
+ * table's epoch (exact: a time that does not fit makes the entry wide, as
+ * does a size of 2^32 - 1 or more, or a key and sender past ENTRY_TEXT).
+ * No hash: the index slot holds its low 32 bits, and what needs the home
+ * of an entry (a removal, a sweep's rebuild) hashes the key again. */
+typedef struct {
+    uint32_t first, last; /* log time - epoch (narrow) */
+    uint32_t size;        /* SIZE_NONE: unknown (narrow) */
+    uint8_t key_len, sender_len; /* narrow */
     uint8_t flags;
-    uint8_t host_len, inst_len; /* its host's and instance's bytes in the key (NOT_NOTED: not noted) */
     bool used : 1;
     bool has_sender : 1; /* false: unknown; "" is the null sender */
     bool dirty : 1;      /* changed since the last messages_changes_saved */
     bool stored : 1;     /* in the database (imported, or saved since): its end is a delete there */
-    char text[TEXT_INLINE]; /* the key's bytes, then the sender's and a NUL */
+    bool wide : 1;       /* key, sender, size and times in the wide_rec whose address text holds */
+    bool plain : 1;      /* its key's only '\n' are its three ends and its instance holds no '/' (see entry_is) */
+    /* The key's bytes, then the sender's and a NUL; wide: the record's
+     * address; on the free list: the next free entry + 1 (0: the end). */
+    char text[ENTRY_TEXT];
 } msg_entry;
 
-/* The unit of the table's memory: 128 bytes a message in flight. */
-_Static_assert(sizeof(msg_entry) == 128, "msg_entry is 128 bytes");
+/* The unit of the table's memory: 64 bytes a message in flight. */
+_Static_assert(sizeof(msg_entry) == 64, "msg_entry is 64 bytes");
 
 /* A memo slot: the pool position + 1 of a message looked up (0: none),
  * and a tag of its queue id, so that a new message (whose queue id is in
@@ -109,6 +127,8 @@ struct mc_messages {
     bool sip;            /* the index hashes with SipHash (see the header) */
     uint64_t (*test_hash)(const void *p, size_t n); /* messages_set_test_hash's */
     int64_t lifetime, sweep_every, last_sweep, now;
+    int64_t epoch;       /* entries' times are offsets from it (see time_offset) */
+    bool has_epoch;
     /* At most the last time of every message in the table (INT64_MAX:
      * none): a sweep whose bound is below it would evict nothing, and
      * skips its walk of the pool and its rebuild of the index.  Kept with
@@ -118,6 +138,7 @@ struct mc_messages {
     int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
     int64_t memo_days;
     char keybuf[MAX_KEY];
+    char sender_copy[MAX_ADDRESS]; /* an ended message's filled sender (messages_event) */
     memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
     bool track;          /* keep dirty flags and the keys gone */
     bool no_sender_domain; /* messages_fill_sender_domain(false) */
@@ -141,41 +162,138 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
     return m;
 }
 
-/* A cleared entry: copied (eight 16-byte stores), not memset (a `rep
- * stos` whose start costs more than the entry's 128 bytes). */
-static const msg_entry empty_entry;
+/* A cleared entry: copied (four 16-byte stores), not memset (a `rep
+ * stos` whose start costs more than the entry's 64 bytes). */
+static const msg_entry empty_entry = {.size = SIZE_NONE};
 
 /* Pool entry i. */
 static msg_entry *entry_at(const mc_messages *m, size_t i) { return &m->blocks[i >> BLOCK_SHIFT][i & (BLOCK_ENTRIES - 1)]; }
 
-/* The key of an entry (key_len bytes, not NUL-ended). */
-static const char *entry_key(const msg_entry *e) { return e->spill ? e->spill : e->text; }
+/* The wide record of a wide entry. */
+static wide_rec *entry_wide(const msg_entry *e)
+{
+    wide_rec *w;
+    memcpy(&w, e->text, sizeof w);
+    return w;
+}
+
+/* Makes w the entry's wide record. */
+static void entry_set_wide(msg_entry *e, wide_rec *w)
+{
+    memcpy(e->text, &w, sizeof w);
+    e->wide = true;
+}
+
+/* The key of an entry (entry_key_len bytes, not NUL-ended). */
+static const char *entry_key(const msg_entry *e) { return e->wide ? entry_wide(e)->text : e->text; }
+
+/* The bytes of an entry's key, and of its sender. */
+static size_t entry_key_len(const msg_entry *e) { return e->wide ? entry_wide(e)->key_len : e->key_len; }
+static size_t entry_sender_len(const msg_entry *e) { return e->wide ? entry_wide(e)->sender_len : e->sender_len; }
 
 /* The sender of an entry, or NULL when unknown. */
 static const char *entry_sender(const msg_entry *e)
 {
     if (!e->has_sender)
         return NULL;
-    return entry_key(e) + e->key_len;
+    return entry_key(e) + entry_key_len(e);
 }
 
-/* Frees one entry's overflow strings and puts pool entry i on the free list. */
+/* An entry's size (-1: unknown) and log times. */
+static int64_t entry_size(const msg_entry *e)
+{
+    if (e->wide)
+        return entry_wide(e)->size;
+    return e->size == SIZE_NONE ? -1 : (int64_t)e->size;
+}
+static int64_t entry_first(const mc_messages *m, const msg_entry *e) { return e->wide ? entry_wide(e)->first : m->epoch + e->first; }
+static int64_t entry_last(const mc_messages *m, const msg_entry *e) { return e->wide ? entry_wide(e)->last : m->epoch + e->last; }
+
+/* Log time t as an entry's offset from the epoch (set by the table's
+ * first time: 2^31 s, 68 years, either side of it fit); false when it
+ * does not fit. */
+static bool time_offset(mc_messages *m, int64_t t, uint32_t *off)
+{
+    if (!m->has_epoch) {
+        m->epoch = t < INT64_MIN + EPOCH_BACK ? INT64_MIN : t - EPOCH_BACK;
+        m->has_epoch = true;
+    }
+    int64_t d;
+    if (__builtin_sub_overflow(t, m->epoch, &d) || d < 0 || d > (int64_t)UINT32_MAX)
+        return false;
+    *off = (uint32_t)d;
+    return true;
+}
+
+/* Moves a narrow entry's key, sender, size and times into a wide record
+ * with room for text bytes of key, sender and NUL. */
+static wide_rec *entry_widen(const mc_messages *m, msg_entry *e, size_t text)
+{
+    size_t have = (size_t)e->key_len + e->sender_len + 1;
+    wide_rec *w = mc_xmalloc(sizeof *w + (text > have ? text : have));
+    w->size = entry_size(e);
+    w->first = entry_first(m, e);
+    w->last = entry_last(m, e);
+    w->key_len = e->key_len;
+    w->sender_len = e->sender_len;
+    memcpy(w->text, e->text, have);
+    entry_set_wide(e, w);
+    return w;
+}
+
+/* Sets an entry's size (-1: unknown). */
+static void entry_set_size(const mc_messages *m, msg_entry *e, int64_t size)
+{
+    if (!e->wide && size >= -1 && size < (int64_t)SIZE_NONE)
+        e->size = size < 0 ? SIZE_NONE : (uint32_t)size;
+    else
+        (e->wide ? entry_wide(e) : entry_widen(m, e, 0))->size = size;
+}
+
+/* Sets an entry's first and last times. */
+static void entry_set_times(mc_messages *m, msg_entry *e, int64_t first, int64_t last)
+{
+    uint32_t f, l;
+    if (!e->wide && time_offset(m, first, &f) && time_offset(m, last, &l)) {
+        e->first = f;
+        e->last = l;
+        return;
+    }
+    wide_rec *w = e->wide ? entry_wide(e) : entry_widen(m, e, 0);
+    w->first = first;
+    w->last = last;
+}
+
+/* An entry heard of at now: its last time grows to now. */
+static void entry_touch(mc_messages *m, msg_entry *e, int64_t now)
+{
+    uint32_t off;
+    if (!e->wide && time_offset(m, now, &off)) {
+        if (off > e->last)
+            e->last = off;
+    } else if (now > entry_last(m, e))
+        (e->wide ? entry_wide(e) : entry_widen(m, e, 0))->last = now;
+}
+
+/* Frees an entry's wide record and puts pool entry i on the free list
+ * (the next free position + 1 in its text). */
 static void entry_release(mc_messages *m, msg_entry *e, uint32_t i)
 {
-    free(e->spill);
+    if (e->wide)
+        free(entry_wide(e));
     *e = empty_entry;
-    e->next_free = m->free_head;
+    memcpy(e->text, &m->free_head, sizeof m->free_head);
     m->free_head = i + 1;
 }
 
-/* A cleared pool entry for a new message (the pool doubles when full);
- * its position. */
+/* A cleared pool entry for a new message (the pool grows a block when
+ * full); its position. */
 static uint32_t entry_take(mc_messages *m)
 {
     uint32_t i;
     if (m->free_head) {
         i = m->free_head - 1;
-        m->free_head = entry_at(m, i)->next_free;
+        memcpy(&m->free_head, entry_at(m, i)->text, sizeof m->free_head);
         /* The next new message's entry: at scale a miss anywhere in the
          * pool, asked of memory now, lines before it is taken. */
         if (m->free_head)
@@ -184,7 +302,7 @@ static uint32_t entry_take(mc_messages *m)
         if (m->pool_top == m->pool_cap) {
             size_t nb = m->pool_cap >> BLOCK_SHIFT;
             m->blocks = mc_xrealloc(m->blocks, (nb + 1) * sizeof *m->blocks);
-            /* Entries on cache lines: each is two lines, not three. */
+            /* Entries on cache lines: each is one line, not two. */
             m->blocks[nb] = mc_xaligned_calloc(64, BLOCK_ENTRIES * sizeof **m->blocks);
             m->pool_cap += BLOCK_ENTRIES;
         }
@@ -196,42 +314,40 @@ static uint32_t entry_take(mc_messages *m)
     return i;
 }
 
-/* Puts key and sender side by side (key_len and sender_len set), in the
- * entry when they fit, else in one allocation of their own. */
-static void entry_set_text(msg_entry *e, const char *key, const char *sender)
+/* Sets a fresh entry's key (n bytes, less than MAX_KEY): in the entry
+ * when it fits with its NUL, else in a wide record. */
+static void entry_set_key(const mc_messages *m, msg_entry *e, const char *key, size_t n)
 {
-    size_t need = (size_t)e->key_len + e->sender_len + 1;
     char *t = e->text;
-    if (need > TEXT_INLINE)
-        t = mc_xmalloc(need);
-    /* key or sender may be the entry's own text: move, not copy. */
-    memmove(t + e->key_len, sender, e->sender_len);
-    memmove(t, key, e->key_len);
-    t[e->key_len + e->sender_len] = '\0';
-    if (t != e->text) {
-        free(e->spill);
-        e->spill = t;
+    if (n + 1 > ENTRY_TEXT) {
+        wide_rec *w = entry_widen(m, e, n + 1);
+        w->key_len = (uint16_t)n;
+        t = w->text;
+    } else
+        e->key_len = (uint8_t)n;
+    memcpy(t, key, n);
+    t[n] = '\0';
+}
+
+/* Sets an entry's sender (n bytes, at most MAX_ADDRESS) once, after its
+ * key: in the entry when key, sender and NUL fit, else in its wide record
+ * (made, or grown). */
+static void entry_set_sender(const mc_messages *m, msg_entry *e, const char *sender, size_t n)
+{
+    size_t kn = entry_key_len(e);
+    char *t;
+    if (!e->wide && kn + n + 1 <= ENTRY_TEXT) {
+        e->sender_len = (uint8_t)n;
+        t = e->text;
+    } else {
+        wide_rec *w = e->wide ? entry_wide(e) : entry_widen(m, e, 0);
+        w = mc_xrealloc(w, sizeof *w + kn + n + 1);
+        entry_set_wide(e, w);
+        w->sender_len = (uint16_t)n;
+        t = w->text;
     }
-}
-
-/* Sets a fresh entry's key (n bytes, less than MAX_KEY) and its hash. */
-static void entry_set_key(msg_entry *e, const char *key, size_t n, uint64_t hash)
-{
-    e->key_len = (uint16_t)n;
-    e->sender_len = 0;
-    entry_set_text(e, key, "");
-    e->hash = hash;
-    e->host_len = e->inst_len = NOT_NOTED; /* its maker notes them when it knows them */
-}
-
-/* Sets an entry's sender (n bytes, at most MAX_ADDRESS) once. */
-static void entry_set_sender(msg_entry *e, const char *sender, size_t n)
-{
-    char *old = e->spill;
-    e->spill = NULL;
-    e->sender_len = (uint16_t)n;
-    entry_set_text(e, old ? old : e->text, sender);
-    free(old);
+    memcpy(t + kn, sender, n);
+    t[kn + n] = '\0';
     e->has_sender = true;
 }
 
@@ -240,7 +356,8 @@ void messages_free(mc_messages *m)
     if (m == NULL)
         return;
     for (size_t i = 0; i < m->pool_top; i++)
-        free(entry_at(m, i)->spill);
+        if (entry_at(m, i)->wide)
+            free(entry_wide(entry_at(m, i)));
     for (size_t i = 0; i < m->n_gone; i++)
         free(m->gone[i]);
     free(m->gone);
@@ -351,7 +468,7 @@ static void note_gone(mc_messages *m, const msg_entry *e)
         m->cap_gone = m->cap_gone ? m->cap_gone * 2 : 256;
         m->gone = mc_xrealloc(m->gone, m->cap_gone * sizeof *m->gone);
     }
-    m->gone[m->n_gone++] = mc_xstrndup(entry_key(e), e->key_len);
+    m->gone[m->n_gone++] = mc_xstrndup(entry_key(e), entry_key_len(e));
 }
 
 /* A slot's value for pool entry i whose hash is h. */
@@ -384,10 +501,16 @@ static void slots_clear(mc_messages *m)
     memset(m->busy, 0, m->n_slots / 64 * sizeof *m->busy);
 }
 
-/* Indexes pool entry i in the first free slot of its chain. */
-static void place(mc_messages *m, uint32_t i)
+/* The index hash of pool entry i's key (entries keep none: see msg_entry). */
+static uint64_t hash_of_entry(const mc_messages *m, uint32_t i)
 {
-    uint64_t h = entry_at(m, i)->hash;
+    const msg_entry *e = entry_at(m, i);
+    return hash_of(m, entry_key(e), entry_key_len(e));
+}
+
+/* Indexes pool entry i (whose hash is h) in the first free slot of its chain. */
+static void place(mc_messages *m, uint32_t i, uint64_t h)
+{
     size_t s = h & (m->n_slots - 1);
     while (m->slots[s])
         s = (s + 1) & (m->n_slots - 1);
@@ -408,15 +531,15 @@ static void rebuild(mc_messages *m, int64_t since, mc_msg_figures *fig)
         msg_entry *e = entry_at(m, i);
         if (!e->used)
             continue;
-        if (e->last < since) {
+        if (entry_last(m, e) < since) {
             fig->evicted++;
             note_gone(m, e);
             entry_release(m, e, (uint32_t)i);
             continue;
         }
-        place(m, (uint32_t)i);
-        if (e->last < m->oldest)
-            m->oldest = e->last;
+        place(m, (uint32_t)i, hash_of_entry(m, (uint32_t)i));
+        if (entry_last(m, e) < m->oldest)
+            m->oldest = entry_last(m, e);
         kept++;
     }
     m->n = kept;
@@ -493,7 +616,7 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
         if ((uint32_t)(m->slots[s] >> 32) != (uint32_t)h)
             continue;
         const msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
-        if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
+        if (entry_key_len(e) == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
             return s;
     }
     return s;
@@ -506,11 +629,9 @@ static void take_siphash(mc_messages *m)
     m->sip = true;
     slots_clear(m);
     for (size_t i = 0; i < m->pool_top; i++) {
-        msg_entry *e = entry_at(m, i);
-        if (!e->used)
+        if (!entry_at(m, i)->used)
             continue;
-        e->hash = hash_of(m, entry_key(e), e->key_len);
-        place(m, (uint32_t)i);
+        place(m, (uint32_t)i, hash_of_entry(m, (uint32_t)i));
     }
 }
 
@@ -547,33 +668,52 @@ static uint64_t memo_mix(mc_str queue_id)
     return v * 0x9E3779B97F4A7C15ull;
 }
 
+/* Whether a key key_into made (kn bytes) is plain: '\n' only after its
+ * host, its instance and its queue id (none in the fields; its instance
+ * holds no '/', as key_into takes it).  One pass, no call. */
+static bool key_plain(const char *k, size_t kn)
+{
+    size_t nl = 0;
+    for (size_t i = 0; i < kn; i++)
+        nl += k[i] == '\n';
+    return nl == 3;
+}
+
 /* Whether the entry is the message of host, program and queue id: its
- * key compared whole, as make_key would have made it.  An entry made here
- * notes its host's and instance's lengths (the creating line's host, and
- * program up to its first '/'), so the program's '/' is not looked for on
- * a memo hit: the same host, the program's first inst_len bytes equal to
- * the noted instance (which holds no '/') and a '/' or its end after them
- * is the same instance. */
+ * key compared whole, as make_key would have made it.  A plain key (see
+ * key_plain) needs no '/' looked for in the program: its instance is the
+ * key's length less the host's and the queue id's, and when the key's
+ * bytes are host, program's first inst bytes and queue id with '\n'
+ * after each, and program has a '/' or its end after those bytes, make_key
+ * takes the same instance (the key's '\n' fix where host and instance
+ * end, and its instance holds no '/').  Others (imported) take it as
+ * make_key does. */
 static bool entry_is(const msg_entry *e, mc_str host, mc_str program, mc_str queue_id)
 {
-    size_t hn = host.p ? host.n : 0, pn = program.p ? program.n : 0;
-    size_t inst = e->inst_len;
-    if (inst == NOT_NOTED || e->host_len == NOT_NOTED)
+    if (!e->used)
+        return false;
+    size_t hn = host.p ? host.n : 0, pn = program.p ? program.n : 0, kn = entry_key_len(e), inst;
+    if (e->plain) {
+        if (kn < hn + queue_id.n + 3)
+            return false;
+        inst = kn - hn - queue_id.n - 3;
+        if (inst > pn || (inst < pn && program.p[inst] != '/'))
+            return false;
+    } else {
         inst = instance_len(program);
-    else if (e->host_len != hn || inst > pn || (inst < pn && program.p[inst] != '/'))
-        return false;
-    if (!e->used || e->key_len != hn + inst + queue_id.n + 3)
-        return false;
+        if (kn != hn + inst + queue_id.n + 3)
+            return false;
+    }
     const char *k = entry_key(e);
     return mc_same_bytes(k + hn + inst + 2, queue_id.p, queue_id.n) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
-           k[e->key_len - 1] == '\n' && (hn == 0 || mc_same_bytes(k, host.p, hn)) &&
+           k[kn - 1] == '\n' && (hn == 0 || mc_same_bytes(k, host.p, hn)) &&
            (inst == 0 || mc_same_bytes(k + hn + 1, program.p, inst));
 }
 
 /* The index slot of pool entry i (which is in the table). */
 static size_t slot_of(const mc_messages *m, uint32_t i)
 {
-    size_t s = entry_at(m, i)->hash & (m->n_slots - 1);
+    size_t s = hash_of_entry(m, i) & (m->n_slots - 1);
     while (slot_pos1(m->slots[s]) != i + 1)
         s = (s + 1) & (m->n_slots - 1);
     return s;
@@ -585,10 +725,9 @@ void messages_prefetch(const mc_messages *m, uint64_t mix)
 {
     const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
-        /* 128 bytes on cache lines (entry_take's blocks): two lines. */
-        const char *e = (const char *)entry_at(m, memo->pos1 - 1);
-        __builtin_prefetch(e, 1);
-        __builtin_prefetch(e + 64, 1);
+        /* 64 bytes on a cache line (entry_take's blocks): one line (a
+         * wide entry's record is not asked for: few are wide). */
+        __builtin_prefetch(entry_at(m, memo->pos1 - 1), 1);
     }
 }
 
@@ -625,8 +764,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
         msg_entry *e = entry_at(m, memo->pos1 - 1);
         if (entry_is(e, host, program, queue_id)) {
-            if (now > e->last)
-                e->last = now;
+            entry_touch(m, e, now);
             e->dirty = true;
             *at = memo->pos1 - 1;
             return e;
@@ -639,8 +777,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     size_t s = find_key(m, kn, &h, false);
     if (slot_busy(m, s)) {
         msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
-        if (now > e->last)
-            e->last = now;
+        entry_touch(m, e, now);
         e->dirty = true;
         *at = slot_pos1(m->slots[s]) - 1;
         *memo = (memo_slot){.pos1 = slot_pos1(m->slots[s]), .tag = (uint32_t)mix};
@@ -655,14 +792,9 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     }
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
-    entry_set_key(e, m->keybuf, kn, h);
-    size_t hn = host.p ? host.n : 0, inst = kn - hn - queue_id.n - 3; /* make_key's */
-    if (hn < NOT_NOTED && inst < NOT_NOTED) {
-        e->host_len = (uint8_t)hn;
-        e->inst_len = (uint8_t)inst;
-    }
-    e->size = -1;
-    e->first = e->last = now;
+    entry_set_key(m, e, m->keybuf, kn);
+    e->plain = key_plain(m->keybuf, kn);
+    entry_set_times(m, e, now, now);
     if (now < m->oldest)
         m->oldest = now;
     e->dirty = true;
@@ -671,7 +803,6 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
      * entry_take and entry_set_key touch no slot. */
     if (moved)
         s = find_key(m, kn, &h, true);
-    e->hash = h;
     slot_put(m, s, slot_make(h, i));
     m->n++;
     *at = i;
@@ -707,13 +838,13 @@ static void remove_entry(mc_messages *m, size_t i)
 }
 
 /* Keeps the sender (a copy) unless it is already known or too long. */
-static void keep_sender(msg_entry *e, mc_str sender)
+static void keep_sender(const mc_messages *m, msg_entry *e, mc_str sender)
 {
     if (e->has_sender || sender.p == NULL || sender.n > MAX_ADDRESS)
         return;
     /* Read back as a C string (messages_export, an outcome's fill): kept
      * to the length strlen gives it, so the fill need not count it. */
-    entry_set_sender(e, sender.p, strnlen(sender.p, sender.n));
+    entry_set_sender(m, e, sender.p, strnlen(sender.p, sender.n));
 }
 
 /* Counts a figure once per message: true the first time. */
@@ -741,10 +872,10 @@ void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, 
     if (e == NULL)
         return;
     if (f->has_sender)
-        keep_sender(e, f->sender);
-    bool fresh_size = f->size >= 0 && e->size < 0;
+        keep_sender(m, e, f->sender);
+    bool fresh_size = f->size >= 0 && entry_size(e) < 0;
     if (f->size >= 0)
-        e->size = f->size;
+        entry_set_size(m, e, f->size);
     switch (f->kind) {
     case FACT_RECEIVED:
         if (!(e->flags & M_GENERATED) && first_time(e, M_RECEIVED))
@@ -760,7 +891,7 @@ void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, 
     /* Bytes received: a received message's size, once, whichever line
      * (Exim's <=, Postfix qmgr's from=) brings it. */
     if (fresh_size && (e->flags & M_RECEIVED))
-        fig->bytes_received += (uint64_t)e->size;
+        fig->bytes_received += (uint64_t)entry_size(e);
 }
 
 /* The status words of outcomes, and the figure each settles. */
@@ -798,9 +929,9 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)
-        keep_sender(e, ev->sender);
+        keep_sender(m, e, ev->sender);
     else if (e->has_sender) {
-        ev->sender = mc_str_make(entry_sender(e), e->sender_len);
+        ev->sender = mc_str_make(entry_sender(e), entry_sender_len(e));
         if (!m->no_sender_domain)
             mc_address_domain(ev->sender, ev->sender_domain, sizeof ev->sender_domain);
     }
@@ -808,20 +939,28 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
         return;
     if (first_time(e, status_figures[st].flag))
         (*(uint64_t *)((char *)fig + status_figures[st].offset))++;
-    if (status_figures[st].flag == M_DELIVERED && e->size > 0)
-        fig->bytes_delivered += (uint64_t)e->size;
-    if (status_figures[st].flag == M_REJECTED && ev->stage && mc_stage_known(ev->stage, MC_STAGE_ENDS_MESSAGE))
+    if (status_figures[st].flag == M_DELIVERED && entry_size(e) > 0)
+        fig->bytes_delivered += (uint64_t)entry_size(e);
+    if (status_figures[st].flag == M_REJECTED && ev->stage && mc_stage_known(ev->stage, MC_STAGE_ENDS_MESSAGE)) {
+        /* The sender view filled from the entry outlives it (until the
+         * next call): a copy the table owns, not the entry's released
+         * bytes. */
+        if (ev->sender.p != NULL && ev->sender.p == entry_sender(e)) {
+            memcpy(m->sender_copy, ev->sender.p, ev->sender.n);
+            ev->sender.p = m->sender_copy;
+        }
         remove_entry(m, slot_of(m, at));
+    }
 }
 
 /* What is kept of a message between runs; its key NUL-ended in kb (the
  * entry's key runs on into its sender). */
-static mc_message_state state_of(const msg_entry *e, char kb[MAX_KEY + 1])
+static mc_message_state state_of(const mc_messages *m, const msg_entry *e, char kb[MAX_KEY + 1])
 {
-    memcpy(kb, entry_key(e), e->key_len);
-    kb[e->key_len] = '\0';
-    return (mc_message_state){.key = kb, .sender = entry_sender(e), .size = e->size,
-                              .first = e->first, .last = e->last, .flags = e->flags};
+    memcpy(kb, entry_key(e), entry_key_len(e));
+    kb[entry_key_len(e)] = '\0';
+    return (mc_message_state){.key = kb, .sender = entry_sender(e), .size = entry_size(e),
+                              .first = entry_first(m, e), .last = entry_last(m, e), .flags = e->flags};
 }
 
 bool messages_export(const mc_messages *m, mc_message_fn fn, void *ctx)
@@ -831,7 +970,7 @@ bool messages_export(const mc_messages *m, mc_message_fn fn, void *ctx)
         if (!e->used)
             continue;
         char kb[MAX_KEY + 1];
-        mc_message_state st = state_of(e, kb);
+        mc_message_state st = state_of(m, e, kb);
         if (!fn(&st, ctx))
             return false;
     }
@@ -847,17 +986,16 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
         grow_index(m);
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
-    entry_set_key(e, st->key, kn, hash_of(m, st->key, kn));
+    entry_set_key(m, e, st->key, kn);
     if (st->sender && strlen(st->sender) <= MAX_ADDRESS)
-        entry_set_sender(e, st->sender, strlen(st->sender));
-    e->size = st->size;
-    e->first = st->first;
-    e->last = st->last;
-    if (e->last < m->oldest)
-        m->oldest = e->last;
+        entry_set_sender(m, e, st->sender, strlen(st->sender));
+    entry_set_size(m, e, st->size);
+    entry_set_times(m, e, st->first, st->last);
+    if (st->last < m->oldest)
+        m->oldest = st->last;
     e->flags = (uint8_t)st->flags;
     e->stored = true;
-    place(m, i);
+    place(m, i, hash_of(m, st->key, kn));
     m->n++;
     if (st->last > m->now)
         m->now = st->last;
@@ -867,7 +1005,8 @@ bool messages_import(mc_messages *m, const mc_message_state *st)
 void messages_reset(mc_messages *m)
 {
     for (size_t i = 0; i < m->pool_top; i++) {
-        free(entry_at(m, i)->spill);
+        if (entry_at(m, i)->wide)
+            free(entry_wide(entry_at(m, i)));
         memset(entry_at(m, i), 0, sizeof(msg_entry));
     }
     slots_clear(m);
@@ -876,6 +1015,7 @@ void messages_reset(mc_messages *m)
     m->free_head = 0;
     m->n = 0;
     m->now = m->last_sweep = 0;
+    m->has_epoch = false;
     m->oldest = INT64_MAX;
     messages_changes_saved(m);
 }
@@ -892,7 +1032,7 @@ bool messages_changes(const mc_messages *m, mc_message_fn changed, mc_message_go
         if (!e->used || !e->dirty)
             continue;
         char kb[MAX_KEY + 1];
-        mc_message_state st = state_of(e, kb);
+        mc_message_state st = state_of(m, e, kb);
         if (!changed(&st, ctx))
             return false;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -1136,6 +1137,330 @@ START_TEST(test_full_table_chains)
 }
 END_TEST
 
+/* The entry's layout: a message is one 64-byte entry when its key, sender
+ * and NUL fit the entry's 48 bytes of text, its size is under 2^32 - 1 and
+ * its times are within 2^31 s of the table's first time; any other goes
+ * whole to a record of its own.  Neither may change an answer.  These
+ * helpers make civil times with gmtime_r (not the table's own days count)
+ * and keep what an export hands over. */
+static mc_time time_at(int64_t t)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    ck_assert(gmtime_r(&tt, &tm) != NULL);
+    return (mc_time){.year = tm.tm_year + 1900, .month = tm.tm_mon + 1, .day = tm.tm_mday, .hour = tm.tm_hour,
+                     .min = tm.tm_min, .sec = tm.tm_sec, .usec = -1, .valid = true};
+}
+
+/* A fact of kind on queue id qid (host mx, postfix/qmgr) at time t. */
+static void fact_at(mc_messages *m, mc_fact_kind kind, const char *qid, int64_t t, const char *sender, int64_t size,
+                    mc_msg_figures *fig)
+{
+    mc_fact f = {.kind = kind, .time = time_at(t), .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/qmgr"),
+                 .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(sender), .has_sender = sender != NULL,
+                 .size = size};
+    messages_fact(m, &f, fig);
+}
+
+/* An outcome of status on qid at time t, the sender it carries (NULL:
+ * none); the sender it ends with (the table's, when it had none). */
+static mc_str outcome_at(mc_messages *m, const char *status, const char *qid, int64_t t, const char *sender,
+                         mc_msg_figures *fig)
+{
+    mc_event ev = {.time = time_at(t), .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/smtp"),
+                   .status = mc_str_cstr(status), .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(sender)};
+    messages_event(m, &ev, fig);
+    return ev.sender;
+}
+
+#define MAX_KEPT 512
+typedef struct {
+    int n;
+    char *key[MAX_KEPT], *sender[MAX_KEPT];
+    int64_t size[MAX_KEPT], first[MAX_KEPT], last[MAX_KEPT];
+} kept_states;
+
+static bool keep_state(const mc_message_state *st, void *ctx)
+{
+    kept_states *k = ctx;
+    ck_assert_int_lt(k->n, MAX_KEPT);
+    k->key[k->n] = strdup(st->key);
+    k->sender[k->n] = st->sender ? strdup(st->sender) : NULL;
+    k->size[k->n] = st->size;
+    k->first[k->n] = st->first;
+    k->last[k->n] = st->last;
+    k->n++;
+    return true;
+}
+
+/* The kept state of queue id qid (host mx, instance postfix), or -1. */
+static int kept_of(const kept_states *k, const char *qid)
+{
+    char key[256];
+    snprintf(key, sizeof key, "mx\npostfix\n%s\n", qid);
+    for (int i = 0; i < k->n; i++)
+        if (strcmp(k->key[i], key) == 0)
+            return i;
+    return -1;
+}
+
+static void kept_free(kept_states *k)
+{
+    for (int i = 0; i < k->n; i++) {
+        free(k->key[i]);
+        free(k->sender[i]);
+    }
+    k->n = 0;
+}
+
+/* Message i of the class test: a queue id of 25 to 40 bytes (keys of 37
+ * to 52 bytes: "mx\npostfix\n", the id and '\n'), a sender of one of
+ * fourteen lengths around what is left of 48 bytes beside a 23- to 52-byte
+ * key, its own bytes. */
+static const int class_senders[] = {-1, 0, 1, 5, 9, 10, 11, 12, 20, 23, 24, 25, 26, 30};
+#define CLASS_N (16 * 14 * 2)
+static void class_names(int i, char *qid, char *sender, bool *has_sender)
+{
+    int qn = 25 + i % 16, sl = class_senders[i / 16 % 14];
+    snprintf(qid, 64, "Q%0*d", qn - 1, i);
+    *has_sender = sl >= 0;
+    for (int j = 0; j < sl; j++)
+        sender[j] = (char)('a' + (i + j) % 26);
+    sender[sl > 0 ? sl : 0] = '\0';
+}
+
+/* Every message of the class test, as an export hands it over. */
+static void check_class_states(mc_messages *m, int64_t t0)
+{
+    kept_states *k = calloc(1, sizeof *k);
+    ck_assert(messages_export(m, keep_state, k));
+    ck_assert_int_eq(k->n, CLASS_N);
+    for (int i = 0; i < CLASS_N; i++) {
+        char qid[64], sender[64];
+        bool has;
+        class_names(i, qid, sender, &has);
+        int at = kept_of(k, qid);
+        ck_assert_msg(at >= 0, "message %d not exported", i);
+        if (has)
+            ck_assert_str_eq(k->sender[at], sender);
+        else
+            ck_assert_ptr_null(k->sender[at]);
+        ck_assert_int_eq(k->size[at], 1000 * i);
+        ck_assert_int_eq(k->first[at], t0 + i);
+        ck_assert_int_eq(k->last[at], t0 + i + (i >= CLASS_N / 2));
+    }
+    kept_free(k);
+    free(k);
+}
+
+/* Keys and key-and-sender pairs at 48 bytes with the NUL and one over, and
+ * both sides of that, both ways: the sender on the line that makes the
+ * message (the first half), and on a later line (the second half: made
+ * without one, then a deferral a second later brings it).  Each must come
+ * back whole from an outcome and from an export, and again from a table
+ * that imported that export. */
+START_TEST(test_entry_class_limit)
+{
+    const int64_t t0 = 1795000000;
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    for (int i = 0; i < CLASS_N; i++) {
+        char qid[64], sender[64];
+        bool has;
+        class_names(i, qid, sender, &has);
+        if (i < CLASS_N / 2) {
+            fact_at(m, FACT_QUEUED, qid, t0 + i, has ? sender : NULL, 1000 * i, &fig);
+        } else {
+            fact_at(m, FACT_QUEUED, qid, t0 + i, NULL, 1000 * i, &fig);
+            outcome_at(m, "deferred", qid, t0 + i + 1, has ? sender : NULL, &fig);
+        }
+    }
+    ck_assert_uint_eq(messages_in_flight(m), CLASS_N);
+    check_class_states(m, t0);
+    mc_messages *copy = messages_new(0, 0);
+    ck_assert(messages_export(m, import_into, copy));
+    check_class_states(copy, t0);
+    mc_messages *tables[] = {m, copy};
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < CLASS_N; i++) {
+            char qid[64], sender[64];
+            bool has;
+            class_names(i, qid, sender, &has);
+            mc_str got = outcome_at(tables[c], "sent", qid, t0 + CLASS_N, NULL, &fig);
+            if (!has) {
+                ck_assert_ptr_null(got.p);
+                continue;
+            }
+            ck_assert_msg(got.p != NULL, "no sender for %d", i);
+            ck_assert_uint_eq(got.n, strlen(sender));
+            ck_assert_msg(memcmp(got.p, sender, got.n) == 0, "sender of %d", i);
+        }
+    ck_assert_uint_eq(fig.delivered, 2 * CLASS_N);
+    messages_free(m);
+    messages_free(copy);
+}
+END_TEST
+
+/* The ends of an entry's times.  The first time the table sees is t0
+ * (2000-01-01); times from t0 - 2^31 to t0 + 2^31 - 1 are offsets in the
+ * entry, the others make it wide.  With a lifetime of 100 s: D, first seen
+ * 100 s before the top end and quiet for the whole lifetime, stays at the
+ * top end's sweep and goes at the next; X made at the top end and heard of
+ * 100 s past it (wide from then on); a clock gone back 68 years (B at the
+ * bottom end, C a second below it).  Each message's times come back exact
+ * from an export and from a table that imported it, and the sweeps evict
+ * the same messages in both. */
+START_TEST(test_entry_time_ends)
+{
+    const int64_t t0 = 946684800, top = t0 + 2147483647, bottom = t0 - 2147483648LL;
+    mc_messages *m = messages_new(0, 100);
+    mc_msg_figures fig = {0};
+    fact_at(m, FACT_QUEUED, "A", t0, NULL, -1, &fig);
+    fact_at(m, FACT_QUEUED, "D", top - 100, NULL, -1, &fig);
+    ck_assert_uint_eq(fig.evicted, 1); /* A: quiet for 68 years */
+    fact_at(m, FACT_QUEUED, "X", top, NULL, -1, &fig);
+    ck_assert_uint_eq(fig.evicted, 1); /* D: quiet for exactly the lifetime */
+    ck_assert_uint_eq(messages_in_flight(m), 2);
+    fact_at(m, FACT_QUEUED, "Y", top + 100, NULL, -1, &fig);
+    ck_assert_uint_eq(fig.evicted, 2); /* D: 200 s */
+    outcome_at(m, "deferred", "X", top + 100, NULL, &fig);
+    fact_at(m, FACT_QUEUED, "Z", top + 200, NULL, -1, &fig);
+    ck_assert_uint_eq(fig.evicted, 2);
+    fact_at(m, FACT_QUEUED, "B", bottom, NULL, -1, &fig);
+    fact_at(m, FACT_QUEUED, "C", bottom - 1, NULL, -1, &fig);
+    ck_assert_uint_eq(messages_in_flight(m), 5);
+    static const struct {
+        const char *qid;
+        int64_t first, last;
+    } want[] = {{"X", 3094168447, 3094168547}, {"Y", 3094168547, 3094168547}, {"Z", 3094168647, 3094168647},
+                {"B", -1200798848, -1200798848}, {"C", -1200798849, -1200798849}};
+    mc_messages *copy = messages_new(0, 100);
+    ck_assert(messages_export(m, import_into, copy));
+    mc_messages *tables[] = {m, copy};
+    for (int c = 0; c < 2; c++) {
+        kept_states k = {0};
+        ck_assert(messages_export(tables[c], keep_state, &k));
+        ck_assert_int_eq(k.n, 5);
+        for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+            int at = kept_of(&k, want[w].qid);
+            ck_assert_msg(at >= 0, "%s not exported", want[w].qid);
+            ck_assert_int_eq(k.first[at], want[w].first);
+            ck_assert_int_eq(k.last[at], want[w].last);
+            ck_assert_int_eq(k.size[at], -1);
+        }
+        kept_free(&k);
+        /* 100 s on: all but Z quiet for more than the lifetime. */
+        mc_msg_figures f2 = {0};
+        fact_at(tables[c], FACT_QUEUED, "W", top + 300, NULL, -1, &f2);
+        ck_assert_uint_eq(f2.evicted, 4);
+        ck_assert_uint_eq(messages_in_flight(tables[c]), 2);
+    }
+    messages_free(m);
+    messages_free(copy);
+    /* Imported times anywhere in 64 bits come back as they went in. */
+    static const int64_t times[][2] = {{946684800, 946684800}, {-1200798848, 3094168447}, {-1200798849, 3094168448},
+                                       {3094168448, 3094168448}, {-(1LL << 40), 1LL << 40}, {INT64_MIN, INT64_MAX}};
+    mc_messages *db = messages_new(0, 100);
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        char qid[8];
+        snprintf(qid, sizeof qid, "I%zu", i);
+        char key[32];
+        snprintf(key, sizeof key, "mx\npostfix\n%s\n", qid);
+        mc_message_state st = {.key = key, .sender = NULL, .size = -1, .first = times[i][0], .last = times[i][1]};
+        ck_assert(messages_import(db, &st));
+    }
+    kept_states k = {0};
+    ck_assert(messages_export(db, keep_state, &k));
+    ck_assert_int_eq(k.n, 6);
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        char qid[8];
+        snprintf(qid, sizeof qid, "I%zu", i);
+        int at = kept_of(&k, qid);
+        ck_assert_int_ge(at, 0);
+        ck_assert_int_eq(k.first[at], times[i][0]);
+        ck_assert_int_eq(k.last[at], times[i][1]);
+    }
+    kept_free(&k);
+    messages_free(db);
+}
+END_TEST
+
+/* Sizes past 32 bits: 2^32 - 2 (the largest an entry holds), 2^32 - 1,
+ * 2^32 and 2^40 + 7 beside 0 and 123, each received once and delivered
+ * once: bytes received and delivered are their sums, and an export, and a
+ * table that imported it, give each size back. */
+START_TEST(test_entry_size_wide)
+{
+    static const int64_t sizes[] = {0, 4294967294LL, 4294967295LL, 4294967296LL, (1LL << 40) + 7, 123};
+    const uint64_t sum = 0 + 4294967294ull + 4294967295ull + 4294967296ull + (1ull << 40) + 7 + 123;
+    const int64_t t0 = 1795000000;
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    char qid[16];
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        snprintf(qid, sizeof qid, "S%zu", i);
+        fact_at(m, FACT_RECEIVED, qid, t0, "s@x.example", sizes[i], &fig);
+    }
+    fact_at(m, FACT_QUEUED, "U", t0, NULL, -1, &fig);
+    ck_assert_uint_eq(fig.received, 6);
+    ck_assert_uint_eq(fig.bytes_received, sum);
+    mc_messages *copy = messages_new(0, 0);
+    ck_assert(messages_export(m, import_into, copy));
+    mc_messages *tables[] = {m, copy};
+    for (int c = 0; c < 2; c++) {
+        kept_states k = {0};
+        ck_assert(messages_export(tables[c], keep_state, &k));
+        ck_assert_int_eq(k.n, 7);
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            snprintf(qid, sizeof qid, "S%zu", i);
+            int at = kept_of(&k, qid);
+            ck_assert_int_ge(at, 0);
+            ck_assert_int_eq(k.size[at], sizes[i]);
+            ck_assert_str_eq(k.sender[at], "s@x.example");
+        }
+        ck_assert_int_eq(k.size[kept_of(&k, "U")], -1);
+        kept_free(&k);
+        mc_msg_figures d = {0};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            snprintf(qid, sizeof qid, "S%zu", i);
+            outcome_at(tables[c], "sent", qid, t0 + 1, NULL, &d);
+        }
+        ck_assert_uint_eq(d.delivered, 6);
+        ck_assert_uint_eq(d.bytes_delivered, sum);
+    }
+    messages_free(m);
+    messages_free(copy);
+}
+END_TEST
+
+/* A refusal at end of data that ends its message (Exim's rejected after
+ * DATA, on a message whose <= line brought its sender) gets the message's
+ * sender, and the view stays whole after the message has left the table:
+ * a sender kept in the entry (12 bytes), in a wide record (40 bytes) and
+ * the null sender.  Reading the released entry gave NUL bytes (the entry
+ * cleared) or freed memory (a wide record; ASan). */
+START_TEST(test_ended_message_sender)
+{
+    static const char *senders[] = {"a@b.example", "a-forty-byte-sender-name-00001@b.example", ""};
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    for (int i = 0; i < 3; i++) {
+        char qid[32];
+        snprintf(qid, sizeof qid, "1xC4MI-yRV6F%d-oY", i);
+        fact_at(m, FACT_RECEIVED, qid, 1795000000, senders[i], 100, &fig);
+        mc_event ev = {.time = time_at(1795000001), .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/smtp"),
+                       .status = mc_str_cstr("rejected"), .stage = "end-of-data", .queue_id = mc_str_cstr(qid)};
+        messages_event(m, &ev, &fig);
+        ck_assert_uint_eq(messages_in_flight(m), 0);
+        ck_assert_msg(ev.sender.p != NULL, "no sender for %d", i);
+        ck_assert_uint_eq(ev.sender.n, strlen(senders[i]));
+        ck_assert_msg(memcmp(ev.sender.p, senders[i], ev.sender.n) == 0, "sender of %d", i);
+    }
+    ck_assert_uint_eq(fig.rejected, 3);
+    messages_free(m);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -1151,6 +1476,10 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
     tcase_add_test(tc, test_full_table_chains);
+    tcase_add_test(tc, test_entry_class_limit);
+    tcase_add_test(tc, test_entry_time_ends);
+    tcase_add_test(tc, test_entry_size_wide);
+    tcase_add_test(tc, test_ended_message_sender);
     tcase_add_test(tc, test_sender_domain_fill);
     tcase_add_test(tc, test_sender_nul);
     tcase_add_loop_test(tc, test_figures_by_hour, 0, 2);
