@@ -60,6 +60,8 @@ enum {
 #define LONG_CHAIN SIZE_MAX /* find_slot's answer past MAX_PROBES */
 #define PREFETCH_SLOTS ((size_t)1 << 15) /* an index of 256 KB or more: its slots are asked for ahead */
 #define NOT_NOTED 255    /* an entry's host_len, inst_len when not noted (imported, or that long) */
+#define HINT_BITS 4      /* 16 keys hashed ahead (messages_prefetch_slot), by bits 32 to 35 of their mix */
+#define HINT_KEY 53      /* key bytes a hint holds: a 64-byte hint */
 
 typedef struct {
     uint64_t hash;
@@ -79,6 +81,22 @@ typedef struct {
 
 /* The unit of the table's memory: 128 bytes a message in flight. */
 _Static_assert(sizeof(msg_entry) == 128, "msg_entry is 128 bytes");
+
+/* A key hashed ahead: messages_prefetch_slot builds and hashes a new
+ * message's key a few lines before its lookup, which takes the hash from
+ * here instead of building and hashing the key again.  The lookup uses it
+ * only when the key here is its own key byte for byte (host, instance and
+ * queue id compared whole) and the index still hashes as it did (a switch
+ * to SipHash, or a test hash, empties the hints): a stale or another key's
+ * hint costs the key's build and hash, never an answer. */
+typedef struct {
+    uint64_t hash;       /* the index hash of key[0, kn) */
+    uint8_t kn;          /* 0: none */
+    uint8_t hn, inst;    /* its host's and instance's bytes in key */
+    char key[HINT_KEY];
+} key_hint;
+
+_Static_assert(sizeof(key_hint) == 64, "a hint is one cache line");
 
 /* A memo slot: the pool position + 1 of a message looked up (0: none),
  * and a tag of its queue id, so that a new message (whose queue id is in
@@ -119,6 +137,7 @@ struct mc_messages {
     int64_t memo_days;
     char keybuf[MAX_KEY];
     memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
+    key_hint hints[1u << HINT_BITS]; /* keys hashed ahead, by bits 32 to 35 of memo_mix */
     bool track;          /* keep dirty flags and the keys gone */
     bool no_sender_domain; /* messages_fill_sender_domain(false) */
     char **gone;
@@ -292,7 +311,18 @@ static uint64_t hash_of(const mc_messages *m, const char *p, size_t n)
     return m->test_hash ? m->test_hash(p, n) : mc_fast_hash(m->hash_key, p, n);
 }
 
-void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size_t n)) { m->test_hash = hash; }
+/* Forgets the keys hashed ahead: the index hashes otherwise from now on. */
+static void hints_clear(mc_messages *m)
+{
+    for (size_t i = 0; i < sizeof m->hints / sizeof m->hints[0]; i++)
+        m->hints[i].kn = 0;
+}
+
+void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size_t n))
+{
+    m->test_hash = hash;
+    hints_clear(m);
+}
 
 bool messages_hash_is_sip(const mc_messages *m) { return m->sip; }
 
@@ -311,16 +341,16 @@ static size_t instance_len(mc_str program)
     return slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
 }
 
-/* host '\n' instance '\n' queue id '\n' into k (MAX_KEY bytes); its
- * length, or 0 when it does not fit.  The instance is the syslog program up
- * to its first '/' (postfix, postfix-out), so instances on one host stay
- * apart. */
-static size_t key_into(char *k, mc_str host, mc_str program, mc_str queue_id)
+/* host '\n' instance '\n' queue id '\n' into k (cap bytes, at most
+ * MAX_KEY); its length, or 0 when it does not fit.  The instance is the
+ * syslog program up to its first '/' (postfix, postfix-out), so instances
+ * on one host stay apart. */
+static size_t key_into(char *k, size_t cap, mc_str host, mc_str program, mc_str queue_id)
 {
     size_t inst = instance_len(program);
     size_t hn = host.p ? host.n : 0;
     size_t need = hn + inst + queue_id.n + 3;
-    if (need > MAX_KEY)
+    if (need > cap)
         return 0;
     if (hn)
         memcpy(k, host.p, hn);
@@ -337,7 +367,7 @@ static size_t key_into(char *k, mc_str host, mc_str program, mc_str queue_id)
 static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
 {
     _Static_assert(sizeof m->keybuf == MAX_KEY, "keybuf holds MAX_KEY bytes");
-    return key_into(m->keybuf, host, program, queue_id);
+    return key_into(m->keybuf, MAX_KEY, host, program, queue_id);
 }
 
 /* Remembers the key of a message leaving the table, for the database. */
@@ -477,10 +507,10 @@ static bool sweep(mc_messages *m, mc_msg_figures *fig)
     return rebuilt;
 }
 
-/* The slot of a key (in m->keybuf, kn bytes, hash h), or of the empty
- * slot that ends its chain; LONG_CHAIN past MAX_PROBES slots before the
- * index takes SipHash. */
-static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
+/* The slot of a key (kn bytes, hash h), or of the empty slot that ends
+ * its chain; LONG_CHAIN past MAX_PROBES slots before the index takes
+ * SipHash. */
+static size_t find_slot(const mc_messages *m, const char *key, size_t kn, uint64_t h)
 {
     size_t s = h & (m->n_slots - 1), probes = 0;
     /* An empty home ends the chain there: the slot's bit says so, and the
@@ -493,7 +523,7 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
         if ((uint32_t)(m->slots[s] >> 32) != (uint32_t)h)
             continue;
         const msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
-        if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
+        if (e->hash == h && e->key_len == kn && memcmp(entry_key(e), key, kn) == 0)
             return s;
     }
     return s;
@@ -504,6 +534,7 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 static void take_siphash(mc_messages *m)
 {
     m->sip = true;
+    hints_clear(m);
     slots_clear(m);
     for (size_t i = 0; i < m->pool_top; i++) {
         msg_entry *e = entry_at(m, i);
@@ -514,18 +545,18 @@ static void take_siphash(mc_messages *m)
     }
 }
 
-/* The slot of the key in m->keybuf (kn bytes) as find_slot gives it, its
- * hash in *h (made here unless hashed: *h is the key's already); the
- * index takes SipHash first when its chain is too long. */
-static size_t find_key(mc_messages *m, size_t kn, uint64_t *h, bool hashed)
+/* The slot of a key (kn bytes) as find_slot gives it, its hash in *h
+ * (made here unless hashed: *h is the key's already); the index takes
+ * SipHash first when its chain is too long. */
+static size_t find_key(mc_messages *m, const char *key, size_t kn, uint64_t *h, bool hashed)
 {
     if (!hashed)
-        *h = hash_of(m, m->keybuf, kn);
-    size_t s = find_slot(m, kn, *h);
+        *h = hash_of(m, key, kn);
+    size_t s = find_slot(m, key, kn, *h);
     if (s == LONG_CHAIN) {
         take_siphash(m);
-        *h = hash_of(m, m->keybuf, kn);
-        s = find_slot(m, kn, *h);
+        *h = hash_of(m, key, kn);
+        s = find_slot(m, key, kn, *h);
     }
     return s;
 }
@@ -592,7 +623,25 @@ void messages_prefetch(const mc_messages *m, uint64_t mix)
     }
 }
 
-void messages_prefetch_slot(const mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix)
+/* The hint of a queue id's mix: bits the memo's slot (the high ones) and
+ * tag (the low 32) leave to chance, so that two lines in flight rarely
+ * share one. */
+static key_hint *hint_of(mc_messages *m, uint64_t mix) { return &m->hints[mix >> 32 & ((1u << HINT_BITS) - 1)]; }
+
+/* Whether hint k holds the key of host, program and queue id, as key_into
+ * would make it: its host's and instance's lengths are noted, so the
+ * program's '/' is not looked for (as entry_is). */
+static bool hint_is(const key_hint *k, mc_str host, mc_str program, mc_str queue_id)
+{
+    size_t hn = host.p ? host.n : 0, pn = program.p ? program.n : 0, inst = k->inst;
+    if (k->kn == 0 || k->hn != hn || inst > pn || (inst < pn && program.p[inst] != '/') ||
+        k->kn != hn + inst + queue_id.n + 3)
+        return false;
+    return mc_same_bytes(k->key + hn + inst + 2, queue_id.p, queue_id.n) &&
+           (hn == 0 || mc_same_bytes(k->key, host.p, hn)) && (inst == 0 || mc_same_bytes(k->key + hn + 1, program.p, inst));
+}
+
+void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix)
 {
     /* A small index stays in the caches: nothing to ask for. */
     if (m->n_slots < PREFETCH_SLOTS || queue_id.p == NULL || queue_id.n == 0)
@@ -600,13 +649,25 @@ void messages_prefetch_slot(const mc_messages *m, mc_str host, mc_str program, m
     const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix)
         return;
-    char key[MAX_KEY];
-    size_t kn = key_into(key, host, program, queue_id);
-    if (kn == 0)
-        return;
-    /* The hash lookup will make (the same table, key and function, unless
-     * the index takes SipHash in between: then a wasted prefetch). */
-    size_t s = hash_of(m, key, kn) & (m->n_slots - 1);
+    /* Built and hashed once, here: the lookup takes both from the hint. */
+    key_hint *k = hint_of(m, mix);
+    size_t kn = key_into(k->key, HINT_KEY, host, program, queue_id);
+    uint64_t h;
+    if (kn) {
+        k->hash = h = hash_of(m, k->key, kn);
+        k->kn = (uint8_t)kn;
+        k->hn = (uint8_t)(host.p ? host.n : 0);
+        k->inst = (uint8_t)(kn - k->hn - queue_id.n - 3);
+    } else {
+        char key[MAX_KEY];
+        kn = key_into(key, MAX_KEY, host, program, queue_id);
+        if (kn == 0)
+            return;
+        h = hash_of(m, key, kn);
+    }
+    /* The slot the lookup will start at (the same table, key and function,
+     * unless the index takes SipHash in between: then a wasted prefetch). */
+    size_t s = h & (m->n_slots - 1);
     __builtin_prefetch(&m->busy[s >> 6]);
     __builtin_prefetch(&m->slots[s], 1);
 }
@@ -632,11 +693,20 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
             return e;
         }
     }
-    size_t kn = make_key(m, host, program, queue_id);
-    if (kn == 0)
-        return NULL;
-    uint64_t h;
-    size_t s = find_key(m, kn, &h, false);
+    /* The key and its hash from the hint when messages_prefetch_slot made
+     * them for this very key, else built and hashed here. */
+    const key_hint *hint = hint_of(m, mix);
+    const char *key = hint->key;
+    size_t kn = hint->kn;
+    uint64_t h = hint->hash;
+    bool hashed = hint_is(hint, host, program, queue_id);
+    if (!hashed) {
+        key = m->keybuf;
+        kn = make_key(m, host, program, queue_id);
+        if (kn == 0)
+            return NULL;
+    }
+    size_t s = find_key(m, key, kn, &h, hashed);
     if (slot_busy(m, s)) {
         msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         if (now > e->last)
@@ -655,7 +725,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     }
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
-    entry_set_key(e, m->keybuf, kn, h);
+    entry_set_key(e, key, kn, h);
     size_t hn = host.p ? host.n : 0, inst = kn - hn - queue_id.n - 3; /* make_key's */
     if (hn < NOT_NOTED && inst < NOT_NOTED) {
         e->host_len = (uint8_t)hn;
@@ -670,7 +740,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
      * the hash); without them (most new messages) slot s still ends it:
      * entry_take and entry_set_key touch no slot. */
     if (moved)
-        s = find_key(m, kn, &h, true);
+        s = find_key(m, key, kn, &h, true);
     e->hash = h;
     slot_put(m, s, slot_make(h, i));
     m->n++;
