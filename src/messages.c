@@ -659,14 +659,12 @@ static bool hint_is(const key_hint *k, mc_str host, mc_str program, mc_str queue
            (hn == 0 || mc_same_bytes(k->key, host.p, hn)) && (inst == 0 || mc_same_bytes(k->key + hn + 1, program.p, inst));
 }
 
-void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix)
+/* messages_prefetch_slot's work past its gate: out of line, so that the
+ * gate (most calls: a small index, or a message the memo knows) pays no
+ * frame for the key. */
+static __attribute__((noinline)) void prefetch_slot_of(mc_messages *m, mc_str host, mc_str program, mc_str queue_id,
+                                                       uint64_t mix)
 {
-    /* A small index stays in the caches: nothing to ask for. */
-    if (m->n_slots < PREFETCH_SLOTS || queue_id.p == NULL || queue_id.n == 0)
-        return;
-    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
-    if (memo->pos1 && memo->tag == (uint32_t)mix)
-        return;
     /* Built and hashed once, here: the lookup takes both from the hint. */
     key_hint *k = hint_of(m, mix);
     size_t kn = key_into(k->key, HINT_KEY, host, program, queue_id);
@@ -688,6 +686,17 @@ void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str 
     size_t s = h & (m->n_slots - 1);
     __builtin_prefetch(&m->busy[s >> 6]);
     __builtin_prefetch(&m->slots[s], 1);
+}
+
+void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix)
+{
+    /* A small index stays in the caches: nothing to ask for. */
+    if (m->n_slots < PREFETCH_SLOTS || queue_id.p == NULL || queue_id.n == 0)
+        return;
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix)
+        return;
+    prefetch_slot_of(m, host, program, queue_id, mix);
 }
 
 /* The entry of a key, created when missing (NULL when the key is too long
@@ -712,12 +721,13 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
         }
     }
     /* The key and its hash from the hint when messages_prefetch_slot made
-     * them for this very key, else built and hashed here. */
+     * them for this very key (it makes none for a small index), else built
+     * and hashed here. */
     const key_hint *hint = hint_of(m, mix);
     const char *key = hint->key;
     size_t kn = hint->kn;
     uint64_t h = hint->hash;
-    bool hashed = hint_is(hint, host, program, queue_id);
+    bool hashed = m->n_slots >= PREFETCH_SLOTS && hint_is(hint, host, program, queue_id);
     if (!hashed) {
         key = m->keybuf;
         kn = make_key(m, host, program, queue_id);
