@@ -1208,8 +1208,9 @@ static const char *plain_outcome(mc_messages *m, int i, char *got, mc_msg_figure
  * its own key, under the hash the index has then: with its own key ahead
  * each message is found; with another key ahead under the same mix (so
  * the same hint: another host, another instance, another queue id, each
- * of the same length and one byte apart) each finds its own, and a new message under another's hint is a message of
- * its own that a lookup without hints finds; a hint made before the index
+ * of the same length and one byte apart) each finds its own, and a new
+ * message under another's hint is a message of its own that a lookup
+ * without hints finds; a hint made before the index
  * took SipHash (a chain of "COLL" keys under coll_hash) is not used after,
  * for a message in the table nor for a new one.  Under the real hash (no
  * switch) and under coll_hash. */
