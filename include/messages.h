@@ -52,8 +52,10 @@ void messages_prefetch(const mc_messages *m, uint64_t mix);
  * program and queue id (mix: its messages_mix) will start, when the memo
  * does not know the message (most of them a new message: at scale two
  * misses); the loop's thread, a few lines before the line is applied.
- * Only memory is asked for: no answer depends on it. */
-void messages_prefetch_slot(const mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix);
+ * The key's hash it makes is kept for that lookup (when given the same
+ * mix), which checks the key whole before it takes it: no answer depends
+ * on this call. */
+void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix);
 /* messages_fact and messages_event given the mix of the line's queue id
  * (messages_mix; NULL: none): the same answers. */
 void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, mc_msg_figures *fig);

@@ -801,10 +801,11 @@ static void apply_prefetch(const mc_chunk *c, const mc_line_out *l, const mc_mes
 #define SLOT_AHEAD 4 /* lines between a line's index slot asked for and its join */
 
 /* Asks memory for the index slot where the join of line l will look for
- * its message, when the memo does not know it: the line's fact or event,
- * and its bytes, were asked for APPLY_AHEAD lines before, so reading its
- * host, program and queue id here does not wait. */
-static void apply_prefetch_slot(const mc_chunk *c, const mc_line_out *l, const mc_messages *m)
+ * its message, when the memo does not know it (the table keeps the key's
+ * hash for that join): the line's fact or event, and its bytes, were asked
+ * for APPLY_AHEAD lines before, so reading its host, program and queue id
+ * here does not wait. */
+static void apply_prefetch_slot(const mc_chunk *c, const mc_line_out *l, mc_messages *m)
 {
     if (l->mix_of == MC_MIX_FACT) {
         const mc_fact *f = &c->facts[l->fact];
@@ -820,7 +821,7 @@ static void apply_prefetch_slot(const mc_chunk *c, const mc_line_out *l, const m
 static stream_result apply_chunk(run_state *rs, mc_chunk *c)
 {
     mc_ingest_opts *o = rs->o;
-    const mc_messages *join = o->messages;
+    mc_messages *join = o->messages;
     for (size_t i = 0; i < c->n_lines && i < APPLY_AHEAD; i++)
         apply_prefetch(c, &c->lines[i], join);
     for (size_t i = 0; join && i < c->n_lines && i < SLOT_AHEAD; i++)

@@ -64,6 +64,8 @@ enum {
 #define PREFETCH_SLOTS ((size_t)1 << 15) /* an index of 256 KB or more: its slots are asked for ahead */
 #define SIZE_NONE UINT32_MAX /* a narrow entry's size when unknown */
 #define EPOCH_BACK ((int64_t)1 << 31) /* the epoch: this long before the table's first time */
+#define HINT_BITS 4      /* 16 keys hashed ahead (messages_prefetch_slot), by bits 32 to 35 of their mix */
+#define HINT_KEY 53      /* key bytes a hint holds: a 64-byte hint */
 
 /* A message whose key and sender, size or times do not fit its entry:
  * all of those here, the entry's text holding this record's address. */
@@ -97,6 +99,22 @@ typedef struct {
 
 /* The unit of the table's memory: 64 bytes a message in flight. */
 _Static_assert(sizeof(msg_entry) == 64, "msg_entry is 64 bytes");
+
+/* A key hashed ahead: messages_prefetch_slot builds and hashes a new
+ * message's key a few lines before its lookup, which takes the hash from
+ * here instead of building and hashing the key again.  The lookup uses it
+ * only when the key here is its own key byte for byte (host, instance and
+ * queue id compared whole) and the index still hashes as it did (a switch
+ * to SipHash, or a test hash, empties the hints): a stale or another key's
+ * hint costs the key's build and hash, never an answer. */
+typedef struct {
+    uint64_t hash;       /* the index hash of key[0, kn) */
+    uint8_t kn;          /* 0: none */
+    uint8_t hn, inst;    /* its host's and instance's bytes in key */
+    char key[HINT_KEY];
+} key_hint;
+
+_Static_assert(sizeof(key_hint) == 64, "a hint is one cache line");
 
 /* A memo slot: the pool position + 1 of a message looked up (0: none),
  * and a tag of its queue id, so that a new message (whose queue id is in
@@ -140,6 +158,7 @@ struct mc_messages {
     char keybuf[MAX_KEY];
     char sender_copy[MAX_ADDRESS]; /* an ended message's filled sender (messages_event) */
     memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
+    key_hint hints[1u << HINT_BITS]; /* keys hashed ahead, by bits 32 to 35 of memo_mix */
     bool track;          /* keep dirty flags and the keys gone */
     bool no_sender_domain; /* messages_fill_sender_domain(false) */
     char **gone;
@@ -409,7 +428,18 @@ static uint64_t hash_of(const mc_messages *m, const char *p, size_t n)
     return m->test_hash ? m->test_hash(p, n) : mc_fast_hash(m->hash_key, p, n);
 }
 
-void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size_t n)) { m->test_hash = hash; }
+/* Forgets the keys hashed ahead: the index hashes otherwise from now on. */
+static void hints_clear(mc_messages *m)
+{
+    for (size_t i = 0; i < sizeof m->hints / sizeof m->hints[0]; i++)
+        m->hints[i].kn = 0;
+}
+
+void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size_t n))
+{
+    m->test_hash = hash;
+    hints_clear(m);
+}
 
 bool messages_hash_is_sip(const mc_messages *m) { return m->sip; }
 
@@ -428,24 +458,41 @@ static size_t instance_len(mc_str program)
     return slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
 }
 
-/* host '\n' instance '\n' queue id '\n' into k (MAX_KEY bytes); its
- * length, or 0 when it does not fit.  The instance is the syslog program up
- * to its first '/' (postfix, postfix-out), so instances on one host stay
- * apart. */
-static size_t key_into(char *k, mc_str host, mc_str program, mc_str queue_id)
+/* Copies n bytes from src to dst: a host, an instance or a queue id is
+ * short, and a call to memcpy costs more than the copy (from 4 to 16
+ * bytes: two loads and two stores, each within the n bytes). */
+static void copy_short(char *dst, const char *src, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y;
+        memcpy(&x, src, 8), memcpy(&y, src + n - 8, 8);
+        memcpy(dst, &x, 8), memcpy(dst + n - 8, &y, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t x, y;
+        memcpy(&x, src, 4), memcpy(&y, src + n - 4, 4);
+        memcpy(dst, &x, 4), memcpy(dst + n - 4, &y, 4);
+    } else if (n) {
+        memcpy(dst, src, n);
+    }
+}
+
+/* host '\n' instance '\n' queue id '\n' into k (cap bytes, at most
+ * MAX_KEY); its length, or 0 when it does not fit.  The instance is the
+ * syslog program up to its first '/' (postfix, postfix-out), so instances
+ * on one host stay apart. */
+static inline __attribute__((always_inline)) size_t key_into(char *k, size_t cap, mc_str host, mc_str program,
+                                                              mc_str queue_id)
 {
     size_t inst = instance_len(program);
     size_t hn = host.p ? host.n : 0;
     size_t need = hn + inst + queue_id.n + 3;
-    if (need > MAX_KEY)
+    if (need > cap)
         return 0;
-    if (hn)
-        memcpy(k, host.p, hn);
+    copy_short(k, host.p, hn);
     k[hn] = '\n';
-    if (inst)
-        memcpy(k + hn + 1, program.p, inst);
+    copy_short(k + hn + 1, program.p, inst);
     k[hn + 1 + inst] = '\n';
-    memcpy(k + hn + inst + 2, queue_id.p, queue_id.n);
+    copy_short(k + hn + inst + 2, queue_id.p, queue_id.n);
     k[need - 1] = '\n';
     return need;
 }
@@ -454,7 +501,7 @@ static size_t key_into(char *k, mc_str host, mc_str program, mc_str queue_id)
 static size_t make_key(mc_messages *m, mc_str host, mc_str program, mc_str queue_id)
 {
     _Static_assert(sizeof m->keybuf == MAX_KEY, "keybuf holds MAX_KEY bytes");
-    return key_into(m->keybuf, host, program, queue_id);
+    return key_into(m->keybuf, MAX_KEY, host, program, queue_id);
 }
 
 /* Remembers the key of a message leaving the table, for the database. */
@@ -600,10 +647,10 @@ static bool sweep(mc_messages *m, mc_msg_figures *fig)
     return rebuilt;
 }
 
-/* The slot of a key (in m->keybuf, kn bytes, hash h), or of the empty
- * slot that ends its chain; LONG_CHAIN past MAX_PROBES slots before the
- * index takes SipHash. */
-static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
+/* The slot of a key (kn bytes, hash h), or of the empty slot that ends
+ * its chain; LONG_CHAIN past MAX_PROBES slots before the index takes
+ * SipHash. */
+static size_t find_slot(const mc_messages *m, const char *key, size_t kn, uint64_t h)
 {
     size_t s = h & (m->n_slots - 1), probes = 0;
     /* An empty home ends the chain there: the slot's bit says so, and the
@@ -616,7 +663,7 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
         if ((uint32_t)(m->slots[s] >> 32) != (uint32_t)h)
             continue;
         const msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
-        if (entry_key_len(e) == kn && memcmp(entry_key(e), m->keybuf, kn) == 0)
+        if (entry_key_len(e) == kn && memcmp(entry_key(e), key, kn) == 0)
             return s;
     }
     return s;
@@ -627,6 +674,7 @@ static size_t find_slot(const mc_messages *m, size_t kn, uint64_t h)
 static void take_siphash(mc_messages *m)
 {
     m->sip = true;
+    hints_clear(m);
     slots_clear(m);
     for (size_t i = 0; i < m->pool_top; i++) {
         if (!entry_at(m, i)->used)
@@ -635,18 +683,19 @@ static void take_siphash(mc_messages *m)
     }
 }
 
-/* The slot of the key in m->keybuf (kn bytes) as find_slot gives it, its
- * hash in *h (made here unless hashed: *h is the key's already); the
- * index takes SipHash first when its chain is too long. */
-static size_t find_key(mc_messages *m, size_t kn, uint64_t *h, bool hashed)
+/* The slot of a key (kn bytes) as find_slot gives it, its hash in *h
+ * (made here unless hashed: *h is the key's already); the index takes
+ * SipHash first when its chain is too long. */
+static inline __attribute__((always_inline)) size_t find_key(mc_messages *m, const char *key, size_t kn, uint64_t *h,
+                                                              bool hashed)
 {
     if (!hashed)
-        *h = hash_of(m, m->keybuf, kn);
-    size_t s = find_slot(m, kn, *h);
+        *h = hash_of(m, key, kn);
+    size_t s = find_slot(m, key, kn, *h);
     if (s == LONG_CHAIN) {
         take_siphash(m);
-        *h = hash_of(m, m->keybuf, kn);
-        s = find_slot(m, kn, *h);
+        *h = hash_of(m, key, kn);
+        s = find_slot(m, key, kn, *h);
     }
     return s;
 }
@@ -731,7 +780,54 @@ void messages_prefetch(const mc_messages *m, uint64_t mix)
     }
 }
 
-void messages_prefetch_slot(const mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix)
+/* The hint of a queue id's mix: bits the memo's slot (the high ones) and
+ * tag (the low 32) leave to chance, so that two lines in flight rarely
+ * share one. */
+static key_hint *hint_of(mc_messages *m, uint64_t mix) { return &m->hints[mix >> 32 & ((1u << HINT_BITS) - 1)]; }
+
+/* Whether hint k holds the key of host, program and queue id, as key_into
+ * would make it: its host's and instance's lengths are noted, so the
+ * program's '/' is not looked for (as entry_is). */
+static bool hint_is(const key_hint *k, mc_str host, mc_str program, mc_str queue_id)
+{
+    size_t hn = host.p ? host.n : 0, pn = program.p ? program.n : 0, inst = k->inst;
+    if (k->kn == 0 || k->hn != hn || inst > pn || (inst < pn && program.p[inst] != '/') ||
+        k->kn != hn + inst + queue_id.n + 3)
+        return false;
+    return mc_same_bytes(k->key + hn + inst + 2, queue_id.p, queue_id.n) &&
+           (hn == 0 || mc_same_bytes(k->key, host.p, hn)) && (inst == 0 || mc_same_bytes(k->key + hn + 1, program.p, inst));
+}
+
+/* messages_prefetch_slot's work past its gate: out of line, so that the
+ * gate (most calls: a small index, or a message the memo knows) pays no
+ * frame for the key. */
+static __attribute__((noinline)) void prefetch_slot_of(mc_messages *m, mc_str host, mc_str program, mc_str queue_id,
+                                                       uint64_t mix)
+{
+    /* Built and hashed once, here: the lookup takes both from the hint. */
+    key_hint *k = hint_of(m, mix);
+    size_t kn = key_into(k->key, HINT_KEY, host, program, queue_id);
+    uint64_t h;
+    if (kn) {
+        k->hash = h = hash_of(m, k->key, kn);
+        k->kn = (uint8_t)kn;
+        k->hn = (uint8_t)(host.p ? host.n : 0);
+        k->inst = (uint8_t)(kn - k->hn - queue_id.n - 3);
+    } else {
+        char key[MAX_KEY];
+        kn = key_into(key, MAX_KEY, host, program, queue_id);
+        if (kn == 0)
+            return;
+        h = hash_of(m, key, kn);
+    }
+    /* The slot the lookup will start at (the same table, key and function,
+     * unless the index takes SipHash in between: then a wasted prefetch). */
+    size_t s = h & (m->n_slots - 1);
+    __builtin_prefetch(&m->busy[s >> 6]);
+    __builtin_prefetch(&m->slots[s], 1);
+}
+
+void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, uint64_t mix)
 {
     /* A small index stays in the caches: nothing to ask for. */
     if (m->n_slots < PREFETCH_SLOTS || queue_id.p == NULL || queue_id.n == 0)
@@ -739,15 +835,7 @@ void messages_prefetch_slot(const mc_messages *m, mc_str host, mc_str program, m
     const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix)
         return;
-    char key[MAX_KEY];
-    size_t kn = key_into(key, host, program, queue_id);
-    if (kn == 0)
-        return;
-    /* The hash lookup will make (the same table, key and function, unless
-     * the index takes SipHash in between: then a wasted prefetch). */
-    size_t s = hash_of(m, key, kn) & (m->n_slots - 1);
-    __builtin_prefetch(&m->busy[s >> 6]);
-    __builtin_prefetch(&m->slots[s], 1);
+    prefetch_slot_of(m, host, program, queue_id, mix);
 }
 
 /* The entry of a key, created when missing (NULL when the key is too long
@@ -770,11 +858,21 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
             return e;
         }
     }
-    size_t kn = make_key(m, host, program, queue_id);
-    if (kn == 0)
-        return NULL;
-    uint64_t h;
-    size_t s = find_key(m, kn, &h, false);
+    /* The key and its hash from the hint when messages_prefetch_slot made
+     * them for this very key (it makes none for a small index), else built
+     * and hashed here. */
+    const key_hint *hint = hint_of(m, mix);
+    const char *key = hint->key;
+    size_t kn = hint->kn;
+    uint64_t h = hint->hash;
+    bool hashed = m->n_slots >= PREFETCH_SLOTS && hint_is(hint, host, program, queue_id);
+    if (!hashed) {
+        key = m->keybuf;
+        kn = make_key(m, host, program, queue_id);
+        if (kn == 0)
+            return NULL;
+    }
+    size_t s = find_key(m, key, kn, &h, hashed);
     if (slot_busy(m, s)) {
         msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         entry_touch(m, e, now);
@@ -792,8 +890,8 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     }
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
-    entry_set_key(m, e, m->keybuf, kn);
-    e->plain = key_plain(m->keybuf, kn);
+    entry_set_key(m, e, key, kn);
+    e->plain = key_plain(key, kn);
     entry_set_times(m, e, now, now);
     if (now < m->oldest)
         m->oldest = now;
@@ -802,7 +900,7 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
      * the hash); without them (most new messages) slot s still ends it:
      * entry_take and entry_set_key touch no slot. */
     if (moved)
-        s = find_key(m, kn, &h, true);
+        s = find_key(m, key, kn, &h, true);
     slot_put(m, s, slot_make(h, i));
     m->n++;
     *at = i;

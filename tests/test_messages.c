@@ -1461,6 +1461,155 @@ START_TEST(test_ended_message_sender)
 }
 END_TEST
 
+/* A hash that spreads keys (FNV-1a) but for the keys of queue ids that
+ * start with "COLL", which share one home: a chain of those walks past
+ * the index's limit, and the index takes SipHash. */
+static uint64_t coll_hash(const void *p, size_t n)
+{
+    if (n >= 5 && memmem(p, n, "\nCOLL", 5) != NULL)
+        return 0x5A5A5A5A5A5A5A5AULL;
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Message i of test_hashed_ahead: four keys to a queue id (two hosts, two
+ * instances, each pair one byte apart), its sender "h<i>@hint.example". */
+static void hint_names(int i, char *host, char *program, char *qid, char *sender)
+{
+    static const char *hosts[] = {"mx1", "mx2"}, *programs[] = {"postfix/qmgr", "postfiz/smtp"};
+    strcpy(host, hosts[i % 2]);
+    strcpy(program, programs[i / 2 % 2]);
+    snprintf(qid, 32, "H%05d", i / 4);
+    snprintf(sender, 64, "h%d@hint.example", i);
+}
+
+/* The sender an event of message i finds (deferred; "-" for none), under
+ * a mix no line had before, after messages_prefetch_slot was asked for
+ * message ahead's key under that mix (its hint: the key hashed for the
+ * lookup that follows).  *fresh counts the mixes made. */
+static const char *hinted_outcome(mc_messages *m, int ahead, int i, int *fresh, char *got, mc_msg_figures *fig)
+{
+    char host[16], program[32], qid[32], sender[64], name[32];
+    snprintf(name, sizeof name, "FRESH%06d", (*fresh)++);
+    uint64_t mix = messages_mix(mc_str_cstr(name));
+    hint_names(ahead, host, program, qid, sender);
+    messages_prefetch_slot(m, mc_str_cstr(host), mc_str_cstr(program), mc_str_cstr(qid), mix);
+    hint_names(i, host, program, qid, sender);
+    mc_event ev = {.time = at_second(7), .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                   .status = mc_str_cstr("deferred"), .queue_id = mc_str_cstr(qid)};
+    messages_event_mixed(m, &ev, &mix, fig);
+    snprintf(got, 64, "%.*s", ev.sender.p ? (int)ev.sender.n : 1, ev.sender.p ? ev.sender.p : "-");
+    return got;
+}
+
+/* Queues message i (its sender), under the mix of a name no line had
+ * before, after messages_prefetch_slot was asked for message ahead's key
+ * under it (ahead = i: its own key hashed ahead). */
+static void hinted_queue(mc_messages *m, int ahead, int i, int *fresh, mc_msg_figures *fig)
+{
+    char host[16], program[32], qid[32], sender[64], name[32];
+    snprintf(name, sizeof name, "FRESH%06d", (*fresh)++);
+    uint64_t mix = messages_mix(mc_str_cstr(name));
+    hint_names(ahead, host, program, qid, sender);
+    messages_prefetch_slot(m, mc_str_cstr(host), mc_str_cstr(program), mc_str_cstr(qid), mix);
+    hint_names(i, host, program, qid, sender);
+    mc_fact f = {.kind = FACT_QUEUED, .time = at_second(7), .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                 .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(sender), .has_sender = true, .size = -1};
+    messages_fact_mixed(m, &f, &mix, fig);
+}
+
+/* The sender of message i asked with no mix and no hint ("-": none). */
+static const char *plain_outcome(mc_messages *m, int i, char *got, mc_msg_figures *fig)
+{
+    char host[16], program[32], qid[32], sender[64];
+    hint_names(i, host, program, qid, sender);
+    return program_outcome(m, host, program, qid, got, fig);
+}
+
+/* messages_prefetch_slot hashes a key ahead of its lookup (an index of
+ * 65,536 slots: 9,000 messages), and the lookup takes that hash only for
+ * its own key, under the hash the index has then: with its own key ahead
+ * each message is found; with another key ahead under the same mix (so
+ * the same hint: another host, another instance, another queue id, each
+ * of the same length and one byte apart) each finds its own, and a new
+ * message under another's hint is a message of its own that a lookup
+ * without hints finds; a hint made before the index
+ * took SipHash (a chain of "COLL" keys under coll_hash) is not used after,
+ * for a message in the table nor for a new one.  Under the real hash (no
+ * switch) and under coll_hash. */
+START_TEST(test_hashed_ahead)
+{
+    enum { N = 9000 };
+    for (int mode = 0; mode < 2; mode++) {
+        mc_messages *m = messages_new(0, 0);
+        if (mode)
+            messages_set_test_hash(m, coll_hash);
+        mc_msg_figures fig = {0};
+        char host[16], program[32], qid[32], sender[64], got[64];
+        int fresh = 0;
+        for (int i = 0; i < N; i++) {
+            hint_names(i, host, program, qid, sender);
+            mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr(host),
+                         .program = mc_str_cstr(program), .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(sender),
+                         .has_sender = true, .size = -1};
+            messages_fact(m, &f, &fig);
+        }
+        ck_assert_uint_eq(messages_in_flight(m), N);
+        for (int i = 0; i < N; i += 7) {
+            hint_names(i, host, program, qid, sender);
+            ck_assert_str_eq(hinted_outcome(m, i, i, &fresh, got, &fig), sender);
+            ck_assert_str_eq(hinted_outcome(m, i ^ 1, i, &fresh, got, &fig), sender); /* the other host's */
+            ck_assert_str_eq(hinted_outcome(m, i ^ 2, i, &fresh, got, &fig), sender); /* the other instance's */
+            ck_assert_str_eq(hinted_outcome(m, i ^ 4, i, &fresh, got, &fig), sender); /* another queue id's */
+        }
+        ck_assert_uint_eq(messages_in_flight(m), N);
+        /* New messages: queued under their own hint, or under the hint of
+         * another key of their queue id that is in the table. */
+        for (int i = N; i < N + 400; i++)
+            hinted_queue(m, i % 4 == 0 ? i : i ^ 1, i, &fresh, &fig);
+        ck_assert_uint_eq(messages_in_flight(m), N + 400);
+        for (int i = 0; i < N + 400; i += i < N ? 13 : 1) {
+            hint_names(i, host, program, qid, sender);
+            ck_assert_str_eq(plain_outcome(m, i, got, &fig), sender);
+        }
+        ck_assert_uint_eq(messages_in_flight(m), N + 400);
+        /* Hints made now, then the chain: message 5's key, and a new
+         * message's (N + 400). */
+        char name5[32] = "STALE5", name_new[32] = "STALENEW";
+        uint64_t mix5 = messages_mix(mc_str_cstr(name5)), mix_new = messages_mix(mc_str_cstr(name_new));
+        hint_names(5, host, program, qid, sender);
+        messages_prefetch_slot(m, mc_str_cstr(host), mc_str_cstr(program), mc_str_cstr(qid), mix5);
+        hint_names(N + 400, host, program, qid, sender);
+        messages_prefetch_slot(m, mc_str_cstr(host), mc_str_cstr(program), mc_str_cstr(qid), mix_new);
+        for (int c = 0; c < 80; c++) {
+            snprintf(qid, sizeof qid, "COLL%03d", c);
+            mc_fact f = {.kind = FACT_QUEUED, .time = at_second(2), .host = mc_str_cstr("mx1"),
+                         .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid), .size = -1};
+            messages_fact(m, &f, &fig);
+        }
+        ck_assert(messages_hash_is_sip(m) == (mode == 1));
+        ck_assert_uint_eq(messages_in_flight(m), N + 480);
+        hint_names(5, host, program, qid, sender);
+        mc_event ev = {.time = at_second(8), .host = mc_str_cstr(host), .program = mc_str_cstr(program),
+                       .status = mc_str_cstr("deferred"), .queue_id = mc_str_cstr(qid)};
+        messages_event_mixed(m, &ev, &mix5, &fig);
+        ck_assert(ev.sender.p != NULL && mc_str_eq(ev.sender, sender));
+        hint_names(N + 400, host, program, qid, sender);
+        mc_fact f = {.kind = FACT_QUEUED, .time = at_second(8), .host = mc_str_cstr(host),
+                     .program = mc_str_cstr(program), .queue_id = mc_str_cstr(qid), .sender = mc_str_cstr(sender),
+                     .has_sender = true, .size = -1};
+        messages_fact_mixed(m, &f, &mix_new, &fig);
+        ck_assert_uint_eq(messages_in_flight(m), N + 481);
+        ck_assert_str_eq(plain_outcome(m, N + 400, got, &fig), sender);
+        ck_assert_str_eq(plain_outcome(m, 5, got, &fig), "h5@hint.example");
+        ck_assert_uint_eq(messages_in_flight(m), N + 481);
+        messages_free(m);
+    }
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -1472,6 +1621,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_key_bytes);
     tcase_add_test(tc, test_instance_of_program);
     tcase_add_test(tc, test_hash_switch);
+    tcase_add_test(tc, test_hashed_ahead);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
