@@ -1213,6 +1213,13 @@ static void kept_free(kept_states *k)
     k->n = 0;
 }
 
+/* Exports table t into k (empty), which must then hold n states. */
+static void export_states(mc_messages *t, kept_states *k, int n)
+{
+    ck_assert(messages_export(t, keep_state, k));
+    ck_assert_int_eq(k->n, n);
+}
+
 /* Message i of the class test: a queue id of 25 to 40 bytes (keys of 37
  * to 52 bytes: "mx\npostfix\n", the id and '\n'), a sender of one of
  * fourteen lengths around what is left of 48 bytes beside a 23- to 52-byte
@@ -1233,8 +1240,8 @@ static void class_names(int i, char *qid, char *sender, bool *has_sender)
 static void check_class_states(mc_messages *m, int64_t t0)
 {
     kept_states *k = calloc(1, sizeof *k);
-    ck_assert(messages_export(m, keep_state, k));
-    ck_assert_int_eq(k->n, CLASS_N);
+    ck_assert_ptr_nonnull(k);
+    export_states(m, k, CLASS_N);
     for (int i = 0; i < CLASS_N; i++) {
         char qid[64], sender[64];
         bool has;
@@ -1339,8 +1346,7 @@ START_TEST(test_entry_time_ends)
     mc_messages *tables[] = {m, copy};
     for (int c = 0; c < 2; c++) {
         kept_states k = {0};
-        ck_assert(messages_export(tables[c], keep_state, &k));
-        ck_assert_int_eq(k.n, 5);
+        export_states(tables[c], &k, 5);
         for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
             int at = kept_of(&k, want[w].qid);
             ck_assert_msg(at >= 0, "%s not exported", want[w].qid);
@@ -1370,8 +1376,7 @@ START_TEST(test_entry_time_ends)
         ck_assert(messages_import(db, &st));
     }
     kept_states k = {0};
-    ck_assert(messages_export(db, keep_state, &k));
-    ck_assert_int_eq(k.n, 6);
+    export_states(db, &k, 6);
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
         char qid[8];
         snprintf(qid, sizeof qid, "I%zu", i);
@@ -1409,8 +1414,7 @@ START_TEST(test_entry_size_wide)
     mc_messages *tables[] = {m, copy};
     for (int c = 0; c < 2; c++) {
         kept_states k = {0};
-        ck_assert(messages_export(tables[c], keep_state, &k));
-        ck_assert_int_eq(k.n, 7);
+        export_states(tables[c], &k, 7);
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             snprintf(qid, sizeof qid, "S%zu", i);
             int at = kept_of(&k, qid);
