@@ -93,18 +93,6 @@ struct count_pending {
     char first[48], last[48];
 };
 
-/* A count row whose tuple the cache does not know, held for the next group
- * insert of tuples (see tuples_flush): its entry is the batch's aggregate's,
- * its times are formatted here. */
-#define TUPLE_GROUP 16
-struct tuple_pending {
-    const mc_agg_entry *e;
-    uint64_t hash;
-    int64_t id;              /* the id it tries first (tuple_id_try's probe 0) */
-    size_t lens[DIM_COUNT];  /* its values' lengths (tuple_pack) */
-    char first[48], last[48];
-};
-
 struct mc_store {
     sqlite3 *db;
     bool read_only;
@@ -117,10 +105,6 @@ struct mc_store {
     struct count_pending *pending;       /* new count rows waiting for insert_counts (flush_batch) */
     size_t n_pending;
     bound_value group_hour[COUNT_GROUP]; /* insert_counts' hours (bound_forget) */
-    sqlite3_stmt *insert_tuples, *delete_tuple; /* TUPLE_GROUP new tuples at once, and its undo; prepared when first used */
-    struct tuple_pending *held;          /* rows of uncached tuples waiting for insert_tuples (flush_batch) */
-    size_t n_held;
-    bound_value group_tuple[TUPLE_GROUP][DIM_COUNT]; /* insert_tuples' values (bound_forget) */
     char hour_text[48];  /* the last hour text tuple_hour_of read ... */
     int64_t hour_number; /* ... and its number (a batch's rows share a few hours) */
     tuple_slot *tuple_slots;
@@ -731,9 +715,6 @@ void store_close(mc_store *s)
     sqlite3_finalize(s->upsert_count);
     sqlite3_finalize(s->insert_counts);
     free(s->pending);
-    sqlite3_finalize(s->insert_tuples);
-    sqlite3_finalize(s->delete_tuple);
-    free(s->held);
     sqlite3_finalize(s->upsert_lines);
     sqlite3_finalize(s->upsert_shape);
     sqlite3_finalize(s->upsert_delay);
@@ -888,7 +869,6 @@ static void bound_forget(mc_store *s)
 {
     memset(s->tuple_bound, 0, sizeof s->tuple_bound);
     memset(s->group_hour, 0, sizeof s->group_hour);
-    memset(s->group_tuple, 0, sizeof s->group_tuple);
     s->hour_bound = (bound_value){NULL, 0};
 }
 
@@ -1039,49 +1019,6 @@ static void tuple_key_hash4(const int64_t hours[4], const char *const *dims[4], 
     out[0] = h0, out[1] = h1, out[2] = h2, out[3] = h3;
 }
 
-/* The cached id of the tuple of dims, hash h (0: not cached); its key is
- * left in s->key and its values' lengths in lens (tuple_pack). */
-static int64_t tuple_cached(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h, size_t lens[TUPLE_END])
-{
-    tuple_pack(s, dims, lens);
-    if (s->tuple_slots == NULL)
-        s->tuple_slots = mc_xcalloc(TUPLE_CACHE_SLOTS, sizeof *s->tuple_slots);
-    return tuple_slot_of(s, h)->id;
-}
-
-/* Caches id as the id of the tuple whose key is in s->key (hash h). */
-static void tuple_cache_put(mc_store *s, uint64_t h, int64_t id)
-{
-    if (2 * (s->n_tuples + 1) > TUPLE_CACHE_SLOTS || s->tuple_text.len + s->key.len > TUPLE_CACHE_BYTES)
-        tuple_cache_clear(s); /* full: start again */
-    tuple_slot *slot = tuple_slot_of(s, h);
-    *slot = (tuple_slot){.hash = h, .id = id, .off = s->tuple_text.len, .len = s->key.len};
-    mc_buf_add(&s->tuple_text, s->key.data, s->key.len);
-    s->n_tuples++;
-}
-
-/* Prepares the statements that look up and insert one tuple. */
-static bool prepare_tuple(mc_store *s, char *err, size_t errlen)
-{
-    return prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen) &&
-           prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                      " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen);
-}
-
-/* Whether the tuple under id holds the values of dims (same; false when
- * another tuple does). */
-static bool tuple_at(mc_store *s, int64_t id, const char *const dims[DIM_COUNT], bool *same, char *err,
-                     size_t errlen)
-{
-    sqlite3_bind_int64(s->find_tuple, 1, id);
-    int rc = sqlite3_step(s->find_tuple);
-    *same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
-    sqlite3_reset(s->find_tuple);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(s, "reading tuples", err, errlen);
-    return true;
-}
-
 /* The id of the tuple of dims in tuples, written there when new.  The id
  * is the hour of dims[DIM_HOUR] (1 + hours since 1970, 0 without a time)
  * times 2^40 plus 40 bits of the tuple's hash: an hour's tuples lie
@@ -1095,12 +1032,20 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
 {
     *fresh = false;
     size_t lens[TUPLE_END];
-    *id = tuple_cached(s, dims, h, lens);
-    if (*id)
-        return true;
+    tuple_pack(s, dims, lens);
     int64_t day;
     memcpy(&day, s->key.data, sizeof day);
-    if (s->find_tuple == NULL && !prepare_tuple(s, err, errlen))
+    if (s->tuple_slots == NULL)
+        s->tuple_slots = mc_xcalloc(TUPLE_CACHE_SLOTS, sizeof *s->tuple_slots);
+    tuple_slot *slot = tuple_slot_of(s, h);
+    if (slot->id) {
+        *id = slot->id;
+        return true;
+    }
+    if (s->find_tuple == NULL &&
+        (!prepare(s, "SELECT " TUPLE_COLUMNS " FROM tuples WHERE id = ?", &s->find_tuple, err, errlen) ||
+         !prepare(s, "INSERT INTO tuples (id, " TUPLE_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT DO NOTHING", &s->insert_tuple, err, errlen)))
         return false;
     int64_t cand = 0;
     for (int probe = 0;; probe++) {
@@ -1127,14 +1072,24 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
             *fresh = true;
             break;
         }
-        bool same;
-        if (!tuple_at(s, cand, dims, &same, err, errlen))
-            return false;
+        sqlite3_bind_int64(s->find_tuple, 1, cand);
+        int rc = sqlite3_step(s->find_tuple);
+        bool same = rc == SQLITE_ROW && tuple_row_is(s->find_tuple, dims);
+        sqlite3_reset(s->find_tuple);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return db_error(s, "reading tuples", err, errlen);
         if (same)
             break;
     }
     *id = cand;
-    tuple_cache_put(s, h, cand);
+    /* Full: start again (the slot found above is then stale). */
+    if (2 * (s->n_tuples + 1) > TUPLE_CACHE_SLOTS || s->tuple_text.len + s->key.len > TUPLE_CACHE_BYTES) {
+        tuple_cache_clear(s);
+        slot = tuple_slot_of(s, h);
+    }
+    *slot = (tuple_slot){.hash = h, .id = cand, .off = s->tuple_text.len, .len = s->key.len};
+    mc_buf_add(&s->tuple_text, s->key.data, s->key.len);
+    s->n_tuples++;
     return true;
 }
 
@@ -1227,162 +1182,35 @@ static bool counts_flush(mc_store *s, char *err, size_t errlen)
     return true;
 }
 
-/* Writes the count row of held row t, whose tuple is id: held for the
- * group insert when this transaction wrote the tuple (fresh), upserted
- * now otherwise. */
-static bool count_resolved(mc_store *s, const struct tuple_pending *t, int64_t id, bool fresh, char *err,
-                           size_t errlen)
+/* write_count for flush_batch: a row of a tuple this transaction wrote
+ * (fresh) is held for the group insert, any other upserted now.  The
+ * times are formatted here (most rows are one event: one time, formatted
+ * once). */
+static bool write_count_grouped(mc_store *s, const mc_agg_entry *e, uint64_t hash, char *err, size_t errlen)
 {
-    const mc_agg_entry *e = t->e;
+    if (s->pending == NULL)
+        s->pending = mc_xcalloc(COUNT_GROUP, sizeof *s->pending);
+    struct count_pending *c = &s->pending[s->n_pending];
+    mc_time_format_memo(&s->row_time, &e->first, c->first, sizeof c->first);
+    if (time_same(&e->first, &e->last))
+        memcpy(c->last, c->first, sizeof c->last);
+    else
+        mc_time_format_memo(&s->row_time, &e->last, c->last, sizeof c->last);
+    int64_t id = 0;
+    bool fresh;
+    if (!tuple_id(s, e->dims, hash, &id, &fresh, err, errlen))
+        return false;
     if (!fresh)
-        return upsert_count_row(s, e->dims[DIM_HOUR], id, e->dims[DIM_RECIPIENT], e->count, t->first, t->last,
+        return upsert_count_row(s, e->dims[DIM_HOUR], id, e->dims[DIM_RECIPIENT], e->count, c->first, c->last,
                                 e->sample, err, errlen);
     if (s->insert_counts == NULL && !prepare_counts(s, err, errlen))
         return false;
-    struct count_pending *c = &s->pending[s->n_pending];
     c->hour = e->dims[DIM_HOUR];
     c->recipient = e->dims[DIM_RECIPIENT];
     c->sample = e->sample;
     c->tuple = id;
     c->count = e->count;
-    memcpy(c->first, t->first, sizeof c->first);
-    memcpy(c->last, t->last, sizeof c->last);
     return ++s->n_pending < COUNT_GROUP || counts_flush(s, err, errlen);
-}
-
-/* The insert of TUPLE_GROUP new tuples in one statement, OR IGNORE (no
- * statement journal: see prepare_counts), RETURNING the ids it wrote; and
- * the delete that takes one out again (tuples_flush). */
-static bool prepare_tuples(mc_store *s, char *err, size_t errlen)
-{
-    if (s->find_tuple == NULL && !prepare_tuple(s, err, errlen))
-        return false;
-    mc_buf sql;
-    mc_buf_init(&sql);
-    mc_buf_adds(&sql, "INSERT OR IGNORE INTO tuples (id, " TUPLE_COLUMNS ") VALUES ");
-    for (int i = 0; i < TUPLE_GROUP; i++)
-        mc_buf_adds(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    mc_buf_adds(&sql, " RETURNING id");
-    bool ok = prepare(s, sql.data, &s->insert_tuples, err, errlen) &&
-              prepare(s, "DELETE FROM tuples WHERE id = ?", &s->delete_tuple, err, errlen);
-    mc_buf_free(&sql);
-    return ok;
-}
-
-/* Takes id out of the n ids of got (true), or says it is not there. */
-static bool id_claim(int64_t *got, size_t *n, int64_t id)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (got[i] == id) {
-            got[i] = got[--*n];
-            return true;
-        }
-    return false;
-}
-
-/* Inserts the tuples of the rows held in s->held, then writes their count
- * rows (count_resolved): a full group in one statement (insert_tuples),
- * fewer one by one (tuple_id).  Each row gets the id the one-by-one order
- * gives it: a row whose first id was free took it (the statement returns
- * it); one whose first id holds its own tuple (written before, or by an
- * earlier row of the group) is known; one whose first id holds another
- * tuple moves on (tuple_id), maybe onto an id a later row of the group
- * took first, which in the one-by-one order it would have had: those later
- * rows are taken out again (delete_tuple) and every row from there on is
- * written one by one. */
-static bool tuples_flush(mc_store *s, char *err, size_t errlen)
-{
-    size_t n = s->n_held;
-    s->n_held = 0;
-    size_t alone = 0; /* rows from here on are written one by one */
-    int64_t got[TUPLE_GROUP];
-    size_t n_got = 0;
-    if (n == TUPLE_GROUP) {
-        if (s->insert_tuples == NULL && !prepare_tuples(s, err, errlen))
-            return false;
-        sqlite3_stmt *st = s->insert_tuples;
-        for (size_t i = 0; i < n; i++) {
-            const struct tuple_pending *t = &s->held[i];
-            const char *const *dims = t->e->dims;
-            int at = (int)i * TUPLE_END; /* the id, then DIM_MTA to TUPLE_END - 1 */
-            sqlite3_bind_int64(st, at + 1, t->id);
-            for (int d = DIM_MTA; d < TUPLE_END; d++) {
-                if (int_dim(d)) {
-                    const char *v = dims[d][0] == '1' ? "1" : "0";
-                    if (!bound_again(&s->group_tuple[i][d], v, 1))
-                        sqlite3_bind_int(st, at + d + 1, v[0] == '1');
-                } else if (!bound_again(&s->group_tuple[i][d], dims[d], t->lens[d])) {
-                    sqlite3_bind_text(st, at + d + 1, dims[d], (int)t->lens[d], SQLITE_STATIC);
-                }
-            }
-        }
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            if (n_got < TUPLE_GROUP)
-                got[n_got++] = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return db_error(s, "write", err, errlen);
-        alone = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const struct tuple_pending *t = &s->held[i];
-        const char *const *dims = t->e->dims;
-        int64_t id = t->id;
-        bool fresh = false, same = false;
-        if (i < alone) {
-            fresh = id_claim(got, &n_got, id);
-            if (!fresh && !tuple_at(s, id, dims, &same, err, errlen))
-                return false;
-            size_t lens[DIM_COUNT];
-            if (fresh || same) {
-                if (tuple_cached(s, dims, t->hash, lens) == 0) /* a row of its tuple earlier in the group: cached */
-                    tuple_cache_put(s, t->hash, id);
-            } else {
-                /* Another tuple holds its first id: the later rows the group wrote go out again. */
-                for (size_t k = 0; k < n_got; k++) {
-                    sqlite3_bind_int64(s->delete_tuple, 1, got[k]);
-                    if (!step_done(s, s->delete_tuple, err, errlen))
-                        return false;
-                }
-                n_got = 0;
-                alone = i;
-            }
-        }
-        if (i >= alone && !tuple_id(s, dims, t->hash, &id, &fresh, err, errlen))
-            return false;
-        if (!count_resolved(s, t, id, fresh, err, errlen))
-            return false;
-    }
-    return true;
-}
-
-/* write_count for flush_batch: a row of a tuple the cache knows is
- * upserted now, any other held for the group insert of tuples
- * (tuples_flush).  The times are formatted here (most rows are one event:
- * one time, formatted once). */
-static bool write_count_grouped(mc_store *s, const mc_agg_entry *e, uint64_t hash, char *err, size_t errlen)
-{
-    if (s->pending == NULL) {
-        s->pending = mc_xcalloc(COUNT_GROUP, sizeof *s->pending);
-        s->held = mc_xcalloc(TUPLE_GROUP, sizeof *s->held);
-    }
-    struct tuple_pending *t = &s->held[s->n_held];
-    mc_time_format_memo(&s->row_time, &e->first, t->first, sizeof t->first);
-    if (time_same(&e->first, &e->last))
-        memcpy(t->last, t->first, sizeof t->last);
-    else
-        mc_time_format_memo(&s->row_time, &e->last, t->last, sizeof t->last);
-    int64_t id = tuple_cached(s, e->dims, hash, t->lens);
-    if (id)
-        return upsert_count_row(s, e->dims[DIM_HOUR], id, e->dims[DIM_RECIPIENT], e->count, t->first, t->last,
-                                e->sample, err, errlen);
-    int64_t day;
-    memcpy(&day, s->key.data, sizeof day);
-    t->e = e;
-    t->hash = hash;
-    t->id = (int64_t)tuple_id_try(day, hash, 0);
-    return ++s->n_held < TUPLE_GROUP || tuples_flush(s, err, errlen);
 }
 
 static bool write_source(mc_store *s, mc_source *src, const char *path, char *err, size_t errlen)
@@ -1744,7 +1572,6 @@ static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, cons
     }
     bound_forget(s); /* the last flush's values were its aggregate's: gone */
     s->n_pending = 0;  /* and so were the rows a failed flush held */
-    s->n_held = 0;
     bool track = src != NULL && src->fp_len > 0;
     int64_t id_before = track ? src->id : 0;
     bool ok = !track || source_moved(s, src, &src->lost, err, errlen);
@@ -1760,8 +1587,6 @@ static bool flush_batch(mc_store *s, const mc_aggregate *a, mc_source *src, cons
             prefetch_row(s, a, &s->order[i + PREFETCH_VALUES], true);
         ok = write_count_grouped(s, aggregate_entry(a, s->order[i].entry), s->order[i].hash, err, errlen);
     }
-    if (ok && s->n_held) /* before the count rows: it holds more of them */
-        ok = tuples_flush(s, err, errlen);
     if (s->n_pending)
         ok = counts_flush(s, err, errlen) && ok;
     for (size_t i = 0; ok && i < aggregate_line_buckets(a); i++) {

@@ -977,9 +977,11 @@ START_TEST(test_count_rows_grouped)
 }
 END_TEST
 
-/* A group insert of new tuples (store.c, tuples_flush) gives every tuple
- * the id the one-by-one order gives it, also when a first id is taken
- * inside the group.  Two cases, each one batch of 16 new tuples in hour
+/* Every new tuple gets the id the one-by-one order of a batch's writes
+ * gives it (store.c, tuple_id), also when a first id is taken among 16
+ * new tuples of one hour: the case a group insert of tuples (16 to a
+ * statement, tup22's try, not kept: docs/BENCHMARKS.md) must re-probe.
+ * Two cases, each one batch of 16 new tuples in hour
  * 10 (a full group), each id computed here as test_tuple_id_hash does:
  * (a) d1951453.example's first id C is held by a hand-written tuple of
  * another MTA, and d6972658.example's first id is C + 1 (relay
