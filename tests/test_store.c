@@ -830,6 +830,33 @@ static int64_t civil_days(int y, int m, int d)
     return days + before[m - 1] + (leap && m > 2) + d - 1;
 }
 
+/* The id a tuple of values v (mta to sender_domain, the flags as "0" or
+ * "1") tries first in the hour of hour_text, computed as said above. */
+static int64_t expected_first_id(const char *hour_text, const char *const v[17])
+{
+    int y, mo, d, h;
+    ck_assert_int_eq(sscanf(hour_text, "%d-%d-%dT%d", &y, &mo, &d, &h), 4);
+    int64_t hour = 1 + civil_days(y, mo, d) * 24 + h;
+    uint64_t fnv = 14695981039346656037ULL;
+    for (int i = 0; i < 8; i++)
+        fnv = (fnv ^ (((uint64_t)hour >> (8 * i)) & 0xFF)) * 1099511628211ULL;
+    for (int col = 0; col < 17; col++) {
+        for (const unsigned char *p = (const unsigned char *)v[col]; *p; p++)
+            fnv = (fnv ^ *p) * 1099511628211ULL;
+        fnv *= 1099511628211ULL; /* the NUL */
+    }
+    return (int64_t)(((uint64_t)(hour + 1) << 40) | (fnv & ((1ULL << 40) - 1)));
+}
+
+/* Writes batch a through s and closes both. */
+static void flush_close(mc_store *s, mc_aggregate *a)
+{
+    char err[1024];
+    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
+    aggregate_free(a);
+    store_close(s);
+}
+
 START_TEST(test_tuple_id_hash)
 {
     char err[1024];
@@ -838,9 +865,7 @@ START_TEST(test_tuple_id_hash)
     ck_assert_msg(s != NULL, "%s", err);
     mc_aggregate *a = domain_deliveries(3, 101);
     ck_assert_int_eq(aggregate_size(a), 303);
-    ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
-    aggregate_free(a);
-    store_close(s);
+    flush_close(s, a);
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st;
@@ -853,20 +878,10 @@ START_TEST(test_tuple_id_hash)
                      SQLITE_OK);
     int rows = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        int y, mo, d, h;
-        ck_assert_int_eq(sscanf((const char *)sqlite3_column_text(st, 0), "%d-%d-%dT%d", &y, &mo, &d, &h), 4);
-        int64_t hour = 1 + civil_days(y, mo, d) * 24 + h;
-        uint64_t fnv = 14695981039346656037ULL;
-        for (int i = 0; i < 8; i++)
-            fnv = (fnv ^ (((uint64_t)hour >> (8 * i)) & 0xFF)) * 1099511628211ULL;
-        for (int col = 2; col <= 18; col++) {
-            const unsigned char *v = sqlite3_column_text(st, col);
-            for (size_t i = 0; v[i]; i++)
-                fnv = (fnv ^ v[i]) * 1099511628211ULL;
-            fnv *= 1099511628211ULL; /* the NUL */
-        }
-        int64_t want = (int64_t)(((uint64_t)(hour + 1) << 40) | (fnv & ((1ULL << 40) - 1)));
-        ck_assert_int_eq(sqlite3_column_int64(st, 1), want);
+        const char *v[17];
+        for (int col = 2; col <= 18; col++)
+            v[col - 2] = (const char *)sqlite3_column_text(st, col);
+        ck_assert_int_eq(sqlite3_column_int64(st, 1), expected_first_id((const char *)sqlite3_column_text(st, 0), v));
         rows++;
     }
     sqlite3_finalize(st);
@@ -891,16 +906,20 @@ END_TEST
  * the tuples are deleted by hand (their count rows left with no tuple):
  * a batch whose new tuples take those ids again would have its group's
  * rows ignored, so the batch is refused and nothing of it is kept. */
+/* Opens the database at path read-only (*db) and prepares sql on it. */
+static sqlite3_stmt *query_read_only(const char *path, const char *sql, sqlite3 **db)
+{
+    ck_assert_int_eq(sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(*db, sql, -1, &st, NULL), SQLITE_OK);
+    return st;
+}
+
 static void check_domain_rows(const char *path, int domains, int count)
 {
     sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                        "SELECT hour, domain, recipient, relay, count, first_seen, last_seen, sample"
-                                        " FROM counts",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    sqlite3_stmt *st = query_read_only(
+        path, "SELECT hour, domain, recipient, relay, count, first_seen, last_seen, sample FROM counts", &db);
     int rows = 0, seen[3][105] = {{0}};
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *hour = (const char *)sqlite3_column_text(st, 0);
@@ -993,20 +1012,9 @@ END_TEST
  * first id, and every delivery counts once for its own domain. */
 static int64_t first_id(const char *hour, const char *domain, const char *relay)
 {
-    int y, mo, d, h;
-    ck_assert_int_eq(sscanf(hour, "%d-%d-%dT%d", &y, &mo, &d, &h), 4);
-    int64_t n = 1 + civil_days(y, mo, d) * 24 + h;
     const char *v[17] = {"postfix", "mx", "outbound", "sent", "end-of-data", "250", "2.0.0", "success", "",
                          domain,    relay, "",        "0",        "0",    "0",   "",    ""};
-    uint64_t fnv = 14695981039346656037ULL;
-    for (int i = 0; i < 8; i++)
-        fnv = (fnv ^ (((uint64_t)n >> (8 * i)) & 0xFF)) * 1099511628211ULL;
-    for (int c = 0; c < 17; c++) {
-        for (const unsigned char *p = (const unsigned char *)v[c]; *p; p++)
-            fnv = (fnv ^ *p) * 1099511628211ULL;
-        fnv *= 1099511628211ULL; /* the NUL */
-    }
-    return (int64_t)(((uint64_t)(n + 1) << 40) | (fnv & ((1ULL << 40) - 1)));
+    return expected_first_id(hour, v);
 }
 
 START_TEST(test_tuple_group_collision)
@@ -1052,17 +1060,12 @@ START_TEST(test_tuple_group_collision)
                      " dsn=2.0.0, status=sent (250 2.0.0 Ok)", names[i], relays[i]);
             add_events(a, line, 1);
         }
-        ck_assert_msg(store_flush(s, a, NULL, "x", err, sizeof err), "%s", err);
-        aggregate_free(a);
-        store_close(s);
+        flush_close(s, a);
         sqlite3 *db;
-        ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-        sqlite3_stmt *st;
-        ck_assert_int_eq(sqlite3_prepare_v2(db,
-                                            "SELECT t.id, t.domain, t.relay, c.recipient, c.count, c.hour"
-                                            " FROM count_rows c JOIN tuples t ON t.id = c.tuple",
-                                            -1, &st, NULL),
-                         SQLITE_OK);
+        sqlite3_stmt *st = query_read_only(path,
+                                           "SELECT t.id, t.domain, t.relay, c.recipient, c.count, c.hour"
+                                           " FROM count_rows c JOIN tuples t ON t.id = c.tuple",
+                                           &db);
         int rows = 0, seen[16] = {0};
         int64_t pair_ids[2] = {0, 0};
         while (sqlite3_step(st) == SQLITE_ROW) {
