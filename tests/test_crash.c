@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <errno.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sqlite3.h>
@@ -229,21 +230,22 @@ static const enum phase aims[3] = {PH_FIRST, PH_BETWEEN, PH_WRITE};
 /* At least this many interruptions must land after a commit of the run
  * they interrupt: only those can find a batch counted without its
  * position, or counted again by the rerun.  A SIGKILL after a commit
- * moves the next run on by a batch or two of big.log's 12, and 6 land
- * there (normal and sanitized builds alike: the schedule sets it, not the
- * speed); a SIGINT or SIGTERM commits what was read as well, moving on by
- * two or three, and 3 land there.  One fewer is the margin for a run that
- * ends between two looks (its landing after the last commit is lost);
- * fewer still means the runs no longer cover the file. */
+ * moves the next run on by a batch or two of big.log's 12 on a loaded or
+ * sanitized build, where 6 land there in one loop; a SIGINT or SIGTERM
+ * commits what was read as well, and 3 land there.  An idle machine runs
+ * further within a commit period and covers the file in fewer runs (2 of
+ * 4 landed after a commit in one loop, on an idle 2-core VM): the loops
+ * of interrupted_until_proven then add up to the requirement. */
 #define AFTER_FIRST_KILL 3
 #define AFTER_FIRST_STOP 2
 
 /* Runs ingest, interrupting it with sig where aims says until a run
  * finishes by itself or one is stopped after the last commit, then once
- * more (it must find nothing new), and checks where the signals landed.
- * Returns the number of interrupted runs.  every: --commit-every; jobs:
- * --jobs (NULL: the default). */
-static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed, char *every, char *jobs)
+ * more (it must find nothing new), and adds where the signals landed to
+ * *total.  Returns the number of interrupted runs.  every:
+ * --commit-every; jobs: --jobs (NULL: the default). */
+static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed, char *every, char *jobs,
+                                    landings *total)
 {
     char dbpath[128], log[128];
     snprintf(dbpath, sizeof dbpath, "%s/%s", test_dir, db);
@@ -289,26 +291,46 @@ static int ingest_interrupted_every(const char *db, int sig, unsigned int *seed,
     snprintf(what, sizeof what, "signal %d, --commit-every %s, --jobs %s, %d interruptions", sig, every,
              jobs ? jobs : "default", interrupted);
     landings_print(&l, what, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-    ck_assert_msg(l.before_first >= 1, "%s: none landed before the run's first commit", what);
-    const int min = sig == SIGKILL ? AFTER_FIRST_KILL : AFTER_FIRST_STOP;
-    ck_assert_msg(l.after_first >= min, "%s: %d landed after the run's first commit, not %d", what, l.after_first,
-                  min);
+    for (int p = 0; p < N_PHASES; p++)
+        total->landed[p] += l.landed[p];
+    total->after_first += l.after_first;
+    total->before_first += l.before_first;
     return interrupted;
 }
 
-static int ingest_interrupted(const char *db, int sig, unsigned int *seed)
+/* Loops of reruns as ingest_interrupted_every's, each on a new database
+ * db and each ending with the clean counts, until the landings of all of
+ * them meet the requirement (AFTER_FIRST_*, and one before a first
+ * commit): a fast machine can cover big.log in fewer interrupted runs
+ * than the requirement asks of one loop, so the loops add up what one
+ * loop proves instead of lowering it.  At most MAX_LOOPS loops; then the
+ * requirement fails. */
+#define MAX_LOOPS 6
+static void interrupted_until_proven(const char *db, int sig, unsigned int *seed, char *every, char *jobs)
 {
-    return ingest_interrupted_every(db, sig, seed, "0.02", NULL);
+    const int min = sig == SIGKILL ? AFTER_FIRST_KILL : AFTER_FIRST_STOP;
+    landings total = {0};
+    int loops = 0;
+    while (loops < MAX_LOOPS && (total.after_first < min || total.before_first < 1)) {
+        char path[160], how[96];
+        static const char *const suffixes[] = {"", "-wal", "-shm"};
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+            snprintf(path, sizeof path, "%s/%s%s", test_dir, db, suffixes[i]);
+            ck_assert_msg(unlink(path) == 0 || errno == ENOENT, "cannot remove %s", path);
+        }
+        int n = ingest_interrupted_every(db, sig, seed, every, jobs, &total);
+        ck_assert_int_ge(n, 1);
+        snprintf(how, sizeof how, "after %d interruptions (signal %d, --jobs %s)", n, sig, jobs ? jobs : "default");
+        test_expect_clean_counts(db, how);
+        loops++;
+    }
+    ck_assert_msg(total.before_first >= 1, "signal %d: none landed before a run's first commit in %d loops", sig,
+                  loops);
+    ck_assert_msg(total.after_first >= min, "signal %d: %d landed after a run's first commit in %d loops, not %d",
+                  sig, total.after_first, loops, min);
 }
 
-static void check_signal(int sig, unsigned int seed)
-{
-    int n = ingest_interrupted("killed.db", sig, &seed);
-    ck_assert_int_ge(n, 1);
-    char how[64];
-    snprintf(how, sizeof how, "after %d interruptions", n);
-    test_expect_clean_counts("killed.db", how);
-}
+static void check_signal(int sig, unsigned int seed) { interrupted_until_proven("killed.db", sig, &seed, "0.02", NULL); }
 
 START_TEST(test_sigkill) { check_signal(SIGKILL, 42); }
 END_TEST
@@ -328,12 +350,9 @@ START_TEST(test_sigkill_handoff)
     unsigned int seed = 2026;
     char *jobs[] = {"2", "1"};
     for (int j = 0; j < 2; j++) {
-        char db[32], how[64];
+        char db[32];
         snprintf(db, sizeof db, "handoff%d.db", j);
-        int n = ingest_interrupted_every(db, SIGKILL, &seed, "0.01", jobs[j]);
-        ck_assert_int_ge(n, 1);
-        snprintf(how, sizeof how, "after %d kills, --jobs %s", n, jobs[j]);
-        test_expect_clean_counts(db, how);
+        interrupted_until_proven(db, SIGKILL, &seed, "0.01", jobs[j]);
     }
 }
 END_TEST
