@@ -5,7 +5,8 @@
  * The loop (ingest.c) has the reader put a block of whole lines into a
  * chunk (reader_next_block: read straight into it, nothing split), hands
  * it to the pool, and takes chunks back strictly in the order they were
- * handed over.  A worker splits the block into lines, skips and counts
+ * handed over (parsing queued ones itself while the oldest is not
+ * parsed yet).  A worker splits the block into lines, skips and counts
  * those the reader would skip, and runs, for every other line, what costs:
  * the envelope, the MTA's line rules and the classification, each worker
  * with its own parser, matcher and reason cache.  What depends on the
@@ -97,10 +98,11 @@ typedef struct mc_chunk {
 
 typedef struct mc_pool mc_pool;
 
-/* Starts n worker threads parsing with rules, marking the MTA's warnings
- * when asked, and preparing the events (preps) for an aggregate that
- * counts by keep (aggregate_kept; 0: none).  NULL when a thread cannot be
- * started (the caller goes on with one thread). */
+/* n threads parse with rules: n - 1 worker threads started here and the
+ * caller's, in pool_take.  They mark the MTA's warnings when asked and
+ * prepare the events (preps) for an aggregate that counts by keep
+ * (aggregate_kept; 0: none).  NULL when a thread cannot be started (the
+ * caller goes on with one thread). */
 mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep);
 /* Has the workers mix each line's queue id for the join (messages_mix):
  * its fact's, else its event's. */
@@ -113,7 +115,8 @@ mc_chunk *pool_chunk(mc_pool *pool);
 void pool_submit(mc_pool *pool, mc_chunk *c);
 /* Chunks handed over and not yet taken back. */
 size_t pool_in_flight(const mc_pool *pool);
-/* The oldest chunk handed over, once parsed (waits); NULL when none. */
+/* The oldest chunk handed over, once parsed; NULL when none.  Until it
+ * is, parses the queued chunks itself, and waits only when none is. */
 mc_chunk *pool_take(mc_pool *pool);
 /* A chunk taken back and applied: its buffers are used again. */
 void pool_recycle(mc_pool *pool, mc_chunk *c);

@@ -1100,16 +1100,17 @@ static int follow_file(run_state *rs)
  * fall everywhere). */
 #define CHUNK_BYTES (128 * 1024)
 
-/* --jobs N: N workers parse; this thread reads and applies.  With no
- * thread to be had, this thread parses. */
+/* --jobs N: N threads parse, N - 1 workers and this one, which reads,
+ * applies, and parses while the chunk due next is not parsed yet.  With
+ * no thread to be had, this thread parses alone. */
 static void start_workers(run_state *rs)
 {
     const char *env = getenv("MAILCODES_CHUNK_BYTES");
     char *end;
     unsigned long long v = env ? strtoull(env, &end, 10) : 0;
     rs->chunk_bytes = env && *env && *end == '\0' && v > 0 && v <= MC_MAX_LINE ? (size_t)v : CHUNK_BYTES;
-    /* Two chunks per worker keep each busy while this thread applies one;
-     * two more are being filled or applied. */
+    /* Two chunks per parsing thread keep each busy while this thread
+     * applies one; two more are being filled or applied. */
     rs->depth = 2 * (size_t)rs->o->jobs + 2;
     rs->pool = pool_new(rs->o->rules, rs->o->jobs, rs->agg != NULL, rs->agg ? aggregate_kept(rs->agg) : 0);
     if (rs->pool && rs->o->messages)

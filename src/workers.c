@@ -5,7 +5,13 @@
  * at once, so memory is a few chunks per worker whatever the input size.
  * Chunks wait in one queue; any idle worker takes the next.  The loop
  * takes them back in the order it handed them over (a list kept apart
- * from the queue), waiting when the oldest is not parsed yet.
+ * from the queue).  When the oldest is not parsed yet, the loop parses
+ * the next queued chunk itself and waits only when none is queued: so n
+ * threads parse, n - 1 of them workers, and --jobs 2 on two cores is two
+ * threads.  (Two workers beside the loop were three threads on two
+ * cores: the scheduler let the workers fill the queue while the loop
+ * waited for a core, then they waited for the loop, and a fifth of the
+ * CPU time the machine had went unused.)
  *
  * A worker's parser runs in deferred-year mode and starts every line with
  * a placeholder for "the time of the line before", so nothing it writes
@@ -56,7 +62,7 @@ struct mc_pool {
     mc_chunk *free_chunks;
     bool stopping;
     uint64_t seq;
-    worker *w;
+    worker *w;                /* w[0] the loop's own (no thread), w[1..n-1] threads */
     int n;
 };
 
@@ -298,6 +304,17 @@ static void free_chunks(mc_chunk *c)
     }
 }
 
+/* A worker's parser, matcher and caches (its thread not started). */
+static void worker_init(worker *w, mc_pool *pool, bool delays)
+{
+    w->pool = pool;
+    parser_init(&w->parser, &pool->rules->parse);
+    year_ctx_init_deferred(&w->parser.years);
+    w->cache = reason_cache_new(&pool->rules->reasons);
+    if (delays)
+        w->delay_memo = mc_xcalloc(1, sizeof *w->delay_memo);
+}
+
 mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep)
 {
     mc_pool *pool = mc_xcalloc(1, sizeof *pool);
@@ -313,6 +330,7 @@ mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep)
     pthread_cond_init(&pool->done_cv, NULL);
     pool->w = mc_xcalloc((size_t)n, sizeof *pool->w);
     pool->n = n;
+    worker_init(&pool->w[0], pool, delays);
     /* The loop's thread takes the stop signals: a blocked read there must
      * see EINTR.  Threads inherit the mask they are created with. */
     sigset_t block, old;
@@ -322,14 +340,9 @@ mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep)
     sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     bool ok = true;
-    for (int i = 0; i < n && ok; i++) {
+    for (int i = 1; i < n && ok; i++) {
         worker *w = &pool->w[i];
-        w->pool = pool;
-        parser_init(&w->parser, &rules->parse);
-        year_ctx_init_deferred(&w->parser.years);
-        w->cache = reason_cache_new(&rules->reasons);
-        if (delays)
-            w->delay_memo = mc_xcalloc(1, sizeof *w->delay_memo);
+        worker_init(w, pool, delays);
         w->started = ok = pthread_create(&w->tid, NULL, worker_main, w) == 0;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -420,8 +433,22 @@ mc_chunk *pool_take(mc_pool *pool)
     pthread_mutex_lock(&pool->mu);
     mc_chunk *c = pool->flight;
     if (c != NULL) {
-        while (!c->done)
-            pthread_cond_wait(&pool->done_cv, &pool->mu);
+        while (!c->done) {
+            mc_chunk *t = pool->todo;
+            if (t == NULL) {
+                pthread_cond_wait(&pool->done_cv, &pool->mu);
+                continue;
+            }
+            /* The oldest itself when no worker took it yet, else the
+             * one the workers would take next. */
+            pool->todo = t->next_todo;
+            if (pool->todo == NULL)
+                pool->todo_tail = NULL;
+            pthread_mutex_unlock(&pool->mu);
+            parse_chunk(&pool->w[0], t);
+            pthread_mutex_lock(&pool->mu);
+            t->done = true;
+        }
         pool->flight = c->next;
         if (pool->flight == NULL)
             pool->flight_tail = NULL;
