@@ -531,6 +531,32 @@ START_TEST(test_honest_data)
     test_expect_has(out, "WARNING: Log lines, but no SMTP outcome");
     test_expect_lacks(out, "Nothing to act on");
     free(out);
+    /* Postfix's lines that hold no outcome (master, postfix-script: the real
+     * run's start and stop) are still Postfix's: no "not a mail log" warning,
+     * neither for a file of them alone nor for an ingest that resumes just
+     * before the run's last line; the dpkg line beside them does not count. */
+    const char *const quiet[] = {"starting the Postfix mail system", "daemon started -- version",
+                                 "stopping the Postfix mail system"};
+    for (size_t i = 0; i < 3; i++) {
+        char *line = test_corpus_line("postfix/mta-run/maillog", quiet[i]);
+        ck_assert_int_eq(test_runf(NULL, "printf '%%s\\n' '%s' > %s/quiet.log; cat %s/dpkg.log >> %s/quiet.log",
+                                   line, test_dir, test_dir, test_dir), 0);
+        free(line);
+        ck_assert_int_eq(test_runf(&out, "%s report %s/quiet.log 2>&1 >/dev/null", BIN, test_dir), 0);
+        ck_assert_str_eq(out, "");
+        free(out);
+    }
+    ck_assert_int_eq(test_runf(NULL, "head -n -1 %s/postfix/mta-run/maillog > %s/run.log", MC_DATA_DIR, test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s ingest --quiet --db %s/r.db %s/run.log 2>&1", BIN, test_dir, test_dir), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+    ck_assert_int_eq(test_runf(NULL, "tail -n 1 %s/postfix/mta-run/maillog >> %s/run.log", MC_DATA_DIR, test_dir), 0);
+    ck_assert_int_eq(test_runf(&out, "%s ingest --quiet --db %s/r.db %s/run.log 2>&1", BIN, test_dir, test_dir), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+    ck_assert_int_eq(test_runf(&out, "%s report --db %s/r.db --format json", BIN, test_dir), 0);
+    test_expect_has(out, "\"lines\": 7942,");
+    free(out);
     /* Postfix's own warnings without any mail (its SASL set-up broken,
      * tests/data/postfix-public/warnings.log): the MTA's log, so no header
      * warning, but the problems are no all-clear either */
