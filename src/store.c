@@ -322,8 +322,11 @@ static bool exec(mc_store *s, const char *sql, char *err, size_t errlen)
     return true;
 }
 
-/* How long a handle waits for another's lock before it gives up. */
-#define BUSY_TIMEOUT_MS 10000
+/* How long a handle waits for another's lock before it gives up.  Two
+ * ingests into one database (a cron run overlapping the last) take turns
+ * batch by batch; on a loaded host one batch's commit took over 10 s once,
+ * and the other ingest failed where it should have waited its turn. */
+#define BUSY_TIMEOUT_MS 60000
 
 /* exec for the pragmas that set up a new file (page size, WAL mode): while
  * another connection sets up the same new file SQLite refuses them at
