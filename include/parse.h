@@ -84,6 +84,7 @@ typedef struct {
      * patterns' literals are in the set only when it is scanned. */
     bool use_set;
     mc_litgate marker_gate;     /* the markers' ids as a mask of the scan (no texts) */
+    mc_firstlit *marker_search; /* where the set is not scanned: the markers in one pass */
     int *marker_ids;
     /* Stripped from the start of every message of this MTA before the line
      * rules run (an embedded timestamp or syslog tag); its (?<host>) group,

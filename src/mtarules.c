@@ -391,6 +391,7 @@ static void free_mta(mc_mta_rules *m)
     free(m->marker_gate.mask);
     free(m->marker_ids);
     free(m->marker_lens);
+    firstlit_free(m->marker_search);
     litset_free(m->literal_set);
     if (m->has_prefix)
         pattern_free(&m->prefix);
@@ -456,6 +457,7 @@ static void build_literal_set(mc_mta_rules *m)
     for (size_t i = 0; i < m->n_stages; i++)
         gate_index(&m->stages[i].gate, gates);
     litset_build(m->literal_set);
+    m->marker_search = firstlit_new(m->markers, m->marker_lens, m->n_markers);
     m->marker_gate.n = m->n_markers;
     gate_mask(&m->marker_gate, m->marker_ids, m->literal_set);
     if (gates == NULL)

@@ -153,6 +153,56 @@ START_TEST(test_added_rule_takes_effect)
 }
 END_TEST
 
+/* A postmaster adds an outcome marker to Postfix's [@mta]: a Postfix line
+ * holding it (and no other marker) no rule reads is then unrecognised,
+ * where the shipped rules pass it by, and the markers before and after it
+ * still mark their lines (the markers' one-pass search is built from the
+ * rules at load; MAILCODES_NO_PREFILTER's one lit_in per marker answers
+ * the same). */
+START_TEST(test_added_marker_takes_effect)
+{
+    static const char frob[] = "Nov 23 07:00:01 mx postfix/smtp[1]: ABCDEF0123: frobnicated: the queue file was "
+                               "frobnicated by a postmaster";
+    static const char sent[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
+                               "relay=127.0.0.1[127.0.0.1]:3425, delay=1, delays=0.16/0.79/0.04/0.04, dsn=2.0.0, "
+                               "status=sent (250 2.0.0 Ok: queued)";
+    static const char auth[] = "Nov 23 07:00:01 mx postfix/smtpd[2]: warning: unknown[192.0.2.7]: SASL LOGIN "
+                               "authentication failed: UGFzc3dvcmQ6";
+    char *dir = rules_copy();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "sed -i 's/^marker = status=$/&\\nmarker = frobnicated:/' %s/mta/postfix.conf", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    for (int off = 0; off < 2; off++) {
+        mc_rules r;
+        char err[1024];
+        ck_assert_msg(rules_load(&r, dir, err, sizeof err), "%s", err);
+        r.parse.no_prefilter = off;
+        const mc_mta_rules *m = NULL;
+        for (size_t i = 0; i < r.parse.n_mtas; i++)
+            if (strcmp(r.parse.mtas[i].name, "postfix") == 0)
+                m = &r.parse.mtas[i];
+        ck_assert_ptr_nonnull(m);
+        ck_assert_uint_eq(m->n_markers, 5);
+        ck_assert_str_eq(m->markers[1], "frobnicated:");
+        mc_parser p;
+        parser_init(&p, &r.parse);
+        mc_event ev;
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(frob), &ev), PARSE_UNRECOGNISED);
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(sent), &ev), PARSE_EVENT);
+        ck_assert_str_eq(ev.code, "250");
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(auth), &ev), PARSE_EVENT);
+        parser_free(&p);
+        rules_free(&r);
+    }
+    mc_parser p;
+    parser_init(&p, &test_rules()->parse);
+    mc_event ev;
+    ck_assert_int_eq(parser_line(&p, mc_str_cstr(frob), &ev), PARSE_NOTHING);
+    parser_free(&p);
+    remove_dir(dir);
+}
+END_TEST
+
 /* One thread's share of test_lazy_jit: its own matcher, the shared pattern. */
 typedef struct {
     const mc_pattern *pat;
@@ -224,6 +274,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_broken_files);
     tcase_add_test(tc, test_missing_pieces);
     tcase_add_test(tc, test_added_rule_takes_effect);
+    tcase_add_test(tc, test_added_marker_takes_effect);
     tcase_add_test(tc, test_lazy_jit);
     suite_add_tcase(s, tc);
     return s;
