@@ -44,8 +44,8 @@ uint64_t lit_bytes(mc_str s);
  * the text once per literal).  "First" is the lowest index among those
  * present, not the leftmost: firstlit_plain is the definition, one lit_in
  * per literal in order.  Any literals (any bytes and lengths, one byte
- * included); a set the pass cannot hold (more than 8 distinct pairs of last
- * bytes) is looked up by firstlit_plain. */
+ * included); a set the pass cannot hold (more than 16 distinct pairs of
+ * adjacent bytes as keys) is looked up by firstlit_plain. */
 typedef struct mc_firstlit mc_firstlit;
 /* A search for lits[0 .. n-1] (lens[i] bytes each, none empty), which it
  * copies. */
