@@ -232,6 +232,28 @@ size_t firstlit_plain(char *const *lits, const size_t *lens, size_t n, mc_str te
     return n;
 }
 
+/* Returns scan(f, text, best, K) with K the constant f->n_keys (1 to 16):
+ * each count of keys gets its loop unrolled. */
+#define FIRSTLIT_BY_KEYS(scan, f, text, best)                                                                   \
+    switch ((f)->n_keys) {                                                                                      \
+    case 1: return scan(f, text, best, 1);                                                                      \
+    case 2: return scan(f, text, best, 2);                                                                      \
+    case 3: return scan(f, text, best, 3);                                                                      \
+    case 4: return scan(f, text, best, 4);                                                                      \
+    case 5: return scan(f, text, best, 5);                                                                      \
+    case 6: return scan(f, text, best, 6);                                                                      \
+    case 7: return scan(f, text, best, 7);                                                                      \
+    case 8: return scan(f, text, best, 8);                                                                      \
+    case 9: return scan(f, text, best, 9);                                                                      \
+    case 10: return scan(f, text, best, 10);                                                                    \
+    case 11: return scan(f, text, best, 11);                                                                    \
+    case 12: return scan(f, text, best, 12);                                                                    \
+    case 13: return scan(f, text, best, 13);                                                                    \
+    case 14: return scan(f, text, best, 14);                                                                    \
+    case 15: return scan(f, text, best, 15);                                                                    \
+    default: return scan(f, text, best, 16);                                                                    \
+    }
+
 #if defined(__SSE2__)
 /* The first literal before best whose key ends at s[e] (e >= 1) in a text
  * of n bytes, or best: kept out of the scan loop (few places are
@@ -328,40 +350,7 @@ firstlit_scan32(const mc_firstlit *f, mc_str text, size_t best, size_t K)
 /* firstlit_scan32 for f's count of keys (1 to 16). */
 __attribute__((target("avx2"))) static size_t firstlit_wide(const mc_firstlit *f, mc_str text, size_t best)
 {
-    switch (f->n_keys) {
-    case 1:
-        return firstlit_scan32(f, text, best, 1);
-    case 2:
-        return firstlit_scan32(f, text, best, 2);
-    case 3:
-        return firstlit_scan32(f, text, best, 3);
-    case 4:
-        return firstlit_scan32(f, text, best, 4);
-    case 5:
-        return firstlit_scan32(f, text, best, 5);
-    case 6:
-        return firstlit_scan32(f, text, best, 6);
-    case 7:
-        return firstlit_scan32(f, text, best, 7);
-    case 8:
-        return firstlit_scan32(f, text, best, 8);
-    case 9:
-        return firstlit_scan32(f, text, best, 9);
-    case 10:
-        return firstlit_scan32(f, text, best, 10);
-    case 11:
-        return firstlit_scan32(f, text, best, 11);
-    case 12:
-        return firstlit_scan32(f, text, best, 12);
-    case 13:
-        return firstlit_scan32(f, text, best, 13);
-    case 14:
-        return firstlit_scan32(f, text, best, 14);
-    case 15:
-        return firstlit_scan32(f, text, best, 15);
-    default:
-        return firstlit_scan32(f, text, best, 16);
-    }
+    FIRSTLIT_BY_KEYS(firstlit_scan32, f, text, best);
 }
 #endif
 
@@ -387,40 +376,7 @@ size_t firstlit_find(const mc_firstlit *f, mc_str text)
     if (f->wide && text.n >= 33)
         return firstlit_wide(f, text, best);
 #endif
-    switch (f->n_keys) {
-    case 1:
-        return firstlit_scan(f, text, best, 1);
-    case 2:
-        return firstlit_scan(f, text, best, 2);
-    case 3:
-        return firstlit_scan(f, text, best, 3);
-    case 4:
-        return firstlit_scan(f, text, best, 4);
-    case 5:
-        return firstlit_scan(f, text, best, 5);
-    case 6:
-        return firstlit_scan(f, text, best, 6);
-    case 7:
-        return firstlit_scan(f, text, best, 7);
-    case 8:
-        return firstlit_scan(f, text, best, 8);
-    case 9:
-        return firstlit_scan(f, text, best, 9);
-    case 10:
-        return firstlit_scan(f, text, best, 10);
-    case 11:
-        return firstlit_scan(f, text, best, 11);
-    case 12:
-        return firstlit_scan(f, text, best, 12);
-    case 13:
-        return firstlit_scan(f, text, best, 13);
-    case 14:
-        return firstlit_scan(f, text, best, 14);
-    case 15:
-        return firstlit_scan(f, text, best, 15);
-    default:
-        return firstlit_scan(f, text, best, 16);
-    }
+    FIRSTLIT_BY_KEYS(firstlit_scan, f, text, best);
 #else
     return firstlit_plain(f->lits, f->lens, f->n, text);
 #endif

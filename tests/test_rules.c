@@ -153,6 +153,29 @@ START_TEST(test_added_rule_takes_effect)
 }
 END_TEST
 
+/* A rules copy whose mta/postfix.conf a sed script has edited. */
+static char *postfix_edited(const char *script)
+{
+    char *dir = rules_copy();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "sed -i '%s' %s/mta/postfix.conf", script, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    return dir;
+}
+
+/* Loads dir's rules, with the prefilters off or on. */
+static void load_prefilter(mc_rules *r, const char *dir, bool off)
+{
+    char err[1024];
+    ck_assert_msg(rules_load(r, dir, err, sizeof err), "%s", err);
+    r->parse.no_prefilter = off;
+}
+
+/* A sent Postfix delivery (as in tests/data/postfix-gen/maillog). */
+static const char sent[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
+                           "relay=127.0.0.1[127.0.0.1]:3425, delay=1, delays=0.16/0.79/0.04/0.04, dsn=2.0.0, "
+                           "status=sent (250 2.0.0 Ok: queued)";
+
 /* A postmaster adds an outcome marker to Postfix's [@mta]: a Postfix line
  * holding it (and no other marker) no rule reads is then unrecognised,
  * where the shipped rules pass it by, and the markers before and after it
@@ -163,20 +186,12 @@ START_TEST(test_added_marker_takes_effect)
 {
     static const char frob[] = "Nov 23 07:00:01 mx postfix/smtp[1]: ABCDEF0123: frobnicated: the queue file was "
                                "frobnicated by a postmaster";
-    static const char sent[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
-                               "relay=127.0.0.1[127.0.0.1]:3425, delay=1, delays=0.16/0.79/0.04/0.04, dsn=2.0.0, "
-                               "status=sent (250 2.0.0 Ok: queued)";
     static const char auth[] = "Nov 23 07:00:01 mx postfix/smtpd[2]: warning: unknown[192.0.2.7]: SASL LOGIN "
                                "authentication failed: UGFzc3dvcmQ6";
-    char *dir = rules_copy();
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "sed -i 's/^marker = status=$/&\\nmarker = frobnicated:/' %s/mta/postfix.conf", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    char *dir = postfix_edited("s/^marker = status=$/&\\nmarker = frobnicated:/");
     for (int off = 0; off < 2; off++) {
         mc_rules r;
-        char err[1024];
-        ck_assert_msg(rules_load(&r, dir, err, sizeof err), "%s", err);
-        r.parse.no_prefilter = off;
+        load_prefilter(&r, dir, off);
         const mc_mta_rules *m = NULL;
         for (size_t i = 0; i < r.parse.n_mtas; i++)
             if (strcmp(r.parse.mtas[i].name, "postfix") == 0)
@@ -210,21 +225,13 @@ END_TEST
  * 2xx rule's end-of-data, and an earlier rule still wins over the new one. */
 START_TEST(test_added_stage_takes_effect)
 {
-    static const char sent[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
-                               "relay=127.0.0.1[127.0.0.1]:3425, delay=1, delays=0.16/0.79/0.04/0.04, dsn=2.0.0, "
-                               "status=sent (250 2.0.0 Ok: queued)";
     static const char deferred[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
                                    "relay=none, delay=1, delays=0.16/0.79/0.04/0.04, dsn=4.4.1, status=deferred "
                                    "(connect to mx.ok.test[192.0.2.1]:25: Connection refused, queued)";
-    char *dir = rules_copy();
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "sed -i 's/^end-of-data = /data = Ok: queued\\n&/' %s/mta/postfix.conf", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    char *dir = postfix_edited("s/^end-of-data = /data = Ok: queued\\n&/");
     for (int off = 0; off < 2; off++) {
         mc_rules r;
-        char err[1024];
-        ck_assert_msg(rules_load(&r, dir, err, sizeof err), "%s", err);
-        r.parse.no_prefilter = off;
+        load_prefilter(&r, dir, off);
         mc_parser p;
         parser_init(&p, &r.parse);
         mc_event ev;
