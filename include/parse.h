@@ -84,6 +84,15 @@ typedef struct {
      * patterns' literals are in the set only when it is scanned. */
     bool use_set;
     mc_litgate marker_gate;     /* the markers' ids as a mask of the scan (no texts) */
+    mc_firstlit *marker_search; /* where the set is not scanned: the markers in one pass */
+    /* Where the set is not scanned: the gate literals of the stage rules
+     * before the first without a gate (stage_gated of them), in rule
+     * order, in one pass: the first literal a reply holds names the first
+     * rule whose gate is open (stage_lit_rule), none names stage_gated. */
+    mc_firstlit *stage_search;
+    size_t *stage_lit_rule;
+    size_t n_stage_lits;
+    size_t stage_gated;
     int *marker_ids;
     /* Stripped from the start of every message of this MTA before the line
      * rules run (an embedded timestamp or syslog tag); its (?<host>) group,

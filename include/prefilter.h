@@ -39,6 +39,26 @@ bool lit_in(mc_str text, const char *lit, size_t n);
  * (lit_bytes(lit) & ~lit_bytes(text)) != 0 says the literal is not there. */
 uint64_t lit_bytes(mc_str s);
 
+/* The first of a few literals a text holds, in one pass (an MTA's outcome
+ * markers: most lines hold none, and looking each up with lit_in walked
+ * the text once per literal).  "First" is the lowest index among those
+ * present, not the leftmost: firstlit_plain is the definition, one lit_in
+ * per literal in order.  Any literals (any bytes and lengths, one byte
+ * included); a set the pass cannot hold (more than 16 distinct pairs of
+ * adjacent bytes as keys) is looked up by firstlit_plain. */
+typedef struct mc_firstlit mc_firstlit;
+/* A search for lits[0 .. n-1] (lens[i] bytes each, none empty), which it
+ * copies. */
+mc_firstlit *firstlit_new(char *const *lits, const size_t *lens, size_t n);
+void firstlit_free(mc_firstlit *f);
+/* Sixteen places a step even where the CPU has AVX2 (32): either finds
+ * the same literal. */
+void firstlit_narrow(mc_firstlit *f);
+/* The index of the first literal text holds, or n when it holds none. */
+size_t firstlit_find(const mc_firstlit *f, mc_str text);
+/* The same by one lit_in per literal, in order: the definition. */
+size_t firstlit_plain(char *const *lits, const size_t *lens, size_t n, mc_str text);
+
 typedef struct mc_litset mc_litset;
 
 mc_litset *litset_new(void);

@@ -391,6 +391,9 @@ static void free_mta(mc_mta_rules *m)
     free(m->marker_gate.mask);
     free(m->marker_ids);
     free(m->marker_lens);
+    firstlit_free(m->marker_search);
+    firstlit_free(m->stage_search);
+    free(m->stage_lit_rule);
     litset_free(m->literal_set);
     if (m->has_prefix)
         pattern_free(&m->prefix);
@@ -428,6 +431,29 @@ static void mark_literals(const mc_mta_rules *m, mc_line_rule *r)
     }
 }
 
+/* The one-pass search of the stage rules' gates (see parse.h), after
+ * their gates are indexed. */
+static void build_stage_search(mc_mta_rules *m)
+{
+    size_t n = 0;
+    while (m->stage_gated < m->n_stages && m->stages[m->stage_gated].gate.n > 0)
+        n += m->stages[m->stage_gated++].gate.n;
+    char **lits = mc_xcalloc(n + 1, sizeof *lits);
+    size_t *lens = mc_xcalloc(n + 1, sizeof *lens);
+    m->stage_lit_rule = mc_xcalloc(n + 1, sizeof *m->stage_lit_rule);
+    size_t k = 0;
+    for (size_t i = 0; i < m->stage_gated; i++)
+        for (size_t j = 0; j < m->stages[i].gate.n; j++, k++) {
+            lits[k] = m->stages[i].gate.lits[j];
+            lens[k] = m->stages[i].gate.lens[j];
+            m->stage_lit_rule[k] = i;
+        }
+    m->n_stage_lits = n;
+    m->stage_search = firstlit_new(lits, lens, n);
+    free(lits);
+    free(lens);
+}
+
 /* One exact-literal automaton per MTA over its markers and every rule's
  * literals, fact rules' and the gates' too: where the automaton runs, the
  * scan it makes for the markers also answers which fact rule a line may
@@ -455,7 +481,10 @@ static void build_literal_set(mc_mta_rules *m)
     }
     for (size_t i = 0; i < m->n_stages; i++)
         gate_index(&m->stages[i].gate, gates);
+    if (!m->use_set)
+        build_stage_search(m);
     litset_build(m->literal_set);
+    m->marker_search = firstlit_new(m->markers, m->marker_lens, m->n_markers);
     m->marker_gate.n = m->n_markers;
     gate_mask(&m->marker_gate, m->marker_ids, m->literal_set);
     if (gates == NULL)

@@ -115,6 +115,273 @@ uint64_t lit_bytes(mc_str s)
     return set;
 }
 
+/* ---- the first of a few literals, in one pass --------------------------- */
+
+/* At most this many distinct keys in one pass. */
+#define FIRSTLIT_KEYS 16
+
+/* A literal of two bytes or more is found by a pair of its adjacent bytes
+ * (its key, key_place): a block of 16 or 32 places is compared with every
+ * key at once, and only a place where some key ends is checked against
+ * the literals with that key, in order.  One-byte literals are looked up
+ * by memchr. */
+struct mc_firstlit {
+#if defined(__SSE2__)
+    __m128i kx[FIRSTLIT_KEYS], ky[FIRSTLIT_KEYS]; /* each key's first and second byte, in every lane */
+#endif
+    size_t n_keys;
+    bool plain;                 /* a set the pass cannot hold: firstlit_plain */
+    bool ones;                  /* it has one-byte literals */
+    bool wide;                  /* 32 places a step (the CPU has AVX2) */
+    unsigned char key[FIRSTLIT_KEYS][2];       /* the keys' bytes */
+    char **lits;
+    size_t *lens;
+    uint16_t *pair;             /* per literal: its key, first byte low (0: one byte) */
+    size_t *after;              /* per literal: its bytes after its key's */
+    size_t n;
+};
+
+/* How common a byte is in log text, roughly: lower-case letters and the
+ * space most, then the other letters and digits, punctuation least. */
+static int byte_weight(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || c == ' ' ? 3 : isalnum(c) ? 1 : 0;
+}
+
+/* Where a literal's key starts: the pair of adjacent bytes of the least
+ * weight (the last of equals), so that few places of a text share it
+ * ("Co" of "Connection refused", not the "ed" of every "queued"). */
+static size_t key_place(const char *lit, size_t len)
+{
+    size_t best = len - 2;
+    for (size_t i = len - 2; i-- > 0;)
+        if (byte_weight((unsigned char)lit[i]) + byte_weight((unsigned char)lit[i + 1]) <
+            byte_weight((unsigned char)lit[best]) + byte_weight((unsigned char)lit[best + 1]))
+            best = i;
+    return best;
+}
+
+/* The search for lits (see prefilter.h): its keys, or plain. */
+mc_firstlit *firstlit_new(char *const *lits, const size_t *lens, size_t n)
+{
+    mc_firstlit *f = mc_xcalloc(1, sizeof *f);
+    f->lits = mc_xcalloc(n + 1, sizeof *f->lits);
+    f->lens = mc_xcalloc(n + 1, sizeof *f->lens);
+    f->pair = mc_xcalloc(n + 1, sizeof *f->pair);
+    f->after = mc_xcalloc(n + 1, sizeof *f->after);
+    f->n = n;
+    unsigned char(*keys)[2] = f->key;
+    for (size_t i = 0; i < n; i++) {
+        f->lits[i] = mc_xmalloc(lens[i] + 1);
+        memcpy(f->lits[i], lits[i], lens[i]);
+        f->lits[i][lens[i]] = '\0';
+        f->lens[i] = lens[i];
+        f->ones |= lens[i] == 1;
+        if (lens[i] < 2)
+            continue;
+        size_t at = key_place(lits[i], lens[i]);
+        unsigned char x = (unsigned char)lits[i][at], y = (unsigned char)lits[i][at + 1];
+        f->pair[i] = (uint16_t)(x | y << 8);
+        f->after[i] = lens[i] - at - 2;
+        size_t k = 0;
+        while (k < f->n_keys && (keys[k][0] != x || keys[k][1] != y))
+            k++;
+        if (k < f->n_keys)
+            continue;
+        if (f->n_keys == FIRSTLIT_KEYS) {
+            f->plain = true;
+            continue;
+        }
+        keys[k][0] = x;
+        keys[k][1] = y;
+        f->n_keys++;
+    }
+#if defined(__SSE2__)
+    for (size_t k = 0; k < f->n_keys; k++) {
+        f->kx[k] = _mm_set1_epi8((char)keys[k][0]);
+        f->ky[k] = _mm_set1_epi8((char)keys[k][1]);
+    }
+#else
+    f->plain = true;
+#endif
+#if defined(LITSET_FILTER)
+    f->wide = __builtin_cpu_supports("avx2");
+#endif
+    return f;
+}
+
+void firstlit_free(mc_firstlit *f)
+{
+    if (f == NULL)
+        return;
+    for (size_t i = 0; i < f->n; i++)
+        free(f->lits[i]);
+    free(f->lits);
+    free(f->lens);
+    free(f->pair);
+    free(f->after);
+    free(f);
+}
+
+/* The definition: one lit_in per literal, in order. */
+size_t firstlit_plain(char *const *lits, const size_t *lens, size_t n, mc_str text)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lit_in(text, lits[i], lens[i]))
+            return i;
+    return n;
+}
+
+/* Returns scan(f, text, best, K) with K the constant f->n_keys (1 to 16):
+ * each count of keys gets its loop unrolled. */
+#define FIRSTLIT_BY_KEYS(scan, f, text, best)                                                                   \
+    switch ((f)->n_keys) {                                                                                      \
+    case 1: return scan(f, text, best, 1);                                                                      \
+    case 2: return scan(f, text, best, 2);                                                                      \
+    case 3: return scan(f, text, best, 3);                                                                      \
+    case 4: return scan(f, text, best, 4);                                                                      \
+    case 5: return scan(f, text, best, 5);                                                                      \
+    case 6: return scan(f, text, best, 6);                                                                      \
+    case 7: return scan(f, text, best, 7);                                                                      \
+    case 8: return scan(f, text, best, 8);                                                                      \
+    case 9: return scan(f, text, best, 9);                                                                      \
+    case 10: return scan(f, text, best, 10);                                                                    \
+    case 11: return scan(f, text, best, 11);                                                                    \
+    case 12: return scan(f, text, best, 12);                                                                    \
+    case 13: return scan(f, text, best, 13);                                                                    \
+    case 14: return scan(f, text, best, 14);                                                                    \
+    case 15: return scan(f, text, best, 15);                                                                    \
+    default: return scan(f, text, best, 16);                                                                    \
+    }
+
+#if defined(__SSE2__)
+/* The first literal before best whose key ends at s[e] (e >= 1) in a text
+ * of n bytes, or best: kept out of the scan loop (few places are
+ * candidates). */
+__attribute__((noinline)) static size_t firstlit_check(const mc_firstlit *f, const char *s, size_t n, size_t e,
+                                                       size_t best)
+{
+    uint16_t pair = (uint16_t)((unsigned char)s[e - 1] | (unsigned char)s[e] << 8);
+    for (size_t k = 0; k < best; k++) {
+        if (f->pair[k] != pair)
+            continue;
+        size_t len = f->lens[k], end = e + 1 + f->after[k];
+        const char *lit = f->lits[k];
+        if (len >= 2 && len <= end && end <= n && s[end - len] == lit[0] && memcmp(s + end - len, lit, len) == 0)
+            return k;
+    }
+    return best;
+}
+
+/* The block of places (where a key's second byte may sit) whose pairs of
+ * bytes are s[i .. i+15] and s[i+1 .. i+16]: a place some of the K keys
+ * fits is checked; the new best. */
+static inline __attribute__((always_inline)) size_t firstlit_block(const mc_firstlit *f, const __m128i *x,
+                                                                   const __m128i *y, size_t K, const char *s,
+                                                                   size_t n, size_t i, size_t best)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+    __m128i acc = _mm_and_si128(_mm_cmpeq_epi8(a, x[0]), _mm_cmpeq_epi8(b, y[0]));
+#pragma GCC unroll 16
+    for (size_t k = 1; k < K; k++)
+        acc = _mm_or_si128(acc, _mm_and_si128(_mm_cmpeq_epi8(a, x[k]), _mm_cmpeq_epi8(b, y[k])));
+    for (unsigned mask = (unsigned)_mm_movemask_epi8(acc); mask != 0 && best > 0; mask &= mask - 1)
+        best = firstlit_check(f, s, n, i + (size_t)__builtin_ctz(mask) + 1, best);
+    return best;
+}
+
+/* One pass over text (17 bytes or more) with K keys, the pairs' places
+ * 1 .. n-1 sixteen at a time (the last block may overlap the one before:
+ * a place checked twice gives the same answer). */
+static inline __attribute__((always_inline)) size_t firstlit_scan(const mc_firstlit *f, mc_str text, size_t best,
+                                                                  size_t K)
+{
+    __m128i x[FIRSTLIT_KEYS], y[FIRSTLIT_KEYS];
+#pragma GCC unroll 16
+    for (size_t k = 0; k < FIRSTLIT_KEYS; k++) { /* the unused ones: never read */
+        x[k] = f->kx[k];
+        y[k] = f->ky[k];
+    }
+    size_t last = text.n - 17;
+    for (size_t i = 0; i <= last && best > 0; i += 16)
+        best = firstlit_block(f, x, y, K, text.p, text.n, i, best);
+    if (last % 16 != 0 && best > 0)
+        best = firstlit_block(f, x, y, K, text.p, text.n, last, best);
+    return best;
+}
+#endif
+
+#if defined(LITSET_FILTER)
+/* firstlit_block with AVX2: 32 places, s[i .. i+31] and s[i+1 .. i+32]. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) size_t
+firstlit_block32(const mc_firstlit *f, const __m256i *x, const __m256i *y, size_t K, const char *s, size_t n,
+                 size_t i, size_t best)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+    __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(s + i + 1));
+    __m256i acc = _mm256_and_si256(_mm256_cmpeq_epi8(a, x[0]), _mm256_cmpeq_epi8(b, y[0]));
+#pragma GCC unroll 16
+    for (size_t k = 1; k < K; k++)
+        acc = _mm256_or_si256(acc, _mm256_and_si256(_mm256_cmpeq_epi8(a, x[k]), _mm256_cmpeq_epi8(b, y[k])));
+    for (uint32_t mask = (uint32_t)_mm256_movemask_epi8(acc); mask != 0 && best > 0; mask &= mask - 1)
+        best = firstlit_check(f, s, n, i + (size_t)__builtin_ctz(mask) + 1, best);
+    return best;
+}
+
+/* firstlit_scan with AVX2, on a text of 33 bytes or more. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) size_t
+firstlit_scan32(const mc_firstlit *f, mc_str text, size_t best, size_t K)
+{
+    __m256i x[FIRSTLIT_KEYS], y[FIRSTLIT_KEYS];
+#pragma GCC unroll 16
+    for (size_t k = 0; k < FIRSTLIT_KEYS; k++) { /* the unused ones: never read */
+        x[k] = _mm256_set1_epi8((char)f->key[k][0]);
+        y[k] = _mm256_set1_epi8((char)f->key[k][1]);
+    }
+    size_t last = text.n - 33;
+    for (size_t i = 0; i <= last && best > 0; i += 32)
+        best = firstlit_block32(f, x, y, K, text.p, text.n, i, best);
+    if (last % 32 != 0 && best > 0)
+        best = firstlit_block32(f, x, y, K, text.p, text.n, last, best);
+    return best;
+}
+
+/* firstlit_scan32 for f's count of keys (1 to 16). */
+__attribute__((target("avx2"))) static size_t firstlit_wide(const mc_firstlit *f, mc_str text, size_t best)
+{
+    FIRSTLIT_BY_KEYS(firstlit_scan32, f, text, best);
+}
+#endif
+
+/* Sixteen places a step even where the CPU has AVX2 (the tests compare both). */
+void firstlit_narrow(mc_firstlit *f)
+{
+    f->wide = false;
+}
+
+/* The first literal text holds (see prefilter.h). */
+size_t firstlit_find(const mc_firstlit *f, mc_str text)
+{
+#if defined(__SSE2__)
+    if (f->plain || text.p == NULL || text.n < 17)
+        return firstlit_plain(f->lits, f->lens, f->n, text);
+    size_t best = f->n;
+    for (size_t i = 0; f->ones && i < best; i++)
+        if (f->lens[i] == 1 && memchr(text.p, f->lits[i][0], text.n) != NULL)
+            best = i;
+    if (f->n_keys == 0)
+        return best;
+#if defined(LITSET_FILTER)
+    if (f->wide && text.n >= 33)
+        return firstlit_wide(f, text, best);
+#endif
+    FIRSTLIT_BY_KEYS(firstlit_scan, f, text, best);
+#else
+    return firstlit_plain(f->lits, f->lens, f->n, text);
+#endif
+}
+
 /* ---- reading literals off a pattern ----------------------------------- */
 
 /* Index just past a character class starting at s[i] == '[', or 0. */

@@ -144,7 +144,11 @@ START_TEST(test_gates_change_no_answer)
     ck_assert_uint_gt(m->local_gate.n, 0);
     mc_parser on, off;
     parser_init(&on, &rules.parse);
+    /* off is the definition: no one-pass search of the markers or of the
+     * stage rules' gates either (MAILCODES_NO_PREFILTER). */
+    rules.parse.no_prefilter = true;
     parser_init(&off, &rules.parse);
+    rules.parse.no_prefilter = false;
     tally t = {0}, pf = {0};
     for (size_t d = 0; d < sizeof log_dirs / sizeof log_dirs[0]; d++) {
         bool exim = strcmp(log_dirs[d].mta, "exim") == 0;

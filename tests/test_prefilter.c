@@ -481,6 +481,107 @@ START_TEST(test_scan_like_plain)
 }
 END_TEST
 
+/* ---- firstlit: the first of a few literals, in one pass ----------------- */
+
+/* Literal sets firstlit must answer as firstlit_plain does: Postfix's
+ * markers, a one-byte literal, one a suffix of another (either order),
+ * several ending in the same two bytes, one of 40 bytes, a literal at the
+ * start of the text, and nine distinct last pairs (more than one pass
+ * holds: looked up one by one). */
+static const char *const firstlit_sets[][10] = {
+    {"status=", "reject:", "said:", " authentication failed"},
+    {"=", "status=", "said:"},
+    {"said:", "d:"},
+    {"d:", "said:"},
+    {"reject:", "said:", "id:", "d:"},
+    {"a forty-byte marker of a postmasters own", "from=", "<>"},
+    {"Nov", "mx", "postfix/"},
+    {"a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8", "status="},
+    {"rcpt=", "ehlo=", "queued", "removed", " ", ":"},
+};
+#define N_FIRSTLIT_SETS (sizeof firstlit_sets / sizeof firstlit_sets[0])
+static mc_firstlit *fl_sets[N_FIRSTLIT_SETS][2]; /* wide (if the CPU has it), narrow */
+static size_t fl_counts[N_FIRSTLIT_SETS];
+static size_t fl_lens[N_FIRSTLIT_SETS][10];
+static size_t fl_found, fl_texts;
+
+/* Every set's answer on text (whole, and without its first bytes: other
+ * lengths and alignments) against firstlit_plain. */
+static void firstlit_compare(mc_str text)
+{
+    for (size_t k = 0; k < N_FIRSTLIT_SETS; k++)
+        for (size_t cut = 0; cut < 3 && cut <= text.n; cut++) {
+            mc_str t = mc_str_make(text.p + cut, text.n - cut);
+            size_t want = firstlit_plain((char *const *)firstlit_sets[k], fl_lens[k], fl_counts[k], t);
+            for (int w = 0; w < 2; w++)
+                ck_assert_msg(firstlit_find(fl_sets[k][w], t) == want, "set %zu narrow %d: want %zu on '%.*s'", k,
+                              w, want, (int)t.n, t.p);
+            fl_found += want < fl_counts[k];
+            fl_texts++;
+        }
+}
+
+static void firstlit_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    firstlit_compare(mc_str_make(line, n));
+}
+
+/* firstlit_find gives firstlit_plain's answer (the lowest-indexed literal
+ * present, not the leftmost) on every line of tests/data and on each set's
+ * literals planted at every place of texts of 1 to 80 bytes, with 32 and
+ * with 16 places a step. */
+START_TEST(test_firstlit_like_plain)
+{
+    for (size_t k = 0; k < N_FIRSTLIT_SETS; k++) {
+        fl_counts[k] = 0;
+        while (fl_counts[k] < 10 && firstlit_sets[k][fl_counts[k]] != NULL) {
+            fl_lens[k][fl_counts[k]] = strlen(firstlit_sets[k][fl_counts[k]]);
+            fl_counts[k]++;
+        }
+        for (int w = 0; w < 2; w++)
+            fl_sets[k][w] = firstlit_new((char *const *)firstlit_sets[k], fl_lens[k], fl_counts[k]);
+        firstlit_narrow(fl_sets[k][1]);
+    }
+    ck_assert_uint_eq(strlen(firstlit_sets[5][0]), 40);
+    fl_found = fl_texts = 0;
+    test_each_data_line(firstlit_line, NULL);
+    ck_assert_uint_gt(fl_texts, 50000);
+    ck_assert_uint_gt(fl_found, 10000);
+    /* Planted: a text of filler (no literal of the sets holds '~'), one
+     * literal or two (a later-indexed one before an earlier one). */
+    char buf[200];
+    for (size_t k = 0; k < N_FIRSTLIT_SETS; k++)
+        for (size_t len = 1; len <= 80; len++)
+            for (size_t i = 0; i < fl_counts[k]; i++)
+                for (size_t at = 0; at + fl_lens[k][i] <= len; at++) {
+                    memset(buf, '~', len);
+                    memcpy(buf + at, firstlit_sets[k][i], fl_lens[k][i]);
+                    firstlit_compare(mc_str_make(buf, len));
+                    size_t j = fl_counts[k] - 1;
+                    if (j != i && at >= fl_lens[k][j]) {
+                        memcpy(buf, firstlit_sets[k][j], fl_lens[k][j]);
+                        firstlit_compare(mc_str_make(buf, len));
+                    }
+                }
+    /* The lowest index wins over the leftmost place. */
+    size_t lens[2] = {5, 7};
+    char *const later_first[2] = {"said:", "status="};
+    mc_firstlit *f = firstlit_new(later_first, lens, 2);
+    ck_assert_uint_eq(firstlit_find(f, mc_str_cstr("ABCDEF0123: to=<a@b.example>, status=bounced (host said: 550 no)")),
+                      0);
+    ck_assert_uint_eq(firstlit_find(f, mc_str_cstr("ABCDEF0123: to=<a@b.example>, status=bounced (host sent: 550 no)")),
+                      1);
+    ck_assert_uint_eq(firstlit_find(f, mc_str_cstr("ABCDEF0123: to=<a@b.example>, stat=bounced (host sent: 550 no)")),
+                      2);
+    ck_assert_uint_eq(firstlit_find(f, MC_STR_NULL), 2);
+    firstlit_free(f);
+    for (size_t k = 0; k < N_FIRSTLIT_SETS; k++)
+        for (int w = 0; w < 2; w++)
+            firstlit_free(fl_sets[k][w]);
+}
+END_TEST
+
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -494,6 +595,7 @@ static Suite *prefilter_suite(void)
     tcase_add_test(tc, test_scan_like_memmem);
     tcase_add_test(tc, test_scan_long_like_memmem);
     tcase_add_test(tc, test_scan_like_plain);
+    tcase_add_test(tc, test_firstlit_like_plain);
     suite_add_tcase(s, tc);
     return s;
 }

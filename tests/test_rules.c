@@ -153,6 +153,105 @@ START_TEST(test_added_rule_takes_effect)
 }
 END_TEST
 
+/* A rules copy whose mta/postfix.conf a sed script has edited. */
+static char *postfix_edited(const char *script)
+{
+    char *dir = rules_copy();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "sed -i '%s' %s/mta/postfix.conf", script, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    return dir;
+}
+
+/* Loads dir's rules, with the prefilters off or on. */
+static void load_prefilter(mc_rules *r, const char *dir, bool off)
+{
+    char err[1024];
+    ck_assert_msg(rules_load(r, dir, err, sizeof err), "%s", err);
+    r->parse.no_prefilter = off;
+}
+
+/* A sent Postfix delivery (as in tests/data/postfix-gen/maillog). */
+static const char sent[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
+                           "relay=127.0.0.1[127.0.0.1]:3425, delay=1, delays=0.16/0.79/0.04/0.04, dsn=2.0.0, "
+                           "status=sent (250 2.0.0 Ok: queued)";
+
+/* A postmaster adds an outcome marker to Postfix's [@mta]: a Postfix line
+ * holding it (and no other marker) no rule reads is then unrecognised,
+ * where the shipped rules pass it by, and the markers before and after it
+ * still mark their lines (the markers' one-pass search is built from the
+ * rules at load; MAILCODES_NO_PREFILTER's one lit_in per marker answers
+ * the same). */
+START_TEST(test_added_marker_takes_effect)
+{
+    static const char frob[] = "Nov 23 07:00:01 mx postfix/smtp[1]: ABCDEF0123: frobnicated: the queue file was "
+                               "frobnicated by a postmaster";
+    static const char auth[] = "Nov 23 07:00:01 mx postfix/smtpd[2]: warning: unknown[192.0.2.7]: SASL LOGIN "
+                               "authentication failed: UGFzc3dvcmQ6";
+    char *dir = postfix_edited("s/^marker = status=$/&\\nmarker = frobnicated:/");
+    for (int off = 0; off < 2; off++) {
+        mc_rules r;
+        load_prefilter(&r, dir, off);
+        const mc_mta_rules *m = NULL;
+        for (size_t i = 0; i < r.parse.n_mtas; i++)
+            if (strcmp(r.parse.mtas[i].name, "postfix") == 0)
+                m = &r.parse.mtas[i];
+        ck_assert_ptr_nonnull(m);
+        ck_assert_uint_eq(m->n_markers, 5);
+        ck_assert_str_eq(m->markers[1], "frobnicated:");
+        mc_parser p;
+        parser_init(&p, &r.parse);
+        mc_event ev;
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(frob), &ev), PARSE_UNRECOGNISED);
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(sent), &ev), PARSE_EVENT);
+        ck_assert_str_eq(ev.code, "250");
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(auth), &ev), PARSE_EVENT);
+        parser_free(&p);
+        rules_free(&r);
+    }
+    mc_parser p;
+    parser_init(&p, &test_rules()->parse);
+    mc_event ev;
+    ck_assert_int_eq(parser_line(&p, mc_str_cstr(frob), &ev), PARSE_NOTHING);
+    parser_free(&p);
+    remove_dir(dir);
+}
+END_TEST
+
+/* A postmaster adds a [@stage] rule to Postfix's before its last (the 2xx
+ * one): a sent delivery's reply holding its words takes its stage, the
+ * first rule in file order that matches, with the one-pass search of the
+ * stage gates (built at load) and without it; the shipped rules give the
+ * 2xx rule's end-of-data, and an earlier rule still wins over the new one. */
+START_TEST(test_added_stage_takes_effect)
+{
+    static const char deferred[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
+                                   "relay=none, delay=1, delays=0.16/0.79/0.04/0.04, dsn=4.4.1, status=deferred "
+                                   "(connect to mx.ok.test[192.0.2.1]:25: Connection refused, queued)";
+    char *dir = postfix_edited("s/^end-of-data = /data = Ok: queued\\n&/");
+    for (int off = 0; off < 2; off++) {
+        mc_rules r;
+        load_prefilter(&r, dir, off);
+        mc_parser p;
+        parser_init(&p, &r.parse);
+        mc_event ev;
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(sent), &ev), PARSE_EVENT);
+        ck_assert_str_eq(ev.stage, "data");
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(deferred), &ev), PARSE_EVENT);
+        ck_assert_str_eq(ev.stage, "connect");
+        parser_free(&p);
+        rules_free(&r);
+    }
+    mc_parser p;
+    parser_init(&p, &test_rules()->parse);
+    mc_event ev;
+    ck_assert_int_eq(parser_line(&p, mc_str_cstr(sent), &ev), PARSE_EVENT);
+    ck_assert_str_eq(ev.stage, "end-of-data");
+    parser_free(&p);
+    remove_dir(dir);
+}
+END_TEST
+
 /* One thread's share of test_lazy_jit: its own matcher, the shared pattern. */
 typedef struct {
     const mc_pattern *pat;
@@ -224,6 +323,8 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_broken_files);
     tcase_add_test(tc, test_missing_pieces);
     tcase_add_test(tc, test_added_rule_takes_effect);
+    tcase_add_test(tc, test_added_marker_takes_effect);
+    tcase_add_test(tc, test_added_stage_takes_effect);
     tcase_add_test(tc, test_lazy_jit);
     suite_add_tcase(s, tc);
     return s;
