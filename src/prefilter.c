@@ -1123,7 +1123,10 @@ void litset_build(mc_litset *ls)
      * entry is the next state's row offset in the scan's numbering, else
      * the state itself.  Class 0 has no edge: it leads to the root. */
     size_t scale = table ? nc : 1;
-    uint32_t *dfa = mc_xcalloc(ns * nc, sizeof *dfa);
+    /* Every row is written whole (the root's zeroed, then its edges; the
+     * others copied): no calloc clearing it all first. */
+    uint32_t *dfa = mc_xmalloc(ns * nc * sizeof *dfa);
+    memset(dfa, 0, nc * sizeof *dfa);
     for (uint32_t t = child[0]; t != 0; t = sibling[t])
         dfa[cls[t]] = (uint32_t)(new_of[t] * scale);
     for (size_t head = 0; head < tail; head++) {
