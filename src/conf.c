@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,46 @@ static conf_section *add_section(conf_file *cf, const char *name, int line)
     return s;
 }
 
+/* The sections' names by hash (open addressing, index + 1 per slot, 0:
+ * empty, at most half full), so a duplicate is found without comparing
+ * each new section with all before it (reasons.conf has hundreds). */
+typedef struct {
+    uint32_t *slots;
+    size_t n_slots;
+} section_index;
+
+/* FNV-1a of a section name. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The slot of name: the section's, or the empty one it would take. */
+static uint32_t *section_slot(const section_index *ix, const conf_file *cf, const char *name)
+{
+    size_t i = name_hash(name) & (ix->n_slots - 1);
+    while (ix->slots[i] && strcmp(cf->sections[ix->slots[i] - 1].name, name) != 0)
+        i = (i + 1) & (ix->n_slots - 1);
+    return &ix->slots[i];
+}
+
+/* Indexes the file's last section, growing the index first when it would
+ * be more than half full. */
+static void index_section(section_index *ix, const conf_file *cf)
+{
+    if (2 * cf->n_sections > ix->n_slots) {
+        free(ix->slots);
+        ix->n_slots = ix->n_slots ? ix->n_slots * 2 : 64;
+        ix->slots = mc_xcalloc(ix->n_slots, sizeof *ix->slots);
+        for (size_t i = 0; i + 1 < cf->n_sections; i++)
+            *section_slot(ix, cf, cf->sections[i].name) = (uint32_t)(i + 1);
+    }
+    *section_slot(ix, cf, cf->sections[cf->n_sections - 1].name) = (uint32_t)cf->n_sections;
+}
+
 /* Appends a key = value entry to a section. */
 static void add_entry(conf_section *s, const char *key, const char *value, int line)
 {
@@ -98,6 +139,7 @@ conf_file *conf_load(const char *path, char *err, size_t errlen)
     ssize_t got;
     int lineno = 0;
     bool ok = true;
+    section_index ix = {NULL, 0};
 
     while ((got = getline(&line, &cap, fp)) != -1) {
         lineno++;
@@ -136,17 +178,15 @@ conf_file *conf_load(const char *path, char *err, size_t errlen)
             }
             *close = '\0';
             char *name = trim(t + 1);
-            for (size_t i = 0; i < cf->n_sections; i++) {
-                if (strcmp(cf->sections[i].name, name) == 0) {
-                    set_err(err, errlen, path, lineno, "duplicate section [%s] (first at line %d)",
-                            name, cf->sections[i].line);
-                    ok = false;
-                    break;
-                }
-            }
-            if (!ok)
+            uint32_t seen = ix.n_slots ? *section_slot(&ix, cf, name) : 0;
+            if (seen) {
+                set_err(err, errlen, path, lineno, "duplicate section [%s] (first at line %d)", name,
+                        cf->sections[seen - 1].line);
+                ok = false;
                 break;
+            }
             cur = add_section(cf, name, lineno);
+            index_section(&ix, cf);
             last = NULL;
             continue;
         }
@@ -177,6 +217,7 @@ conf_file *conf_load(const char *path, char *err, size_t errlen)
         ok = false;
     }
     free(line);
+    free(ix.slots);
     fclose(fp);
     if (!ok) {
         conf_free(cf);

@@ -733,10 +733,8 @@ struct mc_litset {
     size_t out_row;      /* the first row of a state with outputs */
     uint8_t scan_class[256]; /* byte_class of the byte as scanned (folded when caseless) */
     /* trie, then automaton */
-    uint32_t *next;      /* n_states * n_classes, until compressed into table */
-    uint32_t *fail;
-    uint64_t *out;       /* n_states * words: literals ending here (with fail chain) */
-    bool *has_out;
+    uint32_t *next;      /* n_states * n_classes states, when there is no table */
+    bool *has_out;       /* per state (the automaton's numbering): literals end here */
     /* The same, sparse: for state s, the nonzero (word, mask) pairs
      * out_pairs[out_first[s] .. out_first[s + 1]). */
     uint32_t *out_first;
@@ -767,7 +765,7 @@ struct mc_litset {
      * scanned by filter_scan instead of the table (see there). */
     struct litfilter *filter;
     bool no_filter;
-    size_t n_states, cap_states;
+    size_t n_states;
     size_t words;
     bool built;
     bool exact;          /* no case folding */
@@ -1171,8 +1169,6 @@ void litset_free(mc_litset *ls)
     free(ls->slots);
     free(ls->next);
     free(ls->table);
-    free(ls->fail);
-    free(ls->out);
     free(ls->has_out);
     free(ls->out_first);
     free(ls->out_word);
@@ -1241,27 +1237,55 @@ size_t litset_count(const mc_litset *ls) { return ls->n_lits; }
 /* 64-bit words a bitmap of the set's literals needs. */
 size_t litset_words(const mc_litset *ls) { return ls->words ? ls->words : 1; }
 
-/* States are rows of n_classes transitions. */
-static uint32_t new_state(mc_litset *ls)
+/* The bytes of literal i the trie holds (its prefix, or all of it). */
+static size_t held_len(const mc_litset *ls, size_t i) { return long_lit(ls, i) ? ls->prefix : ls->lens[i]; }
+
+/* The trie's child of state s by class c, or 0 (no edge leads back to
+ * the root, so 0 says none). */
+static uint32_t trie_child(const uint32_t *child, const uint32_t *sibling, const uint8_t *cls, uint32_t s, uint8_t c)
 {
-    size_t nc = ls->n_classes;
-    if (ls->n_states == ls->cap_states) {
-        ls->cap_states = ls->cap_states ? ls->cap_states * 2 : 256;
-        ls->next = mc_xrealloc(ls->next, ls->cap_states * nc * sizeof *ls->next);
-    }
-    memset(ls->next + ls->n_states * nc, 0, nc * sizeof *ls->next);
-    return (uint32_t)ls->n_states++;
+    uint32_t t = child[s];
+    while (t != 0 && cls[t] != c)
+        t = sibling[t];
+    return t;
 }
 
-/* Builds the automaton (after the last litset_add). */
+/* Sets in bits (words long) the whole literals that end in state st or
+ * on its failure chain (own_head, chained by own_next); how many words
+ * are then nonzero. */
+static size_t chain_outputs(const uint32_t *fail, const uint32_t *own_head, const uint32_t *own_next, uint32_t st,
+                            uint64_t *bits, size_t words)
+{
+    for (uint32_t f = st;; f = fail[f]) {
+        for (uint32_t i = own_head[f]; i != UINT32_MAX; i = own_next[i])
+            bits[i / 64] |= 1ULL << (i % 64);
+        if (f == 0)
+            break;
+    }
+    size_t nonzero = 0;
+    for (size_t w = 0; w < words; w++)
+        nonzero += bits[w] != 0;
+    return nonzero;
+}
+
+/* Builds the automaton (after the last litset_add).  Start-up pays for
+ * every byte of it (the reasons' set: 3,462 states of 52 classes), so
+ * the only array of states x classes is the one the scan keeps: the
+ * trie is a list of children per state, the failure links are found on
+ * it, and the transition rows are written once, in the scan's
+ * numbering, each a copy of its failure state's row with its own edges
+ * on top (issue 14: before, a dense trie grown by realloc, a dense
+ * bitmap of outputs per state, and the table copied from them were
+ * three times the memory, and most of start-up's page faults). */
 void litset_build(mc_litset *ls)
 {
     ls->words = (ls->n_lits + 63) / 64;
     if (ls->words == 0)
         ls->words = 1;
-    ls->lens = mc_xcalloc(ls->n_lits ? ls->n_lits : 1, sizeof *ls->lens);
-    ls->single_id = mc_xcalloc(ls->n_lits ? ls->n_lits : 1, sizeof *ls->single_id);
-    ls->single_byte = mc_xcalloc(ls->n_lits ? ls->n_lits : 1, sizeof *ls->single_byte);
+    size_t words = ls->words, nl = ls->n_lits ? ls->n_lits : 1;
+    ls->lens = mc_xcalloc(nl, sizeof *ls->lens);
+    ls->single_id = mc_xcalloc(nl, sizeof *ls->single_id);
+    ls->single_byte = mc_xcalloc(nl, sizeof *ls->single_byte);
     for (size_t i = 0; i < ls->n_lits; i++) {
         ls->lens[i] = strlen(ls->lits[i]);
         if (single_lit(ls, i)) {
@@ -1276,93 +1300,82 @@ void litset_build(mc_litset *ls)
      * small and in cache. */
     memset(ls->byte_class, 0, sizeof ls->byte_class);
     ls->n_classes = 1;
-    for (size_t i = 0; i < ls->n_lits; i++)
-        for (const unsigned char *p = (const unsigned char *)ls->lits[i];
-             *p && !single_lit(ls, i) && (ls->prefix == 0 || p < (const unsigned char *)ls->lits[i] + ls->prefix); p++)
-            if (ls->byte_class[*p] == 0 && ls->n_classes < 256)
-                ls->byte_class[*p] = (uint8_t)ls->n_classes++;
-    size_t nc = ls->n_classes;
-    ls->n_states = 0;
-    new_state(ls); /* root */
-    /* 0 in next[] means "no edge" during the trie phase (root has id 0, and
-     * no edge leads back to the root in a trie). */
-    uint32_t *ends = mc_xcalloc(ls->n_lits ? ls->n_lits : 1, sizeof *ends);
+    size_t cap = 1; /* the root and at most one state per held byte */
     for (size_t i = 0; i < ls->n_lits; i++) {
-        uint32_t s = 0;
         if (single_lit(ls, i))
             continue;
-        const unsigned char *held = (const unsigned char *)ls->lits[i] + (long_lit(ls, i) ? ls->prefix : ls->lens[i]);
-        for (const unsigned char *p = (const unsigned char *)ls->lits[i]; p < held; p++) {
-            uint32_t t = ls->next[s * nc + ls->byte_class[*p]];
+        const unsigned char *lit = (const unsigned char *)ls->lits[i];
+        for (size_t k = 0; k < held_len(ls, i); k++)
+            if (ls->byte_class[lit[k]] == 0 && ls->n_classes < 256)
+                ls->byte_class[lit[k]] = (uint8_t)ls->n_classes++;
+        cap += held_len(ls, i);
+    }
+    size_t nc = ls->n_classes;
+    /* The trie, sparse: a state's children chained by sibling, each with
+     * the class of its edge; states numbered as they are made. */
+    uint32_t *child = mc_xcalloc(cap, sizeof *child), *sibling = mc_xcalloc(cap, sizeof *sibling);
+    uint8_t *cls = mc_xcalloc(cap, sizeof *cls);
+    uint32_t *ends = mc_xcalloc(nl, sizeof *ends);
+    size_t ns = 1;
+    for (size_t i = 0; i < ls->n_lits; i++) {
+        if (single_lit(ls, i))
+            continue;
+        const unsigned char *lit = (const unsigned char *)ls->lits[i];
+        uint32_t s = 0;
+        for (size_t k = 0; k < held_len(ls, i); k++) {
+            uint8_t c = ls->byte_class[lit[k]];
+            uint32_t t = trie_child(child, sibling, cls, s, c);
             if (t == 0) {
-                t = new_state(ls);
-                ls->next[s * nc + ls->byte_class[*p]] = t;
+                t = (uint32_t)ns++;
+                cls[t] = c;
+                sibling[t] = child[s];
+                child[s] = t;
             }
             s = t;
         }
         ends[i] = s;
     }
-    size_t ns = ls->n_states;
-    ls->fail = mc_xcalloc(ns, sizeof *ls->fail);
-    ls->out = mc_xcalloc(ns * ls->words, sizeof *ls->out);
+    ls->n_states = ns;
+    /* A whole literal goes to the list of its state (own_head, chained by
+     * own_next), a cut one to that of its prefix's state (long_head,
+     * long_next); both are merged along the failure links below. */
     ls->has_out = mc_xcalloc(ns, sizeof *ls->has_out);
-    /* A whole literal marks its state; a cut one goes to the list of its
-     * prefix's state (long_head, chained by long_next), merged along the
-     * failure links below. */
-    uint32_t *long_head = mc_xmalloc(ns * sizeof *long_head);
-    uint32_t *long_next = mc_xmalloc((ls->n_lits ? ls->n_lits : 1) * sizeof *long_next);
+    uint32_t *own_head = mc_xmalloc(ns * sizeof *own_head), *own_next = mc_xmalloc(nl * sizeof *own_next);
+    uint32_t *long_head = mc_xmalloc(ns * sizeof *long_head), *long_next = mc_xmalloc(nl * sizeof *long_next);
     for (size_t st = 0; st < ns; st++)
-        long_head[st] = UINT32_MAX;
+        own_head[st] = long_head[st] = UINT32_MAX;
     for (size_t i = 0; i < ls->n_lits; i++) {
         if (single_lit(ls, i))
             continue;
-        if (long_lit(ls, i)) {
-            long_next[i] = long_head[ends[i]];
-            long_head[ends[i]] = (uint32_t)i;
-        } else {
-            ls->out[ends[i] * ls->words + i / 64] |= 1ULL << (i % 64);
-        }
+        uint32_t *head = long_lit(ls, i) ? long_head : own_head, *next = long_lit(ls, i) ? long_next : own_next;
+        next[i] = head[ends[i]];
+        head[ends[i]] = (uint32_t)i;
         ls->has_out[ends[i]] = true;
     }
     free(ends);
-    /* Breadth first: failure links, merged outputs, and the full
-     * transition function (a DFA: one table lookup per byte at scan).
-     * Class 0 never has a trie edge, so from every state it leads to the
-     * root, which the zeroed rows already say. */
-    uint32_t *queue = mc_xmalloc(ns * sizeof *queue);
-    size_t head = 0, tail = 0;
-    for (size_t c = 1; c < nc; c++) {
-        uint32_t t = ls->next[c];
-        if (t) {
-            ls->fail[t] = 0;
+    /* Breadth first: the failure links (a state's failure state is
+     * shallower, so met before it) and whether a state has outputs. */
+    uint32_t *fail = mc_xcalloc(ns, sizeof *fail), *queue = mc_xmalloc(ns * sizeof *queue);
+    size_t tail = 0;
+    for (uint32_t t = child[0]; t != 0; t = sibling[t])
+        queue[tail++] = t;
+    for (size_t head = 0; head < tail; head++) {
+        uint32_t s = queue[head];
+        ls->has_out[s] = ls->has_out[s] || ls->has_out[fail[s]];
+        for (uint32_t t = child[s]; t != 0; t = sibling[t]) {
+            uint32_t f = fail[s], g;
+            while ((g = trie_child(child, sibling, cls, f, cls[t])) == 0 && f != 0)
+                f = fail[f];
+            fail[t] = g;
             queue[tail++] = t;
         }
     }
-    while (head < tail) {
-        uint32_t s = queue[head++];
-        uint32_t f = ls->fail[s];
-        for (size_t w = 0; w < ls->words; w++)
-            ls->out[s * ls->words + w] |= ls->out[f * ls->words + w];
-        ls->has_out[s] = ls->has_out[s] || ls->has_out[f];
-        for (size_t c = 1; c < nc; c++) {
-            uint32_t t = ls->next[s * nc + c];
-            if (t) {
-                ls->fail[t] = ls->next[f * nc + c];
-                queue[tail++] = t;
-            } else {
-                ls->next[s * nc + c] = ls->next[f * nc + c];
-            }
-        }
-    }
-    free(queue);
-    /* 16-bit states when they fit (a rules file would need tens of
-     * thousands of literal bytes to outgrow them). */
     /* The scan's numbering: the table's states without outputs first, then
      * those with.  The root stays 0 (the scan starts there): when an empty
      * literal gives it outputs, and without a table, the automaton's own
      * numbering is kept, and a table then checks outputs on every byte. */
     uint32_t *old_of = mc_xmalloc(ns * sizeof *old_of), *new_of = mc_xmalloc(ns * sizeof *new_of);
-    bool renumber = ns <= 65535 && !ls->has_out[0];
+    bool table = ns <= 65535, renumber = table && !ls->has_out[0];
     size_t n_new = 0;
     for (int pass = 0; pass < 2; pass++)
         for (size_t st = 0; st < ns; st++)
@@ -1370,25 +1383,46 @@ void litset_build(mc_litset *ls)
                 new_of[st] = (uint32_t)n_new;
                 old_of[n_new++] = (uint32_t)st;
             }
-    if (ns <= 65535) {
-        ls->table = mc_xmalloc(ns * nc * sizeof *ls->table);
-        for (size_t st = 0; st < ns; st++)
-            for (size_t c = 0; c < nc; c++)
-                ls->table[new_of[st] * nc + c] = (uint32_t)(new_of[ls->next[st * nc + c]] * nc);
+    /* The transition function (a DFA: one load per byte at scan), row by
+     * row breadth first: a state's row is its failure state's with its
+     * own edges on top.  With a table (16-bit states fit: a rules file
+     * would need tens of thousands of literal bytes to outgrow them) an
+     * entry is the next state's row offset in the scan's numbering, else
+     * the state itself.  Class 0 has no edge: it leads to the root. */
+    size_t scale = table ? nc : 1;
+    /* Every row is written whole (the root's zeroed, then its edges; the
+     * others copied): no calloc clearing it all first. */
+    uint32_t *dfa = mc_xmalloc(ns * nc * sizeof *dfa);
+    memset(dfa, 0, nc * sizeof *dfa);
+    for (uint32_t t = child[0]; t != 0; t = sibling[t])
+        dfa[cls[t]] = (uint32_t)(new_of[t] * scale);
+    for (size_t head = 0; head < tail; head++) {
+        uint32_t s = queue[head];
+        uint32_t *row = dfa + (size_t)new_of[s] * nc;
+        memcpy(row, dfa + (size_t)new_of[fail[s]] * nc, nc * sizeof *row);
+        for (uint32_t t = child[s]; t != 0; t = sibling[t])
+            row[cls[t]] = (uint32_t)(new_of[t] * scale);
+    }
+    free(queue);
+    free(child);
+    free(sibling);
+    free(cls);
+    if (table) {
+        ls->table = dfa;
         size_t first_out = 0;
         while (renumber && first_out < ns && !ls->has_out[old_of[first_out]])
             first_out++;
         ls->out_row = first_out * nc;
         for (int c = 0; c < 256; c++)
             ls->scan_class[c] = ls->byte_class[!ls->exact && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c];
-        free(ls->next);
-        ls->next = NULL;
+    } else {
+        ls->next = dfa;
     }
     /* Each state's cut literals: its own and those of the states on its
      * failure chain (their prefixes end here too). */
     size_t n_ver = 0;
     for (size_t st = 0; st < ns; st++)
-        for (uint32_t f = (uint32_t)st; f != 0; f = ls->fail[f])
+        for (uint32_t f = (uint32_t)st; f != 0; f = fail[f])
             for (uint32_t i = long_head[f]; i != UINT32_MAX; i = long_next[i])
                 n_ver++;
     ls->ver_first = mc_xmalloc((ns + 1) * sizeof *ls->ver_first);
@@ -1396,31 +1430,44 @@ void litset_build(mc_litset *ls)
     n_ver = 0;
     for (size_t st = 0; st < ns; st++) {
         ls->ver_first[st] = (uint32_t)n_ver;
-        for (uint32_t f = old_of[st]; f != 0; f = ls->fail[f])
+        for (uint32_t f = old_of[st]; f != 0; f = fail[f])
             for (uint32_t i = long_head[f]; i != UINT32_MAX; i = long_next[i])
                 ls->ver_lit[n_ver++] = i;
     }
     ls->ver_first[ns] = (uint32_t)n_ver;
     free(long_head);
     free(long_next);
+    /* Each state's whole literals (its own and its failure chain's) as
+     * (word, mask) pairs, the nonzero words in order: counted, then
+     * written, through one bitmap of the literals, cleared as it goes. */
+    uint64_t *bits = mc_xcalloc(words, sizeof *bits);
     size_t pairs = 0;
-    for (size_t st = 0; st < ns * ls->words; st++)
-        pairs += ls->out[st] != 0;
+    for (size_t st = 0; st < ns; st++) {
+        if (!ls->has_out[st])
+            continue;
+        pairs += chain_outputs(fail, own_head, own_next, (uint32_t)st, bits, words);
+        memset(bits, 0, words * sizeof *bits);
+    }
     ls->out_first = mc_xmalloc((ns + 1) * sizeof *ls->out_first);
     ls->out_word = mc_xmalloc((pairs ? pairs : 1) * sizeof *ls->out_word);
     ls->out_mask = mc_xmalloc((pairs ? pairs : 1) * sizeof *ls->out_mask);
     size_t k = 0;
     for (size_t st = 0; st < ns; st++) {
-        const uint64_t *out = ls->out + (size_t)old_of[st] * ls->words;
         ls->out_first[st] = (uint32_t)k;
-        for (size_t w = 0; w < ls->words; w++) {
-            if (out[w]) {
+        if (!ls->has_out[old_of[st]] || chain_outputs(fail, own_head, own_next, old_of[st], bits, words) == 0)
+            continue;
+        for (size_t w = 0; w < words; w++)
+            if (bits[w]) {
                 ls->out_word[k] = (uint32_t)w;
-                ls->out_mask[k++] = out[w];
+                ls->out_mask[k++] = bits[w];
+                bits[w] = 0;
             }
-        }
     }
     ls->out_first[ns] = (uint32_t)k;
+    free(bits);
+    free(own_head);
+    free(own_next);
+    free(fail);
     ls->one_word = mc_xcalloc(ns, sizeof *ls->one_word);
     ls->one_mask = mc_xcalloc(ns, sizeof *ls->one_mask);
     for (size_t st = 0; st < ns; st++)

@@ -49,15 +49,23 @@ typedef struct {
     bool fail;
 } reader;
 
-/* Adds a string (n bytes) unless the set holds it. */
-static void sset_add(sset *set, const char *p, size_t n)
+/* Adds the string p (n bytes) followed by q (m bytes) unless the set
+ * holds it: a join needs no buffer of its own. */
+static void sset_add2(sset *set, const char *p, size_t n, const char *q, size_t m)
 {
     for (size_t k = 0; k < set->n; k++)
-        if (strlen(set->s[k]) == n && memcmp(set->s[k], p, n) == 0)
+        if (strlen(set->s[k]) == n + m && memcmp(set->s[k], p, n) == 0 && memcmp(set->s[k] + n, q, m) == 0)
             return;
     set->s = mc_xrealloc(set->s, (set->n + 1) * sizeof *set->s);
-    set->s[set->n++] = mc_xstrndup(p, n);
+    char *t = mc_xmalloc(n + m + 1);
+    memcpy(t, p, n);
+    memcpy(t + n, q, m);
+    t[n + m] = '\0';
+    set->s[set->n++] = t;
 }
+
+/* Adds a string (n bytes) unless the set holds it. */
+static void sset_add(sset *set, const char *p, size_t n) { sset_add2(set, p, n, "", 0); }
 
 /* Frees a set's strings. */
 static void sset_free(sset *set)
@@ -228,14 +236,8 @@ static bool cross(const sset *a, const sset *b, sset *out)
         return false;
     for (size_t i = 0; i < a->n; i++) {
         size_t la = strlen(a->s[i]);
-        for (size_t j = 0; j < b->n; j++) {
-            size_t lb = strlen(b->s[j]);
-            char *buf = mc_xmalloc(la + lb + 1);
-            memcpy(buf, a->s[i], la);
-            memcpy(buf + la, b->s[j], lb);
-            sset_add(out, buf, la + lb);
-            free(buf);
-        }
+        for (size_t j = 0; j < b->n; j++)
+            sset_add2(out, a->s[i], la, b->s[j], strlen(b->s[j]));
     }
     return true;
 }
@@ -516,7 +518,9 @@ static size_t plain_at(const reader *r, size_t i, char *c)
  * squared); an unknown piece, reading nothing, when there is none. */
 static info read_plain(reader *r)
 {
-    char *buf = mc_xmalloc(r->n - r->i + 1);
+    /* Most runs fit on the stack: one malloc less per item read. */
+    char small[256];
+    char *buf = r->n - r->i + 1 <= sizeof small ? small : mc_xmalloc(r->n - r->i + 1);
     size_t len = 0, i = r->i, step;
     char c;
     while (i < r->n && (step = plain_at(r, i, &c)) > 0) {
@@ -531,7 +535,8 @@ static info read_plain(reader *r)
         x = info_exact(buf, len);
         r->i = i;
     }
-    free(buf);
+    if (buf != small)
+        free(buf);
     return x;
 }
 
@@ -614,7 +619,13 @@ static info read_sequence(reader *r)
             break;
         }
         sset joined = {0};
-        if (x.exact_known && cross(&run, &x.exact, &joined)) {
+        if (x.exact_known && run.n == 1 && run.s[0][0] == '\0' && x.exact.n <= EXACT_MAX) {
+            /* The empty run joined with x is x's set itself (a set, no
+             * repeats): taken, not copied (cross's answer). */
+            sset_free(&run);
+            run = x.exact;
+            x.exact = (sset){0};
+        } else if (x.exact_known && cross(&run, &x.exact, &joined)) {
             sset_free(&run);
             run = joined;
         } else {

@@ -215,6 +215,13 @@ bool mc_utf8_valid(const unsigned char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
+        /* Eight ASCII bytes at once: the rules files, read at every
+         * start, are nearly all ASCII (issue 14). */
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, p + i, 8), (w & 0x8080808080808080ULL) == 0)) {
+            i += 8;
+            continue;
+        }
         if (p[i] < 0x80) {
             i++;
             continue;

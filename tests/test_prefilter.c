@@ -582,6 +582,146 @@ START_TEST(test_firstlit_like_plain)
 }
 END_TEST
 
+/* The definition of a scan, literal by literal: lit_in on the text as
+ * the set compares it (ASCII capitals folded for a caseless set). */
+static void scan_by_definition(const mc_litset *ls, bool exact, const char *p, size_t n, uint64_t *bits)
+{
+    char folded[1024];
+    ck_assert_uint_le(n, sizeof folded);
+    for (size_t k = 0; k < n; k++)
+        folded[k] = exact ? p[k] : (char)tolower((unsigned char)p[k]);
+    memset(bits, 0, litset_words(ls) * sizeof *bits);
+    for (size_t i = 0; i < litset_count(ls); i++) {
+        const char *lit = litset_literal(ls, i);
+        if (lit_in(mc_str_make(folded, n), lit, strlen(lit)))
+            bits[i / 64] |= 1ULL << (i % 64);
+    }
+}
+
+/* The rules' sets as built (litset_build makes the trie sparse, the
+ * failure links on it, the rows in the scan's numbering and the outputs
+ * as pairs, with no dense copy to compare with) against the definition,
+ * not another automaton: every 64th line of tests/data, and every
+ * literal of each set planted (capitalised for the caseless set) at a
+ * place that moves from literal to literal in one of those lines. */
+enum { DEF_EVERY = 64, DEF_LINES = 2000, DEF_WORDS = 128 };
+static char def_line[DEF_LINES][512];
+static size_t def_len[DEF_LINES], def_n, def_seen;
+
+/* Keeps every DEF_EVERY-th line of tests/data (of up to 400 bytes). */
+static void keep_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    if (def_seen++ % DEF_EVERY != 0 || n > 400 || def_n == DEF_LINES)
+        return;
+    memcpy(def_line[def_n], line, n);
+    def_len[def_n++] = n;
+}
+
+/* One text through set ls and its definition: the same bits. */
+static void compare_definition(const mc_litset *ls, bool exact, const char *p, size_t n, size_t *found)
+{
+    uint64_t got[DEF_WORDS], want[DEF_WORDS];
+    ck_assert_uint_le(litset_words(ls), DEF_WORDS);
+    litset_scan(ls, mc_str_make(p, n), got);
+    scan_by_definition(ls, exact, p, n, want);
+    for (size_t w = 0; w < litset_words(ls); w++) {
+        ck_assert_msg(got[w] == want[w], "word %zu: %016llx, the definition %016llx on '%.*s'", w,
+                      (unsigned long long)got[w], (unsigned long long)want[w], (int)n, p);
+        *found += (size_t)__builtin_popcountll(want[w]);
+    }
+}
+
+START_TEST(test_rules_sets_like_definition)
+{
+    const mc_rules *r = test_rules();
+    def_n = def_seen = 0;
+    test_each_data_line(keep_line, NULL);
+    ck_assert_uint_gt(def_n, 500);
+    const mc_litset *sets[MAX_SETS];
+    bool exact[MAX_SETS];
+    size_t n = 0;
+    for (size_t m = 0; m < r->parse.n_mtas && n < MAX_SETS - 1; m++) {
+        sets[n] = r->parse.mtas[m].literal_set;
+        exact[n++] = true;
+    }
+    sets[n] = r->reasons.literals;
+    exact[n++] = false;
+    size_t found = 0, planted = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (size_t l = 0; l < def_n; l++)
+            compare_definition(sets[k], exact[k], def_line[l], def_len[l], &found);
+        for (size_t i = 0; i < litset_count(sets[k]); i++) {
+            const char *lit = litset_literal(sets[k], i);
+            size_t len = strlen(lit), l = (i * 7) % def_n, at = def_len[l] ? (i * 13) % def_len[l] : 0;
+            char text[1024];
+            if (len + def_len[l] > sizeof text)
+                continue;
+            memcpy(text, def_line[l], at);
+            for (size_t j = 0; j < len; j++)
+                text[at + j] = exact[k] ? lit[j] : (char)toupper((unsigned char)lit[j]);
+            memcpy(text + at + len, def_line[l] + at, def_len[l] - at);
+            compare_definition(sets[k], exact[k], text, def_len[l] + len, &found);
+            planted++;
+        }
+    }
+    ck_assert_uint_gt(planted, 1000);
+    ck_assert_uint_gt(found, planted);
+}
+END_TEST
+
+/* Orders literals of the big set. */
+static int by_text(const void *a, const void *b) { return strcmp(a, b); }
+
+/* A set too large for the table (more than 65,535 states: scanned by the
+ * automaton's own transitions, in its own numbering), whole literals:
+ * random texts and planted literals against the definition. */
+START_TEST(test_big_set_like_definition)
+{
+    enum { N = 8000, LEN = 12 };
+    static char lits[N][LEN + 1];
+    const char alphabet[] = "abcdefgh";
+    uint32_t seed = 4242;
+    mc_litset *ls = litset_new();
+    litset_prefix(ls, 0);
+    for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < LEN; k++) {
+            seed = seed * 1103515245u + 12345u;
+            lits[i][k] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+        }
+        litset_add(ls, lits[i]);
+    }
+    litset_build(ls);
+    ck_assert_uint_eq(litset_count(ls), N);
+    /* The trie's states: the root and, in sorted order, each literal's
+     * bytes past what it shares with the one before. */
+    qsort(lits, N, sizeof lits[0], by_text);
+    size_t states = 1 + LEN;
+    for (size_t i = 1; i < N; i++) {
+        size_t common = 0;
+        while (common < LEN && lits[i][common] == lits[i - 1][common])
+            common++;
+        states += LEN - common;
+    }
+    ck_assert_uint_gt(states, 65535);
+    size_t found = 0;
+    for (size_t round = 0; round < 3000; round++) {
+        char text[200];
+        size_t len = 40 + round % 150;
+        for (size_t k = 0; k < len; k++) {
+            seed = seed * 1103515245u + 12345u;
+            text[k] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+        }
+        const char *lit = lits[(round * 31) % N];
+        memcpy(text + 1 + (round * 17) % (len - LEN - 1), lit, LEN);
+        text[0] = 'A'; /* a capital, folded */
+        compare_definition(ls, false, text, len, &found);
+    }
+    ck_assert_uint_ge(found, 3000);
+    litset_free(ls);
+}
+END_TEST
+
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -596,6 +736,8 @@ static Suite *prefilter_suite(void)
     tcase_add_test(tc, test_scan_long_like_memmem);
     tcase_add_test(tc, test_scan_like_plain);
     tcase_add_test(tc, test_firstlit_like_plain);
+    tcase_add_test(tc, test_rules_sets_like_definition);
+    tcase_add_test(tc, test_big_set_like_definition);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -342,12 +342,82 @@ START_TEST(test_gzip_error_with_stale_errno)
 }
 END_TEST
 
+/* UTF-8 by the Unicode standard's table of well-formed byte sequences
+ * (Table 3-7), one byte at a time: the definition mc_utf8_valid, which
+ * steps over eight ASCII bytes at once, must agree with. */
+static bool utf8_by_table(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        size_t more;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            return false;
+        }
+        if (n - i <= more || p[i + 1] < lo || p[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k <= more; k++)
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF)
+                return false;
+        i += more + 1;
+    }
+    return true;
+}
+
+/* mc_utf8_valid against the table: ASCII texts of 0 to 40 bytes with a
+ * well-formed or ill-formed sequence (overlong, surrogate, past U+10FFFF,
+ * a stray continuation, a lead cut short, cut by the text's end) put in
+ * at every place, so a bad byte sits at every place of an eight-byte step. */
+START_TEST(test_utf8_valid_like_table)
+{
+    static const char *const seqs[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF",
+                                       "\xED\x9F\xBF", "\x80", "\xBF", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF",
+                                       "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF",
+                                       "\xE2\x82", "\xF0\x9F\x98", "\xC3"};
+    size_t valid = 0, invalid = 0;
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t q = 0; q < sizeof seqs / sizeof seqs[0]; q++)
+            for (size_t at = 0; at <= len; at++) {
+                unsigned char text[48];
+                size_t m = strlen(seqs[q]);
+                memset(text, 'a', len);
+                memcpy(text + at, seqs[q], m);
+                size_t n = len + m;
+                memset(text + at + m, 'b', len - at);
+                for (size_t cut = n >= m ? n - m : 0; cut <= n; cut++) {
+                    bool want = utf8_by_table(text, cut);
+                    ck_assert_msg(mc_utf8_valid(text, cut) == want, "seq %zu at %zu of %zu: want %d", q, at, cut,
+                                  want);
+                    valid += want;
+                    invalid += !want;
+                }
+            }
+    ck_assert_uint_gt(valid, 10000);
+    ck_assert_uint_gt(invalid, 10000);
+}
+END_TEST
+
 static Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
     TCase *tc = tcase_create("reader");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_plain_crlf_and_unterminated);
+    tcase_add_test(tc, test_utf8_valid_like_table);
     tcase_add_test(tc, test_bad_lines_are_counted);
     tcase_add_test(tc, test_line_kind_every_position);
     tcase_add_test(tc, test_long_lines);

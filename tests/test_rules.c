@@ -314,6 +314,53 @@ START_TEST(test_lazy_jit)
 }
 END_TEST
 
+/* A file of many sections (more than the loader's index of names holds
+ * before it grows, several times over): each is found by its name, and a
+ * repeated one, early, late or at a growth, is refused at its own line
+ * with the line of the first. */
+START_TEST(test_many_sections_and_a_repeat)
+{
+    enum { N = 300 };
+    static const int repeats[] = {-1, 0, 1, 31, 32, 33, 64, 127, 200, N - 1};
+    char path[] = "/tmp/mailcodes-conf-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    for (size_t r = 0; r < sizeof repeats / sizeof repeats[0]; r++) {
+        FILE *fp = fopen(path, "w");
+        ck_assert_ptr_nonnull(fp);
+        for (int i = 0; i < N; i++) /* section i on line 2i + 1, its key on 2i + 2 */
+            fprintf(fp, "[s%d]\nk = %d\n", i, i);
+        if (repeats[r] >= 0)
+            fprintf(fp, "[s%d]\n", repeats[r]);
+        fclose(fp);
+        char err[1024] = "";
+        conf_file *cf = conf_load(path, err, sizeof err);
+        if (repeats[r] < 0) {
+            ck_assert_msg(cf != NULL, "%s", err);
+            ck_assert_uint_eq(cf->n_sections, N);
+            for (int i = 0; i < N; i++) {
+                char name[16], value[16];
+                snprintf(name, sizeof name, "s%d", i);
+                snprintf(value, sizeof value, "%d", i);
+                const conf_section *sec = conf_find_section(cf, name);
+                ck_assert_ptr_nonnull(sec);
+                ck_assert_int_eq(sec->line, 2 * i + 1);
+                ck_assert_str_eq(conf_get(sec, "k"), value);
+            }
+            conf_free(cf);
+            continue;
+        }
+        ck_assert_ptr_null(cf);
+        char want[128];
+        snprintf(want, sizeof want, ":%d: duplicate section [s%d] (first at line %d)", 2 * N + 1, repeats[r],
+                 2 * repeats[r] + 1);
+        ck_assert_msg(strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
+    }
+    unlink(path);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -322,6 +369,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_real_rules_load);
     tcase_add_test(tc, test_broken_files);
     tcase_add_test(tc, test_missing_pieces);
+    tcase_add_test(tc, test_many_sections_and_a_repeat);
     tcase_add_test(tc, test_added_rule_takes_effect);
     tcase_add_test(tc, test_added_marker_takes_effect);
     tcase_add_test(tc, test_added_stage_takes_effect);
