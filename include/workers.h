@@ -109,6 +109,13 @@ mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep);
 void pool_set_join(mc_pool *pool);
 /* Waits for the work handed over, stops and frees the threads. */
 void pool_free(mc_pool *pool);
+/* No chunk will be handed over or taken back again (only pool_free may
+ * follow): the workers end, freeing on their own threads their state,
+ * the caller's and the idle chunks, while the caller goes on. */
+void pool_finish(mc_pool *pool);
+/* The parsing threads' states (the caller's among them) not freed yet
+ * (a test hook: pool_finish brings it to 0 without the caller). */
+int pool_states_held(mc_pool *pool);
 /* An empty chunk to fill (a recycled one when there is one). */
 mc_chunk *pool_chunk(mc_pool *pool);
 /* Hands a filled chunk to the workers. */

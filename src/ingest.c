@@ -1162,7 +1162,14 @@ int ingest_path(mc_ingest_opts *o, const char *path)
         if (rc != MC_EXIT_OK) {
             fprintf(stderr, "mailcodes: %s\n", rs.err);
         } else {
-            rc = finish(&rs, process_stream(&rs));
+            stream_result res = process_stream(&rs);
+            /* Nothing is read again: an input whose position is not kept
+             * cannot have been counted by another ingest (finish reads on
+             * only then).  The workers free what parsing used while this
+             * thread writes the last batch. */
+            if (!rs.track_source && res == STREAM_END)
+                pool_finish(rs.pool);
+            rc = finish(&rs, res);
         }
         if (rs.r)
             close_input(&rs);

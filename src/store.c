@@ -52,6 +52,12 @@
 #define GROUP_BYTES_DEFAULT ((size_t)16 * 1024 * 1024)
 
 #define TUPLE_CACHE_SLOTS 65536u            /* a power of two; at most half used */
+/* The slots the cache starts with, growing fourfold while half used up to
+ * TUPLE_CACHE_SLOTS: a report from files writes a few thousand tuples, and
+ * 2 MiB of slots hashed at random touched nearly every page of them (some
+ * 500 page faults in its last flush, and as many pages unmapped at its
+ * close, on the path to the report; docs/BENCHMARKS.md, end23). */
+#define TUPLE_CACHE_FIRST_SLOTS 4096u
 #define TUPLE_CACHE_BYTES (8u * 1024 * 1024) /* of tuple text */
 
 typedef struct {
@@ -108,6 +114,7 @@ struct mc_store {
     char hour_text[48];  /* the last hour text tuple_hour_of read ... */
     int64_t hour_number; /* ... and its number (a batch's rows share a few hours) */
     tuple_slot *tuple_slots;
+    size_t n_slots; /* of tuple_slots: a power of two, up to TUPLE_CACHE_SLOTS */
     size_t n_tuples;
     mc_buf tuple_text, key;
     struct write_order *order;     /* a batch's count rows in the order they are written */
@@ -847,7 +854,7 @@ static bool int_dim(int d) { return d == DIM_CONFLICT || d == DIM_HARD || d == D
 static void tuple_cache_clear(mc_store *s)
 {
     if (s->tuple_slots)
-        memset(s->tuple_slots, 0, TUPLE_CACHE_SLOTS * sizeof *s->tuple_slots);
+        memset(s->tuple_slots, 0, s->n_slots * sizeof *s->tuple_slots);
     s->n_tuples = 0;
     mc_buf_reset(&s->tuple_text);
 }
@@ -859,11 +866,34 @@ static tuple_slot *tuple_slot_of(mc_store *s, uint64_t h)
 {
     const char *text = s->key.data;
     size_t n = s->key.len;
-    for (size_t i = h & (TUPLE_CACHE_SLOTS - 1);; i = (i + 1) & (TUPLE_CACHE_SLOTS - 1)) {
+    size_t mask = s->n_slots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
         tuple_slot *t = &s->tuple_slots[i];
         if (t->id == 0 || (t->hash == h && t->len == n && memcmp(s->tuple_text.data + t->off, text, n) == 0))
             return t;
     }
+}
+
+/* The cache's slots four times as many (TUPLE_CACHE_FIRST_SLOTS at first),
+ * the cached tuples placed again by their hashes. */
+static void tuple_cache_grow(mc_store *s)
+{
+    size_t n = s->tuple_slots ? 4 * s->n_slots : TUPLE_CACHE_FIRST_SLOTS;
+    if (n > TUPLE_CACHE_SLOTS)
+        n = TUPLE_CACHE_SLOTS;
+    tuple_slot *slots = mc_xcalloc(n, sizeof *slots);
+    for (size_t k = 0; k < s->n_slots; k++) {
+        const tuple_slot *t = &s->tuple_slots[k];
+        if (t->id == 0)
+            continue;
+        size_t i = t->hash & (n - 1);
+        while (slots[i].id != 0)
+            i = (i + 1) & (n - 1);
+        slots[i] = *t;
+    }
+    free(s->tuple_slots);
+    s->tuple_slots = slots;
+    s->n_slots = n;
 }
 
 /* Forgets the values bound to the count statements: their bytes are about
@@ -1039,7 +1069,7 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
     int64_t day;
     memcpy(&day, s->key.data, sizeof day);
     if (s->tuple_slots == NULL)
-        s->tuple_slots = mc_xcalloc(TUPLE_CACHE_SLOTS, sizeof *s->tuple_slots);
+        tuple_cache_grow(s);
     tuple_slot *slot = tuple_slot_of(s, h);
     if (slot->id) {
         *id = slot->id;
@@ -1085,8 +1115,13 @@ static bool tuple_id(mc_store *s, const char *const dims[DIM_COUNT], uint64_t h,
             break;
     }
     *id = cand;
-    /* Full: start again (the slot found above is then stale). */
-    if (2 * (s->n_tuples + 1) > TUPLE_CACHE_SLOTS || s->tuple_text.len + s->key.len > TUPLE_CACHE_BYTES) {
+    /* Half used: more slots, or when there are all, start again (the slot
+     * found above is then stale). */
+    if (2 * (s->n_tuples + 1) > s->n_slots && s->n_slots < TUPLE_CACHE_SLOTS) {
+        tuple_cache_grow(s);
+        slot = tuple_slot_of(s, h);
+    }
+    if (2 * (s->n_tuples + 1) > s->n_slots || s->tuple_text.len + s->key.len > TUPLE_CACHE_BYTES) {
         tuple_cache_clear(s);
         slot = tuple_slot_of(s, h);
     }
@@ -1556,7 +1591,7 @@ static void prefetch_row(const mc_store *s, const mc_aggregate *a, const struct 
         __builtin_prefetch(e->dims[d]);
     __builtin_prefetch(e->sample);
     if (s->tuple_slots) /* the tuple cache's slot its hash probes first (tuple_slot_of) */
-        __builtin_prefetch(&s->tuple_slots[o->hash & (TUPLE_CACHE_SLOTS - 1)]);
+        __builtin_prefetch(&s->tuple_slots[o->hash & (s->n_slots - 1)]);
 }
 
 /* Writes a batch (its failure blocks handed over to s->out) in one

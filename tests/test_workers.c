@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "workers.h"
@@ -118,9 +119,24 @@ static void free_chunks(test_chunk *cs, size_t n)
     free(cs);
 }
 
+/* pool_finish on a pool of `threads` parsing threads, everything taken
+ * back: the workers free every thread's state, the caller's too, on their
+ * own (waited for up to 30 s); without a worker the caller's stays for
+ * pool_free. */
+static void finish_pool(mc_pool *pool, int threads)
+{
+    ck_assert_int_eq(pool_states_held(pool), threads);
+    pool_finish(pool);
+    int want = threads > 1 ? 0 : 1;
+    for (int i = 0; i < 3000 && pool_states_held(pool) != want; i++)
+        usleep(10000);
+    ck_assert_int_eq(pool_states_held(pool), want);
+}
+
 /* Hands the chunks to a pool of `threads` parsing threads, at most `depth`
- * at a time, and checks each as it comes back; returns the events. */
-static size_t run_pool(int threads, const test_chunk *cs, size_t n, size_t depth)
+ * at a time, and checks each as it comes back; returns the events.
+ * finish: pool_finish before pool_free (as a report from files does). */
+static size_t run_pool(int threads, const test_chunk *cs, size_t n, size_t depth, bool finish)
 {
     mc_pool *pool = pool_new(test_rules(), threads, true, 0);
     ck_assert_ptr_nonnull(pool);
@@ -146,6 +162,8 @@ static size_t run_pool(int threads, const test_chunk *cs, size_t n, size_t depth
         taken++;
     }
     ck_assert_ptr_null(pool_take(pool));
+    if (finish)
+        finish_pool(pool, threads);
     pool_free(pool);
     return events;
 }
@@ -169,8 +187,8 @@ START_TEST(test_caller_parses_alone)
     test_chunk *cs = cut_file(logs[_i], 7, &n);
     size_t want = events_of(cs, n);
     /* No worker thread: only the caller's parse in pool_take can serve. */
-    ck_assert_uint_eq(run_pool(1, cs, n, 6), want);
-    ck_assert_uint_eq(run_pool(1, cs, n, n), want);
+    ck_assert_uint_eq(run_pool(1, cs, n, 6, false), want);
+    ck_assert_uint_eq(run_pool(1, cs, n, n, true), want);
     free_chunks(cs, n);
 }
 END_TEST
@@ -181,8 +199,8 @@ START_TEST(test_workers_and_caller)
     test_chunk *cs = cut_file(logs[_i], 7, &n);
     size_t want = events_of(cs, n);
     for (int threads = 2; threads <= 4; threads += 2) {
-        ck_assert_uint_eq(run_pool(threads, cs, n, 2 * (size_t)threads + 2), want);
-        ck_assert_uint_eq(run_pool(threads, cs, n, n), want);
+        ck_assert_uint_eq(run_pool(threads, cs, n, 2 * (size_t)threads + 2, false), want);
+        ck_assert_uint_eq(run_pool(threads, cs, n, n, true), want);
     }
     free_chunks(cs, n);
 }
