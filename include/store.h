@@ -9,6 +9,7 @@
 #ifndef MC_STORE_H
 #define MC_STORE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -90,6 +91,9 @@ bool store_messages_read(mc_store *s, mc_message_fn fn, void *ctx, char *err, si
 typedef bool (*mc_flush_hook)(mc_store *s, void *ctx, char *err, size_t errlen);
 /* fn runs in every store_flush transaction, after the counts (NULL: none). */
 void store_set_flush_hook(mc_store *s, mc_flush_hook fn, void *ctx);
+/* The caller's stop request (a signal handler's flag): a wait for another
+ * process's lock ends as soon as it is set (the batch then fails as locked). */
+void store_set_stop(mc_store *s, const volatile sig_atomic_t *stop);
 bool store_message_put(mc_store *s, const mc_message_state *m, char *err, size_t errlen);
 bool store_message_delete(mc_store *s, const char *key, char *err, size_t errlen);
 

@@ -125,6 +125,10 @@ size_t pool_in_flight(const mc_pool *pool);
 /* The oldest chunk handed over, once parsed; NULL when none.  Until it
  * is, parses the queued chunks itself, and waits only when none is. */
 mc_chunk *pool_take(mc_pool *pool);
+/* The chunks no thread has begun to parse are given up unparsed (their
+ * lines none): what is dropped is not worth parsing, and pool_take would
+ * otherwise parse them on the caller's thread. */
+void pool_drop_queued(mc_pool *pool);
 /* A chunk taken back and applied: its buffers are used again. */
 void pool_recycle(mc_pool *pool, mc_chunk *c);
 

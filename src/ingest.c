@@ -857,10 +857,12 @@ static stream_result apply_chunk(run_state *rs, mc_chunk *c)
     return STREAM_END;
 }
 
-/* Takes back every chunk handed over without applying it. */
+/* Takes back every chunk handed over without applying it (those not
+ * begun unparsed: a stop or an error should not wait for them). */
 static void drop_in_flight(run_state *rs)
 {
     mc_chunk *c;
+    pool_drop_queued(rs->pool);
     while ((c = pool_take(rs->pool)) != NULL)
         pool_recycle(rs->pool, c);
 }
@@ -1139,6 +1141,8 @@ int ingest_path(mc_ingest_opts *o, const char *path)
     rs.o = o;
     rs.path = path;
     rs.writer = o->store != NULL && o->incremental;
+    if (o->store)
+        store_set_stop(o->store, &mc_stop_requested);
     rs.agg = o->store ? ingest_aggregate(o) : NULL;
     parser_init(&rs.parser, &o->rules->parse);
     rs.reasons_seen = reason_cache_new(&o->rules->reasons);

@@ -628,8 +628,13 @@ static int cmd_ingest(const command_spec *c, int argc, char **argv)
      * another ingest at this last moment costs only this note. */
     if (rc == MC_EXIT_OK && !store_mark_ingest(store, err, sizeof err))
         fprintf(stderr, "mailcodes: warning: the time of this ingest was not recorded: %s\n", err);
+    /* After a database error the batch being read was not committed (a
+     * lock still held when the stop came): the rerun reads it again. */
     if (mc_stop_requested)
-        fputs("mailcodes: interrupted: what was read so far is committed; run again to go on\n", stderr);
+        fputs(rc == MC_EXIT_OK ? "mailcodes: interrupted: what was read so far is committed; run again to go on\n"
+                               : "mailcodes: interrupted: what was committed before the error is kept; run again "
+                                 "to go on\n",
+              stderr);
     if (!o.quiet)
         fprintf(stderr, "mailcodes: %llu lines, %llu events, %llu skipped, %llu unrecognised -> %s%s\n",
                 (unsigned long long)io.lines, (unsigned long long)io.events,

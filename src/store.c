@@ -101,6 +101,7 @@ struct count_pending {
 
 struct mc_store {
     sqlite3 *db;
+    const volatile sig_atomic_t *stop; /* the caller's stop request (store_set_stop), or NULL */
     bool read_only;
     bool in_txn;        /* a batch's transaction is open */
     sqlite3_stmt *upsert_count;
@@ -334,6 +335,23 @@ static bool exec(mc_store *s, const char *sql, char *err, size_t errlen)
  * batch by batch; on a loaded host one batch's commit took over 10 s once,
  * and the other ingest failed where it should have waited its turn. */
 #define BUSY_TIMEOUT_MS 60000
+#define BUSY_STEP_MS 10
+
+/* SQLite's busy handler: waits for another handle's lock in steps of
+ * BUSY_STEP_MS, up to BUSY_TIMEOUT_MS, and not at all once a stop is
+ * asked for (sqlite3_busy_timeout's sleeps do not look: a SIGTERM would
+ * have waited out the minute).  The batch then fails as locked: it was
+ * not committed, and the next run reads it again. */
+static int busy_wait(void *ctx, int calls)
+{
+    const mc_store *s = ctx;
+    if ((s->stop != NULL && *s->stop) || (long long)calls * BUSY_STEP_MS >= BUSY_TIMEOUT_MS)
+        return 0;
+    sqlite3_sleep(BUSY_STEP_MS);
+    return 1;
+}
+
+void store_set_stop(mc_store *s, const volatile sig_atomic_t *stop) { s->stop = stop; }
 
 /* exec for the pragmas that set up a new file (page size, WAL mode): while
  * another connection sets up the same new file SQLite refuses them at
@@ -342,13 +360,12 @@ static bool exec(mc_store *s, const char *sql, char *err, size_t errlen)
  * the busy timeout. */
 static bool exec_setup(mc_store *s, const char *sql, char *err, size_t errlen)
 {
-    for (int waited = 0;; waited += 10) {
+    for (int calls = 0;; calls++) {
         int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
         if (rc == SQLITE_OK)
             return true;
-        if ((rc & 0xff) != SQLITE_BUSY || waited >= BUSY_TIMEOUT_MS)
+        if ((rc & 0xff) != SQLITE_BUSY || !busy_wait(s, calls))
             return db_error(s, sql, err, errlen);
-        sqlite3_sleep(10);
     }
 }
 
@@ -660,7 +677,7 @@ static mc_store *store_open_mode(const char *path, bool read_only, bool immutabl
     }
     sqlite3_extended_result_codes(s->db, 1);
     /* A concurrent ingest holds the write lock briefly per batch: wait. */
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(s->db, busy_wait, s);
     bool need_id = false;
     bool ok = path == NULL || check_identity(s, path, &need_id, err, errlen);
     if (ok && path != NULL && !s->read_only)

@@ -421,6 +421,15 @@ void pool_free(mc_pool *pool)
     free(pool);
 }
 
+void pool_drop_queued(mc_pool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    for (mc_chunk *c = pool->todo; c != NULL; c = c->next_todo)
+        c->done = true;
+    pool->todo = pool->todo_tail = NULL;
+    pthread_mutex_unlock(&pool->mu);
+}
+
 void pool_finish(mc_pool *pool)
 {
     if (pool == NULL)

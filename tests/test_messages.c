@@ -202,6 +202,29 @@ START_TEST(test_sender_join_across_rotation)
 }
 END_TEST
 
+/* oqmgr(8), Postfix's old queue manager, logs what qmgr(8) logs (from=,
+ * removed, status=expired): the real run with its queue manager renamed
+ * gives the same report, by sender and recipient, and the same events. */
+START_TEST(test_oqmgr_like_qmgr)
+{
+    test_dir_setup();
+    ck_assert_int_eq(test_runf(NULL, "sed 's#postfix/qmgr\\[#postfix/oqmgr[#' %s > %s/o.log && grep -q oqmgr %s/o.log",
+                               MAILLOG, test_dir, test_dir), 0);
+    static const char *const cmd[] = {"report --format json --top 0 --by sender,recipient,status",
+                                      "scan"};
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(test_runf(NULL, "%s %s %s | sed 's#postfix/qmgr#QM#g' > %s/q.out", MC_BINARY, cmd[i],
+                                   MAILLOG, test_dir), 0);
+        ck_assert_int_eq(test_runf(NULL, "%s %s %s/o.log | sed 's#postfix/oqmgr#QM#g' > %s/o.out", MC_BINARY,
+                                   cmd[i], test_dir, test_dir), 0);
+        ck_assert_int_eq(test_runf(NULL, "test $(wc -c < %s/q.out) -gt 1000", test_dir), 0);
+        ck_assert_msg(test_runf(NULL, "cmp -s %s/q.out %s/o.out", test_dir, test_dir) == 0,
+                      "%s: oqmgr's lines counted otherwise than qmgr's", cmd[i]);
+    }
+    test_dir_teardown();
+}
+END_TEST
+
 /* --by sender works in text, CSV and JSON; prom keeps its fixed labels. */
 START_TEST(test_by_sender_formats)
 {
@@ -1640,6 +1663,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_exim_figures);
     tcase_add_test(tc, test_exim_run_figures);
     tcase_add_test(tc, test_sender_join_across_rotation);
+    tcase_add_test(tc, test_oqmgr_like_qmgr);
     tcase_add_test(tc, test_by_sender_formats);
     tcase_add_test(tc, test_sasl_failures);
     tcase_add_test(tc, test_queue_lifetime);

@@ -206,6 +206,41 @@ START_TEST(test_workers_and_caller)
 }
 END_TEST
 
+/* Chunks dropped before any thread began them come back unparsed, in
+ * order, at once (a stop takes back what is in flight without parsing
+ * it); a chunk the caller took back before the drop was parsed whole. */
+START_TEST(test_drop_queued)
+{
+    size_t n;
+    test_chunk *cs = cut_file(logs[_i], 7, &n);
+    mc_pool *pool = pool_new(test_rules(), 1, true, 0); /* no worker thread: nothing begins them */
+    ck_assert_ptr_nonnull(pool);
+    for (size_t i = 0; i < 6; i++) {
+        mc_chunk *c = pool_chunk(pool);
+        mc_buf_add(&c->bytes, cs[i].bytes, cs[i].len);
+        c->base_offset = i;
+        pool_submit(pool, c);
+    }
+    mc_chunk *c = pool_take(pool);
+    ck_assert_uint_eq(c->base_offset, 0);
+    ck_assert_uint_eq(c->tot_lines, cs[0].lines);
+    pool_recycle(pool, c);
+    pool_drop_queued(pool);
+    for (size_t i = 1; i < 6; i++) {
+        c = pool_take(pool);
+        ck_assert_ptr_nonnull(c);
+        ck_assert(c->done);
+        ck_assert_uint_eq(c->base_offset, i);
+        ck_assert_uint_eq(c->tot_lines, 0);
+        ck_assert_uint_eq(c->n_events, 0);
+        pool_recycle(pool, c);
+    }
+    ck_assert_ptr_null(pool_take(pool));
+    pool_free(pool);
+    free_chunks(cs, n);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("workers");
@@ -213,6 +248,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, test_caller_parses_alone, 0, 2);
     tcase_add_loop_test(tc, test_workers_and_caller, 0, 2);
+    tcase_add_loop_test(tc, test_drop_queued, 0, 2);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
