@@ -490,8 +490,13 @@ START_TEST(test_readers_before_literals)
                 next_first++;
                 ck_assert_str_eq(r->parse.mtas[i].facts[l->idx[k]].name, "fact-qmgr-from");
                 ck_assert_str_eq(r->parse.mtas[i].facts[l->idx[k + 1]].name, "fact-qmgr-removed");
+                /* daemon_facts[i][d] lists daemon d - 1's rules */
+                ck_assert_msg(d > 0 && (strcmp(r->parse.mtas[i].daemons[d - 1], "qmgr") == 0 ||
+                                        strcmp(r->parse.mtas[i].daemons[d - 1], "oqmgr") == 0),
+                              "daemon %zu", d);
             }
-    ck_assert_uint_eq(next_first, 1);
+    /* qmgr's and oqmgr's: the two queue managers share the rules */
+    ck_assert_uint_eq(next_first, 2);
     compare_listed(&a, &b, compare_first_file, 5,
                    "ls " MC_DATA_DIR "/postfix/*.log " MC_DATA_DIR "/postfix/mta-run/* " MC_DATA_DIR
                    "/postfix-public/*.log " MC_DATA_DIR "/postfix-gen/maillog " MC_DATA_DIR "/sample.log");
