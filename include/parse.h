@@ -125,6 +125,18 @@ typedef struct {
     size_t n_stages;
     mc_line_rule *rules;
     size_t n_rules;
+    /* Where the set is scanned: which rules a line may match, from the
+     * scan (built at load from the rules' literals).  Each rule with a
+     * literal is keyed by one of them (its longest), each with only
+     * any_literals by every one of those, and the rest are free: a line's
+     * candidates are the free rules and the rows of the keys it holds, a
+     * superset of the rules whose literals it holds (rule_applies still
+     * decides).  rule_row: per literal id, rule_words words (bit i: rule
+     * i); rule_keys: the ids that key a rule, as a mask of the scan. */
+    uint64_t *rule_row;
+    uint64_t *rule_free;
+    uint64_t *rule_keys;
+    size_t rule_words;
     /* Fact rules (fact = received, ...): tried on lines with a fact
      * literal, before and apart from the outcome rules. */
     mc_line_rule *facts;
@@ -210,6 +222,8 @@ typedef struct {
     mc_buf scratch;      /* decoded journald fields of the current line */
     uint64_t *found;     /* literals of the line's MTA found in it */
     size_t found_words;
+    uint64_t *cand;      /* the line rules the line may match (rule_candidates) */
+    size_t cand_words;
     bool no_prefilter;   /* MAILCODES_NO_PREFILTER: memmem only */
     /* The line's work budget: patterns run with this match context, whose
      * limit is what is left of the budget. */

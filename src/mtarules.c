@@ -395,6 +395,9 @@ static void free_mta(mc_mta_rules *m)
     firstlit_free(m->stage_search);
     free(m->stage_lit_rule);
     litset_free(m->literal_set);
+    free(m->rule_row);
+    free(m->rule_free);
+    free(m->rule_keys);
     if (m->has_prefix)
         pattern_free(&m->prefix);
     if (m->has_local)
@@ -454,6 +457,34 @@ static void build_stage_search(mc_mta_rules *m)
     free(lens);
 }
 
+/* The rule index of a scanned set (see parse.h, rule_row): each rule
+ * keyed by its longest literal (longer literals are rarer on most lines),
+ * else by each of its any_literals, else free. */
+static void build_rule_index(mc_mta_rules *m)
+{
+    size_t rw = (m->n_rules + 63) / 64, lw = litset_words(m->literal_set);
+    m->rule_words = rw;
+    m->rule_row = mc_xcalloc(litset_count(m->literal_set) * rw + 1, sizeof *m->rule_row);
+    m->rule_free = mc_xcalloc(rw + 1, sizeof *m->rule_free);
+    m->rule_keys = mc_xcalloc(lw + 1, sizeof *m->rule_keys);
+    for (size_t i = 0; i < m->n_rules; i++) {
+        const mc_line_rule *r = &m->rules[i];
+        uint64_t bit = 1ULL << (i % 64);
+        size_t key = 0;
+        for (size_t j = 1; j < r->n_literals; j++)
+            if (r->literal_lens[j] > r->literal_lens[key])
+                key = j;
+        const int *ids = r->n_literals > 0 ? &r->literal_ids[key] : r->any.ids;
+        size_t n = r->n_literals > 0 ? 1 : r->any.n;
+        if (n == 0)
+            m->rule_free[i / 64] |= bit;
+        for (size_t j = 0; j < n; j++) {
+            m->rule_row[(size_t)ids[j] * rw + i / 64] |= bit;
+            m->rule_keys[ids[j] / 64] |= 1ULL << (ids[j] % 64);
+        }
+    }
+}
+
 /* One exact-literal automaton per MTA over its markers and every rule's
  * literals, fact rules' and the gates' too: where the automaton runs, the
  * scan it makes for the markers also answers which fact rule a line may
@@ -496,6 +527,7 @@ static void build_literal_set(mc_mta_rules *m)
         gate_mask(&m->facts[i].any, m->facts[i].any.ids, gates);
     for (size_t i = 0; i < m->n_stages; i++)
         gate_mask(&m->stages[i].gate, m->stages[i].gate.ids, gates);
+    build_rule_index(m);
 }
 
 /* Loads one rules/mta/<mta>.conf. */

@@ -33,6 +33,10 @@ void parser_init(mc_parser *p, const mc_parse_rules *rules)
             p->found_words = w;
     }
     p->found = mc_xcalloc(p->found_words ? p->found_words : 1, sizeof *p->found);
+    for (size_t i = 0; i < rules->n_mtas; i++)
+        if (rules->mtas[i].rule_words > p->cand_words)
+            p->cand_words = rules->mtas[i].rule_words;
+    p->cand = mc_xcalloc(p->cand_words + 1, sizeof *p->cand);
     p->budget_ctx = pcre2_match_context_create(NULL);
     if (p->budget_ctx == NULL) {
         fprintf(stderr, "mailcodes: out of memory (PCRE2 match context)\n");
@@ -241,6 +245,8 @@ void parser_free(mc_parser *p)
 {
     free(p->found);
     p->found = NULL;
+    free(p->cand);
+    p->cand = NULL;
     for (size_t i = 0; p->fact_readers && i < p->rules->n_mtas; i++)
         free(p->fact_readers[i]);
     free(p->fact_readers);
@@ -612,6 +618,33 @@ static inline bool rule_applies(const mc_line_rule *r, int daemon, const uint64_
     return gate_open(&r->any, found, msg);
 }
 
+/* The rules a scanned line may match (rule_row, parse.h): the free
+ * ones and the rows of the keys found, into cand (m->rule_words). */
+static void rule_candidates(const mc_mta_rules *m, const uint64_t *found, uint64_t *cand)
+{
+    size_t rw = m->rule_words, lw = litset_words(m->literal_set);
+    memcpy(cand, m->rule_free, rw * sizeof *cand);
+    for (size_t w = 0; w < lw; w++)
+        for (uint64_t b = found[w] & m->rule_keys[w]; b; b &= b - 1) {
+            const uint64_t *row = m->rule_row + (w * 64 + (size_t)__builtin_ctzll(b)) * rw;
+            for (size_t k = 0; k < rw; k++)
+                cand[k] |= row[k];
+        }
+}
+
+/* The next rule to try: the first candidate left in cand (taken out of
+ * it); n when none is left. */
+static inline size_t next_rule(uint64_t *cand, size_t words, size_t n)
+{
+    for (size_t w = 0; w < words; w++)
+        if (cand[w]) {
+            size_t k = w * 64 + (size_t)__builtin_ctzll(cand[w]);
+            cand[w] &= cand[w] - 1;
+            return k;
+        }
+    return n;
+}
+
 /* A group of the rule that matched: read by its line reader (read), or
  * from the pattern's match data. */
 static mc_str rule_group(const mc_parser *p, const mc_pattern *pat, mc_str msg, const mc_str *read, mc_group g)
@@ -623,7 +656,8 @@ static mc_str rule_group(const mc_parser *p, const mc_pattern *pat, mc_str msg, 
  * read, or NULL (the pattern's match).  Sets every field on every path but
  * those parse_message sets or clears first: a new field is set here or
  * cleared there (test_event_poison fails otherwise). */
-static void build_event(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg,
+static inline __attribute__((always_inline)) void build_event(mc_parser *p, const mc_mta_rules *m,
+                                                            const mc_line_rule *r, mc_str msg,
                         const uint64_t *found, const mc_str *read, mc_event *ev)
 {
     const mc_parse_rules *pr = p->rules;
@@ -932,6 +966,48 @@ static bool local_match(mc_parser *p, const mc_mta_rules *m, mc_str msg)
     return budget_match(p, &m->local, msg);
 }
 
+/* Rule r on a message whose literals let it through: false when its
+ * reader or pattern turns the message away, else true with the answer
+ * in *res (the event built, or the rule's ignore). */
+static inline __attribute__((always_inline)) bool try_rule(mc_parser *p, const mc_mta_rules *m,
+                                                          const mc_line_rule *r, int daemon,
+                     const mc_logline *ll, mc_str host, mc_str msg, const uint64_t *found, mc_event *ev,
+                     mc_parse_result *res)
+{
+    const mc_str *read = NULL;
+    mc_lineread_result got = read_rule(p, m, r, msg);
+    if (got == LINEREAD_NO || (got == LINEREAD_ASK && !budget_match(p, &r->pat, msg)))
+        return false;
+    if (got == LINEREAD_YES)
+        read = p->read_groups;
+    if (r->ignore) {
+        *res = r->retry_skip ? PARSE_RETRY_SKIP : PARSE_NOTHING;
+        return true;
+    }
+    /* build_event sets every other field on every path, code, enhanced
+     * and the domains as strings, which every reader ends at their NUL
+     * (test_event_poison): clearing the whole event (~864 bytes) was
+     * the costliest line of parse. */
+    ev->klass = CLASS_UNKNOWN;
+    ev->conflict = ev->hard = ev->inferred = false;
+    ev->reason = NULL;
+    ev->reason_detail = ev->reply = ev->sent = MC_STR_NULL;
+    ev->time = ll->time;
+    ev->host = host;
+    ev->program = ll->program;
+    build_event(p, m, r, msg, found, read, ev);
+    /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
+     * section; every output writes the contract's outbound. */
+    if (strcmp(ev->direction, "outbound") == 0 &&
+        ((daemon >= 0 && m->daemon_local[daemon]) ||
+         (m->has_local &&
+          gate_open(&m->local_gate, found, msg) &&
+          local_match(p, m, msg))))
+        ev->direction = "local";
+    *res = PARSE_EVENT;
+    return true;
+}
+
 /* The line rules of MTA m on one message (the envelope removed); its
  * markers are looked for in marked (the message, or more of the line). */
 static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
@@ -997,41 +1073,22 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         take_fact(p, m, fact, ll, host, msg);
     if (!has_marker)
         return PARSE_NOTHING;
-    for (size_t i = 0; i < m->n_rules; i++) {
-        const mc_line_rule *r = &m->rules[i];
-        /* A literal seen only in the stripped prefix lets the pattern run
-         * and fail: slower, never wrong. */
-        if (!rule_applies(r, daemon, found, msg, known))
-            continue;
-        const mc_str *read = NULL;
-        mc_lineread_result got = read_rule(p, m, r, msg);
-        if (got == LINEREAD_NO || (got == LINEREAD_ASK && !budget_match(p, &r->pat, msg)))
-            continue;
-        if (got == LINEREAD_YES)
-            read = p->read_groups;
-        if (r->ignore)
-            return r->retry_skip ? PARSE_RETRY_SKIP : PARSE_NOTHING;
-        /* build_event sets every other field on every path, code, enhanced
-         * and the domains as strings, which every reader ends at their NUL
-         * (test_event_poison): clearing the whole event (~864 bytes) was
-         * the costliest line of parse. */
-        ev->klass = CLASS_UNKNOWN;
-        ev->conflict = ev->hard = ev->inferred = false;
-        ev->reason = NULL;
-        ev->reason_detail = ev->reply = ev->sent = MC_STR_NULL;
-        ev->time = ll->time;
-        ev->host = host;
-        ev->program = ll->program;
-        build_event(p, m, r, msg, found, read, ev);
-        /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
-         * section; every output writes the contract's outbound. */
-        if (strcmp(ev->direction, "outbound") == 0 &&
-            ((daemon >= 0 && m->daemon_local[daemon]) ||
-             (m->has_local &&
-              gate_open(&m->local_gate, found, msg) &&
-              local_match(p, m, msg))))
-            ev->direction = "local";
-        return PARSE_EVENT;
+    /* A scanned line tries only the rules its literals may let through,
+     * in file order (rule_candidates); any other each rule in turn.  A
+     * literal seen only in the stripped prefix lets the pattern run and
+     * fail: slower, never wrong. */
+    mc_parse_result res;
+    if (found && m->rule_words) {
+        rule_candidates(m, found, p->cand);
+        for (size_t i; (i = next_rule(p->cand, m->rule_words, m->n_rules)) < m->n_rules;)
+            if (rule_applies(&m->rules[i], daemon, found, msg, known) &&
+                try_rule(p, m, &m->rules[i], daemon, ll, host, msg, found, ev, &res))
+                return res;
+    } else {
+        for (size_t i = 0; i < m->n_rules; i++)
+            if (rule_applies(&m->rules[i], daemon, found, msg, known) &&
+                try_rule(p, m, &m->rules[i], daemon, ll, host, msg, found, ev, &res))
+                return res;
     }
     return PARSE_UNRECOGNISED;
 }

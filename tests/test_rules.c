@@ -252,6 +252,75 @@ START_TEST(test_added_stage_takes_effect)
 }
 END_TEST
 
+/* A rules copy whose mta/exim.conf a sed script has edited. */
+static char *exim_edited(const char *script)
+{
+    char *dir = rules_copy();
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "sed -i '%s' %s/mta/exim.conf", script, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    return dir;
+}
+
+/* A postmaster adds three rules to Exim's before [delivery]: one with
+ * literals (keyed by one of them in the scan's rule index, built at
+ * load), one with any_literals only (keyed by each) and one with neither
+ * (tried on every line).  Each takes the delivery lines it matches, the
+ * first rule in file order, with the set's scan and its rule index and
+ * without them (MAILCODES_NO_PREFILTER); a delivery none of them matches
+ * is still [delivery]'s, and the shipped rules read all three as sent. */
+START_TEST(test_added_exim_rules_take_effect)
+{
+    static const char lit[] = "2026-11-23 07:00:01 1abcDE-000000-AB => bob@lit.example R=dnslookup T=remote_smtp "
+                              "H=mx [192.0.2.1] C=\"250 frobbed by the relay\"";
+    static const char any[] = "2026-11-23 07:00:01 1abcDE-000000-AB => bob@any.example R=frobany2 T=remote_smtp "
+                              "H=mx [192.0.2.1]";
+    static const char free_[] = "2026-11-23 07:00:01 1abcDE-000000-AB => bob@free.example R=frobfree T=remote_smtp "
+                                "H=mx [192.0.2.1]";
+    static const char plain[] = "2026-11-23 07:00:01 1abcDE-000000-AB => bob@plain.example R=dnslookup "
+                                "T=remote_smtp H=mx [192.0.2.1]";
+    char *dir = exim_edited(
+        "s/^\\[delivery\\]$/[frob-lit]\\nliteral = =>\\nliteral = \"frobbed by\"\\n"
+        "pattern = ^\\\\S+ => (?<recipient>\\\\S+) .*frobbed by\\ndirection = outbound\\nstatus = bounced\\n\\n"
+        "[frob-any]\\nany_literal = R=frobany1\\nany_literal = R=frobany2\\n"
+        "pattern = ^\\\\S+ => (?<recipient>\\\\S+) R=frobany[12] \\ndirection = outbound\\nstatus = deferred\\n\\n"
+        "[frob-free]\\npattern = ^\\\\S+ => (?<recipient>\\\\S+) R=frobfree \\ndirection = inbound\\n"
+        "status = rejected\\n\\n&/");
+    static const struct {
+        const char *line, *status, *recipient;
+    } want[] = {
+        {lit, "bounced", "bob@lit.example"},
+        {any, "deferred", "bob@any.example"},
+        {free_, "rejected", "bob@free.example"},
+        {plain, "sent", "bob@plain.example"},
+    };
+    for (int off = 0; off < 2; off++) {
+        mc_rules r;
+        load_prefilter(&r, dir, off);
+        mc_parser p;
+        parser_init(&p, &r.parse);
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            mc_event ev;
+            ck_assert_int_eq(parser_line(&p, mc_str_cstr(want[i].line), &ev), PARSE_EVENT);
+            ck_assert_msg(mc_str_eq(ev.status, want[i].status), "prefilter %s, line %zu: status %.*s",
+                          off ? "off" : "on", i, (int)ev.status.n, ev.status.p);
+            ck_assert_msg(mc_str_eq(ev.recipient, want[i].recipient), "line %zu", i);
+        }
+        parser_free(&p);
+        rules_free(&r);
+    }
+    mc_parser p;
+    parser_init(&p, &test_rules()->parse);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        mc_event ev;
+        ck_assert_int_eq(parser_line(&p, mc_str_cstr(want[i].line), &ev), PARSE_EVENT);
+        ck_assert(mc_str_eq(ev.status, "sent"));
+    }
+    parser_free(&p);
+    remove_dir(dir);
+}
+END_TEST
+
 /* One thread's share of test_lazy_jit: its own matcher, the shared pattern. */
 typedef struct {
     const mc_pattern *pat;
@@ -373,6 +442,7 @@ static Suite *rules_suite(void)
     tcase_add_test(tc, test_added_rule_takes_effect);
     tcase_add_test(tc, test_added_marker_takes_effect);
     tcase_add_test(tc, test_added_stage_takes_effect);
+    tcase_add_test(tc, test_added_exim_rules_take_effect);
     tcase_add_test(tc, test_lazy_jit);
     suite_add_tcase(s, tc);
     return s;
