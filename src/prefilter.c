@@ -814,6 +814,7 @@ struct litfilter {
     filter_lit *lits;          /* sorted by key */
     filter_slot *slots;        /* open addressing by key_slot, count 0: empty */
     uint64_t prints[64];       /* print_bit of each literal's first three bytes (two, tagged 1 << 24, for a two-byte one) */
+    uint64_t two_first[4];     /* the first bytes of the two-byte literals (the text's last place, filter_scan) */
     size_t slot_mask;
     size_t n_single;
     unsigned char single_byte[FILTER_SINGLES];
@@ -925,6 +926,8 @@ static struct litfilter *filter_new(const mc_litset *ls)
         const unsigned char *b = (const unsigned char *)ls->lits[i];
         uint32_t pb = print_bit(ls->lens[i] > 2 ? (uint32_t)(b[0] | b[1] << 8 | b[2] << 16) : (uint32_t)(b[0] | b[1] << 8) | 1u << 24);
         f->prints[pb / 64] |= 1ULL << (pb % 64);
+        if (ls->lens[i] == 2)
+            f->two_first[b[0] / 64] |= 1ULL << (b[0] % 64);
         /* A two-byte literal's third byte is any: 1 << 24 marks it. */
         prints[n_prints++] = (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | (ls->lens[i] > 2 ? b[2] : 0) |
                              (ls->lens[i] > 2 ? 0 : 1u << 24);
@@ -1081,7 +1084,27 @@ __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *
         for (uint32_t c = filter_block(nib, t + i); c; c &= c - 1)
             filter_check(f, t, n, i + (size_t)__builtin_ctz(c), bits);
     }
-    /* The rest (under 34 bytes) in a zeroed copy; a place counts while
+    if (n >= 34 && i < n) {
+        /* The rest of a longer text from the 34 bytes that end it, a block
+         * that overlaps the one before (its places before i are masked off;
+         * found again, they would set the same bits): its places run to
+         * n - 3, and n - 2 can begin only a two-byte literal (checked when
+         * its byte begins one); the singles in the same bytes and the two
+         * after. */
+        size_t s = n - 34, skip = i - s;
+        for (uint32_t m = singles; m; m &= m - 1) {
+            int k = __builtin_ctz(m);
+            if (filter_byte(t + s, f->single_byte[k]) | filter_byte(t + n - 32, f->single_byte[k]))
+                bits[f->single_id[k] / 64] |= 1ULL << (f->single_id[k] % 64);
+        }
+        uint32_t keep = skip >= 32 ? 0 : UINT32_MAX << skip;
+        for (uint32_t c = filter_block(nib, t + s) & keep; c; c &= c - 1)
+            filter_check(f, t, n, s + (size_t)__builtin_ctz(c), bits);
+        if (f->two_first[t[n - 2] / 64] >> (t[n - 2] % 64) & 1)
+            filter_check(f, t, n, n - 2, bits);
+        return;
+    }
+    /* A short text (under 34 bytes) in a zeroed copy; a place counts while
      * a literal of its size fits: one byte for the singles, two for the
      * others (the check wants it whole). */
     unsigned char tail[32 + 34 + 30] = {0};
