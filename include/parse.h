@@ -132,11 +132,12 @@ typedef struct {
      * candidates are the free rules and the rows of the keys it holds, a
      * superset of the rules whose literals it holds (rule_applies still
      * decides).  rule_row: per literal id, rule_words words (bit i: rule
-     * i); rule_keys: the ids that key a rule, as a mask of the scan. */
+     * i); rule_keys: the ids that key a rule, as a mask of the scan
+     * (rule_key_words words). */
     uint64_t *rule_row;
     uint64_t *rule_free;
     uint64_t *rule_keys;
-    size_t rule_words;
+    size_t rule_words, rule_key_words;
     /* Fact rules (fact = received, ...): tried on lines with a fact
      * literal, before and apart from the outcome rules. */
     mc_line_rule *facts;

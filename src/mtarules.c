@@ -464,6 +464,7 @@ static void build_rule_index(mc_mta_rules *m)
 {
     size_t rw = (m->n_rules + 63) / 64, lw = litset_words(m->literal_set);
     m->rule_words = rw;
+    m->rule_key_words = lw;
     m->rule_row = mc_xcalloc(litset_count(m->literal_set) * rw + 1, sizeof *m->rule_row);
     m->rule_free = mc_xcalloc(rw + 1, sizeof *m->rule_free);
     m->rule_keys = mc_xcalloc(lw + 1, sizeof *m->rule_keys);

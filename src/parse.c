@@ -622,7 +622,7 @@ static inline bool rule_applies(const mc_line_rule *r, int daemon, const uint64_
  * ones and the rows of the keys found, into cand (m->rule_words). */
 static void rule_candidates(const mc_mta_rules *m, const uint64_t *found, uint64_t *cand)
 {
-    size_t rw = m->rule_words, lw = litset_words(m->literal_set);
+    size_t rw = m->rule_words, lw = m->rule_key_words;
     memcpy(cand, m->rule_free, rw * sizeof *cand);
     for (size_t w = 0; w < lw; w++)
         for (uint64_t b = found[w] & m->rule_keys[w]; b; b &= b - 1) {
