@@ -153,12 +153,12 @@ START_TEST(test_added_rule_takes_effect)
 }
 END_TEST
 
-/* A rules copy whose mta/postfix.conf a sed script has edited. */
-static char *postfix_edited(const char *script)
+/* A rules copy whose mta/<mta>.conf a sed script has edited. */
+static char *mta_edited(const char *mta, const char *script)
 {
     char *dir = rules_copy();
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "sed -i '%s' %s/mta/postfix.conf", script, dir);
+    snprintf(cmd, sizeof cmd, "sed -i '%s' %s/mta/%s.conf", script, dir, mta);
     ck_assert_int_eq(system(cmd), 0);
     return dir;
 }
@@ -188,7 +188,7 @@ START_TEST(test_added_marker_takes_effect)
                                "frobnicated by a postmaster";
     static const char auth[] = "Nov 23 07:00:01 mx postfix/smtpd[2]: warning: unknown[192.0.2.7]: SASL LOGIN "
                                "authentication failed: UGFzc3dvcmQ6";
-    char *dir = postfix_edited("s/^marker = status=$/&\\nmarker = frobnicated:/");
+    char *dir = mta_edited("postfix", "s/^marker = status=$/&\\nmarker = frobnicated:/");
     for (int off = 0; off < 2; off++) {
         mc_rules r;
         load_prefilter(&r, dir, off);
@@ -228,7 +228,7 @@ START_TEST(test_added_stage_takes_effect)
     static const char deferred[] = "Nov 28 21:32:43 mx postfix/smtp[24277]: 56550A767F0: to=<anna@ok.test>, "
                                    "relay=none, delay=1, delays=0.16/0.79/0.04/0.04, dsn=4.4.1, status=deferred "
                                    "(connect to mx.ok.test[192.0.2.1]:25: Connection refused, queued)";
-    char *dir = postfix_edited("s/^end-of-data = /data = Ok: queued\\n&/");
+    char *dir = mta_edited("postfix", "s/^end-of-data = /data = Ok: queued\\n&/");
     for (int off = 0; off < 2; off++) {
         mc_rules r;
         load_prefilter(&r, dir, off);
@@ -252,16 +252,6 @@ START_TEST(test_added_stage_takes_effect)
 }
 END_TEST
 
-/* A rules copy whose mta/exim.conf a sed script has edited. */
-static char *exim_edited(const char *script)
-{
-    char *dir = rules_copy();
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "sed -i '%s' %s/mta/exim.conf", script, dir);
-    ck_assert_int_eq(system(cmd), 0);
-    return dir;
-}
-
 /* A postmaster adds three rules to Exim's before [delivery]: one with
  * literals (keyed by one of them in the scan's rule index, built at
  * load), one with any_literals only (keyed by each) and one with neither
@@ -279,7 +269,8 @@ START_TEST(test_added_exim_rules_take_effect)
                                 "H=mx [192.0.2.1]";
     static const char plain[] = "2026-11-23 07:00:01 1abcDE-000000-AB => bob@plain.example R=dnslookup "
                                 "T=remote_smtp H=mx [192.0.2.1]";
-    char *dir = exim_edited(
+    char *dir = mta_edited(
+        "exim",
         "s/^\\[delivery\\]$/[frob-lit]\\nliteral = =>\\nliteral = \"frobbed by\"\\n"
         "pattern = ^\\\\S+ => (?<recipient>\\\\S+) .*frobbed by\\ndirection = outbound\\nstatus = bounced\\n\\n"
         "[frob-any]\\nany_literal = R=frobany1\\nany_literal = R=frobany2\\n"
