@@ -937,8 +937,10 @@ static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const m
     mc_lineread_fn read = p->line_readers[m - p->rules->mtas][r - m->rules];
     if (read == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT)
         return LINEREAD_ASK;
-    for (size_t g = 0; g < G_COUNT; g++)
-        p->read_groups[g] = MC_STR_NULL;
+    /* One copy of a block of unset groups (the loop stored them one by
+     * one: 8.5 M instructions per 20 MB of Exim log). */
+    static const mc_str unset[G_COUNT];
+    memcpy(p->read_groups, unset, sizeof unset);
     return read(msg, p->read_groups);
 }
 
