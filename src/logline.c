@@ -1034,6 +1034,67 @@ static bool parse_short_full(const char *p, const char *end, mc_logline *out)
     return ze > q && parse_host_tag(ze, end, out);
 }
 
+/* The place of the first byte of the 8 at q that is no ASCII digit (8:
+ * none): a byte is a digit when its high nibble is 3, and still is after
+ * 6 is added to its low 7 bits (no carry between bytes). */
+static size_t digits8(const char *q)
+{
+    uint64_t w;
+    memcpy(&w, q, 8);
+    w = le64toh(w);
+    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, three = 0x3030303030303030ull;
+    uint64_t m = ((w & hi) ^ three) | ((((w & 0x7F7F7F7F7F7F7F7Full) + 0x0606060606060606ull) & hi) ^ three);
+    return m ? (size_t)__builtin_ctzll(m) / 8 : 8;
+}
+
+/* The first space among the 16 bytes at q, or NULL. */
+static const char *space16(const char *q)
+{
+#if defined(__SSE2__)
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+    return m ? q + __builtin_ctz(m) : NULL;
+#else
+    return memchr(q, ' ', 16);
+#endif
+}
+
+/* The classic syslog line, "Nov 23 07:00:01 host program[pid]: message",
+ * read at its fixed offsets with one check each: the stamp (rfc3164_fixed),
+ * a host of under 16 bytes after one space, one space, the tag with a pid
+ * of 1 to 7 digits, then "]: ".  Anything else (no host, no pid, more
+ * spaces, a longer host or pid, Solaris' "[ID ...]") returns false with
+ * nothing decided (no year inferred; of *out, cleared by the caller, only
+ * the time's fields the plain stamp reading writes again), and the rest of
+ * split_direct, the definition, reads the line; where this reads it, it
+ * gives what that gives (test_logline's test_split_fast_same). */
+static bool split_classic(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
+{
+    const char *h = p + 16;
+    if (end - p < 32 || !rfc3164_fixed(p, end, &out->time) || *h == ' ')
+        return false;
+    const char *he = space16(h);
+    if (he == NULL || he[-1] == ':' || he + 1 >= end || he[1] == ' ')
+        return false;
+    const char *g = he + 1, *t = tag_stop(g, end);
+    if (t == g || t >= end || *t != '[' || end - (t + 1) < 8)
+        return false;
+    const char *ps = t + 1, *pe = ps + digits8(ps);
+    if (pe == ps || pe == ps + 8 || end - pe < 3 || pe[0] != ']' || pe[1] != ':' || pe[2] != ' ')
+        return false;
+    const char *msg = pe + 3;
+    if (end - msg >= 4 && memcmp(msg, "[ID ", 4) == 0)
+        return false;
+    out->time.year = years ? infer_year(years, out->time.month, out->time.day) : 0;
+    out->time.valid = true;
+    out->form = LOGLINE_RFC3164;
+    out->host = mc_str_make(h, (size_t)(he - h));
+    out->program = mc_str_make(g, (size_t)(t - g));
+    out->pid = mc_str_make(ps, (size_t)(pe - ps));
+    out->message = mc_str_make(msg, (size_t)(end - msg));
+    return true;
+}
+
 /* The forms a line takes on its own, each recognised by its first bytes. */
 static bool split_direct(const char *p, const char *end, mc_year_ctx *years, bool fast, mc_logline *out)
 {
@@ -1074,73 +1135,15 @@ static bool split_direct(const char *p, const char *end, mc_year_ctx *years, boo
         }
         return false;
     }
+    /* Nearly every syslog line: the classic one at its fixed offsets. */
+    if (fast && split_classic(p, end, years, out))
+        return true;
     const char *q = p;
     if (rfc3164_stamp(&q, end, years, fast, &out->time)) {
         out->form = LOGLINE_RFC3164;
         return parse_host_tag(q, end, out);
     }
     return parse_short_full(p, end, out);
-}
-
-/* The place of the first byte of the 8 at q that is no ASCII digit (8:
- * none): a byte is a digit when its high nibble is 3, and still is after
- * 6 is added to its low 7 bits (no carry between bytes). */
-static size_t digits8(const char *q)
-{
-    uint64_t w;
-    memcpy(&w, q, 8);
-    w = le64toh(w);
-    const uint64_t hi = 0xF0F0F0F0F0F0F0F0ull, three = 0x3030303030303030ull;
-    uint64_t m = ((w & hi) ^ three) | ((((w & 0x7F7F7F7F7F7F7F7Full) + 0x0606060606060606ull) & hi) ^ three);
-    return m ? (size_t)__builtin_ctzll(m) / 8 : 8;
-}
-
-/* The first space among the 16 bytes at q, or NULL. */
-static const char *space16(const char *q)
-{
-#if defined(__SSE2__)
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-    unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
-    return m ? q + __builtin_ctz(m) : NULL;
-#else
-    return memchr(q, ' ', 16);
-#endif
-}
-
-/* The classic syslog line, "Nov 23 07:00:01 host program[pid]: message",
- * read at its fixed offsets with one check each: the stamp (rfc3164_fixed),
- * a host of under 16 bytes after one space, one space, the tag with a pid
- * of 1 to 7 digits, then "]: ".  Anything else (no host, no pid, more
- * spaces, a longer host or pid, Solaris' "[ID ...]") returns false with
- * nothing decided (no year inferred), and split_direct, the definition,
- * reads the line; where this reads it, it gives what split_direct gives
- * (test_logline's test_split_fast_same). */
-static bool split_classic(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
-{
-    memset(out, 0, sizeof *out);
-    const char *h = p + 16;
-    if (end - p < 32 || !rfc3164_fixed(p, end, &out->time) || *h == ' ')
-        return false;
-    const char *he = space16(h);
-    if (he == NULL || he[-1] == ':' || he + 1 >= end || he[1] == ' ')
-        return false;
-    const char *g = he + 1, *t = tag_stop(g, end);
-    if (t == g || t >= end || *t != '[' || end - (t + 1) < 8)
-        return false;
-    const char *ps = t + 1, *pe = ps + digits8(ps);
-    if (pe == ps || pe == ps + 8 || end - pe < 3 || pe[0] != ']' || pe[1] != ':' || pe[2] != ' ')
-        return false;
-    const char *msg = pe + 3;
-    if (end - msg >= 4 && memcmp(msg, "[ID ", 4) == 0)
-        return false;
-    out->time.year = years ? infer_year(years, out->time.month, out->time.day) : 0;
-    out->time.valid = true;
-    out->form = LOGLINE_RFC3164;
-    out->host = mc_str_make(h, (size_t)(he - h));
-    out->program = mc_str_make(g, (size_t)(t - g));
-    out->pid = mc_str_make(ps, (size_t)(pe - ps));
-    out->message = mc_str_make(msg, (size_t)(end - msg));
-    return true;
 }
 
 /* An inner RFC 3164 stamp has no year: the wrapper's full date gives it (a
@@ -1311,13 +1314,8 @@ bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out)
 static inline bool split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, bool fast, mc_logline *out)
 {
     const char *p = line.p, *end = line.p + line.n;
-    /* split_classic and split_direct clear *out themselves: a plain line
-     * pays for one memset (two when split_classic leaves it).  Only a line
-     * that starts with a capital can be a classic one (a month's name):
-     * Exim's own lines, which start with a digit, go straight on. */
-    if (line.n >= 16 && *p != '{' && *p != '@' &&
-        ((fast && *p >= 'A' && *p <= 'Z' && split_classic(p, end, years, out)) ||
-         split_direct(p, end, years, fast, out)))
+    /* split_direct clears *out itself: a plain line pays for one memset. */
+    if (line.n >= 16 && *p != '{' && *p != '@' && split_direct(p, end, years, fast, out))
         return true;
     memset(out, 0, sizeof *out);
     if (line.n < 16)
