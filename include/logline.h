@@ -102,6 +102,18 @@ bool logline_split(mc_str line, mc_year_ctx *years, mc_logline *out);
  * as an inner line, "time" being the wrapper's time. */
 bool logline_split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out);
 
+/* As logline_split_buf without the fixed-offset readings of the classic
+ * syslog line and stamp: the plain readings, the definition those give the
+ * same answers as (the test compares the two).  A wrapped line's inner line
+ * is read the usual way. */
+bool logline_split_plain(mc_str line, mc_year_ctx *years, mc_buf *scratch, mc_logline *out);
+
+/* Reads the RFC 3164 stamp at the start of s ("Nov 23 07:00:01", no year
+ * inferred: year 0) into *t: the bytes read, or 0.  fixed tries the fixed
+ * offsets of the classic stamp first, as every split does; without it only
+ * the plain reading, the definition, runs (the test compares the two). */
+size_t logline_rfc3164_stamp(mc_str s, bool fixed, mc_time *t);
+
 /* Parses "YYYY-MM-DD[Thh:mm[:ss]]" style times used on the command line.
  * Returns false on malformed input. */
 bool parse_iso_time(const char *s, mc_time *t);

@@ -56,6 +56,211 @@ START_TEST(test_month_names)
 }
 END_TEST
 
+/* Both readings of the RFC 3164 stamp at the start of s: the same bytes
+ * read and, when read, the same time; returns whether the fixed offsets
+ * read it. */
+static bool stamp_same(const char *s, size_t n)
+{
+    mc_time fixed, plain;
+    size_t a = logline_rfc3164_stamp(mc_str_make(s, n), true, &fixed);
+    size_t b = logline_rfc3164_stamp(mc_str_make(s, n), false, &plain);
+    ck_assert_msg(a == b, "'%.*s': fixed read %zu bytes, plain %zu", (int)n, s, a, b);
+    if (a != 0)
+        ck_assert_msg(memcmp(&fixed, &plain, sizeof fixed) == 0, "'%.*s': the times differ", (int)n, s);
+    return a == 15 && n >= 16 && s[15] == ' ';
+}
+
+/* The classic stamp read at its fixed offsets ("Nov 23 07:00:01 ") gives
+ * what the plain reading gives, on every line of the Postfix files of
+ * tests/data and the envelopes, and on a classic line with each of its
+ * first 17 bytes replaced by each of 24 bytes (separators, digits around
+ * the limits, letters, a control byte, a high byte): the mutations that
+ * keep the shape are read by both, the others by neither or by the plain
+ * reading alone (a fraction, a one-digit day).  Hand-checked values:
+ * "Feb 29 23:59:60" and "Nov  3 00:00:00" are read at the fixed offsets
+ * with their numbers, "Nov 24 07:60:00", "Nov 32 ..." by neither. */
+START_TEST(test_stamp_fixed_same)
+{
+    static const char *const files[] = {"/data/postfix/fail2ban-postfix.log",
+                                        "/data/postfix/hsn723-postfix_exporter-test.log",
+                                        "/data/postfix/kumina-postfix_exporter-test.log",
+                                        "/data/postfix/pflogsumm-go-sample.log",
+                                        "/data/postfix/pflogsumm-go-rfc3339.log",
+                                        "/data/postfix/sergeymakinen-postfix_exporter-mail.log",
+                                        "/data/sample.log",
+                                        "/data/envelopes/compose.log",
+                                        "/data/envelopes/shippers.log"};
+    size_t lines = 0, fixed = 0;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s%s", MC_TESTS_DIR, files[f]);
+        FILE *in = fopen(path, "r");
+        ck_assert_msg(in != NULL, "%s", path);
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while ((n = getline(&line, &cap, in)) > 0) {
+            /* Each line in a block of its exact size (ASan sees a read past it). */
+            char *copy = malloc((size_t)n);
+            ck_assert_ptr_nonnull(copy);
+            memcpy(copy, line, (size_t)n);
+            fixed += stamp_same(copy, (size_t)n);
+            lines++;
+            free(copy);
+        }
+        free(line);
+        fclose(in);
+    }
+    ck_assert_int_gt(lines, 1000);
+    ck_assert_int_gt(fixed, 500);
+
+    static const char base[] = "Nov 23 07:00:01 mx postfix/smtp[1]: x";
+    static const char bytes[] = " :.,/0123456789AaNov\t\x7f\x80-";
+    size_t kept = 0, plain_only = 0;
+    for (size_t i = 0; i < 17; i++) {
+        for (size_t b = 0; b < sizeof bytes - 1; b++) {
+            char line[sizeof base];
+            memcpy(line, base, sizeof base);
+            line[i] = bytes[b];
+            mc_time t;
+            bool any = logline_rfc3164_stamp(mc_str_make(line, sizeof base - 1), false, &t) != 0;
+            bool fast = stamp_same(line, sizeof base - 1);
+            kept += fast;
+            plain_only += any && !fast;
+        }
+    }
+    /* Kept, by position: the month's three letters 1 each (N, o, v), a
+     * space 1, the day's tens 4 (' ', 0-2: "33" is no day), its units 10,
+     * a space 1, the hour's tens 2 ("27" is no hour), its units 10, ':' 1,
+     * the minutes' tens 6, units 10, ':' 1, the seconds' tens 6 ("61" is
+     * none), units 10, a space 1, the host's first byte all 24: 90.  The
+     * plain reading alone: any of the 23 other bytes after the seconds
+     * (no fraction starts with a digit-less '.' or ','). */
+    ck_assert_uint_eq(kept, 90);
+    ck_assert_uint_eq(plain_only, 23);
+
+    mc_time t;
+    ck_assert(stamp_same("Feb 29 23:59:60 h p: x", 22));
+    ck_assert_uint_eq(logline_rfc3164_stamp(mc_str_cstr("Feb 29 23:59:60 h p: x"), true, &t), 15);
+    ck_assert(t.month == 2 && t.day == 29 && t.hour == 23 && t.min == 59 && t.sec == 60 && t.usec == -1);
+    ck_assert(stamp_same("Nov  3 00:00:00 h p: x", 22));
+    ck_assert_uint_eq(logline_rfc3164_stamp(mc_str_cstr("Nov  3 00:00:00 h p: x"), true, &t), 15);
+    ck_assert(t.month == 11 && t.day == 3 && t.hour == 0 && t.min == 0 && t.sec == 0);
+    ck_assert(!stamp_same("Nov 24 07:60:00 h p: x", 22));
+    ck_assert(!stamp_same("Nov 32 07:00:00 h p: x", 22));
+    ck_assert(!stamp_same("Nov 00 07:00:00 h p: x", 22));
+    ck_assert(!stamp_same("Nov 23 07:00:01.5 h p: x", 24));
+}
+END_TEST
+
+/* Both splits of one line, the usual one and the plain readings alone,
+ * each with a year context of its own that has seen the same lines: the
+ * same answer, the same split (the views at the same places) and the same
+ * year context after it.  Returns whether the line was split. */
+static mc_year_ctx fast_years, plain_years;
+static mc_buf fast_scratch, plain_scratch;
+static size_t split_lines, split_fixed;
+
+static bool split_same(const char *line, size_t n)
+{
+    mc_logline a, b;
+    /* Each line in a block of its exact size (ASan sees a read past it). */
+    char *exact = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(exact);
+    memcpy(exact, line, n);
+    bool x = logline_split_buf(mc_str_make(exact, n), &fast_years, &fast_scratch, &a);
+    bool y = logline_split_plain(mc_str_make(exact, n), &plain_years, &plain_scratch, &b);
+    ck_assert_msg(x == y, "'%.*s': split %d, plain %d", (int)n, line, x, y);
+    /* A JSON line's views point into each split's own scratch: the same
+     * place there; else the same place in the line. */
+    const mc_str *va[4] = {&a.host, &a.program, &a.pid, &a.message}, *vb[4] = {&b.host, &b.program, &b.pid, &b.message};
+    for (int f = 0; f < 4; f++) {
+        bool sa = fast_scratch.data && va[f]->p >= fast_scratch.data && va[f]->p <= fast_scratch.data + fast_scratch.len;
+        bool sb = plain_scratch.data && vb[f]->p >= plain_scratch.data && vb[f]->p <= plain_scratch.data + plain_scratch.len;
+        ck_assert_msg(sa == sb && va[f]->n == vb[f]->n, "'%.*s': field %d differs", (int)n, line, f);
+        if (sa)
+            ck_assert(va[f]->p - fast_scratch.data == vb[f]->p - plain_scratch.data);
+        else
+            ck_assert_msg(va[f]->p == vb[f]->p, "'%.*s': field %d differs", (int)n, line, f);
+    }
+    ck_assert_msg(a.form == b.form && a.wrapper == b.wrapper && memcmp(&a.time, &b.time, sizeof a.time) == 0,
+                  "'%.*s': the splits differ", (int)n, line);
+    ck_assert_msg(memcmp(&fast_years, &plain_years, sizeof fast_years) == 0, "'%.*s': the years differ", (int)n, line);
+    split_lines++;
+    split_fixed += x && a.form == LOGLINE_RFC3164;
+    free(exact);
+    return x;
+}
+
+static void split_data_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    split_same(line, n);
+}
+
+/* The classic syslog line read at its fixed offsets ("Nov 23 07:00:01 host
+ * program[pid]: message", split_classic) gives what the plain readings
+ * give, on every line of tests/data and on classic lines with each of
+ * their first 64 bytes replaced by each of 20 bytes (spaces, ':', '[',
+ * ']', digits, letters, a control and a high byte), removed, or the line
+ * cut there: hosts and pids of every length around the reads of 16 and 8
+ * bytes, no host, no pid, doubled spaces, Solaris' msgid.  The year
+ * contexts are compared after every line, so an inference made twice or
+ * left out fails too. */
+START_TEST(test_split_fast_same)
+{
+    year_ctx_init(&fast_years, 2026, 11, 30);
+    year_ctx_init(&plain_years, 2026, 11, 30);
+    mc_buf_init(&fast_scratch);
+    mc_buf_init(&plain_scratch);
+    split_lines = split_fixed = 0;
+    test_each_data_line(split_data_line, NULL);
+    ck_assert_uint_gt(split_lines, 10000);
+    ck_assert_uint_gt(split_fixed, 1000);
+
+    static const char *const lines[] = {
+        "Nov 23 07:00:01 mx postfix/smtp[59946]: 538D4B10C51: to=<a@b.c>, status=sent (250 ok)",
+        "Dec 31 23:59:59 mail.example.org postfix/smtpd[1]: connect from unknown[192.0.2.1]",
+        "Jan  1 00:00:00 h p[1234567]: x",
+        "Mar  9 12:00:00 host0123456789a postfix/qmgr[12345678]: 1A2B: removed",
+        "Nov 23 07:00:01 sol sendmail[1234]: [ID 801593 mail.info] x: to=<a@b>",
+        "Nov 23 07:00:01 mx postfix/smtp: 538D4B10C51: to=<a@b.c>",
+        "Nov 23 07:00:01 postfix/smtp[12]: no host here, the tag comes first",
+    };
+    static const char bytes[] = " :[]0123456789aZ/.\t\x80";
+    for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
+        size_t n = strlen(lines[k]);
+        ck_assert(split_same(lines[k], n));
+        char line[128];
+        for (size_t at = 0; at < n && at < 64; at++) {
+            for (size_t b = 0; b < sizeof bytes - 1; b++) {
+                memcpy(line, lines[k], n);
+                line[at] = bytes[b];
+                split_same(line, n);
+            }
+            memcpy(line, lines[k], at);
+            memcpy(line + at, lines[k] + at + 1, n - at - 1);
+            split_same(line, n - 1);
+            split_same(lines[k], at);
+        }
+    }
+    /* Hand-checked: the first line's fields, as built. */
+    mc_logline ll;
+    mc_year_ctx y;
+    year_ctx_init(&y, 2026, 11, 30);
+    const char *l0 = lines[0];
+    ck_assert(logline_split_buf(mc_str_cstr(l0), &y, &fast_scratch, &ll));
+    ck_assert(ll.form == LOGLINE_RFC3164 && ll.time.month == 11 && ll.time.day == 23 && ll.time.hour == 7 &&
+              ll.time.sec == 1 && ll.time.year == 2026);
+    ck_assert(ll.host.p == l0 + 16 && ll.host.n == 2);
+    ck_assert(ll.program.p == l0 + 19 && ll.program.n == 12);
+    ck_assert(ll.pid.p == l0 + 32 && ll.pid.n == 5);
+    ck_assert(ll.message.p == l0 + 40 && ll.message.n == strlen(l0) - 40);
+    mc_buf_free(&fast_scratch);
+    mc_buf_free(&plain_scratch);
+}
+END_TEST
+
 /* The tag's end is found 16 bytes a step: program names of every length
  * around the step, with a pid, without one, and cut off (no ':'), give
  * the program, pid and message the line was built from.  Each line is
@@ -762,6 +967,8 @@ static Suite *logline_suite(void)
     tcase_add_test(tc, test_scan_wrapped);
     tcase_add_test(tc, test_tag_every_length);
     tcase_add_test(tc, test_month_names);
+    tcase_add_test(tc, test_stamp_fixed_same);
+    tcase_add_test(tc, test_split_fast_same);
     suite_add_tcase(s, tc);
     return s;
 }
