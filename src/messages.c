@@ -878,10 +878,9 @@ void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str 
 
 /* lookup past its memo (the memo's slot for mix did not answer): the
  * index, and a new message.  Out of line: the memo's answer (most
- * lookups, 85% of Postfix's) runs on a few cache lines of code, not on
- * this function's (issue 18 item 8: by time the extras cost more than by
- * instructions, and cachegrind put most of the difference in the
- * instruction cache; docs/BENCHMARKS.md, pfx24). */
+ * lookups, 85% of Postfix's) then saves and restores no registers for
+ * this part's work, and runs on fewer cache lines of code
+ * (docs/BENCHMARKS.md, pfx24). */
 static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, mc_str host, mc_str program, mc_str queue_id,
                                                          int64_t now, bool create, mc_msg_figures *fig, uint32_t *at,
                                                          uint64_t mix, memo_slot *memo)
