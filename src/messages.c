@@ -473,7 +473,7 @@ static size_t instance_len(mc_str program)
  * short, and a call to memcpy costs more than the copy (from 4 to 16
  * bytes: two loads and two stores, each within the n bytes; 1 to 3: three
  * bytes). */
-static void copy_short(char *dst, const char *src, size_t n)
+static inline __attribute__((always_inline)) void copy_short(char *dst, const char *src, size_t n)
 {
     if (n >= 8 && n <= 16) {
         uint64_t x, y;
