@@ -283,15 +283,26 @@ static void entry_set_times(mc_messages *m, msg_entry *e, int64_t first, int64_t
     w->last = last;
 }
 
-/* An entry heard of at now: its last time grows to now. */
-static void entry_touch(mc_messages *m, msg_entry *e, int64_t now)
+/* entry_touch past a narrow entry's offset: a wide entry, or a time
+ * whose offset does not fit (it makes the entry wide). */
+static __attribute__((noinline)) void entry_touch_wide(mc_messages *m, msg_entry *e, int64_t now)
+{
+    if (now > entry_last(m, e))
+        (e->wide ? entry_wide(e) : entry_widen(m, e, 0))->last = now;
+}
+
+/* An entry heard of at now: its last time grows to now.  Inlined: a
+ * memo's answer (most lookups) touches its entry, and the call cost a
+ * fifth of that answer (docs/BENCHMARKS.md, pfx24). */
+static inline __attribute__((always_inline)) void entry_touch(mc_messages *m, msg_entry *e, int64_t now)
 {
     uint32_t off;
     if (!e->wide && time_offset(m, now, &off)) {
         if (off > e->last)
             e->last = off;
-    } else if (now > entry_last(m, e))
-        (e->wide ? entry_wide(e) : entry_widen(m, e, 0))->last = now;
+    } else {
+        entry_touch_wide(m, e, now);
+    }
 }
 
 /* Frees an entry's wide record and puts pool entry i on the free list
@@ -460,8 +471,9 @@ static size_t instance_len(mc_str program)
 
 /* Copies n bytes from src to dst: a host, an instance or a queue id is
  * short, and a call to memcpy costs more than the copy (from 4 to 16
- * bytes: two loads and two stores, each within the n bytes). */
-static void copy_short(char *dst, const char *src, size_t n)
+ * bytes: two loads and two stores, each within the n bytes; 1 to 3: three
+ * bytes). */
+static inline __attribute__((always_inline)) void copy_short(char *dst, const char *src, size_t n)
 {
     if (n >= 8 && n <= 16) {
         uint64_t x, y;
@@ -471,6 +483,10 @@ static void copy_short(char *dst, const char *src, size_t n)
         uint32_t x, y;
         memcpy(&x, src, 4), memcpy(&y, src + n - 4, 4);
         memcpy(dst, &x, 4), memcpy(dst + n - 4, &y, 4);
+    } else if (n >= 1 && n < 4) {
+        /* A short host name: its first, middle and last bytes are all of it. */
+        char x = src[0], y = src[n / 2], z = src[n - 1];
+        dst[0] = x, dst[n / 2] = y, dst[n - 1] = z;
     } else if (n) {
         memcpy(dst, src, n);
     }
@@ -728,6 +744,29 @@ static bool key_plain(const char *k, size_t kn)
     return nl == 3;
 }
 
+/* Whether the n bytes at a and b are the same, as mc_same_bytes answers,
+ * always inlined and also for fewer than 4 bytes (a short host name):
+ * there mc_same_bytes calls memcmp, and GCC kept it out of line, ~30
+ * instructions of a memo's answer for the host (docs/BENCHMARKS.md, pfx24). */
+static inline __attribute__((always_inline)) bool same_short(const char *a, const char *b, size_t n)
+{
+    if (n < 4)
+        return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y, u, v;
+        memcpy(&x, a, 8), memcpy(&y, b, 8);
+        memcpy(&u, a + n - 8, 8), memcpy(&v, b + n - 8, 8);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    if (n < 8) {
+        uint32_t x, y, u, v;
+        memcpy(&x, a, 4), memcpy(&y, b, 4);
+        memcpy(&u, a + n - 4, 4), memcpy(&v, b + n - 4, 4);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /* Whether the entry is the message of host, program and queue id: its
  * key compared whole, as make_key would have made it.  A plain key (see
  * key_plain) needs no '/' looked for in the program: its instance is the
@@ -754,9 +793,8 @@ static bool entry_is(const msg_entry *e, mc_str host, mc_str program, mc_str que
             return false;
     }
     const char *k = entry_key(e);
-    return mc_same_bytes(k + hn + inst + 2, queue_id.p, queue_id.n) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
-           k[kn - 1] == '\n' && (hn == 0 || mc_same_bytes(k, host.p, hn)) &&
-           (inst == 0 || mc_same_bytes(k + hn + 1, program.p, inst));
+    return same_short(k + hn + inst + 2, queue_id.p, queue_id.n) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
+           k[kn - 1] == '\n' && same_short(k, host.p, hn) && same_short(k + hn + 1, program.p, inst);
 }
 
 /* The index slot of pool entry i (which is in the table). */
@@ -838,26 +876,15 @@ void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str 
     prefetch_slot_of(m, host, program, queue_id, mix);
 }
 
-/* The entry of a key, created when missing (NULL when the key is too long
- * or missing and not to be created); *at its pool position.  mix: the
- * queue id's memo_mix when the caller has it (NULL: made here). */
-static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
-                         bool create, mc_msg_figures *fig, uint32_t *at, const uint64_t *given_mix)
+/* lookup past its memo (the memo's slot for mix did not answer): the
+ * index, and a new message.  Out of line: the memo's answer (most
+ * lookups, 85% of Postfix's) then saves and restores no registers for
+ * this part's work, and runs on fewer cache lines of code
+ * (docs/BENCHMARKS.md, pfx24). */
+static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, mc_str host, mc_str program, mc_str queue_id,
+                                                         int64_t now, bool create, mc_msg_figures *fig, uint32_t *at,
+                                                         uint64_t mix, memo_slot *memo)
 {
-    int64_t now = seconds_of(m, t);
-    if (now > m->now)
-        m->now = now;
-    uint64_t mix = given_mix ? *given_mix : memo_mix(queue_id);
-    memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
-    if (memo->pos1 && memo->tag == (uint32_t)mix) {
-        msg_entry *e = entry_at(m, memo->pos1 - 1);
-        if (entry_is(e, host, program, queue_id)) {
-            entry_touch(m, e, now);
-            e->dirty = true;
-            *at = memo->pos1 - 1;
-            return e;
-        }
-    }
     /* The key and its hash from the hint when messages_prefetch_slot made
      * them for this very key (it makes none for a small index), else built
      * and hashed here. */
@@ -906,6 +933,29 @@ static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str que
     *at = i;
     *memo = (memo_slot){.pos1 = i + 1, .tag = (uint32_t)mix};
     return e;
+}
+
+/* The entry of a key, created when missing (NULL when the key is too long
+ * or missing and not to be created); *at its pool position.  mix: the
+ * queue id's memo_mix when the caller has it (NULL: made here). */
+static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
+                         bool create, mc_msg_figures *fig, uint32_t *at, const uint64_t *given_mix)
+{
+    int64_t now = seconds_of(m, t);
+    if (now > m->now)
+        m->now = now;
+    uint64_t mix = given_mix ? *given_mix : memo_mix(queue_id);
+    memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix) {
+        msg_entry *e = entry_at(m, memo->pos1 - 1);
+        if (entry_is(e, host, program, queue_id)) {
+            entry_touch(m, e, now);
+            e->dirty = true;
+            *at = memo->pos1 - 1;
+            return e;
+        }
+    }
+    return lookup_index(m, host, program, queue_id, now, create, fig, at, mix, memo);
 }
 
 /* Removes the message of a slot, shifting its chain back so that lookups

@@ -1501,6 +1501,51 @@ static uint64_t coll_hash(const void *p, size_t n)
     return h;
 }
 
+/* Hosts and instances of 0 to 3 bytes (memo's compare of a short field,
+ * pfx24): one queue id on each of these hosts and instances is a message
+ * of its own, each differing from another in its first, middle or last
+ * byte only; an outcome on each, in an order where the memo holds
+ * another of them, finds its own sender. */
+START_TEST(test_short_fields)
+{
+    static const char *const hosts[] = {"", "a", "b", "ab", "ax", "xb", "abc", "xbc", "axc", "abx"};
+    static const char *const programs[] = {"p/smtp", "q/smtp", "pq/smtp", "pqr/smtp", "pxr/smtp", "postfix/smtp"};
+    enum { NH = sizeof hosts / sizeof hosts[0], NP = sizeof programs / sizeof programs[0] };
+    mc_messages *m = messages_new(0, 0);
+    mc_msg_figures fig = {0};
+    char sender[64];
+    for (int h = 0; h < NH; h++)
+        for (int p = 0; p < NP; p++) {
+            snprintf(sender, sizeof sender, "s%d-%d@example.org", h, p);
+            mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr(hosts[h]),
+                         .program = mc_str_cstr(programs[p]), .queue_id = mc_str_cstr("4F2A1B3C9D"),
+                         .sender = mc_str_cstr(sender), .has_sender = true, .size = -1};
+            messages_fact(m, &f, &fig);
+        }
+    ck_assert_uint_eq(messages_in_flight(m), NH * NP);
+    /* Each pair twice: after its neighbour in the list (one byte apart)
+     * and after itself (the memo's own answer). */
+    for (int round = 0; round < 2; round++)
+        for (int h = 0; h < NH; h++)
+            for (int p = 0; p < NP; p++) {
+                int hh = round ? h : (h + 1) % NH, pp = round ? p : (p + 1) % NP;
+                for (int k = 0; k < 2; k++) {
+                    int eh = k ? h : hh, ep = k ? p : pp;
+                    mc_event ev = {.time = at_second(2), .host = mc_str_cstr(hosts[eh]),
+                                   .program = mc_str_cstr(programs[ep]), .status = mc_str_cstr("deferred"),
+                                   .queue_id = mc_str_cstr("4F2A1B3C9D")};
+                    messages_event(m, &ev, &fig);
+                    snprintf(sender, sizeof sender, "s%d-%d@example.org", eh, ep);
+                    ck_assert(ev.sender.p != NULL);
+                    ck_assert(mc_str_eq(ev.sender, sender));
+                }
+            }
+    ck_assert_uint_eq(messages_in_flight(m), NH * NP);
+    ck_assert_uint_eq(fig.deferred, NH * NP);
+    messages_free(m);
+}
+END_TEST
+
 /* Message i of test_hashed_ahead: four keys to a queue id (two hosts, two
  * instances, each pair one byte apart), its sender "h<i>@hint.example". */
 static void hint_names(int i, char *host, char *program, char *qid, char *sender)
@@ -1649,6 +1694,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_instance_of_program);
     tcase_add_test(tc, test_hash_switch);
     tcase_add_test(tc, test_hashed_ahead);
+    tcase_add_test(tc, test_short_fields);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
