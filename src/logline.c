@@ -905,7 +905,7 @@ static bool journal_time(mc_str s, mc_time *t)
     return utc_time((time_t)(us / 1000000ULL), (int)(us % 1000000ULL), t);
 }
 
-static bool split_inner(const char *p, const char *end, mc_year_ctx *years, const mc_time *wrap,
+static bool split_inner(const char *p, const char *end, mc_year_ctx *years, const mc_time *wrap, bool fast,
                         mc_logline *out);
 
 /* Docker's json-file entry, once decoded: the "log" string is a line the
@@ -913,7 +913,7 @@ static bool split_inner(const char *p, const char *end, mc_year_ctx *years, cons
  * of a line over 16 KiB that Docker split: it is not read (the caller counts
  * it when it carries an outcome marker), since a cut message would give a
  * wrong event. */
-static bool docker_json(mc_str log, mc_str stamp, mc_year_ctx *years, mc_logline *out)
+static bool docker_json(mc_str log, mc_str stamp, mc_year_ctx *years, bool fast, mc_logline *out)
 {
     if (log.n == 0 || log.p[log.n - 1] != '\n')
         return false;
@@ -924,7 +924,7 @@ static bool docker_json(mc_str log, mc_str stamp, mc_year_ctx *years, mc_logline
     const char *q = stamp.p;
     if (stamp.n == 0 || !parse_rfc3339_stamp(&q, stamp.p + stamp.n, false, &wrap) || q != stamp.p + stamp.n)
         wrap.valid = false;
-    if (!split_inner(log.p, log.p + log.n, years, &wrap, out))
+    if (!split_inner(log.p, log.p + log.n, years, &wrap, fast, out))
         return false;
     out->wrapper = LOGWRAP_DOCKER_JSON;
     return true;
@@ -932,7 +932,8 @@ static bool docker_json(mc_str log, mc_str stamp, mc_year_ctx *years, mc_logline
 
 /* Reads a journalctl -o json line (time, host, program, message) or a
  * Docker json-file line (its "log" read as an inner line). */
-static bool parse_json_line(const char *p, const char *end, mc_year_ctx *years, mc_buf *buf, mc_logline *out)
+static bool parse_json_line(const char *p, const char *end, mc_year_ctx *years, mc_buf *buf, bool fast,
+                            mc_logline *out)
 {
     /* Offsets into buf, taken as each field is decoded; the views are made
      * at the end, since appending may move buf->data. */
@@ -988,7 +989,7 @@ static bool parse_json_line(const char *p, const char *end, mc_year_ctx *years, 
 
 #define JVIEW(f) (have[f] ? mc_str_make(buf->data + off[f], len[f]) : MC_STR_NULL)
     if (!have[JF_MESSAGE])
-        return have[JF_LOG] && docker_json(JVIEW(JF_LOG), JVIEW(JF_TIME), years, out);
+        return have[JF_LOG] && docker_json(JVIEW(JF_LOG), JVIEW(JF_TIME), years, fast, out);
     out->form = LOGLINE_JOURNAL;
     out->message = JVIEW(JF_MESSAGE);
     out->program = have[JF_IDENT] ? JVIEW(JF_IDENT) : JVIEW(JF_COMM);
@@ -1160,16 +1161,17 @@ static bool wrapper_year(const mc_time *wrap, mc_logline *out)
  * inner line's stamp wins when it has one: it is the MTA's clock, while the
  * wrapper's is when a collector read the line.  Without one, the wrapper's
  * time goes with a bare "program[pid]: message", and `docker logs -t`'s
- * stamp may come first. */
-static bool split_inner(const char *p, const char *end, mc_year_ctx *years, const mc_time *wrap,
+ * stamp may come first.  fast: as split_direct's (false: the plain
+ * readings alone, inside a wrapper too, for test_logline). */
+static bool split_inner(const char *p, const char *end, mc_year_ctx *years, const mc_time *wrap, bool fast,
                         mc_logline *out)
 {
-    if (split_direct(p, end, years, true, out))
+    if (split_direct(p, end, years, fast, out))
         return wrapper_year(wrap, out);
     mc_time t = *wrap;
     const char *q = p;
     if (!t.valid && p < end && is_digit(*p) && parse_rfc3339_stamp(&q, end, false, &t) && expect(&q, end, ' ')) {
-        if (split_direct(q, end, years, true, out))
+        if (split_direct(q, end, years, fast, out))
             return wrapper_year(&t, out);
         p = q;
     }
@@ -1206,7 +1208,7 @@ static bool is_name_char(char c)
 #define COMPOSE_NAME_MAX 256
 
 /* docker compose logs: "name_1    | line" (v1), "name-1  | line" (v2). */
-static bool parse_compose(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
+static bool parse_compose(const char *p, const char *end, mc_year_ctx *years, bool fast, mc_logline *out)
 {
     const char *q = skip_sgr(p, end), *name = q;
     while (q < end && q - name < COMPOSE_NAME_MAX && is_name_char(*q))
@@ -1220,7 +1222,7 @@ static bool parse_compose(const char *p, const char *end, mc_year_ctx *years, mc
     if (q < end && *q == ' ')
         q++;
     mc_time none = {0};
-    if (!split_inner(q, end, years, &none, out))
+    if (!split_inner(q, end, years, &none, fast, out))
         return false;
     out->wrapper = LOGWRAP_COMPOSE;
     return true;
@@ -1230,7 +1232,7 @@ static bool parse_compose(const char *p, const char *end, mc_year_ctx *years, mc
  * a fragment of a line the runtime split (over 16 KiB): like Docker's, it
  * is not read.  Without the stream word, a stamp then a line is what
  * `docker logs -t` writes. */
-static bool parse_cri(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
+static bool parse_cri(const char *p, const char *end, mc_year_ctx *years, bool fast, mc_logline *out)
 {
     mc_time t = {0};
     const char *q = p;
@@ -1246,7 +1248,7 @@ static bool parse_cri(const char *p, const char *end, mc_year_ctx *years, mc_log
         q = te + 1;
         how = LOGWRAP_CRI;
     }
-    if (!split_inner(q, end, years, &t, out))
+    if (!split_inner(q, end, years, &t, fast, out))
         return false;
     out->wrapper = how;
     return true;
@@ -1262,7 +1264,7 @@ static bool parse_cri(const char *p, const char *end, mc_year_ctx *years, mc_log
 #define TAI64_UNIX_OFFSET (4611686018427387904ULL + 10ULL)
 
 /* daemontools, s6, runit: "@4000000063f0a1b20c1d2e3f line". */
-static bool parse_tai64n(const char *p, const char *end, mc_year_ctx *years, mc_logline *out)
+static bool parse_tai64n(const char *p, const char *end, mc_year_ctx *years, bool fast, mc_logline *out)
 {
     if (end - p < 26 || p[25] != ' ')
         return false;
@@ -1281,7 +1283,7 @@ static bool parse_tai64n(const char *p, const char *end, mc_year_ctx *years, mc_
         return false;
     mc_time t;
     if (!utc_time((time_t)(secs - TAI64_UNIX_OFFSET), (int)(nano / 1000), &t) ||
-        !split_inner(p + 26, end, years, &t, out))
+        !split_inner(p + 26, end, years, &t, fast, out))
         return false;
     out->wrapper = LOGWRAP_TAI64N;
     return true;
@@ -1322,13 +1324,13 @@ static inline bool split_buf(mc_str line, mc_year_ctx *years, mc_buf *scratch, b
         return false;
     bool ok;
     if (*p == '{')
-        ok = scratch != NULL && parse_json_line(p, end, years, scratch, out);
+        ok = scratch != NULL && parse_json_line(p, end, years, scratch, fast, out);
     else if (*p == '@')
-        ok = parse_tai64n(p, end, years, out);
-    else if (is_digit(*p) && parse_cri(p, end, years, out))
+        ok = parse_tai64n(p, end, years, fast, out);
+    else if (is_digit(*p) && parse_cri(p, end, years, fast, out))
         return true;
     else
-        ok = parse_compose(p, end, years, out) || (memset(out, 0, sizeof *out), parse_unstamped(p, end, out));
+        ok = parse_compose(p, end, years, fast, out) || (memset(out, 0, sizeof *out), parse_unstamped(p, end, out));
     if (!ok)
         memset(out, 0, sizeof *out);
     return ok;

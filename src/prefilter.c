@@ -1061,8 +1061,8 @@ __attribute__((target("avx2"))) static inline uint32_t filter_byte(const unsigne
 }
 
 /* Sets the bit of every literal of the filter's set found in the n bytes
- * at t: 32 places a step, the last step's bytes copied out first (so no
- * load reads past the text). */
+ * at t: 32 places a step; the rest from the block that ends the text, or
+ * for a text under 34 bytes from a zeroed copy (no load reads past it). */
 __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *f, const unsigned char *t, size_t n,
                                                       uint64_t *bits)
 {
@@ -1098,7 +1098,8 @@ __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *
                 bits[f->single_id[k] / 64] |= 1ULL << (f->single_id[k] % 64);
         }
         uint32_t keep = skip >= 32 ? 0 : UINT32_MAX << skip;
-        for (uint32_t c = filter_block(nib, t + s) & keep; c; c &= c - 1)
+        /* keep is 0 when the loop ended at n - 2 (n = 34 + 32k): no block. */
+        for (uint32_t c = keep ? filter_block(nib, t + s) & keep : 0; c; c &= c - 1)
             filter_check(f, t, n, s + (size_t)__builtin_ctz(c), bits);
         if (f->two_first[t[n - 2] / 64] >> (t[n - 2] % 64) & 1)
             filter_check(f, t, n, n - 2, bits);

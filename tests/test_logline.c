@@ -226,6 +226,12 @@ START_TEST(test_split_fast_same)
         "Nov 23 07:00:01 sol sendmail[1234]: [ID 801593 mail.info] x: to=<a@b>",
         "Nov 23 07:00:01 mx postfix/smtp: 538D4B10C51: to=<a@b.c>",
         "Nov 23 07:00:01 postfix/smtp[12]: no host here, the tag comes first",
+        /* The classic line inside each wrapper (the plain readings read it
+         * plainly there too): compose, CRI, TAI64N and Docker's json-file. */
+        "mail_1    | Nov 23 07:00:01 mx postfix/smtp[59946]: 538D4B10C51: to=<a@b.c>, status=sent (250 ok)",
+        "2024-11-23T07:00:01.123456789Z stdout F Nov 23 07:00:01 mx postfix/qmgr[12]: 538D4B10C51: removed",
+        "@4000000063f0a1b20c1d2e3f Dec 31 23:59:59 mx postfix/qmgr[12]: 1A2B: removed",
+        "{\"log\":\"Nov 23 07:00:01 mx postfix/smtp[1]: 1A2B: removed\\n\",\"time\":\"2024-11-23T07:00:01.5Z\"}",
     };
     static const char bytes[] = " :[]0123456789aZ/.\t\x80";
     for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
@@ -256,6 +262,11 @@ START_TEST(test_split_fast_same)
     ck_assert(ll.program.p == l0 + 19 && ll.program.n == 12);
     ck_assert(ll.pid.p == l0 + 32 && ll.pid.n == 5);
     ck_assert(ll.message.p == l0 + 40 && ll.message.n == strlen(l0) - 40);
+    /* And the compose line's inner line, read by split_classic there. */
+    const char *l7 = lines[7];
+    ck_assert(logline_split_buf(mc_str_cstr(l7), &y, &fast_scratch, &ll));
+    ck_assert(ll.form == LOGLINE_RFC3164 && ll.wrapper == LOGWRAP_COMPOSE && ll.time.day == 23);
+    ck_assert(ll.host.p == l7 + 28 && ll.host.n == 2 && ll.pid.p == l7 + 44 && ll.pid.n == 5);
     mc_buf_free(&fast_scratch);
     mc_buf_free(&plain_scratch);
 }
