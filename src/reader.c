@@ -349,6 +349,14 @@ static mc_reader *reader_new(int fd, bool own, const char *name)
     r->name = mc_xstrdup(name);
     r->buf = mc_xmalloc(BUF_SIZE);
     r->have_st = fstat(fd, &r->st) == 0;
+#if defined(F_SETPIPE_SZ)
+    /* A pipe (`tail -F | mailcodes ingest -`) holds 64 KiB by default: the
+     * writer and this reader then wake each other every 64 KiB.  A larger
+     * one (as far as fs.pipe-max-size allows; refused is harmless) lets
+     * each read take up to a READ_CHUNK. */
+    if (r->have_st && S_ISFIFO(r->st.st_mode))
+        (void)fcntl(fd, F_SETPIPE_SZ, READ_CHUNK * 4);
+#endif
     return r;
 }
 

@@ -288,6 +288,41 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/* A pipe is read in large reads: the reader asks for a pipe of 1 MiB (the
+ * default 64 KiB made `cat | mailcodes report -` wake the writer every
+ * 64 KiB, a third slower than the file).  As root or within
+ * fs.pipe-max-size (1 MiB by default) the pipe grows; the lines read
+ * through it are the lines written. */
+START_TEST(test_pipe_grows)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    ck_assert_int_lt(fcntl(fds[0], F_GETPIPE_SZ), 1048576); /* 64 KiB, or a page past a user's quota */
+    const char text[] = "Nov 23 07:00:01 mx postfix/qmgr[1]: 1A2B: removed\nsecond line\n";
+    ck_assert_int_eq(write(fds[1], text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fds[1]);
+    char err[256];
+    mc_reader *r = reader_open_fd(fds[0], "(pipe)", err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+    long max = 0;
+    if (f) {
+        ck_assert_int_eq(fscanf(f, "%ld", &max), 1);
+        fclose(f);
+    }
+    if (geteuid() == 0 || max >= 1048576)
+        ck_assert_int_eq(fcntl(fds[0], F_GETPIPE_SZ), 1048576);
+    mc_str line;
+    ck_assert_int_eq(reader_next(r, &line), 1);
+    ck_assert(line.n == 49 && memcmp(line.p, text, 49) == 0);
+    ck_assert_int_eq(reader_next(r, &line), 1);
+    ck_assert(line.n == 11 && memcmp(line.p, "second line", 11) == 0);
+    ck_assert_int_eq(reader_next(r, &line), 0);
+    reader_close(r);
+    close(fds[0]);
+}
+END_TEST
+
 /* An over-long line that has not ended (a follow or a stop inside it) is
  * neither counted nor passed by the offset: a resume starts at the line. */
 START_TEST(test_unended_long_line_keeps_offset)
@@ -426,6 +461,7 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, test_garbage_and_empty);
     tcase_add_test(tc, test_skip_to_offset);
     tcase_add_test(tc, test_open_errors);
+    tcase_add_test(tc, test_pipe_grows);
     tcase_add_test(tc, test_unended_long_line_keeps_offset);
     tcase_add_test(tc, test_gzip_error_with_stale_errno);
     suite_add_tcase(s, tc);
