@@ -367,7 +367,7 @@ static const mc_mta_rules *find_mta(mc_parser *p, mc_str program, int *daemon)
     size_t n = program.n;
     size_t slot = (n * 7u + u[n - 1] * 3u + u[n / 2]) & (MC_PROGRAM_MEMO - 1);
     mc_program_memo *e = &p->program_memo[slot];
-    if (e->n == n && memcmp(e->name, program.p, n) == 0) {
+    if (e->n == n && mc_same_bytes(e->name, program.p, n)) {
         *daemon = e->daemon;
         return e->mta;
     }
