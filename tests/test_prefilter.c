@@ -732,6 +732,67 @@ START_TEST(test_big_set_like_definition)
 }
 END_TEST
 
+/* Exact sets of random literals (2 to 12 bytes, among them bytes past
+ * ASCII and DEL, alike first bytes in families), scanned by the byte
+ * filter where the CPU has AVX2, whose buckets are placed by the set's
+ * own prints (place_prints): random texts with literals planted whole
+ * and with one byte changed, against the definition.  A placement that
+ * left a print out of its bucket's nibbles would miss its literal. */
+START_TEST(test_filter_sets_like_definition)
+{
+    static const char bytes[] = "aAbB =<>-*.:;,[]()T0129\x7f\x80\xc3\xa9\xff";
+    uint32_t seed = 2626;
+    size_t found = 0, filtered = 0;
+    for (size_t set = 0; set < 60; set++) {
+        size_t count = 3 + set * 4, families = 1 + set % 9;
+        char lits[250][13];
+        mc_litset *ls = litset_new_exact();
+        for (size_t i = 0; i < count; i++) {
+            seed = seed * 1103515245u + 12345u;
+            size_t len = 2 + (seed >> 16) % 11;
+            for (size_t k = 0; k < len; k++) {
+                seed = seed * 1103515245u + 12345u;
+                lits[i][k] = bytes[(seed >> 16) % (sizeof bytes - 1)];
+            }
+            /* Families: literals that share their first byte or two. */
+            lits[i][0] = bytes[(i % families) * 3 % (sizeof bytes - 1)];
+            if (i % 2 == 0)
+                lits[i][1] = bytes[(i % families) * 5 % (sizeof bytes - 1)];
+            lits[i][len] = '\0';
+            litset_add(ls, lits[i]);
+        }
+        litset_build(ls);
+        filtered += litset_filtered(ls);
+        for (size_t round = 0; round < 200; round++) {
+            char text[300];
+            size_t len = round % 120 + 1;
+            for (size_t k = 0; k < len; k++) {
+                seed = seed * 1103515245u + 12345u;
+                text[k] = bytes[(seed >> 16) % (sizeof bytes - 1)];
+            }
+            for (size_t put = 0; put < 3; put++) {
+                seed = seed * 1103515245u + 12345u;
+                const char *lit = lits[(seed >> 8) % count];
+                size_t n = strlen(lit);
+                if (n > len)
+                    continue;
+                size_t at = (seed >> 20) % (len - n + 1);
+                memcpy(text + at, lit, n);
+                if (put == 2)
+                    text[at + (seed >> 4) % n] ^= 1;
+            }
+            compare_definition(ls, true, text, len, &found);
+        }
+        litset_free(ls);
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2"))
+        ck_assert_uint_eq(filtered, 60);
+#endif
+    ck_assert_uint_gt(found, 10000);
+}
+END_TEST
+
 static Suite *prefilter_suite(void)
 {
     Suite *s = suite_create("prefilter");
@@ -748,6 +809,7 @@ static Suite *prefilter_suite(void)
     tcase_add_test(tc, test_firstlit_like_plain);
     tcase_add_test(tc, test_rules_sets_like_definition);
     tcase_add_test(tc, test_big_set_like_definition);
+    tcase_add_test(tc, test_filter_sets_like_definition);
     suite_add_tcase(s, tc);
     return s;
 }
