@@ -811,6 +811,7 @@ typedef struct {
 
 struct litfilter {
     uint8_t nib[2][6][16];     /* 16 buckets, 8 a table: [t][2k] bucket bits by the low nibble of byte k, [t][2k + 1] by the high */
+    uint8_t wide[2][6][32];    /* each table twice, as filter_block loads it (no broadcast a text) */
     filter_lit *lits;          /* sorted by key */
     filter_slot *slots;        /* open addressing by key_slot, count 0: empty */
     uint64_t prints[64];       /* print_bit of each literal's first three bytes (two, tagged 1 << 24, for a two-byte one) */
@@ -1067,6 +1068,11 @@ static struct litfilter *filter_new(const mc_litset *ls)
     }
     free(bucket);
     free(prints);
+    for (int t = 0; t < 2; t++)
+        for (int j = 0; j < 6; j++) {
+            memcpy(f->wide[t][j], f->nib[t][j], 16);
+            memcpy(f->wide[t][j] + 16, f->nib[t][j], 16);
+        }
     /* The keys' slots, at most a quarter full. */
     size_t n_slots = 16;
     while (n_slots < 4 * n)
@@ -1147,21 +1153,23 @@ static inline void filter_check(const struct litfilter *f, const unsigned char *
 /* The candidates among the 32 places starting at q (whose 34 bytes are
  * readable): bit j when q[j], q[j + 1], q[j + 2] may begin a literal
  * (some bucket of either table has all six nibbles). */
-__attribute__((target("avx2"))) static inline uint32_t filter_block(const __m256i nib[2][6], const unsigned char *q)
+__attribute__((target("avx2"))) static inline uint32_t filter_block(const uint8_t wide[2][6][32], const unsigned char *q)
 {
+#define NIB(t, j) _mm256_loadu_si256((const __m256i *)(const void *)wide[t][j])
     const __m256i low = _mm256_set1_epi8(0x0f);
     __m256i hit0 = _mm256_set1_epi8((char)0xff), hit1 = hit0;
     for (int k = 0; k < 3; k++) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(q + k));
         __m256i lo = _mm256_and_si256(v, low), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(nib[0][2 * k], lo));
-        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(nib[0][2 * k + 1], hi));
-        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(nib[1][2 * k], lo));
-        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(nib[1][2 * k + 1], hi));
+        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(NIB(0, 2 * k), lo));
+        hit0 = _mm256_and_si256(hit0, _mm256_shuffle_epi8(NIB(0, 2 * k + 1), hi));
+        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(NIB(1, 2 * k), lo));
+        hit1 = _mm256_and_si256(hit1, _mm256_shuffle_epi8(NIB(1, 2 * k + 1), hi));
     }
     __m256i zero = _mm256_setzero_si256();
     __m256i none = _mm256_and_si256(_mm256_cmpeq_epi8(hit0, zero), _mm256_cmpeq_epi8(hit1, zero));
     return ~(uint32_t)_mm256_movemask_epi8(none);
+#undef NIB
 }
 
 /* The places among the 32 at q holding byte c. */
@@ -1177,10 +1185,6 @@ __attribute__((target("avx2"))) static inline uint32_t filter_byte(const unsigne
 __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *f, const unsigned char *t, size_t n,
                                                       uint64_t *bits)
 {
-    __m256i nib[2][6];
-    for (int b = 0; b < 2; b++)
-        for (int k = 0; k < 6; k++)
-            nib[b][k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->nib[b][k]));
     /* The one-byte literals still to find. */
     uint32_t singles = (1u << f->n_single) - 1;
     size_t i = 0;
@@ -1192,7 +1196,7 @@ __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *
                 singles &= ~(1u << k);
             }
         }
-        for (uint32_t c = filter_block(nib, t + i); c; c &= c - 1)
+        for (uint32_t c = filter_block(f->wide, t + i); c; c &= c - 1)
             filter_check(f, t, n, i + (size_t)__builtin_ctz(c), bits);
     }
     if (n >= 34 && i < n) {
@@ -1210,7 +1214,7 @@ __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *
         }
         uint32_t keep = skip >= 32 ? 0 : UINT32_MAX << skip;
         /* keep is 0 when the loop ended at n - 2 (n = 34 + 32k): no block. */
-        for (uint32_t c = keep ? filter_block(nib, t + s) & keep : 0; c; c &= c - 1)
+        for (uint32_t c = keep ? filter_block(f->wide, t + s) & keep : 0; c; c &= c - 1)
             filter_check(f, t, n, s + (size_t)__builtin_ctz(c), bits);
         if (f->two_first[t[n - 2] / 64] >> (t[n - 2] % 64) & 1)
             filter_check(f, t, n, n - 2, bits);
@@ -1234,7 +1238,7 @@ __attribute__((target("avx2"))) static void filter_scan(const struct litfilter *
                 singles &= ~(1u << k);
             }
         }
-        for (uint32_t c = filter_block(nib, tail + j) & two; c; c &= c - 1)
+        for (uint32_t c = filter_block(f->wide, tail + j) & two; c; c &= c - 1)
             filter_check(f, t, n, i + j + (size_t)__builtin_ctz(c), bits);
     }
 }
