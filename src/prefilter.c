@@ -773,6 +773,10 @@ struct mc_litset {
 
 static bool single_lit(const mc_litset *ls, size_t i);
 
+/* litset_words's answer, inlined where a scan clears its bits (an
+ * exported function is called, not inlined, in the shared build). */
+static inline size_t words_of(const mc_litset *ls) { return ls->words ? ls->words : 1; }
+
 /* ---- the byte filter of exact sets -------------------------------------- */
 
 /* The automaton reads a text one byte at a time, each step a load that
@@ -1374,7 +1378,7 @@ int litset_add(mc_litset *ls, const char *lit)
 /* Literals in the set. */
 size_t litset_count(const mc_litset *ls) { return ls->n_lits; }
 /* 64-bit words a bitmap of the set's literals needs. */
-size_t litset_words(const mc_litset *ls) { return ls->words ? ls->words : 1; }
+size_t litset_words(const mc_litset *ls) { return words_of(ls); }
 
 /* The bytes of literal i the trie holds (its prefix, or all of it). */
 static size_t held_len(const mc_litset *ls, size_t i) { return long_lit(ls, i) ? ls->prefix : ls->lens[i]; }
@@ -1718,20 +1722,15 @@ static inline void scan_chains(const mc_litset *ls, const unsigned char *const a
     }
 }
 
-/* Sets the bit of every literal found in text. */
-void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
+/* litset_scan by the automaton (every set but a filtered one's texts):
+ * apart, so that the filtered scan's call does not save and restore the
+ * registers the automaton's loops take. */
+static __attribute__((noinline)) void scan_automaton(const mc_litset *ls, mc_str text, uint64_t *bits)
 {
-    size_t words = litset_words(ls);
-    memset(bits, 0, words * sizeof *bits);
+    memset(bits, 0, words_of(ls) * sizeof *bits);
     if (!ls->built || ls->n_lits == 0 || text.p == NULL)
         return;
     const unsigned char *p = (const unsigned char *)text.p, *end = p + text.n;
-#if defined(LITSET_FILTER)
-    if (ls->filter) {
-        filter_scan(ls->filter, p, text.n, bits);
-        return;
-    }
-#endif
     const bool *has_out = ls->has_out;
     uint32_t s = 0;
     for (size_t i = 0; i < ls->n_single; i++) {
@@ -1767,4 +1766,20 @@ void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
         if (has_out[s])
             mark_outputs(ls, s, p + 1, end, bits);
     }
+}
+
+/* Sets the bit of every literal found in text. */
+void litset_scan(const mc_litset *ls, mc_str text, uint64_t *bits)
+{
+#if defined(LITSET_FILTER)
+    /* A filter is built only for a built set with literals: its words
+     * are ls->words. */
+    if (ls->filter != NULL && text.p != NULL) {
+        for (size_t w = 0; w < ls->words; w++)
+            bits[w] = 0;
+        filter_scan(ls->filter, (const unsigned char *)text.p, text.n, bits);
+        return;
+    }
+#endif
+    scan_automaton(ls, text, bits);
 }

@@ -369,6 +369,9 @@ static void compare_text(size_t k, const char *p, size_t n)
     uint64_t cut[MAX_WORDS], plain[MAX_WORDS], chain[MAX_WORDS];
     mc_str text = mc_str_make(p, n);
     size_t words = litset_words(cut_set[k]);
+    /* A scan sets every word of its bits: what was there before counts for nothing. */
+    memset(cut, 0xa5, sizeof cut);
+    memset(chain, 0x5a, sizeof chain);
     litset_scan(cut_set[k], text, cut);
     litset_scan(plain_set[k], text, plain);
     litset_scan(chain_set[k], text, chain);
