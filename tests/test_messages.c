@@ -1682,6 +1682,207 @@ START_TEST(test_hashed_ahead)
 }
 END_TEST
 
+/* One id as a mutation of the line's: kind k (0 to 7) at byte i of f. */
+static mc_str id_mutant(mc_str f, int k, size_t i, char *buf, size_t cap)
+{
+    static const char bytes[] = {'\n', '/', 'x', '\0'};
+    if (f.p == NULL || f.n + 2 > cap)
+        return f;
+    memcpy(buf, f.p, f.n);
+    size_t n = f.n;
+    if (i > n)
+        i = n;
+    switch (k) {
+    case 0: case 1: case 2: case 3: /* byte i replaced (or added at the end) */
+        buf[i] = bytes[k];
+        n += i == n;
+        break;
+    case 4: /* byte i's neighbour value */
+        if (i < n)
+            buf[i] = (char)(buf[i] + 1);
+        break;
+    case 5: /* a byte put in at i */
+        memmove(buf + i + 1, buf + i, n - i);
+        buf[i] = f.n ? f.p[0] : 'm';
+        n++;
+        break;
+    case 6: /* byte i taken out */
+        if (i < n) {
+            memmove(buf + i, buf + i + 1, n - i - 1);
+            n--;
+        }
+        break;
+    default: /* cut at i */
+        n = i;
+        break;
+    }
+    return mc_str_make(buf, n);
+}
+
+/* Asks the memo slot of mix for host, program and queue id by both
+ * readings: the same answer; counts the matches. */
+static void memo_both(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str qid, size_t *yes,
+                      size_t *asked)
+{
+    bool fast, general;
+    messages_memo_is(m, mix, host, program, qid, &fast, &general);
+    ck_assert_msg(fast == general, "fast %d, general %d on host '%.*s' program '%.*s' queue id '%.*s'", fast, general,
+                  (int)host.n, host.p ? host.p : "", (int)program.n, program.p ? program.p : "", (int)qid.n,
+                  qid.p ? qid.p : "");
+    *yes += general;
+    ++*asked;
+}
+
+/* The line's ids with the border of two moved within the key they make
+ * (host '\n' instance '\n' queue id '\n'): the bytes of the key the same,
+ * the fields cut elsewhere, a '\n' in one of them. */
+static void memo_borders(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str qid, size_t *yes,
+                         size_t *asked)
+{
+    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
+    size_t hn = host.p ? host.n : 0, inst = slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
+    size_t tail = (program.p ? program.n : 0) - inst;
+    char key[400], h[400], pr[400], q[400];
+    if (hn + program.n + qid.n + 3 > sizeof key)
+        return;
+    memcpy(key, host.p ? host.p : "", hn);
+    key[hn] = '\n';
+    memcpy(key + hn + 1, program.p ? program.p : "", inst);
+    key[hn + 1 + inst] = '\n';
+    memcpy(key + hn + inst + 2, qid.p, qid.n);
+    size_t kn = hn + inst + qid.n + 2; /* without the last '\n' */
+    /* Host and instance cut at b (the byte there dropped, as the '\n' of
+     * a key), instance and queue id at c: every pair. */
+    for (size_t b = 0; b < kn; b++)
+        for (size_t c = b + 1; c < kn; c++) {
+            memcpy(h, key, b);
+            memcpy(pr, key + b + 1, c - b - 1);
+            memcpy(pr + c - b - 1, program.p ? program.p + inst : "", tail);
+            memcpy(q, key + c + 1, kn - c - 1);
+            memo_both(m, mix, mc_str_make(h, b), mc_str_make(pr, c - b - 1 + tail), mc_str_make(q, kn - c - 1), yes,
+                      asked);
+        }
+}
+
+/* Before a line joins the table: its ids, and their mutations, asked of
+ * the memo slot of its queue id's mix. */
+static void memo_line_ids(const mc_messages *m, mc_str host, mc_str program, mc_str qid, size_t *yes, size_t *asked)
+{
+    if (qid.p == NULL || qid.n == 0)
+        return;
+    uint64_t mix = messages_mix(qid);
+    char buf[3][160];
+    memo_both(m, mix, host, program, qid, yes, asked);
+    memo_both(m, mix, mc_str_make(NULL, 0), program, qid, yes, asked);
+    memo_both(m, mix, host, mc_str_make(NULL, 0), qid, yes, asked);
+    memo_borders(m, mix, host, program, qid, yes, asked);
+    for (int k = 0; k < 8; k++) {
+        size_t most = host.n > program.n ? host.n : program.n;
+        most = most > qid.n ? most : qid.n;
+        for (size_t i = 0; i <= most; i++) {
+            memo_both(m, mix, id_mutant(host, k, i, buf[0], sizeof buf[0]), program, qid, yes, asked);
+            memo_both(m, mix, host, id_mutant(program, k, i, buf[1], sizeof buf[1]), qid, yes, asked);
+            memo_both(m, mix, host, program, id_mutant(qid, k, i, buf[2], sizeof buf[2]), yes, asked);
+            /* A byte moved from one field to the next: the key's lengths
+             * the same, its '\n' elsewhere. */
+            if (k == 5) {
+                memo_both(m, mix, id_mutant(host, 5, i, buf[0], sizeof buf[0]),
+                          id_mutant(program, 6, 0, buf[1], sizeof buf[1]), qid, yes, asked);
+                memo_both(m, mix, host, id_mutant(program, 5, i, buf[1], sizeof buf[1]),
+                          id_mutant(qid, 6, 0, buf[2], sizeof buf[2]), yes, asked);
+            }
+        }
+    }
+}
+
+/* The lookup's fast reading of a narrow plain entry (entry_is) against
+ * the general one, its definition (entry_is_any; docs/BENCHMARKS.md,
+ * pfjoin26), on the facts and outcomes of real Postfix and Exim logs
+ * (several hosts and instances): before each line joins the table, the
+ * memo slot of its queue id is asked whether it holds the message of the
+ * line's host, program and queue id, and of each one-byte mutation of
+ * them ('\n', '/', 'x', NUL, a neighbour value, a byte put in, taken out,
+ * the field cut, a byte moved to the next field, the borders between
+ * the three moved within the key's bytes): the same answers.  Then again
+ * with keys that are not plain ('\n' and '/' in the host). */
+START_TEST(test_memo_fast_same)
+{
+    const mc_rules *r = test_rules();
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    size_t yes = 0, asked = 0, lines = 0;
+    const char *files[300];
+    char *owned[300];
+    size_t n_files = 0;
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "postfix-public/public.log",
+                                        "sample.log", "exim/fail2ban-exim.log"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        files[n_files] = owned[n_files] = test_corpus_path(named[i]), n_files++;
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "ls %s", EXIMLOG), 0);
+    for (char *tok = strtok(out, "\n"); tok && n_files < 300; tok = strtok(NULL, "\n")) {
+        char *path = mc_xmalloc(strlen(EXIMLOG) + strlen(tok) + 1);
+        sprintf(path, "%s%s", EXIMLOG, tok);
+        files[n_files] = owned[n_files] = path, n_files++;
+    }
+    free(out);
+    char *line = NULL;
+    size_t cap = 0;
+    /* Round 1: each line's host with "\n" and an instance with a '/'
+     * after it, the key a JSON line could make: its messages' keys are
+     * not plain, and a border moved makes a program whose instance seen
+     * from the key's lengths holds that '/'. */
+    for (int round = 0; round < 2; round++) {
+        mc_messages *m = messages_new(0, 0);
+        mc_msg_figures fig = {0};
+        for (size_t f = 0; f < n_files; f++) {
+            FILE *in = fopen(files[f], "r");
+            ck_assert_msg(in != NULL, "%s", files[f]);
+            year_ctx_init(&p.years, 2026, 11, 23);
+            ssize_t got;
+            while ((got = getline(&line, &cap, in)) > 0) {
+                if (line[got - 1] == '\n')
+                    line[--got] = '\0';
+                mc_event ev;
+                memset(&ev, 0, sizeof ev);
+                mc_parse_result pr = parser_line(&p, mc_str_make(line, (size_t)got), &ev);
+                char odd[2][200];
+                if (round == 1) {
+                    mc_str *hosts[] = {&p.fact.host, &ev.host};
+                    for (int k = 0; k < 2; k++) {
+                        mc_str h = *hosts[k];
+                        int n = snprintf(odd[k], sizeof odd[k], "%.*s\ni/%.*s", (int)h.n, h.p ? h.p : "", (int)h.n,
+                                         h.p ? h.p : "");
+                        *hosts[k] = mc_str_make(odd[k], (size_t)n);
+                    }
+                }
+                if (p.fact.kind != FACT_NONE) {
+                    memo_line_ids(m, p.fact.host, p.fact.program, p.fact.queue_id, &yes, &asked);
+                    messages_fact(m, &p.fact, &fig);
+                }
+                if (pr == PARSE_EVENT) {
+                    memo_line_ids(m, ev.host, ev.program, ev.queue_id, &yes, &asked);
+                    messages_event(m, &ev, &fig);
+                }
+                lines++;
+            }
+            fclose(in);
+        }
+        messages_free(m);
+    }
+    free(line);
+    for (size_t f = 0; f < n_files; f++)
+        free(owned[f]);
+    parser_free(&p);
+    /* Real lines find their messages (and their mutations that make the
+     * same key: past an instance's '/', a cut at the end), most of the
+     * others not. */
+    ck_assert_uint_gt(lines, 30000);
+    ck_assert_uint_gt(yes, 200000);
+    ck_assert_uint_gt(asked - yes, 3 * yes);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -1695,6 +1896,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_hash_switch);
     tcase_add_test(tc, test_hashed_ahead);
     tcase_add_test(tc, test_short_fields);
+    tcase_add_test(tc, test_memo_fast_same);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
