@@ -1883,6 +1883,92 @@ START_TEST(test_memo_fast_same)
 }
 END_TEST
 
+/* A key's plainness both ways (messages_key_plain): the same answer. */
+static void plain_both(const char *k, size_t n, size_t *plain, size_t *asked)
+{
+    bool fast, general;
+    messages_key_plain(k, n, &fast, &general);
+    ck_assert_msg(fast == general, "fast %d, general %d on %zu bytes '%.*s'", fast, general, n, (int)n, k);
+    *plain += general;
+    ++*asked;
+}
+
+/* key_plain, eight bytes a step, against its definition (key_plain_bytes,
+ * a byte at a time; docs/BENCHMARKS.md, pfjoin26): the keys of the real
+ * lines of tests/data (host '\n' instance '\n' queue id '\n', as key_into
+ * makes them), each cut at every length, each byte replaced by '\n' and
+ * by the bytes whose word arithmetic is nearest it (NUL, \t, \v, 0x7F,
+ * 0x80, 0x8A, 0xFF), two keys end to end (up to ~100 bytes), and keys of
+ * 0 to 40 random bytes of a small alphabet with '\n' in it. */
+START_TEST(test_key_plain_same)
+{
+    static const char near[] = {'\n', '\0', '\t', '\v', 0x7F, (char)0x80, (char)0x8A, (char)0xFF};
+    const mc_rules *r = test_rules();
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
+                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
+                                        "exim/exim-testsuite/log/0511"};
+    size_t plain = 0, asked = 0;
+    char key[200], prev[100] = "", buf[400];
+    size_t prev_n = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
+        char *path = test_corpus_path(named[f]);
+        FILE *in = fopen(path, "r");
+        ck_assert_msg(in != NULL, "%s", path);
+        year_ctx_init(&p.years, 2026, 11, 23);
+        ssize_t got;
+        while ((got = getline(&line, &cap, in)) > 0) {
+            if (line[got - 1] == '\n')
+                line[--got] = '\0';
+            mc_event ev;
+            memset(&ev, 0, sizeof ev);
+            parser_line(&p, mc_str_make(line, (size_t)got), &ev);
+            if (p.fact.kind == FACT_NONE || p.fact.queue_id.p == NULL)
+                continue;
+            mc_str h = p.fact.host, pr = p.fact.program, q = p.fact.queue_id;
+            const char *slash = pr.p ? memchr(pr.p, '/', pr.n) : NULL;
+            int inst = slash ? (int)(slash - pr.p) : (int)pr.n;
+            int n = snprintf(key, sizeof key, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, pr.p ? pr.p : "",
+                             (int)q.n, q.p);
+            if (n <= 0 || (size_t)n >= sizeof key)
+                continue;
+            for (size_t cut = 0; cut <= (size_t)n; cut++)
+                plain_both(key, cut, &plain, &asked);
+            for (size_t i = 0; i < (size_t)n; i++)
+                for (size_t b = 0; b < sizeof near; b++) {
+                    memcpy(buf, key, (size_t)n);
+                    buf[i] = near[b];
+                    plain_both(buf, (size_t)n, &plain, &asked);
+                }
+            memcpy(buf, prev, prev_n);
+            memcpy(buf + prev_n, key, (size_t)n);
+            plain_both(buf, prev_n + (size_t)n, &plain, &asked);
+            prev_n = (size_t)n < sizeof prev ? (size_t)n : 0;
+            memcpy(prev, key, prev_n);
+        }
+        fclose(in);
+        free(path);
+    }
+    free(line);
+    parser_free(&p);
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 200000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % 41;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = "\nab\n/\x8a\x0b\xff"[x % 8];
+        }
+        plain_both(buf, n, &plain, &asked);
+    }
+    ck_assert_uint_gt(plain, 5000);
+    ck_assert_uint_gt(asked - plain, 100000);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -1897,6 +1983,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_hashed_ahead);
     tcase_add_test(tc, test_short_fields);
     tcase_add_test(tc, test_memo_fast_same);
+    tcase_add_test(tc, test_key_plain_same);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
