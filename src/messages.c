@@ -1028,7 +1028,12 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const m
     msg_entry *e = entry_at(m, i);
     entry_set_key(m, e, key, kn);
     e->plain = key_plain(key, kn);
-    entry_set_times(m, e, now, now);
+    /* First and last the same: one offset (entry_set_times makes two). */
+    uint32_t off;
+    if (!e->wide && time_offset(m, now, &off))
+        e->first = e->last = off;
+    else
+        entry_set_times(m, e, now, now);
     if (now < m->oldest)
         m->oldest = now;
     e->dirty = true;
