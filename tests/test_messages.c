@@ -1795,6 +1795,63 @@ static void memo_line_ids(const mc_messages *m, mc_str host, mc_str program, mc_
     }
 }
 
+/* Parses each line of the file at path (today 2026-11-23), handing the
+ * line's result, event and the parser (its fact) to fn. */
+static void each_parsed_line(mc_parser *p, const char *path,
+                             void (*fn)(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx), void *ctx)
+{
+    FILE *in = fopen(path, "r");
+    ck_assert_msg(in != NULL, "%s", path);
+    year_ctx_init(&p->years, 2026, 11, 23);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, in)) > 0) {
+        if (line[got - 1] == '\n')
+            line[--got] = '\0';
+        mc_event ev;
+        memset(&ev, 0, sizeof ev);
+        mc_parse_result pr = parser_line(p, mc_str_make(line, (size_t)got), &ev);
+        fn(p, pr, &ev, ctx);
+    }
+    free(line);
+    fclose(in);
+}
+
+/* test_memo_fast_same's state over its lines. */
+typedef struct {
+    mc_messages *m;
+    mc_msg_figures fig;
+    int round;
+    size_t yes, asked, lines;
+} memo_walk;
+
+/* One line of test_memo_fast_same: its ids (in round 1 its host made odd)
+ * asked of the memo both ways, then joined. */
+static void memo_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    memo_walk *w = ctx;
+    char odd[2][200];
+    if (w->round == 1) {
+        mc_str *hosts[] = {&p->fact.host, &ev->host};
+        for (int k = 0; k < 2; k++) {
+            mc_str h = *hosts[k];
+            int n = snprintf(odd[k], sizeof odd[k], "%.*s\ni/%.*s", (int)h.n, h.p ? h.p : "", (int)h.n,
+                             h.p ? h.p : "");
+            *hosts[k] = mc_str_make(odd[k], (size_t)n);
+        }
+    }
+    if (p->fact.kind != FACT_NONE) {
+        memo_line_ids(w->m, p->fact.host, p->fact.program, p->fact.queue_id, &w->yes, &w->asked);
+        messages_fact(w->m, &p->fact, &w->fig);
+    }
+    if (pr == PARSE_EVENT) {
+        memo_line_ids(w->m, ev->host, ev->program, ev->queue_id, &w->yes, &w->asked);
+        messages_event(w->m, ev, &w->fig);
+    }
+    w->lines++;
+}
+
 /* The lookup's fast reading of a narrow plain entry (entry_is) against
  * the general one, its definition (entry_is_any; docs/BENCHMARKS.md,
  * pfjoin26), on the facts and outcomes of real Postfix and Exim logs
@@ -1810,7 +1867,6 @@ START_TEST(test_memo_fast_same)
     const mc_rules *r = test_rules();
     mc_parser p;
     parser_init(&p, &r->parse);
-    size_t yes = 0, asked = 0, lines = 0;
     const char *files[300];
     char *owned[300];
     size_t n_files = 0;
@@ -1826,60 +1882,26 @@ START_TEST(test_memo_fast_same)
         files[n_files] = owned[n_files] = path, n_files++;
     }
     free(out);
-    char *line = NULL;
-    size_t cap = 0;
     /* Round 1: each line's host with "\n" and an instance with a '/'
      * after it, the key a JSON line could make: its messages' keys are
      * not plain, and a border moved makes a program whose instance seen
      * from the key's lengths holds that '/'. */
-    for (int round = 0; round < 2; round++) {
-        mc_messages *m = messages_new(0, 0);
-        mc_msg_figures fig = {0};
-        for (size_t f = 0; f < n_files; f++) {
-            FILE *in = fopen(files[f], "r");
-            ck_assert_msg(in != NULL, "%s", files[f]);
-            year_ctx_init(&p.years, 2026, 11, 23);
-            ssize_t got;
-            while ((got = getline(&line, &cap, in)) > 0) {
-                if (line[got - 1] == '\n')
-                    line[--got] = '\0';
-                mc_event ev;
-                memset(&ev, 0, sizeof ev);
-                mc_parse_result pr = parser_line(&p, mc_str_make(line, (size_t)got), &ev);
-                char odd[2][200];
-                if (round == 1) {
-                    mc_str *hosts[] = {&p.fact.host, &ev.host};
-                    for (int k = 0; k < 2; k++) {
-                        mc_str h = *hosts[k];
-                        int n = snprintf(odd[k], sizeof odd[k], "%.*s\ni/%.*s", (int)h.n, h.p ? h.p : "", (int)h.n,
-                                         h.p ? h.p : "");
-                        *hosts[k] = mc_str_make(odd[k], (size_t)n);
-                    }
-                }
-                if (p.fact.kind != FACT_NONE) {
-                    memo_line_ids(m, p.fact.host, p.fact.program, p.fact.queue_id, &yes, &asked);
-                    messages_fact(m, &p.fact, &fig);
-                }
-                if (pr == PARSE_EVENT) {
-                    memo_line_ids(m, ev.host, ev.program, ev.queue_id, &yes, &asked);
-                    messages_event(m, &ev, &fig);
-                }
-                lines++;
-            }
-            fclose(in);
-        }
-        messages_free(m);
+    memo_walk w = {0};
+    for (w.round = 0; w.round < 2; w.round++) {
+        w.m = messages_new(0, 0);
+        for (size_t f = 0; f < n_files; f++)
+            each_parsed_line(&p, files[f], memo_walk_line, &w);
+        messages_free(w.m);
     }
-    free(line);
     for (size_t f = 0; f < n_files; f++)
         free(owned[f]);
     parser_free(&p);
     /* Real lines find their messages (and their mutations that make the
      * same key: past an instance's '/', a cut at the end), most of the
      * others not. */
-    ck_assert_uint_gt(lines, 30000);
-    ck_assert_uint_gt(yes, 200000);
-    ck_assert_uint_gt(asked - yes, 3 * yes);
+    ck_assert_uint_gt(w.lines, 30000);
+    ck_assert_uint_gt(w.yes, 200000);
+    ck_assert_uint_gt(w.asked - w.yes, 3 * w.yes);
 }
 END_TEST
 
@@ -1893,6 +1915,45 @@ static void plain_both(const char *k, size_t n, size_t *plain, size_t *asked)
     ++*asked;
 }
 
+/* test_key_plain_same's state over its lines. */
+typedef struct {
+    size_t plain, asked;
+    char prev[100];
+    size_t prev_n;
+} plain_walk;
+
+/* One line of test_key_plain_same: its fact's key, cut, mutated and after
+ * the line before's, asked both ways. */
+static void plain_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    static const char near[] = {'\n', '\0', '\t', '\v', 0x7F, (char)0x80, (char)0x8A, (char)0xFF};
+    (void)pr, (void)ev;
+    plain_walk *w = ctx;
+    if (p->fact.kind == FACT_NONE || p->fact.queue_id.p == NULL)
+        return;
+    char key[200], buf[400];
+    mc_str h = p->fact.host, prog = p->fact.program, q = p->fact.queue_id;
+    const char *slash = prog.p ? memchr(prog.p, '/', prog.n) : NULL;
+    int inst = slash ? (int)(slash - prog.p) : (int)prog.n;
+    int n = snprintf(key, sizeof key, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, prog.p ? prog.p : "",
+                     (int)q.n, q.p);
+    if (n <= 0 || (size_t)n >= sizeof key)
+        return;
+    for (size_t cut = 0; cut <= (size_t)n; cut++)
+        plain_both(key, cut, &w->plain, &w->asked);
+    for (size_t i = 0; i < (size_t)n; i++)
+        for (size_t b = 0; b < sizeof near; b++) {
+            memcpy(buf, key, (size_t)n);
+            buf[i] = near[b];
+            plain_both(buf, (size_t)n, &w->plain, &w->asked);
+        }
+    memcpy(buf, w->prev, w->prev_n);
+    memcpy(buf + w->prev_n, key, (size_t)n);
+    plain_both(buf, w->prev_n + (size_t)n, &w->plain, &w->asked);
+    w->prev_n = (size_t)n < sizeof w->prev ? (size_t)n : 0;
+    memcpy(w->prev, key, w->prev_n);
+}
+
 /* key_plain, eight bytes a step, against its definition (key_plain_bytes,
  * a byte at a time; docs/BENCHMARKS.md, pfjoin26): the keys of the real
  * lines of tests/data (host '\n' instance '\n' queue id '\n', as key_into
@@ -1902,58 +1963,20 @@ static void plain_both(const char *k, size_t n, size_t *plain, size_t *asked)
  * 0 to 40 random bytes of a small alphabet with '\n' in it. */
 START_TEST(test_key_plain_same)
 {
-    static const char near[] = {'\n', '\0', '\t', '\v', 0x7F, (char)0x80, (char)0x8A, (char)0xFF};
     const mc_rules *r = test_rules();
     mc_parser p;
     parser_init(&p, &r->parse);
     static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
                                         "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
                                         "exim/exim-testsuite/log/0511"};
-    size_t plain = 0, asked = 0;
-    char key[200], prev[100] = "", buf[400];
-    size_t prev_n = 0;
-    char *line = NULL;
-    size_t cap = 0;
+    plain_walk w = {0};
     for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
         char *path = test_corpus_path(named[f]);
-        FILE *in = fopen(path, "r");
-        ck_assert_msg(in != NULL, "%s", path);
-        year_ctx_init(&p.years, 2026, 11, 23);
-        ssize_t got;
-        while ((got = getline(&line, &cap, in)) > 0) {
-            if (line[got - 1] == '\n')
-                line[--got] = '\0';
-            mc_event ev;
-            memset(&ev, 0, sizeof ev);
-            parser_line(&p, mc_str_make(line, (size_t)got), &ev);
-            if (p.fact.kind == FACT_NONE || p.fact.queue_id.p == NULL)
-                continue;
-            mc_str h = p.fact.host, pr = p.fact.program, q = p.fact.queue_id;
-            const char *slash = pr.p ? memchr(pr.p, '/', pr.n) : NULL;
-            int inst = slash ? (int)(slash - pr.p) : (int)pr.n;
-            int n = snprintf(key, sizeof key, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, pr.p ? pr.p : "",
-                             (int)q.n, q.p);
-            if (n <= 0 || (size_t)n >= sizeof key)
-                continue;
-            for (size_t cut = 0; cut <= (size_t)n; cut++)
-                plain_both(key, cut, &plain, &asked);
-            for (size_t i = 0; i < (size_t)n; i++)
-                for (size_t b = 0; b < sizeof near; b++) {
-                    memcpy(buf, key, (size_t)n);
-                    buf[i] = near[b];
-                    plain_both(buf, (size_t)n, &plain, &asked);
-                }
-            memcpy(buf, prev, prev_n);
-            memcpy(buf + prev_n, key, (size_t)n);
-            plain_both(buf, prev_n + (size_t)n, &plain, &asked);
-            prev_n = (size_t)n < sizeof prev ? (size_t)n : 0;
-            memcpy(prev, key, prev_n);
-        }
-        fclose(in);
+        each_parsed_line(&p, path, plain_walk_line, &w);
         free(path);
     }
-    free(line);
     parser_free(&p);
+    char buf[64];
     uint64_t x = 88172645463325252ull;
     for (int k = 0; k < 200000; k++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
@@ -1962,10 +1985,10 @@ START_TEST(test_key_plain_same)
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             buf[i] = "\nab\n/\x8a\x0b\xff"[x % 8];
         }
-        plain_both(buf, n, &plain, &asked);
+        plain_both(buf, n, &w.plain, &w.asked);
     }
-    ck_assert_uint_gt(plain, 5000);
-    ck_assert_uint_gt(asked - plain, 100000);
+    ck_assert_uint_gt(w.plain, 5000);
+    ck_assert_uint_gt(w.asked - w.plain, 100000);
 }
 END_TEST
 
