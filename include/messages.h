@@ -103,5 +103,15 @@ bool messages_hash_is_sip(const mc_messages *m);
 /* Tests: how many index slots are marked as holding a message (each
  * message in flight holds one). */
 size_t messages_index_marked(const mc_messages *m);
+/* Tests: whether a key's only '\n' are three (a plain key, key_into's
+ * fields holding none), read eight bytes a step (*fast) and byte by
+ * byte, its definition (*general). */
+void messages_key_plain(const char *key, size_t n, bool *fast, bool *general);
+/* Tests: whether the message the memo slot of mix holds (none: both
+ * false) is that of host, program and queue id, by the lookup's fast
+ * reading of a narrow plain entry (*fast) and by the general one, its
+ * definition (*general). */
+void messages_memo_is(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str queue_id, bool *fast,
+                      bool *general);
 
 #endif

@@ -158,6 +158,11 @@ struct mc_messages {
     char keybuf[MAX_KEY];
     char sender_copy[MAX_ADDRESS]; /* an ended message's filled sender (messages_event) */
     memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
+    /* The low 32 bits of the index hash of each memo slot's message: a
+     * removal finds its index slot from them, without hashing its key
+     * again.  Set with the slot; the memo is emptied whenever the index
+     * hashes otherwise (take_siphash, messages_set_test_hash). */
+    uint32_t memo_hash[1u << MEMO_BITS];
     key_hint hints[1u << HINT_BITS]; /* keys hashed ahead, by bits 32 to 35 of memo_mix */
     bool track;          /* keep dirty flags and the keys gone */
     bool no_sender_domain; /* messages_fill_sender_domain(false) */
@@ -416,18 +421,24 @@ static int64_t days_of(const mc_time *t)
     return era * 146097 + doe - 719468;
 }
 
+/* seconds_of's day, when it is another than the last one's: counted and
+ * kept. */
+static __attribute__((noinline)) void seconds_day(mc_messages *m, const mc_time *t)
+{
+    m->memo_days = days_of(t);
+    m->memo_year = t->year;
+    m->memo_month = t->month;
+    m->memo_day = t->day;
+}
+
 /* Seconds since 1970 of a zone-less civil time: cheap (the day is counted
  * again only when it changes), and only differences are ever used. */
-static int64_t seconds_of(mc_messages *m, const mc_time *t)
+static inline __attribute__((always_inline)) int64_t seconds_of(mc_messages *m, const mc_time *t)
 {
     if (!t->valid)
         return 0;
-    if (t->year != m->memo_year || t->month != m->memo_month || t->day != m->memo_day) {
-        m->memo_days = days_of(t);
-        m->memo_year = t->year;
-        m->memo_month = t->month;
-        m->memo_day = t->day;
-    }
+    if (t->year != m->memo_year || t->month != m->memo_month || t->day != m->memo_day)
+        seconds_day(m, t);
     return m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
@@ -450,6 +461,7 @@ void messages_set_test_hash(mc_messages *m, uint64_t (*hash)(const void *p, size
 {
     m->test_hash = hash;
     hints_clear(m);
+    memset(m->memo, 0, sizeof m->memo);
 }
 
 bool messages_hash_is_sip(const mc_messages *m) { return m->sip; }
@@ -462,11 +474,14 @@ size_t messages_index_marked(const mc_messages *m)
     return marked;
 }
 
-/* The bytes of program before its first '/' (all of it without one). */
+/* The bytes of program before its first '/' (all of it without one).  An
+ * empty one (Exim's mainlog) asks memchr nothing. */
 static size_t instance_len(mc_str program)
 {
-    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
-    return slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
+    if (program.p == NULL || program.n == 0)
+        return 0;
+    const char *slash = memchr(program.p, '/', program.n);
+    return slash ? (size_t)(slash - program.p) : program.n;
 }
 
 /* Copies n bytes from src to dst: a host, an instance or a queue id is
@@ -691,6 +706,9 @@ static void take_siphash(mc_messages *m)
 {
     m->sip = true;
     hints_clear(m);
+    /* The memo's hashes are fast_hash's: a removal would start its walk
+     * for its slot elsewhere. */
+    memset(m->memo, 0, sizeof m->memo);
     slots_clear(m);
     for (size_t i = 0; i < m->pool_top; i++) {
         if (!entry_at(m, i)->used)
@@ -735,13 +753,59 @@ static uint64_t memo_mix(mc_str queue_id)
 
 /* Whether a key key_into made (kn bytes) is plain: '\n' only after its
  * host, its instance and its queue id (none in the fields; its instance
- * holds no '/', as key_into takes it).  One pass, no call. */
-static bool key_plain(const char *k, size_t kn)
+ * holds no '/', as key_into takes it).  One pass, no call: the definition
+ * (key_plain reads it eight bytes a step). */
+static bool key_plain_bytes(const char *k, size_t kn)
 {
     size_t nl = 0;
     for (size_t i = 0; i < kn; i++)
         nl += k[i] == '\n';
     return nl == 3;
+}
+
+/* The '\n' among the bytes of word w that mask keeps (0xFF a byte kept):
+ * a byte of w ^ "\n\n..." is zero where w has '\n', and the high bit of
+ * each byte of ~(((x & 0x7F..) + 0x7F..) | x | 0x7F..) is set exactly
+ * where x's byte is zero (no carry crosses a byte); their sum by one
+ * multiply (at most 8, in the top byte). */
+static inline size_t newlines_in(uint64_t w, uint64_t mask)
+{
+    const uint64_t ones = 0x0101010101010101ull, low7 = 0x7F7F7F7F7F7F7F7Full;
+    uint64_t x = w ^ (ones * '\n');
+    uint64_t z = ~(((x & low7) + low7) | x | low7) & mask;
+    return (size_t)((z >> 7) * ones >> 56);
+}
+
+/* key_plain_bytes's answer, eight bytes a step: a new message's key is 20
+ * to 40 bytes, and the byte loop was ~100 instructions of each new
+ * message's (4.6 M on 20 MB of Exim log; docs/BENCHMARKS.md, pfjoin26).
+ * The last bytes in one load that ends at the key's end, the bytes the
+ * loop counted masked off. */
+static bool key_plain(const char *k, size_t kn)
+{
+#if defined(__BYTE_ORDER__) && (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ || __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
+    if (kn >= 8) {
+        size_t nl = 0, i = 0;
+        uint64_t w;
+        for (; i + 8 <= kn; i += 8) {
+            memcpy(&w, k + i, 8);
+            nl += newlines_in(w, ~0ull);
+        }
+        if (i < kn) {
+            /* The key's last kn - i bytes: the high bytes of the word on a
+             * little-endian machine, the low ones on a big-endian one. */
+            unsigned skip = (unsigned)(8 - (kn - i)) * 8;
+            memcpy(&w, k + kn - 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            nl += newlines_in(w, ~0ull << skip);
+#else
+            nl += newlines_in(w, ~0ull >> skip);
+#endif
+        }
+        return nl == 3;
+    }
+#endif
+    return key_plain_bytes(k, kn);
 }
 
 /* Whether the n bytes at a and b are the same, as mc_same_bytes answers,
@@ -776,37 +840,81 @@ static inline __attribute__((always_inline)) bool same_short(const char *a, cons
  * takes the same instance (the key's '\n' fix where host and instance
  * end, and its instance holds no '/').  Others (imported) take it as
  * make_key does. */
-static bool entry_is(const msg_entry *e, mc_str host, mc_str program, mc_str queue_id)
+static bool entry_is_any(const msg_entry *e, const mc_str *host, const mc_str *program, const mc_str *queue_id)
 {
     if (!e->used)
         return false;
-    size_t hn = host.p ? host.n : 0, pn = program.p ? program.n : 0, kn = entry_key_len(e), inst;
+    size_t hn = host->p ? host->n : 0, pn = program->p ? program->n : 0, qn = queue_id->n, kn = entry_key_len(e), inst;
     if (e->plain) {
-        if (kn < hn + queue_id.n + 3)
+        if (kn < hn + qn + 3)
             return false;
-        inst = kn - hn - queue_id.n - 3;
-        if (inst > pn || (inst < pn && program.p[inst] != '/'))
+        inst = kn - hn - qn - 3;
+        if (inst > pn || (inst < pn && program->p[inst] != '/'))
             return false;
     } else {
-        inst = instance_len(program);
-        if (kn != hn + inst + queue_id.n + 3)
+        inst = instance_len(*program);
+        if (kn != hn + inst + qn + 3)
             return false;
     }
     const char *k = entry_key(e);
-    return same_short(k + hn + inst + 2, queue_id.p, queue_id.n) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
-           k[kn - 1] == '\n' && same_short(k, host.p, hn) && same_short(k + hn + 1, program.p, inst);
+    return same_short(k + hn + inst + 2, queue_id->p, qn) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
+           k[kn - 1] == '\n' && same_short(k, host->p, hn) && same_short(k + hn + 1, program->p, inst);
 }
 
-/* The index slot of pool entry i (which is in the table). */
-static size_t slot_of(const mc_messages *m, uint32_t i)
+/* entry_is_any's answer past its fast case: out of line. */
+static __attribute__((noinline)) bool entry_is_other(const msg_entry *e, const mc_str *host, const mc_str *program,
+                                                     const mc_str *queue_id)
 {
-    size_t s = hash_of_entry(m, i) & (m->n_slots - 1);
-    while (slot_pos1(m->slots[s]) != i + 1)
+    return entry_is_any(e, host, program, queue_id);
+}
+
+/* entry_is_any's answer, the entry in use, narrow and plain (most of a
+ * memo's answers: one test of its flags) read here, the rest by
+ * entry_is_other. */
+static inline __attribute__((always_inline)) bool entry_is(const msg_entry *e, const mc_str *host,
+                                                            const mc_str *program, const mc_str *queue_id)
+{
+    if (!e->used || e->wide || !e->plain)
+        return entry_is_other(e, host, program, queue_id);
+    size_t hn = host->p ? host->n : 0, pn = program->p ? program->n : 0, qn = queue_id->n, kn = e->key_len;
+    /* Past pn (wrapped) when the key is shorter than host and queue id. */
+    size_t inst = kn - hn - qn - 3;
+    if (inst > pn || (inst < pn && program->p[inst] != '/'))
+        return false;
+    const char *k = e->text;
+    return same_short(k + kn - 1 - qn, queue_id->p, qn) && k[hn] == '\n' && k[hn + 1 + inst] == '\n' &&
+           k[kn - 1] == '\n' && same_short(k, host->p, hn) && same_short(k + hn + 1, program->p, inst);
+}
+
+/* The index slot of the message lookup just gave for mix (its memo slot's,
+ * whose hash is the message's: no key hashed again). */
+static size_t slot_looked_up(const mc_messages *m, uint64_t mix)
+{
+    size_t ms = mix >> (64 - MEMO_BITS), s = m->memo_hash[ms] & (m->n_slots - 1);
+    while (slot_pos1(m->slots[s]) != m->memo[ms].pos1)
         s = (s + 1) & (m->n_slots - 1);
     return s;
 }
 
 uint64_t messages_mix(mc_str queue_id) { return memo_mix(queue_id); }
+
+void messages_key_plain(const char *key, size_t n, bool *fast, bool *general)
+{
+    *fast = key_plain(key, n);
+    *general = key_plain_bytes(key, n);
+}
+
+void messages_memo_is(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str queue_id, bool *fast,
+                      bool *general)
+{
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    *fast = *general = false;
+    if (memo->pos1 == 0)
+        return;
+    const msg_entry *e = entry_at(m, memo->pos1 - 1);
+    *fast = entry_is(e, &host, &program, &queue_id);
+    *general = entry_is_any(e, &host, &program, &queue_id);
+}
 
 void messages_prefetch(const mc_messages *m, uint64_t mix)
 {
@@ -881,10 +989,11 @@ void messages_prefetch_slot(mc_messages *m, mc_str host, mc_str program, mc_str 
  * lookups, 85% of Postfix's) then saves and restores no registers for
  * this part's work, and runs on fewer cache lines of code
  * (docs/BENCHMARKS.md, pfx24). */
-static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, mc_str host, mc_str program, mc_str queue_id,
-                                                         int64_t now, bool create, mc_msg_figures *fig, uint32_t *at,
-                                                         uint64_t mix, memo_slot *memo)
+static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const mc_str *host, const mc_str *program,
+                                                         const mc_str *queue_id, int64_t now, mc_msg_figures *fig,
+                                                         uint64_t mix)
 {
+    size_t ms = mix >> (64 - MEMO_BITS);
     /* The key and its hash from the hint when messages_prefetch_slot made
      * them for this very key (it makes none for a small index), else built
      * and hashed here. */
@@ -892,10 +1001,10 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, mc_str 
     const char *key = hint->key;
     size_t kn = hint->kn;
     uint64_t h = hint->hash;
-    bool hashed = m->n_slots >= PREFETCH_SLOTS && hint_is(hint, host, program, queue_id);
+    bool hashed = m->n_slots >= PREFETCH_SLOTS && hint_is(hint, *host, *program, *queue_id);
     if (!hashed) {
         key = m->keybuf;
-        kn = make_key(m, host, program, queue_id);
+        kn = make_key(m, *host, *program, *queue_id);
         if (kn == 0)
             return NULL;
     }
@@ -904,11 +1013,11 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, mc_str 
         msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         entry_touch(m, e, now);
         e->dirty = true;
-        *at = slot_pos1(m->slots[s]) - 1;
-        *memo = (memo_slot){.pos1 = slot_pos1(m->slots[s]), .tag = (uint32_t)mix};
+        m->memo[ms] = (memo_slot){.pos1 = slot_pos1(m->slots[s]), .tag = (uint32_t)mix};
+        m->memo_hash[ms] = (uint32_t)h;
         return e;
     }
-    if (!create)
+    if (fig == NULL)
         return NULL;
     bool moved = sweep(m, fig);
     if ((m->n + 1) * 2 > m->n_slots) {
@@ -919,7 +1028,12 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, mc_str 
     msg_entry *e = entry_at(m, i);
     entry_set_key(m, e, key, kn);
     e->plain = key_plain(key, kn);
-    entry_set_times(m, e, now, now);
+    /* First and last the same: one offset (entry_set_times makes two). */
+    uint32_t off;
+    if (!e->wide && time_offset(m, now, &off))
+        e->first = e->last = off;
+    else
+        entry_set_times(m, e, now, now);
     if (now < m->oldest)
         m->oldest = now;
     e->dirty = true;
@@ -930,32 +1044,37 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, mc_str 
         s = find_key(m, key, kn, &h, true);
     slot_put(m, s, slot_make(h, i));
     m->n++;
-    *at = i;
-    *memo = (memo_slot){.pos1 = i + 1, .tag = (uint32_t)mix};
+    m->memo[ms] = (memo_slot){.pos1 = i + 1, .tag = (uint32_t)mix};
+    m->memo_hash[ms] = (uint32_t)h;
     return e;
 }
 
-/* The entry of a key, created when missing (NULL when the key is too long
- * or missing and not to be created); *at its pool position.  mix: the
- * queue id's memo_mix when the caller has it (NULL: made here). */
-static msg_entry *lookup(mc_messages *m, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
-                         bool create, mc_msg_figures *fig, uint32_t *at, const uint64_t *given_mix)
+/* The entry of the message of host, program and queue id heard of at t
+ * (mix: the queue id's memo_mix), created when missing if fig is given
+ * (NULL: a missing message stays missing); NULL when the key is too long,
+ * or missing and not created.  Found, it is the memo slot of mix's
+ * (slot_looked_up).  The fields by address: by value they passed the
+ * argument registers, and the memo's answer (most lookups) spilled them
+ * to the stack.  Out of line: inlined in its two callers it ran 3 M
+ * fewer instructions on 20 MB of Postfix log, but the instruction cache
+ * missed 12% more (docs/BENCHMARKS.md, pfjoin26). */
+static __attribute__((noinline)) msg_entry *lookup(mc_messages *m, const mc_str *host, const mc_str *program,
+                                                   const mc_str *queue_id, const mc_time *t, mc_msg_figures *fig,
+                                                   uint64_t mix)
 {
     int64_t now = seconds_of(m, t);
     if (now > m->now)
         m->now = now;
-    uint64_t mix = given_mix ? *given_mix : memo_mix(queue_id);
-    memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
     if (memo->pos1 && memo->tag == (uint32_t)mix) {
         msg_entry *e = entry_at(m, memo->pos1 - 1);
         if (entry_is(e, host, program, queue_id)) {
             entry_touch(m, e, now);
             e->dirty = true;
-            *at = memo->pos1 - 1;
             return e;
         }
     }
-    return lookup_index(m, host, program, queue_id, now, create, fig, at, mix, memo);
+    return lookup_index(m, host, program, queue_id, now, fig, mix);
 }
 
 /* Removes the message of a slot, shifting its chain back so that lookups
@@ -1010,15 +1129,16 @@ void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, 
 {
     if (f->kind == FACT_NONE || f->queue_id.p == NULL)
         return;
-    uint32_t at;
-    if (f->kind == FACT_REMOVED) {
-        if (lookup(m, f->host, f->program, f->queue_id, &f->time, false, fig, &at, mix))
-            remove_entry(m, slot_of(m, at));
-        return;
-    }
-    msg_entry *e = lookup(m, f->host, f->program, f->queue_id, &f->time, true, fig, &at, mix);
+    uint64_t qmix = mix ? *mix : memo_mix(f->queue_id);
+    /* One lookup (inlined): a removal's creates nothing. */
+    msg_entry *e =
+        lookup(m, &f->host, &f->program, &f->queue_id, &f->time, f->kind == FACT_REMOVED ? NULL : fig, qmix);
     if (e == NULL)
         return;
+    if (f->kind == FACT_REMOVED) {
+        remove_entry(m, slot_looked_up(m, qmix));
+        return;
+    }
     if (f->has_sender)
         keep_sender(m, e, f->sender);
     bool fresh_size = f->size >= 0 && entry_size(e) < 0;
@@ -1072,8 +1192,8 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
             fig->rejected++;
         return;
     }
-    uint32_t at;
-    msg_entry *e = lookup(m, ev->host, ev->program, ev->queue_id, &ev->time, true, fig, &at, mix);
+    uint64_t qmix = mix ? *mix : memo_mix(ev->queue_id);
+    msg_entry *e = lookup(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, fig, qmix);
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)
@@ -1097,7 +1217,7 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
             memcpy(m->sender_copy, ev->sender.p, ev->sender.n);
             ev->sender.p = m->sender_copy;
         }
-        remove_entry(m, slot_of(m, at));
+        remove_entry(m, slot_looked_up(m, qmix));
     }
 }
 

@@ -1682,6 +1682,316 @@ START_TEST(test_hashed_ahead)
 }
 END_TEST
 
+/* One id as a mutation of the line's: kind k (0 to 7) at byte i of f. */
+static mc_str id_mutant(mc_str f, int k, size_t i, char *buf, size_t cap)
+{
+    static const char bytes[] = {'\n', '/', 'x', '\0'};
+    if (f.p == NULL || f.n + 2 > cap)
+        return f;
+    memcpy(buf, f.p, f.n);
+    size_t n = f.n;
+    if (i > n)
+        i = n;
+    switch (k) {
+    case 0: case 1: case 2: case 3: /* byte i replaced (or added at the end) */
+        buf[i] = bytes[k];
+        n += i == n;
+        break;
+    case 4: /* byte i's neighbour value */
+        if (i < n)
+            buf[i] = (char)(buf[i] + 1);
+        break;
+    case 5: /* a byte put in at i */
+        memmove(buf + i + 1, buf + i, n - i);
+        buf[i] = f.n ? f.p[0] : 'm';
+        n++;
+        break;
+    case 6: /* byte i taken out */
+        if (i < n) {
+            memmove(buf + i, buf + i + 1, n - i - 1);
+            n--;
+        }
+        break;
+    default: /* cut at i */
+        n = i;
+        break;
+    }
+    return mc_str_make(buf, n);
+}
+
+/* Asks the memo slot of mix for host, program and queue id by both
+ * readings: the same answer; counts the matches. */
+static void memo_both(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str qid, size_t *yes,
+                      size_t *asked)
+{
+    bool fast, general;
+    messages_memo_is(m, mix, host, program, qid, &fast, &general);
+    ck_assert_msg(fast == general, "fast %d, general %d on host '%.*s' program '%.*s' queue id '%.*s'", fast, general,
+                  (int)host.n, host.p ? host.p : "", (int)program.n, program.p ? program.p : "", (int)qid.n,
+                  qid.p ? qid.p : "");
+    *yes += general;
+    ++*asked;
+}
+
+/* The line's ids with the border of two moved within the key they make
+ * (host '\n' instance '\n' queue id '\n'): the bytes of the key the same,
+ * the fields cut elsewhere, a '\n' in one of them. */
+static void memo_borders(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str qid, size_t *yes,
+                         size_t *asked)
+{
+    const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
+    size_t hn = host.p ? host.n : 0, inst = slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
+    size_t tail = (program.p ? program.n : 0) - inst;
+    char key[400], h[400], pr[400], q[400];
+    if (hn + program.n + qid.n + 3 > sizeof key)
+        return;
+    memcpy(key, host.p ? host.p : "", hn);
+    key[hn] = '\n';
+    memcpy(key + hn + 1, program.p ? program.p : "", inst);
+    key[hn + 1 + inst] = '\n';
+    memcpy(key + hn + inst + 2, qid.p, qid.n);
+    size_t kn = hn + inst + qid.n + 2; /* without the last '\n' */
+    /* Host and instance cut at b (the byte there dropped, as the '\n' of
+     * a key), instance and queue id at c: every pair. */
+    for (size_t b = 0; b < kn; b++)
+        for (size_t c = b + 1; c < kn; c++) {
+            memcpy(h, key, b);
+            memcpy(pr, key + b + 1, c - b - 1);
+            memcpy(pr + c - b - 1, program.p ? program.p + inst : "", tail);
+            memcpy(q, key + c + 1, kn - c - 1);
+            memo_both(m, mix, mc_str_make(h, b), mc_str_make(pr, c - b - 1 + tail), mc_str_make(q, kn - c - 1), yes,
+                      asked);
+        }
+}
+
+/* Before a line joins the table: its ids, and their mutations, asked of
+ * the memo slot of its queue id's mix. */
+static void memo_line_ids(const mc_messages *m, mc_str host, mc_str program, mc_str qid, size_t *yes, size_t *asked)
+{
+    if (qid.p == NULL || qid.n == 0)
+        return;
+    uint64_t mix = messages_mix(qid);
+    char buf[3][160];
+    memo_both(m, mix, host, program, qid, yes, asked);
+    memo_both(m, mix, mc_str_make(NULL, 0), program, qid, yes, asked);
+    memo_both(m, mix, host, mc_str_make(NULL, 0), qid, yes, asked);
+    memo_borders(m, mix, host, program, qid, yes, asked);
+    for (int k = 0; k < 8; k++) {
+        size_t most = host.n > program.n ? host.n : program.n;
+        most = most > qid.n ? most : qid.n;
+        for (size_t i = 0; i <= most; i++) {
+            memo_both(m, mix, id_mutant(host, k, i, buf[0], sizeof buf[0]), program, qid, yes, asked);
+            memo_both(m, mix, host, id_mutant(program, k, i, buf[1], sizeof buf[1]), qid, yes, asked);
+            memo_both(m, mix, host, program, id_mutant(qid, k, i, buf[2], sizeof buf[2]), yes, asked);
+            /* A byte moved from one field to the next: the key's lengths
+             * the same, its '\n' elsewhere. */
+            if (k == 5) {
+                memo_both(m, mix, id_mutant(host, 5, i, buf[0], sizeof buf[0]),
+                          id_mutant(program, 6, 0, buf[1], sizeof buf[1]), qid, yes, asked);
+                memo_both(m, mix, host, id_mutant(program, 5, i, buf[1], sizeof buf[1]),
+                          id_mutant(qid, 6, 0, buf[2], sizeof buf[2]), yes, asked);
+            }
+        }
+    }
+}
+
+/* Parses each line of the file at path (today 2026-11-23), handing the
+ * line's result, event and the parser (its fact) to fn. */
+static void each_parsed_line(mc_parser *p, const char *path,
+                             void (*fn)(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx), void *ctx)
+{
+    FILE *in = fopen(path, "r");
+    ck_assert_msg(in != NULL, "%s", path);
+    year_ctx_init(&p->years, 2026, 11, 23);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    while ((got = getline(&line, &cap, in)) > 0) {
+        if (line[got - 1] == '\n')
+            line[--got] = '\0';
+        mc_event ev;
+        memset(&ev, 0, sizeof ev);
+        mc_parse_result pr = parser_line(p, mc_str_make(line, (size_t)got), &ev);
+        fn(p, pr, &ev, ctx);
+    }
+    free(line);
+    fclose(in);
+}
+
+/* test_memo_fast_same's state over its lines. */
+typedef struct {
+    mc_messages *m;
+    mc_msg_figures fig;
+    int round;
+    size_t yes, asked, lines;
+} memo_walk;
+
+/* One line of test_memo_fast_same: its ids (in round 1 its host made odd)
+ * asked of the memo both ways, then joined. */
+static void memo_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    memo_walk *w = ctx;
+    char odd[2][200];
+    if (w->round == 1) {
+        mc_str *hosts[] = {&p->fact.host, &ev->host};
+        for (int k = 0; k < 2; k++) {
+            mc_str h = *hosts[k];
+            int n = snprintf(odd[k], sizeof odd[k], "%.*s\ni/%.*s", (int)h.n, h.p ? h.p : "", (int)h.n,
+                             h.p ? h.p : "");
+            *hosts[k] = mc_str_make(odd[k], (size_t)n);
+        }
+    }
+    if (p->fact.kind != FACT_NONE) {
+        memo_line_ids(w->m, p->fact.host, p->fact.program, p->fact.queue_id, &w->yes, &w->asked);
+        messages_fact(w->m, &p->fact, &w->fig);
+    }
+    if (pr == PARSE_EVENT) {
+        memo_line_ids(w->m, ev->host, ev->program, ev->queue_id, &w->yes, &w->asked);
+        messages_event(w->m, ev, &w->fig);
+    }
+    w->lines++;
+}
+
+/* The lookup's fast reading of a narrow plain entry (entry_is) against
+ * the general one, its definition (entry_is_any; docs/BENCHMARKS.md,
+ * pfjoin26), on the facts and outcomes of real Postfix and Exim logs
+ * (several hosts and instances): before each line joins the table, the
+ * memo slot of its queue id is asked whether it holds the message of the
+ * line's host, program and queue id, and of each one-byte mutation of
+ * them ('\n', '/', 'x', NUL, a neighbour value, a byte put in, taken out,
+ * the field cut, a byte moved to the next field, the borders between
+ * the three moved within the key's bytes): the same answers.  Then again
+ * with keys that are not plain ('\n' and '/' in the host). */
+START_TEST(test_memo_fast_same)
+{
+    const mc_rules *r = test_rules();
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    const char *files[300];
+    char *owned[300];
+    size_t n_files = 0;
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "postfix-public/public.log",
+                                        "sample.log", "exim/fail2ban-exim.log"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        files[n_files] = owned[n_files] = test_corpus_path(named[i]), n_files++;
+    char *out = NULL;
+    ck_assert_int_eq(test_runf(&out, "ls %s", EXIMLOG), 0);
+    for (char *tok = strtok(out, "\n"); tok && n_files < 300; tok = strtok(NULL, "\n")) {
+        char *path = mc_xmalloc(strlen(EXIMLOG) + strlen(tok) + 1);
+        sprintf(path, "%s%s", EXIMLOG, tok);
+        files[n_files] = owned[n_files] = path, n_files++;
+    }
+    free(out);
+    /* Round 1: each line's host with "\n" and an instance with a '/'
+     * after it, the key a JSON line could make: its messages' keys are
+     * not plain, and a border moved makes a program whose instance seen
+     * from the key's lengths holds that '/'. */
+    memo_walk w = {0};
+    for (w.round = 0; w.round < 2; w.round++) {
+        w.m = messages_new(0, 0);
+        for (size_t f = 0; f < n_files; f++)
+            each_parsed_line(&p, files[f], memo_walk_line, &w);
+        messages_free(w.m);
+    }
+    for (size_t f = 0; f < n_files; f++)
+        free(owned[f]);
+    parser_free(&p);
+    /* Real lines find their messages (and their mutations that make the
+     * same key: past an instance's '/', a cut at the end), most of the
+     * others not. */
+    ck_assert_uint_gt(w.lines, 30000);
+    ck_assert_uint_gt(w.yes, 200000);
+    ck_assert_uint_gt(w.asked - w.yes, 3 * w.yes);
+}
+END_TEST
+
+/* A key's plainness both ways (messages_key_plain): the same answer. */
+static void plain_both(const char *k, size_t n, size_t *plain, size_t *asked)
+{
+    bool fast, general;
+    messages_key_plain(k, n, &fast, &general);
+    ck_assert_msg(fast == general, "fast %d, general %d on %zu bytes '%.*s'", fast, general, n, (int)n, k);
+    *plain += general;
+    ++*asked;
+}
+
+/* test_key_plain_same's state over its lines. */
+typedef struct {
+    size_t plain, asked;
+    char prev[100];
+    size_t prev_n;
+} plain_walk;
+
+/* One line of test_key_plain_same: its fact's key, cut, mutated and after
+ * the line before's, asked both ways. */
+static void plain_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    static const char near[] = {'\n', '\0', '\t', '\v', 0x7F, (char)0x80, (char)0x8A, (char)0xFF};
+    (void)pr, (void)ev;
+    plain_walk *w = ctx;
+    if (p->fact.kind == FACT_NONE || p->fact.queue_id.p == NULL)
+        return;
+    char key[200], buf[400];
+    mc_str h = p->fact.host, prog = p->fact.program, q = p->fact.queue_id;
+    const char *slash = prog.p ? memchr(prog.p, '/', prog.n) : NULL;
+    int inst = slash ? (int)(slash - prog.p) : (int)prog.n;
+    int n = snprintf(key, sizeof key, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, prog.p ? prog.p : "",
+                     (int)q.n, q.p);
+    if (n <= 0 || (size_t)n >= sizeof key)
+        return;
+    for (size_t cut = 0; cut <= (size_t)n; cut++)
+        plain_both(key, cut, &w->plain, &w->asked);
+    for (size_t i = 0; i < (size_t)n; i++)
+        for (size_t b = 0; b < sizeof near; b++) {
+            memcpy(buf, key, (size_t)n);
+            buf[i] = near[b];
+            plain_both(buf, (size_t)n, &w->plain, &w->asked);
+        }
+    memcpy(buf, w->prev, w->prev_n);
+    memcpy(buf + w->prev_n, key, (size_t)n);
+    plain_both(buf, w->prev_n + (size_t)n, &w->plain, &w->asked);
+    w->prev_n = (size_t)n < sizeof w->prev ? (size_t)n : 0;
+    memcpy(w->prev, key, w->prev_n);
+}
+
+/* key_plain, eight bytes a step, against its definition (key_plain_bytes,
+ * a byte at a time; docs/BENCHMARKS.md, pfjoin26): the keys of the real
+ * lines of tests/data (host '\n' instance '\n' queue id '\n', as key_into
+ * makes them), each cut at every length, each byte replaced by '\n' and
+ * by the bytes whose word arithmetic is nearest it (NUL, \t, \v, 0x7F,
+ * 0x80, 0x8A, 0xFF), two keys end to end (up to ~100 bytes), and keys of
+ * 0 to 40 random bytes of a small alphabet with '\n' in it. */
+START_TEST(test_key_plain_same)
+{
+    const mc_rules *r = test_rules();
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
+                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
+                                        "exim/exim-testsuite/log/0511"};
+    plain_walk w = {0};
+    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
+        char *path = test_corpus_path(named[f]);
+        each_parsed_line(&p, path, plain_walk_line, &w);
+        free(path);
+    }
+    parser_free(&p);
+    char buf[64];
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 200000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % 41;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = "\nab\n/\x8a\x0b\xff"[x % 8];
+        }
+        plain_both(buf, n, &w.plain, &w.asked);
+    }
+    ck_assert_uint_gt(w.plain, 5000);
+    ck_assert_uint_gt(w.asked - w.plain, 100000);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -1695,6 +2005,8 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_hash_switch);
     tcase_add_test(tc, test_hashed_ahead);
     tcase_add_test(tc, test_short_fields);
+    tcase_add_test(tc, test_memo_fast_same);
+    tcase_add_test(tc, test_key_plain_same);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
