@@ -32,6 +32,11 @@ static bool plain_ascii(mc_str s)
         if (_mm_movemask_epi8(_mm_cmplt_epi8(v, low)) != 0)
             return false;
     }
+    /* The tail as the last 16 bytes, overlapping the step before. */
+    if (i < s.n && s.n >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s.p + s.n - 16));
+        return _mm_movemask_epi8(_mm_cmplt_epi8(v, low)) == 0;
+    }
 #endif
     for (; i < s.n; i++)
         if ((signed char)s.p[i] < 0x20)
@@ -161,6 +166,23 @@ static mc_str span(mc_str s, size_t from, size_t to) { return mc_str_make(s.p + 
 
 /* ---- Postfix [delivery] ------------------------------------------------ */
 
+/* run_class(s, i, B_ADDR), the end of a run of [^>,]: every byte but '>'
+ * and ',' is of the class, so the run ends at the first of them, found 16
+ * bytes a step with SSE2 (an address: 20 to 40 bytes, on every delivery). */
+static size_t addr_run(mc_str s, size_t i)
+{
+#if defined(__SSE2__)
+    const __m128i gt = _mm_set1_epi8('>'), comma = _mm_set1_epi8(',');
+    for (; i < s.n && s.n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
+        int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, comma)));
+        if (m)
+            return i + (size_t)__builtin_ctz((unsigned)m);
+    }
+#endif
+    return run_class(s, i, B_ADDR);
+}
+
 /* <?(?<g>[^>,]*)>?, at i: the end past the ',', or 0.  The run is read to
  * its longest: a shorter one is followed by a byte of the class, which is
  * neither '>' nor ','.  Taking the '<' or not leads to the same end (the
@@ -170,7 +192,7 @@ static size_t angle_field(mc_str s, size_t i, mc_str *g)
 {
     if (i < s.n && s.p[i] == '<')
         i++;
-    size_t e = run_class(s, i, B_ADDR);
+    size_t e = addr_run(s, i);
     size_t j = e < s.n && s.p[e] == '>' ? e + 1 : e;
     if (j >= s.n || s.p[j] != ',')
         return 0;

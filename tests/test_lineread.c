@@ -661,6 +661,99 @@ START_TEST(test_cap_within_first_limit)
 }
 END_TEST
 
+/* Postfix's [delivery] reader and its pattern on the recipient's run
+ * ([^>,]*, found 16 bytes a step) and the printable check (its last step
+ * overlapping the one before): recipients of 0 to 40 bytes, closed by '>',
+ * by the ',' alone, with a '>', ',' or tab inside at each place, and
+ * lines of every length mod 16 with a tab or a 0x80 byte at each place,
+ * each line in a block of its exact size (a read past it is an ASan
+ * error): the same answer and groups.  Expected by hand: the plain
+ * recipients of every length match, with the recipient as built; a tab or
+ * a 0x80 byte makes the reader hand the line back. */
+START_TEST(test_delivery_recipient_runs)
+{
+    const mc_rules *r = test_rules();
+    reader_case c = {0};
+    for (size_t i = 0; lineread_source(i) != NULL; i++)
+        if (strstr(lineread_source(i), "orig_to") != NULL) {
+            c.rule = rule_with(r, lineread_source(i));
+            c.read = lineread_for(lineread_source(i));
+        }
+    ck_assert(c.rule != NULL && c.read != NULL);
+    matcher_init(&matcher);
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789.@-_ABCDEFGH";
+    size_t matched = 0, asked = 0;
+    for (size_t len = 0; len <= 40; len++) {
+        for (int form = 0; form < 2; form++) {
+            for (size_t at = 0; at <= len; at++) {
+                /* put 0: the plain recipient (once); 1-3: a '>', a ',' or
+                 * a tab at `at`. */
+                for (int put = at == len ? 0 : 1; put < (at == len ? 1 : 4); put++) {
+                    char rcpt[48];
+                    memcpy(rcpt, alnum, len);
+                    rcpt[len] = '\0';
+                    if (put > 0)
+                        rcpt[at] = put == 1 ? '>' : put == 2 ? ',' : '\t';
+                    char line[256];
+                    int n = snprintf(line, sizeof line,
+                                     "4F3A2B1C0D: to=%s%s%s, relay=mx.example.net[192.0.2.1]:25, delay=0.09, "
+                                     "delays=0.02/0.04/0.01/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+                                     form ? "<" : "", rcpt, form ? ">" : "");
+                    char *exact = malloc((size_t)n);
+                    ck_assert_ptr_nonnull(exact);
+                    memcpy(exact, line, (size_t)n);
+                    mc_str groups[G_COUNT];
+                    for (size_t g = 0; g < G_COUNT; g++)
+                        groups[g] = MC_STR_NULL;
+                    mc_lineread_result got = c.read(mc_str_make(exact, (size_t)n), groups);
+                    bool want = compare_reader(&c, exact, (size_t)n);
+                    if (put == 0) {
+                        ck_assert_msg(got == LINEREAD_YES && want, "length %zu, form %d", len, form);
+                        ck_assert_uint_eq(groups[G_RECIPIENT].n, len);
+                        ck_assert(memcmp(groups[G_RECIPIENT].p, alnum, len) == 0);
+                        matched++;
+                    }
+                    if (put == 3) {
+                        ck_assert_int_eq(got, LINEREAD_ASK);
+                        asked++;
+                    }
+                    free(exact);
+                }
+            }
+        }
+    }
+    ck_assert_uint_eq(matched, 41 * 2);
+    ck_assert_uint_eq(asked, (40 * 41 / 2) * 2);
+    /* A control byte or a byte from 0x80 at each place of lines of every
+     * length mod 16 (the printable check's last step overlaps the one
+     * before at every offset): the reader hands each back. */
+    size_t handed = 0;
+    for (size_t len = 0; len < 16; len++) {
+        char line[256];
+        int n = snprintf(line, sizeof line,
+                         "4F3A2B1C0D: to=<%.*s>, relay=mx.example.net[192.0.2.1]:25, delay=0.09, "
+                         "delays=0.02/0.04/0.01/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+                         (int)len, alnum);
+        for (size_t at = 0; at < (size_t)n; at++)
+            for (int bad = 0; bad < 2; bad++) {
+                char *exact = malloc((size_t)n);
+                ck_assert_ptr_nonnull(exact);
+                memcpy(exact, line, (size_t)n);
+                exact[at] = bad ? (char)0x80 : '\t';
+                mc_str groups[G_COUNT];
+                for (size_t g = 0; g < G_COUNT; g++)
+                    groups[g] = MC_STR_NULL;
+                ck_assert_msg(c.read(mc_str_make(exact, (size_t)n), groups) == LINEREAD_ASK, "length %zu, at %zu",
+                              len, at);
+                handed++;
+                free(exact);
+            }
+    }
+    ck_assert_uint_gt(handed, 16 * 2 * 100);
+    matcher_free(&matcher);
+}
+END_TEST
+
 static Suite *lineread_suite(void)
 {
     Suite *s = suite_create("lineread");
@@ -670,6 +763,7 @@ static Suite *lineread_suite(void)
     tcase_add_test(tc, test_reader_is_regex);
     tcase_add_test(tc, test_parser_same_without);
     tcase_add_test(tc, test_cap_within_first_limit);
+    tcase_add_test(tc, test_delivery_recipient_runs);
     suite_add_tcase(s, tc);
     return s;
 }
