@@ -233,82 +233,80 @@ static size_t angle_field(mc_str s, size_t i, mc_str *g)
     return j + 1;
 }
 
-/* Whether [v, c) is [245]\.[0-9]{1,3}\.[0-9]{1,3}: each counted run is
- * followed by a byte outside it ('.' or the field's ','), so only its
- * longest reading can fit. */
-static bool dsn_value(mc_str s, size_t v, size_t c)
+/* Where the reading of [245]\.[0-9]{1,3}\.[0-9]{1,3} from v ends, or 0
+ * when it has none: each counted run ends at a byte outside it, so only
+ * its longest reading can be followed by the field's ','. */
+static size_t dsn_end(mc_str s, size_t v)
 {
-    if (c - v < 5 || (s.p[v] != '2' && s.p[v] != '4' && s.p[v] != '5') || s.p[v + 1] != '.')
-        return false;
+    if (v + 1 >= s.n || (s.p[v] != '2' && s.p[v] != '4' && s.p[v] != '5') || s.p[v + 1] != '.')
+        return 0;
     size_t a = digits(s, v + 2);
-    if (a - (v + 2) < 1 || a - (v + 2) > 3 || a >= c || s.p[a] != '.')
-        return false;
+    if (a - (v + 2) < 1 || a - (v + 2) > 3 || a >= s.n || s.p[a] != '.')
+        return 0;
     size_t b = digits(s, a + 1);
-    return b == c && b - (a + 1) >= 1 && b - (a + 1) <= 3;
+    return b - (a + 1) >= 1 && b - (a + 1) <= 3 ? b : 0;
 }
 
-/* Whether [v, c) is [0-9]{1,12}(?:\.[0-9]{1,6})? (the same argument). */
-static bool delay_value(mc_str s, size_t v, size_t c)
+/* The same for [0-9]{1,12}(?:\.[0-9]{1,6})? (a '.' after the digits is
+ * taken: the value cannot end at it). */
+static size_t delay_end(mc_str s, size_t v)
 {
     size_t a = digits(s, v);
     if (a - v < 1 || a - v > 12)
-        return false;
-    if (a == c)
-        return true;
-    if (s.p[a] != '.')
-        return false;
+        return 0;
+    if (a >= s.n || s.p[a] != '.')
+        return a;
     size_t b = digits(s, a + 1);
-    return b == c && b - (a + 1) >= 1 && b - (a + 1) <= 6;
+    return b - (a + 1) >= 1 && b - (a + 1) <= 6 ? b : 0;
 }
 
-/* Whether [v, c) is [0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20}
- * (each run is followed by '/' or the ',', outside its class). */
-static bool delays_value(mc_str s, size_t v, size_t c)
+/* The same for [0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20}/[0-9.]{1,20}
+ * (each run is followed by '/' or the end, outside its class). */
+static size_t delays_end(mc_str s, size_t v)
 {
     size_t i = v;
-    for (int part = 0; part < 4; part++) {
+    for (int part = 0; part < 3; part++) {
         size_t e = run_class(s, i, B_NUMDOT);
-        if (e == i || e - i > 20)
-            return false;
-        if (part < 3) {
-            if (e >= c || s.p[e] != '/')
-                return false;
-            i = e + 1;
-        } else if (e != c) {
-            return false;
-        }
+        if (e == i || e - i > 20 || e >= s.n || s.p[e] != '/')
+            return 0;
+        i = e + 1;
     }
-    return true;
+    size_t e = run_class(s, i, B_NUMDOT);
+    return e == i || e - i > 20 ? 0 : e;
 }
 
 /* One field of the possessive run
  *   (?: (?:dsn=(?<dsn>..)|delay=(?<delay>..)|delays=(?<delays>..)|(?!status=)[a-z_]++=[^,]*+),)*+
  * at i (a space): the end past its ',', or 0 when no alternative fits
  * (the run then ends at i).  Every alternative's value runs to the
- * field's ',' and holds none, so the ',' is the first one after the name;
- * a named value of another shape is read by the last alternative, as any
- * other field.  Inside the possessive run PCRE2 takes each field by its
- * first fitting alternative and never comes back, so the last field that
- * set a group is the one it keeps. */
+ * field's ',' and holds none, so the ',' is the first one after the name:
+ * a named value read to its end and followed by a ',' fits (no memchr
+ * then); a named value of another shape is read by the last alternative,
+ * as any other field.  Inside the possessive run PCRE2 takes each field by
+ * its first fitting alternative and never comes back, so the last field
+ * that set a group is the one it keeps. */
 static size_t delivery_field(mc_str s, size_t i, mc_str groups[G_COUNT])
 {
     size_t a = i + 1;
     size_t name = run_class(s, a, B_NAME);
     if (name == a || name >= s.n || s.p[name] != '=')
         return 0; /* none of the four: each needs [a-z_]+ then '=' */
-    const char *comma = memchr(s.p + name, ',', s.n - name);
-    if (comma == NULL)
-        return 0;
-    size_t c = (size_t)(comma - s.p), v = name + 1, len = name - a;
-    if (len == 3 && memcmp(s.p + a, "dsn", 3) == 0 && dsn_value(s, v, c))
-        groups[G_DSN] = span(s, v, c);
-    else if (len == 5 && memcmp(s.p + a, "delay", 5) == 0 && delay_value(s, v, c))
-        groups[G_DELAY] = span(s, v, c);
-    else if (len == 6 && memcmp(s.p + a, "delays", 6) == 0 && delays_value(s, v, c))
-        groups[G_DELAYS] = span(s, v, c);
+    size_t v = name + 1, len = name - a, e = 0;
+    int g = -1;
+    if (len == 3 && memcmp(s.p + a, "dsn", 3) == 0)
+        e = dsn_end(s, v), g = G_DSN;
+    else if (len == 5 && memcmp(s.p + a, "delay", 5) == 0)
+        e = delay_end(s, v), g = G_DELAY;
+    else if (len == 6 && memcmp(s.p + a, "delays", 6) == 0)
+        e = delays_end(s, v), g = G_DELAYS;
     else if (len == 6 && memcmp(s.p + a, "status", 6) == 0)
         return 0; /* (?!status=) */
-    return c + 1;
+    if (g >= 0 && e != 0 && e < s.n && s.p[e] == ',') {
+        groups[g] = span(s, v, e);
+        return e + 1;
+    }
+    const char *comma = memchr(s.p + name, ',', s.n - name);
+    return comma == NULL ? 0 : (size_t)(comma - s.p) + 1;
 }
 
 /* The status words of (?<status>sent|deferred|bounced|expired): no two

@@ -757,6 +757,74 @@ START_TEST(test_delivery_recipient_runs)
 }
 END_TEST
 
+/* Postfix's [delivery] reader against its pattern on the named fields'
+ * values (dsn=, delay=, delays=: read to their end, the ',' after it
+ * looked at, no memchr): each field of a real line given values of every
+ * shape near its own (counted runs one short and one long, a byte of each
+ * kind at each place, bytes removed, a field left last before status=,
+ * the field twice), each line in a block of its exact size: the same
+ * answer and groups. */
+START_TEST(test_delivery_field_values)
+{
+    const mc_rules *r = test_rules();
+    reader_case c = {0};
+    for (size_t i = 0; lineread_source(i) != NULL; i++)
+        if (strstr(lineread_source(i), "orig_to") != NULL) {
+            c.rule = rule_with(r, lineread_source(i));
+            c.read = lineread_for(lineread_source(i));
+        }
+    ck_assert(c.rule != NULL && c.read != NULL);
+    matcher_init(&matcher);
+    static const char *const names[] = {"dsn", "delay", "delays", "dsnx", "dela", "status_"};
+    static const char *const seeds[] = {"2.0.0", "4.4.1", "5.7.1000", "5.1.10", "0.09", "123456789012", "1234567890123",
+                                        "0.1234567", "0.02/0.04/0.01/0.02", "0/0/0/0/0", "0/0/0", "", "2.0.0.", "x"};
+    static const char kinds[] = "0.,/5x";
+    size_t lines = 0, matched = 0;
+    for (size_t f = 0; f < sizeof names / sizeof names[0]; f++)
+        for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+            size_t sn = strlen(seeds[k]);
+            /* place: -1 the seed as it is; else each byte replaced by each
+             * kind, or removed (kind index 6). */
+            for (long at = -1; at < (long)sn; at++)
+                for (size_t kind = 0; kind < (at < 0 ? 1 : sizeof kinds); kind++)
+                    for (int form = 0; form < 3; form++) {
+                        char value[48];
+                        memcpy(value, seeds[k], sn + 1);
+                        if (at >= 0 && kind < sizeof kinds - 1)
+                            value[at] = kinds[kind];
+                        else if (at >= 0)
+                            memmove(value + at, value + at + 1, sn - (size_t)at);
+                        char line[512];
+                        int n;
+                        if (form == 0)
+                            n = snprintf(line, sizeof line,
+                                         "4F3A2B1C0D: to=<a@b.example>, relay=mx.example.net[192.0.2.1]:25, %s=%s, "
+                                         "delays=0.02/0.04/0.01/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+                                         names[f], value);
+                        else if (form == 1)
+                            n = snprintf(line, sizeof line,
+                                         "4F3A2B1C0D: to=<a@b.example>, relay=none, delay=5, %s=%s, status=deferred "
+                                         "(connection refused)",
+                                         names[f], value);
+                        else
+                            n = snprintf(line, sizeof line,
+                                         "4F3A2B1C0D: to=<a@b.example>, relay=local, %s=%s, %s=%s,", names[f], value,
+                                         names[f], seeds[k]);
+                        char *exact = malloc((size_t)n);
+                        ck_assert_ptr_nonnull(exact);
+                        memcpy(exact, line, (size_t)n);
+                        matched += compare_reader(&c, exact, (size_t)n);
+                        free(exact);
+                        lines++;
+                    }
+        }
+    ck_assert_uint_gt(lines, 3000);
+    ck_assert_uint_gt(matched, 1000);
+    ck_assert_uint_lt(matched, lines);
+    matcher_free(&matcher);
+}
+END_TEST
+
 static Suite *lineread_suite(void)
 {
     Suite *s = suite_create("lineread");
@@ -767,6 +835,7 @@ static Suite *lineread_suite(void)
     tcase_add_test(tc, test_parser_same_without);
     tcase_add_test(tc, test_cap_within_first_limit);
     tcase_add_test(tc, test_delivery_recipient_runs);
+    tcase_add_test(tc, test_delivery_field_values);
     suite_add_tcase(s, tc);
     return s;
 }
