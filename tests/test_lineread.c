@@ -661,6 +661,22 @@ START_TEST(test_cap_within_first_limit)
 }
 END_TEST
 
+/* Postfix's [delivery] rule and its reader (the rule with orig_to), the
+ * matcher ready. */
+static reader_case delivery_case(void)
+{
+    const mc_rules *r = test_rules();
+    reader_case c = {0};
+    for (size_t i = 0; lineread_source(i) != NULL; i++)
+        if (strstr(lineread_source(i), "orig_to") != NULL) {
+            c.rule = rule_with(r, lineread_source(i));
+            c.read = lineread_for(lineread_source(i));
+        }
+    ck_assert(c.rule != NULL && c.read != NULL);
+    matcher_init(&matcher);
+    return c;
+}
+
 /* Postfix's [delivery] reader and its pattern on the recipient's run
  * ([^>,]*, found 16 bytes a step) and the printable check (its last step
  * overlapping the one before): recipients of 0 to 40 bytes, closed by '>',
@@ -672,15 +688,7 @@ END_TEST
  * a 0x80 byte makes the reader hand the line back. */
 START_TEST(test_delivery_recipient_runs)
 {
-    const mc_rules *r = test_rules();
-    reader_case c = {0};
-    for (size_t i = 0; lineread_source(i) != NULL; i++)
-        if (strstr(lineread_source(i), "orig_to") != NULL) {
-            c.rule = rule_with(r, lineread_source(i));
-            c.read = lineread_for(lineread_source(i));
-        }
-    ck_assert(c.rule != NULL && c.read != NULL);
-    matcher_init(&matcher);
+    reader_case c = delivery_case();
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789.@-_ABCDEFGH";
     size_t matched = 0, asked = 0;
     for (size_t len = 0; len <= 40; len++) {
@@ -766,15 +774,7 @@ END_TEST
  * answer and groups. */
 START_TEST(test_delivery_field_values)
 {
-    const mc_rules *r = test_rules();
-    reader_case c = {0};
-    for (size_t i = 0; lineread_source(i) != NULL; i++)
-        if (strstr(lineread_source(i), "orig_to") != NULL) {
-            c.rule = rule_with(r, lineread_source(i));
-            c.read = lineread_for(lineread_source(i));
-        }
-    ck_assert(c.rule != NULL && c.read != NULL);
-    matcher_init(&matcher);
+    reader_case c = delivery_case();
     static const char *const names[] = {"dsn", "delay", "delays", "dsnx", "dela", "status_"};
     static const char *const seeds[] = {"2.0.0", "4.4.1", "5.7.1000", "5.1.10", "0.09", "123456789012", "1234567890123",
                                         "0.1234567", "0.02/0.04/0.01/0.02", "0/0/0/0/0", "0/0/0", "", "2.0.0.", "x"};
