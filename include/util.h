@@ -44,6 +44,28 @@ static inline bool mc_same_bytes(const char *a, const char *b, size_t n)
     return __builtin_memcmp(a, b, n) == 0;
 }
 
+/* memcpy of n bytes from src to dst (not overlapping), for the short
+ * values of a key: up to 16 bytes by two loads and two stores (each within
+ * the n bytes; 1 to 3 bytes as the first, middle and last), where a call
+ * to memcpy costs more than the copy. */
+static inline void mc_copy_bytes(char *dst, const char *src, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y;
+        __builtin_memcpy(&x, src, 8), __builtin_memcpy(&y, src + n - 8, 8);
+        __builtin_memcpy(dst, &x, 8), __builtin_memcpy(dst + n - 8, &y, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t x, y;
+        __builtin_memcpy(&x, src, 4), __builtin_memcpy(&y, src + n - 4, 4);
+        __builtin_memcpy(dst, &x, 4), __builtin_memcpy(dst + n - 4, &y, 4);
+    } else if (n >= 1 && n < 4) {
+        char x = src[0], y = src[n / 2], z = src[n - 1];
+        dst[0] = x, dst[n / 2] = y, dst[n - 1] = z;
+    } else if (n > 16) {
+        __builtin_memcpy(dst, src, n);
+    }
+}
+
 /* Allocation that cannot return NULL: on exhaustion we print and exit(3),
  * because every caller would otherwise have to unwind a half-built state. */
 void *mc_xmalloc(size_t n);

@@ -443,6 +443,116 @@ static void pack_line(const char *path, const char *line, size_t n)
         mc_buf_reset(&pk.rest);
 }
 
+/* The plain value of dimension d (all but the hour and the client): the
+ * view or C string as it stands, its length by strlen, a flag "1" or "0". */
+static mc_str plain_dim(int d, const mc_event *ev)
+{
+    switch (d) {
+    case DIM_MTA: return mc_str_cstr(ev->mta);
+    case DIM_HOST: return ev->host;
+    case DIM_DIRECTION: return mc_str_cstr(ev->direction);
+    case DIM_STATUS: return ev->status;
+    case DIM_STAGE: return mc_str_cstr(ev->stage);
+    case DIM_CODE: return mc_str_cstr(ev->code);
+    case DIM_ENHANCED: return mc_str_cstr(ev->enhanced);
+    case DIM_CLASS: return mc_str_cstr(mc_class_name(ev->klass));
+    case DIM_REASON: return mc_str_cstr(ev->reason);
+    case DIM_DOMAIN: return mc_str_cstr(ev->domain);
+    case DIM_RELAY: return ev->relay;
+    case DIM_CONFLICT: return mc_str_cstr(ev->conflict ? "1" : "0");
+    case DIM_HARD: return mc_str_cstr(ev->hard ? "1" : "0");
+    case DIM_INFERRED: return mc_str_cstr(ev->inferred ? "1" : "0");
+    case DIM_SENDER: return ev->sender;
+    case DIM_SENDER_DOMAIN: return mc_str_cstr(ev->sender_domain);
+    case DIM_RECIPIENT: return ev->recipient;
+    default: return MC_STR_NULL;
+    }
+}
+
+/* ev packed by aggregate_pack_rest against the layout built plainly
+ * (each dimension from 1 its value if kept, then a NUL; the lengths). */
+static void pack_like_plain(const mc_event *ev, uint32_t keep)
+{
+    mc_buf got = {0}, want = {0};
+    uint32_t lens[DIM_COUNT], want_lens[DIM_COUNT] = {0};
+    size_t n = aggregate_pack_rest(keep, ev, &got, lens);
+    for (int d = 1; d < DIM_COUNT; d++) {
+        if (keep & (1u << d)) {
+            mc_str v = plain_dim(d, ev);
+            if (v.p != NULL && v.n > 0)
+                mc_buf_add(&want, v.p, v.n);
+            want_lens[d] = v.p ? (uint32_t)v.n : 0;
+        }
+        mc_buf_add(&want, "", 1);
+    }
+    ck_assert_uint_eq(n, want.len);
+    ck_assert_uint_eq(got.len, want.len);
+    ck_assert(memcmp(got.data, want.data, n) == 0);
+    ck_assert(memcmp(lens, want_lens, sizeof lens) == 0);
+    mc_buf_free(&got), mc_buf_free(&want);
+}
+
+static size_t pack_plain_events;
+
+/* One line of tests/data: its event packed with every dimension but the
+ * client (its key is made, not copied), and with the first set above. */
+static void pack_plain_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    mc_event ev;
+    if (!data_event(line, n, &ev))
+        return;
+    pack_plain_events++;
+    pack_like_plain(&ev, MC_ALL_DIMS & ~(BIT(DIM_HOUR) | BIT(DIM_CLIENT)));
+    pack_like_plain(&ev, pack_keeps[0]);
+}
+
+/* aggregate_pack_rest measures its values in place (the code and the
+ * enhanced code counted, the flags as "1" / "0") and copies the short ones
+ * by mc_copy_bytes: the same key and lengths as the plain layout on every
+ * event of tests/data, and on values of 0 to 40 bytes in each copied
+ * dimension; mc_copy_bytes writes the n bytes of memcpy and no other (n
+ * from 0 to 40, the source a heap block of its exact size). */
+START_TEST(test_pack_rest_plain)
+{
+    for (size_t len = 0; len <= 40; len++) {
+        char *src = malloc(len ? len : 1);
+        ck_assert_ptr_nonnull(src);
+        for (size_t i = 0; i < len; i++)
+            src[i] = (char)('A' + i);
+        char dst[64];
+        memset(dst, '~', sizeof dst);
+        mc_copy_bytes(dst + 5, src, len);
+        for (size_t i = 0; i < sizeof dst; i++)
+            ck_assert_msg(dst[i] == (i >= 5 && i < 5 + len ? src[i - 5] : '~'), "length %zu, byte %zu", len, i);
+        free(src);
+    }
+    pack_plain_events = 0;
+    test_each_data_line(pack_plain_line, NULL);
+    ck_assert_uint_gt(pack_plain_events, 5000);
+    static const char bytes[] = "abcdefghijklmnopqrstuvwxyz0123456789.-_ABCD";
+    mc_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.mta = "postfix";
+    for (size_t len = 0; len <= 40; len++) {
+        char *v = malloc(len + 1);
+        ck_assert_ptr_nonnull(v);
+        memcpy(v, bytes, len);
+        v[len] = '\0';
+        ev.host = ev.status = ev.relay = ev.sender = ev.recipient = mc_str_make(v, len);
+        ev.direction = ev.stage = ev.reason = v;
+        snprintf(ev.code, sizeof ev.code, "%.*s", (int)len, v);
+        snprintf(ev.enhanced, sizeof ev.enhanced, "%.*s", (int)len, v);
+        snprintf(ev.domain, sizeof ev.domain, "%s", v);
+        snprintf(ev.sender_domain, sizeof ev.sender_domain, "%s", v);
+        ev.klass = (mc_class)(len % 5);
+        ev.conflict = len % 2, ev.hard = len % 3 == 0, ev.inferred = len % 5 == 1;
+        pack_like_plain(&ev, MC_ALL_DIMS & ~(BIT(DIM_HOUR) | BIT(DIM_CLIENT)));
+        free(v);
+    }
+}
+END_TEST
+
 /* The aggregate's add with the values but the hour packed apart and the
  * delays read apart, as a worker thread prepares them for the ingest loop
  * (aggregate_pack_rest, delay_read_logged, aggregate_add_packed), makes
@@ -994,6 +1104,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_read_in_place);
     tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_packed_adds);
+    tcase_add_test(tc, test_pack_rest_plain);
     tcase_add_test(tc, test_hash_switch);
     tcase_add_test(tc, test_part_blobs);
     tcase_add_test(tc, test_buckets);

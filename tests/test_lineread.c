@@ -661,6 +661,170 @@ START_TEST(test_cap_within_first_limit)
 }
 END_TEST
 
+/* Postfix's [delivery] rule and its reader (the rule with orig_to), the
+ * matcher ready. */
+static reader_case delivery_case(void)
+{
+    const mc_rules *r = test_rules();
+    reader_case c = {0};
+    for (size_t i = 0; lineread_source(i) != NULL; i++)
+        if (strstr(lineread_source(i), "orig_to") != NULL) {
+            c.rule = rule_with(r, lineread_source(i));
+            c.read = lineread_for(lineread_source(i));
+        }
+    ck_assert(c.rule != NULL && c.read != NULL);
+    matcher_init(&matcher);
+    return c;
+}
+
+/* Postfix's [delivery] reader and its pattern on the recipient's run
+ * ([^>,]*, found 16 bytes a step) and the printable check (its last step
+ * overlapping the one before): recipients of 0 to 40 bytes, closed by '>',
+ * by the ',' alone, with a '>', ',' or tab inside at each place, and
+ * lines of every length mod 64 with a tab or a 0x80 byte at each place,
+ * each line in a block of its exact size (a read past it is an ASan
+ * error): the same answer and groups.  Expected by hand: the plain
+ * recipients of every length match, with the recipient as built; a tab or
+ * a 0x80 byte makes the reader hand the line back. */
+START_TEST(test_delivery_recipient_runs)
+{
+    reader_case c = delivery_case();
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789.@-_ABCDEFGH";
+    size_t matched = 0, asked = 0;
+    for (size_t len = 0; len <= 40; len++) {
+        for (int form = 0; form < 2; form++) {
+            for (size_t at = 0; at <= len; at++) {
+                /* put 0: the plain recipient (once); 1-3: a '>', a ',' or
+                 * a tab at `at`. */
+                for (int put = at == len ? 0 : 1; put < (at == len ? 1 : 4); put++) {
+                    char rcpt[48];
+                    memcpy(rcpt, alnum, len);
+                    rcpt[len] = '\0';
+                    if (put > 0)
+                        rcpt[at] = put == 1 ? '>' : put == 2 ? ',' : '\t';
+                    char line[256];
+                    int n = snprintf(line, sizeof line,
+                                     "4F3A2B1C0D: to=%s%s%s, relay=mx.example.net[192.0.2.1]:25, delay=0.09, "
+                                     "delays=0.02/0.04/0.01/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+                                     form ? "<" : "", rcpt, form ? ">" : "");
+                    char *exact = malloc((size_t)n);
+                    ck_assert_ptr_nonnull(exact);
+                    memcpy(exact, line, (size_t)n);
+                    mc_str groups[G_COUNT];
+                    for (size_t g = 0; g < G_COUNT; g++)
+                        groups[g] = MC_STR_NULL;
+                    mc_lineread_result got = c.read(mc_str_make(exact, (size_t)n), groups);
+                    bool want = compare_reader(&c, exact, (size_t)n);
+                    if (put == 0) {
+                        ck_assert_msg(got == LINEREAD_YES && want, "length %zu, form %d", len, form);
+                        ck_assert_uint_eq(groups[G_RECIPIENT].n, len);
+                        ck_assert(memcmp(groups[G_RECIPIENT].p, alnum, len) == 0);
+                        matched++;
+                    }
+                    if (put == 3) {
+                        ck_assert_int_eq(got, LINEREAD_ASK);
+                        asked++;
+                    }
+                    free(exact);
+                }
+            }
+        }
+    }
+    ck_assert_uint_eq(matched, 41 * 2);
+    ck_assert_uint_eq(asked, (40 * 41 / 2) * 2);
+    /* A control byte or a byte from 0x80 at each place of lines of every
+     * length mod 64 (the printable check's last step overlaps the one
+     * before at every offset, of 16 or of 64 bytes): the reader hands
+     * each back. */
+    size_t handed = 0;
+    for (size_t len = 0; len < 64; len++) {
+        char rcpt[64], line[256];
+        for (size_t i = 0; i < len; i++)
+            rcpt[i] = alnum[i % (sizeof alnum - 1)];
+        int n = snprintf(line, sizeof line,
+                         "4F3A2B1C0D: to=<%.*s>, relay=mx.example.net[192.0.2.1]:25, delay=0.09, "
+                         "delays=0.02/0.04/0.01/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+                         (int)len, rcpt);
+        for (size_t at = 0; at < (size_t)n; at++)
+            for (int bad = 0; bad < 2; bad++) {
+                char *exact = malloc((size_t)n);
+                ck_assert_ptr_nonnull(exact);
+                memcpy(exact, line, (size_t)n);
+                exact[at] = bad ? (char)0x80 : '\t';
+                mc_str groups[G_COUNT];
+                for (size_t g = 0; g < G_COUNT; g++)
+                    groups[g] = MC_STR_NULL;
+                ck_assert_msg(c.read(mc_str_make(exact, (size_t)n), groups) == LINEREAD_ASK, "length %zu, at %zu",
+                              len, at);
+                handed++;
+                free(exact);
+            }
+    }
+    ck_assert_uint_gt(handed, 64 * 2 * 100);
+    matcher_free(&matcher);
+}
+END_TEST
+
+/* Postfix's [delivery] reader against its pattern on the named fields'
+ * values (dsn=, delay=, delays=: read to their end, the ',' after it
+ * looked at, no memchr): each field of a real line given values of every
+ * shape near its own (counted runs one short and one long, a byte of each
+ * kind at each place, bytes removed, a field left last before status=,
+ * the field twice), each line in a block of its exact size: the same
+ * answer and groups. */
+START_TEST(test_delivery_field_values)
+{
+    reader_case c = delivery_case();
+    static const char *const names[] = {"dsn", "delay", "delays", "dsnx", "dela", "status_"};
+    static const char *const seeds[] = {"2.0.0", "4.4.1", "5.7.1000", "5.1.10", "0.09", "123456789012", "1234567890123",
+                                        "0.1234567", "0.02/0.04/0.01/0.02", "0/0/0/0/0", "0/0/0", "", "2.0.0.", "x"};
+    static const char kinds[] = "0.,/5x";
+    size_t lines = 0, matched = 0;
+    for (size_t f = 0; f < sizeof names / sizeof names[0]; f++)
+        for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
+            size_t sn = strlen(seeds[k]);
+            /* place: -1 the seed as it is; else each byte replaced by each
+             * kind, or removed (kind index 6). */
+            for (long at = -1; at < (long)sn; at++)
+                for (size_t kind = 0; kind < (at < 0 ? 1 : sizeof kinds); kind++)
+                    for (int form = 0; form < 3; form++) {
+                        char value[48];
+                        memcpy(value, seeds[k], sn + 1);
+                        if (at >= 0 && kind < sizeof kinds - 1)
+                            value[at] = kinds[kind];
+                        else if (at >= 0)
+                            memmove(value + at, value + at + 1, sn - (size_t)at);
+                        char line[512];
+                        int n;
+                        if (form == 0)
+                            n = snprintf(line, sizeof line,
+                                         "4F3A2B1C0D: to=<a@b.example>, relay=mx.example.net[192.0.2.1]:25, %s=%s, "
+                                         "delays=0.02/0.04/0.01/0.02, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+                                         names[f], value);
+                        else if (form == 1)
+                            n = snprintf(line, sizeof line,
+                                         "4F3A2B1C0D: to=<a@b.example>, relay=none, delay=5, %s=%s, status=deferred "
+                                         "(connection refused)",
+                                         names[f], value);
+                        else
+                            n = snprintf(line, sizeof line,
+                                         "4F3A2B1C0D: to=<a@b.example>, relay=local, %s=%s, %s=%s,", names[f], value,
+                                         names[f], seeds[k]);
+                        char *exact = malloc((size_t)n);
+                        ck_assert_ptr_nonnull(exact);
+                        memcpy(exact, line, (size_t)n);
+                        matched += compare_reader(&c, exact, (size_t)n);
+                        free(exact);
+                        lines++;
+                    }
+        }
+    ck_assert_uint_gt(lines, 3000);
+    ck_assert_uint_gt(matched, 1000);
+    ck_assert_uint_lt(matched, lines);
+    matcher_free(&matcher);
+}
+END_TEST
+
 static Suite *lineread_suite(void)
 {
     Suite *s = suite_create("lineread");
@@ -670,6 +834,8 @@ static Suite *lineread_suite(void)
     tcase_add_test(tc, test_reader_is_regex);
     tcase_add_test(tc, test_parser_same_without);
     tcase_add_test(tc, test_cap_within_first_limit);
+    tcase_add_test(tc, test_delivery_recipient_runs);
+    tcase_add_test(tc, test_delivery_field_values);
     suite_add_tcase(s, tc);
     return s;
 }
