@@ -104,9 +104,10 @@ bool messages_hash_is_sip(const mc_messages *m);
  * message in flight holds one). */
 size_t messages_index_marked(const mc_messages *m);
 /* Tests: whether a key's only '\n' are three (a plain key, key_into's
- * fields holding none), read eight bytes a step (*fast) and byte by
- * byte, its definition (*general). */
-void messages_key_plain(const char *key, size_t n, bool *fast, bool *general);
+ * fields holding none), read eight bytes a step (*fast), from a fresh
+ * narrow entry holding it (*fresh; a key too long for one: *general) and
+ * byte by byte, its definition (*general). */
+void messages_key_plain(const char *key, size_t n, bool *fast, bool *fresh, bool *general);
 /* Tests: whether the message the memo slot of mix holds (none: both
  * false) is that of host, program and queue id, by the lookup's fast
  * reading of a narrow plain entry (*fast) and by the general one, its

@@ -40,6 +40,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* What a message has been counted as, once each. */
 enum {
@@ -808,6 +811,30 @@ static bool key_plain(const char *k, size_t kn)
     return key_plain_bytes(k, kn);
 }
 
+/* key_plain's answer for the key of an entry entry_take and entry_set_key
+ * have just made narrow: its text's 48 bytes are the key, its NUL and
+ * entry_take's zeros, so the '\n' among them are the key's, found by three
+ * 16-byte compares on the entry's own cache line, no call (key_plain was
+ * ~70 instructions of each new message's; docs/BENCHMARKS.md, join27).
+ * Plain: exactly three bits set (two cleared, one left). */
+static inline bool entry_fresh_plain(const msg_entry *e)
+{
+#if defined(__SSE2__)
+    _Static_assert(ENTRY_TEXT == 48, "three 16-byte loads cover a narrow entry's text");
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t m = 0;
+    for (int i = 0; i < 3; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(e->text + 16 * i));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * i);
+    }
+    m &= m - 1;
+    m &= m - 1;
+    return m != 0 && (m & (m - 1)) == 0;
+#else
+    return key_plain(e->text, e->key_len);
+#endif
+}
+
 /* Whether the n bytes at a and b are the same, as mc_same_bytes answers,
  * always inlined and also for fewer than 4 bytes (a short host name):
  * there mc_same_bytes calls memcmp, and GCC kept it out of line, ~30
@@ -898,10 +925,19 @@ static size_t slot_looked_up(const mc_messages *m, uint64_t mix)
 
 uint64_t messages_mix(mc_str queue_id) { return memo_mix(queue_id); }
 
-void messages_key_plain(const char *key, size_t n, bool *fast, bool *general)
+void messages_key_plain(const char *key, size_t n, bool *fast, bool *fresh, bool *general)
 {
     *fast = key_plain(key, n);
     *general = key_plain_bytes(key, n);
+    /* A fresh narrow entry of the key, as lookup_index makes one. */
+    msg_entry e = empty_entry;
+    e.used = true;
+    if (n + 1 <= ENTRY_TEXT) {
+        entry_set_key(NULL, &e, key, n);
+        *fresh = entry_fresh_plain(&e);
+    } else {
+        *fresh = *general;
+    }
 }
 
 void messages_memo_is(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str queue_id, bool *fast,
@@ -1027,7 +1063,7 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const m
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
     entry_set_key(m, e, key, kn);
-    e->plain = key_plain(key, kn);
+    e->plain = e->wide ? key_plain(key, kn) : entry_fresh_plain(e);
     /* First and last the same: one offset (entry_set_times makes two). */
     uint32_t off;
     if (!e->wide && time_offset(m, now, &off))
