@@ -937,10 +937,14 @@ static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const m
     mc_lineread_fn read = p->line_readers[m - p->rules->mtas][r - m->rules];
     if (read == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT)
         return LINEREAD_ASK;
-    /* One copy of a block of unset groups (the loop stored them one by
-     * one: 8.5 M instructions per 20 MB of Exim log). */
-    static const mc_str unset[G_COUNT];
-    memcpy(p->read_groups, unset, sizeof unset);
+    /* The groups unset, four (64 bytes) a memset: stores the compiler makes
+     * plain, where one copy of the whole block became a "rep movs" of 40
+     * words and a loop of single stores cost 8.5 M instructions per 20 MB
+     * of Exim log. */
+    _Static_assert(G_COUNT % 4 == 0, "read_rule clears the groups four at a time");
+#pragma GCC unroll 8
+    for (size_t i = 0; i < G_COUNT; i += 4)
+        memset(&p->read_groups[i], 0, 4 * sizeof p->read_groups[i]);
     return read(msg, p->read_groups);
 }
 

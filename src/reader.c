@@ -530,6 +530,35 @@ __attribute__((target("avx2"))) static bool plain_wide(const char *p, size_t n)
 }
 #endif
 
+#if defined(LINE_KIND_WIDE)
+/* The first newline at or after p, looked for 64 bytes a step with AVX2
+ * while 64 bytes remain before end (no read past end), and whether the
+ * bytes from p to it hold neither a NUL nor a high byte (*plain; false
+ * tells nothing: reader_line_kind, the definition, then decides).  NULL
+ * when the steps meet no newline: the caller's memchr looks again.  One
+ * pass for what memchr and reader_line_kind's quick pass each read. */
+__attribute__((target("avx2"))) static const char *newline_plain(const char *p, const char *end, bool *plain)
+{
+    const __m256i nl = _mm256_set1_epi8('\n'), z = _mm256_setzero_si256();
+    bool clean = true;
+    for (; end - p >= 64; p += 64) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)p);
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+        uint64_t n = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, nl)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)) << 32;
+        /* A byte's top bit, or a NUL (its compare's top bit). */
+        uint64_t x = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(a, _mm256_cmpeq_epi8(a, z))) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(b, _mm256_cmpeq_epi8(b, z))) << 32;
+        if (n != 0) {
+            *plain = clean && (x & ((n & -n) - 1)) == 0;
+            return p + __builtin_ctzll(n);
+        }
+        clean = clean && x == 0;
+    }
+    return NULL;
+}
+#endif
+
 /* Whether a complete line is skipped, and why (reader.h).  Nearly every
  * line is plain ASCII without a NUL: one pass of 64 bytes a step with
  * AVX2 (a line of 64 bytes or more), else of 32, then 16 bytes a step says
@@ -630,7 +659,13 @@ int reader_next(mc_reader *r, mc_str *line)
         if (stop_requested(r))
             return 2;
         char *nl = NULL;
-        if (r->scan < r->end)
+        bool plain = false; /* the line [start, nl) known to be plain */
+#if defined(LINE_KIND_WIDE)
+        /* A line not yet scanned in part, with 64 bytes ahead: one pass. */
+        if (r->scan == r->start && r->end - r->scan >= 64 && __builtin_cpu_supports("avx2"))
+            nl = (char *)newline_plain(r->buf + r->scan, r->buf + r->end, &plain);
+#endif
+        if (nl == NULL && r->scan < r->end)
             nl = memchr(r->buf + r->scan, '\n', r->end - r->scan);
         if (nl != NULL) {
             size_t ls = r->start;
@@ -641,7 +676,7 @@ int reader_next(mc_reader *r, mc_str *line)
                 continue;
             if (len > 0 && r->buf[ls + len - 1] == '\r')
                 len--;
-            if (!line_readable(r, r->buf + ls, len))
+            if (!plain && !line_readable(r, r->buf + ls, len))
                 continue;
             *line = mc_str_make(r->buf + ls, len);
             return 1;

@@ -452,6 +452,92 @@ START_TEST(test_utf8_valid_like_table)
 }
 END_TEST
 
+/* The lines of data as the definition splits them: at each '\n' (the
+ * last one without), a '\r' before it dropped, a line whose
+ * reader_line_kind is not MC_LINE_OK left out; joined by '\n' into out. */
+static size_t lines_by_definition(const char *data, size_t n, mc_buf *out)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n;) {
+        const char *nl = memchr(data + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - data) : n, len = e - i;
+        if (len > 0 && data[i + len - 1] == '\r' && nl)
+            len--;
+        if (reader_line_kind(data + i, len) == MC_LINE_OK) {
+            mc_buf_add(out, data + i, len);
+            mc_buf_addc(out, '\n');
+            count++;
+        }
+        i = e + 1;
+    }
+    return count;
+}
+
+/* What the reader hands out of data, joined as lines_by_definition's. */
+static size_t lines_by_reader(const char *data, size_t n, mc_buf *out)
+{
+    char *p = write_temp(data, n);
+    char err[256];
+    mc_reader *r = reader_open(p, err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    mc_str line;
+    size_t count = 0;
+    while (reader_next(r, &line) == 1) {
+        mc_buf_add(out, line.p, line.n);
+        mc_buf_addc(out, '\n');
+        count++;
+    }
+    reader_close(r);
+    unlink(p);
+    free(p);
+    return count;
+}
+
+static mc_buf data_lines;
+static void add_data_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    mc_buf_add(&data_lines, line, n);
+    mc_buf_addc(&data_lines, '\n');
+}
+
+/* reader_next finds a line's newline and checks its bytes in one pass of
+ * 64 bytes a step with AVX2 (newline_plain): the lines it hands out are
+ * those the definition (memchr, then reader_line_kind) gives, on every
+ * line of tests/data and on lines of 0 to 150 bytes with a NUL, a high
+ * byte, a two-byte character, an edge byte or a '\r' at each place. */
+START_TEST(test_newline_pass_same)
+{
+    mc_buf_init(&data_lines);
+    test_each_data_line(add_data_line, NULL);
+    static const struct {
+        const char *bytes;
+        size_t n;
+    } put[] = {{"\0", 1}, {"\x80", 1}, {"\xff", 1}, {"\x01", 1}, {"\x7f", 1}, {"\xc3\xa9", 2}, {"\r", 1}};
+    char line[160];
+    for (size_t n = 0; n <= 150; n++)
+        for (size_t k = 0; k < sizeof put / sizeof put[0]; k++)
+            for (size_t at = 0; at + put[k].n <= n; at += 1 + (n > 80 && at > 8 && at + 8 < n)) {
+                memset(line, 'a', n);
+                memcpy(line + at, put[k].bytes, put[k].n);
+                mc_buf_add(&data_lines, line, n);
+                mc_buf_addc(&data_lines, '\n');
+            }
+    mc_buf want, got;
+    mc_buf_init(&want);
+    mc_buf_init(&got);
+    size_t w = lines_by_definition(data_lines.data, data_lines.len, &want);
+    size_t g = lines_by_reader(data_lines.data, data_lines.len, &got);
+    ck_assert_uint_gt(w, 10000);
+    ck_assert_uint_eq(g, w);
+    ck_assert_uint_eq(got.len, want.len);
+    ck_assert(memcmp(got.data, want.data, want.len) == 0);
+    mc_buf_free(&want);
+    mc_buf_free(&got);
+    mc_buf_free(&data_lines);
+}
+END_TEST
+
 static Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
@@ -461,6 +547,7 @@ static Suite *reader_suite(void)
     tcase_add_test(tc, test_utf8_valid_like_table);
     tcase_add_test(tc, test_bad_lines_are_counted);
     tcase_add_test(tc, test_line_kind_every_position);
+    tcase_add_test(tc, test_newline_pass_same);
     tcase_add_test(tc, test_long_lines);
     tcase_add_test(tc, test_gzip_single_and_multi_member);
     tcase_add_test(tc, test_gzip_truncated);
