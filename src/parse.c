@@ -649,10 +649,24 @@ static inline bool rule_applies(const mc_line_rule *r, int daemon, const uint64_
 }
 
 /* The rules a scanned line may match (rule_row, parse.h): the free
- * ones and the rows of the keys found, into cand (m->rule_words). */
+ * ones and the rows of the keys found, into cand (m->rule_words).  Rows
+ * of two words (Exim's 77 rules) are ORed in two registers, without the
+ * free rules' memcpy call and the inner loop. */
 static void rule_candidates(const mc_mta_rules *m, const uint64_t *found, uint64_t *cand)
 {
     size_t rw = m->rule_words, lw = m->rule_key_words;
+    if (__builtin_expect(rw == 2, 1)) {
+        uint64_t c0 = m->rule_free[0], c1 = m->rule_free[1];
+        for (size_t w = 0; w < lw; w++)
+            for (uint64_t b = found[w] & m->rule_keys[w]; b; b &= b - 1) {
+                const uint64_t *row = m->rule_row + (w * 64 + (size_t)__builtin_ctzll(b)) * 2;
+                c0 |= row[0];
+                c1 |= row[1];
+            }
+        cand[0] = c0;
+        cand[1] = c1;
+        return;
+    }
     memcpy(cand, m->rule_free, rw * sizeof *cand);
     for (size_t w = 0; w < lw; w++)
         for (uint64_t b = found[w] & m->rule_keys[w]; b; b &= b - 1) {
