@@ -138,6 +138,16 @@ typedef struct {
     uint64_t *rule_free;
     uint64_t *rule_keys;
     size_t rule_words, rule_key_words;
+    /* The same for the stage rules where the set is scanned and they are
+     * at most 64 (else stage_row is NULL and each gate is asked in turn):
+     * per literal id, the stages whose gate holds it (bit i: stage i);
+     * the stages without a gate; the ids in some stage's gate, as a mask
+     * of the scan (rule_key_words words).  A reply's open gates are the
+     * free stages and the rows of the keys found: exactly the gates that
+     * gate_open opens. */
+    uint64_t *stage_row;
+    uint64_t stage_free;
+    uint64_t *stage_keys;
     /* Fact rules (fact = received, ...): tried on lines with a fact
      * literal, before and apart from the outcome rules. */
     mc_line_rule *facts;

@@ -10,6 +10,7 @@
  * are rare; the answer on them stays PCRE2's.
  */
 #include "lineread.h"
+#include "prefilter.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -86,7 +87,8 @@ typedef struct {
 
 /* Fills m for s (at most MC_LINEREAD_MAX bytes) and says whether s is
  * printable ASCII, as plain_ascii does, in the same pass: 16 bytes a step
- * with SSE2, the last step's bytes through a zeroed copy (no load past the
+ * with SSE2, the rest of a message of 16 bytes or more read from the 16
+ * that end it, a shorter one's through a zeroed copy (no load past the
  * message; a zero byte is neither mark). */
 static bool marks_fill(mc_str s, byte_marks *m)
 {
@@ -101,6 +103,15 @@ static bool marks_fill(mc_str s, byte_marks *m)
         if (s.n - i >= 16) {
             v = _mm_loadu_si128((const __m128i *)(const void *)(s.p + i));
             bad |= (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, low));
+        } else if (s.n >= 16) {
+            /* The 16 bytes that end s, overlapping the step before: their
+             * masks shifted down to the places from i on. */
+            unsigned past = (unsigned)(16 - (s.n - i)), shift = (unsigned)(i % 64);
+            v = _mm_loadu_si128((const __m128i *)(const void *)(s.p + s.n - 16));
+            bad |= (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, low)) >> past;
+            m->space[i / 64] |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp)) >> past) << shift;
+            m->colon[i / 64] |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, co)) >> past) << shift;
+            break;
         } else {
             char tail[16] = {0};
             memcpy(tail, s.p + i, s.n - i);
@@ -796,8 +807,8 @@ static bool relay_at(mc_str s, size_t c, mc_str *g)
  * one a ": " can follow). */
 static mc_str exim_host_relay(mc_str s, size_t p)
 {
-    for (const char *h = p < s.n ? memmem(s.p + p, s.n - p, ": host ", 7) : NULL; h != NULL;
-         h = memmem(h + 1, s.n - (size_t)(h + 1 - s.p), ": host ", 7)) {
+    for (const char *h = p < s.n ? lit_find(span(s, p, s.n), ": host ", 7) : NULL; h != NULL;
+         h = lit_find(span(s, (size_t)(h + 1 - s.p), s.n), ": host ", 7)) {
         size_t a = (size_t)(h - s.p) + 7, e = exim_relay_end(s, a);
         if (e != 0 && LIT_AT(s, e, ": "))
             return span(s, a, e);
@@ -865,7 +876,7 @@ static mc_lineread_result exim_deferral(mc_str s, mc_str groups[G_COUNT])
     size_t r = (size_t)(sp - s.p);
     if (LIT_AT(s, r, " defer ("))
         return LINEREAD_ASK;
-    const char *q = memmem(s.p + r + 1, s.n - r - 1, " defer (", 8);
+    const char *q = lit_find(span(s, r + 1, s.n), " defer (", 8);
     const char *close = q ? memchr(q + 8, ')', s.n - (size_t)(q + 8 - s.p)) : NULL;
     if (close == NULL)
         return LINEREAD_NO; /* every later " defer (" lacks its ')' too */
@@ -925,7 +936,7 @@ static mc_lineread_result exim_bounce(mc_str s, mc_str groups[G_COUNT])
             u = (size_t)(h_relay.p + h_relay.n - s.p);
             break;
         }
-    const char *colon = u < s.n ? memmem(s.p + u, s.n - u, ": ", 2) : NULL;
+    const char *colon = u < s.n ? lit_find(span(s, u, s.n), ": ", 2) : NULL;
     if (colon != NULL)
         groups[G_TEXT] = span(s, (size_t)(colon - s.p) + 2, s.n);
     mc_str host_relay = exim_host_relay(s, p);

@@ -398,6 +398,8 @@ static void free_mta(mc_mta_rules *m)
     free(m->rule_row);
     free(m->rule_free);
     free(m->rule_keys);
+    free(m->stage_row);
+    free(m->stage_keys);
     if (m->has_prefix)
         pattern_free(&m->prefix);
     if (m->has_local)
@@ -486,6 +488,25 @@ static void build_rule_index(mc_mta_rules *m)
     }
 }
 
+/* The stage rules' index of a scanned set (see parse.h, stage_row): each
+ * stage filed under every literal of its gate, or free without one. */
+static void build_stage_index(mc_mta_rules *m)
+{
+    if (m->n_stages == 0 || m->n_stages > 64)
+        return;
+    m->stage_row = mc_xcalloc(litset_count(m->literal_set) + 1, sizeof *m->stage_row);
+    m->stage_keys = mc_xcalloc(m->rule_key_words + 1, sizeof *m->stage_keys);
+    for (size_t i = 0; i < m->n_stages; i++) {
+        const mc_litgate *g = &m->stages[i].gate;
+        if (g->n == 0)
+            m->stage_free |= 1ULL << i;
+        for (size_t j = 0; j < g->n; j++) {
+            m->stage_row[g->ids[j]] |= 1ULL << i;
+            m->stage_keys[g->ids[j] / 64] |= 1ULL << (g->ids[j] % 64);
+        }
+    }
+}
+
 /* One exact-literal automaton per MTA over its markers and every rule's
  * literals, fact rules' and the gates' too: where the automaton runs, the
  * scan it makes for the markers also answers which fact rule a line may
@@ -529,6 +550,7 @@ static void build_literal_set(mc_mta_rules *m)
     for (size_t i = 0; i < m->n_stages; i++)
         gate_mask(&m->stages[i].gate, m->stages[i].gate.ids, gates);
     build_rule_index(m);
+    build_stage_index(m);
 }
 
 /* Loads one rules/mta/<mta>.conf. */

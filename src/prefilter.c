@@ -34,51 +34,62 @@
 /* ---- one literal in a short text --------------------------------------- */
 
 #if defined(__SSE2__)
-/* The places among the 16 starting at t where lit may start (bit k: t[k]
- * is its first byte and t[k + n - 1] its last), confirmed one by one. */
-static bool lit_in_block(const char *t, const char *lit, size_t n, __m128i first, __m128i last)
+/* The first place among the 16 starting at t where lit starts (candidates:
+ * t[k] is its first byte and t[k + n - 1] its last, confirmed in order),
+ * or NULL. */
+static const char *lit_in_block(const char *t, const char *lit, size_t n, __m128i first, __m128i last)
 {
     __m128i a = _mm_loadu_si128((const __m128i *)(const void *)t);
     __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + n - 1));
     unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
     for (; mask != 0; mask &= mask - 1)
         if (memcmp(t + __builtin_ctz(mask) + 1, lit + 1, n - 2) == 0)
-            return true;
-    return false;
+            return t + __builtin_ctz(mask);
+    return NULL;
 }
 #endif
 
-/* Whether lit occurs in text (see prefilter.h).  glibc's memmem hashes
- * every place of the text for each literal: on a log message of 80 bytes
- * a Postfix line's 4 to 6 literals cost about 1,350 instructions, this under 600. */
-bool lit_in(mc_str text, const char *lit, size_t n)
+/* Where lit first occurs in text, as memmem answers (see prefilter.h).
+ * glibc's memmem hashes every place of the text for each literal: on a
+ * log message of 80 bytes a Postfix line's 4 to 6 literals cost about
+ * 1,350 instructions, this under 600.  Inlined into lit_find and lit_in,
+ * so that neither pays a second call. */
+static inline __attribute__((always_inline)) const char *find_lit(mc_str text, const char *lit, size_t n)
 {
     if (n == 0)
-        return text.p != NULL;
+        return text.p;
     if (text.p == NULL || n > text.n)
-        return false;
+        return NULL;
     if (n == 1)
-        return memchr(text.p, lit[0], text.n) != NULL;
+        return memchr(text.p, lit[0], text.n);
 #if defined(__SSE2__)
     /* Places 0 .. end-1 can start lit; a block reads t[i .. i+15] and
      * t[i+n-1 .. i+n+14], inside the text while i + 16 <= end.  The last
-     * block may overlap the one before it: only presence is asked. */
+     * block may overlap the one before it, whose places hold no lit: its
+     * first is the text's. */
     size_t end = text.n - n + 1;
     if (end >= 16) {
         __m128i first = _mm_set1_epi8(lit[0]), last = _mm_set1_epi8(lit[n - 1]);
+        const char *at;
         for (size_t i = 0; i + 16 <= end; i += 16)
-            if (lit_in_block(text.p + i, lit, n, first, last))
-                return true;
-        return end % 16 != 0 && lit_in_block(text.p + end - 16, lit, n, first, last);
+            if ((at = lit_in_block(text.p + i, lit, n, first, last)) != NULL)
+                return at;
+        return end % 16 != 0 ? lit_in_block(text.p + end - 16, lit, n, first, last) : NULL;
     }
     for (size_t i = 0; i < end; i++)
         if (text.p[i] == lit[0] && text.p[i + n - 1] == lit[n - 1] && memcmp(text.p + i + 1, lit + 1, n - 2) == 0)
-            return true;
-    return false;
+            return text.p + i;
+    return NULL;
 #else
-    return memmem(text.p, text.n, lit, n) != NULL;
+    return memmem(text.p, text.n, lit, n);
 #endif
 }
+
+/* Where lit first occurs in text (see prefilter.h). */
+const char *lit_find(mc_str text, const char *lit, size_t n) { return find_lit(text, lit, n); }
+
+/* Whether lit occurs in text (see prefilter.h): lit_find's answer. */
+bool lit_in(mc_str text, const char *lit, size_t n) { return find_lit(text, lit, n) != NULL; }
 
 /* The kind of each ASCII byte for lit_bytes, as its bit: a-z and A-Z
  * 0-25, 0-9 26-35, the space 36, the punctuation of log lines 37-62 (five

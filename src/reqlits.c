@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefilter.h"
 #include "util.h"
 
 /* An exact set larger than this is stated as a clause instead. */
@@ -122,7 +123,7 @@ static long shared_at(const sset *set, const char *s0, size_t n0, size_t len)
     for (size_t off = 0; off + len <= n0; off++) {
         bool all = true;
         for (size_t k = 0; k < set->n && all; k++)
-            all = set->s[k] == s0 || memmem(set->s[k], strlen(set->s[k]), s0 + off, len) != NULL;
+            all = set->s[k] == s0 || lit_find(mc_str_cstr(set->s[k]), s0 + off, len) != NULL;
         if (all)
             return (long)off;
     }
@@ -201,9 +202,9 @@ static void add_clause(info *x, const sset *set)
     add_one(x, part, common);
     size_t head = shared_end(set, false), tail = shared_end(set, true);
     const char *s0 = set->s[0];
-    if (head >= MIN_LITERAL && memmem(part, common, s0, head) == NULL)
+    if (head >= MIN_LITERAL && lit_find(mc_str_make(part, common), s0, head) == NULL)
         add_one(x, s0, head);
-    if (tail >= MIN_LITERAL && memmem(part, common, s0 + strlen(s0) - tail, tail) == NULL)
+    if (tail >= MIN_LITERAL && lit_find(mc_str_make(part, common), s0 + strlen(s0) - tail, tail) == NULL)
         add_one(x, s0 + strlen(s0) - tail, tail);
 }
 

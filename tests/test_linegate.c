@@ -98,31 +98,49 @@ typedef struct {
     size_t lines, sent, local, other;
 } tally;
 
+/* One line parsed with gates on (parser on, its event into e1) and off
+ * (parser off, the definition; it also forgets the program names it has
+ * seen, find_mta's memo, so the line's MTA and daemon are searched for
+ * afresh): the same result and fields.  Returns on's result. */
+static mc_parse_result compare_both(mc_mta_rules *m, mc_parser *on, mc_parser *off, const char *line, size_t n,
+                                    mc_event *e1)
+{
+    char a[8192], b[8192];
+    mc_event e2;
+    memset(e1, 0, sizeof *e1);
+    memset(&e2, 0, sizeof e2);
+    mc_parse_result r1 = parser_line(on, mc_str_make(line, n), e1);
+    test_parse_fingerprint(NULL, r1, e1, a, sizeof a);
+    saved_gates sv;
+    gates(m, &sv, false);
+    memset(off->program_memo, 0, sizeof off->program_memo);
+    mc_parse_result r2 = parser_line(off, mc_str_make(line, n), &e2);
+    gates(m, &sv, true);
+    test_parse_fingerprint(NULL, r2, &e2, b, sizeof b);
+    ck_assert_msg(strcmp(a, b) == 0, "%.*s\n gated:   %s\n ungated: %s", (int)n, line, a, b);
+    return r1;
+}
+
+/* Whether compare_both's line parsed to an event naming a stage. */
+static bool staged_both(mc_mta_rules *m, mc_parser *on, mc_parser *off, const char *line, size_t n)
+{
+    mc_event e;
+    return compare_both(m, on, off, line, n, &e) == PARSE_EVENT && e.stage != NULL;
+}
+
 /* Every line of one log: the same result and fields with m's gates on
- * (parser on) and off (parser off); parser off also forgets the program
- * names it has seen before each line (find_mta's memo), so every line's
- * MTA and daemon are searched for afresh there. */
+ * and off (compare_both). */
 static void compare_file(mc_mta_rules *m, mc_parser *on, mc_parser *off, const char *path, tally *t)
 {
-    static char line[65536], a[8192], b[8192];
+    static char line[65536];
     gzFile gz = gzopen(path, "rb");
     ck_assert_msg(gz != NULL, "cannot open %s", path);
     year_ctx_init(&on->years, 2026, 11, 23);
     year_ctx_init(&off->years, 2026, 11, 23);
     while (gzgets(gz, line, sizeof line) != NULL) {
         size_t n = strcspn(line, "\n");
-        mc_event e1, e2;
-        memset(&e1, 0, sizeof e1);
-        memset(&e2, 0, sizeof e2);
-        mc_parse_result r1 = parser_line(on, mc_str_make(line, n), &e1);
-        test_parse_fingerprint(NULL, r1, &e1, a, sizeof a);
-        saved_gates sv;
-        gates(m, &sv, false);
-        memset(off->program_memo, 0, sizeof off->program_memo);
-        mc_parse_result r2 = parser_line(off, mc_str_make(line, n), &e2);
-        gates(m, &sv, true);
-        test_parse_fingerprint(NULL, r2, &e2, b, sizeof b);
-        ck_assert_msg(strcmp(a, b) == 0, "%s: %.*s\n gated:   %s\n ungated: %s", path, (int)n, line, a, b);
+        mc_event e1;
+        mc_parse_result r1 = compare_both(m, on, off, line, n, &e1);
         t->lines++;
         if (r1 == PARSE_EVENT && strcmp(e1.direction, "local") == 0)
             t->local++;
@@ -176,6 +194,98 @@ START_TEST(test_gates_change_no_answer)
     /* Postfix: its stage patterns' literals are looked up one by one. */
     ck_assert_uint_gt(pf.sent, 50);
     ck_assert_uint_gt(pf.other, 50);
+    parser_free(&on);
+    parser_free(&off);
+    rules_free(&rules);
+}
+END_TEST
+
+/* The stage rules' index (stage_row, parse.h) against the walk that asks
+ * each gate (MAILCODES_NO_PREFILTER, gates off): Exim outcome lines of
+ * tests/data with a reply text, as logged and with every stage gate's
+ * literal put at the text's start and at the line's end, and with two of
+ * them (one at each place), parse to the same event both ways. */
+START_TEST(test_stage_index_like_walk)
+{
+    mc_rules rules;
+    mc_mta_rules *m = exim_of(&rules);
+    ck_assert_ptr_nonnull(m->stage_row);
+    mc_parser on, off;
+    parser_init(&on, &rules.parse);
+    rules.parse.no_prefilter = true;
+    parser_init(&off, &rules.parse);
+    rules.parse.no_prefilter = false;
+    const char *lits[256];
+    size_t lens[256], n_lits = 0;
+    for (size_t i = 0; i < m->n_stages; i++)
+        for (size_t j = 0; j < m->stages[i].gate.n && n_lits < 256; j++, n_lits++) {
+            lits[n_lits] = m->stages[i].gate.lits[j];
+            lens[n_lits] = m->stages[i].gate.lens[j];
+        }
+    ck_assert_uint_gt(n_lits, 5);
+    size_t texts = 0, variants = 0, staged = 0;
+    static char line[65536], v[70000];
+    for (size_t d = 0; d < sizeof log_dirs / sizeof log_dirs[0] && texts < 1500; d++) {
+        if (strcmp(log_dirs[d].mta, "exim") != 0)
+            continue;
+        char *dpath = test_corpus_path(log_dirs[d].dir);
+        DIR *dir = opendir(dpath);
+        ck_assert_msg(dir != NULL, "cannot open %s", dpath);
+        struct dirent *de;
+        while ((de = readdir(dir)) != NULL && texts < 1500) {
+            if (de->d_name[0] == '.' || !ends_with(de->d_name, log_dirs[d].suffix))
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dpath, de->d_name);
+            gzFile gz = gzopen(path, "rb");
+            ck_assert_msg(gz != NULL, "cannot open %s", path);
+            year_ctx_init(&on.years, 2026, 11, 23);
+            year_ctx_init(&off.years, 2026, 11, 23);
+            while (gzgets(gz, line, sizeof line) != NULL && texts < 1500) {
+                size_t n = strcspn(line, "\n");
+                mc_event e;
+                memset(&e, 0, sizeof e);
+                if (parser_line(&on, mc_str_make(line, n), &e) != PARSE_EVENT || e.text.n == 0 ||
+                    e.text.p < line || e.text.p > line + n || n > 60000)
+                    continue;
+                size_t at = (size_t)(e.text.p - line);
+                texts++;
+                staged += staged_both(m, &on, &off, line, n);
+                variants++;
+                for (size_t k = 0; k < n_lits; k++) {
+                    /* the literal at the text's start, then at the line's end,
+                     * then both (with the next literal at the end) */
+                    for (int form = 0; form < 3; form++) {
+                        size_t o = 0;
+                        memcpy(v, line, at);
+                        o = at;
+                        if (form != 1) {
+                            memcpy(v + o, lits[k], lens[k]);
+                            o += lens[k];
+                            v[o++] = ' ';
+                        }
+                        memcpy(v + o, line + at, n - at);
+                        o += n - at;
+                        if (form != 0) {
+                            const char *l = lits[form == 2 ? (k + 1) % n_lits : k];
+                            size_t ln = lens[form == 2 ? (k + 1) % n_lits : k];
+                            v[o++] = ' ';
+                            memcpy(v + o, l, ln);
+                            o += ln;
+                        }
+                        staged += staged_both(m, &on, &off, v, o);
+                        variants++;
+                    }
+                }
+            }
+            gzclose(gz);
+        }
+        closedir(dir);
+        free(dpath);
+    }
+    ck_assert_uint_ge(texts, 1000);
+    ck_assert_uint_gt(staged, variants / 10);
+    ck_assert_uint_gt(variants - staged, variants / 10);
     parser_free(&on);
     parser_free(&off);
     rules_free(&rules);
@@ -370,6 +480,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_gates_change_no_answer);
     tcase_add_test(tc, test_gates_are_consulted);
+    tcase_add_test(tc, test_stage_index_like_walk);
     tcase_add_test(tc, test_local_literals_cover_pattern);
     tcase_add_test(tc, test_gate_errors);
     tcase_add_test(tc, test_program_memo_names);

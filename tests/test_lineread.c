@@ -661,14 +661,14 @@ START_TEST(test_cap_within_first_limit)
 }
 END_TEST
 
-/* Postfix's [delivery] rule and its reader (the rule with orig_to), the
- * matcher ready. */
-static reader_case delivery_case(void)
+/* The line rule whose pattern holds needle, and its reader, the matcher
+ * ready. */
+static reader_case case_with(const char *needle)
 {
     const mc_rules *r = test_rules();
     reader_case c = {0};
     for (size_t i = 0; lineread_source(i) != NULL; i++)
-        if (strstr(lineread_source(i), "orig_to") != NULL) {
+        if (strstr(lineread_source(i), needle) != NULL) {
             c.rule = rule_with(r, lineread_source(i));
             c.read = lineread_for(lineread_source(i));
         }
@@ -676,6 +676,9 @@ static reader_case delivery_case(void)
     matcher_init(&matcher);
     return c;
 }
+
+/* Postfix's [delivery] rule and its reader (the rule with orig_to). */
+static reader_case delivery_case(void) { return case_with("orig_to"); }
 
 /* Postfix's [delivery] reader and its pattern on the recipient's run
  * ([^>,]*, found 16 bytes a step) and the printable check (its last step
@@ -765,6 +768,72 @@ START_TEST(test_delivery_recipient_runs)
 }
 END_TEST
 
+/* Exim's [delivery] reader against its pattern where it marks a line's
+ * spaces and ':'s and checks it printable in one pass (marks_fill: 16
+ * bytes a step, the rest of a line of 16 bytes or more read from the 16
+ * that end it): delivery lines of every length from 3 to 220 bytes, a
+ * space, a ':', a '"', a tab or a 0x80 byte at each place (or the byte
+ * removed), each line in a block of its exact size (a read past it is an
+ * ASan error): the same answer and groups, and a tab or a 0x80 byte
+ * always handed back. */
+START_TEST(test_exim_delivery_marks)
+{
+    reader_case c = case_with("QT=");
+    static const char *const shapes[] = {
+        "1xC4Km-8QlEDp-pk => sam@delta-city.org <admin_26@solar-blue.com> R=all_R T=smtp H=mx.solar-blue.com "
+        "[193.249.191.189] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C=\"250 2.0.0 OK id=1xC4Km\" QT=3s DT=1s",
+        "1xC4Hy-2Q1tQL-O8 => :blackhole: <maria_5572@river-bright.de> R=r_dump QT=0s",
+        "-> b@c.d R=x T=y H=h [1.2.3.4]:25 C=\"250 ok\" QT=1.5s"};
+    static const char puts_[] = {' ', ':', '"', '\t', (char)0x80};
+    size_t matched = 0, handed = 0;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        size_t base = strlen(shapes[k]);
+        for (size_t len = 3; len <= 220; len++) {
+            /* The shape cut at len, or padded by a word of the filler. */
+            char line[512];
+            size_t n = len;
+            if (len <= base) {
+                memcpy(line, shapes[k], len);
+            } else {
+                memcpy(line, shapes[k], base);
+                line[base] = ' ';
+                for (size_t i = base + 1; i < len; i++)
+                    line[i] = (char)('a' + i % 26);
+            }
+            for (size_t at = 0; at <= n; at++)
+                for (size_t put = 0; put <= sizeof puts_; put++) {
+                    if (at == n && put != 0)
+                        continue;
+                    char tmp[512];
+                    size_t m = n;
+                    memcpy(tmp, line, n);
+                    if (put == sizeof puts_) { /* the byte at `at` removed */
+                        memmove(tmp + at, tmp + at + 1, n - at - 1);
+                        m = n - 1;
+                    } else if (at < n) {
+                        tmp[at] = puts_[put];
+                    }
+                    char *block = malloc(m);
+                    ck_assert_ptr_nonnull(block);
+                    memcpy(block, tmp, m);
+                    matched += compare_reader(&c, block, m);
+                    if (at < n && put >= 3 && put < sizeof puts_) {
+                        mc_str groups[G_COUNT];
+                        ck_assert_msg(c.read(mc_str_make(block, m), groups) == LINEREAD_ASK, "shape %zu length %zu at %zu",
+                                      k, m, at);
+                        handed++;
+                    }
+                    free(block);
+                }
+        }
+    }
+    ck_assert_uint_gt(matched, 10000);
+    ck_assert_uint_gt(c.yes, 10000);
+    ck_assert_uint_gt(handed, 1000);
+    matcher_free(&matcher);
+}
+END_TEST
+
 /* Postfix's [delivery] reader against its pattern on the named fields'
  * values (dsn=, delay=, delays=: read to their end, the ',' after it
  * looked at, no memchr): each field of a real line given values of every
@@ -835,6 +904,7 @@ static Suite *lineread_suite(void)
     tcase_add_test(tc, test_parser_same_without);
     tcase_add_test(tc, test_cap_within_first_limit);
     tcase_add_test(tc, test_delivery_recipient_runs);
+    tcase_add_test(tc, test_exim_delivery_marks);
     tcase_add_test(tc, test_delivery_field_values);
     suite_add_tcase(s, tc);
     return s;

@@ -172,10 +172,12 @@ START_TEST(test_scan_many)
 }
 END_TEST
 
-/* lit_in gives memmem's answer for every literal length (1-40), text length
- * (0-80) and place of the literal, for near misses (first and last byte
- * right, one in between wrong), and for a literal completed only by the
- * bytes just past the text's end (a look past the end would find it). */
+/* lit_in gives memmem's answer, and lit_find memmem's place, for every
+ * literal length (1-40), text length (0-80) and place of the literal, for
+ * near misses (first and last byte right, one in between wrong), for the
+ * literal twice (the first place is the answer), and for a literal
+ * completed only by the bytes just past the text's end (a look past the
+ * end would find it). */
 START_TEST(test_lit_in_like_memmem)
 {
     char buf[256], lit[48];
@@ -185,7 +187,7 @@ START_TEST(test_lit_in_like_memmem)
             lit[k] = (char)('a' + (k * 7 + n) % 26);
         for (size_t len = 0; len <= 80; len++) {
             for (size_t at = 0; at <= len + 1; at++) {
-                for (int variant = 0; variant < 3; variant++) {
+                for (int variant = 0; variant < 4; variant++) {
                     memset(buf, 'z', sizeof buf);
                     /* the literal at 'at' (it may run past the text) ... */
                     memcpy(buf + at, lit, n);
@@ -194,10 +196,16 @@ START_TEST(test_lit_in_like_memmem)
                         buf[at + n / 2] = 'Z';
                     if (variant == 2)
                         buf[at + n - 1] = 'Z';
+                    /* ... or once more, later (overlapping or not) */
+                    if (variant == 3)
+                        memcpy(buf + at + 1 + at % (n + 1), lit, n);
                     mc_str text = mc_str_make(buf, len);
-                    bool want = memmem(buf, len, lit, n) != NULL;
+                    const char *place = memmem(buf, len, lit, n);
+                    bool want = place != NULL;
                     ck_assert_msg(lit_in(text, lit, n) == want, "n=%zu len=%zu at=%zu variant=%d: want %d", n,
                                   len, at, variant, want);
+                    ck_assert_msg(lit_find(text, lit, n) == place, "n=%zu len=%zu at=%zu variant=%d: lit_find", n,
+                                  len, at, variant);
                     checked++;
                     found += want;
                 }
@@ -213,6 +221,9 @@ START_TEST(test_lit_in_like_memmem)
                       "status=", 7));
     ck_assert(lit_in(mc_str_cstr("x"), "", 0));
     ck_assert(!lit_in(MC_STR_NULL, "x", 1));
+    const char *x = "x";
+    ck_assert_ptr_eq(lit_find(mc_str_cstr(x), "", 0), x);
+    ck_assert_ptr_null(lit_find(MC_STR_NULL, "x", 1));
 }
 END_TEST
 
