@@ -487,29 +487,6 @@ static size_t instance_len(mc_str program)
     return slash ? (size_t)(slash - program.p) : program.n;
 }
 
-/* Copies n bytes from src to dst: a host, an instance or a queue id is
- * short, and a call to memcpy costs more than the copy (from 4 to 16
- * bytes: two loads and two stores, each within the n bytes; 1 to 3: three
- * bytes). */
-static inline __attribute__((always_inline)) void copy_short(char *dst, const char *src, size_t n)
-{
-    if (n >= 8 && n <= 16) {
-        uint64_t x, y;
-        memcpy(&x, src, 8), memcpy(&y, src + n - 8, 8);
-        memcpy(dst, &x, 8), memcpy(dst + n - 8, &y, 8);
-    } else if (n >= 4 && n < 8) {
-        uint32_t x, y;
-        memcpy(&x, src, 4), memcpy(&y, src + n - 4, 4);
-        memcpy(dst, &x, 4), memcpy(dst + n - 4, &y, 4);
-    } else if (n >= 1 && n < 4) {
-        /* A short host name: its first, middle and last bytes are all of it. */
-        char x = src[0], y = src[n / 2], z = src[n - 1];
-        dst[0] = x, dst[n / 2] = y, dst[n - 1] = z;
-    } else if (n) {
-        memcpy(dst, src, n);
-    }
-}
-
 /* host '\n' instance '\n' queue id '\n' into k (cap bytes, at most
  * MAX_KEY); its length, or 0 when it does not fit.  The instance is the
  * syslog program up to its first '/' (postfix, postfix-out), so instances
@@ -522,11 +499,11 @@ static inline __attribute__((always_inline)) size_t key_into(char *k, size_t cap
     size_t need = hn + inst + queue_id.n + 3;
     if (need > cap)
         return 0;
-    copy_short(k, host.p, hn);
+    mc_copy_bytes(k, host.p, hn);
     k[hn] = '\n';
-    copy_short(k + hn + 1, program.p, inst);
+    mc_copy_bytes(k + hn + 1, program.p, inst);
     k[hn + 1 + inst] = '\n';
-    copy_short(k + hn + inst + 2, queue_id.p, queue_id.n);
+    mc_copy_bytes(k + hn + inst + 2, queue_id.p, queue_id.n);
     k[need - 1] = '\n';
     return need;
 }
