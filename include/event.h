@@ -100,6 +100,8 @@ typedef struct {
 mc_fact_kind mc_fact_kind_from_string(const char *name);
 /* The lower-cased domain of an address into buf ("" when it has none). */
 void mc_address_domain(mc_str address, char *buf, size_t len);
+/* mc_address_domain by its definition, a byte at a time (for the tests). */
+void mc_address_domain_bytewise(mc_str address, char *buf, size_t len);
 
 const char *mc_class_name(mc_class c);
 bool mc_class_from_string(const char *s, mc_class *out);

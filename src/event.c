@@ -277,7 +277,61 @@ mc_fact_kind mc_fact_kind_from_string(const char *name)
     return FACT_NONE;
 }
 
-void mc_address_domain(mc_str address, char *buf, size_t len)
+/* The domain's n bytes from d copied lower-cased to buf (n + 1 bytes of
+ * room), and its NUL: the definition, a copy then mc_ascii_lower (which
+ * stops at a NUL within the domain, leaving the bytes after it as they
+ * were). */
+static void domain_lower_bytes(const char *d, size_t n, char *buf)
+{
+    memcpy(buf, d, n);
+    buf[n] = '\0';
+    mc_ascii_lower(buf);
+}
+
+/* The 8 bytes of w with their ASCII capitals lower-cased (a byte from 0x80
+ * up as it is): bit 7 of a byte of ge is set when its low 7 bits are 'A'
+ * or more, of gt when they are past 'Z'. */
+static uint64_t lower_word(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+    uint64_t low7 = w & ~high;
+    uint64_t ge = low7 + ones * (0x80 - 'A'), gt = low7 + ones * (0x80 - 'Z' - 1);
+    return w ^ ((ge & ~gt & ~w & high) >> 2);
+}
+
+/* domain_lower_bytes, 8 bytes a step for a domain of 8 bytes or more (its
+ * last 8 read again, overlapping: a byte lowered twice is the same): a
+ * byte at a time, with the loop's test of each for the NUL, cost ~4.5
+ * instructions a byte, ~117 a domain, and every delivery of Exim's has
+ * its sender's domain taken from the join.  A word holding a NUL goes
+ * the definition's way. */
+static void domain_lower(const char *d, size_t n, char *buf)
+{
+    const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+    if (n < 8) {
+        domain_lower_bytes(d, n, buf);
+        return;
+    }
+    for (size_t i = 0;; i += 8) {
+        if (i > n - 8)
+            i = n - 8;
+        uint64_t w;
+        memcpy(&w, d + i, 8);
+        if (((w - ones) & ~w & high) != 0) {
+            domain_lower_bytes(d, n, buf);
+            return;
+        }
+        w = lower_word(w);
+        memcpy(buf + i, &w, 8);
+        if (i == n - 8)
+            break;
+    }
+    buf[n] = '\0';
+}
+
+/* address's domain lower-cased into buf, or "" (see event.h); bytewise:
+ * by the definition (domain_lower_bytes), for the tests. */
+static void address_domain(mc_str address, char *buf, size_t len, bool bytewise)
 {
     buf[0] = '\0';
     if (address.p == NULL)
@@ -289,7 +343,12 @@ void mc_address_domain(mc_str address, char *buf, size_t len)
     size_t n = (size_t)(address.p + address.n - at - 1);
     if (n == 0 || n >= len)
         return;
-    memcpy(buf, at + 1, n);
-    buf[n] = '\0';
-    mc_ascii_lower(buf);
+    if (bytewise)
+        domain_lower_bytes(at + 1, n, buf);
+    else
+        domain_lower(at + 1, n, buf);
 }
+
+void mc_address_domain(mc_str address, char *buf, size_t len) { address_domain(address, buf, len, false); }
+
+void mc_address_domain_bytewise(mc_str address, char *buf, size_t len) { address_domain(address, buf, len, true); }

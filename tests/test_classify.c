@@ -127,6 +127,60 @@ START_TEST(test_address_domain)
 }
 END_TEST
 
+/* mc_address_domain's 8-byte steps against its definition on the words
+ * with an '@' of every tests/data line, each also as the domain of
+ * mutated addresses: a capital, '@', ']' ('Z' + 3), '`' ('a' - 1), 0x80,
+ * 0xC1, 0xDA, '\n' or a NUL put at each place. */
+static void domain_same(const char *a, size_t n)
+{
+    char fast[64], slow[64];
+    memset(fast, '#', sizeof fast);
+    memset(slow, '#', sizeof slow);
+    mc_address_domain(mc_str_make(a, n), fast, sizeof fast);
+    mc_address_domain_bytewise(mc_str_make(a, n), slow, sizeof slow);
+    ck_assert_msg(memcmp(fast, slow, sizeof fast) == 0, "'%.*s': '%s' / '%s'", (int)n, a, fast, slow);
+}
+
+static void domain_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    static const char puts[] = {'A', 'Z', 'M', '@', ']', '`', '[', (char)0x80, (char)0xC1, (char)0xDA, '\n', '\0'};
+    size_t w = 0;
+    while (w < n) {
+        size_t e = w;
+        while (e < n && line[e] != ' ')
+            e++;
+        if (memchr(line + w, '@', e - w) != NULL) {
+            domain_same(line + w, e - w);
+            char m[96];
+            size_t k = e - w < sizeof m ? e - w : sizeof m;
+            for (size_t i = 0; i < k; i++)
+                for (size_t c = 0; c < sizeof puts; c++) {
+                    memcpy(m, line + w, k);
+                    m[i] = puts[c];
+                    domain_same(m, k);
+                }
+        }
+        w = e + 1;
+    }
+}
+
+START_TEST(test_address_domain_by_words)
+{
+    test_each_data_line(domain_line, NULL);
+    /* Every length 0-70, every case of the domain's bytes. */
+    char a[80];
+    for (size_t len = 0; len <= 70; len++)
+        for (int v = 0; v < 4; v++) {
+            a[0] = 'u';
+            a[1] = '@';
+            for (size_t i = 0; i < len; i++)
+                a[2 + i] = (char)(v == 0 ? 'A' + i % 26 : v == 1 ? 'a' + i % 26 : v == 2 ? '@' + i % 64 : 0x7F + i);
+            domain_same(a, 2 + len);
+        }
+}
+END_TEST
+
 static Suite *classify_suite(void)
 {
     Suite *s = suite_create("classify");
@@ -137,6 +191,7 @@ static Suite *classify_suite(void)
     tcase_add_test(tc, test_reasons);
     tcase_add_test(tc, test_knowledge);
     tcase_add_test(tc, test_address_domain);
+    tcase_add_test(tc, test_address_domain_by_words);
     suite_add_tcase(s, tc);
     return s;
 }
