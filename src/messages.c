@@ -1143,7 +1143,7 @@ void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, 
     if (f->kind == FACT_NONE || f->queue_id.p == NULL)
         return;
     uint64_t qmix = mix ? *mix : memo_mix(f->queue_id);
-    /* One lookup (inlined): a removal's creates nothing. */
+    /* One lookup: a removal's creates nothing. */
     msg_entry *e =
         lookup(m, &f->host, &f->program, &f->queue_id, &f->time, f->kind == FACT_REMOVED ? NULL : fig, qmix);
     if (e == NULL)

@@ -864,6 +864,9 @@ static void filter_free(struct litfilter *f)
     free(f);
 }
 
+/* The filter's builders: used only where the filter is (x86-64 with GCC's
+ * builtins); elsewhere -Werror would stop at them as unused. */
+#if defined(LITSET_FILTER)
 /* A literal's first bytes (packed little-endian, see filter_check) to
  * one of 4,096 bits. */
 static inline uint32_t print_bit(uint32_t v) { return (v * 2654435761u) >> 20; }
@@ -1019,6 +1022,8 @@ static void place_prints(const uint32_t *prints, uint8_t *bucket, size_t n)
         }
     }
 }
+
+#endif /* LITSET_FILTER */
 
 /* The filter of a built exact set, or NULL where it cannot serve: a
  * caseless set, no AVX2, an empty or a one-byte literal not found by
