@@ -63,6 +63,10 @@ mc_prefix_gate_fn lineread_prefix_gate_for(const char *src);
  * "exim": the shipped Exim prefix's gate (its prefix then matches empty). */
 bool lineread_gate_spares_exim_ids(mc_prefix_gate_fn gate);
 
+/* Whether the readers' 16-byte runs of [0-9A-Za-z] and [a-z_] end where
+ * the byte table's do, from every place of s: tests. */
+bool lineread_class_runs_agree(mc_str s);
+
 /* The i-th pattern source that has a reader (NULL past the last), and the
  * i-th prefix source that has a gate: tests. */
 const char *lineread_source(size_t i);

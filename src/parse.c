@@ -1047,8 +1047,10 @@ static inline __attribute__((always_inline)) bool try_rule(mc_parser *p, const m
     ev->program = ll->program;
     build_event(p, m, r, msg, found, read, ev);
     /* Our own mailboxes (rules' local_daemons, or the local pattern): the report's "local"
-     * section; every output writes the contract's outbound. */
-    if (strcmp(ev->direction, "outbound") == 0 &&
+     * section; every output writes the contract's outbound.  The direction
+     * is the rule's, which mtarules.c takes only as "outbound" or
+     * "inbound": its first byte tells them apart, no strcmp call. */
+    if (ev->direction[0] == 'o' &&
         ((daemon >= 0 && m->daemon_local[daemon]) ||
          (m->has_local &&
           gate_open(&m->local_gate, found, msg) &&

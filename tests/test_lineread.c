@@ -323,6 +323,8 @@ static void compare_line(const char *path, const char *line, size_t n)
     mc_logline ll;
     year_ctx_init(&years, 2026, 11, 23);
     log_line = logline_split_buf(mc_str_make(line, n), &years, &log_scratch, &ll);
+    /* The 16-byte class runs against the byte table, from every place. */
+    ck_assert_msg(lineread_class_runs_agree(mc_str_make(line, n)), "class runs differ on: %.*s", (int)n, line);
     for (size_t i = 0, spaces = 0; i <= n && spaces <= TAILS; i++) {
         if (i > 0 && line[i - 1] != ' ')
             continue;
@@ -894,6 +896,115 @@ START_TEST(test_delivery_field_values)
 }
 END_TEST
 
+/* One built line through a reader and its pattern, in a block of its
+ * exact size (a read past it is an ASan error); returns whether the
+ * pattern matched. */
+static bool compare_exact(reader_case *c, const char *line, size_t n)
+{
+    char *exact = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(exact);
+    memcpy(exact, line, n);
+    bool matched = compare_reader(c, exact, n);
+    free(exact);
+    return matched;
+}
+
+/* The runs lineread.c reads 16 bytes a step (alnum_run: the queue id of
+ * Postfix's [delivery], [expired] and [smtpd-reject]; name_run: a
+ * delivery field's name) against their patterns, and against the byte
+ * table from every place (as on every line of tests/data, compare_line): runs of 1 to 40 bytes,
+ * each with a byte at each place replaced by each byte at the edges of
+ * the classes, the line cut after each of its first 48 bytes (the run's
+ * last step read from the 16 that end it, or a line under 16 bytes by the
+ * table).  Expected by hand: every plain run of every length matches. */
+START_TEST(test_class_runs_like_table)
+{
+    static const char run[] = "aZ09bY18cX27dW36eV45fU54gT63hS72iR81jQ90kP";
+    static const char name_run[] = "abcdefghijklmnopqrstuvwxyz_abcdefghijklmn";
+    static const char edges[] = "/09:@AZ[`az{_\x7f-. ,=";
+    static const char *const needles[] = {"orig_to", "force-expired", "milter-"};
+    static const char *const tails[] = {
+        ": to=<a@b.example>, relay=mx.example.net[192.0.2.1]:25, delay=0.09, dsn=2.0.0, status=sent (250 Ok)",
+        ": from=<a@b.example>, size=1234, status=expired, returned to sender",
+        ": reject: RCPT from unknown[192.0.2.1]: 554 5.7.1 <a@b.example>: Relay access denied; from=<x@y> to=<a@b>"};
+    size_t lines = 0, matched = 0, plain = 0;
+    for (size_t k = 0; k < 3; k++) {
+        reader_case c = case_with(needles[k]);
+        for (size_t len = 1; len <= 40; len++)
+            for (long at = -1; at < (long)len; at++)
+                for (size_t e = 0; e < (at < 0 ? 1 : sizeof edges - 1); e++) {
+                    char line[256];
+                    memcpy(line, run, len);
+                    if (at >= 0)
+                        line[at] = edges[e];
+                    size_t n = len + strlen(tails[k]);
+                    memcpy(line + len, tails[k], n - len);
+                    bool m = compare_exact(&c, line, n);
+                    matched += m;
+                    lines++;
+                    if (at < 0) {
+                        ck_assert_msg(m, "queue id of %zu bytes, reader %zu", len, k);
+                        plain++;
+                    }
+                    /* The line cut short: the run's end near the line's. */
+                    if (at < 0 || e % 4 == 0)
+                        for (size_t cut = 0; cut <= len + 8 && cut < n; cut++) {
+                            compare_exact(&c, line, cut);
+                            lines++;
+                        }
+                }
+    }
+    reader_case c = delivery_case();
+    for (size_t len = 1; len <= 40; len++)
+        for (long at = -1; at < (long)len; at++)
+            for (size_t e = 0; e < (at < 0 ? 1 : sizeof edges - 1); e++) {
+                char name[48];
+                memcpy(name, name_run, len);
+                name[len] = '\0';
+                if (at >= 0)
+                    name[at] = edges[e];
+                char line[256];
+                int n = snprintf(line, sizeof line,
+                                 "4F3A2B1C0D: to=<a@b.example>, relay=local, %s=x, delay=1, dsn=2.0.0, status=sent (ok)",
+                                 name);
+                bool m = compare_exact(&c, line, (size_t)n);
+                matched += m;
+                lines++;
+                if (at < 0) {
+                    ck_assert_msg(m, "field name of %zu bytes", len);
+                    plain++;
+                }
+                /* The name's run at the line's end: the last step's. */
+                int head = (int)(strchr(line + 40, '=') - line);
+                for (int cut = 30; cut <= head + 1; cut++) {
+                    compare_exact(&c, line, (size_t)cut);
+                    lines++;
+                }
+            }
+    /* The runs themselves against the table, from every place: texts of 0
+     * to 70 bytes of each class with each edge byte at each place, each in
+     * a block of its exact size. */
+    for (size_t n = 0; n <= 70; n++)
+        for (int which = 0; which < 2; which++)
+            for (long at = -1; at < (long)n; at++)
+                for (size_t e = 0; e < (at < 0 ? 1 : sizeof edges - 1); e++) {
+                    char *t = malloc(n ? n : 1);
+                    ck_assert_ptr_nonnull(t);
+                    for (size_t i = 0; i < n; i++)
+                        t[i] = (which ? name_run : run)[i % 40];
+                    if (at >= 0)
+                        t[at] = edges[e];
+                    ck_assert_msg(lineread_class_runs_agree(mc_str_make(t, n)), "class runs differ: %zu bytes, %ld",
+                                  n, at);
+                    free(t);
+                }
+    ck_assert_uint_eq(plain, 4 * 40);
+    ck_assert_uint_gt(lines, 20000);
+    ck_assert_uint_lt(matched, lines);
+    matcher_free(&matcher);
+}
+END_TEST
+
 static Suite *lineread_suite(void)
 {
     Suite *s = suite_create("lineread");
@@ -906,6 +1017,7 @@ static Suite *lineread_suite(void)
     tcase_add_test(tc, test_delivery_recipient_runs);
     tcase_add_test(tc, test_exim_delivery_marks);
     tcase_add_test(tc, test_delivery_field_values);
+    tcase_add_test(tc, test_class_runs_like_table);
     suite_add_tcase(s, tc);
     return s;
 }
