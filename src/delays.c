@@ -591,13 +591,10 @@ static void read_put(mc_delay_read *r, int part, double seconds, int key)
     r->key[r->n++] = (uint16_t)key;
 }
 
-/* Reads Postfix's delays=a/b/c/d into r when every piece is a value
- * read_hundredths reads; false (r as it was) when one is not, or when the
- * text is not four pieces: delay_split decides those. */
-static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r)
+/* Reads Postfix's delays=a/b/c/d into v and h when every piece is a value
+ * read_hundredths reads and the text is four pieces and no more. */
+static inline __attribute__((always_inline)) bool read_four(mc_str delays, double v[4], uint32_t h[4])
 {
-    double v[4];
-    uint32_t h[4];
     size_t i = 0;
     for (int k = 0; k < 4; k++) {
         if (!read_hundredths(delays, &i, &v[k], &h[k]))
@@ -605,7 +602,17 @@ static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r
         if (k < 3 && (i == delays.n || delays.p[i++] != '/'))
             return false;
     }
-    if (i != delays.n)
+    return i == delays.n;
+}
+
+/* Reads Postfix's delays=a/b/c/d into r when every piece is a value
+ * read_hundredths reads; false (r as it was) when one is not, or when the
+ * text is not four pieces: delay_split decides those. */
+static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r)
+{
+    double v[4];
+    uint32_t h[4];
+    if (!read_four(delays, v, h))
         return false;
     for (int k = 0; k < 4; k++)
         read_put(r, DELAY_PART_A + k, v[k], part_key_fast(memo, DELAY_PART_A + k, v[k], h[k]));
@@ -621,14 +628,7 @@ static inline __attribute__((always_inline)) bool read_postfix_five(mc_str delay
     size_t i = 0;
     if (!read_hundredths(delay, &i, &v[0], &h[0]) || i != delay.n)
         return false;
-    i = 0;
-    for (int k = 1; k <= 4; k++) {
-        if (!read_hundredths(delays, &i, &v[k], &h[k]))
-            return false;
-        if (k < 4 && (i == delays.n || delays.p[i++] != '/'))
-            return false;
-    }
-    return i == delays.n;
+    return read_four(delays, v + 1, h + 1);
 }
 
 /* A text of 4 to 16 bytes as two words that hold all its bytes (with its
@@ -671,14 +671,7 @@ static inline __attribute__((always_inline)) bool read_postfix_memo(mc_delay_mem
     if (s->len != delays.n || s->lo != lo || s->hi != hi) {
         double v[4];
         uint32_t h[4];
-        i = 0;
-        for (int k = 0; k < 4; k++) {
-            if (!read_hundredths(delays, &i, &v[k], &h[k]))
-                return false;
-            if (k < 3 && (i == delays.n || delays.p[i++] != '/'))
-                return false;
-        }
-        if (i != delays.n)
+        if (!read_four(delays, v, h))
             return false;
         for (int k = 0; k < 4; k++) {
             s->seconds[k] = v[k];

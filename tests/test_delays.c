@@ -675,6 +675,30 @@ START_TEST(test_hash_switch)
 }
 END_TEST
 
+/* One delivery's delay= and delays= read together by delay_read_logged
+ * (through memo) checked against delay_seconds, delay_split and
+ * delay_bucket to the bit. */
+static void check_pair(mc_delay_memo *memo, const char *delay, const char *delays)
+{
+    mc_delay_read r;
+    double want = delay_seconds(mc_str_cstr(delay)), parts[4];
+    bool ok = delay_split(mc_str_cstr(delays), parts);
+    delay_read_logged(memo, mc_str_cstr(delay), mc_str_cstr(delays), MC_STR_NULL, &r);
+    size_t first = want >= 0.0;
+    ck_assert_msg(r.n == first + (ok ? 4 : 0), "'%s' and '%s': %u values", delay, delays, r.n);
+    if (first) {
+        ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s' with '%s'", delay, delays);
+        ck_assert_int_eq(r.part[0], -1);
+        ck_assert_int_eq(r.key[0], delay_bucket(want));
+    }
+    for (int k = 0; ok && k < 4; k++) {
+        ck_assert_msg(memcmp(&r.seconds[first + k], &parts[k], sizeof parts[k]) == 0, "'%s' part %d: %.17g, not %.17g",
+                      delays, k, r.seconds[first + k], parts[k]);
+        ck_assert_int_eq(r.part[first + k], DELAY_PART_A + k);
+        ck_assert_int_eq(r.key[first + k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
+    }
+}
+
 /* One text read by delay_read_logged as a delay= and, four times over, as a
  * delays=a/b/c/d, checked against delay_seconds, delay_split and
  * delay_bucket to the bit (the read in place of Postfix's values must give
@@ -712,20 +736,7 @@ static void check_read(mc_delay_memo *memo, const char *text)
         /* A Postfix delivery: the text as delay= and in delays= at once
          * (read together when all five values are in place), in the
          * line's order, as each would be read alone. */
-        delay_read_logged(memo, mc_str_cstr(text), mc_str_make(four, len), MC_STR_NULL, &r);
-        size_t first = want >= 0.0;
-        ck_assert_msg(r.n == first + (ok ? 4 : 0), "'%s' and '%s': %u values", text, four, r.n);
-        if (first) {
-            ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s' with '%s'", text, four);
-            ck_assert_int_eq(r.part[0], -1);
-            ck_assert_int_eq(r.key[0], delay_bucket(want));
-        }
-        for (int k = 0; ok && k < 4; k++) {
-            ck_assert_msg(memcmp(&r.seconds[first + k], &parts[k], sizeof parts[k]) == 0, "'%s' with '%s' part %d",
-                          four, text, k);
-            ck_assert_int_eq(r.part[first + k], DELAY_PART_A + k);
-            ck_assert_int_eq(r.key[first + k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
-        }
+        check_pair(memo, text, four);
     }
 }
 
@@ -792,30 +803,6 @@ START_TEST(test_read_in_place)
     }
 }
 END_TEST
-
-/* One delivery's delay= and delays= read together by delay_read_logged
- * (through memo) checked against delay_seconds, delay_split and
- * delay_bucket to the bit. */
-static void check_pair(mc_delay_memo *memo, const char *delay, const char *delays)
-{
-    mc_delay_read r;
-    double want = delay_seconds(mc_str_cstr(delay)), parts[4];
-    bool ok = delay_split(mc_str_cstr(delays), parts);
-    delay_read_logged(memo, mc_str_cstr(delay), mc_str_cstr(delays), MC_STR_NULL, &r);
-    size_t first = want >= 0.0;
-    ck_assert_msg(r.n == first + (ok ? 4 : 0), "'%s' and '%s': %u values", delay, delays, r.n);
-    if (first) {
-        ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s' with '%s'", delay, delays);
-        ck_assert_int_eq(r.part[0], -1);
-        ck_assert_int_eq(r.key[0], delay_bucket(want));
-    }
-    for (int k = 0; ok && k < 4; k++) {
-        ck_assert_msg(memcmp(&r.seconds[first + k], &parts[k], sizeof parts[k]) == 0, "'%s' part %d: %.17g, not %.17g",
-                      delays, k, r.seconds[first + k], parts[k]);
-        ck_assert_int_eq(r.part[first + k], DELAY_PART_A + k);
-        ck_assert_int_eq(r.key[first + k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
-    }
-}
 
 /* The delays= texts of tests/data (their delay= beside), gathered. */
 static struct {
