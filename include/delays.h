@@ -132,10 +132,24 @@ void delay_cells_free(mc_delay_cells *c);
 #define MC_DELAY_FAST_BITS 15
 #define MC_DELAY_FAST (1u << MC_DELAY_FAST_BITS)
 
+/* And Postfix's delays=a/b/c/d texts of up to 16 bytes read lately (a
+ * busy log repeats a thousand or so): their four values and stored
+ * buckets, by the text's bytes, in a table of MC_DELAY_SPLITS slots. */
+#define MC_DELAY_SPLIT_BITS 12
+#define MC_DELAY_SPLITS (1u << MC_DELAY_SPLIT_BITS)
+
+typedef struct {
+    uint64_t lo, hi;    /* the text's first and last 8 bytes (4 when shorter) */
+    double seconds[4];  /* the parts' values, as read in place */
+    uint16_t key[4];    /* their stored buckets */
+    uint32_t len;       /* the text's length; 0: an empty slot */
+} mc_delay_split_slot;
+
 typedef struct {
     uint64_t bits[64];
     int16_t bucket[64];
     uint16_t by_hundredths[MC_DELAY_FAST]; /* 0: not known yet, else the bucket + 1 */
+    mc_delay_split_slot splits[MC_DELAY_SPLITS];
 } mc_delay_memo;
 /* delay_bucket(seconds), through the memo. */
 int delay_bucket_memo(mc_delay_memo *m, double seconds);

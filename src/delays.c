@@ -591,13 +591,10 @@ static void read_put(mc_delay_read *r, int part, double seconds, int key)
     r->key[r->n++] = (uint16_t)key;
 }
 
-/* Reads Postfix's delays=a/b/c/d into r when every piece is a value
- * read_hundredths reads; false (r as it was) when one is not, or when the
- * text is not four pieces: delay_split decides those. */
-static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r)
+/* Reads Postfix's delays=a/b/c/d into v and h when every piece is a value
+ * read_hundredths reads and the text is four pieces and no more. */
+static inline __attribute__((always_inline)) bool read_four(mc_str delays, double v[4], uint32_t h[4])
 {
-    double v[4];
-    uint32_t h[4];
     size_t i = 0;
     for (int k = 0; k < 4; k++) {
         if (!read_hundredths(delays, &i, &v[k], &h[k]))
@@ -605,7 +602,17 @@ static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r
         if (k < 3 && (i == delays.n || delays.p[i++] != '/'))
             return false;
     }
-    if (i != delays.n)
+    return i == delays.n;
+}
+
+/* Reads Postfix's delays=a/b/c/d into r when every piece is a value
+ * read_hundredths reads; false (r as it was) when one is not, or when the
+ * text is not four pieces: delay_split decides those. */
+static bool read_split_fast(mc_delay_memo *memo, mc_str delays, mc_delay_read *r)
+{
+    double v[4];
+    uint32_t h[4];
+    if (!read_four(delays, v, h))
         return false;
     for (int k = 0; k < 4; k++)
         read_put(r, DELAY_PART_A + k, v[k], part_key_fast(memo, DELAY_PART_A + k, v[k], h[k]));
@@ -621,18 +628,73 @@ static inline __attribute__((always_inline)) bool read_postfix_five(mc_str delay
     size_t i = 0;
     if (!read_hundredths(delay, &i, &v[0], &h[0]) || i != delay.n)
         return false;
-    i = 0;
-    for (int k = 1; k <= 4; k++) {
-        if (!read_hundredths(delays, &i, &v[k], &h[k]))
-            return false;
-        if (k < 4 && (i == delays.n || delays.p[i++] != '/'))
-            return false;
+    return read_four(delays, v + 1, h + 1);
+}
+
+/* A text of 4 to 16 bytes as two words that hold all its bytes (with its
+ * length, all of it): its first and last 8, or 4; false for other lengths. */
+static inline bool split_words(mc_str t, uint64_t *lo, uint64_t *hi)
+{
+    if (t.n >= 8 && t.n <= 16) {
+        memcpy(lo, t.p, sizeof *lo);
+        memcpy(hi, t.p + t.n - 8, sizeof *hi);
+        return true;
     }
-    return i == delays.n;
+    if (t.n >= 4 && t.n < 8) {
+        uint32_t a, b;
+        memcpy(&a, t.p, sizeof a);
+        memcpy(&b, t.p + t.n - 4, sizeof b);
+        *lo = a, *hi = b;
+        return true;
+    }
+    return false;
+}
+
+/* Reads a Postfix delivery's five values into r as read_postfix_five and
+ * part_key_fast do, delays= through the memo's splits: a text read before
+ * is found by its bytes (same bytes, same values and buckets), a new one
+ * read in place and kept.  False (r as it was) when delay= or delays= is
+ * not read in place or delays= does not fit a slot: the caller reads them. */
+static inline __attribute__((always_inline)) bool read_postfix_memo(mc_delay_memo *memo, mc_str delay, mc_str delays,
+                                                                    mc_delay_read *r)
+{
+    uint64_t lo, hi;
+    if (!split_words(delays, &lo, &hi))
+        return false;
+    size_t i = 0;
+    double d;
+    uint32_t hd;
+    if (!read_hundredths(delay, &i, &d, &hd) || i != delay.n)
+        return false;
+    uint64_t mix = (lo ^ (hi * 0x9E3779B97F4A7C15ull) ^ delays.n) * 0xC2B2AE3D27D4EB4Full;
+    mc_delay_split_slot *s = &memo->splits[mix >> (64 - MC_DELAY_SPLIT_BITS)];
+    if (s->len != delays.n || s->lo != lo || s->hi != hi) {
+        double v[4];
+        uint32_t h[4];
+        if (!read_four(delays, v, h))
+            return false;
+        for (int k = 0; k < 4; k++) {
+            s->seconds[k] = v[k];
+            s->key[k] = (uint16_t)part_key_fast(memo, DELAY_PART_A + k, v[k], h[k]);
+        }
+        s->lo = lo, s->hi = hi, s->len = (uint32_t)delays.n;
+    }
+    r->seconds[0] = d;
+    r->part[0] = -1;
+    r->key[0] = (uint16_t)part_key_fast(memo, -1, d, hd);
+    for (int k = 0; k < 4; k++) {
+        r->seconds[k + 1] = s->seconds[k];
+        r->part[k + 1] = (int8_t)(DELAY_PART_A + k);
+        r->key[k + 1] = s->key[k];
+    }
+    r->n = 5;
+    return true;
 }
 
 void delay_read_logged(mc_delay_memo *memo, mc_str delay, mc_str delays, mc_str transfer, mc_delay_read *r)
 {
+    if (delay.p && delays.p && !transfer.p && read_postfix_memo(memo, delay, delays, r))
+        return;
     /* A Postfix delivery's five values, read into locals and written in
      * one run: put one by one, each store of r->n was read back by the
      * next (a fifth of this function's samples). */

@@ -675,6 +675,30 @@ START_TEST(test_hash_switch)
 }
 END_TEST
 
+/* One delivery's delay= and delays= read together by delay_read_logged
+ * (through memo) checked against delay_seconds, delay_split and
+ * delay_bucket to the bit. */
+static void check_pair(mc_delay_memo *memo, const char *delay, const char *delays)
+{
+    mc_delay_read r;
+    double want = delay_seconds(mc_str_cstr(delay)), parts[4];
+    bool ok = delay_split(mc_str_cstr(delays), parts);
+    delay_read_logged(memo, mc_str_cstr(delay), mc_str_cstr(delays), MC_STR_NULL, &r);
+    size_t first = want >= 0.0;
+    ck_assert_msg(r.n == first + (ok ? 4 : 0), "'%s' and '%s': %u values", delay, delays, r.n);
+    if (first) {
+        ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s' with '%s'", delay, delays);
+        ck_assert_int_eq(r.part[0], -1);
+        ck_assert_int_eq(r.key[0], delay_bucket(want));
+    }
+    for (int k = 0; ok && k < 4; k++) {
+        ck_assert_msg(memcmp(&r.seconds[first + k], &parts[k], sizeof parts[k]) == 0, "'%s' part %d: %.17g, not %.17g",
+                      delays, k, r.seconds[first + k], parts[k]);
+        ck_assert_int_eq(r.part[first + k], DELAY_PART_A + k);
+        ck_assert_int_eq(r.key[first + k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
+    }
+}
+
 /* One text read by delay_read_logged as a delay= and, four times over, as a
  * delays=a/b/c/d, checked against delay_seconds, delay_split and
  * delay_bucket to the bit (the read in place of Postfix's values must give
@@ -712,20 +736,7 @@ static void check_read(mc_delay_memo *memo, const char *text)
         /* A Postfix delivery: the text as delay= and in delays= at once
          * (read together when all five values are in place), in the
          * line's order, as each would be read alone. */
-        delay_read_logged(memo, mc_str_cstr(text), mc_str_make(four, len), MC_STR_NULL, &r);
-        size_t first = want >= 0.0;
-        ck_assert_msg(r.n == first + (ok ? 4 : 0), "'%s' and '%s': %u values", text, four, r.n);
-        if (first) {
-            ck_assert_msg(memcmp(&r.seconds[0], &want, sizeof want) == 0, "'%s' with '%s'", text, four);
-            ck_assert_int_eq(r.part[0], -1);
-            ck_assert_int_eq(r.key[0], delay_bucket(want));
-        }
-        for (int k = 0; ok && k < 4; k++) {
-            ck_assert_msg(memcmp(&r.seconds[first + k], &parts[k], sizeof parts[k]) == 0, "'%s' with '%s' part %d",
-                          four, text, k);
-            ck_assert_int_eq(r.part[first + k], DELAY_PART_A + k);
-            ck_assert_int_eq(r.key[first + k], (k + 1) * MC_DELAY_BUCKETS + delay_bucket(parts[k]));
-        }
+        check_pair(memo, text, four);
     }
 }
 
@@ -790,6 +801,75 @@ START_TEST(test_read_in_place)
         delay_read_logged(&memo, MC_STR_NULL, mc_str_cstr(bad[i]), MC_STR_NULL, &r);
         ck_assert_uint_eq(r.n, ok ? 4 : 0);
     }
+}
+END_TEST
+
+/* The delays= texts of tests/data (their delay= beside), gathered. */
+static struct {
+    char delay[64][32], delays[64][64];
+    size_t n;
+} pairs;
+
+/* Keeps a line's delay= and delays= when it has both (distinct texts, up to 64). */
+static void pair_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    mc_event ev;
+    if (!data_event(line, n, &ev) || !ev.delay.p || !ev.delays.p || ev.transfer.p)
+        return;
+    if (ev.delay.n >= sizeof pairs.delay[0] || ev.delays.n >= sizeof pairs.delays[0] || pairs.n == 64)
+        return;
+    for (size_t i = 0; i < pairs.n; i++)
+        if (strlen(pairs.delays[i]) == ev.delays.n && memcmp(pairs.delays[i], ev.delays.p, ev.delays.n) == 0)
+            return;
+    memcpy(pairs.delay[pairs.n], ev.delay.p, ev.delay.n);
+    pairs.delay[pairs.n][ev.delay.n] = '\0';
+    memcpy(pairs.delays[pairs.n], ev.delays.p, ev.delays.n);
+    pairs.delays[pairs.n++][ev.delays.n] = '\0';
+}
+
+/* A Postfix delivery's delays= found in the memo's splits by its bytes
+ * (read_postfix_memo) gives what reading it gives: tests/data's texts and
+ * each mutated (every byte replaced by digits, '.', '/' and bytes beside
+ * them; cut short, made longer), and every four-piece text of a dozen
+ * values (more texts than slots: slots taken, found, and taken over, many
+ * texts with the same first 8 bytes), read twice in two orders through
+ * one memo. */
+START_TEST(test_split_memo)
+{
+    static mc_delay_memo memo;
+    memset(&memo, 0, sizeof memo);
+    memset(&pairs, 0, sizeof pairs);
+    test_each_data_line(pair_line, NULL);
+    ck_assert_uint_gt(pairs.n, 5);
+    static const char subst[] = "0159./:-x";
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < pairs.n; i++) {
+            check_pair(&memo, pairs.delay[i], pairs.delays[i]);
+            char t[80];
+            size_t len = strlen(pairs.delays[i]);
+            for (size_t at = 0; at < len; at++)
+                for (size_t c = 0; c < sizeof subst - 1; c++) {
+                    memcpy(t, pairs.delays[i], len + 1);
+                    t[at] = subst[c];
+                    check_pair(&memo, pairs.delay[i], t);
+                    t[at + 1] = '\0'; /* cut after it */
+                    check_pair(&memo, pairs.delay[i], t);
+                }
+            snprintf(t, sizeof t, "%s5", pairs.delays[i]);
+            check_pair(&memo, pairs.delay[i], t);
+            snprintf(t, sizeof t, "%s/0", pairs.delays[i]);
+            check_pair(&memo, pairs.delay[i], t);
+        }
+    static const char *const v[] = {"0", "0.01", "0.1", "0.09", "1", "1.2", "12", "3.45", "10.5", "0.5", "9.99", "117"};
+    const size_t nv = sizeof v / sizeof v[0], all = nv * nv * nv * nv;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t j = 0; j < all; j++) {
+            size_t x = pass ? all - 1 - j : j;
+            char t[80];
+            snprintf(t, sizeof t, "%s/%s/%s/%s", v[x % nv], v[x / nv % nv], v[x / nv / nv % nv], v[x / nv / nv / nv]);
+            check_pair(&memo, v[(x + (size_t)pass) % nv], t);
+        }
 }
 END_TEST
 
@@ -1102,6 +1182,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_cell_index);
     tcase_add_test(tc, test_cell_slab);
     tcase_add_test(tc, test_read_in_place);
+    tcase_add_test(tc, test_split_memo);
     tcase_add_test(tc, test_read_then_count);
     tcase_add_test(tc, test_packed_adds);
     tcase_add_test(tc, test_pack_rest_plain);
