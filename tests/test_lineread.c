@@ -953,6 +953,7 @@ START_TEST(test_class_runs_like_table)
                             lines++;
                         }
                 }
+        matcher_free(&matcher); /* case_with sets it up anew for each rule */
     }
     reader_case c = delivery_case();
     for (size_t len = 1; len <= 40; len++)
