@@ -355,7 +355,14 @@ mc_pool *pool_new(const mc_rules *rules, int n, bool warnings, uint32_t keep)
     mc_pool *pool = mc_xcalloc(1, sizeof *pool);
     pool->rules = rules;
     pool->warnings = warnings;
-    bool delays = (keep & MC_KEEP_DELAYS) != 0;
+    /* The workers read the delays only when there are two of them or more.
+     * With --jobs 2 the loop's thread parses half the chunks itself and
+     * the run costs the CPU time of both: read where they are counted
+     * (add_delay), the delays need no record handed from core to core, and
+     * one memo (the aggregate's) stays warm instead of one per thread
+     * (docs/BENCHMARKS.md, delays29).  With more threads the loop's own
+     * time bounds the run, and the workers take the read off it. */
+    bool delays = (keep & MC_KEEP_DELAYS) != 0 && n > 2;
     pool->delays = delays;
     /* The loop's join fills an event's sender: those are packed there. */
     if (!(keep & (1u << DIM_SENDER | 1u << DIM_SENDER_DOMAIN)))
