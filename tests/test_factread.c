@@ -210,17 +210,29 @@ static void compare_corpus(void)
 /* The bytes a mutation puts in place of an ASCII byte. */
 static const char swaps[] = " \n\t<>,()[]-=:0aH";
 
-/* A mutation of s: bytes [0, at) + ins + bytes [at + drop, n). */
-static void compare_edit(reader_case *c, const char *s, size_t n, size_t at, const char *ins, size_t drop)
+/* Room for a mutation of a subject a reader takes. */
+#define EDIT_CAP (MC_FACTREAD_MAX + 64)
+
+/* A mutation of s into buf (EDIT_CAP bytes): bytes [0, at) + ins + bytes
+ * [at + drop, n); its length, or SIZE_MAX when it does not fit. */
+static size_t edit_into(char *buf, const char *s, size_t n, size_t at, const char *ins, size_t drop)
 {
     size_t in = strlen(ins);
-    char buf[MC_FACTREAD_MAX + 64];
-    if (n - drop + in > sizeof buf)
-        return;
+    if (n - drop + in > EDIT_CAP)
+        return SIZE_MAX;
     memcpy(buf, s, at);
     memcpy(buf + at, ins, in);
     memcpy(buf + at + in, s + at + drop, n - at - drop);
-    compare_one(c, buf, n - drop + in);
+    return n - drop + in;
+}
+
+/* A mutation of s (edit_into's) through reader c and its pattern. */
+static void compare_edit(reader_case *c, const char *s, size_t n, size_t at, const char *ins, size_t drop)
+{
+    char buf[EDIT_CAP];
+    size_t m = edit_into(buf, s, n, at, ins, drop);
+    if (m != SIZE_MAX)
+        compare_one(c, buf, m);
 }
 
 START_TEST(test_reader_is_regex)
@@ -792,17 +804,13 @@ static void compare_pair_line(const char *path, const char *line, size_t n)
     }
 }
 
-/* A mutation of s: bytes [0, at) + ins + bytes [at + drop, n). */
+/* A mutation of s (edit_into's) through the pair and the two readers. */
 static void compare_pair_edit(const char *s, size_t n, size_t at, const char *ins, size_t drop)
 {
-    size_t in = strlen(ins);
-    char buf[MC_FACTREAD_MAX + 64];
-    if (n - drop + in > sizeof buf)
-        return;
-    memcpy(buf, s, at);
-    memcpy(buf + at, ins, in);
-    memcpy(buf + at + in, s + at + drop, n - at - drop);
-    compare_pair(buf, n - drop + in);
+    char buf[EDIT_CAP];
+    size_t m = edit_into(buf, s, n, at, ins, drop);
+    if (m != SIZE_MAX)
+        compare_pair(buf, m);
 }
 
 START_TEST(test_pair_like_readers)
