@@ -667,6 +667,37 @@ static inline bool split_words(mc_str t, uint64_t *lo, uint64_t *hi)
     return false;
 }
 
+/* The memo's split slot of a Postfix delivery's delays= (by its bytes,
+ * which split_words takes as *lo and *hi), its delay= read in place into
+ * *d and *hd; NULL when delays= does not fit a slot or delay= is not read
+ * in place (the caller reads them). */
+static inline __attribute__((always_inline)) mc_delay_split_slot *postfix_slot(mc_delay_memo *memo, mc_str delay,
+                                                                               mc_str delays, double *d, uint32_t *hd,
+                                                                               uint64_t *lo, uint64_t *hi)
+{
+    size_t i = 0;
+    if (!split_words(delays, lo, hi) || !read_hundredths(delay, &i, d, hd) || i != delay.n)
+        return NULL;
+    uint64_t mix = (*lo ^ (*hi * 0x9E3779B97F4A7C15ull) ^ delays.n) * 0xC2B2AE3D27D4EB4Full;
+    return &memo->splits[mix >> (64 - MC_DELAY_SPLIT_BITS)];
+}
+
+/* A delivery's five values into r: its delay d (stored bucket key) and
+ * the four parts a split slot holds. */
+static inline __attribute__((always_inline)) void put_five(mc_delay_read *r, double d, int key,
+                                                           const mc_delay_split_slot *s)
+{
+    r->seconds[0] = d;
+    r->part[0] = -1;
+    r->key[0] = (uint16_t)key;
+    for (int k = 0; k < 4; k++) {
+        r->seconds[k + 1] = s->seconds[k];
+        r->part[k + 1] = (int8_t)(DELAY_PART_A + k);
+        r->key[k + 1] = s->key[k];
+    }
+    r->n = 5;
+}
+
 /* Reads a Postfix delivery's five values into r as read_postfix_five and
  * part_key_fast do, delays= through the memo's splits: a text read before
  * is found by its bytes (same bytes, same values and buckets), a new one
@@ -676,15 +707,11 @@ static inline __attribute__((always_inline)) bool read_postfix_memo(mc_delay_mem
                                                                     mc_delay_read *r)
 {
     uint64_t lo, hi;
-    if (!split_words(delays, &lo, &hi))
-        return false;
-    size_t i = 0;
     double d;
     uint32_t hd;
-    if (!read_hundredths(delay, &i, &d, &hd) || i != delay.n)
+    mc_delay_split_slot *s = postfix_slot(memo, delay, delays, &d, &hd, &lo, &hi);
+    if (s == NULL)
         return false;
-    uint64_t mix = (lo ^ (hi * 0x9E3779B97F4A7C15ull) ^ delays.n) * 0xC2B2AE3D27D4EB4Full;
-    mc_delay_split_slot *s = &memo->splits[mix >> (64 - MC_DELAY_SPLIT_BITS)];
     if (s->len != delays.n || s->lo != lo || s->hi != hi) {
         double v[4];
         uint32_t h[4];
@@ -696,15 +723,7 @@ static inline __attribute__((always_inline)) bool read_postfix_memo(mc_delay_mem
         }
         s->lo = lo, s->hi = hi, s->len = (uint32_t)delays.n;
     }
-    r->seconds[0] = d;
-    r->part[0] = -1;
-    r->key[0] = (uint16_t)part_key_fast(memo, -1, d, hd);
-    for (int k = 0; k < 4; k++) {
-        r->seconds[k + 1] = s->seconds[k];
-        r->part[k + 1] = (int8_t)(DELAY_PART_A + k);
-        r->key[k + 1] = s->key[k];
-    }
-    r->n = 5;
+    put_five(r, d, part_key_fast(memo, -1, d, hd), s);
     return true;
 }
 
@@ -713,30 +732,17 @@ static inline __attribute__((always_inline)) bool read_postfix_memo(mc_delay_mem
  * bucket by_hundredths holds; false (r as it was) otherwise.  It calls
  * nothing, so delay_read_logged's hit saves no registers (its prologue
  * was ~16 instructions of a hit's ~90). */
-static inline __attribute__((always_inline)) bool read_postfix_hit(const mc_delay_memo *memo, mc_str delay,
-                                                                   mc_str delays, mc_delay_read *r)
+static inline __attribute__((always_inline)) bool read_postfix_hit(mc_delay_memo *memo, mc_str delay, mc_str delays,
+                                                                   mc_delay_read *r)
 {
     uint64_t lo, hi;
-    if (!split_words(delays, &lo, &hi))
-        return false;
-    size_t i = 0;
     double d;
     uint32_t hd;
-    if (!read_hundredths(delay, &i, &d, &hd) || i != delay.n || hd >= MC_DELAY_FAST || memo->by_hundredths[hd] == 0)
+    const mc_delay_split_slot *s = postfix_slot(memo, delay, delays, &d, &hd, &lo, &hi);
+    if (s == NULL || hd >= MC_DELAY_FAST || memo->by_hundredths[hd] == 0 || s->len != delays.n || s->lo != lo ||
+        s->hi != hi)
         return false;
-    uint64_t mix = (lo ^ (hi * 0x9E3779B97F4A7C15ull) ^ delays.n) * 0xC2B2AE3D27D4EB4Full;
-    const mc_delay_split_slot *s = &memo->splits[mix >> (64 - MC_DELAY_SPLIT_BITS)];
-    if (s->len != delays.n || s->lo != lo || s->hi != hi)
-        return false;
-    r->seconds[0] = d;
-    r->part[0] = -1;
-    r->key[0] = (uint16_t)(memo->by_hundredths[hd] - 1);
-    for (int k = 0; k < 4; k++) {
-        r->seconds[k + 1] = s->seconds[k];
-        r->part[k + 1] = (int8_t)(DELAY_PART_A + k);
-        r->key[k + 1] = s->key[k];
-    }
-    r->n = 5;
+    put_five(r, d, memo->by_hundredths[hd] - 1, s);
     return true;
 }
 
