@@ -46,6 +46,18 @@ typedef mc_factread_result (*mc_factread_fn)(mc_str msg, mc_fact_fields *out);
 /* The reader of the pattern whose source is src, or NULL. */
 mc_factread_fn factread_for(const char *src);
 
+/* Two fact rules of one daemon at once, where the second's reader
+ * answers first (parse.c's next_first): a yes with *second true when the
+ * second's reader says yes on msg; else (*second false) what the first's
+ * reader says.  On a yes every field of out is written (the readers
+ * called one by one write only theirs, on a cleared out); on a no or an
+ * ask out holds anything. */
+typedef mc_factread_result (*mc_factread_pair_fn)(mc_str msg, mc_fact_fields *out, bool *second);
+
+/* The pair reader of the patterns first and second (in that order), or
+ * NULL: their readers are asked one by one. */
+mc_factread_pair_fn factread_pair_for(const char *first, const char *second);
+
 /* Whether every line the pattern src matches (one with a reader) holds
  * the n bytes at lit: a text the reader's table names for it holds them.
  * Then the reader may answer before lit is looked for (parse.c). */

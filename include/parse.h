@@ -214,9 +214,20 @@ typedef struct {
     int8_t rule_of[1 << MC_FACT_CHOICE_LITS]; /* the rule's index in facts, or -1: none */
 } mc_fact_choice;
 
+/* A fact rule of a daemon's list as read_fact_rule asks it: the rule,
+ * its reader (NULL: none), whether the reader answers first (fact_first)
+ * and, where next_first holds, both readers in one call (NULL: none). */
+typedef struct {
+    const mc_line_rule *rule;
+    mc_factread_fn read;
+    mc_factread_pair_fn pair;
+    bool first;
+} mc_fact_entry;
+
 /* The fact rules that may apply to one daemon's lines, in file order. */
 typedef struct {
     size_t *idx;
+    mc_fact_entry *at; /* per place k: rule idx[k] */
     /* Per place k: the reader of rule idx[k + 1] may answer first, as no
      * line it takes holds rule idx[k]'s literals (qmgr's removed before
      * from=; both rules' readers answer before their literals). */

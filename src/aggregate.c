@@ -365,7 +365,9 @@ static void add_delay(mc_aggregate *a, mc_agg_entry *e, const mc_event *ev, cons
         delay_read_logged(&a->delay_memo, ev->delay, ev->delays, ev->transfer, &here);
         rd = &here;
     }
-    a->delay_cells += delay_cells_add_read_in(&e->delays, rd, a->slab);
+    /* Nothing logged (a reject; an Exim log without QT= and DT=): no count. */
+    if (rd->n > 0)
+        a->delay_cells += delay_cells_add_read_in(&e->delays, rd, a->slab);
 }
 
 /* The dimensions counted by (a bit per mc_dim) and MC_KEEP_DELAYS. */

@@ -284,8 +284,9 @@ static mc_factread_result pf_message_id(mc_str s, mc_fact_fields *out)
     return FACTREAD_YES;
 }
 
-/* ^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+ */
-static mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
+/* ^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+
+ * (always inlined: pf_qmgr_pair reads it too). */
+static inline __attribute__((always_inline)) mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
 {
     size_t i = postfix_head(s, ": from=", out);
     if (i == 0)
@@ -302,8 +303,9 @@ static mc_factread_result pf_qmgr_from(mc_str s, mc_fact_fields *out)
     return j < s.n && byte_class[(unsigned char)s.p[j]] & C_DIGIT ? FACTREAD_YES : FACTREAD_NO;
 }
 
-/* ^(?<queue_id>[0-9A-Za-z]+): removed$ */
-static mc_factread_result pf_removed(mc_str s, mc_fact_fields *out)
+/* ^(?<queue_id>[0-9A-Za-z]+): removed$ (always inlined: pf_qmgr_pair
+ * reads it too). */
+static inline __attribute__((always_inline)) mc_factread_result pf_removed(mc_str s, mc_fact_fields *out)
 {
     /* Its line ends in ": removed" (then perhaps a newline): qmgr's from=
      * lines, which ask this reader first (read_fact_rule), are turned
@@ -313,6 +315,24 @@ static mc_factread_result pf_removed(mc_str s, mc_fact_fields *out)
         return FACTREAD_NO;
     size_t i = postfix_head(s, ": removed", out);
     return i != 0 && dollar_at(s, i) ? FACTREAD_YES : FACTREAD_NO;
+}
+
+/* qmgr's two fact rules as parse.c asks them (factread_pair_for): removed
+ * first, then from=, in one call with every field written on a yes (the
+ * two calls, each on a cleared out, cost ~60 instructions of a from= line
+ * beside the readers'). */
+static mc_factread_result pf_qmgr_pair(mc_str s, mc_fact_fields *out, bool *second)
+{
+    if (pf_removed(s, out) == FACTREAD_YES) {
+        *second = true;
+        out->sender = out->client = out->message_id = out->size = MC_STR_NULL;
+        return FACTREAD_YES;
+    }
+    *second = false;
+    mc_factread_result got = pf_qmgr_from(s, out);
+    if (got == FACTREAD_YES)
+        out->client = out->message_id = MC_STR_NULL;
+    return got;
 }
 
 /* ^(?<queue_id>EXIM-ID) Completed(?: QT=\S+)?$ */
@@ -540,6 +560,12 @@ mc_factread_fn factread_for(const char *src)
         if (strcmp(src, readers[i].src) == 0)
             return readers[i].fn;
     return NULL;
+}
+
+mc_factread_pair_fn factread_pair_for(const char *first, const char *second)
+{
+    mc_factread_fn a = factread_for(first), b = factread_for(second);
+    return a == pf_qmgr_from && b == pf_removed ? pf_qmgr_pair : NULL;
 }
 
 bool factread_holds(const char *src, const char *lit, size_t n)

@@ -170,6 +170,15 @@ static void daemon_facts_init(mc_parser *p, const mc_parse_rules *rules)
                     lacked = factread_lacks(next->pat.source, r->literals[q], r->literal_lens[q]);
                 l->next_first[k] = lacked && p->fact_first[i][l->idx[k]] && p->fact_first[i][l->idx[k + 1]];
             }
+            l->at = mc_xcalloc(l->n ? l->n : 1, sizeof *l->at);
+            for (size_t k = 0; k < l->n; k++) {
+                mc_fact_entry *e = &l->at[k];
+                e->rule = &m->facts[l->idx[k]];
+                e->read = p->fact_readers[i][l->idx[k]];
+                e->first = p->fact_first[i][l->idx[k]];
+                if (l->next_first[k])
+                    e->pair = factread_pair_for(e->rule->pat.source, m->facts[l->idx[k + 1]].pat.source);
+            }
         }
     }
 }
@@ -259,6 +268,7 @@ void parser_free(mc_parser *p)
         for (size_t d = 0; d <= p->rules->mtas[i].n_daemons; d++) {
             free(p->daemon_facts[i][d].idx);
             free(p->daemon_facts[i][d].next_first);
+            free(p->daemon_facts[i][d].at);
         }
         free(p->daemon_facts[i]);
     }
@@ -925,25 +935,38 @@ static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, i
     mc_str msg = ll->message;
     bool can_read = msg.n <= MC_FACTREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT;
     for (size_t k = 0; k < l->n; k++) {
-        size_t i = l->idx[k];
-        const mc_line_rule *r = &m->facts[i];
-        if (can_read && p->fact_first[mi][i]) {
+        const mc_fact_entry *e = &l->at[k];
+        const mc_line_rule *r = e->rule;
+        if (can_read && e->first) {
             mc_fact_fields ff;
+            mc_factread_result got;
             /* A line the next rule's reader takes lacks this rule's
              * literals: this rule does not apply and its reader says no,
              * so the next rule is the one find_fact_rule chooses (qmgr's
              * removed: no from= reader, no search for ", nrcpt="). */
-            if (l->next_first[k]) {
-                size_t j = l->idx[k + 1];
-                memset(&ff, 0, sizeof ff);
-                if (p->fact_readers[mi][j](msg, &ff) == FACTREAD_YES) {
-                    fact_fill(p, &m->facts[j], ll, ll->host, &ff, true, msg);
+            if (e->pair != NULL) {
+                /* Both readers in one call, every field written on a yes. */
+                bool second;
+                got = e->pair(msg, &ff, &second);
+                if (got == FACTREAD_YES && second) {
+                    const mc_line_rule *next = l->at[k + 1].rule;
+                    fact_fill(p, next, ll, ll->host, &ff, true, msg);
                     *taken = true;
-                    return &m->facts[j];
+                    return next;
                 }
+            } else {
+                if (l->next_first[k]) {
+                    const mc_fact_entry *next = &l->at[k + 1];
+                    memset(&ff, 0, sizeof ff);
+                    if (next->read(msg, &ff) == FACTREAD_YES) {
+                        fact_fill(p, next->rule, ll, ll->host, &ff, true, msg);
+                        *taken = true;
+                        return next->rule;
+                    }
+                }
+                memset(&ff, 0, sizeof ff);
+                got = e->read(msg, &ff);
             }
-            memset(&ff, 0, sizeof ff);
-            mc_factread_result got = p->fact_readers[mi][i](msg, &ff);
             if (got == FACTREAD_YES) {
                 fact_fill(p, r, ll, ll->host, &ff, true, msg);
                 *taken = true;
@@ -1105,6 +1128,11 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         return PARSE_NOTHING;
     if (daemon < 0)
         p->mta_lines++;
+    /* A fact read_fact_rule took (an MTA with no prefix: the message is
+     * the one its reader read) on a line without a marker is all the line
+     * gives: the steps below would strip no prefix and take no fact. */
+    if (fact_taken && !has_marker)
+        return PARSE_NOTHING;
     /* An Exim fact line its reader takes as it stands has no prefix. */
     bool unprefixed = fact != NULL && !fact_taken && p->fact_unprefixed[m - p->rules->mtas][fact - m->facts] &&
                       take_unprefixed(p, m, fact, ll);

@@ -210,17 +210,29 @@ static void compare_corpus(void)
 /* The bytes a mutation puts in place of an ASCII byte. */
 static const char swaps[] = " \n\t<>,()[]-=:0aH";
 
-/* A mutation of s: bytes [0, at) + ins + bytes [at + drop, n). */
-static void compare_edit(reader_case *c, const char *s, size_t n, size_t at, const char *ins, size_t drop)
+/* Room for a mutation of a subject a reader takes. */
+#define EDIT_CAP (MC_FACTREAD_MAX + 64)
+
+/* A mutation of s into buf (EDIT_CAP bytes): bytes [0, at) + ins + bytes
+ * [at + drop, n); its length, or SIZE_MAX when it does not fit. */
+static size_t edit_into(char *buf, const char *s, size_t n, size_t at, const char *ins, size_t drop)
 {
     size_t in = strlen(ins);
-    char buf[MC_FACTREAD_MAX + 64];
-    if (n - drop + in > sizeof buf)
-        return;
+    if (n - drop + in > EDIT_CAP)
+        return SIZE_MAX;
     memcpy(buf, s, at);
     memcpy(buf + at, ins, in);
     memcpy(buf + at + in, s + at + drop, n - at - drop);
-    compare_one(c, buf, n - drop + in);
+    return n - drop + in;
+}
+
+/* A mutation of s (edit_into's) through reader c and its pattern. */
+static void compare_edit(reader_case *c, const char *s, size_t n, size_t at, const char *ins, size_t drop)
+{
+    char buf[EDIT_CAP];
+    size_t m = edit_into(buf, s, n, at, ins, drop);
+    if (m != SIZE_MAX)
+        compare_one(c, buf, m);
 }
 
 START_TEST(test_reader_is_regex)
@@ -458,6 +470,14 @@ START_TEST(test_readers_before_literals)
             first += a.fact_first[i][j];
             b.fact_first[i][j] = false;
         }
+    /* read_fact_rule reads the flags from the daemons' lists. */
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t d = 0; d <= r->parse.mtas[i].n_daemons; d++)
+            for (size_t k = 0; k < b.daemon_facts[i][d].n; k++) {
+                const mc_fact_list *l = &b.daemon_facts[i][d];
+                ck_assert(l->at[k].first == a.fact_first[i][l->idx[k]]);
+                l->at[k].first = false;
+            }
     ck_assert_uint_eq(first, 6);
     /* A literal the pattern's text holds, and ones it does not. */
     const char *qmgr = "^(?<queue_id>[0-9A-Za-z]+): from=<(?<sender>[^<>]*+)>, size=(?<size>[0-9]{1,18}), nrcpt=[0-9]+";
@@ -719,6 +739,142 @@ START_TEST(test_fact_size)
 }
 END_TEST
 
+/* ---- 9. qmgr's pair reader --------------------------------------------- */
+
+/* qmgr's two readers as read_fact_rule asked them one by one (removed
+ * first, each on a cleared out), and the pair reader that replaces the
+ * two calls. */
+static mc_factread_fn pair_first, pair_second;
+static mc_factread_pair_fn pair_fn;
+static size_t pair_counts[3]; /* yes by the first, yes by the second, no */
+static char *pair_kept[80]; /* up to 40 subjects each rule took */
+static size_t pair_n_kept, pair_kept_by[2];
+
+/* One subject both ways: the same answer, the same rule, and on a yes the
+ * same five fields by place (the pair's out starts as a sentinel, so a
+ * field it leaves unwritten shows).  Returns 1 when the first said yes,
+ * 2 when the second did, else 0. */
+static int compare_pair(const char *p, size_t n)
+{
+    if (n > MC_FACTREAD_MAX || !utf8_ok((const unsigned char *)p, n))
+        return 0;
+    mc_str s = mc_str_make(p, n);
+    mc_fact_fields want;
+    memset(&want, 0, sizeof want);
+    bool want_second = pair_second(s, &want) == FACTREAD_YES;
+    mc_factread_result w = FACTREAD_YES;
+    if (!want_second) {
+        memset(&want, 0, sizeof want);
+        w = pair_first(s, &want);
+    }
+    static const char sentinel[] = "???";
+    mc_str junk = mc_str_make(sentinel, 3);
+    mc_fact_fields got = {junk, junk, junk, junk, junk};
+    bool second = !want_second;
+    mc_factread_result g = pair_fn(s, &got, &second);
+    ck_assert_msg(g == w, "pair %d, readers %d on: %.*s", (int)g, (int)w, (int)n, p);
+    if (w != FACTREAD_YES) {
+        pair_counts[2]++;
+        return 0;
+    }
+    ck_assert_msg(second == want_second, "pair's rule on: %.*s", (int)n, p);
+    pair_counts[want_second]++;
+    const mc_str mine[] = {got.queue_id, got.sender, got.client, got.message_id, got.size};
+    const mc_str theirs[] = {want.queue_id, want.sender, want.client, want.message_id, want.size};
+    for (size_t f = 0; f < 5; f++)
+        ck_assert_msg(same_capture(mine[f], theirs[f]), "field %zu on: %.*s", f, (int)n, p);
+    return 1 + want_second;
+}
+
+/* A line of tests/data and its tails after its first spaces. */
+static void compare_pair_line(const char *path, const char *line, size_t n)
+{
+    (void)path;
+    for (size_t i = 0, spaces = 0; i <= n && spaces <= TAILS; i++) {
+        if (i > 0 && line[i - 1] != ' ')
+            continue;
+        spaces += i > 0;
+        int took = compare_pair(line + i, n - i);
+        if (took > 0 && pair_kept_by[took - 1] < 40) {
+            pair_kept_by[took - 1]++;
+            pair_kept[pair_n_kept] = strndup(line + i, n - i);
+            ck_assert_ptr_nonnull(pair_kept[pair_n_kept]);
+            pair_n_kept++;
+        }
+    }
+}
+
+/* A mutation of s (edit_into's) through the pair and the two readers. */
+static void compare_pair_edit(const char *s, size_t n, size_t at, const char *ins, size_t drop)
+{
+    char buf[EDIT_CAP];
+    size_t m = edit_into(buf, s, n, at, ins, drop);
+    if (m != SIZE_MAX)
+        compare_pair(buf, m);
+}
+
+START_TEST(test_pair_like_readers)
+{
+    const mc_rules *r = test_rules();
+    const char *from = NULL, *removed = NULL;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t j = 0; j < r->parse.mtas[i].n_facts; j++) {
+            const mc_line_rule *rule = &r->parse.mtas[i].facts[j];
+            if (strcmp(rule->name, "fact-qmgr-from") == 0)
+                from = rule->pat.source;
+            if (strcmp(rule->name, "fact-qmgr-removed") == 0)
+                removed = rule->pat.source;
+        }
+    ck_assert_ptr_nonnull(from);
+    ck_assert_ptr_nonnull(removed);
+    pair_first = factread_for(from);
+    pair_second = factread_for(removed);
+    pair_fn = factread_pair_for(from, removed);
+    ck_assert_ptr_nonnull(pair_fn);
+    /* Only that pair, in that order. */
+    ck_assert_ptr_null(factread_pair_for(removed, from));
+    ck_assert_ptr_null(factread_pair_for(from, from));
+    ck_assert_ptr_null(factread_pair_for("^(?<queue_id>[0-9A-Za-z]+): removed", removed));
+    /* The parser takes it for qmgr's list. */
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    size_t pairs = 0;
+    for (size_t i = 0; i < r->parse.n_mtas; i++)
+        for (size_t d = 0; d <= r->parse.mtas[i].n_daemons; d++)
+            for (size_t k = 0; k < p.daemon_facts[i][d].n; k++)
+                pairs += p.daemon_facts[i][d].at[k].pair == pair_fn;
+    parser_free(&p);
+    ck_assert_uint_eq(pairs, 2); /* qmgr's and oqmgr's */
+    memset(pair_counts, 0, sizeof pair_counts);
+    pair_n_kept = pair_kept_by[0] = pair_kept_by[1] = 0;
+    test_each_data_line(compare_pair_line, NULL);
+    ck_assert_uint_gt(pair_counts[0], 10);
+    ck_assert_uint_gt(pair_counts[1], 10);
+    ck_assert_uint_gt(pair_counts[2], 10000);
+    /* Mutations of the lines either took: cut at every byte, each byte
+     * swapped, bytes dropped, and the other rule's words put in. */
+    static const char *const words[] = {": removed", ": removed\n", "\n", ", nrcpt=1", ", size=12", "<>", ": from=<a>",
+                                        " ", ":", "\xc3\xa9"};
+    size_t before = pair_counts[0] + pair_counts[1] + pair_counts[2];
+    for (size_t m = 0; m < pair_n_kept; m++) {
+        const char *s = pair_kept[m];
+        size_t n = strlen(s);
+        for (size_t at = 0; at <= n; at++) {
+            compare_pair_edit(s, n, at, "", n - at);
+            if (at < n && (unsigned char)s[at] < 0x80) {
+                for (const char *w = swaps; *w; w++)
+                    compare_pair_edit(s, n, at, (char[]){*w, 0}, 1);
+                compare_pair_edit(s, n, at, "", 1);
+            }
+            for (size_t w = 0; w < sizeof words / sizeof words[0]; w++)
+                compare_pair_edit(s, n, at, words[w], 0);
+        }
+        free(pair_kept[m]);
+    }
+    ck_assert_uint_gt(pair_counts[0] + pair_counts[1] + pair_counts[2] - before, 10000);
+}
+END_TEST
+
 static Suite *factread_suite(void)
 {
     Suite *s = suite_create("factread");
@@ -732,6 +888,7 @@ static Suite *factread_suite(void)
     tcase_add_test(tc, test_fact_choice);
     tcase_add_test(tc, test_fact_unprefixed);
     tcase_add_test(tc, test_fact_size);
+    tcase_add_test(tc, test_pair_like_readers);
     suite_add_tcase(s, tc);
     return s;
 }
