@@ -450,6 +450,12 @@ static inline __attribute__((always_inline)) bool same_day(const mc_messages *m,
     return ((a ^ b) | (c ^ d)) == 0;
 }
 
+/* seconds_of's answer for a valid time of the day it last counted. */
+static inline __attribute__((always_inline)) int64_t day_seconds(const mc_messages *m, const mc_time *t)
+{
+    return m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+}
+
 /* Seconds since 1970 of a zone-less civil time: cheap (the day is counted
  * again only when it changes), and only differences are ever used. */
 static inline __attribute__((always_inline)) int64_t seconds_of(mc_messages *m, const mc_time *t)
@@ -458,7 +464,7 @@ static inline __attribute__((always_inline)) int64_t seconds_of(mc_messages *m, 
         return 0;
     if (!same_day(m, t))
         seconds_day(m, t);
-    return m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+    return day_seconds(m, t);
 }
 
 /* The index hash of n key bytes: keyed per table, a word at a time. */
@@ -1078,32 +1084,64 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const m
     return e;
 }
 
+/* lookup past a memo slot whose tag is mix's, at now (seconds_of's): its
+ * entry when it is the message (entry_is), else lookup_index.  Out of
+ * line: lookup itself then saves no register. */
+static __attribute__((noinline)) msg_entry *lookup_memo(mc_messages *m, const mc_str *host, const mc_str *program,
+                                                        const mc_str *queue_id, int64_t now, mc_msg_figures *fig,
+                                                        uint64_t mix)
+{
+    msg_entry *e = entry_at(m, m->memo[mix >> (64 - MEMO_BITS)].pos1 - 1);
+    if (entry_is(e, host, program, queue_id)) {
+        entry_touch(m, e, now);
+        e->dirty = true;
+        return e;
+    }
+    return lookup_index(m, host, program, queue_id, now, fig, mix);
+}
+
+/* lookup at now (seconds_of's answer for its time): the clock moved, then
+ * the memo's slot (lookup_memo) or the index (lookup_index), as tail
+ * calls. */
+static inline __attribute__((always_inline)) msg_entry *lookup_at(mc_messages *m, const mc_str *host,
+                                                                   const mc_str *program, const mc_str *queue_id,
+                                                                   int64_t now, mc_msg_figures *fig, uint64_t mix)
+{
+    if (now > m->now)
+        m->now = now;
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix)
+        return lookup_memo(m, host, program, queue_id, now, fig, mix);
+    return lookup_index(m, host, program, queue_id, now, fig, mix);
+}
+
+/* lookup at a time not valid or of another day than seconds_of's last:
+ * seconds_of's call here, not in lookup, which then needs no frame. */
+static __attribute__((noinline)) msg_entry *lookup_day(mc_messages *m, const mc_str *host, const mc_str *program,
+                                                       const mc_str *queue_id, const mc_time *t, mc_msg_figures *fig,
+                                                       uint64_t mix)
+{
+    return lookup_at(m, host, program, queue_id, seconds_of(m, t), fig, mix);
+}
+
 /* The entry of the message of host, program and queue id heard of at t
  * (mix: the queue id's memo_mix), created when missing if fig is given
  * (NULL: a missing message stays missing); NULL when the key is too long,
  * or missing and not created.  Found, it is the memo slot of mix's
  * (slot_looked_up).  The fields by address: by value they passed the
- * argument registers, and the memo's answer (most lookups) spilled them
- * to the stack.  Out of line: inlined in its two callers it ran 3 M
- * fewer instructions on 20 MB of Postfix log, but the instruction cache
- * missed 12% more (docs/BENCHMARKS.md, pfjoin26). */
+ * argument registers, and the memo's answer spilled them to the stack.
+ * Out of line: inlined in its two callers it ran 3 M fewer instructions
+ * on 20 MB of Postfix log, but the instruction cache missed 12% more
+ * (docs/BENCHMARKS.md, pfjoin26).  Most lookups are memo_known's; this
+ * one, mostly a new message's, calls nothing but its tail calls, so it
+ * saves no register (docs/BENCHMARKS.md, join29). */
 static __attribute__((noinline)) msg_entry *lookup(mc_messages *m, const mc_str *host, const mc_str *program,
                                                    const mc_str *queue_id, const mc_time *t, mc_msg_figures *fig,
                                                    uint64_t mix)
 {
-    int64_t now = seconds_of(m, t);
-    if (now > m->now)
-        m->now = now;
-    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
-    if (memo->pos1 && memo->tag == (uint32_t)mix) {
-        msg_entry *e = entry_at(m, memo->pos1 - 1);
-        if (entry_is(e, host, program, queue_id)) {
-            entry_touch(m, e, now);
-            e->dirty = true;
-            return e;
-        }
-    }
-    return lookup_index(m, host, program, queue_id, now, fig, mix);
+    if (!t->valid || !same_day(m, t))
+        return lookup_day(m, host, program, queue_id, t, fig, mix);
+    return lookup_at(m, host, program, queue_id, day_seconds(m, t), fig, mix);
 }
 
 /* Whether the n bytes at a and b are the same, n below 32: no call
@@ -1160,19 +1198,22 @@ static inline __attribute__((always_inline)) msg_entry *memo_known(mc_messages *
         return NULL;
     /* As entry_is: the instance's length from the key's, the program's
      * '/' or end after it; a plain key's last byte is its third '\n'
-     * (key_into's). */
-    size_t hn = host->p ? host->n : 0, pn = program->p ? program->n : 0, qn = queue_id->n, kn = e->key_len;
-    size_t inst = kn - hn - qn - 3;
-    if (inst > pn || (inst < pn && program->p[inst] != '/') || (hn | qn | inst) >= 32)
-        return NULL;
+     * (key_into's).  Field by field, few values held at once. */
     const char *k = e->text;
-    if (k[hn] != '\n' || k[hn + 1 + inst] != '\n' || !same_upto32(k + kn - 1 - qn, queue_id->p, qn) ||
-        !same_upto32(k, host->p, hn) || !same_upto32(k + hn + 1, program->p, inst))
+    size_t kn = e->key_len, qn = queue_id->n;
+    if (qn >= 32 || qn + 3 > kn || !same_upto32(k + kn - 1 - qn, queue_id->p, qn))
+        return NULL;
+    size_t hn = host->p ? host->n : 0;
+    if (hn >= 32 || hn + qn + 3 > kn || k[hn] != '\n' || !same_upto32(k, host->p, hn))
+        return NULL;
+    size_t inst = kn - hn - qn - 3, pn = program->p ? program->n : 0;
+    if (inst >= 32 || inst > pn || (inst < pn && program->p[inst] != '/') || k[hn + 1 + inst] != '\n' ||
+        !same_upto32(k + hn + 1, program->p, inst))
         return NULL;
     /* seconds_of's answer and time_offset's: now - epoch in [0, 2^32),
      * told by one unsigned compare (now is within 2^57 of 0: a difference
      * outside wraps to 2^32 or more). */
-    int64_t now = m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+    int64_t now = day_seconds(m, t);
     uint64_t d = (uint64_t)now - (uint64_t)m->epoch;
     if (!m->has_epoch || d > UINT32_MAX)
         return NULL;
