@@ -114,5 +114,14 @@ void messages_key_plain(const char *key, size_t n, bool *fast, bool *fresh, bool
  * definition (*general). */
 void messages_memo_is(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str queue_id, bool *fast,
                       bool *general);
+/* Tests: the lookup of host, program and queue id at t (mix: the queue
+ * id's messages_mix) by the memo's answer messages_fact_mixed and
+ * messages_event_mixed try first (*fast: it answered), then by the
+ * lookup, its definition (creating nothing): *same when the memo's answer
+ * was the lookup's entry left byte for byte as the lookup leaves it, the
+ * table's clock too, or, when it gave none, it changed nothing.  The
+ * memo's entry and the clock are left as they were before the call. */
+void messages_memo_known(mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
+                         bool *fast, bool *same);
 
 #endif

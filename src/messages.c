@@ -156,7 +156,9 @@ struct mc_messages {
      * each new or imported message (a message's last time only grows),
      * made exact at each rebuild. */
     int64_t oldest;
-    int memo_year, memo_month, memo_day; /* the civil day seconds_of last counted */
+    /* The civil day seconds_of last counted: year, month and day, as a
+     * time's first 12 bytes (compared as two words: same_day). */
+    int memo_ymd[3];
     int64_t memo_days;
     char keybuf[MAX_KEY];
     char sender_copy[MAX_ADDRESS]; /* an ended message's filled sender (messages_event) */
@@ -429,9 +431,29 @@ static int64_t days_of(const mc_time *t)
 static __attribute__((noinline)) void seconds_day(mc_messages *m, const mc_time *t)
 {
     m->memo_days = days_of(t);
-    m->memo_year = t->year;
-    m->memo_month = t->month;
-    m->memo_day = t->day;
+    m->memo_ymd[0] = t->year;
+    m->memo_ymd[1] = t->month;
+    m->memo_ymd[2] = t->day;
+}
+
+/* Whether time t is of the day seconds_of last counted (memo_ymd): its
+ * year, month and day, a time's first 12 bytes, in two compares. */
+static inline __attribute__((always_inline)) bool same_day(const mc_messages *m, const mc_time *t)
+{
+    _Static_assert(offsetof(mc_time, year) == 0 && offsetof(mc_time, month) == 4 && offsetof(mc_time, day) == 8,
+                   "year, month and day are a time's first 12 bytes");
+    _Static_assert(sizeof m->memo_ymd == 12, "memo_ymd is 12 bytes");
+    uint64_t a, b;
+    uint32_t c, d;
+    memcpy(&a, t, 8), memcpy(&b, m->memo_ymd, 8);
+    memcpy(&c, (const char *)t + 8, 4), memcpy(&d, &m->memo_ymd[2], 4);
+    return ((a ^ b) | (c ^ d)) == 0;
+}
+
+/* seconds_of's answer for a valid time of the day it last counted. */
+static inline __attribute__((always_inline)) int64_t day_seconds(const mc_messages *m, const mc_time *t)
+{
+    return m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
 /* Seconds since 1970 of a zone-less civil time: cheap (the day is counted
@@ -440,9 +462,9 @@ static inline __attribute__((always_inline)) int64_t seconds_of(mc_messages *m, 
 {
     if (!t->valid)
         return 0;
-    if (t->year != m->memo_year || t->month != m->memo_month || t->day != m->memo_day)
+    if (!same_day(m, t))
         seconds_day(m, t);
-    return m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
+    return day_seconds(m, t);
 }
 
 /* The index hash of n key bytes: keyed per table, a word at a time. */
@@ -1062,32 +1084,177 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const m
     return e;
 }
 
+/* lookup past a memo slot whose tag is mix's, at now (seconds_of's): its
+ * entry when it is the message (entry_is), else lookup_index.  Out of
+ * line: lookup itself then saves no register. */
+static __attribute__((noinline)) msg_entry *lookup_memo(mc_messages *m, const mc_str *host, const mc_str *program,
+                                                        const mc_str *queue_id, int64_t now, mc_msg_figures *fig,
+                                                        uint64_t mix)
+{
+    msg_entry *e = entry_at(m, m->memo[mix >> (64 - MEMO_BITS)].pos1 - 1);
+    if (entry_is(e, host, program, queue_id)) {
+        entry_touch(m, e, now);
+        e->dirty = true;
+        return e;
+    }
+    return lookup_index(m, host, program, queue_id, now, fig, mix);
+}
+
+/* lookup at now (seconds_of's answer for its time): the clock moved, then
+ * the memo's slot (lookup_memo) or the index (lookup_index), as tail
+ * calls. */
+static inline __attribute__((always_inline)) msg_entry *lookup_at(mc_messages *m, const mc_str *host,
+                                                                   const mc_str *program, const mc_str *queue_id,
+                                                                   int64_t now, mc_msg_figures *fig, uint64_t mix)
+{
+    if (now > m->now)
+        m->now = now;
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 && memo->tag == (uint32_t)mix)
+        return lookup_memo(m, host, program, queue_id, now, fig, mix);
+    return lookup_index(m, host, program, queue_id, now, fig, mix);
+}
+
+/* lookup at a time not valid or of another day than seconds_of's last:
+ * seconds_of's call here, not in lookup, which then needs no frame. */
+static __attribute__((noinline)) msg_entry *lookup_day(mc_messages *m, const mc_str *host, const mc_str *program,
+                                                       const mc_str *queue_id, const mc_time *t, mc_msg_figures *fig,
+                                                       uint64_t mix)
+{
+    return lookup_at(m, host, program, queue_id, seconds_of(m, t), fig, mix);
+}
+
 /* The entry of the message of host, program and queue id heard of at t
  * (mix: the queue id's memo_mix), created when missing if fig is given
  * (NULL: a missing message stays missing); NULL when the key is too long,
  * or missing and not created.  Found, it is the memo slot of mix's
  * (slot_looked_up).  The fields by address: by value they passed the
- * argument registers, and the memo's answer (most lookups) spilled them
- * to the stack.  Out of line: inlined in its two callers it ran 3 M
- * fewer instructions on 20 MB of Postfix log, but the instruction cache
- * missed 12% more (docs/BENCHMARKS.md, pfjoin26). */
+ * argument registers, and the memo's answer spilled them to the stack.
+ * Out of line: inlined in its two callers it ran 3 M fewer instructions
+ * on 20 MB of Postfix log, but the instruction cache missed 12% more
+ * (docs/BENCHMARKS.md, pfjoin26).  Most lookups are memo_known's; this
+ * one, mostly a new message's, calls nothing but its tail calls, so it
+ * saves no register (docs/BENCHMARKS.md, join29). */
 static __attribute__((noinline)) msg_entry *lookup(mc_messages *m, const mc_str *host, const mc_str *program,
                                                    const mc_str *queue_id, const mc_time *t, mc_msg_figures *fig,
                                                    uint64_t mix)
 {
-    int64_t now = seconds_of(m, t);
+    if (!t->valid || !same_day(m, t))
+        return lookup_day(m, host, program, queue_id, t, fig, mix);
+    return lookup_at(m, host, program, queue_id, day_seconds(m, t), fig, mix);
+}
+
+/* Whether the n bytes at a and b are the same, n below 32: no call
+ * (memo_known's fields; same_short calls memcmp past 16 bytes, and a call
+ * there made its callers keep their values on the stack).  Words that
+ * overlap: 8 to 32 bytes as [0, 8), [n - 8, n), and past 16 [8, 16),
+ * [n - 16, n - 8). */
+static inline __attribute__((always_inline)) bool same_upto32(const char *a, const char *b, size_t n)
+{
+    if (n >= 8) {
+        uint64_t x, y, u, v;
+        memcpy(&x, a, 8), memcpy(&y, b, 8);
+        memcpy(&u, a + n - 8, 8), memcpy(&v, b + n - 8, 8);
+        uint64_t d = (x ^ y) | (u ^ v);
+        if (n > 16) {
+            memcpy(&x, a + 8, 8), memcpy(&y, b + 8, 8);
+            memcpy(&u, a + n - 16, 8), memcpy(&v, b + n - 16, 8);
+            d |= (x ^ y) | (u ^ v);
+        }
+        return d == 0;
+    }
+    if (n >= 4) {
+        uint32_t x, y, u, v;
+        memcpy(&x, a, 4), memcpy(&y, b, 4);
+        memcpy(&u, a + n - 4, 4), memcpy(&v, b + n - 4, 4);
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+    return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+/* lookup's answer when it is the memo's and changes nothing but the
+ * entry's last time (most lookups: 84% of Postfix's, 67% of Exim's), NULL
+ * when this cannot say so: then lookup answers, the definition.  The
+ * time's day is the one seconds_of last counted, the memo's slot for mix
+ * names a narrow plain entry whose key is host, program and queue id
+ * compared whole (entry_is's reading, each field below 32 bytes: no
+ * call), and the new offset fits (the epoch set); nothing is changed
+ * before all of that holds, so a NULL leaves the table as it was.
+ * Inlined in messages_fact_mixed and messages_event_mixed: on their
+ * frames, lookup's own (six registers saved and restored, ~23
+ * instructions a call) and the call are not paid (docs/BENCHMARKS.md,
+ * join29). */
+static inline __attribute__((always_inline)) msg_entry *memo_known(mc_messages *m, const mc_str *host,
+                                                                    const mc_str *program, const mc_str *queue_id,
+                                                                    const mc_time *t, uint64_t mix)
+{
+    if (!t->valid || !same_day(m, t))
+        return NULL;
+    const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
+    if (memo->pos1 == 0 || memo->tag != (uint32_t)mix)
+        return NULL;
+    msg_entry *e = entry_at(m, memo->pos1 - 1);
+    if (!(e->used & !e->wide & e->plain))
+        return NULL;
+    /* As entry_is: the instance's length from the key's, the program's
+     * '/' or end after it; a plain key's last byte is its third '\n'
+     * (key_into's).  Field by field, few values held at once. */
+    const char *k = e->text;
+    size_t kn = e->key_len, qn = queue_id->n;
+    if (qn >= 32 || qn + 3 > kn || !same_upto32(k + kn - 1 - qn, queue_id->p, qn))
+        return NULL;
+    size_t hn = host->p ? host->n : 0;
+    if (hn >= 32 || hn + qn + 3 > kn || k[hn] != '\n' || !same_upto32(k, host->p, hn))
+        return NULL;
+    size_t inst = kn - hn - qn - 3, pn = program->p ? program->n : 0;
+    if (inst >= 32 || inst > pn || (inst < pn && program->p[inst] != '/') || k[hn + 1 + inst] != '\n' ||
+        !same_upto32(k + hn + 1, program->p, inst))
+        return NULL;
+    /* seconds_of's answer and time_offset's: now - epoch in [0, 2^32),
+     * told by one unsigned compare (now is within 2^57 of 0: a difference
+     * outside wraps to 2^32 or more). */
+    int64_t now = day_seconds(m, t);
+    uint64_t d = (uint64_t)now - (uint64_t)m->epoch;
+    if (!m->has_epoch || d > UINT32_MAX)
+        return NULL;
     if (now > m->now)
         m->now = now;
+    if ((uint32_t)d > e->last)
+        e->last = (uint32_t)d;
+    e->dirty = true;
+    return e;
+}
+
+void messages_memo_known(mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str queue_id, const mc_time *t,
+                         bool *fast, bool *same)
+{
+    /* The entry the memo names, and the clock, as they were: memo_known
+     * changes them (its answer), then they are put back for lookup, and
+     * again at the end (a time asked far ahead would hold the clock). */
     const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
-    if (memo->pos1 && memo->tag == (uint32_t)mix) {
-        msg_entry *e = entry_at(m, memo->pos1 - 1);
-        if (entry_is(e, host, program, queue_id)) {
-            entry_touch(m, e, now);
-            e->dirty = true;
-            return e;
-        }
-    }
-    return lookup_index(m, host, program, queue_id, now, fig, mix);
+    msg_entry *held = memo->pos1 ? entry_at(m, memo->pos1 - 1) : NULL;
+    unsigned char before[sizeof(msg_entry)] = {0}, after[sizeof(msg_entry)] = {0};
+    if (held)
+        memcpy(before, held, sizeof before);
+    int64_t now_before = m->now;
+    msg_entry *f = memo_known(m, &host, &program, &queue_id, t, mix);
+    if (held)
+        memcpy(after, held, sizeof after);
+    int64_t now_fast = m->now;
+    if (held)
+        memcpy(held, before, sizeof before);
+    m->now = now_before;
+    msg_entry *g = lookup(m, &host, &program, &queue_id, t, NULL, mix);
+    *fast = f != NULL;
+    /* An answer: the lookup's entry, left as the lookup leaves it; none:
+     * nothing changed. */
+    if (f)
+        *same = f == held && g == f && memcmp(g, after, sizeof after) == 0 && m->now == now_fast;
+    else
+        *same = memcmp(before, after, sizeof before) == 0 && now_fast == now_before;
+    if (held)
+        memcpy(held, before, sizeof before);
+    m->now = now_before;
 }
 
 /* Removes the message of a slot, shifting its chain back so that lookups
@@ -1144,8 +1311,9 @@ void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, 
         return;
     uint64_t qmix = mix ? *mix : memo_mix(f->queue_id);
     /* One lookup: a removal's creates nothing. */
-    msg_entry *e =
-        lookup(m, &f->host, &f->program, &f->queue_id, &f->time, f->kind == FACT_REMOVED ? NULL : fig, qmix);
+    msg_entry *e = memo_known(m, &f->host, &f->program, &f->queue_id, &f->time, qmix);
+    if (e == NULL)
+        e = lookup(m, &f->host, &f->program, &f->queue_id, &f->time, f->kind == FACT_REMOVED ? NULL : fig, qmix);
     if (e == NULL)
         return;
     if (f->kind == FACT_REMOVED) {
@@ -1206,7 +1374,9 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
         return;
     }
     uint64_t qmix = mix ? *mix : memo_mix(ev->queue_id);
-    msg_entry *e = lookup(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, fig, qmix);
+    msg_entry *e = memo_known(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, qmix);
+    if (e == NULL)
+        e = lookup(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, fig, qmix);
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)

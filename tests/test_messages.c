@@ -1719,25 +1719,65 @@ static mc_str id_mutant(mc_str f, int k, size_t i, char *buf, size_t cap)
     return mc_str_make(buf, n);
 }
 
+/* test_memo_fast_same's and test_memo_known_same's state over their
+ * lines. */
+typedef struct {
+    mc_messages *m;
+    mc_msg_figures fig;
+    int round;
+    bool known;          /* test_memo_known_same: the memo's answer against lookup's */
+    const mc_time *t;    /* the line's time */
+    int times;           /* known mode: times asked (7: all of memo_both's, 1: the line's) */
+    size_t yes, asked, lines;
+} memo_walk;
+
+/* A time of the line's day t moved by the seconds in s (its hour, minute
+ * and second only: 0 to 23, 0 to 59). */
+static mc_time time_moved(const mc_time *t, int s)
+{
+    mc_time u = *t;
+    int sec = ((t->hour * 60 + t->min) * 60 + t->sec + s) % 86400;
+    sec = sec < 0 ? sec + 86400 : sec;
+    u.hour = sec / 3600, u.min = sec / 60 % 60, u.sec = sec % 60;
+    return u;
+}
+
 /* Asks the memo slot of mix for host, program and queue id by both
- * readings: the same answer; counts the matches. */
-static void memo_both(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str qid, size_t *yes,
-                      size_t *asked)
+ * readings: the same answer; counts the matches.  In known mode, the
+ * memo's answer against the lookup's instead, at the line's time and, for
+ * the line's own ids, at times moved from it (a second and hours either
+ * way, another day, a time not valid). */
+static void memo_both(memo_walk *w, uint64_t mix, mc_str host, mc_str program, mc_str qid)
 {
     bool fast, general;
-    messages_memo_is(m, mix, host, program, qid, &fast, &general);
+    if (w->known) {
+        mc_time ts[7] = {*w->t, time_moved(w->t, 1), time_moved(w->t, -1), time_moved(w->t, 7 * 3600),
+                         time_moved(w->t, -5 * 3600), *w->t, *w->t};
+        ts[5].day = ts[5].day % 28 + 1;
+        ts[6].valid = false;
+        for (int k = 0; k < w->times; k++) {
+            messages_memo_known(w->m, mix, host, program, qid, &ts[k], &fast, &general);
+            ck_assert_msg(general, "memo's answer %d not the lookup's on host '%.*s' program '%.*s' queue id '%.*s'"
+                          " at %02d:%02d:%02d (time %d)", fast, (int)host.n, host.p ? host.p : "", (int)program.n,
+                          program.p ? program.p : "", (int)qid.n, qid.p ? qid.p : "", ts[k].hour, ts[k].min,
+                          ts[k].sec, k);
+            w->yes += fast;
+            w->asked++;
+        }
+        return;
+    }
+    messages_memo_is(w->m, mix, host, program, qid, &fast, &general);
     ck_assert_msg(fast == general, "fast %d, general %d on host '%.*s' program '%.*s' queue id '%.*s'", fast, general,
                   (int)host.n, host.p ? host.p : "", (int)program.n, program.p ? program.p : "", (int)qid.n,
                   qid.p ? qid.p : "");
-    *yes += general;
-    ++*asked;
+    w->yes += general;
+    w->asked++;
 }
 
 /* The line's ids with the border of two moved within the key they make
  * (host '\n' instance '\n' queue id '\n'): the bytes of the key the same,
  * the fields cut elsewhere, a '\n' in one of them. */
-static void memo_borders(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str qid, size_t *yes,
-                         size_t *asked)
+static void memo_borders(memo_walk *w, uint64_t mix, mc_str host, mc_str program, mc_str qid)
 {
     const char *slash = program.p ? memchr(program.p, '/', program.n) : NULL;
     size_t hn = host.p ? host.n : 0, inst = slash ? (size_t)(slash - program.p) : program.p ? program.n : 0;
@@ -1759,37 +1799,38 @@ static void memo_borders(const mc_messages *m, uint64_t mix, mc_str host, mc_str
             memcpy(pr, key + b + 1, c - b - 1);
             memcpy(pr + c - b - 1, program.p ? program.p + inst : "", tail);
             memcpy(q, key + c + 1, kn - c - 1);
-            memo_both(m, mix, mc_str_make(h, b), mc_str_make(pr, c - b - 1 + tail), mc_str_make(q, kn - c - 1), yes,
-                      asked);
+            memo_both(w, mix, mc_str_make(h, b), mc_str_make(pr, c - b - 1 + tail), mc_str_make(q, kn - c - 1));
         }
 }
 
 /* Before a line joins the table: its ids, and their mutations, asked of
  * the memo slot of its queue id's mix. */
-static void memo_line_ids(const mc_messages *m, mc_str host, mc_str program, mc_str qid, size_t *yes, size_t *asked)
+static void memo_line_ids(memo_walk *w, mc_str host, mc_str program, mc_str qid)
 {
     if (qid.p == NULL || qid.n == 0)
         return;
     uint64_t mix = messages_mix(qid);
     char buf[3][160];
-    memo_both(m, mix, host, program, qid, yes, asked);
-    memo_both(m, mix, mc_str_make(NULL, 0), program, qid, yes, asked);
-    memo_both(m, mix, host, mc_str_make(NULL, 0), qid, yes, asked);
-    memo_borders(m, mix, host, program, qid, yes, asked);
+    w->times = 7;
+    memo_both(w, mix, host, program, qid);
+    w->times = 1;
+    memo_both(w, mix, mc_str_make(NULL, 0), program, qid);
+    memo_both(w, mix, host, mc_str_make(NULL, 0), qid);
+    memo_borders(w, mix, host, program, qid);
     for (int k = 0; k < 8; k++) {
         size_t most = host.n > program.n ? host.n : program.n;
         most = most > qid.n ? most : qid.n;
         for (size_t i = 0; i <= most; i++) {
-            memo_both(m, mix, id_mutant(host, k, i, buf[0], sizeof buf[0]), program, qid, yes, asked);
-            memo_both(m, mix, host, id_mutant(program, k, i, buf[1], sizeof buf[1]), qid, yes, asked);
-            memo_both(m, mix, host, program, id_mutant(qid, k, i, buf[2], sizeof buf[2]), yes, asked);
+            memo_both(w, mix, id_mutant(host, k, i, buf[0], sizeof buf[0]), program, qid);
+            memo_both(w, mix, host, id_mutant(program, k, i, buf[1], sizeof buf[1]), qid);
+            memo_both(w, mix, host, program, id_mutant(qid, k, i, buf[2], sizeof buf[2]));
             /* A byte moved from one field to the next: the key's lengths
              * the same, its '\n' elsewhere. */
             if (k == 5) {
-                memo_both(m, mix, id_mutant(host, 5, i, buf[0], sizeof buf[0]),
-                          id_mutant(program, 6, 0, buf[1], sizeof buf[1]), qid, yes, asked);
-                memo_both(m, mix, host, id_mutant(program, 5, i, buf[1], sizeof buf[1]),
-                          id_mutant(qid, 6, 0, buf[2], sizeof buf[2]), yes, asked);
+                memo_both(w, mix, id_mutant(host, 5, i, buf[0], sizeof buf[0]),
+                          id_mutant(program, 6, 0, buf[1], sizeof buf[1]), qid);
+                memo_both(w, mix, host, id_mutant(program, 5, i, buf[1], sizeof buf[1]),
+                          id_mutant(qid, 6, 0, buf[2], sizeof buf[2]));
             }
         }
     }
@@ -1818,14 +1859,6 @@ static void each_parsed_line(mc_parser *p, const char *path,
     fclose(in);
 }
 
-/* test_memo_fast_same's state over its lines. */
-typedef struct {
-    mc_messages *m;
-    mc_msg_figures fig;
-    int round;
-    size_t yes, asked, lines;
-} memo_walk;
-
 /* One line of test_memo_fast_same: its ids (in round 1 its host made odd)
  * asked of the memo both ways, then joined. */
 static void memo_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
@@ -1842,27 +1875,21 @@ static void memo_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void 
         }
     }
     if (p->fact.kind != FACT_NONE) {
-        memo_line_ids(w->m, p->fact.host, p->fact.program, p->fact.queue_id, &w->yes, &w->asked);
+        w->t = &p->fact.time;
+        memo_line_ids(w, p->fact.host, p->fact.program, p->fact.queue_id);
         messages_fact(w->m, &p->fact, &w->fig);
     }
     if (pr == PARSE_EVENT) {
-        memo_line_ids(w->m, ev->host, ev->program, ev->queue_id, &w->yes, &w->asked);
+        w->t = &ev->time;
+        memo_line_ids(w, ev->host, ev->program, ev->queue_id);
         messages_event(w->m, ev, &w->fig);
     }
     w->lines++;
 }
 
-/* The lookup's fast reading of a narrow plain entry (entry_is) against
- * the general one, its definition (entry_is_any; docs/BENCHMARKS.md,
- * pfjoin26), on the facts and outcomes of real Postfix and Exim logs
- * (several hosts and instances): before each line joins the table, the
- * memo slot of its queue id is asked whether it holds the message of the
- * line's host, program and queue id, and of each one-byte mutation of
- * them ('\n', '/', 'x', NUL, a neighbour value, a byte put in, taken out,
- * the field cut, a byte moved to the next field, the borders between
- * the three moved within the key's bytes): the same answers.  Then again
- * with keys that are not plain ('\n' and '/' in the host). */
-START_TEST(test_memo_fast_same)
+/* Walks the lines of test_memo_fast_same's logs (known: in
+ * test_memo_known_same's mode) in two rounds, and checks its counts. */
+static void memo_walk_files(bool known)
 {
     const mc_rules *r = test_rules();
     mc_parser p;
@@ -1886,7 +1913,7 @@ START_TEST(test_memo_fast_same)
      * after it, the key a JSON line could make: its messages' keys are
      * not plain, and a border moved makes a program whose instance seen
      * from the key's lengths holds that '/'. */
-    memo_walk w = {0};
+    memo_walk w = {.known = known};
     for (w.round = 0; w.round < 2; w.round++) {
         w.m = messages_new(0, 0);
         for (size_t f = 0; f < n_files; f++)
@@ -1897,11 +1924,39 @@ START_TEST(test_memo_fast_same)
         free(owned[f]);
     parser_free(&p);
     /* Real lines find their messages (and their mutations that make the
-     * same key: past an instance's '/', a cut at the end), most of the
-     * others not. */
+     * same key: past an instance's '/', a cut at the end; in known mode
+     * at their own day's times), most of the others not. */
     ck_assert_uint_gt(w.lines, 30000);
     ck_assert_uint_gt(w.yes, 200000);
     ck_assert_uint_gt(w.asked - w.yes, 3 * w.yes);
+}
+
+/* The lookup's fast reading of a narrow plain entry (entry_is) against
+ * the general one, its definition (entry_is_any; docs/BENCHMARKS.md,
+ * pfjoin26), on the facts and outcomes of real Postfix and Exim logs
+ * (several hosts and instances): before each line joins the table, the
+ * memo slot of its queue id is asked whether it holds the message of the
+ * line's host, program and queue id, and of each one-byte mutation of
+ * them ('\n', '/', 'x', NUL, a neighbour value, a byte put in, taken out,
+ * the field cut, a byte moved to the next field, the borders between
+ * the three moved within the key's bytes): the same answers.  Then again
+ * with keys that are not plain ('\n' and '/' in the host). */
+START_TEST(test_memo_fast_same)
+{
+    memo_walk_files(false);
+}
+END_TEST
+
+/* The memo's answer messages_fact_mixed and messages_event_mixed take
+ * before the lookup (memo_known, docs/BENCHMARKS.md, join29) against the
+ * lookup, its definition: on the same lines, ids and mutations as
+ * test_memo_fast_same, each at the line's time and at times moved from
+ * it (seconds, hours, the day, not valid), its entry and the table's
+ * clock after it byte for byte those the lookup leaves, and nothing
+ * changed when it gives no answer. */
+START_TEST(test_memo_known_same)
+{
+    memo_walk_files(true);
 }
 END_TEST
 
@@ -2007,6 +2062,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_hashed_ahead);
     tcase_add_test(tc, test_short_fields);
     tcase_add_test(tc, test_memo_fast_same);
+    tcase_add_test(tc, test_memo_known_same);
     tcase_add_test(tc, test_key_plain_same);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
