@@ -1993,6 +1993,125 @@ START_TEST(test_key_plain_same)
 }
 END_TEST
 
+/* test_new_entry_fast_same's counts. */
+typedef struct {
+    size_t programs, slashed, keys;
+} new_entry_walk;
+
+/* A program's instance both ways (messages_instance_len), its bytes at
+ * the end of an allocation of their own size (a read past them is
+ * AddressSanitizer's to see): the same answer. */
+static void instance_both(const char *prog, size_t n, new_entry_walk *w)
+{
+    char *own = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(own);
+    memcpy(own, prog, n);
+    size_t fast, general;
+    messages_instance_len(mc_str_make(own, n), &fast, &general);
+    ck_assert_msg(fast == general, "instance %zu by words, %zu by memchr of %zu bytes '%.*s'", fast, general, n,
+                  (int)n, prog);
+    w->programs++;
+    w->slashed += general < n;
+    free(own);
+}
+
+/* A key (n bytes) into a fresh entry both ways, with garbage after it in
+ * its 48 readable bytes: the same entry. */
+static void key48_both(const char *key, size_t n, new_entry_walk *w)
+{
+    static const char garbage[] = "\n\xff\n\x80/\n\x01\n";
+    char buf[48];
+    if (n + 1 > sizeof buf)
+        return;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = garbage[i % (sizeof garbage - 1)];
+    memcpy(buf, key, n);
+    ck_assert_msg(messages_key48_same(buf, n), "key48 differs on %zu bytes '%.*s'", n, (int)n, key);
+    w->keys++;
+}
+
+/* One line of test_new_entry_fast_same: its program, cut and mutated,
+ * and its fact's key, cut and mutated, asked both ways. */
+static void new_entry_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    /* '/', its neighbours, and the bytes nearest it in word arithmetic. */
+    static const char near[] = {'/', '.', '0', 0x0F, 0x6F, (char)0xAF, '\0', 0x7F, (char)0xFF, '\n'};
+    (void)pr, (void)ev;
+    new_entry_walk *w = ctx;
+    char buf[200];
+    mc_str prog = p->env.program;
+    if (prog.p != NULL && prog.n < sizeof buf) {
+        for (size_t cut = 0; cut <= prog.n; cut++)
+            instance_both(prog.p, cut, w);
+        for (size_t i = 0; i < prog.n; i++)
+            for (size_t b = 0; b < sizeof near; b++) {
+                memcpy(buf, prog.p, prog.n);
+                buf[i] = near[b];
+                instance_both(buf, prog.n, w);
+            }
+    }
+    if (p->fact.kind == FACT_NONE || p->fact.queue_id.p == NULL)
+        return;
+    mc_str h = p->fact.host, q = p->fact.queue_id;
+    const char *slash = prog.p ? memchr(prog.p, '/', prog.n) : NULL;
+    int inst = slash ? (int)(slash - prog.p) : (int)prog.n;
+    int n = snprintf(buf, sizeof buf, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, prog.p ? prog.p : "",
+                     (int)q.n, q.p);
+    if (n <= 0 || (size_t)n >= sizeof buf)
+        return;
+    for (size_t cut = 0; cut <= (size_t)n; cut++)
+        key48_both(buf, cut, w);
+    for (size_t i = 0; i < (size_t)n && i < 48; i++) {
+        char was = buf[i];
+        for (size_t b = 0; b < sizeof near; b++) {
+            buf[i] = near[b];
+            key48_both(buf, (size_t)n, w);
+        }
+        buf[i] = was;
+    }
+}
+
+/* A new message's entry by its fast paths against their definitions:
+ * instance_len by words (instance_len_bytes: memchr) on the programs of
+ * the real lines of tests/data, cut at every length, each byte replaced
+ * by '/' and the bytes nearest it, and on random programs of 0 to 20
+ * bytes; the key stored by entry_set_key48's three stores (entry_set_key:
+ * memcpy and a NUL) on the keys of those lines, cut and mutated, and on
+ * every length 0-47 of random keys. */
+START_TEST(test_new_entry_fast_same)
+{
+    const mc_rules *r = test_rules();
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
+                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
+                                        "exim/exim-testsuite/log/0511"};
+    new_entry_walk w = {0};
+    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
+        char *path = test_corpus_path(named[f]);
+        each_parsed_line(&p, path, new_entry_line, &w);
+        free(path);
+    }
+    parser_free(&p);
+    char buf[64];
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 200000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % 48;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = "\nab/\x8a\xaf.0"[x % 8];
+        }
+        instance_both(buf, n % 21, &w);
+        key48_both(buf, n, &w);
+    }
+    ck_assert_uint_gt(w.programs, 1000000);
+    ck_assert_uint_gt(w.slashed, 500000);
+    ck_assert_uint_gt(w.programs - w.slashed, 100000);
+    ck_assert_uint_gt(w.keys, 1000000);
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -2008,6 +2127,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_short_fields);
     tcase_add_test(tc, test_memo_fast_same);
     tcase_add_test(tc, test_key_plain_same);
+    tcase_add_test(tc, test_new_entry_fast_same);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
