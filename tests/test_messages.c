@@ -2112,6 +2112,109 @@ START_TEST(test_new_entry_fast_same)
 }
 END_TEST
 
+/* A sender's length both ways (messages_sender_len), its bytes at the
+ * end of an allocation of their own size: the same answer. */
+static void sender_len_both(const char *p, size_t n, size_t *asked)
+{
+    char *own = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(own);
+    memcpy(own, p, n);
+    size_t fast, general;
+    messages_sender_len(own, n, &fast, &general);
+    ck_assert_msg(fast == general, "sender length %zu fast, %zu by strnlen of %zu bytes", fast, general, n);
+    ++*asked;
+    free(own);
+}
+
+/* One line of test_kept_sender_fast_same: the sender of its fact or
+ * event, cut at every length and with a NUL at each place. */
+static void sender_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    mc_str snd = p->fact.kind != FACT_NONE && p->fact.has_sender ? p->fact.sender
+                 : pr == PARSE_EVENT                              ? ev->sender
+                                                                  : MC_STR_NULL;
+    char buf[200];
+    if (snd.p == NULL || snd.n >= sizeof buf)
+        return;
+    for (size_t cut = 0; cut <= snd.n; cut++)
+        sender_len_both(snd.p, cut, ctx);
+    for (size_t i = 0; i < snd.n; i++) {
+        memcpy(buf, snd.p, snd.n);
+        buf[i] = '\0';
+        sender_len_both(buf, snd.n, ctx);
+    }
+}
+
+/* A kept sender by its fast paths against their definitions: its length
+ * to the first NUL 16 bytes a step (strnlen) on the senders of real lines
+ * of tests/data, cut and with a NUL at each place, and on random bytes;
+ * and a message's sender of every length 0-60, with and without a NUL,
+ * under keys that leave a narrow entry room for it, for it but its NUL,
+ * and none (a wide entry), read back whole by an outcome (memcpy's copy
+ * into the entry, now loads and stores that overlap). */
+START_TEST(test_kept_sender_fast_same)
+{
+    const mc_rules *r = test_rules();
+    mc_parser p;
+    parser_init(&p, &r->parse);
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
+                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
+                                        "exim/exim-testsuite/log/0511"};
+    size_t asked = 0;
+    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
+        char *path = test_corpus_path(named[f]);
+        each_parsed_line(&p, path, sender_walk_line, &asked);
+        free(path);
+    }
+    parser_free(&p);
+    ck_assert_uint_gt(asked, 100000);
+    char buf[96];
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 100000; k++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = x % 90;
+        for (size_t i = 0; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[i] = x % 53 == 0 ? '\0' : (char)('a' + x % 26);
+        }
+        sender_len_both(buf, n, &asked);
+    }
+    /* Round trips: hosts of 1, 9 and 30 bytes make keys of 15 (instance
+     * "postfix", queue ids of 4 bytes), 23 and 44 bytes: a narrow entry
+     * has room for senders of up to 32, 24 and 3 bytes. */
+    static const char *const hosts[] = {"h", "mx1.lab.e", "mail-out-17.cluster.example.nt"};
+    mc_msg_figures fig = {0};
+    char qid[32], want[64];
+    for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++) {
+        mc_messages *m = messages_new(0, 0);
+        for (size_t n = 0; n <= 60; n++)
+            for (int nul = 0; nul < 2; nul++) {
+                char *own = malloc(n ? n : 1);
+                ck_assert_ptr_nonnull(own);
+                for (size_t i = 0; i < n; i++)
+                    own[i] = (char)('A' + (i * 7 + n) % 26);
+                if (nul && n > 0)
+                    own[n / 2] = '\0';
+                size_t len = nul && n > 0 ? n / 2 : n;
+                memcpy(want, own, len);
+                snprintf(qid, sizeof qid, "Q%02zu%d", n, nul);
+                mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr(hosts[h]),
+                             .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
+                             .sender = mc_str_make(own, n), .has_sender = true, .size = -1};
+                messages_fact(m, &f, &fig);
+                free(own);
+                mc_event ev = {.time = at_second(2), .host = mc_str_cstr(hosts[h]),
+                               .program = mc_str_cstr("postfix/smtp"), .status = mc_str_cstr("deferred"),
+                               .queue_id = mc_str_cstr(qid)};
+                messages_event(m, &ev, &fig);
+                ck_assert_msg(ev.sender.p != NULL && ev.sender.n == len && memcmp(ev.sender.p, want, len) == 0,
+                              "host %zu, sender of %zu bytes (NUL %d): %zu back", h, n, nul, ev.sender.n);
+            }
+        messages_free(m);
+    }
+}
+END_TEST
+
 static Suite *messages_suite(void)
 {
     Suite *s = suite_create("messages");
@@ -2128,6 +2231,7 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_memo_fast_same);
     tcase_add_test(tc, test_key_plain_same);
     tcase_add_test(tc, test_new_entry_fast_same);
+    tcase_add_test(tc, test_kept_sender_fast_same);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
