@@ -1818,6 +1818,39 @@ static void each_parsed_line(mc_parser *p, const char *path,
     fclose(in);
 }
 
+/* Each line of six logs of tests/data (Postfix's checked run, generated
+ * and sample lines; Exim's fail2ban lines and two test-suite logs),
+ * parsed and handed to fn as each_parsed_line does: the lines the fast
+ * paths of the table are checked on. */
+static void each_named_line(void (*fn)(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx), void *ctx)
+{
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
+                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
+                                        "exim/exim-testsuite/log/0511"};
+    mc_parser p;
+    parser_init(&p, &test_rules()->parse);
+    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
+        char *path = test_corpus_path(named[f]);
+        each_parsed_line(&p, path, fn, ctx);
+        free(path);
+    }
+    parser_free(&p);
+}
+
+/* The next of a xorshift's 64-bit values (the tests' random texts). */
+static uint64_t next_random(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+/* n bytes drawn from the k bytes of alphabet into buf. */
+static void random_text(char *buf, size_t n, const char *alphabet, size_t k, uint64_t *x)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = alphabet[next_random(x) % k];
+}
+
 /* test_memo_fast_same's state over its lines. */
 typedef struct {
     mc_messages *m;
@@ -1964,28 +1997,13 @@ static void plain_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void
  * 0 to 40 random bytes of a small alphabet with '\n' in it. */
 START_TEST(test_key_plain_same)
 {
-    const mc_rules *r = test_rules();
-    mc_parser p;
-    parser_init(&p, &r->parse);
-    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
-                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
-                                        "exim/exim-testsuite/log/0511"};
     plain_walk w = {0};
-    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
-        char *path = test_corpus_path(named[f]);
-        each_parsed_line(&p, path, plain_walk_line, &w);
-        free(path);
-    }
-    parser_free(&p);
+    each_named_line(plain_walk_line, &w);
     char buf[64];
     uint64_t x = 88172645463325252ull;
     for (int k = 0; k < 200000; k++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        size_t n = x % 41;
-        for (size_t i = 0; i < n; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            buf[i] = "\nab\n/\x8a\x0b\xff"[x % 8];
-        }
+        size_t n = next_random(&x) % 41;
+        random_text(buf, n, "\nab\n/\x8a\x0b\xff", 8, &x);
         plain_both(buf, n, &w.plain, &w.asked);
     }
     ck_assert_uint_gt(w.plain, 5000);
@@ -2080,28 +2098,13 @@ static void new_entry_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void 
  * every length 0-47 of random keys. */
 START_TEST(test_new_entry_fast_same)
 {
-    const mc_rules *r = test_rules();
-    mc_parser p;
-    parser_init(&p, &r->parse);
-    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
-                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
-                                        "exim/exim-testsuite/log/0511"};
     new_entry_walk w = {0};
-    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
-        char *path = test_corpus_path(named[f]);
-        each_parsed_line(&p, path, new_entry_line, &w);
-        free(path);
-    }
-    parser_free(&p);
+    each_named_line(new_entry_line, &w);
     char buf[64];
     uint64_t x = 88172645463325252ull;
     for (int k = 0; k < 200000; k++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        size_t n = x % 48;
-        for (size_t i = 0; i < n; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            buf[i] = "\nab/\x8a\xaf.0"[x % 8];
-        }
+        size_t n = next_random(&x) % 48;
+        random_text(buf, n, "\nab/\x8a\xaf.0", 8, &x);
         instance_both(buf, n % 21, &w);
         key48_both(buf, n, &w);
     }
@@ -2154,28 +2157,16 @@ static void sender_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, voi
  * into the entry, now loads and stores that overlap). */
 START_TEST(test_kept_sender_fast_same)
 {
-    const mc_rules *r = test_rules();
-    mc_parser p;
-    parser_init(&p, &r->parse);
-    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
-                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
-                                        "exim/exim-testsuite/log/0511"};
     size_t asked = 0;
-    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
-        char *path = test_corpus_path(named[f]);
-        each_parsed_line(&p, path, sender_walk_line, &asked);
-        free(path);
-    }
-    parser_free(&p);
+    each_named_line(sender_walk_line, &asked);
     ck_assert_uint_gt(asked, 100000);
     char buf[96];
     uint64_t x = 88172645463325252ull;
     for (int k = 0; k < 100000; k++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        size_t n = x % 90;
+        size_t n = next_random(&x) % 90;
         for (size_t i = 0; i < n; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            buf[i] = x % 53 == 0 ? '\0' : (char)('a' + x % 26);
+            uint64_t v = next_random(&x);
+            buf[i] = v % 53 == 0 ? '\0' : (char)('a' + v % 26);
         }
         sender_len_both(buf, n, &asked);
     }
