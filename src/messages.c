@@ -1254,8 +1254,8 @@ static inline __attribute__((always_inline)) void remove_entry(mc_messages *m, s
 }
 
 /* strnlen(p, n), its definition, 16 bytes a step for n of 16 or more
- * (the last step the last 16 bytes),
- * no call: a sender is 15 to 40 bytes (docs/BENCHMARKS.md, exfact29). */
+ * (the last step the last 16 bytes), no call: a sender is 15 to 40
+ * bytes (docs/BENCHMARKS.md, exfact29). */
 static inline size_t sender_len(const char *p, size_t n)
 {
 #if defined(__SSE2__)
