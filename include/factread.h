@@ -112,6 +112,26 @@ static inline size_t factread_exim_id24(const char *p)
     return r2 < 2 || r2 > 4 ? 0 : at + r2;
 }
 
+/* factread_exim_id24's answer, 16, when the 24 readable bytes at p start
+ * with the usual id (6, 6 and 2 of [0-9A-Za-z] with a '-' after the first
+ * two runs: Exim before 4.97) and a space (no [0-9A-Za-z]: what follows
+ * the id on every Exim line that starts with one); else 0, which settles
+ * nothing (factread_exim_id24 answers).  One 16-byte class pass, where
+ * factread_exim_id24 classes 24 bytes and counts three runs: ~20
+ * instructions of every Exim fact line, not ~70. */
+static inline size_t factread_exim_id16(const char *p)
+{
+#if defined(__SSE2__)
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    unsigned alnum = factread_bytes_in(x, '0', '9') | factread_bytes_in(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+    /* Bits 0-5, 7-12, 14 and 15 alphanumeric; '-' at 6 and 13. */
+    return alnum == 0xDFBF && p[6] == '-' && p[13] == '-' && p[16] == ' ' ? 16 : 0;
+#else
+    (void)p;
+    return 0;
+#endif
+}
+
 /* Whether no line the pattern src (one with a reader) matches holds the
  * n bytes at lit: the reader's table bounds the bytes of its lines and lit
  * has one outside them.  Then, when that reader takes a line, a rule

@@ -108,6 +108,18 @@ size_t messages_index_marked(const mc_messages *m);
  * narrow entry holding it (*fresh; a key too long for one: *general) and
  * byte by byte, its definition (*general). */
 void messages_key_plain(const char *key, size_t n, bool *fast, bool *fresh, bool *general);
+/* Tests: the instance a key takes of a syslog program (its bytes before
+ * the first '/'), read by words (*fast) and by memchr, its definition
+ * (*general). */
+void messages_instance_len(mc_str program, size_t *fast, size_t *general);
+/* Tests: whether the fresh narrow entry a new message's lookup makes of a
+ * key (n bytes, n + 1 <= 48, with 48 readable bytes at key) by three
+ * stores is byte for byte the one entry_set_key makes. */
+bool messages_key48_same(const char *key, size_t n);
+/* Tests: the length a kept sender of n bytes at p takes (to its first
+ * NUL), read 16 bytes a step (*fast) and by strnlen, its definition
+ * (*general). */
+void messages_sender_len(const char *p, size_t n, size_t *fast, size_t *general);
 /* Tests: whether the message the memo slot of mix holds (none: both
  * false) is that of host, program and queue id, by the lookup's fast
  * reading of a narrow plain entry (*fast) and by the general one, its

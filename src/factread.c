@@ -189,7 +189,9 @@ static inline size_t postfix_head(mc_str s, const char *lit, mc_fact_fields *out
 static inline size_t exim_id(mc_str s, mc_fact_fields *out)
 {
     if (s.n >= 24) {
-        size_t n = factread_exim_id24(s.p);
+        size_t n = factread_exim_id16(s.p);
+        if (n == 0)
+            n = factread_exim_id24(s.p);
         if (n)
             out->queue_id = span(s, 0, n);
         return n;

@@ -321,14 +321,26 @@ static void entry_release(mc_messages *m, msg_entry *e, uint32_t i)
 {
     if (e->wide)
         free(entry_wide(e));
-    *e = empty_entry;
+    /* Its flags only: every walk of the pool and the memo's check read a
+     * free entry's used (and wide) alone, and entry_take clears it all. */
+    e->used = e->has_sender = e->dirty = e->stored = e->wide = e->plain = false;
     memcpy(e->text, &m->free_head, sizeof m->free_head);
     m->free_head = i + 1;
 }
 
+/* One more block of entries for the pool (entry_take's, out of line). */
+static __attribute__((noinline)) void pool_grow(mc_messages *m)
+{
+    size_t nb = m->pool_cap >> BLOCK_SHIFT;
+    m->blocks = mc_xrealloc(m->blocks, (nb + 1) * sizeof *m->blocks);
+    /* Entries on cache lines: each is one line, not two. */
+    m->blocks[nb] = mc_xaligned_calloc(64, BLOCK_ENTRIES * sizeof **m->blocks);
+    m->pool_cap += BLOCK_ENTRIES;
+}
+
 /* A cleared pool entry for a new message (the pool grows a block when
- * full); its position. */
-static uint32_t entry_take(mc_messages *m)
+ * full); its position.  Inlined: a new message's lookup paid its call. */
+static inline __attribute__((always_inline)) uint32_t entry_take(mc_messages *m)
 {
     uint32_t i;
     if (m->free_head) {
@@ -339,13 +351,8 @@ static uint32_t entry_take(mc_messages *m)
         if (m->free_head)
             __builtin_prefetch(entry_at(m, m->free_head - 1), 1);
     } else {
-        if (m->pool_top == m->pool_cap) {
-            size_t nb = m->pool_cap >> BLOCK_SHIFT;
-            m->blocks = mc_xrealloc(m->blocks, (nb + 1) * sizeof *m->blocks);
-            /* Entries on cache lines: each is one line, not two. */
-            m->blocks[nb] = mc_xaligned_calloc(64, BLOCK_ENTRIES * sizeof **m->blocks);
-            m->pool_cap += BLOCK_ENTRIES;
-        }
+        if (m->pool_top == m->pool_cap)
+            pool_grow(m);
         i = (uint32_t)m->pool_top++;
     }
     msg_entry *e = entry_at(m, i);
@@ -369,6 +376,51 @@ static void entry_set_key(const mc_messages *m, msg_entry *e, const char *key, s
     t[n] = '\0';
 }
 
+/* entry_set_key's work on a fresh entry for a key that fits narrow (n + 1
+ * <= ENTRY_TEXT) with ENTRY_TEXT readable bytes at key (lookup_index's
+ * keybuf or hint): the text's 48 bytes in three 16-byte stores of the
+ * key's bytes, those from n on cleared (its NUL and entry_take's zeros),
+ * where memcpy's variable length was a `rep movsq` and its set-up. */
+static inline void entry_set_key48(msg_entry *e, const char *key, size_t n)
+{
+#if defined(__SSE2__)
+    _Static_assert(ENTRY_TEXT == 48, "three 16-byte stores fill a narrow entry's text");
+    const __m128i nv = _mm_set1_epi8((char)n);
+    const __m128i at = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int i = 0; i < 3; i++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(key + 16 * i));
+        __m128i keep = _mm_cmpgt_epi8(nv, _mm_add_epi8(at, _mm_set1_epi8((char)(16 * i))));
+        _mm_storeu_si128((__m128i *)(void *)(e->text + 16 * i), _mm_and_si128(v, keep));
+    }
+    e->key_len = (uint8_t)n;
+#else
+    entry_set_key(NULL, e, key, n);
+#endif
+}
+
+/* memcpy of n bytes (fewer than ENTRY_TEXT: a sender into a narrow
+ * entry's text) by loads and stores that overlap within the n bytes at
+ * src and dst, no call: a sender is 15 to 40 bytes, and memcpy's call
+ * was a fifth of keeping it. */
+static inline void copy_short_text(char *dst, const char *src, size_t n)
+{
+#if defined(__SSE2__)
+    _Static_assert(ENTRY_TEXT <= 48, "three 16-byte copies cover a narrow entry's text");
+    if (n > 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)src);
+        __m128i z = _mm_loadu_si128((const __m128i *)(const void *)(src + n - 16));
+        if (n > 32) {
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(src + 16));
+            _mm_storeu_si128((__m128i *)(void *)(dst + 16), b);
+        }
+        _mm_storeu_si128((__m128i *)(void *)dst, a);
+        _mm_storeu_si128((__m128i *)(void *)(dst + n - 16), z);
+        return;
+    }
+#endif
+    mc_copy_bytes(dst, src, n);
+}
+
 /* Sets an entry's sender (n bytes, at most MAX_ADDRESS) once, after its
  * key: in the entry when key, sender and NUL fit, else in its wide record
  * (made, or grown). */
@@ -379,14 +431,17 @@ static void entry_set_sender(const mc_messages *m, msg_entry *e, const char *sen
     if (!e->wide && kn + n + 1 <= ENTRY_TEXT) {
         e->sender_len = (uint8_t)n;
         t = e->text;
+        copy_short_text(t + kn, sender, n);
     } else {
-        wide_rec *w = e->wide ? entry_wide(e) : entry_widen(m, e, 0);
-        w = mc_xrealloc(w, sizeof *w + kn + n + 1);
+        /* A narrow entry's record made at its size (one allocation, where
+         * a record of the key's size and its growth were two). */
+        wide_rec *w = e->wide ? mc_xrealloc(entry_wide(e), sizeof(wide_rec) + kn + n + 1)
+                              : entry_widen(m, e, kn + n + 1);
         entry_set_wide(e, w);
         w->sender_len = (uint16_t)n;
         t = w->text;
+        memcpy(t + kn, sender, n);
     }
-    memcpy(t + kn, sender, n);
     t[kn + n] = '\0';
     e->has_sender = true;
 }
@@ -500,13 +555,56 @@ size_t messages_index_marked(const mc_messages *m)
 }
 
 /* The bytes of program before its first '/' (all of it without one).  An
- * empty one (Exim's mainlog) asks memchr nothing. */
-static size_t instance_len(mc_str program)
+ * empty one asks memchr nothing.  The definition (instance_len reads a
+ * short program by words). */
+static size_t instance_len_bytes(mc_str program)
 {
     if (program.p == NULL || program.n == 0)
         return 0;
     const char *slash = memchr(program.p, '/', program.n);
     return slash ? (size_t)(slash - program.p) : program.n;
+}
+
+/* The high bit of each byte of w that is '/' (exact: no carry crosses a
+ * byte, as newlines_in). */
+static inline uint64_t slashes_in(uint64_t w)
+{
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    uint64_t x = w ^ (0x0101010101010101ull * '/');
+    return ~(((x & low7) + low7) | x | low7);
+}
+
+/* instance_len_bytes's answer: a program of 4 to 16 bytes (Exim's "exim",
+ * Postfix's "postfix/smtpd") as two overlapping words within its bytes,
+ * the first '/' of the first word, else of the second (whose bytes the
+ * first did not hold are its last), no call: memchr and the registers
+ * kept across it were ~35 instructions of each new message's key
+ * (docs/BENCHMARKS.md, exfact29). */
+static inline size_t instance_len(mc_str program)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    size_t n = program.p ? program.n : 0;
+    if (n >= 4 && n <= 16) {
+        uint64_t lo, hi;
+        size_t back; /* where the second word starts */
+        if (n >= 8) {
+            memcpy(&lo, program.p, 8);
+            memcpy(&hi, program.p + n - 8, 8);
+            back = n - 8;
+        } else {
+            uint32_t a, b;
+            memcpy(&a, program.p, 4);
+            memcpy(&b, program.p + n - 4, 4);
+            lo = a, hi = b, back = n - 4;
+        }
+        uint64_t z = slashes_in(lo);
+        if (z)
+            return (size_t)__builtin_ctzll(z) >> 3;
+        z = slashes_in(hi);
+        return z ? back + ((size_t)__builtin_ctzll(z) >> 3) : n;
+    }
+#endif
+    return instance_len_bytes(program);
 }
 
 /* host '\n' instance '\n' queue id '\n' into k (cap bytes, at most
@@ -723,16 +821,26 @@ static void take_siphash(mc_messages *m)
  * (made here unless hashed: *h is the key's already); the index takes
  * SipHash first when its chain is too long. */
 static inline __attribute__((always_inline)) size_t find_key(mc_messages *m, const char *key, size_t kn, uint64_t *h,
-                                                              bool hashed)
+                                                              bool hashed, bool *found)
 {
     if (!hashed)
         *h = hash_of(m, key, kn);
-    size_t s = find_slot(m, key, kn, *h);
+    /* find_slot's first answer here, without its call: an empty home (a
+     * new message's, most often) ends the chain. */
+    size_t s = *h & (m->n_slots - 1);
+    if (!slot_busy(m, s)) {
+        *found = false;
+        return s;
+    }
+    s = find_slot(m, key, kn, *h);
     if (s == LONG_CHAIN) {
         take_siphash(m);
         *h = hash_of(m, key, kn);
         s = find_slot(m, key, kn, *h);
     }
+    /* The slot's line is find_slot's last read: a slot holds a message
+     * exactly when its bit is set. */
+    *found = m->slots[s] != 0;
     return s;
 }
 
@@ -939,6 +1047,21 @@ void messages_key_plain(const char *key, size_t n, bool *fast, bool *fresh, bool
     }
 }
 
+void messages_instance_len(mc_str program, size_t *fast, size_t *general)
+{
+    *fast = instance_len(program);
+    *general = instance_len_bytes(program);
+}
+
+bool messages_key48_same(const char *key, size_t n)
+{
+    msg_entry a = empty_entry, b = empty_entry;
+    a.used = b.used = true;
+    entry_set_key(NULL, &a, key, n);
+    entry_set_key48(&b, key, n);
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
 void messages_memo_is(const mc_messages *m, uint64_t mix, mc_str host, mc_str program, mc_str queue_id, bool *fast,
                       bool *general)
 {
@@ -1032,19 +1155,25 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const m
     /* The key and its hash from the hint when messages_prefetch_slot made
      * them for this very key (it makes none for a small index), else built
      * and hashed here. */
-    const key_hint *hint = hint_of(m, mix);
-    const char *key = hint->key;
-    size_t kn = hint->kn;
-    uint64_t h = hint->hash;
-    bool hashed = m->n_slots >= PREFETCH_SLOTS && hint_is(hint, *host, *program, *queue_id);
+    const char *key = m->keybuf;
+    size_t kn = 0;
+    uint64_t h = 0;
+    bool hashed = false, found;
+    if (m->n_slots >= PREFETCH_SLOTS) {
+        const key_hint *hint = hint_of(m, mix);
+        if ((hashed = hint_is(hint, *host, *program, *queue_id))) {
+            key = hint->key;
+            kn = hint->kn;
+            h = hint->hash;
+        }
+    }
     if (!hashed) {
-        key = m->keybuf;
         kn = make_key(m, *host, *program, *queue_id);
         if (kn == 0)
             return NULL;
     }
-    size_t s = find_key(m, key, kn, &h, hashed);
-    if (slot_busy(m, s)) {
+    size_t s = find_key(m, key, kn, &h, hashed, &found);
+    if (found) {
         msg_entry *e = entry_at(m, slot_pos1(m->slots[s]) - 1);
         entry_touch(m, e, now);
         e->dirty = true;
@@ -1061,8 +1190,13 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const m
     }
     uint32_t i = entry_take(m);
     msg_entry *e = entry_at(m, i);
-    entry_set_key(m, e, key, kn);
-    e->plain = e->wide ? key_plain(key, kn) : entry_fresh_plain(e);
+    if (kn + 1 <= ENTRY_TEXT) {
+        entry_set_key48(e, key, kn);
+        e->plain = entry_fresh_plain(e);
+    } else {
+        entry_set_key(m, e, key, kn);
+        e->plain = key_plain(key, kn);
+    }
     /* First and last the same: one offset (entry_set_times makes two). */
     uint32_t off;
     if (!e->wide && time_offset(m, now, &off))
@@ -1076,7 +1210,7 @@ static __attribute__((noinline)) msg_entry *lookup_index(mc_messages *m, const m
      * the hash); without them (most new messages) slot s still ends it:
      * entry_take and entry_set_key touch no slot. */
     if (moved)
-        s = find_key(m, key, kn, &h, true);
+        s = find_key(m, key, kn, &h, true, &found);
     slot_put(m, s, slot_make(h, i));
     m->n++;
     m->memo[ms] = (memo_slot){.pos1 = i + 1, .tag = (uint32_t)mix};
@@ -1258,8 +1392,10 @@ void messages_memo_known(mc_messages *m, uint64_t mix, mc_str host, mc_str progr
 }
 
 /* Removes the message of a slot, shifting its chain back so that lookups
- * still find every other key (deletion without tombstones). */
-static void remove_entry(mc_messages *m, size_t i)
+ * still find every other key (deletion without tombstones).  Inlined in
+ * its two callers: an ended message (every Exim Completed, Postfix's
+ * removed) paid the call and six registers saved. */
+static inline __attribute__((always_inline)) void remove_entry(mc_messages *m, size_t i)
 {
     msg_entry *e = entry_at(m, slot_pos1(m->slots[i]) - 1);
     note_gone(m, e);
@@ -1284,14 +1420,55 @@ static void remove_entry(mc_messages *m, size_t i)
     }
 }
 
+/* strnlen(p, n), its definition, 16 bytes a step for n of 16 or more
+ * (the last step the last 16 bytes), no call: a sender is 15 to 40
+ * bytes (docs/BENCHMARKS.md, exfact29). */
+static inline size_t sender_len(const char *p, size_t n)
+{
+#if defined(__SSE2__)
+    if (n >= 16) {
+        const __m128i zero = _mm_setzero_si128();
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16) {
+            unsigned nul = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), zero));
+            if (nul)
+                return i + (size_t)__builtin_ctz(nul);
+        }
+        if (i < n) {
+            /* The last 16 bytes: those before i hold no NUL (read above). */
+            unsigned nul = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)), zero));
+            if (nul)
+                return n - 16 + (size_t)__builtin_ctz(nul);
+        }
+        return n;
+    }
+#endif
+    return strnlen(p, n);
+}
+
+/* keep_sender's copy, once a message: out of line, so that its callers
+ * keep only the test (most calls: a sender already known). */
+static __attribute__((noinline)) void keep_new_sender(const mc_messages *m, msg_entry *e, mc_str sender)
+{
+    /* Read back as a C string (messages_export, an outcome's fill): kept
+     * to the length strlen gives it, so the fill need not count it. */
+    entry_set_sender(m, e, sender.p, sender_len(sender.p, sender.n));
+}
+
 /* Keeps the sender (a copy) unless it is already known or too long. */
-static void keep_sender(const mc_messages *m, msg_entry *e, mc_str sender)
+static inline __attribute__((always_inline)) void keep_sender(const mc_messages *m, msg_entry *e, mc_str sender)
 {
     if (e->has_sender || sender.p == NULL || sender.n > MAX_ADDRESS)
         return;
-    /* Read back as a C string (messages_export, an outcome's fill): kept
-     * to the length strlen gives it, so the fill need not count it. */
-    entry_set_sender(m, e, sender.p, strnlen(sender.p, sender.n));
+    keep_new_sender(m, e, sender);
+}
+
+void messages_sender_len(const char *p, size_t n, size_t *fast, size_t *general)
+{
+    *fast = sender_len(p, n);
+    *general = strnlen(p, n);
 }
 
 /* Counts a figure once per message: true the first time. */

@@ -1859,6 +1859,39 @@ static void each_parsed_line(mc_parser *p, const char *path,
     fclose(in);
 }
 
+/* Each line of six logs of tests/data (Postfix's checked run, generated
+ * and sample lines; Exim's fail2ban lines and two test-suite logs),
+ * parsed and handed to fn as each_parsed_line does: the lines the fast
+ * paths of the table are checked on. */
+static void each_named_line(void (*fn)(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx), void *ctx)
+{
+    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
+                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
+                                        "exim/exim-testsuite/log/0511"};
+    mc_parser p;
+    parser_init(&p, &test_rules()->parse);
+    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
+        char *path = test_corpus_path(named[f]);
+        each_parsed_line(&p, path, fn, ctx);
+        free(path);
+    }
+    parser_free(&p);
+}
+
+/* The next of a xorshift's 64-bit values (the tests' random texts). */
+static uint64_t next_random(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+/* n bytes drawn from the k bytes of alphabet into buf. */
+static void random_text(char *buf, size_t n, const char *alphabet, size_t k, uint64_t *x)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = alphabet[next_random(x) % k];
+}
+
 /* One line of test_memo_fast_same: its ids (in round 1 its host made odd)
  * asked of the memo both ways, then joined. */
 static void memo_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
@@ -2019,32 +2052,212 @@ static void plain_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void
  * 0 to 40 random bytes of a small alphabet with '\n' in it. */
 START_TEST(test_key_plain_same)
 {
-    const mc_rules *r = test_rules();
-    mc_parser p;
-    parser_init(&p, &r->parse);
-    static const char *const named[] = {"postfix/mta-run/maillog", "postfix-gen/maillog", "sample.log",
-                                        "exim/fail2ban-exim.log", "exim/exim-testsuite/log/0014",
-                                        "exim/exim-testsuite/log/0511"};
     plain_walk w = {0};
-    for (size_t f = 0; f < sizeof named / sizeof named[0]; f++) {
-        char *path = test_corpus_path(named[f]);
-        each_parsed_line(&p, path, plain_walk_line, &w);
-        free(path);
-    }
-    parser_free(&p);
+    each_named_line(plain_walk_line, &w);
     char buf[64];
     uint64_t x = 88172645463325252ull;
     for (int k = 0; k < 200000; k++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        size_t n = x % 41;
-        for (size_t i = 0; i < n; i++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            buf[i] = "\nab\n/\x8a\x0b\xff"[x % 8];
-        }
+        size_t n = next_random(&x) % 41;
+        random_text(buf, n, "\nab\n/\x8a\x0b\xff", 8, &x);
         plain_both(buf, n, &w.plain, &w.asked);
     }
     ck_assert_uint_gt(w.plain, 5000);
     ck_assert_uint_gt(w.asked - w.plain, 100000);
+}
+END_TEST
+
+/* test_new_entry_fast_same's counts. */
+typedef struct {
+    size_t programs, slashed, keys;
+} new_entry_walk;
+
+/* A program's instance both ways (messages_instance_len), its bytes at
+ * the end of an allocation of their own size (a read past them is
+ * AddressSanitizer's to see): the same answer. */
+static void instance_both(const char *prog, size_t n, new_entry_walk *w)
+{
+    char *own = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(own);
+    memcpy(own, prog, n);
+    size_t fast, general;
+    messages_instance_len(mc_str_make(own, n), &fast, &general);
+    ck_assert_msg(fast == general, "instance %zu by words, %zu by memchr of %zu bytes '%.*s'", fast, general, n,
+                  (int)n, prog);
+    w->programs++;
+    w->slashed += general < n;
+    free(own);
+}
+
+/* A key (n bytes) into a fresh entry both ways, with garbage after it in
+ * its 48 readable bytes: the same entry. */
+static void key48_both(const char *key, size_t n, new_entry_walk *w)
+{
+    static const char garbage[] = "\n\xff\n\x80/\n\x01\n";
+    char buf[48];
+    if (n + 1 > sizeof buf)
+        return;
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = garbage[i % (sizeof garbage - 1)];
+    memcpy(buf, key, n);
+    ck_assert_msg(messages_key48_same(buf, n), "key48 differs on %zu bytes '%.*s'", n, (int)n, key);
+    w->keys++;
+}
+
+/* One line of test_new_entry_fast_same: its program, cut and mutated,
+ * and its fact's key, cut and mutated, asked both ways. */
+static void new_entry_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    /* '/', its neighbours, and the bytes nearest it in word arithmetic. */
+    static const char near[] = {'/', '.', '0', 0x0F, 0x6F, (char)0xAF, '\0', 0x7F, (char)0xFF, '\n'};
+    (void)pr, (void)ev;
+    new_entry_walk *w = ctx;
+    char buf[200];
+    mc_str prog = p->env.program;
+    if (prog.p != NULL && prog.n < sizeof buf) {
+        for (size_t cut = 0; cut <= prog.n; cut++)
+            instance_both(prog.p, cut, w);
+        for (size_t i = 0; i < prog.n; i++)
+            for (size_t b = 0; b < sizeof near; b++) {
+                memcpy(buf, prog.p, prog.n);
+                buf[i] = near[b];
+                instance_both(buf, prog.n, w);
+            }
+    }
+    if (p->fact.kind == FACT_NONE || p->fact.queue_id.p == NULL)
+        return;
+    mc_str h = p->fact.host, q = p->fact.queue_id;
+    const char *slash = prog.p ? memchr(prog.p, '/', prog.n) : NULL;
+    int inst = slash ? (int)(slash - prog.p) : (int)prog.n;
+    int n = snprintf(buf, sizeof buf, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, prog.p ? prog.p : "",
+                     (int)q.n, q.p);
+    if (n <= 0 || (size_t)n >= sizeof buf)
+        return;
+    for (size_t cut = 0; cut <= (size_t)n; cut++)
+        key48_both(buf, cut, w);
+    for (size_t i = 0; i < (size_t)n && i < 48; i++) {
+        char was = buf[i];
+        for (size_t b = 0; b < sizeof near; b++) {
+            buf[i] = near[b];
+            key48_both(buf, (size_t)n, w);
+        }
+        buf[i] = was;
+    }
+}
+
+/* A new message's entry by its fast paths against their definitions:
+ * instance_len by words (instance_len_bytes: memchr) on the programs of
+ * the real lines of tests/data, cut at every length, each byte replaced
+ * by '/' and the bytes nearest it, and on random programs of 0 to 20
+ * bytes; the key stored by entry_set_key48's three stores (entry_set_key:
+ * memcpy and a NUL) on the keys of those lines, cut and mutated, and on
+ * every length 0-47 of random keys. */
+START_TEST(test_new_entry_fast_same)
+{
+    new_entry_walk w = {0};
+    each_named_line(new_entry_line, &w);
+    char buf[64];
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 200000; k++) {
+        size_t n = next_random(&x) % 48;
+        random_text(buf, n, "\nab/\x8a\xaf.0", 8, &x);
+        instance_both(buf, n % 21, &w);
+        key48_both(buf, n, &w);
+    }
+    ck_assert_uint_gt(w.programs, 1000000);
+    ck_assert_uint_gt(w.slashed, 500000);
+    ck_assert_uint_gt(w.programs - w.slashed, 100000);
+    ck_assert_uint_gt(w.keys, 1000000);
+}
+END_TEST
+
+/* A sender's length both ways (messages_sender_len), its bytes at the
+ * end of an allocation of their own size: the same answer. */
+static void sender_len_both(const char *p, size_t n, size_t *asked)
+{
+    char *own = malloc(n ? n : 1);
+    ck_assert_ptr_nonnull(own);
+    memcpy(own, p, n);
+    size_t fast, general;
+    messages_sender_len(own, n, &fast, &general);
+    ck_assert_msg(fast == general, "sender length %zu fast, %zu by strnlen of %zu bytes", fast, general, n);
+    ++*asked;
+    free(own);
+}
+
+/* One line of test_kept_sender_fast_same: the sender of its fact or
+ * event, cut at every length and with a NUL at each place. */
+static void sender_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    mc_str snd = p->fact.kind != FACT_NONE && p->fact.has_sender ? p->fact.sender
+                 : pr == PARSE_EVENT                              ? ev->sender
+                                                                  : MC_STR_NULL;
+    char buf[200];
+    if (snd.p == NULL || snd.n >= sizeof buf)
+        return;
+    for (size_t cut = 0; cut <= snd.n; cut++)
+        sender_len_both(snd.p, cut, ctx);
+    for (size_t i = 0; i < snd.n; i++) {
+        memcpy(buf, snd.p, snd.n);
+        buf[i] = '\0';
+        sender_len_both(buf, snd.n, ctx);
+    }
+}
+
+/* A kept sender by its fast paths against their definitions: its length
+ * to the first NUL 16 bytes a step (strnlen) on the senders of real lines
+ * of tests/data, cut and with a NUL at each place, and on random bytes;
+ * and a message's sender of every length 0-60, with and without a NUL,
+ * under keys that leave a narrow entry room for it, for it but its NUL,
+ * and none (a wide entry), read back whole by an outcome (memcpy's copy
+ * into the entry, now loads and stores that overlap). */
+START_TEST(test_kept_sender_fast_same)
+{
+    size_t asked = 0;
+    each_named_line(sender_walk_line, &asked);
+    ck_assert_uint_gt(asked, 100000);
+    char buf[96];
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 100000; k++) {
+        size_t n = next_random(&x) % 90;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = next_random(&x);
+            buf[i] = v % 53 == 0 ? '\0' : (char)('a' + v % 26);
+        }
+        sender_len_both(buf, n, &asked);
+    }
+    /* Round trips: hosts of 1, 9 and 30 bytes make keys of 15 (instance
+     * "postfix", queue ids of 4 bytes), 23 and 44 bytes: a narrow entry
+     * has room for senders of up to 32, 24 and 3 bytes. */
+    static const char *const hosts[] = {"h", "mx1.lab.e", "mail-out-17.cluster.example.nt"};
+    mc_msg_figures fig = {0};
+    char qid[32], want[64];
+    for (size_t h = 0; h < sizeof hosts / sizeof hosts[0]; h++) {
+        mc_messages *m = messages_new(0, 0);
+        for (size_t n = 0; n <= 60; n++)
+            for (int nul = 0; nul < 2; nul++) {
+                char *own = malloc(n ? n : 1);
+                ck_assert_ptr_nonnull(own);
+                for (size_t i = 0; i < n; i++)
+                    own[i] = (char)('A' + (i * 7 + n) % 26);
+                if (nul && n > 0)
+                    own[n / 2] = '\0';
+                size_t len = nul && n > 0 ? n / 2 : n;
+                memcpy(want, own, len);
+                snprintf(qid, sizeof qid, "Q%02zu%d", n, nul);
+                mc_fact f = {.kind = FACT_QUEUED, .time = at_second(1), .host = mc_str_cstr(hosts[h]),
+                             .program = mc_str_cstr("postfix/qmgr"), .queue_id = mc_str_cstr(qid),
+                             .sender = mc_str_make(own, n), .has_sender = true, .size = -1};
+                messages_fact(m, &f, &fig);
+                free(own);
+                mc_event ev = {.time = at_second(2), .host = mc_str_cstr(hosts[h]),
+                               .program = mc_str_cstr("postfix/smtp"), .status = mc_str_cstr("deferred"),
+                               .queue_id = mc_str_cstr(qid)};
+                messages_event(m, &ev, &fig);
+                ck_assert_msg(ev.sender.p != NULL && ev.sender.n == len && memcmp(ev.sender.p, want, len) == 0,
+                              "host %zu, sender of %zu bytes (NUL %d): %zu back", h, n, nul, ev.sender.n);
+            }
+        messages_free(m);
+    }
 }
 END_TEST
 
@@ -2064,6 +2277,8 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_memo_fast_same);
     tcase_add_test(tc, test_memo_known_same);
     tcase_add_test(tc, test_key_plain_same);
+    tcase_add_test(tc, test_new_entry_fast_same);
+    tcase_add_test(tc, test_kept_sender_fast_same);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
