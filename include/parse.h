@@ -207,11 +207,19 @@ typedef struct {
  * bit j of rule_of's index is the scan's bit shift[j] of word word[j].
  * k == 0: not so settled. */
 #define MC_FACT_CHOICE_LITS 6
+#define MC_FACT_CHOICE_SPAN 8
 typedef struct {
     uint16_t word[MC_FACT_CHOICE_LITS];  /* where ids[j] is in the scan's words */
     uint8_t shift[MC_FACT_CHOICE_LITS];  /* and its bit there */
     size_t k;
     int8_t rule_of[1 << MC_FACT_CHOICE_LITS]; /* the rule's index in facts, or -1: none */
+    /* When the k literals' bits lie in one word within MC_FACT_CHOICE_SPAN
+     * bits of each other (Exim's three: ids 98-100): rule_of by those bits
+     * as they stand, (found[span_word] >> span_lo) & span_mask, without
+     * gathering them bit by bit.  span_mask 0: gathered (fact_chosen_bits). */
+    uint16_t span_word;
+    uint8_t span_lo, span_mask;
+    int8_t rule_of_span[1 << MC_FACT_CHOICE_SPAN];
 } mc_fact_choice;
 
 /* A fact rule of a daemon's list as read_fact_rule asks it: the rule,

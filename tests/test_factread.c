@@ -613,6 +613,45 @@ START_TEST(test_fact_choice)
 }
 END_TEST
 
+/* Exim's three fact literals' bits lie side by side in one word of the
+ * scan, so fact_chosen reads rule_of by their span as it stands
+ * (rule_of_span) instead of gathering them bit by bit: each span entry is
+ * rule_of at the bits it holds at the literals' places, and a parser with
+ * the span table and one that gathers the bits (span_mask 0, the
+ * definition) agree on every Exim line of tests/data and on the lines
+ * with a fact literal put in. */
+START_TEST(test_fact_choice_span)
+{
+    mc_parser a, b;
+    const mc_parse_rules *pr = &two_parsers(&a, &b)->parse;
+    size_t spanned = 0;
+    for (size_t i = 0; i < pr->n_mtas; i++) {
+        const mc_fact_choice *c = &a.fact_choices[i];
+        spanned += c->span_mask != 0;
+        b.fact_choices[i].span_mask = 0; /* gathered bit by bit */
+        if (c->span_mask == 0)
+            continue;
+        ck_assert_uint_gt(c->k, 0);
+        /* Every value of the span's word, the bits outside it set or not. */
+        for (unsigned v = 0; v <= c->span_mask; v++) {
+            for (int rest = 0; rest < 2; rest++) {
+                uint64_t word = (uint64_t)v << c->span_lo;
+                if (rest)
+                    word |= ~((uint64_t)c->span_mask << c->span_lo);
+                unsigned bits = 0;
+                for (size_t j = 0; j < c->k; j++) {
+                    ck_assert_uint_eq(c->word[j], c->span_word);
+                    bits |= (unsigned)(word >> c->shift[j] & 1) << j;
+                }
+                ck_assert_int_eq(c->rule_of_span[word >> c->span_lo & c->span_mask], c->rule_of[bits]);
+            }
+        }
+    }
+    ck_assert_uint_eq(spanned, 1);
+    compare_listed(&a, &b, compare_gate_file, 100, EXIM_LOGS);
+}
+END_TEST
+
 /* ---- 6. Exim's fact lines read before the prefix ----------------------- */
 
 /* Every line of one Exim file, and each whose message (after its date)
@@ -959,6 +998,7 @@ static Suite *factread_suite(void)
     tcase_add_test(tc, test_readers_before_literals);
     tcase_add_test(tc, test_fact_gate);
     tcase_add_test(tc, test_fact_choice);
+    tcase_add_test(tc, test_fact_choice_span);
     tcase_add_test(tc, test_fact_unprefixed);
     tcase_add_test(tc, test_fact_size);
     tcase_add_test(tc, test_pair_like_readers);
