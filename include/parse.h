@@ -199,6 +199,7 @@ typedef struct {
     char name[MC_PROGRAM_MEMO_LEN];
     size_t n;                   /* 0: an empty slot */
     const mc_mta_rules *mta;
+    size_t mi;                  /* mta's index in the rules' mtas */
     int daemon;
 } mc_program_memo;
 

@@ -404,27 +404,37 @@ static const mc_mta_rules *find_mta_in(const mc_parse_rules *pr, mc_str program,
     return NULL;
 }
 
-/* find_mta_in's answer, from the parser's memo when the line's program
- * name was seen before: a log repeats a dozen names, and the search
- * compares the name with every program and daemon of every MTA.  The
- * answer depends on the name's bytes alone, compared in full. */
-static const mc_mta_rules *find_mta(mc_parser *p, mc_str program, int *daemon)
+/* The index of m (not NULL) among the parser's MTAs. */
+static size_t mta_index(const mc_parser *p, const mc_mta_rules *m) { return (size_t)(m - p->rules->mtas); }
+
+/* find_mta_in's answer and the MTA's index (*mi, when there is one),
+ * from the parser's memo when the line's program name was seen before: a
+ * log repeats a dozen names, and the search compares the name with every
+ * program and daemon of every MTA.  The answer depends on the name's
+ * bytes alone, compared in full. */
+static const mc_mta_rules *find_mta(mc_parser *p, mc_str program, int *daemon, size_t *mi)
 {
-    if (program.p == NULL || program.n == 0 || program.n > MC_PROGRAM_MEMO_LEN)
-        return find_mta_in(p->rules, program, daemon);
+    if (program.p == NULL || program.n == 0 || program.n > MC_PROGRAM_MEMO_LEN) {
+        const mc_mta_rules *m = find_mta_in(p->rules, program, daemon);
+        *mi = m ? mta_index(p, m) : 0;
+        return m;
+    }
     const unsigned char *u = (const unsigned char *)program.p;
     size_t n = program.n;
     size_t slot = (n * 7u + u[n - 1] * 3u + u[n / 2]) & (MC_PROGRAM_MEMO - 1);
     mc_program_memo *e = &p->program_memo[slot];
     if (e->n == n && mc_same_bytes(e->name, program.p, n)) {
         *daemon = e->daemon;
+        *mi = e->mi;
         return e->mta;
     }
     const mc_mta_rules *m = find_mta_in(p->rules, program, daemon);
+    *mi = m ? mta_index(p, m) : 0;
     memcpy(e->name, program.p, n);
     e->n = n;
     e->mta = m;
     e->daemon = m ? *daemon : -1;
+    e->mi = *mi;
     return m;
 }
 
@@ -939,7 +949,7 @@ static void take_fact(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r
  * take_fact would read the same message.  False: nothing filled, the
  * prefix and take_fact run as before (an Exim fact line asked the gate,
  * ~70 instructions with the call, only to learn it has no prefix). */
-static bool take_unprefixed(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, const mc_logline *ll)
+static bool take_unprefixed(mc_parser *p, mc_factread_fn read, const mc_line_rule *r, const mc_logline *ll)
 {
     mc_str msg = ll->message;
     if (msg.n > MC_FACTREAD_MAX || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT ||
@@ -947,7 +957,7 @@ static bool take_unprefixed(mc_parser *p, const mc_mta_rules *m, const mc_line_r
         return false;
     mc_fact_fields ff;
     memset(&ff, 0, sizeof ff);
-    if (p->fact_readers[m - p->rules->mtas][r - m->facts](msg, &ff) != FACTREAD_YES)
+    if (read(msg, &ff) != FACTREAD_YES)
         return false;
     fact_fill(p, r, ll, ll->host, &ff, true, msg);
     return true;
@@ -963,10 +973,8 @@ static bool take_unprefixed(mc_parser *p, const mc_mta_rules *m, const mc_line_r
  * as the MTA's when a rule applies).  Any other rule, or a line the
  * readers do not take (too long, a cut budget, a reader's ASK), is
  * searched for as find_fact_rule does, and taken by take_fact. */
-static const mc_line_rule *read_fact_rule(mc_parser *p, const mc_mta_rules *m, int daemon, const mc_logline *ll,
-                                          bool *taken)
+static const mc_line_rule *read_fact_rule(mc_parser *p, size_t mi, int daemon, const mc_logline *ll, bool *taken)
 {
-    size_t mi = (size_t)(m - p->rules->mtas);
     const mc_fact_list *l = &p->daemon_facts[mi][daemon + 1];
     /* Most lines (Postfix's deliveries) are of a daemon with no fact rule. */
     if (l->n == 0)
@@ -1038,9 +1046,9 @@ mc_parse_result parser_line_fact(mc_parser *p, mc_str line, mc_event *ev, mc_fac
  * line is one the reader settles (groups in p->read_groups), else
  * LINEREAD_ASK: run the pattern.  As for the fact readers, only a line
  * whose pattern would finish within the first match limit. */
-static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const mc_line_rule *r, mc_str msg)
+static mc_lineread_result read_rule(mc_parser *p, size_t mi, size_t ri, mc_str msg)
 {
-    mc_lineread_fn read = p->line_readers[m - p->rules->mtas][r - m->rules];
+    mc_lineread_fn read = p->line_readers[mi][ri];
     if (read == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT)
         return LINEREAD_ASK;
     /* The groups unset, four (64 bytes) a memset: stores the compiler makes
@@ -1057,18 +1065,18 @@ static mc_lineread_result read_rule(mc_parser *p, const mc_mta_rules *m, const m
 /* Whether m's prefix pattern may match more than the empty string on msg
  * (else it would strip nothing and name no host): its gate's answer on a
  * line it takes (as read_rule's), else yes. */
-static bool prefix_may_match(const mc_parser *p, const mc_mta_rules *m, mc_str msg)
+static bool prefix_may_match(const mc_parser *p, size_t mi, mc_str msg)
 {
-    mc_prefix_gate_fn gate = p->prefix_gates[m - p->rules->mtas];
+    mc_prefix_gate_fn gate = p->prefix_gates[mi];
     return gate == NULL || msg.n > MC_LINEREAD_MAX || p->budget_left < MC_FIRST_MATCH_LIMIT || gate(msg);
 }
 
 /* Whether m's local pattern matches msg: by its reader on a line it
  * settles (as read_rule's: short enough, a budget not yet cut), else by
  * the pattern (it ran on every delivery holding a local literal). */
-static bool local_match(mc_parser *p, const mc_mta_rules *m, mc_str msg)
+static bool local_match(mc_parser *p, size_t mi, const mc_mta_rules *m, mc_str msg)
 {
-    mc_lineread_fn read = p->local_readers[m - p->rules->mtas];
+    mc_lineread_fn read = p->local_readers[mi];
     if (read != NULL && msg.n <= MC_LINEREAD_MAX && p->budget_left >= MC_FIRST_MATCH_LIMIT) {
         mc_str g[G_COUNT];
         mc_lineread_result got = read(msg, g);
@@ -1078,16 +1086,17 @@ static bool local_match(mc_parser *p, const mc_mta_rules *m, mc_str msg)
     return budget_match(p, &m->local, msg);
 }
 
-/* Rule r on a message whose literals let it through: false when its
- * reader or pattern turns the message away, else true with the answer
- * in *res (the event built, or the rule's ignore). */
-static inline __attribute__((always_inline)) bool try_rule(mc_parser *p, const mc_mta_rules *m,
-                                                          const mc_line_rule *r, int daemon,
+/* Rule ri of m (the mi-th MTA) on a message whose literals let it
+ * through: false when its reader or pattern turns the message away, else
+ * true with the answer in *res (the event built, or the rule's ignore). */
+static inline __attribute__((always_inline)) bool try_rule(mc_parser *p, size_t mi, const mc_mta_rules *m,
+                                                          size_t ri, int daemon,
                      const mc_logline *ll, mc_str host, mc_str msg, const uint64_t *found, mc_event *ev,
                      mc_parse_result *res)
 {
+    const mc_line_rule *r = &m->rules[ri];
     const mc_str *read = NULL;
-    mc_lineread_result got = read_rule(p, m, r, msg);
+    mc_lineread_result got = read_rule(p, mi, ri, msg);
     if (got == LINEREAD_NO || (got == LINEREAD_ASK && !budget_match(p, &r->pat, msg)))
         return false;
     if (got == LINEREAD_YES)
@@ -1116,16 +1125,18 @@ static inline __attribute__((always_inline)) bool try_rule(mc_parser *p, const m
         ((daemon >= 0 && m->daemon_local[daemon]) ||
          (m->has_local &&
           gate_open(&m->local_gate, found, msg) &&
-          local_match(p, m, msg))))
+          local_match(p, mi, m, msg))))
         ev->direction = "local";
     *res = PARSE_EVENT;
     return true;
 }
 
-/* The line rules of MTA m on one message (the envelope removed); its
- * markers are looked for in marked (the message, or more of the line). */
-static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int daemon,
-                                     const mc_logline *ll, mc_str marked, mc_event *ev)
+/* The line rules of MTA m (the mi-th) on one message (the envelope
+ * removed); its markers are looked for in marked (the message, or more of
+ * the line: marked_msg says which, so the line's views are not compared
+ * again here). */
+static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, size_t mi, int daemon,
+                                     const mc_logline *ll, mc_str marked, bool marked_msg, mc_event *ev)
 {
     /* A daemon name (postfix/smtp) says whose line it is; a line matched
      * by its form alone (Exim's "date time message", which any dated log
@@ -1145,7 +1156,7 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     if (!m->use_set || p->no_prefilter) {
         size_t first = first_marker(p, m, marked);
         has_marker = first < m->n_markers;
-        if (marked.p == ll->message.p && marked.n == ll->message.n)
+        if (marked_msg)
             known = first;
     } else {
         litset_scan(m->literal_set, marked, p->found);
@@ -1155,12 +1166,12 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     /* A message fact (client=, from=, removed) carries no marker.  Its
      * literals are looked for in the message: the scan above answers for
      * them only when it scanned the message itself (not a debug line). */
-    bool scanned_msg = found && marked.p == ll->message.p && marked.n == ll->message.n;
+    bool scanned_msg = found && marked_msg;
     bool fact_taken = false;
-    const mc_fact_choice *choice = &p->fact_choices[m - p->rules->mtas];
-    const mc_line_rule *fact = found == NULL && !m->has_prefix ? read_fact_rule(p, m, daemon, ll, &fact_taken)
+    const mc_fact_choice *choice = &p->fact_choices[mi];
+    const mc_line_rule *fact = found == NULL && !m->has_prefix ? read_fact_rule(p, mi, daemon, ll, &fact_taken)
                                : scanned_msg && choice->k > 0 ? fact_chosen(m, choice, found)
-                               : scanned_msg && !gate_open(&p->fact_gates[m - p->rules->mtas], found, ll->message)
+                               : scanned_msg && !gate_open(&p->fact_gates[mi], found, ll->message)
                                    ? NULL
                                    : find_fact_rule(m, daemon, scanned_msg ? found : NULL, ll->message);
     if (!has_marker && fact == NULL)
@@ -1173,12 +1184,15 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
     if (fact_taken && !has_marker)
         return PARSE_NOTHING;
     /* An Exim fact line its reader takes as it stands has no prefix. */
-    bool unprefixed = fact != NULL && !fact_taken && p->fact_unprefixed[m - p->rules->mtas][fact - m->facts] &&
-                      take_unprefixed(p, m, fact, ll);
+    bool unprefixed = false;
+    if (fact != NULL && !fact_taken) {
+        size_t fi = (size_t)(fact - m->facts);
+        unprefixed = p->fact_unprefixed[mi][fi] && take_unprefixed(p, p->fact_readers[mi][fi], fact, ll);
+    }
     fact_taken |= unprefixed;
     /* The MTA's prefix (an embedded stamp, a syslog tag) is not the message. */
     mc_str msg = ll->message, host = ll->host;
-    if (m->has_prefix && !unprefixed && prefix_may_match(p, m, msg) && budget_match(p, &m->prefix, msg)) {
+    if (m->has_prefix && !unprefixed && prefix_may_match(p, mi, msg) && budget_match(p, &m->prefix, msg)) {
         mc_str whole = pattern_capture(&p->matcher, msg, 0);
         mc_str h = pattern_group(&m->prefix, &p->matcher, msg, G_HOST);
         if (h.p)
@@ -1201,12 +1215,12 @@ static mc_parse_result parse_message(mc_parser *p, const mc_mta_rules *m, int da
         rule_candidates(m, found, p->cand);
         for (size_t i; (i = next_rule(p->cand, m->rule_words, m->n_rules)) < m->n_rules;)
             if (rule_applies(&m->rules[i], daemon, found, msg, known) &&
-                try_rule(p, m, &m->rules[i], daemon, ll, host, msg, found, ev, &res))
+                try_rule(p, mi, m, i, daemon, ll, host, msg, found, ev, &res))
                 return res;
     } else {
         for (size_t i = 0; i < m->n_rules; i++)
             if (rule_applies(&m->rules[i], daemon, found, msg, known) &&
-                try_rule(p, m, &m->rules[i], daemon, ll, host, msg, found, ev, &res))
+                try_rule(p, mi, m, i, daemon, ll, host, msg, found, ev, &res))
                 return res;
     }
     return PARSE_UNRECOGNISED;
@@ -1227,7 +1241,7 @@ static bool parse_debug(mc_parser *p, mc_str line, mc_event *ev, mc_parse_result
             ll.time = p->last_time;
             ll.message = mc_str_make(line.p + skip, line.n - skip);
             /* The echoed line's marker may span the cut (" -> "). */
-            mc_parse_result r = parse_message(p, m, -1, &ll, line, ev);
+            mc_parse_result r = parse_message(p, m, i, -1, &ll, line, skip == 0, ev);
             *out = r == PARSE_UNRECOGNISED ? PARSE_NOTHING : r;
             return true;
         }
@@ -1266,8 +1280,9 @@ static mc_parse_result parse_budgeted(mc_parser *p, mc_str line, mc_event *ev)
         ll->message.p + ll->message.n <= p->scratch.data + p->scratch.len)
         mc_utf8_sanitize((unsigned char *)p->scratch.data + (ll->message.p - p->scratch.data), ll->message.n);
     int daemon = -1;
-    const mc_mta_rules *m = find_mta(p, ll->program, &daemon);
+    size_t mi;
+    const mc_mta_rules *m = find_mta(p, ll->program, &daemon, &mi);
     if (m == NULL)
         return PARSE_NOTHING;
-    return parse_message(p, m, daemon, ll, ll->message, ev);
+    return parse_message(p, m, mi, daemon, ll, ll->message, true, ev);
 }
