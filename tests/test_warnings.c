@@ -435,6 +435,22 @@ START_TEST(test_first_look_syslog)
 }
 END_TEST
 
+/* The shipped rules copied to test_dir/name, edited there by the shell
+ * command edit (run in that directory), and their two MTAs' [@warnings]
+ * loaded into w. */
+static void load_edited(mc_warn_rules *w, const char *name, const char *edit)
+{
+    char *out = NULL;
+    int rc = test_runf(&out, "cd %s && rm -rf %s && cp -r %s %s && cd %s && %s", test_dir, name, MC_SOURCE_RULES, name,
+                       name, edit);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/%s", test_dir, name);
+    const char *files[] = {"mta/exim.conf", "mta/postfix.conf"};
+    ck_assert_msg(mtawarn_load(w, dir, files, 2, err, sizeof err), "%s", err);
+}
+
 /* The gate of the one MTA with a prefix, asked where the line is read
  * (mtawarn.h mtawarn_passed, prefixed_gate): only when that MTA is the
  * only one with a prefix and its prefix is the shipped pattern (with the
@@ -484,18 +500,8 @@ START_TEST(test_first_look_gate)
 
     /* Postfix with a prefix too: no gate where the line is read, and its
      * warnings after the prefix are found. */
-    char *out = NULL;
-    int rc = test_runf(&out,
-                       "cd %s && rm -rf two && cp -r %s two && printf 'prefix = ^(?:x )?\\nprefix_words = 1\\n' >> "
-                       "two/mta/postfix.conf",
-                       test_dir, MC_SOURCE_RULES);
-    ck_assert_msg(rc == 0, "%s", out);
-    free(out);
-    char dir[128], err[512];
-    snprintf(dir, sizeof dir, "%s/two", test_dir);
-    const char *files[] = {"mta/exim.conf", "mta/postfix.conf"};
     mc_warn_rules two;
-    ck_assert_msg(mtawarn_load(&two, dir, files, 2, err, sizeof err), "%s", err);
+    load_edited(&two, "two", "printf 'prefix = ^(?:x )?\\nprefix_words = 1\\n' >> mta/postfix.conf");
     ck_assert_uint_eq(two.n_prefixed, 2);
     static const char *const pf = "Nov 30 06:00:00 mx postfix/smtpd[9]: x warning: hostname nowhere.example does not resolve";
     mc_str l = mc_str_make(pf, strlen(pf));
@@ -510,12 +516,7 @@ START_TEST(test_first_look_gate)
     mtawarn_free(&two);
 
     /* An edited Exim prefix has no reader: no gate where read. */
-    rc = test_runf(&out, "cd %s && rm -rf ed && cp -r %s ed && sed -i 's/^prefix = \\(.*\\)$/prefix = \\1(?:x )?/' ed/mta/exim.conf",
-                   test_dir, MC_SOURCE_RULES);
-    ck_assert_msg(rc == 0, "%s", out);
-    free(out);
-    snprintf(dir, sizeof dir, "%s/ed", test_dir);
-    ck_assert_msg(mtawarn_load(&two, dir, files, 2, err, sizeof err), "%s", err);
+    load_edited(&two, "ed", "sed -i 's/^prefix = \\(.*\\)$/prefix = \\1(?:x )?/' mta/exim.conf");
     ck_assert_uint_eq(two.n_prefixed, 1);
     ck_assert_ptr_null(two.mtas[two.prefixed[0]].read_prefix);
     ck_assert_ptr_null(two.prefixed_gate);
@@ -724,18 +725,10 @@ START_TEST(test_pair_bytes)
 {
     const mc_rules *r = test_rules();
     pairs_by_text(&r->warnings);
-    char *out = NULL;
-    int rc = test_runf(&out,
-                       "cd %s && rm -rf pairs && cp -r %s pairs && printf 'notice = ^warm (?<text>.+)\n"
-                       "notice = ^wax (?<text>.+)\nnotice = ^pan (?<text>.+)\n' >> pairs/mta/postfix.conf",
-                       test_dir, MC_SOURCE_RULES);
-    ck_assert_msg(rc == 0, "%s", out);
-    free(out);
-    char dir[128], err[512];
-    snprintf(dir, sizeof dir, "%s/pairs", test_dir);
-    const char *files[] = {"mta/exim.conf", "mta/postfix.conf"};
     mc_warn_rules w;
-    ck_assert_msg(mtawarn_load(&w, dir, files, 2, err, sizeof err), "%s", err);
+    load_edited(&w, "pairs",
+                "printf 'notice = ^warm (?<text>.+)\\nnotice = ^wax (?<text>.+)\\nnotice = ^pan (?<text>.+)\\n' >> "
+                "mta/postfix.conf");
     ck_assert_uint_eq(w.mtas[1].n_rules, 7);
     pairs_by_text(&w);
     mtawarn_free(&w);
