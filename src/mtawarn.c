@@ -78,7 +78,8 @@ static bool load_rule(mc_warn_mta *m, const char *path, const conf_entry *e, cha
     r->start_len = n;
     /* Every literal has 3 bytes or more: its first two mark the pair. */
     unsigned pair = (unsigned)(unsigned char)start[0] << 8 | (unsigned char)start[1];
-    m->first_pairs[pair / 8] |= (uint8_t)(1u << (pair % 8));
+    m->first_pairs[(unsigned char)start[0]] = 1;
+    m->first_pairs[MC_WARN_BYTES + pair / 8] |= (uint8_t)(1u << (pair % 8));
     m->n_rules++;
     return true;
 }
@@ -284,6 +285,10 @@ bool mtawarn_load(mc_warn_rules *w, const char *dir, const char *const *mta_file
         w->prefixed_any_prefix |= m->any_prefix;
         w->prefixed_own_log |= m->own_log;
     }
+    /* A prefix among the names: every length may be one (the inlined
+     * look then tests the mask alone). */
+    if (w->prefixed_any_prefix)
+        w->prefixed_name_lens = ~0ull;
     /* The inlined look's gate: only when one MTA has a prefix (may_warn
      * asks each) and its gate is Exim's. */
     if (ok && w->n_prefixed == 1) {
@@ -366,8 +371,10 @@ static const mc_warn_rule *candidate(const mc_warn_mta *m, mc_str text, size_t f
      * and "Cannot"); a literal has 3 bytes or more. */
     if (text.n < 3)
         return NULL;
+    /* The pair's bit alone, not mtawarn_pair_at's first-byte test: this
+     * is the definition that test_warnings holds the fast look to. */
     unsigned pair = (unsigned)(unsigned char)text.p[0] << 8 | (unsigned char)text.p[1];
-    if (!(m->first_pairs[pair / 8] & (1u << (pair % 8))))
+    if (!(m->first_pairs[MC_WARN_BYTES + pair / 8] & (1u << (pair % 8))))
         return NULL;
     for (size_t j = from; j < m->n_rules; j++) {
         const mc_warn_rule *r = &m->rules[j];

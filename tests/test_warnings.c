@@ -435,6 +435,22 @@ START_TEST(test_first_look_syslog)
 }
 END_TEST
 
+/* The shipped rules copied to test_dir/name, edited there by the shell
+ * command edit (run in that directory), and their two MTAs' [@warnings]
+ * loaded into w. */
+static void load_edited(mc_warn_rules *w, const char *name, const char *edit)
+{
+    char *out = NULL;
+    int rc = test_runf(&out, "cd %s && rm -rf %s && cp -r %s %s && cd %s && %s", test_dir, name, MC_SOURCE_RULES, name,
+                       name, edit);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/%s", test_dir, name);
+    const char *files[] = {"mta/exim.conf", "mta/postfix.conf"};
+    ck_assert_msg(mtawarn_load(w, dir, files, 2, err, sizeof err), "%s", err);
+}
+
 /* The gate of the one MTA with a prefix, asked where the line is read
  * (mtawarn.h mtawarn_passed, prefixed_gate): only when that MTA is the
  * only one with a prefix and its prefix is the shipped pattern (with the
@@ -484,18 +500,8 @@ START_TEST(test_first_look_gate)
 
     /* Postfix with a prefix too: no gate where the line is read, and its
      * warnings after the prefix are found. */
-    char *out = NULL;
-    int rc = test_runf(&out,
-                       "cd %s && rm -rf two && cp -r %s two && printf 'prefix = ^(?:x )?\\nprefix_words = 1\\n' >> "
-                       "two/mta/postfix.conf",
-                       test_dir, MC_SOURCE_RULES);
-    ck_assert_msg(rc == 0, "%s", out);
-    free(out);
-    char dir[128], err[512];
-    snprintf(dir, sizeof dir, "%s/two", test_dir);
-    const char *files[] = {"mta/exim.conf", "mta/postfix.conf"};
     mc_warn_rules two;
-    ck_assert_msg(mtawarn_load(&two, dir, files, 2, err, sizeof err), "%s", err);
+    load_edited(&two, "two", "printf 'prefix = ^(?:x )?\\nprefix_words = 1\\n' >> mta/postfix.conf");
     ck_assert_uint_eq(two.n_prefixed, 2);
     static const char *const pf = "Nov 30 06:00:00 mx postfix/smtpd[9]: x warning: hostname nowhere.example does not resolve";
     mc_str l = mc_str_make(pf, strlen(pf));
@@ -510,15 +516,19 @@ START_TEST(test_first_look_gate)
     mtawarn_free(&two);
 
     /* An edited Exim prefix has no reader: no gate where read. */
-    rc = test_runf(&out, "cd %s && rm -rf ed && cp -r %s ed && sed -i 's/^prefix = \\(.*\\)$/prefix = \\1(?:x )?/' ed/mta/exim.conf",
-                   test_dir, MC_SOURCE_RULES);
-    ck_assert_msg(rc == 0, "%s", out);
-    free(out);
-    snprintf(dir, sizeof dir, "%s/ed", test_dir);
-    ck_assert_msg(mtawarn_load(&two, dir, files, 2, err, sizeof err), "%s", err);
+    load_edited(&two, "ed", "sed -i 's/^prefix = \\(.*\\)$/prefix = \\1(?:x )?/' mta/exim.conf");
     ck_assert_uint_eq(two.n_prefixed, 1);
     ck_assert_ptr_null(two.mtas[two.prefixed[0]].read_prefix);
     ck_assert_ptr_null(two.prefixed_gate);
+    /* Its own log's lines then go on past the first look (no gate to
+     * ask): a panic after the id is found. */
+    static const char *const own = "2026-11-30 06:00:00 1wXyZa-000001-AB failed to expand \"${if}\"";
+    l = mc_str_make(own, strlen(own));
+    (void)parser_line(&parsed, l, &ev);
+    ck_assert(parsed.env_line.p == l.p && parsed.env.form == LOGLINE_EXIM);
+    ck_assert(mtawarn_line(&two, &parsed, l, &scratch, &w));
+    ck_assert_str_eq(w.mta, "exim");
+    ck_assert_str_eq(w.severity, "panic");
     mtawarn_free(&two);
 
     free(line);
@@ -675,6 +685,56 @@ START_TEST(test_prefix_reader)
 }
 END_TEST
 
+/* mtawarn_pair_at (its first byte's test, then the pair's bit) answers
+ * as the rules' literals say, by their text: at every place of every
+ * pair of bytes, for each MTA's table and for start_pairs (any MTA's),
+ * with the shipped rules and with rules whose literals share first
+ * bytes and pairs ("warm", "wax", "pan" added to Postfix's); and never
+ * where fewer than 3 bytes are left. */
+static void pairs_by_text(const mc_warn_rules *w)
+{
+    char s[8] = "..xyz..";
+    long yes = 0;
+    for (unsigned c0 = 0; c0 < 256; c0++)
+        for (unsigned c1 = 0; c1 < 256; c1++) {
+            bool any = false;
+            for (size_t i = 0; i < w->n_mtas; i++) {
+                const mc_warn_mta *m = &w->mtas[i];
+                bool own = false;
+                for (size_t j = 0; j < m->n_rules; j++)
+                    own |= (unsigned char)m->rules[j].start[0] == c0 && (unsigned char)m->rules[j].start[1] == c1;
+                any |= own;
+                for (size_t at = 0; at < 5; at++) {
+                    memcpy(s, "..xyz..", 7);
+                    s[at] = (char)c0;
+                    s[at + 1] = (char)c1;
+                    ck_assert_msg(mtawarn_pair_at(m->first_pairs, mc_str_make(s, 7), at) == (own && at + 3 <= 7),
+                                  "%s: pair %u %u at %zu", m->mta, c0, c1, at);
+                }
+            }
+            yes += any;
+            s[0] = (char)c0;
+            s[1] = (char)c1;
+            ck_assert(mtawarn_pair_at(w->start_pairs, mc_str_make(s, 3), 0) == any);
+            ck_assert(!mtawarn_pair_at(w->start_pairs, mc_str_make(s, 2), 0));
+        }
+    ck_assert_int_gt(yes, 3);
+}
+
+START_TEST(test_pair_bytes)
+{
+    const mc_rules *r = test_rules();
+    pairs_by_text(&r->warnings);
+    mc_warn_rules w;
+    load_edited(&w, "pairs",
+                "printf 'notice = ^warm (?<text>.+)\\nnotice = ^wax (?<text>.+)\\nnotice = ^pan (?<text>.+)\\n' >> "
+                "mta/postfix.conf");
+    ck_assert_uint_eq(w.mtas[1].n_rules, 7);
+    pairs_by_text(&w);
+    mtawarn_free(&w);
+}
+END_TEST
+
 static Suite *warnings_suite(void)
 {
     Suite *s = suite_create("warnings");
@@ -694,6 +754,7 @@ static Suite *warnings_suite(void)
     tcase_add_test(tc, test_first_look_syslog);
     tcase_add_test(tc, test_first_look_gate);
     tcase_add_test(tc, test_prefix_reader);
+    tcase_add_test(tc, test_pair_bytes);
     suite_add_tcase(s, tc);
     return s;
 }
