@@ -120,6 +120,18 @@ bool messages_key48_same(const char *key, size_t n);
  * NUL), read 16 bytes a step (*fast) and by strnlen, its definition
  * (*general). */
 void messages_sender_len(const char *p, size_t n, size_t *fast, size_t *general);
+/* Tests: the seconds a time counts as in the table, through its memos of
+ * the last day and second (*fast; they are kept), and counted whole, the
+ * definition (*general). */
+void messages_seconds(mc_messages *m, const mc_time *t, int64_t *fast, int64_t *general);
+/* Tests: messages_fact and messages_event by the lookup alone, their
+ * definition: neither memo_known's answer nor the index reached past it
+ * without lookup's checks (lookup_unmemoed) that messages_fact_mixed and
+ * messages_event_mixed take.  The same answers, figures and table. */
+void messages_fact_general(mc_messages *m, const mc_fact *f, mc_msg_figures *fig);
+void messages_event_general(mc_messages *m, mc_event *ev, mc_msg_figures *fig);
+/* Tests: the table's clock (the latest time it was asked at). */
+int64_t messages_clock(const mc_messages *m);
 /* Tests: whether the message the memo slot of mix holds (none: both
  * false) is that of host, program and queue id, by the lookup's fast
  * reading of a narrow plain entry (*fast) and by the general one, its

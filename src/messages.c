@@ -69,6 +69,7 @@ enum {
 #define EPOCH_BACK ((int64_t)1 << 31) /* the epoch: this long before the table's first time */
 #define HINT_BITS 4      /* 16 keys hashed ahead (messages_prefetch_slot), by bits 32 to 35 of their mix */
 #define HINT_KEY 53      /* key bytes a hint holds: a 64-byte hint */
+#define OFF_NONE UINT64_MAX /* memo_off when the last second has no entry offset */
 
 /* A message whose key and sender, size or times do not fit its entry:
  * all of those here, the entry's text holding this record's address. */
@@ -160,6 +161,14 @@ struct mc_messages {
      * time's first 12 bytes (compared as two words: same_day). */
     int memo_ymd[3];
     int64_t memo_days;
+    /* The last second seconds_of counted, of a valid time: year to second,
+     * a time's first 24 bytes (compared as three words: same_second), its
+     * seconds, and their offset from the epoch (OFF_NONE: no epoch yet, or
+     * not within 2^32 s of it).  A log's lines come in order, many to a
+     * second (190 on average on 20 MB of Postfix log, 19 on Exim's). */
+    int memo_ymdhms[6];
+    int64_t memo_now;
+    uint64_t memo_off;
     char keybuf[MAX_KEY];
     char sender_copy[MAX_ADDRESS]; /* an ended message's filled sender (messages_event) */
     memo_slot memo[1u << MEMO_BITS]; /* messages looked up, by the high bits of memo_mix */
@@ -187,6 +196,7 @@ mc_messages *messages_new(size_t capacity, int64_t lifetime)
     /* A lifetime shorter than the sweep interval is still kept to. */
     m->sweep_every = m->lifetime < SWEEP_EVERY ? m->lifetime : SWEEP_EVERY;
     m->oldest = INT64_MAX;
+    m->memo_off = OFF_NONE;
     mc_random_key(m->hash_key, m);
     return m;
 }
@@ -238,6 +248,14 @@ static int64_t entry_size(const msg_entry *e)
 static int64_t entry_first(const mc_messages *m, const msg_entry *e) { return e->wide ? entry_wide(e)->first : m->epoch + e->first; }
 static int64_t entry_last(const mc_messages *m, const msg_entry *e) { return e->wide ? entry_wide(e)->last : m->epoch + e->last; }
 
+/* memo_off for memo_now and the epoch as they are (time_offset's answer
+ * for memo_now, without setting the epoch). */
+static void second_offset_set(mc_messages *m)
+{
+    uint64_t d = (uint64_t)m->memo_now - (uint64_t)m->epoch;
+    m->memo_off = m->has_epoch && d <= UINT32_MAX ? d : OFF_NONE;
+}
+
 /* Log time t as an entry's offset from the epoch (set by the table's
  * first time: 2^31 s, 68 years, either side of it fit); false when it
  * does not fit. */
@@ -246,6 +264,7 @@ static bool time_offset(mc_messages *m, int64_t t, uint32_t *off)
     if (!m->has_epoch) {
         m->epoch = t < INT64_MIN + EPOCH_BACK ? INT64_MIN : t - EPOCH_BACK;
         m->has_epoch = true;
+        second_offset_set(m);
     }
     int64_t d;
     if (__builtin_sub_overflow(t, m->epoch, &d) || d < 0 || d > (int64_t)UINT32_MAX)
@@ -511,15 +530,51 @@ static inline __attribute__((always_inline)) int64_t day_seconds(const mc_messag
     return m->memo_days * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
+/* Whether time t is of the second seconds_of last counted (memo_ymdhms):
+ * its year to second, a time's first 24 bytes, in three compares. */
+static inline __attribute__((always_inline)) bool same_second(const mc_messages *m, const mc_time *t)
+{
+    _Static_assert(offsetof(mc_time, sec) == 20, "year to second are a time's first 24 bytes");
+    _Static_assert(sizeof m->memo_ymdhms == 24, "memo_ymdhms is 24 bytes");
+    const char *p = (const char *)t, *q = (const char *)m->memo_ymdhms;
+    uint64_t a, b, c, d, e, f;
+    memcpy(&a, p, 8), memcpy(&b, q, 8);
+    memcpy(&c, p + 8, 8), memcpy(&d, q + 8, 8);
+    memcpy(&e, p + 16, 8), memcpy(&f, q + 16, 8);
+    return ((a ^ b) | (c ^ d) | (e ^ f)) == 0;
+}
+
+/* Counts a valid time of the day seconds_of last counted as its second:
+ * out of line (once a second of log). */
+static __attribute__((noinline)) void second_count(mc_messages *m, const mc_time *t)
+{
+    m->memo_now = day_seconds(m, t);
+    memcpy(m->memo_ymdhms, t, sizeof m->memo_ymdhms);
+    second_offset_set(m);
+}
+
 /* Seconds since 1970 of a zone-less civil time: cheap (the day is counted
- * again only when it changes), and only differences are ever used. */
+ * again only when it changes, the second when it changes: memo_now),
+ * and only differences are ever used.  seconds_of_bytes counts it whole,
+ * the definition. */
 static inline __attribute__((always_inline)) int64_t seconds_of(mc_messages *m, const mc_time *t)
 {
     if (!t->valid)
         return 0;
-    if (!same_day(m, t))
-        seconds_day(m, t);
-    return day_seconds(m, t);
+    if (!same_second(m, t)) {
+        if (!same_day(m, t))
+            seconds_day(m, t);
+        second_count(m, t);
+    }
+    return m->memo_now;
+}
+
+/* seconds_of's answer counted whole, no memo: the definition. */
+static int64_t seconds_of_bytes(const mc_time *t)
+{
+    if (!t->valid)
+        return 0;
+    return days_of(t) * 86400 + t->hour * 3600 + t->min * 60 + t->sec;
 }
 
 /* The index hash of n key bytes: keyed per table, a word at a time. */
@@ -592,10 +647,16 @@ static inline size_t instance_len(mc_str program)
             memcpy(&hi, program.p + n - 8, 8);
             back = n - 8;
         } else {
+            /* Both 4-byte words in one: the first in the low half, the
+             * last (from n - 4) in the high half. */
             uint32_t a, b;
             memcpy(&a, program.p, 4);
             memcpy(&b, program.p + n - 4, 4);
-            lo = a, hi = b, back = n - 4;
+            uint64_t z = slashes_in((uint64_t)a | (uint64_t)b << 32);
+            if (z == 0)
+                return n;
+            size_t at = (size_t)__builtin_ctzll(z) >> 3;
+            return at < 4 ? at : n - 8 + at;
         }
         uint64_t z = slashes_in(lo);
         if (z)
@@ -1032,6 +1093,12 @@ static size_t slot_looked_up(const mc_messages *m, uint64_t mix)
 
 uint64_t messages_mix(mc_str queue_id) { return memo_mix(queue_id); }
 
+void messages_seconds(mc_messages *m, const mc_time *t, int64_t *fast, int64_t *general)
+{
+    *fast = seconds_of(m, t);
+    *general = seconds_of_bytes(t);
+}
+
 void messages_key_plain(const char *key, size_t n, bool *fast, bool *fresh, bool *general)
 {
     *fast = key_plain(key, n);
@@ -1273,9 +1340,38 @@ static __attribute__((noinline)) msg_entry *lookup(mc_messages *m, const mc_str 
                                                    const mc_str *queue_id, const mc_time *t, mc_msg_figures *fig,
                                                    uint64_t mix)
 {
-    if (!t->valid || !same_day(m, t))
+    if (!t->valid || !same_second(m, t))
         return lookup_day(m, host, program, queue_id, t, fig, mix);
-    return lookup_at(m, host, program, queue_id, day_seconds(m, t), fig, mix);
+    return lookup_at(m, host, program, queue_id, m->memo_now, fig, mix);
+}
+
+/* lookup's answer when memo_known found t valid and of the day seconds_of
+ * last counted, and mix's memo slot naming no message of mix's tag (most
+ * of them a new message): lookup_at's path to the index, without lookup's
+ * check of the day and lookup_at's of the memo slot, whose answers are
+ * known (docs/BENCHMARKS.md, join30). */
+static inline __attribute__((always_inline)) msg_entry *lookup_unmemoed(mc_messages *m, const mc_str *host,
+                                                                        const mc_str *program,
+                                                                        const mc_str *queue_id, mc_msg_figures *fig,
+                                                                        uint64_t mix)
+{
+    int64_t now = m->memo_now;
+    if (now > m->now)
+        m->now = now;
+    return lookup_index(m, host, program, queue_id, now, fig, mix);
+}
+
+/* The lookup after memo_known gave no answer: lookup_unmemoed when it
+ * said why (unmemoed), else lookup. */
+static inline __attribute__((always_inline)) msg_entry *lookup_after_memo(mc_messages *m, const mc_str *host,
+                                                                           const mc_str *program,
+                                                                           const mc_str *queue_id, const mc_time *t,
+                                                                           mc_msg_figures *fig, uint64_t mix,
+                                                                           bool unmemoed)
+{
+    if (unmemoed)
+        return lookup_unmemoed(m, host, program, queue_id, fig, mix);
+    return lookup(m, host, program, queue_id, t, fig, mix);
 }
 
 /* Whether the n bytes at a and b are the same, n below 32: no call
@@ -1320,15 +1416,23 @@ static inline __attribute__((always_inline)) bool same_upto32(const char *a, con
  * join29). */
 static inline __attribute__((always_inline)) msg_entry *memo_known(mc_messages *m, const mc_str *host,
                                                                     const mc_str *program, const mc_str *queue_id,
-                                                                    const mc_time *t, uint64_t mix)
+                                                                    const mc_time *t, uint64_t mix, bool *unmemoed)
 {
-    if (!t->valid || !same_day(m, t))
+    if (!t->valid)
         return NULL;
+    if (!same_second(m, t)) {
+        if (!same_day(m, t))
+            return NULL;
+        second_count(m, t);
+    }
     const memo_slot *memo = &m->memo[mix >> (64 - MEMO_BITS)];
-    if (memo->pos1 == 0 || memo->tag != (uint32_t)mix)
+    if (memo->pos1 == 0 || memo->tag != (uint32_t)mix) {
+        *unmemoed = true;
         return NULL;
+    }
     msg_entry *e = entry_at(m, memo->pos1 - 1);
-    if (!(e->used & !e->wide & e->plain))
+    /* A plain entry is in use (entry_release clears plain with used). */
+    if (!e->plain || e->wide)
         return NULL;
     /* As entry_is: the instance's length from the key's, the program's
      * '/' or end after it; a plain key's last byte is its third '\n'
@@ -1344,13 +1448,11 @@ static inline __attribute__((always_inline)) msg_entry *memo_known(mc_messages *
     if (inst >= 32 || inst > pn || (inst < pn && program->p[inst] != '/') || k[hn + 1 + inst] != '\n' ||
         !same_upto32(k + hn + 1, program->p, inst))
         return NULL;
-    /* seconds_of's answer and time_offset's: now - epoch in [0, 2^32),
-     * told by one unsigned compare (now is within 2^57 of 0: a difference
-     * outside wraps to 2^32 or more). */
-    int64_t now = day_seconds(m, t);
-    uint64_t d = (uint64_t)now - (uint64_t)m->epoch;
-    if (!m->has_epoch || d > UINT32_MAX)
+    /* seconds_of's answer and time_offset's, kept with the second. */
+    uint64_t d = m->memo_off;
+    if (d > UINT32_MAX)
         return NULL;
+    int64_t now = m->memo_now;
     if (now > m->now)
         m->now = now;
     if ((uint32_t)d > e->last)
@@ -1371,7 +1473,8 @@ void messages_memo_known(mc_messages *m, uint64_t mix, mc_str host, mc_str progr
     if (held)
         memcpy(before, held, sizeof before);
     int64_t now_before = m->now;
-    msg_entry *f = memo_known(m, &host, &program, &queue_id, t, mix);
+    bool unmemoed = false;
+    msg_entry *f = memo_known(m, &host, &program, &queue_id, t, mix, &unmemoed);
     if (held)
         memcpy(after, held, sizeof after);
     int64_t now_fast = m->now;
@@ -1482,15 +1585,25 @@ static bool first_time(msg_entry *e, unsigned flag)
 
 void messages_fact(mc_messages *m, const mc_fact *f, mc_msg_figures *fig) { messages_fact_mixed(m, f, NULL, fig); }
 
-void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, mc_msg_figures *fig)
+/* messages_fact_mixed's work; general: by lookup alone, the definition
+ * (messages_fact_general), else memo_known first and lookup_after_memo. */
+static inline __attribute__((always_inline)) void fact_join(mc_messages *m, const mc_fact *f, const uint64_t *mix,
+                                                             mc_msg_figures *fig, bool general)
 {
     if (f->kind == FACT_NONE || f->queue_id.p == NULL)
         return;
     uint64_t qmix = mix ? *mix : memo_mix(f->queue_id);
     /* One lookup: a removal's creates nothing. */
-    msg_entry *e = memo_known(m, &f->host, &f->program, &f->queue_id, &f->time, qmix);
-    if (e == NULL)
+    msg_entry *e;
+    if (general) {
         e = lookup(m, &f->host, &f->program, &f->queue_id, &f->time, f->kind == FACT_REMOVED ? NULL : fig, qmix);
+    } else {
+        bool unmemoed = false;
+        e = memo_known(m, &f->host, &f->program, &f->queue_id, &f->time, qmix, &unmemoed);
+        if (e == NULL)
+            e = lookup_after_memo(m, &f->host, &f->program, &f->queue_id, &f->time,
+                                  f->kind == FACT_REMOVED ? NULL : fig, qmix, unmemoed);
+    }
     if (e == NULL)
         return;
     if (f->kind == FACT_REMOVED) {
@@ -1520,6 +1633,13 @@ void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, 
         fig->bytes_received += (uint64_t)entry_size(e);
 }
 
+void messages_fact_mixed(mc_messages *m, const mc_fact *f, const uint64_t *mix, mc_msg_figures *fig)
+{
+    fact_join(m, f, mix, fig, false);
+}
+
+void messages_fact_general(mc_messages *m, const mc_fact *f, mc_msg_figures *fig) { fact_join(m, f, NULL, fig, true); }
+
 /* The status words of outcomes, and the figure each settles. */
 static const struct {
     const char *status;
@@ -1533,9 +1653,19 @@ static const struct {
     {"rejected", M_REJECTED, offsetof(mc_msg_figures, rejected)},
 };
 
+/* strcmp(s, "other") == 0 without the call (most refusals' stage is
+ * another): byte by byte, none read past a NUL of s. */
+static inline bool stage_is_other(const char *s)
+{
+    return s[0] == 'o' && s[1] == 't' && s[2] == 'h' && s[3] == 'e' && s[4] == 'r' && s[5] == '\0';
+}
+
 void messages_event(mc_messages *m, mc_event *ev, mc_msg_figures *fig) { messages_event_mixed(m, ev, NULL, fig); }
 
-void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_msg_figures *fig)
+/* messages_event_mixed's work; general: by lookup alone, the definition
+ * (messages_event_general), else memo_known first and lookup_after_memo. */
+static inline __attribute__((always_inline)) void event_join(mc_messages *m, mc_event *ev, const uint64_t *mix,
+                                                              mc_msg_figures *fig, bool general)
 {
     size_t st = 0;
     while (st < sizeof status_figures / sizeof status_figures[0] &&
@@ -1546,14 +1676,20 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
     if (ev->queue_id.p == NULL || ev->queue_id.n == 0) {
         /* Refused before it had a queue id: each refusal one message, but
          * not a refusal outside the mail transaction (a failed AUTH). */
-        if (known && status_figures[st].flag == M_REJECTED && !(ev->stage && strcmp(ev->stage, "other") == 0))
+        if (known && status_figures[st].flag == M_REJECTED && !(ev->stage && stage_is_other(ev->stage)))
             fig->rejected++;
         return;
     }
     uint64_t qmix = mix ? *mix : memo_mix(ev->queue_id);
-    msg_entry *e = memo_known(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, qmix);
-    if (e == NULL)
+    msg_entry *e;
+    if (general) {
         e = lookup(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, fig, qmix);
+    } else {
+        bool unmemoed = false;
+        e = memo_known(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, qmix, &unmemoed);
+        if (e == NULL)
+            e = lookup_after_memo(m, &ev->host, &ev->program, &ev->queue_id, &ev->time, fig, qmix, unmemoed);
+    }
     if (e == NULL)
         return;
     if (ev->sender.p != NULL)
@@ -1580,6 +1716,15 @@ void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_
         remove_entry(m, slot_looked_up(m, qmix));
     }
 }
+
+void messages_event_mixed(mc_messages *m, mc_event *ev, const uint64_t *mix, mc_msg_figures *fig)
+{
+    event_join(m, ev, mix, fig, false);
+}
+
+void messages_event_general(mc_messages *m, mc_event *ev, mc_msg_figures *fig) { event_join(m, ev, NULL, fig, true); }
+
+int64_t messages_clock(const mc_messages *m) { return m->now; }
 
 /* What is kept of a message between runs; its key NUL-ended in kb (the
  * entry's key runs on into its sender). */
@@ -1644,6 +1789,7 @@ void messages_reset(mc_messages *m)
     m->n = 0;
     m->now = m->last_sweep = 0;
     m->has_epoch = false;
+    second_offset_set(m);
     m->oldest = INT64_MAX;
     messages_changes_saved(m);
 }

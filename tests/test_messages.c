@@ -2170,6 +2170,217 @@ START_TEST(test_new_entry_fast_same)
 }
 END_TEST
 
+/* test_seconds_memo_same's count of times asked. */
+typedef struct {
+    mc_messages *m;
+    size_t asked;
+} seconds_walk;
+
+/* A time's seconds both ways (messages_seconds): the same. */
+static void seconds_both(seconds_walk *w, const mc_time *t)
+{
+    int64_t fast, general;
+    messages_seconds(w->m, t, &fast, &general);
+    ck_assert_msg(fast == general, "%04d-%02d-%02d %02d:%02d:%02d (valid %d): %lld, counted whole %lld", t->year,
+                  t->month, t->day, t->hour, t->min, t->sec, t->valid, (long long)fast, (long long)general);
+    w->asked++;
+}
+
+/* One line of test_seconds_memo_same: its fact's and outcome's times, and
+ * times moved from them (a second, a minute, hours either way, another
+ * day, month and year, not valid), in that order and back. */
+static void seconds_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    seconds_walk *w = ctx;
+    const mc_time *ts[2] = {p->fact.kind != FACT_NONE ? &p->fact.time : NULL, pr == PARSE_EVENT ? &ev->time : NULL};
+    for (int k = 0; k < 2; k++) {
+        if (ts[k] == NULL)
+            continue;
+        mc_time t = *ts[k];
+        mc_time v[9] = {t, time_moved(&t, 1), time_moved(&t, 60), time_moved(&t, -3 * 3600), t, t, t, t, t};
+        v[4].day = v[4].day % 28 + 1;
+        v[5].month = v[5].month % 12 + 1;
+        v[6].year++;
+        v[7].valid = !v[7].valid;
+        v[8].sec = (v[8].sec + 1) % 60, v[8].valid = false;
+        for (int i = 0; i < 9; i++)
+            seconds_both(w, &v[i]);
+        for (int i = 8; i >= 0; i--)
+            seconds_both(w, &v[i]);
+        seconds_both(w, &t);
+    }
+}
+
+/* The seconds the table counts a time as, through its memos of the last
+ * day and the last second (docs/BENCHMARKS.md, join30), against the count
+ * done whole (days_of), on the facts' and outcomes' times of six
+ * tests/data logs and times moved from them by a second, a minute,
+ * hours, a day, a month, a year, or made not valid; and on every second
+ * of a random walk over years 1969 to 2100. */
+START_TEST(test_seconds_memo_same)
+{
+    seconds_walk w = {.m = messages_new(0, 0)};
+    each_named_line(seconds_walk_line, &w);
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    int64_t t = 0;
+    for (int k = 0; k < 300000; k++) {
+        uint64_t r = next_random(&x);
+        t += (int64_t)(r % 7) - 2 + (r % 97 == 0 ? (int64_t)(r >> 20) % 4000000000 - 2000000000 : 0);
+        if (t < -86400 || t > 4102444800)
+            t = (int64_t)(r >> 24) % 4102444800;
+        mc_time u = time_at(t);
+        seconds_both(&w, &u);
+    }
+    messages_free(w.m);
+    ck_assert_uint_gt(w.asked, 400000);
+}
+END_TEST
+
+/* test_join_general_same's two tables over the same lines. */
+typedef struct {
+    mc_messages *a, *b;   /* a: messages_fact and messages_event; b: their definitions */
+    mc_msg_figures fa, fb;
+    int round;
+    size_t lines, filled;
+} general_walk;
+
+/* A time moved as round 2 of test_join_general_same moves it: by -1 to
+ * +2 seconds, and now and then to another day or not valid. */
+static mc_time time_jittered(const mc_time *t, size_t i)
+{
+    mc_time u = time_moved(t, (int)(i % 4) - 1);
+    if (i % 97 == 0)
+        u.day = u.day % 28 + 1;
+    if (i % 53 == 0)
+        u.valid = false;
+    return u;
+}
+
+/* One line of test_join_general_same: its fact and outcome to both tables
+ * (round 1: its host made odd, as test_memo_fast_same's; round 2: its
+ * times jittered), then the same figures, clock and filled sender. */
+static void general_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
+{
+    general_walk *w = ctx;
+    char odd[2][200];
+    mc_fact f = p->fact;
+    mc_event e = *ev;
+    if (w->round == 1) {
+        mc_str *hosts[] = {&f.host, &e.host};
+        for (int k = 0; k < 2; k++) {
+            mc_str h = *hosts[k];
+            int n = snprintf(odd[k], sizeof odd[k], "%.*s\ni/%.*s", (int)h.n, h.p ? h.p : "", (int)h.n,
+                             h.p ? h.p : "");
+            *hosts[k] = mc_str_make(odd[k], (size_t)n);
+        }
+    } else if (w->round == 2) {
+        f.time = time_jittered(&f.time, w->lines);
+        e.time = time_jittered(&e.time, w->lines + 1);
+    }
+    if (f.kind != FACT_NONE) {
+        messages_fact(w->a, &f, &w->fa);
+        messages_fact_general(w->b, &f, &w->fb);
+    }
+    if (pr == PARSE_EVENT) {
+        mc_event ea = e, eb = e;
+        messages_event(w->a, &ea, &w->fa);
+        messages_event_general(w->b, &eb, &w->fb);
+        ck_assert_uint_eq(ea.sender.n, eb.sender.n);
+        ck_assert((ea.sender.p == NULL) == (eb.sender.p == NULL));
+        ck_assert(ea.sender.n == 0 || memcmp(ea.sender.p, eb.sender.p, ea.sender.n) == 0);
+        ck_assert_str_eq(ea.sender_domain, eb.sender_domain);
+        w->filled += ea.sender.p != NULL && e.sender.p == NULL;
+    }
+    ck_assert_msg(memcmp(&w->fa, &w->fb, sizeof w->fa) == 0, "figures differ after line %zu (round %d)", w->lines,
+                  w->round);
+    ck_assert_msg(messages_clock(w->a) == messages_clock(w->b), "clocks differ after line %zu (round %d): %lld, %lld",
+                  w->lines, w->round, (long long)messages_clock(w->a), (long long)messages_clock(w->b));
+    ck_assert_uint_eq(messages_in_flight(w->a), messages_in_flight(w->b));
+    w->lines++;
+}
+
+/* messages_export's callback: the state as a line of text, added to the
+ * growing text at ctx (a general_text). */
+typedef struct {
+    char *p;
+    size_t n, cap;
+    size_t states;
+} general_text;
+
+static bool state_text(const mc_message_state *st, void *ctx)
+{
+    general_text *t = ctx;
+    char line[1600];
+    int n = snprintf(line, sizeof line, "%s|%s|%lld|%lld|%lld|%u\n", st->key, st->sender ? st->sender : "(none)",
+                     (long long)st->size, (long long)st->first, (long long)st->last, st->flags);
+    ck_assert(n > 0 && (size_t)n < sizeof line);
+    if (t->n + (size_t)n + 1 > t->cap) {
+        t->cap = (t->n + (size_t)n + 1) * 2;
+        t->p = mc_xrealloc(t->p, t->cap);
+    }
+    memcpy(t->p + t->n, line, (size_t)n + 1);
+    t->n += (size_t)n;
+    t->states++;
+    return true;
+}
+
+/* messages_fact and messages_event (memo_known's answer first, then the
+ * index straight past a memo slot of another message: lookup_unmemoed)
+ * against their definitions by the lookup alone (messages_fact_general,
+ * messages_event_general; docs/BENCHMARKS.md, join30), two tables fed the
+ * same facts and outcomes of six tests/data logs: after each line the
+ * same figures, clock, messages in flight and filled sender; at the end
+ * the same messages, each with its key, sender, size, times and flags.
+ * Three rounds: the lines as they are, their hosts made odd (keys that
+ * are not plain), their times jittered (seconds back and forth, another
+ * day, not valid). */
+START_TEST(test_join_general_same)
+{
+    general_walk w = {0};
+    size_t filled = 0;
+    for (w.round = 0; w.round < 3; w.round++) {
+        w.a = messages_new(0, 0);
+        w.b = messages_new(0, 0);
+        memset(&w.fa, 0, sizeof w.fa), memset(&w.fb, 0, sizeof w.fb);
+        each_named_line(general_walk_line, &w);
+        general_text ta = {0}, tb = {0};
+        ck_assert(messages_export(w.a, state_text, &ta));
+        ck_assert(messages_export(w.b, state_text, &tb));
+        ck_assert_uint_eq(ta.states, tb.states);
+        ck_assert_uint_gt(ta.states, 10);
+        ck_assert_uint_eq(ta.n, tb.n);
+        ck_assert(ta.n == 0 || memcmp(ta.p, tb.p, ta.n) == 0);
+        free(ta.p), free(tb.p);
+        messages_free(w.a);
+        messages_free(w.b);
+        filled += w.filled;
+    }
+    ck_assert_uint_gt(w.lines, 30000);
+    ck_assert_uint_gt(filled, 1000);
+}
+END_TEST
+
+/* A refusal without a queue id counts one rejected message unless its
+ * stage is "other" (a refusal outside the mail transaction), whose test
+ * reads the stage byte by byte: every stage, and words one byte from
+ * "other". */
+START_TEST(test_refusal_stage_other)
+{
+    static const char *const stages[] = {"connect", "greeting", "helo", "mail", "rcpt", "data", "end-of-data",
+                                         "other", "othe", "others", "Other", "otherx", "o", "", "any", "oth"};
+    for (size_t i = 0; i < sizeof stages / sizeof stages[0]; i++) {
+        mc_messages *m = messages_new(0, 0);
+        mc_msg_figures fig = {0};
+        mc_event ev = {.time = time_at(1700000000), .host = mc_str_cstr("mx"), .program = mc_str_cstr("postfix/smtpd"),
+                       .status = mc_str_cstr("rejected"), .stage = stages[i]};
+        messages_event(m, &ev, &fig);
+        ck_assert_msg(fig.rejected == (strcmp(stages[i], "other") != 0), "stage '%s': %llu rejected", stages[i],
+                      (unsigned long long)fig.rejected);
+        messages_free(m);
+    }
+}
+END_TEST
+
 /* A sender's length both ways (messages_sender_len), its bytes at the
  * end of an allocation of their own size: the same answer. */
 static void sender_len_both(const char *p, size_t n, size_t *asked)
@@ -2279,6 +2490,9 @@ static Suite *messages_suite(void)
     tcase_add_test(tc, test_key_plain_same);
     tcase_add_test(tc, test_new_entry_fast_same);
     tcase_add_test(tc, test_kept_sender_fast_same);
+    tcase_add_test(tc, test_seconds_memo_same);
+    tcase_add_test(tc, test_join_general_same);
+    tcase_add_test(tc, test_refusal_stage_other);
     tcase_add_test(tc, test_index_marks);
     tcase_add_test(tc, test_sweep_evicts);
     tcase_add_test(tc, test_full_table);
