@@ -1892,6 +1892,20 @@ static void random_text(char *buf, size_t n, const char *alphabet, size_t k, uin
         buf[i] = alphabet[next_random(x) % k];
 }
 
+/* 200,000 texts of 0 to max - 1 bytes drawn from the 8 bytes of alphabet
+ * (one seed: the same texts every run), each handed to fn. */
+static void each_random_text(size_t max, const char *alphabet, void (*fn)(const char *buf, size_t n, void *ctx),
+                             void *ctx)
+{
+    char buf[64];
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 200000; k++) {
+        size_t n = next_random(&x) % max;
+        random_text(buf, n, alphabet, 8, &x);
+        fn(buf, n, ctx);
+    }
+}
+
 /* One line of test_memo_fast_same: its ids (in round 1 its host made odd)
  * asked of the memo both ways, then joined. */
 static void memo_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
@@ -2043,6 +2057,13 @@ static void plain_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void
     memcpy(w->prev, key, w->prev_n);
 }
 
+/* One random text of test_key_plain_same, as a key. */
+static void plain_random(const char *buf, size_t n, void *ctx)
+{
+    plain_walk *w = ctx;
+    plain_both(buf, n, &w->plain, &w->asked);
+}
+
 /* key_plain, eight bytes a step, against its definition (key_plain_bytes,
  * a byte at a time; docs/BENCHMARKS.md, pfjoin26): the keys of the real
  * lines of tests/data (host '\n' instance '\n' queue id '\n', as key_into
@@ -2054,13 +2075,7 @@ START_TEST(test_key_plain_same)
 {
     plain_walk w = {0};
     each_named_line(plain_walk_line, &w);
-    char buf[64];
-    uint64_t x = 88172645463325252ull;
-    for (int k = 0; k < 200000; k++) {
-        size_t n = next_random(&x) % 41;
-        random_text(buf, n, "\nab\n/\x8a\x0b\xff", 8, &x);
-        plain_both(buf, n, &w.plain, &w.asked);
-    }
+    each_random_text(41, "\nab\n/\x8a\x0b\xff", plain_random, &w);
     ck_assert_uint_gt(w.plain, 5000);
     ck_assert_uint_gt(w.asked - w.plain, 100000);
 }
@@ -2144,6 +2159,15 @@ static void new_entry_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void 
     }
 }
 
+/* One random text of test_new_entry_fast_same: its first 0-20 bytes as a
+ * program, all of it as a key. */
+static void new_entry_random(const char *buf, size_t n, void *ctx)
+{
+    new_entry_walk *w = ctx;
+    instance_both(buf, n % 21, w);
+    key48_both(buf, n, w);
+}
+
 /* A new message's entry by its fast paths against their definitions:
  * instance_len by words (instance_len_bytes: memchr) on the programs of
  * the real lines of tests/data, cut at every length, each byte replaced
@@ -2155,14 +2179,7 @@ START_TEST(test_new_entry_fast_same)
 {
     new_entry_walk w = {0};
     each_named_line(new_entry_line, &w);
-    char buf[64];
-    uint64_t x = 88172645463325252ull;
-    for (int k = 0; k < 200000; k++) {
-        size_t n = next_random(&x) % 48;
-        random_text(buf, n, "\nab/\x8a\xaf.0", 8, &x);
-        instance_both(buf, n % 21, &w);
-        key48_both(buf, n, &w);
-    }
+    each_random_text(48, "\nab/\x8a\xaf.0", new_entry_random, &w);
     ck_assert_uint_gt(w.programs, 1000000);
     ck_assert_uint_gt(w.slashed, 500000);
     ck_assert_uint_gt(w.programs - w.slashed, 100000);
