@@ -2025,6 +2025,21 @@ typedef struct {
     size_t prev_n;
 } plain_walk;
 
+/* The key of the line's fact as key_into makes it (host '\n' instance
+ * '\n' queue id '\n') in buf, its length; 0 when the line has no fact
+ * with a queue id or the key does not fit. */
+static int fact_key_text(const mc_parser *p, char *buf, size_t size)
+{
+    if (p->fact.kind == FACT_NONE || p->fact.queue_id.p == NULL)
+        return 0;
+    mc_str h = p->fact.host, prog = p->fact.program, q = p->fact.queue_id;
+    const char *slash = prog.p ? memchr(prog.p, '/', prog.n) : NULL;
+    int inst = slash ? (int)(slash - prog.p) : (int)prog.n;
+    int n = snprintf(buf, size, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, prog.p ? prog.p : "",
+                     (int)q.n, q.p);
+    return n > 0 && (size_t)n < size ? n : 0;
+}
+
 /* One line of test_key_plain_same: its fact's key, cut, mutated and after
  * the line before's, asked both ways. */
 static void plain_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void *ctx)
@@ -2032,15 +2047,9 @@ static void plain_walk_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void
     static const char near[] = {'\n', '\0', '\t', '\v', 0x7F, (char)0x80, (char)0x8A, (char)0xFF};
     (void)pr, (void)ev;
     plain_walk *w = ctx;
-    if (p->fact.kind == FACT_NONE || p->fact.queue_id.p == NULL)
-        return;
     char key[200], buf[400];
-    mc_str h = p->fact.host, prog = p->fact.program, q = p->fact.queue_id;
-    const char *slash = prog.p ? memchr(prog.p, '/', prog.n) : NULL;
-    int inst = slash ? (int)(slash - prog.p) : (int)prog.n;
-    int n = snprintf(key, sizeof key, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, prog.p ? prog.p : "",
-                     (int)q.n, q.p);
-    if (n <= 0 || (size_t)n >= sizeof key)
+    int n = fact_key_text(p, key, sizeof key);
+    if (n <= 0)
         return;
     for (size_t cut = 0; cut <= (size_t)n; cut++)
         plain_both(key, cut, &w->plain, &w->asked);
@@ -2138,14 +2147,8 @@ static void new_entry_line(mc_parser *p, mc_parse_result pr, mc_event *ev, void 
                 instance_both(buf, prog.n, w);
             }
     }
-    if (p->fact.kind == FACT_NONE || p->fact.queue_id.p == NULL)
-        return;
-    mc_str h = p->fact.host, q = p->fact.queue_id;
-    const char *slash = prog.p ? memchr(prog.p, '/', prog.n) : NULL;
-    int inst = slash ? (int)(slash - prog.p) : (int)prog.n;
-    int n = snprintf(buf, sizeof buf, "%.*s\n%.*s\n%.*s\n", (int)h.n, h.p ? h.p : "", inst, prog.p ? prog.p : "",
-                     (int)q.n, q.p);
-    if (n <= 0 || (size_t)n >= sizeof buf)
+    int n = fact_key_text(p, buf, sizeof buf);
+    if (n <= 0)
         return;
     for (size_t cut = 0; cut <= (size_t)n; cut++)
         key48_both(buf, cut, w);
