@@ -344,9 +344,6 @@ static mc_factread_result pf_qmgr_pair(mc_str s, mc_fact_fields *out, bool *seco
 /* ^(?<queue_id>EXIM-ID) Completed(?: QT=\S+)?$ */
 static mc_factread_result exim_completed(mc_str s, mc_fact_fields *out)
 {
-    /* The pattern's shortest line, a 16-byte id and " Completed". */
-    if (s.n < 26)
-        return FACTREAD_NO;
     size_t i = exim_id(s, out);
     if (i == 0 || !lit_at(s, i, " Completed"))
         return FACTREAD_NO;
@@ -553,13 +550,8 @@ static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
 
 /* ^(?<queue_id>EXIM-ID) <= <> R=(?:(?:[^ \n]*+ )+?S=(?<size>[0-9]{1,18})(?= |$))?
  * (a bounce or warning Exim wrote itself; the search as in exim_received). */
-static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
+static inline __attribute__((always_inline)) mc_factread_result exim_generated_body(mc_str s, mc_fact_fields *out)
 {
-    /* The pattern's shortest line, a 16-byte id and " <= <> R=": then
-     * the id's and the search's byte loops for shorter messages are
-     * left out (they made this reader 1.7 KB). */
-    if (s.n < 25)
-        return FACTREAD_NO;
     size_t i = exim_id(s, out);
     if (i == 0 || !lit_at(s, i, " <= <> R="))
         return FACTREAD_NO;
@@ -567,6 +559,20 @@ static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
     bool ask = false;
     exim_field_search(s, &i, F_SIZE, &out->size, &ask);
     return FACTREAD_YES;
+}
+
+/* exim_generated_body on a message shorter than 24 bytes (none of its
+ * lines is). */
+static __attribute__((noinline)) mc_factread_result exim_generated_short(mc_str s, mc_fact_fields *out)
+{
+    return exim_generated_body(s, out);
+}
+
+/* exim_generated_body with s.n >= 24 known on the common path (as
+ * exim_received: 1.7 KB to 0.97 KB). */
+static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
+{
+    return s.n >= 24 ? exim_generated_body(s, out) : exim_generated_short(s, out);
 }
 
 /* The patterns with a reader, as written in rules/mta/<mta>.conf. */
