@@ -184,18 +184,14 @@ static inline size_t postfix_head(mc_str s, const char *lit, mc_fact_fields *out
 
 /* [0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} at the start, as
  * (?<queue_id>...) followed by a byte that is not alphanumeric: its end,
- * or 0.  A shorter run than the longest cannot be followed by '-' or by
- * that byte, so each count is met by the longest run or not at all. */
-static inline size_t exim_id(mc_str s, mc_fact_fields *out)
+ * or 0, where factread_exim_id16 settles nothing.  A shorter run than the
+ * longest cannot be followed by '-' or by that byte, so each count is met
+ * by the longest run or not at all.  Not inlined: the three Exim readers
+ * share one copy (inlined in each, it made them 1.1-1.4 KB). */
+static __attribute__((noinline)) size_t exim_id_other(mc_str s)
 {
-    if (s.n >= 24) {
-        size_t n = factread_exim_id16(s.p);
-        if (n == 0)
-            n = factread_exim_id24(s.p);
-        if (n)
-            out->queue_id = span(s, 0, n);
-        return n;
-    }
+    if (s.n >= 24)
+        return factread_exim_id24(s.p);
     size_t a = run_class(s, 0, C_ALNUM);
     if (a != 6 || a >= s.n || s.p[a] != '-')
         return 0;
@@ -203,12 +199,20 @@ static inline size_t exim_id(mc_str s, mc_fact_fields *out)
     if (b - (a + 1) < 6 || b - (a + 1) > 11 || b >= s.n || s.p[b] != '-')
         return 0;
     size_t c = run_class(s, b + 1, C_ALNUM);
-    if (c - (b + 1) < 2 || c - (b + 1) > 4)
-        return 0;
-    out->queue_id = span(s, 0, c);
-    return c;
+    return c - (b + 1) < 2 || c - (b + 1) > 4 ? 0 : c;
 }
 
+/* The Exim id at the start (exim_id_other's answer) into out: its end,
+ * or 0.  The usual id by factread_exim_id16 inline, any other called. */
+static inline size_t exim_id(mc_str s, mc_fact_fields *out)
+{
+    size_t n = s.n >= 24 ? factread_exim_id16(s.p) : 0;
+    if (n == 0)
+        n = exim_id_other(s);
+    if (n)
+        out->queue_id = span(s, 0, n);
+    return n;
+}
 
 /* <(?<sender>[^<>]*+)> at i: the end, or 0 (and the sender in out). */
 static inline size_t angle_sender(mc_str s, size_t i, mc_fact_fields *out)
@@ -358,10 +362,8 @@ static mc_factread_result exim_completed(mc_str s, mc_fact_fields *out)
  * end of the first way that fits, or 0.  Each piece is read once where it
  * may stand (the name at i, the comment at i or after the name, the
  * address), its runs 16 bytes a step: tried way by way, the name was read
- * twice and every run byte by byte, ~250 instructions a client.  Not
- * inlined: its three runs inlined made exim_received too large for the
- * field searches to be inlined with their field known. */
-static __attribute__((noinline)) size_t exim_client(mc_str s, size_t i)
+ * twice and every run byte by byte, ~250 instructions a client. */
+static inline __attribute__((always_inline)) size_t exim_client_body(mc_str s, size_t i)
 {
     /* (?:[^\s\[\]()]+ ): where what follows it starts, or 0 (absent). */
     size_t e = pf_run_until(s, i, S_SPACE | S_ROUND | S_OPEN | S_CLOSE);
@@ -392,6 +394,19 @@ static __attribute__((noinline)) size_t exim_client(mc_str s, size_t i)
             return e + 1;
     }
     return 0;
+}
+
+/* exim_client_body on a message shorter than 24 bytes (none: an H= past
+ * an id, " <= " and a sender ends at 24 or later). */
+static __attribute__((noinline)) size_t exim_client_short(mc_str s, size_t i) { return exim_client_body(s, i); }
+
+/* exim_client_body, with s.n >= 24 known on the common path: its runs'
+ * byte loops for messages shorter than 16 bytes, half of its 2.5 KB, are
+ * left out of it.  Not inlined: its three runs inlined made exim_received
+ * too large for the field searches to be inlined with their field known. */
+static __attribute__((noinline)) size_t exim_client(mc_str s, size_t i)
+{
+    return s.n >= 24 ? exim_client_body(s, i) : exim_client_short(s, i);
 }
 
 /* One field of an Exim arrival line, (?:(?:[^ \n]*+ )+?NAME=(?<g>...))?
@@ -495,7 +510,7 @@ static inline __attribute__((always_inline)) void exim_field_search(mc_str s, si
 /* ^(?<queue_id>EXIM-ID) <= (?:<>|(?<sender>[^\s<>]+)) then the fields
  * H=(?<client>), S=(?<size>), id=(?<message_id>), each searched for
  * lazily from where the one before ended (see exim_field_search). */
-static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
+static inline __attribute__((always_inline)) mc_factread_result exim_received_body(mc_str s, mc_fact_fields *out)
 {
     size_t i = exim_id(s, out);
     if (i == 0 || !lit_at(s, i, " <= "))
@@ -517,9 +532,25 @@ static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
     return ask ? FACTREAD_ASK : FACTREAD_YES;
 }
 
+/* exim_received_body on a message shorter than 24 bytes (cold: no
+ * arrival line is). */
+static __attribute__((noinline)) mc_factread_result exim_received_short(mc_str s, mc_fact_fields *out)
+{
+    return exim_received_body(s, out);
+}
+
+/* exim_received_body with s.n >= 24 known on the common path: the byte
+ * loops of its id, searches and runs for shorter messages, never run on
+ * a real arrival line, are left out of it (4.4 KB to 2.3 KB; ~16 I-cache
+ * lines missed a line before, in it and exim_client). */
+static mc_factread_result exim_received(mc_str s, mc_fact_fields *out)
+{
+    return s.n >= 24 ? exim_received_body(s, out) : exim_received_short(s, out);
+}
+
 /* ^(?<queue_id>EXIM-ID) <= <> R=(?:(?:[^ \n]*+ )+?S=(?<size>[0-9]{1,18})(?= |$))?
  * (a bounce or warning Exim wrote itself; the search as in exim_received). */
-static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
+static inline __attribute__((always_inline)) mc_factread_result exim_generated_body(mc_str s, mc_fact_fields *out)
 {
     size_t i = exim_id(s, out);
     if (i == 0 || !lit_at(s, i, " <= <> R="))
@@ -528,6 +559,20 @@ static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
     bool ask = false;
     exim_field_search(s, &i, F_SIZE, &out->size, &ask);
     return FACTREAD_YES;
+}
+
+/* exim_generated_body on a message shorter than 24 bytes (none of its
+ * lines is). */
+static __attribute__((noinline)) mc_factread_result exim_generated_short(mc_str s, mc_fact_fields *out)
+{
+    return exim_generated_body(s, out);
+}
+
+/* exim_generated_body with s.n >= 24 known on the common path (as
+ * exim_received: 1.7 KB to 0.97 KB). */
+static mc_factread_result exim_generated(mc_str s, mc_fact_fields *out)
+{
+    return s.n >= 24 ? exim_generated_body(s, out) : exim_generated_short(s, out);
 }
 
 /* The patterns with a reader, as written in rules/mta/<mta>.conf. */
